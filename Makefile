@@ -1,0 +1,106 @@
+# Larder's build. `make` builds the CLI and the libraries, `make test` runs
+# every suite (then the unit suites again under ASan/UBSan), `make quickstart`
+# runs the main job on the example repo. Each first runs scripts/deps.sh,
+# which installs only what is missing.
+
+PREFIX ?= /usr/local
+CC ?= cc
+BUILD := build
+
+WARN := -Wall -Wextra -Werror
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude $(WARN)
+CFLAGS ?= -O2 -g
+LIBS := -lfyaml
+
+LIB_SRC := $(wildcard src/util/*.c src/registry/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+HEADERS := include/larder.h $(wildcard src/*/*.h)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TESTS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+ASAN := $(BUILD)/asan
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=all
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(ASAN)/obj/%.o)
+ASAN_TESTS := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
+
+.PHONY: all deps test quickstart install clean bench
+
+all: deps
+	@$(MAKE) --no-print-directory $(BUILD)/larder $(BUILD)/liblarder.a \
+	  $(BUILD)/liblarder.so $(BUILD)/larder.pc
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/liblarder.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/liblarder.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,liblarder.so.0 -o $@ $^ $(LIBS)
+
+$(BUILD)/larder: $(CLI_OBJ) $(BUILD)/liblarder.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/liblarder.a $(LIBS)
+
+$(BUILD)/larder.pc: larder.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' \
+	  -e 's|@LIBS@|$(LIBS)|' $< > $@
+
+# ---- tests ----------------------------------------------------------------
+
+$(BUILD)/tests/%: tests/%.c tests/helpers.h $(BUILD)/liblarder.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/liblarder.a \
+	  $(LIBS) -lcriterion
+
+$(ASAN)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(ASAN)/liblarder.a: $(ASAN_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(ASAN)/tests/%: tests/%.c tests/helpers.h $(ASAN)/liblarder.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -Isrc -o $@ $< $(ASAN)/liblarder.a \
+	  $(LIBS) -lcriterion
+
+test: all
+	@$(MAKE) --no-print-directory $(TESTS) $(ASAN_TESTS)
+	@tests/run.sh $(BUILD) $(ASAN)
+
+# ---- the main job -------------------------------------------------------------
+
+QUICKSTART := $(BUILD)/quickstart
+
+quickstart: all
+	rm -rf $(QUICKSTART)
+	$(BUILD)/larder init $(QUICKSTART)
+	$(BUILD)/larder -c $(QUICKSTART) apply
+	$(BUILD)/larder -c $(QUICKSTART) ls feature-views
+	$(BUILD)/larder -c $(QUICKSTART) describe driver_activity_v1
+
+bench: all
+	@bench/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(BUILD)/larder $(DESTDIR)$(PREFIX)/bin/larder
+	install -m 644 $(BUILD)/liblarder.a $(DESTDIR)$(PREFIX)/lib/liblarder.a
+	install -m 755 $(BUILD)/liblarder.so $(DESTDIR)$(PREFIX)/lib/liblarder.so.0
+	ln -sf liblarder.so.0 $(DESTDIR)$(PREFIX)/lib/liblarder.so
+	install -m 644 include/larder.h $(DESTDIR)$(PREFIX)/include/larder.h
+	install -m 644 $(BUILD)/larder.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/larder.pc
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,30 @@
+/*
+ * cli.h - the `larder` command line: shared state of one invocation and the
+ * commands. The CLI uses only the public API (larder.h), as any other
+ * program linking liblarder would.
+ */
+#ifndef LR_CLI_CLI_H
+#define LR_CLI_CLI_H
+
+/* Exit codes: 0 success, 1 the command failed, 2 the command line is wrong. */
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+typedef struct cli {
+  const char *repo; /* -c REPO; "." by default */
+  int argc;         /* the command's own arguments, after its name */
+  char **argv;
+} cli;
+
+int cli_init(cli *c);
+int cli_plan(cli *c);
+int cli_apply(cli *c);
+int cli_ls(cli *c);
+int cli_describe(cli *c);
+
+/* Prints "larder: MESSAGE" to stderr; returns CLI_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "larder: WHAT: MESSAGE" for a failed call to stderr; returns
+ * CLI_FAILED. */
+int cli_fail(const char *what, int status, const char *message);
+
+#endif

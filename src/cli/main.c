@@ -1,0 +1,91 @@
+/*
+ * main.c - `larder`: parses the global options, dispatches to a command and
+ * prints usage.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "larder.h"
+
+static const char usage[] =
+    "usage: larder [-c REPO] COMMAND [ARGS]\n"
+    "\n"
+    "Larder, a feature store: definitions in YAML, an offline store on\n"
+    "DuckDB, an embedded online store on LMDB.\n"
+    "\n"
+    "Options:\n"
+    "  -c REPO        the feature repo folder (default: .)\n"
+    "  -h, --help     this text\n"
+    "  --version      the version\n"
+    "\n"
+    "Commands:\n"
+    "  init DIR               create an example repo in DIR\n"
+    "  plan [--force]         show what apply would change; writes nothing\n"
+    "  apply [--force]        validate the definitions and write the registry\n"
+    "                         (--force accepts changes that drop online rows)\n"
+    "  ls KIND [--json]       list entities, sources, feature-views,\n"
+    "                         on-demand-feature-views or feature-services\n"
+    "  describe NAME [--json] describe the objects named NAME\n"
+    "\n"
+    "Exit status: 0 success, 1 failure, 2 bad command line.\n";
+
+static const struct {
+  const char *name;
+  int (*run)(cli *);
+} commands[] = {
+    {"init", cli_init},   {"plan", cli_plan},
+    {"apply", cli_apply}, {"ls", cli_ls},
+    {"describe", cli_describe},
+};
+
+int cli_usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("larder: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputs("\n(see `larder --help`)\n", stderr);
+  va_end(ap);
+  return CLI_USAGE;
+}
+
+int cli_fail(const char *what, int status, const char *message) {
+  fprintf(stderr, "larder: %s: %s\n", what,
+          message && *message ? message : lr_strerror(status));
+  return CLI_FAILED;
+}
+
+int main(int argc, char **argv) {
+  cli c = {.repo = "."};
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      fputs(usage, stdout);
+      return CLI_OK;
+    }
+    if (!strcmp(argv[i], "--version")) {
+      printf("larder %s\n", lr_version());
+      return CLI_OK;
+    }
+    if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+      c.repo = argv[++i];
+      continue;
+    }
+    return cli_usage_error("unknown option '%s'", argv[i]);
+  }
+  if (i == argc) {
+    fputs(usage, stderr);
+    return CLI_USAGE;
+  }
+  c.argc = argc - i - 1;
+  c.argv = argv + i + 1;
+  for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+    if (!strcmp(argv[i], commands[k].name))
+      return commands[k].run(&c);
+  if (!strcmp(argv[i], "help")) {
+    fputs(usage, stdout);
+    return CLI_OK;
+  }
+  return cli_usage_error("unknown command '%s'", argv[i]);
+}

@@ -1,0 +1,139 @@
+/*
+ * registry_cmds.c - the commands about definitions and the registry:
+ * init, plan, apply, ls, describe.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "larder.h"
+
+/* Parses the command's flags: each name in `names` sets the matching int.
+ * Returns 0 and leaves positional arguments in `positional` (at most
+ * `max_positional`), or CLI_USAGE. */
+static int parse_flags(cli *c, const char *const *names, int *values,
+                       int n_names, const char **positional,
+                       int max_positional, int *n_positional) {
+  *n_positional = 0;
+  for (int i = 0; i < c->argc; i++) {
+    const char *arg = c->argv[i];
+    int matched = 0;
+    for (int k = 0; k < n_names; k++) {
+      if (!strcmp(arg, names[k])) {
+        values[k] = 1;
+        matched = 1;
+      }
+    }
+    if (matched)
+      continue;
+    if (arg[0] == '-' && arg[1])
+      return cli_usage_error("unknown flag '%s'", arg);
+    if (*n_positional == max_positional)
+      return cli_usage_error("unexpected argument '%s'", arg);
+    positional[(*n_positional)++] = arg;
+  }
+  return 0;
+}
+
+int cli_init(cli *c) {
+  const char *dir[1];
+  int n;
+  if (parse_flags(c, NULL, NULL, 0, dir, 1, &n))
+    return CLI_USAGE;
+  if (n != 1)
+    return cli_usage_error("init needs a folder: larder init DIR");
+  char *err = NULL;
+  int rc = lr_repo_init(dir[0], &err);
+  if (rc != 0) {
+    cli_fail("init", rc, err);
+    lr_free(err);
+    return CLI_FAILED;
+  }
+  printf("Created an example feature repo in %s.\n"
+         "Next: larder -c %s apply\n", dir[0], dir[0]);
+  return CLI_OK;
+}
+
+/* plan and apply: load, then call `step` (lr_repo_plan or lr_repo_apply). */
+static int plan_or_apply(cli *c, const char *name,
+                         int (*step)(lr_repo *, unsigned, char **)) {
+  static const char *const flag_names[] = {"--force"};
+  int force = 0, n;
+  if (parse_flags(c, flag_names, &force, 1, NULL, 0, &n))
+    return CLI_USAGE;
+  lr_repo *repo = NULL;
+  int rc = lr_repo_open(c->repo, &repo);
+  if (rc == LR_EDEFINITION) {
+    fprintf(stderr, "%s\nlarder: %s: the definitions have errors; nothing "
+                    "was written\n", lr_repo_errmsg(repo), name);
+    lr_repo_close(repo);
+    return CLI_FAILED;
+  }
+  char *plan = NULL;
+  if (rc == 0)
+    rc = step(repo, force ? LR_APPLY_FORCE : 0, &plan);
+  if (plan)
+    fputs(plan, stdout);
+  lr_free(plan);
+  int status = rc == 0 ? CLI_OK : cli_fail(name, rc, lr_repo_errmsg(repo));
+  lr_repo_close(repo);
+  return status;
+}
+
+int cli_plan(cli *c) { return plan_or_apply(c, "plan", lr_repo_plan); }
+int cli_apply(cli *c) { return plan_or_apply(c, "apply", lr_repo_apply); }
+
+static const struct {
+  const char *name;
+  lr_kind kind;
+} kind_names[] = {
+    {"entities", LR_KIND_ENTITY},
+    {"sources", LR_KIND_SOURCE},
+    {"feature-views", LR_KIND_FEATURE_VIEW},
+    {"on-demand-feature-views", LR_KIND_ON_DEMAND_VIEW},
+    {"feature-services", LR_KIND_FEATURE_SERVICE},
+};
+
+/* ls and describe: open the registry, then call `show` with its argument. */
+static int show(cli *c, const char *name, const char *what_needed,
+                int (*run)(lr_registry *, const char *, unsigned, char **)) {
+  static const char *const flag_names[] = {"--json"};
+  int json = 0, n;
+  const char *arg[1];
+  if (parse_flags(c, flag_names, &json, 1, arg, 1, &n))
+    return CLI_USAGE;
+  if (n != 1)
+    return cli_usage_error("%s needs %s", name, what_needed);
+  lr_registry *reg = NULL;
+  int rc = lr_registry_open(c->repo, &reg);
+  char *out = NULL;
+  if (rc == 0)
+    rc = run(reg, arg[0], json ? LR_FORMAT_JSON : 0, &out);
+  if (out)
+    fputs(out, stdout);
+  lr_free(out);
+  int status = rc == 0 ? CLI_OK
+               : rc == LR_EINVAL ? CLI_USAGE
+                                 : cli_fail(name, rc, lr_registry_errmsg(reg));
+  lr_registry_close(reg);
+  return status;
+}
+
+static int run_ls(lr_registry *reg, const char *kind, unsigned flags,
+                  char **out) {
+  for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+    if (!strcmp(kind, kind_names[i].name))
+      return lr_registry_list(reg, kind_names[i].kind, flags, out);
+  cli_usage_error("unknown kind '%s': entities, sources, feature-views, "
+                  "on-demand-feature-views or feature-services", kind);
+  return LR_EINVAL;
+}
+
+int cli_ls(cli *c) {
+  return show(c, "ls", "a kind: entities, sources, feature-views, "
+                       "on-demand-feature-views or feature-services", run_ls);
+}
+
+int cli_describe(cli *c) {
+  return show(c, "describe", "a name", lr_registry_describe);
+}

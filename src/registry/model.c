@@ -1,0 +1,93 @@
+/*
+ * model.c - lifetime, lookups and ordering of the definitions model.
+ */
+#include "model.h"
+
+#include "larder.h"
+#include "../util/sort.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void lr__model_init(lr__model *m) {
+  memset(m, 0, sizeof *m);
+  lr__arena_init(&m->arena);
+}
+
+void lr__model_free(lr__model *m) { lr__arena_free(&m->arena); }
+
+/* Object lists are sorted by name (lr__model_sort), so lookups bisect.
+ * Every object struct starts with its name. */
+static const void *find_by_name(const void *items, int n, size_t size,
+                                const char *name) {
+  int lo = 0, hi = n - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    const void *item = (const char *)items + (size_t)mid * size;
+    const char *item_name = *(const char *const *)item;
+    int c = strcmp(item_name ? item_name : "", name);
+    if (c == 0)
+      return item;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid - 1;
+  }
+  return NULL;
+}
+
+const lr__entity *lr__model_entity(const lr__model *m, const char *name) {
+  return find_by_name(m->entities, m->n_entities, sizeof *m->entities, name);
+}
+
+const lr__source *lr__model_source(const lr__model *m, const char *name) {
+  return find_by_name(m->sources, m->n_sources, sizeof *m->sources, name);
+}
+
+const lr__view *lr__model_view(const lr__model *m, const char *name) {
+  return find_by_name(m->views, m->n_views, sizeof *m->views, name);
+}
+
+const lr__service *lr__model_service(const lr__model *m, const char *name) {
+  return find_by_name(m->services, m->n_services, sizeof *m->services, name);
+}
+
+const lr__field *lr__view_feature(const lr__view *v, const char *name) {
+  for (int i = 0; i < v->n_features; i++)
+    if (v->features[i].name && strcmp(v->features[i].name, name) == 0)
+      return &v->features[i];
+  return NULL;
+}
+
+static int compare_names(const void *a, const void *b) {
+  const char *na = *(const char *const *)a, *nb = *(const char *const *)b;
+  return strcmp(na ? na : "", nb ? nb : "");
+}
+
+int lr__model_sort(lr__model *m) {
+  /* Stable, so that of two objects with one name the one read first stays
+   * first and validation reports the second as the duplicate. */
+  int rc = lr__stable_sort(m->entities, (size_t)m->n_entities,
+                           sizeof *m->entities, compare_names);
+  rc |= lr__stable_sort(m->sources, (size_t)m->n_sources, sizeof *m->sources,
+                        compare_names);
+  rc |= lr__stable_sort(m->views, (size_t)m->n_views, sizeof *m->views,
+                        compare_names);
+  rc |= lr__stable_sort(m->services, (size_t)m->n_services,
+                        sizeof *m->services, compare_names);
+  return rc ? LR_ENOMEM : 0;
+}
+
+const char *lr__source_kind_name(lr__source_kind kind) {
+  switch (kind) {
+  case LR__SOURCE_FILE: return "file";
+  case LR__SOURCE_SQL: return "sql";
+  case LR__SOURCE_PUSH: return "push";
+  case LR__SOURCE_REQUEST: return "request";
+  }
+  return "?";
+}
+
+const char *lr__view_kind_name(lr__view_kind kind) {
+  return kind == LR__VIEW_ON_DEMAND ? "on-demand feature view" : "feature view";
+}

@@ -1,0 +1,160 @@
+/*
+ * model.h - the in-memory form of a feature repo's definitions: entities,
+ * sources, request sources, feature views (batch and on-demand) and feature
+ * services, plus the state the registry keeps between applies (row layouts).
+ *
+ * Every string and array belongs to the model's arena. The same structs are
+ * filled by the YAML loader (definitions on disk) and by the registry file
+ * reader (what was applied), so plan, validation and printing work on one
+ * shape.
+ */
+#ifndef LR_REGISTRY_MODEL_H
+#define LR_REGISTRY_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../util/arena.h"
+#include "../util/diag.h"
+#include "dtype.h"
+
+typedef struct lr__kv {
+  const char *key;
+  const char *value;
+} lr__kv;
+
+typedef struct lr__entity {
+  const char *name;
+  const char *description;
+  const char **join_keys;
+  int n_join_keys;
+  uint8_t value_type; /* an lr__dtype: int32, int64, string or bytes */
+  lr__kv *tags;
+  int n_tags;
+  lr__loc loc;
+} lr__entity;
+
+typedef enum {
+  LR__SOURCE_FILE = 1, /* Parquet or CSV files, globs allowed */
+  LR__SOURCE_SQL,      /* a DuckDB query */
+  LR__SOURCE_PUSH,     /* rows pushed online; batch_source is read offline */
+  LR__SOURCE_REQUEST   /* fields supplied with each online request */
+} lr__source_kind;
+
+/* A field: a feature of a view, or a field of a request source. */
+typedef struct lr__field {
+  const char *name;
+  const char *description;
+  const char *expr; /* on-demand views only: the expression computing it */
+  uint8_t dtype;    /* an lr__dtype */
+  uint16_t slot;    /* position in the online row layout (registry state) */
+  lr__loc loc;
+} lr__field;
+
+typedef struct lr__source {
+  const char *name;
+  const char *description;
+  lr__source_kind kind;
+  const char *path;             /* file */
+  const char *query;            /* sql */
+  const char *timestamp_field;  /* file, sql */
+  const char *created_column;   /* file, sql; optional */
+  const char *batch_source;     /* push */
+  lr__kv *field_mapping;        /* source column -> feature name */
+  int n_field_mapping;
+  lr__field *fields;            /* request sources: the schema */
+  int n_fields;
+  lr__kv *tags;
+  int n_tags;
+  lr__loc loc;
+} lr__source;
+
+typedef enum {
+  LR__VIEW_BATCH = 1, /* fed from a source, keyed by entities */
+  LR__VIEW_ON_DEMAND  /* computed from other views and request data */
+} lr__view_kind;
+
+typedef struct lr__view {
+  const char *name;
+  const char *description;
+  lr__view_kind kind;
+  const char **entities; /* batch: entity names, in key order */
+  int n_entities;
+  const char *source;    /* batch: the source's name */
+  const char **sources;  /* on-demand: views and request sources */
+  int n_sources;
+  int64_t ttl_seconds;   /* 0 = no limit */
+  bool online;           /* batch: materialized into the online store */
+  bool write_to_online_store; /* on-demand: computed on write and stored */
+  lr__field *features;
+  int n_features;
+  lr__kv *tags;
+  int n_tags;
+  /* Registry state, kept across applies: */
+  uint16_t next_slot;    /* the slot a newly added feature gets */
+  uint32_t layout_epoch; /* bumped when a forced change drops online rows */
+  lr__loc loc;
+} lr__view;
+
+/* One entry of a service: a view and a subset of its features (none listed
+ * means the whole view). */
+typedef struct lr__service_item {
+  const char *view;
+  const char **features;
+  int n_features;
+  lr__loc loc;
+} lr__service_item;
+
+typedef struct lr__service {
+  const char *name;
+  const char *description;
+  lr__service_item *items;
+  int n_items;
+  lr__kv *tags;
+  int n_tags;
+  lr__loc loc;
+} lr__service;
+
+/* The settings of feature_store.yaml. */
+typedef struct lr__config {
+  const char *project;
+  const char *registry_path; /* relative to the repo unless absolute */
+  const char *online_type;   /* "lmdb" */
+  const char *online_path;
+  const char *offline_type;  /* "duckdb" */
+} lr__config;
+
+typedef struct lr__model {
+  lr__arena arena;
+  lr__config config;
+  uint64_t version;    /* registry version; 0 for definitions not applied */
+  int64_t applied_at;  /* unix seconds of the apply that wrote it */
+  lr__entity *entities;
+  int n_entities;
+  lr__source *sources; /* data sources then request sources, by name */
+  int n_sources;
+  lr__view *views;     /* batch and on-demand views, by name */
+  int n_views;
+  lr__service *services;
+  int n_services;
+} lr__model;
+
+void lr__model_init(lr__model *m);
+void lr__model_free(lr__model *m);
+
+/* Lookups by name; NULL when absent. */
+const lr__entity *lr__model_entity(const lr__model *m, const char *name);
+const lr__source *lr__model_source(const lr__model *m, const char *name);
+const lr__view *lr__model_view(const lr__model *m, const char *name);
+const lr__service *lr__model_service(const lr__model *m, const char *name);
+const lr__field *lr__view_feature(const lr__view *v, const char *name);
+
+/* Sorts every object list by name (stably) so lookups can bisect and
+ * printing is ordered. Returns 0 or LR_ENOMEM. */
+int lr__model_sort(lr__model *m);
+
+/* Names for kinds, as printed ("feature view", "on-demand feature view"). */
+const char *lr__source_kind_name(lr__source_kind kind);
+const char *lr__view_kind_name(lr__view_kind kind);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * repo.c - the lr_repo_* functions of the public API: a repo's definitions
+ * loaded from YAML, planned against the applied registry and applied.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../util/fs.h"
+#include "larder.h"
+#include "load.h"
+#include "plan.h"
+#include "regfile.h"
+
+struct lr_repo {
+  char *dir;
+  lr__model model;
+  int status;    /* how loading went: 0 or the error it returned */
+  lr__buf errmsg;
+};
+
+const char *lr_repo_errmsg(const lr_repo *repo) {
+  return repo ? lr__buf_str(&repo->errmsg) : "no repo handle";
+}
+
+void lr_repo_close(lr_repo *repo) {
+  if (!repo)
+    return;
+  lr__model_free(&repo->model);
+  lr__buf_free(&repo->errmsg);
+  free(repo->dir);
+  free(repo);
+}
+
+/* Loads config and definitions, then validates; fills `diag`. */
+static int repo_load(lr_repo *repo, lr__diag *diag) {
+  if (!lr__fs_is_dir(repo->dir)) {
+    lr__buf_printf(&repo->errmsg, "%s is not a folder: give the path of a "
+                   "feature repo (`larder init DIR` creates one)", repo->dir);
+    return LR_ENOTFOUND;
+  }
+  int rc = lr__load_config(&repo->model, repo->dir, diag);
+  if (rc == LR_ENOTFOUND) {
+    lr__buf_printf(&repo->errmsg, "%s has no feature_store.yaml: give the path "
+                   "of a feature repo (`larder init DIR` creates one)",
+                   repo->dir);
+    return rc;
+  }
+  if (rc == 0)
+    rc = lr__load_definitions(&repo->model, repo->dir, diag);
+  if (rc == 0)
+    rc = lr__model_sort(&repo->model);
+  if (rc == 0)
+    rc = lr__validate(&repo->model, repo->dir, diag);
+  if (diag->count) {
+    lr__diag_format(diag, &repo->errmsg);
+    rc = LR_EDEFINITION;
+  }
+  return rc;
+}
+
+int lr_repo_open(const char *dir, lr_repo **out) {
+  if (!out)
+    return LR_EINVAL;
+  lr_repo *repo = calloc(1, sizeof *repo);
+  *out = repo;
+  if (!repo)
+    return LR_ENOMEM;
+  lr__model_init(&repo->model);
+  lr__buf_init(&repo->errmsg);
+  if (!dir) {
+    lr__buf_puts(&repo->errmsg, "no repo folder given");
+    return repo->status = LR_EINVAL;
+  }
+  repo->dir = strdup(dir);
+  if (!repo->dir)
+    return repo->status = LR_ENOMEM;
+  lr__diag diag;
+  lr__diag_init(&diag);
+  repo->status = repo_load(repo, &diag);
+  lr__diag_free(&diag);
+  return repo->status;
+}
+
+/* The absolute or repo-relative path of the registry file, in `path`. */
+static void registry_path(const lr_repo *repo, lr__buf *path) {
+  lr__fs_join(path, repo->dir, repo->model.config.registry_path);
+}
+
+/* Plans against the applied registry, which is loaded into `old`. */
+static int repo_plan(lr_repo *repo, unsigned flags, lr__model *old,
+                     lr__buf *text, lr__plan_summary *sum) {
+  lr__buf_reset(&repo->errmsg);
+  if (repo->status != 0) {
+    lr__buf_printf(&repo->errmsg, "the repo did not load (%s); fix that first",
+                   lr_strerror(repo->status));
+    return repo->status;
+  }
+  lr__buf path;
+  lr__buf_init(&path);
+  registry_path(repo, &path);
+  int rc = lr__regfile_read(lr__buf_str(&path), old, &repo->errmsg);
+  lr__buf_free(&path);
+  if (rc == LR_ENOREGISTRY) { /* the first apply plans against nothing */
+    lr__buf_reset(&repo->errmsg);
+    rc = 0;
+  }
+  if (rc == 0)
+    rc = lr__plan(old, &repo->model, flags, text, sum);
+  if (rc == LR_ENEEDFORCE)
+    lr__buf_puts(&repo->errmsg, "the plan drops stored online rows; run "
+                                "`larder apply --force` to accept that");
+  return rc;
+}
+
+/* Hands the text to the caller through `out` (when given). */
+static int give_text(lr__buf *text, char **out, int rc) {
+  if (out) {
+    *out = lr__buf_steal(text);
+    if (!*out)
+      rc = LR_ENOMEM;
+  }
+  lr__buf_free(text);
+  return rc;
+}
+
+int lr_repo_plan(lr_repo *repo, unsigned flags, char **plan) {
+  if (!repo)
+    return LR_EINVAL;
+  lr__model old;
+  lr__model_init(&old);
+  lr__buf text;
+  lr__buf_init(&text);
+  lr__plan_summary sum;
+  int rc = repo_plan(repo, flags, &old, &text, &sum);
+  lr__model_free(&old);
+  return give_text(&text, plan, rc);
+}
+
+int lr_repo_apply(lr_repo *repo, unsigned flags, char **plan) {
+  if (!repo)
+    return LR_EINVAL;
+  lr__model old;
+  lr__model_init(&old);
+  lr__buf text;
+  lr__buf_init(&text);
+  lr__plan_summary sum;
+  int rc = repo_plan(repo, flags, &old, &text, &sum);
+  int unchanged = !sum.created && !sum.changed && !sum.removed;
+  if (rc == 0 && !(unchanged && old.version > 0)) {
+    repo->model.version = old.version + 1;
+    repo->model.applied_at = (int64_t)time(NULL);
+    lr__buf path;
+    lr__buf_init(&path);
+    registry_path(repo, &path);
+    rc = lr__regfile_write(lr__buf_str(&path), &repo->model, &repo->errmsg);
+    if (rc == 0)
+      lr__buf_printf(&text, "Applied: registry version %llu written to %s.\n",
+                     (unsigned long long)repo->model.version,
+                     repo->model.config.registry_path);
+    lr__buf_free(&path);
+  }
+  lr__model_free(&old);
+  return give_text(&text, plan, rc);
+}

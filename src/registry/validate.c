@@ -1,0 +1,452 @@
+/*
+ * validate.c - the checks that need every definition at once: names,
+ * duplicates, references between objects, types that must agree, and file
+ * sources that must match files.
+ *
+ * It expects a model sorted by name (lr__model_sort), so that duplicates are
+ * neighbours and references resolve by bisection. Every problem found is
+ * added to the diagnostics; nothing stops at the first.
+ */
+#include <glob.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/fs.h"
+#include "../util/names.h"
+#include "larder.h"
+#include "load.h"
+
+typedef struct checker {
+  const lr__model *m;
+  const char *repo_dir;
+  lr__diag *diag;
+} checker;
+
+static void add_hint_note(lr__buf *hint, const lr__loc *first) {
+  lr__buf_printf(hint, "the first is at %s:%d:%d; rename or remove one",
+                 first->file ? first->file : "?", first->line, first->col);
+}
+
+static void check_identifier(checker *C, const char *name, lr__loc loc,
+                             const char *what) {
+  if (name && !lr__is_identifier(name))
+    lr__diag_add(C->diag, loc,
+                 "use letters, digits and underscores, starting with a letter "
+                 "or underscore",
+                 "%s name '%s' is not a valid identifier", what, name);
+}
+
+/* Reports neighbours with equal names in a sorted list. Objects start with
+ * their name; `loc_offset` finds their location. */
+static void check_duplicates(checker *C, const void *items, int n, size_t size,
+                             size_t loc_offset, const char *what) {
+  for (int i = 1; i < n; i++) {
+    const char *prev = (const char *)items + (size_t)(i - 1) * size;
+    const char *cur = (const char *)items + (size_t)i * size;
+    const char *a = *(const char *const *)prev, *b = *(const char *const *)cur;
+    if (!a || !b || strcmp(a, b) != 0)
+      continue;
+    /* Of a run of equal names, point at the first one defined. */
+    int first = i - 1;
+    while (first > 0 &&
+           strcmp(*(const char *const *)((const char *)items +
+                                         (size_t)(first - 1) * size), b) == 0)
+      first--;
+    const lr__loc *first_loc = (const lr__loc *)((const char *)items +
+                                                 (size_t)first * size + loc_offset);
+    lr__buf hint;
+    lr__buf_init(&hint);
+    add_hint_note(&hint, first_loc);
+    lr__diag_add(C->diag, *(const lr__loc *)(cur + loc_offset),
+                 lr__buf_str(&hint), "%s '%s' is defined twice", what, b);
+    lr__buf_free(&hint);
+  }
+}
+
+/* Names of the objects of one list, for suggestions (caller frees). */
+static const char **names_of(const void *items, int n, size_t size) {
+  const char **names = calloc((size_t)n + 1, sizeof *names);
+  for (int i = 0; names && i < n; i++)
+    names[i] = *(const char *const *)((const char *)items + (size_t)i * size);
+  return names;
+}
+
+static void report_unknown(checker *C, lr__loc loc, const char *what,
+                           const char *name, const void *items, int n,
+                           size_t size, const char *owner) {
+  const char **names = names_of(items, n, size);
+  lr__buf hint;
+  lr__buf_init(&hint);
+  lr__buf what_plural;
+  lr__buf_init(&what_plural);
+  lr__buf_printf(&what_plural, "%ss", what);
+  lr__suggest(&hint, lr__buf_str(&what_plural), name, names, names ? n : 0);
+  lr__diag_add(C->diag, loc, lr__buf_str(&hint), "unknown %s '%s' in %s", what,
+               name, owner);
+  lr__buf_free(&hint);
+  lr__buf_free(&what_plural);
+  free(names);
+}
+
+/* ---- feature_store.yaml ------------------------------------------------ */
+
+static void check_config(checker *C) {
+  const lr__config *c = &C->m->config;
+  lr__loc loc = {"feature_store.yaml", 1, 1};
+  check_identifier(C, c->project, loc, "project");
+  if (c->online_type && strcmp(c->online_type, "lmdb") != 0)
+    lr__diag_add(C->diag, loc, "Larder's online store is `type: lmdb`",
+                 "unsupported online_store type '%s'", c->online_type);
+  if (c->offline_type && strcmp(c->offline_type, "duckdb") != 0)
+    lr__diag_add(C->diag, loc, "Larder's offline store is `type: duckdb`",
+                 "unsupported offline_store type '%s'", c->offline_type);
+}
+
+/* ---- entities ---------------------------------------------------------- */
+
+static void check_entity(checker *C, const lr__entity *e) {
+  check_identifier(C, e->name, e->loc, "entity");
+  if (e->join_keys && e->n_join_keys == 0)
+    lr__diag_add(C->diag, e->loc, "list at least one column, e.g. "
+                 "`join_keys: [driver_id]`",
+                 "entity '%s' has no join keys", e->name ? e->name : "?");
+  for (int k = 0; k < e->n_join_keys; k++) {
+    check_identifier(C, e->join_keys[k], e->loc, "join key");
+    for (int j = 0; j < k; j++)
+      if (strcmp(e->join_keys[j], e->join_keys[k]) == 0)
+        lr__diag_add(C->diag, e->loc, "list each join key once",
+                     "entity '%s' lists join key '%s' twice", e->name,
+                     e->join_keys[k]);
+  }
+}
+
+/* Two entities may share a join key column only if they agree on its type. */
+static void check_join_key_types(checker *C) {
+  const lr__model *m = C->m;
+  for (int a = 0; a < m->n_entities; a++) {
+    for (int b = a + 1; b < m->n_entities; b++) {
+      const lr__entity *ea = &m->entities[a], *eb = &m->entities[b];
+      if (!ea->value_type || !eb->value_type || ea->value_type == eb->value_type)
+        continue;
+      for (int i = 0; i < ea->n_join_keys; i++) {
+        for (int j = 0; j < eb->n_join_keys; j++) {
+          if (strcmp(ea->join_keys[i], eb->join_keys[j]) != 0)
+            continue;
+          char sa[32], sb[32];
+          lr__buf hint;
+          lr__buf_init(&hint);
+          lr__buf_printf(&hint, "entity '%s' (%s:%d) declares it %s; give both "
+                         "the same value_type", ea->name, ea->loc.file,
+                         ea->loc.line, lr__dtype_name(ea->value_type, sa));
+          lr__diag_add(C->diag, eb->loc, lr__buf_str(&hint),
+                       "join key '%s' of entity '%s' is %s, but another entity "
+                       "uses it with another type", eb->join_keys[j], eb->name,
+                       lr__dtype_name(eb->value_type, sb));
+          lr__buf_free(&hint);
+        }
+      }
+    }
+  }
+}
+
+/* ---- sources ----------------------------------------------------------- */
+
+static void check_file_path(checker *C, const lr__source *s) {
+  lr__buf pattern;
+  lr__buf_init(&pattern);
+  lr__fs_join(&pattern, C->repo_dir, s->path);
+  glob_t g;
+  int rc = glob(lr__buf_str(&pattern), 0, NULL, &g);
+  if (rc == 0)
+    globfree(&g);
+  else
+    lr__diag_add(C->diag, s->loc,
+                 "paths are relative to the repo folder; check the name, or "
+                 "create the data first",
+                 "the path '%s' of source '%s' matches no file", s->path,
+                 s->name);
+  lr__buf_free(&pattern);
+}
+
+/* A field a kind of source does not use is a mistake worth naming. */
+static void check_unused(checker *C, const lr__source *s, const char *value,
+                         const char *key) {
+  if (value)
+    lr__diag_add(C->diag, s->loc, "remove it, or change the source's kind",
+                 "'%s' is not used by %s source '%s'", key,
+                 lr__source_kind_name(s->kind), s->name);
+}
+
+static void require(checker *C, const lr__source *s, const char *value,
+                    const char *key, const char *example) {
+  if (!value)
+    lr__diag_add(C->diag, s->loc, example, "%s source '%s' needs '%s'",
+                 lr__source_kind_name(s->kind), s->name, key);
+}
+
+static void check_fields(checker *C, const lr__field *fields, int n,
+                         const char *owner, lr__loc owner_loc, int expr_wanted);
+
+static void check_source(checker *C, const lr__source *s) {
+  check_identifier(C, s->name, s->loc, "source");
+  switch (s->kind) {
+  case LR__SOURCE_FILE:
+    require(C, s, s->path, "path", "e.g. `path: data/stats.parquet`");
+    require(C, s, s->timestamp_field, "timestamp_field",
+            "e.g. `timestamp_field: event_timestamp`");
+    check_unused(C, s, s->query, "query");
+    check_unused(C, s, s->batch_source, "batch_source");
+    if (s->path)
+      check_file_path(C, s);
+    break;
+  case LR__SOURCE_SQL:
+    require(C, s, s->query, "query", "e.g. `query: SELECT * FROM ...`");
+    require(C, s, s->timestamp_field, "timestamp_field",
+            "e.g. `timestamp_field: event_timestamp`");
+    check_unused(C, s, s->path, "path");
+    check_unused(C, s, s->batch_source, "batch_source");
+    break;
+  case LR__SOURCE_PUSH: {
+    require(C, s, s->batch_source, "batch_source",
+            "name the file or sql source its rows are read from offline");
+    check_unused(C, s, s->path, "path");
+    check_unused(C, s, s->query, "query");
+    if (!s->batch_source)
+      break;
+    const lr__source *batch = lr__model_source(C->m, s->batch_source);
+    if (!batch)
+      report_unknown(C, s->loc, "source", s->batch_source, C->m->sources,
+                     C->m->n_sources, sizeof *C->m->sources, "a push source");
+    else if (batch->kind != LR__SOURCE_FILE && batch->kind != LR__SOURCE_SQL)
+      lr__diag_add(C->diag, s->loc, "name a file or sql source",
+                   "batch_source '%s' of push source '%s' is a %s source",
+                   batch->name, s->name, lr__source_kind_name(batch->kind));
+    break;
+  }
+  case LR__SOURCE_REQUEST: {
+    lr__buf owner;
+    lr__buf_init(&owner);
+    lr__buf_printf(&owner, "request source '%s'", s->name);
+    check_fields(C, s->fields, s->n_fields, lr__buf_str(&owner), s->loc, -1);
+    lr__buf_free(&owner);
+    break;
+  }
+  }
+  for (int i = 0; i < s->n_field_mapping; i++)
+    check_identifier(C, s->field_mapping[i].value, s->loc, "mapped feature");
+}
+
+/* ---- views ------------------------------------------------------------- */
+
+/* Checks names, duplicates and `expr`: expr_wanted 1 = required (on-demand
+ * views), 0 = not allowed (batch views), -1 = not allowed (request fields). */
+static void check_fields(checker *C, const lr__field *fields, int n,
+                         const char *owner, lr__loc owner_loc, int expr_wanted) {
+  if (n == 0 && fields)
+    lr__diag_add(C->diag, owner_loc,
+                 "list at least one `{name: ..., dtype: ...}`",
+                 "%s has an empty schema", owner);
+  for (int i = 0; i < n; i++) {
+    const lr__field *f = &fields[i];
+    if (!f->name)
+      continue;
+    check_identifier(C, f->name, f->loc, "feature");
+    for (int j = 0; j < i; j++) {
+      if (fields[j].name && strcmp(fields[j].name, f->name) == 0) {
+        lr__buf hint;
+        lr__buf_init(&hint);
+        add_hint_note(&hint, &fields[j].loc);
+        lr__diag_add(C->diag, f->loc, lr__buf_str(&hint),
+                     "feature '%s' is listed twice in %s", f->name, owner);
+        lr__buf_free(&hint);
+      }
+    }
+    if (expr_wanted == 1 && (!f->expr || !*f->expr))
+      lr__diag_add(C->diag, f->loc,
+                   "give it an expression, e.g. `expr: \"conv_rate + val\"`",
+                   "feature '%s' of %s has no 'expr'", f->name, owner);
+    if (expr_wanted != 1 && f->expr)
+      lr__diag_add(C->diag, f->loc,
+                   "only on_demand_feature_views compute features with expr",
+                   "feature '%s' of %s has an 'expr'", f->name, owner);
+  }
+}
+
+static void check_batch_view(checker *C, const lr__view *v, const char *owner) {
+  const lr__model *m = C->m;
+  if (v->entities && v->n_entities == 0)
+    lr__diag_add(C->diag, v->loc, "e.g. `entities: [driver]`",
+                 "%s has no entities", owner);
+  for (int i = 0; i < v->n_entities; i++) {
+    const lr__entity *e = lr__model_entity(m, v->entities[i]);
+    if (!e) {
+      report_unknown(C, v->loc, "entity", v->entities[i], m->entities,
+                     m->n_entities, sizeof *m->entities, owner);
+      continue;
+    }
+    for (int j = 0; j < i; j++)
+      if (strcmp(v->entities[j], v->entities[i]) == 0)
+        lr__diag_add(C->diag, v->loc, "list each entity once",
+                     "%s lists entity '%s' twice", owner, v->entities[i]);
+    for (int k = 0; k < e->n_join_keys; k++) {
+      const lr__field *clash = lr__view_feature(v, e->join_keys[k]);
+      if (clash)
+        lr__diag_add(C->diag, clash->loc,
+                     "rename the feature: join keys come from the entity",
+                     "feature '%s' of %s has the name of a join key of "
+                     "entity '%s'", clash->name, owner, e->name);
+    }
+  }
+  if (v->source) {
+    const lr__source *s = lr__model_source(m, v->source);
+    if (!s)
+      report_unknown(C, v->loc, "source", v->source, m->sources, m->n_sources,
+                     sizeof *m->sources, owner);
+    else if (s->kind == LR__SOURCE_REQUEST)
+      lr__diag_add(C->diag, v->loc,
+                   "request sources feed on-demand feature views; give a "
+                   "file, sql or push source",
+                   "%s reads request source '%s'", owner, s->name);
+  }
+  check_fields(C, v->features, v->n_features, owner, v->loc, 0);
+}
+
+static void check_odfv(checker *C, const lr__view *v, const char *owner) {
+  const lr__model *m = C->m;
+  if (v->sources && v->n_sources == 0)
+    lr__diag_add(C->diag, v->loc, "name feature views or request sources",
+                 "%s has no sources", owner);
+  for (int i = 0; i < v->n_sources; i++) {
+    const char *name = v->sources[i];
+    const lr__view *input = lr__model_view(m, name);
+    const lr__source *req = lr__model_source(m, name);
+    if (input && input->kind == LR__VIEW_ON_DEMAND)
+      lr__diag_add(C->diag, v->loc,
+                   "an on-demand view reads feature views and request sources",
+                   "%s reads on-demand view '%s'", owner, name);
+    else if (!input && !(req && req->kind == LR__SOURCE_REQUEST))
+      report_unknown(C, v->loc, "feature view", name, m->views, m->n_views,
+                     sizeof *m->views, owner);
+  }
+  check_fields(C, v->features, v->n_features, owner, v->loc, 1);
+}
+
+static void check_view(checker *C, const lr__view *v) {
+  lr__buf owner;
+  lr__buf_init(&owner);
+  lr__buf_printf(&owner, "%s '%s'", lr__view_kind_name(v->kind),
+                 v->name ? v->name : "?");
+  check_identifier(C, v->name, v->loc, lr__view_kind_name(v->kind));
+  if (v->kind == LR__VIEW_BATCH)
+    check_batch_view(C, v, lr__buf_str(&owner));
+  else
+    check_odfv(C, v, lr__buf_str(&owner));
+  lr__buf_free(&owner);
+}
+
+/* ---- services ---------------------------------------------------------- */
+
+/* The feature an item of a service contributes at index i. */
+typedef struct served {
+  const char *feature;
+  const char *view;
+  lr__loc loc;
+} served;
+
+static void check_collision(checker *C, served *seen, int *n_seen,
+                            const served *cur, const char *service) {
+  for (int i = 0; i < *n_seen; i++) {
+    if (strcmp(seen[i].feature, cur->feature) != 0)
+      continue;
+    lr__buf hint;
+    lr__buf_init(&hint);
+    lr__buf_printf(&hint, "'%s' also comes from view '%s' (%s:%d); leave one "
+                   "out or rename it", cur->feature, seen[i].view,
+                   seen[i].loc.file ? seen[i].loc.file : "?", seen[i].loc.line);
+    lr__diag_add(C->diag, cur->loc, lr__buf_str(&hint),
+                 "feature name '%s' collides in feature service '%s'",
+                 cur->feature, service);
+    lr__buf_free(&hint);
+    return;
+  }
+  seen[(*n_seen)++] = *cur;
+}
+
+static void check_service(checker *C, const lr__service *s) {
+  const lr__model *m = C->m;
+  check_identifier(C, s->name, s->loc, "feature service");
+  lr__buf owner;
+  lr__buf_init(&owner);
+  lr__buf_printf(&owner, "feature service '%s'", s->name ? s->name : "?");
+  if (s->items && s->n_items == 0)
+    lr__diag_add(C->diag, s->loc, "list views or `view: [features]`",
+                 "%s serves no features", lr__buf_str(&owner));
+  int capacity = 0;
+  for (int i = 0; i < s->n_items; i++) {
+    const lr__view *v = s->items[i].view ? lr__model_view(m, s->items[i].view) : NULL;
+    capacity += s->items[i].n_features ? s->items[i].n_features
+                                       : (v ? v->n_features : 0);
+  }
+  served *seen = calloc((size_t)capacity + 1, sizeof *seen);
+  int n_seen = 0;
+  for (int i = 0; seen && i < s->n_items; i++) {
+    const lr__service_item *item = &s->items[i];
+    if (!item->view)
+      continue;
+    const lr__view *v = lr__model_view(m, item->view);
+    if (!v) {
+      report_unknown(C, item->loc, "feature view", item->view, m->views,
+                     m->n_views, sizeof *m->views, lr__buf_str(&owner));
+      continue;
+    }
+    int n = item->n_features ? item->n_features : v->n_features;
+    for (int k = 0; k < n; k++) {
+      const char *fname = item->n_features ? item->features[k] : v->features[k].name;
+      if (!fname)
+        continue;
+      if (item->n_features && !lr__view_feature(v, fname)) {
+        const char **names = calloc((size_t)v->n_features + 1, sizeof *names);
+        for (int j = 0; names && j < v->n_features; j++)
+          names[j] = v->features[j].name;
+        lr__buf hint;
+        lr__buf_init(&hint);
+        lr__suggest(&hint, "features", fname, names, names ? v->n_features : 0);
+        lr__diag_add(C->diag, item->loc, lr__buf_str(&hint),
+                     "view '%s' has no feature '%s' (in %s)", v->name, fname,
+                     lr__buf_str(&owner));
+        lr__buf_free(&hint);
+        free(names);
+        continue;
+      }
+      served cur = {fname, v->name, item->loc};
+      check_collision(C, seen, &n_seen, &cur, s->name);
+    }
+  }
+  free(seen);
+  lr__buf_free(&owner);
+}
+
+int lr__validate(const lr__model *m, const char *repo_dir, lr__diag *diag) {
+  checker C = {m, repo_dir, diag};
+  int before = diag->count;
+  check_config(&C);
+  check_duplicates(&C, m->entities, m->n_entities, sizeof *m->entities,
+                   offsetof(lr__entity, loc), "entity");
+  check_duplicates(&C, m->sources, m->n_sources, sizeof *m->sources,
+                   offsetof(lr__source, loc), "source");
+  check_duplicates(&C, m->views, m->n_views, sizeof *m->views,
+                   offsetof(lr__view, loc), "feature view");
+  check_duplicates(&C, m->services, m->n_services, sizeof *m->services,
+                   offsetof(lr__service, loc), "feature service");
+  for (int i = 0; i < m->n_entities; i++)
+    check_entity(&C, &m->entities[i]);
+  check_join_key_types(&C);
+  for (int i = 0; i < m->n_sources; i++)
+    check_source(&C, &m->sources[i]);
+  for (int i = 0; i < m->n_views; i++)
+    check_view(&C, &m->views[i]);
+  for (int i = 0; i < m->n_services; i++)
+    check_service(&C, &m->services[i]);
+  return diag->count > before ? LR_EDEFINITION : 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * yaml.h - the thin layer over libfyaml that the definition loader uses:
+ * parse a file with syntax errors turned into diagnostics, and give any
+ * node a 1-based file:line:col.
+ */
+#ifndef LR_REGISTRY_YAML_H
+#define LR_REGISTRY_YAML_H
+
+#include <libfyaml.h>
+
+#include "../util/diag.h"
+
+/* Parses `path`; syntax errors go to `diag` at `display` (the path shown to
+ * users). Returns the document (caller destroys it with
+ * fy_document_destroy()) or NULL. */
+struct fy_document *lr__yaml_parse_file(const char *path, const char *display,
+                                        lr__diag *diag);
+
+/* Parses JSON or YAML text held in memory; on a syntax error writes
+ * "line:col: message" to `err` and returns NULL. */
+struct fy_document *lr__yaml_parse_text(const char *text, size_t len,
+                                        lr__buf *err);
+
+/* Where `node` starts in `file`. Collections report their first child's
+ * position; an empty one reports 0:0. */
+lr__loc lr__yaml_loc(struct fy_node *node, const char *file);
+
+/* The scalar text of `node`, NUL-terminated, or NULL when it is not a
+ * scalar. Owned by the document. */
+const char *lr__yaml_scalar(struct fy_node *node);
+
+/* What the node is, for messages: "a mapping", "a list", "a string". */
+const char *lr__yaml_kind(struct fy_node *node);
+
+#endif

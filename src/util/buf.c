@@ -1,0 +1,113 @@
+/*
+ * buf.c - the growable byte buffer (see buf.h).
+ */
+#include "buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void lr__buf_init(lr__buf *b) { memset(b, 0, sizeof *b); }
+
+void lr__buf_free(lr__buf *b) {
+  free(b->data);
+  lr__buf_init(b);
+}
+
+void lr__buf_reset(lr__buf *b) {
+  b->len = 0;
+  if (b->data)
+    b->data[0] = '\0';
+}
+
+/* Makes room for `extra` more bytes plus the terminating NUL. */
+static int buf_reserve(lr__buf *b, size_t extra) {
+  if (b->failed)
+    return 0;
+  size_t need = b->len + extra + 1;
+  if (need <= b->cap)
+    return 1;
+  size_t cap = b->cap ? b->cap : 64;
+  while (cap < need)
+    cap *= 2;
+  char *data = realloc(b->data, cap);
+  if (!data) {
+    b->failed = 1;
+    return 0;
+  }
+  b->data = data;
+  b->cap = cap;
+  return 1;
+}
+
+void lr__buf_append(lr__buf *b, const void *data, size_t len) {
+  if (!buf_reserve(b, len))
+    return;
+  if (len)
+    memcpy(b->data + b->len, data, len);
+  b->len += len;
+  b->data[b->len] = '\0';
+}
+
+void lr__buf_puts(lr__buf *b, const char *s) { lr__buf_append(b, s, strlen(s)); }
+
+void lr__buf_putc(lr__buf *b, char c) { lr__buf_append(b, &c, 1); }
+
+void lr__buf_vprintf(lr__buf *b, const char *fmt, va_list ap) {
+  va_list again;
+  va_copy(again, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  if (n > 0 && buf_reserve(b, (size_t)n)) {
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+    b->len += (size_t)n;
+  }
+  va_end(again);
+}
+
+void lr__buf_printf(lr__buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  lr__buf_vprintf(b, fmt, ap);
+  va_end(ap);
+}
+
+void lr__buf_pad(lr__buf *b, size_t n) {
+  if (!buf_reserve(b, n))
+    return;
+  memset(b->data + b->len, ' ', n);
+  b->len += n;
+  b->data[b->len] = '\0';
+}
+
+void lr__buf_json_str(lr__buf *b, const char *s) {
+  lr__buf_putc(b, '"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+    case '"':  lr__buf_puts(b, "\\\""); break;
+    case '\\': lr__buf_puts(b, "\\\\"); break;
+    case '\n': lr__buf_puts(b, "\\n"); break;
+    case '\r': lr__buf_puts(b, "\\r"); break;
+    case '\t': lr__buf_puts(b, "\\t"); break;
+    default:
+      if (*p < 0x20)
+        lr__buf_printf(b, "\\u%04x", *p);
+      else
+        lr__buf_putc(b, (char)*p);
+    }
+  }
+  lr__buf_putc(b, '"');
+}
+
+int lr__buf_failed(const lr__buf *b) { return b->failed; }
+
+char *lr__buf_steal(lr__buf *b) {
+  if (b->failed) {
+    lr__buf_free(b);
+    return NULL;
+  }
+  char *s = b->data ? b->data : strdup("");
+  lr__buf_init(b);
+  return s;
+}
+
+const char *lr__buf_str(const lr__buf *b) { return b->data ? b->data : ""; }

@@ -1,0 +1,43 @@
+/*
+ * buf.h - a growable byte buffer, used to build text (messages, plans, JSON)
+ * and binary images (the registry file).
+ *
+ * Allocation failures are sticky: once one happens the buffer stops growing
+ * and lr__buf_failed() reports it, so builders can append freely and check
+ * once at the end instead of after every call.
+ */
+#ifndef LR_UTIL_BUF_H
+#define LR_UTIL_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lr__buf {
+  char *data;  /* always NUL-terminated when len > 0 or after any append */
+  size_t len;
+  size_t cap;
+  int failed;  /* an allocation failed; the content is truncated */
+} lr__buf;
+
+void lr__buf_init(lr__buf *b);
+void lr__buf_free(lr__buf *b);
+void lr__buf_reset(lr__buf *b);
+void lr__buf_append(lr__buf *b, const void *data, size_t len);
+void lr__buf_puts(lr__buf *b, const char *s);
+void lr__buf_putc(lr__buf *b, char c);
+void lr__buf_printf(lr__buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void lr__buf_vprintf(lr__buf *b, const char *fmt, va_list ap);
+/* Appends `n` spaces (for indentation and table padding). */
+void lr__buf_pad(lr__buf *b, size_t n);
+/* Appends `s` as a JSON string literal, quotes included. */
+void lr__buf_json_str(lr__buf *b, const char *s);
+int lr__buf_failed(const lr__buf *b);
+/* Hands the content to the caller (free() it) and empties the buffer;
+ * returns NULL if an allocation failed. */
+char *lr__buf_steal(lr__buf *b);
+/* Returns the content, "" when empty; owned by the buffer. */
+const char *lr__buf_str(const lr__buf *b);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * fs.c - file-system helpers (see fs.h).
+ */
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "larder.h"
+
+int (*lr__fs_rename)(const char *from, const char *to) = rename;
+
+int lr__fs_read_file(const char *path, char **data, size_t *len, lr__buf *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    lr__buf_printf(err, "cannot open %s: %s", path, strerror(errno));
+    return errno == ENOENT ? LR_ENOTFOUND : LR_EIO;
+  }
+  lr__buf content;
+  lr__buf_init(&content);
+  char chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    lr__buf_append(&content, chunk, n);
+  int read_error = ferror(f);
+  fclose(f);
+  if (read_error || lr__buf_failed(&content)) {
+    lr__buf_printf(err, "cannot read %s: %s", path,
+                   read_error ? "read error" : "out of memory");
+    lr__buf_free(&content);
+    return read_error ? LR_EIO : LR_ENOMEM;
+  }
+  *len = content.len;
+  *data = lr__buf_steal(&content);
+  return *data ? 0 : LR_ENOMEM;
+}
+
+/* Writes all of `data` to `fd`, retrying short writes. */
+static int write_all(int fd, const char *data, size_t len) {
+  while (len) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return -1;
+    }
+    data += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* fsyncs the folder holding `path`, so a rename into it survives a crash. */
+static int fsync_parent(const char *path) {
+  char *copy = strdup(path);
+  if (!copy)
+    return -1;
+  int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+  free(copy);
+  if (fd < 0)
+    return -1;
+  int rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+int lr__fs_write_atomic(const char *path, const void *data, size_t len,
+                        lr__buf *err) {
+  lr__buf tmp;
+  lr__buf_init(&tmp);
+  lr__buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+  const char *tmp_path = lr__buf_str(&tmp);
+  const char *step = "create";
+  int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    goto fail;
+  step = "write";
+  if (write_all(fd, data, len) != 0)
+    goto fail_close;
+  step = "fsync";
+  if (fsync(fd) != 0)
+    goto fail_close;
+  step = "close";
+  if (close(fd) != 0)
+    goto fail;
+  fd = -1;
+  step = "rename";
+  if (lr__fs_rename(tmp_path, path) != 0)
+    goto fail;
+  fsync_parent(path);
+  lr__buf_free(&tmp);
+  return 0;
+
+fail_close:
+  close(fd);
+fail:
+  lr__buf_printf(err, "cannot write %s (%s of %s failed: %s); the previous "
+                      "file is unchanged", path, step, tmp_path, strerror(errno));
+  unlink(tmp_path);
+  lr__buf_free(&tmp);
+  return LR_EIO;
+}
+
+int lr__fs_write_file(const char *path, const void *data, size_t len,
+                      lr__buf *err) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || write_all(fd, data, len) != 0) {
+    lr__buf_printf(err, "cannot write %s: %s", path, strerror(errno));
+    if (fd >= 0)
+      close(fd);
+    return LR_EIO;
+  }
+  if (close(fd) != 0) {
+    lr__buf_printf(err, "cannot write %s: %s", path, strerror(errno));
+    return LR_EIO;
+  }
+  return 0;
+}
+
+int lr__fs_mkdirs(const char *path, lr__buf *err) {
+  char *copy = strdup(path);
+  if (!copy)
+    return LR_ENOMEM;
+  for (char *p = copy + 1;; p++) {
+    if (*p != '/' && *p != '\0')
+      continue;
+    char saved = *p;
+    *p = '\0';
+    if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
+      lr__buf_printf(err, "cannot create folder %s: %s", copy, strerror(errno));
+      free(copy);
+      return LR_EIO;
+    }
+    *p = saved;
+    if (saved == '\0')
+      break;
+  }
+  free(copy);
+  return 0;
+}
+
+int lr__fs_is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int lr__fs_exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+void lr__fs_join(lr__buf *out, const char *dir, const char *rel) {
+  if (rel[0] == '/' || !dir || !dir[0]) {
+    lr__buf_puts(out, rel);
+    return;
+  }
+  lr__buf_puts(out, dir);
+  if (dir[strlen(dir) - 1] != '/')
+    lr__buf_putc(out, '/');
+  lr__buf_puts(out, rel);
+}

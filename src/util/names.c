@@ -1,0 +1,72 @@
+/*
+ * names.c - identifier checks and "did you mean" suggestions (see names.h).
+ */
+#include "names.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lr__is_identifier(const char *s) {
+  if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
+    return 0;
+  for (s++; *s; s++)
+    if (!(isalnum((unsigned char)*s) || *s == '_'))
+      return 0;
+  return 1;
+}
+
+int lr__edit_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 64 || lb > 64)
+    return (int)(la > lb ? la : lb);
+  int row[65];
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = (int)j;
+  for (size_t i = 1; i <= la; i++) {
+    int diag = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= lb; j++) {
+      int up = row[j];
+      int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+      int best = diag + cost;
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+enum { SUGGEST_LIST_MAX = 8 };
+
+void lr__suggest(lr__buf *hint, const char *what, const char *name,
+                 const char *const *known, int n) {
+  const char *best = NULL;
+  int best_distance = 0;
+  for (int i = 0; i < n; i++) {
+    int d = lr__edit_distance(name, known[i]);
+    if (!best || d < best_distance) {
+      best = known[i];
+      best_distance = d;
+    }
+  }
+  size_t len = strlen(name);
+  int close_enough = best && best_distance <= (len < 6 ? 2 : 3);
+  if (close_enough) {
+    lr__buf_printf(hint, "did you mean '%s'?", best);
+    return;
+  }
+  if (n == 0) {
+    lr__buf_printf(hint, "no %s is defined", what);
+    return;
+  }
+  lr__buf_printf(hint, "known %s: ", what);
+  for (int i = 0; i < n && i < SUGGEST_LIST_MAX; i++)
+    lr__buf_printf(hint, "%s%s", i ? ", " : "", known[i]);
+  if (n > SUGGEST_LIST_MAX)
+    lr__buf_printf(hint, " (and %d more)", n - SUGGEST_LIST_MAX);
+}

@@ -1,0 +1,23 @@
+/*
+ * names.h - checks and suggestions for the names users write: identifiers,
+ * and "did you mean" hints for names that do not resolve.
+ */
+#ifndef LR_UTIL_NAMES_H
+#define LR_UTIL_NAMES_H
+
+#include "buf.h"
+
+/* 1 when `s` is [A-Za-z_][A-Za-z0-9_]*: safe as a column name, in an
+ * expression and in `view__feature`. */
+int lr__is_identifier(const char *s);
+
+/* Edit distance between two strings (for suggestions). */
+int lr__edit_distance(const char *a, const char *b);
+
+/* Writes a hint for an unresolved `name` among `known` (n of them):
+ * "did you mean 'x'?" when one is close, else "known WHAT: a, b, c" (the
+ * first few), else "no WHAT is defined". */
+void lr__suggest(lr__buf *hint, const char *what, const char *name,
+                 const char *const *known, int n);
+
+#endif
