@@ -54,18 +54,27 @@ typedef struct field_spec {
   size_t count_offset; /* FK_STRINGS, FK_KV, FK_FIELDS: the count's place */
   field_fn fn;         /* FK_FN */
   bool required;
+  /* FK_STRING: where to keep the value's lr__loc; FK_STRINGS: where to keep
+   * an lr__loc array, one per item. NO_LOC when not kept. */
+  size_t loc_offset;
 } field_spec;
 
+#define NO_LOC ((size_t)-1)
 #define FIELD(T, key, kind, member, req)                                       \
-  {key, kind, offsetof(T, member), 0, NULL, req}
+  {key, kind, offsetof(T, member), 0, NULL, req, NO_LOC}
 #define FIELD_N(T, key, kind, member, count, req)                              \
-  {key, kind, offsetof(T, member), offsetof(T, count), NULL, req}
-#define FIELD_FN(key, fn, req) {key, FK_FN, 0, 0, fn, req}
+  {key, kind, offsetof(T, member), offsetof(T, count), NULL, req, NO_LOC}
+#define FIELD_AT(T, key, kind, member, loc, req)                               \
+  {key, kind, offsetof(T, member), 0, NULL, req, offsetof(T, loc)}
+#define FIELD_N_AT(T, key, kind, member, count, locs, req)                     \
+  {key, kind, offsetof(T, member), offsetof(T, count), NULL, req,             \
+   offsetof(T, locs)}
+#define FIELD_FN(key, fn, req) {key, FK_FN, 0, 0, fn, req, NO_LOC}
 #define N_SPECS(specs) ((int)(sizeof(specs) / sizeof((specs)[0])))
 
 static void read_object(loader *L, struct fy_node *node, const char *what,
-                        const field_spec *specs, int n_specs, void *obj,
-                        lr__loc *loc);
+                        const char *parent, const field_spec *specs,
+                        int n_specs, void *obj, lr__loc *loc);
 
 static lr__loc loc_of(loader *L, struct fy_node *node) {
   return lr__yaml_loc(node, L->file);
@@ -108,11 +117,19 @@ static void read_strings(loader *L, struct fy_node *value, const field_spec *f,
                          void *obj, const char *owner) {
   const char ***out = (const char ***)((char *)obj + f->offset);
   int *count = (int *)((char *)obj + f->count_offset);
+  lr__loc *locs = NULL;
+  int n = fy_node_is_sequence(value) ? fy_node_sequence_item_count(value) : 1;
+  if (f->loc_offset != NO_LOC) {
+    locs = lr__arena_array(&L->m->arena, (size_t)n, sizeof *locs);
+    *(lr__loc **)((char *)obj + f->loc_offset) = locs;
+  }
   if (fy_node_is_scalar(value) && !fy_node_is_null(value)) {
     *out = lr__arena_array(&L->m->arena, 1, sizeof **out);
     if (*out) {
       (*out)[0] = copy_str(L, lr__yaml_scalar(value));
       *count = 1;
+      if (locs)
+        locs[0] = loc_of(L, value);
     }
     return;
   }
@@ -122,7 +139,6 @@ static void read_strings(loader *L, struct fy_node *value, const field_spec *f,
                  lr__yaml_kind(value));
     return;
   }
-  int n = fy_node_sequence_item_count(value);
   *out = lr__arena_array(&L->m->arena, (size_t)n, sizeof **out);
   if (!*out)
     return;
@@ -130,8 +146,11 @@ static void read_strings(loader *L, struct fy_node *value, const field_spec *f,
   struct fy_node *item;
   while ((item = fy_node_sequence_iterate(value, &it))) {
     const char *s = expect_scalar(L, item, f->key, owner);
-    if (s)
-      (*out)[(*count)++] = copy_str(L, s);
+    if (!s)
+      continue;
+    if (locs)
+      locs[*count] = loc_of(L, item);
+    (*out)[(*count)++] = copy_str(L, s);
   }
 }
 
@@ -237,17 +256,13 @@ static void read_fields(loader *L, struct fy_node *value, const field_spec *f,
   *out = lr__arena_array(&L->m->arena, (size_t)n, sizeof **out);
   if (!*out)
     return;
-  lr__buf what;
-  lr__buf_init(&what);
-  lr__buf_printf(&what, "a field of %s", owner);
   void *it = NULL;
   struct fy_node *item;
   while ((item = fy_node_sequence_iterate(value, &it))) {
     lr__field *field = &(*out)[(*count)++];
-    read_object(L, item, lr__buf_str(&what), field_specs, N_SPECS(field_specs),
+    read_object(L, item, "field", owner, field_specs, N_SPECS(field_specs),
                 field, &field->loc);
   }
-  lr__buf_free(&what);
 }
 
 static void read_value(loader *L, struct fy_node *value, const field_spec *f,
@@ -257,6 +272,8 @@ static void read_value(loader *L, struct fy_node *value, const field_spec *f,
     const char *s = expect_scalar(L, value, f->key, owner);
     if (s)
       *(const char **)((char *)obj + f->offset) = copy_str(L, s);
+    if (s && f->loc_offset != NO_LOC)
+      *(lr__loc *)((char *)obj + f->loc_offset) = loc_of(L, value);
     break;
   }
   case FK_STRINGS: read_strings(L, value, f, obj, owner); break;
@@ -293,31 +310,38 @@ static void report_unknown_key(loader *L, struct fy_node *key_node,
   lr__buf_free(&hint);
 }
 
-/* "feature view 'x'", or "feature view #N" style text when it has no name. */
+/* "feature view 'x'", "field 'a' of feature view 'x'", or just the kind when
+ * the object has no name. */
 static void describe_owner(lr__buf *owner, const char *what,
-                           struct fy_node *node) {
-  struct fy_node *name = fy_node_mapping_lookup_by_string(node, "name", 4);
+                           const char *parent, struct fy_node *node) {
+  struct fy_node *name = fy_node_is_mapping(node)
+      ? fy_node_mapping_lookup_by_string(node, "name", 4) : NULL;
   const char *s = lr__yaml_scalar(name);
   if (s && *s)
     lr__buf_printf(owner, "%s '%s'", what, s);
   else
-    lr__buf_printf(owner, "%s", what);
+    lr__buf_puts(owner, what);
+  if (parent)
+    lr__buf_printf(owner, " of %s", parent);
 }
 
 /* Reads the mapping `node` into `obj` following `specs`, reporting unknown,
- * missing and malformed fields. `what` names the object kind in messages. */
+ * missing and malformed fields. `what` names the object kind in messages,
+ * `parent` (or NULL) the object it belongs to. */
 static void read_object(loader *L, struct fy_node *node, const char *what,
-                        const field_spec *specs, int n_specs, void *obj,
-                        lr__loc *loc) {
+                        const char *parent, const field_spec *specs,
+                        int n_specs, void *obj, lr__loc *loc) {
   *loc = loc_of(L, node);
-  if (!fy_node_is_mapping(node)) {
-    lr__diag_add(L->diag, *loc, "write it as `{name: ..., ...}`",
-                 "%s must be a mapping, found %s", what, lr__yaml_kind(node));
-    return;
-  }
   lr__buf owner;
   lr__buf_init(&owner);
-  describe_owner(&owner, what, node);
+  describe_owner(&owner, what, parent, node);
+  if (!fy_node_is_mapping(node)) {
+    lr__diag_add(L->diag, *loc, "write it as `{name: ..., ...}`",
+                 "%s must be a mapping, found %s", lr__buf_str(&owner),
+                 lr__yaml_kind(node));
+    lr__buf_free(&owner);
+    return;
+  }
   unsigned seen = 0; /* bit i: specs[i] was given */
   void *it = NULL;
   struct fy_node_pair *pair;
@@ -374,14 +398,15 @@ static void read_source_kind(loader *L, struct fy_node *value, void *obj,
 static const field_spec source_specs[] = {
     FIELD(lr__source, "name", FK_STRING, name, true),
     FIELD_FN("kind", read_source_kind, true),
-    FIELD(lr__source, "path", FK_STRING, path, false),
+    FIELD_AT(lr__source, "path", FK_STRING, path, path_loc, false),
     FIELD(lr__source, "query", FK_STRING, query, false),
     FIELD(lr__source, "timestamp_field", FK_STRING, timestamp_field, false),
     FIELD(lr__source, "created_timestamp_column", FK_STRING, created_column,
           false),
     FIELD_N(lr__source, "field_mapping", FK_KV, field_mapping, n_field_mapping,
             false),
-    FIELD(lr__source, "batch_source", FK_STRING, batch_source, false),
+    FIELD_AT(lr__source, "batch_source", FK_STRING, batch_source,
+             batch_source_loc, false),
     FIELD(lr__source, "description", FK_STRING, description, false),
     FIELD_N(lr__source, "tags", FK_KV, tags, n_tags, false),
 };
@@ -395,9 +420,10 @@ static const field_spec request_source_specs[] = {
 
 static const field_spec view_specs[] = {
     FIELD(lr__view, "name", FK_STRING, name, true),
-    FIELD_N(lr__view, "entities", FK_STRINGS, entities, n_entities, true),
+    FIELD_N_AT(lr__view, "entities", FK_STRINGS, entities, n_entities,
+               entity_locs, true),
     FIELD(lr__view, "ttl", FK_TTL, ttl_seconds, false),
-    FIELD(lr__view, "source", FK_STRING, source, true),
+    FIELD_AT(lr__view, "source", FK_STRING, source, source_loc, true),
     FIELD(lr__view, "online", FK_BOOL, online, false),
     FIELD_N(lr__view, "schema", FK_FIELDS, features, n_features, true),
     FIELD(lr__view, "description", FK_STRING, description, false),
@@ -406,7 +432,8 @@ static const field_spec view_specs[] = {
 
 static const field_spec odfv_specs[] = {
     FIELD(lr__view, "name", FK_STRING, name, true),
-    FIELD_N(lr__view, "sources", FK_STRINGS, sources, n_sources, true),
+    FIELD_N_AT(lr__view, "sources", FK_STRINGS, sources, n_sources,
+               source_locs, true),
     FIELD_N(lr__view, "schema", FK_FIELDS, features, n_features, true),
     FIELD(lr__view, "write_to_online_store", FK_BOOL, write_to_online_store,
           false),
@@ -503,7 +530,8 @@ static void each_entity(loader *L, struct fy_node *node) {
   lr__entity *e = push(L, (void **)&m->entities, &m->n_entities,
                        &L->cap_entities, sizeof *e);
   if (e)
-    read_object(L, node, "entity", entity_specs, N_SPECS(entity_specs), e,
+    read_object(L, node, "entity", NULL,
+ entity_specs, N_SPECS(entity_specs), e,
                 &e->loc);
 }
 
@@ -512,7 +540,8 @@ static void each_source(loader *L, struct fy_node *node) {
   lr__source *s = push(L, (void **)&m->sources, &m->n_sources,
                        &L->cap_sources, sizeof *s);
   if (s)
-    read_object(L, node, "source", source_specs, N_SPECS(source_specs), s,
+    read_object(L, node, "source", NULL,
+ source_specs, N_SPECS(source_specs), s,
                 &s->loc);
 }
 
@@ -523,7 +552,8 @@ static void each_request_source(loader *L, struct fy_node *node) {
   if (!s)
     return;
   s->kind = LR__SOURCE_REQUEST;
-  read_object(L, node, "request source", request_source_specs,
+  read_object(L, node, "request source", NULL,
+ request_source_specs,
               N_SPECS(request_source_specs), s, &s->loc);
 }
 
@@ -535,7 +565,8 @@ static void each_view(loader *L, struct fy_node *node) {
     return;
   v->kind = LR__VIEW_BATCH;
   v->online = true;
-  read_object(L, node, "feature view", view_specs, N_SPECS(view_specs), v,
+  read_object(L, node, "feature view", NULL,
+ view_specs, N_SPECS(view_specs), v,
               &v->loc);
 }
 
@@ -546,7 +577,8 @@ static void each_odfv(loader *L, struct fy_node *node) {
   if (!v)
     return;
   v->kind = LR__VIEW_ON_DEMAND;
-  read_object(L, node, "on-demand feature view", odfv_specs,
+  read_object(L, node, "on-demand feature view", NULL,
+ odfv_specs,
               N_SPECS(odfv_specs), v, &v->loc);
 }
 
@@ -555,7 +587,8 @@ static void each_service(loader *L, struct fy_node *node) {
   lr__service *s = push(L, (void **)&m->services, &m->n_services,
                         &L->cap_services, sizeof *s);
   if (s)
-    read_object(L, node, "feature service", service_specs,
+    read_object(L, node, "feature service", NULL,
+ service_specs,
                 N_SPECS(service_specs), s, &s->loc);
 }
 
@@ -619,7 +652,8 @@ static void read_online_store(loader *L, struct fy_node *value, void *obj,
       FIELD(lr__config, "path", FK_STRING, online_path, false),
   };
   lr__loc loc;
-  read_object(L, value, "online_store", specs, N_SPECS(specs), obj, &loc);
+  read_object(L, value, "online_store", NULL,
+ specs, N_SPECS(specs), obj, &loc);
 }
 
 static void read_offline_store(loader *L, struct fy_node *value, void *obj,
@@ -629,7 +663,8 @@ static void read_offline_store(loader *L, struct fy_node *value, void *obj,
       FIELD(lr__config, "type", FK_STRING, offline_type, false),
   };
   lr__loc loc;
-  read_object(L, value, "offline_store", specs, N_SPECS(specs), obj, &loc);
+  read_object(L, value, "offline_store", NULL,
+ specs, N_SPECS(specs), obj, &loc);
 }
 
 /* Feast's keys that mean nothing here but are accepted so that a Feast
@@ -675,7 +710,8 @@ int lr__load_config(lr__model *m, const char *repo_dir, lr__diag *diag) {
   if (!doc)
     return LR_EDEFINITION;
   lr__loc loc;
-  read_object(&L, fy_document_root(doc), "feature_store.yaml", config_specs,
+  read_object(&L, fy_document_root(doc), "feature_store.yaml", NULL,
+ config_specs,
               N_SPECS(config_specs), &m->config, &loc);
   fy_document_destroy(doc);
   config_defaults(&L);

@@ -60,6 +60,8 @@ typedef struct lr__source {
   const char *timestamp_field;  /* file, sql */
   const char *created_column;   /* file, sql; optional */
   const char *batch_source;     /* push */
+  lr__loc path_loc;             /* where path / batch_source were written */
+  lr__loc batch_source_loc;
   lr__kv *field_mapping;        /* source column -> feature name */
   int n_field_mapping;
   lr__field *fields;            /* request sources: the schema */
@@ -83,6 +85,11 @@ typedef struct lr__view {
   const char *source;    /* batch: the source's name */
   const char **sources;  /* on-demand: views and request sources */
   int n_sources;
+  /* Where references were written, for messages; set by the YAML loader
+   * only (not kept in the registry file). */
+  lr__loc *entity_locs;
+  lr__loc *source_locs;
+  lr__loc source_loc;
   int64_t ttl_seconds;   /* 0 = no limit */
   bool online;           /* batch: materialized into the online store */
   bool write_to_online_store; /* on-demand: computed on write and stored */

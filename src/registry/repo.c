@@ -46,12 +46,11 @@ static int repo_load(lr_repo *repo, lr__diag *diag) {
                    repo->dir);
     return rc;
   }
+  /* Go on past errors so that one run reports all of them. */
+  lr__load_definitions(&repo->model, repo->dir, diag);
+  rc = lr__model_sort(&repo->model);
   if (rc == 0)
-    rc = lr__load_definitions(&repo->model, repo->dir, diag);
-  if (rc == 0)
-    rc = lr__model_sort(&repo->model);
-  if (rc == 0)
-    rc = lr__validate(&repo->model, repo->dir, diag);
+    lr__validate(&repo->model, repo->dir, diag);
   if (diag->count) {
     lr__diag_format(diag, &repo->errmsg);
     rc = LR_EDEFINITION;

@@ -64,24 +64,33 @@ static void check_duplicates(checker *C, const void *items, int n, size_t size,
   }
 }
 
-/* Names of the objects of one list, for suggestions (caller frees). */
-static const char **names_of(const void *items, int n, size_t size) {
+/* Names of the objects of one list, for suggestions (caller frees); sets
+ * *count to how many have a name. */
+static const char **names_of(const void *items, int n, size_t size,
+                             int *count) {
   const char **names = calloc((size_t)n + 1, sizeof *names);
-  for (int i = 0; names && i < n; i++)
-    names[i] = *(const char *const *)((const char *)items + (size_t)i * size);
+  *count = 0;
+  for (int i = 0; names && i < n; i++) {
+    const char *name =
+        *(const char *const *)((const char *)items + (size_t)i * size);
+    if (name)
+      names[(*count)++] = name;
+  }
   return names;
 }
 
 static void report_unknown(checker *C, lr__loc loc, const char *what,
                            const char *name, const void *items, int n,
                            size_t size, const char *owner) {
-  const char **names = names_of(items, n, size);
+  int n_names;
+  const char **names = names_of(items, n, size, &n_names);
   lr__buf hint;
   lr__buf_init(&hint);
   lr__buf what_plural;
   lr__buf_init(&what_plural);
   lr__buf_printf(&what_plural, "%ss", what);
-  lr__suggest(&hint, lr__buf_str(&what_plural), name, names, names ? n : 0);
+  lr__suggest(&hint, lr__buf_str(&what_plural), name, names,
+              names ? n_names : 0);
   lr__diag_add(C->diag, loc, lr__buf_str(&hint), "unknown %s '%s' in %s", what,
                name, owner);
   lr__buf_free(&hint);
@@ -127,7 +136,12 @@ static void check_join_key_types(checker *C) {
   for (int a = 0; a < m->n_entities; a++) {
     for (int b = a + 1; b < m->n_entities; b++) {
       const lr__entity *ea = &m->entities[a], *eb = &m->entities[b];
-      if (!ea->value_type || !eb->value_type || ea->value_type == eb->value_type)
+      if (lr__loc_compare(&ea->loc, &eb->loc) > 0) { /* report the later */
+        const lr__entity *t = ea;
+        ea = eb;
+        eb = t;
+      }
+      if (!ea->name || !eb->name || !ea->value_type || !eb->value_type || ea->value_type == eb->value_type)
         continue;
       for (int i = 0; i < ea->n_join_keys; i++) {
         for (int j = 0; j < eb->n_join_keys; j++) {
@@ -161,7 +175,7 @@ static void check_file_path(checker *C, const lr__source *s) {
   if (rc == 0)
     globfree(&g);
   else
-    lr__diag_add(C->diag, s->loc,
+    lr__diag_add(C->diag, s->path_loc,
                  "paths are relative to the repo folder; check the name, or "
                  "create the data first",
                  "the path '%s' of source '%s' matches no file", s->path,
@@ -216,10 +230,11 @@ static void check_source(checker *C, const lr__source *s) {
       break;
     const lr__source *batch = lr__model_source(C->m, s->batch_source);
     if (!batch)
-      report_unknown(C, s->loc, "source", s->batch_source, C->m->sources,
-                     C->m->n_sources, sizeof *C->m->sources, "a push source");
+      report_unknown(C, s->batch_source_loc, "source", s->batch_source,
+                     C->m->sources, C->m->n_sources, sizeof *C->m->sources,
+                     s->name);
     else if (batch->kind != LR__SOURCE_FILE && batch->kind != LR__SOURCE_SQL)
-      lr__diag_add(C->diag, s->loc, "name a file or sql source",
+      lr__diag_add(C->diag, s->batch_source_loc, "name a file or sql source",
                    "batch_source '%s' of push source '%s' is a %s source",
                    batch->name, s->name, lr__source_kind_name(batch->kind));
     break;
@@ -280,14 +295,15 @@ static void check_batch_view(checker *C, const lr__view *v, const char *owner) {
                  "%s has no entities", owner);
   for (int i = 0; i < v->n_entities; i++) {
     const lr__entity *e = lr__model_entity(m, v->entities[i]);
+    lr__loc at = v->entity_locs ? v->entity_locs[i] : v->loc;
     if (!e) {
-      report_unknown(C, v->loc, "entity", v->entities[i], m->entities,
+      report_unknown(C, at, "entity", v->entities[i], m->entities,
                      m->n_entities, sizeof *m->entities, owner);
       continue;
     }
     for (int j = 0; j < i; j++)
       if (strcmp(v->entities[j], v->entities[i]) == 0)
-        lr__diag_add(C->diag, v->loc, "list each entity once",
+        lr__diag_add(C->diag, at, "list each entity once",
                      "%s lists entity '%s' twice", owner, v->entities[i]);
     for (int k = 0; k < e->n_join_keys; k++) {
       const lr__field *clash = lr__view_feature(v, e->join_keys[k]);
@@ -301,15 +317,39 @@ static void check_batch_view(checker *C, const lr__view *v, const char *owner) {
   if (v->source) {
     const lr__source *s = lr__model_source(m, v->source);
     if (!s)
-      report_unknown(C, v->loc, "source", v->source, m->sources, m->n_sources,
-                     sizeof *m->sources, owner);
+      report_unknown(C, v->source_loc, "source", v->source, m->sources,
+                     m->n_sources, sizeof *m->sources, owner);
     else if (s->kind == LR__SOURCE_REQUEST)
-      lr__diag_add(C->diag, v->loc,
+      lr__diag_add(C->diag, v->source_loc,
                    "request sources feed on-demand feature views; give a "
                    "file, sql or push source",
                    "%s reads request source '%s'", owner, s->name);
   }
   check_fields(C, v->features, v->n_features, owner, v->loc, 0);
+}
+
+/* An on-demand view's input that is neither a feature view nor a request
+ * source; the hint lists both kinds. */
+static void report_unknown_input(checker *C, lr__loc at, const char *name,
+                                 const char *owner) {
+  const lr__model *m = C->m;
+  const char **names = calloc((size_t)(m->n_views + m->n_sources) + 1,
+                              sizeof *names);
+  int n = 0;
+  for (int i = 0; names && i < m->n_views; i++)
+    if (m->views[i].name && m->views[i].kind == LR__VIEW_BATCH)
+      names[n++] = m->views[i].name;
+  for (int i = 0; names && i < m->n_sources; i++)
+    if (m->sources[i].name && m->sources[i].kind == LR__SOURCE_REQUEST)
+      names[n++] = m->sources[i].name;
+  lr__buf hint;
+  lr__buf_init(&hint);
+  lr__suggest(&hint, "feature views and request sources", name, names, n);
+  lr__diag_add(C->diag, at, lr__buf_str(&hint),
+               "unknown feature view or request source '%s' in %s", name,
+               owner);
+  lr__buf_free(&hint);
+  free(names);
 }
 
 static void check_odfv(checker *C, const lr__view *v, const char *owner) {
@@ -319,15 +359,15 @@ static void check_odfv(checker *C, const lr__view *v, const char *owner) {
                  "%s has no sources", owner);
   for (int i = 0; i < v->n_sources; i++) {
     const char *name = v->sources[i];
+    lr__loc at = v->source_locs ? v->source_locs[i] : v->loc;
     const lr__view *input = lr__model_view(m, name);
     const lr__source *req = lr__model_source(m, name);
     if (input && input->kind == LR__VIEW_ON_DEMAND)
-      lr__diag_add(C->diag, v->loc,
+      lr__diag_add(C->diag, at,
                    "an on-demand view reads feature views and request sources",
                    "%s reads on-demand view '%s'", owner, name);
     else if (!input && !(req && req->kind == LR__SOURCE_REQUEST))
-      report_unknown(C, v->loc, "feature view", name, m->views, m->n_views,
-                     sizeof *m->views, owner);
+      report_unknown_input(C, at, name, owner);
   }
   check_fields(C, v->features, v->n_features, owner, v->loc, 1);
 }
@@ -439,14 +479,20 @@ int lr__validate(const lr__model *m, const char *repo_dir, lr__diag *diag) {
                    offsetof(lr__view, loc), "feature view");
   check_duplicates(&C, m->services, m->n_services, sizeof *m->services,
                    offsetof(lr__service, loc), "feature service");
+  /* An object without a name was reported by the loader; its other checks
+   * would only repeat that. */
   for (int i = 0; i < m->n_entities; i++)
-    check_entity(&C, &m->entities[i]);
+    if (m->entities[i].name)
+      check_entity(&C, &m->entities[i]);
   check_join_key_types(&C);
   for (int i = 0; i < m->n_sources; i++)
-    check_source(&C, &m->sources[i]);
+    if (m->sources[i].name)
+      check_source(&C, &m->sources[i]);
   for (int i = 0; i < m->n_views; i++)
-    check_view(&C, &m->views[i]);
+    if (m->views[i].name)
+      check_view(&C, &m->views[i]);
   for (int i = 0; i < m->n_services; i++)
-    check_service(&C, &m->services[i]);
+    if (m->services[i].name)
+      check_service(&C, &m->services[i]);
   return diag->count > before ? LR_EDEFINITION : 0;
 }

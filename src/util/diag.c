@@ -50,22 +50,36 @@ void lr__diag_add(lr__diag *d, lr__loc loc, const char *hint,
   d->count++;
 }
 
-static int diag_compare(const void *pa, const void *pb) {
-  const lr__diag_item *a = pa, *b = pb;
-  int c = strcmp(a->loc.file ? a->loc.file : "", b->loc.file ? b->loc.file : "");
+int lr__loc_compare(const lr__loc *a, const lr__loc *b) {
+  int c = strcmp(a->file ? a->file : "", b->file ? b->file : "");
   if (c)
     return c;
-  if (a->loc.line != b->loc.line)
-    return a->loc.line < b->loc.line ? -1 : 1;
-  if (a->loc.col != b->loc.col)
-    return a->loc.col < b->loc.col ? -1 : 1;
+  if (a->line != b->line)
+    return a->line < b->line ? -1 : 1;
+  if (a->col != b->col)
+    return a->col < b->col ? -1 : 1;
+  return 0;
+}
+
+static int diag_compare(const void *pa, const void *pb) {
+  const lr__diag_item *a = pa, *b = pb;
+  int c = lr__loc_compare(&a->loc, &b->loc);
+  if (c)
+    return c;
   return a->order < b->order ? -1 : a->order > b->order;
+}
+
+static int same_problem(const lr__diag_item *a, const lr__diag_item *b) {
+  return lr__loc_compare(&a->loc, &b->loc) == 0 &&
+         strcmp(a->message, b->message) == 0;
 }
 
 void lr__diag_format(lr__diag *d, lr__buf *out) {
   qsort(d->items, (size_t)d->count, sizeof *d->items, diag_compare);
   for (int i = 0; i < d->count; i++) {
     const lr__diag_item *it = &d->items[i];
+    if (i && same_problem(it, &d->items[i - 1]))
+      continue;
     if (i)
       lr__buf_putc(out, '\n');
     if (it->loc.file)

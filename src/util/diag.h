@@ -30,13 +30,17 @@ typedef struct lr__diag {
   int oom;
 } lr__diag;
 
+/* Orders locations by file, line, then column. */
+int lr__loc_compare(const lr__loc *a, const lr__loc *b);
+
 void lr__diag_init(lr__diag *d);
 void lr__diag_free(lr__diag *d);
 /* Records one problem; `hint` may be NULL. The strings are copied. */
 void lr__diag_add(lr__diag *d, lr__loc loc, const char *hint,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Writes all items sorted by file, line and column, one
- * `file:line:col: message` line each, plus `  hint: ...` lines. */
+ * `file:line:col: message` line each, plus `  hint: ...` lines. A problem
+ * found twice at the same place (through two paths) is written once. */
 void lr__diag_format(lr__diag *d, lr__buf *out);
 
 #endif
