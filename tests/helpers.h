@@ -1,0 +1,71 @@
+/*
+ * helpers.h - small helpers shared by the Criterion suites: scratch folders
+ * and files. Every test case has a stable id in its name (e.g. reg_017_...)
+ * so a failure can be referred to across renames of the text.
+ */
+#ifndef LR_TESTS_HELPERS_H
+#define LR_TESTS_HELPERS_H
+
+#include <criterion/criterion.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A fresh folder under /tmp; the caller removes it with th_rmrf(). */
+static inline char *th_tempdir(void) {
+  char *dir = strdup("/tmp/larder-test-XXXXXX");
+  cr_assert_not_null(mkdtemp(dir), "mkdtemp failed");
+  return dir;
+}
+
+static inline void th_mkdirs(const char *path) {
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* Writes `content` to dir/rel, creating folders on the way. */
+static inline void th_write(const char *dir, const char *rel,
+                            const char *content) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  char *copy = strdup(path);
+  th_mkdirs(dirname(copy));
+  free(copy);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "cannot write %s", path);
+  fputs(content, f);
+  fclose(f);
+}
+
+/* Reads dir/rel into a heap string (caller frees); NULL when missing. */
+static inline char *th_read(const char *dir, const char *rel) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *s = malloc((size_t)n + 1);
+  cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+  s[n] = '\0';
+  fclose(f);
+  return s;
+}
+
+static inline void th_rmrf(char *dir) {
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
+  free(dir);
+}
+
+/* The feature_store.yaml most tests use. */
+#define TH_CONFIG "project: test_project\n"
+
+#endif

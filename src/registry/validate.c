@@ -229,14 +229,18 @@ static void check_source(checker *C, const lr__source *s) {
     if (!s->batch_source)
       break;
     const lr__source *batch = lr__model_source(C->m, s->batch_source);
+    lr__buf owner;
+    lr__buf_init(&owner);
+    lr__buf_printf(&owner, "push source '%s'", s->name);
     if (!batch)
       report_unknown(C, s->batch_source_loc, "source", s->batch_source,
                      C->m->sources, C->m->n_sources, sizeof *C->m->sources,
-                     s->name);
+                     lr__buf_str(&owner));
     else if (batch->kind != LR__SOURCE_FILE && batch->kind != LR__SOURCE_SQL)
       lr__diag_add(C->diag, s->batch_source_loc, "name a file or sql source",
                    "batch_source '%s' of push source '%s' is a %s source",
                    batch->name, s->name, lr__source_kind_name(batch->kind));
+    lr__buf_free(&owner);
     break;
   }
   case LR__SOURCE_REQUEST: {
