@@ -10,9 +10,9 @@ BUILD := build
 WARN := -Wall -Wextra -Werror
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude $(WARN)
 CFLAGS ?= -O2 -g
-LIBS := -lfyaml
+LIBS := -lfyaml -llmdb -lpthread -lm
 
-LIB_SRC := $(wildcard src/util/*.c src/registry/*.c)
+LIB_SRC := $(wildcard src/util/*.c src/registry/*.c src/codec/*.c src/online/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 HEADERS := include/larder.h $(wildcard src/*/*.h)

@@ -22,6 +22,8 @@
 #ifndef LARDER_H
 #define LARDER_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -46,7 +48,10 @@ extern "C" {
   X(VERSION, -7, "unsupported file format version")                            \
   X(NEEDFORCE, -8, "the change drops stored data and needs --force")           \
   X(EXISTS, -9, "already exists")                                              \
-  X(NOREGISTRY, -10, "no registry: run `larder apply` first")
+  X(NOREGISTRY, -10, "no registry: run `larder apply` first")              \
+  X(TYPE, -11, "a value has the wrong type")                                   \
+  X(READONLY, -12, "the store was opened read-only")                           \
+  X(UNSUPPORTED, -13, "not supported yet")
 
 /* Status codes. 0 is success; every error is negative. */
 typedef enum {
@@ -228,6 +233,279 @@ int lr_registry_describe(lr_registry *reg, const char *name, unsigned flags,
  * Returns 0 and sets *version; LR_EINVAL on NULL arguments.
  */
 int lr_registry_version(const lr_registry *reg, unsigned long long *version);
+
+/* ------------------------------------------------------------------------ */
+/* Values                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Value types. An array type is LR_TYPE_ARRAY | element type. */
+typedef enum {
+  LR_TYPE_NULL = 0, /* in lr_write_rows(): this cell is null */
+  LR_TYPE_BOOL = 1,
+  LR_TYPE_INT32 = 2,
+  LR_TYPE_INT64 = 3,
+  LR_TYPE_FLOAT32 = 4,
+  LR_TYPE_FLOAT64 = 5,
+  LR_TYPE_STRING = 6,
+  LR_TYPE_BYTES = 7,
+  LR_TYPE_TIMESTAMP = 8, /* microseconds since 1970-01-01T00:00:00Z */
+  LR_TYPE_ARRAY = 0x80
+} lr_type;
+
+/* The status of one feature value of one entity (Feast's numbering). */
+typedef enum {
+  LR_STATUS_PRESENT = 1,
+  LR_STATUS_NULL_VALUE = 2,      /* stored, and null */
+  LR_STATUS_NOT_FOUND = 3,       /* no row, or a feature added since */
+  LR_STATUS_OUTSIDE_MAX_AGE = 4  /* older than the view's ttl: withheld */
+} lr_feature_status;
+
+/*
+ * lr_status_name - "PRESENT", "NULL_VALUE", "NOT_FOUND", "OUTSIDE_MAX_AGE",
+ * or "INVALID" for another number. Static string.
+ */
+const char *lr_status_name(int feature_status);
+
+/*
+ * lr_type_name - "float32", "array<int64>", ... or "null"; `buf` (at least
+ * 32 bytes) may be used to build the text, and is what is returned then.
+ */
+const char *lr_type_name(int type, char *buf);
+
+/* A string or byte string: `len` bytes at `ptr`, not NUL-terminated. */
+typedef struct lr_str {
+  const char *ptr;
+  size_t len;
+} lr_str;
+
+/*
+ * A typed value: an entity key given to a lookup, a cell written with
+ * lr_write_rows(), or a feature value read by lr_result_cell().
+ * Arrays: `v.array.data` points at `v.array.n` elements of the element type
+ * (int32_t, int64_t, float, double, or lr_str for strings).
+ */
+typedef struct lr_value {
+  int type;         /* an lr_type */
+  int status;       /* read results only: an lr_feature_status */
+  long long event_ts; /* read results only: the row's event time (µs) */
+  union {
+    int b;
+    int i32;
+    long long i64;
+    float f32;
+    double f64;
+    long long ts; /* LR_TYPE_TIMESTAMP: microseconds since the epoch */
+    lr_str str;   /* LR_TYPE_STRING, LR_TYPE_BYTES */
+    struct {
+      const void *data;
+      size_t n;
+    } array;
+  } v;
+} lr_value;
+
+/* ------------------------------------------------------------------------ */
+/* The online store: in-process reads and writes                             */
+/* ------------------------------------------------------------------------ */
+
+/* A repo's registry and online store (an LMDB environment), opened. */
+typedef struct lr_store lr_store;
+
+enum {
+  LR_STORE_READONLY = 0,
+  LR_STORE_READWRITE = 1u << 0
+};
+
+/*
+ * lr_store_open - opens the applied registry and the online store of the
+ * repo at `repo`. Cheap: no data is read until a lookup. Many processes may
+ * open one store; one writer at a time writes (LMDB serializes writers) and
+ * readers never wait for it nor see half of a write.
+ *
+ * flags: LR_STORE_READONLY, or LR_STORE_READWRITE to write rows (a
+ *        read-write open also frees the rows of views removed from the
+ *        registry or dropped by `apply --force`).
+ * out:   receives the handle, also on failure (read lr_store_errmsg()); NULL
+ *        only on LR_ENOMEM. Close it with lr_store_close() after every
+ *        request and result made from it.
+ * Returns 0; LR_ENOREGISTRY, LR_ENOTFOUND, LR_ECORRUPT, LR_EVERSION as
+ * lr_registry_open(); LR_EIO when the online store cannot be opened.
+ */
+int lr_store_open(const char *repo, unsigned flags, lr_store **out);
+
+/*
+ * lr_store_errmsg - the message of the last failed call on `store`, or "".
+ * Owned by the handle. Not meaningful across threads: failures of lookups
+ * are reported on their result instead.
+ */
+const char *lr_store_errmsg(const lr_store *store);
+
+/*
+ * lr_store_close - closes the store. NULL is allowed.
+ */
+void lr_store_close(lr_store *store);
+
+/* A prepared lookup: features resolved once, executed many times. */
+typedef struct lr_request lr_request;
+
+/*
+ * lr_request_prepare - resolves feature references `view:feature` (n of
+ * them) into a request. The result's features are in exactly this order.
+ *
+ * out: receives the request (NULL on failure; the reason is on the store).
+ *      Free it with lr_request_free() before closing the store. A request is
+ *      read-only once prepared: many threads may use it at once.
+ * Returns 0; LR_EINVAL for a malformed reference; LR_ENOTFOUND for an
+ * unknown view or feature (the message suggests close names);
+ * LR_EUNSUPPORTED for on-demand views (not available yet).
+ */
+int lr_request_prepare(lr_store *store, const char *const *refs, int n,
+                       lr_request **out);
+
+/*
+ * lr_request_prepare_service - the same for the features of a feature
+ * service, in the service's order. LR_ENOTFOUND for an unknown service.
+ */
+int lr_request_prepare_service(lr_store *store, const char *service,
+                               lr_request **out);
+
+/*
+ * lr_request_free - frees a request. NULL is allowed.
+ */
+void lr_request_free(lr_request *req);
+
+/*
+ * lr_request_shape - how many key columns a lookup takes and how many
+ * features it returns. Returns 0 or LR_EINVAL.
+ */
+int lr_request_shape(const lr_request *req, int *n_keys, int *n_features);
+
+/*
+ * lr_request_key - the i-th key column: its join key name and lr_type. Keys
+ * are the join keys of the request's views, each once, in order of first
+ * use. Strings are owned by the request. Returns 0 or LR_EINVAL.
+ */
+int lr_request_key(const lr_request *req, int i, const char **name,
+                   int *type);
+
+/*
+ * lr_request_feature - the i-th feature: its view, name and lr_type.
+ * Strings are owned by the request. Returns 0 or LR_EINVAL.
+ */
+int lr_request_feature(const lr_request *req, int i, const char **view,
+                       const char **name, int *type);
+
+/* Where lookups write: owned by the caller, reused across lookups. */
+typedef struct lr_result lr_result;
+
+/*
+ * lr_result_create - a result able to hold `max_entities` entities of
+ * `req`. A result belongs to one thread at a time; give each thread its own.
+ *
+ * out: receives the result; free it with lr_result_free().
+ * Returns 0; LR_EINVAL (max_entities < 1); LR_ENOMEM.
+ */
+int lr_result_create(const lr_request *req, int max_entities,
+                     lr_result **out);
+
+/*
+ * lr_result_free - frees a result. NULL is allowed.
+ */
+void lr_result_free(lr_result *res);
+
+/*
+ * lr_result_errmsg - the message of the last failed lookup into `res`, or
+ * "". Owned by the result.
+ */
+const char *lr_result_errmsg(const lr_result *res);
+
+/*
+ * lr_get_online_features - looks up `n_entities` entities. `keys` holds
+ * n_entities rows of n_keys values (row-major, columns as lr_request_key()
+ * lists them). For each entity and feature the result gets a value and
+ * a status: PRESENT; NULL_VALUE; NOT_FOUND (no row, or a feature added after
+ * the row was written); OUTSIDE_MAX_AGE (now - event_ts > the view's ttl;
+ * the value is withheld). Entities that repeat are read once. Allocation-free
+ * once the result has grown to the largest strings it has held.
+ *
+ * Returns 0; LR_EINVAL (n_entities outside 0..max_entities); LR_ETYPE (a key
+ * of the wrong type; the message names the column and entity); LR_EIO.
+ * Failures leave their message on the result.
+ */
+int lr_get_online_features(const lr_request *req, const lr_value *keys,
+                           int n_entities, lr_result *res);
+
+/*
+ * lr_result_cell - the value of feature `feature` for entity `entity` from
+ * the last lookup. Strings and arrays point into the result: valid until its
+ * next lookup or free. Returns 0 or LR_EINVAL (out of range).
+ */
+int lr_result_cell(const lr_result *res, int entity, int feature,
+                   lr_value *out);
+
+/*
+ * lr_result_count - how many entities the last lookup returned.
+ */
+int lr_result_count(const lr_result *res, int *n_entities);
+
+/* Flags for lr_result_format(); LR_FORMAT_JSON is shared with listing. */
+enum {
+  LR_FULL_FEATURE_NAMES = 1u << 1 /* name features `view__feature` */
+};
+
+/*
+ * lr_result_format - the last lookup as an aligned text table (one row per
+ * entity, keys first), or with LR_FORMAT_JSON in the shape of Feast's
+ * feature server response (column-major: metadata.feature_names, results
+ * of values, statuses and event_timestamps). `keys` are the lookup's keys.
+ * out: receives the text (caller frees with lr_free()).
+ */
+int lr_result_format(const lr_result *res, const lr_value *keys,
+                     unsigned flags, char **out);
+
+/* Counts from a write. */
+typedef struct lr_write_stats {
+  size_t rows_written;  /* stored */
+  size_t rows_skipped;  /* older than the row already stored: kept out */
+} lr_write_stats;
+
+/* One column of a write: `name` and one value per row (LR_TYPE_NULL for a
+ * null). */
+typedef struct lr_column {
+  const char *name;
+  const lr_value *values;
+} lr_column;
+
+/*
+ * lr_write_rows - writes `n_rows` rows into the online store of `view`, in
+ * one transaction: readers see all of them or none. Columns: every join key
+ * of the view, `event_timestamp` (LR_TYPE_TIMESTAMP, not null), optionally
+ * `created_timestamp`, and every feature of the view (nulls allowed). Each
+ * value must have the feature's type; int32 widens to int64 and float32 to
+ * float64. Newer wins: a row replaces the stored one only if its
+ * (event_timestamp, created_timestamp) is not older; an older row is
+ * counted in rows_skipped.
+ *
+ * stats: may be NULL.
+ * Returns 0; LR_EREADONLY; LR_ENOTFOUND (unknown view); LR_EINVAL (a missing
+ * or unknown column, a null key or timestamp; the message names it and the
+ * row); LR_ETYPE (a value of the wrong type); LR_EIO. On failure nothing is
+ * written.
+ */
+int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
+                  int n_columns, size_t n_rows, lr_write_stats *stats);
+
+/*
+ * lr_write_file - writes the rows of a file into `view` as lr_write_rows()
+ * does, in one transaction. Formats by extension: `.csv` (a header row;
+ * empty cells are null; arrays as JSON arrays), `.jsonl`/`.json` (one JSON
+ * object per line). Timestamps are ISO 8601 (`2024-01-01T10:00:00Z`,
+ * offsets allowed, naive = UTC) or integers (seconds since the epoch).
+ * Returns as lr_write_rows(), plus LR_ENOTFOUND for a missing file,
+ * LR_EINVAL for a malformed one (the message names line and column), and
+ * LR_EUNSUPPORTED for Parquet (it comes with the offline store).
+ */
+int lr_write_file(lr_store *store, const char *view, const char *path,
+                  lr_write_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,11 @@ static const char usage[] =
     "  ls KIND [--json]       list entities, sources, feature-views,\n"
     "                         on-demand-feature-views or feature-services\n"
     "  describe NAME [--json] describe the objects named NAME\n"
+    "  get (--features V:F,... | --service NAME) --entity K=V[,K2=V2]...\n"
+    "      [--json] [--full-feature-names]\n"
+    "                         read online features of entities\n"
+    "  write VIEW FILE        write rows from FILE (.csv, .jsonl, .json) into\n"
+    "                         the online store; newer rows win\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 bad command line.\n";
 
@@ -37,7 +42,8 @@ static const struct {
 } commands[] = {
     {"init", cli_init},   {"plan", cli_plan},
     {"apply", cli_apply}, {"ls", cli_ls},
-    {"describe", cli_describe},
+    {"describe", cli_describe}, {"get", cli_get},
+    {"write", cli_write},
 };
 
 int cli_usage_error(const char *fmt, ...) {

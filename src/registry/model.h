@@ -97,8 +97,11 @@ typedef struct lr__view {
   int n_features;
   lr__kv *tags;
   int n_tags;
-  /* Registry state, kept across applies: */
+  /* Registry state, kept across applies: the online row layout. */
   uint16_t next_slot;    /* the slot a newly added feature gets */
+  uint8_t *slot_types;   /* next_slot dtypes: every slot ever used, removed
+                            features' too, so rows written under older
+                            definitions can still be walked */
   uint32_t layout_epoch; /* bumped when a forced change drops online rows */
   lr__loc loc;
 } lr__view;

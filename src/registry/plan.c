@@ -78,10 +78,30 @@ static int key_changed(planner *P, const lr__view *was, const lr__view *now) {
   return 0;
 }
 
-static void number_slots_afresh(lr__view *v) {
-  for (int i = 0; i < v->n_features; i++)
+/* Gives the features slots 0..n-1: a new view, or a forced relayout. */
+static void number_slots_afresh(planner *P, lr__view *v) {
+  v->slot_types = lr__arena_array(&P->next->arena, (size_t)v->n_features + 1,
+                                  1);
+  for (int i = 0; i < v->n_features; i++) {
     v->features[i].slot = (uint16_t)i;
+    if (v->slot_types)
+      v->slot_types[i] = v->features[i].dtype;
+  }
   v->next_slot = (uint16_t)v->n_features;
+}
+
+/* The slot types of `was`, then those of features added to `now` (whose
+ * slots were numbered from was->next_slot). */
+static void extend_slot_types(planner *P, const lr__view *was, lr__view *now) {
+  now->slot_types = lr__arena_array(&P->next->arena, (size_t)now->next_slot + 1,
+                                    1);
+  if (!now->slot_types)
+    return;
+  if (was->next_slot && was->slot_types)
+    memcpy(now->slot_types, was->slot_types, was->next_slot);
+  for (int i = 0; i < now->n_features; i++)
+    if (now->features[i].slot >= was->next_slot)
+      now->slot_types[now->features[i].slot] = now->features[i].dtype;
 }
 
 enum { FEATURES_ADDED = 1, ROWS_DROPPED = 2 };
@@ -89,13 +109,17 @@ enum { FEATURES_ADDED = 1, ROWS_DROPPED = 2 };
 /* Lists feature changes of a view and carries its slots over. Returns
  * FEATURES_ADDED and ROWS_DROPPED bits. */
 static int plan_features(planner *P, const lr__view *was, lr__view *now) {
-  int result = 0, retyped = 0;
+  int result = 0, retyped = 0, layout_full = 0;
   now->next_slot = was->next_slot;
   now->layout_epoch = was->layout_epoch;
   for (int i = 0; i < now->n_features; i++) {
     lr__field *f = &now->features[i];
     const lr__field *old = lr__view_feature(was, f->name);
     char s1[32], s2[32];
+    if (!old && now->next_slot == UINT16_MAX) {
+      layout_full = 1;
+      continue;
+    }
     if (!old) {
       f->slot = now->next_slot++;
       lr__buf_printf(P->out, "      + feature %s (%s)%s\n", f->name,
@@ -128,20 +152,23 @@ static int plan_features(planner *P, const lr__view *was, lr__view *now) {
                          "the view's online rows\n");
     retyped++;
   }
-  if (retyped) {
+  if (retyped || layout_full) {
     P->sum->needs_force = 1;
     if (P->flags & LR_APPLY_FORCE) {
       now->layout_epoch = was->layout_epoch + 1;
-      number_slots_afresh(now);
+      number_slots_afresh(P, now);
       lr__buf_printf(P->out, "      ! --force: the online rows of %s will be "
                      "dropped\n", now->name);
       result |= ROWS_DROPPED;
     }
   }
-  if (now->next_slot < now->n_features) { /* slot numbers wrapped around */
+  if (layout_full && !(result & ROWS_DROPPED)) {
     P->sum->needs_force = 1;
-    lr__buf_printf(P->out, "      ! the row layout of %s is full: apply with "
-                   "--force to renumber it\n", now->name);
+    lr__buf_printf(P->out, "      ! the row layout of %s is full (%d slots): "
+                   "apply with --force to renumber it\n", now->name,
+                   UINT16_MAX);
+  } else if (!(result & ROWS_DROPPED)) {
+    extend_slot_types(P, was, now);
   }
   return result;
 }
@@ -215,7 +242,7 @@ static void plan_created(planner *P, const kind_ops *ops, int i) {
   P->sum->created++;
   if (ops == &view_ops) {
     lr__view *v = &P->next->views[i];
-    number_slots_afresh(v);
+    number_slots_afresh(P, v);
     if (v->kind == LR__VIEW_BATCH ? v->online : v->write_to_online_store)
       note_rematerialize(P, v->name);
   }

@@ -74,6 +74,18 @@ static void rio_str(rio *r, const char **s) {
   r->p += n - 1;
 }
 
+/* `n` raw bytes at *data; the reader allocates them in the arena. */
+static void rio_blob(rio *r, void **data, size_t n) {
+  if (!r->writing) {
+    *data = lr__arena_array(r->arena, n, 1);
+    if (!*data) {
+      r->truncated = 1;
+      return;
+    }
+  }
+  rio_bytes(r, *data, n);
+}
+
 /* An array: its count, then each element through `each`. */
 static void rio_array(rio *r, void **items, int *n, size_t size,
                       void (*each)(rio *, void *)) {
@@ -171,6 +183,7 @@ static void rio_view(rio *r, void *p) {
             rio_field);
   rio_kvs(r, &v->tags, &v->n_tags);
   rio_u16(r, &v->next_slot);
+  rio_blob(r, (void **)&v->slot_types, v->next_slot);
   rio_u32(r, &v->layout_epoch);
   rio_loc(r, &v->loc);
 }

@@ -1,0 +1,190 @@
+/*
+ * online_cmds.c - the commands on the online store: get and write.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "larder.h"
+
+enum { MAX_ENTITIES = 10000, MAX_REFS = 4096 };
+
+typedef struct get_args {
+  char *features;          /* --features v:f,v:g (a copy, split in place) */
+  const char *service;     /* --service NAME */
+  const char *entities[MAX_ENTITIES];
+  int n_entities;
+  int json, full_names;
+} get_args;
+
+static int parse_get_args(cli *c, get_args *a) {
+  for (int i = 0; i < c->argc; i++) {
+    const char *arg = c->argv[i];
+    int has_value = i + 1 < c->argc;
+    if (!strcmp(arg, "--json")) {
+      a->json = 1;
+    } else if (!strcmp(arg, "--full-feature-names")) {
+      a->full_names = 1;
+    } else if (!strcmp(arg, "--features") && has_value) {
+      free(a->features);
+      a->features = strdup(c->argv[++i]);
+    } else if (!strcmp(arg, "--service") && has_value) {
+      a->service = c->argv[++i];
+    } else if (!strcmp(arg, "--entity") && has_value) {
+      if (a->n_entities == MAX_ENTITIES)
+        return cli_usage_error("at most %d --entity per get", MAX_ENTITIES);
+      a->entities[a->n_entities++] = c->argv[++i];
+    } else {
+      return cli_usage_error("get: unexpected argument '%s'", arg);
+    }
+  }
+  if (!a->features == !a->service)
+    return cli_usage_error("get needs --features v:f,... or --service NAME "
+                           "(one of them)");
+  if (!a->n_entities)
+    return cli_usage_error("get needs at least one --entity KEY=VALUE");
+  return 0;
+}
+
+/* Parses VALUE as the key type `type` into `out`; strings point into the
+ * argument. Returns 0 or -1. */
+static int parse_key(const char *text, int type, lr_value *out) {
+  char *end;
+  errno = 0;
+  out->type = type;
+  if (type == LR_TYPE_INT32 || type == LR_TYPE_INT64) {
+    long long v = strtoll(text, &end, 10);
+    if (errno || end == text || *end)
+      return -1;
+    if (type == LR_TYPE_INT32 && (v < -2147483648LL || v > 2147483647LL))
+      return -1;
+    out->v.i64 = v;
+    if (type == LR_TYPE_INT32)
+      out->v.i32 = (int)v;
+    return 0;
+  }
+  out->v.str.ptr = text;
+  out->v.str.len = strlen(text);
+  return 0;
+}
+
+/* Fills keys[row * n_keys ...] from one `--entity k=v,k2=v2` argument. */
+static int parse_entity(const lr_request *req, char *spec, lr_value *row) {
+  int n_keys;
+  lr_request_shape(req, &n_keys, NULL);
+  int given = 0;
+  for (char *part = strtok(spec, ","); part; part = strtok(NULL, ",")) {
+    char *eq = strchr(part, '=');
+    if (!eq)
+      return cli_usage_error("--entity: '%s' is not KEY=VALUE", part);
+    *eq = '\0';
+    int k = 0, type = 0;
+    const char *name = NULL;
+    for (; k < n_keys; k++) {
+      lr_request_key(req, k, &name, &type);
+      if (!strcmp(name, part))
+        break;
+    }
+    if (k == n_keys)
+      return cli_usage_error("--entity: '%s' is not a join key of the "
+                             "requested views", part);
+    char type_name[32];
+    if (parse_key(eq + 1, type, &row[k]))
+      return cli_usage_error("--entity: %s=%s is not a valid %s", part,
+                             eq + 1, lr_type_name(type, type_name));
+    given++;
+  }
+  if (given != n_keys) {
+    const char *name;
+    lr_request_key(req, 0, &name, NULL);
+    return cli_usage_error("--entity must give all %d join keys (e.g. %s=...)",
+                           n_keys, name);
+  }
+  return 0;
+}
+
+static int prepare(lr_store *store, get_args *a, lr_request **req) {
+  if (a->service)
+    return lr_request_prepare_service(store, a->service, req);
+  const char *refs[MAX_REFS];
+  int n = 0;
+  for (char *r = strtok(a->features, ","); r && n < MAX_REFS;
+       r = strtok(NULL, ","))
+    refs[n++] = r;
+  return lr_request_prepare(store, refs, n, req);
+}
+
+/* Looks the entities up and prints the result. */
+static int run_get(lr_request *req, get_args *a) {
+  int n_keys;
+  lr_request_shape(req, &n_keys, NULL);
+  lr_value *keys = calloc((size_t)a->n_entities * (size_t)n_keys + 1,
+                          sizeof *keys);
+  char **specs = calloc((size_t)a->n_entities + 1, sizeof *specs);
+  lr_result *res = NULL;
+  int status = keys && specs ? CLI_OK : CLI_FAILED;
+  for (int e = 0; status == CLI_OK && e < a->n_entities; e++) {
+    specs[e] = strdup(a->entities[e]);
+    status = parse_entity(req, specs[e], keys + (size_t)e * (size_t)n_keys);
+  }
+  int rc = status == CLI_OK ? lr_result_create(req, a->n_entities, &res) : 0;
+  if (rc == 0 && status == CLI_OK)
+    rc = lr_get_online_features(req, keys, a->n_entities, res);
+  char *text = NULL;
+  if (rc == 0 && status == CLI_OK) {
+    unsigned flags = (a->json ? LR_FORMAT_JSON : 0) |
+                     (a->full_names ? LR_FULL_FEATURE_NAMES : 0);
+    rc = lr_result_format(res, keys, flags, &text);
+  }
+  if (text)
+    fputs(text, stdout);
+  if (rc)
+    status = cli_fail("get", rc, res ? lr_result_errmsg(res) : NULL);
+  lr_free(text);
+  lr_result_free(res);
+  for (int e = 0; specs && e < a->n_entities; e++)
+    free(specs[e]);
+  free(specs);
+  free(keys);
+  return status;
+}
+
+int cli_get(cli *c) {
+  get_args *a = calloc(1, sizeof *a);
+  if (!a)
+    return CLI_FAILED;
+  int status = parse_get_args(c, a);
+  lr_store *store = NULL;
+  lr_request *req = NULL;
+  if (status == CLI_OK) {
+    int rc = lr_store_open(c->repo, LR_STORE_READONLY, &store);
+    if (rc == 0)
+      rc = prepare(store, a, &req);
+    status = rc ? cli_fail("get", rc, lr_store_errmsg(store))
+                : run_get(req, a);
+  }
+  lr_request_free(req);
+  lr_store_close(store);
+  free(a->features);
+  free(a);
+  return status;
+}
+
+int cli_write(cli *c) {
+  if (c->argc != 2 || c->argv[0][0] == '-' || c->argv[1][0] == '-')
+    return cli_usage_error("write needs a view and a file: larder write VIEW "
+                           "FILE(.csv|.jsonl|.json)");
+  lr_store *store = NULL;
+  lr_write_stats stats;
+  int rc = lr_store_open(c->repo, LR_STORE_READWRITE, &store);
+  if (rc == 0)
+    rc = lr_write_file(store, c->argv[0], c->argv[1], &stats);
+  int status = rc ? cli_fail("write", rc, lr_store_errmsg(store)) : CLI_OK;
+  if (rc == 0)
+    printf("Wrote %zu rows to %s (%zu older than the stored rows were "
+           "skipped).\n", stats.rows_written, c->argv[0], stats.rows_skipped);
+  lr_store_close(store);
+  return status;
+}

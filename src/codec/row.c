@@ -1,0 +1,191 @@
+/*
+ * row.c - encoding and decoding packed online rows (see row.h).
+ */
+#include "row.h"
+
+#include <string.h>
+
+#include "../registry/dtype.h"
+#include "varint.h"
+
+enum { ROW_HAS_NULLS = 1, ROW_HAS_CREATED = 2 };
+
+int lr__dtype_width(uint8_t base) {
+  switch (base) {
+  case LR__DT_BOOL: return 1;
+  case LR__DT_INT32:
+  case LR__DT_FLOAT32: return 4;
+  case LR__DT_INT64:
+  case LR__DT_FLOAT64:
+  case LR__DT_TIMESTAMP: return 8;
+  default: return 0;
+  }
+}
+
+/* Seconds and microseconds with a floor division, so times before 1970
+ * still have a remainder in 0..999999. */
+static void split_us(int64_t us, int64_t *sec, uint64_t *frac) {
+  int64_t s = us / 1000000, r = us % 1000000;
+  if (r < 0) {
+    s -= 1;
+    r += 1000000;
+  }
+  *sec = s;
+  *frac = (uint64_t)r;
+}
+
+static void put_fixed(lr__buf *out, uint8_t base, const lr__cell *c) {
+  switch (base) {
+  case LR__DT_BOOL: lr__buf_append(out, &c->v.b, 1); break;
+  case LR__DT_INT32: lr__buf_append(out, &c->v.i32, 4); break;
+  case LR__DT_FLOAT32: lr__buf_append(out, &c->v.f32, 4); break;
+  case LR__DT_FLOAT64: lr__buf_append(out, &c->v.f64, 8); break;
+  default: lr__buf_append(out, &c->v.i64, 8); break; /* int64, timestamp */
+  }
+}
+
+void lr__row_encode(const uint8_t *slot_types, uint32_t n_slots,
+                    const lr__cell *cells, int64_t event_us,
+                    int64_t created_us, lr__buf *out) {
+  int has_nulls = 0;
+  for (uint32_t i = 0; i < n_slots; i++)
+    has_nulls |= cells[i].is_null;
+  int has_created = created_us != LR__ROW_NO_CREATED;
+  uint8_t flags = (uint8_t)(LR__ROW_FORMAT << 4 |
+                            (has_nulls ? ROW_HAS_NULLS : 0) |
+                            (has_created ? ROW_HAS_CREATED : 0));
+  lr__buf_append(out, &flags, 1);
+  int64_t sec;
+  uint64_t frac;
+  split_us(event_us, &sec, &frac);
+  lr__varint_put(out, lr__zigzag(sec));
+  lr__varint_put(out, frac);
+  if (has_created)
+    lr__varint_put(out, lr__zigzag(created_us - event_us));
+  lr__varint_put(out, n_slots);
+  if (has_nulls) {
+    uint8_t byte = 0;
+    for (uint32_t i = 0; i < n_slots; i++) {
+      if (cells[i].is_null)
+        byte |= (uint8_t)(1u << (i % 8));
+      if (i % 8 == 7 || i == n_slots - 1) {
+        lr__buf_append(out, &byte, 1);
+        byte = 0;
+      }
+    }
+  }
+  for (uint32_t i = 0; i < n_slots; i++) {
+    const lr__cell *c = &cells[i];
+    if (c->is_null)
+      continue;
+    uint8_t dt = slot_types[i];
+    if (!LR__DT_IS_ARRAY(dt) && lr__dtype_width(LR__DT_BASE(dt))) {
+      put_fixed(out, LR__DT_BASE(dt), c);
+      continue;
+    }
+    lr__varint_put(out, LR__DT_IS_ARRAY(dt) ? c->count : c->len);
+    lr__buf_append(out, c->ptr, c->len);
+  }
+}
+
+static int read_header(const uint8_t **p, const uint8_t *end,
+                       lr__row_header *h, uint8_t *flags) {
+  if (*p >= end || (**p >> 4) != LR__ROW_FORMAT)
+    return -1;
+  *flags = *(*p)++;
+  uint64_t sec, frac, n;
+  if (lr__varint_get(p, end, &sec) || lr__varint_get(p, end, &frac) ||
+      frac >= 1000000)
+    return -1;
+  h->event_us = lr__unzigzag(sec) * 1000000 + (int64_t)frac;
+  h->created_us = LR__ROW_NO_CREATED;
+  if (*flags & ROW_HAS_CREATED) {
+    uint64_t delta;
+    if (lr__varint_get(p, end, &delta))
+      return -1;
+    h->created_us = h->event_us + lr__unzigzag(delta);
+  }
+  if (lr__varint_get(p, end, &n) || n > UINT16_MAX + 1ull)
+    return -1;
+  h->n_slots = (uint32_t)n;
+  return 0;
+}
+
+int lr__row_header_read(const uint8_t *row, size_t len, lr__row_header *h) {
+  uint8_t flags;
+  return read_header(&row, row + len, h, &flags);
+}
+
+/* Reads one variable-width value: its length or count, then its bytes. */
+static int read_var(const uint8_t **p, const uint8_t *end, uint8_t dt,
+                    lr__cell *c) {
+  uint64_t n;
+  if (lr__varint_get(p, end, &n))
+    return -1;
+  const uint8_t *start = *p;
+  if (!LR__DT_IS_ARRAY(dt)) {
+    if (n > (uint64_t)(end - *p))
+      return -1;
+    *p += n;
+  } else if (LR__DT_BASE(dt) == LR__DT_STRING) {
+    for (uint64_t k = 0; k < n; k++) {
+      uint64_t slen;
+      if (lr__varint_get(p, end, &slen) || slen > (uint64_t)(end - *p))
+        return -1;
+      *p += slen;
+    }
+  } else {
+    uint64_t bytes = n * (uint64_t)lr__dtype_width(LR__DT_BASE(dt));
+    if (n > UINT32_MAX || bytes > (uint64_t)(end - *p))
+      return -1;
+    *p += bytes;
+  }
+  c->ptr = start;
+  c->len = (size_t)(*p - start);
+  c->count = (uint32_t)(LR__DT_IS_ARRAY(dt) ? n : 0);
+  return 0;
+}
+
+int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
+                   uint32_t max_slots, lr__row_header *h, lr__cell *cells) {
+  const uint8_t *p = row, *end = row + len;
+  uint8_t flags;
+  if (read_header(&p, end, h, &flags) || h->n_slots > max_slots)
+    return -1;
+  const uint8_t *bitmap = NULL;
+  if (flags & ROW_HAS_NULLS) {
+    size_t bytes = (h->n_slots + 7) / 8;
+    if (bytes > (size_t)(end - p))
+      return -1;
+    bitmap = p;
+    p += bytes;
+  }
+  for (uint32_t i = 0; i < h->n_slots; i++) {
+    lr__cell *c = &cells[i];
+    c->is_null = bitmap ? (bitmap[i / 8] >> (i % 8)) & 1 : 0;
+    if (c->is_null)
+      continue;
+    uint8_t dt = slot_types[i];
+    int width = LR__DT_IS_ARRAY(dt) ? 0 : lr__dtype_width(LR__DT_BASE(dt));
+    if (!width) {
+      if (read_var(&p, end, dt, c))
+        return -1;
+      continue;
+    }
+    if ((size_t)(end - p) < (size_t)width)
+      return -1;
+    c->v.i64 = 0;
+    memcpy(&c->v, p, (size_t)width);
+    p += width;
+  }
+  return p == end ? 0 : -1;
+}
+
+int lr__row_compare_times(int64_t event_a, int64_t created_a, int64_t event_b,
+                          int64_t created_b) {
+  if (event_a != event_b)
+    return event_a < event_b ? -1 : 1;
+  if (created_a != created_b)
+    return created_a < created_b ? -1 : 1;
+  return 0;
+}

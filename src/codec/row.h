@@ -1,0 +1,78 @@
+/*
+ * row.h - the packed online row: one per (view, entity).
+ *
+ *   byte 0     format (high nibble, 1) | HAS_NULLS (bit 0) | HAS_CREATED (bit 1)
+ *   varint     zigzag event time, whole seconds since the epoch
+ *   varint     event time's microseconds within the second (0..999999)
+ *   varint     zigzag (created - event) in microseconds, if HAS_CREATED
+ *   varint     n_slots: how many slots the writer's layout had
+ *   bitmap     ceil(n_slots / 8) bytes, bit i set = slot i is null; only if
+ *              HAS_NULLS (rows without nulls, the common case, skip it)
+ *   values     each non-null slot in order: bool 1 byte; int32, float32 4;
+ *              int64, float64, timestamp (µs) 8, little-endian; string and
+ *              bytes: varint length + bytes; arrays: varint count + elements
+ *              (array<string>: each a varint length + bytes)
+ *
+ * No names, tags or types are stored: the registry keeps each view's slot
+ * types (every slot ever used), which is what walking a row needs. Slots at
+ * or past n_slots were added after the row was written: they are missing.
+ */
+#ifndef LR_CODEC_ROW_H
+#define LR_CODEC_ROW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/buf.h"
+
+#define LR__ROW_FORMAT 1
+#define LR__ROW_NO_CREATED INT64_MIN
+
+/* One slot's value. Fixed-width types use the union; variable-width types
+ * point at their encoded bytes (after the length/count prefix) with `len`
+ * bytes and, for arrays, `count` elements. */
+typedef struct lr__cell {
+  uint8_t is_null;
+  union {
+    uint8_t b;
+    int32_t i32;
+    int64_t i64; /* int64 and timestamp (µs) */
+    float f32;
+    double f64;
+  } v;
+  const uint8_t *ptr;
+  size_t len;
+  uint32_t count;
+} lr__cell;
+
+typedef struct lr__row_header {
+  int64_t event_us;
+  int64_t created_us; /* LR__ROW_NO_CREATED when absent */
+  uint32_t n_slots;
+} lr__row_header;
+
+/* Appends the row for `cells` (n_slots of them, typed by slot_types) to
+ * `out`. For variable-width cells, `ptr`/`len`/`count` describe the payload
+ * in its encoded form (see lr__row_put_array_*). */
+void lr__row_encode(const uint8_t *slot_types, uint32_t n_slots,
+                    const lr__cell *cells, int64_t event_us,
+                    int64_t created_us, lr__buf *out);
+
+/* Reads only the header (for newer-wins checks). Returns 0 or -1 (damaged). */
+int lr__row_header_read(const uint8_t *row, size_t len, lr__row_header *h);
+
+/* Decodes every slot into `cells` (room for the row's n_slots, at most
+ * max_slots; slots the layout does not know are an error). Returns 0 or -1
+ * (damaged, or more slots than slot_types describes). */
+int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
+                   uint32_t max_slots, lr__row_header *h, lr__cell *cells);
+
+/* (event, created) ordering for newer-wins: <0, 0, >0. A missing created
+ * time is older than any present one. */
+int lr__row_compare_times(int64_t event_a, int64_t created_a, int64_t event_b,
+                          int64_t created_b);
+
+/* The byte width of a fixed-width dtype's element, 0 for variable width. */
+int lr__dtype_width(uint8_t base_dtype);
+
+#endif

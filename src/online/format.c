@@ -1,0 +1,188 @@
+/*
+ * format.c - printing a result: an aligned text table for people, or the
+ * JSON of Feast's feature server response (column-major) for programs.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../registry/dtype.h"
+#include "../util/textval.h"
+#include "../util/timefmt.h"
+#include "request.h"
+#include "result.h"
+
+/* One value as JSON (json=1) or as text for the table. */
+static void put_value(lr__buf *out, const lr_value *v, int json) {
+  char ts[40];
+  if (v->type & LR__DT_ARRAY) {
+    lr__buf_putc(out, '[');
+    for (size_t k = 0; k < v->v.array.n; k++) {
+      lr__buf_puts(out, k ? ", " : "");
+      lr_value elem = {.type = LR__DT_BASE(v->type)};
+      const char *base = v->v.array.data;
+      switch (elem.type) {
+      case LR__DT_INT32: memcpy(&elem.v.i32, base + 4 * k, 4); break;
+      case LR__DT_FLOAT32: memcpy(&elem.v.f32, base + 4 * k, 4); break;
+      case LR__DT_STRING: elem.v.str = ((const lr_str *)base)[k]; break;
+      default: memcpy(&elem.v.i64, base + 8 * k, 8); break; /* int64, f64 */
+      }
+      put_value(out, &elem, 1);
+    }
+    lr__buf_putc(out, ']');
+    return;
+  }
+  switch (v->type) {
+  case LR__DT_BOOL: lr__buf_puts(out, v->v.b ? "true" : "false"); break;
+  case LR__DT_INT32: lr__buf_printf(out, "%d", v->v.i32); break;
+  case LR__DT_INT64: lr__buf_printf(out, "%lld", v->v.i64); break;
+  case LR__DT_FLOAT32: lr__put_float32(out, v->v.f32, json); break;
+  case LR__DT_FLOAT64: lr__put_float64(out, v->v.f64, json); break;
+  case LR__DT_TIMESTAMP:
+    lr__time_format(v->v.ts, ts);
+    lr__buf_printf(out, json ? "\"%s\"" : "%s", ts);
+    break;
+  case LR__DT_STRING: {
+    char *s = strndup(v->v.str.ptr, v->v.str.len);
+    if (json)
+      lr__buf_json_str(out, s ? s : "");
+    else
+      lr__buf_puts(out, s ? s : "");
+    free(s);
+    break;
+  }
+  case LR__DT_BYTES:
+    if (json)
+      lr__buf_putc(out, '"');
+    lr__base64_encode(out, v->v.str.ptr, v->v.str.len);
+    if (json)
+      lr__buf_putc(out, '"');
+    break;
+  default: lr__buf_puts(out, "null");
+  }
+}
+
+static void put_feature_name(lr__buf *out, const lr__req_feature *f,
+                             unsigned flags) {
+  if (flags & LR_FULL_FEATURE_NAMES)
+    lr__buf_printf(out, "%s__%s", f->view, f->name);
+  else
+    lr__buf_puts(out, f->name);
+}
+
+static const lr_value *cell(const lr_result *res, int row, int f) {
+  return &res->cells[(size_t)row * (size_t)res->req->n_features + (size_t)f];
+}
+
+static void format_json(const lr_result *res, const lr_value *keys,
+                        unsigned flags, lr__buf *out) {
+  const lr_request *req = res->req;
+  int n = res->n_entities;
+  lr__buf_puts(out, "{\"metadata\": {\"feature_names\": [");
+  for (int k = 0; k < req->n_keys; k++) {
+    lr__buf_puts(out, k ? ", " : "");
+    lr__buf_json_str(out, req->key_names[k]);
+  }
+  for (int f = 0; f < req->n_features; f++) {
+    lr__buf_puts(out, req->n_keys + f ? ", \"" : "\"");
+    put_feature_name(out, &req->features[f], flags);
+    lr__buf_putc(out, '"');
+  }
+  lr__buf_puts(out, "]}, \"results\": [");
+  for (int k = 0; k < req->n_keys; k++) {
+    lr__buf_puts(out, k ? ", {\"values\": [" : "{\"values\": [");
+    for (int r = 0; r < n; r++) {
+      lr__buf_puts(out, r ? ", " : "");
+      put_value(out, &keys[(size_t)r * (size_t)req->n_keys + (size_t)k], 1);
+    }
+    lr__buf_puts(out, "], \"statuses\": [");
+    for (int r = 0; r < n; r++)
+      lr__buf_puts(out, r ? ", \"PRESENT\"" : "\"PRESENT\"");
+    lr__buf_puts(out, "], \"event_timestamps\": [");
+    for (int r = 0; r < n; r++)
+      lr__buf_puts(out, r ? ", \"1970-01-01T00:00:00Z\""
+                          : "\"1970-01-01T00:00:00Z\"");
+    lr__buf_puts(out, "]}");
+  }
+  for (int f = 0; f < req->n_features; f++) {
+    lr__buf_puts(out, req->n_keys + f ? ", {\"values\": [" : "{\"values\": [");
+    for (int r = 0; r < n; r++) {
+      const lr_value *v = cell(res, r, f);
+      lr__buf_puts(out, r ? ", " : "");
+      if (v->status == LR_STATUS_PRESENT)
+        put_value(out, v, 1);
+      else
+        lr__buf_puts(out, "null");
+    }
+    lr__buf_puts(out, "], \"statuses\": [");
+    for (int r = 0; r < n; r++)
+      lr__buf_printf(out, "%s\"%s\"", r ? ", " : "",
+                     lr_status_name(cell(res, r, f)->status));
+    lr__buf_puts(out, "], \"event_timestamps\": [");
+    for (int r = 0; r < n; r++) {
+      char ts[40];
+      lr__time_format(cell(res, r, f)->event_ts, ts);
+      lr__buf_printf(out, "%s\"%s\"", r ? ", " : "", ts);
+    }
+    lr__buf_puts(out, "]}");
+  }
+  lr__buf_puts(out, "]}\n");
+}
+
+/* The text of one table cell: a value, or its status in angle brackets. */
+static void table_cell(lr__buf *out, const lr_value *v) {
+  if (v->status == LR_STATUS_PRESENT || v->status == 0)
+    put_value(out, v, 0);
+  else
+    lr__buf_printf(out, "<%s>", lr_status_name(v->status));
+}
+
+static void format_table(const lr_result *res, const lr_value *keys,
+                         unsigned flags, lr__buf *out) {
+  const lr_request *req = res->req;
+  int n_cols = req->n_keys + req->n_features;
+  size_t *width = calloc((size_t)n_cols, sizeof *width);
+  lr__buf text;
+  lr__buf_init(&text);
+  if (!width)
+    return;
+  /* pass 0 measures the columns, pass 1 prints them */
+  for (int pass = 0; pass < 2; pass++) {
+    for (int r = -1; r < res->n_entities; r++) {
+      for (int c = 0; c < n_cols; c++) {
+        lr__buf_reset(&text);
+        if (r < 0 && c < req->n_keys)
+          lr__buf_puts(&text, req->key_names[c]);
+        else if (r < 0)
+          put_feature_name(&text, &req->features[c - req->n_keys], flags);
+        else if (c < req->n_keys)
+          put_value(&text, &keys[(size_t)r * (size_t)req->n_keys + (size_t)c], 0);
+        else
+          table_cell(&text, cell(res, r, c - req->n_keys));
+        if (pass == 0 && text.len > width[c])
+          width[c] = text.len;
+        if (pass == 1) {
+          lr__buf_puts(out, lr__buf_str(&text));
+          lr__buf_pad(out, c + 1 < n_cols ? width[c] - text.len + 2 : 0);
+        }
+      }
+      if (pass == 1)
+        lr__buf_putc(out, '\n');
+    }
+  }
+  lr__buf_free(&text);
+  free(width);
+}
+
+int lr_result_format(const lr_result *res, const lr_value *keys,
+                     unsigned flags, char **out) {
+  if (!res || !out || (res->n_entities && !keys))
+    return LR_EINVAL;
+  lr__buf text;
+  lr__buf_init(&text);
+  if (flags & LR_FORMAT_JSON)
+    format_json(res, keys, flags, &text);
+  else
+    format_table(res, keys, flags, &text);
+  *out = lr__buf_steal(&text);
+  return *out ? 0 : LR_ENOMEM;
+}

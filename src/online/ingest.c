@@ -1,0 +1,448 @@
+/*
+ * ingest.c - lr_write_file: rows from CSV or JSON-lines files, converted to
+ * the view's types and written with lr_write_rows (one transaction).
+ *
+ * Each column's type comes from the view (join keys, event_timestamp and
+ * created_timestamp as timestamps, features by their dtype), so the text is
+ * parsed once, straight into typed values; errors name the file, line and
+ * column.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../registry/dtype.h"
+#include "../registry/yaml.h"
+#include "../util/fs.h"
+#include "../util/textval.h"
+#include "../util/timefmt.h"
+#include "store.h"
+
+/* The table being read: column names and a growing list of row values. */
+typedef struct table {
+  lr__arena arena; /* strings, arrays, names */
+  int n_cols;
+  const char **names;
+  uint8_t *types;  /* the dtype each column is parsed as */
+  lr__buf cells;   /* lr_value per cell, row-major */
+  size_t n_rows;
+  const char *path;
+  lr__buf *err;
+} table;
+
+static int column_type(const lr__online_view *ov, const char *name,
+                       uint8_t *type) {
+  if (!strcmp(name, "event_timestamp") || !strcmp(name, "created_timestamp")) {
+    *type = LR__DT_TIMESTAMP;
+    return 0;
+  }
+  for (int k = 0; k < ov->n_keys; k++)
+    if (!strcmp(name, ov->key_names[k])) {
+      *type = ov->key_types[k];
+      return 0;
+    }
+  const lr__field *f = lr__view_feature(ov->view, name);
+  if (!f)
+    return -1;
+  *type = f->dtype;
+  return 0;
+}
+
+static int set_columns(table *t, const lr__online_view *ov, const char **names,
+                       int n) {
+  t->n_cols = n;
+  t->names = lr__arena_array(&t->arena, (size_t)n + 1, sizeof *t->names);
+  t->types = lr__arena_array(&t->arena, (size_t)n + 1, 1);
+  if (!t->names || !t->types)
+    return LR_ENOMEM;
+  for (int c = 0; c < n; c++) {
+    t->names[c] = lr__arena_strdup(&t->arena, names[c]);
+    if (column_type(ov, names[c], &t->types[c]) != 0) {
+      lr__buf_printf(t->err, "%s: unknown column '%s' for view '%s' (columns "
+                     "are its join keys, event_timestamp, created_timestamp "
+                     "and its features)", t->path, names[c], ov->view->name);
+      return LR_EINVAL;
+    }
+  }
+  return 0;
+}
+
+static int bad_value(table *t, size_t line, int col, const char *text,
+                     uint8_t dt) {
+  char s[32];
+  lr__buf_printf(t->err, "%s:%zu: column '%s': '%.60s' is not a valid %s",
+                 t->path, line, t->names[col], text, lr__dtype_name(dt, s));
+  return LR_EINVAL;
+}
+
+/* Parses scalar text as a value of base type `dt`. Returns 0 or -1. */
+static int parse_scalar(table *t, const char *s, uint8_t dt, lr_value *out) {
+  char *end = NULL;
+  errno = 0;
+  out->type = dt;
+  switch (dt) {
+  case LR__DT_BOOL:
+    if (!strcasecmp(s, "true") || !strcmp(s, "1"))
+      out->v.b = 1;
+    else if (!strcasecmp(s, "false") || !strcmp(s, "0"))
+      out->v.b = 0;
+    else
+      return -1;
+    return 0;
+  case LR__DT_INT32:
+  case LR__DT_INT64: {
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end ||
+        (dt == LR__DT_INT32 && (v < INT32_MIN || v > INT32_MAX)))
+      return -1;
+    if (dt == LR__DT_INT32)
+      out->v.i32 = (int)v;
+    else
+      out->v.i64 = v;
+    return 0;
+  }
+  case LR__DT_FLOAT32:
+  case LR__DT_FLOAT64: {
+    double v = strtod(s, &end);
+    if (end == s || *end)
+      return -1;
+    if (dt == LR__DT_FLOAT32)
+      out->v.f32 = (float)v;
+    else
+      out->v.f64 = v;
+    return 0;
+  }
+  case LR__DT_TIMESTAMP: {
+    int64_t us;
+    if (lr__time_parse(s, &us))
+      return -1;
+    out->v.ts = us;
+    return 0;
+  }
+  case LR__DT_BYTES: {
+    lr__buf bytes;
+    lr__buf_init(&bytes);
+    int rc = lr__base64_decode(&bytes, s, strlen(s));
+    char *copy = rc ? NULL : lr__arena_strndup(&t->arena, lr__buf_str(&bytes),
+                                               bytes.len);
+    out->v.str.ptr = copy;
+    out->v.str.len = bytes.len;
+    lr__buf_free(&bytes);
+    return copy ? 0 : -1;
+  }
+  default: /* string */
+    out->v.str.ptr = lr__arena_strdup(&t->arena, s);
+    out->v.str.len = strlen(s);
+    return out->v.str.ptr ? 0 : -1;
+  }
+}
+
+/* A YAML/JSON sequence node as an array value of dtype `dt`. */
+static int parse_array(table *t, struct fy_node *seq, uint8_t dt,
+                       lr_value *out) {
+  if (!fy_node_is_sequence(seq))
+    return -1;
+  uint8_t base = LR__DT_BASE(dt);
+  size_t n = (size_t)fy_node_sequence_item_count(seq);
+  size_t width = base == LR__DT_STRING ? sizeof(lr_str)
+                 : base == LR__DT_INT32 || base == LR__DT_FLOAT32 ? 4 : 8;
+  char *data = lr__arena_array(&t->arena, n + 1, width);
+  if (!data)
+    return -1;
+  void *it = NULL;
+  struct fy_node *item;
+  for (size_t k = 0; (item = fy_node_sequence_iterate(seq, &it)); k++) {
+    const char *s = lr__yaml_scalar(item);
+    lr_value elem;
+    if (!s || parse_scalar(t, s, base, &elem))
+      return -1;
+    if (base == LR__DT_STRING)
+      memcpy(data + k * width, &elem.v.str, width);
+    else
+      memcpy(data + k * width, &elem.v, width);
+  }
+  out->type = dt;
+  out->v.array.data = data;
+  out->v.array.n = n;
+  return 0;
+}
+
+static lr_value *new_row(table *t) {
+  size_t at = t->cells.len;
+  lr__buf_pad(&t->cells, (size_t)t->n_cols * sizeof(lr_value));
+  if (lr__buf_failed(&t->cells))
+    return NULL;
+  memset(t->cells.data + at, 0, (size_t)t->n_cols * sizeof(lr_value));
+  t->n_rows++;
+  return (lr_value *)(t->cells.data + at);
+}
+
+/* A CSV cell's text into column `c` of `row`; empty is null. */
+static int csv_cell(table *t, const char *text, size_t line, int c,
+                    lr_value *row) {
+  if (!*text)
+    return 0;
+  uint8_t dt = t->types[c];
+  if (!LR__DT_IS_ARRAY(dt))
+    return parse_scalar(t, text, dt, &row[c]) ? bad_value(t, line, c, text, dt)
+                                              : 0;
+  lr__buf ignored;
+  lr__buf_init(&ignored);
+  struct fy_document *doc = lr__yaml_parse_text(text, strlen(text), &ignored);
+  lr__buf_free(&ignored);
+  int rc = doc ? parse_array(t, fy_document_root(doc), dt, &row[c]) : -1;
+  if (doc)
+    fy_document_destroy(doc);
+  return rc ? bad_value(t, line, c, text, dt) : 0;
+}
+
+/* Splits one CSV record starting at *p (RFC 4180 quoting) into `fields`
+ * (unquoted, NUL-terminated, in `scratch`). Advances *p past the record and
+ * counts the lines it spans. Returns the number of fields, -1 on an
+ * unterminated quote. */
+static int csv_record(const char **p, lr__buf *scratch, size_t *offsets,
+                      int max_fields, size_t *lines) {
+  lr__buf_reset(scratch);
+  int n = 0;
+  const char *s = *p;
+  for (;;) {
+    if (n < max_fields)
+      offsets[n] = scratch->len;
+    n++;
+    if (*s == '"') {
+      for (s++;; s++) {
+        if (!*s)
+          return -1;
+        if (*s == '"' && s[1] == '"')
+          s++;
+        else if (*s == '"')
+          break;
+        if (*s == '\n')
+          (*lines)++;
+        lr__buf_putc(scratch, *s);
+      }
+      s++;
+    }
+    while (*s && *s != ',' && *s != '\n' && *s != '\r')
+      lr__buf_putc(scratch, *s++);
+    lr__buf_putc(scratch, '\0');
+    if (*s != ',')
+      break;
+    s++;
+  }
+  if (*s == '\r')
+    s++;
+  if (*s == '\n')
+    s++;
+  (*lines)++;
+  *p = s;
+  return n;
+}
+
+enum { MAX_COLUMNS = 1024 };
+
+static int read_csv(table *t, const lr__online_view *ov, const char *text) {
+  const char *p = text;
+  size_t line = 1, offsets[MAX_COLUMNS];
+  lr__buf scratch;
+  lr__buf_init(&scratch);
+  int n = csv_record(&p, &scratch, offsets, MAX_COLUMNS, &line);
+  const char *names[MAX_COLUMNS];
+  for (int c = 0; c < n && c < MAX_COLUMNS; c++)
+    names[c] = scratch.data + offsets[c];
+  int rc = n < 1 || n > MAX_COLUMNS ? LR_EINVAL : set_columns(t, ov, names, n);
+  if (n < 1 || n > MAX_COLUMNS)
+    lr__buf_printf(t->err, "%s:1: bad header row", t->path);
+  while (rc == 0 && *p) {
+    size_t start = line;
+    int got = csv_record(&p, &scratch, offsets, MAX_COLUMNS, &line);
+    if (got == 1 && scratch.data[0] == '\0')
+      continue; /* a blank line */
+    if (got != t->n_cols) {
+      lr__buf_printf(t->err, "%s:%zu: %d fields, but the header has %d",
+                     t->path, start, got < 0 ? 0 : got, t->n_cols);
+      rc = LR_EINVAL;
+      break;
+    }
+    lr_value *row = new_row(t);
+    if (!row)
+      rc = LR_ENOMEM;
+    for (int c = 0; rc == 0 && c < got; c++)
+      rc = csv_cell(t, scratch.data + offsets[c], start, c, row);
+  }
+  lr__buf_free(&scratch);
+  return rc;
+}
+
+/* The column index of `name`, added (with its type) when new. */
+static int json_column(table *t, const lr__online_view *ov, const char *name,
+                       size_t line) {
+  for (int c = 0; c < t->n_cols; c++)
+    if (!strcmp(t->names[c], name))
+      return c;
+  if (t->n_cols == MAX_COLUMNS)
+    return -1;
+  uint8_t type;
+  if (column_type(ov, name, &type)) {
+    lr__buf_printf(t->err, "%s:%zu: unknown column '%s' for view '%s'",
+                   t->path, line, name, ov->view->name);
+    return -1;
+  }
+  t->names[t->n_cols] = lr__arena_strdup(&t->arena, name);
+  t->types[t->n_cols] = type;
+  return t->n_cols++;
+}
+
+static int json_value(table *t, struct fy_node *node, size_t line, int c,
+                      lr_value *row) {
+  const char *s = lr__yaml_scalar(node);
+  if (fy_node_is_null(node) ||
+      (s && fy_node_get_style(node) == FYNS_PLAIN && !strcmp(s, "null")))
+    return 0;
+  uint8_t dt = t->types[c];
+  int bad = LR__DT_IS_ARRAY(dt) ? parse_array(t, node, dt, &row[c])
+                                : !s || parse_scalar(t, s, dt, &row[c]);
+  return bad ? bad_value(t, line, c, s ? s : "(a list or mapping)", dt) : 0;
+}
+
+/* Widens rows read before a new column appeared (they hold null there). */
+static int widen_rows(table *t, int old_cols) {
+  if (t->n_cols == old_cols || t->n_rows == 0)
+    return 0;
+  lr__buf wider;
+  lr__buf_init(&wider);
+  const lr_value *rows = (const lr_value *)t->cells.data;
+  for (size_t r = 0; r < t->n_rows; r++) {
+    lr__buf_append(&wider, rows + r * (size_t)old_cols,
+                   (size_t)old_cols * sizeof(lr_value));
+    size_t at = wider.len;
+    lr__buf_pad(&wider, (size_t)(t->n_cols - old_cols) * sizeof(lr_value));
+    if (!lr__buf_failed(&wider))
+      memset(wider.data + at, 0, wider.len - at);
+  }
+  lr__buf_free(&t->cells);
+  t->cells = wider;
+  return lr__buf_failed(&t->cells) ? LR_ENOMEM : 0;
+}
+
+static int json_line(table *t, const lr__online_view *ov, const char *text,
+                     size_t len, size_t line) {
+  lr__buf why;
+  lr__buf_init(&why);
+  struct fy_document *doc = lr__yaml_parse_text(text, len, &why);
+  struct fy_node *root = doc ? fy_document_root(doc) : NULL;
+  int rc = 0;
+  if (!root || !fy_node_is_mapping(root)) {
+    lr__buf_printf(t->err, "%s:%zu: not a JSON object%s%s", t->path, line,
+                   why.len ? ": " : "", lr__buf_str(&why));
+    rc = LR_EINVAL;
+  }
+  int old_cols = t->n_cols;
+  void *it = NULL;
+  struct fy_node_pair *pair;
+  while (rc == 0 && (pair = fy_node_mapping_iterate(root, &it))) {
+    const char *key = lr__yaml_scalar(fy_node_pair_key(pair));
+    if (!key || json_column(t, ov, key, line) < 0)
+      rc = LR_EINVAL;
+  }
+  if (rc == 0)
+    rc = widen_rows(t, old_cols);
+  lr_value *row = rc == 0 ? new_row(t) : NULL;
+  if (rc == 0 && !row)
+    rc = LR_ENOMEM;
+  it = NULL;
+  while (rc == 0 && (pair = fy_node_mapping_iterate(root, &it))) {
+    int c = json_column(t, ov, lr__yaml_scalar(fy_node_pair_key(pair)), line);
+    rc = json_value(t, fy_node_pair_value(pair), line, c, row);
+  }
+  if (doc)
+    fy_document_destroy(doc);
+  lr__buf_free(&why);
+  return rc;
+}
+
+static int read_jsonl(table *t, const lr__online_view *ov, const char *text) {
+  t->names = lr__arena_array(&t->arena, MAX_COLUMNS, sizeof *t->names);
+  t->types = lr__arena_array(&t->arena, MAX_COLUMNS, 1);
+  if (!t->names || !t->types)
+    return LR_ENOMEM;
+  size_t line = 0;
+  int rc = 0;
+  for (const char *p = text; rc == 0 && *p;) {
+    size_t len = strcspn(p, "\n");
+    line++;
+    if (strspn(p, " \t\r") < len)
+      rc = json_line(t, ov, p, len, line);
+    p += len + (p[len] == '\n');
+  }
+  return rc;
+}
+
+/* Hands the table to lr_write_rows as columns. */
+static int write_table(lr_store *store, const char *view, table *t,
+                       lr_write_stats *stats) {
+  lr_column *cols = calloc((size_t)t->n_cols + 1, sizeof *cols);
+  lr_value *values = calloc((size_t)t->n_cols * t->n_rows + 1,
+                            sizeof *values);
+  int rc = cols && values ? 0 : LR_ENOMEM;
+  const lr_value *rows = (const lr_value *)t->cells.data;
+  for (int c = 0; rc == 0 && c < t->n_cols; c++) {
+    cols[c].name = t->names[c];
+    cols[c].values = values + (size_t)c * t->n_rows;
+    for (size_t r = 0; r < t->n_rows; r++)
+      values[(size_t)c * t->n_rows + r] = rows[r * (size_t)t->n_cols + (size_t)c];
+  }
+  if (rc == 0)
+    rc = lr_write_rows(store, view, cols, t->n_cols, t->n_rows, stats);
+  free(cols);
+  free(values);
+  return rc;
+}
+
+static int has_suffix(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+int lr_write_file(lr_store *store, const char *view, const char *path,
+                  lr_write_stats *stats) {
+  if (!store || !path)
+    return LR_EINVAL;
+  lr__buf_reset(&store->errmsg);
+  int csv = has_suffix(path, ".csv");
+  int jsonl = has_suffix(path, ".jsonl") || has_suffix(path, ".json");
+  if (has_suffix(path, ".parquet")) {
+    lr__buf_printf(&store->errmsg, "%s: Parquet input comes with the offline "
+                   "store (DuckDB); write CSV or JSON lines for now", path);
+    return LR_EUNSUPPORTED;
+  }
+  if (!csv && !jsonl) {
+    lr__buf_printf(&store->errmsg, "%s: unknown format: use .csv, .jsonl or "
+                   ".json", path);
+    return LR_EINVAL;
+  }
+  int rc;
+  lr__online_view *ov = view ? lr__store_view(store, view) : NULL;
+  if (!ov) {
+    lr__buf_printf(&store->errmsg, "unknown feature view '%s'",
+                   view ? view : "(null)");
+    return LR_ENOTFOUND;
+  }
+  char *text;
+  size_t len;
+  rc = lr__fs_read_file(path, &text, &len, &store->errmsg);
+  if (rc)
+    return rc;
+  table t = {.path = path, .err = &store->errmsg};
+  lr__arena_init(&t.arena);
+  lr__buf_init(&t.cells);
+  rc = csv ? read_csv(&t, ov, text) : read_jsonl(&t, ov, text);
+  if (rc == 0)
+    rc = write_table(store, view, &t, stats);
+  lr__arena_free(&t.arena);
+  lr__buf_free(&t.cells);
+  free(text);
+  return rc;
+}

@@ -1,0 +1,356 @@
+/*
+ * lookup.c - results and lr_get_online_features: the hot path.
+ *
+ * A lookup renews the result's read transaction (no allocation), then per
+ * view of the request encodes each entity's key, reads the packed row with
+ * one mdb_get, decodes it once into the result's scratch cells and copies out
+ * the requested slots. Strings and arrays are copied into the result's data
+ * buffer, so they stay valid after the transaction ends; the buffer only
+ * grows, so once it has held the largest values no lookup allocates.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/row.h"
+#include "../registry/dtype.h"
+#include "../util/timefmt.h"
+#include "request.h"
+#include "result.h"
+
+const char *lr_result_errmsg(const lr_result *res) {
+  return res ? lr__buf_str(&res->errmsg) : "no result handle";
+}
+
+int lr_result_create(const lr_request *req, int max_entities,
+                     lr_result **out) {
+  if (!out)
+    return LR_EINVAL;
+  *out = NULL;
+  if (!req || max_entities < 1)
+    return LR_EINVAL;
+  lr_result *res = calloc(1, sizeof *res);
+  if (!res)
+    return LR_ENOMEM;
+  res->req = req;
+  res->max_entities = max_entities;
+  size_t n_cells = (size_t)max_entities * (size_t)req->n_features;
+  res->cells = calloc(n_cells + 1, sizeof *res->cells);
+  res->scratch = calloc((size_t)req->max_slots + 1, sizeof *res->scratch);
+  res->key_len = calloc((size_t)max_entities, sizeof *res->key_len);
+  res->first = calloc((size_t)max_entities, sizeof *res->first);
+  res->keys = malloc((size_t)max_entities * LR__KEY_MAX);
+  res->hash_cap = 16;
+  while (res->hash_cap < (size_t)max_entities * 2)
+    res->hash_cap *= 2;
+  res->hash = calloc(res->hash_cap, sizeof *res->hash);
+  res->key_values = calloc((size_t)req->n_keys + 1, sizeof *res->key_values);
+  lr__buf_init(&res->data);
+  lr__buf_init(&res->errmsg);
+  if (!res->cells || !res->scratch || !res->key_len || !res->first ||
+      !res->keys || !res->hash || !res->key_values) {
+    lr_result_free(res);
+    return LR_ENOMEM;
+  }
+  *out = res;
+  return 0;
+}
+
+void lr_result_free(lr_result *res) {
+  if (!res)
+    return;
+  if (res->txn)
+    mdb_txn_abort(res->txn);
+  free(res->cells);
+  free(res->scratch);
+  free(res->key_len);
+  free(res->first);
+  free(res->keys);
+  free(res->hash);
+  free(res->key_values);
+  lr__buf_free(&res->data);
+  lr__buf_free(&res->errmsg);
+  free(res);
+}
+
+int lr_result_count(const lr_result *res, int *n_entities) {
+  if (!res || !n_entities)
+    return LR_EINVAL;
+  *n_entities = res->n_entities;
+  return 0;
+}
+
+int lr_result_cell(const lr_result *res, int entity, int feature,
+                   lr_value *out) {
+  if (!res || !out || entity < 0 || entity >= res->n_entities ||
+      feature < 0 || feature >= res->req->n_features)
+    return LR_EINVAL;
+  *out = res->cells[(size_t)entity * (size_t)res->req->n_features +
+                    (size_t)feature];
+  return 0;
+}
+
+/* Starts (first time) or renews the result's read transaction. */
+static int begin_read(lr_result *res) {
+  lr_store *store = res->req->store;
+  int mrc = res->txn ? mdb_txn_renew(res->txn)
+                     : mdb_txn_begin(store->env, NULL, MDB_RDONLY, &res->txn);
+  if (mrc) {
+    if (res->txn && mrc != 0) {
+      mdb_txn_abort(res->txn);
+      res->txn = NULL;
+    }
+    return lr__store_mdb_error(&res->errmsg, mrc, "cannot start a read");
+  }
+  return 0;
+}
+
+/* Where a copied value will live: offsets into res->data until the final
+ * pass turns them into pointers (the buffer may move while it grows). */
+static size_t copy_data(lr_result *res, const void *bytes, size_t len) {
+  size_t pad = (8 - res->data.len % 8) % 8;
+  lr__buf_pad(&res->data, pad);
+  size_t offset = res->data.len;
+  lr__buf_append(&res->data, bytes, len);
+  return offset;
+}
+
+/* Copies an array<string> payload as an lr_str table followed by the bytes;
+ * the table's pointers are offsets until fixed up. */
+static size_t copy_string_array(lr_result *res, const lr__cell *c) {
+  size_t table = copy_data(res, NULL, 0);
+  lr__buf_pad(&res->data, c->count * sizeof(lr_str));
+  const uint8_t *p = c->ptr, *end = c->ptr + c->len;
+  for (uint32_t k = 0; k < c->count; k++) {
+    uint64_t slen = 0;
+    unsigned shift = 0;
+    while (p < end) { /* the row was checked when decoded */
+      uint8_t b = *p++;
+      slen |= (uint64_t)(b & 0x7f) << shift;
+      shift += 7;
+      if (!(b & 0x80))
+        break;
+    }
+    size_t at = res->data.len;
+    lr__buf_append(&res->data, p, (size_t)slen);
+    p += slen;
+    if (res->data.data) {
+      lr_str *s = (lr_str *)(res->data.data + table) + k;
+      s->ptr = (const char *)(uintptr_t)at;
+      s->len = (size_t)slen;
+    }
+  }
+  return table;
+}
+
+/* Fills `out` from a decoded cell of type `dt`. */
+static void take_value(lr_result *res, uint8_t dt, const lr__cell *c,
+                       lr_value *out) {
+  if (LR__DT_IS_ARRAY(dt)) {
+    size_t at = LR__DT_BASE(dt) == LR__DT_STRING
+                    ? copy_string_array(res, c)
+                    : copy_data(res, c->ptr, c->len);
+    out->v.array.data = (const void *)(uintptr_t)at;
+    out->v.array.n = c->count;
+    return;
+  }
+  switch (dt) {
+  case LR__DT_BOOL: out->v.b = c->v.b; break;
+  case LR__DT_INT32: out->v.i32 = c->v.i32; break;
+  case LR__DT_FLOAT32: out->v.f32 = c->v.f32; break;
+  case LR__DT_FLOAT64: out->v.f64 = c->v.f64; break;
+  case LR__DT_STRING:
+  case LR__DT_BYTES:
+    out->v.str.ptr = (const char *)(uintptr_t)copy_data(res, c->ptr, c->len);
+    out->v.str.len = c->len;
+    break;
+  default: out->v.i64 = c->v.i64; break; /* int64, timestamp */
+  }
+}
+
+/* Sets the group's features of entity `row` to one status. */
+static void set_group_status(lr_result *res, const lr__req_group *g, int row,
+                             int status, int64_t event_ts) {
+  const lr_request *req = res->req;
+  for (int j = 0; j < g->n_features; j++) {
+    int f = g->features[j];
+    lr_value *out = &res->cells[(size_t)row * (size_t)req->n_features + (size_t)f];
+    memset(out, 0, sizeof *out);
+    out->type = req->features[f].dtype;
+    out->status = status;
+    out->event_ts = event_ts;
+  }
+}
+
+/* Decodes a stored row into the group's features of entity `row`. */
+static int fill_from_row(lr_result *res, const lr__req_group *g, int row,
+                         const MDB_val *data, int64_t now) {
+  const lr_request *req = res->req;
+  const lr__view *v = g->ov->view;
+  lr__row_header h;
+  if (lr__row_decode(data->mv_data, data->mv_size, v->slot_types, v->next_slot,
+                     &h, res->scratch) != 0) {
+    lr__buf_printf(&res->errmsg, "a stored row of view '%s' is damaged (or "
+                   "was written under a newer registry: reopen the store)",
+                   v->name);
+    return LR_ECORRUPT;
+  }
+  if (g->ttl_us > 0 && now - h.event_us > g->ttl_us) {
+    set_group_status(res, g, row, LR_STATUS_OUTSIDE_MAX_AGE, h.event_us);
+    return 0;
+  }
+  for (int j = 0; j < g->n_features; j++) {
+    int f = g->features[j];
+    const lr__req_feature *rf = &req->features[f];
+    lr_value *out = &res->cells[(size_t)row * (size_t)req->n_features + (size_t)f];
+    memset(out, 0, sizeof *out);
+    out->type = rf->dtype;
+    out->event_ts = h.event_us;
+    if (rf->slot >= h.n_slots) {
+      out->status = LR_STATUS_NOT_FOUND;
+      out->event_ts = 0;
+    } else if (res->scratch[rf->slot].is_null) {
+      out->status = LR_STATUS_NULL_VALUE;
+    } else {
+      out->status = LR_STATUS_PRESENT;
+      take_value(res, rf->dtype, &res->scratch[rf->slot], out);
+    }
+  }
+  return 0;
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+/* The first row of this lookup with the same key as `row`, or `row`. Keys
+ * of the group are in res->keys, LR__KEY_MAX apart. */
+static int first_with_key(lr_result *res, int row) {
+  const uint8_t *key = res->keys + (size_t)row * LR__KEY_MAX;
+  size_t mask = res->hash_cap - 1;
+  for (size_t i = hash_bytes(key, res->key_len[row]) & mask;; i = (i + 1) & mask) {
+    int other = res->hash[i] - 1;
+    if (other < 0) {
+      res->hash[i] = row + 1;
+      return row;
+    }
+    if (res->key_len[other] == res->key_len[row] &&
+        memcmp(res->keys + (size_t)other * LR__KEY_MAX, key,
+               res->key_len[row]) == 0)
+      return other;
+  }
+}
+
+/* Copies the group's features of entity `from` to entity `to`. */
+static void copy_group(lr_result *res, const lr__req_group *g, int from,
+                       int to) {
+  size_t nf = (size_t)res->req->n_features;
+  for (int j = 0; j < g->n_features; j++)
+    res->cells[(size_t)to * nf + (size_t)g->features[j]] =
+        res->cells[(size_t)from * nf + (size_t)g->features[j]];
+}
+
+/* Encodes the keys of every entity for group `g`. */
+static int encode_keys(lr_result *res, const lr__req_group *g,
+                       const lr_value *keys, int n) {
+  const lr_request *req = res->req;
+  for (int r = 0; r < n; r++) {
+    for (int k = 0; k < g->ov->n_keys; k++)
+      res->key_values[k] = keys[(size_t)r * (size_t)req->n_keys +
+                                (size_t)g->key_cols[k]];
+    char what[48];
+    snprintf(what, sizeof what, "entity %d", r);
+    res->key_len[r] = lr__store_encode_key(g->ov, res->key_values,
+                                           res->keys + (size_t)r * LR__KEY_MAX,
+                                           &res->errmsg, what);
+    if (!res->key_len[r])
+      return LR_ETYPE;
+  }
+  return 0;
+}
+
+static int lookup_group(lr_result *res, const lr__req_group *g,
+                        const lr_value *keys, int n, int64_t now) {
+  int rc = encode_keys(res, g, keys, n);
+  if (rc)
+    return rc;
+  int open = atomic_load_explicit(&g->ov->dbi_open, memory_order_acquire);
+  if (n > 1)
+    memset(res->hash, 0, res->hash_cap * sizeof *res->hash);
+  for (int r = 0; r < n; r++) {
+    int first = n > 1 ? first_with_key(res, r) : r;
+    if (first != r) {
+      copy_group(res, g, first, r);
+      continue;
+    }
+    MDB_val key = {res->key_len[r], res->keys + (size_t)r * LR__KEY_MAX};
+    MDB_val data;
+    int mrc = open ? mdb_get(res->txn, g->ov->dbi, &key, &data) : MDB_NOTFOUND;
+    if (mrc == MDB_NOTFOUND) {
+      set_group_status(res, g, r, LR_STATUS_NOT_FOUND, 0);
+      continue;
+    }
+    if (mrc)
+      return lr__store_mdb_error(&res->errmsg, mrc, "cannot read a row");
+    rc = fill_from_row(res, g, r, &data, now);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+/* Turns data offsets into pointers, now that the buffer no longer moves. */
+static void fix_pointers(lr_result *res) {
+  char *base = res->data.data;
+  size_t n = (size_t)res->n_entities * (size_t)res->req->n_features;
+  for (size_t i = 0; i < n; i++) {
+    lr_value *v = &res->cells[i];
+    if (v->status != LR_STATUS_PRESENT)
+      continue;
+    if (v->type & LR__DT_ARRAY) {
+      v->v.array.data = base + (uintptr_t)v->v.array.data;
+      if (LR__DT_BASE(v->type) == LR__DT_STRING)
+        for (size_t k = 0; k < v->v.array.n; k++) {
+          lr_str *s = (lr_str *)v->v.array.data + k;
+          s->ptr = base + (uintptr_t)s->ptr;
+        }
+    } else if (v->type == LR__DT_STRING || v->type == LR__DT_BYTES) {
+      v->v.str.ptr = base + (uintptr_t)v->v.str.ptr;
+    }
+  }
+}
+
+int lr_get_online_features(const lr_request *req, const lr_value *keys,
+                           int n_entities, lr_result *res) {
+  if (!req || !res || res->req != req || n_entities < 0 ||
+      n_entities > res->max_entities || (n_entities && !keys)) {
+    if (res)
+      lr__buf_printf(&res->errmsg, "bad arguments: %d entities for a result "
+                     "of at most %d", n_entities, res->max_entities);
+    return LR_EINVAL;
+  }
+  lr__buf_reset(&res->errmsg);
+  lr__buf_reset(&res->data);
+  res->n_entities = 0;
+  for (int g = 0; g < req->n_groups; g++)
+    lr__store_try_open_db(req->store, req->groups[g].ov);
+  int rc = begin_read(res);
+  int64_t now = lr__time_now_us();
+  for (int g = 0; rc == 0 && g < req->n_groups; g++)
+    rc = lookup_group(res, &req->groups[g], keys, n_entities, now);
+  if (res->txn)
+    mdb_txn_reset(res->txn);
+  if (rc == 0 && lr__buf_failed(&res->data)) {
+    lr__buf_free(&res->data);
+    lr__buf_puts(&res->errmsg, "out of memory copying values");
+    rc = LR_ENOMEM;
+  }
+  if (rc == 0) {
+    res->n_entities = n_entities;
+    fix_pointers(res);
+  }
+  return rc;
+}

@@ -1,0 +1,30 @@
+/*
+ * result.h - the caller-owned result of lookups (lookup.c fills it,
+ * format.c prints it).
+ */
+#ifndef LR_ONLINE_RESULT_H
+#define LR_ONLINE_RESULT_H
+
+#include "../codec/row.h"
+#include "request.h"
+
+struct lr_result {
+  const lr_request *req;
+  int max_entities;
+  int n_entities;     /* of the last successful lookup */
+  lr_value *cells;    /* max_entities x n_features, row-major */
+  lr__buf data;       /* strings and arrays copied out of rows */
+  lr__cell *scratch;  /* one decoded row: req->max_slots cells */
+  MDB_txn *txn;       /* a read transaction, reset between lookups */
+  /* Per lookup of one view: each entity's encoded key, and an open
+   * addressing table (entity index + 1) to find repeated keys. */
+  uint8_t *keys;
+  size_t *key_len;
+  int *first;
+  int *hash;
+  size_t hash_cap;
+  lr_value *key_values; /* one entity's keys, in a view's order */
+  lr__buf errmsg;
+};
+
+#endif

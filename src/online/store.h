@@ -1,0 +1,61 @@
+/*
+ * store.h - the online layer's shared state: an open store (registry plus
+ * LMDB environment) and how each view is kept in it. Used by the files of
+ * src/online/ only; other layers use the public lr_store_* API.
+ *
+ * One LMDB named database per online view, named `VIEW@EPOCH`: the epoch
+ * comes from the registry and is bumped when `apply --force` makes the
+ * stored rows unreadable, so those rows are simply in another database,
+ * freed by the next read-write open.
+ */
+#ifndef LR_ONLINE_STORE_H
+#define LR_ONLINE_STORE_H
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "../codec/key.h"
+#include "../registry/model.h"
+#include "larder.h"
+
+/* How one view is kept online. */
+typedef struct lr__online_view {
+  const lr__view *view;
+  char db_name[160];
+  MDB_dbi dbi;
+  atomic_int dbi_open; /* 1 once dbi is usable (it may be created later by
+                          another process: readers retry) */
+  int n_keys;          /* the join keys of the view's entities, in order */
+  const char **key_names;
+  uint8_t *key_types;
+} lr__online_view;
+
+struct lr_store {
+  lr__model reg;
+  MDB_env *env;
+  int writable;
+  lr__online_view *views; /* one per registry view (on-demand views too,
+                             with no database yet) */
+  int n_views;
+  pthread_mutex_t dbi_lock; /* mdb_dbi_open is one-at-a-time per process */
+  lr__buf errmsg;
+};
+
+/* The online view named `name`, or NULL. */
+lr__online_view *lr__store_view(lr_store *store, const char *name);
+
+/* Makes ov->dbi usable if its database exists now (readers call it before
+ * each lookup of a view not opened yet). Returns 1 when open. */
+int lr__store_try_open_db(lr_store *store, lr__online_view *ov);
+
+/* Encodes one entity key of `ov` from `values` (one per join key, ordered
+ * as ov->key_names). Returns the key length, or 0 after writing why into
+ * `err` (wrong type, null, too long). `what` names the row for messages. */
+size_t lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
+                            uint8_t *key, lr__buf *err, const char *what);
+
+/* Converts an LMDB error into a status and message. */
+int lr__store_mdb_error(lr__buf *err, int mdb_rc, const char *doing);
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * write.c - lr_write_rows: rows into one view's online database, in one
+ * LMDB write transaction, newer wins.
+ *
+ * Everything that can be wrong with the input (a missing or unknown column,
+ * a wrong type, a null key) is checked before the transaction starts, so a
+ * bad batch fails whole and fast. Each row is then packed into the view's
+ * current layout: every slot ever used gets a cell, removed features' slots
+ * are written as null.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/row.h"
+#include "../codec/varint.h"
+#include "../registry/dtype.h"
+#include "../util/names.h"
+#include "store.h"
+
+#define EVENT_COLUMN "event_timestamp"
+#define CREATED_COLUMN "created_timestamp"
+
+/* Where each needed column is among the caller's columns (-1: absent). */
+typedef struct column_map {
+  int *key;        /* per join key of the view */
+  int event;
+  int created;
+  int *feature;    /* per feature of the view */
+} column_map;
+
+static int find_column(const lr_column *cols, int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (cols[i].name && strcmp(cols[i].name, name) == 0)
+      return i;
+  return -1;
+}
+
+/* 1 when a value of type `have` may be stored as `want` (exact, or the
+ * lossless widenings int32 -> int64 and float32 -> float64). */
+static int type_fits(int have, uint8_t want) {
+  return have == want || (want == LR__DT_INT64 && have == LR_TYPE_INT32) ||
+         (want == LR__DT_FLOAT64 && have == LR_TYPE_FLOAT32);
+}
+
+static int map_columns(lr_store *store, const lr__online_view *ov,
+                       const lr_column *cols, int n_cols, column_map *map) {
+  const lr__view *v = ov->view;
+  lr__buf *err = &store->errmsg;
+  for (int k = 0; k < ov->n_keys; k++)
+    map->key[k] = find_column(cols, n_cols, ov->key_names[k]);
+  map->event = find_column(cols, n_cols, EVENT_COLUMN);
+  map->created = find_column(cols, n_cols, CREATED_COLUMN);
+  for (int f = 0; f < v->n_features; f++)
+    map->feature[f] = find_column(cols, n_cols, v->features[f].name);
+  int missing = 0;
+  for (int k = 0; k < ov->n_keys; k++)
+    if (map->key[k] < 0)
+      lr__buf_printf(err, "%s'%s'", missing++ ? ", " : "", ov->key_names[k]);
+  if (map->event < 0)
+    lr__buf_printf(err, "%s'%s'", missing++ ? ", " : "", EVENT_COLUMN);
+  for (int f = 0; f < v->n_features; f++)
+    if (map->feature[f] < 0)
+      lr__buf_printf(err, "%s'%s'", missing++ ? ", " : "", v->features[f].name);
+  if (missing) {
+    lr__buf_printf(err, ": missing column%s for view '%s' (every join key, "
+                   "event_timestamp and every feature are needed; nulls are "
+                   "allowed in features)", missing > 1 ? "s" : "", v->name);
+    return LR_EINVAL;
+  }
+  for (int c = 0; c < n_cols; c++) {
+    const char *name = cols[c].name ? cols[c].name : "";
+    int known = strcmp(name, EVENT_COLUMN) == 0 ||
+                strcmp(name, CREATED_COLUMN) == 0 ||
+                lr__view_feature(v, name) != NULL;
+    for (int k = 0; k < ov->n_keys && !known; k++)
+      known = strcmp(name, ov->key_names[k]) == 0;
+    if (!known) {
+      lr__buf_printf(err, "unknown column '%s' for view '%s'", name, v->name);
+      return LR_EINVAL;
+    }
+  }
+  return 0;
+}
+
+/* Checks the type of every value of column `c` against `want`. */
+static int check_column(lr_store *store, const lr_column *col, uint8_t want,
+                        size_t n_rows, int nullable) {
+  for (size_t r = 0; r < n_rows; r++) {
+    int have = col->values[r].type;
+    if (have == LR_TYPE_NULL && nullable)
+      continue;
+    if (have == LR_TYPE_NULL) {
+      lr__buf_printf(&store->errmsg, "row %zu: '%s' is null; it must have a "
+                     "value", r, col->name);
+      return LR_EINVAL;
+    }
+    if (!type_fits(have, want)) {
+      char s1[32], s2[32];
+      lr__buf_printf(&store->errmsg, "row %zu: column '%s' is %s, but the "
+                     "feature is %s", r, col->name, lr_type_name(have, s1),
+                     lr__dtype_name(want, s2));
+      return LR_ETYPE;
+    }
+  }
+  return 0;
+}
+
+static int check_types(lr_store *store, const lr__online_view *ov,
+                       const lr_column *cols, const column_map *map,
+                       size_t n_rows) {
+  int rc = check_column(store, &cols[map->event], LR__DT_TIMESTAMP, n_rows, 0);
+  if (rc == 0 && map->created >= 0)
+    rc = check_column(store, &cols[map->created], LR__DT_TIMESTAMP, n_rows, 1);
+  for (int f = 0; rc == 0 && f < ov->view->n_features; f++)
+    rc = check_column(store, &cols[map->feature[f]],
+                      ov->view->features[f].dtype, n_rows, 1);
+  return rc;
+}
+
+/* Appends the encoded payload of an array value (see row.h). */
+static void put_array(lr__buf *payload, const lr_value *v, lr__cell *c) {
+  uint8_t base = LR__DT_BASE(v->type);
+  c->count = (uint32_t)v->v.array.n;
+  if (base != LR__DT_STRING) {
+    lr__buf_append(payload, v->v.array.data,
+                   v->v.array.n * (size_t)lr__dtype_width(base));
+    return;
+  }
+  const lr_str *items = v->v.array.data;
+  for (size_t k = 0; k < v->v.array.n; k++) {
+    lr__varint_put(payload, items[k].len);
+    lr__buf_append(payload, items[k].ptr, items[k].len);
+  }
+}
+
+/* Converts one value into a row cell; variable-width payloads go to
+ * `payload`, and c->ptr holds their offset until fix-up. */
+static void to_cell(const lr_value *v, uint8_t want, lr__buf *payload,
+                    lr__cell *c) {
+  memset(c, 0, sizeof *c);
+  if (v->type == LR_TYPE_NULL) {
+    c->is_null = 1;
+    return;
+  }
+  switch (want & 0x7f) {
+  case LR__DT_BOOL: c->v.b = v->v.b != 0; break;
+  case LR__DT_INT32: c->v.i32 = v->v.i32; break;
+  case LR__DT_FLOAT32: c->v.f32 = v->v.f32; break;
+  case LR__DT_FLOAT64:
+    c->v.f64 = v->type == LR_TYPE_FLOAT32 ? v->v.f32 : v->v.f64;
+    break;
+  case LR__DT_INT64:
+    c->v.i64 = v->type == LR_TYPE_INT32 ? v->v.i32 : v->v.i64;
+    break;
+  case LR__DT_TIMESTAMP: c->v.i64 = v->v.ts; break;
+  default: break;
+  }
+  if (!(want & LR__DT_ARRAY) && want != LR__DT_STRING && want != LR__DT_BYTES)
+    return;
+  size_t start = payload->len;
+  if (want & LR__DT_ARRAY)
+    put_array(payload, v, c);
+  else
+    lr__buf_append(payload, v->v.str.ptr, v->v.str.len);
+  c->ptr = (const uint8_t *)(uintptr_t)start;
+  c->len = payload->len - start;
+}
+
+typedef struct writer {
+  lr_store *store;
+  const lr__online_view *ov;
+  const lr_column *cols;
+  const column_map *map;
+  lr__cell *cells;  /* next_slot cells */
+  int *slot_feature; /* per slot: the feature index, or -1 (removed) */
+  lr__buf payload, row;
+  lr_value *key_values;
+} writer;
+
+/* Packs row `r` into w->row; returns its (event, created) times. */
+static void pack_row(writer *w, size_t r, int64_t *event, int64_t *created) {
+  const lr__view *v = w->ov->view;
+  lr__buf_reset(&w->payload);
+  lr__buf_reset(&w->row);
+  for (uint32_t s = 0; s < v->next_slot; s++) {
+    int f = w->slot_feature[s];
+    if (f < 0) {
+      memset(&w->cells[s], 0, sizeof w->cells[s]);
+      w->cells[s].is_null = 1;
+      continue;
+    }
+    to_cell(&w->cols[w->map->feature[f]].values[r], v->features[f].dtype,
+            &w->payload, &w->cells[s]);
+  }
+  for (uint32_t s = 0; s < v->next_slot; s++)
+    if (w->cells[s].len || w->cells[s].count)
+      w->cells[s].ptr = (const uint8_t *)w->payload.data +
+                        (uintptr_t)w->cells[s].ptr;
+  *event = w->cols[w->map->event].values[r].v.ts;
+  const lr_value *cv = w->map->created >= 0
+                           ? &w->cols[w->map->created].values[r] : NULL;
+  *created = cv && cv->type != LR_TYPE_NULL ? cv->v.ts : LR__ROW_NO_CREATED;
+  lr__row_encode(v->slot_types, v->next_slot, w->cells, *event, *created,
+                 &w->row);
+}
+
+/* Stores row `r` unless the stored row for its key is newer. */
+static int put_row(writer *w, MDB_txn *txn, size_t r, lr_write_stats *stats) {
+  for (int k = 0; k < w->ov->n_keys; k++)
+    w->key_values[k] = w->cols[w->map->key[k]].values[r];
+  uint8_t key_bytes[LR__KEY_MAX];
+  char what[48];
+  snprintf(what, sizeof what, "row %zu", r);
+  size_t key_len = lr__store_encode_key(w->ov, w->key_values, key_bytes,
+                                        &w->store->errmsg, what);
+  if (!key_len)
+    return LR_ETYPE;
+  int64_t event, created;
+  pack_row(w, r, &event, &created);
+  if (lr__buf_failed(&w->row) || lr__buf_failed(&w->payload))
+    return LR_ENOMEM;
+  MDB_val key = {key_len, key_bytes}, old;
+  int mrc = mdb_get(txn, w->ov->dbi, &key, &old);
+  lr__row_header h;
+  if (mrc == 0 && lr__row_header_read(old.mv_data, old.mv_size, &h) == 0 &&
+      lr__row_compare_times(event, created, h.event_us, h.created_us) < 0) {
+    stats->rows_skipped++;
+    return 0;
+  }
+  if (mrc != 0 && mrc != MDB_NOTFOUND)
+    return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot read a row");
+  MDB_val data = {w->row.len, w->row.data};
+  mrc = mdb_put(txn, w->ov->dbi, &key, &data, 0);
+  if (mrc)
+    return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot write a row");
+  stats->rows_written++;
+  return 0;
+}
+
+static int write_all(writer *w, size_t n_rows, lr_write_stats *stats) {
+  MDB_txn *txn;
+  int mrc = mdb_txn_begin(w->store->env, NULL, 0, &txn);
+  if (mrc)
+    return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot begin a write");
+  int rc = 0;
+  for (size_t r = 0; rc == 0 && r < n_rows; r++)
+    rc = put_row(w, txn, r, stats);
+  if (rc) {
+    mdb_txn_abort(txn);
+    return rc;
+  }
+  mrc = mdb_txn_commit(txn);
+  return mrc ? lr__store_mdb_error(&w->store->errmsg, mrc, "cannot commit")
+             : 0;
+}
+
+/* Checks the store and view can take writes; returns the view or NULL. */
+static lr__online_view *writable_view(lr_store *store, const char *view,
+                                      int *rc) {
+  lr__online_view *ov = view ? lr__store_view(store, view) : NULL;
+  *rc = 0;
+  if (!store->writable) {
+    lr__buf_puts(&store->errmsg, "the store was opened read-only; open it "
+                                 "with LR_STORE_READWRITE to write");
+    *rc = LR_EREADONLY;
+  } else if (!ov) {
+    lr__buf_printf(&store->errmsg, "unknown feature view '%s'",
+                   view ? view : "(null)");
+    *rc = LR_ENOTFOUND;
+  } else if (ov->view->kind != LR__VIEW_BATCH || !ov->view->online) {
+    lr__buf_printf(&store->errmsg, "view '%s' is not stored online (%s)",
+                   view, ov->view->kind == LR__VIEW_BATCH
+                             ? "online: false" : "an on-demand view");
+    *rc = LR_EINVAL;
+  } else if (!lr__store_try_open_db(store, ov)) {
+    lr__buf_printf(&store->errmsg, "cannot open the database of view '%s'",
+                   view);
+    *rc = LR_EIO;
+  }
+  return *rc ? NULL : ov;
+}
+
+int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
+                  int n_columns, size_t n_rows, lr_write_stats *stats) {
+  lr_write_stats local = {0, 0};
+  if (!stats)
+    stats = &local;
+  memset(stats, 0, sizeof *stats);
+  if (!store || (!columns && n_columns) || n_columns < 0)
+    return LR_EINVAL;
+  lr__buf_reset(&store->errmsg);
+  int rc;
+  lr__online_view *ov = writable_view(store, view, &rc);
+  if (!ov)
+    return rc;
+  const lr__view *v = ov->view;
+  column_map map = {calloc((size_t)ov->n_keys + 1, sizeof(int)), -1, -1,
+                    calloc((size_t)v->n_features + 1, sizeof(int))};
+  writer w = {store, ov, columns, &map,
+              calloc((size_t)v->next_slot + 1, sizeof(lr__cell)),
+              malloc(((size_t)v->next_slot + 1) * sizeof(int)),
+              {0}, {0}, calloc((size_t)ov->n_keys + 1, sizeof(lr_value))};
+  rc = map.key && map.feature && w.cells && w.slot_feature && w.key_values
+           ? 0 : LR_ENOMEM;
+  for (uint32_t s = 0; rc == 0 && s < v->next_slot; s++)
+    w.slot_feature[s] = -1;
+  for (int f = 0; rc == 0 && f < v->n_features; f++)
+    w.slot_feature[v->features[f].slot] = f;
+  if (rc == 0)
+    rc = map_columns(store, ov, columns, n_columns, &map);
+  if (rc == 0)
+    rc = check_types(store, ov, columns, &map, n_rows);
+  if (rc == 0)
+    rc = write_all(&w, n_rows, stats);
+  if (rc)
+    memset(stats, 0, sizeof *stats);
+  free(map.key);
+  free(map.feature);
+  free(w.cells);
+  free(w.slot_feature);
+  free(w.key_values);
+  lr__buf_free(&w.payload);
+  lr__buf_free(&w.row);
+  return rc;
+}

@@ -1,0 +1,127 @@
+/*
+ * timefmt.c - parsing and printing timestamps (see timefmt.h).
+ */
+#include "timefmt.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
+ * (Howard Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* Reads exactly `n` digits at *p. */
+static int digits(const char **p, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)(*p)[i]))
+      return -1;
+    v = v * 10 + ((*p)[i] - '0');
+  }
+  *p += n;
+  *out = v;
+  return 0;
+}
+
+static int parse_epoch_seconds(const char *text, int64_t *us) {
+  char *end;
+  long long s = strtoll(text, &end, 10);
+  if (*end || end == text || s > 9223372036854LL || s < -9223372036854LL)
+    return -1;
+  *us = (int64_t)s * 1000000;
+  return 0;
+}
+
+/* The offset part: Z, +hh:mm, +hhmm, +hh (or none). Seconds east of UTC. */
+static int parse_offset(const char *p, int64_t *seconds) {
+  *seconds = 0;
+  if (!*p || ((*p == 'Z' || *p == 'z') && !p[1]))
+    return 0;
+  if (*p != '+' && *p != '-')
+    return -1;
+  int sign = *p++ == '-' ? -1 : 1, hh, mm = 0;
+  if (digits(&p, 2, &hh))
+    return -1;
+  if (*p == ':')
+    p++;
+  if (*p && digits(&p, 2, &mm))
+    return -1;
+  if (*p || hh > 23 || mm > 59)
+    return -1;
+  *seconds = sign * (hh * 3600 + mm * 60);
+  return 0;
+}
+
+int lr__time_parse(const char *text, int64_t *us) {
+  const char *p = text;
+  if (strlen(p) < 10 || p[4] != '-')
+    return parse_epoch_seconds(text, us);
+  int y, mo, d, h = 0, mi = 0, s = 0;
+  long frac_us = 0;
+  if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+      digits(&p, 2, &d))
+    return -1;
+  if (*p == 'T' || *p == 't' || *p == ' ') {
+    p++;
+    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
+      return -1;
+    if (*p == ':' && (p++, digits(&p, 2, &s)))
+      return -1;
+    if (*p == '.') {
+      p++;
+      int n = 0;
+      while (isdigit((unsigned char)*p)) {
+        if (n < 6)
+          frac_us = frac_us * 10 + (*p - '0');
+        n++, p++;
+      }
+      if (n == 0)
+        return -1;
+      for (; n < 6; n++)
+        frac_us *= 10;
+    }
+  }
+  static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] || h > 23 ||
+      mi > 59 || s > 60)
+    return -1;
+  int64_t offset;
+  if (parse_offset(p, &offset))
+    return -1;
+  int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+                 h * 3600 + mi * 60 + s - offset;
+  *us = secs * 1000000 + frac_us;
+  return 0;
+}
+
+void lr__time_format(int64_t us, char *out) {
+  int64_t secs = us / 1000000, frac = us % 1000000;
+  if (frac < 0) {
+    secs -= 1;
+    frac += 1000000;
+  }
+  time_t t = (time_t)secs;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (frac)
+    snprintf(out + n, 40 - n, ".%06lldZ", (long long)frac);
+  else
+    snprintf(out + n, 40 - n, "Z");
+}
+
+int64_t lr__time_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

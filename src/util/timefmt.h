@@ -1,0 +1,22 @@
+/*
+ * timefmt.h - timestamps as text: ISO 8601 in, RFC 3339 out. Times are
+ * microseconds since 1970-01-01T00:00:00Z; text without an offset is UTC.
+ */
+#ifndef LR_UTIL_TIMEFMT_H
+#define LR_UTIL_TIMEFMT_H
+
+#include <stdint.h>
+
+/* Parses `2024-01-01`, `2024-01-01T10:00:00`, `2024-01-01 10:00:00.123456`,
+ * with `Z` or `+02:00`/`-0530` offsets, or an integer (seconds since the
+ * epoch). Returns 0 and sets *us, or -1. */
+int lr__time_parse(const char *text, int64_t *us);
+
+/* Writes RFC 3339 UTC with `Z` into `out` (at least 40 bytes):
+ * `2024-01-02T10:00:00Z`, with `.ffffff` only when there are microseconds. */
+void lr__time_format(int64_t us, char *out);
+
+/* The current time in microseconds since the epoch. */
+int64_t lr__time_now_us(void);
+
+#endif

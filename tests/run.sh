@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every suite and ends with one line: "N passed, N failed".
+#   tests/run.sh BUILD ASAN_BUILD
+# The Criterion suites in BUILD/tests, the data-driven end-to-end cases
+# against BUILD/larder, then the Criterion suites again as built with
+# -fsanitize=address,undefined in ASAN_BUILD/tests.
+set -u
+build=${1:-build}
+asan=${2:-build/asan}
+root=$(cd "$(dirname "$0")/.." && pwd)
+passed=0
+failed=0
+
+# run_criterion BINARY LABEL: adds the suite's Passing and Failing+Crashing.
+run_criterion() {
+  local bin=$1 label=$2 out synth
+  out=$("$bin" --jobs 1 2>&1)
+  local rc=$?
+  synth=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -n 1)
+  if [ -z "$synth" ]; then
+    printf '%s\n' "$out"
+    echo "FAIL $label: no Criterion summary (exit $rc)"
+    failed=$((failed + 1))
+    return
+  fi
+  local p f c
+  p=$(printf '%s' "$synth" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p')
+  f=$(printf '%s' "$synth" | sed -n 's/.*Failing: \([0-9]*\).*/\1/p')
+  c=$(printf '%s' "$synth" | sed -n 's/.*Crashing: \([0-9]*\).*/\1/p')
+  passed=$((passed + p))
+  failed=$((failed + f + c))
+  if [ "$f" != 0 ] || [ "$c" != 0 ] || [ $rc -ne 0 ]; then
+    printf '%s\n' "$out" | grep -v '^\[----\] *$' | tail -n 40
+    [ "$f" = 0 ] && [ "$c" = 0 ] && failed=$((failed + 1))
+  fi
+  echo "$label: $p passed, $((f + c)) failed"
+}
+
+for t in "$build"/tests/test_*; do
+  [ -x "$t" ] && run_criterion "$t" "unit $(basename "$t")"
+done
+
+e2e_out=$("$root/tests/e2e/run.sh" "$build/larder" 2>&1)
+printf '%s\n' "$e2e_out" | grep -v '^ok ' 
+p=$(printf '%s\n' "$e2e_out" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f=$(printf '%s\n' "$e2e_out" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+if [ -z "$p" ]; then
+  echo "FAIL e2e: the runner printed no summary"
+  failed=$((failed + 1))
+else
+  passed=$((passed + p))
+  failed=$((failed + f))
+fi
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for t in "$asan"/tests/test_*; do
+  [ -x "$t" ] && run_criterion "$t" "asan $(basename "$t")"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
