@@ -507,6 +507,20 @@ int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
 int lr_write_file(lr_store *store, const char *view, const char *path,
                   lr_write_stats *stats);
 
+/*
+ * lr_store_compact - rewrites the online store into a compact copy (every
+ * page full, free pages dropped) and swaps it in atomically with rename():
+ * the store is never half-compacted. The store must be open read-write.
+ * This handle reopens the new file; other processes that have the store
+ * open keep reading the old copy until they reopen it, so compact when
+ * servers can be restarted.
+ *
+ * before, after: may be NULL; receive the data file's size in bytes.
+ * Returns 0; LR_EREADONLY; LR_EIO (nothing was swapped in).
+ */
+int lr_store_compact(lr_store *store, unsigned long long *before,
+                     unsigned long long *after);
+
 #ifdef __cplusplus
 }
 #endif

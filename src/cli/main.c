@@ -33,6 +33,7 @@ static const char usage[] =
     "                         read online features of entities\n"
     "  write VIEW FILE        write rows from FILE (.csv, .jsonl, .json) into\n"
     "                         the online store; newer rows win\n"
+    "  compact                rewrite the online store compactly (atomic swap)\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 bad command line.\n";
 
@@ -43,7 +44,7 @@ static const struct {
     {"init", cli_init},   {"plan", cli_plan},
     {"apply", cli_apply}, {"ls", cli_ls},
     {"describe", cli_describe}, {"get", cli_get},
-    {"write", cli_write},
+    {"write", cli_write}, {"compact", cli_compact},
 };
 
 int cli_usage_error(const char *fmt, ...) {

@@ -188,3 +188,18 @@ int cli_write(cli *c) {
   lr_store_close(store);
   return status;
 }
+
+int cli_compact(cli *c) {
+  if (c->argc != 0)
+    return cli_usage_error("compact takes no arguments");
+  lr_store *store = NULL;
+  unsigned long long before = 0, after = 0;
+  int rc = lr_store_open(c->repo, LR_STORE_READWRITE, &store);
+  if (rc == 0)
+    rc = lr_store_compact(store, &before, &after);
+  int status = rc ? cli_fail("compact", rc, lr_store_errmsg(store)) : CLI_OK;
+  if (rc == 0)
+    printf("Compacted the online store: %llu -> %llu bytes.\n", before, after);
+  lr_store_close(store);
+  return status;
+}

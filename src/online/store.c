@@ -61,15 +61,13 @@ static int describe_keys(lr_store *store, lr__online_view *ov) {
   return 0;
 }
 
+
 static int is_stored(const lr__view *v) {
   return v->kind == LR__VIEW_BATCH && v->online;
 }
 
-static int open_env(lr_store *store, const char *repo) {
-  lr__buf path;
-  lr__buf_init(&path);
-  lr__fs_join(&path, repo, store->reg.config.online_path);
-  const char *dir = lr__buf_str(&path);
+/* Opens the LMDB environment in folder `dir` (created if missing). */
+static int open_env_at(lr_store *store, const char *dir) {
   int rc = 0;
   if (!lr__fs_is_dir(dir))
     rc = lr__fs_mkdirs(dir, &store->errmsg);
@@ -90,8 +88,44 @@ static int open_env(lr_store *store, const char *repo) {
     lr__buf_printf(&why, "cannot open the online store at %s", dir);
     rc = lr__store_mdb_error(&store->errmsg, mrc, lr__buf_str(&why));
     lr__buf_free(&why);
+    if (store->env)
+      mdb_env_close(store->env);
+    store->env = NULL;
   }
+  return rc;
+}
+
+static int open_env(lr_store *store, const char *repo) {
+  lr__buf path;
+  lr__buf_init(&path);
+  lr__fs_join(&path, repo, store->reg.config.online_path);
+  int rc = open_env_at(store, lr__buf_str(&path));
   lr__buf_free(&path);
+  return rc;
+}
+
+/* Opens the databases of the stored views that exist (or, writable, all). */
+static void open_databases(lr_store *store) {
+  for (int i = 0; i < store->n_views; i++)
+    if (is_stored(store->views[i].view))
+      lr__store_try_open_db(store, &store->views[i]);
+}
+
+int lr__store_reopen(lr_store *store) {
+  const char *path;
+  if (mdb_env_get_path(store->env, &path))
+    return LR_EIO;
+  char *dir = strdup(path);
+  if (!dir)
+    return LR_ENOMEM;
+  mdb_env_close(store->env);
+  store->env = NULL;
+  for (int i = 0; i < store->n_views; i++)
+    atomic_store(&store->views[i].dbi_open, 0);
+  int rc = open_env_at(store, dir);
+  free(dir);
+  if (rc == 0)
+    open_databases(store);
   return rc;
 }
 
@@ -223,9 +257,8 @@ int lr_store_open(const char *repo, unsigned flags, lr_store **out) {
     rc = open_env(store, repo);
   if (rc == 0 && store->writable)
     rc = drop_stale(store);
-  for (int i = 0; rc == 0 && i < store->n_views; i++)
-    if (is_stored(store->views[i].view))
-      lr__store_try_open_db(store, &store->views[i]);
+  if (rc == 0)
+    open_databases(store);
   return rc;
 }
 

@@ -55,6 +55,10 @@ int lr__store_try_open_db(lr_store *store, lr__online_view *ov);
 size_t lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
                             uint8_t *key, lr__buf *err, const char *what);
 
+/* Closes and reopens the environment (after its data file was replaced),
+ * with the same flags; readers of this handle then see the new file. */
+int lr__store_reopen(lr_store *store);
+
 /* Converts an LMDB error into a status and message. */
 int lr__store_mdb_error(lr__buf *err, int mdb_rc, const char *doing);
 
