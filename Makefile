@@ -87,10 +87,14 @@ quickstart: all
 	$(BUILD)/larder init $(QUICKSTART)
 	$(BUILD)/larder -c $(QUICKSTART) apply
 	$(BUILD)/larder -c $(QUICKSTART) ls feature-views
-	$(BUILD)/larder -c $(QUICKSTART) describe driver_activity_v1
+	$(BUILD)/larder -c $(QUICKSTART) describe driver_activity_v2
+	$(BUILD)/larder -c $(QUICKSTART) write driver_hourly_stats \
+	  $(QUICKSTART)/data/driver_stats_latest.csv
+	$(BUILD)/larder -c $(QUICKSTART) get --service driver_activity_v2 \
+	  --entity driver_id=1001 --entity driver_id=1002 --entity driver_id=1003
 
 bench: all
-	@bench/run.sh $(BUILD)
+	@bench/run.sh $(BUILD) $(if $(QUICK),--quick)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \

@@ -1,10 +1,24 @@
 #!/usr/bin/env bash
 # `make bench`: builds the benchmarks with optimizations and runs them.
-#   bench/run.sh BUILD
+#   bench/run.sh BUILD [--quick]
+# Data is generated once (seeded) into bench/data/ (git-ignored) and reused.
+# --quick uses 1M entities instead of 10M. Results go to stdout and to
+# bench/results/latest.txt.
 set -euo pipefail
 build=${1:-build}
+mode=${2:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$build/bench" "$root/bench/results"
-cc -std=c11 -D_GNU_SOURCE -O2 -I"$root/include" -o "$build/bench/registry_open" \
-  "$root/bench/registry_open.c" "$build/liblarder.a" -lfyaml
-"$build/bench/registry_open" 100 20 2000 | tee "$root/bench/results/registry_open.txt"
+entities=10000000
+runs=400000
+if [ "$mode" = "--quick" ]; then entities=1000000; runs=200000; fi
+libs="$build/liblarder.a -lfyaml -llmdb -lpthread -lm"
+mkdir -p "$build/bench" "$root/bench/results" "$root/bench/data"
+for b in registry_open online_lookup; do
+  cc -std=c11 -D_GNU_SOURCE -O2 -I"$root/include" -o "$build/bench/$b" \
+    "$root/bench/$b.c" $libs
+done
+{
+  echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, entities=$entities"
+  "$build/bench/registry_open" 100 20 2000
+  "$build/bench/online_lookup" "$root/bench/data/online_$entities" "$entities" "$runs"
+} | tee "$root/bench/results/latest.txt"

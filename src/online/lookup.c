@@ -8,6 +8,7 @@
  * buffer, so they stay valid after the transaction ends; the buffer only
  * grows, so once it has held the largest values no lookup allocates.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +41,11 @@ int lr_result_create(const lr_request *req, int max_entities,
   res->key_len = calloc((size_t)max_entities, sizeof *res->key_len);
   res->first = calloc((size_t)max_entities, sizeof *res->first);
   res->keys = malloc((size_t)max_entities * LR__KEY_MAX);
-  res->hash_cap = 16;
-  while (res->hash_cap < (size_t)max_entities * 2)
-    res->hash_cap *= 2;
-  res->hash = calloc(res->hash_cap, sizeof *res->hash);
   res->key_values = calloc((size_t)req->n_keys + 1, sizeof *res->key_values);
   lr__buf_init(&res->data);
   lr__buf_init(&res->errmsg);
   if (!res->cells || !res->scratch || !res->key_len || !res->first ||
-      !res->keys || !res->hash || !res->key_values) {
+      !res->keys || !res->key_values) {
     lr_result_free(res);
     return LR_ENOMEM;
   }
@@ -66,7 +63,6 @@ void lr_result_free(lr_result *res) {
   free(res->key_len);
   free(res->first);
   free(res->keys);
-  free(res->hash);
   free(res->key_values);
   lr__buf_free(&res->data);
   lr__buf_free(&res->errmsg);
@@ -219,31 +215,6 @@ static int fill_from_row(lr_result *res, const lr__req_group *g, int row,
   return 0;
 }
 
-static uint64_t hash_bytes(const uint8_t *p, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ p[i]) * 1099511628211ull;
-  return h;
-}
-
-/* The first row of this lookup with the same key as `row`, or `row`. Keys
- * of the group are in res->keys, LR__KEY_MAX apart. */
-static int first_with_key(lr_result *res, int row) {
-  const uint8_t *key = res->keys + (size_t)row * LR__KEY_MAX;
-  size_t mask = res->hash_cap - 1;
-  for (size_t i = hash_bytes(key, res->key_len[row]) & mask;; i = (i + 1) & mask) {
-    int other = res->hash[i] - 1;
-    if (other < 0) {
-      res->hash[i] = row + 1;
-      return row;
-    }
-    if (res->key_len[other] == res->key_len[row] &&
-        memcmp(res->keys + (size_t)other * LR__KEY_MAX, key,
-               res->key_len[row]) == 0)
-      return other;
-  }
-}
-
 /* Copies the group's features of entity `from` to entity `to`. */
 static void copy_group(lr_result *res, const lr__req_group *g, int from,
                        int to) {
@@ -272,34 +243,63 @@ static int encode_keys(lr_result *res, const lr__req_group *g,
   return 0;
 }
 
+/* Orders entity indexes by their encoded key (qsort_r context: result). */
+static int compare_keys(const void *a, const void *b, void *ctx) {
+  const lr_result *res = ctx;
+  int x = *(const int *)a, y = *(const int *)b;
+  size_t lx = res->key_len[x], ly = res->key_len[y];
+  int c = memcmp(res->keys + (size_t)x * LR__KEY_MAX,
+                 res->keys + (size_t)y * LR__KEY_MAX, lx < ly ? lx : ly);
+  if (c == 0 && lx != ly)
+    c = lx < ly ? -1 : 1;
+  return c ? c : (x > y) - (x < y);
+}
+
+/* 1 when entities x and y have the same encoded key. */
+static int same_key(const lr_result *res, int x, int y) {
+  return res->key_len[x] == res->key_len[y] &&
+         memcmp(res->keys + (size_t)x * LR__KEY_MAX,
+                res->keys + (size_t)y * LR__KEY_MAX, res->key_len[x]) == 0;
+}
+
+/* Reads the group's rows in key order through one cursor: neighbouring
+ * keys share the upper B-tree pages (LMDB skips the descent when the next
+ * key is on the current leaf), and repeated entities become neighbours,
+ * read once. */
 static int lookup_group(lr_result *res, const lr__req_group *g,
                         const lr_value *keys, int n, int64_t now) {
   int rc = encode_keys(res, g, keys, n);
   if (rc)
     return rc;
-  int open = atomic_load_explicit(&g->ov->dbi_open, memory_order_acquire);
+  int *order = res->first;
+  for (int r = 0; r < n; r++)
+    order[r] = r;
   if (n > 1)
-    memset(res->hash, 0, res->hash_cap * sizeof *res->hash);
-  for (int r = 0; r < n; r++) {
-    int first = n > 1 ? first_with_key(res, r) : r;
-    if (first != r) {
-      copy_group(res, g, first, r);
+    qsort_r(order, (size_t)n, sizeof *order, compare_keys, res);
+  int open = atomic_load_explicit(&g->ov->dbi_open, memory_order_acquire);
+  MDB_cursor *cur = NULL;
+  if (open && mdb_cursor_open(res->txn, g->ov->dbi, &cur) != 0)
+    return lr__store_mdb_error(&res->errmsg, EIO, "cannot open a cursor");
+  for (int i = 0; rc == 0 && i < n; i++) {
+    int r = order[i];
+    if (i > 0 && same_key(res, order[i - 1], r)) {
+      copy_group(res, g, order[i - 1], r);
       continue;
     }
     MDB_val key = {res->key_len[r], res->keys + (size_t)r * LR__KEY_MAX};
     MDB_val data;
-    int mrc = open ? mdb_get(res->txn, g->ov->dbi, &key, &data) : MDB_NOTFOUND;
-    if (mrc == MDB_NOTFOUND) {
+    int mrc = cur ? mdb_cursor_get(cur, &key, &data, MDB_SET_KEY)
+                  : MDB_NOTFOUND;
+    if (mrc == MDB_NOTFOUND)
       set_group_status(res, g, r, LR_STATUS_NOT_FOUND, 0);
-      continue;
-    }
-    if (mrc)
-      return lr__store_mdb_error(&res->errmsg, mrc, "cannot read a row");
-    rc = fill_from_row(res, g, r, &data, now);
-    if (rc)
-      return rc;
+    else if (mrc)
+      rc = lr__store_mdb_error(&res->errmsg, mrc, "cannot read a row");
+    else
+      rc = fill_from_row(res, g, r, &data, now);
   }
-  return 0;
+  if (cur)
+    mdb_cursor_close(cur);
+  return rc;
 }
 
 /* Turns data offsets into pointers, now that the buffer no longer moves. */

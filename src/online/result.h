@@ -16,13 +16,11 @@ struct lr_result {
   lr__buf data;       /* strings and arrays copied out of rows */
   lr__cell *scratch;  /* one decoded row: req->max_slots cells */
   MDB_txn *txn;       /* a read transaction, reset between lookups */
-  /* Per lookup of one view: each entity's encoded key, and an open
-   * addressing table (entity index + 1) to find repeated keys. */
+  /* Per lookup of one view: each entity's encoded key, and the entity
+   * indexes in key order (repeated entities become neighbours). */
   uint8_t *keys;
   size_t *key_len;
   int *first;
-  int *hash;
-  size_t hash_cap;
   lr_value *key_values; /* one entity's keys, in a view's order */
   lr__buf errmsg;
 };

@@ -105,12 +105,16 @@ static void format_utc(char out[32], time_t t) {
   strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-/* Hourly rows for every driver over two weeks ending at `end`. A few values
- * are left empty (nulls), as real data has them. */
-static void example_rows(lr__buf *csv, time_t end) {
+/* Hourly rows for every driver over two weeks ending at `end`, in the
+ * source's column names (`csv`), and the last hour again in the feature
+ * names that `larder write` takes (`latest`). A few values are left empty
+ * (nulls), as real data has them. */
+static void example_rows(lr__buf *csv, lr__buf *latest, time_t end) {
   uint64_t state = 0x9E3779B97F4A7C15ull;
   lr__buf_puts(csv, "driver_id,event_timestamp,created,conv_rate,acc_rate,"
                     "trips\n");
+  lr__buf_puts(latest, "driver_id,event_timestamp,created_timestamp,"
+                       "conv_rate,acc_rate,avg_daily_trips\n");
   time_t start = end - (time_t)(EXAMPLE_HOURS - 1) * 3600;
   for (int h = 0; h < EXAMPLE_HOURS; h++) {
     time_t t = start + (time_t)h * 3600;
@@ -120,10 +124,15 @@ static void example_rows(lr__buf *csv, time_t end) {
     for (int d = 0; d < EXAMPLE_DRIVERS; d++) {
       double conv = uniform(&state), acc = uniform(&state);
       int trips = (int)(uniform(&state) * 1000);
-      lr__buf_printf(csv, "%d,%s,%s,", EXAMPLE_FIRST_DRIVER + d, ts, created);
-      if (next_random(&state) % 97 != 0)
-        lr__buf_printf(csv, "%.6f", conv);
-      lr__buf_printf(csv, ",%.6f,%d\n", acc, trips);
+      int has_conv = next_random(&state) % 97 != 0;
+      lr__buf *outs[2] = {csv, h == EXAMPLE_HOURS - 1 ? latest : NULL};
+      for (int o = 0; o < 2 && outs[o]; o++) {
+        lr__buf_printf(outs[o], "%d,%s,%s,", EXAMPLE_FIRST_DRIVER + d, ts,
+                       created);
+        if (has_conv)
+          lr__buf_printf(outs[o], "%.6f", conv);
+        lr__buf_printf(outs[o], ",%.6f,%d\n", acc, trips);
+      }
     }
   }
 }
@@ -160,14 +169,19 @@ static int init_repo(const char *dir, lr__buf *err) {
                   sizeof example_definitions - 1, err);
   if (rc != 0)
     return rc;
-  lr__buf csv;
+  lr__buf csv, latest;
   lr__buf_init(&csv);
+  lr__buf_init(&latest);
   time_t now = time(NULL);
-  example_rows(&csv, now - now % 3600);
-  rc = lr__buf_failed(&csv) ? LR_ENOMEM
-                            : write_in(dir, "data/driver_stats.csv", csv.data,
-                                       csv.len, err);
+  example_rows(&csv, &latest, now - now % 3600);
+  rc = lr__buf_failed(&csv) || lr__buf_failed(&latest) ? LR_ENOMEM : 0;
+  if (rc == 0)
+    rc = write_in(dir, "data/driver_stats.csv", csv.data, csv.len, err);
+  if (rc == 0)
+    rc = write_in(dir, "data/driver_stats_latest.csv", latest.data,
+                  latest.len, err);
   lr__buf_free(&csv);
+  lr__buf_free(&latest);
   return rc;
 }
 
