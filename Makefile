@@ -31,7 +31,7 @@ ASAN_TESTS := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/larder $(BUILD)/liblarder.a \
-	  $(BUILD)/liblarder.so $(BUILD)/larder.pc
+	  $(BUILD)/liblarder.so $(BUILD)/larder.pc $(BUILD)/examples/lookup
 
 deps:
 	@scripts/deps.sh
@@ -49,6 +49,11 @@ $(BUILD)/liblarder.so: $(LIB_OBJ)
 
 $(BUILD)/larder: $(CLI_OBJ) $(BUILD)/liblarder.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/liblarder.a $(LIBS)
+
+# The examples build against the public header and library only.
+$(BUILD)/examples/%: examples/%.c include/larder.h $(BUILD)/liblarder.a
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/liblarder.a $(LIBS)
 
 $(BUILD)/larder.pc: larder.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' \
