@@ -148,6 +148,8 @@ static int read_var(const uint8_t **p, const uint8_t *end, uint8_t dt,
 
 int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
                    uint32_t max_slots, lr__row_header *h, lr__cell *cells) {
+  if (!row)
+    return -1;
   const uint8_t *p = row, *end = row + len;
   uint8_t flags;
   if (read_header(&p, end, h, &flags) || h->n_slots > max_slots)

@@ -41,7 +41,7 @@ static inline int lr__varint_get(const uint8_t **p, const uint8_t *end,
 }
 
 static inline uint64_t lr__zigzag(int64_t v) {
-  return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+  return ((uint64_t)v << 1) ^ (0 - ((uint64_t)v >> 63));
 }
 
 static inline int64_t lr__unzigzag(uint64_t v) {

@@ -213,7 +213,7 @@ int lr_request_prepare_service(lr_store *store, const char *service,
                    &feats[k++]);
   }
   if (rc == 0)
-    rc = n ? build(store, feats, n, out) : LR_EINVAL;
+    rc = k ? build(store, feats, k, out) : LR_EINVAL;
   free(feats);
   return rc;
 }

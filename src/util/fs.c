@@ -89,7 +89,6 @@ int lr__fs_write_atomic(const char *path, const void *data, size_t len,
   step = "close";
   if (close(fd) != 0)
     goto fail;
-  fd = -1;
   step = "rename";
   if (lr__fs_rename(tmp_path, path) != 0)
     goto fail;

@@ -58,7 +58,7 @@ static int parse_offset(const char *p, int64_t *seconds) {
     return -1;
   if (*p || hh > 23 || mm > 59)
     return -1;
-  *seconds = sign * (hh * 3600 + mm * 60);
+  *seconds = (int64_t)sign * (hh * 3600 + mm * 60);
   return 0;
 }
 
@@ -99,7 +99,7 @@ int lr__time_parse(const char *text, int64_t *us) {
   if (parse_offset(p, &offset))
     return -1;
   int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
-                 h * 3600 + mi * 60 + s - offset;
+                 (int64_t)h * 3600 + (int64_t)mi * 60 + s - offset;
   *us = secs * 1000000 + frac_us;
   return 0;
 }
