@@ -8,11 +8,18 @@ CC ?= cc
 BUILD := build
 
 WARN := -Wall -Wextra -Werror
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -Iinclude $(WARN)
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -Iinclude $(WARN) $(DUCKDB_CFLAGS)
 CFLAGS ?= -O2 -g
-LIBS := -lfyaml -llmdb -lpthread -lm
+LIBS := -lfyaml -llmdb -lpthread -lm -ldl
 
-LIB_SRC := $(wildcard src/util/*.c src/registry/*.c src/codec/*.c src/online/*.c)
+# DuckDB is loaded at run time (dlopen), only by the offline layer: its
+# header comes from the system or from third_party/ (scripts/deps.sh).
+DUCKDB_DIR := $(CURDIR)/third_party/duckdb
+DUCKDB_CFLAGS := $(if $(wildcard $(DUCKDB_DIR)/include/duckdb.h),\
+  -I$(DUCKDB_DIR)/include -DLR_DUCKDB_PATH='"$(DUCKDB_DIR)/lib/libduckdb.so"')
+
+LIB_SRC := $(wildcard src/util/*.c src/registry/*.c src/codec/*.c src/online/*.c \
+  src/offline/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 HEADERS := include/larder.h $(wildcard src/*/*.h)

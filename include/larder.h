@@ -497,12 +497,16 @@ int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
 /*
  * lr_write_file - writes the rows of a file into `view` as lr_write_rows()
  * does, in one transaction. Formats by extension: `.csv` (a header row;
- * empty cells are null; arrays as JSON arrays), `.jsonl`/`.json` (one JSON
- * object per line). Timestamps are ISO 8601 (`2024-01-01T10:00:00Z`,
+ * empty cells are null; arrays as JSON arrays; bytes as base64),
+ * `.jsonl`/`.json` (one JSON object per line), `.parquet`. Timestamps are ISO 8601 (`2024-01-01T10:00:00Z`,
  * offsets allowed, naive = UTC) or integers (seconds since the epoch).
+ * `.parquet` is read through DuckDB, loaded on first use (a process that
+ * never writes Parquet never loads it): bytes, lists and timestamps are
+ * converted as in CSV.
  * Returns as lr_write_rows(), plus LR_ENOTFOUND for a missing file,
- * LR_EINVAL for a malformed one (the message names line and column), and
- * LR_EUNSUPPORTED for Parquet (it comes with the offline store).
+ * LR_EINVAL for a malformed one (the message names line and column, or
+ * quotes DuckDB), and LR_EUNSUPPORTED when Parquet is asked for and
+ * libduckdb cannot be loaded.
  */
 int lr_write_file(lr_store *store, const char *view, const char *path,
                   lr_write_stats *stats);

@@ -1,6 +1,7 @@
 /*
- * ingest.c - lr_write_file: rows from CSV or JSON-lines files, converted to
- * the view's types and written with lr_write_rows (one transaction).
+ * ingest.c - rows from CSV or JSON-lines files, converted to the view's
+ * types and written with lr_write_rows (one transaction). lr_write_file
+ * (offline/write_file.c) calls it, after turning Parquet into CSV.
  *
  * Each column's type comes from the view (join keys, event_timestamp and
  * created_timestamp as timestamps, features by their dtype), so the text is
@@ -18,7 +19,7 @@
 #include "../util/fs.h"
 #include "../util/textval.h"
 #include "../util/timefmt.h"
-#include "store.h"
+#include "ingest.h"
 
 /* The table being read: column names and a growing list of row values. */
 typedef struct table {
@@ -406,24 +407,15 @@ static int has_suffix(const char *s, const char *suffix) {
   return a >= b && strcasecmp(s + a - b, suffix) == 0;
 }
 
-int lr_write_file(lr_store *store, const char *view, const char *path,
-                  lr_write_stats *stats) {
-  if (!store || !path)
-    return LR_EINVAL;
-  lr__buf_reset(&store->errmsg);
+int lr__ingest_file(lr_store *store, const char *view, const char *path,
+                    lr_write_stats *stats) {
   int csv = has_suffix(path, ".csv");
   int jsonl = has_suffix(path, ".jsonl") || has_suffix(path, ".json");
-  if (has_suffix(path, ".parquet")) {
-    lr__buf_printf(&store->errmsg, "%s: Parquet input comes with the offline "
-                   "store (DuckDB); write CSV or JSON lines for now", path);
-    return LR_EUNSUPPORTED;
-  }
   if (!csv && !jsonl) {
-    lr__buf_printf(&store->errmsg, "%s: unknown format: use .csv, .jsonl or "
-                   ".json", path);
+    lr__buf_printf(&store->errmsg, "%s: unknown format: use .csv, .jsonl, "
+                   ".json or .parquet", path);
     return LR_EINVAL;
   }
-  int rc;
   lr__online_view *ov = view ? lr__store_view(store, view) : NULL;
   if (!ov) {
     lr__buf_printf(&store->errmsg, "unknown feature view '%s'",
@@ -432,7 +424,7 @@ int lr_write_file(lr_store *store, const char *view, const char *path,
   }
   char *text;
   size_t len;
-  rc = lr__fs_read_file(path, &text, &len, &store->errmsg);
+  int rc = lr__fs_read_file(path, &text, &len, &store->errmsg);
   if (rc)
     return rc;
   table t = {.path = path, .err = &store->errmsg};

@@ -1,0 +1,41 @@
+/*
+ * write_file.c - lr_write_file, the public entry of file writes: CSV and
+ * JSON lines go straight to the online ingest; Parquet is first rewritten as
+ * CSV by DuckDB. It lives in the offline layer because it may load DuckDB;
+ * the online layer below it never does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../online/ingest.h"
+#include "../online/store.h"
+#include "parquet.h"
+
+static int is_parquet(const char *path) {
+  size_t n = strlen(path);
+  return n >= 8 && strcasecmp(path + n - 8, ".parquet") == 0;
+}
+
+int lr_write_file(lr_store *store, const char *view, const char *path,
+                  lr_write_stats *stats) {
+  if (!store || !path)
+    return LR_EINVAL;
+  lr__buf_reset(&store->errmsg);
+  if (!is_parquet(path))
+    return lr__ingest_file(store, view, path, stats);
+  char csv[] = "/tmp/larder-parquet-XXXXXX.csv";
+  int fd = mkstemps(csv, 4);
+  if (fd < 0) {
+    lr__buf_puts(&store->errmsg, "cannot create a temporary file in /tmp");
+    return LR_EIO;
+  }
+  close(fd);
+  int rc = lr__parquet_to_csv(path, csv, &store->errmsg);
+  if (rc == 0)
+    rc = lr__ingest_file(store, view, csv, stats);
+  unlink(csv);
+  return rc;
+}
