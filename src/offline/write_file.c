@@ -21,6 +21,8 @@ static int is_parquet(const char *path) {
 
 int lr_write_file(lr_store *store, const char *view, const char *path,
                   lr_write_stats *stats) {
+  if (stats)
+    *stats = (lr_write_stats){0, 0};
   if (!store || !path)
     return LR_EINVAL;
   lr__buf_reset(&store->errmsg);
