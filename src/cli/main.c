@@ -47,8 +47,11 @@ static const struct {
     {"write", cli_write}, {"compact", cli_compact},
 };
 
+/* Both report to stderr; stdout is flushed first so that what a command
+ * printed before the error comes before it, also when both go to one pipe. */
 int cli_usage_error(const char *fmt, ...) {
   va_list ap;
+  fflush(stdout);
   va_start(ap, fmt);
   fputs("larder: ", stderr);
   vfprintf(stderr, fmt, ap);
@@ -58,6 +61,7 @@ int cli_usage_error(const char *fmt, ...) {
 }
 
 int cli_fail(const char *what, int status, const char *message) {
+  fflush(stdout);
   fprintf(stderr, "larder: %s: %s\n", what,
           message && *message ? message : lr_strerror(status));
   return CLI_FAILED;

@@ -64,6 +64,7 @@ static int plan_or_apply(cli *c, const char *name,
   lr_repo *repo = NULL;
   int rc = lr_repo_open(c->repo, &repo);
   if (rc == LR_EDEFINITION) {
+    fflush(stdout);
     fprintf(stderr, "%s\nlarder: %s: the definitions have errors; nothing "
                     "was written\n", lr_repo_errmsg(repo), name);
     lr_repo_close(repo);
@@ -94,8 +95,11 @@ static const struct {
     {"feature-services", LR_KIND_FEATURE_SERVICE},
 };
 
-/* ls and describe: open the registry, then call `show` with its argument. */
+/* ls and describe: check the argument with `check` (may be NULL; returns 0
+ * or CLI_USAGE after printing why), open the registry, then call `run` with
+ * the argument. */
 static int show(cli *c, const char *name, const char *what_needed,
+                int (*check)(const char *),
                 int (*run)(lr_registry *, const char *, unsigned, char **)) {
   static const char *const flag_names[] = {"--json"};
   int json = 0, n;
@@ -104,6 +108,8 @@ static int show(cli *c, const char *name, const char *what_needed,
     return CLI_USAGE;
   if (n != 1)
     return cli_usage_error("%s needs %s", name, what_needed);
+  if (check && check(arg[0]))
+    return CLI_USAGE;
   lr_registry *reg = NULL;
   int rc = lr_registry_open(c->repo, &reg);
   char *out = NULL;
@@ -119,21 +125,38 @@ static int show(cli *c, const char *name, const char *what_needed,
   return status;
 }
 
+/* The index in kind_names of the kind named `name`, or -1. */
+static int find_kind(const char *name) {
+  for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+    if (!strcmp(name, kind_names[i].name))
+      return (int)i;
+  return -1;
+}
+
+/* ls's argument must name a kind, whatever the registry's state: 0 or
+ * CLI_USAGE. */
+static int check_kind(const char *kind) {
+  if (find_kind(kind) >= 0)
+    return 0;
+  return cli_usage_error("unknown kind '%s': entities, sources, "
+                         "feature-views, on-demand-feature-views or "
+                         "feature-services", kind);
+}
+
+/* Lists the objects of `kind` (checked by check_kind). */
 static int run_ls(lr_registry *reg, const char *kind, unsigned flags,
                   char **out) {
-  for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
-    if (!strcmp(kind, kind_names[i].name))
-      return lr_registry_list(reg, kind_names[i].kind, flags, out);
-  cli_usage_error("unknown kind '%s': entities, sources, feature-views, "
-                  "on-demand-feature-views or feature-services", kind);
-  return LR_EINVAL;
+  int i = find_kind(kind);
+  return i < 0 ? LR_EINVAL
+               : lr_registry_list(reg, kind_names[i].kind, flags, out);
 }
 
 int cli_ls(cli *c) {
   return show(c, "ls", "a kind: entities, sources, feature-views, "
-                       "on-demand-feature-views or feature-services", run_ls);
+                       "on-demand-feature-views or feature-services",
+              check_kind, run_ls);
 }
 
 int cli_describe(cli *c) {
-  return show(c, "describe", "a name", lr_registry_describe);
+  return show(c, "describe", "a name", NULL, lr_registry_describe);
 }

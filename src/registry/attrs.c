@@ -129,7 +129,7 @@ void lr__attrs_entity(lr__attrs *a, const lr__entity *e) {
 void lr__attrs_source(lr__attrs *a, const lr__source *s) {
   start(a, s->kind == LR__SOURCE_REQUEST ? "request source" : "source",
         s->name, s->loc);
-  add_str(a, "kind", lr__source_kind_name(s->kind));
+  add_str(a, "source_kind", lr__source_kind_name(s->kind));
   add_str(a, "path", s->path);
   add_str(a, "query", s->query);
   add_str(a, "timestamp_field", s->timestamp_field);
@@ -199,6 +199,10 @@ void lr__attrs_free(lr__attrs *a) {
   a->n = 0;
 }
 
+const char *lr__attr_label(const char *key) {
+  return strcmp(key, "source_kind") == 0 ? "kind" : key;
+}
+
 const lr__attr *lr__attrs_get(const lr__attrs *a, const char *key) {
   for (int i = 0; i < a->n; i++)
     if (strcmp(a->items[i].key, key) == 0)
@@ -225,6 +229,6 @@ void lr__attrs_text(const lr__attrs *a, lr__buf *out) {
                  a->name ? a->name : "?", a->loc.file ? a->loc.file : "?",
                  a->loc.line, a->loc.col);
   for (int i = 0; i < a->n; i++)
-    lr__buf_printf(out, "  %s: %s\n", a->items[i].key,
+    lr__buf_printf(out, "  %s: %s\n", lr__attr_label(a->items[i].key),
                    a->items[i].text ? a->items[i].text : "");
 }

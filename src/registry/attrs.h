@@ -31,6 +31,11 @@ void lr__attrs_view(lr__attrs *a, const lr__view *v);
 void lr__attrs_service(lr__attrs *a, const lr__service *s);
 void lr__attrs_free(lr__attrs *a);
 
+/* How the attribute `key` is shown to people (describe's text, ls's column
+ * headers): the key itself, except a source's "source_kind", which is
+ * "kind" there. In JSON "kind" is the object's kind ("source"). */
+const char *lr__attr_label(const char *key);
+
 /* The attribute `key`, or NULL. */
 const lr__attr *lr__attrs_get(const lr__attrs *a, const char *key);
 

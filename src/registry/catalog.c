@@ -50,7 +50,7 @@ static int object_attrs(const lr__model *m, lr_kind kind, int i,
 static const char *const *table_columns(lr_kind kind) {
   static const char *const entity[] = {"join_keys", "value_type",
                                        "description", NULL};
-  static const char *const source[] = {"kind", "path", "query",
+  static const char *const source[] = {"source_kind", "path", "query",
                                        "batch_source", NULL};
   static const char *const view[] = {"entities", "source", "ttl", "online",
                                      NULL};
@@ -96,7 +96,9 @@ static void list_table(const lr__model *m, lr_kind kind, lr__buf *out) {
   size_t width[TABLE_MAX_COLUMNS] = {0};
   for (int pass = 0; pass < 2; pass++) {
     for (int c = 0; c < n_cols; c++) {
-      const char *head = c == 0 ? "NAME" : (cols[c - 1] ? cols[c - 1] : "features");
+      const char *head = c == 0 ? "NAME"
+                         : cols[c - 1] ? lr__attr_label(cols[c - 1])
+                                       : "features";
       char upper[64];
       size_t len = strlen(head);
       for (size_t k = 0; k <= len && k < sizeof upper; k++)

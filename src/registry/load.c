@@ -54,22 +54,29 @@ typedef struct field_spec {
   size_t count_offset; /* FK_STRINGS, FK_KV, FK_FIELDS: the count's place */
   field_fn fn;         /* FK_FN */
   bool required;
-  /* FK_STRING: where to keep the value's lr__loc; FK_STRINGS: where to keep
-   * an lr__loc array, one per item. NO_LOC when not kept. */
+  /* FK_STRINGS: where to keep an lr__loc array, one per item; other kinds:
+   * where to keep the lr__loc of the value (of the key with `at_key`).
+   * NO_LOC when not kept. */
   size_t loc_offset;
+  bool at_key;
 } field_spec;
 
 #define NO_LOC ((size_t)-1)
+#define SPEC(key, kind, off, count, fn, req, loc, at_key)                      \
+  {key, kind, off, count, fn, req, loc, at_key}
 #define FIELD(T, key, kind, member, req)                                       \
-  {key, kind, offsetof(T, member), 0, NULL, req, NO_LOC}
+  SPEC(key, kind, offsetof(T, member), 0, NULL, req, NO_LOC, false)
 #define FIELD_N(T, key, kind, member, count, req)                              \
-  {key, kind, offsetof(T, member), offsetof(T, count), NULL, req, NO_LOC}
+  SPEC(key, kind, offsetof(T, member), offsetof(T, count), NULL, req, NO_LOC, \
+       false)
 #define FIELD_AT(T, key, kind, member, loc, req)                               \
-  {key, kind, offsetof(T, member), 0, NULL, req, offsetof(T, loc)}
+  SPEC(key, kind, offsetof(T, member), 0, NULL, req, offsetof(T, loc), false)
+#define FIELD_KEY_AT(T, key, kind, member, loc, req)                           \
+  SPEC(key, kind, offsetof(T, member), 0, NULL, req, offsetof(T, loc), true)
 #define FIELD_N_AT(T, key, kind, member, count, locs, req)                     \
-  {key, kind, offsetof(T, member), offsetof(T, count), NULL, req,             \
-   offsetof(T, locs)}
-#define FIELD_FN(key, fn, req) {key, FK_FN, 0, 0, fn, req, NO_LOC}
+  SPEC(key, kind, offsetof(T, member), offsetof(T, count), NULL, req,         \
+       offsetof(T, locs), false)
+#define FIELD_FN(key, fn, req) SPEC(key, FK_FN, 0, 0, fn, req, NO_LOC, false)
 #define N_SPECS(specs) ((int)(sizeof(specs) / sizeof((specs)[0])))
 
 static void read_object(loader *L, struct fy_node *node, const char *what,
@@ -235,10 +242,10 @@ static void read_kv(loader *L, struct fy_node *value, const field_spec *f,
 }
 
 static const field_spec field_specs[] = {
-    FIELD(lr__field, "name", FK_STRING, name, true),
+    FIELD_AT(lr__field, "name", FK_STRING, name, name_loc, true),
     FIELD(lr__field, "dtype", FK_DTYPE, dtype, true),
     FIELD(lr__field, "description", FK_STRING, description, false),
-    FIELD(lr__field, "expr", FK_STRING, expr, false),
+    FIELD_KEY_AT(lr__field, "expr", FK_STRING, expr, expr_loc, false),
 };
 
 static void read_fields(loader *L, struct fy_node *value, const field_spec *f,
@@ -265,15 +272,18 @@ static void read_fields(loader *L, struct fy_node *value, const field_spec *f,
   }
 }
 
-static void read_value(loader *L, struct fy_node *value, const field_spec *f,
-                       void *obj, const char *owner) {
+/* Reads the value of the pair (key, value) into `obj` as `f` says, keeping
+ * its position (or its key's) when `f` asks for it. */
+static void read_value(loader *L, struct fy_node *key, struct fy_node *value,
+                       const field_spec *f, void *obj, const char *owner) {
+  if (f->loc_offset != NO_LOC && f->kind != FK_STRINGS)
+    *(lr__loc *)((char *)obj + f->loc_offset) =
+        loc_of(L, f->at_key ? key : value);
   switch (f->kind) {
   case FK_STRING: {
     const char *s = expect_scalar(L, value, f->key, owner);
     if (s)
       *(const char **)((char *)obj + f->offset) = copy_str(L, s);
-    if (s && f->loc_offset != NO_LOC)
-      *(lr__loc *)((char *)obj + f->loc_offset) = loc_of(L, value);
     break;
   }
   case FK_STRINGS: read_strings(L, value, f, obj, owner); break;
@@ -355,7 +365,8 @@ static void read_object(loader *L, struct fy_node *node, const char *what,
       continue;
     }
     seen |= 1u << (f - specs);
-    read_value(L, fy_node_pair_value(pair), f, obj, lr__buf_str(&owner));
+    read_value(L, key_node, fy_node_pair_value(pair), f, obj,
+               lr__buf_str(&owner));
   }
   for (int i = 0; i < n_specs; i++) {
     if (specs[i].required && !(seen & (1u << i)))
@@ -368,9 +379,10 @@ static void read_object(loader *L, struct fy_node *node, const char *what,
 /* ---- object kinds ------------------------------------------------------ */
 
 static const field_spec entity_specs[] = {
-    FIELD(lr__entity, "name", FK_STRING, name, true),
+    FIELD_AT(lr__entity, "name", FK_STRING, name, name_loc, true),
     FIELD_N(lr__entity, "join_keys", FK_STRINGS, join_keys, n_join_keys, true),
-    FIELD(lr__entity, "value_type", FK_KEY_DTYPE, value_type, true),
+    FIELD_AT(lr__entity, "value_type", FK_KEY_DTYPE, value_type,
+             value_type_loc, true),
     FIELD(lr__entity, "description", FK_STRING, description, false),
     FIELD_N(lr__entity, "tags", FK_KV, tags, n_tags, false),
 };
@@ -396,7 +408,7 @@ static void read_source_kind(loader *L, struct fy_node *value, void *obj,
 }
 
 static const field_spec source_specs[] = {
-    FIELD(lr__source, "name", FK_STRING, name, true),
+    FIELD_AT(lr__source, "name", FK_STRING, name, name_loc, true),
     FIELD_FN("kind", read_source_kind, true),
     FIELD_AT(lr__source, "path", FK_STRING, path, path_loc, false),
     FIELD(lr__source, "query", FK_STRING, query, false),
@@ -412,29 +424,32 @@ static const field_spec source_specs[] = {
 };
 
 static const field_spec request_source_specs[] = {
-    FIELD(lr__source, "name", FK_STRING, name, true),
-    FIELD_N(lr__source, "schema", FK_FIELDS, fields, n_fields, true),
+    FIELD_AT(lr__source, "name", FK_STRING, name, name_loc, true),
+    FIELD_N_AT(lr__source, "schema", FK_FIELDS, fields, n_fields, schema_loc,
+               true),
     FIELD(lr__source, "description", FK_STRING, description, false),
     FIELD_N(lr__source, "tags", FK_KV, tags, n_tags, false),
 };
 
 static const field_spec view_specs[] = {
-    FIELD(lr__view, "name", FK_STRING, name, true),
+    FIELD_AT(lr__view, "name", FK_STRING, name, name_loc, true),
     FIELD_N_AT(lr__view, "entities", FK_STRINGS, entities, n_entities,
                entity_locs, true),
     FIELD(lr__view, "ttl", FK_TTL, ttl_seconds, false),
     FIELD_AT(lr__view, "source", FK_STRING, source, source_loc, true),
     FIELD(lr__view, "online", FK_BOOL, online, false),
-    FIELD_N(lr__view, "schema", FK_FIELDS, features, n_features, true),
+    FIELD_N_AT(lr__view, "schema", FK_FIELDS, features, n_features,
+               schema_loc, true),
     FIELD(lr__view, "description", FK_STRING, description, false),
     FIELD_N(lr__view, "tags", FK_KV, tags, n_tags, false),
 };
 
 static const field_spec odfv_specs[] = {
-    FIELD(lr__view, "name", FK_STRING, name, true),
+    FIELD_AT(lr__view, "name", FK_STRING, name, name_loc, true),
     FIELD_N_AT(lr__view, "sources", FK_STRINGS, sources, n_sources,
                source_locs, true),
-    FIELD_N(lr__view, "schema", FK_FIELDS, features, n_features, true),
+    FIELD_N_AT(lr__view, "schema", FK_FIELDS, features, n_features,
+               schema_loc, true),
     FIELD(lr__view, "write_to_online_store", FK_BOOL, write_to_online_store,
           false),
     FIELD(lr__view, "description", FK_STRING, description, false),
@@ -475,8 +490,8 @@ static void read_service_item(loader *L, struct fy_node *node,
   if (!view)
     return;
   item->view = copy_str(L, view);
-  field_spec spec = FIELD_N(lr__service_item, view, FK_STRINGS, features,
-                            n_features, false);
+  field_spec spec = FIELD_N_AT(lr__service_item, view, FK_STRINGS, features,
+                               n_features, feature_locs, false);
   read_strings(L, fy_node_pair_value(pair), &spec, item, owner);
 }
 
@@ -501,7 +516,7 @@ static void read_service_features(loader *L, struct fy_node *value, void *obj,
 }
 
 static const field_spec service_specs[] = {
-    FIELD(lr__service, "name", FK_STRING, name, true),
+    FIELD_AT(lr__service, "name", FK_STRING, name, name_loc, true),
     FIELD_FN("features", read_service_features, true),
     FIELD(lr__service, "description", FK_STRING, description, false),
     FIELD_N(lr__service, "tags", FK_KV, tags, n_tags, false),
@@ -604,6 +619,8 @@ static const struct {
     {"feature_services", each_service},
 };
 
+/* Reads the sections (`entities:`, ...) of one document of a definition
+ * file; an empty document defines nothing. */
 static void read_definitions(loader *L, struct fy_node *root) {
   if (!root || fy_node_is_null(root))
     return;
@@ -648,7 +665,8 @@ static void read_online_store(loader *L, struct fy_node *value, void *obj,
                               const char *owner) {
   (void)owner;
   static const field_spec specs[] = {
-      FIELD(lr__config, "type", FK_STRING, online_type, false),
+      FIELD_AT(lr__config, "type", FK_STRING, online_type, online_type_loc,
+               false),
       FIELD(lr__config, "path", FK_STRING, online_path, false),
   };
   lr__loc loc;
@@ -660,7 +678,8 @@ static void read_offline_store(loader *L, struct fy_node *value, void *obj,
                                const char *owner) {
   (void)owner;
   static const field_spec specs[] = {
-      FIELD(lr__config, "type", FK_STRING, offline_type, false),
+      FIELD_AT(lr__config, "type", FK_STRING, offline_type, offline_type_loc,
+               false),
   };
   lr__loc loc;
   read_object(L, value, "offline_store", NULL,
@@ -675,7 +694,7 @@ static void read_ignored(loader *L, struct fy_node *value, void *obj,
 }
 
 static const field_spec config_specs[] = {
-    FIELD(lr__config, "project", FK_STRING, project, true),
+    FIELD_AT(lr__config, "project", FK_STRING, project, project_loc, true),
     FIELD(lr__config, "registry", FK_STRING, registry_path, false),
     FIELD_FN("online_store", read_online_store, false),
     FIELD_FN("offline_store", read_offline_store, false),
@@ -695,6 +714,16 @@ static void config_defaults(loader *L) {
     c->offline_type = copy_str(L, "duckdb");
 }
 
+/* Reads one document of feature_store.yaml into the config (an empty
+ * document holds no settings). */
+static void each_config_document(struct fy_node *root, void *ctx) {
+  loader *L = ctx;
+  lr__loc loc;
+  if (root && !fy_node_is_null(root))
+    read_object(L, root, "feature_store.yaml", NULL, config_specs,
+                N_SPECS(config_specs), &L->m->config, &loc);
+}
+
 int lr__load_config(lr__model *m, const char *repo_dir, lr__diag *diag) {
   loader L = {.m = m, .diag = diag, .file = "feature_store.yaml"};
   lr__buf path;
@@ -704,16 +733,17 @@ int lr__load_config(lr__model *m, const char *repo_dir, lr__diag *diag) {
     lr__buf_free(&path);
     return LR_ENOTFOUND;
   }
-  struct fy_document *doc =
-      lr__yaml_parse_file(lr__buf_str(&path), L.file, diag);
+  int before = diag->count;
+  int rc = lr__yaml_read_file(lr__buf_str(&path), L.file, diag,
+                              each_config_document, &L);
   lr__buf_free(&path);
-  if (!doc)
+  if (rc != 0)
     return LR_EDEFINITION;
-  lr__loc loc;
-  read_object(&L, fy_document_root(doc), "feature_store.yaml", NULL,
- config_specs,
-              N_SPECS(config_specs), &m->config, &loc);
-  fy_document_destroy(doc);
+  if (!m->config.project && diag->count == before) {
+    lr__loc start = {L.file, 1, 1};
+    lr__diag_add(diag, start, "write at least `project: my_project`",
+                 "feature_store.yaml is empty");
+  }
   config_defaults(&L);
   return diag->count ? LR_EDEFINITION : 0;
 }
@@ -825,19 +855,22 @@ static void walk(const char *repo_dir, const char *rel, const ignore_list *ig,
   closedir(dir);
 }
 
+/* Reads one document of a definition file. */
+static void each_definition_document(struct fy_node *root, void *ctx) {
+  read_definitions(ctx, root);
+}
+
+/* Reads every document of the definition file `rel`; a file holding none
+ * (empty, or only comments) defines nothing. */
 static void read_definition_file(loader *L, const char *repo_dir,
                                  const char *rel) {
   lr__buf path;
   lr__buf_init(&path);
   lr__fs_join(&path, repo_dir, rel);
   L->file = copy_str(L, rel);
-  struct fy_document *doc =
-      lr__yaml_parse_file(lr__buf_str(&path), L->file, L->diag);
+  lr__yaml_read_file(lr__buf_str(&path), L->file, L->diag,
+                     each_definition_document, L);
   lr__buf_free(&path);
-  if (doc) {
-    read_definitions(L, fy_document_root(doc));
-    fy_document_destroy(doc);
-  }
 }
 
 int lr__load_definitions(lr__model *m, const char *repo_dir, lr__diag *diag) {
@@ -847,7 +880,9 @@ int lr__load_definitions(lr__model *m, const char *repo_dir, lr__diag *diag) {
   file_list files = {0};
   walk(repo_dir, "", &ig, &files);
   ignore_free(&ig);
-  qsort(files.paths, (size_t)files.count, sizeof *files.paths, compare_paths);
+  if (files.count) /* files.paths is NULL when there are none */
+    qsort(files.paths, (size_t)files.count, sizeof *files.paths,
+          compare_paths);
   for (int i = 0; i < files.count; i++) {
     read_definition_file(&L, repo_dir, files.paths[i]);
     free(files.paths[i]);

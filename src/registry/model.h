@@ -32,6 +32,10 @@ typedef struct lr__entity {
   lr__kv *tags;
   int n_tags;
   lr__loc loc;
+  /* Where values were written, for messages; set by the YAML loader only
+   * (not kept in the registry file). */
+  lr__loc name_loc;
+  lr__loc value_type_loc;
 } lr__entity;
 
 typedef enum {
@@ -49,6 +53,8 @@ typedef struct lr__field {
   uint8_t dtype;    /* an lr__dtype */
   uint16_t slot;    /* position in the online row layout (registry state) */
   lr__loc loc;
+  lr__loc name_loc; /* YAML loader only: the name's value */
+  lr__loc expr_loc; /* YAML loader only: the `expr` key, when given */
 } lr__field;
 
 typedef struct lr__source {
@@ -62,6 +68,8 @@ typedef struct lr__source {
   const char *batch_source;     /* push */
   lr__loc path_loc;             /* where path / batch_source were written */
   lr__loc batch_source_loc;
+  lr__loc name_loc;             /* YAML loader only, as the two above */
+  lr__loc schema_loc;           /* request sources; YAML loader only */
   lr__kv *field_mapping;        /* source column -> feature name */
   int n_field_mapping;
   lr__field *fields;            /* request sources: the schema */
@@ -85,11 +93,13 @@ typedef struct lr__view {
   const char *source;    /* batch: the source's name */
   const char **sources;  /* on-demand: views and request sources */
   int n_sources;
-  /* Where references were written, for messages; set by the YAML loader
-   * only (not kept in the registry file). */
+  /* Where references, the name and the schema were written, for messages;
+   * set by the YAML loader only (not kept in the registry file). */
   lr__loc *entity_locs;
   lr__loc *source_locs;
   lr__loc source_loc;
+  lr__loc name_loc;
+  lr__loc schema_loc;
   int64_t ttl_seconds;   /* 0 = no limit */
   bool online;           /* batch: materialized into the online store */
   bool write_to_online_store; /* on-demand: computed on write and stored */
@@ -113,6 +123,9 @@ typedef struct lr__service_item {
   const char **features;
   int n_features;
   lr__loc loc;
+  /* Where each of `features` was written, or NULL; set by the YAML loader
+   * only (not kept in the registry file). */
+  lr__loc *feature_locs;
 } lr__service_item;
 
 typedef struct lr__service {
@@ -123,6 +136,7 @@ typedef struct lr__service {
   lr__kv *tags;
   int n_tags;
   lr__loc loc;
+  lr__loc name_loc; /* YAML loader only: the name's value */
 } lr__service;
 
 /* The settings of feature_store.yaml. */
@@ -132,6 +146,11 @@ typedef struct lr__config {
   const char *online_type;   /* "lmdb" */
   const char *online_path;
   const char *offline_type;  /* "duckdb" */
+  /* Where values were written, for messages; set by the YAML loader only
+   * (not kept in the registry file). */
+  lr__loc project_loc;
+  lr__loc online_type_loc;
+  lr__loc offline_type_loc;
 } lr__config;
 
 typedef struct lr__model {

@@ -23,6 +23,12 @@ typedef struct checker {
   lr__diag *diag;
 } checker;
 
+/* Where a value was written when the YAML loader kept it, else `fallback`
+ * (its object's position; a model read from the registry has no others). */
+static lr__loc at_or(lr__loc loc, lr__loc fallback) {
+  return loc.line ? loc : fallback;
+}
+
 static void add_hint_note(lr__buf *hint, const lr__loc *first) {
   lr__buf_printf(hint, "the first is at %s:%d:%d; rename or remove one",
                  first->file ? first->file : "?", first->line, first->col);
@@ -79,6 +85,16 @@ static const char **names_of(const void *items, int n, size_t size,
   return names;
 }
 
+/* The plural of `what` for hints: "entities", "sources", "feature views". */
+static void put_plural(lr__buf *out, const char *what) {
+  size_t n = strlen(what);
+  if (n && what[n - 1] == 'y')
+    lr__buf_printf(out, "%.*sies", (int)(n - 1), what);
+  else
+    lr__buf_printf(out, "%ss", what);
+}
+
+/* A reference to a `what` named `name` that none of `items` has. */
 static void report_unknown(checker *C, lr__loc loc, const char *what,
                            const char *name, const void *items, int n,
                            size_t size, const char *owner) {
@@ -88,7 +104,7 @@ static void report_unknown(checker *C, lr__loc loc, const char *what,
   lr__buf_init(&hint);
   lr__buf what_plural;
   lr__buf_init(&what_plural);
-  lr__buf_printf(&what_plural, "%ss", what);
+  put_plural(&what_plural, what);
   lr__suggest(&hint, lr__buf_str(&what_plural), name, names,
               names ? n_names : 0);
   lr__diag_add(C->diag, loc, lr__buf_str(&hint), "unknown %s '%s' in %s", what,
@@ -100,22 +116,26 @@ static void report_unknown(checker *C, lr__loc loc, const char *what,
 
 /* ---- feature_store.yaml ------------------------------------------------ */
 
+/* The settings Larder can honour: a valid project name, LMDB online and
+ * DuckDB offline. Each error points at the value (1:1 when unknown). */
 static void check_config(checker *C) {
   const lr__config *c = &C->m->config;
-  lr__loc loc = {"feature_store.yaml", 1, 1};
-  check_identifier(C, c->project, loc, "project");
+  lr__loc start = {"feature_store.yaml", 1, 1};
+  check_identifier(C, c->project, at_or(c->project_loc, start), "project");
   if (c->online_type && strcmp(c->online_type, "lmdb") != 0)
-    lr__diag_add(C->diag, loc, "Larder's online store is `type: lmdb`",
+    lr__diag_add(C->diag, at_or(c->online_type_loc, start),
+                 "Larder's online store is `type: lmdb`",
                  "unsupported online_store type '%s'", c->online_type);
   if (c->offline_type && strcmp(c->offline_type, "duckdb") != 0)
-    lr__diag_add(C->diag, loc, "Larder's offline store is `type: duckdb`",
+    lr__diag_add(C->diag, at_or(c->offline_type_loc, start),
+                 "Larder's offline store is `type: duckdb`",
                  "unsupported offline_store type '%s'", c->offline_type);
 }
 
 /* ---- entities ---------------------------------------------------------- */
 
 static void check_entity(checker *C, const lr__entity *e) {
-  check_identifier(C, e->name, e->loc, "entity");
+  check_identifier(C, e->name, at_or(e->name_loc, e->loc), "entity");
   if (e->join_keys && e->n_join_keys == 0)
     lr__diag_add(C->diag, e->loc, "list at least one column, e.g. "
                  "`join_keys: [driver_id]`",
@@ -153,7 +173,8 @@ static void check_join_key_types(checker *C) {
           lr__buf_printf(&hint, "entity '%s' (%s:%d) declares it %s; give both "
                          "the same value_type", ea->name, ea->loc.file,
                          ea->loc.line, lr__dtype_name(ea->value_type, sa));
-          lr__diag_add(C->diag, eb->loc, lr__buf_str(&hint),
+          lr__diag_add(C->diag, at_or(eb->value_type_loc, eb->loc),
+                       lr__buf_str(&hint),
                        "join key '%s' of entity '%s' is %s, but another entity "
                        "uses it with another type", eb->join_keys[j], eb->name,
                        lr__dtype_name(eb->value_type, sb));
@@ -200,10 +221,11 @@ static void require(checker *C, const lr__source *s, const char *value,
 }
 
 static void check_fields(checker *C, const lr__field *fields, int n,
-                         const char *owner, lr__loc owner_loc, int expr_wanted);
+                         const char *owner, lr__loc schema_loc,
+                         int expr_wanted);
 
 static void check_source(checker *C, const lr__source *s) {
-  check_identifier(C, s->name, s->loc, "source");
+  check_identifier(C, s->name, at_or(s->name_loc, s->loc), "source");
   switch (s->kind) {
   case LR__SOURCE_FILE:
     require(C, s, s->path, "path", "e.g. `path: data/stats.parquet`");
@@ -247,7 +269,8 @@ static void check_source(checker *C, const lr__source *s) {
     lr__buf owner;
     lr__buf_init(&owner);
     lr__buf_printf(&owner, "request source '%s'", s->name);
-    check_fields(C, s->fields, s->n_fields, lr__buf_str(&owner), s->loc, -1);
+    check_fields(C, s->fields, s->n_fields, lr__buf_str(&owner),
+                 at_or(s->schema_loc, s->loc), -1);
     lr__buf_free(&owner);
     break;
   }
@@ -259,18 +282,20 @@ static void check_source(checker *C, const lr__source *s) {
 /* ---- views ------------------------------------------------------------- */
 
 /* Checks names, duplicates and `expr`: expr_wanted 1 = required (on-demand
- * views), 0 = not allowed (batch views), -1 = not allowed (request fields). */
+ * views), 0 = not allowed (batch views), -1 = not allowed (request fields).
+ * `schema_loc` is where the list of fields was written. */
 static void check_fields(checker *C, const lr__field *fields, int n,
-                         const char *owner, lr__loc owner_loc, int expr_wanted) {
+                         const char *owner, lr__loc schema_loc,
+                         int expr_wanted) {
   if (n == 0 && fields)
-    lr__diag_add(C->diag, owner_loc,
+    lr__diag_add(C->diag, schema_loc,
                  "list at least one `{name: ..., dtype: ...}`",
                  "%s has an empty schema", owner);
   for (int i = 0; i < n; i++) {
     const lr__field *f = &fields[i];
     if (!f->name)
       continue;
-    check_identifier(C, f->name, f->loc, "feature");
+    check_identifier(C, f->name, at_or(f->name_loc, f->loc), "feature");
     for (int j = 0; j < i; j++) {
       if (fields[j].name && strcmp(fields[j].name, f->name) == 0) {
         lr__buf hint;
@@ -281,12 +306,13 @@ static void check_fields(checker *C, const lr__field *fields, int n,
         lr__buf_free(&hint);
       }
     }
-    if (expr_wanted == 1 && (!f->expr || !*f->expr))
+    /* An `expr` given but empty was reported by the loader. */
+    if (expr_wanted == 1 && (!f->expr || !*f->expr) && !f->expr_loc.line)
       lr__diag_add(C->diag, f->loc,
                    "give it an expression, e.g. `expr: \"conv_rate + val\"`",
                    "feature '%s' of %s has no 'expr'", f->name, owner);
     if (expr_wanted != 1 && f->expr)
-      lr__diag_add(C->diag, f->loc,
+      lr__diag_add(C->diag, at_or(f->expr_loc, f->loc),
                    "only on_demand_feature_views compute features with expr",
                    "feature '%s' of %s has an 'expr'", f->name, owner);
   }
@@ -312,7 +338,7 @@ static void check_batch_view(checker *C, const lr__view *v, const char *owner) {
     for (int k = 0; k < e->n_join_keys; k++) {
       const lr__field *clash = lr__view_feature(v, e->join_keys[k]);
       if (clash)
-        lr__diag_add(C->diag, clash->loc,
+        lr__diag_add(C->diag, at_or(clash->name_loc, clash->loc),
                      "rename the feature: join keys come from the entity",
                      "feature '%s' of %s has the name of a join key of "
                      "entity '%s'", clash->name, owner, e->name);
@@ -329,7 +355,8 @@ static void check_batch_view(checker *C, const lr__view *v, const char *owner) {
                    "file, sql or push source",
                    "%s reads request source '%s'", owner, s->name);
   }
-  check_fields(C, v->features, v->n_features, owner, v->loc, 0);
+  check_fields(C, v->features, v->n_features, owner,
+               at_or(v->schema_loc, v->loc), 0);
 }
 
 /* An on-demand view's input that is neither a feature view nor a request
@@ -373,7 +400,8 @@ static void check_odfv(checker *C, const lr__view *v, const char *owner) {
     else if (!input && !(req && req->kind == LR__SOURCE_REQUEST))
       report_unknown_input(C, at, name, owner);
   }
-  check_fields(C, v->features, v->n_features, owner, v->loc, 1);
+  check_fields(C, v->features, v->n_features, owner,
+               at_or(v->schema_loc, v->loc), 1);
 }
 
 static void check_view(checker *C, const lr__view *v) {
@@ -381,7 +409,8 @@ static void check_view(checker *C, const lr__view *v) {
   lr__buf_init(&owner);
   lr__buf_printf(&owner, "%s '%s'", lr__view_kind_name(v->kind),
                  v->name ? v->name : "?");
-  check_identifier(C, v->name, v->loc, lr__view_kind_name(v->kind));
+  check_identifier(C, v->name, at_or(v->name_loc, v->loc),
+                   lr__view_kind_name(v->kind));
   if (v->kind == LR__VIEW_BATCH)
     check_batch_view(C, v, lr__buf_str(&owner));
   else
@@ -417,9 +446,31 @@ static void check_collision(checker *C, served *seen, int *n_seen,
   seen[(*n_seen)++] = *cur;
 }
 
+/* A feature a service names that its view does not have. */
+static void report_unknown_feature(checker *C, lr__loc at, const lr__view *v,
+                                   const char *fname, const char *owner) {
+  const char **names = calloc((size_t)v->n_features + 1, sizeof *names);
+  for (int j = 0; names && j < v->n_features; j++)
+    names[j] = v->features[j].name;
+  lr__buf hint;
+  lr__buf_init(&hint);
+  lr__suggest(&hint, "features", fname, names, names ? v->n_features : 0);
+  lr__diag_add(C->diag, at, lr__buf_str(&hint),
+               "view '%s' has no feature '%s' (in %s)", v->name, fname, owner);
+  lr__buf_free(&hint);
+  free(names);
+}
+
+/* Where the k-th feature of a service item was written: the feature's own
+ * name when the item lists some and the loader kept it, else the item. */
+static lr__loc item_feature_loc(const lr__service_item *item, int k) {
+  return item->n_features && item->feature_locs ? item->feature_locs[k]
+                                                : item->loc;
+}
+
 static void check_service(checker *C, const lr__service *s) {
   const lr__model *m = C->m;
-  check_identifier(C, s->name, s->loc, "feature service");
+  check_identifier(C, s->name, at_or(s->name_loc, s->loc), "feature service");
   lr__buf owner;
   lr__buf_init(&owner);
   lr__buf_printf(&owner, "feature service '%s'", s->name ? s->name : "?");
@@ -449,21 +500,12 @@ static void check_service(checker *C, const lr__service *s) {
       const char *fname = item->n_features ? item->features[k] : v->features[k].name;
       if (!fname)
         continue;
+      lr__loc at = item_feature_loc(item, k);
       if (item->n_features && !lr__view_feature(v, fname)) {
-        const char **names = calloc((size_t)v->n_features + 1, sizeof *names);
-        for (int j = 0; names && j < v->n_features; j++)
-          names[j] = v->features[j].name;
-        lr__buf hint;
-        lr__buf_init(&hint);
-        lr__suggest(&hint, "features", fname, names, names ? v->n_features : 0);
-        lr__diag_add(C->diag, item->loc, lr__buf_str(&hint),
-                     "view '%s' has no feature '%s' (in %s)", v->name, fname,
-                     lr__buf_str(&owner));
-        lr__buf_free(&hint);
-        free(names);
+        report_unknown_feature(C, at, v, fname, lr__buf_str(&owner));
         continue;
       }
-      served cur = {fname, v->name, item->loc};
+      served cur = {fname, v->name, at};
       check_collision(C, seen, &n_seen, &cur, s->name);
     }
   }

@@ -20,29 +20,103 @@ static struct fy_diag *collecting_diag(void) {
   return d;
 }
 
-struct fy_document *lr__yaml_parse_file(const char *path, const char *display,
-                                        lr__diag *diag) {
-  struct fy_diag *fyd = collecting_diag();
+/* A quiet parser reading `path`, its errors collected in `fyd`; NULL when
+ * it cannot be set up. */
+static struct fy_parser *file_parser(const char *path, struct fy_diag *fyd) {
   struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = fyd};
-  struct fy_document *doc = fy_document_build_from_file(&cfg, path);
-  if (!doc) {
-    void *it = NULL;
-    struct fy_diag_error *e;
-    int reported = 0;
-    while (fyd && (e = fy_diag_errors_iterate(fyd, &it))) {
-      lr__loc loc = {display, e->line, e->column};
-      lr__diag_add(diag, loc, "fix the YAML syntax at this position",
-                   "YAML syntax error: %s", e->msg);
-      reported = 1;
-    }
-    if (!reported) {
-      lr__loc loc = {display, 1, 1};
-      lr__diag_add(diag, loc, NULL, "cannot read or parse this file");
-    }
+  struct fy_parser *fyp = fy_parser_create(&cfg);
+  if (fyp && fy_parser_set_input_file(fyp, path) != 0) {
+    fy_parser_destroy(fyp);
+    return NULL;
   }
+  return fyp;
+}
+
+enum { FLOW_DEPTH_MAX = 64 };
+
+/* Finds where the innermost flow collection (`[` or `{`) still open at the
+ * end of `path` starts, by scanning its tokens again. libfyaml reports an
+ * unclosed bracket at the end of the file; the bracket is what needs the
+ * fix. Returns 1 and sets *at, or 0 when every one was closed. */
+static int unclosed_flow(const char *path, struct fy_mark *at) {
+  struct fy_diag *fyd = collecting_diag();
+  struct fy_parser *fyp = fyd ? file_parser(path, fyd) : NULL;
+  struct fy_mark open[FLOW_DEPTH_MAX];
+  int depth = 0;
+  struct fy_token *tok;
+  while (fyp && (tok = fy_scan(fyp))) {
+    enum fy_token_type type = fy_token_get_type(tok);
+    const struct fy_mark *mark = fy_token_start_mark(tok);
+    if (type == FYTT_FLOW_SEQUENCE_START || type == FYTT_FLOW_MAPPING_START) {
+      if (depth < FLOW_DEPTH_MAX && mark)
+        open[depth] = *mark;
+      depth++;
+    } else if (depth > 0 && (type == FYTT_FLOW_SEQUENCE_END ||
+                             type == FYTT_FLOW_MAPPING_END)) {
+      depth--;
+    }
+    fy_scan_token_free(fyp, tok);
+  }
+  if (depth > 0)
+    *at = open[(depth < FLOW_DEPTH_MAX ? depth : FLOW_DEPTH_MAX) - 1];
+  if (fyp)
+    fy_parser_destroy(fyp);
   if (fyd)
     fy_diag_unref(fyd);
-  return doc;
+  return depth > 0;
+}
+
+/* Where a syntax error of `path` is reported: libfyaml's position, except
+ * that an error at the end of the file about an open bracket points at the
+ * bracket. */
+static lr__loc error_loc(const struct fy_diag_error *e, const char *path,
+                         const char *display) {
+  lr__loc loc = {display, e->line, e->column};
+  struct fy_mark open;
+  if (e->fyt && fy_token_get_type(e->fyt) == FYTT_STREAM_END &&
+      unclosed_flow(path, &open)) {
+    loc.line = open.line + 1;
+    loc.col = open.column + 1;
+  }
+  return loc;
+}
+
+/* Adds the errors libfyaml collected while reading `path` to `diag`;
+ * returns how many. */
+static int report_errors(struct fy_diag *fyd, const char *path,
+                         const char *display, lr__diag *diag) {
+  void *it = NULL;
+  struct fy_diag_error *e;
+  int n = 0;
+  while ((e = fy_diag_errors_iterate(fyd, &it))) {
+    lr__diag_add(diag, error_loc(e, path, display),
+                 "fix the YAML syntax at this position",
+                 "YAML syntax error: %s", e->msg);
+    n++;
+  }
+  return n;
+}
+
+int lr__yaml_read_file(const char *path, const char *display, lr__diag *diag,
+                       lr__yaml_each_fn each, void *ctx) {
+  struct fy_diag *fyd = collecting_diag();
+  struct fy_parser *fyp = fyd ? file_parser(path, fyd) : NULL;
+  struct fy_document *doc;
+  while (fyp && (doc = fy_parse_load_document(fyp))) {
+    each(fy_document_root(doc), ctx);
+    fy_parse_document_destroy(fyp, doc);
+  }
+  int failed = !fyp || fy_parser_get_stream_error(fyp);
+  int reported = fyd ? report_errors(fyd, path, display, diag) : 0;
+  if (failed && !reported) {
+    lr__loc loc = {display, 1, 1};
+    lr__diag_add(diag, loc, NULL, "cannot read or parse this file");
+  }
+  if (fyp)
+    fy_parser_destroy(fyp);
+  if (fyd)
+    fy_diag_unref(fyd);
+  return failed || reported ? -1 : 0;
 }
 
 struct fy_document *lr__yaml_parse_text(const char *text, size_t len,
@@ -63,24 +137,77 @@ struct fy_document *lr__yaml_parse_text(const char *text, size_t len,
   return doc;
 }
 
-lr__loc lr__yaml_loc(struct fy_node *node, const char *file) {
-  lr__loc loc = {file, 0, 0};
-  while (node && !fy_node_is_scalar(node)) {
+/* The first scalar inside `node`, depth first (a mapping's first key), or
+ * the innermost collection on the way that is empty. */
+static struct fy_node *first_leaf(struct fy_node *node) {
+  for (;;) {
     void *it = NULL;
+    struct fy_node *child;
     if (fy_node_is_mapping(node)) {
       struct fy_node_pair *pair = fy_node_mapping_iterate(node, &it);
-      node = pair ? fy_node_pair_key(pair) : NULL;
+      child = pair ? fy_node_pair_key(pair) : NULL;
+    } else if (fy_node_is_sequence(node)) {
+      child = fy_node_sequence_iterate(node, &it);
     } else {
-      node = fy_node_sequence_iterate(node, &it);
+      return node;
     }
+    if (!child)
+      return node;
+    node = child;
   }
-  struct fy_token *tok = node ? fy_node_get_scalar_token(node) : NULL;
-  const struct fy_mark *mark = tok ? fy_token_start_mark(tok) : NULL;
-  if (mark) {
-    loc.line = mark->line + 1;
-    loc.col = mark->column + 1;
+}
+
+/* Copies where `node` starts to *out: a scalar's token, or the event that
+ * opens a collection (its bracket; a block collection's first entry).
+ * Returns 0 when there is none: an empty value has no token. */
+static int start_mark(struct fy_node *node, struct fy_mark *out) {
+  const struct fy_mark *mark = NULL;
+  if (fy_node_is_scalar(node)) {
+    struct fy_token *tok = fy_node_get_scalar_token(node);
+    mark = tok ? fy_token_start_mark(tok) : NULL;
+    if (mark)
+      *out = *mark;
+    return mark != NULL;
   }
-  return loc;
+  struct fy_document_iterator *it = fy_document_iterator_create();
+  if (!it)
+    return 0;
+  fy_document_iterator_node_start(it, node);
+  struct fy_event *ev = fy_document_iterator_body_next(it);
+  mark = ev ? fy_event_start_mark(ev) : NULL;
+  if (mark)
+    *out = *mark;
+  if (ev)
+    fy_document_iterator_event_free(it, ev);
+  fy_document_iterator_destroy(it);
+  return mark != NULL;
+}
+
+/* The key whose value `node` is, or NULL when its parent is no mapping. */
+static struct fy_node *key_of(struct fy_node *node) {
+  struct fy_node *parent = fy_node_get_parent(node);
+  if (!parent || !fy_node_is_mapping(parent))
+    return NULL;
+  void *it = NULL;
+  struct fy_node_pair *pair;
+  while ((pair = fy_node_mapping_iterate(parent, &it)))
+    if (fy_node_pair_value(pair) == node)
+      return fy_node_pair_key(pair);
+  return NULL;
+}
+
+lr__loc lr__yaml_loc(struct fy_node *node, const char *file) {
+  lr__loc loc = {file, 0, 0};
+  struct fy_mark mark;
+  if (!node)
+    return loc;
+  if (start_mark(first_leaf(node), &mark) || start_mark(node, &mark)) {
+    loc.line = mark.line + 1;
+    loc.col = mark.column + 1;
+    return loc;
+  }
+  struct fy_node *key = key_of(node);
+  return key ? lr__yaml_loc(key, file) : loc;
 }
 
 const char *lr__yaml_scalar(struct fy_node *node) {

@@ -10,11 +10,16 @@
 
 #include "../util/diag.h"
 
-/* Parses `path`; syntax errors go to `diag` at `display` (the path shown to
- * users). Returns the document (caller destroys it with
- * fy_document_destroy()) or NULL. */
-struct fy_document *lr__yaml_parse_file(const char *path, const char *display,
-                                        lr__diag *diag);
+/* Called with the root of each document of a file (a null node for an
+ * empty document); the document is destroyed when it returns. */
+typedef void (*lr__yaml_each_fn)(struct fy_node *root, void *ctx);
+
+/* Parses every document of `path` (`---` separates them; a file of only
+ * comments holds none), calling `each` on each one in order. Syntax errors
+ * go to `diag` at `display` (the path shown to users). Returns 0, or -1 when
+ * the file could not be read or parsed to its end. */
+int lr__yaml_read_file(const char *path, const char *display, lr__diag *diag,
+                       lr__yaml_each_fn each, void *ctx);
 
 /* Parses JSON or YAML text held in memory; on a syntax error writes
  * "line:col: message" to `err` and returns NULL. */
@@ -22,7 +27,8 @@ struct fy_document *lr__yaml_parse_text(const char *text, size_t len,
                                         lr__buf *err);
 
 /* Where `node` starts in `file`. Collections report their first child's
- * position; an empty one reports 0:0. */
+ * position, an empty one its opening bracket; an empty value (`key:` and
+ * nothing) reports its key's position. */
 lr__loc lr__yaml_loc(struct fy_node *node, const char *file);
 
 /* The scalar text of `node`, NUL-terminated, or NULL when it is not a

@@ -61,7 +61,7 @@ void lr__suggest(lr__buf *hint, const char *what, const char *name,
     return;
   }
   if (n == 0) {
-    lr__buf_printf(hint, "no %s is defined", what);
+    lr__buf_printf(hint, "no %s are defined", what);
     return;
   }
   lr__buf_printf(hint, "known %s: ", what);

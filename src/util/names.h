@@ -16,7 +16,7 @@ int lr__edit_distance(const char *a, const char *b);
 
 /* Writes a hint for an unresolved `name` among `known` (n of them):
  * "did you mean 'x'?" when one is close, else "known WHAT: a, b, c" (the
- * first few), else "no WHAT is defined". */
+ * first few), else "no WHAT are defined". WHAT is plural: "feature views". */
 void lr__suggest(lr__buf *hint, const char *what, const char *name,
                  const char *const *known, int n);
 
