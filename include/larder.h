@@ -488,8 +488,8 @@ typedef struct lr_column {
  * stats: may be NULL.
  * Returns 0; LR_EREADONLY; LR_ENOTFOUND (unknown view); LR_EINVAL (a missing
  * or unknown column, a null key or timestamp; the message names it and the
- * row); LR_ETYPE (a value of the wrong type); LR_EIO. On failure nothing is
- * written.
+ * row, counted from 0); LR_ETYPE (a value of the wrong type); LR_EIO. On
+ * failure nothing is written.
  */
 int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
                   int n_columns, size_t n_rows, lr_write_stats *stats);

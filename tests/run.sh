@@ -53,6 +53,7 @@ else
 fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in "$asan"/tests/test_*; do
   [ -x "$t" ] && run_criterion "$t" "asan $(basename "$t")"

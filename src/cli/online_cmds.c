@@ -183,8 +183,9 @@ int cli_write(cli *c) {
     rc = lr_write_file(store, c->argv[0], c->argv[1], &stats);
   int status = rc ? cli_fail("write", rc, lr_store_errmsg(store)) : CLI_OK;
   if (rc == 0)
-    printf("Wrote %zu rows to %s (%zu older than the stored rows were "
-           "skipped).\n", stats.rows_written, c->argv[0], stats.rows_skipped);
+    printf("Wrote %zu row%s to %s (%zu older than the stored rows were "
+           "skipped).\n", stats.rows_written, stats.rows_written == 1 ? "" : "s",
+           c->argv[0], stats.rows_skipped);
   lr_store_close(store);
   return status;
 }

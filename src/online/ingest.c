@@ -170,6 +170,26 @@ static int parse_array(table *t, struct fy_node *seq, uint8_t dt,
   return 0;
 }
 
+/* Keys and event_timestamp must have a value in every row: checked here,
+ * where the file's line is known, rather than by lr_write_rows. */
+static int check_required(table *t, const lr__online_view *ov,
+                          const lr_value *row, size_t line) {
+  for (int c = 0; c < t->n_cols; c++) {
+    if (row[c].type != LR_TYPE_NULL)
+      continue;
+    int required = !strcmp(t->names[c], "event_timestamp");
+    for (int k = 0; k < ov->n_keys && !required; k++)
+      required = !strcmp(t->names[c], ov->key_names[k]);
+    if (required) {
+      lr__buf_printf(t->err, "%s:%zu: column '%s' is empty; every row needs "
+                     "its keys and event_timestamp", t->path, line,
+                     t->names[c]);
+      return LR_EINVAL;
+    }
+  }
+  return 0;
+}
+
 static lr_value *new_row(table *t) {
   size_t at = t->cells.len;
   lr__buf_pad(&t->cells, (size_t)t->n_cols * sizeof(lr_value));
@@ -272,6 +292,8 @@ static int read_csv(table *t, const lr__online_view *ov, const char *text) {
       rc = LR_ENOMEM;
     for (int c = 0; rc == 0 && c < got; c++)
       rc = csv_cell(t, scratch.data + offsets[c], start, c, row);
+    if (rc == 0)
+      rc = check_required(t, ov, row, start);
   }
   lr__buf_free(&scratch);
   return rc;
@@ -358,6 +380,8 @@ static int json_line(table *t, const lr__online_view *ov, const char *text,
     int c = json_column(t, ov, lr__yaml_scalar(fy_node_pair_key(pair)), line);
     rc = json_value(t, fy_node_pair_value(pair), line, c, row);
   }
+  if (rc == 0)
+    rc = check_required(t, ov, row, line);
   if (doc)
     fy_document_destroy(doc);
   lr__buf_free(&why);
@@ -397,6 +421,12 @@ static int write_table(lr_store *store, const char *view, table *t,
   }
   if (rc == 0)
     rc = lr_write_rows(store, view, cols, t->n_cols, t->n_rows, stats);
+  if (rc) { /* name the file in lr_write_rows' message */
+    char *why = strdup(lr__buf_str(&store->errmsg));
+    lr__buf_reset(&store->errmsg);
+    lr__buf_printf(&store->errmsg, "%s: %s", t->path, why ? why : "");
+    free(why);
+  }
   free(cols);
   free(values);
   return rc;

@@ -220,8 +220,14 @@ void lr__attrs_json(const lr__attrs *a, lr__buf *out) {
     lr__buf_json_str(out, a->items[i].key);
     lr__buf_printf(out, ": %s", a->items[i].json ? a->items[i].json : "null");
   }
-  lr__buf_printf(out, ", \"defined_at\": \"%s:%d:%d\"}",
-                 a->loc.file ? a->loc.file : "", a->loc.line, a->loc.col);
+  lr__buf defined_at;
+  lr__buf_init(&defined_at);
+  lr__buf_printf(&defined_at, "%s:%d:%d", a->loc.file ? a->loc.file : "",
+                 a->loc.line, a->loc.col);
+  lr__buf_puts(out, ", \"defined_at\": ");
+  lr__buf_json_str(out, lr__buf_str(&defined_at));
+  lr__buf_putc(out, '}');
+  lr__buf_free(&defined_at);
 }
 
 void lr__attrs_text(const lr__attrs *a, lr__buf *out) {

@@ -4,6 +4,7 @@
 #include "dtype.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,9 +113,11 @@ int lr__duration_parse(const char *text, int64_t *seconds) {
     if (!isdigit((unsigned char)*p))
       return -1;
     char *end;
+    errno = 0;
     long long n = strtoll(p, &end, 10);
     int64_t unit = unit_seconds(*end);
-    if (!unit || n > INT64_MAX / unit || total > INT64_MAX - n * unit)
+    if (errno == ERANGE || !unit || n > INT64_MAX / unit ||
+        total > INT64_MAX - n * unit)
       return -1;
     total += n * unit;
     p = end + 1;

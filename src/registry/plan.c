@@ -13,6 +13,7 @@
  */
 #include "plan.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "attrs.h"
@@ -106,6 +107,11 @@ static void extend_slot_types(planner *P, const lr__view *was, lr__view *now) {
 
 enum { FEATURES_ADDED = 1, ROWS_DROPPED = 2 };
 
+/* Equal texts, NULL (absent) equal only to NULL. */
+static int same_text(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 /* Lists feature changes of a view and carries its slots over. Returns
  * FEATURES_ADDED and ROWS_DROPPED bits. */
 static int plan_features(planner *P, const lr__view *was, lr__view *now) {
@@ -136,11 +142,14 @@ static int plan_features(planner *P, const lr__view *was, lr__view *now) {
                      lr__dtype_name(old->dtype, s1),
                      lr__dtype_name(f->dtype, s2));
       retyped++;
-    } else if ((old->expr || f->expr) &&
-               (!old->expr || !f->expr || strcmp(old->expr, f->expr) != 0)) {
+    } else if (!same_text(old->expr, f->expr)) {
       lr__buf_printf(P->out, "      ~ feature %s: expr %s -> %s\n", f->name,
                      old->expr ? old->expr : "(none)",
                      f->expr ? f->expr : "(none)");
+    } else if (!same_text(old->description, f->description)) {
+      lr__buf_printf(P->out, "      ~ feature %s: description %s -> %s\n",
+                     f->name, old->description ? old->description : "(none)",
+                     f->description ? f->description : "(none)");
     }
   }
   for (int i = 0; i < was->n_features; i++)
@@ -300,6 +309,40 @@ static void plan_kind(planner *P, const kind_ops *ops) {
   }
 }
 
+/* The settings of feature_store.yaml that the registry keeps. */
+static void plan_config(planner *P) {
+  static const struct {
+    const char *name;
+    size_t offset;
+  } settings[] = {
+      {"project", offsetof(lr__config, project)},
+      {"registry", offsetof(lr__config, registry_path)},
+      {"online_store.type", offsetof(lr__config, online_type)},
+      {"online_store.path", offsetof(lr__config, online_path)},
+      {"offline_store.type", offsetof(lr__config, offline_type)},
+  };
+  if (!P->old->version)
+    return;
+  size_t mark = P->out->len;
+  lr__buf_puts(P->out, "  ~ settings (feature_store.yaml)\n");
+  size_t body = P->out->len;
+  for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+    const char *was = *(const char *const *)((const char *)&P->old->config +
+                                             settings[i].offset);
+    const char *now = *(const char *const *)((const char *)&P->next->config +
+                                             settings[i].offset);
+    if (!same_text(was, now))
+      lr__buf_printf(P->out, "      %s: %s -> %s\n", settings[i].name,
+                     was ? was : "(unset)", now ? now : "(unset)");
+  }
+  if (P->out->len == body) {
+    P->out->len = mark;
+    P->out->data[mark] = '\0';
+  } else {
+    P->sum->changed++;
+  }
+}
+
 int lr__plan(const lr__model *old, lr__model *next, unsigned flags,
              lr__buf *out, lr__plan_summary *sum) {
   memset(sum, 0, sizeof *sum);
@@ -312,6 +355,7 @@ int lr__plan(const lr__model *old, lr__model *next, unsigned flags,
     lr__buf_printf(out, "Plan for project '%s' (no registry yet):\n",
                    next->config.project);
   size_t body = out->len;
+  plan_config(&P);
   plan_kind(&P, &entity_ops);
   plan_kind(&P, &source_ops);
   plan_kind(&P, &view_ops);

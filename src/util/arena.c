@@ -31,6 +31,8 @@ void lr__arena_free(lr__arena *a) {
 
 void *lr__arena_alloc(lr__arena *a, size_t size) {
   const size_t align = sizeof(max_align_t);
+  if (size > SIZE_MAX / 2) /* no such allocation can succeed; avoid wraps */
+    return NULL;
   size = (size + align - 1) / align * align;
   lr__arena_chunk *c = a->head;
   if (!c || c->cap - c->used < size) {

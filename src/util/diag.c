@@ -75,7 +75,8 @@ static int same_problem(const lr__diag_item *a, const lr__diag_item *b) {
 }
 
 void lr__diag_format(lr__diag *d, lr__buf *out) {
-  qsort(d->items, (size_t)d->count, sizeof *d->items, diag_compare);
+  if (d->count > 1)
+    qsort(d->items, (size_t)d->count, sizeof *d->items, diag_compare);
   for (int i = 0; i < d->count; i++) {
     const lr__diag_item *it = &d->items[i];
     if (i && same_problem(it, &d->items[i - 1]))

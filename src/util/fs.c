@@ -123,6 +123,10 @@ int lr__fs_write_file(const char *path, const void *data, size_t len,
 }
 
 int lr__fs_mkdirs(const char *path, lr__buf *err) {
+  if (!*path) {
+    lr__buf_puts(err, "cannot create a folder with an empty name");
+    return LR_EIO;
+  }
   char *copy = strdup(path);
   if (!copy)
     return LR_ENOMEM;
@@ -141,6 +145,10 @@ int lr__fs_mkdirs(const char *path, lr__buf *err) {
       break;
   }
   free(copy);
+  if (!lr__fs_is_dir(path)) { /* EEXIST, but not a folder */
+    lr__buf_printf(err, "cannot create folder %s: a file has that name", path);
+    return LR_EIO;
+  }
   return 0;
 }
 

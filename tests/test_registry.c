@@ -1,0 +1,1698 @@
+/*
+ * test_registry.c - the registry through the public API: lr_repo_open,
+ * lr_repo_plan, lr_repo_apply, lr_repo_init and lr_registry_*. A good repo
+ * applies and round-trips through ls/describe; definition errors are reported
+ * with positions and hints and block the apply; plans list added, removed and
+ * retyped features; the online row layout (slots) is kept across applies;
+ * a failing rename leaves the old registry as it was.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+
+#include "helpers.h"
+#include "larder.h"
+#include "registry/model.h"
+#include "registry/regfile.h"
+#include "util/fs.h"
+
+/* ---- the fixture repo --------------------------------------------------- */
+
+static const char defs_head[] =
+    "entities:\n"                            /*  1 */
+    "  - name: driver\n"                     /*  2 */
+    "    join_keys: [driver_id]\n"           /*  3 */
+    "    value_type: int64\n"                /*  4 */
+    "    description: A driver\n"            /*  5 */
+    "sources:\n"                             /*  6 */
+    "  - name: stats_source\n"               /*  7 */
+    "    kind: file\n"                       /*  8 */
+    "    path: data/stats.csv\n"             /*  9 */
+    "    timestamp_field: event_timestamp\n" /* 10 */
+    "  - name: stats_sql\n"                  /* 11 */
+    "    kind: sql\n"                        /* 12 */
+    "    query: SELECT 1\n"                  /* 13 */
+    "    timestamp_field: ts\n"              /* 14 */
+    "request_sources:\n"                     /* 15 */
+    "  - name: vals\n"                       /* 16 */
+    "    schema:\n"                          /* 17 */
+    "      - {name: val, dtype: int64}\n"    /* 18 */
+    "feature_views:\n"                       /* 19 */
+    "  - name: driver_stats\n"               /* 20 */
+    "    entities: [driver]\n"               /* 21 */
+    "    ttl: 1d\n"                          /* 22 */
+    "    source: stats_source\n"             /* 23 */
+    "    schema:\n";                         /* 24 */
+
+/* lines 25-27 with the base schema */
+static const char schema_base[] =
+    "      - {name: conv_rate, dtype: float32}\n"
+    "      - {name: acc_rate, dtype: float32}\n"
+    "      - {name: trips, dtype: int64}\n";
+
+static const char defs_tail[] =
+    "on_demand_feature_views:\n"              /* 28 */
+    "  - name: conv_plus\n"                   /* 29 */
+    "    sources: [driver_stats, vals]\n"     /* 30 */
+    "    schema:\n"                           /* 31 */
+    "      - {name: conv_plus_val, dtype: float64, expr: \"conv_rate + val\"}\n"
+    "feature_services:\n"                     /* 33 */
+    "  - name: svc_v1\n"                      /* 34 */
+    "    features:\n"                         /* 35 */
+    "      - driver_stats: [conv_rate, trips]\n"
+    "      - conv_plus\n";                    /* 37 */
+
+/* Writes features.yaml with `schema` as the features of driver_stats. */
+static void write_defs(const char *dir, const char *schema) {
+  size_t n = strlen(defs_head) + strlen(schema) + strlen(defs_tail) + 1;
+  char *text = malloc(n);
+  snprintf(text, n, "%s%s%s", defs_head, schema, defs_tail);
+  th_write(dir, "features.yaml", text);
+  free(text);
+}
+
+/* A good repo: config, data file, definitions with the base schema. */
+static char *good_repo(void) {
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "data/stats.csv", "driver_id,event_timestamp\n1,2024-01-01\n");
+  write_defs(dir, schema_base);
+  return dir;
+}
+
+/* Opens the repo at `dir` and applies it with `flags`, expecting `want`;
+ * returns the plan text (lr_free it). */
+static char *apply_repo(const char *dir, unsigned flags, int want) {
+  lr_repo *repo = NULL;
+  int rc = lr_repo_open(dir, &repo);
+  cr_assert_not_null(repo);
+  cr_assert_eq(rc, 0, "open: %s: %s", lr_err_name(rc), lr_repo_errmsg(repo));
+  cr_assert_str_eq(lr_repo_errmsg(repo), "");
+  char *plan = NULL;
+  rc = lr_repo_apply(repo, flags, &plan);
+  cr_assert_eq(rc, want, "apply: got %s, want %s: %s\n%s", lr_err_name(rc),
+               lr_err_name(want), lr_repo_errmsg(repo), plan ? plan : "");
+  lr_repo_close(repo);
+  return plan;
+}
+
+static void apply_ok(const char *dir) { lr_free(apply_repo(dir, 0, 0)); }
+
+/* The plan for `dir` (lr_free it), expecting `want`. */
+static char *plan_repo(const char *dir, unsigned flags, int want) {
+  lr_repo *repo = NULL;
+  int rc = lr_repo_open(dir, &repo);
+  cr_assert_eq(rc, 0, "open: %s", lr_repo_errmsg(repo));
+  char *plan = NULL;
+  rc = lr_repo_plan(repo, flags, &plan);
+  cr_assert_eq(rc, want, "plan: got %s, want %s: %s", lr_err_name(rc),
+               lr_err_name(want), lr_repo_errmsg(repo));
+  cr_assert_not_null(plan);
+  lr_repo_close(repo);
+  return plan;
+}
+
+static lr_registry *open_registry(const char *dir) {
+  lr_registry *reg = NULL;
+  int rc = lr_registry_open(dir, &reg);
+  cr_assert_not_null(reg);
+  cr_assert_eq(rc, 0, "registry open: %s: %s", lr_err_name(rc),
+               lr_registry_errmsg(reg));
+  return reg;
+}
+
+static unsigned long long registry_version(const char *dir) {
+  lr_registry *reg = open_registry(dir);
+  unsigned long long v = 0;
+  cr_assert_eq(lr_registry_version(reg, &v), 0);
+  lr_registry_close(reg);
+  return v;
+}
+
+static char *describe(const char *dir, const char *name, unsigned flags) {
+  lr_registry *reg = open_registry(dir);
+  char *out = NULL;
+  int rc = lr_registry_describe(reg, name, flags, &out);
+  cr_assert_eq(rc, 0, "describe %s: %s", name, lr_registry_errmsg(reg));
+  lr_registry_close(reg);
+  return out;
+}
+
+static char *list_kind(const char *dir, lr_kind kind, unsigned flags) {
+  lr_registry *reg = open_registry(dir);
+  char *out = NULL;
+  int rc = lr_registry_list(reg, kind, flags, &out);
+  cr_assert_eq(rc, 0, "list %d: %s", (int)kind, lr_registry_errmsg(reg));
+  cr_assert_not_null(out);
+  lr_registry_close(reg);
+  return out;
+}
+
+/* The bytes of dir/rel (free them); NULL when missing. */
+static char *read_bytes(const char *dir, const char *rel, size_t *len) {
+  lr__buf path, err;
+  lr__buf_init(&path);
+  lr__buf_init(&err);
+  lr__fs_join(&path, dir, rel);
+  char *data = NULL;
+  if (lr__fs_read_file(lr__buf_str(&path), &data, len, &err) != 0)
+    data = NULL;
+  lr__buf_free(&path);
+  lr__buf_free(&err);
+  return data;
+}
+
+static void assert_same_bytes(const char *a, size_t na, const char *b,
+                              size_t nb, const char *what) {
+  cr_assert_not_null(a, "%s: missing", what);
+  cr_assert_not_null(b, "%s: missing", what);
+  cr_assert_eq(na, nb, "%s: %zu bytes, was %zu", what, nb, na);
+  cr_assert_eq(memcmp(a, b, na), 0, "%s: the bytes changed", what);
+}
+
+/* Decodes the registry file of `dir` into the empty model `m`. */
+static void decode_registry(const char *dir, lr__model *m) {
+  lr__buf path, err;
+  lr__buf_init(&path);
+  lr__buf_init(&err);
+  lr__fs_join(&path, dir, "data/registry.db");
+  int rc = lr__regfile_read(lr__buf_str(&path), m, &err);
+  cr_assert_eq(rc, 0, "%s", lr__buf_str(&err));
+  lr__buf_free(&path);
+  lr__buf_free(&err);
+}
+
+/* The slot of `feature` in view `view` of a decoded registry. */
+static int slot_of(const lr__model *m, const char *view, const char *feature) {
+  const lr__view *v = lr__model_view(m, view);
+  cr_assert_not_null(v, "no view %s", view);
+  const lr__field *f = lr__view_feature(v, feature);
+  cr_assert_not_null(f, "no feature %s in %s", feature, view);
+  return f->slot;
+}
+
+/* Names in `dir` (not . and ..) joined by spaces, sorted; free it. */
+static char *folder_listing(const char *dir) {
+  DIR *d = opendir(dir);
+  cr_assert_not_null(d, "cannot open %s", dir);
+  char *names[64];
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) && n < 64)
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+      names[n++] = strdup(e->d_name);
+  closedir(d);
+  for (int i = 1; i < n; i++)
+    for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+      char *t = names[j];
+      names[j] = names[j - 1];
+      names[j - 1] = t;
+    }
+  lr__buf out;
+  lr__buf_init(&out);
+  for (int i = 0; i < n; i++) {
+    lr__buf_printf(&out, "%s%s", i ? " " : "", names[i]);
+    free(names[i]);
+  }
+  char *s = lr__buf_steal(&out);
+  return s;
+}
+
+static void assert_data_folder(const char *dir, const char *want) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/data", dir);
+  char *got = folder_listing(path);
+  cr_assert_str_eq(got, want, "data/ holds: %s", got);
+  free(got);
+}
+
+static int failing_rename(const char *from, const char *to) {
+  (void)from;
+  (void)to;
+  errno = EIO;
+  return -1;
+}
+
+/* ---- a strict JSON checker ---------------------------------------------- */
+
+typedef struct json {
+  const char *p;
+} json;
+
+static void json_ws(json *j) {
+  while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
+    j->p++;
+}
+
+static int json_value(json *j);
+
+static int json_string(json *j) {
+  if (*j->p != '"')
+    return 0;
+  for (j->p++; *j->p != '"'; j->p++) {
+    unsigned char c = (unsigned char)*j->p;
+    if (c < 0x20)
+      return 0;
+    if (c == '\\') {
+      j->p++;
+      if (*j->p == 'u') {
+        for (int i = 1; i <= 4; i++)
+          if (!isxdigit((unsigned char)j->p[i]))
+            return 0;
+        j->p += 4;
+      } else if (!strchr("\"\\/bfnrt", *j->p) || !*j->p) {
+        return 0;
+      }
+    }
+  }
+  j->p++;
+  return 1;
+}
+
+static int json_number(json *j) {
+  const char *s = j->p;
+  if (*j->p == '-')
+    j->p++;
+  if (*j->p == '0')
+    j->p++;
+  else if (isdigit((unsigned char)*j->p))
+    while (isdigit((unsigned char)*j->p))
+      j->p++;
+  else
+    return 0;
+  if (*j->p == '.') {
+    j->p++;
+    if (!isdigit((unsigned char)*j->p))
+      return 0;
+    while (isdigit((unsigned char)*j->p))
+      j->p++;
+  }
+  if (*j->p == 'e' || *j->p == 'E') {
+    j->p++;
+    if (*j->p == '+' || *j->p == '-')
+      j->p++;
+    if (!isdigit((unsigned char)*j->p))
+      return 0;
+    while (isdigit((unsigned char)*j->p))
+      j->p++;
+  }
+  return j->p > s;
+}
+
+static int json_value(json *j) {
+  json_ws(j);
+  if (*j->p == '{') {
+    /* keys seen in this object: a key given twice is an error here (RFC
+     * 8259 says SHOULD be unique; parsers disagree on which one wins) */
+    const char *keys[128];
+    size_t key_lens[128];
+    int n_keys = 0;
+    j->p++;
+    json_ws(j);
+    if (*j->p == '}')
+      return j->p++, 1;
+    for (;;) {
+      json_ws(j);
+      const char *key = j->p;
+      if (!json_string(j))
+        return 0;
+      size_t key_len = (size_t)(j->p - key);
+      for (int k = 0; k < n_keys; k++)
+        if (key_lens[k] == key_len && !memcmp(keys[k], key, key_len))
+          return 0;
+      if (n_keys < 128) {
+        keys[n_keys] = key;
+        key_lens[n_keys++] = key_len;
+      }
+      json_ws(j);
+      if (*j->p++ != ':')
+        return 0;
+      if (!json_value(j))
+        return 0;
+      json_ws(j);
+      if (*j->p == '}')
+        return j->p++, 1;
+      if (*j->p++ != ',')
+        return 0;
+    }
+  }
+  if (*j->p == '[') {
+    j->p++;
+    json_ws(j);
+    if (*j->p == ']')
+      return j->p++, 1;
+    for (;;) {
+      if (!json_value(j))
+        return 0;
+      json_ws(j);
+      if (*j->p == ']')
+        return j->p++, 1;
+      if (*j->p++ != ',')
+        return 0;
+    }
+  }
+  if (*j->p == '"')
+    return json_string(j);
+  if (!strncmp(j->p, "true", 4))
+    return j->p += 4, 1;
+  if (!strncmp(j->p, "false", 5))
+    return j->p += 5, 1;
+  if (!strncmp(j->p, "null", 4))
+    return j->p += 4, 1;
+  return json_number(j);
+}
+
+/* 1 when `text` is exactly one JSON value (surrounded by white space),
+ * with no key twice in an object. */
+static int is_json(const char *text) {
+  json j = {text};
+  if (!json_value(&j))
+    return 0;
+  json_ws(&j);
+  return *j.p == '\0';
+}
+
+/* ---- definition errors -------------------------------------------------- */
+
+/* The line of `text` containing `needle` (a copy; free it), or NULL. */
+static char *line_with(const char *text, const char *needle) {
+  const char *at = strstr(text, needle);
+  if (!at)
+    return NULL;
+  const char *start = at;
+  while (start > text && start[-1] != '\n')
+    start--;
+  size_t n = strcspn(start, "\n");
+  return strndup(start, n);
+}
+
+/* 1 when `line` starts with `file:line:col: `. */
+static int has_position_prefix(const char *line) {
+  const char *p = line;
+  while (*p && *p != ':' && *p != ' ')
+    p++;
+  if (p == line || *p++ != ':')
+    return 0;
+  if (!isdigit((unsigned char)*p))
+    return 0;
+  while (isdigit((unsigned char)*p))
+    p++;
+  if (*p++ != ':' || !isdigit((unsigned char)*p))
+    return 0;
+  while (isdigit((unsigned char)*p))
+    p++;
+  return p[0] == ':' && p[1] == ' ';
+}
+
+/* Checks the shape of a whole definition-error message: every line is a
+ * `file:line:col: message` line followed by its `  hint: ` line. */
+static void assert_message_shape(const char *msg) {
+  cr_assert_gt(strlen(msg), 0u, "empty message");
+  char *copy = strdup(msg);
+  int expect_hint = 0, n_errors = 0;
+  for (char *save, *line = strtok_r(copy, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save)) {
+    if (expect_hint) {
+      cr_assert_eq(strncmp(line, "  hint: ", 8), 0,
+                   "an error without a hint line before: '%s'\n%s", line, msg);
+      cr_assert_gt(strlen(line), 8u, "an empty hint");
+      expect_hint = 0;
+      continue;
+    }
+    cr_assert(has_position_prefix(line),
+              "a line without a file:line:col: prefix: '%s'\n%s", line, msg);
+    n_errors++;
+    expect_hint = 1;
+  }
+  cr_assert_not(expect_hint, "the last error has no hint line:\n%s", msg);
+  cr_assert_gt(n_errors, 0);
+  free(copy);
+}
+
+/* Writes a repo with `defs` as features.yaml, checks that opening, planning
+ * and applying it all fail with LR_EDEFINITION without writing anything, and
+ * that the message holds `want_line` (a `file:line:col: message` prefix)
+ * with a hint containing `want_hint` right after it. */
+static void expect_definition_error(const char *defs, const char *want_line,
+                                    const char *want_hint) {
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "data/stats.csv", "driver_id,ts\n");
+  th_write(dir, "features.yaml", defs);
+  lr_repo *repo = NULL;
+  int rc = lr_repo_open(dir, &repo);
+  cr_assert_not_null(repo);
+  cr_assert_eq(rc, LR_EDEFINITION, "open: %s: %s", lr_err_name(rc),
+               lr_repo_errmsg(repo));
+  const char *msg = lr_repo_errmsg(repo);
+  assert_message_shape(msg);
+  char *line = line_with(msg, want_line);
+  cr_assert_not_null(line, "no '%s' in:\n%s", want_line, msg);
+  cr_assert_eq(strncmp(line, want_line, strlen(want_line)), 0,
+               "'%s' is not at the start of its line:\n%s", want_line, msg);
+  const char *after = strstr(msg, line) + strlen(line);
+  cr_assert_eq(strncmp(after, "\n  hint: ", 9), 0, "no hint after '%s'", line);
+  char *hint = line_with(after + 1, "  hint: ");
+  /* not fatal: the checks below and the cleanup still run */
+  cr_expect(strstr(hint, want_hint), "hint '%s' lacks '%s'", hint, want_hint);
+  free(hint);
+  free(line);
+
+  char *plan = (char *)0x1;
+  cr_assert_eq(lr_repo_plan(repo, 0, &plan), LR_EDEFINITION);
+  if (plan != (char *)0x1)
+    lr_free(plan);
+  plan = (char *)0x1;
+  cr_assert_eq(lr_repo_apply(repo, LR_APPLY_FORCE, &plan), LR_EDEFINITION);
+  if (plan != (char *)0x1)
+    lr_free(plan);
+  lr_repo_close(repo);
+  assert_data_folder(dir, "stats.csv");
+  lr_registry *reg = NULL;
+  cr_assert_eq(lr_registry_open(dir, &reg), LR_ENOREGISTRY);
+  lr_registry_close(reg);
+  th_rmrf(dir);
+}
+
+/* An entity and a file source, lines 1-4, for the definition-error cases. */
+#define PREAMBLE                                                               \
+  "entities:\n"                                                                \
+  "  - {name: driver, join_keys: [driver_id], value_type: int64}\n"            \
+  "sources:\n"                                                                 \
+  "  - {name: src, kind: file, path: data/stats.csv, timestamp_field: ts}\n"
+
+/* ---- tests: a good repo ------------------------------------------------- */
+
+Test(registry, r001_good_repo_applies) {
+  char *dir = good_repo();
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), 0, "%s", lr_repo_errmsg(repo));
+  cr_assert_str_eq(lr_repo_errmsg(repo), "");
+  char *plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, 0, &plan), 0, "%s", lr_repo_errmsg(repo));
+  cr_assert_not_null(plan);
+  const char *want[] = {"(no registry yet)", "+ entity driver",
+                        "+ source stats_source", "+ source stats_sql",
+                        "+ request source vals", "+ feature view driver_stats",
+                        "+ on-demand feature view conv_plus",
+                        "+ feature service svc_v1",
+                        "7 to create, 0 to change, 0 to remove.",
+                        "Needs materialization: driver_stats",
+                        "Applied: registry version 1"};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    cr_assert(strstr(plan, want[i]), "the plan lacks '%s':\n%s", want[i],
+              plan);
+  lr_free(plan);
+  lr_repo_close(repo);
+  assert_data_folder(dir, "registry.db stats.csv");
+  cr_assert_eq(registry_version(dir), 1u);
+  th_rmrf(dir);
+}
+
+Test(registry, r002_list_each_kind_as_text) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  static const struct {
+    lr_kind kind;
+    const char *header[6];
+    const char *rows[4];
+    const char *absent;
+  } cases[] = {
+      {LR_KIND_ENTITY, {"NAME", "JOIN_KEYS", "VALUE_TYPE", "DESCRIPTION"},
+       {"driver", "driver_id", "int64", "A driver"}, "stats_source"},
+      {LR_KIND_SOURCE, {"NAME", "KIND", "PATH", "QUERY", "BATCH_SOURCE"},
+       {"stats_source", "stats_sql", "vals"}, "driver_stats"},
+      {LR_KIND_FEATURE_VIEW,
+       {"NAME", "ENTITIES", "SOURCE", "TTL", "ONLINE", "FEATURES"},
+       {"driver_stats", "stats_source", "1d", "true"}, "conv_plus"},
+      {LR_KIND_ON_DEMAND_VIEW,
+       {"NAME", "SOURCES", "WRITE_TO_ONLINE_STORE", "FEATURES"},
+       {"conv_plus", "driver_stats, vals", "false"}, "stats_source"},
+      {LR_KIND_FEATURE_SERVICE, {"NAME", "FEATURES"},
+       {"svc_v1", "driver_stats:conv_rate, driver_stats:trips, conv_plus"},
+       "stats_sql"},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    char *out = list_kind(dir, cases[c].kind, 0);
+    size_t header_len = strcspn(out, "\n");
+    for (int k = 0; k < 6 && cases[c].header[k]; k++) {
+      const char *h = strstr(out, cases[c].header[k]);
+      cr_assert(h && (size_t)(h - out) < header_len,
+                "kind %d: no column %s in the header:\n%s", (int)cases[c].kind,
+                cases[c].header[k], out);
+    }
+    for (int k = 0; k < 4 && cases[c].rows[k]; k++)
+      cr_assert(strstr(out + header_len, cases[c].rows[k]),
+                "kind %d: no '%s' in:\n%s", (int)cases[c].kind,
+                cases[c].rows[k], out);
+    cr_assert_null(strstr(out, cases[c].absent), "kind %d lists '%s':\n%s",
+                   (int)cases[c].kind, cases[c].absent, out);
+    cr_assert_eq(out[strlen(out) - 1], '\n');
+    lr_free(out);
+  }
+
+  /* the table is aligned: each value starts under its heading */
+  char *out = list_kind(dir, LR_KIND_FEATURE_VIEW, 0);
+  const char *row = strchr(out, '\n') + 1;
+  cr_assert_eq(strncmp(row, "driver_stats", 12), 0, "%s", out);
+  const char *cols[][2] = {{"ENTITIES", "driver"}, {"SOURCE", "stats_source"},
+                           {"TTL", "1d"}, {"ONLINE", "true"},
+                           {"FEATURES", "3"}};
+  for (size_t i = 0; i < 5; i++) {
+    size_t head_at = (size_t)(strstr(out, cols[i][0]) - out);
+    cr_assert_eq(strncmp(row + head_at, cols[i][1], strlen(cols[i][1])), 0,
+                 "column %s is not aligned:\n%s", cols[i][0], out);
+  }
+  lr_free(out);
+
+  /* sources are sorted by name: stats_source < stats_sql < vals */
+  out = list_kind(dir, LR_KIND_SOURCE, 0);
+  const char *a = strstr(out, "\nstats_source"), *b = strstr(out, "\nstats_sql"),
+             *v = strstr(out, "\nvals");
+  cr_assert(a && b && v && a < b && b < v, "not sorted by name:\n%s", out);
+  lr_free(out);
+  th_rmrf(dir);
+}
+
+Test(registry, r003_list_each_kind_as_json) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  static const struct {
+    lr_kind kind;
+    const char *has[4];
+    const char *absent;
+  } cases[] = {
+      {LR_KIND_ENTITY,
+       {"\"kind\": \"entity\"", "\"name\": \"driver\"",
+        "\"join_keys\": [\"driver_id\"]",
+        "\"defined_at\": \"features.yaml:2:5\""},
+       "stats_source"},
+      {LR_KIND_SOURCE,
+       {"\"name\": \"stats_source\"", "\"name\": \"stats_sql\"",
+        "\"kind\": \"request source\"", "\"query\": \"SELECT 1\""},
+       "driver_stats"},
+      {LR_KIND_FEATURE_VIEW,
+       {"\"kind\": \"feature view\"", "\"ttl\": \"1d\"",
+        "{\"name\": \"trips\", \"dtype\": \"int64\"}",
+        "\"defined_at\": \"features.yaml:20:5\""},
+       "conv_plus"},
+      {LR_KIND_ON_DEMAND_VIEW,
+       {"\"kind\": \"on-demand feature view\"",
+        "\"expr\": \"conv_rate + val\"", "\"sources\": [\"driver_stats\", "
+                                         "\"vals\"]",
+        "\"defined_at\": \"features.yaml:29:5\""},
+       "stats_source"},
+      {LR_KIND_FEATURE_SERVICE,
+       {"\"kind\": \"feature service\"",
+        "\"features\": [\"driver_stats:conv_rate\", \"driver_stats:trips\", "
+        "\"conv_plus\"]",
+        "\"defined_at\": \"features.yaml:34:5\""},
+       "stats_sql"},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+    char *out = list_kind(dir, cases[c].kind, LR_FORMAT_JSON);
+    cr_assert(is_json(out), "kind %d: not valid JSON:\n%s", (int)cases[c].kind,
+              out);
+    cr_assert_eq(out[0], '[', "a JSON array:\n%s", out);
+    for (int k = 0; k < 4 && cases[c].has[k]; k++)
+      cr_assert(strstr(out, cases[c].has[k]), "kind %d: no %s in:\n%s",
+                (int)cases[c].kind, cases[c].has[k], out);
+    cr_assert_null(strstr(out, cases[c].absent), "kind %d lists %s",
+                   (int)cases[c].kind, cases[c].absent);
+    lr_free(out);
+  }
+  th_rmrf(dir);
+}
+
+Test(registry, r004_describe_reports_defined_at) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  char *out = describe(dir, "driver", 0);
+  cr_assert_eq(strncmp(out, "entity driver  (defined at features.yaml:2:5)\n",
+                       46), 0, "%s", out);
+  cr_assert(strstr(out, "  join_keys: driver_id\n"), "%s", out);
+  cr_assert(strstr(out, "  value_type: int64\n"), "%s", out);
+  cr_assert(strstr(out, "  description: A driver\n"), "%s", out);
+  lr_free(out);
+
+  out = describe(dir, "driver_stats", 0);
+  cr_assert(strstr(out, "feature view driver_stats  (defined at "
+                        "features.yaml:20:5)"), "%s", out);
+  cr_assert(strstr(out, "conv_rate"), "%s", out);
+  cr_assert(strstr(out, "float32"), "%s", out);
+  cr_assert(strstr(out, "  ttl: 1d\n"), "%s", out);
+  lr_free(out);
+
+  out = describe(dir, "vals", LR_FORMAT_JSON);
+  cr_assert(is_json(out), "%s", out);
+  cr_assert(strstr(out, "\"defined_at\": \"features.yaml:16:5\""), "%s", out);
+  cr_assert(strstr(out, "{\"name\": \"val\", \"dtype\": \"int64\"}"), "%s",
+            out);
+  lr_free(out);
+
+  out = describe(dir, "svc_v1", LR_FORMAT_JSON);
+  cr_assert(is_json(out), "%s", out);
+  cr_assert(strstr(out, "\"defined_at\": \"features.yaml:34:5\""), "%s", out);
+  lr_free(out);
+  th_rmrf(dir);
+}
+
+Test(registry, r005_describe_finds_one_name_in_several_kinds) {
+  char *dir = good_repo();
+  /* a source and a feature view may share a name */
+  th_write(dir, "more/shared.yml",
+           "sources:\n"
+           "  - {name: shared, kind: sql, query: SELECT 2, timestamp_field: ts}\n"
+           "feature_views:\n"
+           "  - name: shared\n"
+           "    entities: [driver]\n"
+           "    source: shared\n"
+           "    schema: [{name: s1, dtype: bool}]\n");
+  apply_ok(dir);
+  char *out = describe(dir, "shared", LR_FORMAT_JSON);
+  cr_assert(is_json(out), "%s", out);
+  cr_assert(strstr(out, "\"kind\": \"source\""), "%s", out);
+  cr_assert(strstr(out, "\"kind\": \"feature view\""), "%s", out);
+  cr_assert(strstr(out, "\"defined_at\": \"more/shared.yml:2:6\""), "%s", out);
+  cr_assert(strstr(out, "\"defined_at\": \"more/shared.yml:4:5\""), "%s", out);
+  lr_free(out);
+  out = describe(dir, "shared", 0);
+  cr_assert(strstr(out, "source shared  (defined at more/shared.yml:2:6)"),
+            "%s", out);
+  cr_assert(strstr(out, "feature view shared  (defined at more/shared.yml:4:5)"),
+            "%s", out);
+  lr_free(out);
+  th_rmrf(dir);
+}
+
+Test(registry, r006_open_missing_folder_is_enotfound) {
+  char *dir = th_tempdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/does/not/exist", dir);
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(path, &repo), LR_ENOTFOUND);
+  cr_assert_not_null(repo, "the handle comes back on failure");
+  cr_assert(strstr(lr_repo_errmsg(repo), path), "%s", lr_repo_errmsg(repo));
+  char *plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, 0, &plan), LR_ENOTFOUND);
+  lr_free(plan);
+  lr_repo_close(repo);
+  lr_registry *reg = NULL;
+  cr_assert_eq(lr_registry_open(path, &reg), LR_ENOTFOUND);
+  cr_assert_not_null(reg);
+  cr_assert(strstr(lr_registry_errmsg(reg), path), "%s",
+            lr_registry_errmsg(reg));
+  lr_registry_close(reg);
+  cr_assert(!lr__fs_exists(path), "nothing was created");
+  th_rmrf(dir);
+}
+
+Test(registry, r007_open_folder_without_config_is_enotfound) {
+  char *dir = th_tempdir();
+  th_write(dir, "features.yaml", "entities: []\n");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_ENOTFOUND);
+  cr_assert_not_null(repo);
+  cr_assert(strstr(lr_repo_errmsg(repo), dir), "%s", lr_repo_errmsg(repo));
+  cr_assert(strstr(lr_repo_errmsg(repo), "feature_store.yaml"), "%s",
+            lr_repo_errmsg(repo));
+  lr_repo_close(repo);
+  lr_registry *reg = NULL;
+  cr_assert_eq(lr_registry_open(dir, &reg), LR_ENOTFOUND);
+  cr_assert(strstr(lr_registry_errmsg(reg), dir), "%s",
+            lr_registry_errmsg(reg));
+  lr_registry_close(reg);
+  th_rmrf(dir);
+}
+
+/* ---- tests: definition errors ------------------------------------------- */
+
+Test(registry, r008_definition_error_blocks_apply) {
+  char *dir = good_repo();
+  /* one error in each of two files, plus a good apply before */
+  apply_ok(dir);
+  size_t len_before;
+  char *before = read_bytes(dir, "data/registry.db", &len_before);
+  th_write(dir, "b.yaml",
+           "entities:\n"
+           "  - name: rider\n"
+           "    join_keys: [rider_id]\n"
+           "    value_type: float32\n");
+  th_write(dir, "a.yaml",
+           "feature_views:\n"
+           "  - name: v2\n"
+           "    entities: [driver]\n"
+           "    source: stats_source\n"
+           "    ttl: 5x\n"
+           "    schema:\n"
+           "      - {name: f, dtype: float16}\n");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  const char *msg = lr_repo_errmsg(repo);
+  assert_message_shape(msg);
+  const char *e1 = strstr(msg, "a.yaml:5:10: bad ttl '5x'");
+  const char *e2 = strstr(msg, "a.yaml:7:26: unknown dtype 'float16'");
+  const char *e3 = strstr(msg, "b.yaml:4:17: 'float32' cannot be the "
+                               "value_type of entity 'rider'");
+  cr_assert(e1 && e2 && e3, "missing errors in:\n%s", msg);
+  cr_assert(e1 < e2 && e2 < e3, "not sorted by file and line:\n%s", msg);
+  cr_assert_eq(strncmp(msg, "a.yaml:5:10: ", 13), 0, "%s", msg);
+  char *plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, 0, &plan), LR_EDEFINITION);
+  lr_free(plan);
+  lr_repo_close(repo);
+  size_t len_after;
+  char *after = read_bytes(dir, "data/registry.db", &len_after);
+  assert_same_bytes(before, len_before, after, len_after, "registry");
+  assert_data_folder(dir, "registry.db stats.csv");
+  free(before);
+  free(after);
+  th_rmrf(dir);
+}
+
+Test(registry, r009_error_unknown_dtype) {
+  expect_definition_error(PREAMBLE
+                          "feature_views:\n"
+                          "  - name: v\n"
+                          "    entities: [driver]\n"
+                          "    source: src\n"
+                          "    schema:\n"
+                          "      - {name: f, dtype: float16}\n",
+                          "features.yaml:10:26: unknown dtype 'float16'",
+                          "float32");
+}
+
+Test(registry, r010_error_bad_ttl) {
+  expect_definition_error(PREAMBLE
+                          "feature_views:\n"
+                          "  - name: v\n"
+                          "    entities: [driver]\n"
+                          "    source: src\n"
+                          "    ttl: 1y\n"
+                          "    schema:\n"
+                          "      - {name: f, dtype: float32}\n",
+                          "features.yaml:9:10: bad ttl '1y' in feature view "
+                          "'v'",
+                          "`0s` means no limit");
+}
+
+Test(registry, r011_error_duplicate_name_points_at_first) {
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "features.yaml",
+           "entities:\n"
+           "  - {name: driver, join_keys: [driver_id], value_type: int64}\n");
+  th_write(dir, "other.yaml",
+           "# the same entity again\n"
+           "entities:\n"
+           "  - {name: driver, join_keys: [driver_id], value_type: int64}\n");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  const char *msg = lr_repo_errmsg(repo);
+  assert_message_shape(msg);
+  cr_assert_str_eq(msg, "other.yaml:3:6: entity 'driver' is defined twice\n"
+                        "  hint: the first is at features.yaml:2:6; rename or "
+                        "remove one");
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}
+
+Test(registry, r012_error_unknown_field_suggests) {
+  expect_definition_error("entities:\n"
+                          "  - name: driver\n"
+                          "    join_key: [driver_id]\n"
+                          "    value_type: int64\n",
+                          "features.yaml:3:5: unknown field 'join_key' in "
+                          "entity 'driver'",
+                          "did you mean 'join_keys'?");
+  expect_definition_error("entities:\n"
+                          "  - name: driver\n"
+                          "    join_key: [driver_id]\n"
+                          "    value_type: int64\n",
+                          "features.yaml:2:5: entity 'driver' has no "
+                          "'join_keys'",
+                          "add the missing field");
+}
+
+Test(registry, r013_error_unknown_top_level_key) {
+  expect_definition_error("feature_view:\n  - name: x\n",
+                          "features.yaml:1:1: unknown top-level key "
+                          "'feature_view'",
+                          "did you mean 'feature_views'?");
+}
+
+Test(registry, r014_error_feature_collision_in_service) {
+  expect_definition_error(PREAMBLE
+                          "feature_views:\n"
+                          "  - name: v1\n"
+                          "    entities: [driver]\n"
+                          "    source: src\n"
+                          "    schema:\n"
+                          "      - {name: f, dtype: float32}\n"
+                          "  - name: v2\n"
+                          "    entities: [driver]\n"
+                          "    source: src\n"
+                          "    schema:\n"
+                          "      - {name: f, dtype: float32}\n"
+                          "feature_services:\n"
+                          "  - name: s\n"
+                          "    features:\n"
+                          "      - v1\n"
+                          "      - v2\n",
+                          "features.yaml:20:9: feature name 'f' collides in "
+                          "feature service 's'",
+                          "'f' also comes from view 'v1' (features.yaml:19)");
+}
+
+Test(registry, r015_error_join_key_types_disagree) {
+  expect_definition_error(
+      "entities:\n"
+      "  - {name: driver, join_keys: [driver_id], value_type: int64}\n"
+      "  - {name: driver2, join_keys: [driver_id], value_type: string}\n",
+      "features.yaml:3:57: join key 'driver_id' of entity 'driver2' is "
+      "string",
+      "entity 'driver' (features.yaml:2) declares it int64");
+}
+
+Test(registry, r016_error_file_source_matches_nothing) {
+  expect_definition_error(
+      "sources:\n"
+      "  - {name: src, kind: file, path: data/nope_*.parquet, "
+      "timestamp_field: ts}\n",
+      "features.yaml:2:35: the path 'data/nope_*.parquet' of source 'src' "
+      "matches no file",
+      "paths are relative to the repo folder");
+}
+
+Test(registry, r017_error_odfv_without_expr) {
+  expect_definition_error(PREAMBLE
+                          "feature_views:\n"
+                          "  - name: v\n"
+                          "    entities: [driver]\n"
+                          "    source: src\n"
+                          "    schema:\n"
+                          "      - {name: f, dtype: float32}\n"
+                          "on_demand_feature_views:\n"
+                          "  - name: o\n"
+                          "    sources: [v]\n"
+                          "    schema:\n"
+                          "      - {name: g, dtype: float64}\n",
+                          "features.yaml:15:10: feature 'g' of on-demand "
+                          "feature view 'o' has no 'expr'",
+                          "give it an expression");
+}
+
+Test(registry, r018_error_yaml_syntax_and_array_type) {
+  expect_definition_error("entities: [unclosed\n", "features.yaml:",
+                          "fix the YAML syntax");
+  expect_definition_error(PREAMBLE
+                          "feature_views:\n"
+                          "  - name: v\n"
+                          "    entities: [driver]\n"
+                          "    source: src\n"
+                          "    schema:\n"
+                          "      - {name: f, dtype: array<bool>}\n",
+                          "features.yaml:10:26: unsupported array type "
+                          "'array<bool>'",
+                          "array<T>");
+}
+
+Test(registry, r019_error_unknown_entity_suggests) {
+  expect_definition_error(PREAMBLE
+                          "feature_views:\n"
+                          "  - name: v\n"
+                          "    entities: [drivr]\n"
+                          "    source: src\n"
+                          "    schema:\n"
+                          "      - {name: f, dtype: float32}\n",
+                          "features.yaml:", "did you mean 'driver'?");
+  expect_definition_error(PREAMBLE
+                          "feature_views:\n"
+                          "  - name: v\n"
+                          "    entities: [driver]\n"
+                          "    source: srcc\n"
+                          "    schema:\n"
+                          "      - {name: f, dtype: float32}\n",
+                          "features.yaml:", "did you mean 'src'?");
+}
+
+/* ---- tests: versions and plans ------------------------------------------ */
+
+Test(registry, r020_version_increments_only_on_change) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  cr_assert_eq(registry_version(dir), 1u);
+  size_t len1;
+  char *v1 = read_bytes(dir, "data/registry.db", &len1);
+
+  /* unchanged: the plan says so, nothing is written */
+  char *plan = apply_repo(dir, 0, 0);
+  cr_assert(strstr(plan, "no changes"), "%s", plan);
+  cr_assert_null(strstr(plan, "Applied:"), "%s", plan);
+  lr_free(plan);
+  size_t len2;
+  char *v1_again = read_bytes(dir, "data/registry.db", &len2);
+  assert_same_bytes(v1, len1, v1_again, len2, "registry after a no-op apply");
+  cr_assert_eq(registry_version(dir), 1u);
+
+  /* a change: version 2 */
+  write_defs(dir, "      - {name: conv_rate, dtype: float32}\n"
+                  "      - {name: acc_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: int64}\n"
+                  "      - {name: extra, dtype: bool}\n");
+  plan = apply_repo(dir, 0, 0);
+  cr_assert(strstr(plan, "Applied: registry version 2"), "%s", plan);
+  lr_free(plan);
+  cr_assert_eq(registry_version(dir), 2u);
+  /* and unchanged again: still 2 */
+  apply_ok(dir);
+  cr_assert_eq(registry_version(dir), 2u);
+  /* a removed object counts as a change */
+  th_write(dir, "features.yaml", "entities:\n"
+                                 "  - name: driver\n"
+                                 "    join_keys: [driver_id]\n"
+                                 "    value_type: int64\n"
+                                 "    description: A driver\n");
+  plan = apply_repo(dir, 0, 0);
+  cr_assert(strstr(plan, "- feature view driver_stats"), "%s", plan);
+  cr_assert(strstr(plan, "- feature service svc_v1"), "%s", plan);
+  cr_assert(strstr(plan, "0 to create, 0 to change, 6 to remove."), "%s",
+            plan);
+  lr_free(plan);
+  cr_assert_eq(registry_version(dir), 3u);
+  free(v1);
+  free(v1_again);
+  th_rmrf(dir);
+}
+
+Test(registry, r021_plan_added_feature) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  size_t len1;
+  char *before = read_bytes(dir, "data/registry.db", &len1);
+  write_defs(dir, "      - {name: conv_rate, dtype: float32}\n"
+                  "      - {name: new_feat, dtype: float64}\n"
+                  "      - {name: acc_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: int64}\n");
+  char *plan = plan_repo(dir, 0, 0);
+  cr_assert(strstr(plan, "(registry version 1)"), "%s", plan);
+  cr_assert(strstr(plan, "~ feature view driver_stats"), "%s", plan);
+  cr_assert(strstr(plan, "+ feature new_feat (float64)"), "%s", plan);
+  cr_assert(strstr(plan, "materialize"), "%s", plan);
+  cr_assert(strstr(plan, "Needs materialization: driver_stats"), "%s", plan);
+  cr_assert(strstr(plan, "0 to create, 1 to change, 0 to remove."), "%s", plan);
+  cr_assert_null(strstr(plan, "--force"), "%s", plan);
+  lr_free(plan);
+  /* plan writes nothing */
+  size_t len2;
+  char *after = read_bytes(dir, "data/registry.db", &len2);
+  assert_same_bytes(before, len1, after, len2, "registry after plan");
+  assert_data_folder(dir, "registry.db stats.csv");
+  apply_ok(dir);
+  char *out = describe(dir, "driver_stats", LR_FORMAT_JSON);
+  cr_assert(strstr(out, "{\"name\": \"new_feat\", \"dtype\": \"float64\"}"),
+            "%s", out);
+  lr_free(out);
+  free(before);
+  free(after);
+  th_rmrf(dir);
+}
+
+Test(registry, r022_plan_removed_feature) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  write_defs(dir, "      - {name: conv_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: int64}\n");
+  char *plan = plan_repo(dir, 0, 0);
+  cr_assert(strstr(plan, "~ feature view driver_stats"), "%s", plan);
+  cr_assert(strstr(plan, "- feature acc_rate"), "%s", plan);
+  cr_assert_null(strstr(plan, "+ feature"), "%s", plan);
+  cr_assert_null(strstr(plan, "--force"), "%s", plan);
+  lr_free(plan);
+  apply_ok(dir);
+  cr_assert_eq(registry_version(dir), 2u);
+  char *out = describe(dir, "driver_stats", 0);
+  cr_assert_null(strstr(out, "acc_rate"), "%s", out);
+  lr_free(out);
+  th_rmrf(dir);
+}
+
+Test(registry, r023_retyped_feature_needs_force) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  size_t len1;
+  char *before = read_bytes(dir, "data/registry.db", &len1);
+  write_defs(dir, "      - {name: conv_rate, dtype: float32}\n"
+                  "      - {name: acc_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: float64}\n");
+  /* plan: LR_ENEEDFORCE, with the plan text */
+  char *plan = plan_repo(dir, 0, LR_ENEEDFORCE);
+  cr_assert(strstr(plan, "~ feature trips: int64 -> float64"), "%s", plan);
+  cr_assert(strstr(plan, "--force"), "%s", plan);
+  lr_free(plan);
+
+  /* apply without force: refused, nothing written */
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), 0);
+  plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, 0, &plan), LR_ENEEDFORCE);
+  cr_assert_not_null(plan, "the plan is returned with LR_ENEEDFORCE");
+  cr_assert(strstr(plan, "~ feature trips: int64 -> float64"), "%s", plan);
+  cr_assert_null(strstr(plan, "Applied:"), "%s", plan);
+  cr_assert(strstr(lr_repo_errmsg(repo), "--force"), "%s",
+            lr_repo_errmsg(repo));
+  lr_free(plan);
+  size_t len2;
+  char *after = read_bytes(dir, "data/registry.db", &len2);
+  assert_same_bytes(before, len1, after, len2, "registry after refused apply");
+  assert_data_folder(dir, "registry.db stats.csv");
+
+  /* with LR_APPLY_FORCE, on the same handle: done */
+  plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, LR_APPLY_FORCE, &plan), 0, "%s",
+               lr_repo_errmsg(repo));
+  cr_assert(strstr(plan, "will be dropped"), "%s", plan);
+  cr_assert(strstr(plan, "Applied: registry version 2"), "%s", plan);
+  lr_free(plan);
+  lr_repo_close(repo);
+  cr_assert_eq(registry_version(dir), 2u);
+  char *out = describe(dir, "driver_stats", LR_FORMAT_JSON);
+  cr_assert(strstr(out, "{\"name\": \"trips\", \"dtype\": \"float64\"}"), "%s",
+            out);
+  lr_free(out);
+  free(before);
+  free(after);
+  th_rmrf(dir);
+}
+
+Test(registry, r024_plan_with_force_says_rows_are_dropped) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  write_defs(dir, "      - {name: conv_rate, dtype: float64}\n"
+                  "      - {name: acc_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: int64}\n");
+  char *plan = plan_repo(dir, LR_APPLY_FORCE, 0);
+  cr_assert(strstr(plan, "~ feature conv_rate: float32 -> float64"), "%s",
+            plan);
+  cr_assert(strstr(plan, "the online rows of driver_stats will be dropped"),
+            "%s", plan);
+  lr_free(plan);
+  cr_assert_eq(registry_version(dir), 1u, "plan wrote nothing");
+  th_rmrf(dir);
+}
+
+Test(registry, r025_changed_entity_key_needs_force) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  char *text = th_read(dir, "features.yaml");
+  char *at = strstr(text, "value_type: int64");
+  cr_assert_not_null(at);
+  lr__buf b;
+  lr__buf_init(&b);
+  lr__buf_append(&b, text, (size_t)(at - text));
+  lr__buf_puts(&b, "value_type: string");
+  lr__buf_puts(&b, at + strlen("value_type: int64"));
+  th_write(dir, "features.yaml", lr__buf_str(&b));
+  lr__buf_free(&b);
+  free(text);
+  char *plan = plan_repo(dir, 0, LR_ENEEDFORCE);
+  cr_assert(strstr(plan, "~ entity driver"), "%s", plan);
+  cr_assert(strstr(plan, "value_type: int64 -> string"), "%s", plan);
+  cr_assert(strstr(plan, "entity key changed"), "%s", plan);
+  lr_free(plan);
+  lr_free(apply_repo(dir, 0, LR_ENEEDFORCE));
+  cr_assert_eq(registry_version(dir), 1u);
+  lr_free(apply_repo(dir, LR_APPLY_FORCE, 0));
+  cr_assert_eq(registry_version(dir), 2u);
+  th_rmrf(dir);
+}
+
+/* ---- tests: slots -------------------------------------------------------- */
+
+Test(registry, r026_slots_kept_and_added_feature_takes_next_slot) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  lr__model m;
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  cr_assert_eq(slot_of(&m, "driver_stats", "conv_rate"), 0);
+  cr_assert_eq(slot_of(&m, "driver_stats", "acc_rate"), 1);
+  cr_assert_eq(slot_of(&m, "driver_stats", "trips"), 2);
+  cr_assert_eq(lr__model_view(&m, "driver_stats")->next_slot, 3);
+  cr_assert_eq(lr__model_view(&m, "driver_stats")->layout_epoch, 0u);
+  cr_assert_eq(slot_of(&m, "conv_plus", "conv_plus_val"), 0);
+  lr__model_free(&m);
+
+  /* a feature added in the middle of the schema takes the next slot; the
+   * others keep theirs */
+  write_defs(dir, "      - {name: conv_rate, dtype: float32}\n"
+                  "      - {name: added, dtype: int32}\n"
+                  "      - {name: acc_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: int64}\n");
+  apply_ok(dir);
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  cr_assert_eq(slot_of(&m, "driver_stats", "conv_rate"), 0);
+  cr_assert_eq(slot_of(&m, "driver_stats", "added"), 3);
+  cr_assert_eq(slot_of(&m, "driver_stats", "acc_rate"), 1);
+  cr_assert_eq(slot_of(&m, "driver_stats", "trips"), 2);
+  cr_assert_eq(lr__model_view(&m, "driver_stats")->next_slot, 4);
+  cr_assert_eq(lr__model_view(&m, "driver_stats")->layout_epoch, 0u);
+  lr__model_free(&m);
+
+  /* reordering the schema moves no slot */
+  write_defs(dir, "      - {name: trips, dtype: int64}\n"
+                  "      - {name: acc_rate, dtype: float32}\n"
+                  "      - {name: added, dtype: int32}\n"
+                  "      - {name: conv_rate, dtype: float32}\n");
+  lr_free(apply_repo(dir, 0, 0));
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  cr_assert_eq(slot_of(&m, "driver_stats", "conv_rate"), 0);
+  cr_assert_eq(slot_of(&m, "driver_stats", "acc_rate"), 1);
+  cr_assert_eq(slot_of(&m, "driver_stats", "trips"), 2);
+  cr_assert_eq(slot_of(&m, "driver_stats", "added"), 3);
+  lr__model_free(&m);
+  th_rmrf(dir);
+}
+
+Test(registry, r027_removed_slot_is_not_reused) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  /* remove acc_rate (slot 1) */
+  write_defs(dir, "      - {name: conv_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: int64}\n");
+  apply_ok(dir);
+  lr__model m;
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  cr_assert_eq(slot_of(&m, "driver_stats", "conv_rate"), 0);
+  cr_assert_eq(slot_of(&m, "driver_stats", "trips"), 2);
+  cr_assert_eq(lr__model_view(&m, "driver_stats")->next_slot, 3);
+  lr__model_free(&m);
+  /* a new feature takes slot 3, not the free slot 1; re-adding acc_rate
+   * gives it a new slot too */
+  write_defs(dir, "      - {name: conv_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: int64}\n"
+                  "      - {name: fresh, dtype: string}\n");
+  apply_ok(dir);
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  cr_assert_eq(slot_of(&m, "driver_stats", "fresh"), 3);
+  cr_assert_eq(slot_of(&m, "driver_stats", "conv_rate"), 0);
+  cr_assert_eq(slot_of(&m, "driver_stats", "trips"), 2);
+  cr_assert_eq(lr__model_view(&m, "driver_stats")->next_slot, 4);
+  lr__model_free(&m);
+  write_defs(dir, "      - {name: conv_rate, dtype: float32}\n"
+                  "      - {name: acc_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: int64}\n"
+                  "      - {name: fresh, dtype: string}\n");
+  apply_ok(dir);
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  cr_assert_eq(slot_of(&m, "driver_stats", "acc_rate"), 4);
+  cr_assert_eq(lr__model_view(&m, "driver_stats")->next_slot, 5);
+  cr_assert_eq(lr__model_view(&m, "driver_stats")->layout_epoch, 0u);
+  lr__model_free(&m);
+  th_rmrf(dir);
+}
+
+Test(registry, r028_forced_retype_bumps_epoch_and_renumbers) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  /* make gaps: remove acc_rate, add two */
+  write_defs(dir, "      - {name: conv_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: int64}\n"
+                  "      - {name: a1, dtype: int32}\n"
+                  "      - {name: a2, dtype: int32}\n");
+  apply_ok(dir);
+  lr__model m;
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  cr_assert_eq(slot_of(&m, "driver_stats", "a2"), 4);
+  cr_assert_eq(lr__model_view(&m, "driver_stats")->next_slot, 5);
+  uint32_t epoch_before = lr__model_view(&m, "driver_stats")->layout_epoch;
+  lr__model_free(&m);
+
+  /* retype trips with --force */
+  write_defs(dir, "      - {name: conv_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: float64}\n"
+                  "      - {name: a1, dtype: int32}\n"
+                  "      - {name: a2, dtype: int32}\n");
+  lr_free(apply_repo(dir, LR_APPLY_FORCE, 0));
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  const lr__view *v = lr__model_view(&m, "driver_stats");
+  cr_assert_eq(v->layout_epoch, epoch_before + 1);
+  cr_assert_eq(slot_of(&m, "driver_stats", "conv_rate"), 0);
+  cr_assert_eq(slot_of(&m, "driver_stats", "trips"), 1);
+  cr_assert_eq(slot_of(&m, "driver_stats", "a1"), 2);
+  cr_assert_eq(slot_of(&m, "driver_stats", "a2"), 3);
+  cr_assert_eq(v->next_slot, 4);
+  /* the other views are untouched */
+  cr_assert_eq(lr__model_view(&m, "conv_plus")->layout_epoch, 0u);
+  lr__model_free(&m);
+  th_rmrf(dir);
+}
+
+/* ---- tests: failing writes ---------------------------------------------- */
+
+Test(registry, r029_apply_with_failing_rename_keeps_old_registry) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  size_t len1;
+  char *before = read_bytes(dir, "data/registry.db", &len1);
+  write_defs(dir, "      - {name: conv_rate, dtype: float32}\n"
+                  "      - {name: acc_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: int64}\n"
+                  "      - {name: more, dtype: int64}\n");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), 0);
+  int (*saved)(const char *, const char *) = lr__fs_rename;
+  lr__fs_rename = failing_rename;
+  char *plan = NULL;
+  int rc = lr_repo_apply(repo, 0, &plan);
+  lr__fs_rename = saved;
+  cr_assert_eq(rc, LR_EIO, "got %s", lr_err_name(rc));
+  cr_assert(strstr(lr_repo_errmsg(repo), "registry.db"), "%s",
+            lr_repo_errmsg(repo));
+  if (plan)
+    cr_assert_null(strstr(plan, "Applied:"), "%s", plan);
+  lr_free(plan);
+  size_t len2;
+  char *after = read_bytes(dir, "data/registry.db", &len2);
+  assert_same_bytes(before, len1, after, len2, "registry after failed apply");
+  assert_data_folder(dir, "registry.db stats.csv");
+  cr_assert_eq(registry_version(dir), 1u);
+
+  /* the same handle applies once the rename works again */
+  plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, 0, &plan), 0, "%s", lr_repo_errmsg(repo));
+  cr_assert(strstr(plan, "Applied: registry version 2"), "%s", plan);
+  lr_free(plan);
+  lr_repo_close(repo);
+  cr_assert_eq(registry_version(dir), 2u);
+  free(before);
+  free(after);
+  th_rmrf(dir);
+}
+
+Test(registry, r030_first_apply_with_failing_rename_writes_nothing) {
+  char *dir = good_repo();
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), 0);
+  int (*saved)(const char *, const char *) = lr__fs_rename;
+  lr__fs_rename = failing_rename;
+  char *plan = NULL;
+  int rc = lr_repo_apply(repo, 0, &plan);
+  lr__fs_rename = saved;
+  lr_free(plan);
+  lr_repo_close(repo);
+  cr_assert_eq(rc, LR_EIO);
+  assert_data_folder(dir, "stats.csv");
+  lr_registry *reg = NULL;
+  cr_assert_eq(lr_registry_open(dir, &reg), LR_ENOREGISTRY);
+  lr_registry_close(reg);
+  th_rmrf(dir);
+}
+
+/* ---- tests: init ---------------------------------------------------------- */
+
+Test(registry, r031_init_output_applies_cleanly) {
+  char *tmp = th_tempdir();
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/new/repo", tmp);
+  char *err = (char *)0x1;
+  cr_assert_eq(lr_repo_init(dir, &err), 0, "%s", err ? err : "");
+  cr_assert_null(err, "no message on success");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), 0, "%s", lr_repo_errmsg(repo));
+  cr_assert_str_eq(lr_repo_errmsg(repo), "");
+  char *plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, 0, &plan), 0, "%s", lr_repo_errmsg(repo));
+  cr_assert(strstr(plan, "Applied: registry version 1"), "%s", plan);
+  lr_free(plan);
+  lr_repo_close(repo);
+  cr_assert_eq(registry_version(dir), 1u);
+  char *out = list_kind(dir, LR_KIND_FEATURE_VIEW, 0);
+  cr_assert(strstr(out, "driver_hourly_stats"), "%s", out);
+  lr_free(out);
+  out = list_kind(dir, LR_KIND_ON_DEMAND_VIEW, LR_FORMAT_JSON);
+  cr_assert(is_json(out), "%s", out);
+  cr_assert(strstr(out, "transformed_conv_rate"), "%s", out);
+  lr_free(out);
+  out = describe(dir, "driver_activity_v1", 0);
+  cr_assert(strstr(out, "feature service driver_activity_v1"), "%s", out);
+  lr_free(out);
+  /* hourly rows for a few hundred drivers over two weeks */
+  size_t len;
+  char *csv = read_bytes(dir, "data/driver_stats.csv", &len);
+  cr_assert_not_null(csv);
+  size_t lines = 0;
+  for (size_t i = 0; i < len; i++)
+    lines += csv[i] == '\n';
+  cr_assert_geq(lines, 1 + 200u * 14 * 24, "%zu lines", lines);
+  free(csv);
+  th_rmrf(tmp);
+}
+
+Test(registry, r032_init_twice_is_eexists) {
+  char *dir = th_tempdir();
+  cr_assert_eq(lr_repo_init(dir, NULL), 0);
+  size_t len1;
+  char *defs = read_bytes(dir, "features.yaml", &len1);
+  th_write(dir, "feature_store.yaml", "project: edited_by_user\n");
+  char *err = NULL;
+  cr_assert_eq(lr_repo_init(dir, &err), LR_EEXISTS);
+  cr_assert_not_null(err);
+  cr_assert(strstr(err, dir), "%s", err);
+  lr_free(err);
+  char *config = th_read(dir, "feature_store.yaml");
+  cr_assert_str_eq(config, "project: edited_by_user\n", "left untouched");
+  free(config);
+  size_t len2;
+  char *defs2 = read_bytes(dir, "features.yaml", &len2);
+  assert_same_bytes(defs, len1, defs2, len2, "features.yaml");
+  free(defs);
+  free(defs2);
+  th_rmrf(dir);
+}
+
+/* ---- tests: registry handles ---------------------------------------------- */
+
+Test(registry, r033_registry_open_before_apply_is_enoregistry) {
+  char *dir = good_repo();
+  lr_registry *reg = NULL;
+  cr_assert_eq(lr_registry_open(dir, &reg), LR_ENOREGISTRY);
+  cr_assert_not_null(reg);
+  cr_assert(strstr(lr_registry_errmsg(reg), "larder apply"), "%s",
+            lr_registry_errmsg(reg));
+  lr_registry_close(reg);
+  th_rmrf(dir);
+}
+
+Test(registry, r034_describe_unknown_name_suggests) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  lr_registry *reg = open_registry(dir);
+  char *out = (char *)0x1;
+  cr_assert_eq(lr_registry_describe(reg, "drivr_stats", 0, &out),
+               LR_ENOTFOUND);
+  cr_assert_eq(out, (char *)0x1, "no output on failure");
+  const char *msg = lr_registry_errmsg(reg);
+  cr_assert(strstr(msg, "'drivr_stats'"), "%s", msg);
+  cr_assert(strstr(msg, "did you mean 'driver_stats'?"), "%s", msg);
+  cr_assert_eq(lr_registry_describe(reg, "zzzzzzzzzzzzzzzz", LR_FORMAT_JSON,
+                                    &out), LR_ENOTFOUND);
+  cr_assert(strstr(lr_registry_errmsg(reg), "known objects:"), "%s",
+            lr_registry_errmsg(reg));
+  /* a success clears the message */
+  out = NULL;
+  cr_assert_eq(lr_registry_describe(reg, "driver", 0, &out), 0);
+  cr_assert_str_eq(lr_registry_errmsg(reg), "");
+  lr_free(out);
+  lr_registry_close(reg);
+  th_rmrf(dir);
+}
+
+Test(registry, r035_null_arguments_are_einval) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  lr_repo *repo = (lr_repo *)0x1;
+  cr_assert_eq(lr_repo_open(NULL, &repo), LR_EINVAL);
+  cr_assert_not_null(repo);
+  cr_assert_neq(repo, (lr_repo *)0x1);
+  cr_assert_gt(strlen(lr_repo_errmsg(repo)), 0u);
+  lr_repo_close(repo);
+  cr_assert_eq(lr_repo_open(dir, NULL), LR_EINVAL);
+  char *plan = NULL;
+  cr_assert_eq(lr_repo_plan(NULL, 0, &plan), LR_EINVAL);
+  cr_assert_eq(lr_repo_apply(NULL, 0, &plan), LR_EINVAL);
+  cr_assert_null(plan);
+  cr_assert_not_null(lr_repo_errmsg(NULL));
+  lr_repo_close(NULL);
+
+  lr_registry *reg = (lr_registry *)0x1;
+  cr_assert_eq(lr_registry_open(NULL, &reg), LR_EINVAL);
+  cr_assert_not_null(reg);
+  cr_assert_neq(reg, (lr_registry *)0x1);
+  lr_registry_close(reg);
+  cr_assert_eq(lr_registry_open(dir, NULL), LR_EINVAL);
+  char *out = NULL;
+  unsigned long long v;
+  cr_assert_eq(lr_registry_list(NULL, LR_KIND_ENTITY, 0, &out), LR_EINVAL);
+  cr_assert_eq(lr_registry_describe(NULL, "driver", 0, &out), LR_EINVAL);
+  cr_assert_eq(lr_registry_version(NULL, &v), LR_EINVAL);
+  cr_assert_not_null(lr_registry_errmsg(NULL));
+  lr_registry_close(NULL);
+  reg = open_registry(dir);
+  cr_assert_eq(lr_registry_list(reg, LR_KIND_ENTITY, 0, NULL), LR_EINVAL);
+  cr_assert_eq(lr_registry_describe(reg, NULL, 0, &out), LR_EINVAL);
+  cr_assert_eq(lr_registry_describe(reg, "driver", 0, NULL), LR_EINVAL);
+  cr_assert_eq(lr_registry_version(reg, NULL), LR_EINVAL);
+  cr_assert_null(out);
+  lr_registry_close(reg);
+
+  char *err = (char *)0x1;
+  cr_assert_eq(lr_repo_init(NULL, &err), LR_EINVAL);
+  cr_assert(err == NULL || err == (char *)0x1 || strlen(err) > 0);
+  if (err != (char *)0x1)
+    lr_free(err);
+  th_rmrf(dir);
+}
+
+Test(registry, r036_list_unknown_kind_is_einval) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  lr_registry *reg = open_registry(dir);
+  char *out = NULL;
+  cr_assert_eq(lr_registry_list(reg, (lr_kind)0, 0, &out), LR_EINVAL);
+  cr_assert_eq(lr_registry_list(reg, (lr_kind)99, LR_FORMAT_JSON, &out),
+               LR_EINVAL);
+  cr_assert_null(out);
+  cr_assert(strstr(lr_registry_errmsg(reg), "99"), "%s",
+            lr_registry_errmsg(reg));
+  lr_registry_close(reg);
+  th_rmrf(dir);
+}
+
+Test(registry, r037_registry_open_damaged_file_is_ecorrupt) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  size_t len;
+  char *data = read_bytes(dir, "data/registry.db", &len);
+  data[len / 3] ^= 0x40;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/data/registry.db", dir);
+  FILE *f = fopen(path, "wb");
+  cr_assert_eq(fwrite(data, 1, len, f), len);
+  fclose(f);
+  free(data);
+  lr_registry *reg = NULL;
+  cr_assert_eq(lr_registry_open(dir, &reg), LR_ECORRUPT);
+  cr_assert(strstr(lr_registry_errmsg(reg), "registry.db"), "%s",
+            lr_registry_errmsg(reg));
+  lr_registry_close(reg);
+  /* plan and apply report it too rather than overwrite silently */
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), 0);
+  char *plan = NULL;
+  cr_assert_eq(lr_repo_plan(repo, 0, &plan), LR_ECORRUPT);
+  lr_free(plan);
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}
+
+Test(registry, r038_list_of_an_empty_kind) {
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "features.yaml",
+           "entities:\n"
+           "  - {name: only, join_keys: [k], value_type: string}\n");
+  apply_ok(dir);
+  char *out = list_kind(dir, LR_KIND_FEATURE_SERVICE, LR_FORMAT_JSON);
+  cr_assert(is_json(out), "%s", out);
+  cr_assert_str_eq(out, "[]\n");
+  lr_free(out);
+  out = list_kind(dir, LR_KIND_FEATURE_VIEW, 0);
+  cr_assert_eq(strncmp(out, "NAME", 4), 0, "the header alone: %s", out);
+  cr_assert_eq(strchr(out, '\n') - out + 1, (long)strlen(out), "%s", out);
+  lr_free(out);
+  out = list_kind(dir, LR_KIND_ENTITY, LR_FORMAT_JSON);
+  cr_assert(is_json(out), "%s", out);
+  cr_assert(strstr(out, "\"value_type\": \"string\""), "%s", out);
+  lr_free(out);
+  th_rmrf(dir);
+}
+
+Test(registry, r039_skipped_paths_and_nested_definitions) {
+  char *dir = good_repo();
+  /* broken YAML where the loader must not look */
+  th_write(dir, "data/bad.yaml", "entities: [[[\n");
+  th_write(dir, ".hidden/bad.yaml", "entities: [[[\n");
+  th_write(dir, "vendor/bad.yaml", "entities: [[[\n");
+  th_write(dir, "docs/x.yml", "not: definitions\n");
+  th_write(dir, ".larderignore", "# generated\nvendor/\ndocs/*.yml\n");
+  th_write(dir, "notes.txt", "entities: [[[\n");
+  /* definitions below sub-folders, .yml too */
+  th_write(dir, "sub/dir/more.yml",
+           "entities:\n"
+           "  - {name: customer, join_keys: [customer_id], value_type: "
+           "string}\n");
+  apply_ok(dir);
+  char *out = describe(dir, "customer", LR_FORMAT_JSON);
+  cr_assert(strstr(out, "\"defined_at\": \"sub/dir/more.yml:2:6\""), "%s",
+            out);
+  lr_free(out);
+  th_rmrf(dir);
+}
+
+Test(registry, r044_unknown_reference_points_at_its_line) {
+  /* "errors that point at the line to fix": an unknown entity is fixed on
+   * the `entities:` line (8), at the name (col 16), not on the view's
+   * `name:` line (6). */
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "data/stats.csv", "driver_id,ts\n");
+  th_write(dir, "features.yaml", PREAMBLE
+                                 "feature_views:\n"
+                                 "  - name: v\n"
+                                 "    source: src\n"
+                                 "    entities: [drivr]\n"
+                                 "    schema:\n"
+                                 "      - {name: f, dtype: float32}\n");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  char *line = line_with(lr_repo_errmsg(repo), "unknown entity 'drivr'");
+  cr_assert_not_null(line, "%s", lr_repo_errmsg(repo));
+  cr_assert_eq(strncmp(line, "features.yaml:8:16: ", 20), 0,
+               "reported at: %s", line);
+  free(line);
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}
+
+Test(registry, r045_unknown_references_point_at_the_reference) {
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "data/stats.csv", "driver_id,ts\n");
+  th_write(dir, "features.yaml", PREAMBLE
+                                 "feature_views:\n"
+                                 "  - name: v\n"
+                                 "    entities: [driver]\n"
+                                 "    source: srcc\n"
+                                 "    schema:\n"
+                                 "      - {name: f, dtype: float32}\n"
+                                 "on_demand_feature_views:\n"
+                                 "  - name: o\n"
+                                 "    sources: [v, nope]\n"
+                                 "    schema:\n"
+                                 "      - {name: g, dtype: float64, expr: "
+                                 "\"f + 1\"}\n");
+  th_write(dir, "push.yaml", "sources:\n"
+                             "  - name: p\n"
+                             "    kind: push\n"
+                             "    batch_source: nowhere\n");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  const char *msg = lr_repo_errmsg(repo);
+  assert_message_shape(msg);
+  const char *want[] = {
+      "features.yaml:8:13: unknown source 'srcc' in feature view 'v'\n"
+      "  hint: did you mean 'src'?",
+      "features.yaml:13:18: unknown feature view or request source 'nope' in "
+      "on-demand feature view 'o'\n",
+      "push.yaml:4:19: unknown source 'nowhere' in push source 'p'\n"};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    cr_assert(strstr(msg, want[i]), "no '%s' in:\n%s", want[i], msg);
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}
+
+Test(registry, r042_unknown_entity_hint_says_entities) {
+  /* The hint lists the known entities: "known entities: ...". */
+  expect_definition_error(PREAMBLE
+                          "feature_views:\n"
+                          "  - name: v\n"
+                          "    entities: [customer_account]\n"
+                          "    source: src\n"
+                          "    schema:\n"
+                          "      - {name: f, dtype: float32}\n",
+                          "features.yaml:", "known entities: driver");
+}
+
+Test(registry, r046_json_checker_rejects_what_it_should) {
+  /* the checker the JSON tests rely on */
+  cr_assert(is_json("[]\n"));
+  cr_assert(is_json("{\"a\": [1, -2.5e3, true, null, \"x\\\"\\u00e9\"]}"));
+  cr_assert(is_json(" [ {\"a\": {}}, {\"a\": 1} ] "));
+  cr_assert_not(is_json("{\"kind\": \"source\", \"kind\": \"file\"}"),
+                "a key twice");
+  cr_assert_not(is_json("{\"a\": \"we\"ird\"}"), "an unescaped quote");
+  cr_assert_not(is_json("[1,]"));
+  cr_assert_not(is_json("{\"a\" 1}"));
+  cr_assert_not(is_json("[\"tab\there\"]"), "a raw control character");
+  cr_assert_not(is_json("[01]"));
+  cr_assert_not(is_json("[] []"));
+  cr_assert_not(is_json(""));
+}
+
+/* ---- tests: behaviour that looks wrong (see the report) ------------------ */
+
+Test(registry, r040_feature_description_change_is_applied) {
+  /* A feature's description is shown by describe; changing it is a change:
+   * the registry must follow the definitions (new version, new text). */
+  char *dir = good_repo();
+  apply_ok(dir);
+  write_defs(dir, "      - {name: conv_rate, dtype: float32, description: "
+                  "share of accepted offers}\n"
+                  "      - {name: acc_rate, dtype: float32}\n"
+                  "      - {name: trips, dtype: int64}\n");
+  char *plan = apply_repo(dir, 0, 0);
+  cr_expect_null(strstr(plan, "no changes"), "the plan sees no change:\n%s",
+                 plan);
+  lr_free(plan);
+  cr_expect_eq(registry_version(dir), 2u, "the version did not move");
+  char *out = describe(dir, "driver_stats", 0);
+  cr_expect(strstr(out, "share of accepted offers"),
+            "describe shows the old description:\n%s", out);
+  lr_free(out);
+  th_rmrf(dir);
+}
+
+Test(registry, r041_feature_store_yaml_change_is_applied) {
+  /* The registry keeps the settings of feature_store.yaml (project, online
+   * store path) for the processes that load it; an apply after they change
+   * must not leave the old ones in the registry. */
+  char *dir = good_repo();
+  apply_ok(dir);
+  th_write(dir, "feature_store.yaml",
+           "project: renamed_project\n"
+           "online_store: {type: lmdb, path: data/online2}\n");
+  lr_free(apply_repo(dir, 0, 0));
+  lr__model m;
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  cr_expect_str_eq(m.config.project, "renamed_project");
+  cr_expect_str_eq(m.config.online_path, "data/online2");
+  lr__model_free(&m);
+  th_rmrf(dir);
+}
+
+Test(registry, r043_json_stays_valid_with_odd_file_names) {
+  /* defined_at is a JSON string: a definition file whose name holds a quote
+   * or a backslash must not break the JSON of describe and ls. */
+  char *dir = good_repo();
+  th_write(dir, "we\"ird\\name.yaml",
+           "entities:\n"
+           "  - {name: rider, join_keys: [rider_id], value_type: int64}\n");
+  apply_ok(dir);
+  char *out = describe(dir, "rider", LR_FORMAT_JSON);
+  cr_expect(is_json(out), "not valid JSON:\n%s", out);
+  lr_free(out);
+  out = list_kind(dir, LR_KIND_ENTITY, LR_FORMAT_JSON);
+  cr_expect(is_json(out), "not valid JSON:\n%s", out);
+  lr_free(out);
+  th_rmrf(dir);
+}
+

@@ -1,0 +1,983 @@
+/*
+ * test_util.c - unit tests of the util layer: the growable buffer, the arena,
+ * names and suggestions, the stable sort, diagnostics, file-system helpers
+ * and the status-code tables of the public API.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "helpers.h"
+#include "larder.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/diag.h"
+#include "util/fs.h"
+#include "util/names.h"
+#include "util/sort.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Number of entries of `dir` (without . and ..); *tmp_seen is set when a
+ * name contains ".tmp." (a leftover of lr__fs_write_atomic). */
+static int count_entries(const char *dir, int *tmp_seen) {
+  DIR *d = opendir(dir);
+  cr_assert_not_null(d, "cannot open %s", dir);
+  int n = 0;
+  if (tmp_seen)
+    *tmp_seen = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+      continue;
+    n++;
+    if (tmp_seen && strstr(e->d_name, ".tmp."))
+      *tmp_seen = 1;
+  }
+  closedir(d);
+  return n;
+}
+
+static int failing_rename(const char *from, const char *to) {
+  (void)from;
+  (void)to;
+  errno = EACCES;
+  return -1;
+}
+
+/* A deterministic pseudo-random sequence (no dependency on rand()). */
+static uint32_t lcg_next(uint64_t *state) {
+  *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+  return (uint32_t)(*state >> 33);
+}
+
+/* ---- lr__buf ------------------------------------------------------------ */
+
+Test(util, u001_buf_printf_grows) {
+  lr__buf b;
+  lr__buf_init(&b);
+  char expected[512] = "";
+  /* 10 rounds of 23 characters: crosses the first 64-byte capacity several
+   * times. */
+  for (int i = 0; i < 10; i++) {
+    lr__buf_printf(&b, "item-%02d:%s;", i, "abcdefghijklmn");
+    char piece[64];
+    snprintf(piece, sizeof piece, "item-%02d:%s;", i, "abcdefghijklmn");
+    strcat(expected, piece);
+  }
+  cr_assert_eq(b.len, strlen(expected));
+  cr_assert_eq(b.len, 230u);
+  cr_assert_str_eq(lr__buf_str(&b), expected);
+  cr_assert_geq(b.cap, b.len + 1);
+  cr_assert_eq(b.data[b.len], '\0');
+  cr_assert_not(lr__buf_failed(&b));
+
+  /* one single printf far larger than the current capacity */
+  lr__buf_reset(&b);
+  char big[1000];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = '\0';
+  lr__buf_printf(&b, "<%s|%d>", big, 12345);
+  cr_assert_eq(b.len, 999u + 8u);
+  cr_assert_eq(b.data[0], '<');
+  cr_assert_str_eq(b.data + 1000, "|12345>");
+  cr_assert_eq(b.data[b.len], '\0');
+  lr__buf_free(&b);
+}
+
+Test(util, u002_buf_append_binary_and_empty) {
+  lr__buf b;
+  lr__buf_init(&b);
+  cr_assert_str_eq(lr__buf_str(&b), "", "a fresh buffer reads as \"\"");
+  cr_assert_eq(b.len, 0u);
+
+  lr__buf_append(&b, "", 0);
+  cr_assert_not_null(b.data, "an append, even of 0 bytes, allocates");
+  cr_assert_str_eq(b.data, "");
+
+  const char bin[] = {'a', '\0', 'b', '\0', 'c'};
+  lr__buf_append(&b, bin, sizeof bin);
+  cr_assert_eq(b.len, 5u);
+  cr_assert_eq(memcmp(b.data, bin, 5), 0);
+  cr_assert_eq(b.data[5], '\0');
+
+  lr__buf_puts(&b, "de");
+  lr__buf_putc(&b, 'f');
+  cr_assert_eq(b.len, 8u);
+  cr_assert_eq(memcmp(b.data + 5, "def", 4), 0);
+
+  /* 200 appends of one byte */
+  lr__buf_reset(&b);
+  for (int i = 0; i < 200; i++)
+    lr__buf_putc(&b, (char)('a' + i % 26));
+  cr_assert_eq(b.len, 200u);
+  for (int i = 0; i < 200; i++)
+    cr_assert_eq(b.data[i], (char)('a' + i % 26));
+  cr_assert_eq(b.data[200], '\0');
+  lr__buf_free(&b);
+  cr_assert_null(b.data);
+  cr_assert_eq(b.len, 0u);
+  cr_assert_eq(b.cap, 0u);
+}
+
+Test(util, u003_buf_pad) {
+  lr__buf b;
+  lr__buf_init(&b);
+  lr__buf_puts(&b, "ab");
+  lr__buf_pad(&b, 3);
+  lr__buf_puts(&b, "c");
+  lr__buf_pad(&b, 0);
+  cr_assert_str_eq(lr__buf_str(&b), "ab   c");
+  lr__buf_pad(&b, 100);
+  cr_assert_eq(b.len, 106u);
+  for (size_t i = 6; i < 106; i++)
+    cr_assert_eq(b.data[i], ' ');
+  cr_assert_eq(b.data[106], '\0');
+  lr__buf_free(&b);
+}
+
+Test(util, u004_buf_json_str_escapes) {
+  lr__buf b;
+  lr__buf_init(&b);
+  lr__buf_json_str(&b, "plain");
+  cr_assert_str_eq(lr__buf_str(&b), "\"plain\"");
+
+  lr__buf_reset(&b);
+  lr__buf_json_str(&b, "say \"hi\"");
+  cr_assert_str_eq(lr__buf_str(&b), "\"say \\\"hi\\\"\"");
+
+  lr__buf_reset(&b);
+  lr__buf_json_str(&b, "C:\\dir\\file");
+  cr_assert_str_eq(lr__buf_str(&b), "\"C:\\\\dir\\\\file\"");
+
+  lr__buf_reset(&b);
+  lr__buf_json_str(&b, "line1\nline2\r\tend");
+  cr_assert_str_eq(lr__buf_str(&b), "\"line1\\nline2\\r\\tend\"");
+
+  lr__buf_reset(&b);
+  lr__buf_json_str(&b, "\x01\x08\x0c\x1f x");
+  cr_assert_str_eq(lr__buf_str(&b), "\"\\u0001\\u0008\\u000c\\u001f x\"");
+
+  /* DEL and UTF-8 bytes are valid inside a JSON string as they are */
+  lr__buf_reset(&b);
+  lr__buf_json_str(&b, "\x7f caf\xc3\xa9");
+  cr_assert_str_eq(lr__buf_str(&b), "\"\x7f caf\xc3\xa9\"");
+
+  lr__buf_reset(&b);
+  lr__buf_json_str(&b, "");
+  cr_assert_str_eq(lr__buf_str(&b), "\"\"");
+
+  /* appends to what is there */
+  lr__buf_reset(&b);
+  lr__buf_puts(&b, "{\"k\": ");
+  lr__buf_json_str(&b, "a\"\\\n");
+  lr__buf_putc(&b, '}');
+  cr_assert_str_eq(lr__buf_str(&b), "{\"k\": \"a\\\"\\\\\\n\"}");
+  lr__buf_free(&b);
+}
+
+Test(util, u005_buf_steal_and_reset) {
+  lr__buf b;
+  lr__buf_init(&b);
+  lr__buf_printf(&b, "%s-%d", "content", 7);
+  char *s = lr__buf_steal(&b);
+  cr_assert_str_eq(s, "content-7");
+  cr_assert_null(b.data, "steal empties the buffer");
+  cr_assert_eq(b.len, 0u);
+  cr_assert_eq(b.cap, 0u);
+  cr_assert_str_eq(lr__buf_str(&b), "");
+  /* the buffer is usable again and independent of the stolen string */
+  lr__buf_puts(&b, "again");
+  cr_assert_str_eq(lr__buf_str(&b), "again");
+  cr_assert_str_eq(s, "content-7");
+  free(s);
+
+  /* stealing an empty buffer gives an empty heap string */
+  lr__buf e;
+  lr__buf_init(&e);
+  char *empty = lr__buf_steal(&e);
+  cr_assert_not_null(empty);
+  cr_assert_str_eq(empty, "");
+  free(empty);
+
+  /* reset keeps the storage, empties the text */
+  size_t cap = b.cap;
+  char *data = b.data;
+  lr__buf_reset(&b);
+  cr_assert_eq(b.len, 0u);
+  cr_assert_str_eq(lr__buf_str(&b), "");
+  cr_assert_eq(b.cap, cap);
+  cr_assert_eq(b.data, data);
+  lr__buf_puts(&b, "xy");
+  cr_assert_str_eq(lr__buf_str(&b), "xy");
+
+  /* reset of a never-used buffer is harmless */
+  lr__buf f;
+  lr__buf_init(&f);
+  lr__buf_reset(&f);
+  cr_assert_str_eq(lr__buf_str(&f), "");
+  lr__buf_free(&f);
+  lr__buf_free(&b);
+}
+
+/* ---- lr__arena ---------------------------------------------------------- */
+
+Test(util, u006_arena_alignment_and_zeroing) {
+  lr__arena a;
+  lr__arena_init(&a);
+  const size_t align = alignof(max_align_t);
+  unsigned char *prev[200];
+  size_t sizes[200];
+  for (int i = 0; i < 200; i++) {
+    sizes[i] = (size_t)(i * 7 % 61) + 1; /* odd sizes 1..61 */
+    prev[i] = lr__arena_alloc(&a, sizes[i]);
+    cr_assert_not_null(prev[i]);
+    cr_assert_eq((uintptr_t)prev[i] % align, 0u,
+                 "allocation %d (%zu bytes) is not aligned to %zu", i,
+                 sizes[i], align);
+    for (size_t k = 0; k < sizes[i]; k++)
+      cr_assert_eq(prev[i][k], 0, "allocation %d is not zeroed", i);
+    memset(prev[i], 0xA0 + i % 16, sizes[i]); /* dirty it */
+  }
+  /* no allocation overlapped another: each still holds its own pattern */
+  for (int i = 0; i < 200; i++)
+    for (size_t k = 0; k < sizes[i]; k++)
+      cr_assert_eq(prev[i][k], 0xA0 + i % 16, "allocation %d was overwritten",
+                   i);
+
+  /* arrays are zeroed too, and aligned */
+  double *d = lr__arena_array(&a, 33, sizeof *d);
+  cr_assert_not_null(d);
+  cr_assert_eq((uintptr_t)d % align, 0u);
+  for (int i = 0; i < 33; i++)
+    cr_assert_eq(d[i], 0.0);
+  lr__arena_free(&a);
+  cr_assert_null(a.head);
+}
+
+Test(util, u007_arena_big_allocations) {
+  lr__arena a;
+  lr__arena_init(&a);
+  char *small = lr__arena_alloc(&a, 16);
+  cr_assert_not_null(small);
+  memset(small, 's', 16);
+  /* far larger than a chunk: gets a chunk of its own, fully usable */
+  size_t big_size = 3u * 1024 * 1024 + 5;
+  unsigned char *big = lr__arena_alloc(&a, big_size);
+  cr_assert_not_null(big);
+  cr_assert_eq((uintptr_t)big % alignof(max_align_t), 0u);
+  for (size_t i = 0; i < big_size; i += 4093)
+    cr_assert_eq(big[i], 0);
+  cr_assert_eq(big[big_size - 1], 0);
+  memset(big, 0x5A, big_size);
+  /* later small allocations still work and do not land inside `big` */
+  for (int i = 0; i < 100; i++) {
+    unsigned char *p = lr__arena_alloc(&a, 100);
+    cr_assert_not_null(p);
+    cr_assert(p + 100 <= big || p >= big + big_size);
+    cr_assert_eq(p[0], 0);
+    cr_assert_eq(p[99], 0);
+    memset(p, 1, 100);
+  }
+  cr_assert_eq(big[0], 0x5A);
+  cr_assert_eq(big[big_size - 1], 0x5A);
+  for (int i = 0; i < 16; i++)
+    cr_assert_eq(small[i], 's');
+  /* a second big allocation */
+  unsigned char *big2 = lr__arena_alloc(&a, 64 * 1024);
+  cr_assert_not_null(big2);
+  cr_assert_eq(big2[64 * 1024 - 1], 0);
+  lr__arena_free(&a);
+}
+
+Test(util, u008_arena_strdup_strndup) {
+  lr__arena a;
+  lr__arena_init(&a);
+  char *s = lr__arena_strndup(&a, "driver_id,more", 9);
+  cr_assert_str_eq(s, "driver_id");
+  char *t = lr__arena_strdup(&a, "hello world");
+  cr_assert_str_eq(t, "hello world");
+  char *e = lr__arena_strndup(&a, "abc", 0);
+  cr_assert_not_null(e);
+  cr_assert_str_eq(e, "");
+  cr_assert_null(lr__arena_strdup(&a, NULL));
+  /* the copy is a copy */
+  char src[] = "mutable";
+  char *c = lr__arena_strdup(&a, src);
+  src[0] = 'M';
+  cr_assert_str_eq(c, "mutable");
+  cr_assert_neq(c, src);
+  /* strndup of bytes that are not NUL-terminated in the source */
+  const char raw[4] = {'w', 'x', 'y', 'z'};
+  char *r = lr__arena_strndup(&a, raw, 4);
+  cr_assert_str_eq(r, "wxyz");
+  lr__arena_free(&a);
+}
+
+Test(util, u009_arena_array_overflow_and_empty) {
+  lr__arena a;
+  lr__arena_init(&a);
+  cr_assert_null(lr__arena_array(&a, SIZE_MAX / 2 + 1, 2),
+                 "n * size overflows: NULL");
+  cr_assert_null(lr__arena_array(&a, SIZE_MAX / 8, 16));
+  void *z = lr__arena_array(&a, 0, 8);
+  cr_assert_not_null(z, "an empty array is still a valid pointer");
+  int *one = lr__arena_array(&a, 1, sizeof(int));
+  cr_assert_not_null(one);
+  cr_assert_eq(*one, 0);
+  lr__arena_free(&a);
+}
+
+Test(util, u010_arena_alloc_unsatisfiable_size_is_null) {
+  /* arena.h: "NULL when out of memory". A request for (nearly) SIZE_MAX
+   * bytes can never be satisfied; rounding it up to the alignment must not
+   * wrap around into a tiny allocation. */
+  lr__arena a;
+  lr__arena_init(&a);
+  void *p = lr__arena_alloc(&a, SIZE_MAX);
+  void *q = lr__arena_array(&a, 1, SIZE_MAX);
+  lr__arena_free(&a);
+  cr_expect_null(p, "lr__arena_alloc(SIZE_MAX) returned a pointer");
+  cr_expect_null(q, "lr__arena_array(1, SIZE_MAX) returned a pointer");
+  if (p || q)
+    return; /* the next call would write far past a tiny chunk */
+  lr__arena_init(&a);
+  p = lr__arena_alloc(&a, SIZE_MAX - 16);
+  lr__arena_free(&a);
+  cr_expect_null(p, "lr__arena_alloc(SIZE_MAX - 16) returned a pointer");
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+Test(util, u011_is_identifier) {
+  const char *good[] = {"a", "_", "_x1", "driver_id", "A9", "Z_z_9", "__init"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+    cr_assert(lr__is_identifier(good[i]), "'%s' should be an identifier",
+              good[i]);
+  const char *bad[] = {"", "1a", "9", "a-b", "a b", "a.b", "caf\xc3\xa9",
+                       " a", "a ", "a:b", "$x", "a\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    cr_assert_not(lr__is_identifier(bad[i]), "'%s' is not an identifier",
+                  bad[i]);
+  cr_assert_not(lr__is_identifier(NULL));
+}
+
+Test(util, u012_edit_distance) {
+  cr_assert_eq(lr__edit_distance("kitten", "sitting"), 3);
+  cr_assert_eq(lr__edit_distance("sitting", "kitten"), 3);
+  cr_assert_eq(lr__edit_distance("", "abc"), 3);
+  cr_assert_eq(lr__edit_distance("abc", ""), 3);
+  cr_assert_eq(lr__edit_distance("", ""), 0);
+  cr_assert_eq(lr__edit_distance("driver", "driver"), 0);
+  cr_assert_eq(lr__edit_distance("flaw", "lawn"), 2);
+  cr_assert_eq(lr__edit_distance("drivr", "driver"), 1);
+  cr_assert_eq(lr__edit_distance("join_key", "join_keys"), 1);
+  cr_assert_eq(lr__edit_distance("abcd", "abdc"), 2, "a swap is two edits");
+  cr_assert_eq(lr__edit_distance("Driver", "dRIVER"), 0,
+               "suggestions ignore case");
+}
+
+Test(util, u013_suggest_close_match) {
+  const char *known[] = {"customer", "driver", "vehicle"};
+  lr__buf h;
+  lr__buf_init(&h);
+  lr__suggest(&h, "entities", "drivr", known, 3);
+  cr_assert_str_eq(lr__buf_str(&h), "did you mean 'driver'?");
+
+  /* the closest wins */
+  const char *known2[] = {"drive", "driver", "drivers_x"};
+  lr__buf_reset(&h);
+  lr__suggest(&h, "views", "driver_", known2, 3);
+  cr_assert_str_eq(lr__buf_str(&h), "did you mean 'driver'?");
+
+  /* short names (< 6): up to 2 edits; longer: up to 3 */
+  const char *k_short[] = {"abxy"};
+  lr__buf_reset(&h);
+  lr__suggest(&h, "things", "abcd", k_short, 1);
+  cr_assert_str_eq(lr__buf_str(&h), "did you mean 'abxy'?");
+  const char *k_short3[] = {"axyz"};
+  lr__buf_reset(&h);
+  lr__suggest(&h, "things", "abcd", k_short3, 1);
+  cr_assert_str_eq(lr__buf_str(&h), "known things: axyz");
+  const char *k_long[] = {"abcdexyz"};
+  lr__buf_reset(&h);
+  lr__suggest(&h, "things", "abcdefgh", k_long, 1);
+  cr_assert_str_eq(lr__buf_str(&h), "did you mean 'abcdexyz'?");
+  const char *k_long4[] = {"abcdwxyz"};
+  lr__buf_reset(&h);
+  lr__suggest(&h, "things", "abcdefgh", k_long4, 1);
+  cr_assert_str_eq(lr__buf_str(&h), "known things: abcdwxyz");
+  lr__buf_free(&h);
+}
+
+Test(util, u014_suggest_far_and_none) {
+  const char *known[] = {"alpha_view", "beta_view", "gamma_view"};
+  lr__buf h;
+  lr__buf_init(&h);
+  lr__suggest(&h, "feature views", "completely_other", known, 3);
+  cr_assert_str_eq(lr__buf_str(&h),
+                   "known feature views: alpha_view, beta_view, gamma_view");
+
+  lr__buf_reset(&h);
+  lr__suggest(&h, "entities", "driver", NULL, 0);
+  cr_assert_str_eq(lr__buf_str(&h), "no entities are defined");
+
+  /* appends to what the buffer holds */
+  lr__buf_reset(&h);
+  lr__buf_puts(&h, "hint: ");
+  lr__suggest(&h, "kinds", "fil", (const char *const[]){"file", "sql"}, 2);
+  cr_assert_str_eq(lr__buf_str(&h), "hint: did you mean 'file'?");
+  lr__buf_free(&h);
+}
+
+Test(util, u015_suggest_list_truncation) {
+  char names[12][32];
+  const char *known[12];
+  for (int i = 0; i < 12; i++) {
+    snprintf(names[i], sizeof names[i], "name_%02d_xx", i);
+    known[i] = names[i];
+  }
+  lr__buf h;
+  lr__buf_init(&h);
+  lr__suggest(&h, "fields", "q", known, 12);
+  cr_assert_str_eq(lr__buf_str(&h),
+                   "known fields: name_00_xx, name_01_xx, name_02_xx, "
+                   "name_03_xx, name_04_xx, name_05_xx, name_06_xx, "
+                   "name_07_xx (and 4 more)");
+  /* exactly eight: no "(and N more)" */
+  lr__buf_reset(&h);
+  lr__suggest(&h, "fields", "q", known, 8);
+  cr_assert_str_eq(lr__buf_str(&h),
+                   "known fields: name_00_xx, name_01_xx, name_02_xx, "
+                   "name_03_xx, name_04_xx, name_05_xx, name_06_xx, "
+                   "name_07_xx");
+  /* nine: one more */
+  lr__buf_reset(&h);
+  lr__suggest(&h, "fields", "q", known, 9);
+  cr_assert(strstr(lr__buf_str(&h), "name_07_xx (and 1 more)"), "%s",
+            lr__buf_str(&h));
+  cr_assert_null(strstr(lr__buf_str(&h), "name_08_xx"));
+  lr__buf_free(&h);
+}
+
+/* ---- lr__stable_sort ---------------------------------------------------- */
+
+typedef struct rec {
+  int key;
+  int seq;
+} rec;
+
+static int cmp_rec_key(const void *a, const void *b) {
+  const rec *x = a, *y = b;
+  return (x->key > y->key) - (x->key < y->key);
+}
+
+static int cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+Test(util, u016_stable_sort_keeps_equal_keys_in_order) {
+  enum { N = 1000 };
+  rec *r = malloc(N * sizeof *r);
+  uint64_t st = 42;
+  int count[10] = {0};
+  for (int i = 0; i < N; i++) {
+    r[i].key = (int)(lcg_next(&st) % 10);
+    r[i].seq = i;
+    count[r[i].key]++;
+  }
+  cr_assert_eq(lr__stable_sort(r, N, sizeof *r, cmp_rec_key), 0);
+  int seen[10] = {0};
+  for (int i = 0; i < N; i++) {
+    seen[r[i].key]++;
+    if (i == 0)
+      continue;
+    cr_assert_leq(r[i - 1].key, r[i].key, "not sorted at %d", i);
+    if (r[i - 1].key == r[i].key)
+      cr_assert_lt(r[i - 1].seq, r[i].seq,
+                   "equal keys changed order at %d (key %d)", i, r[i].key);
+  }
+  for (int k = 0; k < 10; k++)
+    cr_assert_eq(seen[k], count[k], "elements were lost or duplicated");
+  free(r);
+
+  /* every key equal: the order is the input order */
+  rec same[50];
+  for (int i = 0; i < 50; i++)
+    same[i] = (rec){7, i};
+  cr_assert_eq(lr__stable_sort(same, 50, sizeof *same, cmp_rec_key), 0);
+  for (int i = 0; i < 50; i++)
+    cr_assert_eq(same[i].seq, i);
+}
+
+Test(util, u017_stable_sort_zero_and_one_element) {
+  cr_assert_eq(lr__stable_sort(NULL, 0, sizeof(int), cmp_int), 0);
+  int one = 99;
+  cr_assert_eq(lr__stable_sort(&one, 1, sizeof one, cmp_int), 0);
+  cr_assert_eq(one, 99);
+  int two[2] = {5, 3};
+  cr_assert_eq(lr__stable_sort(two, 2, sizeof *two, cmp_int), 0);
+  cr_assert_eq(two[0], 3);
+  cr_assert_eq(two[1], 5);
+  /* n = 0 leaves the array alone */
+  int untouched[2] = {5, 3};
+  cr_assert_eq(lr__stable_sort(untouched, 0, sizeof *untouched, cmp_int), 0);
+  cr_assert_eq(untouched[0], 5);
+}
+
+static int cmp_tri(const void *a, const void *b) { return memcmp(a, b, 3); }
+
+Test(util, u018_stable_sort_matches_qsort_on_large_input) {
+  enum { N = 100003 };
+  int *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+  uint64_t st = 7;
+  for (int i = 0; i < N; i++)
+    a[i] = b[i] = (int)(lcg_next(&st) % 50000) - 25000;
+  qsort(a, N, sizeof *a, cmp_int);
+  cr_assert_eq(lr__stable_sort(b, N, sizeof *b, cmp_int), 0);
+  cr_assert_eq(memcmp(a, b, N * sizeof *a), 0);
+  /* sorted and reversed inputs, and an odd element size */
+  for (int i = 0; i < N; i++)
+    b[i] = N - i;
+  cr_assert_eq(lr__stable_sort(b, N, sizeof *b, cmp_int), 0);
+  for (int i = 0; i < N; i++)
+    cr_assert_eq(b[i], i + 1);
+  cr_assert_eq(lr__stable_sort(b, N, sizeof *b, cmp_int), 0);
+  for (int i = 0; i < N; i++)
+    cr_assert_eq(b[i], i + 1);
+  free(a);
+  free(b);
+
+  enum { M = 777 };
+  unsigned char tri[M][3], ref[M][3];
+  for (int i = 0; i < M; i++) {
+    uint32_t v = lcg_next(&st);
+    tri[i][0] = ref[i][0] = (unsigned char)(v % 13);
+    tri[i][1] = ref[i][1] = (unsigned char)(v >> 8);
+    tri[i][2] = ref[i][2] = (unsigned char)(v >> 16);
+  }
+  cr_assert_eq(lr__stable_sort(tri, M, 3, cmp_tri), 0);
+  qsort(ref, M, 3, cmp_tri);
+  cr_assert_eq(memcmp(tri, ref, sizeof tri), 0);
+}
+
+/* ---- lr__diag ----------------------------------------------------------- */
+
+Test(util, u019_diag_sorts_by_file_line_col) {
+  lr__diag d;
+  lr__diag_init(&d);
+  lr__diag_add(&d, (lr__loc){"b.yaml", 3, 1}, NULL, "third file b");
+  lr__diag_add(&d, (lr__loc){"a.yaml", 10, 2}, "hint ten", "a line %d", 10);
+  lr__diag_add(&d, (lr__loc){"a.yaml", 2, 5}, NULL, "a 2:5");
+  lr__diag_add(&d, (lr__loc){"a.yaml", 2, 3}, "fix it", "a 2:3");
+  lr__diag_add(&d, (lr__loc){"a.yaml", 2, 3}, NULL, "a 2:3 again");
+  lr__diag_add(&d, (lr__loc){"b.yaml", 1, 9}, NULL, "b first");
+  lr__diag_add(&d, (lr__loc){"a.yaml", 9, 40}, NULL, "a line 9");
+  cr_assert_eq(d.count, 7);
+  lr__buf out;
+  lr__buf_init(&out);
+  lr__diag_format(&d, &out);
+  cr_assert_str_eq(lr__buf_str(&out),
+                   "a.yaml:2:3: a 2:3\n"
+                   "  hint: fix it\n"
+                   "a.yaml:2:3: a 2:3 again\n"
+                   "a.yaml:2:5: a 2:5\n"
+                   "a.yaml:9:40: a line 9\n"
+                   "a.yaml:10:2: a line 10\n"
+                   "  hint: hint ten\n"
+                   "b.yaml:1:9: b first\n"
+                   "b.yaml:3:1: third file b");
+  lr__buf_free(&out);
+  lr__diag_free(&d);
+  cr_assert_eq(d.count, 0);
+}
+
+Test(util, u020_diag_equal_positions_keep_insertion_order) {
+  lr__diag d;
+  lr__diag_init(&d);
+  /* more items than the first capacity (16), all at one position */
+  for (int i = 0; i < 40; i++)
+    lr__diag_add(&d, (lr__loc){"x.yaml", 1, 1}, NULL, "m%02d", i);
+  lr__buf out;
+  lr__buf_init(&out);
+  lr__diag_format(&d, &out);
+  const char *p = lr__buf_str(&out);
+  for (int i = 0; i < 40; i++) {
+    char want[32];
+    snprintf(want, sizeof want, "x.yaml:1:1: m%02d", i);
+    cr_assert_eq(strncmp(p, want, strlen(want)), 0, "item %d out of order", i);
+    p = strchr(p, '\n');
+    if (i < 39) {
+      cr_assert_not_null(p);
+      p++;
+    }
+  }
+  cr_assert_null(p, "no trailing newline after the last item");
+  lr__buf_free(&out);
+  lr__diag_free(&d);
+}
+
+Test(util, u021_diag_format_copies_and_unknown_file) {
+  lr__diag d;
+  lr__diag_init(&d);
+  char hint[32] = "original hint";
+  char file[32] = "f.yaml";
+  lr__diag_add(&d, (lr__loc){file, 4, 2}, hint, "value %s is %d", "x", 5);
+  strcpy(hint, "changed");
+  /* no file: printed without a position, and sorted first */
+  lr__diag_add(&d, (lr__loc){NULL, 0, 0}, NULL, "general problem");
+  lr__buf out;
+  lr__buf_init(&out);
+  lr__diag_format(&d, &out);
+  cr_assert_str_eq(lr__buf_str(&out), "general problem\n"
+                                      "f.yaml:4:2: value x is 5\n"
+                                      "  hint: original hint");
+  lr__buf_free(&out);
+  lr__diag_free(&d);
+}
+
+Test(util, u036_diag_same_problem_twice_is_written_once) {
+  lr__diag d;
+  lr__diag_init(&d);
+  lr__diag_add(&d, (lr__loc){"a.yaml", 3, 4}, "h1", "unknown entity 'x'");
+  lr__diag_add(&d, (lr__loc){"a.yaml", 1, 1}, NULL, "first");
+  lr__diag_add(&d, (lr__loc){"a.yaml", 3, 4}, "h1", "unknown entity 'x'");
+  lr__diag_add(&d, (lr__loc){"a.yaml", 3, 4}, "h2", "another problem");
+  lr__diag_add(&d, (lr__loc){"a.yaml", 3, 5}, "h1", "unknown entity 'x'");
+  lr__buf out;
+  lr__buf_init(&out);
+  lr__diag_format(&d, &out);
+  cr_assert_str_eq(lr__buf_str(&out), "a.yaml:1:1: first\n"
+                                      "a.yaml:3:4: unknown entity 'x'\n"
+                                      "  hint: h1\n"
+                                      "a.yaml:3:4: another problem\n"
+                                      "  hint: h2\n"
+                                      "a.yaml:3:5: unknown entity 'x'\n"
+                                      "  hint: h1");
+  lr__buf_free(&out);
+  lr__diag_free(&d);
+}
+
+Test(util, u035_diag_format_empty_list) {
+  /* No items: no text, and no undefined behaviour on the way (qsort's
+   * base may not be NULL, even for 0 elements). Run under UBSan. */
+  lr__diag d;
+  lr__diag_init(&d);
+  lr__buf out;
+  lr__buf_init(&out);
+  lr__buf_puts(&out, "before");
+  lr__diag_format(&d, &out);
+  cr_assert_str_eq(lr__buf_str(&out), "before");
+  lr__buf_free(&out);
+  lr__diag_free(&d);
+}
+
+/* ---- file system -------------------------------------------------------- */
+
+Test(util, u022_fs_write_atomic_writes_and_replaces) {
+  char *dir = th_tempdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/reg.db", dir);
+  lr__buf err;
+  lr__buf_init(&err);
+  const char first[] = "first content, longer than the second";
+  cr_assert_eq(lr__fs_write_atomic(path, first, sizeof first - 1, &err), 0,
+               "%s", lr__buf_str(&err));
+  char *got = th_read(dir, "reg.db");
+  cr_assert_str_eq(got, first);
+  free(got);
+
+  const char second[] = "second";
+  cr_assert_eq(lr__fs_write_atomic(path, second, sizeof second - 1, &err), 0,
+               "%s", lr__buf_str(&err));
+  got = th_read(dir, "reg.db");
+  cr_assert_str_eq(got, "second", "the file is replaced, not overwritten "
+                                  "in place");
+  free(got);
+
+  /* binary content with NUL bytes */
+  const unsigned char bin[] = {0, 1, 2, 0, 255, 0};
+  cr_assert_eq(lr__fs_write_atomic(path, bin, sizeof bin, &err), 0);
+  char *data;
+  size_t len;
+  cr_assert_eq(lr__fs_read_file(path, &data, &len, &err), 0);
+  cr_assert_eq(len, sizeof bin);
+  cr_assert_eq(memcmp(data, bin, sizeof bin), 0);
+  free(data);
+
+  int tmp_seen;
+  cr_assert_eq(count_entries(dir, &tmp_seen), 1);
+  cr_assert_not(tmp_seen, "a temporary file was left behind");
+  cr_assert_str_eq(lr__buf_str(&err), "", "no error text on success");
+  lr__buf_free(&err);
+  th_rmrf(dir);
+}
+
+Test(util, u023_fs_write_atomic_failing_rename_keeps_old_file) {
+  char *dir = th_tempdir();
+  th_write(dir, "reg.db", "old content");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/reg.db", dir);
+  lr__buf err;
+  lr__buf_init(&err);
+  int (*saved)(const char *, const char *) = lr__fs_rename;
+  lr__fs_rename = failing_rename;
+  int rc = lr__fs_write_atomic(path, "new content", 11, &err);
+  lr__fs_rename = saved;
+  cr_assert_eq(rc, LR_EIO, "got %d (%s)", rc, lr_err_name(rc));
+  cr_assert(strstr(lr__buf_str(&err), path), "the message names the file: %s",
+            lr__buf_str(&err));
+  cr_assert(strstr(lr__buf_str(&err), "rename"),
+            "the message names the failed step: %s", lr__buf_str(&err));
+  char *got = th_read(dir, "reg.db");
+  cr_assert_str_eq(got, "old content");
+  free(got);
+  int tmp_seen;
+  cr_assert_eq(count_entries(dir, &tmp_seen), 1,
+               "only the original file is in the folder");
+  cr_assert_not(tmp_seen, "the temporary file was left behind");
+  lr__buf_free(&err);
+
+  /* with the real rename back, it works */
+  lr__buf_init(&err);
+  cr_assert_eq(lr__fs_write_atomic(path, "new content", 11, &err), 0);
+  got = th_read(dir, "reg.db");
+  cr_assert_str_eq(got, "new content");
+  free(got);
+  lr__buf_free(&err);
+  th_rmrf(dir);
+}
+
+Test(util, u024_fs_write_atomic_missing_folder) {
+  char *dir = th_tempdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/no/such/folder/reg.db", dir);
+  lr__buf err;
+  lr__buf_init(&err);
+  cr_assert_eq(lr__fs_write_atomic(path, "x", 1, &err), LR_EIO);
+  cr_assert(strstr(lr__buf_str(&err), path), "%s", lr__buf_str(&err));
+  cr_assert_eq(count_entries(dir, NULL), 0);
+  lr__buf_free(&err);
+  th_rmrf(dir);
+}
+
+Test(util, u025_fs_mkdirs_creates_nested_folders) {
+  char *dir = th_tempdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/a/b/c/d", dir);
+  lr__buf err;
+  lr__buf_init(&err);
+  cr_assert_eq(lr__fs_mkdirs(path, &err), 0, "%s", lr__buf_str(&err));
+  cr_assert(lr__fs_is_dir(path));
+  struct stat st;
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert(S_ISDIR(st.st_mode));
+  /* again: already there is fine */
+  cr_assert_eq(lr__fs_mkdirs(path, &err), 0, "%s", lr__buf_str(&err));
+  /* a trailing slash */
+  snprintf(path, sizeof path, "%s/x/y/", dir);
+  cr_assert_eq(lr__fs_mkdirs(path, &err), 0, "%s", lr__buf_str(&err));
+  snprintf(path, sizeof path, "%s/x/y", dir);
+  cr_assert(lr__fs_is_dir(path));
+  cr_assert_str_eq(lr__buf_str(&err), "");
+  lr__buf_free(&err);
+  th_rmrf(dir);
+}
+
+Test(util, u026_fs_mkdirs_below_a_file_fails) {
+  char *dir = th_tempdir();
+  th_write(dir, "plain", "I am a file");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/plain/sub", dir);
+  lr__buf err;
+  lr__buf_init(&err);
+  cr_assert_eq(lr__fs_mkdirs(path, &err), LR_EIO);
+  cr_assert(strstr(lr__buf_str(&err), "plain"), "%s", lr__buf_str(&err));
+  lr__buf_free(&err);
+  th_rmrf(dir);
+}
+
+Test(util, u027_fs_mkdirs_on_existing_file_fails) {
+  /* fs.h: "Creates `path` and its missing parents ... Returns 0 or
+   * LR_EIO." When `path` is a regular file no folder exists afterwards,
+   * so success would be a lie. */
+  char *dir = th_tempdir();
+  th_write(dir, "plain", "I am a file");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/plain", dir);
+  lr__buf err;
+  lr__buf_init(&err);
+  int rc = lr__fs_mkdirs(path, &err);
+  cr_expect_eq(rc, LR_EIO, "lr__fs_mkdirs on a regular file returned %s",
+               lr_err_name(rc));
+  cr_expect(strstr(lr__buf_str(&err), path), "the message names the path: "
+            "'%s'", lr__buf_str(&err));
+  lr__buf_free(&err);
+  th_rmrf(dir);
+}
+
+Test(util, u028_fs_read_file_missing_names_path) {
+  char *dir = th_tempdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/missing.yaml", dir);
+  lr__buf err;
+  lr__buf_init(&err);
+  char *data = NULL;
+  size_t len = 0;
+  cr_assert_eq(lr__fs_read_file(path, &data, &len, &err), LR_ENOTFOUND);
+  cr_assert(strstr(lr__buf_str(&err), path), "%s", lr__buf_str(&err));
+  /* a folder that is missing too: still "not found" */
+  lr__buf_reset(&err);
+  snprintf(path, sizeof path, "%s/no/such/dir/f.yaml", dir);
+  cr_assert_eq(lr__fs_read_file(path, &data, &len, &err), LR_ENOTFOUND);
+  cr_assert(strstr(lr__buf_str(&err), path), "%s", lr__buf_str(&err));
+  lr__buf_free(&err);
+  th_rmrf(dir);
+}
+
+Test(util, u029_fs_read_file_reads_everything) {
+  char *dir = th_tempdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/big.txt", dir);
+  /* larger than the 64 KiB read chunk */
+  size_t n = 200000;
+  char *content = malloc(n + 1);
+  for (size_t i = 0; i < n; i++)
+    content[i] = (char)('a' + i % 23);
+  content[n] = '\0';
+  th_write(dir, "big.txt", content);
+  lr__buf err;
+  lr__buf_init(&err);
+  char *data;
+  size_t len;
+  cr_assert_eq(lr__fs_read_file(path, &data, &len, &err), 0);
+  cr_assert_eq(len, n);
+  cr_assert_eq(memcmp(data, content, n), 0);
+  cr_assert_eq(data[n], '\0');
+  free(data);
+  /* an empty file */
+  th_write(dir, "empty", "");
+  snprintf(path, sizeof path, "%s/empty", dir);
+  cr_assert_eq(lr__fs_read_file(path, &data, &len, &err), 0);
+  cr_assert_eq(len, 0u);
+  cr_assert_str_eq(data, "");
+  free(data);
+  free(content);
+  lr__buf_free(&err);
+  th_rmrf(dir);
+}
+
+Test(util, u030_fs_join_exists_is_dir_write_file) {
+  lr__buf b;
+  lr__buf_init(&b);
+  lr__fs_join(&b, "repo", "data/x.db");
+  cr_assert_str_eq(lr__buf_str(&b), "repo/data/x.db");
+  lr__buf_reset(&b);
+  lr__fs_join(&b, "repo/", "x");
+  cr_assert_str_eq(lr__buf_str(&b), "repo/x");
+  lr__buf_reset(&b);
+  lr__fs_join(&b, "repo", "/abs/path");
+  cr_assert_str_eq(lr__buf_str(&b), "/abs/path");
+  lr__buf_reset(&b);
+  lr__fs_join(&b, "", "rel");
+  cr_assert_str_eq(lr__buf_str(&b), "rel");
+  lr__buf_reset(&b);
+  lr__fs_join(&b, NULL, "rel");
+  cr_assert_str_eq(lr__buf_str(&b), "rel");
+  lr__buf_free(&b);
+
+  char *dir = th_tempdir();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/f.txt", dir);
+  cr_assert_not(lr__fs_exists(path));
+  lr__buf err;
+  lr__buf_init(&err);
+  cr_assert_eq(lr__fs_write_file(path, "abc", 3, &err), 0);
+  cr_assert(lr__fs_exists(path));
+  cr_assert_not(lr__fs_is_dir(path));
+  cr_assert(lr__fs_is_dir(dir));
+  char *got = th_read(dir, "f.txt");
+  cr_assert_str_eq(got, "abc");
+  free(got);
+  cr_assert_eq(lr__fs_write_file(path, "z", 1, &err), 0);
+  got = th_read(dir, "f.txt");
+  cr_assert_str_eq(got, "z");
+  free(got);
+  snprintf(path, sizeof path, "%s/nope/f.txt", dir);
+  cr_assert_eq(lr__fs_write_file(path, "abc", 3, &err), LR_EIO);
+  cr_assert(strstr(lr__buf_str(&err), path), "%s", lr__buf_str(&err));
+  lr__buf_free(&err);
+  th_rmrf(dir);
+}
+
+Test(util, u031_fs_mkdirs_empty_path_fails_cleanly) {
+  /* "" names no folder: an error, and no read past the string. */
+  lr__buf err;
+  lr__buf_init(&err);
+  cr_assert_eq(lr__fs_mkdirs("", &err), LR_EIO);
+  lr__buf_free(&err);
+}
+
+/* ---- status codes ------------------------------------------------------- */
+
+/* The codes of LR_ERRNO_MAP, as a table (it grows as issues land). */
+static const struct {
+  int value;
+  const char *name;
+  const char *msg;
+} error_codes[] = {
+#define CODE_ROW(name, value, msg) {value, "LR_E" #name, msg},
+    LR_ERRNO_MAP(CODE_ROW)
+#undef CODE_ROW
+};
+enum { N_ERROR_CODES = sizeof error_codes / sizeof error_codes[0] };
+
+Test(util, u032_strerror_and_err_name_for_every_code) {
+#define CHECK_CODE(name, value, msg)                                           \
+  cr_assert_eq(LR_E##name, value);                                             \
+  cr_assert_str_eq(lr_strerror(value), msg, "lr_strerror(%d)", value);         \
+  cr_assert_str_eq(lr_err_name(value), "LR_E" #name, "lr_err_name(%d)", value);
+  LR_ERRNO_MAP(CHECK_CODE)
+#undef CHECK_CODE
+  cr_assert_geq(N_ERROR_CODES, 10);
+  for (int i = 0; i < N_ERROR_CODES; i++) {
+    cr_assert_lt(error_codes[i].value, 0, "%s is not negative",
+                 error_codes[i].name);
+    cr_assert_neq(strcmp(lr_strerror(error_codes[i].value), "unknown error"),
+                  0);
+    for (int j = 0; j < i; j++)
+      cr_assert_neq(error_codes[i].value, error_codes[j].value,
+                    "%s and %s share a value", error_codes[i].name,
+                    error_codes[j].name);
+  }
+  cr_assert_str_eq(lr_strerror(LR_OK), "success");
+  cr_assert_str_eq(lr_err_name(LR_OK), "LR_OK");
+  /* spot checks of the literal text */
+  cr_assert_str_eq(lr_err_name(-4), "LR_ENOTFOUND");
+  cr_assert_str_eq(lr_strerror(-10), "no registry: run `larder apply` first");
+}
+
+Test(util, u033_strerror_unknown_code) {
+  int lowest = 0;
+  for (int i = 0; i < N_ERROR_CODES; i++)
+    if (error_codes[i].value < lowest)
+      lowest = error_codes[i].value;
+  const int unknown[] = {lowest - 1, lowest - 100, 1, 42, INT_MIN, INT_MAX};
+  for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++) {
+    cr_assert_str_eq(lr_strerror(unknown[i]), "unknown error", "code %d",
+                     unknown[i]);
+    cr_assert_str_eq(lr_err_name(unknown[i]), "LR_EUNKNOWN", "code %d",
+                     unknown[i]);
+  }
+}
+
+Test(util, u034_version_and_free) {
+  cr_assert_str_eq(lr_version(), LR_VERSION_STRING);
+  cr_assert_str_eq(lr_version(), "0.1.0");
+  lr_free(NULL);
+  lr_free(strdup("owned by the caller"));
+}
