@@ -86,6 +86,15 @@ static void registry_path(const lr_repo *repo, lr__buf *path) {
   lr__fs_join(path, repo->dir, repo->model.config.registry_path);
 }
 
+/* After an unreadable registry, the views' old layouts are unknown: new
+ * epochs (from the clock, so unlike any used before) put every view in a
+ * new online database, so no row is read with the wrong layout. */
+static void start_new_layouts(lr__model *m) {
+  uint32_t epoch = (uint32_t)time(NULL);
+  for (int i = 0; i < m->n_views; i++)
+    m->views[i].layout_epoch = epoch;
+}
+
 /* Plans against the applied registry, which is loaded into `old`. */
 static int repo_plan(lr_repo *repo, unsigned flags, lr__model *old,
                      lr__buf *text, lr__plan_summary *sum) {
@@ -100,12 +109,24 @@ static int repo_plan(lr_repo *repo, unsigned flags, lr__model *old,
   registry_path(repo, &path);
   int rc = lr__regfile_read(lr__buf_str(&path), old, &repo->errmsg);
   lr__buf_free(&path);
-  if (rc == LR_ENOREGISTRY) { /* the first apply plans against nothing */
+  int unreadable = rc == LR_EVERSION || rc == LR_ECORRUPT;
+  if (unreadable && !(flags & LR_APPLY_FORCE))
+    lr__buf_puts(&repo->errmsg, "; `larder apply --force` replaces it and "
+                                "drops the online rows (re-materialize then)");
+  if (rc == LR_ENOREGISTRY || (unreadable && (flags & LR_APPLY_FORCE))) {
+    if (unreadable)
+      lr__buf_printf(text, "! the existing registry cannot be read (%s): it "
+                     "is replaced, and every view's online rows are "
+                     "dropped\n", lr__buf_str(&repo->errmsg));
     lr__buf_reset(&repo->errmsg);
+    lr__model_free(old); /* plan against nothing, as a first apply does */
+    lr__model_init(old);
     rc = 0;
   }
   if (rc == 0)
     rc = lr__plan(old, &repo->model, flags, text, sum);
+  if (rc == 0 && unreadable)
+    start_new_layouts(&repo->model);
   if (rc == LR_ENEEDFORCE)
     lr__buf_puts(&repo->errmsg, "the plan drops stored online rows; run "
                                 "`larder apply --force` to accept that");
