@@ -427,8 +427,9 @@ const char *lr_result_errmsg(const lr_result *res);
  * the value is withheld). Entities that repeat are read once. Allocation-free
  * once the result has grown to the largest strings it has held.
  *
- * Returns 0; LR_EINVAL (n_entities outside 0..max_entities); LR_ETYPE (a key
- * of the wrong type; the message names the column and entity); LR_EIO.
+ * Returns 0; LR_EINVAL (n_entities outside 0..max_entities, or a null key);
+ * LR_ETYPE (a key of the wrong type; the message names the column and
+ * entity); LR_ECORRUPT (a damaged row); LR_EIO.
  * Failures leave their message on the result.
  */
 int lr_get_online_features(const lr_request *req, const lr_value *keys,
@@ -481,7 +482,8 @@ typedef struct lr_column {
  * of the view, `event_timestamp` (LR_TYPE_TIMESTAMP, not null), optionally
  * `created_timestamp`, and every feature of the view (nulls allowed). Each
  * value must have the feature's type; int32 widens to int64 and float32 to
- * float64. Newer wins: a row replaces the stored one only if its
+ * float64. Event and created times must lie within 9999-12-31 of 1970 on
+ * either side. Newer wins: a row replaces the stored one only if its
  * (event_timestamp, created_timestamp) is not older; an older row is
  * counted in rows_skipped.
  *
@@ -515,9 +517,10 @@ int lr_write_file(lr_store *store, const char *view, const char *path,
  * lr_store_compact - rewrites the online store into a compact copy (every
  * page full, free pages dropped) and swaps it in atomically with rename():
  * the store is never half-compacted. The store must be open read-write.
- * This handle reopens the new file; other processes that have the store
- * open keep reading the old copy until they reopen it, so compact when
- * servers can be restarted.
+ * This handle reopens the new file (its requests and results move to it on
+ * their next lookup; no lookup or write may run on it during the call);
+ * other processes that have the store open keep reading the old copy until
+ * they reopen it, so compact when servers can be restarted.
  *
  * before, after: may be NULL; receive the data file's size in bytes.
  * Returns 0; LR_EREADONLY; LR_EIO (nothing was swapped in).

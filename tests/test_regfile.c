@@ -368,7 +368,7 @@ static size_t entity_count_offset(const unsigned char *img) {
     uint32_t n = get_u32(img + off);
     off += 4 + (n ? n - 1 : 0);
   }
-  return off + 16;
+  return off + 20; /* version u64, next_epoch u32, applied_at i64 */
 }
 
 static int decode_rc(const void *data, size_t len, lr__buf *err) {

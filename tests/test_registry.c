@@ -1139,7 +1139,7 @@ Test(registry, r026_slots_kept_and_added_feature_takes_next_slot) {
   cr_assert_eq(slot_of(&m, "driver_stats", "acc_rate"), 1);
   cr_assert_eq(slot_of(&m, "driver_stats", "trips"), 2);
   cr_assert_eq(lr__model_view(&m, "driver_stats")->next_slot, 3);
-  cr_assert_eq(lr__model_view(&m, "driver_stats")->layout_epoch, 0u);
+  uint32_t epoch = lr__model_view(&m, "driver_stats")->layout_epoch;
   cr_assert_eq(slot_of(&m, "conv_plus", "conv_plus_val"), 0);
   lr__model_free(&m);
 
@@ -1157,7 +1157,8 @@ Test(registry, r026_slots_kept_and_added_feature_takes_next_slot) {
   cr_assert_eq(slot_of(&m, "driver_stats", "acc_rate"), 1);
   cr_assert_eq(slot_of(&m, "driver_stats", "trips"), 2);
   cr_assert_eq(lr__model_view(&m, "driver_stats")->next_slot, 4);
-  cr_assert_eq(lr__model_view(&m, "driver_stats")->layout_epoch, 0u);
+  cr_assert_eq(lr__model_view(&m, "driver_stats")->layout_epoch, epoch,
+               "adding a feature keeps the view's database");
   lr__model_free(&m);
 
   /* reordering the schema moves no slot */
@@ -1189,6 +1190,7 @@ Test(registry, r027_removed_slot_is_not_reused) {
   cr_assert_eq(slot_of(&m, "driver_stats", "conv_rate"), 0);
   cr_assert_eq(slot_of(&m, "driver_stats", "trips"), 2);
   cr_assert_eq(lr__model_view(&m, "driver_stats")->next_slot, 3);
+  uint32_t epoch = lr__model_view(&m, "driver_stats")->layout_epoch;
   lr__model_free(&m);
   /* a new feature takes slot 3, not the free slot 1; re-adding acc_rate
    * gives it a new slot too */
@@ -1212,7 +1214,8 @@ Test(registry, r027_removed_slot_is_not_reused) {
   decode_registry(dir, &m);
   cr_assert_eq(slot_of(&m, "driver_stats", "acc_rate"), 4);
   cr_assert_eq(lr__model_view(&m, "driver_stats")->next_slot, 5);
-  cr_assert_eq(lr__model_view(&m, "driver_stats")->layout_epoch, 0u);
+  cr_assert_eq(lr__model_view(&m, "driver_stats")->layout_epoch, epoch,
+               "removing and adding features keeps the view's database");
   lr__model_free(&m);
   th_rmrf(dir);
 }
@@ -1696,3 +1699,33 @@ Test(registry, r043_json_stays_valid_with_odd_file_names) {
   th_rmrf(dir);
 }
 
+
+Test(registry, r047_view_removed_then_defined_again_gets_a_new_epoch) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  lr__model m;
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  uint32_t first = lr__model_view(&m, "driver_stats")->layout_epoch;
+  uint32_t next = m.next_epoch;
+  cr_assert_gt(next, first, "the counter is past every epoch handed out");
+  lr__model_free(&m);
+  char *defs = th_read(dir, "features.yaml");
+  cr_assert_not_null(defs);
+  /* remove the view (and what refers to it), apply, then restore it */
+  th_write(dir, "features.yaml",
+           "entities:\n  - {name: driver, join_keys: [driver_id], "
+           "value_type: int64}\n");
+  apply_ok(dir);
+  th_write(dir, "features.yaml", defs);
+  apply_ok(dir);
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  uint32_t again = lr__model_view(&m, "driver_stats")->layout_epoch;
+  cr_assert_neq(again, first, "a view defined again must not find its old "
+                "rows: it gets a database of its own");
+  cr_assert_geq(again, next);
+  lr__model_free(&m);
+  free(defs);
+  th_rmrf(dir);
+}

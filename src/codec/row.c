@@ -88,6 +88,10 @@ void lr__row_encode(const uint8_t *slot_types, uint32_t n_slots,
   }
 }
 
+int lr__time_in_range(int64_t us) {
+  return us >= LR__TIME_MIN_US && us <= LR__TIME_MAX_US;
+}
+
 static int read_header(const uint8_t **p, const uint8_t *end,
                        lr__row_header *h, uint8_t *flags) {
   if (*p >= end || (**p >> 4) != LR__ROW_FORMAT)
@@ -97,13 +101,23 @@ static int read_header(const uint8_t **p, const uint8_t *end,
   if (lr__varint_get(p, end, &sec) || lr__varint_get(p, end, &frac) ||
       frac >= 1000000)
     return -1;
-  h->event_us = lr__unzigzag(sec) * 1000000 + (int64_t)frac;
+  int64_t seconds = lr__unzigzag(sec);
+  if (seconds < LR__TIME_MIN_US / 1000000 - 1 ||
+      seconds > LR__TIME_MAX_US / 1000000)
+    return -1; /* damage: no writer stores such a time */
+  h->event_us = seconds * 1000000 + (int64_t)frac;
   h->created_us = LR__ROW_NO_CREATED;
   if (*flags & ROW_HAS_CREATED) {
     uint64_t delta;
     if (lr__varint_get(p, end, &delta))
       return -1;
-    h->created_us = h->event_us + lr__unzigzag(delta);
+    int64_t d = lr__unzigzag(delta);
+    if (d < LR__TIME_MIN_US - LR__TIME_MAX_US ||
+        d > LR__TIME_MAX_US - LR__TIME_MIN_US)
+      return -1;
+    h->created_us = h->event_us + d;
+    if (!lr__time_in_range(h->created_us))
+      return -1;
   }
   if (lr__varint_get(p, end, &n) || n > UINT16_MAX + 1ull)
     return -1;
@@ -152,7 +166,7 @@ int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
     return -1;
   const uint8_t *p = row, *end = row + len;
   uint8_t flags;
-  if (read_header(&p, end, h, &flags) || h->n_slots > max_slots)
+  if (read_header(&p, end, h, &flags))
     return -1;
   const uint8_t *bitmap = NULL;
   if (flags & ROW_HAS_NULLS) {
@@ -162,7 +176,11 @@ int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
     bitmap = p;
     p += bytes;
   }
-  for (uint32_t i = 0; i < h->n_slots; i++) {
+  /* Slots are in order, so a reader whose layout is older than the
+   * writer's reads the slots it knows and stops: the rest are features it
+   * was never told about. */
+  uint32_t known = h->n_slots < max_slots ? h->n_slots : max_slots;
+  for (uint32_t i = 0; i < known; i++) {
     lr__cell *c = &cells[i];
     c->is_null = bitmap ? (bitmap[i / 8] >> (i % 8)) & 1 : 0;
     if (c->is_null)
@@ -180,7 +198,7 @@ int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
     memcpy(&c->v, p, (size_t)width);
     p += width;
   }
-  return p == end ? 0 : -1;
+  return p == end || known < h->n_slots ? 0 : -1;
 }
 
 int lr__row_compare_times(int64_t event_a, int64_t created_a, int64_t event_b,

@@ -27,6 +27,11 @@
 
 #define LR__ROW_FORMAT 1
 #define LR__ROW_NO_CREATED INT64_MIN
+/* Event and created times a row can hold, in microseconds: up to
+ * 9999-12-31T23:59:59.999999Z on either side of 1970, so that no sum or
+ * difference of two of them overflows. */
+#define LR__TIME_MAX_US (253402300799LL * 1000000 + 999999)
+#define LR__TIME_MIN_US (-LR__TIME_MAX_US)
 
 /* One slot's value. Fixed-width types use the union; variable-width types
  * point at their encoded bytes (after the length/count prefix) with `len`
@@ -61,9 +66,9 @@ void lr__row_encode(const uint8_t *slot_types, uint32_t n_slots,
 /* Reads only the header (for newer-wins checks). Returns 0 or -1 (damaged). */
 int lr__row_header_read(const uint8_t *row, size_t len, lr__row_header *h);
 
-/* Decodes every slot into `cells` (room for the row's n_slots, at most
- * max_slots; slots the layout does not know are an error). Returns 0 or -1
- * (damaged, or more slots than slot_types describes). */
+/* Decodes the slots the reader's layout knows (the first max_slots; a row
+ * written under a newer layout has more, which are skipped) into `cells`.
+ * h->n_slots is the row's own count. Returns 0, or -1 when damaged. */
 int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
                    uint32_t max_slots, lr__row_header *h, lr__cell *cells);
 
@@ -71,6 +76,9 @@ int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
  * time is older than any present one. */
 int lr__row_compare_times(int64_t event_a, int64_t created_a, int64_t event_b,
                           int64_t created_b);
+
+/* 1 when `us` is an event or created time a row can hold. */
+int lr__time_in_range(int64_t us);
 
 /* The byte width of a fixed-width dtype's element, 0 for variable width. */
 int lr__dtype_width(uint8_t base_dtype);

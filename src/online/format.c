@@ -41,15 +41,12 @@ static void put_value(lr__buf *out, const lr_value *v, int json) {
     lr__time_format(v->v.ts, ts);
     lr__buf_printf(out, json ? "\"%s\"" : "%s", ts);
     break;
-  case LR__DT_STRING: {
-    char *s = strndup(v->v.str.ptr, v->v.str.len);
+  case LR__DT_STRING:
     if (json)
-      lr__buf_json_str(out, s ? s : "");
+      lr__buf_json_strn(out, v->v.str.ptr, v->v.str.len);
     else
-      lr__buf_puts(out, s ? s : "");
-    free(s);
+      lr__buf_append(out, v->v.str.ptr, v->v.str.len);
     break;
-  }
   case LR__DT_BYTES:
     if (json)
       lr__buf_putc(out, '"');

@@ -43,6 +43,7 @@ int lr_result_create(const lr_request *req, int max_entities,
   res->keys = malloc((size_t)max_entities * LR__KEY_MAX);
   res->key_values = calloc((size_t)req->n_keys + 1, sizeof *res->key_values);
   lr__buf_init(&res->data);
+  lr__buf_init(&res->string_tables);
   lr__buf_init(&res->errmsg);
   if (!res->cells || !res->scratch || !res->key_len || !res->first ||
       !res->keys || !res->key_values) {
@@ -65,6 +66,7 @@ void lr_result_free(lr_result *res) {
   free(res->keys);
   free(res->key_values);
   lr__buf_free(&res->data);
+  lr__buf_free(&res->string_tables);
   lr__buf_free(&res->errmsg);
   free(res);
 }
@@ -89,6 +91,11 @@ int lr_result_cell(const lr_result *res, int entity, int feature,
 /* Starts (first time) or renews the result's read transaction. */
 static int begin_read(lr_result *res) {
   lr_store *store = res->req->store;
+  if (res->txn && res->txn_gen != store->env_gen) { /* env was replaced */
+    mdb_txn_abort(res->txn);
+    res->txn = NULL;
+  }
+  res->txn_gen = store->env_gen;
   int mrc = res->txn ? mdb_txn_renew(res->txn)
                      : mdb_txn_begin(store->env, NULL, MDB_RDONLY, &res->txn);
   if (mrc) {
@@ -116,6 +123,8 @@ static size_t copy_data(lr_result *res, const void *bytes, size_t len) {
 static size_t copy_string_array(lr_result *res, const lr__cell *c) {
   size_t table = copy_data(res, NULL, 0);
   lr__buf_pad(&res->data, c->count * sizeof(lr_str));
+  size_t record[2] = {table, c->count};
+  lr__buf_append(&res->string_tables, record, sizeof record);
   const uint8_t *p = c->ptr, *end = c->ptr + c->len;
   for (uint32_t k = 0; k < c->count; k++) {
     uint64_t slen = 0;
@@ -234,11 +243,11 @@ static int encode_keys(lr_result *res, const lr__req_group *g,
                                 (size_t)g->key_cols[k]];
     char what[48];
     snprintf(what, sizeof what, "entity %d", r);
-    res->key_len[r] = lr__store_encode_key(g->ov, res->key_values,
-                                           res->keys + (size_t)r * LR__KEY_MAX,
-                                           &res->errmsg, what);
-    if (!res->key_len[r])
-      return LR_ETYPE;
+    int rc = lr__store_encode_key(g->ov, res->key_values,
+                                  res->keys + (size_t)r * LR__KEY_MAX,
+                                  &res->key_len[r], &res->errmsg, what);
+    if (rc)
+      return rc;
   }
   return 0;
 }
@@ -305,21 +314,22 @@ static int lookup_group(lr_result *res, const lr__req_group *g,
 /* Turns data offsets into pointers, now that the buffer no longer moves. */
 static void fix_pointers(lr_result *res) {
   char *base = res->data.data;
+  /* array<string> tables first, each once: repeated entities share them */
+  const size_t *tables = (const size_t *)res->string_tables.data;
+  for (size_t t = 0; t < res->string_tables.len / (2 * sizeof(size_t)); t++) {
+    lr_str *items = (lr_str *)(base + tables[2 * t]);
+    for (size_t k = 0; k < tables[2 * t + 1]; k++)
+      items[k].ptr = base + (uintptr_t)items[k].ptr;
+  }
   size_t n = (size_t)res->n_entities * (size_t)res->req->n_features;
   for (size_t i = 0; i < n; i++) {
     lr_value *v = &res->cells[i];
     if (v->status != LR_STATUS_PRESENT)
       continue;
-    if (v->type & LR__DT_ARRAY) {
+    if (v->type & LR__DT_ARRAY)
       v->v.array.data = base + (uintptr_t)v->v.array.data;
-      if (LR__DT_BASE(v->type) == LR__DT_STRING)
-        for (size_t k = 0; k < v->v.array.n; k++) {
-          lr_str *s = (lr_str *)v->v.array.data + k;
-          s->ptr = base + (uintptr_t)s->ptr;
-        }
-    } else if (v->type == LR__DT_STRING || v->type == LR__DT_BYTES) {
+    else if (v->type == LR__DT_STRING || v->type == LR__DT_BYTES)
       v->v.str.ptr = base + (uintptr_t)v->v.str.ptr;
-    }
   }
 }
 
@@ -334,6 +344,7 @@ int lr_get_online_features(const lr_request *req, const lr_value *keys,
   }
   lr__buf_reset(&res->errmsg);
   lr__buf_reset(&res->data);
+  lr__buf_reset(&res->string_tables);
   res->n_entities = 0;
   for (int g = 0; g < req->n_groups; g++)
     lr__store_try_open_db(req->store, req->groups[g].ov);
@@ -343,7 +354,8 @@ int lr_get_online_features(const lr_request *req, const lr_value *keys,
     rc = lookup_group(res, &req->groups[g], keys, n_entities, now);
   if (res->txn)
     mdb_txn_reset(res->txn);
-  if (rc == 0 && lr__buf_failed(&res->data)) {
+  if (rc == 0 && (lr__buf_failed(&res->data) ||
+                  lr__buf_failed(&res->string_tables))) {
     lr__buf_free(&res->data);
     lr__buf_puts(&res->errmsg, "out of memory copying values");
     rc = LR_ENOMEM;

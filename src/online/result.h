@@ -14,8 +14,11 @@ struct lr_result {
   int n_entities;     /* of the last successful lookup */
   lr_value *cells;    /* max_entities x n_features, row-major */
   lr__buf data;       /* strings and arrays copied out of rows */
+  lr__buf string_tables; /* (offset, count) of each array<string> table in
+                            data, whose entries are fixed up once */
   lr__cell *scratch;  /* one decoded row: req->max_slots cells */
   MDB_txn *txn;       /* a read transaction, reset between lookups */
+  unsigned txn_gen;   /* the store's env_gen when txn was begun */
   /* Per lookup of one view: each entity's encoded key, and the entity
    * indexes in key order (repeated entities become neighbours). */
   uint8_t *keys;

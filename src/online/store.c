@@ -116,10 +116,18 @@ int lr__store_reopen(lr_store *store) {
   if (mdb_env_get_path(store->env, &path))
     return LR_EIO;
   char *dir = strdup(path);
-  if (!dir)
+  MDB_env **old = realloc(store->old_envs,
+                          (size_t)(store->n_old_envs + 1) * sizeof *old);
+  if (!dir || !old) {
+    free(dir);
+    if (old)
+      store->old_envs = old;
     return LR_ENOMEM;
-  mdb_env_close(store->env);
+  }
+  store->old_envs = old;
+  store->old_envs[store->n_old_envs++] = store->env;
   store->env = NULL;
+  store->env_gen++;
   for (int i = 0; i < store->n_views; i++)
     atomic_store(&store->views[i].dbi_open, 0);
   int rc = open_env_at(store, dir);
@@ -267,6 +275,9 @@ void lr_store_close(lr_store *store) {
     return;
   if (store->env)
     mdb_env_close(store->env);
+  for (int i = 0; i < store->n_old_envs; i++)
+    mdb_env_close(store->old_envs[i]);
+  free(store->old_envs);
   free(store->views);
   pthread_mutex_destroy(&store->dbi_lock);
   lr__model_free(&store->reg);
@@ -274,13 +285,14 @@ void lr_store_close(lr_store *store) {
   free(store);
 }
 
-size_t lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
-                            uint8_t *key, lr__buf *err, const char *what) {
+int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
+                         uint8_t *key, size_t *len, lr__buf *err,
+                         const char *what) {
   lr__keypart parts[16];
   if (ov->n_keys > 16) {
     lr__buf_printf(err, "view '%s' has more than 16 key columns",
                    ov->view->name);
-    return 0;
+    return LR_EINVAL;
   }
   for (int k = 0; k < ov->n_keys; k++) {
     const lr_value *v = &values[k];
@@ -289,12 +301,16 @@ size_t lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
     p->dtype = want;
     int ok = v->type == want ||
              (want == LR__DT_INT64 && v->type == LR_TYPE_INT32);
+    if (v->type == LR_TYPE_NULL) {
+      lr__buf_printf(err, "%s: key '%s' is null", what, ov->key_names[k]);
+      return LR_EINVAL;
+    }
     if (!ok) {
       char s1[32], s2[32];
       lr__buf_printf(err, "%s: key '%s' must be %s, got %s", what,
                      ov->key_names[k], lr__dtype_name(want, s1),
                      lr_type_name(v->type, s2));
-      return 0;
+      return LR_ETYPE;
     }
     if (want == LR__DT_INT32 || want == LR__DT_INT64) {
       p->i = v->type == LR_TYPE_INT32 ? v->v.i32 : v->v.i64;
@@ -303,9 +319,10 @@ size_t lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
       p->len = v->v.str.len;
     }
   }
-  size_t len = lr__key_encode(parts, ov->n_keys, key);
-  if (!len)
-    lr__buf_printf(err, "%s: the key of view '%s' is empty or longer than %d "
-                   "bytes", what, ov->view->name, LR__KEY_MAX);
-  return len;
+  *len = lr__key_encode(parts, ov->n_keys, key);
+  if (*len)
+    return 0;
+  lr__buf_printf(err, "%s: the key of view '%s' is empty or longer than %d "
+                 "bytes", what, ov->view->name, LR__KEY_MAX);
+  return LR_EINVAL;
 }

@@ -34,6 +34,10 @@ typedef struct lr__online_view {
 struct lr_store {
   lr__model reg;
   MDB_env *env;
+  unsigned env_gen;   /* bumped when env is replaced (after compaction) */
+  MDB_env **old_envs; /* replaced environments: results may still hold
+                         transactions on them; closed with the store */
+  int n_old_envs;
   int writable;
   lr__online_view *views; /* one per registry view (on-demand views too,
                              with no database yet) */
@@ -50,13 +54,17 @@ lr__online_view *lr__store_view(lr_store *store, const char *name);
 int lr__store_try_open_db(lr_store *store, lr__online_view *ov);
 
 /* Encodes one entity key of `ov` from `values` (one per join key, ordered
- * as ov->key_names). Returns the key length, or 0 after writing why into
- * `err` (wrong type, null, too long). `what` names the row for messages. */
-size_t lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
-                            uint8_t *key, lr__buf *err, const char *what);
+ * as ov->key_names) into `key`, its length in *len. Returns 0, or after
+ * writing why into `err`: LR_ETYPE (a wrong type), LR_EINVAL (a null, or a
+ * key empty or too long). `what` names the row for messages. */
+int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
+                         uint8_t *key, size_t *len, lr__buf *err,
+                         const char *what);
 
-/* Closes and reopens the environment (after its data file was replaced),
- * with the same flags; readers of this handle then see the new file. */
+/* Opens the environment again (after its data file was replaced), with the
+ * same flags. The old one stays open until the store closes, since results
+ * may hold transactions on it; they move to the new one on their next
+ * lookup (env_gen tells them). */
 int lr__store_reopen(lr_store *store);
 
 /* Converts an LMDB error into a status and message. */

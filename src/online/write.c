@@ -83,9 +83,10 @@ static int map_columns(lr_store *store, const lr__online_view *ov,
   return 0;
 }
 
-/* Checks the type of every value of column `c` against `want`. */
+/* Checks the type of every value of column `col` against `want`. Row
+ * times (`is_row_time`) must also be in the range a row holds. */
 static int check_column(lr_store *store, const lr_column *col, uint8_t want,
-                        size_t n_rows, int nullable) {
+                        size_t n_rows, int nullable, int is_row_time) {
   for (size_t r = 0; r < n_rows; r++) {
     int have = col->values[r].type;
     if (have == LR_TYPE_NULL && nullable)
@@ -93,6 +94,12 @@ static int check_column(lr_store *store, const lr_column *col, uint8_t want,
     if (have == LR_TYPE_NULL) {
       lr__buf_printf(&store->errmsg, "row %zu: '%s' is null; it must have a "
                      "value", r, col->name);
+      return LR_EINVAL;
+    }
+    if (is_row_time && have == LR_TYPE_TIMESTAMP &&
+        !lr__time_in_range(col->values[r].v.ts)) {
+      lr__buf_printf(&store->errmsg, "row %zu: column '%s' is further than "
+                     "the year 9999 from 1970", r, col->name);
       return LR_EINVAL;
     }
     if (!type_fits(have, want)) {
@@ -109,12 +116,14 @@ static int check_column(lr_store *store, const lr_column *col, uint8_t want,
 static int check_types(lr_store *store, const lr__online_view *ov,
                        const lr_column *cols, const column_map *map,
                        size_t n_rows) {
-  int rc = check_column(store, &cols[map->event], LR__DT_TIMESTAMP, n_rows, 0);
+  int rc = check_column(store, &cols[map->event], LR__DT_TIMESTAMP, n_rows,
+                        0, 1);
   if (rc == 0 && map->created >= 0)
-    rc = check_column(store, &cols[map->created], LR__DT_TIMESTAMP, n_rows, 1);
+    rc = check_column(store, &cols[map->created], LR__DT_TIMESTAMP, n_rows,
+                      1, 1);
   for (int f = 0; rc == 0 && f < ov->view->n_features; f++)
     rc = check_column(store, &cols[map->feature[f]],
-                      ov->view->features[f].dtype, n_rows, 1);
+                      ov->view->features[f].dtype, n_rows, 1, 0);
   return rc;
 }
 
@@ -212,10 +221,11 @@ static int put_row(writer *w, MDB_txn *txn, size_t r, lr_write_stats *stats) {
   uint8_t key_bytes[LR__KEY_MAX];
   char what[48];
   snprintf(what, sizeof what, "row %zu", r);
-  size_t key_len = lr__store_encode_key(w->ov, w->key_values, key_bytes,
-                                        &w->store->errmsg, what);
-  if (!key_len)
-    return LR_ETYPE;
+  size_t key_len;
+  int rc = lr__store_encode_key(w->ov, w->key_values, key_bytes, &key_len,
+                                &w->store->errmsg, what);
+  if (rc)
+    return rc;
   int64_t event, created;
   pack_row(w, r, &event, &created);
   if (lr__buf_failed(&w->row) || lr__buf_failed(&w->payload))

@@ -112,7 +112,8 @@ typedef struct lr__view {
   uint8_t *slot_types;   /* next_slot dtypes: every slot ever used, removed
                             features' too, so rows written under older
                             definitions can still be walked */
-  uint32_t layout_epoch; /* bumped when a forced change drops online rows */
+  uint32_t layout_epoch; /* the online database's number: new for a new
+                            view and for a forced change that drops rows */
   lr__loc loc;
 } lr__view;
 
@@ -157,6 +158,9 @@ typedef struct lr__model {
   lr__arena arena;
   lr__config config;
   uint64_t version;    /* registry version; 0 for definitions not applied */
+  uint32_t next_epoch; /* the layout epoch the next new view gets: never
+                          reused, so a view removed and defined again does
+                          not find its old rows */
   int64_t applied_at;  /* unix seconds of the apply that wrote it */
   lr__entity *entities;
   int n_entities;

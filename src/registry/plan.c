@@ -164,7 +164,7 @@ static int plan_features(planner *P, const lr__view *was, lr__view *now) {
   if (retyped || layout_full) {
     P->sum->needs_force = 1;
     if (P->flags & LR_APPLY_FORCE) {
-      now->layout_epoch = was->layout_epoch + 1;
+      now->layout_epoch = P->next->next_epoch++;
       number_slots_afresh(P, now);
       lr__buf_printf(P->out, "      ! --force: the online rows of %s will be "
                      "dropped\n", now->name);
@@ -251,6 +251,7 @@ static void plan_created(planner *P, const kind_ops *ops, int i) {
   P->sum->created++;
   if (ops == &view_ops) {
     lr__view *v = &P->next->views[i];
+    v->layout_epoch = P->next->next_epoch++;
     number_slots_afresh(P, v);
     if (v->kind == LR__VIEW_BATCH ? v->online : v->write_to_online_store)
       note_rematerialize(P, v->name);
@@ -274,7 +275,6 @@ static void plan_both(planner *P, const kind_ops *ops, int i_old, int i_new) {
     } else { /* a batch view became on-demand, or back: a new object */
       plan_removed(P, ops, i_old);
       plan_created(P, ops, i_new);
-      now->layout_epoch = was->layout_epoch + 1;
     }
     return;
   }
@@ -346,6 +346,7 @@ static void plan_config(planner *P) {
 int lr__plan(const lr__model *old, lr__model *next, unsigned flags,
              lr__buf *out, lr__plan_summary *sum) {
   memset(sum, 0, sizeof *sum);
+  next->next_epoch = old->next_epoch;
   planner P = {old, next, flags, out, sum, {0}};
   lr__buf_init(&P.rematerialize);
   if (old->version)

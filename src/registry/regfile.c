@@ -212,6 +212,7 @@ static void rio_model(rio *r, lr__model *m) {
   rio_str(r, &m->config.online_path);
   rio_str(r, &m->config.offline_type);
   rio_u64(r, &m->version);
+  rio_u32(r, &m->next_epoch);
   rio_i64(r, &m->applied_at);
   rio_array(r, (void **)&m->entities, &m->n_entities, sizeof *m->entities,
             rio_entity);

@@ -86,13 +86,13 @@ static void registry_path(const lr_repo *repo, lr__buf *path) {
   lr__fs_join(path, repo->dir, repo->model.config.registry_path);
 }
 
-/* After an unreadable registry, the views' old layouts are unknown: new
- * epochs (from the clock, so unlike any used before) put every view in a
+/* After an unreadable registry, the epochs used before are unknown: new
+ * ones counted from the clock (unlike any used before) put every view in a
  * new online database, so no row is read with the wrong layout. */
 static void start_new_layouts(lr__model *m) {
-  uint32_t epoch = (uint32_t)time(NULL);
+  m->next_epoch = (uint32_t)time(NULL);
   for (int i = 0; i < m->n_views; i++)
-    m->views[i].layout_epoch = epoch;
+    m->views[i].layout_epoch = m->next_epoch++;
 }
 
 /* Plans against the applied registry, which is loaded into `old`. */

@@ -80,8 +80,13 @@ void lr__buf_pad(lr__buf *b, size_t n) {
 }
 
 void lr__buf_json_str(lr__buf *b, const char *s) {
+  lr__buf_json_strn(b, s, strlen(s));
+}
+
+void lr__buf_json_strn(lr__buf *b, const char *s, size_t len) {
   lr__buf_putc(b, '"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+  const unsigned char *end = (const unsigned char *)s + len;
+  for (const unsigned char *p = (const unsigned char *)s; p < end; p++) {
     switch (*p) {
     case '"':  lr__buf_puts(b, "\\\""); break;
     case '\\': lr__buf_puts(b, "\\\\"); break;

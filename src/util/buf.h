@@ -33,6 +33,8 @@ void lr__buf_vprintf(lr__buf *b, const char *fmt, va_list ap);
 void lr__buf_pad(lr__buf *b, size_t n);
 /* Appends `s` as a JSON string literal, quotes included. */
 void lr__buf_json_str(lr__buf *b, const char *s);
+/* The same for `len` bytes that may hold NULs (written as \u0000). */
+void lr__buf_json_strn(lr__buf *b, const char *s, size_t len);
 int lr__buf_failed(const lr__buf *b);
 /* Hands the content to the caller (free() it) and empties the buffer;
  * returns NULL if an allocation failed. */
