@@ -8,7 +8,6 @@
  * buffer, so they stay valid after the transaction ends; the buffer only
  * grows, so once it has held the largest values no lookup allocates.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,15 @@
 
 const char *lr_result_errmsg(const lr_result *res) {
   return res ? lr__buf_str(&res->errmsg) : "no result handle";
+}
+
+/* Closes the per-group cursors (before their transaction goes). */
+static void close_cursors(lr_result *res) {
+  for (int g = 0; g < res->req->n_groups; g++) {
+    if (res->cursors[g])
+      mdb_cursor_close(res->cursors[g]);
+    res->cursors[g] = NULL;
+  }
 }
 
 int lr_result_create(const lr_request *req, int max_entities,
@@ -42,11 +50,12 @@ int lr_result_create(const lr_request *req, int max_entities,
   res->first = calloc((size_t)max_entities, sizeof *res->first);
   res->keys = malloc((size_t)max_entities * LR__KEY_MAX);
   res->key_values = calloc((size_t)req->n_keys + 1, sizeof *res->key_values);
+  res->cursors = calloc((size_t)req->n_groups + 1, sizeof *res->cursors);
   lr__buf_init(&res->data);
   lr__buf_init(&res->string_tables);
   lr__buf_init(&res->errmsg);
   if (!res->cells || !res->scratch || !res->key_len || !res->first ||
-      !res->keys || !res->key_values) {
+      !res->keys || !res->key_values || !res->cursors) {
     lr_result_free(res);
     return LR_ENOMEM;
   }
@@ -57,6 +66,8 @@ int lr_result_create(const lr_request *req, int max_entities,
 void lr_result_free(lr_result *res) {
   if (!res)
     return;
+  if (res->cursors)
+    close_cursors(res);
   if (res->txn)
     mdb_txn_abort(res->txn);
   free(res->cells);
@@ -65,6 +76,7 @@ void lr_result_free(lr_result *res) {
   free(res->first);
   free(res->keys);
   free(res->key_values);
+  free(res->cursors);
   lr__buf_free(&res->data);
   lr__buf_free(&res->string_tables);
   lr__buf_free(&res->errmsg);
@@ -92,6 +104,7 @@ int lr_result_cell(const lr_result *res, int entity, int feature,
 static int begin_read(lr_result *res) {
   lr_store *store = res->req->store;
   if (res->txn && res->txn_gen != store->env_gen) { /* env was replaced */
+    close_cursors(res);
     mdb_txn_abort(res->txn);
     res->txn = NULL;
   }
@@ -275,8 +288,27 @@ static int same_key(const lr_result *res, int x, int y) {
  * keys share the upper B-tree pages (LMDB skips the descent when the next
  * key is on the current leaf), and repeated entities become neighbours,
  * read once. */
-static int lookup_group(lr_result *res, const lr__req_group *g,
-                        const lr_value *keys, int n, int64_t now) {
+/* The result's cursor on group `gi`'s database, bound to the current read
+ * transaction: opened once, renewed afterwards (no allocation). NULL when
+ * the database does not exist (yet). */
+static MDB_cursor *group_cursor(lr_result *res, int gi, int *rc) {
+  const lr__req_group *g = &res->req->groups[gi];
+  *rc = 0;
+  if (!atomic_load_explicit(&g->ov->dbi_open, memory_order_acquire))
+    return NULL;
+  MDB_cursor **cur = &res->cursors[gi];
+  int mrc = *cur ? mdb_cursor_renew(res->txn, *cur)
+                 : mdb_cursor_open(res->txn, g->ov->dbi, cur);
+  if (mrc) {
+    *rc = lr__store_mdb_error(&res->errmsg, mrc, "cannot open a cursor");
+    return NULL;
+  }
+  return *cur;
+}
+
+static int lookup_group(lr_result *res, int gi, const lr_value *keys, int n,
+                        int64_t now) {
+  const lr__req_group *g = &res->req->groups[gi];
   int rc = encode_keys(res, g, keys, n);
   if (rc)
     return rc;
@@ -285,10 +317,7 @@ static int lookup_group(lr_result *res, const lr__req_group *g,
     order[r] = r;
   if (n > 1)
     qsort_r(order, (size_t)n, sizeof *order, compare_keys, res);
-  int open = atomic_load_explicit(&g->ov->dbi_open, memory_order_acquire);
-  MDB_cursor *cur = NULL;
-  if (open && mdb_cursor_open(res->txn, g->ov->dbi, &cur) != 0)
-    return lr__store_mdb_error(&res->errmsg, EIO, "cannot open a cursor");
+  MDB_cursor *cur = group_cursor(res, gi, &rc);
   for (int i = 0; rc == 0 && i < n; i++) {
     int r = order[i];
     if (i > 0 && same_key(res, order[i - 1], r)) {
@@ -306,8 +335,6 @@ static int lookup_group(lr_result *res, const lr__req_group *g,
     else
       rc = fill_from_row(res, g, r, &data, now);
   }
-  if (cur)
-    mdb_cursor_close(cur);
   return rc;
 }
 
@@ -351,7 +378,7 @@ int lr_get_online_features(const lr_request *req, const lr_value *keys,
   int rc = begin_read(res);
   int64_t now = lr__time_now_us();
   for (int g = 0; rc == 0 && g < req->n_groups; g++)
-    rc = lookup_group(res, &req->groups[g], keys, n_entities, now);
+    rc = lookup_group(res, g, keys, n_entities, now);
   if (res->txn)
     mdb_txn_reset(res->txn);
   if (rc == 0 && (lr__buf_failed(&res->data) ||

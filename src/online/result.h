@@ -19,6 +19,7 @@ struct lr_result {
   lr__cell *scratch;  /* one decoded row: req->max_slots cells */
   MDB_txn *txn;       /* a read transaction, reset between lookups */
   unsigned txn_gen;   /* the store's env_gen when txn was begun */
+  MDB_cursor **cursors; /* one per request group, renewed with txn */
   /* Per lookup of one view: each entity's encoded key, and the entity
    * indexes in key order (repeated entities become neighbours). */
   uint8_t *keys;
