@@ -144,20 +144,25 @@ static int give_text(lr__buf *text, char **out, int rc) {
   return rc;
 }
 
-int lr_repo_plan(lr_repo *repo, unsigned flags, char **plan) {
-  if (!repo)
-    return LR_EINVAL;
-  lr__model old;
-  lr__model_init(&old);
-  lr__buf text;
-  lr__buf_init(&text);
-  lr__plan_summary sum;
-  int rc = repo_plan(repo, flags, &old, &text, &sum);
-  lr__model_free(&old);
-  return give_text(&text, plan, rc);
+/* Writes the planned registry (the next version) atomically. */
+static int write_registry(lr_repo *repo, const lr__model *old, lr__buf *text) {
+  repo->model.version = old->version + 1;
+  repo->model.applied_at = (int64_t)time(NULL);
+  lr__buf path;
+  lr__buf_init(&path);
+  registry_path(repo, &path);
+  int rc = lr__regfile_write(lr__buf_str(&path), &repo->model, &repo->errmsg);
+  if (rc == 0)
+    lr__buf_printf(text, "Applied: registry version %llu written to %s.\n",
+                   (unsigned long long)repo->model.version,
+                   repo->model.config.registry_path);
+  lr__buf_free(&path);
+  return rc;
 }
 
-int lr_repo_apply(lr_repo *repo, unsigned flags, char **plan) {
+/* Plan, then (apply) write unless nothing changed since a registry exists. */
+static int plan_or_apply(lr_repo *repo, unsigned flags, char **plan,
+                         int apply) {
   if (!repo)
     return LR_EINVAL;
   lr__model old;
@@ -167,19 +172,16 @@ int lr_repo_apply(lr_repo *repo, unsigned flags, char **plan) {
   lr__plan_summary sum;
   int rc = repo_plan(repo, flags, &old, &text, &sum);
   int unchanged = !sum.created && !sum.changed && !sum.removed;
-  if (rc == 0 && !(unchanged && old.version > 0)) {
-    repo->model.version = old.version + 1;
-    repo->model.applied_at = (int64_t)time(NULL);
-    lr__buf path;
-    lr__buf_init(&path);
-    registry_path(repo, &path);
-    rc = lr__regfile_write(lr__buf_str(&path), &repo->model, &repo->errmsg);
-    if (rc == 0)
-      lr__buf_printf(&text, "Applied: registry version %llu written to %s.\n",
-                     (unsigned long long)repo->model.version,
-                     repo->model.config.registry_path);
-    lr__buf_free(&path);
-  }
+  if (rc == 0 && apply && !(unchanged && old.version > 0))
+    rc = write_registry(repo, &old, &text);
   lr__model_free(&old);
   return give_text(&text, plan, rc);
+}
+
+int lr_repo_plan(lr_repo *repo, unsigned flags, char **plan) {
+  return plan_or_apply(repo, flags, plan, 0);
+}
+
+int lr_repo_apply(lr_repo *repo, unsigned flags, char **plan) {
+  return plan_or_apply(repo, flags, plan, 1);
 }
