@@ -62,9 +62,12 @@ $(BUILD)/examples/%: examples/%.c include/larder.h $(BUILD)/liblarder.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/liblarder.a $(LIBS)
 
-$(BUILD)/larder.pc: larder.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' \
-	  -e 's|@LIBS@|$(LIBS)|' $< > $@
+# The pkg-config file names its prefix: `make install PREFIX=...` writes the
+# installed one again with that prefix.
+PC_SED = sed -e 's|@PREFIX@|$(1)|' -e 's|@VERSION@|0.1.0|' -e 's|@LIBS@|$(LIBS)|'
+
+$(BUILD)/larder.pc: larder.pc.in Makefile
+	$(call PC_SED,$(PREFIX)) $< > $@
 
 # ---- tests ----------------------------------------------------------------
 
@@ -116,7 +119,7 @@ install: all
 	install -m 755 $(BUILD)/liblarder.so $(DESTDIR)$(PREFIX)/lib/liblarder.so.0
 	ln -sf liblarder.so.0 $(DESTDIR)$(PREFIX)/lib/liblarder.so
 	install -m 644 include/larder.h $(DESTDIR)$(PREFIX)/include/larder.h
-	install -m 644 $(BUILD)/larder.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/larder.pc
+	$(call PC_SED,$(PREFIX)) larder.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/larder.pc
 
 clean:
 	rm -rf $(BUILD)
