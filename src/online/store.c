@@ -104,8 +104,16 @@ static int open_env(lr_store *store, const char *repo) {
   return rc;
 }
 
-/* Opens the databases of the stored views that exist (or, writable, all). */
+/* Opens the databases of the stored views that exist (or, writable, all,
+ * and the meta database). */
 static void open_databases(lr_store *store) {
+  MDB_txn *txn;
+  if (store->writable && mdb_txn_begin(store->env, NULL, 0, &txn) == 0) {
+    if (mdb_dbi_open(txn, LR__META_DB, MDB_CREATE, &store->meta_dbi) == 0)
+      mdb_txn_commit(txn);
+    else
+      mdb_txn_abort(txn);
+  }
   for (int i = 0; i < store->n_views; i++)
     if (is_stored(store->views[i].view))
       lr__store_try_open_db(store, &store->views[i]);
@@ -325,4 +333,28 @@ int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
   lr__buf_printf(err, "%s: the key of view '%s' is empty or longer than %d "
                  "bytes", what, ov->view->name, LR__KEY_MAX);
   return LR_EINVAL;
+}
+
+int lr__store_meta_get(lr_store *store, const char *key, void *value,
+                       size_t cap, size_t *len) {
+  MDB_txn *txn;
+  MDB_dbi meta;
+  int mrc = mdb_txn_begin(store->env, NULL, MDB_RDONLY, &txn);
+  if (mrc)
+    return lr__store_mdb_error(&store->errmsg, mrc, "cannot start a read");
+  pthread_mutex_lock(&store->dbi_lock); /* mdb_dbi_open: one at a time */
+  mrc = mdb_dbi_open(txn, LR__META_DB, 0, &meta);
+  MDB_val k = {strlen(key), (void *)key}, v;
+  if (mrc == 0)
+    mrc = mdb_get(txn, meta, &k, &v);
+  if (mrc == 0) {
+    *len = v.mv_size;
+    memcpy(value, v.mv_data, v.mv_size < cap ? v.mv_size : cap);
+  }
+  mdb_txn_abort(txn);
+  pthread_mutex_unlock(&store->dbi_lock);
+  if (mrc == MDB_NOTFOUND)
+    return LR_ENOTFOUND;
+  return mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot read a record")
+             : 0;
 }

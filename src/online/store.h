@@ -19,6 +19,10 @@
 #include "../registry/model.h"
 #include "larder.h"
 
+/* The database of store-wide records (what each materialization loaded).
+ * The colon keeps it apart from view databases (VIEW@EPOCH, identifiers). */
+#define LR__META_DB "larder:meta"
+
 /* How one view is kept online. */
 typedef struct lr__online_view {
   const lr__view *view;
@@ -43,6 +47,7 @@ struct lr_store {
                              with no database yet) */
   int n_views;
   pthread_mutex_t dbi_lock; /* mdb_dbi_open is one-at-a-time per process */
+  MDB_dbi meta_dbi;         /* writable stores: LR__META_DB, opened at open */
   lr__buf errmsg;
 };
 
@@ -66,6 +71,11 @@ int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
  * may hold transactions on it; they move to the new one on their next
  * lookup (env_gen tells them). */
 int lr__store_reopen(lr_store *store);
+
+/* Reads the meta record `key` into `value` (at most `cap` bytes; *len gets
+ * its size). Returns 0, LR_ENOTFOUND (no such record) or LR_EIO. */
+int lr__store_meta_get(lr_store *store, const char *key, void *value,
+                       size_t cap, size_t *len);
 
 /* Converts an LMDB error into a status and message. */
 int lr__store_mdb_error(lr__buf *err, int mdb_rc, const char *doing);

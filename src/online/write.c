@@ -16,7 +16,7 @@
 #include "../codec/varint.h"
 #include "../registry/dtype.h"
 #include "../util/names.h"
-#include "store.h"
+#include "writer.h"
 
 #define EVENT_COLUMN "event_timestamp"
 #define CREATED_COLUMN "created_timestamp"
@@ -176,19 +176,22 @@ static void to_cell(const lr_value *v, uint8_t want, lr__buf *payload,
   c->len = payload->len - start;
 }
 
-typedef struct writer {
+struct lr__writer {
   lr_store *store;
-  const lr__online_view *ov;
-  const lr_column *cols;
-  const column_map *map;
-  lr__cell *cells;  /* next_slot cells */
+  lr__online_view *ov;
+  MDB_txn *txn;
+  lr__cell *cells;   /* next_slot cells */
   int *slot_feature; /* per slot: the feature index, or -1 (removed) */
   lr__buf payload, row;
   lr_value *key_values;
-} writer;
+  /* the columns of the put under way */
+  const lr_column *cols;
+  column_map map;
+};
 
 /* Packs row `r` into w->row; returns its (event, created) times. */
-static void pack_row(writer *w, size_t r, int64_t *event, int64_t *created) {
+static void pack_row(lr__writer *w, size_t r, int64_t *event,
+                     int64_t *created) {
   const lr__view *v = w->ov->view;
   lr__buf_reset(&w->payload);
   lr__buf_reset(&w->row);
@@ -199,25 +202,25 @@ static void pack_row(writer *w, size_t r, int64_t *event, int64_t *created) {
       w->cells[s].is_null = 1;
       continue;
     }
-    to_cell(&w->cols[w->map->feature[f]].values[r], v->features[f].dtype,
+    to_cell(&w->cols[w->map.feature[f]].values[r], v->features[f].dtype,
             &w->payload, &w->cells[s]);
   }
   for (uint32_t s = 0; s < v->next_slot; s++)
     if (w->cells[s].len || w->cells[s].count)
       w->cells[s].ptr = (const uint8_t *)w->payload.data +
                         (uintptr_t)w->cells[s].ptr;
-  *event = w->cols[w->map->event].values[r].v.ts;
-  const lr_value *cv = w->map->created >= 0
-                           ? &w->cols[w->map->created].values[r] : NULL;
+  *event = w->cols[w->map.event].values[r].v.ts;
+  const lr_value *cv = w->map.created >= 0
+                           ? &w->cols[w->map.created].values[r] : NULL;
   *created = cv && cv->type != LR_TYPE_NULL ? cv->v.ts : LR__ROW_NO_CREATED;
   lr__row_encode(v->slot_types, v->next_slot, w->cells, *event, *created,
                  &w->row);
 }
 
 /* Stores row `r` unless the stored row for its key is newer. */
-static int put_row(writer *w, MDB_txn *txn, size_t r, lr_write_stats *stats) {
+static int put_row(lr__writer *w, size_t r, lr_write_stats *stats) {
   for (int k = 0; k < w->ov->n_keys; k++)
-    w->key_values[k] = w->cols[w->map->key[k]].values[r];
+    w->key_values[k] = w->cols[w->map.key[k]].values[r];
   uint8_t key_bytes[LR__KEY_MAX];
   char what[48];
   snprintf(what, sizeof what, "row %zu", r);
@@ -231,7 +234,7 @@ static int put_row(writer *w, MDB_txn *txn, size_t r, lr_write_stats *stats) {
   if (lr__buf_failed(&w->row) || lr__buf_failed(&w->payload))
     return LR_ENOMEM;
   MDB_val key = {key_len, key_bytes}, old;
-  int mrc = mdb_get(txn, w->ov->dbi, &key, &old);
+  int mrc = mdb_get(w->txn, w->ov->dbi, &key, &old);
   lr__row_header h;
   if (mrc == 0 && lr__row_header_read(old.mv_data, old.mv_size, &h) == 0 &&
       lr__row_compare_times(event, created, h.event_us, h.created_us) < 0) {
@@ -241,28 +244,11 @@ static int put_row(writer *w, MDB_txn *txn, size_t r, lr_write_stats *stats) {
   if (mrc != 0 && mrc != MDB_NOTFOUND)
     return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot read a row");
   MDB_val data = {w->row.len, w->row.data};
-  mrc = mdb_put(txn, w->ov->dbi, &key, &data, 0);
+  mrc = mdb_put(w->txn, w->ov->dbi, &key, &data, 0);
   if (mrc)
     return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot write a row");
   stats->rows_written++;
   return 0;
-}
-
-static int write_all(writer *w, size_t n_rows, lr_write_stats *stats) {
-  MDB_txn *txn;
-  int mrc = mdb_txn_begin(w->store->env, NULL, 0, &txn);
-  if (mrc)
-    return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot begin a write");
-  int rc = 0;
-  for (size_t r = 0; rc == 0 && r < n_rows; r++)
-    rc = put_row(w, txn, r, stats);
-  if (rc) {
-    mdb_txn_abort(txn);
-    return rc;
-  }
-  mrc = mdb_txn_commit(txn);
-  return mrc ? lr__store_mdb_error(&w->store->errmsg, mrc, "cannot commit")
-             : 0;
 }
 
 /* Checks the store and view can take writes; returns the view or NULL. */
@@ -291,6 +277,88 @@ static lr__online_view *writable_view(lr_store *store, const char *view,
   return *rc ? NULL : ov;
 }
 
+static void writer_free(lr__writer *w) {
+  free(w->map.key);
+  free(w->map.feature);
+  free(w->cells);
+  free(w->slot_feature);
+  free(w->key_values);
+  lr__buf_free(&w->payload);
+  lr__buf_free(&w->row);
+  free(w);
+}
+
+int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
+  *out = NULL;
+  lr__buf_reset(&store->errmsg);
+  int rc;
+  lr__online_view *ov = writable_view(store, view, &rc);
+  if (!ov)
+    return rc;
+  const lr__view *v = ov->view;
+  lr__writer *w = calloc(1, sizeof *w);
+  if (!w)
+    return LR_ENOMEM;
+  w->store = store;
+  w->ov = ov;
+  w->cells = calloc((size_t)v->next_slot + 1, sizeof(lr__cell));
+  w->slot_feature = malloc(((size_t)v->next_slot + 1) * sizeof(int));
+  w->key_values = calloc((size_t)ov->n_keys + 1, sizeof(lr_value));
+  w->map.key = calloc((size_t)ov->n_keys + 1, sizeof(int));
+  w->map.feature = calloc((size_t)v->n_features + 1, sizeof(int));
+  if (!w->cells || !w->slot_feature || !w->key_values || !w->map.key ||
+      !w->map.feature) {
+    writer_free(w);
+    return LR_ENOMEM;
+  }
+  for (uint32_t s = 0; s < v->next_slot; s++)
+    w->slot_feature[s] = -1;
+  for (int f = 0; f < v->n_features; f++)
+    w->slot_feature[v->features[f].slot] = f;
+  int mrc = mdb_txn_begin(store->env, NULL, 0, &w->txn);
+  if (mrc) {
+    writer_free(w);
+    return lr__store_mdb_error(&store->errmsg, mrc, "cannot begin a write");
+  }
+  *out = w;
+  return 0;
+}
+
+int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
+                   size_t n_rows, lr_write_stats *stats) {
+  w->cols = cols;
+  int rc = map_columns(w->store, w->ov, cols, n_cols, &w->map);
+  if (rc == 0)
+    rc = check_types(w->store, w->ov, cols, &w->map, n_rows);
+  for (size_t r = 0; rc == 0 && r < n_rows; r++)
+    rc = put_row(w, r, stats);
+  return rc;
+}
+
+int lr__writer_put_meta(lr__writer *w, const char *key, const void *value,
+                        size_t len) {
+  MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)value};
+  int mrc = mdb_put(w->txn, w->store->meta_dbi, &k, &v, 0);
+  return mrc ? lr__store_mdb_error(&w->store->errmsg, mrc,
+                                   "cannot record the load")
+             : 0;
+}
+
+int lr__writer_commit(lr__writer *w) {
+  int mrc = mdb_txn_commit(w->txn);
+  int rc = mrc ? lr__store_mdb_error(&w->store->errmsg, mrc, "cannot commit")
+               : 0;
+  writer_free(w);
+  return rc;
+}
+
+void lr__writer_abort(lr__writer *w) {
+  if (!w)
+    return;
+  mdb_txn_abort(w->txn);
+  writer_free(w);
+}
+
 int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
                   int n_columns, size_t n_rows, lr_write_stats *stats) {
   lr_write_stats local = {0, 0};
@@ -299,38 +367,16 @@ int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
   memset(stats, 0, sizeof *stats);
   if (!store || (!columns && n_columns) || n_columns < 0)
     return LR_EINVAL;
-  lr__buf_reset(&store->errmsg);
-  int rc;
-  lr__online_view *ov = writable_view(store, view, &rc);
-  if (!ov)
-    return rc;
-  const lr__view *v = ov->view;
-  column_map map = {calloc((size_t)ov->n_keys + 1, sizeof(int)), -1, -1,
-                    calloc((size_t)v->n_features + 1, sizeof(int))};
-  writer w = {store, ov, columns, &map,
-              calloc((size_t)v->next_slot + 1, sizeof(lr__cell)),
-              malloc(((size_t)v->next_slot + 1) * sizeof(int)),
-              {0}, {0}, calloc((size_t)ov->n_keys + 1, sizeof(lr_value))};
-  rc = map.key && map.feature && w.cells && w.slot_feature && w.key_values
-           ? 0 : LR_ENOMEM;
-  for (uint32_t s = 0; rc == 0 && s < v->next_slot; s++)
-    w.slot_feature[s] = -1;
-  for (int f = 0; rc == 0 && f < v->n_features; f++)
-    w.slot_feature[v->features[f].slot] = f;
+  lr__writer *w;
+  int rc = lr__writer_begin(store, view, &w);
   if (rc == 0)
-    rc = map_columns(store, ov, columns, n_columns, &map);
-  if (rc == 0)
-    rc = check_types(store, ov, columns, &map, n_rows);
-  if (rc == 0)
-    rc = write_all(&w, n_rows, stats);
+    rc = lr__writer_put(w, columns, n_columns, n_rows, stats);
+  if (rc == 0) {
+    rc = lr__writer_commit(w);
+  } else if (w) {
+    lr__writer_abort(w);
+  }
   if (rc)
     memset(stats, 0, sizeof *stats);
-  free(map.key);
-  free(map.feature);
-  free(w.cells);
-  free(w.slot_feature);
-  free(w.key_values);
-  lr__buf_free(&w.payload);
-  lr__buf_free(&w.row);
   return rc;
 }

@@ -1,0 +1,34 @@
+/*
+ * writer.h - writing rows into one view's online database in a transaction
+ * that spans several batches: lr_write_rows is one begin/put/commit; a
+ * materialization puts every chunk DuckDB returns, records what it loaded
+ * in the meta database, and commits once, so readers see the whole load or
+ * none of it.
+ */
+#ifndef LR_ONLINE_WRITER_H
+#define LR_ONLINE_WRITER_H
+
+#include "store.h"
+
+typedef struct lr__writer lr__writer;
+
+/* Starts a write transaction on `view`. Returns 0, LR_EREADONLY,
+ * LR_ENOTFOUND, LR_EINVAL (a view not stored online) or LR_EIO; the message
+ * is on the store. */
+int lr__writer_begin(lr_store *store, const char *view, lr__writer **out);
+
+/* Writes rows as lr_write_rows() does, into the open transaction (newer
+ * wins, also against rows put earlier in it). On failure the caller
+ * aborts. */
+int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
+                   size_t n_rows, lr_write_stats *stats);
+
+/* Records `key` -> `value` in the meta database, in the same transaction. */
+int lr__writer_put_meta(lr__writer *w, const char *key, const void *value,
+                        size_t len);
+
+/* Commits (and frees) the writer; abort frees it and writes nothing. */
+int lr__writer_commit(lr__writer *w);
+void lr__writer_abort(lr__writer *w);
+
+#endif
