@@ -102,11 +102,14 @@ quickstart: all
 	$(BUILD)/larder init $(QUICKSTART)
 	$(BUILD)/larder -c $(QUICKSTART) apply
 	$(BUILD)/larder -c $(QUICKSTART) ls feature-views
-	$(BUILD)/larder -c $(QUICKSTART) describe driver_activity_v2
-	$(BUILD)/larder -c $(QUICKSTART) write driver_hourly_stats \
-	  $(QUICKSTART)/data/driver_stats_latest.csv
+	$(BUILD)/larder -c $(QUICKSTART) materialize-incremental now
 	$(BUILD)/larder -c $(QUICKSTART) get --service driver_activity_v2 \
 	  --entity driver_id=1001 --entity driver_id=1002 --entity driver_id=1003
+	$(BUILD)/larder -c $(QUICKSTART) historical \
+	  --entities $(QUICKSTART)/data/entity_rows.csv \
+	  --features driver_hourly_stats:conv_rate,driver_hourly_stats:avg_daily_trips \
+	  --output $(QUICKSTART)/training.csv
+	cat $(QUICKSTART)/training.csv
 
 bench: all
 	@bench/run.sh $(BUILD) $(if $(QUICK),--quick)

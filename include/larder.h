@@ -152,11 +152,14 @@ int lr_repo_apply(lr_repo *repo, unsigned flags, char **plan);
  * lr_repo_init - creates a working example repo in `dir` (created if
  * missing; it must not already hold a feature_store.yaml): definitions like
  * Feast's quickstart and example data for a few hundred drivers over two
- * weeks, hourly, ending at the current hour.
+ * weeks, hourly, ending at the current hour, as Parquet (written through
+ * DuckDB, which this call loads), plus the last hour as CSV in the feature
+ * names `larder write` takes.
  *
  * errmsg: on failure receives a message (caller frees with lr_free()); may be
  *         NULL.
- * Returns 0; LR_EEXISTS when `dir` already holds a repo; LR_EIO; LR_EINVAL.
+ * Returns 0; LR_EEXISTS when `dir` already holds a repo; LR_EIO; LR_EINVAL;
+ * LR_EUNSUPPORTED when libduckdb cannot be loaded.
  */
 int lr_repo_init(const char *dir, char **errmsg);
 
@@ -527,6 +530,116 @@ int lr_write_file(lr_store *store, const char *view, const char *path,
  */
 int lr_store_compact(lr_store *store, unsigned long long *before,
                      unsigned long long *after);
+
+/*
+ * lr_parse_time - parses a time as the command line takes it: ISO 8601
+ * (`2024-01-01`, `2024-01-01T10:00:00Z`, offsets such as `+02:00`; naive
+ * times are UTC), `now`, or relative to now (`-7d`, `+1h`, `-90m`, units
+ * s m h d w). `now_us` is the current time in microseconds since the epoch.
+ * Returns 0 and sets *us; LR_EINVAL when the text is none of these.
+ */
+int lr_parse_time(const char *text, long long now_us, long long *us);
+
+/* ------------------------------------------------------------------------ */
+/* The offline store: training sets and materialization (DuckDB)             */
+/* ------------------------------------------------------------------------ */
+
+/* A repo's registry and its offline sources, read through DuckDB. DuckDB is
+ * loaded on the first call that needs it, never by the online path. */
+typedef struct lr_offline lr_offline;
+
+/*
+ * lr_offline_open - opens the applied registry of the repo at `repo` for
+ * offline work. Source paths resolve inside the repo; naive timestamps are
+ * UTC.
+ * out: receives the handle, also on failure (read lr_offline_errmsg());
+ *      close it with lr_offline_close().
+ * Returns 0, or the codes of lr_registry_open().
+ */
+int lr_offline_open(const char *repo, lr_offline **out);
+
+/*
+ * lr_offline_errmsg - the message of the last failed call, or "". Owned by
+ * the handle.
+ */
+const char *lr_offline_errmsg(const lr_offline *off);
+
+/*
+ * lr_offline_close - closes the handle. NULL is allowed.
+ */
+void lr_offline_close(lr_offline *off);
+
+/* What a training set is made of. */
+typedef struct lr_historical_spec {
+  const char *entities_file;   /* .parquet or .csv ... */
+  const char *entities_sql;    /* ... or a DuckDB query (exactly one) */
+  const char *const *features; /* `view:feature` references ... */
+  int n_features;
+  const char *service;         /* ... or a feature service (exactly one) */
+  int full_feature_names;      /* name columns `view__feature` */
+  const char *output;          /* .parquet or .csv, replaced if present */
+} lr_historical_spec;
+
+/*
+ * lr_get_historical_features - writes a point-in-time-correct training set.
+ * For each entity row and each feature view, among the view's source rows
+ * with equal join keys and event_ts <= the row's timestamp (and >= it minus
+ * the view's ttl when ttl > 0, both bounds inclusive), the one with the
+ * greatest (event_ts, created_ts) gives the features; none gives nulls.
+ * The row's timestamp is its `event_timestamp` column, or its only
+ * timestamp column. Output: every entity column in input order, then the
+ * features in request order; exactly one row per entity row, in input
+ * order, duplicates kept.
+ *
+ * rows: may be NULL; receives the number of rows written.
+ * Returns 0; LR_EINVAL (a bad spec, a missing key or timestamp column, a
+ * name collision, a source DuckDB cannot read; the message names it);
+ * LR_ENOTFOUND (unknown view, feature or service); LR_EUNSUPPORTED
+ * (on-demand views; no libduckdb); LR_EIO.
+ */
+int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,
+                               unsigned long long *rows);
+
+/* Called during a materialization, at most a few times a second: the view
+ * being loaded, rows read so far, and an upper bound of the rows to read. */
+typedef void (*lr_progress_fn)(void *ctx, const char *view,
+                               unsigned long long done,
+                               unsigned long long total);
+
+/* What to materialize. */
+typedef struct lr_materialize_spec {
+  long long start_us;         /* ignored when incremental */
+  long long end_us;
+  int incremental;            /* start where the last load of each view
+                                 ended; first time: end - ttl, or from the
+                                 beginning when ttl is 0 */
+  const char *const *views;   /* NULL: every online feature view */
+  int n_views;
+  lr_progress_fn progress;    /* may be NULL */
+  void *progress_ctx;
+} lr_materialize_spec;
+
+/* Counts from a materialization, over all its views. */
+typedef struct lr_materialize_stats {
+  int views;
+  unsigned long long rows_read;    /* latest row per entity in the window */
+  unsigned long long rows_written;
+  unsigned long long rows_skipped; /* older than what the store holds */
+} lr_materialize_stats;
+
+/*
+ * lr_materialize - loads each view's latest row per entity with
+ * start <= event_ts <= end (ties broken by created_ts) from its source into
+ * the online store, newer wins. Each view's load is one transaction, which
+ * also records the interval loaded (read back by incremental runs): a
+ * failure leaves that view's online rows as they were.
+ * stats: may be NULL.
+ * Returns 0; LR_EINVAL (bad interval, unknown or offline-only view, a
+ * source that cannot be read or has the wrong types); LR_EUNSUPPORTED;
+ * LR_EIO.
+ */
+int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
+                   lr_materialize_stats *stats);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 
 #include "helpers.h"
 #include "larder.h"
+#include "offline/duckdb.h"
 #include "registry/model.h"
 #include "registry/regfile.h"
 #include "util/fs.h"
@@ -1347,15 +1348,33 @@ Test(registry, r031_init_output_applies_cleanly) {
   out = describe(dir, "driver_activity_v1", 0);
   cr_assert(strstr(out, "feature service driver_activity_v1"), "%s", out);
   lr_free(out);
-  /* hourly rows for a few hundred drivers over two weeks */
+  /* hourly rows for a few hundred drivers over two weeks, as Parquet */
+  lr__duckdb d;
+  lr__buf sql, rows, why;
+  lr__buf_init(&sql);
+  lr__buf_init(&rows);
+  lr__buf_init(&why);
+  cr_assert_eq(lr__duckdb_open(&d, &why), 0, "%s", lr__buf_str(&why));
+  lr__buf_printf(&sql, "SELECT count(*), count(DISTINCT driver_id), "
+                 "count(DISTINCT event_timestamp) FROM read_parquet('%s/data/"
+                 "driver_stats.parquet')", dir);
+  cr_assert_eq(lr__duckdb_run(&d, lr__buf_str(&sql), 3, &rows, &why), 0, "%s",
+               lr__buf_str(&why));
+  unsigned long n_rows, n_drivers, n_hours;
+  cr_assert_eq(sscanf(lr__buf_str(&rows), "%lu\t%lu\t%lu", &n_rows,
+                      &n_drivers, &n_hours), 3, "%s", lr__buf_str(&rows));
+  cr_assert_geq(n_drivers, 200u);
+  cr_assert_eq(n_hours, 14u * 24);
+  cr_assert_eq(n_rows, n_drivers * n_hours);
+  lr__duckdb_close(&d);
+  lr__buf_free(&sql);
+  lr__buf_free(&rows);
+  lr__buf_free(&why);
   size_t len;
-  char *csv = read_bytes(dir, "data/driver_stats.csv", &len);
-  cr_assert_not_null(csv);
-  size_t lines = 0;
-  for (size_t i = 0; i < len; i++)
-    lines += csv[i] == '\n';
-  cr_assert_geq(lines, 1 + 200u * 14 * 24, "%zu lines", lines);
-  free(csv);
+  char *entities = read_bytes(dir, "data/entity_rows.csv", &len);
+  cr_assert_not_null(entities, "entity rows for `larder historical`");
+  cr_assert(strstr(entities, "driver_id,event_timestamp\n"), "%s", entities);
+  free(entities);
   th_rmrf(tmp);
 }
 

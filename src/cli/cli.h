@@ -23,6 +23,9 @@ int cli_describe(cli *c);
 int cli_get(cli *c);
 int cli_write(cli *c);
 int cli_compact(cli *c);
+int cli_historical(cli *c);
+int cli_materialize(cli *c);
+int cli_materialize_incremental(cli *c);
 
 /* Prints "larder: MESSAGE" to stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

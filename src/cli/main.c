@@ -34,6 +34,14 @@ static const char usage[] =
     "  write VIEW FILE        write rows from FILE (.csv, .jsonl, .json) into\n"
     "                         the online store; newer rows win\n"
     "  compact                rewrite the online store compactly (atomic swap)\n"
+    "  historical (--entities FILE | --entities-sql QUERY)\n"
+    "      (--features V:F,... | --service NAME) [--full-feature-names]\n"
+    "      --output FILE      write a point-in-time-correct training set\n"
+    "  materialize START END [--views A,B]\n"
+    "                         load the latest rows in [START, END] online\n"
+    "  materialize-incremental END [--views A,B]\n"
+    "                         load from where the last load ended\n"
+    "      (times: ISO 8601, now, or relative such as -7d)\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 bad command line.\n";
 
@@ -45,6 +53,8 @@ static const struct {
     {"apply", cli_apply}, {"ls", cli_ls},
     {"describe", cli_describe}, {"get", cli_get},
     {"write", cli_write}, {"compact", cli_compact},
+    {"historical", cli_historical}, {"materialize", cli_materialize},
+    {"materialize-incremental", cli_materialize_incremental},
 };
 
 /* Both report to stderr; stdout is flushed first so that what a command

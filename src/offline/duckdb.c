@@ -15,60 +15,66 @@
 #endif
 
 /* The functions used, resolved once. */
-static struct {
-  void *lib;
-  duckdb_state (*open)(const char *, duckdb_database *);
-  void (*close)(duckdb_database *);
-  duckdb_state (*connect)(duckdb_database, duckdb_connection *);
-  void (*disconnect)(duckdb_connection *);
-  duckdb_state (*query)(duckdb_connection, const char *, duckdb_result *);
-  void (*destroy_result)(duckdb_result *);
-  const char *(*result_error)(duckdb_result *);
-  idx_t (*row_count)(duckdb_result *);
-  char *(*value_varchar)(duckdb_result *, idx_t, idx_t);
-  void (*free)(void *);
-  char error[512];
-} api;
+static lr__duckdb_api api;
+static void *api_lib;
+static char api_error[512];
 
 static pthread_once_t api_once = PTHREAD_ONCE_INIT;
 
 static void *resolve(const char *name) {
-  void *fn = dlsym(api.lib, name);
-  if (!fn && !api.error[0])
-    snprintf(api.error, sizeof api.error, "libduckdb has no %s", name);
+  void *fn = dlsym(api_lib, name);
+  if (!fn && !api_error[0])
+    snprintf(api_error, sizeof api_error, "libduckdb has no %s", name);
   return fn;
 }
+
+#define RESOLVE(field, name) *(void **)&api.field = resolve(name)
 
 static void load_api(void) {
   const char *paths[] = {getenv("LARDER_DUCKDB"), LR_DUCKDB_PATH,
                          "libduckdb.so"};
-  for (size_t i = 0; i < 3 && !api.lib; i++)
+  for (size_t i = 0; i < 3 && !api_lib; i++)
     if (paths[i] && *paths[i])
-      api.lib = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL);
-  if (!api.lib) {
-    snprintf(api.error, sizeof api.error,
+      api_lib = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL);
+  if (!api_lib) {
+    snprintf(api_error, sizeof api_error,
              "cannot load libduckdb (tried $LARDER_DUCKDB, %s, libduckdb.so): "
              "run scripts/deps.sh", LR_DUCKDB_PATH);
     return;
   }
-  *(void **)&api.open = resolve("duckdb_open");
-  *(void **)&api.close = resolve("duckdb_close");
-  *(void **)&api.connect = resolve("duckdb_connect");
-  *(void **)&api.disconnect = resolve("duckdb_disconnect");
-  *(void **)&api.query = resolve("duckdb_query");
-  *(void **)&api.destroy_result = resolve("duckdb_destroy_result");
-  *(void **)&api.result_error = resolve("duckdb_result_error");
-  *(void **)&api.row_count = resolve("duckdb_row_count");
-  *(void **)&api.value_varchar = resolve("duckdb_value_varchar");
-  *(void **)&api.free = resolve("duckdb_free");
+  RESOLVE(open, "duckdb_open");
+  RESOLVE(close, "duckdb_close");
+  RESOLVE(connect, "duckdb_connect");
+  RESOLVE(disconnect, "duckdb_disconnect");
+  RESOLVE(query, "duckdb_query");
+  RESOLVE(destroy_result, "duckdb_destroy_result");
+  RESOLVE(result_error, "duckdb_result_error");
+  RESOLVE(row_count, "duckdb_row_count");
+  RESOLVE(value_varchar, "duckdb_value_varchar");
+  RESOLVE(free, "duckdb_free");
+  RESOLVE(prepare, "duckdb_prepare");
+  RESOLVE(prepare_error, "duckdb_prepare_error");
+  RESOLVE(destroy_prepare, "duckdb_destroy_prepare");
+  RESOLVE(execute_prepared_streaming, "duckdb_execute_prepared_streaming");
+  RESOLVE(fetch_chunk, "duckdb_fetch_chunk");
+  RESOLVE(destroy_data_chunk, "duckdb_destroy_data_chunk");
+  RESOLVE(data_chunk_get_size, "duckdb_data_chunk_get_size");
+  RESOLVE(data_chunk_get_vector, "duckdb_data_chunk_get_vector");
+  RESOLVE(vector_get_data, "duckdb_vector_get_data");
+  RESOLVE(vector_get_validity, "duckdb_vector_get_validity");
+  RESOLVE(list_vector_get_child, "duckdb_list_vector_get_child");
+  RESOLVE(column_count, "duckdb_column_count");
+  RESOLVE(column_name, "duckdb_column_name");
 }
+
+const lr__duckdb_api *lr__duckdb_fns(void) { return &api; }
 
 int lr__duckdb_open(lr__duckdb *d, lr__buf *err) {
   pthread_once(&api_once, load_api);
   d->db = NULL;
   d->con = NULL;
-  if (api.error[0]) {
-    lr__buf_puts(err, api.error);
+  if (api_error[0]) {
+    lr__buf_puts(err, api_error);
     return LR_EUNSUPPORTED;
   }
   if (api.open(NULL, &d->db) != DuckDBSuccess ||

@@ -18,6 +18,38 @@ typedef struct lr__duckdb {
   duckdb_connection con;
 } lr__duckdb;
 
+/* The DuckDB functions the offline layer calls, resolved with dlsym. */
+typedef struct lr__duckdb_api {
+  duckdb_state (*open)(const char *, duckdb_database *);
+  void (*close)(duckdb_database *);
+  duckdb_state (*connect)(duckdb_database, duckdb_connection *);
+  void (*disconnect)(duckdb_connection *);
+  duckdb_state (*query)(duckdb_connection, const char *, duckdb_result *);
+  void (*destroy_result)(duckdb_result *);
+  const char *(*result_error)(duckdb_result *);
+  idx_t (*row_count)(duckdb_result *);
+  char *(*value_varchar)(duckdb_result *, idx_t, idx_t);
+  void (*free)(void *);
+  duckdb_state (*prepare)(duckdb_connection, const char *,
+                          duckdb_prepared_statement *);
+  const char *(*prepare_error)(duckdb_prepared_statement);
+  void (*destroy_prepare)(duckdb_prepared_statement *);
+  duckdb_state (*execute_prepared_streaming)(duckdb_prepared_statement,
+                                             duckdb_result *);
+  duckdb_data_chunk (*fetch_chunk)(duckdb_result);
+  void (*destroy_data_chunk)(duckdb_data_chunk *);
+  idx_t (*data_chunk_get_size)(duckdb_data_chunk);
+  duckdb_vector (*data_chunk_get_vector)(duckdb_data_chunk, idx_t);
+  void *(*vector_get_data)(duckdb_vector);
+  uint64_t *(*vector_get_validity)(duckdb_vector);
+  duckdb_vector (*list_vector_get_child)(duckdb_vector);
+  idx_t (*column_count)(duckdb_result *);
+  const char *(*column_name)(duckdb_result *, idx_t);
+} lr__duckdb_api;
+
+/* The function table (valid after a successful lr__duckdb_open). */
+const lr__duckdb_api *lr__duckdb_fns(void);
+
 /* Loads the library (once per process) and opens an in-memory database.
  * Returns 0, or LR_EUNSUPPORTED when libduckdb cannot be loaded (the
  * message says where it looked), or LR_EIO. */

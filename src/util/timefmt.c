@@ -120,6 +120,31 @@ void lr__time_format(int64_t us, char *out) {
     snprintf(out + n, 40 - n, "Z");
 }
 
+int lr__time_parse_spec(const char *text, int64_t now_us, int64_t *us) {
+  if (!strcmp(text, "now")) {
+    *us = now_us;
+    return 0;
+  }
+  if (text[0] != '+' && text[0] != '-')
+    return lr__time_parse(text, us);
+  static const struct {
+    char unit;
+    int64_t seconds;
+  } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
+  char *end;
+  long long n = strtoll(text + 1, &end, 10);
+  if (end == text + 1 || n < 0 || n > 100000000LL || !*end || end[1])
+    return -1;
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    if (*end == units[i].unit) {
+      int64_t delta = (int64_t)n * units[i].seconds * 1000000;
+      *us = text[0] == '-' ? now_us - delta : now_us + delta;
+      return 0;
+    }
+  }
+  return -1;
+}
+
 int64_t lr__time_now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);

@@ -16,6 +16,10 @@ int lr__time_parse(const char *text, int64_t *us);
  * `2024-01-02T10:00:00Z`, with `.ffffff` only when there are microseconds. */
 void lr__time_format(int64_t us, char *out);
 
+/* Parses `now`, `+N<unit>` / `-N<unit>` relative to `now_us` (units s m h
+ * d w), or anything lr__time_parse takes. Returns 0 or -1. */
+int lr__time_parse_spec(const char *text, int64_t now_us, int64_t *us);
+
 /* The current time in microseconds since the epoch. */
 int64_t lr__time_now_us(void);
 

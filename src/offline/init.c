@@ -2,14 +2,18 @@
  * init.c - `larder init DIR`: a working example repo in the shape of Feast's
  * quickstart (drivers, hourly stats, a request source, an on-demand view and
  * a feature service) with generated data, so that a new user can run every
- * command before writing a definition of their own.
+ * command before writing a definition of their own. The data is written as
+ * CSV and turned into Parquet by DuckDB, hence this file's place in the
+ * offline layer.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../util/fs.h"
+#include "duckdb.h"
 #include "larder.h"
 
 enum {
@@ -37,14 +41,14 @@ static const char example_definitions[] =
     "sources:\n"
     "  - name: driver_stats_source\n"
     "    kind: file\n"
-    "    path: data/driver_stats.csv\n"
+    "    path: data/driver_stats.parquet\n"
     "    timestamp_field: event_timestamp\n"
     "    created_timestamp_column: created\n"
     "    field_mapping: {trips: avg_daily_trips}\n"
     "  - name: driver_stats_sql\n"
     "    kind: sql\n"
     "    query: SELECT driver_id, event_timestamp, conv_rate FROM "
-    "read_csv('data/driver_stats.csv')\n"
+    "read_parquet('data/driver_stats.parquet')\n"
     "    timestamp_field: event_timestamp\n"
     "  - name: driver_stats_push\n"
     "    kind: push\n"
@@ -147,6 +151,50 @@ static int write_in(const char *dir, const char *rel, const char *data,
   return rc;
 }
 
+/* A few entity rows for `larder historical`: drivers at times spread over
+ * the two weeks of data (one a day before them, which finds nothing). */
+static void example_entities(lr__buf *out, time_t end) {
+  static const int hours_back[] = {1, 5, 26, 49, 100, 200, 333, 400};
+  lr__buf_puts(out, "driver_id,event_timestamp\n");
+  for (int i = 0; i < 8; i++) {
+    char ts[32];
+    format_utc(ts, end - (time_t)hours_back[i] * 3600 - 1800);
+    lr__buf_printf(out, "%d,%s\n", EXAMPLE_FIRST_DRIVER + i * 37 % 300, ts);
+  }
+}
+
+/* Rewrites data/driver_stats.csv of `dir` as data/driver_stats.parquet,
+ * with the types the definitions declare, and removes the CSV. */
+static int csv_to_parquet(const char *dir, lr__buf *err) {
+  lr__duckdb d;
+  int rc = lr__duckdb_open(&d, err);
+  if (rc)
+    return rc;
+  lr__buf csv, parquet, sql;
+  lr__buf_init(&csv);
+  lr__buf_init(&parquet);
+  lr__buf_init(&sql);
+  lr__fs_join(&csv, dir, "data/driver_stats.csv");
+  lr__fs_join(&parquet, dir, "data/driver_stats.parquet");
+  lr__buf_puts(&sql, "SET TimeZone = 'UTC'; COPY (SELECT driver_id::BIGINT "
+                     "AS driver_id, event_timestamp::TIMESTAMPTZ AS "
+                     "event_timestamp, created::TIMESTAMPTZ AS created, "
+                     "conv_rate::FLOAT AS conv_rate, acc_rate::FLOAT AS "
+                     "acc_rate, trips::BIGINT AS trips FROM read_csv(");
+  lr__sql_literal(&sql, lr__buf_str(&csv));
+  lr__buf_puts(&sql, ", header = true)) TO ");
+  lr__sql_literal(&sql, lr__buf_str(&parquet));
+  lr__buf_puts(&sql, " (FORMAT PARQUET)");
+  rc = lr__duckdb_run(&d, lr__buf_str(&sql), 0, NULL, err);
+  if (rc == 0)
+    unlink(lr__buf_str(&csv));
+  lr__duckdb_close(&d);
+  lr__buf_free(&csv);
+  lr__buf_free(&parquet);
+  lr__buf_free(&sql);
+  return rc;
+}
+
 static int init_repo(const char *dir, lr__buf *err) {
   lr__buf path;
   lr__buf_init(&path);
@@ -169,12 +217,18 @@ static int init_repo(const char *dir, lr__buf *err) {
                   sizeof example_definitions - 1, err);
   if (rc != 0)
     return rc;
-  lr__buf csv, latest;
+  lr__buf csv, latest, entities;
   lr__buf_init(&csv);
   lr__buf_init(&latest);
+  lr__buf_init(&entities);
   time_t now = time(NULL);
   example_rows(&csv, &latest, now - now % 3600);
-  rc = lr__buf_failed(&csv) || lr__buf_failed(&latest) ? LR_ENOMEM : 0;
+  example_entities(&entities, now - now % 3600);
+  rc = lr__buf_failed(&csv) || lr__buf_failed(&latest) ||
+       lr__buf_failed(&entities) ? LR_ENOMEM : 0;
+  if (rc == 0)
+    rc = write_in(dir, "data/entity_rows.csv", entities.data, entities.len,
+                  err);
   if (rc == 0)
     rc = write_in(dir, "data/driver_stats.csv", csv.data, csv.len, err);
   if (rc == 0)
@@ -182,7 +236,8 @@ static int init_repo(const char *dir, lr__buf *err) {
                   latest.len, err);
   lr__buf_free(&csv);
   lr__buf_free(&latest);
-  return rc;
+  lr__buf_free(&entities);
+  return rc ? rc : csv_to_parquet(dir, err);
 }
 
 int lr_repo_init(const char *dir, char **errmsg) {

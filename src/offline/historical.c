@@ -1,0 +1,395 @@
+/*
+ * historical.c - point-in-time-correct training sets
+ * (lr_get_historical_features), as one DuckDB statement per step:
+ *
+ *  1. the entity rows, numbered in input order;
+ *  2. per feature view, its source rows with one row per (keys, event
+ *     time): the greatest created time wins ties, so that an ASOF join,
+ *     which picks the greatest event time <= the entity's, picks the row
+ *     with the greatest (event_ts, created_ts);
+ *  3. the entity rows ASOF LEFT JOINed with each view on its own join keys,
+ *     features nulled when older than the view's ttl, ordered as the input,
+ *     and written with COPY.
+ *
+ * An ASOF LEFT JOIN keeps every left row exactly once, so the output has
+ * one row per entity row, duplicates included.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../util/fs.h"
+#include "../util/names.h"
+#include "offline.h"
+
+enum { MAX_KEYS = 16 };
+
+/* One requested feature. */
+typedef struct wanted {
+  const lr__view *view;
+  const lr__field *field;
+  int group; /* index of its view among the request's views */
+} wanted;
+
+/* The request resolved: features in order, their views once each. */
+typedef struct plan {
+  wanted *features;
+  int n_features;
+  const lr__view **views;
+  int n_views;
+} plan;
+
+static int fail(lr_offline *off, int rc, const char *fmt, const char *a,
+                const char *b) {
+  lr__buf_printf(&off->errmsg, fmt, a, b);
+  return rc;
+}
+
+static int add_feature(lr_offline *off, plan *p, const char *view,
+                       const char *feature) {
+  const lr__view *v = lr__model_view(&off->reg, view);
+  if (!v)
+    return fail(off, LR_ENOTFOUND, "unknown feature view '%s'%s", view, "");
+  if (v->kind == LR__VIEW_ON_DEMAND)
+    return fail(off, LR_EUNSUPPORTED, "'%s' is an on-demand feature view: "
+                "training sets with on-demand features come with the "
+                "expression language%s", view, "");
+  const lr__field *f = lr__view_feature(v, feature);
+  if (!f)
+    return fail(off, LR_ENOTFOUND, "feature view '%s' has no feature '%s'",
+                view, feature);
+  int g = 0;
+  while (g < p->n_views && p->views[g] != v)
+    g++;
+  if (g == p->n_views)
+    p->views[p->n_views++] = v;
+  p->features[p->n_features++] = (wanted){v, f, g};
+  return 0;
+}
+
+/* Resolves references or a service into `p` (arrays sized by count). */
+static int resolve(lr_offline *off, const lr_historical_spec *spec, plan *p) {
+  int n = spec->n_features;
+  const lr__service *svc = NULL;
+  if (spec->service) {
+    svc = lr__model_service(&off->reg, spec->service);
+    if (!svc)
+      return fail(off, LR_ENOTFOUND, "unknown feature service '%s'%s",
+                  spec->service, "");
+    n = 0;
+    for (int i = 0; i < svc->n_items; i++) {
+      const lr__view *v = lr__model_view(&off->reg, svc->items[i].view);
+      n += svc->items[i].n_features ? svc->items[i].n_features
+                                    : (v ? v->n_features : 0);
+    }
+  }
+  p->features = calloc((size_t)n + 1, sizeof *p->features);
+  p->views = calloc((size_t)n + 1, sizeof *p->views);
+  if (!p->features || !p->views)
+    return LR_ENOMEM;
+  int rc = 0;
+  for (int i = 0; rc == 0 && !svc && i < spec->n_features; i++) {
+    const char *ref = spec->features[i];
+    const char *colon = ref ? strchr(ref, ':') : NULL;
+    if (!colon)
+      return fail(off, LR_EINVAL, "bad feature reference '%s': write "
+                  "view:feature%s", ref ? ref : "(null)", "");
+    char *view = strndup(ref, (size_t)(colon - ref));
+    rc = view ? add_feature(off, p, view, colon + 1) : LR_ENOMEM;
+    free(view);
+  }
+  for (int i = 0; rc == 0 && svc && i < svc->n_items; i++) {
+    const lr__service_item *it = &svc->items[i];
+    const lr__view *v = lr__model_view(&off->reg, it->view);
+    int count = it->n_features ? it->n_features : (v ? v->n_features : 0);
+    for (int j = 0; rc == 0 && j < count; j++)
+      rc = add_feature(off, p, it->view,
+                       it->n_features ? it->features[j] : v->features[j].name);
+  }
+  return rc;
+}
+
+/* The output name of feature i. */
+static void output_name(lr__buf *out, const wanted *w, int full) {
+  if (full)
+    lr__buf_printf(out, "%s__%s", w->view->name, w->field->name);
+  else
+    lr__buf_puts(out, w->field->name);
+}
+
+/* Every output name must be unique, entity columns included. `columns`
+ * holds the entity file's column names, one per line. */
+static int check_names(lr_offline *off, const plan *p, int full,
+                       const char *columns) {
+  for (int i = 0; i < p->n_features; i++) {
+    lr__buf a;
+    lr__buf_init(&a);
+    output_name(&a, &p->features[i], full);
+    int rc = 0;
+    for (int j = 0; rc == 0 && j < i; j++) {
+      lr__buf b;
+      lr__buf_init(&b);
+      output_name(&b, &p->features[j], full);
+      if (!strcmp(lr__buf_str(&a), lr__buf_str(&b)))
+        rc = fail(off, LR_EINVAL, "two requested features are named '%s'; "
+                  "use full feature names (view__feature)%s",
+                  lr__buf_str(&a), "");
+      lr__buf_free(&b);
+    }
+    for (const char *c = columns; rc == 0 && *c;) {
+      size_t len = strcspn(c, "\t\n");
+      if (len == a.len && !strncmp(c, lr__buf_str(&a), len))
+        rc = fail(off, LR_EINVAL, "feature '%s' has the name of a column of "
+                  "the entity rows; rename the column or use full feature "
+                  "names%s", lr__buf_str(&a), "");
+      c += len;
+      c += strcspn(c, "\n");
+      c += *c == '\n';
+    }
+    lr__buf_free(&a);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static int has_suffix(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+/* The FROM text of the entity rows: a file (relative to the current
+ * folder, as a user typed it) or a query. */
+static int entity_source(lr_offline *off, const lr_historical_spec *spec,
+                         lr__buf *sql) {
+  if ((spec->entities_file != NULL) == (spec->entities_sql != NULL))
+    return fail(off, LR_EINVAL, "give the entity rows as a file or as a "
+                "query (one of them)%s%s", "", "");
+  if (spec->entities_sql) {
+    lr__buf_printf(sql, "(%s)", spec->entities_sql);
+    return 0;
+  }
+  char *path = realpath(spec->entities_file, NULL);
+  if (!path)
+    return fail(off, LR_ENOTFOUND, "cannot read the entity file %s%s",
+                spec->entities_file, "");
+  int csv = has_suffix(path, ".csv");
+  lr__buf_puts(sql, csv ? "read_csv(" : "read_parquet(");
+  lr__sql_literal(sql, path);
+  lr__buf_puts(sql, csv ? ", header = true)" : ")");
+  free(path);
+  return 0;
+}
+
+/* Picks the entity timestamp column from DESCRIBE output (name TAB type
+ * lines): `event_timestamp`, else the only TIMESTAMP-typed column. */
+static int timestamp_column(lr_offline *off, const char *described,
+                            lr__buf *name) {
+  int n_ts = 0;
+  lr__buf found;
+  lr__buf_init(&found);
+  for (const char *line = described; *line;) {
+    size_t len = strcspn(line, "\n");
+    const char *tab = memchr(line, '\t', len);
+    if (tab) {
+      size_t name_len = (size_t)(tab - line);
+      if (name_len == 15 && !strncmp(line, "event_timestamp", 15)) {
+        lr__buf_puts(name, "event_timestamp");
+        lr__buf_free(&found);
+        return 0;
+      }
+      if (!strncmp(tab + 1, "TIMESTAMP", 9) || !strncmp(tab + 1, "DATE", 4)) {
+        lr__buf_reset(name);
+        lr__buf_append(name, line, name_len);
+        n_ts++;
+      }
+      lr__buf_printf(&found, "%s%.*s (%.*s)", found.len ? ", " : "",
+                     (int)name_len, line, (int)(len - name_len - 1), tab + 1);
+    }
+    line += len + (line[len] == '\n');
+  }
+  int rc = 0;
+  if (n_ts != 1)
+    rc = fail(off, LR_EINVAL, "the entity rows need an `event_timestamp` "
+              "column or exactly one timestamp column; found: %s%s",
+              found.len ? lr__buf_str(&found) : "no columns", "");
+  lr__buf_free(&found);
+  return rc;
+}
+
+/* 1 when `described` lists a column named `name`. */
+static int has_column(const char *described, const char *name) {
+  size_t n = strlen(name);
+  for (const char *line = described; *line;) {
+    size_t len = strcspn(line, "\n");
+    if (len > n && line[n] == '\t' && !strncmp(line, name, n))
+      return 1;
+    line += len + (line[len] == '\n');
+  }
+  return 0;
+}
+
+/* Step 2 for view g: __v<g>, one row per (keys, event time). */
+static int stage_view(lr_offline *off, const lr__view *v, int g,
+                      const char *described) {
+  const char *keys[MAX_KEYS];
+  uint8_t types[MAX_KEYS];
+  int n_keys = lr__view_keys(&off->reg, v, keys, types, MAX_KEYS);
+  for (int k = 0; k < n_keys; k++)
+    if (!has_column(described, keys[k]))
+      return fail(off, LR_EINVAL, "the entity rows have no column '%s', the "
+                  "join key of feature view '%s'", keys[k], v->name);
+  lr__buf sql;
+  lr__buf_init(&sql);
+  lr__buf_printf(&sql, "CREATE OR REPLACE TEMP TABLE __v%d AS SELECT * FROM (",
+                 g);
+  int rc = lr__source_select(off, v, &sql);
+  lr__buf_puts(&sql, ") QUALIFY row_number() OVER (PARTITION BY ");
+  for (int k = 0; k < n_keys; k++) {
+    lr__sql_ident(&sql, keys[k]);
+    lr__buf_puts(&sql, ", ");
+  }
+  lr__buf_puts(&sql, "__ts ORDER BY __created DESC NULLS LAST) = 1");
+  lr__buf doing;
+  lr__buf_init(&doing);
+  lr__buf_printf(&doing, "reading the source of feature view '%s'", v->name);
+  if (rc == 0)
+    rc = lr__offline_run(off, lr__buf_str(&sql), lr__buf_str(&doing), 0, NULL);
+  lr__buf_free(&doing);
+  lr__buf_free(&sql);
+  return rc;
+}
+
+/* Step 3: the join, written to the output file. */
+static void final_select(lr_offline *off, const plan *p, int full,
+                         lr__buf *sql) {
+  lr__buf_puts(sql, "SELECT e.* EXCLUDE (__larder_row, __larder_ts)");
+  for (int i = 0; i < p->n_features; i++) {
+    const wanted *w = &p->features[i];
+    lr__buf_puts(sql, ", ");
+    if (w->view->ttl_seconds > 0)
+      lr__buf_printf(sql, "CASE WHEN v%d.__ts >= e.__larder_ts - "
+                     "to_seconds(%lld) THEN v%d.", w->group,
+                     (long long)w->view->ttl_seconds, w->group);
+    else
+      lr__buf_printf(sql, "v%d.", w->group);
+    lr__sql_ident(sql, w->field->name);
+    if (w->view->ttl_seconds > 0)
+      lr__buf_puts(sql, " END");
+    lr__buf_puts(sql, " AS ");
+    lr__buf name;
+    lr__buf_init(&name);
+    output_name(&name, w, full);
+    lr__sql_ident(sql, lr__buf_str(&name));
+    lr__buf_free(&name);
+  }
+  lr__buf_puts(sql, " FROM __entities e");
+  for (int g = 0; g < p->n_views; g++) {
+    const char *keys[MAX_KEYS];
+    uint8_t types[MAX_KEYS];
+    int n_keys = lr__view_keys(&off->reg, p->views[g], keys, types, MAX_KEYS);
+    lr__buf_printf(sql, " ASOF LEFT JOIN __v%d v%d ON ", g, g);
+    for (int k = 0; k < n_keys; k++) {
+      lr__buf_puts(sql, "CAST(e.");
+      lr__sql_ident(sql, keys[k]);
+      lr__buf_puts(sql, " AS ");
+      lr__sql_type(sql, types[k]);
+      lr__buf_printf(sql, ") = v%d.", g);
+      lr__sql_ident(sql, keys[k]);
+      lr__buf_puts(sql, " AND ");
+    }
+    lr__buf_printf(sql, "e.__larder_ts >= v%d.__ts", g);
+  }
+  lr__buf_puts(sql, " ORDER BY e.__larder_row");
+}
+
+static int write_output(lr_offline *off, const lr_historical_spec *spec,
+                        const plan *p) {
+  if (!spec->output || (!has_suffix(spec->output, ".parquet") &&
+                        !has_suffix(spec->output, ".csv")))
+    return fail(off, LR_EINVAL, "the output must be a .parquet or .csv file, "
+                "not '%s'%s", spec->output ? spec->output : "(none)", "");
+  lr__buf sql;
+  lr__buf_init(&sql);
+  lr__buf_puts(&sql, "COPY (");
+  final_select(off, p, spec->full_feature_names, &sql);
+  lr__buf_puts(&sql, ") TO ");
+  lr__sql_literal(&sql, spec->output);
+  lr__buf_puts(&sql, has_suffix(spec->output, ".csv")
+                         ? " (HEADER, DELIMITER ',')" : " (FORMAT PARQUET)");
+  int rc = lr__offline_run(off, lr__buf_str(&sql), "joining the features", 0,
+                           NULL);
+  lr__buf_free(&sql);
+  return rc;
+}
+
+/* Steps 1 and the checks that need the entity columns. */
+static int stage_entities(lr_offline *off, const lr_historical_spec *spec,
+                          const plan *p, lr__buf *described) {
+  lr__buf from, sql, ts;
+  lr__buf_init(&from);
+  lr__buf_init(&sql);
+  lr__buf_init(&ts);
+  int rc = entity_source(off, spec, &from);
+  lr__buf_printf(&sql, "DESCRIBE SELECT * FROM %s", lr__buf_str(&from));
+  if (rc == 0)
+    rc = lr__offline_run(off, lr__buf_str(&sql), "reading the entity rows", 2,
+                         described);
+  if (rc == 0)
+    rc = timestamp_column(off, lr__buf_str(described), &ts);
+  if (rc == 0)
+    rc = check_names(off, p, spec->full_feature_names, lr__buf_str(described));
+  if (rc == 0) {
+    lr__buf_reset(&sql);
+    lr__buf_printf(&sql, "CREATE OR REPLACE TEMP TABLE __entities AS SELECT "
+                   "*, row_number() OVER () AS __larder_row, CAST(");
+    lr__sql_ident(&sql, lr__buf_str(&ts));
+    lr__buf_printf(&sql, " AS TIMESTAMPTZ) AS __larder_ts FROM %s",
+                   lr__buf_str(&from));
+    rc = lr__offline_run(off, lr__buf_str(&sql), "reading the entity rows", 0,
+                         NULL);
+  }
+  lr__buf_free(&from);
+  lr__buf_free(&sql);
+  lr__buf_free(&ts);
+  return rc;
+}
+
+static int count_rows(lr_offline *off, unsigned long long *rows) {
+  lr__buf out;
+  lr__buf_init(&out);
+  int rc = lr__offline_run(off, "SELECT count(*) FROM __entities",
+                           "counting the entity rows", 1, &out);
+  if (rc == 0 && rows)
+    *rows = strtoull(lr__buf_str(&out), NULL, 10);
+  lr__buf_free(&out);
+  return rc;
+}
+
+int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,
+                               unsigned long long *rows) {
+  if (!off || !spec)
+    return LR_EINVAL;
+  lr__buf_reset(&off->errmsg);
+  if ((spec->service != NULL) == (spec->n_features > 0))
+    return fail(off, LR_EINVAL, "give feature references or a feature "
+                "service (one of them)%s%s", "", "");
+  plan p = {0};
+  lr__buf described;
+  lr__buf_init(&described);
+  int rc = resolve(off, spec, &p);
+  if (rc == 0)
+    rc = lr__offline_session(off);
+  if (rc == 0)
+    rc = stage_entities(off, spec, &p, &described);
+  for (int g = 0; rc == 0 && g < p.n_views; g++)
+    rc = stage_view(off, p.views[g], g, lr__buf_str(&described));
+  if (rc == 0)
+    rc = write_output(off, spec, &p);
+  if (rc == 0)
+    rc = count_rows(off, rows);
+  free(p.features);
+  free(p.views);
+  lr__buf_free(&described);
+  return rc;
+}

@@ -1,0 +1,367 @@
+/*
+ * materialize.c - lr_materialize: each view's latest source row per entity
+ * in [start, end] into the online store.
+ *
+ * DuckDB does the selection (a window keeps the greatest (event_ts,
+ * created_ts) per key) and streams the result in chunks; each chunk's
+ * vectors become lr_value columns, put through one online writer, so a
+ * view's whole load is one LMDB transaction — committed together with the
+ * record of the interval it loaded, which incremental runs start from.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/row.h"
+#include "../online/store.h"
+#include "../online/writer.h"
+#include "../registry/dtype.h"
+#include "../util/timefmt.h"
+#include "offline.h"
+
+enum { MAX_KEYS = 16 };
+
+/* What a load of one view records in the meta database. */
+typedef struct loaded {
+  int64_t start_us, end_us, at_us;
+} loaded;
+
+/* The meta key of a view's loads: per layout epoch, so that a forced
+ * relayout (an empty database) starts over. */
+static void loaded_key(const lr__view *v, char *key, size_t cap) {
+  snprintf(key, cap, "materialized:%s@%u", v->name, (unsigned)v->layout_epoch);
+}
+
+/* One chunk converted for the writer: a column per key, the two times and
+ * each feature; values point into the chunk (strings) or into `scratch`
+ * (tables of array<string> items). */
+typedef struct chunk_columns {
+  int n_cols;
+  lr_column *cols;
+  lr_value *values; /* n_cols x rows */
+  uint8_t *types;   /* the dtype each column is read as */
+  lr__buf scratch;
+} chunk_columns;
+
+static lr_str duck_string(const duckdb_string_t *s) {
+  lr_str out;
+  out.len = s->value.inlined.length;
+  out.ptr = out.len <= 12 ? s->value.inlined.inlined : s->value.pointer.ptr;
+  return out;
+}
+
+/* Reads row `r` of a vector of (base) dtype `dt` into `out`. */
+static void read_scalar(const void *data, uint8_t dt, idx_t r, lr_value *out) {
+  out->type = dt;
+  switch (dt) {
+  case LR__DT_BOOL: out->v.b = ((const uint8_t *)data)[r] != 0; break;
+  case LR__DT_INT32: out->v.i32 = ((const int32_t *)data)[r]; break;
+  case LR__DT_FLOAT32: out->v.f32 = ((const float *)data)[r]; break;
+  case LR__DT_FLOAT64: out->v.f64 = ((const double *)data)[r]; break;
+  case LR__DT_STRING:
+  case LR__DT_BYTES: out->v.str = duck_string((const duckdb_string_t *)data + r); break;
+  default: out->v.i64 = ((const int64_t *)data)[r]; break; /* int64, ts */
+  }
+}
+
+/* Reads row `r` of a LIST vector; element tables of strings go to scratch
+ * (as offsets, fixed once the chunk is read). Returns -1 on a null item. */
+static int read_list(const lr__duckdb_api *api, duckdb_vector vec,
+                     const void *data, uint8_t dt, idx_t r, lr__buf *scratch,
+                     lr_value *out) {
+  const duckdb_list_entry *entry = (const duckdb_list_entry *)data + r;
+  duckdb_vector child = api->list_vector_get_child(vec);
+  const char *items = api->vector_get_data(child);
+  uint64_t *valid = api->vector_get_validity(child);
+  for (idx_t i = 0; valid && i < entry->length; i++)
+    if (!((valid[(entry->offset + i) / 64] >> ((entry->offset + i) % 64)) & 1))
+      return -1;
+  uint8_t base = LR__DT_BASE(dt);
+  out->type = dt;
+  out->v.array.n = entry->length;
+  if (base != LR__DT_STRING) {
+    size_t width = base == LR__DT_INT32 || base == LR__DT_FLOAT32 ? 4 : 8;
+    out->v.array.data = items + entry->offset * width;
+    return 0;
+  }
+  size_t at = scratch->len;
+  for (idx_t i = 0; i < entry->length; i++) {
+    lr_str s = duck_string((const duckdb_string_t *)items + entry->offset + i);
+    lr__buf_append(scratch, &s, sizeof s);
+  }
+  out->v.array.data = (const void *)(uintptr_t)(at + 1); /* fixed later */
+  return 0;
+}
+
+/* Converts a chunk into cc's columns. Returns 0 or LR_EINVAL (a null item
+ * inside a list, which arrays cannot hold). */
+static int convert_chunk(lr_offline *off, duckdb_data_chunk chunk,
+                         chunk_columns *cc, idx_t rows) {
+  const lr__duckdb_api *api = lr__duckdb_fns();
+  lr__buf_reset(&cc->scratch);
+  for (int c = 0; c < cc->n_cols; c++) {
+    duckdb_vector vec = api->data_chunk_get_vector(chunk, (idx_t)c);
+    const void *data = api->vector_get_data(vec);
+    uint64_t *valid = api->vector_get_validity(vec);
+    lr_value *col = cc->values + (size_t)c * rows;
+    cc->cols[c].values = col;
+    for (idx_t r = 0; r < rows; r++) {
+      memset(&col[r], 0, sizeof col[r]);
+      if (valid && !((valid[r / 64] >> (r % 64)) & 1))
+        continue; /* LR_TYPE_NULL */
+      if (!LR__DT_IS_ARRAY(cc->types[c]))
+        read_scalar(data, cc->types[c], r, &col[r]);
+      else if (read_list(api, vec, data, cc->types[c], r, &cc->scratch,
+                         &col[r]) != 0) {
+        lr__buf_printf(&off->errmsg, "column '%s' holds a list with a null "
+                       "item; arrays cannot hold nulls", cc->cols[c].name);
+        return LR_EINVAL;
+      }
+    }
+  }
+  /* string tables: offsets (+1, so 0 stays NULL) into scratch -> pointers */
+  for (int c = 0; c < cc->n_cols; c++)
+    if (cc->types[c] == (LR__DT_ARRAY | LR__DT_STRING))
+      for (idx_t r = 0; r < rows; r++) {
+        lr_value *v = &cc->values[(size_t)c * rows + r];
+        if (v->type != LR_TYPE_NULL)
+          v->v.array.data = cc->scratch.data + (uintptr_t)v->v.array.data - 1;
+      }
+  return lr__buf_failed(&cc->scratch) ? LR_ENOMEM : 0;
+}
+
+/* Column names and read types: keys, event_timestamp, created_timestamp,
+ * features — the order of the SELECT. */
+static int setup_columns(const lr_offline *off, const lr__view *v,
+                         chunk_columns *cc) {
+  const char *keys[MAX_KEYS];
+  uint8_t key_types[MAX_KEYS];
+  int n_keys = lr__view_keys(&off->reg, v, keys, key_types, MAX_KEYS);
+  cc->n_cols = n_keys + 2 + v->n_features;
+  cc->cols = calloc((size_t)cc->n_cols, sizeof *cc->cols);
+  cc->types = calloc((size_t)cc->n_cols, 1);
+  cc->values = calloc((size_t)cc->n_cols * 2048, sizeof *cc->values);
+  lr__buf_init(&cc->scratch);
+  if (!cc->cols || !cc->types || !cc->values)
+    return LR_ENOMEM;
+  for (int k = 0; k < n_keys; k++) {
+    cc->cols[k].name = keys[k];
+    cc->types[k] = key_types[k];
+  }
+  cc->cols[n_keys].name = "event_timestamp";
+  cc->cols[n_keys + 1].name = "created_timestamp";
+  cc->types[n_keys] = cc->types[n_keys + 1] = LR__DT_TIMESTAMP;
+  for (int f = 0; f < v->n_features; f++) {
+    cc->cols[n_keys + 2 + f].name = v->features[f].name;
+    cc->types[n_keys + 2 + f] = v->features[f].dtype;
+  }
+  return 0;
+}
+
+static void free_columns(chunk_columns *cc) {
+  free(cc->cols);
+  free(cc->types);
+  free(cc->values);
+  lr__buf_free(&cc->scratch);
+}
+
+/* The window of the load, as a SQL condition on __ts. */
+static void window_sql(lr__buf *sql, int64_t start, int64_t end) {
+  char ts[40];
+  lr__buf_puts(sql, " WHERE ");
+  if (start > LR__TIME_MIN_US) {
+    lr__time_format(start, ts);
+    lr__buf_printf(sql, "__ts >= '%s'::TIMESTAMPTZ AND ", ts);
+  }
+  lr__time_format(end, ts);
+  lr__buf_printf(sql, "__ts <= '%s'::TIMESTAMPTZ", ts);
+}
+
+/* The latest row per key of view `v` in the window. */
+static int load_sql(lr_offline *off, const lr__view *v, int64_t start,
+                    int64_t end, lr__buf *sql, lr__buf *count_sql) {
+  lr__buf source;
+  lr__buf_init(&source);
+  int rc = lr__source_select(off, v, &source);
+  const char *keys[MAX_KEYS];
+  uint8_t types[MAX_KEYS];
+  int n_keys = lr__view_keys(&off->reg, v, keys, types, MAX_KEYS);
+  lr__buf_printf(sql, "SELECT * FROM (%s)", lr__buf_str(&source));
+  window_sql(sql, start, end);
+  lr__buf_puts(sql, " QUALIFY row_number() OVER (PARTITION BY ");
+  for (int k = 0; k < n_keys; k++) {
+    lr__sql_ident(sql, keys[k]);
+    lr__buf_puts(sql, k + 1 < n_keys ? ", " : "");
+  }
+  lr__buf_puts(sql, " ORDER BY __ts DESC, __created DESC NULLS LAST) = 1");
+  lr__buf_printf(count_sql, "SELECT count(*) FROM (%s)", lr__buf_str(&source));
+  window_sql(count_sql, start, end);
+  lr__buf_free(&source);
+  return rc;
+}
+
+typedef struct load_state {
+  lr_offline *off;
+  const lr_materialize_spec *spec;
+  lr_materialize_stats *stats;
+  unsigned long long total; /* upper bound of the rows, for progress */
+} load_state;
+
+/* Streams the query's chunks into the writer. */
+static int stream_rows(load_state *ls, const lr__view *v, const char *sql,
+                       lr__writer *w) {
+  const lr__duckdb_api *api = lr__duckdb_fns();
+  lr_offline *off = ls->off;
+  duckdb_prepared_statement stmt;
+  duckdb_result result;
+  if (api->prepare(off->db.con, sql, &stmt) != DuckDBSuccess) {
+    lr__buf_printf(&off->errmsg, "reading the source of feature view '%s': "
+                   "%s", v->name, api->prepare_error(stmt));
+    api->destroy_prepare(&stmt);
+    return LR_EINVAL;
+  }
+  int rc = 0;
+  if (api->execute_prepared_streaming(stmt, &result) != DuckDBSuccess) {
+    lr__buf_printf(&off->errmsg, "reading the source of feature view '%s': "
+                   "%s", v->name, api->result_error(&result));
+    rc = LR_EINVAL;
+  }
+  chunk_columns cc;
+  memset(&cc, 0, sizeof cc);
+  if (rc == 0)
+    rc = setup_columns(off, v, &cc);
+  unsigned long long done = 0;
+  duckdb_data_chunk chunk;
+  while (rc == 0 && (chunk = api->fetch_chunk(result))) {
+    idx_t rows = api->data_chunk_get_size(chunk);
+    lr_write_stats ws = {0, 0};
+    rc = rows ? convert_chunk(off, chunk, &cc, rows) : 0;
+    if (rc == 0 && rows)
+      rc = lr__writer_put(w, cc.cols, cc.n_cols, rows, &ws);
+    api->destroy_data_chunk(&chunk);
+    done += rows;
+    ls->stats->rows_read += rows;
+    ls->stats->rows_written += ws.rows_written;
+    ls->stats->rows_skipped += ws.rows_skipped;
+    if (ls->spec->progress && (done % (64 * 2048) < rows || !rows))
+      ls->spec->progress(ls->spec->progress_ctx, v->name, done, ls->total);
+  }
+  if (rc == 0 && ls->spec->progress)
+    ls->spec->progress(ls->spec->progress_ctx, v->name, done, done);
+  free_columns(&cc);
+  api->destroy_result(&result);
+  api->destroy_prepare(&stmt);
+  return rc;
+}
+
+/* Where an incremental load of `v` starts: the end of its last load, else
+ * end - ttl, else the beginning. */
+static int64_t incremental_start(lr_store *store, const lr__view *v,
+                                 int64_t end) {
+  char key[256];
+  loaded_key(v, key, sizeof key);
+  loaded last;
+  size_t len = 0;
+  if (lr__store_meta_get(store, key, &last, sizeof last, &len) == 0 &&
+      len == sizeof last)
+    return last.end_us;
+  return v->ttl_seconds > 0 ? end - v->ttl_seconds * 1000000 : LR__TIME_MIN_US;
+}
+
+static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
+  const lr_materialize_spec *spec = ls->spec;
+  int64_t start = spec->incremental ? incremental_start(store, v, spec->end_us)
+                                    : spec->start_us;
+  lr__buf sql, count_sql, count;
+  lr__buf_init(&sql);
+  lr__buf_init(&count_sql);
+  lr__buf_init(&count);
+  int rc = load_sql(ls->off, v, start, spec->end_us, &sql, &count_sql);
+  if (rc == 0 && spec->progress)
+    rc = lr__offline_run(ls->off, lr__buf_str(&count_sql),
+                         "counting the source rows", 1, &count);
+  ls->total = strtoull(lr__buf_str(&count), NULL, 10);
+  lr__writer *w = NULL;
+  if (rc == 0) {
+    rc = lr__writer_begin(store, v->name, &w);
+    if (rc)
+      lr__buf_puts(&ls->off->errmsg, lr_store_errmsg(store));
+  }
+  if (rc == 0)
+    rc = stream_rows(ls, v, lr__buf_str(&sql), w);
+  if (rc && w && !ls->off->errmsg.len)
+    lr__buf_printf(&ls->off->errmsg, "loading feature view '%s': %s",
+                   v->name, lr_store_errmsg(store));
+  if (rc == 0) {
+    char key[256];
+    loaded_key(v, key, sizeof key);
+    loaded rec = {start, spec->end_us, lr__time_now_us()};
+    rc = lr__writer_put_meta(w, key, &rec, sizeof rec);
+  }
+  if (rc == 0) {
+    rc = lr__writer_commit(w);
+    if (rc)
+      lr__buf_puts(&ls->off->errmsg, lr_store_errmsg(store));
+  } else if (w) {
+    lr__writer_abort(w);
+  }
+  ls->stats->views += rc == 0;
+  lr__buf_free(&sql);
+  lr__buf_free(&count_sql);
+  lr__buf_free(&count);
+  return rc;
+}
+
+/* The views to load: the named ones (each checked), or every online view. */
+static int pick_views(lr_offline *off, const lr_materialize_spec *spec,
+                      const lr__view **out, int *n) {
+  *n = 0;
+  if (!spec->views) {
+    for (int i = 0; i < off->reg.n_views; i++)
+      if (off->reg.views[i].kind == LR__VIEW_BATCH && off->reg.views[i].online)
+        out[(*n)++] = &off->reg.views[i];
+    return 0;
+  }
+  for (int i = 0; i < spec->n_views; i++) {
+    const lr__view *v = lr__model_view(&off->reg, spec->views[i]);
+    if (!v || v->kind != LR__VIEW_BATCH || !v->online) {
+      lr__buf_printf(&off->errmsg, "'%s' is not an online feature view",
+                     spec->views[i]);
+      return v ? LR_EINVAL : LR_ENOTFOUND;
+    }
+    out[(*n)++] = v;
+  }
+  return 0;
+}
+
+int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
+                   lr_materialize_stats *stats) {
+  lr_materialize_stats local;
+  if (!stats)
+    stats = &local;
+  memset(stats, 0, sizeof *stats);
+  if (!off || !spec)
+    return LR_EINVAL;
+  lr__buf_reset(&off->errmsg);
+  if (!spec->incremental && spec->start_us > spec->end_us) {
+    lr__buf_puts(&off->errmsg, "the start of the interval is after its end");
+    return LR_EINVAL;
+  }
+  const lr__view **views = calloc((size_t)off->reg.n_views + 1, sizeof *views);
+  int n = 0;
+  int rc = views ? pick_views(off, spec, views, &n) : LR_ENOMEM;
+  if (rc == 0)
+    rc = lr__offline_session(off);
+  lr_store *store = NULL;
+  if (rc == 0) {
+    rc = lr_store_open(off->repo, LR_STORE_READWRITE, &store);
+    if (rc)
+      lr__buf_puts(&off->errmsg, lr_store_errmsg(store));
+  }
+  load_state ls = {off, spec, stats, 0};
+  for (int i = 0; rc == 0 && i < n; i++)
+    rc = load_view(&ls, store, views[i]);
+  lr_store_close(store);
+  free(views);
+  return rc;
+}

@@ -1,0 +1,98 @@
+/*
+ * offline.c - the lr_offline handle: registry, repo folder and the DuckDB
+ * session used by training sets and materialization.
+ */
+#include "offline.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../registry/dtype.h"
+#include "../registry/registry.h"
+
+const char *lr_offline_errmsg(const lr_offline *off) {
+  return off ? lr__buf_str(&off->errmsg) : "no offline handle";
+}
+
+void lr_offline_close(lr_offline *off) {
+  if (!off)
+    return;
+  if (off->db_open)
+    lr__duckdb_close(&off->db);
+  lr__model_free(&off->reg);
+  lr__buf_free(&off->errmsg);
+  free(off->repo);
+  free(off);
+}
+
+int lr_offline_open(const char *repo, lr_offline **out) {
+  if (!out)
+    return LR_EINVAL;
+  lr_offline *off = calloc(1, sizeof *off);
+  *out = off;
+  if (!off)
+    return LR_ENOMEM;
+  lr__model_init(&off->reg);
+  lr__buf_init(&off->errmsg);
+  if (!repo) {
+    lr__buf_puts(&off->errmsg, "no repo folder given");
+    return LR_EINVAL;
+  }
+  off->repo = realpath(repo, NULL);
+  if (!off->repo) {
+    lr__buf_printf(&off->errmsg, "%s is not a folder", repo);
+    return LR_ENOTFOUND;
+  }
+  return lr__registry_load(off->repo, &off->reg, &off->errmsg);
+}
+
+int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
+                    int n_cols, lr__buf *rows) {
+  lr__buf why;
+  lr__buf_init(&why);
+  int rc = lr__duckdb_run(&off->db, sql, n_cols, rows, &why);
+  if (rc)
+    lr__buf_printf(&off->errmsg, "%s: %s", doing, lr__buf_str(&why));
+  lr__buf_free(&why);
+  return rc;
+}
+
+int lr__offline_session(lr_offline *off) {
+  if (off->db_open)
+    return 0;
+  int rc = lr__duckdb_open(&off->db, &off->errmsg);
+  if (rc)
+    return rc;
+  off->db_open = 1;
+  lr__buf sql;
+  lr__buf_init(&sql);
+  lr__buf_puts(&sql, "SET TimeZone = 'UTC'; SET file_search_path = ");
+  lr__sql_literal(&sql, off->repo);
+  rc = lr__offline_run(off, lr__buf_str(&sql), "setting up DuckDB", 0, NULL);
+  lr__buf_free(&sql);
+  return rc;
+}
+
+void lr__sql_type(lr__buf *out, uint8_t dtype) {
+  static const char *names[] = {"?",       "BOOLEAN", "INTEGER",
+                                "BIGINT",  "FLOAT",   "DOUBLE",
+                                "VARCHAR", "BLOB",    "TIMESTAMPTZ"};
+  unsigned base = LR__DT_BASE(dtype);
+  lr__buf_puts(out, base < sizeof names / sizeof names[0] ? names[base] : "?");
+  if (LR__DT_IS_ARRAY(dtype))
+    lr__buf_puts(out, "[]");
+}
+
+int lr__view_keys(const lr__model *m, const lr__view *v, const char **names,
+                  uint8_t *types, int max) {
+  int n = 0;
+  for (int i = 0; i < v->n_entities; i++) {
+    const lr__entity *e = lr__model_entity(m, v->entities[i]);
+    for (int k = 0; e && k < e->n_join_keys && n < max; k++) {
+      names[n] = e->join_keys[k];
+      types[n++] = e->value_type;
+    }
+  }
+  return n;
+}

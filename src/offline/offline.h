@@ -1,0 +1,44 @@
+/*
+ * offline.h - the offline layer's shared state: a repo's registry, its
+ * folder, and a DuckDB session set up for it (UTC, paths inside the repo).
+ */
+#ifndef LR_OFFLINE_OFFLINE_H
+#define LR_OFFLINE_OFFLINE_H
+
+#include "../registry/model.h"
+#include "duckdb.h"
+#include "larder.h"
+
+struct lr_offline {
+  char *repo;      /* the repo folder, absolute */
+  lr__model reg;
+  lr__duckdb db;
+  int db_open;
+  lr__buf errmsg;
+};
+
+/* Opens the DuckDB session once (TimeZone UTC, file_search_path = the
+ * repo, so relative paths in SQL sources resolve inside it). */
+int lr__offline_session(lr_offline *off);
+
+/* Runs `sql` in the session; DuckDB's message goes to errmsg, after
+ * `doing` ("reading source 'x'"). With `rows`, the first n_cols columns of
+ * each row are appended as tab-separated text lines. */
+int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
+                    int n_cols, lr__buf *rows);
+
+/* Appends a SELECT over the view's source giving: its join keys (cast to
+ * their types, named as the keys), "__ts" and "__created" (TIMESTAMPTZ;
+ * NULL without a created column) and its features (cast, named as the
+ * features). field_mapping renames source columns. Returns 0 or LR_EINVAL. */
+int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql);
+
+/* The DuckDB type of a dtype, e.g. "FLOAT", "BIGINT[]". */
+void lr__sql_type(lr__buf *out, uint8_t dtype);
+
+/* The join key names and types of a view's entities, in key order (at most
+ * `max`). Returns how many. */
+int lr__view_keys(const lr__model *m, const lr__view *v, const char **names,
+                  uint8_t *types, int max);
+
+#endif

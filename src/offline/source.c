@@ -1,0 +1,83 @@
+/*
+ * source.c - the SQL that reads a feature view's rows from its source:
+ * a file (Parquet or CSV, globs allowed), a SQL query, or a push source's
+ * batch source. Every name from the definitions is quoted as an
+ * identifier, every path as a literal; paths resolve inside the repo.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "../util/fs.h"
+#include "offline.h"
+
+/* The source column that feeds output `name` (field_mapping maps source
+ * column -> name; unmapped names read the column of the same name). */
+static const char *source_column(const lr__source *s, const char *name) {
+  for (int i = 0; i < s->n_field_mapping; i++)
+    if (strcmp(s->field_mapping[i].value, name) == 0)
+      return s->field_mapping[i].key;
+  return name;
+}
+
+static void cast_column(lr__buf *sql, const char *column, uint8_t dtype,
+                        const char *as) {
+  lr__buf_puts(sql, "CAST(");
+  lr__sql_ident(sql, column);
+  lr__buf_puts(sql, " AS ");
+  lr__sql_type(sql, dtype);
+  lr__buf_puts(sql, ") AS ");
+  lr__sql_ident(sql, as);
+}
+
+static int has_suffix(const char *s, const char *suffix) {
+  size_t a = strlen(s), b = strlen(suffix);
+  return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+/* FROM clause of a file or sql source. */
+static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
+  if (s->kind == LR__SOURCE_SQL) {
+    lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
+    return 0;
+  }
+  lr__buf path;
+  lr__buf_init(&path);
+  lr__fs_join(&path, off->repo, s->path);
+  int csv = has_suffix(s->path, ".csv") || has_suffix(s->path, ".csv.gz");
+  lr__buf_puts(sql, csv ? " FROM read_csv(" : " FROM read_parquet(");
+  lr__sql_literal(sql, lr__buf_str(&path));
+  lr__buf_puts(sql, csv ? ", header = true)" : ")");
+  lr__buf_free(&path);
+  return 0;
+}
+
+int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
+  const lr__source *s = lr__model_source(&off->reg, v->source);
+  if (s && s->kind == LR__SOURCE_PUSH)
+    s = lr__model_source(&off->reg, s->batch_source);
+  if (!s || (s->kind != LR__SOURCE_FILE && s->kind != LR__SOURCE_SQL)) {
+    lr__buf_printf(&off->errmsg, "feature view '%s' has no file or sql "
+                   "source to read", v->name);
+    return LR_EINVAL;
+  }
+  const char *keys[16];
+  uint8_t key_types[16];
+  int n_keys = lr__view_keys(&off->reg, v, keys, key_types, 16);
+  lr__buf_puts(sql, "SELECT ");
+  for (int k = 0; k < n_keys; k++) {
+    cast_column(sql, source_column(s, keys[k]), key_types[k], keys[k]);
+    lr__buf_puts(sql, ", ");
+  }
+  cast_column(sql, s->timestamp_field, LR__DT_TIMESTAMP, "__ts");
+  lr__buf_puts(sql, ", ");
+  if (s->created_column)
+    cast_column(sql, s->created_column, LR__DT_TIMESTAMP, "__created");
+  else
+    lr__buf_puts(sql, "NULL::TIMESTAMPTZ AS \"__created\"");
+  for (int f = 0; f < v->n_features; f++) {
+    lr__buf_puts(sql, ", ");
+    cast_column(sql, source_column(s, v->features[f].name),
+                v->features[f].dtype, v->features[f].name);
+  }
+  return from_clause(off, s, sql);
+}
