@@ -229,6 +229,14 @@ static int has_column(const char *described, const char *name) {
   return 0;
 }
 
+/* 1 when the view's source has a created-timestamp column. */
+static int source_has_created(lr_offline *off, const lr__view *v) {
+  const lr__source *s = lr__model_source(&off->reg, v->source);
+  if (s && s->kind == LR__SOURCE_PUSH)
+    s = lr__model_source(&off->reg, s->batch_source);
+  return s && s->created_column;
+}
+
 /* Step 2 for view g: __v<g>, one row per (keys, event time). */
 static int stage_view(lr_offline *off, const lr__view *v, int g,
                       const char *described) {
@@ -241,15 +249,20 @@ static int stage_view(lr_offline *off, const lr__view *v, int g,
                   "join key of feature view '%s'", keys[k], v->name);
   lr__buf sql;
   lr__buf_init(&sql);
-  lr__buf_printf(&sql, "CREATE OR REPLACE TEMP TABLE __v%d AS SELECT * FROM (",
+  lr__buf_printf(&sql, "CREATE OR REPLACE TEMP VIEW __v%d AS SELECT * FROM (",
                  g);
   int rc = lr__source_select(off, v, &sql);
-  lr__buf_puts(&sql, ") QUALIFY row_number() OVER (PARTITION BY ");
-  for (int k = 0; k < n_keys; k++) {
-    lr__sql_ident(&sql, keys[k]);
-    lr__buf_puts(&sql, ", ");
+  lr__buf_puts(&sql, ")");
+  if (source_has_created(off, v)) {
+    /* equal event times: the greatest created time wins (without a created
+     * column there is nothing to break the tie with, as in Feast) */
+    lr__buf_puts(&sql, " QUALIFY row_number() OVER (PARTITION BY ");
+    for (int k = 0; k < n_keys; k++) {
+      lr__sql_ident(&sql, keys[k]);
+      lr__buf_puts(&sql, ", ");
+    }
+    lr__buf_puts(&sql, "__ts ORDER BY __created DESC NULLS LAST) = 1");
   }
-  lr__buf_puts(&sql, "__ts ORDER BY __created DESC NULLS LAST) = 1");
   lr__buf doing;
   lr__buf_init(&doing);
   lr__buf_printf(&doing, "reading the source of feature view '%s'", v->name);

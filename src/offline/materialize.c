@@ -194,6 +194,13 @@ static int load_sql(lr_offline *off, const lr__view *v, int64_t start,
     lr__buf_puts(sql, k + 1 < n_keys ? ", " : "");
   }
   lr__buf_puts(sql, " ORDER BY __ts DESC, __created DESC NULLS LAST) = 1");
+  /* in key order: the online store then writes sequentially (appends to
+   * an empty database) */
+  lr__buf_puts(sql, " ORDER BY ");
+  for (int k = 0; k < n_keys; k++) {
+    lr__sql_ident(sql, keys[k]);
+    lr__buf_puts(sql, k + 1 < n_keys ? ", " : "");
+  }
   lr__buf_printf(count_sql, "SELECT count(*) FROM (%s)", lr__buf_str(&source));
   window_sql(count_sql, start, end);
   lr__buf_free(&source);

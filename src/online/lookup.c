@@ -254,11 +254,10 @@ static int encode_keys(lr_result *res, const lr__req_group *g,
     for (int k = 0; k < g->ov->n_keys; k++)
       res->key_values[k] = keys[(size_t)r * (size_t)req->n_keys +
                                 (size_t)g->key_cols[k]];
-    char what[48];
-    snprintf(what, sizeof what, "entity %d", r);
     int rc = lr__store_encode_key(g->ov, res->key_values,
                                   res->keys + (size_t)r * LR__KEY_MAX,
-                                  &res->key_len[r], &res->errmsg, what);
+                                  &res->key_len[r], &res->errmsg, "entity",
+                                  (size_t)r);
     if (rc)
       return rc;
   }

@@ -295,7 +295,7 @@ void lr_store_close(lr_store *store) {
 
 int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
                          uint8_t *key, size_t *len, lr__buf *err,
-                         const char *what) {
+                         const char *what, size_t index) {
   lr__keypart parts[16];
   if (ov->n_keys > 16) {
     lr__buf_printf(err, "view '%s' has more than 16 key columns",
@@ -310,12 +310,13 @@ int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
     int ok = v->type == want ||
              (want == LR__DT_INT64 && v->type == LR_TYPE_INT32);
     if (v->type == LR_TYPE_NULL) {
-      lr__buf_printf(err, "%s: key '%s' is null", what, ov->key_names[k]);
+      lr__buf_printf(err, "%s %zu: key '%s' is null", what, index,
+                     ov->key_names[k]);
       return LR_EINVAL;
     }
     if (!ok) {
       char s1[32], s2[32];
-      lr__buf_printf(err, "%s: key '%s' must be %s, got %s", what,
+      lr__buf_printf(err, "%s %zu: key '%s' must be %s, got %s", what, index,
                      ov->key_names[k], lr__dtype_name(want, s1),
                      lr_type_name(v->type, s2));
       return LR_ETYPE;
@@ -330,8 +331,8 @@ int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
   *len = lr__key_encode(parts, ov->n_keys, key);
   if (*len)
     return 0;
-  lr__buf_printf(err, "%s: the key of view '%s' is empty or longer than %d "
-                 "bytes", what, ov->view->name, LR__KEY_MAX);
+  lr__buf_printf(err, "%s %zu: the key of view '%s' is empty or longer than "
+                 "%d bytes", what, index, ov->view->name, LR__KEY_MAX);
   return LR_EINVAL;
 }
 

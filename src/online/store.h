@@ -61,10 +61,11 @@ int lr__store_try_open_db(lr_store *store, lr__online_view *ov);
 /* Encodes one entity key of `ov` from `values` (one per join key, ordered
  * as ov->key_names) into `key`, its length in *len. Returns 0, or after
  * writing why into `err`: LR_ETYPE (a wrong type), LR_EINVAL (a null, or a
- * key empty or too long). `what` names the row for messages. */
+ * key empty or too long). Messages name the row as `what index` ("row 3");
+ * nothing is formatted unless something is wrong. */
 int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
                          uint8_t *key, size_t *len, lr__buf *err,
-                         const char *what);
+                         const char *what, size_t index);
 
 /* Opens the environment again (after its data file was replaced), with the
  * same flags. The old one stays open until the store closes, since results

@@ -187,7 +187,28 @@ struct lr__writer {
   /* the columns of the put under way */
   const lr_column *cols;
   column_map map;
+  /* While the database was empty when the write began and keys arrive in
+   * increasing order, rows are appended (MDB_APPEND: no search, full
+   * pages) and no stored row can compete. */
+  int appending;
+  uint8_t last_key[LR__KEY_MAX];
+  size_t last_len;
 };
+
+/* 1 when `key` sorts after the last key appended (appending stays on). */
+static int can_append(lr__writer *w, const uint8_t *key, size_t len) {
+  if (!w->appending)
+    return 0;
+  size_t n = len < w->last_len ? len : w->last_len;
+  int c = memcmp(key, w->last_key, n);
+  if (w->last_len && (c < 0 || (c == 0 && len <= w->last_len))) {
+    w->appending = 0; /* out of order: from here on, search as usual */
+    return 0;
+  }
+  memcpy(w->last_key, key, len);
+  w->last_len = len;
+  return 1;
+}
 
 /* Packs row `r` into w->row; returns its (event, created) times. */
 static void pack_row(lr__writer *w, size_t r, int64_t *event,
@@ -222,11 +243,9 @@ static int put_row(lr__writer *w, size_t r, lr_write_stats *stats) {
   for (int k = 0; k < w->ov->n_keys; k++)
     w->key_values[k] = w->cols[w->map.key[k]].values[r];
   uint8_t key_bytes[LR__KEY_MAX];
-  char what[48];
-  snprintf(what, sizeof what, "row %zu", r);
   size_t key_len;
   int rc = lr__store_encode_key(w->ov, w->key_values, key_bytes, &key_len,
-                                &w->store->errmsg, what);
+                                &w->store->errmsg, "row", r);
   if (rc)
     return rc;
   int64_t event, created;
@@ -234,6 +253,14 @@ static int put_row(lr__writer *w, size_t r, lr_write_stats *stats) {
   if (lr__buf_failed(&w->row) || lr__buf_failed(&w->payload))
     return LR_ENOMEM;
   MDB_val key = {key_len, key_bytes}, old;
+  MDB_val data = {w->row.len, w->row.data};
+  if (can_append(w, key_bytes, key_len)) {
+    int mrc = mdb_put(w->txn, w->ov->dbi, &key, &data, MDB_APPEND);
+    if (mrc)
+      return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot write a row");
+    stats->rows_written++;
+    return 0;
+  }
   int mrc = mdb_get(w->txn, w->ov->dbi, &key, &old);
   lr__row_header h;
   if (mrc == 0 && lr__row_header_read(old.mv_data, old.mv_size, &h) == 0 &&
@@ -243,7 +270,6 @@ static int put_row(lr__writer *w, size_t r, lr_write_stats *stats) {
   }
   if (mrc != 0 && mrc != MDB_NOTFOUND)
     return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot read a row");
-  MDB_val data = {w->row.len, w->row.data};
   mrc = mdb_put(w->txn, w->ov->dbi, &key, &data, 0);
   if (mrc)
     return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot write a row");
@@ -320,6 +346,8 @@ int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
     writer_free(w);
     return lr__store_mdb_error(&store->errmsg, mrc, "cannot begin a write");
   }
+  MDB_stat st;
+  w->appending = mdb_stat(w->txn, ov->dbi, &st) == 0 && st.ms_entries == 0;
   *out = w;
   return 0;
 }

@@ -1,0 +1,211 @@
+/*
+ * offline.c - issue 4's benchmark: materialization throughput and
+ * point-in-time retrieval against a hand-written DuckDB ASOF join.
+ *
+ *   offline DATA_DIR N_SOURCE_ROWS N_ENTITY_ROWS
+ *
+ * Generates (once, seeded, with DuckDB) a repo with two Parquet sources of
+ * N_SOURCE_ROWS rows and 20 float32 features: `latest`, one row for each
+ * of N_SOURCE_ROWS users, read by view `stats` (online); and `source`,
+ * N_SOURCE_ROWS/10 users x 10 event times, read by views `a`, `b`, `c`
+ * (offline, one feature each, ttls 0 / 2d / 7d).
+ *   - materialize: `stats` (N_SOURCE_ROWS entities, 20 features) online;
+ *   - historical: N_ENTITY_ROWS entity rows x views a, b, c, against the
+ *     same three ASOF joins written by hand in DuckDB (no dedup of equal
+ *     event times, no ttl: the least work giving the same answer here).
+ * Prints one `name key=value ...` line per measurement.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "larder.h"
+#include "offline/duckdb.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const char *msg) {
+  fprintf(stderr, "offline bench: %s: %s\n", what, msg);
+  exit(1);
+}
+
+static void run_sql(lr__duckdb *d, const char *sql) {
+  lr__buf err;
+  lr__buf_init(&err);
+  if (lr__duckdb_run(d, sql, 0, NULL, &err))
+    die(sql, lr__buf_str(&err));
+  lr__buf_free(&err);
+}
+
+static void write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  if (!f)
+    die("cannot write", path);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void make_repo(const char *dir, long long n_source, long long n_entities) {
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/data'", dir, dir);
+  if (system(cmd))
+    die("cannot create", dir);
+  snprintf(cmd, sizeof cmd, "%s/feature_store.yaml", dir);
+  write_text(cmd, "project: offline_bench\n");
+  char defs[8192];
+  int n = snprintf(defs, sizeof defs,
+      "entities:\n  - {name: user, join_keys: [user_id], value_type: int64}\n"
+      "sources:\n  - {name: src, kind: file, path: data/source.parquet, "
+      "timestamp_field: ts}\n  - {name: latest, kind: file, path: "
+      "data/latest.parquet, timestamp_field: ts}\nfeature_views:\n"
+      "  - name: stats\n    entities: [user]\n    source: latest\n"
+      "    schema:\n");
+  for (int f = 0; f < 20; f++)
+    n += snprintf(defs + n, sizeof defs - (size_t)n,
+                  "      - {name: f%02d, dtype: float32}\n", f);
+  static const char *ttls[] = {"0s", "2d", "7d"};
+  for (int v = 0; v < 3; v++)
+    n += snprintf(defs + n, sizeof defs - (size_t)n,
+                  "  - name: %c\n    entities: [user]\n    source: src\n"
+                  "    online: false\n    ttl: %s\n    schema:\n"
+                  "      - {name: f%02d, dtype: float32}\n", 'a' + v, ttls[v], v);
+  snprintf(cmd, sizeof cmd, "%s/features.yaml", dir);
+  write_text(cmd, defs);
+  lr__duckdb d;
+  lr__buf err, sql;
+  lr__buf_init(&err);
+  lr__buf_init(&sql);
+  if (lr__duckdb_open(&d, &err))
+    die("duckdb", lr__buf_str(&err));
+  long long users = n_source / 10;
+  lr__buf_printf(&sql, "SELECT setseed(0.42); COPY (SELECT i %% %lld AS user_id, "
+                 "TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i // %lld) "
+                 "* 86400 + (hash(i) %% 3600)::BIGINT) AS ts", users, users);
+  for (int f = 0; f < 20; f++)
+    lr__buf_printf(&sql, ", random()::FLOAT AS f%02d", f);
+  lr__buf_printf(&sql, " FROM range(%lld) t(i)) TO '%s/data/source.parquet' "
+                 "(FORMAT PARQUET)", n_source, dir);
+  run_sql(&d, lr__buf_str(&sql));
+  lr__buf_reset(&sql);
+  lr__buf_puts(&sql, "COPY (SELECT i AS user_id, TIMESTAMPTZ '2024-01-01 "
+                     "00:00:00+00' + to_seconds((hash(i) % 86400)::BIGINT) AS ts");
+  for (int f = 0; f < 20; f++)
+    lr__buf_printf(&sql, ", random()::FLOAT AS f%02d", f);
+  lr__buf_printf(&sql, " FROM range(%lld) t(i)) TO '%s/data/latest.parquet' "
+                 "(FORMAT PARQUET)", n_source, dir);
+  run_sql(&d, lr__buf_str(&sql));
+  lr__buf_reset(&sql);
+  lr__buf_printf(&sql, "COPY (SELECT (hash(i) %% %lld)::BIGINT AS user_id, "
+                 "TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((hash(i * 7) "
+                 "%% (12 * 86400))::BIGINT) AS event_timestamp FROM range(%lld) "
+                 "t(i)) TO '%s/data/entities.parquet' (FORMAT PARQUET)",
+                 users, n_entities, dir);
+  run_sql(&d, lr__buf_str(&sql));
+  lr__duckdb_close(&d);
+  lr__buf_free(&err);
+  lr__buf_free(&sql);
+  lr_repo *repo;
+  if (lr_repo_open(dir, &repo) || lr_repo_apply(repo, 0, NULL))
+    die("apply", lr_repo_errmsg(repo));
+  lr_repo_close(repo);
+}
+
+static void bench_materialize(const char *dir, long long n_source) {
+  lr_offline *off;
+  if (lr_offline_open(dir, &off))
+    die("open", lr_offline_errmsg(off));
+  static const char *views[] = {"stats"};
+  lr_materialize_spec spec = {.start_us = 0, .end_us = 4102444800000000LL,
+                              .views = views, .n_views = 1};
+  lr_materialize_stats st;
+  double t0 = now_s();
+  if (lr_materialize(off, &spec, &st))
+    die("materialize", lr_offline_errmsg(off));
+  double secs = now_s() - t0;
+  printf("materialize source_rows=%lld entities=%llu seconds=%.2f "
+         "entities_per_s=%.0f extrapolated_90M_s=%.0f\n", n_source,
+         st.rows_written, secs, (double)st.rows_written / secs,
+         90e6 / ((double)st.rows_written / secs));
+  lr_offline_close(off);
+}
+
+static double bench_historical(const char *dir) {
+  lr_offline *off;
+  if (lr_offline_open(dir, &off))
+    die("open", lr_offline_errmsg(off));
+  char entities[4096], out[4096];
+  snprintf(entities, sizeof entities, "%s/data/entities.parquet", dir);
+  snprintf(out, sizeof out, "%s/larder_training.parquet", dir);
+  static const char *refs[] = {"a:f00", "b:f01", "c:f02"};
+  lr_historical_spec spec = {.entities_file = entities, .features = refs,
+                             .n_features = 3, .output = out};
+  unsigned long long rows = 0;
+  double t0 = now_s();
+  if (lr_get_historical_features(off, &spec, &rows))
+    die("historical", lr_offline_errmsg(off));
+  double secs = now_s() - t0;
+  printf("historical_larder entity_rows=%llu views=3 seconds=%.2f\n", rows,
+         secs);
+  lr_offline_close(off);
+  return secs;
+}
+
+static double bench_hand_written(const char *dir) {
+  lr__duckdb d;
+  lr__buf err, sql;
+  lr__buf_init(&err);
+  lr__buf_init(&sql);
+  double t0 = now_s();
+  if (lr__duckdb_open(&d, &err))
+    die("duckdb", lr__buf_str(&err));
+  lr__buf_printf(&sql,
+      "SET TimeZone = 'UTC'; COPY (SELECT e.user_id, e.event_timestamp, "
+      "a.f00, b.f01, c.f02 FROM (SELECT *, row_number() OVER () AS r FROM "
+      "read_parquet('%s/data/entities.parquet')) e "
+      "ASOF LEFT JOIN read_parquet('%s/data/source.parquet') a ON "
+      "e.user_id = a.user_id AND e.event_timestamp >= a.ts "
+      "ASOF LEFT JOIN read_parquet('%s/data/source.parquet') b ON "
+      "e.user_id = b.user_id AND e.event_timestamp >= b.ts "
+      "ASOF LEFT JOIN read_parquet('%s/data/source.parquet') c ON "
+      "e.user_id = c.user_id AND e.event_timestamp >= c.ts ORDER BY e.r) "
+      "TO '%s/hand_training.parquet' (FORMAT PARQUET)",
+      dir, dir, dir, dir, dir);
+  run_sql(&d, lr__buf_str(&sql));
+  lr__duckdb_close(&d);
+  double secs = now_s() - t0;
+  printf("historical_hand_written_asof views=3 seconds=%.2f\n", secs);
+  lr__buf_free(&err);
+  lr__buf_free(&sql);
+  return secs;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4)
+    die("usage", "offline DATA_DIR N_SOURCE_ROWS N_ENTITY_ROWS");
+  const char *dir = argv[1];
+  long long n_source = atoll(argv[2]), n_entities = atoll(argv[3]);
+  char stamp[4200], want[64], have[64] = "";
+  snprintf(stamp, sizeof stamp, "%s/generated", dir);
+  snprintf(want, sizeof want, "%lld %lld\n", n_source, n_entities);
+  FILE *f = fopen(stamp, "r");
+  if (f) {
+    if (!fgets(have, sizeof have, f))
+      have[0] = '\0';
+    fclose(f);
+  }
+  if (strcmp(have, want) != 0) {
+    make_repo(dir, n_source, n_entities);
+    write_text(stamp, want);
+  }
+  bench_materialize(dir, n_source);
+  double larder = bench_historical(dir);
+  double hand = bench_hand_written(dir);
+  printf("historical_ratio larder_over_hand=%.2f\n", larder / hand);
+  return 0;
+}
