@@ -74,6 +74,10 @@ run_case() {
         : >"$top/out"
         rc=0
       fi
+    elif [ "${words[0]}" = "!cat" ]; then
+      # prints a file the commands wrote (relative to the scratch folder)
+      cat "$work/${words[1]}" >"$top/out" 2>&1
+      rc=$?
     else
       (cd "$work" && exec "$bin" -c "$work/repo" "${words[@]}") \
         >"$top/out" 2>&1 </dev/null
