@@ -75,15 +75,13 @@ int cli_historical(cli *c) {
   if (status == CLI_OK) {
     lr_offline *off = NULL;
     unsigned long long rows = 0;
-    double t0 = now_seconds();
     int rc = lr_offline_open(c->repo, &off);
     if (rc == 0)
       rc = lr_get_historical_features(off, &a->spec, &rows);
     if (rc)
       status = cli_fail("historical", rc, lr_offline_errmsg(off));
     else
-      printf("Wrote %llu rows to %s in %.2fs.\n", rows, a->spec.output,
-             now_seconds() - t0);
+      printf("Wrote %llu rows to %s.\n", rows, a->spec.output);
     lr_offline_close(off);
   }
   free(a->features);
