@@ -641,6 +641,42 @@ typedef struct lr_materialize_stats {
 int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
                    lr_materialize_stats *stats);
 
+/* ------------------------------------------------------------------------ */
+/* The feature server (Feast's HTTP JSON API)                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lr_server_options {
+  const char *repo;
+  const char *host;        /* default "127.0.0.1" */
+  int port;                /* default 6566; 0 picks a free port */
+  int threads;             /* default: one per core */
+  size_t max_body_bytes;   /* default 1 MiB; larger bodies get 413 */
+  int max_entities;        /* default 10000 per request; more get 413 */
+  int timeout_seconds;     /* idle or slow connections; default 30 */
+  const char *token_file;  /* NULL, or a file holding the bearer token
+                              every request must carry */
+  /* Called once the server listens, with the port it listens on (may be
+   * NULL). */
+  void (*on_ready)(void *ctx, int port);
+  void *on_ready_ctx;
+} lr_server_options;
+
+/*
+ * lr_serve - serves the online store of `opt->repo` over HTTP until the
+ * process receives SIGTERM or SIGINT, then stops accepting connections and
+ * lets requests under way finish. Endpoints: POST /get-online-features,
+ * POST /write-to-online-store, POST /push, GET /health, GET /metrics (see
+ * docs/server.md). Writes and materializations by other processes are seen
+ * at once; a new registry (`larder apply`) is picked up within a second.
+ * The calling thread blocks; SIGTERM and SIGINT are blocked in it.
+ *
+ * errmsg: on failure receives the reason (caller frees with lr_free()); may
+ *         be NULL.
+ * Returns 0 after a clean stop; LR_EINVAL (bad options, unreadable token
+ * file); LR_EIO (cannot listen); the codes of lr_store_open().
+ */
+int lr_serve(const lr_server_options *opt, char **errmsg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,6 +26,7 @@ int cli_compact(cli *c);
 int cli_historical(cli *c);
 int cli_materialize(cli *c);
 int cli_materialize_incremental(cli *c);
+int cli_serve(cli *c);
 
 /* Prints "larder: MESSAGE" to stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -42,6 +42,9 @@ static const char usage[] =
     "  materialize-incremental END [--views A,B]\n"
     "                         load from where the last load ended\n"
     "      (times: ISO 8601, now, or relative such as -7d)\n"
+    "  serve [--host 127.0.0.1] [--port 6566] [--threads N] [--token-file F]\n"
+    "      [--max-body-bytes N] [--max-entities N] [--timeout SECONDS]\n"
+    "                         serve Feast's HTTP JSON API\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 bad command line.\n";
 
@@ -55,6 +58,7 @@ static const struct {
     {"write", cli_write}, {"compact", cli_compact},
     {"historical", cli_historical}, {"materialize", cli_materialize},
     {"materialize-incremental", cli_materialize_incremental},
+    {"serve", cli_serve},
 };
 
 /* Both report to stderr; stdout is flushed first so that what a command

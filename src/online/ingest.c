@@ -468,3 +468,65 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
   free(text);
   return rc;
 }
+
+/* A column-major JSON table (Feast's `df`: {"col": [v, ...], ...}) into
+ * `view`, as the server's write and push endpoints receive it. Rows are
+ * numbered from 1 in messages ("df:3: column ..."). */
+int lr__ingest_json_df(lr_store *store, const char *view, struct fy_node *df,
+                       lr_write_stats *stats) {
+  lr__online_view *ov = view ? lr__store_view(store, view) : NULL;
+  if (!ov) {
+    lr__buf_printf(&store->errmsg, "unknown feature view '%s'",
+                   view ? view : "(null)");
+    return LR_ENOTFOUND;
+  }
+  if (!df || !fy_node_is_mapping(df)) {
+    lr__buf_puts(&store->errmsg, "'df' must be an object of columns: "
+                                 "{\"column\": [values...]}");
+    return LR_EINVAL;
+  }
+  table t = {.path = "df", .err = &store->errmsg};
+  lr__arena_init(&t.arena);
+  lr__buf_init(&t.cells);
+  int n = fy_node_mapping_item_count(df), rc = 0;
+  const char **names = calloc((size_t)n + 1, sizeof *names);
+  struct fy_node **lists = calloc((size_t)n + 1, sizeof *lists);
+  int rows = -1;
+  void *it = NULL;
+  struct fy_node_pair *pair;
+  for (int c = 0; names && lists && (pair = fy_node_mapping_iterate(df, &it));
+       c++) {
+    names[c] = lr__yaml_scalar(fy_node_pair_key(pair));
+    lists[c] = fy_node_pair_value(pair);
+    int len = fy_node_is_sequence(lists[c])
+                  ? fy_node_sequence_item_count(lists[c]) : -1;
+    if (!names[c] || len < 0 || (rows >= 0 && len != rows)) {
+      lr__buf_printf(&store->errmsg, "column '%s' of 'df' must be a list as "
+                     "long as the others", names[c] ? names[c] : "?");
+      rc = LR_EINVAL;
+      break;
+    }
+    rows = len;
+  }
+  if (!names || !lists)
+    rc = LR_ENOMEM;
+  if (rc == 0)
+    rc = set_columns(&t, ov, names, n);
+  for (int r = 0; rc == 0 && r < rows; r++) {
+    lr_value *row = new_row(&t);
+    if (!row)
+      rc = LR_ENOMEM;
+    for (int c = 0; rc == 0 && c < n; c++)
+      rc = json_value(&t, fy_node_sequence_get_by_index(lists[c], r),
+                      (size_t)r + 1, c, row);
+    if (rc == 0)
+      rc = check_required(&t, ov, row, (size_t)r + 1);
+  }
+  if (rc == 0)
+    rc = write_table(store, view, &t, stats);
+  free(names);
+  free(lists);
+  lr__arena_free(&t.arena);
+  lr__buf_free(&t.cells);
+  return rc;
+}

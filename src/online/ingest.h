@@ -11,4 +11,11 @@
 int lr__ingest_file(lr_store *store, const char *view, const char *path,
                     lr_write_stats *stats);
 
+struct fy_node;
+
+/* Writes a column-major JSON table (Feast's `df`: {"column": [values]}) into
+ * `view`: the same columns, types and rules as a file. */
+int lr__ingest_json_df(lr_store *store, const char *view, struct fy_node *df,
+                       lr_write_stats *stats);
+
 #endif

@@ -1,0 +1,430 @@
+/*
+ * handlers.c - the endpoints that read or write the store, in Feast's JSON
+ * shapes: /get-online-features, /write-to-online-store and /push.
+ *
+ * A request's features are resolved once and kept (with idle results) by
+ * the text that named them, so a busy server prepares nothing per request
+ * and allocates little beyond the response.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../online/ingest.h"
+#include "../online/store.h"
+#include "../registry/yaml.h"
+#include "server.h"
+
+void lr__json_error(lr__buf *out, int *status, int code, const char *error,
+                    const char *detail) {
+  *status = code;
+  lr__buf_reset(out);
+  lr__buf_puts(out, "{\"error\": ");
+  lr__buf_json_str(out, error);
+  lr__buf_puts(out, ", \"detail\": ");
+  lr__buf_json_str(out, detail ? detail : "");
+  lr__buf_puts(out, "}\n");
+}
+
+/* Maps a Larder status to an HTTP one. */
+static int http_status(int rc) {
+  switch (rc) {
+  case LR_ENOTFOUND: return 404;
+  case LR_EINVAL:
+  case LR_ETYPE:
+  case LR_EUNSUPPORTED: return 400;
+  default: return 500;
+  }
+}
+
+static struct fy_document *parse_body(const char *body, size_t len,
+                                      int *status, lr__buf *out) {
+  lr__buf why;
+  lr__buf_init(&why);
+  struct fy_document *doc = len ? lr__yaml_parse_text(body, len, &why) : NULL;
+  struct fy_node *root = doc ? fy_document_root(doc) : NULL;
+  if (!root || !fy_node_is_mapping(root)) {
+    lr__json_error(out, status, 400, "malformed JSON",
+                   why.len ? lr__buf_str(&why) : "the body must be an object");
+    if (doc)
+      fy_document_destroy(doc);
+    doc = NULL;
+  }
+  lr__buf_free(&why);
+  return doc;
+}
+
+static struct fy_node *field(struct fy_node *obj, const char *name) {
+  return fy_node_mapping_lookup_by_string(obj, name, strlen(name));
+}
+
+/* ---- prepared requests ------------------------------------------------- */
+
+static void free_entry(lr__cached_request *c) {
+  for (int r = 0; r < c->n_results; r++)
+    lr_result_free(c->results[r]);
+  free(c->results);
+  free(c->capacity);
+  lr_request_free(c->req);
+  pthread_mutex_destroy(&c->lock);
+  free(c->key);
+  free(c);
+}
+
+void lr__server_clear_cache(lr__server *s) {
+  for (int i = 0; i < s->n_cache; i++)
+    free_entry(s->cache[i]);
+  s->n_cache = 0;
+}
+
+/* The cache key of a request: its features as sent, or its service. */
+static void request_key(struct fy_node *features, const char *service,
+                        lr__buf *key) {
+  if (service) {
+    lr__buf_printf(key, "s:%s", service);
+    return;
+  }
+  lr__buf_puts(key, "f:");
+  void *it = NULL;
+  struct fy_node *f;
+  while ((f = fy_node_sequence_iterate(features, &it))) {
+    const char *ref = lr__yaml_scalar(f);
+    lr__buf_printf(key, "%s,", ref ? ref : "");
+  }
+}
+
+/* Prepares the request named by the body (features or feature_service). */
+static int prepare(lr__server *s, struct fy_node *features,
+                   const char *service, lr_request **req) {
+  if (service)
+    return lr_request_prepare_service(s->store, service, req);
+  int n = fy_node_sequence_item_count(features);
+  const char **refs = calloc((size_t)n + 1, sizeof *refs);
+  if (!refs)
+    return LR_ENOMEM;
+  void *it = NULL;
+  struct fy_node *f;
+  for (int i = 0; (f = fy_node_sequence_iterate(features, &it)); i++)
+    refs[i] = lr__yaml_scalar(f) ? lr__yaml_scalar(f) : "";
+  int rc = lr_request_prepare(s->store, refs, n, req);
+  free(refs);
+  return rc;
+}
+
+/* The cached entry for this request, prepared on first use (or, when the
+ * cache is full, a temporary one the caller releases). On failure the
+ * store's message is copied to `err`. */
+static lr__cached_request *cached(lr__server *s, struct fy_node *features,
+                                  const char *service, int *rc, lr__buf *err) {
+  lr__buf key;
+  lr__buf_init(&key);
+  request_key(features, service, &key);
+  pthread_mutex_lock(&s->cache_lock);
+  lr__cached_request *found = NULL;
+  for (int i = 0; i < s->n_cache && !found; i++)
+    if (!strcmp(s->cache[i]->key, lr__buf_str(&key)))
+      found = s->cache[i];
+  *rc = 0;
+  if (!found) {
+    lr_request *req = NULL;
+    *rc = prepare(s, features, service, &req);
+    found = *rc == 0 ? calloc(1, sizeof *found) : NULL;
+    if (found) {
+      found->key = lr__buf_steal(&key);
+      found->req = req;
+      pthread_mutex_init(&found->lock, NULL);
+      found->temporary = s->n_cache == LR__CACHE_MAX;
+      if (!found->temporary)
+        s->cache[s->n_cache++] = found;
+    } else if (*rc == 0) {
+      lr_request_free(req);
+      *rc = LR_ENOMEM;
+    } else {
+      lr__buf_puts(err, lr_store_errmsg(s->store));
+    }
+  }
+  pthread_mutex_unlock(&s->cache_lock);
+  lr__buf_free(&key);
+  return found;
+}
+
+/* Releases an entry after a request: a temporary one is freed. */
+static void release(lr__cached_request *c) {
+  if (c && c->temporary)
+    free_entry(c);
+}
+
+/* Takes an idle result able to hold n entities, or makes one. */
+static lr_result *checkout(lr__cached_request *c, int n) {
+  lr_result *res = NULL;
+  pthread_mutex_lock(&c->lock);
+  for (int i = c->n_results - 1; i >= 0 && !res; i--) {
+    if (c->capacity[i] >= n) {
+      res = c->results[i];
+      c->results[i] = c->results[c->n_results - 1];
+      c->capacity[i] = c->capacity[c->n_results - 1];
+      c->n_results--;
+    }
+  }
+  pthread_mutex_unlock(&c->lock);
+  if (!res && lr_result_create(c->req, n < 64 ? 64 : n, &res) != 0)
+    return NULL;
+  return res;
+}
+
+/* Gives a result back for the next request (or frees it). */
+static void checkin(lr__cached_request *c, lr_result *res, int n) {
+  pthread_mutex_lock(&c->lock);
+  if (c->n_results == c->cap_results) {
+    int cap = c->cap_results ? c->cap_results * 2 : 8;
+    lr_result **r = realloc(c->results, (size_t)cap * sizeof *r);
+    int *k = realloc(c->capacity, (size_t)cap * sizeof *k);
+    if (r)
+      c->results = r;
+    if (k)
+      c->capacity = k;
+    if (r && k)
+      c->cap_results = cap;
+  }
+  if (c->n_results < c->cap_results) {
+    c->results[c->n_results] = res;
+    c->capacity[c->n_results++] = n < 64 ? 64 : n;
+    res = NULL;
+  }
+  pthread_mutex_unlock(&c->lock);
+  lr_result_free(res);
+}
+
+/* ---- /get-online-features ---------------------------------------------- */
+
+/* Reads one JSON key value as the key column's type. */
+static int key_value(struct fy_node *node, int type, lr_value *out) {
+  const char *s = lr__yaml_scalar(node);
+  if (!s || fy_node_is_null(node))
+    return -1;
+  out->type = type;
+  if (type == LR_TYPE_STRING || type == LR_TYPE_BYTES) {
+    out->v.str.ptr = s;
+    out->v.str.len = strlen(s);
+    return 0;
+  }
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || end == s || *end ||
+      (type == LR_TYPE_INT32 && (v < -2147483648LL || v > 2147483647LL)))
+    return -1;
+  if (type == LR_TYPE_INT32)
+    out->v.i32 = (int)v;
+  else
+    out->v.i64 = v;
+  return 0;
+}
+
+/* The entity keys of the body, row-major, as the request's key columns.
+ * Returns the number of entities, or -1 after writing the error. */
+static int read_entities(lr__server *s, const lr_request *req,
+                         struct fy_node *entities, lr_value **keys,
+                         int *status, lr__buf *out) {
+  int n_keys, n = -1;
+  lr_request_shape(req, &n_keys, NULL);
+  if (!entities || !fy_node_is_mapping(entities)) {
+    lr__json_error(out, status, 400, "bad request",
+                   "'entities' must be an object: {\"key\": [values]}");
+    return -1;
+  }
+  struct fy_node **cols = calloc((size_t)n_keys + 1, sizeof *cols);
+  for (int k = 0; cols && k < n_keys; k++) {
+    const char *name;
+    lr_request_key(req, k, &name, NULL);
+    cols[k] = field(entities, name);
+    int len = cols[k] && fy_node_is_sequence(cols[k])
+                  ? fy_node_sequence_item_count(cols[k]) : -1;
+    if (len < 0 || (n >= 0 && len != n)) {
+      lr__buf detail;
+      lr__buf_init(&detail);
+      lr__buf_printf(&detail, "'entities' needs '%s' as a list%s", name,
+                     len >= 0 ? " as long as the other keys" : "");
+      lr__json_error(out, status, 400, "bad request", lr__buf_str(&detail));
+      lr__buf_free(&detail);
+      free(cols);
+      return -1;
+    }
+    n = len;
+  }
+  if (n > s->opt.max_entities) {
+    lr__json_error(out, status, 413, "too many entities",
+                   "split the request: it has more entities than the "
+                   "server's --max-entities");
+    free(cols);
+    return -1;
+  }
+  *keys = calloc((size_t)(n > 0 ? n : 1) * (size_t)n_keys, sizeof **keys);
+  for (int k = 0; cols && *keys && k < n_keys; k++) {
+    int type;
+    const char *name;
+    lr_request_key(req, k, &name, &type);
+    for (int r = 0; r < n; r++) {
+      if (key_value(fy_node_sequence_get_by_index(cols[k], r), type,
+                    &(*keys)[(size_t)r * (size_t)n_keys + (size_t)k]) != 0) {
+        char tn[32];
+        lr__buf detail;
+        lr__buf_init(&detail);
+        lr__buf_printf(&detail, "entities.%s[%d] is not a valid %s", name, r,
+                       lr_type_name(type, tn));
+        lr__json_error(out, status, 400, "bad request", lr__buf_str(&detail));
+        lr__buf_free(&detail);
+        free(cols);
+        return -1;
+      }
+    }
+  }
+  free(cols);
+  return n;
+}
+
+static void lookup_and_reply(lr__server *s, lr__cached_request *c,
+                             const lr_value *keys, int n, unsigned flags,
+                             int *status, lr__buf *out) {
+  lr_result *res = checkout(c, n);
+  int rc = res ? lr_get_online_features(c->req, keys, n, res) : LR_ENOMEM;
+  char *text = NULL;
+  if (rc == 0)
+    rc = lr_result_format(res, keys, flags | LR_FORMAT_JSON, &text);
+  if (rc == 0) {
+    lr__buf_puts(out, text);
+    *status = 200;
+    atomic_fetch_add_explicit(&s->metrics.entities, (unsigned long long)n,
+                              memory_order_relaxed);
+  } else {
+    lr__json_error(out, status, http_status(rc), lr_strerror(rc),
+                   res ? lr_result_errmsg(res) : "out of memory");
+  }
+  lr_free(text);
+  if (res)
+    checkin(c, res, n);
+}
+
+void lr__get_online_features(lr__server *s, const char *body, size_t len,
+                             int *status, lr__buf *out) {
+  struct fy_document *doc = parse_body(body, len, status, out);
+  if (!doc)
+    return;
+  struct fy_node *root = fy_document_root(doc);
+  struct fy_node *features = field(root, "features");
+  const char *service = lr__yaml_scalar(field(root, "feature_service"));
+  struct fy_node *full = field(root, "full_feature_names");
+  unsigned flags = full && lr__yaml_scalar(full) &&
+                   !strcmp(lr__yaml_scalar(full), "true")
+                       ? LR_FULL_FEATURE_NAMES : 0;
+  if (!!service == !!(features && fy_node_is_sequence(features))) {
+    lr__json_error(out, status, 400, "bad request",
+                   "give 'features' (a list of \"view:feature\") or "
+                   "'feature_service' (one of them)");
+    fy_document_destroy(doc);
+    return;
+  }
+  int rc;
+  lr__buf err;
+  lr__buf_init(&err);
+  lr__cached_request *c = cached(s, features, service, &rc, &err);
+  lr_value *keys = NULL;
+  int n = -1;
+  if (!c)
+    lr__json_error(out, status, http_status(rc), lr_strerror(rc),
+                   lr__buf_str(&err));
+  else
+    n = read_entities(s, c->req, field(root, "entities"), &keys, status, out);
+  if (n >= 0)
+    lookup_and_reply(s, c, keys, n, flags, status, out);
+  release(c);
+  free(keys);
+  lr__buf_free(&err);
+  fy_document_destroy(doc);
+}
+
+/* ---- /write-to-online-store and /push ---------------------------------- */
+
+static int write_df(lr__server *s, const char *view, struct fy_node *df,
+                    int *status, lr__buf *out) {
+  lr_write_stats st = {0, 0};
+  int rc = lr__ingest_json_df(s->store, view, df, &st);
+  if (rc) {
+    lr__json_error(out, status, http_status(rc), lr_strerror(rc),
+                   lr_store_errmsg(s->store));
+    return rc;
+  }
+  atomic_fetch_add_explicit(&s->metrics.rows_written, st.rows_written,
+                            memory_order_relaxed);
+  lr__buf_printf(out, "%s{\"view\": ", out->len ? ", " : "");
+  lr__buf_json_str(out, view);
+  lr__buf_printf(out, ", \"rows_written\": %zu, \"rows_skipped\": %zu}",
+                 st.rows_written, st.rows_skipped);
+  return 0;
+}
+
+void lr__write_to_online_store(lr__server *s, const char *body, size_t len,
+                               int *status, lr__buf *out) {
+  struct fy_document *doc = parse_body(body, len, status, out);
+  if (!doc)
+    return;
+  struct fy_node *root = fy_document_root(doc);
+  const char *view = lr__yaml_scalar(field(root, "feature_view_name"));
+  if (!view) {
+    lr__json_error(out, status, 400, "bad request",
+                   "'feature_view_name' is missing");
+  } else {
+    lr__buf body_out;
+    lr__buf_init(&body_out);
+    *status = 200;
+    if (write_df(s, view, field(root, "df"), status, &body_out) == 0)
+      lr__buf_printf(out, "{\"written\": [%s]}\n", lr__buf_str(&body_out));
+    else
+      lr__buf_puts(out, lr__buf_str(&body_out));
+    lr__buf_free(&body_out);
+  }
+  fy_document_destroy(doc);
+}
+
+void lr__push(lr__server *s, const char *body, size_t len, int *status,
+              lr__buf *out) {
+  struct fy_document *doc = parse_body(body, len, status, out);
+  if (!doc)
+    return;
+  struct fy_node *root = fy_document_root(doc);
+  const char *source = lr__yaml_scalar(field(root, "push_source_name"));
+  const char *to = lr__yaml_scalar(field(root, "to"));
+  const lr__source *src = source ? lr__model_source(&s->store->reg, source)
+                                 : NULL;
+  if (to && strcmp(to, "online") && strcmp(to, "online_and_offline")) {
+    lr__json_error(out, status, 400, "bad request",
+                   "'to' must be \"online\" (the offline store is the "
+                   "source's files)");
+  } else if (!src || src->kind != LR__SOURCE_PUSH) {
+    lr__json_error(out, status, 404, "not found",
+                   source ? "no push source has that name"
+                          : "'push_source_name' is missing");
+  } else {
+    lr__buf written;
+    lr__buf_init(&written);
+    *status = 200;
+    int rc = 0, views = 0;
+    for (int i = 0; rc == 0 && i < s->store->reg.n_views; i++) {
+      const lr__view *v = &s->store->reg.views[i];
+      if (v->kind == LR__VIEW_BATCH && v->online && v->source &&
+          !strcmp(v->source, source)) {
+        rc = write_df(s, v->name, field(root, "df"), status, &written);
+        views++;
+      }
+    }
+    if (rc == 0 && views)
+      lr__buf_printf(out, "{\"written\": [%s]}\n", lr__buf_str(&written));
+    else if (rc == 0)
+      lr__json_error(out, status, 404, "not found",
+                     "no online feature view reads that push source");
+    else
+      lr__buf_puts(out, lr__buf_str(&written));
+    lr__buf_free(&written);
+  }
+  fy_document_destroy(doc);
+}

@@ -1,0 +1,141 @@
+/*
+ * metrics.c - counters, latency histograms and store freshness in
+ * Prometheus' text exposition format (see metrics.h).
+ */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../online/store.h"
+#include "../util/timefmt.h"
+
+static const char *endpoint_paths[LR__EP_COUNT] = {
+    "/get-online-features", "/write-to-online-store", "/push", "/health",
+    "/metrics", "other"};
+
+/* Upper bounds of the latency buckets, in microseconds. */
+static const long long bucket_us[LR__LATENCY_BUCKETS] = {
+    50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 1000000};
+
+static const int status_codes[LR__STATUS_KINDS] = {200, 400, 401, 404,
+                                                   405, 413, 500, 503};
+
+lr__endpoint lr__endpoint_of(const char *path) {
+  for (int e = 0; e < LR__EP_OTHER; e++)
+    if (!strcmp(path, endpoint_paths[e]))
+      return (lr__endpoint)e;
+  return LR__EP_OTHER;
+}
+
+static int status_kind(int status) {
+  for (int k = 0; k < LR__STATUS_KINDS; k++)
+    if (status_codes[k] == status)
+      return k;
+  return 6; /* anything else counts as 500 */
+}
+
+void lr__metrics_record(lr__metrics *m, lr__endpoint ep, int status,
+                        long long micros) {
+  atomic_fetch_add_explicit(&m->requests[ep][status_kind(status)], 1,
+                            memory_order_relaxed);
+  int b = 0;
+  while (b < LR__LATENCY_BUCKETS && micros > bucket_us[b])
+    b++;
+  atomic_fetch_add_explicit(&m->latency[ep][b], 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&m->latency_sum_us[ep],
+                            (unsigned long long)micros, memory_order_relaxed);
+}
+
+static void write_requests(lr__metrics *m, lr__buf *out) {
+  lr__buf_puts(out, "# HELP larder_requests_total HTTP requests by endpoint "
+                    "and status.\n# TYPE larder_requests_total counter\n");
+  for (int e = 0; e < LR__EP_COUNT; e++)
+    for (int k = 0; k < LR__STATUS_KINDS; k++) {
+      unsigned long long n = atomic_load(&m->requests[e][k]);
+      if (n)
+        lr__buf_printf(out, "larder_requests_total{endpoint=\"%s\",status="
+                       "\"%d\"} %llu\n", endpoint_paths[e], status_codes[k], n);
+    }
+  lr__buf_puts(out, "# HELP larder_errors_total Requests answered with an "
+                    "error, by status.\n# TYPE larder_errors_total counter\n");
+  for (int k = 1; k < LR__STATUS_KINDS; k++) {
+    unsigned long long n = 0;
+    for (int e = 0; e < LR__EP_COUNT; e++)
+      n += atomic_load(&m->requests[e][k]);
+    lr__buf_printf(out, "larder_errors_total{status=\"%d\"} %llu\n",
+                   status_codes[k], n);
+  }
+}
+
+static void write_latency(lr__metrics *m, lr__buf *out) {
+  lr__buf_puts(out, "# HELP larder_request_seconds Request latency.\n"
+                    "# TYPE larder_request_seconds histogram\n");
+  for (int e = 0; e < LR__EP_COUNT; e++) {
+    unsigned long long cumulative = 0;
+    for (int b = 0; b <= LR__LATENCY_BUCKETS; b++) {
+      cumulative += atomic_load(&m->latency[e][b]);
+      if (b < LR__LATENCY_BUCKETS)
+        lr__buf_printf(out, "larder_request_seconds_bucket{endpoint=\"%s\","
+                       "le=\"%g\"} %llu\n", endpoint_paths[e],
+                       (double)bucket_us[b] / 1e6, cumulative);
+      else
+        lr__buf_printf(out, "larder_request_seconds_bucket{endpoint=\"%s\","
+                       "le=\"+Inf\"} %llu\n", endpoint_paths[e], cumulative);
+    }
+    lr__buf_printf(out, "larder_request_seconds_sum{endpoint=\"%s\"} %g\n"
+                   "larder_request_seconds_count{endpoint=\"%s\"} %llu\n",
+                   endpoint_paths[e],
+                   (double)atomic_load(&m->latency_sum_us[e]) / 1e6,
+                   endpoint_paths[e], cumulative);
+  }
+}
+
+/* Registry version and age, and when each view was last materialized
+ * (from the store's meta records). */
+static void write_store(lr_store *store, lr__buf *out) {
+  long long now = lr__time_now_us();
+  lr__buf_printf(out, "# HELP larder_registry_version The applied registry "
+                 "served.\n# TYPE larder_registry_version gauge\n"
+                 "larder_registry_version %llu\n"
+                 "# HELP larder_registry_age_seconds Time since that apply.\n"
+                 "# TYPE larder_registry_age_seconds gauge\n"
+                 "larder_registry_age_seconds %lld\n",
+                 (unsigned long long)store->reg.version,
+                 now / 1000000 - (long long)store->reg.applied_at);
+  lr__buf_puts(out, "# HELP larder_view_materialized_timestamp_seconds End "
+                    "of the last materialized interval, per view.\n"
+                    "# TYPE larder_view_materialized_timestamp_seconds gauge\n");
+  for (int i = 0; i < store->n_views; i++) {
+    const lr__view *v = store->views[i].view;
+    if (v->kind != LR__VIEW_BATCH || !v->online)
+      continue;
+    char key[256];
+    long long rec[3];
+    size_t len = 0;
+    snprintf(key, sizeof key, "materialized:%s@%u", v->name,
+             (unsigned)v->layout_epoch);
+    if (lr__store_meta_get(store, key, rec, sizeof rec, &len) == 0 &&
+        len == sizeof rec)
+      lr__buf_printf(out, "larder_view_materialized_timestamp_seconds{view="
+                     "\"%s\"} %lld\n", v->name, rec[1] / 1000000);
+  }
+}
+
+void lr__metrics_write(lr__metrics *m, lr_store *store, lr__buf *out) {
+  write_requests(m, out);
+  write_latency(m, out);
+  lr__buf_printf(out, "# HELP larder_entities_served_total Entities looked "
+                 "up.\n# TYPE larder_entities_served_total counter\n"
+                 "larder_entities_served_total %llu\n"
+                 "# HELP larder_rows_written_total Rows written by write and "
+                 "push.\n# TYPE larder_rows_written_total counter\n"
+                 "larder_rows_written_total %llu\n"
+                 "# HELP larder_uptime_seconds Time since the server started."
+                 "\n# TYPE larder_uptime_seconds gauge\n"
+                 "larder_uptime_seconds %lld\n",
+                 atomic_load(&m->entities), atomic_load(&m->rows_written),
+                 (lr__time_now_us() - m->started_us) / 1000000);
+  if (store)
+    write_store(store, out);
+}
