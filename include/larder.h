@@ -634,9 +634,9 @@ typedef struct lr_materialize_stats {
  * also records the interval loaded (read back by incremental runs): a
  * failure leaves that view's online rows as they were.
  * stats: may be NULL.
- * Returns 0; LR_EINVAL (bad interval, unknown or offline-only view, a
- * source that cannot be read or has the wrong types); LR_EUNSUPPORTED;
- * LR_EIO.
+ * Returns 0; LR_ENOTFOUND (an unknown view); LR_EINVAL (bad interval, an
+ * offline-only view, a source that cannot be read or has the wrong types);
+ * LR_EUNSUPPORTED; LR_EIO.
  */
 int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
                    lr_materialize_stats *stats);

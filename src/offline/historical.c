@@ -14,9 +14,12 @@
  * An ASOF LEFT JOIN keeps every left row exactly once, so the output has
  * one row per entity row, duplicates included.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "../util/fs.h"
 #include "../util/names.h"
@@ -194,6 +197,7 @@ static int timestamp_column(lr_offline *off, const char *described,
     if (tab) {
       size_t name_len = (size_t)(tab - line);
       if (name_len == 15 && !strncmp(line, "event_timestamp", 15)) {
+        lr__buf_reset(name);
         lr__buf_puts(name, "event_timestamp");
         lr__buf_free(&found);
         return 0;
@@ -316,23 +320,61 @@ static void final_select(lr_offline *off, const plan *p, int full,
   lr__buf_puts(sql, " ORDER BY e.__larder_row");
 }
 
+/* The views are read lazily, inside the join: when it fails, each view is
+ * read on its own to find (and name) the one whose source is at fault. */
+static void blame_view(lr_offline *off, const plan *p) {
+  for (int g = 0; g < p->n_views; g++) {
+    char sql[80];
+    /* hash(): every value of every column is computed, casts included */
+    snprintf(sql, sizeof sql, "SELECT max(hash(COLUMNS(*))) FROM __v%d", g);
+    lr__buf why, rows;
+    lr__buf_init(&why);
+    lr__buf_init(&rows);
+    int failed = lr__duckdb_run(&off->db, sql, 1, &rows, &why) != 0;
+    if (failed) {
+      lr__buf_reset(&off->errmsg);
+      lr__buf_printf(&off->errmsg, "reading the source of feature view "
+                     "'%s': %s", p->views[g]->name, lr__buf_str(&why));
+    }
+    lr__buf_free(&why);
+    lr__buf_free(&rows);
+    if (failed)
+      return;
+  }
+}
+
 static int write_output(lr_offline *off, const lr_historical_spec *spec,
                         const plan *p) {
   if (!spec->output || (!has_suffix(spec->output, ".parquet") &&
                         !has_suffix(spec->output, ".csv")))
     return fail(off, LR_EINVAL, "the output must be a .parquet or .csv file, "
                 "not '%s'%s", spec->output ? spec->output : "(none)", "");
-  lr__buf sql;
+  /* written beside the output, renamed over it when complete: a failure
+   * leaves no partial file (and an older output as it was) */
+  lr__buf sql, tmp;
   lr__buf_init(&sql);
+  lr__buf_init(&tmp);
+  lr__buf_printf(&tmp, "%s.tmp.%ld", spec->output, (long)getpid());
   lr__buf_puts(&sql, "COPY (");
   final_select(off, p, spec->full_feature_names, &sql);
   lr__buf_puts(&sql, ") TO ");
-  lr__sql_literal(&sql, spec->output);
+  lr__sql_literal(&sql, lr__buf_str(&tmp));
   lr__buf_puts(&sql, has_suffix(spec->output, ".csv")
-                         ? " (HEADER, DELIMITER ',')" : " (FORMAT PARQUET)");
+                         ? " (FORMAT CSV, HEADER, DELIMITER ',')"
+                         : " (FORMAT PARQUET)");
   int rc = lr__offline_run(off, lr__buf_str(&sql), "joining the features", 0,
                            NULL);
+  if (rc)
+    blame_view(off, p);
+  if (rc == 0 && rename(lr__buf_str(&tmp), spec->output) != 0) {
+    lr__buf_printf(&off->errmsg, "cannot write %s: %s", spec->output,
+                   strerror(errno));
+    rc = LR_EIO;
+  }
+  if (rc)
+    unlink(lr__buf_str(&tmp));
   lr__buf_free(&sql);
+  lr__buf_free(&tmp);
   return rc;
 }
 

@@ -91,9 +91,10 @@ int lr__time_parse(const char *text, int64_t *us) {
         frac_us *= 10;
     }
   }
-  static const int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (mo < 1 || mo > 12 || d < 1 || d > month_days[mo - 1] || h > 23 ||
-      mi > 59 || s > 60)
+  static const int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  int days = mo >= 1 && mo <= 12 ? month_days[mo - 1] + (mo == 2 && leap) : 0;
+  if (d < 1 || d > days || h > 23 || mi > 59 || s > 60)
     return -1;
   int64_t offset;
   if (parse_offset(p, &offset))
@@ -125,8 +126,13 @@ int lr__time_parse_spec(const char *text, int64_t now_us, int64_t *us) {
     *us = now_us;
     return 0;
   }
-  if (text[0] != '+' && text[0] != '-')
+  if (text[0] != '+' && text[0] != '-') {
+    if (strspn(text, "0123456789") == strlen(text))
+      return -1; /* a bare number: seconds? a year? say which */
     return lr__time_parse(text, us);
+  }
+  if (!isdigit((unsigned char)text[1]))
+    return -1;
   static const struct {
     char unit;
     int64_t seconds;

@@ -17,7 +17,8 @@ int lr__time_parse(const char *text, int64_t *us);
 void lr__time_format(int64_t us, char *out);
 
 /* Parses `now`, `+N<unit>` / `-N<unit>` relative to `now_us` (units s m h
- * d w), or anything lr__time_parse takes. Returns 0 or -1. */
+ * d w), or an ISO 8601 time as lr__time_parse takes it; a bare number is
+ * refused (ambiguous on a command line). Returns 0 or -1. */
 int lr__time_parse_spec(const char *text, int64_t now_us, int64_t *us);
 
 /* The current time in microseconds since the epoch. */

@@ -1,0 +1,1136 @@
+/*
+ * test_materialize.c - lr_materialize (full and incremental) and
+ * lr_parse_time, checked through the online API: what a load wrote is read
+ * back with lr_get_online_features.
+ *
+ * Each test builds a repo in a fresh temp folder (repo/ with data/ written
+ * as Parquet by a helper DuckDB; work/ is the current folder, so source
+ * paths must resolve inside the repo), applies its definitions and opens it
+ * for offline work. The online store is opened only between loads (a load
+ * opens it read-write itself).
+ *
+ * The rules (issue 4): for each online view, the source rows with
+ * start <= event_ts <= end, latest per entity by (event_ts, created_ts),
+ * written newer-wins; one transaction per view, recording the interval;
+ * incremental runs start at the view's last end, first time end - ttl or
+ * everything when ttl is 0.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "helpers.h"
+#include "larder.h"
+#include "offline/duckdb.h"
+
+/* ---- fixture ------------------------------------------------------------- */
+
+static char *g_root;
+static char g_repo[1024], g_work[1024];
+static lr__duckdb g_db;
+static int g_db_open;
+static lr_offline *g_off;
+
+static void setup(void) {
+  g_root = th_tempdir();
+  snprintf(g_repo, sizeof g_repo, "%s/repo", g_root);
+  snprintf(g_work, sizeof g_work, "%s/work", g_root);
+  char data[1100];
+  snprintf(data, sizeof data, "%s/data", g_repo);
+  th_mkdirs(data);
+  th_mkdirs(g_work);
+  cr_assert_eq(chdir(g_work), 0);
+}
+
+static void teardown(void) {
+  lr_offline_close(g_off);
+  g_off = NULL;
+  if (g_db_open)
+    lr__duckdb_close(&g_db);
+  g_db_open = 0;
+  if (chdir("/") != 0)
+    abort();
+  th_rmrf(g_root);
+}
+
+static lr__duckdb *db(void) {
+  if (!g_db_open) {
+    lr__buf err;
+    lr__buf_init(&err);
+    cr_assert_eq(lr__duckdb_open(&g_db, &err), 0, "%s", lr__buf_str(&err));
+    g_db_open = 1;
+    cr_assert_eq(lr__duckdb_run(&g_db, "SET TimeZone = 'UTC'", 0, NULL, &err),
+                 0, "%s", lr__buf_str(&err));
+    lr__buf_free(&err);
+  }
+  return &g_db;
+}
+
+/* Runs SQL on the helper DuckDB. */
+static void q(const char *fmt, ...) {
+  lr__buf sql, err;
+  lr__buf_init(&sql);
+  lr__buf_init(&err);
+  va_list ap;
+  va_start(ap, fmt);
+  lr__buf_vprintf(&sql, fmt, ap);
+  va_end(ap);
+  int rc = lr__duckdb_run(db(), lr__buf_str(&sql), 0, NULL, &err);
+  cr_assert_eq(rc, 0, "%s\n-- %s", lr__buf_str(&err), lr__buf_str(&sql));
+  lr__buf_free(&sql);
+  lr__buf_free(&err);
+}
+
+/* Writes the rows of `select` to repo/<rel> as Parquet (replacing it). */
+static void repo_parquet(const char *rel, const char *select) {
+  q("COPY (%s) TO '%s/%s' (FORMAT PARQUET)", select, g_repo, rel);
+}
+
+static void apply(const char *defs) {
+  th_write(g_repo, "feature_store.yaml", TH_CONFIG);
+  th_write(g_repo, "f.yaml", defs);
+  lr_repo *repo;
+  int rc = lr_repo_open(g_repo, &repo);
+  cr_assert_eq(rc, 0, "%s", lr_repo_errmsg(repo));
+  rc = lr_repo_apply(repo, 0, NULL);
+  cr_assert_eq(rc, 0, "%s", lr_repo_errmsg(repo));
+  lr_repo_close(repo);
+  rc = lr_offline_open(g_repo, &g_off);
+  cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
+}
+
+/* An ISO time in microseconds. */
+static long long T(const char *iso) {
+  long long us;
+  cr_assert_eq(lr_parse_time(iso, 0, &us), 0, "bad time %s", iso);
+  return us;
+}
+
+static int split(char *buf, const char **out, int max) {
+  int n = 0;
+  for (char *tok = strtok(buf, ","); tok && n < max; tok = strtok(NULL, ","))
+    out[n++] = tok;
+  return n;
+}
+
+/* Materializes [start, end] (times in us) of the views "a,b" (NULL: all). */
+static int mat_us(int incremental, long long start, long long end,
+                  const char *views, lr_materialize_stats *stats) {
+  char buf[512];
+  const char *names[16];
+  lr_materialize_spec spec = {0};
+  spec.start_us = start;
+  spec.end_us = end;
+  spec.incremental = incremental;
+  if (views) {
+    snprintf(buf, sizeof buf, "%s", views);
+    spec.views = names;
+    spec.n_views = split(buf, names, 16);
+  }
+  return lr_materialize(g_off, &spec, stats);
+}
+
+static int mat(const char *start, const char *end, const char *views,
+               lr_materialize_stats *stats) {
+  return mat_us(0, T(start), T(end), views, stats);
+}
+
+static int mat_inc(const char *end, const char *views,
+                   lr_materialize_stats *stats) {
+  return mat_us(1, 0, T(end), views, stats);
+}
+
+#define MAT_OK(call)                                                         \
+  do {                                                                       \
+    int rc_ = (call);                                                        \
+    cr_assert_eq(rc_, 0, "%s: %s", lr_err_name(rc_),                         \
+                 lr_offline_errmsg(g_off));                                  \
+  } while (0)
+
+#define ASSERT_MSG(needle)                                                   \
+  cr_assert(strstr(lr_offline_errmsg(g_off), needle),                        \
+            "message lacks '%s': %s", needle, lr_offline_errmsg(g_off))
+
+#define ASSERT_STATS(st, v, rd, wr, sk)                                       \
+  do {                                                                       \
+    cr_assert_eq((st).views, (v), "views %d", (st).views);                   \
+    cr_assert_eq((st).rows_read, (rd), "rows_read %llu", (st).rows_read);    \
+    cr_assert_eq((st).rows_written, (wr), "rows_written %llu",               \
+                 (st).rows_written);                                         \
+    cr_assert_eq((st).rows_skipped, (sk), "rows_skipped %llu",               \
+                 (st).rows_skipped);                                         \
+  } while (0)
+
+/* ---- online reads --------------------------------------------------------- */
+
+/* An open lookup: store, request for refs "v:f,..." and a result. */
+typedef struct lookup {
+  lr_store *store;
+  lr_request *req;
+  lr_result *res;
+} lookup;
+
+static void lk_open(lookup *lk, const char *refs, int max) {
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%s", refs);
+  const char *r[32];
+  int n = split(buf, r, 32);
+  int rc = lr_store_open(g_repo, LR_STORE_READONLY, &lk->store);
+  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(lk->store));
+  rc = lr_request_prepare(lk->store, r, n, &lk->req);
+  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(lk->store));
+  cr_assert_eq(lr_result_create(lk->req, max, &lk->res), 0);
+}
+
+static void lk_get(lookup *lk, const lr_value *keys, int n) {
+  int rc = lr_get_online_features(lk->req, keys, n, lk->res);
+  cr_assert_eq(rc, 0, "%s", lr_result_errmsg(lk->res));
+}
+
+static lr_value lk_cell(lookup *lk, int e, int f) {
+  lr_value v;
+  cr_assert_eq(lr_result_cell(lk->res, e, f, &v), 0);
+  return v;
+}
+
+static void lk_close(lookup *lk) {
+  lr_result_free(lk->res);
+  lr_request_free(lk->req);
+  lr_store_close(lk->store);
+}
+
+static lr_value I64(long long v) {
+  lr_value k = {0};
+  k.type = LR_TYPE_INT64;
+  k.v.i64 = v;
+  return k;
+}
+
+/* The int64 feature `ref` of user `key`: its status, value and event time. */
+typedef struct got {
+  int status;
+  long long v, ev;
+} got;
+
+static got get1(const char *ref, long long key) {
+  lookup lk;
+  lk_open(&lk, ref, 1);
+  lr_value k = I64(key);
+  lk_get(&lk, &k, 1);
+  lr_value c = lk_cell(&lk, 0, 0);
+  got g = {c.status, c.status == LR_STATUS_PRESENT ? c.v.i64 : 0, c.event_ts};
+  lk_close(&lk);
+  return g;
+}
+
+#define ASSERT_VAL(ref, key, val, ev_iso)                                    \
+  do {                                                                       \
+    got g_ = get1(ref, key);                                                 \
+    cr_assert_eq(g_.status, LR_STATUS_PRESENT, "%s key %d: status %s", ref,  \
+                 (int)(key), lr_status_name(g_.status));                     \
+    cr_assert_eq(g_.v, (val), "%s key %d: %lld, want %lld", ref, (int)(key), \
+                 g_.v, (long long)(val));                                    \
+    cr_assert_eq(g_.ev, T(ev_iso), "%s key %d: event time", ref, (int)(key)); \
+  } while (0)
+
+#define ASSERT_MISSING(ref, key)                                             \
+  do {                                                                       \
+    got g_ = get1(ref, key);                                                 \
+    cr_assert_eq(g_.status, LR_STATUS_NOT_FOUND, "%s key %d: status %s",     \
+                 ref, (int)(key), lr_status_name(g_.status));                \
+  } while (0)
+
+/* ---- definitions ------------------------------------------------------------ */
+
+#define USER "  - {name: user, join_keys: [user_id], value_type: int64}\n"
+
+/* view `name` over data/<file>.parquet keyed by user, ttl, with created */
+#define VIEW(name, src, ttl, schema)                                         \
+  "  - name: " name "\n    entities: [user]\n    source: " src               \
+  "\n    ttl: " ttl "\n    schema:\n" schema
+
+#define FILE_SRC(name, file)                                                 \
+  "  - {name: " name ", kind: file, path: data/" file ", timestamp_field: "  \
+  "ts, created_timestamp_column: created}\n"
+
+#define VAL "      - {name: val, dtype: int64}\n"
+
+/* user_id, ts, created, val from VALUES rows (user, 'ts', 'created'|NULL,
+ * val|NULL) */
+static void rows_parquet(const char *rel, const char *values) {
+  char sql[8192];
+  snprintf(sql, sizeof sql,
+           "SELECT u::BIGINT AS user_id, ts::TIMESTAMP AS ts, "
+           "c::TIMESTAMP AS created, v::BIGINT AS val FROM (VALUES %s) "
+           "t(u, ts, c, v)", values);
+  repo_parquet(rel, sql);
+}
+
+/* ---- windows ------------------------------------------------------------- */
+
+Test(materialize, m001_window_loads_latest_row_per_entity, .init = setup,
+     .fini = teardown) {
+  rows_parquet("data/m.parquet",
+               "(1, '2024-01-01 09:59:59', NULL, 1), "
+               "(1, '2024-01-01 10:00:00', NULL, 2), "
+               "(2, '2024-01-01 10:00:00', NULL, 20), "
+               "(2, '2024-01-01 12:00:00', '2024-01-01 12:00:00', 21), "
+               "(2, '2024-01-01 12:00:00', '2024-01-01 13:00:00', 22), "
+               "(2, '2024-01-01 12:00:00', NULL, 23), "
+               "(2, '2024-01-01 11:00:00', '2024-01-09 00:00:00', 24), "
+               "(3, '2024-01-01 13:00:00', NULL, 30), "
+               "(3, '2024-01-01 13:00:01', NULL, 31), "
+               "(4, '2024-01-01 08:00:00', NULL, 40), "
+               "(5, '2024-01-01 14:00:00', NULL, 50), "
+               "(6, '2024-01-01 11:00:00', NULL, NULL)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")
+        "feature_views:\n" VIEW("mv", "s", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01T10:00:00Z", "2024-01-01T13:00:00Z", NULL, &st));
+  ASSERT_STATS(st, 1, 4, 4, 0);
+  ASSERT_VAL("mv:val", 1, 2, "2024-01-01T10:00:00Z");  /* start included */
+  ASSERT_VAL("mv:val", 2, 22, "2024-01-01T12:00:00Z"); /* greatest created */
+  ASSERT_VAL("mv:val", 3, 30, "2024-01-01T13:00:00Z"); /* end included */
+  ASSERT_MISSING("mv:val", 4);                         /* before start */
+  ASSERT_MISSING("mv:val", 5);                         /* after end */
+  got g = get1("mv:val", 6);
+  cr_assert_eq(g.status, LR_STATUS_NULL_VALUE, "%s", lr_status_name(g.status));
+  cr_assert_eq(g.ev, T("2024-01-01T11:00:00Z"));
+}
+
+Test(materialize, m002_start_after_end_is_einval, .init = setup,
+     .fini = teardown) {
+  rows_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', NULL, 1), "
+               "(2, '2024-01-01 10:00:01', NULL, 2)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")
+        "feature_views:\n" VIEW("mv", "s", "0s", VAL));
+  lr_materialize_stats st;
+  int rc = mat("2024-01-02", "2024-01-01", NULL, &st);
+  cr_assert_eq(rc, LR_EINVAL);
+  cr_assert_neq(lr_offline_errmsg(g_off)[0], '\0');
+  ASSERT_MISSING("mv:val", 1);
+  /* start == end: the rows at that instant */
+  MAT_OK(mat("2024-01-01T10:00:00Z", "2024-01-01T10:00:00Z", NULL, &st));
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  ASSERT_VAL("mv:val", 1, 1, "2024-01-01T10:00:00Z");
+  ASSERT_MISSING("mv:val", 2);
+  cr_assert_eq(lr_materialize(g_off, NULL, &st), LR_EINVAL);
+  lr_materialize_spec spec = {0};
+  cr_assert_eq(lr_materialize(NULL, &spec, &st), LR_EINVAL);
+}
+
+/* ---- interval bookkeeping ------------------------------------------------------ */
+
+Test(materialize, m003_incremental_after_full_starts_at_previous_end,
+     .init = setup, .fini = teardown) {
+  rows_parquet("data/m.parquet",
+               "(1, '2024-01-01 10:00:00', '2024-01-01 10:00:00', 1), "
+               "(2, '2024-01-03 10:00:00', NULL, 3), "
+               "(3, '2024-01-05 10:00:00', NULL, 5)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")
+        "feature_views:\n" VIEW("mv", "s", "1d", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, &st));
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  /* rows added later inside the old window: a newer created time for user
+   * 1 and a new user 7; incremental runs must not reload them */
+  rows_parquet("data/m.parquet",
+               "(1, '2024-01-01 10:00:00', '2024-01-01 10:00:00', 1), "
+               "(1, '2024-01-01 10:00:00', '2024-01-01 18:00:00', 11), "
+               "(7, '2024-01-01 12:00:00', NULL, 70), "
+               "(2, '2024-01-03 10:00:00', NULL, 3), "
+               "(3, '2024-01-05 10:00:00', NULL, 5)");
+  MAT_OK(mat_inc("2024-01-04", NULL, &st));
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  lookup lk;
+  lk_open(&lk, "mv:val", 4);
+  lr_value keys[4] = {I64(1), I64(2), I64(3), I64(7)};
+  lk_get(&lk, keys, 4);
+  /* ttl 1d: rows are old, so statuses are OUTSIDE_MAX_AGE; event times
+   * tell which row is stored */
+  cr_assert_eq(lk_cell(&lk, 0, 0).event_ts, T("2024-01-01T10:00:00Z"));
+  cr_assert_neq(lk_cell(&lk, 0, 0).status, LR_STATUS_NOT_FOUND);
+  cr_assert_eq(lk_cell(&lk, 1, 0).event_ts, T("2024-01-03T10:00:00Z"));
+  cr_assert_neq(lk_cell(&lk, 1, 0).status, LR_STATUS_NOT_FOUND);
+  cr_assert_eq(lk_cell(&lk, 2, 0).status, LR_STATUS_NOT_FOUND);
+  cr_assert_eq(lk_cell(&lk, 3, 0).status, LR_STATUS_NOT_FOUND);
+  lk_close(&lk);
+  /* the next incremental run continues from 01-04 */
+  MAT_OK(mat_inc("2024-01-06", NULL, &st));
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  lk_open(&lk, "mv:val", 4);
+  lk_get(&lk, keys, 4);
+  cr_assert_eq(lk_cell(&lk, 2, 0).event_ts, T("2024-01-05T10:00:00Z"));
+  cr_assert_neq(lk_cell(&lk, 2, 0).status, LR_STATUS_NOT_FOUND);
+  cr_assert_eq(lk_cell(&lk, 3, 0).status, LR_STATUS_NOT_FOUND);
+  lk_close(&lk);
+}
+
+Test(materialize, m004_incremental_values_are_not_reloaded, .init = setup,
+     .fini = teardown) {
+  /* the same as m003 with ttl 0, so that values can be read */
+  rows_parquet("data/m.parquet",
+               "(1, '2024-01-01 10:00:00', '2024-01-01 10:00:00', 1), "
+               "(2, '2024-01-03 10:00:00', NULL, 3)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")
+        "feature_views:\n" VIEW("mv", "s", "0s", VAL));
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, NULL));
+  rows_parquet("data/m.parquet",
+               "(1, '2024-01-01 10:00:00', '2024-01-01 10:00:00', 1), "
+               "(1, '2024-01-01 10:00:00', '2024-01-01 18:00:00', 11), "
+               "(1, '2024-01-01 23:59:59', NULL, 12), "
+               "(2, '2024-01-03 10:00:00', NULL, 3)");
+  lr_materialize_stats st;
+  MAT_OK(mat_inc("2024-01-04", NULL, &st));
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  ASSERT_VAL("mv:val", 1, 1, "2024-01-01T10:00:00Z");
+  ASSERT_VAL("mv:val", 2, 3, "2024-01-03T10:00:00Z");
+}
+
+Test(materialize, m005_first_incremental_with_ttl_zero_loads_everything,
+     .init = setup, .fini = teardown) {
+  /* a process in another zone: naive source times are still UTC, so the
+   * exact end boundary below holds */
+  setenv("TZ", "America/New_York", 1);
+  tzset();
+  rows_parquet("data/m.parquet",
+               "(1, '1960-06-01 00:00:00', NULL, 1), "
+               "(2, '1999-12-31 23:59:59', NULL, 2), "
+               "(3, '2024-01-15 00:00:00', NULL, 3), "
+               "(4, '2024-01-15 00:00:01', NULL, 4)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")
+        "feature_views:\n" VIEW("mv", "s", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat_inc("2024-01-15T00:00:00Z", NULL, &st));
+  ASSERT_STATS(st, 1, 3, 3, 0);
+  ASSERT_VAL("mv:val", 1, 1, "1960-06-01T00:00:00Z");
+  ASSERT_VAL("mv:val", 2, 2, "1999-12-31T23:59:59Z");
+  ASSERT_VAL("mv:val", 3, 3, "2024-01-15T00:00:00Z");
+  ASSERT_MISSING("mv:val", 4);
+  MAT_OK(mat_inc("2024-02-01", NULL, &st));
+  ASSERT_VAL("mv:val", 4, 4, "2024-01-15T00:00:01Z");
+}
+
+Test(materialize, m006_first_incremental_with_ttl_starts_at_end_minus_ttl,
+     .init = setup, .fini = teardown) {
+  long long now = (long long)time(NULL);
+  long long end = now - 60; /* a whole second, before the lookups */
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "SELECT u::BIGINT AS user_id, make_timestamp(s::BIGINT * 1000000) AS ts, "
+           "NULL::TIMESTAMP AS created, v::BIGINT AS val FROM (VALUES "
+           "(1, %lld, 1), (2, %lld, 2), (3, %lld, 3), (4, %lld, 4)) "
+           "t(u, s, v)",
+           end - 2 * 86400 - 1, end - 2 * 86400, end - 3600, end + 1);
+  repo_parquet("data/m.parquet", sql);
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")
+        "feature_views:\n" VIEW("mv", "s", "2d", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat_us(1, 0, end * 1000000, NULL, &st));
+  ASSERT_STATS(st, 1, 2, 2, 0);
+  ASSERT_MISSING("mv:val", 1); /* a second before end - ttl */
+  got g = get1("mv:val", 2);   /* exactly end - ttl: loaded (now too old) */
+  cr_assert_neq(g.status, LR_STATUS_NOT_FOUND);
+  cr_assert_eq(g.ev, (end - 2 * 86400) * 1000000);
+  g = get1("mv:val", 3);
+  cr_assert_eq(g.status, LR_STATUS_PRESENT);
+  cr_assert_eq(g.v, 3);
+  ASSERT_MISSING("mv:val", 4); /* after end */
+}
+
+Test(materialize, m007_incremental_is_per_view, .init = setup,
+     .fini = teardown) {
+  rows_parquet("data/a.parquet", "(1, '2024-01-01 10:00:00', NULL, 1), "
+               "(2, '2024-01-03 10:00:00', NULL, 2)");
+  rows_parquet("data/b.parquet", "(1, '2000-01-01 10:00:00', NULL, 10), "
+               "(2, '2024-01-03 10:00:00', NULL, 20)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("sa", "a.parquet")
+        FILE_SRC("sb", "b.parquet")
+        "feature_views:\n" VIEW("va", "sa", "0s", VAL)
+        VIEW("vb", "sb", "0s", VAL));
+  MAT_OK(mat("2024-01-01", "2024-01-02", "va", NULL));
+  /* va's old window gets a newer row for user 1: not reloaded */
+  rows_parquet("data/a.parquet", "(1, '2024-01-01 10:00:00', NULL, 1), "
+               "(1, '2024-01-01 11:00:00', NULL, 100), "
+               "(2, '2024-01-03 10:00:00', NULL, 2)");
+  lr_materialize_stats st;
+  MAT_OK(mat_inc("2024-01-04", "va,vb", &st));
+  ASSERT_STATS(st, 2, 3, 3, 0);
+  ASSERT_VAL("va:val", 1, 1, "2024-01-01T10:00:00Z");
+  ASSERT_VAL("va:val", 2, 2, "2024-01-03T10:00:00Z");
+  ASSERT_VAL("vb:val", 1, 10, "2000-01-01T10:00:00Z"); /* first: everything */
+  ASSERT_VAL("vb:val", 2, 20, "2024-01-03T10:00:00Z");
+}
+
+Test(materialize, m008_rerunning_an_interval_is_idempotent, .init = setup,
+     .fini = teardown) {
+  repo_parquet("data/m.parquet",
+               "SELECT (i % 3000)::BIGINT AS user_id, TIMESTAMP "
+               "'2024-01-01' + to_seconds(i) AS ts, NULL::TIMESTAMP AS "
+               "created, (i * 7)::BIGINT AS val FROM range(6000) r(i)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")
+        "feature_views:\n" VIEW("mv", "s", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, &st));
+  ASSERT_STATS(st, 1, 3000, 3000, 0);
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, &st));
+  /* equal times are not older: rewritten with the same values */
+  ASSERT_STATS(st, 1, 3000, 3000, 0);
+  lookup lk;
+  lk_open(&lk, "mv:val", 3000);
+  lr_value keys[3000];
+  for (int i = 0; i < 3000; i++)
+    keys[i] = I64(i);
+  lk_get(&lk, keys, 3000);
+  for (int i = 0; i < 3000; i++) {
+    lr_value c = lk_cell(&lk, i, 0);
+    cr_assert_eq(c.status, LR_STATUS_PRESENT, "user %d", i);
+    cr_assert_eq(c.v.i64, (i + 3000) * 7LL, "user %d", i);
+    cr_assert_eq(c.event_ts, T("2024-01-01") + (i + 3000) * 1000000LL);
+  }
+  lk_close(&lk);
+  /* the incremental run after it starts at its end: nothing new */
+  MAT_OK(mat_inc("2024-01-03", NULL, &st));
+  cr_assert_eq(st.rows_read, 0);
+}
+
+Test(materialize, m009_older_backfill_never_overwrites_newer_values,
+     .init = setup, .fini = teardown) {
+  rows_parquet("data/m.parquet",
+               "(1, '2024-01-01 00:00:00', NULL, 1), "
+               "(1, '2024-01-10 00:00:00', NULL, 10), "
+               "(2, '2024-01-02 00:00:00', NULL, 2), "
+               "(3, '2024-01-11 00:00:00', NULL, 30), "
+               "(3, '2024-01-03 00:00:00', NULL, 3)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")
+        "feature_views:\n" VIEW("mv", "s", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-05", "2024-01-31", NULL, &st));
+  ASSERT_STATS(st, 1, 2, 2, 0);
+  MAT_OK(mat("2024-01-01", "2024-01-04", NULL, &st));
+  ASSERT_STATS(st, 1, 3, 1, 2);
+  ASSERT_VAL("mv:val", 1, 10, "2024-01-10T00:00:00Z");
+  ASSERT_VAL("mv:val", 2, 2, "2024-01-02T00:00:00Z");
+  ASSERT_VAL("mv:val", 3, 30, "2024-01-11T00:00:00Z");
+}
+
+/* ---- failures ----------------------------------------------------------------- */
+
+/* user i (0..n-1) at `day` with val i + add and arr [i]; `bad` (if >= 0)
+ * is a last user whose list holds a null item. */
+static void frag_parquet(const char *day, int n, int add, int bad) {
+  char sql[2048];
+  snprintf(sql, sizeof sql,
+           "SELECT i::BIGINT AS user_id, TIMESTAMP '%s' AS ts, "
+           "NULL::TIMESTAMP AS created, (i + %d)::BIGINT AS val, "
+           "[i]::BIGINT[] AS arr FROM range(%d) r(i)%s",
+           day, add, n,
+           bad >= 0 ? " UNION ALL SELECT 100000, TIMESTAMP '2024-01-02', "
+                      "NULL, 1, [1, NULL]::BIGINT[]" : "");
+  repo_parquet("data/frag.parquet", sql);
+}
+
+static void assert_frag_rows(int n, int add, const char *ev) {
+  lookup lk;
+  lk_open(&lk, "frag:val,frag:arr", n + 1);
+  lr_value *keys = calloc((size_t)n + 1, sizeof *keys);
+  for (int i = 0; i < n; i++)
+    keys[i] = I64(i);
+  keys[n] = I64(100000);
+  lk_get(&lk, keys, n + 1);
+  for (int i = 0; i < n; i++) {
+    lr_value c = lk_cell(&lk, i, 0);
+    cr_assert_eq(c.status, LR_STATUS_PRESENT, "user %d", i);
+    cr_assert_eq(c.v.i64, i + add, "user %d: %lld", i, c.v.i64);
+    cr_assert_eq(c.event_ts, T(ev), "user %d", i);
+  }
+  cr_assert_eq(lk_cell(&lk, n, 0).status, LR_STATUS_NOT_FOUND);
+  free(keys);
+  lk_close(&lk);
+}
+
+Test(materialize, m010_failure_mid_load_leaves_online_rows_as_before,
+     .init = setup, .fini = teardown) {
+  frag_parquet("2024-01-01", 8000, 0, -1);
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "frag.parquet")
+        "feature_views:\n" VIEW("frag", "s", "0s",
+                                VAL "      - {name: arr, dtype: "
+                                    "array<int64>}\n"));
+  MAT_OK(mat("2023-12-01", "2024-01-01T12:00:00Z", NULL, NULL));
+  assert_frag_rows(8000, 0, "2024-01-01T00:00:00Z");
+  /* newer rows, in key order; the last key (after 3 full chunks) has a
+   * list with a null item, which arrays cannot hold */
+  frag_parquet("2024-01-02", 8000, 500000, 1);
+  lr_materialize_stats st;
+  int rc = mat("2023-12-01", "2024-01-03", NULL, &st);
+  cr_assert_eq(rc, LR_EINVAL);
+  ASSERT_MSG("arr");
+  assert_frag_rows(8000, 0, "2024-01-01T00:00:00Z");
+  /* the failed load recorded no interval: an incremental run starts at the
+   * last good end (01-01 12:00) and loads the 01-02 rows */
+  frag_parquet("2024-01-02", 8000, 500000, -1);
+  MAT_OK(mat_inc("2024-01-03", NULL, &st));
+  ASSERT_STATS(st, 1, 8000, 8000, 0);
+  assert_frag_rows(8000, 500000, "2024-01-02T00:00:00Z");
+}
+
+Test(materialize, m011_cast_failure_leaves_online_rows_as_before,
+     .init = setup, .fini = teardown) {
+  repo_parquet("data/c.parquet",
+               "SELECT i::BIGINT AS user_id, TIMESTAMP '2024-01-01' AS ts, "
+               "NULL::TIMESTAMP AS created, i::VARCHAR AS val "
+               "FROM range(6000) r(i)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "c.parquet")
+        "feature_views:\n" VIEW("castv", "s", "0s", VAL));
+  MAT_OK(mat("2023-12-01", "2024-01-01T12:00:00Z", NULL, NULL));
+  /* newer rows: the second half holds text in the int64 feature */
+  repo_parquet("data/c.parquet",
+               "SELECT i::BIGINT AS user_id, TIMESTAMP '2024-01-02' AS ts, "
+               "NULL::TIMESTAMP AS created, CASE WHEN i < 3000 THEN "
+               "(i + 1)::VARCHAR ELSE 'x' || i::VARCHAR END AS val "
+               "FROM range(6000) r(i)");
+  int rc = mat("2023-12-01", "2024-01-03", NULL, NULL);
+  cr_assert_eq(rc, LR_EINVAL);
+  ASSERT_MSG("castv");
+  ASSERT_MSG("'x"); /* DuckDB's conversion error quotes the value */
+  lookup lk;
+  lk_open(&lk, "castv:val", 6000);
+  static lr_value keys[6000];
+  for (int i = 0; i < 6000; i++)
+    keys[i] = I64(i);
+  lk_get(&lk, keys, 6000);
+  for (int i = 0; i < 6000; i++) {
+    lr_value c = lk_cell(&lk, i, 0);
+    cr_assert_eq(c.v.i64, i, "user %d", i);
+    cr_assert_eq(c.event_ts, T("2024-01-01"), "user %d", i);
+  }
+  lk_close(&lk);
+}
+
+Test(materialize, m012_a_broken_second_view_keeps_its_rows, .init = setup,
+     .fini = teardown) {
+  rows_parquet("data/a.parquet", "(1, '2024-01-01 10:00:00', NULL, 1)");
+  rows_parquet("data/b.parquet", "(1, '2024-01-01 10:00:00', NULL, 10)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("sa", "a.parquet")
+        FILE_SRC("sb", "b.parquet")
+        "feature_views:\n" VIEW("va", "sa", "0s", VAL)
+        VIEW("vb", "sb", "0s", VAL));
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, NULL));
+  rows_parquet("data/a.parquet", "(1, '2024-01-02 10:00:00', NULL, 2)");
+  th_write(g_repo, "data/b.parquet", "PAR1 garbage, not parquet PAR1");
+  int rc = mat("2024-01-01", "2024-01-03", "va,vb", NULL);
+  cr_assert_eq(rc, LR_EINVAL);
+  ASSERT_MSG("vb");
+  ASSERT_MSG("b.parquet");
+  ASSERT_VAL("va:val", 1, 2, "2024-01-02T10:00:00Z"); /* its own transaction */
+  ASSERT_VAL("vb:val", 1, 10, "2024-01-01T10:00:00Z");
+}
+
+Test(materialize, m013_source_missing_a_feature_column, .init = setup,
+     .fini = teardown) {
+  rows_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', NULL, 1)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")
+        "feature_views:\n" VIEW("mv", "s", "0s",
+                                VAL "      - {name: missing_col, dtype: "
+                                    "float64}\n"));
+  int rc = mat("2024-01-01", "2024-01-02", NULL, NULL);
+  cr_assert_eq(rc, LR_EINVAL);
+  ASSERT_MSG("mv");
+  ASSERT_MSG("missing_col");
+  ASSERT_MISSING("mv:val", 1);
+}
+
+/* ---- which views ------------------------------------------------------------- */
+
+static const char three_views[] =
+    "entities:\n" USER
+    "sources:\n" FILE_SRC("s", "m.parquet")
+    "request_sources:\n"
+    "  - name: req\n    schema:\n      - {name: bonus, dtype: int64}\n"
+    "feature_views:\n"
+    VIEW("va", "s", "0s", VAL)
+    VIEW("vb", "s", "0s", VAL)
+    VIEW("vc", "s", "0s", VAL)
+    "  - name: off\n    entities: [user]\n    source: s\n    online: false\n"
+    "    schema:\n" VAL
+    "on_demand_feature_views:\n"
+    "  - name: odfv\n    sources: [va, req]\n    schema:\n"
+    "      - {name: plus, dtype: int64, expr: \"val + bonus\"}\n";
+
+Test(materialize, m014_views_subset, .init = setup, .fini = teardown) {
+  rows_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', NULL, 1)");
+  apply(three_views);
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01", "2024-01-02", "vc,va", &st));
+  ASSERT_STATS(st, 2, 2, 2, 0);
+  ASSERT_VAL("va:val", 1, 1, "2024-01-01T10:00:00Z");
+  ASSERT_MISSING("vb:val", 1);
+  ASSERT_VAL("vc:val", 1, 1, "2024-01-01T10:00:00Z");
+  /* every online view by default: va, vb, vc (not off, not odfv) */
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, &st));
+  ASSERT_STATS(st, 3, 3, 3, 0);
+  ASSERT_VAL("vb:val", 1, 1, "2024-01-01T10:00:00Z");
+}
+
+Test(materialize, m015_offline_only_unknown_and_on_demand_views_rejected,
+     .init = setup, .fini = teardown) {
+  rows_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', NULL, 1)");
+  apply(three_views);
+  int rc = mat("2024-01-01", "2024-01-02", "va,off", NULL);
+  cr_assert_eq(rc, LR_EINVAL);
+  ASSERT_MSG("off");
+  rc = mat("2024-01-01", "2024-01-02", "odfv", NULL);
+  cr_assert_eq(rc, LR_EINVAL);
+  ASSERT_MSG("odfv");
+  /* nothing was loaded, not even the good view listed first */
+  ASSERT_MISSING("va:val", 1);
+}
+
+Test(materialize, m016_unknown_view_is_enotfound, .init = setup,
+     .fini = teardown) {
+  rows_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', NULL, 1)");
+  apply(three_views);
+  /* larder.h: "LR_ENOTFOUND (an unknown view)" */
+  int rc = mat_inc("2024-01-02", "va,nope", NULL);
+  ASSERT_MSG("nope");
+  ASSERT_MISSING("va:val", 1);
+  cr_assert_eq(rc, LR_ENOTFOUND, "unknown view: %s", lr_err_name(rc));
+}
+
+/* ---- sources and keys --------------------------------------------------------- */
+
+Test(materialize, m017_field_mapping_sql_and_push_sources, .init = setup,
+     .fini = teardown) {
+  repo_parquet("data/raw.parquet",
+               "SELECT * FROM (VALUES (1::BIGINT, TIMESTAMP '2024-01-01 "
+               "10:00:00', 5::BIGINT, 99::BIGINT), (1, TIMESTAMP "
+               "'2024-01-01 11:00:00', 6, 99), (2, TIMESTAMP '2024-01-01 "
+               "10:00:00', 7, 99)) t(uid, \"at\", raw, val)");
+  rows_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', NULL, 1), "
+               "(1, '2024-01-01 10:00:00', '2024-01-01 10:00:00', 2), "
+               "(2, '2024-01-01 09:00:00', NULL, 3)");
+  apply("entities:\n" USER
+        "sources:\n" FILE_SRC("s", "m.parquet")
+        "  - {name: mapped_src, kind: file, path: data/raw.parquet, "
+        "timestamp_field: at, field_mapping: {uid: user_id, raw: val}}\n"
+        "  - name: sql_src\n    kind: sql\n    query: SELECT user_id, ts, "
+        "val * 100 AS hundred FROM read_parquet('data/m.parquet') WHERE "
+        "created IS NULL\n    timestamp_field: ts\n"
+        "  - {name: push_src, kind: push, batch_source: s}\n"
+        "feature_views:\n"
+        VIEW("mapped", "mapped_src", "0s", VAL)
+        VIEW("sqlv", "sql_src", "0s",
+             "      - {name: hundred, dtype: int64}\n")
+        VIEW("pushv", "push_src", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, &st));
+  ASSERT_STATS(st, 3, 6, 6, 0);
+  ASSERT_VAL("mapped:val", 1, 6, "2024-01-01T11:00:00Z");
+  ASSERT_VAL("mapped:val", 2, 7, "2024-01-01T10:00:00Z");
+  ASSERT_VAL("sqlv:hundred", 1, 100, "2024-01-01T10:00:00Z");
+  ASSERT_VAL("sqlv:hundred", 2, 300, "2024-01-01T09:00:00Z");
+  ASSERT_VAL("pushv:val", 1, 2, "2024-01-01T10:00:00Z");
+  ASSERT_VAL("pushv:val", 2, 3, "2024-01-01T09:00:00Z");
+}
+
+Test(materialize, m018_composite_string_int32_and_bytes_keys, .init = setup,
+     .fini = teardown) {
+  repo_parquet("data/p.parquet",
+               "SELECT * FROM (VALUES ('s1', 7::INTEGER, '\\x01\\x00'::BLOB, "
+               "TIMESTAMP '2024-01-01 10:00:00', 1::BIGINT), "
+               "('s1', 7, '\\x01\\x00'::BLOB, TIMESTAMP '2024-01-01 11:00:00', "
+               "2), ('s1', 8, '\\x02'::BLOB, TIMESTAMP '2024-01-01 "
+               "10:00:00', 3), ('a much longer shop name', -5, "
+               "'\\x00'::BLOB, TIMESTAMP '2024-01-01 10:00:00', 4)) "
+               "t(shop_id, region_id, tag, ts, cnt)");
+  apply("entities:\n"
+        "  - {name: shop, join_keys: [shop_id], value_type: string}\n"
+        "  - {name: region, join_keys: [region_id], value_type: int32}\n"
+        "  - {name: tag, join_keys: [tag], value_type: bytes}\n"
+        "sources:\n"
+        "  - {name: p, kind: file, path: data/p.parquet, timestamp_field: "
+        "ts}\n"
+        "feature_views:\n"
+        "  - name: sr\n    entities: [shop, region]\n    source: p\n"
+        "    schema:\n      - {name: cnt, dtype: int64}\n"
+        "  - name: tv\n    entities: [tag]\n    source: p\n"
+        "    schema:\n      - {name: cnt, dtype: int64}\n");
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, &st));
+  ASSERT_STATS(st, 2, 6, 6, 0);
+  lookup lk;
+  lk_open(&lk, "sr:cnt", 4);
+  lr_value keys[8] = {0};
+  const char *shops[] = {"s1", "s1", "a much longer shop name", "s2"};
+  int regions[] = {7, 8, -5, 7};
+  for (int i = 0; i < 4; i++) {
+    keys[2 * i].type = LR_TYPE_STRING;
+    keys[2 * i].v.str = (lr_str){shops[i], strlen(shops[i])};
+    keys[2 * i + 1].type = LR_TYPE_INT32;
+    keys[2 * i + 1].v.i32 = regions[i];
+  }
+  lk_get(&lk, keys, 4);
+  cr_assert_eq(lk_cell(&lk, 0, 0).v.i64, 2);
+  cr_assert_eq(lk_cell(&lk, 1, 0).v.i64, 3);
+  cr_assert_eq(lk_cell(&lk, 2, 0).v.i64, 4);
+  cr_assert_eq(lk_cell(&lk, 3, 0).status, LR_STATUS_NOT_FOUND);
+  lk_close(&lk);
+  lk_open(&lk, "tv:cnt", 3);
+  lr_value tags[3] = {0};
+  const char *tb[] = {"\x01\x00", "\x02", "\x00"};
+  size_t tl[] = {2, 1, 1};
+  for (int i = 0; i < 3; i++) {
+    tags[i].type = LR_TYPE_BYTES;
+    tags[i].v.str = (lr_str){tb[i], tl[i]};
+  }
+  lk_get(&lk, tags, 3);
+  cr_assert_eq(lk_cell(&lk, 0, 0).v.i64, 2);
+  cr_assert_eq(lk_cell(&lk, 1, 0).v.i64, 3);
+  cr_assert_eq(lk_cell(&lk, 2, 0).v.i64, 4);
+  lk_close(&lk);
+}
+
+/* ---- types ---------------------------------------------------------------------- */
+
+static const char typed_defs[] =
+    "entities:\n" USER
+    "sources:\n"
+    "  - {name: t, kind: file, path: data/t.parquet, timestamp_field: ts}\n"
+    "feature_views:\n"
+    "  - name: typed\n    entities: [user]\n    source: t\n    schema:\n"
+    "      - {name: b, dtype: bool}\n"
+    "      - {name: i32, dtype: int32}\n"
+    "      - {name: i64, dtype: int64}\n"
+    "      - {name: f32, dtype: float32}\n"
+    "      - {name: f64, dtype: float64}\n"
+    "      - {name: s, dtype: string}\n"
+    "      - {name: by, dtype: bytes}\n"
+    "      - {name: tm, dtype: timestamp}\n"
+    "      - {name: ai32, dtype: array<int32>}\n"
+    "      - {name: ai64, dtype: array<int64>}\n"
+    "      - {name: af32, dtype: array<float32>}\n"
+    "      - {name: af64, dtype: array<float64>}\n"
+    "      - {name: astr, dtype: array<string>}\n";
+
+static const char typed_refs[] =
+    "typed:b,typed:i32,typed:i64,typed:f32,typed:f64,typed:s,typed:by,"
+    "typed:tm,typed:ai32,typed:ai64,typed:af32,typed:af64,typed:astr";
+
+Test(materialize, m019_every_dtype_materializes, .init = setup,
+     .fini = teardown) {
+  repo_parquet(
+      "data/t.parquet",
+      "SELECT 1::BIGINT AS user_id, TIMESTAMP '2024-01-01 10:00:00' AS ts, "
+      "true AS b, (-2147483648)::INTEGER AS i32, 9007199254740993::BIGINT "
+      "AS i64, 1.5::FLOAT AS f32, (-0.1)::DOUBLE AS f64, 'h\u00e9llo' AS s, "
+      "'\\x00\\xFFab'::BLOB AS by, TIMESTAMPTZ '2023-05-06 "
+      "07:08:09.123456+02' AS tm, [1, -2, 2147483647]::INTEGER[] AS ai32, "
+      "[-9223372036854775808, 0]::BIGINT[] AS ai64, [0.25, -3.5]::FLOAT[] "
+      "AS af32, [1e300, -1e-300]::DOUBLE[] AS af64, ['a', '', 'a string "
+      "longer than twelve bytes']::VARCHAR[] AS astr "
+      "UNION ALL SELECT 2, TIMESTAMP '2024-01-01 10:00:00', NULL, NULL, "
+      "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL "
+      "UNION ALL SELECT 3, TIMESTAMP '2024-01-01 10:00:00', false, 0, 0, "
+      "0, 0, '', ''::BLOB, TIMESTAMP '1969-12-31 23:59:59', []::INTEGER[], "
+      "[]::BIGINT[], []::FLOAT[], []::DOUBLE[], []::VARCHAR[]");
+  apply(typed_defs);
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, &st));
+  ASSERT_STATS(st, 1, 3, 3, 0);
+  lookup lk;
+  lk_open(&lk, typed_refs, 3);
+  lr_value keys[3] = {I64(1), I64(2), I64(3)};
+  lk_get(&lk, keys, 3);
+  for (int f = 0; f < 13; f++) {
+    cr_assert_eq(lk_cell(&lk, 0, f).status, LR_STATUS_PRESENT, "feature %d",
+                 f);
+    cr_assert_eq(lk_cell(&lk, 1, f).status, LR_STATUS_NULL_VALUE,
+                 "feature %d", f);
+    cr_assert_eq(lk_cell(&lk, 2, f).status, LR_STATUS_PRESENT, "feature %d",
+                 f);
+    cr_assert_eq(lk_cell(&lk, 0, f).event_ts, T("2024-01-01T10:00:00Z"));
+  }
+  lr_value v = lk_cell(&lk, 0, 0);
+  cr_assert_eq(v.type, LR_TYPE_BOOL);
+  cr_assert_eq(v.v.b, 1);
+  cr_assert_eq(lk_cell(&lk, 2, 0).v.b, 0);
+  v = lk_cell(&lk, 0, 1);
+  cr_assert_eq(v.type, LR_TYPE_INT32);
+  cr_assert_eq(v.v.i32, INT32_MIN);
+  v = lk_cell(&lk, 0, 2);
+  cr_assert_eq(v.type, LR_TYPE_INT64);
+  cr_assert_eq(v.v.i64, 9007199254740993LL);
+  v = lk_cell(&lk, 0, 3);
+  cr_assert_eq(v.type, LR_TYPE_FLOAT32);
+  cr_assert(v.v.f32 == 1.5f);
+  v = lk_cell(&lk, 0, 4);
+  cr_assert_eq(v.type, LR_TYPE_FLOAT64);
+  cr_assert(v.v.f64 == -0.1);
+  v = lk_cell(&lk, 0, 5);
+  cr_assert_eq(v.type, LR_TYPE_STRING);
+  cr_assert_eq(v.v.str.len, 6);
+  cr_assert_arr_eq(v.v.str.ptr, "h\xc3\xa9llo", 6);
+  v = lk_cell(&lk, 0, 6);
+  cr_assert_eq(v.type, LR_TYPE_BYTES);
+  cr_assert_eq(v.v.str.len, 4);
+  cr_assert_arr_eq(v.v.str.ptr, "\x00\xff" "ab", 4);
+  v = lk_cell(&lk, 0, 7);
+  cr_assert_eq(v.type, LR_TYPE_TIMESTAMP);
+  cr_assert_eq(v.v.ts, T("2023-05-06T05:08:09.123456Z"));
+  v = lk_cell(&lk, 0, 8);
+  cr_assert_eq(v.type, LR_TYPE_ARRAY | LR_TYPE_INT32);
+  cr_assert_eq(v.v.array.n, 3);
+  const int32_t *a32 = v.v.array.data;
+  cr_assert(a32[0] == 1 && a32[1] == -2 && a32[2] == INT32_MAX);
+  v = lk_cell(&lk, 0, 9);
+  cr_assert_eq(v.type, LR_TYPE_ARRAY | LR_TYPE_INT64);
+  cr_assert_eq(v.v.array.n, 2);
+  const int64_t *a64 = v.v.array.data;
+  cr_assert(a64[0] == INT64_MIN && a64[1] == 0);
+  v = lk_cell(&lk, 0, 10);
+  cr_assert_eq(v.type, LR_TYPE_ARRAY | LR_TYPE_FLOAT32);
+  cr_assert_eq(v.v.array.n, 2);
+  const float *af = v.v.array.data;
+  cr_assert(af[0] == 0.25f && af[1] == -3.5f);
+  v = lk_cell(&lk, 0, 11);
+  cr_assert_eq(v.type, LR_TYPE_ARRAY | LR_TYPE_FLOAT64);
+  cr_assert_eq(v.v.array.n, 2);
+  const double *ad = v.v.array.data;
+  cr_assert(ad[0] == 1e300 && ad[1] == -1e-300);
+  v = lk_cell(&lk, 0, 12);
+  cr_assert_eq(v.type, LR_TYPE_ARRAY | LR_TYPE_STRING);
+  cr_assert_eq(v.v.array.n, 3);
+  const lr_str *as = v.v.array.data;
+  cr_assert(as[0].len == 1 && as[0].ptr[0] == 'a');
+  cr_assert_eq(as[1].len, 0);
+  cr_assert_eq(as[2].len, 33);
+  cr_assert_arr_eq(as[2].ptr, "a string longer than twelve bytes", 33);
+  /* user 3: zeros, empty strings, empty arrays, a time before 1970 */
+  cr_assert_eq(lk_cell(&lk, 2, 5).v.str.len, 0);
+  cr_assert_eq(lk_cell(&lk, 2, 6).v.str.len, 0);
+  cr_assert_eq(lk_cell(&lk, 2, 7).v.ts, -1000000LL);
+  for (int f = 8; f < 13; f++)
+    cr_assert_eq(lk_cell(&lk, 2, f).v.array.n, 0, "feature %d", f);
+  lk_close(&lk);
+}
+
+Test(materialize, m020_strings_and_arrays_across_many_chunks, .init = setup,
+     .fini = teardown) {
+  enum { N = 7000 };
+  repo_parquet(
+      "data/t.parquet",
+      "SELECT i::BIGINT AS user_id, TIMESTAMP '2024-01-01' AS ts, "
+      "i % 2 = 0 AS b, i::INTEGER AS i32, (i * 1000003)::BIGINT AS i64, "
+      "(i / 4)::FLOAT AS f32, (i / 8)::DOUBLE AS f64, "
+      "repeat('s', i % 40) || i::VARCHAR AS s, "
+      "encode(repeat('b', i % 20) || i::VARCHAR) AS by, "
+      "TIMESTAMP '2020-01-01' + to_seconds(i) AS tm, "
+      "[i, -i]::INTEGER[] AS ai32, range(i % 5)::BIGINT[] AS ai64, "
+      "[i / 2]::FLOAT[] AS af32, [i / 16, i]::DOUBLE[] AS af64, "
+      "['x' || i::VARCHAR, repeat('long element ', i % 3) || i::VARCHAR]"
+      "::VARCHAR[] AS astr FROM range(7000) r(i)");
+  apply(typed_defs);
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, &st));
+  ASSERT_STATS(st, 1, N, N, 0);
+  lookup lk;
+  lk_open(&lk, typed_refs, N);
+  static lr_value keys[N];
+  for (int i = 0; i < N; i++)
+    keys[i] = I64(i);
+  lk_get(&lk, keys, N);
+  char want[256];
+  for (int i = 0; i < N; i++) {
+    cr_assert_eq(lk_cell(&lk, i, 0).v.b, i % 2 == 0, "user %d", i);
+    cr_assert_eq(lk_cell(&lk, i, 1).v.i32, i, "user %d", i);
+    cr_assert_eq(lk_cell(&lk, i, 2).v.i64, i * 1000003LL, "user %d", i);
+    cr_assert(lk_cell(&lk, i, 3).v.f32 == (float)(i / 4.0), "user %d", i);
+    cr_assert(lk_cell(&lk, i, 4).v.f64 == i / 8.0, "user %d", i);
+    lr_value v = lk_cell(&lk, i, 5);
+    int n = 0;
+    for (int k = 0; k < i % 40; k++)
+      want[n++] = 's';
+    n += sprintf(want + n, "%d", i);
+    cr_assert(v.v.str.len == (size_t)n && !memcmp(v.v.str.ptr, want, n),
+              "user %d: s '%.*s'", i, (int)v.v.str.len, v.v.str.ptr);
+    v = lk_cell(&lk, i, 6);
+    n = 0;
+    for (int k = 0; k < i % 20; k++)
+      want[n++] = 'b';
+    n += sprintf(want + n, "%d", i);
+    cr_assert(v.v.str.len == (size_t)n && !memcmp(v.v.str.ptr, want, n),
+              "user %d: bytes", i);
+    cr_assert_eq(lk_cell(&lk, i, 7).v.ts, T("2020-01-01") + i * 1000000LL);
+    v = lk_cell(&lk, i, 8);
+    cr_assert(v.v.array.n == 2 && ((const int32_t *)v.v.array.data)[0] == i &&
+              ((const int32_t *)v.v.array.data)[1] == -i, "user %d", i);
+    v = lk_cell(&lk, i, 9);
+    cr_assert_eq(v.v.array.n, (size_t)(i % 5), "user %d", i);
+    for (int k = 0; k < i % 5; k++)
+      cr_assert_eq(((const int64_t *)v.v.array.data)[k], k);
+    v = lk_cell(&lk, i, 10);
+    cr_assert(v.v.array.n == 1 &&
+              ((const float *)v.v.array.data)[0] == (float)(i / 2.0));
+    v = lk_cell(&lk, i, 11);
+    cr_assert(v.v.array.n == 2 &&
+              ((const double *)v.v.array.data)[0] == i / 16.0 &&
+              ((const double *)v.v.array.data)[1] == i);
+    v = lk_cell(&lk, i, 12);
+    cr_assert_eq(v.v.array.n, 2, "user %d", i);
+    const lr_str *as = v.v.array.data;
+    n = sprintf(want, "x%d", i);
+    cr_assert(as[0].len == (size_t)n && !memcmp(as[0].ptr, want, n),
+              "user %d: astr[0] '%.*s'", i, (int)as[0].len, as[0].ptr);
+    n = 0;
+    for (int k = 0; k < i % 3; k++)
+      n += sprintf(want + n, "long element ");
+    n += sprintf(want + n, "%d", i);
+    cr_assert(as[1].len == (size_t)n && !memcmp(as[1].ptr, want, n),
+              "user %d: astr[1] '%.*s'", i, (int)as[1].len, as[1].ptr);
+  }
+  lk_close(&lk);
+}
+
+/* ---- stats and progress ---------------------------------------------------------- */
+
+typedef struct progress_log {
+  int calls;
+  char last_view[64];
+  unsigned long long last_done, last_total;
+  int views_done;
+} progress_log;
+
+static void on_progress(void *ctx, const char *view, unsigned long long done,
+                        unsigned long long total) {
+  progress_log *log = ctx;
+  log->calls++;
+  cr_assert(done <= total || total == 0, "done %llu > total %llu", done,
+            total);
+  if (strcmp(view, log->last_view))
+    log->views_done++;
+  snprintf(log->last_view, sizeof log->last_view, "%s", view);
+  log->last_done = done;
+  log->last_total = total;
+}
+
+Test(materialize, m021_stats_and_progress, .init = setup, .fini = teardown) {
+  repo_parquet("data/m.parquet",
+               "SELECT (i % 2500)::BIGINT AS user_id, TIMESTAMP '2024-01-01' "
+               "+ to_seconds(i) AS ts, NULL::TIMESTAMP AS created, "
+               "i::BIGINT AS val FROM range(10000) r(i)");
+  apply(three_views);
+  progress_log log = {0};
+  lr_materialize_spec spec = {0};
+  spec.start_us = T("2024-01-01");
+  spec.end_us = T("2024-01-01T01:00:00Z"); /* rows 0..3600 */
+  const char *views[] = {"va", "vb"};
+  spec.views = views;
+  spec.n_views = 2;
+  spec.progress = on_progress;
+  spec.progress_ctx = &log;
+  lr_materialize_stats st;
+  MAT_OK(lr_materialize(g_off, &spec, &st));
+  ASSERT_STATS(st, 2, 5000, 5000, 0);
+  cr_assert(log.calls >= 2);
+  cr_assert_eq(log.views_done, 2);
+  cr_assert_str_eq(log.last_view, "vb");
+  cr_assert_eq(log.last_done, 2500);
+  cr_assert_eq(log.last_total, 2500);
+  ASSERT_VAL("va:val", 0, 2500, "2024-01-01T00:41:40Z");
+  ASSERT_VAL("vb:val", 1100, 3600, "2024-01-01T01:00:00Z");
+  ASSERT_VAL("vb:val", 1101, 1101, "2024-01-01T00:18:21Z");
+  /* a later, wider window: every user has newer rows */
+  MAT_OK(mat("2024-01-01", "2024-01-02", "va", &st));
+  ASSERT_STATS(st, 1, 2500, 2500, 0);
+  ASSERT_VAL("va:val", 0, 7500, "2024-01-01T02:05:00Z");
+  /* an older window afterwards: every row skipped */
+  MAT_OK(mat("2024-01-01", "2024-01-01T00:30:00Z", "va", &st));
+  ASSERT_STATS(st, 1, 1801, 0, 1801);
+}
+
+/* ---- lr_parse_time ------------------------------------------------------------ */
+
+#define NOW 1717243200000000LL /* 2024-06-01T12:00:00Z */
+
+static long long pt(const char *text) {
+  long long us = 0;
+  int rc = lr_parse_time(text, NOW, &us);
+  cr_assert_eq(rc, 0, "'%s' should parse", text);
+  return us;
+}
+
+Test(materialize, m022_parse_time_iso_forms) {
+  cr_assert_eq(pt("2024-01-01"), 1704067200000000LL);
+  cr_assert_eq(pt("2024-01-01T10:00:00Z"), 1704103200000000LL);
+  cr_assert_eq(pt("2024-01-01T10:00:00z"), 1704103200000000LL);
+  cr_assert_eq(pt("2024-01-01T10:00:00"), 1704103200000000LL); /* naive */
+  cr_assert_eq(pt("2024-01-01 10:00:00"), 1704103200000000LL);
+  cr_assert_eq(pt("2024-01-01T10:00Z"), 1704103200000000LL);
+  cr_assert_eq(pt("2024-01-01T12:00:00+02:00"), 1704103200000000LL);
+  cr_assert_eq(pt("2024-01-01T12:00:00+0200"), 1704103200000000LL);
+  cr_assert_eq(pt("2024-01-01T05:30:00-04:30"), 1704103200000000LL);
+  cr_assert_eq(pt("2024-01-01T10:00:00+00:00"), 1704103200000000LL);
+  cr_assert_eq(pt("2024-01-01T00:30:00+01:00"), 1704065400000000LL);
+  cr_assert_eq(pt("2024-01-01T10:00:00.5Z"), 1704103200500000LL);
+  cr_assert_eq(pt("2024-01-01T10:00:00.000001Z"), 1704103200000001LL);
+  cr_assert_eq(pt("2024-02-29"), 1709164800000000LL);
+  cr_assert_eq(pt("1969-12-31T23:59:59Z"), -1000000LL);
+}
+
+Test(materialize, m023_parse_time_now_and_relative) {
+  cr_assert_eq(pt("now"), NOW);
+  cr_assert_eq(pt("-7d"), NOW - 7 * 86400 * 1000000LL);
+  cr_assert_eq(pt("+1h"), NOW + 3600 * 1000000LL);
+  cr_assert_eq(pt("-90m"), NOW - 90 * 60 * 1000000LL);
+  cr_assert_eq(pt("-30s"), NOW - 30 * 1000000LL);
+  cr_assert_eq(pt("-2w"), NOW - 14 * 86400 * 1000000LL);
+  cr_assert_eq(pt("+0d"), NOW);
+  long long us = 0;
+  cr_assert_eq(lr_parse_time(NULL, NOW, &us), LR_EINVAL);
+  cr_assert_eq(lr_parse_time("now", NOW, NULL), LR_EINVAL);
+}
+
+Test(materialize, m024_parse_time_rejects_garbage) {
+  static const char *bad[] = {
+      "", "yesterday", "NOW", "now+1h", "7d", "-7", "-7x", "-d", "--7d",
+      "-7d3", "-7dd", "2024-01", "2024-13-01", "2024-00-10",
+      "2024-01-32", "2024-01-00", "2024-02-30", "2024-04-31",
+      "2024-01-01T25:00:00Z", "2024-01-01T10:60:00Z", "2024-01-01T10",
+      "2024-01-01T", "2024-01-01T10:00:00+25:00", "2024-01-01T10:00:00Zjunk",
+      "2024-01-01 junk", "2024/01/01", "01-01-2024", "2024-01-01T10:00:00.Z",
+      "2024-01-01T10:00:00+2"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    long long us = 12345;
+    cr_expect_eq(lr_parse_time(bad[i], NOW, &us), LR_EINVAL,
+                 "'%s' was accepted as %lld", bad[i], us);
+  }
+}
+
+Test(materialize, m025_parse_time_rejects_feb_29_of_common_years) {
+  long long us = 0;
+  cr_assert_eq(lr_parse_time("2023-02-29", NOW, &us), LR_EINVAL,
+               "2023-02-29 was accepted as %lld (that is 2023-03-01)", us);
+  cr_assert_eq(lr_parse_time("1900-02-29T00:00:00Z", NOW, &us), LR_EINVAL);
+  cr_assert_eq(lr_parse_time("2000-02-29", NOW, &us), 0); /* leap year */
+}
+
+Test(materialize, m026_parse_time_rejects_malformed_relative_times) {
+  /* strtoll-style leniency: a space or a second sign after the first */
+  static const char *bad[] = {"- 7d", "-+7d", "+ 1h", "-\t7d"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    long long us = 12345;
+    cr_expect_eq(lr_parse_time(bad[i], NOW, &us), LR_EINVAL,
+                 "'%s' was accepted as %lld", bad[i], us);
+  }
+}
+
+Test(materialize, m027_parse_time_rejects_bare_numbers) {
+  /* larder.h lists ISO 8601, now and relative times, "LR_EINVAL when the
+   * text is none of these": "2024" is not the year 2024 nor 2024 seconds */
+  static const char *bad[] = {"2024", "1700000000", "-1"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    long long us = 12345;
+    cr_expect_eq(lr_parse_time(bad[i], NOW, &us), LR_EINVAL,
+                 "'%s' was accepted as %lld", bad[i], us);
+  }
+}
