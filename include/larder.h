@@ -569,6 +569,13 @@ const char *lr_offline_errmsg(const lr_offline *off);
  */
 void lr_offline_close(lr_offline *off);
 
+/* Progress of a long call, at most a few times a second: what is being
+ * done (a view's name, or "training set"), the units done so far, and the
+ * total (an upper bound; rows). */
+typedef void (*lr_progress_fn)(void *ctx, const char *what,
+                               unsigned long long done,
+                               unsigned long long total);
+
 /* What a training set is made of. */
 typedef struct lr_historical_spec {
   const char *entities_file;   /* .parquet or .csv ... */
@@ -578,6 +585,8 @@ typedef struct lr_historical_spec {
   const char *service;         /* ... or a feature service (exactly one) */
   int full_feature_names;      /* name columns `view__feature` */
   const char *output;          /* .parquet or .csv, replaced if present */
+  lr_progress_fn progress;     /* may be NULL */
+  void *progress_ctx;
 } lr_historical_spec;
 
 /*
@@ -599,12 +608,6 @@ typedef struct lr_historical_spec {
  */
 int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,
                                unsigned long long *rows);
-
-/* Called during a materialization, at most a few times a second: the view
- * being loaded, rows read so far, and an upper bound of the rows to read. */
-typedef void (*lr_progress_fn)(void *ctx, const char *view,
-                               unsigned long long done,
-                               unsigned long long total);
 
 /* What to materialize. */
 typedef struct lr_materialize_spec {

@@ -27,6 +27,28 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Progress on a terminal: rows, rate and an estimate of the time left
+ * (the total is an upper bound: rows in the window before keeping the
+ * latest per entity). */
+typedef struct progress {
+  double started, last;
+} progress;
+
+static void show_progress(void *ctx, const char *view, unsigned long long done,
+                          unsigned long long total) {
+  progress *p = ctx;
+  double now = now_seconds();
+  if (done < total && now - p->last < 0.2)
+    return;
+  p->last = now;
+  double rate = done / (now - p->started + 1e-9);
+  double eta = total > done && rate > 0 ? (double)(total - done) / rate : 0;
+  fprintf(stderr, "\r  %s: %llu rows, %.0f rows/s, ETA %.0fs   ", view, done,
+          rate, eta);
+  if (done >= total)
+    fputc('\n', stderr);
+}
+
 typedef struct historical_args {
   lr_historical_spec spec;
   char *features;
@@ -72,6 +94,11 @@ int cli_historical(cli *c) {
   if (!a)
     return CLI_FAILED;
   int status = parse_historical(c, a);
+  progress p = {now_seconds(), 0};
+  if (status == CLI_OK && isatty(2)) {
+    a->spec.progress = show_progress;
+    a->spec.progress_ctx = &p;
+  }
   if (status == CLI_OK) {
     lr_offline *off = NULL;
     unsigned long long rows = 0;
@@ -87,28 +114,6 @@ int cli_historical(cli *c) {
   free(a->features);
   free(a);
   return status;
-}
-
-/* Progress on a terminal: rows, rate and an estimate of the time left
- * (the total is an upper bound: rows in the window before keeping the
- * latest per entity). */
-typedef struct progress {
-  double started, last;
-} progress;
-
-static void show_progress(void *ctx, const char *view, unsigned long long done,
-                          unsigned long long total) {
-  progress *p = ctx;
-  double now = now_seconds();
-  if (done < total && now - p->last < 0.2)
-    return;
-  p->last = now;
-  double rate = done / (now - p->started + 1e-9);
-  double eta = total > done && rate > 0 ? (double)(total - done) / rate : 0;
-  fprintf(stderr, "\r  %s: %llu rows, %.0f rows/s, ETA %.0fs   ", view, done,
-          rate, eta);
-  if (done >= total)
-    fputc('\n', stderr);
 }
 
 typedef struct materialize_args {

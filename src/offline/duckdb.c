@@ -65,6 +65,7 @@ static void load_api(void) {
   RESOLVE(list_vector_get_child, "duckdb_list_vector_get_child");
   RESOLVE(column_count, "duckdb_column_count");
   RESOLVE(column_name, "duckdb_column_name");
+  RESOLVE(query_progress, "duckdb_query_progress");
 }
 
 const lr__duckdb_api *lr__duckdb_fns(void) { return &api; }

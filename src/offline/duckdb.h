@@ -45,6 +45,7 @@ typedef struct lr__duckdb_api {
   duckdb_vector (*list_vector_get_child)(duckdb_vector);
   idx_t (*column_count)(duckdb_result *);
   const char *(*column_name)(duckdb_result *, idx_t);
+  duckdb_query_progress_type (*query_progress)(duckdb_connection);
 } lr__duckdb_api;
 
 /* The function table (valid after a successful lr__duckdb_open). */

@@ -15,10 +15,13 @@
  * one row per entity row, duplicates included.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../util/fs.h"
@@ -320,6 +323,45 @@ static void final_select(lr_offline *off, const plan *p, int full,
   lr__buf_puts(sql, " ORDER BY e.__larder_row");
 }
 
+/* Reports the join's progress from a second thread while it runs (DuckDB
+ * answers duckdb_query_progress for a query under way). */
+typedef struct progress_watch {
+  lr_offline *off;
+  const lr_historical_spec *spec;
+  atomic_int done;
+  pthread_t thread;
+} progress_watch;
+
+static void *watch_progress(void *arg) {
+  progress_watch *w = arg;
+  const lr__duckdb_api *api = lr__duckdb_fns();
+  while (!atomic_load(&w->done)) {
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    duckdb_query_progress_type p = api->query_progress(w->off->db.con);
+    if (!atomic_load(&w->done) && p.percentage >= 0)
+      w->spec->progress(w->spec->progress_ctx, "training set",
+                        p.rows_processed, p.total_rows_to_process);
+  }
+  return NULL;
+}
+
+static int start_watch(progress_watch *w) {
+  if (!w->spec->progress)
+    return 0;
+  atomic_store(&w->done, 0);
+  lr__offline_run(w->off, "SET enable_progress_bar = true; "
+                          "SET enable_progress_bar_print = false",
+                  "setting up progress", 0, NULL);
+  return pthread_create(&w->thread, NULL, watch_progress, w) == 0;
+}
+
+static void stop_watch(progress_watch *w, int started) {
+  atomic_store(&w->done, 1);
+  if (started)
+    pthread_join(w->thread, NULL);
+}
+
 /* The views are read lazily, inside the join: when it fails, each view is
  * read on its own to find (and name) the one whose source is at fault. */
 static void blame_view(lr_offline *off, const plan *p) {
@@ -362,8 +404,11 @@ static int write_output(lr_offline *off, const lr_historical_spec *spec,
   lr__buf_puts(&sql, has_suffix(spec->output, ".csv")
                          ? " (FORMAT CSV, HEADER, DELIMITER ',')"
                          : " (FORMAT PARQUET)");
+  progress_watch watch = {.off = off, .spec = spec};
+  int watching = start_watch(&watch);
   int rc = lr__offline_run(off, lr__buf_str(&sql), "joining the features", 0,
                            NULL);
+  stop_watch(&watch, watching);
   if (rc)
     blame_view(off, p);
   if (rc == 0 && rename(lr__buf_str(&tmp), spec->output) != 0) {

@@ -354,7 +354,7 @@ static int json_line(table *t, const lr__online_view *ov, const char *text,
                      size_t len, size_t line) {
   lr__buf why;
   lr__buf_init(&why);
-  struct fy_document *doc = lr__yaml_parse_text(text, len, &why);
+  struct fy_document *doc = lr__json_parse(text, len, &why);
   struct fy_node *root = doc ? fy_document_root(doc) : NULL;
   int rc = 0;
   if (!root || !fy_node_is_mapping(root)) {
@@ -474,6 +474,7 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
  * numbered from 1 in messages ("df:3: column ..."). */
 int lr__ingest_json_df(lr_store *store, const char *view, struct fy_node *df,
                        lr_write_stats *stats) {
+  lr__buf_reset(&store->errmsg);
   lr__online_view *ov = view ? lr__store_view(store, view) : NULL;
   if (!ov) {
     lr__buf_printf(&store->errmsg, "unknown feature view '%s'",

@@ -119,10 +119,13 @@ int lr__yaml_read_file(const char *path, const char *display, lr__diag *diag,
   return failed || reported ? -1 : 0;
 }
 
-struct fy_document *lr__yaml_parse_text(const char *text, size_t len,
-                                        lr__buf *err) {
+/* Parses text in memory; `json` forces libfyaml's JSON mode (strict JSON:
+ * no YAML-only syntax). */
+static struct fy_document *parse_text(const char *text, size_t len, int json,
+                                      lr__buf *err) {
   struct fy_diag *fyd = collecting_diag();
-  struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = fyd};
+  struct fy_parse_cfg cfg = {
+      .flags = FYPCF_QUIET | (json ? FYPCF_JSON_FORCE : 0), .diag = fyd};
   struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
   if (!doc) {
     void *it = NULL;
@@ -134,6 +137,54 @@ struct fy_document *lr__yaml_parse_text(const char *text, size_t len,
   }
   if (fyd)
     fy_diag_unref(fyd);
+  return doc;
+}
+
+struct fy_document *lr__yaml_parse_text(const char *text, size_t len,
+                                        lr__buf *err) {
+  return parse_text(text, len, 0, err);
+}
+
+/* The length of the first JSON value of `text` when it is an object or an
+ * array (brackets matched, strings skipped), or `len` when it is not. */
+static size_t json_value_end(const char *text, size_t len) {
+  size_t i = 0;
+  while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
+                     text[i] == '\r'))
+    i++;
+  if (i == len || (text[i] != '{' && text[i] != '['))
+    return len;
+  int depth = 0, in_string = 0;
+  for (; i < len; i++) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = 0;
+    } else if (c == '"') {
+      in_string = 1;
+    } else if (c == '{' || c == '[') {
+      depth++;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return i + 1;
+    }
+  }
+  return len;
+}
+
+struct fy_document *lr__json_parse(const char *text, size_t len,
+                                   lr__buf *err) {
+  struct fy_document *doc = parse_text(text, len, 1, err);
+  size_t end = json_value_end(text, len);
+  while (doc && end < len && strchr(" \t\r\n", text[end]) && text[end])
+    end++;
+  if (doc && end < len) {
+    lr__buf_printf(err, "trailing data after the JSON value (at byte %zu)",
+                   end);
+    fy_document_destroy(doc);
+    return NULL;
+  }
   return doc;
 }
 

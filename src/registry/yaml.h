@@ -26,6 +26,11 @@ int lr__yaml_read_file(const char *path, const char *display, lr__diag *diag,
 struct fy_document *lr__yaml_parse_text(const char *text, size_t len,
                                         lr__buf *err);
 
+/* The same for text that must be strict JSON (request bodies, JSON lines):
+ * YAML-only syntax (unquoted keys, single quotes, anchors) is an error. */
+struct fy_document *lr__json_parse(const char *text, size_t len,
+                                   lr__buf *err);
+
 /* Where `node` starts in `file`. Collections report their first child's
  * position, an empty one its opening bracket; an empty value (`key:` and
  * nothing) reports its key's position. */

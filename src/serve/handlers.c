@@ -41,7 +41,7 @@ static struct fy_document *parse_body(const char *body, size_t len,
                                       int *status, lr__buf *out) {
   lr__buf why;
   lr__buf_init(&why);
-  struct fy_document *doc = len ? lr__yaml_parse_text(body, len, &why) : NULL;
+  struct fy_document *doc = len ? lr__json_parse(body, len, &why) : NULL;
   struct fy_node *root = doc ? fy_document_root(doc) : NULL;
   if (!root || !fy_node_is_mapping(root)) {
     lr__json_error(out, status, 400, "malformed JSON",
@@ -84,12 +84,14 @@ static void request_key(struct fy_node *features, const char *service,
     lr__buf_printf(key, "s:%s", service);
     return;
   }
+  /* each reference with its length: no character can make two lists
+   * read as the same key */
   lr__buf_puts(key, "f:");
   void *it = NULL;
   struct fy_node *f;
   while ((f = fy_node_sequence_iterate(features, &it))) {
     const char *ref = lr__yaml_scalar(f);
-    lr__buf_printf(key, "%s,", ref ? ref : "");
+    lr__buf_printf(key, "%zu:%s;", ref ? strlen(ref) : 0, ref ? ref : "");
   }
 }
 
@@ -314,13 +316,20 @@ void lr__get_online_features(lr__server *s, const char *body, size_t len,
   struct fy_node *features = field(root, "features");
   const char *service = lr__yaml_scalar(field(root, "feature_service"));
   struct fy_node *full = field(root, "full_feature_names");
-  unsigned flags = full && lr__yaml_scalar(full) &&
-                   !strcmp(lr__yaml_scalar(full), "true")
+  const char *full_text = full ? lr__yaml_scalar(full) : NULL;
+  unsigned flags = full_text && !strcmp(full_text, "true")
                        ? LR_FULL_FEATURE_NAMES : 0;
-  if (!!service == !!(features && fy_node_is_sequence(features))) {
-    lr__json_error(out, status, 400, "bad request",
-                   "give 'features' (a list of \"view:feature\") or "
-                   "'feature_service' (one of them)");
+  const char *problem = NULL;
+  if (!!service == !!(features && fy_node_is_sequence(features)))
+    problem = "give 'features' (a list of \"view:feature\") or "
+              "'feature_service' (one of them)";
+  else if (features && fy_node_sequence_item_count(features) == 0)
+    problem = "'features' is empty: list at least one \"view:feature\"";
+  else if (full && (!full_text || fy_node_get_style(full) != FYNS_PLAIN ||
+                    (strcmp(full_text, "true") && strcmp(full_text, "false"))))
+    problem = "'full_feature_names' must be true or false";
+  if (problem) {
+    lr__json_error(out, status, 400, "bad request", problem);
     fy_document_destroy(doc);
     return;
   }
@@ -345,15 +354,19 @@ void lr__get_online_features(lr__server *s, const char *body, size_t len,
 
 /* ---- /write-to-online-store and /push ---------------------------------- */
 
+/* Writes one df. Writes are serialized (LMDB has one writer at a time
+ * anyway), which also keeps the store's message to this request. */
 static int write_df(lr__server *s, const char *view, struct fy_node *df,
                     int *status, lr__buf *out) {
   lr_write_stats st = {0, 0};
+  pthread_mutex_lock(&s->write_lock);
   int rc = lr__ingest_json_df(s->store, view, df, &st);
-  if (rc) {
+  if (rc)
     lr__json_error(out, status, http_status(rc), lr_strerror(rc),
                    lr_store_errmsg(s->store));
+  pthread_mutex_unlock(&s->write_lock);
+  if (rc)
     return rc;
-  }
   atomic_fetch_add_explicit(&s->metrics.rows_written, st.rows_written,
                             memory_order_relaxed);
   lr__buf_printf(out, "%s{\"view\": ", out->len ? ", " : "");
@@ -400,10 +413,15 @@ void lr__push(lr__server *s, const char *body, size_t len, int *status,
     lr__json_error(out, status, 400, "bad request",
                    "'to' must be \"online\" (the offline store is the "
                    "source's files)");
+  } else if (!source) {
+    lr__json_error(out, status, 400, "bad request",
+                   "'push_source_name' is missing");
   } else if (!src || src->kind != LR__SOURCE_PUSH) {
-    lr__json_error(out, status, 404, "not found",
-                   source ? "no push source has that name"
-                          : "'push_source_name' is missing");
+    lr__buf detail;
+    lr__buf_init(&detail);
+    lr__buf_printf(&detail, "no push source is named '%s'", source);
+    lr__json_error(out, status, 404, "not found", lr__buf_str(&detail));
+    lr__buf_free(&detail);
   } else {
     lr__buf written;
     lr__buf_init(&written);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../online/store.h"
@@ -68,8 +69,10 @@ static void health(lr__server *s, int *status, lr__buf *out) {
 
 void lr__server_handle(lr__server *s, const char *method, const char *path,
                        const char *auth, const char *body, size_t len,
-                       int *status, lr__buf *out, const char **content_type) {
-  *content_type = "application/json";
+                       lr__reply *r) {
+  int *status = &r->status;
+  lr__buf *out = &r->body;
+  r->content_type = "application/json";
   if (!authorized(s, auth)) {
     lr__json_error(out, status, 401, "unauthorized",
                    "send the header `Authorization: Bearer <token>`");
@@ -87,6 +90,7 @@ void lr__server_handle(lr__server *s, const char *method, const char *path,
   int wants_post = ep == LR__EP_GET_ONLINE || ep == LR__EP_WRITE ||
                    ep == LR__EP_PUSH;
   if ((wants_post && !post) || (!wants_post && !get)) {
+    r->allow = wants_post ? "POST" : "GET";
     lr__json_error(out, status, 405, "method not allowed",
                    wants_post ? "use POST" : "use GET");
     return;
@@ -105,19 +109,21 @@ void lr__server_handle(lr__server *s, const char *method, const char *path,
   case LR__EP_PUSH: lr__push(s, body, len, status, out); break;
   case LR__EP_HEALTH: health(s, status, out); break;
   default:
-    *content_type = "text/plain; version=0.0.4";
+    r->content_type = "text/plain; version=0.0.4";
     *status = 200;
+    pthread_mutex_lock(&s->write_lock); /* meta reads use the store's
+                                           message buffer */
     lr__metrics_write(&s->metrics, s->store, out);
+    pthread_mutex_unlock(&s->write_lock);
   }
   pthread_rwlock_unlock(&s->lock);
 }
 
 /* ---- libmicrohttpd glue ------------------------------------------------ */
 
-static enum MHD_Result reply(struct MHD_Connection *conn, int status,
-                             lr__buf *out, const char *content_type) {
-  size_t len = out->len;
-  char *data = lr__buf_steal(out);
+static enum MHD_Result reply(struct MHD_Connection *conn, lr__reply *r) {
+  size_t len = r->body.len;
+  char *data = lr__buf_steal(&r->body);
   struct MHD_Response *resp = MHD_create_response_from_buffer(
       len, data ? data : (char *)"", data ? MHD_RESPMEM_MUST_FREE
                                           : MHD_RESPMEM_PERSISTENT);
@@ -125,10 +131,14 @@ static enum MHD_Result reply(struct MHD_Connection *conn, int status,
     free(data);
     return MHD_NO;
   }
-  MHD_add_response_header(resp, "Content-Type", content_type);
-  enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);
+  MHD_add_response_header(resp, "Content-Type", r->content_type);
+  if (r->allow)
+    MHD_add_response_header(resp, "Allow", r->allow);
+  if (r->status == 401)
+    MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+  enum MHD_Result queued = MHD_queue_response(conn, (unsigned)r->status, resp);
   MHD_destroy_response(resp);
-  return r;
+  return queued;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -145,6 +155,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     lr__buf_init(&up->body);
     up->started_us = lr__time_now_us();
     *con_cls = up;
+    atomic_fetch_add(&s->in_flight, 1);
     return MHD_YES;
   }
   if (*data_size) {
@@ -155,31 +166,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     *data_size = 0;
     return MHD_YES;
   }
-  int status = 500;
-  const char *content_type = "application/json";
-  lr__buf out;
-  lr__buf_init(&out);
+  lr__reply r = {.status = 500, .content_type = "application/json"};
+  lr__buf_init(&r.body);
   if (up->too_large)
-    lr__json_error(&out, &status, 413, "body too large",
+    lr__json_error(&r.body, &r.status, 413, "body too large",
                    "the body is larger than the server's --max-body-bytes");
   else
     lr__server_handle(s, method, url,
                       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                   "Authorization"),
-                      lr__buf_str(&up->body), up->body.len, &status, &out,
-                      &content_type);
-  lr__metrics_record(&s->metrics, lr__endpoint_of(url), status,
+                      lr__buf_str(&up->body), up->body.len, &r);
+  lr__metrics_record(&s->metrics, lr__endpoint_of(url), r.status,
                      lr__time_now_us() - up->started_us);
-  return reply(conn, status, &out, content_type);
+  return reply(conn, &r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
                          void **con_cls, enum MHD_RequestTerminationCode why) {
-  (void)cls, (void)conn, (void)why;
+  (void)conn, (void)why;
+  lr__server *s = cls;
   upload *up = *con_cls;
   if (up) {
     lr__buf_free(&up->body);
     free(up);
+    atomic_fetch_sub(&s->in_flight, 1);
   }
   *con_cls = NULL;
 }
@@ -288,6 +298,28 @@ static void wait_for_stop(const sigset_t *set) {
     ;
 }
 
+/* How long a stop waits at most for requests under way. */
+enum { DRAIN_MAX_SECONDS = 5 };
+
+/* Stops accepting connections, then waits (up to `seconds`, at most
+ * DRAIN_MAX_SECONDS: a stalled client must not hold a stop up) until the
+ * requests under way are answered, then stops (closing idle keep-alive
+ * connections). */
+static void drain(lr__server *s, struct MHD_Daemon *d, int seconds) {
+  if (seconds > DRAIN_MAX_SECONDS)
+    seconds = DRAIN_MAX_SECONDS;
+  MHD_socket listener = MHD_quiesce_daemon(d);
+  if (listener != MHD_INVALID_SOCKET)
+    close(listener);
+  for (int waited_ms = 0; waited_ms < seconds * 1000; waited_ms += 20) {
+    if (atomic_load(&s->in_flight) == 0)
+      break;
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  MHD_stop_daemon(d);
+}
+
 static int serve(lr__server *s, lr__buf *err) {
   int rc = read_token(s, err);
   if (rc == 0) {
@@ -315,8 +347,7 @@ static int serve(lr__server *s, lr__buf *err) {
   if (s->opt.on_ready)
     s->opt.on_ready(s->opt.on_ready_ctx, info ? info->port : s->opt.port);
   wait_for_stop(&set);
-  MHD_quiesce_daemon(d); /* no new connections; requests under way finish */
-  MHD_stop_daemon(d);
+  drain(s, d, s->opt.timeout_seconds);
   return 0;
 }
 
@@ -332,6 +363,7 @@ int lr_serve(const lr_server_options *opt, char **errmsg) {
   apply_defaults(&s->opt);
   pthread_rwlock_init(&s->lock, NULL);
   pthread_mutex_init(&s->cache_lock, NULL);
+  pthread_mutex_init(&s->write_lock, NULL);
   s->metrics.started_us = lr__time_now_us();
   lr__buf err;
   lr__buf_init(&err);
@@ -344,6 +376,7 @@ int lr_serve(const lr_server_options *opt, char **errmsg) {
   free(s->registry_path);
   pthread_rwlock_destroy(&s->lock);
   pthread_mutex_destroy(&s->cache_lock);
+  pthread_mutex_destroy(&s->write_lock);
   lr__buf_free(&err);
   free(s);
   return rc;

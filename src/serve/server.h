@@ -38,19 +38,29 @@ typedef struct lr__server {
   lr_store *store;
   lr__cached_request *cache[LR__CACHE_MAX]; /* entries never move */
   int n_cache;
-  pthread_mutex_t cache_lock;
+  pthread_mutex_t cache_lock; /* also guards the store's message while a
+                                 request is prepared */
+  pthread_mutex_t write_lock; /* one write at a time (and its message) */
   char *registry_path;       /* watched for changes */
   struct timespec registry_mtime;
   atomic_llong last_check_us;
+  atomic_int in_flight;      /* requests begun and not yet answered */
   lr__metrics metrics;
 } lr__server;
 
+/* An answer: status, body, and the headers that go with it. */
+typedef struct lr__reply {
+  int status;
+  lr__buf body;
+  const char *content_type;
+  const char *allow; /* 405: the method the path takes */
+} lr__reply;
+
 /* Answers one request. `method`, `path` and the body are the client's;
- * `auth` is its Authorization header or NULL. Sets the HTTP status and the
- * JSON or text body (with its content type). */
+ * `auth` is its Authorization header or NULL. */
 void lr__server_handle(lr__server *s, const char *method, const char *path,
                        const char *auth, const char *body, size_t len,
-                       int *status, lr__buf *out, const char **content_type);
+                       lr__reply *reply);
 
 /* Re-opens the store if the registry file changed (checked at most once a
  * second). Takes the write lock while it swaps. */

@@ -1,0 +1,2245 @@
+/*
+ * test_server.c - the feature server end to end: `larder serve` started as a
+ * child process on a scratch repo, spoken to over real TCP sockets by a
+ * small HTTP/1.1 client written here (Content-Length bodies, keep-alive).
+ *
+ * Every test gets a fresh repo with fixed data (setup()) and starts its own
+ * server with the flags it needs; teardown() kills a server left running by
+ * a failed assertion and removes the repo. The binary is build/larder
+ * relative to the current folder (the repo root), or $LARDER_BIN.
+ *
+ * s900 runs the data-driven cases of tests/server/cases/ (or
+ * $LARDER_SERVER_CASES) against one server: see tests/server/README.md.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <libfyaml.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "helpers.h"
+#include "larder.h"
+#include "util/buf.h"
+
+/* ------------------------------------------------------------------------ */
+/* The fixture repo                                                          */
+/* ------------------------------------------------------------------------ */
+
+#define DEFS_HEAD                                                              \
+  "entities:\n"                                                                \
+  "  - {name: user, join_keys: [user_id], value_type: int64}\n"                \
+  "  - {name: item, join_keys: [item_id], value_type: string}\n"               \
+  "sources:\n"                                                                 \
+  "  - {name: s, kind: file, path: data/x.csv, timestamp_field: ts}\n"         \
+  "  - {name: user_push, kind: push, batch_source: s}\n"                       \
+  "feature_views:\n"                                                           \
+  "  - name: user_stats\n"                                                     \
+  "    entities: [user]\n"                                                     \
+  "    source: s\n"                                                            \
+  "    schema:\n"                                                              \
+  "      - {name: score, dtype: float32}\n"                                    \
+  "      - {name: clicks, dtype: int64}\n"                                     \
+  "      - {name: label, dtype: string}\n"                                     \
+  "      - {name: blob, dtype: bytes}\n"                                       \
+  "      - {name: emb, dtype: array<float32>}\n"                               \
+  "      - {name: seen, dtype: timestamp}\n"
+
+#define DEFS_TAIL                                                              \
+  "  - name: item_stats\n"                                                     \
+  "    entities: [item]\n"                                                     \
+  "    source: s\n"                                                            \
+  "    schema:\n"                                                              \
+  "      - {name: price, dtype: float64}\n"                                    \
+  "      - {name: title, dtype: string}\n"                                     \
+  "  - name: user_recent\n"                                                    \
+  "    entities: [user]\n"                                                     \
+  "    source: s\n"                                                            \
+  "    ttl: 1d\n"                                                              \
+  "    schema:\n"                                                              \
+  "      - {name: recent_clicks, dtype: int64}\n"                              \
+  "  - name: user_pushed\n"                                                    \
+  "    entities: [user]\n"                                                     \
+  "    source: user_push\n"                                                    \
+  "    schema:\n"                                                              \
+  "      - {name: last_action, dtype: string}\n"                               \
+  "      - {name: action_count, dtype: int64}\n"                               \
+  "feature_services:\n"                                                        \
+  "  - name: user_service\n"                                                   \
+  "    features:\n"                                                            \
+  "      - user_stats: [label, score]\n"                                       \
+  "      - user_recent\n"
+
+static char *g_repo;     /* this test's repo */
+static pid_t g_pid = -1; /* the server, while it runs */
+static int g_port;
+static int g_out = -1;   /* the server's stdout */
+
+/* Memory a failed assertion would leak (it leaves the test at once):
+ * teardown() frees what is still here, so the ASan build stays leak-free
+ * even when a test fails. Main thread only. */
+enum { MAX_LIVE = 256 };
+static void *g_live[MAX_LIVE];
+static struct fy_document *g_doc; /* the JSON document being checked */
+
+static void *track(void *p) {
+  for (int i = 0; p && i < MAX_LIVE; i++)
+    if (!g_live[i]) {
+      g_live[i] = p;
+      break;
+    }
+  return p;
+}
+
+static void untrack(void *p) {
+  for (int i = 0; p && i < MAX_LIVE; i++)
+    if (g_live[i] == p) {
+      g_live[i] = NULL;
+      return;
+    }
+}
+
+static void release(void *p) {
+  untrack(p);
+  free(p);
+}
+
+static long long ts_of(const char *iso) {
+  long long us;
+  cr_assert_eq(lr_parse_time(iso, 0, &us), 0, "bad time %s", iso);
+  return us;
+}
+
+static lr_value v_null(void) { return (lr_value){.type = LR_TYPE_NULL}; }
+static lr_value v_i64(long long x) {
+  return (lr_value){.type = LR_TYPE_INT64, .v.i64 = x};
+}
+static lr_value v_f32(float x) {
+  return (lr_value){.type = LR_TYPE_FLOAT32, .v.f32 = x};
+}
+static lr_value v_f64(double x) {
+  return (lr_value){.type = LR_TYPE_FLOAT64, .v.f64 = x};
+}
+static lr_value v_str(const char *s) {
+  return (lr_value){.type = LR_TYPE_STRING, .v.str = {s, strlen(s)}};
+}
+static lr_value v_bytes(const void *p, size_t n) {
+  return (lr_value){.type = LR_TYPE_BYTES, .v.str = {p, n}};
+}
+static lr_value v_ts(const char *iso) {
+  return (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = ts_of(iso)};
+}
+static lr_value v_f32s(const float *p, size_t n) {
+  return (lr_value){.type = LR_TYPE_ARRAY | LR_TYPE_FLOAT32,
+                    .v.array = {p, n}};
+}
+
+/* Writes `n_rows` rows (cells row-major, `n_cols` a row) into `view` from
+ * this process, as another writer would while the server runs. */
+static void write_rows(const char *view, const char *const *names, int n_cols,
+                       const lr_value *cells, size_t n_rows,
+                       lr_write_stats *stats) {
+  lr_store *store;
+  int rc = lr_store_open(g_repo, LR_STORE_READWRITE, &store);
+  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
+  lr_value *cols = calloc((size_t)n_cols * n_rows + 1, sizeof *cols);
+  lr_column *c = calloc((size_t)n_cols, sizeof *c);
+  for (int k = 0; k < n_cols; k++) {
+    c[k].name = names[k];
+    c[k].values = cols + (size_t)k * n_rows;
+    for (size_t r = 0; r < n_rows; r++)
+      cols[(size_t)k * n_rows + r] = cells[r * (size_t)n_cols + (size_t)k];
+  }
+  rc = lr_write_rows(store, view, c, n_cols, n_rows, stats);
+  char msg[512];
+  snprintf(msg, sizeof msg, "%s", lr_store_errmsg(store));
+  free(cols);
+  free(c);
+  lr_store_close(store);
+  cr_assert_eq(rc, 0, "write %s: %s", view, msg);
+}
+
+static const char *const user_cols[] = {"user_id", "event_timestamp", "score",
+                                        "clicks",  "label",           "blob",
+                                        "emb",     "seen"};
+
+/* user_stats: 1 has every type, 2 has nulls, 3 is never written.
+ * item_stats: apple, pear. user_recent (ttl 1d): 1 is from 2000 (outside
+ * max age), 2 from 2100 (present). user_pushed: empty. */
+static void write_fixture_rows(void) {
+  static const unsigned char blob[] = {0x00, 0x01, 0xff};
+  static const float emb[] = {0.1f, -2.5f, 16777216.0f};
+  lr_value users[] = {
+      v_i64(1), v_ts("2024-01-02T10:00:00Z"), v_f32(0.1f), v_i64(5),
+      v_str("a\"b"), v_bytes(blob, 3), v_f32s(emb, 3),
+      v_ts("2023-05-06T07:08:09Z"),
+      v_i64(2), v_ts("2024-01-02T10:00:00.5Z"), v_null(), v_null(), v_null(),
+      v_null(), v_null(), v_null()};
+  write_rows("user_stats", user_cols, 8, users, 2, NULL);
+  const char *item_cols[] = {"item_id", "event_timestamp", "price", "title"};
+  lr_value items[] = {v_str("apple"), v_ts("2024-01-02T10:00:00Z"),
+                      v_f64(1.25), v_str("Apple"),
+                      v_str("pear"), v_ts("2024-01-02T10:00:00Z"),
+                      v_f64(0.3), v_null()};
+  write_rows("item_stats", item_cols, 4, items, 2, NULL);
+  const char *recent_cols[] = {"user_id", "event_timestamp", "recent_clicks"};
+  lr_value recent[] = {v_i64(1), v_ts("2000-01-01T00:00:00Z"), v_i64(7),
+                       v_i64(2), v_ts("2100-01-01T00:00:00Z"), v_i64(9)};
+  write_rows("user_recent", recent_cols, 3, recent, 2, NULL);
+}
+
+static void apply_defs(const char *defs) {
+  th_write(g_repo, "defs.yaml", defs);
+  lr_repo *repo;
+  cr_assert_eq(lr_repo_open(g_repo, &repo), 0, "%s", lr_repo_errmsg(repo));
+  char *plan = NULL;
+  int rc = lr_repo_apply(repo, 0, &plan);
+  lr_free(plan);
+  cr_assert_eq(rc, 0, "%s", lr_repo_errmsg(repo));
+  lr_repo_close(repo);
+}
+
+static void setup(void) {
+  signal(SIGPIPE, SIG_IGN);
+  g_repo = th_tempdir();
+  g_pid = -1;
+  th_write(g_repo, "feature_store.yaml", "project: t\n");
+  th_write(g_repo, "data/x.csv", "");
+  apply_defs(DEFS_HEAD DEFS_TAIL);
+  write_fixture_rows();
+}
+
+/* ------------------------------------------------------------------------ */
+/* The server process                                                        */
+/* ------------------------------------------------------------------------ */
+
+static const char *larder_bin(void) {
+  const char *bin = getenv("LARDER_BIN");
+  return bin && *bin ? bin : "build/larder";
+}
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits up to `ms` for `pid` to exit. Returns 1 and its wait status, or 0
+ * when it still runs. */
+static int wait_exit(pid_t pid, int ms, int *wstatus) {
+  long long end = now_ms() + ms;
+  for (;;) {
+    pid_t r = waitpid(pid, wstatus, WNOHANG);
+    if (r == pid)
+      return 1;
+    if (r < 0 || now_ms() > end)
+      return 0;
+    usleep(5000);
+  }
+}
+
+/* Starts `larder -c REPO serve ARGS...` (ARGS NULL-terminated, `--port 0`
+ * first) with its stdout on a pipe. Returns the pid; *out gets the pipe. */
+static pid_t spawn(const char *repo, int *out, const char *const *args) {
+  const char *argv[32];
+  int n = 0;
+  argv[n++] = larder_bin();
+  argv[n++] = "-c";
+  argv[n++] = repo;
+  argv[n++] = "serve";
+  for (int i = 0; args[i] && n < 31; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0, "fork failed");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    signal(SIGPIPE, SIG_DFL);
+    execv(argv[0], (char *const *)argv);
+    fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  close(fds[1]);
+  *out = fds[0];
+  return pid;
+}
+
+/* Reads one line from fd within `ms` (NUL-terminated, without '\n').
+ * Returns its length, or -1 on EOF or timeout. */
+static int read_line(int fd, char *line, size_t cap, int ms) {
+  size_t n = 0;
+  long long end = now_ms() + ms;
+  while (n + 1 < cap) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    long long left = end - now_ms();
+    if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+      return -1;
+    char c;
+    if (read(fd, &c, 1) != 1)
+      return -1;
+    if (c == '\n')
+      break;
+    line[n++] = c;
+  }
+  line[n] = '\0';
+  return (int)n;
+}
+
+/* Starts the server on the test's repo with extra flags (NULL-terminated)
+ * and learns its port from the line it prints once listening. */
+static void srv_start_argv(const char *const *extra) {
+  const char *args[32] = {"--port", "0"};
+  int n = 2;
+  for (int i = 0; extra && extra[i] && n < 31; i++)
+    args[n++] = extra[i];
+  args[n] = NULL;
+  g_pid = spawn(g_repo, &g_out, args);
+  char line[4096];
+  int len = read_line(g_out, line, sizeof line, 15000);
+  cr_assert_geq(len, 0, "the server printed no line (is %s built?)",
+                larder_bin());
+  char prefix[4200];
+  snprintf(prefix, sizeof prefix, "Serving %s on http://127.0.0.1:", g_repo);
+  cr_assert(!strncmp(line, prefix, strlen(prefix)), "unexpected: %s", line);
+  g_port = atoi(line + strlen(prefix));
+  cr_assert(g_port > 0 && g_port < 65536, "%s", line);
+  cr_assert(strstr(line, " (stop with Ctrl-C or SIGTERM)"), "%s", line);
+}
+
+#define srv_start(...)                                                         \
+  srv_start_argv((const char *const[]){__VA_ARGS__, NULL})
+
+/* SIGTERM; the server must exit 0 within `ms`. */
+static void srv_stop_within(int ms) {
+  cr_assert_gt(g_pid, 0);
+  cr_assert_eq(kill(g_pid, SIGTERM), 0);
+  int st = 0;
+  int exited = wait_exit(g_pid, ms, &st);
+  if (!exited) {
+    kill(g_pid, SIGKILL);
+    waitpid(g_pid, &st, 0);
+  }
+  g_pid = -1;
+  close(g_out);
+  g_out = -1;
+  cr_assert(exited, "the server did not exit within %d ms of SIGTERM", ms);
+  cr_assert(WIFEXITED(st), "the server died of signal %d",
+            WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  cr_assert_eq(WEXITSTATUS(st), 0, "the server exited %d",
+               WEXITSTATUS(st));
+}
+
+static void srv_stop(void) { srv_stop_within(10000); }
+
+static void teardown(void) {
+  if (g_pid > 0) {
+    kill(g_pid, SIGKILL);
+    waitpid(g_pid, NULL, 0);
+    g_pid = -1;
+  }
+  if (g_out >= 0)
+    close(g_out);
+  g_out = -1;
+  for (int i = 0; i < MAX_LIVE; i++) {
+    free(g_live[i]);
+    g_live[i] = NULL;
+  }
+  if (g_doc)
+    fy_document_destroy(g_doc);
+  g_doc = NULL;
+  if (g_repo)
+    th_rmrf(g_repo);
+  g_repo = NULL;
+}
+
+TestSuite(server, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ------------------------------------------------------------------------ */
+/* A small HTTP/1.1 client                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A connection. Its buffer is inline (no heap), so a failed assertion
+ * leaks at most a descriptor. */
+enum { HC_BUF = 1 << 18 };
+typedef struct hconn {
+  int fd;
+  size_t len;
+  char buf[HC_BUF + 1]; /* bytes received and not consumed yet */
+} hconn;
+
+typedef struct hresp {
+  int status;
+  char *head; /* status line and headers */
+  char *body; /* NUL-terminated */
+  size_t body_len;
+} hresp;
+
+static int hc_open(hconn *c, int port) {
+  c->len = 0;
+  c->fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (c->fd < 0)
+    return -1;
+  struct timeval tv = {.tv_sec = 10};
+  setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int one = 1;
+  setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0) {
+    close(c->fd);
+    c->fd = -1;
+    return -1;
+  }
+  return 0;
+}
+
+static void hc_close(hconn *c) {
+  if (c->fd >= 0)
+    close(c->fd);
+  c->fd = -1;
+  c->len = 0;
+}
+
+static int hc_write(hconn *c, const void *data, size_t len) {
+  const char *p = data;
+  while (len) {
+    ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR)
+        continue;
+      return -1;
+    }
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* The request head: method, path, Host, Content-Length, extra headers
+ * (each ending "\r\n"). */
+static void hc_head(lr__buf *b, const char *method, const char *path,
+                    const char *headers, size_t body_len) {
+  lr__buf_printf(b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n", method, path);
+  if (body_len || strcmp(method, "GET"))
+    lr__buf_printf(b, "Content-Type: application/json\r\n"
+                      "Content-Length: %zu\r\n", body_len);
+  lr__buf_puts(b, headers ? headers : "");
+  lr__buf_puts(b, "\r\n");
+}
+
+static int hc_send(hconn *c, const char *method, const char *path,
+                   const char *headers, const char *body, size_t len) {
+  lr__buf b;
+  lr__buf_init(&b);
+  hc_head(&b, method, path, headers, body ? len : 0);
+  if (body)
+    lr__buf_append(&b, body, len);
+  int rc = hc_write(c, b.data, b.len);
+  lr__buf_free(&b);
+  return rc;
+}
+
+/* Receives more bytes. Returns how many; 0 on EOF, -1 on error/timeout. */
+static ssize_t hc_fill(hconn *c) {
+  if (c->len == HC_BUF)
+    return -1; /* a response larger than any this suite expects */
+  ssize_t n;
+  do
+    n = recv(c->fd, c->buf + c->len, HC_BUF - c->len, 0);
+  while (n < 0 && errno == EINTR);
+  if (n > 0)
+    c->len += (size_t)n;
+  return n;
+}
+
+static void hresp_free(hresp *r) {
+  release(r->head);
+  release(r->body);
+  memset(r, 0, sizeof *r);
+}
+
+/* The value of header `name` in a response (case-insensitive), copied
+ * into `out`; returns 0 or -1 when absent. */
+static int hdr(const char *head, const char *name, char *out, size_t cap) {
+  size_t nl = strlen(name);
+  for (const char *p = strstr(head, "\r\n"); p && p[2];
+       p = strstr(p + 2, "\r\n")) {
+    const char *line = p + 2;
+    if (!strncasecmp(line, name, nl) && line[nl] == ':') {
+      const char *v = line + nl + 1;
+      while (*v == ' ' || *v == '\t')
+        v++;
+      size_t n = strcspn(v, "\r\n");
+      if (n >= cap)
+        n = cap - 1;
+      memcpy(out, v, n);
+      out[n] = '\0';
+      return 0;
+    }
+  }
+  return -1;
+}
+
+/* Reads one response (skipping 1xx). Returns 0, or -1 with *why set. */
+static int hc_recv(hconn *c, hresp *r, const char **why) {
+  memset(r, 0, sizeof *r);
+  for (;;) {
+    char *end = NULL;
+    while (!(end = c->len ? memmem(c->buf, c->len, "\r\n\r\n", 4) : NULL)) {
+      ssize_t n = hc_fill(c);
+      if (n <= 0) {
+        *why = n == 0 ? "the server closed the connection"
+                      : "no response (timeout or error)";
+        return -1;
+      }
+    }
+    size_t head_len = (size_t)(end - c->buf) + 4;
+    char *head = strndup(c->buf, head_len);
+    int status = 0;
+    if (sscanf(head, "HTTP/1.%*d %d", &status) != 1) {
+      free(head);
+      *why = "not an HTTP status line";
+      return -1;
+    }
+    memmove(c->buf, c->buf + head_len, c->len - head_len);
+    c->len -= head_len;
+    if (status >= 100 && status < 200) {
+      free(head);
+      continue;
+    }
+    char cl[32];
+    if (hdr(head, "Content-Length", cl, sizeof cl) != 0) {
+      free(head);
+      *why = "a response without Content-Length";
+      return -1;
+    }
+    size_t body_len = strtoull(cl, NULL, 10);
+    while (c->len < body_len) {
+      if (hc_fill(c) <= 0) {
+        free(head);
+        *why = "the body was cut short";
+        return -1;
+      }
+    }
+    r->status = status;
+    r->head = head;
+    r->body = malloc(body_len + 1);
+    memcpy(r->body, c->buf, body_len);
+    r->body[body_len] = '\0';
+    r->body_len = body_len;
+    memmove(c->buf, c->buf + body_len, c->len - body_len);
+    c->len -= body_len;
+    return 0;
+  }
+}
+
+/* One request on a new connection, asserting it gets an answer. */
+static hresp call_h(const char *method, const char *path, const char *headers,
+                    const char *body) {
+  hconn c;
+  cr_assert_eq(hc_open(&c, g_port), 0, "cannot connect to port %d: %s",
+               g_port, strerror(errno));
+  cr_assert_eq(hc_send(&c, method, path, headers, body,
+                       body ? strlen(body) : 0), 0, "send failed");
+  hresp r;
+  const char *why = "";
+  int rc = hc_recv(&c, &r, &why);
+  hc_close(&c);
+  cr_assert_eq(rc, 0, "%s %s: %s", method, path, why);
+  track(r.head);
+  track(r.body);
+  return r;
+}
+
+static hresp call(const char *method, const char *path, const char *body) {
+  return call_h(method, path, NULL, body);
+}
+
+static hresp get_online(const char *body) {
+  return call("POST", "/get-online-features", body);
+}
+
+/* Asserts status and (when `want` is not NULL) the exact body. */
+static void check(const char *method, const char *path, const char *body,
+                  int status, const char *want) {
+  hresp r = call(method, path, body);
+  cr_assert_eq(r.status, status, "%s %s %s\n-> %d %s", method, path,
+               body ? body : "", r.status, r.body);
+  if (want)
+    cr_assert_str_eq(r.body, want, "%s %s %s", method, path,
+                     body ? body : "");
+  hresp_free(&r);
+}
+
+/* ---- JSON through libfyaml ---------------------------------------------- */
+
+static struct fy_document *jparse(const char *text) {
+  struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_JSON_FORCE};
+  return fy_document_build_from_string(&cfg, text, FY_NT);
+}
+
+static void jrender(lr__buf *out, struct fy_node *n) {
+  if (!n) {
+    lr__buf_puts(out, "<missing>");
+  } else if (fy_node_is_sequence(n)) {
+    lr__buf_putc(out, '[');
+    void *it = NULL;
+    struct fy_node *item;
+    for (int i = 0; (item = fy_node_sequence_iterate(n, &it)); i++) {
+      lr__buf_puts(out, i ? "," : "");
+      jrender(out, item);
+    }
+    lr__buf_putc(out, ']');
+  } else if (fy_node_is_mapping(n)) {
+    lr__buf_putc(out, '{');
+    void *it = NULL;
+    struct fy_node_pair *p;
+    for (int i = 0; (p = fy_node_mapping_iterate(n, &it)); i++) {
+      lr__buf_puts(out, i ? "," : "");
+      jrender(out, fy_node_pair_key(p));
+      lr__buf_putc(out, ':');
+      jrender(out, fy_node_pair_value(p));
+    }
+    lr__buf_putc(out, '}');
+  } else {
+    const char *s = fy_node_get_scalar0(n);
+    lr__buf_puts(out, s ? s : "null");
+  }
+}
+
+/* The node at `path` ("/results/1/values") of a JSON text, rendered
+ * compactly with scalars bare ("[0.1,null]"); "<not JSON>" or
+ * "<missing>" otherwise. Owned by a static ring: no free. */
+static const char *jtext(const char *json, const char *path) {
+  static char ring[8][8192];
+  static int next;
+  char *slot = ring[next++ % 8];
+  struct fy_document *doc = jparse(json);
+  if (!doc) {
+    snprintf(slot, 8192, "<not JSON>");
+    return slot;
+  }
+  lr__buf b;
+  lr__buf_init(&b);
+  struct fy_node *n = fy_node_by_path(fy_document_root(doc), path, FY_NT,
+                                      FYNWF_DONT_FOLLOW);
+  jrender(&b, n);
+  snprintf(slot, 8192, "%s", lr__buf_str(&b));
+  lr__buf_free(&b);
+  fy_document_destroy(doc);
+  return slot;
+}
+
+/* Asserts an error answer: the status, a JSON object whose "error" and
+ * "detail" are strings, and a detail holding `needle` (unless NULL). */
+static void check_error_h(const char *method, const char *path,
+                          const char *headers, const char *body, int status,
+                          const char *needle) {
+  hresp r = call_h(method, path, headers, body);
+  cr_assert_eq(r.status, status, "%s %s %.300s\n-> %d %s", method, path,
+               body ? body : "", r.status, r.body);
+  struct fy_document *doc = g_doc = jparse(r.body);
+  cr_assert_not_null(doc, "not JSON: %s", r.body);
+  struct fy_node *root = fy_document_root(doc);
+  cr_assert(root && fy_node_is_mapping(root), "%s", r.body);
+  struct fy_node *e = fy_node_mapping_lookup_by_string(root, "error", FY_NT);
+  struct fy_node *d = fy_node_mapping_lookup_by_string(root, "detail", FY_NT);
+  cr_assert(e && fy_node_is_scalar(e) && d && fy_node_is_scalar(d),
+            "want {\"error\", \"detail\"}: %s", r.body);
+  if (needle)
+    cr_assert(strstr(fy_node_get_scalar0(d), needle),
+              "%s %s %.300s: detail should name '%s': %s", method, path,
+              body ? body : "", needle, r.body);
+  fy_document_destroy(doc);
+  g_doc = NULL;
+  hresp_free(&r);
+}
+
+static void check_error(const char *method, const char *path,
+                        const char *body, int status, const char *needle) {
+  check_error_h(method, path, NULL, body, status, needle);
+}
+
+/* ---- expected answers ----------------------------------------------------- */
+
+#define EPOCH "\"1970-01-01T00:00:00Z\""
+#define T1 "\"2024-01-02T10:00:00Z\""
+#define T1_5 "\"2024-01-02T10:00:00.500000Z\""
+#define PRESENT "\"PRESENT\""
+#define NULL_VALUE "\"NULL_VALUE\""
+#define NOT_FOUND "\"NOT_FOUND\""
+#define OUTSIDE "\"OUTSIDE_MAX_AGE\""
+#define COL(values, statuses, timestamps)                                      \
+  "{\"values\": [" values "], \"statuses\": [" statuses                        \
+  "], \"event_timestamps\": [" timestamps "]}"
+#define FEAST(names, cols)                                                     \
+  "{\"metadata\": {\"feature_names\": [" names "]}, \"results\": [" cols       \
+  "]}\n"
+
+/* user_stats:score of user 1, the request every "still up?" check makes. */
+#define ALIVE_REQ                                                              \
+  "{\"features\": [\"user_stats:score\"], \"entities\": {\"user_id\": [1]}}"
+#define ALIVE_RESP                                                             \
+  FEAST("\"user_id\", \"score\"",                                              \
+        COL("1", PRESENT, EPOCH) ", " COL("0.1", PRESENT, T1))
+
+static void check_alive(const char *after) {
+  hresp r = get_online(ALIVE_REQ);
+  cr_assert_eq(r.status, 200, "after %.200s the server answers %d %s", after,
+               r.status, r.body);
+  cr_assert_str_eq(r.body, ALIVE_RESP, "after %.200s", after);
+  hresp_free(&r);
+}
+
+/* The value of the sample `series` (name and labels, exactly) in
+ * Prometheus text, or -1 when absent. */
+static double metric(const char *text, const char *series) {
+  size_t n = strlen(series);
+  for (const char *line = text; line && *line;) {
+    if (!strncmp(line, series, n) && line[n] == ' ')
+      return strtod(line + n + 1, NULL);
+    line = strchr(line, '\n');
+    line = line ? line + 1 : NULL;
+  }
+  return -1;
+}
+
+static char *metrics_text(void) {
+  hresp r = call("GET", "/metrics", NULL);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  char ct[128];
+  cr_assert_eq(hdr(r.head, "Content-Type", ct, sizeof ct), 0);
+  cr_assert(!strncmp(ct, "text/plain", 10), "Content-Type %s", ct);
+  char *text = r.body; /* still tracked: release() it */
+  r.body = NULL;
+  hresp_free(&r);
+  return text;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Endpoints and the response shape                                          */
+/* ------------------------------------------------------------------------ */
+
+Test(server, s001_health_answers_200) {
+  srv_start("--threads", "2");
+  hresp r = call("GET", "/health", NULL);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/status"), "ok", "%s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/registry_version"), "1", "%s", r.body);
+  char ct[128];
+  cr_assert_eq(hdr(r.head, "Content-Type", ct, sizeof ct), 0);
+  cr_assert_str_eq(ct, "application/json");
+  hresp_free(&r);
+  srv_stop();
+}
+
+/* Every value type and PRESENT / NULL_VALUE / NOT_FOUND, compared exactly:
+ * keys first (PRESENT, epoch), timestamps RFC 3339 with Z, bytes base64,
+ * arrays as JSON arrays, float32 0.1 printed 0.1. */
+Test(server, s002_every_type_and_status_in_feast_shape) {
+  srv_start("--threads", "2");
+  check("POST", "/get-online-features",
+        "{\"features\": [\"user_stats:score\", \"user_stats:clicks\", "
+        "\"user_stats:label\", \"user_stats:blob\", \"user_stats:emb\", "
+        "\"user_stats:seen\"], \"entities\": {\"user_id\": [1, 2, 3]}}",
+        200,
+        FEAST("\"user_id\", \"score\", \"clicks\", \"label\", \"blob\", "
+              "\"emb\", \"seen\"",
+              COL("1, 2, 3", PRESENT ", " PRESENT ", " PRESENT,
+                  EPOCH ", " EPOCH ", " EPOCH) ", "
+              COL("0.1, null, null", PRESENT ", " NULL_VALUE ", " NOT_FOUND,
+                  T1 ", " T1_5 ", " EPOCH) ", "
+              COL("5, null, null", PRESENT ", " NULL_VALUE ", " NOT_FOUND,
+                  T1 ", " T1_5 ", " EPOCH) ", "
+              COL("\"a\\\"b\", null, null",
+                  PRESENT ", " NULL_VALUE ", " NOT_FOUND,
+                  T1 ", " T1_5 ", " EPOCH) ", "
+              COL("\"AAH/\", null, null", PRESENT ", " NULL_VALUE ", " NOT_FOUND,
+                  T1 ", " T1_5 ", " EPOCH) ", "
+              COL("[0.1, -2.5, 16777216], null, null",
+                  PRESENT ", " NULL_VALUE ", " NOT_FOUND,
+                  T1 ", " T1_5 ", " EPOCH) ", "
+              COL("\"2023-05-06T07:08:09Z\", null, null",
+                  PRESENT ", " NULL_VALUE ", " NOT_FOUND,
+                  T1 ", " T1_5 ", " EPOCH)));
+  srv_stop();
+}
+
+Test(server, s003_outside_max_age_from_a_ttl_view) {
+  srv_start("--threads", "2");
+  check("POST", "/get-online-features",
+        "{\"features\": [\"user_recent:recent_clicks\"], "
+        "\"entities\": {\"user_id\": [1, 2, 3]}}",
+        200,
+        FEAST("\"user_id\", \"recent_clicks\"",
+              COL("1, 2, 3", PRESENT ", " PRESENT ", " PRESENT,
+                  EPOCH ", " EPOCH ", " EPOCH) ", "
+              COL("null, 9, null", OUTSIDE ", " PRESENT ", " NOT_FOUND,
+                  "\"2000-01-01T00:00:00Z\", \"2100-01-01T00:00:00Z\", "
+                  EPOCH)));
+  srv_stop();
+}
+
+Test(server, s004_features_come_back_in_request_order) {
+  srv_start("--threads", "2");
+  hresp r = get_online("{\"features\": [\"user_stats:label\", "
+                       "\"user_recent:recent_clicks\", \"user_stats:score\", "
+                       "\"user_stats:clicks\"], "
+                       "\"entities\": {\"user_id\": [2, 1]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/metadata/feature_names"),
+                   "[user_id,label,recent_clicks,score,clicks]");
+  cr_assert_str_eq(jtext(r.body, "/results/0/values"), "[2,1]");
+  cr_assert_str_eq(jtext(r.body, "/results/1/values"), "[null,a\"b]");
+  cr_assert_str_eq(jtext(r.body, "/results/2/statuses"),
+                   "[PRESENT,OUTSIDE_MAX_AGE]");
+  cr_assert_str_eq(jtext(r.body, "/results/3/values"), "[null,0.1]");
+  cr_assert_str_eq(jtext(r.body, "/results/4/values"), "[null,5]");
+  hresp_free(&r);
+  srv_stop();
+}
+
+Test(server, s005_full_feature_names) {
+  srv_start("--threads", "2");
+  const char *body = "{\"features\": [\"user_stats:score\", "
+                     "\"user_recent:recent_clicks\"], \"entities\": "
+                     "{\"user_id\": [1]}, \"full_feature_names\": %s}";
+  char req[512];
+  snprintf(req, sizeof req, body, "true");
+  hresp r = get_online(req);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/metadata/feature_names"),
+                   "[user_id,user_stats__score,user_recent__recent_clicks]");
+  hresp_free(&r);
+  snprintf(req, sizeof req, body, "false");
+  r = get_online(req);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/metadata/feature_names"),
+                   "[user_id,score,recent_clicks]");
+  hresp_free(&r);
+  srv_stop();
+}
+
+Test(server, s006_feature_service_in_the_services_order) {
+  srv_start("--threads", "2");
+  check("POST", "/get-online-features",
+        "{\"feature_service\": \"user_service\", "
+        "\"entities\": {\"user_id\": [1, 2]}}",
+        200,
+        FEAST("\"user_id\", \"label\", \"score\", \"recent_clicks\"",
+              COL("1, 2", PRESENT ", " PRESENT, EPOCH ", " EPOCH) ", "
+              COL("\"a\\\"b\", null", PRESENT ", " NULL_VALUE, T1 ", " T1_5)
+              ", " COL("0.1, null", PRESENT ", " NULL_VALUE, T1 ", " T1_5)
+              ", " COL("null, 9", OUTSIDE ", " PRESENT,
+                       "\"2000-01-01T00:00:00Z\", \"2100-01-01T00:00:00Z\"")));
+  hresp r = get_online("{\"feature_service\": \"user_service\", \"entities\": "
+                       "{\"user_id\": [1]}, \"full_feature_names\": true}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/metadata/feature_names"),
+                   "[user_id,user_stats__label,user_stats__score,"
+                   "user_recent__recent_clicks]");
+  hresp_free(&r);
+  srv_stop();
+}
+
+Test(server, s007_two_views_two_join_keys) {
+  srv_start("--threads", "2");
+  check("POST", "/get-online-features",
+        "{\"features\": [\"item_stats:title\", \"user_stats:clicks\", "
+        "\"item_stats:price\"], \"entities\": {\"user_id\": [1, 3], "
+        "\"item_id\": [\"apple\", \"pear\"]}}",
+        200,
+        FEAST("\"item_id\", \"user_id\", \"title\", \"clicks\", \"price\"",
+              COL("\"apple\", \"pear\"", PRESENT ", " PRESENT,
+                  EPOCH ", " EPOCH) ", "
+              COL("1, 3", PRESENT ", " PRESENT, EPOCH ", " EPOCH) ", "
+              COL("\"Apple\", null", PRESENT ", " NULL_VALUE, T1 ", " T1) ", "
+              COL("5, null", PRESENT ", " NOT_FOUND, T1 ", " EPOCH) ", "
+              COL("1.25, 0.3", PRESENT ", " PRESENT, T1 ", " T1)));
+  srv_stop();
+}
+
+/* Every float32 comes back as text that reads back as the same float32. */
+Test(server, s008_float32_round_trips) {
+  static const float tricky[] = {0.1f,         1.0f / 3.0f, 3.4028235e38f,
+                                 1e-45f,       16777217.0f, 123456.789f,
+                                 -0.00012345f, 2.5f,        1e10f,
+                                 0.3f};
+  enum { N = sizeof tricky / sizeof tricky[0] };
+  lr_value row[] = {v_i64(10), v_ts("2024-01-02T10:00:00Z"), v_f32(0.3f),
+                    v_null(), v_null(), v_null(), v_f32s(tricky, N), v_null()};
+  write_rows("user_stats", user_cols, 8, row, 1, NULL);
+  srv_start("--threads", "2");
+  hresp r = get_online("{\"features\": [\"user_stats:emb\", "
+                       "\"user_stats:score\"], "
+                       "\"entities\": {\"user_id\": [10]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  struct fy_document *doc = g_doc = jparse(r.body);
+  cr_assert_not_null(doc, "%s", r.body);
+  struct fy_node *emb = fy_node_by_path(fy_document_root(doc),
+                                        "/results/1/values/0", FY_NT,
+                                        FYNWF_DONT_FOLLOW);
+  cr_assert(emb && fy_node_is_sequence(emb), "%s", r.body);
+  cr_assert_eq(fy_node_sequence_item_count(emb), N);
+  for (int i = 0; i < N; i++) {
+    const char *text =
+        fy_node_get_scalar0(fy_node_sequence_get_by_index(emb, i));
+    cr_assert_not_null(text);
+    float back = strtof(text, NULL);
+    cr_assert(back == tricky[i], "element %d: %.9g printed as %s", i,
+              (double)tricky[i], text);
+  }
+  fy_document_destroy(doc);
+  g_doc = NULL;
+  cr_assert_str_eq(jtext(r.body, "/results/2/values"), "[0.3]");
+  hresp_free(&r);
+  srv_stop();
+}
+
+/* The answer parses as JSON and has Feast's column-major shape. */
+Test(server, s009_response_shape_is_column_major) {
+  srv_start("--threads", "2");
+  hresp r = get_online("{\"features\": [\"user_stats:score\", "
+                       "\"item_stats:title\", \"user_stats:emb\"], "
+                       "\"entities\": {\"user_id\": [1, 2, 3, 4], "
+                       "\"item_id\": [\"apple\", \"x\", \"pear\", \"y\"]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  struct fy_document *doc = g_doc = jparse(r.body);
+  cr_assert_not_null(doc, "not JSON: %s", r.body);
+  struct fy_node *root = fy_document_root(doc);
+  struct fy_node *names = fy_node_by_path(root, "/metadata/feature_names",
+                                          FY_NT, FYNWF_DONT_FOLLOW);
+  struct fy_node *results = fy_node_by_path(root, "/results", FY_NT,
+                                            FYNWF_DONT_FOLLOW);
+  cr_assert(names && fy_node_is_sequence(names));
+  cr_assert(results && fy_node_is_sequence(results));
+  cr_assert_eq(fy_node_sequence_item_count(names), 5);
+  cr_assert_eq(fy_node_sequence_item_count(results), 5);
+  for (int c = 0; c < 5; c++) {
+    struct fy_node *col = fy_node_sequence_get_by_index(results, c);
+    cr_assert(fy_node_is_mapping(col));
+    cr_assert_eq(fy_node_mapping_item_count(col), 3, "column %d", c);
+    const char *keys[] = {"values", "statuses", "event_timestamps"};
+    for (int k = 0; k < 3; k++) {
+      struct fy_node *list =
+          fy_node_mapping_lookup_by_string(col, keys[k], FY_NT);
+      cr_assert(list && fy_node_is_sequence(list), "column %d %s", c,
+                keys[k]);
+      cr_assert_eq(fy_node_sequence_item_count(list), 4, "column %d %s", c,
+                   keys[k]);
+    }
+    /* every timestamp is RFC 3339 in UTC with a Z */
+    struct fy_node *ts =
+        fy_node_mapping_lookup_by_string(col, "event_timestamps", FY_NT);
+    for (int e = 0; e < 4; e++) {
+      const char *t = fy_node_get_scalar0(fy_node_sequence_get_by_index(ts, e));
+      int y, mo, d, h, mi, s;
+      cr_assert_eq(sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi,
+                          &s), 6, "%s", t);
+      cr_assert_eq(t[strlen(t) - 1], 'Z', "%s", t);
+    }
+  }
+  fy_document_destroy(doc);
+  g_doc = NULL;
+  cr_assert_str_eq(jtext(r.body, "/metadata/feature_names"),
+                   "[user_id,item_id,score,title,emb]");
+  cr_assert_str_eq(jtext(r.body, "/results/1/values"), "[apple,x,pear,y]");
+  cr_assert_str_eq(jtext(r.body, "/results/3/statuses"),
+                   "[PRESENT,NOT_FOUND,NULL_VALUE,NOT_FOUND]");
+  hresp_free(&r);
+  srv_stop();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+Test(server, s010_malformed_json_is_400_and_the_server_stays_up) {
+  srv_start("--threads", "2");
+  const char *bad[] = {
+      "{\"features\": [\"user_stats:score\"",
+      "not json at all",
+      "",
+      "[1, 2]",
+      "\"a string\"",
+      "{\"features\": [\"user_stats:score\"], \"entities\": {\"user_id\": [1]",
+      "{\"features\": ] }",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    check_error("POST", "/get-online-features", bad[i], 400, NULL);
+    check_alive(bad[i]);
+  }
+  check_error("POST", "/write-to-online-store", "{\"df\": ", 400, NULL);
+  check_alive("a malformed write");
+  check_error("POST", "/push", "{{{", 400, NULL);
+  check_alive("a malformed push");
+  srv_stop();
+}
+
+/* JSON is what the API speaks: YAML that is not JSON (unquoted keys,
+ * single quotes, block style) is malformed JSON too. */
+Test(server, s011_yaml_that_is_not_json_is_rejected) {
+  srv_start("--threads", "2");
+  const char *bad[] = {
+      "{features: [user_stats:score], entities: {user_id: [1]}}",
+      "{'features': ['user_stats:score'], 'entities': {'user_id': [1]}}",
+      "features:\n  - user_stats:score\nentities:\n  user_id: [1]\n",
+      ALIVE_REQ "x",
+      ALIVE_REQ " {\"b\": 1}",
+      "{\"features\": [\"user_stats:score\"], \"entities\": &e "
+      "{\"user_id\": [1]}, \"x\": *e}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    check_error("POST", "/get-online-features", bad[i], 400, NULL);
+    check_alive(bad[i]);
+  }
+  srv_stop();
+}
+
+Test(server, s012_unknown_view_feature_or_service_is_404_naming_it) {
+  srv_start("--threads", "2");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"no_such_view:score\"], "
+              "\"entities\": {\"user_id\": [1]}}",
+              404, "no_such_view");
+  check_alive("an unknown view");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"user_stats:no_such_feature\"], "
+              "\"entities\": {\"user_id\": [1]}}",
+              404, "no_such_feature");
+  check_alive("an unknown feature");
+  check_error("POST", "/get-online-features",
+              "{\"feature_service\": \"no_such_service\", "
+              "\"entities\": {\"user_id\": [1]}}",
+              404, "no_such_service");
+  check_alive("an unknown service");
+  srv_stop();
+}
+
+Test(server, s013_missing_entity_key_is_400_naming_it) {
+  srv_start("--threads", "2");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"user_stats:score\"], "
+              "\"entities\": {\"userid\": [1]}}",
+              400, "user_id");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"user_stats:score\", \"item_stats:title\"], "
+              "\"entities\": {\"user_id\": [1]}}",
+              400, "item_id");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"user_stats:score\"]}", 400, "entities");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"user_stats:score\", \"item_stats:title\"], "
+              "\"entities\": {\"user_id\": [1, 2], \"item_id\": [\"a\"]}}",
+              400, "item_id");
+  check_alive("missing keys");
+  srv_stop();
+}
+
+Test(server, s014_wrong_key_type_is_400) {
+  srv_start("--threads", "2");
+  const char *bad[] = {"\"abc\"", "1.5", "true", "null", "[1]", "{\"a\": 1}",
+                       "9223372036854775808"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"features\": [\"user_stats:score\"], "
+             "\"entities\": {\"user_id\": [1, %s]}}", bad[i]);
+    check_error("POST", "/get-online-features", body, 400, "user_id");
+    check_alive(body);
+  }
+  srv_stop();
+}
+
+Test(server, s015_body_over_max_body_bytes_is_413) {
+  srv_start("--threads", "2", "--max-body-bytes", "1000");
+  lr__buf big;
+  lr__buf_init(&big);
+  lr__buf_puts(&big, "{\"features\": [\"user_stats:score\"], "
+                     "\"entities\": {\"user_id\": [1");
+  while (big.len < 3000)
+    lr__buf_puts(&big, ", 1");
+  lr__buf_puts(&big, "]}}");
+  char *body = track(lr__buf_steal(&big));
+  check_error("POST", "/get-online-features", body, 413, NULL);
+  check_error("POST", "/write-to-online-store", body, 413, NULL);
+  release(body);
+  check_alive("a body over the limit");
+  srv_stop();
+}
+
+Test(server, s016_more_entities_than_max_entities_is_413) {
+  srv_start("--threads", "2", "--max-entities", "3");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"user_stats:score\"], "
+              "\"entities\": {\"user_id\": [1, 2, 3, 4]}}",
+              413, NULL);
+  check_alive("too many entities");
+  hresp r = get_online("{\"features\": [\"user_stats:score\"], "
+                       "\"entities\": {\"user_id\": [1, 2, 3]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/results/1/values"), "[0.1,null,null]");
+  hresp_free(&r);
+  srv_stop();
+}
+
+Test(server, s017_wrong_method_is_405) {
+  srv_start("--threads", "2");
+  check_error("GET", "/get-online-features", NULL, 405, NULL);
+  check_error("PUT", "/write-to-online-store", "{}", 405, NULL);
+  check_error("GET", "/push", NULL, 405, NULL);
+  check_error("POST", "/health", "{}", 405, NULL);
+  check_error("DELETE", "/metrics", NULL, 405, NULL);
+  check_alive("wrong methods");
+  srv_stop();
+}
+
+/* RFC 9110 15.5.6: a 405 must say which methods the resource allows. */
+Test(server, s018_405_carries_an_allow_header) {
+  srv_start("--threads", "2");
+  hresp r = call("GET", "/get-online-features", NULL);
+  cr_assert_eq(r.status, 405);
+  char allow[128];
+  cr_assert_eq(hdr(r.head, "Allow", allow, sizeof allow), 0,
+               "no Allow header:\n%s", r.head);
+  cr_assert(strstr(allow, "POST"), "Allow: %s", allow);
+  hresp_free(&r);
+  r = call("POST", "/health", "{}");
+  cr_assert_eq(r.status, 405);
+  cr_assert_eq(hdr(r.head, "Allow", allow, sizeof allow), 0,
+               "no Allow header:\n%s", r.head);
+  cr_assert(strstr(allow, "GET"), "Allow: %s", allow);
+  hresp_free(&r);
+  srv_stop();
+}
+
+Test(server, s019_unknown_path_is_404) {
+  srv_start("--threads", "2");
+  check_error("GET", "/nope", NULL, 404, NULL);
+  check_error("POST", "/get-online-features/extra", ALIVE_REQ, 404, NULL);
+  check_error("POST", "/", "{}", 404, NULL);
+  check_alive("unknown paths");
+  srv_stop();
+}
+
+Test(server, s020_token_file_requires_the_bearer_token) {
+  th_write(g_repo, "token.txt", "s3cret-token\n");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/token.txt", g_repo);
+  srv_start("--threads", "2", "--token-file", path);
+  const char *bad[] = {NULL,
+                       "Authorization: Bearer wrong\r\n",
+                       "Authorization: Bearer s3cret-toke\r\n",
+                       "Authorization: Bearer s3cret-token-and-more\r\n",
+                       "Authorization: s3cret-token\r\n",
+                       "Authorization: Basic czNjcmV0LXRva2Vu\r\n",
+                       "Authorization: Bearer \r\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    check_error_h("POST", "/get-online-features", bad[i], ALIVE_REQ, 401,
+                  NULL);
+    check_error_h("GET", "/health", bad[i], NULL, 401, NULL);
+    check_error_h("GET", "/metrics", bad[i], NULL, 401, NULL);
+    check_error_h("POST", "/write-to-online-store", bad[i], "{}", 401, NULL);
+  }
+  const char *good = "Authorization: Bearer s3cret-token\r\n";
+  hresp r = call_h("POST", "/get-online-features", good, ALIVE_REQ);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(r.body, ALIVE_RESP);
+  hresp_free(&r);
+  r = call_h("GET", "/health", good, NULL);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  hresp_free(&r);
+  srv_stop();
+}
+
+/* RFC 9110 11.6.1: a 401 must carry a WWW-Authenticate challenge. */
+Test(server, s021_401_carries_a_www_authenticate_challenge) {
+  th_write(g_repo, "token.txt", "s3cret-token\n");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/token.txt", g_repo);
+  srv_start("--threads", "2", "--token-file", path);
+  hresp r = call("POST", "/get-online-features", ALIVE_REQ);
+  cr_assert_eq(r.status, 401);
+  char v[128];
+  cr_assert_eq(hdr(r.head, "WWW-Authenticate", v, sizeof v), 0,
+               "no WWW-Authenticate header:\n%s", r.head);
+  cr_assert(!strncasecmp(v, "Bearer", 6), "WWW-Authenticate: %s", v);
+  hresp_free(&r);
+  srv_stop();
+}
+
+Test(server, s022_empty_feature_list_is_400_naming_features) {
+  srv_start("--threads", "2");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [], \"entities\": {\"user_id\": [1]}}", 400,
+              "features");
+  check_error("POST", "/get-online-features",
+              "{\"entities\": {\"user_id\": [1]}}", 400, "features");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"user_stats:score\"], \"feature_service\": "
+              "\"user_service\", \"entities\": {\"user_id\": [1]}}",
+              400, "feature_service");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"score\"], \"entities\": {\"user_id\": [1]}}",
+              400, "score");
+  check_alive("bad feature lists");
+  srv_stop();
+}
+
+/* Prepared requests are cached by their feature list; a list holding one
+ * reference with a comma must not be taken for the two-reference list. */
+Test(server, s023_a_cached_request_is_not_reused_for_another_list) {
+  srv_start("--threads", "2");
+  hresp r = get_online("{\"features\": [\"user_stats:score\", "
+                       "\"user_stats:clicks\"], "
+                       "\"entities\": {\"user_id\": [1]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  hresp_free(&r);
+  r = get_online("{\"features\": [\"user_stats:score,user_stats:clicks\"], "
+                 "\"entities\": {\"user_id\": [1]}}");
+  cr_assert(r.status == 400 || r.status == 404,
+            "one malformed reference answered %d: %s", r.status, r.body);
+  hresp_free(&r);
+  srv_stop();
+}
+
+/* full_feature_names is a boolean; anything else is a bad field. */
+Test(server, s024_a_non_boolean_full_feature_names_is_400) {
+  srv_start("--threads", "2");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"user_stats:score\"], \"entities\": "
+              "{\"user_id\": [1]}, \"full_feature_names\": \"maybe\"}",
+              400, "full_feature_names");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"user_stats:score\"], \"entities\": "
+              "{\"user_id\": [1]}, \"full_feature_names\": [true]}",
+              400, "full_feature_names");
+  check_alive("a bad full_feature_names");
+  srv_stop();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Connections                                                               */
+/* ------------------------------------------------------------------------ */
+
+Test(server, s030_keep_alive_many_requests_on_one_connection) {
+  srv_start("--threads", "2");
+  hconn c;
+  cr_assert_eq(hc_open(&c, g_port), 0);
+  for (int i = 0; i < 200; i++) {
+    const char *body = i % 3 == 2 ? "{\"features\": [" : ALIVE_REQ;
+    if (i % 5 == 4)
+      cr_assert_eq(hc_send(&c, "GET", "/health", NULL, NULL, 0), 0);
+    else
+      cr_assert_eq(hc_send(&c, "POST", "/get-online-features", NULL, body,
+                           strlen(body)), 0, "request %d", i);
+    hresp r;
+    const char *why = "";
+    cr_assert_eq(hc_recv(&c, &r, &why), 0, "request %d: %s", i, why);
+    track(r.head);
+    track(r.body);
+    int want = i % 5 == 4 ? 200 : i % 3 == 2 ? 400 : 200;
+    cr_assert_eq(r.status, want, "request %d: %s", i, r.body);
+    if (want == 200 && i % 5 != 4)
+      cr_assert_str_eq(r.body, ALIVE_RESP, "request %d", i);
+    char conn[64];
+    cr_assert(hdr(r.head, "Connection", conn, sizeof conn) != 0 ||
+                  strcasecmp(conn, "close"),
+              "request %d: the server closes the connection", i);
+    hresp_free(&r);
+  }
+  hc_close(&c);
+  srv_stop();
+}
+
+/* Concurrent clients: each thread its own connection, 20 requests on it. */
+typedef struct client {
+  int port, id, ok, errors;
+  char first_error[512];
+} client;
+
+enum { N_CLIENTS = 50, PER_CLIENT = 20, FIRST_USER = 100, N_USERS = 50 };
+
+static void *client_main(void *arg) {
+  client *cl = arg;
+  hconn c;
+  if (hc_open(&c, cl->port) != 0) {
+    cl->errors = PER_CLIENT;
+    snprintf(cl->first_error, sizeof cl->first_error, "cannot connect: %s",
+             strerror(errno));
+    return NULL;
+  }
+  for (int i = 0; i < PER_CLIENT; i++) {
+    int a = FIRST_USER + (cl->id * 7 + i) % N_USERS;
+    int b = FIRST_USER + (cl->id * 13 + i * 3) % N_USERS;
+    char body[256], want[1024];
+    snprintf(body, sizeof body,
+             "{\"features\": [\"user_stats:clicks\", \"user_stats:score\"], "
+             "\"entities\": {\"user_id\": [%d, %d]}}", a, b);
+    snprintf(want, sizeof want,
+             FEAST("\"user_id\", \"clicks\", \"score\"",
+                   COL("%d, %d", PRESENT ", " PRESENT, EPOCH ", " EPOCH) ", "
+                   COL("%d, %d", PRESENT ", " PRESENT, T1 ", " T1) ", "
+                   COL("%d.5, %d.5", PRESENT ", " PRESENT, T1 ", " T1)),
+             a, b, a * 3, b * 3, a, b);
+    hresp r;
+    const char *why = "";
+    int rc = hc_send(&c, "POST", "/get-online-features", NULL, body,
+                     strlen(body));
+    if (rc == 0)
+      rc = hc_recv(&c, &r, &why);
+    else
+      why = "send failed";
+    if (rc != 0 || r.status != 200 || strcmp(r.body, want)) {
+      if (!cl->errors)
+        snprintf(cl->first_error, sizeof cl->first_error,
+                 "client %d request %d: %s %d %.300s", cl->id, i,
+                 rc ? why : "", rc ? 0 : r.status, rc ? "" : r.body);
+      cl->errors++;
+    } else {
+      cl->ok++;
+    }
+    if (rc == 0)
+      hresp_free(&r);
+    if (rc != 0)
+      break;
+  }
+  hc_close(&c);
+  return NULL;
+}
+
+Test(server, s031_1000_requests_on_50_concurrent_connections) {
+  lr_value rows[N_USERS * 8];
+  for (int u = 0; u < N_USERS; u++) {
+    lr_value *row = rows + u * 8;
+    int id = FIRST_USER + u;
+    row[0] = v_i64(id);
+    row[1] = v_ts("2024-01-02T10:00:00Z");
+    row[2] = v_f32((float)id + 0.5f);
+    row[3] = v_i64(id * 3);
+    for (int k = 4; k < 8; k++)
+      row[k] = v_null();
+  }
+  write_rows("user_stats", user_cols, 8, rows, N_USERS, NULL);
+  srv_start("--threads", "4");
+  static client clients[N_CLIENTS];
+  pthread_t threads[N_CLIENTS];
+  for (int t = 0; t < N_CLIENTS; t++) {
+    clients[t] = (client){.port = g_port, .id = t};
+    cr_assert_eq(pthread_create(&threads[t], NULL, client_main, &clients[t]),
+                 0);
+  }
+  int ok = 0, errors = 0;
+  const char *first = NULL;
+  for (int t = 0; t < N_CLIENTS; t++) {
+    pthread_join(threads[t], NULL);
+    ok += clients[t].ok;
+    errors += clients[t].errors;
+    if (clients[t].errors && !first)
+      first = clients[t].first_error;
+  }
+  cr_assert_eq(errors, 0, "%d errors; first: %s", errors, first);
+  cr_assert_eq(ok, N_CLIENTS * PER_CLIENT);
+  char *m = metrics_text();
+  cr_assert_eq(metric(m, "larder_requests_total{endpoint=\"/get-online-"
+                         "features\",status=\"200\"}"),
+               N_CLIENTS * PER_CLIENT, "%s", m);
+  cr_assert_eq(metric(m, "larder_entities_served_total"),
+               2 * N_CLIENTS * PER_CLIENT, "%s", m);
+  release(m);
+  srv_stop();
+}
+
+Test(server, s032_idle_connections_time_out) {
+  srv_start("--threads", "2", "--timeout", "1");
+  hconn c;
+  cr_assert_eq(hc_open(&c, g_port), 0);
+  long long start = now_ms();
+  struct pollfd p = {.fd = c.fd, .events = POLLIN};
+  int ready = poll(&p, 1, 6000);
+  cr_assert_eq(ready, 1, "an idle connection was still open after 6 s");
+  char byte;
+  cr_assert_leq(recv(c.fd, &byte, 1, 0), 0, "the server sent data");
+  long long took = now_ms() - start;
+  cr_assert_lt(took, 4000, "closed after %lld ms with --timeout 1", took);
+  hc_close(&c);
+  /* a slow client: headers, then nothing */
+  cr_assert_eq(hc_open(&c, g_port), 0);
+  const char *part = "POST /get-online-features HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Length: 100\r\n\r\n{\"feat";
+  cr_assert_eq(hc_write(&c, part, strlen(part)), 0);
+  p.fd = c.fd;
+  ready = poll(&p, 1, 6000);
+  cr_assert_eq(ready, 1, "a stalled request was still open after 6 s");
+  hc_close(&c);
+  check_alive("timeouts");
+  srv_stop();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writes and pushes                                                         */
+/* ------------------------------------------------------------------------ */
+
+#define WRITE_USER_4                                                           \
+  "{\"feature_view_name\": \"user_stats\", \"df\": {\"user_id\": [4, 5], "     \
+  "\"event_timestamp\": [\"2024-03-01T00:00:00Z\", \"2024-03-01T00:00:01Z\"]," \
+  " \"score\": [2.75, null], \"clicks\": [40, 50], \"label\": [\"four\", "     \
+  "\"five\"], \"blob\": [\"AAH/\", null], \"emb\": [[1.5, 2], []], "           \
+  "\"seen\": [\"2024-02-29T12:00:00Z\", null]}}"
+
+Test(server, s040_a_write_then_a_read_sees_it) {
+  srv_start("--threads", "2");
+  hresp r = call("POST", "/write-to-online-store", WRITE_USER_4);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/written/0/rows_written"), "2", "%s",
+                   r.body);
+  cr_assert_str_eq(jtext(r.body, "/written/0/rows_skipped"), "0", "%s",
+                   r.body);
+  hresp_free(&r);
+  check("POST", "/get-online-features",
+        "{\"features\": [\"user_stats:score\", \"user_stats:clicks\", "
+        "\"user_stats:label\", \"user_stats:blob\", \"user_stats:emb\", "
+        "\"user_stats:seen\"], \"entities\": {\"user_id\": [4, 5]}}",
+        200,
+        FEAST("\"user_id\", \"score\", \"clicks\", \"label\", \"blob\", "
+              "\"emb\", \"seen\"",
+              COL("4, 5", PRESENT ", " PRESENT, EPOCH ", " EPOCH) ", "
+              COL("2.75, null", PRESENT ", " NULL_VALUE,
+                  "\"2024-03-01T00:00:00Z\", \"2024-03-01T00:00:01Z\"") ", "
+              COL("40, 50", PRESENT ", " PRESENT,
+                  "\"2024-03-01T00:00:00Z\", \"2024-03-01T00:00:01Z\"") ", "
+              COL("\"four\", \"five\"", PRESENT ", " PRESENT,
+                  "\"2024-03-01T00:00:00Z\", \"2024-03-01T00:00:01Z\"") ", "
+              COL("\"AAH/\", null", PRESENT ", " NULL_VALUE,
+                  "\"2024-03-01T00:00:00Z\", \"2024-03-01T00:00:01Z\"") ", "
+              COL("[1.5, 2], []", PRESENT ", " PRESENT,
+                  "\"2024-03-01T00:00:00Z\", \"2024-03-01T00:00:01Z\"") ", "
+              COL("\"2024-02-29T12:00:00Z\", null", PRESENT ", " NULL_VALUE,
+                  "\"2024-03-01T00:00:00Z\", \"2024-03-01T00:00:01Z\"")));
+  srv_stop();
+}
+
+Test(server, s041_a_push_then_a_read_sees_it) {
+  srv_start("--threads", "2");
+  hresp r = call("POST", "/push",
+                 "{\"push_source_name\": \"user_push\", \"df\": {\"user_id\": "
+                 "[1, 2], \"event_timestamp\": [\"2024-05-01T08:00:00Z\", "
+                 "\"2024-05-01T08:00:00Z\"], \"last_action\": [\"click\", "
+                 "null], \"action_count\": [3, 4]}, \"to\": \"online\"}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/written/0/view"), "user_pushed");
+  cr_assert_str_eq(jtext(r.body, "/written/0/rows_written"), "2");
+  hresp_free(&r);
+  check("POST", "/get-online-features",
+        "{\"features\": [\"user_pushed:last_action\", "
+        "\"user_pushed:action_count\"], \"entities\": {\"user_id\": [1, 2, 3]}}",
+        200,
+        FEAST("\"user_id\", \"last_action\", \"action_count\"",
+              COL("1, 2, 3", PRESENT ", " PRESENT ", " PRESENT,
+                  EPOCH ", " EPOCH ", " EPOCH) ", "
+              COL("\"click\", null, null",
+                  PRESENT ", " NULL_VALUE ", " NOT_FOUND,
+                  "\"2024-05-01T08:00:00Z\", \"2024-05-01T08:00:00Z\", " EPOCH)
+              ", " COL("3, 4, null", PRESENT ", " PRESENT ", " NOT_FOUND,
+                       "\"2024-05-01T08:00:00Z\", \"2024-05-01T08:00:00Z\", "
+                       EPOCH)));
+  /* "to" defaults to online, and online_and_offline reaches online too */
+  r = call("POST", "/push",
+           "{\"push_source_name\": \"user_push\", \"df\": {\"user_id\": [3], "
+           "\"event_timestamp\": [\"2024-05-01T09:00:00Z\"], "
+           "\"last_action\": [\"view\"], \"action_count\": [1]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  hresp_free(&r);
+  r = get_online("{\"features\": [\"user_pushed:last_action\"], "
+                 "\"entities\": {\"user_id\": [3]}}");
+  cr_assert_str_eq(jtext(r.body, "/results/1/values"), "[view]", "%s",
+                   r.body);
+  hresp_free(&r);
+  srv_stop();
+}
+
+/* Each bad column, alone in an otherwise good write: 400 naming it, and
+ * nothing written. */
+Test(server, s042_write_type_errors_are_400_naming_the_column) {
+  srv_start("--threads", "2");
+  static const struct {
+    const char *column, *value;
+  } bad[] = {{"clicks", "1.5"},         {"clicks", "\"many\""},
+             {"score", "\"abc\""},      {"emb", "\"x\""},
+             {"emb", "[1, \"a\"]"},     {"blob", "\"!!not base64\""},
+             {"seen", "\"yesterday\""}, {"user_id", "\"abc\""},
+             {"event_timestamp", "\"soon\""}, {"label", "[1, 2]"},
+             {"event_timestamp", "null"}, {"user_id", "null"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    const char *cols[] = {"user_id", "event_timestamp", "score", "clicks",
+                          "label", "blob", "emb", "seen"};
+    const char *good[] = {"6", "\"2024-06-01T00:00:00Z\"", "1", "2",
+                          "\"l\"", "null", "[]", "null"};
+    lr__buf body;
+    lr__buf_init(&body);
+    lr__buf_puts(&body, "{\"feature_view_name\": \"user_stats\", \"df\": {");
+    for (int c = 0; c < 8; c++)
+      lr__buf_printf(&body, "%s\"%s\": [%s]", c ? ", " : "", cols[c],
+                     strcmp(cols[c], bad[i].column) ? good[c] : bad[i].value);
+    lr__buf_puts(&body, "}}");
+    char *text = track(lr__buf_steal(&body));
+    char needle[64];
+    snprintf(needle, sizeof needle, "'%s'", bad[i].column);
+    check_error("POST", "/write-to-online-store", text, 400, needle);
+    release(text);
+    check_alive("a bad write");
+  }
+  check_error("POST", "/write-to-online-store",
+              "{\"feature_view_name\": \"user_stats\", \"df\": {\"user_id\": "
+              "[6], \"event_timestamp\": [\"2024-06-01T00:00:00Z\"], "
+              "\"bogus\": [1]}}",
+              400, "bogus");
+  check_error("POST", "/write-to-online-store",
+              "{\"feature_view_name\": \"user_stats\", \"df\": {\"user_id\": "
+              "[6], \"score\": [1], \"clicks\": [1], \"label\": [null], "
+              "\"blob\": [null], \"emb\": [null], \"seen\": [null]}}",
+              400, "event_timestamp");
+  check_error("POST", "/write-to-online-store",
+              "{\"feature_view_name\": \"user_stats\", \"df\": {\"user_id\": "
+              "[6, 7], \"event_timestamp\": [\"2024-06-01T00:00:00Z\"]}}",
+              400, NULL);
+  check_error("POST", "/push",
+              "{\"push_source_name\": \"user_push\", \"df\": {\"user_id\": "
+              "[6], \"event_timestamp\": [\"2024-06-01T00:00:00Z\"], "
+              "\"last_action\": [\"x\"], \"action_count\": [\"lots\"]}}",
+              400, "action_count");
+  hresp r = get_online("{\"features\": [\"user_stats:score\", "
+                       "\"user_pushed:action_count\"], "
+                       "\"entities\": {\"user_id\": [6]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/results/1/statuses"), "[NOT_FOUND]",
+                   "a failed write wrote something: %s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/results/2/statuses"), "[NOT_FOUND]",
+                   "a failed push wrote something: %s", r.body);
+  hresp_free(&r);
+  srv_stop();
+}
+
+Test(server, s043_unknown_write_or_push_target_is_404_missing_name_400) {
+  srv_start("--threads", "2");
+  check_error("POST", "/write-to-online-store",
+              "{\"feature_view_name\": \"no_such_view\", \"df\": "
+              "{\"user_id\": [1]}}",
+              404, "no_such_view");
+  check_alive("a write to an unknown view");
+  check_error("POST", "/push",
+              "{\"push_source_name\": \"no_such_source\", \"df\": "
+              "{\"user_id\": [1]}}",
+              404, "no_such_source");
+  check_error("POST", "/push",
+              "{\"push_source_name\": \"s\", \"df\": {\"user_id\": [1]}}", 404,
+              NULL);
+  check_error("POST", "/write-to-online-store", "{\"df\": {}}", 400,
+              "feature_view_name");
+  check_error("POST", "/push", "{\"df\": {}}", 400, "push_source_name");
+  check_error("POST", "/push",
+              "{\"push_source_name\": \"user_push\", \"df\": {}, "
+              "\"to\": \"offline\"}",
+              400, "to");
+  check_alive("pushes to unknown sources");
+  srv_stop();
+}
+
+/* An error's detail is about this request only, not earlier ones. */
+Test(server, s044_each_error_detail_is_about_its_own_request) {
+  srv_start("--threads", "2");
+  check_error("POST", "/write-to-online-store",
+              "{\"feature_view_name\": \"user_stats\", \"df\": {\"user_id\": "
+              "[6], \"event_timestamp\": [\"2024-06-01T00:00:00Z\"], "
+              "\"first_bad_column\": [1]}}",
+              400, "first_bad_column");
+  hresp r = call("POST", "/write-to-online-store",
+                 "{\"feature_view_name\": \"user_stats\", \"df\": "
+                 "{\"user_id\": [6], \"event_timestamp\": "
+                 "[\"2024-06-01T00:00:00Z\"], \"second_bad_column\": [1]}}");
+  cr_assert_eq(r.status, 400, "%s", r.body);
+  cr_assert(strstr(r.body, "second_bad_column"), "%s", r.body);
+  cr_assert(!strstr(r.body, "first_bad_column"),
+            "the detail repeats an earlier request's error: %s", r.body);
+  hresp_free(&r);
+  r = call("POST", "/write-to-online-store",
+           "{\"feature_view_name\": \"no_such_view\", \"df\": {}}");
+  cr_assert_eq(r.status, 404, "%s", r.body);
+  cr_assert(!strstr(r.body, "bad_column"),
+            "the detail repeats an earlier request's error: %s", r.body);
+  hresp_free(&r);
+  srv_stop();
+}
+
+/* Many clients sending bad writes at once: each answer names its own
+ * column (the store's message is not shared between requests). */
+typedef struct bad_writer {
+  int port, id, wrong;
+  char first[512];
+} bad_writer;
+
+static void *bad_writer_main(void *arg) {
+  bad_writer *w = arg;
+  hconn c;
+  if (hc_open(&c, w->port) != 0) {
+    w->wrong = 1;
+    snprintf(w->first, sizeof w->first, "cannot connect");
+    return NULL;
+  }
+  for (int i = 0; i < 25; i++) {
+    char body[256], col[32];
+    snprintf(col, sizeof col, "col_%d_%d", w->id, i);
+    snprintf(body, sizeof body,
+             "{\"feature_view_name\": \"user_stats\", \"df\": {\"user_id\": "
+             "[1], \"event_timestamp\": [\"2024-06-01T00:00:00Z\"], "
+             "\"%s\": [1]}}", col);
+    hresp r;
+    const char *why = "";
+    int rc = hc_send(&c, "POST", "/write-to-online-store", NULL, body,
+                     strlen(body));
+    if (rc == 0)
+      rc = hc_recv(&c, &r, &why);
+    if (rc != 0) {
+      w->wrong++;
+      snprintf(w->first, sizeof w->first, "writer %d: %s", w->id,
+               rc ? why : "");
+      break;
+    }
+    /* exactly one column named: ours */
+    const char *found = strstr(r.body, "col_");
+    int ok = r.status == 400 && found && !strncmp(found, col, strlen(col)) &&
+             !isdigit((unsigned char)found[strlen(col)]) &&
+             !strstr(found + 1, "col_");
+    if (!ok && !w->wrong)
+      snprintf(w->first, sizeof w->first, "writer %d (%s): %d %.400s", w->id,
+               col, r.status, r.body);
+    w->wrong += !ok;
+    hresp_free(&r);
+  }
+  hc_close(&c);
+  return NULL;
+}
+
+Test(server, s045_concurrent_bad_writes_each_get_their_own_error) {
+  srv_start("--threads", "4");
+  enum { N = 8 };
+  static bad_writer w[N];
+  pthread_t t[N];
+  for (int i = 0; i < N; i++) {
+    w[i] = (bad_writer){.port = g_port, .id = i};
+    pthread_create(&t[i], NULL, bad_writer_main, &w[i]);
+  }
+  int wrong = 0;
+  const char *first = NULL;
+  for (int i = 0; i < N; i++) {
+    pthread_join(t[i], NULL);
+    wrong += w[i].wrong;
+    if (w[i].wrong && !first)
+      first = w[i].first;
+  }
+  cr_assert_eq(wrong, 0, "%d wrong answers; first: %s", wrong, first);
+  check_alive("concurrent bad writes");
+  srv_stop();
+}
+
+/* Many clients writing at once: every write lands, none is lost. */
+static void *good_writer_main(void *arg) {
+  bad_writer *w = arg;
+  hconn c;
+  if (hc_open(&c, w->port) != 0) {
+    w->wrong = 1;
+    snprintf(w->first, sizeof w->first, "cannot connect");
+    return NULL;
+  }
+  for (int i = 0; i < 25; i++) {
+    char body[512];
+    int user = 1000 + w->id * 100 + i;
+    snprintf(body, sizeof body,
+             "{\"feature_view_name\": \"user_recent\", \"df\": {\"user_id\": "
+             "[%d], \"event_timestamp\": [\"2099-01-01T00:00:00Z\"], "
+             "\"recent_clicks\": [%d]}}", user, user * 2);
+    hresp r;
+    const char *why = "";
+    int rc = hc_send(&c, "POST", "/write-to-online-store", NULL, body,
+                     strlen(body));
+    if (rc == 0)
+      rc = hc_recv(&c, &r, &why);
+    if (rc != 0) {
+      w->wrong++;
+      snprintf(w->first, sizeof w->first, "writer %d: %s", w->id, why);
+      break;
+    }
+    if (r.status != 200 && !w->wrong)
+      snprintf(w->first, sizeof w->first, "writer %d: %d %.400s", w->id,
+               r.status, r.body);
+    w->wrong += r.status != 200;
+    hresp_free(&r);
+  }
+  hc_close(&c);
+  return NULL;
+}
+
+Test(server, s047_concurrent_writes_all_land) {
+  srv_start("--threads", "4");
+  enum { N = 8 };
+  static bad_writer w[N];
+  pthread_t t[N];
+  for (int i = 0; i < N; i++) {
+    w[i] = (bad_writer){.port = g_port, .id = i};
+    pthread_create(&t[i], NULL, good_writer_main, &w[i]);
+  }
+  int wrong = 0;
+  const char *first = NULL;
+  for (int i = 0; i < N; i++) {
+    pthread_join(t[i], NULL);
+    wrong += w[i].wrong;
+    if (w[i].wrong && !first)
+      first = w[i].first;
+  }
+  cr_assert_eq(wrong, 0, "%d failed writes; first: %s", wrong, first);
+  for (int i = 0; i < N; i++) {
+    char body[256], want[64];
+    snprintf(body, sizeof body,
+             "{\"features\": [\"user_recent:recent_clicks\"], \"entities\": "
+             "{\"user_id\": [%d, %d]}}", 1000 + i * 100, 1000 + i * 100 + 24);
+    snprintf(want, sizeof want, "[%d,%d]", (1000 + i * 100) * 2,
+             (1000 + i * 100 + 24) * 2);
+    hresp r = get_online(body);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(jtext(r.body, "/results/1/values"), want, "%s", r.body);
+    hresp_free(&r);
+  }
+  srv_stop();
+}
+
+Test(server, s046_newer_wins_an_older_write_is_skipped) {
+  srv_start("--threads", "2");
+  hresp r = call("POST", "/write-to-online-store",
+                 "{\"feature_view_name\": \"user_recent\", \"df\": "
+                 "{\"user_id\": [8], \"event_timestamp\": "
+                 "[\"2099-06-01T00:00:00Z\"], \"recent_clicks\": [100]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  hresp_free(&r);
+  r = call("POST", "/write-to-online-store",
+           "{\"feature_view_name\": \"user_recent\", \"df\": "
+           "{\"user_id\": [8], \"event_timestamp\": "
+           "[\"2099-05-01T00:00:00Z\"], \"recent_clicks\": [50]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(jtext(r.body, "/written/0/rows_written"), "0", "%s",
+                   r.body);
+  cr_assert_str_eq(jtext(r.body, "/written/0/rows_skipped"), "1", "%s",
+                   r.body);
+  hresp_free(&r);
+  check("POST", "/get-online-features",
+        "{\"features\": [\"user_recent:recent_clicks\"], "
+        "\"entities\": {\"user_id\": [8]}}",
+        200,
+        FEAST("\"user_id\", \"recent_clicks\"",
+              COL("8", PRESENT, EPOCH) ", "
+              COL("100", PRESENT, "\"2099-06-01T00:00:00Z\"")));
+  /* a push is newer-wins too */
+  r = call("POST", "/push",
+           "{\"push_source_name\": \"user_push\", \"df\": {\"user_id\": [8, "
+           "8], \"event_timestamp\": [\"2024-05-02T00:00:00Z\", "
+           "\"2024-05-01T00:00:00Z\"], \"last_action\": [\"newer\", "
+           "\"older\"], \"action_count\": [2, 1]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  hresp_free(&r);
+  r = get_online("{\"features\": [\"user_pushed:last_action\"], "
+                 "\"entities\": {\"user_id\": [8]}}");
+  cr_assert_str_eq(jtext(r.body, "/results/1/values"), "[newer]", "%s",
+                   r.body);
+  hresp_free(&r);
+  srv_stop();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Robustness, metrics, freshness, lifecycle                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Sends raw bytes on a new connection and reads whatever comes back
+ * (or nothing) until the server answers or closes. */
+static void send_raw(const void *data, size_t len) {
+  hconn c;
+  cr_assert_eq(hc_open(&c, g_port), 0);
+  hc_write(&c, data, len);
+  shutdown(c.fd, SHUT_WR);
+  struct timeval tv = {.tv_sec = 1};
+  setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  struct pollfd p = {.fd = c.fd, .events = POLLIN};
+  if (poll(&p, 1, 1000) == 1) {
+    char buf[4096];
+    while (recv(c.fd, buf, sizeof buf, 0) > 0)
+      ;
+  }
+  hc_close(&c);
+}
+
+Test(server, s050_the_server_stays_up_after_bad_input) {
+  srv_start("--threads", "2");
+  static const char nul_body[] = "{\"features\": [\"user_stats:score\0\"], "
+                                 "\"entities\": {\"user_id\": [1]}}";
+  lr__buf deep;
+  lr__buf_init(&deep);
+  lr__buf_puts(&deep, "{\"features\": [\"user_stats:score\"], \"entities\": "
+                      "{\"user_id\": ");
+  for (int i = 0; i < 100000; i++)
+    lr__buf_putc(&deep, '[');
+  char *deep_text = track(lr__buf_steal(&deep));
+  const char *bodies[] = {
+      "{\"features\": \"user_stats:score\", \"entities\": {\"user_id\": [1]}}",
+      "{\"features\": [null], \"entities\": {\"user_id\": [1]}}",
+      "{\"features\": [{\"a\": 1}], \"entities\": {\"user_id\": [1]}}",
+      "{\"features\": [\"user_stats:score\"], \"entities\": [1, 2]}",
+      "{\"features\": [\"user_stats:score\"], \"entities\": {\"user_id\": 1}}",
+      "{\"features\": [\"user_stats:score\"], \"entities\": {\"user_id\": "
+      "[\"\\u0000\"]}}",
+      "{\"feature_service\": [1], \"entities\": {\"user_id\": [1]}}",
+      "{\"features\": [\"\\xff\\xfe\"], \"entities\": {\"user_id\": [1]}}",
+      "\xff\xfe\xfd\x00\x01",
+      "{\"features\": [\":\"], \"entities\": {\"user_id\": [1]}}",
+      "{\"features\": [\"user_stats:\"], \"entities\": {\"user_id\": [1]}}",
+      "{\"features\": [\":score\"], \"entities\": {\"user_id\": [1]}}",
+      "{\"features\": [\"a:b:c\"], \"entities\": {\"user_id\": [1]}}",
+      "{\"a\": &x 1, \"b\": *x}",
+      "--- !!binary\nAAAA\n",
+      deep_text,
+  };
+  for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+    hresp r = get_online(bodies[i]);
+    cr_assert(r.status >= 400 && r.status < 500 && r.status != 200,
+              "%.200s -> %d %s", bodies[i], r.status, r.body);
+    hresp_free(&r);
+    check_alive(bodies[i]);
+    r = call("POST", "/write-to-online-store", bodies[i]);
+    cr_assert(r.status >= 400 && r.status < 500, "%.200s -> %d %s", bodies[i],
+              r.status, r.body);
+    hresp_free(&r);
+    r = call("POST", "/push", bodies[i]);
+    cr_assert(r.status >= 400 && r.status < 500, "%.200s -> %d %s", bodies[i],
+              r.status, r.body);
+    hresp_free(&r);
+    check_alive(bodies[i]);
+  }
+  release(deep_text);
+  /* a body with a NUL byte in it */
+  hconn c;
+  cr_assert_eq(hc_open(&c, g_port), 0);
+  cr_assert_eq(hc_send(&c, "POST", "/get-online-features", NULL, nul_body,
+                       sizeof nul_body - 1), 0);
+  hresp r;
+  const char *why = "";
+  cr_assert_eq(hc_recv(&c, &r, &why), 0, "%s", why);
+  track(r.head);
+  track(r.body);
+  cr_assert(r.status >= 400 && r.status < 500, "%d %s", r.status, r.body);
+  hresp_free(&r);
+  hc_close(&c);
+  check_alive("a NUL byte");
+  /* not HTTP at all, broken requests, requests cut short */
+  static const char raw_nul[] = "GET /he\0lth HTTP/1.1\r\nHost: x\r\n\r\n";
+  const char *raw[] = {
+      "GARBAGE\r\n\r\n",
+      "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+      "POST /get-online-features HTTP/1.1\r\nHost: x\r\nContent-Length: "
+      "-5\r\n\r\n{}",
+      "POST /get-online-features HTTP/1.1\r\nHost: x\r\nContent-Length: "
+      "99999999999999999999\r\n\r\n{}",
+      "POST /get-online-features HTTP/1.1\r\nHost: x\r\nContent-Length: "
+      "500\r\n\r\n{\"features\": [",
+      "POST /get-online-features HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+      "chunked\r\n\r\nzz\r\n",
+      "POST /get-online-features HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n5\r\n{\"fea\r\n",
+      "GET /health HTTP/9.9\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+    send_raw(raw[i], strlen(raw[i]));
+    check_alive(raw[i]);
+  }
+  send_raw(raw_nul, sizeof raw_nul - 1);
+  check_alive("a NUL in the request line");
+  /* a request body that arrives in chunked encoding is fine */
+  cr_assert_eq(hc_open(&c, g_port), 0);
+  lr__buf chunked;
+  lr__buf_init(&chunked);
+  lr__buf_printf(&chunked, "POST /get-online-features HTTP/1.1\r\nHost: x\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n"
+                           "0\r\n\r\n", strlen(ALIVE_REQ), ALIVE_REQ);
+  int wrc = hc_write(&c, chunked.data, chunked.len);
+  lr__buf_free(&chunked);
+  cr_assert_eq(wrc, 0);
+  cr_assert_eq(hc_recv(&c, &r, &why), 0, "%s", why);
+  track(r.head);
+  track(r.body);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(r.body, ALIVE_RESP);
+  hresp_free(&r);
+  hc_close(&c);
+  hresp h = call("GET", "/health", NULL);
+  cr_assert_eq(h.status, 200);
+  hresp_free(&h);
+  srv_stop();
+}
+
+/* Prometheus text: every line a comment or `name{labels} value`, and the
+ * counters count exactly the requests made. */
+Test(server, s051_metrics_count_the_requests_in_prometheus_text) {
+  srv_start("--threads", "2");
+  for (int i = 0; i < 3; i++) {
+    hresp r = get_online("{\"features\": [\"user_stats:score\"], "
+                         "\"entities\": {\"user_id\": [1, 2]}}");
+    cr_assert_eq(r.status, 200);
+    hresp_free(&r);
+  }
+  check_error("POST", "/get-online-features", "{", 400, NULL);
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"v:x\"], \"entities\": {}}", 404, NULL);
+  check("GET", "/health", NULL, 200, NULL);
+  check_error("GET", "/nowhere", NULL, 404, NULL);
+  check_error("POST", "/write-to-online-store",
+              "{\"feature_view_name\": \"user_stats\", \"df\": ", 400, NULL);
+  char *m = metrics_text();
+  for (const char *line = m; *line;) {
+    size_t len = strcspn(line, "\n");
+    char text[1024];
+    snprintf(text, sizeof text, "%.*s", (int)len, line);
+    if (text[0] == '#') {
+      cr_assert(!strncmp(text, "# HELP ", 7) || !strncmp(text, "# TYPE ", 7),
+                "%s", text);
+    } else {
+      char name[256];
+      double v;
+      int n = 0;
+      cr_assert(sscanf(text, "%255[a-zA-Z0-9_:]%n", name, &n) == 1, "%s", text);
+      const char *rest = text + n;
+      if (*rest == '{') {
+        rest = strchr(rest, '}');
+        cr_assert_not_null(rest, "%s", text);
+        rest++;
+      }
+      char *end;
+      cr_assert_eq(*rest, ' ', "%s", text);
+      v = strtod(rest + 1, &end);
+      cr_assert(end != rest + 1 && (*end == '\0' || *end == ' '), "%s", text);
+      cr_assert(v >= 0, "%s", text);
+    }
+    line += len + (line[len] == '\n');
+  }
+  const struct {
+    const char *series;
+    double value;
+  } want[] = {
+      {"larder_requests_total{endpoint=\"/get-online-features\",status=\"200\"}", 3},
+      {"larder_requests_total{endpoint=\"/get-online-features\",status=\"400\"}", 1},
+      {"larder_requests_total{endpoint=\"/get-online-features\",status=\"404\"}", 1},
+      {"larder_requests_total{endpoint=\"/health\",status=\"200\"}", 1},
+      {"larder_requests_total{endpoint=\"/write-to-online-store\",status=\"400\"}", 1},
+      {"larder_request_seconds_bucket{endpoint=\"/get-online-features\",le=\"+Inf\"}", 5},
+      {"larder_request_seconds_count{endpoint=\"/get-online-features\"}", 5},
+      {"larder_entities_served_total", 6},
+      {"larder_registry_version", 1},
+  };
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+    cr_assert_eq(metric(m, want[i].series), want[i].value, "%s in\n%s",
+                 want[i].series, m);
+  cr_assert(strstr(m, "# TYPE larder_requests_total counter"));
+  cr_assert(strstr(m, "# TYPE larder_request_seconds histogram"));
+  cr_assert(strstr(m, "larder_request_seconds_bucket{endpoint=\"/get-online-"
+                      "features\",le=\"0.001\"}"), "%s", m);
+  cr_assert_geq(metric(m, "larder_registry_age_seconds"), 0, "%s", m);
+  /* the unknown path is counted too */
+  cr_assert_eq(metric(m, "larder_requests_total{endpoint=\"other\","
+                         "status=\"404\"}"), 1, "%s", m);
+  cr_assert_eq(metric(m, "larder_errors_total{status=\"400\"}"), 2, "%s", m);
+  release(m);
+  /* /metrics itself counts once it is answered */
+  m = metrics_text();
+  cr_assert_eq(metric(m, "larder_requests_total{endpoint=\"/metrics\","
+                         "status=\"200\"}"), 1, "%s", m);
+  release(m);
+  srv_stop();
+}
+
+Test(server, s052_a_write_by_another_process_is_seen_without_restart) {
+  srv_start("--threads", "2");
+  const char *req = "{\"features\": [\"user_stats:clicks\"], "
+                    "\"entities\": {\"user_id\": [77]}}";
+  hresp r = get_online(req);
+  cr_assert_str_eq(jtext(r.body, "/results/1/statuses"), "[NOT_FOUND]", "%s",
+                   r.body);
+  hresp_free(&r);
+  lr_value row[] = {v_i64(77), v_ts("2024-07-07T07:07:07Z"), v_f32(7.5f),
+                    v_i64(777), v_str("x"), v_null(), v_null(), v_null()};
+  write_rows("user_stats", user_cols, 8, row, 1, NULL);
+  check("POST", "/get-online-features", req, 200,
+        FEAST("\"user_id\", \"clicks\"",
+              COL("77", PRESENT, EPOCH) ", "
+              COL("777", PRESENT, "\"2024-07-07T07:07:07Z\"")));
+  /* and an update of a row the server has already read */
+  row[1] = v_ts("2024-07-08T00:00:00Z");
+  row[3] = v_i64(778);
+  write_rows("user_stats", user_cols, 8, row, 1, NULL);
+  r = get_online(req);
+  cr_assert_str_eq(jtext(r.body, "/results/1/values"), "[778]", "%s", r.body);
+  hresp_free(&r);
+  srv_stop();
+}
+
+Test(server, s053_a_new_registry_is_picked_up_while_serving) {
+  srv_start("--threads", "2");
+  check_alive("start");
+  check_error("POST", "/get-online-features",
+              "{\"features\": [\"user_stats:extra\"], "
+              "\"entities\": {\"user_id\": [1]}}",
+              404, "extra");
+  apply_defs(DEFS_HEAD "      - {name: extra, dtype: int64}\n" DEFS_TAIL);
+  usleep(1200 * 1000);
+  check("POST", "/get-online-features",
+        "{\"features\": [\"user_stats:score\", \"user_stats:extra\"], "
+        "\"entities\": {\"user_id\": [1]}}",
+        200,
+        FEAST("\"user_id\", \"score\", \"extra\"",
+              COL("1", PRESENT, EPOCH) ", " COL("0.1", PRESENT, T1) ", "
+              COL("null", NOT_FOUND, EPOCH)));
+  hresp r = call("GET", "/health", NULL);
+  cr_assert_str_eq(jtext(r.body, "/registry_version"), "2", "%s", r.body);
+  hresp_free(&r);
+  char *m = metrics_text();
+  cr_assert_eq(metric(m, "larder_registry_version"), 2, "%s", m);
+  release(m);
+  /* a write of the new feature through the server */
+  r = call("POST", "/write-to-online-store",
+           "{\"feature_view_name\": \"user_stats\", \"df\": {\"user_id\": [1], "
+           "\"event_timestamp\": [\"2024-08-01T00:00:00Z\"], \"score\": [0.5], "
+           "\"clicks\": [1], \"label\": [null], \"blob\": [null], \"emb\": "
+           "[null], \"seen\": [null], \"extra\": [42]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  hresp_free(&r);
+  r = get_online("{\"features\": [\"user_stats:extra\"], "
+                 "\"entities\": {\"user_id\": [1]}}");
+  cr_assert_str_eq(jtext(r.body, "/results/1/values"), "[42]", "%s", r.body);
+  hresp_free(&r);
+  srv_stop();
+}
+
+Test(server, s054_sigterm_drains_and_exits_0) {
+  srv_start("--threads", "2", "--timeout", "2");
+  for (int i = 0; i < 5; i++)
+    check_alive("warm-up");
+  /* a keep-alive connection left idle does not keep the server up */
+  hconn idle;
+  cr_assert_eq(hc_open(&idle, g_port), 0);
+  cr_assert_eq(hc_send(&idle, "GET", "/health", NULL, NULL, 0), 0);
+  hresp r;
+  const char *why = "";
+  cr_assert_eq(hc_recv(&idle, &r, &why), 0, "%s", why);
+  track(r.head);
+  track(r.body);
+  hresp_free(&r);
+  srv_stop_within(5000);
+  hc_close(&idle);
+}
+
+/* A request under way when SIGTERM arrives (its body still arriving) is
+ * answered in full; new connections are refused meanwhile; then exit 0. */
+Test(server, s055_a_request_under_way_at_sigterm_gets_its_full_answer) {
+  srv_start("--threads", "2");
+  check_alive("start");
+  hconn c;
+  cr_assert_eq(hc_open(&c, g_port), 0);
+  lr__buf head;
+  lr__buf_init(&head);
+  hc_head(&head, "POST", "/get-online-features", NULL, strlen(ALIVE_REQ));
+  int wrc = hc_write(&c, head.data, head.len);
+  lr__buf_free(&head);
+  cr_assert_eq(wrc, 0);
+  cr_assert_eq(hc_write(&c, ALIVE_REQ, 10), 0);
+  usleep(200 * 1000);
+  cr_assert_eq(kill(g_pid, SIGTERM), 0);
+  usleep(300 * 1000);
+  hconn late;
+  int refused = hc_open(&late, g_port) != 0;
+  if (!refused)
+    hc_close(&late);
+  int sent = hc_write(&c, ALIVE_REQ + 10, strlen(ALIVE_REQ) - 10);
+  hresp r = {0};
+  const char *why = "send failed";
+  int got = sent == 0 ? hc_recv(&c, &r, &why) : -1;
+  track(r.head);
+  track(r.body);
+  hc_close(&c);
+  int st = 0;
+  int exited = wait_exit(g_pid, 5000, &st);
+  if (!exited) {
+    kill(g_pid, SIGKILL);
+    waitpid(g_pid, &st, 0);
+  }
+  g_pid = -1;
+  cr_assert_eq(got, 0, "the request under way got no answer: %s", why);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(r.body, ALIVE_RESP);
+  hresp_free(&r);
+  cr_assert(refused, "a new connection was accepted while draining");
+  cr_assert(exited, "the server did not exit after the drain");
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "wait status %d", st);
+}
+
+Test(server, s056_serve_without_a_registry_fails_cleanly) {
+  char *empty = th_tempdir();
+  th_write(empty, "feature_store.yaml", "project: t\n");
+  int out;
+  const char *args[] = {"--port", "0", NULL};
+  pid_t pid = spawn(empty, &out, args);
+  char line[1024];
+  int len = read_line(out, line, sizeof line, 10000);
+  int st = 0;
+  int exited = wait_exit(pid, 10000, &st);
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+  }
+  close(out);
+  th_rmrf(empty);
+  cr_assert(exited, "serve kept running without a registry");
+  cr_assert(len < 0 || !strstr(line, "Serving"), "%s", line);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0, "wait status %d", st);
+  /* and a token file that does not exist */
+  const char *args2[] = {"--port", "0", "--token-file", "/nonexistent/token",
+                         NULL};
+  pid = spawn(g_repo, &out, args2);
+  len = read_line(out, line, sizeof line, 10000);
+  exited = wait_exit(pid, 10000, &st);
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+  }
+  close(out);
+  cr_assert(exited, "serve kept running without its token file");
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0, "wait status %d", st);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The data-driven cases (tests/server/cases/NNN-name.txt)                   */
+/* ------------------------------------------------------------------------ */
+
+static const char *cases_dir(void) {
+  const char *d = getenv("LARDER_SERVER_CASES");
+  return d && *d ? d : "tests/server/cases";
+}
+
+static int is_case(const struct dirent *e) {
+  size_t n = strlen(e->d_name);
+  return n > 4 && !strcmp(e->d_name + n - 4, ".txt") && e->d_name[0] != '.';
+}
+
+/* Strips trailing newlines (and CRs) in place. */
+static void rstrip_newlines(char *s) {
+  size_t n = strlen(s);
+  while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+    s[--n] = '\0';
+}
+
+/* Runs one case; returns NULL when it passes, else a message (malloc). */
+static char *run_case(const char *name, char *text) {
+  lr__buf msg;
+  lr__buf_init(&msg);
+  char *p = text;
+  while (*p == '#' || *p == '\n') /* leading comments and blank lines */
+    p += strcspn(p, "\n") + (p[strcspn(p, "\n")] == '\n');
+  char method[16], path[1024];
+  size_t line_len = strcspn(p, "\n");
+  char first[1100];
+  snprintf(first, sizeof first, "%.*s", (int)line_len, p);
+  if (sscanf(first, "%15s %1023s", method, path) != 2) {
+    lr__buf_printf(&msg, "%s: the first line is not `METHOD /path`", name);
+    return lr__buf_steal(&msg);
+  }
+  char *body = p + line_len + (p[line_len] == '\n');
+  char *sep = !strncmp(body, "--- ", 4) ? body - 1 : strstr(body, "\n--- ");
+  if (!sep) {
+    lr__buf_printf(&msg, "%s: no `--- STATUS` line", name);
+    return lr__buf_steal(&msg);
+  }
+  int want_status = atoi(sep + 5);
+  char *want = sep + 5 + strcspn(sep + 5, "\n");
+  if (*want == '\n')
+    want++;
+  if (sep >= body)
+    *sep = '\0';
+  else
+    body = "";
+  rstrip_newlines(want);
+  hconn c;
+  if (hc_open(&c, g_port) != 0) {
+    lr__buf_printf(&msg, "%s: cannot connect", name);
+    return lr__buf_steal(&msg);
+  }
+  int has_body = *body || strcmp(method, "GET");
+  hresp r;
+  const char *why = "send failed";
+  int rc = hc_send(&c, method, path, NULL, has_body ? body : NULL,
+                   strlen(body));
+  if (rc == 0)
+    rc = hc_recv(&c, &r, &why);
+  hc_close(&c);
+  if (rc) {
+    lr__buf_printf(&msg, "%s: %s", name, why);
+    return lr__buf_steal(&msg);
+  }
+  rstrip_newlines(r.body);
+  if (r.status != want_status || strcmp(r.body, want)) {
+    /* the whole of both on stderr; the first difference in the message */
+    fprintf(stderr, "case %s:\n  want %d %s\n  got  %d %s\n", name,
+            want_status, want, r.status, r.body);
+    size_t at = 0;
+    while (want[at] && want[at] == r.body[at])
+      at++;
+    size_t from = at > 40 ? at - 40 : 0;
+    lr__buf_printf(&msg, "%s: want %d, got %d; bodies differ at byte %zu:\n"
+                   "  want ...%.120s\n  got  ...%.120s", name, want_status,
+                   r.status, at, want + from, r.body + from);
+  }
+  hresp_free(&r);
+  return msg.len ? lr__buf_steal(&msg) : (lr__buf_free(&msg), NULL);
+}
+
+Test(server, s900_data_driven_cases) {
+  srv_start("--threads", "2", "--max-entities", "5");
+  struct dirent **list;
+  int n = scandir(cases_dir(), &list, is_case, alphasort);
+  cr_assert_geq(n, 0, "cannot read %s", cases_dir());
+  int failed = 0;
+  for (int i = 0; i < n; i++) {
+    char *text = th_read(cases_dir(), list[i]->d_name);
+    char *why = text ? run_case(list[i]->d_name, text) : strdup("unreadable");
+    if (why) {
+      failed++;
+      cr_expect_fail("case %s", why);
+      free(why);
+    }
+    free(text);
+    free(list[i]);
+  }
+  free(list);
+  cr_expect_eq(failed, 0, "%d of %d server cases failed", failed, n);
+  cr_expect_geq(n, 15, "only %d cases in %s", n, cases_dir());
+  srv_stop();
+}
