@@ -90,7 +90,7 @@ static int resolve(lr_offline *off, const lr_historical_spec *spec, plan *p) {
     }
   }
   p->features = calloc((size_t)n + 1, sizeof *p->features);
-  p->views = calloc((size_t)n + 1, sizeof *p->views);
+  p->views = calloc((size_t)n + 1, sizeof(const lr__view *));
   if (!p->features || !p->views)
     return LR_ENOMEM;
   int rc = 0;
@@ -336,7 +336,7 @@ static void *watch_progress(void *arg) {
   progress_watch *w = arg;
   const lr__duckdb_api *api = lr__duckdb_fns();
   while (!atomic_load(&w->done)) {
-    struct timespec pause = {0, 200 * 1000 * 1000};
+    struct timespec pause = {0, 200L * 1000 * 1000};
     nanosleep(&pause, NULL);
     duckdb_query_progress_type p = api->query_progress(w->off->db.con);
     if (!atomic_load(&w->done) && p.percentage >= 0)

@@ -250,7 +250,7 @@ static int stream_rows(load_state *ls, const lr__view *v, const char *sql,
     ls->stats->rows_read += rows;
     ls->stats->rows_written += ws.rows_written;
     ls->stats->rows_skipped += ws.rows_skipped;
-    if (ls->spec->progress && (done % (64 * 2048) < rows || !rows))
+    if (ls->spec->progress && (done % (64ull * 2048) < rows || !rows))
       ls->spec->progress(ls->spec->progress_ctx, v->name, done, ls->total);
   }
   if (rc == 0 && ls->spec->progress)
@@ -354,7 +354,8 @@ int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
     lr__buf_puts(&off->errmsg, "the start of the interval is after its end");
     return LR_EINVAL;
   }
-  const lr__view **views = calloc((size_t)off->reg.n_views + 1, sizeof *views);
+  const lr__view **views =
+      calloc((size_t)off->reg.n_views + 1, sizeof(const lr__view *));
   int n = 0;
   int rc = views ? pick_views(off, spec, views, &n) : LR_ENOMEM;
   if (rc == 0)

@@ -101,8 +101,11 @@ static void list_table(const lr__model *m, lr_kind kind, lr__buf *out) {
                                        : "features";
       char upper[64];
       size_t len = strlen(head);
-      for (size_t k = 0; k <= len && k < sizeof upper; k++)
+      if (len >= sizeof upper)
+        len = sizeof upper - 1;
+      for (size_t k = 0; k < len; k++)
         upper[k] = (char)(head[k] >= 'a' && head[k] <= 'z' ? head[k] - 32 : head[k]);
+      upper[len] = '\0';
       if (pass == 0 && len > width[c])
         width[c] = len;
       if (pass == 1) {

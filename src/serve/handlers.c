@@ -179,7 +179,7 @@ static void checkin(lr__cached_request *c, lr_result *res, int n) {
   pthread_mutex_lock(&c->lock);
   if (c->n_results == c->cap_results) {
     int cap = c->cap_results ? c->cap_results * 2 : 8;
-    lr_result **r = realloc(c->results, (size_t)cap * sizeof *r);
+    lr_result **r = realloc(c->results, (size_t)cap * sizeof(lr_result *));
     int *k = realloc(c->capacity, (size_t)cap * sizeof *k);
     if (r)
       c->results = r;
@@ -235,7 +235,7 @@ static int read_entities(lr__server *s, const lr_request *req,
                    "'entities' must be an object: {\"key\": [values]}");
     return -1;
   }
-  struct fy_node **cols = calloc((size_t)n_keys + 1, sizeof *cols);
+  struct fy_node **cols = calloc((size_t)n_keys + 1, sizeof(struct fy_node *));
   for (int k = 0; cols && k < n_keys; k++) {
     const char *name;
     lr_request_key(req, k, &name, NULL);
@@ -326,7 +326,8 @@ void lr__get_online_features(lr__server *s, const char *body, size_t len,
   else if (features && fy_node_sequence_item_count(features) == 0)
     problem = "'features' is empty: list at least one \"view:feature\"";
   else if (full && (!full_text || fy_node_get_style(full) != FYNS_PLAIN ||
-                    (strcmp(full_text, "true") && strcmp(full_text, "false"))))
+                    (strcmp(full_text, "true") != 0 &&
+                     strcmp(full_text, "false") != 0)))
     problem = "'full_feature_names' must be true or false";
   if (problem) {
     lr__json_error(out, status, 400, "bad request", problem);
@@ -409,7 +410,8 @@ void lr__push(lr__server *s, const char *body, size_t len, int *status,
   const char *to = lr__yaml_scalar(field(root, "to"));
   const lr__source *src = source ? lr__model_source(&s->store->reg, source)
                                  : NULL;
-  if (to && strcmp(to, "online") && strcmp(to, "online_and_offline")) {
+  if (to && strcmp(to, "online") != 0 &&
+      strcmp(to, "online_and_offline") != 0) {
     lr__json_error(out, status, 400, "bad request",
                    "'to' must be \"online\" (the offline store is the "
                    "source's files)");

@@ -314,7 +314,7 @@ static void drain(lr__server *s, struct MHD_Daemon *d, int seconds) {
   for (int waited_ms = 0; waited_ms < seconds * 1000; waited_ms += 20) {
     if (atomic_load(&s->in_flight) == 0)
       break;
-    struct timespec pause = {0, 20 * 1000 * 1000};
+    struct timespec pause = {0, 20L * 1000 * 1000};
     nanosleep(&pause, NULL);
   }
   MHD_stop_daemon(d);
