@@ -49,6 +49,15 @@ static void show_progress(void *ctx, const char *view, unsigned long long done,
     fputc('\n', stderr);
 }
 
+/* The progress callback when stderr is a terminal (setting *ctx to p),
+ * else NULL: logs and pipes get only the summary line. */
+static lr_progress_fn progress_on_terminal(progress *p, void **ctx) {
+  if (!isatty(2))
+    return NULL;
+  *ctx = p;
+  return show_progress;
+}
+
 typedef struct historical_args {
   lr_historical_spec spec;
   char *features;
@@ -95,10 +104,7 @@ int cli_historical(cli *c) {
     return CLI_FAILED;
   int status = parse_historical(c, a);
   progress p = {now_seconds(), 0};
-  if (status == CLI_OK && isatty(2)) {
-    a->spec.progress = show_progress;
-    a->spec.progress_ctx = &p;
-  }
+  a->spec.progress = progress_on_terminal(&p, &a->spec.progress_ctx);
   if (status == CLI_OK) {
     lr_offline *off = NULL;
     unsigned long long rows = 0;
@@ -162,10 +168,7 @@ static int run_materialize(cli *c, int incremental) {
   a->spec.incremental = incremental;
   int status = parse_materialize(c, a, incremental ? 1 : 2);
   progress p = {now_seconds(), 0};
-  if (status == CLI_OK && isatty(2)) {
-    a->spec.progress = show_progress;
-    a->spec.progress_ctx = &p;
-  }
+  a->spec.progress = progress_on_terminal(&p, &a->spec.progress_ctx);
   if (status == CLI_OK) {
     lr_offline *off = NULL;
     lr_materialize_stats st;
