@@ -71,7 +71,7 @@ $(BUILD)/larder.pc: larder.pc.in Makefile
 
 # ---- tests ----------------------------------------------------------------
 
-$(BUILD)/tests/%: tests/%.c tests/helpers.h $(BUILD)/liblarder.a
+$(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/liblarder.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/liblarder.a \
 	  $(LIBS) -lcriterion
@@ -84,7 +84,7 @@ $(ASAN)/liblarder.a: $(ASAN_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(ASAN)/tests/%: tests/%.c tests/helpers.h $(ASAN)/liblarder.a
+$(ASAN)/tests/%: tests/%.c $(wildcard tests/*.h) $(ASAN)/liblarder.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -Isrc -o $@ $< $(ASAN)/liblarder.a \
 	  $(LIBS) -lcriterion

@@ -1,0 +1,57 @@
+/*
+ * offline_fixture.h - the fixture the offline suites share: a scratch repo
+ * (with data/) and work folder per test, the current folder set to the
+ * work folder, an lr_offline handle closed at teardown, and a helper DuckDB
+ * (UTC) for making and reading files.
+ */
+#ifndef LR_TESTS_OFFLINE_FIXTURE_H
+#define LR_TESTS_OFFLINE_FIXTURE_H
+
+#include "helpers.h"
+#include "larder.h"
+#include "offline/duckdb.h"
+
+static char *g_root;
+static char g_repo[1024], g_work[1024];
+static lr__duckdb g_db;
+static int g_db_open;
+static lr_offline *g_off;
+
+static void setup(void) {
+  g_root = th_tempdir();
+  snprintf(g_repo, sizeof g_repo, "%s/repo", g_root);
+  snprintf(g_work, sizeof g_work, "%s/work", g_root);
+  char data[1100];
+  snprintf(data, sizeof data, "%s/data", g_repo);
+  th_mkdirs(data);
+  th_mkdirs(g_work);
+  cr_assert_eq(chdir(g_work), 0);
+}
+
+static void teardown(void) {
+  lr_offline_close(g_off);
+  g_off = NULL;
+  if (g_db_open)
+    lr__duckdb_close(&g_db);
+  g_db_open = 0;
+  if (chdir("/") != 0)
+    abort();
+  th_rmrf(g_root);
+}
+
+/* The helper DuckDB (UTC), opened on first use. */
+static lr__duckdb *db(void) {
+  if (!g_db_open) {
+    lr__buf err;
+    lr__buf_init(&err);
+    cr_assert_eq(lr__duckdb_open(&g_db, &err), 0, "%s", lr__buf_str(&err));
+    g_db_open = 1;
+    cr_assert_eq(lr__duckdb_run(&g_db, "SET TimeZone = 'UTC'", 0, NULL, &err),
+                 0, "%s", lr__buf_str(&err));
+    lr__buf_free(&err);
+  }
+  return &g_db;
+}
+
+
+#endif
