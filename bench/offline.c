@@ -23,6 +23,7 @@
 
 #include "larder.h"
 #include "offline/duckdb.h"
+#include "registry/regfile.h"
 
 static double now_s(void) {
   struct timespec ts;
@@ -192,7 +193,8 @@ int main(int argc, char **argv) {
   long long n_source = atoll(argv[2]), n_entities = atoll(argv[3]);
   char stamp[4200], want[64], have[64] = "";
   snprintf(stamp, sizeof stamp, "%s/generated", dir);
-  snprintf(want, sizeof want, "%lld %lld\n", n_source, n_entities);
+  snprintf(want, sizeof want, "%lld %lld format %d\n", n_source, n_entities,
+           LR__REGFILE_FORMAT);
   FILE *f = fopen(stamp, "r");
   if (f) {
     if (!fgets(have, sizeof have, f))

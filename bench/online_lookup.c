@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "larder.h"
+#include "registry/regfile.h"
 
 enum { FEATURES = 20, LOAD_BATCH = 100000, MAX_BATCH = 1000 };
 
@@ -256,7 +257,9 @@ int main(int argc, char **argv) {
   int runs = argc > 3 ? atoi(argv[3]) : 200000;
   char stamp[4200], want[64];
   snprintf(stamp, sizeof stamp, "%s/entities", dir);
-  snprintf(want, sizeof want, "%lld\n", n);
+  /* the stamp names the registry format too: data written by an older
+   * Larder is generated again rather than failing to open */
+  snprintf(want, sizeof want, "%lld format %d\n", n, LR__REGFILE_FORMAT);
   FILE *f = fopen(stamp, "r");
   char have[64] = "";
   if (f) {

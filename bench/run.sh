@@ -25,4 +25,5 @@ entity_rows=1000000
   "$build/bench/registry_open" 100 20 2000
   "$build/bench/online_lookup" "$root/bench/data/online_$entities" "$entities" "$runs"
   "$build/bench/offline" "$root/bench/data/offline_$entities" "$entities" "$entity_rows"
+  "$root/bench/server.sh" "$build" $mode
 } | tee "$root/bench/results/latest.txt"

@@ -513,18 +513,23 @@ int lr__ingest_json_df(lr_store *store, const char *view, struct fy_node *df,
     rc = LR_ENOMEM;
   if (rc == 0)
     rc = set_columns(&t, ov, names, n);
+  /* one iterator per column: indexing a sequence is linear per call */
+  void **iters = calloc((size_t)n + 1, sizeof(void *));
+  if (!iters)
+    rc = LR_ENOMEM;
   for (int r = 0; rc == 0 && r < rows; r++) {
     lr_value *row = new_row(&t);
     if (!row)
       rc = LR_ENOMEM;
     for (int c = 0; rc == 0 && c < n; c++)
-      rc = json_value(&t, fy_node_sequence_get_by_index(lists[c], r),
+      rc = json_value(&t, fy_node_sequence_iterate(lists[c], &iters[c]),
                       (size_t)r + 1, c, row);
     if (rc == 0)
       rc = check_required(&t, ov, row, (size_t)r + 1);
   }
   if (rc == 0)
     rc = write_table(store, view, &t, stats);
+  free(iters);
   free(names);
   free(lists);
   lr__arena_free(&t.arena);

@@ -266,8 +266,9 @@ static int read_entities(lr__server *s, const lr_request *req,
     int type;
     const char *name;
     lr_request_key(req, k, &name, &type);
+    void *it = NULL; /* iterate: indexing a sequence is linear per call */
     for (int r = 0; r < n; r++) {
-      if (key_value(fy_node_sequence_get_by_index(cols[k], r), type,
+      if (key_value(fy_node_sequence_iterate(cols[k], &it), type,
                     &(*keys)[(size_t)r * (size_t)n_keys + (size_t)k]) != 0) {
         char tn[32];
         lr__buf detail;

@@ -105,20 +105,40 @@ int lr__time_parse(const char *text, int64_t *us) {
   return 0;
 }
 
+/* y-m-d of the day `days` after 1970-01-01 (Hinnant's civil_from_days):
+ * arithmetic only, so no time-zone lock is taken, unlike gmtime_r. */
+static void civil_from_days(int64_t days, int64_t *y, int *m, int *d) {
+  days += 719468;
+  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  unsigned doe = (unsigned)(days - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
 void lr__time_format(int64_t us, char *out) {
   int64_t secs = us / 1000000, frac = us % 1000000;
   if (frac < 0) {
     secs -= 1;
     frac += 1000000;
   }
-  time_t t = (time_t)secs;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+  int64_t days = secs / 86400, rem = secs % 86400;
+  if (rem < 0) {
+    days -= 1;
+    rem += 86400;
+  }
+  int64_t y;
+  int m, d;
+  civil_from_days(days, &y, &m, &d);
+  int n = snprintf(out, 40, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)y, m,
+                   d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
   if (frac)
-    snprintf(out + n, 40 - n, ".%06lldZ", (long long)frac);
+    snprintf(out + n, 40 - (size_t)n, ".%06lldZ", (long long)frac);
   else
-    snprintf(out + n, 40 - n, "Z");
+    snprintf(out + n, 40 - (size_t)n, "Z");
 }
 
 int lr__time_parse_spec(const char *text, int64_t now_us, int64_t *us) {
