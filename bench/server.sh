@@ -35,6 +35,17 @@ data="$root/bench/data/online_$n"
 bin="$build/bench"
 mkdir -p "$bin" "$root/bench/data"
 
+# the benchmark's own tools, installed when missing (like scripts/deps.sh)
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+missing=()
+for pkg in wrk curl libh2o-evloop-dev; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
+    missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    "${missing[@]}" >/dev/null || true
+fi
 for tool in wrk redis-server redis-cli curl python3; do
   command -v "$tool" >/dev/null || { echo "server.sh: $tool is not installed" >&2; exit 1; }
 done
