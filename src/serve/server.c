@@ -1,6 +1,6 @@
 /*
- * server.c - `larder serve`: libmicrohttpd (a pool of epoll threads, one per
- * core by default, keep-alive, connection timeouts) in front of the
+ * server.c - `larder serve`: libmicrohttpd (a pool of poll() threads, one
+ * per core by default, keep-alive, connection timeouts) in front of the
  * handlers; bearer-token checks in constant time; body and entity limits;
  * registry reloads; a drain on SIGTERM.
  *
@@ -276,8 +276,11 @@ static struct MHD_Daemon *start_daemon(lr__server *s, lr__buf *err) {
     lr__buf_printf(err, "--host %s is not an IPv4 address", s->opt.host);
     return NULL;
   }
+  /* poll(), not epoll: libmicrohttpd 0.9.75 can abort in
+   * MHD_quiesce_daemon ("Failed to remove listen FD from epoll set") when a
+   * pool of epoll threads is stopped, which a drain on SIGTERM does. */
   struct MHD_Daemon *d = MHD_start_daemon(
-      MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+      MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
       (uint16_t)s->opt.port,
       NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
