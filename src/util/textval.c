@@ -16,28 +16,36 @@ static int put_special(lr__buf *out, double v, int json) {
   return 1;
 }
 
-void lr__put_float32(lr__buf *out, float v, int json) {
-  if (put_special(out, v, json))
-    return;
-  char text[32];
-  for (int precision = 6; precision <= 9; precision++) {
-    snprintf(text, sizeof text, "%.*g", precision, (double)v);
-    if (strtof(text, NULL) == v)
-      break;
-  }
+/* Whether `precision` significant digits read back as the same value
+ * (float32 when `single`); the text is left in `text`. */
+static int round_trips(char *text, size_t cap, double v, int precision,
+                       int single) {
+  snprintf(text, cap, "%.*g", precision, v);
+  return single ? strtof(text, NULL) == (float)v : strtod(text, NULL) == v;
+}
+
+/* The shortest of lo..lo+3 digits that round-trips (lo+3 always does).
+ * More digits never read back worse, so it is a search over a monotone
+ * test: two tries instead of up to four. */
+static void put_shortest(lr__buf *out, double v, int lo, int single) {
+  char text[40];
+  int p;
+  if (round_trips(text, sizeof text, v, lo + 1, single))
+    p = round_trips(text, sizeof text, v, lo, single) ? lo : lo + 1;
+  else
+    p = round_trips(text, sizeof text, v, lo + 2, single) ? lo + 2 : lo + 3;
+  round_trips(text, sizeof text, v, p, single);
   lr__buf_puts(out, text);
 }
 
+void lr__put_float32(lr__buf *out, float v, int json) {
+  if (!put_special(out, v, json))
+    put_shortest(out, v, 6, 1);
+}
+
 void lr__put_float64(lr__buf *out, double v, int json) {
-  if (put_special(out, v, json))
-    return;
-  char text[40];
-  for (int precision = 15; precision <= 17; precision++) {
-    snprintf(text, sizeof text, "%.*g", precision, v);
-    if (strtod(text, NULL) == v)
-      break;
-  }
-  lr__buf_puts(out, text);
+  if (!put_special(out, v, json))
+    put_shortest(out, v, 14, 0);
 }
 
 static const char b64_alphabet[] =
