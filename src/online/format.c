@@ -70,10 +70,26 @@ static const lr_value *cell(const lr_result *res, int row, int f) {
   return &res->cells[(size_t)row * (size_t)res->req->n_features + (size_t)f];
 }
 
+/* A formatted time. The features of one entity and view share one event
+ * time, so the response keeps one per entity: most columns reuse it. */
+typedef struct time_cache {
+  int64_t us;
+  char text[40];
+} time_cache;
+
+static void put_time(lr__buf *out, int64_t us, time_cache *c) {
+  if (us != c->us || !c->text[0]) {
+    c->us = us;
+    lr__time_format(us, c->text);
+  }
+  lr__buf_puts(out, c->text);
+}
+
 static void format_json(const lr_result *res, const lr_value *keys,
                         unsigned flags, lr__buf *out) {
   const lr_request *req = res->req;
   int n = res->n_entities;
+  time_cache *ts_cache = calloc((size_t)n + 1, sizeof *ts_cache);
   lr__buf_puts(out, "{\"metadata\": {\"feature_names\": [");
   for (int k = 0; k < req->n_keys; k++) {
     lr__buf_puts(out, k ? ", " : "");
@@ -111,18 +127,27 @@ static void format_json(const lr_result *res, const lr_value *keys,
         lr__buf_puts(out, "null");
     }
     lr__buf_puts(out, "], \"statuses\": [");
-    for (int r = 0; r < n; r++)
-      lr__buf_printf(out, "%s\"%s\"", r ? ", " : "",
-                     lr_status_name(cell(res, r, f)->status));
+    for (int r = 0; r < n; r++) {
+      lr__buf_puts(out, r ? ", \"" : "\"");
+      lr__buf_puts(out, lr_status_name(cell(res, r, f)->status));
+      lr__buf_putc(out, '"');
+    }
     lr__buf_puts(out, "], \"event_timestamps\": [");
     for (int r = 0; r < n; r++) {
-      char ts[40];
-      lr__time_format(cell(res, r, f)->event_ts, ts);
-      lr__buf_printf(out, "%s\"%s\"", r ? ", " : "", ts);
+      lr__buf_puts(out, r ? ", \"" : "\"");
+      if (ts_cache) {
+        put_time(out, cell(res, r, f)->event_ts, &ts_cache[r]);
+      } else {
+        char ts[40];
+        lr__time_format(cell(res, r, f)->event_ts, ts);
+        lr__buf_puts(out, ts);
+      }
+      lr__buf_putc(out, '"');
     }
     lr__buf_puts(out, "]}");
   }
   lr__buf_puts(out, "]}\n");
+  free(ts_cache);
 }
 
 /* The text of one table cell: a value, or its status in angle brackets. */
