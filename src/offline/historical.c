@@ -159,11 +159,6 @@ static int check_names(lr_offline *off, const plan *p, int full,
   return 0;
 }
 
-static int has_suffix(const char *s, const char *suffix) {
-  size_t a = strlen(s), b = strlen(suffix);
-  return a >= b && strcasecmp(s + a - b, suffix) == 0;
-}
-
 /* The FROM text of the entity rows: a file (relative to the current
  * folder, as a user typed it) or a query. */
 static int entity_source(lr_offline *off, const lr_historical_spec *spec,
@@ -179,7 +174,7 @@ static int entity_source(lr_offline *off, const lr_historical_spec *spec,
   if (!path)
     return fail(off, LR_ENOTFOUND, "cannot read the entity file %s%s",
                 spec->entities_file, "");
-  int csv = has_suffix(path, ".csv");
+  int csv = lr__fs_has_suffix(path, ".csv");
   lr__buf_puts(sql, csv ? "read_csv(" : "read_parquet(");
   lr__sql_literal(sql, path);
   lr__buf_puts(sql, csv ? ", header = true)" : ")");
@@ -387,8 +382,8 @@ static void blame_view(lr_offline *off, const plan *p) {
 
 static int write_output(lr_offline *off, const lr_historical_spec *spec,
                         const plan *p) {
-  if (!spec->output || (!has_suffix(spec->output, ".parquet") &&
-                        !has_suffix(spec->output, ".csv")))
+  if (!spec->output || (!lr__fs_has_suffix(spec->output, ".parquet") &&
+                        !lr__fs_has_suffix(spec->output, ".csv")))
     return fail(off, LR_EINVAL, "the output must be a .parquet or .csv file, "
                 "not '%s'%s", spec->output ? spec->output : "(none)", "");
   /* written beside the output, renamed over it when complete: a failure
@@ -401,7 +396,7 @@ static int write_output(lr_offline *off, const lr_historical_spec *spec,
   final_select(off, p, spec->full_feature_names, &sql);
   lr__buf_puts(&sql, ") TO ");
   lr__sql_literal(&sql, lr__buf_str(&tmp));
-  lr__buf_puts(&sql, has_suffix(spec->output, ".csv")
+  lr__buf_puts(&sql, lr__fs_has_suffix(spec->output, ".csv")
                          ? " (FORMAT CSV, HEADER, DELIMITER ',')"
                          : " (FORMAT PARQUET)");
   progress_watch watch = {.off = off, .spec = spec};

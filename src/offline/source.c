@@ -29,11 +29,6 @@ static void cast_column(lr__buf *sql, const char *column, uint8_t dtype,
   lr__sql_ident(sql, as);
 }
 
-static int has_suffix(const char *s, const char *suffix) {
-  size_t a = strlen(s), b = strlen(suffix);
-  return a >= b && strcasecmp(s + a - b, suffix) == 0;
-}
-
 /* FROM clause of a file or sql source. */
 static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
   if (s->kind == LR__SOURCE_SQL) {
@@ -43,7 +38,8 @@ static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
   lr__buf path;
   lr__buf_init(&path);
   lr__fs_join(&path, off->repo, s->path);
-  int csv = has_suffix(s->path, ".csv") || has_suffix(s->path, ".csv.gz");
+  int csv = lr__fs_has_suffix(s->path, ".csv") ||
+            lr__fs_has_suffix(s->path, ".csv.gz");
   lr__buf_puts(sql, csv ? " FROM read_csv(" : " FROM read_parquet(");
   lr__sql_literal(sql, lr__buf_str(&path));
   lr__buf_puts(sql, csv ? ", header = true)" : ")");

@@ -12,12 +12,8 @@
 
 #include "../online/ingest.h"
 #include "../online/store.h"
+#include "../util/fs.h"
 #include "parquet.h"
-
-static int is_parquet(const char *path) {
-  size_t n = strlen(path);
-  return n >= 8 && strcasecmp(path + n - 8, ".parquet") == 0;
-}
 
 int lr_write_file(lr_store *store, const char *view, const char *path,
                   lr_write_stats *stats) {
@@ -26,7 +22,7 @@ int lr_write_file(lr_store *store, const char *view, const char *path,
   if (!store || !path)
     return LR_EINVAL;
   lr__buf_reset(&store->errmsg);
-  if (!is_parquet(path))
+  if (!lr__fs_has_suffix(path, ".parquet"))
     return lr__ingest_file(store, view, path, stats);
   char csv[] = "/tmp/larder-parquet-XXXXXX.csv";
   int fd = mkstemps(csv, 4);

@@ -432,15 +432,11 @@ static int write_table(lr_store *store, const char *view, table *t,
   return rc;
 }
 
-static int has_suffix(const char *s, const char *suffix) {
-  size_t a = strlen(s), b = strlen(suffix);
-  return a >= b && strcasecmp(s + a - b, suffix) == 0;
-}
-
 int lr__ingest_file(lr_store *store, const char *view, const char *path,
                     lr_write_stats *stats) {
-  int csv = has_suffix(path, ".csv");
-  int jsonl = has_suffix(path, ".jsonl") || has_suffix(path, ".json");
+  int csv = lr__fs_has_suffix(path, ".csv");
+  int jsonl = lr__fs_has_suffix(path, ".jsonl") ||
+              lr__fs_has_suffix(path, ".json");
   if (!csv && !jsonl) {
     lr__buf_printf(&store->errmsg, "%s: unknown format: use .csv, .jsonl, "
                    ".json or .parquet", path);

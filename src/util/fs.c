@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -150,6 +151,11 @@ int lr__fs_mkdirs(const char *path, lr__buf *err) {
     return LR_EIO;
   }
   return 0;
+}
+
+int lr__fs_has_suffix(const char *path, const char *suffix) {
+  size_t a = strlen(path), b = strlen(suffix);
+  return a >= b && strcasecmp(path + a - b, suffix) == 0;
 }
 
 int lr__fs_is_dir(const char *path) {

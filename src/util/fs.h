@@ -26,6 +26,10 @@ int lr__fs_mkdirs(const char *path, lr__buf *err);
 int lr__fs_write_file(const char *path, const void *data, size_t len,
                       lr__buf *err);
 
+/* 1 when `path` ends with `suffix`, ignoring case (".csv", ".parquet"):
+ * how file formats are told apart. */
+int lr__fs_has_suffix(const char *path, const char *suffix);
+
 int lr__fs_is_dir(const char *path);
 int lr__fs_exists(const char *path);
 
