@@ -244,7 +244,7 @@ static int stage_view(lr_offline *off, const lr__view *v, int g,
                       const char *described) {
   const char *keys[MAX_KEYS];
   uint8_t types[MAX_KEYS];
-  int n_keys = lr__view_keys(&off->reg, v, keys, types, MAX_KEYS);
+  int n_keys = lr__model_view_keys(&off->reg, v, keys, types, MAX_KEYS);
   for (int k = 0; k < n_keys; k++)
     if (!has_column(described, keys[k]))
       return fail(off, LR_EINVAL, "the entity rows have no column '%s', the "
@@ -302,7 +302,8 @@ static void final_select(lr_offline *off, const plan *p, int full,
   for (int g = 0; g < p->n_views; g++) {
     const char *keys[MAX_KEYS];
     uint8_t types[MAX_KEYS];
-    int n_keys = lr__view_keys(&off->reg, p->views[g], keys, types, MAX_KEYS);
+    int n_keys =
+        lr__model_view_keys(&off->reg, p->views[g], keys, types, MAX_KEYS);
     lr__buf_printf(sql, " ASOF LEFT JOIN __v%d v%d ON ", g, g);
     for (int k = 0; k < n_keys; k++) {
       lr__buf_puts(sql, "CAST(e.");

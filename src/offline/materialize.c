@@ -136,7 +136,7 @@ static int setup_columns(const lr_offline *off, const lr__view *v,
                          chunk_columns *cc) {
   const char *keys[MAX_KEYS];
   uint8_t key_types[MAX_KEYS];
-  int n_keys = lr__view_keys(&off->reg, v, keys, key_types, MAX_KEYS);
+  int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, MAX_KEYS);
   cc->n_cols = n_keys + 2 + v->n_features;
   cc->cols = calloc((size_t)cc->n_cols, sizeof *cc->cols);
   cc->types = calloc((size_t)cc->n_cols, 1);
@@ -185,7 +185,7 @@ static int load_sql(lr_offline *off, const lr__view *v, int64_t start,
   int rc = lr__source_select(off, v, &source);
   const char *keys[MAX_KEYS];
   uint8_t types[MAX_KEYS];
-  int n_keys = lr__view_keys(&off->reg, v, keys, types, MAX_KEYS);
+  int n_keys = lr__model_view_keys(&off->reg, v, keys, types, MAX_KEYS);
   lr__buf_printf(sql, "SELECT * FROM (%s)", lr__buf_str(&source));
   window_sql(sql, start, end);
   lr__buf_puts(sql, " QUALIFY row_number() OVER (PARTITION BY ");

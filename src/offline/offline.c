@@ -83,16 +83,3 @@ void lr__sql_type(lr__buf *out, uint8_t dtype) {
   if (LR__DT_IS_ARRAY(dtype))
     lr__buf_puts(out, "[]");
 }
-
-int lr__view_keys(const lr__model *m, const lr__view *v, const char **names,
-                  uint8_t *types, int max) {
-  int n = 0;
-  for (int i = 0; i < v->n_entities; i++) {
-    const lr__entity *e = lr__model_entity(m, v->entities[i]);
-    for (int k = 0; e && k < e->n_join_keys && n < max; k++) {
-      names[n] = e->join_keys[k];
-      types[n++] = e->value_type;
-    }
-  }
-  return n;
-}

@@ -36,9 +36,4 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql);
 /* The DuckDB type of a dtype, e.g. "FLOAT", "BIGINT[]". */
 void lr__sql_type(lr__buf *out, uint8_t dtype);
 
-/* The join key names and types of a view's entities, in key order (at most
- * `max`). Returns how many. */
-int lr__view_keys(const lr__model *m, const lr__view *v, const char **names,
-                  uint8_t *types, int max);
-
 #endif

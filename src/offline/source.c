@@ -58,7 +58,7 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
   }
   const char *keys[16];
   uint8_t key_types[16];
-  int n_keys = lr__view_keys(&off->reg, v, keys, key_types, 16);
+  int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, 16);
   lr__buf_puts(sql, "SELECT ");
   for (int k = 0; k < n_keys; k++) {
     cast_column(sql, source_column(s, keys[k]), key_types[k], keys[k]);

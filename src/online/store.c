@@ -40,24 +40,14 @@ lr__online_view *lr__store_view(lr_store *store, const char *name) {
 
 /* Fills key names and types from the view's entities. */
 static int describe_keys(lr_store *store, lr__online_view *ov) {
-  const lr__view *v = ov->view;
-  int n = 0;
-  for (int i = 0; i < v->n_entities; i++) {
-    const lr__entity *e = lr__model_entity(&store->reg, v->entities[i]);
-    n += e ? e->n_join_keys : 0;
-  }
+  int n = lr__model_view_keys(&store->reg, ov->view, NULL, NULL, 0);
   ov->key_names = lr__arena_array(&store->reg.arena, (size_t)n + 1,
                                   sizeof *ov->key_names);
   ov->key_types = lr__arena_array(&store->reg.arena, (size_t)n + 1, 1);
   if (!ov->key_names || !ov->key_types)
     return LR_ENOMEM;
-  for (int i = 0; i < v->n_entities; i++) {
-    const lr__entity *e = lr__model_entity(&store->reg, v->entities[i]);
-    for (int k = 0; e && k < e->n_join_keys; k++) {
-      ov->key_names[ov->n_keys] = e->join_keys[k];
-      ov->key_types[ov->n_keys++] = e->value_type;
-    }
-  }
+  ov->n_keys = lr__model_view_keys(&store->reg, ov->view, ov->key_names,
+                                   ov->key_types, n);
   return 0;
 }
 

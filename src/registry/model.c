@@ -59,6 +59,23 @@ const lr__field *lr__view_feature(const lr__view *v, const char *name) {
   return NULL;
 }
 
+int lr__model_view_keys(const lr__model *m, const lr__view *v,
+                        const char **names, uint8_t *types, int max) {
+  int n = 0;
+  for (int i = 0; i < v->n_entities; i++) {
+    const lr__entity *e = lr__model_entity(m, v->entities[i]);
+    for (int k = 0; e && k < e->n_join_keys; k++, n++) {
+      if (max && n == max)
+        return n;
+      if (max) {
+        names[n] = e->join_keys[k];
+        types[n] = e->value_type;
+      }
+    }
+  }
+  return n;
+}
+
 static int compare_names(const void *a, const void *b) {
   const char *na = *(const char *const *)a, *nb = *(const char *const *)b;
   return strcmp(na ? na : "", nb ? nb : "");

@@ -182,6 +182,12 @@ const lr__view *lr__model_view(const lr__model *m, const char *name);
 const lr__service *lr__model_service(const lr__model *m, const char *name);
 const lr__field *lr__view_feature(const lr__view *v, const char *name);
 
+/* The join keys of a view's entities, in key order: writes at most `max`
+ * names and types and returns how many it wrote; with max 0 (names and
+ * types may then be NULL) returns how many there are. */
+int lr__model_view_keys(const lr__model *m, const lr__view *v,
+                        const char **names, uint8_t *types, int max);
+
 /* Sorts every object list by name (stably) so lookups can bisect and
  * printing is ordered. Returns 0 or LR_ENOMEM. */
 int lr__model_sort(lr__model *m);
