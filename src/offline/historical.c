@@ -233,9 +233,7 @@ static int has_column(const char *described, const char *name) {
 
 /* 1 when the view's source has a created-timestamp column. */
 static int source_has_created(lr_offline *off, const lr__view *v) {
-  const lr__source *s = lr__model_source(&off->reg, v->source);
-  if (s && s->kind == LR__SOURCE_PUSH)
-    s = lr__model_source(&off->reg, s->batch_source);
+  const lr__source *s = lr__offline_source(off, v);
   return s && s->created_column;
 }
 

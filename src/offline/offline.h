@@ -27,6 +27,11 @@ int lr__offline_session(lr_offline *off);
 int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
                     int n_cols, lr__buf *rows);
 
+/* The source a view's rows are read from offline: its own, or a push
+ * source's batch source. NULL when there is none. */
+const lr__source *lr__offline_source(const lr_offline *off,
+                                    const lr__view *v);
+
 /* Appends a SELECT over the view's source giving: its join keys (cast to
  * their types, named as the keys), "__ts" and "__created" (TIMESTAMPTZ;
  * NULL without a created column) and its features (cast, named as the

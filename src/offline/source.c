@@ -47,10 +47,16 @@ static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
   return 0;
 }
 
-int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
+const lr__source *lr__offline_source(const lr_offline *off,
+                                    const lr__view *v) {
   const lr__source *s = lr__model_source(&off->reg, v->source);
   if (s && s->kind == LR__SOURCE_PUSH)
     s = lr__model_source(&off->reg, s->batch_source);
+  return s;
+}
+
+int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
+  const lr__source *s = lr__offline_source(off, v);
   if (!s || (s->kind != LR__SOURCE_FILE && s->kind != LR__SOURCE_SQL)) {
     lr__buf_printf(&off->errmsg, "feature view '%s' has no file or sql "
                    "source to read", v->name);
