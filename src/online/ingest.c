@@ -78,6 +78,21 @@ static int bad_value(table *t, size_t line, int col, const char *text,
   return LR_EINVAL;
 }
 
+int lr__parse_int_text(const char *s, int type, lr_value *out) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || end == s || *end ||
+      (type == LR_TYPE_INT32 && (v < INT32_MIN || v > INT32_MAX)))
+    return -1;
+  out->type = type;
+  if (type == LR_TYPE_INT32)
+    out->v.i32 = (int)v;
+  else
+    out->v.i64 = v;
+  return 0;
+}
+
 /* Parses scalar text as a value of base type `dt`. Returns 0 or -1. */
 static int parse_scalar(table *t, const char *s, uint8_t dt, lr_value *out) {
   char *end = NULL;
@@ -93,17 +108,8 @@ static int parse_scalar(table *t, const char *s, uint8_t dt, lr_value *out) {
       return -1;
     return 0;
   case LR__DT_INT32:
-  case LR__DT_INT64: {
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end ||
-        (dt == LR__DT_INT32 && (v < INT32_MIN || v > INT32_MAX)))
-      return -1;
-    if (dt == LR__DT_INT32)
-      out->v.i32 = (int)v;
-    else
-      out->v.i64 = v;
-    return 0;
-  }
+  case LR__DT_INT64:
+    return lr__parse_int_text(s, dt, out);
   case LR__DT_FLOAT32:
   case LR__DT_FLOAT64: {
     double v = strtod(s, &end);

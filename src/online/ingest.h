@@ -11,6 +11,10 @@
 int lr__ingest_file(lr_store *store, const char *view, const char *path,
                     lr_write_stats *stats);
 
+/* Parses decimal text as LR_TYPE_INT32 or LR_TYPE_INT64 into `out`
+ * (range-checked, nothing after the digits). Returns 0 or -1. */
+int lr__parse_int_text(const char *s, int type, lr_value *out);
+
 struct fy_node;
 
 /* Writes a column-major JSON table (Feast's `df`: {"column": [values]}) into

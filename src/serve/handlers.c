@@ -6,7 +6,6 @@
  * the text that named them, so a busy server prepares nothing per request
  * and allocates little beyond the response.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,17 +209,7 @@ static int key_value(struct fy_node *node, int type, lr_value *out) {
     out->v.str.len = strlen(s);
     return 0;
   }
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno || end == s || *end ||
-      (type == LR_TYPE_INT32 && (v < -2147483648LL || v > 2147483647LL)))
-    return -1;
-  if (type == LR_TYPE_INT32)
-    out->v.i32 = (int)v;
-  else
-    out->v.i64 = v;
-  return 0;
+  return lr__parse_int_text(s, type, out);
 }
 
 /* The entity keys of the body, row-major, as the request's key columns.
