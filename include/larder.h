@@ -357,9 +357,11 @@ typedef struct lr_request lr_request;
  * out: receives the request (NULL on failure; the reason is on the store).
  *      Free it with lr_request_free() before closing the store. A request is
  *      read-only once prepared: many threads may use it at once.
+ * A reference may name a feature of an on-demand view: the request then
+ * also reads the features its expressions use, and takes the request-data
+ * fields they use as extra key columns (lr_request_join_keys()).
  * Returns 0; LR_EINVAL for a malformed reference; LR_ENOTFOUND for an
- * unknown view or feature (the message suggests close names);
- * LR_EUNSUPPORTED for on-demand views (not available yet).
+ * unknown view or feature (the message suggests close names).
  */
 int lr_request_prepare(lr_store *store, const char *const *refs, int n,
                        lr_request **out);
@@ -383,12 +385,23 @@ void lr_request_free(lr_request *req);
 int lr_request_shape(const lr_request *req, int *n_keys, int *n_features);
 
 /*
- * lr_request_key - the i-th key column: its join key name and lr_type. Keys
- * are the join keys of the request's views, each once, in order of first
- * use. Strings are owned by the request. Returns 0 or LR_EINVAL.
+ * lr_request_key - the i-th key column: its name and lr_type. The first
+ * columns are the join keys of the request's views, each once, in order of
+ * first use; after them come the request-data fields its on-demand views
+ * read (see lr_request_join_keys()). Strings are owned by the request.
+ * Returns 0 or LR_EINVAL.
  */
 int lr_request_key(const lr_request *req, int i, const char **name,
                    int *type);
+
+/*
+ * lr_request_join_keys - how many of the request's key columns are join
+ * keys. Columns n_join_keys .. n_keys-1 are request-data fields: values that
+ * come with each lookup (Feast's request sources), such as `val_to_add`.
+ * They are given like keys, one per entity, may be null (LR_TYPE_NULL), and
+ * are not echoed by lr_result_format(). Returns 0 or LR_EINVAL.
+ */
+int lr_request_join_keys(const lr_request *req, int *n_join_keys);
 
 /*
  * lr_request_feature - the i-th feature: its view, name and lr_type.
@@ -429,10 +442,14 @@ const char *lr_result_errmsg(const lr_result *res);
  * the row was written); OUTSIDE_MAX_AGE (now - event_ts > the view's ttl;
  * the value is withheld). Entities that repeat are read once. Allocation-free
  * once the result has grown to the largest strings it has held.
+ * Features of on-demand views are computed from the inputs just read and
+ * the request-data columns: PRESENT, or NULL_VALUE when the expression is
+ * null; their event time is the newest of the input rows'. A request-data
+ * value may be of a narrower type (int32 for int64, an integer for a float).
  *
- * Returns 0; LR_EINVAL (n_entities outside 0..max_entities, or a null key);
- * LR_ETYPE (a key of the wrong type; the message names the column and
- * entity); LR_ECORRUPT (a damaged row); LR_EIO.
+ * Returns 0; LR_EINVAL (n_entities outside 0..max_entities, or a null join
+ * key); LR_ETYPE (a key or request value of the wrong type; the message
+ * names the column and entity); LR_ECORRUPT (a damaged row); LR_EIO.
  * Failures leave their message on the result.
  */
 int lr_get_online_features(const lr_request *req, const lr_value *keys,
