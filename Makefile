@@ -18,7 +18,8 @@ DUCKDB_DIR := $(CURDIR)/third_party/duckdb
 DUCKDB_CFLAGS := $(if $(wildcard $(DUCKDB_DIR)/include/duckdb.h),\
   -I$(DUCKDB_DIR)/include -DLR_DUCKDB_PATH='"$(DUCKDB_DIR)/lib/libduckdb.so"')
 
-LIB_SRC := $(wildcard src/util/*.c src/registry/*.c src/codec/*.c src/online/*.c \
+LIB_SRC := $(wildcard src/util/*.c src/transform/*.c src/registry/*.c src/codec/*.c \
+  src/online/*.c \
   src/offline/*.c src/serve/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
