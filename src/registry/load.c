@@ -248,6 +248,22 @@ static const field_spec field_specs[] = {
     FIELD_KEY_AT(lr__field, "expr", FK_STRING, expr, expr_loc, false),
 };
 
+/* Where the first character of a field's `expr` text is, so errors inside
+ * an expression point at their column: past the quote of a quoted scalar.
+ * A block scalar (`|`, `>`) starts on a later line: column 0 (unknown). */
+static lr__loc expr_text_loc(loader *L, struct fy_node *item) {
+  struct fy_node *value = fy_node_mapping_lookup_by_string(item, "expr", 4);
+  lr__loc loc = loc_of(L, value);
+  switch (fy_node_get_style(value)) {
+  case FYNS_SINGLE_QUOTED:
+  case FYNS_DOUBLE_QUOTED: loc.col++; break;
+  case FYNS_LITERAL:
+  case FYNS_FOLDED: loc.col = 0; break;
+  default: break;
+  }
+  return loc;
+}
+
 static void read_fields(loader *L, struct fy_node *value, const field_spec *f,
                         void *obj, const char *owner) {
   if (!fy_node_is_sequence(value)) {
@@ -269,6 +285,8 @@ static void read_fields(loader *L, struct fy_node *value, const field_spec *f,
     lr__field *field = &(*out)[(*count)++];
     read_object(L, item, "field", owner, field_specs, N_SPECS(field_specs),
                 field, &field->loc);
+    if (field->expr)
+      field->expr_text_loc = expr_text_loc(L, item);
   }
 }
 

@@ -55,6 +55,8 @@ typedef struct lr__field {
   lr__loc loc;
   lr__loc name_loc; /* YAML loader only: the name's value */
   lr__loc expr_loc; /* YAML loader only: the `expr` key, when given */
+  lr__loc expr_text_loc; /* YAML loader only: the expression's first
+                            character (col 0: a block scalar) */
 } lr__field;
 
 typedef struct lr__source {

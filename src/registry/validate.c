@@ -16,6 +16,7 @@
 #include "../util/names.h"
 #include "larder.h"
 #include "load.h"
+#include "odfv.h"
 
 typedef struct checker {
   const lr__model *m;
@@ -383,8 +384,39 @@ static void report_unknown_input(checker *C, lr__loc at, const char *name,
   free(names);
 }
 
+/* A view stored on write is computed when rows of its source view are
+ * written, so it reads one feature view and no request data. */
+static void check_stored_odfv(checker *C, const lr__view *v,
+                              const char *owner) {
+  int views = 0;
+  for (int i = 0; i < v->n_sources; i++) {
+    const lr__source *req = lr__model_source(C->m, v->sources[i]);
+    lr__loc at = v->source_locs ? v->source_locs[i] : v->loc;
+    views += lr__model_view(C->m, v->sources[i]) != NULL;
+    if (req && req->kind == LR__SOURCE_REQUEST)
+      lr__diag_add(C->diag, at, "request data is not known when rows are "
+                   "written: drop write_to_online_store, or the request "
+                   "source", "%s is stored on write but reads request source "
+                   "'%s'", owner, req->name);
+  }
+  if (views != 1)
+    lr__diag_add(C->diag, v->loc, "it is computed from the rows written to "
+                 "its one source view; drop write_to_online_store to combine "
+                 "views", "%s is stored on write, so it must read exactly one "
+                 "feature view (it reads %d)", owner, views);
+}
+
+/* Compiles the expressions: names, types and syntax, with positions. */
+static void compile_odfv(checker *C, const lr__view *v) {
+  lr__odfv *compiled = NULL;
+  if (lr__odfv_compile(C->m, v, C->diag, NULL, &compiled) == LR_ENOMEM)
+    C->diag->oom = 1;
+  lr__odfv_free(compiled);
+}
+
 static void check_odfv(checker *C, const lr__view *v, const char *owner) {
   const lr__model *m = C->m;
+  int errors_before = C->diag->count;
   if (v->sources && v->n_sources == 0)
     lr__diag_add(C->diag, v->loc, "name feature views or request sources",
                  "%s has no sources", owner);
@@ -402,6 +434,10 @@ static void check_odfv(checker *C, const lr__view *v, const char *owner) {
   }
   check_fields(C, v->features, v->n_features, owner,
                at_or(v->schema_loc, v->loc), 1);
+  if (v->write_to_online_store)
+    check_stored_odfv(C, v, owner);
+  if (C->diag->count == errors_before)
+    compile_odfv(C, v);
 }
 
 static void check_view(checker *C, const lr__view *v) {
