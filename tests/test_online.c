@@ -1816,12 +1816,53 @@ Test(online, o024_malformed_refs) {
   repo_done(dir);
 }
 
-Test(online, o025_on_demand_view_unsupported) {
+/* An on-demand feature computed at lookup: its inputs are read (hidden when
+ * not requested), its request field is a key column after the join keys. */
+Test(online, o025_on_demand_view_computed) {
   char *dir = make_repo(defs_main);
+  lr_store *w = open_store(dir, LR_STORE_READWRITE);
+  long long now = (long long)time(NULL) * SEC;
+  must_put_stats(w, 1, now - 10 * SEC, 5);
+  lr_store_close(w);
   lr_store *s = open_store(dir, LR_STORE_READONLY);
-  cr_assert_eq(prepare_one(s, "odfv:a_plus"), LR_EUNSUPPORTED);
-  assert_msg(lr_store_errmsg(s), "'odfv'");
-  assert_msg(lr_store_errmsg(s), "on-demand");
+  static const char *const refs[] = {"odfv:a_plus", "user_stats:b"};
+  look l;
+  look_refs(&l, s, refs, 2, 4);
+  int n_keys = 0, n_features = 0, n_join = 0, type = 0;
+  const char *name = NULL;
+  cr_assert_eq(lr_request_shape(l.req, &n_keys, &n_features), 0);
+  cr_assert_eq(lr_request_join_keys(l.req, &n_join), 0);
+  cr_assert_eq(n_keys, 2);
+  cr_assert_eq(n_join, 1);
+  cr_assert_eq(n_features, 2); /* user_stats:a is read, but hidden */
+  cr_assert_eq(lr_request_key(l.req, 1, &name, &type), 0);
+  cr_assert_str_eq(name, "val");
+  cr_assert_eq(type, LR_TYPE_INT64);
+  lr_value keys[] = {vi64(1), vi64(3),  vi64(2), vi64(3),
+                     vi64(1), vnull(), vi64(1), vi32(-7)};
+  look_get(&l, keys, 4);
+  lr_value v = look_cell(&l, 0, 0);
+  cr_assert_eq(v.status, LR_STATUS_PRESENT);
+  cr_assert_eq(v.type, LR_TYPE_INT64);
+  cr_assert_eq(v.v.i64, 8);
+  cr_assert_eq(v.event_ts, now - 10 * SEC); /* the newest input row's */
+  cr_assert_eq(look_cell(&l, 0, 1).v.f64, 2.5);
+  cr_assert_eq(look_cell(&l, 1, 0).status, LR_STATUS_NULL_VALUE); /* no row */
+  cr_assert_eq(look_cell(&l, 2, 0).status, LR_STATUS_NULL_VALUE); /* null val */
+  cr_assert_eq(look_cell(&l, 3, 0).v.i64, -2);       /* int32 widens */
+  /* a request value of the wrong type is refused, naming the field */
+  lr_value bad[] = {vi64(1), vstr("3")};
+  cr_assert_eq(lr_get_online_features(l.req, bad, 1, l.res), LR_ETYPE);
+  assert_msg(lr_result_errmsg(l.res), "request field 'val'");
+  /* the JSON answer does not echo request data */
+  look_get(&l, keys, 1);
+  char *json = NULL;
+  cr_assert_eq(lr_result_format(l.res, keys, LR_FORMAT_JSON, &json), 0);
+  cr_assert(contains(json, "\"feature_names\": [\"user_id\", \"a_plus\", "
+                           "\"b\"]"), "%s", json);
+  cr_assert(contains(json, "{\"values\": [8]"), "%s", json);
+  lr_free(json);
+  look_free(&l);
   lr_store_close(s);
   repo_done(dir);
 }

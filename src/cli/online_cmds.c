@@ -16,6 +16,8 @@ typedef struct get_args {
   const char *service;     /* --service NAME */
   const char *entities[MAX_ENTITIES];
   int n_entities;
+  const char *requests[MAX_REFS]; /* --request FIELD=VALUE: for every entity */
+  int n_requests;
   int json, full_names;
 } get_args;
 
@@ -36,6 +38,11 @@ static int parse_get_args(cli *c, get_args *a) {
       if (a->n_entities == MAX_ENTITIES)
         return cli_usage_error("at most %d --entity per get", MAX_ENTITIES);
       a->entities[a->n_entities++] = c->argv[++i];
+    } else if (!strcmp(arg, "--request") && has_value) {
+      if (a->n_requests == MAX_REFS || !strchr(c->argv[i + 1], '='))
+        return cli_usage_error("--request takes FIELD=VALUE (at most %d)",
+                               MAX_REFS);
+      a->requests[a->n_requests++] = c->argv[++i];
     } else {
       return cli_usage_error("get: unexpected argument '%s'", arg);
     }
@@ -48,61 +55,110 @@ static int parse_get_args(cli *c, get_args *a) {
   return 0;
 }
 
-/* Parses VALUE as the key type `type` into `out`; strings point into the
- * argument. Returns 0 or -1. */
-static int parse_key(const char *text, int type, lr_value *out) {
+/* Parses an integer of `type` (int32 or int64); 0 or -1. */
+static int parse_int(const char *text, int type, lr_value *out) {
   char *end;
   errno = 0;
-  out->type = type;
-  if (type == LR_TYPE_INT32 || type == LR_TYPE_INT64) {
-    long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end)
-      return -1;
-    if (type == LR_TYPE_INT32 && (v < -2147483648LL || v > 2147483647LL))
-      return -1;
+  long long v = strtoll(text, &end, 10);
+  if (errno || end == text || *end ||
+      (type == LR_TYPE_INT32 && (v < -2147483648LL || v > 2147483647LL)))
+    return -1;
+  if (type == LR_TYPE_INT32)
+    out->v.i32 = (int)v;
+  else
     out->v.i64 = v;
-    if (type == LR_TYPE_INT32)
-      out->v.i32 = (int)v;
-    return 0;
-  }
-  out->v.str.ptr = text;
-  out->v.str.len = strlen(text);
   return 0;
 }
 
-/* Fills keys[row * n_keys ...] from one `--entity k=v,k2=v2` argument. */
-static int parse_entity(const lr_request *req, char *spec, lr_value *row) {
-  int n_keys;
+/* Parses VALUE as a key or request value of type `type` into `out`
+ * (strings point into the argument; `null` is a null request value).
+ * Returns 0 or -1. */
+static int parse_value(const char *text, int type, lr_value *out) {
+  char *end;
+  out->type = type;
+  switch (type) {
+  case LR_TYPE_INT32:
+  case LR_TYPE_INT64: return parse_int(text, type, out);
+  case LR_TYPE_FLOAT32:
+  case LR_TYPE_FLOAT64:
+    out->v.f64 = strtod(text, &end);
+    if (type == LR_TYPE_FLOAT32)
+      out->v.f32 = (float)out->v.f64;
+    return end == text || *end ? -1 : 0;
+  case LR_TYPE_BOOL:
+    out->v.b = !strcmp(text, "true");
+    return out->v.b || !strcmp(text, "false") ? 0 : -1;
+  case LR_TYPE_TIMESTAMP: return lr_parse_time(text, 0, &out->v.ts);
+  default:
+    out->v.str.ptr = text;
+    out->v.str.len = strlen(text);
+    return 0;
+  }
+}
+
+static int k_flag_is_request(const char *flag) {
+  return strcmp(flag, "--request") == 0;
+}
+
+/* Sets column `name` of one entity's row from "NAME=VALUE" text (split in
+ * place). `what` names the flag for messages. */
+static int set_column(const lr_request *req, lr_value *row, char *part,
+                      const char *what, int *given) {
+  int n_keys, n_join;
   lr_request_shape(req, &n_keys, NULL);
-  int given = 0;
-  for (char *part = strtok(spec, ","); part; part = strtok(NULL, ",")) {
-    char *eq = strchr(part, '=');
-    if (!eq)
-      return cli_usage_error("--entity: '%s' is not KEY=VALUE", part);
-    *eq = '\0';
-    int k = 0, type = 0;
-    const char *name = NULL;
-    for (; k < n_keys; k++) {
-      lr_request_key(req, k, &name, &type);
-      if (!strcmp(name, part))
-        break;
-    }
-    if (k == n_keys)
-      return cli_usage_error("--entity: '%s' is not a join key of the "
-                             "requested views", part);
-    char type_name[32];
-    if (parse_key(eq + 1, type, &row[k]))
-      return cli_usage_error("--entity: %s=%s is not a valid %s", part,
-                             eq + 1, lr_type_name(type, type_name));
-    given++;
+  lr_request_join_keys(req, &n_join);
+  char *eq = strchr(part, '=');
+  if (!eq)
+    return cli_usage_error("%s: '%s' is not %s=VALUE", what, part,
+                           k_flag_is_request(what) ? "FIELD" : "KEY");
+  *eq = '\0';
+  int k = 0, type = 0;
+  const char *name = NULL;
+  for (; k < n_keys; k++) {
+    lr_request_key(req, k, &name, &type);
+    if (!strcmp(name, part))
+      break;
   }
-  if (given != n_keys) {
-    const char *name;
-    lr_request_key(req, 0, &name, NULL);
-    return cli_usage_error("--entity must give all %d join keys (e.g. %s=...)",
-                           n_keys, name);
-  }
+  if (k == n_keys)
+    return cli_usage_error("%s: '%s' is not a join key (or request field) "
+                           "of the requested features", what, part);
+  char type_name[32];
+  if (k >= n_join && !strcmp(eq + 1, "null"))
+    row[k].type = LR_TYPE_NULL;
+  else if (parse_value(eq + 1, type, &row[k]))
+    return cli_usage_error("%s: %s=%s is not a valid %s", what, part, eq + 1,
+                           lr_type_name(type, type_name));
+  given[k] = 1;
   return 0;
+}
+
+/* Fills one entity's row from its `--entity k=v,k2=v2` argument (split in
+ * place) and the --request values; every column must be given. */
+static int parse_entity(const lr_request *req, get_args *a, char *spec,
+                        char **requests, lr_value *row) {
+  int n_keys, n_join;
+  lr_request_shape(req, &n_keys, NULL);
+  lr_request_join_keys(req, &n_join);
+  int given[MAX_REFS] = {0};
+  int status = CLI_OK;
+  for (int r = 0; status == CLI_OK && r < a->n_requests; r++)
+    status = requests[r] ? set_column(req, row, requests[r], "--request", given)
+                         : CLI_FAILED;
+  for (char *part = strtok(spec, ","); status == CLI_OK && part;
+       part = strtok(NULL, ","))
+    status = set_column(req, row, part, "--entity", given);
+  for (int k = 0; status == CLI_OK && k < n_keys; k++) {
+    const char *name;
+    lr_request_key(req, k, &name, NULL);
+    if (!given[k] && k < n_join)
+      return cli_usage_error("--entity must give every join key: %s is "
+                             "missing", name);
+    if (!given[k])
+      return cli_usage_error("request field '%s' is missing: give "
+                             "--request %s=VALUE (or %s=... in --entity)",
+                             name, name, name);
+  }
+  return status;
 }
 
 static int prepare(lr_store *store, get_args *a, lr_request **req) {
@@ -123,11 +179,18 @@ static int run_get(lr_request *req, get_args *a) {
   lr_value *keys = calloc((size_t)a->n_entities * (size_t)n_keys + 1,
                           sizeof *keys);
   char **specs = calloc((size_t)a->n_entities + 1, sizeof *specs);
+  /* per entity, copies of the --request arguments, split in place */
+  char **requests = calloc((size_t)a->n_entities * (size_t)a->n_requests + 1,
+                           sizeof *requests);
   lr_result *res = NULL;
-  int status = keys && specs ? CLI_OK : CLI_FAILED;
+  int status = keys && specs && requests ? CLI_OK : CLI_FAILED;
   for (int e = 0; status == CLI_OK && e < a->n_entities; e++) {
     specs[e] = strdup(a->entities[e]);
-    status = parse_entity(req, specs[e], keys + (size_t)e * (size_t)n_keys);
+    char **mine = requests + (size_t)e * (size_t)a->n_requests;
+    for (int r = 0; r < a->n_requests; r++)
+      mine[r] = strdup(a->requests[r]);
+    status = parse_entity(req, a, specs[e], mine,
+                          keys + (size_t)e * (size_t)n_keys);
   }
   int rc = status == CLI_OK ? lr_result_create(req, a->n_entities, &res) : 0;
   if (rc == 0 && status == CLI_OK)
@@ -146,6 +209,9 @@ static int run_get(lr_request *req, get_args *a) {
   lr_result_free(res);
   for (int e = 0; specs && e < a->n_entities; e++)
     free(specs[e]);
+  for (int r = 0; requests && r < a->n_entities * a->n_requests; r++)
+    free(requests[r]);
+  free(requests);
   free(specs);
   free(keys);
   return status;

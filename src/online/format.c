@@ -67,7 +67,7 @@ static void put_feature_name(lr__buf *out, const lr__req_feature *f,
 }
 
 static const lr_value *cell(const lr_result *res, int row, int f) {
-  return &res->cells[(size_t)row * (size_t)res->req->n_features + (size_t)f];
+  return &res->cells[(size_t)row * (size_t)res->req->n_cells + (size_t)f];
 }
 
 /* A formatted time. The features of one entity and view share one event
@@ -89,19 +89,20 @@ static void format_json(const lr_result *res, const lr_value *keys,
                         unsigned flags, lr__buf *out) {
   const lr_request *req = res->req;
   int n = res->n_entities;
+  int nj = req->n_join_keys; /* request fields are not echoed */
   time_cache *ts_cache = calloc((size_t)n + 1, sizeof *ts_cache);
   lr__buf_puts(out, "{\"metadata\": {\"feature_names\": [");
-  for (int k = 0; k < req->n_keys; k++) {
+  for (int k = 0; k < nj; k++) {
     lr__buf_puts(out, k ? ", " : "");
     lr__buf_json_str(out, req->key_names[k]);
   }
   for (int f = 0; f < req->n_features; f++) {
-    lr__buf_puts(out, req->n_keys + f ? ", \"" : "\"");
+    lr__buf_puts(out, nj + f ? ", \"" : "\"");
     put_feature_name(out, &req->features[f], flags);
     lr__buf_putc(out, '"');
   }
   lr__buf_puts(out, "]}, \"results\": [");
-  for (int k = 0; k < req->n_keys; k++) {
+  for (int k = 0; k < nj; k++) {
     lr__buf_puts(out, k ? ", {\"values\": [" : "{\"values\": [");
     for (int r = 0; r < n; r++) {
       lr__buf_puts(out, r ? ", " : "");
@@ -117,7 +118,7 @@ static void format_json(const lr_result *res, const lr_value *keys,
     lr__buf_puts(out, "]}");
   }
   for (int f = 0; f < req->n_features; f++) {
-    lr__buf_puts(out, req->n_keys + f ? ", {\"values\": [" : "{\"values\": [");
+    lr__buf_puts(out, nj + f ? ", {\"values\": [" : "{\"values\": [");
     for (int r = 0; r < n; r++) {
       const lr_value *v = cell(res, r, f);
       lr__buf_puts(out, r ? ", " : "");
@@ -161,7 +162,8 @@ static void table_cell(lr__buf *out, const lr_value *v) {
 static void format_table(const lr_result *res, const lr_value *keys,
                          unsigned flags, lr__buf *out) {
   const lr_request *req = res->req;
-  int n_cols = req->n_keys + req->n_features;
+  int nj = req->n_join_keys; /* request fields are not echoed */
+  int n_cols = nj + req->n_features;
   size_t *width = calloc((size_t)n_cols, sizeof *width);
   lr__buf text;
   lr__buf_init(&text);
@@ -172,14 +174,14 @@ static void format_table(const lr_result *res, const lr_value *keys,
     for (int r = -1; r < res->n_entities; r++) {
       for (int c = 0; c < n_cols; c++) {
         lr__buf_reset(&text);
-        if (r < 0 && c < req->n_keys)
+        if (r < 0 && c < nj)
           lr__buf_puts(&text, req->key_names[c]);
         else if (r < 0)
-          put_feature_name(&text, &req->features[c - req->n_keys], flags);
-        else if (c < req->n_keys)
+          put_feature_name(&text, &req->features[c - nj], flags);
+        else if (c < nj)
           put_value(&text, &keys[(size_t)r * (size_t)req->n_keys + (size_t)c], 0);
         else
-          table_cell(&text, cell(res, r, c - req->n_keys));
+          table_cell(&text, cell(res, r, c - nj));
         if (pass == 0 && text.len > width[c])
           width[c] = text.len;
         if (pass == 1) {

@@ -8,12 +8,14 @@
  * buffer, so they stay valid after the transaction ends; the buffer only
  * grows, so once it has held the largest values no lookup allocates.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../codec/row.h"
 #include "../registry/dtype.h"
+#include "../transform/expr.h"
 #include "../util/timefmt.h"
 #include "request.h"
 #include "result.h"
@@ -31,6 +33,18 @@ static void close_cursors(lr_result *res) {
   }
 }
 
+/* An eval for on-demand view `o`; inputs the request does not feed (only
+ * unrequested outputs read them) are left all-null. */
+static int create_eval(const lr_request *req, int o, int max_entities,
+                       lr__eval **out) {
+  const lr__req_odfv *ro = &req->odfvs[o];
+  int rc = lr__eval_create(ro->odfv->prog, max_entities, out);
+  for (int i = 0; rc == 0 && i < ro->odfv->n_inputs; i++)
+    if (ro->input_cell[i] == INT_MIN)
+      memset(lr__eval_input(*out, i)->null, 1, (size_t)max_entities);
+  return rc;
+}
+
 int lr_result_create(const lr_request *req, int max_entities,
                      lr_result **out) {
   if (!out)
@@ -43,7 +57,7 @@ int lr_result_create(const lr_request *req, int max_entities,
     return LR_ENOMEM;
   res->req = req;
   res->max_entities = max_entities;
-  size_t n_cells = (size_t)max_entities * (size_t)req->n_features;
+  size_t n_cells = (size_t)max_entities * (size_t)req->n_cells;
   res->cells = calloc(n_cells + 1, sizeof *res->cells);
   res->scratch = calloc((size_t)req->max_slots + 1, sizeof *res->scratch);
   res->key_len = calloc((size_t)max_entities, sizeof *res->key_len);
@@ -51,11 +65,18 @@ int lr_result_create(const lr_request *req, int max_entities,
   res->keys = malloc((size_t)max_entities * LR__KEY_MAX);
   res->key_values = calloc((size_t)req->n_keys + 1, sizeof *res->key_values);
   res->cursors = calloc((size_t)req->n_groups + 1, sizeof *res->cursors);
+  res->evals = calloc((size_t)req->n_odfvs + 1, sizeof *res->evals);
+  res->now = calloc((size_t)max_entities, sizeof *res->now);
+  res->newest = calloc((size_t)max_entities, sizeof *res->newest);
+  int evals_ok = res->evals != NULL;
+  for (int o = 0; evals_ok && o < req->n_odfvs; o++)
+    evals_ok = create_eval(req, o, max_entities, &res->evals[o]) == 0;
   lr__buf_init(&res->data);
   lr__buf_init(&res->string_tables);
   lr__buf_init(&res->errmsg);
   if (!res->cells || !res->scratch || !res->key_len || !res->first ||
-      !res->keys || !res->key_values || !res->cursors) {
+      !res->keys || !res->key_values || !res->cursors || !evals_ok ||
+      !res->now || !res->newest) {
     lr_result_free(res);
     return LR_ENOMEM;
   }
@@ -77,6 +98,11 @@ void lr_result_free(lr_result *res) {
   free(res->keys);
   free(res->key_values);
   free(res->cursors);
+  for (int o = 0; res->evals && o < res->req->n_odfvs; o++)
+    lr__eval_free(res->evals[o]);
+  free(res->evals);
+  free(res->now);
+  free(res->newest);
   lr__buf_free(&res->data);
   lr__buf_free(&res->string_tables);
   lr__buf_free(&res->errmsg);
@@ -95,7 +121,7 @@ int lr_result_cell(const lr_result *res, int entity, int feature,
   if (!res || !out || entity < 0 || entity >= res->n_entities ||
       feature < 0 || feature >= res->req->n_features)
     return LR_EINVAL;
-  *out = res->cells[(size_t)entity * (size_t)res->req->n_features +
+  *out = res->cells[(size_t)entity * (size_t)res->req->n_cells +
                     (size_t)feature];
   return 0;
 }
@@ -192,7 +218,7 @@ static void set_group_status(lr_result *res, const lr__req_group *g, int row,
   const lr_request *req = res->req;
   for (int j = 0; j < g->n_features; j++) {
     int f = g->features[j];
-    lr_value *out = &res->cells[(size_t)row * (size_t)req->n_features + (size_t)f];
+    lr_value *out = &res->cells[(size_t)row * (size_t)req->n_cells + (size_t)f];
     memset(out, 0, sizeof *out);
     out->type = req->features[f].dtype;
     out->status = status;
@@ -220,7 +246,7 @@ static int fill_from_row(lr_result *res, const lr__req_group *g, int row,
   for (int j = 0; j < g->n_features; j++) {
     int f = g->features[j];
     const lr__req_feature *rf = &req->features[f];
-    lr_value *out = &res->cells[(size_t)row * (size_t)req->n_features + (size_t)f];
+    lr_value *out = &res->cells[(size_t)row * (size_t)req->n_cells + (size_t)f];
     memset(out, 0, sizeof *out);
     out->type = rf->dtype;
     out->event_ts = h.event_us;
@@ -240,7 +266,7 @@ static int fill_from_row(lr_result *res, const lr__req_group *g, int row,
 /* Copies the group's features of entity `from` to entity `to`. */
 static void copy_group(lr_result *res, const lr__req_group *g, int from,
                        int to) {
-  size_t nf = (size_t)res->req->n_features;
+  size_t nf = (size_t)res->req->n_cells;
   for (int j = 0; j < g->n_features; j++)
     res->cells[(size_t)to * nf + (size_t)g->features[j]] =
         res->cells[(size_t)from * nf + (size_t)g->features[j]];
@@ -347,7 +373,7 @@ static void fix_pointers(lr_result *res) {
     for (size_t k = 0; k < tables[2 * t + 1]; k++)
       items[k].ptr = base + (uintptr_t)items[k].ptr;
   }
-  size_t n = (size_t)res->n_entities * (size_t)res->req->n_features;
+  size_t n = (size_t)res->n_entities * (size_t)res->req->n_cells;
   for (size_t i = 0; i < n; i++) {
     lr_value *v = &res->cells[i];
     if (v->status != LR_STATUS_PRESENT)
@@ -357,6 +383,79 @@ static void fix_pointers(lr_result *res) {
     else if (v->type == LR__DT_STRING || v->type == LR__DT_BYTES)
       v->v.str.ptr = base + (uintptr_t)v->v.str.ptr;
   }
+}
+
+/* Feeds input i of on-demand view `o` for every entity: a feature's cells
+ * (withheld and missing values read as null) or a request column. */
+static int feed_input(lr_result *res, int o, int i, const lr_value *keys,
+                      int n) {
+  const lr_request *req = res->req;
+  int cell = req->odfvs[o].input_cell[i];
+  lr__eval *e = res->evals[o];
+  static const lr_value null_value = {.type = LR_TYPE_NULL};
+  for (int r = 0; r < n; r++) {
+    if (cell >= 0) {
+      const lr_value *v = &res->cells[(size_t)r * (size_t)req->n_cells +
+                                      (size_t)cell];
+      lr__eval_set(e, i, r, v->status == LR_STATUS_PRESENT ? v : &null_value);
+      if (v->event_ts > res->now[r]) /* newest input row, kept in `now` */
+        res->now[r] = v->event_ts;
+      continue;
+    }
+    int col = -1 - cell;
+    if (lr__eval_set(e, i, r, &keys[(size_t)r * (size_t)req->n_keys +
+                                    (size_t)col]) != 0) {
+      char want[32];
+      lr__buf_printf(&res->errmsg, "request field '%s' of entity %d must be "
+                     "%s", req->key_names[col], r,
+                     lr__dtype_name(req->key_types[col], want));
+      return LR_ETYPE;
+    }
+  }
+  return 0;
+}
+
+/* Writes output k of view `o` into its feature's cells: PRESENT, or
+ * NULL_VALUE; the event time of the newest input row. */
+static void take_output(lr_result *res, int o, int k, int n,
+                        const int64_t *newest) {
+  const lr_request *req = res->req;
+  int f = req->odfvs[o].output_feature[k];
+  for (int r = 0; f >= 0 && r < n; r++) {
+    lr_value *out = &res->cells[(size_t)r * (size_t)req->n_cells + (size_t)f];
+    lr__eval_get(res->evals[o], k, r, out);
+    out->status = out->type == LR_TYPE_NULL ? LR_STATUS_NULL_VALUE
+                                            : LR_STATUS_PRESENT;
+    out->type = req->features[f].dtype;
+    out->event_ts = newest[r];
+  }
+}
+
+/* Computes the on-demand views of the request over the entities just read.
+ * res->now first collects each entity's newest input event time, then
+ * holds the lookup's time for the run. */
+static int compute_odfvs(lr_result *res, const lr_value *keys, int n,
+                         int64_t now, int64_t *newest) {
+  const lr_request *req = res->req;
+  for (int o = 0; o < req->n_odfvs; o++) {
+    const lr__odfv *odfv = req->odfvs[o].odfv;
+    memset(res->now, 0, (size_t)n * sizeof *res->now);
+    for (int i = 0; i < odfv->n_inputs; i++) {
+      int rc = req->odfvs[o].input_cell[i] == INT_MIN
+                   ? 0 : feed_input(res, o, i, keys, n);
+      if (rc)
+        return rc;
+    }
+    memcpy(newest, res->now, (size_t)n * sizeof *newest);
+    for (int r = 0; r < n; r++)
+      res->now[r] = now;
+    int rc = lr__eval_run(res->evals[o], n, res->now);
+    if (rc)
+      return rc;
+    for (int k = 0; k < odfv->view->n_features; k++)
+      take_output(res, o, k, n, newest);
+  }
+  return 0;
 }
 
 int lr_get_online_features(const lr_request *req, const lr_value *keys,
@@ -389,6 +488,10 @@ int lr_get_online_features(const lr_request *req, const lr_value *keys,
   if (rc == 0) {
     res->n_entities = n_entities;
     fix_pointers(res);
+    if (req->n_odfvs)
+      rc = compute_odfvs(res, keys, n_entities, now, res->newest);
+    if (rc)
+      res->n_entities = 0;
   }
   return rc;
 }

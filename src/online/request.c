@@ -4,6 +4,7 @@
  */
 #include "request.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,12 +54,7 @@ static int resolve(lr_store *store, const char *view, const char *feature,
     return LR_ENOTFOUND;
   }
   const lr__view *v = ov->view;
-  if (v->kind == LR__VIEW_ON_DEMAND)
-    return fail(store, LR_EUNSUPPORTED,
-                "'%s' is an on-demand feature view: computing on-demand "
-                "features online comes with the expression language%s",
-                view, "");
-  if (!v->online)
+  if (v->kind == LR__VIEW_BATCH && !v->online)
     return fail(store, LR_EINVAL,
                 "feature view '%s' is not online (online: false)%s", view, "");
   const lr__field *f = lr__view_feature(v, feature);
@@ -73,7 +69,12 @@ static int resolve(lr_store *store, const char *view, const char *feature,
   return 0;
 }
 
-/* The request column of join key `name`, added when new. */
+/* 1 when the view's features are computed at lookup rather than read. */
+static int computed(const lr__view *v) {
+  return v->kind == LR__VIEW_ON_DEMAND && !v->write_to_online_store;
+}
+
+/* The key column `name`, added when new. */
 static int key_column(lr_request *req, const char *name, uint8_t type) {
   for (int i = 0; i < req->n_keys; i++)
     if (strcmp(req->key_names[i], name) == 0)
@@ -90,7 +91,7 @@ static int group_of(lr_request *req, lr__online_view *ov, int max_groups) {
       return g;
   lr__req_group *grp = &req->groups[req->n_groups];
   grp->ov = ov;
-  grp->ttl_us = ov->view->ttl_seconds * 1000000;
+  grp->ttl_us = lr__model_view_ttl(&req->store->reg, ov->view) * 1000000;
   grp->key_cols = lr__arena_array(&req->arena, (size_t)ov->n_keys + 1,
                                   sizeof(int));
   grp->features = lr__arena_array(&req->arena, (size_t)max_groups + 1,
@@ -104,6 +105,119 @@ static int group_of(lr_request *req, lr__online_view *ov, int max_groups) {
   return req->n_groups++;
 }
 
+/* The on-demand view computing `ov`, compiled when new; -1 on failure (the
+ * reason is on the store). */
+static int odfv_of(lr_request *req, lr__online_view *ov) {
+  for (int o = 0; o < req->n_odfvs; o++)
+    if (req->odfvs[o].odfv->view == ov->view)
+      return o;
+  lr__req_odfv *ro = &req->odfvs[req->n_odfvs];
+  if (lr__odfv_compile(&req->store->reg, ov->view, NULL, &req->store->errmsg,
+                       &ro->odfv) != 0)
+    return -1;
+  int n_out = ov->view->n_features;
+  ro->output_feature = lr__arena_array(&req->arena, (size_t)n_out + 1,
+                                       sizeof(int));
+  ro->input_cell = lr__arena_array(&req->arena,
+                                   (size_t)ro->odfv->n_inputs + 1, sizeof(int));
+  if (!ro->output_feature || !ro->input_cell) {
+    lr__odfv_free(ro->odfv);
+    return -1;
+  }
+  for (int k = 0; k < n_out; k++)
+    ro->output_feature[k] = -1;
+  return req->n_odfvs++;
+}
+
+/* Appends a feature read from a stored row or computed; its index, or -1. */
+static int add_feature(lr_request *req, const resolved *r, int max) {
+  lr__req_feature *f = &req->features[req->n_cells];
+  f->view = r->ov->view->name;
+  f->name = r->field->name;
+  f->dtype = r->field->dtype;
+  f->slot = r->field->slot;
+  f->group = f->odfv = -1;
+  if (computed(r->ov->view)) {
+    f->odfv = odfv_of(req, r->ov);
+    if (f->odfv < 0)
+      return -1;
+    req->odfvs[f->odfv].output_feature[r->field - r->ov->view->features] =
+        req->n_cells;
+  } else {
+    f->group = group_of(req, r->ov, max);
+    if (f->group < 0)
+      return -1;
+    lr__req_group *g = &req->groups[f->group];
+    g->features[g->n_features++] = req->n_cells;
+  }
+  return req->n_cells++;
+}
+
+/* The cell an on-demand view's input reads: a requested feature of the
+ * same view, or a hidden one added after the requested ones. */
+static int input_feature(lr_request *req, const lr__view *view,
+                         const lr__field *field, int max) {
+  for (int f = 0; f < req->n_cells; f++)
+    if (req->features[f].group >= 0 &&
+        strcmp(req->features[f].view, view->name) == 0 &&
+        strcmp(req->features[f].name, field->name) == 0)
+      return f;
+  resolved r = {lr__store_view(req->store, view->name), field};
+  return r.ov ? add_feature(req, &r, max) : -1;
+}
+
+/* 1 when a requested output of on-demand view `ro` reads input i. */
+static int input_needed(const lr__req_odfv *ro, int i) {
+  for (int k = 0; k < ro->odfv->view->n_features; k++)
+    if (ro->output_feature[k] >= 0 &&
+        lr__prog_output_uses_input(ro->odfv->prog, k, i))
+      return 1;
+  return 0;
+}
+
+/* Wires the inputs of every on-demand view that its requested outputs
+ * read: features become cells (hidden when not requested), request fields
+ * become key columns after the join keys. */
+static int wire_inputs(lr_request *req, int max) {
+  for (int o = 0; o < req->n_odfvs; o++) {
+    const lr__odfv *odfv = req->odfvs[o].odfv;
+    for (int i = 0; i < odfv->n_inputs; i++) {
+      int *cell = &req->odfvs[o].input_cell[i];
+      *cell = INT_MIN;
+      if (input_needed(&req->odfvs[o], i) && odfv->input_views[i])
+        *cell = input_feature(req, odfv->input_views[i],
+                              odfv->input_fields[i], max);
+      if (*cell == -1)
+        return LR_ENOMEM;
+    }
+  }
+  req->n_join_keys = req->n_keys;
+  for (int o = 0; o < req->n_odfvs; o++) {
+    const lr__odfv *odfv = req->odfvs[o].odfv;
+    for (int i = 0; i < odfv->n_inputs; i++)
+      if (input_needed(&req->odfvs[o], i) && !odfv->input_views[i])
+        req->odfvs[o].input_cell[i] =
+            -1 - key_column(req, odfv->inputs[i].name, odfv->inputs[i].dtype);
+  }
+  return 0;
+}
+
+/* How many cells and key columns a request of these features may need at
+ * most: each computed view may add all its inputs. */
+static int capacity(lr_store *store, const resolved *feats, int n) {
+  int max = n;
+  for (int i = 0; i < n; i++)
+    if (computed(feats[i].ov->view))
+      for (int s = 0; s < feats[i].ov->view->n_sources; s++) {
+        const lr__view *in = lr__model_view(&store->reg,
+                                            feats[i].ov->view->sources[s]);
+        const lr__source *rs = lr__model_source(&store->reg,
+                                                feats[i].ov->view->sources[s]);
+        max += in ? in->n_features : rs ? rs->n_fields : 0;
+      }
+  return max;
+}
+
 /* Builds the request from resolved features (n of them). */
 static int build(lr_store *store, const resolved *feats, int n,
                  lr_request **out) {
@@ -112,33 +226,27 @@ static int build(lr_store *store, const resolved *feats, int n,
     return LR_ENOMEM;
   lr__arena_init(&req->arena);
   req->store = store;
-  int max_keys = 0;
-  for (int i = 0; i < n; i++)
-    max_keys += feats[i].ov->n_keys;
-  req->key_names = lr__arena_array(&req->arena, (size_t)max_keys + 1,
-                                   sizeof(char *));
-  req->key_types = lr__arena_array(&req->arena, (size_t)max_keys + 1, 1);
-  req->features = lr__arena_array(&req->arena, (size_t)n + 1,
+  int max = capacity(store, feats, n);
+  size_t max_keys = (size_t)max * 17 + 1; /* a view keys on at most 16 */
+  req->key_names = lr__arena_array(&req->arena, max_keys, sizeof(char *));
+  req->key_types = lr__arena_array(&req->arena, max_keys, 1);
+  req->features = lr__arena_array(&req->arena, (size_t)max + 1,
                                   sizeof *req->features);
-  req->groups = lr__arena_array(&req->arena, (size_t)n + 1,
+  req->groups = lr__arena_array(&req->arena, (size_t)max + 1,
                                 sizeof *req->groups);
-  int ok = req->key_names && req->key_types && req->features && req->groups;
-  for (int i = 0; ok && i < n; i++) {
-    int g = group_of(req, feats[i].ov, n);
-    ok = g >= 0;
-    if (!ok)
-      break;
-    lr__req_feature *f = &req->features[req->n_features];
-    f->view = feats[i].ov->view->name;
-    f->name = feats[i].field->name;
-    f->dtype = feats[i].field->dtype;
-    f->slot = feats[i].field->slot;
-    f->group = g;
-    req->groups[g].features[req->groups[g].n_features++] = req->n_features++;
-  }
-  if (!ok) {
+  req->odfvs = lr__arena_array(&req->arena, (size_t)n + 1, sizeof *req->odfvs);
+  int rc = req->key_names && req->key_types && req->features && req->groups &&
+                   req->odfvs ? 0 : LR_ENOMEM;
+  for (int i = 0; rc == 0 && i < n; i++)
+    if (add_feature(req, &feats[i], max) < 0)
+      rc = req->n_odfvs < n && lr__buf_str(&store->errmsg)[0] ? LR_EINVAL
+                                                              : LR_ENOMEM;
+  req->n_features = req->n_cells;
+  if (rc == 0)
+    rc = wire_inputs(req, max);
+  if (rc) {
     lr_request_free(req);
-    return LR_ENOMEM;
+    return rc;
   }
   *out = req;
   return 0;
@@ -221,6 +329,8 @@ int lr_request_prepare_service(lr_store *store, const char *service,
 void lr_request_free(lr_request *req) {
   if (!req)
     return;
+  for (int o = 0; o < req->n_odfvs; o++)
+    lr__odfv_free(req->odfvs[o].odfv);
   lr__arena_free(&req->arena);
   free(req);
 }
@@ -232,6 +342,13 @@ int lr_request_shape(const lr_request *req, int *n_keys, int *n_features) {
     *n_keys = req->n_keys;
   if (n_features)
     *n_features = req->n_features;
+  return 0;
+}
+
+int lr_request_join_keys(const lr_request *req, int *n_join_keys) {
+  if (!req || !n_join_keys)
+    return LR_EINVAL;
+  *n_join_keys = req->n_join_keys;
   return 0;
 }
 

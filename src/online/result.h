@@ -6,6 +6,7 @@
 #define LR_ONLINE_RESULT_H
 
 #include "../codec/row.h"
+#include "../transform/expr.h"
 #include "request.h"
 
 struct lr_result {
@@ -26,6 +27,9 @@ struct lr_result {
   size_t *key_len;
   int *first;
   lr_value *key_values; /* one entity's keys, in a view's order */
+  lr__eval **evals;     /* one per on-demand view of the request */
+  int64_t *now;         /* per entity: the time an on-demand view runs at */
+  int64_t *newest;      /* per entity: its inputs' newest event time */
   lr__buf errmsg;
 };
 

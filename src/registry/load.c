@@ -249,18 +249,15 @@ static const field_spec field_specs[] = {
 };
 
 /* Where the first character of a field's `expr` text is, so errors inside
- * an expression point at their column: past the quote of a quoted scalar.
- * A block scalar (`|`, `>`) starts on a later line: column 0 (unknown). */
+ * an expression point at their column (libfyaml marks a quoted scalar at
+ * its first character already). A block scalar (`|`, `>`) starts on a later
+ * line: column 0 (unknown). */
 static lr__loc expr_text_loc(loader *L, struct fy_node *item) {
   struct fy_node *value = fy_node_mapping_lookup_by_string(item, "expr", 4);
   lr__loc loc = loc_of(L, value);
-  switch (fy_node_get_style(value)) {
-  case FYNS_SINGLE_QUOTED:
-  case FYNS_DOUBLE_QUOTED: loc.col++; break;
-  case FYNS_LITERAL:
-  case FYNS_FOLDED: loc.col = 0; break;
-  default: break;
-  }
+  enum fy_node_style style = fy_node_get_style(value);
+  if (style == FYNS_LITERAL || style == FYNS_FOLDED)
+    loc.col = 0;
   return loc;
 }
 

@@ -59,9 +59,29 @@ const lr__field *lr__view_feature(const lr__view *v, const char *name) {
   return NULL;
 }
 
+/* The feature view an on-demand view reads (its first), or NULL. */
+static const lr__view *odfv_input_view(const lr__model *m, const lr__view *v) {
+  for (int i = 0; i < v->n_sources; i++) {
+    const lr__view *in = lr__model_view(m, v->sources[i]);
+    if (in && in->kind == LR__VIEW_BATCH)
+      return in;
+  }
+  return NULL;
+}
+
+int64_t lr__model_view_ttl(const lr__model *m, const lr__view *v) {
+  if (v->kind == LR__VIEW_ON_DEMAND)
+    v = odfv_input_view(m, v);
+  return v ? v->ttl_seconds : 0;
+}
+
 int lr__model_view_keys(const lr__model *m, const lr__view *v,
                         const char **names, uint8_t *types, int max) {
   int n = 0;
+  if (v->kind == LR__VIEW_ON_DEMAND)
+    v = odfv_input_view(m, v);
+  if (!v)
+    return 0;
   for (int i = 0; i < v->n_entities; i++) {
     const lr__entity *e = lr__model_entity(m, v->entities[i]);
     for (int k = 0; e && k < e->n_join_keys; k++, n++) {

@@ -190,6 +190,11 @@ const lr__field *lr__view_feature(const lr__view *v, const char *name);
 int lr__model_view_keys(const lr__model *m, const lr__view *v,
                         const char **names, uint8_t *types, int max);
 
+/* The ttl of a view's rows in seconds (0: no limit). An on-demand view
+ * stored on write keys and ages as the feature view it reads, and
+ * lr__model_view_keys() gives that view's keys for it too. */
+int64_t lr__model_view_ttl(const lr__model *m, const lr__view *v);
+
 /* Sorts every object list by name (stably) so lookups can bisect and
  * printing is ordered. Returns 0 or LR_ENOMEM. */
 int lr__model_sort(lr__model *m);

@@ -436,7 +436,10 @@ static void check_odfv(checker *C, const lr__view *v, const char *owner) {
                at_or(v->schema_loc, v->loc), 1);
   if (v->write_to_online_store)
     check_stored_odfv(C, v, owner);
-  if (C->diag->count == errors_before)
+  int all_exprs = 1; /* a missing or empty one was reported already */
+  for (int i = 0; i < v->n_features; i++)
+    all_exprs &= v->features[i].expr && *v->features[i].expr;
+  if (C->diag->count == errors_before && all_exprs)
     compile_odfv(C, v);
 }
 

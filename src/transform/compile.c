@@ -198,6 +198,7 @@ static int resolve_name(compiler *C, const lr__node *n) {
                  lr__dtype_name(C->inputs[found].dtype, scratch));
   }
   C->p->input_used[found] = 1;
+  C->p->output_inputs[(size_t)C->output * (size_t)C->n_inputs + (size_t)found] = 1;
   return found;
 }
 
@@ -634,7 +635,10 @@ int lr__prog_compile(const lr__expr_input *inputs, int n_inputs,
   p->out_regs = lr__arena_array(&p->arena, (size_t)n_out + 1,
                                 sizeof *p->out_regs);
   p->out_dtypes = lr__arena_array(&p->arena, (size_t)n_out + 1, 1);
-  C.oom = !p->input_types || !p->input_used || !p->out_regs || !p->out_dtypes;
+  p->output_inputs = lr__arena_array(&p->arena, (size_t)n_out + 1,
+                                     (size_t)n_inputs + 1);
+  C.oom = !p->input_types || !p->input_used || !p->out_regs ||
+          !p->out_dtypes || !p->output_inputs;
   for (int i = 0; !C.oom && i < n_inputs; i++) {
     p->input_types[i] = (uint8_t)lr__etype_of_dtype(inputs[i].dtype);
     new_reg(&C, (lr__etype)p->input_types[i]);
@@ -666,6 +670,11 @@ void lr__prog_free(lr__prog *p) {
 
 int lr__prog_uses_input(const lr__prog *p, int i) {
   return i >= 0 && i < p->n_inputs && p->input_used[i];
+}
+
+int lr__prog_output_uses_input(const lr__prog *p, int k, int i) {
+  return k >= 0 && k < p->n_out && i >= 0 && i < p->n_inputs &&
+         p->output_inputs[(size_t)k * (size_t)p->n_inputs + (size_t)i];
 }
 
 int lr__prog_uses_now(const lr__prog *p) { return p->uses_now; }

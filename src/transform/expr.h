@@ -90,6 +90,9 @@ void lr__prog_free(lr__prog *p);
 
 /* 1 when the program reads input i (the others need not be filled). */
 int lr__prog_uses_input(const lr__prog *p, int i);
+/* 1 when output k reads input i: a caller computing only some outputs
+ * needs only their inputs (the others' outputs are then meaningless). */
+int lr__prog_output_uses_input(const lr__prog *p, int k, int i);
 /* 1 when the program calls now() or age_seconds(). */
 int lr__prog_uses_now(const lr__prog *p);
 /* The value type input i is read as. */

@@ -112,6 +112,8 @@ struct lr__prog {
   int n_inputs;           /* registers 0..n_inputs-1 */
   uint8_t *input_types;   /* lr__etype of each input */
   uint8_t *input_used;
+  uint8_t *output_inputs; /* n_out x n_inputs: 1 when output k reads input
+                             i */
   int n_regs;
   uint8_t *reg_types;     /* lr__etype of each register */
   lr__const *consts;
