@@ -74,6 +74,18 @@
   "    schema:\n"                                                              \
   "      - {name: last_action, dtype: string}\n"                               \
   "      - {name: action_count, dtype: int64}\n"                               \
+  "request_sources:\n"                                                         \
+  "  - name: req\n"                                                            \
+  "    schema:\n"                                                              \
+  "      - {name: boost, dtype: float64}\n"                                    \
+  "      - {name: query, dtype: array<float32>}\n"                             \
+  "on_demand_feature_views:\n"                                                 \
+  "  - name: user_odfv\n"                                                      \
+  "    sources: [user_stats, req]\n"                                           \
+  "    schema:\n"                                                              \
+  "      - {name: boosted, dtype: float64, expr: \"score * boost\"}\n"         \
+  "      - {name: sim, dtype: float64, expr: \"cosine(emb, query)\"}\n"        \
+  "      - {name: shout, dtype: string, expr: \"upper(coalesce(label, 'none'))\"}\n" \
   "feature_services:\n"                                                        \
   "  - name: user_service\n"                                                   \
   "    features:\n"                                                            \

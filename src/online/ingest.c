@@ -94,7 +94,8 @@ int lr__parse_int_text(const char *s, int type, lr_value *out) {
 }
 
 /* Parses scalar text as a value of base type `dt`. Returns 0 or -1. */
-static int parse_scalar(table *t, const char *s, uint8_t dt, lr_value *out) {
+static int parse_scalar(lr__arena *arena, const char *s, uint8_t dt,
+                        lr_value *out) {
   char *end = NULL;
   errno = 0;
   out->type = dt;
@@ -132,7 +133,7 @@ static int parse_scalar(table *t, const char *s, uint8_t dt, lr_value *out) {
     lr__buf bytes;
     lr__buf_init(&bytes);
     int rc = lr__base64_decode(&bytes, s, strlen(s));
-    char *copy = rc ? NULL : lr__arena_strndup(&t->arena, lr__buf_str(&bytes),
+    char *copy = rc ? NULL : lr__arena_strndup(arena, lr__buf_str(&bytes),
                                                bytes.len);
     out->v.str.ptr = copy;
     out->v.str.len = bytes.len;
@@ -140,14 +141,14 @@ static int parse_scalar(table *t, const char *s, uint8_t dt, lr_value *out) {
     return copy ? 0 : -1;
   }
   default: /* string */
-    out->v.str.ptr = lr__arena_strdup(&t->arena, s);
+    out->v.str.ptr = lr__arena_strdup(arena, s);
     out->v.str.len = strlen(s);
     return out->v.str.ptr ? 0 : -1;
   }
 }
 
 /* A YAML/JSON sequence node as an array value of dtype `dt`. */
-static int parse_array(table *t, struct fy_node *seq, uint8_t dt,
+static int parse_array(lr__arena *arena, struct fy_node *seq, uint8_t dt,
                        lr_value *out) {
   if (!fy_node_is_sequence(seq))
     return -1;
@@ -155,7 +156,7 @@ static int parse_array(table *t, struct fy_node *seq, uint8_t dt,
   size_t n = (size_t)fy_node_sequence_item_count(seq);
   size_t width = base == LR__DT_STRING ? sizeof(lr_str)
                  : base == LR__DT_INT32 || base == LR__DT_FLOAT32 ? 4 : 8;
-  char *data = lr__arena_array(&t->arena, n + 1, width);
+  char *data = lr__arena_array(arena, n + 1, width);
   if (!data)
     return -1;
   void *it = NULL;
@@ -163,7 +164,7 @@ static int parse_array(table *t, struct fy_node *seq, uint8_t dt,
   for (size_t k = 0; (item = fy_node_sequence_iterate(seq, &it)); k++) {
     const char *s = lr__yaml_scalar(item);
     lr_value elem;
-    if (!s || parse_scalar(t, s, base, &elem))
+    if (!s || parse_scalar(arena, s, base, &elem))
       return -1;
     if (base == LR__DT_STRING)
       memcpy(data + k * width, &elem.v.str, width);
@@ -213,13 +214,13 @@ static int csv_cell(table *t, const char *text, size_t line, int c,
     return 0;
   uint8_t dt = t->types[c];
   if (!LR__DT_IS_ARRAY(dt))
-    return parse_scalar(t, text, dt, &row[c]) ? bad_value(t, line, c, text, dt)
+    return parse_scalar(&t->arena, text, dt, &row[c]) ? bad_value(t, line, c, text, dt)
                                               : 0;
   lr__buf ignored;
   lr__buf_init(&ignored);
   struct fy_document *doc = lr__yaml_parse_text(text, strlen(text), &ignored);
   lr__buf_free(&ignored);
-  int rc = doc ? parse_array(t, fy_document_root(doc), dt, &row[c]) : -1;
+  int rc = doc ? parse_array(&t->arena, fy_document_root(doc), dt, &row[c]) : -1;
   if (doc)
     fy_document_destroy(doc);
   return rc ? bad_value(t, line, c, text, dt) : 0;
@@ -324,16 +325,24 @@ static int json_column(table *t, const lr__online_view *ov, const char *name,
   return t->n_cols++;
 }
 
+int lr__json_to_value(lr__arena *arena, struct fy_node *node, uint8_t dt,
+                      lr_value *out) {
+  const char *s = lr__yaml_scalar(node);
+  if (!node || fy_node_is_null(node) ||
+      (s && fy_node_get_style(node) == FYNS_PLAIN && !strcmp(s, "null"))) {
+    out->type = LR_TYPE_NULL;
+    return 0;
+  }
+  return LR__DT_IS_ARRAY(dt) ? parse_array(arena, node, dt, out)
+                             : !s || parse_scalar(arena, s, dt, out) ? -1 : 0;
+}
+
 static int json_value(table *t, struct fy_node *node, size_t line, int c,
                       lr_value *row) {
-  const char *s = lr__yaml_scalar(node);
-  if (fy_node_is_null(node) ||
-      (s && fy_node_get_style(node) == FYNS_PLAIN && !strcmp(s, "null")))
+  if (lr__json_to_value(&t->arena, node, t->types[c], &row[c]) == 0)
     return 0;
-  uint8_t dt = t->types[c];
-  int bad = LR__DT_IS_ARRAY(dt) ? parse_array(t, node, dt, &row[c])
-                                : !s || parse_scalar(t, s, dt, &row[c]);
-  return bad ? bad_value(t, line, c, s ? s : "(a list or mapping)", dt) : 0;
+  const char *s = lr__yaml_scalar(node);
+  return bad_value(t, line, c, s ? s : "(a list or mapping)", t->types[c]);
 }
 
 /* Widens rows read before a new column appeared (they hold null there). */

@@ -17,6 +17,12 @@ int lr__parse_int_text(const char *s, int type, lr_value *out);
 
 struct fy_node;
 
+/* Reads a JSON value as dtype `dt`: a scalar (bytes as base64, times as
+ * ISO 8601 or epoch seconds), a list for an array, or null (LR_TYPE_NULL).
+ * Strings and arrays are copied into `arena`. Returns 0 or -1. */
+int lr__json_to_value(lr__arena *arena, struct fy_node *node, uint8_t dt,
+                      lr_value *out);
+
 /* Writes a column-major JSON table (Feast's `df`: {"column": [values]}) into
  * `view`: the same columns, types and rules as a file. */
 int lr__ingest_json_df(lr_store *store, const char *view, struct fy_node *df,

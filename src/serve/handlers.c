@@ -212,13 +212,24 @@ static int key_value(struct fy_node *node, int type, lr_value *out) {
   return lr__parse_int_text(s, type, out);
 }
 
-/* The entity keys of the body, row-major, as the request's key columns.
- * Returns the number of entities, or -1 after writing the error. */
+/* Reads value r of key column k: a join key, or a request field (any
+ * type, null allowed; strings and arrays copied into `arena`). */
+static int column_value(struct fy_node *node, int k, int n_join, int type,
+                        lr__arena *arena, lr_value *out) {
+  return k < n_join ? key_value(node, type, out)
+                    : lr__json_to_value(arena, node, (uint8_t)type, out);
+}
+
+/* The entity keys of the body, row-major, as the request's key columns:
+ * the join keys, then the request fields of its on-demand views (they ride
+ * in `entities` too, as in Feast). Returns the number of entities, or -1
+ * after writing the error. */
 static int read_entities(lr__server *s, const lr_request *req,
-                         struct fy_node *entities, lr_value **keys,
-                         int *status, lr__buf *out) {
-  int n_keys, n = -1;
+                         struct fy_node *entities, lr__arena *arena,
+                         lr_value **keys, int *status, lr__buf *out) {
+  int n_keys, n_join, n = -1;
   lr_request_shape(req, &n_keys, NULL);
+  lr_request_join_keys(req, &n_join);
   if (!entities || !fy_node_is_mapping(entities)) {
     lr__json_error(out, status, 400, "bad request",
                    "'entities' must be an object: {\"key\": [values]}");
@@ -234,7 +245,8 @@ static int read_entities(lr__server *s, const lr_request *req,
     if (len < 0 || (n >= 0 && len != n)) {
       lr__buf detail;
       lr__buf_init(&detail);
-      lr__buf_printf(&detail, "'entities' needs '%s' as a list%s", name,
+      lr__buf_printf(&detail, "'entities' needs %s'%s' as a list%s",
+                     k < n_join ? "" : "request field ", name,
                      len >= 0 ? " as long as the other keys" : "");
       lr__json_error(out, status, 400, "bad request", lr__buf_str(&detail));
       lr__buf_free(&detail);
@@ -257,8 +269,9 @@ static int read_entities(lr__server *s, const lr_request *req,
     lr_request_key(req, k, &name, &type);
     void *it = NULL; /* iterate: indexing a sequence is linear per call */
     for (int r = 0; r < n; r++) {
-      if (key_value(fy_node_sequence_iterate(cols[k], &it), type,
-                    &(*keys)[(size_t)r * (size_t)n_keys + (size_t)k]) != 0) {
+      if (column_value(fy_node_sequence_iterate(cols[k], &it), k, n_join,
+                       type, arena,
+                       &(*keys)[(size_t)r * (size_t)n_keys + (size_t)k])) {
         char tn[32];
         lr__buf detail;
         lr__buf_init(&detail);
@@ -329,16 +342,20 @@ void lr__get_online_features(lr__server *s, const char *body, size_t len,
   lr__buf_init(&err);
   lr__cached_request *c = cached(s, features, service, &rc, &err);
   lr_value *keys = NULL;
+  lr__arena request_values;
+  lr__arena_init(&request_values);
   int n = -1;
   if (!c)
     lr__json_error(out, status, http_status(rc), lr_strerror(rc),
                    lr__buf_str(&err));
   else
-    n = read_entities(s, c->req, field(root, "entities"), &keys, status, out);
+    n = read_entities(s, c->req, field(root, "entities"), &request_values,
+                      &keys, status, out);
   if (n >= 0)
     lookup_and_reply(s, c, keys, n, flags, status, out);
   release(c);
   free(keys);
+  lr__arena_free(&request_values);
   lr__buf_free(&err);
   fy_document_destroy(doc);
 }
