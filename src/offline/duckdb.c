@@ -66,6 +66,31 @@ static void load_api(void) {
   RESOLVE(column_count, "duckdb_column_count");
   RESOLVE(column_name, "duckdb_column_name");
   RESOLVE(query_progress, "duckdb_query_progress");
+  RESOLVE(create_scalar_function, "duckdb_create_scalar_function");
+  RESOLVE(destroy_scalar_function, "duckdb_destroy_scalar_function");
+  RESOLVE(scalar_function_set_name, "duckdb_scalar_function_set_name");
+  RESOLVE(scalar_function_add_parameter,
+          "duckdb_scalar_function_add_parameter");
+  RESOLVE(scalar_function_set_return_type,
+          "duckdb_scalar_function_set_return_type");
+  RESOLVE(scalar_function_set_function, "duckdb_scalar_function_set_function");
+  RESOLVE(scalar_function_set_extra_info,
+          "duckdb_scalar_function_set_extra_info");
+  RESOLVE(scalar_function_get_extra_info,
+          "duckdb_scalar_function_get_extra_info");
+  RESOLVE(scalar_function_set_error, "duckdb_scalar_function_set_error");
+  RESOLVE(scalar_function_set_special_handling,
+          "duckdb_scalar_function_set_special_handling");
+  RESOLVE(register_scalar_function, "duckdb_register_scalar_function");
+  RESOLVE(create_logical_type, "duckdb_create_logical_type");
+  RESOLVE(create_list_type, "duckdb_create_list_type");
+  RESOLVE(destroy_logical_type, "duckdb_destroy_logical_type");
+  RESOLVE(vector_ensure_validity_writable,
+          "duckdb_vector_ensure_validity_writable");
+  RESOLVE(vector_assign_string_element_len,
+          "duckdb_vector_assign_string_element_len");
+  RESOLVE(list_vector_reserve, "duckdb_list_vector_reserve");
+  RESOLVE(list_vector_set_size, "duckdb_list_vector_set_size");
 }
 
 const lr__duckdb_api *lr__duckdb_fns(void) { return &api; }

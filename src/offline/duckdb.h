@@ -12,6 +12,7 @@
 #include <duckdb.h>
 
 #include "../util/buf.h"
+#include "larder.h"
 
 typedef struct lr__duckdb {
   duckdb_database db;
@@ -46,6 +47,31 @@ typedef struct lr__duckdb_api {
   idx_t (*column_count)(duckdb_result *);
   const char *(*column_name)(duckdb_result *, idx_t);
   duckdb_query_progress_type (*query_progress)(duckdb_connection);
+  /* scalar functions: on-demand views evaluated inside queries */
+  duckdb_scalar_function (*create_scalar_function)(void);
+  void (*destroy_scalar_function)(duckdb_scalar_function *);
+  void (*scalar_function_set_name)(duckdb_scalar_function, const char *);
+  void (*scalar_function_add_parameter)(duckdb_scalar_function,
+                                        duckdb_logical_type);
+  void (*scalar_function_set_return_type)(duckdb_scalar_function,
+                                          duckdb_logical_type);
+  void (*scalar_function_set_function)(duckdb_scalar_function,
+                                       duckdb_scalar_function_t);
+  void (*scalar_function_set_extra_info)(duckdb_scalar_function, void *,
+                                         duckdb_delete_callback_t);
+  void *(*scalar_function_get_extra_info)(duckdb_function_info);
+  void (*scalar_function_set_error)(duckdb_function_info, const char *);
+  void (*scalar_function_set_special_handling)(duckdb_scalar_function);
+  duckdb_state (*register_scalar_function)(duckdb_connection,
+                                           duckdb_scalar_function);
+  duckdb_logical_type (*create_logical_type)(duckdb_type);
+  duckdb_logical_type (*create_list_type)(duckdb_logical_type);
+  void (*destroy_logical_type)(duckdb_logical_type *);
+  void (*vector_ensure_validity_writable)(duckdb_vector);
+  void (*vector_assign_string_element_len)(duckdb_vector, idx_t, const char *,
+                                           idx_t);
+  duckdb_state (*list_vector_reserve)(duckdb_vector, idx_t);
+  duckdb_state (*list_vector_set_size)(duckdb_vector, idx_t);
 } lr__duckdb_api;
 
 /* The function table (valid after a successful lr__duckdb_open). */
@@ -62,6 +88,14 @@ void lr__duckdb_close(lr__duckdb *d);
  * are appended to it as text, tab-separated, one row per line. */
 int lr__duckdb_run(lr__duckdb *d, const char *sql, int n_cols, lr__buf *rows,
                    lr__buf *err);
+
+/* Reads row `r` of a vector read as dtype `dt` into `out` (LR_TYPE_NULL
+ * for a null). Strings point into the vector; the items of an
+ * array<string> are collected in `scratch` as an lr_str table whose
+ * address is the table's offset + 1 (fix it up once the chunk is read: the
+ * buffer may move). Returns 0, or -1 for a null item inside a list. */
+int lr__duck_read(duckdb_vector vec, uint8_t dt, idx_t r, lr__buf *scratch,
+                  lr_value *out);
 
 /* Appends `s` as a SQL string literal ('...', quotes doubled). */
 void lr__sql_literal(lr__buf *out, const char *s);

@@ -25,24 +25,31 @@
 #include <unistd.h>
 
 #include "../util/fs.h"
+#include "../registry/odfv.h"
 #include "../util/names.h"
 #include "offline.h"
 
 enum { MAX_KEYS = 16 };
 
-/* One requested feature. */
+/* One requested feature: of a feature view (joined), or of an on-demand
+ * view (computed from joined features and entity columns). */
 typedef struct wanted {
   const lr__view *view;
   const lr__field *field;
-  int group; /* index of its view among the request's views */
+  int group; /* index of its view among the joined views; -1 on-demand */
 } wanted;
 
-/* The request resolved: features in order, their views once each. */
+/* The request resolved: features in order, the views to join once each
+ * (those requested and those on-demand views read), and the request
+ * fields on-demand views read from the entity rows. */
 typedef struct plan {
   wanted *features;
   int n_features;
   const lr__view **views;
   int n_views;
+  const char **fields;        /* request fields, each once */
+  const lr__view **field_of;  /* the on-demand view reading each */
+  int n_fields, cap_fields;
 } plan;
 
 static int fail(lr_offline *off, int rc, const char *fmt, const char *a,
@@ -51,25 +58,68 @@ static int fail(lr_offline *off, int rc, const char *fmt, const char *a,
   return rc;
 }
 
-static int add_feature(lr_offline *off, plan *p, const char *view,
-                       const char *feature) {
-  const lr__view *v = lr__model_view(&off->reg, view);
-  if (!v)
-    return fail(off, LR_ENOTFOUND, "unknown feature view '%s'%s", view, "");
-  if (v->kind == LR__VIEW_ON_DEMAND)
-    return fail(off, LR_EUNSUPPORTED, "'%s' is an on-demand feature view: "
-                "training sets with on-demand features come with the "
-                "expression language%s", view, "");
-  const lr__field *f = lr__view_feature(v, feature);
-  if (!f)
-    return fail(off, LR_ENOTFOUND, "feature view '%s' has no feature '%s'",
-                view, feature);
+/* The index of view v among the joined views, added when new. */
+static int group_of(plan *p, const lr__view *v) {
   int g = 0;
   while (g < p->n_views && p->views[g] != v)
     g++;
   if (g == p->n_views)
     p->views[p->n_views++] = v;
-  p->features[p->n_features++] = (wanted){v, f, g};
+  return g;
+}
+
+static int add_field(plan *p, const char *name, const lr__view *odfv) {
+  for (int i = 0; i < p->n_fields; i++)
+    if (!strcmp(p->fields[i], name))
+      return 0;
+  if (p->n_fields == p->cap_fields) {
+    int cap = p->cap_fields ? p->cap_fields * 2 : 8;
+    const char **f = realloc(p->fields, (size_t)cap * sizeof *f);
+    if (f)
+      p->fields = f;
+    const lr__view **o = realloc(p->field_of, (size_t)cap * sizeof *o);
+    if (o)
+      p->field_of = o;
+    if (!f || !o)
+      return LR_ENOMEM;
+    p->cap_fields = cap;
+  }
+  p->fields[p->n_fields] = name;
+  p->field_of[p->n_fields++] = odfv;
+  return 0;
+}
+
+/* What on-demand feature k of v reads: its views join, its request fields
+ * must be entity columns. */
+static int add_inputs(lr_offline *off, plan *p, const lr__view *v, int k) {
+  lr__odfv *o = NULL;
+  int rc = lr__odfv_compile(&off->reg, v, NULL, &off->errmsg, &o);
+  for (int i = 0; rc == 0 && i < o->n_inputs; i++) {
+    if (!lr__prog_output_uses_input(o->prog, k, i))
+      continue;
+    if (o->input_views[i])
+      group_of(p, o->input_views[i]);
+    else
+      rc = add_field(p, o->input_fields[i]->name, v);
+  }
+  lr__odfv_free(o);
+  return rc;
+}
+
+static int add_feature(lr_offline *off, plan *p, const char *view,
+                       const char *feature) {
+  const lr__view *v = lr__model_view(&off->reg, view);
+  if (!v)
+    return fail(off, LR_ENOTFOUND, "unknown feature view '%s'%s", view, "");
+  const lr__field *f = lr__view_feature(v, feature);
+  if (!f)
+    return fail(off, LR_ENOTFOUND, "feature view '%s' has no feature '%s'",
+                view, feature);
+  if (v->kind == LR__VIEW_ON_DEMAND) {
+    p->features[p->n_features++] = (wanted){v, f, -1};
+    return add_inputs(off, p, v, (int)(f - v->features));
+  }
+  p->features[p->n_features++] = (wanted){v, f, group_of(p, v)};
   return 0;
 }
 
@@ -90,7 +140,8 @@ static int resolve(lr_offline *off, const lr_historical_spec *spec, plan *p) {
     }
   }
   p->features = calloc((size_t)n + 1, sizeof *p->features);
-  p->views = calloc((size_t)n + 1, sizeof(const lr__view *));
+  p->views = calloc((size_t)(n + off->reg.n_views) + 1,
+                    sizeof(const lr__view *));
   if (!p->features || !p->views)
     return LR_ENOMEM;
   int rc = 0;
@@ -273,29 +324,53 @@ static int stage_view(lr_offline *off, const lr__view *v, int g,
   return rc;
 }
 
-/* Step 3: the join, written to the output file. */
-static void final_select(lr_offline *off, const plan *p, int full,
-                         lr__buf *sql) {
+/* A joined feature's column: null when the row is older than the view's
+ * ttl (lr__ondemand_sql.feature; ctx: the plan). */
+static void feature_sql(void *ctx, lr__buf *sql, const lr__view *view,
+                        const lr__field *field) {
+  plan *p = ctx;
+  int g = group_of(p, view);
+  if (view->ttl_seconds > 0)
+    lr__buf_printf(sql, "CASE WHEN v%d.__ts >= e.__larder_ts - "
+                   "to_seconds(%lld) THEN v%d.", g,
+                   (long long)view->ttl_seconds, g);
+  else
+    lr__buf_printf(sql, "v%d.", g);
+  lr__sql_ident(sql, field->name);
+  if (view->ttl_seconds > 0)
+    lr__buf_puts(sql, " END");
+}
+
+/* The output column of feature i: joined, or computed (on-demand). */
+static int feature_column(lr_offline *off, plan *p, int i, int full,
+                          lr__buf *sql) {
+  const wanted *w = &p->features[i];
+  lr__ondemand_sql how = {feature_sql, p, "e", "e.__larder_ts"};
+  int rc = 0;
+  lr__buf_puts(sql, ", ");
+  if (w->group >= 0)
+    feature_sql(p, sql, w->view, w->field);
+  else
+    rc = lr__ondemand_call(off, w->view, (int)(w->field - w->view->features),
+                           &how, sql);
+  lr__buf_puts(sql, " AS ");
+  lr__buf name;
+  lr__buf_init(&name);
+  output_name(&name, w, full);
+  lr__sql_ident(sql, lr__buf_str(&name));
+  lr__buf_free(&name);
+  return rc;
+}
+
+/* Step 3: the join, written to the output file. Features in request
+ * order, on-demand ones last. */
+static int final_select(lr_offline *off, plan *p, int full, lr__buf *sql) {
   lr__buf_puts(sql, "SELECT e.* EXCLUDE (__larder_row, __larder_ts)");
-  for (int i = 0; i < p->n_features; i++) {
-    const wanted *w = &p->features[i];
-    lr__buf_puts(sql, ", ");
-    if (w->view->ttl_seconds > 0)
-      lr__buf_printf(sql, "CASE WHEN v%d.__ts >= e.__larder_ts - "
-                     "to_seconds(%lld) THEN v%d.", w->group,
-                     (long long)w->view->ttl_seconds, w->group);
-    else
-      lr__buf_printf(sql, "v%d.", w->group);
-    lr__sql_ident(sql, w->field->name);
-    if (w->view->ttl_seconds > 0)
-      lr__buf_puts(sql, " END");
-    lr__buf_puts(sql, " AS ");
-    lr__buf name;
-    lr__buf_init(&name);
-    output_name(&name, w, full);
-    lr__sql_ident(sql, lr__buf_str(&name));
-    lr__buf_free(&name);
-  }
+  int rc = 0;
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; rc == 0 && i < p->n_features; i++)
+      if ((p->features[i].group < 0) == pass)
+        rc = feature_column(off, p, i, full, sql);
   lr__buf_puts(sql, " FROM __entities e");
   for (int g = 0; g < p->n_views; g++) {
     const char *keys[MAX_KEYS];
@@ -315,6 +390,7 @@ static void final_select(lr_offline *off, const plan *p, int full,
     lr__buf_printf(sql, "e.__larder_ts >= v%d.__ts", g);
   }
   lr__buf_puts(sql, " ORDER BY e.__larder_row");
+  return rc;
 }
 
 /* Reports the join's progress from a second thread while it runs (DuckDB
@@ -380,7 +456,7 @@ static void blame_view(lr_offline *off, const plan *p) {
 }
 
 static int write_output(lr_offline *off, const lr_historical_spec *spec,
-                        const plan *p) {
+                        plan *p) {
   if (!spec->output || (!lr__fs_has_suffix(spec->output, ".parquet") &&
                         !lr__fs_has_suffix(spec->output, ".csv")))
     return fail(off, LR_EINVAL, "the output must be a .parquet or .csv file, "
@@ -392,16 +468,17 @@ static int write_output(lr_offline *off, const lr_historical_spec *spec,
   lr__buf_init(&tmp);
   lr__buf_printf(&tmp, "%s.tmp.%ld", spec->output, (long)getpid());
   lr__buf_puts(&sql, "COPY (");
-  final_select(off, p, spec->full_feature_names, &sql);
+  int rc = final_select(off, p, spec->full_feature_names, &sql);
   lr__buf_puts(&sql, ") TO ");
   lr__sql_literal(&sql, lr__buf_str(&tmp));
   lr__buf_puts(&sql, lr__fs_has_suffix(spec->output, ".csv")
                          ? " (FORMAT CSV, HEADER, DELIMITER ',')"
                          : " (FORMAT PARQUET)");
   progress_watch watch = {.off = off, .spec = spec};
-  int watching = start_watch(&watch);
-  int rc = lr__offline_run(off, lr__buf_str(&sql), "joining the features", 0,
-                           NULL);
+  int watching = rc == 0 && start_watch(&watch);
+  if (rc == 0)
+    rc = lr__offline_run(off, lr__buf_str(&sql), "joining the features", 0,
+                         NULL);
   stop_watch(&watch, watching);
   if (rc)
     blame_view(off, p);
@@ -433,6 +510,11 @@ static int stage_entities(lr_offline *off, const lr_historical_spec *spec,
     rc = timestamp_column(off, lr__buf_str(described), &ts);
   if (rc == 0)
     rc = check_names(off, p, spec->full_feature_names, lr__buf_str(described));
+  for (int i = 0; rc == 0 && i < p->n_fields; i++)
+    if (!has_column(lr__buf_str(described), p->fields[i]))
+      rc = fail(off, LR_EINVAL, "the entity rows have no column '%s', a "
+                "request field that on-demand feature view '%s' reads",
+                p->fields[i], p->field_of[i]->name);
   if (rc == 0) {
     lr__buf_reset(&sql);
     lr__buf_printf(&sql, "CREATE OR REPLACE TEMP TABLE __entities AS SELECT "
@@ -484,6 +566,8 @@ int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,
     rc = count_rows(off, rows);
   free(p.features);
   free(p.views);
+  free(p.fields);
+  free(p.field_of);
   lr__buf_free(&described);
   return rc;
 }

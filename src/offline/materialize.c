@@ -43,56 +43,6 @@ typedef struct chunk_columns {
   lr__buf scratch;
 } chunk_columns;
 
-static lr_str duck_string(const duckdb_string_t *s) {
-  lr_str out;
-  out.len = s->value.inlined.length;
-  out.ptr = out.len <= 12 ? s->value.inlined.inlined : s->value.pointer.ptr;
-  return out;
-}
-
-/* Reads row `r` of a vector of (base) dtype `dt` into `out`. */
-static void read_scalar(const void *data, uint8_t dt, idx_t r, lr_value *out) {
-  out->type = dt;
-  switch (dt) {
-  case LR__DT_BOOL: out->v.b = ((const uint8_t *)data)[r] != 0; break;
-  case LR__DT_INT32: out->v.i32 = ((const int32_t *)data)[r]; break;
-  case LR__DT_FLOAT32: out->v.f32 = ((const float *)data)[r]; break;
-  case LR__DT_FLOAT64: out->v.f64 = ((const double *)data)[r]; break;
-  case LR__DT_STRING:
-  case LR__DT_BYTES: out->v.str = duck_string((const duckdb_string_t *)data + r); break;
-  default: out->v.i64 = ((const int64_t *)data)[r]; break; /* int64, ts */
-  }
-}
-
-/* Reads row `r` of a LIST vector; element tables of strings go to scratch
- * (as offsets, fixed once the chunk is read). Returns -1 on a null item. */
-static int read_list(const lr__duckdb_api *api, duckdb_vector vec,
-                     const void *data, uint8_t dt, idx_t r, lr__buf *scratch,
-                     lr_value *out) {
-  const duckdb_list_entry *entry = (const duckdb_list_entry *)data + r;
-  duckdb_vector child = api->list_vector_get_child(vec);
-  const char *items = api->vector_get_data(child);
-  uint64_t *valid = api->vector_get_validity(child);
-  for (idx_t i = 0; valid && i < entry->length; i++)
-    if (!((valid[(entry->offset + i) / 64] >> ((entry->offset + i) % 64)) & 1))
-      return -1;
-  uint8_t base = LR__DT_BASE(dt);
-  out->type = dt;
-  out->v.array.n = entry->length;
-  if (base != LR__DT_STRING) {
-    size_t width = base == LR__DT_INT32 || base == LR__DT_FLOAT32 ? 4 : 8;
-    out->v.array.data = items + entry->offset * width;
-    return 0;
-  }
-  size_t at = scratch->len;
-  for (idx_t i = 0; i < entry->length; i++) {
-    lr_str s = duck_string((const duckdb_string_t *)items + entry->offset + i);
-    lr__buf_append(scratch, &s, sizeof s);
-  }
-  out->v.array.data = (const void *)(uintptr_t)(at + 1); /* fixed later */
-  return 0;
-}
-
 /* Converts a chunk into cc's columns. Returns 0 or LR_EINVAL (a null item
  * inside a list, which arrays cannot hold). */
 static int convert_chunk(lr_offline *off, duckdb_data_chunk chunk,
@@ -101,18 +51,10 @@ static int convert_chunk(lr_offline *off, duckdb_data_chunk chunk,
   lr__buf_reset(&cc->scratch);
   for (int c = 0; c < cc->n_cols; c++) {
     duckdb_vector vec = api->data_chunk_get_vector(chunk, (idx_t)c);
-    const void *data = api->vector_get_data(vec);
-    uint64_t *valid = api->vector_get_validity(vec);
     lr_value *col = cc->values + (size_t)c * rows;
     cc->cols[c].values = col;
     for (idx_t r = 0; r < rows; r++) {
-      memset(&col[r], 0, sizeof col[r]);
-      if (valid && !((valid[r / 64] >> (r % 64)) & 1))
-        continue; /* LR_TYPE_NULL */
-      if (!LR__DT_IS_ARRAY(cc->types[c]))
-        read_scalar(data, cc->types[c], r, &col[r]);
-      else if (read_list(api, vec, data, cc->types[c], r, &cc->scratch,
-                         &col[r]) != 0) {
+      if (lr__duck_read(vec, cc->types[c], r, &cc->scratch, &col[r]) != 0) {
         lr__buf_printf(&off->errmsg, "column '%s' holds a list with a null "
                        "item; arrays cannot hold nulls", cc->cols[c].name);
         return LR_EINVAL;

@@ -38,6 +38,23 @@ const lr__source *lr__offline_source(const lr_offline *off,
  * features). field_mapping renames source columns. Returns 0 or LR_EINVAL. */
 int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql);
 
+/* How a query names what an on-demand function reads. */
+typedef struct lr__ondemand_sql {
+  /* appends the expression of a view's feature (as joined, ttl applied) */
+  void (*feature)(void *ctx, lr__buf *sql, const lr__view *view,
+                  const lr__field *field);
+  void *ctx;
+  const char *entity_alias; /* the entity rows' alias: request fields are
+                               its columns */
+  const char *now_column;   /* the entity row's time (TIMESTAMPTZ) */
+} lr__ondemand_sql;
+
+/* Registers a scalar function computing feature k of on-demand view `v`
+ * (see ondemand.c) and appends its call to `sql`. Returns 0, LR_EINVAL (the
+ * view does not compile: errmsg says why), LR_ENOMEM or LR_EIO. */
+int lr__ondemand_call(lr_offline *off, const lr__view *v, int k,
+                      const lr__ondemand_sql *how, lr__buf *sql);
+
 /* The DuckDB type of a dtype, e.g. "FLOAT", "BIGINT[]". */
 void lr__sql_type(lr__buf *out, uint8_t dtype);
 
