@@ -204,6 +204,10 @@ static const char std_defs[] =
     "    sources: [uv, req]\n"
     "    schema:\n"
     "      - {name: plus, dtype: int64, expr: \"score + bonus\"}\n"
+    "      - {name: tag, dtype: string,\n"
+    "         expr: \"concat(name, '/', cast(bonus, string))\"}\n"
+    "      - {name: age, dtype: float64,\n"
+    "         expr: \"age_seconds(cast('2024-01-01 10:00:00', timestamp))\"}\n"
     "feature_services:\n"
     "  - name: svc\n"
     "    features:\n"
@@ -813,14 +817,41 @@ Test(historical, h024_feature_service, .init = setup, .fini = teardown) {
   ASSERT_MSG("nope");
 }
 
-Test(historical, h025_on_demand_views_are_unsupported, .init = setup,
-     .fini = teardown) {
+/* On-demand features: computed from the joined features (ttl applied) and
+ * the entity columns, at the entity row's time, and output last. */
+Test(historical, h025_on_demand_features, .init = setup, .fini = teardown) {
   std_repo();
   th_write(g_work, "e.csv",
-           "user_id,event_timestamp\n1,2024-01-01 11:00:00\n");
-  int rc = hist("e.csv", "uv:score,odfv:plus", 0, "out.parquet", NULL);
-  cr_assert_eq(rc, LR_EUNSUPPORTED);
-  ASSERT_MSG("odfv");
+           "user_id,event_timestamp,bonus\n"
+           "1,2024-01-01 12:30:00,5\n"
+           "2,2024-01-01 09:30:00,\n"   /* a null request value */
+           "1,2024-01-01 16:00:00,1\n"  /* score outside uv's ttl */
+           "2,2024-01-01 09:00:00,7\n");
+  int rc = hist("e.csv", "odfv:plus,uv:score,odfv:tag,odfv:age", 0,
+                "out.parquet", NULL);
+  cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
+  char *rows = json_rows("out.parquet");
+  cr_assert_str_eq(rows,
+      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 12:30:00\",\"bonus\":5,\"score\":121,\"plus\":126,\"tag\":null,\"age\":9000.0}\n"
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:30:00\",\"bonus\":null,\"score\":200,\"plus\":null,\"tag\":null,\"age\":-1800.0}\n"
+      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 16:00:00\",\"bonus\":1,\"score\":null,\"plus\":null,\"tag\":null,\"age\":21600.0}\n"
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:00:00\",\"bonus\":7,\"score\":200,\"plus\":207,\"tag\":\"b200/7\",\"age\":-3600.0}\n");
+  free(rows);
+  /* an on-demand feature alone still joins the view it reads */
+  rc = hist("e.csv", "odfv:plus", 1, "out.parquet", NULL);
+  cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
+  char *cols = columns("out.parquet");
+  cr_assert_str_eq(cols, "user_id,event_timestamp,bonus,odfv__plus\n");
+  free(cols);
+  /* the request field must be a column of the entity rows */
+  th_write(g_work, "e2.csv", "user_id,event_timestamp\n1,2024-01-01 11:00:00\n");
+  rc = hist("e2.csv", "uv:score,odfv:plus", 0, "out.parquet", NULL);
+  cr_assert_eq(rc, LR_EINVAL);
+  ASSERT_MSG("no column 'bonus', a request field that on-demand feature "
+             "view 'odfv' reads");
+  /* age only reads no request field */
+  rc = hist("e2.csv", "odfv:age", 0, "out.parquet", NULL);
+  cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
 }
 
 Test(historical, h026_unknown_views_and_features, .init = setup,
