@@ -1095,3 +1095,249 @@ Test(materialize, m027_parse_time_rejects_bare_numbers) {
                  "'%s' was accepted as %lld", bad[i], us);
   }
 }
+
+/* ---- on-demand views: online and offline agree --------------------------- */
+
+static uint64_t odfv_rng = 0x2545F4914F6CDD1Dull;
+static uint64_t odfv_rnd(void) {
+  odfv_rng ^= odfv_rng >> 12;
+  odfv_rng ^= odfv_rng << 25;
+  odfv_rng ^= odfv_rng >> 27;
+  return odfv_rng * 2685821657736338717ull;
+}
+static int odfv_pick(int n) { return (int)(odfv_rnd() % (uint64_t)n); }
+
+enum { ODFV_USERS = 300, ODFV_OUTPUTS = 11 };
+
+static const char odfv_defs[] =
+    "entities:\n" USER
+    "sources:\n"
+    "  - {name: src, kind: file, path: data/u.parquet, timestamp_field: ts}\n"
+    "request_sources:\n"
+    "  - name: req\n"
+    "    schema:\n"
+    "      - {name: r_i, dtype: int64}\n"
+    "      - {name: r_f, dtype: float64}\n"
+    "      - {name: r_s, dtype: string}\n"
+    "feature_views:\n"
+    "  - name: uv\n    entities: [user]\n    source: src\n    schema:\n"
+    "      - {name: i, dtype: int64}\n"
+    "      - {name: f, dtype: float32}\n"
+    "      - {name: d, dtype: float64}\n"
+    "      - {name: s, dtype: string}\n"
+    "      - {name: b, dtype: bool}\n"
+    "      - {name: e, dtype: array<float32>}\n"
+    "on_demand_feature_views:\n"
+    "  - name: od\n    sources: [uv, req]\n    schema:\n"
+    "      - {name: o1, dtype: float64, expr: \"f * r_f + d / (i - r_i)\"}\n"
+    "      - {name: o2, dtype: int64, expr: \"i * r_i // 3 + i % 7\"}\n"
+    "      - {name: o3, dtype: string,\n"
+    "         expr: \"concat(lower(s), cast(r_i, string), upper(r_s))\"}\n"
+    "      - {name: o4, dtype: bool,\n"
+    "         expr: \"(b or f > 0.5) and not is_null(s)\"}\n"
+    "      - {name: o5, dtype: float64,\n"
+    "         expr: \"if(b, sqrt(abs(d)), pow(f, 2)) + coalesce(log(d), -1)\"}\n"
+    "      - {name: o6, dtype: float32,\n"
+    "         expr: \"cosine(e, e) + norm(e) + dot(e, e)\"}\n"
+    "      - {name: o7, dtype: float64, expr: \"clamp(round(d, 2), -100, 100)"
+    " + min(f, d, r_f) - max(i, r_i)\"}\n"
+    "      - {name: o8, dtype: int32, expr: \"cast(d * 1000, int32)\"}\n"
+    "      - {name: o9, dtype: int64, expr: \"length(s) + i\"}\n"
+    "      - {name: o10, dtype: string, expr: \"cast(d, string)\"}\n"
+    "      - {name: o11, dtype: float64, expr: \"d % r_f + d // 3\"}\n";
+
+/* The request values of each user, as the entity file and lookups get them
+ * (has_* 0: null). */
+typedef struct odfv_req {
+  long long r_i;
+  double r_f;
+  char r_s[8];
+  int has_i, has_f, has_s;
+} odfv_req;
+
+static void random_word(char *out, int max) {
+  int n = odfv_pick(max);
+  for (int k = 0; k < n; k++)
+    out[k] = "aBcDeF"[odfv_pick(6)];
+  out[n] = 0;
+}
+
+/* A VALUES row of user u's source row, with random nulls. */
+static void odfv_source_row(lr__buf *sql, int u) {
+  static const long long ints[] = {0, 1, -1, 3, -7, 42, 4000000000000000000LL};
+  char word[8];
+  random_word(word, 7);
+  float e[3] = {(float)odfv_pick(5) - 2, (float)odfv_pick(9) / 4, 0.5f};
+  lr__buf_printf(sql, "%s(%d, '2024-01-01 10:00:00', ", u ? ", " : "", u);
+  if (odfv_pick(10)) lr__buf_printf(sql, "%lld, ", ints[odfv_pick(7)]);
+  else lr__buf_puts(sql, "NULL, ");
+  if (odfv_pick(10)) lr__buf_printf(sql, "%.9g, ", (double)((float)odfv_pick(4001) / 1000 - 2));
+  else lr__buf_puts(sql, "NULL, ");
+  if (odfv_pick(10)) lr__buf_printf(sql, "%.17g, ", odfv_pick(5) ? ((double)odfv_rnd() / 1e16 - 900) : 0.0);
+  else lr__buf_puts(sql, "NULL, ");
+  if (odfv_pick(10)) lr__buf_printf(sql, "'%s', ", word);
+  else lr__buf_puts(sql, "NULL, ");
+  lr__buf_printf(sql, odfv_pick(10) ? "%s, " : "NULL, ", odfv_pick(2) ? "true" : "false");
+  if (odfv_pick(10)) lr__buf_printf(sql, "[%.9g, %.9g, %.9g])", e[0], e[1], e[2]);
+  else lr__buf_puts(sql, "NULL)");
+}
+
+static void odfv_request(odfv_req *r, lr__buf *csv, int u) {
+  r->has_i = odfv_pick(10) != 0;
+  r->has_f = odfv_pick(10) != 0;
+  r->has_s = odfv_pick(10) != 0;
+  r->r_i = odfv_pick(9) - 4;
+  r->r_f = (double)odfv_pick(2001) / 250 - 4 + 1e-9; /* never an integer */
+  random_word(r->r_s, 7);
+  if (!r->r_s[0])
+    r->has_s = 0; /* an empty CSV cell is a null */
+  lr__buf_printf(csv, "%d,2024-01-01 12:00:00,", u);
+  if (r->has_i) lr__buf_printf(csv, "%lld", r->r_i);
+  lr__buf_putc(csv, ',');
+  if (r->has_f) lr__buf_printf(csv, "%.17g", r->r_f);
+  lr__buf_putc(csv, ',');
+  if (r->has_s) lr__buf_puts(csv, r->r_s);
+  lr__buf_putc(csv, '\n');
+}
+
+/* The text DuckDB gives for an online cell, to compare with the offline
+ * one: floats as the shortest text that reads back to the same bits. */
+static void online_text(const lr_value *v, lr__buf *out) {
+  if (v->status != LR_STATUS_PRESENT) {
+    lr__buf_puts(out, "<null>");
+    return;
+  }
+  switch (v->type) {
+  case LR_TYPE_BOOL: lr__buf_puts(out, v->v.b ? "true" : "false"); break;
+  case LR_TYPE_INT32: lr__buf_printf(out, "%d", v->v.i32); break;
+  case LR_TYPE_INT64: lr__buf_printf(out, "%lld", v->v.i64); break;
+  case LR_TYPE_STRING: lr__buf_append(out, v->v.str.ptr, v->v.str.len); break;
+  default: break; /* floats: compared as bits below */
+  }
+}
+
+/* Offline cell `text` and online cell `v` must be the same value. */
+static void assert_same(const char *text, const lr_value *v, int u, int k) {
+  if (v->status == LR_STATUS_PRESENT &&
+      (v->type == LR_TYPE_FLOAT64 || v->type == LR_TYPE_FLOAT32)) {
+    cr_assert_str_neq(text, "<null>", "user %d o%d: null offline only", u,
+                      k + 1);
+    if (v->type == LR_TYPE_FLOAT64) {
+      double off = strtod(text, NULL);
+      cr_assert(!memcmp(&off, &v->v.f64, sizeof off), "user %d o%d: "
+                "offline %s, online %.17g", u, k + 1, text, v->v.f64);
+    } else {
+      float off = strtof(text, NULL);
+      cr_assert(!memcmp(&off, &v->v.f32, sizeof off), "user %d o%d: "
+                "offline %s, online %.9g", u, k + 1, text, v->v.f32);
+    }
+    return;
+  }
+  lr__buf want;
+  lr__buf_init(&want);
+  online_text(v, &want);
+  cr_assert_str_eq(text, lr__buf_str(&want), "user %d o%d", u, k + 1);
+  lr__buf_free(&want);
+}
+
+/* The same on-demand view over the same random rows and request values:
+ * the training set (DuckDB calling the compiled program) and lookups (the
+ * online store) give bit-identical values, nulls included. */
+Test(materialize, m028_on_demand_online_and_offline_agree_bit_for_bit,
+     .init = setup, .fini = teardown) {
+  lr__buf sql, csv;
+  lr__buf_init(&sql);
+  lr__buf_init(&csv);
+  lr__buf_puts(&sql, "SELECT u::BIGINT AS user_id, ts::TIMESTAMP AS ts, "
+               "i::BIGINT AS i, f::FLOAT AS f, d::DOUBLE AS d, s::VARCHAR AS "
+               "s, b::BOOLEAN AS b, e::FLOAT[] AS e FROM (VALUES ");
+  for (int u = 0; u < ODFV_USERS; u++)
+    odfv_source_row(&sql, u);
+  lr__buf_puts(&sql, ") t(u, ts, i, f, d, s, b, e)");
+  repo_parquet("data/u.parquet", lr__buf_str(&sql));
+  apply(odfv_defs);
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, NULL));
+  odfv_req req[ODFV_USERS];
+  lr__buf_puts(&csv, "user_id,event_timestamp,r_i,r_f,r_s\n");
+  for (int u = 0; u < ODFV_USERS; u++)
+    odfv_request(&req[u], &csv, u);
+  th_write(g_work, "e.csv", lr__buf_str(&csv));
+  /* offline */
+  const char *refs[ODFV_OUTPUTS];
+  char names[ODFV_OUTPUTS][16];
+  for (int k = 0; k < ODFV_OUTPUTS; k++) {
+    snprintf(names[k], sizeof names[k], "od:o%d", k + 1);
+    refs[k] = names[k];
+  }
+  lr_historical_spec spec = {0};
+  spec.entities_file = "e.csv";
+  spec.features = refs;
+  spec.n_features = ODFV_OUTPUTS;
+  spec.output = "out.parquet";
+  int rc = lr_get_historical_features(g_off, &spec, NULL);
+  cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
+  lr__buf rows, err;
+  lr__buf_init(&rows);
+  lr__buf_init(&err);
+  lr__buf_reset(&sql);
+  lr__buf_puts(&sql, "SELECT ");
+  for (int k = 0; k < ODFV_OUTPUTS; k++)
+    lr__buf_printf(&sql, "%scoalesce(CAST(o%d AS VARCHAR), '<null>')",
+                   k ? ", " : "", k + 1);
+  lr__buf_puts(&sql, " FROM read_parquet('out.parquet') ORDER BY user_id");
+  cr_assert_eq(lr__duckdb_run(db(), lr__buf_str(&sql), ODFV_OUTPUTS, &rows,
+                              &err), 0, "%s", lr__buf_str(&err));
+  /* online: every user, its request values as key columns */
+  lookup lk;
+  lr__buf_reset(&sql);
+  for (int k = 0; k < ODFV_OUTPUTS; k++)
+    lr__buf_printf(&sql, "%s%s", k ? "," : "", refs[k]);
+  lk_open(&lk, lr__buf_str(&sql), ODFV_USERS);
+  int n_keys = 0;
+  lr_request_shape(lk.req, &n_keys, NULL);
+  cr_assert_eq(n_keys, 4); /* user_id, r_i, r_f, r_s */
+  lr_value keys[ODFV_USERS * 4];
+  memset(keys, 0, sizeof keys);
+  for (int u = 0; u < ODFV_USERS; u++) {
+    lr_value *row = &keys[u * 4];
+    row[0] = I64(u);
+    for (int c = 1; c < 4; c++) {
+      const char *name;
+      int type;
+      lr_request_key(lk.req, c, &name, &type);
+      if (!strcmp(name, "r_i") && req[u].has_i)
+        row[c] = I64(req[u].r_i);
+      if (!strcmp(name, "r_f") && req[u].has_f)
+        row[c] = (lr_value){.type = LR_TYPE_FLOAT64, .v.f64 = req[u].r_f};
+      if (!strcmp(name, "r_s") && req[u].has_s)
+        row[c] = (lr_value){.type = LR_TYPE_STRING,
+                            .v.str = {req[u].r_s, strlen(req[u].r_s)}};
+    }
+  }
+  lk_get(&lk, keys, ODFV_USERS);
+  char *line = rows.data;
+  int non_null = 0;
+  for (int u = 0; u < ODFV_USERS; u++) {
+    char *end = strchr(line, '\n');
+    cr_assert_not_null(end, "offline row %d missing", u);
+    *end = 0;
+    char *cell = line;
+    for (int k = 0; k < ODFV_OUTPUTS; k++) {
+      char *tab = strchr(cell, '\t');
+      if (tab)
+        *tab = 0;
+      lr_value v = lk_cell(&lk, u, k);
+      non_null += v.status == LR_STATUS_PRESENT;
+      assert_same(cell, &v, u, k);
+      cell = tab ? tab + 1 : cell + strlen(cell);
+    }
+    line = end + 1;
+  }
+  /* the data reaches both nulls and values for most outputs */
+  cr_assert_gt(non_null, ODFV_USERS * ODFV_OUTPUTS / 3);
+  lk_close(&lk);
+  lr__buf_free(&rows);
+  lr__buf_free(&err);
+  lr__buf_free(&sql);
+  lr__buf_free(&csv);
+}
