@@ -273,12 +273,19 @@ static int pick_views(lr_offline *off, const lr_materialize_spec *spec,
   }
   for (int i = 0; i < spec->n_views; i++) {
     const lr__view *v = lr__model_view(&off->reg, spec->views[i]);
+    /* an on-demand view stored on write fills when its source view loads */
+    if (v && v->kind == LR__VIEW_ON_DEMAND && v->write_to_online_store)
+      v = lr__model_odfv_source(&off->reg, v);
     if (!v || v->kind != LR__VIEW_BATCH || !v->online) {
       lr__buf_printf(&off->errmsg, "'%s' is not an online feature view",
                      spec->views[i]);
       return v ? LR_EINVAL : LR_ENOTFOUND;
     }
-    out[(*n)++] = v;
+    int seen = 0;
+    for (int j = 0; j < *n; j++)
+      seen |= out[j] == v;
+    if (!seen)
+      out[(*n)++] = v;
   }
   return 0;
 }

@@ -20,6 +20,7 @@
 #include "../util/textval.h"
 #include "../util/timefmt.h"
 #include "ingest.h"
+#include "writer.h"
 
 /* The table being read: column names and a growing list of row values. */
 typedef struct table {
@@ -457,15 +458,13 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
                    ".json or .parquet", path);
     return LR_EINVAL;
   }
-  lr__online_view *ov = view ? lr__store_view(store, view) : NULL;
-  if (!ov) {
-    lr__buf_printf(&store->errmsg, "unknown feature view '%s'",
-                   view ? view : "(null)");
-    return LR_ENOTFOUND;
-  }
+  int rc;
+  lr__online_view *ov = lr__writer_view(store, view, &rc);
+  if (!ov)
+    return rc;
   char *text;
   size_t len;
-  int rc = lr__fs_read_file(path, &text, &len, &store->errmsg);
+  rc = lr__fs_read_file(path, &text, &len, &store->errmsg);
   if (rc)
     return rc;
   table t = {.path = path, .err = &store->errmsg};
@@ -486,12 +485,10 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
 int lr__ingest_json_df(lr_store *store, const char *view, struct fy_node *df,
                        lr_write_stats *stats) {
   lr__buf_reset(&store->errmsg);
-  lr__online_view *ov = view ? lr__store_view(store, view) : NULL;
-  if (!ov) {
-    lr__buf_printf(&store->errmsg, "unknown feature view '%s'",
-                   view ? view : "(null)");
-    return LR_ENOTFOUND;
-  }
+  int rc;
+  lr__online_view *ov = lr__writer_view(store, view, &rc);
+  if (!ov)
+    return rc;
   if (!df || !fy_node_is_mapping(df)) {
     lr__buf_puts(&store->errmsg, "'df' must be an object of columns: "
                                  "{\"column\": [values...]}");
@@ -500,7 +497,7 @@ int lr__ingest_json_df(lr_store *store, const char *view, struct fy_node *df,
   table t = {.path = "df", .err = &store->errmsg};
   lr__arena_init(&t.arena);
   lr__buf_init(&t.cells);
-  int n = fy_node_mapping_item_count(df), rc = 0;
+  int n = fy_node_mapping_item_count(df);
   const char **names = calloc((size_t)n + 1, sizeof *names);
   struct fy_node **lists = calloc((size_t)n + 1, sizeof *lists);
   int rows = -1;

@@ -52,10 +52,6 @@ static int describe_keys(lr_store *store, lr__online_view *ov) {
 }
 
 
-static int is_stored(const lr__view *v) {
-  return v->kind == LR__VIEW_BATCH && v->online;
-}
-
 /* Opens the LMDB environment in folder `dir` (created if missing). */
 static int open_env_at(lr_store *store, const char *dir) {
   int rc = 0;
@@ -105,7 +101,7 @@ static void open_databases(lr_store *store) {
       mdb_txn_abort(txn);
   }
   for (int i = 0; i < store->n_views; i++)
-    if (is_stored(store->views[i].view))
+    if (lr__view_is_stored(store->views[i].view))
       lr__store_try_open_db(store, &store->views[i]);
 }
 
@@ -183,7 +179,7 @@ static int is_stale(lr_store *store, const char *name) {
   if (!at)
     return 0;
   for (int i = 0; i < store->n_views; i++)
-    if (is_stored(store->views[i].view) &&
+    if (lr__view_is_stored(store->views[i].view) &&
         strcmp(store->views[i].db_name, name) == 0)
       return 0;
   return 1;

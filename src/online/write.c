@@ -15,6 +15,8 @@
 #include "../codec/row.h"
 #include "../codec/varint.h"
 #include "../registry/dtype.h"
+#include "../registry/odfv.h"
+#include "../util/timefmt.h"
 #include "../util/names.h"
 #include "writer.h"
 
@@ -176,10 +178,20 @@ static void to_cell(const lr_value *v, uint8_t want, lr__buf *payload,
   c->len = payload->len - start;
 }
 
+/* An on-demand view stored on write: computed from the rows written to its
+ * source view and put, in the same transaction, into its own database. */
+typedef struct derived {
+  lr__writer *w;       /* writes the on-demand view's rows (shares the txn) */
+  lr__odfv *odfv;
+  int *input_feature;  /* per program input: the source view's feature */
+} derived;
+
 struct lr__writer {
   lr_store *store;
   lr__online_view *ov;
-  MDB_txn *txn;
+  MDB_txn *txn;       /* derived writers share their parent's */
+  derived *derived;
+  int n_derived;
   lr__cell *cells;   /* next_slot cells */
   int *slot_feature; /* per slot: the feature index, or -1 (removed) */
   lr__buf payload, row;
@@ -277,9 +289,8 @@ static int put_row(lr__writer *w, size_t r, lr_write_stats *stats) {
   return 0;
 }
 
-/* Checks the store and view can take writes; returns the view or NULL. */
-static lr__online_view *writable_view(lr_store *store, const char *view,
-                                      int *rc) {
+lr__online_view *lr__writer_view(lr_store *store, const char *view,
+                                 int *rc) {
   lr__online_view *ov = view ? lr__store_view(store, view) : NULL;
   *rc = 0;
   if (!store->writable) {
@@ -290,10 +301,14 @@ static lr__online_view *writable_view(lr_store *store, const char *view,
     lr__buf_printf(&store->errmsg, "unknown feature view '%s'",
                    view ? view : "(null)");
     *rc = LR_ENOTFOUND;
-  } else if (ov->view->kind != LR__VIEW_BATCH || !ov->view->online) {
-    lr__buf_printf(&store->errmsg, "view '%s' is not stored online (%s)",
-                   view, ov->view->kind == LR__VIEW_BATCH
-                             ? "online: false" : "an on-demand view");
+  } else if (ov->view->kind != LR__VIEW_BATCH) {
+    lr__buf_printf(&store->errmsg, "'%s' is an on-demand view: it is "
+                   "computed from the rows of the feature views it reads; "
+                   "write those", view);
+    *rc = LR_EINVAL;
+  } else if (!ov->view->online) {
+    lr__buf_printf(&store->errmsg, "view '%s' is not stored online (online: "
+                   "false)", view);
     *rc = LR_EINVAL;
   } else if (!lr__store_try_open_db(store, ov)) {
     lr__buf_printf(&store->errmsg, "cannot open the database of view '%s'",
@@ -304,6 +319,12 @@ static lr__online_view *writable_view(lr_store *store, const char *view,
 }
 
 static void writer_free(lr__writer *w) {
+  for (int d = 0; d < w->n_derived; d++) {
+    writer_free(w->derived[d].w);
+    lr__odfv_free(w->derived[d].odfv);
+    free(w->derived[d].input_feature);
+  }
+  free(w->derived);
   free(w->map.key);
   free(w->map.feature);
   free(w->cells);
@@ -314,19 +335,16 @@ static void writer_free(lr__writer *w) {
   free(w);
 }
 
-int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
-  *out = NULL;
-  lr__buf_reset(&store->errmsg);
-  int rc;
-  lr__online_view *ov = writable_view(store, view, &rc);
-  if (!ov)
-    return rc;
+/* A writer of view `ov` inside transaction `txn`. */
+static int writer_new(lr_store *store, lr__online_view *ov, MDB_txn *txn,
+                      lr__writer **out) {
   const lr__view *v = ov->view;
   lr__writer *w = calloc(1, sizeof *w);
   if (!w)
     return LR_ENOMEM;
   w->store = store;
   w->ov = ov;
+  w->txn = txn;
   w->cells = calloc((size_t)v->next_slot + 1, sizeof(lr__cell));
   w->slot_feature = malloc(((size_t)v->next_slot + 1) * sizeof(int));
   w->key_values = calloc((size_t)ov->n_keys + 1, sizeof(lr_value));
@@ -341,15 +359,126 @@ int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
     w->slot_feature[s] = -1;
   for (int f = 0; f < v->n_features; f++)
     w->slot_feature[v->features[f].slot] = f;
-  int mrc = mdb_txn_begin(store->env, NULL, 0, &w->txn);
-  if (mrc) {
-    writer_free(w);
-    return lr__store_mdb_error(&store->errmsg, mrc, "cannot begin a write");
-  }
   MDB_stat st;
-  w->appending = mdb_stat(w->txn, ov->dbi, &st) == 0 && st.ms_entries == 0;
+  w->appending = mdb_stat(txn, ov->dbi, &st) == 0 && st.ms_entries == 0;
   *out = w;
   return 0;
+}
+
+/* 1 when `v` is an on-demand view stored on write that reads `source`. */
+static int derives_from(const lr__view *v, const lr__view *source) {
+  if (v->kind != LR__VIEW_ON_DEMAND || !v->write_to_online_store)
+    return 0;
+  for (int i = 0; i < v->n_sources; i++)
+    if (strcmp(v->sources[i], source->name) == 0)
+      return 1;
+  return 0;
+}
+
+/* Adds a derived writer for on-demand view `dv`. */
+static int add_derived(lr__writer *w, lr__online_view *dv) {
+  derived *d = &w->derived[w->n_derived];
+  if (!lr__store_try_open_db(w->store, dv)) {
+    lr__buf_printf(&w->store->errmsg, "cannot open the database of view "
+                   "'%s'", dv->view->name);
+    return LR_EIO;
+  }
+  int rc = lr__odfv_compile(&w->store->reg, dv->view, NULL,
+                            &w->store->errmsg, &d->odfv);
+  if (rc == 0)
+    rc = writer_new(w->store, dv, w->txn, &d->w);
+  d->input_feature = rc ? NULL : calloc((size_t)d->odfv->n_inputs + 1,
+                                        sizeof(int));
+  if (rc == 0 && !d->input_feature)
+    rc = LR_ENOMEM;
+  for (int i = 0; rc == 0 && i < d->odfv->n_inputs; i++)
+    d->input_feature[i] = (int)(d->odfv->input_fields[i] -
+                                w->ov->view->features);
+  w->n_derived++; /* freed with w, also when incomplete */
+  return rc;
+}
+
+/* Finds the on-demand views stored on write that read w's view. */
+static int attach_derived(lr__writer *w) {
+  lr_store *store = w->store;
+  w->derived = calloc((size_t)store->n_views + 1, sizeof *w->derived);
+  if (!w->derived)
+    return LR_ENOMEM;
+  int rc = 0;
+  for (int i = 0; rc == 0 && i < store->n_views; i++)
+    if (derives_from(store->views[i].view, w->ov->view))
+      rc = add_derived(w, &store->views[i]);
+  return rc;
+}
+
+int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
+  *out = NULL;
+  lr__buf_reset(&store->errmsg);
+  int rc;
+  lr__online_view *ov = lr__writer_view(store, view, &rc);
+  if (!ov)
+    return rc;
+  MDB_txn *txn;
+  int mrc = mdb_txn_begin(store->env, NULL, 0, &txn);
+  if (mrc)
+    return lr__store_mdb_error(&store->errmsg, mrc, "cannot begin a write");
+  lr__writer *w = NULL;
+  rc = writer_new(store, ov, txn, &w);
+  if (rc == 0)
+    rc = attach_derived(w);
+  if (rc) {
+    if (w)
+      writer_free(w);
+    mdb_txn_abort(txn);
+    return rc;
+  }
+  *out = w;
+  return 0;
+}
+
+/* Computes the derived view `d` over the n rows just put and writes them:
+ * the same keys and times, its features from its program, run at the time
+ * of the write. */
+static int put_derived(lr__writer *w, const derived *d, size_t n) {
+  const lr__view *dv = d->w->ov->view;
+  int n_keys = w->ov->n_keys, n_cols = n_keys + 2 + dv->n_features;
+  lr__eval *e = NULL;
+  lr_column *cols = calloc((size_t)n_cols, sizeof *cols);
+  lr_value *values = calloc((size_t)dv->n_features * n + 1, sizeof *values);
+  int64_t *now = malloc(n * sizeof *now);
+  int rc = cols && values && now ? lr__eval_create(d->odfv->prog, (int)n, &e)
+                                 : LR_ENOMEM;
+  for (int i = 0; rc == 0 && i < d->odfv->n_inputs; i++)
+    for (size_t r = 0; r < n; r++)
+      lr__eval_set(e, i, (int)r,
+                   &w->cols[w->map.feature[d->input_feature[i]]].values[r]);
+  int64_t at = lr__time_now_us();
+  for (size_t r = 0; rc == 0 && r < n; r++)
+    now[r] = at;
+  if (rc == 0)
+    rc = lr__eval_run(e, (int)n, now);
+  for (int k = 0; rc == 0 && k < n_keys; k++)
+    cols[k] = (lr_column){w->ov->key_names[k], w->cols[w->map.key[k]].values};
+  int c = n_keys;
+  if (rc == 0) {
+    cols[c++] = (lr_column){EVENT_COLUMN, w->cols[w->map.event].values};
+    if (w->map.created >= 0)
+      cols[c++] = (lr_column){CREATED_COLUMN, w->cols[w->map.created].values};
+  }
+  for (int k = 0; rc == 0 && k < dv->n_features; k++) {
+    lr_value *col = values + (size_t)k * n;
+    for (size_t r = 0; r < n; r++)
+      lr__eval_get(e, k, (int)r, &col[r]);
+    cols[c++] = (lr_column){dv->features[k].name, col};
+  }
+  lr_write_stats ignored = {0, 0};
+  if (rc == 0)
+    rc = lr__writer_put(d->w, cols, c, n, &ignored);
+  lr__eval_free(e);
+  free(cols);
+  free(values);
+  free(now);
+  return rc;
 }
 
 int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
@@ -360,6 +489,8 @@ int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
     rc = check_types(w->store, w->ov, cols, &w->map, n_rows);
   for (size_t r = 0; rc == 0 && r < n_rows; r++)
     rc = put_row(w, r, stats);
+  for (int d = 0; rc == 0 && n_rows && d < w->n_derived; d++)
+    rc = put_derived(w, &w->derived[d], n_rows);
   return rc;
 }
 

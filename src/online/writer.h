@@ -12,6 +12,12 @@
 
 typedef struct lr__writer lr__writer;
 
+/* The view `view` when rows can be written to it (a stored batch view of
+ * a store opened read-write), else NULL with *rc LR_EREADONLY,
+ * LR_ENOTFOUND, LR_EINVAL (not stored, or on-demand) or LR_EIO and the
+ * reason on the store. */
+lr__online_view *lr__writer_view(lr_store *store, const char *view, int *rc);
+
 /* Starts a write transaction on `view`. Returns 0, LR_EREADONLY,
  * LR_ENOTFOUND, LR_EINVAL (a view not stored online) or LR_EIO; the message
  * is on the store. */

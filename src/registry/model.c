@@ -59,8 +59,8 @@ const lr__field *lr__view_feature(const lr__view *v, const char *name) {
   return NULL;
 }
 
-/* The feature view an on-demand view reads (its first), or NULL. */
-static const lr__view *odfv_input_view(const lr__model *m, const lr__view *v) {
+const lr__view *lr__model_odfv_source(const lr__model *m,
+                                      const lr__view *v) {
   for (int i = 0; i < v->n_sources; i++) {
     const lr__view *in = lr__model_view(m, v->sources[i]);
     if (in && in->kind == LR__VIEW_BATCH)
@@ -69,9 +69,13 @@ static const lr__view *odfv_input_view(const lr__model *m, const lr__view *v) {
   return NULL;
 }
 
+int lr__view_is_stored(const lr__view *v) {
+  return v->kind == LR__VIEW_BATCH ? v->online : v->write_to_online_store;
+}
+
 int64_t lr__model_view_ttl(const lr__model *m, const lr__view *v) {
   if (v->kind == LR__VIEW_ON_DEMAND)
-    v = odfv_input_view(m, v);
+    v = lr__model_odfv_source(m, v);
   return v ? v->ttl_seconds : 0;
 }
 
@@ -79,7 +83,7 @@ int lr__model_view_keys(const lr__model *m, const lr__view *v,
                         const char **names, uint8_t *types, int max) {
   int n = 0;
   if (v->kind == LR__VIEW_ON_DEMAND)
-    v = odfv_input_view(m, v);
+    v = lr__model_odfv_source(m, v);
   if (!v)
     return 0;
   for (int i = 0; i < v->n_entities; i++) {

@@ -190,6 +190,13 @@ const lr__field *lr__view_feature(const lr__view *v, const char *name);
 int lr__model_view_keys(const lr__model *m, const lr__view *v,
                         const char **names, uint8_t *types, int max);
 
+/* The (first) feature view an on-demand view reads, or NULL. */
+const lr__view *lr__model_odfv_source(const lr__model *m, const lr__view *v);
+
+/* 1 when the view has rows in the online store: a batch view with
+ * `online: true`, or an on-demand view stored on write. */
+int lr__view_is_stored(const lr__view *v);
+
 /* The ttl of a view's rows in seconds (0: no limit). An on-demand view
  * stored on write keys and ages as the feature view it reads, and
  * lr__model_view_keys() gives that view's keys for it too. */

@@ -28,6 +28,14 @@ typedef struct planner {
   lr__buf rematerialize; /* names of views that need a (re)load */
 } planner;
 
+/* What to materialize to fill view v's online rows: v itself, or the
+ * feature view an on-demand view stored on write is computed from. */
+static const char *load_target(const planner *P, const lr__view *v) {
+  const lr__view *source = v->kind == LR__VIEW_BATCH
+                               ? v : lr__model_odfv_source(P->next, v);
+  return source ? source->name : v->name;
+}
+
 /* Writes "key: old -> new" lines for attributes whose JSON differs; keys in
  * `skip` (NULL-terminated) are left out. Returns how many differ. */
 static int diff_attrs(planner *P, const lr__attrs *was, const lr__attrs *now,
@@ -55,7 +63,13 @@ static int diff_attrs(planner *P, const lr__attrs *was, const lr__attrs *now,
   return changed;
 }
 
+/* Adds `view` to the list of views to (re)load, once. */
 static void note_rematerialize(planner *P, const char *view) {
+  const char *list = lr__buf_str(&P->rematerialize);
+  size_t len = strlen(view);
+  for (const char *at = list; (at = strstr(at, view)); at += len)
+    if ((at == list || at[-1] == ' ') && (at[len] == ',' || !at[len]))
+      return;
   lr__buf_printf(&P->rematerialize, "%s%s", P->rematerialize.len ? ", " : "",
                  view);
 }
@@ -143,9 +157,13 @@ static int plan_features(planner *P, const lr__view *was, lr__view *now) {
                      lr__dtype_name(f->dtype, s2));
       retyped++;
     } else if (!same_text(old->expr, f->expr)) {
-      lr__buf_printf(P->out, "      ~ feature %s: expr %s -> %s\n", f->name,
+      lr__buf_printf(P->out, "      ~ feature %s: expr %s -> %s%s\n", f->name,
                      old->expr ? old->expr : "(none)",
-                     f->expr ? f->expr : "(none)");
+                     f->expr ? f->expr : "(none)",
+                     now->write_to_online_store
+                         ? "  stored values are recomputed when the source "
+                           "view is materialized again" : "");
+      result |= now->write_to_online_store ? FEATURES_ADDED : 0;
     } else if (!same_text(old->description, f->description)) {
       lr__buf_printf(P->out, "      ~ feature %s: description %s -> %s\n",
                      f->name, old->description ? old->description : "(none)",
@@ -209,10 +227,8 @@ static void plan_view(planner *P, const lr__view *was, lr__view *now) {
     return;
   }
   P->sum->changed++;
-  int online = now->kind == LR__VIEW_BATCH ? now->online
-                                           : now->write_to_online_store;
-  if (online && (features || source_changed))
-    note_rematerialize(P, now->name);
+  if (lr__view_is_stored(now) && (features || source_changed))
+    note_rematerialize(P, load_target(P, now));
 }
 
 /* The four object lists are compared the same way: walk both sorted lists
@@ -253,8 +269,8 @@ static void plan_created(planner *P, const kind_ops *ops, int i) {
     lr__view *v = &P->next->views[i];
     v->layout_epoch = P->next->next_epoch++;
     number_slots_afresh(P, v);
-    if (v->kind == LR__VIEW_BATCH ? v->online : v->write_to_online_store)
-      note_rematerialize(P, v->name);
+    if (lr__view_is_stored(v))
+      note_rematerialize(P, load_target(P, v));
   }
 }
 
