@@ -47,7 +47,7 @@ impl Type {
     }
 }
 
-/// The type's name as the repo format spells it: "float32", "array<int64>".
+/// The type's name as the repo format spells it: `float32`, `array<int64>`.
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut buf = [0 as c_char; 32];
