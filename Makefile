@@ -94,6 +94,12 @@ test: all
 	@$(MAKE) --no-print-directory $(TESTS) $(ASAN_TESTS)
 	@tests/run.sh $(BUILD) $(ASAN)
 
+# The Python and Rust bindings alone (`make test` runs them too); their
+# benchmark against C is bindings/bench.sh.
+.PHONY: test-bindings
+test-bindings: all
+	@bindings/run_tests.sh $(BUILD)
+
 # ---- the main job -------------------------------------------------------------
 
 QUICKSTART := $(BUILD)/quickstart

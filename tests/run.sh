@@ -2,7 +2,8 @@
 # Runs every suite and ends with one line: "N passed, N failed".
 #   tests/run.sh BUILD ASAN_BUILD
 # The Criterion suites in BUILD/tests, the data-driven end-to-end cases
-# against BUILD/larder, then the Criterion suites again as built with
+# against BUILD/larder, the Python and Rust bindings (bindings/run_tests.sh),
+# then the Criterion suites again as built with
 # -fsanitize=address,undefined in ASAN_BUILD/tests.
 set -u
 build=${1:-build}
@@ -40,17 +41,26 @@ for t in "$build"/tests/test_*; do
   [ -x "$t" ] && run_criterion "$t" "unit $(basename "$t")"
 done
 
-e2e_out=$("$root/tests/e2e/run.sh" "$build/larder" 2>&1)
-printf '%s\n' "$e2e_out" | grep -v '^ok ' 
-p=$(printf '%s\n' "$e2e_out" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
-f=$(printf '%s\n' "$e2e_out" | sed -n 's/^e2e: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
-if [ -z "$p" ]; then
-  echo "FAIL e2e: the runner printed no summary"
-  failed=$((failed + 1))
-else
-  passed=$((passed + p))
-  failed=$((failed + f))
-fi
+# run_summarized LABEL COMMAND...: runs a runner that ends with "LABEL: N
+# passed, N failed", shows its output but for `ok ...` lines, adds its counts.
+run_summarized() {
+  local label=$1 out p f
+  shift
+  out=$("$@" 2>&1)
+  printf '%s\n' "$out" | grep -v '^ok '
+  p=$(printf '%s\n' "$out" | sed -n "s/^$label: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p")
+  f=$(printf '%s\n' "$out" | sed -n "s/^$label: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p")
+  if [ -z "$p" ]; then
+    echo "FAIL $label: the runner printed no summary"
+    failed=$((failed + 1))
+  else
+    passed=$((passed + p))
+    failed=$((failed + f))
+  fi
+}
+
+run_summarized e2e "$root/tests/e2e/run.sh" "$build/larder"
+run_summarized bindings "$root/bindings/run_tests.sh" "$build"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0

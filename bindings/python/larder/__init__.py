@@ -1,0 +1,18 @@
+"""Larder's Python binding: a feature repo opened in process, through
+liblarder and ctypes (standard library only), with the calls of Feast's
+FeatureStore:
+
+    import larder
+    store = larder.Store("demo")
+    store.get_online_features(
+        features=["driver_hourly_stats:conv_rate"],
+        entity_rows=[{"driver_id": 1001}]).to_dict()
+    # {'driver_id': [1001], 'conv_rate': [0.5]}
+
+Every failure raises LarderError, with liblarder's code, name and message.
+"""
+from ._errors import LarderError
+from ._store import OnlineResponse, Store, WriteStats
+
+__all__ = ["LarderError", "OnlineResponse", "Store", "WriteStats"]
+__version__ = "0.1.0"
