@@ -7,7 +7,6 @@ ctypes.util.find_library("larder") finds (an installed Larder).
 """
 import ctypes
 import ctypes.util
-import functools
 import os
 import pathlib
 from ctypes import (CFUNCTYPE, POINTER, Structure, Union, byref, c_char_p,
@@ -88,6 +87,7 @@ _PROTOTYPES = {
     "lr_request_free": (None, [_H]),
     "lr_request_shape": (c_int, [_H, POINTER(c_int), POINTER(c_int)]),
     "lr_request_key": (c_int, [_H, c_int, POINTER(c_char_p), POINTER(c_int)]),
+    "lr_request_join_keys": (c_int, [_H, POINTER(c_int)]),
     "lr_request_feature": (c_int, [_H, c_int, POINTER(c_char_p),
                                    POINTER(c_char_p), POINTER(c_int)]),
     "lr_result_create": (c_int, [_H, c_int, _OUT]),
@@ -135,30 +135,11 @@ def _load():
 lib = _load()
 
 
-@functools.lru_cache(maxsize=None)
-def _join_keys_fn():
-    """lr_request_join_keys, or None while liblarder predates it."""
-    try:
-        fn = lib.lr_request_join_keys
-    except AttributeError:
-        return None
-    fn.restype, fn.argtypes = c_int, [_H, POINTER(c_int)]
-    return fn
-
-
-def has_request_data():
-    """True when liblarder tells join keys from request-data fields."""
-    return _join_keys_fn() is not None
-
-
-def count_join_keys(req, n_keys):
-    """How many of the request's n_keys key columns are join keys: all of
-    them when liblarder cannot tell (it then has no request-data fields)."""
-    fn = _join_keys_fn()
-    if fn is None:
-        return n_keys
+def count_join_keys(req):
+    """How many of the request's key columns are join keys (the others are
+    request-data fields)."""
     n = c_int()
-    fn(req, byref(n))
+    lib.lr_request_join_keys(req, byref(n))
     return n.value
 
 

@@ -35,7 +35,7 @@ class _Request:
         n_keys, n_features = c_int(), c_int()
         lib.lr_request_shape(handle, byref(n_keys), byref(n_features))
         self.keys = [self._key(i) for i in range(n_keys.value)]
-        self.n_join_keys = _ffi.count_join_keys(handle, n_keys.value)
+        self.n_join_keys = _ffi.count_join_keys(handle)
         self.features = [self._feature(i) for i in range(n_features.value)]
 
     def _key(self, i):

@@ -1,13 +1,10 @@
 """On-demand features: request-data fields ride in the entity rows, as in
-Feast, and are not echoed by to_dict(). They need lr_request_join_keys in
-liblarder; until then these tests are skipped."""
+Feast, and are not echoed by to_dict()."""
 import unittest
 
-from larder import _ffi
 from fixture import RepoTestCase
 
 
-@unittest.skipUnless(_ffi.has_request_data(), "liblarder lacks lr_request_join_keys")
 class RequestDataTest(RepoTestCase):
     def test_services_take_request_data_from_entity_rows(self):
         resp = self.store.get_online_features(

@@ -125,7 +125,6 @@ extern "C" {
         name: *mut *const c_char,
         type_: *mut c_int,
     ) -> c_int;
-    #[cfg(feature = "request-data")]
     pub fn lr_request_join_keys(req: *const lr_request, n_join_keys: *mut c_int) -> c_int;
     pub fn lr_request_feature(
         req: *const lr_request,

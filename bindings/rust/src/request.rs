@@ -61,7 +61,7 @@ impl<'s> Request<'s> {
         Request {
             raw,
             keys,
-            n_join_keys: join_keys(raw, n_keys),
+            n_join_keys: join_keys(raw),
             features,
             _store: PhantomData,
         }
@@ -136,19 +136,11 @@ unsafe fn feature(raw: NonNull<lr_request>, i: c_int) -> Feature {
     }
 }
 
-/// How many key columns are join keys.
-#[cfg(feature = "request-data")]
-unsafe fn join_keys(raw: NonNull<lr_request>, _n_keys: c_int) -> usize {
+/// How many key columns are join keys (the rest are request-data fields).
+unsafe fn join_keys(raw: NonNull<lr_request>) -> usize {
     let mut n = 0;
     ffi::lr_request_join_keys(raw.as_ptr(), &mut n);
     n as usize
-}
-
-/// How many key columns are join keys: all of them until liblarder exports
-/// lr_request_join_keys (TODO(issue 8): the `request-data` feature).
-#[cfg(not(feature = "request-data"))]
-unsafe fn join_keys(_raw: NonNull<lr_request>, n_keys: c_int) -> usize {
-    n_keys as usize
 }
 
 fn create_result(req: &Request<'_>, capacity: usize) -> Result<NonNull<lr_result>> {

@@ -1,7 +1,5 @@
 //! On-demand features: request-data fields ride after the join keys, one
-//! per entity, as Feast's entity rows carry them. Needs lr_request_join_keys
-//! (TODO(issue 8): runs once the `request-data` feature is on by default).
-#![cfg(feature = "request-data")]
+//! per entity, as Feast's entity rows carry them.
 mod common;
 
 use common::{store_with_rows, Repo};
