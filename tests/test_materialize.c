@@ -1341,3 +1341,52 @@ Test(materialize, m028_on_demand_online_and_offline_agree_bit_for_bit,
   lr__buf_free(&sql);
   lr__buf_free(&csv);
 }
+
+/* An on-demand view stored on write fills when its source view loads, in
+ * the same transaction, with the rows' times; newer still wins; naming it
+ * in --views loads its source. */
+Test(materialize, m029_stored_on_demand_view_fills_with_its_source,
+     .init = setup, .fini = teardown) {
+  rows_parquet("data/a.parquet",
+               "(1, '2024-01-01 10:00:00', NULL, 5), "
+               "(1, '2024-01-01 11:00:00', NULL, 6), "
+               "(2, '2024-01-01 10:00:00', NULL, NULL)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("sa", "a.parquet")
+        "feature_views:\n" VIEW("va", "sa", "0s", VAL)
+        "on_demand_feature_views:\n"
+        "  - name: doubled\n    sources: [va]\n"
+        "    write_to_online_store: true\n    schema:\n"
+        "      - {name: twice, dtype: int64, expr: \"val * 2\"}\n"
+        "      - {name: label, dtype: string,\n"
+        "         expr: \"concat('v', cast(val, string))\"}\n");
+  ASSERT_MISSING("doubled:twice", 1);
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01", "2024-01-02", "doubled", &st));
+  cr_assert_eq(st.views, 1); /* the source view, va */
+  ASSERT_VAL("doubled:twice", 1, 12, "2024-01-01T11:00:00Z");
+  lookup lk;
+  lk_open(&lk, "doubled:label,doubled:twice", 2);
+  lr_value keys[] = {I64(1), I64(2)};
+  lk_get(&lk, keys, 2);
+  lr_value label = lk_cell(&lk, 0, 0);
+  cr_assert_eq(label.status, LR_STATUS_PRESENT);
+  cr_assert_eq(label.v.str.len, 2);
+  cr_assert_eq(memcmp(label.v.str.ptr, "v6", 2), 0);
+  cr_assert_eq(lk_cell(&lk, 1, 1).status, LR_STATUS_NULL_VALUE);
+  lk_close(&lk);
+  /* an older row written to the source is skipped in both views */
+  lr_store *s;
+  cr_assert_eq(lr_store_open(g_repo, LR_STORE_READWRITE, &s), 0);
+  lr_value ev = {.type = LR_TYPE_TIMESTAMP, .v.ts = T("2024-01-01T10:30:00Z")};
+  lr_value key = I64(1), val = I64(100);
+  lr_column cols[] = {{"user_id", &key}, {"event_timestamp", &ev},
+                      {"val", &val}};
+  cr_assert_eq(lr_write_rows(s, "va", cols, 3, 1, NULL), 0,
+               "%s", lr_store_errmsg(s));
+  /* and the on-demand view itself takes no writes */
+  cr_assert_eq(lr_write_rows(s, "doubled", cols, 3, 1, NULL), LR_EINVAL);
+  cr_assert(strstr(lr_store_errmsg(s), "on-demand view"));
+  lr_store_close(s);
+  ASSERT_VAL("doubled:twice", 1, 12, "2024-01-01T11:00:00Z");
+  ASSERT_VAL("va:val", 1, 6, "2024-01-01T11:00:00Z");
+}

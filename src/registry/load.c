@@ -249,9 +249,10 @@ static const field_spec field_specs[] = {
 };
 
 /* Where the first character of a field's `expr` text is, so errors inside
- * an expression point at their column (libfyaml marks a quoted scalar at
- * its first character already). A block scalar (`|`, `>`) starts on a later
- * line: column 0 (unknown). */
+ * an expression point at their line and column: libfyaml marks a plain or
+ * quoted scalar at its first character (inside the quotes). A block
+ * (`|`, `>`) is marked at the start of its first content line, before the
+ * indentation its text no longer holds: column 0, only lines are known. */
 static lr__loc expr_text_loc(loader *L, struct fy_node *item) {
   struct fy_node *value = fy_node_mapping_lookup_by_string(item, "expr", 4);
   lr__loc loc = loc_of(L, value);

@@ -14,17 +14,32 @@ typedef struct report_ctx {
   int reported;
 } report_ctx;
 
-/* Places an error at the column inside the expression when the text sits
- * on one line of the file, else at the expression's start. */
+/* Where byte `pos` of field f's expression is in its file: its line, and
+ * its column when the expression's first column is known (col 0: a block
+ * scalar, whose indentation is not in its text). A folded block (`>`)
+ * joins lines, so its later lines are approximate. */
+static lr__loc expr_position(const lr__field *f, int pos) {
+  lr__loc at = f->expr_text_loc.line ? f->expr_text_loc : f->loc;
+  int line_start = 0;
+  while (pos > 0 && (f->expr[pos - 1] == '\n' || f->expr[pos - 1] == ' '))
+    pos--; /* an error at the end: on the last line, not after it */
+  for (int i = 0; i < pos && f->expr[i]; i++)
+    if (f->expr[i] == '\n') {
+      at.line++;
+      line_start = i + 1;
+    }
+  if (at.col)
+    at.col += pos - line_start;
+  return at;
+}
+
+/* Places an error at its line and column inside the expression. */
 static void report(void *arg, int output, int pos, const char *message,
                    const char *hint) {
   report_ctx *rc = arg;
   const lr__field *f = &rc->v->features[output];
   if (rc->diag) {
-    lr__loc at = f->expr_text_loc.line ? f->expr_text_loc : f->loc;
-    int one_line = !memchr(f->expr, '\n', (size_t)pos);
-    if (at.col && one_line)
-      at.col += pos;
+    lr__loc at = expr_position(f, pos);
     lr__diag_add(rc->diag, at, *hint ? hint : NULL,
                  "in the expression of feature '%s' of on-demand feature "
                  "view '%s': %s", f->name, rc->v->name, message);

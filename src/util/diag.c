@@ -83,9 +83,11 @@ void lr__diag_format(lr__diag *d, lr__buf *out) {
       continue;
     if (i)
       lr__buf_putc(out, '\n');
-    if (it->loc.file)
+    if (it->loc.file && it->loc.col) /* col 0: only the line is known */
       lr__buf_printf(out, "%s:%d:%d: ", it->loc.file, it->loc.line,
                      it->loc.col);
+    else if (it->loc.file)
+      lr__buf_printf(out, "%s:%d: ", it->loc.file, it->loc.line);
     lr__buf_puts(out, it->message);
     if (it->hint)
       lr__buf_printf(out, "\n  hint: %s", it->hint);
