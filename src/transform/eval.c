@@ -305,8 +305,9 @@ static void float_unary(const lr__instr *in, lr__ecol *d, const lr__ecol *a,
 static void int_unary(const lr__instr *in, lr__ecol *d, const lr__ecol *a,
                       int n) {
   memcpy(d->null, a->null, (size_t)n);
+  int ints = in->op != LR__I_F2I && in->op != LR__I_B2I; /* a holds ints */
   for (int i = 0; i < n; i++) {
-    int64_t x = a->u.i[i];
+    int64_t x = ints ? a->u.i[i] : 0;
     switch (in->op) {
     case LR__I_NEG_I:
     case LR__I_ABS_I:

@@ -246,7 +246,8 @@ static lr__node *name_or_call(parser *P) {
     return NULL;
   n->text = lr__arena_strndup(P->arena, P->src + t.pos, (size_t)t.len);
   n->len = (size_t)t.len;
-  memcpy(n->args, args, (size_t)n_args * sizeof *args);
+  if (n_args)
+    memcpy(n->args, args, (size_t)n_args * sizeof *args);
   return n;
 }
 
