@@ -110,11 +110,12 @@ quickstart: all
 	$(BUILD)/larder -c $(QUICKSTART) apply
 	$(BUILD)/larder -c $(QUICKSTART) ls feature-views
 	$(BUILD)/larder -c $(QUICKSTART) materialize-incremental now
-	$(BUILD)/larder -c $(QUICKSTART) get --service driver_activity_v2 \
-	  --entity driver_id=1001 --entity driver_id=1002 --entity driver_id=1003
+	$(BUILD)/larder -c $(QUICKSTART) get --service driver_activity_v1 \
+	  --entity driver_id=1001 --entity driver_id=1002 --entity driver_id=1003 \
+	  --request val_to_add=1 --request val_to_add_2=10
 	$(BUILD)/larder -c $(QUICKSTART) historical \
 	  --entities $(QUICKSTART)/data/entity_rows.csv \
-	  --features driver_hourly_stats:conv_rate,driver_hourly_stats:avg_daily_trips \
+	  --features driver_hourly_stats:conv_rate,driver_hourly_stats:avg_daily_trips,transformed_conv_rate:conv_rate_plus_val1 \
 	  --output $(QUICKSTART)/training.csv
 	cat $(QUICKSTART)/training.csv
 

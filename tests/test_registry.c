@@ -1373,7 +1373,8 @@ Test(registry, r031_init_output_applies_cleanly) {
   size_t len;
   char *entities = read_bytes(dir, "data/entity_rows.csv", &len);
   cr_assert_not_null(entities, "entity rows for `larder historical`");
-  cr_assert(strstr(entities, "driver_id,event_timestamp\n"), "%s", entities);
+  cr_assert(strstr(entities, "driver_id,event_timestamp,val_to_add,"
+                            "val_to_add_2\n"), "%s", entities);
   free(entities);
   th_rmrf(tmp);
 }

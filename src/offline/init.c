@@ -152,14 +152,16 @@ static int write_in(const char *dir, const char *rel, const char *data,
 }
 
 /* A few entity rows for `larder historical`: drivers at times spread over
- * the two weeks of data (one a day before them, which finds nothing). */
+ * the two weeks of data (one a day before them, which finds nothing), with
+ * the request data of the on-demand view (as in Feast's example). */
 static void example_entities(lr__buf *out, time_t end) {
   static const int hours_back[] = {1, 5, 26, 49, 100, 200, 333, 400};
-  lr__buf_puts(out, "driver_id,event_timestamp\n");
+  lr__buf_puts(out, "driver_id,event_timestamp,val_to_add,val_to_add_2\n");
   for (int i = 0; i < 8; i++) {
     char ts[32];
     format_utc(ts, end - (time_t)hours_back[i] * 3600 - 1800);
-    lr__buf_printf(out, "%d,%s\n", EXAMPLE_FIRST_DRIVER + i * 37 % 300, ts);
+    lr__buf_printf(out, "%d,%s,%d,%d\n", EXAMPLE_FIRST_DRIVER + i * 37 % 300,
+                   ts, i + 1, 10 * (i + 1));
   }
 }
 
