@@ -492,3 +492,44 @@ Test(transform, x018_inputs_refuse_other_types) {
   lr__eval_free(e);
   lr__prog_free(p);
 }
+
+/* Every operator and function given a null operand: null out, except those
+ * that exist to handle nulls. */
+Test(transform, x019_every_operator_and_function_propagates_null) {
+  static const struct { const char *expr; uint8_t dt; } cases[] = {
+      {"n + 1", LR__DT_INT64},         {"1 - n", LR__DT_INT64},
+      {"n * 2", LR__DT_INT64},         {"n / 2", LR__DT_FLOAT64},
+      {"n // 2", LR__DT_INT64},        {"n % 2", LR__DT_INT64},
+      {"-n", LR__DT_INT64},            {"n = 1", LR__DT_BOOL},
+      {"n != 1", LR__DT_BOOL},         {"n < 1", LR__DT_BOOL},
+      {"n <= 1", LR__DT_BOOL},         {"n > 1", LR__DT_BOOL},
+      {"n >= 1", LR__DT_BOOL},         {"not (n > 1)", LR__DT_BOOL},
+      {"abs(n)", LR__DT_INT64},        {"sqrt(n)", LR__DT_FLOAT64},
+      {"log(n)", LR__DT_FLOAT64},      {"exp(n)", LR__DT_FLOAT64},
+      {"pow(n, 2)", LR__DT_FLOAT64},   {"pow(2, n)", LR__DT_FLOAT64},
+      {"floor(n + 0.5)", LR__DT_FLOAT64}, {"ceil(n + 0.5)", LR__DT_FLOAT64},
+      {"round(n + 0.5)", LR__DT_FLOAT64}, {"round(f, n)", LR__DT_FLOAT64},
+      {"min(n, 1)", LR__DT_INT64},     {"max(1, n)", LR__DT_INT64},
+      {"clamp(n, 0, 1)", LR__DT_INT64}, {"clamp(1, n, 2)", LR__DT_INT64},
+      {"lower(ns)", LR__DT_STRING},    {"upper(ns)", LR__DT_STRING},
+      {"length(ns)", LR__DT_INT64},    {"concat(ns, 'a')", LR__DT_STRING},
+      {"cast(n, string)", LR__DT_STRING}, {"cast(ns, int64)", LR__DT_INT64},
+      {"cast(n, float64)", LR__DT_FLOAT64}, {"cast(n, bool)", LR__DT_BOOL},
+      {"cast(n, timestamp)", LR__DT_TIMESTAMP},
+      {"age_seconds(cast(n, timestamp))", LR__DT_FLOAT64},
+      {"hour(cast(n, timestamp))", LR__DT_INT64},
+      {"day_of_week(cast(n, timestamp))", LR__DT_INT64},
+      {"dot(v, if(is_null(n), null, w))", LR__DT_FLOAT64},
+      {"norm(if(is_null(n), null, v))", LR__DT_FLOAT64},
+      {"cosine(if(is_null(n), null, v), w)", LR__DT_FLOAT64},
+      {"if(b, n, 1)", LR__DT_INT64},   {"coalesce(n, null)", LR__DT_INT64},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    expect_null(cases[i].expr, cases[i].dt);
+  /* the ones that handle nulls */
+  expect_bool("is_null(n)", 1);
+  expect_int("coalesce(n, 3)", 3);
+  expect_int("if(n > 0, 1, 2)", 2);
+  expect_bool("n > 0 or true", 1);
+  expect_bool("n > 0 and false", 0);
+}
