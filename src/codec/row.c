@@ -34,58 +34,85 @@ static void split_us(int64_t us, int64_t *sec, uint64_t *frac) {
   *frac = (uint64_t)r;
 }
 
-static void put_fixed(lr__buf *out, uint8_t base, const lr__cell *c) {
-  switch (base) {
-  case LR__DT_BOOL: lr__buf_append(out, &c->v.b, 1); break;
-  case LR__DT_INT32: lr__buf_append(out, &c->v.i32, 4); break;
-  case LR__DT_FLOAT32: lr__buf_append(out, &c->v.f32, 4); break;
-  case LR__DT_FLOAT64: lr__buf_append(out, &c->v.f64, 8); break;
-  default: lr__buf_append(out, &c->v.i64, 8); break; /* int64, timestamp */
+/* Writes `v` as a varint at `p`; returns the byte after it. */
+static uint8_t *put_varint(uint8_t *p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = (uint8_t)(v | 0x80);
+    v >>= 7;
   }
+  *p++ = (uint8_t)v;
+  return p;
 }
 
-void lr__row_encode(const uint8_t *slot_types, uint32_t n_slots,
-                    const lr__cell *cells, int64_t event_us,
-                    int64_t created_us, lr__buf *out) {
-  int has_nulls = 0;
-  for (uint32_t i = 0; i < n_slots; i++)
-    has_nulls |= cells[i].is_null;
-  int has_created = created_us != LR__ROW_NO_CREATED;
-  uint8_t flags = (uint8_t)(LR__ROW_FORMAT << 4 |
-                            (has_nulls ? ROW_HAS_NULLS : 0) |
-                            (has_created ? ROW_HAS_CREATED : 0));
-  lr__buf_append(out, &flags, 1);
-  int64_t sec;
-  uint64_t frac;
-  split_us(event_us, &sec, &frac);
-  lr__varint_put(out, lr__zigzag(sec));
-  lr__varint_put(out, frac);
-  if (has_created)
-    lr__varint_put(out, lr__zigzag(created_us - event_us));
-  lr__varint_put(out, n_slots);
-  if (has_nulls) {
-    uint8_t byte = 0;
-    for (uint32_t i = 0; i < n_slots; i++) {
-      if (cells[i].is_null)
-        byte |= (uint8_t)(1u << (i % 8));
-      if (i % 8 == 7 || i == n_slots - 1) {
-        lr__buf_append(out, &byte, 1);
-        byte = 0;
-      }
-    }
+/* The most bytes the row of `cells` can take: the header with the longest
+ * varints, the null bitmap, each value with a longest length prefix. */
+static size_t row_bound(const uint8_t *slot_types, uint32_t n_slots,
+                        const lr__cell *cells) {
+  size_t n = 1 + 4 * 10 + (n_slots + 7) / 8;
+  for (uint32_t i = 0; i < n_slots; i++) {
+    uint8_t dt = slot_types[i];
+    int width = LR__DT_IS_ARRAY(dt) ? 0 : lr__dtype_width(LR__DT_BASE(dt));
+    n += cells[i].is_null ? 0 : width ? (size_t)width : 10 + cells[i].len;
   }
+  return n;
+}
+
+/* Writes the null bitmap: bit i set = slot i is null. */
+static uint8_t *put_nulls(uint8_t *p, uint32_t n_slots, const lr__cell *cells) {
+  memset(p, 0, (n_slots + 7) / 8);
+  for (uint32_t i = 0; i < n_slots; i++)
+    p[i / 8] |= (uint8_t)((cells[i].is_null != 0) << (i % 8));
+  return p + (n_slots + 7) / 8;
+}
+
+/* Writes each non-null value: fixed widths as they are (the union's first
+ * bytes, little-endian), the others with their length or count. */
+static uint8_t *put_values(uint8_t *p, const uint8_t *slot_types,
+                           uint32_t n_slots, const lr__cell *cells) {
   for (uint32_t i = 0; i < n_slots; i++) {
     const lr__cell *c = &cells[i];
     if (c->is_null)
       continue;
     uint8_t dt = slot_types[i];
-    if (!LR__DT_IS_ARRAY(dt) && lr__dtype_width(LR__DT_BASE(dt))) {
-      put_fixed(out, LR__DT_BASE(dt), c);
+    int width = LR__DT_IS_ARRAY(dt) ? 0 : lr__dtype_width(LR__DT_BASE(dt));
+    if (width) {
+      memcpy(p, &c->v, (size_t)width);
+      p += width;
       continue;
     }
-    lr__varint_put(out, LR__DT_IS_ARRAY(dt) ? c->count : c->len);
-    lr__buf_append(out, c->ptr, c->len);
+    p = put_varint(p, LR__DT_IS_ARRAY(dt) ? c->count : c->len);
+    if (c->len)
+      memcpy(p, c->ptr, c->len);
+    p += c->len;
   }
+  return p;
+}
+
+void lr__row_encode(const uint8_t *slot_types, uint32_t n_slots,
+                    const lr__cell *cells, int64_t event_us,
+                    int64_t created_us, lr__buf *out) {
+  if (!lr__buf_reserve(out, row_bound(slot_types, n_slots, cells)))
+    return;
+  int has_nulls = 0;
+  for (uint32_t i = 0; i < n_slots; i++)
+    has_nulls |= cells[i].is_null;
+  int has_created = created_us != LR__ROW_NO_CREATED;
+  uint8_t *start = (uint8_t *)out->data + out->len, *p = start;
+  *p++ = (uint8_t)(LR__ROW_FORMAT << 4 | (has_nulls ? ROW_HAS_NULLS : 0) |
+                   (has_created ? ROW_HAS_CREATED : 0));
+  int64_t sec;
+  uint64_t frac;
+  split_us(event_us, &sec, &frac);
+  p = put_varint(p, lr__zigzag(sec));
+  p = put_varint(p, frac);
+  if (has_created)
+    p = put_varint(p, lr__zigzag(created_us - event_us));
+  p = put_varint(p, n_slots);
+  if (has_nulls)
+    p = put_nulls(p, n_slots, cells);
+  p = put_values(p, slot_types, n_slots, cells);
+  out->len += (size_t)(p - start);
+  out->data[out->len] = '\0';
 }
 
 int lr__time_in_range(int64_t us) {

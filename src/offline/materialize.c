@@ -2,11 +2,16 @@
  * materialize.c - lr_materialize: each view's latest source row per entity
  * in [start, end] into the online store.
  *
- * DuckDB does the selection (a window keeps the greatest (event_ts,
- * created_ts) per key) and streams the result in chunks; each chunk's
- * vectors become lr_value columns, put through one online writer, so a
- * view's whole load is one LMDB transaction — committed together with the
- * record of the interval it loaded, which incremental runs start from.
+ * DuckDB reads the source rows of the interval and streams them in chunks;
+ * each chunk's vectors become lr_value columns, put through one online
+ * writer in latest-only mode: of consecutive rows with the same key only
+ * the newest (event, then created time) is written. The source is first
+ * read as stored, unsorted: when its keys never decrease (a source written
+ * in key order, the common bulk case) every key's rows are consecutive and
+ * that is the whole load. The first decreasing key aborts that pass and
+ * the view is read again sorted by key. A view's whole load is one LMDB
+ * transaction, committed together with the record of the interval it
+ * loaded, which incremental runs start from.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,12 +58,10 @@ static int convert_chunk(lr_offline *off, duckdb_data_chunk chunk,
     duckdb_vector vec = api->data_chunk_get_vector(chunk, (idx_t)c);
     lr_value *col = cc->values + (size_t)c * rows;
     cc->cols[c].values = col;
-    for (idx_t r = 0; r < rows; r++) {
-      if (lr__duck_read(vec, cc->types[c], r, &cc->scratch, &col[r]) != 0) {
-        lr__buf_printf(&off->errmsg, "column '%s' holds a list with a null "
-                       "item; arrays cannot hold nulls", cc->cols[c].name);
-        return LR_EINVAL;
-      }
+    if (lr__duck_read_column(vec, cc->types[c], rows, &cc->scratch, col)) {
+      lr__buf_printf(&off->errmsg, "column '%s' holds a list with a null "
+                     "item; arrays cannot hold nulls", cc->cols[c].name);
+      return LR_EINVAL;
     }
   }
   /* string tables: offsets (+1, so 0 stays NULL) into scratch -> pointers */
@@ -119,9 +122,14 @@ static void window_sql(lr__buf *sql, int64_t start, int64_t end) {
   lr__buf_printf(sql, "__ts <= '%s'::TIMESTAMPTZ", ts);
 }
 
-/* The latest row per key of view `v` in the window. */
+/* How a pass reads the source: as stored, or sorted by key. */
+enum read_order { AS_STORED, BY_KEY };
+
+/* The source rows of view `v` in the window, in `order`; `count_sql`
+ * counts them. */
 static int load_sql(lr_offline *off, const lr__view *v, int64_t start,
-                    int64_t end, lr__buf *sql, lr__buf *count_sql) {
+                    int64_t end, enum read_order order, lr__buf *sql,
+                    lr__buf *count_sql) {
   lr__buf source;
   lr__buf_init(&source);
   int rc = lr__source_select(off, v, &source);
@@ -130,18 +138,9 @@ static int load_sql(lr_offline *off, const lr__view *v, int64_t start,
   int n_keys = lr__model_view_keys(&off->reg, v, keys, types, MAX_KEYS);
   lr__buf_printf(sql, "SELECT * FROM (%s)", lr__buf_str(&source));
   window_sql(sql, start, end);
-  lr__buf_puts(sql, " QUALIFY row_number() OVER (PARTITION BY ");
-  for (int k = 0; k < n_keys; k++) {
+  for (int k = 0; order == BY_KEY && k < n_keys; k++) {
+    lr__buf_puts(sql, k ? ", " : " ORDER BY ");
     lr__sql_ident(sql, keys[k]);
-    lr__buf_puts(sql, k + 1 < n_keys ? ", " : "");
-  }
-  lr__buf_puts(sql, " ORDER BY __ts DESC, __created DESC NULLS LAST) = 1");
-  /* in key order: the online store then writes sequentially (appends to
-   * an empty database) */
-  lr__buf_puts(sql, " ORDER BY ");
-  for (int k = 0; k < n_keys; k++) {
-    lr__sql_ident(sql, keys[k]);
-    lr__buf_puts(sql, k + 1 < n_keys ? ", " : "");
   }
   lr__buf_printf(count_sql, "SELECT count(*) FROM (%s)", lr__buf_str(&source));
   window_sql(count_sql, start, end);
@@ -154,9 +153,30 @@ typedef struct load_state {
   const lr_materialize_spec *spec;
   lr_materialize_stats *stats;
   unsigned long long total; /* upper bound of the rows, for progress */
+  lr_write_stats view;      /* the rows of the view's current pass */
 } load_state;
 
-/* Streams the query's chunks into the writer. */
+/* Reports the rows of the view so far (each key's newest row counts once
+ * it is written or skipped). */
+static void report(load_state *ls, const lr__view *v, int last) {
+  unsigned long long done = ls->view.rows_written + ls->view.rows_skipped;
+  if (ls->spec->progress)
+    ls->spec->progress(ls->spec->progress_ctx, v->name, done,
+                       last ? done : ls->total);
+}
+
+/* LR_EINVAL with DuckDB's message about the failed query. */
+static int query_error(load_state *ls, const lr__view *v,
+                       duckdb_result *result) {
+  const char *why = lr__duckdb_fns()->result_error(result);
+  lr__buf_printf(&ls->off->errmsg, "reading the source of feature view "
+                 "'%s': %s", v->name, why ? why : "unknown error");
+  return LR_EINVAL;
+}
+
+/* Streams the query's chunks into the writer, then flushes it. A query
+ * that fails midway (a cast, a read error) ends the stream early: its error
+ * is checked after the last chunk. */
 static int stream_rows(load_state *ls, const lr__view *v, const char *sql,
                        lr__writer *w) {
   const lr__duckdb_api *api = lr__duckdb_fns();
@@ -169,34 +189,26 @@ static int stream_rows(load_state *ls, const lr__view *v, const char *sql,
     api->destroy_prepare(&stmt);
     return LR_EINVAL;
   }
-  int rc = 0;
-  if (api->execute_prepared_streaming(stmt, &result) != DuckDBSuccess) {
-    lr__buf_printf(&off->errmsg, "reading the source of feature view '%s': "
-                   "%s", v->name, api->result_error(&result));
-    rc = LR_EINVAL;
-  }
   chunk_columns cc;
   memset(&cc, 0, sizeof cc);
-  if (rc == 0)
-    rc = setup_columns(off, v, &cc);
-  unsigned long long done = 0;
+  int rc = api->execute_prepared_streaming(stmt, &result) == DuckDBSuccess
+               ? setup_columns(off, v, &cc)
+               : query_error(ls, v, &result);
+  unsigned long long chunks = 0;
   duckdb_data_chunk chunk;
   while (rc == 0 && (chunk = api->fetch_chunk(result))) {
     idx_t rows = api->data_chunk_get_size(chunk);
-    lr_write_stats ws = {0, 0};
     rc = rows ? convert_chunk(off, chunk, &cc, rows) : 0;
     if (rc == 0 && rows)
-      rc = lr__writer_put(w, cc.cols, cc.n_cols, rows, &ws);
+      rc = lr__writer_put(w, cc.cols, cc.n_cols, rows, &ls->view);
     api->destroy_data_chunk(&chunk);
-    done += rows;
-    ls->stats->rows_read += rows;
-    ls->stats->rows_written += ws.rows_written;
-    ls->stats->rows_skipped += ws.rows_skipped;
-    if (ls->spec->progress && (done % (64ull * 2048) < rows || !rows))
-      ls->spec->progress(ls->spec->progress_ctx, v->name, done, ls->total);
+    if (rc == 0 && ++chunks % 64 == 0)
+      report(ls, v, 0);
   }
-  if (rc == 0 && ls->spec->progress)
-    ls->spec->progress(ls->spec->progress_ctx, v->name, done, done);
+  if (rc == 0 && api->result_error(&result))
+    rc = query_error(ls, v, &result);
+  if (rc == 0)
+    rc = lr__writer_flush(w, &ls->view);
   free_columns(&cc);
   api->destroy_result(&result);
   api->destroy_prepare(&stmt);
@@ -217,27 +229,50 @@ static int64_t incremental_start(lr_store *store, const lr__view *v,
   return v->ttl_seconds > 0 ? end - v->ttl_seconds * 1000000 : LR__TIME_MIN_US;
 }
 
-static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
-  const lr_materialize_spec *spec = ls->spec;
-  int64_t start = spec->incremental ? incremental_start(store, v, spec->end_us)
-                                    : spec->start_us;
+/* One pass over the source in `order` into a new writer (*w, aborted by
+ * the caller on failure). */
+static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
+                     int64_t start, enum read_order order, lr__writer **w) {
   lr__buf sql, count_sql, count;
   lr__buf_init(&sql);
   lr__buf_init(&count_sql);
   lr__buf_init(&count);
-  int rc = load_sql(ls->off, v, start, spec->end_us, &sql, &count_sql);
-  if (rc == 0 && spec->progress)
+  memset(&ls->view, 0, sizeof ls->view);
+  int rc = load_sql(ls->off, v, start, ls->spec->end_us, order, &sql,
+                    &count_sql);
+  if (rc == 0 && ls->spec->progress && order == AS_STORED)
     rc = lr__offline_run(ls->off, lr__buf_str(&count_sql),
                          "counting the source rows", 1, &count);
-  ls->total = strtoull(lr__buf_str(&count), NULL, 10);
-  lr__writer *w = NULL;
+  if (order == AS_STORED)
+    ls->total = strtoull(lr__buf_str(&count), NULL, 10);
   if (rc == 0) {
-    rc = lr__writer_begin(store, v->name, &w);
+    rc = lr__writer_begin(store, v->name, w);
     if (rc)
       lr__buf_puts(&ls->off->errmsg, lr_store_errmsg(store));
   }
-  if (rc == 0)
-    rc = stream_rows(ls, v, lr__buf_str(&sql), w);
+  if (rc == 0) {
+    lr__writer_latest_only(*w, order == AS_STORED);
+    rc = stream_rows(ls, v, lr__buf_str(&sql), *w);
+  }
+  lr__buf_free(&sql);
+  lr__buf_free(&count_sql);
+  lr__buf_free(&count);
+  return rc;
+}
+
+/* Loads view `v`: as stored, else (keys out of order) again by key; then
+ * the record of the interval; one transaction. */
+static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
+  const lr_materialize_spec *spec = ls->spec;
+  int64_t start = spec->incremental ? incremental_start(store, v, spec->end_us)
+                                    : spec->start_us;
+  lr__writer *w = NULL;
+  int rc = load_pass(ls, store, v, start, AS_STORED, &w);
+  if (rc == LR__WRITER_UNORDERED) {
+    lr__writer_abort(w);
+    w = NULL;
+    rc = load_pass(ls, store, v, start, BY_KEY, &w);
+  }
   if (rc && w && !ls->off->errmsg.len)
     lr__buf_printf(&ls->off->errmsg, "loading feature view '%s': %s",
                    v->name, lr_store_errmsg(store));
@@ -254,10 +289,13 @@ static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
   } else if (w) {
     lr__writer_abort(w);
   }
-  ls->stats->views += rc == 0;
-  lr__buf_free(&sql);
-  lr__buf_free(&count_sql);
-  lr__buf_free(&count);
+  if (rc == 0) {
+    report(ls, v, 1);
+    ls->stats->views++;
+    ls->stats->rows_read += ls->view.rows_written + ls->view.rows_skipped;
+    ls->stats->rows_written += ls->view.rows_written;
+    ls->stats->rows_skipped += ls->view.rows_skipped;
+  }
   return rc;
 }
 
@@ -315,7 +353,7 @@ int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
     if (rc)
       lr__buf_puts(&off->errmsg, lr_store_errmsg(store));
   }
-  load_state ls = {off, spec, stats, 0};
+  load_state ls = {off, spec, stats, 0, {0, 0}};
   for (int i = 0; rc == 0 && i < n; i++)
     rc = load_view(&ls, store, views[i]);
   lr_store_close(store);

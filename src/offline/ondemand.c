@@ -67,29 +67,27 @@ static duckdb_logical_type logical_type(uint8_t dt) {
 
 /* ---- the function, as DuckDB calls it ---------------------------------- */
 
-/* Feeds the arguments and the row times of one chunk into `e`. */
+/* Feeds the arguments and the row times of one chunk into `e`; `vals`
+ * holds n values. */
 static void feed_chunk(const udf *u, lr__eval *e, duckdb_data_chunk input,
-                       idx_t n, int64_t *now) {
+                       idx_t n, lr_value *vals, int64_t *now) {
   const lr__duckdb_api *api = lr__duckdb_fns();
   lr__buf scratch; /* unused: expressions read no array<string> */
   lr__buf_init(&scratch);
-  lr_value v;
   for (int i = 0; i < u->odfv->n_inputs; i++)
     memset(lr__eval_input(e, i)->null, 1, (size_t)n);
   for (int a = 0; a < u->n_args; a++) {
     int in = u->args[a];
     duckdb_vector vec = api->data_chunk_get_vector(input, (idx_t)a);
-    for (idx_t r = 0; r < n; r++) {
-      if (lr__duck_read(vec, u->odfv->inputs[in].dtype, r, &scratch, &v))
-        v.type = LR_TYPE_NULL; /* a list with a null item */
-      lr__eval_set(e, in, (int)r, &v);
-    }
+    /* a list with a null item reads as null */
+    lr__duck_read_column(vec, u->odfv->inputs[in].dtype, n, &scratch, vals);
+    for (idx_t r = 0; r < n; r++)
+      lr__eval_set(e, in, (int)r, &vals[r]);
   }
   duckdb_vector times = api->data_chunk_get_vector(input, (idx_t)u->n_args);
-  for (idx_t r = 0; r < n; r++) {
-    lr__duck_read(times, LR__DT_TIMESTAMP, r, &scratch, &v);
-    now[r] = v.type == LR_TYPE_NULL ? 0 : v.v.ts;
-  }
+  lr__duck_read_column(times, LR__DT_TIMESTAMP, n, &scratch, vals);
+  for (idx_t r = 0; r < n; r++)
+    now[r] = vals[r].type == LR_TYPE_NULL ? 0 : vals[r].v.ts;
   lr__buf_free(&scratch);
 }
 
@@ -161,10 +159,11 @@ static void call_udf(duckdb_function_info info, duckdb_data_chunk input,
   idx_t n = api->data_chunk_get_size(input);
   lr__eval *e = NULL;
   int64_t *now = malloc((n ? n : 1) * sizeof *now);
-  int rc = now ? lr__eval_create(u->odfv->prog, n ? (int)n : 1, &e)
-               : LR_ENOMEM;
+  lr_value *vals = malloc((n ? n : 1) * sizeof *vals);
+  int rc = now && vals ? lr__eval_create(u->odfv->prog, n ? (int)n : 1, &e)
+                       : LR_ENOMEM;
   if (rc == 0) {
-    feed_chunk(u, e, input, n, now);
+    feed_chunk(u, e, input, n, vals, now);
     rc = lr__eval_run(e, (int)n, now);
   }
   if (rc == 0)
@@ -174,6 +173,7 @@ static void call_udf(duckdb_function_info info, duckdb_data_chunk input,
     api->scalar_function_set_error(info, "on-demand feature: out of memory");
   lr__eval_free(e);
   free(now);
+  free(vals);
 }
 
 /* ---- registration ------------------------------------------------------ */

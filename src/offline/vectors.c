@@ -15,12 +15,12 @@ static lr_str duck_string(const duckdb_string_t *s) {
   return out;
 }
 
-static int is_valid(const uint64_t *valid, idx_t r) {
+static inline int is_valid(const uint64_t *valid, idx_t r) {
   return !valid || ((valid[r / 64] >> (r % 64)) & 1);
 }
 
 /* Reads row `r` of a vector of (base) dtype `dt` into `out`. */
-static void read_scalar(const void *data, uint8_t dt, idx_t r, lr_value *out) {
+static inline void read_scalar(const void *data, uint8_t dt, idx_t r, lr_value *out) {
   out->type = dt;
   switch (dt) {
   case LR__DT_BOOL: out->v.b = ((const uint8_t *)data)[r] != 0; break;
@@ -33,12 +33,12 @@ static void read_scalar(const void *data, uint8_t dt, idx_t r, lr_value *out) {
   }
 }
 
-/* Reads row `r` of a LIST vector (see lr__duck_read for string tables). */
-static int read_list(const lr__duckdb_api *api, duckdb_vector vec,
+/* Reads row `r` of a LIST vector whose child is `child` (see
+ * lr__duck_read_column for string tables). Returns -1 for a null item. */
+static int read_list(const lr__duckdb_api *api, duckdb_vector child,
                      const void *data, uint8_t dt, idx_t r, lr__buf *scratch,
                      lr_value *out) {
   const duckdb_list_entry *entry = (const duckdb_list_entry *)data + r;
-  duckdb_vector child = api->list_vector_get_child(vec);
   const char *items = api->vector_get_data(child);
   uint64_t *valid = api->vector_get_validity(child);
   for (idx_t i = 0; i < entry->length; i++)
@@ -61,16 +61,24 @@ static int read_list(const lr__duckdb_api *api, duckdb_vector vec,
   return 0;
 }
 
-int lr__duck_read(duckdb_vector vec, uint8_t dt, idx_t r, lr__buf *scratch,
-                  lr_value *out) {
+idx_t lr__duck_read_column(duckdb_vector vec, uint8_t dt, idx_t n,
+                           lr__buf *scratch, lr_value *out) {
   const lr__duckdb_api *api = lr__duckdb_fns();
   const void *data = api->vector_get_data(vec);
-  memset(out, 0, sizeof *out);
-  if (!is_valid(api->vector_get_validity(vec), r))
-    return 0; /* LR_TYPE_NULL */
-  if (!LR__DT_IS_ARRAY(dt)) {
-    read_scalar(data, dt, r, out);
-    return 0;
+  const uint64_t *valid = api->vector_get_validity(vec);
+  duckdb_vector child = LR__DT_IS_ARRAY(dt) ? api->list_vector_get_child(vec)
+                                            : NULL;
+  idx_t bad = 0;
+  for (idx_t r = 0; r < n; r++) {
+    out[r] = (lr_value){0}; /* LR_TYPE_NULL */
+    if (!is_valid(valid, r))
+      continue;
+    if (!child) {
+      read_scalar(data, dt, r, &out[r]);
+    } else if (read_list(api, child, data, dt, r, scratch, &out[r]) != 0) {
+      out[r] = (lr_value){0};
+      bad++;
+    }
   }
-  return read_list(api, vec, data, dt, r, scratch, out);
+  return bad;
 }

@@ -178,6 +178,15 @@ static void to_cell(const lr_value *v, uint8_t want, lr__buf *payload,
   c->len = payload->len - start;
 }
 
+/* A packed row held back in latest-only mode. */
+typedef struct held {
+  int has;
+  uint8_t key[LR__KEY_MAX];
+  size_t key_len;
+  int64_t event, created;
+  lr__buf row;
+} held;
+
 /* An on-demand view stored on write: computed from the rows written to its
  * source view and put, in the same transaction, into its own database. */
 typedef struct derived {
@@ -205,6 +214,10 @@ struct lr__writer {
   int appending;
   uint8_t last_key[LR__KEY_MAX];
   size_t last_len;
+  /* Latest-only mode (lr__writer_latest_only): the newest row of the
+   * current run of equal keys, stored when another key comes. */
+  int latest_only, in_order;
+  held held;
 };
 
 /* 1 when `key` sorts after the last key appended (appending stays on). */
@@ -250,22 +263,12 @@ static void pack_row(lr__writer *w, size_t r, int64_t *event,
                  &w->row);
 }
 
-/* Stores row `r` unless the stored row for its key is newer. */
-static int put_row(lr__writer *w, size_t r, lr_write_stats *stats) {
-  for (int k = 0; k < w->ov->n_keys; k++)
-    w->key_values[k] = w->cols[w->map.key[k]].values[r];
-  uint8_t key_bytes[LR__KEY_MAX];
-  size_t key_len;
-  int rc = lr__store_encode_key(w->ov, w->key_values, key_bytes, &key_len,
-                                &w->store->errmsg, "row", r);
-  if (rc)
-    return rc;
-  int64_t event, created;
-  pack_row(w, r, &event, &created);
-  if (lr__buf_failed(&w->row) || lr__buf_failed(&w->payload))
-    return LR_ENOMEM;
-  MDB_val key = {key_len, key_bytes}, old;
-  MDB_val data = {w->row.len, w->row.data};
+/* Stores packed row `row` under `key` unless the stored row is newer. */
+static int store_row(lr__writer *w, const uint8_t *key_bytes, size_t key_len,
+                     const lr__buf *row, int64_t event, int64_t created,
+                     lr_write_stats *stats) {
+  MDB_val key = {key_len, (void *)key_bytes}, old;
+  MDB_val data = {row->len, row->data};
   if (can_append(w, key_bytes, key_len)) {
     int mrc = mdb_put(w->txn, w->ov->dbi, &key, &data, MDB_APPEND);
     if (mrc)
@@ -287,6 +290,63 @@ static int put_row(lr__writer *w, size_t r, lr_write_stats *stats) {
     return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot write a row");
   stats->rows_written++;
   return 0;
+}
+
+/* Stores the held row, if any. */
+static int flush_held(lr__writer *w, lr_write_stats *stats) {
+  held *h = &w->held;
+  if (!h->has)
+    return 0;
+  h->has = 0;
+  return store_row(w, h->key, h->key_len, &h->row, h->event, h->created,
+                   stats);
+}
+
+/* Latest-only mode: the row just packed (w->row) replaces the held one when
+ * their keys are equal and it is not older; another key stores the held
+ * row first. */
+static int hold_row(lr__writer *w, const uint8_t *key, size_t key_len,
+                    int64_t event, int64_t created, lr_write_stats *stats) {
+  held *h = &w->held;
+  int c = 1;
+  if (h->has) {
+    c = memcmp(key, h->key, key_len < h->key_len ? key_len : h->key_len);
+    c = c ? c : (key_len > h->key_len) - (key_len < h->key_len);
+  }
+  if (c == 0 &&
+      lr__row_compare_times(event, created, h->event, h->created) < 0)
+    return 0; /* older than the held row: dropped */
+  if (c < 0 && w->in_order)
+    return LR__WRITER_UNORDERED;
+  int rc = c == 0 ? 0 : flush_held(w, stats);
+  lr__buf row = h->row; /* the new row becomes the held one */
+  h->row = w->row;
+  w->row = row;
+  memcpy(h->key, key, key_len);
+  h->key_len = key_len;
+  h->event = event;
+  h->created = created;
+  h->has = 1;
+  return rc;
+}
+
+/* Packs row `r` and stores it (or holds it, in latest-only mode). */
+static int put_row(lr__writer *w, size_t r, lr_write_stats *stats) {
+  for (int k = 0; k < w->ov->n_keys; k++)
+    w->key_values[k] = w->cols[w->map.key[k]].values[r];
+  uint8_t key_bytes[LR__KEY_MAX];
+  size_t key_len;
+  int rc = lr__store_encode_key(w->ov, w->key_values, key_bytes, &key_len,
+                                &w->store->errmsg, "row", r);
+  if (rc)
+    return rc;
+  int64_t event, created;
+  pack_row(w, r, &event, &created);
+  if (lr__buf_failed(&w->row) || lr__buf_failed(&w->payload))
+    return LR_ENOMEM;
+  if (w->latest_only)
+    return hold_row(w, key_bytes, key_len, event, created, stats);
+  return store_row(w, key_bytes, key_len, &w->row, event, created, stats);
 }
 
 lr__online_view *lr__writer_view(lr_store *store, const char *view,
@@ -332,6 +392,7 @@ static void writer_free(lr__writer *w) {
   free(w->key_values);
   lr__buf_free(&w->payload);
   lr__buf_free(&w->row);
+  lr__buf_free(&w->held.row);
   free(w);
 }
 
@@ -491,6 +552,21 @@ int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
     rc = put_row(w, r, stats);
   for (int d = 0; rc == 0 && n_rows && d < w->n_derived; d++)
     rc = put_derived(w, &w->derived[d], n_rows);
+  return rc;
+}
+
+void lr__writer_latest_only(lr__writer *w, int in_order) {
+  w->latest_only = 1;
+  w->in_order = in_order;
+  for (int d = 0; d < w->n_derived; d++)
+    lr__writer_latest_only(w->derived[d].w, in_order);
+}
+
+int lr__writer_flush(lr__writer *w, lr_write_stats *stats) {
+  int rc = flush_held(w, stats);
+  lr_write_stats ignored = {0, 0};
+  for (int d = 0; rc == 0 && d < w->n_derived; d++)
+    rc = lr__writer_flush(w->derived[d].w, &ignored);
   return rc;
 }
 

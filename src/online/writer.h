@@ -29,6 +29,22 @@ int lr__writer_begin(lr_store *store, const char *view, lr__writer **out);
 int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
                    size_t n_rows, lr_write_stats *stats);
 
+/* What lr__writer_put returns in latest-only mode with `in_order` when a
+ * key is smaller than the one before (an internal code, not an LR_E*). */
+#define LR__WRITER_UNORDERED 1
+
+/* Latest-only mode, for materialization: of consecutive rows with equal
+ * keys only the newest (by event, then created time; the later of equal
+ * ones) is stored, as if the others were never put. The last row put is
+ * held back until a row with another key comes or lr__writer_flush. With
+ * `in_order`, keys must not decrease (rows arrive in key order, so every
+ * key's rows are consecutive): a smaller key fails the put with
+ * LR__WRITER_UNORDERED. On-demand views stored on write follow. */
+void lr__writer_latest_only(lr__writer *w, int in_order);
+
+/* Stores the row held back in latest-only mode (counted in `stats`). */
+int lr__writer_flush(lr__writer *w, lr_write_stats *stats);
+
 /* Records `key` -> `value` in the meta database, in the same transaction. */
 int lr__writer_put_meta(lr__writer *w, const char *key, const void *value,
                         size_t len);

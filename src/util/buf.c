@@ -20,8 +20,7 @@ void lr__buf_reset(lr__buf *b) {
     b->data[0] = '\0';
 }
 
-/* Makes room for `extra` more bytes plus the terminating NUL. */
-static int buf_reserve(lr__buf *b, size_t extra) {
+int lr__buf_reserve(lr__buf *b, size_t extra) {
   if (b->failed)
     return 0;
   size_t need = b->len + extra + 1;
@@ -41,7 +40,7 @@ static int buf_reserve(lr__buf *b, size_t extra) {
 }
 
 void lr__buf_append(lr__buf *b, const void *data, size_t len) {
-  if (!buf_reserve(b, len))
+  if (!lr__buf_reserve(b, len))
     return;
   if (len)
     memcpy(b->data + b->len, data, len);
@@ -57,7 +56,7 @@ void lr__buf_vprintf(lr__buf *b, const char *fmt, va_list ap) {
   va_list again;
   va_copy(again, ap);
   int n = vsnprintf(NULL, 0, fmt, ap);
-  if (n > 0 && buf_reserve(b, (size_t)n)) {
+  if (n > 0 && lr__buf_reserve(b, (size_t)n)) {
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
     b->len += (size_t)n;
   }
@@ -72,7 +71,7 @@ void lr__buf_printf(lr__buf *b, const char *fmt, ...) {
 }
 
 void lr__buf_pad(lr__buf *b, size_t n) {
-  if (!buf_reserve(b, n))
+  if (!lr__buf_reserve(b, n))
     return;
   memset(b->data + b->len, ' ', n);
   b->len += n;

@@ -24,6 +24,9 @@ void lr__buf_init(lr__buf *b);
 void lr__buf_free(lr__buf *b);
 void lr__buf_reset(lr__buf *b);
 void lr__buf_append(lr__buf *b, const void *data, size_t len);
+/* Makes room for `extra` more bytes (and the terminating NUL) past len, for
+ * a writer that fills data + len itself; returns 0 when that failed. */
+int lr__buf_reserve(lr__buf *b, size_t extra);
 void lr__buf_puts(lr__buf *b, const char *s);
 void lr__buf_putc(lr__buf *b, char c);
 void lr__buf_printf(lr__buf *b, const char *fmt, ...)
