@@ -349,7 +349,8 @@ int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
     rc = lr__offline_session(off);
   lr_store *store = NULL;
   if (rc == 0) {
-    rc = lr_store_open(off->repo, LR_STORE_READWRITE, &store);
+    rc = lr_store_open(off->repo, LR_STORE_READWRITE | LR__STORE_BULK,
+                       &store);
     if (rc)
       lr__buf_puts(&off->errmsg, lr_store_errmsg(store));
   }

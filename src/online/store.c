@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../registry/dtype.h"
 #include "../registry/registry.h"
@@ -52,31 +54,85 @@ static int describe_keys(lr_store *store, lr__online_view *ov) {
 }
 
 
-/* Opens the LMDB environment in folder `dir` (created if missing). */
+/* Makes the data file as long as the map (a bulk store writes pages
+ * through the map: past the end of the file they would fault). */
+static int grow_file(lr_store *store) {
+  int fd;
+  MDB_envinfo info;
+  struct stat st;
+  if (mdb_env_get_fd(store->env, &fd) || mdb_env_info(store->env, &info) ||
+      fstat(fd, &st))
+    return EIO;
+  if ((size_t)st.st_size < info.me_mapsize &&
+      ftruncate(fd, (off_t)info.me_mapsize) != 0)
+    return errno;
+  return 0;
+}
+
+int lr__store_write_begin(lr_store *store, MDB_txn **txn) {
+  int mrc = mdb_txn_begin(store->env, NULL, 0, txn);
+  if (mrc == 0 && store->bulk && (mrc = grow_file(store)) != 0)
+    mdb_txn_abort(*txn);
+  return mrc;
+}
+
+/* Cuts a bulk store's data file back to its last page, inside a write
+ * transaction so that no writer uses the pages cut. Readers never read
+ * past the last page of their snapshot, and other bulk stores grow the
+ * file again before writing. */
+static int trim_file(lr_store *store) {
+  MDB_txn *txn;
+  int fd, rc = -1;
+  MDB_envinfo info;
+  MDB_stat st;
+  if (mdb_txn_begin(store->env, NULL, 0, &txn))
+    return -1;
+  if (mdb_env_get_fd(store->env, &fd) == 0 &&
+      mdb_env_info(store->env, &info) == 0 &&
+      mdb_env_stat(store->env, &st) == 0)
+    rc = ftruncate(fd, (off_t)(info.me_last_pgno + 1) * st.ms_psize);
+  mdb_txn_abort(txn);
+  return rc;
+}
+
+/* Creates and opens the LMDB environment in `dir`; returns an LMDB code. */
+static int open_mdb(lr_store *store, const char *dir) {
+  int mrc = mdb_env_create(&store->env);
+  if (!mrc)
+    mrc = mdb_env_set_maxdbs(store->env,
+                             (MDB_dbi)(store->n_views + STORE_EXTRA_DBS));
+  if (!mrc)
+    mrc = mdb_env_set_mapsize(store->env, store_map_size);
+  if (!mrc)
+    mrc = mdb_env_set_maxreaders(store->env, 1024);
+  unsigned flags = MDB_NOTLS | (store->writable ? 0 : MDB_RDONLY) |
+                   (store->bulk ? MDB_WRITEMAP : 0);
+  if (!mrc)
+    mrc = mdb_env_open(store->env, dir, flags, 0644);
+  if (mrc && store->env)
+    mdb_env_close(store->env);
+  if (mrc)
+    store->env = NULL;
+  return mrc;
+}
+
+/* Opens the LMDB environment in folder `dir` (created if missing). A bulk
+ * store whose file cannot span the map opens as a plain one. */
 static int open_env_at(lr_store *store, const char *dir) {
   int rc = 0;
   if (!lr__fs_is_dir(dir))
     rc = lr__fs_mkdirs(dir, &store->errmsg);
-  int mrc = rc ? 0 : mdb_env_create(&store->env);
-  if (!rc && !mrc)
-    mrc = mdb_env_set_maxdbs(store->env,
-                             (MDB_dbi)(store->n_views + STORE_EXTRA_DBS));
-  if (!rc && !mrc)
-    mrc = mdb_env_set_mapsize(store->env, store_map_size);
-  if (!rc && !mrc)
-    mrc = mdb_env_set_maxreaders(store->env, 1024);
-  if (!rc && !mrc)
-    mrc = mdb_env_open(store->env, dir,
-                       MDB_NOTLS | (store->writable ? 0 : MDB_RDONLY), 0644);
+  int mrc = rc ? 0 : open_mdb(store, dir);
+  if (!rc && mrc && store->bulk) {
+    store->bulk = 0;
+    mrc = open_mdb(store, dir);
+  }
   if (!rc && mrc) {
     lr__buf why;
     lr__buf_init(&why);
     lr__buf_printf(&why, "cannot open the online store at %s", dir);
     rc = lr__store_mdb_error(&store->errmsg, mrc, lr__buf_str(&why));
     lr__buf_free(&why);
-    if (store->env)
-      mdb_env_close(store->env);
-    store->env = NULL;
   }
   return rc;
 }
@@ -94,7 +150,7 @@ static int open_env(lr_store *store, const char *repo) {
  * and the meta database). */
 static void open_databases(lr_store *store) {
   MDB_txn *txn;
-  if (store->writable && mdb_txn_begin(store->env, NULL, 0, &txn) == 0) {
+  if (store->writable && lr__store_write_begin(store, &txn) == 0) {
     if (mdb_dbi_open(txn, LR__META_DB, MDB_CREATE, &store->meta_dbi) == 0)
       mdb_txn_commit(txn);
     else
@@ -158,8 +214,9 @@ int lr__store_try_open_db(lr_store *store, lr__online_view *ov) {
   if (!atomic_load(&ov->dbi_open)) {
     MDB_txn *txn;
     unsigned flags = store->writable ? MDB_CREATE : 0;
-    if (mdb_txn_begin(store->env, NULL, store->writable ? 0 : MDB_RDONLY,
-                      &txn) == 0) {
+    if ((store->writable ? lr__store_write_begin(store, &txn)
+                         : mdb_txn_begin(store->env, NULL, MDB_RDONLY, &txn))
+        == 0) {
       if (mdb_dbi_open(txn, ov->db_name, flags, &ov->dbi) == 0 &&
           mdb_txn_commit(txn) == 0)
         atomic_store_explicit(&ov->dbi_open, 1, memory_order_release);
@@ -190,7 +247,7 @@ static int drop_stale(lr_store *store) {
   MDB_txn *txn;
   MDB_dbi main_db;
   MDB_cursor *cur;
-  int mrc = mdb_txn_begin(store->env, NULL, 0, &txn);
+  int mrc = lr__store_write_begin(store, &txn);
   if (mrc)
     return lr__store_mdb_error(&store->errmsg, mrc, "cannot begin a write");
   char stale[32][160];
@@ -255,6 +312,7 @@ int lr_store_open(const char *repo, unsigned flags, lr_store **out) {
   if (rc == 0 && !(flags & LR_STORE_READWRITE))
     rc = ensure_env_exists(store, repo);
   store->writable = (flags & LR_STORE_READWRITE) != 0;
+  store->bulk = store->writable && (flags & LR__STORE_BULK);
   if (rc == 0)
     rc = open_env(store, repo);
   if (rc == 0 && store->writable)
@@ -267,6 +325,8 @@ int lr_store_open(const char *repo, unsigned flags, lr_store **out) {
 void lr_store_close(lr_store *store) {
   if (!store)
     return;
+  if (store->env && store->bulk)
+    (void)trim_file(store); /* else the file stays longer (sparse) */
   if (store->env)
     mdb_env_close(store->env);
   for (int i = 0; i < store->n_old_envs; i++)

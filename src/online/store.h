@@ -23,6 +23,15 @@
  * The colon keeps it apart from view databases (VIEW@EPOCH, identifiers). */
 #define LR__META_DB "larder:meta"
 
+/* lr_store_open flag (internal, with LR_STORE_READWRITE): a bulk load.
+ * The environment maps the data file writable (MDB_WRITEMAP): LMDB writes
+ * dirty pages in place instead of allocating, copying and writing each one
+ * at commit, and sizes the file to the whole map (sparse). Write
+ * transactions begin with lr__store_write_begin, which gives the file that
+ * size back if another bulk store trimmed it; closing trims the file to its
+ * last page again. Commits sync as usual (docs/internals/online.md). */
+#define LR__STORE_BULK (1u << 8)
+
 /* How one view is kept online. */
 typedef struct lr__online_view {
   const lr__view *view;
@@ -43,6 +52,7 @@ struct lr_store {
                          transactions on them; closed with the store */
   int n_old_envs;
   int writable;
+  int bulk;           /* opened with LR__STORE_BULK (and MDB_WRITEMAP) */
   lr__online_view *views; /* one per registry view (on-demand views too,
                              with no database yet) */
   int n_views;
@@ -77,6 +87,10 @@ int lr__store_reopen(lr_store *store);
  * its size). Returns 0, LR_ENOTFOUND (no such record) or LR_EIO. */
 int lr__store_meta_get(lr_store *store, const char *key, void *value,
                        size_t cap, size_t *len);
+
+/* Begins a write transaction (mdb_txn_begin); in a bulk store, also makes
+ * the data file span the map again. Returns 0 or an LMDB/errno code. */
+int lr__store_write_begin(lr_store *store, MDB_txn **txn);
 
 /* Converts an LMDB error into a status and message. */
 int lr__store_mdb_error(lr__buf *err, int mdb_rc, const char *doing);

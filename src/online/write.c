@@ -480,7 +480,7 @@ int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
   if (!ov)
     return rc;
   MDB_txn *txn;
-  int mrc = mdb_txn_begin(store->env, NULL, 0, &txn);
+  int mrc = lr__store_write_begin(store, &txn);
   if (mrc)
     return lr__store_mdb_error(&store->errmsg, mrc, "cannot begin a write");
   lr__writer *w = NULL;
