@@ -10,18 +10,6 @@
 
 enum { ROW_HAS_NULLS = 1, ROW_HAS_CREATED = 2 };
 
-int lr__dtype_width(uint8_t base) {
-  switch (base) {
-  case LR__DT_BOOL: return 1;
-  case LR__DT_INT32:
-  case LR__DT_FLOAT32: return 4;
-  case LR__DT_INT64:
-  case LR__DT_FLOAT64:
-  case LR__DT_TIMESTAMP: return 8;
-  default: return 0;
-  }
-}
-
 /* Seconds and microseconds with a floor division, so times before 1970
  * still have a remainder in 0..999999. */
 static void split_us(int64_t us, int64_t *sec, uint64_t *frac) {

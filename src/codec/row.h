@@ -80,7 +80,13 @@ int lr__row_compare_times(int64_t event_a, int64_t created_a, int64_t event_b,
 /* 1 when `us` is an event or created time a row can hold. */
 int lr__time_in_range(int64_t us);
 
-/* The byte width of a fixed-width dtype's element, 0 for variable width. */
-int lr__dtype_width(uint8_t base_dtype);
+/* The byte width of a fixed-width dtype's element, 0 for variable width
+ * (inline: the row codec asks for every cell). */
+static inline int lr__dtype_width(uint8_t base_dtype) {
+  /* by base dtype: ?, bool, int32, int64, float32, float64, string, bytes,
+   * timestamp */
+  static const uint8_t widths[16] = {0, 1, 4, 8, 4, 8, 0, 0, 8};
+  return base_dtype < 16 ? widths[base_dtype] : 0;
+}
 
 #endif

@@ -89,14 +89,14 @@ void lr__duckdb_close(lr__duckdb *d);
 int lr__duckdb_run(lr__duckdb *d, const char *sql, int n_cols, lr__buf *rows,
                    lr__buf *err);
 
-/* Reads rows [0, n) of a vector read as dtype `dt` into out[0..n)
+/* Reads rows [from, from + n) of a vector read as dtype `dt` into out[0..n)
  * (LR_TYPE_NULL for a null). Strings point into the vector; the items of
  * an array<string> are collected in `scratch` as an lr_str table whose
  * address is the table's offset + 1 (fix it up once the chunk is read: the
  * buffer may move). A list holding a null item, which arrays cannot hold,
  * is read as null; returns how many there were (0: every row as is). */
-idx_t lr__duck_read_column(duckdb_vector vec, uint8_t dt, idx_t n,
-                           lr__buf *scratch, lr_value *out);
+idx_t lr__duck_read_column(duckdb_vector vec, uint8_t dt, idx_t from,
+                           idx_t n, lr__buf *scratch, lr_value *out);
 
 /* Appends `s` as a SQL string literal ('...', quotes doubled). */
 void lr__sql_literal(lr__buf *out, const char *s);

@@ -24,7 +24,10 @@
 #include "../util/timefmt.h"
 #include "offline.h"
 
-enum { MAX_KEYS = 16 };
+/* Chunks are converted and written BATCH rows at a time, so that a
+ * batch's values (a column of lr_values each) stay in the CPU's cache
+ * between their conversion and their packing. */
+enum { MAX_KEYS = 16, BATCH = 256 };
 
 /* What a load of one view records in the meta database. */
 typedef struct loaded {
@@ -48,17 +51,17 @@ typedef struct chunk_columns {
   lr__buf scratch;
 } chunk_columns;
 
-/* Converts a chunk into cc's columns. Returns 0 or LR_EINVAL (a null item
- * inside a list, which arrays cannot hold). */
-static int convert_chunk(lr_offline *off, duckdb_data_chunk chunk,
-                         chunk_columns *cc, idx_t rows) {
+/* Converts rows [from, from + n) of a chunk into cc's columns. Returns 0
+ * or LR_EINVAL (a null item inside a list, which arrays cannot hold). */
+static int convert_rows(lr_offline *off, duckdb_data_chunk chunk,
+                        chunk_columns *cc, idx_t from, idx_t n) {
   const lr__duckdb_api *api = lr__duckdb_fns();
   lr__buf_reset(&cc->scratch);
   for (int c = 0; c < cc->n_cols; c++) {
     duckdb_vector vec = api->data_chunk_get_vector(chunk, (idx_t)c);
-    lr_value *col = cc->values + (size_t)c * rows;
+    lr_value *col = cc->values + (size_t)c * n;
     cc->cols[c].values = col;
-    if (lr__duck_read_column(vec, cc->types[c], rows, &cc->scratch, col)) {
+    if (lr__duck_read_column(vec, cc->types[c], from, n, &cc->scratch, col)) {
       lr__buf_printf(&off->errmsg, "column '%s' holds a list with a null "
                      "item; arrays cannot hold nulls", cc->cols[c].name);
       return LR_EINVAL;
@@ -67,12 +70,26 @@ static int convert_chunk(lr_offline *off, duckdb_data_chunk chunk,
   /* string tables: offsets (+1, so 0 stays NULL) into scratch -> pointers */
   for (int c = 0; c < cc->n_cols; c++)
     if (cc->types[c] == (LR__DT_ARRAY | LR__DT_STRING))
-      for (idx_t r = 0; r < rows; r++) {
-        lr_value *v = &cc->values[(size_t)c * rows + r];
+      for (idx_t r = 0; r < n; r++) {
+        lr_value *v = &cc->values[(size_t)c * n + r];
         if (v->type != LR_TYPE_NULL)
           v->v.array.data = cc->scratch.data + (uintptr_t)v->v.array.data - 1;
       }
   return lr__buf_failed(&cc->scratch) ? LR_ENOMEM : 0;
+}
+
+/* Converts and writes a chunk, BATCH rows at a time. */
+static int put_chunk(lr_offline *off, duckdb_data_chunk chunk,
+                     chunk_columns *cc, lr__writer *w, lr_write_stats *ws) {
+  idx_t rows = lr__duckdb_fns()->data_chunk_get_size(chunk);
+  int rc = 0;
+  for (idx_t from = 0; rc == 0 && from < rows; from += BATCH) {
+    idx_t n = rows - from < BATCH ? rows - from : BATCH;
+    rc = convert_rows(off, chunk, cc, from, n);
+    if (rc == 0)
+      rc = lr__writer_put(w, cc->cols, cc->n_cols, n, ws);
+  }
+  return rc;
 }
 
 /* Column names and read types: keys, event_timestamp, created_timestamp,
@@ -85,7 +102,7 @@ static int setup_columns(const lr_offline *off, const lr__view *v,
   cc->n_cols = n_keys + 2 + v->n_features;
   cc->cols = calloc((size_t)cc->n_cols, sizeof *cc->cols);
   cc->types = calloc((size_t)cc->n_cols, 1);
-  cc->values = calloc((size_t)cc->n_cols * 2048, sizeof *cc->values);
+  cc->values = calloc((size_t)cc->n_cols * BATCH, sizeof *cc->values);
   lr__buf_init(&cc->scratch);
   if (!cc->cols || !cc->types || !cc->values)
     return LR_ENOMEM;
@@ -197,10 +214,7 @@ static int stream_rows(load_state *ls, const lr__view *v, const char *sql,
   unsigned long long chunks = 0;
   duckdb_data_chunk chunk;
   while (rc == 0 && (chunk = api->fetch_chunk(result))) {
-    idx_t rows = api->data_chunk_get_size(chunk);
-    rc = rows ? convert_chunk(off, chunk, &cc, rows) : 0;
-    if (rc == 0 && rows)
-      rc = lr__writer_put(w, cc.cols, cc.n_cols, rows, &ls->view);
+    rc = put_chunk(off, chunk, &cc, w, &ls->view);
     api->destroy_data_chunk(&chunk);
     if (rc == 0 && ++chunks % 64 == 0)
       report(ls, v, 0);
@@ -229,6 +243,14 @@ static int64_t incremental_start(lr_store *store, const lr__view *v,
   return v->ttl_seconds > 0 ? end - v->ttl_seconds * 1000000 : LR__TIME_MIN_US;
 }
 
+/* A scan as stored is cheapest in one DuckDB thread, the caller's (more
+ * threads only hand the chunks over in order); sorting uses one per core,
+ * DuckDB's default, which `on` = 0 restores. */
+static int one_thread(lr_offline *off, int on) {
+  return lr__offline_run(off, on ? "SET threads = 1" : "RESET threads",
+                         "setting DuckDB's threads", 0, NULL);
+}
+
 /* One pass over the source in `order` into a new writer (*w, aborted by
  * the caller on failure). */
 static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
@@ -250,10 +272,14 @@ static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
     if (rc)
       lr__buf_puts(&ls->off->errmsg, lr_store_errmsg(store));
   }
+  if (rc == 0 && order == AS_STORED)
+    rc = one_thread(ls->off, 1);
   if (rc == 0) {
     lr__writer_latest_only(*w, order == AS_STORED);
     rc = stream_rows(ls, v, lr__buf_str(&sql), *w);
   }
+  if (order == AS_STORED)
+    one_thread(ls->off, 0);
   lr__buf_free(&sql);
   lr__buf_free(&count_sql);
   lr__buf_free(&count);

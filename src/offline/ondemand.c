@@ -80,12 +80,13 @@ static void feed_chunk(const udf *u, lr__eval *e, duckdb_data_chunk input,
     int in = u->args[a];
     duckdb_vector vec = api->data_chunk_get_vector(input, (idx_t)a);
     /* a list with a null item reads as null */
-    lr__duck_read_column(vec, u->odfv->inputs[in].dtype, n, &scratch, vals);
+    lr__duck_read_column(vec, u->odfv->inputs[in].dtype, 0, n, &scratch,
+                         vals);
     for (idx_t r = 0; r < n; r++)
       lr__eval_set(e, in, (int)r, &vals[r]);
   }
   duckdb_vector times = api->data_chunk_get_vector(input, (idx_t)u->n_args);
-  lr__duck_read_column(times, LR__DT_TIMESTAMP, n, &scratch, vals);
+  lr__duck_read_column(times, LR__DT_TIMESTAMP, 0, n, &scratch, vals);
   for (idx_t r = 0; r < n; r++)
     now[r] = vals[r].type == LR_TYPE_NULL ? 0 : vals[r].v.ts;
   lr__buf_free(&scratch);

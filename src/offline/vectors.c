@@ -61,22 +61,23 @@ static int read_list(const lr__duckdb_api *api, duckdb_vector child,
   return 0;
 }
 
-idx_t lr__duck_read_column(duckdb_vector vec, uint8_t dt, idx_t n,
-                           lr__buf *scratch, lr_value *out) {
+idx_t lr__duck_read_column(duckdb_vector vec, uint8_t dt, idx_t from,
+                           idx_t n, lr__buf *scratch, lr_value *out) {
   const lr__duckdb_api *api = lr__duckdb_fns();
   const void *data = api->vector_get_data(vec);
   const uint64_t *valid = api->vector_get_validity(vec);
   duckdb_vector child = LR__DT_IS_ARRAY(dt) ? api->list_vector_get_child(vec)
                                             : NULL;
   idx_t bad = 0;
-  for (idx_t r = 0; r < n; r++) {
-    out[r] = (lr_value){0}; /* LR_TYPE_NULL */
+  for (idx_t i = 0; i < n; i++) {
+    idx_t r = from + i;
+    out[i] = (lr_value){0}; /* LR_TYPE_NULL */
     if (!is_valid(valid, r))
       continue;
     if (!child) {
-      read_scalar(data, dt, r, &out[r]);
-    } else if (read_list(api, child, data, dt, r, scratch, &out[r]) != 0) {
-      out[r] = (lr_value){0};
+      read_scalar(data, dt, r, &out[i]);
+    } else if (read_list(api, child, data, dt, r, scratch, &out[i]) != 0) {
+      out[i] = (lr_value){0};
       bad++;
     }
   }
