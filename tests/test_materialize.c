@@ -1390,3 +1390,138 @@ Test(materialize, m029_stored_on_demand_view_fills_with_its_source,
   ASSERT_VAL("doubled:twice", 1, 12, "2024-01-01T11:00:00Z");
   ASSERT_VAL("va:val", 1, 6, "2024-01-01T11:00:00Z");
 }
+
+/* ---- reading as stored, or again by key ------------------------------------ */
+
+/* 6000 users x 3 rows each, ordered by `order`: rows 0 and 1 at 00:00:10,
+ * row 1 with a created time (so it beats row 0); row 2 at 00:00:20 for odd
+ * users (it wins), 00:00:05 for even ones (it loses). val = user * 10 +
+ * row. */
+static void runs_parquet(const char *rel, const char *order) {
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "SELECT k::BIGINT AS user_id, TIMESTAMP '2024-01-01' + "
+           "to_seconds(CASE WHEN j < 2 THEN 10 WHEN k %% 2 = 1 THEN 20 ELSE "
+           "5 END) AS ts, CASE WHEN j = 1 THEN TIMESTAMP '2024-01-01' END AS "
+           "created, (k * 10 + j)::BIGINT AS val FROM range(6000) a(k), "
+           "range(3) b(j) ORDER BY %s", order);
+  repo_parquet(rel, sql);
+}
+
+/* Every user of view `ref` (e.g. "va:val") holds runs_parquet's winner. */
+static void assert_runs(const char *ref) {
+  lookup lk;
+  lk_open(&lk, ref, 6000);
+  static lr_value keys[6000];
+  for (int i = 0; i < 6000; i++)
+    keys[i] = I64(i);
+  lk_get(&lk, keys, 6000);
+  for (int i = 0; i < 6000; i++) {
+    lr_value c = lk_cell(&lk, i, 0);
+    int odd = i % 2 == 1;
+    cr_assert_eq(c.status, LR_STATUS_PRESENT, "%s user %d", ref, i);
+    cr_assert_eq(c.v.i64, i * 10LL + (odd ? 2 : 1), "%s user %d: %lld", ref,
+                 i, c.v.i64);
+    cr_assert_eq(c.event_ts, T("2024-01-01") + (odd ? 20 : 10) * 1000000LL,
+                 "%s user %d", ref, i);
+  }
+  lk_close(&lk);
+}
+
+/* A source in key order (each user's rows together, in varying order, runs
+ * across chunk boundaries) is read once as stored; the same rows shuffled
+ * are read again by key. Both give each user's newest row, counted once. */
+Test(materialize, m030_key_ordered_and_shuffled_sources_agree, .init = setup,
+     .fini = teardown) {
+  runs_parquet("data/a.parquet", "k, (j + k) % 3");
+  runs_parquet("data/b.parquet", "hash(k * 3 + j)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("sa", "a.parquet")
+        FILE_SRC("sb", "b.parquet")
+        "feature_views:\n" VIEW("va", "sa", "0s", VAL)
+        VIEW("vb", "sb", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01", "2024-01-02", "va", &st));
+  ASSERT_STATS(st, 1, 6000, 6000, 0);
+  MAT_OK(mat("2024-01-01", "2024-01-02", "vb", &st));
+  ASSERT_STATS(st, 1, 6000, 6000, 0);
+  assert_runs("va:val");
+  assert_runs("vb:val");
+  /* again over the full store: equal times rewrite, older rows skip (up to
+   * 00:00:10, row 1 is every user's newest: stored already for even users,
+   * older than row 2 for odd ones) */
+  MAT_OK(mat("2024-01-01", "2024-01-02", "va,vb", &st));
+  ASSERT_STATS(st, 2, 12000, 12000, 0);
+  MAT_OK(mat("2024-01-01", "2024-01-01T00:00:10Z", "va,vb", &st));
+  ASSERT_STATS(st, 2, 12000, 6000, 6000);
+  assert_runs("va:val");
+  assert_runs("vb:val");
+}
+
+/* A key smaller than the one before, after many chunks were written as
+ * stored: that pass is dropped whole and the source read again by key. */
+Test(materialize, m031_late_decreasing_key_reads_again_by_key, .init = setup,
+     .fini = teardown) {
+  repo_parquet("data/m.parquet",
+               "SELECT * FROM (SELECT i::BIGINT AS user_id, TIMESTAMP "
+               "'2024-01-01' AS ts, NULL::TIMESTAMP AS created, i::BIGINT AS "
+               "val FROM range(10000) r(i) ORDER BY i) UNION ALL SELECT 5, "
+               "TIMESTAMP '2024-01-01 00:00:01', NULL, 999");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")
+        "feature_views:\n" VIEW("mv", "s", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, &st));
+  ASSERT_STATS(st, 1, 10000, 10000, 0);
+  ASSERT_VAL("mv:val", 5, 999, "2024-01-01T00:00:01Z");
+  ASSERT_VAL("mv:val", 4, 4, "2024-01-01T00:00:00Z");
+  ASSERT_VAL("mv:val", 9999, 9999, "2024-01-01T00:00:00Z");
+}
+
+/* A cast that fails far into a source read as stored (after many chunks
+ * were written) fails the load: DuckDB's error is checked after the last
+ * chunk, and the rows stay as they were. */
+Test(materialize, m032_query_failing_midway_leaves_rows_as_before,
+     .init = setup, .fini = teardown) {
+  const char *good = "SELECT i::BIGINT AS user_id, TIMESTAMP '%s' AS ts, "
+                     "NULL::TIMESTAMP AS created, %s AS val FROM "
+                     "range(100000) r(i) ORDER BY i";
+  char sql[512];
+  snprintf(sql, sizeof sql, good, "2024-01-01", "i::VARCHAR");
+  repo_parquet("data/c.parquet", sql);
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "c.parquet")
+        "feature_views:\n" VIEW("castv", "s", "0s", VAL));
+  MAT_OK(mat("2023-12-01", "2024-01-01T12:00:00Z", NULL, NULL));
+  snprintf(sql, sizeof sql, good, "2024-01-02",
+           "CASE WHEN i = 90000 THEN 'x' ELSE (i + 1)::VARCHAR END");
+  repo_parquet("data/c.parquet", sql);
+  int rc = mat("2023-12-01", "2024-01-03", NULL, NULL);
+  cr_assert_eq(rc, LR_EINVAL);
+  ASSERT_MSG("castv");
+  ASSERT_MSG("'x");
+  ASSERT_VAL("castv:val", 0, 0, "2024-01-01T00:00:00Z");
+  ASSERT_VAL("castv:val", 50000, 50000, "2024-01-01T00:00:00Z");
+  ASSERT_VAL("castv:val", 99999, 99999, "2024-01-01T00:00:00Z");
+}
+
+/* An on-demand view stored on write follows its source's latest-only rows
+ * in both passes: computed from each user's newest row. */
+Test(materialize, m033_stored_on_demand_view_from_runs_and_shuffled_rows,
+     .init = setup, .fini = teardown) {
+  runs_parquet("data/a.parquet", "k, (j + k) % 3");
+  runs_parquet("data/b.parquet", "hash(k * 3 + j)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("sa", "a.parquet")
+        FILE_SRC("sb", "b.parquet")
+        "feature_views:\n" VIEW("va", "sa", "0s", VAL)
+        VIEW("vb", "sb", "0s", VAL)
+        "on_demand_feature_views:\n"
+        "  - name: da\n    sources: [va]\n    write_to_online_store: true\n"
+        "    schema:\n      - {name: twice, dtype: int64, expr: \"val * 2\"}\n"
+        "  - name: db\n    sources: [vb]\n    write_to_online_store: true\n"
+        "    schema:\n      - {name: twice, dtype: int64, expr: \"val * 2\"}\n");
+  MAT_OK(mat("2024-01-01", "2024-01-02", NULL, NULL));
+  for (int i = 0; i < 6000; i += 997) {
+    long long want = (i * 10LL + (i % 2 ? 2 : 1)) * 2;
+    const char *ev = i % 2 ? "2024-01-01T00:00:20Z" : "2024-01-01T00:00:10Z";
+    ASSERT_VAL("da:twice", i, want, ev);
+    ASSERT_VAL("db:twice", i, want, ev);
+  }
+}

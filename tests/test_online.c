@@ -24,6 +24,7 @@
 
 #include "helpers.h"
 #include "larder.h"
+#include "online/writer.h"
 #include "util/timefmt.h"
 
 /* ---- the fixture repo --------------------------------------------------- */
@@ -2589,6 +2590,99 @@ Test(online, o043_compact_keeps_prepared_lookups) {
   look_get(&l, keys, 2);
   cr_assert_eq(look_cell(&l, 0, 0).v.i64, 77);
   look_free(&l);
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+/* ---- bulk stores and latest-only writes (materialization) ------------------- */
+
+/* A bulk store (LR__STORE_BULK, as materialization opens it) maps the data
+ * file writable: LMDB sizes the file to the whole map while one is open;
+ * closing cuts it back to its last page, and another bulk store still open
+ * grows it again before it writes past that page. */
+Test(online, o047_bulk_store_file_spans_the_map_only_while_open) {
+  char *dir = make_repo(defs_main);
+  lr_store *a = open_store(dir, LR_STORE_READWRITE | LR__STORE_BULK);
+  lr_store *b = open_store(dir, LR_STORE_READWRITE | LR__STORE_BULK);
+  cr_assert(a->bulk && b->bulk);
+  write_many(a, 5000, T0, 0);
+  cr_assert_gt(data_size(dir), 1ull << 30, "the map's size (sparse)");
+  lr_store_close(a);
+  cr_assert_lt(data_size(dir), 16ull << 20, "trimmed to its last page");
+  write_many(b, 20000, T0 + SEC, 100000); /* past the trimmed end */
+  assert_a(b, 19999, 119999);
+  lr_store_close(b);
+  cr_assert_lt(data_size(dir), 64ull << 20);
+  lr_store *r = open_store(dir, LR_STORE_READONLY);
+  assert_a(r, 0, 100000);
+  assert_a(r, 19999, 119999);
+  lr_store_close(r);
+  repo_done(dir);
+}
+
+/* Puts (key, event, created or NO_CREATED, a) rows of user_stats (b and c
+ * null) through writer `w`; returns what lr__writer_put returned. */
+static int put_latest(lr__writer *w, const long long (*rows)[4], int n,
+                      lr_write_stats *ws) {
+  lr_value uid[8], ev[8], cr[8], a[8], none[8] = {{0}}; /* nulls */
+  for (int i = 0; i < n; i++) {
+    uid[i] = vi64(rows[i][0]);
+    ev[i] = vts(rows[i][1]);
+    cr[i] = rows[i][2] == NO_CREATED ? (lr_value){0} : vts(rows[i][2]);
+    a[i] = vi64(rows[i][3]);
+  }
+  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ev},
+                      {"created_timestamp", cr}, {"a", a}, {"b", none},
+                      {"c", none}};
+  return lr__writer_put(w, cols, 6, (size_t)n, ws);
+}
+
+/* Latest-only mode: of consecutive rows with equal keys only the newest
+ * (event, then created; the later of equal ones) is written and counted,
+ * across puts; against a stored row newer still wins; with in_order a
+ * decreasing key fails the put, without it the rows are written. */
+Test(online, o048_writer_latest_only_keeps_each_runs_newest) {
+  char *dir = make_repo(defs_main);
+  lr_store *s = open_store(dir, LR_STORE_READWRITE);
+  must_put_stats(s, 3, T0 + 5 * SEC, 300);
+  lr__writer *w;
+  cr_assert_eq(lr__writer_begin(s, "user_stats", &w), 0);
+  lr__writer_latest_only(w, 1);
+  static const long long first[][4] = {
+      {1, T0 + SEC, NO_CREATED, 10}, {1, T0 + SEC, T0, 11},
+      {1, T0, T0 + SEC, 12},         {2, T0, NO_CREATED, 20},
+      {2, T0, NO_CREATED, 21},       {3, T0 + SEC, NO_CREATED, 30}};
+  static const long long second[][4] = {
+      {3, T0 + 9 * SEC, NO_CREATED, 31}, {3, T0, NO_CREATED, 32},
+      {4, T0, NO_CREATED, 40}};
+  lr_write_stats ws = {0, 0};
+  cr_assert_eq(put_latest(w, first, 6, &ws), 0, "%s", lr_store_errmsg(s));
+  cr_assert_eq(put_latest(w, second, 3, &ws), 0, "%s", lr_store_errmsg(s));
+  static const long long back[][4] = {{2, T0 + 9 * SEC, NO_CREATED, 22}};
+  cr_assert_eq(put_latest(w, back, 1, &ws), LR__WRITER_UNORDERED);
+  cr_assert_eq(lr__writer_flush(w, &ws), 0);
+  cr_assert_eq(ws.rows_written, 4); /* keys 1, 2, 3 (31 beats 300), 4 */
+  cr_assert_eq(ws.rows_skipped, 0);
+  cr_assert_eq(lr__writer_commit(w), 0, "%s", lr_store_errmsg(s));
+  assert_a(s, 1, 11);
+  assert_a(s, 2, 21);
+  assert_a(s, 3, 31);
+  assert_a(s, 4, 40);
+  /* not in order: a smaller key is simply written; an older run skipped */
+  cr_assert_eq(lr__writer_begin(s, "user_stats", &w), 0);
+  lr__writer_latest_only(w, 0);
+  static const long long third[][4] = {
+      {4, T0 + SEC, NO_CREATED, 41}, {2, T0 + 9 * SEC, NO_CREATED, 22},
+      {3, T0, NO_CREATED, 33},       {3, T0 + SEC, NO_CREATED, 34}};
+  memset(&ws, 0, sizeof ws);
+  cr_assert_eq(put_latest(w, third, 4, &ws), 0, "%s", lr_store_errmsg(s));
+  cr_assert_eq(lr__writer_flush(w, &ws), 0);
+  cr_assert_eq(ws.rows_written, 2);
+  cr_assert_eq(ws.rows_skipped, 1);
+  cr_assert_eq(lr__writer_commit(w), 0, "%s", lr_store_errmsg(s));
+  assert_a(s, 4, 41);
+  assert_a(s, 2, 22);
+  assert_a(s, 3, 31);
   lr_store_close(s);
   repo_done(dir);
 }
