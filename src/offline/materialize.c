@@ -22,6 +22,7 @@
 #include "../online/writer.h"
 #include "../registry/dtype.h"
 #include "../util/timefmt.h"
+#include "feed.h"
 #include "offline.h"
 
 /* Chunks are converted and written BATCH rows at a time, so that a
@@ -191,9 +192,36 @@ static int query_error(load_state *ls, const lr__view *v,
   return LR_EINVAL;
 }
 
-/* Streams the query's chunks into the writer, then flushes it. A query
- * that fails midway (a cast, a read error) ends the stream early: its error
- * is checked after the last chunk. */
+/* Writes the chunks of a streaming result, fetched ahead by a feed
+ * thread. A query that fails midway (a cast, a read error) ends the stream
+ * early: its error is checked after the last chunk. */
+static int write_chunks(load_state *ls, const lr__view *v,
+                        duckdb_result *result, lr__writer *w) {
+  chunk_columns cc;
+  lr__feed feed;
+  int rc = setup_columns(ls->off, v, &cc);
+  int fed = rc == 0 && lr__feed_open(&feed, result) == 0;
+  if (rc == 0 && !fed) {
+    lr__buf_puts(&ls->off->errmsg, "cannot start a thread");
+    rc = LR_ENOMEM;
+  }
+  unsigned long long chunks = 0;
+  duckdb_data_chunk chunk;
+  while (rc == 0 && (chunk = lr__feed_next(&feed))) {
+    rc = put_chunk(ls->off, chunk, &cc, w, &ls->view);
+    lr__duckdb_fns()->destroy_data_chunk(&chunk);
+    if (rc == 0 && ++chunks % 64 == 0)
+      report(ls, v, 0);
+  }
+  if (fed)
+    lr__feed_close(&feed);
+  free_columns(&cc);
+  if (rc == 0 && lr__duckdb_fns()->result_error(result))
+    rc = query_error(ls, v, result);
+  return rc;
+}
+
+/* Runs the query and writes its rows, then flushes the writer. */
 static int stream_rows(load_state *ls, const lr__view *v, const char *sql,
                        lr__writer *w) {
   const lr__duckdb_api *api = lr__duckdb_fns();
@@ -206,24 +234,11 @@ static int stream_rows(load_state *ls, const lr__view *v, const char *sql,
     api->destroy_prepare(&stmt);
     return LR_EINVAL;
   }
-  chunk_columns cc;
-  memset(&cc, 0, sizeof cc);
   int rc = api->execute_prepared_streaming(stmt, &result) == DuckDBSuccess
-               ? setup_columns(off, v, &cc)
+               ? write_chunks(ls, v, &result, w)
                : query_error(ls, v, &result);
-  unsigned long long chunks = 0;
-  duckdb_data_chunk chunk;
-  while (rc == 0 && (chunk = api->fetch_chunk(result))) {
-    rc = put_chunk(off, chunk, &cc, w, &ls->view);
-    api->destroy_data_chunk(&chunk);
-    if (rc == 0 && ++chunks % 64 == 0)
-      report(ls, v, 0);
-  }
-  if (rc == 0 && api->result_error(&result))
-    rc = query_error(ls, v, &result);
   if (rc == 0)
     rc = lr__writer_flush(w, &ls->view);
-  free_columns(&cc);
   api->destroy_result(&result);
   api->destroy_prepare(&stmt);
   return rc;
