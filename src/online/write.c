@@ -199,6 +199,7 @@ struct lr__writer {
   lr_store *store;
   lr__online_view *ov;
   MDB_txn *txn;       /* derived writers share their parent's */
+  MDB_cursor *cur;    /* on the view's database; closed before txn ends */
   derived *derived;
   int n_derived;
   lr__cell *cells;   /* next_slot cells */
@@ -263,29 +264,28 @@ static void pack_row(lr__writer *w, size_t r, int64_t *event,
                  &w->row);
 }
 
-/* Stores packed row `row` under `key` unless the stored row is newer. */
+/* Stores packed row `row` under `key` unless the stored row is newer.
+ * The cursor finds the stored row and replaces it where it is; keys that
+ * rise land on its current page, which LMDB searches first. */
 static int store_row(lr__writer *w, const uint8_t *key_bytes, size_t key_len,
                      const lr__buf *row, int64_t event, int64_t created,
                      lr_write_stats *stats) {
-  MDB_val key = {key_len, (void *)key_bytes}, old;
+  MDB_val key = {key_len, (void *)key_bytes}, found = key, old;
   MDB_val data = {row->len, row->data};
-  if (can_append(w, key_bytes, key_len)) {
-    int mrc = mdb_put(w->txn, w->ov->dbi, &key, &data, MDB_APPEND);
-    if (mrc)
-      return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot write a row");
-    stats->rows_written++;
-    return 0;
+  unsigned flags = MDB_APPEND;
+  if (!can_append(w, key_bytes, key_len)) {
+    int mrc = mdb_cursor_get(w->cur, &found, &old, MDB_SET_KEY);
+    lr__row_header h;
+    if (mrc == 0 && lr__row_header_read(old.mv_data, old.mv_size, &h) == 0 &&
+        lr__row_compare_times(event, created, h.event_us, h.created_us) < 0) {
+      stats->rows_skipped++;
+      return 0;
+    }
+    if (mrc != 0 && mrc != MDB_NOTFOUND)
+      return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot read a row");
+    flags = mrc == 0 ? MDB_CURRENT : 0;
   }
-  int mrc = mdb_get(w->txn, w->ov->dbi, &key, &old);
-  lr__row_header h;
-  if (mrc == 0 && lr__row_header_read(old.mv_data, old.mv_size, &h) == 0 &&
-      lr__row_compare_times(event, created, h.event_us, h.created_us) < 0) {
-    stats->rows_skipped++;
-    return 0;
-  }
-  if (mrc != 0 && mrc != MDB_NOTFOUND)
-    return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot read a row");
-  mrc = mdb_put(w->txn, w->ov->dbi, &key, &data, 0);
+  int mrc = mdb_cursor_put(w->cur, &key, &data, flags);
   if (mrc)
     return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot write a row");
   stats->rows_written++;
@@ -422,6 +422,11 @@ static int writer_new(lr_store *store, lr__online_view *ov, MDB_txn *txn,
     w->slot_feature[v->features[f].slot] = f;
   MDB_stat st;
   w->appending = mdb_stat(txn, ov->dbi, &st) == 0 && st.ms_entries == 0;
+  int mrc = mdb_cursor_open(txn, ov->dbi, &w->cur);
+  if (mrc) {
+    writer_free(w);
+    return lr__store_mdb_error(&store->errmsg, mrc, "cannot open a cursor");
+  }
   *out = w;
   return 0;
 }
@@ -579,7 +584,18 @@ int lr__writer_put_meta(lr__writer *w, const char *key, const void *value,
              : 0;
 }
 
+/* Closes the cursors of w and its derived writers (LMDB frees a write
+ * transaction's cursors when it ends: they must be closed before). */
+static void close_cursors(lr__writer *w) {
+  for (int d = 0; d < w->n_derived; d++)
+    close_cursors(w->derived[d].w);
+  if (w->cur)
+    mdb_cursor_close(w->cur);
+  w->cur = NULL;
+}
+
 int lr__writer_commit(lr__writer *w) {
+  close_cursors(w);
   int mrc = mdb_txn_commit(w->txn);
   int rc = mrc ? lr__store_mdb_error(&w->store->errmsg, mrc, "cannot commit")
                : 0;
@@ -590,6 +606,7 @@ int lr__writer_commit(lr__writer *w) {
 void lr__writer_abort(lr__writer *w) {
   if (!w)
     return;
+  close_cursors(w);
   mdb_txn_abort(w->txn);
   writer_free(w);
 }
