@@ -258,9 +258,10 @@ static int64_t incremental_start(lr_store *store, const lr__view *v,
   return v->ttl_seconds > 0 ? end - v->ttl_seconds * 1000000 : LR__TIME_MIN_US;
 }
 
-/* A scan as stored is cheapest in one DuckDB thread, the caller's (more
- * threads only hand the chunks over in order); sorting uses one per core,
- * DuckDB's default, which `on` = 0 restores. */
+/* A Parquet scan as stored is cheapest in one DuckDB thread (more threads
+ * only hand the chunks over in order, at more CPU); sorting, parsing CSV or
+ * running a SQL source's query use one per core, DuckDB's default, which
+ * `on` = 0 restores. */
 static int one_thread(lr_offline *off, int on) {
   return lr__offline_run(off, on ? "SET threads = 1" : "RESET threads",
                          "setting DuckDB's threads", 0, NULL);
@@ -287,13 +288,15 @@ static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
     if (rc)
       lr__buf_puts(&ls->off->errmsg, lr_store_errmsg(store));
   }
-  if (rc == 0 && order == AS_STORED)
+  int one = rc == 0 && order == AS_STORED &&
+            lr__source_is_parquet(lr__offline_source(ls->off, v));
+  if (rc == 0 && one)
     rc = one_thread(ls->off, 1);
   if (rc == 0) {
     lr__writer_latest_only(*w, order == AS_STORED);
     rc = stream_rows(ls, v, lr__buf_str(&sql), *w);
   }
-  if (order == AS_STORED)
+  if (one)
     one_thread(ls->off, 0);
   lr__buf_free(&sql);
   lr__buf_free(&count_sql);

@@ -32,6 +32,9 @@ int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
 const lr__source *lr__offline_source(const lr_offline *off,
                                     const lr__view *v);
 
+/* 1 when `s` is a file source read as Parquet (not .csv or .csv.gz). */
+int lr__source_is_parquet(const lr__source *s);
+
 /* Appends a SELECT over the view's source giving: its join keys (cast to
  * their types, named as the keys), "__ts" and "__created" (TIMESTAMPTZ;
  * NULL without a created column) and its features (cast, named as the

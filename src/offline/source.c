@@ -29,6 +29,11 @@ static void cast_column(lr__buf *sql, const char *column, uint8_t dtype,
   lr__sql_ident(sql, as);
 }
 
+int lr__source_is_parquet(const lr__source *s) {
+  return s->kind == LR__SOURCE_FILE && !lr__fs_has_suffix(s->path, ".csv") &&
+         !lr__fs_has_suffix(s->path, ".csv.gz");
+}
+
 /* FROM clause of a file or sql source. */
 static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
   if (s->kind == LR__SOURCE_SQL) {
@@ -38,8 +43,7 @@ static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
   lr__buf path;
   lr__buf_init(&path);
   lr__fs_join(&path, off->repo, s->path);
-  int csv = lr__fs_has_suffix(s->path, ".csv") ||
-            lr__fs_has_suffix(s->path, ".csv.gz");
+  int csv = !lr__source_is_parquet(s);
   lr__buf_puts(sql, csv ? " FROM read_csv(" : " FROM read_parquet(");
   lr__sql_literal(sql, lr__buf_str(&path));
   lr__buf_puts(sql, csv ? ", header = true)" : ")");
