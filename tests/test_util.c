@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 #include "util/fs.h"
 #include "util/names.h"
 #include "util/sort.h"
+#include "util/textval.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -980,4 +982,70 @@ Test(util, u034_version_and_free) {
   cr_assert_str_eq(lr_version(), "0.1.0");
   lr_free(NULL);
   lr_free(strdup("owned by the caller"));
+}
+
+/* ---- float text ---------------------------------------------------------- */
+
+/* The definition the fast path must match byte for byte: printf's %.{p}g
+ * for the smallest p in lo..lo+3 that reads back as the same value. */
+static void reference_float(char *out, double v, int lo, int single) {
+  for (int p = lo; p <= lo + 3; p++) {
+    snprintf(out, 40, "%.*g", p, v);
+    if (single ? strtof(out, NULL) == (float)v : strtod(out, NULL) == v)
+      return;
+  }
+}
+
+static void assert_float_text(double v, int single) {
+  char want[40];
+  reference_float(want, v, single ? 6 : 14, single);
+  lr__buf got;
+  lr__buf_init(&got);
+  if (single)
+    lr__put_float32(&got, (float)v, 0);
+  else
+    lr__put_float64(&got, v, 0);
+  cr_assert_str_eq(lr__buf_str(&got), want, "%s %.17g: got %s, want %s",
+                   single ? "float32" : "float64", v, lr__buf_str(&got), want);
+  lr__buf_free(&got);
+}
+
+/* Random bit patterns (every exponent), decimal-looking values (what
+ * features hold), integers, powers of ten and the edges of the fast path. */
+Test(util, u035_float_text_is_printf_shortest_round_trip) {
+  uint64_t state = 0x853c49e6748fea9bull;
+  for (int i = 0; i < 300000; i++) {
+    uint32_t bits = (uint32_t)th_random(&state);
+    float f;
+    memcpy(&f, &bits, 4);
+    if (isfinite(f))
+      assert_float_text(f, 1);
+    uint64_t dbits = th_random(&state);
+    double d;
+    memcpy(&d, &dbits, 8);
+    if (isfinite(d))
+      assert_float_text(d, 0);
+    long k = (long)(th_random(&state) % 2000001) - 1000000;
+    assert_float_text((float)k / 1000.0f, 1);
+    assert_float_text((double)k / 100.0, 0);
+    assert_float_text((double)k * 1e-7, 0);
+    assert_float_text((float)k, 1);
+  }
+  static const double edges[] = {0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 1e-5, 1e-4,
+                                 9.9999e-5, 123456.5, 1234565.0, 1e6, 1e7,
+                                 16777216.0, 16777217.0, 1e15, 1e16, 1e17,
+                                 9007199254740993.0, 1e20, 1e21, 1e22, 1e-20,
+                                 1e30, 1e38, 3.4028234663852886e38, 1e-38,
+                                 1.401298464324817e-45, 5e-324, 1.7976931348623157e308,
+                                 2.2250738585072014e-308, 0.3, 2.5, 1.5, 0.125};
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+    assert_float_text(edges[i], 0);
+    assert_float_text(-edges[i], 0);
+    if (fabs(edges[i]) < 3.5e38)
+      assert_float_text((float)edges[i], 1);
+  }
+  for (int x = -45; x <= 38; x++)
+    assert_float_text((float)pow(10, x), 1);
+  for (int x = -320; x <= 308; x++)
+    assert_float_text(pow(10, x), 0);
 }
