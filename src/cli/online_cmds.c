@@ -1,7 +1,6 @@
 /*
  * online_cmds.c - the commands on the online store: get and write.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,28 +47,6 @@ static int parse_get_args(cli *c, get_args *a) {
   return 0;
 }
 
-/* Parses VALUE as the key type `type` into `out`; strings point into the
- * argument. Returns 0 or -1. */
-static int parse_key(const char *text, int type, lr_value *out) {
-  char *end;
-  errno = 0;
-  out->type = type;
-  if (type == LR_TYPE_INT32 || type == LR_TYPE_INT64) {
-    long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end)
-      return -1;
-    if (type == LR_TYPE_INT32 && (v < -2147483648LL || v > 2147483647LL))
-      return -1;
-    out->v.i64 = v;
-    if (type == LR_TYPE_INT32)
-      out->v.i32 = (int)v;
-    return 0;
-  }
-  out->v.str.ptr = text;
-  out->v.str.len = strlen(text);
-  return 0;
-}
-
 /* Fills keys[row * n_keys ...] from one `--entity k=v,k2=v2` argument. */
 static int parse_entity(const lr_request *req, char *spec, lr_value *row) {
   int n_keys;
@@ -91,7 +68,7 @@ static int parse_entity(const lr_request *req, char *spec, lr_value *row) {
       return cli_usage_error("--entity: '%s' is not a join key of the "
                              "requested views", part);
     char type_name[32];
-    if (parse_key(eq + 1, type, &row[k]))
+    if (cli_parse_value(eq + 1, type, &row[k]))
       return cli_usage_error("--entity: %s=%s is not a valid %s", part,
                              eq + 1, lr_type_name(type, type_name));
     given++;
@@ -109,10 +86,7 @@ static int prepare(lr_store *store, get_args *a, lr_request **req) {
   if (a->service)
     return lr_request_prepare_service(store, a->service, req);
   const char *refs[MAX_REFS];
-  int n = 0;
-  for (char *r = strtok(a->features, ","); r && n < MAX_REFS;
-       r = strtok(NULL, ","))
-    refs[n++] = r;
+  int n = cli_split_list(a->features, refs, MAX_REFS);
   return lr_request_prepare(store, refs, n, req);
 }
 
