@@ -547,6 +547,17 @@ static const char *human_time(double ns, char *buf, size_t cap) {
   return buf;
 }
 
+/* A size in kB, MB or GB. */
+static const char *human_bytes(double bytes, char *buf, size_t cap) {
+  if (bytes < 1e6)
+    snprintf(buf, cap, "%.1f kB", bytes / 1e3);
+  else if (bytes < 1e9)
+    snprintf(buf, cap, "%.1f MB", bytes / 1e6);
+  else
+    snprintf(buf, cap, "%.2f GB", bytes / 1e9);
+  return buf;
+}
+
 static double present_pct(const bench *b) {
   unsigned long long checked = 0, present = 0;
   for (int t = 0; t < b->a->threads; t++) {
@@ -587,8 +598,9 @@ static void print_report(const bench *b, const char *repo) {
          human_time((double)b->first_ns, t1, sizeof t1),
          a->url ? ", with connecting" : ", cold");
   if (b->store_bytes >= 0)
-    printf("  store     %.1f MB (%lld bytes, the online store's data file)\n",
-           (double)b->store_bytes / 1e6, b->store_bytes);
+    printf("  store     %s (%lld bytes, the online store's data file)\n",
+           human_bytes((double)b->store_bytes, t1, sizeof t1),
+           b->store_bytes);
   printf("  warm-up   %.2f s, %llu lookups not counted\n", a->warmup_s,
          warm_lookups(b));
   printf("  measured  %.2f s, %llu lookups: %.1f lookups/s, %.1f entities/s\n",

@@ -195,8 +195,9 @@ static int parse_row(bench_keys *k, size_t r, char **cells, int n_cells,
     return CLI_FAILED;
   }
   if (n_cells != n_header) {
-    fprintf(stderr, "larder: bench: %s:%d: %d cells where the header has "
-            "%d\n", k->file, line_no, n_cells, n_header);
+    fprintf(stderr, "larder: bench: %s:%d: %d cell%s where the header has "
+            "%d\n", k->file, line_no, n_cells, n_cells == 1 ? "" : "s",
+            n_header);
     return CLI_FAILED;
   }
   for (int c = 0; c < k->n_keys; c++) {
@@ -308,7 +309,7 @@ static int check_random(const bench_keys *k) {
     int t = k->types[c];
     if (t != LR_TYPE_INT32 && t != LR_TYPE_INT64)
       return cli_usage_error("--random draws integer keys, but join key '%s' "
-                             "is %s: give the keys in a CSV file with "
+                             "has type %s: give the keys in a CSV file with "
                              "--entities FILE", k->names[c],
                              lr_type_name(t, type_name));
     if (t == LR_TYPE_INT32 && k->random_n > 2147483647LL)
