@@ -71,10 +71,16 @@ $(BUILD)/larder.pc: larder.pc.in Makefile
 
 # ---- tests ----------------------------------------------------------------
 
+# A test may also compile sources from outside the library: they are listed
+# as its extra .c prerequisites (test_bench: the CLI's bench helpers).
+TEST_EXTRA = $(filter %.c,$(filter-out $<,$^))
+BENCH_HELPERS := src/cli/latency.c src/cli/http_client.c
+$(BUILD)/tests/test_bench $(ASAN)/tests/test_bench: $(BENCH_HELPERS)
+
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/liblarder.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/liblarder.a \
-	  $(LIBS) -lcriterion
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Isrc -o $@ $< $(TEST_EXTRA) \
+	  $(BUILD)/liblarder.a $(LIBS) -lcriterion
 
 $(ASAN)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -86,8 +92,8 @@ $(ASAN)/liblarder.a: $(ASAN_LIB_OBJ)
 
 $(ASAN)/tests/%: tests/%.c $(wildcard tests/*.h) $(ASAN)/liblarder.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -Isrc -o $@ $< $(ASAN)/liblarder.a \
-	  $(LIBS) -lcriterion
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -Isrc -o $@ $< $(TEST_EXTRA) \
+	  $(ASAN)/liblarder.a $(LIBS) -lcriterion
 
 test: all
 	@$(MAKE) --no-print-directory $(TESTS) $(ASAN_TESTS)

@@ -63,8 +63,10 @@ unsigned long long latency_quantile(const latency *h, double q) {
     return 0;
   double wanted = ceil(q * (double)h->count);
   unsigned long long rank = wanted < 1 ? 1 : (unsigned long long)wanted;
-  if (rank > h->count)
-    rank = h->count;
+  if (rank >= h->count)
+    return h->max_ns; /* the largest value is known exactly */
+  if (rank == 1)
+    return h->min_ns;
   unsigned long long seen = 0;
   int b = 0;
   for (; b < LATENCY_BUCKETS - 1; b++) {

@@ -28,8 +28,9 @@ void latency_record(latency *h, unsigned long long ns);
 /* Adds every measurement of `from` to `into`. */
 void latency_merge(latency *into, const latency *from);
 
-/* The value at quantile `q` (0..1, e.g. 0.999) in nanoseconds: the
- * smallest bucket holding at least q of the measurements. 0 when empty. */
+/* The value at quantile `q` (0..1, e.g. 0.999) in nanoseconds: the middle
+ * of the smallest bucket holding at least q of the measurements (the exact
+ * smallest and largest values at either end). 0 when empty. */
 unsigned long long latency_quantile(const latency *h, double q);
 
 /* The mean in nanoseconds; 0 when empty. */
