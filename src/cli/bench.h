@@ -86,7 +86,4 @@ int bench_keys_describe(const bench_keys *k, text *out);
 
 void bench_keys_free(bench_keys *k);
 
-/* The next number of a xorshift64* generator (never seeded with 0). */
-uint64_t bench_random(uint64_t *state);
-
 #endif

@@ -12,6 +12,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "xorshift.h"
 
 /* ---- text ------------------------------------------------------------- */
 
@@ -83,15 +84,6 @@ void text_clear(text *t) {
 void text_free(text *t) {
   free(t->p);
   *t = (text){0};
-}
-
-uint64_t bench_random(uint64_t *state) {
-  uint64_t x = *state;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *state = x;
-  return x * 2685821657736338717ull;
 }
 
 /* ---- the --entities file ---------------------------------------------- */
@@ -358,13 +350,13 @@ int bench_keys_setup(bench_keys *k, const lr_request *req, int n_join,
 void bench_keys_draw(const bench_keys *k, uint64_t *rng, int batch,
                      lr_value *values, const char **texts) {
   for (int e = 0; e < batch; e++) {
-    size_t row = k->n_rows ? bench_random(rng) % k->n_rows : 0;
+    size_t row = k->n_rows ? xorshift_next(rng) % k->n_rows : 0;
     for (int c = 0; c < k->n_keys; c++) {
       size_t at = (size_t)e * (size_t)k->n_keys + (size_t)c;
       size_t from = row * (size_t)k->n_keys + (size_t)c;
       switch (k->origin[c]) {
       case FROM_RANDOM: {
-        long long v = 1 + (long long)(bench_random(rng) %
+        long long v = 1 + (long long)(xorshift_next(rng) %
                                       (uint64_t)k->random_n);
         values[at] = (lr_value){.type = k->types[c]};
         if (k->types[c] == LR_TYPE_INT32)
