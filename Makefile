@@ -34,7 +34,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(ASAN)/obj/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 
-.PHONY: all deps test quickstart install clean bench
+.PHONY: all deps test quickstart install clean bench profile
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/larder $(BUILD)/liblarder.a \
@@ -117,8 +117,13 @@ quickstart: all
 	  --output $(QUICKSTART)/training.csv
 	cat $(QUICKSTART)/training.csv
 
+# The benchmark suite (bench/README.md): QUICK=1 for a short run.
 bench: all
 	@bench/run.sh $(BUILD) $(if $(QUICK),--quick)
+
+# The hot paths under perf (or callgrind): $(BUILD)/profile/summary.txt.
+profile: all
+	@bench/profile.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
