@@ -27,7 +27,7 @@ PERF_LINE = re.compile(
     r"\[(?P<kind>.)\]\s+(?P<symbol>.+?)\s*(?:-\s+-\s*)?$")
 # callgrind_annotate: "1,234,567 (12.34%)  file.c:function [/path/obj]"
 CALLGRIND_LINE = re.compile(
-    r"^\s*[\d,]+\s+\((?P<pct>[\d.]+)%\)\s+(?P<where>\S+?)"
+    r"^\s*[\d,]+\s+\(\s*(?P<pct>[\d.]+)%\)\s+(?P<where>\S+?)"
     r"(?:\s+\[(?P<obj>[^\]]+)\])?\s*$")
 
 
@@ -46,16 +46,17 @@ def perf_entries(path, children):
 
 
 def callgrind_entries(path):
-    """(percent, object, function) of a callgrind_annotate listing."""
+    """(percent, object, function) of a callgrind_annotate listing ("?"
+    when a line names no object)."""
     entries = []
     with open(path, encoding="utf-8", errors="replace") as report:
         for line in report:
             m = CALLGRIND_LINE.match(line)
-            if not m:
+            if not m or m["where"] == "PROGRAM":
                 continue
             where = m["where"]
             function = where.split(":", 1)[1] if ":" in where else where
-            obj = (m["obj"] or "?").rsplit("/", 1)[-1]
+            obj = m["obj"].rsplit("/", 1)[-1] if m["obj"] else "?"
             entries.append((float(m["pct"]), obj, function))
     return entries
 
