@@ -36,7 +36,8 @@ static void run_sql(lr__duckdb *d, const char *sql) {
   lr__buf_free(&err);
 }
 
-static void make_repo(const char *dir, long long n_source, long long n_entities) {
+static void make_repo(const char *dir, long long n_source,
+                      long long n_entities) {
   char cmd[8192];
   snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/data'", dir, dir);
   if (system(cmd))
@@ -44,7 +45,8 @@ static void make_repo(const char *dir, long long n_source, long long n_entities)
   snprintf(cmd, sizeof cmd, "%s/feature_store.yaml", dir);
   bench_write_text(cmd, "project: offline_bench\n");
   char defs[8192];
-  int n = snprintf(defs, sizeof defs,
+  int n = snprintf(
+      defs, sizeof defs,
       "entities:\n  - {name: user, join_keys: [user_id], value_type: int64}\n"
       "sources:\n  - {name: src, kind: file, path: data/source.parquet, "
       "timestamp_field: ts}\n  - {name: latest, kind: file, path: "
@@ -59,7 +61,8 @@ static void make_repo(const char *dir, long long n_source, long long n_entities)
     n += snprintf(defs + n, sizeof defs - (size_t)n,
                   "  - name: %c\n    entities: [user]\n    source: src\n"
                   "    online: false\n    ttl: %s\n    schema:\n"
-                  "      - {name: f%02d, dtype: float32}\n", 'a' + v, ttls[v], v);
+                  "      - {name: f%02d, dtype: float32}\n",
+                  'a' + v, ttls[v], v);
   snprintf(cmd, sizeof cmd, "%s/features.yaml", dir);
   bench_write_text(cmd, defs);
   lr__duckdb d;
@@ -69,28 +72,38 @@ static void make_repo(const char *dir, long long n_source, long long n_entities)
   if (lr__duckdb_open(&d, &err))
     die("duckdb", lr__buf_str(&err));
   long long users = n_source / 10;
-  lr__buf_printf(&sql, "SELECT setseed(0.42); COPY (SELECT i %% %lld AS user_id, "
-                 "TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i // %lld) "
-                 "* 86400 + (hash(i) %% 3600)::BIGINT) AS ts", users, users);
+  lr__buf_printf(
+      &sql,
+      "SELECT setseed(0.42); COPY (SELECT i %% %lld AS user_id, "
+      "TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i // %lld) "
+      "* 86400 + (hash(i) %% 3600)::BIGINT) AS ts",
+      users, users);
   for (int f = 0; f < 20; f++)
     lr__buf_printf(&sql, ", random()::FLOAT AS f%02d", f);
-  lr__buf_printf(&sql, " FROM range(%lld) t(i)) TO '%s/data/source.parquet' "
-                 "(FORMAT PARQUET)", n_source, dir);
+  lr__buf_printf(&sql,
+                 " FROM range(%lld) t(i)) TO '%s/data/source.parquet' "
+                 "(FORMAT PARQUET)",
+                 n_source, dir);
   run_sql(&d, lr__buf_str(&sql));
   lr__buf_reset(&sql);
-  lr__buf_puts(&sql, "COPY (SELECT i AS user_id, TIMESTAMPTZ '2024-01-01 "
-                     "00:00:00+00' + to_seconds((hash(i) % 86400)::BIGINT) AS ts");
+  lr__buf_puts(&sql,
+               "COPY (SELECT i AS user_id, TIMESTAMPTZ '2024-01-01 "
+               "00:00:00+00' + to_seconds((hash(i) % 86400)::BIGINT) AS ts");
   for (int f = 0; f < 20; f++)
     lr__buf_printf(&sql, ", random()::FLOAT AS f%02d", f);
-  lr__buf_printf(&sql, " FROM range(%lld) t(i)) TO '%s/data/latest.parquet' "
-                 "(FORMAT PARQUET)", n_source, dir);
+  lr__buf_printf(&sql,
+                 " FROM range(%lld) t(i)) TO '%s/data/latest.parquet' "
+                 "(FORMAT PARQUET)",
+                 n_source, dir);
   run_sql(&d, lr__buf_str(&sql));
   lr__buf_reset(&sql);
-  lr__buf_printf(&sql, "COPY (SELECT (hash(i) %% %lld)::BIGINT AS user_id, "
-                 "TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((hash(i * 7) "
-                 "%% (12 * 86400))::BIGINT) AS event_timestamp FROM range(%lld) "
-                 "t(i)) TO '%s/data/entities.parquet' (FORMAT PARQUET)",
-                 users, n_entities, dir);
+  lr__buf_printf(
+      &sql,
+      "COPY (SELECT (hash(i) %% %lld)::BIGINT AS user_id, "
+      "TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((hash(i * 7) "
+      "%% (12 * 86400))::BIGINT) AS event_timestamp FROM range(%lld) "
+      "t(i)) TO '%s/data/entities.parquet' (FORMAT PARQUET)",
+      users, n_entities, dir);
   run_sql(&d, lr__buf_str(&sql));
   lr__duckdb_close(&d);
   lr__buf_free(&err);
@@ -111,16 +124,17 @@ static void bench_materialize(const char *dir) {
   if (lr_offline_open(dir, &off))
     die("open", lr_offline_errmsg(off));
   static const char *views[] = {"stats"};
-  lr_materialize_spec spec = {.start_us = 0, .end_us = 4102444800000000LL,
-                              .views = views, .n_views = 1};
+  lr_materialize_spec spec = {.start_us = 0,
+                              .end_us = 4102444800000000LL,
+                              .views = views,
+                              .n_views = 1};
   lr_materialize_stats st;
   double t0 = now_s();
   if (lr_materialize(off, &spec, &st))
     die("materialize", lr_offline_errmsg(off));
   double secs = now_s() - t0;
   char params[64];
-  snprintf(params, sizeof params, "entities=%llu features=20",
-           st.rows_written);
+  snprintf(params, sizeof params, "entities=%llu features=20", st.rows_written);
   bench_figure("materialize", "larder", params, (double)st.rows_written / secs,
                "rows/s", secs);
   lr_offline_close(off);
@@ -143,8 +157,10 @@ static void bench_historical(const char *dir) {
   snprintf(entities, sizeof entities, "%s/data/entities.parquet", dir);
   snprintf(out, sizeof out, "%s/larder_training.parquet", dir);
   static const char *refs[] = {"a:f00", "b:f01", "c:f02"};
-  lr_historical_spec spec = {.entities_file = entities, .features = refs,
-                             .n_features = 3, .output = out};
+  lr_historical_spec spec = {.entities_file = entities,
+                             .features = refs,
+                             .n_features = 3,
+                             .output = out};
   unsigned long long rows = 0;
   double t0 = now_s();
   if (lr_get_historical_features(off, &spec, &rows))
@@ -161,7 +177,8 @@ static void bench_hand_written(const char *dir, unsigned long long rows) {
   double t0 = now_s();
   if (lr__duckdb_open(&d, &err))
     die("duckdb", lr__buf_str(&err));
-  lr__buf_printf(&sql,
+  lr__buf_printf(
+      &sql,
       "SET TimeZone = 'UTC'; COPY (SELECT e.user_id, e.event_timestamp, "
       "a.f00, b.f01, c.f02 FROM (SELECT *, row_number() OVER () AS r FROM "
       "read_parquet('%s/data/entities.parquet')) e "

@@ -90,7 +90,8 @@ static void load(const char *dir, long long n) {
   if (lr_store_open(dir, LR_STORE_READWRITE, &store))
     die("open", lr_store_errmsg(store));
   char names[FEATURES][8];
-  lr_value *values = calloc((size_t)LOAD_BATCH * (FEATURES + 2), sizeof *values);
+  lr_value *values =
+      calloc((size_t)LOAD_BATCH * (FEATURES + 2), sizeof *values);
   lr_column cols[FEATURES + 2] = {{"user_id", values},
                                   {"event_timestamp", values + LOAD_BATCH}};
   for (int f = 0; f < FEATURES; f++) {
@@ -111,7 +112,8 @@ static void load(const char *dir, long long n) {
   if (lr_store_compact(store, &before, &after))
     die("compact", lr_store_errmsg(store));
   printf("load entities=%lld seconds=%.1f rows_per_s=%.0f compacted_bytes=%llu"
-         "\n", n, secs, (double)n / secs, after);
+         "\n",
+         n, secs, (double)n / secs, after);
   free(values);
   lr_store_close(store);
 }
@@ -125,15 +127,17 @@ static void ensure_data(const char *dir, long long n) {
   snprintf(want, sizeof want, "%lld", n);
   bench_read_line(stamp, have, sizeof have);
   lr_store *store = NULL;
-  int usable = !strcmp(have, want) &&
-               lr_store_open(dir, LR_STORE_READONLY, &store) == 0;
+  int usable =
+      !strcmp(have, want) && lr_store_open(dir, LR_STORE_READONLY, &store) == 0;
   lr_store_close(store);
   if (usable) {
     write_definitions(dir);
     return;
   }
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/data' && touch "
-           "'%s/data/stats.csv'", dir, dir, dir);
+  snprintf(cmd, sizeof cmd,
+           "rm -rf '%s' && mkdir -p '%s/data' && touch "
+           "'%s/data/stats.csv'",
+           dir, dir, dir);
   if (system(cmd) != 0)
     die("cannot create", dir);
   write_definitions(dir);
@@ -180,8 +184,7 @@ static void bench_raw(MDB_env *env, MDB_dbi dbi, long long n, int batch,
   latency_reset(h);
   for (int i = 0; i < runs; i++) {
     for (int e = 0; e < batch; e++)
-      encode_key((long long)(xorshift_next(&rng_state) % (uint64_t)n),
-                 keys[e]);
+      encode_key((long long)(xorshift_next(&rng_state) % (uint64_t)n), keys[e]);
     double t0 = bench_now_ns();
     mdb_txn_renew(txn);
     for (int e = 0; e < batch; e++) {
@@ -235,8 +238,9 @@ static void random_keys(const lr_request *req, int batch, long long n,
     for (int c = 0; c < n_keys; c++) {
       const char *name;
       lr_request_key(req, c, &name, NULL);
-      long long v = strcmp(name, "user_id") ? 1
-                    : (long long)(xorshift_next(&rng_state) % (uint64_t)n);
+      long long v = strcmp(name, "user_id")
+                        ? 1
+                        : (long long)(xorshift_next(&rng_state) % (uint64_t)n);
       keys[e * n_keys + c] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = v};
     }
 }
@@ -278,8 +282,7 @@ static void bench_larder(const lr_request *req, const char *scenario,
   }
   lr_result_free(res);
   char params[64];
-  snprintf(params, sizeof params, "entities=%d features=%d", batch,
-           n_features);
+  snprintf(params, sizeof params, "entities=%d features=%d", batch, n_features);
   bench_row(scenario, system, params, runs / (total / 1e9), "lookups/s", h);
 }
 

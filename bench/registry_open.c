@@ -19,17 +19,21 @@ static void write_repo(const char *dir, int views, int features) {
   fclose(f);
   snprintf(path, sizeof path, "%s/data", dir);
   char cmd[8300];
-  snprintf(cmd, sizeof cmd, "mkdir -p '%s' && touch '%s/stats.csv'", path, path);
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s' && touch '%s/stats.csv'", path,
+           path);
   if (system(cmd) != 0)
     exit(1);
   snprintf(path, sizeof path, "%s/features.yaml", dir);
   f = fopen(path, "w");
   fputs("entities:\n  - {name: user, join_keys: [user_id], value_type: int64}\n"
         "sources:\n  - {name: stats, kind: file, path: data/stats.csv, "
-        "timestamp_field: ts}\nfeature_views:\n", f);
+        "timestamp_field: ts}\nfeature_views:\n",
+        f);
   for (int v = 0; v < views; v++) {
-    fprintf(f, "  - name: view_%03d\n    entities: [user]\n    source: stats\n"
-               "    ttl: 1d\n    schema:\n", v);
+    fprintf(f,
+            "  - name: view_%03d\n    entities: [user]\n    source: stats\n"
+            "    ttl: 1d\n    schema:\n",
+            v);
     for (int k = 0; k < features; k++)
       fprintf(f, "      - {name: f_%02d, dtype: float32}\n", k);
   }
@@ -67,8 +71,8 @@ int main(int argc, char **argv) {
   }
   char params[64];
   snprintf(params, sizeof params, "views=%d features=%d", views, features);
-  bench_row("registry_open", "larder", params, runs / (total / 1e9),
-            "opens/s", h);
+  bench_row("registry_open", "larder", params, runs / (total / 1e9), "opens/s",
+            h);
   free(h);
   char cmd[256];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -42,7 +42,8 @@ static double run_once(char **command, const char *stdin_path) {
 
 int main(int argc, char **argv) {
   if (argc < 7)
-    bench_die(who, "usage", "spawn_time SCENARIO SYSTEM PARAMS RUNS "
+    bench_die(who, "usage",
+              "spawn_time SCENARIO SYSTEM PARAMS RUNS "
               "[--stdin FILE] -- COMMAND ARGS...");
   int runs = atoi(argv[4]), at = 5;
   const char *stdin_path = "/dev/null";
@@ -50,7 +51,7 @@ int main(int argc, char **argv) {
     stdin_path = argv[at + 1];
     at += 2;
   }
-  if (at >= argc || strcmp(argv[at], "--") || at + 1 >= argc || runs < 1)
+  if (at + 1 >= argc || strcmp(argv[at], "--") != 0 || runs < 1)
     bench_die(who, "usage", "expected RUNS >= 1 and -- COMMAND");
   char **command = argv + at + 1;
   latency *h = calloc(1, sizeof *h);

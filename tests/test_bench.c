@@ -47,8 +47,8 @@ Test(latency, lat_002_large_values_within_resolution) {
   static const double qs[] = {0.5, 0.9, 0.99, 0.999};
   for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
     double want = qs[i] * 1e9, got = (double)latency_quantile(h, qs[i]);
-    cr_assert(fabs(got - want) / want < 1.0 / 64, "q%.3f: %.0f vs %.0f",
-              qs[i], got, want);
+    cr_assert(fabs(got - want) / want < 1.0 / 64, "q%.3f: %.0f vs %.0f", qs[i],
+              got, want);
   }
   cr_assert_eq(latency_quantile(h, 1.0), 1000000000ull, "max is exact");
   cr_assert_eq(h->max_ns, 1000000000ull);
@@ -107,14 +107,14 @@ Test(http, http_001_urls) {
   cr_assert_str_eq(c.host, "feast.local");
   cr_assert_str_eq(c.port, "80");
   cr_assert_str_eq(c.path, "/api/get-online-features");
-  cr_assert_eq(http_parse_url(&c, "http://[::1]:8080/get-online-features",
-                              endpoint), 0);
+  cr_assert_eq(
+      http_parse_url(&c, "http://[::1]:8080/get-online-features", endpoint), 0);
   cr_assert_str_eq(c.host, "::1");
   cr_assert_str_eq(c.port, "8080");
   cr_assert_str_eq(c.path, "/get-online-features");
-  static const char *const bad[] = {"https://h:1", "ftp://h", "http://",
-                                    "http://h:0", "http://h:70000",
-                                    "http://h:12ab", "http://:80"};
+  static const char *const bad[] = {
+      "https://h:1",    "ftp://h",       "http://",   "http://h:0",
+      "http://h:70000", "http://h:12ab", "http://:80"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cr_assert_eq(http_parse_url(&c, bad[i], endpoint), -1, "%s", bad[i]);
     cr_assert(c.err[0], "no reason for %s", bad[i]);
@@ -131,22 +131,25 @@ Test(http, http_002_response_heads) {
   http_head h;
   char why[256];
   cr_assert_eq(parse("HTTP/1.1 200 OK\r\nContent-Le", &h, why), 0);
-  cr_assert_eq(parse("HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\n{}", &h,
-                     why), 1);
+  cr_assert_eq(
+      parse("HTTP/1.1 200 OK\r\ncontent-length: 12\r\n\r\n{}", &h, why), 1);
   cr_assert_eq(h.status, 200);
   cr_assert_eq(h.content_length, 12);
   cr_assert_eq(h.head_len, strlen("HTTP/1.1 200 OK\r\ncontent-length: 12"
                                   "\r\n\r\n"));
   cr_assert_eq(h.keep_alive, 1);
   cr_assert_eq(parse("HTTP/1.1 404 Not Found\r\nConnection: close\r\n"
-                     "Content-Length: 0\r\n\r\n", &h, why), 1);
+                     "Content-Length: 0\r\n\r\n",
+                     &h, why),
+               1);
   cr_assert_eq(h.status, 404);
   cr_assert_eq(h.keep_alive, 0);
   cr_assert_eq(parse("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n", &h, why),
                1);
   cr_assert_eq(h.keep_alive, 0, "HTTP/1.0 closes by default");
-  cr_assert_eq(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
-                     &h, why), -1);
+  cr_assert_eq(
+      parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", &h, why),
+      -1);
   cr_assert(strstr(why, "chunks"), "%s", why);
   cr_assert_eq(parse("HTTP/1.1 200 OK\r\nServer: x\r\n\r\n", &h, why), -1);
   cr_assert(strstr(why, "Content-Length"), "%s", why);
@@ -189,8 +192,10 @@ static void make_repo(void) {
     score[i] = (lr_value){.type = LR_TYPE_FLOAT32, .v.f32 = 0.5f * (float)i};
     clicks[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = i * 10};
   }
-  lr_column cols[] = {{"user_id", ids}, {"event_timestamp", ts},
-                      {"score", score}, {"clicks", clicks}};
+  lr_column cols[] = {{"user_id", ids},
+                      {"event_timestamp", ts},
+                      {"score", score},
+                      {"clicks", clicks}};
   lr_store *store;
   cr_assert_eq(lr_store_open(g_repo, LR_STORE_READWRITE, &store), 0);
   cr_assert_eq(lr_write_rows(store, "stats", cols, 4, USERS, NULL), 0, "%s",
@@ -252,11 +257,11 @@ Test(served, http_003_post_keeps_the_connection) {
   for (int i = 0; i < 3; i++) {
     const char *answer;
     size_t len;
-    cr_assert_eq(http_post(&c, body, strlen(body), NULL, &status, &answer,
-                           &len), 0, "%s", c.err);
+    cr_assert_eq(
+        http_post(&c, body, strlen(body), NULL, &status, &answer, &len), 0,
+        "%s", c.err);
     cr_assert_eq(status, 200, "%.*s", (int)len, answer);
-    cr_assert(memmem(answer, len, "\"PRESENT\"", 9), "%.*s", (int)len,
-              answer);
+    cr_assert(memmem(answer, len, "\"PRESENT\"", 9), "%.*s", (int)len, answer);
     cr_assert(i == 0 || c.fd == first_fd, "a new connection per request");
     first_fd = c.fd;
   }
@@ -264,8 +269,8 @@ Test(served, http_003_post_keeps_the_connection) {
   size_t len;
   static const char bad[] = "{\"features\": [\"stats:nope\"], "
                             "\"entities\": {\"user_id\": [3]}}";
-  cr_assert_eq(http_post(&c, bad, strlen(bad), NULL, &status, &answer, &len),
-               0, "%s", c.err);
+  cr_assert_eq(http_post(&c, bad, strlen(bad), NULL, &status, &answer, &len), 0,
+               "%s", c.err);
   cr_assert_eq(status, 404, "%.*s", (int)len, answer);
   http_close(&c);
 }
@@ -313,10 +318,10 @@ Test(served, bench_001_tiny_http_run_measures_something) {
   char url[64], csv[4200];
   url_of_server(url, sizeof url);
   snprintf(csv, sizeof csv, "%s/runs.csv", g_repo);
-  const char *args[] = {"--service", "all_stats", "--random", "50",
-                        "--batch", "5", "--threads", "2", "--duration",
-                        "300ms", "--warmup", "50ms", "--http", url, "--csv",
-                        csv, NULL};
+  const char *args[] = {
+      "--service", "all_stats", "--random",   "50",    "--batch",  "5",
+      "--threads", "2",         "--duration", "300ms", "--warmup", "50ms",
+      "--http",    url,         "--csv",      csv,     NULL};
   char *output;
   int rc = run_bench(args, &output);
   cr_assert_eq(rc, 0, "exit %d: %s", rc, output);
@@ -355,17 +360,19 @@ Test(served, bench_002_server_errors_are_named) {
   char url[64];
   url_of_server(url, sizeof url);
   char *output;
-  const char *args[] = {"--features", "stats:score", "--random", "5",
-                        "--duration", "100ms", "--warmup", "0", "--http",
-                        "http://127.0.0.1:1/x", NULL};
+  const char *args[] = {
+      "--features", "stats:score", "--random", "5",      "--duration",
+      "100ms",      "--warmup",    "0",        "--http", "http://127.0.0.1:1/x",
+      NULL};
   int rc = run_bench(args, &output);
   cr_assert_eq(rc, 1, "%s", output);
   cr_assert(strstr(output, "cannot connect to 127.0.0.1:1"), "%s", output);
   free(output);
   char wrong_path[128];
   snprintf(wrong_path, sizeof wrong_path, "%s/v2/", url);
-  const char *args2[] = {"--features", "stats:score", "--random", "5",
-                         "--duration", "100ms", "--http", wrong_path, NULL};
+  const char *args2[] = {"--features", "stats:score", "--random",
+                         "5",          "--duration",  "100ms",
+                         "--http",     wrong_path,    NULL};
   rc = run_bench(args2, &output);
   cr_assert_eq(rc, 1, "%s", output);
   cr_assert(strstr(output, "the server answered 404"), "%s", output);

@@ -37,28 +37,28 @@ enum { BENCH_MAX_KEYS = 64 };
 typedef enum { FROM_RANDOM, FROM_FILE, FROM_FIXED } key_origin;
 
 typedef struct bench_keys {
-  int n_keys;  /* columns, as lr_request_key() lists them */
-  int n_join;  /* the first n_join are join keys, the rest request fields */
+  int n_keys; /* columns, as lr_request_key() lists them */
+  int n_join; /* the first n_join are join keys, the rest request fields */
   const char *names[BENCH_MAX_KEYS];
   int types[BENCH_MAX_KEYS];
   key_origin origin[BENCH_MAX_KEYS];
-  long long random_n;          /* FROM_RANDOM: uniform in 1..random_n */
-  lr_value fixed[BENCH_MAX_KEYS];        /* FROM_FIXED: --request value */
+  long long random_n;             /* FROM_RANDOM: uniform in 1..random_n */
+  lr_value fixed[BENCH_MAX_KEYS]; /* FROM_FIXED: --request value */
   const char *fixed_text[BENCH_MAX_KEYS];
-  int file_column[BENCH_MAX_KEYS];       /* FROM_FILE: its index in a row */
-  const char *file;            /* --entities FILE */
-  char *file_bytes;            /* the file, split in place into cells */
-  lr_value *rows;              /* n_rows x n_keys (FROM_FILE columns set) */
-  const char **row_text;       /* the same cells as written in the file */
+  int file_column[BENCH_MAX_KEYS]; /* FROM_FILE: its index in a row */
+  const char *file;                /* --entities FILE */
+  char *file_bytes;                /* the file, split in place into cells */
+  lr_value *rows;                  /* n_rows x n_keys (FROM_FILE columns set) */
+  const char **row_text;           /* the same cells as written in the file */
   size_t n_rows;
 } bench_keys;
 
 /* What the command line says about keys. */
 typedef struct keys_spec {
-  const char *entities_file;   /* --entities FILE, or NULL */
-  long long random_n;          /* --random N, or 0 */
-  char *const *request;        /* --request FIELD=VALUE texts (split in
-                                  place) */
+  const char *entities_file; /* --entities FILE, or NULL */
+  long long random_n;        /* --random N, or 0 */
+  char *const *request;      /* --request FIELD=VALUE texts (split in
+                                place) */
   int n_request;
 } keys_spec;
 

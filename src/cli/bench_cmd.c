@@ -24,8 +24,13 @@
 #include "http_client.h"
 #include "latency.h"
 
-enum { MAX_REFS = 4096, MAX_REQUEST = 64, MAX_BATCH = 10000,
-       MAX_THREADS = 256, CHECK_EVERY = 8 };
+enum {
+  MAX_REFS = 4096,
+  MAX_REQUEST = 64,
+  MAX_BATCH = 10000,
+  MAX_THREADS = 256,
+  CHECK_EVERY = 8
+};
 
 static const char csv_header[] =
     "time,version,repo,target,features,batch,threads,warmup_s,duration_s,"
@@ -34,17 +39,17 @@ static const char csv_header[] =
 
 /* The command line. */
 typedef struct bench_args {
-  char *features;            /* --features, a copy split in place */
+  char *features; /* --features, a copy split in place */
   const char *refs[MAX_REFS];
   int n_refs;
-  const char *service;       /* --service */
-  keys_spec keys;            /* --entities, --random, --request */
+  const char *service; /* --service */
+  keys_spec keys;      /* --entities, --random, --request */
   char *request[MAX_REQUEST];
   int batch, threads;
   double duration_s, warmup_s;
-  const char *url;           /* --http */
-  const char *token_file;    /* --token-file, with --http */
-  const char *csv;           /* --csv */
+  const char *url;        /* --http */
+  const char *token_file; /* --token-file, with --http */
+  const char *csv;        /* --csv */
   unsigned long long seed;
 } bench_args;
 
@@ -65,8 +70,11 @@ static int parse_count(const char *flag, const char *text, long long min,
 /* Reads a duration: a number with a unit (ms, s, m, h; seconds if none). */
 static int parse_duration(const char *flag, const char *text, double min,
                           double *out) {
-  static const struct { const char *unit; double seconds; } units[] = {
-      {"", 1}, {"us", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
+  static const struct {
+    const char *unit;
+    double seconds;
+  } units[] = {{"", 1},  {"us", 1e-6}, {"ms", 1e-3},
+               {"s", 1}, {"m", 60},    {"h", 3600}};
   char *end;
   double v = strtod(text, &end);
   for (size_t u = 0; end != text && u < sizeof units / sizeof units[0]; u++) {
@@ -77,12 +85,26 @@ static int parse_duration(const char *flag, const char *text, double min,
     }
   }
   return cli_usage_error("%s: '%s' is not a duration%s such as 10s, 500ms or "
-                         "2m", flag, text, min > 0 ? " above 0" : "");
+                         "2m",
+                         flag, text, min > 0 ? " above 0" : "");
 }
 
+/* The flags. Those from F_RANDOM to F_WARMUP take a number or a duration;
+ * the others a text. */
 typedef enum {
-  F_FEATURES, F_SERVICE, F_ENTITIES, F_RANDOM, F_BATCH, F_DURATION, F_WARMUP,
-  F_THREADS, F_REQUEST, F_HTTP, F_TOKEN_FILE, F_CSV, F_SEED
+  F_FEATURES,
+  F_SERVICE,
+  F_ENTITIES,
+  F_REQUEST,
+  F_HTTP,
+  F_TOKEN_FILE,
+  F_CSV,
+  F_RANDOM,
+  F_BATCH,
+  F_THREADS,
+  F_SEED,
+  F_DURATION,
+  F_WARMUP
 } flag_id;
 
 static const struct {
@@ -91,54 +113,74 @@ static const struct {
     [F_FEATURES] = {"--features", "--features view:feature,view:other"},
     [F_SERVICE] = {"--service", "--service NAME"},
     [F_ENTITIES] = {"--entities", "--entities keys.csv"},
-    [F_RANDOM] = {"--random", "--random 1000000"},
-    [F_BATCH] = {"--batch", "--batch 10"},
-    [F_DURATION] = {"--duration", "--duration 10s"},
-    [F_WARMUP] = {"--warmup", "--warmup 1s"},
-    [F_THREADS] = {"--threads", "--threads 4"},
     [F_REQUEST] = {"--request", "--request field=value"},
     [F_HTTP] = {"--http", "--http http://127.0.0.1:6566"},
     [F_TOKEN_FILE] = {"--token-file", "--token-file token.txt"},
     [F_CSV] = {"--csv", "--csv results.csv"},
+    [F_RANDOM] = {"--random", "--random 1000000"},
+    [F_BATCH] = {"--batch", "--batch 10"},
+    [F_THREADS] = {"--threads", "--threads 4"},
     [F_SEED] = {"--seed", "--seed 7"},
+    [F_DURATION] = {"--duration", "--duration 10s"},
+    [F_WARMUP] = {"--warmup", "--warmup 1s"},
 };
 
-/* Stores one flag's value. */
-static int take_flag(bench_args *a, flag_id id, const char *value) {
+/* Stores the value of a flag that takes a number or a duration. */
+static int take_number(bench_args *a, flag_id id, const char *value) {
+  static const long long most = 9223372036854775807LL;
   long long n = 0;
   int rc = 0;
   switch (id) {
-  case F_FEATURES:
-    free(a->features);
-    a->features = strdup(value);
-    a->n_refs = a->features ? cli_split_list(a->features, a->refs, MAX_REFS)
-                            : 0;
-    return a->n_refs ? 0 : cli_usage_error("--features: no reference in '%s'",
-                                           value);
-  case F_SERVICE: a->service = value; return 0;
-  case F_ENTITIES: a->keys.entities_file = value; return 0;
   case F_RANDOM:
-    return parse_count("--random", value, 1, 9223372036854775807LL,
-                       &a->keys.random_n);
-  case F_BATCH: rc = parse_count("--batch", value, 1, MAX_BATCH, &n);
-                a->batch = (int)n; return rc;
-  case F_THREADS: rc = parse_count("--threads", value, 1, MAX_THREADS, &n);
-                  a->threads = (int)n; return rc;
-  case F_SEED: rc = parse_count("--seed", value, 0, 9223372036854775807LL, &n);
-               a->seed = (unsigned long long)n; return rc;
-  case F_DURATION: return parse_duration("--duration", value, 1e-6,
-                                         &a->duration_s);
-  case F_WARMUP: return parse_duration("--warmup", value, 0, &a->warmup_s);
-  case F_REQUEST:
+    return parse_count("--random", value, 1, most, &a->keys.random_n);
+  case F_BATCH:
+    rc = parse_count("--batch", value, 1, MAX_BATCH, &n);
+    a->batch = (int)n;
+    return rc;
+  case F_THREADS:
+    rc = parse_count("--threads", value, 1, MAX_THREADS, &n);
+    a->threads = (int)n;
+    return rc;
+  case F_SEED:
+    rc = parse_count("--seed", value, 0, most, &n);
+    a->seed = (unsigned long long)n;
+    return rc;
+  case F_DURATION:
+    return parse_duration("--duration", value, 1e-6, &a->duration_s);
+  default:
+    return parse_duration("--warmup", value, 0, &a->warmup_s);
+  }
+}
+
+/* Keeps the text of --features (split into references) or --request. */
+static int take_copy(bench_args *a, flag_id id, const char *value) {
+  if (id == F_REQUEST) {
     if (a->keys.n_request == MAX_REQUEST)
       return cli_usage_error("at most %d --request", MAX_REQUEST);
     a->request[a->keys.n_request] = strdup(value);
     return a->request[a->keys.n_request++] ? 0 : CLI_FAILED;
-  case F_HTTP: a->url = value; return 0;
-  case F_TOKEN_FILE: a->token_file = value; return 0;
-  case F_CSV: a->csv = value; return 0;
   }
-  return CLI_USAGE;
+  free(a->features);
+  a->features = strdup(value);
+  a->n_refs = a->features ? cli_split_list(a->features, a->refs, MAX_REFS) : 0;
+  if (a->n_refs == 0)
+    return cli_usage_error("--features: no reference in '%s'", value);
+  return 0;
+}
+
+/* Stores one flag's value. */
+static int take_flag(bench_args *a, flag_id id, const char *value) {
+  if (id >= F_RANDOM)
+    return take_number(a, id, value);
+  if (id == F_FEATURES || id == F_REQUEST)
+    return take_copy(a, id, value);
+  const char **text[] = {[F_SERVICE] = &a->service,
+                         [F_ENTITIES] = &a->keys.entities_file,
+                         [F_HTTP] = &a->url,
+                         [F_TOKEN_FILE] = &a->token_file,
+                         [F_CSV] = &a->csv};
+  *text[id] = value;
+  return 0;
 }
 
 /* The combinations the flags must respect. */
@@ -157,13 +199,13 @@ static int check_args(const bench_args *a) {
 }
 
 static int parse_args(cli *c, bench_args *a) {
-  *a = (bench_args){.batch = 1, .threads = 1, .duration_s = 10,
-                    .warmup_s = 1, .seed = 1};
+  *a = (bench_args){
+      .batch = 1, .threads = 1, .duration_s = 10, .warmup_s = 1, .seed = 1};
   a->keys.request = a->request;
   for (int i = 0; i < c->argc; i++) {
     size_t id = 0;
     while (id < sizeof flags / sizeof flags[0] &&
-           strcmp(c->argv[i], flags[id].name))
+           strcmp(c->argv[i], flags[id].name) != 0)
       id++;
     if (id == sizeof flags / sizeof flags[0])
       return cli_usage_error("bench: unexpected argument '%s'", c->argv[i]);
@@ -177,7 +219,8 @@ static int parse_args(cli *c, bench_args *a) {
   return check_args(a);
 }
 
-/* ---- the run -------------------------------------------------------------- */
+/* ---- the run --------------------------------------------------------------
+ */
 
 typedef struct bench bench;
 
@@ -185,27 +228,27 @@ typedef struct bench bench;
 typedef struct worker {
   bench *b;
   uint64_t rng;
-  lr_value *keys;            /* batch x n_keys */
+  lr_value *keys; /* batch x n_keys */
   const char **texts;
-  lr_result *res;            /* in process */
-  http_client http;          /* --http */
+  lr_result *res;   /* in process */
+  http_client http; /* --http */
   text body;
-  const char *answer;        /* --http: the last answer's body */
+  const char *answer; /* --http: the last answer's body */
   size_t answer_len;
   latency *hist;
   _Atomic unsigned long long measured;
   unsigned long long warm, checked, present;
-  int ready;                 /* set up: cleanup() is due */
+  int ready; /* set up: cleanup() is due */
   char error[1024];
   pthread_t thread;
 } worker;
 
 /* How a lookup is made: in process or over HTTP. */
 typedef struct mode {
-  int (*setup)(worker *w);    /* the thread's own resources */
-  int (*build)(worker *w);    /* draws keys, before the clock starts */
-  int (*execute)(worker *w);  /* timed */
-  void (*count)(worker *w);   /* adds to checked and present */
+  int (*setup)(worker *w);   /* the thread's own resources */
+  int (*build)(worker *w);   /* draws keys, before the clock starts */
+  int (*execute)(worker *w); /* timed */
+  void (*count)(worker *w);  /* adds to checked and present */
   void (*cleanup)(worker *w);
 } mode;
 
@@ -216,8 +259,8 @@ struct bench {
   lr_request *req;
   int n_features;
   bench_keys keys;
-  text prefix;               /* --http: the body's features member */
-  char *authorization;       /* --http with --token-file */
+  text prefix;         /* --http: the body's features member */
+  char *authorization; /* --http with --token-file */
   unsigned long long open_ns, first_ns;
   long long store_bytes;
   unsigned long long started, warm_until, stop_at;
@@ -299,8 +342,8 @@ static int http_build(worker *w) {
 
 static int http_execute(worker *w) {
   int status = 0;
-  if (http_post(&w->http, w->body.p, w->body.len, w->b->authorization,
-                &status, &w->answer, &w->answer_len)) {
+  if (http_post(&w->http, w->body.p, w->body.len, w->b->authorization, &status,
+                &w->answer, &w->answer_len)) {
     snprintf(w->error, sizeof w->error, "%s", w->http.err);
     return -1;
   }
@@ -328,8 +371,8 @@ static void http_count(worker *w) {
 
 static void http_cleanup(worker *w) { http_close(&w->http); }
 
-static const mode over_http = {http_setup, http_build, http_execute,
-                               http_count, http_cleanup};
+static const mode over_http = {http_setup, http_build, http_execute, http_count,
+                               http_cleanup};
 
 /* ---- threads ---- */
 
@@ -345,8 +388,8 @@ static void *worker_main(void *arg) {
       break;
     }
     unsigned long long t0 = now_ns();
-    if (t0 >= b->stop_at || atomic_load_explicit(&b->failed,
-                                                 memory_order_relaxed))
+    if (t0 >= b->stop_at ||
+        atomic_load_explicit(&b->failed, memory_order_relaxed))
       break;
     if (b->m->execute(w)) {
       atomic_store(&b->failed, 1);
@@ -386,7 +429,7 @@ static int setup_workers(bench *b) {
   }
   worker *first = &b->workers[0];
   unsigned long long t0 = now_ns();
-  int rc = first->b->m->build(first) || b->m->execute(first);
+  int rc = b->m->build(first) || b->m->execute(first);
   b->first_ns = now_ns() - t0;
   return rc ? -1 : 0;
 }
@@ -400,8 +443,7 @@ static void show_progress(const bench *b, unsigned long long now) {
   }
   unsigned long long done = 0;
   for (int t = 0; t < b->a->threads; t++)
-    done += atomic_load_explicit(&b->workers[t].measured,
-                                 memory_order_relaxed);
+    done += atomic_load_explicit(&b->workers[t].measured, memory_order_relaxed);
   double secs = (double)(now - b->warm_until) / 1e9;
   fprintf(stderr, "\r  measuring: %.1f of %.1f s, %.0f lookups/s   ", secs,
           b->a->duration_s, secs > 0 ? (double)done / secs : 0);
@@ -448,7 +490,8 @@ static const char *first_error(const bench *b) {
   return "a lookup failed";
 }
 
-/* ---- setup ------------------------------------------------------------------- */
+/* ---- setup
+ * ------------------------------------------------------------------- */
 
 static int prepare_request(bench *b) {
   if (b->a->service)
@@ -468,8 +511,7 @@ static long long online_store_bytes(void) {
     char *path = strchr(line, '/');
     size_t len = path ? strlen(path) : 0;
     struct stat st;
-    if (len > 9 && !strcmp(path + len - 9, "/data.mdb") &&
-        stat(path, &st) == 0)
+    if (len > 9 && !strcmp(path + len - 9, "/data.mdb") && stat(path, &st) == 0)
       bytes = (long long)st.st_size;
   }
   if (maps)
@@ -484,8 +526,8 @@ static int setup_http(bench *b) {
   if (http_parse_url(&probe, a->url, "/get-online-features"))
     return cli_usage_error("--http: %s", probe.err);
   int rc = a->service ? text_printf(&b->prefix, "\"feature_service\": ") ||
-                        text_json_string(&b->prefix, a->service,
-                                         strlen(a->service))
+                            text_json_string(&b->prefix, a->service,
+                                             strlen(a->service))
                       : text_printf(&b->prefix, "\"features\": [");
   for (int i = 0; !a->service && i < a->n_refs && !rc; i++)
     rc = (i ? text_printf(&b->prefix, ", ") : 0) ||
@@ -532,7 +574,8 @@ static int open_and_prepare(bench *b, const char *repo) {
   return rc;
 }
 
-/* ---- the report ------------------------------------------------------------ */
+/* ---- the report ------------------------------------------------------------
+ */
 
 /* A duration in the unit that suits it. */
 static const char *human_time(double ns, char *buf, size_t cap) {
@@ -581,8 +624,8 @@ static void print_report(const bench *b, const char *repo) {
   char t1[32], t2[32], t3[32], t4[32], t5[32], t6[32];
   text keys = {0};
   bench_keys_describe(&b->keys, &keys);
-  printf("larder bench: %s, %s%s\n", repo, a->url ? "over HTTP to " :
-         "in process", a->url ? a->url : "");
+  printf("larder bench: %s, %s%s\n", repo,
+         a->url ? "over HTTP to " : "in process", a->url ? a->url : "");
   if (a->service)
     printf("  features  %d (service %s)\n", b->n_features, a->service);
   else if (a->n_refs == 1)
@@ -599,8 +642,7 @@ static void print_report(const bench *b, const char *repo) {
          a->url ? ", with connecting" : ", cold");
   if (b->store_bytes >= 0)
     printf("  store     %s (%lld bytes, the online store's data file)\n",
-           human_bytes((double)b->store_bytes, t1, sizeof t1),
-           b->store_bytes);
+           human_bytes((double)b->store_bytes, t1, sizeof t1), b->store_bytes);
   printf("  warm-up   %.2f s, %llu lookups not counted\n", a->warmup_s,
          warm_lookups(b));
   printf("  measured  %.2f s, %llu lookups: %.1f lookups/s, %.1f entities/s\n",
@@ -652,18 +694,17 @@ static int csv_parameters(const bench *b, const char *repo, text *row) {
 static int csv_figures(const bench *b, text *row) {
   const latency *h = &b->total;
   double secs = b->a->duration_s;
-  return text_printf(row, ",%llu,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,"
-                     "%.3f,%.2f,%lld,%.1f\n", h->count,
-                     (double)h->count / secs,
-                     (double)h->count * b->a->batch / secs,
-                     latency_mean(h) / 1e3,
-                     (double)latency_quantile(h, 0.5) / 1e3,
-                     (double)latency_quantile(h, 0.9) / 1e3,
-                     (double)latency_quantile(h, 0.99) / 1e3,
-                     (double)latency_quantile(h, 0.999) / 1e3,
-                     (double)h->max_ns / 1e3, (double)b->open_ns / 1e6,
-                     (double)b->first_ns / 1e3, b->store_bytes,
-                     present_pct(b));
+  return text_printf(
+      row,
+      ",%llu,%.1f,%.1f,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,"
+      "%.3f,%.2f,%lld,%.1f\n",
+      h->count, (double)h->count / secs, (double)h->count * b->a->batch / secs,
+      latency_mean(h) / 1e3, (double)latency_quantile(h, 0.5) / 1e3,
+      (double)latency_quantile(h, 0.9) / 1e3,
+      (double)latency_quantile(h, 0.99) / 1e3,
+      (double)latency_quantile(h, 0.999) / 1e3, (double)h->max_ns / 1e3,
+      (double)b->open_ns / 1e6, (double)b->first_ns / 1e3, b->store_bytes,
+      present_pct(b));
 }
 
 /* Whether `path` is missing or empty (then the header is written), or
@@ -679,8 +720,10 @@ static int check_csv(const char *path, int *needs_header) {
   *needs_header = first[0] == '\0';
   if (*needs_header || !strcmp(first, csv_header))
     return 0;
-  fprintf(stderr, "larder: bench: %s has other columns than larder bench "
-          "%s writes: give --csv a new file\n", path, lr_version());
+  fprintf(stderr,
+          "larder: bench: %s has other columns than larder bench "
+          "%s writes: give --csv a new file\n",
+          path, lr_version());
   return CLI_FAILED;
 }
 
@@ -704,7 +747,8 @@ static int append_csv(const bench *b, const char *repo) {
   return 0;
 }
 
-/* ---- the command ------------------------------------------------------------- */
+/* ---- the command
+ * ------------------------------------------------------------- */
 
 static int measure(bench *b, const char *repo) {
   const bench_args *a = b->a;
@@ -718,8 +762,10 @@ static int measure(bench *b, const char *repo) {
     return CLI_FAILED;
   }
   if (b->total.count == 0) {
-    fprintf(stderr, "larder: bench: no lookup was measured in %g s: give a "
-            "longer --duration\n", a->duration_s);
+    fprintf(stderr,
+            "larder: bench: no lookup was measured in %g s: give a "
+            "longer --duration\n",
+            a->duration_s);
     return CLI_FAILED;
   }
   print_report(b, repo);

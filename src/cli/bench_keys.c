@@ -31,17 +31,18 @@ static int text_reserve(text *t, size_t extra) {
 }
 
 int text_printf(text *t, const char *fmt, ...) {
-  va_list ap;
+  va_list ap, again;
   va_start(ap, fmt);
+  va_copy(again, ap);
   int n = vsnprintf(NULL, 0, fmt, ap);
+  int rc = n < 0 || text_reserve(t, (size_t)n) ? -1 : 0;
+  if (rc == 0) {
+    vsnprintf(t->p + t->len, (size_t)n + 1, fmt, again);
+    t->len += (size_t)n;
+  }
+  va_end(again);
   va_end(ap);
-  if (n < 0 || text_reserve(t, (size_t)n))
-    return -1;
-  va_start(ap, fmt);
-  vsnprintf(t->p + t->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  t->len += (size_t)n;
-  return 0;
+  return rc;
 }
 
 int text_json_string(text *t, const char *s, size_t len) {
@@ -167,8 +168,10 @@ static int map_header(bench_keys *k, char **cells, int n_cells) {
     if (k->file_column[c] >= 0 && k->origin[c] != FROM_FIXED)
       k->origin[c] = FROM_FILE;
     if (c < k->n_join && k->file_column[c] < 0) {
-      fprintf(stderr, "larder: bench: %s has no column '%s': its header row "
-              "names the join keys (", k->file, k->names[c]);
+      fprintf(stderr,
+              "larder: bench: %s has no column '%s': its header row "
+              "names the join keys (",
+              k->file, k->names[c]);
       for (int j = 0; j < k->n_join; j++)
         fprintf(stderr, "%s%s", j ? "," : "", k->names[j]);
       fprintf(stderr, "), one entity per row below it\n");
@@ -182,14 +185,17 @@ static int map_header(bench_keys *k, char **cells, int n_cells) {
 static int parse_row(bench_keys *k, size_t r, char **cells, int n_cells,
                      int n_header, int line_no) {
   if (n_cells < 0) {
-    fprintf(stderr, "larder: bench: %s:%d: a quoted cell is not closed, or "
-            "text follows its closing quote\n", k->file, line_no);
+    fprintf(stderr,
+            "larder: bench: %s:%d: a quoted cell is not closed, or "
+            "text follows its closing quote\n",
+            k->file, line_no);
     return CLI_FAILED;
   }
   if (n_cells != n_header) {
-    fprintf(stderr, "larder: bench: %s:%d: %d cell%s where the header has "
-            "%d\n", k->file, line_no, n_cells, n_cells == 1 ? "" : "s",
-            n_header);
+    fprintf(stderr,
+            "larder: bench: %s:%d: %d cell%s where the header has "
+            "%d\n",
+            k->file, line_no, n_cells, n_cells == 1 ? "" : "s", n_header);
     return CLI_FAILED;
   }
   for (int c = 0; c < k->n_keys; c++) {
@@ -200,8 +206,10 @@ static int parse_row(bench_keys *k, size_t r, char **cells, int n_cells,
     k->row_text[at] = cell;
     if (cli_parse_value(cell, k->types[c], &k->rows[at])) {
       char type_name[32];
-      fprintf(stderr, "larder: bench: %s:%d: column '%s': '%s' is not a "
-              "valid %s\n", k->file, line_no, k->names[c], cell,
+      fprintf(stderr,
+              "larder: bench: %s:%d: column '%s': '%s' is not a "
+              "valid %s\n",
+              k->file, line_no, k->names[c], cell,
               lr_type_name(k->types[c], type_name));
       return CLI_FAILED;
     }
@@ -229,8 +237,10 @@ static int load_file(bench_keys *k) {
   char *cells[MAX_CELLS], *cursor = k->file_bytes, *line = next_line(&cursor);
   int n_header = line ? split_csv_line(line, cells, MAX_CELLS) : 0;
   if (n_header <= 0 || n_header > MAX_CELLS) {
-    fprintf(stderr, "larder: bench: %s has no header row: write the join "
-            "key names on its first line, then one entity per row\n", k->file);
+    fprintf(stderr,
+            "larder: bench: %s has no header row: write the join "
+            "key names on its first line, then one entity per row\n",
+            k->file);
     return CLI_FAILED;
   }
   int rc = map_header(k, cells, n_header);
@@ -247,8 +257,10 @@ static int load_file(bench_keys *k) {
     k->n_rows++;
   }
   if (!rc && k->n_rows == 0) {
-    fprintf(stderr, "larder: bench: %s has no rows below its header: give "
-            "one entity per row\n", k->file);
+    fprintf(stderr,
+            "larder: bench: %s has no rows below its header: give "
+            "one entity per row\n",
+            k->file);
     rc = CLI_FAILED;
   }
   return rc;
@@ -262,8 +274,7 @@ static void list_names(const bench_keys *k, int from, int to, char *out,
   out[0] = '\0';
   for (int c = from; c < to; c++) {
     size_t used = strlen(out);
-    snprintf(out + used, cap - used, "%s%s", c > from ? ", " : "",
-             k->names[c]);
+    snprintf(out + used, cap - used, "%s%s", c > from ? ", " : "", k->names[c]);
   }
 }
 
@@ -274,18 +285,19 @@ static int take_request(bench_keys *k, char *spec) {
     return cli_usage_error("--request: '%s' is not FIELD=VALUE", spec);
   *eq = '\0';
   int c = k->n_join;
-  while (c < k->n_keys && strcmp(k->names[c], spec))
+  while (c < k->n_keys && strcmp(k->names[c], spec) != 0)
     c++;
   char names[1024], type_name[32];
   list_names(k, k->n_join, k->n_keys, names, sizeof names);
   if (c == k->n_keys && k->n_join == k->n_keys)
     return cli_usage_error("--request %s: the requested features read no "
                            "request data (only on-demand views do): drop "
-                           "--request", spec);
+                           "--request",
+                           spec);
   if (c == k->n_keys)
     return cli_usage_error("--request: '%s' is not a request-data field of "
-                           "the requested features; they read: %s", spec,
-                           names);
+                           "the requested features; they read: %s",
+                           spec, names);
   if (cli_parse_value(eq + 1, k->types[c], &k->fixed[c]))
     return cli_usage_error("--request: %s=%s is not a valid %s", spec, eq + 1,
                            lr_type_name(k->types[c], type_name));
@@ -302,8 +314,8 @@ static int check_random(const bench_keys *k) {
     if (t != LR_TYPE_INT32 && t != LR_TYPE_INT64)
       return cli_usage_error("--random draws integer keys, but join key '%s' "
                              "has type %s: give the keys in a CSV file with "
-                             "--entities FILE", k->names[c],
-                             lr_type_name(t, type_name));
+                             "--entities FILE",
+                             k->names[c], lr_type_name(t, type_name));
     if (t == LR_TYPE_INT32 && k->random_n > 2147483647LL)
       return cli_usage_error("--random %lld: join key '%s' is an int32",
                              k->random_n, k->names[c]);
@@ -319,8 +331,10 @@ static int check_request_fields(const bench_keys *k) {
       return cli_usage_error("the requested features read request field "
                              "'%s' (%s): give --request %s=VALUE%s",
                              k->names[c], lr_type_name(k->types[c], type_name),
-                             k->names[c], k->file ? " or a column of that "
-                             "name in the --entities file" : "");
+                             k->names[c],
+                             k->file ? " or a column of that "
+                                       "name in the --entities file"
+                                     : "");
   }
   return 0;
 }
@@ -329,8 +343,10 @@ int bench_keys_setup(bench_keys *k, const lr_request *req, int n_join,
                      const keys_spec *spec) {
   lr_request_shape(req, &k->n_keys, NULL);
   if (k->n_keys > BENCH_MAX_KEYS) {
-    fprintf(stderr, "larder: bench: the request has %d key columns; larder "
-            "bench handles %d\n", k->n_keys, BENCH_MAX_KEYS);
+    fprintf(stderr,
+            "larder: bench: the request has %d key columns; larder "
+            "bench handles %d\n",
+            k->n_keys, BENCH_MAX_KEYS);
     return CLI_FAILED;
   }
   k->n_join = n_join;
@@ -356,8 +372,8 @@ void bench_keys_draw(const bench_keys *k, uint64_t *rng, int batch,
       size_t from = row * (size_t)k->n_keys + (size_t)c;
       switch (k->origin[c]) {
       case FROM_RANDOM: {
-        long long v = 1 + (long long)(xorshift_next(rng) %
-                                      (uint64_t)k->random_n);
+        long long v =
+            1 + (long long)(xorshift_next(rng) % (uint64_t)k->random_n);
         values[at] = (lr_value){.type = k->types[c]};
         if (k->types[c] == LR_TYPE_INT32)
           values[at].v.i32 = (int)v;

@@ -60,16 +60,20 @@ int http_parse_url(http_client *c, const char *url, const char *endpoint) {
   static const char scheme[] = "http://";
   if (strncasecmp(url, scheme, sizeof scheme - 1) != 0) {
     snprintf(c->err, sizeof c->err, "'%s' is not an http:// URL%s", url,
-             strncasecmp(url, "https://", 8) ? "" : " (https is not "
-             "supported: give the server's plain http:// address)");
+             strncasecmp(url, "https://", 8)
+                 ? ""
+                 : " (https is not "
+                   "supported: give the server's plain http:// address)");
     return -1;
   }
   const char *authority = url + sizeof scheme - 1;
   const char *slash = strchr(authority, '/');
   size_t auth_len = slash ? (size_t)(slash - authority) : strlen(authority);
   if (parse_authority(c, authority, auth_len)) {
-    snprintf(c->err, sizeof c->err, "'%s' has no valid host[:port] (e.g. "
-             "http://127.0.0.1:6566)", url);
+    snprintf(c->err, sizeof c->err,
+             "'%s' has no valid host[:port] (e.g. "
+             "http://127.0.0.1:6566)",
+             url);
     return -1;
   }
   const char *prefix = slash ? slash : "";
@@ -128,8 +132,10 @@ int http_parse_head(const char *buf, size_t len, http_head *head, char *why,
   size_t n;
   const char *v = find_header(lines, end, "Transfer-Encoding", &n);
   if (v && !(n == 8 && !strncasecmp(v, "identity", 8))) {
-    snprintf(why, why_len, "the answer is sent in chunks (Transfer-Encoding: "
-             "%.*s), which this client does not read", (int)n, v);
+    snprintf(why, why_len,
+             "the answer is sent in chunks (Transfer-Encoding: "
+             "%.*s), which this client does not read",
+             (int)n, v);
     return -1;
   }
   v = find_header(lines, end, "Content-Length", &n);
@@ -204,13 +210,14 @@ static int reserve(char **buf, size_t *cap, size_t need) {
 static size_t build_request(http_client *c, const char *body, size_t body_len,
                             const char *authorization) {
   char head[2048];
-  int n = snprintf(head, sizeof head,
-                   "POST %s HTTP/1.1\r\nHost: %s:%s\r\n"
-                   "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-                   "%s%s%s\r\n", c->path, c->host, c->port, body_len,
-                   authorization ? "Authorization: " : "",
-                   authorization ? authorization : "",
-                   authorization ? "\r\n" : "");
+  int n =
+      snprintf(head, sizeof head,
+               "POST %s HTTP/1.1\r\nHost: %s:%s\r\n"
+               "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+               "%s%s%s\r\n",
+               c->path, c->host, c->port, body_len,
+               authorization ? "Authorization: " : "",
+               authorization ? authorization : "", authorization ? "\r\n" : "");
   size_t head_len = n < 0 ? 0 : (size_t)n;
   if (head_len >= sizeof head ||
       reserve(&c->out, &c->out_cap, head_len + body_len))
@@ -253,8 +260,8 @@ static int receive(http_client *c, http_head *head) {
       int timed_out = k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
       snprintf(c->err, sizeof c->err, "%s:%s: %s", c->host, c->port,
                timed_out ? "no answer within 30 s"
-               : k == 0 ? "the server closed the connection mid-answer"
-                        : strerror(errno));
+               : k == 0  ? "the server closed the connection mid-answer"
+                         : strerror(errno));
       return -1;
     }
     c->in_len += (size_t)k;
@@ -292,8 +299,10 @@ int http_post(http_client *c, const char *body, size_t body_len,
     rc = exchange(c, request_len, &head);
   }
   if (rc == 0 && !c->err[0])
-    snprintf(c->err, sizeof c->err, "%s:%s closed the connection without "
-             "answering", c->host, c->port);
+    snprintf(c->err, sizeof c->err,
+             "%s:%s closed the connection without "
+             "answering",
+             c->host, c->port);
   if (rc <= 0) {
     disconnect(c);
     return -1;

@@ -21,15 +21,15 @@ typedef struct http_head {
 
 /* One connection to one endpoint. */
 typedef struct http_client {
-  char host[256];  /* as written in the URL (brackets dropped) */
+  char host[256]; /* as written in the URL (brackets dropped) */
   char port[8];
   char path[1024]; /* the endpoint's path, e.g. /get-online-features */
   int fd;          /* -1 while not connected */
   char *in;        /* bytes received */
   size_t in_len, in_cap;
-  char *out;       /* the request being sent */
+  char *out; /* the request being sent */
   size_t out_cap;
-  char err[512];   /* the last failure, for the user */
+  char err[512]; /* the last failure, for the user */
 } http_client;
 
 /*

@@ -14,7 +14,7 @@
 void latency_reset(latency *h) { memset(h, 0, sizeof *h); }
 
 static int bucket_of(unsigned long long v) {
-  if (v < 2 * LATENCY_SUB_BUCKETS)
+  if (v < 2ull * LATENCY_SUB_BUCKETS)
     return (int)v;
   int shift = 63 - __builtin_clzll(v) - 6;
   return LATENCY_SUB_BUCKETS * shift + (int)(v >> shift);
@@ -30,7 +30,7 @@ static void bucket_range(int b, unsigned long long *low,
   }
   int shift = b / LATENCY_SUB_BUCKETS - 1;
   unsigned long long mantissa =
-      (unsigned long long)(b % LATENCY_SUB_BUCKETS + LATENCY_SUB_BUCKETS);
+      (unsigned long long)(b % LATENCY_SUB_BUCKETS) + LATENCY_SUB_BUCKETS;
   *low = mantissa << shift;
   *width = 1ull << shift;
 }
