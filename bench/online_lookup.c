@@ -33,6 +33,7 @@ enum { FEATURES = 20, LOAD_BATCH = 100000, MAX_BATCH = 1000 };
 static const char *const who = "online_lookup";
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 
+/* Reports a failure and exits 1. */
 static void die(const char *what, const char *msg) {
   bench_die(who, what, msg);
 }
@@ -67,6 +68,7 @@ static void write_definitions(const char *dir) {
   lr_repo_close(repo);
 }
 
+/* The value of feature `f` of entity `id`, as loaded and checked. */
 static float feature_value(long long id, int f) {
   return (float)((id * 31 + f) % 1000) / 1000.0f;
 }
@@ -302,6 +304,7 @@ static void warm_up_larder(const lr_request *req, long long n) {
   lr_result_free(res);
 }
 
+/* A request for `refs`, or exits. */
 static lr_request *prepare_refs(lr_store *store, const char *const *refs,
                                 int n) {
   lr_request *req;
@@ -332,6 +335,7 @@ static void bench_odfv(lr_store *store, long long n, int runs, latency *h) {
   lr_request_free(odfv);
 }
 
+/* The store's bytes per entity against the raw bytes. */
 static void report_size(const char *dir, long long n) {
   char path[4200], params[64];
   snprintf(path, sizeof path, "%s/data/online/data.mdb", dir);
@@ -345,6 +349,7 @@ static void report_size(const char *dir, long long n) {
                -1);
 }
 
+/* Makes the data, then measures every scenario in turn. */
 int main(int argc, char **argv) {
   if (argc != 4)
     die("usage", "online_lookup DATA_DIR N_ENTITIES RUNS");

@@ -40,6 +40,7 @@ static double run_once(char **command, const char *stdin_path) {
   return ns;
 }
 
+/* One run to warm the page cache, then RUNS timed runs. */
 int main(int argc, char **argv) {
   if (argc < 7)
     bench_die(who, "usage",

@@ -40,6 +40,7 @@ static int parse_number(const char *text, double *out) {
   return 0;
 }
 
+/* true/false or 1/0. */
 static int parse_bool(const char *text, int *out) {
   if (!strcmp(text, "true") || !strcmp(text, "1"))
     *out = 1;

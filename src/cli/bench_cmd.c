@@ -198,6 +198,7 @@ static int check_args(const bench_args *a) {
   return 0;
 }
 
+/* Reads the command line into `a`, with the defaults first. */
 static int parse_args(cli *c, bench_args *a) {
   *a = (bench_args){
       .batch = 1, .threads = 1, .duration_s = 10, .warmup_s = 1, .seed = 1};
@@ -269,6 +270,7 @@ struct bench {
   latency total;
 };
 
+/* Nanoseconds on the monotonic clock. */
 static unsigned long long now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -288,6 +290,7 @@ static int join_key_count(const lr_request *req, int n_keys) {
 
 /* ---- in process ---- */
 
+/* In process, each thread has its own result. */
 static int inproc_setup(worker *w) {
   int rc = lr_result_create(w->b->req, w->b->a->batch, &w->res);
   if (rc)
@@ -295,11 +298,13 @@ static int inproc_setup(worker *w) {
   return rc;
 }
 
+/* Draws the next keys. */
 static int inproc_build(worker *w) {
   bench_keys_draw(&w->b->keys, &w->rng, w->b->a->batch, w->keys, w->texts);
   return 0;
 }
 
+/* One lookup; the library's message on failure. */
 static int inproc_execute(worker *w) {
   int rc = lr_get_online_features(w->b->req, w->keys, w->b->a->batch, w->res);
   if (rc)
@@ -307,6 +312,7 @@ static int inproc_execute(worker *w) {
   return rc;
 }
 
+/* The statuses of every value of the last lookup. */
 static void inproc_count(worker *w) {
   for (int e = 0; e < w->b->a->batch; e++)
     for (int f = 0; f < w->b->n_features; f++) {
@@ -317,6 +323,7 @@ static void inproc_count(worker *w) {
     }
 }
 
+/* Frees the thread's result. */
 static void inproc_cleanup(worker *w) { lr_result_free(w->res); }
 
 static const mode in_process = {inproc_setup, inproc_build, inproc_execute,
@@ -324,6 +331,7 @@ static const mode in_process = {inproc_setup, inproc_build, inproc_execute,
 
 /* ---- over HTTP ---- */
 
+/* Over HTTP, each thread has its own connection. */
 static int http_setup(worker *w) {
   if (http_parse_url(&w->http, w->b->a->url, "/get-online-features") == 0)
     return 0;
@@ -331,6 +339,7 @@ static int http_setup(worker *w) {
   return -1;
 }
 
+/* The body of the next request: the features, then the keys drawn. */
 static int http_build(worker *w) {
   bench *b = w->b;
   bench_keys_draw(&b->keys, &w->rng, b->a->batch, w->keys, w->texts);
@@ -340,6 +349,7 @@ static int http_build(worker *w) {
          text_printf(&w->body, "}");
 }
 
+/* One request; anything but 200 is a failure, with the answer. */
 static int http_execute(worker *w) {
   int status = 0;
   if (http_post(&w->http, w->body.p, w->body.len, w->b->authorization, &status,
@@ -369,6 +379,7 @@ static void http_count(worker *w) {
   w->present += hits > keys_echoed ? hits - keys_echoed : 0;
 }
 
+/* Closes the thread's connection. */
 static void http_cleanup(worker *w) { http_close(&w->http); }
 
 static const mode over_http = {http_setup, http_build, http_execute, http_count,
@@ -601,6 +612,7 @@ static const char *human_bytes(double bytes, char *buf, size_t cap) {
   return buf;
 }
 
+/* The share of the values checked that were PRESENT, in percent. */
 static double present_pct(const bench *b) {
   unsigned long long checked = 0, present = 0;
   for (int t = 0; t < b->a->threads; t++) {
@@ -610,6 +622,7 @@ static double present_pct(const bench *b) {
   return checked ? 100.0 * (double)present / (double)checked : 0;
 }
 
+/* The lookups of the warm-up, over all threads. */
 static unsigned long long warm_lookups(const bench *b) {
   unsigned long long n = 0;
   for (int t = 0; t < b->a->threads; t++)
@@ -727,6 +740,7 @@ static int check_csv(const char *path, int *needs_header) {
   return CLI_FAILED;
 }
 
+/* Appends the run to --csv, after the header when the file is new. */
 static int append_csv(const bench *b, const char *repo) {
   int needs_header;
   if (check_csv(b->a->csv, &needs_header))
@@ -772,6 +786,7 @@ static int measure(bench *b, const char *repo) {
   return a->csv ? append_csv(b, repo) : 0;
 }
 
+/* Releases what the run holds, whatever point it reached. */
 static void free_bench(bench *b) {
   for (int t = 0; b->workers && t < b->a->threads; t++) {
     worker *w = &b->workers[t];

@@ -185,6 +185,7 @@ static int connect_to(http_client *c) {
   return 0;
 }
 
+/* Closes the socket, if open; the next request connects again. */
 static void disconnect(http_client *c) {
   if (c->fd >= 0)
     close(c->fd);
@@ -227,6 +228,7 @@ static size_t build_request(http_client *c, const char *body, size_t body_len,
   return head_len + body_len;
 }
 
+/* Sends the `len` bytes of c->out. */
 static int send_all(http_client *c, size_t len) {
   for (size_t sent = 0; sent < len;) {
     ssize_t k = send(c->fd, c->out + sent, len - sent, MSG_NOSIGNAL);

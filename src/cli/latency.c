@@ -13,6 +13,7 @@
 
 void latency_reset(latency *h) { memset(h, 0, sizeof *h); }
 
+/* The bucket of value `v` (see the layout above). */
 static int bucket_of(unsigned long long v) {
   if (v < 2ull * LATENCY_SUB_BUCKETS)
     return (int)v;
