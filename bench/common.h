@@ -81,14 +81,4 @@ static inline void bench_figure(const char *scenario, const char *system,
   fflush(stdout);
 }
 
-/* A scenario that could not run here: its row says why (no commas). */
-static inline void bench_skip(const char *scenario, const char *system,
-                              const char *params, const char *why) {
-  printf("csv:%s,%s,%s,,,,,,,skipped: ", scenario, system, params);
-  for (const char *p = why; *p; p++)
-    putchar(*p == ',' || *p == '\n' ? ';' : *p);
-  putchar('\n');
-  fflush(stdout);
-}
-
 #endif

@@ -32,8 +32,9 @@ SCENARIOS = [
      "The same 20 features, named by a service or one by one.",
      [("larder_service", "larder_refs")]),
     ("lookup_odfv", "On-demand against plain features",
-     "`f00_plus = f00 + val_to_add` (an on-demand view over the view and a "
-     "request field) against `f00` itself.",
+     "The 20 features plus `score = f00 * f01 + f02 / val_to_add` (an "
+     "on-demand view: three operators over the view and a request field) "
+     "against the 20 features alone; issue 6's goal is at most 20% more.",
      [("larder_odfv", "larder_plain")]),
     ("cold_start", "Cold start: a fresh process doing one lookup",
      "Start to exit of `larder get` of one entity (loading the program, "
