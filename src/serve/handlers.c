@@ -271,7 +271,7 @@ static int read_entities(lr__server *s, const lr_request *req,
                    "'entities' must be an object: {\"key\": [values]}");
     return -1;
   }
-  const lr__jnode **cols = calloc((size_t)n_keys + 1, sizeof *cols);
+  const lr__jnode **cols = calloc((size_t)n_keys + 1, sizeof(lr__jnode *));
   int n = cols ? entity_lists(req, entities, cols, status, out) : -1;
   if (n > s->opt.max_entities) {
     lr__json_error(out, status, 413, "too many entities",
@@ -285,7 +285,7 @@ static int read_entities(lr__server *s, const lr_request *req,
     int type;
     const char *name;
     lr_request_key(req, k, &name, &type);
-    for (int r = 0; n >= 0 && r < n; r++)
+    for (int r = 0; n >= 0 && cols[k] && r < n; r++)
       if (column_value(cols[k]->items[r], k, n_join, type, arena,
                        &(*keys)[(size_t)r * (size_t)n_keys + (size_t)k])) {
         char tn[32];

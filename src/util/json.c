@@ -221,7 +221,7 @@ static int push_item(reader *R, lr__jnode *n, int *cap, lr__jnode *item,
   if (n->n == *cap) {
     int grown = *cap ? *cap * 2 : 4;
     lr__jnode **items = lr__arena_array(R->arena, (size_t)grown,
-                                        sizeof *items);
+                                        sizeof(lr__jnode *));
     const char **keys = n->kind == LR__J_OBJECT
                             ? lr__arena_array(R->arena, (size_t)grown,
                                               sizeof *keys)
@@ -229,7 +229,7 @@ static int push_item(reader *R, lr__jnode *n, int *cap, lr__jnode *item,
     if (!items || (n->kind == LR__J_OBJECT && !keys))
       return fail(R, "out of memory"), -1;
     if (n->n)
-      memcpy(items, n->items, (size_t)n->n * sizeof *items);
+      memcpy(items, n->items, (size_t)n->n * sizeof(lr__jnode *));
     if (keys && n->n)
       memcpy(keys, n->keys, (size_t)n->n * sizeof *keys);
     n->items = items;
