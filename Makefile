@@ -35,7 +35,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(ASAN)/obj/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 
-.PHONY: all deps test quickstart install clean bench
+.PHONY: all deps test quickstart install clean bench profile
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/larder $(BUILD)/liblarder.a \
@@ -72,10 +72,16 @@ $(BUILD)/larder.pc: larder.pc.in Makefile
 
 # ---- tests ----------------------------------------------------------------
 
+# A test may also compile sources from outside the library: they are listed
+# as its extra .c prerequisites (test_bench: the CLI's bench helpers).
+TEST_EXTRA = $(filter %.c,$(filter-out $<,$^))
+BENCH_HELPERS := src/cli/latency.c src/cli/http_client.c
+$(BUILD)/tests/test_bench $(ASAN)/tests/test_bench: $(BENCH_HELPERS)
+
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/liblarder.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/liblarder.a \
-	  $(LIBS) -lcriterion
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -Isrc -o $@ $< $(TEST_EXTRA) \
+	  $(BUILD)/liblarder.a $(LIBS) -lcriterion
 
 $(ASAN)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -87,8 +93,8 @@ $(ASAN)/liblarder.a: $(ASAN_LIB_OBJ)
 
 $(ASAN)/tests/%: tests/%.c $(wildcard tests/*.h) $(ASAN)/liblarder.a
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -Isrc -o $@ $< $(ASAN)/liblarder.a \
-	  $(LIBS) -lcriterion
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -Isrc -o $@ $< $(TEST_EXTRA) \
+	  $(ASAN)/liblarder.a $(LIBS) -lcriterion
 
 test: all
 	@$(MAKE) --no-print-directory $(TESTS) $(ASAN_TESTS)
@@ -119,8 +125,13 @@ quickstart: all
 	  --output $(QUICKSTART)/training.csv
 	cat $(QUICKSTART)/training.csv
 
+# The benchmark suite (bench/README.md): QUICK=1 for a short run.
 bench: all
 	@bench/run.sh $(BUILD) $(if $(QUICK),--quick)
+
+# The hot paths under perf (or callgrind): $(BUILD)/profile/summary.txt.
+profile: all
+	@bench/profile.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \

@@ -1,6 +1,6 @@
 /*
- * offline.c - issue 4's benchmark: materialization throughput and
- * point-in-time retrieval against a hand-written DuckDB ASOF join.
+ * offline.c - materialization throughput, and point-in-time retrieval
+ * against a hand-written DuckDB ASOF join on the same data.
  *
  *   offline DATA_DIR N_SOURCE_ROWS N_ENTITY_ROWS [materialize]
  *
@@ -10,33 +10,25 @@
  * N_SOURCE_ROWS/10 users x 10 event times, read by views `a`, `b`, `c`
  * (offline, one feature each, ttls 0 / 2d / 7d).
  *   - materialize: `stats` (N_SOURCE_ROWS entities, 20 features) into an
- *     empty online store (the store is removed first), then once more into
- *     the full store (every row compared with the stored one: newer wins);
+ *     empty online store (removed first), then again into the full store
+ *     (every row compared with the stored one: newer wins);
  *   - historical: N_ENTITY_ROWS entity rows x views a, b, c, against the
  *     same three ASOF joins written by hand in DuckDB (no dedup of equal
  *     event times, no ttl: the least work giving the same answer here).
- * With `materialize` only the two loads run. Prints one `name key=value
- * ...` line per measurement.
+ * The data is reused while DATA_DIR/generated names the same sizes and
+ * this Larder opens its registry. Prints report rows (common.h):
+ * `materialize` (larder, rows/s; params store=full for the second load)
+ * and `historical` (larder and duckdb_asof, entity rows/s), each with the
+ * run's seconds. With `materialize`, only the two loads run.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-
+#include "common.h"
 #include "larder.h"
 #include "offline/duckdb.h"
-#include "registry/regfile.h"
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static double now_s(void) { return bench_now_ns() / 1e9; }
 
 static void die(const char *what, const char *msg) {
-  fprintf(stderr, "offline bench: %s: %s\n", what, msg);
-  exit(1);
+  bench_die("offline", what, msg);
 }
 
 static void run_sql(lr__duckdb *d, const char *sql) {
@@ -47,23 +39,17 @@ static void run_sql(lr__duckdb *d, const char *sql) {
   lr__buf_free(&err);
 }
 
-static void write_text(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  if (!f)
-    die("cannot write", path);
-  fputs(text, f);
-  fclose(f);
-}
-
-static void make_repo(const char *dir, long long n_source, long long n_entities) {
+static void make_repo(const char *dir, long long n_source,
+                      long long n_entities) {
   char cmd[8192];
   snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/data'", dir, dir);
   if (system(cmd))
     die("cannot create", dir);
   snprintf(cmd, sizeof cmd, "%s/feature_store.yaml", dir);
-  write_text(cmd, "project: offline_bench\n");
+  bench_write_text(cmd, "project: offline_bench\n");
   char defs[8192];
-  int n = snprintf(defs, sizeof defs,
+  int n = snprintf(
+      defs, sizeof defs,
       "entities:\n  - {name: user, join_keys: [user_id], value_type: int64}\n"
       "sources:\n  - {name: src, kind: file, path: data/source.parquet, "
       "timestamp_field: ts}\n  - {name: latest, kind: file, path: "
@@ -78,9 +64,10 @@ static void make_repo(const char *dir, long long n_source, long long n_entities)
     n += snprintf(defs + n, sizeof defs - (size_t)n,
                   "  - name: %c\n    entities: [user]\n    source: src\n"
                   "    online: false\n    ttl: %s\n    schema:\n"
-                  "      - {name: f%02d, dtype: float32}\n", 'a' + v, ttls[v], v);
+                  "      - {name: f%02d, dtype: float32}\n",
+                  'a' + v, ttls[v], v);
   snprintf(cmd, sizeof cmd, "%s/features.yaml", dir);
-  write_text(cmd, defs);
+  bench_write_text(cmd, defs);
   lr__duckdb d;
   lr__buf err, sql;
   lr__buf_init(&err);
@@ -88,28 +75,38 @@ static void make_repo(const char *dir, long long n_source, long long n_entities)
   if (lr__duckdb_open(&d, &err))
     die("duckdb", lr__buf_str(&err));
   long long users = n_source / 10;
-  lr__buf_printf(&sql, "SELECT setseed(0.42); COPY (SELECT i %% %lld AS user_id, "
-                 "TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i // %lld) "
-                 "* 86400 + (hash(i) %% 3600)::BIGINT) AS ts", users, users);
+  lr__buf_printf(
+      &sql,
+      "SELECT setseed(0.42); COPY (SELECT i %% %lld AS user_id, "
+      "TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((i // %lld) "
+      "* 86400 + (hash(i) %% 3600)::BIGINT) AS ts",
+      users, users);
   for (int f = 0; f < 20; f++)
     lr__buf_printf(&sql, ", random()::FLOAT AS f%02d", f);
-  lr__buf_printf(&sql, " FROM range(%lld) t(i)) TO '%s/data/source.parquet' "
-                 "(FORMAT PARQUET)", n_source, dir);
+  lr__buf_printf(&sql,
+                 " FROM range(%lld) t(i)) TO '%s/data/source.parquet' "
+                 "(FORMAT PARQUET)",
+                 n_source, dir);
   run_sql(&d, lr__buf_str(&sql));
   lr__buf_reset(&sql);
-  lr__buf_puts(&sql, "COPY (SELECT i AS user_id, TIMESTAMPTZ '2024-01-01 "
-                     "00:00:00+00' + to_seconds((hash(i) % 86400)::BIGINT) AS ts");
+  lr__buf_puts(&sql,
+               "COPY (SELECT i AS user_id, TIMESTAMPTZ '2024-01-01 "
+               "00:00:00+00' + to_seconds((hash(i) % 86400)::BIGINT) AS ts");
   for (int f = 0; f < 20; f++)
     lr__buf_printf(&sql, ", random()::FLOAT AS f%02d", f);
-  lr__buf_printf(&sql, " FROM range(%lld) t(i)) TO '%s/data/latest.parquet' "
-                 "(FORMAT PARQUET)", n_source, dir);
+  lr__buf_printf(&sql,
+                 " FROM range(%lld) t(i)) TO '%s/data/latest.parquet' "
+                 "(FORMAT PARQUET)",
+                 n_source, dir);
   run_sql(&d, lr__buf_str(&sql));
   lr__buf_reset(&sql);
-  lr__buf_printf(&sql, "COPY (SELECT (hash(i) %% %lld)::BIGINT AS user_id, "
-                 "TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((hash(i * 7) "
-                 "%% (12 * 86400))::BIGINT) AS event_timestamp FROM range(%lld) "
-                 "t(i)) TO '%s/data/entities.parquet' (FORMAT PARQUET)",
-                 users, n_entities, dir);
+  lr__buf_printf(
+      &sql,
+      "COPY (SELECT (hash(i) %% %lld)::BIGINT AS user_id, "
+      "TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_seconds((hash(i * 7) "
+      "%% (12 * 86400))::BIGINT) AS event_timestamp FROM range(%lld) "
+      "t(i)) TO '%s/data/entities.parquet' (FORMAT PARQUET)",
+      users, n_entities, dir);
   run_sql(&d, lr__buf_str(&sql));
   lr__duckdb_close(&d);
   lr__buf_free(&err);
@@ -120,39 +117,51 @@ static void make_repo(const char *dir, long long n_source, long long n_entities)
   lr_repo_close(repo);
 }
 
-/* Loads view `stats` over everything; `what` names the measurement. */
-static void materialize_once(const char *dir, long long n_source,
-                             const char *what) {
+/* Materializes `stats` over everything; `store` names the store's state
+ * in the row ("": empty). */
+static void materialize_once(const char *dir, const char *store) {
   lr_offline *off;
   if (lr_offline_open(dir, &off))
     die("open", lr_offline_errmsg(off));
   static const char *views[] = {"stats"};
-  lr_materialize_spec spec = {.start_us = 0, .end_us = 4102444800000000LL,
-                              .views = views, .n_views = 1};
+  lr_materialize_spec spec = {.start_us = 0,
+                              .end_us = 4102444800000000LL,
+                              .views = views,
+                              .n_views = 1};
   lr_materialize_stats st;
   double t0 = now_s();
   if (lr_materialize(off, &spec, &st))
     die("materialize", lr_offline_errmsg(off));
   double secs = now_s() - t0;
-  printf("%s source_rows=%lld entities=%llu seconds=%.2f "
-         "entities_per_s=%.0f extrapolated_90M_s=%.0f\n", what, n_source,
-         st.rows_read, secs, (double)st.rows_read / secs,
-         90e6 / ((double)st.rows_read / secs));
-  fflush(stdout);
+  char params[64];
+  snprintf(params, sizeof params, "entities=%llu features=20%s",
+           st.rows_read, store);
+  bench_figure("materialize", "larder", params, (double)st.rows_read / secs,
+               "rows/s", secs);
   lr_offline_close(off);
 }
 
-/* A load into an empty store, then a reload into the full one. */
-static void bench_materialize(const char *dir, long long n_source) {
+/* Materializes `stats` into an empty online store, then again into the
+ * full one. */
+static void bench_materialize(const char *dir) {
   char cmd[4200];
   snprintf(cmd, sizeof cmd, "rm -rf '%s/data/online'", dir);
-  if (system(cmd))
-    die("cannot remove the online store of", dir);
-  materialize_once(dir, n_source, "materialize");
-  materialize_once(dir, n_source, "materialize_again");
+  if (system(cmd) != 0)
+    die("cannot empty", cmd);
+  materialize_once(dir, "");
+  materialize_once(dir, " store=full");
 }
 
-static double bench_historical(const char *dir) {
+/* The row of one training-set run. */
+static void historical_row(const char *system, unsigned long long rows,
+                           double secs) {
+  char params[64];
+  snprintf(params, sizeof params, "entity_rows=%llu views=3", rows);
+  bench_figure("historical", system, params, (double)rows / secs, "rows/s",
+               secs);
+}
+
+static void bench_historical(const char *dir) {
   lr_offline *off;
   if (lr_offline_open(dir, &off))
     die("open", lr_offline_errmsg(off));
@@ -160,20 +169,19 @@ static double bench_historical(const char *dir) {
   snprintf(entities, sizeof entities, "%s/data/entities.parquet", dir);
   snprintf(out, sizeof out, "%s/larder_training.parquet", dir);
   static const char *refs[] = {"a:f00", "b:f01", "c:f02"};
-  lr_historical_spec spec = {.entities_file = entities, .features = refs,
-                             .n_features = 3, .output = out};
+  lr_historical_spec spec = {.entities_file = entities,
+                             .features = refs,
+                             .n_features = 3,
+                             .output = out};
   unsigned long long rows = 0;
   double t0 = now_s();
   if (lr_get_historical_features(off, &spec, &rows))
     die("historical", lr_offline_errmsg(off));
-  double secs = now_s() - t0;
-  printf("historical_larder entity_rows=%llu views=3 seconds=%.2f\n", rows,
-         secs);
+  historical_row("larder", rows, now_s() - t0);
   lr_offline_close(off);
-  return secs;
 }
 
-static double bench_hand_written(const char *dir) {
+static void bench_hand_written(const char *dir, unsigned long long rows) {
   lr__duckdb d;
   lr__buf err, sql;
   lr__buf_init(&err);
@@ -181,7 +189,8 @@ static double bench_hand_written(const char *dir) {
   double t0 = now_s();
   if (lr__duckdb_open(&d, &err))
     die("duckdb", lr__buf_str(&err));
-  lr__buf_printf(&sql,
+  lr__buf_printf(
+      &sql,
       "SET TimeZone = 'UTC'; COPY (SELECT e.user_id, e.event_timestamp, "
       "a.f00, b.f01, c.f02 FROM (SELECT *, row_number() OVER () AS r FROM "
       "read_parquet('%s/data/entities.parquet')) e "
@@ -195,11 +204,19 @@ static double bench_hand_written(const char *dir) {
       dir, dir, dir, dir, dir);
   run_sql(&d, lr__buf_str(&sql));
   lr__duckdb_close(&d);
-  double secs = now_s() - t0;
-  printf("historical_hand_written_asof views=3 seconds=%.2f\n", secs);
+  historical_row("duckdb_asof", rows, now_s() - t0);
   lr__buf_free(&err);
   lr__buf_free(&sql);
-  return secs;
+}
+
+/* Whether DATA_DIR holds data of these sizes that this Larder reads. */
+static int data_usable(const char *dir, const char *stamp, const char *want) {
+  char have[64];
+  bench_read_line(stamp, have, sizeof have);
+  lr_offline *off = NULL;
+  int usable = !strcmp(have, want) && lr_offline_open(dir, &off) == 0;
+  lr_offline_close(off);
+  return usable;
 }
 
 int main(int argc, char **argv) {
@@ -207,25 +224,19 @@ int main(int argc, char **argv) {
     die("usage", "offline DATA_DIR N_SOURCE_ROWS N_ENTITY_ROWS [materialize]");
   const char *dir = argv[1];
   long long n_source = atoll(argv[2]), n_entities = atoll(argv[3]);
-  char stamp[4200], want[64], have[64] = "";
+  char stamp[4200], want[64];
   snprintf(stamp, sizeof stamp, "%s/generated", dir);
-  snprintf(want, sizeof want, "%lld %lld format %d\n", n_source, n_entities,
-           LR__REGFILE_FORMAT);
-  FILE *f = fopen(stamp, "r");
-  if (f) {
-    if (!fgets(have, sizeof have, f))
-      have[0] = '\0';
-    fclose(f);
-  }
-  if (strcmp(have, want) != 0) {
+  snprintf(want, sizeof want, "%lld %lld", n_source, n_entities);
+  if (!data_usable(dir, stamp, want)) {
     make_repo(dir, n_source, n_entities);
-    write_text(stamp, want);
+    char line[80];
+    snprintf(line, sizeof line, "%s\n", want);
+    bench_write_text(stamp, line);
   }
-  bench_materialize(dir, n_source);
+  bench_materialize(dir);
   if (argc > 4 && strcmp(argv[4], "materialize") == 0)
     return 0;
-  double larder = bench_historical(dir);
-  double hand = bench_hand_written(dir);
-  printf("historical_ratio larder_over_hand=%.2f\n", larder / hand);
+  bench_historical(dir);
+  bench_hand_written(dir, (unsigned long long)n_entities);
   return 0;
 }

@@ -1,137 +1,151 @@
 /*
- * online_lookup.c - issue 3's benchmark: in-process lookups on N entities x
- * 20 float32 features, random keys.
+ * online_lookup.c - in-process lookups on N entities x 20 float32 features,
+ * random keys, against the floor of raw LMDB reads.
  *
- *   online_lookup DATA_DIR N_ENTITIES [SECONDS_PER_SCENARIO]
+ *   online_lookup DATA_DIR N_ENTITIES RUNS   (RUNS 0: only make the data)
  *
- * Builds (once; reused while DATA_DIR/n holds N) a repo with one view of 20
- * float32 features and a service serving them, loads N entities through
- * lr_write_rows in batches, compacts, then measures:
- *   - raw LMDB mdb_get of the same keys (the floor), p50/p99;
- *   - lr_get_online_features of 1 entity (feature refs and the service);
- *   - batches of 10, 100, 1000 entities;
- *   - the store's bytes per entity against the raw bytes (80 + 8 key).
- * Prints one `name key=value ...` line per scenario.
+ * Builds (once; reused while DATA_DIR/entities holds N and the store opens
+ * with this Larder) a repo with one view `user_stats` of 20 float32
+ * features keyed by `user_id` (int64, entities 0..N-1), a service
+ * `all_stats` serving them, and an on-demand view `user_stats_plus`
+ * (score = f00 * f01 + f02 / the request field val_to_add); loads the
+ * entities with lr_write_rows in batches and compacts. Then, every page touched once
+ * first (a serving process that has been up a while), prints report rows
+ * (common.h):
+ *   lookup          raw_lmdb (mdb_get of the same keys, nothing decoded)
+ *                   and larder, batches of 1, 10, 100, 1000 entities;
+ *   lookup_service  larder_service against larder_refs, 1 entity;
+ *   lookup_odfv     larder_odfv (the 20 features and the on-demand score)
+ *                   against larder_plain (the 20 features), 1 and 100
+ *                   entities (issue 6: the score may add at most 20%);
+ *   store_size      larder (the data file) and raw (80 + 8 key bytes) per
+ *                   entity.
  */
 #include <lmdb.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include "common.h"
 #include "larder.h"
-#include "registry/regfile.h"
 
 enum { FEATURES = 20, LOAD_BATCH = 100000, MAX_BATCH = 1000 };
 
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
+static const char *const who = "online_lookup";
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static uint64_t next_random(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 2685821657736338717ull;
-}
 
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
+/* Reports a failure and exits 1. */
 static void die(const char *what, const char *msg) {
-  fprintf(stderr, "online_lookup: %s: %s\n", what, msg);
-  exit(1);
+  bench_die(who, what, msg);
 }
 
-static void write_text(const char *dir, const char *name, const char *text) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  if (!f)
-    die("cannot write", path);
-  fputs(text, f);
-  fclose(f);
-}
-
-static void make_repo(const char *dir) {
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/data' && touch "
-           "'%s/data/stats.csv'", dir, dir, dir);
-  if (system(cmd) != 0)
-    die("cannot create", dir);
-  write_text(dir, "feature_store.yaml", "project: bench\n");
-  char defs[8192];
+/* The definitions: the view, its service and the on-demand view. */
+static void write_definitions(const char *dir) {
+  char defs[8192], path[4200];
   int n = snprintf(defs, sizeof defs,
                    "entities:\n  - {name: user, join_keys: [user_id], "
                    "value_type: int64}\nsources:\n  - {name: stats, kind: "
                    "file, path: data/stats.csv, timestamp_field: ts}\n"
+                   "request_sources:\n  - name: vals\n    schema:\n"
+                   "      - {name: val_to_add, dtype: int64}\n"
                    "feature_views:\n  - name: user_stats\n    entities: "
                    "[user]\n    source: stats\n    schema:\n");
   for (int f = 0; f < FEATURES; f++)
     n += snprintf(defs + n, sizeof defs - (size_t)n,
                   "      - {name: f%02d, dtype: float32}\n", f);
-  n += snprintf(defs + n, sizeof defs - (size_t)n,
-                "feature_services:\n  - name: all_stats\n    features: "
-                "[user_stats]\n");
-  write_text(dir, "features.yaml", defs);
+  snprintf(defs + n, sizeof defs - (size_t)n,
+           "on_demand_feature_views:\n  - name: user_stats_plus\n"
+           "    sources: [user_stats, vals]\n    schema:\n"
+           "      - {name: score, dtype: float64, expr: \"f00 * f01 + "
+           "f02 / val_to_add\"}\nfeature_services:\n  - name: all_stats\n"
+           "    features: [user_stats]\n");
+  snprintf(path, sizeof path, "%s/feature_store.yaml", dir);
+  bench_write_text(path, "project: bench\n");
+  snprintf(path, sizeof path, "%s/features.yaml", dir);
+  bench_write_text(path, defs);
   lr_repo *repo;
   if (lr_repo_open(dir, &repo) || lr_repo_apply(repo, 0, NULL))
     die("apply", lr_repo_errmsg(repo));
   lr_repo_close(repo);
 }
 
+/* The value of feature `f` of entity `id`, as loaded and checked. */
 static float feature_value(long long id, int f) {
   return (float)((id * 31 + f) % 1000) / 1000.0f;
 }
 
+/* Fills the columns of rows [start, start + rows). */
+static void fill_batch(lr_value *values, long long start, long long rows,
+                       long long ts) {
+  for (long long r = 0; r < rows; r++) {
+    long long id = start + r;
+    values[r] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = id};
+    values[LOAD_BATCH + r] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = ts};
+    for (int f = 0; f < FEATURES; f++)
+      values[(size_t)(f + 2) * LOAD_BATCH + (size_t)r] =
+          (lr_value){.type = LR_TYPE_FLOAT32, .v.f32 = feature_value(id, f)};
+  }
+}
+
+/* Writes entities 0..n-1 in batches, then compacts. */
 static void load(const char *dir, long long n) {
   lr_store *store;
   if (lr_store_open(dir, LR_STORE_READWRITE, &store))
     die("open", lr_store_errmsg(store));
-  static const char *names[FEATURES + 2];
-  char name_buf[FEATURES][8];
-  names[0] = "user_id";
-  names[1] = "event_timestamp";
+  char names[FEATURES][8];
+  lr_value *values =
+      calloc((size_t)LOAD_BATCH * (FEATURES + 2), sizeof *values);
+  lr_column cols[FEATURES + 2] = {{"user_id", values},
+                                  {"event_timestamp", values + LOAD_BATCH}};
   for (int f = 0; f < FEATURES; f++) {
-    snprintf(name_buf[f], sizeof name_buf[f], "f%02d", f);
-    names[f + 2] = name_buf[f];
-  }
-  lr_value *values = calloc((size_t)LOAD_BATCH * (FEATURES + 2), sizeof *values);
-  lr_column cols[FEATURES + 2];
-  for (int c = 0; c < FEATURES + 2; c++) {
-    cols[c].name = names[c];
-    cols[c].values = values + (size_t)c * LOAD_BATCH;
+    snprintf(names[f], sizeof names[f], "f%02d", f);
+    cols[f + 2] = (lr_column){names[f], values + (size_t)(f + 2) * LOAD_BATCH};
   }
   long long ts = (long long)time(NULL) * 1000000;
-  double t0 = now_ns();
+  double t0 = bench_now_ns();
   for (long long start = 0; start < n; start += LOAD_BATCH) {
     long long rows = n - start < LOAD_BATCH ? n - start : LOAD_BATCH;
-    for (long long r = 0; r < rows; r++) {
-      long long id = start + r;
-      values[r] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = id};
-      values[LOAD_BATCH + r] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = ts};
-      for (int f = 0; f < FEATURES; f++)
-        values[(size_t)(f + 2) * LOAD_BATCH + (size_t)r] =
-            (lr_value){.type = LR_TYPE_FLOAT32, .v.f32 = feature_value(id, f)};
-    }
-    if (lr_write_rows(store, "user_stats", cols, FEATURES + 2, (size_t)rows, NULL))
+    fill_batch(values, start, rows, ts);
+    if (lr_write_rows(store, "user_stats", cols, FEATURES + 2, (size_t)rows,
+                      NULL))
       die("write", lr_store_errmsg(store));
   }
-  double secs = (now_ns() - t0) / 1e9;
+  double secs = (bench_now_ns() - t0) / 1e9;
   unsigned long long before, after;
   if (lr_store_compact(store, &before, &after))
     die("compact", lr_store_errmsg(store));
-  printf("load entities=%lld seconds=%.1f rows_per_s=%.0f file_bytes=%llu "
-         "compacted_bytes=%llu\n", n, secs, (double)n / secs, before, after);
+  printf("load entities=%lld seconds=%.1f rows_per_s=%.0f compacted_bytes=%llu"
+         "\n",
+         n, secs, (double)n / secs, after);
   free(values);
   lr_store_close(store);
+}
+
+/* Reuses DATA_DIR when its stamp says N entities and this Larder opens
+ * it; otherwise generates it again. The definitions are applied either
+ * way (a no-op when unchanged). */
+static void ensure_data(const char *dir, long long n) {
+  char stamp[4200], have[64], want[64], cmd[8500];
+  snprintf(stamp, sizeof stamp, "%s/entities", dir);
+  snprintf(want, sizeof want, "%lld", n);
+  bench_read_line(stamp, have, sizeof have);
+  lr_store *store = NULL;
+  int usable =
+      !strcmp(have, want) && lr_store_open(dir, LR_STORE_READONLY, &store) == 0;
+  lr_store_close(store);
+  if (usable) {
+    write_definitions(dir);
+    return;
+  }
+  snprintf(cmd, sizeof cmd,
+           "rm -rf '%s' && mkdir -p '%s/data' && touch "
+           "'%s/data/stats.csv'",
+           dir, dir, dir);
+  if (system(cmd) != 0)
+    die("cannot create", dir);
+  write_definitions(dir);
+  load(dir, n);
+  snprintf(want, sizeof want, "%lld\n", n);
+  bench_write_text(stamp, want);
 }
 
 /* Fewer timed runs for larger batches: about the same number of lookups. */
@@ -140,17 +154,8 @@ static int batch_runs(int runs, int batch) {
   return r < runs ? r : runs;
 }
 
-static void report(const char *name, double *ns, int runs, int batch) {
-  qsort(ns, (size_t)runs, sizeof *ns, compare_doubles);
-  printf("%s batch=%d runs=%d p50_us=%.2f p99_us=%.2f p999_us=%.2f\n", name,
-         batch, runs, ns[runs / 2] / 1e3, ns[runs * 99 / 100] / 1e3,
-         ns[runs * 999 / 1000] / 1e3);
-}
-
-/* Touches every page of the view's database once (a cursor scan), so that
- * measurements start from a warm page cache and mapped pages, as in a
- * serving process that has been up for a while. */
-static void warm_up(MDB_txn *txn, MDB_dbi dbi) {
+/* Touches every page of the view's database once (a cursor scan). */
+static void warm_up_raw(MDB_txn *txn, MDB_dbi dbi) {
   MDB_cursor *cur;
   MDB_val k, v;
   volatile size_t sink = 0;
@@ -161,11 +166,49 @@ static void warm_up(MDB_txn *txn, MDB_dbi dbi) {
   mdb_cursor_close(cur);
 }
 
-/* The floor: mdb_get of keys encoded as Larder does (int64 big-endian,
- * sign bit flipped) in the view's database, nothing decoded; `batch` gets
- * per timed run, in one read transaction. */
-static void bench_raw(const char *dir, long long n, int batch, int runs,
-                      double *ns) {
+/* Key bytes as Larder encodes an int64: big-endian, sign bit flipped. */
+static void encode_key(long long id, unsigned char *key) {
+  uint64_t u = (uint64_t)id ^ (1ull << 63);
+  for (int b = 0; b < 8; b++)
+    key[b] = (unsigned char)(u >> (56 - 8 * b));
+}
+
+/* The floor: `batch` mdb_get per timed run in one read transaction, in
+ * the view's database, nothing decoded. */
+static void bench_raw(MDB_env *env, MDB_dbi dbi, long long n, int batch,
+                      int runs, latency *h) {
+  MDB_txn *txn;
+  mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+  mdb_txn_reset(txn);
+  volatile size_t sink = 0;
+  static unsigned char keys[MAX_BATCH][8];
+  double total = 0;
+  latency_reset(h);
+  for (int i = 0; i < runs; i++) {
+    for (int e = 0; e < batch; e++)
+      encode_key((long long)(xorshift_next(&rng_state) % (uint64_t)n), keys[e]);
+    double t0 = bench_now_ns();
+    mdb_txn_renew(txn);
+    for (int e = 0; e < batch; e++) {
+      MDB_val k = {8, keys[e]}, v;
+      if (mdb_get(txn, dbi, &k, &v) == 0)
+        sink += v.mv_size;
+    }
+    mdb_txn_reset(txn);
+    double ns = bench_now_ns() - t0;
+    total += ns;
+    latency_record(h, (unsigned long long)ns);
+  }
+  (void)sink;
+  mdb_txn_abort(txn);
+  char params[64];
+  snprintf(params, sizeof params, "entities=%d features=%d", batch, FEATURES);
+  bench_row("lookup", "raw_lmdb", params, runs / (total / 1e9), "lookups/s", h);
+}
+
+/* Opens the store's LMDB environment directly, warms it, and measures
+ * every batch size. */
+static void bench_raw_all(const char *dir, long long n, int runs, latency *h) {
   char path[4096];
   snprintf(path, sizeof path, "%s/data/online", dir);
   MDB_env *env;
@@ -179,63 +222,84 @@ static void bench_raw(const char *dir, long long n, int batch, int runs,
   mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
   if (mdb_dbi_open(txn, "user_stats@0", 0, &dbi))
     die("raw dbi", "user_stats@0");
+  warm_up_raw(txn, dbi);
   mdb_txn_commit(txn);
-  mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-  warm_up(txn, dbi);
-  mdb_txn_reset(txn);
-  volatile size_t sink = 0;
-  static unsigned char keys[MAX_BATCH][8];
-  for (int i = 0; i < runs; i++) {
-    for (int e = 0; e < batch; e++) {
-      uint64_t u = (next_random() % (uint64_t)n) ^ (1ull << 63);
-      for (int b = 0; b < 8; b++)
-        keys[e][b] = (unsigned char)(u >> (56 - 8 * b));
-    }
-    double t0 = now_ns();
-    mdb_txn_renew(txn);
-    for (int e = 0; e < batch; e++) {
-      MDB_val k = {8, keys[e]}, v;
-      if (mdb_get(txn, dbi, &k, &v) == 0)
-        sink += v.mv_size;
-    }
-    mdb_txn_reset(txn);
-    ns[i] = now_ns() - t0;
-  }
-  (void)sink;
-  mdb_txn_abort(txn);
+  static const int batches[] = {1, 10, 100, 1000};
+  for (int b = 0; b < 4; b++)
+    bench_raw(env, dbi, n, batches[b], batch_runs(runs, batches[b]), h);
   mdb_env_close(env);
-  report("raw_mdb_get", ns, runs, batch);
 }
 
-static void bench_larder(lr_store *store, lr_request *req, const char *name,
-                         long long n, int batch, int runs, double *ns) {
+/* Fills the key columns of `batch` entities: user_id at random, and any
+ * other column (the request field val_to_add) 1. */
+static void random_keys(const lr_request *req, int batch, long long n,
+                        lr_value *keys) {
+  int n_keys;
+  lr_request_shape(req, &n_keys, NULL);
+  for (int e = 0; e < batch; e++)
+    for (int c = 0; c < n_keys; c++) {
+      const char *name;
+      lr_request_key(req, c, &name, NULL);
+      long long v = strcmp(name, "user_id")
+                        ? 1
+                        : (long long)(xorshift_next(&rng_state) % (uint64_t)n);
+      keys[e * n_keys + c] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = v};
+    }
+}
+
+/* Checks a feature of the first entity (its key is the first column)
+ * against what was written; `feature` -1 checks the on-demand score (the
+ * last feature): f00 * f01 + f02 / 1. */
+static void check_value(const lr_result *res, const lr_value *keys,
+                        int feature, int n_features) {
+  lr_value cell;
+  long long id = keys[0].v.i64;
+  lr_result_cell(res, 0, feature < 0 ? n_features - 1 : feature, &cell);
+  double want = feature >= 0 ? (double)feature_value(id, feature)
+                             : (double)feature_value(id, 0) *
+                                       (double)feature_value(id, 1) +
+                                   (double)feature_value(id, 2);
+  double got = cell.type == LR_TYPE_FLOAT64 ? cell.v.f64 : (double)cell.v.f32;
+  if (cell.status != LR_STATUS_PRESENT || got < want - 1e-6 ||
+      got > want + 1e-6)
+    die("get", "wrong value read back");
+}
+
+/* Times `runs` lookups of `batch` random entities through `req`. */
+static void bench_larder(const lr_request *req, const char *scenario,
+                         const char *system, long long n, int batch, int runs,
+                         latency *h) {
   lr_result *res;
-  lr_result_create(req, MAX_BATCH, &res);
-  lr_value keys[MAX_BATCH];
-  long long checked = 0;
+  int n_keys, n_features;
+  lr_request_shape(req, &n_keys, &n_features);
+  int with_score = !strcmp(system, "larder_odfv"); /* the last feature */
+  if (lr_result_create(req, MAX_BATCH, &res))
+    die("result", "cannot create");
+  static lr_value keys[MAX_BATCH * 2];
+  double total = 0;
+  latency_reset(h);
   for (int i = 0; i < runs; i++) {
-    for (int e = 0; e < batch; e++)
-      keys[e] = (lr_value){.type = LR_TYPE_INT64,
-                           .v.i64 = (long long)(next_random() % (uint64_t)n)};
-    double t0 = now_ns();
+    random_keys(req, batch, n, keys);
+    double t0 = bench_now_ns();
     if (lr_get_online_features(req, keys, batch, res))
       die("get", lr_result_errmsg(res));
-    ns[i] = now_ns() - t0;
-    lr_value cell;
-    lr_result_cell(res, 0, 3, &cell);
-    if (cell.status != LR_STATUS_PRESENT ||
-        cell.v.f32 != feature_value(keys[0].v.i64, 3))
-      die("get", "wrong value read back");
-    checked++;
+    double ns = bench_now_ns() - t0;
+    total += ns;
+    latency_record(h, (unsigned long long)ns);
+    check_value(res, keys, 0, n_features);
+    if (with_score)
+      check_value(res, keys, -1, n_features);
   }
-  (void)store;
   lr_result_free(res);
-  report(name, ns, runs, batch);
+  char params[64]; /* the score is not counted: rows pair by params */
+  snprintf(params, sizeof params, "entities=%d features=%d", batch,
+           n_features - with_score);
+  bench_row(scenario, system, params, runs / (total / 1e9), "lookups/s", h);
 }
 
 /* Looks every entity up once, in order, so that Larder's mapping of the
  * store is as warm as the raw one was. */
-static void warm_up_larder(lr_request *req, long long n) {
+static void warm_up_larder(const lr_request *req, long long n) {
   lr_result *res;
   lr_result_create(req, MAX_BATCH, &res);
   lr_value keys[MAX_BATCH];
@@ -249,64 +313,88 @@ static void warm_up_larder(lr_request *req, long long n) {
   lr_result_free(res);
 }
 
+/* A request for `refs`, or exits. */
+static lr_request *prepare_refs(lr_store *store, const char *const *refs,
+                                int n) {
+  lr_request *req;
+  if (lr_request_prepare(store, refs, n, &req))
+    die("prepare", lr_store_errmsg(store));
+  return req;
+}
+
+/* The 20 features, plain and with the on-demand score (three operators
+ * over three of them and a request field) added: what computing on demand
+ * costs on top of the lookup that feeds it. */
+static void bench_odfv(lr_store *store, long long n, int runs, latency *h) {
+  const char *refs[FEATURES + 1];
+  char names[FEATURES][24];
+  for (int f = 0; f < FEATURES; f++) {
+    snprintf(names[f], sizeof names[f], "user_stats:f%02d", f);
+    refs[f] = names[f];
+  }
+  refs[FEATURES] = "user_stats_plus:score";
+  lr_request *plain = prepare_refs(store, refs, FEATURES);
+  lr_request *odfv = prepare_refs(store, refs, FEATURES + 1);
+  static const int batches[] = {1, 100};
+  for (int b = 0; b < 2; b++) {
+    int r = batch_runs(runs, batches[b]);
+    bench_larder(plain, "lookup_odfv", "larder_plain", n, batches[b], r, h);
+    bench_larder(odfv, "lookup_odfv", "larder_odfv", n, batches[b], r, h);
+  }
+  lr_request_free(plain);
+  lr_request_free(odfv);
+}
+
+/* The store's bytes per entity against the raw bytes. */
+static void report_size(const char *dir, long long n) {
+  char path[4200], params[64];
+  snprintf(path, sizeof path, "%s/data/online/data.mdb", dir);
+  snprintf(params, sizeof params, "entities=%lld features=%d", n, FEATURES);
+  struct stat st;
+  if (stat(path, &st))
+    die("stat", path);
+  bench_figure("store_size", "larder", params, (double)st.st_size / (double)n,
+               "bytes/entity", -1);
+  bench_figure("store_size", "raw", params, FEATURES * 4 + 8, "bytes/entity",
+               -1);
+}
+
+/* Makes the data, then measures every scenario in turn. */
 int main(int argc, char **argv) {
-  if (argc < 3)
-    die("usage", "online_lookup DATA_DIR N_ENTITIES [RUNS]");
+  if (argc != 4)
+    die("usage", "online_lookup DATA_DIR N_ENTITIES RUNS");
   const char *dir = argv[1];
   long long n = atoll(argv[2]);
-  int runs = argc > 3 ? atoi(argv[3]) : 200000;
-  char stamp[4200], want[64];
-  snprintf(stamp, sizeof stamp, "%s/entities", dir);
-  /* the stamp names the registry format too: data written by an older
-   * Larder is generated again rather than failing to open */
-  snprintf(want, sizeof want, "%lld format %d\n", n, LR__REGFILE_FORMAT);
-  FILE *f = fopen(stamp, "r");
-  char have[64] = "";
-  if (f) {
-    if (!fgets(have, sizeof have, f))
-      have[0] = '\0';
-    fclose(f);
-  }
-  if (strcmp(have, want) != 0) {
-    make_repo(dir);
-    load(dir, n);
-    write_text(dir, "entities", want);
-  }
-  double *ns = malloc((size_t)runs * sizeof *ns);
-  static const int batches[] = {1, 10, 100, 1000};
-  for (int b = 0; b < 4; b++)
-    bench_raw(dir, n, batches[b], batch_runs(runs, batches[b]), ns);
-  double t0 = now_ns();
+  int runs = atoi(argv[3]);
+  ensure_data(dir, n);
+  if (runs == 0)
+    return 0;
+  latency *h = calloc(1, sizeof *h);
+  bench_raw_all(dir, n, runs, h);
   lr_store *store;
   if (lr_store_open(dir, LR_STORE_READONLY, &store))
     die("open", lr_store_errmsg(store));
-  printf("store_open us=%.1f\n", (now_ns() - t0) / 1e3);
   const char *refs[FEATURES];
   char ref_buf[FEATURES][32];
   for (int i = 0; i < FEATURES; i++) {
     snprintf(ref_buf[i], sizeof ref_buf[i], "user_stats:f%02d", i);
     refs[i] = ref_buf[i];
   }
-  lr_request *by_refs, *by_service;
-  if (lr_request_prepare(store, refs, FEATURES, &by_refs) ||
-      lr_request_prepare_service(store, "all_stats", &by_service))
+  lr_request *by_refs = prepare_refs(store, refs, FEATURES), *by_service;
+  if (lr_request_prepare_service(store, "all_stats", &by_service))
     die("prepare", lr_store_errmsg(store));
   warm_up_larder(by_refs, n);
+  static const int batches[] = {1, 10, 100, 1000};
   for (int b = 0; b < 4; b++)
-    bench_larder(store, by_refs, "larder_refs", n, batches[b],
-                 batch_runs(runs, batches[b]), ns);
-  bench_larder(store, by_service, "larder_service", n, 1, runs, ns);
-  char data_path[4200];
-  snprintf(data_path, sizeof data_path, "%s/data/online/data.mdb", dir);
-  struct stat st;
-  stat(data_path, &st);
-  printf("store_size entities=%lld bytes=%lld bytes_per_entity=%.1f "
-         "raw_bytes_per_entity=%d ratio=%.2f\n", n, (long long)st.st_size,
-         (double)st.st_size / (double)n, FEATURES * 4 + 8,
-         (double)st.st_size / (double)n / (FEATURES * 4 + 8));
+    bench_larder(by_refs, "lookup", "larder", n, batches[b],
+                 batch_runs(runs, batches[b]), h);
+  bench_larder(by_service, "lookup_service", "larder_service", n, 1, runs, h);
+  bench_larder(by_refs, "lookup_service", "larder_refs", n, 1, runs, h);
+  bench_odfv(store, n, runs, h);
+  report_size(dir, n);
   lr_request_free(by_refs);
   lr_request_free(by_service);
   lr_store_close(store);
-  free(ns);
+  free(h);
   return 0;
 }

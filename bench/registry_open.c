@@ -1,29 +1,15 @@
 /*
  * registry_open.c - how long a serving process takes to open the registry:
  * a generated repo of 100 feature views x 20 features is applied once, then
- * lr_registry_open + lr_registry_close run many times and the latency
- * distribution is printed. Goal (issue 2): under 1 ms.
+ * lr_registry_open + lr_registry_close run many times; prints the report
+ * row `registry_open` (common.h). Goal (issue 2): under 1 ms.
  *
  *   registry_open [VIEWS] [FEATURES] [RUNS]
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "larder.h"
-
-static double now_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
 
 static void write_repo(const char *dir, int views, int features) {
   char path[4096];
@@ -32,18 +18,22 @@ static void write_repo(const char *dir, int views, int features) {
   fputs("project: bench\n", f);
   fclose(f);
   snprintf(path, sizeof path, "%s/data", dir);
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "mkdir -p '%s' && touch '%s/stats.csv'", path, path);
+  char cmd[8300];
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s' && touch '%s/stats.csv'", path,
+           path);
   if (system(cmd) != 0)
     exit(1);
   snprintf(path, sizeof path, "%s/features.yaml", dir);
   f = fopen(path, "w");
   fputs("entities:\n  - {name: user, join_keys: [user_id], value_type: int64}\n"
         "sources:\n  - {name: stats, kind: file, path: data/stats.csv, "
-        "timestamp_field: ts}\nfeature_views:\n", f);
+        "timestamp_field: ts}\nfeature_views:\n",
+        f);
   for (int v = 0; v < views; v++) {
-    fprintf(f, "  - name: view_%03d\n    entities: [user]\n    source: stats\n"
-               "    ttl: 1d\n    schema:\n", v);
+    fprintf(f,
+            "  - name: view_%03d\n    entities: [user]\n    source: stats\n"
+            "    ttl: 1d\n    schema:\n",
+            v);
     for (int k = 0; k < features; k++)
       fprintf(f, "      - {name: f_%02d, dtype: float32}\n", k);
   }
@@ -67,22 +57,23 @@ int main(int argc, char **argv) {
     return 1;
   }
   lr_repo_close(repo);
-  double *us = malloc((size_t)runs * sizeof *us);
+  latency *h = calloc(1, sizeof *h);
+  double total = 0;
   for (int i = 0; i < runs; i++) {
-    double t0 = now_us();
+    double t0 = bench_now_ns();
     lr_registry *reg;
-    if (lr_registry_open(dir, &reg) != 0) {
-      fprintf(stderr, "open failed: %s\n", lr_registry_errmsg(reg));
-      return 1;
-    }
+    if (lr_registry_open(dir, &reg) != 0)
+      bench_die("registry_open", "open", lr_registry_errmsg(reg));
     lr_registry_close(reg);
-    us[i] = now_us() - t0;
+    double ns = bench_now_ns() - t0;
+    total += ns;
+    latency_record(h, (unsigned long long)ns);
   }
-  qsort(us, (size_t)runs, sizeof *us, compare_doubles);
-  printf("registry_open views=%d features=%d runs=%d p50_us=%.1f p99_us=%.1f "
-         "max_us=%.1f\n", views, features, runs, us[runs / 2],
-         us[runs * 99 / 100], us[runs - 1]);
-  free(us);
+  char params[64];
+  snprintf(params, sizeof params, "views=%d features=%d", views, features);
+  bench_row("registry_open", "larder", params, runs / (total / 1e9), "opens/s",
+            h);
+  free(h);
   char cmd[256];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   return system(cmd) == 0 ? 0 : 1;

@@ -1,29 +1,79 @@
 #!/usr/bin/env bash
-# `make bench`: builds the benchmarks with optimizations and runs them.
+# run.sh - `make bench`: Larder's benchmark suite, each figure beside its
+# peer's, measured in one run:
+#
 #   bench/run.sh BUILD [--quick]
-# Data is generated once (seeded) into bench/data/ (git-ignored) and reused.
-# --quick uses 1M entities instead of 10M. Results go to stdout and to
-# bench/results/latest.txt.
+#
+#   registry_open    opening a registry of 100 views x 20 features
+#   lookup           in-process lookups of 1..1000 entities: raw LMDB reads
+#                    (the floor) against Larder; service against refs;
+#                    on-demand against plain features (bench/online_lookup.c)
+#   http_lookup      the feature server against Redis in Feast's layout, at
+#                    1, 8 and 32 connections; the cold start of one lookup
+#                    from a fresh process (larder get against redis-cli);
+#                    bytes per entity of each store (bench/server.sh)
+#   materialize,     Parquet to the online store; a training set against the
+#   historical       same ASOF joins written by hand in DuckDB
+#                    (bench/offline.c)
+#
+# Sizes: 10M entities in process, 1M over HTTP, 10M source rows and 1M
+# entity rows offline; --quick: 1M, 1M, 1M and 100k, shorter runs (under
+# two minutes once the data exists; the full run takes under 15).
+# Data is generated once (seeded) in bench/data/ (git-ignored) and reused.
+# Writes bench/results/latest.csv (one row per scenario and system),
+# latest.md (the summary, with Larder / peer ratios), latest.svg (latency
+# percentiles, Larder beside its peer) and latest.log (everything printed).
+# Every process started is stopped on exit; servers listen on loopback.
 set -euo pipefail
 build=${1:-build}
 mode=${2:-}
+case $mode in
+'' | --quick) ;;
+*) echo "usage: bench/run.sh BUILD [--quick]" >&2; exit 2 ;;
+esac
 root=$(cd "$(dirname "$0")/.." && pwd)
-entities=10000000
-runs=400000
-if [ "$mode" = "--quick" ]; then entities=1000000; runs=200000; fi
-libs="$build/liblarder.a -lfyaml -llmdb -lpthread -lm -ldl"
-duckdb_inc="-I$root/third_party/duckdb/include"
-mkdir -p "$build/bench" "$root/bench/results" "$root/bench/data"
-for b in registry_open online_lookup offline; do
-  cc -std=c11 -D_GNU_SOURCE -O2 -I"$root/include" -I"$root/src" $duckdb_inc \
-    -o "$build/bench/$b" "$root/bench/$b.c" $libs
-done
-entity_rows=1000000
-[ "$mode" = "--quick" ] && entity_rows=100000
+cd "$root"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+lookup_n=10000000 runs=400000 offline_n=10000000 entity_rows=1000000
+if [ "$mode" = --quick ]; then
+  lookup_n=1000000 runs=100000 offline_n=1000000 entity_rows=100000
+fi
+results=bench/results
+mkdir -p "$results" bench/data
+bench_traps
+started=$(date +%s)
+
+# Says on stderr what is being measured, and the time so far.
+step() { echo "bench: $* ($(($(date +%s) - started)) s so far)" >&2; }
+
+step "building the benchmarks"
+libs=$(larder_libs "$build")
+bench_cc "$build" registry_open bench/registry_open.c $libs
+bench_cc "$build" online_lookup bench/online_lookup.c $libs
+bench_cc "$build" offline bench/offline.c $libs
+busy_before=$(busy_pct)
 {
-  echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) cores, entities=$entities"
-  "$build/bench/registry_open" 100 20 2000
-  "$build/bench/online_lookup" "$root/bench/data/online_$entities" "$entities" "$runs"
-  "$build/bench/offline" "$root/bench/data/offline_$entities" "$entities" "$entity_rows"
-  "$root/bench/server.sh" "$build" $mode
-} | tee "$root/bench/results/latest.txt"
+  step "registry open"
+  timeout 300 "$build/bench/registry_open" 100 20 2000
+  step "in-process lookups, $lookup_n entities"
+  timeout 1200 "$build/bench/online_lookup" "bench/data/online_$lookup_n" \
+    "$lookup_n" "$runs"
+  step "HTTP server and Redis, cold start, store sizes"
+  timeout 900 bench/server.sh "$build" $mode
+  step "materialization and training sets"
+  timeout 1200 "$build/bench/offline" "bench/data/offline_$offline_n" \
+    "$offline_n" "$entity_rows"
+} | tee "$results/latest.log"
+busy_after=$(busy_pct)
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit+changes"
+step "writing the report"
+python3 bench/report.py "$results/latest.log" "$results/latest" \
+  "date=$(date -u +%Y-%m-%dT%H:%MZ)" "commit=$commit" \
+  "mode=${mode:---full}" "seconds=$(($(date +%s) - started))" \
+  "cores=$(nproc)" "busy_pct_before=$busy_before" \
+  "busy_pct_after=$busy_after" "loadavg=$(cut -d' ' -f1 /proc/loadavg)"
+echo "bench: done in $(($(date +%s) - started)) s: $results/latest.md," \
+  "latest.csv, latest.svg" >&2

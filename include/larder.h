@@ -505,13 +505,16 @@ typedef struct lr_column {
  * float64. Event and created times must lie within 9999-12-31 of 1970 on
  * either side. Newer wins: a row replaces the stored one only if its
  * (event_timestamp, created_timestamp) is not older; an older row is
- * counted in rows_skipped.
+ * counted in rows_skipped. On-demand views stored on write
+ * (`write_to_online_store: true`) that read `view` are computed from the
+ * same rows and written in the same transaction, with the same keys and
+ * times (not counted in stats).
  *
  * stats: may be NULL.
  * Returns 0; LR_EREADONLY; LR_ENOTFOUND (unknown view); LR_EINVAL (a missing
- * or unknown column, a null key or timestamp; the message names it and the
- * row, counted from 0); LR_ETYPE (a value of the wrong type); LR_EIO. On
- * failure nothing is written.
+ * or unknown column, a null key or timestamp, or `view` is an on-demand
+ * view; the message names it and the row, counted from 0); LR_ETYPE (a value
+ * of the wrong type); LR_EIO. On failure nothing is written.
  */
 int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
                   int n_columns, size_t n_rows, lr_write_stats *stats);
@@ -614,14 +617,17 @@ typedef struct lr_historical_spec {
  * greatest (event_ts, created_ts) gives the features; none gives nulls.
  * The row's timestamp is its `event_timestamp` column, or its only
  * timestamp column. Output: every entity column in input order, then the
- * features in request order; exactly one row per entity row, in input
- * order, duplicates kept.
+ * features in request order, those of on-demand views last; exactly one
+ * row per entity row, in input order, duplicates kept. On-demand features
+ * are computed by the same compiled expressions as online, from the joined
+ * features (ttl applied) and the request fields, which are columns of the
+ * entity rows; now() is the row's timestamp.
  *
  * rows: may be NULL; receives the number of rows written.
- * Returns 0; LR_EINVAL (a bad spec, a missing key or timestamp column, a
- * name collision, a source DuckDB cannot read; the message names it);
- * LR_ENOTFOUND (unknown view, feature or service); LR_EUNSUPPORTED
- * (on-demand views; no libduckdb); LR_EIO.
+ * Returns 0; LR_EINVAL (a bad spec, a missing key, timestamp or request
+ * column, a name collision, a source DuckDB cannot read; the message names
+ * it); LR_ENOTFOUND (unknown view, feature or service); LR_EUNSUPPORTED (no
+ * libduckdb); LR_EIO.
  */
 int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,
                                unsigned long long *rows);

@@ -6,6 +6,8 @@
 #ifndef LR_TESTS_HELPERS_H
 #define LR_TESTS_HELPERS_H
 
+#include <stdint.h>
+
 #include <criterion/criterion.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -67,5 +69,14 @@ static inline void th_rmrf(char *dir) {
 
 /* The feature_store.yaml most tests use. */
 #define TH_CONFIG "project: test_project\n"
+
+/* A seeded generator (xorshift64*) for random test data that reproduces:
+ * each suite keeps its own state. */
+static inline uint64_t th_random(uint64_t *state) {
+  *state ^= *state >> 12;
+  *state ^= *state << 25;
+  *state ^= *state >> 27;
+  return *state * 2685821657736338717ull;
+}
 
 #endif

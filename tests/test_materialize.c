@@ -1099,12 +1099,7 @@ Test(materialize, m027_parse_time_rejects_bare_numbers) {
 /* ---- on-demand views: online and offline agree --------------------------- */
 
 static uint64_t odfv_rng = 0x2545F4914F6CDD1Dull;
-static uint64_t odfv_rnd(void) {
-  odfv_rng ^= odfv_rng >> 12;
-  odfv_rng ^= odfv_rng << 25;
-  odfv_rng ^= odfv_rng >> 27;
-  return odfv_rng * 2685821657736338717ull;
-}
+static uint64_t odfv_rnd(void) { return th_random(&odfv_rng); }
 static int odfv_pick(int n) { return (int)(odfv_rnd() % (uint64_t)n); }
 
 enum { ODFV_USERS = 300, ODFV_OUTPUTS = 11 };

@@ -85,11 +85,15 @@ static const char fixture_views_v1[] =
     "on_demand_feature_views:\n"
     "  - name: odfv\n"
     "    sources: [driver_stats, vals]\n"
-    "    write_to_online_store: true\n"
     "    schema:\n"
     "      - {name: conv_plus, dtype: float64, expr: \"conv_rate + val_a\"}\n"
     "    description: computed\n"
     "    tags: {kind: odfv}\n"
+    "  - name: stored\n"
+    "    sources: [pushed]\n"
+    "    write_to_online_store: true\n"
+    "    schema:\n"
+    "      - {name: p2, dtype: float64, expr: \"p1 * 2\"}\n"
     "feature_services:\n"
     "  - name: svc\n"
     "    features:\n"
@@ -123,11 +127,15 @@ static const char fixture_views_v2[] =
     "on_demand_feature_views:\n"
     "  - name: odfv\n"
     "    sources: [driver_stats, vals]\n"
-    "    write_to_online_store: true\n"
     "    schema:\n"
     "      - {name: conv_plus, dtype: float64, expr: \"conv_rate + val_a\"}\n"
     "    description: computed\n"
     "    tags: {kind: odfv}\n"
+    "  - name: stored\n"
+    "    sources: [pushed]\n"
+    "    write_to_online_store: true\n"
+    "    schema:\n"
+    "      - {name: p2, dtype: float64, expr: \"p1 * 2\"}\n"
     "feature_services:\n"
     "  - name: svc\n"
     "    features:\n"
@@ -406,7 +414,7 @@ Test(regfile, f001_round_trip_compares_every_field) {
   cr_assert_eq(back.applied_at, 1700000000);
   cr_assert_eq(back.n_entities, 2);
   cr_assert_eq(back.n_sources, 4);
-  cr_assert_eq(back.n_views, 3);
+  cr_assert_eq(back.n_views, 4);
   cr_assert_eq(back.n_services, 1);
 
   const lr__entity *driver = lr__model_entity(&back, "driver");
@@ -481,10 +489,14 @@ Test(regfile, f001_round_trip_compares_every_field) {
   const lr__view *odfv = lr__model_view(&back, "odfv");
   cr_assert_not_null(odfv);
   cr_assert_eq(odfv->kind, LR__VIEW_ON_DEMAND);
-  cr_assert(odfv->write_to_online_store);
+  cr_assert(!odfv->write_to_online_store);
   cr_assert_eq(odfv->n_sources, 2);
   cr_assert_str_eq(odfv->sources[1], "vals");
   cr_assert_str_eq(odfv->features[0].expr, "conv_rate + val_a");
+  const lr__view *stored = lr__model_view(&back, "stored");
+  cr_assert_not_null(stored);
+  cr_assert(stored->write_to_online_store);
+  cr_assert_str_eq(stored->sources[0], "pushed");
 
   const lr__service *svc = lr__model_service(&back, "svc");
   cr_assert_not_null(svc);

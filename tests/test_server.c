@@ -6,7 +6,8 @@
  * Every test gets a fresh repo with fixed data (setup()) and starts its own
  * server with the flags it needs; teardown() kills a server left running by
  * a failed assertion and removes the repo. The binary is build/larder
- * relative to the current folder (the repo root), or $LARDER_BIN.
+ * relative to the current folder (the repo root), or $LARDER_BIN
+ * (process.h).
  *
  * s900 runs the data-driven cases of tests/server/cases/ (or
  * $LARDER_SERVER_CASES) against one server: see tests/server/README.md.
@@ -29,6 +30,7 @@
 #include <time.h>
 
 #include "helpers.h"
+#include "process.h"
 #include "larder.h"
 #include "util/buf.h"
 
@@ -235,84 +237,6 @@ static void setup(void) {
 /* The server process                                                        */
 /* ------------------------------------------------------------------------ */
 
-static const char *larder_bin(void) {
-  const char *bin = getenv("LARDER_BIN");
-  return bin && *bin ? bin : "build/larder";
-}
-
-static long long now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-/* Waits up to `ms` for `pid` to exit. Returns 1 and its wait status, or 0
- * when it still runs. */
-static int wait_exit(pid_t pid, int ms, int *wstatus) {
-  long long end = now_ms() + ms;
-  for (;;) {
-    pid_t r = waitpid(pid, wstatus, WNOHANG);
-    if (r == pid)
-      return 1;
-    if (r < 0 || now_ms() > end)
-      return 0;
-    usleep(5000);
-  }
-}
-
-/* Starts `larder -c REPO serve ARGS...` (ARGS NULL-terminated, `--port 0`
- * first) with its stdout on a pipe. Returns the pid; *out gets the pipe. */
-static pid_t spawn(const char *repo, int *out, const char *const *args) {
-  const char *argv[32];
-  int n = 0;
-  argv[n++] = larder_bin();
-  argv[n++] = "-c";
-  argv[n++] = repo;
-  argv[n++] = "serve";
-  for (int i = 0; args[i] && n < 31; i++)
-    argv[n++] = args[i];
-  argv[n] = NULL;
-  int fds[2];
-  cr_assert_eq(pipe(fds), 0);
-  fflush(NULL);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0, "fork failed");
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    signal(SIGPIPE, SIG_DFL);
-    execv(argv[0], (char *const *)argv);
-    fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
-  }
-  close(fds[1]);
-  *out = fds[0];
-  return pid;
-}
-
-/* Reads one line from fd within `ms` (NUL-terminated, without '\n').
- * Returns its length, or -1 on EOF or timeout. */
-static int read_line(int fd, char *line, size_t cap, int ms) {
-  size_t n = 0;
-  long long end = now_ms() + ms;
-  while (n + 1 < cap) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    long long left = end - now_ms();
-    if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-      return -1;
-    char c;
-    if (read(fd, &c, 1) != 1)
-      return -1;
-    if (c == '\n')
-      break;
-    line[n++] = c;
-  }
-  line[n] = '\0';
-  return (int)n;
-}
-
 /* Starts the server on the test's repo with extra flags (NULL-terminated)
  * and learns its port from the line it prints once listening. */
 static void srv_start_argv(const char *const *extra) {
@@ -321,11 +245,11 @@ static void srv_start_argv(const char *const *extra) {
   for (int i = 0; extra && extra[i] && n < 31; i++)
     args[n++] = extra[i];
   args[n] = NULL;
-  g_pid = spawn(g_repo, &g_out, args);
+  g_pid = th_spawn_larder(g_repo, "serve", 0, &g_out, args);
   char line[4096];
-  int len = read_line(g_out, line, sizeof line, 15000);
+  int len = th_read_line(g_out, line, sizeof line, 15000);
   cr_assert_geq(len, 0, "the server printed no line (is %s built?)",
-                larder_bin());
+                th_larder_bin());
   char prefix[4200];
   snprintf(prefix, sizeof prefix, "Serving %s on http://127.0.0.1:", g_repo);
   cr_assert(!strncmp(line, prefix, strlen(prefix)), "unexpected: %s", line);
@@ -342,7 +266,7 @@ static void srv_stop_within(int ms) {
   cr_assert_gt(g_pid, 0);
   cr_assert_eq(kill(g_pid, SIGTERM), 0);
   int st = 0;
-  int exited = wait_exit(g_pid, ms, &st);
+  int exited = th_wait_exit(g_pid, ms, &st);
   if (!exited) {
     kill(g_pid, SIGKILL);
     waitpid(g_pid, &st, 0);
@@ -1383,13 +1307,13 @@ Test(server, s032_idle_connections_time_out) {
   srv_start("--threads", "2", "--timeout", "1");
   hconn c;
   cr_assert_eq(hc_open(&c, g_port), 0);
-  long long start = now_ms();
+  long long start = th_now_ms();
   struct pollfd p = {.fd = c.fd, .events = POLLIN};
   int ready = poll(&p, 1, 6000);
   cr_assert_eq(ready, 1, "an idle connection was still open after 6 s");
   char byte;
   cr_assert_leq(recv(c.fd, &byte, 1, 0), 0, "the server sent data");
-  long long took = now_ms() - start;
+  long long took = th_now_ms() - start;
   cr_assert_lt(took, 4000, "closed after %lld ms with --timeout 1", took);
   hc_close(&c);
   /* a slow client: headers, then nothing */
@@ -2099,7 +2023,7 @@ Test(server, s055_a_request_under_way_at_sigterm_gets_its_full_answer) {
   track(r.body);
   hc_close(&c);
   int st = 0;
-  int exited = wait_exit(g_pid, 5000, &st);
+  int exited = th_wait_exit(g_pid, 5000, &st);
   if (!exited) {
     kill(g_pid, SIGKILL);
     waitpid(g_pid, &st, 0);
@@ -2119,11 +2043,11 @@ Test(server, s056_serve_without_a_registry_fails_cleanly) {
   th_write(empty, "feature_store.yaml", "project: t\n");
   int out;
   const char *args[] = {"--port", "0", NULL};
-  pid_t pid = spawn(empty, &out, args);
+  pid_t pid = th_spawn_larder(empty, "serve", 0, &out, args);
   char line[1024];
-  int len = read_line(out, line, sizeof line, 10000);
+  int len = th_read_line(out, line, sizeof line, 10000);
   int st = 0;
-  int exited = wait_exit(pid, 10000, &st);
+  int exited = th_wait_exit(pid, 10000, &st);
   if (!exited) {
     kill(pid, SIGKILL);
     waitpid(pid, &st, 0);
@@ -2136,9 +2060,9 @@ Test(server, s056_serve_without_a_registry_fails_cleanly) {
   /* and a token file that does not exist */
   const char *args2[] = {"--port", "0", "--token-file", "/nonexistent/token",
                          NULL};
-  pid = spawn(g_repo, &out, args2);
-  len = read_line(out, line, sizeof line, 10000);
-  exited = wait_exit(pid, 10000, &st);
+  pid = th_spawn_larder(g_repo, "serve", 0, &out, args2);
+  len = th_read_line(out, line, sizeof line, 10000);
+  exited = th_wait_exit(pid, 10000, &st);
   if (!exited) {
     kill(pid, SIGKILL);
     waitpid(pid, &st, 0);

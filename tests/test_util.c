@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,8 @@
 #include "util/fs.h"
 #include "util/names.h"
 #include "util/sort.h"
+#include "util/json.h"
+#include "util/textval.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -980,4 +983,174 @@ Test(util, u034_version_and_free) {
   cr_assert_str_eq(lr_version(), "0.1.0");
   lr_free(NULL);
   lr_free(strdup("owned by the caller"));
+}
+
+/* ---- float text ---------------------------------------------------------- */
+
+/* The definition the fast path must match byte for byte: printf's %.{p}g
+ * for the smallest p in lo..lo+3 that reads back as the same value. */
+static void reference_float(char *out, double v, int lo, int single) {
+  for (int p = lo; p <= lo + 3; p++) {
+    snprintf(out, 40, "%.*g", p, v);
+    if (single ? strtof(out, NULL) == (float)v : strtod(out, NULL) == v)
+      return;
+  }
+}
+
+static void assert_float_text(double v, int single) {
+  char want[40];
+  reference_float(want, v, single ? 6 : 14, single);
+  lr__buf got;
+  lr__buf_init(&got);
+  if (single)
+    lr__put_float32(&got, (float)v, 0);
+  else
+    lr__put_float64(&got, v, 0);
+  cr_assert_str_eq(lr__buf_str(&got), want, "%s %.17g: got %s, want %s",
+                   single ? "float32" : "float64", v, lr__buf_str(&got), want);
+  lr__buf_free(&got);
+}
+
+/* Random bit patterns (every exponent), decimal-looking values (what
+ * features hold), integers, powers of ten and the edges of the fast path. */
+Test(util, u035_float_text_is_printf_shortest_round_trip) {
+  uint64_t state = 0x853c49e6748fea9bull;
+  for (int i = 0; i < 300000; i++) {
+    uint32_t bits = (uint32_t)th_random(&state);
+    float f;
+    memcpy(&f, &bits, 4);
+    if (isfinite(f))
+      assert_float_text(f, 1);
+    uint64_t dbits = th_random(&state);
+    double d;
+    memcpy(&d, &dbits, 8);
+    if (isfinite(d))
+      assert_float_text(d, 0);
+    long k = (long)(th_random(&state) % 2000001) - 1000000;
+    assert_float_text((float)k / 1000.0f, 1);
+    assert_float_text((double)k / 100.0, 0);
+    assert_float_text((double)k * 1e-7, 0);
+    assert_float_text((float)k, 1);
+  }
+  static const double edges[] = {0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 1e-5, 1e-4,
+                                 9.9999e-5, 123456.5, 1234565.0, 1e6, 1e7,
+                                 16777216.0, 16777217.0, 1e15, 1e16, 1e17,
+                                 9007199254740993.0, 1e20, 1e21, 1e22, 1e-20,
+                                 1e30, 1e38, 3.4028234663852886e38, 1e-38,
+                                 1.401298464324817e-45, 5e-324, 1.7976931348623157e308,
+                                 2.2250738585072014e-308, 0.3, 2.5, 1.5, 0.125};
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+    assert_float_text(edges[i], 0);
+    assert_float_text(-edges[i], 0);
+    if (fabs(edges[i]) < 3.5e38)
+      assert_float_text((float)edges[i], 1);
+  }
+  for (int x = -45; x <= 38; x++)
+    assert_float_text((float)pow(10, x), 1);
+  for (int x = -320; x <= 308; x++)
+    assert_float_text(pow(10, x), 0);
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+/* Reads `text`; on failure the message is left in json_err. */
+static char json_err[256];
+static const lr__jnode *json(lr__arena *a, const char *text) {
+  lr__buf err;
+  lr__buf_init(&err);
+  const lr__jnode *n = lr__json_read(text, strlen(text), a, &err);
+  snprintf(json_err, sizeof json_err, "%s", lr__buf_str(&err));
+  lr__buf_free(&err);
+  return n;
+}
+
+Test(util, u036_json_reads_every_kind) {
+  lr__arena a;
+  lr__arena_init(&a);
+  const lr__jnode *n = json(&a, " {\"a\": [1, -2.5e3, 0, true, false, null],"
+                                "\n \"b\": {\"c\": \"x\"}, \"a\": 7, \"\": []} ");
+  cr_assert_not_null(n, "%s", json_err);
+  cr_assert_eq(n->kind, LR__J_OBJECT);
+  cr_assert_eq(n->n, 4);
+  const lr__jnode *arr = lr__json_get(n, "a"); /* the first of two */
+  cr_assert_eq(arr->kind, LR__J_ARRAY);
+  cr_assert_eq(arr->n, 6);
+  cr_assert_str_eq(arr->items[0]->text, "1");
+  cr_assert_eq(arr->items[1]->kind, LR__J_NUMBER);
+  cr_assert_str_eq(arr->items[1]->text, "-2.5e3");
+  cr_assert_str_eq(arr->items[3]->text, "true");
+  cr_assert_eq(arr->items[3]->kind, LR__J_BOOL);
+  cr_assert_eq(arr->items[5]->kind, LR__J_NULL);
+  cr_assert_str_eq(lr__json_get(lr__json_get(n, "b"), "c")->text, "x");
+  cr_assert_eq(lr__json_get(n, "")->n, 0);
+  cr_assert_null(lr__json_get(n, "missing"));
+  cr_assert_null(lr__json_get(arr, "a")); /* not an object */
+  lr__arena_free(&a);
+}
+
+Test(util, u037_json_strings_unescape) {
+  lr__arena a;
+  lr__arena_init(&a);
+  const lr__jnode *n =
+      json(&a, "[\"q\\\"b\\\\s\\/n\\nt\\t\", \"\\u00e9\\u20ac\", "
+               "\"\\ud83d\\ude00\", \"\\u0000x\", \"caf\xc3\xa9\"]");
+  cr_assert_not_null(n, "%s", json_err);
+  cr_assert_str_eq(n->items[0]->text, "q\"b\\s/n\nt\t");
+  cr_assert_str_eq(n->items[1]->text, "\xc3\xa9\xe2\x82\xac");
+  cr_assert_str_eq(n->items[2]->text, "\xf0\x9f\x98\x80");
+  cr_assert_eq(n->items[3]->len, 2); /* a NUL inside: its length says so */
+  cr_assert_eq(n->items[3]->text[1], 'x');
+  cr_assert_str_eq(n->items[4]->text, "caf\xc3\xa9");
+  lr__arena_free(&a);
+}
+
+/* Every malformed body is refused with its line and column. */
+Test(util, u038_json_errors_have_positions) {
+  static const struct { const char *text, *want; } bad[] = {
+      {"", "1:1: the text ends where a value should be"},
+      {"{\"a\": [1, 2}", "1:12: expected ',' or ']' in a list"},
+      {"{\"features\": [\"x\"\n", "2:1: expected ',' or ']' in a list"},
+      {"{a: 1}", "1:2: expected a member name in double quotes"},
+      {"{\"a\" 1}", "1:6: expected ':' after a member name"},
+      {"[1,]", "1:4: expected a value"},
+      {"[01]", "1:3: expected ',' or ']' in a list"},
+      {"[1.]", "1:4: a number needs digits after its point"},
+      {"[1e]", "1:4: a number needs digits in its exponent"},
+      {"[-]", "1:3: a number needs digits"},
+      {"[+1]", "1:2: expected a value"},
+      {"['a']", "1:2: expected a value"},
+      {"[\"a]", "1:5: a string without its closing quote"},
+      {"[\"\\x\"]", "an unknown escape"},
+      {"[\"\\u12\"]", "\\u needs four hex digits"},
+      {"[\"\\ud800\"]", "a high surrogate must be followed by a low one"},
+      {"[\"\\udc00\"]", "a low surrogate without a high one"},
+      {"[\"a\tb\"]", "a control character inside a string"},
+      {"{} {}", "1:4: trailing data after the JSON value"},
+      {"[tru]", "1:2: expected a value"},
+      {"nul", "1:1: expected a value"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    lr__arena a;
+    lr__arena_init(&a);
+    cr_assert_null(json(&a, bad[i].text), "'%s' was read", bad[i].text);
+    cr_assert(strstr(json_err, bad[i].want), "'%s': '%s' lacks '%s'",
+              bad[i].text, json_err, bad[i].want);
+    lr__arena_free(&a);
+  }
+}
+
+Test(util, u039_json_depth_is_limited) {
+  char deep[300];
+  memset(deep, '[', 200);
+  deep[200] = '\0';
+  lr__arena a;
+  lr__arena_init(&a);
+  cr_assert_null(json(&a, deep));
+  cr_assert(strstr(json_err, "nested too deeply"), "%s", json_err);
+  char ok[200];
+  memset(ok, '[', 60);
+  memset(ok + 60, ']', 60);
+  ok[120] = '\0';
+  cr_assert_not_null(json(&a, ok), "%s", json_err);
+  lr__arena_free(&a);
 }

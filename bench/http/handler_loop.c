@@ -12,12 +12,9 @@
  *   lookup_inproc   lr_get_online_features alone;
  *   format_inproc   lr_result_format(JSON) alone on the looked-up result.
  */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include "../common.h"
 #include "online/store.h"
 #include "serve/server.h"
 #include "compat.h"
@@ -26,33 +23,21 @@
 
 enum { MAX_RUNS = 2000000 };
 
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t next_random(void) {
-  rng ^= rng >> 12;
-  rng ^= rng << 25;
-  rng ^= rng >> 27;
-  return rng * 2685821657736338717ull;
-}
+static uint64_t next_random(void) { return xorshift_next(&rng); }
 
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static void report(const char *name, int batch, double *ns, int runs,
+/* One line: the runs' rate on one thread and their percentiles. */
+static void report(const char *name, int batch, const double *ns, int runs,
                    double secs) {
-  qsort(ns, (size_t)runs, sizeof *ns, cmp);
+  latency *h = calloc(1, sizeof *h);
+  for (int i = 0; i < runs; i++)
+    latency_record(h, (unsigned long long)ns[i]);
   printf("%s batch=%d runs=%d per_s_one_thread=%.0f p50_us=%.2f p99_us=%.2f "
          "p999_us=%.2f\n", name, batch, runs, runs / secs,
-         ns[runs / 2] / 1e3, ns[(long)runs * 99 / 100] / 1e3,
-         ns[(long)runs * 999 / 1000] / 1e3);
+         latency_quantile(h, 0.5) / 1e3, latency_quantile(h, 0.99) / 1e3,
+         latency_quantile(h, 0.999) / 1e3);
   fflush(stdout);
+  free(h);
 }
 
 static void body_for(lr__buf *b, int batch, long long n) {
@@ -114,7 +99,7 @@ int main(int argc, char **argv) {
   for (int b = 0; b < 3; b++) {
     int batch = batches[b], runs = 0;
     /* warm-up: a tenth of the time */
-    for (double t0 = now_ns(); now_ns() - t0 < limit * 1e8;) {
+    for (double t0 = bench_now_ns(); bench_now_ns() - t0 < limit * 1e8;) {
       body_for(&body, batch, n);
       int status;
       const char *ct;
@@ -122,16 +107,16 @@ int main(int argc, char **argv) {
       bench_handle(s, "POST", "/get-online-features", NULL,
                         lr__buf_str(&body), body.len, &status, &out, &ct);
     }
-    double start = now_ns(), sum = 0;
-    while (runs < MAX_RUNS && now_ns() - start < limit * 1e9) {
+    double start = bench_now_ns(), sum = 0;
+    while (runs < MAX_RUNS && bench_now_ns() - start < limit * 1e9) {
       body_for(&body, batch, n);
       int status = 0;
       const char *ct;
       lr__buf_reset(&out);
-      double t0 = now_ns();
+      double t0 = bench_now_ns();
       bench_handle(s, "POST", "/get-online-features", NULL,
                         lr__buf_str(&body), body.len, &status, &out, &ct);
-      ns[runs] = now_ns() - t0;
+      ns[runs] = bench_now_ns() - t0;
       sum += ns[runs++];
       if (status != 200) {
         fprintf(stderr, "handler_loop: status %d: %s\n", status,
@@ -148,12 +133,12 @@ int main(int argc, char **argv) {
       for (int e = 0; e < batch; e++)
         keys[e] = (lr_value){.type = LR_TYPE_INT64,
                              .v.i64 = (long long)(next_random() % (uint64_t)n)};
-      double t0 = now_ns();
+      double t0 = bench_now_ns();
       lr_get_online_features(req, keys, batch, res);
-      double t1 = now_ns();
+      double t1 = bench_now_ns();
       char *text = NULL;
       lr_result_format(res, keys, LR_FORMAT_JSON, &text);
-      double t2 = now_ns();
+      double t2 = bench_now_ns();
       lr_free(text);
       ns[rr] = t1 - t0;
       fmt[rr] = t2 - t1;

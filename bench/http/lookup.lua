@@ -44,10 +44,12 @@ end
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    "WRK requests=%d seconds=%.2f rps=%.0f p50_us=%d p99_us=%d p999_us=%d " ..
+    "WRK requests=%d seconds=%.2f rps=%.0f p50_us=%d p90_us=%d p99_us=%d " ..
+    "p999_us=%d " ..
     "max_us=%d non2xx=%d socket_errors=%d\n",
     summary.requests, summary.duration / 1e6,
     summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency:percentile(99.9),
     latency.max, e.status, e.connect + e.read + e.write + e.timeout))
 end

@@ -5,6 +5,8 @@
  *
  *   redis_load gen N_ENTITIES > data.resp   (then: redis-cli --pipe < data.resp)
  *   redis_load run PORT N_ENTITIES BATCH CONNECTIONS THREADS SECONDS WARMUP
+ *   redis_load command ID   (one HMGET of entity ID, as redis-cli reads it
+ *                            from stdin: binary bytes escaped)
  *   redis_load selftest
  *
  * Layout (feast/infra/online_stores/redis.py, entity key serialization v3):
@@ -22,8 +24,8 @@
  * entities, exactly what Feast's online_read sends for BATCH entities. A
  * request's latency is from its write to its last reply. Every reply is
  * checked: an array of 21 strings (a missing key counts as a miss). Prints
- *   REDIS requests=.. seconds=.. rps=.. p50_us=.. p99_us=.. p999_us=..
- *         max_us=.. errors=.. misses=..
+ *   REDIS requests=.. seconds=.. rps=.. p50_us=.. p90_us=.. p99_us=..
+ *         p999_us=.. max_us=.. errors=.. misses=..
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +42,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../common.h"
 
 enum { FEATURES = 20, FIELDS = FEATURES + 1, KEY_LEN = 35 + 5,
        MAX_BATCH = 1000, MAX_CONNS = 1024 };
@@ -159,12 +163,6 @@ static int gen(long long n) {
 
 /* ---- the load ---------------------------------------------------------- */
 
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
 typedef struct conn {
   int fd;
   redisReader *reader;
@@ -180,18 +178,10 @@ typedef struct worker {
   long long n_entities;
   double warm_until, stop_at;
   uint64_t rng;
-  double *lat;
-  size_t n_lat, cap_lat;
+  latency *hist;
   long long errors, misses;
   conn conns[MAX_CONNS];
 } worker;
-
-static uint64_t next_random(uint64_t *s) {
-  *s ^= *s >> 12;
-  *s ^= *s << 25;
-  *s ^= *s >> 27;
-  return *s * 2685821657736338717ull;
-}
 
 /* Builds BATCH HMGETs for random keys into c->cmd. */
 static void build_request(worker *w, conn *c) {
@@ -211,7 +201,7 @@ static void build_request(worker *w, conn *c) {
   size_t total = 0;
   char *buf = NULL;
   for (int e = 0; e < w->batch; e++) {
-    c->ids[e] = (long long)(next_random(&w->rng) % (uint64_t)w->n_entities);
+    c->ids[e] = (long long)(xorshift_next(&w->rng) % (uint64_t)w->n_entities);
     entity_key(c->ids[e], key);
     char *one;
     int len = redisFormatCommandArgv(&one, 2 + FIELDS, argv, lens);
@@ -274,14 +264,14 @@ static void *run_worker(void *arg) {
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
     build_request(w, c);
-    c->started = now_ns();
+    c->started = bench_now_ns();
     if (try_send(c))
       w->errors++;
   }
   struct epoll_event evs[64];
   char buf[65536];
   for (;;) {
-    double now = now_ns();
+    double now = bench_now_ns();
     if (now >= w->stop_at)
       break;
     int n = epoll_wait(ep, evs, 64, 10);
@@ -305,16 +295,12 @@ static void *run_worker(void *arg) {
         exit(1);
       }
       if (c->pending == 0) {
-        double done = now_ns();
+        double done = bench_now_ns();
         if (c->started >= w->warm_until && done < w->stop_at) {
-          if (w->n_lat == w->cap_lat) {
-            w->cap_lat = w->cap_lat ? w->cap_lat * 2 : 1 << 16;
-            w->lat = realloc(w->lat, w->cap_lat * sizeof *w->lat);
-          }
-          w->lat[w->n_lat++] = done - c->started;
+          latency_record(w->hist, (unsigned long long)(done - c->started));
         }
         build_request(w, c);
-        c->started = now_ns();
+        c->started = bench_now_ns();
         if (try_send(c))
           w->errors++;
       }
@@ -327,11 +313,6 @@ static void *run_worker(void *arg) {
   }
   close(ep);
   return NULL;
-}
-
-static int cmp(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
 }
 
 static int run(int argc, char **argv) {
@@ -353,7 +334,7 @@ static int run(int argc, char **argv) {
   make_fields();
   worker *ws = calloc((size_t)threads, sizeof *ws);
   pthread_t *tids = calloc((size_t)threads, sizeof *tids);
-  double t0 = now_ns();
+  double t0 = bench_now_ns();
   for (int t = 0; t < threads; t++) {
     ws[t].port = port;
     ws[t].batch = batch;
@@ -362,38 +343,59 @@ static int run(int argc, char **argv) {
     ws[t].warm_until = t0 + warm * 1e9;
     ws[t].stop_at = t0 + (warm + secs) * 1e9;
     ws[t].rng = 0x2545F4914F6CDD1Dull + (uint64_t)t * 0x9E3779B97F4A7C15ull;
+    ws[t].hist = calloc(1, sizeof *ws[t].hist);
     pthread_create(&tids[t], NULL, run_worker, &ws[t]);
   }
-  size_t total = 0;
+  latency *all = calloc(1, sizeof *all);
   long long errors = 0, misses = 0;
   for (int t = 0; t < threads; t++) {
     pthread_join(tids[t], NULL);
-    total += ws[t].n_lat;
+    latency_merge(all, ws[t].hist);
+    free(ws[t].hist);
     errors += ws[t].errors;
     misses += ws[t].misses;
   }
-  double *all = malloc((total ? total : 1) * sizeof *all);
-  size_t k = 0;
-  for (int t = 0; t < threads; t++) {
-    memcpy(all + k, ws[t].lat, ws[t].n_lat * sizeof *all);
-    k += ws[t].n_lat;
-    free(ws[t].lat);
-  }
-  qsort(all, total, sizeof *all, cmp);
-#define PCT(p) (total ? all[(size_t)((double)(total - 1) * (p))] / 1e3 : 0)
-  printf("REDIS requests=%zu seconds=%.2f rps=%.0f p50_us=%.0f p99_us=%.0f "
-         "p999_us=%.0f max_us=%.0f errors=%lld misses=%lld\n", total, secs,
-         (double)total / secs, PCT(0.5), PCT(0.99), PCT(0.999),
-         total ? all[total - 1] / 1e3 : 0, errors, misses);
+  unsigned long long total = all->count;
+  printf("REDIS requests=%llu seconds=%.2f rps=%.0f p50_us=%.0f p90_us=%.0f "
+         "p99_us=%.0f p999_us=%.0f max_us=%.0f errors=%lld misses=%lld\n",
+         total, secs, (double)total / secs,
+         latency_quantile(all, 0.5) / 1e3, latency_quantile(all, 0.9) / 1e3,
+         latency_quantile(all, 0.99) / 1e3, latency_quantile(all, 0.999) / 1e3,
+         all->max_ns / 1e3, errors, misses);
   free(all);
   free(ws);
   free(tids);
   return errors || misses || !total ? 1 : 0;
 }
 
+/* Prints one HMGET of entity `id` (its 20 features and _ts) in the syntax
+ * redis-cli reads from stdin: each argument quoted, bytes as \xHH. */
+static int command(long long id) {
+  make_fields();
+  unsigned char key[KEY_LEN];
+  entity_key(id, key);
+  const unsigned char *args[1 + FIELDS] = {key};
+  size_t lens[1 + FIELDS] = {KEY_LEN};
+  for (int f = 0; f < FIELDS; f++) {
+    args[1 + f] = field_names[f];
+    lens[1 + f] = field_lens[f];
+  }
+  fputs("HMGET", stdout);
+  for (int a = 0; a < 1 + FIELDS; a++) {
+    fputs(" \"", stdout);
+    for (size_t i = 0; i < lens[a]; i++)
+      printf("\\x%02x", args[a][i]);
+    fputs("\"", stdout);
+  }
+  putchar('\n');
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "gen"))
     return gen(atoll(argv[2]));
+  if (argc == 3 && !strcmp(argv[1], "command"))
+    return command(atoll(argv[2]));
   if (argc >= 2 && !strcmp(argv[1], "run"))
     return run(argc, argv);
   if (argc == 2 && !strcmp(argv[1], "selftest")) {
@@ -402,6 +404,7 @@ int main(int argc, char **argv) {
     printf("mmh3(hello)=%u %s\n", h, h == 613153351u ? "ok" : "WRONG");
     return h == 613153351u ? 0 : 1;
   }
-  fprintf(stderr, "usage: redis_load gen N | run ... | selftest\n");
+  fprintf(stderr, "usage: redis_load gen N | run ... | command ID | "
+                  "selftest\n");
   return 2;
 }

@@ -6,6 +6,8 @@
 #ifndef LR_CLI_CLI_H
 #define LR_CLI_CLI_H
 
+#include "larder.h"
+
 /* Exit codes: 0 success, 1 the command failed, 2 the command line is wrong. */
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 
@@ -27,6 +29,17 @@ int cli_historical(cli *c);
 int cli_materialize(cli *c);
 int cli_materialize_incremental(cli *c);
 int cli_serve(cli *c);
+int cli_bench(cli *c);
+
+/* Splits a comma-separated list in place into `items` (at most `max`);
+ * returns how many. */
+int cli_split_list(char *text, const char **items, int max);
+
+/* Parses `text` as a value of lr_type `type` (a scalar) into `out`: an
+ * integer, a number, true/false, a time as lr_parse_time() reads it, or
+ * (strings, bytes) the text itself, pointed to. Returns 0, or -1 when the
+ * text is not such a value or the type is an array. */
+int cli_parse_value(const char *text, int type, lr_value *out);
 
 /* Prints "larder: MESSAGE" to stderr; returns CLI_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -45,6 +45,12 @@ static const char usage[] =
     "  serve [--host 127.0.0.1] [--port 6566] [--threads N] [--token-file F]\n"
     "      [--max-body-bytes N] [--max-entities N] [--timeout SECONDS]\n"
     "                         serve Feast's HTTP JSON API\n"
+    "  bench (--features V:F,... | --service NAME) (--random N | --entities F)\n"
+    "      [--batch 1] [--duration 10s] [--warmup 1s] [--threads 1]\n"
+    "      [--request FIELD=VALUE]... [--http URL [--token-file F]]\n"
+    "      [--csv FILE] [--seed 1]\n"
+    "                         measure online lookups: throughput, latency\n"
+    "                         percentiles, open time, store size\n"
     "\n"
     "Exit status: 0 success, 1 failure, 2 bad command line.\n";
 
@@ -58,7 +64,7 @@ static const struct {
     {"write", cli_write}, {"compact", cli_compact},
     {"historical", cli_historical}, {"materialize", cli_materialize},
     {"materialize-incremental", cli_materialize_incremental},
-    {"serve", cli_serve},
+    {"serve", cli_serve}, {"bench", cli_bench},
 };
 
 /* Both report to stderr; stdout is flushed first so that what a command

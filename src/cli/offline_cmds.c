@@ -13,14 +13,6 @@
 
 enum { MAX_ITEMS = 4096 };
 
-/* Splits a comma-separated list in place into `items`. */
-static int split_list(char *text, const char **items, int max) {
-  int n = 0;
-  for (char *t = strtok(text, ","); t && n < max; t = strtok(NULL, ","))
-    items[n++] = t;
-  return n;
-}
-
 static double now_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -92,7 +84,7 @@ static int parse_historical(cli *c, historical_args *a) {
   if (!a->spec.output)
     return cli_usage_error("historical needs --output FILE(.parquet|.csv)");
   if (a->features) {
-    a->spec.n_features = split_list(a->features, a->refs, MAX_ITEMS);
+    a->spec.n_features = cli_split_list(a->features, a->refs, MAX_ITEMS);
     a->spec.features = a->refs;
   }
   return 0;
@@ -155,7 +147,7 @@ static int parse_materialize(cli *c, materialize_args *a, int want_times) {
                              "(2024-01-01T10:00:00Z), now, or -7d / -3h",
                              a->times[t]);
   if (a->views) {
-    a->spec.n_views = split_list(a->views, a->names, MAX_ITEMS);
+    a->spec.n_views = cli_split_list(a->views, a->names, MAX_ITEMS);
     a->spec.views = a->names;
   }
   return 0;

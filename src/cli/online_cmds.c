@@ -1,7 +1,6 @@
 /*
  * online_cmds.c - the commands on the online store: get and write.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,47 +54,6 @@ static int parse_get_args(cli *c, get_args *a) {
   return 0;
 }
 
-/* Parses an integer of `type` (int32 or int64); 0 or -1. */
-static int parse_int(const char *text, int type, lr_value *out) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(text, &end, 10);
-  if (errno || end == text || *end ||
-      (type == LR_TYPE_INT32 && (v < -2147483648LL || v > 2147483647LL)))
-    return -1;
-  if (type == LR_TYPE_INT32)
-    out->v.i32 = (int)v;
-  else
-    out->v.i64 = v;
-  return 0;
-}
-
-/* Parses VALUE as a key or request value of type `type` into `out`
- * (strings point into the argument; `null` is a null request value).
- * Returns 0 or -1. */
-static int parse_value(const char *text, int type, lr_value *out) {
-  char *end;
-  out->type = type;
-  switch (type) {
-  case LR_TYPE_INT32:
-  case LR_TYPE_INT64: return parse_int(text, type, out);
-  case LR_TYPE_FLOAT32:
-  case LR_TYPE_FLOAT64:
-    out->v.f64 = strtod(text, &end);
-    if (type == LR_TYPE_FLOAT32)
-      out->v.f32 = (float)out->v.f64;
-    return end == text || *end ? -1 : 0;
-  case LR_TYPE_BOOL:
-    out->v.b = !strcmp(text, "true");
-    return out->v.b || !strcmp(text, "false") ? 0 : -1;
-  case LR_TYPE_TIMESTAMP: return lr_parse_time(text, 0, &out->v.ts);
-  default:
-    out->v.str.ptr = text;
-    out->v.str.len = strlen(text);
-    return 0;
-  }
-}
-
 static int k_flag_is_request(const char *flag) {
   return strcmp(flag, "--request") == 0;
 }
@@ -125,7 +83,7 @@ static int set_column(const lr_request *req, lr_value *row, char *part,
   char type_name[32];
   if (k >= n_join && !strcmp(eq + 1, "null"))
     row[k].type = LR_TYPE_NULL;
-  else if (parse_value(eq + 1, type, &row[k]))
+  else if (cli_parse_value(eq + 1, type, &row[k]))
     return cli_usage_error("%s: %s=%s is not a valid %s", what, part, eq + 1,
                            lr_type_name(type, type_name));
   given[k] = 1;
@@ -165,10 +123,7 @@ static int prepare(lr_store *store, get_args *a, lr_request **req) {
   if (a->service)
     return lr_request_prepare_service(store, a->service, req);
   const char *refs[MAX_REFS];
-  int n = 0;
-  for (char *r = strtok(a->features, ","); r && n < MAX_REFS;
-       r = strtok(NULL, ","))
-    refs[n++] = r;
+  int n = cli_split_list(a->features, refs, MAX_REFS);
   return lr_request_prepare(store, refs, n, req);
 }
 

@@ -74,10 +74,11 @@ static int add_field(plan *p, const char *name, const lr__view *odfv) {
       return 0;
   if (p->n_fields == p->cap_fields) {
     int cap = p->cap_fields ? p->cap_fields * 2 : 8;
-    const char **f = realloc(p->fields, (size_t)cap * sizeof *f);
+    const char **f = realloc(p->fields, (size_t)cap * sizeof(const char *));
     if (f)
       p->fields = f;
-    const lr__view **o = realloc(p->field_of, (size_t)cap * sizeof *o);
+    const lr__view **o = realloc(p->field_of,
+                                   (size_t)cap * sizeof(const lr__view *));
     if (o)
       p->field_of = o;
     if (!f || !o)

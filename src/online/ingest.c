@@ -15,8 +15,8 @@
 #include <strings.h>
 
 #include "../registry/dtype.h"
-#include "../registry/yaml.h"
 #include "../util/fs.h"
+#include "../util/json.h"
 #include "../util/textval.h"
 #include "../util/timefmt.h"
 #include "ingest.h"
@@ -148,22 +148,28 @@ static int parse_scalar(lr__arena *arena, const char *s, uint8_t dt,
   }
 }
 
-/* A YAML/JSON sequence node as an array value of dtype `dt`. */
-static int parse_array(lr__arena *arena, struct fy_node *seq, uint8_t dt,
+/* The text of a JSON scalar (a string, number or boolean), or NULL. */
+static const char *scalar_text(const lr__jnode *node) {
+  return node && (node->kind == LR__J_STRING || node->kind == LR__J_NUMBER ||
+                  node->kind == LR__J_BOOL)
+             ? node->text
+             : NULL;
+}
+
+/* A JSON list as an array value of dtype `dt`. */
+static int parse_array(lr__arena *arena, const lr__jnode *seq, uint8_t dt,
                        lr_value *out) {
-  if (!fy_node_is_sequence(seq))
+  if (!seq || seq->kind != LR__J_ARRAY)
     return -1;
   uint8_t base = LR__DT_BASE(dt);
-  size_t n = (size_t)fy_node_sequence_item_count(seq);
+  size_t n = (size_t)seq->n;
   size_t width = base == LR__DT_STRING ? sizeof(lr_str)
                  : base == LR__DT_INT32 || base == LR__DT_FLOAT32 ? 4 : 8;
   char *data = lr__arena_array(arena, n + 1, width);
   if (!data)
     return -1;
-  void *it = NULL;
-  struct fy_node *item;
-  for (size_t k = 0; (item = fy_node_sequence_iterate(seq, &it)); k++) {
-    const char *s = lr__yaml_scalar(item);
+  for (size_t k = 0; k < n; k++) {
+    const char *s = scalar_text(seq->items[k]);
     lr_value elem;
     if (!s || parse_scalar(arena, s, base, &elem))
       return -1;
@@ -219,12 +225,11 @@ static int csv_cell(table *t, const char *text, size_t line, int c,
                                               : 0;
   lr__buf ignored;
   lr__buf_init(&ignored);
-  struct fy_document *doc = lr__yaml_parse_text(text, strlen(text), &ignored);
+  const lr__jnode *list = lr__json_read(text, strlen(text), &t->arena,
+                                        &ignored);
   lr__buf_free(&ignored);
-  int rc = doc ? parse_array(&t->arena, fy_document_root(doc), dt, &row[c]) : -1;
-  if (doc)
-    fy_document_destroy(doc);
-  return rc ? bad_value(t, line, c, text, dt) : 0;
+  return parse_array(&t->arena, list, dt, &row[c])
+             ? bad_value(t, line, c, text, dt) : 0;
 }
 
 /* Splits one CSV record starting at *p (RFC 4180 quoting) into `fields`
@@ -326,11 +331,10 @@ static int json_column(table *t, const lr__online_view *ov, const char *name,
   return t->n_cols++;
 }
 
-int lr__json_to_value(lr__arena *arena, struct fy_node *node, uint8_t dt,
+int lr__json_to_value(lr__arena *arena, const lr__jnode *node, uint8_t dt,
                       lr_value *out) {
-  const char *s = lr__yaml_scalar(node);
-  if (!node || fy_node_is_null(node) ||
-      (s && fy_node_get_style(node) == FYNS_PLAIN && !strcmp(s, "null"))) {
+  const char *s = scalar_text(node);
+  if (!node || node->kind == LR__J_NULL) {
     out->type = LR_TYPE_NULL;
     return 0;
   }
@@ -338,12 +342,12 @@ int lr__json_to_value(lr__arena *arena, struct fy_node *node, uint8_t dt,
                              : !s || parse_scalar(arena, s, dt, out) ? -1 : 0;
 }
 
-static int json_value(table *t, struct fy_node *node, size_t line, int c,
+static int json_value(table *t, const lr__jnode *node, size_t line, int c,
                       lr_value *row) {
   if (lr__json_to_value(&t->arena, node, t->types[c], &row[c]) == 0)
     return 0;
-  const char *s = lr__yaml_scalar(node);
-  return bad_value(t, line, c, s ? s : "(a list or mapping)", t->types[c]);
+  const char *s = scalar_text(node);
+  return bad_value(t, line, c, s ? s : "(a list or object)", t->types[c]);
 }
 
 /* Widens rows read before a new column appeared (they hold null there). */
@@ -370,36 +374,27 @@ static int json_line(table *t, const lr__online_view *ov, const char *text,
                      size_t len, size_t line) {
   lr__buf why;
   lr__buf_init(&why);
-  struct fy_document *doc = lr__json_parse(text, len, &why);
-  struct fy_node *root = doc ? fy_document_root(doc) : NULL;
+  const lr__jnode *root = lr__json_read(text, len, &t->arena, &why);
   int rc = 0;
-  if (!root || !fy_node_is_mapping(root)) {
+  if (!root || root->kind != LR__J_OBJECT) {
     lr__buf_printf(t->err, "%s:%zu: not a JSON object%s%s", t->path, line,
                    why.len ? ": " : "", lr__buf_str(&why));
     rc = LR_EINVAL;
   }
   int old_cols = t->n_cols;
-  void *it = NULL;
-  struct fy_node_pair *pair;
-  while (rc == 0 && (pair = fy_node_mapping_iterate(root, &it))) {
-    const char *key = lr__yaml_scalar(fy_node_pair_key(pair));
-    if (!key || json_column(t, ov, key, line) < 0)
+  for (int i = 0; rc == 0 && i < root->n; i++)
+    if (json_column(t, ov, root->keys[i], line) < 0)
       rc = LR_EINVAL;
-  }
   if (rc == 0)
     rc = widen_rows(t, old_cols);
   lr_value *row = rc == 0 ? new_row(t) : NULL;
   if (rc == 0 && !row)
     rc = LR_ENOMEM;
-  it = NULL;
-  while (rc == 0 && (pair = fy_node_mapping_iterate(root, &it))) {
-    int c = json_column(t, ov, lr__yaml_scalar(fy_node_pair_key(pair)), line);
-    rc = json_value(t, fy_node_pair_value(pair), line, c, row);
-  }
+  for (int i = 0; rc == 0 && i < root->n; i++)
+    rc = json_value(t, root->items[i], line,
+                    json_column(t, ov, root->keys[i], line), row);
   if (rc == 0)
     rc = check_required(t, ov, row, line);
-  if (doc)
-    fy_document_destroy(doc);
   lr__buf_free(&why);
   return rc;
 }
@@ -482,14 +477,14 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
 /* A column-major JSON table (Feast's `df`: {"col": [v, ...], ...}) into
  * `view`, as the server's write and push endpoints receive it. Rows are
  * numbered from 1 in messages ("df:3: column ..."). */
-int lr__ingest_json_df(lr_store *store, const char *view, struct fy_node *df,
-                       lr_write_stats *stats) {
+int lr__ingest_json_df(lr_store *store, const char *view,
+                       const lr__jnode *df, lr_write_stats *stats) {
   lr__buf_reset(&store->errmsg);
   int rc;
   lr__online_view *ov = lr__writer_view(store, view, &rc);
   if (!ov)
     return rc;
-  if (!df || !fy_node_is_mapping(df)) {
+  if (!df || df->kind != LR__J_OBJECT) {
     lr__buf_puts(&store->errmsg, "'df' must be an object of columns: "
                                  "{\"column\": [values...]}");
     return LR_EINVAL;
@@ -497,49 +492,30 @@ int lr__ingest_json_df(lr_store *store, const char *view, struct fy_node *df,
   table t = {.path = "df", .err = &store->errmsg};
   lr__arena_init(&t.arena);
   lr__buf_init(&t.cells);
-  int n = fy_node_mapping_item_count(df);
-  const char **names = calloc((size_t)n + 1, sizeof *names);
-  struct fy_node **lists = calloc((size_t)n + 1, sizeof *lists);
-  int rows = -1;
-  void *it = NULL;
-  struct fy_node_pair *pair;
-  for (int c = 0; names && lists && (pair = fy_node_mapping_iterate(df, &it));
-       c++) {
-    names[c] = lr__yaml_scalar(fy_node_pair_key(pair));
-    lists[c] = fy_node_pair_value(pair);
-    int len = fy_node_is_sequence(lists[c])
-                  ? fy_node_sequence_item_count(lists[c]) : -1;
-    if (!names[c] || len < 0 || (rows >= 0 && len != rows)) {
+  int n = df->n, rows = -1;
+  for (int c = 0; rc == 0 && c < n; c++) {
+    const lr__jnode *list = df->items[c];
+    int len = list->kind == LR__J_ARRAY ? list->n : -1;
+    if (len < 0 || (rows >= 0 && len != rows)) {
       lr__buf_printf(&store->errmsg, "column '%s' of 'df' must be a list as "
-                     "long as the others", names[c] ? names[c] : "?");
+                     "long as the others", df->keys[c]);
       rc = LR_EINVAL;
-      break;
     }
     rows = len;
   }
-  if (!names || !lists)
-    rc = LR_ENOMEM;
   if (rc == 0)
-    rc = set_columns(&t, ov, names, n);
-  /* one iterator per column: indexing a sequence is linear per call */
-  void **iters = calloc((size_t)n + 1, sizeof(void *));
-  if (!iters)
-    rc = LR_ENOMEM;
+    rc = set_columns(&t, ov, df->keys, n);
   for (int r = 0; rc == 0 && r < rows; r++) {
     lr_value *row = new_row(&t);
     if (!row)
       rc = LR_ENOMEM;
     for (int c = 0; rc == 0 && c < n; c++)
-      rc = json_value(&t, fy_node_sequence_iterate(lists[c], &iters[c]),
-                      (size_t)r + 1, c, row);
+      rc = json_value(&t, df->items[c]->items[r], (size_t)r + 1, c, row);
     if (rc == 0)
       rc = check_required(&t, ov, row, (size_t)r + 1);
   }
   if (rc == 0)
     rc = write_table(store, view, &t, stats);
-  free(iters);
-  free(names);
-  free(lists);
   lr__arena_free(&t.arena);
   lr__buf_free(&t.cells);
   return rc;

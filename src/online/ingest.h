@@ -4,6 +4,7 @@
 #ifndef LR_ONLINE_INGEST_H
 #define LR_ONLINE_INGEST_H
 
+#include "../util/json.h"
 #include "store.h"
 
 /* Writes the rows of a .csv, .jsonl or .json file into `view` as
@@ -15,17 +16,16 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
  * (range-checked, nothing after the digits). Returns 0 or -1. */
 int lr__parse_int_text(const char *s, int type, lr_value *out);
 
-struct fy_node;
-
 /* Reads a JSON value as dtype `dt`: a scalar (bytes as base64, times as
- * ISO 8601 or epoch seconds), a list for an array, or null (LR_TYPE_NULL).
- * Strings and arrays are copied into `arena`. Returns 0 or -1. */
-int lr__json_to_value(lr__arena *arena, struct fy_node *node, uint8_t dt,
+ * ISO 8601 or epoch seconds; a number for a string is its text), a list
+ * for an array, or null (LR_TYPE_NULL). Strings and arrays are copied into
+ * `arena`. Returns 0 or -1. */
+int lr__json_to_value(lr__arena *arena, const lr__jnode *node, uint8_t dt,
                       lr_value *out);
 
 /* Writes a column-major JSON table (Feast's `df`: {"column": [values]}) into
  * `view`: the same columns, types and rules as a file. */
-int lr__ingest_json_df(lr_store *store, const char *view, struct fy_node *df,
-                       lr_write_stats *stats);
+int lr__ingest_json_df(lr_store *store, const char *view,
+                       const lr__jnode *df, lr_write_stats *stats);
 
 #endif

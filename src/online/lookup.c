@@ -64,8 +64,8 @@ int lr_result_create(const lr_request *req, int max_entities,
   res->first = calloc((size_t)max_entities, sizeof *res->first);
   res->keys = malloc((size_t)max_entities * LR__KEY_MAX);
   res->key_values = calloc((size_t)req->n_keys + 1, sizeof *res->key_values);
-  res->cursors = calloc((size_t)req->n_groups + 1, sizeof *res->cursors);
-  res->evals = calloc((size_t)req->n_odfvs + 1, sizeof *res->evals);
+  res->cursors = calloc((size_t)req->n_groups + 1, sizeof(MDB_cursor *));
+  res->evals = calloc((size_t)req->n_odfvs + 1, sizeof(lr__eval *));
   res->now = calloc((size_t)max_entities, sizeof *res->now);
   res->newest = calloc((size_t)max_entities, sizeof *res->newest);
   int evals_ok = res->evals != NULL;

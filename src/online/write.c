@@ -379,6 +379,8 @@ lr__online_view *lr__writer_view(lr_store *store, const char *view,
 }
 
 static void writer_free(lr__writer *w) {
+  if (!w)
+    return; /* a derived writer that failed to start */
   for (int d = 0; d < w->n_derived; d++) {
     writer_free(w->derived[d].w);
     lr__odfv_free(w->derived[d].odfv);
@@ -483,7 +485,7 @@ int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
   int rc;
   lr__online_view *ov = lr__writer_view(store, view, &rc);
   if (!ov)
-    return rc;
+    return rc ? rc : LR_EINVAL;
   MDB_txn *txn;
   int mrc = lr__store_write_begin(store, &txn);
   if (mrc)
@@ -587,6 +589,8 @@ int lr__writer_put_meta(lr__writer *w, const char *key, const void *value,
 /* Closes the cursors of w and its derived writers (LMDB frees a write
  * transaction's cursors when it ends: they must be closed before). */
 static void close_cursors(lr__writer *w) {
+  if (!w)
+    return; /* a derived writer that failed to start */
   for (int d = 0; d < w->n_derived; d++)
     close_cursors(w->derived[d].w);
   if (w->cur)
@@ -619,15 +623,14 @@ int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
   memset(stats, 0, sizeof *stats);
   if (!store || (!columns && n_columns) || n_columns < 0)
     return LR_EINVAL;
-  lr__writer *w;
+  lr__writer *w = NULL;
   int rc = lr__writer_begin(store, view, &w);
-  if (rc == 0)
+  if (rc == 0 && w)
     rc = lr__writer_put(w, columns, n_columns, n_rows, stats);
-  if (rc == 0) {
+  if (rc == 0 && w)
     rc = lr__writer_commit(w);
-  } else if (w) {
-    lr__writer_abort(w);
-  }
+  else
+    lr__writer_abort(w); /* NULL when begin failed */
   if (rc)
     memset(stats, 0, sizeof *stats);
   return rc;

@@ -21,16 +21,6 @@ typedef void (*lr__yaml_each_fn)(struct fy_node *root, void *ctx);
 int lr__yaml_read_file(const char *path, const char *display, lr__diag *diag,
                        lr__yaml_each_fn each, void *ctx);
 
-/* Parses JSON or YAML text held in memory; on a syntax error writes
- * "line:col: message" to `err` and returns NULL. */
-struct fy_document *lr__yaml_parse_text(const char *text, size_t len,
-                                        lr__buf *err);
-
-/* The same for text that must be strict JSON (request bodies, JSON lines):
- * YAML-only syntax (unquoted keys, single quotes, anchors) is an error. */
-struct fy_document *lr__json_parse(const char *text, size_t len,
-                                   lr__buf *err);
-
 /* Where `node` starts in `file`. Collections report their first child's
  * position, an empty one its opening bracket; an empty value (`key:` and
  * nothing) reports its key's position. */

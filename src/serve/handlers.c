@@ -6,12 +6,13 @@
  * the text that named them, so a busy server prepares nothing per request
  * and allocates little beyond the response.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../online/ingest.h"
 #include "../online/store.h"
-#include "../registry/yaml.h"
+#include "../util/json.h"
 #include "server.h"
 
 void lr__json_error(lr__buf *out, int *status, int code, const char *error,
@@ -36,25 +37,26 @@ static int http_status(int rc) {
   }
 }
 
-static struct fy_document *parse_body(const char *body, size_t len,
-                                      int *status, lr__buf *out) {
+/* The body as a JSON object (nodes in `arena`), or NULL after a 400. */
+static const lr__jnode *parse_body(const char *body, size_t len,
+                                   lr__arena *arena, int *status,
+                                   lr__buf *out) {
   lr__buf why;
   lr__buf_init(&why);
-  struct fy_document *doc = len ? lr__json_parse(body, len, &why) : NULL;
-  struct fy_node *root = doc ? fy_document_root(doc) : NULL;
-  if (!root || !fy_node_is_mapping(root)) {
+  const lr__jnode *root = len ? lr__json_read(body, len, arena, &why) : NULL;
+  if (!root || root->kind != LR__J_OBJECT) {
     lr__json_error(out, status, 400, "malformed JSON",
                    why.len ? lr__buf_str(&why) : "the body must be an object");
-    if (doc)
-      fy_document_destroy(doc);
-    doc = NULL;
+    root = NULL;
   }
   lr__buf_free(&why);
-  return doc;
+  return root;
 }
 
-static struct fy_node *field(struct fy_node *obj, const char *name) {
-  return fy_node_mapping_lookup_by_string(obj, name, strlen(name));
+/* A member's text when it is a string, else NULL. */
+static const char *string_field(const lr__jnode *obj, const char *name) {
+  const lr__jnode *v = lr__json_get(obj, name);
+  return v && v->kind == LR__J_STRING ? v->text : NULL;
 }
 
 /* ---- prepared requests ------------------------------------------------- */
@@ -77,7 +79,7 @@ void lr__server_clear_cache(lr__server *s) {
 }
 
 /* The cache key of a request: its features as sent, or its service. */
-static void request_key(struct fy_node *features, const char *service,
+static void request_key(const lr__jnode *features, const char *service,
                         lr__buf *key) {
   if (service) {
     lr__buf_printf(key, "s:%s", service);
@@ -86,28 +88,25 @@ static void request_key(struct fy_node *features, const char *service,
   /* each reference with its length: no character can make two lists
    * read as the same key */
   lr__buf_puts(key, "f:");
-  void *it = NULL;
-  struct fy_node *f;
-  while ((f = fy_node_sequence_iterate(features, &it))) {
-    const char *ref = lr__yaml_scalar(f);
-    lr__buf_printf(key, "%zu:%s;", ref ? strlen(ref) : 0, ref ? ref : "");
+  for (int i = 0; i < features->n; i++) {
+    const lr__jnode *f = features->items[i];
+    const char *ref = f->kind == LR__J_STRING ? f->text : "";
+    lr__buf_printf(key, "%zu:%s;", strlen(ref), ref);
   }
 }
 
 /* Prepares the request named by the body (features or feature_service). */
-static int prepare(lr__server *s, struct fy_node *features,
+static int prepare(lr__server *s, const lr__jnode *features,
                    const char *service, lr_request **req) {
   if (service)
     return lr_request_prepare_service(s->store, service, req);
-  int n = fy_node_sequence_item_count(features);
-  const char **refs = calloc((size_t)n + 1, sizeof *refs);
+  const char **refs = calloc((size_t)features->n + 1, sizeof *refs);
   if (!refs)
     return LR_ENOMEM;
-  void *it = NULL;
-  struct fy_node *f;
-  for (int i = 0; (f = fy_node_sequence_iterate(features, &it)); i++)
-    refs[i] = lr__yaml_scalar(f) ? lr__yaml_scalar(f) : "";
-  int rc = lr_request_prepare(s->store, refs, n, req);
+  for (int i = 0; i < features->n; i++)
+    refs[i] = features->items[i]->kind == LR__J_STRING
+                  ? features->items[i]->text : "";
+  int rc = lr_request_prepare(s->store, refs, features->n, req);
   free(refs);
   return rc;
 }
@@ -115,7 +114,7 @@ static int prepare(lr__server *s, struct fy_node *features,
 /* The cached entry for this request, prepared on first use (or, when the
  * cache is full, a temporary one the caller releases). On failure the
  * store's message is copied to `err`. */
-static lr__cached_request *cached(lr__server *s, struct fy_node *features,
+static lr__cached_request *cached(lr__server *s, const lr__jnode *features,
                                   const char *service, int *rc, lr__buf *err) {
   lr__buf key;
   lr__buf_init(&key);
@@ -198,26 +197,63 @@ static void checkin(lr__cached_request *c, lr_result *res, int n) {
 
 /* ---- /get-online-features ---------------------------------------------- */
 
-/* Reads one JSON key value as the key column's type. */
-static int key_value(struct fy_node *node, int type, lr_value *out) {
-  const char *s = lr__yaml_scalar(node);
-  if (!s || fy_node_is_null(node))
+/* Reads one JSON key value as the key column's type (a number or a
+ * string; keys are not null). */
+static int key_value(const lr__jnode *node, int type, lr_value *out) {
+  if (node->kind != LR__J_STRING && node->kind != LR__J_NUMBER)
     return -1;
   out->type = type;
   if (type == LR_TYPE_STRING || type == LR_TYPE_BYTES) {
-    out->v.str.ptr = s;
-    out->v.str.len = strlen(s);
+    out->v.str.ptr = node->text;
+    out->v.str.len = node->len;
     return 0;
   }
-  return lr__parse_int_text(s, type, out);
+  return lr__parse_int_text(node->text, type, out);
 }
 
 /* Reads value r of key column k: a join key, or a request field (any
  * type, null allowed; strings and arrays copied into `arena`). */
-static int column_value(struct fy_node *node, int k, int n_join, int type,
+static int column_value(const lr__jnode *node, int k, int n_join, int type,
                         lr__arena *arena, lr_value *out) {
   return k < n_join ? key_value(node, type, out)
                     : lr__json_to_value(arena, node, (uint8_t)type, out);
+}
+
+/* Writes a 400 "bad request" with the detail `fmt`. */
+static void bad_request(int *status, lr__buf *out, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void bad_request(int *status, lr__buf *out, const char *fmt, ...) {
+  lr__buf detail;
+  lr__buf_init(&detail);
+  va_list ap;
+  va_start(ap, fmt);
+  lr__buf_vprintf(&detail, fmt, ap);
+  va_end(ap);
+  lr__json_error(out, status, 400, "bad request", lr__buf_str(&detail));
+  lr__buf_free(&detail);
+}
+
+/* The lists of `entities` for each key column, all of one length: that
+ * length, or -1 after writing the error. */
+static int entity_lists(const lr_request *req, const lr__jnode *entities,
+                        const lr__jnode **cols, int *status, lr__buf *out) {
+  int n_keys, n_join, n = -1;
+  lr_request_shape(req, &n_keys, NULL);
+  lr_request_join_keys(req, &n_join);
+  for (int k = 0; k < n_keys; k++) {
+    const char *name;
+    lr_request_key(req, k, &name, NULL);
+    cols[k] = lr__json_get(entities, name);
+    int len = cols[k] && cols[k]->kind == LR__J_ARRAY ? cols[k]->n : -1;
+    if (len < 0 || (n >= 0 && len != n)) {
+      bad_request(status, out, "'entities' needs %s'%s' as a list%s",
+                  k < n_join ? "" : "request field ", name,
+                  len >= 0 ? " as long as the other keys" : "");
+      return -1;
+    }
+    n = len;
+  }
+  return n;
 }
 
 /* The entity keys of the body, row-major, as the request's key columns:
@@ -225,64 +261,38 @@ static int column_value(struct fy_node *node, int k, int n_join, int type,
  * in `entities` too, as in Feast). Returns the number of entities, or -1
  * after writing the error. */
 static int read_entities(lr__server *s, const lr_request *req,
-                         struct fy_node *entities, lr__arena *arena,
+                         const lr__jnode *entities, lr__arena *arena,
                          lr_value **keys, int *status, lr__buf *out) {
-  int n_keys, n_join, n = -1;
+  int n_keys, n_join;
   lr_request_shape(req, &n_keys, NULL);
   lr_request_join_keys(req, &n_join);
-  if (!entities || !fy_node_is_mapping(entities)) {
+  if (!entities || entities->kind != LR__J_OBJECT) {
     lr__json_error(out, status, 400, "bad request",
                    "'entities' must be an object: {\"key\": [values]}");
     return -1;
   }
-  struct fy_node **cols = calloc((size_t)n_keys + 1, sizeof(struct fy_node *));
-  for (int k = 0; cols && k < n_keys; k++) {
-    const char *name;
-    lr_request_key(req, k, &name, NULL);
-    cols[k] = field(entities, name);
-    int len = cols[k] && fy_node_is_sequence(cols[k])
-                  ? fy_node_sequence_item_count(cols[k]) : -1;
-    if (len < 0 || (n >= 0 && len != n)) {
-      lr__buf detail;
-      lr__buf_init(&detail);
-      lr__buf_printf(&detail, "'entities' needs %s'%s' as a list%s",
-                     k < n_join ? "" : "request field ", name,
-                     len >= 0 ? " as long as the other keys" : "");
-      lr__json_error(out, status, 400, "bad request", lr__buf_str(&detail));
-      lr__buf_free(&detail);
-      free(cols);
-      return -1;
-    }
-    n = len;
-  }
+  const lr__jnode **cols = calloc((size_t)n_keys + 1, sizeof(lr__jnode *));
+  int n = cols ? entity_lists(req, entities, cols, status, out) : -1;
   if (n > s->opt.max_entities) {
     lr__json_error(out, status, 413, "too many entities",
                    "split the request: it has more entities than the "
                    "server's --max-entities");
-    free(cols);
-    return -1;
+    n = -1;
   }
-  *keys = calloc((size_t)(n > 0 ? n : 1) * (size_t)n_keys, sizeof **keys);
-  for (int k = 0; cols && *keys && k < n_keys; k++) {
+  *keys = n >= 0 ? calloc((size_t)(n > 0 ? n : 1) * (size_t)n_keys,
+                          sizeof **keys) : NULL;
+  for (int k = 0; n >= 0 && *keys && k < n_keys; k++) {
     int type;
     const char *name;
     lr_request_key(req, k, &name, &type);
-    void *it = NULL; /* iterate: indexing a sequence is linear per call */
-    for (int r = 0; r < n; r++) {
-      if (column_value(fy_node_sequence_iterate(cols[k], &it), k, n_join,
-                       type, arena,
+    for (int r = 0; n >= 0 && cols[k] && r < n; r++)
+      if (column_value(cols[k]->items[r], k, n_join, type, arena,
                        &(*keys)[(size_t)r * (size_t)n_keys + (size_t)k])) {
         char tn[32];
-        lr__buf detail;
-        lr__buf_init(&detail);
-        lr__buf_printf(&detail, "entities.%s[%d] is not a valid %s", name, r,
-                       lr_type_name(type, tn));
-        lr__json_error(out, status, 400, "bad request", lr__buf_str(&detail));
-        lr__buf_free(&detail);
-        free(cols);
-        return -1;
+        bad_request(status, out, "entities.%s[%d] is not a valid %s", name,
+                    r, lr_type_name(type, tn));
+        n = -1;
       }
-    }
   }
   free(cols);
   return n;
@@ -310,61 +320,61 @@ static void lookup_and_reply(lr__server *s, lr__cached_request *c,
     checkin(c, res, n);
 }
 
+/* What is wrong with the body's request part, or NULL. */
+static const char *request_problem(const lr__jnode *features,
+                                   const char *service,
+                                   const lr__jnode *full) {
+  int list = features && features->kind == LR__J_ARRAY;
+  if (!!service == list)
+    return "give 'features' (a list of \"view:feature\") or "
+           "'feature_service' (one of them)";
+  if (list && features->n == 0)
+    return "'features' is empty: list at least one \"view:feature\"";
+  if (full && full->kind != LR__J_BOOL)
+    return "'full_feature_names' must be true or false";
+  return NULL;
+}
+
 void lr__get_online_features(lr__server *s, const char *body, size_t len,
                              int *status, lr__buf *out) {
-  struct fy_document *doc = parse_body(body, len, status, out);
-  if (!doc)
-    return;
-  struct fy_node *root = fy_document_root(doc);
-  struct fy_node *features = field(root, "features");
-  const char *service = lr__yaml_scalar(field(root, "feature_service"));
-  struct fy_node *full = field(root, "full_feature_names");
-  const char *full_text = full ? lr__yaml_scalar(full) : NULL;
-  unsigned flags = full_text && !strcmp(full_text, "true")
-                       ? LR_FULL_FEATURE_NAMES : 0;
-  const char *problem = NULL;
-  if (!!service == !!(features && fy_node_is_sequence(features)))
-    problem = "give 'features' (a list of \"view:feature\") or "
-              "'feature_service' (one of them)";
-  else if (features && fy_node_sequence_item_count(features) == 0)
-    problem = "'features' is empty: list at least one \"view:feature\"";
-  else if (full && (!full_text || fy_node_get_style(full) != FYNS_PLAIN ||
-                    (strcmp(full_text, "true") != 0 &&
-                     strcmp(full_text, "false") != 0)))
-    problem = "'full_feature_names' must be true or false";
-  if (problem) {
+  lr__arena arena; /* the body's nodes and its request values */
+  lr__arena_init(&arena);
+  const lr__jnode *root = parse_body(body, len, &arena, status, out);
+  const lr__jnode *features = lr__json_get(root, "features");
+  const char *service = string_field(root, "feature_service");
+  const lr__jnode *full = lr__json_get(root, "full_feature_names");
+  const char *problem = root ? request_problem(features, service, full)
+                             : NULL;
+  if (problem)
     lr__json_error(out, status, 400, "bad request", problem);
-    fy_document_destroy(doc);
-    return;
-  }
-  int rc;
+  int rc = 0;
   lr__buf err;
   lr__buf_init(&err);
-  lr__cached_request *c = cached(s, features, service, &rc, &err);
+  lr__cached_request *c =
+      root && !problem ? cached(s, features, service, &rc, &err) : NULL;
   lr_value *keys = NULL;
-  lr__arena request_values;
-  lr__arena_init(&request_values);
   int n = -1;
-  if (!c)
+  if (rc)
     lr__json_error(out, status, http_status(rc), lr_strerror(rc),
                    lr__buf_str(&err));
-  else
-    n = read_entities(s, c->req, field(root, "entities"), &request_values,
+  else if (c)
+    n = read_entities(s, c->req, lr__json_get(root, "entities"), &arena,
                       &keys, status, out);
+  unsigned flags = full && !strcmp(full->text, "true")
+                       ? LR_FULL_FEATURE_NAMES : 0;
   if (n >= 0)
     lookup_and_reply(s, c, keys, n, flags, status, out);
   release(c);
   free(keys);
-  lr__arena_free(&request_values);
+  lr__arena_free(&arena);
   lr__buf_free(&err);
-  fy_document_destroy(doc);
 }
 
 /* ---- /write-to-online-store and /push ---------------------------------- */
 
 /* Writes one df. Writes are serialized (LMDB has one writer at a time
  * anyway), which also keeps the store's message to this request. */
-static int write_df(lr__server *s, const char *view, struct fy_node *df,
+static int write_df(lr__server *s, const char *view, const lr__jnode *df,
                     int *status, lr__buf *out) {
   lr_write_stats st = {0, 0};
   pthread_mutex_lock(&s->write_lock);
@@ -386,35 +396,37 @@ static int write_df(lr__server *s, const char *view, struct fy_node *df,
 
 void lr__write_to_online_store(lr__server *s, const char *body, size_t len,
                                int *status, lr__buf *out) {
-  struct fy_document *doc = parse_body(body, len, status, out);
-  if (!doc)
-    return;
-  struct fy_node *root = fy_document_root(doc);
-  const char *view = lr__yaml_scalar(field(root, "feature_view_name"));
-  if (!view) {
+  lr__arena arena;
+  lr__arena_init(&arena);
+  const lr__jnode *root = parse_body(body, len, &arena, status, out);
+  const char *view = string_field(root, "feature_view_name");
+  if (root && !view) {
     lr__json_error(out, status, 400, "bad request",
                    "'feature_view_name' is missing");
-  } else {
+  } else if (root) {
     lr__buf body_out;
     lr__buf_init(&body_out);
     *status = 200;
-    if (write_df(s, view, field(root, "df"), status, &body_out) == 0)
+    if (write_df(s, view, lr__json_get(root, "df"), status, &body_out) == 0)
       lr__buf_printf(out, "{\"written\": [%s]}\n", lr__buf_str(&body_out));
     else
       lr__buf_puts(out, lr__buf_str(&body_out));
     lr__buf_free(&body_out);
   }
-  fy_document_destroy(doc);
+  lr__arena_free(&arena);
 }
 
 void lr__push(lr__server *s, const char *body, size_t len, int *status,
               lr__buf *out) {
-  struct fy_document *doc = parse_body(body, len, status, out);
-  if (!doc)
+  lr__arena arena;
+  lr__arena_init(&arena);
+  const lr__jnode *root = parse_body(body, len, &arena, status, out);
+  if (!root) {
+    lr__arena_free(&arena);
     return;
-  struct fy_node *root = fy_document_root(doc);
-  const char *source = lr__yaml_scalar(field(root, "push_source_name"));
-  const char *to = lr__yaml_scalar(field(root, "to"));
+  }
+  const char *source = string_field(root, "push_source_name");
+  const char *to = string_field(root, "to");
   const lr__source *src = source ? lr__model_source(&s->store->reg, source)
                                  : NULL;
   if (to && strcmp(to, "online") != 0 &&
@@ -440,7 +452,8 @@ void lr__push(lr__server *s, const char *body, size_t len, int *status,
       const lr__view *v = &s->store->reg.views[i];
       if (v->kind == LR__VIEW_BATCH && v->online && v->source &&
           !strcmp(v->source, source)) {
-        rc = write_df(s, v->name, field(root, "df"), status, &written);
+        rc = write_df(s, v->name, lr__json_get(root, "df"), status,
+                      &written);
         views++;
       }
     }
@@ -453,5 +466,5 @@ void lr__push(lr__server *s, const char *body, size_t len, int *status,
       lr__buf_puts(out, lr__buf_str(&written));
     lr__buf_free(&written);
   }
-  fy_document_destroy(doc);
+  lr__arena_free(&arena);
 }

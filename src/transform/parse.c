@@ -152,7 +152,7 @@ static void next(parser *P) {
 static lr__node *new_node(parser *P, lr__node_kind kind, int pos, int n_args) {
   lr__node *n = lr__arena_alloc(P->arena, sizeof *n);
   if (n && n_args)
-    n->args = lr__arena_array(P->arena, (size_t)n_args, sizeof *n->args);
+    n->args = lr__arena_array(P->arena, (size_t)n_args, sizeof(lr__node *));
   if (!n || (n_args && !n->args)) {
     error_at(P, pos, "", "out of memory%s", "");
     return NULL;
@@ -247,7 +247,7 @@ static lr__node *name_or_call(parser *P) {
   n->text = lr__arena_strndup(P->arena, P->src + t.pos, (size_t)t.len);
   n->len = (size_t)t.len;
   if (n_args)
-    memcpy(n->args, args, (size_t)n_args * sizeof *args);
+    memcpy(n->args, args, (size_t)n_args * sizeof(lr__node *));
   return n;
 }
 

@@ -41,6 +41,17 @@ trap 'exit 130' INT TERM
 # Escapes a string for use as a literal in a sed regex.
 sed_literal() { printf '%s' "$1" | sed 's/[]\/$*.^[]/\\&/g'; }
 
+# `!mask` output: figures that change from run to run become stable
+# tokens: an ISO 8601 UTC time becomes TIME, a number N (or 0 when it is
+# zero, so "measured something" can be asserted), and a time unit after a
+# number (ns, us, ms, s) becomes t. Digits inside names (f00, p99) stay.
+mask_figures() {
+  perl -pe 's/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/TIME/g;
+    s{(?<![A-Za-z0-9_.])(\d+(?:\.\d+)*(?:e[-+]?\d+)?)(?:( ?)(ns|us|ms|s)\b)?}{
+      my ($n, $gap, $unit) = ($1, $2, $3);
+      ($n =~ /[1-9]/ ? "N" : "0") . (defined $unit ? "${gap}t" : "")}ge'
+}
+
 # run_case DIR: writes the case's actual output to $top/actual.
 run_case() {
   local dir=$1 work=$top/work line rc
@@ -64,6 +75,11 @@ run_case() {
     local -a words
     read -ra words <<<"$line"
     printf '$ %s\n' "$line" >>"$top/actual"
+    local filter=cat
+    if [ "${words[0]}" = "!mask" ]; then
+      filter=mask_figures
+      words=("${words[@]:1}")
+    fi
     if [ "${words[0]}" = "!edit" ]; then
       if [ ${#words[@]} -ne 3 ] || [ ! -f "$dir/${words[2]}" ]; then
         echo "run.sh: bad !edit line (usage: !edit RELPATH FIXTURE)" >"$top/out"
@@ -83,8 +99,8 @@ run_case() {
         >"$top/out" 2>&1 </dev/null
       rc=$?
     fi
-    sed -e "s/$repo_re/REPO/g" -e "s/$work_re/SCRATCH/g" "$top/out" \
-      >>"$top/actual"
+    sed -e "s/$repo_re/REPO/g" -e "s/$work_re/SCRATCH/g" "$top/out" |
+      $filter >>"$top/actual"
     if [ -s "$top/out" ] && [ -n "$(tail -c 1 "$top/out")" ]; then
       printf '\n\\ no newline at end of output\n' >>"$top/actual"
     fi

@@ -1,0 +1,107 @@
+/*
+ * process.h - helpers for the suites that run the `larder` binary as a
+ * child process (the server and bench suites): where the binary is,
+ * starting it with its stdout on a pipe, reading that pipe line by line
+ * with a deadline, and waiting for the child with a deadline.
+ */
+#ifndef LR_TESTS_PROCESS_H
+#define LR_TESTS_PROCESS_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The binary: build/larder relative to the current folder (the repo
+ * root), or $LARDER_BIN. */
+static inline const char *th_larder_bin(void) {
+  const char *bin = getenv("LARDER_BIN");
+  return bin && *bin ? bin : "build/larder";
+}
+
+static inline long long th_now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits up to `ms` for `pid` to exit. Returns 1 and its wait status, or 0
+ * when it still runs. */
+static inline int th_wait_exit(pid_t pid, int ms, int *wstatus) {
+  long long end = th_now_ms() + ms;
+  for (;;) {
+    pid_t r = waitpid(pid, wstatus, WNOHANG);
+    if (r == pid)
+      return 1;
+    if (r < 0 || th_now_ms() > end)
+      return 0;
+    usleep(5000);
+  }
+}
+
+/* Starts `larder -c REPO COMMAND ARGS...` (ARGS NULL-terminated) with its
+ * stdout on a pipe (stderr too when `merge_stderr`). Returns the pid;
+ * *out gets the pipe. The child dies with the test. */
+static inline pid_t th_spawn_larder(const char *repo, const char *command,
+                                    int merge_stderr, int *out,
+                                    const char *const *args) {
+  const char *argv[48];
+  int n = 0;
+  argv[n++] = th_larder_bin();
+  argv[n++] = "-c";
+  argv[n++] = repo;
+  argv[n++] = command;
+  for (int i = 0; args[i] && n < 47; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0, "fork failed");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+    dup2(fds[1], 1);
+    if (merge_stderr)
+      dup2(fds[1], 2);
+    close(fds[0]);
+    close(fds[1]);
+    signal(SIGPIPE, SIG_DFL);
+    execv(argv[0], (char *const *)argv);
+    fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+  }
+  close(fds[1]);
+  *out = fds[0];
+  return pid;
+}
+
+/* Reads one line from fd within `ms` (NUL-terminated, without '\n').
+ * Returns its length, or -1 on EOF or timeout. */
+static inline int th_read_line(int fd, char *line, size_t cap, int ms) {
+  size_t n = 0;
+  long long end = th_now_ms() + ms;
+  while (n + 1 < cap) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    long long left = end - th_now_ms();
+    if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+      return -1;
+    char c;
+    if (read(fd, &c, 1) != 1)
+      return -1;
+    if (c == '\n')
+      break;
+    line[n++] = c;
+  }
+  line[n] = '\0';
+  return (int)n;
+}
+
+#endif
