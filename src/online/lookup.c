@@ -398,8 +398,8 @@ static int feed_input(lr_result *res, int o, int i, const lr_value *keys,
       const lr_value *v = &res->cells[(size_t)r * (size_t)req->n_cells +
                                       (size_t)cell];
       lr__eval_set(e, i, r, v->status == LR_STATUS_PRESENT ? v : &null_value);
-      if (v->event_ts > res->now[r]) /* newest input row, kept in `now` */
-        res->now[r] = v->event_ts;
+      if (v->event_ts > res->newest[r])
+        res->newest[r] = v->event_ts;
       continue;
     }
     int col = -1 - cell;
@@ -431,29 +431,28 @@ static void take_output(lr_result *res, int o, int k, int n,
   }
 }
 
-/* Computes the on-demand views of the request over the entities just read.
- * res->now first collects each entity's newest input event time, then
- * holds the lookup's time for the run. */
+/* Computes the on-demand views of the request over the entities just read,
+ * at the lookup's time `now`; each output's event time is the newest of
+ * its entity's input rows (res->newest, gathered while feeding). */
 static int compute_odfvs(lr_result *res, const lr_value *keys, int n,
-                         int64_t now, int64_t *newest) {
+                         int64_t now) {
   const lr_request *req = res->req;
+  for (int r = 0; r < n; r++)
+    res->now[r] = now;
   for (int o = 0; o < req->n_odfvs; o++) {
     const lr__odfv *odfv = req->odfvs[o].odfv;
-    memset(res->now, 0, (size_t)n * sizeof *res->now);
+    memset(res->newest, 0, (size_t)n * sizeof *res->newest);
     for (int i = 0; i < odfv->n_inputs; i++) {
       int rc = req->odfvs[o].input_cell[i] == INT_MIN
                    ? 0 : feed_input(res, o, i, keys, n);
       if (rc)
         return rc;
     }
-    memcpy(newest, res->now, (size_t)n * sizeof *newest);
-    for (int r = 0; r < n; r++)
-      res->now[r] = now;
     int rc = lr__eval_run(res->evals[o], n, res->now);
     if (rc)
       return rc;
     for (int k = 0; k < odfv->view->n_features; k++)
-      take_output(res, o, k, n, newest);
+      take_output(res, o, k, n, res->newest);
   }
   return 0;
 }
@@ -489,7 +488,7 @@ int lr_get_online_features(const lr_request *req, const lr_value *keys,
     res->n_entities = n_entities;
     fix_pointers(res);
     if (req->n_odfvs)
-      rc = compute_odfvs(res, keys, n_entities, now, res->newest);
+      rc = compute_odfvs(res, keys, n_entities, now);
     if (rc)
       res->n_entities = 0;
   }

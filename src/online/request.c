@@ -105,16 +105,18 @@ static int group_of(lr_request *req, lr__online_view *ov, int max_groups) {
   return req->n_groups++;
 }
 
-/* The on-demand view computing `ov`, compiled when new; -1 on failure (the
- * reason is on the store). */
-static int odfv_of(lr_request *req, lr__online_view *ov) {
+/* The on-demand view computing `ov`, compiled when new, into *index.
+ * Returns 0, LR_EINVAL (it does not compile: the reason is on the store)
+ * or LR_ENOMEM. */
+static int odfv_of(lr_request *req, lr__online_view *ov, int *index) {
   for (int o = 0; o < req->n_odfvs; o++)
     if (req->odfvs[o].odfv->view == ov->view)
-      return o;
+      return *index = o, 0;
   lr__req_odfv *ro = &req->odfvs[req->n_odfvs];
-  if (lr__odfv_compile(&req->store->reg, ov->view, NULL, &req->store->errmsg,
-                       &ro->odfv) != 0)
-    return -1;
+  int rc = lr__odfv_compile(&req->store->reg, ov->view, NULL,
+                            &req->store->errmsg, &ro->odfv);
+  if (rc)
+    return rc;
   int n_out = ov->view->n_features;
   ro->output_feature = lr__arena_array(&req->arena, (size_t)n_out + 1,
                                        sizeof(int));
@@ -122,15 +124,18 @@ static int odfv_of(lr_request *req, lr__online_view *ov) {
                                    (size_t)ro->odfv->n_inputs + 1, sizeof(int));
   if (!ro->output_feature || !ro->input_cell) {
     lr__odfv_free(ro->odfv);
-    return -1;
+    return LR_ENOMEM;
   }
   for (int k = 0; k < n_out; k++)
     ro->output_feature[k] = -1;
-  return req->n_odfvs++;
+  *index = req->n_odfvs++;
+  return 0;
 }
 
-/* Appends a feature read from a stored row or computed; its index, or -1. */
-static int add_feature(lr_request *req, const resolved *r, int max) {
+/* Appends a feature read from a stored row or computed; its index goes to
+ * *index. Returns 0 or a status. */
+static int add_feature(lr_request *req, const resolved *r, int max,
+                       int *index) {
   lr__req_feature *f = &req->features[req->n_cells];
   f->view = r->ov->view->name;
   f->name = r->field->name;
@@ -138,32 +143,34 @@ static int add_feature(lr_request *req, const resolved *r, int max) {
   f->slot = r->field->slot;
   f->group = f->odfv = -1;
   if (computed(r->ov->view)) {
-    f->odfv = odfv_of(req, r->ov);
-    if (f->odfv < 0)
-      return -1;
+    int rc = odfv_of(req, r->ov, &f->odfv);
+    if (rc)
+      return rc;
     req->odfvs[f->odfv].output_feature[r->field - r->ov->view->features] =
         req->n_cells;
   } else {
     f->group = group_of(req, r->ov, max);
     if (f->group < 0)
-      return -1;
+      return LR_ENOMEM;
     lr__req_group *g = &req->groups[f->group];
     g->features[g->n_features++] = req->n_cells;
   }
-  return req->n_cells++;
+  *index = req->n_cells++;
+  return 0;
 }
 
-/* The cell an on-demand view's input reads: a requested feature of the
- * same view, or a hidden one added after the requested ones. */
+/* The cell an on-demand view's input reads, into *cell: a requested
+ * feature of the same view, or a hidden one added after the requested
+ * ones. Returns 0 or a status. */
 static int input_feature(lr_request *req, const lr__view *view,
-                         const lr__field *field, int max) {
+                         const lr__field *field, int max, int *cell) {
   for (int f = 0; f < req->n_cells; f++)
     if (req->features[f].group >= 0 &&
         strcmp(req->features[f].view, view->name) == 0 &&
         strcmp(req->features[f].name, field->name) == 0)
-      return f;
+      return *cell = f, 0;
   resolved r = {lr__store_view(req->store, view->name), field};
-  return r.ov ? add_feature(req, &r, max) : -1;
+  return r.ov ? add_feature(req, &r, max, cell) : LR_ENOTFOUND;
 }
 
 /* 1 when a requested output of on-demand view `ro` reads input i. */
@@ -184,11 +191,12 @@ static int wire_inputs(lr_request *req, int max) {
     for (int i = 0; i < odfv->n_inputs; i++) {
       int *cell = &req->odfvs[o].input_cell[i];
       *cell = INT_MIN;
-      if (input_needed(&req->odfvs[o], i) && odfv->input_views[i])
-        *cell = input_feature(req, odfv->input_views[i],
-                              odfv->input_fields[i], max);
-      if (*cell == -1)
-        return LR_ENOMEM;
+      int rc = input_needed(&req->odfvs[o], i) && odfv->input_views[i]
+                   ? input_feature(req, odfv->input_views[i],
+                                   odfv->input_fields[i], max, cell)
+                   : 0;
+      if (rc)
+        return rc;
     }
   }
   req->n_join_keys = req->n_keys;
@@ -237,10 +245,9 @@ static int build(lr_store *store, const resolved *feats, int n,
   req->odfvs = lr__arena_array(&req->arena, (size_t)n + 1, sizeof *req->odfvs);
   int rc = req->key_names && req->key_types && req->features && req->groups &&
                    req->odfvs ? 0 : LR_ENOMEM;
+  int index;
   for (int i = 0; rc == 0 && i < n; i++)
-    if (add_feature(req, &feats[i], max) < 0)
-      rc = req->n_odfvs < n && lr__buf_str(&store->errmsg)[0] ? LR_EINVAL
-                                                              : LR_ENOMEM;
+    rc = add_feature(req, &feats[i], max, &index);
   req->n_features = req->n_cells;
   if (rc == 0)
     rc = wire_inputs(req, max);

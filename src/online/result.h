@@ -28,7 +28,7 @@ struct lr_result {
   int *first;
   lr_value *key_values; /* one entity's keys, in a view's order */
   lr__eval **evals;     /* one per on-demand view of the request */
-  int64_t *now;         /* per entity: the time an on-demand view runs at */
+  int64_t *now;         /* per entity: the lookup's time, for now() */
   int64_t *newest;      /* per entity: its inputs' newest event time */
   lr__buf errmsg;
 };
