@@ -1,7 +1,8 @@
 /*
  * offline_fixture.h - the fixture the offline suites share: a scratch repo
  * (with data/) and work folder per test, the current folder set to the
- * work folder, an lr_offline handle closed at teardown, and a helper DuckDB
+ * work folder, an lr_offline handle closed at teardown (apply() opens it
+ * on the definitions it applies), and a helper DuckDB
  * (UTC) for making and reading files.
  */
 #ifndef LR_TESTS_OFFLINE_FIXTURE_H
@@ -53,5 +54,18 @@ static lr__duckdb *db(void) {
   return &g_db;
 }
 
+/* Writes feature_store.yaml and the definitions, applies, opens offline. */
+static void apply(const char *defs) {
+  th_write(g_repo, "feature_store.yaml", TH_CONFIG);
+  th_write(g_repo, "f.yaml", defs);
+  lr_repo *repo;
+  int rc = lr_repo_open(g_repo, &repo);
+  cr_assert_eq(rc, 0, "%s", lr_repo_errmsg(repo));
+  rc = lr_repo_apply(repo, 0, NULL);
+  cr_assert_eq(rc, 0, "%s", lr_repo_errmsg(repo));
+  lr_repo_close(repo);
+  rc = lr_offline_open(g_repo, &g_off);
+  cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
+}
 
 #endif

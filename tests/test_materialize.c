@@ -47,19 +47,6 @@ static void repo_parquet(const char *rel, const char *select) {
   q("COPY (%s) TO '%s/%s' (FORMAT PARQUET)", select, g_repo, rel);
 }
 
-static void apply(const char *defs) {
-  th_write(g_repo, "feature_store.yaml", TH_CONFIG);
-  th_write(g_repo, "f.yaml", defs);
-  lr_repo *repo;
-  int rc = lr_repo_open(g_repo, &repo);
-  cr_assert_eq(rc, 0, "%s", lr_repo_errmsg(repo));
-  rc = lr_repo_apply(repo, 0, NULL);
-  cr_assert_eq(rc, 0, "%s", lr_repo_errmsg(repo));
-  lr_repo_close(repo);
-  rc = lr_offline_open(g_repo, &g_off);
-  cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
-}
-
 /* An ISO time in microseconds. */
 static long long T(const char *iso) {
   long long us;
