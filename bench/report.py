@@ -45,13 +45,18 @@ SCENARIOS = [
      "`larder serve` (2 threads) loaded by wrk with POST "
      "/get-online-features, against Redis 7 in Feast's layout (HMGET per "
      "entity, as Feast's online_read); closed loop, one request outstanding "
-     "per connection, client and servers on the same 2 cores.",
-     [("larder_serve", "redis"), ("larder_h2o", "redis")]),
+     "per connection, client and servers on the same 2 cores. `http_floor` "
+     "is the ceiling: a server that only receives each request and sends a "
+     "canned answer as long as Larder's (bench/http/floor_server.c), under "
+     "the same wrk load.",
+     [("larder_serve", "redis"), ("larder_h2o", "redis"),
+      ("http_floor", "redis"), ("larder_serve", "http_floor")]),
     ("http_server_cpu", "Server CPU time per request",
      "User + system CPU time of the server process over the run, divided by "
      "the requests answered: the figure least disturbed by other work on "
      "the machine.",
-     [("larder_serve", "redis"), ("larder_h2o", "redis")]),
+     [("larder_serve", "redis"), ("larder_h2o", "redis"),
+      ("larder_serve", "http_floor")]),
     ("store_size", "Bytes per entity",
      "The online store's data file (compacted) against the raw bytes (20 x "
      "4 + an 8-byte key) and Redis' `used_memory` above an empty server.",

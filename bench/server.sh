@@ -16,6 +16,9 @@
 # online_read sends, every reply checked); 1 entity at 1, 8 and 32
 # connections, 10 and 100 entities at 32; a warm-up (2 s; 1 s with
 # --quick), then 10 s (2 s). Client and servers share this machine's cores.
+# The floor (bench/http/floor_server.c: recv, then one send of a canned
+# answer as long as Larder's) takes the same wrk load: the most any server
+# could answer here.
 # Cold start: `larder get` of one entity against `redis-cli` sending one
 # HMGET, each run as a fresh process (100 times; 20 with --quick).
 #
@@ -65,6 +68,7 @@ reply=""
 grep -q 'lr__reply' src/serve/server.h && reply=-DLR_BENCH_REPLY
 bench_cc "$build" online_lookup bench/online_lookup.c $libs
 bench_cc "$build" spawn_time bench/spawn_time.c
+bench_cc "$build" floor_server bench/http/floor_server.c -lpthread
 bench_cc "$build" redis_load bench/http/redis_load.c -lhiredis -lpthread || {
   echo "server.sh: cannot build redis_load (apt-get install libhiredis-dev)" >&2
   exit 1
@@ -151,9 +155,39 @@ redis_case() { # BATCH CONNECTIONS
   row redis "$batch" "$c" "$line" $(( $(cpu_ticks "$redis_pid") - c0 ))
 }
 
+# answer_bytes BATCH: the length of Larder's answer body for BATCH
+# entities, which the floor server sends back in its place.
+answer_bytes() {
+  python3 - "$mhd_port" "$1" <<'PY'
+import http.client, json, sys
+port, batch = int(sys.argv[1]), int(sys.argv[2])
+body = json.dumps({"features": [f"user_stats:f{f:02d}" for f in range(20)],
+                   "entities": {"user_id": list(range(1, batch + 1))}})
+c = http.client.HTTPConnection("127.0.0.1", port)
+c.request("POST", "/get-online-features", body)
+print(len(c.getresponse().read()))
+PY
+}
+
+# floor_case BATCH CONNECTIONS: the floor server (bench/http/floor_server.c,
+# recv and one send of a canned answer as long as Larder's) under the same
+# load: what any server could reach here.
+floor_case() {
+  local port
+  port=$(free_port)
+  bench_start "$bench_tmp/floor.log" "$bin/floor_server" "$port" "$sthreads" \
+    "$(answer_bytes "$1")"
+  local pid=$bench_last_pid
+  wait_until bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"
+  http_case http_floor "$pid" "$port" "$1" "$2"
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+}
+
 for cs in "1 1" "1 8" "1 32" "10 32" "100 32"; do
   read -r batch c <<<"$cs"
   http_case larder_serve "$mhd_pid" "$mhd_port" "$batch" "$c"
+  floor_case "$batch" "$c"
   [ $h2o = 1 ] && http_case larder_h2o "$h2o_pid" "$h2o_port" "$batch" "$c"
   redis_case "$batch" "$c"
 done

@@ -10,6 +10,7 @@
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "helpers.h"
 #include "larder.h"
@@ -21,6 +22,7 @@
 #include "util/sort.h"
 #include "util/json.h"
 #include "util/textval.h"
+#include "util/timefmt.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -1152,5 +1154,96 @@ Test(util, u039_json_depth_is_limited) {
   memset(ok + 60, ']', 60);
   ok[120] = '\0';
   cr_assert_not_null(json(&a, ok), "%s", json_err);
+  lr__arena_free(&a);
+}
+
+/* ---- fast text writers ---------------------------------------------------- */
+
+Test(util, u041_buf_put_int_matches_printf) {
+  const long long edges[] = {0, 1, -1, 9, 10, -10, 99, 100, 123456789,
+                             -987654321, INT_MAX, INT_MIN, LLONG_MAX,
+                             LLONG_MIN, LLONG_MIN + 1};
+  lr__buf got;
+  lr__buf_init(&got);
+  char want[32];
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+    lr__buf_reset(&got);
+    lr__buf_put_int(&got, edges[i]);
+    snprintf(want, sizeof want, "%lld", edges[i]);
+    cr_assert_str_eq(lr__buf_str(&got), want);
+  }
+  uint64_t state = 0x2545f4914f6cdd1dull;
+  for (int i = 0; i < 100000; i++) {
+    long long v = (long long)th_random(&state) >> (th_random(&state) % 64);
+    lr__buf_reset(&got);
+    lr__buf_puts(&got, "x");
+    lr__buf_put_int(&got, v);
+    snprintf(want, sizeof want, "x%lld", v);
+    cr_assert_str_eq(lr__buf_str(&got), want);
+  }
+  lr__buf_free(&got);
+}
+
+/* The reference: gmtime_r and printf, as the text was made before it was
+ * written digit by digit. */
+static void time_text_reference(int64_t us, char *out) {
+  int64_t secs = us / 1000000, frac = us % 1000000;
+  if (frac < 0) {
+    secs -= 1;
+    frac += 1000000;
+  }
+  time_t t = (time_t)secs;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  int n = snprintf(out, 40, "%04lld-%02d-%02dT%02d:%02d:%02d",
+                   (long long)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                   tm.tm_hour, tm.tm_min, tm.tm_sec);
+  if (frac)
+    snprintf(out + n, 40 - (size_t)n, ".%06lldZ", (long long)frac);
+  else
+    snprintf(out + n, 40 - (size_t)n, "Z");
+}
+
+Test(util, u042_time_format_matches_gmtime_and_printf) {
+  const int64_t edges[] = {0, 1, -1, 999999, 1000000, -1000000,
+                           951782400000000ll,   /* 2000-02-29 */
+                           253402300799999999ll, /* 9999-12-31T23:59:59.999999 */
+                           253402300800000000ll, /* 10000-01-01: wider */
+                           -62167219200000000ll, /* 0000-01-01 */
+                           -62167219200000001ll, /* year -1 */
+                           1795000000123000ll};
+  char got[40], want[40];
+  for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+    lr__time_format(edges[i], got);
+    time_text_reference(edges[i], want);
+    cr_assert_str_eq(got, want, "at %lld us", (long long)edges[i]);
+  }
+  uint64_t state = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 200000; i++) {
+    /* uniform over years 1..9999 and sometimes whole seconds */
+    int64_t us = (int64_t)(th_random(&state) % 315537897600000000ull) -
+                 62135596800000000ll;
+    if (i % 2)
+      us -= us % 1000000;
+    lr__time_format(us, got);
+    time_text_reference(us, want);
+    cr_assert_str_eq(got, want, "at %lld us", (long long)us);
+  }
+}
+
+Test(util, u043_json_containers_keep_their_text) {
+  lr__arena a;
+  lr__arena_init(&a);
+  const char *text = " {\"features\": [ \"v:a\" ,\"v:b\"], \"n\": {}} ";
+  const lr__jnode *root = json(&a, text);
+  cr_assert_not_null(root, "%s", json_err);
+  const lr__jnode *list = lr__json_get(root, "features");
+  cr_assert_eq(list->raw_len, strlen("[ \"v:a\" ,\"v:b\"]"));
+  cr_assert(!memcmp(list->raw, "[ \"v:a\" ,\"v:b\"]", list->raw_len));
+  const lr__jnode *empty = lr__json_get(root, "n");
+  cr_assert_eq(empty->raw_len, 2);
+  cr_assert(!memcmp(empty->raw, "{}", 2));
+  cr_assert_eq(root->raw, text + 1, "the object starts at its brace");
+  cr_assert_eq(root->raw_len, strlen(text) - 2);
   lr__arena_free(&a);
 }

@@ -7,7 +7,7 @@
  *   handler_loop REPO N_ENTITIES SECONDS_PER_BATCH
  *
  * Prints per batch (1, 10, 100 entities x 20 float32 features):
- *   handler_inproc  lr__server_handle: JSON parse (libfyaml), prepared
+ *   handler_inproc  lr__server_handle: JSON parse (util/json.c), prepared
  *                   request cache, lookup, JSON response;
  *   lookup_inproc   lr_get_online_features alone;
  *   format_inproc   lr_result_format(JSON) alone on the looked-up result.

@@ -33,8 +33,8 @@ static void put_value(lr__buf *out, const lr_value *v, int json) {
   }
   switch (v->type) {
   case LR__DT_BOOL: lr__buf_puts(out, v->v.b ? "true" : "false"); break;
-  case LR__DT_INT32: lr__buf_printf(out, "%d", v->v.i32); break;
-  case LR__DT_INT64: lr__buf_printf(out, "%lld", v->v.i64); break;
+  case LR__DT_INT32: lr__buf_put_int(out, v->v.i32); break;
+  case LR__DT_INT64: lr__buf_put_int(out, v->v.i64); break;
   case LR__DT_FLOAT32: lr__put_float32(out, v->v.f32, json); break;
   case LR__DT_FLOAT64: lr__put_float64(out, v->v.f64, json); break;
   case LR__DT_TIMESTAMP:
@@ -75,22 +75,30 @@ static const lr_value *cell(const lr_result *res, int row, int f) {
 typedef struct time_cache {
   int64_t us;
   char text[40];
+  size_t len;
 } time_cache;
 
 static void put_time(lr__buf *out, int64_t us, time_cache *c) {
-  if (us != c->us || !c->text[0]) {
+  if (us != c->us || !c->len) {
     c->us = us;
     lr__time_format(us, c->text);
+    c->len = strlen(c->text);
   }
-  lr__buf_puts(out, c->text);
+  lr__buf_append(out, c->text, c->len);
 }
 
-static void format_json(const lr_result *res, const lr_value *keys,
-                        unsigned flags, lr__buf *out) {
-  const lr_request *req = res->req;
-  int n = res->n_entities;
+/* Appends `n` copies of one list item, separated as the rest of the list. */
+static void put_repeated(lr__buf *out, const char *item, int n) {
+  for (int r = 0; r < n; r++) {
+    if (r)
+      lr__buf_append(out, ", ", 2);
+    lr__buf_puts(out, item);
+  }
+}
+
+static void put_metadata(const lr_request *req, unsigned flags,
+                         lr__buf *out) {
   int nj = req->n_join_keys; /* request fields are not echoed */
-  time_cache *ts_cache = calloc((size_t)n + 1, sizeof *ts_cache);
   lr__buf_puts(out, "{\"metadata\": {\"feature_names\": [");
   for (int k = 0; k < nj; k++) {
     lr__buf_puts(out, k ? ", " : "");
@@ -102,53 +110,77 @@ static void format_json(const lr_result *res, const lr_value *keys,
     lr__buf_putc(out, '"');
   }
   lr__buf_puts(out, "]}, \"results\": [");
-  for (int k = 0; k < nj; k++) {
-    lr__buf_puts(out, k ? ", {\"values\": [" : "{\"values\": [");
-    for (int r = 0; r < n; r++) {
-      lr__buf_puts(out, r ? ", " : "");
-      put_value(out, &keys[(size_t)r * (size_t)req->n_keys + (size_t)k], 1);
-    }
-    lr__buf_puts(out, "], \"statuses\": [");
-    for (int r = 0; r < n; r++)
-      lr__buf_puts(out, r ? ", \"PRESENT\"" : "\"PRESENT\"");
-    lr__buf_puts(out, "], \"event_timestamps\": [");
-    for (int r = 0; r < n; r++)
-      lr__buf_puts(out, r ? ", \"1970-01-01T00:00:00Z\""
-                          : "\"1970-01-01T00:00:00Z\"");
-    lr__buf_puts(out, "]}");
+}
+
+/* A join key's column: its values, PRESENT, and the epoch, as Feast's
+ * server sends them. */
+static void put_key_column(const lr_request *req, const lr_value *keys,
+                           int k, int n, lr__buf *out) {
+  lr__buf_puts(out, k ? ", {\"values\": [" : "{\"values\": [");
+  for (int r = 0; r < n; r++) {
+    lr__buf_puts(out, r ? ", " : "");
+    put_value(out, &keys[(size_t)r * (size_t)req->n_keys + (size_t)k], 1);
   }
-  for (int f = 0; f < req->n_features; f++) {
-    lr__buf_puts(out, nj + f ? ", {\"values\": [" : "{\"values\": [");
-    for (int r = 0; r < n; r++) {
-      const lr_value *v = cell(res, r, f);
-      lr__buf_puts(out, r ? ", " : "");
-      if (v->status == LR_STATUS_PRESENT)
-        put_value(out, v, 1);
-      else
-        lr__buf_puts(out, "null");
-    }
-    lr__buf_puts(out, "], \"statuses\": [");
-    for (int r = 0; r < n; r++) {
-      lr__buf_puts(out, r ? ", \"" : "\"");
-      lr__buf_puts(out, lr_status_name(cell(res, r, f)->status));
-      lr__buf_putc(out, '"');
-    }
-    lr__buf_puts(out, "], \"event_timestamps\": [");
-    for (int r = 0; r < n; r++) {
-      lr__buf_puts(out, r ? ", \"" : "\"");
-      if (ts_cache) {
-        put_time(out, cell(res, r, f)->event_ts, &ts_cache[r]);
-      } else {
-        char ts[40];
-        lr__time_format(cell(res, r, f)->event_ts, ts);
-        lr__buf_puts(out, ts);
-      }
-      lr__buf_putc(out, '"');
-    }
-    lr__buf_puts(out, "]}");
+  lr__buf_puts(out, "], \"statuses\": [");
+  put_repeated(out, "\"PRESENT\"", n);
+  lr__buf_puts(out, "], \"event_timestamps\": [");
+  put_repeated(out, "\"1970-01-01T00:00:00Z\"", n);
+  lr__buf_puts(out, "]}");
+}
+
+/* Feature f's column: values (null when not present), statuses, times. */
+static void put_feature_column(const lr_result *res, int f, int first,
+                               time_cache *ts_cache, lr__buf *out) {
+  int n = res->n_entities;
+  lr__buf_puts(out, first ? "{\"values\": [" : ", {\"values\": [");
+  for (int r = 0; r < n; r++) {
+    const lr_value *v = cell(res, r, f);
+    lr__buf_puts(out, r ? ", " : "");
+    if (v->status == LR_STATUS_PRESENT)
+      put_value(out, v, 1);
+    else
+      lr__buf_puts(out, "null");
   }
+  lr__buf_puts(out, "], \"statuses\": [");
+  for (int r = 0; r < n; r++) {
+    lr__buf_puts(out, r ? ", \"" : "\"");
+    lr__buf_puts(out, lr_status_name(cell(res, r, f)->status));
+    lr__buf_putc(out, '"');
+  }
+  lr__buf_puts(out, "], \"event_timestamps\": [");
+  for (int r = 0; r < n; r++) {
+    lr__buf_puts(out, r ? ", \"" : "\"");
+    put_time(out, cell(res, r, f)->event_ts, &ts_cache[r]);
+    lr__buf_putc(out, '"');
+  }
+  lr__buf_puts(out, "]}");
+}
+
+/* Time caches for up to this many entities live on the stack; a larger
+ * answer allocates them. */
+enum { STACK_TIMES = 16 };
+
+int lr__result_json(const lr_result *res, const lr_value *keys,
+                    unsigned flags, lr__buf *out) {
+  const lr_request *req = res->req;
+  int n = res->n_entities;
+  time_cache on_stack[STACK_TIMES];
+  time_cache *ts_cache = n <= STACK_TIMES
+                             ? on_stack
+                             : malloc((size_t)n * sizeof *ts_cache);
+  if (!ts_cache)
+    return LR_ENOMEM;
+  for (int r = 0; r < n; r++)
+    ts_cache[r].len = 0;
+  put_metadata(req, flags, out);
+  for (int k = 0; k < req->n_join_keys; k++)
+    put_key_column(req, keys, k, n, out);
+  for (int f = 0; f < req->n_features; f++)
+    put_feature_column(res, f, req->n_join_keys + f == 0, ts_cache, out);
   lr__buf_puts(out, "]}\n");
-  free(ts_cache);
+  if (ts_cache != on_stack)
+    free(ts_cache);
+  return lr__buf_failed(out) ? LR_ENOMEM : 0;
 }
 
 /* The text of one table cell: a value, or its status in angle brackets. */
@@ -203,10 +235,13 @@ int lr_result_format(const lr_result *res, const lr_value *keys,
     return LR_EINVAL;
   lr__buf text;
   lr__buf_init(&text);
+  int rc = 0;
   if (flags & LR_FORMAT_JSON)
-    format_json(res, keys, flags, &text);
+    rc = lr__result_json(res, keys, flags, &text);
   else
     format_table(res, keys, flags, &text);
-  *out = lr__buf_steal(&text);
+  *out = rc ? NULL : lr__buf_steal(&text);
+  if (rc)
+    lr__buf_free(&text);
   return *out ? 0 : LR_ENOMEM;
 }

@@ -33,4 +33,10 @@ struct lr_result {
   lr__buf errmsg;
 };
 
+/* Appends the result as Feast's JSON response (what lr_result_format
+ * gives with LR_FORMAT_JSON) to `out`: the server writes it straight into
+ * its reply. `keys` as for lr_result_format. Returns 0 or LR_ENOMEM. */
+int lr__result_json(const lr_result *res, const lr_value *keys,
+                    unsigned flags, lr__buf *out);
+
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../online/ingest.h"
+#include "../online/result.h"
 #include "../online/store.h"
 #include "../util/json.h"
 #include "server.h"
@@ -78,20 +79,17 @@ void lr__server_clear_cache(lr__server *s) {
   s->n_cache = 0;
 }
 
-/* The cache key of a request: its features as sent, or its service. */
+/* The cache key of a request: its features list as sent (the same text
+ * always names the same list; a list spaced differently only takes another
+ * entry), or its service. */
 static void request_key(const lr__jnode *features, const char *service,
                         lr__buf *key) {
   if (service) {
-    lr__buf_printf(key, "s:%s", service);
-    return;
-  }
-  /* each reference with its length: no character can make two lists
-   * read as the same key */
-  lr__buf_puts(key, "f:");
-  for (int i = 0; i < features->n; i++) {
-    const lr__jnode *f = features->items[i];
-    const char *ref = f->kind == LR__J_STRING ? f->text : "";
-    lr__buf_printf(key, "%zu:%s;", strlen(ref), ref);
+    lr__buf_puts(key, "s:");
+    lr__buf_puts(key, service);
+  } else {
+    lr__buf_puts(key, "f:");
+    lr__buf_append(key, features->raw, features->raw_len);
   }
 }
 
@@ -122,7 +120,8 @@ static lr__cached_request *cached(lr__server *s, const lr__jnode *features,
   pthread_mutex_lock(&s->cache_lock);
   lr__cached_request *found = NULL;
   for (int i = 0; i < s->n_cache && !found; i++)
-    if (!strcmp(s->cache[i]->key, lr__buf_str(&key)))
+    if (s->cache[i]->key_len == key.len &&
+        !memcmp(s->cache[i]->key, key.data, key.len))
       found = s->cache[i];
   *rc = 0;
   if (!found) {
@@ -130,6 +129,7 @@ static lr__cached_request *cached(lr__server *s, const lr__jnode *features,
     *rc = prepare(s, features, service, &req);
     found = *rc == 0 ? calloc(1, sizeof *found) : NULL;
     if (found) {
+      found->key_len = key.len;
       found->key = lr__buf_steal(&key);
       found->req = req;
       pthread_mutex_init(&found->lock, NULL);
@@ -303,11 +303,9 @@ static void lookup_and_reply(lr__server *s, lr__cached_request *c,
                              int *status, lr__buf *out) {
   lr_result *res = checkout(c, n);
   int rc = res ? lr_get_online_features(c->req, keys, n, res) : LR_ENOMEM;
-  char *text = NULL;
   if (rc == 0)
-    rc = lr_result_format(res, keys, flags | LR_FORMAT_JSON, &text);
+    rc = lr__result_json(res, keys, flags | LR_FORMAT_JSON, out);
   if (rc == 0) {
-    lr__buf_puts(out, text);
     *status = 200;
     atomic_fetch_add_explicit(&s->metrics.entities, (unsigned long long)n,
                               memory_order_relaxed);
@@ -315,7 +313,6 @@ static void lookup_and_reply(lr__server *s, lr__cached_request *c,
     lr__json_error(out, status, http_status(rc), lr_strerror(rc),
                    res ? lr_result_errmsg(res) : "out of memory");
   }
-  lr_free(text);
   if (res)
     checkin(c, res, n);
 }

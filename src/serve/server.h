@@ -19,6 +19,7 @@
 /* A prepared request kept for reuse, with a stack of idle results. */
 typedef struct lr__cached_request {
   char *key;            /* "f:" + the features as sent, or "s:" + service */
+  size_t key_len;
   lr_request *req;
   pthread_mutex_t lock; /* guards the results stack */
   lr_result **results;

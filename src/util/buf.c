@@ -39,7 +39,7 @@ int lr__buf_reserve(lr__buf *b, size_t extra) {
   return 1;
 }
 
-void lr__buf_append(lr__buf *b, const void *data, size_t len) {
+void lr__buf_grow_append(lr__buf *b, const void *data, size_t len) {
   if (!lr__buf_reserve(b, len))
     return;
   if (len)
@@ -47,10 +47,6 @@ void lr__buf_append(lr__buf *b, const void *data, size_t len) {
   b->len += len;
   b->data[b->len] = '\0';
 }
-
-void lr__buf_puts(lr__buf *b, const char *s) { lr__buf_append(b, s, strlen(s)); }
-
-void lr__buf_putc(lr__buf *b, char c) { lr__buf_append(b, &c, 1); }
 
 void lr__buf_vprintf(lr__buf *b, const char *fmt, va_list ap) {
   va_list again;
@@ -68,6 +64,21 @@ void lr__buf_printf(lr__buf *b, const char *fmt, ...) {
   va_start(ap, fmt);
   lr__buf_vprintf(b, fmt, ap);
   va_end(ap);
+}
+
+void lr__buf_put_int(lr__buf *b, long long v) {
+  char text[24];
+  char *at = text + sizeof text;
+  /* the magnitude as unsigned: -LLONG_MIN does not fit a long long */
+  unsigned long long mag = v < 0 ? 0ull - (unsigned long long)v
+                                 : (unsigned long long)v;
+  do {
+    *--at = (char)('0' + mag % 10);
+    mag /= 10;
+  } while (mag);
+  if (v < 0)
+    *--at = '-';
+  lr__buf_append(b, at, (size_t)(text + sizeof text - at));
 }
 
 void lr__buf_pad(lr__buf *b, size_t n) {

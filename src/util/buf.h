@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct lr__buf {
   char *data;  /* always NUL-terminated when len > 0 or after any append */
@@ -23,15 +24,39 @@ typedef struct lr__buf {
 void lr__buf_init(lr__buf *b);
 void lr__buf_free(lr__buf *b);
 void lr__buf_reset(lr__buf *b);
-void lr__buf_append(lr__buf *b, const void *data, size_t len);
 /* Makes room for `extra` more bytes (and the terminating NUL) past len, for
  * a writer that fills data + len itself; returns 0 when that failed. */
 int lr__buf_reserve(lr__buf *b, size_t extra);
-void lr__buf_puts(lr__buf *b, const char *s);
-void lr__buf_putc(lr__buf *b, char c);
+/* The slow half of lr__buf_append: grows the buffer, then appends. */
+void lr__buf_grow_append(lr__buf *b, const void *data, size_t len);
+
+/* Appending is inline: the feature server's JSON answer is a few thousand
+ * small appends, and a call plus a capacity check out of line for each
+ * cost more than the copies. */
+static inline void lr__buf_append(lr__buf *b, const void *data, size_t len) {
+  if (b->len + len < b->cap) {
+    if (len)
+      memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+  } else {
+    lr__buf_grow_append(b, data, len);
+  }
+}
+
+/* strlen of a literal folds to a constant once this is inlined. */
+static inline void lr__buf_puts(lr__buf *b, const char *s) {
+  lr__buf_append(b, s, strlen(s));
+}
+
+static inline void lr__buf_putc(lr__buf *b, char c) {
+  lr__buf_append(b, &c, 1);
+}
 void lr__buf_printf(lr__buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void lr__buf_vprintf(lr__buf *b, const char *fmt, va_list ap);
+/* Appends v in decimal, as printf's %lld does (without printf's cost). */
+void lr__buf_put_int(lr__buf *b, long long v);
 /* Appends `n` spaces (for indentation and table padding). */
 void lr__buf_pad(lr__buf *b, size_t n);
 /* Appends `s` as a JSON string literal, quotes included. */

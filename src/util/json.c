@@ -288,8 +288,14 @@ static lr__jnode *read_value(reader *R, int depth) {
   skip_space(R);
   int c = peek(R);
   if (c == '{' || c == '[') {
-    R->at++;
-    return read_container(R, c == '{' ? LR__J_OBJECT : LR__J_ARRAY, depth);
+    size_t start = R->at++;
+    lr__jnode *n =
+        read_container(R, c == '{' ? LR__J_OBJECT : LR__J_ARRAY, depth);
+    if (n) {
+      n->raw = R->text + start;
+      n->raw_len = R->at - start;
+    }
+    return n;
   }
   if (c == '"') {
     R->at++;

@@ -31,6 +31,9 @@ typedef struct lr__jnode {
   const char *text; /* STRING: the value; NUMBER: its text; BOOL: "true" or
                        "false"; NULL: "null" */
   size_t len;       /* of text */
+  const char *raw;  /* ARRAY, OBJECT: their text as read, brackets
+                       included (not NUL-terminated) */
+  size_t raw_len;
   struct lr__jnode **items; /* ARRAY items, OBJECT values */
   const char **keys;        /* OBJECT keys */
   int n;
