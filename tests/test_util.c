@@ -1053,6 +1053,68 @@ Test(util, u035_float_text_is_printf_shortest_round_trip) {
     assert_float_text(pow(10, x), 0);
 }
 
+/* A float32 by its bits against the reference (NaN and the infinities
+ * against their JSON spellings). */
+static void assert_float32_bits(uint32_t bits) {
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  if (isfinite(f)) {
+    assert_float_text(f, 1);
+    return;
+  }
+  lr__buf got;
+  lr__buf_init(&got);
+  lr__put_float32(&got, f, 1);
+  cr_assert_str_eq(lr__buf_str(&got), isnan(f)     ? "\"NaN\""
+                                      : bits >> 31 ? "\"-Infinity\""
+                                                   : "\"Infinity\"");
+  lr__buf_free(&got);
+}
+
+/* Every float32 with |bits| in [from, to), both signs (clamped to the
+ * magnitudes up to infinity). */
+static void assert_float32_run(int64_t from, int64_t to) {
+  for (int64_t b = from < 0 ? 0 : from; b < to && b <= 0x7F800000; b++) {
+    assert_float32_bits((uint32_t)b);
+    assert_float32_bits((uint32_t)b | 0x80000000u);
+  }
+}
+
+/* What the float32 fast paths must get right, densely: bit patterns a
+ * prime stride apart across the whole range (every exponent and mantissa
+ * shape, both signs); every power of two (its lower neighbour is half as
+ * close, so the shortest-precision search cannot take its usual shortcut)
+ * and the floats next to it; the floats around 10^x and around the points
+ * where rounding to 6..9 digits carries into the next decade (where %g
+ * switches to and from the scientific form: x < -4 or x >= p); the edges
+ * of the 64- and 128-bit paths (binades 2^-20, 2^30, 2^-69, 2^64); and
+ * subnormals, zero, the largest float, NaN and the infinities. */
+Test(util, u040_float32_text_dense_sweeps) {
+  for (uint64_t b = 0; b < 0x100000000ull; b += 2999)
+    assert_float32_bits((uint32_t)b);
+  for (int64_t be = 0; be <= 255; be++)
+    assert_float32_run((be << 23) - 3, (be << 23) + 4);
+  for (int x = -46; x <= 39; x++) {
+    for (int p = 6; p <= 10; p++) {
+      /* 10^x, and 10^x less half a unit of its p-th digit */
+      float f = (float)(pow(10, x) * (1 - (p < 10 ? 0.5 * pow(10, -p) : 0)));
+      uint32_t bits;
+      memcpy(&bits, &f, sizeof bits);
+      assert_float32_run((int64_t)bits - 100, (int64_t)bits + 100);
+    }
+  }
+  static const int binades[] = {-20, 30, -69, 64};
+  for (size_t i = 0; i < sizeof binades / sizeof *binades; i++)
+    assert_float32_run(((int64_t)(binades[i] + 127) << 23) - 5000,
+                       ((int64_t)(binades[i] + 127) << 23) + 5000);
+  assert_float32_run(0, 5000); /* zero, the smallest subnormals */
+  for (uint32_t b = 0; b < 0x800000; b += 1009)
+    assert_float32_bits(b);
+  assert_float32_run(0x800000 - 5000, 0x800000 + 5000); /* to normal */
+  assert_float32_run(0x7F7FFFFF - 5000, 0x7F800001); /* to infinity */
+  assert_float32_bits(0x7FC00000);                   /* NaN */
+}
+
 /* ---- JSON ---------------------------------------------------------------- */
 
 /* Reads `text`; on failure the message is left in json_err. */
