@@ -11,6 +11,7 @@
 #   http_lookup      the feature server against Redis in Feast's layout, at
 #                    1, 8 and 32 connections; the cold start of one lookup
 #                    from a fresh process (larder get against redis-cli);
+#                    the HTTP floor (a server that only answers) as ceiling;
 #                    bytes per entity of each store (bench/server.sh)
 #   materialize,     Parquet to the online store; a training set against the
 #   historical       same ASOF joins written by hand in DuckDB
