@@ -133,7 +133,8 @@ static lr__cached_request *cached(lr__server *s, const lr__jnode *features,
       found->key = lr__buf_steal(&key);
       found->req = req;
       pthread_mutex_init(&found->lock, NULL);
-      found->temporary = s->n_cache == LR__CACHE_MAX;
+      /* a key lost to a failed allocation is never cached */
+      found->temporary = s->n_cache == LR__CACHE_MAX || !found->key;
       if (!found->temporary)
         s->cache[s->n_cache++] = found;
     } else if (*rc == 0) {
