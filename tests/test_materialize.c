@@ -202,6 +202,11 @@ static got get1(const char *ref, long long key) {
   "ts, created_timestamp_column: created}\n"
 
 #define VAL "      - {name: val, dtype: int64}\n"
+/* Views va and vb (one int64 `val` each) over a.parquet and b.parquet. */
+#define TWO_VIEWS                                                              \
+  "entities:\n" USER "sources:\n" FILE_SRC("sa", "a.parquet")                  \
+  FILE_SRC("sb", "b.parquet") "feature_views:\n"                               \
+  VIEW("va", "sa", "0s", VAL) VIEW("vb", "sb", "0s", VAL)
 
 /* user_id, ts, created, val from VALUES rows (user, 'ts', 'created'|NULL,
  * val|NULL) */
@@ -392,10 +397,7 @@ Test(materialize, m007_incremental_is_per_view, .init = setup,
                "(2, '2024-01-03 10:00:00', NULL, 2)");
   rows_parquet("data/b.parquet", "(1, '2000-01-01 10:00:00', NULL, 10), "
                "(2, '2024-01-03 10:00:00', NULL, 20)");
-  apply("entities:\n" USER "sources:\n" FILE_SRC("sa", "a.parquet")
-        FILE_SRC("sb", "b.parquet")
-        "feature_views:\n" VIEW("va", "sa", "0s", VAL)
-        VIEW("vb", "sb", "0s", VAL));
+  apply(TWO_VIEWS);
   MAT_OK(mat("2024-01-01", "2024-01-02", "va", NULL));
   /* va's old window gets a newer row for user 1: not reloaded */
   rows_parquet("data/a.parquet", "(1, '2024-01-01 10:00:00', NULL, 1), "
@@ -559,10 +561,7 @@ Test(materialize, m012_a_broken_second_view_keeps_its_rows, .init = setup,
      .fini = teardown) {
   rows_parquet("data/a.parquet", "(1, '2024-01-01 10:00:00', NULL, 1)");
   rows_parquet("data/b.parquet", "(1, '2024-01-01 10:00:00', NULL, 10)");
-  apply("entities:\n" USER "sources:\n" FILE_SRC("sa", "a.parquet")
-        FILE_SRC("sb", "b.parquet")
-        "feature_views:\n" VIEW("va", "sa", "0s", VAL)
-        VIEW("vb", "sb", "0s", VAL));
+  apply(TWO_VIEWS);
   MAT_OK(mat("2024-01-01", "2024-01-02", NULL, NULL));
   rows_parquet("data/a.parquet", "(1, '2024-01-02 10:00:00', NULL, 2)");
   th_write(g_repo, "data/b.parquet", "PAR1 garbage, not parquet PAR1");
@@ -1417,10 +1416,7 @@ Test(materialize, m030_key_ordered_and_shuffled_sources_agree, .init = setup,
      .fini = teardown) {
   runs_parquet("data/a.parquet", "k, (j + k) % 3");
   runs_parquet("data/b.parquet", "hash(k * 3 + j)");
-  apply("entities:\n" USER "sources:\n" FILE_SRC("sa", "a.parquet")
-        FILE_SRC("sb", "b.parquet")
-        "feature_views:\n" VIEW("va", "sa", "0s", VAL)
-        VIEW("vb", "sb", "0s", VAL));
+  apply(TWO_VIEWS);
   lr_materialize_stats st;
   MAT_OK(mat("2024-01-01", "2024-01-02", "va", &st));
   ASSERT_STATS(st, 1, 6000, 6000, 0);
@@ -1490,10 +1486,7 @@ Test(materialize, m033_stored_on_demand_view_from_runs_and_shuffled_rows,
      .init = setup, .fini = teardown) {
   runs_parquet("data/a.parquet", "k, (j + k) % 3");
   runs_parquet("data/b.parquet", "hash(k * 3 + j)");
-  apply("entities:\n" USER "sources:\n" FILE_SRC("sa", "a.parquet")
-        FILE_SRC("sb", "b.parquet")
-        "feature_views:\n" VIEW("va", "sa", "0s", VAL)
-        VIEW("vb", "sb", "0s", VAL)
+  apply(TWO_VIEWS
         "on_demand_feature_views:\n"
         "  - name: da\n    sources: [va]\n    write_to_online_store: true\n"
         "    schema:\n      - {name: twice, dtype: int64, expr: \"val * 2\"}\n"
