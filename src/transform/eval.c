@@ -477,7 +477,7 @@ static void format_row(lr__eval *e, uint8_t op, const lr__ecol *a, int i) {
   lr__buf_reset(s);
   char text[40];
   switch (op) {
-  case LR__I_I2S: lr__buf_printf(s, "%lld", (long long)a->u.i[i]); break;
+  case LR__I_I2S: lr__buf_put_int(s, a->u.i[i]); break;
   case LR__I_F2S: lr__put_float64(s, a->u.f[i], 0); break;
   case LR__I_B2S: lr__buf_puts(s, a->u.b[i] ? "true" : "false"); break;
   default: /* T2S */
