@@ -77,6 +77,7 @@ $(BUILD)/larder.pc: larder.pc.in Makefile
 TEST_EXTRA = $(filter %.c,$(filter-out $<,$^))
 BENCH_HELPERS := src/cli/latency.c src/cli/http_client.c
 $(BUILD)/tests/test_bench $(ASAN)/tests/test_bench: $(BENCH_HELPERS)
+$(BUILD)/tests/test_generation $(ASAN)/tests/test_generation: src/cli/http_client.c
 
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/liblarder.a
 	@mkdir -p $(dir $@)

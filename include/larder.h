@@ -538,18 +538,54 @@ int lr_write_file(lr_store *store, const char *view, const char *path,
 
 /*
  * lr_store_compact - rewrites the online store into a compact copy (every
- * page full, free pages dropped) and swaps it in atomically with rename():
- * the store is never half-compacted. The store must be open read-write.
- * This handle reopens the new file (its requests and results move to it on
- * their next lookup; no lookup or write may run on it during the call);
- * other processes that have the store open keep reading the old copy until
- * they reopen it, so compact when servers can be restarted.
+ * page full, free pages dropped) as a new generation beside the live one,
+ * then makes it live atomically (CURRENT is replaced with rename()): the
+ * store is never half-compacted, and a crash at any point leaves the old
+ * or the new generation live, both complete. The store must be open
+ * read-write.
+ *
+ * Other processes and threads: writers (lr_write_rows, materialization,
+ * in any process) wait while the copy is made, then write into the new
+ * generation; none fails and none is lost. Readers never wait: every open
+ * store moves to the new generation at its next lookup (results move
+ * between lookups), and the old generation is deleted by the last process
+ * that stops reading it. One compaction runs at a time per store folder;
+ * a second waits for the first. No lookup or write may run on this handle
+ * during the call.
  *
  * before, after: may be NULL; receive the data file's size in bytes.
  * Returns 0; LR_EREADONLY; LR_EIO (nothing was swapped in).
  */
 int lr_store_compact(lr_store *store, unsigned long long *before,
                      unsigned long long *after);
+
+/*
+ * A version of the online store's contents: the generation (each
+ * compaction or upgrade makes a new one, with a greater number) and the
+ * LMDB transaction id within it (one more per committed write). Every
+ * committed change makes the version greater, ordered by generation, then
+ * txn. Its text form, as `larder version` and the server print it, is
+ * "GENERATION.TXN", e.g. "3.1042".
+ */
+typedef struct lr_data_version {
+  unsigned long long generation;
+  unsigned long long txn;
+} lr_data_version;
+
+/*
+ * lr_store_version - the version of the store's live generation now (it
+ * looks at CURRENT first, so a store another process compacted reports the
+ * new generation). Thread-safe; costs a stat and no read transaction.
+ * Returns 0; LR_EINVAL; LR_EIO.
+ */
+int lr_store_version(lr_store *store, lr_data_version *version);
+
+/*
+ * lr_result_version - the version the last lookup into `res` read: every
+ * value of that lookup comes from this one snapshot. Zeroes before the
+ * first lookup. Returns 0 or LR_EINVAL.
+ */
+int lr_result_version(const lr_result *res, lr_data_version *version);
 
 /*
  * lr_parse_time - parses a time as the command line takes it: ISO 8601

@@ -104,4 +104,60 @@ static inline int th_read_line(int fd, char *line, size_t cap, int ms) {
   return (int)n;
 }
 
+/* Starts `larder -c REPO serve --port 0 ARGS...` and reads the port from
+ * its first line. Returns the pid; *out gets its stdout, *port the port. */
+static inline pid_t th_serve(const char *repo, const char *const *args,
+                             int *out, int *port) {
+  const char *argv[32] = {"--port", "0"};
+  int n = 2;
+  for (int i = 0; args && args[i] && n < 31; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  pid_t pid = th_spawn_larder(repo, "serve", 0, out, argv);
+  char line[4096], prefix[4200];
+  int len = th_read_line(*out, line, sizeof line, 15000);
+  cr_assert_geq(len, 0, "the server printed no line (is %s built?)",
+                th_larder_bin());
+  snprintf(prefix, sizeof prefix, "Serving %s on http://127.0.0.1:", repo);
+  cr_assert(!strncmp(line, prefix, strlen(prefix)), "unexpected: %s", line);
+  *port = atoi(line + strlen(prefix));
+  cr_assert(*port > 0 && *port < 65536, "%s", line);
+  return pid;
+}
+
+/* Runs `larder -c REPO COMMAND ARGS...` to its end (within `ms`), its
+ * output (stdout and stderr) into `out` (NUL-terminated, cut at cap).
+ * Returns the exit status, or -1 when it was killed by a signal or timed
+ * out (then it is killed). */
+static inline int th_run_larder(const char *repo, const char *command,
+                                const char *const *args, char *out,
+                                size_t cap, int ms) {
+  int fd;
+  pid_t pid = th_spawn_larder(repo, command, 1, &fd, args);
+  size_t n = 0;
+  long long end = th_now_ms() + ms;
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    long long left = end - th_now_ms();
+    if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+      break;
+    ssize_t got = read(fd, out + n, cap - 1 - n);
+    if (got <= 0)
+      break;
+    n += (size_t)got;
+    if (n + 1 >= cap)
+      break;
+  }
+  out[n] = '\0';
+  close(fd);
+  int st = 0;
+  if (!th_wait_exit(pid, (int)(end > th_now_ms() ? end - th_now_ms() : 0) +
+                             100, &st)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 #endif

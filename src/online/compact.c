@@ -1,23 +1,151 @@
 /*
- * compact.c - lr_store_compact: a compacting copy of the LMDB environment
- * (mdb_env_copy2 with MDB_CP_COMPACT), renamed over the data file.
+ * compact.c - building a new generation from the live one: lr_store_compact,
+ * and the upgrade of a store of the old layout on its first read-write open.
  *
  * LMDB never shrinks its file and pages freed by overwrites stay in it; a
- * compact copy writes every page full and in key order, which is how the
- * store reaches its size target. The copy is made beside the data file and
- * renamed over it, so a crash leaves either the old or the new file.
+ * compacting copy (mdb_env_copyfd2 with MDB_CP_COMPACT) writes every page
+ * full and in key order, which is how the store reaches its size target.
+ *
+ * The copy goes into a new generation folder beside the live one, never
+ * over a file another process has mapped. The builder holds the layout
+ * lock (one build at a time) and a write transaction on the live
+ * generation for the whole build: every writer, in any process, waits in
+ * LMDB's writer lock, so the copy holds every committed write and nothing
+ * is written to the old generation after it. Then CURRENT is pointed at the
+ * new generation and a marker is committed in the old one, which changes
+ * its transaction id: readers notice at their next lookup, and writers that
+ * waited find CURRENT moved and write into the new generation instead
+ * (lr__store_write_begin). A crash before CURRENT moves leaves the old
+ * generation live and the unfinished one to be deleted; after, the new one
+ * is live and complete.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../util/fs.h"
 #include "store.h"
 
+/* The meta record the builder commits into the generation it replaced:
+ * the number of its successor. */
+#define MOVED_KEY "larder:moved-to"
+
 static unsigned long long file_size(const char *path) {
   struct stat st;
   return stat(path, &st) == 0 ? (unsigned long long)st.st_size : 0;
+}
+
+/* fsyncs the folder `dir`, so a file created in it survives a crash. */
+static int sync_dir(const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
+  if (fd >= 0)
+    close(fd);
+  return rc;
+}
+
+/* Writes a compacting copy of `src` into generation folder `dir`, synced. */
+static int copy_into(lr_store *store, lr__env *src, const char *dir) {
+  lr__buf path;
+  lr__buf_init(&path);
+  lr__buf_printf(&path, "%s/data.mdb", dir);
+  int rc = lr__fs_mkdirs(dir, &store->errmsg);
+  int fd = rc ? -1 : open(lr__buf_str(&path),
+                          O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int mrc = fd < 0 ? 0 : mdb_env_copyfd2(lr__env_mdb(src), fd, MDB_CP_COMPACT);
+  if (rc == 0 && mrc)
+    rc = lr__store_mdb_error(&store->errmsg, mrc, "cannot copy the store");
+  else if (rc == 0 && (fd < 0 || fsync(fd) != 0 || sync_dir(dir) != 0)) {
+    lr__buf_printf(&store->errmsg, "cannot write %s: %s", lr__buf_str(&path),
+                   strerror(errno));
+    rc = LR_EIO;
+  }
+  if (fd >= 0)
+    close(fd);
+  lr__buf_free(&path);
+  return rc;
+}
+
+/* The data file of generation `gen`. */
+static unsigned long long gen_size(const char *root, unsigned long long gen) {
+  lr__buf path;
+  lr__buf_init(&path);
+  lr__gen_dir(&path, root, gen);
+  lr__buf_puts(&path, "/data.mdb");
+  unsigned long long size = file_size(lr__buf_str(&path));
+  lr__buf_free(&path);
+  return size;
+}
+
+/* With the layout lock held and `src` live: copies it into a new
+ * generation while its writers wait, publishes that, and commits the marker
+ * in `src`. *built receives the new number. */
+static int build_from(lr_store *store, lr__env *src,
+                      unsigned long long *built) {
+  const char *names[] = {LR__META_DB};
+  MDB_dbi meta;
+  MDB_txn *txn;
+  lr__env *held;
+  int rc = lr__store_write_begin(store, names, 1, &meta, &held, &txn,
+                                 &store->errmsg);
+  if (rc)
+    return rc;
+  if (held != src) { /* cannot be: builds take the layout lock */
+    mdb_txn_abort(txn);
+    lr__env_release(held);
+    lr__buf_puts(&store->errmsg, "the live generation changed during a "
+                 "build");
+    return LR_EIO;
+  }
+  unsigned long long gen = lr__gen_next(store->root);
+  lr__buf dir;
+  lr__buf_init(&dir);
+  lr__gen_dir(&dir, store->root, gen);
+  rc = copy_into(store, src, lr__buf_str(&dir));
+  if (rc == 0)
+    rc = lr__gen_publish(store->root, gen, &store->errmsg);
+  if (rc == 0) {
+    MDB_val k = {sizeof MOVED_KEY - 1, MOVED_KEY}, v = {sizeof gen, &gen};
+    int mrc = mdb_put(txn, meta, &k, &v, 0);
+    mrc = mrc ? mrc : mdb_txn_commit(txn);
+    txn = NULL;
+    (void)mrc; /* CURRENT moved already: readers notice within a second
+                  even without the marker */
+  }
+  if (txn)
+    mdb_txn_abort(txn);
+  lr__env_release(held);
+  lr__buf_free(&dir);
+  *built = gen;
+  return rc;
+}
+
+int lr__store_rebuild(lr_store *store, unsigned long long *before,
+                      unsigned long long *after) {
+  int lock;
+  int rc = lr__gen_lock(store->root, 0, &lock, &store->errmsg);
+  if (rc)
+    return rc;
+  rc = lr__store_refresh(store, &store->errmsg); /* on the live one */
+  lr__env *src = rc < 0 ? NULL : lr__store_env(store);
+  unsigned long long built = 0;
+  if (src) {
+    if (before)
+      *before = gen_size(store->root, lr__env_gen(src));
+    rc = build_from(store, src, &built);
+  }
+  if (rc == 0)
+    rc = lr__store_refresh(store, &store->errmsg) < 0 ? LR_EIO : 0;
+  if (rc == 0 && after)
+    *after = gen_size(store->root, built);
+  lr__env_release(src);
+  lr__gen_collect(store->root); /* the old one if nobody reads it, or a
+                                   failed build's folder */
+  lr__gen_unlock(lock);
+  return rc;
 }
 
 int lr_store_compact(lr_store *store, unsigned long long *before,
@@ -29,38 +157,5 @@ int lr_store_compact(lr_store *store, unsigned long long *before,
     lr__buf_puts(&store->errmsg, "compact needs the store open read-write");
     return LR_EREADONLY;
   }
-  const char *dir;
-  mdb_env_get_path(store->env, &dir);
-  lr__buf data, copy;
-  lr__buf_init(&data);
-  lr__buf_init(&copy);
-  lr__buf_printf(&data, "%s/data.mdb", dir);
-  lr__buf_printf(&copy, "%s/data.mdb.compact", dir);
-  const char *copy_path = lr__buf_str(&copy);
-  if (before)
-    *before = file_size(lr__buf_str(&data));
-  int rc = 0;
-  int fd = open(copy_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int mrc = fd < 0 ? 0 : mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT);
-  if (fd < 0 || mrc || fsync(fd) != 0) {
-    rc = mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot copy the store")
-             : LR_EIO;
-    if (!mrc)
-      lr__buf_printf(&store->errmsg, "cannot write %s", copy_path);
-  }
-  if (fd >= 0)
-    close(fd);
-  if (rc == 0 && lr__fs_rename(copy_path, lr__buf_str(&data)) != 0) {
-    lr__buf_printf(&store->errmsg, "cannot rename %s into place", copy_path);
-    rc = LR_EIO;
-  }
-  if (rc)
-    unlink(copy_path);
-  else
-    rc = lr__store_reopen(store); /* our map still shows the old file */
-  if (after)
-    *after = file_size(lr__buf_str(&data));
-  lr__buf_free(&data);
-  lr__buf_free(&copy);
-  return rc;
+  return lr__store_rebuild(store, before, after);
 }

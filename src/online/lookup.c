@@ -65,6 +65,8 @@ int lr_result_create(const lr_request *req, int max_entities,
   res->keys = malloc((size_t)max_entities * LR__KEY_MAX);
   res->key_values = calloc((size_t)req->n_keys + 1, sizeof *res->key_values);
   res->cursors = calloc((size_t)req->n_groups + 1, sizeof(MDB_cursor *));
+  res->dbis = calloc((size_t)req->n_groups + 1, sizeof *res->dbis);
+  res->dbi_ok = calloc((size_t)req->n_groups + 1, 1);
   res->evals = calloc((size_t)req->n_odfvs + 1, sizeof(lr__eval *));
   res->now = calloc((size_t)max_entities, sizeof *res->now);
   res->newest = calloc((size_t)max_entities, sizeof *res->newest);
@@ -75,7 +77,8 @@ int lr_result_create(const lr_request *req, int max_entities,
   lr__buf_init(&res->string_tables);
   lr__buf_init(&res->errmsg);
   if (!res->cells || !res->scratch || !res->key_len || !res->first ||
-      !res->keys || !res->key_values || !res->cursors || !evals_ok ||
+      !res->keys || !res->key_values || !res->cursors || !res->dbis ||
+      !res->dbi_ok || !evals_ok ||
       !res->now || !res->newest) {
     lr_result_free(res);
     return LR_ENOMEM;
@@ -91,6 +94,9 @@ void lr_result_free(lr_result *res) {
     close_cursors(res);
   if (res->txn)
     mdb_txn_abort(res->txn);
+  lr__env_release(res->env);
+  free(res->dbis);
+  free(res->dbi_ok);
   free(res->cells);
   free(res->scratch);
   free(res->key_len);
@@ -126,24 +132,68 @@ int lr_result_cell(const lr_result *res, int entity, int feature,
   return 0;
 }
 
-/* Starts (first time) or renews the result's read transaction. */
-static int begin_read(lr_result *res) {
-  lr_store *store = res->req->store;
-  if (res->txn && res->txn_gen != store->env_gen) { /* env was replaced */
+/* Moves the result onto the store's live generation: its transaction,
+ * cursors and database handles belonged to the one before. */
+static void move_result(lr_result *res, lr_store *store) {
+  if (res->txn) {
     close_cursors(res);
     mdb_txn_abort(res->txn);
     res->txn = NULL;
   }
-  res->txn_gen = store->env_gen;
-  int mrc = res->txn ? mdb_txn_renew(res->txn)
-                     : mdb_txn_begin(store->env, NULL, MDB_RDONLY, &res->txn);
-  if (mrc) {
-    if (res->txn && mrc != 0) {
-      mdb_txn_abort(res->txn);
-      res->txn = NULL;
+  lr__env_release(res->env);
+  res->env = lr__store_env(store);
+  memset(res->dbi_ok, 0, (size_t)res->req->n_groups);
+}
+
+/* Opens the databases of groups not opened yet, if they exist now (a
+ * writer may have created them since). Before the transaction begins, so
+ * that it sees them. */
+static void open_group_dbs(lr_result *res) {
+  for (int g = 0; g < res->req->n_groups; g++)
+    if (!res->dbi_ok[g])
+      res->dbi_ok[g] = (unsigned char)lr__env_dbi(
+          res->env, res->req->groups[g].ov->db_name, 0, &res->dbis[g]);
+}
+
+/* Starts (first time) or renews the result's read transaction on the
+ * store's live generation. When CURRENT is due a look (store.h) and has
+ * moved, the lookup starts again on the new generation, at most once. */
+static int begin_read(lr_result *res) {
+  lr_store *store = res->req->store;
+  for (int attempt = 0;; attempt++) {
+    if (res->env != atomic_load_explicit(&store->env, memory_order_acquire))
+      move_result(res, store);
+    open_group_dbs(res);
+    MDB_env *mdb = lr__env_mdb(res->env);
+    int mrc = res->txn ? mdb_txn_renew(res->txn)
+                       : mdb_txn_begin(mdb, NULL, MDB_RDONLY, &res->txn);
+    if (mrc) {
+      if (res->txn) {
+        close_cursors(res);
+        mdb_txn_abort(res->txn);
+        res->txn = NULL;
+      }
+      return lr__store_mdb_error(&res->errmsg, mrc, "cannot start a read");
     }
-    return lr__store_mdb_error(&res->errmsg, mrc, "cannot start a read");
+    unsigned long long txnid = mdb_txn_id(res->txn);
+    if (attempt == 0 && lr__store_check_due(store, txnid)) {
+      int moved = lr__store_refresh(store, &res->errmsg);
+      if (moved == 1) {
+        mdb_txn_reset(res->txn);
+        continue;
+      }
+      lr__buf_reset(&res->errmsg); /* a failed look keeps this generation */
+      lr__store_checked(store, txnid);
+    }
+    res->version = (lr_data_version){lr__env_gen(res->env), txnid};
+    return 0;
   }
+}
+
+int lr_result_version(const lr_result *res, lr_data_version *version) {
+  if (!res || !version)
+    return LR_EINVAL;
+  *version = res->version;
   return 0;
 }
 
@@ -317,13 +367,12 @@ static int same_key(const lr_result *res, int x, int y) {
  * transaction: opened once, renewed afterwards (no allocation). NULL when
  * the database does not exist (yet). */
 static MDB_cursor *group_cursor(lr_result *res, int gi, int *rc) {
-  const lr__req_group *g = &res->req->groups[gi];
   *rc = 0;
-  if (!atomic_load_explicit(&g->ov->dbi_open, memory_order_acquire))
+  if (!res->dbi_ok[gi])
     return NULL;
   MDB_cursor **cur = &res->cursors[gi];
   int mrc = *cur ? mdb_cursor_renew(res->txn, *cur)
-                 : mdb_cursor_open(res->txn, g->ov->dbi, cur);
+                 : mdb_cursor_open(res->txn, res->dbis[gi], cur);
   if (mrc) {
     *rc = lr__store_mdb_error(&res->errmsg, mrc, "cannot open a cursor");
     return NULL;
@@ -470,8 +519,6 @@ int lr_get_online_features(const lr_request *req, const lr_value *keys,
   lr__buf_reset(&res->data);
   lr__buf_reset(&res->string_tables);
   res->n_entities = 0;
-  for (int g = 0; g < req->n_groups; g++)
-    lr__store_try_open_db(req->store, req->groups[g].ov);
   int rc = begin_read(res);
   int64_t now = lr__time_now_us();
   for (int g = 0; rc == 0 && g < req->n_groups; g++)

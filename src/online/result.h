@@ -18,9 +18,13 @@ struct lr_result {
   lr__buf string_tables; /* (offset, count) of each array<string> table in
                             data, whose entries are fixed up once */
   lr__cell *scratch;  /* one decoded row: req->max_slots cells */
+  lr__env *env;       /* the generation txn reads (a reference is held):
+                         moved to the store's at the start of a lookup */
   MDB_txn *txn;       /* a read transaction, reset between lookups */
-  unsigned txn_gen;   /* the store's env_gen when txn was begun */
   MDB_cursor **cursors; /* one per request group, renewed with txn */
+  MDB_dbi *dbis;      /* per request group: its database in env ... */
+  unsigned char *dbi_ok; /* ... once it exists there */
+  lr_data_version version; /* what the last lookup read */
   /* Per lookup of one view: each entity's encoded key, and the entity
    * indexes in key order (repeated entities become neighbours). */
   uint8_t *keys;

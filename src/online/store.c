@@ -1,6 +1,7 @@
 /*
- * store.c - opening a store: the applied registry, the LMDB environment and
- * one named database per online view (see store.h).
+ * store.c - opening a store: the applied registry, the live generation of
+ * the online store folder (generation.h, env.h), and keeping the store on
+ * the live generation as others replace it (see store.h).
  */
 #include "store.h"
 
@@ -14,14 +15,6 @@
 #include "../registry/dtype.h"
 #include "../registry/registry.h"
 #include "../util/fs.h"
-
-/* Room for the views' databases, stale ones being dropped, and the meta
- * database of later layers. */
-enum { STORE_EXTRA_DBS = 64 };
-
-/* The address space reserved for the data file. The file itself grows only
- * as data is written; readers adopt a larger size set by a writer. */
-static const size_t store_map_size = (size_t)256 << 30;
 
 const char *lr_store_errmsg(const lr_store *store) {
   return store ? lr__buf_str(&store->errmsg) : "no store handle";
@@ -53,185 +46,11 @@ static int describe_keys(lr_store *store, lr__online_view *ov) {
   return 0;
 }
 
-
-/* Makes the data file as long as the map (a bulk store writes pages
- * through the map: past the end of the file they would fault). */
-static int grow_file(lr_store *store) {
-  int fd;
-  MDB_envinfo info;
-  struct stat st;
-  if (mdb_env_get_fd(store->env, &fd) || mdb_env_info(store->env, &info) ||
-      fstat(fd, &st))
-    return EIO;
-  if ((size_t)st.st_size < info.me_mapsize &&
-      ftruncate(fd, (off_t)info.me_mapsize) != 0)
-    return errno;
-  return 0;
-}
-
-int lr__store_write_begin(lr_store *store, MDB_txn **txn) {
-  int mrc = mdb_txn_begin(store->env, NULL, 0, txn);
-  if (mrc == 0 && store->bulk && (mrc = grow_file(store)) != 0)
-    mdb_txn_abort(*txn);
-  return mrc;
-}
-
-/* Cuts a bulk store's data file back to its last page, inside a write
- * transaction so that no writer uses the pages cut. Readers never read
- * past the last page of their snapshot, and other bulk stores grow the
- * file again before writing. */
-static int trim_file(lr_store *store) {
-  MDB_txn *txn;
-  int fd, rc = -1;
-  MDB_envinfo info;
-  MDB_stat st;
-  if (mdb_txn_begin(store->env, NULL, 0, &txn))
-    return -1;
-  if (mdb_env_get_fd(store->env, &fd) == 0 &&
-      mdb_env_info(store->env, &info) == 0 &&
-      mdb_env_stat(store->env, &st) == 0)
-    rc = ftruncate(fd, (off_t)(info.me_last_pgno + 1) * st.ms_psize);
-  mdb_txn_abort(txn);
-  return rc;
-}
-
-/* Creates and opens the LMDB environment in `dir`; returns an LMDB code. */
-static int open_mdb(lr_store *store, const char *dir) {
-  int mrc = mdb_env_create(&store->env);
-  if (!mrc)
-    mrc = mdb_env_set_maxdbs(store->env,
-                             (MDB_dbi)(store->n_views + STORE_EXTRA_DBS));
-  if (!mrc)
-    mrc = mdb_env_set_mapsize(store->env, store_map_size);
-  if (!mrc)
-    mrc = mdb_env_set_maxreaders(store->env, 1024);
-  unsigned flags = MDB_NOTLS | (store->writable ? 0 : MDB_RDONLY) |
-                   (store->bulk ? MDB_WRITEMAP : 0);
-  if (!mrc)
-    mrc = mdb_env_open(store->env, dir, flags, 0644);
-  if (mrc && store->env)
-    mdb_env_close(store->env);
-  if (mrc)
-    store->env = NULL;
-  return mrc;
-}
-
-/* Opens the LMDB environment in folder `dir` (created if missing). A bulk
- * store whose file cannot span the map opens as a plain one. */
-static int open_env_at(lr_store *store, const char *dir) {
-  int rc = 0;
-  if (!lr__fs_is_dir(dir))
-    rc = lr__fs_mkdirs(dir, &store->errmsg);
-  int mrc = rc ? 0 : open_mdb(store, dir);
-  if (!rc && mrc && store->bulk) {
-    store->bulk = 0;
-    mrc = open_mdb(store, dir);
-  }
-  if (!rc && mrc) {
-    lr__buf why;
-    lr__buf_init(&why);
-    lr__buf_printf(&why, "cannot open the online store at %s", dir);
-    rc = lr__store_mdb_error(&store->errmsg, mrc, lr__buf_str(&why));
-    lr__buf_free(&why);
-  }
-  return rc;
-}
-
-static int open_env(lr_store *store, const char *repo) {
-  lr__buf path;
-  lr__buf_init(&path);
-  lr__fs_join(&path, repo, store->reg.config.online_path);
-  int rc = open_env_at(store, lr__buf_str(&path));
-  lr__buf_free(&path);
-  return rc;
-}
-
-/* Opens the databases of the stored views that exist (or, writable, all,
- * and the meta database). */
-static void open_databases(lr_store *store) {
-  MDB_txn *txn;
-  if (store->writable && lr__store_write_begin(store, &txn) == 0) {
-    if (mdb_dbi_open(txn, LR__META_DB, MDB_CREATE, &store->meta_dbi) == 0)
-      mdb_txn_commit(txn);
-    else
-      mdb_txn_abort(txn);
-  }
-  for (int i = 0; i < store->n_views; i++)
-    if (lr__view_is_stored(store->views[i].view))
-      lr__store_try_open_db(store, &store->views[i]);
-}
-
-int lr__store_reopen(lr_store *store) {
-  const char *path;
-  if (mdb_env_get_path(store->env, &path))
-    return LR_EIO;
-  char *dir = strdup(path);
-  MDB_env **old = realloc(store->old_envs,
-                          (size_t)(store->n_old_envs + 1) * sizeof *old);
-  if (!dir || !old) {
-    free(dir);
-    if (old)
-      store->old_envs = old;
-    return LR_ENOMEM;
-  }
-  store->old_envs = old;
-  store->old_envs[store->n_old_envs++] = store->env;
-  store->env = NULL;
-  store->env_gen++;
-  for (int i = 0; i < store->n_views; i++)
-    atomic_store(&store->views[i].dbi_open, 0);
-  int rc = open_env_at(store, dir);
-  free(dir);
-  if (rc == 0)
-    open_databases(store);
-  return rc;
-}
-
-/* An environment that was never written has no data file: a reader makes
- * an empty one first, so that it can open read-only and see later writes. */
-static int ensure_env_exists(lr_store *store, const char *repo) {
-  lr__buf path;
-  lr__buf_init(&path);
-  lr__fs_join(&path, repo, store->reg.config.online_path);
-  lr__buf_puts(&path, "/data.mdb");
-  int exists = lr__fs_exists(lr__buf_str(&path));
-  lr__buf_free(&path);
-  if (exists)
-    return 0;
-  store->writable = 1;
-  int rc = open_env(store, repo);
-  if (store->env)
-    mdb_env_close(store->env);
-  store->env = NULL;
-  store->writable = 0;
-  return rc;
-}
-
-int lr__store_try_open_db(lr_store *store, lr__online_view *ov) {
-  if (atomic_load_explicit(&ov->dbi_open, memory_order_acquire))
-    return 1;
-  pthread_mutex_lock(&store->dbi_lock);
-  if (!atomic_load(&ov->dbi_open)) {
-    MDB_txn *txn;
-    unsigned flags = store->writable ? MDB_CREATE : 0;
-    if ((store->writable ? lr__store_write_begin(store, &txn)
-                         : mdb_txn_begin(store->env, NULL, MDB_RDONLY, &txn))
-        == 0) {
-      if (mdb_dbi_open(txn, ov->db_name, flags, &ov->dbi) == 0 &&
-          mdb_txn_commit(txn) == 0)
-        atomic_store_explicit(&ov->dbi_open, 1, memory_order_release);
-      else
-        mdb_txn_abort(txn);
-    }
-  }
-  pthread_mutex_unlock(&store->dbi_lock);
-  return atomic_load(&ov->dbi_open);
-}
-
 /* 1 when `name` (from the main database) is a view database that the
  * registry no longer uses: VIEW@EPOCH with another epoch, or of a view
  * that is gone or no longer online. */
-static int is_stale(lr_store *store, const char *name) {
+static int is_stale(void *ctx, const char *name) {
+  lr_store *store = ctx;
   const char *at = strchr(name, '@');
   if (!at)
     return 0;
@@ -242,39 +61,6 @@ static int is_stale(lr_store *store, const char *name) {
   return 1;
 }
 
-/* Frees the databases of removed views and of dropped layouts. */
-static int drop_stale(lr_store *store) {
-  MDB_txn *txn;
-  MDB_dbi main_db;
-  MDB_cursor *cur;
-  int mrc = lr__store_write_begin(store, &txn);
-  if (mrc)
-    return lr__store_mdb_error(&store->errmsg, mrc, "cannot begin a write");
-  char stale[32][160];
-  int n_stale = 0;
-  if (mdb_dbi_open(txn, NULL, 0, &main_db) == 0 &&
-      mdb_cursor_open(txn, main_db, &cur) == 0) {
-    MDB_val k, v;
-    for (int op = MDB_FIRST; n_stale < 32 && mdb_cursor_get(cur, &k, &v, op) == 0;
-         op = MDB_NEXT) {
-      if (k.mv_size >= sizeof stale[0])
-        continue;
-      memcpy(stale[n_stale], k.mv_data, k.mv_size);
-      stale[n_stale][k.mv_size] = '\0';
-      n_stale += is_stale(store, stale[n_stale]);
-    }
-    mdb_cursor_close(cur);
-  }
-  for (int i = 0; i < n_stale; i++) {
-    MDB_dbi dbi;
-    if (mdb_dbi_open(txn, stale[i], 0, &dbi) == 0)
-      mdb_drop(txn, dbi, 1);
-  }
-  mrc = mdb_txn_commit(txn);
-  return mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot drop old rows")
-             : 0;
-}
-
 static int setup_views(lr_store *store) {
   store->n_views = store->reg.n_views;
   store->views = calloc((size_t)store->n_views + 1, sizeof *store->views);
@@ -283,60 +69,19 @@ static int setup_views(lr_store *store) {
   for (int i = 0; i < store->n_views; i++) {
     lr__online_view *ov = &store->views[i];
     ov->view = &store->reg.views[i];
-    snprintf(ov->db_name, sizeof ov->db_name, "%s@%u", ov->view->name,
-             (unsigned)ov->view->layout_epoch);
+    lr__buf name;
+    lr__buf_init(&name);
+    lr__buf_printf(&name, "%s@%u", ov->view->name,
+                   (unsigned)ov->view->layout_epoch);
+    ov->db_name = lr__arena_strdup(&store->reg.arena, lr__buf_str(&name));
+    lr__buf_free(&name);
+    if (!ov->db_name)
+      return LR_ENOMEM;
     int rc = describe_keys(store, ov);
     if (rc)
       return rc;
   }
   return 0;
-}
-
-int lr_store_open(const char *repo, unsigned flags, lr_store **out) {
-  if (!out)
-    return LR_EINVAL;
-  lr_store *store = calloc(1, sizeof *store);
-  *out = store;
-  if (!store)
-    return LR_ENOMEM;
-  lr__model_init(&store->reg);
-  lr__buf_init(&store->errmsg);
-  pthread_mutex_init(&store->dbi_lock, NULL);
-  if (!repo) {
-    lr__buf_puts(&store->errmsg, "no repo folder given");
-    return LR_EINVAL;
-  }
-  int rc = lr__registry_load(repo, &store->reg, &store->errmsg);
-  if (rc == 0)
-    rc = setup_views(store);
-  if (rc == 0 && !(flags & LR_STORE_READWRITE))
-    rc = ensure_env_exists(store, repo);
-  store->writable = (flags & LR_STORE_READWRITE) != 0;
-  store->bulk = store->writable && (flags & LR__STORE_BULK);
-  if (rc == 0)
-    rc = open_env(store, repo);
-  if (rc == 0 && store->writable)
-    rc = drop_stale(store);
-  if (rc == 0)
-    open_databases(store);
-  return rc;
-}
-
-void lr_store_close(lr_store *store) {
-  if (!store)
-    return;
-  if (store->env && store->bulk)
-    (void)trim_file(store); /* else the file stays longer (sparse) */
-  if (store->env)
-    mdb_env_close(store->env);
-  for (int i = 0; i < store->n_old_envs; i++)
-    mdb_env_close(store->old_envs[i]);
-  free(store->old_envs);
-  free(store->views);
-  pthread_mutex_destroy(&store->dbi_lock);
-  lr__model_free(&store->reg);
-  lr__buf_free(&store->errmsg);
-  free(store);
 }
 
 int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
@@ -382,15 +127,130 @@ int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
   return LR_EINVAL;
 }
 
+
+/* Named databases a generation is opened for: every view, the meta
+ * database, and room for views that later applies add while it is open. */
+static unsigned maxdbs_for(int n_views) {
+  unsigned want = (unsigned)n_views + 256;
+  return want < 512 ? 512 : want;
+}
+
+/* How many times an open retries when the generation it read from CURRENT
+ * was deleted before it could hold it (CURRENT moved twice meanwhile). */
+enum { GEN_RETRIES = 100 };
+
+/* Holds the live generation: CURRENT's number, then its environment. On
+ * success *env and *stamp are the generation held and CURRENT as read. */
+static int hold_live(lr_store *store, lr__env **env, lr__gen_stamp *stamp,
+                     lr__buf *err) {
+  int rc = LR_ENOTFOUND;
+  for (int i = 0; rc == LR_ENOTFOUND && i < GEN_RETRIES; i++) {
+    unsigned long long gen;
+    rc = lr__gen_open_layout(store->root, &gen, stamp, err);
+    if (rc == 0)
+      rc = lr__env_acquire(store->root, gen, store->env_flags, store->maxdbs,
+                           env, err);
+  }
+  if (rc == LR_ENOTFOUND)
+    lr__buf_printf(err, "the online store at %s keeps changing generation; "
+                   "try again", store->root);
+  return rc;
+}
+
+lr__env *lr__store_env(lr_store *store) {
+  pthread_mutex_lock(&store->move_lock);
+  lr__env *env = atomic_load(&store->env);
+  lr__env_retain(env);
+  pthread_mutex_unlock(&store->move_lock);
+  return env;
+}
+
+static long long coarse_ms(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void lr__store_checked(lr_store *store, unsigned long long txnid) {
+  atomic_store_explicit(&store->seen_txnid, txnid, memory_order_relaxed);
+  atomic_store_explicit(&store->next_check_ms, coarse_ms() + 1000,
+                        memory_order_relaxed);
+}
+
+int lr__store_refresh(lr_store *store, lr__buf *err) {
+  pthread_mutex_lock(&store->move_lock);
+  int rc = 0;
+  lr__env *old = atomic_load(&store->env);
+  if (lr__gen_moved(store->root, &store->stamp)) {
+    lr__env *env;
+    lr__gen_stamp stamp;
+    rc = hold_live(store, &env, &stamp, err);
+    if (rc == 0) {
+      store->stamp = stamp;
+      rc = env != old;
+      atomic_store(&store->env, env);
+      lr__env_release(old); /* results still on it hold their own */
+    }
+  }
+  pthread_mutex_unlock(&store->move_lock);
+  return rc;
+}
+
+/* Opens the databases `names` in env, creating them. */
+static int ensure_dbs(const lr_store *store, lr__env *env,
+                      const char *const *names, int n, MDB_dbi *dbis,
+                      lr__buf *err) {
+  for (int i = 0; i < n; i++)
+    if (!lr__env_dbi(env, names[i], 1, &dbis[i])) {
+      lr__buf_printf(err, "cannot open the database of '%s' in the online "
+                     "store at %s", names[i], store->root);
+      return LR_EIO;
+    }
+  return 0;
+}
+
+int lr__store_write_begin(lr_store *store, const char *const *names, int n,
+                          MDB_dbi *dbis, lr__env **out, MDB_txn **txn,
+                          lr__buf *err) {
+  *out = NULL;
+  for (int i = 0; i < GEN_RETRIES; i++) {
+    lr__env *env = lr__store_env(store);
+    int began = 0;
+    int rc = ensure_dbs(store, env, names, n, dbis, err);
+    if (rc == 0) {
+      int mrc = lr__env_write_begin(env, txn);
+      began = mrc == 0;
+      if (mrc)
+        rc = lr__store_mdb_error(err, mrc, "cannot begin a write");
+    }
+    /* Holding the writer lock now: a build of a new generation either
+     * finished (CURRENT moved: write there instead) or has not begun. */
+    int moved = rc ? 0 : lr__store_refresh(store, err);
+    if (moved < 0)
+      rc = moved;
+    if (rc == 0 && !moved && atomic_load(&store->env) == env) {
+      *out = env;
+      return 0;
+    }
+    if (began)
+      mdb_txn_abort(*txn);
+    lr__env_release(env);
+    if (rc)
+      return rc;
+  }
+  lr__buf_printf(err, "the online store at %s keeps changing generation; "
+                 "try again", store->root);
+  return LR_EIO;
+}
+
 int lr__store_meta_get(lr_store *store, const char *key, void *value,
                        size_t cap, size_t *len) {
-  MDB_txn *txn;
+  lr__env *env = lr__store_env(store);
   MDB_dbi meta;
-  int mrc = mdb_txn_begin(store->env, NULL, MDB_RDONLY, &txn);
-  if (mrc)
-    return lr__store_mdb_error(&store->errmsg, mrc, "cannot start a read");
-  pthread_mutex_lock(&store->dbi_lock); /* mdb_dbi_open: one at a time */
-  mrc = mdb_dbi_open(txn, LR__META_DB, 0, &meta);
+  MDB_txn *txn = NULL;
+  int mrc = lr__env_dbi(env, LR__META_DB, 0, &meta)
+                ? mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn)
+                : MDB_NOTFOUND;
   MDB_val k = {strlen(key), (void *)key}, v;
   if (mrc == 0)
     mrc = mdb_get(txn, meta, &k, &v);
@@ -398,10 +258,107 @@ int lr__store_meta_get(lr_store *store, const char *key, void *value,
     *len = v.mv_size;
     memcpy(value, v.mv_data, v.mv_size < cap ? v.mv_size : cap);
   }
-  mdb_txn_abort(txn);
-  pthread_mutex_unlock(&store->dbi_lock);
+  if (txn)
+    mdb_txn_abort(txn);
+  lr__env_release(env);
   if (mrc == MDB_NOTFOUND)
     return LR_ENOTFOUND;
   return mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot read a record")
              : 0;
+}
+
+/* Frees the databases of removed views and of dropped layouts. */
+static int drop_stale(lr_store *store) {
+  lr__env *env = lr__store_env(store);
+  int mrc = lr__env_drop_dbs(env, is_stale, store);
+  lr__env_release(env);
+  return mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot drop old rows")
+             : 0;
+}
+
+/* Opens the live generation; a read-write open first moves a store of the
+ * old layout into a generation of its own. */
+static int open_online(lr_store *store, const char *repo, unsigned flags) {
+  lr__buf root;
+  lr__buf_init(&root);
+  lr__fs_join(&root, repo, store->reg.config.online_path);
+  store->root = lr__buf_steal(&root);
+  if (!store->root)
+    return LR_ENOMEM;
+  store->writable = (flags & LR_STORE_READWRITE) != 0;
+  store->env_flags = (store->writable ? LR__ENV_WRITE : 0) |
+                     (store->writable && (flags & LR__STORE_BULK)
+                          ? LR__ENV_BULK : 0);
+  store->maxdbs = maxdbs_for(store->n_views);
+  lr__env *env;
+  int rc = hold_live(store, &env, &store->stamp, &store->errmsg);
+  if (rc)
+    return rc;
+  atomic_store(&store->env, env);
+  lr__store_checked(store, 0);
+  if (store->writable && lr__env_gen(env) == LR__GEN_LEGACY)
+    rc = lr__store_rebuild(store, NULL, NULL);
+  if (rc == 0 && store->writable)
+    rc = drop_stale(store);
+  return rc;
+}
+
+int lr_store_open(const char *repo, unsigned flags, lr_store **out) {
+  if (!out)
+    return LR_EINVAL;
+  lr_store *store = calloc(1, sizeof *store);
+  *out = store;
+  if (!store)
+    return LR_ENOMEM;
+  lr__model_init(&store->reg);
+  lr__buf_init(&store->errmsg);
+  pthread_mutex_init(&store->move_lock, NULL);
+  if (!repo) {
+    lr__buf_puts(&store->errmsg, "no repo folder given");
+    return LR_EINVAL;
+  }
+  int rc = lr__registry_load(repo, &store->reg, &store->errmsg);
+  if (rc == 0)
+    rc = setup_views(store);
+  if (rc == 0)
+    rc = open_online(store, repo, flags);
+  return rc;
+}
+
+void lr_store_close(lr_store *store) {
+  if (!store)
+    return;
+  lr__env_release(atomic_load(&store->env));
+  free(store->root);
+  free(store->views);
+  pthread_mutex_destroy(&store->move_lock);
+  lr__model_free(&store->reg);
+  lr__buf_free(&store->errmsg);
+  free(store);
+}
+
+int lr_store_version(lr_store *store, lr_data_version *version) {
+  if (!store || !version)
+    return LR_EINVAL;
+  lr__buf_reset(&store->errmsg);
+  int rc = lr__store_refresh(store, &store->errmsg);
+  if (rc < 0)
+    return rc;
+  lr__env *env = lr__store_env(store);
+  MDB_envinfo info;
+  int mrc = mdb_env_info(lr__env_mdb(env), &info);
+  *version = (lr_data_version){lr__env_gen(env), info.me_last_txnid};
+  lr__env_release(env);
+  return mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot read the "
+                                   "store's version") : 0;
+}
+
+int lr__store_probe(lr_store *store) {
+  lr__env *env = lr__store_env(store);
+  MDB_txn *txn;
+  int mrc = mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn);
+  if (mrc == 0)
+    mdb_txn_abort(txn);
+  lr__env_release(env);
+  return mrc ? LR_EIO : 0;
 }

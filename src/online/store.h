@@ -1,12 +1,15 @@
 /*
  * store.h - the online layer's shared state: an open store (registry plus
- * LMDB environment) and how each view is kept in it. Used by the files of
- * src/online/ only; other layers use the public lr_store_* API.
+ * the live generation's LMDB environment) and how each view is kept in it.
+ * Used by the files of src/online/ only; other layers use the public
+ * lr_store_* API.
  *
- * One LMDB named database per online view, named `VIEW@EPOCH`: the epoch
- * comes from the registry and is bumped when `apply --force` makes the
- * stored rows unreadable, so those rows are simply in another database,
- * freed by the next read-write open.
+ * The store folder holds one LMDB environment per generation
+ * (generation.h), opened once per process (env.h). In it, one named
+ * database per online view, named `VIEW@EPOCH`: the epoch comes from the
+ * registry and is bumped when `apply --force` makes the stored rows
+ * unreadable, so those rows are simply in another database, freed by the
+ * next read-write open.
  */
 #ifndef LR_ONLINE_STORE_H
 #define LR_ONLINE_STORE_H
@@ -14,9 +17,12 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "../codec/key.h"
 #include "../registry/model.h"
+#include "env.h"
+#include "generation.h"
 #include "larder.h"
 
 /* The database of store-wide records (what each materialization loaded).
@@ -27,18 +33,17 @@
  * The environment maps the data file writable (MDB_WRITEMAP): LMDB writes
  * dirty pages in place instead of allocating, copying and writing each one
  * at commit, and sizes the file to the whole map (sparse). Write
- * transactions begin with lr__store_write_begin, which gives the file that
- * size back if another bulk store trimmed it; closing trims the file to its
- * last page again. Commits sync as usual (docs/internals/online.md). */
+ * transactions (lr__env_write_begin) give the file that size back if
+ * another bulk store trimmed it; the last close trims the file to its last
+ * page again. Commits sync as usual (docs/internals/online.md). A process
+ * that has the generation open already without it shares that plain
+ * environment. */
 #define LR__STORE_BULK (1u << 8)
 
 /* How one view is kept online. */
 typedef struct lr__online_view {
   const lr__view *view;
-  char db_name[160];
-  MDB_dbi dbi;
-  atomic_int dbi_open; /* 1 once dbi is usable (it may be created later by
-                          another process: readers retry) */
+  const char *db_name; /* VIEW@EPOCH, in the registry's arena */
   int n_keys;          /* the join keys of the view's entities, in order */
   const char **key_names;
   uint8_t *key_types;
@@ -46,27 +51,24 @@ typedef struct lr__online_view {
 
 struct lr_store {
   lr__model reg;
-  MDB_env *env;
-  unsigned env_gen;   /* bumped when env is replaced (after compaction) */
-  MDB_env **old_envs; /* replaced environments: results may still hold
-                         transactions on them; closed with the store */
-  int n_old_envs;
+  char *root;                /* the online store folder (generation.h) */
+  unsigned env_flags;        /* LR__ENV_* this store asks of a generation */
+  unsigned maxdbs;
+  lr__env *_Atomic env;      /* the live generation as this store knows it;
+                                the store holds a reference on it */
+  pthread_mutex_t move_lock; /* taken to move to another generation */
+  lr__gen_stamp stamp;       /* CURRENT as last read (under move_lock) */
+  atomic_ullong seen_txnid;  /* the last transaction id a lookup saw */
+  atomic_llong next_check_ms; /* when lookups next look at CURRENT */
   int writable;
-  int bulk;           /* opened with LR__STORE_BULK (and MDB_WRITEMAP) */
   lr__online_view *views; /* one per registry view (on-demand views too,
                              with no database yet) */
   int n_views;
-  pthread_mutex_t dbi_lock; /* mdb_dbi_open is one-at-a-time per process */
-  MDB_dbi meta_dbi;         /* writable stores: LR__META_DB, opened at open */
   lr__buf errmsg;
 };
 
 /* The online view named `name`, or NULL. */
 lr__online_view *lr__store_view(lr_store *store, const char *name);
-
-/* Makes ov->dbi usable if its database exists now (readers call it before
- * each lookup of a view not opened yet). Returns 1 when open. */
-int lr__store_try_open_db(lr_store *store, lr__online_view *ov);
 
 /* Encodes one entity key of `ov` from `values` (one per join key, ordered
  * as ov->key_names) into `key`, its length in *len. Returns 0, or after
@@ -77,20 +79,63 @@ int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
                          uint8_t *key, size_t *len, lr__buf *err,
                          const char *what, size_t index);
 
-/* Opens the environment again (after its data file was replaced), with the
- * same flags. The old one stays open until the store closes, since results
- * may hold transactions on it; they move to the new one on their next
- * lookup (env_gen tells them). */
-int lr__store_reopen(lr_store *store);
+/* A reference to the store's live generation (release it with
+ * lr__env_release). Thread-safe. */
+lr__env *lr__store_env(lr_store *store);
 
-/* Reads the meta record `key` into `value` (at most `cap` bytes; *len gets
- * its size). Returns 0, LR_ENOTFOUND (no such record) or LR_EIO. */
+/* Looks at CURRENT and, when another generation is live, moves the store
+ * to it. Returns 1 when it moved, 0 when not, or a negative status with
+ * the reason in `err`. Thread-safe. */
+int lr__store_refresh(lr_store *store, lr__buf *err);
+
+/* 1 when a lookup that read transaction id `txnid` should look at CURRENT:
+ * the id changed (something was committed, maybe the marker a generation
+ * build commits into the one it replaces), or a second passed (a build
+ * that died after publishing commits no marker). */
+static inline int lr__store_check_due(lr_store *store,
+                                      unsigned long long txnid) {
+  if (txnid != atomic_load_explicit(&store->seen_txnid,
+                                    memory_order_relaxed))
+    return 1;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  long long ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+  return ms >= atomic_load_explicit(&store->next_check_ms,
+                                    memory_order_relaxed);
+}
+
+/* Notes that a lookup saw `txnid` and looked at CURRENT. */
+void lr__store_checked(lr_store *store, unsigned long long txnid);
+
+/* Begins a write transaction on the store's live generation, with the
+ * databases `names` (n of them; created if missing) opened into `dbis`.
+ * Waits for other writers, and for a generation being built (its builder
+ * holds the old one's writer lock); a transaction begun on a generation
+ * that was replaced meanwhile is given up and begun again on the new one,
+ * so no write lands in a generation nobody reads. *env receives a
+ * reference (release it after the transaction ends). Returns 0, or a
+ * status with the message in `err`. */
+int lr__store_write_begin(lr_store *store, const char *const *names, int n,
+                          MDB_dbi *dbis, lr__env **env, MDB_txn **txn,
+                          lr__buf *err);
+
+/* Builds a new generation from the live one (a compacting copy), makes it
+ * live and moves this store to it; writers wait meanwhile (compact.c).
+ * before/after (may be NULL) receive the data files' sizes. Returns 0 or
+ * a status with the message on the store. */
+int lr__store_rebuild(lr_store *store, unsigned long long *before,
+                      unsigned long long *after);
+
+/* Reads the meta record `key` of the live generation into `value` (at
+ * most `cap` bytes; *len gets its size). Returns 0, LR_ENOTFOUND (no such
+ * record) or LR_EIO. */
 int lr__store_meta_get(lr_store *store, const char *key, void *value,
                        size_t cap, size_t *len);
 
-/* Begins a write transaction (mdb_txn_begin); in a bulk store, also makes
- * the data file span the map again. Returns 0 or an LMDB/errno code. */
-int lr__store_write_begin(lr_store *store, MDB_txn **txn);
+/* Whether a lookup could read now: begins and ends a read transaction on
+ * the live generation (it fails when every reader slot is taken). Returns
+ * 0 or LR_EIO. */
+int lr__store_probe(lr_store *store);
 
 /* Converts an LMDB error into a status and message. */
 int lr__store_mdb_error(lr__buf *err, int mdb_rc, const char *doing);

@@ -198,6 +198,8 @@ typedef struct derived {
 struct lr__writer {
   lr_store *store;
   lr__online_view *ov;
+  lr__env *env;       /* the generation written (top writer: a reference) */
+  MDB_dbi meta_dbi;   /* LR__META_DB in env */
   MDB_txn *txn;       /* derived writers share their parent's */
   MDB_cursor *cur;    /* on the view's database; closed before txn ends */
   derived *derived;
@@ -370,10 +372,6 @@ lr__online_view *lr__writer_view(lr_store *store, const char *view,
     lr__buf_printf(&store->errmsg, "view '%s' is not stored online (online: "
                    "false)", view);
     *rc = LR_EINVAL;
-  } else if (!lr__store_try_open_db(store, ov)) {
-    lr__buf_printf(&store->errmsg, "cannot open the database of view '%s'",
-                   view);
-    *rc = LR_EIO;
   }
   return *rc ? NULL : ov;
 }
@@ -398,9 +396,9 @@ static void writer_free(lr__writer *w) {
   free(w);
 }
 
-/* A writer of view `ov` inside transaction `txn`. */
+/* A writer of view `ov` (database `dbi`) inside transaction `txn`. */
 static int writer_new(lr_store *store, lr__online_view *ov, MDB_txn *txn,
-                      lr__writer **out) {
+                      MDB_dbi dbi, lr__writer **out) {
   const lr__view *v = ov->view;
   lr__writer *w = calloc(1, sizeof *w);
   if (!w)
@@ -423,8 +421,8 @@ static int writer_new(lr_store *store, lr__online_view *ov, MDB_txn *txn,
   for (int f = 0; f < v->n_features; f++)
     w->slot_feature[v->features[f].slot] = f;
   MDB_stat st;
-  w->appending = mdb_stat(txn, ov->dbi, &st) == 0 && st.ms_entries == 0;
-  int mrc = mdb_cursor_open(txn, ov->dbi, &w->cur);
+  w->appending = mdb_stat(txn, dbi, &st) == 0 && st.ms_entries == 0;
+  int mrc = mdb_cursor_open(txn, dbi, &w->cur);
   if (mrc) {
     writer_free(w);
     return lr__store_mdb_error(&store->errmsg, mrc, "cannot open a cursor");
@@ -443,18 +441,13 @@ static int derives_from(const lr__view *v, const lr__view *source) {
   return 0;
 }
 
-/* Adds a derived writer for on-demand view `dv`. */
-static int add_derived(lr__writer *w, lr__online_view *dv) {
+/* Adds a derived writer for on-demand view `dv`, whose database is dbi. */
+static int add_derived(lr__writer *w, lr__online_view *dv, MDB_dbi dbi) {
   derived *d = &w->derived[w->n_derived];
-  if (!lr__store_try_open_db(w->store, dv)) {
-    lr__buf_printf(&w->store->errmsg, "cannot open the database of view "
-                   "'%s'", dv->view->name);
-    return LR_EIO;
-  }
   int rc = lr__odfv_compile(&w->store->reg, dv->view, NULL,
                             &w->store->errmsg, &d->odfv);
   if (rc == 0)
-    rc = writer_new(w->store, dv, w->txn, &d->w);
+    rc = writer_new(w->store, dv, w->txn, dbi, &d->w);
   d->input_feature = rc ? NULL : calloc((size_t)d->odfv->n_inputs + 1,
                                         sizeof(int));
   if (rc == 0 && !d->input_feature)
@@ -466,17 +459,61 @@ static int add_derived(lr__writer *w, lr__online_view *dv) {
   return rc;
 }
 
-/* Finds the on-demand views stored on write that read w's view. */
-static int attach_derived(lr__writer *w) {
+/* The databases a write of `ov` uses, into names[] (room for n_views + 2):
+ * its own, those of the on-demand views stored on write that read it (in
+ * store order), then the meta database. They are opened (created) before
+ * the write transaction begins: one thread may hold one write transaction
+ * per environment, and creating a database takes one. Returns how many. */
+static int write_databases(lr_store *store, const lr__online_view *ov,
+                           const char **names) {
+  int n = 0;
+  names[n++] = ov->db_name;
+  for (int i = 0; i < store->n_views; i++)
+    if (derives_from(store->views[i].view, ov->view))
+      names[n++] = store->views[i].db_name;
+  names[n++] = LR__META_DB;
+  return n;
+}
+
+/* Attaches a writer for each on-demand view stored on write that reads w's
+ * view; dbis as write_databases() listed them. */
+static int attach_derived(lr__writer *w, const MDB_dbi *dbis) {
   lr_store *store = w->store;
   w->derived = calloc((size_t)store->n_views + 1, sizeof *w->derived);
   if (!w->derived)
     return LR_ENOMEM;
-  int rc = 0;
+  int rc = 0, next = 1;
   for (int i = 0; rc == 0 && i < store->n_views; i++)
     if (derives_from(store->views[i].view, w->ov->view))
-      rc = add_derived(w, &store->views[i]);
+      rc = add_derived(w, &store->views[i], dbis[next++]);
   return rc;
+}
+
+/* Begins the transaction and makes the writer of `ov` in it. */
+static int begin_on(lr_store *store, lr__online_view *ov, const char **names,
+                    MDB_dbi *dbis, lr__writer **out) {
+  int n = write_databases(store, ov, names);
+  MDB_txn *txn;
+  lr__env *env;
+  int rc = lr__store_write_begin(store, names, n, dbis, &env, &txn,
+                                 &store->errmsg);
+  if (rc)
+    return rc;
+  lr__writer *w = NULL;
+  rc = writer_new(store, ov, txn, dbis[0], &w);
+  if (rc == 0) {
+    w->env = env;
+    w->meta_dbi = dbis[n - 1];
+    rc = attach_derived(w, dbis);
+  }
+  if (rc) {
+    writer_free(w);
+    mdb_txn_abort(txn);
+    lr__env_release(env);
+    return rc;
+  }
+  *out = w;
+  return 0;
 }
 
 int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
@@ -486,22 +523,12 @@ int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
   lr__online_view *ov = lr__writer_view(store, view, &rc);
   if (!ov)
     return rc ? rc : LR_EINVAL;
-  MDB_txn *txn;
-  int mrc = lr__store_write_begin(store, &txn);
-  if (mrc)
-    return lr__store_mdb_error(&store->errmsg, mrc, "cannot begin a write");
-  lr__writer *w = NULL;
-  rc = writer_new(store, ov, txn, &w);
-  if (rc == 0)
-    rc = attach_derived(w);
-  if (rc) {
-    if (w)
-      writer_free(w);
-    mdb_txn_abort(txn);
-    return rc;
-  }
-  *out = w;
-  return 0;
+  const char **names = calloc((size_t)store->n_views + 2, sizeof *names);
+  MDB_dbi *dbis = calloc((size_t)store->n_views + 2, sizeof *dbis);
+  rc = names && dbis ? begin_on(store, ov, names, dbis, out) : LR_ENOMEM;
+  free(names);
+  free(dbis);
+  return rc;
 }
 
 /* Computes the derived view `d` over the n rows just put and writes them:
@@ -580,7 +607,7 @@ int lr__writer_flush(lr__writer *w, lr_write_stats *stats) {
 int lr__writer_put_meta(lr__writer *w, const char *key, const void *value,
                         size_t len) {
   MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)value};
-  int mrc = mdb_put(w->txn, w->store->meta_dbi, &k, &v, 0);
+  int mrc = mdb_put(w->txn, w->meta_dbi, &k, &v, 0);
   return mrc ? lr__store_mdb_error(&w->store->errmsg, mrc,
                                    "cannot record the load")
              : 0;
@@ -603,6 +630,7 @@ int lr__writer_commit(lr__writer *w) {
   int mrc = mdb_txn_commit(w->txn);
   int rc = mrc ? lr__store_mdb_error(&w->store->errmsg, mrc, "cannot commit")
                : 0;
+  lr__env_release(w->env);
   writer_free(w);
   return rc;
 }
@@ -612,6 +640,7 @@ void lr__writer_abort(lr__writer *w) {
     return;
   close_cursors(w);
   mdb_txn_abort(w->txn);
+  lr__env_release(w->env);
   writer_free(w);
 }
 

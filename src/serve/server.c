@@ -54,17 +54,14 @@ static int authorized(const lr__server *s, const char *auth) {
 /* ---- routing ----------------------------------------------------------- */
 
 static void health(lr__server *s, int *status, lr__buf *out) {
-  MDB_stat st;
-  MDB_txn *txn;
-  int ok = mdb_txn_begin(s->store->env, NULL, MDB_RDONLY, &txn) == 0;
-  if (ok) {
-    ok = mdb_env_stat(s->store->env, &st) == 0;
-    mdb_txn_abort(txn);
-  }
+  lr_data_version v = {0, 0};
+  int ok = lr__store_probe(s->store) == 0 && lr_store_version(s->store, &v) == 0;
   *status = ok ? 200 : 503;
-  lr__buf_printf(out, "{\"status\": \"%s\", \"registry_version\": %llu}\n",
+  lr__buf_printf(out, "{\"status\": \"%s\", \"registry_version\": %llu, "
+                 "\"store_version\": \"%llu.%llu\"}\n",
                  ok ? "ok" : "unavailable",
-                 (unsigned long long)s->store->reg.version);
+                 (unsigned long long)s->store->reg.version, v.generation,
+                 v.txn);
 }
 
 void lr__server_handle(lr__server *s, const char *method, const char *path,

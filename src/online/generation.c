@@ -1,0 +1,273 @@
+/*
+ * generation.c - the online store folder's layout (see generation.h): the
+ * CURRENT pointer, the generation folders, the layout lock and the in-use
+ * locks, and the deletion of generations nobody reads any more.
+ *
+ * Every lock here is flock(2): released by the kernel when the process
+ * dies, so a kill -9 never leaves a generation pinned or the layout locked.
+ */
+#include "generation.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util/fs.h"
+#include "larder.h"
+
+void lr__gen_dir(lr__buf *out, const char *root, unsigned long long gen) {
+  lr__buf_reset(out);
+  if (gen == LR__GEN_LEGACY)
+    lr__buf_puts(out, root);
+  else
+    lr__buf_printf(out, "%s/gen-%llu", root, gen);
+}
+
+/* ROOT/NAME into `out`. */
+static void root_file(lr__buf *out, const char *root, const char *name) {
+  lr__buf_reset(out);
+  lr__buf_printf(out, "%s/%s", root, name);
+}
+
+/* The number of a folder named gen-N (digits only), or 0. */
+static unsigned long long gen_number(const char *name) {
+  if (strncmp(name, "gen-", 4) != 0 || !name[4])
+    return 0;
+  unsigned long long n = 0;
+  for (const char *p = name + 4; *p; p++) {
+    if (*p < '0' || *p > '9' || n > (~0ull - 9) / 10)
+      return 0;
+    n = n * 10 + (unsigned)(*p - '0');
+  }
+  return n;
+}
+
+int lr__gen_read_current(const char *root, unsigned long long *gen,
+                         lr__gen_stamp *stamp) {
+  lr__buf path;
+  lr__buf_init(&path);
+  root_file(&path, root, "CURRENT");
+  int fd = open(lr__buf_str(&path), O_RDONLY | O_CLOEXEC);
+  lr__buf_free(&path);
+  if (fd < 0)
+    return errno == ENOENT ? LR_ENOTFOUND : LR_EIO;
+  char text[32];
+  struct stat st;
+  ssize_t n = read(fd, text, sizeof text - 1);
+  int ok = n > 1 && fstat(fd, &st) == 0 && text[n - 1] == '\n';
+  close(fd);
+  if (!ok)
+    return n < 0 ? LR_EIO : LR_ECORRUPT;
+  text[n - 1] = '\0';
+  char name[40];
+  snprintf(name, sizeof name, "gen-%s", text);
+  *gen = gen_number(name);
+  if (*gen == 0)
+    return LR_ECORRUPT;
+  if (stamp)
+    *stamp = (lr__gen_stamp){st.st_dev, st.st_ino};
+  return 0;
+}
+
+int lr__gen_moved(const char *root, const lr__gen_stamp *stamp) {
+  lr__buf path;
+  lr__buf_init(&path);
+  root_file(&path, root, "CURRENT");
+  struct stat st;
+  int found = stat(lr__buf_str(&path), &st) == 0;
+  lr__buf_free(&path);
+  if (!found)
+    return stamp->ino != 0; /* gone (never, by design) or still legacy */
+  return st.st_ino != stamp->ino || st.st_dev != stamp->dev;
+}
+
+int lr__gen_publish(const char *root, unsigned long long gen, lr__buf *err) {
+  char text[32];
+  int n = snprintf(text, sizeof text, "%llu\n", gen);
+  lr__buf path;
+  lr__buf_init(&path);
+  root_file(&path, root, "CURRENT");
+  int rc = lr__fs_write_atomic(lr__buf_str(&path), text, (size_t)n, err);
+  lr__buf_free(&path);
+  return rc;
+}
+
+unsigned long long lr__gen_next(const char *root) {
+  unsigned long long top = 0;
+  DIR *d = opendir(root);
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    unsigned long long n = gen_number(e->d_name);
+    if (n > top)
+      top = n;
+  }
+  if (d)
+    closedir(d);
+  return top + 1;
+}
+
+/* Opens ROOT/NAME (created if missing) and flocks it with `op`. */
+static int lock_file(const char *path, int op, int *fd) {
+  *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (*fd < 0)
+    return errno == ENOENT ? LR_ENOTFOUND : LR_EIO;
+  int r;
+  while ((r = flock(*fd, op)) != 0 && errno == EINTR)
+    ;
+  if (r == 0)
+    return 0;
+  int busy = errno == EWOULDBLOCK;
+  close(*fd);
+  *fd = -1;
+  return busy ? LR_EEXISTS : LR_EIO;
+}
+
+int lr__gen_lock(const char *root, int nowait, int *fd, lr__buf *err) {
+  lr__buf path;
+  lr__buf_init(&path);
+  root_file(&path, root, "layout.lock");
+  int rc = lock_file(lr__buf_str(&path), LOCK_EX | (nowait ? LOCK_NB : 0), fd);
+  if (rc && rc != LR_EEXISTS && err)
+    lr__buf_printf(err, "cannot lock %s: %s", lr__buf_str(&path),
+                   strerror(errno));
+  lr__buf_free(&path);
+  return rc;
+}
+
+void lr__gen_unlock(int fd) {
+  if (fd >= 0)
+    close(fd); /* releases the flock */
+}
+
+/* The in-use file of generation `gen`. */
+static void in_use_path(lr__buf *out, const char *root,
+                        unsigned long long gen) {
+  lr__gen_dir(out, root, gen);
+  lr__buf_puts(out, "/in-use");
+}
+
+int lr__gen_hold(const char *root, unsigned long long gen, int *fd) {
+  lr__buf path;
+  lr__buf_init(&path);
+  lr__gen_dir(&path, root, gen);
+  int rc = lr__fs_is_dir(lr__buf_str(&path)) ? 0 : LR_ENOTFOUND;
+  in_use_path(&path, root, gen);
+  if (rc == 0)
+    rc = lock_file(lr__buf_str(&path), LOCK_SH, fd);
+  lr__buf_free(&path);
+  return rc;
+}
+
+/* Removes generation `gen`'s files and folder (the legacy one: its files
+ * only). */
+static void remove_generation(const char *root, unsigned long long gen) {
+  static const char *const files[] = {"data.mdb", "lock.mdb",
+                                      "data.mdb.build", "in-use"};
+  lr__buf dir, path;
+  lr__buf_init(&dir);
+  lr__buf_init(&path);
+  lr__gen_dir(&dir, root, gen);
+  for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+    lr__buf_reset(&path);
+    lr__buf_printf(&path, "%s/%s", lr__buf_str(&dir), files[i]);
+    unlink(lr__buf_str(&path));
+  }
+  if (gen != LR__GEN_LEGACY)
+    rmdir(lr__buf_str(&dir));
+  lr__buf_free(&dir);
+  lr__buf_free(&path);
+}
+
+/* Deletes generation `gen` when no process holds it. */
+static int collect_one(const char *root, unsigned long long gen) {
+  lr__buf path;
+  lr__buf_init(&path);
+  in_use_path(&path, root, gen);
+  int fd = -1;
+  int rc = lock_file(lr__buf_str(&path), LOCK_EX | LOCK_NB, &fd);
+  lr__buf_free(&path);
+  if (rc == LR_EEXISTS)
+    return 0; /* somebody reads it */
+  remove_generation(root, gen); /* also a folder with no in-use file: a
+                                   build that died before making one */
+  if (fd >= 0)
+    close(fd);
+  return 1;
+}
+
+int lr__gen_collect(const char *root) {
+  unsigned long long live;
+  if (lr__gen_read_current(root, &live, NULL) != 0)
+    return 0; /* nothing is known to be safe to delete */
+  int deleted = 0;
+  lr__buf legacy;
+  lr__buf_init(&legacy);
+  root_file(&legacy, root, "data.mdb");
+  if (lr__fs_exists(lr__buf_str(&legacy)))
+    deleted += collect_one(root, LR__GEN_LEGACY);
+  lr__buf_free(&legacy);
+  DIR *d = opendir(root);
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    unsigned long long n = gen_number(e->d_name);
+    if (n && n != live)
+      deleted += collect_one(root, n);
+  }
+  if (d)
+    closedir(d);
+  return deleted;
+}
+
+/* No CURRENT yet: under the layout lock, a legacy store stays generation 0
+ * (the caller upgrades it) and an empty folder gets gen-1. */
+static int create_layout(const char *root, unsigned long long *gen,
+                         lr__gen_stamp *stamp, lr__buf *err) {
+  int lock;
+  int rc = lr__gen_lock(root, 0, &lock, err);
+  if (rc)
+    return rc;
+  rc = lr__gen_read_current(root, gen, stamp); /* made meanwhile? */
+  if (rc == LR_ENOTFOUND) {
+    lr__buf path;
+    lr__buf_init(&path);
+    root_file(&path, root, "data.mdb");
+    if (lr__fs_exists(lr__buf_str(&path))) {
+      *gen = LR__GEN_LEGACY;
+      if (stamp)
+        *stamp = (lr__gen_stamp){0, 0};
+      rc = 0;
+    } else {
+      lr__gen_dir(&path, root, 1);
+      rc = lr__fs_mkdirs(lr__buf_str(&path), err);
+      if (rc == 0)
+        rc = lr__gen_publish(root, 1, err);
+      if (rc == 0)
+        rc = lr__gen_read_current(root, gen, stamp);
+    }
+    lr__buf_free(&path);
+  }
+  lr__gen_unlock(lock);
+  return rc;
+}
+
+int lr__gen_open_layout(const char *root, unsigned long long *gen,
+                        lr__gen_stamp *stamp, lr__buf *err) {
+  int rc = lr__gen_read_current(root, gen, stamp);
+  if (rc == LR_ENOTFOUND) {
+    rc = lr__fs_is_dir(root) ? 0 : lr__fs_mkdirs(root, err);
+    if (rc == 0)
+      rc = create_layout(root, gen, stamp, err);
+    return rc;
+  }
+  if (rc == LR_ECORRUPT)
+    lr__buf_printf(err, "%s/CURRENT is damaged: it must hold the number of "
+                   "the live generation (a folder gen-N beside it) and a "
+                   "newline", root);
+  else if (rc)
+    lr__buf_printf(err, "cannot read %s/CURRENT: %s", root, strerror(errno));
+  return rc;
+}

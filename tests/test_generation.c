@@ -1,0 +1,470 @@
+/*
+ * test_generation.c - the online store's generations (src/online/
+ * generation.c, env.c, compact.c), tested with the other processes they
+ * promise things about: a server, a reader and a writer attached while
+ * `larder compact` builds a new generation; a reader in a child that keeps
+ * the old generation until it lets go; a store of the old layout upgraded
+ * under a reader; and the version every store and result reports.
+ */
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+
+#include "cli/http_client.h"
+#include "helpers.h"
+#include "larder.h"
+#include "online/store.h"
+#include "process.h"
+
+static const char defs[] =
+    "entities:\n"
+    "  - name: user\n"
+    "    join_keys: [user_id]\n"
+    "    value_type: int64\n"
+    "sources:\n"
+    "  - name: src\n"
+    "    kind: file\n"
+    "    path: data/x.csv\n"
+    "    timestamp_field: event_timestamp\n"
+    "feature_views:\n"
+    "  - name: stats\n"
+    "    entities: [user]\n"
+    "    source: src\n"
+    "    schema:\n"
+    "      - {name: a, dtype: int64}\n";
+
+/* 2024-01-01T00:00:00Z in microseconds. */
+static const long long T0 = 1704067200LL * 1000000;
+
+/* The repo of the running test (removed by the suite's fini) and the
+ * processes it started (killed there if an assertion ended it early). */
+static char *g_dir;
+static pid_t g_pids[8];
+static int g_n_pids;
+
+static pid_t track(pid_t pid) {
+  g_pids[g_n_pids++] = pid;
+  return pid;
+}
+
+static void cleanup(void) {
+  for (int i = 0; i < g_n_pids; i++)
+    if (g_pids[i] > 0) {
+      kill(g_pids[i], SIGKILL);
+      waitpid(g_pids[i], NULL, 0);
+    }
+  g_n_pids = 0;
+  if (g_dir)
+    th_rmrf(g_dir);
+  g_dir = NULL;
+}
+
+TestSuite(generation, .fini = cleanup);
+
+static char *make_repo(void) {
+  g_dir = th_tempdir();
+  th_write(g_dir, "feature_store.yaml", "project: t\n");
+  th_write(g_dir, "data/x.csv", "");
+  th_write(g_dir, "defs.yaml", defs);
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(g_dir, &repo), 0, "%s", lr_repo_errmsg(repo));
+  char *plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, 0, &plan), 0, "%s", lr_repo_errmsg(repo));
+  lr_free(plan);
+  lr_repo_close(repo);
+  return g_dir;
+}
+
+static lr_store *open_store(unsigned flags) {
+  lr_store *s = NULL;
+  int rc = lr_store_open(g_dir, flags, &s);
+  cr_assert_eq(rc, 0, "lr_store_open: %s", lr_store_errmsg(s));
+  return s;
+}
+
+/* Writes keys [first, first + n) with a = key + delta, in one transaction.
+ * Returns lr_write_rows' status (no assertion: children call it too). */
+static int put_keys(lr_store *s, long long first, int n, long long delta) {
+  lr_value *uid = calloc((size_t)n, sizeof *uid);
+  lr_value *ev = calloc((size_t)n, sizeof *ev);
+  lr_value *a = calloc((size_t)n, sizeof *a);
+  for (int i = 0; i < n; i++) {
+    uid[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i};
+    ev[i] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = T0};
+    a[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i + delta};
+  }
+  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ev}, {"a", a}};
+  int rc = lr_write_rows(s, "stats", cols, 3, (size_t)n, NULL);
+  free(uid);
+  free(ev);
+  free(a);
+  return rc;
+}
+
+/* A prepared lookup of stats:a for up to `max` keys. */
+typedef struct reader {
+  lr_request *req;
+  lr_result *res;
+  lr_value *keys;
+  int max;
+} reader;
+
+static int reader_open(reader *r, lr_store *s, int max) {
+  static const char *const refs[] = {"stats:a"};
+  r->max = max;
+  r->keys = calloc((size_t)max, sizeof *r->keys);
+  return lr_request_prepare(s, refs, 1, &r->req) ||
+         lr_result_create(r->req, max, &r->res);
+}
+
+static void reader_close(reader *r) {
+  lr_result_free(r->res);
+  lr_request_free(r->req);
+  free(r->keys);
+}
+
+/* Looks up keys [first, first + n): 1 when every one is PRESENT with
+ * a = key + delta. */
+static int reader_check(reader *r, long long first, int n, long long delta) {
+  for (int done = 0; done < n;) {
+    int batch = n - done < r->max ? n - done : r->max;
+    for (int i = 0; i < batch; i++)
+      r->keys[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + done + i};
+    if (lr_get_online_features(r->req, r->keys, batch, r->res) != 0)
+      return 0;
+    for (int i = 0; i < batch; i++) {
+      lr_value v;
+      lr_result_cell(r->res, i, 0, &v);
+      if (v.status != LR_STATUS_PRESENT ||
+          v.v.i64 != first + done + i + delta)
+        return 0;
+    }
+    done += batch;
+  }
+  return 1;
+}
+
+/* The number in the file dir/rel, or -1 when it is not there yet. */
+static long long read_number(const char *rel) {
+  char *text = th_read(g_dir, rel);
+  long long n = text && *text ? atoll(text) : -1;
+  free(text);
+  return n;
+}
+
+static void write_number(const char *rel, long long n) {
+  char text[32];
+  snprintf(text, sizeof text, "%lld\n", n);
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "%s.tmp", rel);
+  th_write(g_dir, tmp, text);
+  char from[4096], to[4096];
+  snprintf(from, sizeof from, "%s/%s", g_dir, tmp);
+  snprintf(to, sizeof to, "%s/%s", g_dir, rel);
+  rename(from, to); /* readers never see half a number */
+}
+
+static pid_t fork_child(void) {
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  return track(pid);
+}
+
+/* The exit status of child `pid` within `ms` (-1: killed or still running). */
+static int child_status(pid_t pid, int ms) {
+  int st = 0;
+  if (!th_wait_exit(pid, ms, &st))
+    return -1;
+  for (int i = 0; i < g_n_pids; i++)
+    if (g_pids[i] == pid)
+      g_pids[i] = 0;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A writer child: writes keys 1000, 1001, ... one per transaction until
+ * the file `stop` appears (or 5000 writes), recording how many were
+ * acknowledged in `acked` after each. Exit 0, or 1 on a failed write. */
+static void writer_child(void) {
+  lr_store *s = NULL;
+  if (lr_store_open(g_dir, LR_STORE_READWRITE, &s) != 0)
+    _exit(1);
+  int n = 0;
+  while (n < 5000 && read_number("stop") < 0) {
+    if (put_keys(s, 1000 + n, 1, 0) != 0)
+      _exit(1);
+    write_number("acked", ++n);
+    usleep(2000);
+  }
+  lr_store_close(s);
+  _exit(0);
+}
+
+/* A reader child: looks up keys 0..999 again and again, counting rounds in
+ * `rounds`, until `stop` says how many keys the writer wrote; then checks
+ * those too. Exit 0 when every answer was right. */
+static void reader_child(void) {
+  lr_store *s = NULL;
+  reader r;
+  if (lr_store_open(g_dir, LR_STORE_READONLY, &s) != 0 ||
+      reader_open(&r, s, 1000) != 0)
+    _exit(2);
+  long long stop, rounds = 0;
+  while ((stop = read_number("stop")) < 0) {
+    if (!reader_check(&r, 0, 1000, 0))
+      _exit(1);
+    write_number("rounds", ++rounds);
+    usleep(1000);
+  }
+  int ok = reader_check(&r, 0, 1000, 0) && reader_check(&r, 1000, (int)stop, 0);
+  lr_data_version v;
+  lr_result_version(r.res, &v);
+  reader_close(&r);
+  lr_store_close(s);
+  _exit(ok && v.generation >= 2 ? 0 : 3);
+}
+
+/* Waits until the number in `rel` reaches `want` (within 20 s). */
+static void wait_number(const char *rel, long long want) {
+  long long end = th_now_ms() + 20000;
+  while (read_number(rel) < want && th_now_ms() < end)
+    usleep(2000);
+  cr_assert_geq(read_number(rel), want, "%s stayed below %lld", rel, want);
+}
+
+/* POSTs `body` to the server's `path`; returns the status, the answer in
+ * `answer`. */
+static int post(int port, const char *path, const char *body, char *answer,
+                size_t cap) {
+  http_client c = {.fd = -1};
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+  cr_assert_eq(http_parse_url(&c, url, path), 0, "%s", c.err);
+  int status = 0;
+  const char *got;
+  size_t len;
+  cr_assert_eq(http_post(&c, body, strlen(body), NULL, &status, &got, &len),
+               0, "%s", c.err);
+  snprintf(answer, cap, "%.*s", (int)len, got);
+  http_close(&c);
+  return status;
+}
+
+/* How many generation folders the store folder holds. */
+static int n_generations(void) {
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "ls -d %s/data/online/gen-* 2>/dev/null | wc -l",
+           g_dir);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  cr_assert_eq(fscanf(p, "%d", &n), 1);
+  pclose(p);
+  return n;
+}
+
+/* The issue's repro, with every kind of other process attached: `larder
+ * compact` runs while a server, a reader and a writer have the store open.
+ * Afterwards every process sees every row, every acknowledged write is
+ * there (also after the server exits), and the old generation is gone once
+ * nobody reads it. */
+Test(generation, g001_compact_under_server_reader_and_writer,
+     .timeout = 90) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 1000, 0), 0, "%s", lr_store_errmsg(s));
+  lr_store_close(s);
+  int out, port;
+  pid_t server = track(th_serve(g_dir, NULL, &out, &port));
+  pid_t writer = fork_child();
+  if (writer == 0)
+    writer_child();
+  pid_t rdr = fork_child();
+  if (rdr == 0)
+    reader_child();
+  wait_number("acked", 20);
+  wait_number("rounds", 3);
+  char text[8192];
+  static const char *const none[] = {NULL};
+  int rc = th_run_larder(g_dir, "compact", none, text, sizeof text, 30000);
+  cr_assert_eq(rc, 0, "compact: %s", text);
+  cr_assert(strstr(text, "Compacted the online store: "), "%s", text);
+  long long at_compact = read_number("acked");
+  wait_number("acked", at_compact + 20); /* writes go on, into gen-2 */
+  wait_number("rounds", read_number("rounds") + 3);
+  write_number("stop", 0); /* the writer stops first */
+  cr_assert_eq(child_status(writer, 20000), 0, "the writer failed");
+  long long acked = read_number("acked");
+  write_number("stop", acked); /* the reader checks all of them */
+  cr_assert_eq(child_status(rdr, 20000), 0,
+               "the reader saw a wrong answer (1), missed a write or stayed "
+               "on the old generation (3)");
+  /* the server: old rows, the last acknowledged write, a write of its own */
+  char body[512], answer[8192];
+  snprintf(body, sizeof body,
+           "{\"features\": [\"stats:a\"], \"entities\": {\"user_id\": "
+           "[0, 999, %lld]}}", 1000 + acked - 1);
+  cr_assert_eq(post(port, "/get-online-features", body, answer,
+                    sizeof answer), 200, "%s", answer);
+  char want[512];
+  snprintf(want, sizeof want, "{\"values\": [0, 999, %lld], \"statuses\": "
+           "[\"PRESENT\", \"PRESENT\", \"PRESENT\"]", 1000 + acked - 1);
+  cr_assert(strstr(answer, want), "the server answered %s", answer);
+  cr_assert_eq(post(port, "/write-to-online-store",
+                    "{\"feature_view_name\": \"stats\", \"df\": {\"user_id\": "
+                    "[7000], \"event_timestamp\": [\"2024-01-01T00:00:00Z\"], "
+                    "\"a\": [7]}}", answer, sizeof answer), 200, "%s", answer);
+  kill(server, SIGTERM);
+  cr_assert_eq(child_status(server, 10000), 0, "the server did not stop");
+  close(out);
+  /* a new process sees everything */
+  char key[64];
+  snprintf(key, sizeof key, "user_id=%lld", 1000 + acked - 1);
+  const char *const get_args[] = {"--features", "stats:a", "--entity", key,
+                                  "--entity", "user_id=7000", "--json", NULL};
+  rc = th_run_larder(g_dir, "get", get_args, text, sizeof text, 10000);
+  cr_assert_eq(rc, 0, "%s", text);
+  snprintf(want, sizeof want, "{\"values\": [%lld, 7], \"statuses\": "
+           "[\"PRESENT\", \"PRESENT\"]", 1000 + acked - 1);
+  cr_assert(strstr(text, want), "larder get answered %s", text);
+  s = open_store(LR_STORE_READONLY);
+  reader r;
+  cr_assert_eq(reader_open(&r, s, 1000), 0);
+  cr_assert(reader_check(&r, 0, 1000, 0));
+  cr_assert(reader_check(&r, 1000, (int)acked, 0));
+  reader_close(&r);
+  lr_store_close(s);
+  cr_assert_eq(n_generations(), 1, "the old generation outlived its readers");
+}
+
+/* A reader in another process keeps the old generation until it moves on:
+ * its next lookup reads the new one, and its close deletes the old. */
+Test(generation, g002_old_generation_lives_until_its_last_reader) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));
+  int go[2], ready[2];
+  cr_assert_eq(pipe(go), 0);
+  cr_assert_eq(pipe(ready), 0);
+  pid_t child = fork_child();
+  if (child == 0) {
+    lr_store *cs = NULL;
+    reader r;
+    char c;
+    int ok = lr_store_open(g_dir, LR_STORE_READONLY, &cs) == 0 &&
+             reader_open(&r, cs, 100) == 0 && reader_check(&r, 0, 100, 0);
+    ok = ok && write(ready[1], "r", 1) == 1 && read(go[0], &c, 1) == 1;
+    ok = ok && reader_check(&r, 0, 100, 5); /* written after the compact */
+    lr_data_version v;
+    lr_result_version(r.res, &v);
+    reader_close(&r);
+    lr_store_close(cs);
+    _exit(ok && v.generation == 2 ? 0 : 1);
+  }
+  char c;
+  cr_assert_eq(read(ready[0], &c, 1), 1);
+  cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s", lr_store_errmsg(s));
+  cr_assert_eq(n_generations(), 2, "gen-1 went while the child reads it");
+  cr_assert_eq(put_keys(s, 0, 100, 5), 0, "%s", lr_store_errmsg(s));
+  cr_assert_eq(write(go[1], "g", 1), 1);
+  cr_assert_eq(child_status(child, 10000), 0, "the child read wrong values");
+  cr_assert_eq(n_generations(), 1, "the child's close did not delete gen-1");
+  lr_store_close(s);
+}
+
+/* A store of the layout before generations (data.mdb in the store folder)
+ * is read in place, and the first read-write open copies it into a
+ * generation: a reader open meanwhile moves to it at its next lookup, and
+ * the old files go with the last reader. */
+Test(generation, g003_legacy_store_upgrades_on_read_write_open) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 50, 0), 0, "%s", lr_store_errmsg(s));
+  lr_store_close(s);
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "cd %s/data/online && mv gen-1/data.mdb . && "
+           "rm -rf gen-1 CURRENT layout.lock", g_dir);
+  cr_assert_eq(system(cmd), 0);
+  lr_store *old = open_store(LR_STORE_READONLY);
+  reader r;
+  cr_assert_eq(reader_open(&r, old, 50), 0);
+  cr_assert(reader_check(&r, 0, 50, 0));
+  lr_data_version v;
+  lr_result_version(r.res, &v);
+  cr_assert_eq(v.generation, 0, "a legacy store reads as generation 0");
+  char *current = th_read(g_dir, "data/online/CURRENT");
+  cr_assert_null(current, "a read-only open must not upgrade");
+  pid_t child = fork_child(); /* the upgrade, in another process */
+  if (child == 0) {
+    lr_store *w = NULL;
+    int ok = lr_store_open(g_dir, LR_STORE_READWRITE, &w) == 0 &&
+             put_keys(w, 0, 50, 9) == 0;
+    lr_store_close(w);
+    _exit(ok ? 0 : 1);
+  }
+  cr_assert_eq(child_status(child, 10000), 0, "the upgrading writer failed");
+  cr_assert_eq(read_number("data/online/CURRENT"), 1);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/data/online/data.mdb", g_dir);
+  cr_assert_eq(access(path, F_OK), 0, "deleted under its reader");
+  cr_assert(reader_check(&r, 0, 50, 9), "the reader did not move");
+  lr_result_version(r.res, &v);
+  cr_assert_eq(v.generation, 1);
+  cr_assert_neq(access(path, F_OK), 0, "the legacy file outlived its reader");
+  reader_close(&r);
+  lr_store_close(old);
+}
+
+/* Every committed change makes the version greater; a result reports the
+ * version it read; a compaction starts a greater generation. */
+Test(generation, g004_versions_grow_with_every_change) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  lr_data_version v0, v1, v2, rv;
+  cr_assert_eq(lr_store_version(s, &v0), 0);
+  cr_assert_eq(v0.generation, 1);
+  cr_assert_eq(put_keys(s, 0, 10, 0), 0, "%s", lr_store_errmsg(s));
+  cr_assert_eq(lr_store_version(s, &v1), 0);
+  cr_assert_eq(v1.generation, 1);
+  cr_assert_gt(v1.txn, v0.txn);
+  reader r;
+  cr_assert_eq(reader_open(&r, s, 10), 0);
+  cr_assert(reader_check(&r, 0, 10, 0));
+  cr_assert_eq(lr_result_version(r.res, &rv), 0);
+  cr_assert(rv.generation == v1.generation && rv.txn == v1.txn,
+            "result read %llu.%llu, store is at %llu.%llu", rv.generation,
+            rv.txn, v1.generation, v1.txn);
+  cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s", lr_store_errmsg(s));
+  cr_assert_eq(lr_store_version(s, &v2), 0);
+  cr_assert_eq(v2.generation, 2);
+  cr_assert(reader_check(&r, 0, 10, 0));
+  lr_result_version(r.res, &rv);
+  cr_assert_eq(rv.generation, 2);
+  cr_assert_eq(lr_store_version(NULL, &v2), LR_EINVAL);
+  cr_assert_eq(lr_result_version(NULL, &rv), LR_EINVAL);
+  reader_close(&r);
+  lr_store_close(s);
+}
+
+/* Two stores of one repo in one process share one LMDB environment (LMDB
+ * forbids a second): a compaction through one is seen by the other's next
+ * lookup, and closing one leaves the other working. */
+Test(generation, g005_stores_in_one_process_share_the_environment) {
+  make_repo();
+  lr_store *a = open_store(LR_STORE_READWRITE);
+  lr_store *b = open_store(LR_STORE_READONLY);
+  cr_assert_eq(atomic_load(&a->env), atomic_load(&b->env));
+  cr_assert_eq(put_keys(a, 0, 20, 0), 0, "%s", lr_store_errmsg(a));
+  reader r;
+  cr_assert_eq(reader_open(&r, b, 20), 0);
+  cr_assert(reader_check(&r, 0, 20, 0));
+  cr_assert_eq(lr_store_compact(a, NULL, NULL), 0, "%s", lr_store_errmsg(a));
+  cr_assert_eq(put_keys(a, 0, 20, 3), 0, "%s", lr_store_errmsg(a));
+  cr_assert(reader_check(&r, 0, 20, 3));
+  lr_store_close(a);
+  cr_assert(reader_check(&r, 0, 20, 3));
+  reader_close(&r);
+  lr_store_close(b);
+  cr_assert_eq(n_generations(), 1);
+}
