@@ -33,7 +33,9 @@ static const char usage[] =
     "                         read online features of entities\n"
     "  write VIEW FILE        write rows from FILE (.csv, .jsonl, .json) into\n"
     "                         the online store; newer rows win\n"
-    "  compact                rewrite the online store compactly (atomic swap)\n"
+    "  compact                rewrite the online store compactly into a new\n"
+    "                         generation (other processes keep working)\n"
+    "  version [--json]       the library's, registry's and store's versions\n"
     "  historical (--entities FILE | --entities-sql QUERY)\n"
     "      (--features V:F,... | --service NAME) [--full-feature-names]\n"
     "      --output FILE      write a point-in-time-correct training set\n"
@@ -62,6 +64,7 @@ static const struct {
     {"apply", cli_apply}, {"ls", cli_ls},
     {"describe", cli_describe}, {"get", cli_get},
     {"write", cli_write}, {"compact", cli_compact},
+    {"version", cli_version},
     {"historical", cli_historical}, {"materialize", cli_materialize},
     {"materialize-incremental", cli_materialize_incremental},
     {"serve", cli_serve}, {"bench", cli_bench},

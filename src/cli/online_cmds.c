@@ -225,3 +225,37 @@ int cli_compact(cli *c) {
   lr_store_close(store);
   return status;
 }
+
+/* `larder version [--json]`: the library's, the registry's and the online
+ * store's versions. */
+int cli_version(cli *c) {
+  int json = c->argc == 1 && !strcmp(c->argv[0], "--json");
+  if (c->argc > 1 || (c->argc == 1 && !json))
+    return cli_usage_error("version takes only --json");
+  lr_registry *reg = NULL;
+  lr_store *store = NULL;
+  unsigned long long registry_version = 0;
+  lr_data_version v = {0, 0};
+  int rc = lr_registry_open(c->repo, &reg);
+  int status = rc ? cli_fail("version", rc, lr_registry_errmsg(reg)) : CLI_OK;
+  if (rc == 0) {
+    lr_registry_version(reg, &registry_version);
+    rc = lr_store_open(c->repo, LR_STORE_READONLY, &store);
+    if (rc == 0)
+      rc = lr_store_version(store, &v);
+    if (rc)
+      status = cli_fail("version", rc, lr_store_errmsg(store));
+  }
+  if (rc == 0 && json)
+    printf("{\"larder\": \"%s\", \"registry_version\": %llu, "
+           "\"store_version\": \"%llu.%llu\", \"generation\": %llu, "
+           "\"txn\": %llu}\n", lr_version(), registry_version, v.generation,
+           v.txn, v.generation, v.txn);
+  else if (rc == 0)
+    printf("larder %s\nregistry version %llu\nstore version %llu.%llu "
+           "(generation %llu, transaction %llu)\n", lr_version(),
+           registry_version, v.generation, v.txn, v.generation, v.txn);
+  lr_store_close(store);
+  lr_registry_close(reg);
+  return status;
+}
