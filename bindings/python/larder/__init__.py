@@ -12,7 +12,7 @@ FeatureStore:
 Every failure raises LarderError, with liblarder's code, name and message.
 """
 from ._errors import LarderError
-from ._store import OnlineResponse, Store, WriteStats
+from ._store import DataVersion, OnlineResponse, Store, WriteStats
 
-__all__ = ["LarderError", "OnlineResponse", "Store", "WriteStats"]
+__all__ = ["DataVersion", "LarderError", "OnlineResponse", "Store", "WriteStats"]
 __version__ = "0.1.0"

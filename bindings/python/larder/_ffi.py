@@ -54,6 +54,11 @@ class WriteStats(Structure):
     _fields_ = [("rows_written", c_size_t), ("rows_skipped", c_size_t)]
 
 
+class DataVersion(Structure):
+    """lr_data_version: the store's generation, and the txn within it."""
+    _fields_ = [("generation", c_ulonglong), ("txn", c_ulonglong)]
+
+
 PROGRESS = CFUNCTYPE(None, c_void_p, c_char_p, c_ulonglong, c_ulonglong)
 
 
@@ -82,6 +87,7 @@ _PROTOTYPES = {
     "lr_store_open": (c_int, [c_char_p, c_uint, _OUT]),
     "lr_store_errmsg": (c_char_p, [_H]),
     "lr_store_close": (None, [_H]),
+    "lr_store_version": (c_int, [_H, POINTER(DataVersion)]),
     "lr_request_prepare": (c_int, [_H, POINTER(c_char_p), c_int, _OUT]),
     "lr_request_prepare_service": (c_int, [_H, c_char_p, _OUT]),
     "lr_request_free": (None, [_H]),
@@ -95,6 +101,7 @@ _PROTOTYPES = {
     "lr_result_errmsg": (c_char_p, [_H]),
     "lr_get_online_features": (c_int, [_H, POINTER(Value), c_int, _H]),
     "lr_result_cell": (c_int, [_H, c_int, c_int, POINTER(Value)]),
+    "lr_result_version": (c_int, [_H, POINTER(DataVersion)]),
     "lr_write_rows": (c_int, [_H, c_char_p, POINTER(Column), c_int, c_size_t,
                               POINTER(WriteStats)]),
     "lr_registry_open": (c_int, [c_char_p, _OUT]),

@@ -25,6 +25,22 @@ WriteStats = collections.namedtuple("WriteStats", "rows_written rows_skipped")
 WriteStats.__doc__ = "What a write stored, and how many older rows it kept out."
 
 
+class DataVersion(collections.namedtuple("DataVersion", "generation txn")):
+    """A version of the online store's contents: the generation (each
+    compaction or upgrade makes a new, greater one) and the transaction id
+    within it (one more per committed write). Every committed change makes
+    it greater: versions compare by generation, then txn (as tuples do).
+    str() gives "GENERATION.TXN", as `larder version` prints it."""
+    __slots__ = ()
+
+    def __str__(self):
+        return f"{self.generation}.{self.txn}"
+
+    @classmethod
+    def _from_c(cls, v):
+        return cls(v.generation, v.txn)
+
+
 class _Request:
     """A prepared lookup and its shape: key columns (join keys, then
     request-data fields) and features, as (name, type) and (view, name,
@@ -49,15 +65,18 @@ class _Request:
         return _ffi.text(view.value), _ffi.text(name.value), dtype.value
 
     def lookup(self, keys, n):
-        """Cells of n entities, per feature: (value, status, event µs)."""
+        """Cells of n entities, per feature: (value, status, event µs), and
+        the DataVersion they were read at."""
         res = c_void_p()
         check(lib.lr_result_create(self.handle, max(n, 1), byref(res)), lambda: None)
         try:
             rc = lib.lr_get_online_features(self.handle, keys, n, res)
             check(rc, lambda: lib.lr_result_errmsg(res))
-            cell = _ffi.Value()
-            return [[_read_cell(res, e, f, cell) for e in range(n)]
-                    for f in range(len(self.features))]
+            cell, version = _ffi.Value(), _ffi.DataVersion()
+            check(lib.lr_result_version(res, byref(version)),
+                  lambda: lib.lr_result_errmsg(res))
+            return ([[_read_cell(res, e, f, cell) for e in range(n)]
+                     for f in range(len(self.features))], DataVersion._from_c(version))
         finally:
             lib.lr_result_free(res)
 
@@ -73,10 +92,16 @@ class OnlineResponse:
     """The result of get_online_features, in the shape of Feast's
     OnlineResponse: to_dict() gives {name: [values]}, join keys first."""
 
-    def __init__(self, join_keys, names, cells):
+    def __init__(self, join_keys, names, cells, version):
         self._join_keys = join_keys
         self._names = names
         self._cells = cells
+        self._version = version
+
+    def version(self):
+        """The DataVersion the lookup read: every value of it comes from
+        this one snapshot of the store."""
+        return self._version
 
     def to_dict(self, include_event_timestamps=False):
         """{column: [value per entity]}: the join keys as given, then every
@@ -248,7 +273,7 @@ class Store:
         keys, _keep = _key_values(req, columns, n)
         join_keys = {name: columns.get(name, [None] * n)
                      for name, _ in req.keys[:req.n_join_keys]}
-        return OnlineResponse(join_keys, names, req.lookup(keys, n))
+        return OnlineResponse(join_keys, names, *req.lookup(keys, n))
 
     def _schema(self, view):
         """{column: lr_type} of a feature view's writes, read once from the
@@ -286,6 +311,15 @@ class Store:
         schema.update((name, dtype) for _, name, dtype in req.features)
         schema["event_timestamp"] = schema["created_timestamp"] = _ffi.TYPE_TIMESTAMP
         return schema
+
+    def version(self):
+        """The DataVersion of the store's live generation now: a store
+        another process compacted reports the new generation. Costs a stat
+        and no read transaction."""
+        version = _ffi.DataVersion()
+        with self._lock:
+            self._check(lib.lr_store_version(self._handle, byref(version)))
+        return DataVersion._from_c(version)
 
     def write_to_online_store(self, feature_view_name, rows):
         """Writes rows (a list of dicts, or a dict of columns) into a view's

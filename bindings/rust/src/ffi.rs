@@ -3,7 +3,7 @@
 //! public, so no caller can break the header's ownership rules.
 #![allow(non_camel_case_types)]
 
-use std::os::raw::{c_char, c_int, c_longlong, c_void};
+use std::os::raw::{c_char, c_int, c_longlong, c_ulonglong, c_void};
 
 pub const LR_EINVAL: c_int = -1;
 
@@ -96,6 +96,13 @@ pub struct lr_write_stats {
     pub rows_skipped: usize,
 }
 
+#[repr(C)]
+#[derive(Default)]
+pub struct lr_data_version {
+    pub generation: c_ulonglong,
+    pub txn: c_ulonglong,
+}
+
 extern "C" {
     pub fn lr_err_name(status: c_int) -> *const c_char;
     pub fn lr_strerror(status: c_int) -> *const c_char;
@@ -105,6 +112,7 @@ extern "C" {
     pub fn lr_store_open(repo: *const c_char, flags: u32, out: *mut *mut lr_store) -> c_int;
     pub fn lr_store_errmsg(store: *const lr_store) -> *const c_char;
     pub fn lr_store_close(store: *mut lr_store);
+    pub fn lr_store_version(store: *mut lr_store, version: *mut lr_data_version) -> c_int;
 
     pub fn lr_request_prepare(
         store: *mut lr_store,
@@ -144,6 +152,7 @@ extern "C" {
         res: *mut lr_result,
     ) -> c_int;
     pub fn lr_result_cell(res: *const lr_result, entity: c_int, feature: c_int, out: *mut lr_value) -> c_int;
+    pub fn lr_result_version(res: *const lr_result, version: *mut lr_data_version) -> c_int;
 
     pub fn lr_write_rows(
         store: *mut lr_store,

@@ -48,5 +48,5 @@ mod value;
 
 pub use error::{Error, Result};
 pub use request::{Feature, Key, Request, Rows};
-pub use store::{Column, Store, WriteStats};
+pub use store::{Column, DataVersion, Store, WriteStats};
 pub use value::{Cell, Element, Status, Str, Type, Value};

@@ -10,7 +10,7 @@ use std::ptr::{self, NonNull};
 
 use crate::error::{c_count, c_text, check, Error, Result};
 use crate::ffi::{self, lr_request, lr_result};
-use crate::store::Store;
+use crate::store::{DataVersion, Store};
 use crate::value::{Cell, Type, Value};
 
 /// A key column of a request: a join key, or a request-data field.
@@ -213,6 +213,16 @@ impl<'r> Rows<'r> {
     /// True when the last lookup had no entities (or failed).
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The version the last lookup read: every cell of it comes from this
+    /// one snapshot of the store. Zeroes before the first lookup.
+    pub fn version(&self) -> DataVersion {
+        let mut v = ffi::lr_data_version::default();
+        // A valid result, so lr_result_version fills the version.
+        let rc = unsafe { ffi::lr_result_version(self.raw.as_ptr(), &mut v) };
+        debug_assert_eq!(rc, 0);
+        DataVersion::from_c(v)
     }
 
     /// The request the rows belong to (its features name the columns).

@@ -1,6 +1,7 @@
 //! store.rs - an open feature store: the repo's applied registry and its
 //! online store. It prepares requests and writes rows; the lookups
 //! themselves go through a prepared Request (request.rs).
+use std::fmt;
 use std::os::raw::{c_char, c_int};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -50,6 +51,34 @@ pub struct WriteStats {
     pub rows_written: usize,
     /// Rows older than the row already stored for their entity: kept out.
     pub rows_skipped: usize,
+}
+
+/// A version of the online store's contents: the generation (each
+/// compaction or upgrade makes a new, greater one) and the LMDB
+/// transaction id within it (one more per committed write). Every
+/// committed change makes it greater: versions order by generation, then
+/// txn. Displayed as `larder version` prints it, "GENERATION.TXN".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DataVersion {
+    /// The generation: grows with each compaction or upgrade.
+    pub generation: u64,
+    /// The transaction id within the generation: grows with each write.
+    pub txn: u64,
+}
+
+impl DataVersion {
+    pub(crate) fn from_c(v: ffi::lr_data_version) -> DataVersion {
+        DataVersion {
+            generation: v.generation,
+            txn: v.txn,
+        }
+    }
+}
+
+impl fmt::Display for DataVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.generation, self.txn)
+    }
 }
 
 impl Store {
@@ -107,6 +136,15 @@ impl Store {
         let mut raw = ptr::null_mut();
         self.call(|s| unsafe { ffi::lr_request_prepare_service(s, service.as_ptr(), &mut raw) })?;
         Ok(unsafe { Request::from_c(raw) })
+    }
+
+    /// The version of the store's live generation now: a store another
+    /// process compacted reports the new generation. Costs a stat and no
+    /// read transaction.
+    pub fn version(&self) -> Result<DataVersion> {
+        let mut v = ffi::lr_data_version::default();
+        self.call(|s| unsafe { ffi::lr_store_version(s, &mut v) })?;
+        Ok(DataVersion::from_c(v))
     }
 
     /// Writes rows into the online store of `view` in one transaction
