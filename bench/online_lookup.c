@@ -209,8 +209,13 @@ static void bench_raw(MDB_env *env, MDB_dbi dbi, long long n, int batch,
 /* Opens the store's LMDB environment directly, warms it, and measures
  * every batch size. */
 static void bench_raw_all(const char *dir, long long n, int runs, latency *h) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/data/online", dir);
+  char path[4096], current[32] = "";
+  snprintf(path, sizeof path, "%s/data/online/CURRENT", dir);
+  bench_read_line(path, current, sizeof current); /* the live generation */
+  if (*current)
+    snprintf(path, sizeof path, "%s/data/online/gen-%s", dir, current);
+  else
+    snprintf(path, sizeof path, "%s/data/online", dir);
   MDB_env *env;
   MDB_txn *txn;
   MDB_dbi dbi;

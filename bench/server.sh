@@ -200,7 +200,7 @@ done
 
 per_entity() { python3 -c "print(f'{$1 / $n:.1f}')"; }
 sizes="entities=$n features=20"
-echo "csv:store_size,larder,$sizes,$(per_entity "$(stat -c %s "$data/data/online/data.mdb")"),,,,,,bytes/entity; -"
+echo "csv:store_size,larder,$sizes,$(per_entity "$(stat -c %s "$data/data/online/gen-$(cat "$data/data/online/CURRENT")/data.mdb")"),,,,,,bytes/entity; -"
 echo "csv:store_size,raw,$sizes,88.0,,,,,,bytes/entity; -"
 echo "csv:store_size,redis,$sizes,$(per_entity "$((redis_full - redis_empty))"),,,,,,bytes/entity; -"
 echo "# redis used_memory=$redis_full empty=$redis_empty"

@@ -18,6 +18,32 @@
  *    the caller, who releases them with lr_free().
  *  - A feature repo is a folder holding feature_store.yaml and definitions in
  *    the other *.yaml / *.yml files below it (see docs/repo-format.md).
+ *
+ * Threads and processes
+ *  - Any number of processes may open one store, read-only or read-write,
+ *    at once. Writers (lr_write_rows, lr_write_file, lr_materialize, the
+ *    server's writes) are serialized by the store's writer lock, across
+ *    processes; readers never wait for them and never see half a write.
+ *  - The online store is a series of generations (docs/internals/online.md):
+ *    lr_store_compact builds a new one while every writer waits, and every
+ *    open store, in any process, moves to it at its next lookup. No
+ *    process loses a write or reads a partial store because another one
+ *    compacted, crashed or was killed at any point.
+ *  - Within a process, a store may be opened any number of times: the
+ *    opens share one LMDB environment (LMDB forbids opening one twice).
+ *  - A store handle may be used from many threads at once for
+ *    lr_request_prepare*, lr_get_online_features (each thread with its own
+ *    result), lr_write_rows, lr_write_file, lr_store_version and
+ *    lr_materialize on other handles; lr_store_compact and lr_store_close
+ *    need the handle to themselves. A request is read-only once prepared and
+ *    may be shared by threads; a result belongs to one thread at a time.
+ *    The message of a failed lookup is on its result; lr_store_errmsg() is
+ *    meaningful only in a thread that used the store alone.
+ *  - fork(): a child must not use stores, requests or results its parent
+ *    opened; it may open its own (the library forgets the parent's
+ *    environments in the child).
+ *  - The library installs no signal handlers and changes no process-wide
+ *    state (locale, signal masks) except where a call says so.
  */
 #ifndef LARDER_H
 #define LARDER_H
