@@ -15,18 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* FNV-1a: entries are compared by hash and length before their keys. */
-static uint64_t key_hash(const char *p, size_t n) {
-  uint64_t h = 14695981039346656037ull;
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-  return h;
-}
-
 /* The key: "s:" and the service, or "f:" and each reference's parsed text
- * after its length ("16:user_stats:score"), so that the same list however
- * spaced or escaped is one entry. A non-string item never prepares, so
- * its spelling does not matter. */
+ * after its length (4 bytes as they lie in memory: the key never leaves
+ * the process), so that the same list however spaced or escaped is one
+ * entry. A non-string item never prepares, so its spelling does not
+ * matter. */
 static void request_key(const lr__jnode *features, const char *service,
                         lr__buf *key) {
   if (service) {
@@ -37,13 +30,10 @@ static void request_key(const lr__jnode *features, const char *service,
   lr__buf_puts(key, "f:");
   for (int i = 0; i < features->n; i++) {
     const lr__jnode *item = features->items[i];
-    if (item->kind != LR__J_STRING) {
-      lr__buf_puts(key, "-;");
-      continue;
-    }
-    lr__buf_put_int(key, (long long)item->len);
-    lr__buf_putc(key, ':');
-    lr__buf_append(key, item->text, item->len);
+    uint32_t len = item->kind == LR__J_STRING ? (uint32_t)item->len : 0;
+    lr__buf_append(key, &len, sizeof len);
+    if (len)
+      lr__buf_append(key, item->text, len);
   }
 }
 
@@ -105,13 +95,12 @@ static void evict_one(lr__server *s) {
  * was lost to a failed allocation (then its user frees it). NULL when out
  * of memory. cache_lock held. */
 static lr__cached_request *add_entry(lr__server *s, lr__buf *key,
-                                     uint64_t hash, lr_request *req) {
+                                     lr_request *req) {
   lr__cached_request *c = calloc(1, sizeof *c);
   if (!c)
     return NULL;
   c->key_len = key->len;
   c->key = lr__buf_steal(key);
-  c->hash = hash;
   c->req = req;
   pthread_mutex_init(&c->lock, NULL);
   if (!c->key) {
@@ -131,12 +120,11 @@ lr__cached_request *lr__cache_acquire(lr__server *s,
   lr__buf key;
   lr__buf_init(&key);
   request_key(features, service, &key);
-  uint64_t hash = key_hash(lr__buf_str(&key), key.len);
   pthread_mutex_lock(&s->cache_lock);
   lr__cached_request *found = NULL;
   for (int i = 0; i < s->n_cache && !found; i++) {
     lr__cached_request *c = s->cache[i];
-    if (c->hash == hash && c->key_len == key.len &&
+    if (c->key_len == key.len &&
         !memcmp(c->key, key.data, key.len))
       found = c;
   }
@@ -148,7 +136,7 @@ lr__cached_request *lr__cache_acquire(lr__server *s,
     if (*rc)
       lr__buf_puts(err, *rc == LR_ENOMEM ? "out of memory"
                                          : lr_store_errmsg(s->store));
-    else if (!(found = add_entry(s, &key, hash, req))) {
+    else if (!(found = add_entry(s, &key, req))) {
       lr_request_free(req);
       *rc = LR_ENOMEM;
       lr__buf_puts(err, "out of memory");

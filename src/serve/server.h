@@ -40,7 +40,6 @@ typedef struct lr__cached_request {
   char *key;            /* "f:" + the features' references, or "s:" +
                            the service (request_key) */
   size_t key_len;
-  uint64_t hash;        /* of the key */
   lr_request *req;
   pthread_mutex_t lock; /* guards the idle results */
   lr_result *idle[LR__POOL_PER_REQUEST];
