@@ -601,8 +601,9 @@ typedef struct lr_data_version {
 /*
  * lr_store_version - the version of the store's live generation now (it
  * looks at CURRENT first, so a store another process compacted reports the
- * new generation). Thread-safe; costs a stat and no read transaction.
- * Returns 0; LR_EINVAL; LR_EIO.
+ * new generation). Thread-safe, also beside lookups and writes on the same
+ * handle; costs a stat and no read transaction, and leaves the store's
+ * message alone. Returns 0; LR_EINVAL; LR_EIO.
  */
 int lr_store_version(lr_store *store, lr_data_version *version);
 
@@ -733,6 +734,36 @@ int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
 /* The feature server (Feast's HTTP JSON API)                                */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The server answers in threads of its own: lr_server_start returns once
+ * it listens, lr_server_stop asks it to stop, lr_server_wait waits until
+ * it has, lr_server_close frees it. Endpoints: POST /get-online-features,
+ * POST /write-to-online-store, POST /push, GET /health, GET /metrics (see
+ * docs/server.md). Writes and materializations by other processes are seen
+ * at once; a new registry (`larder apply`) is picked up within a second.
+ *
+ * Threads and processes:
+ * - The library installs no signal handler and changes no signal mask;
+ *   the threads it starts inherit the mask of the thread that calls
+ *   lr_server_start. A program that stops on SIGTERM blocks it before
+ *   starting, waits for it (sigwait) and calls lr_server_stop, as
+ *   `larder serve` does; or calls lr_server_stop from a handler.
+ * - lr_server_stop may run in any thread or signal handler, any number of
+ *   times, at once with any call but lr_server_close. lr_server_port and
+ *   lr_server_errmsg may run in any thread. lr_server_wait: one thread at
+ *   a time. lr_server_close: once, when no other call on the server is
+ *   under way (it stops and waits first if need be).
+ * - The server holds the repo's online store open (read-write) until
+ *   lr_server_close: other processes may read and write it meanwhile, but
+ *   this process must not open that store elsewhere (one open per store
+ *   per process). Do not fork while a server runs and use it in the child.
+ * - Reader slots: the server holds at most 64 + threads + 1 of the
+ *   store's LMDB reader slots (which all processes share), whatever the
+ *   requests; slots left by a server that was killed are freed by the
+ *   next one within a second (docs/internals/serve.md).
+ */
+typedef struct lr_server lr_server;
+
 typedef struct lr_server_options {
   const char *repo;
   const char *host;        /* default "127.0.0.1" */
@@ -740,30 +771,50 @@ typedef struct lr_server_options {
   int threads;             /* default: one per core */
   size_t max_body_bytes;   /* default 1 MiB; larger bodies get 413 */
   int max_entities;        /* default 10000 per request; more get 413 */
-  int timeout_seconds;     /* idle or slow connections; default 30 */
+  int timeout_seconds;     /* the most a request may take, from its
+                              connection or the previous answer until its
+                              answer is sent (silences included): slower
+                              connections are closed; default 30 */
   const char *token_file;  /* NULL, or a file holding the bearer token
                               every request must carry */
-  /* Called once the server listens, with the port it listens on (may be
-   * NULL). */
-  void (*on_ready)(void *ctx, int port);
-  void *on_ready_ctx;
 } lr_server_options;
 
 /*
- * lr_serve - serves the online store of `opt->repo` over HTTP until the
- * process receives SIGTERM or SIGINT, then stops accepting connections and
- * lets requests under way finish. Endpoints: POST /get-online-features,
- * POST /write-to-online-store, POST /push, GET /health, GET /metrics (see
- * docs/server.md). Writes and materializations by other processes are seen
- * at once; a new registry (`larder apply`) is picked up within a second.
- * The calling thread blocks; SIGTERM and SIGINT are blocked in it.
+ * lr_server_start - opens the online store of `opt->repo` and serves it
+ * over HTTP on opt->host:opt->port, in threads it starts.
  *
- * errmsg: on failure receives the reason (caller frees with lr_free()); may
- *         be NULL.
- * Returns 0 after a clean stop; LR_EINVAL (bad options, unreadable token
- * file); LR_EIO (cannot listen); the codes of lr_store_open().
+ * out: receives the server, also on failure (then it only holds the
+ *      message for lr_server_errmsg); NULL only when out of memory. Free
+ *      it with lr_server_close in both cases.
+ * Returns 0; LR_EINVAL (no options or repo, a host that is not an IPv4
+ * address, an unreadable or empty token file); LR_EIO (cannot listen, no
+ * thread); LR_ENOMEM; the codes of lr_store_open().
  */
-int lr_serve(const lr_server_options *opt, char **errmsg);
+int lr_server_start(const lr_server_options *opt, lr_server **out);
+
+/* Why lr_server_start failed ("" after a success); owned by the server.
+ * NULL srv gives "out of memory". */
+const char *lr_server_errmsg(const lr_server *srv);
+
+/* The port the server listens on (the one picked for opt.port 0). */
+int lr_server_port(const lr_server *srv);
+
+/*
+ * lr_server_stop - asks the server to stop: it stops accepting
+ * connections, lets requests under way finish (waiting at most 5 seconds,
+ * or timeout_seconds if shorter), then closes every connection. Returns
+ * at once; async-signal-safe (it writes one byte to a pipe and keeps
+ * errno). Calls after the first do nothing more.
+ */
+void lr_server_stop(lr_server *srv);
+
+/* Blocks until a stopped server has finished (immediately if it never
+ * started). Returns 0; LR_EINVAL for NULL. */
+int lr_server_wait(lr_server *srv);
+
+/* Stops the server if it runs, waits for it, closes its store and frees
+ * it. NULL is ignored. */
+void lr_server_close(lr_server *srv);
 
 #ifdef __cplusplus
 }

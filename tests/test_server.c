@@ -2073,6 +2073,237 @@ Test(server, s056_serve_without_a_registry_fails_cleanly) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Safety: slow clients, reader slots, a killed server (issue 13)            */
+/* ------------------------------------------------------------------------ */
+
+/* Sends `prefix`, then `trickle` one byte every 300 ms (well inside the
+ * idle timeout) until the server closes the connection or `limit_ms`
+ * pass. Returns how long the connection lasted, or -1 when it outlived
+ * the limit. */
+static long long trickle_until_closed(const char *prefix, const char *trickle,
+                                      int limit_ms) {
+  hconn c;
+  cr_assert_eq(hc_open(&c, g_port), 0);
+  long long start = th_now_ms();
+  cr_assert_eq(hc_write(&c, prefix, strlen(prefix)), 0);
+  size_t n = strlen(trickle);
+  for (size_t i = 0; th_now_ms() - start < limit_ms; i++) {
+    struct pollfd p = {.fd = c.fd, .events = POLLIN};
+    if (poll(&p, 1, 300) == 1) {
+      char byte;
+      if (recv(c.fd, &byte, 1, 0) <= 0)
+        break; /* closed */
+    }
+    if (send(c.fd, trickle + i % n, 1, MSG_NOSIGNAL) != 1)
+      break;
+  }
+  long long took = th_now_ms() - start;
+  hc_close(&c);
+  return took < limit_ms ? took : -1;
+}
+
+/* --timeout bounds a request's whole time, not only its silences: a client
+ * that sends a byte every 300 ms, in the headers or in the body, is closed
+ * once the timeout passes. */
+Test(server, s057_a_trickling_client_is_closed_after_the_timeout) {
+  srv_start("--threads", "2", "--timeout", "1");
+  long long took = trickle_until_closed(
+      "POST /get-online-features HTTP/1.1\r\nHost: x\r\n", "X-Slow: abcdef\r\n",
+      4000);
+  cr_assert_geq(took, 0, "trickled headers kept the connection open 4 s");
+  cr_assert_geq(took, 900, "closed after %lld ms, before the timeout", took);
+  took = trickle_until_closed("POST /get-online-features HTTP/1.1\r\nHost: x"
+                              "\r\nContent-Length: 10000\r\n\r\n",
+                              "{\"features\": ", 4000);
+  cr_assert_geq(took, 0, "a trickled body kept the connection open 4 s");
+  check_alive("trickling clients");
+  srv_stop();
+}
+
+/* The reader slots of the store's LMDB environments (every lock.mdb under
+ * the repo), from `mdb_stat -r`: the number of slots in use, and whether
+ * `pid` holds one. */
+static int reader_slots(pid_t pid, int *held_by_pid) {
+  char cmd[4400];
+  snprintf(cmd, sizeof cmd,
+           "find '%s' -name lock.mdb | while read f; do "
+           "mdb_stat -r \"$(dirname \"$f\")\" || true; done", g_repo);
+  FILE *f = popen(cmd, "r");
+  cr_assert_not_null(f);
+  char line[512];
+  int n = 0;
+  *held_by_pid = 0;
+  while (fgets(line, sizeof line, f)) {
+    char *end;
+    long p = strtol(line, &end, 10);
+    if (end != line && p > 0 && (*end == ' ' || *end == '\t')) {
+      n++;
+      *held_by_pid |= p == (long)pid;
+    }
+  }
+  cr_assert_eq(pclose(f), 0, "%s failed", cmd);
+  return n;
+}
+
+/* `larder get` of user 1's score from a new process: it must succeed. */
+static void larder_get_works(const char *after) {
+  const char *args[] = {"--features", "user_stats:score", "--entity",
+                        "user_id=1", NULL};
+  int out;
+  pid_t pid = th_spawn_larder(g_repo, "get", 1, &out, args);
+  char text[4096] = "";
+  size_t len = 0;
+  char line[1024];
+  while (th_read_line(out, line, sizeof line, 10000) >= 0)
+    len += (size_t)snprintf(text + len, sizeof text - len, "%s\n", line);
+  close(out);
+  int st = 0;
+  int exited = th_wait_exit(pid, 10000, &st);
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+  }
+  cr_assert(exited && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+            "after %s, larder get failed (wait status %d): %s", after, st,
+            text);
+  cr_assert(strstr(text, "0.1"), "after %s, larder get printed: %s", after,
+            text);
+}
+
+/* The online features of user_stats, user_recent and user_pushed (one
+ * entity key, user_id): request shapes are subsets and orders of these. */
+static const char *const user_refs[] = {
+    "user_stats:score",  "user_stats:clicks",   "user_stats:label",
+    "user_stats:blob",   "user_stats:emb",      "user_stats:seen",
+    "user_recent:recent_clicks", "user_pushed:last_action",
+    "user_pushed:action_count"};
+enum { N_USER_REFS = 9 };
+
+/* Request i of s060: a features list (a subset of user_refs chosen by i,
+ * rotated, spaced by i; at most two features for large batches, to keep
+ * answers small) or every tenth time the service; and n entities. */
+static void shape_body(lr__buf *b, int i, int n) {
+  lr__buf_reset(b);
+  if (i % 10 == 9) {
+    lr__buf_printf(b, "{\"feature_service\": \"user_service\",%*s", i % 7, "");
+  } else {
+    unsigned mask = (unsigned)(i / 10 * 7 + 1) % 511u + 1u;
+    if (n > 8)
+      mask = 1u << (i % N_USER_REFS) | 1u << ((i / 9) % N_USER_REFS);
+    lr__buf_puts(b, "{\"features\": [");
+    int first = 1;
+    for (int k = 0; k < N_USER_REFS; k++) {
+      int r = (k + i) % N_USER_REFS;
+      if (mask & (1u << r)) {
+        lr__buf_printf(b, "%s%*s\"%s\"", first ? "" : ",", (i / 3) % 40, "",
+                       user_refs[r]);
+        first = 0;
+      }
+    }
+    lr__buf_puts(b, "],");
+  }
+  lr__buf_puts(b, " \"entities\": {\"user_id\": [");
+  for (int e = 0; e < n; e++)
+    lr__buf_printf(b, "%s%d", e ? "," : "", 1 + e % 3);
+  lr__buf_puts(b, "]}}");
+}
+
+/* Issue 13: request shapes and batch sizes used to create results (each a
+ * reader slot of the shared LMDB lock file) without bound, until every
+ * new shape, /health and `larder get` in other processes failed with
+ * MDB_READERS_FULL. 10,000 distinct shapes (whitespace variants, orders,
+ * subsets, the service; 1..1100 entities) on one keep-alive connection:
+ * afterwards the server's slots are within docs/server.md's bound and
+ * everything still works. */
+Test(server, s060_10000_request_shapes_keep_reader_slots_bounded,
+     .timeout = 120) {
+  srv_start("--threads", "2");
+  hconn *c = track(malloc(sizeof *c));
+  cr_assert_eq(hc_open(c, g_port), 0);
+  lr__buf body;
+  lr__buf_init(&body);
+  int bad = 0, most = 0, held;
+  for (int i = 0; i < 10000 && !bad; i++) {
+    int n = i < 1100 ? i + 1 : 1 + i % 7;
+    shape_body(&body, i, n);
+    hresp r;
+    const char *why = "";
+    if (hc_send(c, "POST", "/get-online-features", NULL, body.data,
+                body.len) || hc_recv(c, &r, &why)) {
+      bad = -1;
+      break;
+    }
+    if (r.status != 200) {
+      bad = i + 1;
+      fprintf(stderr, "request %d: %d %.300s\n", i, r.status, r.body);
+    }
+    free(r.head);
+    free(r.body);
+    if (i % 1000 == 999) {
+      int slots = reader_slots(g_pid, &held);
+      most = slots > most ? slots : most;
+    }
+  }
+  lr__buf_free(&body);
+  hc_close(c);
+  release(c);
+  cr_assert_eq(bad, 0, "request %d failed (-1: no answer)", bad);
+  cr_log_info("s060: at most %d reader slots in use", most);
+  /* docs/server.md: at most 64 + 2 x threads slots per server */
+  cr_assert_leq(most, 64 + 2 * 2, "the server held %d reader slots", most);
+  check("GET", "/health", NULL, 200, NULL);
+  check_alive("10,000 request shapes");
+  larder_get_works("10,000 request shapes");
+  char *m = metrics_text();
+  cr_assert_leq(metric(m, "larder_results_live"), 64 + 2, "%s", m);
+  cr_assert_leq(metric(m, "larder_cached_requests"), 256, "%s", m);
+  release(m);
+  srv_stop();
+}
+
+/* A server killed with -9 leaves its reader slots marked taken while
+ * another process keeps the store open (LMDB resets the table only when
+ * no process has it open). The next server clears them on its periodic
+ * check; it and `larder get` work. */
+Test(server, s061_a_server_killed_holding_slots_leaves_none_behind,
+     .timeout = 90) {
+  lr_store *holder; /* keeps the lock file's reader table alive */
+  cr_assert_eq(lr_store_open(g_repo, 0, &holder), 0, "%s",
+               lr_store_errmsg(holder));
+  srv_start("--threads", "2");
+  lr__buf body;
+  lr__buf_init(&body);
+  for (int i = 0; i < 40; i++) {
+    shape_body(&body, i, 1 + i);
+    hresp r = get_online(lr__buf_str(&body));
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    hresp_free(&r);
+  }
+  lr__buf_free(&body);
+  pid_t dead = g_pid;
+  int held = 0;
+  cr_assert_gt(reader_slots(dead, &held), 0);
+  cr_assert(held, "the server held no reader slot to leave behind");
+  kill(dead, SIGKILL);
+  waitpid(dead, NULL, 0);
+  g_pid = -1;
+  close(g_out);
+  g_out = -1;
+  srv_start("--threads", "2");
+  check_alive("a server killed with -9");
+  long long end = th_now_ms() + 5000;
+  do {
+    reader_slots(dead, &held);
+    if (held)
+      usleep(100 * 1000);
+  } while (held && th_now_ms() < end);
+  cr_assert(!held, "the killed server's reader slots were never cleared");
+  larder_get_works("a server killed with -9");
+  srv_stop();
+  lr_store_close(holder);
+}
+
+/* ------------------------------------------------------------------------ */
 /* The data-driven cases (tests/server/cases/NNN-name.txt)                   */
 /* ------------------------------------------------------------------------ */
 
@@ -2177,5 +2408,57 @@ Test(server, s900_data_driven_cases) {
   free(list);
   cr_expect_eq(failed, 0, "%d of %d server cases failed", failed, n);
   cr_expect_geq(n, 15, "only %d cases in %s", n, cases_dir());
+  srv_stop();
+}
+
+/* The version an answer was read at, from its Larder-Version header. */
+static lr_data_version answer_version(const char *method, const char *path,
+                                      const char *body, int want_status) {
+  hresp r = call(method, path, body);
+  cr_assert_eq(r.status, want_status, "%s %s: %s", method, path, r.body);
+  char text[64];
+  cr_assert_eq(hdr(r.head, "Larder-Version", text, sizeof text), 0,
+               "%s %s: no Larder-Version in\n%s", method, path, r.head);
+  lr_data_version v;
+  char end;
+  cr_assert_eq(sscanf(text, "%llu.%llu%c", &v.generation, &v.txn, &end), 2,
+               "Larder-Version: %s", text);
+  hresp_free(&r);
+  return v;
+}
+
+/* Every answer carries the store's version as Larder-Version (lookups:
+ * the one they read); a write makes it greater; /health shows the same
+ * version in its JSON. */
+Test(server, s062_every_answer_carries_its_version) {
+  srv_start("--threads", "2");
+  static const char lookup[] =
+      "{\"features\": [\"user_stats:clicks\"], \"entities\": "
+      "{\"user_id\": [1]}}";
+  lr_data_version read = answer_version("POST", "/get-online-features",
+                                        lookup, 200);
+  cr_assert_eq(read.generation, 1);
+  lr_data_version health = answer_version("GET", "/health", NULL, 200);
+  cr_assert(health.generation == read.generation && health.txn == read.txn);
+  hresp h = call("GET", "/health", NULL);
+  char want[64];
+  snprintf(want, sizeof want, "%llu.%llu", read.generation, read.txn);
+  cr_assert_str_eq(jtext(h.body, "/store_version"), want, "%s", h.body);
+  hresp_free(&h);
+  answer_version("GET", "/metrics", NULL, 200);
+  answer_version("GET", "/nowhere", NULL, 404);
+  answer_version("GET", "/get-online-features", NULL, 405);
+  answer_version("POST", "/get-online-features", "{", 400);
+  lr_data_version wrote = answer_version(
+      "POST", "/write-to-online-store",
+      "{\"feature_view_name\": \"user_stats\", \"df\": {\"user_id\": [1], "
+      "\"event_timestamp\": [\"2030-01-01T00:00:00Z\"], \"clicks\": [5], "
+      "\"score\": [null], \"label\": [null], \"blob\": [null], "
+      "\"emb\": [null], \"seen\": [null]}}",
+      200);
+  cr_assert_gt(wrote.txn, read.txn, "a write did not raise the version");
+  lr_data_version again = answer_version("POST", "/get-online-features",
+                                         lookup, 200);
+  cr_assert(again.generation == wrote.generation && again.txn == wrote.txn);
   srv_stop();
 }

@@ -1309,3 +1309,32 @@ Test(util, u043_json_containers_keep_their_text) {
   cr_assert_eq(root->raw_len, strlen(text) - 2);
   lr__arena_free(&a);
 }
+
+/* JSON must be UTF-8: a byte that does not start a well-formed sequence
+ * (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF)
+ * is written as one \ufffd; well-formed sequences pass unchanged. */
+Test(util, u044_json_str_replaces_invalid_utf8) {
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+      {"a\xff" "b", "\"a\\ufffdb\""},
+      {"\xc3", "\"\\ufffd\""},                       /* lead byte, then end */
+      {"\xc3" "x", "\"\\ufffdx\""},                  /* lead byte, then ASCII */
+      {"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""},
+      {"\xc0\xaf", "\"\\ufffd\\ufffd\""},            /* overlong '/' */
+      {"\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\""}, /* overlong, 3 bytes */
+      {"\xf0\x80\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""},
+      {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""}, /* a surrogate */
+      {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* > U+10FFFF */
+      {"\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\""},  /* U+10FFFF itself */
+      {"\xe2\x82", "\"\\ufffd\\ufffd\""},            /* cut short */
+      {"\x80", "\"\\ufffd\""},                       /* a lone continuation */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    lr__buf b;
+    lr__buf_init(&b);
+    lr__buf_json_str(&b, cases[i].in);
+    cr_expect_str_eq(lr__buf_str(&b), cases[i].out, "case %zu", i);
+    lr__buf_free(&b);
+  }
+}

@@ -28,7 +28,7 @@ static inline void bench_handle(lr__server *s, const char *method,
 #endif
 }
 
-/* The locks lr_serve() initializes. */
+/* The locks lr_server_start() initializes. */
 static inline void bench_init_locks(lr__server *s) {
   pthread_rwlock_init(&s->lock, NULL);
   pthread_mutex_init(&s->cache_lock, NULL);

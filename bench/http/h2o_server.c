@@ -11,7 +11,7 @@
  * keep-alive; bodies up to 1 MiB (h2o answers 413 above); h2o's request
  * timeout set to 30 s like `larder serve`. Prints "ready PORT" once it
  * listens; SIGTERM or SIGINT stops it (requests under way are not drained:
- * the loops stop at their next wake-up). Only the minimal part of lr_serve's
+ * the loops stop at their next wake-up). Only the minimal part of lr_server_start's
  * setup is copied: the store, the registry path (for reloads), the locks,
  * the limits.
  */
@@ -153,7 +153,7 @@ int main(int argc, char **argv) {
     threads = 2;
   signal(SIGPIPE, SIG_IGN);
 
-  /* The part of lr_serve() the handler needs. */
+  /* The part of lr_server_start() the handler needs. */
   server = calloc(1, sizeof *server);
   server->opt.repo = argv[1];
   server->opt.host = "127.0.0.1";

@@ -68,15 +68,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "handler_loop: %s\n", lr_store_errmsg(s->store));
     return 1;
   }
-  lr__buf path;
-  lr__buf_init(&path);
-  lr__fs_join(&path, s->opt.repo, s->store->reg.config.registry_path);
-  s->registry_path = lr__buf_steal(&path);
-  struct stat st;
-  if (stat(s->registry_path, &st) == 0)
-    s->registry_mtime = st.st_mtim;
-  atomic_store(&s->last_check_us, lr__time_now_us());
-
   const char *refs[20];
   char ref_buf[20][32];
   for (int f = 0; f < 20; f++) {

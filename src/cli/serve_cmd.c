@@ -1,6 +1,11 @@
 /*
- * serve_cmd.c - `larder serve`: the feature server's command line.
+ * serve_cmd.c - `larder serve`: the feature server's command line. The
+ * library owns no signals: this command blocks SIGTERM and SIGINT before
+ * the server's threads start (they inherit the mask), waits for one in the
+ * main thread with sigwait, and stops the server.
  */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +13,34 @@
 #include "cli.h"
 #include "larder.h"
 
-static void announce(void *ctx, int port) {
-  const lr_server_options *o = ctx;
+static void announce(const lr_server_options *o, int port) {
   printf("Serving %s on http://%s:%d (stop with Ctrl-C or SIGTERM)\n", o->repo,
          o->host ? o->host : "127.0.0.1", port);
   fflush(stdout);
+}
+
+/* Runs the server until SIGTERM or SIGINT. Returns 0 or a status. */
+static int serve_until_signalled(const lr_server_options *o) {
+  sigset_t stop, old;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, &old);
+  lr_server *srv;
+  int rc = lr_server_start(o, &srv);
+  if (rc) {
+    cli_fail("serve", rc, lr_server_errmsg(srv));
+  } else {
+    announce(o, lr_server_port(srv));
+    int sig;
+    while (sigwait(&stop, &sig) != 0)
+      ;
+    lr_server_stop(srv);
+    lr_server_wait(srv);
+  }
+  lr_server_close(srv);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return rc;
 }
 
 /* Reads the integer after flag `name` (at argv[*i + 1]). */
@@ -62,12 +90,5 @@ int cli_serve(cli *c) {
   }
   if (o.port > 65535)
     return cli_usage_error("--port must be at most 65535");
-  o.on_ready = announce;
-  o.on_ready_ctx = &o;
-  char *err = NULL;
-  int rc = lr_serve(&o, &err);
-  if (rc)
-    cli_fail("serve", rc, err);
-  lr_free(err);
-  return rc ? CLI_FAILED : CLI_OK;
+  return serve_until_signalled(&o) ? CLI_FAILED : CLI_OK;
 }

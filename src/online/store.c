@@ -340,25 +340,16 @@ void lr_store_close(lr_store *store) {
 int lr_store_version(lr_store *store, lr_data_version *version) {
   if (!store || !version)
     return LR_EINVAL;
-  lr__buf_reset(&store->errmsg);
-  int rc = lr__store_refresh(store, &store->errmsg);
+  lr__buf ignored; /* shared handles get no message from this call */
+  lr__buf_init(&ignored);
+  int rc = lr__store_refresh(store, &ignored);
+  lr__buf_free(&ignored);
   if (rc < 0)
     return rc;
   lr__env *env = lr__store_env(store);
   MDB_envinfo info;
   int mrc = mdb_env_info(lr__env_mdb(env), &info);
   *version = (lr_data_version){lr__env_gen(env), info.me_last_txnid};
-  lr__env_release(env);
-  return mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot read the "
-                                   "store's version") : 0;
-}
-
-int lr__store_probe(lr_store *store) {
-  lr__env *env = lr__store_env(store);
-  MDB_txn *txn;
-  int mrc = mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn);
-  if (mrc == 0)
-    mdb_txn_abort(txn);
   lr__env_release(env);
   return mrc ? LR_EIO : 0;
 }

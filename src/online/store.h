@@ -132,11 +132,6 @@ int lr__store_rebuild(lr_store *store, unsigned long long *before,
 int lr__store_meta_get(lr_store *store, const char *key, void *value,
                        size_t cap, size_t *len);
 
-/* Whether a lookup could read now: begins and ends a read transaction on
- * the live generation (it fails when every reader slot is taken). Returns
- * 0 or LR_EIO. */
-int lr__store_probe(lr_store *store);
-
 /* Converts an LMDB error into a status and message. */
 int lr__store_mdb_error(lr__buf *err, int mdb_rc, const char *doing);
 

@@ -2,19 +2,19 @@
  * handlers.c - the endpoints that read or write the store, in Feast's JSON
  * shapes: /get-online-features, /write-to-online-store and /push.
  *
- * A request's features are resolved once and kept (with idle results) by
- * the text that named them, so a busy server prepares nothing per request
- * and allocates little beyond the response.
+ * A request's features are resolved once and kept with a few idle results
+ * (cache.c), so a busy server prepares nothing per request and allocates
+ * little beyond the response.
  */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../online/ingest.h"
+#include "../online/introspect.h"
 #include "../online/result.h"
-#include "../online/store.h"
 #include "../util/json.h"
-#include "server.h"
+#include "cache.h"
 
 void lr__json_error(lr__buf *out, int *status, int code, const char *error,
                     const char *detail) {
@@ -60,164 +60,36 @@ static const char *string_field(const lr__jnode *obj, const char *name) {
   return v && v->kind == LR__J_STRING ? v->text : NULL;
 }
 
-/* ---- prepared requests ------------------------------------------------- */
-
-static void free_entry(lr__cached_request *c) {
-  for (int r = 0; r < c->n_results; r++)
-    lr_result_free(c->results[r]);
-  free(c->results);
-  free(c->capacity);
-  lr_request_free(c->req);
-  pthread_mutex_destroy(&c->lock);
-  free(c->key);
-  free(c);
-}
-
-void lr__server_clear_cache(lr__server *s) {
-  for (int i = 0; i < s->n_cache; i++)
-    free_entry(s->cache[i]);
-  s->n_cache = 0;
-}
-
-/* The cache key of a request: its features list as sent (the same text
- * always names the same list; a list spaced differently only takes another
- * entry), or its service. */
-static void request_key(const lr__jnode *features, const char *service,
-                        lr__buf *key) {
-  if (service) {
-    lr__buf_puts(key, "s:");
-    lr__buf_puts(key, service);
-  } else {
-    lr__buf_puts(key, "f:");
-    lr__buf_append(key, features->raw, features->raw_len);
-  }
-}
-
-/* Prepares the request named by the body (features or feature_service). */
-static int prepare(lr__server *s, const lr__jnode *features,
-                   const char *service, lr_request **req) {
-  if (service)
-    return lr_request_prepare_service(s->store, service, req);
-  const char **refs = calloc((size_t)features->n + 1, sizeof *refs);
-  if (!refs)
-    return LR_ENOMEM;
-  for (int i = 0; i < features->n; i++)
-    refs[i] = features->items[i]->kind == LR__J_STRING
-                  ? features->items[i]->text : "";
-  int rc = lr_request_prepare(s->store, refs, features->n, req);
-  free(refs);
-  return rc;
-}
-
-/* The cached entry for this request, prepared on first use (or, when the
- * cache is full, a temporary one the caller releases). On failure the
- * store's message is copied to `err`. */
-static lr__cached_request *cached(lr__server *s, const lr__jnode *features,
-                                  const char *service, int *rc, lr__buf *err) {
-  lr__buf key;
-  lr__buf_init(&key);
-  request_key(features, service, &key);
-  pthread_mutex_lock(&s->cache_lock);
-  lr__cached_request *found = NULL;
-  for (int i = 0; i < s->n_cache && !found; i++)
-    if (s->cache[i]->key_len == key.len &&
-        !memcmp(s->cache[i]->key, key.data, key.len))
-      found = s->cache[i];
-  *rc = 0;
-  if (!found) {
-    lr_request *req = NULL;
-    *rc = prepare(s, features, service, &req);
-    found = *rc == 0 ? calloc(1, sizeof *found) : NULL;
-    if (found) {
-      found->key_len = key.len;
-      found->key = lr__buf_steal(&key);
-      found->req = req;
-      pthread_mutex_init(&found->lock, NULL);
-      /* a key lost to a failed allocation is never cached */
-      found->temporary = s->n_cache == LR__CACHE_MAX || !found->key;
-      if (!found->temporary)
-        s->cache[s->n_cache++] = found;
-    } else if (*rc == 0) {
-      lr_request_free(req);
-      *rc = LR_ENOMEM;
-    } else {
-      lr__buf_puts(err, lr_store_errmsg(s->store));
-    }
-  }
-  pthread_mutex_unlock(&s->cache_lock);
-  lr__buf_free(&key);
-  return found;
-}
-
-/* Releases an entry after a request: a temporary one is freed. */
-static void release(lr__cached_request *c) {
-  if (c && c->temporary)
-    free_entry(c);
-}
-
-/* Takes an idle result able to hold n entities, or makes one. */
-static lr_result *checkout(lr__cached_request *c, int n) {
-  lr_result *res = NULL;
-  pthread_mutex_lock(&c->lock);
-  for (int i = c->n_results - 1; i >= 0 && !res; i--) {
-    if (c->capacity[i] >= n) {
-      res = c->results[i];
-      c->results[i] = c->results[c->n_results - 1];
-      c->capacity[i] = c->capacity[c->n_results - 1];
-      c->n_results--;
-    }
-  }
-  pthread_mutex_unlock(&c->lock);
-  if (!res && lr_result_create(c->req, n < 64 ? 64 : n, &res) != 0)
-    return NULL;
-  return res;
-}
-
-/* Gives a result back for the next request (or frees it). */
-static void checkin(lr__cached_request *c, lr_result *res, int n) {
-  pthread_mutex_lock(&c->lock);
-  if (c->n_results == c->cap_results) {
-    int cap = c->cap_results ? c->cap_results * 2 : 8;
-    lr_result **r = realloc(c->results, (size_t)cap * sizeof(lr_result *));
-    int *k = realloc(c->capacity, (size_t)cap * sizeof *k);
-    if (r)
-      c->results = r;
-    if (k)
-      c->capacity = k;
-    if (r && k)
-      c->cap_results = cap;
-  }
-  if (c->n_results < c->cap_results) {
-    c->results[c->n_results] = res;
-    c->capacity[c->n_results++] = n < 64 ? 64 : n;
-    res = NULL;
-  }
-  pthread_mutex_unlock(&c->lock);
-  lr_result_free(res);
-}
-
 /* ---- /get-online-features ---------------------------------------------- */
 
+/* Why a key value is refused: not of the column's type, or a string for
+ * an integer key (docs/server.md: integer keys are JSON numbers, so
+ * "1001", "+1001" and "01001" are not quietly read as 1001). */
+enum { KEY_BAD = -1, KEY_QUOTED = -2 };
+
 /* Reads one JSON key value as the key column's type (a number or a
- * string; keys are not null). */
+ * string; keys are not null). Returns 0, KEY_BAD or KEY_QUOTED. */
 static int key_value(const lr__jnode *node, int type, lr_value *out) {
   if (node->kind != LR__J_STRING && node->kind != LR__J_NUMBER)
-    return -1;
+    return KEY_BAD;
   out->type = type;
   if (type == LR_TYPE_STRING || type == LR_TYPE_BYTES) {
     out->v.str.ptr = node->text;
     out->v.str.len = node->len;
     return 0;
   }
-  return lr__parse_int_text(node->text, type, out);
+  if (node->kind == LR__J_STRING)
+    return KEY_QUOTED;
+  return lr__parse_int_text(node->text, type, out) ? KEY_BAD : 0;
 }
 
 /* Reads value r of key column k: a join key, or a request field (any
  * type, null allowed; strings and arrays copied into `arena`). */
 static int column_value(const lr__jnode *node, int k, int n_join, int type,
                         lr__arena *arena, lr_value *out) {
-  return k < n_join ? key_value(node, type, out)
-                    : lr__json_to_value(arena, node, (uint8_t)type, out);
+  if (k < n_join)
+    return key_value(node, type, out);
+  return lr__json_to_value(arena, node, (uint8_t)type, out) ? KEY_BAD : 0;
 }
 
 /* Writes a 400 "bad request" with the detail `fmt`. */
@@ -275,9 +147,14 @@ static int read_entities(lr__server *s, const lr_request *req,
   const lr__jnode **cols = calloc((size_t)n_keys + 1, sizeof(lr__jnode *));
   int n = cols ? entity_lists(req, entities, cols, status, out) : -1;
   if (n > s->opt.max_entities) {
+    lr__buf detail;
+    lr__buf_init(&detail);
+    lr__buf_printf(&detail, "split the request: it has %d entities, more "
+                   "than this server takes in one (%d)", n,
+                   s->opt.max_entities);
     lr__json_error(out, status, 413, "too many entities",
-                   "split the request: it has more entities than the "
-                   "server's --max-entities");
+                   lr__buf_str(&detail));
+    lr__buf_free(&detail);
     n = -1;
   }
   *keys = n >= 0 ? calloc((size_t)(n > 0 ? n : 1) * (size_t)n_keys,
@@ -286,14 +163,19 @@ static int read_entities(lr__server *s, const lr_request *req,
     int type;
     const char *name;
     lr_request_key(req, k, &name, &type);
-    for (int r = 0; n >= 0 && cols[k] && r < n; r++)
-      if (column_value(cols[k]->items[r], k, n_join, type, arena,
-                       &(*keys)[(size_t)r * (size_t)n_keys + (size_t)k])) {
-        char tn[32];
+    for (int r = 0; n >= 0 && cols[k] && r < n; r++) {
+      int bad = column_value(cols[k]->items[r], k, n_join, type, arena,
+                             &(*keys)[(size_t)r * (size_t)n_keys + (size_t)k]);
+      char tn[32];
+      if (bad == KEY_QUOTED)
+        bad_request(status, out, "entities.%s[%d] is a string, but %s is an "
+                    "%s key: send it as a JSON number, without quotes", name,
+                    r, name, lr_type_name(type, tn));
+      else if (bad)
         bad_request(status, out, "entities.%s[%d] is not a valid %s", name,
                     r, lr_type_name(type, tn));
-        n = -1;
-      }
+      n = bad ? -1 : n;
+    }
   }
   free(cols);
   return n;
@@ -301,9 +183,14 @@ static int read_entities(lr__server *s, const lr_request *req,
 
 static void lookup_and_reply(lr__server *s, lr__cached_request *c,
                              const lr_value *keys, int n, unsigned flags,
-                             int *status, lr__buf *out) {
-  lr_result *res = checkout(c, n);
+                             lr__reply *r) {
+  int *status = &r->status;
+  lr__buf *out = &r->body;
+  int capacity = 0;
+  lr_result *res = lr__cache_checkout(s, c, n, &capacity);
   int rc = res ? lr_get_online_features(c->req, keys, n, res) : LR_ENOMEM;
+  if (rc == 0)
+    r->versioned = lr_result_version(res, &r->version) == 0;
   if (rc == 0)
     rc = lr__result_json(res, keys, flags | LR_FORMAT_JSON, out);
   if (rc == 0) {
@@ -315,7 +202,7 @@ static void lookup_and_reply(lr__server *s, lr__cached_request *c,
                    res ? lr_result_errmsg(res) : "out of memory");
   }
   if (res)
-    checkin(c, res, n);
+    lr__cache_checkin(s, c, res, capacity);
 }
 
 /* What is wrong with the body's request part, or NULL. */
@@ -334,7 +221,9 @@ static const char *request_problem(const lr__jnode *features,
 }
 
 void lr__get_online_features(lr__server *s, const char *body, size_t len,
-                             int *status, lr__buf *out) {
+                             lr__reply *r) {
+  int *status = &r->status;
+  lr__buf *out = &r->body;
   lr__arena arena; /* the body's nodes and its request values */
   lr__arena_init(&arena);
   const lr__jnode *root = parse_body(body, len, &arena, status, out);
@@ -349,7 +238,8 @@ void lr__get_online_features(lr__server *s, const char *body, size_t len,
   lr__buf err;
   lr__buf_init(&err);
   lr__cached_request *c =
-      root && !problem ? cached(s, features, service, &rc, &err) : NULL;
+      root && !problem ? lr__cache_acquire(s, features, service, &rc, &err)
+                       : NULL;
   lr_value *keys = NULL;
   int n = -1;
   if (rc)
@@ -361,8 +251,8 @@ void lr__get_online_features(lr__server *s, const char *body, size_t len,
   unsigned flags = full && !strcmp(full->text, "true")
                        ? LR_FULL_FEATURE_NAMES : 0;
   if (n >= 0)
-    lookup_and_reply(s, c, keys, n, flags, status, out);
-  release(c);
+    lookup_and_reply(s, c, keys, n, flags, r);
+  lr__cache_release(s, c);
   free(keys);
   lr__arena_free(&arena);
   lr__buf_free(&err);
@@ -425,8 +315,8 @@ void lr__push(lr__server *s, const char *body, size_t len, int *status,
   }
   const char *source = string_field(root, "push_source_name");
   const char *to = string_field(root, "to");
-  const lr__source *src = source ? lr__model_source(&s->store->reg, source)
-                                 : NULL;
+  const lr__model *reg = lr__store_model(s->store);
+  const lr__source *src = source ? lr__model_source(reg, source) : NULL;
   if (to && strcmp(to, "online") != 0 &&
       strcmp(to, "online_and_offline") != 0) {
     lr__json_error(out, status, 400, "bad request",
@@ -446,8 +336,8 @@ void lr__push(lr__server *s, const char *body, size_t len, int *status,
     lr__buf_init(&written);
     *status = 200;
     int rc = 0, views = 0;
-    for (int i = 0; rc == 0 && i < s->store->reg.n_views; i++) {
-      const lr__view *v = &s->store->reg.views[i];
+    for (int i = 0; rc == 0 && i < reg->n_views; i++) {
+      const lr__view *v = &reg->views[i];
       if (v->kind == LR__VIEW_BATCH && v->online && v->source &&
           !strcmp(v->source, source)) {
         rc = write_df(s, v->name, lr__json_get(root, "df"), status,

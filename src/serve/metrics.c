@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../online/store.h"
+#include "../online/introspect.h"
 #include "../util/timefmt.h"
 
 static const char *endpoint_paths[LR__EP_COUNT] = {
@@ -95,31 +95,45 @@ static void write_latency(lr__metrics *m, lr__buf *out) {
  * (from the store's meta records). */
 static void write_store(lr_store *store, lr__buf *out) {
   long long now = lr__time_now_us();
+  const lr__model *reg = lr__store_model(store);
   lr__buf_printf(out, "# HELP larder_registry_version The applied registry "
                  "served.\n# TYPE larder_registry_version gauge\n"
                  "larder_registry_version %llu\n"
                  "# HELP larder_registry_age_seconds Time since that apply.\n"
                  "# TYPE larder_registry_age_seconds gauge\n"
                  "larder_registry_age_seconds %lld\n",
-                 (unsigned long long)store->reg.version,
-                 now / 1000000 - (long long)store->reg.applied_at);
+                 (unsigned long long)reg->version,
+                 now / 1000000 - (long long)reg->applied_at);
   lr__buf_puts(out, "# HELP larder_view_materialized_timestamp_seconds End "
                     "of the last materialized interval, per view.\n"
                     "# TYPE larder_view_materialized_timestamp_seconds gauge\n");
-  for (int i = 0; i < store->n_views; i++) {
-    const lr__view *v = store->views[i].view;
-    if (v->kind != LR__VIEW_BATCH || !v->online)
-      continue;
-    char key[256];
-    long long rec[3];
-    size_t len = 0;
-    snprintf(key, sizeof key, "materialized:%s@%u", v->name,
-             (unsigned)v->layout_epoch);
-    if (lr__store_meta_get(store, key, rec, sizeof rec, &len) == 0 &&
-        len == sizeof rec)
+  for (int i = 0; i < reg->n_views; i++) {
+    const lr__view *v = &reg->views[i];
+    long long end_us;
+    if (v->kind == LR__VIEW_BATCH && v->online &&
+        lr__store_materialized_end(store, v, &end_us) == 0)
       lr__buf_printf(out, "larder_view_materialized_timestamp_seconds{view="
-                     "\"%s\"} %lld\n", v->name, rec[1] / 1000000);
+                     "\"%s\"} %lld\n", v->name, end_us / 1000000);
   }
+}
+
+/* What the server holds of the store: prepared requests, results (each a
+ * reader slot), and the stale slots of dead processes it has cleared. */
+static void write_holdings(lr__metrics *m, lr__buf *out) {
+  lr__buf_printf(out, "# HELP larder_cached_requests Prepared requests kept."
+                 "\n# TYPE larder_cached_requests gauge\n"
+                 "larder_cached_requests %d\n"
+                 "# HELP larder_results_live Lookup results in use or pooled "
+                 "(each holds a reader slot).\n"
+                 "# TYPE larder_results_live gauge\n"
+                 "larder_results_live %d\n"
+                 "# HELP larder_stale_readers_cleared_total Reader slots of "
+                 "dead processes freed.\n"
+                 "# TYPE larder_stale_readers_cleared_total counter\n"
+                 "larder_stale_readers_cleared_total %llu\n",
+                 atomic_load(&m->cached_requests),
+                 atomic_load(&m->results_live),
+                 atomic_load(&m->stale_readers_cleared));
 }
 
 void lr__metrics_write(lr__metrics *m, lr_store *store, lr__buf *out) {
@@ -136,6 +150,7 @@ void lr__metrics_write(lr__metrics *m, lr_store *store, lr__buf *out) {
                  "larder_uptime_seconds %lld\n",
                  atomic_load(&m->entities), atomic_load(&m->rows_written),
                  (lr__time_now_us() - m->started_us) / 1000000);
+  write_holdings(m, out);
   if (store)
     write_store(store, out);
 }

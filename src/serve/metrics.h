@@ -29,6 +29,9 @@ typedef struct lr__metrics {
   atomic_ullong latency_sum_us[LR__EP_COUNT];
   atomic_ullong entities;
   atomic_ullong rows_written;
+  atomic_int cached_requests;         /* entries in the request cache */
+  atomic_int results_live;            /* results in use or pooled */
+  atomic_ullong stale_readers_cleared;
   long long started_us;
 } lr__metrics;
 

@@ -1,8 +1,9 @@
 /*
  * server.h - the feature server's shared state: options, the store (and the
- * prepared requests made from it), the metrics. Requests hold `lock` for
- * reading; a reload after `larder apply` takes it for writing, so the store
- * is never swapped under a request.
+ * prepared requests made from it), the metrics, the open connections and
+ * the thread that ticks and stops. Requests hold `lock` for reading; a
+ * reload after `larder apply` takes it for writing, so the store is never
+ * swapped under a request.
  */
 #ifndef LR_SERVE_SERVER_H
 #define LR_SERVE_SERVER_H
@@ -11,43 +12,82 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "../util/buf.h"
 #include "larder.h"
 #include "metrics.h"
 
-/* A prepared request kept for reuse, with a stack of idle results. */
+/* The bounds that keep the server's reader slots (one per live result: a
+ * result keeps a reset read transaction) and memory in check whatever
+ * clients send (docs/internals/serve.md):
+ * - LR__CACHE_MAX prepared requests; the least recently used is evicted;
+ * - LR__POOL_PER_REQUEST idle results per prepared request, and
+ *   LR__IDLE_RESULTS_MAX idle results in all; results in use are at most
+ *   one per worker thread (a thread answers one request at a time);
+ * - results are made in power-of-two sizes (at least LR__RESULT_MIN
+ *   entities); ones larger than LR__POOLED_ENTITIES_MAX are not kept. */
+enum {
+  LR__CACHE_MAX = 256,
+  LR__POOL_PER_REQUEST = 4,
+  LR__IDLE_RESULTS_MAX = 64,
+  LR__RESULT_MIN = 64,
+  LR__POOLED_ENTITIES_MAX = 1024
+};
+
+/* A prepared request kept for reuse, with a few idle results. */
 typedef struct lr__cached_request {
-  char *key;            /* "f:" + the features as sent, or "s:" + service */
+  char *key;            /* "f:" + the features' references, or "s:" +
+                           the service (request_key) */
   size_t key_len;
   lr_request *req;
-  pthread_mutex_t lock; /* guards the results stack */
-  lr_result **results;
-  int *capacity;        /* entities each result holds */
-  int n_results, cap_results;
-  int temporary;        /* not in the cache (it was full): freed after use */
+  pthread_mutex_t lock; /* guards the idle results */
+  lr_result *idle[LR__POOL_PER_REQUEST];
+  int idle_capacity[LR__POOL_PER_REQUEST]; /* entities each holds */
+  int n_idle;
+  /* under the server's cache_lock: */
+  int users;                /* requests using it now */
+  unsigned long long used;  /* the cache clock at its last use */
+  int evicted;              /* out of the cache: its last user frees it */
 } lr__cached_request;
 
-/* How many distinct requests are kept prepared. */
-enum { LR__CACHE_MAX = 1024 };
+/* An open connection, for the bound on a request's whole time. */
+typedef struct lr__conn {
+  struct lr__conn *prev, *next;
+  int fd;
+  atomic_llong since_us; /* opened, or its last answer completed */
+  int shut;              /* shut down for being too slow */
+} lr__conn;
 
-typedef struct lr__server {
+typedef struct lr_server lr__server;
+
+struct lr_server {
   lr_server_options opt;
   char *token;
   size_t token_len;
   pthread_rwlock_t lock;
   lr_store *store;
-  lr__cached_request *cache[LR__CACHE_MAX]; /* entries never move */
+  lr__cached_request *cache[LR__CACHE_MAX];
   int n_cache;
+  unsigned long long cache_clock;
   pthread_mutex_t cache_lock; /* also guards the store's message while a
                                  request is prepared */
   pthread_mutex_t write_lock; /* one write at a time (and its message) */
-  char *registry_path;       /* watched for changes */
+  atomic_int idle_results;    /* pooled results, all requests together */
+  char *registry_path;        /* watched for changes */
   struct timespec registry_mtime;
-  atomic_llong last_check_us;
-  atomic_int in_flight;      /* requests begun and not yet answered */
+  atomic_int in_flight;       /* requests begun and not yet answered */
   lr__metrics metrics;
-} lr__server;
+  /* lifecycle (server.c) */
+  void *daemon;               /* the struct MHD_Daemon */
+  int port;
+  int stop_pipe[2];           /* lr_server_stop writes a byte */
+  pthread_t ticker;
+  int ticking, waited;
+  pthread_mutex_t conns_lock;
+  lr__conn *conns;
+  lr__buf errmsg;
+};
 
 /* An answer: status, body, and the headers that go with it. */
 typedef struct lr__reply {
@@ -55,6 +95,9 @@ typedef struct lr__reply {
   lr__buf body;
   const char *content_type;
   const char *allow; /* 405: the method the path takes */
+  lr_data_version version; /* sent as Larder-Version: what a lookup read,
+                              else the store's version when it answered */
+  int versioned;           /* version is set */
 } lr__reply;
 
 /* Answers one request. `method`, `path` and the body are the client's;
@@ -63,14 +106,15 @@ void lr__server_handle(lr__server *s, const char *method, const char *path,
                        const char *auth, const char *body, size_t len,
                        lr__reply *reply);
 
-/* Re-opens the store if the registry file changed (checked at most once a
- * second). Takes the write lock while it swaps. */
+/* Re-opens the store if the registry file changed (the ticker calls it).
+ * Takes the write lock while it swaps. */
 void lr__server_maybe_reload(lr__server *s);
 
 /* The endpoints that use the store (handlers.c); `s->lock` is held for
- * reading. Each sets *status and writes JSON into `out`. */
+ * reading. Each sets *status and writes JSON into `out`; a lookup also
+ * sets r->version to the version it read. */
 void lr__get_online_features(lr__server *s, const char *body, size_t len,
-                             int *status, lr__buf *out);
+                             lr__reply *r);
 void lr__write_to_online_store(lr__server *s, const char *body, size_t len,
                                int *status, lr__buf *out);
 void lr__push(lr__server *s, const char *body, size_t len, int *status,
@@ -80,7 +124,8 @@ void lr__push(lr__server *s, const char *body, size_t len, int *status,
 void lr__json_error(lr__buf *out, int *status, int code, const char *error,
                     const char *detail);
 
-/* Frees every cached request and its results (before the store closes). */
+/* Frees every cached request and its results (before the store closes;
+ * no request may be under way). */
 void lr__server_clear_cache(lr__server *s);
 
 #endif

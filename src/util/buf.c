@@ -93,10 +93,47 @@ void lr__buf_json_str(lr__buf *b, const char *s) {
   lr__buf_json_strn(b, s, strlen(s));
 }
 
+/* The length of the well-formed UTF-8 sequence at p (RFC 3629, table 3-7
+ * of Unicode: no overlong forms, no surrogates, nothing past U+10FFFF),
+ * or 0 when the byte at p does not start one. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
+  unsigned char c = *p;
+  size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+  unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
+  if (c < 0xc2 || c > 0xf4)
+    return 0;
+  if (c == 0xe0)
+    lo = 0xa0;
+  else if (c == 0xed)
+    hi = 0x9f;
+  else if (c == 0xf0)
+    lo = 0x90;
+  else if (c == 0xf4)
+    hi = 0x8f;
+  if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+    return 0;
+  for (size_t i = 2; i < n; i++)
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+  return n;
+}
+
+/* JSON text is UTF-8 (RFC 8259): a byte that does not start a well-formed
+ * sequence (a client's bytes echoed in an error, say) is written as
+ * U+FFFD, so every answer stays valid JSON. */
 void lr__buf_json_strn(lr__buf *b, const char *s, size_t len) {
   lr__buf_putc(b, '"');
   const unsigned char *end = (const unsigned char *)s + len;
   for (const unsigned char *p = (const unsigned char *)s; p < end; p++) {
+    if (*p >= 0x80) {
+      size_t n = utf8_len(p, end);
+      if (n)
+        lr__buf_append(b, p, n);
+      else
+        lr__buf_puts(b, "\\ufffd");
+      p += n ? n - 1 : 0;
+      continue;
+    }
     switch (*p) {
     case '"':  lr__buf_puts(b, "\\\""); break;
     case '\\': lr__buf_puts(b, "\\\\"); break;

@@ -1,0 +1,50 @@
+/*
+ * introspect.c - the store's internals other layers may ask about (see
+ * introspect.h), answered here so the store's struct stays private to
+ * src/online/.
+ */
+#include "introspect.h"
+
+#include <stdio.h>
+
+#include "store.h"
+
+const lr__model *lr__store_model(const lr_store *store) {
+  return &store->reg;
+}
+
+int lr__store_health(lr_store *store) {
+  lr__env *env = lr__store_env(store);
+  MDB_txn *txn;
+  int mrc = mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn);
+  if (mrc == 0)
+    mdb_txn_abort(txn);
+  lr__env_release(env);
+  return mrc ? LR_EIO : 0;
+}
+
+int lr__store_materialized_end(lr_store *store, const lr__view *v,
+                               long long *end_us) {
+  /* the record offline/materialize.c writes: start, end, at (µs) */
+  char key[256];
+  long long rec[3];
+  size_t len = 0;
+  snprintf(key, sizeof key, "materialized:%s@%u", v->name,
+           (unsigned)v->layout_epoch);
+  int rc = lr__store_meta_get(store, key, rec, sizeof rec, &len);
+  if (rc == 0 && len != sizeof rec)
+    rc = LR_EIO;
+  if (rc == 0)
+    *end_us = rec[1];
+  return rc;
+}
+
+int lr__store_clear_stale_readers(lr_store *store, int *cleared) {
+  int dead = 0;
+  lr__env *env = lr__store_env(store);
+  int mrc = mdb_reader_check(lr__env_mdb(env), &dead);
+  lr__env_release(env);
+  if (cleared)
+    *cleared = mrc ? 0 : dead;
+  return mrc ? LR_EIO : 0;
+}

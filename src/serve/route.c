@@ -1,0 +1,105 @@
+/*
+ * route.c - one request, whatever front end received it: the bearer-token
+ * check (in constant time), the endpoint and method, then the handlers
+ * under the store's read lock; /health and /metrics.
+ */
+#include <string.h>
+
+#include "../online/introspect.h"
+#include "server.h"
+
+/* Compares in time that depends only on the lengths, not on where the
+ * first difference is. */
+static int same_secret(const char *a, size_t a_len, const char *b,
+                       size_t b_len) {
+  unsigned char diff = a_len != b_len;
+  for (size_t i = 0; i < a_len && i < b_len; i++)
+    diff |= (unsigned char)(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+static int authorized(const lr__server *s, const char *auth) {
+  if (!s->token)
+    return 1;
+  static const char prefix[] = "Bearer ";
+  if (!auth || strncmp(auth, prefix, sizeof prefix - 1) != 0)
+    return 0;
+  const char *given = auth + sizeof prefix - 1;
+  return same_secret(given, strlen(given), s->token, s->token_len);
+}
+
+static void health(lr__server *s, int *status, lr__buf *out) {
+  lr_data_version v = {0, 0};
+  int ok = lr__store_health(s->store) == 0 &&
+           lr_store_version(s->store, &v) == 0;
+  *status = ok ? 200 : 503;
+  lr__buf_printf(out, "{\"status\": \"%s\", \"registry_version\": %llu, "
+                 "\"store_version\": \"%llu.%llu\"}\n",
+                 ok ? "ok" : "unavailable",
+                 (unsigned long long)lr__store_model(s->store)->version,
+                 v.generation, v.txn);
+}
+
+/* The method and path checks; 0 when the request may go on. */
+static int route_error(lr__endpoint ep, const char *method, lr__reply *r) {
+  if (ep == LR__EP_OTHER) {
+    lr__json_error(&r->body, &r->status, 404, "not found",
+                   "endpoints: POST /get-online-features, POST "
+                   "/write-to-online-store, POST /push, GET /health, GET "
+                   "/metrics");
+    return -1;
+  }
+  int wants_post = ep == LR__EP_GET_ONLINE || ep == LR__EP_WRITE ||
+                   ep == LR__EP_PUSH;
+  if (strcmp(method, wants_post ? "POST" : "GET") != 0) {
+    r->allow = wants_post ? "POST" : "GET";
+    lr__json_error(&r->body, &r->status, 405, "method not allowed",
+                   wants_post ? "use POST" : "use GET");
+    return -1;
+  }
+  return 0;
+}
+
+void lr__server_handle(lr__server *s, const char *method, const char *path,
+                       const char *auth, const char *body, size_t len,
+                       lr__reply *r) {
+  int *status = &r->status;
+  lr__buf *out = &r->body;
+  r->content_type = "application/json";
+  if (!authorized(s, auth)) {
+    lr__json_error(out, status, 401, "unauthorized",
+                   "send the header `Authorization: Bearer <token>`");
+    return;
+  }
+  lr__endpoint ep = lr__endpoint_of(path);
+  int refused = route_error(ep, method, r);
+  pthread_rwlock_rdlock(&s->lock);
+  if (refused && s->store)
+    r->versioned = lr_store_version(s->store, &r->version) == 0;
+  if (refused) {
+    pthread_rwlock_unlock(&s->lock);
+    return;
+  }
+  if (!s->store) {
+    lr__json_error(out, status, 503, "unavailable",
+                   "the registry could not be opened; see `larder apply`");
+    pthread_rwlock_unlock(&s->lock);
+    return;
+  }
+  switch (ep) {
+  case LR__EP_GET_ONLINE: lr__get_online_features(s, body, len, r); break;
+  case LR__EP_WRITE: lr__write_to_online_store(s, body, len, status, out); break;
+  case LR__EP_PUSH: lr__push(s, body, len, status, out); break;
+  case LR__EP_HEALTH: health(s, status, out); break;
+  default:
+    r->content_type = "text/plain; version=0.0.4";
+    *status = 200;
+    pthread_mutex_lock(&s->write_lock); /* meta reads use the store's
+                                           message buffer */
+    lr__metrics_write(&s->metrics, s->store, out);
+    pthread_mutex_unlock(&s->write_lock);
+  }
+  if (!r->versioned) /* after a write: the version that includes it */
+    r->versioned = lr_store_version(s->store, &r->version) == 0;
+  pthread_rwlock_unlock(&s->lock);
+}
