@@ -3145,3 +3145,93 @@ Test(ingest, i011_csv_null_event_time_or_key) {
   lr_store_close(s);
   repo_done(dir);
 }
+
+/* ---- NUL bytes and messages of files (issue 13) -------------------------- */
+
+/* Writes `len` bytes (NULs allowed) to dir/rel; returns the path. */
+static char *bytes_in(const char *dir, const char *rel, const char *data,
+                      size_t len) {
+  char *path = malloc(strlen(dir) + strlen(rel) + 2);
+  sprintf(path, "%s/%s", dir, rel);
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f);
+  cr_assert_eq(fwrite(data, 1, len, f), len);
+  fclose(f);
+  return path;
+}
+
+/* The message of a NUL byte at path:line:col, whole. */
+static void assert_nul_msg(const char *msg, const char *path, int line,
+                           int col) {
+  char want[4096];
+  snprintf(want, sizeof want, "%s:%d:%d: a NUL byte: text input cannot "
+           "contain one (is this a binary or UTF-16 file?); remove it, or "
+           "save the file as UTF-8 text", path, line, col);
+  cr_assert_str_eq(msg, want);
+}
+
+/* A 1,000-row CSV with a NUL on line 10 used to write 8 rows and succeed:
+ * the file is refused whole, naming the line and column. */
+Test(ingest, i012_nul_byte_in_csv_is_refused_whole) {
+  char *dir;
+  lr_store *s = store_with_one(&dir);
+  lr__buf text;
+  lr__buf_init(&text);
+  lr__buf_puts(&text, "user_id,event_timestamp,a,b,c\n");
+  for (int i = 0; i < 1000; i++)
+    lr__buf_printf(&text, "%d,2024-01-02T00:00:00Z,%d,0.5,x\n", 2 + i, i);
+  size_t at = 0;
+  for (int line = 1; line < 10; line++)
+    at = (size_t)(strchr(text.data + at, '\n') - text.data) + 1;
+  text.data[at + 3] = '\0'; /* line 10, column 4 */
+  char *path = bytes_in(dir, "rows.csv", text.data, text.len);
+  lr_write_stats st = {5, 5};
+  cr_assert_eq(lr_write_file(s, "user_stats", path, &st), LR_EINVAL);
+  assert_nul_msg(lr_store_errmsg(s), path, 10, 4);
+  cr_assert_eq(st.rows_written, 0);
+  assert_unchanged(s);
+  cr_assert_eq(stats_a(s, 3).status, LR_STATUS_NOT_FOUND);
+  lr__buf_free(&text);
+  free(path);
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+Test(ingest, i013_nul_byte_in_jsonl_is_refused_whole) {
+  char *dir;
+  lr_store *s = store_with_one(&dir);
+  static const char rows[] =
+      "{\"user_id\": 2, \"event_timestamp\": \"2024-01-02T00:00:00Z\", \"a\": 1}\n"
+      "{\"user_id\": 3, \"event_timestamp\": \"2024-01-02T00:00:00Z\", \"c\": \"x\0y\"}\n"
+      "{\"user_id\": 4, \"event_timestamp\": \"2024-01-02T00:00:00Z\", \"a\": 4}\n";
+  char *path = bytes_in(dir, "rows.jsonl", rows, sizeof rows - 1);
+  cr_assert_eq(lr_write_file(s, "user_stats", path, NULL), LR_EINVAL);
+  assert_nul_msg(lr_store_errmsg(s), path, 2, 66);
+  assert_unchanged(s);
+  free(path);
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+/* A failing lr_write_file after a failing one shows only its own message. */
+Test(ingest, i014_second_failure_has_only_its_own_message) {
+  char *dir;
+  lr_store *s = store_with_one(&dir);
+  char *nul = bytes_in(dir, "nul.csv", "user_id\0\n", 9);
+  char *txt = file_in(dir, "rows.txt", "user_id\n");
+  cr_assert_eq(lr_write_file(s, "user_stats", nul, NULL), LR_EINVAL);
+  assert_nul_msg(lr_store_errmsg(s), nul, 1, 8);
+  cr_assert_eq(lr_write_file(s, "user_stats", txt, NULL), LR_EINVAL);
+  char want[4096];
+  snprintf(want, sizeof want, "%s: unknown format: use .csv, .jsonl, .json "
+           "or .parquet", txt);
+  cr_assert_str_eq(lr_store_errmsg(s), want);
+  cr_assert_eq(lr_write_file(s, "user_stats", NULL, NULL), LR_EINVAL);
+  cr_assert_str_eq(lr_store_errmsg(s), "no file given");
+  cr_assert_eq(lr_write_file(s, "user_stats", txt, NULL), LR_EINVAL);
+  cr_assert_str_eq(lr_store_errmsg(s), want, "the same failure twice: once");
+  free(nul);
+  free(txt);
+  lr_store_close(s);
+  repo_done(dir);
+}

@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "../util/clocale.h"
 #include "../util/fs.h"
 #include "../util/names.h"
 #include "larder.h"
@@ -167,10 +167,10 @@ static void read_bool(loader *L, struct fy_node *value, const field_spec *f,
   if (!s)
     return;
   bool *out = (bool *)((char *)obj + f->offset);
-  if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on"))
+  if (!lr__ascii_casecmp(s, "true") || !lr__ascii_casecmp(s, "yes") || !lr__ascii_casecmp(s, "on"))
     *out = true;
-  else if (!strcasecmp(s, "false") || !strcasecmp(s, "no") ||
-           !strcasecmp(s, "off"))
+  else if (!lr__ascii_casecmp(s, "false") || !lr__ascii_casecmp(s, "no") ||
+           !lr__ascii_casecmp(s, "off"))
     *out = false;
   else
     lr__diag_add(L->diag, loc_of(L, value), "write true or false",
@@ -777,9 +777,30 @@ static void ignore_free(ignore_list *ig) {
   free(ig->patterns);
 }
 
+/* Adds the patterns of .larderignore's `text` (modified in place). */
+static void ignore_parse(ignore_list *ig, char *text) {
+  char *rest = NULL;
+  for (char *line = strtok_r(text, "\n", &rest); line;
+       line = strtok_r(NULL, "\n", &rest)) {
+    size_t n = strcspn(line, "#\r");
+    while (n && (line[n - 1] == ' ' || line[n - 1] == '/'))
+      n--;
+    while (n && *line == ' ')
+      line++, n--;
+    if (!n)
+      continue;
+    char **grown = realloc(ig->patterns, (size_t)(ig->count + 1) * sizeof *grown);
+    if (!grown)
+      return;
+    ig->patterns = grown;
+    ig->patterns[ig->count++] = strndup(line, n);
+  }
+}
+
 /* Reads .larderignore: one path or glob a line, relative to the repo;
- * `#` starts a comment; a trailing `/` is dropped. */
-static void ignore_load(ignore_list *ig, const char *repo_dir) {
+ * `#` starts a comment; a trailing `/` is dropped. A missing file ignores
+ * nothing; one with a NUL byte is an error in `diag`. */
+static void ignore_load(ignore_list *ig, const char *repo_dir, lr__diag *diag) {
   memset(ig, 0, sizeof *ig);
   lr__buf path, err;
   lr__buf_init(&path);
@@ -788,19 +809,12 @@ static void ignore_load(ignore_list *ig, const char *repo_dir) {
   char *text;
   size_t len;
   if (lr__fs_read_file(lr__buf_str(&path), &text, &len, &err) == 0) {
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-      size_t n = strcspn(line, "#\r");
-      while (n && (line[n - 1] == ' ' || line[n - 1] == '/'))
-        n--;
-      while (n && *line == ' ')
-        line++, n--;
-      if (!n)
-        continue;
-      char **grown = realloc(ig->patterns, (size_t)(ig->count + 1) * sizeof *grown);
-      if (!grown)
-        break;
-      ig->patterns = grown;
-      ig->patterns[ig->count++] = strndup(line, n);
+    lr__text_pos at = {1, 1};
+    if (lr__text_scan_nul(&at, text, len)) {
+      lr__loc loc = {".larderignore", (int)at.line, (int)at.col};
+      lr__diag_add(diag, loc, LR__NUL_HINT, "%s", LR__NUL_WHAT);
+    } else {
+      ignore_parse(ig, text);
     }
     free(text);
   }
@@ -892,7 +906,7 @@ static void read_definition_file(loader *L, const char *repo_dir,
 int lr__load_definitions(lr__model *m, const char *repo_dir, lr__diag *diag) {
   loader L = {.m = m, .diag = diag};
   ignore_list ig;
-  ignore_load(&ig, repo_dir);
+  ignore_load(&ig, repo_dir, diag);
   file_list files = {0};
   walk(repo_dir, "", &ig, &files);
   ignore_free(&ig);

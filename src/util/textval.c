@@ -3,6 +3,8 @@
  */
 #include "textval.h"
 
+#include "clocale.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -255,7 +257,9 @@ static void write_g(char *text, size_t cap, double v, const exact *ex,
     round_to(ex, precision, &digits, &x);
     g_format(text, v < 0, digits, precision, x);
   } else {
+    locale_t previous = lr__locale_push(); /* a decimal point, always */
     snprintf(text, cap, "%.*g", precision, v);
+    lr__locale_pop(previous);
   }
 }
 
@@ -273,7 +277,8 @@ static int round_trips(double v, const exact *ex, int precision, int single) {
   }
   char text[40];
   write_g(text, sizeof text, v, ex, precision);
-  return single ? strtof(text, NULL) == (float)v : strtod(text, NULL) == v;
+  return single ? lr__strtof(text, NULL) == (float)v
+                : lr__strtod(text, NULL) == v;
 }
 
 /* The shortest of lo..lo+3 digits that round-trips (lo+3 always does).
