@@ -3235,3 +3235,80 @@ Test(ingest, i014_second_failure_has_only_its_own_message) {
   lr_store_close(s);
   repo_done(dir);
 }
+
+/* ---- the process locale (issue 13) --------------------------------------- */
+
+static const char defs_locale[] =
+    "entities:\n"
+    "  - name: user\n"
+    "    join_keys: [user_id]\n"
+    "    value_type: int64\n"
+    "sources:\n"
+    "  - name: src\n"
+    "    kind: file\n"
+    "    path: data/x.csv\n"
+    "    timestamp_field: event_timestamp\n"
+    "feature_views:\n"
+    "  - name: m\n"
+    "    entities: [user]\n"
+    "    source: src\n"
+    "    schema:\n"
+    "      - {name: b, dtype: float64}\n"
+    "      - {name: f, dtype: float32}\n"
+    "on_demand_feature_views:\n"
+    "  - name: half\n"
+    "    sources: [m]\n"
+    "    schema:\n"
+    "      - {name: h, dtype: float64, expr: \"b * 0.5 + 0.25\"}\n";
+
+/* A host program that sets LC_NUMERIC to a decimal-comma locale used to
+ * break strtod ("1.5" read as 1) and printf ("1,5" in answers). Under
+ * de_DE.UTF-8: expression constants of the YAML, CSV and JSONL floats,
+ * times with fractions, and the formatted answer keep the decimal point. */
+Test(ingest, i015_parsing_and_formatting_ignore_the_locale) {
+  th_use_decimal_comma_locale();
+  char *dir = make_repo(defs_locale); /* parses "0.5" and "0.25" */
+  long long us = 0;
+  cr_assert_eq(lr_parse_time("2024-01-02T00:00:00.25Z", 0, &us), 0);
+  cr_assert_eq(us, 1704153600250000LL);
+  lr_store *s = open_store(dir, LR_STORE_READWRITE);
+  char *csv = file_in(dir, "rows.csv", "user_id,event_timestamp,b,f\n"
+                      "1,2024-01-02T00:00:00.5Z,1.5,0.1\n"
+                      "3,2024-01-02T00:00:00Z,1e-25,2.5e30\n");
+  char *jsonl = file_in(dir, "rows.jsonl", "{\"user_id\": 2, "
+                        "\"event_timestamp\": \"2024-01-02T00:00:00Z\", "
+                        "\"b\": 2.25, \"f\": \"0.75\"}\n");
+  cr_assert_eq(lr_write_file(s, "m", csv, NULL), 0, "%s", lr_store_errmsg(s));
+  cr_assert_eq(lr_write_file(s, "m", jsonl, NULL), 0, "%s",
+               lr_store_errmsg(s));
+  static const char *const refs[] = {"m:b", "m:f", "half:h"};
+  look l;
+  look_refs(&l, s, refs, 3, 4);
+  lr_value keys[] = {vi64(1), vi64(2), vi64(3)};
+  look_get(&l, keys, 3);
+  cr_assert_eq(look_cell(&l, 0, 0).v.f64, 1.5);
+  cr_assert_eq(look_cell(&l, 0, 1).v.f32, 0.1f);
+  cr_assert_eq(look_cell(&l, 0, 2).v.f64, 1.0);
+  cr_assert_eq(look_cell(&l, 1, 0).v.f64, 2.25);
+  cr_assert_eq(look_cell(&l, 1, 1).v.f32, 0.75f);
+  cr_assert_eq(look_cell(&l, 1, 2).v.f64, 1.375);
+  cr_assert_eq(look_cell(&l, 2, 0).v.f64, 1e-25);
+  cr_assert_eq(look_cell(&l, 0, 0).event_ts, 1704153600500000LL);
+  char *json = NULL;
+  cr_assert_eq(lr_result_format(l.res, keys, LR_FORMAT_JSON, &json), 0);
+  cr_assert(contains(json, "{\"values\": [1.5, 2.25, 1e-25]"), "%s", json);
+  cr_assert(contains(json, "{\"values\": [0.1, 0.75, 2.5e+30]"), "%s", json);
+  cr_assert(contains(json, "{\"values\": [1, 1.375, 0.25]"), "%s", json);
+  cr_assert(contains(json, "2024-01-02T00:00:00.500000Z"), "%s", json);
+  lr_free(json);
+  char *table = NULL;
+  cr_assert_eq(lr_result_format(l.res, keys, 0, &table), 0);
+  cr_assert(contains(table, "1.375"), "%s", table);
+  cr_assert_null(strstr(table, "1,375"), "%s", table);
+  lr_free(table);
+  look_free(&l);
+  free(csv);
+  free(jsonl);
+  lr_store_close(s);
+  repo_done(dir);
+}

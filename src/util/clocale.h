@@ -33,7 +33,9 @@ static inline int lr__is_digit(int c) { return c >= '0' && c <= '9'; }
 static inline int lr__is_alpha(int c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-static inline int lr__is_alnum(int c) { return lr__is_alpha(c) || lr__is_digit(c); }
+static inline int lr__is_alnum(int c) {
+  return lr__is_alpha(c) || lr__is_digit(c);
+}
 static inline int lr__is_space(int c) {
   return c == ' ' || (c >= '\t' && c <= '\r');
 }

@@ -29,7 +29,8 @@ int lr__edit_distance(const char *a, const char *b) {
     row[0] = (int)i;
     for (size_t j = 1; j <= lb; j++) {
       int up = row[j];
-      int cost = lr__to_lower((unsigned char)a[i - 1]) != lr__to_lower((unsigned char)b[j - 1]);
+      int cost = lr__to_lower((unsigned char)a[i - 1]) !=
+                 lr__to_lower((unsigned char)b[j - 1]);
       int best = diag + cost;
       if (up + 1 < best)
         best = up + 1;
