@@ -20,7 +20,7 @@
 #include "../codec/row.h"
 #include "../online/store.h"
 #include "../online/writer.h"
-#include "../registry/dtype.h"
+#include "../util/dtype.h"
 #include "../util/timefmt.h"
 #include "feed.h"
 #include "offline.h"

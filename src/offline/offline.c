@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../registry/dtype.h"
 #include "../registry/registry.h"
+#include "../util/dtype.h"
 
 const char *lr_offline_errmsg(const lr_offline *off) {
   return off ? lr__buf_str(&off->errmsg) : "no offline handle";

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../registry/dtype.h"
 #include "../util/clocale.h"
+#include "../util/dtype.h"
 #include "../util/fs.h"
 #include "../util/json.h"
 #include "../util/textval.h"

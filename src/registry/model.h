@@ -16,7 +16,7 @@
 
 #include "../util/arena.h"
 #include "../util/diag.h"
-#include "dtype.h"
+#include "../util/dtype.h"
 
 /* The longest name, in bytes (names are ASCII identifiers), of anything a
  * repo defines. The binding one is a view's: the online store keeps its rows

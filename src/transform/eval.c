@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../registry/dtype.h"
 #include "../util/clocale.h"
+#include "../util/dtype.h"
 #include "../util/textval.h"
 #include "../util/timefmt.h"
 #include "prog.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/clocale.h"
+#include "clocale.h"
 
 static const struct {
   const char *name;
