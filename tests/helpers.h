@@ -10,6 +10,7 @@
 
 #include <criterion/criterion.h>
 #include <libgen.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,30 @@ static inline void th_rmrf(char *dir) {
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   cr_assert_eq(system(cmd), 0);
   free(dir);
+}
+
+/* Switches the calling test process (Criterion runs each test in a child
+ * process of its own) to de_DE.UTF-8, a locale that writes a decimal comma,
+ * so a test can show that parsing and formatting ignore the locale. The
+ * locale is compiled once with localedef (Debian's `locales`, which
+ * scripts/deps.sh installs) into build/locale/, found through LOCPATH: no
+ * root, no change to the host's locales. Fails the test when it cannot. */
+static inline void th_use_decimal_comma_locale(void) {
+  const char *dir = "build/locale";
+  char path[256], cmd[512];
+  snprintf(path, sizeof path, "%s/de_DE.UTF-8/LC_NUMERIC", dir);
+  if (access(path, R_OK) != 0) {
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && localedef -i de_DE -f UTF-8 "
+             "%s/de_DE.UTF-8 >/dev/null 2>&1", dir, dir);
+    (void)system(cmd); /* localedef warns and exits 1 on harmless things */
+  }
+  setenv("LOCPATH", dir, 1);
+  cr_assert_not_null(setlocale(LC_ALL, "de_DE.UTF-8"),
+                     "no de_DE.UTF-8 locale: install Debian's `locales` "
+                     "(scripts/deps.sh does)");
+  char text[16];
+  snprintf(text, sizeof text, "%.1f", 0.5);
+  cr_assert_str_eq(text, "0,5", "the locale should write a decimal comma");
 }
 
 /* The feature_store.yaml most tests use. */

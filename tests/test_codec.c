@@ -17,7 +17,7 @@
 #include "codec/row.h"
 #include "codec/varint.h"
 #include "helpers.h"
-#include "registry/dtype.h"
+#include "util/dtype.h"
 #include "util/buf.h"
 
 /* ---- helpers ------------------------------------------------------------- */

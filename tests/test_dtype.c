@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "helpers.h"
-#include "registry/dtype.h"
+#include "util/dtype.h"
 #include "util/buf.h"
 
 enum { SENTINEL = 0xEE };

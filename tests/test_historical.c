@@ -1330,3 +1330,33 @@ Test(historical, h033_random_data_matches_brute_force_reference,
   free(text);
   free(want);
 }
+
+/* DuckDB reads a NUL byte of an entity CSV as part of a value (a string
+ * key with a NUL in it, or a confusing cast error): refused first, at its
+ * place. Each failing call shows only its own message. */
+Test(historical, h035_nul_byte_in_entity_csv_and_own_messages, .init = setup,
+     .fini = teardown) {
+  std_repo();
+  char path[4096];
+  snprintf(path, sizeof path, "%s/e.csv", g_work);
+  static const char rows[] = "user_id,event_timestamp\n"
+                             "1,2024-01-01 11:00:00\n"
+                             "2\0,2024-01-01 11:00:00\n";
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f);
+  fwrite(rows, 1, sizeof rows - 1, f);
+  fclose(f);
+  cr_assert_eq(hist("e.csv", "uv:score", 0, "out.parquet", NULL), LR_EINVAL);
+  cr_assert_str_eq(lr_offline_errmsg(g_off),
+                   "e.csv:3:2: a NUL byte: text input cannot contain one (is "
+                   "this a binary or UTF-16 file?); remove it, or save the "
+                   "file as UTF-8 text");
+  th_write(g_work, "e.csv", "user_id,event_timestamp\n1,2024-01-01 11:00:00\n");
+  cr_assert_eq(hist("e.csv", "uv:score", 0, "out.json", NULL), LR_EINVAL);
+  cr_assert_str_eq(lr_offline_errmsg(g_off), "the output must be a .parquet "
+                   "or .csv file, not 'out.json'");
+  cr_assert_eq(hist("e.csv", "uv:nope", 0, "out.parquet", NULL),
+               LR_ENOTFOUND);
+  cr_assert_str_eq(lr_offline_errmsg(g_off),
+                   "feature view 'uv' has no feature 'nope'");
+}

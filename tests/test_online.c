@@ -3161,3 +3161,170 @@ Test(ingest, i011_csv_null_event_time_or_key) {
   lr_store_close(s);
   repo_done(dir);
 }
+
+/* ---- NUL bytes and messages of files (issue 13) -------------------------- */
+
+/* Writes `len` bytes (NULs allowed) to dir/rel; returns the path. */
+static char *bytes_in(const char *dir, const char *rel, const char *data,
+                      size_t len) {
+  char *path = malloc(strlen(dir) + strlen(rel) + 2);
+  sprintf(path, "%s/%s", dir, rel);
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f);
+  cr_assert_eq(fwrite(data, 1, len, f), len);
+  fclose(f);
+  return path;
+}
+
+/* The message of a NUL byte at path:line:col, whole. */
+static void assert_nul_msg(const char *msg, const char *path, int line,
+                           int col) {
+  char want[4096];
+  snprintf(want, sizeof want, "%s:%d:%d: a NUL byte: text input cannot "
+           "contain one (is this a binary or UTF-16 file?); remove it, or "
+           "save the file as UTF-8 text", path, line, col);
+  cr_assert_str_eq(msg, want);
+}
+
+/* A 1,000-row CSV with a NUL on line 10 used to write 8 rows and succeed:
+ * the file is refused whole, naming the line and column. */
+Test(ingest, i012_nul_byte_in_csv_is_refused_whole) {
+  char *dir;
+  lr_store *s = store_with_one(&dir);
+  lr__buf text;
+  lr__buf_init(&text);
+  lr__buf_puts(&text, "user_id,event_timestamp,a,b,c\n");
+  for (int i = 0; i < 1000; i++)
+    lr__buf_printf(&text, "%d,2024-01-02T00:00:00Z,%d,0.5,x\n", 2 + i, i);
+  size_t at = 0;
+  for (int line = 1; line < 10; line++)
+    at = (size_t)(strchr(text.data + at, '\n') - text.data) + 1;
+  text.data[at + 3] = '\0'; /* line 10, column 4 */
+  char *path = bytes_in(dir, "rows.csv", text.data, text.len);
+  lr_write_stats st = {5, 5};
+  cr_assert_eq(lr_write_file(s, "user_stats", path, &st), LR_EINVAL);
+  assert_nul_msg(lr_store_errmsg(s), path, 10, 4);
+  cr_assert_eq(st.rows_written, 0);
+  assert_unchanged(s);
+  cr_assert_eq(stats_a(s, 3).status, LR_STATUS_NOT_FOUND);
+  lr__buf_free(&text);
+  free(path);
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+Test(ingest, i013_nul_byte_in_jsonl_is_refused_whole) {
+  char *dir;
+  lr_store *s = store_with_one(&dir);
+  static const char rows[] =
+      "{\"user_id\": 2, \"event_timestamp\": \"2024-01-02T00:00:00Z\", \"a\": 1}\n"
+      "{\"user_id\": 3, \"event_timestamp\": \"2024-01-02T00:00:00Z\", \"c\": \"x\0y\"}\n"
+      "{\"user_id\": 4, \"event_timestamp\": \"2024-01-02T00:00:00Z\", \"a\": 4}\n";
+  char *path = bytes_in(dir, "rows.jsonl", rows, sizeof rows - 1);
+  cr_assert_eq(lr_write_file(s, "user_stats", path, NULL), LR_EINVAL);
+  assert_nul_msg(lr_store_errmsg(s), path, 2, 66);
+  assert_unchanged(s);
+  free(path);
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+/* A failing lr_write_file after a failing one shows only its own message. */
+Test(ingest, i014_second_failure_has_only_its_own_message) {
+  char *dir;
+  lr_store *s = store_with_one(&dir);
+  char *nul = bytes_in(dir, "nul.csv", "user_id\0\n", 9);
+  char *txt = file_in(dir, "rows.txt", "user_id\n");
+  cr_assert_eq(lr_write_file(s, "user_stats", nul, NULL), LR_EINVAL);
+  assert_nul_msg(lr_store_errmsg(s), nul, 1, 8);
+  cr_assert_eq(lr_write_file(s, "user_stats", txt, NULL), LR_EINVAL);
+  char want[4096];
+  snprintf(want, sizeof want, "%s: unknown format: use .csv, .jsonl, .json "
+           "or .parquet", txt);
+  cr_assert_str_eq(lr_store_errmsg(s), want);
+  cr_assert_eq(lr_write_file(s, "user_stats", NULL, NULL), LR_EINVAL);
+  cr_assert_str_eq(lr_store_errmsg(s), "no file given");
+  cr_assert_eq(lr_write_file(s, "user_stats", txt, NULL), LR_EINVAL);
+  cr_assert_str_eq(lr_store_errmsg(s), want, "the same failure twice: once");
+  free(nul);
+  free(txt);
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+/* ---- the process locale (issue 13) --------------------------------------- */
+
+static const char defs_locale[] =
+    "entities:\n"
+    "  - name: user\n"
+    "    join_keys: [user_id]\n"
+    "    value_type: int64\n"
+    "sources:\n"
+    "  - name: src\n"
+    "    kind: file\n"
+    "    path: data/x.csv\n"
+    "    timestamp_field: event_timestamp\n"
+    "feature_views:\n"
+    "  - name: m\n"
+    "    entities: [user]\n"
+    "    source: src\n"
+    "    schema:\n"
+    "      - {name: b, dtype: float64}\n"
+    "      - {name: f, dtype: float32}\n"
+    "on_demand_feature_views:\n"
+    "  - name: half\n"
+    "    sources: [m]\n"
+    "    schema:\n"
+    "      - {name: h, dtype: float64, expr: \"b * 0.5 + 0.25\"}\n";
+
+/* A host program that sets LC_NUMERIC to a decimal-comma locale used to
+ * break strtod ("1.5" read as 1) and printf ("1,5" in answers). Under
+ * de_DE.UTF-8: expression constants of the YAML, CSV and JSONL floats,
+ * times with fractions, and the formatted answer keep the decimal point. */
+Test(ingest, i015_parsing_and_formatting_ignore_the_locale) {
+  th_use_decimal_comma_locale();
+  char *dir = make_repo(defs_locale); /* parses "0.5" and "0.25" */
+  long long us = 0;
+  cr_assert_eq(lr_parse_time("2024-01-02T00:00:00.25Z", 0, &us), 0);
+  cr_assert_eq(us, 1704153600250000LL);
+  lr_store *s = open_store(dir, LR_STORE_READWRITE);
+  char *csv = file_in(dir, "rows.csv", "user_id,event_timestamp,b,f\n"
+                      "1,2024-01-02T00:00:00.5Z,1.5,0.1\n"
+                      "3,2024-01-02T00:00:00Z,1e-25,2.5e30\n");
+  char *jsonl = file_in(dir, "rows.jsonl", "{\"user_id\": 2, "
+                        "\"event_timestamp\": \"2024-01-02T00:00:00Z\", "
+                        "\"b\": 2.25, \"f\": \"0.75\"}\n");
+  cr_assert_eq(lr_write_file(s, "m", csv, NULL), 0, "%s", lr_store_errmsg(s));
+  cr_assert_eq(lr_write_file(s, "m", jsonl, NULL), 0, "%s",
+               lr_store_errmsg(s));
+  static const char *const refs[] = {"m:b", "m:f", "half:h"};
+  look l;
+  look_refs(&l, s, refs, 3, 4);
+  lr_value keys[] = {vi64(1), vi64(2), vi64(3)};
+  look_get(&l, keys, 3);
+  cr_assert_eq(look_cell(&l, 0, 0).v.f64, 1.5);
+  cr_assert_eq(look_cell(&l, 0, 1).v.f32, 0.1f);
+  cr_assert_eq(look_cell(&l, 0, 2).v.f64, 1.0);
+  cr_assert_eq(look_cell(&l, 1, 0).v.f64, 2.25);
+  cr_assert_eq(look_cell(&l, 1, 1).v.f32, 0.75f);
+  cr_assert_eq(look_cell(&l, 1, 2).v.f64, 1.375);
+  cr_assert_eq(look_cell(&l, 2, 0).v.f64, 1e-25);
+  cr_assert_eq(look_cell(&l, 0, 0).event_ts, 1704153600500000LL);
+  char *json = NULL;
+  cr_assert_eq(lr_result_format(l.res, keys, LR_FORMAT_JSON, &json), 0);
+  cr_assert(contains(json, "{\"values\": [1.5, 2.25, 1e-25]"), "%s", json);
+  cr_assert(contains(json, "{\"values\": [0.1, 0.75, 2.5e+30]"), "%s", json);
+  cr_assert(contains(json, "{\"values\": [1, 1.375, 0.25]"), "%s", json);
+  cr_assert(contains(json, "2024-01-02T00:00:00.500000Z"), "%s", json);
+  lr_free(json);
+  char *table = NULL;
+  cr_assert_eq(lr_result_format(l.res, keys, 0, &table), 0);
+  cr_assert(contains(table, "1.375"), "%s", table);
+  cr_assert_null(strstr(table, "1,375"), "%s", table);
+  lr_free(table);
+  look_free(&l);
+  free(csv);
+  free(jsonl);
+  lr_store_close(s);
+  repo_done(dir);
+}

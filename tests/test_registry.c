@@ -1749,3 +1749,177 @@ Test(registry, r047_view_removed_then_defined_again_gets_a_new_epoch) {
   free(defs);
   th_rmrf(dir);
 }
+
+/* ---- input hygiene (issue 13) -------------------------------------------- */
+
+/* Opens `dir` expecting `want` and returns the message (freed by caller). */
+static char *open_message(const char *dir, int want) {
+  lr_repo *repo = NULL;
+  int rc = lr_repo_open(dir, &repo);
+  cr_assert_eq(rc, want, "open: %s: %s", lr_err_name(rc),
+               lr_repo_errmsg(repo));
+  char *msg = strdup(lr_repo_errmsg(repo));
+  lr_repo_close(repo);
+  return msg;
+}
+
+/* Writes dir/rel with `len` bytes, NULs allowed. */
+static void write_bytes(const char *dir, const char *rel, const char *data,
+                        size_t len) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f);
+  cr_assert_eq(fwrite(data, 1, len, f), len);
+  fclose(f);
+}
+
+/* libfyaml ended a file at a NUL byte without a word: the definitions after
+ * it were silently dropped (and applied as removed). */
+Test(registry, r048_nul_byte_in_definitions_is_an_error) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  char defs[4096];
+  int n = snprintf(defs, sizeof defs, "%s%s%s", defs_head, schema_base,
+                   defs_tail);
+  char *at = strstr(defs, "  - name: stats_sql");
+  *at = '\0'; /* line 11, column 1 */
+  write_bytes(dir, "features.yaml", defs, (size_t)n);
+  char *msg = open_message(dir, LR_EDEFINITION);
+  cr_assert_str_eq(msg, "features.yaml:11:1: a NUL byte: text input cannot "
+                   "contain one (is this a binary or UTF-16 file?)\n"
+                   "  hint: remove it, or save the file as UTF-8 text");
+  free(msg);
+  th_rmrf(dir);
+}
+
+Test(registry, r049_nul_byte_in_larderignore_is_an_error) {
+  char *dir = good_repo();
+  write_bytes(dir, ".larderignore", "old/\nsc\0ratch\n", 14);
+  char *msg = open_message(dir, LR_EDEFINITION);
+  cr_assert_str_eq(msg, ".larderignore:2:3: a NUL byte: text input cannot "
+                   "contain one (is this a binary or UTF-16 file?)\n"
+                   "  hint: remove it, or save the file as UTF-8 text");
+  free(msg);
+  th_rmrf(dir);
+}
+
+/* features.yaml with feature view driver_stats renamed to `name`. */
+static void write_view_named(const char *dir, const char *name) {
+  char defs[8192];
+  snprintf(defs, sizeof defs, "%s%s%s", defs_head, schema_base, defs_tail);
+  lr__buf text;
+  lr__buf_init(&text);
+  for (const char *p = defs; *p;) {
+    const char *hit = strstr(p, "driver_stats");
+    size_t n = hit ? (size_t)(hit - p) : strlen(p);
+    lr__buf_append(&text, p, n);
+    if (!hit)
+      break;
+    lr__buf_puts(&text, name);
+    p = hit + strlen("driver_stats");
+  }
+  th_write(dir, "features.yaml", lr__buf_str(&text));
+  lr__buf_free(&text);
+}
+
+/* Two views whose names share their first 158 characters used one online
+ * database: names longer than LR__NAME_MAX are refused where written, and
+ * a name of exactly LR__NAME_MAX applies. */
+Test(registry, r050_names_longer_than_the_limit_are_refused) {
+  cr_assert_eq(LR__NAME_MAX, 128);
+  char *dir = good_repo();
+  char name[LR__NAME_MAX + 2];
+  memset(name, 'v', sizeof name - 1);
+  name[sizeof name - 1] = '\0'; /* 129 characters */
+  write_view_named(dir, name);
+  char *msg = open_message(dir, LR_EDEFINITION);
+  cr_assert_str_eq(msg, "features.yaml:20:11: feature view name "
+                   "'vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv...' is 129 "
+                   "characters long; names are at most 128\n"
+                   "  hint: shorten it to at most 128 characters");
+  free(msg);
+  name[LR__NAME_MAX] = '\0';
+  write_view_named(dir, name);
+  apply_ok(dir);
+  th_rmrf(dir);
+}
+
+Test(registry, r051_every_kind_of_name_has_the_limit) {
+  static const char *const kinds[][2] = {
+      {"  - name: driver\n", "entity"},
+      {"  - name: stats_source\n", "source"},
+      {"{name: conv_rate,", "feature"},
+      {"  - name: svc_v1\n", "feature service"},
+      {"  - name: conv_plus\n", "feature view"},
+  };
+  char name[LR__NAME_MAX + 2];
+  memset(name, 'n', sizeof name - 1);
+  name[sizeof name - 1] = '\0';
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    char *dir = good_repo();
+    char defs[8192], swapped[8192];
+    snprintf(defs, sizeof defs, "%s%s%s", defs_head, schema_base, defs_tail);
+    const char *hit = strstr(defs, kinds[k][0]);
+    const char *old = strstr(hit, "name: ") + 6;
+    size_t old_len = strcspn(old, ",\n");
+    snprintf(swapped, sizeof swapped, "%.*s%s%s", (int)(old - defs), defs,
+             name, old + old_len);
+    th_write(dir, "features.yaml", swapped);
+    char *msg = open_message(dir, LR_EDEFINITION);
+    char want[512];
+    snprintf(want, sizeof want, "%s name '%.40s...' is 129 characters long; "
+             "names are at most 128", kinds[k][1], name);
+    cr_assert(strstr(msg, want), "%s: no '%s' in:\n%s", kinds[k][1], want,
+              msg);
+    free(msg);
+    th_rmrf(dir);
+  }
+}
+
+/* Planning a repo that did not load read the plan summary uninitialised
+ * (valgrind: "conditional jump depends on uninitialised value"); each
+ * failing call shows its own message only. */
+Test(registry, r052_plan_after_a_failed_load_has_its_own_message) {
+  char *dir = good_repo();
+  th_write(dir, "features.yaml", "entities: [\n");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  char *plan = NULL;
+  const char *want = "the repo did not load (the feature definitions are not "
+                     "valid); fix that first";
+  cr_assert_eq(lr_repo_plan(repo, 0, &plan), LR_EDEFINITION);
+  cr_assert_str_eq(lr_repo_errmsg(repo), want);
+  lr_free(plan);
+  plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, 0, &plan), LR_EDEFINITION);
+  cr_assert_str_eq(lr_repo_errmsg(repo), want, "not appended to");
+  lr_free(plan);
+  cr_assert_eq(lr_repo_plan(NULL, 0, NULL), LR_EINVAL);
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}
+
+Test(registry, r053_registry_calls_fail_with_their_own_message) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  lr_registry *reg = open_registry(dir);
+  char *out = NULL;
+  cr_assert_eq(lr_registry_list(reg, (lr_kind)99, 0, &out), LR_EINVAL);
+  cr_assert_str_eq(lr_registry_errmsg(reg), "unknown object kind 99");
+  cr_assert_eq(lr_registry_list(reg, (lr_kind)98, 0, &out), LR_EINVAL);
+  cr_assert_str_eq(lr_registry_errmsg(reg), "unknown object kind 98");
+  int rc = lr_registry_describe(reg, "nope", 0, &out);
+  cr_assert_neq(rc, 0);
+  char *first = strdup(lr_registry_errmsg(reg));
+  cr_assert_neq(lr_registry_describe(reg, "nope", 0, &out), 0);
+  cr_assert_str_eq(lr_registry_errmsg(reg), first, "not appended to");
+  cr_assert_null(strstr(first, "unknown object kind"), "%s", first);
+  free(first);
+  lr_registry_close(reg);
+  lr_registry *none = NULL;
+  cr_assert_eq(lr_registry_open(NULL, &none), LR_EINVAL);
+  cr_assert_str_eq(lr_registry_errmsg(none), "no repo folder given");
+  lr_registry_close(none);
+  th_rmrf(dir);
+}

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "helpers.h"
-#include "registry/dtype.h"
+#include "util/dtype.h"
 #include "transform/expr.h"
 
 /* ---- fixture ------------------------------------------------------------- */

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "../registry/dtype.h"
+#include "../util/dtype.h"
 
 static size_t put_int(uint8_t *out, int64_t v, int bytes) {
   uint64_t u = (uint64_t)v ^ (1ull << (bytes * 8 - 1));

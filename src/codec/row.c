@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "../registry/dtype.h"
+#include "../util/dtype.h"
 #include "varint.h"
 
 enum { ROW_HAS_NULLS = 1, ROW_HAS_CREATED = 2 };

@@ -52,12 +52,6 @@ typedef struct plan {
   int n_fields, cap_fields;
 } plan;
 
-static int fail(lr_offline *off, int rc, const char *fmt, const char *a,
-                const char *b) {
-  lr__buf_printf(&off->errmsg, fmt, a, b);
-  return rc;
-}
-
 /* The index of view v among the joined views, added when new. */
 static int group_of(plan *p, const lr__view *v) {
   int g = 0;
@@ -111,11 +105,13 @@ static int add_feature(lr_offline *off, plan *p, const char *view,
                        const char *feature) {
   const lr__view *v = lr__model_view(&off->reg, view);
   if (!v)
-    return fail(off, LR_ENOTFOUND, "unknown feature view '%s'%s", view, "");
+    return lr__errmsg_set(&off->errmsg, LR_ENOTFOUND,
+                          "unknown feature view '%s'", view);
   const lr__field *f = lr__view_feature(v, feature);
   if (!f)
-    return fail(off, LR_ENOTFOUND, "feature view '%s' has no feature '%s'",
-                view, feature);
+    return lr__errmsg_set(&off->errmsg, LR_ENOTFOUND,
+                          "feature view '%s' has no feature '%s'", view,
+                          feature);
   if (v->kind == LR__VIEW_ON_DEMAND) {
     p->features[p->n_features++] = (wanted){v, f, -1};
     return add_inputs(off, p, v, (int)(f - v->features));
@@ -131,8 +127,8 @@ static int resolve(lr_offline *off, const lr_historical_spec *spec, plan *p) {
   if (spec->service) {
     svc = lr__model_service(&off->reg, spec->service);
     if (!svc)
-      return fail(off, LR_ENOTFOUND, "unknown feature service '%s'%s",
-                  spec->service, "");
+      return lr__errmsg_set(&off->errmsg, LR_ENOTFOUND,
+                            "unknown feature service '%s'", spec->service);
     n = 0;
     for (int i = 0; i < svc->n_items; i++) {
       const lr__view *v = lr__model_view(&off->reg, svc->items[i].view);
@@ -150,8 +146,10 @@ static int resolve(lr_offline *off, const lr_historical_spec *spec, plan *p) {
     const char *ref = spec->features[i];
     const char *colon = ref ? strchr(ref, ':') : NULL;
     if (!colon)
-      return fail(off, LR_EINVAL, "bad feature reference '%s': write "
-                  "view:feature%s", ref ? ref : "(null)", "");
+      return lr__errmsg_set(&off->errmsg, LR_EINVAL,
+                            "bad feature reference '%s': write "
+                            "view:feature",
+                            ref ? ref : "(null)");
     char *view = strndup(ref, (size_t)(colon - ref));
     rc = view ? add_feature(off, p, view, colon + 1) : LR_ENOMEM;
     free(view);
@@ -189,17 +187,21 @@ static int check_names(lr_offline *off, const plan *p, int full,
       lr__buf_init(&b);
       output_name(&b, &p->features[j], full);
       if (!strcmp(lr__buf_str(&a), lr__buf_str(&b)))
-        rc = fail(off, LR_EINVAL, "two requested features are named '%s'; "
-                  "use full feature names (view__feature)%s",
-                  lr__buf_str(&a), "");
+        rc = lr__errmsg_set(&off->errmsg, LR_EINVAL,
+                            "two requested features are named '%s'; "
+                            "use full feature names (view__feature)",
+                            lr__buf_str(&a));
       lr__buf_free(&b);
     }
     for (const char *c = columns; rc == 0 && *c;) {
       size_t len = strcspn(c, "\t\n");
       if (len == a.len && !strncmp(c, lr__buf_str(&a), len))
-        rc = fail(off, LR_EINVAL, "feature '%s' has the name of a column of "
-                  "the entity rows; rename the column or use full feature "
-                  "names%s", lr__buf_str(&a), "");
+        rc = lr__errmsg_set(
+            &off->errmsg, LR_EINVAL,
+            "feature '%s' has the name of a column of "
+            "the entity rows; rename the column or use full feature "
+            "names",
+            lr__buf_str(&a));
       c += len;
       c += strcspn(c, "\n");
       c += *c == '\n';
@@ -216,17 +218,25 @@ static int check_names(lr_offline *off, const plan *p, int full,
 static int entity_source(lr_offline *off, const lr_historical_spec *spec,
                          lr__buf *sql) {
   if ((spec->entities_file != NULL) == (spec->entities_sql != NULL))
-    return fail(off, LR_EINVAL, "give the entity rows as a file or as a "
-                "query (one of them)%s%s", "", "");
+    return lr__errmsg_set(&off->errmsg, LR_EINVAL,
+                          "give the entity rows as a file or as a "
+                          "query (one of them)");
   if (spec->entities_sql) {
     lr__buf_printf(sql, "(%s)", spec->entities_sql);
     return 0;
   }
   char *path = realpath(spec->entities_file, NULL);
   if (!path)
-    return fail(off, LR_ENOTFOUND, "cannot read the entity file %s%s",
-                spec->entities_file, "");
+    return lr__errmsg_set(&off->errmsg, LR_ENOTFOUND,
+                          "cannot read the entity file %s",
+                          spec->entities_file);
   int csv = lr__fs_has_suffix(path, ".csv");
+  /* DuckDB would read a NUL byte as part of a value */
+  int rc = csv ? lr__fs_check_text(spec->entities_file, &off->errmsg) : 0;
+  if (rc) {
+    free(path);
+    return rc;
+  }
   lr__buf_puts(sql, csv ? "read_csv(" : "read_parquet(");
   lr__sql_literal(sql, path);
   lr__buf_puts(sql, csv ? ", header = true)" : ")");
@@ -264,9 +274,10 @@ static int timestamp_column(lr_offline *off, const char *described,
   }
   int rc = 0;
   if (n_ts != 1)
-    rc = fail(off, LR_EINVAL, "the entity rows need an `event_timestamp` "
-              "column or exactly one timestamp column; found: %s%s",
-              found.len ? lr__buf_str(&found) : "no columns", "");
+    rc = lr__errmsg_set(&off->errmsg, LR_EINVAL,
+                        "the entity rows need an `event_timestamp` "
+                        "column or exactly one timestamp column; found: %s",
+                        found.len ? lr__buf_str(&found) : "no columns");
   lr__buf_free(&found);
   return rc;
 }
@@ -297,8 +308,10 @@ static int stage_view(lr_offline *off, const lr__view *v, int g,
   int n_keys = lr__model_view_keys(&off->reg, v, keys, types, MAX_KEYS);
   for (int k = 0; k < n_keys; k++)
     if (!has_column(described, keys[k]))
-      return fail(off, LR_EINVAL, "the entity rows have no column '%s', the "
-                  "join key of feature view '%s'", keys[k], v->name);
+      return lr__errmsg_set(&off->errmsg, LR_EINVAL,
+                            "the entity rows have no column '%s', the "
+                            "join key of feature view '%s'",
+                            keys[k], v->name);
   lr__buf sql;
   lr__buf_init(&sql);
   lr__buf_printf(&sql, "CREATE OR REPLACE TEMP VIEW __v%d AS SELECT * FROM (",
@@ -460,8 +473,10 @@ static int write_output(lr_offline *off, const lr_historical_spec *spec,
                         plan *p) {
   if (!spec->output || (!lr__fs_has_suffix(spec->output, ".parquet") &&
                         !lr__fs_has_suffix(spec->output, ".csv")))
-    return fail(off, LR_EINVAL, "the output must be a .parquet or .csv file, "
-                "not '%s'%s", spec->output ? spec->output : "(none)", "");
+    return lr__errmsg_set(&off->errmsg, LR_EINVAL,
+                          "the output must be a .parquet or .csv file, "
+                          "not '%s'",
+                          spec->output ? spec->output : "(none)");
   /* written beside the output, renamed over it when complete: a failure
    * leaves no partial file (and an older output as it was) */
   lr__buf sql, tmp;
@@ -513,9 +528,11 @@ static int stage_entities(lr_offline *off, const lr_historical_spec *spec,
     rc = check_names(off, p, spec->full_feature_names, lr__buf_str(described));
   for (int i = 0; rc == 0 && i < p->n_fields; i++)
     if (!has_column(lr__buf_str(described), p->fields[i]))
-      rc = fail(off, LR_EINVAL, "the entity rows have no column '%s', a "
-                "request field that on-demand feature view '%s' reads",
-                p->fields[i], p->field_of[i]->name);
+      rc =
+          lr__errmsg_set(&off->errmsg, LR_EINVAL,
+                         "the entity rows have no column '%s', a "
+                         "request field that on-demand feature view '%s' reads",
+                         p->fields[i], p->field_of[i]->name);
   if (rc == 0) {
     lr__buf_reset(&sql);
     lr__buf_printf(&sql, "CREATE OR REPLACE TEMP TABLE __entities AS SELECT "
@@ -549,8 +566,9 @@ int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,
     return LR_EINVAL;
   lr__buf_reset(&off->errmsg);
   if ((spec->service != NULL) == (spec->n_features > 0))
-    return fail(off, LR_EINVAL, "give feature references or a feature "
-                "service (one of them)%s%s", "", "");
+    return lr__errmsg_set(&off->errmsg, LR_EINVAL,
+                          "give feature references or a feature "
+                          "service (one of them)");
   plan p = {0};
   lr__buf described;
   lr__buf_init(&described);

@@ -20,7 +20,7 @@
 #include "../codec/row.h"
 #include "../online/store.h"
 #include "../online/writer.h"
-#include "../registry/dtype.h"
+#include "../util/dtype.h"
 #include "../util/timefmt.h"
 #include "feed.h"
 #include "offline.h"
@@ -381,10 +381,9 @@ int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
   if (!off || !spec)
     return LR_EINVAL;
   lr__buf_reset(&off->errmsg);
-  if (!spec->incremental && spec->start_us > spec->end_us) {
-    lr__buf_puts(&off->errmsg, "the start of the interval is after its end");
-    return LR_EINVAL;
-  }
+  if (!spec->incremental && spec->start_us > spec->end_us)
+    return lr__errmsg_set(&off->errmsg, LR_EINVAL,
+                          "the start of the interval is after its end");
   const lr__view **views =
       calloc((size_t)off->reg.n_views + 1, sizeof(const lr__view *));
   int n = 0;
@@ -396,7 +395,7 @@ int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
     rc = lr_store_open(off->repo, LR_STORE_READWRITE | LR__STORE_BULK,
                        &store);
     if (rc)
-      lr__buf_puts(&off->errmsg, lr_store_errmsg(store));
+      lr__errmsg_set(&off->errmsg, rc, "%s", lr_store_errmsg(store));
   }
   load_state ls = {off, spec, stats, 0, {0, 0}};
   for (int i = 0; rc == 0 && i < n; i++)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../registry/dtype.h"
 #include "../registry/registry.h"
+#include "../util/dtype.h"
 
 const char *lr_offline_errmsg(const lr_offline *off) {
   return off ? lr__buf_str(&off->errmsg) : "no offline handle";
@@ -35,15 +35,12 @@ int lr_offline_open(const char *repo, lr_offline **out) {
     return LR_ENOMEM;
   lr__model_init(&off->reg);
   lr__buf_init(&off->errmsg);
-  if (!repo) {
-    lr__buf_puts(&off->errmsg, "no repo folder given");
-    return LR_EINVAL;
-  }
+  if (!repo)
+    return lr__errmsg_set(&off->errmsg, LR_EINVAL, "no repo folder given");
   off->repo = realpath(repo, NULL);
-  if (!off->repo) {
-    lr__buf_printf(&off->errmsg, "%s is not a folder", repo);
-    return LR_ENOTFOUND;
-  }
+  if (!off->repo)
+    return lr__errmsg_set(&off->errmsg, LR_ENOTFOUND, "%s is not a folder",
+                          repo);
   return lr__registry_load(off->repo, &off->reg, &off->errmsg);
 }
 

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../registry/dtype.h"
 #include "../registry/odfv.h"
+#include "../util/dtype.h"
 #include "offline.h"
 
 /* What one scalar function computes: output `output` of `odfv`, from the

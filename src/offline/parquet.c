@@ -16,7 +16,9 @@
  * name TAB type per line), converting the types CSV cannot carry as is. */
 static void select_list(lr__buf *sql, char *described) {
   int first = 1;
-  for (char *line = strtok(described, "\n"); line; line = strtok(NULL, "\n")) {
+  char *rest = NULL;
+  for (char *line = strtok_r(described, "\n", &rest); line;
+       line = strtok_r(NULL, "\n", &rest)) {
     char *tab = strchr(line, '\t');
     if (!tab)
       continue;

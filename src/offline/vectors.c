@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "../registry/dtype.h"
+#include "../util/dtype.h"
 #include "duckdb.h"
 
 static lr_str duck_string(const duckdb_string_t *s) {

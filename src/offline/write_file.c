@@ -19,17 +19,18 @@ int lr_write_file(lr_store *store, const char *view, const char *path,
                   lr_write_stats *stats) {
   if (stats)
     *stats = (lr_write_stats){0, 0};
-  if (!store || !path)
+  if (!store)
     return LR_EINVAL;
   lr__buf_reset(&store->errmsg);
+  if (!path)
+    return lr__errmsg_set(&store->errmsg, LR_EINVAL, "no file given");
   if (!lr__fs_has_suffix(path, ".parquet"))
     return lr__ingest_file(store, view, path, stats);
   char csv[] = "/tmp/larder-parquet-XXXXXX.csv";
   int fd = mkstemps(csv, 4);
-  if (fd < 0) {
-    lr__buf_puts(&store->errmsg, "cannot create a temporary file in /tmp");
-    return LR_EIO;
-  }
+  if (fd < 0)
+    return lr__errmsg_set(&store->errmsg, LR_EIO,
+                          "cannot create a temporary file in /tmp");
   close(fd);
   int rc = lr__parquet_to_csv(path, csv, &store->errmsg);
   if (rc == 0)

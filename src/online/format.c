@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../registry/dtype.h"
+#include "../util/dtype.h"
 #include "../util/textval.h"
 #include "../util/timefmt.h"
 #include "request.h"

@@ -12,9 +12,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "../registry/dtype.h"
+#include "../util/clocale.h"
+#include "../util/dtype.h"
 #include "../util/fs.h"
 #include "../util/json.h"
 #include "../util/textval.h"
@@ -102,9 +102,9 @@ static int parse_scalar(lr__arena *arena, const char *s, uint8_t dt,
   out->type = dt;
   switch (dt) {
   case LR__DT_BOOL:
-    if (!strcasecmp(s, "true") || !strcmp(s, "1"))
+    if (!lr__ascii_casecmp(s, "true") || !strcmp(s, "1"))
       out->v.b = 1;
-    else if (!strcasecmp(s, "false") || !strcmp(s, "0"))
+    else if (!lr__ascii_casecmp(s, "false") || !strcmp(s, "0"))
       out->v.b = 0;
     else
       return -1;
@@ -114,7 +114,7 @@ static int parse_scalar(lr__arena *arena, const char *s, uint8_t dt,
     return lr__parse_int_text(s, dt, out);
   case LR__DT_FLOAT32:
   case LR__DT_FLOAT64: {
-    double v = strtod(s, &end);
+    double v = lr__strtod(s, &end);
     if (end == s || *end)
       return -1;
     if (dt == LR__DT_FLOAT32)
@@ -434,8 +434,7 @@ static int write_table(lr_store *store, const char *view, table *t,
     rc = lr_write_rows(store, view, cols, t->n_cols, t->n_rows, stats);
   if (rc) { /* name the file in lr_write_rows' message */
     char *why = strdup(lr__buf_str(&store->errmsg));
-    lr__buf_reset(&store->errmsg);
-    lr__buf_printf(&store->errmsg, "%s: %s", t->path, why ? why : "");
+    lr__errmsg_set(&store->errmsg, rc, "%s: %s", t->path, why ? why : "");
     free(why);
   }
   free(cols);
@@ -448,18 +447,16 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
   int csv = lr__fs_has_suffix(path, ".csv");
   int jsonl = lr__fs_has_suffix(path, ".jsonl") ||
               lr__fs_has_suffix(path, ".json");
-  if (!csv && !jsonl) {
-    lr__buf_printf(&store->errmsg, "%s: unknown format: use .csv, .jsonl, "
-                   ".json or .parquet", path);
-    return LR_EINVAL;
-  }
+  if (!csv && !jsonl)
+    return lr__errmsg_set(&store->errmsg, LR_EINVAL, "%s: unknown format: "
+                          "use .csv, .jsonl, .json or .parquet", path);
   int rc;
   lr__online_view *ov = lr__writer_view(store, view, &rc);
   if (!ov)
     return rc;
   char *text;
   size_t len;
-  rc = lr__fs_read_file(path, &text, &len, &store->errmsg);
+  rc = lr__fs_read_text(path, &text, &len, &store->errmsg);
   if (rc)
     return rc;
   table t = {.path = path, .err = &store->errmsg};
@@ -484,11 +481,9 @@ int lr__ingest_json_df(lr_store *store, const char *view,
   lr__online_view *ov = lr__writer_view(store, view, &rc);
   if (!ov)
     return rc;
-  if (!df || df->kind != LR__J_OBJECT) {
-    lr__buf_puts(&store->errmsg, "'df' must be an object of columns: "
-                                 "{\"column\": [values...]}");
-    return LR_EINVAL;
-  }
+  if (!df || df->kind != LR__J_OBJECT)
+    return lr__errmsg_set(&store->errmsg, LR_EINVAL, "'df' must be an object "
+                          "of columns: {\"column\": [values...]}");
   table t = {.path = "df", .err = &store->errmsg};
   lr__arena_init(&t.arena);
   lr__buf_init(&t.cells);
@@ -497,9 +492,8 @@ int lr__ingest_json_df(lr_store *store, const char *view,
     const lr__jnode *list = df->items[c];
     int len = list->kind == LR__J_ARRAY ? list->n : -1;
     if (len < 0 || (rows >= 0 && len != rows)) {
-      lr__buf_printf(&store->errmsg, "column '%s' of 'df' must be a list as "
-                     "long as the others", df->keys[c]);
-      rc = LR_EINVAL;
+      rc = lr__errmsg_set(&store->errmsg, LR_EINVAL, "column '%s' of 'df' "
+                          "must be a list as long as the others", df->keys[c]);
     }
     rows = len;
   }

@@ -4,7 +4,7 @@
  * lr_type numbers are the registry's dtype numbers, so names come from one
  * table (registry/dtype.c).
  */
-#include "../registry/dtype.h"
+#include "../util/dtype.h"
 #include "../util/timefmt.h"
 #include "larder.h"
 

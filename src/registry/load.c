@@ -1,11 +1,8 @@
 /*
- * load.c - reading a feature repo's YAML into the model.
- *
- * Each kind of object is described by a table of field specs (key, kind,
- * where the value goes), and one reader walks any mapping against its table.
- * That one reader is where unknown keys, missing required keys and values of
- * the wrong shape are reported, with the position of the offending node, so
- * every object kind gets the same checks and the same messages.
+ * load.c - reading a feature repo's YAML into the model: the object kinds
+ * (entities, sources, views, services, feature_store.yaml), each as a table
+ * of field specs read by fields.c, and the walk over the repo's files
+ * (.larderignore, data/ and dot-folders skipped).
  *
  * This file checks the shape of each object; cross-references (does that
  * entity exist?) are validate.c's job, once every file is read.
@@ -17,380 +14,12 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../util/fs.h"
 #include "../util/names.h"
 #include "larder.h"
+#include "fields.h"
 #include "yaml.h"
-
-typedef struct loader {
-  lr__model *m;
-  lr__diag *diag;
-  const char *file; /* the display path of the file being read (arena) */
-  int cap_entities, cap_sources, cap_views, cap_services;
-} loader;
-
-typedef enum {
-  FK_STRING,    /* const char * */
-  FK_STRINGS,   /* const char ** + int count; a lone scalar is a list of one */
-  FK_BOOL,      /* bool */
-  FK_DTYPE,     /* uint8_t: any value type */
-  FK_KEY_DTYPE, /* uint8_t: a type an entity key can have */
-  FK_TTL,       /* int64_t seconds */
-  FK_KV,        /* lr__kv * + int count: a mapping of strings */
-  FK_FIELDS,    /* lr__field * + int count: a schema list */
-  FK_FN         /* a custom reader */
-} field_kind;
-
-struct field_spec;
-typedef void (*field_fn)(loader *L, struct fy_node *value, void *obj,
-                         const char *owner);
-
-typedef struct field_spec {
-  const char *key;
-  field_kind kind;
-  size_t offset;       /* the value's place in the object */
-  size_t count_offset; /* FK_STRINGS, FK_KV, FK_FIELDS: the count's place */
-  field_fn fn;         /* FK_FN */
-  bool required;
-  /* FK_STRINGS: where to keep an lr__loc array, one per item; other kinds:
-   * where to keep the lr__loc of the value (of the key with `at_key`).
-   * NO_LOC when not kept. */
-  size_t loc_offset;
-  bool at_key;
-} field_spec;
-
-#define NO_LOC ((size_t)-1)
-#define SPEC(key, kind, off, count, fn, req, loc, at_key)                      \
-  {key, kind, off, count, fn, req, loc, at_key}
-#define FIELD(T, key, kind, member, req)                                       \
-  SPEC(key, kind, offsetof(T, member), 0, NULL, req, NO_LOC, false)
-#define FIELD_N(T, key, kind, member, count, req)                              \
-  SPEC(key, kind, offsetof(T, member), offsetof(T, count), NULL, req, NO_LOC, \
-       false)
-#define FIELD_AT(T, key, kind, member, loc, req)                               \
-  SPEC(key, kind, offsetof(T, member), 0, NULL, req, offsetof(T, loc), false)
-#define FIELD_KEY_AT(T, key, kind, member, loc, req)                           \
-  SPEC(key, kind, offsetof(T, member), 0, NULL, req, offsetof(T, loc), true)
-#define FIELD_N_AT(T, key, kind, member, count, locs, req)                     \
-  SPEC(key, kind, offsetof(T, member), offsetof(T, count), NULL, req,         \
-       offsetof(T, locs), false)
-#define FIELD_FN(key, fn, req) SPEC(key, FK_FN, 0, 0, fn, req, NO_LOC, false)
-#define N_SPECS(specs) ((int)(sizeof(specs) / sizeof((specs)[0])))
-
-static void read_object(loader *L, struct fy_node *node, const char *what,
-                        const char *parent, const field_spec *specs,
-                        int n_specs, void *obj, lr__loc *loc);
-
-static lr__loc loc_of(loader *L, struct fy_node *node) {
-  return lr__yaml_loc(node, L->file);
-}
-
-static char *copy_str(loader *L, const char *s) {
-  return lr__arena_strdup(&L->m->arena, s);
-}
-
-/* Grows an arena array by one element and returns the new (zeroed) slot. */
-static void *push(loader *L, void **items, int *n, int *cap, size_t size) {
-  if (*n == *cap) {
-    int new_cap = *cap ? *cap * 2 : 8;
-    void *grown = lr__arena_array(&L->m->arena, (size_t)new_cap, size);
-    if (!grown)
-      return NULL;
-    if (*n)
-      memcpy(grown, *items, (size_t)*n * size);
-    *items = grown;
-    *cap = new_cap;
-  }
-  void *slot = (char *)*items + (size_t)(*n)++ * size;
-  memset(slot, 0, size);
-  return slot;
-}
-
-/* The scalar of `value`, or NULL after reporting what was found instead. */
-static const char *expect_scalar(loader *L, struct fy_node *value,
-                                 const char *key, const char *owner) {
-  const char *s = lr__yaml_scalar(value);
-  if (s && !fy_node_is_null(value) && *s)
-    return s;
-  lr__diag_add(L->diag, loc_of(L, value), "give it a value, e.g. `key: text`",
-               "'%s' of %s must be a non-empty value, found %s", key, owner,
-               s ? "an empty value" : lr__yaml_kind(value));
-  return NULL;
-}
-
-static void read_strings(loader *L, struct fy_node *value, const field_spec *f,
-                         void *obj, const char *owner) {
-  const char ***out = (const char ***)((char *)obj + f->offset);
-  int *count = (int *)((char *)obj + f->count_offset);
-  lr__loc *locs = NULL;
-  int n = fy_node_is_sequence(value) ? fy_node_sequence_item_count(value) : 1;
-  if (f->loc_offset != NO_LOC) {
-    locs = lr__arena_array(&L->m->arena, (size_t)n, sizeof *locs);
-    *(lr__loc **)((char *)obj + f->loc_offset) = locs;
-  }
-  if (fy_node_is_scalar(value) && !fy_node_is_null(value)) {
-    *out = lr__arena_array(&L->m->arena, 1, sizeof **out);
-    if (*out) {
-      (*out)[0] = copy_str(L, lr__yaml_scalar(value));
-      *count = 1;
-      if (locs)
-        locs[0] = loc_of(L, value);
-    }
-    return;
-  }
-  if (!fy_node_is_sequence(value)) {
-    lr__diag_add(L->diag, loc_of(L, value), "write it as a list: `[a, b]`",
-                 "'%s' of %s must be a list of names, found %s", f->key, owner,
-                 lr__yaml_kind(value));
-    return;
-  }
-  *out = lr__arena_array(&L->m->arena, (size_t)n, sizeof **out);
-  if (!*out)
-    return;
-  void *it = NULL;
-  struct fy_node *item;
-  while ((item = fy_node_sequence_iterate(value, &it))) {
-    const char *s = expect_scalar(L, item, f->key, owner);
-    if (!s)
-      continue;
-    if (locs)
-      locs[*count] = loc_of(L, item);
-    (*out)[(*count)++] = copy_str(L, s);
-  }
-}
-
-static void read_bool(loader *L, struct fy_node *value, const field_spec *f,
-                      void *obj, const char *owner) {
-  const char *s = expect_scalar(L, value, f->key, owner);
-  if (!s)
-    return;
-  bool *out = (bool *)((char *)obj + f->offset);
-  if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on"))
-    *out = true;
-  else if (!strcasecmp(s, "false") || !strcasecmp(s, "no") ||
-           !strcasecmp(s, "off"))
-    *out = false;
-  else
-    lr__diag_add(L->diag, loc_of(L, value), "write true or false",
-                 "'%s' of %s must be true or false, found '%s'", f->key, owner,
-                 s);
-}
-
-static void read_dtype(loader *L, struct fy_node *value, const field_spec *f,
-                       void *obj, const char *owner) {
-  const char *s = expect_scalar(L, value, f->key, owner);
-  if (!s)
-    return;
-  uint8_t dt;
-  int rc = lr__dtype_parse(s, &dt);
-  if (rc == -2) {
-    lr__diag_add(L->diag, loc_of(L, value), lr__dtype_hint(),
-                 "unsupported array type '%s' in %s", s, owner);
-  } else if (rc != 0) {
-    lr__diag_add(L->diag, loc_of(L, value), lr__dtype_hint(),
-                 "unknown dtype '%s' in %s", s, owner);
-  } else if (f->kind == FK_KEY_DTYPE && !lr__dtype_is_key(dt)) {
-    lr__diag_add(L->diag, loc_of(L, value),
-                 "entity keys are int32, int64, string or bytes",
-                 "'%s' cannot be the value_type of %s", s, owner);
-  } else {
-    *((uint8_t *)obj + f->offset) = dt;
-  }
-}
-
-static void read_ttl(loader *L, struct fy_node *value, const field_spec *f,
-                     void *obj, const char *owner) {
-  const char *s = expect_scalar(L, value, f->key, owner);
-  int64_t seconds;
-  if (!s)
-    return;
-  if (lr__duration_parse(s, &seconds) != 0)
-    lr__diag_add(L->diag, loc_of(L, value),
-                 "write a number and a unit (s, m, h, d, w), e.g. `1d` or "
-                 "`90m`; `0s` means no limit",
-                 "bad ttl '%s' in %s", s, owner);
-  else
-    *(int64_t *)((char *)obj + f->offset) = seconds;
-}
-
-static void read_kv(loader *L, struct fy_node *value, const field_spec *f,
-                    void *obj, const char *owner) {
-  if (!fy_node_is_mapping(value)) {
-    lr__diag_add(L->diag, loc_of(L, value), "write it as `{key: value}`",
-                 "'%s' of %s must be a mapping, found %s", f->key, owner,
-                 lr__yaml_kind(value));
-    return;
-  }
-  lr__kv **out = (lr__kv **)((char *)obj + f->offset);
-  int *count = (int *)((char *)obj + f->count_offset);
-  int n = fy_node_mapping_item_count(value);
-  *out = lr__arena_array(&L->m->arena, (size_t)n, sizeof **out);
-  if (!*out)
-    return;
-  void *it = NULL;
-  struct fy_node_pair *pair;
-  while ((pair = fy_node_mapping_iterate(value, &it))) {
-    const char *k = expect_scalar(L, fy_node_pair_key(pair), f->key, owner);
-    const char *v = expect_scalar(L, fy_node_pair_value(pair), f->key, owner);
-    if (k && v) {
-      (*out)[*count].key = copy_str(L, k);
-      (*out)[(*count)++].value = copy_str(L, v);
-    }
-  }
-}
-
-static const field_spec field_specs[] = {
-    FIELD_AT(lr__field, "name", FK_STRING, name, name_loc, true),
-    FIELD(lr__field, "dtype", FK_DTYPE, dtype, true),
-    FIELD(lr__field, "description", FK_STRING, description, false),
-    FIELD_KEY_AT(lr__field, "expr", FK_STRING, expr, expr_loc, false),
-};
-
-/* Where the first character of a field's `expr` text is, so errors inside
- * an expression point at their line and column: libfyaml marks a plain or
- * quoted scalar at its first character (inside the quotes). A block
- * (`|`, `>`) is marked at the start of its first content line, before the
- * indentation its text no longer holds: column 0, only lines are known. */
-static lr__loc expr_text_loc(loader *L, struct fy_node *item) {
-  struct fy_node *value = fy_node_mapping_lookup_by_string(item, "expr", 4);
-  lr__loc loc = loc_of(L, value);
-  enum fy_node_style style = fy_node_get_style(value);
-  if (style == FYNS_LITERAL || style == FYNS_FOLDED)
-    loc.col = 0;
-  return loc;
-}
-
-static void read_fields(loader *L, struct fy_node *value, const field_spec *f,
-                        void *obj, const char *owner) {
-  if (!fy_node_is_sequence(value)) {
-    lr__diag_add(L->diag, loc_of(L, value),
-                 "write it as a list: `- {name: x, dtype: float32}`",
-                 "'%s' of %s must be a list of fields, found %s", f->key, owner,
-                 lr__yaml_kind(value));
-    return;
-  }
-  lr__field **out = (lr__field **)((char *)obj + f->offset);
-  int *count = (int *)((char *)obj + f->count_offset);
-  int n = fy_node_sequence_item_count(value);
-  *out = lr__arena_array(&L->m->arena, (size_t)n, sizeof **out);
-  if (!*out)
-    return;
-  void *it = NULL;
-  struct fy_node *item;
-  while ((item = fy_node_sequence_iterate(value, &it))) {
-    lr__field *field = &(*out)[(*count)++];
-    read_object(L, item, "field", owner, field_specs, N_SPECS(field_specs),
-                field, &field->loc);
-    if (field->expr)
-      field->expr_text_loc = expr_text_loc(L, item);
-  }
-}
-
-/* Reads the value of the pair (key, value) into `obj` as `f` says, keeping
- * its position (or its key's) when `f` asks for it. */
-static void read_value(loader *L, struct fy_node *key, struct fy_node *value,
-                       const field_spec *f, void *obj, const char *owner) {
-  if (f->loc_offset != NO_LOC && f->kind != FK_STRINGS)
-    *(lr__loc *)((char *)obj + f->loc_offset) =
-        loc_of(L, f->at_key ? key : value);
-  switch (f->kind) {
-  case FK_STRING: {
-    const char *s = expect_scalar(L, value, f->key, owner);
-    if (s)
-      *(const char **)((char *)obj + f->offset) = copy_str(L, s);
-    break;
-  }
-  case FK_STRINGS: read_strings(L, value, f, obj, owner); break;
-  case FK_BOOL: read_bool(L, value, f, obj, owner); break;
-  case FK_DTYPE:
-  case FK_KEY_DTYPE: read_dtype(L, value, f, obj, owner); break;
-  case FK_TTL: read_ttl(L, value, f, obj, owner); break;
-  case FK_KV: read_kv(L, value, f, obj, owner); break;
-  case FK_FIELDS: read_fields(L, value, f, obj, owner); break;
-  case FK_FN: f->fn(L, value, obj, owner); break;
-  }
-}
-
-static const field_spec *find_spec(const field_spec *specs, int n,
-                                   const char *key) {
-  for (int i = 0; i < n; i++)
-    if (strcmp(specs[i].key, key) == 0)
-      return &specs[i];
-  return NULL;
-}
-
-static void report_unknown_key(loader *L, struct fy_node *key_node,
-                               const char *key, const field_spec *specs,
-                               int n_specs, const char *owner) {
-  const char *known[32];
-  int n = 0;
-  for (int i = 0; i < n_specs && n < 32; i++)
-    known[n++] = specs[i].key;
-  lr__buf hint;
-  lr__buf_init(&hint);
-  lr__suggest(&hint, "fields", key, known, n);
-  lr__diag_add(L->diag, loc_of(L, key_node), lr__buf_str(&hint),
-               "unknown field '%s' in %s", key, owner);
-  lr__buf_free(&hint);
-}
-
-/* "feature view 'x'", "field 'a' of feature view 'x'", or just the kind when
- * the object has no name. */
-static void describe_owner(lr__buf *owner, const char *what,
-                           const char *parent, struct fy_node *node) {
-  struct fy_node *name = fy_node_is_mapping(node)
-      ? fy_node_mapping_lookup_by_string(node, "name", 4) : NULL;
-  const char *s = lr__yaml_scalar(name);
-  if (s && *s)
-    lr__buf_printf(owner, "%s '%s'", what, s);
-  else
-    lr__buf_puts(owner, what);
-  if (parent)
-    lr__buf_printf(owner, " of %s", parent);
-}
-
-/* Reads the mapping `node` into `obj` following `specs`, reporting unknown,
- * missing and malformed fields. `what` names the object kind in messages,
- * `parent` (or NULL) the object it belongs to. */
-static void read_object(loader *L, struct fy_node *node, const char *what,
-                        const char *parent, const field_spec *specs,
-                        int n_specs, void *obj, lr__loc *loc) {
-  *loc = loc_of(L, node);
-  lr__buf owner;
-  lr__buf_init(&owner);
-  describe_owner(&owner, what, parent, node);
-  if (!fy_node_is_mapping(node)) {
-    lr__diag_add(L->diag, *loc, "write it as `{name: ..., ...}`",
-                 "%s must be a mapping, found %s", lr__buf_str(&owner),
-                 lr__yaml_kind(node));
-    lr__buf_free(&owner);
-    return;
-  }
-  unsigned seen = 0; /* bit i: specs[i] was given */
-  void *it = NULL;
-  struct fy_node_pair *pair;
-  while ((pair = fy_node_mapping_iterate(node, &it))) {
-    struct fy_node *key_node = fy_node_pair_key(pair);
-    const char *key = lr__yaml_scalar(key_node);
-    const field_spec *f = key ? find_spec(specs, n_specs, key) : NULL;
-    if (!f) {
-      report_unknown_key(L, key_node, key ? key : "?", specs, n_specs,
-                         lr__buf_str(&owner));
-      continue;
-    }
-    seen |= 1u << (f - specs);
-    read_value(L, key_node, fy_node_pair_value(pair), f, obj,
-               lr__buf_str(&owner));
-  }
-  for (int i = 0; i < n_specs; i++) {
-    if (specs[i].required && !(seen & (1u << i)))
-      lr__diag_add(L->diag, *loc, "add the missing field",
-                   "%s has no '%s'", lr__buf_str(&owner), specs[i].key);
-  }
-  lr__buf_free(&owner);
-}
 
 /* ---- object kinds ------------------------------------------------------ */
 
@@ -406,7 +35,7 @@ static const field_spec entity_specs[] = {
 static void read_source_kind(loader *L, struct fy_node *value, void *obj,
                              const char *owner) {
   static const char *kinds[] = {"file", "sql", "push"};
-  const char *s = expect_scalar(L, value, "kind", owner);
+  const char *s = lr__fields_scalar(L, value, "kind", owner);
   if (!s)
     return;
   for (int i = 0; i < 3; i++) {
@@ -418,7 +47,7 @@ static void read_source_kind(loader *L, struct fy_node *value, void *obj,
   lr__buf hint;
   lr__buf_init(&hint);
   lr__suggest(&hint, "kinds", s, kinds, 3);
-  lr__diag_add(L->diag, loc_of(L, value), lr__buf_str(&hint),
+  lr__diag_add(L->diag, lr__fields_loc(L, value), lr__buf_str(&hint),
                "unknown source kind '%s' in %s", s, owner);
   lr__buf_free(&hint);
 }
@@ -476,18 +105,18 @@ static const field_spec odfv_specs[] = {
  * `{view: [feature, ...]}`. */
 static void read_service_item(loader *L, struct fy_node *node,
                               lr__service_item *item, const char *owner) {
-  item->loc = loc_of(L, node);
+  item->loc = lr__fields_loc(L, node);
   const char *s = lr__yaml_scalar(node);
   if (s && *s) {
     const char *colon = strchr(s, ':');
     if (!colon) {
-      item->view = copy_str(L, s);
+      item->view = lr__fields_str(L, s);
       return;
     }
     item->view = lr__arena_strndup(&L->m->arena, s, (size_t)(colon - s));
     item->features = lr__arena_array(&L->m->arena, 1, sizeof(char *));
     if (item->features) {
-      item->features[0] = copy_str(L, colon + 1);
+      item->features[0] = lr__fields_str(L, colon + 1);
       item->n_features = 1;
     }
     return;
@@ -502,20 +131,21 @@ static void read_service_item(loader *L, struct fy_node *node,
   }
   void *it = NULL;
   struct fy_node_pair *pair = fy_node_mapping_iterate(node, &it);
-  const char *view = expect_scalar(L, fy_node_pair_key(pair), "features", owner);
+  const char *view =
+      lr__fields_scalar(L, fy_node_pair_key(pair), "features", owner);
   if (!view)
     return;
-  item->view = copy_str(L, view);
+  item->view = lr__fields_str(L, view);
   field_spec spec = FIELD_N_AT(lr__service_item, view, FK_STRINGS, features,
                                n_features, feature_locs, false);
-  read_strings(L, fy_node_pair_value(pair), &spec, item, owner);
+  lr__fields_strings(L, fy_node_pair_value(pair), &spec, item, owner);
 }
 
 static void read_service_features(loader *L, struct fy_node *value, void *obj,
                                   const char *owner) {
   lr__service *svc = obj;
   if (!fy_node_is_sequence(value)) {
-    lr__diag_add(L->diag, loc_of(L, value),
+    lr__diag_add(L->diag, lr__fields_loc(L, value),
                  "write it as a list of views or `view: [features]` entries",
                  "'features' of %s must be a list, found %s", owner,
                  lr__yaml_kind(value));
@@ -546,7 +176,8 @@ static void read_list(loader *L, struct fy_node *list, const char *key,
   if (fy_node_is_null(list))
     return;
   if (!fy_node_is_sequence(list)) {
-    lr__diag_add(L->diag, loc_of(L, list), "write it as a list: `- name: ...`",
+    lr__diag_add(L->diag, lr__fields_loc(L, list),
+                 "write it as a list: `- name: ...`",
                  "'%s' must be a list, found %s", key, lr__yaml_kind(list));
     return;
   }
@@ -558,69 +189,63 @@ static void read_list(loader *L, struct fy_node *list, const char *key,
 
 static void each_entity(loader *L, struct fy_node *node) {
   lr__model *m = L->m;
-  lr__entity *e = push(L, (void **)&m->entities, &m->n_entities,
-                       &L->cap_entities, sizeof *e);
+  lr__entity *e = lr__fields_push(L, (void **)&m->entities, &m->n_entities,
+                                  &L->cap_entities, sizeof *e);
   if (e)
-    read_object(L, node, "entity", NULL,
- entity_specs, N_SPECS(entity_specs), e,
-                &e->loc);
+    lr__fields_object(L, node, "entity", NULL, entity_specs,
+                      N_SPECS(entity_specs), e, &e->loc);
 }
 
 static void each_source(loader *L, struct fy_node *node) {
   lr__model *m = L->m;
-  lr__source *s = push(L, (void **)&m->sources, &m->n_sources,
-                       &L->cap_sources, sizeof *s);
+  lr__source *s = lr__fields_push(L, (void **)&m->sources, &m->n_sources,
+                                  &L->cap_sources, sizeof *s);
   if (s)
-    read_object(L, node, "source", NULL,
- source_specs, N_SPECS(source_specs), s,
-                &s->loc);
+    lr__fields_object(L, node, "source", NULL, source_specs,
+                      N_SPECS(source_specs), s, &s->loc);
 }
 
 static void each_request_source(loader *L, struct fy_node *node) {
   lr__model *m = L->m;
-  lr__source *s = push(L, (void **)&m->sources, &m->n_sources,
-                       &L->cap_sources, sizeof *s);
+  lr__source *s = lr__fields_push(L, (void **)&m->sources, &m->n_sources,
+                                  &L->cap_sources, sizeof *s);
   if (!s)
     return;
   s->kind = LR__SOURCE_REQUEST;
-  read_object(L, node, "request source", NULL,
- request_source_specs,
-              N_SPECS(request_source_specs), s, &s->loc);
+  lr__fields_object(L, node, "request source", NULL, request_source_specs,
+                    N_SPECS(request_source_specs), s, &s->loc);
 }
 
 static void each_view(loader *L, struct fy_node *node) {
   lr__model *m = L->m;
-  lr__view *v = push(L, (void **)&m->views, &m->n_views, &L->cap_views,
-                     sizeof *v);
+  lr__view *v = lr__fields_push(L, (void **)&m->views, &m->n_views,
+                                &L->cap_views, sizeof *v);
   if (!v)
     return;
   v->kind = LR__VIEW_BATCH;
   v->online = true;
-  read_object(L, node, "feature view", NULL,
- view_specs, N_SPECS(view_specs), v,
-              &v->loc);
+  lr__fields_object(L, node, "feature view", NULL, view_specs,
+                    N_SPECS(view_specs), v, &v->loc);
 }
 
 static void each_odfv(loader *L, struct fy_node *node) {
   lr__model *m = L->m;
-  lr__view *v = push(L, (void **)&m->views, &m->n_views, &L->cap_views,
-                     sizeof *v);
+  lr__view *v = lr__fields_push(L, (void **)&m->views, &m->n_views,
+                                &L->cap_views, sizeof *v);
   if (!v)
     return;
   v->kind = LR__VIEW_ON_DEMAND;
-  read_object(L, node, "on-demand feature view", NULL,
- odfv_specs,
-              N_SPECS(odfv_specs), v, &v->loc);
+  lr__fields_object(L, node, "on-demand feature view", NULL, odfv_specs,
+                    N_SPECS(odfv_specs), v, &v->loc);
 }
 
 static void each_service(loader *L, struct fy_node *node) {
   lr__model *m = L->m;
-  lr__service *s = push(L, (void **)&m->services, &m->n_services,
-                        &L->cap_services, sizeof *s);
+  lr__service *s = lr__fields_push(L, (void **)&m->services, &m->n_services,
+                                   &L->cap_services, sizeof *s);
   if (s)
-    read_object(L, node, "feature service", NULL,
- service_specs,
-                N_SPECS(service_specs), s, &s->loc);
+    lr__fields_object(L, node, "feature service", NULL, service_specs,
+                      N_SPECS(service_specs), s, &s->loc);
 }
 
 static const struct {
@@ -641,7 +266,7 @@ static void read_definitions(loader *L, struct fy_node *root) {
   if (!root || fy_node_is_null(root))
     return;
   if (!fy_node_is_mapping(root)) {
-    lr__diag_add(L->diag, loc_of(L, root),
+    lr__diag_add(L->diag, lr__fields_loc(L, root),
                  "a definition file is a mapping with keys such as "
                  "`entities:` and `feature_views:`",
                  "a definition file must be a mapping, found %s",
@@ -669,7 +294,7 @@ static void read_definitions(loader *L, struct fy_node *root) {
     lr__suggest(&hint, "sections", key ? key : "?", known, n_known);
     lr__buf_puts(&hint, " (a YAML file that is not a definition file can be "
                         "listed in .larderignore)");
-    lr__diag_add(L->diag, loc_of(L, key_node), lr__buf_str(&hint),
+    lr__diag_add(L->diag, lr__fields_loc(L, key_node), lr__buf_str(&hint),
                  "unknown top-level key '%s'", key ? key : "?");
     lr__buf_free(&hint);
   }
@@ -686,8 +311,8 @@ static void read_online_store(loader *L, struct fy_node *value, void *obj,
       FIELD(lr__config, "path", FK_STRING, online_path, false),
   };
   lr__loc loc;
-  read_object(L, value, "online_store", NULL,
- specs, N_SPECS(specs), obj, &loc);
+  lr__fields_object(L, value, "online_store", NULL, specs, N_SPECS(specs), obj,
+                    &loc);
 }
 
 static void read_offline_store(loader *L, struct fy_node *value, void *obj,
@@ -698,8 +323,8 @@ static void read_offline_store(loader *L, struct fy_node *value, void *obj,
                false),
   };
   lr__loc loc;
-  read_object(L, value, "offline_store", NULL,
- specs, N_SPECS(specs), obj, &loc);
+  lr__fields_object(L, value, "offline_store", NULL, specs, N_SPECS(specs), obj,
+                    &loc);
 }
 
 /* Feast's keys that mean nothing here but are accepted so that a Feast
@@ -721,13 +346,13 @@ static const field_spec config_specs[] = {
 static void config_defaults(loader *L) {
   lr__config *c = &L->m->config;
   if (!c->registry_path)
-    c->registry_path = copy_str(L, "data/registry.db");
+    c->registry_path = lr__fields_str(L, "data/registry.db");
   if (!c->online_type)
-    c->online_type = copy_str(L, "lmdb");
+    c->online_type = lr__fields_str(L, "lmdb");
   if (!c->online_path)
-    c->online_path = copy_str(L, "data/online");
+    c->online_path = lr__fields_str(L, "data/online");
   if (!c->offline_type)
-    c->offline_type = copy_str(L, "duckdb");
+    c->offline_type = lr__fields_str(L, "duckdb");
 }
 
 /* Reads one document of feature_store.yaml into the config (an empty
@@ -736,8 +361,8 @@ static void each_config_document(struct fy_node *root, void *ctx) {
   loader *L = ctx;
   lr__loc loc;
   if (root && !fy_node_is_null(root))
-    read_object(L, root, "feature_store.yaml", NULL, config_specs,
-                N_SPECS(config_specs), &L->m->config, &loc);
+    lr__fields_object(L, root, "feature_store.yaml", NULL, config_specs,
+                      N_SPECS(config_specs), &L->m->config, &loc);
 }
 
 int lr__load_config(lr__model *m, const char *repo_dir, lr__diag *diag) {
@@ -777,9 +402,30 @@ static void ignore_free(ignore_list *ig) {
   free(ig->patterns);
 }
 
+/* Adds the patterns of .larderignore's `text` (modified in place). */
+static void ignore_parse(ignore_list *ig, char *text) {
+  char *rest = NULL;
+  for (char *line = strtok_r(text, "\n", &rest); line;
+       line = strtok_r(NULL, "\n", &rest)) {
+    size_t n = strcspn(line, "#\r");
+    while (n && (line[n - 1] == ' ' || line[n - 1] == '/'))
+      n--;
+    while (n && *line == ' ')
+      line++, n--;
+    if (!n)
+      continue;
+    char **grown = realloc(ig->patterns, (size_t)(ig->count + 1) * sizeof *grown);
+    if (!grown)
+      return;
+    ig->patterns = grown;
+    ig->patterns[ig->count++] = strndup(line, n);
+  }
+}
+
 /* Reads .larderignore: one path or glob a line, relative to the repo;
- * `#` starts a comment; a trailing `/` is dropped. */
-static void ignore_load(ignore_list *ig, const char *repo_dir) {
+ * `#` starts a comment; a trailing `/` is dropped. A missing file ignores
+ * nothing; one with a NUL byte is an error in `diag`. */
+static void ignore_load(ignore_list *ig, const char *repo_dir, lr__diag *diag) {
   memset(ig, 0, sizeof *ig);
   lr__buf path, err;
   lr__buf_init(&path);
@@ -788,19 +434,12 @@ static void ignore_load(ignore_list *ig, const char *repo_dir) {
   char *text;
   size_t len;
   if (lr__fs_read_file(lr__buf_str(&path), &text, &len, &err) == 0) {
-    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-      size_t n = strcspn(line, "#\r");
-      while (n && (line[n - 1] == ' ' || line[n - 1] == '/'))
-        n--;
-      while (n && *line == ' ')
-        line++, n--;
-      if (!n)
-        continue;
-      char **grown = realloc(ig->patterns, (size_t)(ig->count + 1) * sizeof *grown);
-      if (!grown)
-        break;
-      ig->patterns = grown;
-      ig->patterns[ig->count++] = strndup(line, n);
+    lr__text_pos at = {1, 1};
+    if (lr__text_scan_nul(&at, text, len)) {
+      lr__loc loc = {".larderignore", (int)at.line, (int)at.col};
+      lr__diag_add(diag, loc, LR__NUL_HINT, "%s", LR__NUL_WHAT);
+    } else {
+      ignore_parse(ig, text);
     }
     free(text);
   }
@@ -883,7 +522,7 @@ static void read_definition_file(loader *L, const char *repo_dir,
   lr__buf path;
   lr__buf_init(&path);
   lr__fs_join(&path, repo_dir, rel);
-  L->file = copy_str(L, rel);
+  L->file = lr__fields_str(L, rel);
   lr__yaml_read_file(lr__buf_str(&path), L->file, L->diag,
                      each_definition_document, L);
   lr__buf_free(&path);
@@ -892,7 +531,7 @@ static void read_definition_file(loader *L, const char *repo_dir,
 int lr__load_definitions(lr__model *m, const char *repo_dir, lr__diag *diag) {
   loader L = {.m = m, .diag = diag};
   ignore_list ig;
-  ignore_load(&ig, repo_dir);
+  ignore_load(&ig, repo_dir, diag);
   file_list files = {0};
   walk(repo_dir, "", &ig, &files);
   ignore_free(&ig);

@@ -16,7 +16,16 @@
 
 #include "../util/arena.h"
 #include "../util/diag.h"
-#include "dtype.h"
+#include "../util/dtype.h"
+
+/* The longest name, in bytes (names are ASCII identifiers), of anything a
+ * repo defines. The binding one is a view's: the online store keeps its rows
+ * in an LMDB database named `NAME@EPOCH` and its loads under the meta key
+ * `materialized:NAME@EPOCH` (an epoch is at most 10 digits), and LMDB keys,
+ * database names included, hold at most 511 bytes. 128 leaves room in both
+ * for the epoch and stays well below what any store or message buffer holds;
+ * one limit for every kind of name keeps the rule simple to state. */
+#define LR__NAME_MAX 128
 
 typedef struct lr__kv {
   const char *key;

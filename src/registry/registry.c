@@ -61,10 +61,8 @@ int lr_registry_open(const char *dir, lr_registry **out) {
     return LR_ENOMEM;
   lr__model_init(&reg->model);
   lr__buf_init(&reg->errmsg);
-  if (!dir) {
-    lr__buf_puts(&reg->errmsg, "no repo folder given");
-    return LR_EINVAL;
-  }
+  if (!dir)
+    return lr__errmsg_set(&reg->errmsg, LR_EINVAL, "no repo folder given");
   return lr__registry_load(dir, &reg->model, &reg->errmsg);
 }
 
@@ -75,7 +73,7 @@ static int finish(lr_registry *reg, lr__buf *text, char **out, int rc) {
     rc = *out ? 0 : LR_ENOMEM;
   }
   if (rc == LR_ENOMEM)
-    lr__buf_puts(&reg->errmsg, "out of memory");
+    lr__errmsg_set(&reg->errmsg, rc, "out of memory");
   lr__buf_free(text);
   return rc;
 }
@@ -89,7 +87,7 @@ int lr_registry_list(lr_registry *reg, lr_kind kind, unsigned flags,
   lr__buf_init(&text);
   int rc = lr__catalog_list(&reg->model, kind, flags, &text);
   if (rc == LR_EINVAL)
-    lr__buf_printf(&reg->errmsg, "unknown object kind %d", (int)kind);
+    lr__errmsg_set(&reg->errmsg, rc, "unknown object kind %d", (int)kind);
   return finish(reg, &text, out, rc);
 }
 

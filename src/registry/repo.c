@@ -34,18 +34,15 @@ void lr_repo_close(lr_repo *repo) {
 
 /* Loads config and definitions, then validates; fills `diag`. */
 static int repo_load(lr_repo *repo, lr__diag *diag) {
-  if (!lr__fs_is_dir(repo->dir)) {
-    lr__buf_printf(&repo->errmsg, "%s is not a folder: give the path of a "
-                   "feature repo (`larder init DIR` creates one)", repo->dir);
-    return LR_ENOTFOUND;
-  }
+  if (!lr__fs_is_dir(repo->dir))
+    return lr__errmsg_set(&repo->errmsg, LR_ENOTFOUND, "%s is not a folder: "
+                          "give the path of a feature repo (`larder init "
+                          "DIR` creates one)", repo->dir);
   int rc = lr__load_config(&repo->model, repo->dir, diag);
-  if (rc == LR_ENOTFOUND) {
-    lr__buf_printf(&repo->errmsg, "%s has no feature_store.yaml: give the path "
-                   "of a feature repo (`larder init DIR` creates one)",
-                   repo->dir);
-    return rc;
-  }
+  if (rc == LR_ENOTFOUND)
+    return lr__errmsg_set(&repo->errmsg, rc, "%s has no feature_store.yaml: "
+                          "give the path of a feature repo (`larder init "
+                          "DIR` creates one)", repo->dir);
   /* Go on past errors so that one run reports all of them. */
   lr__load_definitions(&repo->model, repo->dir, diag);
   rc = lr__model_sort(&repo->model);
@@ -67,10 +64,9 @@ int lr_repo_open(const char *dir, lr_repo **out) {
     return LR_ENOMEM;
   lr__model_init(&repo->model);
   lr__buf_init(&repo->errmsg);
-  if (!dir) {
-    lr__buf_puts(&repo->errmsg, "no repo folder given");
-    return repo->status = LR_EINVAL;
-  }
+  if (!dir)
+    return repo->status = lr__errmsg_set(&repo->errmsg, LR_EINVAL,
+                                         "no repo folder given");
   repo->dir = strdup(dir);
   if (!repo->dir)
     return repo->status = LR_ENOMEM;
@@ -98,12 +94,9 @@ static void start_new_layouts(lr__model *m) {
 /* Plans against the applied registry, which is loaded into `old`. */
 static int repo_plan(lr_repo *repo, unsigned flags, lr__model *old,
                      lr__buf *text, lr__plan_summary *sum) {
-  lr__buf_reset(&repo->errmsg);
-  if (repo->status != 0) {
-    lr__buf_printf(&repo->errmsg, "the repo did not load (%s); fix that first",
-                   lr_strerror(repo->status));
-    return repo->status;
-  }
+  if (repo->status != 0)
+    return lr__errmsg_set(&repo->errmsg, repo->status, "the repo did not load "
+                          "(%s); fix that first", lr_strerror(repo->status));
   lr__buf path;
   lr__buf_init(&path);
   registry_path(repo, &path);
@@ -128,8 +121,8 @@ static int repo_plan(lr_repo *repo, unsigned flags, lr__model *old,
   if (rc == 0 && unreadable)
     start_new_layouts(&repo->model);
   if (rc == LR_ENEEDFORCE)
-    lr__buf_puts(&repo->errmsg, "the plan drops stored online rows; run "
-                                "`larder apply --force` to accept that");
+    lr__errmsg_set(&repo->errmsg, rc, "the plan drops stored online rows; run "
+                   "`larder apply --force` to accept that");
   return rc;
 }
 
@@ -165,11 +158,12 @@ static int plan_or_apply(lr_repo *repo, unsigned flags, char **plan,
                          int apply) {
   if (!repo)
     return LR_EINVAL;
+  lr__buf_reset(&repo->errmsg);
   lr__model old;
   lr__model_init(&old);
   lr__buf text;
   lr__buf_init(&text);
-  lr__plan_summary sum;
+  lr__plan_summary sum = {0}; /* read below even when planning failed */
   int rc = repo_plan(repo, flags, &old, &text, &sum);
   int unchanged = !sum.created && !sum.changed && !sum.removed;
   if (rc == 0 && apply && !(unchanged && old.version > 0))

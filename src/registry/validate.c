@@ -35,6 +35,12 @@ static void add_hint_note(lr__buf *hint, const lr__loc *first) {
                  first->file ? first->file : "?", first->line, first->col);
 }
 
+#define LR__TEXT(x) #x
+#define LR__TEXT_OF(x) LR__TEXT(x)
+#define LR__NAME_MAX_TEXT LR__TEXT_OF(LR__NAME_MAX)
+
+/* Names are identifiers of at most LR__NAME_MAX bytes; a longer one is
+ * shown by its start (the whole would bury the message). */
 static void check_identifier(checker *C, const char *name, lr__loc loc,
                              const char *what) {
   if (name && !lr__is_identifier(name))
@@ -42,6 +48,11 @@ static void check_identifier(checker *C, const char *name, lr__loc loc,
                  "use letters, digits and underscores, starting with a letter "
                  "or underscore",
                  "%s name '%s' is not a valid identifier", what, name);
+  else if (name && strlen(name) > LR__NAME_MAX)
+    lr__diag_add(C->diag, loc,
+                 "shorten it to at most " LR__NAME_MAX_TEXT " characters",
+                 "%s name '%.40s...' is %zu characters long; names are at "
+                 "most %d", what, name, strlen(name), LR__NAME_MAX);
 }
 
 /* Reports neighbours with equal names in a sorted list. Objects start with

@@ -6,7 +6,10 @@
  */
 #include "yaml.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "../util/fs.h"
 
 /* A diagnostic object that collects errors instead of printing them. */
 static struct fy_diag *collecting_diag(void) {
@@ -29,6 +32,18 @@ static struct fy_parser *file_parser(const char *path, struct fy_diag *fyd) {
   struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = fyd};
   struct fy_parser *fyp = fy_parser_create(&cfg);
   if (fyp && fy_parser_set_input_file(fyp, path) != 0) {
+    fy_parser_destroy(fyp);
+    return NULL;
+  }
+  return fyp;
+}
+
+/* A quiet parser over `len` bytes already read (and checked for NUL bytes). */
+static struct fy_parser *string_parser(const char *text, size_t len,
+                                       struct fy_diag *fyd) {
+  struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = fyd};
+  struct fy_parser *fyp = fy_parser_create(&cfg);
+  if (fyp && fy_parser_set_string(fyp, text, len) != 0) {
     fy_parser_destroy(fyp);
     return NULL;
   }
@@ -100,10 +115,33 @@ static int report_errors(struct fy_diag *fyd, const char *path,
   return n;
 }
 
+/* A NUL byte in `text` as an error at its place; returns 1 when there is
+ * one. libfyaml would end the file at it without a word. */
+static int refuse_nul(const char *text, size_t len, const char *display,
+                      lr__diag *diag) {
+  lr__text_pos at = {1, 1};
+  if (!lr__text_scan_nul(&at, text, len))
+    return 0;
+  lr__loc loc = {display, (int)at.line, (int)at.col};
+  lr__diag_add(diag, loc, LR__NUL_HINT, "%s", LR__NUL_WHAT);
+  return 1;
+}
+
 int lr__yaml_read_file(const char *path, const char *display, lr__diag *diag,
                        lr__yaml_each_fn each, void *ctx) {
+  char *text = NULL;
+  size_t len = 0;
+  lr__buf why;
+  lr__buf_init(&why);
+  int unreadable = lr__fs_read_file(path, &text, &len, &why) != 0;
+  lr__buf_free(&why);
+  if (!unreadable && refuse_nul(text, len, display, diag)) {
+    free(text);
+    return -1;
+  }
   struct fy_diag *fyd = collecting_diag();
-  struct fy_parser *fyp = fyd ? file_parser(path, fyd) : NULL;
+  struct fy_parser *fyp = fyd && !unreadable ? string_parser(text, len, fyd)
+                                             : NULL;
   struct fy_document *doc;
   while (fyp && (doc = fy_parse_load_document(fyp))) {
     each(fy_document_root(doc), ctx);
@@ -119,6 +157,7 @@ int lr__yaml_read_file(const char *path, const char *display, lr__diag *diag,
     fy_parser_destroy(fyp);
   if (fyd)
     fy_diag_unref(fyd);
+  free(text);
   return failed || reported ? -1 : 0;
 }
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../registry/dtype.h"
+#include "../util/dtype.h"
 #include "../util/names.h"
 #include "prog.h"
 

@@ -14,9 +14,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "../registry/dtype.h"
+#include "../util/clocale.h"
+#include "../util/dtype.h"
 #include "../util/textval.h"
 #include "../util/timefmt.h"
 #include "prog.h"
@@ -530,12 +530,12 @@ static int parse_row(uint8_t op, const lr__estr *s, lr__ecol *d, int i) {
     return *end || errno ? -1 : 0;
   }
   case LR__I_S2F:
-    d->u.f[i] = strtod(text, &end);
+    d->u.f[i] = lr__strtod(text, &end);
     return *end || !isfinite(d->u.f[i]) ? -1 : 0;
   case LR__I_S2B:
-    if (!strcasecmp(text, "true") || !strcmp(text, "1"))
+    if (!lr__ascii_casecmp(text, "true") || !strcmp(text, "1"))
       return d->u.b[i] = 1, 0;
-    if (!strcasecmp(text, "false") || !strcmp(text, "0"))
+    if (!lr__ascii_casecmp(text, "false") || !strcmp(text, "0"))
       return d->u.b[i] = 0, 0;
     return -1;
   default: /* S2T */

@@ -9,13 +9,12 @@
  * Keywords are case-insensitive, as in SQL. The parser stops at the first
  * error: later errors in the same expression would mostly be echoes of it.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "../util/clocale.h"
 #include "prog.h"
 
 typedef enum {
@@ -53,7 +52,7 @@ static void error_at(parser *P, int pos, const char *hint, const char *fmt,
 
 static int is_word(const parser *P, const token *t, const char *word) {
   return t->kind == T_NAME && (size_t)t->len == strlen(word) &&
-         strncasecmp(P->src + t->pos, word, (size_t)t->len) == 0;
+         lr__ascii_ncasecmp(P->src + t->pos, word, (size_t)t->len) == 0;
 }
 
 /* The operator at `s`, or 0; sets its length. */
@@ -79,18 +78,18 @@ static int scan_op(const char *s, int *len) {
 static int scan_number(const char *s, int *is_float) {
   int n = 0;
   *is_float = 0;
-  while (isdigit((unsigned char)s[n]))
+  while (lr__is_digit((unsigned char)s[n]))
     n++;
-  if (s[n] == '.' && isdigit((unsigned char)s[n + 1])) {
+  if (s[n] == '.' && lr__is_digit((unsigned char)s[n + 1])) {
     *is_float = 1;
-    for (n++; isdigit((unsigned char)s[n]); n++) {}
+    for (n++; lr__is_digit((unsigned char)s[n]); n++) {}
   }
   if ((s[n] == 'e' || s[n] == 'E') &&
-      (isdigit((unsigned char)s[n + 1]) ||
+      (lr__is_digit((unsigned char)s[n + 1]) ||
        ((s[n + 1] == '+' || s[n + 1] == '-') &&
-        isdigit((unsigned char)s[n + 2])))) {
+        lr__is_digit((unsigned char)s[n + 2])))) {
     *is_float = 1;
-    for (n += 2; isdigit((unsigned char)s[n]); n++) {}
+    for (n += 2; lr__is_digit((unsigned char)s[n]); n++) {}
   }
   return n;
 }
@@ -110,21 +109,21 @@ static int scan_string(const char *s) {
 
 static void next(parser *P) {
   const char *s = P->src;
-  while (isspace((unsigned char)s[P->at]))
+  while (lr__is_space((unsigned char)s[P->at]))
     P->at++;
   token t = {T_END, 0, P->at, 0};
   const char *c = s + P->at;
   int is_float = 0;
   if (!*c) {
     t.kind = T_END;
-  } else if (isdigit((unsigned char)*c) ||
-             (*c == '.' && isdigit((unsigned char)c[1]))) {
+  } else if (lr__is_digit((unsigned char)*c) ||
+             (*c == '.' && lr__is_digit((unsigned char)c[1]))) {
     t.len = scan_number(c, &is_float);
     if (*c == '.')
       t.len = 1 + scan_number(c + 1, &is_float), is_float = 1;
     t.kind = is_float ? T_FLOAT : T_INT;
-  } else if (isalpha((unsigned char)*c) || *c == '_') {
-    while (isalnum((unsigned char)c[t.len]) || c[t.len] == '_')
+  } else if (lr__is_alpha((unsigned char)*c) || *c == '_') {
+    while (lr__is_alnum((unsigned char)c[t.len]) || c[t.len] == '_')
       t.len++;
     t.kind = T_NAME;
   } else if (*c == '\'' || *c == '"') {
@@ -186,7 +185,7 @@ static lr__node *literal(parser *P) {
     int as_float = t.kind == T_FLOAT || errno == ERANGE;
     n = new_node(P, as_float ? LR__N_FLOAT : LR__N_INT, t.pos, 0);
     if (n && as_float)
-      n->fval = strtod(s, &end);
+      n->fval = lr__strtod(s, &end);
     else if (n)
       n->ival = iv;
   } else { /* a string: drop the quotes, undouble inner quotes */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clocale.h"
+
 void lr__buf_init(lr__buf *b) { memset(b, 0, sizeof *b); }
 
 void lr__buf_free(lr__buf *b) {
@@ -48,14 +50,18 @@ void lr__buf_grow_append(lr__buf *b, const void *data, size_t len) {
   b->data[b->len] = '\0';
 }
 
+/* Formats in the "C" locale: every message, plan and figure the library
+ * writes uses a decimal point, whatever locale the host program set. */
 void lr__buf_vprintf(lr__buf *b, const char *fmt, va_list ap) {
   va_list again;
   va_copy(again, ap);
+  locale_t previous = lr__locale_push();
   int n = vsnprintf(NULL, 0, fmt, ap);
   if (n > 0 && lr__buf_reserve(b, (size_t)n)) {
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
     b->len += (size_t)n;
   }
+  lr__locale_pop(previous);
   va_end(again);
 }
 
@@ -64,6 +70,15 @@ void lr__buf_printf(lr__buf *b, const char *fmt, ...) {
   va_start(ap, fmt);
   lr__buf_vprintf(b, fmt, ap);
   va_end(ap);
+}
+
+int lr__errmsg_set(lr__buf *msg, int rc, const char *fmt, ...) {
+  lr__buf_reset(msg);
+  va_list ap;
+  va_start(ap, fmt);
+  lr__buf_vprintf(msg, fmt, ap);
+  va_end(ap);
+  return rc;
 }
 
 void lr__buf_put_int(lr__buf *b, long long v) {

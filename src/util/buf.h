@@ -63,6 +63,13 @@ void lr__buf_pad(lr__buf *b, size_t n);
 void lr__buf_json_str(lr__buf *b, const char *s);
 /* The same for `len` bytes that may hold NULs (written as \u0000). */
 void lr__buf_json_strn(lr__buf *b, const char *s, size_t len);
+/* Sets a handle's message: empties `msg`, then formats into it, so a
+ * message never carries a previous call's text. Returns `rc`, for
+ * `return lr__errmsg_set(&h->errmsg, LR_EINVAL, "...", ...)`. Every public
+ * entry point empties its handle's message first and sets it through this
+ * (lower layers append to the emptied message). */
+int lr__errmsg_set(lr__buf *msg, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int lr__buf_failed(const lr__buf *b);
 /* Hands the content to the caller (free() it) and empties the buffer;
  * returns NULL if an allocation failed. */

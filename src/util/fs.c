@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clocale.h"
 #include "larder.h"
 
 int (*lr__fs_rename)(const char *from, const char *to) = rename;
@@ -40,6 +40,61 @@ int lr__fs_read_file(const char *path, char **data, size_t *len, lr__buf *err) {
   *len = content.len;
   *data = lr__buf_steal(&content);
   return *data ? 0 : LR_ENOMEM;
+}
+
+/* Finds the NUL with memchr and counts the lines before it the same way:
+ * ingest checks files of many megabytes. */
+int lr__text_scan_nul(lr__text_pos *at, const char *data, size_t n) {
+  const char *nul = memchr(data, '\0', n);
+  const char *end = nul ? nul : data + n;
+  const char *p = data, *nl;
+  while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+    at->line++;
+    at->col = 1;
+    p = nl + 1;
+  }
+  at->col += (size_t)(end - p);
+  return nul != NULL;
+}
+
+/* The message of a NUL byte at `at` (the one wording for every text file). */
+static int nul_error(const char *path, lr__text_pos at, lr__buf *err) {
+  lr__buf_printf(err, "%s:%zu:%zu: %s; %s", path, at.line, at.col,
+                 LR__NUL_WHAT, LR__NUL_HINT);
+  return LR_EINVAL;
+}
+
+int lr__fs_read_text(const char *path, char **data, size_t *len,
+                     lr__buf *err) {
+  int rc = lr__fs_read_file(path, data, len, err);
+  lr__text_pos at = {1, 1};
+  if (rc == 0 && lr__text_scan_nul(&at, *data, *len)) {
+    free(*data);
+    *data = NULL;
+    return nul_error(path, at, err);
+  }
+  return rc;
+}
+
+int lr__fs_check_text(const char *path, lr__buf *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    lr__buf_printf(err, "cannot open %s: %s", path, strerror(errno));
+    return errno == ENOENT ? LR_ENOTFOUND : LR_EIO;
+  }
+  char chunk[65536];
+  size_t n;
+  lr__text_pos at = {1, 1};
+  int found = 0;
+  while (!found && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    found = lr__text_scan_nul(&at, chunk, n);
+  int read_error = ferror(f);
+  fclose(f);
+  if (found)
+    return nul_error(path, at, err);
+  if (read_error)
+    lr__buf_printf(err, "cannot read %s: read error", path);
+  return read_error ? LR_EIO : 0;
 }
 
 /* Writes all of `data` to `fd`, retrying short writes. */
@@ -155,7 +210,7 @@ int lr__fs_mkdirs(const char *path, lr__buf *err) {
 
 int lr__fs_has_suffix(const char *path, const char *suffix) {
   size_t a = strlen(path), b = strlen(suffix);
-  return a >= b && strcasecmp(path + a - b, suffix) == 0;
+  return a >= b && lr__ascii_casecmp(path + a - b, suffix) == 0;
 }
 
 int lr__fs_is_dir(const char *path) {

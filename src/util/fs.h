@@ -13,6 +13,32 @@
  * Returns 0, LR_ENOTFOUND or LR_EIO; on failure writes the reason to `err`. */
 int lr__fs_read_file(const char *path, char **data, size_t *len, lr__buf *err);
 
+/* A position in text, 1-based; columns count bytes. */
+typedef struct lr__text_pos {
+  size_t line, col;
+} lr__text_pos;
+
+/* Advances `at` over `n` bytes of text, stopping at a NUL byte: returns 1
+ * (with `at` on the NUL) when one is among them, else 0. Text is read into C
+ * strings, which a NUL would silently end, so every text input is checked. */
+int lr__text_scan_nul(lr__text_pos *at, const char *data, size_t n);
+
+/* What a NUL byte is called, and the fix, in every message about one. */
+#define LR__NUL_WHAT                                                           \
+  "a NUL byte: text input cannot contain one (is this a binary or UTF-16 "     \
+  "file?)"
+#define LR__NUL_HINT "remove it, or save the file as UTF-8 text"
+
+/* lr__fs_read_file for text (definitions, CSV, JSON lines, lists): a NUL
+ * byte, which C strings would silently end the text at, is LR_EINVAL with
+ * `path:line:col` and what to do in `err`. */
+int lr__fs_read_text(const char *path, char **data, size_t *len,
+                     lr__buf *err);
+
+/* The same check without keeping the content, for text another reader
+ * (DuckDB) parses: 0, LR_EINVAL at a NUL, LR_ENOTFOUND or LR_EIO. */
+int lr__fs_check_text(const char *path, lr__buf *err);
+
 /* Replaces `path` with `data` atomically: writes `path.tmp.PID`, fsyncs it,
  * renames it over `path` and fsyncs the folder. Any failure removes the
  * temporary file and leaves `path` as it was. Returns 0 or LR_EIO. */

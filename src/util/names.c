@@ -3,15 +3,16 @@
  */
 #include "names.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clocale.h"
+
 int lr__is_identifier(const char *s) {
-  if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
+  if (!s || !(lr__is_alpha((unsigned char)*s) || *s == '_'))
     return 0;
   for (s++; *s; s++)
-    if (!(isalnum((unsigned char)*s) || *s == '_'))
+    if (!(lr__is_alnum((unsigned char)*s) || *s == '_'))
       return 0;
   return 1;
 }
@@ -28,7 +29,8 @@ int lr__edit_distance(const char *a, const char *b) {
     row[0] = (int)i;
     for (size_t j = 1; j <= lb; j++) {
       int up = row[j];
-      int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+      int cost = lr__to_lower((unsigned char)a[i - 1]) !=
+                 lr__to_lower((unsigned char)b[j - 1]);
       int best = diag + cost;
       if (up + 1 < best)
         best = up + 1;

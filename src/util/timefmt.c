@@ -3,11 +3,12 @@
  */
 #include "timefmt.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "clocale.h"
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
  * (Howard Hinnant's days_from_civil). */
@@ -24,7 +25,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 static int digits(const char **p, int n, int *out) {
   int v = 0;
   for (int i = 0; i < n; i++) {
-    if (!isdigit((unsigned char)(*p)[i]))
+    if (!lr__is_digit((unsigned char)(*p)[i]))
       return -1;
     v = v * 10 + ((*p)[i] - '0');
   }
@@ -80,7 +81,7 @@ int lr__time_parse(const char *text, int64_t *us) {
     if (*p == '.') {
       p++;
       int n = 0;
-      while (isdigit((unsigned char)*p)) {
+      while (lr__is_digit((unsigned char)*p)) {
         if (n < 6)
           frac_us = frac_us * 10 + (*p - '0');
         n++, p++;
@@ -173,7 +174,7 @@ int lr__time_parse_spec(const char *text, int64_t now_us, int64_t *us) {
       return -1; /* a bare number: seconds? a year? say which */
     return lr__time_parse(text, us);
   }
-  if (!isdigit((unsigned char)text[1]))
+  if (!lr__is_digit((unsigned char)text[1]))
     return -1;
   static const struct {
     char unit;

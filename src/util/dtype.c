@@ -3,12 +3,12 @@
  */
 #include "dtype.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+#include "clocale.h"
 
 static const struct {
   const char *name;
@@ -26,7 +26,7 @@ static const struct {
 static int base_parse(const char *text, size_t len, uint8_t *dt) {
   for (size_t i = 0; i < sizeof dtype_names / sizeof dtype_names[0]; i++) {
     if (strlen(dtype_names[i].name) == len &&
-        strncasecmp(dtype_names[i].name, text, len) == 0) {
+        lr__ascii_ncasecmp(dtype_names[i].name, text, len) == 0) {
       *dt = dtype_names[i].dtype;
       return 0;
     }
@@ -48,8 +48,8 @@ int lr__dtype_parse(const char *text, uint8_t *dt) {
   if (open) {
     size_t head = (size_t)(open - text);
     char close = *open == '<' ? '>' : ')';
-    int is_array = (head == 5 && strncasecmp(text, "array", 5) == 0) ||
-                   (head == 4 && strncasecmp(text, "list", 4) == 0);
+    int is_array = (head == 5 && lr__ascii_ncasecmp(text, "array", 5) == 0) ||
+                   (head == 4 && lr__ascii_ncasecmp(text, "list", 4) == 0);
     if (!is_array || len < head + 3 || text[len - 1] != close)
       return -1;
     uint8_t base;
@@ -110,7 +110,7 @@ int lr__duration_parse(const char *text, int64_t *seconds) {
   if (!*p)
     return -1;
   while (*p) {
-    if (!isdigit((unsigned char)*p))
+    if (!lr__is_digit((unsigned char)*p))
       return -1;
     char *end;
     errno = 0;
