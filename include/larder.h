@@ -615,6 +615,32 @@ int lr_store_version(lr_store *store, lr_data_version *version);
 int lr_result_version(const lr_result *res, lr_data_version *version);
 
 /*
+ * lr_store_digests - each online view's content digest, as JSON:
+ * {"VIEW": {"rows": N, "digest": "32 hex digits"}, ...}, views in registry
+ * order. A digest is the sum modulo 2^128 of SipHash-2-4-128 over every
+ * stored (key, row) pair, kept in the same transaction as every write:
+ * two stores that hold the same rows have the same digests, whatever their
+ * history, compactions or generation (docs/internals/online.md). Read from
+ * one snapshot of the live generation; thread-safe beside lookups.
+ * json: receives the text (caller frees with lr_free()).
+ * Returns 0; LR_EINVAL; LR_EIO; LR_ECORRUPT (a damaged record).
+ */
+int lr_store_digests(lr_store *store, char **json);
+
+/*
+ * lr_store_verify - walks every online view of the live generation: each
+ * key must decode under the view's entity keys and each row under its
+ * layout, and the digest of the rows found must be the one recorded.
+ * Reads one snapshot (writers are not held up); costs a pass over the
+ * store.
+ * report: on success receives one line per view ("VIEW: N rows, digest
+ * HEX: ok"); caller frees with lr_free().
+ * Returns 0; LR_ECORRUPT naming the view and the key (or the two digests)
+ * where it failed, on the store's message; LR_EINVAL; LR_EIO.
+ */
+int lr_store_verify(lr_store *store, char **report);
+
+/*
  * lr_parse_time - parses a time as the command line takes it: ISO 8601
  * (`2024-01-01`, `2024-01-01T10:00:00Z`, offsets such as `+02:00`; naive
  * times are UTC), `now`, or relative to now (`-7d`, `+1h`, `-90m`, units

@@ -468,3 +468,129 @@ Test(generation, g005_stores_in_one_process_share_the_environment) {
   lr_store_close(b);
   cr_assert_eq(n_generations(), 1);
 }
+
+/* ---- digests and verify (digest.c, verify.c) ---------------------------- */
+
+/* The digests JSON of the store at g_dir. */
+static char *digests_of(lr_store *s) {
+  char *json = NULL;
+  cr_assert_eq(lr_store_digests(s, &json), 0, "%s", lr_store_errmsg(s));
+  return json;
+}
+
+/* Two stores that end with the same rows have the same digests, whatever
+ * their history: one written in order, overwritten and compacted, the
+ * other written once in reverse order. A different value changes it. */
+Test(generation, g006_same_rows_same_digest_whatever_the_history) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 200, 1), 0);
+  cr_assert_eq(put_keys(s, 50, 100, 0), 0); /* overwrites */
+  cr_assert_eq(put_keys(s, 0, 50, 0), 0);
+  cr_assert_eq(put_keys(s, 150, 50, 0), 0);
+  cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s", lr_store_errmsg(s));
+  char *a = digests_of(s);
+  lr_store_close(s);
+  char *first = g_dir;
+  g_dir = NULL;
+  make_repo();
+  s = open_store(LR_STORE_READWRITE);
+  for (int k = 199; k >= 0; k -= 40)
+    cr_assert_eq(put_keys(s, k - 39, 40, 0), 0);
+  char *b = digests_of(s);
+  cr_assert_str_eq(a, b, "same rows, different digests");
+  cr_assert(strstr(a, "{\"stats\": {\"rows\": 200, \"digest\": \""), "%s", a);
+  cr_assert_eq(put_keys(s, 7, 1, 1), 0); /* one value differs */
+  char *c = digests_of(s);
+  cr_assert(strcmp(b, c) != 0, "a changed value kept the digest");
+  cr_assert(strstr(c, "\"rows\": 200"), "%s", c);
+  lr_free(a);
+  lr_free(b);
+  lr_free(c);
+  lr_store_close(s);
+  th_rmrf(first);
+}
+
+/* Writes `row` as the stored row of user_id `id` behind the writer's back
+ * (no digest change): what a damaged or tampered file looks like. */
+static void overwrite_row(lr_store *s, long long id, const void *row,
+                          size_t len) {
+  lr__env *env = lr__store_env(s);
+  MDB_dbi dbi;
+  cr_assert(lr__env_dbi(env, s->views[0].db_name, 0, &dbi));
+  MDB_txn *txn;
+  cr_assert_eq(lr__env_write_begin(env, &txn), 0);
+  uint8_t key[8];
+  uint64_t u = (uint64_t)id ^ (1ull << 63); /* codec/key.c's int64 form */
+  for (int b = 0; b < 8; b++)
+    key[b] = (uint8_t)(u >> (56 - 8 * b));
+  MDB_val k = {sizeof key, key}, v = {len, (void *)row};
+  cr_assert_eq(mdb_put(txn, dbi, &k, &v, 0), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  lr__env_release(env);
+}
+
+/* The stored bytes of user_id `id`'s row. */
+static size_t stored_row(lr_store *s, long long id, uint8_t *out, size_t cap) {
+  lr__env *env = lr__store_env(s);
+  MDB_dbi dbi;
+  cr_assert(lr__env_dbi(env, s->views[0].db_name, 0, &dbi));
+  MDB_txn *txn;
+  cr_assert_eq(mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn), 0);
+  uint8_t key[8];
+  uint64_t u = (uint64_t)id ^ (1ull << 63);
+  for (int b = 0; b < 8; b++)
+    key[b] = (uint8_t)(u >> (56 - 8 * b));
+  MDB_val k = {sizeof key, key}, v;
+  cr_assert_eq(mdb_get(txn, dbi, &k, &v), 0);
+  cr_assert_leq(v.mv_size, cap);
+  memcpy(out, v.mv_data, v.mv_size);
+  mdb_txn_abort(txn);
+  lr__env_release(env);
+  return v.mv_size;
+}
+
+/* verify passes on a sound store and names the view and key of a row
+ * that does not decode, or both digests when a valid row was changed
+ * behind the writer's back; `larder verify` exits 1 with that message. */
+Test(generation, g007_verify_names_the_view_and_key_that_fail) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 30, 0), 0);
+  char *report = NULL;
+  cr_assert_eq(lr_store_verify(s, &report), 0, "%s", lr_store_errmsg(s));
+  char *json = digests_of(s);
+  char want[256], hex[33];
+  cr_assert_eq(sscanf(strstr(json, "\"digest\": \"") + 11, "%32[0-9a-f]", hex),
+               1, "%s", json);
+  snprintf(want, sizeof want, "stats: 30 rows, digest %s: ok\n", hex);
+  cr_assert_str_eq(report, want);
+  lr_free(report);
+  uint8_t row[256], other[256];
+  stored_row(s, 3, other, sizeof other);
+  size_t len = stored_row(s, 4, row, sizeof row);
+  overwrite_row(s, 4, other, len); /* key 4 now holds key 3's row */
+  cr_assert_eq(lr_store_verify(s, &report), LR_ECORRUPT);
+  cr_assert_null(report);
+  const char *msg = lr_store_errmsg(s);
+  snprintf(want, sizeof want, "view 'stats': the recorded digest is %s over "
+           "30 rows, but the rows stored give ", hex);
+  cr_assert(!strncmp(msg, want, strlen(want)), "%s", msg);
+  cr_assert(strstr(msg, " over 30; restore the store from a copy or load the "
+                        "view again with materialize"), "%s", msg);
+  overwrite_row(s, 4, row, 3); /* a row cut short */
+  cr_assert_eq(lr_store_verify(s, &report), LR_ECORRUPT);
+  cr_assert_str_eq(lr_store_errmsg(s),
+                   "view 'stats', key user_id=4: the row does not decode; "
+                   "restore the store from a copy or load the view again "
+                   "with materialize");
+  lr_free(json);
+  lr_store_close(s);
+  char text[4096];
+  static const char *const none[] = {NULL};
+  cr_assert_eq(th_run_larder(g_dir, "verify", none, text, sizeof text,
+                             10000), 1, "%s", text);
+  cr_assert_str_eq(text, "larder: verify: view 'stats', key "
+                   "user_id=4: the row does not decode; restore the store "
+                   "from a copy or load the view again with materialize\n");
+}

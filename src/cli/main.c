@@ -36,6 +36,8 @@ static const char usage[] =
     "  compact                rewrite the online store compactly into a new\n"
     "                         generation (other processes keep working)\n"
     "  version [--json]       the library's, registry's and store's versions\n"
+    "                         (--json: and each view's digest)\n"
+    "  verify                 decode every stored row and check the digests\n"
     "  historical (--entities FILE | --entities-sql QUERY)\n"
     "      (--features V:F,... | --service NAME) [--full-feature-names]\n"
     "      --output FILE      write a point-in-time-correct training set\n"
@@ -64,7 +66,7 @@ static const struct {
     {"apply", cli_apply}, {"ls", cli_ls},
     {"describe", cli_describe}, {"get", cli_get},
     {"write", cli_write}, {"compact", cli_compact},
-    {"version", cli_version},
+    {"version", cli_version}, {"verify", cli_verify},
     {"historical", cli_historical}, {"materialize", cli_materialize},
     {"materialize-incremental", cli_materialize_incremental},
     {"serve", cli_serve}, {"bench", cli_bench},

@@ -227,7 +227,7 @@ int cli_compact(cli *c) {
 }
 
 /* `larder version [--json]`: the library's, the registry's and the online
- * store's versions. */
+ * store's versions, and (JSON) each view's digest. */
 int cli_version(cli *c) {
   int json = c->argc == 1 && !strcmp(c->argv[0], "--json");
   if (c->argc > 1 || (c->argc == 1 && !json))
@@ -236,6 +236,7 @@ int cli_version(cli *c) {
   lr_store *store = NULL;
   unsigned long long registry_version = 0;
   lr_data_version v = {0, 0};
+  char *digests = NULL;
   int rc = lr_registry_open(c->repo, &reg);
   int status = rc ? cli_fail("version", rc, lr_registry_errmsg(reg)) : CLI_OK;
   if (rc == 0) {
@@ -243,19 +244,41 @@ int cli_version(cli *c) {
     rc = lr_store_open(c->repo, LR_STORE_READONLY, &store);
     if (rc == 0)
       rc = lr_store_version(store, &v);
+    if (rc == 0 && json)
+      rc = lr_store_digests(store, &digests);
     if (rc)
       status = cli_fail("version", rc, lr_store_errmsg(store));
   }
   if (rc == 0 && json)
     printf("{\"larder\": \"%s\", \"registry_version\": %llu, "
            "\"store_version\": \"%llu.%llu\", \"generation\": %llu, "
-           "\"txn\": %llu}\n", lr_version(), registry_version, v.generation,
-           v.txn, v.generation, v.txn);
+           "\"txn\": %llu, \"digests\": %s}\n", lr_version(),
+           registry_version, v.generation, v.txn, v.generation, v.txn,
+           digests);
   else if (rc == 0)
     printf("larder %s\nregistry version %llu\nstore version %llu.%llu "
            "(generation %llu, transaction %llu)\n", lr_version(),
            registry_version, v.generation, v.txn, v.generation, v.txn);
+  lr_free(digests);
   lr_store_close(store);
   lr_registry_close(reg);
+  return status;
+}
+
+/* `larder verify`: decodes every stored key and row and checks each view's
+ * digest; exit 1 naming the view and key where it fails. */
+int cli_verify(cli *c) {
+  if (c->argc != 0)
+    return cli_usage_error("verify takes no arguments");
+  lr_store *store = NULL;
+  char *report = NULL;
+  int rc = lr_store_open(c->repo, LR_STORE_READONLY, &store);
+  if (rc == 0)
+    rc = lr_store_verify(store, &report);
+  int status = rc ? cli_fail("verify", rc, lr_store_errmsg(store)) : CLI_OK;
+  if (rc == 0)
+    fputs(report, stdout);
+  lr_free(report);
+  lr_store_close(store);
   return status;
 }

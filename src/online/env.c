@@ -370,6 +370,7 @@ static char **list_dbs(MDB_txn *txn, int *n) {
 }
 
 int lr__env_drop_dbs(lr__env *env, int (*is_stale)(void *ctx, const char *),
+                     void (*dropped)(void *ctx, MDB_txn *txn, const char *),
                      void *ctx) {
   MDB_txn *txn;
   pthread_mutex_lock(&env->dbi_lock);
@@ -380,6 +381,7 @@ int lr__env_drop_dbs(lr__env *env, int (*is_stale)(void *ctx, const char *),
     MDB_dbi dbi;
     if (is_stale(ctx, names[i]) && mdb_dbi_open(txn, names[i], 0, &dbi) == 0
         && mdb_drop(txn, dbi, 1) == 0) {
+      dropped(ctx, txn, names[i]);
       named_dbi *known = known_dbi(env, names[i]);
       if (known) { /* mdb_drop closed the handle: forget it */
         free(known->name);

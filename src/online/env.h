@@ -56,9 +56,10 @@ int lr__env_is_writable(const lr__env *env);
 int lr__env_dbi(lr__env *env, const char *name, int create, MDB_dbi *dbi);
 
 /* Drops every named database of env for which is_stale(ctx, name) says 1
- * (any number of them), in one write transaction. Returns 0 or an LMDB
- * code. */
+ * (any number of them), in one write transaction, calling dropped(ctx,
+ * txn, name) after each. Returns 0 or an LMDB code. */
 int lr__env_drop_dbs(lr__env *env, int (*is_stale)(void *ctx, const char *),
+                     void (*dropped)(void *ctx, MDB_txn *txn, const char *),
                      void *ctx);
 
 /* Begins a write transaction; in a bulk environment the data file is first

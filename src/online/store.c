@@ -15,6 +15,7 @@
 #include "../registry/dtype.h"
 #include "../registry/registry.h"
 #include "../util/fs.h"
+#include "digest.h"
 
 const char *lr_store_errmsg(const lr_store *store) {
   return store ? lr__buf_str(&store->errmsg) : "no store handle";
@@ -59,6 +60,15 @@ static int is_stale(void *ctx, const char *name) {
         strcmp(store->views[i].db_name, name) == 0)
       return 0;
   return 1;
+}
+
+/* A dropped view database's digest goes with it (a view added again
+ * later starts from an empty one). */
+static void forget_digest(void *ctx, MDB_txn *txn, const char *name) {
+  (void)ctx;
+  MDB_dbi meta;
+  if (mdb_dbi_open(txn, LR__META_DB, 0, &meta) == 0)
+    lr__digest_forget(txn, meta, name);
 }
 
 static int setup_views(lr_store *store) {
@@ -270,7 +280,7 @@ int lr__store_meta_get(lr_store *store, const char *key, void *value,
 /* Frees the databases of removed views and of dropped layouts. */
 static int drop_stale(lr_store *store) {
   lr__env *env = lr__store_env(store);
-  int mrc = lr__env_drop_dbs(env, is_stale, store);
+  int mrc = lr__env_drop_dbs(env, is_stale, forget_digest, store);
   lr__env_release(env);
   return mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot drop old rows")
              : 0;

@@ -18,6 +18,7 @@
 #include "../registry/odfv.h"
 #include "../util/timefmt.h"
 #include "../util/names.h"
+#include "digest.h"
 #include "writer.h"
 
 #define EVENT_COLUMN "event_timestamp"
@@ -200,6 +201,8 @@ struct lr__writer {
   lr__online_view *ov;
   lr__env *env;       /* the generation written (top writer: a reference) */
   MDB_dbi meta_dbi;   /* LR__META_DB in env */
+  lr__digest digest;  /* what this transaction changed of the view's
+                         digest: applied at commit */
   MDB_txn *txn;       /* derived writers share their parent's */
   MDB_cursor *cur;    /* on the view's database; closed before txn ends */
   derived *derived;
@@ -275,6 +278,7 @@ static int store_row(lr__writer *w, const uint8_t *key_bytes, size_t key_len,
   MDB_val key = {key_len, (void *)key_bytes}, found = key, old;
   MDB_val data = {row->len, row->data};
   unsigned flags = MDB_APPEND;
+  uint64_t hash[2];
   if (!can_append(w, key_bytes, key_len)) {
     int mrc = mdb_cursor_get(w->cur, &found, &old, MDB_SET_KEY);
     lr__row_header h;
@@ -285,11 +289,17 @@ static int store_row(lr__writer *w, const uint8_t *key_bytes, size_t key_len,
     }
     if (mrc != 0 && mrc != MDB_NOTFOUND)
       return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot read a row");
+    if (mrc == 0) { /* the pair replaced leaves the digest */
+      lr__digest_pair(key_bytes, key_len, old.mv_data, old.mv_size, hash);
+      lr__digest_sub(&w->digest, hash);
+    }
     flags = mrc == 0 ? MDB_CURRENT : 0;
   }
   int mrc = mdb_cursor_put(w->cur, &key, &data, flags);
   if (mrc)
     return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot write a row");
+  lr__digest_pair(key_bytes, key_len, row->data, row->len, hash);
+  lr__digest_add(&w->digest, hash);
   stats->rows_written++;
   return 0;
 }
@@ -448,6 +458,8 @@ static int add_derived(lr__writer *w, lr__online_view *dv, MDB_dbi dbi) {
                             &w->store->errmsg, &d->odfv);
   if (rc == 0)
     rc = writer_new(w->store, dv, w->txn, dbi, &d->w);
+  if (rc == 0)
+    d->w->meta_dbi = w->meta_dbi;
   d->input_feature = rc ? NULL : calloc((size_t)d->odfv->n_inputs + 1,
                                         sizeof(int));
   if (rc == 0 && !d->input_feature)
@@ -625,9 +637,21 @@ static void close_cursors(lr__writer *w) {
   w->cur = NULL;
 }
 
+/* Adds what w and its derived writers changed to their views' digests. */
+static int apply_digests(lr__writer *w) {
+  int mrc = lr__digest_apply(w->txn, w->meta_dbi, w->ov->db_name, &w->digest);
+  for (int d = 0; mrc == 0 && d < w->n_derived; d++)
+    mrc = apply_digests(w->derived[d].w);
+  return mrc;
+}
+
 int lr__writer_commit(lr__writer *w) {
   close_cursors(w);
-  int mrc = mdb_txn_commit(w->txn);
+  int mrc = apply_digests(w);
+  if (mrc)
+    mdb_txn_abort(w->txn);
+  else
+    mrc = mdb_txn_commit(w->txn);
   int rc = mrc ? lr__store_mdb_error(&w->store->errmsg, mrc, "cannot commit")
                : 0;
   lr__env_release(w->env);

@@ -1,0 +1,109 @@
+/*
+ * digest.c - view digests (see digest.h).
+ */
+#include "digest.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../util/siphash.h"
+
+/* The hash's key: fixed, so every store computes the same digests. */
+static const uint8_t digest_key[16] = "larder-digest-v1";
+
+void lr__digest_pair(const void *key, size_t key_len, const void *row,
+                     size_t row_len, uint64_t hash[2]) {
+  lr__siphash s;
+  lr__siphash_init(&s, digest_key);
+  uint8_t len[8];
+  for (int i = 0; i < 8; i++) /* the key's length keeps pairs apart */
+    len[i] = (uint8_t)((uint64_t)key_len >> (8 * i));
+  lr__siphash_update(&s, len, sizeof len);
+  lr__siphash_update(&s, key, key_len);
+  lr__siphash_update(&s, row, row_len);
+  lr__siphash_final(&s, hash);
+}
+
+void lr__digest_add(lr__digest *d, const uint64_t hash[2]) {
+  uint64_t lo = d->sum[0] + hash[0];
+  d->sum[1] += hash[1] + (lo < hash[0]);
+  d->sum[0] = lo;
+  d->rows++;
+}
+
+void lr__digest_sub(lr__digest *d, const uint64_t hash[2]) {
+  uint64_t lo = d->sum[0] - hash[0];
+  d->sum[1] -= hash[1] + (d->sum[0] < hash[0]);
+  d->sum[0] = lo;
+  d->rows--;
+}
+
+/* The record's key: "digest:" and the database's name. */
+static MDB_val record_key(const char *db_name, char *buf, size_t cap) {
+  int n = snprintf(buf, cap, "digest:%s", db_name);
+  return (MDB_val){(size_t)n < cap ? (size_t)n : cap - 1, buf};
+}
+
+/* The record: rows, low and high halves, little-endian, 24 bytes. */
+static void encode(const lr__digest *d, uint8_t out[24]) {
+  const uint64_t words[3] = {d->rows, d->sum[0], d->sum[1]};
+  for (int w = 0; w < 3; w++)
+    for (int i = 0; i < 8; i++)
+      out[w * 8 + i] = (uint8_t)(words[w] >> (8 * i));
+}
+
+static void decode(const uint8_t in[24], lr__digest *d) {
+  uint64_t words[3] = {0, 0, 0};
+  for (int w = 0; w < 3; w++)
+    for (int i = 7; i >= 0; i--)
+      words[w] = (words[w] << 8) | in[w * 8 + i];
+  *d = (lr__digest){words[0], {words[1], words[2]}};
+}
+
+int lr__digest_read(MDB_txn *txn, MDB_dbi meta, const char *db_name,
+                    lr__digest *out) {
+  char buf[600];
+  MDB_val k = record_key(db_name, buf, sizeof buf), v;
+  memset(out, 0, sizeof *out);
+  int mrc = mdb_get(txn, meta, &k, &v);
+  if (mrc == 0 && v.mv_size == 24)
+    decode(v.mv_data, out);
+  else if (mrc == 0)
+    mrc = MDB_CORRUPTED;
+  return mrc == MDB_NOTFOUND ? 0 : mrc;
+}
+
+int lr__digest_apply(MDB_txn *txn, MDB_dbi meta, const char *db_name,
+                     const lr__digest *delta) {
+  if (!delta->rows && !delta->sum[0] && !delta->sum[1])
+    return 0; /* nothing changed (or only rows replaced by equal ones) */
+  lr__digest d;
+  int mrc = lr__digest_read(txn, meta, db_name, &d);
+  if (mrc)
+    return mrc;
+  uint64_t lo = d.sum[0] + delta->sum[0];
+  d.sum[1] += delta->sum[1] + (lo < delta->sum[0]);
+  d.sum[0] = lo;
+  d.rows += delta->rows;
+  uint8_t rec[24];
+  encode(&d, rec);
+  char buf[600];
+  MDB_val k = record_key(db_name, buf, sizeof buf), v = {sizeof rec, rec};
+  return mdb_put(txn, meta, &k, &v, 0);
+}
+
+void lr__digest_forget(MDB_txn *txn, MDB_dbi meta, const char *db_name) {
+  char buf[600];
+  MDB_val k = record_key(db_name, buf, sizeof buf);
+  mdb_del(txn, meta, &k, NULL);
+}
+
+void lr__digest_hex(const lr__digest *d, char hex[33]) {
+  snprintf(hex, 33, "%016llx%016llx", (unsigned long long)d->sum[1],
+           (unsigned long long)d->sum[0]);
+}
+
+int lr__digest_equal(const lr__digest *a, const lr__digest *b) {
+  return a->rows == b->rows && a->sum[0] == b->sum[0] &&
+         a->sum[1] == b->sum[1];
+}

@@ -1,0 +1,228 @@
+/*
+ * verify.c - what a store can prove about itself: lr_store_digests (each
+ * view's recorded digest, digest.h) and lr_store_verify, which walks the
+ * live generation, decodes every key and row under its view's layout, and
+ * recomputes each digest to compare with the record.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/row.h"
+#include "digest.h"
+#include "store.h"
+
+/* A read transaction on the live generation, with its meta database and
+ * the databases of the store's views (opened before the transaction
+ * begins, so that it sees them). */
+typedef struct snapshot {
+  lr__env *env;
+  MDB_txn *txn;
+  MDB_dbi meta;
+  int has_meta;
+  MDB_dbi *dbis;          /* per store view */
+  unsigned char *has_dbi; /* ... when its database exists */
+} snapshot;
+
+static void snapshot_end(snapshot *s) {
+  if (s->txn)
+    mdb_txn_abort(s->txn);
+  lr__env_release(s->env);
+  free(s->dbis);
+  free(s->has_dbi);
+}
+
+static int snapshot_begin(lr_store *store, snapshot *s) {
+  *s = (snapshot){.env = lr__store_env(store)};
+  s->dbis = calloc((size_t)store->n_views + 1, sizeof *s->dbis);
+  s->has_dbi = calloc((size_t)store->n_views + 1, 1);
+  if (!s->dbis || !s->has_dbi) {
+    snapshot_end(s);
+    return LR_ENOMEM;
+  }
+  s->has_meta = lr__env_dbi(s->env, LR__META_DB, 0, &s->meta);
+  for (int i = 0; i < store->n_views; i++)
+    s->has_dbi[i] = (unsigned char)(lr__view_is_stored(store->views[i].view) &&
+        lr__env_dbi(s->env, store->views[i].db_name, 0, &s->dbis[i]));
+  int mrc = mdb_txn_begin(lr__env_mdb(s->env), NULL, MDB_RDONLY, &s->txn);
+  if (mrc) {
+    s->txn = NULL;
+    snapshot_end(s);
+    return lr__store_mdb_error(&store->errmsg, mrc, "cannot start a read");
+  }
+  return 0;
+}
+
+/* The digest recorded for `ov` (zeroes: none yet). */
+static int recorded(lr_store *store, snapshot *s, const lr__online_view *ov,
+                    lr__digest *d) {
+  memset(d, 0, sizeof *d);
+  int mrc = s->has_meta ? lr__digest_read(s->txn, s->meta, ov->db_name, d)
+                        : 0;
+  return mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot read a digest")
+             : 0;
+}
+
+/* Appends `"VIEW": {"rows": N, "digest": "HEX"}`. */
+static void put_digest(lr__buf *out, const char *view, const lr__digest *d) {
+  char hex[33];
+  lr__digest_hex(d, hex);
+  lr__buf_json_str(out, view);
+  lr__buf_printf(out, ": {\"rows\": %llu, \"digest\": \"%s\"}",
+                 (unsigned long long)d->rows, hex);
+}
+
+int lr_store_digests(lr_store *store, char **json) {
+  if (!store || !json)
+    return LR_EINVAL;
+  *json = NULL;
+  lr__buf_reset(&store->errmsg);
+  snapshot s;
+  int rc = snapshot_begin(store, &s);
+  if (rc)
+    return rc;
+  lr__buf out;
+  lr__buf_init(&out);
+  lr__buf_putc(&out, '{');
+  for (int i = 0, first = 1; rc == 0 && i < store->n_views; i++) {
+    const lr__online_view *ov = &store->views[i];
+    lr__digest d;
+    if (!lr__view_is_stored(ov->view) || (rc = recorded(store, &s, ov, &d)))
+      continue;
+    lr__buf_puts(&out, first ? "" : ", ");
+    put_digest(&out, ov->view->name, &d);
+    first = 0;
+  }
+  lr__buf_putc(&out, '}');
+  snapshot_end(&s);
+  if (rc == 0 && lr__buf_failed(&out))
+    rc = LR_ENOMEM;
+  if (rc == 0)
+    *json = lr__buf_steal(&out);
+  lr__buf_free(&out);
+  return rc;
+}
+
+/* The key as the user wrote it (`user_id=5, city="x"`), or its bytes in
+ * hex when they do not decode. */
+static void describe_key(lr__buf *out, const lr__online_view *ov,
+                         const MDB_val *k) {
+  lr__keypart parts[16];
+  uint8_t scratch[LR__KEY_MAX];
+  int n = ov->n_keys < 16 ? ov->n_keys : 16;
+  for (int i = 0; i < n; i++)
+    parts[i].dtype = ov->key_types[i];
+  if (lr__key_decode(k->mv_data, k->mv_size, parts, n, scratch) != 0) {
+    lr__buf_puts(out, "0x");
+    for (size_t i = 0; i < k->mv_size; i++)
+      lr__buf_printf(out, "%02x", ((const uint8_t *)k->mv_data)[i]);
+    return;
+  }
+  for (int i = 0; i < n; i++) {
+    lr__buf_printf(out, "%s%s=", i ? ", " : "", ov->key_names[i]);
+    if (parts[i].dtype == LR__DT_INT32 || parts[i].dtype == LR__DT_INT64)
+      lr__buf_put_int(out, parts[i].i);
+    else
+      lr__buf_json_strn(out, parts[i].ptr, parts[i].len);
+  }
+}
+
+/* Checks one pair: its key decodes under the view's key types and its row
+ * under the view's layout. */
+static int pair_ok(const lr__online_view *ov, const MDB_val *k,
+                   const MDB_val *v, lr__cell *cells, const char **why) {
+  lr__keypart parts[16];
+  uint8_t scratch[LR__KEY_MAX];
+  int n = ov->n_keys < 16 ? ov->n_keys : 16;
+  for (int i = 0; i < n; i++)
+    parts[i].dtype = ov->key_types[i];
+  lr__row_header h;
+  if (lr__key_decode(k->mv_data, k->mv_size, parts, n, scratch) != 0)
+    *why = "the key does not decode";
+  else if (lr__row_decode(v->mv_data, v->mv_size, ov->view->slot_types,
+                          ov->view->next_slot, &h, cells) != 0)
+    *why = "the row does not decode";
+  else if (!lr__time_in_range(h.event_us))
+    *why = "the row's event time is out of range";
+  else
+    return 1;
+  return 0;
+}
+
+/* Walks the database of `ov`: every pair must decode, and their digest
+ * must be the one recorded. */
+static int verify_view(lr_store *store, snapshot *s, int vi,
+                       lr__buf *report) {
+  const lr__online_view *ov = &store->views[vi];
+  lr__digest want, got = {0, {0, 0}};
+  int rc = recorded(store, s, ov, &want);
+  MDB_cursor *cur = NULL;
+  lr__cell *cells = calloc((size_t)ov->view->next_slot + 1, sizeof *cells);
+  if (rc == 0 && !cells)
+    rc = LR_ENOMEM;
+  int mrc = rc || !s->has_dbi[vi] ? 0
+                                   : mdb_cursor_open(s->txn, s->dbis[vi], &cur);
+  if (mrc)
+    rc = lr__store_mdb_error(&store->errmsg, mrc, "cannot read a view");
+  if (rc == 0 && cur) {
+    MDB_val k, v;
+    for (int op = MDB_FIRST; rc == 0 && mdb_cursor_get(cur, &k, &v, op) == 0;
+         op = MDB_NEXT) {
+      const char *why;
+      if (!pair_ok(ov, &k, &v, cells, &why)) {
+        lr__buf_printf(&store->errmsg, "view '%s', key ", ov->view->name);
+        describe_key(&store->errmsg, ov, &k);
+        lr__buf_printf(&store->errmsg, ": %s; restore the store from a copy "
+                       "or load the view again with materialize", why);
+        rc = LR_ECORRUPT;
+      }
+      uint64_t hash[2];
+      lr__digest_pair(k.mv_data, k.mv_size, v.mv_data, v.mv_size, hash);
+      lr__digest_add(&got, hash);
+    }
+    mdb_cursor_close(cur);
+  }
+  free(cells);
+  if (rc == 0 && !lr__digest_equal(&want, &got)) {
+    char w[33], g[33];
+    lr__digest_hex(&want, w);
+    lr__digest_hex(&got, g);
+    lr__buf_printf(&store->errmsg, "view '%s': the recorded digest is %s "
+                   "over %llu rows, but the rows stored give %s over %llu; "
+                   "restore the store from a copy or load the view again "
+                   "with materialize", ov->view->name, w,
+                   (unsigned long long)want.rows, g,
+                   (unsigned long long)got.rows);
+    rc = LR_ECORRUPT;
+  }
+  if (rc == 0) {
+    char g[33];
+    lr__digest_hex(&got, g);
+    lr__buf_printf(report, "%s: %llu rows, digest %s: ok\n", ov->view->name,
+                   (unsigned long long)got.rows, g);
+  }
+  return rc;
+}
+
+int lr_store_verify(lr_store *store, char **report) {
+  if (!store || !report)
+    return LR_EINVAL;
+  *report = NULL;
+  lr__buf_reset(&store->errmsg);
+  snapshot s;
+  int rc = snapshot_begin(store, &s);
+  if (rc)
+    return rc;
+  lr__buf out;
+  lr__buf_init(&out);
+  for (int i = 0; rc == 0 && i < store->n_views; i++)
+    if (lr__view_is_stored(store->views[i].view))
+      rc = verify_view(store, &s, i, &out);
+  snapshot_end(&s);
+  if (rc == 0 && lr__buf_failed(&out))
+    rc = LR_ENOMEM;
+  if (rc == 0)
+    *report = lr__buf_steal(&out);
+  lr__buf_free(&out);
+  return rc;
+}
