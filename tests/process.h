@@ -1,8 +1,9 @@
 /*
  * process.h - helpers for the suites that run the `larder` binary as a
- * child process (the server and bench suites): where the binary is,
+ * child process (the server, bench and crash suites): where the binary is,
  * starting it with its stdout on a pipe, reading that pipe line by line
- * with a deadline, and waiting for the child with a deadline.
+ * with a deadline, waiting for the child with a deadline (and killing it
+ * when it overstays), and running a command to its end with its output.
  */
 #ifndef LR_TESTS_PROCESS_H
 #define LR_TESTS_PROCESS_H
@@ -102,6 +103,53 @@ static inline int th_read_line(int fd, char *line, size_t cap, int ms) {
   }
   line[n] = '\0';
   return (int)n;
+}
+
+/* Waits up to `ms` for `pid`; past that kills it (SIGKILL) and reaps it, so
+ * no path leaves the child running. Returns 1 when it exited on its own
+ * (*wstatus is its wait status), 0 when it had to be killed. */
+static inline int th_reap(pid_t pid, int ms, int *wstatus) {
+  if (th_wait_exit(pid, ms, wstatus))
+    return 1;
+  kill(pid, SIGKILL);
+  waitpid(pid, wstatus, 0);
+  return 0;
+}
+
+/* An exit code from a wait status: the code, or 128 + the signal. */
+static inline int th_exit_code(int wstatus) {
+  return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+}
+
+/* Runs `larder -c REPO COMMAND ARGS...` to its end, within `ms`, and returns
+ * its exit code (th_exit_code); *output gets stdout and stderr (heap, caller
+ * frees). A command that overstays is killed and fails the test. */
+static inline int th_run_larder(const char *repo, const char *command,
+                                const char *const *args, int ms,
+                                char **output) {
+  int out;
+  pid_t pid = th_spawn_larder(repo, command, 1, &out, args);
+  size_t cap = 1 << 16, len = 0;
+  char *text = calloc(1, cap);
+  long long end = th_now_ms() + ms;
+  while (len + 1 < cap) {
+    struct pollfd p = {.fd = out, .events = POLLIN};
+    long long left = end - th_now_ms();
+    if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+      break;
+    ssize_t k = read(out, text + len, cap - len - 1);
+    if (k <= 0)
+      break;
+    len += (size_t)k;
+  }
+  close(out);
+  long long left = end - th_now_ms();
+  int st = 0;
+  int exited = th_reap(pid, left > 0 ? (int)left : 0, &st);
+  *output = text;
+  cr_assert(exited, "larder %s did not end within %d ms: %s", command, ms,
+            text);
+  return th_exit_code(st);
 }
 
 #endif
