@@ -3,7 +3,8 @@
  * child process (the server, bench and crash suites): where the binary is,
  * starting it with its stdout on a pipe, reading that pipe line by line
  * with a deadline, waiting for the child with a deadline (and killing it
- * when it overstays), and running a command to its end with its output.
+ * when it overstays), running a command to its end with its output, and
+ * the children a teardown must kill.
  */
 #ifndef LR_TESTS_PROCESS_H
 #define LR_TESTS_PROCESS_H
@@ -103,6 +104,46 @@ static inline int th_read_line(int fd, char *line, size_t cap, int ms) {
   }
   line[n] = '\0';
   return (int)n;
+}
+
+/* Children a failed assertion would leave running (it leaves the test at
+ * once): th_track_child() records a pid until th_untrack_child(); a suite's
+ * teardown calls th_kill_children(), which kills and reaps each by its pid.
+ * (A child also dies with the test: see PR_SET_PDEATHSIG.) */
+enum { TH_MAX_CHILDREN = 16 };
+
+static inline pid_t *th_children(void) {
+  static pid_t pids[TH_MAX_CHILDREN];
+  return pids;
+}
+
+static inline void th_track_child(pid_t pid) {
+  pid_t *kids = th_children();
+  for (int i = 0; i < TH_MAX_CHILDREN; i++)
+    if (!kids[i]) {
+      kids[i] = pid;
+      return;
+    }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  cr_assert_fail("more than %d children at once", TH_MAX_CHILDREN);
+}
+
+static inline void th_untrack_child(pid_t pid) {
+  pid_t *kids = th_children();
+  for (int i = 0; i < TH_MAX_CHILDREN; i++)
+    if (kids[i] == pid)
+      kids[i] = 0;
+}
+
+static inline void th_kill_children(void) {
+  pid_t *kids = th_children();
+  for (int i = 0; i < TH_MAX_CHILDREN; i++)
+    if (kids[i] > 0) {
+      kill(kids[i], SIGKILL);
+      waitpid(kids[i], NULL, 0);
+      kids[i] = 0;
+    }
 }
 
 /* Waits up to `ms` for `pid`; past that kills it (SIGKILL) and reaps it, so

@@ -11,17 +11,16 @@
  * writes the command's input. The new state is what the command leaves when
  * it runs to its end on a copy; those runs also measure how long it takes,
  * so the kills spread over its whole run. Every trial works on a fresh copy
- * of the template. The state is read through the library, in a process
- * that opens the store for the read, as one text (crash_state()): which
- * features resolve, then status, event time and value of each feature of
- * each sampled key; "old or new" means equal to one of the two texts.
+ * of the template. The state is read through the library as one text
+ * (crash_state() in crash_reader.h, which also has the reader child):
+ * which features resolve, then status, event time and value of each
+ * feature of each sampled key; "old or new" means equal to one of the two
+ * texts.
  *
  * The seed is $LARDER_CRASH_SEED (default 13); failures name it and the
  * trial. See docs/internals/testing.md, "Crash consistency".
  */
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -31,182 +30,40 @@
 #include "util/buf.h"
 
 enum {
-  TRIALS = 20,      /* kills per command (the issue asks for at least 20) */
-  SAMPLE = 48,      /* sampled keys, of the 300 drivers 1001..1300 */
-  FILLER = 20000,   /* extra rows a write carries, so it lasts a while */
-  RUN_MS = 60000,   /* the bound on any one command or reader answer */
-  MAX_KIDS = 8,
-  MAX_LIVE = 16
+  TRIALS = 20,   /* kills per command (the issue asks for at least 20) */
+  FILLER = 20000 /* extra rows a write carries, so it lasts a while */
 };
 
-static char *g_dir;              /* scratch: template, inputs, trials */
-static char g_tmpl[512];        /* the template repo (the old state) */
-static long long g_last;         /* the last hour of the example data (µs) */
-static long long g_keys[SAMPLE]; /* the sampled driver ids */
+#include "crash_reader.h"
+
+static char *g_dir;      /* scratch: template, inputs, trials */
+static char g_tmpl[512]; /* the template repo (the old state) */
+static long long g_last; /* the last hour of the example data (µs) */
 static uint64_t g_seed;
-static pid_t g_kids[MAX_KIDS];   /* children alive; teardown kills them */
-static void *g_live[MAX_LIVE];   /* heap text a failed assertion would leak:
-                                    teardown frees it (ASan stays clean) */
-static char g_arg[4][512];      /* the command's arguments, as text */
-static const char *g_cmd[8];     /* the command and its arguments */
-static char g_touch[512];        /* a row of an unsampled driver, always
-                                    the same: writing it changes only the
-                                    store's transaction id */
-
-/* ---- children ------------------------------------------------------------ */
-
-static void kid_add(pid_t pid) {
-  for (int i = 0; i < MAX_KIDS; i++)
-    if (!g_kids[i]) {
-      g_kids[i] = pid;
-      return;
-    }
-  cr_assert_fail("more than %d children at once", MAX_KIDS);
-}
-
-static void kid_forget(pid_t pid) {
-  for (int i = 0; i < MAX_KIDS; i++)
-    if (g_kids[i] == pid)
-      g_kids[i] = 0;
-}
-
-/* Records `p` as live until drop(); returns it. */
-static void *keep(void *p) {
-  for (int i = 0; p && i < MAX_LIVE; i++)
-    if (!g_live[i]) {
-      g_live[i] = p;
-      return p;
-    }
-  cr_assert(!p, "more than %d live strings", MAX_LIVE);
-  return p;
-}
-
-static void drop(void *p) {
-  for (int i = 0; p && i < MAX_LIVE; i++)
-    if (g_live[i] == p)
-      g_live[i] = NULL;
-  free(p);
-}
+static char g_arg[4][512];   /* the command's arguments, as text */
+static const char *g_cmd[8]; /* the command and its arguments */
+static char g_touch[512];    /* a row of an unsampled driver, always
+                                the same: writing it changes only the
+                                store's transaction id */
 
 /* Kills and reaps every child still alive (a failed assertion left the
- * test in the middle of a trial), frees the live strings, then removes the
+ * test in the middle of a trial), frees the kept strings, then removes the
  * scratch folder. */
 static void teardown(void) {
-  for (int i = 0; i < MAX_KIDS; i++)
-    if (g_kids[i] > 0) {
-      kill(g_kids[i], SIGKILL);
-      waitpid(g_kids[i], NULL, 0);
-      g_kids[i] = 0;
-    }
-  for (int i = 0; i < MAX_LIVE; i++) {
-    free(g_live[i]);
-    g_live[i] = NULL;
-  }
+  th_kill_children();
+  th_free_kept();
   if (g_dir)
     th_rmrf(g_dir);
   g_dir = NULL;
 }
 
-/* ---- the state, by value ------------------------------------------------- */
-
-/* The features read: the view's three, and what the changed definitions of
- * the apply case add (resolvable only once they are applied). */
-static const char *const REFS[] = {
-    "driver_hourly_stats:conv_rate", "driver_hourly_stats:acc_rate",
-    "driver_hourly_stats:avg_daily_trips", "driver_hourly_stats:trips_rank",
-    "driver_daily_stats:conv_rate"};
-enum { N_BASE_REFS = 3, N_REFS = 5 };
-
-/* One cell as text: status, event time, and the value when present. */
-static void put_cell(lr__buf *b, const lr_value *v) {
-  lr__buf_printf(b, " %s@%lld", lr_status_name(v->status), v->event_ts);
-  if (v->status != LR_STATUS_PRESENT)
-    return;
-  switch (v->type) {
-  case LR_TYPE_INT64:
-    lr__buf_printf(b, "=%lld", v->v.i64);
-    break;
-  case LR_TYPE_FLOAT32:
-    lr__buf_printf(b, "=%.9g", (double)v->v.f32);
-    break;
-  case LR_TYPE_FLOAT64:
-    lr__buf_printf(b, "=%.17g", v->v.f64);
-    break;
-  default:
-    lr__buf_printf(b, "=<type %d>", v->type);
-  }
-}
-
-/* Looks the sampled keys up in one lookup (one read transaction) and
- * appends them to `b`, a line per key. Returns 0 or the lookup's code (its
- * message in `b`). */
-static int put_lookup(lr__buf *b, lr_request *req, int n_feat) {
-  lr_value keys[SAMPLE];
-  for (int i = 0; i < SAMPLE; i++)
-    keys[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = g_keys[i]};
-  lr_result *res = NULL;
-  int rc = lr_result_create(req, SAMPLE, &res);
-  if (rc == 0)
-    rc = lr_get_online_features(req, keys, SAMPLE, res);
-  if (rc)
-    lr__buf_printf(b, "lookup: %s", res ? lr_result_errmsg(res) : "");
-  for (int i = 0; rc == 0 && i < SAMPLE; i++) {
-    lr__buf_printf(b, "%lld:", g_keys[i]);
-    for (int f = 0; f < n_feat; f++) {
-      lr_value v;
-      lr_result_cell(res, i, f, &v);
-      put_cell(b, &v);
-    }
-    lr__buf_putc(b, '\n');
-  }
-  lr_result_free(res);
-  return rc;
-}
-
-/* The state of an open store as text into `b` (reset first): the features
- * that resolve (all of REFS once the apply case's definitions are applied,
- * else the first three), then the sampled keys. Returns 0, or a code with
- * its message in `b`. */
-static int crash_state(lr_store *store, lr__buf *b) {
-  lr__buf_reset(b);
-  int n = N_REFS;
-  lr_request *req = NULL;
-  int rc = lr_request_prepare(store, REFS, n, &req);
-  if (rc == LR_ENOTFOUND) {
-    n = N_BASE_REFS;
-    rc = lr_request_prepare(store, REFS, n, &req);
-  }
-  if (rc) {
-    lr__buf_printf(b, "prepare: %s", lr_store_errmsg(store));
-    return rc;
-  }
-  lr__buf_printf(b, "features %d\n", n);
-  rc = put_lookup(b, req, n);
-  lr_request_free(req);
-  return rc;
-}
-
-/* Opens the store of `repo`, reads its state into `b`, closes it. */
-static int repo_state(const char *repo, lr__buf *b) {
-  lr_store *store = NULL;
-  int rc = lr_store_open(repo, LR_STORE_READONLY, &store);
-  if (rc) {
-    lr__buf_reset(b);
-    lr__buf_printf(b, "open: %s", store ? lr_store_errmsg(store) : "");
-  } else {
-    rc = crash_state(store, b);
-  }
-  lr_store_close(store);
-  return rc;
-}
-
-/* The state of `repo` (heap text, live: drop() it); a failed read fails
+/* The state of `repo` (heap text, kept: th_release() it); a failed read fails
  * the test. */
 static char *state_of(const char *repo) {
   lr__buf b;
   lr__buf_init(&b);
   int rc = repo_state(repo, &b);
-  char *text = keep(lr__buf_steal(&b));
+  char *text = th_keep(lr__buf_steal(&b));
   cr_assert_eq(rc, 0, "%s: cannot read the state: %s", repo, text);
   return text;
 }
@@ -214,19 +71,18 @@ static char *state_of(const char *repo) {
 /* ---- digests: `larder version --json`, once it exists -------------------- */
 
 /* The "digest" values of `larder version --json` on `repo`, one a line in
- * document order (heap, live), or NULL when this larder has no `version` command
- * yet: the digest check of the issue then waits for it. */
+ * document order (heap, kept), or NULL when this larder has no `version`
+ * command yet: the digest check of the issue then waits for it. */
 static char *version_digests(const char *repo) {
   char *out;
   const char *args[] = {"--json", NULL};
   int rc = th_run_larder(repo, "version", args, RUN_MS, &out);
-  keep(out);
+  th_keep(out);
   if (rc == 2 && strstr(out, "unknown command 'version'")) {
-    drop(out);
+    th_release(out);
     return NULL;
   }
-  cr_assert_eq(rc, 0, "%s: larder version --json exited %d: %s", repo, rc,
-               out);
+  cr_assert_eq(rc, 0, "%s: larder version --json exited %d: %s", repo, rc, out);
   lr__buf d;
   lr__buf_init(&d);
   for (const char *p = strstr(out, "\"digest\""); p;
@@ -236,8 +92,8 @@ static char *version_digests(const char *repo) {
     lr__buf_append(&d, v, strcspn(v, ",}\n"));
     lr__buf_putc(&d, '\n');
   }
-  drop(out);
-  return keep(lr__buf_steal(&d));
+  th_release(out);
+  return th_keep(lr__buf_steal(&d));
 }
 
 /* Fails unless the digests of `repo` are those of state `a` or of `b`
@@ -251,113 +107,7 @@ static void check_digests(const char *repo, const char *a, const char *b,
   cr_assert(d && (!strcmp(d, a) || !strcmp(d, b)),
             "%s: %s, the digests are of neither state:\n%s\nold/new:\n%s\n%s",
             repo, when, d ? d : "(none)", a, b);
-  drop(d);
-}
-
-/* ---- the reader child ---------------------------------------------------- */
-
-/* What a reader saw, sent back as one line. */
-typedef struct reader_tally {
-  int reads, old, new_, bad;
-  char problem[512]; /* the first read that was neither state */
-} reader_tally;
-
-/* One read: classifies it against the old and new texts (counted as old
- * when they are equal). Returns 1 when it showed the new state. */
-static int reader_read(lr_store *held, const char *repo, const char *old,
-                       const char *new_, reader_tally *t, lr__buf *b) {
-  int rc = held ? crash_state(held, b) : repo_state(repo, b);
-  const char *s = lr__buf_str(b);
-  t->reads++;
-  if (rc == 0 && !strcmp(s, old))
-    t->old++;
-  else if (rc == 0 && !strcmp(s, new_))
-    t->new_++;
-  else if (t->bad++ == 0) {
-    snprintf(t->problem, sizeof t->problem, "read %d (code %d): %.400s",
-             t->reads, rc, s);
-    for (char *c = t->problem; *c; c++)
-      *c = *c == '\n' ? '|' : *c; /* the report is one line */
-  }
-  return rc == 0 && !strcmp(s, new_);
-}
-
-/* The reader's loop: reads until the parent writes to `ctl`, then reads once
- * more (that read must show the new state) and reports on `rep`. `reopen`:
- * open the store for each read (to see a new registry), else hold one open
- * the whole time. Never returns. */
-static void reader_main(const char *repo, int reopen, const char *old,
-                        const char *new_, int ctl, int rep) {
-  lr_store *held = NULL;
-  if (!reopen && lr_store_open(repo, LR_STORE_READONLY, &held) != 0) {
-    dprintf(rep, "cannot open: %s\n", held ? lr_store_errmsg(held) : "");
-    _exit(1);
-  }
-  reader_tally t = {0};
-  lr__buf b;
-  lr__buf_init(&b);
-  reader_read(held, repo, old, new_, &t, &b);
-  dprintf(rep, "ready\n");
-  struct pollfd p = {.fd = ctl, .events = POLLIN};
-  while (poll(&p, 1, 0) == 0) {
-    reader_read(held, repo, old, new_, &t, &b);
-    usleep(200); /* leave the command most of a core of the two */
-  }
-  int final_new = reader_read(held, repo, old, new_, &t, &b);
-  dprintf(rep, "reads %d, old %d, new %d, neither %d; last read %s; %s\n",
-          t.reads, t.old, t.new_, t.bad, final_new ? "new" : "NOT new",
-          t.bad ? t.problem : "-");
-  lr__buf_free(&b);
-  lr_store_close(held);
-  _exit(t.bad || !final_new);
-}
-
-/* A running reader: its pid and its two pipes. */
-typedef struct reader {
-  pid_t pid;
-  int ctl, rep;
-} reader;
-
-/* Forks a reader on `repo` and waits until its first read is done. */
-static reader reader_start(const char *repo, int reopen, const char *old,
-                           const char *new_) {
-  int ctl[2], rep[2];
-  cr_assert_eq(pipe(ctl), 0);
-  cr_assert_eq(pipe(rep), 0);
-  fflush(NULL);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0, "fork failed");
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-    close(ctl[1]);
-    close(rep[0]);
-    reader_main(repo, reopen, old, new_, ctl[0], rep[1]);
-  }
-  kid_add(pid);
-  close(ctl[0]);
-  close(rep[1]);
-  reader r = {pid, ctl[1], rep[0]};
-  char line[1024];
-  int n = th_read_line(r.rep, line, sizeof line, RUN_MS);
-  cr_assert(n >= 0 && !strcmp(line, "ready"), "the reader did not start: %s",
-            n >= 0 ? line : "(no answer)");
-  return r;
-}
-
-/* Stops the reader and fails unless every read it made was the old or the
- * new state and its last one the new state. Returns its number of reads. */
-static int reader_stop(reader *r, const char *trial) {
-  cr_assert_eq(write(r->ctl, "q", 1), 1);
-  close(r->ctl);
-  char line[1024];
-  int n = th_read_line(r->rep, line, sizeof line, RUN_MS);
-  close(r->rep);
-  int st = 0;
-  int exited = th_reap(r->pid, RUN_MS, &st);
-  kid_forget(r->pid);
-  cr_assert(exited && n >= 0, "%s: the reader did not report", trial);
-  cr_assert_eq(th_exit_code(st), 0, "%s: the reader saw: %s", trial, line);
-  return atoi(line + strlen("reads "));
+  th_release(d);
 }
 
 /* ---- the fixture --------------------------------------------------------- */
@@ -367,9 +117,9 @@ static int reader_stop(reader *r, const char *trial) {
 static void larder_ok(const char *repo, const char *const *argv) {
   char *out;
   int rc = th_run_larder(repo, argv[0], argv + 1, RUN_MS, &out);
-  keep(out);
+  th_keep(out);
   cr_assert_eq(rc, 0, "larder %s on %s exited %d: %s", argv[0], repo, rc, out);
-  drop(out);
+  th_release(out);
 }
 #define LARDER_OK(repo, ...)                                                   \
   larder_ok(repo, (const char *const[]){__VA_ARGS__, NULL})
@@ -578,7 +328,7 @@ static void check_state(const char *repo, const char *a, const char *b,
             "%s, the state is neither the old nor the new one:\n"
             "  unlike the old: %s\n  unlike the new: %s",
             when, first_diff(s, a, la), first_diff(s, b, lb));
-  drop(s);
+  th_release(s);
 }
 
 /* Runs the command to its end on copies of the template: the new state,
@@ -592,8 +342,8 @@ static void measure(crash_run *run) {
     clock_gettime(CLOCK_MONOTONIC, &a);
     larder_ok(repo, g_cmd);
     clock_gettime(CLOCK_MONOTONIC, &b);
-    long long us = (b.tv_sec - a.tv_sec) * 1000000LL +
-                   (b.tv_nsec - a.tv_nsec) / 1000;
+    long long us =
+        (b.tv_sec - a.tv_sec) * 1000000LL + (b.tv_nsec - a.tv_nsec) / 1000;
     run->dur_us = us > run->dur_us ? us : run->dur_us;
     char *s = state_of(repo);
     if (i == 0) {
@@ -601,7 +351,7 @@ static void measure(crash_run *run) {
       run->new_dig = version_digests(repo);
     } else {
       cr_assert_str_eq(s, run->new_, "two full runs of %s disagree", g_cmd[0]);
-      drop(s);
+      th_release(s);
     }
   }
   remove_repo(repo);
@@ -632,17 +382,17 @@ static int run_and_kill(const char *repo, long long delay_us,
                         const char *trial) {
   int out;
   pid_t pid = th_spawn_larder(repo, g_cmd[0], 1, &out, g_cmd + 1);
-  kid_add(pid);
+  th_track_child(pid);
   usleep((useconds_t)delay_us);
   kill(pid, SIGKILL);
   int st = 0;
   int exited = th_reap(pid, RUN_MS, &st);
-  kid_forget(pid);
+  th_untrack_child(pid);
   close(out);
   cr_assert(exited, "%s: larder %s outlived SIGKILL", trial, g_cmd[0]);
   int killed = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
-  cr_assert(killed || th_exit_code(st) == 0, "%s: larder %s exited %d",
-            trial, g_cmd[0], th_exit_code(st));
+  cr_assert(killed || th_exit_code(st) == 0, "%s: larder %s exited %d", trial,
+            g_cmd[0], th_exit_code(st));
   return killed;
 }
 
@@ -660,14 +410,15 @@ static void trial(crash_run *run, int i, uint64_t *rng) {
   reader r = reader_start(repo, run->cc->reopen, run->old, run->new_);
   if (th_random(rng) & 1)
     LARDER_OK(repo, "write", "driver_hourly_stats", g_touch);
-  long long delay = (long long)(th_random(rng) % (uint64_t)(run->dur_us * 5 / 4 + 1));
+  long long delay =
+      (long long)(th_random(rng) % (uint64_t)(run->dur_us * 5 / 4 + 1));
   int killed = run_and_kill(repo, delay, name);
   run->killed += killed;
   run->finished += !killed;
   char *s = state_of(repo);
   run->left_new += !strcmp(s, run->new_) && strcmp(s, run->old);
   run->left_old += !strcmp(s, run->old);
-  drop(s);
+  th_release(s);
   char when[300];
   snprintf(when, sizeof when, "%s: after a kill at %lld us", name, delay);
   check_state(repo, run->old, run->new_, when);
@@ -706,10 +457,10 @@ static void run_case(const crash_case *cc) {
           run.new_dig ? "checked" : "not available (no larder version)");
   cr_assert_gt(run.killed, 0, "%s: no kill landed before the command ended",
                cc->name);
-  drop(run.old);
-  drop(run.new_);
-  drop(run.old_dig);
-  drop(run.new_dig);
+  th_release(run.old);
+  th_release(run.new_);
+  th_release(run.old_dig);
+  th_release(run.new_dig);
 }
 
 Test(crash, c001_write_killed_leaves_old_or_new_rows) {
