@@ -205,19 +205,26 @@ static reader reader_start(const char *repo, int reopen, const char *old,
   return r;
 }
 
-/* Stops the reader and fails unless every read it made was the old or the
- * new state and its last one the new state. Returns its number of reads. */
-static int reader_stop(reader *r, const char *trial) {
+/* Stops the reader: its report into `line`, its exit code returned (0 when
+ * every read it made was the old or the new state and its last one new). */
+static int reader_finish(reader *r, char *line, size_t cap) {
   cr_assert_eq(write(r->ctl, "q", 1), 1);
   close(r->ctl);
-  char line[1024];
-  int n = th_read_line(r->rep, line, sizeof line, RUN_MS);
+  int n = th_read_line(r->rep, line, cap, RUN_MS);
   close(r->rep);
   int st = 0;
   int exited = th_reap(r->pid, RUN_MS, &st);
   th_untrack_child(r->pid);
-  cr_assert(exited && n >= 0, "%s: the reader did not report", trial);
-  cr_assert_eq(th_exit_code(st), 0, "%s: the reader saw: %s", trial, line);
+  cr_assert(exited && n >= 0, "the reader did not report");
+  return th_exit_code(st);
+}
+
+/* Stops the reader and fails unless its reads were all old or new and its
+ * last one new. Returns its number of reads. */
+static int reader_stop(reader *r, const char *trial) {
+  char line[1024];
+  int rc = reader_finish(r, line, sizeof line);
+  cr_assert_eq(rc, 0, "%s: the reader saw: %s", trial, line);
   return atoi(line + strlen("reads "));
 }
 

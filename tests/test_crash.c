@@ -179,9 +179,10 @@ static void setup(void) {
 
 TestSuite(crash, .init = setup, .fini = teardown, .timeout = 180);
 
-/* Writes g_dir/NAME: a CSV of driver_hourly_stats rows at time `ts` for
- * every driver (values from `salt`) and FILLER drivers beyond them. */
-static const char *write_rows_csv(const char *name, long long ts, int salt) {
+/* Writes g_dir/NAME: a CSV of driver_hourly_stats rows at time `ts` (values
+ * from `salt`) for the drivers from 1001 up to `end` (excluded). */
+static const char *drivers_csv(const char *name, long long ts, int salt,
+                               int end) {
   static char path[512];
   snprintf(path, sizeof path, "%s/%s", g_dir, name);
   FILE *f = fopen(path, "w");
@@ -189,11 +190,16 @@ static const char *write_rows_csv(const char *name, long long ts, int salt) {
   char t[32];
   iso(ts, t);
   fputs("driver_id,event_timestamp,conv_rate,acc_rate,avg_daily_trips\n", f);
-  for (int id = 1001; id < 1001 + 300 + FILLER; id++)
+  for (int id = 1001; id < end; id++)
     fprintf(f, "%d,%s,%.4f,%.4f,%d\n", id, t, (id % 997 + salt) / 1e4,
             (id % 89 + salt) / 1e3, id + salt);
   fclose(f);
   return path;
+}
+
+/* Every driver and FILLER drivers beyond them. */
+static const char *write_rows_csv(const char *name, long long ts, int salt) {
+  return drivers_csv(name, ts, salt, 1001 + 300 + FILLER);
 }
 
 /* Sets the command: g_cmd = COMMAND ARGS... (copied into g_arg). */
@@ -241,9 +247,12 @@ typedef struct crash_case {
   int reopen; /* the reader opens the store for each read (else holds it) */
 } crash_case;
 
+enum { WRITE_SALT = 7 };
+#define WRITE_TS (g_last + 1800000000LL)
+
 static void prepare_write(void) {
   SET_COMMAND("write", "driver_hourly_stats",
-              write_rows_csv("new_rows.csv", g_last + 1800000000LL, 7));
+              write_rows_csv("new_rows.csv", WRITE_TS, WRITE_SALT));
 }
 
 /* The later interval: the template holds the hour before the last. */
@@ -482,4 +491,35 @@ Test(crash, c004_compact_killed_keeps_every_row_for_every_process) {
 
 Test(crash, c005_apply_killed_leaves_old_or_new_registry) {
   run_case(&(crash_case){"apply", prepare_apply, CHANGES_REGISTRY, 1});
+}
+
+/* The harness itself: a write of the new rows of only half the drivers
+ * leaves a state that is neither old nor new; the reader attached during
+ * it must report that (and its last read as not new), and so must a new
+ * process. */
+Test(crash, c006_a_state_that_is_neither_old_nor_new_is_caught) {
+  crash_run run = {.cc =
+                       &(crash_case){"write", prepare_write, CHANGES_ROWS, 0}};
+  prepare_write();
+  run.old = state_of(g_tmpl);
+  measure(&run);
+  char repo[512];
+  snprintf(repo, sizeof repo, "%s/trial", g_dir);
+  copy_template(repo);
+  reader r = reader_start(repo, 0, run.old, run.new_);
+  LARDER_OK(repo, "write", "driver_hourly_stats",
+            drivers_csv("half.csv", WRITE_TS, WRITE_SALT, 1151));
+  char line[1024];
+  int rc = reader_finish(&r, line, sizeof line);
+  cr_assert_eq(rc, 1, "the reader missed the mixed state: %s", line);
+  cr_assert(strstr(line, "last read NOT new") && !strstr(line, "neither 0;"),
+            "%s", line);
+  char *s = state_of(repo);
+  cr_assert(strcmp(s, run.old) && strcmp(s, run.new_),
+            "half a write read as the old or the new state");
+  th_release(s);
+  th_release(run.old);
+  th_release(run.new_);
+  th_release(run.new_dig);
+  remove_repo(repo);
 }
