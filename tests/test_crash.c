@@ -70,9 +70,25 @@ static char *state_of(const char *repo) {
 
 /* ---- digests: `larder version --json`, once it exists -------------------- */
 
-/* The "digest" values of `larder version --json` on `repo`, one a line in
- * document order (heap, kept), or NULL when this larder has no `version`
- * command yet: the digest check of the issue then waits for it. */
+/* The length of the JSON value at `v`: an object or array to its matching
+ * bracket (strings inside are not expected to hold brackets), else up to
+ * the next `,`, `}` or line end. */
+static size_t json_value_len(const char *v) {
+  if (*v != '{' && *v != '[')
+    return strcspn(v, ",}\n");
+  int depth = 0;
+  size_t n = 0;
+  do {
+    depth += (v[n] == '{' || v[n] == '[') - (v[n] == '}' || v[n] == ']');
+    n++;
+  } while (v[n] && depth > 0);
+  return n;
+}
+
+/* The values of the "digest" or "digests" members of `larder version
+ * --json` on `repo`, one a line in document order (heap, kept), or NULL
+ * when this larder has no `version` command yet: the digest check of the
+ * issue then waits for it. Output without any digest fails the test. */
 static char *version_digests(const char *repo) {
   char *out;
   const char *args[] = {"--json", NULL};
@@ -85,15 +101,21 @@ static char *version_digests(const char *repo) {
   cr_assert_eq(rc, 0, "%s: larder version --json exited %d: %s", repo, rc, out);
   lr__buf d;
   lr__buf_init(&d);
-  for (const char *p = strstr(out, "\"digest\""); p;
-       p = strstr(p + 1, "\"digest\"")) {
-    const char *v = p + strlen("\"digest\"");
+  for (const char *p = strstr(out, "\"digest"); p;
+       p = strstr(p + 1, "\"digest")) {
+    const char *v = p + strlen("\"digest");
+    v += *v == 's';
+    if (*v++ != '"')
+      continue; /* another name that starts so */
     v += strspn(v, " \t\n:");
-    lr__buf_append(&d, v, strcspn(v, ",}\n"));
+    lr__buf_append(&d, v, json_value_len(v));
     lr__buf_putc(&d, '\n');
   }
+  char *digests = th_keep(lr__buf_steal(&d));
+  cr_assert(*digests, "%s: larder version --json shows no digest: %s", repo,
+            out);
   th_release(out);
-  return th_keep(lr__buf_steal(&d));
+  return digests;
 }
 
 /* Fails unless the digests of `repo` are those of state `a` or of `b`
