@@ -186,10 +186,13 @@ static reader reader_start(const char *repo, int reopen, const char *old,
   cr_assert_eq(pipe(ctl), 0);
   cr_assert_eq(pipe(rep), 0);
   fflush(NULL);
+  pid_t parent = getpid();
   pid_t pid = fork();
   cr_assert_geq(pid, 0, "fork failed");
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+    if (getppid() != parent)
+      _exit(1); /* the test died before the line above */
     close(ctl[1]);
     close(rep[0]);
     reader_main(repo, reopen, old, new_, ctl[0], rep[1]);
