@@ -239,11 +239,7 @@ static void srv_stop_within(int ms) {
   cr_assert_gt(g_pid, 0);
   cr_assert_eq(kill(g_pid, SIGTERM), 0);
   int st = 0;
-  int exited = th_wait_exit(g_pid, ms, &st);
-  if (!exited) {
-    kill(g_pid, SIGKILL);
-    waitpid(g_pid, &st, 0);
-  }
+  int exited = th_reap(g_pid, ms, &st);
   g_pid = -1;
   close(g_out);
   g_out = -1;
@@ -1993,11 +1989,7 @@ Test(server, s055_a_request_under_way_at_sigterm_gets_its_full_answer) {
   th_keep(r.body);
   hc_close(&c);
   int st = 0;
-  int exited = th_wait_exit(g_pid, 5000, &st);
-  if (!exited) {
-    kill(g_pid, SIGKILL);
-    waitpid(g_pid, &st, 0);
-  }
+  int exited = th_reap(g_pid, 5000, &st);
   g_pid = -1;
   cr_assert_eq(got, 0, "the request under way got no answer: %s", why);
   cr_assert_eq(r.status, 200, "%s", r.body);
@@ -2017,11 +2009,7 @@ Test(server, s056_serve_without_a_registry_fails_cleanly) {
   char line[1024];
   int len = th_read_line(out, line, sizeof line, 10000);
   int st = 0;
-  int exited = th_wait_exit(pid, 10000, &st);
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-  }
+  int exited = th_reap(pid, 10000, &st);
   close(out);
   th_rmrf(empty);
   cr_assert(exited, "serve kept running without a registry");
@@ -2032,11 +2020,7 @@ Test(server, s056_serve_without_a_registry_fails_cleanly) {
                          NULL};
   pid = th_spawn_larder(g_repo, "serve", 0, &out, args2);
   len = th_read_line(out, line, sizeof line, 10000);
-  exited = th_wait_exit(pid, 10000, &st);
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-  }
+  exited = th_reap(pid, 10000, &st);
   close(out);
   cr_assert(exited, "serve kept running without its token file");
   cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0, "wait status %d", st);
