@@ -1,7 +1,8 @@
 /*
  * helpers.h - small helpers shared by the Criterion suites: scratch folders
- * and files. Every test case has a stable id in its name (e.g. reg_017_...)
- * so a failure can be referred to across renames of the text.
+ * and files, memory kept for teardown, a seeded generator. Every test case
+ * has a stable id in its name (e.g. reg_017_...) so a failure can be
+ * referred to across renames of the text.
  */
 #ifndef LR_TESTS_HELPERS_H
 #define LR_TESTS_HELPERS_H
@@ -90,6 +91,47 @@ static inline void th_use_decimal_comma_locale(void) {
   char text[16];
   snprintf(text, sizeof text, "%.1f", 0.5);
   cr_assert_str_eq(text, "0,5", "the locale should write a decimal comma");
+}
+
+/* Memory a failed assertion would leak (it leaves the test at once): a
+ * suite keeps it with th_keep() and frees it with th_release(); its
+ * teardown calls th_free_kept(), so the ASan build stays leak-free even
+ * when a test fails. Main thread only. */
+enum { TH_MAX_KEPT = 256 };
+
+static inline void **th_kept(void) {
+  static void *slots[TH_MAX_KEPT];
+  return slots;
+}
+
+/* Keeps `p` (NULL is allowed) and returns it. */
+static inline void *th_keep(void *p) {
+  void **kept = th_kept();
+  for (int i = 0; p && i < TH_MAX_KEPT; i++)
+    if (!kept[i]) {
+      kept[i] = p;
+      break;
+    }
+  return p;
+}
+
+/* Frees `p`, kept or not. */
+static inline void th_release(void *p) {
+  void **kept = th_kept();
+  for (int i = 0; p && i < TH_MAX_KEPT; i++)
+    if (kept[i] == p) {
+      kept[i] = NULL;
+      break;
+    }
+  free(p);
+}
+
+static inline void th_free_kept(void) {
+  void **kept = th_kept();
+  for (int i = 0; i < TH_MAX_KEPT; i++) {
+    free(kept[i]);
+    kept[i] = NULL;
+  }
 }
 
 /* The feature_store.yaml most tests use. */

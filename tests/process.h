@@ -1,8 +1,10 @@
 /*
  * process.h - helpers for the suites that run the `larder` binary as a
- * child process (the server and bench suites): where the binary is,
+ * child process (the server, bench and crash suites): where the binary is,
  * starting it with its stdout on a pipe, reading that pipe line by line
- * with a deadline, and waiting for the child with a deadline.
+ * with a deadline, waiting for the child with a deadline (and killing it
+ * when it overstays), running a command to its end with its output, and
+ * the children a teardown must kill.
  */
 #ifndef LR_TESTS_PROCESS_H
 #define LR_TESTS_PROCESS_H
@@ -125,39 +127,91 @@ static inline pid_t th_serve(const char *repo, const char *const *args,
   return pid;
 }
 
-/* Runs `larder -c REPO COMMAND ARGS...` to its end (within `ms`), its
- * output (stdout and stderr) into `out` (NUL-terminated, cut at cap).
- * Returns the exit status, or -1 when it was killed by a signal or timed
- * out (then it is killed). */
+/* Children a failed assertion would leave running (it leaves the test at
+ * once): th_track_child() records a pid until th_untrack_child(); a suite's
+ * teardown calls th_kill_children(), which kills and reaps each by its pid.
+ * (A child also dies with the test: see PR_SET_PDEATHSIG.) */
+enum { TH_MAX_CHILDREN = 16 };
+
+static inline pid_t *th_children(void) {
+  static pid_t pids[TH_MAX_CHILDREN];
+  return pids;
+}
+
+static inline void th_track_child(pid_t pid) {
+  pid_t *kids = th_children();
+  for (int i = 0; i < TH_MAX_CHILDREN; i++)
+    if (!kids[i]) {
+      kids[i] = pid;
+      return;
+    }
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  cr_assert_fail("more than %d children at once", TH_MAX_CHILDREN);
+}
+
+static inline void th_untrack_child(pid_t pid) {
+  pid_t *kids = th_children();
+  for (int i = 0; i < TH_MAX_CHILDREN; i++)
+    if (kids[i] == pid)
+      kids[i] = 0;
+}
+
+static inline void th_kill_children(void) {
+  pid_t *kids = th_children();
+  for (int i = 0; i < TH_MAX_CHILDREN; i++)
+    if (kids[i] > 0) {
+      kill(kids[i], SIGKILL);
+      waitpid(kids[i], NULL, 0);
+      kids[i] = 0;
+    }
+}
+
+/* Waits up to `ms` for `pid`; past that kills it (SIGKILL) and reaps it, so
+ * no path leaves the child running. Returns 1 when it exited on its own
+ * (*wstatus is its wait status), 0 when it had to be killed. */
+static inline int th_reap(pid_t pid, int ms, int *wstatus) {
+  if (th_wait_exit(pid, ms, wstatus))
+    return 1;
+  kill(pid, SIGKILL);
+  waitpid(pid, wstatus, 0);
+  return 0;
+}
+
+/* An exit code from a wait status: the code, or 128 + the signal. */
+static inline int th_exit_code(int wstatus) {
+  return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+}
+
+/* Runs `larder -c REPO COMMAND ARGS...` to its end, within `ms`, and returns
+ * its exit code (th_exit_code); *output gets stdout and stderr (heap, caller
+ * frees). A command that overstays is killed and fails the test. */
 static inline int th_run_larder(const char *repo, const char *command,
-                                const char *const *args, char *out,
-                                size_t cap, int ms) {
-  int fd;
-  pid_t pid = th_spawn_larder(repo, command, 1, &fd, args);
-  size_t n = 0;
+                                const char *const *args, int ms,
+                                char **output) {
+  int out;
+  pid_t pid = th_spawn_larder(repo, command, 1, &out, args);
+  size_t cap = 1 << 16, len = 0;
+  char *text = calloc(1, cap);
   long long end = th_now_ms() + ms;
-  for (;;) {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
+  while (len + 1 < cap) {
+    struct pollfd p = {.fd = out, .events = POLLIN};
     long long left = end - th_now_ms();
     if (left <= 0 || poll(&p, 1, (int)left) <= 0)
       break;
-    ssize_t got = read(fd, out + n, cap - 1 - n);
-    if (got <= 0)
+    ssize_t k = read(out, text + len, cap - len - 1);
+    if (k <= 0)
       break;
-    n += (size_t)got;
-    if (n + 1 >= cap)
-      break;
+    len += (size_t)k;
   }
-  out[n] = '\0';
-  close(fd);
+  close(out);
+  long long left = end - th_now_ms();
   int st = 0;
-  if (!th_wait_exit(pid, (int)(end > th_now_ms() ? end - th_now_ms() : 0) +
-                             100, &st)) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    return -1;
-  }
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  int exited = th_reap(pid, left > 0 ? (int)left : 0, &st);
+  *output = text;
+  cr_assert(exited, "larder %s did not end within %d ms: %s", command, ms,
+            text);
+  return th_exit_code(st);
 }
 
 #endif

@@ -226,10 +226,7 @@ static void teardown(void) {
   if (g_pid > 0) {
     kill(g_pid, SIGTERM);
     int st;
-    if (!th_wait_exit(g_pid, 10000, &st)) {
-      kill(g_pid, SIGKILL);
-      waitpid(g_pid, &st, 0);
-    }
+    th_reap(g_pid, 10000, &st);
   }
   g_pid = -1;
   if (g_out >= 0)
@@ -290,23 +287,7 @@ static char *next_field(char **p) {
 /* Runs `larder bench ARGS` on the repo; returns its exit status and its
  * output (stdout and stderr, heap, caller frees). */
 static int run_bench(const char *const *args, char **output) {
-  int out;
-  pid_t pid = th_spawn_larder(g_repo, "bench", 1, &out, args);
-  size_t cap = 1 << 16, len = 0;
-  char *text = calloc(1, cap);
-  ssize_t k;
-  while (len + 1 < cap && (k = read(out, text + len, cap - len - 1)) > 0)
-    len += (size_t)k;
-  close(out);
-  int st = 0;
-  int exited = th_wait_exit(pid, 30000, &st);
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-  }
-  *output = text;
-  cr_assert(exited, "larder bench did not exit on its own: %s", text);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return th_run_larder(g_repo, "bench", args, 30000, output);
 }
 
 static const char csv_header[] =

@@ -36,24 +36,12 @@ static const char defs[] =
 /* 2024-01-01T00:00:00Z in microseconds. */
 static const long long T0 = 1704067200LL * 1000000;
 
-/* The repo of the running test (removed by the suite's fini) and the
- * processes it started (killed there if an assertion ended it early). */
+/* The repo of the running test, removed by the suite's fini with the
+ * processes it started (th_track_child) if an assertion ended it early. */
 static char *g_dir;
-static pid_t g_pids[8];
-static int g_n_pids;
-
-static pid_t track(pid_t pid) {
-  g_pids[g_n_pids++] = pid;
-  return pid;
-}
 
 static void cleanup(void) {
-  for (int i = 0; i < g_n_pids; i++)
-    if (g_pids[i] > 0) {
-      kill(g_pids[i], SIGKILL);
-      waitpid(g_pids[i], NULL, 0);
-    }
-  g_n_pids = 0;
+  th_kill_children();
   if (g_dir)
     th_rmrf(g_dir);
   g_dir = NULL;
@@ -170,18 +158,18 @@ static pid_t fork_child(void) {
   cr_assert_geq(pid, 0);
   if (pid == 0)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-  return track(pid);
+  else
+    th_track_child(pid);
+  return pid;
 }
 
-/* The exit status of child `pid` within `ms` (-1: killed or still running). */
+/* The exit code of child `pid` within `ms` (th_exit_code; -1: it had to be
+ * killed). */
 static int child_status(pid_t pid, int ms) {
   int st = 0;
-  if (!th_wait_exit(pid, ms, &st))
-    return -1;
-  for (int i = 0; i < g_n_pids; i++)
-    if (g_pids[i] == pid)
-      g_pids[i] = 0;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  int exited = th_reap(pid, ms, &st);
+  th_untrack_child(pid);
+  return exited ? th_exit_code(st) : -1;
 }
 
 /* A writer child: writes keys 1000, 1001, ... one per transaction until
@@ -276,7 +264,8 @@ Test(generation, g001_compact_under_server_reader_and_writer,
   cr_assert_eq(put_keys(s, 0, 1000, 0), 0, "%s", lr_store_errmsg(s));
   lr_store_close(s);
   int out, port;
-  pid_t server = track(th_serve(g_dir, NULL, &out, &port));
+  pid_t server = th_serve(g_dir, NULL, &out, &port);
+  th_track_child(server);
   pid_t writer = fork_child();
   if (writer == 0)
     writer_child();
@@ -285,9 +274,9 @@ Test(generation, g001_compact_under_server_reader_and_writer,
     reader_child();
   wait_number("acked", 20);
   wait_number("rounds", 3);
-  char text[8192];
+  char *text;
   static const char *const none[] = {NULL};
-  int rc = th_run_larder(g_dir, "compact", none, text, sizeof text, 30000);
+  int rc = th_run_larder(g_dir, "compact", none, 30000, &text);
   cr_assert_eq(rc, 0, "compact: %s", text);
   cr_assert(strstr(text, "Compacted the online store: "), "%s", text);
   long long at_compact = read_number("acked");
@@ -323,11 +312,13 @@ Test(generation, g001_compact_under_server_reader_and_writer,
   snprintf(key, sizeof key, "user_id=%lld", 1000 + acked - 1);
   const char *const get_args[] = {"--features", "stats:a", "--entity", key,
                                   "--entity", "user_id=7000", "--json", NULL};
-  rc = th_run_larder(g_dir, "get", get_args, text, sizeof text, 10000);
+  free(text);
+  rc = th_run_larder(g_dir, "get", get_args, 10000, &text);
   cr_assert_eq(rc, 0, "%s", text);
   snprintf(want, sizeof want, "{\"values\": [%lld, 7], \"statuses\": "
            "[\"PRESENT\", \"PRESENT\"]", 1000 + acked - 1);
   cr_assert(strstr(text, want), "larder get answered %s", text);
+  free(text);
   s = open_store(LR_STORE_READONLY);
   reader r;
   cr_assert_eq(reader_open(&r, s, 1000), 0);
@@ -586,11 +577,12 @@ Test(generation, g007_verify_names_the_view_and_key_that_fail) {
                    "with materialize");
   lr_free(json);
   lr_store_close(s);
-  char text[4096];
+  char *text;
   static const char *const none[] = {NULL};
-  cr_assert_eq(th_run_larder(g_dir, "verify", none, text, sizeof text,
-                             10000), 1, "%s", text);
+  cr_assert_eq(th_run_larder(g_dir, "verify", none, 10000, &text), 1, "%s",
+               text);
   cr_assert_str_eq(text, "larder: verify: view 'stats', key "
                    "user_id=4: the row does not decode; restore the store "
                    "from a copy or load the view again with materialize\n");
+  free(text);
 }

@@ -99,34 +99,7 @@ static pid_t g_pid = -1; /* the server, while it runs */
 static int g_port;
 static int g_out = -1;   /* the server's stdout */
 
-/* Memory a failed assertion would leak (it leaves the test at once):
- * teardown() frees what is still here, so the ASan build stays leak-free
- * even when a test fails. Main thread only. */
-enum { MAX_LIVE = 256 };
-static void *g_live[MAX_LIVE];
 static struct fy_document *g_doc; /* the JSON document being checked */
-
-static void *track(void *p) {
-  for (int i = 0; p && i < MAX_LIVE; i++)
-    if (!g_live[i]) {
-      g_live[i] = p;
-      break;
-    }
-  return p;
-}
-
-static void untrack(void *p) {
-  for (int i = 0; p && i < MAX_LIVE; i++)
-    if (g_live[i] == p) {
-      g_live[i] = NULL;
-      return;
-    }
-}
-
-static void release(void *p) {
-  untrack(p);
-  free(p);
-}
 
 static long long ts_of(const char *iso) {
   long long us;
@@ -266,11 +239,7 @@ static void srv_stop_within(int ms) {
   cr_assert_gt(g_pid, 0);
   cr_assert_eq(kill(g_pid, SIGTERM), 0);
   int st = 0;
-  int exited = th_wait_exit(g_pid, ms, &st);
-  if (!exited) {
-    kill(g_pid, SIGKILL);
-    waitpid(g_pid, &st, 0);
-  }
+  int exited = th_reap(g_pid, ms, &st);
   g_pid = -1;
   close(g_out);
   g_out = -1;
@@ -292,10 +261,7 @@ static void teardown(void) {
   if (g_out >= 0)
     close(g_out);
   g_out = -1;
-  for (int i = 0; i < MAX_LIVE; i++) {
-    free(g_live[i]);
-    g_live[i] = NULL;
-  }
+  th_free_kept();
   if (g_doc)
     fy_document_destroy(g_doc);
   g_doc = NULL;
@@ -406,8 +372,8 @@ static ssize_t hc_fill(hconn *c) {
 }
 
 static void hresp_free(hresp *r) {
-  release(r->head);
-  release(r->body);
+  th_release(r->head);
+  th_release(r->body);
   memset(r, 0, sizeof *r);
 }
 
@@ -499,8 +465,8 @@ static hresp call_h(const char *method, const char *path, const char *headers,
   int rc = hc_recv(&c, &r, &why);
   hc_close(&c);
   cr_assert_eq(rc, 0, "%s %s: %s", method, path, why);
-  track(r.head);
-  track(r.body);
+  th_keep(r.head);
+  th_keep(r.body);
   return r;
 }
 
@@ -663,7 +629,7 @@ static char *metrics_text(void) {
   char ct[128];
   cr_assert_eq(hdr(r.head, "Content-Type", ct, sizeof ct), 0);
   cr_assert(!strncmp(ct, "text/plain", 10), "Content-Type %s", ct);
-  char *text = r.body; /* still tracked: release() it */
+  char *text = r.body; /* still tracked: th_release() it */
   r.body = NULL;
   hresp_free(&r);
   return text;
@@ -1013,10 +979,10 @@ Test(server, s015_body_over_max_body_bytes_is_413) {
   while (big.len < 3000)
     lr__buf_puts(&big, ", 1");
   lr__buf_puts(&big, "]}}");
-  char *body = track(lr__buf_steal(&big));
+  char *body = th_keep(lr__buf_steal(&big));
   check_error("POST", "/get-online-features", body, 413, NULL);
   check_error("POST", "/write-to-online-store", body, 413, NULL);
-  release(body);
+  th_release(body);
   check_alive("a body over the limit");
   srv_stop();
 }
@@ -1189,8 +1155,8 @@ Test(server, s030_keep_alive_many_requests_on_one_connection) {
     hresp r;
     const char *why = "";
     cr_assert_eq(hc_recv(&c, &r, &why), 0, "request %d: %s", i, why);
-    track(r.head);
-    track(r.body);
+    th_keep(r.head);
+    th_keep(r.body);
     int want = i % 5 == 4 ? 200 : i % 3 == 2 ? 400 : 200;
     cr_assert_eq(r.status, want, "request %d: %s", i, r.body);
     if (want == 200 && i % 5 != 4)
@@ -1299,7 +1265,7 @@ Test(server, s031_1000_requests_on_50_concurrent_connections) {
                N_CLIENTS * PER_CLIENT, "%s", m);
   cr_assert_eq(metric(m, "larder_entities_served_total"),
                2 * N_CLIENTS * PER_CLIENT, "%s", m);
-  release(m);
+  th_release(m);
   srv_stop();
 }
 
@@ -1435,11 +1401,11 @@ Test(server, s042_write_type_errors_are_400_naming_the_column) {
       lr__buf_printf(&body, "%s\"%s\": [%s]", c ? ", " : "", cols[c],
                      strcmp(cols[c], bad[i].column) ? good[c] : bad[i].value);
     lr__buf_puts(&body, "}}");
-    char *text = track(lr__buf_steal(&body));
+    char *text = th_keep(lr__buf_steal(&body));
     char needle[64];
     snprintf(needle, sizeof needle, "'%s'", bad[i].column);
     check_error("POST", "/write-to-online-store", text, 400, needle);
-    release(text);
+    th_release(text);
     check_alive("a bad write");
   }
   check_error("POST", "/write-to-online-store",
@@ -1738,7 +1704,7 @@ Test(server, s050_the_server_stays_up_after_bad_input) {
                       "{\"user_id\": ");
   for (int i = 0; i < 100000; i++)
     lr__buf_putc(&deep, '[');
-  char *deep_text = track(lr__buf_steal(&deep));
+  char *deep_text = th_keep(lr__buf_steal(&deep));
   const char *bodies[] = {
       "{\"features\": \"user_stats:score\", \"entities\": {\"user_id\": [1]}}",
       "{\"features\": [null], \"entities\": {\"user_id\": [1]}}",
@@ -1774,7 +1740,7 @@ Test(server, s050_the_server_stays_up_after_bad_input) {
     hresp_free(&r);
     check_alive(bodies[i]);
   }
-  release(deep_text);
+  th_release(deep_text);
   /* a body with a NUL byte in it */
   hconn c;
   cr_assert_eq(hc_open(&c, g_port), 0);
@@ -1783,8 +1749,8 @@ Test(server, s050_the_server_stays_up_after_bad_input) {
   hresp r;
   const char *why = "";
   cr_assert_eq(hc_recv(&c, &r, &why), 0, "%s", why);
-  track(r.head);
-  track(r.body);
+  th_keep(r.head);
+  th_keep(r.body);
   cr_assert(r.status >= 400 && r.status < 500, "%d %s", r.status, r.body);
   hresp_free(&r);
   hc_close(&c);
@@ -1823,8 +1789,8 @@ Test(server, s050_the_server_stays_up_after_bad_input) {
   lr__buf_free(&chunked);
   cr_assert_eq(wrc, 0);
   cr_assert_eq(hc_recv(&c, &r, &why), 0, "%s", why);
-  track(r.head);
-  track(r.body);
+  th_keep(r.head);
+  th_keep(r.body);
   cr_assert_eq(r.status, 200, "%s", r.body);
   cr_assert_str_eq(r.body, ALIVE_RESP);
   hresp_free(&r);
@@ -1905,12 +1871,12 @@ Test(server, s051_metrics_count_the_requests_in_prometheus_text) {
   cr_assert_eq(metric(m, "larder_requests_total{endpoint=\"other\","
                          "status=\"404\"}"), 1, "%s", m);
   cr_assert_eq(metric(m, "larder_errors_total{status=\"400\"}"), 2, "%s", m);
-  release(m);
+  th_release(m);
   /* /metrics itself counts once it is answered */
   m = metrics_text();
   cr_assert_eq(metric(m, "larder_requests_total{endpoint=\"/metrics\","
                          "status=\"200\"}"), 1, "%s", m);
-  release(m);
+  th_release(m);
   srv_stop();
 }
 
@@ -1960,7 +1926,7 @@ Test(server, s053_a_new_registry_is_picked_up_while_serving) {
   hresp_free(&r);
   char *m = metrics_text();
   cr_assert_eq(metric(m, "larder_registry_version"), 2, "%s", m);
-  release(m);
+  th_release(m);
   /* a write of the new feature through the server */
   r = call("POST", "/write-to-online-store",
            "{\"feature_view_name\": \"user_stats\", \"df\": {\"user_id\": [1], "
@@ -1987,8 +1953,8 @@ Test(server, s054_sigterm_drains_and_exits_0) {
   hresp r;
   const char *why = "";
   cr_assert_eq(hc_recv(&idle, &r, &why), 0, "%s", why);
-  track(r.head);
-  track(r.body);
+  th_keep(r.head);
+  th_keep(r.body);
   hresp_free(&r);
   srv_stop_within(5000);
   hc_close(&idle);
@@ -2019,15 +1985,11 @@ Test(server, s055_a_request_under_way_at_sigterm_gets_its_full_answer) {
   hresp r = {0};
   const char *why = "send failed";
   int got = sent == 0 ? hc_recv(&c, &r, &why) : -1;
-  track(r.head);
-  track(r.body);
+  th_keep(r.head);
+  th_keep(r.body);
   hc_close(&c);
   int st = 0;
-  int exited = th_wait_exit(g_pid, 5000, &st);
-  if (!exited) {
-    kill(g_pid, SIGKILL);
-    waitpid(g_pid, &st, 0);
-  }
+  int exited = th_reap(g_pid, 5000, &st);
   g_pid = -1;
   cr_assert_eq(got, 0, "the request under way got no answer: %s", why);
   cr_assert_eq(r.status, 200, "%s", r.body);
@@ -2047,11 +2009,7 @@ Test(server, s056_serve_without_a_registry_fails_cleanly) {
   char line[1024];
   int len = th_read_line(out, line, sizeof line, 10000);
   int st = 0;
-  int exited = th_wait_exit(pid, 10000, &st);
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-  }
+  int exited = th_reap(pid, 10000, &st);
   close(out);
   th_rmrf(empty);
   cr_assert(exited, "serve kept running without a registry");
@@ -2062,11 +2020,7 @@ Test(server, s056_serve_without_a_registry_fails_cleanly) {
                          NULL};
   pid = th_spawn_larder(g_repo, "serve", 0, &out, args2);
   len = th_read_line(out, line, sizeof line, 10000);
-  exited = th_wait_exit(pid, 10000, &st);
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-  }
+  exited = th_reap(pid, 10000, &st);
   close(out);
   cr_assert(exited, "serve kept running without its token file");
   cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0, "wait status %d", st);
