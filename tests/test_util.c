@@ -1338,3 +1338,24 @@ Test(util, u044_json_str_replaces_invalid_utf8) {
     lr__buf_free(&b);
   }
 }
+
+/* The server's bodies reach the JSON reader with their length: a NUL byte
+ * ends nothing early, it is an error where it stands (issue 13). */
+Test(util, u045_json_reader_refuses_nul_bytes_where_they_stand) {
+  static const char after[] = "{\"a\": 1}\0{\"b\": 2}";
+  static const char inside[] = "{\"a\": \"x\0y\"}";
+  const char *texts[] = {after, inside};
+  size_t lens[] = {sizeof after - 1, sizeof inside - 1};
+  const char *want[] = {"1:9: trailing data after the JSON value",
+                        "1:9: a control character inside a string"};
+  for (int i = 0; i < 2; i++) {
+    lr__arena arena;
+    lr__arena_init(&arena);
+    lr__buf err;
+    lr__buf_init(&err);
+    cr_assert_null(lr__json_read(texts[i], lens[i], &arena, &err));
+    cr_assert_str_eq(lr__buf_str(&err), want[i]);
+    lr__buf_free(&err);
+    lr__arena_free(&arena);
+  }
+}

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "../codec/row.h"
-#include "../registry/dtype.h"
+#include "../util/dtype.h"
 #include "../transform/expr.h"
 #include "../util/timefmt.h"
 #include "request.h"

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../registry/dtype.h"
+#include "../util/dtype.h"
 #include "../registry/registry.h"
 #include "../util/fs.h"
 #include "digest.h"

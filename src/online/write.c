@@ -14,7 +14,7 @@
 
 #include "../codec/row.h"
 #include "../codec/varint.h"
-#include "../registry/dtype.h"
+#include "../util/dtype.h"
 #include "../registry/odfv.h"
 #include "../util/timefmt.h"
 #include "../util/names.h"
