@@ -2384,7 +2384,7 @@ static lr_data_version answer_version(const char *method, const char *path,
 /* Every answer carries the store's version as Larder-Version (lookups:
  * the one they read); a write makes it greater; /health shows the same
  * version in its JSON. */
-Test(server, s062_every_answer_carries_its_version) {
+Test(server, s066_every_answer_carries_its_version) {
   srv_start("--threads", "2");
   static const char lookup[] =
       "{\"features\": [\"user_stats:clicks\"], \"entities\": "
