@@ -2304,6 +2304,107 @@ Test(server, s061_a_server_killed_holding_slots_leaves_none_behind,
 }
 
 /* ------------------------------------------------------------------------ */
+/* The C API: start, stop, wait, close                                       */
+/* ------------------------------------------------------------------------ */
+
+static void *stop_soon(void *srv) {
+  usleep(200 * 1000);
+  lr_server_stop(srv);
+  return NULL;
+}
+
+static lr_server *g_signalled; /* the server SIGUSR1 stops */
+static void stop_on_signal(int sig) {
+  (void)sig;
+  lr_server_stop(g_signalled);
+}
+
+/* Starts an in-process server on the test's repo; asserts it listens. */
+static lr_server *api_start(void) {
+  lr_server_options o = {.repo = g_repo, .port = 0, .threads = 2};
+  lr_server *srv = NULL;
+  int rc = lr_server_start(&o, &srv);
+  cr_assert_eq(rc, 0, "%s", lr_server_errmsg(srv));
+  cr_assert_str_eq(lr_server_errmsg(srv), "");
+  g_port = lr_server_port(srv);
+  cr_assert(g_port > 0 && g_port < 65536, "port %d", g_port);
+  return srv;
+}
+
+/* After lr_server_wait the port is closed. */
+static void assert_stopped(void) {
+  hconn c;
+  int refused = hc_open(&c, g_port) != 0;
+  if (!refused)
+    hc_close(&c);
+  cr_assert(refused, "port %d still accepts after lr_server_wait", g_port);
+}
+
+/* include/larder.h: the library changes no signal mask and installs no
+ * handler; lr_server_stop works from another thread and from a signal
+ * handler; wait returns once stopped; later stops are harmless. */
+Test(server, s062_the_c_api_stops_from_a_thread_or_a_handler) {
+  struct sigaction before;
+  sigaction(SIGTERM, NULL, &before);
+  lr_server *srv = api_start();
+  sigset_t mask;
+  pthread_sigmask(SIG_BLOCK, NULL, &mask);
+  cr_assert(!sigismember(&mask, SIGTERM) && !sigismember(&mask, SIGINT),
+            "lr_server_start blocked a signal in the caller");
+  struct sigaction after;
+  sigaction(SIGTERM, NULL, &after);
+  cr_assert_eq(after.sa_handler, before.sa_handler,
+               "lr_server_start changed SIGTERM's handler");
+  check_alive("an in-process server");
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, stop_soon, srv), 0);
+  cr_assert_eq(lr_server_wait(srv), 0);
+  pthread_join(t, NULL);
+  assert_stopped();
+  lr_server_stop(srv);
+  cr_assert_eq(lr_server_wait(srv), 0);
+  lr_server_close(srv);
+  /* from a signal handler */
+  srv = g_signalled = api_start();
+  struct sigaction sa = {.sa_handler = stop_on_signal};
+  sigemptyset(&sa.sa_mask);
+  cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+  check_alive("a second in-process server");
+  cr_assert_eq(kill(getpid(), SIGUSR1), 0);
+  cr_assert_eq(lr_server_wait(srv), 0);
+  assert_stopped();
+  lr_server_close(srv);
+  /* a server closed without a stop stops first */
+  lr_server_close(api_start());
+  assert_stopped();
+}
+
+/* A failed start still gives a handle with the reason (no CLI flags in
+ * it: the library is not the command line). */
+Test(server, s063_a_failed_start_says_why) {
+  lr_server *srv = NULL;
+  cr_assert_eq(lr_server_start(NULL, &srv), LR_EINVAL);
+  cr_assert_str_eq(lr_server_errmsg(srv),
+                   "lr_server_start needs options with a repo");
+  lr_server_close(srv);
+  lr_server_options o = {.repo = g_repo, .port = 0, .host = "localhost"};
+  cr_assert_eq(lr_server_start(&o, &srv), LR_EINVAL);
+  cr_assert_str_eq(lr_server_errmsg(srv),
+                   "the host 'localhost' is not an IPv4 address (such as "
+                   "127.0.0.1, or 0.0.0.0 for every interface)");
+  lr_server_close(srv);
+  o.host = NULL;
+  o.token_file = "/nonexistent/token";
+  cr_assert_eq(lr_server_start(&o, &srv), LR_EINVAL);
+  cr_assert_str_eq(lr_server_errmsg(srv), "cannot open /nonexistent/token: "
+                   "No such file or directory");
+  lr_server_close(srv);
+  cr_assert_eq(lr_server_start(&o, NULL), LR_EINVAL);
+  lr_server_close(NULL);
+  cr_assert_str_eq(lr_server_errmsg(NULL), "out of memory");
+}
+
+/* ------------------------------------------------------------------------ */
 /* The data-driven cases (tests/server/cases/NNN-name.txt)                   */
 /* ------------------------------------------------------------------------ */
 
