@@ -2303,6 +2303,100 @@ Test(server, s061_a_server_killed_holding_slots_leaves_none_behind,
   lr_store_close(holder);
 }
 
+/* A client of s065: shapes first..first+count-1 on one connection;
+ * returns the number of answers that were not 200 (as a pointer). */
+typedef struct shape_client {
+  int first, count, failed;
+} shape_client;
+
+static void *shape_client_main(void *arg) {
+  shape_client *sc = arg;
+  hconn *c = malloc(sizeof *c);
+  lr__buf body;
+  lr__buf_init(&body);
+  if (!c || hc_open(c, g_port) != 0) {
+    sc->failed = sc->count;
+    free(c);
+    return NULL;
+  }
+  for (int i = sc->first; i < sc->first + sc->count; i++) {
+    shape_body(&body, i, 1 + i % 300);
+    hresp r;
+    const char *why;
+    if (hc_send(c, "POST", "/get-online-features", NULL, body.data,
+                body.len) || hc_recv(c, &r, &why)) {
+      sc->failed++;
+      break;
+    }
+    sc->failed += r.status != 200;
+    free(r.head);
+    free(r.body);
+  }
+  hc_close(c);
+  free(c);
+  lr__buf_free(&body);
+  return NULL;
+}
+
+/* Eviction under concurrency: four connections send 2,000 distinct shapes
+ * at once, so entries are evicted while other threads use them (freed by
+ * their last user). Every answer is 200 and the bounds hold. */
+Test(server, s065_concurrent_shapes_evict_entries_in_use_safely,
+     .timeout = 120) {
+  srv_start("--threads", "4");
+  shape_client sc[4];
+  pthread_t t[4];
+  for (int k = 0; k < 4; k++) {
+    sc[k] = (shape_client){.first = k * 500, .count = 500};
+    cr_assert_eq(pthread_create(&t[k], NULL, shape_client_main, &sc[k]), 0);
+  }
+  int failed = 0;
+  for (int k = 0; k < 4; k++) {
+    pthread_join(t[k], NULL);
+    failed += sc[k].failed;
+  }
+  cr_assert_eq(failed, 0, "%d requests failed", failed);
+  char *m = metrics_text();
+  cr_assert_leq(metric(m, "larder_results_live"), 64 + 4, "%s", m);
+  cr_assert_leq(metric(m, "larder_cached_requests"), 256, "%s", m);
+  release(m);
+  check_alive("concurrent shapes");
+  srv_stop();
+}
+
+/* The cache key is what a list names, not how it is spelled: spacing and
+ * escapes share one prepared request (so they cannot be used to fill the
+ * cache); another order is another request (its answer differs). */
+Test(server, s064_spellings_of_one_list_share_a_prepared_request) {
+  srv_start("--threads", "2");
+  static const char *const spellings[] = {
+      "{\"features\": [\"user_stats:score\", \"user_stats:clicks\"], "
+      "\"entities\": {\"user_id\": [1]}}",
+      "{\"features\":[\"user_stats:score\",\"user_stats:clicks\"],"
+      "\"entities\":{\"user_id\":[1]}}",
+      "{\"features\": [ \"user_stats:\\u0073core\" ,\n\"user_stats:clicks\" ], "
+      "\"entities\": {\"user_id\": [1]}}"};
+  for (int i = 0; i < 3; i++) {
+    hresp r = get_online(spellings[i]);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(jtext(r.body, "/results/2/values"), "[5]", "%s", r.body);
+    hresp_free(&r);
+  }
+  char *m = metrics_text();
+  cr_assert_eq(metric(m, "larder_cached_requests"), 1, "%s", m);
+  release(m);
+  check("POST", "/get-online-features",
+        "{\"features\": [\"user_stats:clicks\", \"user_stats:score\"], "
+        "\"entities\": {\"user_id\": [1]}}", 200,
+        FEAST("\"user_id\", \"clicks\", \"score\"",
+              COL("1", PRESENT, EPOCH) ", " COL("5", PRESENT, T1) ", "
+              COL("0.1", PRESENT, T1)));
+  m = metrics_text();
+  cr_assert_eq(metric(m, "larder_cached_requests"), 2, "%s", m);
+  release(m);
+  srv_stop();
+}
+
 /* ------------------------------------------------------------------------ */
 /* The C API: start, stop, wait, close                                       */
 /* ------------------------------------------------------------------------ */
