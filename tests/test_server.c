@@ -2203,8 +2203,8 @@ Test(server, s060_10000_request_shapes_keep_reader_slots_bounded,
   release(c);
   cr_assert_eq(bad, 0, "request %d failed (-1: no answer)", bad);
   cr_log_info("s060: at most %d reader slots in use", most);
-  /* docs/server.md: at most 64 + 2 x threads slots per server */
-  cr_assert_leq(most, 64 + 2 * 2, "the server held %d reader slots", most);
+  /* docs/server.md: at most 64 + threads + 1 slots per server */
+  cr_assert_leq(most, 64 + 2 + 1, "the server held %d reader slots", most);
   check("GET", "/health", NULL, 200, NULL);
   check_alive("10,000 request shapes");
   larder_get_works("10,000 request shapes");
@@ -2255,6 +2255,201 @@ Test(server, s061_a_server_killed_holding_slots_leaves_none_behind,
   larder_get_works("a server killed with -9");
   srv_stop();
   lr_store_close(holder);
+}
+
+/* A client of s065: shapes first..first+count-1 on one connection;
+ * returns the number of answers that were not 200 (as a pointer). */
+typedef struct shape_client {
+  int first, count, failed;
+} shape_client;
+
+static void *shape_client_main(void *arg) {
+  shape_client *sc = arg;
+  hconn *c = malloc(sizeof *c);
+  lr__buf body;
+  lr__buf_init(&body);
+  if (!c || hc_open(c, g_port) != 0) {
+    sc->failed = sc->count;
+    free(c);
+    return NULL;
+  }
+  for (int i = sc->first; i < sc->first + sc->count; i++) {
+    shape_body(&body, i, 1 + i % 300);
+    hresp r;
+    const char *why;
+    if (hc_send(c, "POST", "/get-online-features", NULL, body.data,
+                body.len) || hc_recv(c, &r, &why)) {
+      sc->failed++;
+      break;
+    }
+    sc->failed += r.status != 200;
+    free(r.head);
+    free(r.body);
+  }
+  hc_close(c);
+  free(c);
+  lr__buf_free(&body);
+  return NULL;
+}
+
+/* Eviction under concurrency: four connections send 2,000 distinct shapes
+ * at once, so entries are evicted while other threads use them (freed by
+ * their last user). Every answer is 200 and the bounds hold. */
+Test(server, s065_concurrent_shapes_evict_entries_in_use_safely,
+     .timeout = 120) {
+  srv_start("--threads", "4");
+  shape_client sc[4];
+  pthread_t t[4];
+  for (int k = 0; k < 4; k++) {
+    sc[k] = (shape_client){.first = k * 500, .count = 500};
+    cr_assert_eq(pthread_create(&t[k], NULL, shape_client_main, &sc[k]), 0);
+  }
+  int failed = 0;
+  for (int k = 0; k < 4; k++) {
+    pthread_join(t[k], NULL);
+    failed += sc[k].failed;
+  }
+  cr_assert_eq(failed, 0, "%d requests failed", failed);
+  char *m = metrics_text();
+  cr_assert_leq(metric(m, "larder_results_live"), 64 + 4, "%s", m);
+  cr_assert_leq(metric(m, "larder_cached_requests"), 256, "%s", m);
+  release(m);
+  check_alive("concurrent shapes");
+  srv_stop();
+}
+
+/* The cache key is what a list names, not how it is spelled: spacing and
+ * escapes share one prepared request (so they cannot be used to fill the
+ * cache); another order is another request (its answer differs). */
+Test(server, s064_spellings_of_one_list_share_a_prepared_request) {
+  srv_start("--threads", "2");
+  static const char *const spellings[] = {
+      "{\"features\": [\"user_stats:score\", \"user_stats:clicks\"], "
+      "\"entities\": {\"user_id\": [1]}}",
+      "{\"features\":[\"user_stats:score\",\"user_stats:clicks\"],"
+      "\"entities\":{\"user_id\":[1]}}",
+      "{\"features\": [ \"user_stats:\\u0073core\" ,\n\"user_stats:clicks\" ], "
+      "\"entities\": {\"user_id\": [1]}}"};
+  for (int i = 0; i < 3; i++) {
+    hresp r = get_online(spellings[i]);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(jtext(r.body, "/results/2/values"), "[5]", "%s", r.body);
+    hresp_free(&r);
+  }
+  char *m = metrics_text();
+  cr_assert_eq(metric(m, "larder_cached_requests"), 1, "%s", m);
+  release(m);
+  check("POST", "/get-online-features",
+        "{\"features\": [\"user_stats:clicks\", \"user_stats:score\"], "
+        "\"entities\": {\"user_id\": [1]}}", 200,
+        FEAST("\"user_id\", \"clicks\", \"score\"",
+              COL("1", PRESENT, EPOCH) ", " COL("5", PRESENT, T1) ", "
+              COL("0.1", PRESENT, T1)));
+  m = metrics_text();
+  cr_assert_eq(metric(m, "larder_cached_requests"), 2, "%s", m);
+  release(m);
+  srv_stop();
+}
+
+/* ------------------------------------------------------------------------ */
+/* The C API: start, stop, wait, close                                       */
+/* ------------------------------------------------------------------------ */
+
+static void *stop_soon(void *srv) {
+  usleep(200 * 1000);
+  lr_server_stop(srv);
+  return NULL;
+}
+
+static lr_server *g_signalled; /* the server SIGUSR1 stops */
+static void stop_on_signal(int sig) {
+  (void)sig;
+  lr_server_stop(g_signalled);
+}
+
+/* Starts an in-process server on the test's repo; asserts it listens. */
+static lr_server *api_start(void) {
+  lr_server_options o = {.repo = g_repo, .port = 0, .threads = 2};
+  lr_server *srv = NULL;
+  int rc = lr_server_start(&o, &srv);
+  cr_assert_eq(rc, 0, "%s", lr_server_errmsg(srv));
+  cr_assert_str_eq(lr_server_errmsg(srv), "");
+  g_port = lr_server_port(srv);
+  cr_assert(g_port > 0 && g_port < 65536, "port %d", g_port);
+  return srv;
+}
+
+/* After lr_server_wait the port is closed. */
+static void assert_stopped(void) {
+  hconn c;
+  int refused = hc_open(&c, g_port) != 0;
+  if (!refused)
+    hc_close(&c);
+  cr_assert(refused, "port %d still accepts after lr_server_wait", g_port);
+}
+
+/* include/larder.h: the library changes no signal mask and installs no
+ * handler; lr_server_stop works from another thread and from a signal
+ * handler; wait returns once stopped; later stops are harmless. */
+Test(server, s062_the_c_api_stops_from_a_thread_or_a_handler) {
+  struct sigaction before;
+  sigaction(SIGTERM, NULL, &before);
+  lr_server *srv = api_start();
+  sigset_t mask;
+  pthread_sigmask(SIG_BLOCK, NULL, &mask);
+  cr_assert(!sigismember(&mask, SIGTERM) && !sigismember(&mask, SIGINT),
+            "lr_server_start blocked a signal in the caller");
+  struct sigaction after;
+  sigaction(SIGTERM, NULL, &after);
+  cr_assert_eq(after.sa_handler, before.sa_handler,
+               "lr_server_start changed SIGTERM's handler");
+  check_alive("an in-process server");
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, stop_soon, srv), 0);
+  cr_assert_eq(lr_server_wait(srv), 0);
+  pthread_join(t, NULL);
+  assert_stopped();
+  lr_server_stop(srv);
+  cr_assert_eq(lr_server_wait(srv), 0);
+  lr_server_close(srv);
+  /* from a signal handler */
+  srv = g_signalled = api_start();
+  struct sigaction sa = {.sa_handler = stop_on_signal};
+  sigemptyset(&sa.sa_mask);
+  cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+  check_alive("a second in-process server");
+  cr_assert_eq(kill(getpid(), SIGUSR1), 0);
+  cr_assert_eq(lr_server_wait(srv), 0);
+  assert_stopped();
+  lr_server_close(srv);
+  /* a server closed without a stop stops first */
+  lr_server_close(api_start());
+  assert_stopped();
+}
+
+/* A failed start still gives a handle with the reason (no CLI flags in
+ * it: the library is not the command line). */
+Test(server, s063_a_failed_start_says_why) {
+  lr_server *srv = NULL;
+  cr_assert_eq(lr_server_start(NULL, &srv), LR_EINVAL);
+  cr_assert_str_eq(lr_server_errmsg(srv),
+                   "lr_server_start needs options with a repo");
+  lr_server_close(srv);
+  lr_server_options o = {.repo = g_repo, .port = 0, .host = "localhost"};
+  cr_assert_eq(lr_server_start(&o, &srv), LR_EINVAL);
+  cr_assert_str_eq(lr_server_errmsg(srv),
+                   "the host 'localhost' is not an IPv4 address (such as "
+                   "127.0.0.1, or 0.0.0.0 for every interface)");
+  lr_server_close(srv);
+  o.host = NULL;
+  o.token_file = "/nonexistent/token";
+  cr_assert_eq(lr_server_start(&o, &srv), LR_EINVAL);
+  cr_assert_str_eq(lr_server_errmsg(srv), "cannot open /nonexistent/token: "
+                   "No such file or directory");
+  lr_server_close(srv);
+  cr_assert_eq(lr_server_start(&o, NULL), LR_EINVAL);
+  lr_server_close(NULL);
+  cr_assert_str_eq(lr_server_errmsg(NULL), "out of memory");
 }
 
 /* ------------------------------------------------------------------------ */

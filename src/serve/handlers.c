@@ -248,7 +248,9 @@ void lr__get_online_features(lr__server *s, const char *body, size_t len,
   else if (c)
     n = read_entities(s, c->req, lr__json_get(root, "entities"), &arena,
                       &keys, status, out);
-  unsigned flags = full && !strcmp(full->text, "true")
+  /* (a non-boolean was answered 400 above: it has no text) */
+  unsigned flags = full && full->kind == LR__J_BOOL &&
+                           !strcmp(full->text, "true")
                        ? LR_FULL_FEATURE_NAMES : 0;
   if (n >= 0)
     lookup_and_reply(s, c, keys, n, flags, r);
