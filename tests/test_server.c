@@ -2172,7 +2172,7 @@ static void shape_body(lr__buf *b, int i, int n) {
 Test(server, s060_10000_request_shapes_keep_reader_slots_bounded,
      .timeout = 120) {
   srv_start("--threads", "2");
-  hconn *c = track(malloc(sizeof *c));
+  hconn *c = th_keep(malloc(sizeof *c));
   cr_assert_eq(hc_open(c, g_port), 0);
   lr__buf body;
   lr__buf_init(&body);
@@ -2200,7 +2200,7 @@ Test(server, s060_10000_request_shapes_keep_reader_slots_bounded,
   }
   lr__buf_free(&body);
   hc_close(c);
-  release(c);
+  th_release(c);
   cr_assert_eq(bad, 0, "request %d failed (-1: no answer)", bad);
   cr_log_info("s060: at most %d reader slots in use", most);
   /* docs/server.md: at most 64 + threads + 1 slots per server */
@@ -2211,7 +2211,7 @@ Test(server, s060_10000_request_shapes_keep_reader_slots_bounded,
   char *m = metrics_text();
   cr_assert_leq(metric(m, "larder_results_live"), 64 + 2, "%s", m);
   cr_assert_leq(metric(m, "larder_cached_requests"), 256, "%s", m);
-  release(m);
+  th_release(m);
   srv_stop();
 }
 
@@ -2313,7 +2313,7 @@ Test(server, s065_concurrent_shapes_evict_entries_in_use_safely,
   char *m = metrics_text();
   cr_assert_leq(metric(m, "larder_results_live"), 64 + 4, "%s", m);
   cr_assert_leq(metric(m, "larder_cached_requests"), 256, "%s", m);
-  release(m);
+  th_release(m);
   check_alive("concurrent shapes");
   srv_stop();
 }
@@ -2338,7 +2338,7 @@ Test(server, s064_spellings_of_one_list_share_a_prepared_request) {
   }
   char *m = metrics_text();
   cr_assert_eq(metric(m, "larder_cached_requests"), 1, "%s", m);
-  release(m);
+  th_release(m);
   check("POST", "/get-online-features",
         "{\"features\": [\"user_stats:clicks\", \"user_stats:score\"], "
         "\"entities\": {\"user_id\": [1]}}", 200,
@@ -2347,7 +2347,7 @@ Test(server, s064_spellings_of_one_list_share_a_prepared_request) {
               COL("0.1", PRESENT, T1)));
   m = metrics_text();
   cr_assert_eq(metric(m, "larder_cached_requests"), 2, "%s", m);
-  release(m);
+  th_release(m);
   srv_stop();
 }
 
