@@ -37,8 +37,8 @@
  *    lr_materialize on other handles; lr_store_compact and lr_store_close
  *    need the handle to themselves. A request is read-only once prepared and
  *    may be shared by threads; a result belongs to one thread at a time.
- *    The message of a failed lookup is on its result; lr_store_errmsg() is
- *    meaningful only in a thread that used the store alone.
+ *    The message of a failed lookup is on its result; that of another call
+ *    on a store is the calling thread's own (lr_store_errmsg()).
  *  - fork(): a child must not use stores, requests or results its parent
  *    opened; it may open its own (the library forgets the parent's
  *    environments in the child).
@@ -362,9 +362,11 @@ enum {
 int lr_store_open(const char *repo, unsigned flags, lr_store **out);
 
 /*
- * lr_store_errmsg - the message of the last failed call on `store`, or "".
- * Owned by the handle. Not meaningful across threads: failures of lookups
- * are reported on their result instead.
+ * lr_store_errmsg - the message of the calling thread's last failed call
+ * on `store`, or "". Messages are kept per thread: threads sharing a store
+ * each read their own failures, and none writes another's. Owned by the
+ * library; valid until this thread's next call on the store or its close.
+ * (Failures of lookups are on their result instead.)
  */
 const char *lr_store_errmsg(const lr_store *store);
 

@@ -3328,3 +3328,70 @@ Test(ingest, i015_parsing_and_formatting_ignore_the_locale) {
   lr_store_close(s);
   repo_done(dir);
 }
+
+/* ---- messages of a shared store ------------------------------------------ */
+
+typedef struct bad_prepare {
+  lr_store *s;
+  const char *ref;
+  char msg[512]; /* the message this thread read after its failures */
+  int rounds_ok; /* rounds whose message was exactly its own */
+} bad_prepare;
+
+/* Fails to prepare `ref` again and again, reading the message each time. */
+static void *prepare_badly(void *p) {
+  bad_prepare *b = p;
+  const char *const refs[] = {b->ref};
+  for (int i = 0; i < 2000; i++) {
+    lr_request *req = NULL;
+    if (lr_request_prepare(b->s, refs, 1, &req) != LR_ENOTFOUND)
+      return NULL;
+    const char *m = lr_store_errmsg(b->s);
+    if (i == 0)
+      snprintf(b->msg, sizeof b->msg, "%s", m);
+    b->rounds_ok += strcmp(m, b->msg) == 0;
+  }
+  return NULL;
+}
+
+/* Threads failing on one store each read their own message, whole, every
+ * time: no thread resets or grows another's (issue 13's race). */
+Test(online, o049_threads_read_their_own_store_messages) {
+  char *dir = make_repo(defs_main);
+  lr_store *s = open_store(dir, LR_STORE_READONLY);
+  bad_prepare b[2] = {{s, "user_stats:nope", "", 0},
+                      {s, "nowhere:a", "", 0}};
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++)
+    cr_assert_eq(pthread_create(&t[i], NULL, prepare_badly, &b[i]), 0);
+  for (int i = 0; i < 2; i++)
+    pthread_join(t[i], NULL);
+  cr_assert(!strncmp(b[0].msg, "feature view 'user_stats' has no feature "
+                     "'nope'", 41), "%s", b[0].msg);
+  cr_assert(!strncmp(b[1].msg, "unknown feature view 'nowhere'", 30), "%s",
+            b[1].msg);
+  cr_assert_eq(b[0].rounds_ok, 2000);
+  cr_assert_eq(b[1].rounds_ok, 2000);
+  cr_assert_str_eq(lr_store_errmsg(s), "", "this thread failed nothing");
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+/* A failed lookup's message is its own: a second failure does not append
+ * to the first. */
+Test(online, o050_a_failed_lookup_does_not_append_to_the_last) {
+  char *dir = make_repo(defs_main);
+  lr_store *s = open_store(dir, LR_STORE_READONLY);
+  static const char *const refs[] = {"user_stats:a"};
+  look l;
+  look_refs(&l, s, refs, 1, 2);
+  lr_value keys[3] = {vi64(1), vi64(2), vi64(3)};
+  for (int i = 0; i < 2; i++) {
+    cr_assert_eq(lr_get_online_features(l.req, keys, 3, l.res), LR_EINVAL);
+    cr_assert_str_eq(lr_result_errmsg(l.res),
+                     "bad arguments: 3 entities for a result of at most 2");
+  }
+  look_free(&l);
+  lr_store_close(s);
+  repo_done(dir);
+}

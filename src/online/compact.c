@@ -52,14 +52,14 @@ static int copy_into(lr_store *store, lr__env *src, const char *dir) {
   lr__buf path;
   lr__buf_init(&path);
   lr__buf_printf(&path, "%s/data.mdb", dir);
-  int rc = lr__fs_mkdirs(dir, &store->errmsg);
+  int rc = lr__fs_mkdirs(dir, lr__store_err(store));
   int fd = rc ? -1 : open(lr__buf_str(&path),
                           O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int mrc = fd < 0 ? 0 : mdb_env_copyfd2(lr__env_mdb(src), fd, MDB_CP_COMPACT);
   if (rc == 0 && mrc)
-    rc = lr__store_mdb_error(&store->errmsg, mrc, "cannot copy the store");
+    rc = lr__store_mdb_error(lr__store_err(store), mrc, "cannot copy the store");
   else if (rc == 0 && (fd < 0 || fsync(fd) != 0 || sync_dir(dir) != 0)) {
-    lr__buf_printf(&store->errmsg, "cannot write %s: %s", lr__buf_str(&path),
+    lr__buf_printf(lr__store_err(store), "cannot write %s: %s", lr__buf_str(&path),
                    strerror(errno));
     rc = LR_EIO;
   }
@@ -90,13 +90,13 @@ static int build_from(lr_store *store, lr__env *src,
   MDB_txn *txn;
   lr__env *held;
   int rc = lr__store_write_begin(store, names, 1, &meta, &held, &txn,
-                                 &store->errmsg);
+                                 lr__store_err(store));
   if (rc)
     return rc;
   if (held != src) { /* cannot be: builds take the layout lock */
     mdb_txn_abort(txn);
     lr__env_release(held);
-    lr__buf_puts(&store->errmsg, "the live generation changed during a "
+    lr__buf_puts(lr__store_err(store), "the live generation changed during a "
                  "build");
     return LR_EIO;
   }
@@ -106,7 +106,7 @@ static int build_from(lr_store *store, lr__env *src,
   lr__gen_dir(&dir, store->root, gen);
   rc = copy_into(store, src, lr__buf_str(&dir));
   if (rc == 0)
-    rc = lr__gen_publish(store->root, gen, &store->errmsg);
+    rc = lr__gen_publish(store->root, gen, lr__store_err(store));
   if (rc == 0) {
     MDB_val k = {sizeof MOVED_KEY - 1, MOVED_KEY}, v = {sizeof gen, &gen};
     int mrc = mdb_put(txn, meta, &k, &v, 0);
@@ -126,10 +126,10 @@ static int build_from(lr_store *store, lr__env *src,
 int lr__store_rebuild(lr_store *store, unsigned long long *before,
                       unsigned long long *after) {
   int lock;
-  int rc = lr__gen_lock(store->root, 0, &lock, &store->errmsg);
+  int rc = lr__gen_lock(store->root, 0, &lock, lr__store_err(store));
   if (rc)
     return rc;
-  rc = lr__store_refresh(store, &store->errmsg); /* on the live one */
+  rc = lr__store_refresh(store, lr__store_err(store)); /* on the live one */
   lr__env *src = rc < 0 ? NULL : lr__store_env(store);
   unsigned long long built = 0;
   if (src) {
@@ -138,7 +138,7 @@ int lr__store_rebuild(lr_store *store, unsigned long long *before,
     rc = build_from(store, src, &built);
   }
   if (rc == 0)
-    rc = lr__store_refresh(store, &store->errmsg) < 0 ? LR_EIO : 0;
+    rc = lr__store_refresh(store, lr__store_err(store)) < 0 ? LR_EIO : 0;
   if (rc == 0 && after)
     *after = gen_size(store->root, built);
   lr__env_release(src);
@@ -152,9 +152,9 @@ int lr_store_compact(lr_store *store, unsigned long long *before,
                      unsigned long long *after) {
   if (!store)
     return LR_EINVAL;
-  lr__buf_reset(&store->errmsg);
+  lr__buf_reset(lr__store_err(store));
   if (!store->writable) {
-    lr__buf_puts(&store->errmsg, "compact needs the store open read-write");
+    lr__buf_puts(lr__store_err(store), "compact needs the store open read-write");
     return LR_EREADONLY;
   }
   return lr__store_rebuild(store, before, after);

@@ -433,8 +433,8 @@ static int write_table(lr_store *store, const char *view, table *t,
   if (rc == 0)
     rc = lr_write_rows(store, view, cols, t->n_cols, t->n_rows, stats);
   if (rc) { /* name the file in lr_write_rows' message */
-    char *why = strdup(lr__buf_str(&store->errmsg));
-    lr__errmsg_set(&store->errmsg, rc, "%s: %s", t->path, why ? why : "");
+    char *why = strdup(lr__buf_str(lr__store_err(store)));
+    lr__errmsg_set(lr__store_err(store), rc, "%s: %s", t->path, why ? why : "");
     free(why);
   }
   free(cols);
@@ -448,7 +448,7 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
   int jsonl = lr__fs_has_suffix(path, ".jsonl") ||
               lr__fs_has_suffix(path, ".json");
   if (!csv && !jsonl)
-    return lr__errmsg_set(&store->errmsg, LR_EINVAL, "%s: unknown format: "
+    return lr__errmsg_set(lr__store_err(store), LR_EINVAL, "%s: unknown format: "
                           "use .csv, .jsonl, .json or .parquet", path);
   int rc;
   lr__online_view *ov = lr__writer_view(store, view, &rc);
@@ -456,10 +456,10 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
     return rc;
   char *text;
   size_t len;
-  rc = lr__fs_read_text(path, &text, &len, &store->errmsg);
+  rc = lr__fs_read_text(path, &text, &len, lr__store_err(store));
   if (rc)
     return rc;
-  table t = {.path = path, .err = &store->errmsg};
+  table t = {.path = path, .err = lr__store_err(store)};
   lr__arena_init(&t.arena);
   lr__buf_init(&t.cells);
   rc = csv ? read_csv(&t, ov, text) : read_jsonl(&t, ov, text);
@@ -476,15 +476,15 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
  * numbered from 1 in messages ("df:3: column ..."). */
 int lr__ingest_json_df(lr_store *store, const char *view,
                        const lr__jnode *df, lr_write_stats *stats) {
-  lr__buf_reset(&store->errmsg);
+  lr__buf_reset(lr__store_err(store));
   int rc;
   lr__online_view *ov = lr__writer_view(store, view, &rc);
   if (!ov)
     return rc;
   if (!df || df->kind != LR__J_OBJECT)
-    return lr__errmsg_set(&store->errmsg, LR_EINVAL, "'df' must be an object "
+    return lr__errmsg_set(lr__store_err(store), LR_EINVAL, "'df' must be an object "
                           "of columns: {\"column\": [values...]}");
-  table t = {.path = "df", .err = &store->errmsg};
+  table t = {.path = "df", .err = lr__store_err(store)};
   lr__arena_init(&t.arena);
   lr__buf_init(&t.cells);
   int n = df->n, rows = -1;
@@ -492,7 +492,7 @@ int lr__ingest_json_df(lr_store *store, const char *view,
     const lr__jnode *list = df->items[c];
     int len = list->kind == LR__J_ARRAY ? list->n : -1;
     if (len < 0 || (rows >= 0 && len != rows)) {
-      rc = lr__errmsg_set(&store->errmsg, LR_EINVAL, "column '%s' of 'df' "
+      rc = lr__errmsg_set(lr__store_err(store), LR_EINVAL, "column '%s' of 'df' "
                           "must be a list as long as the others", df->keys[c]);
     }
     rows = len;

@@ -4,8 +4,9 @@
 #ifndef LR_ONLINE_INGEST_H
 #define LR_ONLINE_INGEST_H
 
+#include "../util/arena.h"
 #include "../util/json.h"
-#include "store.h"
+#include "larder.h"
 
 /* Writes the rows of a .csv, .jsonl or .json file into `view` as
  * lr_write_rows() does; the contract of lr_write_file() for those formats. */

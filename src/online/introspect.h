@@ -8,7 +8,13 @@
 #define LR_ONLINE_INTROSPECT_H
 
 #include "../registry/model.h"
+#include "../util/buf.h"
 #include "larder.h"
+
+/* The calling thread's message buffer for calls on `store` (reset when
+ * the thread last wrote about another store): every failure of a store
+ * call, in any layer, goes here, and lr_store_errmsg() reads it back. */
+lr__buf *lr__store_err(lr_store *store);
 
 /* The registry the store was opened with; valid until it closes. */
 const lr__model *lr__store_model(const lr_store *store);

@@ -509,12 +509,11 @@ static int compute_odfvs(lr_result *res, const lr_value *keys, int n,
 int lr_get_online_features(const lr_request *req, const lr_value *keys,
                            int n_entities, lr_result *res) {
   if (!req || !res || res->req != req || n_entities < 0 ||
-      n_entities > res->max_entities || (n_entities && !keys)) {
-    if (res)
-      lr__buf_printf(&res->errmsg, "bad arguments: %d entities for a result "
-                     "of at most %d", n_entities, res->max_entities);
-    return LR_EINVAL;
-  }
+      n_entities > res->max_entities || (n_entities && !keys))
+    return res ? lr__errmsg_set(&res->errmsg, LR_EINVAL, "bad arguments: %d "
+                                "entities for a result of at most %d",
+                                n_entities, res->max_entities)
+               : LR_EINVAL;
   lr__buf_reset(&res->errmsg);
   lr__buf_reset(&res->data);
   lr__buf_reset(&res->string_tables);

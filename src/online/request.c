@@ -19,7 +19,7 @@ typedef struct resolved {
 
 static int fail(lr_store *store, int rc, const char *fmt, const char *a,
                 const char *b) {
-  lr__buf_printf(&store->errmsg, fmt, a, b);
+  lr__buf_printf(lr__store_err(store), fmt, a, b);
   return rc;
 }
 
@@ -29,8 +29,8 @@ static void suggest_view(lr_store *store, const char *name) {
   int n = 0;
   for (int i = 0; names && i < store->n_views; i++)
     names[n++] = store->views[i].view->name;
-  lr__buf_puts(&store->errmsg, "; ");
-  lr__suggest(&store->errmsg, "feature views", name, names, n);
+  lr__buf_puts(lr__store_err(store), "; ");
+  lr__suggest(lr__store_err(store), "feature views", name, names, n);
   free(names);
 }
 
@@ -39,8 +39,8 @@ static void suggest_feature(lr_store *store, const lr__view *v,
   const char **names = calloc((size_t)v->n_features + 1, sizeof *names);
   for (int i = 0; names && i < v->n_features; i++)
     names[i] = v->features[i].name;
-  lr__buf_puts(&store->errmsg, "; ");
-  lr__suggest(&store->errmsg, "features", name, names,
+  lr__buf_puts(lr__store_err(store), "; ");
+  lr__suggest(lr__store_err(store), "features", name, names,
               names ? v->n_features : 0);
   free(names);
 }
@@ -59,7 +59,7 @@ static int resolve(lr_store *store, const char *view, const char *feature,
                 "feature view '%s' is not online (online: false)%s", view, "");
   const lr__field *f = lr__view_feature(v, feature);
   if (!f) {
-    lr__buf_printf(&store->errmsg, "feature view '%s' has no feature '%s'",
+    lr__buf_printf(lr__store_err(store), "feature view '%s' has no feature '%s'",
                    view, feature);
     suggest_feature(store, v, feature);
     return LR_ENOTFOUND;
@@ -114,7 +114,7 @@ static int odfv_of(lr_request *req, lr__online_view *ov, int *index) {
       return *index = o, 0;
   lr__req_odfv *ro = &req->odfvs[req->n_odfvs];
   int rc = lr__odfv_compile(&req->store->reg, ov->view, NULL,
-                            &req->store->errmsg, &ro->odfv);
+                            lr__store_err(req->store), &ro->odfv);
   if (rc)
     return rc;
   int n_out = ov->view->n_features;
@@ -266,7 +266,7 @@ int lr_request_prepare(lr_store *store, const char *const *refs, int n,
   *out = NULL;
   if (!store || !refs || n < 1)
     return LR_EINVAL;
-  lr__buf_reset(&store->errmsg);
+  lr__buf_reset(lr__store_err(store));
   resolved *feats = calloc((size_t)n, sizeof *feats);
   if (!feats)
     return LR_ENOMEM;
@@ -295,15 +295,15 @@ int lr_request_prepare_service(lr_store *store, const char *service,
   *out = NULL;
   if (!store || !service)
     return LR_EINVAL;
-  lr__buf_reset(&store->errmsg);
+  lr__buf_reset(lr__store_err(store));
   const lr__service *svc = lr__model_service(&store->reg, service);
   if (!svc) {
     const char **names = calloc((size_t)store->reg.n_services + 1,
                                 sizeof *names);
     for (int i = 0; names && i < store->reg.n_services; i++)
       names[i] = store->reg.services[i].name;
-    lr__buf_printf(&store->errmsg, "unknown feature service '%s'; ", service);
-    lr__suggest(&store->errmsg, "feature services", service, names,
+    lr__buf_printf(lr__store_err(store), "unknown feature service '%s'; ", service);
+    lr__suggest(lr__store_err(store), "feature services", service, names,
                 names ? store->reg.n_services : 0);
     free(names);
     return LR_ENOTFOUND;

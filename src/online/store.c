@@ -17,8 +17,68 @@
 #include "../util/fs.h"
 #include "digest.h"
 
+/* The messages of store calls, one per thread: a store is shared by
+ * threads (a server's), so a failure lands in the failing thread's own
+ * buffer, tagged with the store it is about, never in one another thread
+ * may be resetting or growing at the same time. */
+typedef struct thread_err {
+  const lr_store *store;
+  lr__buf buf;
+} thread_err;
+
+static pthread_key_t err_key;
+static pthread_once_t err_once = PTHREAD_ONCE_INIT;
+
+static void free_thread_err(void *p) {
+  thread_err *t = p;
+  lr__buf_free(&t->buf);
+  free(t);
+}
+
+static void make_err_key(void) {
+  pthread_key_create(&err_key, free_thread_err);
+}
+
+static thread_err *this_thread_err(int create) {
+  pthread_once(&err_once, make_err_key);
+  thread_err *t = pthread_getspecific(err_key);
+  if (!t && create && (t = calloc(1, sizeof *t)) != NULL) {
+    lr__buf_init(&t->buf);
+    if (pthread_setspecific(err_key, t) != 0) {
+      free(t);
+      t = NULL;
+    }
+  }
+  return t;
+}
+
+lr__buf *lr__store_err(lr_store *store) {
+  thread_err *t = this_thread_err(1);
+  if (!t)
+    return &store->errmsg; /* out of memory: shared, as a last resort */
+  if (t->store != store) {
+    lr__buf_reset(&t->buf);
+    t->store = store;
+  }
+  return &t->buf;
+}
+
 const char *lr_store_errmsg(const lr_store *store) {
-  return store ? lr__buf_str(&store->errmsg) : "no store handle";
+  if (!store)
+    return "no store handle";
+  thread_err *t = this_thread_err(0);
+  return t && t->store == store ? lr__buf_str(&t->buf)
+                                : lr__buf_str(&store->errmsg);
+}
+
+/* Forgets this thread's message about `store` (it closes, and its address
+ * may be a later store's). */
+static void forget_thread_err(const lr_store *store) {
+  thread_err *t = this_thread_err(0);
+  if (t && t->store == store) {
+    lr__buf_reset(&t->buf);
+    t->store = NULL;
+  }
 }
 
 int lr__store_mdb_error(lr__buf *err, int mdb_rc, const char *doing) {
@@ -273,7 +333,7 @@ int lr__store_meta_get(lr_store *store, const char *key, void *value,
   lr__env_release(env);
   if (mrc == MDB_NOTFOUND)
     return LR_ENOTFOUND;
-  return mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot read a record")
+  return mrc ? lr__store_mdb_error(lr__store_err(store), mrc, "cannot read a record")
              : 0;
 }
 
@@ -282,7 +342,7 @@ static int drop_stale(lr_store *store) {
   lr__env *env = lr__store_env(store);
   int mrc = lr__env_drop_dbs(env, is_stale, forget_digest, store);
   lr__env_release(env);
-  return mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot drop old rows")
+  return mrc ? lr__store_mdb_error(lr__store_err(store), mrc, "cannot drop old rows")
              : 0;
 }
 
@@ -301,7 +361,7 @@ static int open_online(lr_store *store, const char *repo, unsigned flags) {
                           ? LR__ENV_BULK : 0);
   store->maxdbs = maxdbs_for(store->n_views);
   lr__env *env;
-  int rc = hold_live(store, &env, &store->stamp, &store->errmsg);
+  int rc = hold_live(store, &env, &store->stamp, lr__store_err(store));
   if (rc)
     return rc;
   atomic_store(&store->env, env);
@@ -322,12 +382,13 @@ int lr_store_open(const char *repo, unsigned flags, lr_store **out) {
     return LR_ENOMEM;
   lr__model_init(&store->reg);
   lr__buf_init(&store->errmsg);
+  forget_thread_err(store); /* a message about an earlier store here */
   pthread_mutex_init(&store->move_lock, NULL);
   if (!repo) {
-    lr__buf_puts(&store->errmsg, "no repo folder given");
+    lr__buf_puts(lr__store_err(store), "no repo folder given");
     return LR_EINVAL;
   }
-  int rc = lr__registry_load(repo, &store->reg, &store->errmsg);
+  int rc = lr__registry_load(repo, &store->reg, lr__store_err(store));
   if (rc == 0)
     rc = setup_views(store);
   if (rc == 0)
@@ -343,6 +404,7 @@ void lr_store_close(lr_store *store) {
   free(store->views);
   pthread_mutex_destroy(&store->move_lock);
   lr__model_free(&store->reg);
+  forget_thread_err(store);
   lr__buf_free(&store->errmsg);
   free(store);
 }

@@ -23,6 +23,7 @@
 #include "../registry/model.h"
 #include "env.h"
 #include "generation.h"
+#include "introspect.h"
 #include "larder.h"
 
 /* The database of store-wide records (what each materialization loaded).
@@ -64,7 +65,7 @@ struct lr_store {
   lr__online_view *views; /* one per registry view (on-demand views too,
                              with no database yet) */
   int n_views;
-  lr__buf errmsg;
+  lr__buf errmsg; /* only if a thread's own message cannot be allocated */
 };
 
 /* The online view named `name`, or NULL. */

@@ -48,7 +48,7 @@ static int snapshot_begin(lr_store *store, snapshot *s) {
   if (mrc) {
     s->txn = NULL;
     snapshot_end(s);
-    return lr__store_mdb_error(&store->errmsg, mrc, "cannot start a read");
+    return lr__store_mdb_error(lr__store_err(store), mrc, "cannot start a read");
   }
   return 0;
 }
@@ -59,7 +59,7 @@ static int recorded(lr_store *store, snapshot *s, const lr__online_view *ov,
   memset(d, 0, sizeof *d);
   int mrc = s->has_meta ? lr__digest_read(s->txn, s->meta, ov->db_name, d)
                         : 0;
-  return mrc ? lr__store_mdb_error(&store->errmsg, mrc, "cannot read a digest")
+  return mrc ? lr__store_mdb_error(lr__store_err(store), mrc, "cannot read a digest")
              : 0;
 }
 
@@ -76,7 +76,7 @@ int lr_store_digests(lr_store *store, char **json) {
   if (!store || !json)
     return LR_EINVAL;
   *json = NULL;
-  lr__buf_reset(&store->errmsg);
+  lr__buf_reset(lr__store_err(store));
   snapshot s;
   int rc = snapshot_begin(store, &s);
   if (rc)
@@ -163,16 +163,16 @@ static int verify_view(lr_store *store, snapshot *s, int vi,
   int mrc = rc || !s->has_dbi[vi] ? 0
                                    : mdb_cursor_open(s->txn, s->dbis[vi], &cur);
   if (mrc)
-    rc = lr__store_mdb_error(&store->errmsg, mrc, "cannot read a view");
+    rc = lr__store_mdb_error(lr__store_err(store), mrc, "cannot read a view");
   if (rc == 0 && cur) {
     MDB_val k, v;
     for (int op = MDB_FIRST; rc == 0 && mdb_cursor_get(cur, &k, &v, op) == 0;
          op = MDB_NEXT) {
       const char *why;
       if (!pair_ok(ov, &k, &v, cells, &why)) {
-        lr__buf_printf(&store->errmsg, "view '%s', key ", ov->view->name);
-        describe_key(&store->errmsg, ov, &k);
-        lr__buf_printf(&store->errmsg, ": %s; restore the store from a copy "
+        lr__buf_printf(lr__store_err(store), "view '%s', key ", ov->view->name);
+        describe_key(lr__store_err(store), ov, &k);
+        lr__buf_printf(lr__store_err(store), ": %s; restore the store from a copy "
                        "or load the view again with materialize", why);
         rc = LR_ECORRUPT;
       }
@@ -187,7 +187,7 @@ static int verify_view(lr_store *store, snapshot *s, int vi,
     char w[33], g[33];
     lr__digest_hex(&want, w);
     lr__digest_hex(&got, g);
-    lr__buf_printf(&store->errmsg, "view '%s': the recorded digest is %s "
+    lr__buf_printf(lr__store_err(store), "view '%s': the recorded digest is %s "
                    "over %llu rows, but the rows stored give %s over %llu; "
                    "restore the store from a copy or load the view again "
                    "with materialize", ov->view->name, w,
@@ -208,7 +208,7 @@ int lr_store_verify(lr_store *store, char **report) {
   if (!store || !report)
     return LR_EINVAL;
   *report = NULL;
-  lr__buf_reset(&store->errmsg);
+  lr__buf_reset(lr__store_err(store));
   snapshot s;
   int rc = snapshot_begin(store, &s);
   if (rc)

@@ -49,7 +49,7 @@ static int type_fits(int have, uint8_t want) {
 static int map_columns(lr_store *store, const lr__online_view *ov,
                        const lr_column *cols, int n_cols, column_map *map) {
   const lr__view *v = ov->view;
-  lr__buf *err = &store->errmsg;
+  lr__buf *err = lr__store_err(store);
   for (int k = 0; k < ov->n_keys; k++)
     map->key[k] = find_column(cols, n_cols, ov->key_names[k]);
   map->event = find_column(cols, n_cols, EVENT_COLUMN);
@@ -95,19 +95,19 @@ static int check_column(lr_store *store, const lr_column *col, uint8_t want,
     if (have == LR_TYPE_NULL && nullable)
       continue;
     if (have == LR_TYPE_NULL) {
-      lr__buf_printf(&store->errmsg, "row %zu: '%s' is null; it must have a "
+      lr__buf_printf(lr__store_err(store), "row %zu: '%s' is null; it must have a "
                      "value", r, col->name);
       return LR_EINVAL;
     }
     if (is_row_time && have == LR_TYPE_TIMESTAMP &&
         !lr__time_in_range(col->values[r].v.ts)) {
-      lr__buf_printf(&store->errmsg, "row %zu: column '%s' is further than "
+      lr__buf_printf(lr__store_err(store), "row %zu: column '%s' is further than "
                      "the year 9999 from 1970", r, col->name);
       return LR_EINVAL;
     }
     if (!type_fits(have, want)) {
       char s1[32], s2[32];
-      lr__buf_printf(&store->errmsg, "row %zu: column '%s' is %s, but the "
+      lr__buf_printf(lr__store_err(store), "row %zu: column '%s' is %s, but the "
                      "feature is %s", r, col->name, lr_type_name(have, s1),
                      lr__dtype_name(want, s2));
       return LR_ETYPE;
@@ -288,7 +288,7 @@ static int store_row(lr__writer *w, const uint8_t *key_bytes, size_t key_len,
       return 0;
     }
     if (mrc != 0 && mrc != MDB_NOTFOUND)
-      return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot read a row");
+      return lr__store_mdb_error(lr__store_err(w->store), mrc, "cannot read a row");
     if (mrc == 0) { /* the pair replaced leaves the digest */
       lr__digest_pair(key_bytes, key_len, old.mv_data, old.mv_size, hash);
       lr__digest_sub(&w->digest, hash);
@@ -297,7 +297,7 @@ static int store_row(lr__writer *w, const uint8_t *key_bytes, size_t key_len,
   }
   int mrc = mdb_cursor_put(w->cur, &key, &data, flags);
   if (mrc)
-    return lr__store_mdb_error(&w->store->errmsg, mrc, "cannot write a row");
+    return lr__store_mdb_error(lr__store_err(w->store), mrc, "cannot write a row");
   lr__digest_pair(key_bytes, key_len, row->data, row->len, hash);
   lr__digest_add(&w->digest, hash);
   stats->rows_written++;
@@ -349,7 +349,7 @@ static int put_row(lr__writer *w, size_t r, lr_write_stats *stats) {
   uint8_t key_bytes[LR__KEY_MAX];
   size_t key_len;
   int rc = lr__store_encode_key(w->ov, w->key_values, key_bytes, &key_len,
-                                &w->store->errmsg, "row", r);
+                                lr__store_err(w->store), "row", r);
   if (rc)
     return rc;
   int64_t event, created;
@@ -366,20 +366,20 @@ lr__online_view *lr__writer_view(lr_store *store, const char *view,
   lr__online_view *ov = view ? lr__store_view(store, view) : NULL;
   *rc = 0;
   if (!store->writable) {
-    lr__buf_puts(&store->errmsg, "the store was opened read-only; open it "
+    lr__buf_puts(lr__store_err(store), "the store was opened read-only; open it "
                                  "with LR_STORE_READWRITE to write");
     *rc = LR_EREADONLY;
   } else if (!ov) {
-    lr__buf_printf(&store->errmsg, "unknown feature view '%s'",
+    lr__buf_printf(lr__store_err(store), "unknown feature view '%s'",
                    view ? view : "(null)");
     *rc = LR_ENOTFOUND;
   } else if (ov->view->kind != LR__VIEW_BATCH) {
-    lr__buf_printf(&store->errmsg, "'%s' is an on-demand view: it is "
+    lr__buf_printf(lr__store_err(store), "'%s' is an on-demand view: it is "
                    "computed from the rows of the feature views it reads; "
                    "write those", view);
     *rc = LR_EINVAL;
   } else if (!ov->view->online) {
-    lr__buf_printf(&store->errmsg, "view '%s' is not stored online (online: "
+    lr__buf_printf(lr__store_err(store), "view '%s' is not stored online (online: "
                    "false)", view);
     *rc = LR_EINVAL;
   }
@@ -435,7 +435,7 @@ static int writer_new(lr_store *store, lr__online_view *ov, MDB_txn *txn,
   int mrc = mdb_cursor_open(txn, dbi, &w->cur);
   if (mrc) {
     writer_free(w);
-    return lr__store_mdb_error(&store->errmsg, mrc, "cannot open a cursor");
+    return lr__store_mdb_error(lr__store_err(store), mrc, "cannot open a cursor");
   }
   *out = w;
   return 0;
@@ -455,7 +455,7 @@ static int derives_from(const lr__view *v, const lr__view *source) {
 static int add_derived(lr__writer *w, lr__online_view *dv, MDB_dbi dbi) {
   derived *d = &w->derived[w->n_derived];
   int rc = lr__odfv_compile(&w->store->reg, dv->view, NULL,
-                            &w->store->errmsg, &d->odfv);
+                            lr__store_err(w->store), &d->odfv);
   if (rc == 0)
     rc = writer_new(w->store, dv, w->txn, dbi, &d->w);
   if (rc == 0)
@@ -508,7 +508,7 @@ static int begin_on(lr_store *store, lr__online_view *ov, const char **names,
   MDB_txn *txn;
   lr__env *env;
   int rc = lr__store_write_begin(store, names, n, dbis, &env, &txn,
-                                 &store->errmsg);
+                                 lr__store_err(store));
   if (rc)
     return rc;
   lr__writer *w = NULL;
@@ -530,7 +530,7 @@ static int begin_on(lr_store *store, lr__online_view *ov, const char **names,
 
 int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
   *out = NULL;
-  lr__buf_reset(&store->errmsg);
+  lr__buf_reset(lr__store_err(store));
   int rc;
   lr__online_view *ov = lr__writer_view(store, view, &rc);
   if (!ov)
@@ -620,7 +620,7 @@ int lr__writer_put_meta(lr__writer *w, const char *key, const void *value,
                         size_t len) {
   MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)value};
   int mrc = mdb_put(w->txn, w->meta_dbi, &k, &v, 0);
-  return mrc ? lr__store_mdb_error(&w->store->errmsg, mrc,
+  return mrc ? lr__store_mdb_error(lr__store_err(w->store), mrc,
                                    "cannot record the load")
              : 0;
 }
@@ -652,7 +652,7 @@ int lr__writer_commit(lr__writer *w) {
     mdb_txn_abort(w->txn);
   else
     mrc = mdb_txn_commit(w->txn);
-  int rc = mrc ? lr__store_mdb_error(&w->store->errmsg, mrc, "cannot commit")
+  int rc = mrc ? lr__store_mdb_error(lr__store_err(w->store), mrc, "cannot commit")
                : 0;
   lr__env_release(w->env);
   writer_free(w);
@@ -674,8 +674,11 @@ int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
   if (!stats)
     stats = &local;
   memset(stats, 0, sizeof *stats);
-  if (!store || (!columns && n_columns) || n_columns < 0)
+  if (!store)
     return LR_EINVAL;
+  if ((!columns && n_columns) || n_columns < 0)
+    return lr__errmsg_set(lr__store_err(store), LR_EINVAL, "no columns "
+                          "given (%d)", n_columns);
   lr__writer *w = NULL;
   int rc = lr__writer_begin(store, view, &w);
   if (rc == 0 && w)
