@@ -475,6 +475,13 @@ const char *lr_result_errmsg(const lr_result *res);
  * null; their event time is the newest of the input rows'. A request-data
  * value may be of a narrower type (int32 for int64, an integer for a float).
  *
+ * Threads and processes: any number of threads may look up through one
+ * request and store at once, each into its own result. A lookup reads one
+ * snapshot and never waits for writers; when another process compacted the
+ * store, the lookup reads the new generation (it looks at the store's
+ * CURRENT pointer when a commit happened or a second passed: a compare and
+ * a coarse clock read otherwise).
+ *
  * Returns 0; LR_EINVAL (n_entities outside 0..max_entities, or a null join
  * key); LR_ETYPE (a key or request value of the wrong type; the message
  * names the column and entity); LR_ECORRUPT (a damaged row); LR_EIO.
@@ -539,6 +546,12 @@ typedef struct lr_column {
  * times (not counted in stats).
  *
  * stats: may be NULL.
+ * Threads and processes: may run on one handle from several threads, beside
+ * lookups; writers queue behind one another (LMDB's writer lock, across
+ * processes too) and wait while a compaction copies the store, then write
+ * into the new generation. A committed write is durable (synced) when the
+ * call returns.
+ *
  * Returns 0; LR_EREADONLY; LR_ENOTFOUND (unknown view); LR_EINVAL (a missing
  * or unknown column, a null key or timestamp, or `view` is an on-demand
  * view; the message names it and the row, counted from 0); LR_ETYPE (a value

@@ -1002,7 +1002,7 @@ Test(registry, r021_plan_added_feature) {
   cr_assert(strstr(plan, "materialize"), "%s", plan);
   cr_assert(strstr(plan, "Needs materialization: driver_stats"), "%s", plan);
   cr_assert(strstr(plan, "0 to create, 1 to change, 0 to remove."), "%s", plan);
-  cr_assert_null(strstr(plan, "--force"), "%s", plan);
+  cr_assert_null(strstr(plan, "force"), "%s", plan);
   lr_free(plan);
   /* plan writes nothing */
   size_t len2;
@@ -1028,7 +1028,7 @@ Test(registry, r022_plan_removed_feature) {
   cr_assert(strstr(plan, "~ feature view driver_stats"), "%s", plan);
   cr_assert(strstr(plan, "- feature acc_rate"), "%s", plan);
   cr_assert_null(strstr(plan, "+ feature"), "%s", plan);
-  cr_assert_null(strstr(plan, "--force"), "%s", plan);
+  cr_assert_null(strstr(plan, "force"), "%s", plan);
   lr_free(plan);
   apply_ok(dir);
   cr_assert_eq(registry_version(dir), 2u);
@@ -1048,8 +1048,10 @@ Test(registry, r023_retyped_feature_needs_force) {
                   "      - {name: trips, dtype: float64}\n");
   /* plan: LR_ENEEDFORCE, with the plan text */
   char *plan = plan_repo(dir, 0, LR_ENEEDFORCE);
-  cr_assert(strstr(plan, "~ feature trips: int64 -> float64"), "%s", plan);
-  cr_assert(strstr(plan, "--force"), "%s", plan);
+  cr_assert(strstr(plan, "~ feature trips: int64 -> float64  needs force: "
+                         "drops the view's online rows\n"), "%s", plan);
+  cr_assert(strstr(plan, "Some changes drop stored online rows: they need a "
+                         "forced apply.\n"), "%s", plan);
   lr_free(plan);
 
   /* apply without force: refused, nothing written */
@@ -1060,8 +1062,8 @@ Test(registry, r023_retyped_feature_needs_force) {
   cr_assert_not_null(plan, "the plan is returned with LR_ENEEDFORCE");
   cr_assert(strstr(plan, "~ feature trips: int64 -> float64"), "%s", plan);
   cr_assert_null(strstr(plan, "Applied:"), "%s", plan);
-  cr_assert(strstr(lr_repo_errmsg(repo), "--force"), "%s",
-            lr_repo_errmsg(repo));
+  cr_assert_str_eq(lr_repo_errmsg(repo), "the plan drops stored online rows; "
+                   "a forced apply (LR_APPLY_FORCE) accepts that");
   lr_free(plan);
   size_t len2;
   char *after = read_bytes(dir, "data/registry.db", &len2);

@@ -76,7 +76,14 @@ static int plan_or_apply(cli *c, const char *name,
   if (plan)
     fputs(plan, stdout);
   lr_free(plan);
-  int status = rc == 0 ? CLI_OK : cli_fail(name, rc, lr_repo_errmsg(repo));
+  /* The library names its flag (LR_APPLY_FORCE); the user needs ours. */
+  int status = rc == 0 ? CLI_OK
+               : rc == LR_ENEEDFORCE
+                   ? cli_fail(name, rc, "the plan drops stored online rows; "
+                              "`larder apply --force` accepts that")
+                   : cli_fail(name, rc, lr_repo_errmsg(repo));
+  if (rc == LR_ECORRUPT || rc == LR_EVERSION)
+    fputs("larder: `larder apply --force` replaces the registry\n", stderr);
   lr_repo_close(repo);
   return status;
 }

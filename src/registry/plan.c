@@ -8,7 +8,7 @@
  * across applies; a new feature takes the next unused slot (so rows written
  * before read it as missing); a removed feature's slot is never reused (its
  * old bytes are ignored). A retyped feature or a changed entity key makes the
- * stored rows unreadable: that needs --force, which bumps the view's layout
+ * stored rows unreadable: that needs LR_APPLY_FORCE, which bumps the view's layout
  * epoch (its online rows are dropped) and numbers the slots afresh.
  */
 #include "plan.h"
@@ -151,7 +151,7 @@ static int plan_features(planner *P, const lr__view *was, lr__view *now) {
     }
     f->slot = old->slot;
     if (old->dtype != f->dtype) {
-      lr__buf_printf(P->out, "      ~ feature %s: %s -> %s  needs --force: "
+      lr__buf_printf(P->out, "      ~ feature %s: %s -> %s  needs force: "
                      "drops the view's online rows\n", f->name,
                      lr__dtype_name(old->dtype, s1),
                      lr__dtype_name(f->dtype, s2));
@@ -175,7 +175,7 @@ static int plan_features(planner *P, const lr__view *was, lr__view *now) {
       lr__buf_printf(P->out, "      - feature %s  its stored bytes are "
                      "ignored\n", was->features[i].name);
   if (key_changed(P, was, now)) {
-    lr__buf_puts(P->out, "      ~ entity key changed  needs --force: drops "
+    lr__buf_puts(P->out, "      ~ entity key changed  needs force: drops "
                          "the view's online rows\n");
     retyped++;
   }
@@ -184,7 +184,7 @@ static int plan_features(planner *P, const lr__view *was, lr__view *now) {
     if (P->flags & LR_APPLY_FORCE) {
       now->layout_epoch = P->next->next_epoch++;
       number_slots_afresh(P, now);
-      lr__buf_printf(P->out, "      ! --force: the online rows of %s will be "
+      lr__buf_printf(P->out, "      ! forced: the online rows of %s will be "
                      "dropped\n", now->name);
       result |= ROWS_DROPPED;
     }
@@ -192,7 +192,7 @@ static int plan_features(planner *P, const lr__view *was, lr__view *now) {
   if (layout_full && !(result & ROWS_DROPPED)) {
     P->sum->needs_force = 1;
     lr__buf_printf(P->out, "      ! the row layout of %s is full (%d slots): "
-                   "apply with --force to renumber it\n", now->name,
+                   "a forced apply renumbers it\n", now->name,
                    UINT16_MAX);
   } else if (!(result & ROWS_DROPPED)) {
     extend_slot_types(P, was, now);
@@ -387,8 +387,8 @@ int lr__plan(const lr__model *old, lr__model *next, unsigned flags,
     lr__buf_printf(out, "Needs materialization: %s\n",
                    lr__buf_str(&P.rematerialize));
   if (sum->needs_force && !(flags & LR_APPLY_FORCE))
-    lr__buf_puts(out, "Some changes drop stored online rows: apply them with "
-                      "--force.\n");
+    lr__buf_puts(out, "Some changes drop stored online rows: they need a "
+                      "forced apply.\n");
   lr__buf_free(&P.rematerialize);
   if (lr__buf_failed(out))
     return LR_ENOMEM;

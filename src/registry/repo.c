@@ -104,8 +104,9 @@ static int repo_plan(lr_repo *repo, unsigned flags, lr__model *old,
   lr__buf_free(&path);
   int unreadable = rc == LR_EVERSION || rc == LR_ECORRUPT;
   if (unreadable && !(flags & LR_APPLY_FORCE))
-    lr__buf_puts(&repo->errmsg, "; `larder apply --force` replaces it and "
-                                "drops the online rows (re-materialize then)");
+    lr__buf_puts(&repo->errmsg, "; a forced apply (LR_APPLY_FORCE) replaces "
+                                "it and drops the online rows (materialize "
+                                "again then)");
   if (rc == LR_ENOREGISTRY || (unreadable && (flags & LR_APPLY_FORCE))) {
     if (unreadable)
       lr__buf_printf(text, "! the existing registry cannot be read (%s): it "
@@ -121,8 +122,8 @@ static int repo_plan(lr_repo *repo, unsigned flags, lr__model *old,
   if (rc == 0 && unreadable)
     start_new_layouts(&repo->model);
   if (rc == LR_ENEEDFORCE)
-    lr__errmsg_set(&repo->errmsg, rc, "the plan drops stored online rows; run "
-                   "`larder apply --force` to accept that");
+    lr__errmsg_set(&repo->errmsg, rc, "the plan drops stored online rows; a "
+                   "forced apply (LR_APPLY_FORCE) accepts that");
   return rc;
 }
 

@@ -5,6 +5,8 @@
  */
 #include "siphash.h"
 
+#include <string.h>
+
 static inline uint64_t rotl(uint64_t x, int b) {
   return (x << b) | (x >> (64 - b));
 }
@@ -33,10 +35,13 @@ static inline void compress(lr__siphash *s, uint64_t m) {
   s->v0 ^= m;
 }
 
-static uint64_t load_le(const uint8_t *p) {
-  uint64_t m = 0;
-  for (int i = 7; i >= 0; i--)
-    m = (m << 8) | p[i];
+/* An unaligned little-endian word (one load on little-endian hosts). */
+static inline uint64_t load_le(const uint8_t *p) {
+  uint64_t m;
+  memcpy(&m, p, sizeof m);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  m = __builtin_bswap64(m);
+#endif
   return m;
 }
 
