@@ -14,6 +14,7 @@
 #include "../registry/dtype.h"
 #include "../registry/registry.h"
 #include "../util/fs.h"
+#include "filecheck.h"
 
 /* Room for the views' databases, stale ones being dropped, and the meta
  * database of later layers. */
@@ -122,11 +123,20 @@ static int open_env_at(lr_store *store, const char *dir) {
   int rc = 0;
   if (!lr__fs_is_dir(dir))
     rc = lr__fs_mkdirs(dir, &store->errmsg);
+  if (!rc) { /* LMDB would fault on a damaged file: check it first */
+    lr__buf file;
+    lr__buf_init(&file);
+    lr__fs_join(&file, dir, "data.mdb");
+    rc = lr__mdb_file_check(lr__buf_str(&file), &store->errmsg);
+    lr__buf_free(&file);
+  }
   int mrc = rc ? 0 : open_mdb(store, dir);
   if (!rc && mrc && store->bulk) {
     store->bulk = 0;
     mrc = open_mdb(store, dir);
   }
+  if (!rc && !mrc && store->writable)
+    (void)lr__mdb_file_pad(store->env); /* best effort, see filecheck.h */
   if (!rc && mrc) {
     lr__buf why;
     lr__buf_init(&why);
