@@ -101,6 +101,12 @@ test: all
 	@$(MAKE) --no-print-directory $(TESTS) $(ASAN_TESTS)
 	@tests/run.sh $(BUILD) $(ASAN)
 
+# The byte-flip probe of data.mdb that Debian's LMDB does not survive
+# (tests/test_damage.c, dmg_001): not in `make test`; run it to measure.
+.PHONY: damage-probe
+damage-probe: all $(BUILD)/tests/test_damage
+	LARDER_DAMAGE_PROBE=1 $(BUILD)/tests/test_damage --filter 'damage/dmg_001*'
+
 # The Python and Rust bindings alone (`make test` runs them too); their
 # benchmark against C is bindings/bench.sh.
 .PHONY: test-bindings

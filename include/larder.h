@@ -594,7 +594,9 @@ int lr_write_file(lr_store *store, const char *view, const char *path,
  * a second waits for the first. No lookup or write may run on this handle
  * during the call.
  *
- * before, after: may be NULL; receive the data file's size in bytes.
+ * before, after: may be NULL; receive the bytes the data holds before and
+ * after (pages up to the last used; the file may be longer by a sparse
+ * margin of zeros, see docs/internals/online.md).
  * Returns 0; LR_EREADONLY; LR_EIO (nothing was swapped in).
  */
 int lr_store_compact(lr_store *store, unsigned long long *before,

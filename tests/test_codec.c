@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "codec/crc32c.h"
 #include "codec/key.h"
 #include "codec/row.h"
 #include "codec/varint.h"
@@ -1061,7 +1062,7 @@ Test(codec, c026_dtype_widths_and_compact_size) {
   cr_assert_eq(lr__dtype_width(LR__DT_BYTES), 0);
   /* 20 float32 features, no nulls, no created time: the row is the 80 value
    * bytes plus a header of format byte, 5-byte seconds (a 2024 time),
-   * 1-byte microseconds and 1-byte slot count */
+   * 1-byte microseconds and 1-byte slot count, and the 4-byte checksum */
   uint8_t types[20];
   lr__cell cells[20], out[20];
   memset(cells, 0, sizeof cells);
@@ -1072,8 +1073,103 @@ Test(codec, c026_dtype_widths_and_compact_size) {
   lr__row_header h;
   lr__buf row = round_trip(types, 20, cells, 1704103200000000LL,
                            LR__ROW_NO_CREATED, &h, out);
-  cr_assert_eq(row.len, 88);
+  cr_assert_eq(row.len, 92);
   for (int i = 0; i < 20; i++)
     cr_assert_eq(out[i].v.f32, (float)i / 3.0f);
   lr__buf_free(&row);
+}
+
+/* CRC-32C: the standard check value, and the instruction and the table
+ * agree on every length (and alignment) up to 200 bytes. */
+Test(codec, c027_crc32c_known_values_and_both_ways_agree) {
+  cr_assert_eq(lr__crc32c("123456789", 9), 0xE3069283u);
+  cr_assert_eq(lr__crc32c_table("123456789", 9), 0xE3069283u);
+  cr_assert_eq(lr__crc32c("", 0), 0u);
+  uint8_t data[256];
+  uint64_t seed = 27;
+  for (size_t i = 0; i < sizeof data; i++)
+    data[i] = (uint8_t)th_random(&seed);
+  for (size_t off = 0; off < 8; off++)
+    for (size_t len = 0; len <= 200; len++)
+      cr_assert_eq(lr__crc32c(data + off, len),
+                   lr__crc32c_table(data + off, len), "len %zu at %zu", len,
+                   off);
+}
+
+/* Every change of one byte of a row (any of 255 values at any position) is
+ * caught: the checksum's, or the format byte's flag, or the length. */
+Test(codec, c028_row_checksum_catches_every_byte_change) {
+  lr__cell cells[N_ALL], out[N_ALL];
+  lr__buf strarr;
+  lr__buf_init(&strarr);
+  fill_all(cells, &strarr);
+  cells[4].is_null = 1;
+  lr__buf row;
+  lr__buf_init(&row);
+  lr__row_encode(all_types, N_ALL, cells, 1704103200000000LL,
+                 1704103201000000LL, &row);
+  uint8_t *copy = malloc(row.len);
+  for (size_t at = 0; at < row.len; at++)
+    for (int mask = 1; mask < 256; mask++) {
+      memcpy(copy, row.data, row.len);
+      copy[at] ^= (uint8_t)mask;
+      lr__row_header h;
+      cr_assert_eq(lr__row_decode(copy, row.len, all_types, N_ALL, &h, out),
+                   -1, "byte %zu ^ 0x%02x of %zu decoded", at, mask,
+                   row.len);
+    }
+  free(copy);
+  lr__buf_free(&row);
+  lr__buf_free(&strarr);
+}
+
+/* A row written before rows had checksums (no flag, no trailer) reads as
+ * it did; a checksummed one reads the same values. */
+Test(codec, c029_row_without_checksum_still_reads) {
+  lr__cell cells[N_ALL], a[N_ALL], b[N_ALL];
+  lr__buf strarr;
+  lr__buf_init(&strarr);
+  fill_all(cells, &strarr);
+  lr__buf row;
+  lr__buf_init(&row);
+  lr__row_encode(all_types, N_ALL, cells, 1704103200000000LL,
+                 LR__ROW_NO_CREATED, &row);
+  cr_assert_eq(((uint8_t)row.data[0]) & 0xf4, 0x14, "format 1, checksum");
+  uint8_t *old = malloc(row.len);
+  memcpy(old, row.data, row.len - 4);
+  old[0] &= (uint8_t)~0x04;
+  lr__row_header ha, hb;
+  memset(a, 0, sizeof a); /* decoding sets only what each type uses */
+  memset(b, 0, sizeof b);
+  cr_assert_eq(lr__row_decode((const uint8_t *)row.data, row.len, all_types,
+                              N_ALL, &ha, a),
+               0);
+  cr_assert_eq(lr__row_decode(old, row.len - 4, all_types, N_ALL, &hb, b), 0);
+  cr_assert_eq(lr__row_header_read(old, row.len - 4, &hb), 0);
+  cr_assert_eq(ha.event_us, hb.event_us);
+  cr_assert_eq(ha.n_slots, hb.n_slots);
+  for (size_t i = 0; i < N_ALL; i++) {
+    cr_assert_eq(a[i].is_null, b[i].is_null);
+    cr_assert_eq(a[i].v.i64, b[i].v.i64, "slot %zu", i);
+    cr_assert_eq(a[i].len, b[i].len, "slot %zu", i);
+    if (a[i].ptr)
+      cr_assert_eq(a[i].ptr - (const uint8_t *)row.data, b[i].ptr - old);
+  }
+  /* too short to hold the checksum its flag announces */
+  const uint8_t stub[] = {0x14, 0, 0, 0};
+  cr_assert_eq(lr__row_header_read(stub, sizeof stub, &ha), -1);
+  free(old);
+  lr__buf_free(&row);
+  lr__buf_free(&strarr);
+}
+
+/* A key longer than LMDB stores (damage) is refused before unescaping
+ * into the LR__KEY_MAX-byte scratch. */
+Test(codec, c030_key_longer_than_max_fails) {
+  uint8_t key[LR__KEY_MAX + 2], scratch[LR__KEY_MAX];
+  memset(key, 'a', sizeof key);
+  lr__keypart parts[2] = {{.dtype = LR__DT_STRING}, {.dtype = LR__DT_STRING}};
+  cr_assert_eq(lr__key_decode(key, sizeof key, parts, 2, scratch), -1);
+  cr_assert_eq(lr__key_decode(key, sizeof key, parts, 1, scratch), -1);
+  cr_assert_eq(lr__key_decode(key, LR__KEY_MAX, parts, 1, scratch), 0);
 }

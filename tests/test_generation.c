@@ -364,6 +364,22 @@ Test(generation, g002_old_generation_lives_until_its_last_reader) {
   lr_store_close(s);
 }
 
+/* Deletes the digest record of view stats, as a store of the old layout
+ * never had one. */
+static void forget_digests(lr_store *s) {
+  lr__env *env = lr__store_env(s);
+  MDB_dbi meta;
+  cr_assert(lr__env_dbi(env, LR__META_DB, 0, &meta));
+  MDB_txn *txn;
+  cr_assert_eq(lr__env_write_begin(env, &txn), 0);
+  char key[64];
+  snprintf(key, sizeof key, "digest:%s", s->views[0].db_name);
+  MDB_val k = {strlen(key), key};
+  cr_assert_eq(mdb_del(txn, meta, &k, NULL), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  lr__env_release(env);
+}
+
 /* A store of the layout before generations (data.mdb in the store folder)
  * is read in place, and the first read-write open copies it into a
  * generation: a reader open meanwhile moves to it at its next lookup, and
@@ -372,6 +388,7 @@ Test(generation, g003_legacy_store_upgrades_on_read_write_open) {
   make_repo();
   lr_store *s = open_store(LR_STORE_READWRITE);
   cr_assert_eq(put_keys(s, 0, 50, 0), 0, "%s", lr_store_errmsg(s));
+  forget_digests(s); /* the old layout kept none */
   lr_store_close(s);
   char cmd[8192];
   snprintf(cmd, sizeof cmd, "cd %s/data/online && mv gen-1/data.mdb . && "
@@ -403,6 +420,11 @@ Test(generation, g003_legacy_store_upgrades_on_read_write_open) {
   lr_result_version(r.res, &v);
   cr_assert_eq(v.generation, 1);
   cr_assert_neq(access(path, F_OK), 0, "the legacy file outlived its reader");
+  char *report = NULL; /* the old layout kept no digests: counted at the
+                          upgrade, then kept by the write */
+  cr_assert_eq(lr_store_verify(old, &report), 0, "%s", lr_store_errmsg(old));
+  cr_assert(!strncmp(report, "stats: 50 rows, digest ", 23), "%s", report);
+  lr_free(report);
   reader_close(&r);
   lr_store_close(old);
 }

@@ -62,6 +62,8 @@ size_t lr__key_encode(const lr__keypart *parts, int n, uint8_t *out) {
 int lr__key_decode(const uint8_t *key, size_t len, lr__keypart *parts, int n,
                    uint8_t *scratch) {
   size_t pos = 0, used = 0;
+  if (len > LR__KEY_MAX)
+    return -1; /* no writer stores one; the scratch holds no more */
   for (int k = 0; k < n; k++) {
     lr__keypart *p = &parts[k];
     if (p->dtype == LR__DT_INT32 || p->dtype == LR__DT_INT64) {

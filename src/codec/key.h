@@ -30,7 +30,8 @@ size_t lr__key_encode(const lr__keypart *parts, int n, uint8_t *out);
 
 /* Decodes a key into parts whose dtypes are set by the caller; string parts
  * that needed escaping are unescaped into `scratch` (LR__KEY_MAX bytes).
- * Returns 0, or -1 when the bytes do not form such a key. */
+ * Returns 0, or -1 when the bytes do not form such a key (or are longer
+ * than LR__KEY_MAX: damage). */
 int lr__key_decode(const uint8_t *key, size_t len, lr__keypart *parts, int n,
                    uint8_t *scratch);
 

@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "../util/dtype.h"
+#include "crc32c.h"
 #include "varint.h"
 
-enum { ROW_HAS_NULLS = 1, ROW_HAS_CREATED = 2 };
+enum { ROW_HAS_NULLS = 1, ROW_HAS_CREATED = 2, ROW_HAS_CHECKSUM = 4 };
+enum { CHECKSUM_BYTES = 4 };
 
 /* Seconds and microseconds with a floor division, so times before 1970
  * still have a remainder in 0..999999. */
@@ -36,7 +38,7 @@ static uint8_t *put_varint(uint8_t *p, uint64_t v) {
  * varints, the null bitmap, each value with a longest length prefix. */
 static size_t row_bound(const uint8_t *slot_types, uint32_t n_slots,
                         const lr__cell *cells) {
-  size_t n = 1 + 4 * 10 + (n_slots + 7) / 8;
+  size_t n = 1 + 4 * 10 + (n_slots + 7) / 8 + CHECKSUM_BYTES;
   for (uint32_t i = 0; i < n_slots; i++) {
     uint8_t dt = slot_types[i];
     int width = LR__DT_IS_ARRAY(dt) ? 0 : lr__dtype_width(LR__DT_BASE(dt));
@@ -86,7 +88,8 @@ void lr__row_encode(const uint8_t *slot_types, uint32_t n_slots,
     has_nulls |= cells[i].is_null;
   int has_created = created_us != LR__ROW_NO_CREATED;
   uint8_t *start = (uint8_t *)out->data + out->len, *p = start;
-  *p++ = (uint8_t)(LR__ROW_FORMAT << 4 | (has_nulls ? ROW_HAS_NULLS : 0) |
+  *p++ = (uint8_t)(LR__ROW_FORMAT << 4 | ROW_HAS_CHECKSUM |
+                   (has_nulls ? ROW_HAS_NULLS : 0) |
                    (has_created ? ROW_HAS_CREATED : 0));
   int64_t sec;
   uint64_t frac;
@@ -99,12 +102,33 @@ void lr__row_encode(const uint8_t *slot_types, uint32_t n_slots,
   if (has_nulls)
     p = put_nulls(p, n_slots, cells);
   p = put_values(p, slot_types, n_slots, cells);
+  uint32_t sum = lr__crc32c(start, (size_t)(p - start));
+  for (int i = 0; i < CHECKSUM_BYTES; i++)
+    *p++ = (uint8_t)(sum >> (8 * i)); /* little-endian */
   out->len += (size_t)(p - start);
   out->data[out->len] = '\0';
 }
 
 int lr__time_in_range(int64_t us) {
   return us >= LR__TIME_MIN_US && us <= LR__TIME_MAX_US;
+}
+
+/* Where a row's fields end: before its checksum when it has one (rows
+ * written before checksums have none); NULL when too short for it. */
+static const uint8_t *fields_end(const uint8_t *row, size_t len) {
+  if (len == 0 || !(row[0] & ROW_HAS_CHECKSUM))
+    return row + len;
+  return len > CHECKSUM_BYTES ? row + len - CHECKSUM_BYTES : NULL;
+}
+
+/* 1 when the fields from `row` to `end` match the checksum at `end` (or
+ * the row has none). */
+static int checksum_ok(const uint8_t *row, const uint8_t *end) {
+  if (!(row[0] & ROW_HAS_CHECKSUM))
+    return 1;
+  uint32_t stored = (uint32_t)end[0] | (uint32_t)end[1] << 8 |
+                    (uint32_t)end[2] << 16 | (uint32_t)end[3] << 24;
+  return lr__crc32c(row, (size_t)(end - row)) == stored;
 }
 
 static int read_header(const uint8_t **p, const uint8_t *end,
@@ -142,7 +166,8 @@ static int read_header(const uint8_t **p, const uint8_t *end,
 
 int lr__row_header_read(const uint8_t *row, size_t len, lr__row_header *h) {
   uint8_t flags;
-  return read_header(&row, row + len, h, &flags);
+  const uint8_t *end = fields_end(row, len);
+  return end ? read_header(&row, end, h, &flags) : -1;
 }
 
 /* Reads one variable-width value: its length or count, then its bytes. */
@@ -177,11 +202,9 @@ static int read_var(const uint8_t **p, const uint8_t *end, uint8_t dt,
 
 int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
                    uint32_t max_slots, lr__row_header *h, lr__cell *cells) {
-  if (!row)
-    return -1;
-  const uint8_t *p = row, *end = row + len;
+  const uint8_t *p = row, *end = row ? fields_end(row, len) : NULL;
   uint8_t flags;
-  if (read_header(&p, end, h, &flags))
+  if (!end || read_header(&p, end, h, &flags))
     return -1;
   const uint8_t *bitmap = NULL;
   if (flags & ROW_HAS_NULLS) {
@@ -213,7 +236,13 @@ int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
     memcpy(&c->v, p, (size_t)width);
     p += width;
   }
-  return p == end || known < h->n_slots ? 0 : -1;
+  /* The checksum is read only where the fields say the row ends, once
+   * that agrees with its size: a damaged size (in LMDB's node) then sends
+   * no read past the real row. A reader with an older layout cannot walk
+   * the slots it does not know, so it trusts the size. */
+  if (known < h->n_slots)
+    return checksum_ok(row, end) ? 0 : -1;
+  return p == end && checksum_ok(row, end) ? 0 : -1;
 }
 
 int lr__row_compare_times(int64_t event_a, int64_t created_a, int64_t event_b,

@@ -2,6 +2,7 @@
  * row.h - the packed online row: one per (view, entity).
  *
  *   byte 0     format (high nibble, 1) | HAS_NULLS (bit 0) | HAS_CREATED (bit 1)
+ *              | HAS_CHECKSUM (bit 2)
  *   varint     zigzag event time, whole seconds since the epoch
  *   varint     event time's microseconds within the second (0..999999)
  *   varint     zigzag (created - event) in microseconds, if HAS_CREATED
@@ -12,6 +13,8 @@
  *              int64, float64, timestamp (µs) 8, little-endian; string and
  *              bytes: varint length + bytes; arrays: varint count + elements
  *              (array<string>: each a varint length + bytes)
+ *   checksum   if HAS_CHECKSUM (every row written since it exists): the
+ *              CRC-32C of all the bytes before it, 4 bytes little-endian
  *
  * No names, tags or types are stored: the registry keeps each view's slot
  * types (every slot ever used), which is what walking a row needs. Slots at
@@ -63,12 +66,15 @@ void lr__row_encode(const uint8_t *slot_types, uint32_t n_slots,
                     const lr__cell *cells, int64_t event_us,
                     int64_t created_us, lr__buf *out);
 
-/* Reads only the header (for newer-wins checks). Returns 0 or -1 (damaged). */
+/* Reads only the header (for newer-wins checks). It does not verify the
+ * checksum, which would need the row's slot types to read no further than
+ * its fields. Returns 0 or -1 (damaged). */
 int lr__row_header_read(const uint8_t *row, size_t len, lr__row_header *h);
 
 /* Decodes the slots the reader's layout knows (the first max_slots; a row
  * written under a newer layout has more, which are skipped) into `cells`.
- * h->n_slots is the row's own count. Returns 0, or -1 when damaged. */
+ * h->n_slots is the row's own count. Returns 0, or -1 when damaged: it
+ * fails its checksum, or a length or count disagrees with its size. */
 int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
                    uint32_t max_slots, lr__row_header *h, lr__cell *cells);
 

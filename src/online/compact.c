@@ -33,10 +33,6 @@
  * the number of its successor. */
 #define MOVED_KEY "larder:moved-to"
 
-static unsigned long long file_size(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 ? (unsigned long long)st.st_size : 0;
-}
 
 /* fsyncs the folder `dir`, so a file created in it survives a crash. */
 static int sync_dir(const char *dir) {
@@ -69,22 +65,33 @@ static int copy_into(lr_store *store, lr__env *src, const char *dir) {
   return rc;
 }
 
-/* The data file of generation `gen`. */
-static unsigned long long gen_size(const char *root, unsigned long long gen) {
-  lr__buf path;
-  lr__buf_init(&path);
-  lr__gen_dir(&path, root, gen);
-  lr__buf_puts(&path, "/data.mdb");
-  unsigned long long size = file_size(lr__buf_str(&path));
-  lr__buf_free(&path);
-  return size;
+/* The bytes env's data holds: its pages up to the last one used (the file
+ * itself may be longer, by the sparse margin filecheck.h keeps). */
+static unsigned long long used_bytes(lr__env *env) {
+  MDB_envinfo info;
+  MDB_stat st;
+  if (mdb_env_info(lr__env_mdb(env), &info) || mdb_env_stat(lr__env_mdb(env),
+                                                             &st))
+    return 0;
+  return (unsigned long long)(info.me_last_pgno + 1) * st.ms_psize;
+}
+
+/* A store of the old layout kept no digests: the new generation `gen`
+ * gets them from its rows before it goes live. */
+static int count_digests(lr_store *store, unsigned long long gen) {
+  lr__env *env;
+  int rc = lr__env_acquire(store->root, gen, LR__ENV_WRITE, store->maxdbs,
+                           &env, lr__store_err(store));
+  if (rc == 0)
+    rc = lr__store_count_digests(store, env);
+  lr__env_release(env);
+  return rc;
 }
 
 /* With the layout lock held and `src` live: copies it into a new
  * generation while its writers wait, publishes that, and commits the marker
- * in `src`. *built receives the new number. */
-static int build_from(lr_store *store, lr__env *src,
-                      unsigned long long *built) {
+ * in `src`. */
+static int build_from(lr_store *store, lr__env *src) {
   const char *names[] = {LR__META_DB};
   MDB_dbi meta;
   MDB_txn *txn;
@@ -105,6 +112,8 @@ static int build_from(lr_store *store, lr__env *src,
   lr__buf_init(&dir);
   lr__gen_dir(&dir, store->root, gen);
   rc = copy_into(store, src, lr__buf_str(&dir));
+  if (rc == 0 && lr__env_gen(src) == LR__GEN_LEGACY)
+    rc = count_digests(store, gen);
   if (rc == 0)
     rc = lr__gen_publish(store->root, gen, lr__store_err(store));
   if (rc == 0) {
@@ -119,7 +128,6 @@ static int build_from(lr_store *store, lr__env *src,
     mdb_txn_abort(txn);
   lr__env_release(held);
   lr__buf_free(&dir);
-  *built = gen;
   return rc;
 }
 
@@ -131,16 +139,18 @@ int lr__store_rebuild(lr_store *store, unsigned long long *before,
     return rc;
   rc = lr__store_refresh(store, lr__store_err(store)); /* on the live one */
   lr__env *src = rc < 0 ? NULL : lr__store_env(store);
-  unsigned long long built = 0;
   if (src) {
     if (before)
-      *before = gen_size(store->root, lr__env_gen(src));
-    rc = build_from(store, src, &built);
+      *before = used_bytes(src);
+    rc = build_from(store, src);
   }
   if (rc == 0)
     rc = lr__store_refresh(store, lr__store_err(store)) < 0 ? LR_EIO : 0;
-  if (rc == 0 && after)
-    *after = gen_size(store->root, built);
+  if (rc == 0 && after) {
+    lr__env *now = lr__store_env(store);
+    *after = used_bytes(now);
+    lr__env_release(now);
+  }
   lr__env_release(src);
   lr__gen_collect(store->root); /* the old one if nobody reads it, or a
                                    failed build's folder */

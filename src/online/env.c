@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../util/fs.h"
+#include "filecheck.h"
 #include "generation.h"
 #include "larder.h"
 
@@ -95,7 +96,8 @@ int lr__env_write_begin(lr__env *env, MDB_txn **txn) {
   return mrc;
 }
 
-/* Cuts a bulk environment's data file back to its last page, inside a
+/* Cuts a bulk environment's data file back to its last page (and the
+ * margin filecheck.h keeps after it), inside a
  * write transaction so that no writer uses the pages cut. Readers never
  * read past the last page of their snapshot, and other bulk environments
  * grow the file again before writing. */
@@ -109,7 +111,8 @@ static void trim_file(lr__env *env) {
   if (mdb_env_get_fd(env->mdb, &fd) == 0 &&
       mdb_env_info(env->mdb, &info) == 0 &&
       mdb_env_stat(env->mdb, &st) == 0)
-    (void)!ftruncate(fd, (off_t)(info.me_last_pgno + 1) * st.ms_psize);
+    (void)!ftruncate(fd, (off_t)(info.me_last_pgno + 1) * st.ms_psize +
+                             LR__MDB_TAIL_MARGIN); /* filecheck.h */
   mdb_txn_abort(txn); /* a failed trim leaves the file long and sparse */
 }
 
@@ -137,6 +140,13 @@ static int open_mdb(lr__env *env, const char *dir, unsigned maxdbs) {
  * span the map opens as a plain one. */
 static int open_env(lr__env *env, const char *dir, unsigned maxdbs,
                     lr__buf *err) {
+  lr__buf file; /* LMDB would fault on a damaged file: check it first */
+  lr__buf_init(&file);
+  lr__fs_join(&file, dir, "data.mdb");
+  int rc = lr__mdb_file_check(lr__buf_str(&file), err);
+  lr__buf_free(&file);
+  if (rc)
+    return rc;
   int mrc = open_mdb(env, dir, maxdbs);
   if (mrc && env->bulk) {
     env->bulk = 0;
@@ -151,6 +161,8 @@ static int open_env(lr__env *env, const char *dir, unsigned maxdbs,
   }
   int dead;
   mdb_reader_check(env->mdb, &dead); /* slots of processes that died */
+  if (env->writable)
+    (void)lr__mdb_file_pad(env->mdb); /* best effort, see filecheck.h */
   return 0;
 }
 

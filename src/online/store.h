@@ -127,6 +127,12 @@ int lr__store_write_begin(lr_store *store, const char *const *names, int n,
 int lr__store_rebuild(lr_store *store, unsigned long long *before,
                       unsigned long long *after);
 
+/* Sets every stored view's digest in `env` to what its rows give (a
+ * generation built from a store that kept none: the old layout). In a
+ * write transaction of its own on env (verify.c). Returns 0 or a status
+ * with the message on the store. */
+int lr__store_count_digests(lr_store *store, lr__env *env);
+
 /* Reads the meta record `key` of the live generation into `value` (at
  * most `cap` bytes; *len gets its size). Returns 0, LR_ENOTFOUND (no such
  * record) or LR_EIO. */

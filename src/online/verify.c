@@ -4,6 +4,7 @@
  * live generation, decodes every key and row under its view's layout, and
  * recomputes each digest to compare with the record.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,4 +226,60 @@ int lr_store_verify(lr_store *store, char **report) {
     *report = lr__buf_steal(&out);
   lr__buf_free(&out);
   return rc;
+}
+
+/* Sums the pairs of database `dbi` in `txn` into *d. */
+static int sum_pairs(MDB_txn *txn, MDB_dbi dbi, lr__digest *d) {
+  MDB_cursor *cur;
+  int mrc = mdb_cursor_open(txn, dbi, &cur);
+  if (mrc)
+    return mrc;
+  MDB_val k, v;
+  for (int op = MDB_FIRST; (mrc = mdb_cursor_get(cur, &k, &v, op)) == 0;
+       op = MDB_NEXT) {
+    uint64_t hash[2];
+    lr__digest_pair(k.mv_data, k.mv_size, v.mv_data, v.mv_size, hash);
+    lr__digest_add(d, hash);
+  }
+  mdb_cursor_close(cur);
+  return mrc == MDB_NOTFOUND ? 0 : mrc;
+}
+
+int lr__store_count_digests(lr_store *store, lr__env *env) {
+  int n = 0;
+  const char **names = calloc((size_t)store->n_views + 1, sizeof *names);
+  MDB_dbi *dbis = calloc((size_t)store->n_views + 1, sizeof *dbis);
+  for (int i = 0; names && dbis && i < store->n_views; i++)
+    if (lr__view_is_stored(store->views[i].view))
+      names[n++] = store->views[i].db_name;
+  MDB_dbi meta;
+  int mrc = names && dbis ? 0 : ENOMEM;
+  for (int i = 0; mrc == 0 && i < n; i++) /* before the transaction */
+    mrc = lr__env_dbi(env, names[i], 1, &dbis[i]) ? 0 : MDB_NOTFOUND;
+  if (mrc == 0 && !lr__env_dbi(env, LR__META_DB, 1, &meta))
+    mrc = MDB_NOTFOUND;
+  MDB_txn *txn = NULL;
+  if (mrc == 0)
+    mrc = lr__env_write_begin(env, &txn);
+  for (int i = 0; mrc == 0 && i < n; i++) {
+    lr__digest d = {0, {0, 0}}, old;
+    mrc = sum_pairs(txn, dbis[i], &d);
+    if (mrc == 0)
+      mrc = lr__digest_read(txn, meta, names[i], &old);
+    if (mrc == 0) { /* record = counted: add the difference */
+      lr__digest delta = d;
+      uint64_t lo = delta.sum[0] - old.sum[0];
+      delta.sum[1] -= old.sum[1] + (delta.sum[0] < old.sum[0]);
+      delta.sum[0] = lo;
+      delta.rows -= old.rows;
+      mrc = lr__digest_apply(txn, meta, names[i], &delta);
+    }
+  }
+  if (txn)
+    mrc = mrc ? (mdb_txn_abort(txn), mrc) : mdb_txn_commit(txn);
+  free(names);
+  free(dbis);
+  return mrc ? lr__store_mdb_error(lr__store_err(store), mrc,
+                                   "cannot count the views' digests")
+             : 0;
 }

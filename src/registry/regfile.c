@@ -249,7 +249,8 @@ int lr__regfile_decode(const void *data, size_t len, lr__model *m,
                        lr__buf *err) {
   const size_t header = sizeof regfile_magic + 4, trailer = 8;
   if (len < header + trailer || memcmp(data, regfile_magic, 8) != 0) {
-    lr__buf_puts(err, "not a Larder registry file");
+    lr__buf_puts(err, "not a Larder registry file (damaged or cut short?); "
+                      "run `larder apply` to rewrite it");
     return LR_ECORRUPT;
   }
   const unsigned char *bytes = data;
