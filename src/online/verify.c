@@ -54,6 +54,27 @@ static int snapshot_begin(lr_store *store, snapshot *s) {
   return 0;
 }
 
+/* The start of a public call that hands back text: checks the arguments,
+ * resets the thread's message and takes the snapshot. */
+static int call_begin(lr_store *store, char **text, snapshot *s) {
+  if (!store || !text)
+    return LR_EINVAL;
+  *text = NULL;
+  lr__buf_reset(lr__store_err(store));
+  return snapshot_begin(store, s);
+}
+
+/* Its end: drops the snapshot and hands `out` over when all went well. */
+static int call_end(snapshot *s, lr__buf *out, int rc, char **text) {
+  snapshot_end(s);
+  if (rc == 0 && lr__buf_failed(out))
+    rc = LR_ENOMEM;
+  if (rc == 0)
+    *text = lr__buf_steal(out);
+  lr__buf_free(out);
+  return rc;
+}
+
 /* The digest recorded for `ov` (zeroes: none yet). */
 static int recorded(lr_store *store, snapshot *s, const lr__online_view *ov,
                     lr__digest *d) {
@@ -74,12 +95,8 @@ static void put_digest(lr__buf *out, const char *view, const lr__digest *d) {
 }
 
 int lr_store_digests(lr_store *store, char **json) {
-  if (!store || !json)
-    return LR_EINVAL;
-  *json = NULL;
-  lr__buf_reset(lr__store_err(store));
   snapshot s;
-  int rc = snapshot_begin(store, &s);
+  int rc = call_begin(store, json, &s);
   if (rc)
     return rc;
   lr__buf out;
@@ -95,13 +112,7 @@ int lr_store_digests(lr_store *store, char **json) {
     first = 0;
   }
   lr__buf_putc(&out, '}');
-  snapshot_end(&s);
-  if (rc == 0 && lr__buf_failed(&out))
-    rc = LR_ENOMEM;
-  if (rc == 0)
-    *json = lr__buf_steal(&out);
-  lr__buf_free(&out);
-  return rc;
+  return call_end(&s, &out, rc, json);
 }
 
 /* The key as the user wrote it (`user_id=5, city="x"`), or its bytes in
@@ -206,12 +217,8 @@ static int verify_view(lr_store *store, snapshot *s, int vi,
 }
 
 int lr_store_verify(lr_store *store, char **report) {
-  if (!store || !report)
-    return LR_EINVAL;
-  *report = NULL;
-  lr__buf_reset(lr__store_err(store));
   snapshot s;
-  int rc = snapshot_begin(store, &s);
+  int rc = call_begin(store, report, &s);
   if (rc)
     return rc;
   lr__buf out;
@@ -219,13 +226,7 @@ int lr_store_verify(lr_store *store, char **report) {
   for (int i = 0; rc == 0 && i < store->n_views; i++)
     if (lr__view_is_stored(store->views[i].view))
       rc = verify_view(store, &s, i, &out);
-  snapshot_end(&s);
-  if (rc == 0 && lr__buf_failed(&out))
-    rc = LR_ENOMEM;
-  if (rc == 0)
-    *report = lr__buf_steal(&out);
-  lr__buf_free(&out);
-  return rc;
+  return call_end(&s, &out, rc, report);
 }
 
 /* Sums the pairs of database `dbi` in `txn` into *d. */

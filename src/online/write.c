@@ -3,8 +3,8 @@
  * LMDB write transaction, newer wins.
  *
  * Everything that can be wrong with the input (a missing or unknown column,
- * a wrong type, a null key) is checked before the transaction starts, so a
- * bad batch fails whole and fast. Each row is then packed into the view's
+ * a wrong type, a null key) is checked first (columns.c), so a bad batch
+ * fails whole and fast. Each row is then packed into the view's
  * current layout: every slot ever used gets a cell, removed features' slots
  * are written as null.
  */
@@ -13,171 +13,12 @@
 #include <string.h>
 
 #include "../codec/row.h"
-#include "../codec/varint.h"
 #include "../util/dtype.h"
 #include "../registry/odfv.h"
 #include "../util/timefmt.h"
-#include "../util/names.h"
+#include "columns.h"
 #include "digest.h"
 #include "writer.h"
-
-#define EVENT_COLUMN "event_timestamp"
-#define CREATED_COLUMN "created_timestamp"
-
-/* Where each needed column is among the caller's columns (-1: absent). */
-typedef struct column_map {
-  int *key;        /* per join key of the view */
-  int event;
-  int created;
-  int *feature;    /* per feature of the view */
-} column_map;
-
-static int find_column(const lr_column *cols, int n, const char *name) {
-  for (int i = 0; i < n; i++)
-    if (cols[i].name && strcmp(cols[i].name, name) == 0)
-      return i;
-  return -1;
-}
-
-/* 1 when a value of type `have` may be stored as `want` (exact, or the
- * lossless widenings int32 -> int64 and float32 -> float64). */
-static int type_fits(int have, uint8_t want) {
-  return have == want || (want == LR__DT_INT64 && have == LR_TYPE_INT32) ||
-         (want == LR__DT_FLOAT64 && have == LR_TYPE_FLOAT32);
-}
-
-static int map_columns(lr_store *store, const lr__online_view *ov,
-                       const lr_column *cols, int n_cols, column_map *map) {
-  const lr__view *v = ov->view;
-  lr__buf *err = lr__store_err(store);
-  for (int k = 0; k < ov->n_keys; k++)
-    map->key[k] = find_column(cols, n_cols, ov->key_names[k]);
-  map->event = find_column(cols, n_cols, EVENT_COLUMN);
-  map->created = find_column(cols, n_cols, CREATED_COLUMN);
-  for (int f = 0; f < v->n_features; f++)
-    map->feature[f] = find_column(cols, n_cols, v->features[f].name);
-  int missing = 0;
-  for (int k = 0; k < ov->n_keys; k++)
-    if (map->key[k] < 0)
-      lr__buf_printf(err, "%s'%s'", missing++ ? ", " : "", ov->key_names[k]);
-  if (map->event < 0)
-    lr__buf_printf(err, "%s'%s'", missing++ ? ", " : "", EVENT_COLUMN);
-  for (int f = 0; f < v->n_features; f++)
-    if (map->feature[f] < 0)
-      lr__buf_printf(err, "%s'%s'", missing++ ? ", " : "", v->features[f].name);
-  if (missing) {
-    lr__buf_printf(err, ": missing column%s for view '%s' (every join key, "
-                   "event_timestamp and every feature are needed; nulls are "
-                   "allowed in features)", missing > 1 ? "s" : "", v->name);
-    return LR_EINVAL;
-  }
-  for (int c = 0; c < n_cols; c++) {
-    const char *name = cols[c].name ? cols[c].name : "";
-    int known = strcmp(name, EVENT_COLUMN) == 0 ||
-                strcmp(name, CREATED_COLUMN) == 0 ||
-                lr__view_feature(v, name) != NULL;
-    for (int k = 0; k < ov->n_keys && !known; k++)
-      known = strcmp(name, ov->key_names[k]) == 0;
-    if (!known) {
-      lr__buf_printf(err, "unknown column '%s' for view '%s'", name, v->name);
-      return LR_EINVAL;
-    }
-  }
-  return 0;
-}
-
-/* Checks the type of every value of column `col` against `want`. Row
- * times (`is_row_time`) must also be in the range a row holds. */
-static int check_column(lr_store *store, const lr_column *col, uint8_t want,
-                        size_t n_rows, int nullable, int is_row_time) {
-  for (size_t r = 0; r < n_rows; r++) {
-    int have = col->values[r].type;
-    if (have == LR_TYPE_NULL && nullable)
-      continue;
-    if (have == LR_TYPE_NULL) {
-      lr__buf_printf(lr__store_err(store), "row %zu: '%s' is null; it must have a "
-                     "value", r, col->name);
-      return LR_EINVAL;
-    }
-    if (is_row_time && have == LR_TYPE_TIMESTAMP &&
-        !lr__time_in_range(col->values[r].v.ts)) {
-      lr__buf_printf(lr__store_err(store), "row %zu: column '%s' is further than "
-                     "the year 9999 from 1970", r, col->name);
-      return LR_EINVAL;
-    }
-    if (!type_fits(have, want)) {
-      char s1[32], s2[32];
-      lr__buf_printf(lr__store_err(store), "row %zu: column '%s' is %s, but the "
-                     "feature is %s", r, col->name, lr_type_name(have, s1),
-                     lr__dtype_name(want, s2));
-      return LR_ETYPE;
-    }
-  }
-  return 0;
-}
-
-static int check_types(lr_store *store, const lr__online_view *ov,
-                       const lr_column *cols, const column_map *map,
-                       size_t n_rows) {
-  int rc = check_column(store, &cols[map->event], LR__DT_TIMESTAMP, n_rows,
-                        0, 1);
-  if (rc == 0 && map->created >= 0)
-    rc = check_column(store, &cols[map->created], LR__DT_TIMESTAMP, n_rows,
-                      1, 1);
-  for (int f = 0; rc == 0 && f < ov->view->n_features; f++)
-    rc = check_column(store, &cols[map->feature[f]],
-                      ov->view->features[f].dtype, n_rows, 1, 0);
-  return rc;
-}
-
-/* Appends the encoded payload of an array value (see row.h). */
-static void put_array(lr__buf *payload, const lr_value *v, lr__cell *c) {
-  uint8_t base = LR__DT_BASE(v->type);
-  c->count = (uint32_t)v->v.array.n;
-  if (base != LR__DT_STRING) {
-    lr__buf_append(payload, v->v.array.data,
-                   v->v.array.n * (size_t)lr__dtype_width(base));
-    return;
-  }
-  const lr_str *items = v->v.array.data;
-  for (size_t k = 0; k < v->v.array.n; k++) {
-    lr__varint_put(payload, items[k].len);
-    lr__buf_append(payload, items[k].ptr, items[k].len);
-  }
-}
-
-/* Converts one value into a row cell; variable-width payloads go to
- * `payload`, and c->ptr holds their offset until fix-up. */
-static void to_cell(const lr_value *v, uint8_t want, lr__buf *payload,
-                    lr__cell *c) {
-  memset(c, 0, sizeof *c);
-  if (v->type == LR_TYPE_NULL) {
-    c->is_null = 1;
-    return;
-  }
-  switch (want & 0x7f) {
-  case LR__DT_BOOL: c->v.b = v->v.b != 0; break;
-  case LR__DT_INT32: c->v.i32 = v->v.i32; break;
-  case LR__DT_FLOAT32: c->v.f32 = v->v.f32; break;
-  case LR__DT_FLOAT64:
-    c->v.f64 = v->type == LR_TYPE_FLOAT32 ? v->v.f32 : v->v.f64;
-    break;
-  case LR__DT_INT64:
-    c->v.i64 = v->type == LR_TYPE_INT32 ? v->v.i32 : v->v.i64;
-    break;
-  case LR__DT_TIMESTAMP: c->v.i64 = v->v.ts; break;
-  default: break;
-  }
-  if (!(want & LR__DT_ARRAY) && want != LR__DT_STRING && want != LR__DT_BYTES)
-    return;
-  size_t start = payload->len;
-  if (want & LR__DT_ARRAY)
-    put_array(payload, v, c);
-  else
-    lr__buf_append(payload, v->v.str.ptr, v->v.str.len);
-  c->ptr = (const uint8_t *)(uintptr_t)start;
-  c->len = payload->len - start;
-}
 
 /* A packed row held back in latest-only mode. */
 typedef struct held {
@@ -254,7 +95,7 @@ static void pack_row(lr__writer *w, size_t r, int64_t *event,
       w->cells[s].is_null = 1;
       continue;
     }
-    to_cell(&w->cols[w->map.feature[f]].values[r], v->features[f].dtype,
+    lr__value_to_cell(&w->cols[w->map.feature[f]].values[r], v->features[f].dtype,
             &w->payload, &w->cells[s]);
   }
   for (uint32_t s = 0; s < v->next_slot; s++)
@@ -591,9 +432,9 @@ static int put_derived(lr__writer *w, const derived *d, size_t n) {
 int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
                    size_t n_rows, lr_write_stats *stats) {
   w->cols = cols;
-  int rc = map_columns(w->store, w->ov, cols, n_cols, &w->map);
+  int rc = lr__columns_map(w->store, w->ov, cols, n_cols, &w->map);
   if (rc == 0)
-    rc = check_types(w->store, w->ov, cols, &w->map, n_rows);
+    rc = lr__columns_check(w->store, w->ov, cols, &w->map, n_rows);
   for (size_t r = 0; rc == 0 && r < n_rows; r++)
     rc = put_row(w, r, stats);
   for (int d = 0; rc == 0 && n_rows && d < w->n_derived; d++)
