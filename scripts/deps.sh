@@ -10,7 +10,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 packages=(liblmdb-dev lmdb-utils libfyaml-dev libhiredis-dev redis-server
-          libcriterion-dev pkg-config libmicrohttpd-dev gcc make)
+          libcriterion-dev pkg-config libmicrohttpd-dev gcc make
+          clang libfuzzer-14-dev libclang-rt-14-dev)
 
 duckdb_version=1.4.4
 duckdb_bindings=@duckdb/node-bindings-linux-x64@1.4.4-r.4

@@ -323,7 +323,18 @@ static void drain(lr__server *s, struct MHD_Daemon *d, int seconds) {
   MHD_stop_daemon(d);
 }
 
-static int serve(lr__server *s, lr__buf *err) {
+int lr__server_create(const lr_server_options *opt, lr__server **out,
+                      lr__buf *err) {
+  lr__server *s = calloc(1, sizeof *s);
+  *out = s;
+  if (!s)
+    return LR_ENOMEM;
+  s->opt = *opt;
+  apply_defaults(&s->opt);
+  pthread_rwlock_init(&s->lock, NULL);
+  pthread_mutex_init(&s->cache_lock, NULL);
+  pthread_mutex_init(&s->write_lock, NULL);
+  s->metrics.started_us = lr__time_now_us();
   int rc = read_token(s, err);
   if (rc == 0) {
     rc = lr_store_open(s->opt.repo, LR_STORE_READWRITE, &s->store);
@@ -337,6 +348,24 @@ static int serve(lr__server *s, lr__buf *err) {
   lr__fs_join(&path, s->opt.repo, s->store->reg.config.registry_path);
   s->registry_path = lr__buf_steal(&path);
   registry_stat(s->registry_path, &s->registry_mtime);
+  return 0;
+}
+
+void lr__server_free(lr__server *s) {
+  if (!s)
+    return;
+  lr__server_clear_cache(s);
+  lr_store_close(s->store);
+  free(s->token);
+  free(s->registry_path);
+  pthread_rwlock_destroy(&s->lock);
+  pthread_mutex_destroy(&s->cache_lock);
+  pthread_mutex_destroy(&s->write_lock);
+  free(s);
+}
+
+/* Listens until SIGTERM or SIGINT, then drains. */
+static int serve(lr__server *s, lr__buf *err) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -359,28 +388,15 @@ int lr_serve(const lr_server_options *opt, char **errmsg) {
     *errmsg = NULL;
   if (!opt || !opt->repo)
     return LR_EINVAL;
-  lr__server *s = calloc(1, sizeof *s);
-  if (!s)
-    return LR_ENOMEM;
-  s->opt = *opt;
-  apply_defaults(&s->opt);
-  pthread_rwlock_init(&s->lock, NULL);
-  pthread_mutex_init(&s->cache_lock, NULL);
-  pthread_mutex_init(&s->write_lock, NULL);
-  s->metrics.started_us = lr__time_now_us();
   lr__buf err;
   lr__buf_init(&err);
-  int rc = serve(s, &err);
+  lr__server *s = NULL;
+  int rc = lr__server_create(opt, &s, &err);
+  if (rc == 0)
+    rc = serve(s, &err);
   if (rc && errmsg)
     *errmsg = lr__buf_steal(&err);
-  lr__server_clear_cache(s);
-  lr_store_close(s->store);
-  free(s->token);
-  free(s->registry_path);
-  pthread_rwlock_destroy(&s->lock);
-  pthread_mutex_destroy(&s->cache_lock);
-  pthread_mutex_destroy(&s->write_lock);
+  lr__server_free(s);
   lr__buf_free(&err);
-  free(s);
   return rc;
 }
