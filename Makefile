@@ -37,6 +37,12 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(ASAN)/obj/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 
+# The thread suite again under ThreadSanitizer (clang), in its own tree.
+CLANG ?= clang
+TSAN := $(BUILD)/tsan
+TSAN_FLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+TSAN_LIB_OBJ := $(LIB_SRC:%.c=$(TSAN)/obj/%.o)
+
 .PHONY: all deps test quickstart install clean bench profile fuzz
 
 all: deps
@@ -82,6 +88,8 @@ $(BUILD)/larder.pc: larder.pc.in Makefile
 TEST_EXTRA = $(filter %.c,$(filter-out $<,$^))
 BENCH_HELPERS := src/cli/latency.c src/cli/http_client.c
 $(BUILD)/tests/test_bench $(ASAN)/tests/test_bench: $(BENCH_HELPERS)
+$(BUILD)/tests/test_threads $(ASAN)/tests/test_threads $(TSAN)/tests/test_threads: \
+  src/cli/http_client.c
 
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/liblarder.a
 	@mkdir -p $(dir $@)
@@ -101,11 +109,6 @@ $(ASAN)/tests/%: tests/%.c $(wildcard tests/*.h) $(ASAN)/liblarder.a
 	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -Isrc -o $@ $< $(TEST_EXTRA) \
 	  $(ASAN)/liblarder.a $(LIBS) -lcriterion
 
-# The thread suite again under ThreadSanitizer (clang), in its own tree.
-CLANG ?= clang
-TSAN := $(BUILD)/tsan
-TSAN_FLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
-TSAN_LIB_OBJ := $(LIB_SRC:%.c=$(TSAN)/obj/%.o)
 
 $(TSAN)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -115,7 +118,9 @@ $(TSAN)/liblarder.a: $(TSAN_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(TSAN)/tests/%: tests/%.c $(wildcard tests/*.h) $(TSAN)/liblarder.a
+# tests/tsan_arena.c lets Criterion start under TSan (see the file).
+$(TSAN)/tests/%: tests/%.c $(wildcard tests/*.h) $(TSAN)/liblarder.a \
+  tests/tsan_arena.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BASE_CFLAGS) $(TSAN_FLAGS) -Isrc -o $@ $< $(TEST_EXTRA) \
 	  $(TSAN)/liblarder.a $(LIBS) -lcriterion

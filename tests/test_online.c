@@ -3145,3 +3145,57 @@ Test(ingest, i011_csv_null_event_time_or_key) {
   lr_store_close(s);
   repo_done(dir);
 }
+
+/* Writes `len` bytes (NULs allowed) to dir/rel; returns the path (free it). */
+static char *binary_file_in(const char *dir, const char *rel, const char *data,
+                            size_t len) {
+  char *path = malloc(strlen(dir) + strlen(rel) + 2);
+  sprintf(path, "%s/%s", dir, rel);
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f, "cannot write %s", path);
+  cr_assert_eq(fwrite(data, 1, len, f), len);
+  fclose(f);
+  return path;
+}
+
+/* A NUL byte used to end the input silently: a 1,000-row file with a NUL
+ * on line 10 wrote 9 rows and succeeded (issue 13, finding 4). Now it is
+ * an error naming the file and the line, and nothing is written. */
+Test(ingest, i012_nul_byte_is_an_error_with_file_and_line) {
+  char *dir;
+  lr_store *s = store_with_one(&dir);
+  lr__buf csv;
+  lr__buf_init(&csv);
+  lr__buf_puts(&csv, "user_id,event_timestamp,a,b,c\n");
+  for (int i = 2; i <= 1000; i++)
+    lr__buf_printf(&csv, "%d,2024-01-02T00:00:00Z,%d,1,%s\n", i, i,
+                   i == 10 ? "x\1y" : "x");
+  char *nul = strchr(csv.data, '\1');
+  *nul = '\0';
+  lr__buf jsonl;
+  lr__buf_init(&jsonl);
+  lr__buf_puts(&jsonl, "{\"user_id\": 2, \"event_timestamp\": 1704153600}\n"
+                       "{\"user_id\": 3, \"event_timestamp\": 1704153600}\x01\n");
+  *strchr(jsonl.data, '\1') = '\0';
+  const struct { const char *rel; const lr__buf *text; int line; } cases[] = {
+      {"nul.csv", &csv, 10}, {"nul.jsonl", &jsonl, 2}};
+  for (int k = 0; k < 2; k++) {
+    char *path = binary_file_in(dir, cases[k].rel, cases[k].text->data,
+                                cases[k].text->len);
+    lr_write_stats st = {5, 5};
+    cr_assert_eq(lr_write_file(s, "user_stats", path, &st), LR_EINVAL,
+                 "%s: %s", cases[k].rel, lr_store_errmsg(s));
+    char want[4200];
+    snprintf(want, sizeof want, "%s:%d: a NUL byte: CSV and JSON-lines files "
+             "hold text only (is it a binary or UTF-16 file?)", path,
+             cases[k].line);
+    cr_assert_str_eq(lr_store_errmsg(s), want);
+    cr_assert_eq(st.rows_written, 0, "a failed write counts nothing");
+    assert_unchanged(s);
+    free(path);
+  }
+  lr__buf_free(&csv);
+  lr__buf_free(&jsonl);
+  lr_store_close(s);
+  repo_done(dir);
+}

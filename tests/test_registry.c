@@ -1749,3 +1749,65 @@ Test(registry, r047_view_removed_then_defined_again_gets_a_new_epoch) {
   free(defs);
   th_rmrf(dir);
 }
+
+/* Found by the YAML fuzzer (tests/fuzz/yaml.c): a feature without a name
+ * in a view that an on-demand view reads crashed `larder plan` (the
+ * inputs' aliases were built from the NULL name). It is an error like any
+ * other missing name. */
+Test(registry, r048_error_unnamed_feature_read_by_an_odfv) {
+  static const char defs[] = PREAMBLE
+      "feature_views:\n"
+      "  - name: v\n"
+      "    entities: [driver]\n"
+      "    source: src\n"
+      "    schema:\n"
+      "      - {dtype: float32}\n"
+      "on_demand_feature_views:\n"
+      "  - name: o\n"
+      "    sources: [v]\n"
+      "    schema:\n"
+      "      - {name: g, dtype: float64, expr: \"1.5\"}\n";
+  expect_definition_error(defs, "features.yaml:10:10: field of feature view "
+                          "'v' has no 'name'", "add the missing field");
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "data/stats.csv", "driver_id,ts\n");
+  th_write(dir, "features.yaml", defs);
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  cr_assert_str_eq(lr_repo_errmsg(repo),
+                   "features.yaml:10:10: field of feature view 'v' has no "
+                   "'name'\n  hint: add the missing field");
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}
+
+/* Found by the YAML fuzzer, after r048: a service naming an unknown
+ * feature of a view that has an unnamed one crashed in the suggestion. */
+Test(registry, r049_error_service_feature_unknown_beside_an_unnamed_one) {
+  static const char defs[] = PREAMBLE
+      "feature_views:\n"
+      "  - name: v\n"
+      "    entities: [driver]\n"
+      "    source: src\n"
+      "    schema:\n"
+      "      - {dtype: float32}\n"
+      "      - {name: f_str, dtype: string}\n"
+      "feature_services:\n"
+      "  - name: s\n"
+      "    features:\n"
+      "      - v: [f_zzz]\n";
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "data/stats.csv", "driver_id,ts\n");
+  th_write(dir, "features.yaml", defs);
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  cr_assert_str_eq(lr_repo_errmsg(repo),
+                   "features.yaml:10:10: field of feature view 'v' has no "
+                   "'name'\n  hint: add the missing field\n"
+                   "features.yaml:15:13: view 'v' has no feature 'f_zzz' (in "
+                   "feature service 's')\n  hint: known features: f_str");
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}

@@ -1309,3 +1309,22 @@ Test(util, u043_json_containers_keep_their_text) {
   cr_assert_eq(root->raw_len, strlen(text) - 2);
   lr__arena_free(&a);
 }
+
+/* Found by the YAML fuzzer: a view with an unnamed feature (already an
+ * error) made the suggestion for a service's unknown feature call strlen
+ * on NULL. Unnamed entries are left out of suggestions and lists. */
+Test(util, u044_suggest_skips_unnamed_entries) {
+  lr__buf h;
+  lr__buf_init(&h);
+  lr__suggest(&h, "features", "f_i75", (const char *const[]){NULL, "f_str"},
+              2);
+  cr_assert_str_eq(lr__buf_str(&h), "known features: f_str");
+  lr__buf_reset(&h);
+  lr__suggest(&h, "features", "f_st", (const char *const[]){"f_str", NULL},
+              2);
+  cr_assert_str_eq(lr__buf_str(&h), "did you mean 'f_str'?");
+  lr__buf_reset(&h);
+  lr__suggest(&h, "features", "x", (const char *const[]){NULL, NULL}, 2);
+  cr_assert_str_eq(lr__buf_str(&h), "no features are defined");
+  lr__buf_free(&h);
+}

@@ -443,6 +443,21 @@ static int write_table(lr_store *store, const char *view, table *t,
   return rc;
 }
 
+/* The readers below walk NUL-terminated text: a NUL inside the file would
+ * end it there, silently. It is refused instead, with its line. */
+static int refuse_nul(const char *path, const char *text, size_t len,
+                      lr__buf *err) {
+  const char *nul = memchr(text, '\0', len);
+  if (!nul)
+    return 0;
+  size_t line = 1;
+  for (const char *p = text; p < nul; p++)
+    line += *p == '\n';
+  lr__buf_printf(err, "%s:%zu: a NUL byte: CSV and JSON-lines files hold "
+                 "text only (is it a binary or UTF-16 file?)", path, line);
+  return LR_EINVAL;
+}
+
 int lr__ingest_file(lr_store *store, const char *view, const char *path,
                     lr_write_stats *stats) {
   int csv = lr__fs_has_suffix(path, ".csv");
@@ -462,6 +477,11 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
   rc = lr__fs_read_file(path, &text, &len, &store->errmsg);
   if (rc)
     return rc;
+  rc = refuse_nul(path, text, len, &store->errmsg);
+  if (rc) {
+    free(text);
+    return rc;
+  }
   table t = {.path = path, .err = &store->errmsg};
   lr__arena_init(&t.arena);
   lr__buf_init(&t.cells);

@@ -9,7 +9,8 @@
 #     fuzzes each harness SECONDS, growing FUZZ_BUILD/corpus/NAME (new
 #     inputs worth committing are there, see docs/internals/testing.md).
 # Each harness's line gives the executions it ran; a crash's input lands in
-# FUZZ_BUILD/crashes/NAME-*, and its report is printed.
+# FUZZ_BUILD/crashes/NAME-*, and its report is printed. A harness may ask
+# for more libFuzzer flags with a comment line ` * fuzz-flags: FLAGS`.
 set -u
 mode=$1
 build=$2
@@ -34,6 +35,8 @@ run_one() {
   mkdir -p "$scratch"
   local flags=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1
                "-artifact_prefix=$build/crashes/$name-")
+  # shellcheck disable=SC2207 # the flags are words
+  flags+=($(sed -n 's/^ \* fuzz-flags: //p' "$root/tests/fuzz/$name.c"))
   if [ "$mode" = test ]; then
     "$bin" "${flags[@]}" -runs=0 "$corpus" >"$log" 2>&1 || rc=$?
     replayed=$(ls "$corpus" | wc -l)
