@@ -1811,3 +1811,31 @@ Test(registry, r049_error_service_feature_unknown_beside_an_unnamed_one) {
   lr_repo_close(repo);
   th_rmrf(dir);
 }
+
+/* Found by the YAML fuzzer: a `%` directive line followed by a byte that is
+ * not UTF-8 made libfyaml 0.7.12 loop forever, so `larder plan` (or any
+ * open of the repo) hung on a 3-byte file. Definition files are checked to
+ * be UTF-8 first. The timeout only keeps a regression from hanging the
+ * suite. */
+Test(registry, r050_error_file_not_utf8, .timeout = 30) {
+  static const struct { const char *text, *msg; } cases[] = {
+      {"%\x83\n", "features.yaml:1:2: the file is not UTF-8 text: byte 0x83\n"
+                  "  hint: save the file as UTF-8"},
+      {"entities:\n  - {name: d\xc3\xa9j\xff}\n",
+       "features.yaml:2:15: the file is not UTF-8 text: byte 0xFF\n"
+       "  hint: save the file as UTF-8"},
+      {"# a comment \xed\xa0\x80\n",
+       "features.yaml:1:13: the file is not UTF-8 text: byte 0xED\n"
+       "  hint: save the file as UTF-8"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *dir = th_tempdir();
+    th_write(dir, "feature_store.yaml", TH_CONFIG);
+    th_write(dir, "features.yaml", cases[i].text);
+    lr_repo *repo = NULL;
+    cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION, "case %zu", i);
+    cr_assert_str_eq(lr_repo_errmsg(repo), cases[i].msg);
+    lr_repo_close(repo);
+    th_rmrf(dir);
+  }
+}

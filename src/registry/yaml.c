@@ -6,7 +6,11 @@
  */
 #include "yaml.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "../util/fs.h"
+#include "../util/utf8.h"
 
 /* A diagnostic object that collects errors instead of printing them. */
 static struct fy_diag *collecting_diag(void) {
@@ -100,8 +104,44 @@ static int report_errors(struct fy_diag *fyd, const char *path,
   return n;
 }
 
+/* Definition files are UTF-8 (as YAML requires). libfyaml 0.7.12 loops
+ * forever on some invalid bytes (a `%` directive line followed by 0x83 or
+ * 0xFF: found by the YAML fuzzer), so the text is checked first and the
+ * first bad byte reported at its line and column (in characters). Returns
+ * 0, or -1 after reporting. A file that cannot be read is left to the
+ * parser, which reports that. */
+static int check_utf8(const char *path, const char *display, lr__diag *diag) {
+  char *text;
+  size_t len;
+  lr__buf ignored;
+  lr__buf_init(&ignored);
+  int unreadable = lr__fs_read_file(path, &text, &len, &ignored) != 0;
+  lr__buf_free(&ignored);
+  if (unreadable)
+    return 0;
+  size_t bad = lr__utf8_valid_len(text, len);
+  if (bad < len) {
+    lr__loc loc = {display, 1, 1};
+    for (size_t i = 0; i < bad; i++) {
+      if (text[i] == '\n') {
+        loc.line++;
+        loc.col = 1;
+      } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+        loc.col++;
+      }
+    }
+    lr__diag_add(diag, loc, "save the file as UTF-8",
+                 "the file is not UTF-8 text: byte 0x%02X",
+                 (unsigned char)text[bad]);
+  }
+  free(text);
+  return bad < len ? -1 : 0;
+}
+
 int lr__yaml_read_file(const char *path, const char *display, lr__diag *diag,
                        lr__yaml_each_fn each, void *ctx) {
+  if (check_utf8(path, display, diag) != 0)
+    return -1;
   struct fy_diag *fyd = collecting_diag();
   struct fy_parser *fyp = fyd ? file_parser(path, fyd) : NULL;
   struct fy_document *doc;

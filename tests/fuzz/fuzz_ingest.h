@@ -2,7 +2,8 @@
  * fuzz_ingest.h - the body of the two ingest harnesses (ingest_csv.c,
  * ingest_jsonl.c), which differ only in the file's extension: the fixture
  * store opened once, each input written to a scratch file and handed to
- * lr_write_file.
+ * lr_write_file. A file with a NUL byte must be refused (it once ended
+ * the input silently).
  */
 #ifndef LR_TESTS_FUZZ_INGEST_H
 #define LR_TESTS_FUZZ_INGEST_H
@@ -29,6 +30,8 @@ static int fz_ingest(const uint8_t *data, size_t size, const char *name) {
   int rc = lr_write_file(fz_store, views[data[0] & 1], path, &st);
   if (rc && !*lr_store_errmsg(fz_store))
     __builtin_trap(); /* a refusal always says why */
+  if (rc == 0 && memchr(data + 1, '\0', size - 1))
+    __builtin_trap(); /* a NUL byte is an error, never the end of the file */
   return 0;
 }
 
