@@ -1839,3 +1839,26 @@ Test(registry, r050_error_file_not_utf8, .timeout = 30) {
     th_rmrf(dir);
   }
 }
+
+/* Found by the YAML fuzzer: a name defined twice, in a list that also
+ * holds an unnamed object (sorted first), crashed the duplicate check
+ * while it looked back for the first of the run. */
+Test(registry, r051_error_defined_twice_beside_an_unnamed_one) {
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "features.yaml",
+           "entities:\n"
+           "  - {join_keys: [a], value_type: int64}\n"
+           "  - {name: d, join_keys: [a], value_type: int64}\n"
+           "  - {name: d, join_keys: [b], value_type: int64}\n");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  cr_assert_str_eq(lr_repo_errmsg(repo),
+                   "features.yaml:2:6: entity has no 'name'\n"
+                   "  hint: add the missing field\n"
+                   "features.yaml:4:6: entity 'd' is defined twice\n"
+                   "  hint: the first is at features.yaml:3:6; rename or "
+                   "remove one");
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}
