@@ -2,9 +2,9 @@
 # run.sh - runs the libFuzzer harnesses built in FUZZ_BUILD (one binary per
 # tests/fuzz/NAME.c) against their committed corpora (tests/fuzz/corpus/NAME).
 #   tests/fuzz/run.sh test FUZZ_BUILD [SECONDS]   (make test; SECONDS 3)
-#     replays every committed input, then fuzzes SECONDS from a scratch copy
-#     of the corpus; one pass per harness that stays clean. Ends with
-#     "fuzz: N passed, N failed".
+#     replays every committed input, then fuzzes on for the rest of SECONDS,
+#     new inputs going to FUZZ_BUILD/test-corpus/NAME (emptied first); one
+#     pass per harness that stays clean. Ends with "fuzz: N passed, N failed".
 #   tests/fuzz/run.sh fuzz FUZZ_BUILD SECONDS     (make fuzz)
 #     fuzzes each harness SECONDS, growing FUZZ_BUILD/corpus/NAME (new
 #     inputs worth committing are there, see docs/internals/testing.md).
@@ -37,16 +37,16 @@ run_one() {
                "-artifact_prefix=$build/crashes/$name-")
   # shellcheck disable=SC2207 # the flags are words
   flags+=($(sed -n 's/^ \* fuzz-flags: //p' "$root/tests/fuzz/$name.c"))
+  # libFuzzer runs every input of both folders before it mutates: in test
+  # mode, with the scratch folder emptied first, that is the replay of the
+  # committed corpus
   if [ "$mode" = test ]; then
-    "$bin" "${flags[@]}" -runs=0 "$corpus" >"$log" 2>&1 || rc=$?
+    scratch=$build/test-corpus/$name
+    rm -rf "$scratch" && mkdir -p "$scratch"
     replayed=$(ls "$corpus" | wc -l)
-    if [ $rc -eq 0 ]; then
-      rm -rf "$scratch" && mkdir -p "$scratch" && cp "$corpus"/* "$scratch"/
-    fi
   fi
-  [ $rc -eq 0 ] &&
-    { "$bin" "${flags[@]}" -max_total_time="$seconds" "$scratch" "$corpus" \
-        >"$log" 2>&1 || rc=$?; }
+  "$bin" "${flags[@]}" -max_total_time="$seconds" "$scratch" "$corpus" \
+    >"$log" 2>&1 || rc=$?
   local n; n=$(executions "$log")
   if [ $rc -eq 0 ]; then
     passed=$((passed + 1))
