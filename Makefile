@@ -1,6 +1,8 @@
 # Larder's build. `make` builds the CLI and the libraries, `make test` runs
-# every suite (then the unit suites again under ASan/UBSan), `make quickstart`
-# runs the main job on the example repo. Each first runs scripts/deps.sh,
+# every suite (then the unit suites again under ASan/UBSan, the thread suite
+# under TSan, and the fuzz harnesses over their corpora), `make fuzz` fuzzes
+# (docs/internals/testing.md), `make quickstart` runs the main job on the
+# example repo. Each first runs scripts/deps.sh,
 # which installs only what is missing.
 
 PREFIX ?= /usr/local
@@ -35,7 +37,13 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 ASAN_LIB_OBJ := $(LIB_SRC:%.c=$(ASAN)/obj/%.o)
 ASAN_TESTS := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 
-.PHONY: all deps test quickstart install clean bench profile
+# The thread suite again under ThreadSanitizer (clang), in its own tree.
+CLANG ?= clang
+TSAN := $(BUILD)/tsan
+TSAN_FLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+TSAN_LIB_OBJ := $(LIB_SRC:%.c=$(TSAN)/obj/%.o)
+
+.PHONY: all deps test quickstart install clean bench profile fuzz
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/larder $(BUILD)/liblarder.a \
@@ -52,8 +60,11 @@ $(BUILD)/liblarder.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/liblarder.so: $(LIB_OBJ)
-	$(CC) -shared -Wl,-soname,liblarder.so.0 -o $@ $^ $(LIBS)
+# Only the public lr_ names are exported (src/liblarder.map); the export
+# test (tests/exports.sh) checks the result against include/larder.h.
+$(BUILD)/liblarder.so: $(LIB_OBJ) src/liblarder.map
+	$(CC) -shared -Wl,-soname,liblarder.so.0 \
+	  -Wl,--version-script=src/liblarder.map -o $@ $(LIB_OBJ) $(LIBS)
 
 $(BUILD)/larder: $(CLI_OBJ) $(BUILD)/liblarder.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/liblarder.a $(LIBS)
@@ -78,6 +89,8 @@ TEST_EXTRA = $(filter %.c,$(filter-out $<,$^))
 BENCH_HELPERS := src/cli/latency.c src/cli/http_client.c
 $(BUILD)/tests/test_bench $(ASAN)/tests/test_bench: $(BENCH_HELPERS)
 $(BUILD)/tests/test_generation $(ASAN)/tests/test_generation: src/cli/http_client.c
+$(BUILD)/tests/test_threads $(ASAN)/tests/test_threads $(TSAN)/tests/test_threads: \
+  src/cli/http_client.c
 
 $(BUILD)/tests/%: tests/%.c $(wildcard tests/*.h) $(BUILD)/liblarder.a
 	@mkdir -p $(dir $@)
@@ -97,9 +110,55 @@ $(ASAN)/tests/%: tests/%.c $(wildcard tests/*.h) $(ASAN)/liblarder.a
 	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -Isrc -o $@ $< $(TEST_EXTRA) \
 	  $(ASAN)/liblarder.a $(LIBS) -lcriterion
 
+
+$(TSAN)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BASE_CFLAGS) $(TSAN_FLAGS) -c $< -o $@
+
+$(TSAN)/liblarder.a: $(TSAN_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# tests/tsan_arena.c lets Criterion start under TSan (see the file).
+$(TSAN)/tests/%: tests/%.c $(wildcard tests/*.h) $(TSAN)/liblarder.a \
+  tests/tsan_arena.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BASE_CFLAGS) $(TSAN_FLAGS) -Isrc -o $@ $< $(TEST_EXTRA) \
+	  $(TSAN)/liblarder.a $(LIBS) -lcriterion
+
+# The libFuzzer harnesses (tests/fuzz/NAME.c, corpora in
+# tests/fuzz/corpus/NAME/), with ASan and UBSan, against a library built
+# with the fuzzer's coverage instrumentation.
+FUZZ := $(BUILD)/fuzz
+FUZZ_FLAGS := -O1 -g -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ)/obj/%.o)
+FUZZERS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(wildcard tests/fuzz/*.c))
+FUZZ_SECONDS ?= 60
+
+$(FUZZ)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BASE_CFLAGS) $(FUZZ_FLAGS) \
+	  -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+
+$(FUZZ)/liblarder.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ)/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ)/liblarder.a
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined \
+	  -Isrc -o $@ $< $(FUZZ)/liblarder.a $(LIBS)
+
+# Fuzzes each harness for FUZZ_SECONDS, growing a scratch corpus in
+# $(FUZZ)/corpus/NAME from the committed one; crashes land in $(FUZZ)/crashes.
+fuzz: deps
+	@$(MAKE) --no-print-directory $(FUZZERS)
+	@tests/fuzz/run.sh fuzz $(FUZZ) $(FUZZ_SECONDS)
+
 test: all
-	@$(MAKE) --no-print-directory $(TESTS) $(ASAN_TESTS)
-	@tests/run.sh $(BUILD) $(ASAN)
+	@$(MAKE) --no-print-directory $(TESTS) $(ASAN_TESTS) \
+	  $(TSAN)/tests/test_threads $(FUZZERS)
+	@tests/run.sh $(BUILD) $(ASAN) $(TSAN) $(FUZZ)
 
 # The byte-flip probe of data.mdb that Debian's LMDB does not survive
 # (tests/test_damage.c, dmg_001): not in `make test`; run it to measure.

@@ -11,7 +11,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 packages=(liblmdb-dev lmdb-utils libfyaml-dev libhiredis-dev redis-server
           libcriterion-dev pkg-config libmicrohttpd-dev gcc make
-          locales)  # localedef: the decimal-comma locale of test i015
+          locales   # localedef: the decimal-comma locale of test i015
+          clang libfuzzer-14-dev libclang-rt-14-dev)  # fuzzing, TSan
 
 duckdb_version=1.4.4
 duckdb_bindings=@duckdb/node-bindings-linux-x64@1.4.4-r.4

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Runs every suite and ends with one line: "N passed, N failed".
-#   tests/run.sh BUILD ASAN_BUILD
+#   tests/run.sh BUILD ASAN_BUILD [TSAN_BUILD [FUZZ_BUILD]]
 # The Criterion suites in BUILD/tests, the data-driven end-to-end cases
 # against BUILD/larder, the Python and Rust bindings (bindings/run_tests.sh),
-# then the Criterion suites again as built with
-# -fsanitize=address,undefined in ASAN_BUILD/tests.
+# the exports of BUILD/liblarder.so (tests/exports.sh), then the Criterion
+# suites again as built with -fsanitize=address,undefined in ASAN_BUILD/tests,
+# the thread suite as built with -fsanitize=thread in TSAN_BUILD/tests (a
+# race fails its test), and the fuzz harnesses of FUZZ_BUILD over their
+# corpora, a few seconds each (tests/fuzz/run.sh).
 set -u
 build=${1:-build}
 asan=${2:-build/asan}
+tsan=${3:-}
+fuzz=${4:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 passed=0
 failed=0
@@ -61,6 +66,7 @@ run_summarized() {
 
 run_summarized e2e "$root/tests/e2e/run.sh" "$build/larder"
 run_summarized bindings "$root/bindings/run_tests.sh" "$build"
+run_summarized exports "$root/tests/exports.sh" "$build"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export LSAN_OPTIONS=suppressions=$root/tests/lsan.supp:print_suppressions=0
@@ -71,6 +77,14 @@ for t in "$asan"/tests/test_*; do
   [ "$(basename "$t")" = test_crash ] && continue
   [ -x "$t" ] && run_criterion "$t" "asan $(basename "$t")"
 done
+
+if [ -n "$tsan" ]; then
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  for t in "$tsan"/tests/test_*; do
+    [ -x "$t" ] && run_criterion "$t" "tsan $(basename "$t")"
+  done
+fi
+[ -n "$fuzz" ] && run_summarized fuzz "$root/tests/fuzz/run.sh" test "$fuzz" 3
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -893,3 +893,46 @@ Test(regfile, f013_file_of_an_older_layout_is_read_or_eversion) {
   lr__buf_free(&err);
   lr__model_free(&m);
 }
+
+/* Found by the regfile fuzzer (tests/fuzz/regfile.c): a bool byte other
+ * than 0 or 1 read as true, and a NUL inside a string cut the name short,
+ * so a damaged image with a valid checksum decoded into a model other than
+ * the one written. Both are damage now. */
+Test(regfile, f014_non_canonical_bool_or_string_is_corrupt) {
+  lr__model m;
+  lr__model_init(&m);
+  build_fixture_model(&m);
+  lr__view *v = (lr__view *)lr__model_view(&m, "pushed");
+  lr__buf on, off;
+  v->online = true;
+  encode(&m, &on);
+  v->online = false;
+  encode(&m, &off);
+  lr__model_free(&m);
+  cr_assert_eq(on.len, off.len);
+  size_t at = 0;
+  while (at < on.len && on.data[at] == off.data[at])
+    at++;
+  cr_assert_eq((unsigned char)on.data[at], 1, "the online flag's byte");
+  lr__buf err;
+  lr__buf_init(&err);
+  unsigned char *img = (unsigned char *)on.data;
+  img[at] = 2;
+  recompute_checksum(img, on.len);
+  cr_assert_eq(decode_rc(img, on.len, &err), LR_ECORRUPT);
+  cr_assert_str_eq(lr__buf_str(&err),
+                   "the registry file's content is inconsistent");
+
+  /* a NUL inside the project's name (its first string, at byte 16) */
+  memcpy(img, off.data, off.len);
+  cr_assert_gt(get_u32(img + 12), 2u, "the project's name has two bytes");
+  img[17] = '\0';
+  recompute_checksum(img, on.len);
+  lr__buf_reset(&err);
+  cr_assert_eq(decode_rc(img, on.len, &err), LR_ECORRUPT);
+  cr_assert_str_eq(lr__buf_str(&err),
+                   "the registry file's content is inconsistent");
+  lr__buf_free(&err);
+  lr__buf_free(&on);
+  lr__buf_free(&off);
+}

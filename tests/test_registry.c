@@ -1875,6 +1875,92 @@ Test(registry, r051_every_kind_of_name_has_the_limit) {
     cr_assert(strstr(msg, want), "%s: no '%s' in:\n%s", kinds[k][1], want,
               msg);
     free(msg);
+/* Found by the YAML fuzzer (tests/fuzz/yaml.c): a feature without a name
+ * in a view that an on-demand view reads crashed `larder plan` (the
+ * inputs' aliases were built from the NULL name). It is an error like any
+ * other missing name. */
+Test(registry, r054_error_unnamed_feature_read_by_an_odfv) {
+  static const char defs[] = PREAMBLE
+      "feature_views:\n"
+      "  - name: v\n"
+      "    entities: [driver]\n"
+      "    source: src\n"
+      "    schema:\n"
+      "      - {dtype: float32}\n"
+      "on_demand_feature_views:\n"
+      "  - name: o\n"
+      "    sources: [v]\n"
+      "    schema:\n"
+      "      - {name: g, dtype: float64, expr: \"1.5\"}\n";
+  expect_definition_error(defs, "features.yaml:10:10: field of feature view "
+                          "'v' has no 'name'", "add the missing field");
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "data/stats.csv", "driver_id,ts\n");
+  th_write(dir, "features.yaml", defs);
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  cr_assert_str_eq(lr_repo_errmsg(repo),
+                   "features.yaml:10:10: field of feature view 'v' has no "
+                   "'name'\n  hint: add the missing field");
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}
+
+/* Found by the YAML fuzzer, after r048: a service naming an unknown
+ * feature of a view that has an unnamed one crashed in the suggestion. */
+Test(registry, r055_error_service_feature_unknown_beside_an_unnamed_one) {
+  static const char defs[] = PREAMBLE
+      "feature_views:\n"
+      "  - name: v\n"
+      "    entities: [driver]\n"
+      "    source: src\n"
+      "    schema:\n"
+      "      - {dtype: float32}\n"
+      "      - {name: f_str, dtype: string}\n"
+      "feature_services:\n"
+      "  - name: s\n"
+      "    features:\n"
+      "      - v: [f_zzz]\n";
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "data/stats.csv", "driver_id,ts\n");
+  th_write(dir, "features.yaml", defs);
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  cr_assert_str_eq(lr_repo_errmsg(repo),
+                   "features.yaml:10:10: field of feature view 'v' has no "
+                   "'name'\n  hint: add the missing field\n"
+                   "features.yaml:15:13: view 'v' has no feature 'f_zzz' (in "
+                   "feature service 's')\n  hint: known features: f_str");
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}
+
+/* Found by the YAML fuzzer: a `%` directive line followed by a byte that is
+ * not UTF-8 made libfyaml 0.7.12 loop forever, so `larder plan` (or any
+ * open of the repo) hung on a 3-byte file. Definition files are checked to
+ * be UTF-8 first. The timeout only keeps a regression from hanging the
+ * suite. */
+Test(registry, r056_error_file_not_utf8, .timeout = 30) {
+  static const struct { const char *text, *msg; } cases[] = {
+      {"%\x83\n", "features.yaml:1:2: the file is not UTF-8 text: byte 0x83\n"
+                  "  hint: save the file as UTF-8"},
+      {"entities:\n  - {name: d\xc3\xa9j\xff}\n",
+       "features.yaml:2:15: the file is not UTF-8 text: byte 0xFF\n"
+       "  hint: save the file as UTF-8"},
+      {"# a comment \xed\xa0\x80\n",
+       "features.yaml:1:13: the file is not UTF-8 text: byte 0xED\n"
+       "  hint: save the file as UTF-8"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *dir = th_tempdir();
+    th_write(dir, "feature_store.yaml", TH_CONFIG);
+    th_write(dir, "features.yaml", cases[i].text);
+    lr_repo *repo = NULL;
+    cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION, "case %zu", i);
+    cr_assert_str_eq(lr_repo_errmsg(repo), cases[i].msg);
+    lr_repo_close(repo);
     th_rmrf(dir);
   }
 }
@@ -1923,5 +2009,27 @@ Test(registry, r053_registry_calls_fail_with_their_own_message) {
   cr_assert_eq(lr_registry_open(NULL, &none), LR_EINVAL);
   cr_assert_str_eq(lr_registry_errmsg(none), "no repo folder given");
   lr_registry_close(none);
+  th_rmrf(dir);
+}
+/* Found by the YAML fuzzer: a name defined twice, in a list that also
+ * holds an unnamed object (sorted first), crashed the duplicate check
+ * while it looked back for the first of the run. */
+Test(registry, r057_error_defined_twice_beside_an_unnamed_one) {
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "features.yaml",
+           "entities:\n"
+           "  - {join_keys: [a], value_type: int64}\n"
+           "  - {name: d, join_keys: [a], value_type: int64}\n"
+           "  - {name: d, join_keys: [b], value_type: int64}\n");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  cr_assert_str_eq(lr_repo_errmsg(repo),
+                   "features.yaml:2:6: entity has no 'name'\n"
+                   "  hint: add the missing field\n"
+                   "features.yaml:4:6: entity 'd' is defined twice\n"
+                   "  hint: the first is at features.yaml:3:6; rename or "
+                   "remove one");
+  lr_repo_close(repo);
   th_rmrf(dir);
 }

@@ -905,8 +905,8 @@ Test(server, s011_yaml_that_is_not_json_is_rejected) {
       "features:\n  - user_stats:score\nentities:\n  user_id: [1]\n",
       ALIVE_REQ "x",
       ALIVE_REQ " {\"b\": 1}",
-      "{\"features\": [\"user_stats:score\"], \"entities\": &e "
-      "{\"user_id\": [1]}, \"x\": *e}",
+      ("{\"features\": [\"user_stats:score\"], \"entities\": &e "
+       "{\"user_id\": [1]}, \"x\": *e}"), /* one string, split */
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     check_error("POST", "/get-online-features", bad[i], 400, NULL);
@@ -1981,7 +1981,7 @@ Test(server, s055_a_request_under_way_at_sigterm_gets_its_full_answer) {
   int refused = hc_open(&late, g_port) != 0;
   if (!refused)
     hc_close(&late);
-  int sent = hc_write(&c, ALIVE_REQ + 10, strlen(ALIVE_REQ) - 10);
+  int sent = hc_write(&c, &ALIVE_REQ[10], strlen(ALIVE_REQ) - 10);
   hresp r = {0};
   const char *why = "send failed";
   int got = sent == 0 ? hc_recv(&c, &r, &why) : -1;

@@ -23,6 +23,7 @@
 #include "util/json.h"
 #include "util/textval.h"
 #include "util/timefmt.h"
+#include "util/utf8.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -1358,4 +1359,47 @@ Test(util, u045_json_reader_refuses_nul_bytes_where_they_stand) {
     lr__buf_free(&err);
     lr__arena_free(&arena);
   }
+/* Found by the YAML fuzzer: a view with an unnamed feature (already an
+ * error) made the suggestion for a service's unknown feature call strlen
+ * on NULL. Unnamed entries are left out of suggestions and lists. */
+Test(util, u046_suggest_skips_unnamed_entries) {
+  lr__buf h;
+  lr__buf_init(&h);
+  lr__suggest(&h, "features", "f_i75", (const char *const[]){NULL, "f_str"},
+              2);
+  cr_assert_str_eq(lr__buf_str(&h), "known features: f_str");
+  lr__buf_reset(&h);
+  lr__suggest(&h, "features", "f_st", (const char *const[]){"f_str", NULL},
+              2);
+  cr_assert_str_eq(lr__buf_str(&h), "did you mean 'f_str'?");
+  lr__buf_reset(&h);
+  lr__suggest(&h, "features", "x", (const char *const[]){NULL, NULL}, 2);
+  cr_assert_str_eq(lr__buf_str(&h), "no features are defined");
+  lr__buf_free(&h);
+}
+
+/* The UTF-8 check the YAML loader runs first (r050): RFC 3629's
+ * well-formed sequences only. */
+Test(util, u047_utf8_valid_len_follows_rfc_3629) {
+  static const struct { const char *s; size_t len, valid; } cases[] = {
+      {"", 0, 0},
+      {"plain ascii", 11, 11},
+      {"\xc3\xa9t\xc3\xa9", 6, 6},              /* é t é */
+      {"\xe2\x82\xac \xf0\x9f\x98\x80", 8, 8},  /* € and an emoji */
+      {"\xf4\x8f\xbf\xbf", 4, 4},               /* U+10FFFF, the last */
+      {"a\x83", 2, 1},                          /* a lone continuation */
+      {"a\xff", 2, 1},
+      {"\xc0\x80", 2, 0},                       /* overlong NUL */
+      {"\xc1\xbf", 2, 0},                       /* overlong */
+      {"\xe0\x80\x80", 3, 0},                   /* overlong */
+      {"\xed\xa0\x80", 3, 0},                   /* a surrogate */
+      {"\xf0\x80\x80\x80", 4, 0},               /* overlong */
+      {"\xf4\x90\x80\x80", 4, 0},               /* past U+10FFFF */
+      {"ok\xe2\x82", 4, 2},                     /* cut short */
+      {"ok\xe2\x28\xa1", 5, 2},                 /* a bad second byte */
+      {"a\0b", 3, 3},                           /* NUL is a character */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    cr_assert_eq(lr__utf8_valid_len(cases[i].s, cases[i].len), cases[i].valid,
+                 "case %zu", i);
 }

@@ -42,12 +42,14 @@ struct lr__env {
   MDB_env *mdb;
   int bulk;
   int writable;
+  int opening;              /* being opened, outside table_lock */
   pthread_mutex_t dbi_lock; /* mdb_dbi_open: one transaction at a time */
   named_dbi *dbis;
   int n_dbis, cap_dbis;
 };
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t table_changed = PTHREAD_COND_INITIALIZER;
 static lr__env *table;
 static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
 
@@ -183,24 +185,31 @@ static void env_free(lr__env *env) {
   free(env);
 }
 
-/* A new environment for generation `gen`, holding `in_use_fd`. */
-static int env_open_new(const char *root, unsigned long long gen,
-                        unsigned flags, unsigned maxdbs, int in_use_fd,
-                        const struct stat *st, lr__env **out, lr__buf *err) {
+/* A new entry for generation `gen`, holding `in_use_fd`, not open yet
+ * (opening: other acquirers wait for it). */
+static lr__env *env_new(const char *root, unsigned long long gen,
+                        unsigned flags, int in_use_fd, const struct stat *st) {
   lr__env *env = calloc(1, sizeof *env);
   char *root_copy = strdup(root);
   if (!env || !root_copy) {
     free(env);
     free(root_copy);
-    return LR_ENOMEM;
+    return NULL;
   }
   *env = (lr__env){.root = root_copy, .gen = gen, .dev = st->st_dev,
                    .ino = st->st_ino, .refs = 1, .in_use_fd = in_use_fd,
-                   .bulk = (flags & LR__ENV_BULK) != 0};
+                   .bulk = (flags & LR__ENV_BULK) != 0, .opening = 1};
   pthread_mutex_init(&env->dbi_lock, NULL);
+  return env;
+}
+
+/* Opens a new entry's environment (no lock of ours held: LMDB takes its
+ * own). */
+static int env_open(lr__env *env, unsigned flags, unsigned maxdbs,
+                    lr__buf *err) {
   lr__buf dir;
   lr__buf_init(&dir);
-  lr__gen_dir(&dir, root, gen);
+  lr__gen_dir(&dir, env->root, env->gen);
   env->writable = access(lr__buf_str(&dir), W_OK) == 0;
   int rc = 0;
   if ((flags & LR__ENV_WRITE) && !env->writable) {
@@ -211,8 +220,51 @@ static int env_open_new(const char *root, unsigned long long gen,
   if (rc == 0)
     rc = open_env(env, lr__buf_str(&dir), maxdbs, err);
   lr__buf_free(&dir);
+  return rc;
+}
+
+/* The entry of (dev, ino), once no other thread is opening it; under
+ * table_lock. */
+static lr__env *find_opened(dev_t dev, ino_t ino) {
+  lr__env *env;
+  while ((env = find(dev, ino)) != NULL && env->opening)
+    pthread_cond_wait(&table_changed, &table_lock);
+  return env;
+}
+
+/* Takes env off the table; under table_lock. */
+static void unlink_env(lr__env *env) {
+  for (lr__env **p = &table; *p; p = &(*p)->next)
+    if (*p == env) {
+      *p = env->next;
+      return;
+    }
+}
+
+/* Enters a new environment for `fd`'s generation and opens it, with the
+ * table unlocked meanwhile (so no LMDB lock is ever taken under ours);
+ * threads after the same one wait until it is open. Takes `fd` over. */
+static int enter_new(const char *root, unsigned long long gen, unsigned flags,
+                     unsigned maxdbs, int fd, const struct stat *st,
+                     lr__env **out, lr__buf *err) {
+  lr__env *env = env_new(root, gen, flags, fd, st);
+  if (!env) {
+    pthread_mutex_unlock(&table_lock);
+    close(fd);
+    return LR_ENOMEM;
+  }
+  env->next = table;
+  table = env;
+  pthread_mutex_unlock(&table_lock);
+  int rc = env_open(env, flags, maxdbs, err);
+  pthread_mutex_lock(&table_lock);
+  env->opening = 0;
+  if (rc)
+    unlink_env(env);
+  pthread_cond_broadcast(&table_changed);
+  pthread_mutex_unlock(&table_lock);
   if (rc) {
-    env->in_use_fd = -1; /* the caller closes it */
+    close(env->in_use_fd);
     env_free(env);
     return rc;
   }
@@ -239,24 +291,18 @@ int lr__env_acquire(const char *root, unsigned long long gen, unsigned flags,
     return LR_EIO;
   }
   pthread_mutex_lock(&table_lock);
-  lr__env *env = find(st.st_dev, st.st_ino);
-  if (env && (flags & LR__ENV_WRITE) && !env->writable) {
+  lr__env *env = find_opened(st.st_dev, st.st_ino);
+  if (!env)
+    return enter_new(root, gen, flags, maxdbs, fd, &st, out, err);
+  if ((flags & LR__ENV_WRITE) && !env->writable) {
     lr__buf_printf(err, "the online store at %s is open read-only in this "
                    "process", root);
     rc = LR_EREADONLY;
-  } else if (env) {
-    env->refs++;
   } else {
-    rc = env_open_new(root, gen, flags, maxdbs, fd, &st, &env, err);
-    if (rc == 0) {
-      env->next = table;
-      table = env;
-      fd = -1; /* env holds it now */
-    }
+    env->refs++;
   }
   pthread_mutex_unlock(&table_lock);
-  if (fd >= 0)
-    close(fd); /* our own extra hold; env keeps its own */
+  close(fd); /* our own extra hold; env keeps its own */
   if (rc == 0)
     *out = env;
   return rc;
@@ -289,11 +335,7 @@ void lr__env_release(lr__env *env) {
   pthread_mutex_lock(&table_lock);
   int last = --env->refs == 0;
   if (last)
-    for (lr__env **p = &table; *p; p = &(*p)->next)
-      if (*p == env) {
-        *p = env->next;
-        break;
-      }
+    unlink_env(env);
   pthread_mutex_unlock(&table_lock);
   if (!last)
     return;

@@ -279,32 +279,40 @@ static int ensure_dbs(const lr_store *store, lr__env *env,
   return 0;
 }
 
+/* The store's live generation with CURRENT as the store last read it:
+ * *env gets a reference. */
+static lr__env *env_and_stamp(lr_store *store, lr__gen_stamp *stamp) {
+  pthread_mutex_lock(&store->move_lock);
+  lr__env *env = atomic_load(&store->env);
+  lr__env_retain(env);
+  *stamp = store->stamp;
+  pthread_mutex_unlock(&store->move_lock);
+  return env;
+}
+
 int lr__store_write_begin(lr_store *store, const char *const *names, int n,
                           MDB_dbi *dbis, lr__env **out, MDB_txn **txn,
                           lr__buf *err) {
   *out = NULL;
   for (int i = 0; i < GEN_RETRIES; i++) {
-    lr__env *env = lr__store_env(store);
-    int began = 0;
+    lr__gen_stamp stamp;
+    lr__env *env = env_and_stamp(store, &stamp);
     int rc = ensure_dbs(store, env, names, n, dbis, err);
-    if (rc == 0) {
-      int mrc = lr__env_write_begin(env, txn);
-      began = mrc == 0;
-      if (mrc)
-        rc = lr__store_mdb_error(err, mrc, "cannot begin a write");
-    }
+    int mrc = rc ? 0 : lr__env_write_begin(env, txn);
+    if (mrc)
+      rc = lr__store_mdb_error(err, mrc, "cannot begin a write");
     /* Holding the writer lock now: a build of a new generation either
-     * finished (CURRENT moved: write there instead) or has not begun. */
-    int moved = rc ? 0 : lr__store_refresh(store, err);
-    if (moved < 0)
-      rc = moved;
-    if (rc == 0 && !moved && atomic_load(&store->env) == env) {
+     * finished (CURRENT moved: write there instead) or has not begun. Only
+     * a stat here: no lock of ours is taken while LMDB's is held. */
+    if (rc == 0 && !lr__gen_moved(store->root, &stamp)) {
       *out = env;
       return 0;
     }
-    if (began)
+    if (rc == 0)
       mdb_txn_abort(*txn);
     lr__env_release(env);
+    if (rc == 0 && (rc = lr__store_refresh(store, err)) > 0)
+      rc = 0; /* moved: begin again on the new generation */
     if (rc)
       return rc;
   }

@@ -62,8 +62,13 @@ static int count_inputs(const lr__model *m, const lr__view *v) {
   return n;
 }
 
+/* Adds field `f` of `view` (or of request source `src`) as an input. A
+ * field without a name is skipped: the checks already report it, and an
+ * expression cannot name it. */
 static void add_input(lr__odfv *o, const lr__view *view,
                       const lr__source *src, const lr__field *f) {
+  if (!f->name)
+    return;
   int k = o->n_inputs++;
   o->inputs[k].name = f->name;
   o->inputs[k].dtype = f->dtype;

@@ -23,7 +23,8 @@ typedef struct rio {
   const unsigned char *p;    /* reading: the next byte */
   const unsigned char *end;  /* reading: one past the last body byte */
   lr__arena *arena;          /* reading: where strings and arrays go */
-  int truncated;             /* reading: ran past the end */
+  int truncated;             /* reading: ran past the end, or met a value
+                                no writer writes */
 } rio;
 
 /* Moves `n` bytes between the file and `value` (little-endian host). */
@@ -51,10 +52,13 @@ static void rio_int(rio *r, int *v) {
   *v = x;
 }
 
+/* A bool is the byte 0 or 1: any other is damage, not "true" (the file
+ * has one spelling of each model). */
 static void rio_bool(rio *r, bool *v) {
   uint8_t x = *v;
   rio_u8(r, &x);
-  *v = x != 0;
+  r->truncated |= x > 1;
+  *v = x == 1;
 }
 
 static void rio_str(rio *r, const char **s) {
@@ -65,7 +69,10 @@ static void rio_str(rio *r, const char **s) {
       lr__buf_append(r->out, *s, n - 1);
     return;
   }
-  if (n == 0 || r->truncated || (size_t)(r->end - r->p) < n - 1) {
+  /* a NUL inside a string is damage: read as a C string, it would end
+   * the name early */
+  if (n == 0 || r->truncated || (size_t)(r->end - r->p) < n - 1 ||
+      memchr(r->p, '\0', n - 1)) {
     r->truncated |= n != 0;
     *s = NULL;
     return;

@@ -67,10 +67,12 @@ static void check_duplicates(checker *C, const void *items, int n, size_t size,
       continue;
     /* Of a run of equal names, point at the first one defined. */
     int first = i - 1;
+    const char *before;
     while (first > 0 &&
-           strcmp(*(const char *const *)((const char *)items +
-                                         (size_t)(first - 1) * size), b) == 0)
-      first--;
+           (before = *(const char *const *)((const char *)items +
+                                            (size_t)(first - 1) * size)) &&
+           strcmp(before, b) == 0)
+      first--; /* unnamed objects (sorted first) end the run */
     const lr__loc *first_loc = (const lr__loc *)((const char *)items +
                                                  (size_t)first * size + loc_offset);
     lr__buf hint;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../util/fs.h"
+#include "../util/utf8.h"
 
 /* A diagnostic object that collects errors instead of printing them. */
 static struct fy_diag *collecting_diag(void) {
@@ -127,6 +128,31 @@ static int refuse_nul(const char *text, size_t len, const char *display,
   return 1;
 }
 
+/* Definition files are UTF-8 (as YAML requires). libfyaml 0.7.12 loops
+ * forever on some invalid bytes (a `%` directive line followed by 0x83 or
+ * 0xFF: found by the YAML fuzzer), so the text is checked first and the
+ * first bad byte reported at its line and column (in characters). Returns
+ * 0, or -1 after reporting. */
+static int check_utf8(const char *text, size_t len, const char *display,
+                      lr__diag *diag) {
+  size_t bad = lr__utf8_valid_len(text, len);
+  if (bad < len) {
+    lr__loc loc = {display, 1, 1};
+    for (size_t i = 0; i < bad; i++) {
+      if (text[i] == '\n') {
+        loc.line++;
+        loc.col = 1;
+      } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+        loc.col++;
+      }
+    }
+    lr__diag_add(diag, loc, "save the file as UTF-8",
+                 "the file is not UTF-8 text: byte 0x%02X",
+                 (unsigned char)text[bad]);
+  }
+  return bad < len ? -1 : 0;
+}
+
 int lr__yaml_read_file(const char *path, const char *display, lr__diag *diag,
                        lr__yaml_each_fn each, void *ctx) {
   char *text = NULL;
@@ -135,7 +161,8 @@ int lr__yaml_read_file(const char *path, const char *display, lr__diag *diag,
   lr__buf_init(&why);
   int unreadable = lr__fs_read_file(path, &text, &len, &why) != 0;
   lr__buf_free(&why);
-  if (!unreadable && refuse_nul(text, len, display, diag)) {
+  if (!unreadable && (refuse_nul(text, len, display, diag) ||
+                      check_utf8(text, len, display, diag) != 0)) {
     free(text);
     return -1;
   }

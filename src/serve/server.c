@@ -377,9 +377,8 @@ static int make_stop_pipe(lr__server *s) {
   return LR_EIO;
 }
 
-int lr_server_start(const lr_server_options *opt, lr_server **out) {
-  if (!out)
-    return LR_EINVAL;
+/* The state of a server, everything but listening (see server.h). */
+static int create(const lr_server_options *opt, lr__server **out) {
   lr__server *s = *out = calloc(1, sizeof *s);
   if (!s)
     return LR_ENOMEM;
@@ -397,8 +396,22 @@ int lr_server_start(const lr_server_options *opt, lr_server **out) {
   s->opt = *opt;
   apply_defaults(&s->opt);
   int rc = read_token(s);
-  if (!rc)
-    rc = open_store(s);
+  return rc ? rc : open_store(s);
+}
+
+int lr__server_create(const lr_server_options *opt, lr__server **out,
+                      lr__buf *err) {
+  int rc = create(opt, out);
+  if (rc && *out)
+    lr__buf_puts(err, lr__buf_str(&(*out)->errmsg));
+  return rc;
+}
+
+int lr_server_start(const lr_server_options *opt, lr_server **out) {
+  if (!out)
+    return LR_EINVAL;
+  int rc = create(opt, out);
+  lr__server *s = *out;
   if (!rc)
     rc = make_stop_pipe(s);
   if (!rc)
@@ -409,7 +422,8 @@ int lr_server_start(const lr_server_options *opt, lr_server **out) {
     s->daemon = NULL;
     rc = LR_EIO;
   }
-  s->ticking = rc == 0;
+  if (s)
+    s->ticking = rc == 0;
   return rc;
 }
 
@@ -447,6 +461,12 @@ void lr_server_close(lr_server *srv) {
     lr_server_stop(srv);
     lr_server_wait(srv);
   }
+  lr__server_free(srv);
+}
+
+void lr__server_free(lr__server *srv) {
+  if (!srv)
+    return;
   lr__server_clear_cache(srv);
   lr_store_close(srv->store);
   for (int i = 0; i < 2; i++)

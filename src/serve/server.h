@@ -100,6 +100,16 @@ typedef struct lr__reply {
   int versioned;           /* version is set */
 } lr__reply;
 
+/* Makes the server's state for `opt` (defaults filled in, the token read,
+ * the store opened read-write), without listening: lr_server_start listens
+ * on it, the thread suite and the request-handler fuzzer call
+ * lr__server_handle directly. *out is set even on failure (NULL only for
+ * LR_ENOMEM); the reason goes to `err`. Free it with lr__server_free (a
+ * server that never listened). */
+int lr__server_create(const lr_server_options *opt, lr__server **out,
+                      lr__buf *err);
+void lr__server_free(lr__server *s);
+
 /* Answers one request. `method`, `path` and the body are the client's;
  * `auth` is its Authorization header or NULL. */
 void lr__server_handle(lr__server *s, const char *method, const char *path,

@@ -48,8 +48,11 @@ enum { SUGGEST_LIST_MAX = 8 };
 void lr__suggest(lr__buf *hint, const char *what, const char *name,
                  const char *const *known, int n) {
   const char *best = NULL;
-  int best_distance = 0;
+  int best_distance = 0, named = 0;
   for (int i = 0; i < n; i++) {
+    if (!known[i])
+      continue; /* an object without a name, reported on its own */
+    named++;
     int d = lr__edit_distance(name, known[i]);
     if (!best || d < best_distance) {
       best = known[i];
@@ -62,13 +65,15 @@ void lr__suggest(lr__buf *hint, const char *what, const char *name,
     lr__buf_printf(hint, "did you mean '%s'?", best);
     return;
   }
-  if (n == 0) {
+  if (named == 0) {
     lr__buf_printf(hint, "no %s are defined", what);
     return;
   }
   lr__buf_printf(hint, "known %s: ", what);
-  for (int i = 0; i < n && i < SUGGEST_LIST_MAX; i++)
-    lr__buf_printf(hint, "%s%s", i ? ", " : "", known[i]);
-  if (n > SUGGEST_LIST_MAX)
-    lr__buf_printf(hint, " (and %d more)", n - SUGGEST_LIST_MAX);
+  int shown = 0;
+  for (int i = 0; i < n && shown < SUGGEST_LIST_MAX; i++)
+    if (known[i])
+      lr__buf_printf(hint, "%s%s", shown++ ? ", " : "", known[i]);
+  if (named > SUGGEST_LIST_MAX)
+    lr__buf_printf(hint, " (and %d more)", named - SUGGEST_LIST_MAX);
 }

@@ -14,9 +14,10 @@ int lr__is_identifier(const char *s);
 /* Edit distance between two strings (for suggestions). */
 int lr__edit_distance(const char *a, const char *b);
 
-/* Writes a hint for an unresolved `name` among `known` (n of them):
- * "did you mean 'x'?" when one is close, else "known WHAT: a, b, c" (the
- * first few), else "no WHAT are defined". WHAT is plural: "feature views". */
+/* Writes a hint for an unresolved `name` among `known` (n of them; NULL
+ * entries, objects without a name, are left out): "did you mean 'x'?" when
+ * one is close, else "known WHAT: a, b, c" (the first few), else "no WHAT
+ * are defined". WHAT is plural: "feature views". */
 void lr__suggest(lr__buf *hint, const char *what, const char *name,
                  const char *const *known, int n);
 
