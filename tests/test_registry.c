@@ -1875,6 +1875,57 @@ Test(registry, r051_every_kind_of_name_has_the_limit) {
     cr_assert(strstr(msg, want), "%s: no '%s' in:\n%s", kinds[k][1], want,
               msg);
     free(msg);
+    th_rmrf(dir);
+  }
+}
+
+/* Planning a repo that did not load read the plan summary uninitialised
+ * (valgrind: "conditional jump depends on uninitialised value"); each
+ * failing call shows its own message only. */
+Test(registry, r052_plan_after_a_failed_load_has_its_own_message) {
+  char *dir = good_repo();
+  th_write(dir, "features.yaml", "entities: [\n");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
+  char *plan = NULL;
+  const char *want = "the repo did not load (the feature definitions are not "
+                     "valid); fix that first";
+  cr_assert_eq(lr_repo_plan(repo, 0, &plan), LR_EDEFINITION);
+  cr_assert_str_eq(lr_repo_errmsg(repo), want);
+  lr_free(plan);
+  plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, 0, &plan), LR_EDEFINITION);
+  cr_assert_str_eq(lr_repo_errmsg(repo), want, "not appended to");
+  lr_free(plan);
+  cr_assert_eq(lr_repo_plan(NULL, 0, NULL), LR_EINVAL);
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}
+
+Test(registry, r053_registry_calls_fail_with_their_own_message) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  lr_registry *reg = open_registry(dir);
+  char *out = NULL;
+  cr_assert_eq(lr_registry_list(reg, (lr_kind)99, 0, &out), LR_EINVAL);
+  cr_assert_str_eq(lr_registry_errmsg(reg), "unknown object kind 99");
+  cr_assert_eq(lr_registry_list(reg, (lr_kind)98, 0, &out), LR_EINVAL);
+  cr_assert_str_eq(lr_registry_errmsg(reg), "unknown object kind 98");
+  int rc = lr_registry_describe(reg, "nope", 0, &out);
+  cr_assert_neq(rc, 0);
+  char *first = strdup(lr_registry_errmsg(reg));
+  cr_assert_neq(lr_registry_describe(reg, "nope", 0, &out), 0);
+  cr_assert_str_eq(lr_registry_errmsg(reg), first, "not appended to");
+  cr_assert_null(strstr(first, "unknown object kind"), "%s", first);
+  free(first);
+  lr_registry_close(reg);
+  lr_registry *none = NULL;
+  cr_assert_eq(lr_registry_open(NULL, &none), LR_EINVAL);
+  cr_assert_str_eq(lr_registry_errmsg(none), "no repo folder given");
+  lr_registry_close(none);
+  th_rmrf(dir);
+}
+
 /* Found by the YAML fuzzer (tests/fuzz/yaml.c): a feature without a name
  * in a view that an on-demand view reads crashed `larder plan` (the
  * inputs' aliases were built from the NULL name). It is an error like any
@@ -1965,52 +2016,6 @@ Test(registry, r056_error_file_not_utf8, .timeout = 30) {
   }
 }
 
-/* Planning a repo that did not load read the plan summary uninitialised
- * (valgrind: "conditional jump depends on uninitialised value"); each
- * failing call shows its own message only. */
-Test(registry, r052_plan_after_a_failed_load_has_its_own_message) {
-  char *dir = good_repo();
-  th_write(dir, "features.yaml", "entities: [\n");
-  lr_repo *repo = NULL;
-  cr_assert_eq(lr_repo_open(dir, &repo), LR_EDEFINITION);
-  char *plan = NULL;
-  const char *want = "the repo did not load (the feature definitions are not "
-                     "valid); fix that first";
-  cr_assert_eq(lr_repo_plan(repo, 0, &plan), LR_EDEFINITION);
-  cr_assert_str_eq(lr_repo_errmsg(repo), want);
-  lr_free(plan);
-  plan = NULL;
-  cr_assert_eq(lr_repo_apply(repo, 0, &plan), LR_EDEFINITION);
-  cr_assert_str_eq(lr_repo_errmsg(repo), want, "not appended to");
-  lr_free(plan);
-  cr_assert_eq(lr_repo_plan(NULL, 0, NULL), LR_EINVAL);
-  lr_repo_close(repo);
-  th_rmrf(dir);
-}
-
-Test(registry, r053_registry_calls_fail_with_their_own_message) {
-  char *dir = good_repo();
-  apply_ok(dir);
-  lr_registry *reg = open_registry(dir);
-  char *out = NULL;
-  cr_assert_eq(lr_registry_list(reg, (lr_kind)99, 0, &out), LR_EINVAL);
-  cr_assert_str_eq(lr_registry_errmsg(reg), "unknown object kind 99");
-  cr_assert_eq(lr_registry_list(reg, (lr_kind)98, 0, &out), LR_EINVAL);
-  cr_assert_str_eq(lr_registry_errmsg(reg), "unknown object kind 98");
-  int rc = lr_registry_describe(reg, "nope", 0, &out);
-  cr_assert_neq(rc, 0);
-  char *first = strdup(lr_registry_errmsg(reg));
-  cr_assert_neq(lr_registry_describe(reg, "nope", 0, &out), 0);
-  cr_assert_str_eq(lr_registry_errmsg(reg), first, "not appended to");
-  cr_assert_null(strstr(first, "unknown object kind"), "%s", first);
-  free(first);
-  lr_registry_close(reg);
-  lr_registry *none = NULL;
-  cr_assert_eq(lr_registry_open(NULL, &none), LR_EINVAL);
-  cr_assert_str_eq(lr_registry_errmsg(none), "no repo folder given");
-  lr_registry_close(none);
-  th_rmrf(dir);
-}
 /* Found by the YAML fuzzer: a name defined twice, in a list that also
  * holds an unnamed object (sorted first), crashed the duplicate check
  * while it looked back for the first of the run. */

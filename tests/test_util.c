@@ -1359,6 +1359,8 @@ Test(util, u045_json_reader_refuses_nul_bytes_where_they_stand) {
     lr__buf_free(&err);
     lr__arena_free(&arena);
   }
+}
+
 /* Found by the YAML fuzzer: a view with an unnamed feature (already an
  * error) made the suggestion for a service's unknown feature call strlen
  * on NULL. Unnamed entries are left out of suggestions and lists. */
