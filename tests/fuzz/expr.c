@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "larder.h"
-#include "registry/dtype.h"
+#include "util/dtype.h"
 #include "transform/expr.h"
 
 static const lr__expr_input inputs[] = {

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "codec/row.h"
-#include "registry/dtype.h"
+#include "util/dtype.h"
 
 enum { MAX_SLOTS = 16 };
 
