@@ -365,10 +365,12 @@ static int remember_dbi(lr__env *env, const char *name, MDB_dbi dbi) {
     env->dbis = grown;
     env->cap_dbis = cap;
   }
-  char *copy = strdup(name);
-  if (!copy)
+  named_dbi *slot = &env->dbis[env->n_dbis];
+  slot->name = strdup(name);
+  if (!slot->name)
     return LR_ENOMEM;
-  env->dbis[env->n_dbis++] = (named_dbi){copy, dbi};
+  slot->dbi = dbi;
+  env->n_dbis++;
   return 0;
 }
 

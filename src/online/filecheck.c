@@ -182,7 +182,7 @@ static int check_meta(fcheck *fc) {
     return damaged(fc, "it is %llu bytes but its last transaction needs "
                        "%llu", (unsigned long long)fc->size,
                    (unsigned long long)need);
-  mdb_page_hdr free_hdr, main_hdr;
+  mdb_page_hdr free_hdr = {0}, main_hdr = {0};
   int rc = check_root(fc, "the free-page database", m->dbs[0].root,
                       &free_hdr);
   if (!rc)
@@ -208,7 +208,7 @@ int lr__mdb_file_check(const char *data_mdb_path, lr__buf *err) {
     return LR_EIO;
   }
   fc.size = (uint64_t)st.st_size;
-  mdb_meta m0, m1;
+  mdb_meta m0 = {0}, m1 = {0};
   int rc = 0;
   if (fc.size > 0) {
     rc = read_meta(&fc, 0, 0, &m0);
@@ -235,8 +235,8 @@ int lr__mdb_file_pad(MDB_env *env) {
   if (mdb_env_get_fd(env, &fd) || mdb_env_info(env, &info) ||
       mdb_env_stat(env, &mst) || fstat(fd, &st))
     rc = EIO;
-  off_t want = (off_t)(info.me_last_pgno + 1) * mst.ms_psize +
-               (off_t)LR__MDB_TAIL_MARGIN;
+  off_t want = rc ? 0 : (off_t)(info.me_last_pgno + 1) * mst.ms_psize +
+                            (off_t)LR__MDB_TAIL_MARGIN;
   if (!rc && st.st_size < want && ftruncate(fd, want) != 0)
     rc = errno;
   mdb_txn_abort(txn);

@@ -31,6 +31,7 @@ static void snapshot_end(snapshot *s) {
   lr__env_release(s->env);
   free(s->dbis);
   free(s->has_dbi);
+  *s = (snapshot){0};
 }
 
 static int snapshot_begin(lr_store *store, snapshot *s) {
@@ -172,7 +173,7 @@ static int verify_view(lr_store *store, snapshot *s, int vi,
   lr__cell *cells = calloc((size_t)ov->view->next_slot + 1, sizeof *cells);
   if (rc == 0 && !cells)
     rc = LR_ENOMEM;
-  int mrc = rc || !s->has_dbi[vi] ? 0
+  int mrc = rc || !s->has_dbi || !s->has_dbi[vi] ? 0
                                    : mdb_cursor_open(s->txn, s->dbis[vi], &cur);
   if (mrc)
     rc = lr__store_mdb_error(lr__store_err(store), mrc, "cannot read a view");
