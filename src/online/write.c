@@ -130,6 +130,12 @@ static int store_row(lr__writer *w, const uint8_t *key_bytes, size_t key_len,
     }
     if (mrc != 0 && mrc != MDB_NOTFOUND)
       return lr__store_mdb_error(lr__store_err(w->store), mrc, "cannot read a row");
+    if (mrc == 0 && old.mv_size == row->len &&
+        memcmp(old.mv_data, row->data, row->len) == 0) {
+      stats->rows_written++; /* the very row stored: nothing to change,
+                                no page to dirty, no digest to move */
+      return 0;
+    }
     if (mrc == 0) { /* the pair replaced leaves the digest */
       lr__digest_pair(key_bytes, key_len, old.mv_data, old.mv_size, hash);
       lr__digest_sub(&w->digest, hash);
