@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "larder.h"
+
 /* A fresh folder under /tmp; the caller removes it with th_rmrf(). */
 static inline char *th_tempdir(void) {
   char *dir = strdup("/tmp/larder-test-XXXXXX");
@@ -132,6 +134,23 @@ static inline void th_free_kept(void) {
     free(kept[i]);
     kept[i] = NULL;
   }
+}
+
+/* A fresh repo under /tmp holding `defs` as defs.yaml (sources may read
+ * data/x.csv, which is made empty), applied. The caller removes it with
+ * th_rmrf(). */
+static inline char *th_applied_repo(const char *defs) {
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", "project: t\n");
+  th_write(dir, "data/x.csv", "");
+  th_write(dir, "defs.yaml", defs);
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), 0, "%s", lr_repo_errmsg(repo));
+  char *plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, 0, &plan), 0, "%s", lr_repo_errmsg(repo));
+  lr_free(plan);
+  lr_repo_close(repo);
+  return dir;
 }
 
 /* The feature_store.yaml most tests use. */

@@ -50,16 +50,7 @@ static void cleanup(void) {
 TestSuite(generation, .fini = cleanup);
 
 static char *make_repo(void) {
-  g_dir = th_tempdir();
-  th_write(g_dir, "feature_store.yaml", "project: t\n");
-  th_write(g_dir, "data/x.csv", "");
-  th_write(g_dir, "defs.yaml", defs);
-  lr_repo *repo = NULL;
-  cr_assert_eq(lr_repo_open(g_dir, &repo), 0, "%s", lr_repo_errmsg(repo));
-  char *plan = NULL;
-  cr_assert_eq(lr_repo_apply(repo, 0, &plan), 0, "%s", lr_repo_errmsg(repo));
-  lr_free(plan);
-  lr_repo_close(repo);
+  g_dir = th_applied_repo(defs);
   return g_dir;
 }
 

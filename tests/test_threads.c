@@ -65,18 +65,8 @@ TestSuite(threads, .fini = remove_leftover);
 
 /* A fresh repo holding `defs`, applied. */
 static char *make_repo(void) {
-  char *dir = th_tempdir();
-  current_dir = dir;
-  th_write(dir, "feature_store.yaml", "project: t\n");
-  th_write(dir, "data/x.csv", "");
-  th_write(dir, "defs.yaml", defs);
-  lr_repo *repo = NULL;
-  cr_assert_eq(lr_repo_open(dir, &repo), 0, "%s", lr_repo_errmsg(repo));
-  char *plan = NULL;
-  cr_assert_eq(lr_repo_apply(repo, 0, &plan), 0, "%s", lr_repo_errmsg(repo));
-  lr_free(plan);
-  lr_repo_close(repo);
-  return dir;
+  current_dir = th_applied_repo(defs);
+  return current_dir;
 }
 
 /* Writes version `v` of every user into `stats`: a = v, s = "v<v>", at
