@@ -352,8 +352,10 @@ static void bench_odfv(lr_store *store, long long n, int runs, latency *h) {
 
 /* The store's bytes per entity against the raw bytes. */
 static void report_size(const char *dir, long long n) {
-  char path[4200], params[64];
-  snprintf(path, sizeof path, "%s/data/online/data.mdb", dir);
+  char path[4200], params[64], current[32] = "";
+  snprintf(path, sizeof path, "%s/data/online/CURRENT", dir);
+  bench_read_line(path, current, sizeof current); /* the live generation */
+  snprintf(path, sizeof path, "%s/data/online/gen-%s/data.mdb", dir, current);
   snprintf(params, sizeof params, "entities=%lld features=%d", n, FEATURES);
   struct stat st;
   if (stat(path, &st))
