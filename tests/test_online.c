@@ -1953,8 +1953,11 @@ Test(online, o029_too_many_entities) {
   look l;
   look_refs(&l, s, refs, 1, 2);
   lr_value keys[3] = {vi64(1), vi64(2), vi64(3)};
-  cr_assert_eq(lr_get_online_features(l.req, keys, 3, l.res), LR_EINVAL);
-  assert_msg(lr_result_errmsg(l.res), "at most 2");
+  for (int i = 0; i < 2; i++) { /* a second failure does not append */
+    cr_assert_eq(lr_get_online_features(l.req, keys, 3, l.res), LR_EINVAL);
+    cr_assert_str_eq(lr_result_errmsg(l.res),
+                     "bad arguments: 3 entities for a result of at most 2");
+  }
   cr_assert_eq(lr_get_online_features(l.req, keys, -1, l.res), LR_EINVAL);
   cr_assert_eq(lr_get_online_features(l.req, NULL, 1, l.res), LR_EINVAL);
   look_get(&l, keys, 2);
@@ -3377,25 +3380,6 @@ Test(online, o049_threads_read_their_own_store_messages) {
   cr_assert_eq(b[0].rounds_ok, 2000);
   cr_assert_eq(b[1].rounds_ok, 2000);
   cr_assert_str_eq(lr_store_errmsg(s), "", "this thread failed nothing");
-  lr_store_close(s);
-  repo_done(dir);
-}
-
-/* A failed lookup's message is its own: a second failure does not append
- * to the first. */
-Test(online, o050_a_failed_lookup_does_not_append_to_the_last) {
-  char *dir = make_repo(defs_main);
-  lr_store *s = open_store(dir, LR_STORE_READONLY);
-  static const char *const refs[] = {"user_stats:a"};
-  look l;
-  look_refs(&l, s, refs, 1, 2);
-  lr_value keys[3] = {vi64(1), vi64(2), vi64(3)};
-  for (int i = 0; i < 2; i++) {
-    cr_assert_eq(lr_get_online_features(l.req, keys, 3, l.res), LR_EINVAL);
-    cr_assert_str_eq(lr_result_errmsg(l.res),
-                     "bad arguments: 3 entities for a result of at most 2");
-  }
-  look_free(&l);
   lr_store_close(s);
   repo_done(dir);
 }
