@@ -227,12 +227,20 @@ static int hold_live(lr_store *store, lr__env **env, lr__gen_stamp *stamp,
   return rc;
 }
 
-lr__env *lr__store_env(lr_store *store) {
+/* The store's live generation with CURRENT as the store last read it:
+ * *env gets a reference. */
+static lr__env *env_and_stamp(lr_store *store, lr__gen_stamp *stamp) {
   pthread_mutex_lock(&store->move_lock);
   lr__env *env = atomic_load(&store->env);
   lr__env_retain(env);
+  *stamp = store->stamp;
   pthread_mutex_unlock(&store->move_lock);
   return env;
+}
+
+lr__env *lr__store_env(lr_store *store) {
+  lr__gen_stamp unused;
+  return env_and_stamp(store, &unused);
 }
 
 static long long coarse_ms(void) {
@@ -279,16 +287,6 @@ static int ensure_dbs(const lr_store *store, lr__env *env,
   return 0;
 }
 
-/* The store's live generation with CURRENT as the store last read it:
- * *env gets a reference. */
-static lr__env *env_and_stamp(lr_store *store, lr__gen_stamp *stamp) {
-  pthread_mutex_lock(&store->move_lock);
-  lr__env *env = atomic_load(&store->env);
-  lr__env_retain(env);
-  *stamp = store->stamp;
-  pthread_mutex_unlock(&store->move_lock);
-  return env;
-}
 
 int lr__store_write_begin(lr_store *store, const char *const *names, int n,
                           MDB_dbi *dbis, lr__env **out, MDB_txn **txn,

@@ -116,16 +116,26 @@ int lr_store_digests(lr_store *store, char **json) {
   return call_end(&s, &out, rc, json);
 }
 
+/* Decodes stored key `k` into `parts` (16 of them; strings that needed
+ * unescaping into `scratch`) under ov's key types. Returns how many parts,
+ * or -1 when the bytes are no such key. */
+static int decode_key(const lr__online_view *ov, const MDB_val *k,
+                      lr__keypart *parts, uint8_t *scratch) {
+  int n = ov->n_keys < 16 ? ov->n_keys : 16;
+  for (int i = 0; i < n; i++)
+    parts[i].dtype = ov->key_types[i];
+  return lr__key_decode(k->mv_data, k->mv_size, parts, n, scratch) == 0 ? n
+                                                                        : -1;
+}
+
 /* The key as the user wrote it (`user_id=5, city="x"`), or its bytes in
  * hex when they do not decode. */
 static void describe_key(lr__buf *out, const lr__online_view *ov,
                          const MDB_val *k) {
   lr__keypart parts[16];
   uint8_t scratch[LR__KEY_MAX];
-  int n = ov->n_keys < 16 ? ov->n_keys : 16;
-  for (int i = 0; i < n; i++)
-    parts[i].dtype = ov->key_types[i];
-  if (lr__key_decode(k->mv_data, k->mv_size, parts, n, scratch) != 0) {
+  int n = decode_key(ov, k, parts, scratch);
+  if (n < 0) {
     lr__buf_puts(out, "0x");
     for (size_t i = 0; i < k->mv_size; i++)
       lr__buf_printf(out, "%02x", ((const uint8_t *)k->mv_data)[i]);
@@ -146,11 +156,8 @@ static int pair_ok(const lr__online_view *ov, const MDB_val *k,
                    const MDB_val *v, lr__cell *cells, const char **why) {
   lr__keypart parts[16];
   uint8_t scratch[LR__KEY_MAX];
-  int n = ov->n_keys < 16 ? ov->n_keys : 16;
-  for (int i = 0; i < n; i++)
-    parts[i].dtype = ov->key_types[i];
   lr__row_header h;
-  if (lr__key_decode(k->mv_data, k->mv_size, parts, n, scratch) != 0)
+  if (decode_key(ov, k, parts, scratch) < 0)
     *why = "the key does not decode";
   else if (lr__row_decode(v->mv_data, v->mv_size, ov->view->slot_types,
                           ov->view->next_slot, &h, cells) != 0)
