@@ -538,6 +538,18 @@ static void fill_all(lr__cell *c, lr__buf *strarr) {
   c[12].count = 3;
 }
 
+/* fill_all's row, cell 4 null, encoded into `row` (initialised here) at
+ * event and created times `ev`, `cr`; `strarr` (initialised here) holds
+ * its string-array payload. */
+static void encode_all_null4(lr__cell *cells, lr__buf *strarr, int64_t ev,
+                             int64_t cr, lr__buf *row) {
+  lr__buf_init(strarr);
+  fill_all(cells, strarr);
+  cells[4].is_null = 1;
+  lr__buf_init(row);
+  lr__row_encode(all_types, N_ALL, cells, ev, cr, row);
+}
+
 static void assert_all(const lr__cell *d) {
   for (size_t i = 0; i < N_ALL; i++)
     cr_assert_eq(d[i].is_null, 0, "slot %zu", i);
@@ -994,14 +1006,8 @@ Test(codec, c023_row_event_seconds_out_of_range_fail) {
  * returns 0 or -1 and reads nothing outside the row. */
 Test(codec, c024_row_bit_flips_and_random_bytes_never_crash) {
   lr__cell cells[N_ALL], out[N_ALL];
-  lr__buf strarr;
-  lr__buf_init(&strarr);
-  fill_all(cells, &strarr);
-  cells[4].is_null = 1;
-  lr__buf row;
-  lr__buf_init(&row);
-  lr__row_encode(all_types, N_ALL, cells, 1704103200000001LL,
-                 1704103200000009LL, &row);
+  lr__buf strarr, row;
+  encode_all_null4(cells, &strarr, 1704103200000001LL, 1704103200000009LL, &row);
   uint8_t *copy = malloc(row.len);
   int refused = 0;
   for (size_t i = 0; i < row.len; i++)
@@ -1100,14 +1106,8 @@ Test(codec, c027_crc32c_known_values_and_both_ways_agree) {
  * caught: the checksum's, or the format byte's flag, or the length. */
 Test(codec, c028_row_checksum_catches_every_byte_change) {
   lr__cell cells[N_ALL], out[N_ALL];
-  lr__buf strarr;
-  lr__buf_init(&strarr);
-  fill_all(cells, &strarr);
-  cells[4].is_null = 1;
-  lr__buf row;
-  lr__buf_init(&row);
-  lr__row_encode(all_types, N_ALL, cells, 1704103200000000LL,
-                 1704103201000000LL, &row);
+  lr__buf strarr, row;
+  encode_all_null4(cells, &strarr, 1704103200000000LL, 1704103201000000LL, &row);
   uint8_t *copy = malloc(row.len);
   for (size_t at = 0; at < row.len; at++)
     for (int mask = 1; mask < 256; mask++) {
