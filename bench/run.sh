@@ -13,6 +13,9 @@
 #                    from a fresh process (larder get against redis-cli);
 #                    the HTTP floor (a server that only answers) as ceiling;
 #                    bytes per entity of each store (bench/server.sh)
+#   compact_under_server  `larder compact` while the server answers lookups:
+#                    its duration, and the lookups' latency meanwhile against
+#                    the same load alone (bench/compact_serve.sh)
 #   materialize,     Parquet to the online store; a training set against the
 #   historical       same ASOF joins written by hand in DuckDB
 #                    (bench/offline.c)
@@ -62,6 +65,8 @@ busy_before=$(busy_pct)
     "$lookup_n" "$runs"
   step "HTTP server and Redis, cold start, store sizes"
   timeout 900 bench/server.sh "$build" $mode
+  step "compaction under the server, $lookup_n entities"
+  timeout 600 bench/compact_serve.sh "$build" "$lookup_n"
   step "materialization and training sets"
   timeout 1200 "$build/bench/offline" "bench/data/offline_$offline_n" \
     "$offline_n" "$entity_rows"
