@@ -12,7 +12,7 @@ BUILD := build
 WARN := -Wall -Wextra -Werror
 BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -Iinclude $(WARN) $(DUCKDB_CFLAGS)
 CFLAGS ?= -O2 -g
-LIBS := -lfyaml -llmdb -lmicrohttpd -lpthread -lm -ldl
+LIBS := -lfyaml -llmdb -lmicrohttpd -lhiredis -lpthread -lm -ldl
 
 # DuckDB is loaded at run time (dlopen), only by the offline layer: its
 # header comes from the system or from third_party/ (scripts/deps.sh).
@@ -21,7 +21,7 @@ DUCKDB_CFLAGS := $(if $(wildcard $(DUCKDB_DIR)/include/duckdb.h),\
   -I$(DUCKDB_DIR)/include -DLR_DUCKDB_PATH='"$(DUCKDB_DIR)/lib/libduckdb.so"')
 
 LIB_SRC := $(wildcard src/util/*.c src/transform/*.c src/registry/*.c src/codec/*.c \
-  src/online/*.c \
+  src/online/*.c src/replication/*.c \
   src/offline/*.c src/serve/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)

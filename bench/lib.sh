@@ -92,5 +92,5 @@ bench_cc() {
 
 # The libraries a program linking liblarder.a needs.
 larder_libs() {
-  echo "$1/liblarder.a -lmicrohttpd -lfyaml -llmdb -lpthread -lm -ldl"
+  echo "$1/liblarder.a -lmicrohttpd -lhiredis -lfyaml -llmdb -lpthread -lm -ldl"
 }

@@ -1,0 +1,70 @@
+/*
+ * log.h - the write log a primary appends to and its replicas tail: an
+ * ordered sequence of opaque entries, each under a sequence number that
+ * the primary assigns (1, 2, 3, ...; contiguous). What an entry holds and
+ * how a replica checks it (epoch, chain digest) is entry.h's business; the
+ * log only stores and returns bytes in sequence order.
+ *
+ * Engines sit behind this interface so that another one (Kafka, NATS
+ * JetStream) can be added without touching the rest: the URL's scheme
+ * picks it. The one there is Redis Streams (log_redis.c, "redis://").
+ *
+ * A handle is used by one thread at a time; open one per thread.
+ */
+#ifndef LR_REPLICATION_LOG_H
+#define LR_REPLICATION_LOG_H
+
+#include <stddef.h>
+
+#include "../util/buf.h"
+
+typedef struct lr__log lr__log;
+
+/* One entry as read: `data` is valid until the callback returns. */
+typedef struct lr__log_entry {
+  unsigned long long seq;
+  const void *data;
+  size_t len;
+} lr__log_entry;
+
+/* Connects to the log at `url` ("redis://HOST:PORT[/DB]") holding stream
+ * `stream`. `retention`: about how many entries the log keeps (older ones
+ * are trimmed as new ones are appended); 0 keeps everything. `timeout_ms`
+ * bounds connecting and each command. Returns 0; LR_EINVAL (a malformed
+ * URL or an unknown scheme, named in the message); LR_EIO (unreachable:
+ * the message names the address and the fix). */
+int lr__log_open(const char *url, const char *stream,
+                 unsigned long long retention, int timeout_ms, lr__log **out,
+                 lr__buf *err);
+
+/* Closes the connection and frees the handle; NULL is allowed. */
+void lr__log_close(lr__log *log);
+
+/* Appends `data` as entry `seq`. Returns 0; LR_EEXISTS when the log holds
+ * an entry at `seq` or later already (nothing appended: the caller decides
+ * whether it is the same one); LR_EIO. Entries must be appended in
+ * increasing order; a gap is allowed (the log does not check contiguity:
+ * replicas do). */
+int lr__log_append(lr__log *log, unsigned long long seq, const void *data,
+                   size_t len, lr__buf *err);
+
+/* The first and last sequence numbers the log holds now (both 0 when it
+ * is empty or missing). Returns 0 or LR_EIO. */
+int lr__log_bounds(lr__log *log, unsigned long long *first,
+                   unsigned long long *last, lr__buf *err);
+
+/* Reads up to `max` entries after sequence number `after`, in order,
+ * calling each(ctx, entry) for each (a nonzero return stops the read and
+ * is returned). When there is none yet, waits up to `block_ms` for one
+ * (0: do not wait). Returns 0 (also when nothing came), the callback's
+ * value, or LR_EIO. */
+int lr__log_read(lr__log *log, unsigned long long after, int max,
+                 int block_ms, int (*each)(void *ctx, const lr__log_entry *e),
+                 void *ctx, lr__buf *err);
+
+/* The entry at `seq` exactly: 0 and a copy in `out` (replaced), or
+ * LR_ENOTFOUND, or LR_EIO. */
+int lr__log_get(lr__log *log, unsigned long long seq, lr__buf *out,
+                lr__buf *err);
+
+#endif
