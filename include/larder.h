@@ -603,16 +603,19 @@ int lr_store_compact(lr_store *store, unsigned long long *before,
                      unsigned long long *after);
 
 /*
- * A version of the online store's contents: the generation (each
+ * A version of the online store's contents (G, S): the generation G (each
  * compaction or upgrade makes a new one, with a greater number) and the
- * LMDB transaction id within it (one more per committed write). Every
- * committed change makes the version greater, ordered by generation, then
- * txn. Its text form, as `larder version` and the server print it, is
- * "GENERATION.TXN", e.g. "3.1042".
+ * sequence number S of the last change committed (one more per committed
+ * write, compaction or upgrade; on a replica, the last entry of the
+ * primary's write log applied). S alone orders versions: it never goes
+ * back, and a new generation takes a new S. Two stores at the same version
+ * of one primary hold the same rows; a replica reports the primary's G
+ * and S (docs/internals/replication.md). Its text form, as `larder
+ * version` and the server print it, is "G.S", e.g. "3.1042".
  */
 typedef struct lr_data_version {
   unsigned long long generation;
-  unsigned long long txn;
+  unsigned long long seq;
 } lr_data_version;
 
 /*

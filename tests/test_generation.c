@@ -14,6 +14,7 @@
 #include "helpers.h"
 #include "larder.h"
 #include "online/store.h"
+#include "online/version.h"
 #include "process.h"
 
 static const char defs[] =
@@ -355,18 +356,24 @@ Test(generation, g002_old_generation_lives_until_its_last_reader) {
   lr_store_close(s);
 }
 
-/* Deletes the digest record of view stats, as a store of the old layout
- * never had one. */
-static void forget_digests(lr_store *s) {
+/* Deletes the digest record of view stats and the version records, as a
+ * store of the old layout never had them. */
+static void forget_new_records(lr_store *s) {
   lr__env *env = lr__store_env(s);
   MDB_dbi meta;
   cr_assert(lr__env_dbi(env, LR__META_DB, 0, &meta));
   MDB_txn *txn;
   cr_assert_eq(lr__env_write_begin(env, &txn), 0);
-  char key[64];
-  snprintf(key, sizeof key, "digest:%s", s->views[0].db_name);
-  MDB_val k = {strlen(key), key};
-  cr_assert_eq(mdb_del(txn, meta, &k, NULL), 0);
+  char digest[64];
+  snprintf(digest, sizeof digest, "digest:%s", s->views[0].db_name);
+  const char *keys[] = {digest, LR__META_GENERATION, LR__META_SEQ,
+                        LR__META_EPOCH, LR__META_CHAIN};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    MDB_val k = {strlen(keys[i]), (void *)keys[i]};
+    int rc = mdb_del(txn, meta, &k, NULL);
+    cr_assert(rc == 0 || (i > 1 && rc == MDB_NOTFOUND), "%s: %s", keys[i],
+              mdb_strerror(rc));
+  }
   cr_assert_eq(mdb_txn_commit(txn), 0);
   lr__env_release(env);
 }
@@ -379,7 +386,7 @@ Test(generation, g003_legacy_store_upgrades_on_read_write_open) {
   make_repo();
   lr_store *s = open_store(LR_STORE_READWRITE);
   cr_assert_eq(put_keys(s, 0, 50, 0), 0, "%s", lr_store_errmsg(s));
-  forget_digests(s); /* the old layout kept none */
+  forget_new_records(s); /* the old layout kept none */
   lr_store_close(s);
   char cmd[8192];
   snprintf(cmd, sizeof cmd, "cd %s/data/online && mv gen-1/data.mdb . && "
@@ -431,14 +438,14 @@ Test(generation, g004_versions_grow_with_every_change) {
   cr_assert_eq(put_keys(s, 0, 10, 0), 0, "%s", lr_store_errmsg(s));
   cr_assert_eq(lr_store_version(s, &v1), 0);
   cr_assert_eq(v1.generation, 1);
-  cr_assert_gt(v1.txn, v0.txn);
+  cr_assert_gt(v1.seq, v0.seq);
   reader r;
   cr_assert_eq(reader_open(&r, s, 10), 0);
   cr_assert(reader_check(&r, 0, 10, 0));
   cr_assert_eq(lr_result_version(r.res, &rv), 0);
-  cr_assert(rv.generation == v1.generation && rv.txn == v1.txn,
+  cr_assert(rv.generation == v1.generation && rv.seq == v1.seq,
             "result read %llu.%llu, store is at %llu.%llu", rv.generation,
-            rv.txn, v1.generation, v1.txn);
+            rv.seq, v1.generation, v1.seq);
   cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s", lr_store_errmsg(s));
   cr_assert_eq(lr_store_version(s, &v2), 0);
   cr_assert_eq(v2.generation, 2);

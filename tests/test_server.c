@@ -2570,7 +2570,7 @@ static lr_data_version answer_version(const char *method, const char *path,
                "%s %s: no Larder-Version in\n%s", method, path, r.head);
   lr_data_version v;
   char end;
-  cr_assert_eq(sscanf(text, "%llu.%llu%c", &v.generation, &v.txn, &end), 2,
+  cr_assert_eq(sscanf(text, "%llu.%llu%c", &v.generation, &v.seq, &end), 2,
                "Larder-Version: %s", text);
   hresp_free(&r);
   return v;
@@ -2588,10 +2588,10 @@ Test(server, s066_every_answer_carries_its_version) {
                                         lookup, 200);
   cr_assert_eq(read.generation, 1);
   lr_data_version health = answer_version("GET", "/health", NULL, 200);
-  cr_assert(health.generation == read.generation && health.txn == read.txn);
+  cr_assert(health.generation == read.generation && health.seq == read.seq);
   hresp h = call("GET", "/health", NULL);
   char want[64];
-  snprintf(want, sizeof want, "%llu.%llu", read.generation, read.txn);
+  snprintf(want, sizeof want, "%llu.%llu", read.generation, read.seq);
   cr_assert_str_eq(jtext(h.body, "/store_version"), want, "%s", h.body);
   hresp_free(&h);
   answer_version("GET", "/metrics", NULL, 200);
@@ -2605,9 +2605,9 @@ Test(server, s066_every_answer_carries_its_version) {
       "\"score\": [null], \"label\": [null], \"blob\": [null], "
       "\"emb\": [null], \"seen\": [null]}}",
       200);
-  cr_assert_gt(wrote.txn, read.txn, "a write did not raise the version");
+  cr_assert_gt(wrote.seq, read.seq, "a write did not raise the version");
   lr_data_version again = answer_version("POST", "/get-online-features",
                                          lookup, 200);
-  cr_assert(again.generation == wrote.generation && again.txn == wrote.txn);
+  cr_assert(again.generation == wrote.generation && again.seq == wrote.seq);
   srv_stop();
 }

@@ -252,13 +252,13 @@ int cli_version(cli *c) {
   if (rc == 0 && json)
     printf("{\"larder\": \"%s\", \"registry_version\": %llu, "
            "\"store_version\": \"%llu.%llu\", \"generation\": %llu, "
-           "\"txn\": %llu, \"digests\": %s}\n", lr_version(),
-           registry_version, v.generation, v.txn, v.generation, v.txn,
+           "\"seq\": %llu, \"digests\": %s}\n", lr_version(),
+           registry_version, v.generation, v.seq, v.generation, v.seq,
            digests);
   else if (rc == 0)
     printf("larder %s\nregistry version %llu\nstore version %llu.%llu "
-           "(generation %llu, transaction %llu)\n", lr_version(),
-           registry_version, v.generation, v.txn, v.generation, v.txn);
+           "(generation %llu, sequence %llu)\n", lr_version(),
+           registry_version, v.generation, v.seq, v.generation, v.seq);
   lr_free(digests);
   lr_store_close(store);
   lr_registry_close(reg);

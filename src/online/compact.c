@@ -28,6 +28,7 @@
 
 #include "../util/fs.h"
 #include "store.h"
+#include "version.h"
 
 /* The meta record the builder commits into the generation it replaced:
  * the number of its successor. */
@@ -76,14 +77,31 @@ static unsigned long long used_bytes(lr__env *env) {
   return (unsigned long long)(info.me_last_pgno + 1) * st.ms_psize;
 }
 
-/* A store of the old layout kept no digests: the new generation `gen`
- * gets them from its rows before it goes live. */
-static int count_digests(lr_store *store, unsigned long long gen) {
+/* Makes the copied generation `gen` ready to go live: its digests counted
+ * when `src` (a store of the old layout) kept none, and one more change
+ * recorded, which names `gen` its generation: the version moves on. */
+static int seal_generation(lr_store *store, const lr__env *src,
+                           unsigned long long gen) {
   lr__env *env;
   int rc = lr__env_acquire(store->root, gen, LR__ENV_WRITE, store->maxdbs,
                            &env, lr__store_err(store));
-  if (rc == 0)
+  if (rc == 0 && lr__env_gen(src) == LR__GEN_LEGACY)
     rc = lr__store_count_digests(store, env);
+  MDB_dbi meta;
+  MDB_txn *txn;
+  if (rc == 0 && !lr__env_dbi(env, LR__META_DB, 1, &meta))
+    rc = lr__store_mdb_error(lr__store_err(store), MDB_NOTFOUND,
+                             "cannot open the meta database");
+  if (rc == 0) {
+    int mrc = lr__env_write_begin(env, &txn);
+    if (!mrc) {
+      mrc = lr__logpos_advance(txn, meta, lr__env_gen(src), gen, NULL);
+      mrc = mrc ? (mdb_txn_abort(txn), mrc) : mdb_txn_commit(txn);
+    }
+    if (mrc)
+      rc = lr__store_mdb_error(lr__store_err(store), mrc,
+                               "cannot seal the new generation");
+  }
   lr__env_release(env);
   return rc;
 }
@@ -112,8 +130,8 @@ static int build_from(lr_store *store, lr__env *src) {
   lr__buf_init(&dir);
   lr__gen_dir(&dir, store->root, gen);
   rc = copy_into(store, src, lr__buf_str(&dir));
-  if (rc == 0 && lr__env_gen(src) == LR__GEN_LEGACY)
-    rc = count_digests(store, gen);
+  if (rc == 0)
+    rc = seal_generation(store, src, gen);
   if (rc == 0)
     rc = lr__gen_publish(store->root, gen, lr__store_err(store));
   if (rc == 0) {

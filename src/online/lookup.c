@@ -19,6 +19,7 @@
 #include "../util/timefmt.h"
 #include "request.h"
 #include "result.h"
+#include "version.h"
 
 const char *lr_result_errmsg(const lr_result *res) {
   return res ? lr__buf_str(&res->errmsg) : "no result handle";
@@ -142,6 +143,8 @@ static void move_result(lr_result *res, lr_store *store) {
   }
   lr__env_release(res->env);
   res->env = lr__store_env(store);
+  res->version_env = NULL; /* another generation: read its version */
+  res->meta_ok = 0;
   memset(res->dbi_ok, 0, (size_t)res->req->n_groups);
 }
 
@@ -149,10 +152,27 @@ static void move_result(lr_result *res, lr_store *store) {
  * writer may have created them since). Before the transaction begins, so
  * that it sees them. */
 static void open_group_dbs(lr_result *res) {
+  if (!res->meta_ok)
+    res->meta_ok = lr__env_dbi(res->env, LR__META_DB, 0, &res->meta_dbi);
   for (int g = 0; g < res->req->n_groups; g++)
     if (!res->dbi_ok[g])
       res->dbi_ok[g] = (unsigned char)lr__env_dbi(
           res->env, res->req->groups[g].ov->db_name, 0, &res->dbis[g]);
+}
+
+/* Notes the version the result's transaction reads: from the meta
+ * records, read again only when something was committed since the last
+ * lookup (or the result moved to another generation). */
+static int read_version(lr_result *res, unsigned long long txnid) {
+  if (res->version_env == res->env && res->version_txnid == txnid)
+    return 0;
+  int mrc = lr__env_version(res->env, res->txn, res->meta_ok, res->meta_dbi,
+                            &res->version);
+  if (mrc)
+    return lr__store_mdb_error(&res->errmsg, mrc, "cannot read the version");
+  res->version_env = res->env;
+  res->version_txnid = txnid;
+  return 0;
 }
 
 /* Starts (first time) or renews the result's read transaction on the
@@ -185,8 +205,7 @@ static int begin_read(lr_result *res) {
       lr__buf_reset(&res->errmsg); /* a failed look keeps this generation */
       lr__store_checked(store, txnid);
     }
-    res->version = (lr_data_version){lr__env_gen(res->env), txnid};
-    return 0;
+    return read_version(res, txnid);
   }
 }
 

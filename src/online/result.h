@@ -24,7 +24,11 @@ struct lr_result {
   MDB_cursor **cursors; /* one per request group, renewed with txn */
   MDB_dbi *dbis;      /* per request group: its database in env ... */
   unsigned char *dbi_ok; /* ... once it exists there */
-  lr_data_version version; /* what the last lookup read */
+  MDB_dbi meta_dbi;   /* env's meta database ... */
+  int meta_ok;        /* ... once it exists there */
+  lr_data_version version; /* what the last lookup read ... */
+  const lr__env *version_env; /* ... read from this generation ... */
+  unsigned long long version_txnid; /* ... at this transaction id */
   /* Per lookup of one view: each entity's encoded key, and the entity
    * indexes in key order (repeated entities become neighbours). */
   uint8_t *keys;

@@ -16,6 +16,7 @@
 #include "../registry/registry.h"
 #include "../util/fs.h"
 #include "digest.h"
+#include "version.h"
 
 /* The messages of store calls, one per thread: a store is shared by
  * threads (a server's), so a failure lands in the failing thread's own
@@ -425,9 +426,14 @@ int lr_store_version(lr_store *store, lr_data_version *version) {
   if (rc < 0)
     return rc;
   lr__env *env = lr__store_env(store);
-  MDB_envinfo info;
-  int mrc = mdb_env_info(lr__env_mdb(env), &info);
-  *version = (lr_data_version){lr__env_gen(env), info.me_last_txnid};
+  MDB_dbi meta;
+  int has_meta = lr__env_dbi(env, LR__META_DB, 0, &meta);
+  MDB_txn *txn;
+  int mrc = mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn);
+  if (mrc == 0) {
+    mrc = lr__env_version(env, txn, has_meta, meta, version);
+    mdb_txn_abort(txn);
+  }
   lr__env_release(env);
   return mrc ? LR_EIO : 0;
 }

@@ -21,6 +21,9 @@
 #include <lmdb.h>
 #include <stdint.h>
 
+#include "env.h"
+#include "larder.h"
+
 #define LR__META_GENERATION "larder:generation"
 #define LR__META_SEQ "log:seq"
 #define LR__META_EPOCH "log:epoch"
@@ -42,5 +45,19 @@ int lr__logpos_read(MDB_txn *txn, MDB_dbi meta, unsigned long long folder_gen,
 /* Writes every record of `pos` in write transaction `txn`. Returns an
  * LMDB code. */
 int lr__logpos_write(MDB_txn *txn, MDB_dbi meta, const lr__logpos *pos);
+
+/* Counts one more committed change in write transaction `txn`: S + 1,
+ * and G becomes `new_gen` unless that is 0. *out (may be NULL) receives
+ * the new position. Returns an LMDB code. */
+int lr__logpos_advance(MDB_txn *txn, MDB_dbi meta,
+                       unsigned long long folder_gen,
+                       unsigned long long new_gen, lr__logpos *out);
+
+/* The version (G, S) that transaction `txn` of `env` sees; `meta` is its
+ * meta database, or `has_meta` 0 when env has none (lr__env_dbi: open it
+ * before the transaction begins, a thread holds one read transaction at a
+ * time). Returns 0 or an LMDB code. */
+int lr__env_version(const lr__env *env, MDB_txn *txn, int has_meta,
+                    MDB_dbi meta, lr_data_version *out);
 
 #endif

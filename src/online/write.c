@@ -18,6 +18,7 @@
 #include "../util/timefmt.h"
 #include "columns.h"
 #include "digest.h"
+#include "version.h"
 #include "writer.h"
 
 /* A packed row held back in latest-only mode. */
@@ -495,6 +496,9 @@ static int apply_digests(lr__writer *w) {
 int lr__writer_commit(lr__writer *w) {
   close_cursors(w);
   int mrc = apply_digests(w);
+  if (!mrc)
+    mrc = lr__logpos_advance(w->txn, w->meta_dbi, lr__env_gen(w->env), 0,
+                             NULL);
   if (mrc)
     mdb_txn_abort(w->txn);
   else

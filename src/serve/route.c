@@ -37,7 +37,7 @@ static void health(lr__server *s, int *status, lr__buf *out) {
                  "\"store_version\": \"%llu.%llu\"}\n",
                  ok ? "ok" : "unavailable",
                  (unsigned long long)lr__store_model(s->store)->version,
-                 v.generation, v.txn);
+                 v.generation, v.seq);
 }
 
 /* The method and path checks; 0 when the request may go on. */

@@ -56,7 +56,7 @@ static enum MHD_Result reply(struct MHD_Connection *conn, lr__reply *r) {
   if (r->versioned) {
     char version[48];
     snprintf(version, sizeof version, "%llu.%llu", r->version.generation,
-             r->version.txn);
+             r->version.seq);
     MHD_add_response_header(resp, "Larder-Version", version);
   }
   enum MHD_Result queued = MHD_queue_response(conn, (unsigned)r->status, resp);

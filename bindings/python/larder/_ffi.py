@@ -55,8 +55,8 @@ class WriteStats(Structure):
 
 
 class DataVersion(Structure):
-    """lr_data_version: the store's generation, and the txn within it."""
-    _fields_ = [("generation", c_ulonglong), ("txn", c_ulonglong)]
+    """lr_data_version: the store's generation and its last change's seq."""
+    _fields_ = [("generation", c_ulonglong), ("seq", c_ulonglong)]
 
 
 PROGRESS = CFUNCTYPE(None, c_void_p, c_char_p, c_ulonglong, c_ulonglong)

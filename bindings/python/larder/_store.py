@@ -25,20 +25,21 @@ WriteStats = collections.namedtuple("WriteStats", "rows_written rows_skipped")
 WriteStats.__doc__ = "What a write stored, and how many older rows it kept out."
 
 
-class DataVersion(collections.namedtuple("DataVersion", "generation txn")):
-    """A version of the online store's contents: the generation (each
-    compaction or upgrade makes a new, greater one) and the transaction id
-    within it (one more per committed write). Every committed change makes
-    it greater: versions compare by generation, then txn (as tuples do).
-    str() gives "GENERATION.TXN", as `larder version` prints it."""
+class DataVersion(collections.namedtuple("DataVersion", "generation seq")):
+    """A version of the online store's contents (G, S): the generation
+    (each compaction or upgrade makes a new, greater one) and the sequence
+    number of the last committed change (on a replica, the last entry of
+    the primary's log applied). Every committed change makes it greater:
+    versions compare by generation, then seq (as tuples do). str() gives
+    "G.S", as `larder version` prints it."""
     __slots__ = ()
 
     def __str__(self):
-        return f"{self.generation}.{self.txn}"
+        return f"{self.generation}.{self.seq}"
 
     @classmethod
     def _from_c(cls, v):
-        return cls(v.generation, v.txn)
+        return cls(v.generation, v.seq)
 
 
 class _Request:

@@ -30,7 +30,7 @@ class VersionTest(RepoTestCase):
         after = self.store.version()
         self.assertGreater(after, before)
         self.assertEqual(after.generation, before.generation)
-        self.assertGreater(after.txn, before.txn)
+        self.assertGreater(after.seq, before.seq)
         self.write(2)
         self.assertGreater(self.store.version(), after)
         self.assertEqual(self.store.version(), self.store.version())
@@ -54,13 +54,13 @@ class VersionTest(RepoTestCase):
         self.assertEqual(self.store.version(), version)
         self.assertEqual(self.read().version(), version)
 
-    def test_versions_compare_by_generation_then_txn_and_print_as_g_dot_t(self):
+    def test_versions_compare_by_generation_then_seq_and_print_as_g_dot_s(self):
         v = larder.DataVersion
         self.assertLess(v(1, 5), v(1, 6))
         self.assertLess(v(1, 1042), v(2, 1))
         self.assertEqual(max(v(2, 7), v(1, 99)), v(2, 7))
         self.assertEqual(str(v(3, 1042)), "3.1042")
-        self.assertEqual((v(3, 1042).generation, v(3, 1042).txn), (3, 1042))
+        self.assertEqual((v(3, 1042).generation, v(3, 1042).seq), (3, 1042))
 
     def test_a_closed_store_has_no_version(self):
         self.store.close()

@@ -100,7 +100,7 @@ pub struct lr_write_stats {
 #[derive(Default)]
 pub struct lr_data_version {
     pub generation: c_ulonglong,
-    pub txn: c_ulonglong,
+    pub seq: c_ulonglong,
 }
 
 extern "C" {

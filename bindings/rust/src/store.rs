@@ -53,31 +53,32 @@ pub struct WriteStats {
     pub rows_skipped: usize,
 }
 
-/// A version of the online store's contents: the generation (each
-/// compaction or upgrade makes a new, greater one) and the LMDB
-/// transaction id within it (one more per committed write). Every
-/// committed change makes it greater: versions order by generation, then
-/// txn. Displayed as `larder version` prints it, "GENERATION.TXN".
+/// A version of the online store's contents (G, S): the generation (each
+/// compaction or upgrade makes a new, greater one) and the sequence number
+/// of the last committed change (one more per write, compaction or
+/// upgrade; on a replica, the last entry of the primary's log applied).
+/// Every committed change makes it greater: versions order by generation,
+/// then seq. Displayed as `larder version` prints it, "G.S".
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DataVersion {
     /// The generation: grows with each compaction or upgrade.
     pub generation: u64,
-    /// The transaction id within the generation: grows with each write.
-    pub txn: u64,
+    /// The sequence number of the last change: grows with each one.
+    pub seq: u64,
 }
 
 impl DataVersion {
     pub(crate) fn from_c(v: ffi::lr_data_version) -> DataVersion {
         DataVersion {
             generation: v.generation,
-            txn: v.txn,
+            seq: v.seq,
         }
     }
 }
 
 impl fmt::Display for DataVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.generation, self.txn)
+        write!(f, "{}.{}", self.generation, self.seq)
     }
 }
 

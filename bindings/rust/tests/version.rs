@@ -34,7 +34,7 @@ fn the_version_grows_with_each_write() {
         after.generation, before.generation,
         "a write keeps the generation"
     );
-    assert!(after.txn > before.txn);
+    assert!(after.seq > before.seq);
     write_trips(&store, 2);
     assert!(store.version().unwrap() > after);
     assert_eq!(
@@ -69,12 +69,12 @@ fn a_lookup_reads_the_stores_version() {
 }
 
 #[test]
-fn versions_order_by_generation_then_txn_and_print_as_g_dot_t() {
-    let v = |generation, txn| DataVersion { generation, txn };
+fn versions_order_by_generation_then_seq_and_print_as_g_dot_s() {
+    let v = |generation, seq| DataVersion { generation, seq };
     assert!(v(1, 5) < v(1, 6));
     assert!(
         v(1, 1042) < v(2, 1),
-        "a new generation outranks any txn of the old"
+        "a new generation outranks any seq of the old"
     );
     assert_eq!(v(2, 7).max(v(1, 99)), v(2, 7));
     assert_eq!(v(3, 1042).to_string(), "3.1042");
