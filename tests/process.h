@@ -3,20 +3,25 @@
  * child process (the server, bench and crash suites): where the binary is,
  * starting it with its stdout on a pipe, reading that pipe line by line
  * with a deadline, waiting for the child with a deadline (and killing it
- * when it overstays), running a command to its end with its output, and
- * the children a teardown must kill.
+ * when it overstays), running a command to its end with its output, the
+ * children a teardown must kill, and a redis-server of the test's own on
+ * loopback (the write log's and the replication suites).
  */
 #ifndef LR_TESTS_PROCESS_H
 #define LR_TESTS_PROCESS_H
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -212,6 +217,103 @@ static inline int th_run_larder(const char *repo, const char *command,
   cr_assert(exited, "larder %s did not end within %d ms: %s", command, ms,
             text);
   return th_exit_code(st);
+}
+
+/* A loopback port nobody listens on now (the kernel's pick; another
+ * process could take it before the caller does: th_redis_start checks). */
+static inline int th_free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+            getsockname(fd, (struct sockaddr *)&a, &len) == 0,
+            "no free loopback port: %s", strerror(errno));
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+/* The pid of the redis-server answering on 127.0.0.1:port (from INFO
+ * server), or 0 when none answers: the check that the one listening is
+ * the one the test started. */
+static inline pid_t th_redis_pid_on(int port) {
+  redisContext *c = redisConnectWithTimeout(
+      "127.0.0.1", port, (struct timeval){.tv_usec = 200000});
+  redisReply *r = c && !c->err ? redisCommand(c, "INFO server") : NULL;
+  const char *at = r && r->type == REDIS_REPLY_STRING
+                       ? strstr(r->str, "process_id:") : NULL;
+  pid_t pid = at ? (pid_t)atoi(at + strlen("process_id:")) : 0;
+  freeReplyObject(r);
+  redisFree(c);
+  return pid;
+}
+
+/* Starts `redis-server` on 127.0.0.1:port without persistence, its output
+ * to /dev/null; tracked (th_track_child), and it dies with the test. */
+static inline pid_t th_spawn_redis(int port) {
+  char port_text[16];
+  snprintf(port_text, sizeof port_text, "%d", port);
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0, "fork failed");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execlp("redis-server", "redis-server", "--port", port_text, "--bind",
+           "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel",
+           "warning", (char *)NULL);
+    _exit(127);
+  }
+  th_track_child(pid);
+  return pid;
+}
+
+/* Waits up to 5 s for redis-server `pid` to answer on `port`. Returns 1,
+ * or 0 when it exited first (*wstatus: how). */
+static inline int th_redis_ready(pid_t pid, int port, int *wstatus) {
+  long long end = th_now_ms() + 5000;
+  while (th_redis_pid_on(port) != pid) {
+    if (waitpid(pid, wstatus, WNOHANG) == pid)
+      return 0;
+    cr_assert(th_now_ms() < end, "redis-server did not answer on port %d "
+              "within 5 s", port);
+    usleep(5000);
+  }
+  return 1;
+}
+
+/* Starts a redis-server of the test's own and waits until it answers.
+ * *port 0: on a free loopback port (set in *port; another one is tried
+ * when that one was taken meanwhile); otherwise on that port (a restart on
+ * the same address). Returns its pid, tracked: stop it with
+ * th_redis_stop(), or the suite's teardown (th_kill_children) does. */
+static inline pid_t th_redis_start(int *port) {
+  for (int attempt = 0; attempt < 5; attempt++) {
+    int at = *port ? *port : th_free_port();
+    pid_t pid = th_spawn_redis(at);
+    int st = 0;
+    if (th_redis_ready(pid, at, &st)) {
+      *port = at;
+      return pid;
+    }
+    th_untrack_child(pid);
+    cr_assert_neq(th_exit_code(st), 127, "cannot run redis-server: install "
+                  "it (scripts/deps.sh does)");
+    cr_assert_eq(*port, 0, "redis-server could not listen on port %d (exit "
+                 "%d)", *port, th_exit_code(st));
+  }
+  cr_assert_fail("redis-server found no free port in 5 attempts");
+  return -1;
+}
+
+/* Stops redis-server `pid` at once (SIGKILL: it keeps nothing anyway) and
+ * reaps it, so its port is free when this returns. */
+static inline void th_redis_stop(pid_t pid) {
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  th_untrack_child(pid);
 }
 
 #endif

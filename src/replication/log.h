@@ -9,7 +9,9 @@
  * JetStream) can be added without touching the rest: the URL's scheme
  * picks it. The one there is Redis Streams (log_redis.c, "redis://").
  *
- * A handle is used by one thread at a time; open one per thread.
+ * A handle is used by one thread at a time; open one per thread. The
+ * call that loses the connection returns LR_EIO; the handle's next call
+ * connects again first, so a handle outlives a restart of the server.
  */
 #ifndef LR_REPLICATION_LOG_H
 #define LR_REPLICATION_LOG_H
@@ -31,8 +33,9 @@ typedef struct lr__log_entry {
  * `stream`. `retention`: about how many entries the log keeps (older ones
  * are trimmed as new ones are appended); 0 keeps everything. `timeout_ms`
  * bounds connecting and each command. Returns 0; LR_EINVAL (a malformed
- * URL or an unknown scheme, named in the message); LR_EIO (unreachable:
- * the message names the address and the fix). */
+ * URL or an unknown scheme, named in the message; no stream; timeout_ms
+ * below 1); LR_EIO (unreachable: the message names the address and the
+ * fix). *out is NULL unless 0 is returned. */
 int lr__log_open(const char *url, const char *stream,
                  unsigned long long retention, int timeout_ms, lr__log **out,
                  lr__buf *err);
@@ -42,9 +45,9 @@ void lr__log_close(lr__log *log);
 
 /* Appends `data` as entry `seq`. Returns 0; LR_EEXISTS when the log holds
  * an entry at `seq` or later already (nothing appended: the caller decides
- * whether it is the same one); LR_EIO. Entries must be appended in
- * increasing order; a gap is allowed (the log does not check contiguity:
- * replicas do). */
+ * whether it is the same one); LR_EINVAL for seq 0; LR_EIO. Entries must
+ * be appended in increasing order; a gap is allowed (the log does not
+ * check contiguity: replicas do). */
 int lr__log_append(lr__log *log, unsigned long long seq, const void *data,
                    size_t len, lr__buf *err);
 
@@ -57,7 +60,8 @@ int lr__log_bounds(lr__log *log, unsigned long long *first,
  * calling each(ctx, entry) for each (a nonzero return stops the read and
  * is returned). When there is none yet, waits up to `block_ms` for one
  * (0: do not wait). Returns 0 (also when nothing came), the callback's
- * value, or LR_EIO. */
+ * value, LR_EINVAL (max below 1, block_ms below 0), or LR_EIO (also for
+ * an entry Larder did not write). */
 int lr__log_read(lr__log *log, unsigned long long after, int max,
                  int block_ms, int (*each)(void *ctx, const lr__log_entry *e),
                  void *ctx, lr__buf *err);

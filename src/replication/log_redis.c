@@ -1,0 +1,451 @@
+/*
+ * log_redis.c - the write log on a Redis Stream (log.h, log_engine.h),
+ * through hiredis. Entry SEQ is the stream entry with the explicit ID
+ * "SEQ-0" and one field, `e`, holding the entry's bytes: Redis then keeps
+ * the order and refuses an ID at or below the last one itself, and a
+ * reader resumes with the plain ID it stopped at. `MAXLEN ~ retention` on
+ * each XADD lets Redis trim whole nodes of old entries cheaply.
+ *
+ * A handle holds one connection. A call that finds it broken connects
+ * again first, so a follower outlives a restart of Redis: the call that
+ * hit the error reports it, the next one reconnects.
+ */
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "larder.h"
+#include "log_engine.h"
+
+#define URL_FORM "redis://HOST:PORT[/DB]"
+#define FIELD "e"
+
+typedef struct redis_log {
+  lr__log base;
+  char *host;
+  int port;
+  int db;
+  char *url;    /* redis://HOST:PORT/DB with the defaults filled in */
+  char *key;    /* the stream's key */
+  unsigned long long retention; /* MAXLEN ~ of each XADD; 0: none */
+  int timeout_ms;
+  redisContext *ctx; /* NULL or in error: connect again at the next call */
+} redis_log;
+
+/* ---- the URL --------------------------------------------------------- */
+
+/* Reads the decimal number at *p (up to `max`) and moves *p past it.
+ * Returns 0 when there is none or it is larger. */
+static int parse_number(const char **p, long long max, long long *out) {
+  if (**p < '0' || **p > '9')
+    return 0;
+  long long n = 0;
+  for (; **p >= '0' && **p <= '9'; (*p)++) {
+    n = n * 10 + (**p - '0');
+    if (n > max)
+      return 0;
+  }
+  *out = n;
+  return 1;
+}
+
+static int is_host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+}
+
+/* Parses the "HOST" of "HOST[:PORT][/DB]" and moves *p past it. */
+static int parse_host(redis_log *log, const lr__log_options *opt,
+                      const char **p, lr__buf *err) {
+  size_t host_len = strcspn(*p, ":/");
+  if (host_len == 0)
+    return lr__log_bad_url(err, opt->url, "names no host", URL_FORM);
+  for (size_t i = 0; i < host_len; i++)
+    if (!is_host_char((*p)[i]))
+      return lr__log_bad_url(err, opt->url, "has a bad host (letters, "
+                             "digits, '.', '-', '_')", URL_FORM);
+  log->host = strndup(*p, host_len);
+  *p += host_len;
+  return log->host ? 0 : lr__errmsg_set(err, LR_ENOMEM, "out of memory");
+}
+
+/* Parses "HOST[:PORT][/DB]" (port 6379 and DB 0 by default) into the
+ * handle; LR_EINVAL with the URL's message otherwise. */
+static int parse_address(redis_log *log, const lr__log_options *opt,
+                         lr__buf *err) {
+  const char *p = opt->address;
+  int rc = parse_host(log, opt, &p, err);
+  if (rc)
+    return rc;
+  long long port = 6379, db = 0;
+  if (*p == ':') {
+    p++;
+    if (!parse_number(&p, 65535, &port) || port == 0 || (*p && *p != '/'))
+      return lr__log_bad_url(err, opt->url, "has a bad port (1 to 65535)",
+                             URL_FORM);
+  }
+  if (*p == '/') {
+    p++;
+    if (!parse_number(&p, INT_MAX, &db) || *p)
+      return lr__log_bad_url(err, opt->url, "has a bad database (a number "
+                             "from 0)", URL_FORM);
+  }
+  log->port = (int)port;
+  log->db = (int)db;
+  return 0;
+}
+
+/* ---- the connection -------------------------------------------------- */
+
+static struct timeval timeval_of(long long ms) {
+  return (struct timeval){.tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000};
+}
+
+/* Drops the connection after an error, so the next call makes a new one. */
+static void disconnect(redis_log *log) {
+  redisFree(log->ctx);
+  log->ctx = NULL;
+}
+
+/* SELECT DB on a new connection (DB 0 needs none). */
+static int select_db(redis_log *log, lr__buf *err) {
+  if (log->db == 0)
+    return 0;
+  redisReply *r = redisCommand(log->ctx, "SELECT %d", log->db);
+  int ok = r && r->type == REDIS_REPLY_STATUS;
+  int rc = ok ? 0
+           : lr__errmsg_set(err, LR_EIO, "the write log at %s refused "
+                            "SELECT %d: %s; fix `replication.log` in "
+                            "feature_store.yaml", log->url, log->db,
+                            r && r->type == REDIS_REPLY_ERROR
+                                ? r->str : log->ctx->errstr);
+  freeReplyObject(r);
+  return rc;
+}
+
+/* Connects unless the handle holds a working connection. */
+static int connect_if_needed(redis_log *log, lr__buf *err) {
+  if (log->ctx && !log->ctx->err)
+    return 0;
+  disconnect(log);
+  log->ctx = redisConnectWithTimeout(log->host, log->port,
+                                     timeval_of(log->timeout_ms));
+  if (!log->ctx)
+    return lr__errmsg_set(err, LR_ENOMEM, "out of memory");
+  int rc = 0;
+  if (log->ctx->err ||
+      redisSetTimeout(log->ctx, timeval_of(log->timeout_ms)) != REDIS_OK)
+    rc = lr__errmsg_set(err, LR_EIO, "cannot reach the write log at %s: "
+                        "%s; start redis-server there or fix "
+                        "`replication.log` in feature_store.yaml",
+                        log->url, log->ctx->errstr);
+  if (!rc)
+    rc = select_db(log, err);
+  if (rc)
+    disconnect(log);
+  return rc;
+}
+
+/* Runs a command with SIGPIPE blocked in this thread, taking back one it
+ * raised: hiredis writes with write(2), and a write to a server that has
+ * gone would otherwise end a process that does not ignore SIGPIPE. */
+static redisReply *command_without_sigpipe(redisContext *ctx, const char *fmt,
+                                           va_list ap) {
+  sigset_t pipe_only, saved, pending;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &saved);
+  sigpending(&pending);
+  int was_pending = sigismember(&pending, SIGPIPE);
+  redisReply *r = redisvCommand(ctx, fmt, ap);
+  sigpending(&pending);
+  if (!was_pending && sigismember(&pending, SIGPIPE)) {
+    int saved_errno = errno;
+    sigtimedwait(&pipe_only, NULL, &(struct timespec){0});
+    errno = saved_errno;
+  }
+  pthread_sigmask(SIG_SETMASK, &saved, NULL);
+  return r;
+}
+
+/* The message of an error reply to command `cmd`; LR_EEXISTS (no message:
+ * the caller names the entry) when an XADD's ID was not above the last. */
+static int reply_error(redis_log *log, const char *cmd, const redisReply *r,
+                       lr__buf *err) {
+  if (strstr(r->str, "equal or smaller than the target stream top item"))
+    return LR_EEXISTS;
+  if (!strncmp(r->str, "WRONGTYPE", 9))
+    return lr__errmsg_set(err, LR_EIO, "the key %s at %s holds something "
+                          "other than a stream; fix `replication.stream` in "
+                          "feature_store.yaml", log->key, log->url);
+  return lr__errmsg_set(err, LR_EIO, "the write log at %s refused %s on %s: "
+                        "%s", log->url, cmd, log->key, r->str);
+}
+
+/* Runs the command `fmt` (hiredis' format; it starts with the command's
+ * name, which messages quote), connecting first when needed. `wait_ms` is
+ * how long the server may hold the answer back (XREAD BLOCK): the
+ * socket's timeout grows by that much for this command. Returns 0 and the
+ * reply in *out (free it), or the error with its message. */
+static int run(redis_log *log, int wait_ms, redisReply **out, lr__buf *err,
+               const char *fmt, ...) {
+  *out = NULL;
+  int rc = connect_if_needed(log, err);
+  if (rc)
+    return rc;
+  long long timeout_ms = (long long)log->timeout_ms + wait_ms;
+  if (wait_ms)
+    redisSetTimeout(log->ctx, timeval_of(timeout_ms));
+  va_list ap;
+  va_start(ap, fmt);
+  redisReply *r = command_without_sigpipe(log->ctx, fmt, ap);
+  va_end(ap);
+  char cmd[16];
+  snprintf(cmd, sizeof cmd, "%.*s", (int)strcspn(fmt, " "), fmt);
+  if (!r)
+    return lr__errmsg_set(err, log->ctx->err == REDIS_ERR_OOM ? LR_ENOMEM
+                          : LR_EIO, "lost the write log at %s during %s on "
+                          "%s: %s; check that redis-server runs there and "
+                          "answers within %lld ms (the next call connects "
+                          "again)", log->url, cmd, log->key,
+                          log->ctx->errstr, timeout_ms);
+  if (wait_ms)
+    redisSetTimeout(log->ctx, timeval_of(log->timeout_ms));
+  if (r->type == REDIS_REPLY_ERROR) {
+    rc = reply_error(log, cmd, r, err);
+    freeReplyObject(r);
+    return rc;
+  }
+  *out = r;
+  return 0;
+}
+
+/* ---- entries --------------------------------------------------------- */
+
+/* The message of an entry (or an answer) Larder did not write. */
+static int foreign_entry(redis_log *log, const char *id, lr__buf *err) {
+  return lr__errmsg_set(err, LR_EIO, "the stream %s at %s holds an entry "
+                        "Larder did not write (ID %s; Larder writes ID SEQ-0 "
+                        "with the one field `" FIELD "`); point "
+                        "`replication.stream` in feature_store.yaml at a "
+                        "stream of Larder's own", log->key, log->url, id);
+}
+
+/* The sequence number of stream ID "SEQ-0"; 0 when it is not one. */
+static unsigned long long seq_of_id(const char *id) {
+  if (*id < '0' || *id > '9')
+    return 0;
+  char *end;
+  errno = 0;
+  unsigned long long seq = strtoull(id, &end, 10);
+  return errno || strcmp(end, "-0") ? 0 : seq;
+}
+
+/* Reads one stream entry of an answer, [ID, [e, BYTES]], into `out`
+ * (whose data points into the reply). */
+static int parse_entry(redis_log *log, const redisReply *r,
+                       lr__log_entry *out, lr__buf *err) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+      r->element[0]->type != REDIS_REPLY_STRING)
+    return foreign_entry(log, "?", err);
+  const char *id = r->element[0]->str;
+  const redisReply *fields = r->element[1];
+  out->seq = seq_of_id(id);
+  if (!out->seq || fields->type != REDIS_REPLY_ARRAY ||
+      fields->elements != 2 ||
+      fields->element[0]->type != REDIS_REPLY_STRING ||
+      strcmp(fields->element[0]->str, FIELD) ||
+      fields->element[1]->type != REDIS_REPLY_STRING)
+    return foreign_entry(log, id, err);
+  out->data = fields->element[1]->str;
+  out->len = fields->element[1]->len;
+  return 0;
+}
+
+/* Runs CMD KEY FROM TO COUNT 1 (CMD XRANGE or XREVRANGE) and reads the
+ * one entry it answers into `out` (seq 0 when none), which points into
+ * *reply (free it). */
+static int range_one(redis_log *log, const char *cmd, const char *from,
+                     const char *to, redisReply **reply, lr__log_entry *out,
+                     lr__buf *err) {
+  *out = (lr__log_entry){0};
+  char fmt[32]; /* the name leads the format: messages quote it */
+  snprintf(fmt, sizeof fmt, "%s %%s %%s %%s COUNT 1", cmd);
+  int rc = run(log, 0, reply, err, fmt, log->key, from, to);
+  if (rc)
+    return rc;
+  if ((*reply)->type != REDIS_REPLY_ARRAY)
+    return foreign_entry(log, "?", err);
+  return (*reply)->elements ? parse_entry(log, (*reply)->element[0], out, err)
+                            : 0;
+}
+
+/* ---- the engine ------------------------------------------------------ */
+
+static void redis_close(lr__log *base) {
+  redis_log *log = (redis_log *)base;
+  redisFree(log->ctx);
+  free(log->host);
+  free(log->url);
+  free(log->key);
+  free(log);
+}
+
+static int redis_open(const lr__log_options *opt, lr__log **out,
+                      lr__buf *err) {
+  redis_log *log = calloc(1, sizeof *log);
+  if (!log)
+    return lr__errmsg_set(err, LR_ENOMEM, "out of memory");
+  log->base.engine = &lr__log_redis_engine;
+  log->retention = opt->retention;
+  log->timeout_ms = opt->timeout_ms;
+  lr__buf url;
+  lr__buf_init(&url);
+  int rc = parse_address(log, opt, err);
+  if (!rc) {
+    lr__buf_printf(&url, "redis://%s:%d/%d", log->host, log->port, log->db);
+    log->url = lr__buf_steal(&url);
+    log->key = strdup(opt->stream);
+    rc = log->url && log->key
+             ? connect_if_needed(log, err)
+             : lr__errmsg_set(err, LR_ENOMEM, "out of memory");
+  }
+  if (rc)
+    redis_close(&log->base);
+  else
+    *out = &log->base;
+  return rc;
+}
+
+static int redis_append(lr__log *base, unsigned long long seq,
+                        const void *data, size_t len, lr__buf *err) {
+  redis_log *log = (redis_log *)base;
+  char id[32];
+  snprintf(id, sizeof id, "%llu-0", seq);
+  redisReply *r;
+  int rc = log->retention
+               ? run(log, 0, &r, err, "XADD %s MAXLEN ~ %llu %s " FIELD " %b",
+                     log->key, log->retention, id, data, len)
+               : run(log, 0, &r, err, "XADD %s %s " FIELD " %b", log->key, id,
+                     data, len);
+  freeReplyObject(r);
+  if (rc == LR_EEXISTS)
+    return lr__errmsg_set(err, rc, "cannot append entry %llu to the stream "
+                          "%s at %s: it holds entry %llu or a later one "
+                          "already", seq, log->key, log->url, seq);
+  return rc;
+}
+
+static int redis_bounds(lr__log *base, unsigned long long *first,
+                        unsigned long long *last, lr__buf *err) {
+  redis_log *log = (redis_log *)base;
+  redisReply *r;
+  lr__log_entry e;
+  *first = *last = 0;
+  int rc = range_one(log, "XRANGE", "-", "+", &r, &e, err);
+  freeReplyObject(r);
+  if (rc)
+    return rc;
+  unsigned long long oldest = e.seq;
+  rc = range_one(log, "XREVRANGE", "+", "-", &r, &e, err);
+  freeReplyObject(r);
+  if (!rc && oldest && e.seq) { /* else empty, or it changed in between */
+    *first = oldest;
+    *last = e.seq;
+  }
+  return rc;
+}
+
+/* The entries of an XREAD answer on one stream: [[KEY, [ENTRY...]]], or
+ * nil when none came. Sets *entries (NULL when none). */
+static int xread_entries(redis_log *log, const redisReply *r,
+                         const redisReply **entries, lr__buf *err) {
+  *entries = NULL;
+  if (r->type == REDIS_REPLY_NIL)
+    return 0;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 1 ||
+      r->element[0]->type != REDIS_REPLY_ARRAY ||
+      r->element[0]->elements != 2 ||
+      r->element[0]->element[1]->type != REDIS_REPLY_ARRAY)
+    return foreign_entry(log, "?", err);
+  *entries = r->element[0]->element[1];
+  return 0;
+}
+
+/* Hands each entry of `entries` to `each` in order. */
+static int deliver(redis_log *log, const redisReply *entries,
+                   int (*each)(void *ctx, const lr__log_entry *e), void *ctx,
+                   lr__buf *err) {
+  for (size_t i = 0; entries && i < entries->elements; i++) {
+    lr__log_entry e;
+    int rc = parse_entry(log, entries->element[i], &e, err);
+    if (!rc)
+      rc = each(ctx, &e);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static int redis_read(lr__log *base, unsigned long long after, int max,
+                      int block_ms,
+                      int (*each)(void *ctx, const lr__log_entry *e),
+                      void *ctx, lr__buf *err) {
+  redis_log *log = (redis_log *)base;
+  char id[32];
+  snprintf(id, sizeof id, "%llu-0", after);
+  redisReply *r;
+  int rc = block_ms
+               ? run(log, block_ms, &r, err,
+                     "XREAD BLOCK %d COUNT %d STREAMS %s %s", block_ms, max,
+                     log->key, id)
+               : run(log, 0, &r, err, "XREAD COUNT %d STREAMS %s %s", max,
+                     log->key, id);
+  const redisReply *entries;
+  if (!rc)
+    rc = xread_entries(log, r, &entries, err);
+  if (!rc)
+    rc = deliver(log, entries, each, ctx, err);
+  freeReplyObject(r);
+  return rc;
+}
+
+static int redis_get(lr__log *base, unsigned long long seq, lr__buf *out,
+                     lr__buf *err) {
+  redis_log *log = (redis_log *)base;
+  char id[32];
+  snprintf(id, sizeof id, "%llu-0", seq);
+  redisReply *r;
+  lr__log_entry e;
+  int rc = range_one(log, "XRANGE", id, id, &r, &e, err);
+  if (!rc && !e.seq)
+    rc = lr__errmsg_set(err, LR_ENOTFOUND, "the stream %s at %s holds no "
+                        "entry %llu (trimmed, or not appended yet)", log->key,
+                        log->url, seq);
+  if (!rc) {
+    lr__buf_reset(out);
+    lr__buf_append(out, e.data, e.len);
+    if (lr__buf_failed(out))
+      rc = lr__errmsg_set(err, LR_ENOMEM, "out of memory");
+  }
+  freeReplyObject(r);
+  return rc;
+}
+
+const lr__log_engine lr__log_redis_engine = {
+    .scheme = "redis",
+    .url_form = URL_FORM,
+    .open = redis_open,
+    .close = redis_close,
+    .append = redis_append,
+    .bounds = redis_bounds,
+    .read = redis_read,
+    .get = redis_get,
+};
