@@ -20,6 +20,10 @@
  *    the other *.yaml / *.yml files below it (see docs/repo-format.md).
  *
  * Threads and processes
+ *  - Every function says at its declaration what may run at the same time
+ *    as it on the same handle in other threads, and in other processes on
+ *    the same store or repo where that matters. What it does not allow,
+ *    do not do: the calls of one handle are then one thread's at a time.
  *  - Any number of processes may open one store, read-only or read-write,
  *    at once. Writers (lr_write_rows, lr_write_file, lr_materialize, the
  *    server's writes) are serialized by the store's writer lock, across
@@ -33,10 +37,11 @@
  *    opens share one LMDB environment (LMDB forbids opening one twice).
  *  - A store handle may be used from many threads at once for
  *    lr_request_prepare*, lr_get_online_features (each thread with its own
- *    result), lr_write_rows, lr_write_file, lr_store_version and
- *    lr_materialize on other handles; lr_store_compact and lr_store_close
- *    need the handle to themselves. A request is read-only once prepared and
- *    may be shared by threads; a result belongs to one thread at a time.
+ *    result), lr_write_rows, lr_write_file, lr_store_version,
+ *    lr_store_digests, lr_store_verify and lr_materialize on other
+ *    handles; lr_store_compact and lr_store_close need the handle to
+ *    themselves. A request is read-only once prepared and may be shared
+ *    by threads; a result belongs to one thread at a time.
  *    The message of a failed lookup is on its result; that of another call
  *    on a store is the calling thread's own (lr_store_errmsg()).
  *  - fork(): a child must not use stores, requests or results its parent
@@ -90,25 +95,27 @@ typedef enum {
 /*
  * lr_strerror - a one-line English description of a status code.
  * Returns a static string (owned by Larder, never freed); an unknown code
- * gives "unknown error".
+ * gives "unknown error". Any thread, at any time.
  */
 const char *lr_strerror(int status);
 
 /*
  * lr_err_name - the symbolic name of a status code, e.g. "LR_ENOTFOUND".
  * Returns a static string (owned by Larder); an unknown code gives
- * "LR_EUNKNOWN".
+ * "LR_EUNKNOWN". Any thread, at any time.
  */
 const char *lr_err_name(int status);
 
 /*
- * lr_version - the library's version string, e.g. "0.1.0". Static string.
+ * lr_version - the library's version string, e.g. "0.1.0". Static string;
+ * any thread, at any time.
  */
 const char *lr_version(void);
 
 /*
  * lr_free - releases memory that Larder returned through a `char **`
- * parameter. NULL is allowed and does nothing.
+ * parameter. NULL is allowed and does nothing. Any thread, whichever
+ * thread's call returned the memory.
  */
 void lr_free(void *ptr);
 
@@ -131,17 +138,23 @@ typedef struct lr_repo lr_repo;
  * every error as `file:line:col: message` with a hint line); LR_ENOTFOUND
  * when `dir` or its feature_store.yaml is missing; LR_EIO on a read error;
  * LR_EINVAL when an argument is NULL.
+ *
+ * Threads: a repo handle belongs to one thread at a time (each call on it
+ * sets its message; plan and apply change its definitions).
+ * Processes: reads the repo's files and takes no lock.
  */
 int lr_repo_open(const char *dir, lr_repo **out);
 
 /*
  * lr_repo_errmsg - the message of the last failed call on `repo`, or "" when
- * it has none. Owned by the handle; valid until its next call or close.
+ * it has none. Owned by the handle; valid until its next call or close, so
+ * read it in the thread that made the call.
  */
 const char *lr_repo_errmsg(const lr_repo *repo);
 
 /*
  * lr_repo_close - releases the handle and all it owns. NULL is allowed.
+ * Once, with no other call on the handle under way.
  */
 void lr_repo_close(lr_repo *repo);
 
@@ -163,6 +176,10 @@ enum {
  * Returns 0; LR_EDEFINITION when the repo did not load; LR_ENEEDFORCE when a
  * change needs LR_APPLY_FORCE (the plan is still returned); LR_ECORRUPT or
  * LR_EVERSION when the existing registry cannot be read; LR_EIO.
+ *
+ * Threads: one call at a time on the handle.
+ * Processes: writes nothing; plans against the registry as it reads it,
+ * whole (an apply elsewhere replaces the file by rename).
  */
 int lr_repo_plan(lr_repo *repo, unsigned flags, char **plan);
 
@@ -171,6 +188,15 @@ int lr_repo_plan(lr_repo *repo, unsigned flags, char **plan);
  * temporary file, fsync, rename, fsync of the folder): any failure leaves the
  * previous registry as it was. Same parameters and codes as lr_repo_plan();
  * on LR_ENEEDFORCE nothing is written.
+ *
+ * Threads: one call at a time on the handle; two applies of one repo from
+ * one process at once would share the temporary file: do not.
+ * Processes: takes no lock. A process that loads the registry meanwhile
+ * (lr_registry_open, lr_store_open, lr_offline_open) gets the old or the
+ * new one, whole, also when the apply is killed at any point; handles
+ * opened before keep the registry they loaded (a server reloads within a
+ * second). Two applies at once are not serialized: the last rename wins,
+ * and both may write the same version number.
  */
 int lr_repo_apply(lr_repo *repo, unsigned flags, char **plan);
 
@@ -186,6 +212,10 @@ int lr_repo_apply(lr_repo *repo, unsigned flags, char **plan);
  *         NULL.
  * Returns 0; LR_EEXISTS when `dir` already holds a repo; LR_EIO; LR_EINVAL;
  * LR_EUNSUPPORTED when libduckdb cannot be loaded.
+ *
+ * Threads and processes: any thread (no handle), but one call per folder at
+ * a time, in all processes: the check for an existing repo and the writes
+ * that follow are not one step.
  */
 int lr_repo_init(const char *dir, char **errmsg);
 
@@ -205,17 +235,26 @@ typedef struct lr_registry lr_registry;
  * Returns 0; LR_ENOREGISTRY when nothing was applied yet; LR_ENOTFOUND when
  * `dir` is not a repo; LR_ECORRUPT when the file fails its checksum;
  * LR_EVERSION when it was written by an incompatible version; LR_EIO.
+ *
+ * Threads: lr_registry_list and lr_registry_describe set the handle's
+ * message: one of them at a time per handle. lr_registry_version may run
+ * in any thread beside them.
+ * Processes: reads the registry file once; an apply elsewhere meanwhile
+ * gives the old registry or the new one, whole. The handle keeps what it
+ * read: open again to see a later apply.
  */
 int lr_registry_open(const char *dir, lr_registry **out);
 
 /*
  * lr_registry_errmsg - the message of the last failed call on `reg`, or "".
- * Owned by the handle.
+ * Owned by the handle; valid until its next list or describe, so read it
+ * in the thread that made the call.
  */
 const char *lr_registry_errmsg(const lr_registry *reg);
 
 /*
- * lr_registry_close - releases the handle. NULL is allowed.
+ * lr_registry_close - releases the handle. NULL is allowed. Once, with no
+ * other call on the handle under way.
  */
 void lr_registry_close(lr_registry *reg);
 
@@ -240,6 +279,7 @@ enum {
  *        objects (each as lr_registry_describe() prints it).
  * out:   receives the text; owned by the caller: lr_free().
  * Returns 0; LR_EINVAL for an unknown kind.
+ * Threads: not beside another list or describe on the same handle.
  */
 int lr_registry_list(lr_registry *reg, lr_kind kind, unsigned flags,
                      char **out);
@@ -252,14 +292,17 @@ int lr_registry_list(lr_registry *reg, lr_kind kind, unsigned flags,
  * out:   receives the text; owned by the caller: lr_free().
  * Returns 0; LR_ENOTFOUND when no object has that name (the message lists
  * close names).
+ * Threads: not beside another list or describe on the same handle.
  */
 int lr_registry_describe(lr_registry *reg, const char *name, unsigned flags,
                          char **out);
 
 /*
  * lr_registry_version - the registry's version: 1 after the first apply,
- * incremented by every apply that changed something.
- * Returns 0 and sets *version; LR_EINVAL on NULL arguments.
+ * incremented by every apply that changed something; that of the registry
+ * the handle loaded. Returns 0 and sets *version; LR_EINVAL on NULL
+ * arguments.
+ * Threads: reads the handle only; any thread, beside any call but close.
  */
 int lr_registry_version(const lr_registry *reg, unsigned long long *version);
 
@@ -291,13 +334,14 @@ typedef enum {
 
 /*
  * lr_status_name - "PRESENT", "NULL_VALUE", "NOT_FOUND", "OUTSIDE_MAX_AGE",
- * or "INVALID" for another number. Static string.
+ * or "INVALID" for another number. Static string; any thread.
  */
 const char *lr_status_name(int feature_status);
 
 /*
  * lr_type_name - "float32", "array<int64>", ... or "null"; `buf` (at least
- * 32 bytes) may be used to build the text, and is what is returned then.
+ * 32 bytes) may be used to build the text, and is what is returned then
+ * (otherwise a static string). Any thread, each with its own `buf`.
  */
 const char *lr_type_name(int type, char *buf);
 
@@ -358,6 +402,14 @@ enum {
  *        request and result made from it.
  * Returns 0; LR_ENOREGISTRY, LR_ENOTFOUND, LR_ECORRUPT, LR_EVERSION as
  * lr_registry_open(); LR_EIO when the online store cannot be opened.
+ *
+ * Threads: any thread may open a store, also while others use other
+ * handles of it (the opens share one environment; see above).
+ * Processes: any number, read-only or read-write, at once. The registry is
+ * read once, as lr_registry_open() reads it: the handle keeps it (an apply
+ * elsewhere is seen by a new open). A read-write open writes (the rows of
+ * removed views; the upgrade of a store of the old layout) and so waits
+ * for the writers of every process.
  */
 int lr_store_open(const char *repo, unsigned flags, lr_store **out);
 
@@ -366,12 +418,17 @@ int lr_store_open(const char *repo, unsigned flags, lr_store **out);
  * on `store`, or "". Messages are kept per thread: threads sharing a store
  * each read their own failures, and none writes another's. Owned by the
  * library; valid until this thread's next call on the store or its close.
- * (Failures of lookups are on their result instead.)
+ * (Failures of lookups are on their result instead.) Any thread, beside
+ * any call on the store but its close.
  */
 const char *lr_store_errmsg(const lr_store *store);
 
 /*
- * lr_store_close - closes the store. NULL is allowed.
+ * lr_store_close - closes the store. NULL is allowed. Needs the handle to
+ * itself: free its requests and results first, and let no call on it be
+ * under way. Other handles of the store, here or in other processes, are
+ * not affected; the last process to stop reading an old generation
+ * deletes it.
  */
 void lr_store_close(lr_store *store);
 
@@ -383,13 +440,17 @@ typedef struct lr_request lr_request;
  * them) into a request. The result's features are in exactly this order.
  *
  * out: receives the request (NULL on failure; the reason is on the store).
- *      Free it with lr_request_free() before closing the store. A request is
- *      read-only once prepared: many threads may use it at once.
+ *      Free it with lr_request_free() after the results made from it and
+ *      before closing the store. A request is read-only once prepared: many
+ *      threads may use it at once.
  * A reference may name a feature of an on-demand view: the request then
  * also reads the features its expressions use, and takes the request-data
  * fields they use as extra key columns (lr_request_join_keys()).
  * Returns 0; LR_EINVAL for a malformed reference; LR_ENOTFOUND for an
  * unknown view or feature (the message suggests close names).
+ * Threads: any number at once on one store, beside lookups and writes on
+ * it; a failure's message is the calling thread's own (lr_store_errmsg()).
+ * Resolves against the registry the store opened with: reads no file.
  */
 int lr_request_prepare(lr_store *store, const char *const *refs, int n,
                        lr_request **out);
@@ -397,18 +458,21 @@ int lr_request_prepare(lr_store *store, const char *const *refs, int n,
 /*
  * lr_request_prepare_service - the same for the features of a feature
  * service, in the service's order. LR_ENOTFOUND for an unknown service.
+ * Threads and ownership as lr_request_prepare().
  */
 int lr_request_prepare_service(lr_store *store, const char *service,
                                lr_request **out);
 
 /*
- * lr_request_free - frees a request. NULL is allowed.
+ * lr_request_free - frees a request. NULL is allowed. Once no thread uses
+ * it and the results made from it are freed.
  */
 void lr_request_free(lr_request *req);
 
 /*
  * lr_request_shape - how many key columns a lookup takes and how many
- * features it returns. Returns 0 or LR_EINVAL.
+ * features it returns. Returns 0 or LR_EINVAL. Reads the request only: any
+ * number of threads at once (so do the three calls below).
  */
 int lr_request_shape(const lr_request *req, int *n_keys, int *n_features);
 
@@ -416,8 +480,8 @@ int lr_request_shape(const lr_request *req, int *n_keys, int *n_features);
  * lr_request_key - the i-th key column: its name and lr_type. The first
  * columns are the join keys of the request's views, each once, in order of
  * first use; after them come the request-data fields its on-demand views
- * read (see lr_request_join_keys()). Strings are owned by the request.
- * Returns 0 or LR_EINVAL.
+ * read (see lr_request_join_keys()). Strings are owned by the request
+ * (valid until it is freed). Returns 0 or LR_EINVAL. Any thread.
  */
 int lr_request_key(const lr_request *req, int i, const char **name,
                    int *type);
@@ -427,13 +491,15 @@ int lr_request_key(const lr_request *req, int i, const char **name,
  * keys. Columns n_join_keys .. n_keys-1 are request-data fields: values that
  * come with each lookup (Feast's request sources), such as `val_to_add`.
  * They are given like keys, one per entity, may be null (LR_TYPE_NULL), and
- * are not echoed by lr_result_format(). Returns 0 or LR_EINVAL.
+ * are not echoed by lr_result_format(). Returns 0 or LR_EINVAL. Any
+ * thread.
  */
 int lr_request_join_keys(const lr_request *req, int *n_join_keys);
 
 /*
  * lr_request_feature - the i-th feature: its view, name and lr_type.
- * Strings are owned by the request. Returns 0 or LR_EINVAL.
+ * Strings are owned by the request (valid until it is freed). Returns 0 or
+ * LR_EINVAL. Any thread.
  */
 int lr_request_feature(const lr_request *req, int i, const char **view,
                        const char **name, int *type);
@@ -445,20 +511,25 @@ typedef struct lr_result lr_result;
  * lr_result_create - a result able to hold `max_entities` entities of
  * `req`. A result belongs to one thread at a time; give each thread its own.
  *
- * out: receives the result; free it with lr_result_free().
+ * out: receives the result; free it with lr_result_free() before its
+ *      request.
  * Returns 0; LR_EINVAL (max_entities < 1); LR_ENOMEM.
+ * Threads: any number of threads may create results of one request at
+ * once; every call below that takes a result is that result's thread's.
  */
 int lr_result_create(const lr_request *req, int max_entities,
                      lr_result **out);
 
 /*
- * lr_result_free - frees a result. NULL is allowed.
+ * lr_result_free - frees a result. NULL is allowed. In the result's
+ * thread, with no lookup into it under way.
  */
 void lr_result_free(lr_result *res);
 
 /*
  * lr_result_errmsg - the message of the last failed lookup into `res`, or
- * "". Owned by the result.
+ * "". Owned by the result; valid until its next lookup. The result's
+ * thread.
  */
 const char *lr_result_errmsg(const lr_result *res);
 
@@ -476,11 +547,11 @@ const char *lr_result_errmsg(const lr_result *res);
  * value may be of a narrower type (int32 for int64, an integer for a float).
  *
  * Threads and processes: any number of threads may look up through one
- * request and store at once, each into its own result. A lookup reads one
- * snapshot and never waits for writers; when another process compacted the
- * store, the lookup reads the new generation (it looks at the store's
- * CURRENT pointer when a commit happened or a second passed: a compare and
- * a coarse clock read otherwise).
+ * request and store at once, each into its own result (never two into one
+ * result). A lookup reads one snapshot and never waits for writers; when
+ * another process compacted the store, the lookup reads the new generation
+ * (it looks at the store's CURRENT pointer when a commit happened or a
+ * second passed: a compare and a coarse clock read otherwise).
  *
  * Returns 0; LR_EINVAL (n_entities outside 0..max_entities, or a null join
  * key); LR_ETYPE (a key or request value of the wrong type; the message
@@ -493,13 +564,15 @@ int lr_get_online_features(const lr_request *req, const lr_value *keys,
 /*
  * lr_result_cell - the value of feature `feature` for entity `entity` from
  * the last lookup. Strings and arrays point into the result: valid until its
- * next lookup or free. Returns 0 or LR_EINVAL (out of range).
+ * next lookup or free. Returns 0 or LR_EINVAL (out of range). The
+ * result's thread.
  */
 int lr_result_cell(const lr_result *res, int entity, int feature,
                    lr_value *out);
 
 /*
- * lr_result_count - how many entities the last lookup returned.
+ * lr_result_count - how many entities the last lookup returned. The
+ * result's thread.
  */
 int lr_result_count(const lr_result *res, int *n_entities);
 
@@ -514,6 +587,7 @@ enum {
  * feature server response (column-major: metadata.feature_names, results
  * of values, statuses and event_timestamps). `keys` are the lookup's keys.
  * out: receives the text (caller frees with lr_free()).
+ * The result's thread.
  */
 int lr_result_format(const lr_result *res, const lr_value *keys,
                      unsigned flags, char **out);
@@ -550,7 +624,7 @@ typedef struct lr_column {
  * lookups; writers queue behind one another (LMDB's writer lock, across
  * processes too) and wait while a compaction copies the store, then write
  * into the new generation. A committed write is durable (synced) when the
- * call returns.
+ * call returns. A failure's message is the calling thread's own.
  *
  * Returns 0; LR_EREADONLY; LR_ENOTFOUND (unknown view); LR_EINVAL (a missing
  * or unknown column, a null key or timestamp, or `view` is an on-demand
@@ -573,6 +647,9 @@ int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
  * LR_EINVAL for a malformed one (the message names line and column, or
  * quotes DuckDB), and LR_EUNSUPPORTED when Parquet is asked for and
  * libduckdb cannot be loaded.
+ * Threads and processes: as lr_write_rows(). The file is read and checked
+ * before the write transaction begins: other writers wait only for the
+ * write itself.
  */
 int lr_write_file(lr_store *store, const char *view, const char *path,
                   lr_write_stats *stats);
@@ -623,14 +700,15 @@ typedef struct lr_data_version {
  * looks at CURRENT first, so a store another process compacted reports the
  * new generation). Thread-safe, also beside lookups and writes on the same
  * handle; costs a stat and no read transaction, and leaves the store's
- * message alone. Returns 0; LR_EINVAL; LR_EIO.
+ * message alone. Counts the commits of every process. Returns 0;
+ * LR_EINVAL; LR_EIO.
  */
 int lr_store_version(lr_store *store, lr_data_version *version);
 
 /*
  * lr_result_version - the version the last lookup into `res` read: every
  * value of that lookup comes from this one snapshot. Zeroes before the
- * first lookup. Returns 0 or LR_EINVAL.
+ * first lookup. Returns 0 or LR_EINVAL. The result's thread.
  */
 int lr_result_version(const lr_result *res, lr_data_version *version);
 
@@ -641,7 +719,8 @@ int lr_result_version(const lr_result *res, lr_data_version *version);
  * stored (key, row) pair, kept in the same transaction as every write:
  * two stores that hold the same rows have the same digests, whatever their
  * history, compactions or generation (docs/internals/online.md). Read from
- * one snapshot of the live generation; thread-safe beside lookups.
+ * one snapshot of the live generation; thread-safe beside lookups (a read
+ * transaction of its own: writers in any process are not held up).
  * json: receives the text (caller frees with lr_free()).
  * Returns 0; LR_EINVAL; LR_EIO; LR_ECORRUPT (a damaged record).
  */
@@ -651,8 +730,8 @@ int lr_store_digests(lr_store *store, char **json);
  * lr_store_verify - walks every online view of the live generation: each
  * key must decode under the view's entity keys and each row under its
  * layout, and the digest of the rows found must be the one recorded.
- * Reads one snapshot (writers are not held up); costs a pass over the
- * store.
+ * Reads one snapshot (writers in any process are not held up); costs a
+ * pass over the store. Threads: as lr_store_digests().
  * report: on success receives one line per view ("VIEW: N rows, digest
  * HEX: ok"); caller frees with lr_free().
  * Returns 0; LR_ECORRUPT naming the view and the key (or the two digests)
@@ -666,6 +745,7 @@ int lr_store_verify(lr_store *store, char **report);
  * times are UTC), `now`, or relative to now (`-7d`, `+1h`, `-90m`, units
  * s m h d w). `now_us` is the current time in microseconds since the epoch.
  * Returns 0 and sets *us; LR_EINVAL when the text is none of these.
+ * Any thread.
  */
 int lr_parse_time(const char *text, long long now_us, long long *us);
 
@@ -684,23 +764,30 @@ typedef struct lr_offline lr_offline;
  * out: receives the handle, also on failure (read lr_offline_errmsg());
  *      close it with lr_offline_close().
  * Returns 0, or the codes of lr_registry_open().
+ * Threads: an offline handle belongs to one thread at a time (its DuckDB
+ * session and its message are its own).
+ * Processes: the registry is read once, as lr_registry_open() reads it.
  */
 int lr_offline_open(const char *repo, lr_offline **out);
 
 /*
  * lr_offline_errmsg - the message of the last failed call, or "". Owned by
- * the handle.
+ * the handle; valid until its next call, so read it in the thread that
+ * made the call.
  */
 const char *lr_offline_errmsg(const lr_offline *off);
 
 /*
- * lr_offline_close - closes the handle. NULL is allowed.
+ * lr_offline_close - closes the handle. NULL is allowed. Once, with no
+ * other call on it under way.
  */
 void lr_offline_close(lr_offline *off);
 
 /* Progress of a long call, at most a few times a second: what is being
  * done (a view's name, or "training set"), the units done so far, and the
- * total (an upper bound; rows). */
+ * total (an upper bound; rows). lr_materialize calls it in the calling
+ * thread; lr_get_historical_features from a thread of its own while the
+ * join runs. Calls never overlap, and none comes after the call returns. */
 typedef void (*lr_progress_fn)(void *ctx, const char *what,
                                unsigned long long done,
                                unsigned long long total);
@@ -737,6 +824,11 @@ typedef struct lr_historical_spec {
  * column, a name collision, a source DuckDB cannot read; the message names
  * it); LR_ENOTFOUND (unknown view, feature or service); LR_EUNSUPPORTED (no
  * libduckdb); LR_EIO.
+ *
+ * Threads: one call at a time on the handle.
+ * Processes: reads the offline sources only, never the online store. The
+ * output is written beside it (OUTPUT.tmp.PID) and renamed over it: other
+ * processes see the old file or the whole new one.
  */
 int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,
                                unsigned long long *rows);
@@ -772,6 +864,14 @@ typedef struct lr_materialize_stats {
  * Returns 0; LR_ENOTFOUND (an unknown view); LR_EINVAL (bad interval, an
  * offline-only view, a source that cannot be read or has the wrong types);
  * LR_EUNSUPPORTED; LR_EIO.
+ *
+ * Threads: one call at a time on the handle. It opens a read-write store
+ * handle of its own (sharing this process's environment), so other threads
+ * may use other handles of the store meanwhile.
+ * Processes: each view's load holds the store's writer lock until it
+ * commits: writers in every process (lr_write_rows, servers, compaction,
+ * another materialization) wait meanwhile; readers do not, and see the
+ * view's old rows until the commit, also if the load is killed.
  */
 int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
                    lr_materialize_stats *stats);
@@ -800,9 +900,10 @@ int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
  *   a time. lr_server_close: once, when no other call on the server is
  *   under way (it stops and waits first if need be).
  * - The server holds the repo's online store open (read-write) until
- *   lr_server_close: other processes may read and write it meanwhile, but
- *   this process must not open that store elsewhere (one open per store
- *   per process). Do not fork while a server runs and use it in the child.
+ *   lr_server_close: other processes may read, write, materialize and
+ *   compact it meanwhile, and other handles of it in this process share
+ *   the server's environment (see the top of this file). Do not fork while
+ *   a server runs and use it in the child.
  * - Reader slots: the server holds at most 64 + threads + 1 of the
  *   store's LMDB reader slots (which all processes share), whatever the
  *   requests; slots left by a server that was killed are freed by the
@@ -835,14 +936,17 @@ typedef struct lr_server_options {
  * Returns 0; LR_EINVAL (no options or repo, a host that is not an IPv4
  * address, an unreadable or empty token file); LR_EIO (cannot listen, no
  * thread); LR_ENOMEM; the codes of lr_store_open().
+ * Threads: any thread; the threads it starts take that thread's signal
+ * mask (above).
  */
 int lr_server_start(const lr_server_options *opt, lr_server **out);
 
 /* Why lr_server_start failed ("" after a success); owned by the server.
- * NULL srv gives "out of memory". */
+ * NULL srv gives "out of memory". Any thread. */
 const char *lr_server_errmsg(const lr_server *srv);
 
-/* The port the server listens on (the one picked for opt.port 0). */
+/* The port the server listens on (the one picked for opt.port 0). Any
+ * thread. */
 int lr_server_port(const lr_server *srv);
 
 /*
@@ -850,16 +954,18 @@ int lr_server_port(const lr_server *srv);
  * connections, lets requests under way finish (waiting at most 5 seconds,
  * or timeout_seconds if shorter), then closes every connection. Returns
  * at once; async-signal-safe (it writes one byte to a pipe and keeps
- * errno). Calls after the first do nothing more.
+ * errno). Calls after the first do nothing more. Any thread or signal
+ * handler, at once with any call but lr_server_close.
  */
 void lr_server_stop(lr_server *srv);
 
 /* Blocks until a stopped server has finished (immediately if it never
- * started). Returns 0; LR_EINVAL for NULL. */
+ * started). Returns 0; LR_EINVAL for NULL. One thread at a time. */
 int lr_server_wait(lr_server *srv);
 
 /* Stops the server if it runs, waits for it, closes its store and frees
- * it. NULL is ignored. */
+ * it. NULL is ignored. Once, when no other call on the server is under
+ * way. */
 void lr_server_close(lr_server *srv);
 
 #ifdef __cplusplus

@@ -239,6 +239,42 @@ Test(dtype, d012_duration_parse_rejects_overflow) {
   expect_duration_reject("99999999999999999999m");
 }
 
+static void expect_ms(const char *text, int64_t want) {
+  int64_t ms = -12345;
+  cr_assert_eq(lr__duration_parse_ms(text, &ms), 0, "'%s' should parse", text);
+  cr_assert_eq(ms, want, "'%s' = %lld ms, want %lld", text, (long long)ms,
+               (long long)want);
+}
+
+static void expect_ms_reject(const char *text) {
+  int64_t ms = -12345;
+  cr_assert_eq(lr__duration_parse_ms(text, &ms), -1, "'%s' should be "
+               "rejected (got %lld)", text, (long long)ms);
+  cr_assert_eq(ms, -12345, "'%s': *ms was written on failure", text);
+}
+
+Test(dtype, d015_duration_parse_ms) {
+  expect_ms("500ms", 500);
+  expect_ms("5s", 5000);
+  expect_ms("2m", 120000);
+  expect_ms("1m30s", 90000);
+  expect_ms("1s500ms", 1500);
+  expect_ms("1h", 3600000);
+  expect_ms("1w", 604800000LL);
+  expect_ms("0", 0);
+  expect_ms("0ms", 0);
+  expect_ms("9223372036854775807ms", INT64_MAX);
+  expect_ms_reject("soon");
+  expect_ms_reject("5");
+  expect_ms_reject("");
+  expect_ms_reject("ms");
+  expect_ms_reject("1.5s");
+  expect_ms_reject("-1s");
+  expect_ms_reject("5 s");
+  expect_ms_reject("1mss");
+  expect_ms_reject("9223372036854775807s"); /* past int64 in ms */
+}
+
 static char *format_duration(int64_t seconds) {
   lr__buf b;
   lr__buf_init(&b);

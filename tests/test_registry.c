@@ -4,7 +4,9 @@
  * applies and round-trips through ls/describe; definition errors are reported
  * with positions and hints and block the apply; plans list added, removed and
  * retyped features; the online row layout (slots) is kept across applies;
- * a failing rename leaves the old registry as it was.
+ * a failing rename leaves the old registry as it was; the replication block
+ * of feature_store.yaml is read on its own, with its defaults and errors,
+ * and leaves plan and apply as they were.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -15,6 +17,7 @@
 #include "offline/duckdb.h"
 #include "registry/model.h"
 #include "registry/regfile.h"
+#include "registry/replication.h"
 #include "util/fs.h"
 
 /* ---- the fixture repo --------------------------------------------------- */
@@ -2037,4 +2040,270 @@ Test(registry, r057_error_defined_twice_beside_an_unnamed_one) {
                    "remove one");
   lr_repo_close(repo);
   th_rmrf(dir);
+}
+
+/* ---- tests: the replication block of feature_store.yaml ------------------ */
+
+/* The lines of a block after `project:` (line 1) and `replication:` (line
+ * 2): role, log and snapshots are on lines 3, 4 and 5. */
+#define REPL_HEAD TH_CONFIG "replication:\n"
+#define REPL_ROLE "  role: primary\n"
+#define REPL_LOG "  log: redis://127.0.0.1:6379/0\n"
+#define REPL_SNAPSHOTS "  snapshots: /mnt/larder/snapshots\n"
+#define REPL_REQUIRED REPL_HEAD REPL_ROLE REPL_LOG REPL_SNAPSHOTS
+
+/* Reads the replication block of a repo in `dir` whose feature_store.yaml
+ * is `config`; the diagnostics, formatted, go to *msg (free it). */
+static int replication_of(const char *dir, const char *config,
+                          lr__replication *r, char **msg) {
+  th_write(dir, "feature_store.yaml", config);
+  lr__diag diag;
+  lr__diag_init(&diag);
+  int rc = lr__replication_load(dir, r, &diag);
+  lr__buf text;
+  lr__buf_init(&text);
+  lr__diag_format(&diag, &text);
+  lr__diag_free(&diag);
+  *msg = lr__buf_steal(&text);
+  if (!*msg)
+    *msg = strdup("");
+  return rc;
+}
+
+/* Loads `config`, which must be good: 0 and no message. */
+static void replication_ok(const char *config, lr__replication *r) {
+  char *dir = th_tempdir();
+  char *msg = NULL;
+  int rc = replication_of(dir, config, r, &msg);
+  cr_assert_eq(rc, 0, "%s: %s", lr_err_name(rc), msg);
+  cr_assert_str_eq(msg, "");
+  free(msg);
+  th_rmrf(dir);
+}
+
+/* Loads `config`, which must fail with exactly the message `want`, leaving
+ * no strings behind. */
+static void replication_error(const char *config, const char *want) {
+  char *dir = th_tempdir();
+  lr__replication r;
+  char *msg = NULL;
+  int rc = replication_of(dir, config, &r, &msg);
+  cr_assert_eq(rc, LR_EDEFINITION, "%s for:\n%s", lr_err_name(rc), config);
+  cr_assert_str_eq(msg, want, "for:\n%s", config);
+  cr_assert(!r.log && !r.stream && !r.snapshots);
+  free(msg);
+  th_rmrf(dir);
+}
+
+/* The numbers of a block: keep_snapshots, max_lag_ms, log_retention. */
+static void assert_numbers(const lr__replication *r, int keep, long long lag,
+                           long long retention) {
+  cr_assert_eq(r->keep_snapshots, keep);
+  cr_assert_eq(r->max_lag_ms, lag);
+  cr_assert_eq(r->log_retention, retention);
+}
+
+Test(registry, r058_replication_absent_is_a_store_on_its_own) {
+  lr__replication r;
+  replication_ok(TH_CONFIG, &r);
+  cr_assert_eq(r.role, LR__ROLE_NONE);
+  cr_assert(!r.log && !r.stream && !r.snapshots);
+  assert_numbers(&r, 3, 5000, 1000000);
+  lr__replication_free(&r);
+  char *dir = th_tempdir();
+  lr__diag diag;
+  lr__diag_init(&diag);
+  cr_assert_eq(lr__replication_load(dir, &r, &diag), LR_ENOTFOUND);
+  cr_assert_eq(diag.count, 0);
+  lr__diag_free(&diag);
+  th_rmrf(dir);
+}
+
+Test(registry, r059_replication_defaults) {
+  lr__replication r;
+  replication_ok(REPL_REQUIRED, &r);
+  cr_assert_eq(r.role, LR__ROLE_PRIMARY);
+  cr_assert_str_eq(r.log, "redis://127.0.0.1:6379/0");
+  cr_assert_str_eq(r.stream, "larder:test_project");
+  cr_assert_str_eq(r.snapshots, "/mnt/larder/snapshots");
+  assert_numbers(&r, 3, 5000, 1000000);
+  lr__replication_free(&r);
+  cr_assert(!r.log && !r.stream && !r.snapshots);
+}
+
+Test(registry, r060_replication_every_field) {
+  lr__replication r;
+  replication_ok(REPL_HEAD "  role: replica\n"
+                 "  log: redis://user:pw@10.0.0.5:6380/2\n"
+                 "  stream: drivers:log\n"
+                 "  snapshots: /srv/snaps\n"
+                 "  keep_snapshots: 7\n"
+                 "  max_lag: 500ms\n"
+                 "  log_retention: 1000\n",
+                 &r);
+  cr_assert_eq(r.role, LR__ROLE_REPLICA);
+  cr_assert_str_eq(r.log, "redis://user:pw@10.0.0.5:6380/2");
+  cr_assert_str_eq(r.stream, "drivers:log");
+  cr_assert_str_eq(r.snapshots, "/srv/snaps");
+  assert_numbers(&r, 7, 500, 1000);
+  lr__replication_free(&r);
+  /* durations in every unit, a log without a database */
+  static const struct {
+    const char *lag;
+    long long ms;
+  } lags[] = {{"5s", 5000}, {"2m", 120000}, {"1m30s", 90000},
+              {"1h", 3600000}, {"1s500ms", 1500}};
+  for (size_t i = 0; i < sizeof lags / sizeof *lags; i++) {
+    char config[256];
+    snprintf(config, sizeof config,
+             REPL_HEAD REPL_ROLE "  log: redis://db.internal:6379\n"
+             REPL_SNAPSHOTS "  max_lag: %s\n", lags[i].lag);
+    replication_ok(config, &r);
+    cr_assert_str_eq(r.log, "redis://db.internal:6379");
+    cr_assert_eq(r.max_lag_ms, lags[i].ms, "%s", lags[i].lag);
+    lr__replication_free(&r);
+  }
+}
+
+Test(registry, r061_replication_relative_snapshots_resolved) {
+  char *dir = th_tempdir();
+  lr__replication r;
+  char *msg = NULL;
+  cr_assert_eq(replication_of(dir, REPL_HEAD REPL_ROLE REPL_LOG
+                              "  snapshots: backups/snaps\n", &r, &msg),
+               0, "%s", msg);
+  char *real = realpath(dir, NULL);
+  char want[4096];
+  snprintf(want, sizeof want, "%s/backups/snaps", real);
+  cr_assert_str_eq(r.snapshots, want);
+  cr_assert_eq(r.snapshots[0], '/');
+  free(real);
+  free(msg);
+  lr__replication_free(&r);
+  th_rmrf(dir);
+}
+
+Test(registry, r062_replication_error_missing_role) {
+  replication_error(REPL_HEAD REPL_LOG REPL_SNAPSHOTS,
+                    "feature_store.yaml:3:3: replication has no 'role'\n"
+                    "  hint: add the missing field");
+}
+
+Test(registry, r063_replication_error_bad_role) {
+  replication_error(REPL_HEAD "  role: leader\n" REPL_LOG REPL_SNAPSHOTS,
+                    "feature_store.yaml:3:9: unknown role 'leader' in "
+                    "replication\n"
+                    "  hint: known roles: primary, replica");
+}
+
+Test(registry, r064_replication_error_missing_log) {
+  replication_error(REPL_HEAD REPL_ROLE REPL_SNAPSHOTS,
+                    "feature_store.yaml:3:3: replication has no 'log'\n"
+                    "  hint: add the missing field");
+}
+
+Test(registry, r065_replication_error_log_not_a_redis_url) {
+  static const char *const bad[] = {
+      "127.0.0.1:6379",        /* no scheme */
+      "http://127.0.0.1:6379", /* another scheme */
+      "redis://localhost",     /* no port */
+      "redis://:6379",         /* no host */
+      "redis://localhost:port", "redis://localhost:6379/", "redis://h:1/db"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char config[256], want[512];
+    snprintf(config, sizeof config, REPL_HEAD REPL_ROLE "  log: %s\n"
+             REPL_SNAPSHOTS, bad[i]);
+    snprintf(want, sizeof want,
+             "feature_store.yaml:4:8: 'log' of replication must be a URL "
+             "redis://HOST:PORT[/DB], found '%s'\n"
+             "  hint: write e.g. `log: redis://127.0.0.1:6379/0` (the /DB "
+             "part is optional)", bad[i]);
+    replication_error(config, want);
+  }
+}
+
+Test(registry, r066_replication_error_counts_below_their_limits) {
+  replication_error(REPL_REQUIRED "  keep_snapshots: 0\n",
+                    "feature_store.yaml:6:19: 'keep_snapshots' of replication "
+                    "must be a whole number from 1 to 2147483647, found '0'\n"
+                    "  hint: write e.g. `keep_snapshots: 3` (the default)");
+  replication_error(REPL_REQUIRED "  keep_snapshots: 2.5\n",
+                    "feature_store.yaml:6:19: 'keep_snapshots' of replication "
+                    "must be a whole number from 1 to 2147483647, found '2.5'\n"
+                    "  hint: write e.g. `keep_snapshots: 3` (the default)");
+  replication_error(REPL_REQUIRED "  log_retention: 999\n",
+                    "feature_store.yaml:6:18: 'log_retention' of replication "
+                    "must be a whole number of at least 1000, found '999'\n"
+                    "  hint: write e.g. `log_retention: 1000000` (the "
+                    "default)");
+}
+
+Test(registry, r067_replication_error_bad_max_lag) {
+  static const char *const bad[] = {"soon", "0s", "5", "1.5s"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char config[256], want[512];
+    snprintf(config, sizeof config, REPL_REQUIRED "  max_lag: %s\n", bad[i]);
+    snprintf(want, sizeof want,
+             "feature_store.yaml:6:12: bad max_lag '%s' in replication\n"
+             "  hint: write a duration above 0: a number and a unit (ms, s, "
+             "m, h), e.g. `500ms`, `5s` or `2m`", bad[i]);
+    replication_error(config, want);
+  }
+}
+
+Test(registry, r068_replication_error_unknown_key) {
+  replication_error(REPL_REQUIRED "  lag: 5s\n",
+                    "feature_store.yaml:6:3: unknown field 'lag' in "
+                    "replication\n"
+                    "  hint: did you mean 'log'?");
+}
+
+Test(registry, r069_replication_error_wrong_types) {
+  replication_error(TH_CONFIG "replication: on\n",
+                    "feature_store.yaml:2:14: replication must be a mapping, "
+                    "found a value\n"
+                    "  hint: write it as `{name: ..., ...}`");
+  replication_error(REPL_HEAD "  role: [primary]\n" REPL_LOG REPL_SNAPSHOTS
+                    "  keep_snapshots: {n: 3}\n",
+                    "feature_store.yaml:3:10: 'role' of replication must be "
+                    "a non-empty value, found a list\n"
+                    "  hint: give it a value, e.g. `key: text`\n"
+                    "feature_store.yaml:6:20: 'keep_snapshots' of replication "
+                    "must be a non-empty value, found a mapping\n"
+                    "  hint: give it a value, e.g. `key: text`");
+}
+
+/* The block is not part of the registry: a repo applies and plans with it
+ * exactly as without it. */
+Test(registry, r070_repo_with_replication_applies_and_plans_as_before) {
+  char *plain = good_repo();
+  char *with = good_repo();
+  th_write(with, "feature_store.yaml", REPL_REQUIRED);
+  char *first_plain = apply_repo(plain, 0, 0);
+  char *first_with = apply_repo(with, 0, 0);
+  cr_assert_str_eq(first_with, first_plain);
+  char *again = plan_repo(with, 0, 0);
+  cr_assert(strstr(again, "no changes: the registry matches the "
+                          "definitions"), "%s", again);
+  /* adding the block to an applied repo changes nothing either */
+  th_write(plain, "feature_store.yaml", REPL_REQUIRED);
+  char *after = plan_repo(plain, 0, 0);
+  cr_assert_str_eq(after, again);
+  lr_free(apply_repo(plain, 0, 0));
+  cr_assert_eq(registry_version(plain), 1);
+  lr__model a, b;
+  lr__model_init(&a);
+  lr__model_init(&b);
+  decode_registry(plain, &a);
+  decode_registry(with, &b);
+  cr_assert_str_eq(b.config.project, a.config.project);
+  cr_assert_str_eq(b.config.online_path, a.config.online_path);
+  lr__model_free(&a);
+  lr__model_free(&b);
+  lr_free(first_plain);
+  lr_free(first_with);
+  lr_free(again);
+  lr_free(after);
+  th_rmrf(plain);
+  th_rmrf(with);
 }

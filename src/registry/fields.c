@@ -54,6 +54,24 @@ const char *lr__fields_scalar(loader *L, struct fy_node *value, const char *key,
   return NULL;
 }
 
+int lr__fields_choice(loader *L, struct fy_node *value, const char *key,
+                      const char *owner, const char *what, const char *plural,
+                      const char *const *choices, int n) {
+  const char *s = lr__fields_scalar(L, value, key, owner);
+  if (!s)
+    return -1;
+  for (int i = 0; i < n; i++)
+    if (strcmp(s, choices[i]) == 0)
+      return i;
+  lr__buf hint;
+  lr__buf_init(&hint);
+  lr__suggest(&hint, plural, s, choices, n);
+  lr__diag_add(L->diag, lr__fields_loc(L, value), lr__buf_str(&hint),
+               "unknown %s '%s' in %s", what, s, owner);
+  lr__buf_free(&hint);
+  return -1;
+}
+
 void lr__fields_strings(loader *L, struct fy_node *value, const field_spec *f,
                         void *obj, const char *owner) {
   const char ***out = (const char ***)((char *)obj + f->offset);

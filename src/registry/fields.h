@@ -91,6 +91,13 @@ void *lr__fields_push(loader *L, void **items, int *n, int *cap, size_t size);
 const char *lr__fields_scalar(loader *L, struct fy_node *value,
                               const char *key, const char *owner);
 
+/* The index of the scalar `value` among the n `choices`, or -1 after
+ * reporting a value that is none of them ("unknown WHAT 'x' in OWNER", the
+ * hint naming the known PLURAL: "kinds") or no scalar at all (as `key`). */
+int lr__fields_choice(loader *L, struct fy_node *value, const char *key,
+                      const char *owner, const char *what, const char *plural,
+                      const char *const *choices, int n);
+
 /* Reads an FK_STRINGS value (a list, or a lone scalar as a list of one). */
 void lr__fields_strings(loader *L, struct fy_node *value, const field_spec *f,
                         void *obj, const char *owner);

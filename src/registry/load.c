@@ -34,22 +34,11 @@ static const field_spec entity_specs[] = {
 
 static void read_source_kind(loader *L, struct fy_node *value, void *obj,
                              const char *owner) {
-  static const char *kinds[] = {"file", "sql", "push"};
-  const char *s = lr__fields_scalar(L, value, "kind", owner);
-  if (!s)
-    return;
-  for (int i = 0; i < 3; i++) {
-    if (strcmp(s, kinds[i]) == 0) {
-      ((lr__source *)obj)->kind = (lr__source_kind)(LR__SOURCE_FILE + i);
-      return;
-    }
-  }
-  lr__buf hint;
-  lr__buf_init(&hint);
-  lr__suggest(&hint, "kinds", s, kinds, 3);
-  lr__diag_add(L->diag, lr__fields_loc(L, value), lr__buf_str(&hint),
-               "unknown source kind '%s' in %s", s, owner);
-  lr__buf_free(&hint);
+  static const char *const kinds[] = {"file", "sql", "push"};
+  int i = lr__fields_choice(L, value, "kind", owner, "source kind", "kinds",
+                            kinds, 3);
+  if (i >= 0)
+    ((lr__source *)obj)->kind = (lr__source_kind)(LR__SOURCE_FILE + i);
 }
 
 static const field_spec source_specs[] = {
@@ -327,8 +316,10 @@ static void read_offline_store(loader *L, struct fy_node *value, void *obj,
                     &loc);
 }
 
-/* Feast's keys that mean nothing here but are accepted so that a Feast
- * feature_store.yaml loads: `provider: local` and the key serialization. */
+/* Keys this reader accepts and leaves alone: Feast's that mean nothing here
+ * (`provider: local`, the key serialization), so that a Feast
+ * feature_store.yaml loads; and `replication`, which replication.c reads
+ * on its own (it is no part of the registry). */
 static void read_ignored(loader *L, struct fy_node *value, void *obj,
                          const char *owner) {
   (void)L, (void)value, (void)obj, (void)owner;
@@ -341,6 +332,7 @@ static const field_spec config_specs[] = {
     FIELD_FN("offline_store", read_offline_store, false),
     FIELD_FN("provider", read_ignored, false),
     FIELD_FN("entity_key_serialization_version", read_ignored, false),
+    FIELD_FN("replication", read_ignored, false),
 };
 
 static void config_defaults(loader *L) {

@@ -14,6 +14,13 @@
  *     keep_snapshots: 3
  *     max_lag: 5s              # a replica's /health is 503 beyond it
  *     log_retention: 1000000   # entries the stream keeps (approximately)
+ *
+ * role, log and snapshots are required once the block is there; the other
+ * fields have the defaults shown. Limits: keep_snapshots at least 1 (and at
+ * most INT_MAX), max_lag a duration above 0 (units ms s m h d w),
+ * log_retention at least 1000. `log` is checked loosely here (the scheme,
+ * a host, a numeric port and database): the log layer checks the rest.
+ * docs/repo-format.md describes the block for users.
  */
 #ifndef LR_REGISTRY_REPLICATION_H
 #define LR_REGISTRY_REPLICATION_H
@@ -37,12 +44,15 @@ typedef struct lr__replication {
 } lr__replication;
 
 /* Reads the replication block of REPO_DIR/feature_store.yaml into `out`
- * (zeroed, then defaults; role LR__ROLE_NONE when there is no block).
- * A bad block adds file:line:col diagnostics to `diag` and returns
- * LR_EDEFINITION; LR_ENOTFOUND when there is no feature_store.yaml.
- * Free with lr__replication_free. */
+ * (zeroed, then defaults; role LR__ROLE_NONE when there is no block). The
+ * rest of the file is read by lr__load_config first: any error in it, as
+ * in the block, adds file:line:col diagnostics to `diag` and returns
+ * LR_EDEFINITION. LR_ENOTFOUND when there is no feature_store.yaml;
+ * LR_ENOMEM. The strings of `out` are the caller's: free them with
+ * lr__replication_free (also after a failure, which leaves them NULL). */
 int lr__replication_load(const char *repo_dir, lr__replication *out,
                          lr__diag *diag);
+/* Frees the strings of `r` and sets them to NULL; NULL is allowed. */
 void lr__replication_free(lr__replication *r);
 
 #endif

@@ -87,22 +87,38 @@ const char *lr__dtype_hint(void) {
          "(Feast's Float32, Array(Float32)... are accepted too)";
 }
 
+/* Duration units in milliseconds, largest first (the order
+ * lr__duration_format writes them in). A unit is read as the longest
+ * spelling that fits, so `ms` is never taken for `m`. */
 static const struct {
-  char unit;
-  int64_t seconds;
-} duration_units[] = {{'w', 604800}, {'d', 86400}, {'h', 3600}, {'m', 60},
-                      {'s', 1}};
+  const char *unit;
+  int64_t ms;
+} duration_units[] = {{"w", 604800000}, {"d", 86400000}, {"h", 3600000},
+                      {"m", 60000},     {"s", 1000},     {"ms", 1}};
 
-static int64_t unit_seconds(char unit) {
-  for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++)
-    if (duration_units[i].unit == unit)
-      return duration_units[i].seconds;
-  return 0;
+/* The unit at *p (the longest that matches), as a whole number of `base`
+ * milliseconds, moving *p past it; 0 when there is none, or when it is
+ * shorter than `base` (ms in a duration of seconds). */
+static int64_t take_unit(const char **p, int64_t base) {
+  size_t best = 0;
+  int64_t value = 0;
+  for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0];
+       i++) {
+    size_t len = strlen(duration_units[i].unit);
+    if (len > best && strncmp(*p, duration_units[i].unit, len) == 0) {
+      best = len;
+      value = duration_units[i].ms / base;
+    }
+  }
+  *p += value ? best : 0;
+  return value;
 }
 
-int lr__duration_parse(const char *text, int64_t *seconds) {
+/* Parses `<number><unit>` groups (or a bare "0") into *out, counted in
+ * units of `base` milliseconds; -1 on anything else or on overflow. */
+static int parse_duration(const char *text, int64_t base, int64_t *out) {
   if (strcmp(text, "0") == 0) {
-    *seconds = 0;
+    *out = 0;
     return 0;
   }
   int64_t total = 0;
@@ -115,15 +131,24 @@ int lr__duration_parse(const char *text, int64_t *seconds) {
     char *end;
     errno = 0;
     long long n = strtoll(p, &end, 10);
-    int64_t unit = unit_seconds(*end);
-    if (errno == ERANGE || !unit || n > INT64_MAX / unit ||
+    int range = errno == ERANGE;
+    p = end;
+    int64_t unit = take_unit(&p, base);
+    if (range || !unit || n > INT64_MAX / unit ||
         total > INT64_MAX - n * unit)
       return -1;
     total += n * unit;
-    p = end + 1;
   }
-  *seconds = total;
+  *out = total;
   return 0;
+}
+
+int lr__duration_parse(const char *text, int64_t *seconds) {
+  return parse_duration(text, 1000, seconds);
+}
+
+int lr__duration_parse_ms(const char *text, int64_t *ms) {
+  return parse_duration(text, 1, ms);
 }
 
 void lr__duration_format(lr__buf *out, int64_t seconds) {
@@ -132,9 +157,9 @@ void lr__duration_format(lr__buf *out, int64_t seconds) {
     return;
   }
   for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++) {
-    int64_t unit = duration_units[i].seconds;
-    if (seconds >= unit) {
-      lr__buf_printf(out, "%lld%c", (long long)(seconds / unit),
+    int64_t unit = duration_units[i].ms / 1000;
+    if (unit && seconds >= unit) {
+      lr__buf_printf(out, "%lld%s", (long long)(seconds / unit),
                      duration_units[i].unit);
       seconds %= unit;
     }

@@ -43,6 +43,9 @@ const char *lr__dtype_hint(void);
 /* Parses a ttl such as `1d`, `90m`, `1h30m`, `0s` (no limit) or `0`; returns
  * 0 and sets *seconds, or -1. */
 int lr__duration_parse(const char *text, int64_t *seconds);
+/* The same in milliseconds, with the unit `ms` too: `500ms`, `5s`, `2m`,
+ * `1m30s`; returns 0 and sets *ms, or -1. */
+int lr__duration_parse_ms(const char *text, int64_t *ms);
 /* Writes the shortest spelling of a duration: 86400 -> "1d", 0 -> "0s". */
 void lr__duration_format(lr__buf *out, int64_t seconds);
 
