@@ -699,8 +699,8 @@ typedef struct lr_data_version {
  * lr_store_version - the version of the store's live generation now (it
  * looks at CURRENT first, so a store another process compacted reports the
  * new generation). Thread-safe, also beside lookups and writes on the same
- * handle; costs a stat and no read transaction, and leaves the store's
- * message alone. Counts the commits of every process. Returns 0;
+ * handle; costs a stat and a short read transaction, and leaves the
+ * store's message alone. Sees the commits of every process. Returns 0;
  * LR_EINVAL; LR_EIO.
  */
 int lr_store_version(lr_store *store, lr_data_version *version);
