@@ -62,15 +62,17 @@ static lr_store *open_store(unsigned flags) {
   return s;
 }
 
-/* Writes keys [first, first + n) with a = key + delta, in one transaction.
- * Returns lr_write_rows' status (no assertion: children call it too). */
-static int put_keys(lr_store *s, long long first, int n, long long delta) {
+/* Writes keys [first, first + n) with a = key + delta at event time `at`,
+ * in one transaction. Returns lr_write_rows' status (no assertion:
+ * children call it too). */
+static int put_keys_at(lr_store *s, long long first, int n, long long delta,
+                       int64_t at) {
   lr_value *uid = calloc((size_t)n, sizeof *uid);
   lr_value *ev = calloc((size_t)n, sizeof *ev);
   lr_value *a = calloc((size_t)n, sizeof *a);
   for (int i = 0; i < n; i++) {
     uid[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i};
-    ev[i] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = T0};
+    ev[i] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = at};
     a[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i + delta};
   }
   lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ev}, {"a", a}};
@@ -79,6 +81,11 @@ static int put_keys(lr_store *s, long long first, int n, long long delta) {
   free(ev);
   free(a);
   return rc;
+}
+
+/* put_keys_at, all at event time T0. */
+static int put_keys(lr_store *s, long long first, int n, long long delta) {
+  return put_keys_at(s, first, n, delta, T0);
 }
 
 /* A prepared lookup of stats:a for up to `max` keys. */
@@ -489,9 +496,10 @@ static char *digests_of(lr_store *s) {
   return json;
 }
 
-/* Two stores that end with the same rows have the same digests, whatever
- * their history: one written in order, overwritten and compacted, the
- * other written once in reverse order. A different value changes it. */
+/* Two stores that saw the same rows have the same digests, whatever the
+ * order and history: newer wins as a total order (equal times keep the
+ * greater row), so one written, overwritten and compacted and one written
+ * in reverse order end alike. A newer value changes it. */
 Test(generation, g006_same_rows_same_digest_whatever_the_history) {
   make_repo();
   lr_store *s = open_store(LR_STORE_READWRITE);
@@ -506,16 +514,18 @@ Test(generation, g006_same_rows_same_digest_whatever_the_history) {
   g_dir = NULL;
   make_repo();
   s = open_store(LR_STORE_READWRITE);
-  for (int k = 199; k >= 0; k -= 40)
+  for (int k = 199; k >= 0; k -= 40) /* the same rows in another order */
     cr_assert_eq(put_keys(s, k - 39, 40, 0), 0);
+  cr_assert_eq(put_keys(s, 0, 200, 1), 0);
   char *b = digests_of(s);
   cr_assert_str_eq(a, b, "same rows, different digests");
-  cr_assert_eq(put_keys(s, 160, 40, 0), 0); /* the very rows stored */
+  cr_assert_eq(put_keys(s, 160, 40, 0), 0); /* rows seen before */
+  cr_assert_eq(put_keys(s, 160, 40, 1), 0);
   char *same = digests_of(s);
-  cr_assert_str_eq(same, b, "rewriting equal rows moved the digest");
+  cr_assert_str_eq(same, b, "rewriting rows seen before moved the digest");
   lr_free(same);
   cr_assert(strstr(a, "{\"stats\": {\"rows\": 200, \"digest\": \""), "%s", a);
-  cr_assert_eq(put_keys(s, 7, 1, 1), 0); /* one value differs */
+  cr_assert_eq(put_keys_at(s, 7, 1, 1, T0 + 1), 0); /* a newer value */
   char *c = digests_of(s);
   cr_assert(strcmp(b, c) != 0, "a changed value kept the digest");
   cr_assert(strstr(c, "\"rows\": 200"), "%s", c);

@@ -253,3 +253,13 @@ int lr__row_compare_times(int64_t event_a, int64_t created_a, int64_t event_b,
     return created_a < created_b ? -1 : 1;
   return 0;
 }
+
+int lr__row_newer_wins(int64_t event_a, int64_t created_a, const void *row_a,
+                       size_t len_a, int64_t event_b, int64_t created_b,
+                       const void *row_b, size_t len_b) {
+  int c = lr__row_compare_times(event_a, created_a, event_b, created_b);
+  if (c || len_a != len_b)
+    return c ? c : (len_a < len_b ? -1 : 1);
+  c = memcmp(row_a, row_b, len_a);
+  return c < 0 ? -1 : c > 0;
+}

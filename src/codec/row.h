@@ -83,6 +83,15 @@ int lr__row_decode(const uint8_t *row, size_t len, const uint8_t *slot_types,
 int lr__row_compare_times(int64_t event_a, int64_t created_a, int64_t event_b,
                           int64_t created_b);
 
+/* Newer-wins as a total order of two encoded rows a and b: by (event,
+ * created) time, then, for equal times, by their bytes (the longer, then
+ * the greater under memcmp, wins). Stores that see the same rows in any
+ * order, or twice, keep the same one: replicas converge. <0, 0 (the very
+ * same row), >0. */
+int lr__row_newer_wins(int64_t event_a, int64_t created_a, const void *row_a,
+                       size_t len_a, int64_t event_b, int64_t created_b,
+                       const void *row_b, size_t len_b);
+
 /* 1 when `us` is an event or created time a row can hold. */
 int lr__time_in_range(int64_t us);
 

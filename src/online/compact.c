@@ -28,7 +28,8 @@
 
 #include "../util/fs.h"
 #include "store.h"
-#include "version.h"
+#include "../codec/entry.h"
+#include "outbox.h"
 
 /* The meta record the builder commits into the generation it replaced:
  * the number of its successor. */
@@ -79,7 +80,9 @@ static unsigned long long used_bytes(lr__env *env) {
 
 /* Makes the copied generation `gen` ready to go live: its digests counted
  * when `src` (a store of the old layout) kept none, and one more change
- * recorded, which names `gen` its generation: the version moves on. */
+ * recorded, which names `gen` its generation: the version moves on. On a
+ * primary that change is logged as a SNAPSHOT entry: replicas take the new
+ * generation from a snapshot (the shipper publishes one first). */
 static int seal_generation(lr_store *store, const lr__env *src,
                            unsigned long long gen) {
   lr__env *env;
@@ -87,15 +90,19 @@ static int seal_generation(lr_store *store, const lr__env *src,
                            &env, lr__store_err(store));
   if (rc == 0 && lr__env_gen(src) == LR__GEN_LEGACY)
     rc = lr__store_count_digests(store, env);
-  MDB_dbi meta;
+  MDB_dbi meta, outbox;
   MDB_txn *txn;
-  if (rc == 0 && !lr__env_dbi(env, LR__META_DB, 1, &meta))
+  int logged = store->repl.role == LR__ROLE_PRIMARY;
+  if (rc == 0 && (!lr__env_dbi(env, LR__META_DB, 1, &meta) ||
+                  (logged && !lr__env_dbi(env, LR__OUTBOX_DB, 1, &outbox))))
     rc = lr__store_mdb_error(lr__store_err(store), MDB_NOTFOUND,
                              "cannot open the meta database");
   if (rc == 0) {
     int mrc = lr__env_write_begin(env, &txn);
     if (!mrc) {
-      mrc = lr__logpos_advance(txn, meta, lr__env_gen(src), gen, NULL);
+      mrc = lr__outbox_count(txn, meta, logged ? &outbox : NULL,
+                             lr__env_gen(src), gen, LR__ENTRY_SNAPSHOT, NULL,
+                             NULL);
       mrc = mrc ? (mdb_txn_abort(txn), mrc) : mdb_txn_commit(txn);
     }
     if (mrc)

@@ -380,6 +380,18 @@ static int open_online(lr_store *store, const char *repo, unsigned flags) {
   return rc;
 }
 
+/* Reads the repo's replication block: a primary logs every change, a
+ * replica takes writes only from its log. */
+static int load_replication(lr_store *store, const char *repo) {
+  lr__diag diag;
+  lr__diag_init(&diag);
+  int rc = lr__replication_load(repo, &store->repl, &diag);
+  if (rc)
+    lr__diag_format(&diag, lr__store_err(store));
+  lr__diag_free(&diag);
+  return rc;
+}
+
 int lr_store_open(const char *repo, unsigned flags, lr_store **out) {
   if (!out)
     return LR_EINVAL;
@@ -397,6 +409,8 @@ int lr_store_open(const char *repo, unsigned flags, lr_store **out) {
   }
   int rc = lr__registry_load(repo, &store->reg, lr__store_err(store));
   if (rc == 0)
+    rc = load_replication(store, repo);
+  if (rc == 0)
     rc = setup_views(store);
   if (rc == 0)
     rc = open_online(store, repo, flags);
@@ -411,6 +425,7 @@ void lr_store_close(lr_store *store) {
   free(store->views);
   pthread_mutex_destroy(&store->move_lock);
   lr__model_free(&store->reg);
+  lr__replication_free(&store->repl);
   forget_thread_err(store);
   lr__buf_free(&store->errmsg);
   free(store);

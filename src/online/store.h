@@ -21,6 +21,7 @@
 
 #include "../codec/key.h"
 #include "../registry/model.h"
+#include "../registry/replication.h"
 #include "env.h"
 #include "generation.h"
 #include "introspect.h"
@@ -62,6 +63,7 @@ struct lr_store {
   atomic_ullong seen_txnid;  /* the last transaction id a lookup saw */
   atomic_llong next_check_ms; /* when lookups next look at CURRENT */
   int writable;
+  lr__replication repl;      /* feature_store.yaml's replication block */
   lr__online_view *views; /* one per registry view (on-demand views too,
                              with no database yet) */
   int n_views;

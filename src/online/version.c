@@ -77,21 +77,6 @@ int lr__logpos_write(MDB_txn *txn, MDB_dbi meta, const lr__logpos *pos) {
   return rc;
 }
 
-int lr__logpos_advance(MDB_txn *txn, MDB_dbi meta,
-                       unsigned long long folder_gen,
-                       unsigned long long new_gen, lr__logpos *out) {
-  lr__logpos pos;
-  int rc = lr__logpos_read(txn, meta, folder_gen, &pos);
-  if (rc)
-    return rc;
-  pos.seq++;
-  if (new_gen)
-    pos.generation = new_gen;
-  if (out)
-    *out = pos;
-  return lr__logpos_write(txn, meta, &pos);
-}
-
 int lr__env_version(const lr__env *env, MDB_txn *txn, int has_meta,
                     MDB_dbi meta, lr_data_version *out) {
   lr__logpos pos = {lr__env_gen(env), 0, 0, {0}};

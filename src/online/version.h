@@ -46,13 +46,6 @@ int lr__logpos_read(MDB_txn *txn, MDB_dbi meta, unsigned long long folder_gen,
  * LMDB code. */
 int lr__logpos_write(MDB_txn *txn, MDB_dbi meta, const lr__logpos *pos);
 
-/* Counts one more committed change in write transaction `txn`: S + 1,
- * and G becomes `new_gen` unless that is 0. *out (may be NULL) receives
- * the new position. Returns an LMDB code. */
-int lr__logpos_advance(MDB_txn *txn, MDB_dbi meta,
-                       unsigned long long folder_gen,
-                       unsigned long long new_gen, lr__logpos *out);
-
 /* The version (G, S) that transaction `txn` of `env` sees; `meta` is its
  * meta database, or `has_meta` 0 when env has none (lr__env_dbi: open it
  * before the transaction begins, a thread holds one read transaction at a

@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../codec/entry.h"
 #include "../codec/row.h"
 #include "../util/dtype.h"
 #include "../registry/odfv.h"
 #include "../util/timefmt.h"
 #include "columns.h"
 #include "digest.h"
-#include "version.h"
+#include "outbox.h"
 #include "writer.h"
 
 /* A packed row held back in latest-only mode. */
@@ -29,6 +30,18 @@ typedef struct held {
   int64_t event, created;
   lr__buf row;
 } held;
+
+/* What a transaction on a primary changed, for its log entry (outbox.h):
+ * every pair stored, by every writer of the transaction, in order; past
+ * LR__OUTBOX_MAX_RECORDS the entry becomes a SNAPSHOT instead. */
+typedef struct capture {
+  int logged;         /* a primary: the change goes to the outbox */
+  int overflow;       /* too much for one entry */
+  size_t changes;     /* pairs stored (any store) */
+  MDB_dbi outbox;
+  lr__buf records;
+  const char *group;  /* the database of the last record's pairs */
+} capture;
 
 /* An on-demand view stored on write: computed from the rows written to its
  * source view and put, in the same transaction, into its own database. */
@@ -47,6 +60,9 @@ struct lr__writer {
                          digest: applied at commit */
   MDB_txn *txn;       /* derived writers share their parent's */
   MDB_cursor *cur;    /* on the view's database; closed before txn ends */
+  capture *cap;       /* the transaction's (derived writers: their
+                         parent's) */
+  capture own_cap;
   derived *derived;
   int n_derived;
   lr__cell *cells;   /* next_slot cells */
@@ -111,6 +127,21 @@ static void pack_row(lr__writer *w, size_t r, int64_t *event,
                  &w->row);
 }
 
+/* Notes a pair stored, for the transaction's log entry. */
+static void capture_pair(capture *cap, const char *db_name, const uint8_t *key,
+                         size_t key_len, const lr__buf *row) {
+  cap->changes++;
+  if (!cap->logged || cap->overflow)
+    return;
+  if (cap->records.len > LR__OUTBOX_MAX_RECORDS) {
+    cap->overflow = 1;
+    lr__buf_free(&cap->records);
+    return;
+  }
+  lr__entry_put_pair(&cap->records, &cap->group, db_name, key, key_len,
+                     row->data, row->len);
+}
+
 /* Stores packed row `row` under `key` unless the stored row is newer.
  * The cursor finds the stored row and replaces it where it is; keys that
  * rise land on its current page, which LMDB searches first. */
@@ -125,7 +156,8 @@ static int store_row(lr__writer *w, const uint8_t *key_bytes, size_t key_len,
     int mrc = mdb_cursor_get(w->cur, &found, &old, MDB_SET_KEY);
     lr__row_header h;
     if (mrc == 0 && lr__row_header_read(old.mv_data, old.mv_size, &h) == 0 &&
-        lr__row_compare_times(event, created, h.event_us, h.created_us) < 0) {
+        lr__row_newer_wins(event, created, row->data, row->len, h.event_us,
+                           h.created_us, old.mv_data, old.mv_size) < 0) {
       stats->rows_skipped++;
       return 0;
     }
@@ -148,6 +180,7 @@ static int store_row(lr__writer *w, const uint8_t *key_bytes, size_t key_len,
     return lr__store_mdb_error(lr__store_err(w->store), mrc, "cannot write a row");
   lr__digest_pair(key_bytes, key_len, row->data, row->len, hash);
   lr__digest_add(&w->digest, hash);
+  capture_pair(w->cap, w->ov->db_name, key_bytes, key_len, row);
   stats->rows_written++;
   return 0;
 }
@@ -217,6 +250,12 @@ lr__online_view *lr__writer_view(lr_store *store, const char *view,
     lr__buf_puts(lr__store_err(store), "the store was opened read-only; open it "
                                  "with LR_STORE_READWRITE to write");
     *rc = LR_EREADONLY;
+  } else if (store->repl.role == LR__ROLE_REPLICA) {
+    lr__buf_printf(lr__store_err(store), "this repo is a replica: it follows "
+                   "the write log %s (stream %s) and takes no writes; write "
+                   "on the primary that logs there", store->repl.log,
+                   store->repl.stream);
+    *rc = LR_EREADONLY;
   } else if (!ov) {
     lr__buf_printf(lr__store_err(store), "unknown feature view '%s'",
                    view ? view : "(null)");
@@ -251,6 +290,7 @@ static void writer_free(lr__writer *w) {
   lr__buf_free(&w->payload);
   lr__buf_free(&w->row);
   lr__buf_free(&w->held.row);
+  lr__buf_free(&w->own_cap.records);
   free(w);
 }
 
@@ -264,6 +304,8 @@ static int writer_new(lr_store *store, lr__online_view *ov, MDB_txn *txn,
   w->store = store;
   w->ov = ov;
   w->txn = txn;
+  w->cap = &w->own_cap;
+  lr__buf_init(&w->own_cap.records);
   w->cells = calloc((size_t)v->next_slot + 1, sizeof(lr__cell));
   w->slot_feature = malloc(((size_t)v->next_slot + 1) * sizeof(int));
   w->key_values = calloc((size_t)ov->n_keys + 1, sizeof(lr_value));
@@ -306,8 +348,10 @@ static int add_derived(lr__writer *w, lr__online_view *dv, MDB_dbi dbi) {
                             lr__store_err(w->store), &d->odfv);
   if (rc == 0)
     rc = writer_new(w->store, dv, w->txn, dbi, &d->w);
-  if (rc == 0)
+  if (rc == 0) {
     d->w->meta_dbi = w->meta_dbi;
+    d->w->cap = w->cap;
+  }
   d->input_feature = rc ? NULL : calloc((size_t)d->odfv->n_inputs + 1,
                                         sizeof(int));
   if (rc == 0 && !d->input_feature)
@@ -319,9 +363,9 @@ static int add_derived(lr__writer *w, lr__online_view *dv, MDB_dbi dbi) {
   return rc;
 }
 
-/* The databases a write of `ov` uses, into names[] (room for n_views + 2):
+/* The databases a write of `ov` uses, into names[] (room for n_views + 3):
  * its own, those of the on-demand views stored on write that read it (in
- * store order), then the meta database. They are opened (created) before
+ * store order), on a primary the outbox, then the meta database. They are opened (created) before
  * the write transaction begins: one thread may hold one write transaction
  * per environment, and creating a database takes one. Returns how many. */
 static int write_databases(lr_store *store, const lr__online_view *ov,
@@ -331,6 +375,8 @@ static int write_databases(lr_store *store, const lr__online_view *ov,
   for (int i = 0; i < store->n_views; i++)
     if (derives_from(store->views[i].view, ov->view))
       names[n++] = store->views[i].db_name;
+  if (store->repl.role == LR__ROLE_PRIMARY)
+    names[n++] = LR__OUTBOX_DB;
   names[n++] = LR__META_DB;
   return n;
 }
@@ -364,6 +410,9 @@ static int begin_on(lr_store *store, lr__online_view *ov, const char **names,
   if (rc == 0) {
     w->env = env;
     w->meta_dbi = dbis[n - 1];
+    w->cap->logged = store->repl.role == LR__ROLE_PRIMARY;
+    if (w->cap->logged)
+      w->cap->outbox = dbis[n - 2];
     rc = attach_derived(w, dbis);
   }
   if (rc) {
@@ -383,8 +432,8 @@ int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
   lr__online_view *ov = lr__writer_view(store, view, &rc);
   if (!ov)
     return rc ? rc : LR_EINVAL;
-  const char **names = calloc((size_t)store->n_views + 2, sizeof *names);
-  MDB_dbi *dbis = calloc((size_t)store->n_views + 2, sizeof *dbis);
+  const char **names = calloc((size_t)store->n_views + 3, sizeof *names);
+  MDB_dbi *dbis = calloc((size_t)store->n_views + 3, sizeof *dbis);
   rc = names && dbis ? begin_on(store, ov, names, dbis, out) : LR_ENOMEM;
   free(names);
   free(dbis);
@@ -496,9 +545,13 @@ static int apply_digests(lr__writer *w) {
 int lr__writer_commit(lr__writer *w) {
   close_cursors(w);
   int mrc = apply_digests(w);
-  if (!mrc)
-    mrc = lr__logpos_advance(w->txn, w->meta_dbi, lr__env_gen(w->env), 0,
-                             NULL);
+  capture *cap = w->cap;
+  if (!mrc && cap->changes)
+    mrc = lr__outbox_count(w->txn, w->meta_dbi,
+                           cap->logged ? &cap->outbox : NULL,
+                           lr__env_gen(w->env), 0,
+                           cap->overflow ? LR__ENTRY_SNAPSHOT : LR__ENTRY_ROWS,
+                           &cap->records, NULL);
   if (mrc)
     mdb_txn_abort(w->txn);
   else
