@@ -968,6 +968,76 @@ int lr_server_wait(lr_server *srv);
  * way. */
 void lr_server_close(lr_server *srv);
 
+/*
+ * Replication (docs/internals/replication.md). A repo whose
+ * feature_store.yaml has a `replication:` block is a primary (every
+ * committed change is also put, in the same transaction, into an outbox
+ * to be appended to the write log) or a replica (it takes no writes, and
+ * follows the log). An lr_replicator does the moving: on a primary it
+ * ships the outbox to the log, publishing a snapshot first where an entry
+ * asks for one; on a replica it bootstraps from the newest snapshot, then
+ * applies the log entry by entry, each in one transaction with its
+ * sequence number (a re-delivered entry is a no-op; a gap, a new epoch or
+ * a chain digest that does not match means a fresh bootstrap). Readers of
+ * a replica in any process see each entry whole, and move to a
+ * bootstrapped generation at their next lookup.
+ *
+ * One replicator per repo at a time is useful; two on a primary ship in
+ * turn (an entry appended twice is refused by the log), two on a replica
+ * apply in turn (the second finds each entry applied). A replicator may
+ * be killed at any point: its state is the store's.
+ */
+typedef struct lr_replicator lr_replicator;
+
+typedef struct lr_replication_status {
+  int primary;                  /* 1 on a primary, 0 on a replica */
+  lr_data_version version;      /* the store's (G, S) */
+  unsigned long long log_head;  /* the log's last entry, as last seen */
+  unsigned long long lag_entries; /* replica: log_head - S */
+  long long lag_ms;             /* replica: how long it has been behind */
+  unsigned long long applied;   /* entries shipped (primary) or applied */
+  unsigned long long bootstraps; /* snapshots installed (replica) */
+} lr_replication_status;
+
+/*
+ * lr_replicator_open - opens the repo's store read-write and connects to
+ * its write log. out: receives the handle, also on failure (read
+ * lr_replicator_errmsg(), then lr_replicator_close()). Returns 0;
+ * LR_EINVAL (no replication block); LR_EIO (the log unreachable, named
+ * with the fix); the errors of lr_store_open. A handle is one thread's at
+ * a time.
+ */
+int lr_replicator_open(const char *repo, lr_replicator **out);
+
+/*
+ * lr_replicator_step - one round: a primary ships what the log lacks
+ * (then, with nothing to ship, waits up to wait_ms for a change); a
+ * replica bootstraps when it must, else applies the entries after its
+ * position (waiting up to wait_ms for one). Call it in a loop. Returns 0;
+ * LR_EIO (the log or a snapshot unreachable: call again later);
+ * LR_ECORRUPT (a damaged entry or snapshot, refused: the store keeps
+ * serving what it had).
+ */
+int lr_replicator_step(lr_replicator *r, int wait_ms);
+
+/* lr_replicator_status - the store's version, the log's head and the lag
+ * as this replicator last saw them. Returns 0 or LR_EINVAL. */
+int lr_replicator_status(lr_replicator *r, lr_replication_status *st);
+
+/*
+ * lr_replicator_publish - a primary publishes a snapshot of its live
+ * generation now. name: receives "snap-G-S" (caller frees with lr_free();
+ * may be NULL). Returns 0; LR_EREADONLY (a replica); LR_EIO.
+ */
+int lr_replicator_publish(lr_replicator *r, char **name);
+
+/* lr_replicator_errmsg - the message of the last failed call, or "". */
+const char *lr_replicator_errmsg(const lr_replicator *r);
+
+/* lr_replicator_close - disconnects and closes the store; NULL is
+ * allowed. */
+void lr_replicator_close(lr_replicator *r);
+
 #ifdef __cplusplus
 }
 #endif

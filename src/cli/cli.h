@@ -27,6 +27,8 @@ int cli_write(cli *c);
 int cli_compact(cli *c);
 int cli_version(cli *c);
 int cli_verify(cli *c);
+int cli_replicate(cli *c);
+int cli_publish(cli *c);
 int cli_historical(cli *c);
 int cli_materialize(cli *c);
 int cli_materialize_incremental(cli *c);

@@ -38,6 +38,10 @@ static const char usage[] =
     "  version [--json]       the library's, registry's and store's versions\n"
     "                         (--json: and each view's digest)\n"
     "  verify                 decode every stored row and check the digests\n"
+    "  replicate [--once]     primary: ship its changes to the write log;\n"
+    "                         replica: bootstrap from a snapshot, then\n"
+    "                         follow the log (until SIGTERM)\n"
+    "  publish                primary: publish a snapshot now\n"
     "  historical (--entities FILE | --entities-sql QUERY)\n"
     "      (--features V:F,... | --service NAME) [--full-feature-names]\n"
     "      --output FILE      write a point-in-time-correct training set\n"
@@ -67,6 +71,7 @@ static const struct {
     {"describe", cli_describe}, {"get", cli_get},
     {"write", cli_write}, {"compact", cli_compact},
     {"version", cli_version}, {"verify", cli_verify},
+    {"replicate", cli_replicate}, {"publish", cli_publish},
     {"historical", cli_historical}, {"materialize", cli_materialize},
     {"materialize-incremental", cli_materialize_incremental},
     {"serve", cli_serve}, {"bench", cli_bench},

@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "../util/be64.h"
 #include "../util/siphash.h"
 #include "entry.h"
 
@@ -10,18 +11,11 @@
  * and reordering, not against someone who can write the log. */
 static const uint8_t chain_key[16] = "larder:chain:v1";
 
+/* Appends the low `bytes` bytes of v, big-endian. */
 static void put_be(lr__buf *out, unsigned long long v, int bytes) {
   uint8_t b[8];
-  for (int i = bytes - 1; i >= 0; i--, v >>= 8)
-    b[i] = (uint8_t)v;
-  lr__buf_append(out, b, (size_t)bytes);
-}
-
-static unsigned long long get_be(const uint8_t *p, int bytes) {
-  unsigned long long v = 0;
-  for (int i = 0; i < bytes; i++)
-    v = v << 8 | p[i];
-  return v;
+  lr__be64_put(b, v);
+  lr__buf_append(out, b + 8 - bytes, (size_t)bytes);
 }
 
 void lr__entry_put_pair(lr__buf *records, const char **current,
@@ -77,9 +71,9 @@ int lr__entry_decode(const void *data, size_t len, lr__entry_head *head,
   if (memcmp(computed, p + len - LR__ENTRY_CHAIN, 16) != 0)
     return -1;
   head->kind = p[4];
-  head->seq = get_be(p + 5, 8);
-  head->epoch = get_be(p + 13, 8);
-  head->generation = get_be(p + 21, 8);
+  head->seq = lr__be_get(p + 5, 8);
+  head->epoch = lr__be_get(p + 13, 8);
+  head->generation = lr__be_get(p + 21, 8);
   memcpy(head->prev, p + 29, 16);
   if (head->kind != LR__ENTRY_ROWS && head->kind != LR__ENTRY_SNAPSHOT)
     return -1;
@@ -108,17 +102,17 @@ int lr__entry_next(lr__entry_iter *it, const void **key, size_t *key_len,
     if (!n || (*tag != 'G' && *tag != 'P'))
       return -1;
     if (*tag == 'G') {
-      it->name_len = (size_t)get_be(n, 2);
+      it->name_len = (size_t)lr__be_get(n, 2);
       it->name = (const char *)take(it, it->name_len);
       if (!it->name || !it->name_len)
         return -1;
       continue;
     }
-    *key_len = (size_t)get_be(n, 4);
+    *key_len = (size_t)lr__be_get(n, 4);
     const uint8_t *r;
     if (!it->name || !(*key = take(it, *key_len)) || !(r = take(it, 4)))
       return -1;
-    *row_len = (size_t)get_be(r, 4);
+    *row_len = (size_t)lr__be_get(r, 4);
     return (*row = take(it, *row_len)) ? 1 : -1;
   }
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../codec/entry.h"
+#include "../util/be64.h"
 #include "outbox.h"
 
 /* A new epoch: random, so that a primary restored from a copy, or a log
@@ -38,8 +39,7 @@ int lr__outbox_count(MDB_txn *txn, MDB_dbi meta, const MDB_dbi *outbox,
     lr__entry_encode(&entry, &head, records ? records->data : NULL,
                      records ? records->len : 0, now.chain);
     uint8_t key[8];
-    for (int i = 7, s = 0; i >= 0; i--, s += 8)
-      key[i] = (uint8_t)(now.seq >> s);
+    lr__be64_put(key, now.seq);
     MDB_val k = {sizeof key, key}, v = {entry.len, entry.data};
     rc = mdb_put(txn, *outbox, &k, &v, 0);
     lr__buf_free(&entry);

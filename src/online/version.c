@@ -4,19 +4,8 @@
  */
 #include <string.h>
 
+#include "../util/be64.h"
 #include "version.h"
-
-static void put_u64(uint8_t out[8], unsigned long long v) {
-  for (int i = 7; i >= 0; i--, v >>= 8)
-    out[i] = (uint8_t)v;
-}
-
-static unsigned long long get_u64(const uint8_t in[8]) {
-  unsigned long long v = 0;
-  for (int i = 0; i < 8; i++)
-    v = v << 8 | in[i];
-  return v;
-}
 
 /* Reads record `name` of exactly `len` bytes into `out`; 0 when it is
  * missing (out untouched) or read, else an LMDB code. */
@@ -37,7 +26,7 @@ static int read_record(MDB_txn *txn, MDB_dbi meta, const char *name,
 int lr__logpos_read(MDB_txn *txn, MDB_dbi meta, unsigned long long folder_gen,
                     lr__logpos *out) {
   uint8_t gen[8], seq[8], epoch[8];
-  put_u64(gen, folder_gen);
+  lr__be64_put(gen, folder_gen);
   memset(seq, 0, sizeof seq);
   memset(epoch, 0, sizeof epoch);
   memset(out->chain, 0, sizeof out->chain);
@@ -49,9 +38,9 @@ int lr__logpos_read(MDB_txn *txn, MDB_dbi meta, unsigned long long folder_gen,
   if (!rc)
     rc = read_record(txn, meta, LR__META_CHAIN, out->chain,
                      sizeof out->chain);
-  out->generation = get_u64(gen);
-  out->seq = get_u64(seq);
-  out->epoch = get_u64(epoch);
+  out->generation = lr__be_get(gen, 8);
+  out->seq = lr__be_get(seq, 8);
+  out->epoch = lr__be_get(epoch, 8);
   return rc;
 }
 
@@ -63,9 +52,9 @@ static int write_record(MDB_txn *txn, MDB_dbi meta, const char *name,
 
 int lr__logpos_write(MDB_txn *txn, MDB_dbi meta, const lr__logpos *pos) {
   uint8_t gen[8], seq[8], epoch[8];
-  put_u64(gen, pos->generation);
-  put_u64(seq, pos->seq);
-  put_u64(epoch, pos->epoch);
+  lr__be64_put(gen, pos->generation);
+  lr__be64_put(seq, pos->seq);
+  lr__be64_put(epoch, pos->epoch);
   int rc = write_record(txn, meta, LR__META_GENERATION, gen, sizeof gen);
   if (!rc)
     rc = write_record(txn, meta, LR__META_SEQ, seq, sizeof seq);

@@ -1,0 +1,265 @@
+/*
+ * apply.c - a replica applying the primary's log entries, and the
+ * primary's outbox read and pruned (apply.h).
+ *
+ * An entry holds pairs exactly as the primary stored them. A replica at
+ * the entry's previous position holds what the primary held then, so
+ * storing each pair under newer-wins gives the primary's state; the
+ * entry's position is written in the same transaction.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/entry.h"
+#include "../codec/row.h"
+#include "../util/be64.h"
+#include "apply.h"
+#include "digest.h"
+#include "outbox.h"
+#include "store.h"
+
+const lr__replication *lr__store_replication(const lr_store *store) {
+  return &store->repl;
+}
+
+int lr__store_logpos(lr_store *store, lr__logpos *pos, lr__buf *err) {
+  lr__env *env = lr__store_env(store);
+  MDB_dbi meta;
+  int has_meta = lr__env_dbi(env, LR__META_DB, 0, &meta);
+  MDB_txn *txn;
+  *pos = (lr__logpos){lr__env_gen(env), 0, 0, {0}};
+  int mrc = mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn);
+  if (mrc == 0) {
+    if (has_meta)
+      mrc = lr__logpos_read(txn, meta, lr__env_gen(env), pos);
+    mdb_txn_abort(txn);
+  }
+  lr__env_release(env);
+  return mrc ? lr__store_mdb_error(err, mrc, "cannot read the log position")
+             : 0;
+}
+
+/* The distinct databases an entry's pairs go to. */
+typedef struct entry_dbs {
+  char **names; /* NUL-terminated copies; then the meta database's */
+  int n;
+  MDB_dbi *dbis;
+  lr__digest *delta;
+} entry_dbs;
+
+static void dbs_free(entry_dbs *d) {
+  for (int i = 0; i < d->n; i++)
+    if (strcmp(d->names[i], LR__META_DB) != 0)
+      free(d->names[i]);
+  free(d->names);
+  free(d->dbis);
+  free(d->delta);
+}
+
+/* The index of the current group's database in d (added when new). */
+static int db_index(entry_dbs *d, const lr__entry_iter *it) {
+  for (int i = 0; i < d->n; i++)
+    if (strlen(d->names[i]) == it->name_len &&
+        memcmp(d->names[i], it->name, it->name_len) == 0)
+      return i;
+  char **names = realloc(d->names, (size_t)(d->n + 2) * sizeof *names);
+  if (!names)
+    return -1;
+  d->names = names;
+  d->names[d->n] = strndup(it->name, it->name_len);
+  return d->names[d->n] ? d->n++ : -1;
+}
+
+/* Lists the databases of the records; returns 0 or -1 (malformed). */
+static int list_dbs(entry_dbs *d, const uint8_t *recs, size_t len) {
+  lr__entry_iter it = {recs, recs + len, NULL, 0};
+  const void *key, *row;
+  size_t klen, rlen;
+  int r;
+  while ((r = lr__entry_next(&it, &key, &klen, &row, &rlen)) == 1)
+    if (db_index(d, &it) < 0)
+      return -1;
+  if (r < 0 || !(d->names = realloc(d->names, (size_t)(d->n + 1) *
+                                                  sizeof *d->names)))
+    return -1;
+  d->names[d->n++] = (char *)LR__META_DB;
+  d->dbis = calloc((size_t)d->n, sizeof *d->dbis);
+  d->delta = calloc((size_t)d->n, sizeof *d->delta);
+  return d->dbis && d->delta ? 0 : -1;
+}
+
+/* Stores one pair unless the stored row wins; keeps d's digest delta. */
+static int put_pair(MDB_txn *txn, entry_dbs *d, int i, const void *key,
+                    size_t klen, const void *row, size_t rlen) {
+  MDB_val k = {klen, (void *)key}, old, v = {rlen, (void *)row};
+  lr__row_header hn, ho;
+  if (lr__row_header_read(row, rlen, &hn) != 0)
+    return MDB_CORRUPTED;
+  int mrc = mdb_get(txn, d->dbis[i], &k, &old);
+  if (mrc && mrc != MDB_NOTFOUND)
+    return mrc;
+  uint64_t hash[2];
+  if (mrc == 0) {
+    if (lr__row_header_read(old.mv_data, old.mv_size, &ho) == 0 &&
+        lr__row_newer_wins(hn.event_us, hn.created_us, row, rlen, ho.event_us,
+                           ho.created_us, old.mv_data, old.mv_size) <= 0)
+      return 0;
+    lr__digest_pair(key, klen, old.mv_data, old.mv_size, hash);
+    lr__digest_sub(&d->delta[i], hash);
+  }
+  if ((mrc = mdb_put(txn, d->dbis[i], &k, &v, 0)))
+    return mrc;
+  lr__digest_pair(key, klen, row, rlen, hash);
+  lr__digest_add(&d->delta[i], hash);
+  return 0;
+}
+
+/* Puts every pair of the records and the digests' changes. */
+static int put_records(MDB_txn *txn, entry_dbs *d, const uint8_t *recs,
+                       size_t len) {
+  lr__entry_iter it = {recs, recs + len, NULL, 0};
+  const void *key, *row;
+  size_t klen, rlen;
+  int mrc = 0;
+  while (!mrc && lr__entry_next(&it, &key, &klen, &row, &rlen) == 1)
+    mrc = put_pair(txn, d, db_index(d, &it), key, klen, row, rlen);
+  for (int i = 0; !mrc && i < d->n - 1; i++)
+    mrc = lr__digest_apply(txn, d->dbis[d->n - 1], d->names[i], &d->delta[i]);
+  return mrc;
+}
+
+/* Whether `head` follows position `at`; the reason in err when not. */
+static int follows(const lr__entry_head *head, const lr__logpos *at,
+                   lr__buf *err) {
+  if (head->seq <= at->seq)
+    return LR__APPLY_SEEN;
+  if (head->seq != at->seq + 1)
+    return lr__buf_printf(err, "the log skips from %llu to %llu",
+                          at->seq, head->seq), LR__APPLY_BOOTSTRAP;
+  if (head->epoch != at->epoch)
+    return lr__buf_printf(err, "entry %llu is of another epoch (%llx, this "
+                          "store follows %llx)", head->seq, head->epoch,
+                          at->epoch), LR__APPLY_BOOTSTRAP;
+  if (memcmp(head->prev, at->chain, sizeof at->chain) != 0)
+    return lr__buf_printf(err, "entry %llu does not follow the entries "
+                          "applied here (chain digest)", head->seq),
+           LR__APPLY_BOOTSTRAP;
+  if (head->kind == LR__ENTRY_SNAPSHOT)
+    return lr__buf_printf(err, "entry %llu asks for a snapshot", head->seq),
+           LR__APPLY_BOOTSTRAP;
+  return LR__APPLIED;
+}
+
+/* In the open transaction: checks the entry follows, puts its pairs and
+ * moves the position (the caller commits on LR__APPLIED, else aborts). */
+static int apply_in(MDB_txn *txn, entry_dbs *d, const lr__entry_head *head,
+                    const uint8_t *recs, size_t len, const uint8_t chain[16],
+                    const lr__env *env, lr__buf *err) {
+  MDB_dbi meta = d->dbis[d->n - 1];
+  lr__logpos at;
+  int mrc = lr__logpos_read(txn, meta, lr__env_gen(env), &at);
+  if (mrc)
+    return lr__store_mdb_error(err, mrc, "cannot read the log position");
+  int outcome = follows(head, &at, err);
+  if (outcome != LR__APPLIED)
+    return outcome;
+  lr__logpos next = {head->generation, head->seq, head->epoch, {0}};
+  memcpy(next.chain, chain, sizeof next.chain);
+  mrc = put_records(txn, d, recs, len);
+  if (!mrc)
+    mrc = lr__logpos_write(txn, meta, &next);
+  return mrc ? lr__store_mdb_error(err, mrc, "cannot apply a log entry") : 0;
+}
+
+int lr__store_apply_entry(lr_store *store, const void *data, size_t len,
+                          lr__buf *err) {
+  lr__entry_head head;
+  const uint8_t *recs;
+  size_t recs_len;
+  uint8_t chain[16];
+  if (lr__entry_decode(data, len, &head, &recs, &recs_len, chain) != 0)
+    return lr__errmsg_set(err, LR_ECORRUPT, "a log entry is damaged: its "
+                          "chain digest does not match its bytes");
+  entry_dbs d = {0};
+  if (list_dbs(&d, recs, recs_len) != 0) {
+    dbs_free(&d);
+    return lr__errmsg_set(err, LR_ECORRUPT, "log entry %llu is malformed",
+                          head.seq);
+  }
+  lr__env *env;
+  MDB_txn *txn;
+  int rc = lr__store_write_begin(store, (const char *const *)d.names, d.n,
+                                 d.dbis, &env, &txn, err);
+  if (rc == 0) {
+    rc = apply_in(txn, &d, &head, recs, recs_len, chain, env, err);
+    int mrc = rc == LR__APPLIED ? mdb_txn_commit(txn)
+                                : (mdb_txn_abort(txn), 0);
+    if (mrc)
+      rc = lr__store_mdb_error(err, mrc, "cannot commit a log entry");
+    lr__env_release(env);
+  }
+  dbs_free(&d);
+  return rc;
+}
+
+int lr__store_outbox_each(lr_store *store, unsigned long long after,
+                          int (*each)(void *ctx, unsigned long long seq,
+                                      const void *entry, size_t len),
+                          void *ctx, lr__buf *err) {
+  lr__env *env = lr__store_env(store);
+  MDB_dbi outbox;
+  MDB_txn *txn = NULL;
+  MDB_cursor *cur = NULL;
+  int rc = 0;
+  if (!lr__env_dbi(env, LR__OUTBOX_DB, 0, &outbox)) {
+    lr__env_release(env);
+    return 0; /* nothing logged yet */
+  }
+  int mrc = mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn);
+  if (!mrc)
+    mrc = mdb_cursor_open(txn, outbox, &cur);
+  uint8_t start[8];
+  lr__be64_put(start, after + 1);
+  MDB_val k = {sizeof start, start}, v;
+  for (int op = MDB_SET_RANGE; !mrc && !rc; op = MDB_NEXT) {
+    mrc = mdb_cursor_get(cur, &k, &v, (MDB_cursor_op)op);
+    if (mrc || k.mv_size != 8)
+      break;
+    rc = each(ctx, lr__be_get(k.mv_data, 8), v.mv_data, v.mv_size);
+  }
+  if (cur)
+    mdb_cursor_close(cur);
+  if (txn)
+    mdb_txn_abort(txn);
+  lr__env_release(env);
+  if (mrc && mrc != MDB_NOTFOUND)
+    return lr__store_mdb_error(err, mrc, "cannot read the outbox");
+  return rc;
+}
+
+int lr__store_outbox_prune(lr_store *store, unsigned long long through,
+                           lr__buf *err) {
+  const char *names[] = {LR__OUTBOX_DB};
+  MDB_dbi outbox;
+  lr__env *env;
+  MDB_txn *txn;
+  int rc = lr__store_write_begin(store, names, 1, &outbox, &env, &txn, err);
+  if (rc)
+    return rc;
+  MDB_cursor *cur;
+  int mrc = mdb_cursor_open(txn, outbox, &cur);
+  MDB_val k, v;
+  while (!mrc && (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+    if (k.mv_size != 8 || lr__be_get(k.mv_data, 8) > through)
+      break;
+    mrc = mdb_cursor_del(cur, 0);
+  }
+  if (!mrc || mrc == MDB_NOTFOUND) {
+    mdb_cursor_close(cur);
+    mrc = mdb_txn_commit(txn);
+  } else {
+    mdb_txn_abort(txn);
+  }
+  lr__env_release(env);
+  return mrc ? lr__store_mdb_error(err, mrc, "cannot prune the outbox") : 0;
+}

@@ -1,0 +1,52 @@
+/*
+ * apply.h - what the replication layer (src/replication/) needs of a
+ * store beyond the public API: its log position, a replica's applying of
+ * one log entry, and a primary's outbox (outbox.h) read and pruned.
+ */
+#ifndef LR_ONLINE_APPLY_H
+#define LR_ONLINE_APPLY_H
+
+#include <stddef.h>
+
+#include "../registry/replication.h"
+#include "../util/buf.h"
+#include "larder.h"
+#include "version.h"
+
+/* The replication block the store was opened with. */
+const lr__replication *lr__store_replication(const lr_store *store);
+
+/* The live generation's position (version.h). Returns 0 or LR_EIO. */
+int lr__store_logpos(lr_store *store, lr__logpos *pos, lr__buf *err);
+
+/* lr__store_apply_entry outcomes besides errors. */
+enum {
+  LR__APPLIED = 0,
+  LR__APPLY_SEEN = 1,      /* at or before the store's position: a no-op */
+  LR__APPLY_BOOTSTRAP = 2  /* does not follow (gap, epoch, chain) or asks
+                              for a snapshot: the reason is in err */
+};
+
+/* Applies log entry `data` to a replica in one write transaction with
+ * its sequence number, epoch and chain digest: each pair stored unless
+ * the stored row wins (newer wins, a total order), digests kept. Checks
+ * against the position inside that transaction, so a re-delivered entry
+ * is a no-op. Returns an outcome above, or LR_ECORRUPT (a damaged entry),
+ * LR_EIO. */
+int lr__store_apply_entry(lr_store *store, const void *data, size_t len,
+                          lr__buf *err);
+
+/* Calls each(ctx, seq, entry, len) for the outbox entries after `after`,
+ * in order, from one snapshot; stops at a nonzero return (returned).
+ * Returns 0, that value, or LR_EIO. */
+int lr__store_outbox_each(lr_store *store, unsigned long long after,
+                          int (*each)(void *ctx, unsigned long long seq,
+                                      const void *entry, size_t len),
+                          void *ctx, lr__buf *err);
+
+/* Deletes the outbox entries up to and including `through`. Returns 0 or
+ * LR_EIO. */
+int lr__store_outbox_prune(lr_store *store, unsigned long long through,
+                           lr__buf *err);
+
+#endif

@@ -1,0 +1,310 @@
+/*
+ * replicator.c - lr_replicator: on a primary, the shipper that appends
+ * the outbox's entries (online/outbox.h) to the write log in order, with
+ * a snapshot published first wherever an entry asks for one; on a
+ * replica, the follower that bootstraps from the newest snapshot and then
+ * applies the log entry by entry (docs/internals/replication.md).
+ *
+ * Both sides keep no state of their own beyond counters: the primary's
+ * outbox and the replica's version records are the state, written in the
+ * store's own transactions, so either side can be killed at any point and
+ * started again.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../codec/entry.h"
+#include "../online/apply.h"
+#include "../online/introspect.h"
+#include "../util/fs.h"
+#include "log.h"
+#include "snapshot.h"
+
+/* Outbox entries a primary keeps after shipping them: what it can ship
+ * again when the log lost its tail (a Redis restarted without them). */
+#define KEEP_SHIPPED 10000ull
+#define LOG_TIMEOUT_MS 2000
+
+struct lr_replicator {
+  char *repo;
+  char *registry_path;
+  lr_store *store;
+  lr__log *log;
+  lr__buf err;
+  unsigned long long head;      /* the log's last entry, as last seen */
+  unsigned long long applied;   /* entries applied or shipped */
+  unsigned long long bootstraps;
+  long long behind_since_ms;    /* when a replica fell behind; 0: it is not */
+};
+
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Opens (again: after a bootstrap the registry may be new) the store. */
+static int open_store(lr_replicator *r) {
+  lr_store_close(r->store);
+  int rc = lr_store_open(r->repo, LR_STORE_READWRITE, &r->store);
+  if (rc)
+    lr__buf_printf(&r->err, "%s", lr_store_errmsg(r->store));
+  return rc;
+}
+
+/* The snapshot a SNAPSHOT entry or a log gap at `seq` needs: published
+ * now unless one at `seq` or later is there. */
+static int ensure_snapshot(lr_replicator *r, unsigned long long seq) {
+  lr__manifest m = {0};
+  lr__buf ignored;
+  lr__buf_init(&ignored);
+  int rc = lr__snapshot_latest(lr__store_replication(r->store)->snapshots, &m, &ignored);
+  lr__buf_free(&ignored);
+  int have = rc == 0 && m.seq >= seq;
+  lr__manifest_free(&m);
+  if (have)
+    return 0;
+  memset(&m, 0, sizeof m);
+  rc = lr__snapshot_publish(r->store, r->registry_path, lr__store_replication(r->store)->snapshots,
+                            lr__store_replication(r->store)->keep_snapshots, &m, &r->err);
+  lr__manifest_free(&m);
+  return rc;
+}
+
+typedef struct ship_state {
+  lr_replicator *r;
+  unsigned long long last; /* the log's last entry */
+  int first;               /* no entry shipped yet in this round */
+  int rc;
+} ship_state;
+
+/* Ships one outbox entry (outbox_each callback). */
+static int ship_one(void *ctx, unsigned long long seq, const void *entry,
+                    size_t len) {
+  ship_state *s = ctx;
+  lr_replicator *r = s->r;
+  lr__entry_head head;
+  const uint8_t *recs;
+  size_t n;
+  uint8_t chain[16];
+  if (lr__entry_decode(entry, len, &head, &recs, &n, chain) != 0)
+    return s->rc = lr__errmsg_set(&r->err, LR_ECORRUPT, "outbox entry %llu "
+                                  "is damaged", seq);
+  /* A gap before the first entry: the log lost entries the outbox no
+   * longer holds. A snapshot at this point lets replicas past it. */
+  int gap = s->first && s->last && seq > s->last + 1;
+  s->first = 0;
+  if (gap || head.kind == LR__ENTRY_SNAPSHOT)
+    if ((s->rc = ensure_snapshot(r, seq)))
+      return s->rc;
+  s->rc = lr__log_append(r->log, seq, entry, len, &r->err);
+  if (s->rc == LR_EEXISTS) { /* another shipper got there first */
+    lr__buf_reset(&r->err);
+    return s->rc = 1;
+  }
+  if (s->rc)
+    return s->rc;
+  r->applied++;
+  s->last = seq;
+  return 0;
+}
+
+/* One round on a primary: ships what the log lacks, prunes what it has. */
+static int ship(lr_replicator *r) {
+  unsigned long long first, last;
+  int rc = lr__log_bounds(r->log, &first, &last, &r->err);
+  if (rc)
+    return rc;
+  ship_state s = {r, last, 1, 0};
+  rc = lr__store_outbox_each(r->store, last, ship_one, &s, &r->err);
+  if (rc < 0)
+    return rc;
+  r->head = s.last;
+  if (s.last > KEEP_SHIPPED)
+    rc = lr__store_outbox_prune(r->store, s.last - KEEP_SHIPPED, &r->err);
+  return rc < 0 ? rc : 0;
+}
+
+/* Installs the newest snapshot when it is past `pos` (or of another
+ * epoch); 0 when installed, 1 when there is none to take yet. */
+static int bootstrap(lr_replicator *r, const lr__logpos *pos) {
+  lr__manifest m = {0};
+  int rc = lr__snapshot_latest(lr__store_replication(r->store)->snapshots, &m, &r->err);
+  if (rc == LR_ENOTFOUND) {
+    lr__buf_reset(&r->err);
+    return 1;
+  }
+  if (rc == 0 && m.epoch == pos->epoch && m.seq <= pos->seq)
+    rc = 1; /* nothing newer than what is here: wait for the primary */
+  if (rc == 0)
+    rc = lr__snapshot_install(r->store, r->registry_path, lr__store_replication(r->store)->snapshots,
+                              &m, &r->err);
+  lr__manifest_free(&m);
+  if (rc == 0) {
+    r->bootstraps++;
+    rc = open_store(r);
+  }
+  return rc;
+}
+
+typedef struct follow_state {
+  lr_replicator *r;
+  int outcome;
+} follow_state;
+
+static int apply_one(void *ctx, const lr__log_entry *e) {
+  follow_state *f = ctx;
+  int rc = lr__store_apply_entry(f->r->store, e->data, e->len, &f->r->err);
+  if (rc == LR__APPLIED)
+    f->r->applied++;
+  if (rc == LR__APPLY_SEEN)
+    rc = 0;
+  f->outcome = rc;
+  return rc;
+}
+
+/* One round on a replica: bootstraps when needed, else applies what the
+ * log has after its position (waiting up to wait_ms for it). */
+static int follow(lr_replicator *r, int wait_ms) {
+  lr__logpos pos;
+  unsigned long long first, last;
+  int rc = lr__store_logpos(r->store, &pos, &r->err);
+  if (rc == 0)
+    rc = lr__log_bounds(r->log, &first, &last, &r->err);
+  if (rc)
+    return rc;
+  r->head = last;
+  int trimmed = first > pos.seq + 1;
+  if (pos.epoch == 0 || trimmed) {
+    rc = bootstrap(r, &pos);
+    if (rc == 1 && wait_ms > 0)
+      usleep((useconds_t)wait_ms * 1000u);
+    return rc == 1 ? 0 : rc;
+  }
+  follow_state f = {r, 0};
+  rc = lr__log_read(r->log, pos.seq, 1000, wait_ms, apply_one, &f, &r->err);
+  if (rc == LR__APPLY_BOOTSTRAP) {
+    lr__buf_reset(&r->err);
+    rc = bootstrap(r, &pos);
+    return rc == 1 ? 0 : rc;
+  }
+  return rc < 0 ? rc : 0;
+}
+
+int lr_replicator_open(const char *repo, lr_replicator **out) {
+  if (!out)
+    return LR_EINVAL;
+  lr_replicator *r = calloc(1, sizeof *r);
+  *out = r;
+  if (!r)
+    return LR_ENOMEM;
+  lr__buf_init(&r->err);
+  if (!repo)
+    return lr__errmsg_set(&r->err, LR_EINVAL, "no repo folder given");
+  r->repo = strdup(repo);
+  int rc = r->repo ? open_store(r) : LR_ENOMEM;
+  if (rc == 0) {
+    const lr__replication *repl = lr__store_replication(r->store);
+    if (repl->role == LR__ROLE_NONE)
+      return lr__errmsg_set(&r->err, LR_EINVAL, "%s/feature_store.yaml has no "
+                            "`replication:` block: add one with role primary "
+                            "or replica (docs/repo-format.md)", repo);
+    lr__buf path;
+    lr__buf_init(&path);
+    lr__fs_join(&path, repo, lr__store_model(r->store)->config.registry_path);
+    r->registry_path = lr__buf_steal(&path);
+    rc = lr__log_open(repl->log, repl->stream,
+                      (unsigned long long)repl->log_retention, LOG_TIMEOUT_MS,
+                      &r->log, &r->err);
+  }
+  return rc;
+}
+
+/* Waits, on a primary with nothing to ship, until the store changes or
+ * wait_ms pass (a look every millisecond costs a stat and a read). */
+static void wait_for_change(lr_replicator *r, int wait_ms) {
+  lr_data_version at, now;
+  if (lr_store_version(r->store, &at) != 0)
+    return;
+  for (long long end = now_ms() + wait_ms; now_ms() < end;) {
+    usleep(1000);
+    if (lr_store_version(r->store, &now) != 0 || now.seq != at.seq ||
+        now.generation != at.generation)
+      return;
+  }
+}
+
+int lr_replicator_step(lr_replicator *r, int wait_ms) {
+  if (!r || !r->store || wait_ms < 0)
+    return LR_EINVAL;
+  lr__buf_reset(&r->err);
+  int rc;
+  if (lr__store_replication(r->store)->role == LR__ROLE_PRIMARY) {
+    unsigned long long before = r->applied;
+    rc = ship(r);
+    if (rc == 0 && r->applied == before && wait_ms)
+      wait_for_change(r, wait_ms);
+  } else {
+    rc = follow(r, wait_ms);
+  }
+  return rc;
+}
+
+int lr_replicator_status(lr_replicator *r, lr_replication_status *st) {
+  if (!r || !r->store || !st)
+    return LR_EINVAL;
+  memset(st, 0, sizeof *st);
+  int rc = lr_store_version(r->store, &st->version);
+  if (rc)
+    return rc;
+  st->primary = lr__store_replication(r->store)->role == LR__ROLE_PRIMARY;
+  st->log_head = r->head;
+  st->lag_entries = r->head > st->version.seq && !st->primary
+                        ? r->head - st->version.seq : 0;
+  long long now = now_ms();
+  if (!st->lag_entries)
+    r->behind_since_ms = 0;
+  else if (!r->behind_since_ms)
+    r->behind_since_ms = now;
+  st->lag_ms = r->behind_since_ms ? now - r->behind_since_ms : 0;
+  st->applied = r->applied;
+  st->bootstraps = r->bootstraps;
+  return 0;
+}
+
+const char *lr_replicator_errmsg(const lr_replicator *r) {
+  return r ? lr__buf_str(&r->err) : "no replicator handle";
+}
+
+void lr_replicator_close(lr_replicator *r) {
+  if (!r)
+    return;
+  lr__log_close(r->log);
+  lr_store_close(r->store);
+  lr__buf_free(&r->err);
+  free(r->registry_path);
+  free(r->repo);
+  free(r);
+}
+
+int lr_replicator_publish(lr_replicator *r, char **name) {
+  if (!r || !r->store)
+    return LR_EINVAL;
+  lr__buf_reset(&r->err);
+  if (name)
+    *name = NULL;
+  if (lr__store_replication(r->store)->role != LR__ROLE_PRIMARY)
+    return lr__errmsg_set(&r->err, LR_EREADONLY, "only a primary publishes "
+                          "snapshots; this repo is a replica");
+  lr__manifest m = {0};
+  int rc = lr__snapshot_publish(r->store, r->registry_path,
+                                lr__store_replication(r->store)->snapshots,
+                                lr__store_replication(r->store)->keep_snapshots,
+                                &m, &r->err);
+  if (rc == 0 && name && m.name && !(*name = strdup(m.name)))
+    rc = LR_ENOMEM;
+  lr__manifest_free(&m);
+  return rc;
+}

@@ -1,0 +1,250 @@
+/*
+ * test_replication.c - a primary and its replicas, as processes: a real
+ * redis-server on loopback holds the write log, `larder replicate` runs
+ * the shipper and the followers, writers push from child processes, and
+ * the stores are compared by version, digests and values.
+ */
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "helpers.h"
+#include "larder.h"
+#include "process.h"
+
+static const char defs[] =
+    "entities:\n"
+    "  - name: user\n"
+    "    join_keys: [user_id]\n"
+    "    value_type: int64\n"
+    "sources:\n"
+    "  - name: src\n"
+    "    kind: file\n"
+    "    path: data/x.csv\n"
+    "    timestamp_field: event_timestamp\n"
+    "feature_views:\n"
+    "  - name: stats\n"
+    "    entities: [user]\n"
+    "    source: src\n"
+    "    schema:\n"
+    "      - {name: a, dtype: int64}\n";
+
+/* 2024-01-01T00:00:00Z in microseconds. */
+static const long long T0 = 1704067200LL * 1000000;
+
+enum { N_REPLICAS = 3, N_WRITERS = 4, WRITES = 40, KEYS = 500 };
+
+/* The scratch folder: primary/, replica-N/, snapshots/. */
+static char *g_tmp;
+
+static void cleanup(void) {
+  th_kill_children();
+  if (g_tmp)
+    th_rmrf(g_tmp);
+  g_tmp = NULL;
+}
+
+TestSuite(replication, .fini = cleanup, .timeout = 120);
+
+/* Makes repo `name` in g_tmp with the definitions and a replication block
+ * of `role` on redis port `port`, applied. Returns its path (kept). */
+static char *make_repo(const char *name, const char *role, int port) {
+  char *dir = th_keep(malloc(4096));
+  snprintf(dir, 4096, "%s/%s", g_tmp, name);
+  char config[1024];
+  snprintf(config, sizeof config,
+           "project: t\n"
+           "replication:\n"
+           "  role: %s\n"
+           "  log: redis://127.0.0.1:%d/0\n"
+           "  stream: larder:t\n"
+           "  snapshots: %s/snapshots\n"
+           "  keep_snapshots: 2\n", role, port, g_tmp);
+  th_write(dir, "feature_store.yaml", config);
+  th_write(dir, "data/x.csv", "");
+  th_write(dir, "defs.yaml", defs);
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), 0, "%s", lr_repo_errmsg(repo));
+  char *plan = NULL;
+  cr_assert_eq(lr_repo_apply(repo, 0, &plan), 0, "%s", lr_repo_errmsg(repo));
+  lr_free(plan);
+  lr_repo_close(repo);
+  return dir;
+}
+
+/* Starts `larder -c REPO replicate` (its output discarded). */
+static pid_t start_replicate(const char *repo) {
+  int out;
+  static const char *const none[] = {NULL};
+  pid_t pid = th_spawn_larder(repo, "replicate", 1, &out, none);
+  close(out);
+  th_track_child(pid);
+  return pid;
+}
+
+/* Writes keys [first, first + n) with a = value, at event time `at`. */
+static int put_rows(lr_store *s, long long first, int n, long long value,
+                    long long at) {
+  lr_value uid[KEYS], ev[KEYS], a[KEYS];
+  for (int i = 0; i < n; i++) {
+    uid[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i};
+    ev[i] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = at};
+    a[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = value};
+  }
+  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ev}, {"a", a}};
+  return lr_write_rows(s, "stats", cols, 3, (size_t)n, NULL);
+}
+
+/* A writer child: WRITES pushes of 1-50 keys each, overlapping the other
+ * writers' keys, some at equal times with other values. Exit 0 when every
+ * write was acknowledged. */
+static pid_t start_writer(const char *repo, int w) {
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    lr_store *s = NULL;
+    if (lr_store_open(repo, LR_STORE_READWRITE, &s) != 0)
+      _exit(2);
+    uint64_t rnd = 0x5eed0000u + (uint64_t)w;
+    for (int i = 0; i < WRITES; i++) {
+      long long first = (long long)(th_random(&rnd) % (KEYS - 50));
+      int n = 1 + (int)(th_random(&rnd) % 50);
+      long long at = T0 + (long long)(th_random(&rnd) % 20) * 1000000;
+      if (put_rows(s, first, n, w * 1000 + i, at) != 0)
+        _exit(1);
+      usleep(2000);
+    }
+    lr_store_close(s);
+    _exit(0);
+  }
+  th_track_child(pid);
+  return pid;
+}
+
+static lr_data_version version_of(const char *repo) {
+  lr_store *s = NULL;
+  lr_data_version v = {0, 0};
+  if (lr_store_open(repo, LR_STORE_READONLY, &s) == 0)
+    lr_store_version(s, &v);
+  lr_store_close(s);
+  return v;
+}
+
+static char *digests_of(const char *repo) {
+  lr_store *s = NULL;
+  char *json = NULL;
+  cr_assert_eq(lr_store_open(repo, LR_STORE_READONLY, &s), 0, "%s",
+               lr_store_errmsg(s));
+  cr_assert_eq(lr_store_digests(s, &json), 0, "%s", lr_store_errmsg(s));
+  lr_store_close(s);
+  return th_keep(json);
+}
+
+/* Every key's value of stats:a in `repo` (INT64_MIN for none). */
+static void values_of(const char *repo, long long *out) {
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(repo, LR_STORE_READONLY, &s), 0);
+  static const char *const refs[] = {"stats:a"};
+  lr_request *req = NULL;
+  lr_result *res = NULL;
+  cr_assert_eq(lr_request_prepare(s, refs, 1, &req), 0);
+  cr_assert_eq(lr_result_create(req, 1, &res), 0);
+  for (int k = 0; k < KEYS; k++) {
+    lr_value key = {.type = LR_TYPE_INT64, .v.i64 = k};
+    cr_assert_eq(lr_get_online_features(req, &key, 1, res), 0);
+    lr_value v;
+    cr_assert_eq(lr_result_cell(res, 0, 0, &v), 0);
+    out[k] = v.type == LR_TYPE_INT64 ? v.v.i64 : INT64_MIN;
+  }
+  lr_result_free(res);
+  lr_request_free(req);
+  lr_store_close(s);
+}
+
+/* Waits (30 s at most) until `repo` is at version `want`. */
+static void wait_version(const char *repo, lr_data_version want) {
+  lr_data_version v = {0, 0};
+  for (long long end = th_now_ms() + 30000; th_now_ms() < end; usleep(20000)) {
+    v = version_of(repo);
+    if (v.generation == want.generation && v.seq == want.seq)
+      return;
+  }
+  cr_assert_fail("%s stayed at %llu.%llu, the primary is at %llu.%llu", repo,
+                 v.generation, v.seq, want.generation, want.seq);
+}
+
+/* Pushes from 4 writer processes, with a compaction among them: every
+ * replica reaches the primary's version, with its digests and its value
+ * of every key. */
+Test(replication, rp001_primary_and_three_replicas_converge) {
+  g_tmp = th_tempdir();
+  int port = 0;
+  pid_t redis = th_redis_start(&port);
+  char *primary = make_repo("primary", "primary", port);
+  char *replica[N_REPLICAS];
+  for (int i = 0; i < N_REPLICAS; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "replica-%d", i);
+    replica[i] = make_repo(name, "replica", port);
+  }
+  pid_t shipper = start_replicate(primary);
+  pid_t follower[N_REPLICAS];
+  for (int i = 0; i < N_REPLICAS; i++)
+    follower[i] = start_replicate(replica[i]);
+  pid_t writer[N_WRITERS];
+  for (int w = 0; w < N_WRITERS; w++)
+    writer[w] = start_writer(primary, w);
+  usleep(100000);
+  char *out = NULL;
+  static const char *const none[] = {NULL};
+  cr_assert_eq(th_run_larder(primary, "compact", none, 30000, &out), 0, "%s",
+               out);
+  free(out);
+  for (int w = 0; w < N_WRITERS; w++) {
+    int st = 0;
+    cr_assert(th_reap(writer[w], 60000, &st), "writer %d hung", w);
+    cr_assert_eq(th_exit_code(st), 0, "writer %d failed", w);
+    th_untrack_child(writer[w]);
+  }
+  lr_data_version want = version_of(primary);
+  cr_assert_gt(want.generation, 1, "the compaction made no generation");
+  cr_assert_geq(want.seq, N_WRITERS * WRITES + 1);
+  char *digests = digests_of(primary);
+  long long expected[KEYS], got[KEYS];
+  values_of(primary, expected);
+  for (int i = 0; i < N_REPLICAS; i++) {
+    wait_version(replica[i], want);
+    cr_assert_str_eq(digests_of(replica[i]), digests, "replica %d", i);
+    values_of(replica[i], got);
+    for (int k = 0; k < KEYS; k++)
+      cr_assert_eq(got[k], expected[k], "replica %d, key %d", i, k);
+  }
+  th_untrack_child(shipper);
+  kill(shipper, SIGTERM);
+  cr_assert(th_reap(shipper, 10000, NULL), "the shipper ignored SIGTERM");
+  for (int i = 0; i < N_REPLICAS; i++) {
+    kill(follower[i], SIGTERM);
+    cr_assert(th_reap(follower[i], 10000, NULL), "follower %d stayed", i);
+    th_untrack_child(follower[i]);
+  }
+  th_redis_stop(redis);
+}
+
+/* A replica takes no writes, and says where they go. */
+Test(replication, rp002_replica_refuses_writes_naming_the_log) {
+  g_tmp = th_tempdir();
+  char *replica = make_repo("replica", "replica", 1);
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(replica, LR_STORE_READWRITE, &s), 0, "%s",
+               lr_store_errmsg(s));
+  cr_assert_eq(put_rows(s, 1, 1, 1, T0), LR_EREADONLY);
+  cr_assert_str_eq(lr_store_errmsg(s),
+                   "this repo is a replica: it follows the write log "
+                   "redis://127.0.0.1:1/0 (stream larder:t) and takes no "
+                   "writes; write on the primary that logs there");
+  lr_store_close(s);
+}
