@@ -1,7 +1,7 @@
 /*
  * test_util.c - unit tests of the util layer: the growable buffer, the arena,
- * names and suggestions, the stable sort, diagnostics, file-system helpers
- * and the status-code tables of the public API.
+ * names and suggestions, the stable sort, diagnostics, file-system helpers,
+ * SHA-256 and the status-code tables of the public API.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +19,7 @@
 #include "util/diag.h"
 #include "util/fs.h"
 #include "util/names.h"
+#include "util/sha256.h"
 #include "util/sort.h"
 #include "util/json.h"
 #include "util/textval.h"
@@ -1404,4 +1405,90 @@ Test(util, u047_utf8_valid_len_follows_rfc_3629) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     cr_assert_eq(lr__utf8_valid_len(cases[i].s, cases[i].len), cases[i].valid,
                  "case %zu", i);
+}
+
+/* ---- sha256 (FIPS 180-4; vectors from NIST's examples) ------------------ */
+
+/* The hex SHA-256 of `len` bytes of `msg`, fed in pieces of `piece` bytes
+ * (0: at once), into `hex`. */
+static void sha256_of(const char *msg, size_t len, size_t piece,
+                      char hex[65]) {
+  lr__sha256 s;
+  uint8_t d[32];
+  lr__sha256_init(&s);
+  for (size_t at = 0; at < len;) {
+    size_t n = piece && len - at > piece ? piece : len - at;
+    lr__sha256_update(&s, msg + at, n);
+    at += n;
+  }
+  lr__sha256_final(&s, d);
+  lr__hex_encode(d, sizeof d, hex);
+}
+
+/* Checks `msg` against `want`, at once and in pieces of every size from 1
+ * to 130 bytes (block boundaries fall everywhere). */
+static void check_sha256(const char *msg, const char *want) {
+  char hex[65];
+  sha256_of(msg, strlen(msg), 0, hex);
+  cr_assert_str_eq(hex, want, "\"%s\"", msg);
+  for (size_t piece = 1; piece <= 130; piece++) {
+    sha256_of(msg, strlen(msg), piece, hex);
+    cr_assert_str_eq(hex, want, "\"%s\" in pieces of %zu", msg, piece);
+  }
+}
+
+Test(util, u048_sha256_empty_message) {
+  check_sha256("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b"
+                   "7852b855");
+}
+
+Test(util, u049_sha256_abc) {
+  check_sha256("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff"
+                      "61f20015ad");
+}
+
+/* 448 bits: the padding's length no longer fits the block. */
+Test(util, u050_sha256_448_bit_message) {
+  check_sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db"
+               "06c1");
+}
+
+Test(util, u051_sha256_896_bit_message) {
+  check_sha256("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
+               "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+               "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afe"
+               "e9d1");
+}
+
+/* One million 'a': many blocks, fed in uneven pieces. */
+Test(util, u052_sha256_one_million_a) {
+  char *msg = th_keep(malloc(1000000 + 1));
+  memset(msg, 'a', 1000000);
+  msg[1000000] = '\0';
+  static const char want[] =
+      "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+  char hex[65];
+  static const size_t pieces[] = {0, 1, 63, 64, 65, 4096, 99991};
+  for (size_t i = 0; i < sizeof pieces / sizeof *pieces; i++) {
+    sha256_of(msg, 1000000, pieces[i], hex);
+    cr_assert_str_eq(hex, want, "in pieces of %zu", pieces[i]);
+  }
+  th_release(msg);
+}
+
+/* The hex helper digests are written and read with: lowercase, exactly 2n
+ * digits, nothing after. */
+Test(util, u053_hex_encode_and_strict_decode) {
+  static const uint8_t bytes[4] = {0x00, 0x9f, 0xa0, 0xff};
+  char hex[9];
+  lr__hex_encode(bytes, 4, hex);
+  cr_assert_str_eq(hex, "009fa0ff");
+  uint8_t back[4];
+  cr_assert_eq(lr__hex_decode(hex, back, 4), 0);
+  cr_assert_eq(memcmp(back, bytes, 4), 0);
+  static const char *const bad[] = {"009fa0f", "009fa0ff0", "009FA0FF",
+                                    "009fa0fg", "", "009f a0f"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    cr_assert_eq(lr__hex_decode(bad[i], back, 4), -1, "\"%s\"", bad[i]);
 }

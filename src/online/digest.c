@@ -98,6 +98,22 @@ void lr__digest_forget(MDB_txn *txn, MDB_dbi meta, const char *db_name) {
   mdb_del(txn, meta, &k, NULL);
 }
 
+int lr__digest_count(MDB_txn *txn, MDB_dbi dbi, lr__digest *d) {
+  MDB_cursor *cur;
+  int mrc = mdb_cursor_open(txn, dbi, &cur);
+  if (mrc)
+    return mrc;
+  MDB_val k, v;
+  for (int op = MDB_FIRST; (mrc = mdb_cursor_get(cur, &k, &v, op)) == 0;
+       op = MDB_NEXT) {
+    uint64_t hash[2];
+    lr__digest_pair(k.mv_data, k.mv_size, v.mv_data, v.mv_size, hash);
+    lr__digest_add(d, hash);
+  }
+  mdb_cursor_close(cur);
+  return mrc == MDB_NOTFOUND ? 0 : mrc;
+}
+
 void lr__digest_hex(const lr__digest *d, char hex[33]) {
   snprintf(hex, 33, "%016llx%016llx", (unsigned long long)d->sum[1],
            (unsigned long long)d->sum[0]);

@@ -40,6 +40,11 @@ int lr__digest_read(MDB_txn *txn, MDB_dbi meta, const char *db_name,
 /* Removes the record of `db_name` (its database was dropped). */
 void lr__digest_forget(MDB_txn *txn, MDB_dbi meta, const char *db_name);
 
+/* Adds every pair of database `dbi` to *d, in any transaction: what the
+ * view's digest is by its rows (verify, the digests of a store of the old
+ * layout, a snapshot's data file). Returns an LMDB code. */
+int lr__digest_count(MDB_txn *txn, MDB_dbi dbi, lr__digest *d);
+
 /* The digest as 32 hex digits (high half first) and a NUL. */
 void lr__digest_hex(const lr__digest *d, char hex[33]);
 

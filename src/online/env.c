@@ -396,9 +396,7 @@ int lr__env_dbi(lr__env *env, const char *name, int create, MDB_dbi *dbi) {
   return found;
 }
 
-/* The names in the main database (the named databases), into a list the
- * caller frees. */
-static char **list_dbs(MDB_txn *txn, int *n) {
+char **lr__env_db_names(MDB_txn *txn, int *n) {
   MDB_dbi main_db;
   MDB_cursor *cur;
   char **names = NULL;
@@ -432,7 +430,7 @@ int lr__env_drop_dbs(lr__env *env, int (*is_stale)(void *ctx, const char *),
   pthread_mutex_lock(&env->dbi_lock);
   int mrc = lr__env_write_begin(env, &txn);
   int n = 0;
-  char **names = mrc ? NULL : list_dbs(txn, &n);
+  char **names = mrc ? NULL : lr__env_db_names(txn, &n);
   for (int i = 0; i < n; i++) {
     MDB_dbi dbi;
     if (is_stale(ctx, names[i]) && mdb_dbi_open(txn, names[i], 0, &dbi) == 0

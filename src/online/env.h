@@ -55,6 +55,11 @@ int lr__env_is_writable(const lr__env *env);
  * must not hold one on env), 0 when not (or on an error). Thread-safe. */
 int lr__env_dbi(lr__env *env, const char *name, int create, MDB_dbi *dbi);
 
+/* The names of the named databases of txn's environment (the keys of its
+ * main database), as a list of `*n` strings; the caller frees each and the
+ * list. NULL (with *n 0) when there are none or it cannot be read. */
+char **lr__env_db_names(MDB_txn *txn, int *n);
+
 /* Drops every named database of env for which is_stale(ctx, name) says 1
  * (any number of them), in one write transaction, calling dropped(ctx,
  * txn, name) after each. Returns 0 or an LMDB code. */

@@ -122,6 +122,22 @@ int lr__store_write_begin(lr_store *store, const char *const *names, int n,
                           MDB_dbi *dbis, lr__env **env, MDB_txn **txn,
                           lr__buf *err);
 
+/* What makes the files of a new generation: called by lr__store_replace
+ * with the layout lock and a write transaction on the `live` generation
+ * held (every writer waits), for generation number `gen` (its folder is
+ * lr__gen_dir's). Returns 0 or a status with the message in `err`. */
+typedef int (*lr__gen_build_fn)(void *ctx, lr__env *live,
+                                unsigned long long gen, lr__buf *err);
+
+/* Replaces the live generation with one `build` makes (compact.c): under
+ * the layout lock, with the live generation's writers held, builds
+ * generation N+1, points CURRENT at it, commits the marker readers notice
+ * into the old one, and moves this store to it. On any failure nothing is
+ * published and the unfinished folder is deleted (unless its builder still
+ * holds it). Returns 0 or a status with the message in `err`. */
+int lr__store_replace(lr_store *store, lr__gen_build_fn build, void *ctx,
+                      lr__buf *err);
+
 /* Builds a new generation from the live one (a compacting copy), makes it
  * live and moves this store to it; writers wait meanwhile (compact.c).
  * before/after (may be NULL) receive the data files' sizes. Returns 0 or

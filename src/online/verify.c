@@ -237,23 +237,6 @@ int lr_store_verify(lr_store *store, char **report) {
   return call_end(&s, &out, rc, report);
 }
 
-/* Sums the pairs of database `dbi` in `txn` into *d. */
-static int sum_pairs(MDB_txn *txn, MDB_dbi dbi, lr__digest *d) {
-  MDB_cursor *cur;
-  int mrc = mdb_cursor_open(txn, dbi, &cur);
-  if (mrc)
-    return mrc;
-  MDB_val k, v;
-  for (int op = MDB_FIRST; (mrc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-       op = MDB_NEXT) {
-    uint64_t hash[2];
-    lr__digest_pair(k.mv_data, k.mv_size, v.mv_data, v.mv_size, hash);
-    lr__digest_add(d, hash);
-  }
-  mdb_cursor_close(cur);
-  return mrc == MDB_NOTFOUND ? 0 : mrc;
-}
-
 int lr__store_count_digests(lr_store *store, lr__env *env) {
   int n = 0;
   const char **names = calloc((size_t)store->n_views + 1, sizeof *names);
@@ -272,7 +255,7 @@ int lr__store_count_digests(lr_store *store, lr__env *env) {
     mrc = lr__env_write_begin(env, &txn);
   for (int i = 0; mrc == 0 && i < n; i++) {
     lr__digest d = {0, {0, 0}}, old;
-    mrc = sum_pairs(txn, dbis[i], &d);
+    mrc = lr__digest_count(txn, dbis[i], &d);
     if (mrc == 0)
       mrc = lr__digest_read(txn, meta, names[i], &old);
     if (mrc == 0) { /* record = counted: add the difference */

@@ -52,6 +52,16 @@ int lr__registry_load(const char *dir, lr__model *m, lr__buf *err) {
   return rc;
 }
 
+int lr__registry_image_version(const void *data, size_t len,
+                               unsigned long long *version, lr__buf *err) {
+  lr__model m;
+  lr__model_init(&m);
+  int rc = lr__regfile_decode(data, len, &m, err);
+  *version = m.version;
+  lr__model_free(&m);
+  return rc;
+}
+
 int lr_registry_open(const char *dir, lr_registry **out) {
   if (!out)
     return LR_EINVAL;

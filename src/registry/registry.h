@@ -13,4 +13,10 @@
  * the reason in `err`. */
 int lr__registry_load(const char *dir, lr__model *m, lr__buf *err);
 
+/* The version of the registry image `data` (a registry file's bytes, as
+ * a snapshot carries them), once it decodes. Returns 0, LR_ECORRUPT or
+ * LR_EVERSION, with the reason in `err`. */
+int lr__registry_image_version(const void *data, size_t len,
+                               unsigned long long *version, lr__buf *err);
+
 #endif

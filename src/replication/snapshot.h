@@ -13,9 +13,12 @@
  *   SNAPSHOTS/LATEST                 "snap-G-S\n", replaced atomically
  *
  * A snapshot is built in SNAPSHOTS/.tmp-*, fsynced, renamed into place,
- * then LATEST moves; only the newest `keep` snapshots stay. A replica
- * copies one into a scratch folder, checks every sha256 and, once the copy
- * is open, every view's digest against the manifest, and only then makes
+ * then LATEST moves; only the newest `keep` snapshots stay. Publishers of
+ * one folder take turns on SNAPSHOTS/publish.lock (flock), under which the
+ * temporary folders of publishers that died are deleted. A replica
+ * copies one into a generation folder reserved for it (online/copy.h),
+ * checks every sha256 and, once the copy is open, its version and every
+ * view's digest against the manifest, and only then makes
  * it its live generation: a damaged or half-copied snapshot is refused and
  * the replica keeps serving what it had.
  */
@@ -24,16 +27,15 @@
 
 #include <stdint.h>
 
-#include "../online/digest.h"
+#include "../online/copy.h"
 #include "../util/buf.h"
 #include "larder.h"
 
 #define LR__SNAPSHOT_FORMAT 1
 
-typedef struct lr__snapshot_view {
-  char *name;      /* the view's database name, VIEW@EPOCH */
-  lr__digest digest;
-} lr__snapshot_view;
+/* A view's database name (VIEW@EPOCH) and digest: the online layer's
+ * lr__view_digest, so a manifest's list is what an install checks. */
+typedef lr__view_digest lr__snapshot_view;
 
 typedef struct lr__snapshot_file {
   char *name;          /* "data.mdb", "registry.db" */
@@ -59,25 +61,41 @@ void lr__manifest_free(lr__manifest *m);
 /* Publishes the live generation of `store` (opened read-write on the
  * primary) to `dir` (created if missing) and keeps the newest `keep`
  * snapshots. `registry_path`: the primary's registry file. *out (may be
- * NULL) receives the new manifest. Readers and writers of the store carry
- * on meanwhile. Returns 0 or a status with the message in `err` (a folder
- * missing or not writable is named, with the fix). */
+ * NULL) receives the new manifest, or the existing one when a snapshot at
+ * that version is there already (with the same contents: nothing is
+ * written then). Readers and writers of the store carry on meanwhile.
+ * Returns 0 or a status with the message in `err` (emptied first):
+ * LR_EIO (a folder missing or not writable is named, with the fix; a full
+ * disk says so); LR_EEXISTS (a snapshot at that version with other
+ * contents is there: the store's version did not move with its writes);
+ * LR_EINVAL. */
 int lr__snapshot_publish(lr_store *store, const char *registry_path,
                          const char *dir, int keep, lr__manifest *out,
                          lr__buf *err);
 
-/* Reads the manifest LATEST names. Returns 0; LR_ENOTFOUND (nothing
- * published yet); LR_ECORRUPT; LR_EIO. */
+/* Reads the manifest LATEST names into `out` (free it with
+ * lr__manifest_free; zeroes on failure). Returns 0; LR_ENOTFOUND (no
+ * folder, or nothing published yet); LR_ECORRUPT (LATEST or the MANIFEST
+ * malformed: the message names the file and the member); LR_EVERSION (a
+ * manifest of another format); LR_EIO; the message in `err` (emptied
+ * first). */
 int lr__snapshot_latest(const char *dir, lr__manifest *out, lr__buf *err);
 
 /* Copies snapshot `m` of `dir` into the replica store `store` (opened
- * read-write): files into a scratch folder, every sha256 checked, the
- * registry file installed at `registry_path`, the data file made a new
- * generation whose digests are checked against the manifest, and only
- * then published as the live one. On any failure the scratch copy is
- * removed and the store is as it was. Returns 0; LR_ECORRUPT (a checksum
- * or digest that does not match, named); LR_EIO (with ENOSPC named: "the
- * disk is full"). */
+ * read-write): the data file into a generation folder reserved for it and
+ * the registry file into memory, every size and sha256 checked while
+ * copying; the data file opened and checked against the manifest (its
+ * version, its view databases, each view's recorded digest and the digest
+ * its rows give); then the registry file replaced at `registry_path`
+ * (atomically) and the data file published as the live generation, which
+ * other processes' stores move to at their next lookup. On any failure the
+ * copy is removed and the store and registry file are as they were.
+ * Returns 0; LR_ECORRUPT (a size, checksum, version or digest that does
+ * not match, named); LR_ENOTFOUND (the snapshot's folder is gone: a newer
+ * one replaced it); LR_EIO (with ENOSPC named: "the disk is full");
+ * LR_EREADONLY; LR_EINVAL; the message in `err` (emptied first). As
+ * with lr_store_compact, no lookup or write may run on this handle during
+ * the call; other handles and processes carry on. */
 int lr__snapshot_install(lr_store *store, const char *registry_path,
                          const char *dir, const lr__manifest *m,
                          lr__buf *err);

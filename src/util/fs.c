@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,23 +98,40 @@ int lr__fs_check_text(const char *path, lr__buf *err) {
   return read_error ? LR_EIO : 0;
 }
 
-/* Writes all of `data` to `fd`, retrying short writes. */
-static int write_all(int fd, const char *data, size_t len) {
+long long lr__fault_enospc_after = -1;
+
+/* How many of `len` bytes the fault hook lets a write have: all of them
+ * when it is off, else what is left of its budget (errno ENOSPC for when
+ * that is none). */
+static size_t fault_allow(size_t len) {
+  if (lr__fault_enospc_after < 0 ||
+      (unsigned long long)lr__fault_enospc_after >= len)
+    return len;
+  errno = ENOSPC;
+  return (size_t)lr__fault_enospc_after;
+}
+
+int lr__fs_write_all(int fd, const void *buf, size_t len) {
+  const char *data = buf;
   while (len) {
-    ssize_t n = write(fd, data, len);
+    size_t allowed = fault_allow(len);
+    if (!allowed)
+      return -1;
+    ssize_t n = write(fd, data, allowed);
     if (n < 0) {
       if (errno == EINTR)
         continue;
       return -1;
     }
+    if (lr__fault_enospc_after >= 0)
+      lr__fault_enospc_after -= n;
     data += n;
     len -= (size_t)n;
   }
   return 0;
 }
 
-/* fsyncs the folder holding `path`, so a rename into it survives a crash. */
-static int fsync_parent(const char *path) {
+int lr__fs_sync_parent(const char *path) {
   char *copy = strdup(path);
   if (!copy)
     return -1;
@@ -137,7 +155,7 @@ int lr__fs_write_atomic(const char *path, const void *data, size_t len,
   if (fd < 0)
     goto fail;
   step = "write";
-  if (write_all(fd, data, len) != 0)
+  if (lr__fs_write_all(fd, data, len) != 0)
     goto fail_close;
   step = "fsync";
   if (fsync(fd) != 0)
@@ -148,7 +166,7 @@ int lr__fs_write_atomic(const char *path, const void *data, size_t len,
   step = "rename";
   if (lr__fs_rename(tmp_path, path) != 0)
     goto fail;
-  fsync_parent(path);
+  lr__fs_sync_parent(path);
   lr__buf_free(&tmp);
   return 0;
 
@@ -165,7 +183,7 @@ fail:
 int lr__fs_write_file(const char *path, const void *data, size_t len,
                       lr__buf *err) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || write_all(fd, data, len) != 0) {
+  if (fd < 0 || lr__fs_write_all(fd, data, len) != 0) {
     lr__buf_printf(err, "cannot write %s: %s", path, strerror(errno));
     if (fd >= 0)
       close(fd);
@@ -232,4 +250,22 @@ void lr__fs_join(lr__buf *out, const char *dir, const char *rel) {
   if (dir[strlen(dir) - 1] != '/')
     lr__buf_putc(out, '/');
   lr__buf_puts(out, rel);
+}
+
+int lr__fs_remove_flat(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return errno == ENOENT ? 0 : -1;
+  lr__buf path;
+  lr__buf_init(&path);
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+      continue;
+    lr__buf_reset(&path);
+    lr__fs_join(&path, dir, e->d_name);
+    unlink(lr__buf_str(&path));
+  }
+  closedir(d);
+  lr__buf_free(&path);
+  return rmdir(dir);
 }

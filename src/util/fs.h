@@ -45,6 +45,26 @@ int lr__fs_check_text(const char *path, lr__buf *err);
 int lr__fs_write_atomic(const char *path, const void *data, size_t len,
                         lr__buf *err);
 
+/* Writes all `len` bytes to `fd`, retrying short writes and EINTR.
+ * Returns 0, or -1 with errno set. */
+int lr__fs_write_all(int fd, const void *data, size_t len);
+
+/* Fault injection, for tests only (docs/internals/testing.md): when it is
+ * 0 or more, lr__fs_write_all (so every file this library writes itself,
+ * LMDB's own writes aside) may write that many more bytes, then fails with
+ * ENOSPC as a full disk would. -1, the default, turns it off. A plain
+ * global: set it in a test's own process, with no other thread writing. */
+extern long long lr__fault_enospc_after;
+
+/* fsyncs the folder holding `path`, so that a file created or renamed
+ * there survives a crash. Returns 0, or -1 with errno set. */
+int lr__fs_sync_parent(const char *path);
+
+/* Removes folder `dir` with the files in it (it holds no folders: a
+ * snapshot, a build left behind). Returns 0 (also when `dir` is missing)
+ * or -1 with errno set (what could not be removed stays). */
+int lr__fs_remove_flat(const char *dir);
+
 /* Creates `path` and its missing parents (mode 0755). Returns 0 or LR_EIO. */
 int lr__fs_mkdirs(const char *path, lr__buf *err);
 
