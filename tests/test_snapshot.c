@@ -17,9 +17,11 @@
 #include "larder.h"
 #include "online/copy.h"
 #include "online/store.h"
+#include "online/version.h"
 #include "process.h"
 #include "replication/manifest.h"
 #include "replication/snapshot.h"
+#include "util/be64.h"
 #include "util/fs.h"
 #include "util/sha256.h"
 
@@ -292,7 +294,7 @@ Test(snapshot, p001_publish_then_install_same_digests_and_lookups) {
                  lr_store_errmsg(p));
   lr__manifest m;
   publish(p, 3, &m);
-  cr_assert_str_eq(m.name, "snap-4-0");
+  cr_assert_str_eq(m.name, "snap-4-5");
   lr__manifest_free(&m);
   lr_store *r = open_store(g_replica, LR_STORE_READWRITE);
   cr_assert_eq(put_keys(r, 0, 50, 7), 0, "%s", lr_store_errmsg(r));
@@ -391,16 +393,16 @@ Test(snapshot, p003_latest_and_manifest_content) {
   lr__manifest m;
   publish(p, 3, &m);
   char *latest = th_keep(th_read(g_snaps, "LATEST"));
-  cr_assert_str_eq(latest, "snap-1-0\n");
-  cr_assert_str_eq(listing(g_snaps), "LATEST\npublish.lock\nsnap-1-0\n");
+  cr_assert_str_eq(latest, "snap-1-2\n");
+  cr_assert_str_eq(listing(g_snaps), "LATEST\npublish.lock\nsnap-1-2\n");
   char dir[4200];
-  snprintf(dir, sizeof dir, "%s/snap-1-0", g_snaps);
+  snprintf(dir, sizeof dir, "%s/snap-1-2", g_snaps);
   cr_assert_str_eq(listing(dir), "MANIFEST\ndata.mdb\nregistry.db\n");
   char data_sha[65], reg_sha[65], d_other[33], d_stats[33];
-  sha_of(snap_file("snap-1-0", "data.mdb"), data_sha);
+  sha_of(snap_file("snap-1-2", "data.mdb"), data_sha);
   sha_of(registry_of(g_primary), reg_sha);
   struct stat data_st, reg_st;
-  cr_assert_eq(stat(snap_file("snap-1-0", "data.mdb"), &data_st), 0);
+  cr_assert_eq(stat(snap_file("snap-1-2", "data.mdb"), &data_st), 0);
   cr_assert_eq(stat(registry_of(g_primary), &reg_st), 0);
   char *json = NULL;
   cr_assert_eq(lr_store_digests(p, &json), 0);
@@ -410,7 +412,7 @@ Test(snapshot, p003_latest_and_manifest_content) {
   cr_assert_gt(m.created_us, before);
   char want[4096];
   snprintf(want, sizeof want,
-           "{\n  \"format\": 1,\n  \"name\": \"snap-1-0\",\n"
+           "{\n  \"format\": 1,\n  \"name\": \"snap-1-2\",\n"
            "  \"generation\": 1,\n  \"seq\": 0,\n  \"epoch\": 0,\n"
            "  \"chain\": \"00000000000000000000000000000000\",\n"
            "  \"created_us\": %lld,\n"
@@ -475,6 +477,22 @@ Test(snapshot, p004_keep_prunes_to_the_newest) {
   lr_store_close(p);
 }
 
+/* Sets the store's sequence number record behind its back: what a writer
+ * that does not count its changes would leave. */
+static void set_seq(lr_store *s, unsigned long long seq) {
+  lr__env *env = lr__store_env(s);
+  MDB_dbi meta;
+  cr_assert(lr__env_dbi(env, LR__META_DB, 0, &meta));
+  MDB_txn *txn;
+  cr_assert_eq(lr__env_write_begin(env, &txn), 0);
+  uint8_t be[8];
+  lr__be64_put(be, seq);
+  MDB_val k = {strlen(LR__META_SEQ), (void *)LR__META_SEQ}, v = {8, be};
+  cr_assert_eq(mdb_put(txn, meta, &k, &v, 0), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  lr__env_release(env);
+}
+
 /* A second publish at the same version keeps the first snapshot and
  * returns it; one at the same version with other rows (a version that did
  * not move with a write) is refused, and nothing changes. */
@@ -485,7 +503,7 @@ Test(snapshot, p005_publish_twice_at_one_version_keeps_the_first) {
   lr__manifest a, b;
   publish(p, 3, &a);
   char dir[4200];
-  snprintf(dir, sizeof dir, "%s/snap-1-0", g_snaps);
+  snprintf(dir, sizeof dir, "%s/snap-1-2", g_snaps);
   char *first = th_keep(th_read(dir, "MANIFEST"));
   publish(p, 3, &b);
   cr_assert_str_eq(b.name, a.name);
@@ -493,21 +511,22 @@ Test(snapshot, p005_publish_twice_at_one_version_keeps_the_first) {
   cr_assert_str_eq(b.files[0].sha256, a.files[0].sha256);
   char *second = th_keep(th_read(dir, "MANIFEST"));
   cr_assert_str_eq(second, first);
-  cr_assert_str_eq(listing(g_snaps), "LATEST\npublish.lock\nsnap-1-0\n");
+  cr_assert_str_eq(listing(g_snaps), "LATEST\npublish.lock\nsnap-1-2\n");
   cr_assert_eq(put_keys(p, 100, 1, 0), 0, "%s", lr_store_errmsg(p));
+  set_seq(p, 2); /* a version that did not move with the writes */
   lr__buf err;
   lr__buf_init(&err);
   lr__manifest c;
   cr_assert_eq(lr__snapshot_publish(p, registry_of(g_primary), g_snaps, 3, &c,
                                     &err), LR_EEXISTS);
   char want[8192];
-  snprintf(want, sizeof want, "%s/snap-1-0 was published with other "
-           "contents at the same version 1.0: the store's version did not "
+  snprintf(want, sizeof want, "%s/snap-1-2 was published with other "
+           "contents at the same version 1.2: the store's version did not "
            "move with its writes (does the primary log them?); nothing was "
            "published", g_snaps);
   cr_assert_str_eq(lr__buf_str(&err), want);
   cr_assert_null(c.name);
-  cr_assert_str_eq(listing(g_snaps), "LATEST\npublish.lock\nsnap-1-0\n");
+  cr_assert_str_eq(listing(g_snaps), "LATEST\npublish.lock\nsnap-1-2\n");
   char *third = th_keep(th_read(dir, "MANIFEST"));
   cr_assert_str_eq(third, first);
   lr__buf_free(&err);
@@ -616,7 +635,7 @@ Test(snapshot, p006_flipped_byte_refused_old_rows_served_also_in_a_child,
   cr_assert(read(answer[0], &c, 1) == 1 && c == 'y', "the reader's first read");
   size_t reg_len;
   char *reg = read_bytes(registry_of(g_replica), &reg_len);
-  const char *data = snap_file("snap-1-0", "data.mdb");
+  const char *data = snap_file("snap-1-2", "data.mdb");
   char good[65], bad[65];
   sha_of(data, good);
   flip_byte(data, 0x10);
@@ -625,7 +644,7 @@ Test(snapshot, p006_flipped_byte_refused_old_rows_served_also_in_a_child,
   lr__buf_init(&err);
   cr_assert_eq(install_latest(r, &err), LR_ECORRUPT);
   char want[8192];
-  snprintf(want, sizeof want, "snapshot %s/snap-1-0: data.mdb has sha256 %s, "
+  snprintf(want, sizeof want, "snapshot %s/snap-1-2: data.mdb has sha256 %s, "
            "its manifest says %s; the replica keeps serving what it had; "
            "publish again on the primary (`larder publish`)", g_snaps, bad,
            good);
@@ -648,7 +667,7 @@ Test(snapshot, p006_flipped_byte_refused_old_rows_served_also_in_a_child,
  * gives the manifest the file's new size and sha256: a file that matches
  * its checksum but not its digests. */
 static void tamper_row(const char *db, long long id) {
-  const char *path = snap_file("snap-1-0", "data.mdb");
+  const char *path = snap_file("snap-1-2", "data.mdb");
   char old_sha[65], new_sha[65];
   sha_of(path, old_sha);
   struct stat st;
@@ -679,7 +698,7 @@ static void tamper_row(const char *db, long long id) {
   struct stat now;
   cr_assert_eq(stat(path, &now), 0);
   char dir[4200], size_was[128], size_now[128];
-  snprintf(dir, sizeof dir, "%s/snap-1-0", g_snaps);
+  snprintf(dir, sizeof dir, "%s/snap-1-2", g_snaps);
   char *text = th_keep(th_read(dir, "MANIFEST"));
   snprintf(size_was, sizeof size_was, "\"size\": %lld, \"sha256\": \"%s\"",
            (long long)st.st_size, old_sha);
@@ -712,8 +731,8 @@ Test(snapshot, p007_digest_or_version_mismatch_refused) {
   cr_assert_eq(lr__snapshot_install(r, registry_of(g_replica), g_snaps, &m,
                                     &err), LR_ECORRUPT);
   char want[8192];
-  snprintf(want, sizeof want, "snapshot %s/snap-1-0: data.mdb is at version "
-           "1.0 (epoch 0, chain 00000000000000000000000000000000), its "
+  snprintf(want, sizeof want, "snapshot %s/snap-1-2: data.mdb is at version "
+           "1.2 (epoch 0, chain 00000000000000000000000000000000), its "
            "manifest says 1.99 (epoch 0, chain 000000000000000000000000000000"
            "00); the replica keeps serving what it had; publish again on the "
            "primary (`larder publish`)", g_snaps);
@@ -724,7 +743,7 @@ Test(snapshot, p007_digest_or_version_mismatch_refused) {
   lr__buf_reset(&err);
   cr_assert_eq(lr__snapshot_install(r, registry_of(g_replica), g_snaps, &m,
                                     &err), LR_ECORRUPT);
-  snprintf(want, sizeof want, "snapshot %s/snap-1-0: data.mdb holds view "
+  snprintf(want, sizeof want, "snapshot %s/snap-1-2: data.mdb holds view "
            "'%s', which its manifest does not list; the replica keeps "
            "serving what it had; publish again on the primary (`larder "
            "publish`)", g_snaps, stats_db);
@@ -735,14 +754,14 @@ Test(snapshot, p007_digest_or_version_mismatch_refused) {
   tamper_row(stats_db, 10);
   lr__copy_info info;
   lr__digest *counted = NULL;
-  cr_assert_eq(lr__copy_read(snap_file("snap-1-0", "data.mdb"), 1, &info,
+  cr_assert_eq(lr__copy_read(snap_file("snap-1-2", "data.mdb"), 1, &info,
                              &counted, &err), 0, "%s", lr__buf_str(&err));
   char rec[33], got[33];
   lr__digest_hex(&info.views[1].digest, rec);
   lr__digest_hex(&counted[1], got);
   cr_assert_str_neq(rec, got);
   cr_assert_eq(install_latest(r, &err), LR_ECORRUPT);
-  snprintf(want, sizeof want, "snapshot %s/snap-1-0: data.mdb records 50 "
+  snprintf(want, sizeof want, "snapshot %s/snap-1-2: data.mdb records 50 "
            "rows with digest %s for view '%s', but its rows give 50 rows with "
            "digest %s; the replica keeps serving what it had; publish again "
            "on the primary (`larder publish`)", g_snaps, rec, stats_db, got);
@@ -773,7 +792,7 @@ Test(snapshot, p008_disk_full_during_the_copy) {
   lr__fault_enospc_after = -1;
   cr_assert_eq(rc, LR_EIO);
   char want[8192];
-  snprintf(want, sizeof want, "snapshot %s/snap-1-0: the disk is full "
+  snprintf(want, sizeof want, "snapshot %s/snap-1-2: the disk is full "
            "(cannot write %s/data/online/gen-2/data.mdb: No space left on "
            "device); free some space on the replica and install again; the "
            "replica keeps serving what it had", g_snaps, g_replica);
@@ -897,8 +916,8 @@ Test(snapshot, p010_missing_or_damaged_snapshot_files) {
            "snapshot's name (snap-GENERATION-SEQ) and a newline; publish "
            "again on the primary (`larder publish`)", g_snaps);
   cr_assert_str_eq(lr__buf_str(&err), want);
-  th_write(g_snaps, "LATEST", "snap-1-0\n");
-  snprintf(dir, sizeof dir, "%s/snap-1-0", g_snaps);
+  th_write(g_snaps, "LATEST", "snap-1-2\n");
+  snprintf(dir, sizeof dir, "%s/snap-1-2", g_snaps);
   char *text = th_keep(th_read(dir, "MANIFEST"));
   static const struct { const char *from, *to, *says; int rc; } cases[] = {
       {"\"seq\": 0,", "\"seq\": \"0\",",
