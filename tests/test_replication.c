@@ -177,6 +177,30 @@ static void wait_version(const char *repo, lr_data_version want) {
                  v.generation, v.seq, want.generation, want.seq);
 }
 
+/* Every replica reaches the primary's version (within 30 s), with its
+ * digests and its value of every key. */
+static void assert_converged(const char *primary, char *const *replica,
+                             int n) {
+  lr_data_version want = version_of(primary);
+  char *digests = digests_of(primary);
+  long long expected[KEYS], got[KEYS];
+  values_of(primary, expected);
+  for (int i = 0; i < n; i++) {
+    wait_version(replica[i], want);
+    cr_assert_str_eq(digests_of(replica[i]), digests, "replica %d", i);
+    values_of(replica[i], got);
+    for (int k = 0; k < KEYS; k++)
+      cr_assert_eq(got[k], expected[k], "replica %d, key %d", i, k);
+  }
+}
+
+/* Stops a `larder replicate` child with SIGTERM (it must go). */
+static void stop_replicate(pid_t pid) {
+  kill(pid, SIGTERM);
+  cr_assert(th_reap(pid, 10000, NULL), "replicate %d ignored SIGTERM", pid);
+  th_untrack_child(pid);
+}
+
 /* Pushes from 4 writer processes, with a compaction among them: every
  * replica reaches the primary's version, with its digests and its value
  * of every key. */
@@ -212,25 +236,11 @@ Test(replication, rp001_primary_and_three_replicas_converge) {
   }
   lr_data_version want = version_of(primary);
   cr_assert_gt(want.generation, 1, "the compaction made no generation");
-  cr_assert_gt(want.seq, N_WRITERS * 2, "the writes were not counted"); /* some change nothing: older rows */
-  char *digests = digests_of(primary);
-  long long expected[KEYS], got[KEYS];
-  values_of(primary, expected);
-  for (int i = 0; i < N_REPLICAS; i++) {
-    wait_version(replica[i], want);
-    cr_assert_str_eq(digests_of(replica[i]), digests, "replica %d", i);
-    values_of(replica[i], got);
-    for (int k = 0; k < KEYS; k++)
-      cr_assert_eq(got[k], expected[k], "replica %d, key %d", i, k);
-  }
-  th_untrack_child(shipper);
-  kill(shipper, SIGTERM);
-  cr_assert(th_reap(shipper, 10000, NULL), "the shipper ignored SIGTERM");
-  for (int i = 0; i < N_REPLICAS; i++) {
-    kill(follower[i], SIGTERM);
-    cr_assert(th_reap(follower[i], 10000, NULL), "follower %d stayed", i);
-    th_untrack_child(follower[i]);
-  }
+  cr_assert_gt(want.seq, N_WRITERS * 2, "the writes were not counted");
+  assert_converged(primary, replica, N_REPLICAS);
+  stop_replicate(shipper);
+  for (int i = 0; i < N_REPLICAS; i++)
+    stop_replicate(follower[i]);
   th_redis_stop(redis);
 }
 
@@ -247,4 +257,97 @@ Test(replication, rp002_replica_refuses_writes_naming_the_log) {
                    "redis://127.0.0.1:1/0 (stream larder:t) and takes no "
                    "writes; write on the primary that logs there");
   lr_store_close(s);
+}
+
+/* Runs writer `w`'s pushes on the primary to the end. */
+static void run_writer(const char *primary, int w) {
+  pid_t pid = start_writer(primary, w);
+  int st = 0;
+  cr_assert(th_reap(pid, 60000, &st), "writer %d hung", w);
+  cr_assert_eq(th_exit_code(st), 0, "writer %d failed", w);
+  th_untrack_child(pid);
+}
+
+/* Runs redis-cli against port `port` (loopback). */
+static void redis_cli(int port, const char *args) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "redis-cli -h 127.0.0.1 -p %d %s >/dev/null",
+           port, args);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* A follower killed with -9 at random points of applying, and started
+ * again each time, ends where the primary is. */
+Test(replication, rp003_follower_killed_while_applying_catches_up) {
+  g_tmp = th_tempdir();
+  int port = 0;
+  pid_t redis = th_redis_start(&port);
+  char *primary = make_repo("primary", "primary", port);
+  char *replica = make_repo("replica", "replica", port);
+  pid_t shipper = start_replicate(primary);
+  pid_t writer = start_writer(primary, 0);
+  uint64_t rnd = 0x5eed0003u;
+  for (int trial = 0; trial < 10; trial++) {
+    pid_t follower = start_replicate(replica);
+    usleep((useconds_t)(20000 + th_random(&rnd) % 80000));
+    kill(follower, SIGKILL);
+    th_reap(follower, 5000, NULL);
+    th_untrack_child(follower);
+  }
+  int st = 0;
+  cr_assert(th_reap(writer, 60000, &st) && th_exit_code(st) == 0);
+  th_untrack_child(writer);
+  pid_t follower = start_replicate(replica);
+  assert_converged(primary, &replica, 1);
+  stop_replicate(follower);
+  stop_replicate(shipper);
+  th_redis_stop(redis);
+}
+
+/* The stream trimmed past a stopped replica's position: it bootstraps
+ * from a snapshot the primary publishes for it, never skipping entries
+ * silently. */
+Test(replication, rp004_stream_trimmed_past_a_replica_bootstraps) {
+  g_tmp = th_tempdir();
+  int port = 0;
+  pid_t redis = th_redis_start(&port);
+  char *primary = make_repo("primary", "primary", port);
+  char *replica = make_repo("replica", "replica", port);
+  pid_t shipper = start_replicate(primary);
+  pid_t follower = start_replicate(replica);
+  run_writer(primary, 0);
+  assert_converged(primary, &replica, 1);
+  stop_replicate(follower);
+  run_writer(primary, 1);
+  stop_replicate(shipper); /* all shipped: its outbox is the log's */
+  redis_cli(port, "XTRIM larder:t MAXLEN 1");
+  shipper = start_replicate(primary);
+  follower = start_replicate(replica);
+  assert_converged(primary, &replica, 1);
+  stop_replicate(follower);
+  stop_replicate(shipper);
+  th_redis_stop(redis);
+}
+
+/* Redis restarted empty (the log's tail lost) with the primary's changes
+ * still to come: the shipper appends again what the outbox keeps, a
+ * replica that had applied some of it finds them applied (duplicate
+ * delivery), and all converge. */
+Test(replication, rp005_redis_restarted_empty_and_duplicates) {
+  g_tmp = th_tempdir();
+  int port = 0;
+  pid_t redis = th_redis_start(&port);
+  char *primary = make_repo("primary", "primary", port);
+  char *replica = make_repo("replica", "replica", port);
+  pid_t shipper = start_replicate(primary);
+  pid_t follower = start_replicate(replica);
+  run_writer(primary, 0);
+  assert_converged(primary, &replica, 1);
+  th_redis_stop(redis);
+  redis = th_redis_start(&port); /* the same port, nothing kept */
+  run_writer(primary, 1);
+  assert_converged(primary, &replica, 1);
+  stop_replicate(follower);
+  stop_replicate(shipper);
+  th_redis_stop(redis);
 }

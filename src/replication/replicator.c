@@ -111,10 +111,31 @@ static int ship_one(void *ctx, unsigned long long seq, const void *entry,
   return 0;
 }
 
+/* Publishes a snapshot when replicas could not start from what is
+ * there: none yet, or the log no longer holds the entries after the
+ * newest one (trimmed past it, or lost). */
+static int keep_bootstrappable(lr_replicator *r, unsigned long long first) {
+  lr__manifest m = {0};
+  lr__buf ignored;
+  lr__buf_init(&ignored);
+  int rc = lr__snapshot_latest(lr__store_replication(r->store)->snapshots, &m,
+                               &ignored);
+  lr__buf_free(&ignored);
+  int stale = rc != 0 || (first && first > m.seq + 1);
+  lr__manifest_free(&m);
+  if (!stale)
+    return 0;
+  lr__logpos pos;
+  rc = lr__store_logpos(r->store, &pos, &r->err);
+  return rc ? rc : ensure_snapshot(r, pos.seq);
+}
+
 /* One round on a primary: ships what the log lacks, prunes what it has. */
 static int ship(lr_replicator *r) {
   unsigned long long first, last;
   int rc = lr__log_bounds(r->log, &first, &last, &r->err);
+  if (rc == 0)
+    rc = keep_bootstrappable(r, first);
   if (rc)
     return rc;
   ship_state s = {r, last, 1, 0};
