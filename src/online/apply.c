@@ -136,7 +136,8 @@ static int follows(const lr__entry_head *head, const lr__logpos *at,
   if (head->seq != at->seq + 1)
     return lr__buf_printf(err, "the log skips from %llu to %llu",
                           at->seq, head->seq), LR__APPLY_BOOTSTRAP;
-  if (head->epoch != at->epoch)
+  if (head->epoch != at->epoch && at->seq != 0) /* 0: nothing yet, every
+                                                  log starts there */
     return lr__buf_printf(err, "entry %llu is of another epoch (%llx, this "
                           "store follows %llx)", head->seq, head->epoch,
                           at->epoch), LR__APPLY_BOOTSTRAP;

@@ -127,7 +127,9 @@ static int keep_bootstrappable(lr_replicator *r, unsigned long long first) {
     return 0;
   lr__logpos pos;
   rc = lr__store_logpos(r->store, &pos, &r->err);
-  return rc ? rc : ensure_snapshot(r, pos.seq);
+  if (rc || pos.seq == 0)
+    return rc; /* nothing yet: replicas start from the log's first entry */
+  return ensure_snapshot(r, pos.seq);
 }
 
 /* One round on a primary: ships what the log lacks, prunes what it has. */
@@ -197,8 +199,11 @@ static int follow(lr_replicator *r, int wait_ms) {
   if (rc)
     return rc;
   r->head = last;
+  /* A store never bootstrapped (no epoch) follows the log from its start
+   * only when empty; an entry it needs that the log lost means a
+   * snapshot. */
   int trimmed = first > pos.seq + 1;
-  if (pos.epoch == 0 || trimmed) {
+  if ((pos.epoch == 0 && pos.seq != 0) || trimmed) {
     rc = bootstrap(r, &pos);
     if (rc == 1 && wait_ms > 0)
       usleep((useconds_t)wait_ms * 1000u);
