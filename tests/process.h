@@ -316,4 +316,43 @@ static inline void th_redis_stop(pid_t pid) {
   th_untrack_child(pid);
 }
 
+/* GET `path` from a server on loopback port `port` (one request, the
+ * connection closed after it): the status code, the body in `body` (at
+ * most cap - 1 bytes, NUL-terminated); -1 when nothing answered in 5 s. */
+static inline int th_http_get(int port, const char *path, char *body,
+                              size_t cap) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t)port),
+                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  char req[512], resp[16384];
+  snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n"
+           "Connection: close\r\n\r\n", path);
+  size_t n = 0;
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+      write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+    if (fd >= 0)
+      close(fd);
+    return -1;
+  }
+  for (long long end = th_now_ms() + 5000; n + 1 < sizeof resp;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    long long left = end - th_now_ms();
+    if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+      break;
+    ssize_t k = read(fd, resp + n, sizeof resp - 1 - n);
+    if (k <= 0)
+      break;
+    n += (size_t)k;
+  }
+  close(fd);
+  resp[n] = '\0';
+  int status = -1;
+  const char *sep = strstr(resp, "\r\n\r\n");
+  if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1 || !sep)
+    return -1;
+  snprintf(body, cap, "%s", sep + 4);
+  return status;
+}
+
 #endif

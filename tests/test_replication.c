@@ -62,7 +62,8 @@ static char *make_repo(const char *name, const char *role, int port) {
            "  log: redis://127.0.0.1:%d/0\n"
            "  stream: larder:t\n"
            "  snapshots: %s/snapshots\n"
-           "  keep_snapshots: 2\n", role, port, g_tmp);
+           "  keep_snapshots: 2\n"
+           "  max_lag: 1s\n", role, port, g_tmp);
   th_write(dir, "feature_store.yaml", config);
   th_write(dir, "data/x.csv", "");
   th_write(dir, "defs.yaml", defs);
@@ -348,6 +349,54 @@ Test(replication, rp005_redis_restarted_empty_and_duplicates) {
   run_writer(primary, 1);
   assert_converged(primary, &replica, 1);
   stop_replicate(follower);
+  stop_replicate(shipper);
+  th_redis_stop(redis);
+}
+
+/* Waits (10 s at most) for /health on `port` to answer `status`; returns
+ * the last body. */
+static const char *wait_health(int port, int status) {
+  static char body[4096];
+  int got = -1;
+  for (long long end = th_now_ms() + 10000; th_now_ms() < end; usleep(50000))
+    if ((got = th_http_get(port, "/health", body, sizeof body)) == status)
+      return body;
+  cr_assert_fail("/health answered %d, not %d: %s", got, status, body);
+  return body;
+}
+
+/* A replica's /health is 503 with the reason until its follower reports,
+ * 200 once it follows, and 503 again when the follower stops reporting
+ * for longer than max_lag. */
+Test(replication, rp006_replica_health_follows_the_follower) {
+  g_tmp = th_tempdir();
+  int port = 0;
+  pid_t redis = th_redis_start(&port);
+  char *primary = make_repo("primary", "primary", port);
+  char *replica = make_repo("replica", "replica", port);
+  int out, http;
+  pid_t server = th_serve(replica, NULL, &out, &http);
+  th_track_child(server);
+  cr_assert_str_eq(wait_health(http, 503),
+                   "{\"status\": \"lagging\", \"registry_version\": 1, "
+                   "\"store_version\": \"1.0\", \"reason\": \"no follower "
+                   "has reported yet: run `larder replicate` on this "
+                   "replica\"}\n");
+  pid_t shipper = start_replicate(primary);
+  pid_t follower = start_replicate(replica);
+  run_writer(primary, 0);
+  assert_converged(primary, &replica, 1);
+  wait_health(http, 200);
+  stop_replicate(follower);
+  const char *body = wait_health(http, 503);
+  cr_assert(strstr(body, "\"reason\": \"the follower last reported "), "%s",
+            body);
+  cr_assert(strstr(body, " ms ago (max_lag 1000 ms): is `larder replicate` "
+                   "running?\"}"), "%s", body);
+  kill(server, SIGTERM);
+  cr_assert(th_reap(server, 10000, NULL));
+  th_untrack_child(server);
+  close(out);
   stop_replicate(shipper);
   th_redis_stop(redis);
 }

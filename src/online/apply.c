@@ -7,12 +7,14 @@
  * storing each pair under newer-wins gives the primary's state; the
  * entry's position is written in the same transaction.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../codec/entry.h"
 #include "../codec/row.h"
 #include "../util/be64.h"
+#include "../util/fs.h"
 #include "apply.h"
 #include "digest.h"
 #include "outbox.h"
@@ -263,4 +265,48 @@ int lr__store_outbox_prune(lr_store *store, unsigned long long through,
   }
   lr__env_release(env);
   return mrc ? lr__store_mdb_error(err, mrc, "cannot prune the outbox") : 0;
+}
+
+/* ONLINE/replica.status, into `path`. */
+static void status_path(const lr_store *store, lr__buf *path) {
+  lr__buf_init(path);
+  lr__fs_join(path, store->root, "replica.status");
+}
+
+int lr__store_put_replica_status(lr_store *store, const lr__replica_status *st,
+                                 lr__buf *err) {
+  lr__buf path, tmp;
+  status_path(store, &path);
+  lr__buf_init(&tmp);
+  lr__buf_printf(&tmp, "%s.tmp", lr__buf_str(&path));
+  FILE *f = fopen(lr__buf_str(&tmp), "w");
+  int rc = 0;
+  if (!f || fprintf(f, "head %llu\nlag_entries %llu\nlag_ms %lld\n"
+                    "updated_ms %lld\nbootstraps %llu\napplied %llu\n",
+                    st->head, st->lag_entries, st->lag_ms, st->updated_ms,
+                    st->bootstraps, st->applied) < 0)
+    rc = LR_EIO;
+  if (f && fclose(f) != 0)
+    rc = LR_EIO;
+  if (rc == 0 && rename(lr__buf_str(&tmp), lr__buf_str(&path)) != 0)
+    rc = LR_EIO;
+  if (rc)
+    lr__errmsg_set(err, rc, "cannot write %s", lr__buf_str(&path));
+  lr__buf_free(&path);
+  lr__buf_free(&tmp);
+  return rc;
+}
+
+int lr__store_replica_status(lr_store *store, lr__replica_status *st) {
+  lr__buf path;
+  status_path(store, &path);
+  FILE *f = fopen(lr__buf_str(&path), "r");
+  lr__buf_free(&path);
+  if (!f)
+    return LR_ENOTFOUND;
+  int n = fscanf(f, "head %llu lag_entries %llu lag_ms %lld updated_ms %lld "
+                 "bootstraps %llu applied %llu", &st->head, &st->lag_entries,
+                 &st->lag_ms, &st->updated_ms, &st->bootstraps, &st->applied);
+  fclose(f);
+  return n == 6 ? 0 : LR_ECORRUPT;
 }

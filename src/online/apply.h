@@ -49,4 +49,23 @@ int lr__store_outbox_each(lr_store *store, unsigned long long after,
 int lr__store_outbox_prune(lr_store *store, unsigned long long through,
                            lr__buf *err);
 
+/* What a replica's follower last said of itself, in ONLINE/replica.status
+ * (replaced each round): readers in other processes (the server's
+ * /health and /metrics, `larder version`) learn the lag from it without
+ * a connection to the log. */
+typedef struct lr__replica_status {
+  unsigned long long head;      /* the log's last entry */
+  unsigned long long lag_entries;
+  long long lag_ms;
+  long long updated_ms;         /* unix ms of the report */
+  unsigned long long bootstraps, applied;
+} lr__replica_status;
+
+/* Writes the status file. Returns 0 or LR_EIO. */
+int lr__store_put_replica_status(lr_store *store, const lr__replica_status *st,
+                                 lr__buf *err);
+
+/* Reads it: 0, or LR_ENOTFOUND (no follower reported yet), LR_ECORRUPT. */
+int lr__store_replica_status(lr_store *store, lr__replica_status *st);
+
 #endif

@@ -262,6 +262,22 @@ static void wait_for_change(lr_replicator *r, int wait_ms) {
   }
 }
 
+/* Wall-clock ms: only for the status report's age, never for applying. */
+static long long unix_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A replica's status file, after each round (apply.h). */
+static int report_status(lr_replicator *r) {
+  lr_replication_status st;
+  int rc = lr_replicator_status(r, &st);
+  lr__replica_status out = {st.log_head, st.lag_entries, st.lag_ms,
+                            unix_ms(), st.bootstraps, st.applied};
+  return rc ? rc : lr__store_put_replica_status(r->store, &out, &r->err);
+}
+
 int lr_replicator_step(lr_replicator *r, int wait_ms) {
   if (!r || !r->store || wait_ms < 0)
     return LR_EINVAL;
@@ -274,6 +290,8 @@ int lr_replicator_step(lr_replicator *r, int wait_ms) {
       wait_for_change(r, wait_ms);
   } else {
     rc = follow(r, wait_ms);
+    if (rc == 0)
+      rc = report_status(r);
   }
   return rc;
 }

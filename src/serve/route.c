@@ -4,7 +4,9 @@
  * under the store's read lock; /health and /metrics.
  */
 #include <string.h>
+#include <time.h>
 
+#include "../online/apply.h"
 #include "../online/introspect.h"
 #include "server.h"
 
@@ -28,16 +30,49 @@ static int authorized(const lr__server *s, const char *auth) {
   return same_secret(given, strlen(given), s->token, s->token_len);
 }
 
+/* On a replica, why it may not answer yet (into `why`; empty when it
+ * may): no follower has reported, the last report is older than max_lag
+ * (the follower stopped), or its lag is above max_lag. */
+static void replica_unready(lr__server *s, lr__buf *why) {
+  const lr__replication *repl = lr__store_replication(s->store);
+  if (repl->role != LR__ROLE_REPLICA)
+    return;
+  lr__replica_status st;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  long long now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+  if (lr__store_replica_status(s->store, &st) != 0)
+    lr__buf_puts(why, "no follower has reported yet: run `larder "
+                 "replicate` on this replica");
+  else if (now_ms - st.updated_ms > repl->max_lag_ms)
+    lr__buf_printf(why, "the follower last reported %lld ms ago (max_lag "
+                   "%lld ms): is `larder replicate` running?",
+                   now_ms - st.updated_ms, repl->max_lag_ms);
+  else if (st.lag_ms > repl->max_lag_ms)
+    lr__buf_printf(why, "%llu entries behind for %lld ms (max_lag %lld ms)",
+                   st.lag_entries, st.lag_ms, repl->max_lag_ms);
+}
+
 static void health(lr__server *s, int *status, lr__buf *out) {
   lr_data_version v = {0, 0};
   int ok = lr__store_health(s->store) == 0 &&
            lr_store_version(s->store, &v) == 0;
-  *status = ok ? 200 : 503;
+  lr__buf why;
+  lr__buf_init(&why);
+  if (ok)
+    replica_unready(s, &why);
+  *status = ok && !why.len ? 200 : 503;
   lr__buf_printf(out, "{\"status\": \"%s\", \"registry_version\": %llu, "
-                 "\"store_version\": \"%llu.%llu\"}\n",
-                 ok ? "ok" : "unavailable",
+                 "\"store_version\": \"%llu.%llu\"",
+                 !ok ? "unavailable" : why.len ? "lagging" : "ok",
                  (unsigned long long)lr__store_model(s->store)->version,
                  v.generation, v.seq);
+  if (why.len) {
+    lr__buf_puts(out, ", \"reason\": ");
+    lr__buf_json_str(out, lr__buf_str(&why));
+  }
+  lr__buf_puts(out, "}\n");
+  lr__buf_free(&why);
 }
 
 /* The method and path checks; 0 when the request may go on. */
