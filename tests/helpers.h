@@ -136,12 +136,31 @@ static inline void th_free_kept(void) {
   }
 }
 
-/* A fresh repo under /tmp holding `defs` as defs.yaml (sources may read
- * data/x.csv, which is made empty), applied. The caller removes it with
- * th_rmrf(). */
-static inline char *th_applied_repo(const char *defs) {
-  char *dir = th_tempdir();
-  th_write(dir, "feature_store.yaml", "project: t\n");
+/* One int64 entity `user` (user_id) and one view `stats` of one int64
+ * feature `a` over data/x.csv: the store the generation, snapshot and
+ * replication suites write to. */
+#define TH_STATS_DEFS                                                          \
+  "entities:\n"                                                                \
+  "  - name: user\n"                                                           \
+  "    join_keys: [user_id]\n"                                                 \
+  "    value_type: int64\n"                                                    \
+  "sources:\n"                                                                 \
+  "  - name: src\n"                                                            \
+  "    kind: file\n"                                                           \
+  "    path: data/x.csv\n"                                                     \
+  "    timestamp_field: event_timestamp\n"                                     \
+  "feature_views:\n"                                                           \
+  "  - name: stats\n"                                                          \
+  "    entities: [user]\n"                                                     \
+  "    source: src\n"                                                          \
+  "    schema:\n"                                                              \
+  "      - {name: a, dtype: int64}\n"
+
+/* Writes `config` as DIR/feature_store.yaml and `defs` as defs.yaml
+ * (sources may read data/x.csv, which is made empty), then applies. */
+static inline void th_apply_repo(const char *dir, const char *config,
+                                 const char *defs) {
+  th_write(dir, "feature_store.yaml", config);
   th_write(dir, "data/x.csv", "");
   th_write(dir, "defs.yaml", defs);
   lr_repo *repo = NULL;
@@ -150,6 +169,13 @@ static inline char *th_applied_repo(const char *defs) {
   cr_assert_eq(lr_repo_apply(repo, 0, &plan), 0, "%s", lr_repo_errmsg(repo));
   lr_free(plan);
   lr_repo_close(repo);
+}
+
+/* A fresh repo under /tmp holding `defs`, applied (th_apply_repo). The
+ * caller removes it with th_rmrf(). */
+static inline char *th_applied_repo(const char *defs) {
+  char *dir = th_tempdir();
+  th_apply_repo(dir, "project: t\n", defs);
   return dir;
 }
 

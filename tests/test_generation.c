@@ -17,23 +17,6 @@
 #include "online/version.h"
 #include "process.h"
 
-static const char defs[] =
-    "entities:\n"
-    "  - name: user\n"
-    "    join_keys: [user_id]\n"
-    "    value_type: int64\n"
-    "sources:\n"
-    "  - name: src\n"
-    "    kind: file\n"
-    "    path: data/x.csv\n"
-    "    timestamp_field: event_timestamp\n"
-    "feature_views:\n"
-    "  - name: stats\n"
-    "    entities: [user]\n"
-    "    source: src\n"
-    "    schema:\n"
-    "      - {name: a, dtype: int64}\n";
-
 /* 2024-01-01T00:00:00Z in microseconds. */
 static const long long T0 = 1704067200LL * 1000000;
 
@@ -51,7 +34,7 @@ static void cleanup(void) {
 TestSuite(generation, .fini = cleanup);
 
 static char *make_repo(void) {
-  g_dir = th_applied_repo(defs);
+  g_dir = th_applied_repo(TH_STATS_DEFS);
   return g_dir;
 }
 

@@ -15,23 +15,6 @@
 #include "larder.h"
 #include "process.h"
 
-static const char defs[] =
-    "entities:\n"
-    "  - name: user\n"
-    "    join_keys: [user_id]\n"
-    "    value_type: int64\n"
-    "sources:\n"
-    "  - name: src\n"
-    "    kind: file\n"
-    "    path: data/x.csv\n"
-    "    timestamp_field: event_timestamp\n"
-    "feature_views:\n"
-    "  - name: stats\n"
-    "    entities: [user]\n"
-    "    source: src\n"
-    "    schema:\n"
-    "      - {name: a, dtype: int64}\n";
-
 /* 2024-01-01T00:00:00Z in microseconds. */
 static const long long T0 = 1704067200LL * 1000000;
 
@@ -64,15 +47,7 @@ static char *make_repo(const char *name, const char *role, int port) {
            "  snapshots: %s/snapshots\n"
            "  keep_snapshots: 2\n"
            "  max_lag: 1s\n", role, port, g_tmp);
-  th_write(dir, "feature_store.yaml", config);
-  th_write(dir, "data/x.csv", "");
-  th_write(dir, "defs.yaml", defs);
-  lr_repo *repo = NULL;
-  cr_assert_eq(lr_repo_open(dir, &repo), 0, "%s", lr_repo_errmsg(repo));
-  char *plan = NULL;
-  cr_assert_eq(lr_repo_apply(repo, 0, &plan), 0, "%s", lr_repo_errmsg(repo));
-  lr_free(plan);
-  lr_repo_close(repo);
+  th_apply_repo(dir, config, TH_STATS_DEFS);
   return dir;
 }
 
