@@ -2611,3 +2611,39 @@ Test(server, s066_every_answer_carries_its_version) {
   cr_assert(again.generation == wrote.generation && again.seq == wrote.seq);
   srv_stop();
 }
+
+/* A lookup naming a min_version waits for the store to hold that change:
+ * answered at once when it does, 503 after the wait when it does not, and
+ * a malformed one is 400. */
+Test(server, s067_min_version_waits_then_answers_or_503) {
+  srv_start("--threads", "2");
+  lr_data_version now = answer_version("GET", "/health", NULL, 200);
+  char body[512];
+  snprintf(body, sizeof body, "{\"features\": [\"user_stats:clicks\"], "
+           "\"entities\": {\"user_id\": [1]}, \"min_version\": "
+           "\"%llu.%llu\"}", now.generation, now.seq);
+  hresp h = call("POST", "/get-online-features", body);
+  cr_assert_eq(h.status, 200, "%s", h.body);
+  hresp_free(&h);
+  snprintf(body, sizeof body, "{\"features\": [\"user_stats:clicks\"], "
+           "\"entities\": {\"user_id\": [1]}, \"min_version\": %llu}",
+           now.seq + 1);
+  h = call("POST", "/get-online-features", body);
+  char want[512];
+  snprintf(want, sizeof want, "{\"error\": \"not at the version asked\", "
+           "\"detail\": \"this store is at version %llu.%llu, the request "
+           "asks for change %llu (min_version); waited 1000 ms: retry, or ask "
+           "another replica\"}\n", now.generation, now.seq, now.seq + 1);
+  cr_assert_eq(h.status, 503, "%s", h.body);
+  cr_assert_str_eq(h.body, want);
+  hresp_free(&h);
+  h = call("POST", "/get-online-features",
+           "{\"features\": [\"user_stats:clicks\"], \"entities\": "
+           "{\"user_id\": [1]}, \"min_version\": \"soon\"}");
+  cr_assert_eq(h.status, 400, "%s", h.body);
+  cr_assert_str_eq(h.body, "{\"error\": \"bad request\", \"detail\": "
+                   "\"'min_version' must be a version \\\"G.S\\\" or a "
+                   "sequence number S (a string or a number)\"}\n");
+  hresp_free(&h);
+  srv_stop();
+}

@@ -9,6 +9,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../online/ingest.h"
 #include "../online/introspect.h"
@@ -205,6 +207,54 @@ static void lookup_and_reply(lr__server *s, lr__cached_request *c,
     lr__cache_checkin(s, c, res, capacity);
 }
 
+/* How long a request naming a min_version waits for the store to reach
+ * it (a replica still applying the write the client made on the primary). */
+#define MIN_VERSION_WAIT_MS 1000
+
+/* Reads the body's "min_version" ("G.S" or "S": S counts, G is ignored)
+ * into *seq; 0 when absent, -1 when malformed. */
+static int min_version(const lr__jnode *root, unsigned long long *seq) {
+  const lr__jnode *v = lr__json_get(root, "min_version");
+  *seq = 0;
+  if (!v)
+    return 0;
+  if (v->kind != LR__J_STRING && v->kind != LR__J_NUMBER)
+    return -1;
+  const char *text = v->text, *dot = strchr(text, '.');
+  char *end;
+  *seq = strtoull(dot ? dot + 1 : text, &end, 10);
+  return *end || end == (dot ? dot + 1 : text) || *text == '-' ? -1 : 0;
+}
+
+/* Waits (MIN_VERSION_WAIT_MS at most) until the store holds change `seq`;
+ * 0, or 503 answered. */
+static int wait_for_version(lr__server *s, unsigned long long seq,
+                            lr__reply *r) {
+  lr_data_version v = {0, 0};
+  struct timespec t0, now;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    if (lr_store_version(s->store, &v) == 0 && v.seq >= seq)
+      return 0;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (now.tv_sec - t0.tv_sec) * 1000LL +
+                   (now.tv_nsec - t0.tv_nsec) / 1000000;
+    if (ms >= MIN_VERSION_WAIT_MS)
+      break;
+    usleep(1000);
+  }
+  lr__buf detail;
+  lr__buf_init(&detail);
+  lr__buf_printf(&detail, "this store is at version %llu.%llu, the request "
+                 "asks for change %llu (min_version); waited %d ms: retry, "
+                 "or ask another replica", v.generation, v.seq, seq,
+                 MIN_VERSION_WAIT_MS);
+  lr__json_error(&r->body, &r->status, 503, "not at the version asked",
+                 lr__buf_str(&detail));
+  lr__buf_free(&detail);
+  return -1;
+}
+
 /* What is wrong with the body's request part, or NULL. */
 static const char *request_problem(const lr__jnode *features,
                                    const char *service,
@@ -230,8 +280,12 @@ void lr__get_online_features(lr__server *s, const char *body, size_t len,
   const lr__jnode *features = lr__json_get(root, "features");
   const char *service = string_field(root, "feature_service");
   const lr__jnode *full = lr__json_get(root, "full_feature_names");
+  unsigned long long want_seq = 0;
   const char *problem = root ? request_problem(features, service, full)
                              : NULL;
+  if (root && !problem && min_version(root, &want_seq) != 0)
+    problem = "'min_version' must be a version \"G.S\" or a sequence "
+              "number S (a string or a number)";
   if (problem)
     lr__json_error(out, status, 400, "bad request", problem);
   int rc = 0;
@@ -252,7 +306,7 @@ void lr__get_online_features(lr__server *s, const char *body, size_t len,
   unsigned flags = full && full->kind == LR__J_BOOL &&
                            !strcmp(full->text, "true")
                        ? LR_FULL_FEATURE_NAMES : 0;
-  if (n >= 0)
+  if (n >= 0 && (!want_seq || wait_for_version(s, want_seq, r) == 0))
     lookup_and_reply(s, c, keys, n, flags, r);
   lr__cache_release(s, c);
   free(keys);
