@@ -341,8 +341,9 @@ static const char *wait_health(int port, int status) {
 }
 
 /* A replica's /health is 503 with the reason until its follower reports,
- * 200 once it follows, and 503 again when the follower stops reporting
- * for longer than max_lag. */
+ * 200 once it follows (and /metrics shows its position and the log's),
+ * and 503 again when the follower stops reporting for longer than
+ * max_lag. */
 Test(replication, rp006_replica_health_follows_the_follower) {
   g_tmp = th_tempdir();
   int port = 0;
@@ -362,6 +363,16 @@ Test(replication, rp006_replica_health_follows_the_follower) {
   run_writer(primary, 0);
   assert_converged(primary, &replica, 1);
   wait_health(http, 200);
+  char metrics[16384];
+  cr_assert_eq(th_http_get(http, "/metrics", metrics, sizeof metrics), 200);
+  lr_data_version v = version_of(primary);
+  char want[128];
+  snprintf(want, sizeof want, "\nlarder_store_sequence %llu\n", v.seq);
+  cr_assert(strstr(metrics, want), "%s", metrics);
+  snprintf(want, sizeof want, "\nlarder_replica_log_head %llu\n", v.seq);
+  cr_assert(strstr(metrics, want), "%s", metrics);
+  cr_assert(strstr(metrics, "\nlarder_replica_lag_entries 0\n"), "%s",
+            metrics);
   stop_replicate(follower);
   const char *body = wait_health(http, 503);
   cr_assert(strstr(body, "\"reason\": \"the follower last reported "), "%s",

@@ -180,6 +180,8 @@ typedef struct follow_state {
 static int apply_one(void *ctx, const lr__log_entry *e) {
   follow_state *f = ctx;
   int rc = lr__store_apply_entry(f->r->store, e->data, e->len, &f->r->err);
+  if (e->seq > f->r->head) /* it came after the bounds were read */
+    f->r->head = e->seq;
   if (rc == LR__APPLIED)
     f->r->applied++;
   if (rc == LR__APPLY_SEEN)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../online/apply.h"
 #include "../online/introspect.h"
 #include "../util/timefmt.h"
 
@@ -117,6 +118,43 @@ static void write_store(lr_store *store, lr__buf *out) {
   }
 }
 
+/* The store's version (G, S), and on a replica what its follower last
+ * reported (online/apply.h): the log's head, the lag, bootstraps. */
+static void write_replication(lr_store *store, lr__buf *out) {
+  lr_data_version v;
+  if (lr_store_version(store, &v) == 0)
+    lr__buf_printf(out, "# HELP larder_store_generation The generation G "
+                   "of the store's version.\n"
+                   "# TYPE larder_store_generation gauge\n"
+                   "larder_store_generation %llu\n"
+                   "# HELP larder_store_sequence The sequence number S of "
+                   "the last change held (applied, on a replica).\n"
+                   "# TYPE larder_store_sequence gauge\n"
+                   "larder_store_sequence %llu\n", v.generation, v.seq);
+  lr__replica_status st;
+  if (lr__store_replication(store)->role != LR__ROLE_REPLICA ||
+      lr__store_replica_status(store, &st) != 0)
+    return;
+  lr__buf_printf(out, "# HELP larder_replica_log_head The log's last entry, "
+                 "as the follower last saw it.\n"
+                 "# TYPE larder_replica_log_head gauge\n"
+                 "larder_replica_log_head %llu\n"
+                 "# HELP larder_replica_lag_entries Entries not applied yet."
+                 "\n# TYPE larder_replica_lag_entries gauge\n"
+                 "larder_replica_lag_entries %llu\n"
+                 "# HELP larder_replica_lag_seconds How long the replica has "
+                 "been behind.\n# TYPE larder_replica_lag_seconds gauge\n"
+                 "larder_replica_lag_seconds %.3f\n"
+                 "# HELP larder_replica_bootstraps Snapshots the follower "
+                 "installed since it started.\n"
+                 "# TYPE larder_replica_bootstraps gauge\n"
+                 "larder_replica_bootstraps %llu\n"
+                 "# HELP larder_replica_applied Entries the follower applied "
+                 "since it started.\n# TYPE larder_replica_applied gauge\n"
+                 "larder_replica_applied %llu\n", st.head, st.lag_entries,
+                 (double)st.lag_ms / 1000.0, st.bootstraps, st.applied);
+}
+
 /* What the server holds of the store: prepared requests, results (each a
  * reader slot), and the stale slots of dead processes it has cleared. */
 static void write_holdings(lr__metrics *m, lr__buf *out) {
@@ -151,6 +189,8 @@ void lr__metrics_write(lr__metrics *m, lr_store *store, lr__buf *out) {
                  atomic_load(&m->entities), atomic_load(&m->rows_written),
                  (lr__time_now_us() - m->started_us) / 1000000);
   write_holdings(m, out);
-  if (store)
+  if (store) {
     write_store(store, out);
+    write_replication(store, out);
+  }
 }
