@@ -997,6 +997,8 @@ typedef struct lr_replication_status {
   long long lag_ms;             /* replica: how long it has been behind */
   unsigned long long applied;   /* entries shipped (primary) or applied */
   unsigned long long bootstraps; /* snapshots installed (replica) */
+  long long reported_ms;        /* lr_store_replication: how long ago the
+                                   replicator reported this; -1: never */
 } lr_replication_status;
 
 /*
@@ -1030,6 +1032,15 @@ int lr_replicator_status(lr_replicator *r, lr_replication_status *st);
  * may be NULL). Returns 0; LR_EREADONLY (a replica); LR_EIO.
  */
 int lr_replicator_publish(lr_replicator *r, char **name);
+
+/*
+ * lr_store_replication - what the repo's replicator (`larder replicate`,
+ * in any process) last reported of itself, read from the store folder
+ * without a connection to the log; the version is the store's now.
+ * Returns 0 (reported_ms -1 when nothing was reported yet); LR_ENOTFOUND
+ * (the repo has no replication block); LR_EINVAL; LR_EIO. Thread-safe.
+ */
+int lr_store_replication(lr_store *store, lr_replication_status *st);
 
 /* lr_replicator_errmsg - the message of the last failed call, or "". */
 const char *lr_replicator_errmsg(const lr_replicator *r);

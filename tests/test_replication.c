@@ -373,6 +373,13 @@ Test(replication, rp006_replica_health_follows_the_follower) {
   cr_assert(strstr(metrics, want), "%s", metrics);
   cr_assert(strstr(metrics, "\nlarder_replica_lag_entries 0\n"), "%s",
             metrics);
+  char *text = NULL;
+  static const char *const none[] = {NULL};
+  cr_assert_eq(th_run_larder(replica, "version", none, 10000, &text), 0);
+  snprintf(want, sizeof want, "replica: log head %llu, 0 entries behind for "
+           "0 ms (reported ", v.seq);
+  cr_assert(strstr(text, want), "%s", text);
+  free(text);
   stop_replicate(follower);
   const char *body = wait_health(http, 503);
   cr_assert(strstr(body, "\"reason\": \"the follower last reported "), "%s",

@@ -249,16 +249,32 @@ int cli_version(cli *c) {
     if (rc)
       status = cli_fail("version", rc, lr_store_errmsg(store));
   }
-  if (rc == 0 && json)
+  lr_replication_status repl;
+  int replicated = rc == 0 && lr_store_replication(store, &repl) == 0;
+  if (rc == 0 && json) {
     printf("{\"larder\": \"%s\", \"registry_version\": %llu, "
            "\"store_version\": \"%llu.%llu\", \"generation\": %llu, "
-           "\"seq\": %llu, \"digests\": %s}\n", lr_version(),
+           "\"seq\": %llu, \"digests\": %s", lr_version(),
            registry_version, v.generation, v.seq, v.generation, v.seq,
            digests);
-  else if (rc == 0)
+    if (replicated)
+      printf(", \"replication\": {\"role\": \"%s\", \"log_head\": %llu, "
+             "\"lag_entries\": %llu, \"lag_ms\": %lld, \"reported_ms_ago\": "
+             "%lld}", repl.primary ? "primary" : "replica", repl.log_head,
+             repl.lag_entries, repl.lag_ms, repl.reported_ms);
+    printf("}\n");
+  } else if (rc == 0) {
     printf("larder %s\nregistry version %llu\nstore version %llu.%llu "
            "(generation %llu, sequence %llu)\n", lr_version(),
            registry_version, v.generation, v.seq, v.generation, v.seq);
+    if (replicated && repl.reported_ms < 0)
+      printf("%s: `larder replicate` has not reported yet\n",
+             repl.primary ? "primary" : "replica");
+    else if (replicated)
+      printf("%s: log head %llu, %llu entries behind for %lld ms "
+             "(reported %lld ms ago)\n", repl.primary ? "primary" : "replica",
+             repl.log_head, repl.lag_entries, repl.lag_ms, repl.reported_ms);
+  }
   lr_free(digests);
   lr_store_close(store);
   lr_registry_close(reg);

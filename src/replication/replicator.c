@@ -271,7 +271,8 @@ static long long unix_ms(void) {
   return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* A replica's status file, after each round (apply.h). */
+/* The status file, after each round (apply.h): what `larder version`,
+ * /health and /metrics read. */
 static int report_status(lr_replicator *r) {
   lr_replication_status st;
   int rc = lr_replicator_status(r, &st);
@@ -288,6 +289,8 @@ int lr_replicator_step(lr_replicator *r, int wait_ms) {
   if (lr__store_replication(r->store)->role == LR__ROLE_PRIMARY) {
     unsigned long long before = r->applied;
     rc = ship(r);
+    if (rc == 0)
+      rc = report_status(r);
     if (rc == 0 && r->applied == before && wait_ms)
       wait_for_change(r, wait_ms);
   } else {
@@ -317,6 +320,7 @@ int lr_replicator_status(lr_replicator *r, lr_replication_status *st) {
   st->lag_ms = r->behind_since_ms ? now - r->behind_since_ms : 0;
   st->applied = r->applied;
   st->bootstraps = r->bootstraps;
+  st->reported_ms = 0;
   return 0;
 }
 
@@ -333,6 +337,28 @@ void lr_replicator_close(lr_replicator *r) {
   free(r->registry_path);
   free(r->repo);
   free(r);
+}
+
+int lr_store_replication(lr_store *store, lr_replication_status *st) {
+  if (!store || !st)
+    return LR_EINVAL;
+  memset(st, 0, sizeof *st);
+  const lr__replication *repl = lr__store_replication(store);
+  if (repl->role == LR__ROLE_NONE)
+    return LR_ENOTFOUND;
+  st->primary = repl->role == LR__ROLE_PRIMARY;
+  int rc = lr_store_version(store, &st->version);
+  lr__replica_status rs;
+  st->reported_ms = -1;
+  if (rc == 0 && lr__store_replica_status(store, &rs) == 0) {
+    st->log_head = rs.head;
+    st->lag_entries = rs.lag_entries;
+    st->lag_ms = rs.lag_ms;
+    st->applied = rs.applied;
+    st->bootstraps = rs.bootstraps;
+    st->reported_ms = unix_ms() - rs.updated_ms;
+  }
+  return rc;
 }
 
 int lr_replicator_publish(lr_replicator *r, char **name) {
