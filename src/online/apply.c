@@ -7,9 +7,13 @@
  * storing each pair under newer-wins gives the primary's state; the
  * entry's position is written in the same transaction.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "../codec/entry.h"
 #include "../codec/row.h"
@@ -309,4 +313,54 @@ int lr__store_replica_status(lr_store *store, lr__replica_status *st) {
                  &st->lag_ms, &st->updated_ms, &st->bootstraps, &st->applied);
   fclose(f);
   return n == 6 ? 0 : LR_ECORRUPT;
+}
+
+/* The meta record of the registry version a primary last logged. */
+#define REGISTRY_LOGGED "log:registry"
+
+int lr__store_log_registry(lr_store *store, lr__buf *err) {
+  const char *names[] = {LR__OUTBOX_DB, LR__META_DB};
+  MDB_dbi dbis[2];
+  lr__env *env;
+  MDB_txn *txn;
+  int rc = lr__store_write_begin(store, names, 2, dbis, &env, &txn, err);
+  if (rc)
+    return rc;
+  uint8_t want[8];
+  lr__be64_put(want, store->reg.version);
+  MDB_val k = {sizeof REGISTRY_LOGGED - 1, (void *)REGISTRY_LOGGED}, v;
+  int mrc = mdb_get(txn, dbis[1], &k, &v);
+  int same = mrc == 0 && v.mv_size == 8 && memcmp(v.mv_data, want, 8) == 0;
+  if (mrc == 0 || mrc == MDB_NOTFOUND)
+    mrc = 0;
+  if (!mrc && !same) {
+    v = (MDB_val){sizeof want, want};
+    mrc = mdb_put(txn, dbis[1], &k, &v, 0);
+    if (!mrc)
+      mrc = lr__outbox_count(txn, dbis[1], &dbis[0], lr__env_gen(env), 0,
+                             LR__ENTRY_SNAPSHOT, NULL, NULL);
+  }
+  mrc = mrc || same ? (mdb_txn_abort(txn), mrc) : mdb_txn_commit(txn);
+  lr__env_release(env);
+  return mrc ? lr__store_mdb_error(err, mrc, "cannot log the registry") : 0;
+}
+
+int lr__store_lock_replicator(lr_store *store, int *fd, lr__buf *err) {
+  lr__buf path;
+  lr__buf_init(&path);
+  lr__fs_join(&path, store->root, "replicator.lock");
+  *fd = open(lr__buf_str(&path), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int rc = 0;
+  if (*fd < 0)
+    rc = lr__errmsg_set(err, LR_EIO, "cannot open %s: %s", lr__buf_str(&path),
+                        strerror(errno));
+  else if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+    close(*fd);
+    *fd = -1;
+    rc = lr__errmsg_set(err, LR_EEXISTS, "another `larder replicate` runs on "
+                        "this repo (it holds %s); one is enough",
+                        lr__buf_str(&path));
+  }
+  lr__buf_free(&path);
+  return rc;
 }

@@ -49,6 +49,18 @@ int lr__store_outbox_each(lr_store *store, unsigned long long after,
 int lr__store_outbox_prune(lr_store *store, unsigned long long through,
                            lr__buf *err);
 
+/* On a primary opened read-write: when its registry version is not the
+ * one it last logged, logs a SNAPSHOT change (replicas take the new
+ * definitions and rows from a snapshot, registry file included). Returns
+ * 0 or a status with the message in err. */
+int lr__store_log_registry(lr_store *store, lr__buf *err);
+
+/* Takes the repo's replicator lock (flock on ONLINE/replicator.lock, held
+ * on *fd until closed): one replicator per repo, so two followers never
+ * install and apply over each other. Returns 0; LR_EEXISTS (another holds
+ * it, named); LR_EIO. */
+int lr__store_lock_replicator(lr_store *store, int *fd, lr__buf *err);
+
 /* What a replica's follower last said of itself, in ONLINE/replica.status
  * (replaced each round): readers in other processes (the server's
  * /health and /metrics, `larder version`) learn the lag from it without

@@ -61,6 +61,11 @@ static int seal_generation(lr_store *store, const lr__env *src,
                            &env, err);
   if (rc == 0 && lr__env_gen(src) == LR__GEN_LEGACY)
     rc = lr__store_count_digests(store, env);
+  if (store->repl.role == LR__ROLE_REPLICA) { /* (an upgrade) a replica's
+                                                 version is its primary's */
+    lr__env_release(env);
+    return rc;
+  }
   MDB_dbi meta, outbox;
   MDB_txn *txn;
   int logged = store->repl.role == LR__ROLE_PRIMARY;
@@ -165,6 +170,12 @@ int lr_store_compact(lr_store *store, unsigned long long *before,
   lr__buf_reset(lr__store_err(store));
   if (!store->writable) {
     lr__buf_puts(lr__store_err(store), "compact needs the store open read-write");
+    return LR_EREADONLY;
+  }
+  if (store->repl.role == LR__ROLE_REPLICA) {
+    lr__buf_puts(lr__store_err(store), "this repo is a replica: its "
+                 "generations come from its primary's snapshots; compact "
+                 "the primary");
     return LR_EREADONLY;
   }
   return lr__store_rebuild(store, before, after);

@@ -16,6 +16,7 @@
 #include "../registry/registry.h"
 #include "../util/fs.h"
 #include "digest.h"
+#include "apply.h"
 #include "version.h"
 
 /* The messages of store calls, one per thread: a store is shared by
@@ -375,8 +376,10 @@ static int open_online(lr_store *store, const char *repo, unsigned flags) {
   lr__store_checked(store, 0);
   if (store->writable && lr__env_gen(env) == LR__GEN_LEGACY)
     rc = lr__store_rebuild(store, NULL, NULL);
-  if (rc == 0 && store->writable)
-    rc = drop_stale(store);
+  if (rc == 0 && store->writable && store->repl.role != LR__ROLE_REPLICA)
+    rc = drop_stale(store); /* a replica holds what its primary held */
+  if (rc == 0 && store->writable && store->repl.role == LR__ROLE_PRIMARY)
+    rc = lr__store_log_registry(store, lr__store_err(store));
   return rc;
 }
 

@@ -32,6 +32,7 @@ struct lr_replicator {
   char *registry_path;
   lr_store *store;
   lr__log *log;
+  int lock_fd;                  /* the replicator lock, or -1 */
   lr__buf err;
   unsigned long long head;      /* the log's last entry, as last seen */
   unsigned long long applied;   /* entries applied or shipped */
@@ -127,8 +128,9 @@ static int keep_bootstrappable(lr_replicator *r, unsigned long long first) {
     return 0;
   lr__logpos pos;
   rc = lr__store_logpos(r->store, &pos, &r->err);
-  if (rc || pos.seq == 0)
-    return rc; /* nothing yet: replicas start from the log's first entry */
+  if (rc || pos.epoch == 0)
+    return rc; /* nothing logged yet: replicas start from the log's first
+                  entry, and a snapshot of no epoch could not be followed */
   return ensure_snapshot(r, pos.seq);
 }
 
@@ -229,6 +231,7 @@ int lr_replicator_open(const char *repo, lr_replicator **out) {
   if (!r)
     return LR_ENOMEM;
   lr__buf_init(&r->err);
+  r->lock_fd = -1;
   if (!repo)
     return lr__errmsg_set(&r->err, LR_EINVAL, "no repo folder given");
   r->repo = strdup(repo);
@@ -243,6 +246,10 @@ int lr_replicator_open(const char *repo, lr_replicator **out) {
     lr__buf_init(&path);
     lr__fs_join(&path, repo, lr__store_model(r->store)->config.registry_path);
     r->registry_path = lr__buf_steal(&path);
+    rc = lr__store_lock_replicator(r->store, &r->lock_fd, &r->err);
+  }
+  if (rc == 0) {
+    const lr__replication *repl = lr__store_replication(r->store);
     rc = lr__log_open(repl->log, repl->stream,
                       (unsigned long long)repl->log_retention, LOG_TIMEOUT_MS,
                       &r->log, &r->err);
@@ -250,18 +257,17 @@ int lr_replicator_open(const char *repo, lr_replicator **out) {
   return rc;
 }
 
-/* Waits, on a primary with nothing to ship, until the store changes or
- * wait_ms pass (a look every millisecond costs a stat and a read). */
-static void wait_for_change(lr_replicator *r, int wait_ms) {
-  lr_data_version at, now;
-  if (lr_store_version(r->store, &at) != 0)
-    return;
-  for (long long end = now_ms() + wait_ms; now_ms() < end;) {
-    usleep(1000);
-    if (lr_store_version(r->store, &now) != 0 || now.seq != at.seq ||
-        now.generation != at.generation)
+/* Waits, on a primary that had nothing to ship, until the store moved
+ * from version `at` (read before the round, so a change committed during
+ * it is not waited for) or wait_ms pass; a look every 200 µs costs a stat
+ * and a short read. */
+static void wait_for_change(lr_replicator *r, const lr_data_version *at,
+                            int wait_ms) {
+  lr_data_version now;
+  for (long long end = now_ms() + wait_ms; now_ms() < end; usleep(200))
+    if (lr_store_version(r->store, &now) != 0 || now.seq != at->seq ||
+        now.generation != at->generation)
       return;
-  }
 }
 
 /* Wall-clock ms: only for the status report's age, never for applying. */
@@ -288,11 +294,14 @@ int lr_replicator_step(lr_replicator *r, int wait_ms) {
   int rc;
   if (lr__store_replication(r->store)->role == LR__ROLE_PRIMARY) {
     unsigned long long before = r->applied;
-    rc = ship(r);
+    lr_data_version at;
+    rc = lr_store_version(r->store, &at);
+    if (rc == 0)
+      rc = ship(r);
     if (rc == 0)
       rc = report_status(r);
     if (rc == 0 && r->applied == before && wait_ms)
-      wait_for_change(r, wait_ms);
+      wait_for_change(r, &at, wait_ms);
   } else {
     rc = follow(r, wait_ms);
     if (rc == 0)
@@ -333,6 +342,8 @@ void lr_replicator_close(lr_replicator *r) {
     return;
   lr__log_close(r->log);
   lr_store_close(r->store);
+  if (r->lock_fd >= 0)
+    close(r->lock_fd);
   lr__buf_free(&r->err);
   free(r->registry_path);
   free(r->repo);

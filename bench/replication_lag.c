@@ -1,0 +1,94 @@
+/*
+ * replication_lag.c - push -> visible on every replica, and the followers'
+ * apply rate, with `larder replicate` running for the primary and each
+ * replica (bench/replication.sh starts them and Redis).
+ *
+ *   replication_lag PRIMARY PUSHES ROWS REPLICA...
+ *
+ * Visibility: PUSHES writes of one row, one at a time; each is timed from
+ * before lr_write_rows until every replica's store reports its sequence
+ * number (polled every 20 us, in this process). Apply rate: ROWS rows in
+ * writes of 1,000, timed until every replica holds the last one.
+ */
+#include <unistd.h>
+
+#include "../bench/common.h"
+#include "larder.h"
+
+enum { MAX_REPLICAS = 8, BATCH = 1000 };
+
+static lr_store *open_or_die(const char *repo, unsigned flags) {
+  lr_store *s = NULL;
+  if (lr_store_open(repo, flags, &s) != 0)
+    bench_die("replication_lag", repo, lr_store_errmsg(s));
+  return s;
+}
+
+/* Writes keys [first, first + n), all at a time later than any before. */
+static unsigned long long write_rows(lr_store *p, long long first, int n,
+                                     long long at) {
+  static lr_value uid[BATCH], ev[BATCH], a[BATCH];
+  for (int i = 0; i < n; i++) {
+    uid[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i};
+    ev[i] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = at};
+    a[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = at};
+  }
+  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ev}, {"a", a}};
+  if (lr_write_rows(p, "stats", cols, 3, (size_t)n, NULL) != 0)
+    bench_die("replication_lag", "write", lr_store_errmsg(p));
+  lr_data_version v;
+  lr_store_version(p, &v);
+  return v.seq;
+}
+
+/* Waits until every replica holds change `seq` (60 s at most). */
+static void wait_all(lr_store **r, int n, unsigned long long seq) {
+  double end = bench_now_ns() + 60e9;
+  for (int i = 0; i < n; i++) {
+    lr_data_version v = {0, 0};
+    while (lr_store_version(r[i], &v) == 0 && v.seq < seq) {
+      if (bench_now_ns() > end)
+        bench_die("replication_lag", "wait", "a replica stopped following");
+      usleep(20);
+    }
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc < 5 || argc - 4 > MAX_REPLICAS)
+    bench_die("replication_lag", "usage",
+              "PRIMARY PUSHES ROWS REPLICA... (at most 8 replicas)");
+  int pushes = atoi(argv[2]), rows = atoi(argv[3]), n = argc - 4;
+  lr_store *p = open_or_die(argv[1], LR_STORE_READWRITE), *r[MAX_REPLICAS];
+  for (int i = 0; i < n; i++)
+    r[i] = open_or_die(argv[4 + i], LR_STORE_READONLY);
+  long long at = 1704067200LL * 1000000;
+  wait_all(r, n, write_rows(p, 0, 1, at++)); /* every follower is up */
+  latency h;
+  latency_reset(&h);
+  for (int k = 0; k < pushes; k++) {
+    double t0 = bench_now_ns();
+    wait_all(r, n, write_rows(p, k % 1000, 1, at++));
+    latency_record(&h, (unsigned long long)(bench_now_ns() - t0));
+  }
+  printf("csv:replication_visible,larder,replicas=%d pushes=%d,%.0f,%.1f,"
+         "%.1f,%.1f,%.1f,%.1f,pushes/s; us\n", n, pushes,
+         1e9 / latency_mean(&h), latency_quantile(&h, 0.5) / 1e3,
+         latency_quantile(&h, 0.9) / 1e3, latency_quantile(&h, 0.99) / 1e3,
+         latency_quantile(&h, 0.999) / 1e3, h.max_ns / 1e3);
+  double t0 = bench_now_ns();
+  unsigned long long last = 0;
+  for (int done = 0; done < rows; done += BATCH)
+    last = write_rows(p, done, BATCH, at++);
+  double wrote = bench_now_ns();
+  wait_all(r, n, last);
+  double secs = (bench_now_ns() - t0) / 1e9;
+  printf("csv:replication_apply,larder,replicas=%d rows=%d,%.0f,,,,,,"
+         "rows/s; -\n", n, rows, rows / secs);
+  printf("# %d rows written in %.2f s; on every replica %.2f s after the "
+         "first write\n", rows, (wrote - t0) / 1e9, secs);
+  for (int i = 0; i < n; i++)
+    lr_store_close(r[i]);
+  lr_store_close(p);
+  return 0;
+}
