@@ -17,11 +17,9 @@
 #include "larder.h"
 #include "online/copy.h"
 #include "online/store.h"
-#include "online/version.h"
 #include "process.h"
 #include "replication/manifest.h"
 #include "replication/snapshot.h"
-#include "util/be64.h"
 #include "util/fs.h"
 #include "util/sha256.h"
 
@@ -55,6 +53,7 @@ static const long long T0 = 1704067200LL * 1000000;
  * made unwritable) if an assertion ended the test early. */
 static char *g_primary, *g_replica, *g_snaps;
 static char g_locked[1024]; /* a folder chmod'ed 0500, to give back */
+static char g_name[64];     /* the snapshot publish() made last */
 
 static void cleanup(void) {
   th_kill_children();
@@ -154,21 +153,27 @@ static int rows_are(lr_store *s, long long first, int n, long long delta,
   return ok;
 }
 
-/* Writes the version records (version.h) of the live generation, as a
- * primary that logs its writes keeps them. */
-static void set_logpos(lr_store *s, unsigned long long g,
-                       unsigned long long seq, unsigned long long epoch) {
-  lr__logpos pos = {g, seq, epoch, {0}};
-  for (int i = 0; i < 16; i++)
-    pos.chain[i] = (uint8_t)(seq * 16 + (unsigned)i);
+/* Writes `pos` as the version records (version.h) of the live
+ * generation, behind the writers' back. */
+static void put_logpos(lr_store *s, const lr__logpos *pos) {
   lr__env *env = lr__store_env(s);
   MDB_dbi meta;
   cr_assert(lr__env_dbi(env, LR__META_DB, 1, &meta));
   MDB_txn *txn;
   cr_assert_eq(lr__env_write_begin(env, &txn), 0);
-  cr_assert_eq(lr__logpos_write(txn, meta, &pos), 0);
+  cr_assert_eq(lr__logpos_write(txn, meta, pos), 0);
   cr_assert_eq(mdb_txn_commit(txn), 0);
   lr__env_release(env);
+}
+
+/* Sets the version to (g, seq), in epoch `epoch` with a chain of its own,
+ * as a primary that logs its writes may be at. */
+static void set_logpos(lr_store *s, unsigned long long g,
+                       unsigned long long seq, unsigned long long epoch) {
+  lr__logpos pos = {g, seq, epoch, {0}};
+  for (int i = 0; i < 16; i++)
+    pos.chain[i] = (uint8_t)(seq * 16 + (unsigned)i);
+  put_logpos(s, &pos);
 }
 
 /* The version the store's live generation records (folder number as G
@@ -194,6 +199,7 @@ static void publish(lr_store *s, int keep, lr__manifest *m) {
   int rc = lr__snapshot_publish(s, registry_of(g_primary), g_snaps, keep, m,
                                 &err);
   cr_assert_eq(rc, 0, "publish: %s", lr__buf_str(&err));
+  snprintf(g_name, sizeof g_name, "%s", m->name);
   cr_assert_eq(err.len, 0, "a message after success: %s", lr__buf_str(&err));
   lr__buf_free(&err);
 }
@@ -283,8 +289,9 @@ static void flip_byte(const char *path, unsigned char mask) {
 
 /* The primary's rows reach the replica: the same digests (and verify
  * passes), the same lookups, the primary's registry file byte for byte,
- * and the snapshot's version, G being the primary's generation (4, after
- * three compactions) though the replica's own folder is gen-3. */
+ * and the snapshot's version (G, S) as the primary's records have it, G
+ * being the primary's generation (4, after three compactions) though the
+ * replica's own folder is gen-3. */
 Test(snapshot, p001_publish_then_install_same_digests_and_lookups) {
   make_repos();
   lr_store *p = open_store(g_primary, LR_STORE_READWRITE);
@@ -292,9 +299,13 @@ Test(snapshot, p001_publish_then_install_same_digests_and_lookups) {
   for (int i = 0; i < 3; i++)
     cr_assert_eq(lr_store_compact(p, NULL, NULL), 0, "%s",
                  lr_store_errmsg(p));
+  lr__logpos at = logpos_of(p);
+  cr_assert_eq(at.generation, 4);
   lr__manifest m;
   publish(p, 3, &m);
-  cr_assert_str_eq(m.name, "snap-4-5");
+  char name[64];
+  snprintf(name, sizeof name, "snap-4-%llu", at.seq);
+  cr_assert_str_eq(m.name, name);
   lr__manifest_free(&m);
   lr_store *r = open_store(g_replica, LR_STORE_READWRITE);
   cr_assert_eq(put_keys(r, 0, 50, 7), 0, "%s", lr_store_errmsg(r));
@@ -304,8 +315,12 @@ Test(snapshot, p001_publish_then_install_same_digests_and_lookups) {
   cr_assert_eq(err.len, 0, "%s", lr__buf_str(&err));
   unsigned long long gen;
   cr_assert(rows_are(r, 0, 200, 0, &gen), "the replica reads other rows");
-  cr_assert_eq(gen, 3, "gen-2 held the copy while it came in, then took "
-               "the number after it");
+  cr_assert_eq(gen, 4, "the replica's version is not the snapshot's");
+  cr_assert_eq(n_generations(g_replica), 1);
+  char gen3[4200]; /* gen-2 held the copy while it came in, then took the
+                      number after it */
+  snprintf(gen3, sizeof gen3, "%s/data/online/gen-3", g_replica);
+  cr_assert(lr__fs_is_dir(gen3));
   char *pd = NULL, *rd = NULL, *report = NULL;
   cr_assert_eq(lr_store_digests(p, &pd), 0);
   cr_assert_eq(lr_store_digests(r, &rd), 0);
@@ -313,7 +328,7 @@ Test(snapshot, p001_publish_then_install_same_digests_and_lookups) {
   cr_assert(strstr(pd, "\"stats\": {\"rows\": 200, "), "%s", pd);
   cr_assert_eq(lr_store_verify(r, &report), 0, "%s", lr_store_errmsg(r));
   lr__logpos pos = logpos_of(r);
-  cr_assert(pos.generation == 4 && pos.seq == 0 && pos.epoch == 0,
+  cr_assert(pos.generation == 4 && pos.seq == at.seq && pos.epoch == 0,
             "the replica is at %llu.%llu", pos.generation, pos.seq);
   size_t plen, rlen;
   char *preg = read_bytes(registry_of(g_primary), &plen);
@@ -390,19 +405,25 @@ Test(snapshot, p003_latest_and_manifest_content) {
   lr_store *p = open_store(g_primary, LR_STORE_READWRITE);
   cr_assert_eq(put_keys(p, 0, 30, 0), 0, "%s", lr_store_errmsg(p));
   long long before = T0; /* any time after it */
+  lr__logpos at = logpos_of(p);
+  char name[64], line[128];
+  snprintf(name, sizeof name, "snap-1-%llu", at.seq);
   lr__manifest m;
   publish(p, 3, &m);
   char *latest = th_keep(th_read(g_snaps, "LATEST"));
-  cr_assert_str_eq(latest, "snap-1-2\n");
-  cr_assert_str_eq(listing(g_snaps), "LATEST\npublish.lock\nsnap-1-2\n");
+  snprintf(line, sizeof line, "%s\n", name);
+  cr_assert_str_eq(latest, line);
+  snprintf(line, sizeof line, "LATEST\npublish.lock\n%s\n", name);
+  cr_assert_str_eq(listing(g_snaps), line);
   char dir[4200];
-  snprintf(dir, sizeof dir, "%s/snap-1-2", g_snaps);
+  snprintf(dir, sizeof dir, "%s/%s", g_snaps, name);
   cr_assert_str_eq(listing(dir), "MANIFEST\ndata.mdb\nregistry.db\n");
-  char data_sha[65], reg_sha[65], d_other[33], d_stats[33];
-  sha_of(snap_file("snap-1-2", "data.mdb"), data_sha);
+  char data_sha[65], reg_sha[65], d_other[33], d_stats[33], chain[33];
+  sha_of(snap_file(name, "data.mdb"), data_sha);
   sha_of(registry_of(g_primary), reg_sha);
+  lr__hex_encode(at.chain, sizeof at.chain, chain);
   struct stat data_st, reg_st;
-  cr_assert_eq(stat(snap_file("snap-1-2", "data.mdb"), &data_st), 0);
+  cr_assert_eq(stat(snap_file(name, "data.mdb"), &data_st), 0);
   cr_assert_eq(stat(registry_of(g_primary), &reg_st), 0);
   char *json = NULL;
   cr_assert_eq(lr_store_digests(p, &json), 0);
@@ -412,9 +433,9 @@ Test(snapshot, p003_latest_and_manifest_content) {
   cr_assert_gt(m.created_us, before);
   char want[4096];
   snprintf(want, sizeof want,
-           "{\n  \"format\": 1,\n  \"name\": \"snap-1-2\",\n"
-           "  \"generation\": 1,\n  \"seq\": 0,\n  \"epoch\": 0,\n"
-           "  \"chain\": \"00000000000000000000000000000000\",\n"
+           "{\n  \"format\": 1,\n  \"name\": \"%s\",\n"
+           "  \"generation\": 1,\n  \"seq\": %llu,\n  \"epoch\": %llu,\n"
+           "  \"chain\": \"%s\",\n"
            "  \"created_us\": %lld,\n"
            "  \"registry\": {\"version\": 1, \"sha256\": \"%s\"},\n"
            "  \"views\": [\n"
@@ -424,7 +445,8 @@ Test(snapshot, p003_latest_and_manifest_content) {
            "    {\"name\": \"data.mdb\", \"size\": %lld, \"sha256\": \"%s\"},\n"
            "    {\"name\": \"registry.db\", \"size\": %lld, \"sha256\": "
            "\"%s\"}\n  ]\n}\n",
-           m.created_us, reg_sha, p->views[0].db_name, r_other, d_other,
+           name, at.seq, at.epoch, chain, m.created_us, reg_sha,
+           p->views[0].db_name, r_other, d_other,
            p->views[1].db_name, r_stats, d_stats, (long long)data_st.st_size,
            data_sha, (long long)reg_st.st_size, reg_sha);
   cr_assert_str_eq(p->views[0].view->name, "other");
@@ -477,33 +499,18 @@ Test(snapshot, p004_keep_prunes_to_the_newest) {
   lr_store_close(p);
 }
 
-/* Sets the store's sequence number record behind its back: what a writer
- * that does not count its changes would leave. */
-static void set_seq(lr_store *s, unsigned long long seq) {
-  lr__env *env = lr__store_env(s);
-  MDB_dbi meta;
-  cr_assert(lr__env_dbi(env, LR__META_DB, 0, &meta));
-  MDB_txn *txn;
-  cr_assert_eq(lr__env_write_begin(env, &txn), 0);
-  uint8_t be[8];
-  lr__be64_put(be, seq);
-  MDB_val k = {strlen(LR__META_SEQ), (void *)LR__META_SEQ}, v = {8, be};
-  cr_assert_eq(mdb_put(txn, meta, &k, &v, 0), 0);
-  cr_assert_eq(mdb_txn_commit(txn), 0);
-  lr__env_release(env);
-}
-
 /* A second publish at the same version keeps the first snapshot and
- * returns it; one at the same version with other rows (a version that did
- * not move with a write) is refused, and nothing changes. */
+ * returns it; a write moves the version, and the next publish makes a new
+ * one; a version that did not move with a write (a store whose records
+ * were set back) is refused, and nothing changes. */
 Test(snapshot, p005_publish_twice_at_one_version_keeps_the_first) {
   make_repos();
   lr_store *p = open_store(g_primary, LR_STORE_READWRITE);
   cr_assert_eq(put_keys(p, 0, 10, 0), 0, "%s", lr_store_errmsg(p));
-  lr__manifest a, b;
+  lr__manifest a, b, c;
   publish(p, 3, &a);
-  char dir[4200];
-  snprintf(dir, sizeof dir, "%s/snap-1-2", g_snaps);
+  char dir[4200], want[8192];
+  snprintf(dir, sizeof dir, "%s/%s", g_snaps, a.name);
   char *first = th_keep(th_read(dir, "MANIFEST"));
   publish(p, 3, &b);
   cr_assert_str_eq(b.name, a.name);
@@ -511,27 +518,40 @@ Test(snapshot, p005_publish_twice_at_one_version_keeps_the_first) {
   cr_assert_str_eq(b.files[0].sha256, a.files[0].sha256);
   char *second = th_keep(th_read(dir, "MANIFEST"));
   cr_assert_str_eq(second, first);
-  cr_assert_str_eq(listing(g_snaps), "LATEST\npublish.lock\nsnap-1-2\n");
+  snprintf(want, sizeof want, "LATEST\npublish.lock\n%s\n", a.name);
+  cr_assert_str_eq(listing(g_snaps), want);
   cr_assert_eq(put_keys(p, 100, 1, 0), 0, "%s", lr_store_errmsg(p));
-  set_seq(p, 2); /* a version that did not move with the writes */
+  publish(p, 3, &c); /* the write moved the version */
+  cr_assert_str_neq(c.name, a.name);
+  snprintf(want, sizeof want, "LATEST\npublish.lock\n%s\n%s\n", a.name,
+           c.name);
+  cr_assert_str_eq(listing(g_snaps), want);
+  lr__logpos at = logpos_of(p);
+  cr_assert_eq(put_keys(p, 200, 1, 0), 0, "%s", lr_store_errmsg(p));
+  put_logpos(p, &at); /* as if that write had not counted */
   lr__buf err;
   lr__buf_init(&err);
-  lr__manifest c;
-  cr_assert_eq(lr__snapshot_publish(p, registry_of(g_primary), g_snaps, 3, &c,
+  lr__manifest d;
+  cr_assert_eq(lr__snapshot_publish(p, registry_of(g_primary), g_snaps, 3, &d,
                                     &err), LR_EEXISTS);
-  char want[8192];
-  snprintf(want, sizeof want, "%s/snap-1-2 was published with other "
-           "contents at the same version 1.2: the store's version did not "
-           "move with its writes (does the primary log them?); nothing was "
-           "published", g_snaps);
+  snprintf(want, sizeof want, "%s/%s was published with other contents at "
+           "the same version 1.%llu: the store's version did not move with "
+           "its writes (a writer that does not count them, or version records "
+           "set back); nothing was published", g_snaps, c.name, at.seq);
   cr_assert_str_eq(lr__buf_str(&err), want);
-  cr_assert_null(c.name);
-  cr_assert_str_eq(listing(g_snaps), "LATEST\npublish.lock\nsnap-1-2\n");
+  cr_assert_null(d.name);
+  snprintf(want, sizeof want, "LATEST\npublish.lock\n%s\n%s\n", a.name,
+           c.name);
+  cr_assert_str_eq(listing(g_snaps), want);
   char *third = th_keep(th_read(dir, "MANIFEST"));
   cr_assert_str_eq(third, first);
   lr__buf_free(&err);
   lr__manifest_free(&a);
   lr__manifest_free(&b);
+  lr__manifest_free(&c);
+  th_release(first);
+  th_release(second);
+  th_release(third);
   lr_store_close(p);
 }
 
@@ -558,8 +578,8 @@ static int child_status(pid_t pid, int ms) {
 
 /* A reader of the replica in a child, opened before the installs: it
  * answers each byte on `go` by checking the rows of the byte's state
- * ('o': the replica's own, delta 7; 'n': the primary's, delta 0, in a
- * later generation), writing 'y' or 'n' on `answer`; 'q' ends it. */
+ * ('o': the replica's own, delta 7; 'n': the primary's, delta 0),
+ * writing 'y' or 'n' on `answer`; 'q' ends it. */
 static void reader_child(int go, int answer) {
   lr_store *s = NULL;
   if (lr_store_open(g_replica, LR_STORE_READONLY, &s) != 0)
@@ -569,9 +589,8 @@ static void reader_child(int go, int answer) {
   if (write(answer, ok ? "y" : "n", 1) != 1)
     _exit(2);
   while (read(go, &c, 1) == 1 && c != 'q') {
-    unsigned long long gen = 0;
     ok = c == 'o' ? rows_are(s, 0, 50, 7, NULL)
-                  : rows_are(s, 0, 50, 0, &gen) && gen > 1;
+                  : rows_are(s, 0, 50, 0, NULL);
     if (write(answer, ok ? "y" : "n", 1) != 1)
       _exit(2);
   }
@@ -635,7 +654,7 @@ Test(snapshot, p006_flipped_byte_refused_old_rows_served_also_in_a_child,
   cr_assert(read(answer[0], &c, 1) == 1 && c == 'y', "the reader's first read");
   size_t reg_len;
   char *reg = read_bytes(registry_of(g_replica), &reg_len);
-  const char *data = snap_file("snap-1-2", "data.mdb");
+  const char *data = snap_file(g_name, "data.mdb");
   char good[65], bad[65];
   sha_of(data, good);
   flip_byte(data, 0x10);
@@ -644,9 +663,9 @@ Test(snapshot, p006_flipped_byte_refused_old_rows_served_also_in_a_child,
   lr__buf_init(&err);
   cr_assert_eq(install_latest(r, &err), LR_ECORRUPT);
   char want[8192];
-  snprintf(want, sizeof want, "snapshot %s/snap-1-2: data.mdb has sha256 %s, "
+  snprintf(want, sizeof want, "snapshot %s/%s: data.mdb has sha256 %s, "
            "its manifest says %s; the replica keeps serving what it had; "
-           "publish again on the primary (`larder publish`)", g_snaps, bad,
+           "publish again on the primary (`larder publish`)", g_snaps, g_name, bad,
            good);
   cr_assert_str_eq(lr__buf_str(&err), want);
   replica_unchanged(r, reg, reg_len);
@@ -667,7 +686,7 @@ Test(snapshot, p006_flipped_byte_refused_old_rows_served_also_in_a_child,
  * gives the manifest the file's new size and sha256: a file that matches
  * its checksum but not its digests. */
 static void tamper_row(const char *db, long long id) {
-  const char *path = snap_file("snap-1-2", "data.mdb");
+  const char *path = snap_file(g_name, "data.mdb");
   char old_sha[65], new_sha[65];
   sha_of(path, old_sha);
   struct stat st;
@@ -698,7 +717,7 @@ static void tamper_row(const char *db, long long id) {
   struct stat now;
   cr_assert_eq(stat(path, &now), 0);
   char dir[4200], size_was[128], size_now[128];
-  snprintf(dir, sizeof dir, "%s/snap-1-2", g_snaps);
+  snprintf(dir, sizeof dir, "%s/%s", g_snaps, g_name);
   char *text = th_keep(th_read(dir, "MANIFEST"));
   snprintf(size_was, sizeof size_was, "\"size\": %lld, \"sha256\": \"%s\"",
            (long long)st.st_size, old_sha);
@@ -727,26 +746,27 @@ Test(snapshot, p007_digest_or_version_mismatch_refused) {
   lr__manifest m;
   cr_assert_eq(lr__snapshot_latest(g_snaps, &m, &err), 0, "%s",
                lr__buf_str(&err));
+  unsigned long long seq = m.seq;
   m.seq = 99; /* a manifest that is not the file's */
   cr_assert_eq(lr__snapshot_install(r, registry_of(g_replica), g_snaps, &m,
                                     &err), LR_ECORRUPT);
   char want[8192];
-  snprintf(want, sizeof want, "snapshot %s/snap-1-2: data.mdb is at version "
-           "1.2 (epoch 0, chain 00000000000000000000000000000000), its "
+  snprintf(want, sizeof want, "snapshot %s/%s: data.mdb is at version "
+           "1.%llu (epoch 0, chain 00000000000000000000000000000000), its "
            "manifest says 1.99 (epoch 0, chain 000000000000000000000000000000"
            "00); the replica keeps serving what it had; publish again on the "
-           "primary (`larder publish`)", g_snaps);
+           "primary (`larder publish`)", g_snaps, g_name, seq);
   cr_assert_str_eq(lr__buf_str(&err), want);
   replica_unchanged(r, reg, reg_len);
-  m.seq = 0;
+  m.seq = seq;
   m.n_views = 1; /* stats left out */
   lr__buf_reset(&err);
   cr_assert_eq(lr__snapshot_install(r, registry_of(g_replica), g_snaps, &m,
                                     &err), LR_ECORRUPT);
-  snprintf(want, sizeof want, "snapshot %s/snap-1-2: data.mdb holds view "
+  snprintf(want, sizeof want, "snapshot %s/%s: data.mdb holds view "
            "'%s', which its manifest does not list; the replica keeps "
            "serving what it had; publish again on the primary (`larder "
-           "publish`)", g_snaps, stats_db);
+           "publish`)", g_snaps, g_name, stats_db);
   cr_assert_str_eq(lr__buf_str(&err), want);
   m.n_views = 2;
   lr__manifest_free(&m);
@@ -754,17 +774,17 @@ Test(snapshot, p007_digest_or_version_mismatch_refused) {
   tamper_row(stats_db, 10);
   lr__copy_info info;
   lr__digest *counted = NULL;
-  cr_assert_eq(lr__copy_read(snap_file("snap-1-2", "data.mdb"), 1, &info,
+  cr_assert_eq(lr__copy_read(snap_file(g_name, "data.mdb"), 1, &info,
                              &counted, &err), 0, "%s", lr__buf_str(&err));
   char rec[33], got[33];
   lr__digest_hex(&info.views[1].digest, rec);
   lr__digest_hex(&counted[1], got);
   cr_assert_str_neq(rec, got);
   cr_assert_eq(install_latest(r, &err), LR_ECORRUPT);
-  snprintf(want, sizeof want, "snapshot %s/snap-1-2: data.mdb records 50 "
+  snprintf(want, sizeof want, "snapshot %s/%s: data.mdb records 50 "
            "rows with digest %s for view '%s', but its rows give 50 rows with "
            "digest %s; the replica keeps serving what it had; publish again "
-           "on the primary (`larder publish`)", g_snaps, rec, stats_db, got);
+           "on the primary (`larder publish`)", g_snaps, g_name, rec, stats_db, got);
   cr_assert_str_eq(lr__buf_str(&err), want);
   replica_unchanged(r, reg, reg_len);
   free(counted);
@@ -792,10 +812,10 @@ Test(snapshot, p008_disk_full_during_the_copy) {
   lr__fault_enospc_after = -1;
   cr_assert_eq(rc, LR_EIO);
   char want[8192];
-  snprintf(want, sizeof want, "snapshot %s/snap-1-2: the disk is full "
+  snprintf(want, sizeof want, "snapshot %s/%s: the disk is full "
            "(cannot write %s/data/online/gen-2/data.mdb: No space left on "
            "device); free some space on the replica and install again; the "
-           "replica keeps serving what it had", g_snaps, g_replica);
+           "replica keeps serving what it had", g_snaps, g_name, g_replica);
   cr_assert_str_eq(lr__buf_str(&err), want);
   replica_unchanged(r, reg, reg_len);
   lr__buf_reset(&err);
@@ -916,8 +936,10 @@ Test(snapshot, p010_missing_or_damaged_snapshot_files) {
            "snapshot's name (snap-GENERATION-SEQ) and a newline; publish "
            "again on the primary (`larder publish`)", g_snaps);
   cr_assert_str_eq(lr__buf_str(&err), want);
-  th_write(g_snaps, "LATEST", "snap-1-2\n");
-  snprintf(dir, sizeof dir, "%s/snap-1-2", g_snaps);
+  char latest[80];
+  snprintf(latest, sizeof latest, "%s\n", g_name);
+  th_write(g_snaps, "LATEST", latest);
+  snprintf(dir, sizeof dir, "%s/%s", g_snaps, g_name);
   char *text = th_keep(th_read(dir, "MANIFEST"));
   static const struct { const char *from, *to, *says; int rc; } cases[] = {
       {"\"seq\": 0,", "\"seq\": \"0\",",
@@ -1001,7 +1023,6 @@ Test(snapshot, p011_publish_while_a_writer_process_writes, .timeout = 60) {
   lr__buf_init(&err);
   for (int i = 1; i <= 5; i++) {
     usleep(20000);
-    set_logpos(p, 1, (unsigned long long)i, 1); /* each its own version */
     lr__manifest m;
     publish(p, 10, &m);
     lr__copy_info info;

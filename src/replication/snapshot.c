@@ -300,8 +300,9 @@ static int take_existing(const char *dir, lr__manifest *m, lr__buf *err) {
   if (rc == 0 && !same_contents(&old, m)) {
     lr__buf_printf(err, "%s/%s was published with other contents at the "
                    "same version %llu.%llu: the store's version did not move "
-                   "with its writes (does the primary log them?); nothing was "
-                   "published", dir, m->name, m->generation, m->seq);
+                   "with its writes (a writer that does not count them, or "
+                   "version records set back); nothing was published", dir,
+                   m->name, m->generation, m->seq);
     rc = LR_EEXISTS;
   }
   lr__manifest_free(rc ? &old : m);
