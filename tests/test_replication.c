@@ -393,3 +393,42 @@ Test(replication, rp006_replica_health_follows_the_follower) {
   stop_replicate(shipper);
   th_redis_stop(redis);
 }
+
+/* A replica's generations come only from its primary: `compact` there is
+ * refused, and a second `larder replicate` on one repo is refused while
+ * the first runs (two followers would install and apply over each
+ * other). */
+Test(replication, rp007_replica_refuses_compact_and_a_second_replicator) {
+  g_tmp = th_tempdir();
+  int port = 0;
+  pid_t redis = th_redis_start(&port);
+  char *replica = make_repo("replica", "replica", port);
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(replica, LR_STORE_READWRITE, &s), 0);
+  cr_assert_eq(lr_store_compact(s, NULL, NULL), LR_EREADONLY);
+  cr_assert_str_eq(lr_store_errmsg(s), "this repo is a replica: its "
+                   "generations come from its primary's snapshots; compact "
+                   "the primary");
+  lr_store_close(s);
+  pid_t first = start_replicate(replica);
+  char *out = NULL;
+  static const char *const once[] = {"--once", NULL};
+  char want[4096];
+  snprintf(want, sizeof want, "larder: replicate: another `larder "
+           "replicate` runs on this repo (it holds %s/data/online/"
+           "replicator.lock); one is enough\n", replica);
+  int code = -1;
+  for (long long end = th_now_ms() + 10000; th_now_ms() < end;) {
+    code = th_run_larder(replica, "replicate", once, 10000, &out);
+    if (code == 1)
+      break;
+    free(out); /* the first had not taken the lock yet */
+    out = NULL;
+    usleep(50000);
+  }
+  cr_assert_eq(code, 1);
+  cr_assert_str_eq(out, want);
+  free(out);
+  stop_replicate(first);
+  th_redis_stop(redis);
+}
