@@ -16,6 +16,9 @@
 #   compact_under_server  `larder compact` while the server answers lookups:
 #                    its duration, and the lookups' latency meanwhile against
 #                    the same load alone (bench/compact_serve.sh)
+#   replication_*    a primary and 3 replicas on Redis Streams (loopback):
+#                    push -> visible on every replica, the followers' apply
+#                    rate (bench/replication.sh)
 #   materialize,     Parquet to the online store; a training set against the
 #   historical       same ASOF joins written by hand in DuckDB
 #                    (bench/offline.c)
@@ -67,6 +70,8 @@ busy_before=$(busy_pct)
   timeout 900 bench/server.sh "$build" $mode
   step "compaction under the server, $lookup_n entities"
   timeout 600 bench/compact_serve.sh "$build" "$lookup_n"
+  step "replication: push -> visible on 3 replicas, apply rate"
+  timeout 300 bench/replication.sh "$build" 3 1000 100000
   step "materialization and training sets"
   timeout 1200 "$build/bench/offline" "bench/data/offline_$offline_n" \
     "$offline_n" "$entity_rows"
