@@ -235,6 +235,17 @@ Test(replication, rp002_replica_refuses_writes_naming_the_log) {
   lr_store_close(s);
 }
 
+/* A scratch folder with a redis-server (its pid returned, its port in
+ * *port), a primary repo and one replica repo. */
+static pid_t start_pair(int *port, char **primary, char **replica) {
+  g_tmp = th_tempdir();
+  *port = 0;
+  pid_t redis = th_redis_start(port);
+  *primary = make_repo("primary", "primary", *port);
+  *replica = make_repo("replica", "replica", *port);
+  return redis;
+}
+
 /* Runs writer `w`'s pushes on the primary to the end. */
 static void run_writer(const char *primary, int w) {
   pid_t pid = start_writer(primary, w);
@@ -255,11 +266,9 @@ static void redis_cli(int port, const char *args) {
 /* A follower killed with -9 at random points of applying, and started
  * again each time, ends where the primary is. */
 Test(replication, rp003_follower_killed_while_applying_catches_up) {
-  g_tmp = th_tempdir();
-  int port = 0;
-  pid_t redis = th_redis_start(&port);
-  char *primary = make_repo("primary", "primary", port);
-  char *replica = make_repo("replica", "replica", port);
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
   pid_t shipper = start_replicate(primary);
   pid_t writer = start_writer(primary, 0);
   uint64_t rnd = 0x5eed0003u;
@@ -284,11 +293,9 @@ Test(replication, rp003_follower_killed_while_applying_catches_up) {
  * from a snapshot the primary publishes for it, never skipping entries
  * silently. */
 Test(replication, rp004_stream_trimmed_past_a_replica_bootstraps) {
-  g_tmp = th_tempdir();
-  int port = 0;
-  pid_t redis = th_redis_start(&port);
-  char *primary = make_repo("primary", "primary", port);
-  char *replica = make_repo("replica", "replica", port);
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
   pid_t shipper = start_replicate(primary);
   pid_t follower = start_replicate(replica);
   run_writer(primary, 0);
@@ -310,11 +317,9 @@ Test(replication, rp004_stream_trimmed_past_a_replica_bootstraps) {
  * replica that had applied some of it finds them applied (duplicate
  * delivery), and all converge. */
 Test(replication, rp005_redis_restarted_empty_and_duplicates) {
-  g_tmp = th_tempdir();
-  int port = 0;
-  pid_t redis = th_redis_start(&port);
-  char *primary = make_repo("primary", "primary", port);
-  char *replica = make_repo("replica", "replica", port);
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
   pid_t shipper = start_replicate(primary);
   pid_t follower = start_replicate(replica);
   run_writer(primary, 0);
@@ -345,11 +350,9 @@ static const char *wait_health(int port, int status) {
  * and 503 again when the follower stops reporting for longer than
  * max_lag. */
 Test(replication, rp006_replica_health_follows_the_follower) {
-  g_tmp = th_tempdir();
-  int port = 0;
-  pid_t redis = th_redis_start(&port);
-  char *primary = make_repo("primary", "primary", port);
-  char *replica = make_repo("replica", "replica", port);
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
   int out, http;
   pid_t server = th_serve(replica, NULL, &out, &http);
   th_track_child(server);
@@ -417,15 +420,13 @@ Test(replication, rp007_replica_refuses_compact_and_a_second_replicator) {
   snprintf(want, sizeof want, "larder: replicate: another `larder "
            "replicate` runs on this repo (it holds %s/data/online/"
            "replicator.lock); one is enough\n", replica);
-  int code = -1;
-  for (long long end = th_now_ms() + 10000; th_now_ms() < end;) {
-    code = th_run_larder(replica, "replicate", once, 10000, &out);
-    if (code == 1)
-      break;
-    free(out); /* the first had not taken the lock yet */
-    out = NULL;
-    usleep(50000);
-  }
+  char status[4096]; /* written once the first holds the lock */
+  snprintf(status, sizeof status, "%s/data/online/replica.status", replica);
+  for (long long end = th_now_ms() + 10000;
+       access(status, F_OK) != 0 && th_now_ms() < end;)
+    usleep(20000);
+  cr_assert_eq(access(status, F_OK), 0, "the first replicator never ran");
+  int code = th_run_larder(replica, "replicate", once, 10000, &out);
   cr_assert_eq(code, 1);
   cr_assert_str_eq(out, want);
   free(out);

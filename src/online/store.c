@@ -439,19 +439,12 @@ int lr_store_version(lr_store *store, lr_data_version *version) {
     return LR_EINVAL;
   lr__buf ignored; /* shared handles get no message from this call */
   lr__buf_init(&ignored);
+  lr__logpos pos;
   int rc = lr__store_refresh(store, &ignored);
+  if (rc >= 0)
+    rc = lr__store_logpos(store, &pos, &ignored) ? LR_EIO : 0;
   lr__buf_free(&ignored);
-  if (rc < 0)
-    return rc;
-  lr__env *env = lr__store_env(store);
-  MDB_dbi meta;
-  int has_meta = lr__env_dbi(env, LR__META_DB, 0, &meta);
-  MDB_txn *txn;
-  int mrc = mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn);
-  if (mrc == 0) {
-    mrc = lr__env_version(env, txn, has_meta, meta, version);
-    mdb_txn_abort(txn);
-  }
-  lr__env_release(env);
-  return mrc ? LR_EIO : 0;
+  if (rc == 0)
+    *version = (lr_data_version){pos.generation, pos.seq};
+  return rc;
 }
