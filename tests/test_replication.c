@@ -83,15 +83,19 @@ static pid_t start_writer(const char *repo, int w) {
   cr_assert_geq(pid, 0);
   if (pid == 0) {
     lr_store *s = NULL;
-    if (lr_store_open(repo, LR_STORE_READWRITE, &s) != 0)
+    if (lr_store_open(repo, LR_STORE_READWRITE, &s) != 0) {
+      fprintf(stderr, "writer %d: %s\n", w, lr_store_errmsg(s));
       _exit(2);
+    }
     uint64_t rnd = 0x5eed0000u + (uint64_t)w;
     for (int i = 0; i < WRITES; i++) {
       long long first = (long long)(th_random(&rnd) % (KEYS - 50));
       int n = 1 + (int)(th_random(&rnd) % 50);
       long long at = T0 + (long long)(th_random(&rnd) % 20) * 1000000;
-      if (put_rows(s, first, n, w * 1000 + i, at) != 0)
+      if (put_rows(s, first, n, w * 1000 + i, at) != 0) {
+        fprintf(stderr, "writer %d: %s\n", w, lr_store_errmsg(s));
         _exit(1);
+      }
       usleep(2000);
     }
     lr_store_close(s);
@@ -431,5 +435,38 @@ Test(replication, rp007_replica_refuses_compact_and_a_second_replicator) {
   cr_assert_str_eq(out, want);
   free(out);
   stop_replicate(first);
+  th_redis_stop(redis);
+}
+
+/* Two primaries logging to one stream: the second's shipper finds other
+ * entries under its sequence numbers and says so, instead of stalling
+ * its replicas silently. */
+Test(replication, rp008_two_primaries_on_one_stream_is_an_error) {
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
+  char *other = make_repo("primary-2", "primary", port);
+  lr_store *s = NULL;
+  for (int i = 0; i < 2; i++) {
+    cr_assert_eq(lr_store_open(i ? other : primary, LR_STORE_READWRITE, &s), 0);
+    cr_assert_eq(put_rows(s, 1, 1, i, T0), 0, "%s", lr_store_errmsg(s));
+    lr_store_close(s);
+  }
+  static const char *const once[] = {"--once", NULL};
+  char *out = NULL;
+  cr_assert_eq(th_run_larder(primary, "replicate", once, 10000, &out), 0, "%s",
+               out);
+  free(out);
+  cr_assert_eq(th_run_larder(other, "replicate", once, 10000, &out), 1);
+  char want[1024];
+  snprintf(want, sizeof want, "larder: replicate: the write log "
+           "redis://127.0.0.1:%d/0 (stream larder:t) holds another entry 2 "
+           "than this primary's: two primaries log to one stream, or this "
+           "store was restored from an older copy; give each primary its own "
+           "`replication.stream`\n"
+           "primary at 1.2, log head 0, lag 0 entries, 0 shipped, 0 "
+           "bootstraps\n", port);
+  cr_assert_str_eq(out, want);
+  free(out);
   th_redis_stop(redis);
 }

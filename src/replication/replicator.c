@@ -81,6 +81,33 @@ typedef struct ship_state {
   int rc;
 } ship_state;
 
+/* An append refused because the log holds `seq` already: another shipper
+ * of this primary got there first (the same bytes: stop this round, 1),
+ * or another primary logs to this stream, or this one was restored from
+ * an older copy (other bytes: an error, since replicas would stall on
+ * the chain digest). */
+static int already_there(lr_replicator *r, unsigned long long seq,
+                         const void *entry, size_t len) {
+  lr__buf logged;
+  lr__buf_init(&logged);
+  lr__buf_reset(&r->err);
+  int rc = lr__log_get(r->log, seq, &logged, &r->err);
+  if (rc == 0 && (logged.len != len || memcmp(logged.data, entry, len) != 0))
+    rc = lr__errmsg_set(&r->err, LR_ECORRUPT, "the write log %s (stream %s) "
+                        "holds another entry %llu than this primary's: two "
+                        "primaries log to one stream, or this store was "
+                        "restored from an older copy; give each primary its "
+                        "own `replication.stream`",
+                        lr__store_replication(r->store)->log,
+                        lr__store_replication(r->store)->stream, seq);
+  else if (rc == 0 || rc == LR_ENOTFOUND) /* trimmed meanwhile: it was ours */
+    rc = 1;
+  lr__buf_free(&logged);
+  if (rc == 1)
+    lr__buf_reset(&r->err);
+  return rc;
+}
+
 /* Ships one outbox entry (outbox_each callback). */
 static int ship_one(void *ctx, unsigned long long seq, const void *entry,
                     size_t len) {
@@ -101,10 +128,8 @@ static int ship_one(void *ctx, unsigned long long seq, const void *entry,
     if ((s->rc = ensure_snapshot(r, seq)))
       return s->rc;
   s->rc = lr__log_append(r->log, seq, entry, len, &r->err);
-  if (s->rc == LR_EEXISTS) { /* another shipper got there first */
-    lr__buf_reset(&r->err);
-    return s->rc = 1;
-  }
+  if (s->rc == LR_EEXISTS)
+    return s->rc = already_there(r, seq, entry, len);
   if (s->rc)
     return s->rc;
   r->applied++;
@@ -134,10 +159,40 @@ static int keep_bootstrappable(lr_replicator *r, unsigned long long first) {
   return ensure_snapshot(r, pos.seq);
 }
 
+typedef struct own_entry {
+  lr_replicator *r;
+  unsigned long long seq;
+  int rc;
+} own_entry;
+
+/* outbox_each callback: checks the first entry, `seq`, against the log's
+ * (already_there), then stops. */
+static int check_first(void *ctx, unsigned long long seq, const void *entry,
+                       size_t len) {
+  own_entry *o = ctx;
+  o->rc = seq == o->seq ? already_there(o->r, seq, entry, len) : 1;
+  return 1;
+}
+
+/* When the log's last entry is not one this replicator shipped or saw:
+ * is it this primary's? Another primary's would make replicas stall. */
+static int check_last(lr_replicator *r, unsigned long long last) {
+  if (!last || last == r->head)
+    return 0;
+  own_entry o = {r, last, 1};
+  int rc = lr__store_outbox_each(r->store, last - 1, check_first, &o,
+                                 &r->err);
+  if (rc < 0)
+    return rc;
+  return o.rc < 0 ? o.rc : 0;
+}
+
 /* One round on a primary: ships what the log lacks, prunes what it has. */
 static int ship(lr_replicator *r) {
   unsigned long long first, last;
   int rc = lr__log_bounds(r->log, &first, &last, &r->err);
+  if (rc == 0)
+    rc = check_last(r, last);
   if (rc == 0)
     rc = keep_bootstrappable(r, first);
   if (rc)
