@@ -982,10 +982,11 @@ void lr_server_close(lr_server *srv);
  * a replica in any process see each entry whole, and move to a
  * bootstrapped generation at their next lookup.
  *
- * One replicator per repo at a time is useful; two on a primary ship in
- * turn (an entry appended twice is refused by the log), two on a replica
- * apply in turn (the second finds each entry applied). A replicator may
- * be killed at any point: its state is the store's.
+ * One replicator per repo steps at a time: the first lr_replicator_step
+ * takes the repo's replicator lock, and a second replicator's step fails
+ * with LR_EEXISTS while the first lives (lr_replicator_publish needs no
+ * lock). A replicator may be killed at any point: its state is the
+ * store's.
  */
 typedef struct lr_replicator lr_replicator;
 
@@ -1016,6 +1017,7 @@ int lr_replicator_open(const char *repo, lr_replicator **out);
  * (then, with nothing to ship, waits up to wait_ms for a change); a
  * replica bootstraps when it must, else applies the entries after its
  * position (waiting up to wait_ms for one). Call it in a loop. Returns 0;
+ * LR_EEXISTS (another replicator steps on this repo, named);
  * LR_EIO (the log or a snapshot unreachable: call again later);
  * LR_ECORRUPT (a damaged entry or snapshot, refused: the store keeps
  * serving what it had).

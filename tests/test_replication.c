@@ -4,6 +4,7 @@
  * the shipper and the followers, writers push from child processes, and
  * the stores are compared by version, digests and values.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -423,7 +424,9 @@ Test(replication, rp007_replica_refuses_compact_and_a_second_replicator) {
   char want[4096];
   snprintf(want, sizeof want, "larder: replicate: another `larder "
            "replicate` runs on this repo (it holds %s/data/online/"
-           "replicator.lock); one is enough\n", replica);
+           "replicator.lock); one is enough\n"
+           "replica at 1.0, log head 0, lag 0 entries, 0 applied, 0 "
+           "bootstraps\n", replica);
   char status[4096]; /* written once the first holds the lock */
   snprintf(status, sizeof status, "%s/data/online/replica.status", replica);
   for (long long end = th_now_ms() + 10000;
@@ -468,5 +471,59 @@ Test(replication, rp008_two_primaries_on_one_stream_is_an_error) {
            "bootstraps\n", port);
   cr_assert_str_eq(out, want);
   free(out);
+  th_redis_stop(redis);
+}
+
+/* A flipped byte in the snapshot a replica must take (after a compaction
+ * on the primary): the follower refuses it and the replica keeps serving
+ * its rows at its version; a snapshot published again lets it converge. */
+Test(replication, rp009_damaged_snapshot_refused_old_rows_served) {
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
+  pid_t shipper = start_replicate(primary);
+  pid_t follower = start_replicate(replica);
+  run_writer(primary, 0);
+  assert_converged(primary, &replica, 1);
+  stop_replicate(follower);
+  lr_data_version before = version_of(replica);
+  long long old_values[KEYS], now_values[KEYS];
+  values_of(replica, old_values);
+  char *out = NULL;
+  static const char *const none[] = {NULL};
+  cr_assert_eq(th_run_larder(primary, "compact", none, 30000, &out), 0, "%s",
+               out);
+  free(out);
+  lr_data_version compacted = version_of(primary);
+  char snap[4096];
+  snprintf(snap, sizeof snap, "%s/snapshots/snap-%llu-%llu", g_tmp,
+           compacted.generation, compacted.seq);
+  char data[8192];
+  snprintf(data, sizeof data, "%s/data.mdb", snap);
+  for (long long end = th_now_ms() + 10000;
+       access(data, F_OK) != 0 && th_now_ms() < end;)
+    usleep(20000); /* the shipper publishes it before shipping the entry */
+  int fd = open(data, O_RDWR);
+  cr_assert_geq(fd, 0, "no snapshot %s", data);
+  unsigned char byte;
+  cr_assert_eq(pread(fd, &byte, 1, 5000), 1);
+  byte ^= 0x40;
+  cr_assert_eq(pwrite(fd, &byte, 1, 5000), 1);
+  close(fd);
+  follower = start_replicate(replica);
+  usleep(1500000); /* rounds that each refuse the snapshot */
+  lr_data_version v = version_of(replica);
+  cr_assert(v.generation == before.generation && v.seq == before.seq,
+            "the replica moved to %llu.%llu", v.generation, v.seq);
+  values_of(replica, now_values);
+  for (int k = 0; k < KEYS; k++)
+    cr_assert_eq(now_values[k], old_values[k], "key %d", k);
+  run_writer(primary, 1); /* the version moves on: a new snapshot */
+  cr_assert_eq(th_run_larder(primary, "publish", none, 30000, &out), 0, "%s",
+               out);
+  free(out);
+  assert_converged(primary, &replica, 1);
+  stop_replicate(follower);
+  stop_replicate(shipper);
   th_redis_stop(redis);
 }

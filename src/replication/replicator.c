@@ -301,10 +301,6 @@ int lr_replicator_open(const char *repo, lr_replicator **out) {
     lr__buf_init(&path);
     lr__fs_join(&path, repo, lr__store_model(r->store)->config.registry_path);
     r->registry_path = lr__buf_steal(&path);
-    rc = lr__store_lock_replicator(r->store, &r->lock_fd, &r->err);
-  }
-  if (rc == 0) {
-    const lr__replication *repl = lr__store_replication(r->store);
     rc = lr__log_open(repl->log, repl->stream,
                       (unsigned long long)repl->log_retention, LOG_TIMEOUT_MS,
                       &r->log, &r->err);
@@ -346,7 +342,11 @@ int lr_replicator_step(lr_replicator *r, int wait_ms) {
   if (!r || !r->store || wait_ms < 0)
     return LR_EINVAL;
   lr__buf_reset(&r->err);
-  int rc;
+  int rc = 0;
+  if (r->lock_fd < 0) /* the first round: one replicator per repo steps */
+    rc = lr__store_lock_replicator(r->store, &r->lock_fd, &r->err);
+  if (rc)
+    return rc;
   if (lr__store_replication(r->store)->role == LR__ROLE_PRIMARY) {
     unsigned long long before = r->applied;
     lr_data_version at;
