@@ -183,9 +183,32 @@ static inline int th_reap(pid_t pid, int ms, int *wstatus) {
   return 0;
 }
 
+/* fork(), the child dying with the test (PR_SET_PDEATHSIG) and tracked
+ * by the parent (th_kill_children stops it if an assertion ends the
+ * test). Returns the pid, 0 in the child. */
+static inline pid_t th_fork_child(void) {
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0, "fork failed");
+  if (pid == 0)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  else
+    th_track_child(pid);
+  return pid;
+}
+
 /* An exit code from a wait status: the code, or 128 + the signal. */
 static inline int th_exit_code(int wstatus) {
   return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+}
+
+/* The exit code (th_exit_code) of tracked child `pid` within `ms`, which
+ * is then untracked; -1 when it had to be killed. */
+static inline int th_child_status(pid_t pid, int ms) {
+  int st = 0;
+  int exited = th_reap(pid, ms, &st);
+  th_untrack_child(pid);
+  return exited ? th_exit_code(st) : -1;
 }
 
 /* Runs `larder -c REPO COMMAND ARGS...` to its end, within `ms`, and returns

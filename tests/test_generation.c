@@ -134,26 +134,6 @@ static void write_number(const char *rel, long long n) {
   rename(from, to); /* readers never see half a number */
 }
 
-static pid_t fork_child(void) {
-  fflush(NULL);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0)
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-  else
-    th_track_child(pid);
-  return pid;
-}
-
-/* The exit code of child `pid` within `ms` (th_exit_code; -1: it had to be
- * killed). */
-static int child_status(pid_t pid, int ms) {
-  int st = 0;
-  int exited = th_reap(pid, ms, &st);
-  th_untrack_child(pid);
-  return exited ? th_exit_code(st) : -1;
-}
-
 /* A writer child: writes keys 1000, 1001, ... one per transaction until
  * the file `stop` appears (or 5000 writes), recording how many were
  * acknowledged in `acked` after each. Exit 0, or 1 on a failed write. */
@@ -248,10 +228,10 @@ Test(generation, g001_compact_under_server_reader_and_writer,
   int out, port;
   pid_t server = th_serve(g_dir, NULL, &out, &port);
   th_track_child(server);
-  pid_t writer = fork_child();
+  pid_t writer = th_fork_child();
   if (writer == 0)
     writer_child();
-  pid_t rdr = fork_child();
+  pid_t rdr = th_fork_child();
   if (rdr == 0)
     reader_child();
   wait_number("acked", 20);
@@ -265,10 +245,10 @@ Test(generation, g001_compact_under_server_reader_and_writer,
   wait_number("acked", at_compact + 20); /* writes go on, into gen-2 */
   wait_number("rounds", read_number("rounds") + 3);
   write_number("stop", 0); /* the writer stops first */
-  cr_assert_eq(child_status(writer, 20000), 0, "the writer failed");
+  cr_assert_eq(th_child_status(writer, 20000), 0, "the writer failed");
   long long acked = read_number("acked");
   write_number("stop", acked); /* the reader checks all of them */
-  cr_assert_eq(child_status(rdr, 20000), 0,
+  cr_assert_eq(th_child_status(rdr, 20000), 0,
                "the reader saw a wrong answer (1), missed a write or stayed "
                "on the old generation (3)");
   /* the server: old rows, the last acknowledged write, a write of its own */
@@ -287,7 +267,7 @@ Test(generation, g001_compact_under_server_reader_and_writer,
                     "[7000], \"event_timestamp\": [\"2024-01-01T00:00:00Z\"], "
                     "\"a\": [7]}}", answer, sizeof answer), 200, "%s", answer);
   kill(server, SIGTERM);
-  cr_assert_eq(child_status(server, 10000), 0, "the server did not stop");
+  cr_assert_eq(th_child_status(server, 10000), 0, "the server did not stop");
   close(out);
   /* a new process sees everything */
   char key[64];
@@ -320,7 +300,7 @@ Test(generation, g002_old_generation_lives_until_its_last_reader) {
   int go[2], ready[2];
   cr_assert_eq(pipe(go), 0);
   cr_assert_eq(pipe(ready), 0);
-  pid_t child = fork_child();
+  pid_t child = th_fork_child();
   if (child == 0) {
     lr_store *cs = NULL;
     reader r;
@@ -341,7 +321,7 @@ Test(generation, g002_old_generation_lives_until_its_last_reader) {
   cr_assert_eq(n_generations(), 2, "gen-1 went while the child reads it");
   cr_assert_eq(put_keys(s, 0, 100, 5), 0, "%s", lr_store_errmsg(s));
   cr_assert_eq(write(go[1], "g", 1), 1);
-  cr_assert_eq(child_status(child, 10000), 0, "the child read wrong values");
+  cr_assert_eq(th_child_status(child, 10000), 0, "the child read wrong values");
   cr_assert_eq(n_generations(), 1, "the child's close did not delete gen-1");
   lr_store_close(s);
 }
@@ -391,7 +371,7 @@ Test(generation, g003_legacy_store_upgrades_on_read_write_open) {
   cr_assert_eq(v.generation, 0, "a legacy store reads as generation 0");
   char *current = th_read(g_dir, "data/online/CURRENT");
   cr_assert_null(current, "a read-only open must not upgrade");
-  pid_t child = fork_child(); /* the upgrade, in another process */
+  pid_t child = th_fork_child(); /* the upgrade, in another process */
   if (child == 0) {
     lr_store *w = NULL;
     int ok = lr_store_open(g_dir, LR_STORE_READWRITE, &w) == 0 &&
@@ -399,7 +379,7 @@ Test(generation, g003_legacy_store_upgrades_on_read_write_open) {
     lr_store_close(w);
     _exit(ok ? 0 : 1);
   }
-  cr_assert_eq(child_status(child, 10000), 0, "the upgrading writer failed");
+  cr_assert_eq(th_child_status(child, 10000), 0, "the upgrading writer failed");
   cr_assert_eq(read_number("data/online/CURRENT"), 1);
   char path[4096];
   snprintf(path, sizeof path, "%s/data/online/data.mdb", g_dir);

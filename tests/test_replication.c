@@ -79,9 +79,7 @@ static int put_rows(lr_store *s, long long first, int n, long long value,
  * writers' keys, some at equal times with other values. Exit 0 when every
  * write was acknowledged. */
 static pid_t start_writer(const char *repo, int w) {
-  fflush(NULL);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
+  pid_t pid = th_fork_child();
   if (pid == 0) {
     lr_store *s = NULL;
     if (lr_store_open(repo, LR_STORE_READWRITE, &s) != 0) {
@@ -102,7 +100,6 @@ static pid_t start_writer(const char *repo, int w) {
     lr_store_close(s);
     _exit(0);
   }
-  th_track_child(pid);
   return pid;
 }
 
@@ -209,12 +206,9 @@ Test(replication, rp001_primary_and_three_replicas_converge) {
   cr_assert_eq(th_run_larder(primary, "compact", none, 30000, &out), 0, "%s",
                out);
   free(out);
-  for (int w = 0; w < N_WRITERS; w++) {
-    int st = 0;
-    cr_assert(th_reap(writer[w], 60000, &st), "writer %d hung", w);
-    cr_assert_eq(th_exit_code(st), 0, "writer %d failed", w);
-    th_untrack_child(writer[w]);
-  }
+  for (int w = 0; w < N_WRITERS; w++)
+    cr_assert_eq(th_child_status(writer[w], 60000), 0,
+                 "writer %d failed or hung", w);
   lr_data_version want = version_of(primary);
   cr_assert_gt(want.generation, 1, "the compaction made no generation");
   cr_assert_gt(want.seq, N_WRITERS * 2, "the writes were not counted");
@@ -253,11 +247,8 @@ static pid_t start_pair(int *port, char **primary, char **replica) {
 
 /* Runs writer `w`'s pushes on the primary to the end. */
 static void run_writer(const char *primary, int w) {
-  pid_t pid = start_writer(primary, w);
-  int st = 0;
-  cr_assert(th_reap(pid, 60000, &st), "writer %d hung", w);
-  cr_assert_eq(th_exit_code(st), 0, "writer %d failed", w);
-  th_untrack_child(pid);
+  cr_assert_eq(th_child_status(start_writer(primary, w), 60000), 0,
+               "writer %d failed or hung", w);
 }
 
 /* Runs redis-cli against port `port` (loopback). */
@@ -284,9 +275,7 @@ Test(replication, rp003_follower_killed_while_applying_catches_up) {
     th_reap(follower, 5000, NULL);
     th_untrack_child(follower);
   }
-  int st = 0;
-  cr_assert(th_reap(writer, 60000, &st) && th_exit_code(st) == 0);
-  th_untrack_child(writer);
+  cr_assert_eq(th_child_status(writer, 60000), 0, "the writer failed");
   pid_t follower = start_replicate(replica);
   assert_converged(primary, &replica, 1);
   stop_replicate(follower);

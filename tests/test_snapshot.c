@@ -557,25 +557,6 @@ Test(snapshot, p005_publish_twice_at_one_version_keeps_the_first) {
 
 /* ---- refused installs ---------------------------------------------------- */
 
-static pid_t fork_child(void) {
-  fflush(NULL);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0)
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-  else
-    th_track_child(pid);
-  return pid;
-}
-
-/* The exit code of child `pid` within `ms` (-1: it had to be killed). */
-static int child_status(pid_t pid, int ms) {
-  int st = 0;
-  int exited = th_reap(pid, ms, &st);
-  th_untrack_child(pid);
-  return exited ? th_exit_code(st) : -1;
-}
-
 /* A reader of the replica in a child, opened before the installs: it
  * answers each byte on `go` by checking the rows of the byte's state
  * ('o': the replica's own, delta 7; 'n': the primary's, delta 0),
@@ -645,7 +626,7 @@ Test(snapshot, p006_flipped_byte_refused_old_rows_served_also_in_a_child,
   int go[2], answer[2];
   cr_assert_eq(pipe(go), 0);
   cr_assert_eq(pipe(answer), 0);
-  pid_t child = fork_child();
+  pid_t child = th_fork_child();
   if (child == 0)
     reader_child(go[0], answer[1]);
   char c = 0;
@@ -675,7 +656,7 @@ Test(snapshot, p006_flipped_byte_refused_old_rows_served_also_in_a_child,
   cr_assert(rows_are(r, 0, 50, 0, NULL));
   ask_reader(go[1], answer[0], 'n');
   cr_assert_eq(write(go[1], "q", 1), 1);
-  cr_assert_eq(child_status(child, 10000), 0, "the reader failed");
+  cr_assert_eq(th_child_status(child, 10000), 0, "the reader failed");
   th_release(reg);
   lr__buf_free(&err);
   lr_store_close(r);
@@ -1015,7 +996,7 @@ Test(snapshot, p011_publish_while_a_writer_process_writes, .timeout = 60) {
   cr_assert_eq(put_keys(p, 0, 200, 0), 0, "%s", lr_store_errmsg(p));
   int stop[2];
   cr_assert_eq(pipe(stop), 0);
-  pid_t child = fork_child();
+  pid_t child = th_fork_child();
   if (child == 0)
     writer_child(stop[0]);
   unsigned long long first_rows = 0, last_rows = 0;
@@ -1048,7 +1029,7 @@ Test(snapshot, p011_publish_while_a_writer_process_writes, .timeout = 60) {
     lr__manifest_free(&m);
   }
   cr_assert_eq(write(stop[1], "s", 1), 1);
-  cr_assert_eq(child_status(child, 20000), 0, "the writer failed");
+  cr_assert_eq(th_child_status(child, 20000), 0, "the writer failed");
   cr_assert_gt(last_rows, first_rows, "the writer wrote nothing meanwhile");
   lr_store *r = open_store(g_replica, LR_STORE_READWRITE);
   cr_assert_eq(install_latest(r, &err), 0, "install: %s", lr__buf_str(&err));
