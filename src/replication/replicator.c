@@ -55,21 +55,31 @@ static int open_store(lr_replicator *r) {
   return rc;
 }
 
-/* The snapshot a SNAPSHOT entry or a log gap at `seq` needs: published
- * now unless one at `seq` or later is there. */
-static int ensure_snapshot(lr_replicator *r, unsigned long long seq) {
+/* Reads LATEST: 1 when a snapshot is published (its sequence number in
+ * *seq), 0 when none is (or it cannot be read: publishing again mends
+ * that). */
+static int newest_snapshot(lr_replicator *r, unsigned long long *seq) {
   lr__manifest m = {0};
   lr__buf ignored;
   lr__buf_init(&ignored);
-  int rc = lr__snapshot_latest(lr__store_replication(r->store)->snapshots, &m, &ignored);
+  int found = lr__snapshot_latest(lr__store_replication(r->store)->snapshots,
+                                  &m, &ignored) == 0;
+  *seq = found ? m.seq : 0;
   lr__buf_free(&ignored);
-  int have = rc == 0 && m.seq >= seq;
   lr__manifest_free(&m);
-  if (have)
+  return found;
+}
+
+/* The snapshot a SNAPSHOT entry or a log gap at `seq` needs: published
+ * now unless one at `seq` or later is there. */
+static int ensure_snapshot(lr_replicator *r, unsigned long long seq) {
+  unsigned long long newest;
+  if (newest_snapshot(r, &newest) && newest >= seq)
     return 0;
-  memset(&m, 0, sizeof m);
-  rc = lr__snapshot_publish(r->store, r->registry_path, lr__store_replication(r->store)->snapshots,
-                            lr__store_replication(r->store)->keep_snapshots, &m, &r->err);
+  const lr__replication *repl = lr__store_replication(r->store);
+  lr__manifest m = {0};
+  int rc = lr__snapshot_publish(r->store, r->registry_path, repl->snapshots,
+                                repl->keep_snapshots, &m, &r->err);
   lr__manifest_free(&m);
   return rc;
 }
@@ -141,18 +151,11 @@ static int ship_one(void *ctx, unsigned long long seq, const void *entry,
  * there: none yet, or the log no longer holds the entries after the
  * newest one (trimmed past it, or lost). */
 static int keep_bootstrappable(lr_replicator *r, unsigned long long first) {
-  lr__manifest m = {0};
-  lr__buf ignored;
-  lr__buf_init(&ignored);
-  int rc = lr__snapshot_latest(lr__store_replication(r->store)->snapshots, &m,
-                               &ignored);
-  lr__buf_free(&ignored);
-  int stale = rc != 0 || (first && first > m.seq + 1);
-  lr__manifest_free(&m);
-  if (!stale)
+  unsigned long long newest;
+  if (newest_snapshot(r, &newest) && !(first && first > newest + 1))
     return 0;
   lr__logpos pos;
-  rc = lr__store_logpos(r->store, &pos, &r->err);
+  int rc = lr__store_logpos(r->store, &pos, &r->err);
   if (rc || pos.epoch == 0)
     return rc; /* nothing logged yet: replicas start from the log's first
                   entry, and a snapshot of no epoch could not be followed */
