@@ -85,9 +85,11 @@ static int list_dbs(entry_dbs *d, const uint8_t *recs, size_t len) {
   while ((r = lr__entry_next(&it, &key, &klen, &row, &rlen)) == 1)
     if (db_index(d, &it) < 0)
       return -1;
-  if (r < 0 || !(d->names = realloc(d->names, (size_t)(d->n + 1) *
-                                                  sizeof *d->names)))
-    return -1;
+  char **names = r < 0 ? NULL
+                       : realloc(d->names, (size_t)(d->n + 1) * sizeof *names);
+  if (!names)
+    return -1; /* d->names stays d's, freed with it */
+  d->names = names;
   d->names[d->n++] = (char *)LR__META_DB;
   d->dbis = calloc((size_t)d->n, sizeof *d->dbis);
   d->delta = calloc((size_t)d->n, sizeof *d->delta);
