@@ -585,7 +585,9 @@ enum {
  * lr_result_format - the last lookup as an aligned text table (one row per
  * entity, keys first), or with LR_FORMAT_JSON in the shape of Feast's
  * feature server response (column-major: metadata.feature_names, results
- * of values, statuses and event_timestamps). `keys` are the lookup's keys.
+ * of values, statuses and event_timestamps), whose metadata also holds
+ * "larder_version": "G.S", lr_result_version() as text. `keys` are the
+ * lookup's keys.
  * out: receives the text (caller frees with lr_free()).
  * The result's thread.
  */

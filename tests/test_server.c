@@ -400,7 +400,7 @@ static int hdr(const char *head, const char *name, char *out, size_t cap) {
 }
 
 /* Reads one response (skipping 1xx). Returns 0, or -1 with *why set. */
-static int hc_recv(hconn *c, hresp *r, const char **why) {
+static int hc_recv_raw(hconn *c, hresp *r, const char **why) {
   memset(r, 0, sizeof *r);
   for (;;) {
     char *end = NULL;
@@ -450,6 +450,34 @@ static int hc_recv(hconn *c, hresp *r, const char **why) {
     c->len -= body_len;
     return 0;
   }
+}
+
+/* A lookup's answer names the version it read twice: the Larder-Version
+ * header and "larder_version" in its metadata. Checks that the two agree
+ * and takes the field out, so that the tests compare Feast's shape (s066
+ * and the data-driven cases see it in place). 0, or -1 with *why set. */
+static int take_version(hresp *r, const char **why) {
+  static const char field[] = "{\"metadata\": {\"larder_version\": \"";
+  if (strncmp(r->body, field, sizeof field - 1) != 0)
+    return 0;
+  char *value = r->body + sizeof field - 1, header[64];
+  size_t len = strcspn(value, "\"");
+  if (hdr(r->head, "Larder-Version", header, sizeof header) != 0 ||
+      strlen(header) != len || strncmp(value, header, len) != 0) {
+    *why = "the metadata's larder_version is not the Larder-Version header";
+    return -1;
+  }
+  char *from = strstr(r->body, "\"larder_version\"");
+  char *rest = value + len + 3; /* past `", ` */
+  memmove(from, rest, strlen(rest) + 1);
+  r->body_len = strlen(r->body);
+  return 0;
+}
+
+/* Reads one response as hc_recv_raw, its version checked and taken out. */
+static int hc_recv(hconn *c, hresp *r, const char **why) {
+  int rc = hc_recv_raw(c, r, why);
+  return rc ? rc : take_version(r, why);
 }
 
 /* One request on a new connection, asserting it gets an answer. */
@@ -2514,7 +2542,7 @@ static char *run_case(const char *name, char *text) {
   int rc = hc_send(&c, method, path, NULL, has_body ? body : NULL,
                    strlen(body));
   if (rc == 0)
-    rc = hc_recv(&c, &r, &why);
+    rc = hc_recv_raw(&c, &r, &why);
   hc_close(&c);
   if (rc) {
     lr__buf_printf(&msg, "%s: %s", name, why);
@@ -2644,6 +2672,70 @@ Test(server, s067_min_version_waits_then_answers_or_503) {
   cr_assert_str_eq(h.body, "{\"error\": \"bad request\", \"detail\": "
                    "\"'min_version' must be a version \\\"G.S\\\" or a "
                    "sequence number S (a string or a number)\"}\n");
+  hresp_free(&h);
+  srv_stop();
+}
+
+/* A child process's write of user 1's clicks through the server, after
+ * `delay_ms` (what a client does on the primary while another waits). */
+static pid_t write_later(int delay_ms) {
+  pid_t pid = th_fork_child();
+  if (pid == 0) {
+    usleep((useconds_t)delay_ms * 1000u);
+    static const char body[] =
+        "{\"feature_view_name\": \"user_stats\", \"df\": {\"user_id\": [1], "
+        "\"event_timestamp\": [\"2030-01-01T00:00:00Z\"], \"score\": [0.5], "
+        "\"clicks\": [77], \"label\": [\"x\"], \"blob\": [null], "
+        "\"emb\": [null], \"seen\": [null]}}";
+    hconn c;
+    hresp r;
+    const char *why;
+    int ok = hc_open(&c, g_port) == 0 &&
+             hc_send(&c, "POST", "/write-to-online-store", NULL, body,
+                     strlen(body)) == 0 &&
+             hc_recv(&c, &r, &why) == 0 && r.status == 200;
+    _exit(ok ? 0 : 1);
+  }
+  return pid;
+}
+
+/* The Larder-Min-Version header asks what the body's min_version does (the
+ * greater of the two counts): a change another process makes while the
+ * request waits is seen, one nobody makes is 503, a malformed one is 400. */
+Test(server, s068_min_version_header_waits_for_another_writer) {
+  srv_start("--threads", "2");
+  lr_data_version now = answer_version("GET", "/health", NULL, 200);
+  char header[96];
+  snprintf(header, sizeof header, "Larder-Min-Version: %llu.%llu\r\n",
+           now.generation, now.seq + 1);
+  pid_t writer = write_later(200);
+  hresp h = call_h("POST", "/get-online-features", header,
+                   "{\"features\": [\"user_stats:clicks\"], \"entities\": "
+                   "{\"user_id\": [1]}}");
+  cr_assert_eq(th_child_status(writer, 10000), 0, "the write failed");
+  cr_assert_eq(h.status, 200, "%s", h.body);
+  cr_assert(strstr(h.body, "\"values\": [77]"), "%s", h.body);
+  hresp_free(&h);
+  snprintf(header, sizeof header, "Larder-Min-Version: %llu\r\n",
+           now.seq + 5);
+  h = call_h("POST", "/get-online-features", header,
+             "{\"features\": [\"user_stats:clicks\"], \"entities\": "
+             "{\"user_id\": [1]}, \"min_version\": 1}");
+  char want[512];
+  snprintf(want, sizeof want, "{\"error\": \"not at the version asked\", "
+           "\"detail\": \"this store is at version %llu.%llu, the request "
+           "asks for change %llu (min_version); waited 1000 ms: retry, or ask "
+           "another replica\"}\n", now.generation, now.seq + 1, now.seq + 5);
+  cr_assert_eq(h.status, 503, "%s", h.body);
+  cr_assert_str_eq(h.body, want);
+  hresp_free(&h);
+  h = call_h("POST", "/get-online-features", "Larder-Min-Version: 3.x\r\n",
+             "{\"features\": [\"user_stats:clicks\"], \"entities\": "
+             "{\"user_id\": [1]}}");
+  cr_assert_eq(h.status, 400, "%s", h.body);
+  cr_assert_str_eq(h.body, "{\"error\": \"bad request\", \"detail\": \"the "
+                   "Larder-Min-Version header must be a version G.S or a "
+                   "sequence number S\"}\n");
   hresp_free(&h);
   srv_stop();
 }

@@ -96,10 +96,16 @@ static void put_repeated(lr__buf *out, const char *item, int n) {
   }
 }
 
-static void put_metadata(const lr_request *req, unsigned flags,
+/* Feast's metadata (the names of the columns), and the version the
+ * lookup read ("larder_version": "G.S", as the Larder-Version header),
+ * so that an answer carries its version wherever it is kept. */
+static void put_metadata(const lr_result *res, unsigned flags,
                          lr__buf *out) {
+  const lr_request *req = res->req;
   int nj = req->n_join_keys; /* request fields are not echoed */
-  lr__buf_puts(out, "{\"metadata\": {\"feature_names\": [");
+  lr__buf_printf(out, "{\"metadata\": {\"larder_version\": \"%llu.%llu\", "
+                 "\"feature_names\": [", res->version.generation,
+                 res->version.seq);
   for (int k = 0; k < nj; k++) {
     lr__buf_puts(out, k ? ", " : "");
     lr__buf_json_str(out, req->key_names[k]);
@@ -172,7 +178,7 @@ int lr__result_json(const lr_result *res, const lr_value *keys,
     return LR_ENOMEM;
   for (int r = 0; r < n; r++)
     ts_cache[r].len = 0;
-  put_metadata(req, flags, out);
+  put_metadata(res, flags, out);
   for (int k = 0; k < req->n_join_keys; k++)
     put_key_column(req, keys, k, n, out);
   for (int f = 0; f < req->n_features; f++)

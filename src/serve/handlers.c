@@ -211,19 +211,34 @@ static void lookup_and_reply(lr__server *s, lr__cached_request *c,
  * it (a replica still applying the write the client made on the primary). */
 #define MIN_VERSION_WAIT_MS 1000
 
-/* Reads the body's "min_version" ("G.S" or "S": S counts, G is ignored)
- * into *seq; 0 when absent, -1 when malformed. */
-static int min_version(const lr__jnode *root, unsigned long long *seq) {
-  const lr__jnode *v = lr__json_get(root, "min_version");
-  *seq = 0;
-  if (!v)
-    return 0;
-  if (v->kind != LR__J_STRING && v->kind != LR__J_NUMBER)
-    return -1;
-  const char *text = v->text, *dot = strchr(text, '.');
+/* Reads a version "G.S" or a sequence number "S" into *seq (S counts: a
+ * replica's G may differ); 0, or -1 when malformed. */
+static int parse_min_version(const char *text, unsigned long long *seq) {
+  const char *dot = strchr(text, '.'), *digits = dot ? dot + 1 : text;
   char *end;
-  *seq = strtoull(dot ? dot + 1 : text, &end, 10);
-  return *end || end == (dot ? dot + 1 : text) || *text == '-' ? -1 : 0;
+  *seq = strtoull(digits, &end, 10);
+  return *end || end == digits || *text == '-' || strchr(digits, '-') ? -1
+                                                                       : 0;
+}
+
+/* The change the request asks the store to hold first: the greater of
+ * the body's "min_version" and the Larder-Min-Version header (0 when
+ * neither is given). NULL, or what is wrong (a 400). */
+static const char *min_version(const lr__jnode *root, const char *header,
+                               unsigned long long *seq) {
+  const lr__jnode *v = lr__json_get(root, "min_version");
+  unsigned long long from_header = 0;
+  *seq = 0;
+  if (v && ((v->kind != LR__J_STRING && v->kind != LR__J_NUMBER) ||
+            parse_min_version(v->text, seq) != 0))
+    return "'min_version' must be a version \"G.S\" or a sequence number S "
+           "(a string or a number)";
+  if (header && parse_min_version(header, &from_header) != 0)
+    return "the Larder-Min-Version header must be a version G.S or a "
+           "sequence number S";
+  if (from_header > *seq)
+    *seq = from_header;
+  return NULL;
 }
 
 /* Waits (MIN_VERSION_WAIT_MS at most) until the store holds change `seq`;
@@ -283,9 +298,8 @@ void lr__get_online_features(lr__server *s, const char *body, size_t len,
   unsigned long long want_seq = 0;
   const char *problem = root ? request_problem(features, service, full)
                              : NULL;
-  if (root && !problem && min_version(root, &want_seq) != 0)
-    problem = "'min_version' must be a version \"G.S\" or a sequence "
-              "number S (a string or a number)";
+  if (root && !problem)
+    problem = min_version(root, r->min_version, &want_seq);
   if (problem)
     lr__json_error(out, status, 400, "bad request", problem);
   int rc = 0;

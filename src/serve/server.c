@@ -102,6 +102,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   }
   lr__reply r = {.status = 500, .content_type = "application/json"};
   lr__buf_init(&r.body);
+  r.min_version = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                              "Larder-Min-Version");
   if (up->too_large)
     too_large(s, &r);
   else

@@ -98,6 +98,8 @@ typedef struct lr__reply {
   lr_data_version version; /* sent as Larder-Version: what a lookup read,
                               else the store's version when it answered */
   int versioned;           /* version is set */
+  const char *min_version; /* in: the request's Larder-Min-Version header,
+                              or NULL (lr__get_online_features) */
 } lr__reply;
 
 /* Makes the server's state for `opt` (defaults filled in, the token read,
