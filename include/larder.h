@@ -187,7 +187,10 @@ int lr_repo_plan(lr_repo *repo, unsigned flags, char **plan);
  * lr_repo_apply - writes the definitions into the registry atomically (a
  * temporary file, fsync, rename, fsync of the folder): any failure leaves the
  * previous registry as it was. Same parameters and codes as lr_repo_plan();
- * on LR_ENEEDFORCE nothing is written.
+ * on LR_ENEEDFORCE nothing is written. LR_EREADONLY on a replica (a
+ * `replication: {role: replica}` block) that already has a registry: a
+ * replica serves the primary's definitions, which its snapshots bring; it
+ * applies only once, to set itself up.
  *
  * Threads: one call at a time on the handle; two applies of one repo from
  * one process at once would share the temporary file: do not.

@@ -516,3 +516,92 @@ Test(replication, rp009_damaged_snapshot_refused_old_rows_served) {
   stop_replicate(shipper);
   th_redis_stop(redis);
 }
+
+/* TH_STATS_DEFS with one more feature: definitions a replica may have
+ * applied that the primary does not have. */
+#define DEFS_WITH_B TH_STATS_DEFS "      - {name: b, dtype: float32}\n"
+
+/* Runs `larder -c REPO COMMAND ARGS` (ARGS may be NULL) and asserts its
+ * exit code, showing its output when it is not `want`. */
+static void run_expecting(const char *repo, const char *command,
+                          const char *const *args, int want) {
+  static const char *const none[] = {NULL};
+  args = args ? args : none;
+  char *out = NULL;
+  int code = th_run_larder(repo, command, args, 20000, &out);
+  cr_assert_eq(code, want, "larder %s exited %d: %s", command, code, out);
+  free(out);
+}
+
+/* Removes a repo's registry file, as the fix for other definitions says. */
+static void remove_registry(const char *repo) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/data/registry.db", repo);
+  cr_assert_eq(unlink(path), 0, "%s: %s", path, strerror(errno));
+}
+
+/* A replica whose applied definitions are not the primary's stops before
+ * its first bootstrap, naming the difference and the fix; following the
+ * fix, it bootstraps and converges. */
+Test(replication, rp020_replica_with_other_definitions_is_refused) {
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
+  th_write(replica, "defs.yaml", DEFS_WITH_B);
+  run_expecting(replica, "apply", NULL, 1); /* it has a registry (rp021) */
+  remove_registry(replica);
+  run_expecting(replica, "apply", NULL, 0);
+  static const char *const once[] = {"--once", NULL};
+  run_expecting(primary, "replicate", once, 0);
+  char *out = NULL;
+  int code = th_run_larder(replica, "replicate", once, 20000, &out);
+  char want[4096];
+  snprintf(want, sizeof want, "larder: replicate: the definitions applied in "
+           "%s (registry version 1) are not the primary's (version 1, in "
+           "%s/snapshots/snap-1-1/registry.db); a replica serves the "
+           "primary's definitions: apply these changes on the primary, or "
+           "put the primary's definition files here, remove "
+           "%s/data/registry.db and run `larder apply` again (a replica "
+           "applies only before it first follows). From this replica's to "
+           "the primary's:\n"
+           "  ~ feature view stats\n"
+           "      - feature b  its stored bytes are ignored\n"
+           "replica at 1.0, log head 1, lag 1 entries, 0 applied, 0 "
+           "bootstraps\n", replica, g_tmp, replica);
+  cr_assert_eq(code, 1, "%s", out);
+  cr_assert_str_eq(out, want);
+  free(out);
+  th_write(replica, "defs.yaml", TH_STATS_DEFS);
+  remove_registry(replica);
+  run_expecting(replica, "apply", NULL, 0);
+  run_expecting(replica, "replicate", once, 0);
+  lr_data_version p = version_of(primary), r = version_of(replica);
+  cr_assert(p.seq == r.seq && p.seq > 0, "replica %llu.%llu, primary "
+            "%llu.%llu", r.generation, r.seq, p.generation, p.seq);
+  th_redis_stop(redis);
+}
+
+/* Once it follows, a replica's definitions are the primary's: a changed
+ * definition applied there is refused, naming where to apply it. */
+Test(replication, rp021_apply_on_a_following_replica_is_refused) {
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
+  static const char *const once[] = {"--once", NULL};
+  run_expecting(primary, "replicate", once, 0);
+  run_expecting(replica, "replicate", once, 0);
+  th_write(replica, "defs.yaml", DEFS_WITH_B);
+  char *out = NULL;
+  static const char *const none[] = {NULL};
+  int code = th_run_larder(replica, "apply", none, 20000, &out);
+  char want[512];
+  snprintf(want, sizeof want, "larder: apply: this repo is a replica "
+           "(replication: role: replica in feature_store.yaml): it serves "
+           "the primary's definitions, which each snapshot brings; apply on "
+           "the primary (the one that logs to redis://127.0.0.1:%d/0, "
+           "stream larder:t)\n", port);
+  cr_assert_eq(code, 1, "%s", out);
+  cr_assert(strstr(out, want), "%s", out);
+  free(out);
+  th_redis_stop(redis);
+}

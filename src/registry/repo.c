@@ -11,6 +11,7 @@
 #include "load.h"
 #include "plan.h"
 #include "regfile.h"
+#include "replication.h"
 
 struct lr_repo {
   char *dir;
@@ -154,6 +155,29 @@ static int write_registry(lr_repo *repo, const lr__model *old, lr__buf *text) {
   return rc;
 }
 
+/* A replica serves the primary's definitions (each snapshot brings its
+ * registry file): it applies only to set itself up, before it has a
+ * registry. LR_EREADONLY with the reason when it has one. */
+static int refuse_replica_apply(lr_repo *repo, const lr__model *old) {
+  lr__replication repl = {0};
+  lr__diag diag;
+  lr__diag_init(&diag);
+  int rc = old->version > 0 &&
+                   lr__replication_load(repo->dir, &repl, &diag) == 0 &&
+                   repl.role == LR__ROLE_REPLICA
+               ? LR_EREADONLY
+               : 0;
+  if (rc)
+    lr__errmsg_set(&repo->errmsg, rc, "this repo is a replica (replication: "
+                   "role: replica in feature_store.yaml): it serves the "
+                   "primary's definitions, which each snapshot brings; "
+                   "apply on the primary (the one that logs to %s, stream "
+                   "%s)", repl.log, repl.stream);
+  lr__replication_free(&repl);
+  lr__diag_free(&diag);
+  return rc;
+}
+
 /* Plan, then (apply) write unless nothing changed since a registry exists. */
 static int plan_or_apply(lr_repo *repo, unsigned flags, char **plan,
                          int apply) {
@@ -167,6 +191,8 @@ static int plan_or_apply(lr_repo *repo, unsigned flags, char **plan,
   lr__plan_summary sum = {0}; /* read below even when planning failed */
   int rc = repo_plan(repo, flags, &old, &text, &sum);
   int unchanged = !sum.created && !sum.changed && !sum.removed;
+  if (rc == 0 && apply && !(unchanged && old.version > 0))
+    rc = refuse_replica_apply(repo, &old);
   if (rc == 0 && apply && !(unchanged && old.version > 0))
     rc = write_registry(repo, &old, &text);
   lr__model_free(&old);

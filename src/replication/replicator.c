@@ -19,7 +19,9 @@
 #include "../online/apply.h"
 #include "../online/introspect.h"
 #include "../util/fs.h"
+#include "definitions.h"
 #include "log.h"
+#include "manifest.h"
 #include "snapshot.h"
 
 /* Outbox entries a primary keeps after shipping them: what it can ship
@@ -210,6 +212,19 @@ static int ship(lr_replicator *r) {
   return rc < 0 ? rc : 0;
 }
 
+/* Before a replica first takes anything from the primary (no epoch yet):
+ * are the definitions it applied the ones snapshot `m` carries? */
+static int check_definitions(lr_replicator *r, const lr__manifest *m) {
+  lr__buf theirs;
+  lr__buf_init(&theirs);
+  lr__fs_join(&theirs, lr__store_replication(r->store)->snapshots, m->name);
+  lr__buf_puts(&theirs, "/" LR__SNAPSHOT_REGISTRY);
+  int rc = lr__definitions_match(r->repo, r->registry_path,
+                                 lr__buf_str(&theirs), &r->err);
+  lr__buf_free(&theirs);
+  return rc;
+}
+
 /* Installs the newest snapshot when it is past `pos` (or of another
  * epoch); 0 when installed, 1 when there is none to take yet. */
 static int bootstrap(lr_replicator *r, const lr__logpos *pos) {
@@ -221,6 +236,8 @@ static int bootstrap(lr_replicator *r, const lr__logpos *pos) {
   }
   if (rc == 0 && m.epoch == pos->epoch && m.seq <= pos->seq)
     rc = 1; /* nothing newer than what is here: wait for the primary */
+  if (rc == 0 && pos->epoch == 0)
+    rc = check_definitions(r, &m);
   if (rc == 0)
     rc = lr__snapshot_install(r->store, r->registry_path, lr__store_replication(r->store)->snapshots,
                               &m, &r->err);
