@@ -1002,7 +1002,13 @@ typedef struct lr_replication_status {
   unsigned long long lag_entries; /* replica: log_head - S */
   long long lag_ms;             /* replica: how long it has been behind */
   unsigned long long applied;   /* entries shipped (primary) or applied */
+  unsigned long long applied_rows; /* replica: rows those entries stored
+                                      (not those older than a stored row) */
   unsigned long long bootstraps; /* snapshots installed (replica) */
+  unsigned long long mismatches; /* replica: log entries whose chain digest
+                                    did not follow (or that were damaged)
+                                    and snapshots refused for a checksum or
+                                    digest; each meant a bootstrap */
   long long reported_ms;        /* lr_store_replication: how long ago the
                                    replicator reported this; -1: never */
 } lr_replication_status;

@@ -370,6 +370,22 @@ Test(replication, rp006_replica_health_follows_the_follower) {
   cr_assert(strstr(metrics, want), "%s", metrics);
   cr_assert(strstr(metrics, "\nlarder_replica_lag_entries 0\n"), "%s",
             metrics);
+  cr_assert(strstr(metrics, "\nlarder_replica_digest_mismatches_total 0\n"),
+            "%s", metrics);
+  unsigned long long rows = 0;
+  const char *applied = strstr(metrics, "\nlarder_replica_applied_rows_total ");
+  cr_assert(applied && sscanf(applied, "\nlarder_replica_applied_rows_total "
+                              "%llu", &rows) == 1 && rows > 0, "%s", metrics);
+  char hex[33], *digests = digests_of(primary); /* {"stats": {"rows": N, ... */
+  unsigned long long n;
+  cr_assert_eq(sscanf(digests, "{\"stats\": {\"rows\": %llu, \"digest\": "
+                      "\"%32[0-9a-f]\"}}", &n, hex), 2, "%s", digests);
+  snprintf(want, sizeof want, "\nlarder_view_rows{view=\"stats\"} %llu\n", n);
+  cr_assert(strstr(metrics, want), "%s", metrics);
+  snprintf(want, sizeof want, "\nlarder_view_digest_info{view=\"stats\","
+           "digest=\"%s\"} 1\n", hex);
+  cr_assert(strstr(metrics, want), "the primary's digest %s not in %s", hex,
+            metrics);
   char *text = NULL;
   static const char *const none[] = {NULL};
   cr_assert_eq(th_run_larder(replica, "version", none, 10000, &text), 0);
@@ -603,5 +619,38 @@ Test(replication, rp021_apply_on_a_following_replica_is_refused) {
   cr_assert_eq(code, 1, "%s", out);
   cr_assert(strstr(out, want), "%s", out);
   free(out);
+  th_redis_stop(redis);
+}
+
+/* A damaged entry in the log (its chain digest does not match its bytes)
+ * is never applied: the replica keeps its version, counts a mismatch, and
+ * says so in `larder version`. */
+Test(replication, rp022_damaged_log_entry_is_counted_never_applied) {
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
+  static const char *const once[] = {"--once", NULL};
+  run_expecting(primary, "replicate", once, 0);
+  run_expecting(replica, "replicate", once, 0);
+  lr_data_version before = version_of(replica);
+  char args[128];
+  snprintf(args, sizeof args, "XADD larder:t %llu-0 e LRE1-damaged",
+           before.seq + 1);
+  redis_cli(port, args);
+  run_expecting(replica, "replicate", once, 0);
+  lr_data_version after = version_of(replica);
+  cr_assert(after.generation == before.generation && after.seq == before.seq,
+            "the replica moved from %llu.%llu to %llu.%llu", before.generation,
+            before.seq, after.generation, after.seq);
+  char *text = NULL;
+  static const char *const none[] = {NULL};
+  cr_assert_eq(th_run_larder(replica, "version", none, 10000, &text), 0);
+  char want[256];
+  snprintf(want, sizeof want, "replica: log head %llu, 1 entries behind for "
+           "0 ms (reported ", before.seq + 1);
+  cr_assert(strstr(text, want), "%s", text);
+  cr_assert(strstr(text, " ms ago); 1 digest mismatches (log entries or "
+                   "snapshots refused)\n"), "%s", text);
+  free(text);
   th_redis_stop(redis);
 }

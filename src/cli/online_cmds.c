@@ -260,8 +260,11 @@ int cli_version(cli *c) {
     if (replicated)
       printf(", \"replication\": {\"role\": \"%s\", \"log_head\": %llu, "
              "\"lag_entries\": %llu, \"lag_ms\": %lld, \"reported_ms_ago\": "
-             "%lld}", repl.primary ? "primary" : "replica", repl.log_head,
-             repl.lag_entries, repl.lag_ms, repl.reported_ms);
+             "%lld, \"applied\": %llu, \"applied_rows\": %llu, "
+             "\"bootstraps\": %llu, \"mismatches\": %llu}",
+             repl.primary ? "primary" : "replica", repl.log_head,
+             repl.lag_entries, repl.lag_ms, repl.reported_ms, repl.applied,
+             repl.applied_rows, repl.bootstraps, repl.mismatches);
     printf("}\n");
   } else if (rc == 0) {
     printf("larder %s\nregistry version %llu\nstore version %llu.%llu "
@@ -270,10 +273,15 @@ int cli_version(cli *c) {
     if (replicated && repl.reported_ms < 0)
       printf("%s: `larder replicate` has not reported yet\n",
              repl.primary ? "primary" : "replica");
-    else if (replicated)
+    else if (replicated) {
       printf("%s: log head %llu, %llu entries behind for %lld ms "
-             "(reported %lld ms ago)\n", repl.primary ? "primary" : "replica",
+             "(reported %lld ms ago)", repl.primary ? "primary" : "replica",
              repl.log_head, repl.lag_entries, repl.lag_ms, repl.reported_ms);
+      if (repl.mismatches) /* worth a look: damage, or a second primary */
+        printf("; %llu digest mismatches (log entries or snapshots refused)",
+               repl.mismatches);
+      printf("\n");
+    }
   }
   lr_free(digests);
   lr_store_close(store);

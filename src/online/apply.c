@@ -51,6 +51,7 @@ typedef struct entry_dbs {
   int n;
   MDB_dbi *dbis;
   lr__digest *delta;
+  unsigned long long stored; /* pairs put (the others lost to newer rows) */
 } entry_dbs;
 
 static void dbs_free(entry_dbs *d) {
@@ -117,6 +118,7 @@ static int put_pair(MDB_txn *txn, entry_dbs *d, int i, const void *key,
   }
   if ((mrc = mdb_put(txn, d->dbis[i], &k, &v, 0)))
     return mrc;
+  d->stored++;
   lr__digest_pair(key, klen, row, rlen, hash);
   lr__digest_add(&d->delta[i], hash);
   return 0;
@@ -152,7 +154,7 @@ static int follows(const lr__entry_head *head, const lr__logpos *at,
   if (memcmp(head->prev, at->chain, sizeof at->chain) != 0)
     return lr__buf_printf(err, "entry %llu does not follow the entries "
                           "applied here (chain digest)", head->seq),
-           LR__APPLY_BOOTSTRAP;
+           LR__APPLY_MISMATCH;
   if (head->kind == LR__ENTRY_SNAPSHOT)
     return lr__buf_printf(err, "entry %llu asks for a snapshot", head->seq),
            LR__APPLY_BOOTSTRAP;
@@ -181,14 +183,15 @@ static int apply_in(MDB_txn *txn, entry_dbs *d, const lr__entry_head *head,
 }
 
 int lr__store_apply_entry(lr_store *store, const void *data, size_t len,
-                          lr__buf *err) {
+                          unsigned long long *stored, lr__buf *err) {
   lr__entry_head head;
   const uint8_t *recs;
   size_t recs_len;
   uint8_t chain[16];
+  *stored = 0;
   if (lr__entry_decode(data, len, &head, &recs, &recs_len, chain) != 0)
-    return lr__errmsg_set(err, LR_ECORRUPT, "a log entry is damaged: its "
-                          "chain digest does not match its bytes");
+    return lr__buf_puts(err, "a log entry is damaged: its chain digest "
+                        "does not match its bytes"), LR__APPLY_MISMATCH;
   entry_dbs d = {0};
   if (list_dbs(&d, recs, recs_len) != 0) {
     dbs_free(&d);
@@ -205,6 +208,8 @@ int lr__store_apply_entry(lr_store *store, const void *data, size_t len,
                                 : (mdb_txn_abort(txn), 0);
     if (mrc)
       rc = lr__store_mdb_error(err, mrc, "cannot commit a log entry");
+    else if (rc == LR__APPLIED)
+      *stored = d.stored;
     lr__env_release(env);
   }
   dbs_free(&d);
@@ -288,9 +293,11 @@ int lr__store_put_replica_status(lr_store *store, const lr__replica_status *st,
   FILE *f = fopen(lr__buf_str(&tmp), "w");
   int rc = 0;
   if (!f || fprintf(f, "head %llu\nlag_entries %llu\nlag_ms %lld\n"
-                    "updated_ms %lld\nbootstraps %llu\napplied %llu\n",
+                    "updated_ms %lld\nbootstraps %llu\napplied %llu\n"
+                    "applied_rows %llu\nmismatches %llu\n",
                     st->head, st->lag_entries, st->lag_ms, st->updated_ms,
-                    st->bootstraps, st->applied) < 0)
+                    st->bootstraps, st->applied, st->applied_rows,
+                    st->mismatches) < 0)
     rc = LR_EIO;
   if (f && fclose(f) != 0)
     rc = LR_EIO;
@@ -311,10 +318,12 @@ int lr__store_replica_status(lr_store *store, lr__replica_status *st) {
   if (!f)
     return LR_ENOTFOUND;
   int n = fscanf(f, "head %llu lag_entries %llu lag_ms %lld updated_ms %lld "
-                 "bootstraps %llu applied %llu", &st->head, &st->lag_entries,
-                 &st->lag_ms, &st->updated_ms, &st->bootstraps, &st->applied);
+                 "bootstraps %llu applied %llu applied_rows %llu mismatches "
+                 "%llu", &st->head, &st->lag_entries, &st->lag_ms,
+                 &st->updated_ms, &st->bootstraps, &st->applied,
+                 &st->applied_rows, &st->mismatches);
   fclose(f);
-  return n == 6 ? 0 : LR_ECORRUPT;
+  return n == 8 ? 0 : LR_ECORRUPT;
 }
 
 /* The meta record of the registry version a primary last logged. */

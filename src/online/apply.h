@@ -23,18 +23,22 @@ int lr__store_logpos(lr_store *store, lr__logpos *pos, lr__buf *err);
 enum {
   LR__APPLIED = 0,
   LR__APPLY_SEEN = 1,      /* at or before the store's position: a no-op */
-  LR__APPLY_BOOTSTRAP = 2  /* does not follow (gap, epoch, chain) or asks
-                              for a snapshot: the reason is in err */
+  LR__APPLY_BOOTSTRAP = 2, /* does not follow (a gap, another epoch) or
+                              asks for a snapshot: the reason is in err */
+  LR__APPLY_MISMATCH = 3   /* damaged, or its chain digest does not follow
+                              the entries applied: a bootstrap too, and
+                              counted (the reason is in err) */
 };
 
 /* Applies log entry `data` to a replica in one write transaction with
  * its sequence number, epoch and chain digest: each pair stored unless
- * the stored row wins (newer wins, a total order), digests kept. Checks
- * against the position inside that transaction, so a re-delivered entry
- * is a no-op. Returns an outcome above, or LR_ECORRUPT (a damaged entry),
- * LR_EIO. */
+ * the stored row wins (newer wins, a total order), digests kept; *stored
+ * gets how many were stored. Checks against the position inside that
+ * transaction, so a re-delivered entry is a no-op. Returns an outcome
+ * above, or LR_ECORRUPT (an entry whose chain digest holds but whose
+ * records do not parse), LR_EIO. */
 int lr__store_apply_entry(lr_store *store, const void *data, size_t len,
-                          lr__buf *err);
+                          unsigned long long *stored, lr__buf *err);
 
 /* Calls each(ctx, seq, entry, len) for the outbox entries after `after`,
  * in order, from one snapshot; stops at a nonzero return (returned).
@@ -71,6 +75,7 @@ typedef struct lr__replica_status {
   long long lag_ms;
   long long updated_ms;         /* unix ms of the report */
   unsigned long long bootstraps, applied;
+  unsigned long long applied_rows, mismatches; /* lr_replication_status */
 } lr__replica_status;
 
 /* Writes the status file. Returns 0 or LR_EIO. */

@@ -38,7 +38,9 @@ struct lr_replicator {
   lr__buf err;
   unsigned long long head;      /* the log's last entry, as last seen */
   unsigned long long applied;   /* entries applied or shipped */
+  unsigned long long applied_rows; /* pairs those entries stored */
   unsigned long long bootstraps;
+  unsigned long long mismatches; /* chain digests or snapshots refused */
   long long behind_since_ms;    /* when a replica fell behind; 0: it is not */
 };
 
@@ -239,8 +241,11 @@ static int bootstrap(lr_replicator *r, const lr__logpos *pos) {
   if (rc == 0 && pos->epoch == 0)
     rc = check_definitions(r, &m);
   if (rc == 0)
-    rc = lr__snapshot_install(r->store, r->registry_path, lr__store_replication(r->store)->snapshots,
-                              &m, &r->err);
+    rc = lr__snapshot_install(r->store, r->registry_path,
+                              lr__store_replication(r->store)->snapshots, &m,
+                              &r->err);
+  if (rc == LR_ECORRUPT) /* a checksum or digest that did not match */
+    r->mismatches++;
   lr__manifest_free(&m);
   if (rc == 0) {
     r->bootstraps++;
@@ -256,11 +261,15 @@ typedef struct follow_state {
 
 static int apply_one(void *ctx, const lr__log_entry *e) {
   follow_state *f = ctx;
-  int rc = lr__store_apply_entry(f->r->store, e->data, e->len, &f->r->err);
+  unsigned long long stored;
+  int rc = lr__store_apply_entry(f->r->store, e->data, e->len, &stored,
+                                 &f->r->err);
   if (e->seq > f->r->head) /* it came after the bounds were read */
     f->r->head = e->seq;
-  if (rc == LR__APPLIED)
+  if (rc == LR__APPLIED) {
     f->r->applied++;
+    f->r->applied_rows += stored;
+  }
   if (rc == LR__APPLY_SEEN)
     rc = 0;
   f->outcome = rc;
@@ -290,7 +299,9 @@ static int follow(lr_replicator *r, int wait_ms) {
   }
   follow_state f = {r, 0};
   rc = lr__log_read(r->log, pos.seq, 1000, wait_ms, apply_one, &f, &r->err);
-  if (rc == LR__APPLY_BOOTSTRAP) {
+  if (rc == LR__APPLY_MISMATCH)
+    r->mismatches++;
+  if (rc == LR__APPLY_BOOTSTRAP || rc == LR__APPLY_MISMATCH) {
     lr__buf_reset(&r->err);
     rc = bootstrap(r, &pos);
     return rc == 1 ? 0 : rc;
@@ -353,8 +364,9 @@ static long long unix_ms(void) {
 static int report_status(lr_replicator *r) {
   lr_replication_status st;
   int rc = lr_replicator_status(r, &st);
-  lr__replica_status out = {st.log_head, st.lag_entries, st.lag_ms,
-                            unix_ms(), st.bootstraps, st.applied};
+  lr__replica_status out = {st.log_head,   st.lag_entries, st.lag_ms,
+                            unix_ms(),     st.bootstraps,  st.applied,
+                            st.applied_rows, st.mismatches};
   return rc ? rc : lr__store_put_replica_status(r->store, &out, &r->err);
 }
 
@@ -403,7 +415,9 @@ int lr_replicator_status(lr_replicator *r, lr_replication_status *st) {
     r->behind_since_ms = now;
   st->lag_ms = r->behind_since_ms ? now - r->behind_since_ms : 0;
   st->applied = r->applied;
+  st->applied_rows = r->applied_rows;
   st->bootstraps = r->bootstraps;
+  st->mismatches = r->mismatches;
   st->reported_ms = 0;
   return 0;
 }
@@ -441,7 +455,9 @@ int lr_store_replication(lr_store *store, lr_replication_status *st) {
     st->lag_entries = rs.lag_entries;
     st->lag_ms = rs.lag_ms;
     st->applied = rs.applied;
+    st->applied_rows = rs.applied_rows;
     st->bootstraps = rs.bootstraps;
+    st->mismatches = rs.mismatches;
     st->reported_ms = unix_ms() - rs.updated_ms;
   }
   return rc;

@@ -9,6 +9,8 @@
 
 #include "../online/apply.h"
 #include "../online/introspect.h"
+#include "../util/arena.h"
+#include "../util/json.h"
 #include "../util/timefmt.h"
 
 static const char *endpoint_paths[LR__EP_COUNT] = {
@@ -149,10 +151,56 @@ static void write_replication(lr_store *store, lr__buf *out) {
                  "installed since it started.\n"
                  "# TYPE larder_replica_bootstraps gauge\n"
                  "larder_replica_bootstraps %llu\n"
-                 "# HELP larder_replica_applied Entries the follower applied "
-                 "since it started.\n# TYPE larder_replica_applied gauge\n"
-                 "larder_replica_applied %llu\n", st.head, st.lag_entries,
-                 (double)st.lag_ms / 1000.0, st.bootstraps, st.applied);
+                 "# HELP larder_replica_applied_total Log entries the "
+                 "follower applied since it started.\n"
+                 "# TYPE larder_replica_applied_total counter\n"
+                 "larder_replica_applied_total %llu\n"
+                 "# HELP larder_replica_applied_rows_total Rows those entries "
+                 "stored (its rate is the apply rate).\n"
+                 "# TYPE larder_replica_applied_rows_total counter\n"
+                 "larder_replica_applied_rows_total %llu\n"
+                 "# HELP larder_replica_digest_mismatches_total Log entries "
+                 "whose chain digest did not follow, and snapshots refused "
+                 "for a checksum or digest, since the follower started.\n"
+                 "# TYPE larder_replica_digest_mismatches_total counter\n"
+                 "larder_replica_digest_mismatches_total %llu\n", st.head,
+                 st.lag_entries, (double)st.lag_ms / 1000.0, st.bootstraps,
+                 st.applied, st.applied_rows, st.mismatches);
+}
+
+/* Each view's row count and digest (lr_store_digests), the digest as an
+ * info label: two stores at one version show the same lines. */
+static void write_digests(lr_store *store, lr__buf *out) {
+  char *json = NULL;
+  lr__arena arena;
+  lr__arena_init(&arena);
+  lr__buf err;
+  lr__buf_init(&err);
+  const lr__jnode *views =
+      lr_store_digests(store, &json) == 0
+          ? lr__json_read(json, strlen(json), &arena, &err)
+          : NULL;
+  if (views && views->kind == LR__J_OBJECT) {
+    lr__buf_puts(out, "# HELP larder_view_rows Rows of each view's live "
+                      "generation.\n# TYPE larder_view_rows gauge\n");
+    for (int i = 0; i < views->n; i++) {
+      const lr__jnode *rows = lr__json_get(views->items[i], "rows");
+      lr__buf_printf(out, "larder_view_rows{view=\"%s\"} %s\n",
+                     views->keys[i], rows ? rows->text : "0");
+    }
+    lr__buf_puts(out, "# HELP larder_view_digest_info Each view's content "
+                      "digest (the label; equal on stores holding the same "
+                      "rows).\n# TYPE larder_view_digest_info gauge\n");
+    for (int i = 0; i < views->n; i++) {
+      const lr__jnode *digest = lr__json_get(views->items[i], "digest");
+      lr__buf_printf(out, "larder_view_digest_info{view=\"%s\",digest="
+                     "\"%s\"} 1\n", views->keys[i],
+                     digest ? digest->text : "");
+    }
+  }
+  lr_free(json);
+  lr__buf_free(&err);
+  lr__arena_free(&arena);
 }
 
 /* What the server holds of the store: prepared requests, results (each a
@@ -192,5 +240,6 @@ void lr__metrics_write(lr__metrics *m, lr_store *store, lr__buf *out) {
   if (store) {
     write_store(store, out);
     write_replication(store, out);
+    write_digests(store, out);
   }
 }
