@@ -654,3 +654,45 @@ Test(replication, rp022_damaged_log_entry_is_counted_never_applied) {
   free(text);
   th_redis_stop(redis);
 }
+
+/* Copies (cp -a) `from` to `to`, both folders, `to` replaced. */
+static void copy_folder(const char *from, const char *to) {
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", to, from, to);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* A primary restored from an older copy (it lost changes its replica
+ * holds) starts a new epoch past the log's head: the replica bootstraps
+ * and holds what the primary holds, not the lost changes on top. */
+Test(replication, rp023_restored_primary_starts_a_new_epoch) {
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
+  pid_t follower = start_replicate(replica);
+  pid_t shipper = start_replicate(primary);
+  run_writer(primary, 0);
+  assert_converged(primary, &replica, 1);
+  stop_replicate(shipper);
+  char data[4096], backup[4096];
+  snprintf(data, sizeof data, "%s/data", primary);
+  snprintf(backup, sizeof backup, "%s/backup", g_tmp);
+  copy_folder(data, backup);
+  shipper = start_replicate(primary);
+  run_writer(primary, 1);
+  assert_converged(primary, &replica, 1);
+  lr_data_version lost = version_of(primary);
+  stop_replicate(shipper);
+  copy_folder(backup, data);
+  cr_assert_lt(version_of(primary).seq, lost.seq);
+  shipper = start_replicate(primary);
+  for (long long end = th_now_ms() + 10000;
+       version_of(primary).seq <= lost.seq && th_now_ms() < end;)
+    usleep(20000);
+  cr_assert_gt(version_of(primary).seq, lost.seq, "the restored primary "
+               "did not move past the log's head");
+  assert_converged(primary, &replica, 1);
+  stop_replicate(shipper);
+  stop_replicate(follower);
+  th_redis_stop(redis);
+}

@@ -356,6 +356,30 @@ int lr__store_log_registry(lr_store *store, lr__buf *err) {
   return mrc ? lr__store_mdb_error(err, mrc, "cannot log the registry") : 0;
 }
 
+int lr__store_restart_epoch(lr_store *store, unsigned long long past,
+                            lr__buf *err) {
+  const char *names[] = {LR__OUTBOX_DB, LR__META_DB};
+  MDB_dbi dbis[2];
+  lr__env *env;
+  MDB_txn *txn;
+  int rc = lr__store_write_begin(store, names, 2, dbis, &env, &txn, err);
+  if (rc)
+    return rc;
+  lr__logpos pos;
+  int mrc = lr__logpos_read(txn, dbis[1], lr__env_gen(env), &pos);
+  if (!mrc && pos.seq < past) {
+    pos.seq = past;
+    pos.epoch = 0; /* the SNAPSHOT change below picks a new one */
+    mrc = lr__logpos_write(txn, dbis[1], &pos);
+    if (!mrc)
+      mrc = lr__outbox_count(txn, dbis[1], &dbis[0], lr__env_gen(env), 0,
+                             LR__ENTRY_SNAPSHOT, NULL, NULL);
+  }
+  mrc = mrc ? (mdb_txn_abort(txn), mrc) : mdb_txn_commit(txn);
+  lr__env_release(env);
+  return mrc ? lr__store_mdb_error(err, mrc, "cannot start a new epoch") : 0;
+}
+
 int lr__store_lock_replicator(lr_store *store, int *fd, lr__buf *err) {
   lr__buf path;
   lr__buf_init(&path);

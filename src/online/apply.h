@@ -59,6 +59,15 @@ int lr__store_outbox_prune(lr_store *store, unsigned long long through,
  * 0 or a status with the message in err. */
 int lr__store_log_registry(lr_store *store, lr__buf *err);
 
+/* On a primary whose log holds entries of its epoch past its position
+ * `past` being the last (it was restored from an older copy): starts a
+ * new epoch with a SNAPSHOT change numbered past + 1, so that replicas,
+ * which may hold changes this store lost, take it whole from a snapshot
+ * rather than apply on top of what it no longer has. Returns 0 or a
+ * status with the message in err. */
+int lr__store_restart_epoch(lr_store *store, unsigned long long past,
+                            lr__buf *err);
+
 /* Takes the repo's replicator lock (flock on ONLINE/replicator.lock, held
  * on *fd until closed): one replicator per repo, so two followers never
  * install and apply over each other. Returns 0; LR_EEXISTS (another holds

@@ -194,10 +194,50 @@ static int check_last(lr_replicator *r, unsigned long long last) {
   return o.rc < 0 ? o.rc : 0;
 }
 
+/* When the log's last entry `last` is past this primary's position: of
+ * its own epoch, this store was restored from an older copy (it lost
+ * changes its replicas may hold), and starts a new epoch that makes them
+ * bootstrap; of another, a second primary logs here (an error). */
+static int check_ahead(lr_replicator *r, unsigned long long last) {
+  lr__logpos pos;
+  int rc = lr__store_logpos(r->store, &pos, &r->err);
+  if (rc || last <= pos.seq || pos.epoch == 0)
+    return rc; /* (no epoch: nothing logged yet, check_last judges) */
+  lr__buf logged;
+  lr__buf_init(&logged);
+  lr__entry_head head;
+  const uint8_t *recs;
+  size_t len;
+  uint8_t chain[16];
+  rc = lr__log_get(r->log, last, &logged, &r->err);
+  int decoded = rc == 0 && lr__entry_decode(logged.data, logged.len, &head,
+                                            &recs, &len, chain) == 0;
+  if (rc == 0 && !decoded)
+    rc = lr__errmsg_set(&r->err, LR_ECORRUPT, "the write log %s (stream %s) "
+                        "holds a damaged entry %llu",
+                        lr__store_replication(r->store)->log,
+                        lr__store_replication(r->store)->stream, last);
+  else if (rc == 0 && head.epoch == pos.epoch)
+    rc = lr__store_restart_epoch(r->store, last, &r->err);
+  else if (rc == 0)
+    rc = lr__errmsg_set(&r->err, LR_ECORRUPT, "the write log %s (stream %s) "
+                        "is at entry %llu, past this primary's %llu, and "
+                        "not of its epoch: another primary logs to this "
+                        "stream; give each primary its own "
+                        "`replication.stream`",
+                        lr__store_replication(r->store)->log,
+                        lr__store_replication(r->store)->stream, last,
+                        pos.seq);
+  lr__buf_free(&logged);
+  return rc == LR_ENOTFOUND ? (lr__buf_reset(&r->err), 0) : rc;
+}
+
 /* One round on a primary: ships what the log lacks, prunes what it has. */
 static int ship(lr_replicator *r) {
   unsigned long long first, last;
   int rc = lr__log_bounds(r->log, &first, &last, &r->err);
+  if (rc == 0)
+    rc = check_ahead(r, last);
   if (rc == 0)
     rc = check_last(r, last);
   if (rc == 0)
