@@ -14,6 +14,7 @@
 
 #include "helpers.h"
 #include "larder.h"
+#include "online/apply.h"
 #include "process.h"
 
 /* 2024-01-01T00:00:00Z in microseconds. */
@@ -695,4 +696,57 @@ Test(replication, rp023_restored_primary_starts_a_new_epoch) {
   stop_replicate(shipper);
   stop_replicate(follower);
   th_redis_stop(redis);
+}
+
+/* outbox_each callback: counts the entries and their bytes, keeps the
+ * first sequence number. */
+typedef struct outbox_tally {
+  unsigned long long first, n;
+  size_t bytes;
+} outbox_tally;
+
+static int tally(void *ctx, unsigned long long seq, const void *entry,
+                 size_t len) {
+  (void)entry;
+  outbox_tally *t = ctx;
+  if (!t->n++)
+    t->first = seq;
+  t->bytes += len;
+  return 0;
+}
+
+static outbox_tally outbox_of(lr_store *s) {
+  outbox_tally t = {0, 0, 0};
+  lr__buf err;
+  lr__buf_init(&err);
+  cr_assert_eq(lr__store_outbox_each(s, 0, tally, &t, &err), 0, "%s",
+               lr__buf_str(&err));
+  lr__buf_free(&err);
+  return t;
+}
+
+/* A primary keeps what it shipped by count and by bytes: the newest
+ * entries up to `keep` and `keep_bytes`, never one not shipped yet. */
+Test(replication, rp024_outbox_keeps_shipped_entries_by_count_and_bytes) {
+  g_tmp = th_tempdir();
+  char *primary = make_repo("primary", "primary", 1);
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(primary, LR_STORE_READWRITE, &s), 0);
+  for (int i = 0; i < 30; i++)
+    cr_assert_eq(put_rows(s, i, 10, i, T0 + i), 0, "%s", lr_store_errmsg(s));
+  outbox_tally all = outbox_of(s);
+  unsigned long long last = all.first + all.n - 1;
+  lr__buf err;
+  lr__buf_init(&err);
+  cr_assert_eq(lr__store_outbox_prune(s, last - 5, 10, SIZE_MAX, &err), 0);
+  outbox_tally t = outbox_of(s);
+  cr_assert(t.n == 15 && t.first == last - 14, "kept %llu from %llu", t.n,
+            t.first);
+  size_t three = t.bytes / t.n * 3; /* these 15 entries' sizes are equal */
+  cr_assert_eq(lr__store_outbox_prune(s, last - 5, 10, three, &err), 0);
+  t = outbox_of(s);
+  cr_assert(t.n == 8 && t.first == last - 7, "kept %llu from %llu", t.n,
+            t.first);
+  lr__buf_free(&err);
+  lr_store_close(s);
 }

@@ -251,7 +251,34 @@ int lr__store_outbox_each(lr_store *store, unsigned long long after,
   return rc;
 }
 
-int lr__store_outbox_prune(lr_store *store, unsigned long long through,
+/* The newest shipped entry that must go: walking back from `shipped`,
+ * the first past `keep` entries or `keep_bytes` (0: none must). */
+static int prune_point(MDB_cursor *cur, unsigned long long shipped,
+                       unsigned long long keep, size_t keep_bytes,
+                       unsigned long long *cut) {
+  uint8_t start[8];
+  lr__be64_put(start, shipped + 1);
+  MDB_val k = {sizeof start, start}, v;
+  int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  int op = mrc == 0 ? MDB_PREV : MDB_LAST; /* nothing after: from the end */
+  unsigned long long count = 0;
+  size_t bytes = 0;
+  *cut = 0;
+  while ((mrc = mdb_cursor_get(cur, &k, &v, (MDB_cursor_op)op)) == 0) {
+    op = MDB_PREV;
+    if (k.mv_size != 8 || lr__be_get(k.mv_data, 8) > shipped)
+      continue;
+    bytes += v.mv_size;
+    if (++count > keep || bytes > keep_bytes) {
+      *cut = lr__be_get(k.mv_data, 8);
+      return 0;
+    }
+  }
+  return mrc == MDB_NOTFOUND ? 0 : mrc;
+}
+
+int lr__store_outbox_prune(lr_store *store, unsigned long long shipped,
+                           unsigned long long keep, size_t keep_bytes,
                            lr__buf *err) {
   const char *names[] = {LR__OUTBOX_DB};
   MDB_dbi outbox;
@@ -261,10 +288,13 @@ int lr__store_outbox_prune(lr_store *store, unsigned long long through,
   if (rc)
     return rc;
   MDB_cursor *cur;
+  unsigned long long cut = 0;
   int mrc = mdb_cursor_open(txn, outbox, &cur);
+  if (!mrc)
+    mrc = prune_point(cur, shipped, keep, keep_bytes, &cut);
   MDB_val k, v;
-  while (!mrc && (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
-    if (k.mv_size != 8 || lr__be_get(k.mv_data, 8) > through)
+  while (!mrc && cut && (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+    if (k.mv_size != 8 || lr__be_get(k.mv_data, 8) > cut)
       break;
     mrc = mdb_cursor_del(cur, 0);
   }

@@ -48,9 +48,11 @@ int lr__store_outbox_each(lr_store *store, unsigned long long after,
                                       const void *entry, size_t len),
                           void *ctx, lr__buf *err);
 
-/* Deletes the outbox entries up to and including `through`. Returns 0 or
- * LR_EIO. */
-int lr__store_outbox_prune(lr_store *store, unsigned long long through,
+/* Keeps, of the entries up to `shipped` (in the log already), the newest
+ * `keep` and at most `keep_bytes` of them, and deletes the older ones.
+ * Returns 0 or LR_EIO. */
+int lr__store_outbox_prune(lr_store *store, unsigned long long shipped,
+                           unsigned long long keep, size_t keep_bytes,
                            lr__buf *err);
 
 /* On a primary opened read-write: when its registry version is not the

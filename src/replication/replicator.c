@@ -25,8 +25,10 @@
 #include "snapshot.h"
 
 /* Outbox entries a primary keeps after shipping them: what it can ship
- * again when the log lost its tail (a Redis restarted without them). */
+ * again when the log lost its tail (a Redis restarted without them); at
+ * most this many, and this many bytes (entries may be up to 8 MiB). */
 #define KEEP_SHIPPED 10000ull
+#define KEEP_SHIPPED_BYTES ((size_t)64 << 20)
 #define LOG_TIMEOUT_MS 2000
 
 struct lr_replicator {
@@ -249,8 +251,9 @@ static int ship(lr_replicator *r) {
   if (rc < 0)
     return rc;
   r->head = s.last;
-  if (s.last > KEEP_SHIPPED)
-    rc = lr__store_outbox_prune(r->store, s.last - KEEP_SHIPPED, &r->err);
+  if (s.last > last) /* shipped something: the oldest may go */
+    rc = lr__store_outbox_prune(r->store, s.last, KEEP_SHIPPED,
+                                KEEP_SHIPPED_BYTES, &r->err);
   return rc < 0 ? rc : 0;
 }
 
