@@ -744,6 +744,65 @@ int lr_store_digests(lr_store *store, char **json);
  */
 int lr_store_verify(lr_store *store, char **report);
 
+/* Flags for lr_store_compare(); LR_FORMAT_JSON is shared with listing. */
+enum {
+  LR_COMPARE_FULL = 1u << 2 /* count every view from its rows on both
+                               sides, also where the records agree */
+};
+
+/*
+ * lr_store_compare - compares the online contents of two stores (two
+ * repos: a primary and a replica, two replicas, a store and its restored
+ * copy): their versions and, per view (matched by name), their rows. A
+ * view whose recorded digests (lr_store_digests) agree holds the same
+ * rows on both sides, and is not read unless LR_COMPARE_FULL asks for it;
+ * otherwise both views are walked together in key order, which counts
+ * each side's digest again, split into 256 buckets of the key space (a
+ * key's bucket is a hash of the key alone, the same in every store), and
+ * finds every key that is on one side only or holds another row. Views
+ * stored on one side only differ too. With LR_COMPARE_FULL, a side whose
+ * recorded digest is not what its rows give (a damaged store) differs.
+ *
+ * identical: receives 1 when every view is on both sides with the same
+ *   rows, else 0. Versions are reported, not judged: two stores may hold
+ *   the same rows at different versions (rows rewritten with equal ones,
+ *   two stores loaded apart), and are then identical.
+ * report: receives the text (caller frees with lr_free()): each side's
+ *   online folder and version, one line per view (identical, with its rows
+ *   and digest; different, with each side's; only in one of them), under
+ *   a differing view each bucket that differs (rows and digest per side)
+ *   and the first 10 keys that differ, written as their entity key values
+ *   (`user_id=5`) with each side's event time, then "Identical: N views."
+ *   or "Different: K of N views.". With LR_FORMAT_JSON one object:
+ *   {"identical", "views_differing", "same_version", "store" and "other"
+ *   ({"path", "version": "G.S", "generation", "seq"}), "views": [{"view",
+ *   "identical", "counted", "store"/"other" ({"rows", "digest"}, plus
+ *   "recorded" when the record is not what the rows give), when counted
+ *   "keys_differing", "buckets": [{"bucket", "store", "other"}], "keys":
+ *   [{"key", "bucket", "difference": "only_in_store" | "only_in_other" |
+ *   "rows_differ", "store_event_timestamp", "other_event_timestamp"}]; or
+ *   "only_in": "store" | "other"}]}.
+ *
+ * Snapshots: each store is read in one read transaction of its live
+ * generation (the store's taken first, then the other's), so each side is
+ * the whole of one committed version, the one the report prints: never
+ * half a write, also while other processes write either store, compact it
+ * or (a replica) install a snapshot into it. The report compares those
+ * two versions. When a side is written meanwhile, the two snapshots are
+ * taken at different moments and may differ although the stores will
+ * agree once quiet: compare when the writers are quiet, or at versions
+ * known to match (a replica caught up: both print the primary's G.S).
+ * A walk holds both transactions for its length: pages freed meanwhile by
+ * writers in other processes are reused only after it ends.
+ * Threads: as lr_store_digests() on both handles (they may be the same).
+ * `other` may be opened read-only. A failure's message is on `store`,
+ * naming the side ("the other store at PATH: ...").
+ * Returns 0 (whatever the outcome); LR_EINVAL; LR_EIO; LR_ECORRUPT (a
+ * damaged record); LR_ENOMEM.
+ */
+int lr_store_compare(lr_store *store, lr_store *other, unsigned flags,
+                     int *identical, char **report);
+
 /*
  * lr_parse_time - parses a time as the command line takes it: ISO 8601
  * (`2024-01-01`, `2024-01-01T10:00:00Z`, offsets such as `+02:00`; naive

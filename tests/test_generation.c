@@ -45,30 +45,9 @@ static lr_store *open_store(unsigned flags) {
   return s;
 }
 
-/* Writes keys [first, first + n) with a = key + delta at event time `at`,
- * in one transaction. Returns lr_write_rows' status (no assertion:
- * children call it too). */
-static int put_keys_at(lr_store *s, long long first, int n, long long delta,
-                       int64_t at) {
-  lr_value *uid = calloc((size_t)n, sizeof *uid);
-  lr_value *ev = calloc((size_t)n, sizeof *ev);
-  lr_value *a = calloc((size_t)n, sizeof *a);
-  for (int i = 0; i < n; i++) {
-    uid[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i};
-    ev[i] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = at};
-    a[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i + delta};
-  }
-  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ev}, {"a", a}};
-  int rc = lr_write_rows(s, "stats", cols, 3, (size_t)n, NULL);
-  free(uid);
-  free(ev);
-  free(a);
-  return rc;
-}
-
-/* put_keys_at, all at event time T0. */
+/* th_put_stats at event time T0. */
 static int put_keys(lr_store *s, long long first, int n, long long delta) {
-  return put_keys_at(s, first, n, delta, T0);
+  return th_put_stats(s, first, n, delta, T0);
 }
 
 /* A prepared lookup of stats:a for up to `max` keys. */
@@ -488,7 +467,7 @@ Test(generation, g006_same_rows_same_digest_whatever_the_history) {
   cr_assert_str_eq(same, b, "rewriting rows seen before moved the digest");
   lr_free(same);
   cr_assert(strstr(a, "{\"stats\": {\"rows\": 200, \"digest\": \""), "%s", a);
-  cr_assert_eq(put_keys_at(s, 7, 1, 1, T0 + 1), 0); /* a newer value */
+  cr_assert_eq(th_put_stats(s, 7, 1, 1, T0 + 1), 0); /* a newer value */
   char *c = digests_of(s);
   cr_assert(strcmp(b, c) != 0, "a changed value kept the digest");
   cr_assert(strstr(c, "\"rows\": 200"), "%s", c);

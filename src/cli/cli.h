@@ -8,8 +8,10 @@
 
 #include "larder.h"
 
-/* Exit codes: 0 success, 1 the command failed, 2 the command line is wrong. */
-enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+/* Exit codes: 0 success, 1 the command failed, 2 the command line is
+ * wrong; 3 for a command whose 1 is an answer (`verify --against`: the
+ * stores differ) when it could not answer. */
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2, CLI_TROUBLE = 3 };
 
 typedef struct cli {
   const char *repo; /* -c REPO; "." by default */

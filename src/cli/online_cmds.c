@@ -289,17 +289,72 @@ int cli_version(cli *c) {
   return status;
 }
 
+/* `larder verify`'s arguments: none, or --against OTHER_REPO with
+ * --json and --full. */
+typedef struct verify_args {
+  const char *against;
+  unsigned flags; /* lr_store_compare's */
+} verify_args;
+
+static int parse_verify_args(cli *c, verify_args *a) {
+  for (int i = 0; i < c->argc; i++) {
+    const char *arg = c->argv[i];
+    if (!strcmp(arg, "--json"))
+      a->flags |= LR_FORMAT_JSON;
+    else if (!strcmp(arg, "--full"))
+      a->flags |= LR_COMPARE_FULL;
+    else if (!strcmp(arg, "--against") && i + 1 < c->argc)
+      a->against = c->argv[++i];
+    else
+      return cli_usage_error("verify takes only --against OTHER_REPO, "
+                             "--json and --full");
+  }
+  if (a->flags && !a->against)
+    return cli_usage_error("verify: --json and --full go with --against "
+                           "OTHER_REPO");
+  return CLI_OK;
+}
+
+/* `larder verify --against OTHER`: the report on stdout; exit 0 when the
+ * stores are identical, 1 when they differ, CLI_TROUBLE when they could
+ * not be compared. The other store is opened read-only: it may be a
+ * replica being followed, or a primary being written. */
+static int verify_against(cli *c, const verify_args *a) {
+  lr_store *store = NULL, *other = NULL;
+  char *report = NULL;
+  int identical = 0, status = CLI_OK;
+  int rc = lr_store_open(c->repo, LR_STORE_READONLY, &store);
+  if (rc)
+    status = cli_fail("verify", rc, lr_store_errmsg(store));
+  if (rc == 0 && (rc = lr_store_open(a->against, LR_STORE_READONLY, &other)))
+    status = cli_fail("verify --against", rc, lr_store_errmsg(other));
+  if (rc == 0 &&
+      (rc = lr_store_compare(store, other, a->flags, &identical, &report)))
+    status = cli_fail("verify --against", rc, lr_store_errmsg(store));
+  if (rc == 0) {
+    fputs(report, stdout);
+    status = identical ? CLI_OK : CLI_FAILED;
+  }
+  lr_free(report);
+  lr_store_close(other);
+  lr_store_close(store);
+  return rc ? CLI_TROUBLE : status;
+}
+
 /* `larder verify`: decodes every stored key and row and checks each view's
- * digest; exit 1 naming the view and key where it fails. */
+ * digest; exit 1 naming the view and key where it fails. With --against,
+ * compares the store with another one instead (verify_against). */
 int cli_verify(cli *c) {
-  if (c->argc != 0)
-    return cli_usage_error("verify takes no arguments");
+  verify_args a = {NULL, 0};
+  int status = parse_verify_args(c, &a);
+  if (status != CLI_OK || a.against)
+    return status != CLI_OK ? status : verify_against(c, &a);
   lr_store *store = NULL;
   char *report = NULL;
   int rc = lr_store_open(c->repo, LR_STORE_READONLY, &store);
   if (rc == 0)
     rc = lr_store_verify(store, &report);
-  int status = rc ? cli_fail("verify", rc, lr_store_errmsg(store)) : CLI_OK;
+  status = rc ? cli_fail("verify", rc, lr_store_errmsg(store)) : CLI_OK;
   if (rc == 0)
     fputs(report, stdout);
   lr_free(report);
