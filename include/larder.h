@@ -38,9 +38,9 @@
  *  - A store handle may be used from many threads at once for
  *    lr_request_prepare*, lr_get_online_features (each thread with its own
  *    result), lr_write_rows, lr_write_file, lr_store_version,
- *    lr_store_digests, lr_store_verify and lr_materialize on other
- *    handles; lr_store_compact and lr_store_close need the handle to
- *    themselves. A request is read-only once prepared and may be shared
+ *    lr_store_digests, lr_store_verify, lr_store_compare and
+ *    lr_materialize on other handles; lr_store_compact and lr_store_close
+ *    need the handle to themselves. A request is read-only once prepared and may be shared
  *    by threads; a result belongs to one thread at a time.
  *    The message of a failed lookup is on its result; that of another call
  *    on a store is the calling thread's own (lr_store_errmsg()).
@@ -760,11 +760,12 @@ enum {
  * each side's digest again, split into 256 buckets of the key space (a
  * key's bucket is a hash of the key alone, the same in every store), and
  * finds every key that is on one side only or holds another row. Views
- * stored on one side only differ too. With LR_COMPARE_FULL, a side whose
- * recorded digest is not what its rows give (a damaged store) differs.
+ * stored on one side only differ too, and so does a view whose rows were
+ * counted on a side whose recorded digest is not what they give (a
+ * damaged store; LR_COMPARE_FULL counts every view).
  *
  * identical: receives 1 when every view is on both sides with the same
- *   rows, else 0. Versions are reported, not judged: two stores may hold
+ *   rows (and no record counted was wrong), else 0. Versions are reported, not judged: two stores may hold
  *   the same rows at different versions (rows rewritten with equal ones,
  *   two stores loaded apart), and are then identical.
  * report: receives the text (caller frees with lr_free()): each side's

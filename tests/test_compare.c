@@ -13,6 +13,7 @@
 #include "codec/key.h"
 #include "helpers.h"
 #include "larder.h"
+#include "meta_txn.h"
 #include "online/digest.h"
 #include "online/store.h"
 #include "process.h"
@@ -56,6 +57,21 @@ static void put(lr_store *s, long long first, int n, long long delta,
                 long long at) {
   cr_assert_eq(th_put_stats(s, first, n, delta, at), 0, "%s",
                lr_store_errmsg(s));
+}
+
+/* Two fresh repos, g_a of TH_STATS_DEFS and g_b of `defs_b`, with their
+ * stores opened read-write; user_ids [0, n) written into both (a =
+ * user_id, at T0). */
+static void two_stores(const char *defs_b, int n, lr_store **a,
+                       lr_store **b) {
+  g_a = th_applied_repo(TH_STATS_DEFS);
+  g_b = th_applied_repo(defs_b);
+  *a = open_store(g_a, LR_STORE_READWRITE);
+  *b = open_store(g_b, LR_STORE_READWRITE);
+  if (n) {
+    put(*a, 0, n, 0, T0);
+    put(*b, 0, n, 0, T0);
+  }
 }
 
 /* lr_store_compare's report (kept for teardown); *identical its verdict. */
@@ -121,10 +137,8 @@ static void assert_has(const char *text, const char *part) {
  * in one of them): identical, from the recorded digests and counted from
  * the rows, either way round and against itself. */
 Test(compare, cmp001_same_rows_in_other_orders_are_identical) {
-  g_a = th_applied_repo(TH_STATS_DEFS);
-  g_b = th_applied_repo(TH_STATS_DEFS);
-  lr_store *a = open_store(g_a, LR_STORE_READWRITE);
-  lr_store *b = open_store(g_b, LR_STORE_READWRITE);
+  lr_store *a, *b;
+  two_stores(TH_STATS_DEFS, 0, &a, &b);
   put(a, 0, 200, 1, T0);
   put(a, 50, 100, 0, T0); /* overwrites */
   put(a, 0, 50, 0, T0);
@@ -165,12 +179,8 @@ Test(compare, cmp001_same_rows_in_other_orders_are_identical) {
 /* One row newer in the other store: the view, its bucket (one of 256,
  * the only one that differs) and the key with both event times. */
 Test(compare, cmp002_one_differing_row_is_named) {
-  g_a = th_applied_repo(TH_STATS_DEFS);
-  g_b = th_applied_repo(TH_STATS_DEFS);
-  lr_store *a = open_store(g_a, LR_STORE_READWRITE);
-  lr_store *b = open_store(g_b, LR_STORE_READWRITE);
-  put(a, 0, 100, 0, T0);
-  put(b, 0, 100, 0, T0);
+  lr_store *a, *b;
+  two_stores(TH_STATS_DEFS, 100, &a, &b);
   put(b, 42, 1, 1, T0 + 1);
   int identical = 1, bucket = bucket_of(42);
   char *report = compare(a, b, 0, &identical);
@@ -206,14 +216,12 @@ Test(compare, cmp002_one_differing_row_is_named) {
 }
 
 /* A key missing on one side, either way round; with 25 more, the first
- * ten in key order are listed and all 26 counted. */
+ * ten in key order are listed and all 26 counted; then there with another
+ * value at the same event time. */
 Test(compare, cmp003_key_missing_on_one_side) {
-  g_a = th_applied_repo(TH_STATS_DEFS);
-  g_b = th_applied_repo(TH_STATS_DEFS);
-  lr_store *a = open_store(g_a, LR_STORE_READWRITE);
-  lr_store *b = open_store(g_b, LR_STORE_READWRITE);
-  put(a, 0, 100, 0, T0);
-  put(b, 0, 42, 0, T0);
+  lr_store *a, *b;
+  two_stores(TH_STATS_DEFS, 42, &a, &b);
+  put(a, 42, 58, 0, T0);
   put(b, 43, 57, 0, T0);
   int identical = 1;
   char *report = compare(a, b, 0, &identical);
@@ -244,6 +252,10 @@ Test(compare, cmp003_key_missing_on_one_side) {
   assert_has(report, "    user_id=42: only in store");
   assert_has(report, "    user_id=1008: only in store");
   cr_assert_null(strstr(report, "user_id=1009:"), "%s", report);
+  put(b, 42, 1, 1, T0); /* now there, with another value */
+  report = compare(a, b, 0, &identical);
+  assert_has(report, "    user_id=42: the rows differ at the same event "
+                     "time 2024-01-01T00:00:00Z\n");
   lr_store_close(a);
   lr_store_close(b);
 }
@@ -251,12 +263,8 @@ Test(compare, cmp003_key_missing_on_one_side) {
 /* A view stored in one of them only differs, without reading its rows;
  * the views both have are still compared. */
 Test(compare, cmp004_view_on_one_side_only) {
-  g_a = th_applied_repo(TH_STATS_DEFS);
-  g_b = th_applied_repo(extra_defs);
-  lr_store *a = open_store(g_a, LR_STORE_READWRITE);
-  lr_store *b = open_store(g_b, LR_STORE_READWRITE);
-  put(a, 0, 10, 0, T0);
-  put(b, 0, 10, 0, T0);
+  lr_store *a, *b;
+  two_stores(extra_defs, 10, &a, &b);
   lr_value uid[3], ev[3], v[3];
   for (int i = 0; i < 3; i++) {
     uid[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = i};
@@ -287,13 +295,11 @@ Test(compare, cmp004_view_on_one_side_only) {
 /* The same rows at other versions (more writes, a compaction) are
  * identical; the versions are reported. */
 Test(compare, cmp005_different_versions_same_content) {
-  g_a = th_applied_repo(TH_STATS_DEFS);
-  g_b = th_applied_repo(TH_STATS_DEFS);
-  lr_store *a = open_store(g_a, LR_STORE_READWRITE);
-  lr_store *b = open_store(g_b, LR_STORE_READWRITE);
-  put(a, 0, 100, 0, T0);
-  put(b, 0, 50, 0, T0);
-  put(b, 50, 50, 0, T0);
+  lr_store *a, *b;
+  two_stores(TH_STATS_DEFS, 50, &a, &b);
+  put(a, 50, 50, 0, T0); /* a in two writes, b in three and a compaction */
+  put(b, 50, 25, 0, T0);
+  put(b, 75, 25, 0, T0);
   cr_assert_eq(lr_store_compact(b, NULL, NULL), 0, "%s", lr_store_errmsg(b));
   lr_data_version va, vb;
   cr_assert_eq(lr_store_version(a, &va), 0);
@@ -315,40 +321,34 @@ Test(compare, cmp005_different_versions_same_content) {
   lr_store_close(b);
 }
 
-/* Adds `rows` and 1 to the digest recorded for `view` behind the writer's
- * back: a record that is no longer what the rows give. */
-static void skew_record(lr_store *s, int rows) {
-  lr__env *env = lr__store_env(s);
-  MDB_dbi meta;
-  cr_assert(lr__env_dbi(env, LR__META_DB, 0, &meta));
-  MDB_txn *txn;
-  cr_assert_eq(lr__env_write_begin(env, &txn), 0);
-  lr__digest delta = {(uint64_t)rows, {1, 0}};
-  cr_assert_eq(lr__digest_apply(txn, meta, s->views[0].db_name, &delta), 0);
-  cr_assert_eq(mdb_txn_commit(txn), 0);
-  lr__env_release(env);
+/* Adds 1 to the sum of stats' recorded digest behind the writer's back:
+ * a record that is no longer what the rows give. */
+static void skew_record(lr_store *s) {
+  th_meta_txn m = th_meta_begin(s);
+  lr__digest delta = {0, {1, 0}};
+  cr_assert_eq(lr__digest_apply(m.txn, m.meta, s->views[0].db_name, &delta),
+               0);
+  th_meta_commit(&m);
 }
 
 /* Same rows, but the other's record was changed: the records disagree,
- * so both are counted; the rows agree and the wrong record is named. */
+ * so both are counted; the rows agree and the wrong record is named, and
+ * so is the version both are at (one write each). */
 Test(compare, cmp006_a_wrong_record_is_named) {
-  g_a = th_applied_repo(TH_STATS_DEFS);
-  g_b = th_applied_repo(TH_STATS_DEFS);
-  lr_store *a = open_store(g_a, LR_STORE_READWRITE);
-  lr_store *b = open_store(g_b, LR_STORE_READWRITE);
-  put(a, 0, 20, 0, T0);
-  put(b, 0, 20, 0, T0);
-  char good[128], bad[128], want[512];
+  lr_store *a, *b;
+  two_stores(TH_STATS_DEFS, 20, &a, &b);
+  char good[128], bad[128], want[1024];
   recorded(a, "stats", good, sizeof good);
-  skew_record(b, 0);
+  skew_record(b);
   recorded(b, "stats", bad, sizeof bad);
   int identical = 1;
   char *report = compare(a, b, 0, &identical);
   cr_assert_eq(identical, 0, "%s", report);
   snprintf(want, sizeof want, "stats: the same rows: %s (counted from the "
            "rows)\n  the other's recorded digest (%s) is not what its rows "
-           "give: run `larder verify` on it\nDifferent: 1 of 1 view.\n",
-           good, bad);
+           "give: run `larder verify` on it\nDifferent: 1 of 1 view.\n"
+           "Both are at version 1.1: if they follow one primary, one of "
+           "them was changed outside the log or is damaged.\n", good, bad);
   assert_has(report, want);
   report = compare(b, a, LR_FORMAT_JSON, &identical);
   assert_has(report, "\"keys_differing\": 0, \"buckets\": [], \"keys\": []");
@@ -418,10 +418,8 @@ static void assert_consistent(const char *json, int identical,
  * child writes both in lock-step; each answer is that of the two versions
  * it names. Once the writer is done, they are identical. */
 Test(compare, cmp007_compare_beside_a_writer_process, .timeout = 120) {
-  g_a = th_applied_repo(TH_STATS_DEFS);
-  g_b = th_applied_repo(TH_STATS_DEFS);
-  lr_store *a = open_store(g_a, LR_STORE_READWRITE);
-  lr_store *b = open_store(g_b, LR_STORE_READONLY);
+  lr_store *a, *b;
+  two_stores(TH_STATS_DEFS, 0, &a, &b);
   lr_data_version v[2];
   cr_assert_eq(lr_store_version(a, &v[0]), 0);
   cr_assert_eq(lr_store_version(b, &v[1]), 0);
@@ -434,8 +432,7 @@ Test(compare, cmp007_compare_beside_a_writer_process, .timeout = 120) {
          th_now_ms() < end)
     usleep(1000);
   cr_assert_gt(v[0].seq, s0[0], "the writer wrote nothing");
-  static const char *const args[] = {"--against", NULL, "--json", NULL};
-  const char *cli_args[4] = {args[0], g_b, args[2], NULL};
+  const char *const cli_args[] = {"--against", g_b, "--json", NULL};
   for (int round = 0; round < 40; round++) {
     char *json = NULL;
     int identical = -1;

@@ -13,6 +13,7 @@
 #include "cli/http_client.h"
 #include "helpers.h"
 #include "larder.h"
+#include "meta_txn.h"
 #include "online/store.h"
 #include "online/version.h"
 #include "process.h"
@@ -308,23 +309,18 @@ Test(generation, g002_old_generation_lives_until_its_last_reader) {
 /* Deletes the digest record of view stats and the version records, as a
  * store of the old layout never had them. */
 static void forget_new_records(lr_store *s) {
-  lr__env *env = lr__store_env(s);
-  MDB_dbi meta;
-  cr_assert(lr__env_dbi(env, LR__META_DB, 0, &meta));
-  MDB_txn *txn;
-  cr_assert_eq(lr__env_write_begin(env, &txn), 0);
+  th_meta_txn m = th_meta_begin(s);
   char digest[64];
   snprintf(digest, sizeof digest, "digest:%s", s->views[0].db_name);
   const char *keys[] = {digest, LR__META_GENERATION, LR__META_SEQ,
                         LR__META_EPOCH, LR__META_CHAIN};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
     MDB_val k = {strlen(keys[i]), (void *)keys[i]};
-    int rc = mdb_del(txn, meta, &k, NULL);
+    int rc = mdb_del(m.txn, m.meta, &k, NULL);
     cr_assert(rc == 0 || (i > 1 && rc == MDB_NOTFOUND), "%s: %s", keys[i],
               mdb_strerror(rc));
   }
-  cr_assert_eq(mdb_txn_commit(txn), 0);
-  lr__env_release(env);
+  th_meta_commit(&m);
 }
 
 /* A store of the layout before generations (data.mdb in the store folder)

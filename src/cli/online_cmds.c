@@ -305,6 +305,9 @@ static int parse_verify_args(cli *c, verify_args *a) {
       a->flags |= LR_COMPARE_FULL;
     else if (!strcmp(arg, "--against") && i + 1 < c->argc)
       a->against = c->argv[++i];
+    else if (!strcmp(arg, "--against"))
+      return cli_usage_error("verify: --against needs OTHER_REPO, the path "
+                             "of the feature repo to compare with");
     else
       return cli_usage_error("verify takes only --against OTHER_REPO, "
                              "--json and --full");

@@ -204,40 +204,44 @@ static int begin_both(cmp *c) {
   return rc;
 }
 
+/* The comparison itself, its report into `out`. */
+static int run(cmp *c, lr__buf *out, int *identical) {
+  lr__buf body;
+  lr__buf_init(&body);
+  int n_views = 0, n_differ = 0;
+  int rc = begin_both(c);
+  if (rc == 0)
+    rc = compare_views(c, &body, &n_views, &n_differ);
+  for (int s = 0; s < 2; s++)
+    lr__scan_end(&c->scans[s]);
+  if (rc == 0)
+    lr__compare_report(out, c->flags, c->sides, &body, n_views, n_differ);
+  if (rc == 0 && (lr__buf_failed(&body) || lr__buf_failed(out)))
+    rc = LR_ENOMEM;
+  *identical = rc == 0 && n_differ == 0;
+  lr__buf_free(&body);
+  return rc;
+}
+
 int lr_store_compare(lr_store *store, lr_store *other, unsigned flags,
                      int *identical, char **report) {
   if (!store || !other || !identical || !report)
     return LR_EINVAL;
-  *identical = 0;
   *report = NULL;
-  lr__buf *msg = lr__store_err(store);
-  lr__buf_reset(msg);
+  lr__buf_reset(lr__store_err(store));
   cmp c = {.stores = {store, other}, .flags = flags};
-  lr__buf body, out;
+  lr__buf out;
   lr__buf_init(&c.err[0]);
   lr__buf_init(&c.err[1]);
-  lr__buf_init(&body);
   lr__buf_init(&out);
-  int n_views = 0, n_differ = 0;
-  int rc = begin_both(&c);
+  int rc = run(&c, &out, identical);
+  for (int s = 0; rc && s < 2; s++) /* one side failed, at most */
+    if (lr__buf_str(&c.err[s])[0])
+      put_failure(&c, s, lr__store_err(store));
   if (rc == 0)
-    rc = compare_views(&c, &body, &n_views, &n_differ);
-  for (int s = 0; s < 2; s++) {
-    if (rc && lr__buf_str(&c.err[s])[0]) /* one side failed, at most */
-      put_failure(&c, s, msg);
-    lr__scan_end(&c.scans[s]);
-  }
-  if (rc == 0)
-    lr__compare_report(&out, flags, c.sides, &body, n_views, n_differ);
-  if (rc == 0 && (lr__buf_failed(&body) || lr__buf_failed(&out)))
-    rc = LR_ENOMEM;
-  if (rc == 0) {
     *report = lr__buf_steal(&out);
-    *identical = n_differ == 0;
-  }
   lr__buf_free(&c.err[0]);
   lr__buf_free(&c.err[1]);
-  lr__buf_free(&body);
   lr__buf_free(&out);
   return rc;
 }

@@ -16,7 +16,7 @@
 /* How many differing keys of a view the report names. */
 #define LR__COMPARE_MAX_KEYS 10
 
-/* How a key differs. */
+/* How a key differs (the first two: the side that has it). */
 enum { LR__ONLY_IN_STORE, LR__ONLY_IN_OTHER, LR__ROWS_DIFFER };
 
 /* An event time that is not there (no row on that side, or it does not

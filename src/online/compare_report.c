@@ -62,7 +62,7 @@ static void text_key(lr__buf *out, const lr__view_cmp *v,
       snprintf(t[s], sizeof t[s], "unreadable");
   lr__buf_puts(out, "    ");
   lr__scan_describe_key(out, v->ov, d->key, d->len);
-  if (d->kind != LR__ROWS_DIFFER)
+  if (d->kind != LR__ROWS_DIFFER) /* LR__ONLY_IN_STORE is side 0 */
     lr__buf_printf(out, ": only in %s (event time %s)\n",
                    side_names[d->kind], t[d->kind]);
   else if (d->event_us[0] == d->event_us[1])
@@ -145,10 +145,10 @@ static void text_report(lr__buf *out, const lr__cmp_side sides[2],
                  n_views == 1 ? "" : "s");
   if (sides[0].version.generation == sides[1].version.generation &&
       sides[0].version.seq == sides[1].version.seq)
-    lr__buf_puts(out, "The versions are the same: stores that follow one "
-                 "primary hold the same rows at one version, so if these "
-                 "do, one of them was changed outside the log or is "
-                 "damaged.\n");
+    lr__buf_printf(out, "Both are at version %llu.%llu: if they follow one "
+                   "primary, one of them was changed outside the log or "
+                   "is damaged.\n", sides[0].version.generation,
+                   sides[0].version.seq);
 }
 
 /* ---- JSON ---------------------------------------------------------------- */
