@@ -790,3 +790,91 @@ Test(replication, rp024_outbox_keeps_shipped_entries_by_count_and_bytes) {
   lr__buf_free(&err);
   lr_store_close(s);
 }
+
+/* A reader child on `repo`: requests of 16 random keys until the file
+ * `stop` exists (60 s at most); each answer must hold one value for
+ * every key (each write set them all), so a request that mixed two
+ * versions shows two. Exit 0, or 1 and the first mix on stderr; 2 when it
+ * never saw a value. */
+static pid_t start_mix_reader(const char *repo, const char *stop) {
+  pid_t pid = th_fork_child();
+  if (pid)
+    return pid;
+  lr_store *s = NULL;
+  static const char *const refs[] = {"stats:a"};
+  lr_request *req = NULL;
+  lr_result *res = NULL;
+  if (lr_store_open(repo, LR_STORE_READONLY, &s) ||
+      lr_request_prepare(s, refs, 1, &req) ||
+      lr_result_create(req, 16, &res))
+    _exit(3);
+  uint64_t rnd = (uint64_t)getpid();
+  int seen = 0;
+  for (long long end = th_now_ms() + 60000;
+       th_now_ms() < end && access(stop, F_OK) != 0;) {
+    lr_value keys[16];
+    for (int i = 0; i < 16; i++)
+      keys[i] = (lr_value){.type = LR_TYPE_INT64,
+                           .v.i64 = (long long)(th_random(&rnd) % KEYS)};
+    if (lr_get_online_features(req, keys, 16, res) != 0)
+      _exit(4);
+    lr_value first, v;
+    lr_result_cell(res, 0, 0, &first);
+    for (int i = 1; i < 16; i++) {
+      lr_result_cell(res, i, 0, &v);
+      if (v.status != first.status ||
+          (v.status == LR_STATUS_PRESENT && v.v.i64 != first.v.i64)) {
+        fprintf(stderr, "a request read %lld and %lld\n", first.v.i64,
+                v.v.i64);
+        _exit(1);
+      }
+    }
+    seen |= first.status == LR_STATUS_PRESENT;
+  }
+  _exit(seen ? 0 : 2);
+}
+
+/* Reads during generation swaps under load never mix two versions in one
+ * request: every write sets all keys to one value, the primary compacts
+ * among them (each compaction a new generation the replica swaps to), and
+ * reader processes on the primary and the replica check every answer. */
+Test(replication, rp025_reads_never_mix_versions_across_swaps) {
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
+  pid_t shipper = start_replicate(primary);
+  pid_t follower = start_replicate(replica);
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(primary, LR_STORE_READWRITE, &s), 0);
+  cr_assert_eq(put_rows(s, 0, KEYS, 1, T0), 0, "%s", lr_store_errmsg(s));
+  lr_store_close(s);
+  assert_converged(primary, &replica, 1);
+  char stop[4096];
+  snprintf(stop, sizeof stop, "%s/stop-readers", g_tmp);
+  pid_t readers[] = {start_mix_reader(primary, stop),
+                     start_mix_reader(replica, stop)};
+  static const char *const none[] = {NULL};
+  for (int round = 0; round < 3; round++) {
+    cr_assert_eq(lr_store_open(primary, LR_STORE_READWRITE, &s), 0);
+    for (int i = 0; i < 20; i++)
+      cr_assert_eq(put_rows(s, 0, KEYS, 2 + round * 20 + i,
+                            T0 + 1 + round * 20 + i), 0, "%s",
+                   lr_store_errmsg(s));
+    lr_store_close(s);
+    char *out = NULL;
+    cr_assert_eq(th_run_larder(primary, "compact", none, 30000, &out), 0,
+                 "%s", out);
+    free(out);
+  }
+  assert_converged(primary, &replica, 1); /* the swaps are all behind */
+  th_write(g_tmp, "stop-readers", "");
+  for (int i = 0; i < 2; i++)
+    cr_assert_eq(th_child_status(readers[i], 20000), 0,
+                 "the reader on the %s saw a mix, failed or read nothing",
+                 i ? "replica" : "primary");
+  cr_assert_geq(version_of(replica).generation, 4, "the replica swapped "
+                "generations fewer than 3 times");
+  stop_replicate(follower);
+  stop_replicate(shipper);
+  th_redis_stop(redis);
+}
