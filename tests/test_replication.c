@@ -2,182 +2,15 @@
  * test_replication.c - a primary and its replicas, as processes: a real
  * redis-server on loopback holds the write log, `larder replicate` runs
  * the shipper and the followers, writers push from child processes, and
- * the stores are compared by version, digests and values.
+ * the stores are compared by version, digests and values. The faults
+ * (kills, a full disk, a clock off, unreadable snapshots, a killed
+ * materialization, bad configuration) are in test_replication_faults.c.
  */
-#include <fcntl.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
+#include "replication_fixture.h"
 
-#include "helpers.h"
-#include "larder.h"
-#include "process.h"
+enum { N_REPLICAS = 3, N_WRITERS = 4 };
 
-/* 2024-01-01T00:00:00Z in microseconds. */
-static const long long T0 = 1704067200LL * 1000000;
-
-enum { N_REPLICAS = 3, N_WRITERS = 4, WRITES = 40, KEYS = 500 };
-
-/* The scratch folder: primary/, replica-N/, snapshots/. */
-static char *g_tmp;
-
-static void cleanup(void) {
-  th_kill_children();
-  if (g_tmp)
-    th_rmrf(g_tmp);
-  g_tmp = NULL;
-}
-
-TestSuite(replication, .fini = cleanup, .timeout = 120);
-
-/* Makes repo `name` in g_tmp with the definitions and a replication block
- * of `role` on redis port `port`, applied. Returns its path (kept). */
-static char *make_repo(const char *name, const char *role, int port) {
-  char *dir = th_keep(malloc(4096));
-  snprintf(dir, 4096, "%s/%s", g_tmp, name);
-  char config[1024];
-  snprintf(config, sizeof config,
-           "project: t\n"
-           "replication:\n"
-           "  role: %s\n"
-           "  log: redis://127.0.0.1:%d/0\n"
-           "  stream: larder:t\n"
-           "  snapshots: %s/snapshots\n"
-           "  keep_snapshots: 2\n"
-           "  max_lag: 1s\n", role, port, g_tmp);
-  th_apply_repo(dir, config, TH_STATS_DEFS);
-  return dir;
-}
-
-/* Starts `larder -c REPO replicate` (its output discarded). */
-static pid_t start_replicate(const char *repo) {
-  int out;
-  static const char *const none[] = {NULL};
-  pid_t pid = th_spawn_larder(repo, "replicate", 1, &out, none);
-  close(out);
-  th_track_child(pid);
-  return pid;
-}
-
-/* Writes keys [first, first + n) with a = value, at event time `at`. */
-static int put_rows(lr_store *s, long long first, int n, long long value,
-                    long long at) {
-  lr_value uid[KEYS], ev[KEYS], a[KEYS];
-  for (int i = 0; i < n; i++) {
-    uid[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i};
-    ev[i] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = at};
-    a[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = value};
-  }
-  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ev}, {"a", a}};
-  return lr_write_rows(s, "stats", cols, 3, (size_t)n, NULL);
-}
-
-/* A writer child: WRITES pushes of 1-50 keys each, overlapping the other
- * writers' keys, some at equal times with other values. Exit 0 when every
- * write was acknowledged. */
-static pid_t start_writer(const char *repo, int w) {
-  pid_t pid = th_fork_child();
-  if (pid == 0) {
-    lr_store *s = NULL;
-    if (lr_store_open(repo, LR_STORE_READWRITE, &s) != 0) {
-      fprintf(stderr, "writer %d: %s\n", w, lr_store_errmsg(s));
-      _exit(2);
-    }
-    uint64_t rnd = 0x5eed0000u + (uint64_t)w;
-    for (int i = 0; i < WRITES; i++) {
-      long long first = (long long)(th_random(&rnd) % (KEYS - 50));
-      int n = 1 + (int)(th_random(&rnd) % 50);
-      long long at = T0 + (long long)(th_random(&rnd) % 20) * 1000000;
-      if (put_rows(s, first, n, w * 1000 + i, at) != 0) {
-        fprintf(stderr, "writer %d: %s\n", w, lr_store_errmsg(s));
-        _exit(1);
-      }
-      usleep(2000);
-    }
-    lr_store_close(s);
-    _exit(0);
-  }
-  return pid;
-}
-
-static lr_data_version version_of(const char *repo) {
-  lr_store *s = NULL;
-  lr_data_version v = {0, 0};
-  if (lr_store_open(repo, LR_STORE_READONLY, &s) == 0)
-    lr_store_version(s, &v);
-  lr_store_close(s);
-  return v;
-}
-
-static char *digests_of(const char *repo) {
-  lr_store *s = NULL;
-  char *json = NULL;
-  cr_assert_eq(lr_store_open(repo, LR_STORE_READONLY, &s), 0, "%s",
-               lr_store_errmsg(s));
-  cr_assert_eq(lr_store_digests(s, &json), 0, "%s", lr_store_errmsg(s));
-  lr_store_close(s);
-  return th_keep(json);
-}
-
-/* Every key's value of stats:a in `repo` (INT64_MIN for none). */
-static void values_of(const char *repo, long long *out) {
-  lr_store *s = NULL;
-  cr_assert_eq(lr_store_open(repo, LR_STORE_READONLY, &s), 0);
-  static const char *const refs[] = {"stats:a"};
-  lr_request *req = NULL;
-  lr_result *res = NULL;
-  cr_assert_eq(lr_request_prepare(s, refs, 1, &req), 0);
-  cr_assert_eq(lr_result_create(req, 1, &res), 0);
-  for (int k = 0; k < KEYS; k++) {
-    lr_value key = {.type = LR_TYPE_INT64, .v.i64 = k};
-    cr_assert_eq(lr_get_online_features(req, &key, 1, res), 0);
-    lr_value v;
-    cr_assert_eq(lr_result_cell(res, 0, 0, &v), 0);
-    out[k] = v.type == LR_TYPE_INT64 ? v.v.i64 : INT64_MIN;
-  }
-  lr_result_free(res);
-  lr_request_free(req);
-  lr_store_close(s);
-}
-
-/* Waits (30 s at most) until `repo` is at version `want`. */
-static void wait_version(const char *repo, lr_data_version want) {
-  lr_data_version v = {0, 0};
-  for (long long end = th_now_ms() + 30000; th_now_ms() < end; usleep(20000)) {
-    v = version_of(repo);
-    if (v.generation == want.generation && v.seq == want.seq)
-      return;
-  }
-  cr_assert_fail("%s stayed at %llu.%llu, the primary is at %llu.%llu", repo,
-                 v.generation, v.seq, want.generation, want.seq);
-}
-
-/* Every replica reaches the primary's version (within 30 s), with its
- * digests and its value of every key. */
-static void assert_converged(const char *primary, char *const *replica,
-                             int n) {
-  lr_data_version want = version_of(primary);
-  char *digests = digests_of(primary);
-  long long expected[KEYS], got[KEYS];
-  values_of(primary, expected);
-  for (int i = 0; i < n; i++) {
-    wait_version(replica[i], want);
-    cr_assert_str_eq(digests_of(replica[i]), digests, "replica %d", i);
-    values_of(replica[i], got);
-    for (int k = 0; k < KEYS; k++)
-      cr_assert_eq(got[k], expected[k], "replica %d, key %d", i, k);
-  }
-}
-
-/* Stops a `larder replicate` child with SIGTERM (it must go). */
-static void stop_replicate(pid_t pid) {
-  kill(pid, SIGTERM);
-  cr_assert(th_reap(pid, 10000, NULL), "replicate %d ignored SIGTERM", pid);
-  th_untrack_child(pid);
-}
+TestSuite(replication, .fini = repl_cleanup, .timeout = 120);
 
 /* Pushes from 4 writer processes, with a compaction among them: every
  * replica reaches the primary's version, with its digests and its value
@@ -232,31 +65,6 @@ Test(replication, rp002_replica_refuses_writes_naming_the_log) {
                    "redis://127.0.0.1:1/0 (stream larder:t) and takes no "
                    "writes; write on the primary that logs there");
   lr_store_close(s);
-}
-
-/* A scratch folder with a redis-server (its pid returned, its port in
- * *port), a primary repo and one replica repo. */
-static pid_t start_pair(int *port, char **primary, char **replica) {
-  g_tmp = th_tempdir();
-  *port = 0;
-  pid_t redis = th_redis_start(port);
-  *primary = make_repo("primary", "primary", *port);
-  *replica = make_repo("replica", "replica", *port);
-  return redis;
-}
-
-/* Runs writer `w`'s pushes on the primary to the end. */
-static void run_writer(const char *primary, int w) {
-  cr_assert_eq(th_child_status(start_writer(primary, w), 60000), 0,
-               "writer %d failed or hung", w);
-}
-
-/* Runs redis-cli against port `port` (loopback). */
-static void redis_cli(int port, const char *args) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "redis-cli -h 127.0.0.1 -p %d %s >/dev/null",
-           port, args);
-  cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
 
 /* A follower killed with -9 at random points of applying, and started
@@ -325,18 +133,6 @@ Test(replication, rp005_redis_restarted_empty_and_duplicates) {
   stop_replicate(follower);
   stop_replicate(shipper);
   th_redis_stop(redis);
-}
-
-/* Waits (10 s at most) for /health on `port` to answer `status`; returns
- * the last body. */
-static const char *wait_health(int port, int status) {
-  static char body[4096];
-  int got = -1;
-  for (long long end = th_now_ms() + 10000; th_now_ms() < end; usleep(50000))
-    if ((got = th_http_get(port, "/health", body, sizeof body)) == status)
-      return body;
-  cr_assert_fail("/health answered %d, not %d: %s", got, status, body);
-  return body;
 }
 
 /* A replica's /health is 503 with the reason until its follower reports,

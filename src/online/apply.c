@@ -288,9 +288,11 @@ int lr__store_put_replica_status(lr_store *store, const lr__replica_status *st,
   FILE *f = fopen(lr__buf_str(&tmp), "w");
   int rc = 0;
   if (!f || fprintf(f, "head %llu\nlag_entries %llu\nlag_ms %lld\n"
-                    "updated_ms %lld\nbootstraps %llu\napplied %llu\n",
-                    st->head, st->lag_entries, st->lag_ms, st->updated_ms,
-                    st->bootstraps, st->applied) < 0)
+                    "updated_ms %lld\nbootstraps %llu\napplied %llu\n"
+                    "failing_ms %lld\nerror %s\n", st->head,
+                    st->lag_entries, st->lag_ms, st->updated_ms,
+                    st->bootstraps, st->applied, st->failing_ms,
+                    st->error) < 0)
     rc = LR_EIO;
   if (f && fclose(f) != 0)
     rc = LR_EIO;
@@ -311,10 +313,16 @@ int lr__store_replica_status(lr_store *store, lr__replica_status *st) {
   if (!f)
     return LR_ENOTFOUND;
   int n = fscanf(f, "head %llu lag_entries %llu lag_ms %lld updated_ms %lld "
-                 "bootstraps %llu applied %llu", &st->head, &st->lag_entries,
-                 &st->lag_ms, &st->updated_ms, &st->bootstraps, &st->applied);
+                 "bootstraps %llu applied %llu failing_ms %lld error",
+                 &st->head, &st->lag_entries, &st->lag_ms, &st->updated_ms,
+                 &st->bootstraps, &st->applied, &st->failing_ms);
+  st->error[0] = '\0';
+  if (n == 7 && fgets(st->error, sizeof st->error, f))
+    st->error[strcspn(st->error, "\n")] = '\0';
+  size_t skip = st->error[0] == ' '; /* the one after "error" */
+  memmove(st->error, st->error + skip, strlen(st->error + skip) + 1);
   fclose(f);
-  return n == 6 ? 0 : LR_ECORRUPT;
+  return n == 7 ? 0 : LR_ECORRUPT;
 }
 
 /* The meta record of the registry version a primary last logged. */

@@ -71,6 +71,10 @@ typedef struct lr__replica_status {
   long long lag_ms;
   long long updated_ms;         /* unix ms of the report */
   unsigned long long bootstraps, applied;
+  long long failing_ms;         /* how long its rounds have failed; 0: the
+                                   last one succeeded */
+  char error[LR_REPLICATION_ERROR_MAX]; /* the last round's error, one
+                                   line, or "" */
 } lr__replica_status;
 
 /* Writes the status file. Returns 0 or LR_EIO. */
