@@ -32,11 +32,15 @@ enum { WRITES = 40, KEYS = 500 };
 
 /* The scratch folder: primary/, replica-N/, snapshots/. */
 static char *g_tmp;
+static char g_locked[1024]; /* a folder whose mode a test took away */
 
 /* The suites' teardown: the children a failed assertion left, the memory
- * kept, the scratch folder. */
+ * kept, a folder's mode, the scratch folder. */
 static inline void repl_cleanup(void) {
   th_kill_children();
+  if (g_locked[0])
+    chmod(g_locked, 0755);
+  g_locked[0] = '\0';
   th_free_kept();
   if (g_tmp)
     th_rmrf(g_tmp);
@@ -258,6 +262,49 @@ static inline const char *wait_health(int port, int status) {
       return body;
   cr_assert_fail("/health answered %d, not %d: %s", got, status, body);
   return body;
+}
+
+static const char *const NONE[] = {NULL};
+static const char *const ONCE[] = {"--once", NULL};
+
+/* Runs `larder -c REPO COMMAND ARGS...`, which must exit 0 (within
+ * 60 s). */
+static inline void run_ok(const char *repo, const char *command,
+                   const char *const *args) {
+  char *out = NULL;
+  int code = th_run_larder(repo, command, args, 60000, &out);
+  th_keep(out);
+  cr_assert_eq(code, 0, "larder %s: %s", command, out);
+  th_release(out);
+}
+
+/* Serves `repo` (`larder serve`) until its /health is 503 with a reason
+ * that starts with `lead` and ends with `: ` and the round's error
+ * `error` (the figures between vary), then stops the server. */
+static inline void wait_health_reason(const char *repo, const char *lead,
+                               const char *error) {
+  int out, http;
+  pid_t server = th_serve(repo, NULL, &out, &http);
+  th_track_child(server);
+  char want_lead[512], want_end[8400];
+  snprintf(want_lead, sizeof want_lead, "\"reason\": \"%s", lead);
+  snprintf(want_end, sizeof want_end, ": %s\"}\n", error);
+  const char *body = "";
+  for (long long end = th_now_ms() + 10000; th_now_ms() < end; usleep(50000)) {
+    body = wait_health(http, 503);
+    const char *at = strstr(body, want_lead);
+    size_t n = strlen(body), m = strlen(want_end);
+    if (at && n >= m && !strcmp(body + n - m, want_end))
+      break;
+  }
+  cr_assert(strstr(body, want_lead), "%s", body);
+  cr_assert(strlen(body) >= strlen(want_end) &&
+            !strcmp(body + strlen(body) - strlen(want_end), want_end), "%s",
+            body);
+  kill(server, SIGTERM);
+  cr_assert(th_reap(server, 10000, NULL));
+  th_untrack_child(server);
+  close(out);
 }
 
 /* The state a reader child compares (reader_child.h): the store's version

@@ -2,9 +2,10 @@
  * test_replication.c - a primary and its replicas, as processes: a real
  * redis-server on loopback holds the write log, `larder replicate` runs
  * the shipper and the followers, writers push from child processes, and
- * the stores are compared by version, digests and values. The faults
- * (kills, a full disk, a clock off, unreadable snapshots, a killed
- * materialization, bad configuration) are in test_replication_faults.c.
+ * the stores are compared by version, digests and values; then the
+ * configuration errors of `larder replicate` and `larder publish`, each a
+ * whole message. The faults (kills, a full disk, a clock off, unreadable
+ * snapshots, a killed materialization) are in test_replication_faults.c.
  */
 #include "replication_fixture.h"
 
@@ -35,8 +36,7 @@ Test(replication, rp001_primary_and_three_replicas_converge) {
     writer[w] = start_writer(primary, w);
   usleep(100000);
   char *out = NULL;
-  static const char *const none[] = {NULL};
-  cr_assert_eq(th_run_larder(primary, "compact", none, 30000, &out), 0, "%s",
+  cr_assert_eq(th_run_larder(primary, "compact", NONE, 30000, &out), 0, "%s",
                out);
   free(out);
   for (int w = 0; w < N_WRITERS; w++)
@@ -167,8 +167,7 @@ Test(replication, rp006_replica_health_follows_the_follower) {
   cr_assert(strstr(metrics, "\nlarder_replica_lag_entries 0\n"), "%s",
             metrics);
   char *text = NULL;
-  static const char *const none[] = {NULL};
-  cr_assert_eq(th_run_larder(replica, "version", none, 10000, &text), 0);
+  cr_assert_eq(th_run_larder(replica, "version", NONE, 10000, &text), 0);
   snprintf(want, sizeof want, "replica: log head %llu, 0 entries behind for "
            "0 ms (reported ", v.seq);
   cr_assert(strstr(text, want), "%s", text);
@@ -205,7 +204,6 @@ Test(replication, rp007_replica_refuses_compact_and_a_second_replicator) {
   lr_store_close(s);
   pid_t first = start_replicate(replica);
   char *out = NULL;
-  static const char *const once[] = {"--once", NULL};
   char want[4096];
   snprintf(want, sizeof want, "larder: replicate: another `larder "
            "replicate` runs on this repo (it holds %s/data/online/"
@@ -218,7 +216,7 @@ Test(replication, rp007_replica_refuses_compact_and_a_second_replicator) {
        access(status, F_OK) != 0 && th_now_ms() < end;)
     usleep(20000);
   cr_assert_eq(access(status, F_OK), 0, "the first replicator never ran");
-  int code = th_run_larder(replica, "replicate", once, 10000, &out);
+  int code = th_run_larder(replica, "replicate", ONCE, 10000, &out);
   cr_assert_eq(code, 1);
   cr_assert_str_eq(out, want);
   free(out);
@@ -240,12 +238,11 @@ Test(replication, rp008_two_primaries_on_one_stream_is_an_error) {
     cr_assert_eq(put_rows(s, 1, 1, i, T0), 0, "%s", lr_store_errmsg(s));
     lr_store_close(s);
   }
-  static const char *const once[] = {"--once", NULL};
   char *out = NULL;
-  cr_assert_eq(th_run_larder(primary, "replicate", once, 10000, &out), 0, "%s",
+  cr_assert_eq(th_run_larder(primary, "replicate", ONCE, 10000, &out), 0, "%s",
                out);
   free(out);
-  cr_assert_eq(th_run_larder(other, "replicate", once, 10000, &out), 1);
+  cr_assert_eq(th_run_larder(other, "replicate", ONCE, 10000, &out), 1);
   char want[1024];
   snprintf(want, sizeof want, "larder: replicate: the write log "
            "redis://127.0.0.1:%d/0 (stream larder:t) holds another entry 2 "
@@ -275,8 +272,7 @@ Test(replication, rp009_damaged_snapshot_refused_old_rows_served) {
   long long old_values[KEYS], now_values[KEYS];
   values_of(replica, old_values);
   char *out = NULL;
-  static const char *const none[] = {NULL};
-  cr_assert_eq(th_run_larder(primary, "compact", none, 30000, &out), 0, "%s",
+  cr_assert_eq(th_run_larder(primary, "compact", NONE, 30000, &out), 0, "%s",
                out);
   free(out);
   lr_data_version compacted = version_of(primary);
@@ -304,11 +300,136 @@ Test(replication, rp009_damaged_snapshot_refused_old_rows_served) {
   for (int k = 0; k < KEYS; k++)
     cr_assert_eq(now_values[k], old_values[k], "key %d", k);
   run_writer(primary, 1); /* the version moves on: a new snapshot */
-  cr_assert_eq(th_run_larder(primary, "publish", none, 30000, &out), 0, "%s",
+  cr_assert_eq(th_run_larder(primary, "publish", NONE, 30000, &out), 0, "%s",
                out);
   free(out);
   assert_converged(primary, &replica, 1);
   stop_replicate(follower);
   stop_replicate(shipper);
   th_redis_stop(redis);
+}
+
+/* ---- configuration errors through the CLI --------------------------------- */
+
+/* `larder replicate --once` on `repo` exits 1 printing `message` and the
+ * status line `status`. */
+static void once_fails(const char *repo, const char *message,
+                       const char *status) {
+  char *out = NULL;
+  int code = th_run_larder(repo, "replicate", ONCE, 20000, &out);
+  th_keep(out);
+  char want[16384];
+  snprintf(want, sizeof want, "larder: replicate: %s\n%s\n", message, status);
+  cr_assert_str_eq(out, want);
+  cr_assert_eq(code, 1);
+  th_release(out);
+}
+
+/* Redis not listening: a round of either role names the address and the
+ * fix; publishing needs no log and goes on. */
+Test(replication, rp015_redis_unreachable) {
+  g_tmp = th_tempdir();
+  int closed = th_free_port();
+  char *primary = make_repo("primary", "primary", closed);
+  char *replica = make_repo("replica", "replica", closed);
+  char msg[1024];
+  snprintf(msg, sizeof msg, "cannot reach the write log at "
+           "redis://127.0.0.1:%d/0: Connection refused; start redis-server "
+           "there or fix `replication.log` in feature_store.yaml", closed);
+  once_fails(replica, msg, "replica at 1.0, log head 0, lag 0 entries, 0 "
+             "applied, 0 bootstraps");
+  put_rows_in(primary, 0, 10, 1, T0);
+  once_fails(primary, msg, "primary at 1.2, log head 0, lag 0 entries, 0 "
+             "shipped, 0 bootstraps"); /* the registry's entry, the rows' */
+  char *out = NULL;
+  cr_assert_eq(th_run_larder(primary, "publish", NONE, 20000, &out), 0);
+  th_keep(out);
+  cr_assert_str_eq(out, "Published snap-1-2.\n");
+}
+
+/* A replica reading another stream than its primary logs to: once the
+ * primary has logged (its snapshot shows it), the replica's round says so
+ * at once, naming the stream and the key to set, instead of waiting for
+ * entries that never come; before, it waits (nothing to follow yet). */
+Test(replication, rp016_replica_on_another_stream) {
+  g_tmp = th_tempdir();
+  int port = 0;
+  pid_t redis = th_redis_start(&port);
+  char *primary = make_repo("primary", "primary", port);
+  char *replica = make_repo_at("replica", "replica", port, "larder:other",
+                               NULL);
+  static const char idle[] = "replica at 1.0, log head 0, lag 0 entries, 0 "
+                             "applied, 0 bootstraps\n";
+  char *out = NULL;
+  cr_assert_eq(th_run_larder(replica, "replicate", ONCE, 20000, &out), 0);
+  th_keep(out);
+  cr_assert_str_eq(out, idle);
+  put_rows_in(primary, 0, 10, 1, T0);
+  run_ok(primary, "replicate", ONCE);
+  char msg[4096];
+  snprintf(msg, sizeof msg, "the write log redis://127.0.0.1:%d/0 has no "
+           "entries in stream larder:other, but its primary has logged some "
+           "(the newest snapshot in %s/snapshots is at entry 2): this replica "
+           "reads another stream than its primary logs to; set "
+           "`replication.stream` in %s/feature_store.yaml to the primary's "
+           "`replication.stream` (if the stream is right, the log lost its "
+           "entries: `larder replicate` on the primary appends them again)",
+           port, g_tmp, replica);
+  once_fails(replica, msg, "replica at 1.0, log head 0, lag 0 entries, 0 "
+             "applied, 0 bootstraps");
+  pid_t follower = start_replicate(replica); /* 0 entries behind, failing */
+  wait_health_reason(replica, "the follower's rounds have failed for ", msg);
+  stop_replicate(follower);
+  th_redis_stop(redis);
+}
+
+/* A replica that must bootstrap (the log trimmed past its position) with
+ * `replication.snapshots` naming a folder that does not exist: its round
+ * names the folder and the fix. */
+Test(replication, rp017_snapshot_folder_missing) {
+  g_tmp = th_tempdir();
+  int port = 0;
+  pid_t redis = th_redis_start(&port);
+  char *primary = make_repo("primary", "primary", port);
+  char nowhere[1024];
+  snprintf(nowhere, sizeof nowhere, "%s/nowhere", g_tmp);
+  char *replica = make_repo_at("replica", "replica", port, "larder:t",
+                               nowhere);
+  put_rows_in(primary, 0, 10, 1, T0);
+  put_rows_in(primary, 0, 10, 2, T0 + 1000000);
+  run_ok(primary, "replicate", ONCE);
+  redis_cli(port, "XTRIM larder:t MAXLEN 1");
+  char msg[8192];
+  snprintf(msg, sizeof msg, "no snapshot in %s: the folder does not exist; "
+           "publish one on the primary (`larder publish`), or set "
+           "replication.snapshots to the folder it publishes to", nowhere);
+  once_fails(replica, msg, "replica at 1.0, log head 3, lag 3 entries, 0 "
+             "applied, 0 bootstraps"); /* the registry's entry, 2 writes */
+  th_redis_stop(redis);
+}
+
+/* `larder publish` into a folder it cannot write (mode 0500; a root
+ * larder runs without the capabilities that ignore modes): the folder
+ * and the fix. */
+Test(replication, rp018_snapshot_folder_not_writable) {
+  g_tmp = th_tempdir();
+  snprintf(g_locked, sizeof g_locked, "%s/locked", g_tmp);
+  th_mkdirs(g_locked);
+  cr_assert_eq(chmod(g_locked, 0500), 0);
+  if (!th_modes_bind_without_dac(g_locked, "-w"))
+    cr_skip_test("a folder of mode 0500 stops no process here (root without "
+                 "CAP_SETPCAP to drop CAP_DAC_OVERRIDE?): not testable");
+  char *primary = make_repo_at("primary", "primary", th_free_port(),
+                               "larder:t", g_locked);
+  char *out = NULL;
+  int code = th_run_larder_flags(primary, "publish", TH_DROP_DAC, NONE, 20000,
+                                 &out);
+  th_keep(out);
+  char want[8192];
+  snprintf(want, sizeof want, "larder: publish: cannot publish a snapshot "
+           "into %s (cannot create %s/publish.lock: Permission denied); make "
+           "the folder writable by the user running larder, or set "
+           "replication.snapshots to another folder\n", g_locked, g_locked);
+  cr_assert_str_eq(out, want);
+  cr_assert_eq(code, 1);
 }
