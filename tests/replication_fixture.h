@@ -233,15 +233,45 @@ static inline void stop_replicate(pid_t pid) {
   th_untrack_child(pid);
 }
 
-/* A scratch folder with a redis-server (its pid returned, its port in
- * *port), a primary repo and one replica repo. */
-static inline pid_t start_pair(int *port, char **primary, char **replica) {
+/* A scratch folder (g_tmp) and a redis-server on a free port (its pid
+ * returned, its port in *port). */
+static inline pid_t start_scratch(int *port) {
   g_tmp = th_tempdir();
   *port = 0;
-  pid_t redis = th_redis_start(port);
+  return th_redis_start(port);
+}
+
+/* start_scratch, then a primary repo and one replica repo. */
+static inline pid_t start_pair(int *port, char **primary, char **replica) {
+  pid_t redis = start_scratch(port);
   *primary = make_repo("primary", "primary", *port);
   *replica = make_repo("replica", "replica", *port);
   return redis;
+}
+
+/* start_pair, with the primary's shipper running (its pid in *shipper)
+ * and writer 0's pushes followed by the replica (a follower started with
+ * `flags`, as th_spawn_larder_flags takes them, and stopped once the
+ * replica converged). Returns redis's pid. */
+static inline pid_t start_followed_pair(int *port, char **primary,
+                                        char **replica, pid_t *shipper,
+                                        int flags) {
+  pid_t redis = start_pair(port, primary, replica);
+  *shipper = start_replicate(*primary);
+  pid_t follower = start_replicate_flags(*replica, flags);
+  run_writer(*primary, 0);
+  assert_converged(*primary, replica, 1);
+  stop_replicate(follower);
+  return redis;
+}
+
+/* Stops a `larder serve` child (th_serve, tracked) with SIGTERM and
+ * closes its output. */
+static inline void stop_serve(pid_t server, int out) {
+  kill(server, SIGTERM);
+  cr_assert(th_reap(server, 10000, NULL), "serve %d ignored SIGTERM", server);
+  th_untrack_child(server);
+  close(out);
 }
 
 /* Runs redis-cli against port `port` (loopback). */
@@ -301,10 +331,7 @@ static inline void wait_health_reason(const char *repo, const char *lead,
   cr_assert(strlen(body) >= strlen(want_end) &&
             !strcmp(body + strlen(body) - strlen(want_end), want_end), "%s",
             body);
-  kill(server, SIGTERM);
-  cr_assert(th_reap(server, 10000, NULL));
-  th_untrack_child(server);
-  close(out);
+  stop_serve(server, out);
 }
 
 /* The state a reader child compares (reader_child.h): the store's version

@@ -17,9 +17,8 @@ TestSuite(replication, .fini = repl_cleanup, .timeout = 120);
  * replica reaches the primary's version, with its digests and its value
  * of every key. */
 Test(replication, rp001_primary_and_three_replicas_converge) {
-  g_tmp = th_tempdir();
-  int port = 0;
-  pid_t redis = th_redis_start(&port);
+  int port;
+  pid_t redis = start_scratch(&port);
   char *primary = make_repo("primary", "primary", port);
   char *replica[N_REPLICAS];
   for (int i = 0; i < N_REPLICAS; i++) {
@@ -97,17 +96,13 @@ Test(replication, rp003_follower_killed_while_applying_catches_up) {
 Test(replication, rp004_stream_trimmed_past_a_replica_bootstraps) {
   int port;
   char *primary, *replica;
-  pid_t redis = start_pair(&port, &primary, &replica);
-  pid_t shipper = start_replicate(primary);
-  pid_t follower = start_replicate(replica);
-  run_writer(primary, 0);
-  assert_converged(primary, &replica, 1);
-  stop_replicate(follower);
+  pid_t shipper;
+  pid_t redis = start_followed_pair(&port, &primary, &replica, &shipper, 0);
   run_writer(primary, 1);
   stop_replicate(shipper); /* all shipped: its outbox is the log's */
   redis_cli(port, "XTRIM larder:t MAXLEN 1");
   shipper = start_replicate(primary);
-  follower = start_replicate(replica);
+  pid_t follower = start_replicate(replica);
   assert_converged(primary, &replica, 1);
   stop_replicate(follower);
   stop_replicate(shipper);
@@ -178,10 +173,7 @@ Test(replication, rp006_replica_health_follows_the_follower) {
             body);
   cr_assert(strstr(body, " ms ago (max_lag 1000 ms): is `larder replicate` "
                    "running?\"}"), "%s", body);
-  kill(server, SIGTERM);
-  cr_assert(th_reap(server, 10000, NULL));
-  th_untrack_child(server);
-  close(out);
+  stop_serve(server, out);
   stop_replicate(shipper);
   th_redis_stop(redis);
 }
@@ -191,9 +183,8 @@ Test(replication, rp006_replica_health_follows_the_follower) {
  * the first runs (two followers would install and apply over each
  * other). */
 Test(replication, rp007_replica_refuses_compact_and_a_second_replicator) {
-  g_tmp = th_tempdir();
-  int port = 0;
-  pid_t redis = th_redis_start(&port);
+  int port;
+  pid_t redis = start_scratch(&port);
   char *replica = make_repo("replica", "replica", port);
   lr_store *s = NULL;
   cr_assert_eq(lr_store_open(replica, LR_STORE_READWRITE, &s), 0);
@@ -262,12 +253,8 @@ Test(replication, rp008_two_primaries_on_one_stream_is_an_error) {
 Test(replication, rp009_damaged_snapshot_refused_old_rows_served) {
   int port;
   char *primary, *replica;
-  pid_t redis = start_pair(&port, &primary, &replica);
-  pid_t shipper = start_replicate(primary);
-  pid_t follower = start_replicate(replica);
-  run_writer(primary, 0);
-  assert_converged(primary, &replica, 1);
-  stop_replicate(follower);
+  pid_t shipper;
+  pid_t redis = start_followed_pair(&port, &primary, &replica, &shipper, 0);
   lr_data_version before = version_of(replica);
   long long old_values[KEYS], now_values[KEYS];
   values_of(replica, old_values);
@@ -291,7 +278,7 @@ Test(replication, rp009_damaged_snapshot_refused_old_rows_served) {
   byte ^= 0x40;
   cr_assert_eq(pwrite(fd, &byte, 1, 5000), 1);
   close(fd);
-  follower = start_replicate(replica);
+  pid_t follower = start_replicate(replica);
   usleep(1500000); /* rounds that each refuse the snapshot */
   lr_data_version v = version_of(replica);
   cr_assert(v.generation == before.generation && v.seq == before.seq,
@@ -352,9 +339,8 @@ Test(replication, rp015_redis_unreachable) {
  * at once, naming the stream and the key to set, instead of waiting for
  * entries that never come; before, it waits (nothing to follow yet). */
 Test(replication, rp016_replica_on_another_stream) {
-  g_tmp = th_tempdir();
-  int port = 0;
-  pid_t redis = th_redis_start(&port);
+  int port;
+  pid_t redis = start_scratch(&port);
   char *primary = make_repo("primary", "primary", port);
   char *replica = make_repo_at("replica", "replica", port, "larder:other",
                                NULL);
@@ -387,9 +373,8 @@ Test(replication, rp016_replica_on_another_stream) {
  * `replication.snapshots` naming a folder that does not exist: its round
  * names the folder and the fix. */
 Test(replication, rp017_snapshot_folder_missing) {
-  g_tmp = th_tempdir();
-  int port = 0;
-  pid_t redis = th_redis_start(&port);
+  int port;
+  pid_t redis = start_scratch(&port);
   char *primary = make_repo("primary", "primary", port);
   char nowhere[1024];
   snprintf(nowhere, sizeof nowhere, "%s/nowhere", g_tmp);

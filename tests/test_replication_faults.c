@@ -53,8 +53,11 @@ static void wait_logged(int port, unsigned long long seq) {
   cr_assert_fail("the log stayed at entry %llu, not %llu", last, seq);
 }
 
-/* The snapshot folder as text: its entries (publish.lock aside) in name
- * order, then what LATEST names. */
+static int by_name(const void *a, const void *b) { return strcmp(a, b); }
+
+/* The snapshot folder as text: its entries (publish.lock aside; hidden
+ * ones only when they are a publish's temporary folder) in name order,
+ * then what LATEST names. */
 static char *snapshots_listing(void) {
   char dir[4200];
   snprintf(dir, sizeof dir, "%s/snapshots", g_tmp);
@@ -62,13 +65,12 @@ static char *snapshots_listing(void) {
   int n = 0;
   DIR *d = opendir(dir);
   for (struct dirent *e; d && n < 64 && (e = readdir(d));)
-    if (e->d_name[0] != '.' || strncmp(e->d_name, ".tmp-", 5) == 0)
-      if (strcmp(e->d_name, "publish.lock") && strcmp(e->d_name, "."))
-        snprintf(names[n++], sizeof names[0], "%s", e->d_name);
+    if ((e->d_name[0] != '.' || !strncmp(e->d_name, ".tmp-", 5)) &&
+        strcmp(e->d_name, "publish.lock"))
+      snprintf(names[n++], sizeof names[0], "%s", e->d_name);
   if (d)
     closedir(d);
-  qsort(names, (size_t)n, sizeof names[0],
-        (int (*)(const void *, const void *))strcmp);
+  qsort(names, (size_t)n, sizeof names[0], by_name);
   lr__buf b;
   lr__buf_init(&b);
   for (int i = 0; i < n; i++)
@@ -111,12 +113,13 @@ static char *version_line(const char *repo, const char *prefix) {
   return th_keep(line);
 }
 
+static const char FAILED[] = "replica: its rounds have failed for ";
+
 /* Waits (10 s at most) for `larder version` on `repo` to report a failed
  * round; returns its message (kept). */
 static const char *wait_failure(const char *repo) {
-  static const char prefix[] = "replica: its rounds have failed for ";
   for (long long end = th_now_ms() + 10000; th_now_ms() < end; usleep(50000)) {
-    char *line = version_line(repo, prefix);
+    char *line = version_line(repo, FAILED);
     const char *msg = line ? strstr(line, " ms: ") : NULL;
     if (msg)
       return msg + strlen(" ms: ");
@@ -124,6 +127,18 @@ static const char *wait_failure(const char *repo) {
   }
   cr_assert_fail("%s: `larder version` reported no failed round", repo);
   return NULL;
+}
+
+/* Waits (10 s at most) until `larder version` on `repo` reports no failed
+ * round (the follower reports after the round that went well). */
+static void wait_no_failure(const char *repo) {
+  char *line = NULL;
+  for (long long end = th_now_ms() + 10000; th_now_ms() < end; usleep(50000)) {
+    th_release(line);
+    if (!(line = version_line(repo, FAILED)))
+      return;
+  }
+  cr_assert_fail("%s: `larder version` still says: %s", repo, line);
 }
 
 /* ---- rp010: kills during bootstraps ------------------------------------- */
@@ -195,12 +210,9 @@ static int bootstrap_trial(const char *primary, const char *replica, int port,
 Test(replication_faults, rp010_follower_killed_during_bootstraps) {
   int port;
   char *primary, *replica;
-  pid_t redis = start_pair(&port, &primary, &replica);
-  pid_t shipper = start_replicate(primary);
-  pid_t follower = start_replicate(replica);
-  put_rows_in(primary, 0, BIG, 1, T0);
-  assert_converged(primary, &replica, 1);
-  stop_replicate(follower);
+  pid_t shipper;
+  pid_t redis = start_followed_pair(&port, &primary, &replica, &shipper, 0);
+  put_rows_in(primary, KEYS, BIG, 1, T0); /* the snapshots' bulk */
   new_generation(primary, port, 0); /* one bootstrap to its end, timed */
   long long t0 = th_now_ms();
   run_ok(replica, "replicate", ONCE);
@@ -217,7 +229,7 @@ Test(replication_faults, rp010_follower_killed_during_bootstraps) {
           "landed before it ended, %d left the old generation\n", dur_us,
           killed, TRIALS, left_old);
   cr_assert_gt(killed, 0, "no kill landed before the bootstrap ended");
-  follower = start_replicate(replica);
+  pid_t follower = start_replicate(replica);
   assert_converged(primary, &replica, 1);
   stop_replicate(follower);
   stop_replicate(shipper);
@@ -226,19 +238,16 @@ Test(replication_faults, rp010_follower_killed_during_bootstraps) {
 
 /* ---- rp011: a full disk ------------------------------------------------- */
 
-/* A primary and a replica that followed it, then a compaction on the
- * primary (shipped): the replica must bootstrap. Returns redis's pid. */
+/* A primary and a replica that followed it (a follower started with
+ * `follower_flags`), then a compaction on the primary (shipped): the
+ * replica must bootstrap. Returns redis's pid. */
 static pid_t replica_behind_a_compaction(int *port, char **primary,
                                          char **replica, int follower_flags) {
-  pid_t redis = start_pair(port, primary, replica);
-  pid_t shipper = start_replicate(*primary);
-  pid_t follower = start_replicate_flags(*replica, follower_flags);
-  run_writer(*primary, 0);
-  assert_converged(*primary, replica, 1);
-  stop_replicate(follower);
+  pid_t shipper; /* runs on; the suite's fini stops it */
+  pid_t redis = start_followed_pair(port, primary, replica, &shipper,
+                                    follower_flags);
   run_ok(*primary, "compact", NONE);
   wait_logged(*port, version_of(*primary).seq);
-  (void)shipper; /* runs on; the suite's fini stops it */
   return redis;
 }
 
@@ -253,7 +262,7 @@ Test(replication_faults, rp011_disk_full_during_bootstrap) {
   pid_t redis = replica_behind_a_compaction(&port, &primary, &replica, 0);
   lr_data_version before = version_of(replica), want = version_of(primary);
   char *old = repl_state_of(replica);
-  unsigned long long top, top_after;
+  unsigned long long top, top_now;
   char *folders = generation_folders(replica, &top);
   reader_spec spec = {replica, 0, old, old, repl_state};
   reader r = reader_start(&spec);
@@ -287,7 +296,7 @@ Test(replication_faults, rp011_disk_full_during_bootstrap) {
   lr_data_version v = version_of(replica);
   cr_assert(v.generation == before.generation && v.seq == before.seq);
   cr_assert_str_eq(repl_state_of(replica), old);
-  cr_assert_str_eq(generation_folders(replica, &top_after), folders);
+  cr_assert_str_eq(generation_folders(replica, &top_now), folders);
   cr_assert_str_eq(wait_failure(replica), msg);
   reader_stop(&r, "during the full disk");
   pid_t follower = start_replicate(replica);
@@ -344,9 +353,8 @@ static pid_t start_skewed_replica(const char *replica, long long offset_us,
  * lag are measured on the replica's own clock), and their reports carry
  * their own clock's time. */
 Test(replication_faults, rp012_replica_clocks_five_minutes_off) {
-  g_tmp = th_tempdir();
-  int port = 0;
-  pid_t redis = th_redis_start(&port);
+  int port;
+  pid_t redis = start_scratch(&port);
   char *primary = make_repo("primary", "primary", port);
   char *replica[2] = {make_repo("ahead", "replica", port),
                       make_repo("behind", "replica", port)};
@@ -422,7 +430,7 @@ Test(replication_faults, rp013_unreadable_snapshot_keeps_the_old_generation) {
   cr_assert_eq(chmod(snap, 0700), 0);
   g_locked[0] = '\0';
   assert_converged(primary, &replica, 1);
-  cr_assert_null(version_line(replica, "replica: its rounds have failed"));
+  wait_no_failure(replica);
   reader_stop(&r, "the snapshot unreadable, then readable");
   stop_replicate(follower);
   th_redis_stop(redis);
