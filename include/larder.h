@@ -1055,6 +1055,10 @@ void lr_server_close(lr_server *srv);
  */
 typedef struct lr_replicator lr_replicator;
 
+/* The room for a round's error in lr_replication_status (a longer message
+ * is cut). */
+#define LR_REPLICATION_ERROR_MAX 1024
+
 typedef struct lr_replication_status {
   int primary;                  /* 1 on a primary, 0 on a replica */
   lr_data_version version;      /* the store's (G, S) */
@@ -1071,15 +1075,19 @@ typedef struct lr_replication_status {
                                     digest; each meant a bootstrap */
   long long reported_ms;        /* lr_store_replication: how long ago the
                                    replicator reported this; -1: never */
+  long long failing_ms;         /* how long its rounds have been failing; 0
+                                   when the last one succeeded */
+  char error[LR_REPLICATION_ERROR_MAX]; /* the last round's message (one
+                                   line; "" when it succeeded) */
 } lr_replication_status;
 
 /*
- * lr_replicator_open - opens the repo's store read-write and connects to
- * its write log. out: receives the handle, also on failure (read
+ * lr_replicator_open - opens the repo's store read-write; the write log is
+ * connected to by the first lr_replicator_step (lr_replicator_publish
+ * needs no log). out: receives the handle, also on failure (read
  * lr_replicator_errmsg(), then lr_replicator_close()). Returns 0;
- * LR_EINVAL (no replication block); LR_EIO (the log unreachable, named
- * with the fix); the errors of lr_store_open. A handle is one thread's at
- * a time.
+ * LR_EINVAL (no replication block); the errors of lr_store_open. A handle
+ * is one thread's at a time.
  */
 int lr_replicator_open(const char *repo, lr_replicator **out);
 
@@ -1087,9 +1095,16 @@ int lr_replicator_open(const char *repo, lr_replicator **out);
  * lr_replicator_step - one round: a primary ships what the log lacks
  * (then, with nothing to ship, waits up to wait_ms for a change); a
  * replica bootstraps when it must, else applies the entries after its
- * position (waiting up to wait_ms for one). Call it in a loop. Returns 0;
+ * position (waiting up to wait_ms for one). Call it in a loop. After
+ * each round but one refused by LR_EEXISTS, what it did or why it failed
+ * is reported for lr_store_replication. Returns 0;
  * LR_EEXISTS (another replicator steps on this repo, named);
+ * LR_EINVAL (a bad `replication.log` URL);
  * LR_EIO (the log or a snapshot unreachable: call again later);
+ * LR_ENOTFOUND (a replica that must bootstrap finds no snapshot, or finds
+ * the log's stream empty while its primary has published a snapshot of
+ * logged changes: the wrong `replication.stream`; both named with the
+ * fix);
  * LR_ECORRUPT (a damaged entry or snapshot, refused: the store keeps
  * serving what it had).
  */

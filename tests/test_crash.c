@@ -441,7 +441,9 @@ static void trial(crash_run *run, int i, uint64_t *rng) {
   snprintf(name, sizeof name, "%s, trial %d of seed %llu", run->cc->name, i,
            (unsigned long long)g_seed);
   copy_template(repo);
-  reader r = reader_start(repo, run->cc->reopen, run->old, run->new_);
+  reader_spec spec = {repo, run->cc->reopen, run->old, run->new_,
+                      crash_state};
+  reader r = reader_start(&spec);
   if (th_random(rng) & 1)
     LARDER_OK(repo, "write", "driver_hourly_stats", g_touch);
   long long delay =
@@ -531,7 +533,8 @@ Test(crash, c006_a_state_that_is_neither_old_nor_new_is_caught) {
   char repo[512];
   snprintf(repo, sizeof repo, "%s/trial", g_dir);
   copy_template(repo);
-  reader r = reader_start(repo, 0, run.old, run.new_);
+  reader_spec spec = {repo, 0, run.old, run.new_, crash_state};
+  reader r = reader_start(&spec);
   LARDER_OK(repo, "write", "driver_hourly_stats",
             drivers_csv("half.csv", WRITE_TS, WRITE_SALT, 1151));
   char line[1024];

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "cli.h"
 #include "larder.h"
 
@@ -226,6 +227,23 @@ int cli_compact(cli *c) {
   return status;
 }
 
+/* The "replication" member of `larder version --json`. */
+static void print_replication_json(const lr_replication_status *repl) {
+  text error = {0};
+  if (text_json_string(&error, repl->error, strlen(repl->error)))
+    text_printf(&error, "\"\"");
+  printf(", \"replication\": {\"role\": \"%s\", \"log_head\": %llu, "
+         "\"lag_entries\": %llu, \"lag_ms\": %lld, \"reported_ms_ago\": "
+         "%lld, \"applied\": %llu, \"applied_rows\": %llu, "
+         "\"bootstraps\": %llu, \"mismatches\": %llu, \"failing_ms\": "
+         "%lld, \"error\": %s}",
+         repl->primary ? "primary" : "replica", repl->log_head,
+         repl->lag_entries, repl->lag_ms, repl->reported_ms, repl->applied,
+         repl->applied_rows, repl->bootstraps, repl->mismatches,
+         repl->failing_ms, error.p ? error.p : "\"\"");
+  text_free(&error);
+}
+
 /* `larder version [--json]`: the library's, the registry's and the online
  * store's versions, and (JSON) each view's digest. */
 int cli_version(cli *c) {
@@ -258,13 +276,7 @@ int cli_version(cli *c) {
            registry_version, v.generation, v.seq, v.generation, v.seq,
            digests);
     if (replicated)
-      printf(", \"replication\": {\"role\": \"%s\", \"log_head\": %llu, "
-             "\"lag_entries\": %llu, \"lag_ms\": %lld, \"reported_ms_ago\": "
-             "%lld, \"applied\": %llu, \"applied_rows\": %llu, "
-             "\"bootstraps\": %llu, \"mismatches\": %llu}",
-             repl.primary ? "primary" : "replica", repl.log_head,
-             repl.lag_entries, repl.lag_ms, repl.reported_ms, repl.applied,
-             repl.applied_rows, repl.bootstraps, repl.mismatches);
+      print_replication_json(&repl);
     printf("}\n");
   } else if (rc == 0) {
     printf("larder %s\nregistry version %llu\nstore version %llu.%llu "
@@ -282,6 +294,10 @@ int cli_version(cli *c) {
                repl.mismatches);
       printf("\n");
     }
+    if (replicated && repl.error[0])
+      printf("%s: its rounds have failed for %lld ms: %s\n",
+             repl.primary ? "primary" : "replica", repl.failing_ms,
+             repl.error);
   }
   lr_free(digests);
   lr_store_close(store);

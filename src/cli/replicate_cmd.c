@@ -41,9 +41,11 @@ static void report(lr_replicator *r, lr_replication_status *last) {
 }
 
 int cli_replicate(cli *c) {
-  int once = c->argc == 1 && !strcmp(c->argv[0], "--once");
-  if (c->argc > 1 || (c->argc == 1 && !once))
-    return cli_usage_error("replicate takes only --once");
+  int once = c->argc >= 1 && !strcmp(c->argv[0], "--once");
+  if (c->argc > once)
+    return cli_usage_error("replicate: unexpected argument '%s'; it takes "
+                           "only --once (one round, then exit)",
+                           c->argv[once]);
   lr_replicator *r = NULL;
   int rc = lr_replicator_open(c->repo, &r);
   if (rc) {
@@ -78,7 +80,8 @@ int cli_replicate(cli *c) {
 
 int cli_publish(cli *c) {
   if (c->argc != 0)
-    return cli_usage_error("publish takes no arguments");
+    return cli_usage_error("publish: unexpected argument '%s'; it takes "
+                           "none", c->argv[0]);
   lr_replicator *r = NULL;
   char *name = NULL;
   int rc = lr_replicator_open(c->repo, &r);

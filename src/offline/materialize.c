@@ -288,6 +288,8 @@ static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
     if (rc)
       lr__buf_puts(&ls->off->errmsg, lr_store_errmsg(store));
   }
+  if (rc == 0 && !ls->spec->incremental) /* replicas take it from a snapshot */
+    lr__writer_log_as_snapshot(*w);
   int one = rc == 0 && order == AS_STORED &&
             lr__source_is_parquet(lr__offline_source(ls->off, v));
   if (rc == 0 && one)

@@ -324,10 +324,11 @@ int lr__store_put_replica_status(lr_store *store, const lr__replica_status *st,
   int rc = 0;
   if (!f || fprintf(f, "head %llu\nlag_entries %llu\nlag_ms %lld\n"
                     "updated_ms %lld\nbootstraps %llu\napplied %llu\n"
-                    "applied_rows %llu\nmismatches %llu\n",
-                    st->head, st->lag_entries, st->lag_ms, st->updated_ms,
+                    "applied_rows %llu\nmismatches %llu\n"
+                    "failing_ms %lld\nerror %s\n", st->head,
+                    st->lag_entries, st->lag_ms, st->updated_ms,
                     st->bootstraps, st->applied, st->applied_rows,
-                    st->mismatches) < 0)
+                    st->mismatches, st->failing_ms, st->error) < 0)
     rc = LR_EIO;
   if (f && fclose(f) != 0)
     rc = LR_EIO;
@@ -349,11 +350,16 @@ int lr__store_replica_status(lr_store *store, lr__replica_status *st) {
     return LR_ENOTFOUND;
   int n = fscanf(f, "head %llu lag_entries %llu lag_ms %lld updated_ms %lld "
                  "bootstraps %llu applied %llu applied_rows %llu mismatches "
-                 "%llu", &st->head, &st->lag_entries, &st->lag_ms,
-                 &st->updated_ms, &st->bootstraps, &st->applied,
-                 &st->applied_rows, &st->mismatches);
+                 "%llu failing_ms %lld error", &st->head, &st->lag_entries,
+                 &st->lag_ms, &st->updated_ms, &st->bootstraps, &st->applied,
+                 &st->applied_rows, &st->mismatches, &st->failing_ms);
+  st->error[0] = '\0';
+  if (n == 9 && fgets(st->error, sizeof st->error, f))
+    st->error[strcspn(st->error, "\n")] = '\0';
+  size_t skip = st->error[0] == ' '; /* the one after "error" */
+  memmove(st->error, st->error + skip, strlen(st->error + skip) + 1);
   fclose(f);
-  return n == 8 ? 0 : LR_ECORRUPT;
+  return n == 9 ? 0 : LR_ECORRUPT;
 }
 
 /* The meta record of the registry version a primary last logged. */

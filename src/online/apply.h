@@ -87,6 +87,10 @@ typedef struct lr__replica_status {
   long long updated_ms;         /* unix ms of the report */
   unsigned long long bootstraps, applied;
   unsigned long long applied_rows, mismatches; /* lr_replication_status */
+  long long failing_ms;         /* how long its rounds have failed; 0: the
+                                   last one succeeded */
+  char error[LR_REPLICATION_ERROR_MAX]; /* the last round's error, one
+                                   line, or "" */
 } lr__replica_status;
 
 /* Writes the status file. Returns 0 or LR_EIO. */

@@ -505,6 +505,11 @@ void lr__writer_latest_only(lr__writer *w, int in_order) {
     lr__writer_latest_only(w->derived[d].w, in_order);
 }
 
+void lr__writer_log_as_snapshot(lr__writer *w) {
+  w->cap->overflow = 1;
+  lr__buf_free(&w->cap->records);
+}
+
 int lr__writer_flush(lr__writer *w, lr_write_stats *stats) {
   int rc = flush_held(w, stats);
   lr_write_stats ignored = {0, 0};

@@ -4,9 +4,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../util/fs.h"
+#include "../util/timefmt.h"
 #include "larder.h"
 #include "load.h"
 #include "plan.h"
@@ -87,7 +87,7 @@ static void registry_path(const lr_repo *repo, lr__buf *path) {
  * ones counted from the clock (unlike any used before) put every view in a
  * new online database, so no row is read with the wrong layout. */
 static void start_new_layouts(lr__model *m) {
-  m->next_epoch = (uint32_t)time(NULL);
+  m->next_epoch = (uint32_t)(lr__time_now_us() / 1000000);
   for (int i = 0; i < m->n_views; i++)
     m->views[i].layout_epoch = m->next_epoch++;
 }
@@ -142,7 +142,7 @@ static int give_text(lr__buf *text, char **out, int rc) {
 /* Writes the planned registry (the next version) atomically. */
 static int write_registry(lr_repo *repo, const lr__model *old, lr__buf *text) {
   repo->model.version = old->version + 1;
-  repo->model.applied_at = (int64_t)time(NULL);
+  repo->model.applied_at = lr__time_now_us() / 1000000;
   lr__buf path;
   lr__buf_init(&path);
   registry_path(repo, &path);

@@ -10,6 +10,7 @@
  * store's own transactions, so either side can be killed at any point and
  * started again.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 #include "../online/apply.h"
 #include "../online/introspect.h"
 #include "../util/fs.h"
+#include "../util/timefmt.h"
 #include "definitions.h"
 #include "log.h"
 #include "manifest.h"
@@ -35,7 +37,7 @@ struct lr_replicator {
   char *repo;
   char *registry_path;
   lr_store *store;
-  lr__log *log;
+  lr__log *log;                 /* NULL until a round connects */
   int lock_fd;                  /* the replicator lock, or -1 */
   lr__buf err;
   unsigned long long head;      /* the log's last entry, as last seen */
@@ -44,6 +46,8 @@ struct lr_replicator {
   unsigned long long bootstraps;
   unsigned long long mismatches; /* chain digests or snapshots refused */
   long long behind_since_ms;    /* when a replica fell behind; 0: it is not */
+  long long failing_since_ms;   /* when rounds began to fail; 0: they do not */
+  char failed[LR_REPLICATION_ERROR_MAX]; /* the last round's error, or "" */
 };
 
 static long long now_ms(void) {
@@ -62,15 +66,18 @@ static int open_store(lr_replicator *r) {
 }
 
 /* Reads LATEST: 1 when a snapshot is published (its sequence number in
- * *seq), 0 when none is (or it cannot be read: publishing again mends
- * that). */
-static int newest_snapshot(lr_replicator *r, unsigned long long *seq) {
+ * *seq, its epoch in *epoch unless NULL), 0 when none is (or it cannot be
+ * read: publishing again mends that). */
+static int newest_snapshot(lr_replicator *r, unsigned long long *seq,
+                           unsigned long long *epoch) {
   lr__manifest m = {0};
   lr__buf ignored;
   lr__buf_init(&ignored);
   int found = lr__snapshot_latest(lr__store_replication(r->store)->snapshots,
                                   &m, &ignored) == 0;
   *seq = found ? m.seq : 0;
+  if (epoch)
+    *epoch = found ? m.epoch : 0;
   lr__buf_free(&ignored);
   lr__manifest_free(&m);
   return found;
@@ -80,7 +87,7 @@ static int newest_snapshot(lr_replicator *r, unsigned long long *seq) {
  * now unless one at `seq` or later is there. */
 static int ensure_snapshot(lr_replicator *r, unsigned long long seq) {
   unsigned long long newest;
-  if (newest_snapshot(r, &newest) && newest >= seq)
+  if (newest_snapshot(r, &newest, NULL) && newest >= seq)
     return 0;
   const lr__replication *repl = lr__store_replication(r->store);
   lr__manifest m = {0};
@@ -158,7 +165,7 @@ static int ship_one(void *ctx, unsigned long long seq, const void *entry,
  * newest one (trimmed past it, or lost). */
 static int keep_bootstrappable(lr_replicator *r, unsigned long long first) {
   unsigned long long newest;
-  if (newest_snapshot(r, &newest) && !(first && first > newest + 1))
+  if (newest_snapshot(r, &newest, NULL) && !(first && first > newest + 1))
     return 0;
   lr__logpos pos;
   int rc = lr__store_logpos(r->store, &pos, &r->err);
@@ -271,14 +278,14 @@ static int check_definitions(lr_replicator *r, const lr__manifest *m) {
 }
 
 /* Installs the newest snapshot when it is past `pos` (or of another
- * epoch); 0 when installed, 1 when there is none to take yet. */
+ * epoch); 0 when installed, 1 when the newest is not past it yet (the
+ * primary publishes one for the entries the log lost). No snapshot at
+ * all is LR_ENOTFOUND naming the folder: a primary that logged publishes
+ * one before its first entry, so the folder is the wrong one, or nothing
+ * was ever logged to follow. */
 static int bootstrap(lr_replicator *r, const lr__logpos *pos) {
   lr__manifest m = {0};
   int rc = lr__snapshot_latest(lr__store_replication(r->store)->snapshots, &m, &r->err);
-  if (rc == LR_ENOTFOUND) {
-    lr__buf_reset(&r->err);
-    return 1;
-  }
   if (rc == 0 && m.epoch == pos->epoch && m.seq <= pos->seq)
     rc = 1; /* nothing newer than what is here: wait for the primary */
   if (rc == 0 && pos->epoch == 0)
@@ -319,6 +326,28 @@ static int apply_one(void *ctx, const lr__log_entry *e) {
   return rc;
 }
 
+/* A log with no entries while the snapshot folder holds a snapshot of
+ * logged changes (an epoch, past entry 0): the primary logs to another
+ * stream than this replica reads, or the log lost its entries (the
+ * primary's shipper appends them again). Said at once, rather than
+ * waiting for entries that never come. */
+static int check_empty_log(lr_replicator *r) {
+  unsigned long long seq, epoch;
+  if (!newest_snapshot(r, &seq, &epoch) || !epoch || !seq)
+    return 0; /* nothing logged yet: the replica waits for entry 1 */
+  const lr__replication *repl = lr__store_replication(r->store);
+  return lr__errmsg_set(&r->err, LR_ENOTFOUND, "the write log %s has no "
+                        "entries in stream %s, but its primary has logged "
+                        "some (the newest snapshot in %s is at entry %llu): "
+                        "this replica reads another stream than its primary "
+                        "logs to; set `replication.stream` in %s/"
+                        "feature_store.yaml to the primary's "
+                        "`replication.stream` (if the stream is right, the "
+                        "log lost its entries: `larder replicate` on the "
+                        "primary appends them again)", repl->log,
+                        repl->stream, repl->snapshots, seq, r->repo);
+}
+
 /* One round on a replica: bootstraps when needed, else applies what the
  * log has after its position (waiting up to wait_ms for it). */
 static int follow(lr_replicator *r, int wait_ms) {
@@ -327,6 +356,8 @@ static int follow(lr_replicator *r, int wait_ms) {
   int rc = lr__store_logpos(r->store, &pos, &r->err);
   if (rc == 0)
     rc = lr__log_bounds(r->log, &first, &last, &r->err);
+  if (rc == 0 && last == 0)
+    rc = check_empty_log(r);
   if (rc)
     return rc;
   r->head = last;
@@ -375,11 +406,20 @@ int lr_replicator_open(const char *repo, lr_replicator **out) {
     lr__buf_init(&path);
     lr__fs_join(&path, repo, lr__store_model(r->store)->config.registry_path);
     r->registry_path = lr__buf_steal(&path);
-    rc = lr__log_open(repl->log, repl->stream,
-                      (unsigned long long)repl->log_retention, LOG_TIMEOUT_MS,
-                      &r->log, &r->err);
+    rc = r->registry_path ? 0 : LR_ENOMEM;
   }
   return rc;
+}
+
+/* Connects to the write log, at the first round (publishing needs none).
+ * A handle that lost its connection connects again by itself. */
+static int open_log(lr_replicator *r) {
+  if (r->log)
+    return 0;
+  const lr__replication *repl = lr__store_replication(r->store);
+  return lr__log_open(repl->log, repl->stream,
+                      (unsigned long long)repl->log_retention, LOG_TIMEOUT_MS,
+                      &r->log, &r->err);
 }
 
 /* Waits, on a primary that had nothing to ship, until the store moved
@@ -396,21 +436,58 @@ static void wait_for_change(lr_replicator *r, const lr_data_version *at,
 }
 
 /* Wall-clock ms: only for the status report's age, never for applying. */
-static long long unix_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+static long long unix_ms(void) { return lr__time_now_us() / 1000; }
+
+/* Notes how round `rc` ended: its message (one line) and since when
+ * rounds have been failing. */
+static void note_round(lr_replicator *r, int rc) {
+  if (!rc) {
+    r->failed[0] = '\0';
+    r->failing_since_ms = 0;
+    return;
+  }
+  snprintf(r->failed, sizeof r->failed, "%s",
+           r->err.len ? lr__buf_str(&r->err) : lr_strerror(rc));
+  for (char *c = r->failed; *c; c++)
+    *c = *c == '\n' ? ' ' : *c;
+  if (!r->failing_since_ms)
+    r->failing_since_ms = now_ms();
 }
 
 /* The status file, after each round (apply.h): what `larder version`,
- * /health and /metrics read. */
-static int report_status(lr_replicator *r) {
+ * /health and /metrics read. A failure to write it is the round's error
+ * unless the round failed already. */
+static int report_status(lr_replicator *r, int round_rc) {
+  note_round(r, round_rc);
   lr_replication_status st;
   int rc = lr_replicator_status(r, &st);
-  lr__replica_status out = {st.log_head,   st.lag_entries, st.lag_ms,
-                            unix_ms(),     st.bootstraps,  st.applied,
-                            st.applied_rows, st.mismatches};
-  return rc ? rc : lr__store_put_replica_status(r->store, &out, &r->err);
+  lr__replica_status out = {st.log_head,     st.lag_entries,
+                            st.lag_ms,       unix_ms(),
+                            st.bootstraps,   st.applied,
+                            st.applied_rows, st.mismatches,
+                            st.failing_ms,   {0}};
+  memcpy(out.error, st.error, sizeof out.error);
+  lr__buf ignored;
+  lr__buf_init(&ignored);
+  if (rc == 0)
+    rc = lr__store_put_replica_status(r->store, &out,
+                                      round_rc ? &ignored : &r->err);
+  lr__buf_free(&ignored);
+  return round_rc ? round_rc : rc;
+}
+
+/* One round of the role's: ship (a primary) or follow (a replica). */
+static int round_of_role(lr_replicator *r, int wait_ms) {
+  if (lr__store_replication(r->store)->role != LR__ROLE_PRIMARY)
+    return follow(r, wait_ms);
+  unsigned long long before = r->applied;
+  lr_data_version at;
+  int rc = lr_store_version(r->store, &at);
+  if (rc == 0)
+    rc = ship(r);
+  if (rc == 0 && r->applied == before && wait_ms)
+    wait_for_change(r, &at, wait_ms);
+  return rc;
 }
 
 int lr_replicator_step(lr_replicator *r, int wait_ms) {
@@ -421,23 +498,11 @@ int lr_replicator_step(lr_replicator *r, int wait_ms) {
   if (r->lock_fd < 0) /* the first round: one replicator per repo steps */
     rc = lr__store_lock_replicator(r->store, &r->lock_fd, &r->err);
   if (rc)
-    return rc;
-  if (lr__store_replication(r->store)->role == LR__ROLE_PRIMARY) {
-    unsigned long long before = r->applied;
-    lr_data_version at;
-    rc = lr_store_version(r->store, &at);
-    if (rc == 0)
-      rc = ship(r);
-    if (rc == 0)
-      rc = report_status(r);
-    if (rc == 0 && r->applied == before && wait_ms)
-      wait_for_change(r, &at, wait_ms);
-  } else {
-    rc = follow(r, wait_ms);
-    if (rc == 0)
-      rc = report_status(r);
-  }
-  return rc;
+    return rc; /* not this replicator's to report */
+  rc = open_log(r);
+  if (rc == 0)
+    rc = round_of_role(r, wait_ms);
+  return report_status(r, rc);
 }
 
 int lr_replicator_status(lr_replicator *r, lr_replication_status *st) {
@@ -462,6 +527,8 @@ int lr_replicator_status(lr_replicator *r, lr_replication_status *st) {
   st->bootstraps = r->bootstraps;
   st->mismatches = r->mismatches;
   st->reported_ms = 0;
+  st->failing_ms = r->failing_since_ms ? now - r->failing_since_ms : 0;
+  memcpy(st->error, r->failed, sizeof st->error);
   return 0;
 }
 
@@ -502,6 +569,8 @@ int lr_store_replication(lr_store *store, lr_replication_status *st) {
     st->bootstraps = rs.bootstraps;
     st->mismatches = rs.mismatches;
     st->reported_ms = unix_ms() - rs.updated_ms;
+    st->failing_ms = rs.failing_ms;
+    memcpy(st->error, rs.error, sizeof st->error);
   }
   return rc;
 }
@@ -514,7 +583,8 @@ int lr_replicator_publish(lr_replicator *r, char **name) {
     *name = NULL;
   if (lr__store_replication(r->store)->role != LR__ROLE_PRIMARY)
     return lr__errmsg_set(&r->err, LR_EREADONLY, "only a primary publishes "
-                          "snapshots; this repo is a replica");
+                          "snapshots, and %s/feature_store.yaml makes this "
+                          "repo a replica; publish on its primary", r->repo);
   lr__manifest m = {0};
   int rc = lr__snapshot_publish(r->store, r->registry_path,
                                 lr__store_replication(r->store)->snapshots,
