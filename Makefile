@@ -90,7 +90,9 @@ $(BUILD)/examples/%: examples/%.c include/larder.h $(BUILD)/liblarder.a
 # names this tree: pkg-config takes it over larder.pc when both are on
 # PKG_CONFIG_PATH, so `PKG_CONFIG_PATH=build pkg-config --libs larder`
 # links against build/ (with a run path to it) and `make install` is not
-# needed first.
+# needed first. PC_SED PREFIX,LIBDIR,INCLUDEDIR,FROM|TO: the last argument
+# is one more sed substitution, for @RPATH@: " @RPATH@|" drops it (and its
+# space), "@RPATH@|-Wl,-rpath,..." sets the run path.
 PC_SED = sed -e 's|@VERSION@|0.1.0|' -e 's|@LIBS@|$(LIBS)|' -e 's|@PREFIX@|$(1)|' \
   -e 's|@LIBDIR@|$(2)|' -e 's|@INCLUDEDIR@|$(3)|' -e 's|$(4)|'
 INSTALLED_PC = $(call PC_SED,$(PREFIX),$${prefix}/lib,$${prefix}/include, @RPATH@|)
