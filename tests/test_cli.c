@@ -75,11 +75,18 @@ Test(cli, cli001_every_listed_command_answers_help) {
   cr_assert(saw_teardown);
 }
 
-/* ---- teardown on a terminal ------------------------------------------- */
+/* ---- on a terminal ------------------------------------------------------ */
 
-/* Starts `larder -c DIR teardown` on a new pseudo-terminal (stdin, stdout
- * and stderr). Returns the pid; *master gets the terminal's other end. */
-static pid_t teardown_on_terminal(const char *dir, int *master) {
+/* Starts `larder -c DIR COMMAND ARGS...` (ARGS NULL-terminated) on a new
+ * pseudo-terminal: its stdin, stdout and stderr. Returns the pid; *master
+ * gets the terminal's other end. */
+static pid_t larder_on_terminal(const char *dir, const char *command,
+                                const char *const *args, int *master) {
+  const char *argv[16] = {th_larder_bin(), "-c", dir, command};
+  int n = 4;
+  for (int i = 0; args[i] && n < 15; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
   *master = posix_openpt(O_RDWR | O_NOCTTY);
   cr_assert_geq(*master, 0);
   cr_assert_eq(grantpt(*master), 0);
@@ -98,8 +105,7 @@ static pid_t teardown_on_terminal(const char *dir, int *master) {
     dup2(fd, 0);
     dup2(fd, 1);
     dup2(fd, 2);
-    execl(th_larder_bin(), th_larder_bin(), "-c", dir, "teardown",
-          (char *)NULL);
+    execv(argv[0], (char *const *)argv);
     _exit(127);
   }
   th_track_child(pid);
@@ -111,7 +117,7 @@ static pid_t teardown_on_terminal(const char *dir, int *master) {
 static int answer_teardown(const char *dir, const char *answer,
                            char **printed) {
   int master;
-  pid_t pid = teardown_on_terminal(dir, &master);
+  pid_t pid = larder_on_terminal(dir, "teardown", no_args, &master);
   char *before = th_read_until(master, "Type y to confirm: ", 10000, 1 << 14);
   cr_assert(strstr(before, "Type y to confirm: "), "no prompt: %s", before);
   cr_assert_eq(write(master, answer, strlen(answer)), (ssize_t)strlen(answer));
@@ -162,5 +168,32 @@ Test(cli, cli002_teardown_asks_on_a_terminal) {
   cr_assert(!exists(dir, "data/online") && !exists(dir, "data/registry.db"));
   cr_assert(exists(dir, "defs.yaml") && exists(dir, "feature_store.yaml") &&
             exists(dir, "data/x.csv"));
+  th_rmrf(dir);
+}
+
+/* On a terminal, materialize draws a progress line per view with the
+ * source rows read of the interval's total (3, of which the latest per key
+ * are 2), which the library knows, so a time left can be estimated; its
+ * last draw has them equal and no time left. */
+Test(cli, cli003_materialize_progress_shows_the_known_total) {
+  char *dir = th_applied_repo(TH_STATS_DEFS);
+  th_write(dir, "data/x.csv", "user_id,event_timestamp,a\n"
+                              "1,2024-01-01T00:00:00Z,10\n"
+                              "1,2024-01-02T00:00:00Z,11\n"
+                              "2,2024-01-01T00:00:00Z,20\n");
+  const char *const args[] = {"2020-01-01", "2030-01-01", NULL};
+  int master;
+  pid_t pid = larder_on_terminal(dir, "materialize", args, &master);
+  char *printed = th_read_until(master, NULL, 20000, 1 << 14);
+  close(master);
+  cr_assert_eq(th_child_status(pid, 10000), 0, "%s", printed);
+  char *line = strstr(printed, "\r  stats: 3 of 3 source rows, ");
+  cr_assert(line, "no progress line with the total: %s", printed);
+  char *end = strstr(line, "\r\n");
+  cr_assert(end && !memmem(line, (size_t)(end - line), "ETA", 3),
+            "the last draw estimates a time left: %s", printed);
+  cr_assert(strstr(end, "Materialized 1 view: 2 rows read, 2 written"),
+            "%s", printed);
+  free(printed);
   th_rmrf(dir);
 }

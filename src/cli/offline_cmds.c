@@ -21,11 +21,31 @@ static double now_seconds(void) {
 
 /* Progress on a terminal: what is done, its rate and, only when the
  * library knows the total, how much there is and the time left. Each
- * `what` (a view) gets its own line, redrawn in place. */
+ * `what` (a view) gets its own line, redrawn in place. The time left
+ * divides by the recent rate (smoothed over the draws), not the average
+ * since the start: a sort or a pass read again before the rows flow would
+ * otherwise make it several times too long. */
 typedef struct progress {
-  double started, last;
-  char what[128]; /* the line being drawn, "" when none */
+  double started;               /* when the current line's work began */
+  double last;                  /* when the line was last drawn */
+  unsigned long long last_done; /* its rows then */
+  double recent;                /* rows/s lately; 0 before a second draw */
+  const char *rows;             /* what the rows counted are */
+  char what[128];               /* the line being drawn, "" when none */
 } progress;
+
+/* Takes the draw of `done` rows at `now` into p's rates. */
+static void update_rates(progress *p, int same, unsigned long long done,
+                         double now) {
+  if (!same || done < p->last_done) /* a new view, or a pass begun again */
+    p->recent = 0;
+  else if (now > p->last) {
+    double lately = (double)(done - p->last_done) / (now - p->last);
+    p->recent = p->recent > 0 ? (p->recent + lately) / 2 : lately;
+  }
+  p->last = now;
+  p->last_done = done;
+}
 
 static void show_progress(void *ctx, const char *what, unsigned long long done,
                           unsigned long long total) {
@@ -35,20 +55,20 @@ static void show_progress(void *ctx, const char *what, unsigned long long done,
   int finished = total && done >= total; /* always drawn */
   if (same && !finished && now - p->last < 0.2)
     return;
-  if (!same) { /* a new line for the next view */
-    if (p->what[0])
-      fputc('\n', stderr);
-    snprintf(p->what, sizeof p->what, "%s", what);
-    p->started = now;
+  if (!same && p->what[0]) { /* the next view began as the last ended */
+    fputc('\n', stderr);
+    p->started = p->last;
   }
-  p->last = now;
-  double rate = done / (now - p->started + 1e-9);
+  snprintf(p->what, sizeof p->what, "%s", what);
+  update_rates(p, same, done, now);
+  double average = done / (now - p->started + 1e-9);
   fprintf(stderr, "\r  %s: %llu", what, done);
   if (total)
     fprintf(stderr, " of %llu", total);
-  fprintf(stderr, " rows, %.0f rows/s", rate);
-  if (total > done && rate > 0)
-    fprintf(stderr, ", ETA %.0fs", (double)(total - done) / rate);
+  fprintf(stderr, " %s, %.0f rows/s", p->rows,
+          finished || !p->recent ? average : p->recent);
+  if (total > done && p->recent > 0)
+    fprintf(stderr, ", ETA %.0fs", (double)(total - done) / p->recent);
   fputs("   ", stderr);
 }
 
@@ -60,9 +80,11 @@ static void progress_end(progress *p) {
 }
 
 /* The progress callback when stderr is a terminal (setting *ctx to p),
- * else NULL: logs and pipes get only the summary line. */
-static lr_progress_fn progress_on_terminal(progress *p, void **ctx) {
-  *p = (progress){now_seconds(), 0, ""};
+ * else NULL: logs and pipes get only the summary line. `rows` says what
+ * is counted ("source rows"). */
+static lr_progress_fn progress_on_terminal(progress *p, void **ctx,
+                                           const char *rows) {
+  *p = (progress){.started = now_seconds(), .rows = rows};
   if (!isatty(2))
     return NULL;
   *ctx = p;
@@ -103,7 +125,8 @@ static int cmd_historical(cli *c) {
     return CLI_FAILED;
   historical_spec(c, a);
   progress p;
-  a->spec.progress = progress_on_terminal(&p, &a->spec.progress_ctx);
+  a->spec.progress = progress_on_terminal(&p, &a->spec.progress_ctx,
+                                         "rows processed");
   lr_offline *off = NULL;
   unsigned long long rows = 0;
   int rc = lr_offline_open(c->repo, &off);
@@ -186,8 +209,9 @@ static int cmd_materialize(cli *c) {
     return CLI_FAILED;
   a->spec.incremental = c->command->n_operands == 1;
   int status = materialize_spec(c, a);
-  progress p;
-  a->spec.progress = progress_on_terminal(&p, &a->spec.progress_ctx);
+  progress p; /* the rows of the interval, before the latest per key */
+  a->spec.progress = progress_on_terminal(&p, &a->spec.progress_ctx,
+                                         "source rows");
   if (status == CLI_OK) {
     lr_offline *off = NULL;
     lr_materialize_stats st;

@@ -97,7 +97,7 @@ static void check_one_of(const cli_command *cmd, int g, const scan *s,
     }
   if (given == 1)
     return;
-  char names[512] = "";
+  char names[400] = ""; /* within the 512 of the message */
   for (int k = 0, seen = 0; k < cmd->n_options; k++) {
     if (cmd->options[k].one_of != g)
       continue;
@@ -141,13 +141,16 @@ static void check_counts(const cli_command *cmd, const scan *s, char *error,
     int first_of_group = o->one_of > 0;
     for (int j = 0; j < k && first_of_group; j++)
       first_of_group = cmd->options[j].one_of != o->one_of;
-    if (first_of_group)
+    if (first_of_group && !error[0])
       check_one_of(cmd, o->one_of, s, error, cap);
   }
 }
 
 int cli_parse(cli *c, int argc, char **argv) {
   const cli_command *cmd = c->command;
+  if (cmd->n_options > CLI_MAX_OPTIONS || cmd->n_operands > CLI_MAX_OPERANDS)
+    return cli_fail(cmd->name, LR_EINVAL, "its table has more options or "
+                    "operands than cli.h makes room for (CLI_MAX_*)");
   scan s;
   read_words(cmd, argc, argv, &s, NULL);
   if (s.help) {
