@@ -222,6 +222,47 @@ int lr_repo_apply(lr_repo *repo, unsigned flags, char **plan);
  */
 int lr_repo_init(const char *dir, char **errmsg);
 
+/* Flags for lr_repo_teardown(). */
+enum {
+  /* Check that the teardown can be done and say what it would remove;
+   * remove nothing. */
+  LR_TEARDOWN_CHECK = 1u << 0
+};
+
+/*
+ * lr_repo_teardown - removes what `apply`, writes and materializations made
+ * in the repo at `dir`: its online store (the folder online_store.path,
+ * every generation in it) and its registry file. The definition files,
+ * feature_store.yaml and the offline data stay, and so do a replicated
+ * repo's write log and snapshots. The store goes first, the registry last:
+ * a teardown cut short leaves the registry with an empty store (never
+ * stored rows without their registry); run it again to finish.
+ *
+ * flags:  0, or LR_TEARDOWN_CHECK.
+ * report: receives what was removed (or would be), a sentence a line, ""
+ *         when the repo has neither, then a note for a replicated repo;
+ *         caller frees with lr_free(). May be NULL.
+ * errmsg: on failure receives the reason (lr_free()); may be NULL.
+ * Returns 0; LR_EEXISTS when a process has the online store open (a
+ * server, a replicator, a command under way, or a handle in this process)
+ * or is rebuilding it (a compaction): then nothing is removed;
+ * LR_ENOTFOUND when `dir` is not a repo; LR_EDEFINITION for a bad
+ * feature_store.yaml; LR_EIO; LR_EINVAL.
+ *
+ * Threads and processes: no handle; close this process's stores of the
+ * repo first. It takes the store's layout lock, the replicator lock and
+ * every generation's in-use lock (which each process reading a generation
+ * holds shared), all without waiting, before it removes anything, and
+ * holds them until it is done: a running reader is never left with its
+ * files removed under it (LMDB would go on serving the unlinked files, and
+ * rows written there would be lost). A process that starts to open the
+ * store meanwhile fails, or finds a new, empty store once the teardown is
+ * done (a command started then may so leave a store folder behind: run
+ * the teardown again).
+ */
+int lr_repo_teardown(const char *dir, unsigned flags, char **report,
+                     char **errmsg);
+
 /* ------------------------------------------------------------------------ */
 /* The registry: what was applied                                            */
 /* ------------------------------------------------------------------------ */
@@ -647,17 +688,36 @@ int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
  * offsets allowed, naive = UTC) or integers (seconds since the epoch).
  * `.parquet` is read through DuckDB, loaded on first use (a process that
  * never writes Parquet never loads it): bytes, lists and timestamps are
- * converted as in CSV.
+ * converted as in CSV. A column the view does not have is refused (all
+ * such columns named); lr_write_file_flags() can skip them instead.
  * Returns as lr_write_rows(), plus LR_ENOTFOUND for a missing file,
- * LR_EINVAL for a malformed one (the message names line and column, or
- * quotes DuckDB), and LR_EUNSUPPORTED when Parquet is asked for and
- * libduckdb cannot be loaded.
+ * LR_EINVAL for a malformed one (the message names the file, the place in
+ * it, FILE:LINE for CSV and JSON lines, `FILE: row N` for Parquet, rows
+ * counted from 1 at the first data row, and the column; or quotes DuckDB),
+ * and
+ * LR_EUNSUPPORTED when Parquet is asked for and libduckdb cannot be
+ * loaded.
  * Threads and processes: as lr_write_rows(). The file is read and checked
  * before the write transaction begins: other writers wait only for the
  * write itself.
  */
 int lr_write_file(lr_store *store, const char *view, const char *path,
                   lr_write_stats *stats);
+
+/* Flags for lr_write_file_flags(). */
+enum {
+  /* Skip the file's columns that are not the view's (a wide file written
+   * into a narrower view); without it they are refused, named. */
+  LR_WRITE_IGNORE_EXTRA_COLUMNS = 1u << 0
+};
+
+/*
+ * lr_write_file_flags - lr_write_file() with `flags` (0 or
+ * LR_WRITE_IGNORE_EXTRA_COLUMNS); lr_write_file() is this with 0. Same
+ * codes, threads and processes.
+ */
+int lr_write_file_flags(lr_store *store, const char *view, const char *path,
+                        unsigned flags, lr_write_stats *stats);
 
 /*
  * lr_store_compact - rewrites the online store into a compact copy (every
@@ -849,10 +909,14 @@ const char *lr_offline_errmsg(const lr_offline *off);
 void lr_offline_close(lr_offline *off);
 
 /* Progress of a long call, at most a few times a second: what is being
- * done (a view's name, or "training set"), the units done so far, and the
- * total (an upper bound; rows). lr_materialize calls it in the calling
- * thread; lr_get_historical_features from a thread of its own while the
- * join runs. Calls never overlap, and none comes after the call returns. */
+ * done (a view's name, or "training set"), the rows done so far, and
+ * their total when it is known, else 0. lr_materialize counts the source
+ * rows of each view's interval read so far, of a total it counts first
+ * (its last call for a view has done == total); lr_get_historical_features
+ * the rows DuckDB's join has processed, whose total is not known. It
+ * calls from a thread of its own while the join runs; lr_materialize in
+ * the calling thread. Calls never overlap, and none comes after the call
+ * returns. */
 typedef void (*lr_progress_fn)(void *ctx, const char *what,
                                unsigned long long done,
                                unsigned long long total);

@@ -260,6 +260,27 @@ static inline int th_child_status(pid_t pid, int ms) {
   return exited ? th_exit_code(st) : -1;
 }
 
+/* Reads from `fd` into a heap string (the caller frees it) until `want`
+ * (NULL: nothing) is in it, the other side closes, `cap` - 1 bytes came or
+ * `ms` passed. */
+static inline char *th_read_until(int fd, const char *want, int ms,
+                                  size_t cap) {
+  char *text = calloc(1, cap);
+  size_t len = 0;
+  long long end = th_now_ms() + ms;
+  while (len + 1 < cap && !(want && strstr(text, want))) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    long long left = end - th_now_ms();
+    if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+      break;
+    ssize_t k = read(fd, text + len, cap - len - 1);
+    if (k <= 0)
+      break; /* closed (a terminal says EIO) */
+    len += (size_t)k;
+  }
+  return text;
+}
+
 /* Runs `larder -c REPO COMMAND ARGS...` to its end, within `ms`, and returns
  * its exit code (th_exit_code); *output gets stdout and stderr (heap, caller
  * frees). A command that overstays is killed and fails the test. `flags`
@@ -270,19 +291,8 @@ static inline int th_run_larder_flags(const char *repo, const char *command,
   int out;
   pid_t pid = th_spawn_larder_flags(repo, command, flags | TH_MERGE_STDERR,
                                     &out, args);
-  size_t cap = 1 << 16, len = 0;
-  char *text = calloc(1, cap);
   long long end = th_now_ms() + ms;
-  while (len + 1 < cap) {
-    struct pollfd p = {.fd = out, .events = POLLIN};
-    long long left = end - th_now_ms();
-    if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-      break;
-    ssize_t k = read(out, text + len, cap - len - 1);
-    if (k <= 0)
-      break;
-    len += (size_t)k;
-  }
+  char *text = th_read_until(out, NULL, ms, 1 << 16);
   close(out);
   long long left = end - th_now_ms();
   int st = 0;

@@ -170,17 +170,19 @@ typedef struct load_state {
   lr_offline *off;
   const lr_materialize_spec *spec;
   lr_materialize_stats *stats;
-  unsigned long long total; /* upper bound of the rows, for progress */
+  unsigned long long total; /* the source rows in the interval */
+  unsigned long long read;  /* those the current pass has read */
   lr_write_stats view;      /* the rows of the view's current pass */
 } load_state;
 
-/* Reports the rows of the view so far (each key's newest row counts once
- * it is written or skipped). */
+/* Reports the source rows read so far of the total counted first, so that
+ * an estimate of the time left holds (the rows kept, the latest per key,
+ * have no total known beforehand). The last report's total is what was
+ * read (the same, unless the source changed meanwhile). */
 static void report(load_state *ls, const lr__view *v, int last) {
-  unsigned long long done = ls->view.rows_written + ls->view.rows_skipped;
   if (ls->spec->progress)
-    ls->spec->progress(ls->spec->progress_ctx, v->name, done,
-                       last ? done : ls->total);
+    ls->spec->progress(ls->spec->progress_ctx, v->name, ls->read,
+                       last ? ls->read : ls->total);
 }
 
 /* LR_EINVAL with DuckDB's message about the failed query. */
@@ -208,6 +210,7 @@ static int write_chunks(load_state *ls, const lr__view *v,
   unsigned long long chunks = 0;
   duckdb_data_chunk chunk;
   while (rc == 0 && (chunk = lr__feed_next(&feed))) {
+    ls->read += lr__duckdb_fns()->data_chunk_get_size(chunk);
     rc = put_chunk(ls->off, chunk, &cc, w, &ls->view);
     lr__duckdb_fns()->destroy_data_chunk(&chunk);
     if (rc == 0 && ++chunks % 64 == 0)
@@ -276,6 +279,7 @@ static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
   lr__buf_init(&count_sql);
   lr__buf_init(&count);
   memset(&ls->view, 0, sizeof ls->view);
+  ls->read = 0;
   int rc = load_sql(ls->off, v, start, ls->spec->end_us, order, &sql,
                     &count_sql);
   if (rc == 0 && ls->spec->progress && order == AS_STORED)
@@ -399,7 +403,7 @@ int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
     if (rc)
       lr__errmsg_set(&off->errmsg, rc, "%s", lr_store_errmsg(store));
   }
-  load_state ls = {off, spec, stats, 0, {0, 0}};
+  load_state ls = {off, spec, stats, 0, 0, {0, 0}};
   for (int i = 0; rc == 0 && i < n; i++)
     rc = load_view(&ls, store, views[i]);
   lr_store_close(store);

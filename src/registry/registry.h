@@ -7,6 +7,11 @@
 
 #include "model.h"
 
+/* Reads feature_store.yaml of `dir` (only) into m->config of the empty
+ * model `m`. Returns 0, LR_ENOTFOUND (not a repo) or LR_EDEFINITION (a bad
+ * file), with the reason in `err`. */
+int lr__registry_config(const char *dir, lr__model *m, lr__buf *err);
+
 /* Reads feature_store.yaml of `dir` and the registry file it names into the
  * empty model `m`. Returns 0, LR_ENOTFOUND, LR_ENOREGISTRY, LR_ECORRUPT,
  * LR_EVERSION, LR_EDEFINITION (a bad feature_store.yaml) or LR_EIO, with
