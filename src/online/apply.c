@@ -365,12 +365,19 @@ int lr__store_replica_status(lr_store *store, lr__replica_status *st) {
 /* The meta record of the registry version a primary last logged. */
 #define REGISTRY_LOGGED "log:registry"
 
-int lr__store_log_registry(lr_store *store, lr__buf *err) {
+/* A write transaction on the outbox (dbis[0]) and the meta database
+ * (dbis[1]): what logging a change outside of a write of rows takes. */
+static int begin_logging(lr_store *store, MDB_dbi dbis[2], lr__env **env,
+                         MDB_txn **txn, lr__buf *err) {
   const char *names[] = {LR__OUTBOX_DB, LR__META_DB};
+  return lr__store_write_begin(store, names, 2, dbis, env, txn, err);
+}
+
+int lr__store_log_registry(lr_store *store, lr__buf *err) {
   MDB_dbi dbis[2];
   lr__env *env;
   MDB_txn *txn;
-  int rc = lr__store_write_begin(store, names, 2, dbis, &env, &txn, err);
+  int rc = begin_logging(store, dbis, &env, &txn, err);
   if (rc)
     return rc;
   uint8_t want[8];
@@ -394,11 +401,10 @@ int lr__store_log_registry(lr_store *store, lr__buf *err) {
 
 int lr__store_restart_epoch(lr_store *store, unsigned long long past,
                             lr__buf *err) {
-  const char *names[] = {LR__OUTBOX_DB, LR__META_DB};
   MDB_dbi dbis[2];
   lr__env *env;
   MDB_txn *txn;
-  int rc = lr__store_write_begin(store, names, 2, dbis, &env, &txn, err);
+  int rc = begin_logging(store, dbis, &env, &txn, err);
   if (rc)
     return rc;
   lr__logpos pos;
