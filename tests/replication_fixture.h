@@ -336,15 +336,22 @@ static inline const char *wait_health(int port, int status) {
 static const char *const NONE[] = {NULL};
 static const char *const ONCE[] = {"--once", NULL};
 
+/* Runs `larder -c REPO COMMAND ARGS...` (ARGS may be NULL), which must
+ * exit `want` within `ms` (its output shown when it does not). */
+static inline void run_exits(const char *repo, const char *command,
+                             const char *const *args, int want, int ms) {
+  char *out = NULL;
+  int code = th_run_larder(repo, command, args ? args : NONE, ms, &out);
+  th_keep(out);
+  cr_assert_eq(code, want, "larder %s exited %d: %s", command, code, out);
+  th_release(out);
+}
+
 /* Runs `larder -c REPO COMMAND ARGS...`, which must exit 0 (within
  * 60 s). */
 static inline void run_ok(const char *repo, const char *command,
-                   const char *const *args) {
-  char *out = NULL;
-  int code = th_run_larder(repo, command, args, 60000, &out);
-  th_keep(out);
-  cr_assert_eq(code, 0, "larder %s: %s", command, out);
-  th_release(out);
+                          const char *const *args) {
+  run_exits(repo, command, args, 0, 60000);
 }
 
 /* Serves `repo` (`larder serve`) until its /health is 503 with a reason

@@ -441,17 +441,6 @@ Test(replication, rp018_snapshot_folder_not_writable) {
  * applied that the primary does not have. */
 #define DEFS_WITH_B TH_STATS_DEFS "      - {name: b, dtype: float32}\n"
 
-/* Runs `larder -c REPO COMMAND ARGS` (ARGS may be NULL) and asserts its
- * exit code, showing its output when it is not `want`. */
-static void run_expecting(const char *repo, const char *command,
-                          const char *const *args, int want) {
-  args = args ? args : NONE;
-  char *out = NULL;
-  int code = th_run_larder(repo, command, args, 20000, &out);
-  cr_assert_eq(code, want, "larder %s exited %d: %s", command, code, out);
-  free(out);
-}
-
 /* Removes a repo's registry file, as the fix for other definitions says. */
 static void remove_registry(const char *repo) {
   char path[4096];
@@ -467,10 +456,10 @@ Test(replication, rp020_replica_with_other_definitions_is_refused) {
   char *primary, *replica;
   pid_t redis = start_pair(&port, &primary, &replica);
   th_write(replica, "defs.yaml", DEFS_WITH_B);
-  run_expecting(replica, "apply", NULL, 1); /* it has a registry (rp021) */
+  run_exits(replica, "apply", NULL, 1, 20000); /* has a registry: rp021 */
   remove_registry(replica);
-  run_expecting(replica, "apply", NULL, 0);
-  run_expecting(primary, "replicate", ONCE, 0);
+  run_exits(replica, "apply", NULL, 0, 20000);
+  run_exits(primary, "replicate", ONCE, 0, 20000);
   char *out = NULL;
   int code = th_run_larder(replica, "replicate", ONCE, 20000, &out);
   char want[4096];
@@ -491,8 +480,8 @@ Test(replication, rp020_replica_with_other_definitions_is_refused) {
   free(out);
   th_write(replica, "defs.yaml", TH_STATS_DEFS);
   remove_registry(replica);
-  run_expecting(replica, "apply", NULL, 0);
-  run_expecting(replica, "replicate", ONCE, 0);
+  run_exits(replica, "apply", NULL, 0, 20000);
+  run_exits(replica, "replicate", ONCE, 0, 20000);
   lr_data_version p = version_of(primary), r = version_of(replica);
   cr_assert(p.seq == r.seq && p.seq > 0, "replica %llu.%llu, primary "
             "%llu.%llu", r.generation, r.seq, p.generation, p.seq);
@@ -505,8 +494,8 @@ Test(replication, rp021_apply_on_a_following_replica_is_refused) {
   int port;
   char *primary, *replica;
   pid_t redis = start_pair(&port, &primary, &replica);
-  run_expecting(primary, "replicate", ONCE, 0);
-  run_expecting(replica, "replicate", ONCE, 0);
+  run_exits(primary, "replicate", ONCE, 0, 20000);
+  run_exits(replica, "replicate", ONCE, 0, 20000);
   th_write(replica, "defs.yaml", DEFS_WITH_B);
   char *out = NULL;
   int code = th_run_larder(replica, "apply", NONE, 20000, &out);
@@ -529,14 +518,14 @@ Test(replication, rp022_damaged_log_entry_is_counted_never_applied) {
   int port;
   char *primary, *replica;
   pid_t redis = start_pair(&port, &primary, &replica);
-  run_expecting(primary, "replicate", ONCE, 0);
-  run_expecting(replica, "replicate", ONCE, 0);
+  run_exits(primary, "replicate", ONCE, 0, 20000);
+  run_exits(replica, "replicate", ONCE, 0, 20000);
   lr_data_version before = version_of(replica);
   char args[128];
   snprintf(args, sizeof args, "XADD larder:t %llu-0 e LRE1-damaged",
            before.seq + 1);
   redis_cli(port, args);
-  run_expecting(replica, "replicate", ONCE, 0);
+  run_exits(replica, "replicate", ONCE, 0, 20000);
   lr_data_version after = version_of(replica);
   cr_assert(after.generation == before.generation && after.seq == before.seq,
             "the replica moved from %llu.%llu to %llu.%llu", before.generation,
