@@ -3,13 +3,20 @@
  * apply rate, with `larder replicate` running for the primary and each
  * replica (bench/replication.sh starts them and Redis).
  *
- *   replication_lag PRIMARY PUSHES ROWS REPLICA...
+ *   replication_lag PRIMARY PUSHES ROWS FOLLOWER_PIDS REPLICA...
  *
  * Visibility: PUSHES writes of one row, one at a time; each is timed from
  * before lr_write_rows until every replica's store reports its sequence
- * number (polled every 20 us, in this process). Apply rate: ROWS rows in
- * writes of 1,000, timed until every replica holds the last one.
+ * number (polled every 20 us, in this process). Apply rate, end to end:
+ * ROWS rows in writes of 1,000, timed from the first write until every
+ * replica holds the last one (the primary's writer and the followers
+ * share the machine, so the slower of the two sets it). Catch-up: the
+ * followers (FOLLOWER_PIDS, comma-separated) are stopped (SIGSTOP), ROWS
+ * rows are written again and shipped, then the followers are continued
+ * and timed until every replica holds the last one: the followers' own
+ * apply rate, all of them at once.
  */
+#include <signal.h>
 #include <unistd.h>
 
 #include "../bench/common.h"
@@ -54,14 +61,59 @@ static void wait_all(lr_store **r, int n, unsigned long long seq) {
   }
 }
 
+/* Writes `rows` rows in writes of BATCH; returns the last change's seq. */
+static unsigned long long write_all(lr_store *p, int rows, long long *at) {
+  unsigned long long last = 0;
+  for (int done = 0; done < rows; done += BATCH)
+    last = write_rows(p, done, BATCH, (*at)++);
+  return last;
+}
+
+/* Sends `sig` to every follower of the comma-separated pid list. */
+static void signal_followers(const char *pids, int sig) {
+  for (const char *p = pids; *p; p += strcspn(p, ","), p += *p == ',')
+    if (kill((pid_t)atol(p), sig) != 0)
+      bench_die("replication_lag", "kill", "a follower is gone");
+}
+
+/* Waits until the primary's shipper reports `seq` in the log (60 s at
+ * most). */
+static void wait_shipped(lr_store *p, unsigned long long seq) {
+  double end = bench_now_ns() + 60e9;
+  lr_replication_status st = {0};
+  while (lr_store_replication(p, &st) != 0 || st.log_head < seq) {
+    if (bench_now_ns() > end)
+      bench_die("replication_lag", "ship", "the shipper stopped shipping");
+    usleep(1000);
+  }
+}
+
+/* The catch-up: the followers stopped while `rows` rows are written and
+ * shipped, then timed from their continuing until every replica holds
+ * the last. */
+static void catch_up(lr_store *p, lr_store **r, int n, int rows,
+                     const char *pids, long long *at) {
+  signal_followers(pids, SIGSTOP);
+  unsigned long long last = write_all(p, rows, at);
+  wait_shipped(p, last);
+  double t0 = bench_now_ns();
+  signal_followers(pids, SIGCONT);
+  wait_all(r, n, last);
+  double secs = (bench_now_ns() - t0) / 1e9;
+  printf("csv:replication_catchup,larder,replicas=%d rows=%d,%.0f,,,,,%.3f,"
+         "rows/s; s\n", n, rows, rows / secs, secs);
+  printf("# catch-up: %d rows (%d entries) applied by %d followers at once "
+         "in %.2f s\n", rows, rows / BATCH, n, secs);
+}
+
 int main(int argc, char **argv) {
-  if (argc < 5 || argc - 4 > MAX_REPLICAS)
-    bench_die("replication_lag", "usage",
-              "PRIMARY PUSHES ROWS REPLICA... (at most 8 replicas)");
-  int pushes = atoi(argv[2]), rows = atoi(argv[3]), n = argc - 4;
+  if (argc < 6 || argc - 5 > MAX_REPLICAS)
+    bench_die("replication_lag", "usage", "PRIMARY PUSHES ROWS FOLLOWER_PIDS "
+              "REPLICA... (at most 8 replicas)");
+  int pushes = atoi(argv[2]), rows = atoi(argv[3]), n = argc - 5;
   lr_store *p = open_or_die(argv[1], LR_STORE_READWRITE), *r[MAX_REPLICAS];
   for (int i = 0; i < n; i++)
-    r[i] = open_or_die(argv[4 + i], LR_STORE_READONLY);
+    r[i] = open_or_die(argv[5 + i], LR_STORE_READONLY);
   long long at = 1704067200LL * 1000000;
   wait_all(r, n, write_rows(p, 0, 1, at++)); /* every follower is up */
   latency h;
@@ -77,9 +129,7 @@ int main(int argc, char **argv) {
          latency_quantile(&h, 0.9) / 1e3, latency_quantile(&h, 0.99) / 1e3,
          latency_quantile(&h, 0.999) / 1e3, h.max_ns / 1e3);
   double t0 = bench_now_ns();
-  unsigned long long last = 0;
-  for (int done = 0; done < rows; done += BATCH)
-    last = write_rows(p, done, BATCH, at++);
+  unsigned long long last = write_all(p, rows, &at);
   double wrote = bench_now_ns();
   wait_all(r, n, last);
   double secs = (bench_now_ns() - t0) / 1e9;
@@ -87,6 +137,7 @@ int main(int argc, char **argv) {
          "rows/s; -\n", n, rows, rows / secs);
   printf("# %d rows written in %.2f s; on every replica %.2f s after the "
          "first write\n", rows, (wrote - t0) / 1e9, secs);
+  catch_up(p, r, n, rows, argv[4], &at);
   for (int i = 0; i < n; i++)
     lr_store_close(r[i]);
   lr_store_close(p);
