@@ -39,11 +39,11 @@ YAML
   bench_start "$bench_tmp/$1.log" "$larder" -c "$dir" replicate
 }
 make_repo primary primary
-replica_dirs=() follower_pids=()
+replica_dirs=() pids=("$bench_last_pid")
 for i in $(seq "$replicas"); do
   make_repo "replica-$i" replica
   replica_dirs+=("$bench_tmp/replica-$i")
-  follower_pids+=("$bench_last_pid")
+  pids+=("$bench_last_pid")
 done
 "$build/bench/replication_lag" "$bench_tmp/primary" "$pushes" "$rows" \
-  "$(IFS=,; echo "${follower_pids[*]}")" "${replica_dirs[@]}"
+  "$(IFS=,; echo "${pids[*]}")" "${replica_dirs[@]}"
