@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,15 +32,7 @@
 #define KEEP_SHIPPED 10000ull
 #define KEEP_SHIPPED_BYTES ((size_t)64 << 20)
 #define LOG_TIMEOUT_MS 2000
-
-/* The newest snapshot as newest_snapshot last read it: LATEST and the
- * MANIFEST it named as stat saw them, and the snapshot's name and seq. */
-typedef struct snapshot_seen {
-  int valid;
-  struct stat latest, manifest;
-  char name[64];
-  unsigned long long seq, epoch;
-} snapshot_seen;
+#define READ_MAX 1000 /* entries one read of the log asks for */
 
 struct lr_replicator {
   char *repo;
@@ -58,7 +49,9 @@ struct lr_replicator {
   long long behind_since_ms;    /* when a replica fell behind; 0: it is not */
   long long failing_since_ms;   /* when rounds began to fail; 0: they do not */
   char failed[LR_REPLICATION_ERROR_MAX]; /* the last round's error, or "" */
-  snapshot_seen seen;           /* a shipper's newest snapshot */
+  lr__snapshot_seen seen;       /* the newest snapshot, as last read */
+  lr__apply_entry batch[READ_MAX]; /* a follower's entries of one answer */
+  int batched;                  /* how many, until its last is in */
 };
 
 static long long now_ms(void) {
@@ -76,68 +69,12 @@ static int open_store(lr_replicator *r) {
   return rc;
 }
 
-/* stat of file `name` in folder `dir` (and `sub` between them, if any). */
-static int stat_in(const char *dir, const char *sub, const char *name,
-                   struct stat *st) {
-  lr__buf path;
-  lr__buf_init(&path);
-  lr__fs_join(&path, dir, sub ? sub : name);
-  if (sub)
-    lr__buf_printf(&path, "/%s", name);
-  int rc = stat(lr__buf_str(&path), st);
-  lr__buf_free(&path);
-  return rc;
-}
-
-/* Whether two stats are of the same unchanged file. */
-static int same_file(const struct stat *a, const struct stat *b) {
-  return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-         a->st_size == b->st_size &&
-         a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-         a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-         a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-         a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-/* Reads LATEST: 1 when a snapshot is published (its sequence number in
- * *seq, its epoch in *epoch unless NULL), 0 when none is (or it cannot be
- * read: publishing again mends that). A shipper asks every round: while
- * LATEST and the MANIFEST it names are the files read last time (two
- * stats; a publish replaces LATEST by a rename, so its inode changes),
- * that answer stands. LATEST is looked at before it is read, so a publish
- * in between is noticed at the next round. */
+/* The newest snapshot (lr__snapshot_newest: 0 when none can be read,
+ * which publishing again mends). */
 static int newest_snapshot(lr_replicator *r, unsigned long long *seq,
                            unsigned long long *epoch) {
-  const char *dir = lr__store_replication(r->store)->snapshots;
-  snapshot_seen *seen = &r->seen, now = {0};
-  int latest_ok = stat_in(dir, NULL, "LATEST", &now.latest) == 0;
-  if (latest_ok && seen->valid && same_file(&now.latest, &seen->latest) &&
-      stat_in(dir, seen->name, "MANIFEST", &now.manifest) == 0 &&
-      same_file(&now.manifest, &seen->manifest)) {
-    *seq = seen->seq;
-    if (epoch)
-      *epoch = seen->epoch;
-    return 1;
-  }
-  lr__manifest m = {0};
-  lr__buf ignored;
-  lr__buf_init(&ignored);
-  int found = lr__snapshot_latest(dir, &m, &ignored) == 0;
-  *seq = found ? m.seq : 0;
-  if (epoch)
-    *epoch = found ? m.epoch : 0;
-  seen->valid = latest_ok && found && strlen(m.name) < sizeof seen->name &&
-                stat_in(dir, m.name, "MANIFEST", &now.manifest) == 0;
-  if (seen->valid) {
-    seen->latest = now.latest;
-    seen->manifest = now.manifest;
-    strcpy(seen->name, m.name);
-    seen->seq = m.seq;
-    seen->epoch = m.epoch;
-  }
-  lr__buf_free(&ignored);
-  lr__manifest_free(&m);
-  return found;
+  return lr__snapshot_newest(lr__store_replication(r->store)->snapshots,
+                             &r->seen, seq, epoch);
 }
 
 /* The snapshot a SNAPSHOT entry or a log gap at `seq` needs: published
@@ -361,42 +298,33 @@ static int bootstrap(lr_replicator *r, const lr__logpos *pos) {
   return rc;
 }
 
-/* Entries one read of the log asks for. */
-#define READ_MAX 1000
-
-/* The entries of the answer being read, kept until its last is in. */
-typedef struct follow_state {
-  lr_replicator *r;
-  lr__apply_entry batch[READ_MAX];
-  int n;
-} follow_state;
-
-/* Applies the entries kept, in as few transactions as they fit. */
-static int apply_batch(follow_state *f) {
+/* Applies the entries kept of the answer being read, in as few
+ * transactions as they fit. */
+static int apply_batch(lr_replicator *r) {
   int rc = 0;
-  for (int at = 0; rc == 0 && at < f->n;) {
+  for (int at = 0; rc == 0 && at < r->batched;) {
     int taken, applied;
     unsigned long long stored;
-    rc = lr__store_apply_entries(f->r->store, f->batch + at, f->n - at,
-                                 &taken, &applied, &stored, &f->r->err);
-    f->r->applied += (unsigned long long)applied;
-    f->r->applied_rows += stored;
+    rc = lr__store_apply_entries(r->store, r->batch + at, r->batched - at,
+                                 &taken, &applied, &stored, &r->err);
+    r->applied += (unsigned long long)applied;
+    r->applied_rows += stored;
     at += taken;
     if (rc == LR__APPLY_SEEN)
       rc = 0;
   }
-  f->n = 0;
+  r->batched = 0;
   return rc;
 }
 
 /* lr__log_read callback: keeps each entry of an answer and applies them
  * together once the last is in (one commit for the lot). */
 static int apply_one(void *ctx, const lr__log_entry *e) {
-  follow_state *f = ctx;
-  if (e->seq > f->r->head) /* it came after the bounds were read */
-    f->r->head = e->seq;
-  f->batch[f->n++] = (lr__apply_entry){e->data, e->len};
-  return e->more > 0 && f->n < READ_MAX ? 0 : apply_batch(f);
+  lr_replicator *r = ctx;
+  if (e->seq > r->head) /* it came after the bounds were read */
+    r->head = e->seq;
+  r->batch[r->batched++] = (lr__apply_entry){e->data, e->len};
+  return e->more > 0 && r->batched < READ_MAX ? 0 : apply_batch(r);
 }
 
 /* A log with no entries while the snapshot folder holds a snapshot of
@@ -444,14 +372,9 @@ static int follow(lr_replicator *r, int wait_ms) {
       usleep((useconds_t)wait_ms * 1000u);
     return rc == 1 ? 0 : rc;
   }
-  follow_state *f = malloc(sizeof *f);
-  if (!f)
-    return lr__errmsg_set(&r->err, LR_ENOMEM, "out of memory");
-  f->r = r;
-  f->n = 0;
-  rc = lr__log_read(r->log, pos.seq, READ_MAX, wait_ms, apply_one, f,
+  r->batched = 0;
+  rc = lr__log_read(r->log, pos.seq, READ_MAX, wait_ms, apply_one, r,
                     &r->err);
-  free(f);
   if (rc == LR__APPLY_MISMATCH)
     r->mismatches++;
   if (rc == LR__APPLY_BOOTSTRAP || rc == LR__APPLY_MISMATCH) {
