@@ -723,3 +723,118 @@ Test(replication, rp025_reads_never_mix_versions_across_swaps) {
   stop_replicate(shipper);
   th_redis_stop(redis);
 }
+
+/* The last transaction id committed in `repo`'s store. */
+static unsigned long long last_txnid_of(const char *repo) {
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(repo, LR_STORE_READONLY, &s), 0, "%s",
+               lr_store_errmsg(s));
+  unsigned long long id = lr__store_last_txnid(s);
+  lr_store_close(s);
+  return id;
+}
+
+/* A replica bootstrapped from a snapshot that holds rows (so its view's
+ * database is there), then `changes` writes on the primary shipped while
+ * the replica's follower is not running; *before gets the replica's
+ * version. */
+static pid_t replica_behind(int *port, char **primary, char **replica,
+                            int changes, lr_data_version *before) {
+  pid_t redis = start_pair(port, primary, replica);
+  put_rows_in(*primary, 100, 10, 0, T0);
+  run_expecting(*primary, "replicate", ONCE, 0);
+  run_expecting(*replica, "replicate", ONCE, 0);
+  *before = version_of(*replica);
+  for (int i = 0; i < changes; i++)
+    put_rows_in(*primary, i * 10, 10, i, T0 + 1 + i);
+  run_expecting(*primary, "replicate", ONCE, 0);
+  return redis;
+}
+
+/* The entries one read brings are applied in one write transaction, each
+ * checked against the position the one before it wrote: five changes
+ * shipped while the follower was stopped are taken in one round with one
+ * commit (the replica's last transaction id moves by one), and the
+ * replica holds the primary's version, digests and values. */
+Test(replication, rp026_entries_read_together_apply_in_one_commit) {
+  int port;
+  char *primary, *replica;
+  lr_data_version before;
+  pid_t redis = replica_behind(&port, &primary, &replica, 5, &before);
+  cr_assert_eq(version_of(primary).seq, before.seq + 5);
+  unsigned long long txnid = last_txnid_of(replica);
+  run_expecting(replica, "replicate", ONCE, 0);
+  unsigned long long now = last_txnid_of(replica);
+  cr_assert_eq(now, txnid + 1, "%llu commits for 5 entries", now - txnid);
+  assert_converged(primary, &replica, 1);
+  th_redis_stop(redis);
+}
+
+/* A batch stops at the first entry that does not apply: two changes
+ * shipped, then a damaged entry after them in the log; one round applies
+ * the two (committed) and refuses the third, counting a mismatch. */
+Test(replication, rp027_batch_stops_at_a_damaged_entry_keeping_those_before) {
+  int port;
+  char *primary, *replica;
+  lr_data_version before;
+  pid_t redis = replica_behind(&port, &primary, &replica, 2, &before);
+  char args[128];
+  snprintf(args, sizeof args, "XADD larder:t %llu-0 e LRE1-damaged",
+           before.seq + 3);
+  redis_cli(port, args);
+  run_expecting(replica, "replicate", ONCE, 0);
+  lr_data_version after = version_of(replica);
+  cr_assert(after.generation == before.generation &&
+                after.seq == before.seq + 2,
+            "the replica is at %llu.%llu, not %llu.%llu", after.generation,
+            after.seq, before.generation, before.seq + 2);
+  assert_converged(primary, &replica, 1);
+  char *text = NULL;
+  cr_assert_eq(th_run_larder(replica, "version", NONE, 10000, &text), 0);
+  cr_assert(strstr(text, " ms ago); 1 digest mismatches (log entries or "
+                   "snapshots refused)\n"), "%s", text);
+  free(text);
+  th_redis_stop(redis);
+}
+
+/* The status file is rewritten in place, one report over the last: what
+ * is read back is the last report (a shorter error after a longer one
+ * included); a report whose checksum does not hold (caught half-written,
+ * or damaged) is LR_ECORRUPT; a file an older Larder wrote (no checksum
+ * line) still reads. */
+Test(replication, rp028_status_file_rewritten_in_place_reads_back) {
+  g_tmp = th_tempdir();
+  char *replica = make_repo("replica", "replica", 1);
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(replica, LR_STORE_READWRITE, &s), 0, "%s",
+               lr_store_errmsg(s));
+  lr__buf err;
+  lr__buf_init(&err);
+  lr__replica_status st = {7, 2, 30, 1704067200000LL, 1, 9, 90, 0, 0, ""}, got;
+  snprintf(st.error, sizeof st.error, "cannot reach the write log: a long "
+           "message, longer than the next one");
+  cr_assert_eq(lr__store_put_replica_status(s, &st, &err), 0);
+  st = (lr__replica_status){8, 0, 0, 1704067200500LL, 1, 10, 100, 0, 0,
+                            "short"};
+  cr_assert_eq(lr__store_put_replica_status(s, &st, &err), 0);
+  cr_assert_eq(lr__store_replica_status(s, &got), 0);
+  cr_assert(got.head == 8 && got.lag_entries == 0 && got.applied == 10 &&
+            got.applied_rows == 100 && got.updated_ms == 1704067200500LL);
+  cr_assert_str_eq(got.error, "short");
+  char status[4096];
+  snprintf(status, sizeof status, "%s/data/online/replica.status", replica);
+  int fd = open(status, O_RDWR);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(pwrite(fd, "9", 1, 24), 1); /* a digit of head */
+  close(fd);
+  cr_assert_eq(lr__store_replica_status(s, &got), LR_ECORRUPT);
+  th_write(replica, "data/online/replica.status",
+           "head 5\nlag_entries 1\nlag_ms 20\nupdated_ms 1704067200000\n"
+           "bootstraps 0\napplied 4\napplied_rows 40\nmismatches 0\n"
+           "failing_ms 0\nerror \n");
+  cr_assert_eq(lr__store_replica_status(s, &got), 0);
+  cr_assert(got.head == 5 && got.lag_entries == 1 && got.applied_rows == 40);
+  cr_assert_str_eq(got.error, "");
+  lr__buf_free(&err);
+  lr_store_close(s);
+}

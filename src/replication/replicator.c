@@ -32,6 +32,7 @@
 #define KEEP_SHIPPED 10000ull
 #define KEEP_SHIPPED_BYTES ((size_t)64 << 20)
 #define LOG_TIMEOUT_MS 2000
+#define READ_MAX 1000 /* entries one read of the log asks for */
 
 struct lr_replicator {
   char *repo;
@@ -48,6 +49,9 @@ struct lr_replicator {
   long long behind_since_ms;    /* when a replica fell behind; 0: it is not */
   long long failing_since_ms;   /* when rounds began to fail; 0: they do not */
   char failed[LR_REPLICATION_ERROR_MAX]; /* the last round's error, or "" */
+  lr__snapshot_seen seen;       /* the newest snapshot, as last read */
+  lr__apply_entry batch[READ_MAX]; /* a follower's entries of one answer */
+  int batched;                  /* how many, until its last is in */
 };
 
 static long long now_ms(void) {
@@ -65,22 +69,12 @@ static int open_store(lr_replicator *r) {
   return rc;
 }
 
-/* Reads LATEST: 1 when a snapshot is published (its sequence number in
- * *seq, its epoch in *epoch unless NULL), 0 when none is (or it cannot be
- * read: publishing again mends that). */
+/* The newest snapshot (lr__snapshot_newest: 0 when none can be read,
+ * which publishing again mends). */
 static int newest_snapshot(lr_replicator *r, unsigned long long *seq,
                            unsigned long long *epoch) {
-  lr__manifest m = {0};
-  lr__buf ignored;
-  lr__buf_init(&ignored);
-  int found = lr__snapshot_latest(lr__store_replication(r->store)->snapshots,
-                                  &m, &ignored) == 0;
-  *seq = found ? m.seq : 0;
-  if (epoch)
-    *epoch = found ? m.epoch : 0;
-  lr__buf_free(&ignored);
-  lr__manifest_free(&m);
-  return found;
+  return lr__snapshot_newest(lr__store_replication(r->store)->snapshots,
+                             &r->seen, seq, epoch);
 }
 
 /* The snapshot a SNAPSHOT entry or a log gap at `seq` needs: published
@@ -304,26 +298,33 @@ static int bootstrap(lr_replicator *r, const lr__logpos *pos) {
   return rc;
 }
 
-typedef struct follow_state {
-  lr_replicator *r;
-  int outcome;
-} follow_state;
-
-static int apply_one(void *ctx, const lr__log_entry *e) {
-  follow_state *f = ctx;
-  unsigned long long stored;
-  int rc = lr__store_apply_entry(f->r->store, e->data, e->len, &stored,
-                                 &f->r->err);
-  if (e->seq > f->r->head) /* it came after the bounds were read */
-    f->r->head = e->seq;
-  if (rc == LR__APPLIED) {
-    f->r->applied++;
-    f->r->applied_rows += stored;
+/* Applies the entries kept of the answer being read, in as few
+ * transactions as they fit. */
+static int apply_batch(lr_replicator *r) {
+  int rc = 0;
+  for (int at = 0; rc == 0 && at < r->batched;) {
+    int taken, applied;
+    unsigned long long stored;
+    rc = lr__store_apply_entries(r->store, r->batch + at, r->batched - at,
+                                 &taken, &applied, &stored, &r->err);
+    r->applied += (unsigned long long)applied;
+    r->applied_rows += stored;
+    at += taken;
+    if (rc == LR__APPLY_SEEN)
+      rc = 0;
   }
-  if (rc == LR__APPLY_SEEN)
-    rc = 0;
-  f->outcome = rc;
+  r->batched = 0;
   return rc;
+}
+
+/* lr__log_read callback: keeps each entry of an answer and applies them
+ * together once the last is in (one commit for the lot). */
+static int apply_one(void *ctx, const lr__log_entry *e) {
+  lr_replicator *r = ctx;
+  if (e->seq > r->head) /* it came after the bounds were read */
+    r->head = e->seq;
+  r->batch[r->batched++] = (lr__apply_entry){e->data, e->len};
+  return e->more > 0 && r->batched < READ_MAX ? 0 : apply_batch(r);
 }
 
 /* A log with no entries while the snapshot folder holds a snapshot of
@@ -371,8 +372,9 @@ static int follow(lr_replicator *r, int wait_ms) {
       usleep((useconds_t)wait_ms * 1000u);
     return rc == 1 ? 0 : rc;
   }
-  follow_state f = {r, 0};
-  rc = lr__log_read(r->log, pos.seq, 1000, wait_ms, apply_one, &f, &r->err);
+  r->batched = 0;
+  rc = lr__log_read(r->log, pos.seq, READ_MAX, wait_ms, apply_one, r,
+                    &r->err);
   if (rc == LR__APPLY_MISMATCH)
     r->mismatches++;
   if (rc == LR__APPLY_BOOTSTRAP || rc == LR__APPLY_MISMATCH) {
@@ -424,15 +426,22 @@ static int open_log(lr_replicator *r) {
 
 /* Waits, on a primary that had nothing to ship, until the store moved
  * from version `at` (read before the round, so a change committed during
- * it is not waited for) or wait_ms pass; a look every 200 µs costs a stat
- * and a short read. */
+ * it is not waited for) or wait_ms pass. A look every 200 µs reads the
+ * last committed transaction's id (no system call); only when it moved
+ * (a commit, maybe the marker of a new generation) is the version read. */
 static void wait_for_change(lr_replicator *r, const lr_data_version *at,
                             int wait_ms) {
   lr_data_version now;
-  for (long long end = now_ms() + wait_ms; now_ms() < end; usleep(200))
+  unsigned long long seen = 0;
+  for (long long end = now_ms() + wait_ms; now_ms() < end; usleep(200)) {
+    unsigned long long txnid = lr__store_last_txnid(r->store);
+    if (txnid == seen)
+      continue;
+    seen = txnid;
     if (lr_store_version(r->store, &now) != 0 || now.seq != at->seq ||
         now.generation != at->generation)
       return;
+  }
 }
 
 /* Wall-clock ms: only for the status report's age, never for applying. */
