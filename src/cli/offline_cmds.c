@@ -153,6 +153,14 @@ static int parse_materialize(cli *c, materialize_args *a, int want_times) {
   return 0;
 }
 
+/* A note of the materialization (a view reloaded, and why), on stdout
+ * before the summary line. */
+static void print_note(void *ctx, const char *text) {
+  (void)ctx;
+  printf("%s\n", text);
+  fflush(stdout);
+}
+
 static int run_materialize(cli *c, int incremental) {
   materialize_args *a = calloc(1, sizeof *a);
   if (!a)
@@ -161,6 +169,7 @@ static int run_materialize(cli *c, int incremental) {
   int status = parse_materialize(c, a, incremental ? 1 : 2);
   progress p = {now_seconds(), 0};
   a->spec.progress = progress_on_terminal(&p, &a->spec.progress_ctx);
+  a->spec.note = print_note;
   if (status == CLI_OK) {
     lr_offline *off = NULL;
     lr_materialize_stats st;
