@@ -304,8 +304,8 @@ static void put_range(lr__buf *out, int64_t start, int64_t end) {
 static void note_reload(load_state *ls, const lr__view *v,
                         const lr__reload *r, int covered, int64_t start) {
   const lr_materialize_spec *spec = ls->spec;
-  if (!spec->note || !r->changed || (!spec->incremental && covered) ||
-      (spec->incremental && !r->needed))
+  if (!spec->note || (spec->incremental ? !r->needed
+                                         : !r->changed || covered))
     return;
   lr__buf text;
   lr__buf_init(&text);

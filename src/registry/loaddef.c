@@ -169,7 +169,8 @@ static void diff_derived(differ *d, const lr__model *mw, const lr__view *was,
     }
     int same_layout = old->layout_epoch == o->layout_epoch;
     if (!same_layout)
-      note(d, "the online rows of on-demand view %s were dropped", o->name);
+      note(d, "the online rows of on-demand view %s were dropped by a "
+           "forced apply or a new definition", o->name);
     lr__buf of;
     lr__buf_init(&of);
     lr__buf_printf(&of, " of on-demand view %s", o->name);
@@ -183,8 +184,8 @@ int lr__loaddef_diff(const lr__model *mw, const lr__view *was,
   differ d = {why, 0};
   int same_layout = was->layout_epoch == now->layout_epoch;
   if (!same_layout)
-    note(&d, "its online rows were dropped (a forced apply, or the view "
-             "defined again)");
+    note(&d, "its online rows were dropped by a forced apply or a new "
+             "definition");
   const lr__source *sw = lr__model_data_source(mw, was);
   const lr__source *sn = lr__model_data_source(mn, now);
   diff_features(&d, was, now, same_layout, "", sw, sn);
