@@ -172,14 +172,21 @@ enum {
  * flags: 0 or LR_APPLY_FORCE (the plan then says which rows would be dropped).
  * plan:  receives the plan as human-readable text (objects created, changed,
  *        removed; features added, removed, retyped; what needs
- *        re-materialization). Owned by the caller: lr_free().
+ *        re-materialization; then, from the online store's records of past
+ *        loads, the views the next incremental materialization reloads
+ *        with these definitions because they differ from those the views
+ *        were loaded with: "Next materialize-incremental reloads:" and a
+ *        line per view, "  VIEW from START (why)"). Owned by the caller:
+ *        lr_free().
  * Returns 0; LR_EDEFINITION when the repo did not load; LR_ENEEDFORCE when a
  * change needs LR_APPLY_FORCE (the plan is still returned); LR_ECORRUPT or
  * LR_EVERSION when the existing registry cannot be read; LR_EIO.
  *
  * Threads: one call at a time on the handle.
  * Processes: writes nothing; plans against the registry as it reads it,
- * whole (an apply elsewhere replaces the file by rename).
+ * whole (an apply elsewhere replaces the file by rename), and the online
+ * store's records of past loads, each as last committed (a read-only
+ * open; a store that does not exist yet is not created).
  */
 int lr_repo_plan(lr_repo *repo, unsigned flags, char **plan);
 
