@@ -172,14 +172,21 @@ enum {
  * flags: 0 or LR_APPLY_FORCE (the plan then says which rows would be dropped).
  * plan:  receives the plan as human-readable text (objects created, changed,
  *        removed; features added, removed, retyped; what needs
- *        re-materialization). Owned by the caller: lr_free().
+ *        re-materialization; then, from the online store's records of past
+ *        loads, the views the next incremental materialization reloads
+ *        with these definitions because they differ from those the views
+ *        were loaded with: "Next materialize-incremental reloads:" and a
+ *        line per view, "  VIEW from START (why)"). Owned by the caller:
+ *        lr_free().
  * Returns 0; LR_EDEFINITION when the repo did not load; LR_ENEEDFORCE when a
  * change needs LR_APPLY_FORCE (the plan is still returned); LR_ECORRUPT or
  * LR_EVERSION when the existing registry cannot be read; LR_EIO.
  *
  * Threads: one call at a time on the handle.
  * Processes: writes nothing; plans against the registry as it reads it,
- * whole (an apply elsewhere replaces the file by rename).
+ * whole (an apply elsewhere replaces the file by rename), and the online
+ * store's records of past loads, each as last committed (a read-only
+ * open; a store that does not exist yet is not created).
  */
 int lr_repo_plan(lr_repo *repo, unsigned flags, char **plan);
 
@@ -962,17 +969,26 @@ typedef struct lr_historical_spec {
 int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,
                                unsigned long long *rows);
 
+/* A line for the user about what a call does beyond what it was asked:
+ * lr_materialize says which views it reloads, and why. Called in the
+ * calling thread; `text` (one line, no newline) is valid during the call. */
+typedef void (*lr_note_fn)(void *ctx, const char *text);
+
 /* What to materialize. */
 typedef struct lr_materialize_spec {
   long long start_us;         /* ignored when incremental */
   long long end_us;
   int incremental;            /* start where the last load of each view
                                  ended; first time: end - ttl, or from the
-                                 beginning when ttl is 0 */
+                                 beginning when ttl is 0; a view whose
+                                 definitions changed since it was loaded:
+                                 the whole range loaded (see below) */
   const char *const *views;   /* NULL: every online feature view */
   int n_views;
   lr_progress_fn progress;    /* may be NULL */
   void *progress_ctx;
+  lr_note_fn note;            /* may be NULL */
+  void *note_ctx;
 } lr_materialize_spec;
 
 /* Counts from a materialization, over all its views. */
@@ -987,8 +1003,21 @@ typedef struct lr_materialize_stats {
  * lr_materialize - loads each view's latest row per entity with
  * start <= event_ts <= end (ties broken by created_ts) from its source into
  * the online store, newer wins. Each view's load is one transaction, which
- * also records the interval loaded (read back by incremental runs): a
- * failure leaves that view's online rows as they were.
+ * also records the interval loaded (read back by incremental runs) and the
+ * definitions it loaded with: a failure leaves that view's online rows and
+ * records as they were.
+ *
+ * Definitions that change the rows a load writes (a feature added or
+ * retyped, field_mapping, the source's path, query or timestamp columns,
+ * on-demand views stored on write; not a removed feature or a description)
+ * make an incremental run reload the view: from the start of the range
+ * loaded so far (or from end - ttl when a longer ttl reaches before it)
+ * through end, its rows replacing stored rows of equal times (newer stored
+ * rows, pushed or written, still win). spec->note is told of each reload
+ * ("VIEW: definition changed since its last load (feature f1 added):
+ * reloading START..END"), and of a full load that replaced only part of
+ * such a range. lr_repo_plan lists the reloads the next run makes.
+ *
  * stats: may be NULL.
  * Returns 0; LR_ENOTFOUND (an unknown view); LR_EINVAL (bad interval, an
  * offline-only view, a source that cannot be read or has the wrong types);

@@ -1,6 +1,7 @@
 /*
  * test_crash.c - crash consistency (issue 13): `larder write`,
- * `materialize`, `materialize-incremental`, `compact` and `apply` killed
+ * `materialize`, `materialize-incremental` (also reloading a view whose
+ * definitions changed), `compact` and `apply` killed
  * with SIGKILL at seeded random points while another process reads the
  * store. After each kill the store holds the old or the new state, by value
  * on sampled keys; the reader never saw anything else; running the command
@@ -321,6 +322,18 @@ static void prepare_apply(void) {
   SET_COMMAND("apply");
 }
 
+/* conv_rate read from the acc_rate column, applied: the next incremental
+ * run (to the template's end) reloads every row in the new definition's
+ * values, one transaction with the records of the load (issue 15). */
+static void prepare_reload(void) {
+  edit_definitions("field_mapping: {trips: avg_daily_trips}",
+                   "field_mapping: {trips: avg_daily_trips, acc_rate: "
+                   "conv_rate}");
+  LARDER_OK(g_tmpl, "apply");
+  char t[32];
+  SET_COMMAND("materialize-incremental", iso(g_last - 3600000000LL, t));
+}
+
 /* ---- the trials ---------------------------------------------------------- */
 
 /* What the trials of a case share and count. */
@@ -518,6 +531,10 @@ Test(crash, c004_compact_killed_keeps_every_row_for_every_process) {
 
 Test(crash, c005_apply_killed_leaves_old_or_new_registry) {
   run_case(&(crash_case){"apply", prepare_apply, CHANGES_REGISTRY, 1});
+}
+
+Test(crash, c007_reload_of_a_changed_view_killed_leaves_old_or_new_rows) {
+  run_case(&(crash_case){"reload", prepare_reload, CHANGES_ROWS, 0});
 }
 
 /* The harness itself: a write of the new rows of only half the drivers

@@ -203,6 +203,14 @@ static int materialize_spec(const cli *c, materialize_args *a) {
   return 0;
 }
 
+/* A note of the materialization (a view reloaded, and why), on stdout
+ * before the summary line. */
+static void print_note(void *ctx, const char *text) {
+  (void)ctx;
+  printf("%s\n", text);
+  fflush(stdout);
+}
+
 static int cmd_materialize(cli *c) {
   materialize_args *a = calloc(1, sizeof *a);
   if (!a)
@@ -212,6 +220,7 @@ static int cmd_materialize(cli *c) {
   progress p; /* the rows of the interval, before the latest per key */
   a->spec.progress = progress_on_terminal(&p, &a->spec.progress_ctx,
                                          "source rows");
+  a->spec.note = print_note;
   if (status == CLI_OK) {
     lr_offline *off = NULL;
     lr_materialize_stats st;

@@ -48,6 +48,15 @@ void lr__writer_latest_only(lr__writer *w, int in_order);
  * appending the entry (docs/internals/replication.md). */
 void lr__writer_log_as_snapshot(lr__writer *w);
 
+/* Reload mode, for a materialization that loads a view's rows with other
+ * definitions than those it holds (a feature added, a column remapped): a
+ * row put replaces a stored row with equal times, whatever their bytes, so
+ * the new definition's row is the one kept; a newer stored row still
+ * wins. On a primary, a tie replaced so turns the transaction's log entry
+ * into a SNAPSHOT: replicas order equal-time rows by their bytes and would
+ * keep theirs. On-demand views stored on write follow. */
+void lr__writer_replace_ties(lr__writer *w);
+
 /* Stores the row held back in latest-only mode (counted in `stats`). */
 int lr__writer_flush(lr__writer *w, lr_write_stats *stats);
 
