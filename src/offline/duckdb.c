@@ -173,6 +173,8 @@ static void load_api(void) {
           "duckdb_vector_assign_string_element_len");
   RESOLVE(list_vector_reserve, "duckdb_list_vector_reserve");
   RESOLVE(list_vector_set_size, "duckdb_list_vector_set_size");
+  RESOLVE(vector_get_column_type, "duckdb_vector_get_column_type");
+  RESOLVE(get_type_id, "duckdb_get_type_id");
 }
 
 const lr__duckdb_api *lr__duckdb_fns(void) { return &api; }

@@ -74,6 +74,9 @@ typedef struct lr__duckdb_api {
                                            idx_t);
   duckdb_state (*list_vector_reserve)(duckdb_vector, idx_t);
   duckdb_state (*list_vector_set_size)(duckdb_vector, idx_t);
+  /* a time function's argument of any type (timecol.c) */
+  duckdb_logical_type (*vector_get_column_type)(duckdb_vector);
+  duckdb_type (*get_type_id)(duckdb_logical_type);
 } lr__duckdb_api;
 
 /* The function table (valid after a successful lr__duckdb_open). */

@@ -27,6 +27,7 @@
 #include "../util/fs.h"
 #include "../registry/odfv.h"
 #include "../util/names.h"
+#include "../util/timefmt.h"
 #include "offline.h"
 
 enum { MAX_KEYS = 16 };
@@ -214,9 +215,10 @@ static int check_names(lr_offline *off, const plan *p, int full,
 }
 
 /* The FROM text of the entity rows: a file (relative to the current
- * folder, as a user typed it) or a query. */
+ * folder, as a user typed it) or a query. A CSV file's column `text_ts`
+ * (when given) is read as text, for the time parser (timecol.c). */
 static int entity_source(lr_offline *off, const lr_historical_spec *spec,
-                         lr__buf *sql) {
+                         const char *text_ts, lr__buf *sql) {
   if ((spec->entities_file != NULL) == (spec->entities_sql != NULL))
     return lr__errmsg_set(&off->errmsg, LR_EINVAL,
                           "give the entity rows as a file or as a "
@@ -239,7 +241,13 @@ static int entity_source(lr_offline *off, const lr_historical_spec *spec,
   }
   lr__buf_puts(sql, csv ? "read_csv(" : "read_parquet(");
   lr__sql_literal(sql, path);
-  lr__buf_puts(sql, csv ? ", header = true)" : ")");
+  lr__buf_puts(sql, csv ? ", header = true" : "");
+  if (csv && text_ts) {
+    lr__buf_puts(sql, ", types = {");
+    lr__sql_literal(sql, text_ts);
+    lr__buf_puts(sql, ": 'VARCHAR'}");
+  }
+  lr__buf_puts(sql, ")");
   free(path);
   return 0;
 }
@@ -282,16 +290,22 @@ static int timestamp_column(lr_offline *off, const char *described,
   return rc;
 }
 
-/* 1 when `described` lists a column named `name`. */
-static int has_column(const char *described, const char *name) {
+/* The type DESCRIBE gave column `name` (up to the end of its line), or
+ * NULL when `described` lists no such column. */
+static const char *column_type(const char *described, const char *name) {
   size_t n = strlen(name);
   for (const char *line = described; *line;) {
     size_t len = strcspn(line, "\n");
     if (len > n && line[n] == '\t' && !strncmp(line, name, n))
-      return 1;
+      return line + n + 1;
     line += len + (line[len] == '\n');
   }
-  return 0;
+  return NULL;
+}
+
+/* 1 when `described` lists a column named `name`. */
+static int has_column(const char *described, const char *name) {
+  return column_type(described, name) != NULL;
 }
 
 /* 1 when the view's source has a created-timestamp column. */
@@ -496,7 +510,7 @@ static int write_output(lr_offline *off, const lr_historical_spec *spec,
     rc = lr__offline_run(off, lr__buf_str(&sql), "joining the features", 0,
                          NULL);
   stop_watch(&watch, watching);
-  if (rc)
+  if (rc && !lr__offline_time_failed(off)) /* a time names its place */
     blame_view(off, p);
   if (rc == 0 && rename(lr__buf_str(&tmp), spec->output) != 0) {
     lr__buf_printf(&off->errmsg, "cannot write %s: %s", spec->output,
@@ -510,14 +524,71 @@ static int write_output(lr_offline *off, const lr_historical_spec *spec,
   return rc;
 }
 
-/* Steps 1 and the checks that need the entity columns. */
+/* The entity rows' unit of epoch numbers (spec->timestamp_unit). */
+static int entity_time_unit(lr_offline *off, const lr_historical_spec *spec,
+                            int *unit) {
+  *unit = spec->timestamp_unit ? lr__time_unit_parse(spec->timestamp_unit)
+                               : LR__TIME_S;
+  if (*unit < 0)
+    return lr__errmsg_set(&off->errmsg, LR_EINVAL,
+                          "'%s' is not a timestamp unit: give s, ms, us or "
+                          "ns (the unit of epoch numbers in the entity rows)",
+                          spec->timestamp_unit);
+  return 0;
+}
+
+/* Step 1: __entities, the rows numbered in input order (__larder_row)
+ * with their time read by the time parser (__larder_ts). A time column
+ * that was text or numbers is replaced by the time read, so the training
+ * set holds times; a typed one stays as it was. */
+static int number_entities(lr_offline *off, const lr_historical_spec *spec,
+                           const char *ts, const char *type, int unit) {
+  lr__buf from, sql, value;
+  lr__buf_init(&from);
+  lr__buf_init(&sql);
+  lr__buf_init(&value);
+  int csv = spec->entities_file && lr__fs_has_suffix(spec->entities_file,
+                                                     ".csv");
+  int rc = entity_source(off, spec, ts, &from);
+  int typed = !csv && (!strncmp(type, "TIMESTAMP", 9) ||
+                       !strncmp(type, "DATE", 4));
+  lr__buf_puts(&sql, "CREATE OR REPLACE TEMP TABLE __entities AS SELECT *");
+  if (!typed) {
+    lr__buf_puts(&sql, " REPLACE (__larder_ts AS ");
+    lr__sql_ident(&sql, ts);
+    lr__buf_puts(&sql, ")");
+  }
+  lr__buf_puts(&sql, " FROM (SELECT *, ");
+  lr__time_column how = {ts, "",
+                         spec->entities_file ? spec->entities_file
+                                             : "the entity query",
+                         unit, "use --timestamp-unit ", ""};
+  lr__sql_ident(&value, ts);
+  if (rc == 0)
+    rc = lr__time_column_call(off, &how, lr__buf_str(&value), NULL,
+                              "__larder_row", &sql);
+  lr__buf_printf(&sql, " AS __larder_ts FROM (SELECT *, row_number() OVER "
+                 "() AS __larder_row FROM %s))", lr__buf_str(&from));
+  if (rc == 0)
+    rc = lr__offline_run(off, lr__buf_str(&sql), "reading the entity rows", 0,
+                         NULL);
+  lr__buf_free(&from);
+  lr__buf_free(&sql);
+  lr__buf_free(&value);
+  return rc;
+}
+
+/* Step 1 and the checks that need the entity columns. */
 static int stage_entities(lr_offline *off, const lr_historical_spec *spec,
                           const plan *p, lr__buf *described) {
   lr__buf from, sql, ts;
   lr__buf_init(&from);
   lr__buf_init(&sql);
   lr__buf_init(&ts);
-  int rc = entity_source(off, spec, &from);
+  int unit;
+  int rc = entity_time_unit(off, spec, &unit);
+  if (rc == 0)
+    rc = entity_source(off, spec, NULL, &from);
   lr__buf_printf(&sql, "DESCRIBE SELECT * FROM %s", lr__buf_str(&from));
   if (rc == 0)
     rc = lr__offline_run(off, lr__buf_str(&sql), "reading the entity rows", 2,
@@ -533,16 +604,10 @@ static int stage_entities(lr_offline *off, const lr_historical_spec *spec,
                          "the entity rows have no column '%s', a "
                          "request field that on-demand feature view '%s' reads",
                          p->fields[i], p->field_of[i]->name);
-  if (rc == 0) {
-    lr__buf_reset(&sql);
-    lr__buf_printf(&sql, "CREATE OR REPLACE TEMP TABLE __entities AS SELECT "
-                   "*, row_number() OVER () AS __larder_row, CAST(");
-    lr__sql_ident(&sql, lr__buf_str(&ts));
-    lr__buf_printf(&sql, " AS TIMESTAMPTZ) AS __larder_ts FROM %s",
-                   lr__buf_str(&from));
-    rc = lr__offline_run(off, lr__buf_str(&sql), "reading the entity rows", 0,
-                         NULL);
-  }
+  if (rc == 0)
+    rc = number_entities(off, spec, lr__buf_str(&ts),
+                         column_type(lr__buf_str(described), lr__buf_str(&ts)),
+                         unit);
   lr__buf_free(&from);
   lr__buf_free(&sql);
   lr__buf_free(&ts);

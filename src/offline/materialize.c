@@ -178,10 +178,13 @@ static void report(load_state *ls, const lr__view *v, int last) {
                        last ? ls->read : ls->total);
 }
 
-/* LR_EINVAL with DuckDB's message about the failed query. */
+/* LR_EINVAL with the message of a time that could not be read (it names
+ * its file and row), else DuckDB's about the failed query. */
 static int query_error(load_state *ls, const lr__view *v,
                        duckdb_result *result) {
   const char *why = lr__duckdb_fns()->result_error(result);
+  if (lr__offline_time_failed(ls->off))
+    return LR_EINVAL;
   lr__buf_printf(&ls->off->errmsg, "reading the source of feature view "
                  "'%s': %s", v->name, why ? why : "unknown error");
   return LR_EINVAL;
@@ -224,6 +227,7 @@ static int stream_rows(load_state *ls, const lr__view *v, const char *sql,
   lr_offline *off = ls->off;
   duckdb_prepared_statement stmt;
   duckdb_result result;
+  lr__offline_time_reset(off);
   if (api->prepare(off->db.con, sql, &stmt) != DuckDBSuccess) {
     lr__buf_printf(&off->errmsg, "reading the source of feature view '%s': "
                    "%s", v->name, api->prepare_error(stmt));

@@ -5,9 +5,18 @@
 #ifndef LR_OFFLINE_OFFLINE_H
 #define LR_OFFLINE_OFFLINE_H
 
+#include <stdatomic.h>
+
 #include "../registry/model.h"
 #include "duckdb.h"
 #include "larder.h"
+
+/* The first time value a query could not read (timecol.c): state 0
+ * none, 1 being written, 2 written; the message is whole from then on. */
+typedef struct lr__time_failure {
+  atomic_int state;
+  lr__buf message;
+} lr__time_failure;
 
 struct lr_offline {
   char *repo;      /* the repo folder, absolute */
@@ -15,6 +24,7 @@ struct lr_offline {
   lr__duckdb db;
   int db_open;
   lr__buf errmsg;
+  lr__time_failure time_failure;
 };
 
 /* Opens the DuckDB session once (TimeZone UTC, file_search_path = the
@@ -57,6 +67,39 @@ typedef struct lr__ondemand_sql {
  * view does not compile: errmsg says why), LR_ENOMEM or LR_EIO. */
 int lr__ondemand_call(lr_offline *off, const lr__view *v, int k,
                       const lr__ondemand_sql *how, lr__buf *sql);
+
+/* How a time column is read and named in messages (timecol.c). */
+typedef struct lr__time_column {
+  const char *column;         /* its name */
+  const char *owner;          /* after it: " of source 's'", or "" */
+  const char *place;          /* where rows are when no file is given:
+                                 the entity file, "source 's' (its query)" */
+  int unit;                   /* of epoch numbers, LR__TIME_* */
+  const char *declare;        /* how to declare a unit, before its name:
+                                 "declare timestamp_unit: " */
+  const char *declared_where; /* after it: " on source 's'", or "" */
+} lr__time_column;
+
+/* Registers a function reading the time column `how` and appends its call
+ * on the SQL expressions `value` (the column), `file` (the file a row is
+ * from, VARCHAR) and `row` (its 1-based data row); file and row may be
+ * NULL (unknown). The call gives a TIMESTAMPTZ; a value that is no time
+ * fails the query with a message lr__offline_time_failed() gives. Returns
+ * 0, LR_ENOMEM or LR_EIO. */
+int lr__time_column_call(lr_offline *off, const lr__time_column *how,
+                         const char *value, const char *file,
+                         const char *row, lr__buf *sql);
+
+/* As lr__time_column_call, a call giving the modification time of the
+ * file named by the SQL expression `file` (a snapshot source's rows). */
+int lr__file_time_call(lr_offline *off, const lr__time_column *how,
+                       const char *file, lr__buf *sql);
+
+/* 1 when a time function failed since lr__offline_time_reset(): its
+ * message then replaces errmsg. 0 otherwise. */
+int lr__offline_time_failed(lr_offline *off);
+/* Forgets a failure, before a query runs. */
+void lr__offline_time_reset(lr_offline *off);
 
 /* The DuckDB type of a dtype, e.g. "FLOAT", "BIGINT[]". */
 void lr__sql_type(lr__buf *out, uint8_t dtype);

@@ -3,12 +3,25 @@
  * a file (Parquet or CSV, globs allowed), a SQL query, or a push source's
  * batch source. Every name from the definitions is quoted as an
  * identifier, every path as a literal; paths resolve inside the repo.
+ *
+ * Time columns (timestamp_field, created_timestamp_column, timestamp
+ * features) are read by Larder's time parser (timecol.c), never by a cast:
+ * CSV files give them as text (`types`, so the sniffer picks no date
+ * format), and each file row carries its file and 1-based data row for
+ * the messages. A snapshot source (no timestamp_field) gives each row
+ * as_of, or the modification time of its file.
  */
 #include <string.h>
 #include <strings.h>
 
+#include "../util/dtype.h"
 #include "../util/fs.h"
+#include "../util/timefmt.h"
 #include "offline.h"
+
+/* The columns a file read adds: the file a row came from and its row. */
+#define FILE_COLUMN "__larder_file"
+#define ROW_COLUMN "__larder_row"
 
 static void cast_column(lr__buf *sql, const char *column, uint8_t dtype,
                         const char *as) {
@@ -25,21 +38,142 @@ int lr__source_is_parquet(const lr__source *s) {
          !lr__fs_has_suffix(s->path, ".csv.gz");
 }
 
-/* FROM clause of a file or sql source. */
-static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
-  if (s->kind == LR__SOURCE_SQL) {
-    lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
-    return 0;
+/* The source columns read as times, each once. Returns how many. */
+static int time_columns(const lr__source *s, const lr__view *v,
+                        const char **out, int cap) {
+  int n = 0;
+  const char *wanted[2] = {s->timestamp_field, s->created_column};
+  for (int i = 0; i < 2 + v->n_features; i++) {
+    const char *c = i < 2 ? wanted[i]
+                    : v->features[i - 2].dtype == LR__DT_TIMESTAMP
+                        ? lr__source_column(s, v->features[i - 2].name)
+                        : NULL;
+    int seen = !c;
+    for (int k = 0; k < n && !seen; k++)
+      seen = !strcmp(out[k], c);
+    if (!seen && n < cap)
+      out[n++] = c;
   }
+  return n;
+}
+
+/* The read_csv or read_parquet call of file source `s`, each row with its
+ * file; CSV time columns as text. */
+static void file_scan(lr_offline *off, const lr__source *s, const lr__view *v,
+                      lr__buf *sql) {
   lr__buf path;
   lr__buf_init(&path);
   lr__fs_join(&path, off->repo, s->path);
   int csv = !lr__source_is_parquet(s);
-  lr__buf_puts(sql, csv ? " FROM read_csv(" : " FROM read_parquet(");
+  lr__buf_puts(sql, csv ? "read_csv(" : "read_parquet(");
   lr__sql_literal(sql, lr__buf_str(&path));
-  lr__buf_puts(sql, csv ? ", header = true)" : ")");
+  lr__buf_puts(sql, ", filename = '" FILE_COLUMN "'");
+  if (!csv)
+    lr__buf_puts(sql, ", file_row_number = true)");
   lr__buf_free(&path);
-  return 0;
+  if (!csv)
+    return;
+  lr__buf_puts(sql, ", header = true");
+  const char *cols[64];
+  int n = time_columns(s, v, cols, 64);
+  for (int i = 0; i < n; i++) {
+    lr__buf_puts(sql, i ? ", " : ", types = {");
+    lr__sql_literal(sql, cols[i]);
+    lr__buf_puts(sql, ": 'VARCHAR'");
+  }
+  lr__buf_puts(sql, n ? "})" : ")");
+}
+
+/* FROM of a file source: its scan, and for CSV the rows numbered in each
+ * file (DuckDB keeps a scan's order; a glob's files come one after the
+ * other, so a file's rows are numbered from its first). */
+static void file_from(lr_offline *off, const lr__source *s, const lr__view *v,
+                      lr__buf *sql) {
+  lr__buf_puts(sql, " FROM ");
+  if (lr__source_is_parquet(s)) {
+    file_scan(off, s, v, sql);
+    return;
+  }
+  int glob = strpbrk(s->path, "*?[") != NULL;
+  lr__buf_puts(sql, glob ? "(SELECT * EXCLUDE (__larder_n), __larder_n - "
+                           "min(__larder_n) OVER (PARTITION BY " FILE_COLUMN
+                           ") + 1 AS " ROW_COLUMN " FROM (SELECT *, "
+                           "row_number() OVER () AS __larder_n FROM "
+                         : "(SELECT *, row_number() OVER () AS " ROW_COLUMN
+                           " FROM ");
+  file_scan(off, s, v, sql);
+  lr__buf_puts(sql, glob ? ")) AS __source" : ") AS __source");
+}
+
+/* The messages' words for source `s`'s time columns. */
+typedef struct source_words {
+  lr__buf owner, place, where;
+} source_words;
+
+static void words_init(source_words *w, const lr__source *s) {
+  lr__buf_init(&w->owner);
+  lr__buf_init(&w->place);
+  lr__buf_init(&w->where);
+  if (s->kind == LR__SOURCE_SQL) { /* the place names the source */
+    lr__buf_printf(&w->place, "source '%s' (its query)", s->name);
+  } else {
+    lr__buf_printf(&w->owner, " of source '%s'", s->name);
+    lr__buf_puts(&w->place, s->path);
+  }
+  lr__buf_printf(&w->where, " on source '%s'", s->name);
+}
+
+static void words_free(source_words *w) {
+  lr__buf_free(&w->owner);
+  lr__buf_free(&w->place);
+  lr__buf_free(&w->where);
+}
+
+/* Appends `column` of source `s` read as a time, named `as`. */
+static int time_column(lr_offline *off, const lr__source *s,
+                       const char *column, const char *as, lr__buf *sql) {
+  source_words w;
+  words_init(&w, s);
+  lr__time_column how = {column, lr__buf_str(&w.owner), lr__buf_str(&w.place),
+                         lr__source_time_unit(s), "declare timestamp_unit: ",
+                         lr__buf_str(&w.where)};
+  lr__buf value;
+  lr__buf_init(&value);
+  lr__sql_ident(&value, column);
+  int file = s->kind == LR__SOURCE_FILE;
+  int rc = lr__time_column_call(
+      off, &how, lr__buf_str(&value), file ? FILE_COLUMN : NULL,
+      !file ? NULL
+      : lr__source_is_parquet(s) ? "file_row_number + 1" : ROW_COLUMN,
+      sql);
+  lr__buf_puts(sql, " AS ");
+  lr__sql_ident(sql, as);
+  lr__buf_free(&value);
+  words_free(&w);
+  return rc;
+}
+
+/* A snapshot's event time: as_of, or each row's file's modification
+ * time. */
+static int snapshot_time(lr_offline *off, const lr__source *s, lr__buf *sql) {
+  if (s->has_as_of) {
+    char as_of[40];
+    lr__time_format(s->as_of_us, as_of);
+    lr__buf_printf(sql, "'%s'::TIMESTAMPTZ AS \"__ts\"", as_of);
+    return 0;
+  }
+  source_words w;
+  words_init(&w, s);
+  lr__buf what;
+  lr__buf_init(&what);
+  lr__buf_printf(&what, "source '%s'", s->name);
+  lr__time_column how = {lr__buf_str(&what), "", lr__buf_str(&w.place),
+                         LR__TIME_S, "", ""};
+  int rc = lr__file_time_call(off, &how, FILE_COLUMN, sql);
+  lr__buf_puts(sql, " AS \"__ts\"");
+  lr__buf_free(&what);
+  words_free(&w);
+  return rc;
 }
 
 const lr__source *lr__offline_source(const lr_offline *off,
@@ -62,16 +196,27 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
     cast_column(sql, lr__source_column(s, keys[k]), key_types[k], keys[k]);
     lr__buf_puts(sql, ", ");
   }
-  cast_column(sql, s->timestamp_field, LR__DT_TIMESTAMP, "__ts");
+  int rc = s->timestamp_field
+               ? time_column(off, s, s->timestamp_field, "__ts", sql)
+               : snapshot_time(off, s, sql);
   lr__buf_puts(sql, ", ");
-  if (s->created_column)
-    cast_column(sql, s->created_column, LR__DT_TIMESTAMP, "__created");
+  if (rc == 0 && s->created_column)
+    rc = time_column(off, s, s->created_column, "__created", sql);
   else
     lr__buf_puts(sql, "NULL::TIMESTAMPTZ AS \"__created\"");
-  for (int f = 0; f < v->n_features; f++) {
+  for (int f = 0; rc == 0 && f < v->n_features; f++) {
+    const lr__field *field = &v->features[f];
     lr__buf_puts(sql, ", ");
-    cast_column(sql, lr__source_column(s, v->features[f].name),
-                v->features[f].dtype, v->features[f].name);
+    if (field->dtype == LR__DT_TIMESTAMP)
+      rc = time_column(off, s, lr__source_column(s, field->name), field->name,
+                       sql);
+    else
+      cast_column(sql, lr__source_column(s, field->name), field->dtype,
+                  field->name);
   }
-  return from_clause(off, s, sql);
+  if (s->kind == LR__SOURCE_SQL)
+    lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
+  else
+    file_from(off, s, v, sql);
+  return rc;
 }

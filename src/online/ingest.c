@@ -35,6 +35,9 @@ typedef struct table {
   int by_row;       /* places are `FILE: row N`, not FILE:LINE */
   int skip_extra;   /* LR_WRITE_IGNORE_EXTRA_COLUMNS */
   int from_file;    /* a file (the flag applies), not a request's table */
+  int unit;         /* of epoch numbers in time columns: the view's
+                       source's timestamp_unit */
+  const char *source; /* the view's source, where a unit is declared */
   lr__buf *err;
 } table;
 
@@ -113,9 +116,27 @@ static int bad_value(table *t, size_t at, int col, const char *text,
                      uint8_t dt) {
   char s[32];
   put_place(t, at);
-  lr__buf_printf(t->err, ": column '%s': '%.60s' is not a valid %s",
-                 t->names[col], text, lr__dtype_name(dt, s));
+  lr__buf_printf(t->err, ": column '%s': ", t->names[col]);
+  if (dt == LR__DT_TIMESTAMP) { /* why, in the words of every path */
+    lr__buf where;
+    lr__buf_init(&where);
+    lr__buf_printf(&where, " on source '%s'", t->source);
+    lr__time_why(t->err, text, t->unit, "declare timestamp_unit: ",
+                 lr__buf_str(&where));
+    lr__buf_free(&where);
+  } else {
+    lr__buf_printf(t->err, "'%.60s' is not a valid %s", text,
+                   lr__dtype_name(dt, s));
+  }
   return LR_EINVAL;
+}
+
+/* The time unit of the view's source and its name into `t`. */
+static void set_time_unit(table *t, lr_store *store,
+                          const lr__online_view *ov) {
+  const lr__source *src = lr__model_source(&store->reg, ov->view->source);
+  t->unit = lr__source_time_unit(src);
+  t->source = ov->view->source;
 }
 
 int lr__parse_int_text(const char *s, int type, lr_value *out) {
@@ -133,8 +154,9 @@ int lr__parse_int_text(const char *s, int type, lr_value *out) {
   return 0;
 }
 
-/* Parses scalar text as a value of base type `dt`. Returns 0 or -1. */
-static int parse_scalar(lr__arena *arena, const char *s, uint8_t dt,
+/* Parses scalar text as a value of base type `dt` (epoch numbers of a
+ * timestamp in `unit`). Returns 0 or -1. */
+static int parse_scalar(lr__arena *arena, const char *s, uint8_t dt, int unit,
                         lr_value *out) {
   char *end = NULL;
   errno = 0;
@@ -164,7 +186,7 @@ static int parse_scalar(lr__arena *arena, const char *s, uint8_t dt,
   }
   case LR__DT_TIMESTAMP: {
     int64_t us;
-    if (lr__time_parse(s, &us))
+    if (lr__time_read(s, unit, &us))
       return -1;
     out->v.ts = us;
     return 0;
@@ -197,7 +219,7 @@ static const char *scalar_text(const lr__jnode *node) {
 
 /* A JSON list as an array value of dtype `dt`. */
 static int parse_array(lr__arena *arena, const lr__jnode *seq, uint8_t dt,
-                       lr_value *out) {
+                       int unit, lr_value *out) {
   if (!seq || seq->kind != LR__J_ARRAY)
     return -1;
   uint8_t base = LR__DT_BASE(dt);
@@ -210,7 +232,7 @@ static int parse_array(lr__arena *arena, const lr__jnode *seq, uint8_t dt,
   for (size_t k = 0; k < n; k++) {
     const char *s = scalar_text(seq->items[k]);
     lr_value elem;
-    if (!s || parse_scalar(arena, s, base, &elem))
+    if (!s || parse_scalar(arena, s, base, unit, &elem))
       return -1;
     if (base == LR__DT_STRING)
       memcpy(data + k * width, &elem.v.str, width);
@@ -260,14 +282,15 @@ static int csv_cell(table *t, const char *text, size_t line, int c,
     return 0;
   uint8_t dt = t->types[c];
   if (!LR__DT_IS_ARRAY(dt))
-    return parse_scalar(&t->arena, text, dt, &row[c]) ? bad_value(t, line, c, text, dt)
-                                              : 0;
+    return parse_scalar(&t->arena, text, dt, t->unit, &row[c])
+               ? bad_value(t, line, c, text, dt)
+               : 0;
   lr__buf ignored;
   lr__buf_init(&ignored);
   const lr__jnode *list = lr__json_read(text, strlen(text), &t->arena,
                                         &ignored);
   lr__buf_free(&ignored);
-  return parse_array(&t->arena, list, dt, &row[c])
+  return parse_array(&t->arena, list, dt, t->unit, &row[c])
              ? bad_value(t, line, c, text, dt) : 0;
 }
 
@@ -393,20 +416,27 @@ static int check_keys(table *t, const lr__online_view *ov,
              : 0;
 }
 
-int lr__json_to_value(lr__arena *arena, const lr__jnode *node, uint8_t dt,
-                      lr_value *out) {
+/* lr__json_to_value with epoch numbers in `unit`. */
+static int json_to_value(lr__arena *arena, const lr__jnode *node, uint8_t dt,
+                         int unit, lr_value *out) {
   const char *s = scalar_text(node);
   if (!node || node->kind == LR__J_NULL) {
     out->type = LR_TYPE_NULL;
     return 0;
   }
-  return LR__DT_IS_ARRAY(dt) ? parse_array(arena, node, dt, out)
-                             : !s || parse_scalar(arena, s, dt, out) ? -1 : 0;
+  return LR__DT_IS_ARRAY(dt) ? parse_array(arena, node, dt, unit, out)
+         : !s || parse_scalar(arena, s, dt, unit, out) ? -1
+                                                        : 0;
+}
+
+int lr__json_to_value(lr__arena *arena, const lr__jnode *node, uint8_t dt,
+                      lr_value *out) {
+  return json_to_value(arena, node, dt, LR__TIME_S, out);
 }
 
 static int json_value(table *t, const lr__jnode *node, size_t line, int c,
                       lr_value *row) {
-  if (lr__json_to_value(&t->arena, node, t->types[c], &row[c]) == 0)
+  if (json_to_value(&t->arena, node, t->types[c], t->unit, &row[c]) == 0)
     return 0;
   const char *s = scalar_text(node);
   return bad_value(t, line, c, s ? s : "(a list or object)", t->types[c]);
@@ -542,6 +572,7 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
              .skip_extra = (opts->flags & LR_WRITE_IGNORE_EXTRA_COLUMNS) != 0,
              .from_file = 1,
              .err = lr__store_err(store)};
+  set_time_unit(&t, store, ov);
   lr__arena_init(&t.arena);
   lr__buf_init(&t.cells);
   rc = csv ? read_csv(&t, ov, text) : read_jsonl(&t, ov, text);
@@ -567,6 +598,7 @@ int lr__ingest_json_df(lr_store *store, const char *view,
     return lr__errmsg_set(lr__store_err(store), LR_EINVAL, "'df' must be an object "
                           "of columns: {\"column\": [values...]}");
   table t = {.path = "df", .err = lr__store_err(store)};
+  set_time_unit(&t, store, ov);
   lr__arena_init(&t.arena);
   lr__buf_init(&t.cells);
   int n = df->n, rows = -1;

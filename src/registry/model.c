@@ -86,6 +86,10 @@ const lr__source *lr__model_data_source(const lr__model *m,
   return s;
 }
 
+int lr__source_time_unit(const lr__source *s) {
+  return s && s->time_unit ? s->time_unit - 1 : 0; /* 0: LR__TIME_S */
+}
+
 const char *lr__source_column(const lr__source *s, const char *name) {
   for (int i = 0; i < s->n_field_mapping; i++)
     if (strcmp(s->field_mapping[i].value, name) == 0)

@@ -77,9 +77,17 @@ typedef struct lr__source {
   const char *timestamp_field;  /* file, sql */
   const char *created_column;   /* file, sql; optional */
   const char *batch_source;     /* push */
+  uint8_t time_unit;            /* file, sql, push: the unit of epoch
+                                   numbers, LR__TIME_S..NS plus 1; 0 when
+                                   not declared (seconds) */
+  bool has_as_of;               /* file without timestamp_field: every row's */
+  int64_t as_of_us;             /* event time is as_of (else the file's
+                                   modification time) */
   lr__loc path_loc;             /* where path / batch_source were written */
   lr__loc batch_source_loc;
   lr__loc name_loc;             /* YAML loader only, as the two above */
+  lr__loc time_unit_loc;        /* YAML loader only: where timestamp_unit */
+  lr__loc as_of_loc;            /* and as_of were written */
   lr__loc schema_loc;           /* request sources; YAML loader only */
   lr__kv *field_mapping;        /* source column -> feature name */
   int n_field_mapping;
@@ -215,6 +223,10 @@ const lr__source *lr__model_data_source(const lr__model *m,
  * join key): field_mapping maps source column -> name; an unmapped name
  * reads the column of the same name. */
 const char *lr__source_column(const lr__source *s, const char *name);
+
+/* The unit of the epoch numbers in source s's time columns (LR__TIME_S..
+ * NS of util/timefmt.h): as declared, else seconds (s may be NULL). */
+int lr__source_time_unit(const lr__source *s);
 
 /* 1 when the view has rows in the online store: a batch view with
  * `online: true`, or an on-demand view stored on write. */
