@@ -291,10 +291,10 @@ Test(historical, h001_ttl_boundaries_are_inclusive, .init = setup,
   cr_assert_eq(n, 4);
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:00:00\",\"score\":200,\"name\":\"b200\"}\n"
-      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 10:00:00\",\"score\":200,\"name\":\"b200\"}\n"
-      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 10:00:01\",\"score\":null,\"name\":null}\n"
-      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 13:00:00\",\"score\":121,\"name\":null}\n");
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:00:00+00\",\"score\":200,\"name\":\"b200\"}\n"
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 10:00:00+00\",\"score\":200,\"name\":\"b200\"}\n"
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 10:00:01+00\",\"score\":null,\"name\":null}\n"
+      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 13:00:00+00\",\"score\":121,\"name\":null}\n");
   free(rows);
 }
 
@@ -349,9 +349,9 @@ Test(historical, h004_no_match_gives_nulls, .init = setup, .fini = teardown) {
   cr_assert_eq(n, 3);
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"user_id\":3,\"event_timestamp\":\"2024-01-01 12:00:00\",\"score\":null,\"name\":null}\n"
-      "{\"user_id\":1,\"event_timestamp\":\"2023-01-01 12:00:00\",\"score\":null,\"name\":null}\n"
-      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 10:00:00\",\"score\":100,\"name\":\"a100\"}\n");
+      "{\"user_id\":3,\"event_timestamp\":\"2024-01-01 12:00:00+00\",\"score\":null,\"name\":null}\n"
+      "{\"user_id\":1,\"event_timestamp\":\"2023-01-01 12:00:00+00\",\"score\":null,\"name\":null}\n"
+      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 10:00:00+00\",\"score\":100,\"name\":\"a100\"}\n");
   free(rows);
 }
 
@@ -415,8 +415,8 @@ Test(historical, h007_views_with_different_keys_in_one_request, .init = setup,
   free(cols);
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"merchant_id\":\"m1\",\"event_timestamp\":\"2024-01-01 12:00:00\",\"user_id\":1,\"label\":\"x\",\"rating\":4,\"score\":121,\"cnt\":11,\"name\":null}\n"
-      "{\"merchant_id\":\"m2\",\"event_timestamp\":\"2024-01-01 10:00:00\",\"user_id\":2,\"label\":\"y\",\"rating\":3,\"score\":200,\"cnt\":null,\"name\":\"b200\"}\n");
+      "{\"merchant_id\":\"m1\",\"event_timestamp\":\"2024-01-01 12:00:00+00\",\"user_id\":1,\"label\":\"x\",\"rating\":4,\"score\":121,\"cnt\":11,\"name\":null}\n"
+      "{\"merchant_id\":\"m2\",\"event_timestamp\":\"2024-01-01 10:00:00+00\",\"user_id\":2,\"label\":\"y\",\"rating\":3,\"score\":200,\"cnt\":null,\"name\":\"b200\"}\n");
   free(rows);
 }
 
@@ -682,8 +682,8 @@ Test(historical, h019_csv_output, .init = setup, .fini = teardown) {
   cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
   char *text = th_read(g_work, "out.csv");
   cr_assert_str_eq(text, "user_id,event_timestamp,uv__score,uv__name\n"
-                   "1,2024-01-01 11:00:00,111,a111\n"
-                   "3,2024-01-01 11:00:00,,\n");
+                   "1,2024-01-01 11:00:00+00,111,a111\n"
+                   "3,2024-01-01 11:00:00+00,,\n");
   free(text);
 }
 
@@ -747,7 +747,7 @@ Test(historical, h022_full_feature_names_and_request_order, .init = setup,
   free(cols);
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"user_id\":1,\"merchant_id\":\"m1\",\"event_timestamp\":\"2024-01-01 11:00:00\","
+      "{\"user_id\":1,\"merchant_id\":\"m1\",\"event_timestamp\":\"2024-01-01 11:00:00+00\","
       "\"uv__name\":\"a111\",\"mv__rating\":5,\"uv0__score\":111,\"uv__score\":111}\n");
   free(rows);
 }
@@ -787,8 +787,8 @@ Test(historical, h024_feature_service, .init = setup, .fini = teardown) {
   cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"event_timestamp\":\"2024-01-01 12:00:00\",\"merchant_id\":\"m1\",\"user_id\":1,\"rating\":4,\"name\":null,\"score\":121}\n"
-      "{\"event_timestamp\":\"2024-01-01 09:00:00\",\"merchant_id\":\"m2\",\"user_id\":2,\"rating\":3,\"name\":\"b200\",\"score\":200}\n");
+      "{\"event_timestamp\":\"2024-01-01 12:00:00+00\",\"merchant_id\":\"m1\",\"user_id\":1,\"rating\":4,\"name\":null,\"score\":121}\n"
+      "{\"event_timestamp\":\"2024-01-01 09:00:00+00\",\"merchant_id\":\"m2\",\"user_id\":2,\"rating\":3,\"name\":\"b200\",\"score\":200}\n");
   free(rows);
   spec.full_feature_names = 1;
   rc = lr_get_historical_features(g_off, &spec, NULL);
@@ -818,10 +818,10 @@ Test(historical, h025_on_demand_features, .init = setup, .fini = teardown) {
   cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 12:30:00\",\"bonus\":5,\"score\":121,\"plus\":126,\"tag\":null,\"age\":9000.0}\n"
-      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:30:00\",\"bonus\":null,\"score\":200,\"plus\":null,\"tag\":null,\"age\":-1800.0}\n"
-      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 16:00:00\",\"bonus\":1,\"score\":null,\"plus\":null,\"tag\":null,\"age\":21600.0}\n"
-      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:00:00\",\"bonus\":7,\"score\":200,\"plus\":207,\"tag\":\"b200/7\",\"age\":-3600.0}\n");
+      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 12:30:00+00\",\"bonus\":5,\"score\":121,\"plus\":126,\"tag\":null,\"age\":9000.0}\n"
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:30:00+00\",\"bonus\":null,\"score\":200,\"plus\":null,\"tag\":null,\"age\":-1800.0}\n"
+      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 16:00:00+00\",\"bonus\":1,\"score\":null,\"plus\":null,\"tag\":null,\"age\":21600.0}\n"
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:00:00+00\",\"bonus\":7,\"score\":200,\"plus\":207,\"tag\":\"b200/7\",\"age\":-3600.0}\n");
   free(rows);
   /* an on-demand feature alone still joins the view it reads */
   rc = hist("e.csv", "odfv:plus", 1, "out.parquet", NULL);
