@@ -65,8 +65,9 @@ static void read_as_of(loader *L, struct fy_node *value, void *obj,
   int64_t us;
   if (!text)
     return;
+  const char *digits = text + (*text == '-');
   if (lr__time_read(text, LR__TIME_S, &us) != 0 ||
-      strspn(text, "-0123456789") == strlen(text)) {
+      strspn(digits, "0123456789") == strlen(digits)) {
     lr__diag_add(L->diag, s->as_of_loc,
                  "write an ISO 8601 time, e.g. `as_of: 2024-01-01T00:00:00Z` "
                  "(no zone: UTC)",
