@@ -89,9 +89,10 @@ static void file_scan(lr_offline *off, const lr__source *s, const lr__view *v,
  * other, so a file's rows are numbered from its first). */
 static void file_from(lr_offline *off, const lr__source *s, const lr__view *v,
                       lr__buf *sql) {
+  const char *cols[64];
   lr__buf_puts(sql, " FROM ");
-  if (lr__source_is_parquet(s)) {
-    file_scan(off, s, v, sql);
+  if (lr__source_is_parquet(s) || time_columns(s, v, cols, 64) == 0) {
+    file_scan(off, s, v, sql); /* no row read as a time needs a number */
     return;
   }
   int glob = strpbrk(s->path, "*?[") != NULL;
