@@ -878,16 +878,6 @@ Test(registry, r015_error_join_key_types_disagree) {
       "entity 'driver' (features.yaml:2) declares it int64");
 }
 
-Test(registry, r016_error_file_source_matches_nothing) {
-  expect_definition_error(
-      "sources:\n"
-      "  - {name: src, kind: file, path: data/nope_*.parquet, "
-      "timestamp_field: ts}\n",
-      "features.yaml:2:35: the path 'data/nope_*.parquet' of source 'src' "
-      "matches no file",
-      "paths are relative to the repo folder");
-}
-
 Test(registry, r017_error_odfv_without_expr) {
   expect_definition_error(PREAMBLE
                           "feature_views:\n"
@@ -2306,4 +2296,42 @@ Test(registry, r070_repo_with_replication_applies_and_plans_as_before) {
   lr_free(after);
   th_rmrf(plain);
   th_rmrf(with);
+}
+
+/* A path is the source check's (test_offline.c x008): a repo whose data
+ * this host cannot reach still loads, plans and applies. */
+Test(registry, r071_a_path_that_matches_nothing_still_applies) {
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "features.yaml",
+           "sources:\n"
+           "  - {name: src, kind: file, path: data/nope_*.parquet, "
+           "timestamp_field: ts}\n");
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), 0, "%s", lr_repo_errmsg(repo));
+  cr_assert_eq(lr_repo_apply(repo, 0, NULL), 0, "%s", lr_repo_errmsg(repo));
+  lr_repo_close(repo);
+  th_rmrf(dir);
+}
+
+Test(registry, r072_error_field_mapping_to_no_feature) {
+  expect_definition_error(
+      "entities:\n"
+      "  - {name: driver, join_keys: [driver_id], value_type: int64}\n"
+      "sources:\n"
+      "  - name: src\n"
+      "    kind: file\n"
+      "    path: data/stats.csv\n"
+      "    timestamp_field: ts\n"
+      "    field_mapping: {trips: avg_trip, id: driver_id}\n"
+      "feature_views:\n"
+      "  - name: v\n"
+      "    entities: [driver]\n"
+      "    source: src\n"
+      "    schema:\n"
+      "      - {name: avg_trips, dtype: int64}\n",
+      "features.yaml:8:28: field_mapping of source 'src' maps column 'trips' "
+      "to 'avg_trip', which no feature view reading the source has as a "
+      "feature or join key",
+      "did you mean 'avg_trips'?");
 }

@@ -54,25 +54,61 @@ int cli_init(cli *c) {
   return CLI_OK;
 }
 
-/* plan and apply: load, then call `step` (lr_repo_plan or lr_repo_apply). */
+/* Prints the problems `message` lists (definitions that do not load, or
+ * sources that do not match them) and what became of the command: an
+ * apply wrote nothing; `then` adds how to go on. Returns CLI_FAILED. */
+static int report_problems(const char *name, const char *message,
+                           const char *what, const char *then) {
+  fflush(stdout);
+  fprintf(stderr, "%s\nlarder: %s: %s%s%s\n", message, name, what,
+          strcmp(name, "apply") ? "" : "; nothing was written", then);
+  return CLI_FAILED;
+}
+
+/* Checks the sources against the definitions, unless `skip` (then says
+ * so). Returns 0, or CLI_FAILED after printing why. */
+static int check_sources(lr_repo *repo, const char *name, int skip) {
+  if (skip) {
+    printf("Sources not checked (--skip-source-check).\n");
+    return 0;
+  }
+  static const char then[] = " (`--skip-source-check` skips reading them, "
+                             "on a host that cannot reach them)";
+  int rc = lr_repo_check_sources(repo);
+  if (rc == LR_EDEFINITION)
+    return report_problems(name, lr_repo_errmsg(repo),
+                           "the sources do not match the definitions", then);
+  if (rc == 0)
+    return 0;
+  fflush(stdout);
+  fprintf(stderr, "larder: %s: checking the sources: %s%s\n", name,
+          lr_repo_errmsg(repo), then);
+  return CLI_FAILED;
+}
+
+/* plan and apply: load, check the sources, then call `step` (lr_repo_plan
+ * or lr_repo_apply). */
 static int plan_or_apply(cli *c, const char *name,
                          int (*step)(lr_repo *, unsigned, char **)) {
-  static const char *const flag_names[] = {"--force"};
-  int force = 0, n;
-  if (parse_flags(c, flag_names, &force, 1, NULL, 0, &n))
+  static const char *const flag_names[] = {"--force", "--skip-source-check"};
+  int flags[2] = {0, 0}, n;
+  if (parse_flags(c, flag_names, flags, 2, NULL, 0, &n))
     return CLI_USAGE;
   lr_repo *repo = NULL;
   int rc = lr_repo_open(c->repo, &repo);
   if (rc == LR_EDEFINITION) {
-    fflush(stdout);
-    fprintf(stderr, "%s\nlarder: %s: the definitions have errors; nothing "
-                    "was written\n", lr_repo_errmsg(repo), name);
+    report_problems(name, lr_repo_errmsg(repo), "the definitions have errors",
+                    "");
+    lr_repo_close(repo);
+    return CLI_FAILED;
+  }
+  if (rc == 0 && check_sources(repo, name, flags[1])) {
     lr_repo_close(repo);
     return CLI_FAILED;
   }
   char *plan = NULL;
   if (rc == 0)
-    rc = step(repo, force ? LR_APPLY_FORCE : 0, &plan);
+    rc = step(repo, flags[0] ? LR_APPLY_FORCE : 0, &plan);
   if (plan)
     fputs(plan, stdout);
   lr_free(plan);

@@ -10,9 +10,7 @@
 #include "../util/fs.h"
 #include "offline.h"
 
-/* The source column that feeds output `name` (field_mapping maps source
- * column -> name; unmapped names read the column of the same name). */
-static const char *source_column(const lr__source *s, const char *name) {
+const char *lr__source_column(const lr__source *s, const char *name) {
   for (int i = 0; i < s->n_field_mapping; i++)
     if (strcmp(s->field_mapping[i].value, name) == 0)
       return s->field_mapping[i].key;
@@ -34,29 +32,30 @@ int lr__source_is_parquet(const lr__source *s) {
          !lr__fs_has_suffix(s->path, ".csv.gz");
 }
 
-/* FROM clause of a file or sql source. */
-static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
+void lr__source_path(const lr_offline *off, const lr__source *s,
+                     lr__buf *out) {
+  lr__fs_join(out, off->repo, s->path);
+}
+
+void lr__source_from(const lr_offline *off, const lr__source *s,
+                     lr__buf *sql) {
   if (s->kind == LR__SOURCE_SQL) {
     lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
-    return 0;
+    return;
   }
   lr__buf path;
   lr__buf_init(&path);
-  lr__fs_join(&path, off->repo, s->path);
+  lr__source_path(off, s, &path);
   int csv = !lr__source_is_parquet(s);
   lr__buf_puts(sql, csv ? " FROM read_csv(" : " FROM read_parquet(");
   lr__sql_literal(sql, lr__buf_str(&path));
   lr__buf_puts(sql, csv ? ", header = true)" : ")");
   lr__buf_free(&path);
-  return 0;
 }
 
 const lr__source *lr__offline_source(const lr_offline *off,
                                     const lr__view *v) {
-  const lr__source *s = lr__model_source(&off->reg, v->source);
-  if (s && s->kind == LR__SOURCE_PUSH)
-    s = lr__model_source(&off->reg, s->batch_source);
-  return s;
+  return lr__model_view_batch_source(&off->reg, v);
 }
 
 int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
@@ -71,7 +70,7 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
   int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, 16);
   lr__buf_puts(sql, "SELECT ");
   for (int k = 0; k < n_keys; k++) {
-    cast_column(sql, source_column(s, keys[k]), key_types[k], keys[k]);
+    cast_column(sql, lr__source_column(s, keys[k]), key_types[k], keys[k]);
     lr__buf_puts(sql, ", ");
   }
   cast_column(sql, s->timestamp_field, LR__DT_TIMESTAMP, "__ts");
@@ -82,8 +81,9 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
     lr__buf_puts(sql, "NULL::TIMESTAMPTZ AS \"__created\"");
   for (int f = 0; f < v->n_features; f++) {
     lr__buf_puts(sql, ", ");
-    cast_column(sql, source_column(s, v->features[f].name),
+    cast_column(sql, lr__source_column(s, v->features[f].name),
                 v->features[f].dtype, v->features[f].name);
   }
-  return from_clause(off, s, sql);
+  lr__source_from(off, s, sql);
+  return 0;
 }

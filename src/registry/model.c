@@ -69,6 +69,14 @@ const lr__view *lr__model_odfv_source(const lr__model *m,
   return NULL;
 }
 
+const lr__source *lr__model_view_batch_source(const lr__model *m,
+                                              const lr__view *v) {
+  const lr__source *s = v->source ? lr__model_source(m, v->source) : NULL;
+  if (s && s->kind == LR__SOURCE_PUSH)
+    s = s->batch_source ? lr__model_source(m, s->batch_source) : NULL;
+  return s;
+}
+
 int lr__view_is_stored(const lr__view *v) {
   return v->kind == LR__VIEW_BATCH ? v->online : v->write_to_online_store;
 }

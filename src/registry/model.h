@@ -30,6 +30,8 @@
 typedef struct lr__kv {
   const char *key;
   const char *value;
+  lr__loc key_loc;   /* YAML loader only: where the key and the value were */
+  lr__loc value_loc; /* written (not kept in the registry file) */
 } lr__kv;
 
 typedef struct lr__entity {
@@ -63,6 +65,7 @@ typedef struct lr__field {
   uint16_t slot;    /* position in the online row layout (registry state) */
   lr__loc loc;
   lr__loc name_loc; /* YAML loader only: the name's value */
+  lr__loc dtype_loc; /* YAML loader only: the dtype's value */
   lr__loc expr_loc; /* YAML loader only: the `expr` key, when given */
   lr__loc expr_text_loc; /* YAML loader only: the expression's first
                             character (col 0: a block scalar) */
@@ -80,6 +83,9 @@ typedef struct lr__source {
   lr__loc path_loc;             /* where path / batch_source were written */
   lr__loc batch_source_loc;
   lr__loc name_loc;             /* YAML loader only, as the two above */
+  lr__loc query_loc;            /* YAML loader only: where the values of */
+  lr__loc timestamp_field_loc;  /* query, timestamp_field and */
+  lr__loc created_column_loc;   /* created_timestamp_column were written */
   lr__loc schema_loc;           /* request sources; YAML loader only */
   lr__kv *field_mapping;        /* source column -> feature name */
   int n_field_mapping;
@@ -201,6 +207,12 @@ int lr__model_view_keys(const lr__model *m, const lr__view *v,
 
 /* The (first) feature view an on-demand view reads, or NULL. */
 const lr__view *lr__model_odfv_source(const lr__model *m, const lr__view *v);
+
+/* The source a batch view's rows are read from offline: its own, or a
+ * push source's batch source. NULL when there is none (an on-demand view,
+ * or a name that resolves to nothing). */
+const lr__source *lr__model_view_batch_source(const lr__model *m,
+                                              const lr__view *v);
 
 /* 1 when the view has rows in the online store: a batch view with
  * `online: true`, or an on-demand view stored on write. */
