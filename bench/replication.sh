@@ -24,7 +24,7 @@ wait_until redis-cli -p "$port" ping
 make_repo() { # NAME ROLE
   local dir=$bench_tmp/$1
   mkdir -p "$dir/data"
-  : >"$dir/data/x.csv"
+  echo "user_id,event_timestamp,a" >"$dir/data/x.csv" # no rows: writes only
   cat >"$dir/feature_store.yaml" <<YAML
 project: bench
 replication:

@@ -50,6 +50,9 @@ static char *make_repo(const char *name, const char *role, int port) {
            "  keep_snapshots: 2\n"
            "  max_lag: 1s\n", role, port, g_tmp);
   th_apply_repo(dir, config, TH_STATS_DEFS);
+  /* `larder apply` checks the source: give it the columns the tests'
+   * definitions read (TH_STATS_DEFS, DEFS_WITH_B), with no rows. */
+  th_write(dir, "data/x.csv", "user_id,event_timestamp,a,b\n");
   return dir;
 }
 
