@@ -327,6 +327,11 @@ static int check_source(checker *C, const lr__source *s) {
   return 0;
 }
 
+/* 1 when `s` is a source DuckDB describes (a file or sql source). */
+static int is_read_by_duckdb(const lr__source *s) {
+  return s->kind == LR__SOURCE_FILE || s->kind == LR__SOURCE_SQL;
+}
+
 /* Checks every file and sql source in the session of `off`; the problems
  * go to `err`. */
 static int check_sources(lr_offline *off, const lr__model *m, lr__buf *err) {
@@ -335,11 +340,9 @@ static int check_sources(lr_offline *off, const lr__model *m, lr__buf *err) {
   checker C = {off, m, &diag, {0}};
   lr__arena_init(&C.arena);
   int rc = 0;
-  for (int i = 0; rc == 0 && i < m->n_sources; i++) {
-    const lr__source *s = &m->sources[i];
-    if (s->kind == LR__SOURCE_FILE || s->kind == LR__SOURCE_SQL)
-      rc = check_source(&C, s);
-  }
+  for (int i = 0; rc == 0 && i < m->n_sources; i++)
+    if (is_read_by_duckdb(&m->sources[i]))
+      rc = check_source(&C, &m->sources[i]);
   if (rc == 0 && diag.oom)
     rc = LR_ENOMEM;
   if (rc == 0 && diag.count) {
@@ -357,12 +360,18 @@ int lr_repo_check_sources(lr_repo *repo) {
   int rc = lr__repo_loaded(repo);
   if (rc)
     return rc;
+  const lr__model *m = lr__repo_model(repo);
+  int n_read = 0; /* without such sources DuckDB need not be loaded */
+  for (int i = 0; i < m->n_sources; i++)
+    n_read += is_read_by_duckdb(&m->sources[i]);
+  if (n_read == 0)
+    return 0;
   lr_offline *off = NULL;
   rc = lr__offline_new(lr__repo_dir(repo), &off);
   if (rc == 0)
     rc = lr__offline_session(off);
   if (rc == 0)
-    rc = check_sources(off, lr__repo_model(repo), lr__repo_err(repo));
+    rc = check_sources(off, m, lr__repo_err(repo));
   else if (off)
     lr__buf_puts(lr__repo_err(repo), lr__buf_str(&off->errmsg));
   lr_offline_close(off);
