@@ -284,7 +284,7 @@ Test(offline, x006_every_type_the_check_accepts_materializes, .init = setup,
   cr_assert_eq(st.rows_written, 1);
   lr_store *store;
   cr_assert_eq(lr_store_open(g_repo, LR_STORE_READONLY, &store), 0);
-  char refs_text[N_ACCEPTED][16];
+  char refs_text[N_ACCEPTED][24];
   const char *refs[N_ACCEPTED];
   for (int i = 0; i < N_ACCEPTED; i++) {
     snprintf(refs_text[i], sizeof refs_text[i], "typed:x%d", i);
