@@ -2311,7 +2311,7 @@ Test(registry, r071_a_path_that_matches_nothing_still_applies) {
   th_rmrf(dir);
 }
 
-Test(registry, r072_error_field_mapping_to_no_feature) {
+Test(registry, r072_error_field_mapping_to_a_misspelt_feature) {
   expect_definition_error(
       "entities:\n"
       "  - {name: driver, join_keys: [driver_id], value_type: int64}\n"
@@ -2331,4 +2331,25 @@ Test(registry, r072_error_field_mapping_to_no_feature) {
       "to 'avg_trip', which no feature view reading the source has as a "
       "feature or join key",
       "did you mean 'avg_trips'?");
+}
+
+/* An entry left from a removed feature (close to no other) does nothing
+ * and is no error: removing a feature is one edit. */
+Test(registry, r073_field_mapping_left_from_a_removed_feature_applies) {
+  char *dir = th_tempdir();
+  th_write(dir, "feature_store.yaml", TH_CONFIG);
+  th_write(dir, "features.yaml",
+           "entities:\n"
+           "  - {name: driver, join_keys: [driver_id], value_type: int64}\n"
+           "sources:\n"
+           "  - {name: src, kind: file, path: data/stats.csv, "
+           "timestamp_field: ts, field_mapping: {trips: avg_daily_trips}}\n"
+           "feature_views:\n"
+           "  - name: v\n"
+           "    entities: [driver]\n"
+           "    source: src\n"
+           "    schema:\n"
+           "      - {name: conv_rate, dtype: float32}\n");
+  apply_ok(dir);
+  th_rmrf(dir);
 }

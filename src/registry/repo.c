@@ -49,7 +49,7 @@ static int repo_load(lr_repo *repo, lr__diag *diag) {
   lr__load_definitions(&repo->model, repo->dir, diag);
   rc = lr__model_sort(&repo->model);
   if (rc == 0)
-    lr__validate(&repo->model, repo->dir, diag);
+    lr__validate(&repo->model, diag);
   if (diag->count) {
     lr__diag_format(diag, &repo->errmsg);
     rc = LR_EDEFINITION;

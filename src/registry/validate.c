@@ -20,7 +20,6 @@
 
 typedef struct checker {
   const lr__model *m;
-  const char *repo_dir;
   lr__diag *diag;
 } checker;
 
@@ -247,9 +246,19 @@ static const char **names_read_from(checker *C, const lr__source *s, int *n) {
   return names;
 }
 
-/* A field_mapping entry maps a source column to a feature or join key of
- * a view reading the source; one naming neither does nothing, so it is a
- * typo or left over from a rename. Sources no view reads yet are skipped. */
+/* 1 when an entry of `s`'s field_mapping maps a column to `name`. */
+static int is_mapped_to(const lr__source *s, const char *name) {
+  for (int i = 0; i < s->n_field_mapping; i++)
+    if (strcmp(s->field_mapping[i].value, name) == 0)
+      return 1;
+  return 0;
+}
+
+/* A field_mapping entry maps a source column to a feature or join key of a
+ * view reading the source. One naming neither, but close to one that no
+ * entry maps, is a typo: that feature then reads a column of its own name.
+ * One close to none is left from a removed feature and does nothing, so a
+ * removal needs no second edit. Sources no view reads yet are skipped. */
 static void check_mapping_targets(checker *C, const lr__source *s) {
   if (s->n_field_mapping == 0)
     return;
@@ -260,11 +269,12 @@ static void check_mapping_targets(checker *C, const lr__source *s) {
     int found = 0;
     for (int k = 0; k < n && !found; k++)
       found = names[k] && strcmp(names[k], kv->value) == 0;
-    if (found)
+    const char *close = found ? NULL : lr__closest(kv->value, names, n);
+    if (!close || is_mapped_to(s, close))
       continue;
     lr__buf hint;
     lr__buf_init(&hint);
-    lr__suggest(&hint, "features and join keys", kv->value, names, n);
+    lr__buf_printf(&hint, "did you mean '%s'?", close);
     lr__diag_add(C->diag, at_or(kv->value_loc, s->loc), lr__buf_str(&hint),
                  "field_mapping of source '%s' maps column '%s' to '%s', "
                  "which no feature view reading the source has as a feature "
@@ -602,8 +612,8 @@ static void check_service(checker *C, const lr__service *s) {
   lr__buf_free(&owner);
 }
 
-int lr__validate(const lr__model *m, const char *repo_dir, lr__diag *diag) {
-  checker C = {m, repo_dir, diag};
+int lr__validate(const lr__model *m, lr__diag *diag) {
+  checker C = {m, diag};
   int before = diag->count;
   check_config(&C);
   check_duplicates(&C, m->entities, m->n_entities, sizeof *m->entities,
