@@ -8,11 +8,11 @@
  * DuckDB describes each source without reading its rows (DESCRIBE of the
  * very FROM clause materialization reads: a Parquet footer, a CSV sample,
  * a bound query). The columns it lists must then hold what the source's
- * timestamp_field, created_timestamp_column and field_mapping name, and
- * the join keys and features of every feature view that reads the source
- * (directly or through a push source), in types that load as their
- * dtypes (coltypes.c). Every problem of every source is reported at once,
- * as validation does.
+ * timestamp_field and created_timestamp_column name, and the join keys and
+ * features of every feature view that reads the source (directly or
+ * through a push source), after field_mapping, in types that load as
+ * their dtypes (coltypes.c). Every problem of every source is reported at
+ * once, as validation does.
  */
 #include <string.h>
 
@@ -235,45 +235,44 @@ static void check_time_column(checker *C, const lr__source *s,
   lr__buf_free(&text);
 }
 
-/* Every field_mapping entry must read a column the source has. */
-static void check_mapped_columns(checker *C, const lr__source *s,
-                                 const schema *sc) {
-  for (int i = 0; i < s->n_field_mapping; i++) {
-    const lr__kv *kv = &s->field_mapping[i];
-    if (find_column(sc, kv->key) >= 0)
-      continue;
-    lr__buf what;
-    lr__buf_init(&what);
-    lr__buf_printf(&what, "its field_mapping to '%s'", kv->value);
-    report_missing(C, at_or(kv->key_loc, s->loc), s, sc, lr__buf_str(&what),
-                   kv->key, NULL, "map a column the source has");
-    lr__buf_free(&what);
-  }
+/* The column field_mapping entry `kv` reads is not one of the source's
+ * (reported at the entry, once for all the views it feeds). */
+static void report_mapped_missing(checker *C, const lr__source *s,
+                                  const schema *sc, const lr__kv *kv) {
+  lr__buf what;
+  lr__buf_init(&what);
+  lr__buf_printf(&what, "its field_mapping to '%s'", kv->value);
+  report_missing(C, at_or(kv->key_loc, s->loc), s, sc, lr__buf_str(&what),
+                 kv->key, NULL, "map a column the source has");
+  lr__buf_free(&what);
 }
 
 /* A view's join key or feature `name` of type `dtype`: the column that
- * feeds it must exist (one mapped from a missing column was reported with
- * the mapping) and be of a type that loads as `dtype`. `what` names it
- * ("feature 'f0' of feature view 'v'"), `at`/`type_at` are where its name
- * and its type were written. */
+ * feeds it (through field_mapping) must exist and be of a type that loads
+ * as `dtype`. `what` names it ("feature 'f0' of feature view 'v'"),
+ * `at`/`type_at` are where its name and its type were written. Entries
+ * that feed no view are not read, so not checked. */
 static void check_read_column(checker *C, const lr__source *s,
                               const schema *sc, const char *what,
                               const char *name, uint8_t dtype, lr__loc at,
                               lr__loc type_at) {
-  const char *column = lr__source_column(s, name);
+  const lr__kv *mapping = lr__source_mapping(s, name);
+  const char *column = mapping ? mapping->key : name;
   int i = find_column(sc, column);
-  if (i < 0 && column == name) {
+  if (i < 0 && mapping) {
+    report_mapped_missing(C, s, sc, mapping);
+  } else if (i < 0) {
     report_missing(C, at, s, sc, what, column, name, NULL);
-  } else if (i >= 0 &&
-             !lr__column_type_fits(dtype, sc->types[i], sc->text_file)) {
-    char name[32];
+  } else if (!lr__column_type_fits(dtype, sc->types[i], sc->text_file)) {
+    char dtype_name[32];
     lr__buf hint;
     lr__buf_init(&hint);
     put_types_hint(&hint, dtype, "change the dtype, or convert the column in "
                    "a sql source (CAST(col AS ...))");
     lr__diag_add(C->diag, type_at, lr__buf_str(&hint),
                  "%s is %s, but column '%s' of source '%s' is %s", what,
-                 lr__dtype_name(dtype, name), column, s->name, sc->types[i]);
+                 lr__dtype_name(dtype, dtype_name), column, s->name,
+                 sc->types[i]);
     lr__buf_free(&hint);
   }
 }
@@ -317,7 +316,6 @@ static int check_source(checker *C, const lr__source *s) {
                     s->timestamp_field_loc);
   check_time_column(C, s, &sc, "created_timestamp_column", s->created_column,
                     s->created_column_loc);
-  check_mapped_columns(C, s, &sc);
   for (int i = 0; i < C->m->n_views; i++) {
     const lr__view *v = &C->m->views[i];
     if (v->kind == LR__VIEW_BATCH &&

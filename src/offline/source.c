@@ -10,11 +10,16 @@
 #include "../util/fs.h"
 #include "offline.h"
 
-const char *lr__source_column(const lr__source *s, const char *name) {
+const lr__kv *lr__source_mapping(const lr__source *s, const char *name) {
   for (int i = 0; i < s->n_field_mapping; i++)
     if (strcmp(s->field_mapping[i].value, name) == 0)
-      return s->field_mapping[i].key;
-  return name;
+      return &s->field_mapping[i];
+  return NULL;
+}
+
+const char *lr__source_column(const lr__source *s, const char *name) {
+  const lr__kv *mapping = lr__source_mapping(s, name);
+  return mapping ? mapping->key : name;
 }
 
 static void cast_column(lr__buf *sql, const char *column, uint8_t dtype,
