@@ -2301,14 +2301,9 @@ Test(registry, r070_repo_with_replication_applies_and_plans_as_before) {
 /* A path is the source check's (test_offline.c x008): a repo whose data
  * this host cannot reach still loads, plans and applies. */
 Test(registry, r071_a_path_that_matches_nothing_still_applies) {
-  char *dir = th_tempdir();
-  th_write(dir, "feature_store.yaml", TH_CONFIG);
-  th_write(dir, "features.yaml",
-           "sources:\n"
-           "  - {name: src, kind: file, path: data/nope_*.parquet, "
-           "timestamp_field: ts}\n");
-  apply_ok(dir);
-  th_rmrf(dir);
+  th_rmrf(th_applied_repo("sources:\n"
+                          "  - {name: src, kind: file, path: "
+                          "data/nope_*.parquet, timestamp_field: ts}\n"));
 }
 
 Test(registry, r072_error_field_mapping_to_a_misspelt_feature) {
@@ -2336,20 +2331,16 @@ Test(registry, r072_error_field_mapping_to_a_misspelt_feature) {
 /* An entry left from a removed feature (close to no other) does nothing
  * and is no error: removing a feature is one edit. */
 Test(registry, r073_field_mapping_left_from_a_removed_feature_applies) {
-  char *dir = th_tempdir();
-  th_write(dir, "feature_store.yaml", TH_CONFIG);
-  th_write(dir, "features.yaml",
-           "entities:\n"
-           "  - {name: driver, join_keys: [driver_id], value_type: int64}\n"
-           "sources:\n"
-           "  - {name: src, kind: file, path: data/stats.csv, "
-           "timestamp_field: ts, field_mapping: {trips: avg_daily_trips}}\n"
-           "feature_views:\n"
-           "  - name: v\n"
-           "    entities: [driver]\n"
-           "    source: src\n"
-           "    schema:\n"
-           "      - {name: conv_rate, dtype: float32}\n");
-  apply_ok(dir);
-  th_rmrf(dir);
+  th_rmrf(th_applied_repo(
+      "entities:\n"
+      "  - {name: driver, join_keys: [driver_id], value_type: int64}\n"
+      "sources:\n"
+      "  - {name: src, kind: file, path: data/stats.csv, "
+      "timestamp_field: ts, field_mapping: {trips: avg_daily_trips}}\n"
+      "feature_views:\n"
+      "  - name: v\n"
+      "    entities: [driver]\n"
+      "    source: src\n"
+      "    schema:\n"
+      "      - {name: conv_rate, dtype: float32}\n"));
 }
