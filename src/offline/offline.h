@@ -38,14 +38,6 @@ int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
 const lr__source *lr__offline_source(const lr_offline *off,
                                     const lr__view *v);
 
-/* The field_mapping entry that maps a source column to `name`, or NULL. */
-const lr__kv *lr__source_mapping(const lr__source *s, const char *name);
-
-/* The source column that feeds output `name` (a join key or feature):
- * field_mapping maps source column -> name; unmapped names read the
- * column of the same name. */
-const char *lr__source_column(const lr__source *s, const char *name);
-
 /* Appends the path of file source `s`: inside the repo unless absolute. */
 void lr__source_path(const lr_offline *off, const lr__source *s,
                      lr__buf *out);

@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "../registry/repo.h"
+#include "../registry/registry.h"
 #include "../util/clocale.h"
 #include "../util/names.h"
 #include "offline.h"
@@ -319,7 +319,7 @@ static int check_source(checker *C, const lr__source *s) {
   for (int i = 0; i < C->m->n_views; i++) {
     const lr__view *v = &C->m->views[i];
     if (v->kind == LR__VIEW_BATCH &&
-        lr__model_view_batch_source(C->m, v) == s)
+        lr__model_data_source(C->m, v) == s)
       check_view(C, v, s, &sc);
   }
   return 0;

@@ -10,18 +10,6 @@
 #include "../util/fs.h"
 #include "offline.h"
 
-const lr__kv *lr__source_mapping(const lr__source *s, const char *name) {
-  for (int i = 0; i < s->n_field_mapping; i++)
-    if (strcmp(s->field_mapping[i].value, name) == 0)
-      return &s->field_mapping[i];
-  return NULL;
-}
-
-const char *lr__source_column(const lr__source *s, const char *name) {
-  const lr__kv *mapping = lr__source_mapping(s, name);
-  return mapping ? mapping->key : name;
-}
-
 static void cast_column(lr__buf *sql, const char *column, uint8_t dtype,
                         const char *as) {
   lr__buf_puts(sql, "CAST(");
@@ -60,7 +48,7 @@ void lr__source_from(const lr_offline *off, const lr__source *s,
 
 const lr__source *lr__offline_source(const lr_offline *off,
                                     const lr__view *v) {
-  return lr__model_view_batch_source(&off->reg, v);
+  return lr__model_data_source(&off->reg, v);
 }
 
 int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {

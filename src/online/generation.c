@@ -271,3 +271,154 @@ int lr__gen_open_layout(const char *root, unsigned long long *gen,
     lr__buf_printf(err, "cannot read %s/CURRENT: %s", root, strerror(errno));
   return rc;
 }
+
+/* ---- teardown ----------------------------------------------------------- */
+
+/* Takes flock(LOCK_EX | LOCK_NB) on `path` if the file is there (it is
+ * not created: a missing lock is held by nobody). Returns 0 with *fd (-1
+ * for a missing file), LR_EEXISTS when another open file holds it, or
+ * LR_EIO. */
+static int try_exclusive(const char *path, int *fd) {
+  *fd = open(path, O_RDWR | O_CLOEXEC);
+  if (*fd < 0)
+    return errno == ENOENT ? 0 : LR_EIO;
+  int r;
+  while ((r = flock(*fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
+    ;
+  if (r == 0)
+    return 0;
+  int busy = errno == EWOULDBLOCK;
+  close(*fd);
+  *fd = -1;
+  return busy ? LR_EEXISTS : LR_EIO;
+}
+
+/* The generations of `root` into `gens` (unsigned long longs): the legacy
+ * one when its data.mdb is there, and every gen-N folder. */
+static void list_generations(const char *root, lr__buf *gens) {
+  lr__buf path;
+  lr__buf_init(&path);
+  root_file(&path, root, "data.mdb");
+  unsigned long long gen = LR__GEN_LEGACY;
+  if (lr__fs_exists(lr__buf_str(&path)))
+    lr__buf_append(gens, &gen, sizeof gen);
+  lr__buf_free(&path);
+  DIR *d = opendir(root);
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+    if ((gen = gen_number(e->d_name)) != 0)
+      lr__buf_append(gens, &gen, sizeof gen);
+  if (d)
+    closedir(d);
+}
+
+/* try_exclusive on `path`, keeping the descriptor in `fds` (ints). */
+static int hold_one(const char *path, lr__buf *fds) {
+  int fd;
+  int rc = try_exclusive(path, &fd);
+  if (rc == 0 && fd >= 0) {
+    lr__buf_append(fds, &fd, sizeof fd);
+    if (lr__buf_failed(fds)) {
+      close(fd);
+      rc = LR_ENOMEM;
+    }
+  }
+  return rc;
+}
+
+/* Takes the replicator lock and the in-use lock of every generation in
+ * `gens`, keeping the descriptors in `fds`. */
+static int hold_everything(const char *root, const lr__buf *gens,
+                           lr__buf *fds, lr__buf *err) {
+  lr__buf path;
+  lr__buf_init(&path);
+  root_file(&path, root, "replicator.lock");
+  int rc = hold_one(lr__buf_str(&path), fds);
+  if (rc == LR_EEXISTS)
+    lr__buf_printf(err, "`larder replicate` runs on this repo (it holds "
+                   "%s): stop it first", lr__buf_str(&path));
+  for (size_t i = 0; rc == 0 && i < gens->len / sizeof(unsigned long long);
+       i++) {
+    unsigned long long gen;
+    memcpy(&gen, gens->data + i * sizeof gen, sizeof gen);
+    in_use_path(&path, root, gen);
+    rc = hold_one(lr__buf_str(&path), fds);
+    if (rc == LR_EEXISTS)
+      lr__buf_printf(err, "the online store at %s is open in another "
+                     "process (a `larder serve`, a `larder replicate`, or a "
+                     "command or program using it): stop it first, so that "
+                     "none goes on reading removed files", root);
+  }
+  if (rc == LR_EIO)
+    lr__buf_printf(err, "cannot lock %s: %s", lr__buf_str(&path),
+                   strerror(errno));
+  lr__buf_free(&path);
+  return rc;
+}
+
+/* The files of the folder itself: the pointer, the locks, the replica's
+ * status, and temporary copies of the replaced ones. */
+static int is_root_file(const char *name) {
+  static const char *const prefixes[] = {"CURRENT", "layout.lock",
+                                         "replicator.lock", "replica.status"};
+  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+    if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+      return 1;
+  return 0;
+}
+
+/* Removes what lr__gen_teardown removes once everything is held: CURRENT
+ * first (a store without it is a new, empty one), the generations, the
+ * folder's files, the folder. Returns 1 when the folder stays. */
+static int remove_store(const char *root, const lr__buf *gens) {
+  lr__buf path;
+  lr__buf_init(&path);
+  root_file(&path, root, "CURRENT");
+  unlink(lr__buf_str(&path));
+  for (size_t i = 0; i < gens->len / sizeof(unsigned long long); i++) {
+    unsigned long long gen;
+    memcpy(&gen, gens->data + i * sizeof gen, sizeof gen);
+    remove_generation(root, gen);
+  }
+  DIR *d = opendir(root);
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    if (!is_root_file(e->d_name))
+      continue;
+    root_file(&path, root, e->d_name);
+    unlink(lr__buf_str(&path));
+  }
+  if (d)
+    closedir(d);
+  lr__buf_free(&path);
+  return rmdir(root) != 0;
+}
+
+int lr__gen_teardown(const char *root, int check_only, int *kept,
+                     lr__buf *err) {
+  *kept = 0;
+  if (!lr__fs_is_dir(root))
+    return LR_ENOTFOUND;
+  int layout;
+  int rc = lr__gen_lock(root, 1, &layout, err);
+  if (rc == LR_EEXISTS)
+    lr__buf_printf(err, "the online store at %s is being rebuilt by another "
+                   "process (`larder compact`, an upgrade or a snapshot "
+                   "install): try again once it is done", root);
+  if (rc)
+    return rc;
+  lr__buf gens, fds;
+  lr__buf_init(&gens);
+  lr__buf_init(&fds);
+  list_generations(root, &gens);
+  rc = hold_everything(root, &gens, &fds, err);
+  if (rc == 0 && !check_only)
+    *kept = remove_store(root, &gens);
+  for (size_t i = 0; i < fds.len / sizeof(int); i++) {
+    int fd;
+    memcpy(&fd, fds.data + i * sizeof fd, sizeof fd);
+    close(fd);
+  }
+  lr__gen_unlock(layout);
+  lr__buf_free(&gens);
+  lr__buf_free(&fds);
+  return rc;
+}

@@ -236,7 +236,7 @@ static const char **names_read_from(checker *C, const lr__source *s, int *n) {
     C->diag->oom = 1;
   for (int i = 0; names && types && i < m->n_views; i++) {
     const lr__view *v = &m->views[i];
-    if (v->kind != LR__VIEW_BATCH || lr__model_view_batch_source(m, v) != s)
+    if (v->kind != LR__VIEW_BATCH || lr__model_data_source(m, v) != s)
       continue;
     *n += lr__model_view_keys(m, v, names + *n, types + *n, cap - *n);
     for (int f = 0; f < v->n_features; f++)
