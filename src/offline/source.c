@@ -57,22 +57,31 @@ static int time_columns(const lr__source *s, const lr__view *v,
   return n;
 }
 
-/* The read_csv or read_parquet call of file source `s`, each row with its
- * file; CSV time columns as text. */
-static void file_scan(lr_offline *off, const lr__source *s, const lr__view *v,
-                      lr__buf *sql) {
+void lr__source_path(const lr_offline *off, const lr__source *s,
+                     lr__buf *out) {
+  lr__fs_join(out, off->repo, s->path);
+}
+
+/* The read_csv or read_parquet call of file source `s`; for a load of
+ * view `v` (NULL: the columns as DuckDB reads them, for the source check),
+ * each row with its file, CSV time columns as text. */
+static void file_scan(const lr_offline *off, const lr__source *s,
+                      const lr__view *v, lr__buf *sql) {
   lr__buf path;
   lr__buf_init(&path);
-  lr__fs_join(&path, off->repo, s->path);
+  lr__source_path(off, s, &path);
   int csv = !lr__source_is_parquet(s);
   lr__buf_puts(sql, csv ? "read_csv(" : "read_parquet(");
   lr__sql_literal(sql, lr__buf_str(&path));
-  lr__buf_puts(sql, ", filename = '" FILE_COLUMN "'");
-  if (!csv)
-    lr__buf_puts(sql, ", file_row_number = true)");
   lr__buf_free(&path);
-  if (!csv)
+  if (v)
+    lr__buf_puts(sql, csv ? ", filename = '" FILE_COLUMN "'"
+                          : ", filename = '" FILE_COLUMN "', "
+                            "file_row_number = true");
+  if (!csv || !v) {
+    lr__buf_puts(sql, csv ? ", header = true)" : ")");
     return;
+  }
   lr__buf_puts(sql, ", header = true");
   const char *cols[64];
   int n = time_columns(s, v, cols, 64);
@@ -87,8 +96,8 @@ static void file_scan(lr_offline *off, const lr__source *s, const lr__view *v,
 /* FROM of a file source: its scan, and for CSV the rows numbered in each
  * file (DuckDB keeps a scan's order; a glob's files come one after the
  * other, so a file's rows are numbered from its first). */
-static void file_from(lr_offline *off, const lr__source *s, const lr__view *v,
-                      lr__buf *sql) {
+static void file_from(const lr_offline *off, const lr__source *s,
+                      const lr__view *v, lr__buf *sql) {
   const char *cols[64];
   lr__buf_puts(sql, " FROM ");
   if (lr__source_is_parquet(s) || time_columns(s, v, cols, 64) == 0) {
@@ -177,6 +186,16 @@ static int snapshot_time(lr_offline *off, const lr__source *s, lr__buf *sql) {
   return rc;
 }
 
+void lr__source_from(const lr_offline *off, const lr__source *s,
+                     lr__buf *sql) {
+  if (s->kind == LR__SOURCE_SQL) {
+    lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
+    return;
+  }
+  lr__buf_puts(sql, " FROM ");
+  file_scan(off, s, NULL, sql);
+}
+
 const lr__source *lr__offline_source(const lr_offline *off,
                                     const lr__view *v) {
   return lr__model_data_source(&off->reg, v);
@@ -216,7 +235,7 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
                   field->name);
   }
   if (s->kind == LR__SOURCE_SQL)
-    lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
+    lr__source_from(off, s, sql);
   else
     file_from(off, s, v, sql);
   return rc;
