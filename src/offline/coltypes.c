@@ -38,7 +38,8 @@ enum {
   FAM_BLOB = 1 << 3,
   FAM_TIME = 1 << 4,
   FAM_INT = 1 << 5,
-  N_FAMILIES = 6
+  FAM_TIME_TEXT = 1 << 6, /* VARCHAR, which the time parser reads */
+  N_FAMILIES = 7
 };
 
 /* Column types as DESCRIBE spells them (parameters such as DECIMAL's
@@ -55,7 +56,7 @@ static const struct {
     {"UBIGINT", FAM_INT},     {"UHUGEINT", FAM_INT},
     {"FLOAT", FAM_FLOAT},     {"DOUBLE", FAM_FLOAT},
     {"DECIMAL", FAM_FLOAT},
-    {"VARCHAR", FAM_TEXT},    {"UUID", FAM_TEXT},
+    {"VARCHAR", FAM_TEXT | FAM_TIME_TEXT}, {"UUID", FAM_TEXT},
     {"ENUM", FAM_TEXT},       {"JSON", FAM_TEXT},
     {"BLOB", FAM_BLOB},
     {"TIMESTAMP", FAM_TIME},  {"TIMESTAMP_S", FAM_TIME},
@@ -72,6 +73,7 @@ static const char *const family_names[N_FAMILIES][4] = {
     {"BLOB"},
     {"TIMESTAMP (any precision)", "TIMESTAMP WITH TIME ZONE", "DATE"},
     {"integer (TINYINT to UHUGEINT)"},
+    {"VARCHAR (ISO 8601 text)"},
 };
 
 /* The families a base dtype reads. */
@@ -85,7 +87,7 @@ static unsigned families_of(uint8_t base) {
   case LR__DT_STRING: return FAM_TEXT | FAM_INT;
   case LR__DT_BYTES: return FAM_BLOB;
   case LR__DT_TIMESTAMP: /* read by the time parser (timecol.c) */
-    return FAM_TIME | FAM_INT | FAM_TEXT;
+    return FAM_TIME | FAM_INT | FAM_TIME_TEXT;
   }
   return 0;
 }

@@ -38,23 +38,12 @@ int lr__source_is_parquet(const lr__source *s) {
          !lr__fs_has_suffix(s->path, ".csv.gz");
 }
 
-/* The source columns read as times, each once. Returns how many. */
-static int time_columns(const lr__source *s, const lr__view *v,
-                        const char **out, int cap) {
-  int n = 0;
-  const char *wanted[2] = {s->timestamp_field, s->created_column};
-  for (int i = 0; i < 2 + v->n_features; i++) {
-    const char *c = i < 2 ? wanted[i]
-                    : v->features[i - 2].dtype == LR__DT_TIMESTAMP
-                        ? lr__source_column(s, v->features[i - 2].name)
-                        : NULL;
-    int seen = !c;
-    for (int k = 0; k < n && !seen; k++)
-      seen = !strcmp(out[k], c);
-    if (!seen && n < cap)
-      out[n++] = c;
-  }
-  return n;
+/* 1 when view v reads a column of source s as a time. */
+static int reads_times(const lr__source *s, const lr__view *v) {
+  int any = s->timestamp_field || s->created_column;
+  for (int f = 0; f < v->n_features && !any; f++)
+    any = v->features[f].dtype == LR__DT_TIMESTAMP;
+  return any;
 }
 
 void lr__source_path(const lr_offline *off, const lr__source *s,
@@ -64,7 +53,7 @@ void lr__source_path(const lr_offline *off, const lr__source *s,
 
 /* The read_csv or read_parquet call of file source `s`; for a load of
  * view `v` (NULL: the columns as DuckDB reads them, for the source check),
- * each row with its file, CSV time columns as text. */
+ * each row with its file, CSV columns typed as numbers or text only. */
 static void file_scan(const lr_offline *off, const lr__source *s,
                       const lr__view *v, lr__buf *sql) {
   lr__buf path;
@@ -82,15 +71,11 @@ static void file_scan(const lr_offline *off, const lr__source *s,
     lr__buf_puts(sql, csv ? ", header = true)" : ")");
     return;
   }
-  lr__buf_puts(sql, ", header = true");
-  const char *cols[64];
-  int n = time_columns(s, v, cols, 64);
-  for (int i = 0; i < n; i++) {
-    lr__buf_puts(sql, i ? ", " : ", types = {");
-    lr__sql_literal(sql, cols[i]);
-    lr__buf_puts(sql, ": 'VARCHAR'");
-  }
-  lr__buf_puts(sql, n ? "})" : ")");
+  /* no date or time among the sniffer's candidates: a time column (or any
+   * other) that is not a number stays text, for the time parser; a hive
+   * partition key (`day=2024-01-01`) is typed by DuckDB as it is */
+  lr__buf_puts(sql, ", header = true, auto_type_candidates = ['BOOLEAN', "
+                    "'BIGINT', 'DOUBLE', 'VARCHAR'])");
 }
 
 /* FROM of a file source: its scan, and for CSV the rows numbered in each
@@ -98,9 +83,8 @@ static void file_scan(const lr_offline *off, const lr__source *s,
  * other, so a file's rows are numbered from its first). */
 static void file_from(const lr_offline *off, const lr__source *s,
                       const lr__view *v, lr__buf *sql) {
-  const char *cols[64];
   lr__buf_puts(sql, " FROM ");
-  if (lr__source_is_parquet(s) || time_columns(s, v, cols, 64) == 0) {
+  if (lr__source_is_parquet(s) || !reads_times(s, v)) {
     file_scan(off, s, v, sql); /* no row read as a time needs a number */
     return;
   }
