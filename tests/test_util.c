@@ -1519,3 +1519,20 @@ Test(util, u053_hex_encode_and_strict_decode) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     cr_assert_eq(lr__hex_decode(bad[i], back, 4), -1, "\"%s\"", bad[i]);
 }
+
+/* A rename that adds or drops a word (`f0` -> `f0_score`) is suggested
+ * like a typo; a short name inside a longer word is not. Lists show the
+ * first few names, then how many more. */
+Test(util, u055_closest_knows_added_words) {
+  const char *cols[] = {"user_id", "f0", "f1", "event_timestamp"};
+  cr_assert_str_eq(lr__closest("f0_score", cols, 4), "f0");
+  cr_assert_str_eq(lr__closest("id", cols, 4), "user_id");
+  cr_assert_str_eq(lr__closest("f2", cols, 4), "f0"); /* one edit */
+  cr_assert_null(lr__closest("score", cols, 4));
+  cr_assert_null(lr__closest("f0score", (const char *const[]){"f9"}, 1));
+  lr__buf b;
+  lr__buf_init(&b);
+  lr__list_names(&b, cols, 4, 2);
+  cr_assert_str_eq(lr__buf_str(&b), "user_id, f0 (and 2 more)");
+  lr__buf_free(&b);
+}

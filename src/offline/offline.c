@@ -26,9 +26,7 @@ void lr_offline_close(lr_offline *off) {
   free(off);
 }
 
-int lr_offline_open(const char *repo, lr_offline **out) {
-  if (!out)
-    return LR_EINVAL;
+int lr__offline_new(const char *repo, lr_offline **out) {
   lr_offline *off = calloc(1, sizeof *off);
   *out = off;
   if (!off)
@@ -41,7 +39,15 @@ int lr_offline_open(const char *repo, lr_offline **out) {
   if (!off->repo)
     return lr__errmsg_set(&off->errmsg, LR_ENOTFOUND, "%s is not a folder",
                           repo);
-  return lr__registry_load(off->repo, &off->reg, &off->errmsg);
+  return 0;
+}
+
+int lr_offline_open(const char *repo, lr_offline **out) {
+  if (!out)
+    return LR_EINVAL;
+  int rc = lr__offline_new(repo, out);
+  return rc ? rc : lr__registry_load((*out)->repo, &(*out)->reg,
+                                     &(*out)->errmsg);
 }
 
 int lr__offline_run(lr_offline *off, const char *sql, const char *doing,

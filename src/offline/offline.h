@@ -17,6 +17,12 @@ struct lr_offline {
   lr__buf errmsg;
 };
 
+/* A handle on the repo folder `repo` (made absolute) with no registry
+ * loaded: what lr_offline_open starts from, and all the source check
+ * needs. Returns 0, LR_ENOMEM (*out NULL), LR_EINVAL or LR_ENOTFOUND
+ * (the message on the handle). */
+int lr__offline_new(const char *repo, lr_offline **out);
+
 /* Opens the DuckDB session once (TimeZone UTC, file_search_path = the
  * repo, so relative paths in SQL sources resolve inside it). */
 int lr__offline_session(lr_offline *off);
@@ -31,6 +37,15 @@ int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
  * source's batch source. NULL when there is none. */
 const lr__source *lr__offline_source(const lr_offline *off,
                                     const lr__view *v);
+
+/* Appends the path of file source `s`: inside the repo unless absolute. */
+void lr__source_path(const lr_offline *off, const lr__source *s,
+                     lr__buf *out);
+
+/* Appends the FROM clause that reads file or sql source `s`: read_parquet
+ * or read_csv of its path inside the repo, or its query as a subquery. */
+void lr__source_from(const lr_offline *off, const lr__source *s,
+                     lr__buf *sql);
 
 /* 1 when `s` is a file source read as Parquet (not .csv or .csv.gz). */
 int lr__source_is_parquet(const lr__source *s);
@@ -57,6 +72,15 @@ typedef struct lr__ondemand_sql {
  * view does not compile: errmsg says why), LR_ENOMEM or LR_EIO. */
 int lr__ondemand_call(lr_offline *off, const lr__view *v, int k,
                       const lr__ondemand_sql *how, lr__buf *sql);
+
+/* 1 when a source column of DuckDB type `type` (as DESCRIBE spells it:
+ * "DECIMAL(18,3)", "FLOAT[]") loads as `dtype` (see coltypes.c); with
+ * `text_file` (a CSV source) a VARCHAR column loads as any dtype. */
+int lr__column_type_fits(uint8_t dtype, const char *type, int text_file);
+
+/* Appends the column types `dtype` is read from, for hints: "FLOAT,
+ * DOUBLE, DECIMAL or integer (TINYINT to UHUGEINT) columns". */
+void lr__column_types_read(lr__buf *out, uint8_t dtype);
 
 /* The DuckDB type of a dtype, e.g. "FLOAT", "BIGINT[]". */
 void lr__sql_type(lr__buf *out, uint8_t dtype);

@@ -25,21 +25,25 @@ int lr__source_is_parquet(const lr__source *s) {
          !lr__fs_has_suffix(s->path, ".csv.gz");
 }
 
-/* FROM clause of a file or sql source. */
-static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
+void lr__source_path(const lr_offline *off, const lr__source *s,
+                     lr__buf *out) {
+  lr__fs_join(out, off->repo, s->path);
+}
+
+void lr__source_from(const lr_offline *off, const lr__source *s,
+                     lr__buf *sql) {
   if (s->kind == LR__SOURCE_SQL) {
     lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
-    return 0;
+    return;
   }
   lr__buf path;
   lr__buf_init(&path);
-  lr__fs_join(&path, off->repo, s->path);
+  lr__source_path(off, s, &path);
   int csv = !lr__source_is_parquet(s);
   lr__buf_puts(sql, csv ? " FROM read_csv(" : " FROM read_parquet(");
   lr__sql_literal(sql, lr__buf_str(&path));
   lr__buf_puts(sql, csv ? ", header = true)" : ")");
   lr__buf_free(&path);
-  return 0;
 }
 
 const lr__source *lr__offline_source(const lr_offline *off,
@@ -73,5 +77,6 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
     cast_column(sql, lr__source_column(s, v->features[f].name),
                 v->features[f].dtype, v->features[f].name);
   }
-  return from_clause(off, s, sql);
+  lr__source_from(off, s, sql);
+  return 0;
 }
