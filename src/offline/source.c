@@ -25,21 +25,53 @@ int lr__source_is_parquet(const lr__source *s) {
          !lr__fs_has_suffix(s->path, ".csv.gz");
 }
 
+/* The table function that reads file source s, without its closing
+ * parenthesis: read_csv(PATH, ... or read_parquet(PATH. A CSV file is
+ * read as text, every column: the view's casts convert it, so a value
+ * that does not convert fails as the same error wherever it is in the
+ * file, rather than as a type DuckDB guessed from the first rows. */
+static void read_call(lr_offline *off, const lr__source *s, lr__buf *sql) {
+  lr__buf path;
+  lr__buf_init(&path);
+  lr__fs_join(&path, off->repo, s->path);
+  int csv = !lr__source_is_parquet(s);
+  lr__buf_puts(sql, csv ? "read_csv(" : "read_parquet(");
+  lr__sql_literal(sql, lr__buf_str(&path));
+  if (csv)
+    lr__buf_puts(sql, ", header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true");
+  lr__buf_free(&path);
+}
+
 /* FROM clause of a file or sql source. */
 static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
   if (s->kind == LR__SOURCE_SQL) {
     lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
     return 0;
   }
-  lr__buf path;
-  lr__buf_init(&path);
-  lr__fs_join(&path, off->repo, s->path);
-  int csv = !lr__source_is_parquet(s);
-  lr__buf_puts(sql, csv ? " FROM read_csv(" : " FROM read_parquet(");
-  lr__sql_literal(sql, lr__buf_str(&path));
-  lr__buf_puts(sql, csv ? ", header = true)" : ")");
-  lr__buf_free(&path);
+  lr__buf_puts(sql, " FROM ");
+  read_call(off, s, sql);
+  lr__buf_puts(sql, ")");
   return 0;
+}
+
+void lr__source_from_located(lr_offline *off, const lr__source *s,
+                             lr__buf *sql) {
+  if (s->kind == LR__SOURCE_SQL) {
+    lr__buf_printf(sql, " FROM (SELECT *, '' AS __larder_file, "
+                   "row_number() OVER () AS __larder_file_row FROM (%s)) "
+                   "AS __source", s->query);
+    return;
+  }
+  int parquet = lr__source_is_parquet(s);
+  lr__buf_puts(sql, " FROM (SELECT * EXCLUDE (filename");
+  lr__buf_puts(sql, parquet ? ", file_row_number" : "");
+  lr__buf_puts(sql, "), filename AS __larder_file, ");
+  lr__buf_puts(sql, parquet ? "file_row_number + 1"
+                            : "row_number() OVER (PARTITION BY filename)");
+  lr__buf_puts(sql, " AS __larder_file_row FROM ");
+  read_call(off, s, sql);
+  lr__buf_puts(sql, parquet ? ", filename = true, file_row_number = true))"
+                            : ", filename = true))");
 }
 
 const lr__source *lr__offline_source(const lr_offline *off,
