@@ -938,6 +938,19 @@ int lr_offline_open(const char *repo, lr_offline **out);
 const char *lr_offline_errmsg(const lr_offline *off);
 
 /*
+ * lr_offline_set_verbose - with `on`, a message about a query DuckDB could
+ * not run (lr_materialize, lr_get_historical_features) ends with DuckDB's
+ * own message ("DuckDB said: ...") and the query Larder built ("The query:
+ * ..."), for a bug report; without, messages name the file, row, column
+ * and fix in Larder's terms only (the default).
+ * Returns 0, or LR_EINVAL for a NULL handle.
+ *
+ * Threads: not while another call runs on the handle.
+ * Processes: affects this handle only.
+ */
+int lr_offline_set_verbose(lr_offline *off, int on);
+
+/*
  * lr_offline_close - closes the handle. NULL is allowed. Once, with no
  * other call on it under way.
  */

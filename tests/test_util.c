@@ -1017,7 +1017,7 @@ static void assert_float_text(double v, int single) {
 
 /* Random bit patterns (every exponent), decimal-looking values (what
  * features hold), integers, powers of ten and the edges of the fast path. */
-Test(util, u035_float_text_is_printf_shortest_round_trip) {
+Test(util, u056_float_text_is_printf_shortest_round_trip) {
   uint64_t state = 0x853c49e6748fea9bull;
   for (int i = 0; i < 300000; i++) {
     uint32_t bits = (uint32_t)th_random(&state);
@@ -1130,7 +1130,7 @@ static const lr__jnode *json(lr__arena *a, const char *text) {
   return n;
 }
 
-Test(util, u036_json_reads_every_kind) {
+Test(util, u057_json_reads_every_kind) {
   lr__arena a;
   lr__arena_init(&a);
   const lr__jnode *n = json(&a, " {\"a\": [1, -2.5e3, 0, true, false, null],"

@@ -28,6 +28,7 @@
 #include "../registry/odfv.h"
 #include "../util/names.h"
 #include "../util/timefmt.h"
+#include "explain.h"
 #include "offline.h"
 
 enum { MAX_KEYS = 16 };
@@ -342,12 +343,11 @@ static int stage_view(lr_offline *off, const lr__view *v, int g,
     }
     lr__buf_puts(&sql, "__ts ORDER BY __created DESC NULLS LAST) = 1");
   }
-  lr__buf doing;
-  lr__buf_init(&doing);
-  lr__buf_printf(&doing, "reading the source of feature view '%s'", v->name);
-  if (rc == 0)
-    rc = lr__offline_run(off, lr__buf_str(&sql), lr__buf_str(&doing), 0, NULL);
-  lr__buf_free(&doing);
+  lr__buf why;
+  lr__buf_init(&why);
+  if (rc == 0 && lr__duckdb_run(&off->db, lr__buf_str(&sql), 0, NULL, &why))
+    rc = lr__explain_source(off, v, lr__buf_str(&why), lr__buf_str(&sql));
+  lr__buf_free(&why);
   lr__buf_free(&sql);
   return rc;
 }
@@ -461,8 +461,11 @@ static void stop_watch(progress_watch *w, int started) {
 }
 
 /* The views are read lazily, inside the join: when it fails, each view is
- * read on its own to find (and name) the one whose source is at fault. */
-static void blame_view(lr_offline *off, const plan *p) {
+ * read on its own to find (and name) the one whose source is at fault;
+ * when none is, a join key of the entity rows may hold a value of another
+ * type than its entity's. */
+static void blame_view(lr_offline *off, const lr_historical_spec *spec,
+                       const plan *p) {
   for (int g = 0; g < p->n_views; g++) {
     char sql[80];
     /* hash(): every value of every column is computed, casts included */
@@ -470,17 +473,18 @@ static void blame_view(lr_offline *off, const plan *p) {
     lr__buf why, rows;
     lr__buf_init(&why);
     lr__buf_init(&rows);
+    lr__offline_time_reset(off);
     int failed = lr__duckdb_run(&off->db, sql, 1, &rows, &why) != 0;
-    if (failed) {
-      lr__buf_reset(&off->errmsg);
-      lr__buf_printf(&off->errmsg, "reading the source of feature view "
-                     "'%s': %s", p->views[g]->name, lr__buf_str(&why));
-    }
+    if (failed && !lr__offline_time_failed(off))
+      lr__explain_source(off, p->views[g], lr__buf_str(&why), sql);
     lr__buf_free(&why);
     lr__buf_free(&rows);
     if (failed)
       return;
   }
+  lr__explain_entity_keys(off, p->views, p->n_views,
+                          spec->entities_file ? spec->entities_file
+                                              : "the entity rows' query");
 }
 
 static int write_output(lr_offline *off, const lr_historical_spec *spec,
@@ -511,7 +515,7 @@ static int write_output(lr_offline *off, const lr_historical_spec *spec,
                          NULL);
   stop_watch(&watch, watching);
   if (rc && !lr__offline_time_failed(off)) /* a time names its place */
-    blame_view(off, p);
+    blame_view(off, spec, p);
   if (rc == 0 && rename(lr__buf_str(&tmp), spec->output) != 0) {
     lr__buf_printf(&off->errmsg, "cannot write %s: %s", spec->output,
                    strerror(errno));
@@ -542,7 +546,8 @@ static int entity_time_unit(lr_offline *off, const lr_historical_spec *spec,
  * that was text or numbers is replaced by the time read, so the training
  * set holds times; a typed one stays as it was. */
 static int number_entities(lr_offline *off, const lr_historical_spec *spec,
-                           const char *ts, const char *type, int unit) {
+                           const char *ts, const char *type, int unit,
+                           const char *doing) {
   lr__buf from, sql, value;
   lr__buf_init(&from);
   lr__buf_init(&sql);
@@ -561,7 +566,7 @@ static int number_entities(lr_offline *off, const lr_historical_spec *spec,
   lr__buf_puts(&sql, " FROM (SELECT *, ");
   lr__time_column how = {ts, "",
                          spec->entities_file ? spec->entities_file
-                                             : "the entity query",
+                                             : "the entity rows' query",
                          unit, "use --timestamp-unit ", ""};
   lr__sql_ident(&value, ts);
   if (rc == 0)
@@ -570,8 +575,7 @@ static int number_entities(lr_offline *off, const lr_historical_spec *spec,
   lr__buf_printf(&sql, " AS __larder_ts FROM (SELECT *, row_number() OVER "
                  "() AS __larder_row FROM %s))", lr__buf_str(&from));
   if (rc == 0)
-    rc = lr__offline_run(off, lr__buf_str(&sql), "reading the entity rows", 0,
-                         NULL);
+    rc = lr__offline_run(off, lr__buf_str(&sql), doing, 0, NULL);
   lr__buf_free(&from);
   lr__buf_free(&sql);
   lr__buf_free(&value);
@@ -590,8 +594,16 @@ static int stage_entities(lr_offline *off, const lr_historical_spec *spec,
   if (rc == 0)
     rc = entity_source(off, spec, NULL, &from);
   lr__buf_printf(&sql, "DESCRIBE SELECT * FROM %s", lr__buf_str(&from));
+  lr__buf doing; /* a query of the user's is named: DuckDB's words are
+                    about it, and verbose mode alone shows Larder's own */
+  lr__buf_init(&doing);
+  if (spec->entities_sql)
+    lr__buf_printf(&doing, "running the entity rows' query `%s`",
+                   spec->entities_sql);
+  else
+    lr__buf_puts(&doing, "reading the entity rows");
   if (rc == 0)
-    rc = lr__offline_run(off, lr__buf_str(&sql), "reading the entity rows", 2,
+    rc = lr__offline_run(off, lr__buf_str(&sql), lr__buf_str(&doing), 2,
                          described);
   if (rc == 0)
     rc = timestamp_column(off, lr__buf_str(described), &ts);
@@ -607,7 +619,8 @@ static int stage_entities(lr_offline *off, const lr_historical_spec *spec,
   if (rc == 0)
     rc = number_entities(off, spec, lr__buf_str(&ts),
                          column_type(lr__buf_str(described), lr__buf_str(&ts)),
-                         unit);
+                         unit, lr__buf_str(&doing));
+  lr__buf_free(&doing);
   lr__buf_free(&from);
   lr__buf_free(&sql);
   lr__buf_free(&ts);

@@ -10,9 +10,17 @@
 
 #include "../registry/registry.h"
 #include "../util/dtype.h"
+#include "explain.h"
 
 const char *lr_offline_errmsg(const lr_offline *off) {
   return off ? lr__buf_str(&off->errmsg) : "no offline handle";
+}
+
+int lr_offline_set_verbose(lr_offline *off, int on) {
+  if (!off)
+    return LR_EINVAL;
+  off->verbose = on != 0;
+  return 0;
 }
 
 void lr_offline_close(lr_offline *off) {
@@ -58,8 +66,8 @@ int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
   lr__buf_init(&why);
   lr__offline_time_reset(off);
   int rc = lr__duckdb_run(&off->db, sql, n_cols, rows, &why);
-  if (rc && !lr__offline_time_failed(off))
-    lr__buf_printf(&off->errmsg, "%s: %s", doing, lr__buf_str(&why));
+  if (rc && !lr__offline_time_failed(off)) /* a time names its place */
+    lr__explain_query(off, doing, lr__buf_str(&why), sql);
   lr__buf_free(&why);
   return rc;
 }

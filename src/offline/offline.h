@@ -23,6 +23,8 @@ struct lr_offline {
   lr__model reg;
   lr__duckdb db;
   int db_open;
+  int verbose; /* lr_offline_set_verbose: DuckDB's words and the query
+                 follow each message about a failed query */
   lr__buf errmsg;
   lr__time_failure time_failure;
 };
@@ -37,8 +39,8 @@ int lr__offline_new(const char *repo, lr_offline **out);
  * repo, so relative paths in SQL sources resolve inside it). */
 int lr__offline_session(lr_offline *off);
 
-/* Runs `sql` in the session; DuckDB's message goes to errmsg, after
- * `doing` ("reading source 'x'"). With `rows`, the first n_cols columns of
+/* Runs `sql` in the session; on failure errmsg says why, after `doing`
+ * ("reading the entity rows"), in Larder's words (explain.h). With `rows`, the first n_cols columns of
  * each row are appended as tab-separated text lines. */
 int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
                     int n_cols, lr__buf *rows);
@@ -52,8 +54,10 @@ const lr__source *lr__offline_source(const lr_offline *off,
 void lr__source_path(const lr_offline *off, const lr__source *s,
                      lr__buf *out);
 
-/* Appends the FROM clause that reads file or sql source `s`: read_parquet
- * or read_csv of its path inside the repo, or its query as a subquery. */
+/* Appends the FROM clause that reads file or sql source `s` as DuckDB
+ * types it (the source check's DESCRIBE): read_parquet or read_csv of its
+ * path inside the repo, or its query as a subquery. Loads read CSV
+ * columns as text instead (lr__source_select). */
 void lr__source_from(const lr_offline *off, const lr__source *s,
                      lr__buf *sql);
 
@@ -65,6 +69,14 @@ int lr__source_is_parquet(const lr__source *s);
  * NULL without a created column) and its features (cast, named as the
  * features). field_mapping renames source columns. Returns 0 or LR_EINVAL. */
 int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql);
+
+/* Appends a FROM clause over source s (file or sql) that adds, to its
+ * columns, where each row comes from: __larder_file (the file's path as
+ * DuckDB has it; '' for a sql source) and __larder_file_row (1-based in
+ * that file, or in the query's result). For explain.c: a CSV file's rows
+ * are numbered in the file's order only by a one-thread scan. */
+void lr__source_from_located(const lr_offline *off, const lr__source *s,
+                             lr__buf *sql);
 
 /* How a query names what an on-demand function reads. */
 typedef struct lr__ondemand_sql {

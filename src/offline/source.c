@@ -6,9 +6,9 @@
  *
  * Time columns (timestamp_field, created_timestamp_column, timestamp
  * features) are read by Larder's time parser (timecol.c), never by a cast:
- * CSV files give them as text (`types`, so the sniffer picks no date
- * format), and each file row carries its file and 1-based data row for
- * the messages. A snapshot source (no timestamp_field) gives each row
+ * CSV files give them as text (loads read every CSV column as text, so no
+ * sniffer picks a date format), and each file row carries its file and
+ * 1-based data row for the messages. A snapshot source (no timestamp_field) gives each row
  * as_of, or the modification time of its file.
  */
 #include <string.h>
@@ -51,31 +51,75 @@ void lr__source_path(const lr_offline *off, const lr__source *s,
   lr__fs_join(out, off->repo, s->path);
 }
 
-/* The read_csv or read_parquet call of file source `s`; for a load of
- * view `v` (NULL: the columns as DuckDB reads them, for the source check),
- * each row with its file, CSV columns typed as numbers or text only. */
-static void file_scan(const lr_offline *off, const lr__source *s,
-                      const lr__view *v, lr__buf *sql) {
+/* The table function that reads file source s, without its closing
+ * parenthesis: read_csv(PATH, ... or read_parquet(PATH. With `as_text`
+ * (the loads) a CSV file is read in a fixed dialect, every column as
+ * text: the view's casts convert it, so a value that does not convert
+ * fails as the same error wherever it is in the file, rather than as a
+ * type DuckDB guessed from the first rows. Without (the source check's
+ * DESCRIBE) DuckDB's guess is what is asked for. */
+static void read_call(const lr_offline *off, const lr__source *s,
+                      int as_text, lr__buf *sql) {
   lr__buf path;
   lr__buf_init(&path);
   lr__source_path(off, s, &path);
   int csv = !lr__source_is_parquet(s);
   lr__buf_puts(sql, csv ? "read_csv(" : "read_parquet(");
   lr__sql_literal(sql, lr__buf_str(&path));
+  if (csv)
+    lr__buf_puts(sql, ", header = true");
+  if (csv && as_text)
+    lr__buf_puts(sql, ", delim = ',', quote = '\"', escape = '\"', "
+                      "all_varchar = true");
   lr__buf_free(&path);
-  if (v)
-    lr__buf_puts(sql, csv ? ", filename = '" FILE_COLUMN "'"
-                          : ", filename = '" FILE_COLUMN "', "
-                            "file_row_number = true");
-  if (!csv || !v) {
-    lr__buf_puts(sql, csv ? ", header = true)" : ")");
+}
+
+/* The FROM clause of file or sql source s; see read_call for as_text. */
+static void from_clause(const lr_offline *off, const lr__source *s,
+                        int as_text, lr__buf *sql) {
+  if (s->kind == LR__SOURCE_SQL) {
+    lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
     return;
   }
-  /* no date or time among the sniffer's candidates: a time column (or any
-   * other) that is not a number stays text, for the time parser; a hive
-   * partition key (`day=2024-01-01`) is typed by DuckDB as it is */
-  lr__buf_puts(sql, ", header = true, auto_type_candidates = ['BOOLEAN', "
-                    "'BIGINT', 'DOUBLE', 'VARCHAR'])");
+  lr__buf_puts(sql, " FROM ");
+  read_call(off, s, as_text, sql);
+  lr__buf_puts(sql, ")");
+}
+
+void lr__source_from(const lr_offline *off, const lr__source *s,
+                     lr__buf *sql) {
+  from_clause(off, s, 0, sql);
+}
+
+void lr__source_from_located(const lr_offline *off, const lr__source *s,
+                             lr__buf *sql) {
+  if (s->kind == LR__SOURCE_SQL) {
+    lr__buf_printf(sql, " FROM (SELECT *, '' AS __larder_file, "
+                   "row_number() OVER () AS __larder_file_row FROM (%s)) "
+                   "AS __source", s->query);
+    return;
+  }
+  int parquet = lr__source_is_parquet(s);
+  lr__buf_puts(sql, " FROM (SELECT * EXCLUDE (filename");
+  lr__buf_puts(sql, parquet ? ", file_row_number" : "");
+  lr__buf_puts(sql, "), filename AS __larder_file, ");
+  lr__buf_puts(sql, parquet ? "file_row_number + 1"
+                            : "row_number() OVER (PARTITION BY filename)");
+  lr__buf_puts(sql, " AS __larder_file_row FROM ");
+  read_call(off, s, 1, sql);
+  lr__buf_puts(sql, parquet ? ", filename = true, file_row_number = true))"
+                            : ", filename = true))");
+}
+
+/* The scan of file source `s` a load reads: read_call's, each row with
+ * its file (and, for Parquet, its row in it). */
+static void file_scan(const lr_offline *off, const lr__source *s,
+                      lr__buf *sql) {
+  read_call(off, s, 1, sql);
+  lr__buf_puts(sql, lr__source_is_parquet(s)
+                        ? ", filename = '" FILE_COLUMN "', "
+                          "file_row_number = true)"
+                        : ", filename = '" FILE_COLUMN "')");
 }
 
 /* FROM of a file source: its scan, and for CSV the rows numbered in each
@@ -85,7 +129,7 @@ static void file_from(const lr_offline *off, const lr__source *s,
                       const lr__view *v, lr__buf *sql) {
   lr__buf_puts(sql, " FROM ");
   if (lr__source_is_parquet(s) || !reads_times(s, v)) {
-    file_scan(off, s, v, sql); /* no row read as a time needs a number */
+    file_scan(off, s, sql); /* no row read as a time needs a number */
     return;
   }
   int glob = strpbrk(s->path, "*?[") != NULL;
@@ -95,7 +139,7 @@ static void file_from(const lr_offline *off, const lr__source *s,
                            "row_number() OVER () AS __larder_n FROM "
                          : "(SELECT *, row_number() OVER () AS " ROW_COLUMN
                            " FROM ");
-  file_scan(off, s, v, sql);
+  file_scan(off, s, sql);
   lr__buf_puts(sql, glob ? ")) AS __source" : ") AS __source");
 }
 
@@ -170,16 +214,6 @@ static int snapshot_time(lr_offline *off, const lr__source *s, lr__buf *sql) {
   return rc;
 }
 
-void lr__source_from(const lr_offline *off, const lr__source *s,
-                     lr__buf *sql) {
-  if (s->kind == LR__SOURCE_SQL) {
-    lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
-    return;
-  }
-  lr__buf_puts(sql, " FROM ");
-  file_scan(off, s, NULL, sql);
-}
-
 const lr__source *lr__offline_source(const lr_offline *off,
                                     const lr__view *v) {
   return lr__model_data_source(&off->reg, v);
@@ -219,7 +253,7 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
                   field->name);
   }
   if (s->kind == LR__SOURCE_SQL)
-    lr__source_from(off, s, sql);
+    from_clause(off, s, 1, sql);
   else
     file_from(off, s, v, sql);
   return rc;

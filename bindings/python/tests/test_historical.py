@@ -177,7 +177,7 @@ class HistoricalTest(RepoTestCase):
         self.assertEqual(self.table(rows), EXPECTED)
         millis = {"driver_id": [1001], "event_timestamp": [seconds[0] * 1000]}
         self.assertLarderMessage(
-            "LR_EINVAL", "the entity query: row 1: column 'event_timestamp': 1704106800000 "
+            "LR_EINVAL", "the entity rows' query: row 1: column 'event_timestamp': 1704106800000 "
             "as seconds is past the year 9999; if these are milliseconds, use "
             "--timestamp-unit ms", self.table, millis)
         self.assertLarderMessage(
