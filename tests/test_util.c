@@ -1535,6 +1535,7 @@ Test(util, u055_closest_knows_added_words) {
   lr__list_names(&b, cols, 4, 2);
   cr_assert_str_eq(lr__buf_str(&b), "user_id, f0 (and 2 more)");
   lr__buf_free(&b);
+}
 
 /* The one time parser (lr__time_read) takes ISO 8601 with or without a
  * zone (naive = UTC; `T` or a space; fractions; Z, +hh:mm, -hhmm, +hh) and
