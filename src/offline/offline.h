@@ -95,6 +95,24 @@ typedef struct lr__ondemand_sql {
 int lr__ondemand_call(lr_offline *off, const lr__view *v, int k,
                       const lr__ondemand_sql *how, lr__buf *sql);
 
+/* The entity rows of a training set (entities.c). Describes them into
+ * `described` (name TAB type lines) and names their timestamp column in
+ * `ts` (`event_timestamp`, else the only timestamp column). Returns 0 or
+ * LR_EINVAL / LR_ENOTFOUND (the message says why); `doing` heads DuckDB's
+ * errors. */
+int lr__entities_describe(lr_offline *off, const lr_historical_spec *spec,
+                          const char *doing, lr__buf *described,
+                          lr__buf *ts);
+/* Creates the temp table __entities: the rows, __larder_row (1-based, in
+ * input order) and __larder_ts (column `ts` read by the time parser in
+ * spec->timestamp_unit; a text or number column is replaced by it). */
+int lr__entities_stage(lr_offline *off, const lr_historical_spec *spec,
+                       const char *doing, const char *described,
+                       const char *ts);
+/* 1 when `described` (as lr__entities_describe gives it) has column
+ * `name`. */
+int lr__described_has(const char *described, const char *name);
+
 /* How a time column is read and named in messages (timecol.c). */
 typedef struct lr__time_column {
   const char *column;         /* its name */
