@@ -90,6 +90,19 @@ int lr__push_run(const lr__push_sides *sides, const lr__push_plan *p,
   return rc;
 }
 
+int lr__push_check_read(const lr__push_plan *p, const lr__rows *rows,
+                        const char *shown, lr__buf *err) {
+  size_t mark = err->len;
+  int rc = lr__push_check(p, rows->cols, rows->n_cols, rows->n_rows, err);
+  if (rc) { /* the rows read are not what the views take: name the input */
+    char *why = strdup(lr__buf_str(err) + mark);
+    err->len = mark;
+    lr__buf_printf(err, "%s: %s", shown, why ? why : "");
+    free(why);
+  }
+  return rc;
+}
+
 /* The sides of a push of `off` going `to`: its DuckDB session for the
  * offline side, a read-write store of the call's own for the online one
  * (*store, closed by the caller). */
@@ -201,13 +214,8 @@ int lr_push_file(lr_offline *off, const char *push_source, unsigned to,
   file_read r = {&c.plan.cols, &rows, off ? &off->errmsg : NULL};
   if (rc == 0)
     rc = lr__with_file_rows(path, flags, &off->errmsg, read_readable, &r);
-  if (rc == 0 && (rc = lr__push_check(&c.plan, rows.cols, rows.n_cols,
-                                      rows.n_rows, &off->errmsg)) != 0) {
-    /* the rows read are not what the views take: name the file */
-    char *why = strdup(lr__buf_str(&off->errmsg));
-    lr__errmsg_set(&off->errmsg, rc, "%s: %s", path, why ? why : "");
-    free(why);
-  }
+  if (rc == 0)
+    rc = lr__push_check_read(&c.plan, &rows, path, &off->errmsg);
   rc = call_run(&c, rc, rows.cols, rows.n_cols, rows.n_rows);
   lr__rows_free(&rows);
   return rc;

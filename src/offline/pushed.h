@@ -57,6 +57,11 @@ typedef struct lr__push_outcome {
   lr__buf file;        /* its path (initialized by the caller) */
 } lr__push_outcome;
 
+/* lr__push_check of rows read from `shown` (a file, or "df"), its
+ * message prefixed with it as file writes name theirs. */
+int lr__push_check_read(const lr__push_plan *p, const lr__rows *rows,
+                        const char *shown, lr__buf *err);
+
 /*
  * lr__push_run - the push of rows `cols` through plan p, `to` LR_PUSH_ONLINE
  * and/or LR_PUSH_OFFLINE (lr_push()'s contract): checked first

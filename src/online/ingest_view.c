@@ -107,5 +107,5 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
 int lr__ingest_json_df(lr_store *store, const char *view,
                        const lr__jnode *df, lr_write_stats *stats) {
   lr__buf_reset(lr__store_err(store));
-  return write_into_view(store, view, NULL, read_df_input, df, stats);
+  return write_into_view(store, view, "df", read_df_input, df, stats);
 }

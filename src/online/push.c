@@ -139,8 +139,13 @@ static int no_view_reads(const lr__push_plan *p, lr__buf *err) {
   }
   if (!direct)
     lr__buf_puts(err, listed ? "; " : "no feature view is defined; ");
-  if (direct)
+  if (direct && listed == 1)
     put_fix(err, p, direct, lr__model_source(m, direct->source));
+  else if (direct)
+    lr__buf_printf(err, "set `source: %s` on those that should take its "
+                   "rows (they then read %s offline as before, and the "
+                   "pushed rows with it) and run `larder apply`", name,
+                   p->source->batch_source);
   else
     lr__buf_printf(err, "set `source: %s` on the views that should take "
                    "its rows, then run `larder apply`", name);

@@ -467,15 +467,15 @@ static void push_rows(lr__server *s, const lr__push_plan *p, unsigned to,
   lr__buf_init(&o.file);
   lr__push_sides sides;
   int rc = lr__ingest_read_df(&p->cols, df, &rows, &err);
-  if (rc == 0 && push_sides(s, to, &sides, status, out) != 0) {
-    rc = -1; /* answered */
-  } else if (rc == 0) {
+  if (rc == 0)
+    rc = lr__push_check_read(p, &rows, "df", &err);
+  int answered = rc == 0 && push_sides(s, to, &sides, status, out) != 0;
+  if (rc == 0 && !answered)
     rc = lr__push_run(&sides, p, to, rows.cols, rows.n_cols, rows.n_rows, &o,
                       &err);
-  }
-  if (rc == 0)
+  if (rc == 0 && !answered)
     push_reply(s, p, to, &o, status, out);
-  else if (rc != -1)
+  else if (rc)
     lr__json_error(out, status, rc == LR_EUNSUPPORTED ? 500 : http_status(rc),
                    lr_strerror(rc), lr__buf_str(&err));
   lr__rows_free(&rows);
