@@ -70,9 +70,7 @@ int lr__push_run(const lr__push_sides *sides, const lr__push_plan *p,
   out->online_views = 0;
   out->offline_rows = 0;
   memset(out->per_view, 0, sizeof out->per_view);
-  int rc = lr__push_check(p, cols, n_cols, n_rows, err);
-  if (rc == 0 && (to & LR_PUSH_OFFLINE))
-    rc = refuse_replica(sides->repo, err);
+  int rc = to & LR_PUSH_OFFLINE ? refuse_replica(sides->repo, err) : 0;
   if (rc == 0 && (to & LR_PUSH_OFFLINE)) {
     rc = lr__pushed_append(sides->db, sides->repo, p, cols, n_cols, n_rows,
                            &out->file, err);
@@ -185,6 +183,8 @@ int lr_push(lr_offline *off, const char *push_source, unsigned to,
             lr_push_stats *stats) {
   push_call c;
   int rc = call_begin(&c, off, push_source, to, stats);
+  if (rc == 0)
+    rc = lr__push_check(&c.plan, columns, n_columns, n_rows, &off->errmsg);
   return call_run(&c, rc, columns, n_columns, n_rows);
 }
 

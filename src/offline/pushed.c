@@ -231,7 +231,13 @@ int lr__pushed_append(lr__duckdb *db, const char *repo, const lr__push_plan *p,
   lr__buf_init(&final);
   lr__pushed_dir(repo, p->source, &dir);
   file_columns fc = {0, NULL, NULL};
-  int rc = lr__fs_mkdirs(lr__buf_str(&dir), err);
+  int rc = lr__fs_mkdirs(lr__buf_str(&dir), &why);
+  if (rc)
+    lr__buf_printf(err, "the offline store of push source '%s' cannot be "
+                   "written: %s (it is the folder offline_path names, by "
+                   "default data/pushed/%s in the repo: make it a folder "
+                   "this process can write, or set offline_path)",
+                   p->source->name, lr__buf_str(&why), p->source->name);
   if (rc == 0) {
     lr__pushed_clean(lr__buf_str(&dir));
     rc = pick_columns(p, cols, n_cols, &fc);
