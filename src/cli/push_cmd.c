@@ -75,7 +75,7 @@ static const cli_option push_options[] = {
                            0, 0}};
 
 const cli_command cli_push_command = {
-    "push", "push rows through a push source, online and/or offline",
+    "push", "push rows through a push source, online or offline",
     "Push the rows of FILE through PUSH_SOURCE, as the server's /push does: "
     "into every online feature view whose source is the push source (newer "
     "rows win), appended to the push source's offline store as one Parquet "

@@ -80,14 +80,20 @@ static int collect_columns(lr__push_plan *p) {
  * it instead, or push through the push source it reads. */
 static void put_fix(lr__buf *out, const lr__push_plan *p, const lr__view *v,
                     const lr__source *s) {
+  const char *batch = p->source->batch_source;
   if (s && s->kind == LR__SOURCE_PUSH)
     lr__buf_printf(out, "push its rows through '%s' instead, or set "
                    "`source: %s` on %s", s->name, p->source->name, v->name);
-  else
+  else if (s && !strcmp(s->name, batch))
     lr__buf_printf(out, "set `source: %s` on %s (it then reads %s offline "
                    "as before, and the pushed rows with it) and run `larder "
-                   "apply`", p->source->name, v->name,
-                   p->source->batch_source);
+                   "apply`", p->source->name, v->name, batch);
+  else
+    lr__buf_printf(out, "set `source: %s` on %s to take pushed rows (it "
+                   "then reads '%s', the push source's batch source, offline "
+                   "instead of '%s') and run `larder apply`, or leave the "
+                   "column out of the push", p->source->name, v->name, batch,
+                   s ? s->name : "?");
 }
 
 /* explain_unknown of the plan's colset: a column that is a feature of a

@@ -263,7 +263,7 @@ static void check_offline_path(checker *C, const lr__source *s,
                  path, s->name);
   else if (batch->kind == LR__SOURCE_FILE && batch->path &&
            path_reads(batch->path, path, lr__buf_str(&file)))
-    lr__diag_add(C->diag, at, "give the pushes a folder of their own, "
+    lr__diag_add(C->diag, at, "set offline_path to a folder of its own, "
                  "outside what the batch source reads",
                  "offline_path '%s' of push source '%s' is read by its batch "
                  "source '%s' (path '%s'): pushed rows would be read twice",
