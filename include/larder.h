@@ -26,8 +26,10 @@
  *    do not do: the calls of one handle are then one thread's at a time.
  *  - Any number of processes may open one store, read-only or read-write,
  *    at once. Writers (lr_write_rows, lr_write_file, lr_materialize, the
- *    server's writes) are serialized by the store's writer lock, across
- *    processes; readers never wait for them and never see half a write.
+ *    online side of lr_push, the server's writes) are serialized by the
+ *    store's writer lock, across processes; readers never wait for them
+ *    and never see half a write. Pushes to the offline store add whole
+ *    files, which readers see complete or not at all.
  *  - The online store is a series of generations (docs/internals/online.md):
  *    lr_store_compact builds a new one while every writer waits, and every
  *    open store, in any process, moves to it at its next lookup. No
@@ -1059,7 +1061,8 @@ typedef struct lr_push_stats {
  * offline folder (its offline_path, by default data/pushed/PUSH_SOURCE/ in
  * the repo) as one new Parquet file, which lr_get_historical_features()
  * and lr_materialize() read together with the batch source for every view
- * that reads the push source; LR_PUSH_ONLINE_AND_OFFLINE does both.
+ * that reads the push source (no rows, no file); LR_PUSH_ONLINE_AND_OFFLINE
+ * does both.
  * Columns: those of lr_write_rows() for every view the push source feeds
  * (online or not), together: each view's join keys, `event_timestamp`,
  * optionally `created_timestamp`, and its features. Offline, each is kept
