@@ -452,8 +452,8 @@ Test(push, ps009_a_push_source_no_view_reads_says_which_views_read_what) {
              "'orphan_push'?");
   ASSERT_ERR(LR_ENOTFOUND,
              lr_push(g_off, "events", LR_PUSH_ONLINE, cols, 1, 1, NULL),
-             "no push source is named 'events': known push sources: "
-             "events_push, orphan_push");
+             "no push source is named 'events': did you mean "
+             "'events_push'?");
   ASSERT_ERR(LR_EINVAL,
              lr_push(g_off, "events_push", LR_PUSH_ONLINE, cols, 1, 1, NULL),
              "push source 'events_push' feeds no online feature view (other "
@@ -502,7 +502,7 @@ Test(push, ps010_bad_columns_and_values_write_nothing) {
   ASSERT_ERR(LR_ETYPE,
              lr_push(g_off, "events_push", LR_PUSH_ONLINE_AND_OFFLINE, cols,
                      5, 1, NULL),
-             "row 0: column 'clicks' is string, but the feature is int64");
+             "row 1: column 'clicks' is string, but the feature is int64");
   char *names = listing("data");
   cr_assert_str_eq(names, "events.csv\nregistry.db\n");
   free(names);
@@ -555,7 +555,7 @@ Test(push, ps011_files_are_pushed_as_write_reads_them) {
   ASSERT_ERR(LR_EINVAL,
              lr_push_file(g_off, "events_push", LR_PUSH_OFFLINE, "bad.csv", 0,
                           NULL),
-             "bad.csv:3: column 'clicks': 'many' is not a valid int64");
+             "bad.csv: row 2: column 'clicks': 'many' is not a valid int64");
   th_write(g_work, "short.csv",
            "user_id,event_timestamp,clicks,label\n"
            "9,2024-01-02T00:00:00Z,9,a\n");

@@ -1017,7 +1017,7 @@ static void assert_float_text(double v, int single) {
 
 /* Random bit patterns (every exponent), decimal-looking values (what
  * features hold), integers, powers of ten and the edges of the fast path. */
-Test(util, u035_float_text_is_printf_shortest_round_trip) {
+Test(util, u056_float_text_is_printf_shortest_round_trip) {
   uint64_t state = 0x853c49e6748fea9bull;
   for (int i = 0; i < 300000; i++) {
     uint32_t bits = (uint32_t)th_random(&state);
@@ -1130,7 +1130,7 @@ static const lr__jnode *json(lr__arena *a, const char *text) {
   return n;
 }
 
-Test(util, u036_json_reads_every_kind) {
+Test(util, u057_json_reads_every_kind) {
   lr__arena a;
   lr__arena_init(&a);
   const lr__jnode *n = json(&a, " {\"a\": [1, -2.5e3, 0, true, false, null],"
@@ -1518,4 +1518,21 @@ Test(util, u053_hex_encode_and_strict_decode) {
                                     "009fa0fg", "", "009f a0f"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     cr_assert_eq(lr__hex_decode(bad[i], back, 4), -1, "\"%s\"", bad[i]);
+}
+
+/* A rename that adds or drops a word (`f0` -> `f0_score`) is suggested
+ * like a typo; a short name inside a longer word is not. Lists show the
+ * first few names, then how many more. */
+Test(util, u055_closest_knows_added_words) {
+  const char *cols[] = {"user_id", "f0", "f1", "event_timestamp"};
+  cr_assert_str_eq(lr__closest("f0_score", cols, 4), "f0");
+  cr_assert_str_eq(lr__closest("id", cols, 4), "user_id");
+  cr_assert_str_eq(lr__closest("f2", cols, 4), "f0"); /* one edit */
+  cr_assert_null(lr__closest("score", cols, 4));
+  cr_assert_null(lr__closest("f0score", (const char *const[]){"f9"}, 1));
+  lr__buf b;
+  lr__buf_init(&b);
+  lr__list_names(&b, cols, 4, 2);
+  cr_assert_str_eq(lr__buf_str(&b), "user_id, f0 (and 2 more)");
+  lr__buf_free(&b);
 }

@@ -15,9 +15,10 @@
 int lr__parquet_to_csv(const char *parquet, const char *csv, lr__buf *err);
 
 /* Hands a file of rows to `use` in a form the online ingest reads: a
- * .csv, .jsonl or .json file as it is (opts: its path, lines), a .parquet
- * file through a temporary CSV of it (opts: the Parquet file's name, rows
- * counted from 1). `flags` go into opts (LR_WRITE_IGNORE_EXTRA_COLUMNS).
+ * .csv, .jsonl or .json file as it is, a .parquet file through a
+ * temporary CSV of it; opts name the file given either way (messages say
+ * its rows, never the temporary file) and hold `flags`
+ * (LR_WRITE_IGNORE_EXTRA_COLUMNS).
  * Returns what `use` returned, or LR_ENOTFOUND, LR_EIO, LR_EINVAL or
  * LR_EUNSUPPORTED for a Parquet file that cannot be read, with the reason
  * in `err`. */

@@ -4,9 +4,8 @@
  * share (lr__with_file_rows): CSV and JSON lines go straight to the online
  * ingest; Parquet is first rewritten as CSV by DuckDB, and the ingest's
  * messages then name the Parquet file and its rows (counted from 1 at the
- * first data row), never the temporary CSV or its lines. It lives in the
- * offline layer because it may load DuckDB; the online layer below it
- * never does.
+ * first data row), never the temporary CSV. It lives in the offline layer
+ * because it may load DuckDB; the online layer below it never does.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +23,7 @@ int lr__with_file_rows(const char *path, unsigned flags, lr__buf *err,
                        int (*use)(void *ctx, const char *readable,
                                   const lr__ingest_opts *opts),
                        void *ctx) {
-  lr__ingest_opts opts = {path, 0, flags};
+  lr__ingest_opts opts = {path, flags};
   if (!lr__fs_has_suffix(path, ".parquet"))
     return use(ctx, path, &opts);
   if (access(path, R_OK) != 0) /* as the CSV path says it */
@@ -36,7 +35,6 @@ int lr__with_file_rows(const char *path, unsigned flags, lr__buf *err,
     return lr__errmsg_set(err, LR_EIO, "%s: cannot create a temporary file "
                           "in /tmp to read it through", path);
   close(fd);
-  opts.by_row = 1;
   int rc = lr__parquet_to_csv(path, csv, err);
   if (rc == 0)
     rc = use(ctx, csv, &opts);

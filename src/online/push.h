@@ -55,7 +55,7 @@ const char *lr__push_offline_column(const lr__push_plan *p, int c);
  * one is named, and so is the view it belongs to when another view has
  * it), each view finds every column it needs with values of its types,
  * and keys encode. Returns 0, LR_EINVAL or LR_ETYPE; the message (rows
- * counted from 0, as lr_write_rows counts them) goes to `err`. */
+ * counted from 1, as lr_write_rows counts them) goes to `err`. */
 int lr__push_check(const lr__push_plan *p, const lr_column *cols, int n_cols,
                    size_t n_rows, lr__buf *err);
 
