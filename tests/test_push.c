@@ -23,7 +23,7 @@
 
 TestSuite(push, .init = setup, .fini = teardown, .timeout = 120);
 
-/* ---- the repo -------------------------------------------------------------- */
+/* ---- the repo ------------------------------------------------------------ */
 
 #define DEFS_SOURCES                                                         \
   "entities:\n"                                                              \
@@ -66,7 +66,7 @@ static void apply_events(const char *definitions) {
   apply(definitions);
 }
 
-/* ---- values ---------------------------------------------------------------- */
+/* ---- values -------------------------------------------------------------- */
 
 static lr_value I64(long long v) {
   return (lr_value){.type = LR_TYPE_INT64, .v.i64 = v};
@@ -98,6 +98,31 @@ static int push_two(unsigned to, lr_push_stats *st) {
   return lr_push(g_off, "events_push", to, cols, 5, 2, st);
 }
 
+/* push_two, which must succeed with the counts `want`. */
+static void push_two_counted(unsigned to, lr_push_stats want) {
+  lr_push_stats st;
+  int rc = push_two(to, &st);
+  cr_assert_eq(rc, 0, "%s: %s", lr_err_name(rc), lr_offline_errmsg(g_off));
+  cr_assert(st.views == want.views && st.rows_written == want.rows_written &&
+                st.rows_skipped == want.rows_skipped &&
+                st.offline_rows == want.offline_rows,
+            "counts: %d views, %zu written, %zu skipped, %zu offline", st.views,
+            st.rows_written, st.rows_skipped, st.offline_rows);
+}
+
+/* Pushes to the offline store one row for `user` on 2024-01-02 with
+ * `clicks` (label and emb null) and float64 column `extra` = x. */
+static int push_one(long long user, long long clicks, const char *extra,
+                    double x) {
+  lr_value uid[] = {I64(user)}, ts[] = {TS("2024-01-02T00:00:00Z")};
+  lr_value n[] = {I64(clicks)}, label[] = {NUL()}, emb[] = {NUL()};
+  lr_value more[] = {{.type = LR_TYPE_FLOAT64, .v.f64 = x}};
+  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ts},
+                      {"clicks", n},    {"label", label},
+                      {"emb", emb},     {extra, more}};
+  return lr_push(g_off, "events_push", LR_PUSH_OFFLINE, cols, 6, 1, NULL);
+}
+
 #define PUSH_OK(call)                                                        \
   do {                                                                       \
     int rc_ = (call);                                                        \
@@ -105,18 +130,36 @@ static int push_two(unsigned to, lr_push_stats *st) {
                  lr_offline_errmsg(g_off));                                  \
   } while (0)
 
-/* ---- reading back ------------------------------------------------------------ */
+/* ---- reading back -------------------------------------------------------- */
+
+/* Materializes every view over 2023-01-01..2024-01-03, which must
+ * succeed; its counts. */
+static lr_materialize_stats load_all(void) {
+  lr_materialize_spec spec = {.start_us = TS("2023-01-01T00:00:00Z").v.ts,
+                              .end_us = TS("2024-01-03T00:00:00Z").v.ts};
+  lr_materialize_stats ms;
+  cr_assert_eq(lr_materialize(g_off, &spec, &ms), 0, "%s",
+               lr_offline_errmsg(g_off));
+  return ms;
+}
+
+/* Splits "v:f,v:g" (copied into buf, 512 bytes) into refs (16 at most);
+ * returns how many. */
+static int split_refs(const char *text, char *buf, const char **refs) {
+  int n = 0;
+  snprintf(buf, 512, "%s", text);
+  for (char *t = strtok(buf, ","); t && n < 16; t = strtok(NULL, ","))
+    refs[n++] = t;
+  return n;
+}
 
 /* The training set of the entity rows `entities` (CSV text) with
  * `features` ("v:f,..."), as CSV text (caller frees). */
 static char *training(const char *entities, const char *features) {
   th_write(g_work, "entities.csv", entities);
   char buf[512];
-  snprintf(buf, sizeof buf, "%s", features);
   const char *refs[16];
-  int n = 0;
-  for (char *t = strtok(buf, ","); t && n < 16; t = strtok(NULL, ","))
-    refs[n++] = t;
+  int n = split_refs(features, buf, refs);
   lr_historical_spec spec = {.entities_file = "entities.csv",
                              .features = refs, .n_features = n,
                              .output = "train.csv"};
@@ -129,11 +172,8 @@ static char *training(const char *entities, const char *features) {
  * lr_result_format (caller frees with lr_free). */
 static char *online(const char *refs, const long long *ids, int n) {
   char buf[512];
-  snprintf(buf, sizeof buf, "%s", refs);
   const char *r[16];
-  int k = 0;
-  for (char *t = strtok(buf, ","); t && k < 16; t = strtok(NULL, ","))
-    r[k++] = t;
+  int k = split_refs(refs, buf, r);
   lr_store *s = NULL;
   lr_request *req = NULL;
   lr_result *res = NULL;
@@ -153,6 +193,24 @@ static char *online(const char *refs, const long long *ids, int n) {
   lr_request_free(req);
   lr_store_close(s);
   return text;
+}
+
+/* Fails unless the online values of `refs` for users `ids` (n) read as
+ * the text table `want`. */
+static void assert_online(const char *refs, const long long *ids, int n,
+                          const char *want) {
+  char *got = online(refs, ids, n);
+  cr_assert_str_eq(got, want);
+  lr_free(got);
+}
+
+/* Fails unless the training set of `entities` with `features` is the CSV
+ * text `want`. */
+static void assert_training(const char *entities, const char *features,
+                            const char *want) {
+  char *csv = training(entities, features);
+  cr_assert_str_eq(csv, want);
+  free(csv);
 }
 
 /* The names in folder repo/REL (none: ""), sorted, one a line (caller
@@ -194,101 +252,76 @@ static int count_suffix(const char *text, const char *suffix) {
     cr_assert_str_eq(lr_offline_errmsg(g_off), (message));                   \
   } while (0)
 
-/* ---- offline: training sets and materialization ------------------------------ */
+/* ---- offline: training sets and materialization -------------------------- */
 
 /* Rows pushed to the offline store are in a training set, point in time
  * correct: an entity row before the pushed event time gets the batch row
  * (or nothing), at or after it the pushed row. */
 Test(push, ps001_pushed_offline_rows_are_in_a_training_set) {
   apply_events(defs);
-  lr_push_stats st;
-  PUSH_OK(push_two(LR_PUSH_OFFLINE, &st));
-  cr_assert_eq(st.offline_rows, 2);
-  cr_assert_eq(st.views, 0);
-  cr_assert_eq(st.rows_written, 0);
-  char *csv = training("user_id,event_timestamp\n"
-                       "1,2024-01-01T12:00:00Z\n"
-                       "1,2024-01-02T00:00:00Z\n"
-                       "1,2024-01-05T00:00:00Z\n"
-                       "3,2024-01-02T11:59:59Z\n"
-                       "3,2024-01-03T00:00:00Z\n"
-                       "2,2024-01-02T00:00:00Z\n",
-                       "activity:clicks,activity:label,activity:emb");
-  cr_assert_str_eq(csv, "user_id,event_timestamp,clicks,label,emb\n"
-                        "1,2024-01-01 12:00:00+00,10,batch,\n"
-                        "1,2024-01-02 00:00:00+00,11,pushed,\"[0.5, 1.5]\"\n"
-                        "1,2024-01-05 00:00:00+00,11,pushed,\"[0.5, 1.5]\"\n"
-                        "3,2024-01-02 11:59:59+00,,,\n"
-                        "3,2024-01-03 00:00:00+00,30,,\n"
-                        "2,2024-01-02 00:00:00+00,20,batch,\n");
-  free(csv);
+  push_two_counted(LR_PUSH_OFFLINE, (lr_push_stats){0, 0, 0, 2});
+  assert_training("user_id,event_timestamp\n"
+                  "1,2024-01-01T12:00:00Z\n"
+                  "1,2024-01-02T00:00:00Z\n"
+                  "1,2024-01-05T00:00:00Z\n"
+                  "3,2024-01-02T11:59:59Z\n"
+                  "3,2024-01-03T00:00:00Z\n"
+                  "2,2024-01-02T00:00:00Z\n",
+                  "activity:clicks,activity:label,activity:emb",
+                  "user_id,event_timestamp,clicks,label,emb\n"
+                  "1,2024-01-01 12:00:00+00,10,batch,\n"
+                  "1,2024-01-02 00:00:00+00,11,pushed,\"[0.5, 1.5]\"\n"
+                  "1,2024-01-05 00:00:00+00,11,pushed,\"[0.5, 1.5]\"\n"
+                  "3,2024-01-02 11:59:59+00,,,\n"
+                  "3,2024-01-03 00:00:00+00,30,,\n"
+                  "2,2024-01-02 00:00:00+00,20,batch,\n");
   /* nothing went online */
-  long long ids[] = {1, 3};
-  char *got = online("activity:clicks", ids, 2);
-  cr_assert_str_eq(got, "user_id  clicks\n"
-                        "1        <NOT_FOUND>\n"
-                        "3        <NOT_FOUND>\n");
-  lr_free(got);
+  assert_online("activity:clicks", (const long long[]){1, 3}, 2,
+                "user_id  clicks\n"
+                "1        <NOT_FOUND>\n"
+                "3        <NOT_FOUND>\n");
 }
 
 /* materialize loads the pushed rows with the batch rows, newer winning. */
 Test(push, ps002_materialize_loads_pushed_offline_rows) {
   apply_events(defs);
   PUSH_OK(push_two(LR_PUSH_OFFLINE, NULL));
-  lr_materialize_spec spec = {.start_us = TS("2023-01-01T00:00:00Z").v.ts,
-                              .end_us = TS("2024-01-03T00:00:00Z").v.ts};
-  lr_materialize_stats ms;
-  cr_assert_eq(lr_materialize(g_off, &spec, &ms), 0, "%s",
-               lr_offline_errmsg(g_off));
-  cr_assert_eq(ms.rows_read, 3);
-  long long ids[] = {1, 2, 3};
-  char *got = online("activity:clicks,activity:label,activity:emb", ids, 3);
-  cr_assert_str_eq(got, "user_id  clicks  label         emb\n"
-                        "1        11      pushed        [0.5, 1.5]\n"
-                        "2        20      batch         <NULL_VALUE>\n"
-                        "3        30      <NULL_VALUE>  <NULL_VALUE>\n");
-  lr_free(got);
+  cr_assert_eq(load_all().rows_read, 3);
+  assert_online("activity:clicks,activity:label,activity:emb",
+                (const long long[]){1, 2, 3}, 3,
+                "user_id  clicks  label         emb\n"
+                "1        11      pushed        [0.5, 1.5]\n"
+                "2        20      batch         <NULL_VALUE>\n"
+                "3        30      <NULL_VALUE>  <NULL_VALUE>\n");
 }
 
 /* online_and_offline: served at once, and in the training data. */
 Test(push, ps003_online_and_offline_is_in_both) {
   apply_events(defs);
-  lr_push_stats st;
-  PUSH_OK(push_two(LR_PUSH_ONLINE_AND_OFFLINE, &st));
-  cr_assert_eq(st.offline_rows, 2);
-  cr_assert_eq(st.views, 1);
-  cr_assert_eq(st.rows_written, 2);
-  cr_assert_eq(st.rows_skipped, 0);
-  long long ids[] = {1, 3};
-  char *got = online("activity:clicks,activity:label", ids, 2);
-  cr_assert_str_eq(got, "user_id  clicks  label\n"
-                        "1        11      pushed\n"
-                        "3        30      <NULL_VALUE>\n");
-  lr_free(got);
-  char *csv = training("user_id,event_timestamp\n"
-                       "1,2024-01-02T01:00:00Z\n"
-                       "3,2024-01-02T13:00:00Z\n",
-                       "activity:clicks,activity:label");
-  cr_assert_str_eq(csv, "user_id,event_timestamp,clicks,label\n"
-                        "1,2024-01-02 01:00:00+00,11,pushed\n"
-                        "3,2024-01-02 13:00:00+00,30,\n");
-  free(csv);
+  push_two_counted(LR_PUSH_ONLINE_AND_OFFLINE, (lr_push_stats){1, 2, 0, 2});
+  assert_online("activity:clicks,activity:label",
+                (const long long[]){1, 3}, 2,
+                "user_id  clicks  label\n"
+                "1        11      pushed\n"
+                "3        30      <NULL_VALUE>\n");
+  assert_training("user_id,event_timestamp\n"
+                  "1,2024-01-02T01:00:00Z\n"
+                  "3,2024-01-02T13:00:00Z\n",
+                  "activity:clicks,activity:label",
+                  "user_id,event_timestamp,clicks,label\n"
+                  "1,2024-01-02 01:00:00+00,11,pushed\n"
+                  "3,2024-01-02 13:00:00+00,30,\n");
 }
 
 /* Online only (the default of Feast): nothing offline, no folder. */
 Test(push, ps004_online_push_writes_no_offline_file) {
   apply_events(defs);
-  lr_push_stats st;
-  PUSH_OK(push_two(LR_PUSH_ONLINE, &st));
-  cr_assert_eq(st.offline_rows, 0);
-  cr_assert_eq(st.rows_written, 2);
+  push_two_counted(LR_PUSH_ONLINE, (lr_push_stats){1, 2, 0, 0});
   char *names = listing("data");
   cr_assert_str_eq(names, "events.csv\nonline\nregistry.db\n");
   free(names);
-  long long ids[] = {3};
-  char *got = online("activity:clicks", ids, 1);
-  cr_assert_str_eq(got, "user_id  clicks\n3        30\n");
-  lr_free(got);
+  assert_online("activity:clicks", (const long long[]){3}, 1,
+                "user_id  clicks\n3        30\n");
 }
 
 /* Each push is one new Parquet file in data/pushed/PUSH_SOURCE/, holding
@@ -350,11 +383,10 @@ Test(push, ps006_offline_path_is_where_pushes_go) {
   names = listing("data");
   cr_assert_str_eq(names, "events.csv\nregistry.db\n");
   free(names);
-  char *csv = training("user_id,event_timestamp\n3,2024-01-03T00:00:00Z\n",
-                       "activity:clicks");
-  cr_assert_str_eq(csv, "user_id,event_timestamp,clicks\n"
-                        "3,2024-01-03 00:00:00+00,30\n");
-  free(csv);
+  assert_training("user_id,event_timestamp\n3,2024-01-03T00:00:00Z\n",
+                  "activity:clicks",
+                  "user_id,event_timestamp,clicks\n"
+                  "3,2024-01-03 00:00:00+00,30\n");
 }
 
 /* A feature added after rows were pushed reads null in them (the batch
@@ -368,23 +400,16 @@ Test(push, ps007_files_pushed_before_a_feature_was_added_read_it_as_null) {
   apply(DEFS_SOURCES
         "  - {name: events_push, kind: push, batch_source: events}\n" DEFS_VIEW
         "      - {name: bonus, dtype: float64}\n");
-  lr_value uid[] = {I64(5)}, ts[] = {TS("2024-01-02T00:00:00Z")};
-  lr_value clicks[] = {I64(50)}, label[] = {NUL()}, emb[] = {NUL()};
-  lr_value bonus[] = {{.type = LR_TYPE_FLOAT64, .v.f64 = 2.5}};
-  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ts},
-                      {"clicks", clicks}, {"label", label}, {"emb", emb},
-                      {"bonus", bonus}};
-  PUSH_OK(lr_push(g_off, "events_push", LR_PUSH_OFFLINE, cols, 6, 1, NULL));
-  char *csv = training("user_id,event_timestamp\n"
-                       "1,2024-01-01T01:00:00Z\n"
-                       "1,2024-01-02T01:00:00Z\n"
-                       "5,2024-01-02T01:00:00Z\n",
-                       "activity:clicks,activity:bonus");
-  cr_assert_str_eq(csv, "user_id,event_timestamp,clicks,bonus\n"
-                        "1,2024-01-01 01:00:00+00,10,0.25\n"
-                        "1,2024-01-02 01:00:00+00,11,\n"
-                        "5,2024-01-02 01:00:00+00,50,2.5\n");
-  free(csv);
+  PUSH_OK(push_one(5, 50, "bonus", 2.5));
+  assert_training("user_id,event_timestamp\n"
+                  "1,2024-01-01T01:00:00Z\n"
+                  "1,2024-01-02T01:00:00Z\n"
+                  "5,2024-01-02T01:00:00Z\n",
+                  "activity:clicks,activity:bonus",
+                  "user_id,event_timestamp,clicks,bonus\n"
+                  "1,2024-01-01 01:00:00+00,10,0.25\n"
+                  "1,2024-01-02 01:00:00+00,11,\n"
+                  "5,2024-01-02 01:00:00+00,50,2.5\n");
 }
 
 /* Equal (key, event time) in the batch source and a push: the greater
@@ -400,22 +425,16 @@ Test(push, ps008_equal_times_are_broken_by_created_time_across_both) {
                       {"created_timestamp", cr}, {"clicks", clicks},
                       {"label", label}, {"emb", emb}};
   PUSH_OK(lr_push(g_off, "events_push", LR_PUSH_OFFLINE, cols, 6, 2, NULL));
-  char *csv = training("user_id,event_timestamp\n"
-                       "1,2024-01-01T01:00:00Z\n"
-                       "2,2024-01-01T01:00:00Z\n",
-                       "activity:clicks");
-  cr_assert_str_eq(csv, "user_id,event_timestamp,clicks\n"
-                        "1,2024-01-01 01:00:00+00,111\n"
-                        "2,2024-01-01 01:00:00+00,20\n");
-  free(csv);
-  lr_materialize_spec spec = {.start_us = TS("2023-01-01T00:00:00Z").v.ts,
-                              .end_us = TS("2024-01-03T00:00:00Z").v.ts};
-  cr_assert_eq(lr_materialize(g_off, &spec, NULL), 0, "%s",
-               lr_offline_errmsg(g_off));
-  long long ids[] = {1, 2};
-  char *got = online("activity:clicks", ids, 2);
-  cr_assert_str_eq(got, "user_id  clicks\n1        111\n2        20\n");
-  lr_free(got);
+  assert_training("user_id,event_timestamp\n"
+                  "1,2024-01-01T01:00:00Z\n"
+                  "2,2024-01-01T01:00:00Z\n",
+                  "activity:clicks",
+                  "user_id,event_timestamp,clicks\n"
+                  "1,2024-01-01 01:00:00+00,111\n"
+                  "2,2024-01-01 01:00:00+00,20\n");
+  load_all();
+  assert_online("activity:clicks", (const long long[]){1, 2}, 2,
+                "user_id  clicks\n1        111\n2        20\n");
 }
 
 /* ---- errors -------------------------------------------------------------- */
@@ -538,16 +557,15 @@ Test(push, ps011_files_are_pushed_as_write_reads_them) {
                        NULL));
   PUSH_OK(lr_push_file(g_off, "events_push", LR_PUSH_OFFLINE, "rows.parquet",
                        0, NULL));
-  char *csv = training("user_id,event_timestamp\n"
-                       "6,2024-01-02T00:00:00Z\n"
-                       "7,2024-01-02T00:00:00Z\n"
-                       "8,2024-01-02T00:00:00Z\n",
-                       "activity:clicks,activity:label,activity:emb");
-  cr_assert_str_eq(csv, "user_id,event_timestamp,clicks,label,emb\n"
-                        "6,2024-01-02 00:00:00+00,60,csv,\"[1.0, 2.0]\"\n"
-                        "7,2024-01-02 00:00:00+00,70,jsonl,\n"
-                        "8,2024-01-02 00:00:00+00,80,parquet,[3.5]\n");
-  free(csv);
+  assert_training("user_id,event_timestamp\n"
+                  "6,2024-01-02T00:00:00Z\n"
+                  "7,2024-01-02T00:00:00Z\n"
+                  "8,2024-01-02T00:00:00Z\n",
+                  "activity:clicks,activity:label,activity:emb",
+                  "user_id,event_timestamp,clicks,label,emb\n"
+                  "6,2024-01-02 00:00:00+00,60,csv,\"[1.0, 2.0]\"\n"
+                  "7,2024-01-02 00:00:00+00,70,jsonl,\n"
+                  "8,2024-01-02 00:00:00+00,80,parquet,[3.5]\n");
   th_write(g_work, "bad.csv",
            "user_id,event_timestamp,clicks,label,emb\n"
            "9,2024-01-02T00:00:00Z,9,a,\n"
@@ -595,12 +613,10 @@ Test(push, ps012_a_failed_offline_side_writes_nothing_online) {
            "repo: make it a folder this process can write, or set "
            "offline_path)", g_repo);
   ASSERT_ERR(LR_EIO, push_two(LR_PUSH_ONLINE_AND_OFFLINE, NULL), want);
-  long long ids[] = {1, 3};
-  char *got = online("activity:clicks", ids, 2);
-  cr_assert_str_eq(got, "user_id  clicks\n"
-                        "1        <NOT_FOUND>\n"
-                        "3        <NOT_FOUND>\n");
-  lr_free(got);
+  assert_online("activity:clicks", (const long long[]){1, 3}, 2,
+                "user_id  clicks\n"
+                "1        <NOT_FOUND>\n"
+                "3        <NOT_FOUND>\n");
 }
 
 /* An online side that fails after the file was written (here the view is
@@ -635,7 +651,7 @@ Test(push, ps013_a_failed_online_side_says_the_rows_are_offline) {
   cr_assert_str_eq(lr_offline_errmsg(g_off), want);
 }
 
-/* ---- temporary files ------------------------------------------------------- */
+/* ---- temporary files ----------------------------------------------------- */
 
 /* The PID of a process that has exited (and been reaped). */
 static pid_t dead_pid(void) {
@@ -661,15 +677,11 @@ Test(push, ps014_temporary_files_are_ignored_and_then_removed) {
            (long)getpid());
   th_write(g_repo, dead, "PAR1 cut short");
   th_write(g_repo, live, "PAR1 being written");
-  char *csv = training("user_id,event_timestamp\n3,2024-01-03T00:00:00Z\n",
-                       "activity:clicks");
-  cr_assert_str_eq(csv, "user_id,event_timestamp,clicks\n"
-                        "3,2024-01-03 00:00:00+00,30\n");
-  free(csv);
-  lr_materialize_spec spec = {.start_us = TS("2023-01-01T00:00:00Z").v.ts,
-                              .end_us = TS("2024-01-03T00:00:00Z").v.ts};
-  cr_assert_eq(lr_materialize(g_off, &spec, NULL), 0, "%s",
-               lr_offline_errmsg(g_off));
+  assert_training("user_id,event_timestamp\n3,2024-01-03T00:00:00Z\n",
+                  "activity:clicks",
+                  "user_id,event_timestamp,clicks\n"
+                  "3,2024-01-03 00:00:00+00,30\n");
+  load_all();
   PUSH_OK(push_two(LR_PUSH_OFFLINE, NULL));
   char *names = listing("data/pushed/events_push");
   cr_assert_eq(count_suffix(names, ".parquet"), 2, "%s", names);
@@ -678,7 +690,7 @@ Test(push, ps014_temporary_files_are_ignored_and_then_removed) {
   free(names);
 }
 
-/* ---- other sources and views ---------------------------------------------- */
+/* ---- other sources and views --------------------------------------------- */
 
 /* A sql batch source and an offline-only view: pushes to the offline
  * store reach training sets through the query's columns. */
@@ -703,12 +715,11 @@ Test(push, ps015_sql_batch_source_and_offline_only_view) {
   lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ts},
                       {"clicks", clicks}};
   PUSH_OK(lr_push(g_off, "sql_push", LR_PUSH_OFFLINE, cols, 3, 1, NULL));
-  char *csv = training("user_id,event_timestamp\n"
-                       "2,2024-01-01T12:00:00Z\n"
-                       "2,2024-01-02T12:00:00Z\n",
-                       "offline_clicks:clicks");
-  cr_assert_str_eq(csv, "user_id,event_timestamp,clicks\n"
-                        "2,2024-01-01 12:00:00+00,20\n"
-                        "2,2024-01-02 12:00:00+00,21\n");
-  free(csv);
+  assert_training("user_id,event_timestamp\n"
+                  "2,2024-01-01T12:00:00Z\n"
+                  "2,2024-01-02T12:00:00Z\n",
+                  "offline_clicks:clicks",
+                  "user_id,event_timestamp,clicks\n"
+                  "2,2024-01-01 12:00:00+00,20\n"
+                  "2,2024-01-02 12:00:00+00,21\n");
 }

@@ -67,9 +67,9 @@ int lr__push_check_read(const lr__push_plan *p, const lr__rows *rows,
  * and/or LR_PUSH_OFFLINE (lr_push()'s contract), once the caller has
  * checked them (lr__push_check, before opening the sides): the offline
  * file first, then the online views, so that served rows are in the
- * training data. A replica refuses either side. An offline failure writes nothing
- * online; an online one after the file was written says so, and which
- * views were written. Returns 0 or the failure's code, the message in
+ * training data. A replica refuses either side. An offline failure
+ * writes nothing online; an online one after the file was written says
+ * so, and which views were written. Returns 0 or the failure's code, the message in
  * `err`; `out` says what was written either way.
  */
 int lr__push_run(const lr__push_sides *sides, const lr__push_plan *p,
