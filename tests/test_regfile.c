@@ -53,6 +53,7 @@ static const char fixture_sources[] =
     "  - name: stats_push\n"
     "    kind: push\n"
     "    batch_source: stats_file\n"
+    "    offline_path: data/pushes\n"
     "request_sources:\n"
     "  - name: vals\n"
     "    schema:\n"
@@ -289,6 +290,7 @@ static void same_model(const lr__model *a, const lr__model *b) {
     same_str(x->timestamp_field, y->timestamp_field, "timestamp_field");
     same_str(x->created_column, y->created_column, "created column");
     same_str(x->batch_source, y->batch_source, "batch_source");
+    same_str(x->offline_path, y->offline_path, "offline_path");
     same_kvs(x->field_mapping, x->n_field_mapping, y->field_mapping,
              y->n_field_mapping, "field_mapping");
     same_fields(x->fields, x->n_fields, y->fields, y->n_fields,
@@ -450,6 +452,7 @@ Test(regfile, f001_round_trip_compares_every_field) {
   cr_assert_not_null(push);
   cr_assert_eq(push->kind, LR__SOURCE_PUSH);
   cr_assert_str_eq(push->batch_source, "stats_file");
+  cr_assert_str_eq(push->offline_path, "data/pushes");
   const lr__source *req = lr__model_source(&back, "vals");
   cr_assert_not_null(req);
   cr_assert_eq(req->kind, LR__SOURCE_REQUEST);

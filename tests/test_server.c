@@ -45,6 +45,7 @@
   "sources:\n"                                                                 \
   "  - {name: s, kind: file, path: data/x.csv, timestamp_field: ts}\n"         \
   "  - {name: user_push, kind: push, batch_source: s}\n"                       \
+  "  - {name: item_push, kind: push, batch_source: s}\n"                       \
   "feature_views:\n"                                                           \
   "  - name: user_stats\n"                                                     \
   "    entities: [user]\n"                                                     \
@@ -1486,7 +1487,7 @@ Test(server, s043_unknown_write_or_push_target_is_404_missing_name_400) {
   check_error("POST", "/push", "{\"df\": {}}", 400, "push_source_name");
   check_error("POST", "/push",
               "{\"push_source_name\": \"user_push\", \"df\": {}, "
-              "\"to\": \"offline\"}",
+              "\"to\": \"nowhere\"}",
               400, "to");
   check_alive("pushes to unknown sources");
   srv_stop();

@@ -1,14 +1,18 @@
 /*
  * source.c - the SQL that reads a feature view's rows from its source:
  * a file (Parquet or CSV, globs allowed), a SQL query, or a push source's
- * batch source. Every name from the definitions is quoted as an
- * identifier, every path as a literal; paths resolve inside the repo.
+ * batch source together with the files pushed to the offline store
+ * through the push source (UNION ALL: the same casts over both, so a
+ * pushed row reads as a batch row does). Every name from the definitions
+ * is quoted as an identifier, every path as a literal; paths resolve
+ * inside the repo.
  */
 #include <string.h>
 #include <strings.h>
 
 #include "../util/fs.h"
 #include "offline.h"
+#include "pushed.h"
 
 static void cast_column(lr__buf *sql, const char *column, uint8_t dtype,
                         const char *as) {
@@ -95,16 +99,16 @@ const lr__source *lr__offline_source(const lr_offline *off,
   return lr__model_data_source(&off->reg, v);
 }
 
-int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
-  const lr__source *s = lr__offline_source(off, v);
-  if (!s || (s->kind != LR__SOURCE_FILE && s->kind != LR__SOURCE_SQL)) {
-    lr__buf_printf(&off->errmsg, "feature view '%s' has no file or sql "
-                   "source to read", v->name);
-    return LR_EINVAL;
-  }
-  const char *keys[16];
-  uint8_t key_types[16];
-  int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, 16);
+/* The most join keys a view's reads name. */
+enum { MAX_KEYS = 16 };
+
+/* Appends the SELECT list (keys, __ts, __created, features, each cast and
+ * renamed) that reads view v's rows from source s's columns. */
+static void select_list(lr_offline *off, const lr__view *v,
+                        const lr__source *s, lr__buf *sql) {
+  const char *keys[MAX_KEYS];
+  uint8_t key_types[MAX_KEYS];
+  int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, MAX_KEYS);
   lr__buf_puts(sql, "SELECT ");
   for (int k = 0; k < n_keys; k++) {
     cast_column(sql, lr__source_column(s, keys[k]), key_types[k], keys[k]);
@@ -121,6 +125,66 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
     cast_column(sql, lr__source_column(s, v->features[f].name),
                 v->features[f].dtype, v->features[f].name);
   }
+}
+
+/* Appends `NULL::TYPE AS "column"` of a column view v reads. */
+static void null_column(lr__buf *sql, const char *column, uint8_t dtype,
+                        int first) {
+  lr__buf_puts(sql, first ? "" : ", ");
+  lr__buf_puts(sql, "NULL::");
+  lr__sql_type(sql, dtype);
+  lr__buf_puts(sql, " AS ");
+  lr__sql_ident(sql, column);
+}
+
+/* The FROM of the files pushed to the offline store through push source
+ * p (folder `dir`) for view v, whose batch source is s: the files read by
+ * name, after an empty row set holding every column v reads, so that a
+ * file pushed before a feature was added reads it as null. */
+static void pushed_from(lr_offline *off, const lr__view *v,
+                        const lr__source *s, const char *dir, lr__buf *sql) {
+  const char *keys[MAX_KEYS];
+  uint8_t key_types[MAX_KEYS];
+  int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, MAX_KEYS);
+  lr__buf_puts(sql, " FROM (SELECT * FROM (SELECT ");
+  for (int k = 0; k < n_keys; k++)
+    null_column(sql, lr__source_column(s, keys[k]), key_types[k], k == 0);
+  null_column(sql, s->timestamp_field, LR__DT_TIMESTAMP, n_keys == 0);
+  if (s->created_column)
+    null_column(sql, s->created_column, LR__DT_TIMESTAMP, 0);
+  for (int f = 0; f < v->n_features; f++)
+    null_column(sql, lr__source_column(s, v->features[f].name),
+                v->features[f].dtype, 0);
+  lr__buf glob;
+  lr__buf_init(&glob);
+  lr__pushed_glob(dir, &glob);
+  lr__buf_puts(sql, " LIMIT 0) UNION ALL BY NAME SELECT * FROM read_parquet(");
+  lr__sql_literal(sql, lr__buf_str(&glob));
+  lr__buf_puts(sql, ", union_by_name = true)) AS __pushed");
+  lr__buf_free(&glob);
+}
+
+int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
+  const lr__source *s = lr__offline_source(off, v);
+  if (!s || (s->kind != LR__SOURCE_FILE && s->kind != LR__SOURCE_SQL)) {
+    lr__buf_printf(&off->errmsg, "feature view '%s' has no file or sql "
+                   "source to read", v->name);
+    return LR_EINVAL;
+  }
+  select_list(off, v, s, sql);
   from_clause(off, s, 1, sql);
+  const lr__source *push = v->source ? lr__model_source(&off->reg, v->source)
+                                     : NULL;
+  if (!push || push->kind != LR__SOURCE_PUSH)
+    return 0;
+  lr__buf dir;
+  lr__buf_init(&dir);
+  lr__pushed_dir(off->repo, push, &dir);
+  if (lr__pushed_any(lr__buf_str(&dir))) {
+    lr__buf_puts(sql, " UNION ALL ");
+    select_list(off, v, s, sql);
+    pushed_from(off, v, s, lr__buf_str(&dir), sql);
+  }
+  lr__buf_free(&dir);
   return 0;
 }

@@ -86,6 +86,13 @@ const lr__source *lr__model_data_source(const lr__model *m,
   return s;
 }
 
+void lr__push_offline_path(const lr__source *s, lr__buf *out) {
+  if (s->offline_path)
+    lr__buf_puts(out, s->offline_path);
+  else
+    lr__buf_printf(out, "data/pushed/%s", s->name);
+}
+
 const lr__kv *lr__source_mapping(const lr__source *s, const char *name) {
   for (int i = 0; i < s->n_field_mapping; i++)
     if (strcmp(s->field_mapping[i].value, name) == 0)

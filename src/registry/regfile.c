@@ -167,6 +167,7 @@ static void rio_source(rio *r, void *p) {
   rio_str(r, &s->timestamp_field);
   rio_str(r, &s->created_column);
   rio_str(r, &s->batch_source);
+  rio_str(r, &s->offline_path);
   rio_kvs(r, &s->field_mapping, &s->n_field_mapping);
   rio_array(r, (void **)&s->fields, &s->n_fields, sizeof *s->fields, rio_field);
   rio_kvs(r, &s->tags, &s->n_tags);
