@@ -52,13 +52,21 @@ Test(replication, rp001_primary_and_three_replicas_converge) {
   th_redis_stop(redis);
 }
 
+/* A new replica repo in g_tmp (its folder into *replica), its store
+ * opened read-write. */
+static lr_store *open_new_replica(char **replica) {
+  *replica = make_repo("replica", "replica", 1);
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(*replica, LR_STORE_READWRITE, &s), 0, "%s",
+               lr_store_errmsg(s));
+  return s;
+}
+
 /* A replica takes no writes, and says where they go. */
 Test(replication, rp002_replica_refuses_writes_naming_the_log) {
   g_tmp = th_tempdir();
-  char *replica = make_repo("replica", "replica", 1);
-  lr_store *s = NULL;
-  cr_assert_eq(lr_store_open(replica, LR_STORE_READWRITE, &s), 0, "%s",
-               lr_store_errmsg(s));
+  char *replica;
+  lr_store *s = open_new_replica(&replica);
   cr_assert_eq(put_rows(s, 1, 1, 1, T0), LR_EREADONLY);
   cr_assert_str_eq(lr_store_errmsg(s),
                    "this repo is a replica: it follows the write log "
@@ -804,10 +812,8 @@ Test(replication, rp027_batch_stops_at_a_damaged_entry_keeping_those_before) {
  * line) still reads. */
 Test(replication, rp028_status_file_rewritten_in_place_reads_back) {
   g_tmp = th_tempdir();
-  char *replica = make_repo("replica", "replica", 1);
-  lr_store *s = NULL;
-  cr_assert_eq(lr_store_open(replica, LR_STORE_READWRITE, &s), 0, "%s",
-               lr_store_errmsg(s));
+  char *replica;
+  lr_store *s = open_new_replica(&replica);
   lr__buf err;
   lr__buf_init(&err);
   lr__replica_status st = {7, 2, 30, 1704067200000LL, 1, 9, 90, 0, 0, ""}, got;
