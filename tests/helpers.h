@@ -191,4 +191,48 @@ static inline uint64_t th_random(uint64_t *state) {
   return *state * 2685821657736338717ull;
 }
 
+/* The writes of the newer-wins tests, run at once by `writers` threads
+ * (test_threads.c) or processes (test_online.c): round r of writer w
+ * writes value th_sched_value(w, r) to each key k in 0..keys-1 that
+ * th_sched_writes() picks, at th_sched_second(w, r) seconds after the
+ * test's base time. No two writes share an event time, and the order of
+ * the times is not that of the rounds, so each key has one right end
+ * state whatever the interleaving: the value of its newest write
+ * (th_sched_expect). */
+typedef struct th_sched {
+  int writers, rounds, keys;
+} th_sched;
+
+static inline int th_sched_writes(int w, int r, int k) {
+  return (k * 3 + r + w) % 4 != 0;
+}
+
+/* Round-major write number times 37, modulo the number of writes: a
+ * permutation when 37 does not divide it. */
+static inline long long th_sched_second(const th_sched *s, int w, int r) {
+  long long n = (long long)s->writers * s->rounds;
+  cr_assert_neq(n % 37, 0, "th_sched: 37 must not divide %lld writes", n);
+  return ((long long)r * s->writers + w) * 37 % n;
+}
+
+static inline long long th_sched_value(int w, int r) {
+  return (long long)w * 1000 + r;
+}
+
+/* The newest write of key k among the first done[w] rounds of each writer
+ * w: its value, its second in *second; -1 when none wrote k. */
+static inline long long th_sched_expect(const th_sched *s, int k,
+                                        const int *done, long long *second) {
+  long long best = -1, value = -1;
+  for (int w = 0; w < s->writers; w++)
+    for (int r = 0; r < done[w]; r++)
+      if (th_sched_writes(w, r, k) && th_sched_second(s, w, r) > best) {
+        best = th_sched_second(s, w, r);
+        value = th_sched_value(w, r);
+      }
+  if (second)
+    *second = best;
+  return value;
+}
+
 #endif
