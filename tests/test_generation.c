@@ -583,3 +583,66 @@ Test(generation, g007_verify_names_the_view_and_key_that_fail) {
                    "from a copy or load the view again with materialize\n");
   free(text);
 }
+
+/* Two `larder compact` (lr_store_compact) at once in two processes, with a
+ * writer and a reader attached: one waits for the other (each makes a
+ * generation of its own: gen-3 is live after both), both succeed, the
+ * writer's writes go on into the newest generation and none is lost, the
+ * reader reads every row throughout, and the old generations go once
+ * nobody reads them. */
+Test(generation, g008_two_compactions_at_once, .timeout = 90) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 1000, 0), 0, "%s", lr_store_errmsg(s));
+  lr_store_close(s);
+  pid_t writer = th_fork_child();
+  if (writer == 0)
+    writer_child();
+  pid_t rdr = th_fork_child();
+  if (rdr == 0)
+    reader_child();
+  wait_number("acked", 20);
+  wait_number("rounds", 3);
+  static const char *const none[] = {NULL};
+  int out[2];
+  pid_t compact[2];
+  for (int i = 0; i < 2; i++) {
+    compact[i] = th_spawn_larder(g_dir, "compact", 1, &out[i], none);
+    th_track_child(compact[i]);
+  }
+  for (int i = 0; i < 2; i++) {
+    char line[4096];
+    int n = th_read_line(out[i], line, sizeof line, 30000);
+    close(out[i]);
+    cr_assert_eq(th_child_status(compact[i], 30000), 0, "compact %d: %s", i,
+                 n >= 0 ? line : "(no output)");
+    cr_assert(n >= 0 && strstr(line, "Compacted the online store: "),
+              "compact %d: %s", i, n >= 0 ? line : "(no output)");
+  }
+  long long at_compact = read_number("acked");
+  wait_number("acked", at_compact + 20);
+  wait_number("rounds", read_number("rounds") + 3);
+  write_number("stop", 0);
+  cr_assert_eq(th_child_status(writer, 20000), 0, "the writer failed");
+  long long acked = read_number("acked");
+  write_number("stop", acked);
+  cr_assert_eq(th_child_status(rdr, 20000), 0,
+               "the reader saw a wrong answer (1), missed a write or stayed "
+               "on the old generation (3)");
+  s = open_store(LR_STORE_READONLY);
+  lr_data_version v;
+  cr_assert_eq(lr_store_version(s, &v), 0);
+  cr_assert_eq(v.generation, 3, "two compactions, generation %llu",
+               v.generation);
+  reader r;
+  cr_assert_eq(reader_open(&r, s, 1000), 0);
+  cr_assert(reader_check(&r, 0, 1000, 0));
+  cr_assert(reader_check(&r, 1000, (int)acked, 0), "an acknowledged write "
+            "is missing");
+  reader_close(&r);
+  char *report = NULL;
+  cr_assert_eq(lr_store_verify(s, &report), 0, "%s", lr_store_errmsg(s));
+  lr_free(report);
+  lr_store_close(s);
+  cr_assert_eq(n_generations(), 1, "an old generation outlived its readers");
+}

@@ -5,6 +5,7 @@
  * the stores are compared by version, digests and values.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -749,4 +750,120 @@ Test(replication, rp024_outbox_keeps_shipped_entries_by_count_and_bytes) {
             t.first);
   lr__buf_free(&err);
   lr_store_close(s);
+}
+
+enum { WHOLE_ROUNDS = 40, WHOLE_KEYS = 200 };
+
+/* A replica reader child: holds the replica's store open and looks up
+ * keys 0..WHOLE_KEYS-1 until `stop` is readable, then once more. Every
+ * lookup must see one entry whole: all keys absent, or all at the same
+ * value (each of the primary's writes sets them all alike), never an
+ * older one than before; the last one the final value, read from the
+ * primary's newest generation. Exit 0, or 1 + what failed. */
+static void whole_reader_child(const char *replica, int stop,
+                               unsigned long long gen) {
+  lr_store *s = NULL;
+  static const char *const refs[] = {"stats:a"};
+  lr_request *req = NULL;
+  lr_result *res = NULL;
+  if (lr_store_open(replica, LR_STORE_READONLY, &s) ||
+      lr_request_prepare(s, refs, 1, &req) ||
+      lr_result_create(req, WHOLE_KEYS, &res))
+    _exit(1);
+  lr_value keys[WHOLE_KEYS];
+  for (int k = 0; k < WHOLE_KEYS; k++)
+    keys[k] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = k};
+  struct pollfd p = {.fd = stop, .events = POLLIN};
+  long long seen = -1;
+  for (int last = 0; !last; usleep(500)) {
+    last = poll(&p, 1, 0) == 1;
+    if (lr_get_online_features(req, keys, WHOLE_KEYS, res))
+      _exit(2);
+    lr_value v0, v;
+    lr_result_cell(res, 0, 0, &v0);
+    long long now = v0.status == LR_STATUS_PRESENT ? v0.v.i64 : -1;
+    for (int k = 1; k < WHOLE_KEYS; k++) {
+      lr_result_cell(res, k, 0, &v);
+      if ((v.status == LR_STATUS_PRESENT ? v.v.i64 : -1) != now)
+        _exit(3); /* part of an entry */
+    }
+    if (now < seen)
+      _exit(4);
+    seen = now;
+  }
+  lr_data_version read;
+  lr_result_version(res, &read);
+  if (seen != WHOLE_ROUNDS - 1 || read.generation != gen)
+    _exit(5);
+  lr_result_free(res);
+  lr_request_free(req);
+  lr_store_close(s);
+  _exit(0);
+}
+
+/* A reader in another process, attached to a replica while it follows a
+ * primary whose writer sets every key to a new value a write, with a
+ * compaction among the writes (the replica bootstraps a new generation
+ * from a snapshot): each lookup sees one entry whole, never an older
+ * one, and the last the primary's end state, on its newest generation. */
+Test(replication, rp025_replica_readers_see_each_entry_whole) {
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
+  pid_t shipper = start_replicate(primary);
+  pid_t follower = start_replicate(replica);
+  int stop[2];
+  cr_assert_eq(pipe(stop), 0);
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(primary, LR_STORE_READWRITE, &s), 0);
+  pid_t reader = 0;
+  for (int i = 0; i < WHOLE_ROUNDS; i++) {
+    cr_assert_eq(put_rows(s, 0, WHOLE_KEYS, i, T0 + i * 1000000LL), 0, "%s",
+                 lr_store_errmsg(s));
+    if (i == 0) {
+      reader = th_fork_child();
+      if (reader == 0)
+        whole_reader_child(replica, stop[0], 2);
+    }
+    if (i == WHOLE_ROUNDS / 2)
+      cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s",
+                   lr_store_errmsg(s));
+    usleep(5000);
+  }
+  lr_store_close(s);
+  assert_converged(primary, &replica, 1);
+  cr_assert_eq(write(stop[1], "s", 1), 1);
+  int code = th_child_status(reader, 20000);
+  cr_assert_eq(code, 0, "the replica's reader failed at step %d (3: part "
+               "of an entry, 4: an older one, 5: not the end state or "
+               "generation)", code - 1);
+  stop_replicate(follower);
+  stop_replicate(shipper);
+  th_redis_stop(redis);
+}
+
+/* A shipper killed with -9 at random points while a writer writes, and
+ * started again each time: no change is lost or shipped twice, and the
+ * replica ends where the primary is (the shipper's state is the store's
+ * outbox). */
+Test(replication, rp026_shipper_killed_while_shipping_catches_up) {
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
+  pid_t follower = start_replicate(replica);
+  pid_t writer = start_writer(primary, 0);
+  uint64_t rnd = 0x5eed0026u;
+  for (int trial = 0; trial < 10; trial++) {
+    pid_t shipper = start_replicate(primary);
+    usleep((useconds_t)(20000 + th_random(&rnd) % 80000));
+    kill(shipper, SIGKILL);
+    th_reap(shipper, 5000, NULL);
+    th_untrack_child(shipper);
+  }
+  cr_assert_eq(th_child_status(writer, 60000), 0, "the writer failed");
+  pid_t shipper = start_replicate(primary);
+  assert_converged(primary, &replica, 1);
+  stop_replicate(shipper);
+  stop_replicate(follower);
+  th_redis_stop(redis);
 }
