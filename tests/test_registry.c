@@ -2380,11 +2380,13 @@ enum { APPLIES = 30 };
  * are the base schema, even ones add `extra`), this one opens the
  * registry, a store and an offline handle and plans, again and again:
  * every load succeeds and is one whole registry (its version matches its
- * content), versions never go back, and the last one is the last apply. */
+ * content), versions never go back, and the last one is the last apply.
+ * A registry handle opened before keeps what it read. */
 Test(registry, r071_loads_beside_applies_in_another_process_are_whole,
      .fini = kill_children, .timeout = 60) {
   char *dir = good_repo();
   apply_ok(dir);
+  lr_registry *held = open_registry(dir);
   lr_repo *with = repo_on(dir, 1), *base = repo_on(dir, 0);
   pid_t applier = th_fork_child();
   if (applier == 0)
@@ -2408,6 +2410,14 @@ Test(registry, r071_loads_beside_applies_in_another_process_are_whole,
   cr_assert_eq(code, 0, "an apply failed");
   cr_assert_eq(last, 1 + APPLIES, "the last load is version %llu", last);
   cr_assert_gt(loads, 0);
+  unsigned long long v = 0;
+  char *text = NULL;
+  cr_assert_eq(lr_registry_version(held, &v), 0);
+  cr_assert_eq(v, 1, "a handle opened before the applies moved to %llu", v);
+  cr_assert_eq(lr_registry_describe(held, "driver_stats", 0, &text), 0);
+  cr_assert_null(strstr(text, "extra"), "%s", text);
+  lr_free(text);
+  lr_registry_close(held);
   lr_repo_close(with);
   lr_repo_close(base);
   th_rmrf(dir);

@@ -23,12 +23,15 @@
  *  - t007: lr_request_prepare_service (and an unknown service's message)
  *    and the lr_request_* readers of one shared request, beside writes;
  *  - t008: lr_materialize in one thread while others look up and write
- *    through handles of their own;
+ *    through handles of their own (its progress comes in its own thread);
  *  - t009: lr_server_stop from 4 threads at once (twice each), beside
  *    lr_server_port, lr_server_errmsg and lr_server_wait;
  *  - t010: lr_registry_version beside lr_registry_list and _describe;
  *  - t011: the progress of lr_get_historical_features, from a thread of
- *    the library's own, never overlapping, none after the call returns.
+ *    the library's own, never overlapping, none after the call returns;
+ *  - t012: lr_store_replication beside writes and lookups on a primary;
+ *  - t013: the calls with no handle (lr_strerror, lr_err_name, lr_version,
+ *    lr_status_name, lr_type_name, lr_parse_time) from threads at once.
  *
  * Loops run a fixed number of rounds: no timing goals.
  */
@@ -936,12 +939,28 @@ typedef struct mat_ctx {
   shared *sh;
   const char *dir;
   atomic_int loads_done;
+  pthread_t loader;          /* the thread that calls lr_materialize */
+  atomic_int reports, elsewhere; /* progress calls, and those from
+                                    another thread */
 } mat_ctx;
+
+/* lr_materialize reports its progress in the calling thread. */
+static void on_load_progress(void *ctx, const char *what,
+                             unsigned long long done,
+                             unsigned long long total) {
+  mat_ctx *c = ctx;
+  (void)what;
+  (void)done;
+  (void)total;
+  atomic_fetch_add(&c->reports, 1);
+  atomic_fetch_add(&c->elsewhere, !pthread_equal(pthread_self(), c->loader));
+}
 
 /* Loads [T0, T0 + h hours] for h = 1..MAT_HOURS, one materialization
  * each: every one writes the users' hour-h rows. */
 static void *materialize_thread(void *arg) {
   mat_ctx *c = arg;
+  c->loader = pthread_self();
   lr_offline *off = NULL;
   if (lr_offline_open(c->dir, &off) != 0)
     failed(c->sh, "lr_offline_open", lr_offline_errmsg(off));
@@ -949,7 +968,9 @@ static void *materialize_thread(void *arg) {
     static const char *const views[] = {"stats"}; /* live has no source
                                                      rows */
     lr_materialize_spec spec = {.start_us = T0, .end_us = T0 + h * 3600 * SEC,
-                                .views = views, .n_views = 1};
+                                .views = views, .n_views = 1,
+                                .progress = on_load_progress,
+                                .progress_ctx = c};
     lr_materialize_stats st;
     if (lr_materialize(off, &spec, &st) != 0)
       failed(c->sh, "lr_materialize", lr_offline_errmsg(off));
@@ -1016,6 +1037,9 @@ Test(threads, t008_materialize_beside_other_handles) {
   for (int i = 0; i < 3; i++)
     pthread_join(t[i], NULL);
   assert_no_problem(&sh);
+  cr_assert_gt(atomic_load(&c.reports), 0, "no progress was reported");
+  cr_assert_eq(atomic_load(&c.elsewhere), 0, "progress came from a thread "
+               "other than lr_materialize's caller");
   lr_store *s = NULL;
   cr_assert_eq(lr_store_open(dir, LR_STORE_READONLY, &s), 0);
   char *report = NULL;
@@ -1223,4 +1247,89 @@ Test(threads, t011_historical_progress_from_a_thread_of_its_own) {
   lr_offline_close(off);
   th_rmrf(dir);
   current_dir = NULL;
+}
+
+/* ---- t012: replication status beside writes ----------------------------- */
+
+/* Reads the primary's replication status until the writer is done: each
+ * read succeeds, says primary, never reported (no replicator runs), and
+ * a version no older than the one before. */
+static void *replication_status_thread(void *arg) {
+  shared *sh = arg;
+  unsigned long long seq = 0;
+  for (int last = 0; !last;) {
+    last = atomic_load(&sh->writer_done);
+    lr_replication_status st;
+    if (lr_store_replication(sh->store, &st) != 0 || !st.primary ||
+        st.reported_ms != -1 || st.version.seq < seq)
+      failed(sh, "lr_store_replication", "failed, or went back");
+    seq = st.version.seq;
+  }
+  return NULL;
+}
+
+Test(threads, t012_replication_status_beside_writes_and_lookups) {
+  current_dir = th_tempdir();
+  char *dir = current_dir;
+  th_apply_repo(dir, "project: t\n"
+                     "replication:\n"
+                     "  role: primary\n"
+                     "  log: redis://127.0.0.1:1/0\n"
+                     "  snapshots: snapshots\n", defs);
+  lr_store *store = NULL;
+  cr_assert_eq(lr_store_open(dir, LR_STORE_READWRITE, &store), 0, "%s",
+               lr_store_errmsg(store));
+  shared sh;
+  shared_init(&sh, store);
+  static const char *const refs[] = {"stats:a", "stats:s"};
+  cr_assert_eq(lr_request_prepare(store, refs, 2, &sh.req), 0);
+  pthread_t t[4];
+  cr_assert_eq(pthread_create(&t[0], NULL, write_thread, &sh), 0);
+  cr_assert_eq(pthread_create(&t[1], NULL, lookup_thread, &sh), 0);
+  for (int i = 2; i < 4; i++)
+    cr_assert_eq(pthread_create(&t[i], NULL, replication_status_thread, &sh),
+                 0);
+  for (int i = 0; i < 4; i++)
+    pthread_join(t[i], NULL);
+  assert_no_problem(&sh);
+  lr_request_free(sh.req);
+  lr_store_close(store);
+  th_rmrf(dir);
+  current_dir = NULL;
+}
+
+/* ---- t013: the calls with no handle, from threads ----------------------- */
+
+/* Each call's answer, every round: static strings, the caller's buffer,
+ * a parsed time (2024-01-01T10:00:00Z, and 90 minutes before `now`). */
+static void *no_handle_thread(void *arg) {
+  shared *sh = arg;
+  for (int round = 0; round < 2000; round++) {
+    char buf[32];
+    long long us = 0, rel = 0;
+    int ok = !strcmp(lr_strerror(LR_ENOTFOUND), "not found") &&
+             !strcmp(lr_err_name(LR_ETYPE), "LR_ETYPE") &&
+             !strcmp(lr_version(), LR_VERSION_STRING) &&
+             !strcmp(lr_status_name(LR_STATUS_OUTSIDE_MAX_AGE),
+                     "OUTSIDE_MAX_AGE") &&
+             !strcmp(lr_type_name(LR_TYPE_ARRAY | LR_TYPE_INT64, buf),
+                     "array<int64>") &&
+             lr_parse_time("2024-01-01T10:00:00Z", 0, &us) == 0 && us == T0 &&
+             lr_parse_time("-90m", T0 + round, &rel) == 0 &&
+             rel == T0 + round - 90 * 60 * SEC;
+    if (!ok)
+      failed(sh, "a call with no handle", "a wrong answer");
+  }
+  return NULL;
+}
+
+Test(threads, t013_calls_with_no_handle_from_threads) {
+  shared sh;
+  shared_init(&sh, NULL);
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++)
+    cr_assert_eq(pthread_create(&t[i], NULL, no_handle_thread, &sh), 0);
+  for (int i = 0; i < 4; i++)
+    pthread_join(t[i], NULL);
+  assert_no_problem(&sh);
 }
