@@ -2,17 +2,23 @@
  * test_generation.c - the online store's generations (src/online/
  * generation.c, env.c, compact.c), tested with the other processes they
  * promise things about: a server, a reader and a writer attached while
- * `larder compact` builds a new generation; a reader in a child that keeps
- * the old generation until it lets go; a store of the old layout upgraded
- * under a reader; and the version every store and result reports.
+ * `larder compact` builds a new generation (g001), and two compactions at
+ * once (g008); a reader in a child that keeps the old generation until it
+ * lets go; a store of the old layout upgraded under a reader; opens in
+ * other processes beside compactions (g009); the last reader's
+ * generation deleted beside another sweep or a change of the layout
+ * (g010); and the version every store and result reports.
  */
 #include <signal.h>
 #include <stdatomic.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 
 #include "cli/http_client.h"
 #include "helpers.h"
 #include "larder.h"
+#include "online/generation.h"
 #include "online/store.h"
 #include "online/version.h"
 #include "process.h"
@@ -645,4 +651,137 @@ Test(generation, g008_two_compactions_at_once, .timeout = 90) {
   lr_free(report);
   lr_store_close(s);
   cr_assert_eq(n_generations(), 1, "an old generation outlived its readers");
+}
+
+/* An opener child: opens the store (read-write when `rw`), reads keys
+ * 0..99, closes, again and again until `stop` appears. Exit 0 when every
+ * open and read succeeded with the right values, else 1 + the step. */
+static void opener_child(int rw) {
+  long long rounds = 0;
+  while (read_number("stop") < 0) {
+    lr_store *s = NULL;
+    reader r;
+    if (lr_store_open(g_dir, rw ? LR_STORE_READWRITE : LR_STORE_READONLY,
+                      &s) != 0) {
+      fprintf(stderr, "opener: %s\n", lr_store_errmsg(s));
+      _exit(2);
+    }
+    if (reader_open(&r, s, 100) != 0)
+      _exit(3);
+    if (!reader_check(&r, 0, 100, 0))
+      _exit(4);
+    reader_close(&r);
+    lr_store_close(s);
+    write_number(rw ? "rw-opens" : "ro-opens", ++rounds);
+  }
+  _exit(0);
+}
+
+/* Opens, read-only and read-write, in other processes while this one
+ * compacts again and again: every open succeeds and reads every row
+ * (an open that read CURRENT just before it moved, and finds its
+ * generation deleted meanwhile, reads CURRENT again), and at the end one
+ * generation is left. */
+Test(generation, g009_opens_beside_compactions, .timeout = 90) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));
+  pid_t ro = th_fork_child();
+  if (ro == 0)
+    opener_child(0);
+  pid_t rw = th_fork_child();
+  if (rw == 0)
+    opener_child(1);
+  wait_number("ro-opens", 3);
+  wait_number("rw-opens", 3);
+  for (int i = 0; i < 30; i++)
+    cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s",
+                 lr_store_errmsg(s));
+  write_number("stop", 0);
+  cr_assert_eq(th_child_status(ro, 20000), 0, "a read-only open or read "
+               "failed");
+  cr_assert_eq(th_child_status(rw, 20000), 0, "a read-write open or read "
+               "failed");
+  lr_store_close(s);
+  cr_assert_eq(n_generations(), 1, "an old generation outlived its readers");
+}
+
+/* A child that reads the store's live generation and keeps it until told
+ * (a byte on *go), then lets go of it and exits: 0 when it read every
+ * row. Returns once the child reads. */
+static pid_t holding_child(int *go) {
+  int to_child[2], ready[2];
+  cr_assert_eq(pipe(to_child), 0);
+  cr_assert_eq(pipe(ready), 0);
+  pid_t child = th_fork_child();
+  if (child == 0) {
+    lr_store *cs = NULL;
+    reader r;
+    char c;
+    int ok = lr_store_open(g_dir, LR_STORE_READONLY, &cs) == 0 &&
+             reader_open(&r, cs, 100) == 0 && reader_check(&r, 0, 100, 0);
+    ok = ok && write(ready[1], "r", 1) == 1 && read(to_child[0], &c, 1) == 1;
+    reader_close(&r);
+    lr_store_close(cs); /* the last reference: the child sweeps */
+    _exit(ok ? 0 : 1);
+  }
+  char c;
+  cr_assert_eq(read(ready[0], &c, 1), 1, "the holding child failed");
+  close(ready[0]);
+  close(ready[1]);
+  close(to_child[0]);
+  *go = to_child[1];
+  return child;
+}
+
+/* Compacts while a holding child (holding_child) reads: the child is now
+ * the last reader of the old generation, which stays meanwhile. */
+static void compact_under_child(lr_store *s) {
+  cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s", lr_store_errmsg(s));
+  cr_assert_eq(n_generations(), 2, "the old generation went while the child "
+               "reads it");
+}
+
+/* Lets a holding child go and waits until it has exited. */
+static void let_go(pid_t child, int go) {
+  cr_assert_eq(write(go, "g", 1), 1);
+  close(go);
+  cr_assert_eq(th_child_status(child, 10000), 0, "the child read wrong "
+               "values");
+}
+
+/* The last reader of an old generation, in a child, lets go of it while
+ * another process sweeps (this one holds layout.lock shared, as a sweep
+ * does): the generation goes at once. Then while a change of the layout
+ * is under way (this one holds the layout lock, as a compaction or a
+ * replica's copy does): it goes once the change lets go. Sweeps that took
+ * the lock exclusive without waiting gave way to each other, and a change
+ * that swept before it let go missed a reader that left after: either
+ * way nobody came after, and the generation stayed. */
+Test(generation, g010_last_reader_out_beside_a_sweep_or_a_change) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));
+  char root[4200];
+  snprintf(root, sizeof root, "%s/data/online", g_dir);
+  char lock_path[4300];
+  snprintf(lock_path, sizeof lock_path, "%s/layout.lock", root);
+  int go;
+  pid_t child = holding_child(&go);
+  compact_under_child(s);
+  int sweep = open(lock_path, O_RDWR | O_CLOEXEC);
+  cr_assert_geq(sweep, 0, "%s: %s", lock_path, strerror(errno));
+  cr_assert_eq(flock(sweep, LOCK_SH), 0);
+  let_go(child, go);
+  cr_assert_eq(n_generations(), 1, "gen-1 stayed: its last reader's sweep "
+               "gave way to another sweep");
+  close(sweep);
+  child = holding_child(&go);
+  compact_under_child(s);
+  int change;
+  cr_assert_eq(lr__gen_lock(root, &change, NULL), 0);
+  let_go(child, go);
+  lr__gen_unlock(root, change);
+  cr_assert_eq(n_generations(), 1, "gen-2 stayed after the change let go");
+  lr_store_close(s);
 }

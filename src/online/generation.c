@@ -127,21 +127,35 @@ static int lock_file(const char *path, int op, int *fd) {
   return busy ? LR_EEXISTS : LR_EIO;
 }
 
-int lr__gen_lock(const char *root, int nowait, int *fd, lr__buf *err) {
+int lr__gen_lock(const char *root, int *fd, lr__buf *err) {
   lr__buf path;
   lr__buf_init(&path);
   root_file(&path, root, "layout.lock");
-  int rc = lock_file(lr__buf_str(&path), LOCK_EX | (nowait ? LOCK_NB : 0), fd);
-  if (rc && rc != LR_EEXISTS && err)
+  int rc = lock_file(lr__buf_str(&path), LOCK_EX, fd);
+  if (rc && err)
     lr__buf_printf(err, "cannot lock %s: %s", lr__buf_str(&path),
                    strerror(errno));
   lr__buf_free(&path);
   return rc;
 }
 
-void lr__gen_unlock(int fd) {
-  if (fd >= 0)
-    close(fd); /* releases the flock */
+void lr__gen_unlock(const char *root, int fd) {
+  if (fd < 0)
+    return;
+  close(fd); /* releases the flock */
+  lr__gen_sweep(root);
+}
+
+void lr__gen_sweep(const char *root) {
+  lr__buf path;
+  lr__buf_init(&path);
+  root_file(&path, root, "layout.lock");
+  int fd;
+  if (lock_file(lr__buf_str(&path), LOCK_SH | LOCK_NB, &fd) == 0) {
+    lr__gen_collect(root);
+    close(fd);
+  }
+  lr__buf_free(&path);
 }
 
 /* The in-use file of generation `gen`. */
@@ -151,6 +165,24 @@ static void in_use_path(lr__buf *out, const char *root,
   lr__buf_puts(out, "/in-use");
 }
 
+/* Flocks the in-use file at `path` with `op`, then makes sure the file
+ * locked is still the one there. A deleter renames a generation's folder
+ * away (or, for generation 0, unlinks its in-use file) before it lets go
+ * of its LOCK_EX, so a lock that had to wait for one is on a generation
+ * deleted meanwhile: LR_ENOTFOUND then, as when the folder is gone. */
+static int lock_in_use(const char *path, int op, int *fd) {
+  int rc = lock_file(path, op, fd);
+  if (rc)
+    return rc;
+  struct stat held, there;
+  if (fstat(*fd, &held) == 0 && stat(path, &there) == 0 &&
+      held.st_dev == there.st_dev && held.st_ino == there.st_ino)
+    return 0;
+  close(*fd);
+  *fd = -1;
+  return LR_ENOTFOUND;
+}
+
 int lr__gen_hold(const char *root, unsigned long long gen, int *fd) {
   lr__buf path;
   lr__buf_init(&path);
@@ -158,46 +190,95 @@ int lr__gen_hold(const char *root, unsigned long long gen, int *fd) {
   int rc = lr__fs_is_dir(lr__buf_str(&path)) ? 0 : LR_ENOTFOUND;
   in_use_path(&path, root, gen);
   if (rc == 0)
-    rc = lock_file(lr__buf_str(&path), LOCK_SH, fd);
+    rc = lock_in_use(lr__buf_str(&path), LOCK_SH, fd);
   lr__buf_free(&path);
+  unsigned long long live;
+  if (rc == 0 && gen == LR__GEN_LEGACY &&
+      lr__gen_read_current(root, &live, NULL) != LR_ENOTFOUND) {
+    close(*fd); /* upgraded meanwhile: its files may be going (their */
+    *fd = -1;   /* in-use file made anew by the open) */
+    rc = LR_ENOTFOUND;
+  }
   return rc;
 }
 
-/* Removes generation `gen`'s files and folder (the legacy one: its files
- * only). */
-static void remove_generation(const char *root, unsigned long long gen) {
+/* Removes the files a generation's folder `dir` may hold, and the folder
+ * unless `keep_dir` (generation 0's folder is the store's). Missing files
+ * are fine: another sweep may be removing the same ones. */
+static void remove_files(const char *dir, int keep_dir) {
   static const char *const files[] = {"data.mdb", "lock.mdb",
                                       "data.mdb.build", "in-use"};
-  lr__buf dir, path;
-  lr__buf_init(&dir);
+  lr__buf path;
   lr__buf_init(&path);
-  lr__gen_dir(&dir, root, gen);
   for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
     lr__buf_reset(&path);
-    lr__buf_printf(&path, "%s/%s", lr__buf_str(&dir), files[i]);
+    lr__buf_printf(&path, "%s/%s", dir, files[i]);
     unlink(lr__buf_str(&path));
   }
-  if (gen != LR__GEN_LEGACY)
-    rmdir(lr__buf_str(&dir));
-  lr__buf_free(&dir);
+  if (!keep_dir)
+    rmdir(dir);
   lr__buf_free(&path);
 }
 
-/* Deletes generation `gen` when no process holds it. */
+/* The folder a deletion renames gen-N to ("gen-N.gone": not a generation's
+ * name, so nobody opens it again). */
+static void gone_dir(lr__buf *out, const char *root, unsigned long long gen) {
+  lr__gen_dir(out, root, gen);
+  lr__buf_puts(out, ".gone");
+}
+
+/* Removes generation `gen`, whose in-use file the caller holds LOCK_EX on.
+ * Its folder is first renamed away, in one step, so that an open which
+ * read CURRENT before it moved finds the folder gone rather than half
+ * empty; a leftover of a deletion that died midway is removed first.
+ * Generation 0's files go in place (lr__gen_hold checks CURRENT for it). */
+static void remove_generation(const char *root, unsigned long long gen) {
+  lr__buf dir, gone;
+  lr__buf_init(&dir);
+  lr__buf_init(&gone);
+  lr__gen_dir(&dir, root, gen);
+  gone_dir(&gone, root, gen);
+  if (gen == LR__GEN_LEGACY) {
+    remove_files(lr__buf_str(&dir), 1);
+  } else {
+    int moved = rename(lr__buf_str(&dir), lr__buf_str(&gone)) == 0;
+    if (!moved && (errno == EEXIST || errno == ENOTEMPTY)) {
+      remove_files(lr__buf_str(&gone), 0);
+      moved = rename(lr__buf_str(&dir), lr__buf_str(&gone)) == 0;
+    }
+    if (moved)
+      remove_files(lr__buf_str(&gone), 0);
+  }
+  lr__buf_free(&dir);
+  lr__buf_free(&gone);
+}
+
+/* Deletes generation `gen` when no process holds it; 1 when it did. */
 static int collect_one(const char *root, unsigned long long gen) {
   lr__buf path;
   lr__buf_init(&path);
   in_use_path(&path, root, gen);
-  int fd = -1;
-  int rc = lock_file(lr__buf_str(&path), LOCK_EX | LOCK_NB, &fd);
+  int fd = -1; /* a folder with no in-use file (a build that died before
+                  making one) gets one here */
+  int rc = lock_in_use(lr__buf_str(&path), LOCK_EX | LOCK_NB, &fd);
   lr__buf_free(&path);
-  if (rc == LR_EEXISTS)
-    return 0; /* somebody reads it */
-  remove_generation(root, gen); /* also a folder with no in-use file: a
-                                   build that died before making one */
-  if (fd >= 0)
-    close(fd);
+  if (rc)
+    return 0; /* somebody reads it, or another sweep deleted it */
+  remove_generation(root, gen);
+  close(fd);
   return 1;
+}
+
+/* The number N of a folder named gen-N.gone (a deletion that died after
+ * renaming it), or 0. */
+static unsigned long long gone_number(const char *name) {
+  size_t len = strlen(name);
+  if (len <= 5 || strcmp(name + len - 5, ".gone") != 0 || len - 5 >= 32)
+    return 0;
+  char gen_name[32];
+  memcpy(gen_name, name, len - 5);
+  gen_name[len - 5] = '\0';
+  return gen_number(gen_name);
 }
 
 int lr__gen_collect(const char *root) {
@@ -211,14 +292,21 @@ int lr__gen_collect(const char *root) {
   if (lr__fs_exists(lr__buf_str(&legacy)))
     deleted += collect_one(root, LR__GEN_LEGACY);
   lr__buf_free(&legacy);
+  lr__buf gone;
+  lr__buf_init(&gone);
   DIR *d = opendir(root);
   for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
     unsigned long long n = gen_number(e->d_name);
     if (n && n != live)
       deleted += collect_one(root, n);
+    if ((n = gone_number(e->d_name)) != 0) {
+      gone_dir(&gone, root, n);
+      remove_files(lr__buf_str(&gone), 0); /* nobody can hold it */
+    }
   }
   if (d)
     closedir(d);
+  lr__buf_free(&gone);
   return deleted;
 }
 
@@ -227,7 +315,7 @@ int lr__gen_collect(const char *root) {
 static int create_layout(const char *root, unsigned long long *gen,
                          lr__gen_stamp *stamp, lr__buf *err) {
   int lock;
-  int rc = lr__gen_lock(root, 0, &lock, err);
+  int rc = lr__gen_lock(root, &lock, err);
   if (rc)
     return rc;
   rc = lr__gen_read_current(root, gen, stamp); /* made meanwhile? */
@@ -250,7 +338,7 @@ static int create_layout(const char *root, unsigned long long *gen,
     }
     lr__buf_free(&path);
   }
-  lr__gen_unlock(lock);
+  lr__gen_unlock(root, lock);
   return rc;
 }
 
