@@ -15,10 +15,15 @@ CFLAGS ?= -O2 -g
 LIBS := -lfyaml -llmdb -lmicrohttpd -lhiredis -lpthread -lm -ldl
 
 # DuckDB is loaded at run time (dlopen), only by the offline layer: its
-# header comes from the system or from third_party/ (scripts/deps.sh).
-DUCKDB_DIR := $(CURDIR)/third_party/duckdb
-DUCKDB_CFLAGS := $(if $(wildcard $(DUCKDB_DIR)/include/duckdb.h),\
-  -I$(DUCKDB_DIR)/include -DLR_DUCKDB_PATH='"$(DUCKDB_DIR)/lib/libduckdb.so"')
+# header comes from the system or from DUCKDB_DIR (third_party/, filled by
+# scripts/deps.sh). A DuckDB from DUCKDB_DIR is "bundled": its path is the
+# last place the library looks (docs/internals/offline.md), and `make
+# install` installs it beside liblarder.
+DUCKDB_DIR ?= $(CURDIR)/third_party/duckdb
+DUCKDB_LIB := $(DUCKDB_DIR)/lib/libduckdb.so
+DUCKDB_BUNDLED := $(wildcard $(DUCKDB_DIR)/include/duckdb.h)
+DUCKDB_CFLAGS := $(if $(DUCKDB_BUNDLED),\
+  -I$(DUCKDB_DIR)/include -DLR_DUCKDB_PATH='"$(DUCKDB_LIB)"')
 
 LIB_SRC := $(wildcard src/util/*.c src/transform/*.c src/registry/*.c src/codec/*.c \
   src/online/*.c src/replication/*.c \
@@ -47,7 +52,8 @@ TSAN_LIB_OBJ := $(LIB_SRC:%.c=$(TSAN)/obj/%.o)
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/larder $(BUILD)/liblarder.a \
-	  $(BUILD)/liblarder.so $(BUILD)/larder.pc $(BUILD)/examples/lookup
+	  $(BUILD)/liblarder.so $(BUILD)/larder.pc $(BUILD)/larder-uninstalled.pc \
+	  $(BUILD)/examples/lookup
 
 deps:
 	@scripts/deps.sh
@@ -61,10 +67,15 @@ $(BUILD)/liblarder.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 # Only the public lr_ names are exported (src/liblarder.map); the export
-# test (tests/exports.sh) checks the result against include/larder.h.
-$(BUILD)/liblarder.so: $(LIB_OBJ) src/liblarder.map
+# test (tests/exports.sh) checks the result against include/larder.h. The
+# file is named by its soname, with the link-time name beside it, as
+# installed: a program linked against build/ runs against build/.
+$(BUILD)/liblarder.so.0: $(LIB_OBJ) src/liblarder.map
 	$(CC) -shared -Wl,-soname,liblarder.so.0 \
 	  -Wl,--version-script=src/liblarder.map -o $@ $(LIB_OBJ) $(LIBS)
+
+$(BUILD)/liblarder.so: $(BUILD)/liblarder.so.0
+	ln -sf liblarder.so.0 $@
 
 $(BUILD)/larder: $(CLI_OBJ) $(BUILD)/liblarder.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/liblarder.a $(LIBS)
@@ -74,12 +85,25 @@ $(BUILD)/examples/%: examples/%.c include/larder.h $(BUILD)/liblarder.a
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(BUILD)/liblarder.a $(LIBS)
 
-# The pkg-config file names its prefix: `make install PREFIX=...` writes the
-# installed one again with that prefix.
-PC_SED = sed -e 's|@PREFIX@|$(1)|' -e 's|@VERSION@|0.1.0|' -e 's|@LIBS@|$(LIBS)|'
+# The pkg-config files. larder.pc names PREFIX (`make install PREFIX=...`
+# writes the installed one again with that prefix). larder-uninstalled.pc
+# names this tree: pkg-config takes it over larder.pc when both are on
+# PKG_CONFIG_PATH, so `PKG_CONFIG_PATH=build pkg-config --libs larder`
+# links against build/ (with a run path to it) and `make install` is not
+# needed first. PC_SED PREFIX,LIBDIR,INCLUDEDIR,FROM|TO: the last argument
+# is one more sed substitution, for @RPATH@: " @RPATH@|" drops it (and its
+# space), "@RPATH@|-Wl,-rpath,..." sets the run path.
+PC_SED = sed -e 's|@VERSION@|0.1.0|' -e 's|@LIBS@|$(LIBS)|' -e 's|@PREFIX@|$(1)|' \
+  -e 's|@LIBDIR@|$(2)|' -e 's|@INCLUDEDIR@|$(3)|' -e 's|$(4)|'
+INSTALLED_PC = $(call PC_SED,$(PREFIX),$${prefix}/lib,$${prefix}/include, @RPATH@|)
+UNINSTALLED_RPATH := @RPATH@|-Wl,-rpath,$${libdir}
+UNINSTALLED_PC = $(call PC_SED,$(CURDIR),$(abspath $(BUILD)),$${prefix}/include,$(UNINSTALLED_RPATH))
 
 $(BUILD)/larder.pc: larder.pc.in Makefile
-	$(call PC_SED,$(PREFIX)) $< > $@
+	$(INSTALLED_PC) $< > $@
+
+$(BUILD)/larder-uninstalled.pc: larder.pc.in Makefile
+	$(UNINSTALLED_PC) $< > $@
 
 # ---- tests ----------------------------------------------------------------
 
@@ -200,15 +224,20 @@ bench: all
 profile: all
 	@bench/profile.sh $(BUILD)
 
+# A bundled DuckDB goes to PREFIX/lib/larder/, where the installed library
+# and CLI look for it before the system's (docs/internals/offline.md); a
+# system DuckDB is left to the system.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 	  $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BUILD)/larder $(DESTDIR)$(PREFIX)/bin/larder
 	install -m 644 $(BUILD)/liblarder.a $(DESTDIR)$(PREFIX)/lib/liblarder.a
-	install -m 755 $(BUILD)/liblarder.so $(DESTDIR)$(PREFIX)/lib/liblarder.so.0
+	install -m 755 $(BUILD)/liblarder.so.0 $(DESTDIR)$(PREFIX)/lib/liblarder.so.0
 	ln -sf liblarder.so.0 $(DESTDIR)$(PREFIX)/lib/liblarder.so
 	install -m 644 include/larder.h $(DESTDIR)$(PREFIX)/include/larder.h
-	$(call PC_SED,$(PREFIX)) larder.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/larder.pc
+	$(INSTALLED_PC) larder.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/larder.pc
+	$(if $(DUCKDB_BUNDLED),install -D -m 755 $(DUCKDB_LIB) \
+	  $(DESTDIR)$(PREFIX)/lib/larder/libduckdb.so)
 
 clean:
 	rm -rf $(BUILD)

@@ -5,11 +5,12 @@
 #
 #   bench/compact_serve.sh [BUILD] [N]      (N: 1000000 or 10000000)
 #
-# Works on a copy of bench/data/online_N (made by bench/run.sh) in a scratch
-# folder, so the benchmark stores stay as they are. The load is `larder
-# bench --http` (20 features, random keys over the N entities, 2 threads)
-# for 10 s; in the second run `larder compact` starts 3 s in. Prints report
-# rows (bench/common.h); every process it starts is stopped by pid on exit.
+# Works on a copy of bench/data/online_N (bench_online_store: made once,
+# then reused) in a scratch folder, so the benchmark stores stay as they
+# are. The load is `larder bench --http` (20 features, random keys over the
+# N entities, 2 threads) for 10 s; in the second run `larder compact`
+# starts 3 s in. Prints report rows (bench/common.h); every process it
+# starts is stopped by pid on exit.
 set -euo pipefail
 build=${1:-build}
 n=${2:-10000000}
@@ -17,12 +18,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
-src=$root/bench/data/online_$n
-[ -f "$src/feature_store.yaml" ] || {
-  echo "compact_serve.sh: $src is missing: run bench/run.sh first" >&2
-  exit 1
-}
 bench_traps
+src=$(bench_online_store "$build" "$n")
 repo=$bench_tmp/repo
 cp -r "$src" "$repo"
 larder=$root/$build/larder

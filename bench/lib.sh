@@ -1,5 +1,6 @@
 # lib.sh - shell helpers shared by the benchmark scripts (bench/run.sh,
-# bench/server.sh, bench/profile.sh); sourced, not run.
+# bench/server.sh, bench/profile.sh, bench/compact_serve.sh and the
+# replication scripts); sourced, not run.
 #
 # Every process a script starts goes through bench_start, which records its
 # pid: bench_cleanup (installed as the EXIT trap by bench_traps) stops each
@@ -9,12 +10,13 @@
 bench_pids=()
 bench_tmp=""
 
-# Stops every recorded process (TERM, then KILL after 5 s) and removes the
-# scratch folder.
+# Stops every recorded process (TERM, and CONT for one a benchmark left
+# stopped, then KILL after 5 s) and removes the scratch folder.
 bench_cleanup() {
   local pid
   for pid in "${bench_pids[@]}"; do
     kill "$pid" 2>/dev/null || true
+    kill -CONT "$pid" 2>/dev/null || true
   done
   for pid in "${bench_pids[@]}"; do
     for _ in $(seq 50); do
@@ -93,4 +95,48 @@ bench_cc() {
 # The libraries a program linking liblarder.a needs.
 larder_libs() {
   echo "$1/liblarder.a -lmicrohttpd -lhiredis -lfyaml -llmdb -lpthread -lm -ldl"
+}
+
+# bench_online_store BUILD N: the store of N entities x 20 float32
+# features in bench/data/online_N, made once (seeded) and reused by its
+# builder, bench/online_lookup.c; prints the folder.
+bench_online_store() {
+  local build=$1 n=$2 root
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  bench_cc "$build" online_lookup bench/online_lookup.c $(larder_libs "$build")
+  mkdir -p "$root/bench/data"
+  "$build/bench/online_lookup" "$root/bench/data/online_$n" "$n" 0 >&2
+  echo "$root/bench/data/online_$n"
+}
+
+# bench_redis: a redis-server on a free loopback port, nothing saved (the
+# write log of the replication benchmarks); its port in $bench_redis_port.
+bench_redis() {
+  bench_redis_port=$(free_port)
+  bench_start "$bench_tmp/redis.log" redis-server --port "$bench_redis_port" \
+    --bind 127.0.0.1 --save '' --appendonly no
+  wait_until redis-cli -p "$bench_redis_port" ping
+}
+
+# bench_replication ROLE: the `replication:` block of a feature_store.yaml
+# for a repo of ROLE (primary or replica) on the log of bench_redis, with
+# the snapshots in $bench_tmp/snapshots.
+bench_replication() {
+  cat <<YAML
+replication:
+  role: $1
+  log: redis://127.0.0.1:$bench_redis_port/0
+  snapshots: $bench_tmp/snapshots
+YAML
+}
+
+# bench_seconds LOG COMMAND...: runs COMMAND (its output to LOG) and
+# prints how many seconds it took.
+bench_seconds() {
+  local log=$1 start end
+  shift
+  start=$(date +%s.%N)
+  "$@" >"$log" 2>&1
+  end=$(date +%s.%N)
+  python3 -c "print(f'{$end - $start:.3f}')"
 }

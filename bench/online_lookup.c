@@ -25,13 +25,15 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "common.h"
-#include "larder.h"
+#include "user_stats.h"
 
-enum { FEATURES = 20, LOAD_BATCH = 100000, MAX_BATCH = 1000 };
+enum {
+  FEATURES = USER_STATS_FEATURES,
+  LOAD_BATCH = 100000,
+  MAX_BATCH = USER_STATS_MAX_BATCH
+};
 
 static const char *const who = "online_lookup";
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 
 /* Reports a failure and exits 1. */
 static void die(const char *what, const char *msg) {
@@ -68,46 +70,20 @@ static void write_definitions(const char *dir) {
   lr_repo_close(repo);
 }
 
-/* The value of feature `f` of entity `id`, as loaded and checked. */
-static float feature_value(long long id, int f) {
-  return (float)((id * 31 + f) % 1000) / 1000.0f;
-}
-
-/* Fills the columns of rows [start, start + rows). */
-static void fill_batch(lr_value *values, long long start, long long rows,
-                       long long ts) {
-  for (long long r = 0; r < rows; r++) {
-    long long id = start + r;
-    values[r] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = id};
-    values[LOAD_BATCH + r] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = ts};
-    for (int f = 0; f < FEATURES; f++)
-      values[(size_t)(f + 2) * LOAD_BATCH + (size_t)r] =
-          (lr_value){.type = LR_TYPE_FLOAT32, .v.f32 = feature_value(id, f)};
-  }
-}
-
 /* Writes entities 0..n-1 in batches, then compacts. */
 static void load(const char *dir, long long n) {
   lr_store *store;
   if (lr_store_open(dir, LR_STORE_READWRITE, &store))
     die("open", lr_store_errmsg(store));
-  char names[FEATURES][8];
-  lr_value *values =
-      calloc((size_t)LOAD_BATCH * (FEATURES + 2), sizeof *values);
-  lr_column cols[FEATURES + 2] = {{"user_id", values},
-                                  {"event_timestamp", values + LOAD_BATCH}};
-  for (int f = 0; f < FEATURES; f++) {
-    snprintf(names[f], sizeof names[f], "f%02d", f);
-    cols[f + 2] = (lr_column){names[f], values + (size_t)(f + 2) * LOAD_BATCH};
-  }
+  user_stats_rows rows;
+  user_stats_rows_init(&rows, LOAD_BATCH);
   long long ts = (long long)time(NULL) * 1000000;
   double t0 = bench_now_ns();
   for (long long start = 0; start < n; start += LOAD_BATCH) {
-    long long rows = n - start < LOAD_BATCH ? n - start : LOAD_BATCH;
-    fill_batch(values, start, rows, ts);
-    if (lr_write_rows(store, "user_stats", cols, FEATURES + 2, (size_t)rows,
-                      NULL))
-      die("write", lr_store_errmsg(store));
+    long long batch = n - start < LOAD_BATCH ? n - start : LOAD_BATCH;
+    for (long long r = 0; r < batch; r++)
+      user_stats_rows_set(&rows, (size_t)r, start + r, ts);
+    user_stats_rows_write(&rows, store, (size_t)batch);
   }
   double secs = (bench_now_ns() - t0) / 1e9;
   unsigned long long before, after;
@@ -116,7 +92,7 @@ static void load(const char *dir, long long n) {
   printf("load entities=%lld seconds=%.1f rows_per_s=%.0f compacted_bytes=%llu"
          "\n",
          n, secs, (double)n / secs, after);
-  free(values);
+  user_stats_rows_free(&rows);
   lr_store_close(store);
 }
 
@@ -186,7 +162,7 @@ static void bench_raw(MDB_env *env, MDB_dbi dbi, long long n, int batch,
   latency_reset(h);
   for (int i = 0; i < runs; i++) {
     for (int e = 0; e < batch; e++)
-      encode_key((long long)(xorshift_next(&rng_state) % (uint64_t)n), keys[e]);
+      encode_key((long long)(xorshift_next(&user_stats_rng) % (uint64_t)n), keys[e]);
     double t0 = bench_now_ns();
     mdb_txn_renew(txn);
     for (int e = 0; e < batch; e++) {
@@ -235,98 +211,6 @@ static void bench_raw_all(const char *dir, long long n, int runs, latency *h) {
   mdb_env_close(env);
 }
 
-/* Fills the key columns of `batch` entities: user_id at random, and any
- * other column (the request field val_to_add) 1. */
-static void random_keys(const lr_request *req, int batch, long long n,
-                        lr_value *keys) {
-  int n_keys;
-  lr_request_shape(req, &n_keys, NULL);
-  for (int e = 0; e < batch; e++)
-    for (int c = 0; c < n_keys; c++) {
-      const char *name;
-      lr_request_key(req, c, &name, NULL);
-      long long v = strcmp(name, "user_id")
-                        ? 1
-                        : (long long)(xorshift_next(&rng_state) % (uint64_t)n);
-      keys[e * n_keys + c] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = v};
-    }
-}
-
-/* Checks a feature of the first entity (its key is the first column)
- * against what was written; `feature` -1 checks the on-demand score (the
- * last feature): f00 * f01 + f02 / 1. */
-static void check_value(const lr_result *res, const lr_value *keys,
-                        int feature, int n_features) {
-  lr_value cell;
-  long long id = keys[0].v.i64;
-  lr_result_cell(res, 0, feature < 0 ? n_features - 1 : feature, &cell);
-  double want = feature >= 0 ? (double)feature_value(id, feature)
-                             : (double)feature_value(id, 0) *
-                                       (double)feature_value(id, 1) +
-                                   (double)feature_value(id, 2);
-  double got = cell.type == LR_TYPE_FLOAT64 ? cell.v.f64 : (double)cell.v.f32;
-  if (cell.status != LR_STATUS_PRESENT || got < want - 1e-6 ||
-      got > want + 1e-6)
-    die("get", "wrong value read back");
-}
-
-/* Times `runs` lookups of `batch` random entities through `req`. */
-static void bench_larder(const lr_request *req, const char *scenario,
-                         const char *system, long long n, int batch, int runs,
-                         latency *h) {
-  lr_result *res;
-  int n_keys, n_features;
-  lr_request_shape(req, &n_keys, &n_features);
-  int with_score = !strcmp(system, "larder_odfv"); /* the last feature */
-  if (lr_result_create(req, MAX_BATCH, &res))
-    die("result", "cannot create");
-  static lr_value keys[MAX_BATCH * 2];
-  double total = 0;
-  latency_reset(h);
-  for (int i = 0; i < runs; i++) {
-    random_keys(req, batch, n, keys);
-    double t0 = bench_now_ns();
-    if (lr_get_online_features(req, keys, batch, res))
-      die("get", lr_result_errmsg(res));
-    double ns = bench_now_ns() - t0;
-    total += ns;
-    latency_record(h, (unsigned long long)ns);
-    check_value(res, keys, 0, n_features);
-    if (with_score)
-      check_value(res, keys, -1, n_features);
-  }
-  lr_result_free(res);
-  char params[64]; /* the score is not counted: rows pair by params */
-  snprintf(params, sizeof params, "entities=%d features=%d", batch,
-           n_features - with_score);
-  bench_row(scenario, system, params, runs / (total / 1e9), "lookups/s", h);
-}
-
-/* Looks every entity up once, in order, so that Larder's mapping of the
- * store is as warm as the raw one was. */
-static void warm_up_larder(const lr_request *req, long long n) {
-  lr_result *res;
-  lr_result_create(req, MAX_BATCH, &res);
-  lr_value keys[MAX_BATCH];
-  for (long long start = 0; start < n; start += MAX_BATCH) {
-    int batch = n - start < MAX_BATCH ? (int)(n - start) : MAX_BATCH;
-    for (int e = 0; e < batch; e++)
-      keys[e] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = start + e};
-    if (lr_get_online_features(req, keys, batch, res))
-      die("warm-up", lr_result_errmsg(res));
-  }
-  lr_result_free(res);
-}
-
-/* A request for `refs`, or exits. */
-static lr_request *prepare_refs(lr_store *store, const char *const *refs,
-                                int n) {
-  lr_request *req;
-  if (lr_request_prepare(store, refs, n, &req))
-    die("prepare", lr_store_errmsg(store));
-  return req;
-}
-
 /* The 20 features, plain and with the on-demand score (three operators
  * over three of them and a request field) added: what computing on demand
  * costs on top of the lookup that feeds it. */
@@ -338,13 +222,13 @@ static void bench_odfv(lr_store *store, long long n, int runs, latency *h) {
     refs[f] = names[f];
   }
   refs[FEATURES] = "user_stats_plus:score";
-  lr_request *plain = prepare_refs(store, refs, FEATURES);
-  lr_request *odfv = prepare_refs(store, refs, FEATURES + 1);
+  lr_request *plain = user_stats_prepare(store, refs, FEATURES);
+  lr_request *odfv = user_stats_prepare(store, refs, FEATURES + 1);
   static const int batches[] = {1, 100};
   for (int b = 0; b < 2; b++) {
     int r = batch_runs(runs, batches[b]);
-    bench_larder(plain, "lookup_odfv", "larder_plain", n, batches[b], r, h);
-    bench_larder(odfv, "lookup_odfv", "larder_odfv", n, batches[b], r, h);
+    user_stats_bench(plain, "lookup_odfv", "larder_plain", n, batches[b], r, h);
+    user_stats_bench(odfv, "lookup_odfv", "larder_odfv", n, batches[b], r, h);
   }
   lr_request_free(plain);
   lr_request_free(odfv);
@@ -387,16 +271,16 @@ int main(int argc, char **argv) {
     snprintf(ref_buf[i], sizeof ref_buf[i], "user_stats:f%02d", i);
     refs[i] = ref_buf[i];
   }
-  lr_request *by_refs = prepare_refs(store, refs, FEATURES), *by_service;
+  lr_request *by_refs = user_stats_prepare(store, refs, FEATURES), *by_service;
   if (lr_request_prepare_service(store, "all_stats", &by_service))
     die("prepare", lr_store_errmsg(store));
-  warm_up_larder(by_refs, n);
+  user_stats_warm_up(by_refs, n);
   static const int batches[] = {1, 10, 100, 1000};
   for (int b = 0; b < 4; b++)
-    bench_larder(by_refs, "lookup", "larder", n, batches[b],
+    user_stats_bench(by_refs, "lookup", "larder", n, batches[b],
                  batch_runs(runs, batches[b]), h);
-  bench_larder(by_service, "lookup_service", "larder_service", n, 1, runs, h);
-  bench_larder(by_refs, "lookup_service", "larder_refs", n, 1, runs, h);
+  user_stats_bench(by_service, "lookup_service", "larder_service", n, 1, runs, h);
+  user_stats_bench(by_refs, "lookup_service", "larder_refs", n, 1, runs, h);
   bench_odfv(store, n, runs, h);
   report_size(dir, n);
   lr_request_free(by_refs);

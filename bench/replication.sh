@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # replication.sh - a primary and N replicas on this machine, the write log
 # on a redis-server started here (loopback, nothing saved): push ->
-# visible on every replica, and the followers' apply rate
-# (bench/replication_lag.c).
+# visible on every replica, and the followers' apply rate, end to end and
+# catching up (bench/replication_lag.c).
 #
 #   bench/replication.sh [BUILD] [REPLICAS=3] [PUSHES=1000] [ROWS=100000]
 #
@@ -17,21 +17,12 @@ source bench/lib.sh
 bench_traps
 larder=$root/$build/larder
 bench_cc "$build" replication_lag bench/replication_lag.c $(larder_libs "$build")
-port=$(free_port)
-bench_start "$bench_tmp/redis.log" redis-server --port "$port" \
-  --bind 127.0.0.1 --save '' --appendonly no
-wait_until redis-cli -p "$port" ping
+bench_redis
 make_repo() { # NAME ROLE
   local dir=$bench_tmp/$1
   mkdir -p "$dir/data"
   : >"$dir/data/x.csv"
-  cat >"$dir/feature_store.yaml" <<YAML
-project: bench
-replication:
-  role: $2
-  log: redis://127.0.0.1:$port/0
-  snapshots: $bench_tmp/snapshots
-YAML
+  { echo "project: bench"; bench_replication "$2"; } >"$dir/feature_store.yaml"
   cat >"$dir/defs.yaml" <<'YAML'
 entities:
   - {name: user, join_keys: [user_id], value_type: int64}
@@ -48,10 +39,11 @@ YAML
   bench_start "$bench_tmp/$1.log" "$larder" -c "$dir" replicate
 }
 make_repo primary primary
-replica_dirs=()
+replica_dirs=() pids=("$bench_last_pid")
 for i in $(seq "$replicas"); do
   make_repo "replica-$i" replica
   replica_dirs+=("$bench_tmp/replica-$i")
+  pids+=("$bench_last_pid")
 done
 "$build/bench/replication_lag" "$bench_tmp/primary" "$pushes" "$rows" \
-  "${replica_dirs[@]}"
+  "$(IFS=,; echo "${pids[*]}")" "${replica_dirs[@]}"

@@ -61,6 +61,44 @@ SCENARIOS = [
      "The online store's data file (compacted) against the raw bytes (20 x "
      "4 + an 8-byte key) and Redis' `used_memory` above an empty server.",
      [("larder", "raw"), ("larder", "redis")]),
+    ("replication_visible", "Push -> visible on every replica",
+     "A primary and 3 replicas on this machine, `larder replicate` for "
+     "each, the log on a local `redis-server`: one-row writes, one at a "
+     "time, each timed from before the write until every replica's store "
+     "reports it (bench/replication.sh); throughput is pushes a second.",
+     []),
+    ("replication_apply", "Followers' apply rate, end to end",
+     "100,000 rows in writes of 1,000, from the first write until every "
+     "replica holds the last: the writer and the followers share the "
+     "machine, so the slower of the two sets it.",
+     []),
+    ("replication_catchup", "Followers' apply rate, catching up",
+     "The same rows written and shipped while the followers are stopped "
+     "(SIGSTOP), then timed from their continuing until every replica "
+     "holds the last: the followers' own rate, 3 at once (max = seconds).",
+     []),
+    ("replica_publish", "Publishing a snapshot",
+     "`larder publish` of the 10M-entity store: a compacting copy of the "
+     "live generation, hashed and checked (max = seconds).",
+     []),
+    ("replica_bootstrap", "Replica bootstrap against cp",
+     "`larder replicate --once` on an empty replica: the snapshot's "
+     "data.mdb copied (hashed as it is copied, synced), every row counted "
+     "into its view digest, installed; against `cp` of the same two files "
+     "to the same file system, and `cp` followed by `sync` of them; median "
+     "of 3 runs each, warm (the files read first) and cold (the page cache "
+     "dropped first); max = seconds.",
+     [("larder", "cp"), ("larder", "cp_sync")]),
+    ("replica_lookup", "Lookups on a replica while it applies",
+     "`lr_get_online_features` of 1 random entity x 20 features in the "
+     "replica's store, in process, idle and while its follower applies "
+     "writes made on the primary at a paced 100,000 rows a second "
+     "(bench/replica_lookup.c).",
+     [("larder_applying", "larder_idle")]),
+    ("replica_lookup_apply", "The apply rate meanwhile",
+     "Rows a second the replica's follower applied during the second run, "
+     "and the writer's own rate on the primary (max = the run's seconds).",
+     [("larder_follower", "writer")]),
     ("registry_open", "Registry open",
      "`lr_registry_open` + close of a registry of 100 views x 20 features.",
      []),

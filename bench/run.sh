@@ -18,7 +18,11 @@
 #                    the same load alone (bench/compact_serve.sh)
 #   replication_*    a primary and 3 replicas on Redis Streams (loopback):
 #                    push -> visible on every replica, the followers' apply
-#                    rate (bench/replication.sh)
+#                    rate, end to end and catching up (bench/replication.sh)
+#   replica_*        a replica of the in-process store: publishing its
+#                    snapshot, the bootstrap against cp of the same files
+#                    (warm and, as root, cold), lookups on the replica idle
+#                    and while it applies 100k rows/s (bench/replica_serve.sh)
 #   materialize,     Parquet to the online store; a training set against the
 #   historical       same ASOF joins written by hand in DuckDB
 #                    (bench/offline.c)
@@ -75,6 +79,9 @@ busy_before=$(busy_pct)
   step "materialization and training sets"
   timeout 1200 "$build/bench/offline" "bench/data/offline_$offline_n" \
     "$offline_n" "$entity_rows"
+  # last: its cold runs drop the page cache, which the others' data is in
+  step "replica of $lookup_n entities: bootstrap against cp, lookups"
+  timeout 1200 bench/replica_serve.sh "$build" "$lookup_n" "$((runs * 5))"
 } | tee "$results/latest.log"
 busy_after=$(busy_pct)
 

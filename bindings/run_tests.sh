@@ -3,7 +3,10 @@
 # unittest suite, `cargo test` of the Rust crate and the Rust example
 # (predict) on a fresh `larder init` repo, all against BUILD's library.
 # Ends with one line: "bindings: N passed, N failed". A missing python3 or
-# cargo is reported as a SKIP line and counted neither way.
+# cargo is reported as a SKIP line and counted neither way. Python is
+# $PYTHON, else Debian's /usr/bin/python3 (the one python3-pandas, from
+# scripts/deps.sh, installs into; a python3 earlier on PATH may not see it),
+# else python3; without pandas its pandas tests are skipped, with a reason.
 #   bindings/run_tests.sh [BUILD]
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,16 +36,20 @@ unittest_count() {
 }
 
 python_suite() {
-  if ! command -v python3 >/dev/null; then
+  local python=${PYTHON:-}
+  [ -z "$python" ] && [ -x /usr/bin/python3 ] && python=/usr/bin/python3
+  [ -z "$python" ] && python=$(command -v python3)
+  if [ -z "$python" ]; then
     echo "SKIP python: python3 is not installed"
     return
   fi
   local out rc ran bad skipped
-  out=$(cd "$root/bindings/python" && python3 -m unittest discover -s tests 2>&1)
+  out=$(cd "$root/bindings/python" && "$python" -m unittest discover -v -s tests 2>&1)
   rc=$?
   ran=$(printf '%s\n' "$out" | sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p')
   bad=$(( $(unittest_count "$out" failures) + $(unittest_count "$out" errors) ))
   skipped=$(unittest_count "$out" skipped)
+  printf '%s\n' "$out" | sed -n "s/^\(test_[a-z0-9_]*\) .* skipped '\(.*\)'$/SKIP python \1: \2/p"
   count "python ($skipped skipped)" $(( ${ran:-0} - bad - skipped )) "$bad" "$rc" "$out"
 }
 

@@ -38,9 +38,9 @@
  *  - A store handle may be used from many threads at once for
  *    lr_request_prepare*, lr_get_online_features (each thread with its own
  *    result), lr_write_rows, lr_write_file, lr_store_version,
- *    lr_store_digests, lr_store_verify and lr_materialize on other
- *    handles; lr_store_compact and lr_store_close need the handle to
- *    themselves. A request is read-only once prepared and may be shared
+ *    lr_store_digests, lr_store_verify, lr_store_compare and
+ *    lr_materialize on other handles; lr_store_compact and lr_store_close
+ *    need the handle to themselves. A request is read-only once prepared and may be shared
  *    by threads; a result belongs to one thread at a time.
  *    The message of a failed lookup is on its result; that of another call
  *    on a store is the calling thread's own (lr_store_errmsg()).
@@ -172,14 +172,21 @@ enum {
  * flags: 0 or LR_APPLY_FORCE (the plan then says which rows would be dropped).
  * plan:  receives the plan as human-readable text (objects created, changed,
  *        removed; features added, removed, retyped; what needs
- *        re-materialization). Owned by the caller: lr_free().
+ *        re-materialization; then, from the online store's records of past
+ *        loads, the views the next incremental materialization reloads
+ *        with these definitions because they differ from those the views
+ *        were loaded with: "Next materialize-incremental reloads:" and a
+ *        line per view, "  VIEW from START (why)"). Owned by the caller:
+ *        lr_free().
  * Returns 0; LR_EDEFINITION when the repo did not load; LR_ENEEDFORCE when a
  * change needs LR_APPLY_FORCE (the plan is still returned); LR_ECORRUPT or
  * LR_EVERSION when the existing registry cannot be read; LR_EIO.
  *
  * Threads: one call at a time on the handle.
  * Processes: writes nothing; plans against the registry as it reads it,
- * whole (an apply elsewhere replaces the file by rename).
+ * whole (an apply elsewhere replaces the file by rename), and the online
+ * store's records of past loads, each as last committed (a read-only
+ * open; a store that does not exist yet is not created).
  */
 int lr_repo_plan(lr_repo *repo, unsigned flags, char **plan);
 
@@ -221,6 +228,47 @@ int lr_repo_apply(lr_repo *repo, unsigned flags, char **plan);
  * that follow are not one step.
  */
 int lr_repo_init(const char *dir, char **errmsg);
+
+/* Flags for lr_repo_teardown(). */
+enum {
+  /* Check that the teardown can be done and say what it would remove;
+   * remove nothing. */
+  LR_TEARDOWN_CHECK = 1u << 0
+};
+
+/*
+ * lr_repo_teardown - removes what `apply`, writes and materializations made
+ * in the repo at `dir`: its online store (the folder online_store.path,
+ * every generation in it) and its registry file. The definition files,
+ * feature_store.yaml and the offline data stay, and so do a replicated
+ * repo's write log and snapshots. The store goes first, the registry last:
+ * a teardown cut short leaves the registry with an empty store (never
+ * stored rows without their registry); run it again to finish.
+ *
+ * flags:  0, or LR_TEARDOWN_CHECK.
+ * report: receives what was removed (or would be), a sentence a line, ""
+ *         when the repo has neither, then a note for a replicated repo;
+ *         caller frees with lr_free(). May be NULL.
+ * errmsg: on failure receives the reason (lr_free()); may be NULL.
+ * Returns 0; LR_EEXISTS when a process has the online store open (a
+ * server, a replicator, a command under way, or a handle in this process)
+ * or is rebuilding it (a compaction): then nothing is removed;
+ * LR_ENOTFOUND when `dir` is not a repo; LR_EDEFINITION for a bad
+ * feature_store.yaml; LR_EIO; LR_EINVAL.
+ *
+ * Threads and processes: no handle; close this process's stores of the
+ * repo first. It takes the store's layout lock, the replicator lock and
+ * every generation's in-use lock (which each process reading a generation
+ * holds shared), all without waiting, before it removes anything, and
+ * holds them until it is done: a running reader is never left with its
+ * files removed under it (LMDB would go on serving the unlinked files, and
+ * rows written there would be lost). A process that starts to open the
+ * store meanwhile fails, or finds a new, empty store once the teardown is
+ * done (a command started then may so leave a store folder behind: run
+ * the teardown again).
+ */
+int lr_repo_teardown(const char *dir, unsigned flags, char **report,
+                     char **errmsg);
 
 /* ------------------------------------------------------------------------ */
 /* The registry: what was applied                                            */
@@ -647,17 +695,36 @@ int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
  * offsets allowed, naive = UTC) or integers (seconds since the epoch).
  * `.parquet` is read through DuckDB, loaded on first use (a process that
  * never writes Parquet never loads it): bytes, lists and timestamps are
- * converted as in CSV.
+ * converted as in CSV. A column the view does not have is refused (all
+ * such columns named); lr_write_file_flags() can skip them instead.
  * Returns as lr_write_rows(), plus LR_ENOTFOUND for a missing file,
- * LR_EINVAL for a malformed one (the message names line and column, or
- * quotes DuckDB), and LR_EUNSUPPORTED when Parquet is asked for and
- * libduckdb cannot be loaded.
+ * LR_EINVAL for a malformed one (the message names the file, the place in
+ * it, FILE:LINE for CSV and JSON lines, `FILE: row N` for Parquet, rows
+ * counted from 1 at the first data row, and the column; or quotes DuckDB),
+ * and
+ * LR_EUNSUPPORTED when Parquet is asked for and libduckdb cannot be
+ * loaded.
  * Threads and processes: as lr_write_rows(). The file is read and checked
  * before the write transaction begins: other writers wait only for the
  * write itself.
  */
 int lr_write_file(lr_store *store, const char *view, const char *path,
                   lr_write_stats *stats);
+
+/* Flags for lr_write_file_flags(). */
+enum {
+  /* Skip the file's columns that are not the view's (a wide file written
+   * into a narrower view); without it they are refused, named. */
+  LR_WRITE_IGNORE_EXTRA_COLUMNS = 1u << 0
+};
+
+/*
+ * lr_write_file_flags - lr_write_file() with `flags` (0 or
+ * LR_WRITE_IGNORE_EXTRA_COLUMNS); lr_write_file() is this with 0. Same
+ * codes, threads and processes.
+ */
+int lr_write_file_flags(lr_store *store, const char *view, const char *path,
+                        unsigned flags, lr_write_stats *stats);
 
 /*
  * lr_store_compact - rewrites the online store into a compact copy (every
@@ -744,6 +811,66 @@ int lr_store_digests(lr_store *store, char **json);
  */
 int lr_store_verify(lr_store *store, char **report);
 
+/* Flags for lr_store_compare(); LR_FORMAT_JSON is shared with listing. */
+enum {
+  LR_COMPARE_FULL = 1u << 2 /* count every view from its rows on both
+                               sides, also where the records agree */
+};
+
+/*
+ * lr_store_compare - compares the online contents of two stores (two
+ * repos: a primary and a replica, two replicas, a store and its restored
+ * copy): their versions and, per view (matched by name), their rows. A
+ * view whose recorded digests (lr_store_digests) agree holds the same
+ * rows on both sides, and is not read unless LR_COMPARE_FULL asks for it;
+ * otherwise both views are walked together in key order, which counts
+ * each side's digest again, split into 256 buckets of the key space (a
+ * key's bucket is a hash of the key alone, the same in every store), and
+ * finds every key that is on one side only or holds another row. Views
+ * stored on one side only differ too, and so does a view whose rows were
+ * counted on a side whose recorded digest is not what they give (a
+ * damaged store; LR_COMPARE_FULL counts every view).
+ *
+ * identical: receives 1 when every view is on both sides with the same
+ *   rows (and no record counted was wrong), else 0. Versions are reported, not judged: two stores may hold
+ *   the same rows at different versions (rows rewritten with equal ones,
+ *   two stores loaded apart), and are then identical.
+ * report: receives the text (caller frees with lr_free()): each side's
+ *   online folder and version, one line per view (identical, with its rows
+ *   and digest; different, with each side's; only in one of them), under
+ *   a differing view each bucket that differs (rows and digest per side)
+ *   and the first 10 keys that differ, written as their entity key values
+ *   (`user_id=5`) with each side's event time, then "Identical: N views."
+ *   or "Different: K of N views.". With LR_FORMAT_JSON one object:
+ *   {"identical", "views_differing", "same_version", "store" and "other"
+ *   ({"path", "version": "G.S", "generation", "seq"}), "views": [{"view",
+ *   "identical", "counted", "store"/"other" ({"rows", "digest"}, plus
+ *   "recorded" when the record is not what the rows give), when counted
+ *   "keys_differing", "buckets": [{"bucket", "store", "other"}], "keys":
+ *   [{"key", "bucket", "difference": "only_in_store" | "only_in_other" |
+ *   "rows_differ", "store_event_timestamp", "other_event_timestamp"}]; or
+ *   "only_in": "store" | "other"}]}.
+ *
+ * Snapshots: each store is read in one read transaction of its live
+ * generation (the store's taken first, then the other's), so each side is
+ * the whole of one committed version, the one the report prints: never
+ * half a write, also while other processes write either store, compact it
+ * or (a replica) install a snapshot into it. The report compares those
+ * two versions. When a side is written meanwhile, the two snapshots are
+ * taken at different moments and may differ although the stores will
+ * agree once quiet: compare when the writers are quiet, or at versions
+ * known to match (a replica caught up: both print the primary's G.S).
+ * A walk holds both transactions for its length: pages freed meanwhile by
+ * writers in other processes are reused only after it ends.
+ * Threads: as lr_store_digests() on both handles (they may be the same).
+ * `other` may be opened read-only. A failure's message is on `store`,
+ * naming the side ("the other store at PATH: ...").
+ * Returns 0 (whatever the outcome); LR_EINVAL; LR_EIO; LR_ECORRUPT (a
+ * damaged record); LR_ENOMEM.
+ */
+int lr_store_compare(lr_store *store, lr_store *other, unsigned flags,
+                     int *identical, char **report);
+
 /*
  * lr_parse_time - parses a time as the command line takes it: ISO 8601
  * (`2024-01-01`, `2024-01-01T10:00:00Z`, offsets such as `+02:00`; naive
@@ -789,10 +916,14 @@ const char *lr_offline_errmsg(const lr_offline *off);
 void lr_offline_close(lr_offline *off);
 
 /* Progress of a long call, at most a few times a second: what is being
- * done (a view's name, or "training set"), the units done so far, and the
- * total (an upper bound; rows). lr_materialize calls it in the calling
- * thread; lr_get_historical_features from a thread of its own while the
- * join runs. Calls never overlap, and none comes after the call returns. */
+ * done (a view's name, or "training set"), the rows done so far, and
+ * their total when it is known, else 0. lr_materialize counts the source
+ * rows of each view's interval read so far, of a total it counts first
+ * (its last call for a view has done == total); lr_get_historical_features
+ * the rows DuckDB's join has processed, whose total is not known. It
+ * calls from a thread of its own while the join runs; lr_materialize in
+ * the calling thread. Calls never overlap, and none comes after the call
+ * returns. */
 typedef void (*lr_progress_fn)(void *ctx, const char *what,
                                unsigned long long done,
                                unsigned long long total);
@@ -838,17 +969,26 @@ typedef struct lr_historical_spec {
 int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,
                                unsigned long long *rows);
 
+/* A line for the user about what a call does beyond what it was asked:
+ * lr_materialize says which views it reloads, and why. Called in the
+ * calling thread; `text` (one line, no newline) is valid during the call. */
+typedef void (*lr_note_fn)(void *ctx, const char *text);
+
 /* What to materialize. */
 typedef struct lr_materialize_spec {
   long long start_us;         /* ignored when incremental */
   long long end_us;
   int incremental;            /* start where the last load of each view
                                  ended; first time: end - ttl, or from the
-                                 beginning when ttl is 0 */
+                                 beginning when ttl is 0; a view whose
+                                 definitions changed since it was loaded:
+                                 the whole range loaded (see below) */
   const char *const *views;   /* NULL: every online feature view */
   int n_views;
   lr_progress_fn progress;    /* may be NULL */
   void *progress_ctx;
+  lr_note_fn note;            /* may be NULL */
+  void *note_ctx;
 } lr_materialize_spec;
 
 /* Counts from a materialization, over all its views. */
@@ -863,8 +1003,21 @@ typedef struct lr_materialize_stats {
  * lr_materialize - loads each view's latest row per entity with
  * start <= event_ts <= end (ties broken by created_ts) from its source into
  * the online store, newer wins. Each view's load is one transaction, which
- * also records the interval loaded (read back by incremental runs): a
- * failure leaves that view's online rows as they were.
+ * also records the interval loaded (read back by incremental runs) and the
+ * definitions it loaded with: a failure leaves that view's online rows and
+ * records as they were.
+ *
+ * Definitions that change the rows a load writes (a feature added or
+ * retyped, field_mapping, the source's path, query or timestamp columns,
+ * on-demand views stored on write; not a removed feature or a description)
+ * make an incremental run reload the view: from the start of the range
+ * loaded so far (or from end - ttl when a longer ttl reaches before it)
+ * through end, its rows replacing stored rows of equal times (newer stored
+ * rows, pushed or written, still win). spec->note is told of each reload
+ * ("VIEW: definition changed since its last load (feature f1 added):
+ * reloading START..END"), and of a full load that replaced only part of
+ * such a range. lr_repo_plan lists the reloads the next run makes.
+ *
  * stats: may be NULL.
  * Returns 0; LR_ENOTFOUND (an unknown view); LR_EINVAL (bad interval, an
  * offline-only view, a source that cannot be read or has the wrong types);
@@ -995,6 +1148,10 @@ void lr_server_close(lr_server *srv);
  */
 typedef struct lr_replicator lr_replicator;
 
+/* The room for a round's error in lr_replication_status (a longer message
+ * is cut). */
+#define LR_REPLICATION_ERROR_MAX 1024
+
 typedef struct lr_replication_status {
   int primary;                  /* 1 on a primary, 0 on a replica */
   lr_data_version version;      /* the store's (G, S) */
@@ -1011,15 +1168,19 @@ typedef struct lr_replication_status {
                                     digest; each meant a bootstrap */
   long long reported_ms;        /* lr_store_replication: how long ago the
                                    replicator reported this; -1: never */
+  long long failing_ms;         /* how long its rounds have been failing; 0
+                                   when the last one succeeded */
+  char error[LR_REPLICATION_ERROR_MAX]; /* the last round's message (one
+                                   line; "" when it succeeded) */
 } lr_replication_status;
 
 /*
- * lr_replicator_open - opens the repo's store read-write and connects to
- * its write log. out: receives the handle, also on failure (read
+ * lr_replicator_open - opens the repo's store read-write; the write log is
+ * connected to by the first lr_replicator_step (lr_replicator_publish
+ * needs no log). out: receives the handle, also on failure (read
  * lr_replicator_errmsg(), then lr_replicator_close()). Returns 0;
- * LR_EINVAL (no replication block); LR_EIO (the log unreachable, named
- * with the fix); the errors of lr_store_open. A handle is one thread's at
- * a time.
+ * LR_EINVAL (no replication block); the errors of lr_store_open. A handle
+ * is one thread's at a time.
  */
 int lr_replicator_open(const char *repo, lr_replicator **out);
 
@@ -1027,9 +1188,16 @@ int lr_replicator_open(const char *repo, lr_replicator **out);
  * lr_replicator_step - one round: a primary ships what the log lacks
  * (then, with nothing to ship, waits up to wait_ms for a change); a
  * replica bootstraps when it must, else applies the entries after its
- * position (waiting up to wait_ms for one). Call it in a loop. Returns 0;
+ * position (waiting up to wait_ms for one). Call it in a loop. After
+ * each round but one refused by LR_EEXISTS, what it did or why it failed
+ * is reported for lr_store_replication. Returns 0;
  * LR_EEXISTS (another replicator steps on this repo, named);
+ * LR_EINVAL (a bad `replication.log` URL);
  * LR_EIO (the log or a snapshot unreachable: call again later);
+ * LR_ENOTFOUND (a replica that must bootstrap finds no snapshot, or finds
+ * the log's stream empty while its primary has published a snapshot of
+ * logged changes: the wrong `replication.stream`; both named with the
+ * fix);
  * LR_ECORRUPT (a damaged entry or snapshot, refused: the store keeps
  * serving what it had).
  */

@@ -1,22 +1,21 @@
 /*
  * crash_reader.h - how the crash suite (test_crash.c), and the suites that
  * change a store under other processes the same way (test_materialize.c),
- * see an online store: the example repo they start from, the state of its
- * sampled keys as one text, read in one lookup, and the reader child that
- * stays attached to the store meanwhile and checks that every read it
- * makes is the old or the new state, never a mix and never an error.
+ * see an online store: the example repo they start from, and the state of
+ * its sampled keys as one text, read in one lookup, for the reader child
+ * (reader_child.h) that stays attached to the store meanwhile and checks
+ * that every read it makes is the old or the new state, never a mix and
+ * never an error.
  */
 #ifndef LR_TESTS_CRASH_READER_H
 #define LR_TESTS_CRASH_READER_H
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <time.h>
 
 #include "helpers.h"
 #include "larder.h"
 #include "process.h"
+#include "reader_child.h"
 #include "util/buf.h"
 
 enum {
@@ -176,134 +175,9 @@ static int crash_state(lr_store *store, lr__buf *b) {
   return rc;
 }
 
-/* Opens the store of `repo`, reads its state into `b`, closes it. */
+/* The state of the store of `repo` (opened and closed for it). */
 static int repo_state(const char *repo, lr__buf *b) {
-  lr_store *store = NULL;
-  int rc = lr_store_open(repo, LR_STORE_READONLY, &store);
-  if (rc) {
-    lr__buf_reset(b);
-    lr__buf_printf(b, "open: %s", store ? lr_store_errmsg(store) : "");
-  } else {
-    rc = crash_state(store, b);
-  }
-  lr_store_close(store);
-  return rc;
-}
-
-/* ---- the reader child ---------------------------------------------------- */
-
-/* What a reader saw, sent back as one line. */
-typedef struct reader_tally {
-  int reads, old, new_, bad;
-  char problem[512]; /* the first read that was neither state */
-} reader_tally;
-
-/* One read: classifies it against the old and new texts (counted as old
- * when they are equal). Returns 1 when it showed the new state. */
-static int reader_read(lr_store *held, const char *repo, const char *old,
-                       const char *new_, reader_tally *t, lr__buf *b) {
-  int rc = held ? crash_state(held, b) : repo_state(repo, b);
-  const char *s = lr__buf_str(b);
-  t->reads++;
-  if (rc == 0 && !strcmp(s, old))
-    t->old++;
-  else if (rc == 0 && !strcmp(s, new_))
-    t->new_++;
-  else if (t->bad++ == 0) {
-    snprintf(t->problem, sizeof t->problem, "read %d (code %d): %.400s",
-             t->reads, rc, s);
-    for (char *c = t->problem; *c; c++)
-      *c = *c == '\n' ? '|' : *c; /* the report is one line */
-  }
-  return rc == 0 && !strcmp(s, new_);
-}
-
-/* The reader's loop: reads until the parent writes to `ctl`, then reads once
- * more (that read must show the new state) and reports on `rep`. `reopen`:
- * open the store for each read (to see a new registry), else hold one open
- * the whole time. Never returns. */
-static void reader_main(const char *repo, int reopen, const char *old,
-                        const char *new_, int ctl, int rep) {
-  lr_store *held = NULL;
-  if (!reopen && lr_store_open(repo, LR_STORE_READONLY, &held) != 0) {
-    dprintf(rep, "cannot open: %s\n", held ? lr_store_errmsg(held) : "");
-    _exit(1);
-  }
-  reader_tally t = {0};
-  lr__buf b;
-  lr__buf_init(&b);
-  reader_read(held, repo, old, new_, &t, &b);
-  dprintf(rep, "ready\n");
-  struct pollfd p = {.fd = ctl, .events = POLLIN};
-  while (poll(&p, 1, 0) == 0) {
-    reader_read(held, repo, old, new_, &t, &b);
-    usleep(200); /* leave the command most of a core of the two */
-  }
-  int final_new = reader_read(held, repo, old, new_, &t, &b);
-  dprintf(rep, "reads %d, old %d, new %d, neither %d; last read %s; %s\n",
-          t.reads, t.old, t.new_, t.bad, final_new ? "new" : "NOT new",
-          t.bad ? t.problem : "-");
-  lr__buf_free(&b);
-  lr_store_close(held);
-  _exit(t.bad || !final_new);
-}
-
-/* A running reader: its pid and its two pipes. */
-typedef struct reader {
-  pid_t pid;
-  int ctl, rep;
-} reader;
-
-/* Forks a reader on `repo` and waits until its first read is done. */
-static reader reader_start(const char *repo, int reopen, const char *old,
-                           const char *new_) {
-  int ctl[2], rep[2];
-  cr_assert_eq(pipe(ctl), 0);
-  cr_assert_eq(pipe(rep), 0);
-  fflush(NULL);
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0, "fork failed");
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-    if (getppid() != parent)
-      _exit(1); /* the test died before the line above */
-    close(ctl[1]);
-    close(rep[0]);
-    reader_main(repo, reopen, old, new_, ctl[0], rep[1]);
-  }
-  th_track_child(pid);
-  close(ctl[0]);
-  close(rep[1]);
-  reader r = {pid, ctl[1], rep[0]};
-  char line[1024];
-  int n = th_read_line(r.rep, line, sizeof line, RUN_MS);
-  cr_assert(n >= 0 && !strcmp(line, "ready"), "the reader did not start: %s",
-            n >= 0 ? line : "(no answer)");
-  return r;
-}
-
-/* Stops the reader: its report into `line`, its exit code returned (0 when
- * every read it made was the old or the new state and its last one new). */
-static int reader_finish(reader *r, char *line, size_t cap) {
-  cr_assert_eq(write(r->ctl, "q", 1), 1);
-  close(r->ctl);
-  int n = th_read_line(r->rep, line, cap, RUN_MS);
-  close(r->rep);
-  int st = 0;
-  int exited = th_reap(r->pid, RUN_MS, &st);
-  th_untrack_child(r->pid);
-  cr_assert(exited && n >= 0, "the reader did not report");
-  return th_exit_code(st);
-}
-
-/* Stops the reader and fails unless its reads were all old or new and its
- * last one new. Returns its number of reads. */
-static int reader_stop(reader *r, const char *trial) {
-  char line[1024];
-  int rc = reader_finish(r, line, sizeof line);
-  cr_assert_eq(rc, 0, "%s: the reader saw: %s", trial, line);
-  return atoi(line + strlen("reads "));
+  return th_repo_state(repo, crash_state, b);
 }
 
 #endif

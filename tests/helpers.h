@@ -156,6 +156,28 @@ static inline void th_free_kept(void) {
   "    schema:\n"                                                              \
   "      - {name: a, dtype: int64}\n"
 
+/* Writes user_ids [first, first + n) into TH_STATS_DEFS's view `stats`
+ * with a = user_id + delta at event time `at` (µs), in one transaction.
+ * Returns lr_write_rows' status (no assertion: children call it too). */
+static inline int th_put_stats(lr_store *s, long long first, int n,
+                               long long delta, long long at) {
+  lr_value *uid = calloc((size_t)n + 1, sizeof *uid);
+  lr_value *ev = calloc((size_t)n + 1, sizeof *ev);
+  lr_value *a = calloc((size_t)n + 1, sizeof *a);
+  for (int i = 0; uid && ev && a && i < n; i++) {
+    uid[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i};
+    ev[i] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = at};
+    a[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i + delta};
+  }
+  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ev}, {"a", a}};
+  int rc = uid && ev && a ? lr_write_rows(s, "stats", cols, 3, (size_t)n, NULL)
+                          : LR_ENOMEM;
+  free(uid);
+  free(ev);
+  free(a);
+  return rc;
+}
+
 /* Writes `config` as DIR/feature_store.yaml and `defs` as defs.yaml
  * (sources may read data/x.csv, which is made empty), then applies. */
 static inline void th_apply_repo(const char *dir, const char *config,

@@ -2,7 +2,7 @@
  * offline_fixture.h - the fixture the offline suites share: a scratch repo
  * (with data/) and work folder per test, the current folder set to the
  * work folder, an lr_offline handle closed at teardown (apply() opens it
- * on the definitions it applies), and a helper DuckDB
+ * on the definitions it applies, again at each apply), and a helper DuckDB
  * (UTC) for making and reading files.
  */
 #ifndef LR_TESTS_OFFLINE_FIXTURE_H
@@ -54,18 +54,25 @@ static lr__duckdb *db(void) {
   return &g_db;
 }
 
-/* Writes feature_store.yaml and the definitions, applies, opens offline. */
-static void apply(const char *defs) {
+/* Writes feature_store.yaml and the definitions, applies them with
+ * `flags` (LR_APPLY_FORCE or 0), and opens them for offline work (a handle
+ * opened before, on older definitions, is closed). */
+static void apply_with(const char *defs, unsigned flags) {
+  lr_offline_close(g_off);
+  g_off = NULL;
   th_write(g_repo, "feature_store.yaml", TH_CONFIG);
   th_write(g_repo, "f.yaml", defs);
   lr_repo *repo;
   int rc = lr_repo_open(g_repo, &repo);
   cr_assert_eq(rc, 0, "%s", lr_repo_errmsg(repo));
-  rc = lr_repo_apply(repo, 0, NULL);
+  rc = lr_repo_apply(repo, flags, NULL);
   cr_assert_eq(rc, 0, "%s", lr_repo_errmsg(repo));
   lr_repo_close(repo);
   rc = lr_offline_open(g_repo, &g_off);
   cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
 }
+
+/* apply_with(defs, 0). */
+static void apply(const char *defs) { apply_with(defs, 0); }
 
 #endif

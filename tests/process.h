@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -53,12 +54,30 @@ static inline int th_wait_exit(pid_t pid, int ms, int *wstatus) {
   }
 }
 
+/* How th_spawn_larder_flags starts the child. */
+enum {
+  TH_MERGE_STDERR = 1, /* stderr to the pipe too */
+  /* Without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (dropped from the
+   * bounding set before exec, so root's larder has neither): a folder's
+   * mode then stops it as it stops any other user. Tests may run as
+   * root; see th_modes_bind_without_dac. */
+  TH_DROP_DAC = 2
+};
+
+/* Drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the calling
+ * process's bounding set, so that a program it executes runs without
+ * them (nothing to drop for a user other than root). */
+static inline void th_drop_dac_on_exec(void) {
+  prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0);
+  prctl(PR_CAPBSET_DROP, CAP_DAC_READ_SEARCH, 0, 0, 0);
+}
+
 /* Starts `larder -c REPO COMMAND ARGS...` (ARGS NULL-terminated) with its
- * stdout on a pipe (stderr too when `merge_stderr`). Returns the pid;
- * *out gets the pipe. The child dies with the test. */
-static inline pid_t th_spawn_larder(const char *repo, const char *command,
-                                    int merge_stderr, int *out,
-                                    const char *const *args) {
+ * stdout on a pipe, as `flags` (TH_MERGE_STDERR, TH_DROP_DAC) say. Returns
+ * the pid; *out gets the pipe. The child dies with the test. */
+static inline pid_t th_spawn_larder_flags(const char *repo,
+                                          const char *command, int flags,
+                                          int *out, const char *const *args) {
   const char *argv[48];
   int n = 0;
   argv[n++] = th_larder_bin();
@@ -76,11 +95,13 @@ static inline pid_t th_spawn_larder(const char *repo, const char *command,
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
     dup2(fds[1], 1);
-    if (merge_stderr)
+    if (flags & TH_MERGE_STDERR)
       dup2(fds[1], 2);
     close(fds[0]);
     close(fds[1]);
     signal(SIGPIPE, SIG_DFL);
+    if (flags & TH_DROP_DAC)
+      th_drop_dac_on_exec();
     execv(argv[0], (char *const *)argv);
     fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -88,6 +109,34 @@ static inline pid_t th_spawn_larder(const char *repo, const char *command,
   close(fds[1]);
   *out = fds[0];
   return pid;
+}
+
+/* th_spawn_larder_flags with stderr on the pipe too when `merge_stderr`. */
+static inline pid_t th_spawn_larder(const char *repo, const char *command,
+                                    int merge_stderr, int *out,
+                                    const char *const *args) {
+  return th_spawn_larder_flags(repo, command,
+                               merge_stderr ? TH_MERGE_STDERR : 0, out, args);
+}
+
+/* 1 when a program started with TH_DROP_DAC is refused `path` by its
+ * mode: `how` is "-r" (cannot read it: a folder of mode 000, say) or "-w"
+ * (cannot write it: mode 0500). Always for a user other than root; for
+ * root only when the drop works here (it needs CAP_SETPCAP). Checked the
+ * way such a program meets it: `test HOW PATH` started with the drop. */
+static inline int th_modes_bind_without_dac(const char *path,
+                                            const char *how) {
+  fflush(NULL);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0, "fork failed");
+  if (pid == 0) {
+    th_drop_dac_on_exec();
+    execlp("test", "test", how, path, (char *)NULL);
+    _exit(127);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 1;
 }
 
 /* Reads one line from fd within `ms` (NUL-terminated, without '\n').
@@ -211,27 +260,39 @@ static inline int th_child_status(pid_t pid, int ms) {
   return exited ? th_exit_code(st) : -1;
 }
 
-/* Runs `larder -c REPO COMMAND ARGS...` to its end, within `ms`, and returns
- * its exit code (th_exit_code); *output gets stdout and stderr (heap, caller
- * frees). A command that overstays is killed and fails the test. */
-static inline int th_run_larder(const char *repo, const char *command,
-                                const char *const *args, int ms,
-                                char **output) {
-  int out;
-  pid_t pid = th_spawn_larder(repo, command, 1, &out, args);
-  size_t cap = 1 << 16, len = 0;
+/* Reads from `fd` into a heap string (the caller frees it) until `want`
+ * (NULL: nothing) is in it, the other side closes, `cap` - 1 bytes came or
+ * `ms` passed. */
+static inline char *th_read_until(int fd, const char *want, int ms,
+                                  size_t cap) {
   char *text = calloc(1, cap);
+  size_t len = 0;
   long long end = th_now_ms() + ms;
-  while (len + 1 < cap) {
-    struct pollfd p = {.fd = out, .events = POLLIN};
+  while (len + 1 < cap && !(want && strstr(text, want))) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
     long long left = end - th_now_ms();
     if (left <= 0 || poll(&p, 1, (int)left) <= 0)
       break;
-    ssize_t k = read(out, text + len, cap - len - 1);
+    ssize_t k = read(fd, text + len, cap - len - 1);
     if (k <= 0)
-      break;
+      break; /* closed (a terminal says EIO) */
     len += (size_t)k;
   }
+  return text;
+}
+
+/* Runs `larder -c REPO COMMAND ARGS...` to its end, within `ms`, and returns
+ * its exit code (th_exit_code); *output gets stdout and stderr (heap, caller
+ * frees). A command that overstays is killed and fails the test. `flags`
+ * as th_spawn_larder_flags takes them (stderr is always merged). */
+static inline int th_run_larder_flags(const char *repo, const char *command,
+                                      int flags, const char *const *args,
+                                      int ms, char **output) {
+  int out;
+  pid_t pid = th_spawn_larder_flags(repo, command, flags | TH_MERGE_STDERR,
+                                    &out, args);
+  long long end = th_now_ms() + ms;
+  char *text = th_read_until(out, NULL, ms, 1 << 16);
   close(out);
   long long left = end - th_now_ms();
   int st = 0;
@@ -240,6 +301,13 @@ static inline int th_run_larder(const char *repo, const char *command,
   cr_assert(exited, "larder %s did not end within %d ms: %s", command, ms,
             text);
   return th_exit_code(st);
+}
+
+/* th_run_larder_flags with no flags but stderr merged. */
+static inline int th_run_larder(const char *repo, const char *command,
+                                const char *const *args, int ms,
+                                char **output) {
+  return th_run_larder_flags(repo, command, 0, args, ms, output);
 }
 
 /* A loopback port nobody listens on now (the kernel's pick; another

@@ -1,6 +1,7 @@
 /*
  * test_crash.c - crash consistency (issue 13): `larder write`,
- * `materialize`, `materialize-incremental`, `compact` and `apply` killed
+ * `materialize`, `materialize-incremental` (also reloading a view whose
+ * definitions changed), `compact` and `apply` killed
  * with SIGKILL at seeded random points while another process reads the
  * store. After each kill the store holds the old or the new state, by value
  * on sampled keys; the reader never saw anything else; running the command
@@ -268,6 +269,18 @@ static void prepare_apply(void) {
   SET_COMMAND("apply");
 }
 
+/* conv_rate read from the acc_rate column, applied: the next incremental
+ * run (to the template's end) reloads every row in the new definition's
+ * values, one transaction with the records of the load (issue 15). */
+static void prepare_reload(void) {
+  edit_definitions("field_mapping: {trips: avg_daily_trips}",
+                   "field_mapping: {trips: avg_daily_trips, acc_rate: "
+                   "conv_rate}");
+  LARDER_OK(g_tmpl, "apply");
+  char t[32];
+  SET_COMMAND("materialize-incremental", iso(g_last - 3600000000LL, t));
+}
+
 /* ---- the trials ---------------------------------------------------------- */
 
 /* What the trials of a case share and count. */
@@ -388,7 +401,9 @@ static void trial(crash_run *run, int i, uint64_t *rng) {
   snprintf(name, sizeof name, "%s, trial %d of seed %llu", run->cc->name, i,
            (unsigned long long)g_seed);
   copy_template(repo);
-  reader r = reader_start(repo, run->cc->reopen, run->old, run->new_);
+  reader_spec spec = {repo, run->cc->reopen, run->old, run->new_,
+                      crash_state};
+  reader r = reader_start(&spec);
   if (th_random(rng) & 1)
     LARDER_OK(repo, "write", "driver_hourly_stats", g_touch);
   long long delay =
@@ -465,6 +480,10 @@ Test(crash, c005_apply_killed_leaves_old_or_new_registry) {
   run_case(&(crash_case){"apply", prepare_apply, CHANGES_REGISTRY, 1});
 }
 
+Test(crash, c007_reload_of_a_changed_view_killed_leaves_old_or_new_rows) {
+  run_case(&(crash_case){"reload", prepare_reload, CHANGES_ROWS, 0});
+}
+
 /* The harness itself: a write of the new rows of only half the drivers
  * leaves a state that is neither old nor new; the reader attached during
  * it must report that (and its last read as not new), and so must a new
@@ -478,7 +497,8 @@ Test(crash, c006_a_state_that_is_neither_old_nor_new_is_caught) {
   char repo[512];
   snprintf(repo, sizeof repo, "%s/trial", g_dir);
   copy_template(repo);
-  reader r = reader_start(repo, 0, run.old, run.new_);
+  reader_spec spec = {repo, 0, run.old, run.new_, crash_state};
+  reader r = reader_start(&spec);
   LARDER_OK(repo, "write", "driver_hourly_stats",
             drivers_csv("half.csv", WRITE_TS, WRITE_SALT, 1151));
   char line[1024];

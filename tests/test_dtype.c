@@ -289,8 +289,8 @@ Test(dtype, d013_duration_format) {
   } cases[] = {
       {0, "0s"},          {1, "1s"},          {59, "59s"},
       {60, "1m"},         {5400, "1h30m"},    {3600, "1h"},
-      {86400, "1d"},      {90061, "1d1h1m1s"}, {604800, "1w"},
-      {691200, "1w1d"},   {1209600, "2w"},    {86399, "23h59m59s"},
+      {86400, "1d"},      {90061, "1d1h1m1s"}, {604800, "7d"},
+      {691200, "8d"},     {1209600, "14d"},   {86399, "23h59m59s"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     char *s = format_duration(cases[i].seconds);
@@ -319,7 +319,7 @@ Test(dtype, d014_duration_format_round_trips) {
     free(s);
   }
   /* and the other way: canonical spellings come back unchanged */
-  const char *canon[] = {"0s", "1d", "1h30m", "2w", "1w6d23h59m59s", "5m"};
+  const char *canon[] = {"0s", "1d", "1h30m", "14d", "13d23h59m59s", "5m"};
   for (size_t i = 0; i < sizeof canon / sizeof *canon; i++) {
     int64_t v;
     cr_assert_eq(lr__duration_parse(canon[i], &v), 0);
@@ -327,11 +327,16 @@ Test(dtype, d014_duration_format_round_trips) {
     cr_assert_str_eq(s, canon[i]);
     free(s);
   }
-  /* a non-canonical spelling formats to the canonical one */
+  /* a non-canonical spelling formats to the canonical one; weeks are
+   * written as days */
   int64_t v;
   cr_assert_eq(lr__duration_parse("90m", &v), 0);
   char *s = format_duration(v);
   cr_assert_str_eq(s, "1h30m");
+  free(s);
+  cr_assert_eq(lr__duration_parse("1w", &v), 0);
+  s = format_duration(v);
+  cr_assert_str_eq(s, "7d");
   free(s);
   cr_assert_eq(lr__duration_parse("0", &v), 0);
   s = format_duration(v);

@@ -3,21 +3,23 @@
  * generation.c, env.c, compact.c), tested with the other processes they
  * promise things about: a server, a reader and a writer attached while
  * `larder compact` builds a new generation (g001), and two compactions at
- * once (g008); a reader in a child that keeps the old generation until it
- * lets go; a store of the old layout upgraded under a reader; opens in
- * other processes beside compactions (g009); the last reader's
- * generation deleted beside another sweep or a change of the layout
- * (g010); and the version every store and result reports.
+ * once (g010); a reader in a child that keeps the old generation until it
+ * lets go; a store of the old layout upgraded under a reader; the version
+ * every store and result reports; a teardown refused while another process
+ * reads the store (g008, g009); opens in other processes beside
+ * compactions (g011); and the last reader's generation deleted beside
+ * another sweep or a change of the layout (g012).
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <fcntl.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 
 #include "cli/http_client.h"
 #include "helpers.h"
 #include "larder.h"
+#include "meta_txn.h"
 #include "online/generation.h"
 #include "online/store.h"
 #include "online/version.h"
@@ -51,30 +53,9 @@ static lr_store *open_store(unsigned flags) {
   return s;
 }
 
-/* Writes keys [first, first + n) with a = key + delta at event time `at`,
- * in one transaction. Returns lr_write_rows' status (no assertion:
- * children call it too). */
-static int put_keys_at(lr_store *s, long long first, int n, long long delta,
-                       int64_t at) {
-  lr_value *uid = calloc((size_t)n, sizeof *uid);
-  lr_value *ev = calloc((size_t)n, sizeof *ev);
-  lr_value *a = calloc((size_t)n, sizeof *a);
-  for (int i = 0; i < n; i++) {
-    uid[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i};
-    ev[i] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = at};
-    a[i] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = first + i + delta};
-  }
-  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ev}, {"a", a}};
-  int rc = lr_write_rows(s, "stats", cols, 3, (size_t)n, NULL);
-  free(uid);
-  free(ev);
-  free(a);
-  return rc;
-}
-
-/* put_keys_at, all at event time T0. */
+/* th_put_stats at event time T0. */
 static int put_keys(lr_store *s, long long first, int n, long long delta) {
-  return put_keys_at(s, first, n, delta, T0);
+  return th_put_stats(s, first, n, delta, T0);
 }
 
 /* A prepared lookup of stats:a for up to `max` keys. */
@@ -335,23 +316,18 @@ Test(generation, g002_old_generation_lives_until_its_last_reader) {
 /* Deletes the digest record of view stats and the version records, as a
  * store of the old layout never had them. */
 static void forget_new_records(lr_store *s) {
-  lr__env *env = lr__store_env(s);
-  MDB_dbi meta;
-  cr_assert(lr__env_dbi(env, LR__META_DB, 0, &meta));
-  MDB_txn *txn;
-  cr_assert_eq(lr__env_write_begin(env, &txn), 0);
+  th_meta_txn m = th_meta_begin(s);
   char digest[64];
   snprintf(digest, sizeof digest, "digest:%s", s->views[0].db_name);
   const char *keys[] = {digest, LR__META_GENERATION, LR__META_SEQ,
                         LR__META_EPOCH, LR__META_CHAIN};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
     MDB_val k = {strlen(keys[i]), (void *)keys[i]};
-    int rc = mdb_del(txn, meta, &k, NULL);
+    int rc = mdb_del(m.txn, m.meta, &k, NULL);
     cr_assert(rc == 0 || (i > 1 && rc == MDB_NOTFOUND), "%s: %s", keys[i],
               mdb_strerror(rc));
   }
-  cr_assert_eq(mdb_txn_commit(txn), 0);
-  lr__env_release(env);
+  th_meta_commit(&m);
 }
 
 /* A store of the layout before generations (data.mdb in the store folder)
@@ -494,7 +470,7 @@ Test(generation, g006_same_rows_same_digest_whatever_the_history) {
   cr_assert_str_eq(same, b, "rewriting rows seen before moved the digest");
   lr_free(same);
   cr_assert(strstr(a, "{\"stats\": {\"rows\": 200, \"digest\": \""), "%s", a);
-  cr_assert_eq(put_keys_at(s, 7, 1, 1, T0 + 1), 0); /* a newer value */
+  cr_assert_eq(th_put_stats(s, 7, 1, 1, T0 + 1), 0); /* a newer value */
   char *c = digests_of(s);
   cr_assert(strcmp(b, c) != 0, "a changed value kept the digest");
   cr_assert(strstr(c, "\"rows\": 200"), "%s", c);
@@ -590,13 +566,163 @@ Test(generation, g007_verify_names_the_view_and_key_that_fail) {
   free(text);
 }
 
+/* ---- teardown ------------------------------------------------------------ */
+
+/* lr_repo_teardown's outcome: the status, and the report or the message
+ * (each "" when absent) into `text`. */
+static int teardown(unsigned flags, char *text, size_t cap) {
+  char *report = NULL, *err = NULL;
+  int rc = lr_repo_teardown(g_dir, flags, &report, &err);
+  snprintf(text, cap, "%s", rc ? (err ? err : "") : (report ? report : ""));
+  lr_free(report);
+  lr_free(err);
+  return rc;
+}
+
+static int repo_has(const char *rel) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", g_dir, rel);
+  return access(path, F_OK) == 0;
+}
+
+/* Teardown never pulls the files from under a process that reads them:
+ * while a reader child or a server has the store open it is refused,
+ * whole, and both go on answering right; once they are gone, it removes
+ * the store and the registry and nothing else, and a second one has
+ * nothing to do. */
+Test(generation, g008_teardown_refused_while_a_process_reads_the_store,
+     .timeout = 60) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));
+  cr_assert_eq(lr_store_compact(s, NULL, NULL), 0); /* two generations */
+  lr_store_close(s);
+  pid_t child = th_fork_child();
+  if (child == 0) {
+    lr_store *cs = NULL;
+    reader r;
+    if (lr_store_open(g_dir, LR_STORE_READONLY, &cs) != 0 ||
+        reader_open(&r, cs, 100) != 0)
+      _exit(2);
+    long long rounds = 0;
+    while (read_number("stop") < 0) {
+      if (!reader_check(&r, 0, 100, 0))
+        _exit(1);
+      write_number("rounds", ++rounds);
+      usleep(1000);
+    }
+    reader_close(&r);
+    lr_store_close(cs);
+    _exit(0);
+  }
+  wait_number("rounds", 3);
+  char text[2048], want[2048];
+  snprintf(want, sizeof want, "the online store at %s/data/online is open in "
+           "another process (a `larder serve`, a `larder replicate`, or a "
+           "command or program using it): stop it first, so that none goes "
+           "on reading removed files; nothing was removed", g_dir);
+  cr_assert_eq(teardown(0, text, sizeof text), LR_EEXISTS, "%s", text);
+  cr_assert_str_eq(text, want);
+  cr_assert_eq(teardown(LR_TEARDOWN_CHECK, text, sizeof text), LR_EEXISTS);
+  cr_assert_str_eq(text, want);
+  cr_assert(repo_has("data/online/CURRENT") && repo_has("data/registry.db"));
+  wait_number("rounds", read_number("rounds") + 3); /* still reading */
+  write_number("stop", 0);
+  cr_assert_eq(th_child_status(child, 10000), 0, "the reader read wrong");
+
+  int out, port;
+  pid_t server = th_serve(g_dir, NULL, &out, &port);
+  th_track_child(server);
+  cr_assert_eq(teardown(0, text, sizeof text), LR_EEXISTS, "%s", text);
+  cr_assert_str_eq(text, want);
+  char answer[8192];
+  cr_assert_eq(post(port, "/get-online-features",
+                    "{\"features\": [\"stats:a\"], \"entities\": "
+                    "{\"user_id\": [7]}}", answer, sizeof answer), 200);
+  cr_assert(strstr(answer, "{\"values\": [7], \"statuses\": [\"PRESENT\"]"),
+            "%s", answer);
+  kill(server, SIGTERM);
+  cr_assert_eq(th_child_status(server, 10000), 0, "the server did not stop");
+  close(out);
+
+  cr_assert_eq(teardown(LR_TEARDOWN_CHECK, text, sizeof text), 0, "%s", text);
+  cr_assert_str_eq(text, "Would remove the online store data/online.\n"
+                         "Would remove the registry data/registry.db.\n");
+  cr_assert(repo_has("data/online/CURRENT") && repo_has("data/registry.db"));
+  cr_assert_eq(teardown(0, text, sizeof text), 0, "%s", text);
+  cr_assert_str_eq(text, "Removed the online store data/online.\n"
+                         "Removed the registry data/registry.db.\n");
+  cr_assert(!repo_has("data/online") && !repo_has("data/registry.db"));
+  cr_assert(repo_has("defs.yaml") && repo_has("feature_store.yaml") &&
+            repo_has("data/x.csv"));
+  cr_assert_eq(teardown(0, text, sizeof text), 0, "%s", text);
+  cr_assert_str_eq(text, "");
+  s = NULL;
+  cr_assert_eq(lr_store_open(g_dir, LR_STORE_READONLY, &s), LR_ENOREGISTRY);
+  lr_store_close(s);
+}
+
+/* Holds flock LOCK_EX on the store folder's file `name` (made if
+ * missing), as a compaction (layout.lock) or a replicator does. */
+static int hold_lock(const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/data/online/%s", g_dir, name);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(flock(fd, LOCK_EX), 0);
+  return fd;
+}
+
+/* What else stops a teardown, each named: a store handle of this very
+ * process, a rebuild under way (the layout lock), a replicator (its
+ * lock); a store folder holding files Larder did not write stays (the
+ * rest goes); a bad feature_store.yaml is its own error. */
+Test(generation, g009_teardown_names_what_holds_the_store) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  char text[2048], want[2048];
+  cr_assert_eq(teardown(0, text, sizeof text), LR_EEXISTS, "%s", text);
+  cr_assert(strstr(text, "is open in another process"), "%s", text);
+  lr_store_close(s);
+  int fd = hold_lock("layout.lock");
+  cr_assert_eq(teardown(0, text, sizeof text), LR_EEXISTS, "%s", text);
+  snprintf(want, sizeof want, "the online store at %s/data/online is being "
+           "rebuilt by another process (`larder compact`, an upgrade or a "
+           "snapshot install): try again once it is done; nothing was "
+           "removed", g_dir);
+  cr_assert_str_eq(text, want);
+  close(fd);
+  fd = hold_lock("replicator.lock");
+  cr_assert_eq(teardown(0, text, sizeof text), LR_EEXISTS, "%s", text);
+  snprintf(want, sizeof want, "`larder replicate` runs on this repo (it "
+           "holds %s/data/online/replicator.lock): stop it first; nothing "
+           "was removed", g_dir);
+  cr_assert_str_eq(text, want);
+  close(fd);
+  cr_assert(repo_has("data/online/CURRENT") && repo_has("data/registry.db"));
+  th_write(g_dir, "data/online/notes.txt", "mine\n");
+  cr_assert_eq(teardown(0, text, sizeof text), 0, "%s", text);
+  cr_assert_str_eq(text, "Removed the online store data/online (the folder "
+                         "stays: it holds files Larder did not write).\n"
+                         "Removed the registry data/registry.db.\n");
+  cr_assert(repo_has("data/online/notes.txt"));
+  cr_assert(!repo_has("data/online/CURRENT") &&
+            !repo_has("data/online/gen-1") &&
+            !repo_has("data/online/layout.lock"));
+  th_write(g_dir, "feature_store.yaml", "project: [\n");
+  cr_assert_eq(teardown(0, text, sizeof text), LR_EDEFINITION, "%s", text);
+  cr_assert(strstr(text, "feature_store.yaml:"), "%s", text);
+}
+
+/* ---- other processes beside compactions and sweeps ---------------------- */
+
 /* Two `larder compact` (lr_store_compact) at once in two processes, with a
  * writer and a reader attached: one waits for the other (each makes a
  * generation of its own: gen-3 is live after both), both succeed, the
  * writer's writes go on into the newest generation and none is lost, the
  * reader reads every row throughout, and the old generations go once
  * nobody reads them. */
-Test(generation, g008_two_compactions_at_once, .timeout = 90) {
+Test(generation, g010_two_compactions_at_once, .timeout = 90) {
   make_repo();
   lr_store *s = open_store(LR_STORE_READWRITE);
   cr_assert_eq(put_keys(s, 0, 1000, 0), 0, "%s", lr_store_errmsg(s));
@@ -682,7 +808,7 @@ static void opener_child(int rw) {
  * (an open that read CURRENT just before it moved, and finds its
  * generation deleted meanwhile, reads CURRENT again), and at the end one
  * generation is left. */
-Test(generation, g009_opens_beside_compactions, .timeout = 90) {
+Test(generation, g011_opens_beside_compactions, .timeout = 90) {
   make_repo();
   lr_store *s = open_store(LR_STORE_READWRITE);
   cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));
@@ -758,7 +884,7 @@ static void let_go(pid_t child, int go) {
  * the lock exclusive without waiting gave way to each other, and a change
  * that swept before it let go missed a reader that left after: either
  * way nobody came after, and the generation stayed. */
-Test(generation, g010_last_reader_out_beside_a_sweep_or_a_change) {
+Test(generation, g012_last_reader_out_beside_a_sweep_or_a_change) {
   make_repo();
   lr_store *s = open_store(LR_STORE_READWRITE);
   cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));

@@ -15,7 +15,7 @@
  * incremental runs start at the view's last end, first time end - ttl or
  * everything when ttl is 0.
  *
- * m034 loads the example repo of `larder init` (crash_reader.h) with the
+ * m044 loads the example repo of `larder init` (crash_reader.h) with the
  * CLI while a server, a reader child and a writer are attached to it.
  */
 #include <stdarg.h>
@@ -26,6 +26,8 @@
 #include "helpers.h"
 #include "larder.h"
 #include "offline/duckdb.h"
+#include "online/store.h"
+#include "util/timefmt.h"
 
 /* ---- fixture ------------------------------------------------------------- */
 
@@ -65,6 +67,16 @@ static int split(char *buf, const char **out, int max) {
   return n;
 }
 
+/* The notes of the last materialization (lr_materialize_spec.note), one
+ * a line. */
+static char g_notes[4096];
+
+static void collect_note(void *ctx, const char *text) {
+  (void)ctx;
+  size_t len = strlen(g_notes);
+  snprintf(g_notes + len, sizeof g_notes - len, "%s\n", text);
+}
+
 /* Materializes [start, end] (times in us) of the views "a,b" (NULL: all). */
 static int mat_us(int incremental, long long start, long long end,
                   const char *views, lr_materialize_stats *stats) {
@@ -74,6 +86,8 @@ static int mat_us(int incremental, long long start, long long end,
   spec.start_us = start;
   spec.end_us = end;
   spec.incremental = incremental;
+  spec.note = collect_note;
+  g_notes[0] = '\0';
   if (views) {
     snprintf(buf, sizeof buf, "%s", views);
     spec.views = names;
@@ -951,14 +965,18 @@ typedef struct progress_log {
   int views_done;
 } progress_log;
 
+/* Checks each call: the total is known (the source rows of the interval,
+ * counted first) and the same for all of a view's calls, done never
+ * beyond it. */
 static void on_progress(void *ctx, const char *view, unsigned long long done,
                         unsigned long long total) {
   progress_log *log = ctx;
   log->calls++;
-  cr_assert(done <= total || total == 0, "done %llu > total %llu", done,
-            total);
+  cr_assert(total > 0 && done <= total, "done %llu, total %llu", done, total);
   if (strcmp(view, log->last_view))
     log->views_done++;
+  else
+    cr_assert_eq(total, log->last_total, "%s: the total changed", view);
   snprintf(log->last_view, sizeof log->last_view, "%s", view);
   log->last_done = done;
   log->last_total = total;
@@ -985,8 +1003,10 @@ Test(materialize, m021_stats_and_progress, .init = setup, .fini = teardown) {
   cr_assert(log.calls >= 2);
   cr_assert_eq(log.views_done, 2);
   cr_assert_str_eq(log.last_view, "vb");
-  cr_assert_eq(log.last_done, 2500);
-  cr_assert_eq(log.last_total, 2500);
+  /* rows read of the interval's 3601, not the 2500 kept (one per user):
+   * so an estimate of the time left from done/total holds */
+  cr_assert_eq(log.last_done, 3601);
+  cr_assert_eq(log.last_total, 3601);
   ASSERT_VAL("va:val", 0, 2500, "2024-01-01T00:41:40Z");
   ASSERT_VAL("vb:val", 1100, 3600, "2024-01-01T01:00:00Z");
   ASSERT_VAL("vb:val", 1101, 1101, "2024-01-01T00:18:21Z");
@@ -1505,9 +1525,356 @@ Test(materialize, m033_stored_on_demand_view_from_runs_and_shuffled_rows,
   }
 }
 
+/* ---- definitions changed since the last load (issue 15) ------------------ */
+
+#define ASSERT_NOTES(want)                                                   \
+  cr_assert_str_eq(g_notes, want, "notes:\n%s", g_notes)
+
+#define EXTRA "      - {name: extra, dtype: int64}\n"
+
+/* One view `mv` over data/m.parquet with `schema`, ttl `ttl`. */
+#define MV(ttl, schema)                                                      \
+  "entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")                \
+  "feature_views:\n" VIEW("mv", "s", ttl, schema)
+
+/* user_id, ts, created (NULL), val and extra from VALUES rows (user, 'ts',
+ * val, extra) */
+static void extra_parquet(const char *rel, const char *values) {
+  char sql[8192];
+  snprintf(sql, sizeof sql,
+           "SELECT u::BIGINT AS user_id, ts::TIMESTAMP AS ts, "
+           "NULL::TIMESTAMP AS created, v::BIGINT AS val, e::BIGINT AS extra "
+           "FROM (VALUES %s) t(u, ts, v, e)", values);
+  repo_parquet(rel, sql);
+}
+
+/* Writes user `user`'s row (val) at `iso` into view `view`, as a push or
+ * `larder write` does. */
+static void write_val(const char *view, long long user, const char *iso,
+                      long long val) {
+  lr_store *s;
+  cr_assert_eq(lr_store_open(g_repo, LR_STORE_READWRITE, &s), 0, "%s",
+               lr_store_errmsg(s));
+  lr_value ev = {.type = LR_TYPE_TIMESTAMP, .v.ts = T(iso)};
+  lr_value key = I64(user), v = I64(val);
+  lr_column cols[] = {{"user_id", &key}, {"event_timestamp", &ev},
+                      {"val", &v}};
+  cr_assert_eq(lr_write_rows(s, view, cols, 3, 1, NULL), 0, "%s",
+               lr_store_errmsg(s));
+  lr_store_close(s);
+}
+
+/* Sets meta record `key` of the store to `len` bytes of `value`, or
+ * deletes it (value NULL), behind the writers' back: a store written by
+ * an earlier Larder, or a damaged record. */
+static void meta_set(const char *key, const void *value, size_t len) {
+  lr_store *s;
+  cr_assert_eq(lr_store_open(g_repo, LR_STORE_READWRITE, &s), 0, "%s",
+               lr_store_errmsg(s));
+  lr__env *env = lr__store_env(s);
+  MDB_dbi meta;
+  cr_assert(lr__env_dbi(env, LR__META_DB, 0, &meta));
+  MDB_txn *txn;
+  cr_assert_eq(lr__env_write_begin(env, &txn), 0);
+  MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)value};
+  int rc = value ? mdb_put(txn, meta, &k, &v, 0) : mdb_del(txn, meta, &k, NULL);
+  cr_assert_eq(rc, 0, "%s: %s", key, mdb_strerror(rc));
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  lr__env_release(env);
+  lr_store_close(s);
+}
+
+/* A feature added after a load is filled for every key of the range
+ * loaded so far (from the full load's start, not the last end): the rows
+ * stored, of equal times, are replaced by the new definition's. */
+Test(materialize, m034_added_feature_reloads_the_whole_loaded_range,
+     .init = setup, .fini = teardown) {
+  extra_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', 1, 10), "
+                "(2, '2024-01-02 10:00:00', 2, 20), "
+                "(3, '2024-01-05 10:00:00', 3, 30), "
+                "(4, '2023-12-01 10:00:00', 4, 40)");
+  apply(MV("0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-01", "2024-01-03", NULL, &st));
+  MAT_OK(mat_inc("2024-01-04", NULL, &st));
+  ASSERT_STATS(st, 1, 0, 0, 0);
+  apply(MV("0s", VAL EXTRA));
+  MAT_OK(mat_inc("2024-01-06", NULL, &st));
+  ASSERT_NOTES("mv: definition changed since its last load (feature extra "
+               "added): reloading 2024-01-01T00:00:00Z..2024-01-06T00:00:00Z"
+               "\n");
+  ASSERT_STATS(st, 1, 3, 3, 0);
+  for (long long u = 1; u <= 3; u++) {
+    const char *ev = u == 1   ? "2024-01-01T10:00:00Z"
+                     : u == 2 ? "2024-01-02T10:00:00Z"
+                              : "2024-01-05T10:00:00Z";
+    ASSERT_VAL("mv:val", u, u, ev);
+    ASSERT_VAL("mv:extra", u, u * 10, ev);
+  }
+  ASSERT_MISSING("mv:extra", 4); /* before the range ever loaded */
+  /* loaded: the next run goes on from its end */
+  MAT_OK(mat_inc("2024-01-07", NULL, &st));
+  ASSERT_NOTES("");
+  ASSERT_STATS(st, 1, 0, 0, 0);
+}
+
+/* A reload replaces stored rows of equal times; a newer row written
+ * meanwhile (a push, `larder write`) still wins over the source's. */
+Test(materialize, m035_reload_keeps_newer_written_rows, .init = setup,
+     .fini = teardown) {
+  extra_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', 1, 10), "
+                "(2, '2024-01-01 10:00:00', 2, 20)");
+  apply(MV("0s", VAL));
+  MAT_OK(mat_inc("2024-01-03", NULL, NULL));
+  write_val("mv", 2, "2024-01-02T00:00:00Z", 99);
+  apply(MV("0s", VAL EXTRA));
+  lr_materialize_stats st;
+  MAT_OK(mat_inc("2024-01-04", NULL, &st));
+  ASSERT_NOTES("mv: definition changed since its last load (feature extra "
+               "added): reloading everything up to 2024-01-04T00:00:00Z\n");
+  ASSERT_STATS(st, 1, 2, 1, 1);
+  ASSERT_VAL("mv:extra", 1, 10, "2024-01-01T10:00:00Z");
+  ASSERT_VAL("mv:val", 2, 99, "2024-01-02T00:00:00Z");
+  ASSERT_MISSING("mv:extra", 2);
+}
+
+/* field_mapping reading a feature from another column reloads it, and
+ * the next lookup reads the new column's values. */
+Test(materialize, m036_remapped_column_reloads, .init = setup,
+     .fini = teardown) {
+  extra_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', 1, 10), "
+                "(2, '2024-01-02 10:00:00', 2, 20)");
+  apply(MV("0s", VAL));
+  MAT_OK(mat_inc("2024-01-03", NULL, NULL));
+  apply("entities:\n" USER "sources:\n"
+        "  - {name: s, kind: file, path: data/m.parquet, timestamp_field: "
+        "ts, created_timestamp_column: created, field_mapping: {extra: "
+        "val}}\n"
+        "feature_views:\n" VIEW("mv", "s", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat_inc("2024-01-03", NULL, &st));
+  ASSERT_NOTES("mv: definition changed since its last load (feature val "
+               "read from column extra (was val)): reloading everything up "
+               "to 2024-01-03T00:00:00Z\n");
+  ASSERT_STATS(st, 1, 2, 2, 0);
+  ASSERT_VAL("mv:val", 1, 10, "2024-01-01T10:00:00Z");
+  ASSERT_VAL("mv:val", 2, 20, "2024-01-02T10:00:00Z");
+}
+
+/* A source given another path reloads from it; rows of equal times take
+ * the new source's values. */
+Test(materialize, m037_source_path_changed_reloads, .init = setup,
+     .fini = teardown) {
+  rows_parquet("data/a.parquet", "(1, '2024-01-01 10:00:00', NULL, 1), "
+               "(2, '2024-01-02 10:00:00', NULL, 2)");
+  rows_parquet("data/b.parquet", "(1, '2024-01-01 10:00:00', NULL, 100), "
+               "(2, '2024-01-02 10:00:00', NULL, 200)");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "a.parquet")
+        "feature_views:\n" VIEW("mv", "s", "0s", VAL));
+  MAT_OK(mat_inc("2024-01-03", NULL, NULL));
+  ASSERT_VAL("mv:val", 1, 1, "2024-01-01T10:00:00Z");
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "b.parquet")
+        "feature_views:\n" VIEW("mv", "s", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat_inc("2024-01-03", NULL, &st));
+  ASSERT_NOTES("mv: definition changed since its last load (source path "
+               "data/a.parquet -> data/b.parquet): reloading everything up "
+               "to 2024-01-03T00:00:00Z\n");
+  ASSERT_STATS(st, 1, 2, 2, 0);
+  ASSERT_VAL("mv:val", 1, 100, "2024-01-01T10:00:00Z");
+  ASSERT_VAL("mv:val", 2, 200, "2024-01-02T10:00:00Z");
+}
+
+/* "2024-01-01T00:00:00Z" for `seconds` since the epoch. */
+static const char *iso_of(long long seconds, char out[40]) {
+  lr__time_format(seconds * 1000000, out);
+  return out;
+}
+
+/* The first incremental load of a 1d view starts at end - 1d; a longer ttl
+ * loads the older rows it now serves, a shorter one reloads nothing, and
+ * no limit loads everything. */
+Test(materialize, m038_longer_ttl_loads_the_rows_it_serves, .init = setup,
+     .fini = teardown) {
+  long long end = (long long)time(NULL) - 60;
+  char sql[1024], a[40], b[40], want[512];
+  snprintf(sql, sizeof sql,
+           "SELECT u::BIGINT AS user_id, make_timestamp(s::BIGINT * "
+           "1000000) AS ts, NULL::TIMESTAMP AS created, v::BIGINT AS val "
+           "FROM (VALUES (1, %lld, 1), (2, %lld, 2), (3, %lld, 3)) t(u, s, v)",
+           end - 3600, end - 3 * 86400, end - 10 * 86400);
+  repo_parquet("data/m.parquet", sql);
+  apply(MV("1d", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat_us(1, 0, end * 1000000, NULL, &st));
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  ASSERT_MISSING("mv:val", 2);
+  apply(MV("5d", VAL));
+  MAT_OK(mat_us(1, 0, end * 1000000, NULL, &st));
+  snprintf(want, sizeof want, "mv: definition changed since its last load "
+           "(ttl 1d -> 5d): reloading %s..%s\n", iso_of(end - 5 * 86400, a),
+           iso_of(end, b));
+  ASSERT_NOTES(want);
+  ASSERT_STATS(st, 1, 2, 2, 0);
+  got g = get1("mv:val", 2);
+  cr_assert_eq(g.status, LR_STATUS_PRESENT, "%s", lr_status_name(g.status));
+  cr_assert_eq(g.v, 2);
+  ASSERT_MISSING("mv:val", 3);
+  apply(MV("2d", VAL));
+  MAT_OK(mat_us(1, 0, end * 1000000, NULL, &st));
+  ASSERT_NOTES("");
+  ASSERT_STATS(st, 1, 0, 0, 0);
+  apply(MV("0s", VAL));
+  MAT_OK(mat_us(1, 0, end * 1000000, NULL, &st));
+  snprintf(want, sizeof want, "mv: definition changed since its last load "
+           "(ttl 2d -> 0s (no limit)): reloading everything up to %s\n",
+           iso_of(end, b));
+  ASSERT_NOTES(want);
+  ASSERT_VAL("mv:val", 3, 3, iso_of(end - 10 * 86400, a));
+}
+
+/* A forced retype drops the view's rows: the next run loads the range
+ * loaded before (from the full load's start), in the new type. */
+Test(materialize, m039_forced_retype_reloads_the_recorded_range,
+     .init = setup, .fini = teardown) {
+  rows_parquet("data/m.parquet", "(1, '2023-12-01 10:00:00', NULL, 1), "
+               "(2, '2024-01-02 10:00:00', NULL, 2), "
+               "(3, '2024-01-03 10:00:00', NULL, 3)");
+  apply(MV("0s", "      - {name: val, dtype: int32}\n"));
+  MAT_OK(mat("2024-01-01", "2024-01-04", NULL, NULL));
+  apply_with(MV("0s", VAL), LR_APPLY_FORCE);
+  ASSERT_MISSING("mv:val", 2);
+  lr_materialize_stats st;
+  MAT_OK(mat_inc("2024-01-05", NULL, &st));
+  ASSERT_NOTES("mv: definition changed since its last load (its online rows "
+               "were dropped by a forced apply or a new definition, feature "
+               "val retyped int32 -> int64): reloading "
+               "2024-01-01T00:00:00Z..2024-01-05T00:00:00Z\n");
+  ASSERT_STATS(st, 1, 2, 2, 0);
+  ASSERT_MISSING("mv:val", 1);
+  ASSERT_VAL("mv:val", 2, 2, "2024-01-02T10:00:00Z");
+  ASSERT_VAL("mv:val", 3, 3, "2024-01-03T10:00:00Z");
+}
+
+/* Removing a feature changes no stored value: nothing is reloaded and
+ * the features kept read as before. */
+Test(materialize, m040_removed_feature_reloads_nothing, .init = setup,
+     .fini = teardown) {
+  extra_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', 1, 10), "
+                "(2, '2024-01-02 10:00:00', 2, 20)");
+  apply(MV("0s", VAL EXTRA));
+  MAT_OK(mat_inc("2024-01-03", NULL, NULL));
+  apply(MV("0s", EXTRA));
+  lr_materialize_stats st;
+  MAT_OK(mat_inc("2024-01-04", NULL, &st));
+  ASSERT_NOTES("");
+  ASSERT_STATS(st, 1, 0, 0, 0);
+  ASSERT_VAL("mv:extra", 1, 10, "2024-01-01T10:00:00Z");
+  ASSERT_VAL("mv:extra", 2, 20, "2024-01-02T10:00:00Z");
+}
+
+/* A full load of part of the range after a change says what it left; the
+ * next incremental run reloads the whole range. */
+Test(materialize, m041_partial_full_load_leaves_the_reload_pending,
+     .init = setup, .fini = teardown) {
+  extra_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', 1, 10), "
+                "(2, '2024-01-04 10:00:00', 2, 20)");
+  apply(MV("0s", VAL));
+  MAT_OK(mat("2024-01-01", "2024-01-05", NULL, NULL));
+  apply(MV("0s", VAL EXTRA));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-01-03", "2024-01-05", NULL, &st));
+  ASSERT_NOTES("mv: definition changed since its last load (feature extra "
+               "added): this load replaces its rows of "
+               "2024-01-03T00:00:00Z..2024-01-05T00:00:00Z only; "
+               "`materialize-incremental` reloads the rest\n");
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  ASSERT_MISSING("mv:extra", 1);
+  MAT_OK(mat_inc("2024-01-05", NULL, &st));
+  ASSERT_NOTES("mv: definition changed since its last load (feature extra "
+               "added): reloading 2024-01-01T00:00:00Z..2024-01-05T00:00:00Z"
+               "\n");
+  ASSERT_VAL("mv:extra", 1, 10, "2024-01-01T10:00:00Z");
+  ASSERT_VAL("mv:extra", 2, 20, "2024-01-04T10:00:00Z");
+  /* a full load over the whole range after a change needs no note */
+  apply(MV("0s", VAL));
+  apply(MV("0s", VAL EXTRA));
+  MAT_OK(mat("2024-01-01", "2024-01-06", NULL, &st));
+  ASSERT_NOTES("");
+  MAT_OK(mat_inc("2024-01-06", NULL, &st));
+  ASSERT_NOTES("");
+}
+
+/* A store loaded by an earlier Larder (no loaded: record), or whose record
+ * is damaged or of another format, is reloaded once. */
+Test(materialize, m042_load_without_a_readable_record_reloads_once,
+     .init = setup, .fini = teardown) {
+  rows_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', NULL, 1)");
+  apply(MV("0s", VAL));
+  MAT_OK(mat_inc("2024-01-02", NULL, NULL));
+  meta_set("loaded:mv", NULL, 0);
+  lr_materialize_stats st;
+  MAT_OK(mat_inc("2024-01-03", NULL, &st));
+  ASSERT_NOTES("mv: it was loaded by an earlier Larder, which kept no record "
+               "of the definitions: reloading everything up to "
+               "2024-01-03T00:00:00Z\n");
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  MAT_OK(mat_inc("2024-01-04", NULL, &st));
+  ASSERT_NOTES("");
+  meta_set("loaded:mv", "junk", 4);
+  MAT_OK(mat_inc("2024-01-05", NULL, &st));
+  ASSERT_NOTES("mv: the record of its last load is damaged: reloading "
+               "everything up to 2024-01-05T00:00:00Z\n");
+  /* a header of format 1 over an image of registry format 99, whole (its
+   * checksum is right), then over a damaged one */
+  unsigned char rec[20 + 20] = {1, 0, 0, 0};
+  long long start = T("2024-01-01"), end = T("2024-01-05");
+  memcpy(rec + 4, &start, 8);
+  memcpy(rec + 12, &end, 8);
+  memcpy(rec + 20, "LARDERRG\x63\0\0\0", 12);
+  uint64_t sum = 14695981039346656037ull; /* FNV-1a, as regfile.c */
+  for (int i = 20; i < 32; i++)
+    sum = (sum ^ rec[i]) * 1099511628211ull;
+  memcpy(rec + 32, &sum, 8);
+  meta_set("loaded:mv", rec, sizeof rec);
+  MAT_OK(mat_inc("2024-01-06", NULL, &st));
+  ASSERT_NOTES("mv: its last load was recorded by another version of "
+               "Larder: reloading 2024-01-01T00:00:00Z..2024-01-06T00:00:00Z"
+               "\n");
+  rec[39] ^= 1;
+  meta_set("loaded:mv", rec, sizeof rec);
+  MAT_OK(mat_inc("2024-01-07", NULL, &st));
+  ASSERT_NOTES("mv: the record of its last load is damaged: reloading "
+               "2024-01-01T00:00:00Z..2024-01-07T00:00:00Z\n");
+  ASSERT_VAL("mv:val", 1, 1, "2024-01-01T10:00:00Z");
+}
+
+/* An on-demand view stored on write computed otherwise reloads its source
+ * view, and its stored values follow. */
+Test(materialize, m043_stored_on_demand_expression_changed_reloads,
+     .init = setup, .fini = teardown) {
+  rows_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', NULL, 5)");
+#define STORED_ODFV(expr)                                                    \
+  MV("0s", VAL)                                                              \
+  "on_demand_feature_views:\n"                                               \
+  "  - name: od\n    sources: [mv]\n    write_to_online_store: true\n"       \
+  "    schema:\n      - {name: calc, dtype: int64, expr: \"" expr "\"}\n"
+  apply(STORED_ODFV("val * 2"));
+  MAT_OK(mat_inc("2024-01-02", NULL, NULL));
+  ASSERT_VAL("od:calc", 1, 10, "2024-01-01T10:00:00Z");
+  apply(STORED_ODFV("val * 3"));
+  lr_materialize_stats st;
+  MAT_OK(mat_inc("2024-01-02", NULL, &st));
+  ASSERT_NOTES("mv: definition changed since its last load (feature calc of "
+               "on-demand view od computed as val * 3 (was val * 2)): "
+               "reloading everything up to 2024-01-02T00:00:00Z\n");
+  ASSERT_VAL("od:calc", 1, 15, "2024-01-01T10:00:00Z");
+#undef STORED_ODFV
+}
+
 /* ---- beside a server, a reader and a writer (other processes) ------------- */
 
-static char *g_side; /* m034's scratch folder: repo/, copy/, touch.csv */
+static char *g_side; /* m044's scratch folder: repo/, copy/, touch.csv */
 
 static void side_teardown(void) {
   th_kill_children();
@@ -1547,7 +1914,7 @@ static char *served_state(int port) {
  * with the old values or the new ones (one load is one transaction), and
  * the new ones as soon as the load returns; the reader sees old, then new,
  * never a mix nor an error; the write waits its turn and succeeds. */
-Test(materialize, m034_materialize_beside_a_server_a_reader_and_a_writer,
+Test(materialize, m044_materialize_beside_a_server_a_reader_and_a_writer,
      .fini = side_teardown, .timeout = 180) {
   signal(SIGPIPE, SIG_IGN);
   g_side = th_tempdir();
@@ -1574,7 +1941,8 @@ Test(materialize, m034_materialize_beside_a_server_a_reader_and_a_writer,
   static const char *const serve_args[] = {"--threads", "2", NULL};
   pid_t server = th_serve(repo, serve_args, &out, &port);
   th_track_child(server);
-  reader r = reader_start(repo, 0, old, new_);
+  reader_spec spec = {repo, 0, old, new_, crash_state};
+  reader r = reader_start(&spec);
   char *before = served_state(port), *moved = NULL;
   const char *mat_args[] = {start, end, NULL};
   const char *write_args[] = {"driver_hourly_stats", touch, NULL};
@@ -1600,7 +1968,7 @@ Test(materialize, m034_materialize_beside_a_server_a_reader_and_a_writer,
   cr_assert_str_neq(after, before, "the server did not see the load");
   if (moved)
     cr_assert_str_eq(moved, after, "the server's answers moved twice");
-  reader_stop(&r, "m034");
+  reader_stop(&r, "m044");
   cr_assert_eq(th_child_status(writer, RUN_MS), 0, "larder write failed");
   close(write_out);
   kill(server, SIGTERM);

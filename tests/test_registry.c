@@ -2309,6 +2309,81 @@ Test(registry, r070_repo_with_replication_applies_and_plans_as_before) {
   th_rmrf(with);
 }
 
+/* ---- tests: what needs materialization ------------------------------------ */
+
+/* Source `src` (whose attributes after its name are `src`) feeding view
+ * `stats`, stored online or not, and view `kept` over another source. */
+static void write_stats_repo(const char *dir, const char *src,
+                             const char *online) {
+  char text[1024];
+  snprintf(text, sizeof text,
+           "entities:\n"
+           "  - {name: driver, join_keys: [driver_id], value_type: int64}\n"
+           "sources:\n"
+           "  - {name: src, kind: file, timestamp_field: event_timestamp, %s}\n"
+           "  - {name: other, kind: file, path: data/stats.csv, "
+           "timestamp_field: event_timestamp}\n"
+           "feature_views:\n"
+           "  - {name: stats, entities: [driver], source: src, online: %s,\n"
+           "     schema: [{name: trips, dtype: int64}]}\n"
+           "  - {name: kept, entities: [driver], source: other,\n"
+           "     schema: [{name: trips, dtype: int64}]}\n", src, online);
+  th_write(dir, "features.yaml", text);
+}
+
+/* The plan of `dir` is `want` (applied when `apply`). */
+static void assert_plan(const char *dir, int apply, const char *want) {
+  char *plan = apply ? apply_repo(dir, 0, 0) : plan_repo(dir, 0, 0);
+  cr_assert_str_eq(plan, want);
+  lr_free(plan);
+}
+
+/* Changing what a view's load reads — its source's field_mapping or path
+ * — or storing it online needs materialization, though the view itself is
+ * unchanged (issue 15); a description does not. */
+Test(registry, r071_changed_mapping_or_path_needs_materialization) {
+  char *dir = good_repo();
+  th_write(dir, "data/b.csv", "driver_id,event_timestamp\n1,2024-01-01\n");
+  write_stats_repo(dir, "path: data/stats.csv", "true");
+  apply_ok(dir);
+  write_stats_repo(dir, "path: data/stats.csv, field_mapping: {n: trips}",
+                   "true");
+  assert_plan(dir, 1,
+              "Plan for project 'test_project' (registry version 1):\n"
+              "  ~ source src\n"
+              "      field_mapping: (unset) -> n=trips\n"
+              "0 to create, 1 to change, 0 to remove.\n"
+              "Needs materialization: stats\n"
+              "Applied: registry version 2 written to data/registry.db.\n");
+  write_stats_repo(dir, "path: data/stats.csv, field_mapping: {n: trips}, "
+                   "description: new", "true");
+  assert_plan(dir, 0,
+              "Plan for project 'test_project' (registry version 2):\n"
+              "  ~ source src\n"
+              "      description: (unset) -> new\n"
+              "0 to create, 1 to change, 0 to remove.\n");
+  write_stats_repo(dir, "path: data/b.csv, field_mapping: {n: trips}",
+                   "true");
+  assert_plan(dir, 0,
+              "Plan for project 'test_project' (registry version 2):\n"
+              "  ~ source src\n"
+              "      path: data/stats.csv -> data/b.csv\n"
+              "0 to create, 1 to change, 0 to remove.\n"
+              "Needs materialization: stats\n");
+  write_stats_repo(dir, "path: data/stats.csv, field_mapping: {n: trips}",
+                   "false");
+  apply_ok(dir);
+  write_stats_repo(dir, "path: data/stats.csv, field_mapping: {n: trips}",
+                   "true");
+  assert_plan(dir, 0,
+              "Plan for project 'test_project' (registry version 3):\n"
+              "  ~ feature view stats\n"
+              "      online: false -> true\n"
+              "0 to create, 1 to change, 0 to remove.\n"
+              "Needs materialization: stats\n");
+  th_rmrf(dir);
+}
+
 /* ---- loads beside applies in other processes ----------------------------- */
 
 static void kill_children(void) { th_kill_children(); }
@@ -2382,7 +2457,7 @@ enum { APPLIES = 30 };
  * every load succeeds and is one whole registry (its version matches its
  * content), versions never go back, and the last one is the last apply.
  * A registry handle opened before keeps what it read. */
-Test(registry, r071_loads_beside_applies_in_another_process_are_whole,
+Test(registry, r080_loads_beside_applies_in_another_process_are_whole,
      .fini = kill_children, .timeout = 60) {
   char *dir = good_repo();
   apply_ok(dir);
@@ -2426,7 +2501,7 @@ Test(registry, r071_loads_beside_applies_in_another_process_are_whole,
 /* Two processes apply two definitions in turn at once (nothing serializes
  * them: the last rename wins) while this one loads: every apply and every
  * load succeeds, and the registry left is one of the two, whole. */
-Test(registry, r072_two_applies_at_once_leave_one_whole_registry,
+Test(registry, r081_two_applies_at_once_leave_one_whole_registry,
      .fini = kill_children, .timeout = 60) {
   char *dir = good_repo();
   apply_ok(dir);

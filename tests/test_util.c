@@ -1426,14 +1426,19 @@ static void sha256_of(const char *msg, size_t len, size_t piece,
 }
 
 /* Checks `msg` against `want`, at once and in pieces of every size from 1
- * to 130 bytes (block boundaries fall everywhere). */
+ * to 130 bytes (block boundaries fall everywhere), with the portable
+ * rounds and with the CPU's SHA instructions where it has them. */
 static void check_sha256(const char *msg, const char *want) {
   char hex[65];
-  sha256_of(msg, strlen(msg), 0, hex);
-  cr_assert_str_eq(hex, want, "\"%s\"", msg);
-  for (size_t piece = 1; piece <= 130; piece++) {
-    sha256_of(msg, strlen(msg), piece, hex);
-    cr_assert_str_eq(hex, want, "\"%s\" in pieces of %zu", msg, piece);
+  for (int hw = 0; hw < 2; hw++) {
+    lr__sha256_use_hardware(hw);
+    sha256_of(msg, strlen(msg), 0, hex);
+    cr_assert_str_eq(hex, want, "\"%s\" (hardware %d)", msg, hw);
+    for (size_t piece = 1; piece <= 130; piece++) {
+      sha256_of(msg, strlen(msg), piece, hex);
+      cr_assert_str_eq(hex, want, "\"%s\" in pieces of %zu (hardware %d)",
+                       msg, piece, hw);
+    }
   }
 }
 
@@ -1470,11 +1475,33 @@ Test(util, u052_sha256_one_million_a) {
       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
   char hex[65];
   static const size_t pieces[] = {0, 1, 63, 64, 65, 4096, 99991};
-  for (size_t i = 0; i < sizeof pieces / sizeof *pieces; i++) {
-    sha256_of(msg, 1000000, pieces[i], hex);
-    cr_assert_str_eq(hex, want, "in pieces of %zu", pieces[i]);
+  for (int hw = 0; hw < 2; hw++) {
+    lr__sha256_use_hardware(hw);
+    for (size_t i = 0; i < sizeof pieces / sizeof *pieces; i++) {
+      sha256_of(msg, 1000000, pieces[i], hex);
+      cr_assert_str_eq(hex, want, "in pieces of %zu (hardware %d)",
+                       pieces[i], hw);
+    }
   }
   th_release(msg);
+}
+
+/* The CPU's SHA instructions (where it has them: on this machine, see
+ * lr__sha256_use_hardware) and the portable rounds agree on every length
+ * from 0 to 600 bytes of varied bytes, at once and in pieces of 7. */
+Test(util, u054_sha256_hardware_and_portable_agree) {
+  char msg[600], portable[65], hardware[65];
+  for (size_t i = 0; i < sizeof msg; i++)
+    msg[i] = (char)(i * 167 + (i >> 3));
+  for (size_t len = 0; len <= sizeof msg; len++)
+    for (size_t piece = 0; piece <= 7; piece += 7) {
+      lr__sha256_use_hardware(0);
+      sha256_of(msg, len, piece, portable);
+      lr__sha256_use_hardware(1);
+      sha256_of(msg, len, piece, hardware);
+      cr_assert_str_eq(hardware, portable, "%zu bytes in pieces of %zu", len,
+                       piece);
+    }
 }
 
 /* The hex helper digests are written and read with: lowercase, exactly 2n

@@ -89,8 +89,8 @@ static int parse_duration(const char *flag, const char *text, double min,
                          flag, text, min > 0 ? " above 0" : "");
 }
 
-/* The flags. Those from F_RANDOM to F_WARMUP take a number or a duration;
- * the others a text. */
+/* The options. Those from F_RANDOM to F_WARMUP take a number or a
+ * duration; the others a text. */
 typedef enum {
   F_FEATURES,
   F_SERVICE,
@@ -107,22 +107,43 @@ typedef enum {
   F_WARMUP
 } flag_id;
 
-static const struct {
-  const char *name, *example;
-} flags[] = {
-    [F_FEATURES] = {"--features", "--features view:feature,view:other"},
-    [F_SERVICE] = {"--service", "--service NAME"},
-    [F_ENTITIES] = {"--entities", "--entities keys.csv"},
-    [F_REQUEST] = {"--request", "--request field=value"},
-    [F_HTTP] = {"--http", "--http http://127.0.0.1:6566"},
-    [F_TOKEN_FILE] = {"--token-file", "--token-file token.txt"},
-    [F_CSV] = {"--csv", "--csv results.csv"},
-    [F_RANDOM] = {"--random", "--random 1000000"},
-    [F_BATCH] = {"--batch", "--batch 10"},
-    [F_THREADS] = {"--threads", "--threads 4"},
-    [F_SEED] = {"--seed", "--seed 7"},
-    [F_DURATION] = {"--duration", "--duration 10s"},
-    [F_WARMUP] = {"--warmup", "--warmup 1s"},
+static const cli_option bench_options[] = {
+    [F_FEATURES] = {"--features", "VIEW:FEATURE,...", "the features to look up",
+                    0, 1},
+    [F_SERVICE] = {"--service", "NAME", "the features of a feature service",
+                   0, 1},
+    [F_ENTITIES] = {"--entities", "FILE",
+                    "draw the keys from the rows of a CSV file whose header "
+                    "names the join keys",
+                    0, 2},
+    [F_REQUEST] = {"--request", "FIELD=VALUE",
+                   "a request-data field of on-demand features, for every "
+                   "entity",
+                   CLI_REPEAT, 0},
+    [F_HTTP] = {"--http", "URL",
+                "look up through a running server (http://HOST:PORT) instead "
+                "of in process",
+                0, 0},
+    [F_TOKEN_FILE] = {"--token-file", "FILE",
+                      "with --http: the file holding the server's bearer "
+                      "token",
+                      0, 0},
+    [F_CSV] = {"--csv", "FILE", "append the report to FILE as a CSV row", 0,
+               0},
+    [F_RANDOM] = {"--random", "N",
+                  "draw integer keys uniformly from 1 to N", 0, 2},
+    [F_BATCH] = {"--batch", "N",
+                 "entities per lookup, 1 to 10000 (default 1)", 0, 0},
+    [F_THREADS] = {"--threads", "N",
+                   "threads looking up at once, 1 to 256 (default 1)", 0, 0},
+    [F_SEED] = {"--seed", "N", "the seed of the keys drawn (default 1)", 0,
+                0},
+    [F_DURATION] = {"--duration", "TIME",
+                    "how long to measure: 10s, 500ms, 2m... (default 10s)",
+                    0, 0},
+    [F_WARMUP] = {"--warmup", "TIME",
+                  "how long to look up first, not counted (default 1s)", 0,
+                  0},
 };
 
 /* Stores the value of a flag that takes a number or a duration. */
@@ -183,41 +204,20 @@ static int take_flag(bench_args *a, flag_id id, const char *value) {
   return 0;
 }
 
-/* The combinations the flags must respect. */
-static int check_args(const bench_args *a) {
-  if (!a->features == !a->service)
-    return cli_usage_error("bench needs --features V:F,... or --service NAME "
-                           "(one of them)");
-  if (!a->keys.entities_file == !a->keys.random_n)
-    return cli_usage_error("bench needs the keys to look up: --random N "
-                           "(integer keys from 1 to N) or --entities FILE (a "
-                           "CSV whose header names the join keys); one of "
-                           "them");
-  if (a->token_file && !a->url)
-    return cli_usage_error("--token-file goes with --http URL");
-  return 0;
-}
-
-/* Reads the command line into `a`, with the defaults first. */
-static int parse_args(cli *c, bench_args *a) {
+/* Reads the options into `a`, with the defaults first. */
+static int parse_args(const cli *c, bench_args *a) {
   *a = (bench_args){
       .batch = 1, .threads = 1, .duration_s = 10, .warmup_s = 1, .seed = 1};
   a->keys.request = a->request;
-  for (int i = 0; i < c->argc; i++) {
-    size_t id = 0;
-    while (id < sizeof flags / sizeof flags[0] &&
-           strcmp(c->argv[i], flags[id].name) != 0)
-      id++;
-    if (id == sizeof flags / sizeof flags[0])
-      return cli_usage_error("bench: unexpected argument '%s'", c->argv[i]);
-    if (i + 1 == c->argc)
-      return cli_usage_error("%s needs a value, e.g. %s", flags[id].name,
-                             flags[id].example);
-    int rc = take_flag(a, (flag_id)id, c->argv[++i]);
-    if (rc)
-      return rc;
-  }
-  return check_args(a);
+  for (int id = 0; id < CLI_COUNT(bench_options); id++)
+    for (int k = 0; k < c->given[id]; k++) {
+      int rc = take_flag(a, (flag_id)id, c->values[id][k]);
+      if (rc)
+        return rc;
+    }
+  if (a->token_file && !a->url)
+    return cli_usage_error("--token-file goes with --http URL");
+  return 0;
 }
 
 /* ---- the run --------------------------------------------------------------
@@ -802,7 +802,7 @@ static void free_bench(bench *b) {
   lr_store_close(b->store);
 }
 
-int cli_bench(cli *c) {
+static int cmd_bench(cli *c) {
   bench_args *a = calloc(1, sizeof *a);
   bench *b = calloc(1, sizeof *b);
   int status = a && b ? parse_args(c, a) : CLI_FAILED, needs_header;
@@ -824,3 +824,11 @@ int cli_bench(cli *c) {
   free(b);
   return status;
 }
+
+const cli_command cli_bench_command = {
+    "bench", "measure online lookups on this repo",
+    "Measure online lookups on this repo, in process or against a running "
+    "server (--http): each thread looks up --batch entities at a time for "
+    "--warmup, then --duration. Reports the open time, the first lookup, the "
+    "store's size, throughput and latency percentiles (p50 to p999).",
+    NULL, 0, bench_options, CLI_COUNT(bench_options), cmd_bench};

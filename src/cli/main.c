@@ -1,6 +1,8 @@
 /*
- * main.c - `larder`: parses the global options, dispatches to a command and
- * prints usage.
+ * main.c - `larder`: parses the global options, finds the command, has its
+ * table read the command's arguments (options.c), runs it, and prints the
+ * top-level help, which lists every command's summary from the same
+ * tables.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,73 +11,58 @@
 #include "cli.h"
 #include "larder.h"
 
-static const char usage[] =
-    "usage: larder [-c REPO] COMMAND [ARGS]\n"
-    "\n"
-    "Larder, a feature store: definitions in YAML, an offline store on\n"
-    "DuckDB, an embedded online store on LMDB.\n"
-    "\n"
-    "Options:\n"
-    "  -c REPO        the feature repo folder (default: .)\n"
-    "  -h, --help     this text\n"
-    "  --version      the version\n"
-    "\n"
-    "Commands:\n"
-    "  init DIR               create an example repo in DIR\n"
-    "  plan [--force]         show what apply would change; writes nothing\n"
-    "  apply [--force]        validate the definitions and write the registry\n"
-    "                         (--force accepts changes that drop online rows)\n"
-    "  ls KIND [--json]       list entities, sources, feature-views,\n"
-    "                         on-demand-feature-views or feature-services\n"
-    "  describe NAME [--json] describe the objects named NAME\n"
-    "  get (--features V:F,... | --service NAME) --entity K=V[,K2=V2]...\n"
-    "      [--json] [--full-feature-names]\n"
-    "                         read online features of entities\n"
-    "  write VIEW FILE        write rows from FILE (.csv, .jsonl, .json) into\n"
-    "                         the online store; newer rows win\n"
-    "  compact                rewrite the online store compactly into a new\n"
-    "                         generation (other processes keep working)\n"
-    "  version [--json]       the library's, registry's and store's versions\n"
-    "                         (--json: and each view's digest)\n"
-    "  verify                 decode every stored row and check the digests\n"
-    "  replicate [--once]     primary: ship its changes to the write log;\n"
-    "                         replica: bootstrap from a snapshot, then\n"
-    "                         follow the log (until SIGTERM)\n"
-    "  publish                primary: publish a snapshot now\n"
-    "  historical (--entities FILE | --entities-sql QUERY)\n"
-    "      (--features V:F,... | --service NAME) [--full-feature-names]\n"
-    "      --output FILE      write a point-in-time-correct training set\n"
-    "  materialize START END [--views A,B]\n"
-    "                         load the latest rows in [START, END] online\n"
-    "  materialize-incremental END [--views A,B]\n"
-    "                         load from where the last load ended\n"
-    "      (times: ISO 8601, now, or relative such as -7d)\n"
-    "  serve [--host 127.0.0.1] [--port 6566] [--threads N] [--token-file F]\n"
-    "      [--max-body-bytes N] [--max-entities N] [--timeout SECONDS]\n"
-    "                         serve Feast's HTTP JSON API\n"
-    "  bench (--features V:F,... | --service NAME) (--random N | --entities F)\n"
-    "      [--batch 1] [--duration 10s] [--warmup 1s] [--threads 1]\n"
-    "      [--request FIELD=VALUE]... [--http URL [--token-file F]]\n"
-    "      [--csv FILE] [--seed 1]\n"
-    "                         measure online lookups: throughput, latency\n"
-    "                         percentiles, open time, store size\n"
-    "\n"
-    "Exit status: 0 success, 1 failure, 2 bad command line.\n";
-
-static const struct {
-  const char *name;
-  int (*run)(cli *);
-} commands[] = {
-    {"init", cli_init},   {"plan", cli_plan},
-    {"apply", cli_apply}, {"ls", cli_ls},
-    {"describe", cli_describe}, {"get", cli_get},
-    {"write", cli_write}, {"compact", cli_compact},
-    {"version", cli_version}, {"verify", cli_verify},
-    {"replicate", cli_replicate}, {"publish", cli_publish},
-    {"historical", cli_historical}, {"materialize", cli_materialize},
-    {"materialize-incremental", cli_materialize_incremental},
-    {"serve", cli_serve}, {"bench", cli_bench},
+static const cli_command *const commands[] = {
+    &cli_init_command,        &cli_plan_command,
+    &cli_apply_command,       &cli_ls_command,
+    &cli_describe_command,    &cli_get_command,
+    &cli_write_command,       &cli_compact_command,
+    &cli_version_command,     &cli_verify_command,
+    &cli_replicate_command,   &cli_publish_command,
+    &cli_historical_command,  &cli_materialize_command,
+    &cli_materialize_incremental_command,
+    &cli_serve_command,       &cli_bench_command,
+    &cli_teardown_command,
 };
+
+/* The options before the command. */
+enum { GLOBAL_REPO, GLOBAL_HELP, GLOBAL_VERSION };
+static const struct {
+  const char *name, *also, *shown, *help;
+} global_options[] = {
+    [GLOBAL_REPO] = {"-c", NULL, "-c REPO",
+                     "the feature repo folder (default: .)"},
+    [GLOBAL_HELP] = {"-h", "--help", "-h, --help", "this text"},
+    [GLOBAL_VERSION] = {"--version", NULL, "--version", "the version"},
+};
+
+/* 1 when `arg` is global option `k`. */
+static int is_global(const char *arg, int k) {
+  return !strcmp(arg, global_options[k].name) ||
+         (global_options[k].also && !strcmp(arg, global_options[k].also));
+}
+
+/* `larder --help`: the global options and every command's summary. */
+static void print_usage(void) {
+  printf("usage: larder [-c REPO] COMMAND [ARGS]\n"
+         "\n"
+         "Larder, a feature store: definitions in YAML, an offline store on\n"
+         "DuckDB, an embedded online store on LMDB.\n"
+         "\n"
+         "Options:\n");
+  for (int k = 0; k < CLI_COUNT(global_options); k++)
+    cli_print_entry(global_options[k].shown, global_options[k].help);
+  printf("\nCommands:\n");
+  for (int k = 0; k < CLI_COUNT(commands); k++)
+    cli_print_entry(commands[k]->name, commands[k]->summary);
+  printf("\n`larder COMMAND --help` describes a command's arguments and "
+         "options.\n"
+         "Exit status: 0 success, 1 failure, 2 bad command line.\n");
+}
+
+/* The usage errors' command, for their prefix and hint. */
+static const char *topic;
+
+void cli_set_topic(const char *command) { topic = command; }
 
 /* Both report to stderr; stdout is flushed first so that what a command
  * printed before the error comes before it, also when both go to one pipe. */
@@ -83,9 +70,10 @@ int cli_usage_error(const char *fmt, ...) {
   va_list ap;
   fflush(stdout);
   va_start(ap, fmt);
-  fputs("larder: ", stderr);
+  fprintf(stderr, "larder: %s%s", topic ? topic : "", topic ? ": " : "");
   vfprintf(stderr, fmt, ap);
-  fputs("\n(see `larder --help`)\n", stderr);
+  fprintf(stderr, "\n(see `larder %s%s--help`)\n", topic ? topic : "",
+          topic ? " " : "");
   va_end(ap);
   return CLI_USAGE;
 }
@@ -97,36 +85,64 @@ int cli_fail(const char *what, int status, const char *message) {
   return CLI_FAILED;
 }
 
+static const cli_command *find_command(const char *name) {
+  for (int k = 0; k < CLI_COUNT(commands); k++)
+    if (!strcmp(name, commands[k]->name))
+      return commands[k];
+  return NULL;
+}
+
+/* `larder help [COMMAND]`. */
+static int help(int argc, char **argv) {
+  const cli_command *cmd = argc == 1 ? find_command(argv[0]) : NULL;
+  if (argc > 1)
+    return cli_usage_error("help takes one command name at most: larder "
+                           "help COMMAND");
+  if (argc == 1 && !cmd)
+    return cli_usage_error("unknown command '%s'", argv[0]);
+  if (cmd)
+    cli_print_help(cmd);
+  else
+    print_usage();
+  return CLI_OK;
+}
+
+/* Parses the command's arguments by its table, then runs it. */
+static int run(cli *c, int argc, char **argv) {
+  cli_set_topic(c->command->name);
+  int rc = cli_parse(c, argc, argv);
+  if (rc == 0)
+    rc = c->command->run(c);
+  cli_args_free(c);
+  return rc < 0 ? CLI_OK : rc; /* -1: the help was asked for */
+}
+
 int main(int argc, char **argv) {
   cli c = {.repo = "."};
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      fputs(usage, stdout);
+    const char *arg = argv[i];
+    if (is_global(arg, GLOBAL_HELP)) {
+      print_usage();
       return CLI_OK;
     }
-    if (!strcmp(argv[i], "--version")) {
+    if (is_global(arg, GLOBAL_VERSION)) {
       printf("larder %s\n", lr_version());
       return CLI_OK;
     }
-    if (!strcmp(argv[i], "-c") && i + 1 < argc) {
+    if (is_global(arg, GLOBAL_REPO) && i + 1 < argc) {
       c.repo = argv[++i];
       continue;
     }
-    return cli_usage_error("unknown option '%s'", argv[i]);
+    return cli_usage_error("unknown option '%s'", arg);
   }
-  if (i == argc) {
-    fputs(usage, stderr);
-    return CLI_USAGE;
-  }
-  c.argc = argc - i - 1;
-  c.argv = argv + i + 1;
-  for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-    if (!strcmp(argv[i], commands[k].name))
-      return commands[k].run(&c);
-  if (!strcmp(argv[i], "help")) {
-    fputs(usage, stdout);
-    return CLI_OK;
-  }
-  return cli_usage_error("unknown command '%s'", argv[i]);
+  if (i == argc)
+    return cli_usage_error("no command given: larder [-c REPO] COMMAND "
+                           "[ARGS]");
+  if (!strcmp(argv[i], "help"))
+    return help(argc - i - 1, argv + i + 1);
+  c.command = find_command(argv[i]);
+  if (!c.command)
+    return cli_usage_error("unknown command '%s'", argv[i]);
+  return run(&c, argc - i - 1, argv + i + 1);
 }

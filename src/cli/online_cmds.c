@@ -5,52 +5,67 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "cli.h"
 #include "larder.h"
 
 enum { MAX_ENTITIES = 10000, MAX_REFS = 4096 };
 
+enum { GET_FEATURES, GET_SERVICE, GET_ENTITY, GET_REQUEST, GET_JSON,
+       GET_FULL_NAMES };
+
+static const cli_option get_options[] = {
+    [GET_FEATURES] = {"--features", "VIEW:FEATURE,...",
+                      "the features to read, in the order they come out", 0,
+                      1},
+    [GET_SERVICE] = {"--service", "NAME", "the features of a feature service",
+                     0, 1},
+    [GET_ENTITY] = {"--entity", "KEY=VALUE[,KEY=VALUE]",
+                    "one entity: every join key of the requested views (and "
+                    "request fields for it alone); once per entity",
+                    CLI_REPEAT | CLI_REQUIRED, 0},
+    [GET_REQUEST] = {"--request", "FIELD=VALUE",
+                     "a request-data field of on-demand features, for every "
+                     "entity (null for a null)",
+                     CLI_REPEAT, 0},
+    [GET_JSON] = {"--json", NULL,
+                  "print Feast's feature server response instead of a table",
+                  0, 0},
+    [GET_FULL_NAMES] = {"--full-feature-names", NULL,
+                        "name features view__feature", 0, 0},
+};
+
+/* What `get` was asked. */
 typedef struct get_args {
   char *features;          /* --features v:f,v:g (a copy, split in place) */
   const char *service;     /* --service NAME */
-  const char *entities[MAX_ENTITIES];
+  const char *const *entities;
   int n_entities;
-  const char *requests[MAX_REFS]; /* --request FIELD=VALUE: for every entity */
+  const char *const *requests; /* --request FIELD=VALUE: for every entity */
   int n_requests;
   int json, full_names;
 } get_args;
 
-static int parse_get_args(cli *c, get_args *a) {
-  for (int i = 0; i < c->argc; i++) {
-    const char *arg = c->argv[i];
-    int has_value = i + 1 < c->argc;
-    if (!strcmp(arg, "--json")) {
-      a->json = 1;
-    } else if (!strcmp(arg, "--full-feature-names")) {
-      a->full_names = 1;
-    } else if (!strcmp(arg, "--features") && has_value) {
-      free(a->features);
-      a->features = strdup(c->argv[++i]);
-    } else if (!strcmp(arg, "--service") && has_value) {
-      a->service = c->argv[++i];
-    } else if (!strcmp(arg, "--entity") && has_value) {
-      if (a->n_entities == MAX_ENTITIES)
-        return cli_usage_error("at most %d --entity per get", MAX_ENTITIES);
-      a->entities[a->n_entities++] = c->argv[++i];
-    } else if (!strcmp(arg, "--request") && has_value) {
-      if (a->n_requests == MAX_REFS || !strchr(c->argv[i + 1], '='))
-        return cli_usage_error("--request takes FIELD=VALUE (at most %d)",
-                               MAX_REFS);
-      a->requests[a->n_requests++] = c->argv[++i];
-    } else {
-      return cli_usage_error("get: unexpected argument '%s'", arg);
-    }
-  }
-  if (!a->features == !a->service)
-    return cli_usage_error("get needs --features v:f,... or --service NAME "
-                           "(one of them)");
-  if (!a->n_entities)
-    return cli_usage_error("get needs at least one --entity KEY=VALUE");
+/* Reads the parsed options into `a`. */
+static int get_args_from(const cli *c, get_args *a) {
+  a->service = cli_value(c, GET_SERVICE);
+  a->entities = c->values[GET_ENTITY];
+  a->n_entities = c->given[GET_ENTITY];
+  a->requests = c->values[GET_REQUEST];
+  a->n_requests = c->given[GET_REQUEST];
+  a->json = c->given[GET_JSON];
+  a->full_names = c->given[GET_FULL_NAMES];
+  if (a->n_entities > MAX_ENTITIES)
+    return cli_usage_error("at most %d --entity per get", MAX_ENTITIES);
+  if (a->n_requests > MAX_REFS)
+    return cli_usage_error("at most %d --request", MAX_REFS);
+  for (int r = 0; r < a->n_requests; r++)
+    if (!strchr(a->requests[r], '='))
+      return cli_usage_error("--request: '%s' is not FIELD=VALUE",
+                             a->requests[r]);
+  const char *features = cli_value(c, GET_FEATURES);
+  if (features && !(a->features = strdup(features)))
+    return CLI_FAILED;
   return 0;
 }
 
@@ -172,11 +187,11 @@ static int run_get(lr_request *req, get_args *a) {
   return status;
 }
 
-int cli_get(cli *c) {
+static int cmd_get(cli *c) {
   get_args *a = calloc(1, sizeof *a);
   if (!a)
     return CLI_FAILED;
-  int status = parse_get_args(c, a);
+  int status = get_args_from(c, a);
   lr_store *store = NULL;
   lr_request *req = NULL;
   if (status == CLI_OK) {
@@ -193,27 +208,56 @@ int cli_get(cli *c) {
   return status;
 }
 
-int cli_write(cli *c) {
-  if (c->argc != 2 || c->argv[0][0] == '-' || c->argv[1][0] == '-')
-    return cli_usage_error("write needs a view and a file: larder write VIEW "
-                           "FILE(.csv|.jsonl|.json)");
+const cli_command cli_get_command = {
+    "get", "read online features of entities",
+    "Read online features of one or more entities from the online store, in "
+    "process. Prints a table, one row per entity, keys first; a missing "
+    "value shows its status: <NOT_FOUND>, <NULL_VALUE> or <OUTSIDE_MAX_AGE>.",
+    NULL, 0, get_options, CLI_COUNT(get_options), cmd_get};
+
+enum { WRITE_IGNORE_EXTRA };
+
+static int cmd_write(cli *c) {
+  const char *view = c->operand[0], *file = c->operand[1];
+  unsigned flags = c->given[WRITE_IGNORE_EXTRA]
+                       ? LR_WRITE_IGNORE_EXTRA_COLUMNS : 0;
   lr_store *store = NULL;
   lr_write_stats stats;
   int rc = lr_store_open(c->repo, LR_STORE_READWRITE, &store);
   if (rc == 0)
-    rc = lr_write_file(store, c->argv[0], c->argv[1], &stats);
+    rc = lr_write_file_flags(store, view, file, flags, &stats);
   int status = rc ? cli_fail("write", rc, lr_store_errmsg(store)) : CLI_OK;
   if (rc == 0)
     printf("Wrote %zu row%s to %s (%zu older than the stored rows were "
            "skipped).\n", stats.rows_written, stats.rows_written == 1 ? "" : "s",
-           c->argv[0], stats.rows_skipped);
+           view, stats.rows_skipped);
   lr_store_close(store);
   return status;
 }
 
-int cli_compact(cli *c) {
-  if (c->argc != 0)
-    return cli_usage_error("compact takes no arguments");
+static const cli_operand write_operands[] = {
+    {"VIEW", "the feature view to write into"},
+    {"FILE", "a .csv, .jsonl, .json or .parquet file of rows: every join key, "
+             "event_timestamp, optionally created_timestamp, and the view's "
+             "features"},
+};
+
+static const cli_option write_options[] = {
+    [WRITE_IGNORE_EXTRA] = {"--ignore-extra-columns", NULL,
+                            "skip the file's columns that the view does not "
+                            "have (without it, they are refused)",
+                            0, 0}};
+
+const cli_command cli_write_command = {
+    "write", "write rows from a CSV, JSONL/JSON or Parquet file",
+    "Write the rows of FILE into the online store of VIEW, in one "
+    "transaction: readers see all of them or none, and a bad cell fails the "
+    "whole file naming its place. Newer rows win: a row older than the "
+    "stored one (by event time, then created time) is skipped and counted.",
+    write_operands, CLI_COUNT(write_operands), write_options,
+    CLI_COUNT(write_options), cmd_write};
+
+static int cmd_compact(cli *c) {
   lr_store *store = NULL;
   unsigned long long before = 0, after = 0;
   int rc = lr_store_open(c->repo, LR_STORE_READWRITE, &store);
@@ -226,12 +270,37 @@ int cli_compact(cli *c) {
   return status;
 }
 
+/* The "replication" member of `larder version --json`. */
+static void print_replication_json(const lr_replication_status *repl) {
+  text error = {0};
+  if (text_json_string(&error, repl->error, strlen(repl->error)))
+    text_printf(&error, "\"\"");
+  printf(", \"replication\": {\"role\": \"%s\", \"log_head\": %llu, "
+         "\"lag_entries\": %llu, \"lag_ms\": %lld, \"reported_ms_ago\": "
+         "%lld, \"applied\": %llu, \"applied_rows\": %llu, "
+         "\"bootstraps\": %llu, \"mismatches\": %llu, \"failing_ms\": "
+         "%lld, \"error\": %s}",
+         repl->primary ? "primary" : "replica", repl->log_head,
+         repl->lag_entries, repl->lag_ms, repl->reported_ms, repl->applied,
+         repl->applied_rows, repl->bootstraps, repl->mismatches,
+         repl->failing_ms, error.p ? error.p : "\"\"");
+  text_free(&error);
+}
+
+const cli_command cli_compact_command = {
+    "compact", "rewrite the online store compactly",
+    "Rewrite the online store as a compact copy into a new generation and "
+    "make it live atomically; print the sizes before and after. Servers, "
+    "readers and writers in other processes keep working: writers wait for "
+    "the copy, readers move to it at their next lookup.",
+    NULL, 0, NULL, 0, cmd_compact};
+
+enum { VERSION_JSON };
+
 /* `larder version [--json]`: the library's, the registry's and the online
  * store's versions, and (JSON) each view's digest. */
-int cli_version(cli *c) {
-  int json = c->argc == 1 && !strcmp(c->argv[0], "--json");
-  if (c->argc > 1 || (c->argc == 1 && !json))
-    return cli_usage_error("version takes only --json");
+static int cmd_version(cli *c) {
+  int json = c->given[VERSION_JSON];
   lr_registry *reg = NULL;
   lr_store *store = NULL;
   unsigned long long registry_version = 0;
@@ -258,13 +327,7 @@ int cli_version(cli *c) {
            registry_version, v.generation, v.seq, v.generation, v.seq,
            digests);
     if (replicated)
-      printf(", \"replication\": {\"role\": \"%s\", \"log_head\": %llu, "
-             "\"lag_entries\": %llu, \"lag_ms\": %lld, \"reported_ms_ago\": "
-             "%lld, \"applied\": %llu, \"applied_rows\": %llu, "
-             "\"bootstraps\": %llu, \"mismatches\": %llu}",
-             repl.primary ? "primary" : "replica", repl.log_head,
-             repl.lag_entries, repl.lag_ms, repl.reported_ms, repl.applied,
-             repl.applied_rows, repl.bootstraps, repl.mismatches);
+      print_replication_json(&repl);
     printf("}\n");
   } else if (rc == 0) {
     printf("larder %s\nregistry version %llu\nstore version %llu.%llu "
@@ -282,6 +345,10 @@ int cli_version(cli *c) {
                repl.mismatches);
       printf("\n");
     }
+    if (replicated && repl.error[0])
+      printf("%s: its rounds have failed for %lld ms: %s\n",
+             repl.primary ? "primary" : "replica", repl.failing_ms,
+             repl.error);
   }
   lr_free(digests);
   lr_store_close(store);
@@ -289,20 +356,103 @@ int cli_version(cli *c) {
   return status;
 }
 
+enum { VERIFY_AGAINST, VERIFY_JSON, VERIFY_FULL };
+
+/* `larder verify`'s arguments: none, or --against OTHER_REPO with --json
+ * and --full. */
+typedef struct verify_args {
+  const char *against;
+  unsigned flags; /* lr_store_compare's */
+} verify_args;
+
+static int read_verify_args(const cli *c, verify_args *a) {
+  a->against = c->given[VERIFY_AGAINST] ? c->values[VERIFY_AGAINST][0] : NULL;
+  a->flags = (c->given[VERIFY_JSON] ? LR_FORMAT_JSON : 0u) |
+             (c->given[VERIFY_FULL] ? LR_COMPARE_FULL : 0u);
+  if (a->flags && !a->against)
+    return cli_usage_error("--json and --full go with --against "
+                           "OTHER_REPO");
+  return CLI_OK;
+}
+
+/* `larder verify --against OTHER`: the report on stdout; exit 0 when the
+ * stores are identical, 1 when they differ, CLI_TROUBLE when they could
+ * not be compared. The other store is opened read-only: it may be a
+ * replica being followed, or a primary being written. */
+static int verify_against(cli *c, const verify_args *a) {
+  lr_store *store = NULL, *other = NULL;
+  char *report = NULL;
+  int identical = 0, status = CLI_OK;
+  int rc = lr_store_open(c->repo, LR_STORE_READONLY, &store);
+  if (rc)
+    status = cli_fail("verify", rc, lr_store_errmsg(store));
+  if (rc == 0 && (rc = lr_store_open(a->against, LR_STORE_READONLY, &other)))
+    status = cli_fail("verify --against", rc, lr_store_errmsg(other));
+  if (rc == 0 &&
+      (rc = lr_store_compare(store, other, a->flags, &identical, &report)))
+    status = cli_fail("verify --against", rc, lr_store_errmsg(store));
+  if (rc == 0) {
+    fputs(report, stdout);
+    status = identical ? CLI_OK : CLI_FAILED;
+  }
+  lr_free(report);
+  lr_store_close(other);
+  lr_store_close(store);
+  return rc ? CLI_TROUBLE : status;
+}
+
 /* `larder verify`: decodes every stored key and row and checks each view's
- * digest; exit 1 naming the view and key where it fails. */
-int cli_verify(cli *c) {
-  if (c->argc != 0)
-    return cli_usage_error("verify takes no arguments");
+ * digest; exit 1 naming the view and key where it fails. With --against,
+ * compares the store with another one instead (verify_against). */
+static int cmd_verify(cli *c) {
+  verify_args a = {NULL, 0};
+  int status = read_verify_args(c, &a);
+  if (status != CLI_OK || a.against)
+    return status != CLI_OK ? status : verify_against(c, &a);
   lr_store *store = NULL;
   char *report = NULL;
   int rc = lr_store_open(c->repo, LR_STORE_READONLY, &store);
   if (rc == 0)
     rc = lr_store_verify(store, &report);
-  int status = rc ? cli_fail("verify", rc, lr_store_errmsg(store)) : CLI_OK;
+  status = rc ? cli_fail("verify", rc, lr_store_errmsg(store)) : CLI_OK;
   if (rc == 0)
     fputs(report, stdout);
   lr_free(report);
   lr_store_close(store);
   return status;
 }
+
+static const cli_option version_options[] = {
+    [VERSION_JSON] = {"--json", NULL,
+     "print one JSON object, with each view's digest (and replication's "
+     "state)",
+     0, 0}};
+
+const cli_command cli_version_command = {
+    "version", "the library's, registry's and store's versions",
+    "Print the library's version, the registry's version and the online "
+    "store's version G.S (its generation and the sequence number of the last "
+    "committed change) and, in a replicated repo, what `larder replicate` "
+    "last reported.",
+    NULL, 0, version_options, CLI_COUNT(version_options), cmd_version};
+
+static const cli_option verify_options[] = {
+    [VERIFY_AGAINST] = {"--against", "OTHER_REPO",
+                        "compare with the online store of that repo (opened "
+                        "read-only)", 0, 0},
+    [VERIFY_JSON] = {"--json", NULL, "the comparison as one JSON object", 0,
+                     0},
+    [VERIFY_FULL] = {"--full", NULL,
+                     "read every row, also of views whose recorded digests "
+                     "agree", 0, 0}};
+
+const cli_command cli_verify_command = {
+    "verify", "decode every stored row and check the digests",
+    "Read every key and row of the online store, decode each under its "
+    "view's layout, and recompute each view's digest to compare with the one "
+    "recorded. Exits 1 naming the view and key that do not decode, or both "
+    "digests when they differ. With --against, compare the online store "
+    "with another repo's instead: versions, each view's digest, and where "
+    "they differ the buckets of the key space and the keys; exit 0 "
+    "identical, 1 different, 3 when they could not be compared.",
+    NULL, 0, verify_options, CLI_COUNT(verify_options), cmd_verify};

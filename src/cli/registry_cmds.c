@@ -8,71 +8,54 @@
 #include "cli.h"
 #include "larder.h"
 
-/* Parses the command's flags: each name in `names` sets the matching int.
- * Returns 0 and leaves positional arguments in `positional` (at most
- * `max_positional`), or CLI_USAGE. */
-static int parse_flags(cli *c, const char *const *names, int *values,
-                       int n_names, const char **positional,
-                       int max_positional, int *n_positional) {
-  *n_positional = 0;
-  for (int i = 0; i < c->argc; i++) {
-    const char *arg = c->argv[i];
-    int matched = 0;
-    for (int k = 0; k < n_names; k++) {
-      if (!strcmp(arg, names[k])) {
-        values[k] = 1;
-        matched = 1;
-      }
-    }
-    if (matched)
-      continue;
-    if (arg[0] == '-' && arg[1])
-      return cli_usage_error("unknown flag '%s'", arg);
-    if (*n_positional == max_positional)
-      return cli_usage_error("unexpected argument '%s'", arg);
-    positional[(*n_positional)++] = arg;
-  }
-  return 0;
-}
-
-int cli_init(cli *c) {
-  const char *dir[1];
-  int n;
-  if (parse_flags(c, NULL, NULL, 0, dir, 1, &n))
-    return CLI_USAGE;
-  if (n != 1)
-    return cli_usage_error("init needs a folder: larder init DIR");
+static int cmd_init(cli *c) {
   char *err = NULL;
-  int rc = lr_repo_init(dir[0], &err);
+  int rc = lr_repo_init(c->operand[0], &err);
   if (rc != 0) {
     cli_fail("init", rc, err);
     lr_free(err);
     return CLI_FAILED;
   }
   printf("Created an example feature repo in %s.\n"
-         "Next: larder -c %s apply\n", dir[0], dir[0]);
+         "Next: larder -c %s apply\n", c->operand[0], c->operand[0]);
   return CLI_OK;
 }
 
-/* plan and apply: load, then call `step` (lr_repo_plan or lr_repo_apply). */
-static int plan_or_apply(cli *c, const char *name,
-                         int (*step)(lr_repo *, unsigned, char **)) {
-  static const char *const flag_names[] = {"--force"};
-  int force = 0, n;
-  if (parse_flags(c, flag_names, &force, 1, NULL, 0, &n))
-    return CLI_USAGE;
+static const cli_operand init_operands[] = {
+    {"DIR", "the folder to create the repo in (created if missing; it must "
+            "not hold a feature_store.yaml yet)"}};
+
+const cli_command cli_init_command = {
+    "init", "create an example repo in a folder",
+    "Create a working example repo in DIR: the definitions of Feast's "
+    "quickstart (a driver entity, a view over a Parquet file, a SQL and a "
+    "push source, a request source, an on-demand view, two feature "
+    "services) and two weeks of hourly data for 300 drivers, ending at the "
+    "current hour: data/driver_stats.parquet (the source), "
+    "data/driver_stats_latest.csv (its last hour, in the columns `larder "
+    "write` takes) and data/entity_rows.csv (entity rows for `larder "
+    "historical`).",
+    init_operands, CLI_COUNT(init_operands), NULL, 0, cmd_init};
+
+enum { PLAN_FORCE };
+
+/* plan and apply: load, then call `step` (lr_repo_plan or lr_repo_apply).
+ * Only apply writes, so only its failures say that nothing was. */
+static int plan_or_apply(cli *c, int (*step)(lr_repo *, unsigned, char **)) {
+  const char *name = c->command->name;
+  int apply = step == lr_repo_apply;
   lr_repo *repo = NULL;
   int rc = lr_repo_open(c->repo, &repo);
   if (rc == LR_EDEFINITION) {
     fflush(stdout);
-    fprintf(stderr, "%s\nlarder: %s: the definitions have errors; nothing "
-                    "was written\n", lr_repo_errmsg(repo), name);
+    fprintf(stderr, "%s\nlarder: %s: the definitions have errors%s\n",
+            lr_repo_errmsg(repo), name, apply ? "; nothing was written" : "");
     lr_repo_close(repo);
     return CLI_FAILED;
   }
   char *plan = NULL;
   if (rc == 0)
-    rc = step(repo, force ? LR_APPLY_FORCE : 0, &plan);
+    rc = step(repo, c->given[PLAN_FORCE] ? LR_APPLY_FORCE : 0, &plan);
   if (plan)
     fputs(plan, stdout);
   lr_free(plan);
@@ -88,8 +71,37 @@ static int plan_or_apply(cli *c, const char *name,
   return status;
 }
 
-int cli_plan(cli *c) { return plan_or_apply(c, "plan", lr_repo_plan); }
-int cli_apply(cli *c) { return plan_or_apply(c, "apply", lr_repo_apply); }
+static int cmd_plan(cli *c) { return plan_or_apply(c, lr_repo_plan); }
+static int cmd_apply(cli *c) { return plan_or_apply(c, lr_repo_apply); }
+
+static const cli_option plan_options[] = {
+    [PLAN_FORCE] = {"--force", NULL,
+                    "plan as `apply --force` would: say which stored online "
+                    "rows the changes drop, rather than exit 1",
+                    0, 0}};
+
+const cli_command cli_plan_command = {
+    "plan", "show what apply would change; writes nothing",
+    "Load and validate the definitions and print what `apply` would change, "
+    "writing nothing: objects created (+), changed (~) and removed (-), "
+    "features added, removed and retyped, and the views that need "
+    "materialization. Exits 1 on definition errors, and when a change needs "
+    "--force.",
+    NULL, 0, plan_options, CLI_COUNT(plan_options), cmd_plan};
+
+static const cli_option apply_options[] = {
+    [PLAN_FORCE] = {"--force", NULL,
+                    "accept changes that drop stored online rows (a retyped "
+                    "feature, a changed entity key): materialize those views "
+                    "again afterwards",
+                    0, 0}};
+
+const cli_command cli_apply_command = {
+    "apply", "validate the definitions and write the registry",
+    "Validate the definitions, print the plan and write the registry "
+    "atomically. Nothing is written when a definition has an error, or when "
+    "a change drops stored online rows and --force is not given.",
+    NULL, 0, apply_options, CLI_COUNT(apply_options), cmd_apply};
 
 static const struct {
   const char *name;
@@ -102,68 +114,73 @@ static const struct {
     {"feature-services", LR_KIND_FEATURE_SERVICE},
 };
 
-/* ls and describe: check the argument with `check` (may be NULL; returns 0
- * or CLI_USAGE after printing why), open the registry, then call `run` with
- * the argument. */
-static int show(cli *c, const char *name, const char *what_needed,
-                int (*check)(const char *),
-                int (*run)(lr_registry *, const char *, unsigned, char **)) {
-  static const char *const flag_names[] = {"--json"};
-  int json = 0, n;
-  const char *arg[1];
-  if (parse_flags(c, flag_names, &json, 1, arg, 1, &n))
-    return CLI_USAGE;
-  if (n != 1)
-    return cli_usage_error("%s needs %s", name, what_needed);
-  if (check && check(arg[0]))
-    return CLI_USAGE;
+#define KIND_LIST                                                              \
+  "entities, sources, feature-views, on-demand-feature-views or "              \
+  "feature-services"
+
+enum { SHOW_JSON };
+
+/* ls and describe: open the registry, then call `run` with the operand. */
+static int show(cli *c, int (*run)(lr_registry *, const char *, unsigned,
+                                   char **)) {
   lr_registry *reg = NULL;
   int rc = lr_registry_open(c->repo, &reg);
   char *out = NULL;
   if (rc == 0)
-    rc = run(reg, arg[0], json ? LR_FORMAT_JSON : 0, &out);
+    rc = run(reg, c->operand[0], c->given[SHOW_JSON] ? LR_FORMAT_JSON : 0,
+             &out);
   if (out)
     fputs(out, stdout);
   lr_free(out);
   int status = rc == 0 ? CLI_OK
-               : rc == LR_EINVAL ? CLI_USAGE
-                                 : cli_fail(name, rc, lr_registry_errmsg(reg));
+                       : cli_fail(c->command->name, rc,
+                                  lr_registry_errmsg(reg));
   lr_registry_close(reg);
   return status;
 }
 
 /* The index in kind_names of the kind named `name`, or -1. */
 static int find_kind(const char *name) {
-  for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+  for (int i = 0; i < CLI_COUNT(kind_names); i++)
     if (!strcmp(name, kind_names[i].name))
-      return (int)i;
+      return i;
   return -1;
 }
 
-/* ls's argument must name a kind, whatever the registry's state: 0 or
- * CLI_USAGE. */
-static int check_kind(const char *kind) {
-  if (find_kind(kind) >= 0)
-    return 0;
-  return cli_usage_error("unknown kind '%s': entities, sources, "
-                         "feature-views, on-demand-feature-views or "
-                         "feature-services", kind);
+/* Lists the objects of `kind` (checked by cmd_ls). */
+static int list_kind(lr_registry *reg, const char *kind, unsigned flags,
+                     char **out) {
+  return lr_registry_list(reg, kind_names[find_kind(kind)].kind, flags, out);
 }
 
-/* Lists the objects of `kind` (checked by check_kind). */
-static int run_ls(lr_registry *reg, const char *kind, unsigned flags,
-                  char **out) {
-  int i = find_kind(kind);
-  return i < 0 ? LR_EINVAL
-               : lr_registry_list(reg, kind_names[i].kind, flags, out);
+static int cmd_ls(cli *c) {
+  if (find_kind(c->operand[0]) < 0) /* whatever the registry's state */
+    return cli_usage_error("unknown kind '%s': " KIND_LIST, c->operand[0]);
+  return show(c, list_kind);
 }
 
-int cli_ls(cli *c) {
-  return show(c, "ls", "a kind: entities, sources, feature-views, "
-                       "on-demand-feature-views or feature-services",
-              check_kind, run_ls);
-}
+static int cmd_describe(cli *c) { return show(c, lr_registry_describe); }
 
-int cli_describe(cli *c) {
-  return show(c, "describe", "a name", NULL, lr_registry_describe);
-}
+static const cli_option show_options[] = {
+    [SHOW_JSON] = {"--json", NULL, "print JSON instead of a table", 0, 0}};
+
+static const cli_operand ls_operands[] = {
+    {"KIND", "the kind of objects to list: " KIND_LIST}};
+
+const cli_command cli_ls_command = {
+    "ls", "list the applied objects of one kind",
+    "List the applied objects of one kind, sorted by name, as an aligned "
+    "table, or with --json as a JSON array (each object as `describe "
+    "--json` prints it). `sources` includes request sources.",
+    ls_operands, CLI_COUNT(ls_operands), show_options,
+    CLI_COUNT(show_options), cmd_ls};
+
+static const cli_operand describe_operands[] = {
+    {"NAME", "the name of the objects to describe"}};
+
+const cli_command cli_describe_command = {
+    "describe", "describe the applied objects named NAME",
+    "Describe every applied object named NAME (names are unique within a "
+    "kind, not across kinds), with the file and position it was defined at.",
+    describe_operands, CLI_COUNT(describe_operands), show_options,
+    CLI_COUNT(show_options), cmd_describe};

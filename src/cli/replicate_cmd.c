@@ -40,10 +40,10 @@ static void report(lr_replicator *r, lr_replication_status *last) {
   *last = st;
 }
 
-int cli_replicate(cli *c) {
-  int once = c->argc == 1 && !strcmp(c->argv[0], "--once");
-  if (c->argc > 1 || (c->argc == 1 && !once))
-    return cli_usage_error("replicate takes only --once");
+enum { REPLICATE_ONCE };
+
+static int cmd_replicate(cli *c) {
+  int once = c->given[REPLICATE_ONCE];
   lr_replicator *r = NULL;
   int rc = lr_replicator_open(c->repo, &r);
   if (rc) {
@@ -76,9 +76,20 @@ int cli_replicate(cli *c) {
   return status;
 }
 
-int cli_publish(cli *c) {
-  if (c->argc != 0)
-    return cli_usage_error("publish takes no arguments");
+static const cli_option replicate_options[] = {
+    [REPLICATE_ONCE] = {"--once", NULL,
+                        "one round, then exit (1 on an error)", 0, 0}};
+
+const cli_command cli_replicate_command = {
+    "replicate", "ship changes to the write log, or follow it",
+    "On a primary (replication: {role: primary} in feature_store.yaml): "
+    "ship every committed change to the write log, in order, publishing "
+    "snapshots where replicas need one. On a replica: bootstrap from the "
+    "newest snapshot when it must, then apply the log entry by entry. Runs "
+    "until SIGTERM or SIGINT; errors that may pass are printed and retried.",
+    NULL, 0, replicate_options, CLI_COUNT(replicate_options), cmd_replicate};
+
+static int cmd_publish(cli *c) {
   lr_replicator *r = NULL;
   char *name = NULL;
   int rc = lr_replicator_open(c->repo, &r);
@@ -91,3 +102,9 @@ int cli_publish(cli *c) {
   lr_replicator_close(r);
   return status;
 }
+
+const cli_command cli_publish_command = {
+    "publish", "primary: publish a snapshot now",
+    "On a primary: publish a snapshot of the live generation now; prints "
+    "its name, snap-G-S.",
+    NULL, 0, NULL, 0, cmd_publish};

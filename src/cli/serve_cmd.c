@@ -43,52 +43,87 @@ static int serve_until_signalled(const lr_server_options *o) {
   return rc;
 }
 
-/* Reads the integer after flag `name` (at argv[*i + 1]). */
-static int int_flag(cli *c, int *i, const char *name, long long min,
-                    long long *out) {
-  if (*i + 1 >= c->argc)
-    return cli_usage_error("%s needs a number", name);
+enum {
+  SERVE_HOST,
+  SERVE_PORT,
+  SERVE_THREADS,
+  SERVE_TOKEN_FILE,
+  SERVE_MAX_BODY,
+  SERVE_MAX_ENTITIES,
+  SERVE_TIMEOUT
+};
+
+static const cli_option serve_options[] = {
+    [SERVE_HOST] = {"--host", "ADDRESS",
+                    "the address to listen on (default 127.0.0.1)", 0, 0},
+    [SERVE_PORT] = {"--port", "N",
+                    "the port (default 6566; 0: one the system picks, "
+                    "printed)",
+                    0, 0},
+    [SERVE_THREADS] = {"--threads", "N",
+                       "threads answering requests (default: one per core)",
+                       0, 0},
+    [SERVE_TOKEN_FILE] = {"--token-file", "FILE",
+                          "a file holding the bearer token every request must "
+                          "carry",
+                          0, 0},
+    [SERVE_MAX_BODY] = {"--max-body-bytes", "N",
+                        "the largest request body taken (default 1048576; "
+                        "larger ones get 413)",
+                        0, 0},
+    [SERVE_MAX_ENTITIES] = {"--max-entities", "N",
+                            "the most entities one request may ask for "
+                            "(default 10000; more get 413)",
+                            0, 0},
+    [SERVE_TIMEOUT] = {"--timeout", "SECONDS",
+                       "the most a request may take, from its connection or "
+                       "the previous answer until its answer is sent "
+                       "(default 30)",
+                       0, 0},
+};
+
+/* Option k's value as an integer >= min into *out (kept when absent). */
+static int int_option(const cli *c, int k, long long min, long long max,
+                      long long *out) {
+  const char *text = cli_value(c, k);
+  if (!text)
+    return 0;
   char *end;
-  long long v = strtoll(c->argv[++*i], &end, 10);
-  if (*end || end == c->argv[*i] || v < min)
-    return cli_usage_error("%s: '%s' is not a number >= %lld", name,
-                           c->argv[*i], min);
+  long long v = strtoll(text, &end, 10);
+  if (*end || end == text || v < min || v > max)
+    return cli_usage_error("%s: '%s' is not a number from %lld to %lld",
+                           serve_options[k].name, text, min, max);
   *out = v;
   return 0;
 }
 
-int cli_serve(cli *c) {
-  lr_server_options o = {.repo = c->repo, .port = 6566};
-  for (int i = 0; i < c->argc; i++) {
-    const char *arg = c->argv[i];
-    long long v = 0;
-    int rc = 0;
-    if (!strcmp(arg, "--host") && i + 1 < c->argc) {
-      o.host = c->argv[++i];
-    } else if (!strcmp(arg, "--token-file") && i + 1 < c->argc) {
-      o.token_file = c->argv[++i];
-    } else if (!strcmp(arg, "--port")) {
-      rc = int_flag(c, &i, arg, 0, &v);
-      o.port = (int)v;
-    } else if (!strcmp(arg, "--threads")) {
-      rc = int_flag(c, &i, arg, 1, &v);
-      o.threads = (int)v;
-    } else if (!strcmp(arg, "--max-body-bytes")) {
-      rc = int_flag(c, &i, arg, 1, &v);
-      o.max_body_bytes = (size_t)v;
-    } else if (!strcmp(arg, "--max-entities")) {
-      rc = int_flag(c, &i, arg, 1, &v);
-      o.max_entities = (int)v;
-    } else if (!strcmp(arg, "--timeout")) {
-      rc = int_flag(c, &i, arg, 1, &v);
-      o.timeout_seconds = (int)v;
-    } else {
-      return cli_usage_error("serve: unexpected argument '%s'", arg);
-    }
-    if (rc)
-      return rc;
-  }
-  if (o.port > 65535)
-    return cli_usage_error("--port must be at most 65535");
+static int cmd_serve(cli *c) {
+  lr_server_options o = {.repo = c->repo,
+                         .host = cli_value(c, SERVE_HOST),
+                         .token_file = cli_value(c, SERVE_TOKEN_FILE)};
+  long long port = 6566, threads = 0, body = 0, entities = 0, timeout = 0;
+  int rc = int_option(c, SERVE_PORT, 0, 65535, &port);
+  if (rc == 0)
+    rc = int_option(c, SERVE_THREADS, 1, 4096, &threads);
+  if (rc == 0)
+    rc = int_option(c, SERVE_MAX_BODY, 1, 1LL << 40, &body);
+  if (rc == 0)
+    rc = int_option(c, SERVE_MAX_ENTITIES, 1, 1 << 30, &entities);
+  if (rc == 0)
+    rc = int_option(c, SERVE_TIMEOUT, 1, 1 << 30, &timeout);
+  if (rc)
+    return rc;
+  o.port = (int)port;
+  o.threads = (int)threads;
+  o.max_body_bytes = (size_t)body;
+  o.max_entities = (int)entities;
+  o.timeout_seconds = (int)timeout;
   return serve_until_signalled(&o) ? CLI_FAILED : CLI_OK;
 }
+
+const cli_command cli_serve_command = {
+    "serve", "serve Feast's HTTP JSON API",
+    "Serve Feast's HTTP JSON API (get-online-features, push, "
+    "write-to-online-store, health, metrics) on the repo's online store "
+    "until SIGTERM or Ctrl-C; see docs/server.md.",
+    NULL, 0, serve_options, CLI_COUNT(serve_options), cmd_serve};

@@ -4,12 +4,17 @@
 #include "duckdb.h"
 
 #include <dlfcn.h>
+#include <limits.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "larder.h"
 
+/* The build tree's DuckDB (third_party/duckdb/), or the system's name. */
 #ifndef LR_DUCKDB_PATH
 #define LR_DUCKDB_PATH "libduckdb.so"
 #endif
@@ -17,31 +22,108 @@
 /* The functions used, resolved once. */
 static lr__duckdb_api api;
 static void *api_lib;
-static char api_error[512];
+static const char *api_path; /* the file api_lib was loaded from */
+static char api_error[4096];
 
 static pthread_once_t api_once = PTHREAD_ONCE_INIT;
 
 static void *resolve(const char *name) {
   void *fn = dlsym(api_lib, name);
   if (!fn && !api_error[0])
-    snprintf(api_error, sizeof api_error, "libduckdb has no %s", name);
+    snprintf(api_error, sizeof api_error,
+             "%s has no %s: it is not the DuckDB this Larder was built with; "
+             "set LARDER_DUCKDB to the path of that one's libduckdb.so",
+             api_path, name);
   return fn;
 }
 
 #define RESOLVE(field, name) *(void **)&api.field = resolve(name)
 
-static void load_api(void) {
-  const char *paths[] = {getenv("LARDER_DUCKDB"), LR_DUCKDB_PATH,
-                         "libduckdb.so"};
-  for (size_t i = 0; i < 3 && !api_lib; i++)
-    if (paths[i] && *paths[i])
-      api_lib = dlopen(paths[i], RTLD_NOW | RTLD_LOCAL);
-  if (!api_lib) {
-    snprintf(api_error, sizeof api_error,
-             "cannot load libduckdb (tried $LARDER_DUCKDB, %s, libduckdb.so): "
-             "run scripts/deps.sh", LR_DUCKDB_PATH);
+/* Where libduckdb is looked for, in order (docs/internals/offline.md). */
+enum { MAX_PLACES = 4 };
+typedef struct places {
+  char path[MAX_PLACES][PATH_MAX];
+  int n;
+} places;
+
+static void add_place(places *p, const char *dir, const char *path) {
+  if (!path || !*path || p->n == MAX_PLACES)
     return;
+  char *to = p->path[p->n];
+  if (snprintf(to, PATH_MAX, "%s%s", dir, path) >= PATH_MAX)
+    return;
+  for (int i = 0; i < p->n; i++)
+    if (!strcmp(p->path[i], to))
+      return;
+  p->n++;
+}
+
+/* The folder of the file that holds this code, with a trailing slash, and
+ * where an installed DuckDB is from there: larder/ beside the shared
+ * library in PREFIX/lib, ../lib/larder/ from a program in PREFIX/bin that
+ * linked liblarder.a (the program's link map has no name, and dladdr would
+ * give argv[0], which need not be a path). NULL when unknown. */
+static const char *code_folder(char dir[PATH_MAX]) {
+  Dl_info info;
+  struct link_map *map = NULL;
+  if (!dladdr1((void *)&lr__duckdb_open, &info, (void **)&map,
+               RTLD_DL_LINKMAP) || !map)
+    return NULL;
+  int program = !map->l_name[0];
+  if (program) {
+    ssize_t n = readlink("/proc/self/exe", dir, PATH_MAX - 1);
+    if (n <= 0)
+      return NULL;
+    dir[n] = '\0';
+  } else if (!realpath(map->l_name, dir)) {
+    return NULL;
   }
+  char *slash = strrchr(dir, '/');
+  if (!slash)
+    return NULL;
+  slash[1] = '\0';
+  return program ? "../lib/larder/libduckdb.so" : "larder/libduckdb.so";
+}
+
+/* $LARDER_DUCKDB; beside this code, where `make install` puts it; the
+ * system's, through the dynamic linker's search; the build tree's. */
+static void find_places(places *p) {
+  add_place(p, "", getenv("LARDER_DUCKDB"));
+  char dir[PATH_MAX];
+  const char *beside = code_folder(dir);
+  if (beside)
+    add_place(p, dir, beside);
+  add_place(p, "", "libduckdb.so");
+  add_place(p, "", LR_DUCKDB_PATH);
+}
+
+/* Loads the first of the places that loads; else says where it looked. */
+static void open_library(void) {
+  static places p;
+  find_places(&p);
+  for (int i = 0; i < p.n && !api_lib; i++) {
+    api_lib = dlopen(p.path[i], RTLD_NOW | RTLD_LOCAL);
+    api_path = p.path[i];
+  }
+  if (api_lib)
+    return;
+  size_t len = (size_t)snprintf(api_error, sizeof api_error,
+                                "cannot load libduckdb; tried");
+  for (int i = 0; i < p.n && len < sizeof api_error; i++)
+    len += (size_t)snprintf(api_error + len, sizeof api_error - len,
+                            "%s %s%s", i ? "," : "", p.path[i],
+                            strchr(p.path[i], '/') ? "" : " (the system's)");
+  if (len < sizeof api_error)
+    snprintf(api_error + len, sizeof api_error - len,
+             ": set LARDER_DUCKDB to the path of libduckdb.so, install "
+             "DuckDB, or run scripts/deps.sh (and make install) in Larder's "
+             "source tree");
+}
+
+static void load_api(void) {
+  open_library();
+  if (!api_lib)
+    return;
   RESOLVE(open, "duckdb_open");
   RESOLVE(close, "duckdb_close");
   RESOLVE(connect, "duckdb_connect");

@@ -3,8 +3,10 @@
  * that only reads online features never maps libduckdb (loading it costs
  * ~20 ms). Only the offline layer uses this.
  *
- * The library is looked up in $LARDER_DUCKDB (a path), then at the path the
- * build found (third_party/duckdb/lib/libduckdb.so), then as libduckdb.so.
+ * The library is looked up in $LARDER_DUCKDB (a path), then beside the file
+ * holding liblarder's code, where `make install` puts it (lib/larder/), then
+ * as the system's libduckdb.so, then at the path the build found
+ * (third_party/duckdb/lib/libduckdb.so); docs/internals/offline.md.
  */
 #ifndef LR_OFFLINE_DUCKDB_H
 #define LR_OFFLINE_DUCKDB_H

@@ -425,7 +425,7 @@ static void *watch_progress(void *arg) {
     duckdb_query_progress_type p = api->query_progress(w->off->db.con);
     if (!atomic_load(&w->done) && p.percentage >= 0)
       w->spec->progress(w->spec->progress_ctx, "training set",
-                        p.rows_processed, p.total_rows_to_process);
+                        p.rows_processed, 0); /* DuckDB's total is a guess */
   }
   return NULL;
 }

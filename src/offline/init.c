@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../util/fs.h"
+#include "../util/timefmt.h"
 #include "duckdb.h"
 #include "larder.h"
 
@@ -223,7 +224,7 @@ static int init_repo(const char *dir, lr__buf *err) {
   lr__buf_init(&csv);
   lr__buf_init(&latest);
   lr__buf_init(&entities);
-  time_t now = time(NULL);
+  time_t now = (time_t)(lr__time_now_us() / 1000000);
   example_rows(&csv, &latest, now - now % 3600);
   example_entities(&entities, now - now % 3600);
   rc = lr__buf_failed(&csv) || lr__buf_failed(&latest) ||

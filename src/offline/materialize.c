@@ -10,14 +10,17 @@
  * in key order, the common bulk case) every key's rows are consecutive and
  * that is the whole load. The first decreasing key aborts that pass and
  * the view is read again sorted by key. A view's whole load is one LMDB
- * transaction, committed together with the record of the interval it
- * loaded, which incremental runs start from.
+ * transaction, committed together with the records of the interval it
+ * loaded, which incremental runs start from, and of the definitions it
+ * loaded with (online/loads.h): an incremental run reloads a view whose
+ * definitions changed since.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../codec/row.h"
+#include "../online/loads.h"
 #include "../online/store.h"
 #include "../online/writer.h"
 #include "../util/dtype.h"
@@ -29,17 +32,6 @@
  * batch's values (a column of lr_values each) stay in the CPU's cache
  * between their conversion and their packing. */
 enum { MAX_KEYS = 16, BATCH = 256 };
-
-/* What a load of one view records in the meta database. */
-typedef struct loaded {
-  int64_t start_us, end_us, at_us;
-} loaded;
-
-/* The meta key of a view's loads: per layout epoch, so that a forced
- * relayout (an empty database) starts over. */
-static void loaded_key(const lr__view *v, char *key, size_t cap) {
-  snprintf(key, cap, "materialized:%s@%u", v->name, (unsigned)v->layout_epoch);
-}
 
 /* One chunk converted for the writer: a column per key, the two times and
  * each feature; values point into the chunk (strings) or into `scratch`
@@ -170,17 +162,20 @@ typedef struct load_state {
   lr_offline *off;
   const lr_materialize_spec *spec;
   lr_materialize_stats *stats;
-  unsigned long long total; /* upper bound of the rows, for progress */
+  unsigned long long total; /* the source rows in the interval */
+  unsigned long long read;  /* those the current pass has read */
   lr_write_stats view;      /* the rows of the view's current pass */
+  int replace_ties;         /* the view's load is a reload (loads.h) */
 } load_state;
 
-/* Reports the rows of the view so far (each key's newest row counts once
- * it is written or skipped). */
+/* Reports the source rows read so far of the total counted first, so that
+ * an estimate of the time left holds (the rows kept, the latest per key,
+ * have no total known beforehand). The last report's total is what was
+ * read (the same, unless the source changed meanwhile). */
 static void report(load_state *ls, const lr__view *v, int last) {
-  unsigned long long done = ls->view.rows_written + ls->view.rows_skipped;
   if (ls->spec->progress)
-    ls->spec->progress(ls->spec->progress_ctx, v->name, done,
-                       last ? done : ls->total);
+    ls->spec->progress(ls->spec->progress_ctx, v->name, ls->read,
+                       last ? ls->read : ls->total);
 }
 
 /* LR_EINVAL with DuckDB's message about the failed query. */
@@ -208,6 +203,7 @@ static int write_chunks(load_state *ls, const lr__view *v,
   unsigned long long chunks = 0;
   duckdb_data_chunk chunk;
   while (rc == 0 && (chunk = lr__feed_next(&feed))) {
+    ls->read += lr__duckdb_fns()->data_chunk_get_size(chunk);
     rc = put_chunk(ls->off, chunk, &cc, w, &ls->view);
     lr__duckdb_fns()->destroy_data_chunk(&chunk);
     if (rc == 0 && ++chunks % 64 == 0)
@@ -244,20 +240,6 @@ static int stream_rows(load_state *ls, const lr__view *v, const char *sql,
   return rc;
 }
 
-/* Where an incremental load of `v` starts: the end of its last load, else
- * end - ttl, else the beginning. */
-static int64_t incremental_start(lr_store *store, const lr__view *v,
-                                 int64_t end) {
-  char key[256];
-  loaded_key(v, key, sizeof key);
-  loaded last;
-  size_t len = 0;
-  if (lr__store_meta_get(store, key, &last, sizeof last, &len) == 0 &&
-      len == sizeof last)
-    return last.end_us;
-  return v->ttl_seconds > 0 ? end - v->ttl_seconds * 1000000 : LR__TIME_MIN_US;
-}
-
 /* A Parquet scan as stored is cheapest in one DuckDB thread (more threads
  * only hand the chunks over in order, at more CPU); sorting, parsing CSV or
  * running a SQL source's query use one per core, DuckDB's default, which
@@ -276,6 +258,7 @@ static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
   lr__buf_init(&count_sql);
   lr__buf_init(&count);
   memset(&ls->view, 0, sizeof ls->view);
+  ls->read = 0;
   int rc = load_sql(ls->off, v, start, ls->spec->end_us, order, &sql,
                     &count_sql);
   if (rc == 0 && ls->spec->progress && order == AS_STORED)
@@ -288,12 +271,16 @@ static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
     if (rc)
       lr__buf_puts(&ls->off->errmsg, lr_store_errmsg(store));
   }
+  if (rc == 0 && !ls->spec->incremental) /* replicas take it from a snapshot */
+    lr__writer_log_as_snapshot(*w);
   int one = rc == 0 && order == AS_STORED &&
             lr__source_is_parquet(lr__offline_source(ls->off, v));
   if (rc == 0 && one)
     rc = one_thread(ls->off, 1);
   if (rc == 0) {
     lr__writer_latest_only(*w, order == AS_STORED);
+    if (ls->replace_ties)
+      lr__writer_replace_ties(*w);
     rc = stream_rows(ls, v, lr__buf_str(&sql), *w);
   }
   if (one)
@@ -304,14 +291,83 @@ static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
   return rc;
 }
 
+/* "START..END", or "everything up to END". */
+static void put_range(lr__buf *out, int64_t start, int64_t end) {
+  char ts[40];
+  if (start > LR__TIME_MIN_US) {
+    lr__time_format(start, ts);
+    lr__buf_printf(out, "%s..", ts);
+  } else {
+    lr__buf_puts(out, "everything up to ");
+  }
+  lr__time_format(end, ts);
+  lr__buf_puts(out, ts);
+}
+
+/* Tells the caller (spec->note), before the load, that view v is
+ * reloaded over [start, end], or, for a full load that replaces only part
+ * of what other definitions loaded, that the rest stays. */
+static void note_reload(load_state *ls, const lr__view *v,
+                        const lr__reload *r, int covered, int64_t start) {
+  const lr_materialize_spec *spec = ls->spec;
+  if (!spec->note || (spec->incremental ? !r->needed
+                                         : !r->changed || covered))
+    return;
+  lr__buf text;
+  lr__buf_init(&text);
+  lr__buf_printf(&text, "%s: ", v->name);
+  lr__reload_describe(r, &text);
+  lr__buf_puts(&text, spec->incremental ? ": reloading " : ": this load "
+               "replaces its rows of ");
+  put_range(&text, start, spec->end_us);
+  if (!spec->incremental)
+    lr__buf_puts(&text, " only; `materialize-incremental` reloads the rest");
+  if (!lr__buf_failed(&text))
+    spec->note(spec->note_ctx, lr__buf_str(&text));
+  lr__buf_free(&text);
+}
+
+/* Where view v's load starts: the spec's start; incremental: the reload's
+ * start, else the end of the last interval, else where a first load
+ * starts. */
+static int64_t load_start(const lr_materialize_spec *spec, const lr__view *v,
+                          const lr__loads *past, const lr__reload *r) {
+  if (!spec->incremental)
+    return spec->start_us;
+  if (r->needed)
+    return r->start_us;
+  return past->has_interval ? past->interval_end
+                            : lr__loads_first_start(v, spec->end_us);
+}
+
+/* Reads what the store records of v's past loads and decides. */
+static int read_past(load_state *ls, lr_store *store, const lr__view *v,
+                     lr__loads *past, lr__reload *r) {
+  int rc = lr__loads_read(store, v, past);
+  if (rc)
+    return lr__errmsg_set(&ls->off->errmsg, rc, "reading what was loaded "
+                          "into feature view '%s': %s", v->name,
+                          lr_store_errmsg(store));
+  rc = lr__loads_decide(past, &ls->off->reg, v, ls->spec->end_us, r);
+  ls->replace_ties = r->changed;
+  return rc;
+}
+
 /* Loads view `v`: as stored, else (keys out of order) again by key; then
- * the record of the interval; one transaction. */
+ * the records of the load; one transaction. */
 static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
   const lr_materialize_spec *spec = ls->spec;
-  int64_t start = spec->incremental ? incremental_start(store, v, spec->end_us)
-                                    : spec->start_us;
+  lr__loads past;
+  lr__reload r = {0};
+  lr__buf_init(&r.why);
+  int rc = read_past(ls, store, v, &past, &r);
+  int64_t start = load_start(spec, v, &past, &r);
+  if (rc == 0)
+    note_reload(ls, v, &r, lr__loads_covers(&past, &r, v, start, spec->end_us),
+                start);
   lr__writer *w = NULL;
-  int rc = load_pass(ls, store, v, start, AS_STORED, &w);
+  if (rc == 0)
+    rc = load_pass(ls, store, v, start, AS_STORED, &w);
   if (rc == LR__WRITER_UNORDERED) {
     lr__writer_abort(w);
     w = NULL;
@@ -320,12 +376,9 @@ static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
   if (rc && w && !ls->off->errmsg.len)
     lr__buf_printf(&ls->off->errmsg, "loading feature view '%s': %s",
                    v->name, lr_store_errmsg(store));
-  if (rc == 0) {
-    char key[256];
-    loaded_key(v, key, sizeof key);
-    loaded rec = {start, spec->end_us, lr__time_now_us()};
-    rc = lr__writer_put_meta(w, key, &rec, sizeof rec);
-  }
+  if (rc == 0)
+    rc = lr__loads_put(w, &ls->off->reg, v, &past, &r, start, spec->end_us,
+                       lr__time_now_us());
   if (rc == 0) {
     rc = lr__writer_commit(w);
     if (rc)
@@ -340,6 +393,8 @@ static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
     ls->stats->rows_written += ls->view.rows_written;
     ls->stats->rows_skipped += ls->view.rows_skipped;
   }
+  lr__loads_free(&past);
+  lr__reload_free(&r);
   return rc;
 }
 
@@ -397,7 +452,7 @@ int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
     if (rc)
       lr__errmsg_set(&off->errmsg, rc, "%s", lr_store_errmsg(store));
   }
-  load_state ls = {off, spec, stats, 0, {0, 0}};
+  load_state ls = {off, spec, stats, 0, 0, {0, 0}, 0};
   for (int i = 0; rc == 0 && i < n; i++)
     rc = load_view(&ls, store, views[i]);
   lr_store_close(store);

@@ -10,15 +10,6 @@
 #include "../util/fs.h"
 #include "offline.h"
 
-/* The source column that feeds output `name` (field_mapping maps source
- * column -> name; unmapped names read the column of the same name). */
-static const char *source_column(const lr__source *s, const char *name) {
-  for (int i = 0; i < s->n_field_mapping; i++)
-    if (strcmp(s->field_mapping[i].value, name) == 0)
-      return s->field_mapping[i].key;
-  return name;
-}
-
 static void cast_column(lr__buf *sql, const char *column, uint8_t dtype,
                         const char *as) {
   lr__buf_puts(sql, "CAST(");
@@ -53,10 +44,7 @@ static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
 
 const lr__source *lr__offline_source(const lr_offline *off,
                                     const lr__view *v) {
-  const lr__source *s = lr__model_source(&off->reg, v->source);
-  if (s && s->kind == LR__SOURCE_PUSH)
-    s = lr__model_source(&off->reg, s->batch_source);
-  return s;
+  return lr__model_data_source(&off->reg, v);
 }
 
 int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
@@ -71,7 +59,7 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
   int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, 16);
   lr__buf_puts(sql, "SELECT ");
   for (int k = 0; k < n_keys; k++) {
-    cast_column(sql, source_column(s, keys[k]), key_types[k], keys[k]);
+    cast_column(sql, lr__source_column(s, keys[k]), key_types[k], keys[k]);
     lr__buf_puts(sql, ", ");
   }
   cast_column(sql, s->timestamp_field, LR__DT_TIMESTAMP, "__ts");
@@ -82,7 +70,7 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
     lr__buf_puts(sql, "NULL::TIMESTAMPTZ AS \"__created\"");
   for (int f = 0; f < v->n_features; f++) {
     lr__buf_puts(sql, ", ");
-    cast_column(sql, source_column(s, v->features[f].name),
+    cast_column(sql, lr__source_column(s, v->features[f].name),
                 v->features[f].dtype, v->features[f].name);
   }
   return from_clause(off, s, sql);

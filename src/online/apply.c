@@ -5,7 +5,11 @@
  * An entry holds pairs exactly as the primary stored them. A replica at
  * the entry's previous position holds what the primary held then, so
  * storing each pair under newer-wins gives the primary's state; the
- * entry's position is written in the same transaction.
+ * entry's position is written in the same transaction. Entries read
+ * together are applied in one transaction, each checked against the
+ * position the one before it wrote there: one commit (and its fsync) for
+ * the lot, and still no entry without its position or position without
+ * its entry.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +19,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "../codec/crc32c.h"
 #include "../codec/entry.h"
 #include "../codec/row.h"
 #include "../util/be64.h"
@@ -43,6 +48,19 @@ int lr__store_logpos(lr_store *store, lr__logpos *pos, lr__buf *err) {
   lr__env_release(env);
   return mrc ? lr__store_mdb_error(err, mrc, "cannot read the log position")
              : 0;
+}
+
+unsigned long long lr__store_last_txnid(lr_store *store) {
+  lr__env *env = lr__store_env(store);
+  MDB_txn *txn;
+  unsigned long long id = 0; /* a read transaction sees what readers see
+                                (the meta page's id moves a little before) */
+  if (mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn) == 0) {
+    id = mdb_txn_id(txn);
+    mdb_txn_abort(txn);
+  }
+  lr__env_release(env);
+  return id;
 }
 
 /* The distinct databases an entry's pairs go to. */
@@ -77,7 +95,8 @@ static int db_index(entry_dbs *d, const lr__entry_iter *it) {
   return d->names[d->n] ? d->n++ : -1;
 }
 
-/* Lists the databases of the records; returns 0 or -1 (malformed). */
+/* Adds the databases of the records to d's list; returns 0 or -1
+ * (malformed). */
 static int list_dbs(entry_dbs *d, const uint8_t *recs, size_t len) {
   lr__entry_iter it = {recs, recs + len, NULL, 0};
   const void *key, *row;
@@ -86,8 +105,13 @@ static int list_dbs(entry_dbs *d, const uint8_t *recs, size_t len) {
   while ((r = lr__entry_next(&it, &key, &klen, &row, &rlen)) == 1)
     if (db_index(d, &it) < 0)
       return -1;
-  char **names = r < 0 ? NULL
-                       : realloc(d->names, (size_t)(d->n + 1) * sizeof *names);
+  return r < 0 ? -1 : 0;
+}
+
+/* Ends d's list with the meta database and makes room for the handles
+ * and the digests' changes; returns 0 or -1. */
+static int dbs_ready(entry_dbs *d) {
+  char **names = realloc(d->names, (size_t)(d->n + 1) * sizeof *names);
   if (!names)
     return -1; /* d->names stays d's, freed with it */
   d->names = names;
@@ -124,7 +148,8 @@ static int put_pair(MDB_txn *txn, entry_dbs *d, int i, const void *key,
   return 0;
 }
 
-/* Puts every pair of the records and the digests' changes. */
+/* Puts every pair of the records and the digests' changes (d's deltas
+ * start from zero again for the next entry). */
 static int put_records(MDB_txn *txn, entry_dbs *d, const uint8_t *recs,
                        size_t len) {
   lr__entry_iter it = {recs, recs + len, NULL, 0};
@@ -135,6 +160,7 @@ static int put_records(MDB_txn *txn, entry_dbs *d, const uint8_t *recs,
     mrc = put_pair(txn, d, db_index(d, &it), key, klen, row, rlen);
   for (int i = 0; !mrc && i < d->n - 1; i++)
     mrc = lr__digest_apply(txn, d->dbis[d->n - 1], d->names[i], &d->delta[i]);
+  memset(d->delta, 0, (size_t)d->n * sizeof *d->delta);
   return mrc;
 }
 
@@ -182,38 +208,120 @@ static int apply_in(MDB_txn *txn, entry_dbs *d, const lr__entry_head *head,
   return mrc ? lr__store_mdb_error(err, mrc, "cannot apply a log entry") : 0;
 }
 
-int lr__store_apply_entry(lr_store *store, const void *data, size_t len,
-                          unsigned long long *stored, lr__buf *err) {
+/* An entry of a batch, decoded. */
+typedef struct decoded {
   lr__entry_head head;
   const uint8_t *recs;
-  size_t recs_len;
+  size_t len;
   uint8_t chain[16];
-  *stored = 0;
-  if (lr__entry_decode(data, len, &head, &recs, &recs_len, chain) != 0)
+} decoded;
+
+/* A batch: the entries taken, decoded, with their databases listed. */
+typedef struct batch {
+  decoded *entries;
+  int n;          /* the entries that decoded, applied in one transaction */
+  int bad;        /* 1 when the entry after them is damaged or malformed */
+  int bad_kind;   /* its outcome: LR__APPLY_MISMATCH or LR_ECORRUPT */
+  entry_dbs dbs;
+} batch;
+
+/* Decodes the longest prefix of `entries` that fits one transaction (at
+ * most LR__OUTBOX_MAX_RECORDS bytes together, at least one entry) and
+ * ends before the first damaged or malformed one; lists its databases. */
+static int take_batch(const lr__apply_entry *entries, int n, batch *b) {
+  size_t bytes = 0;
+  b->entries = calloc((size_t)n, sizeof *b->entries);
+  if (!b->entries)
+    return -1;
+  for (; b->n < n; b->n++) {
+    const lr__apply_entry *e = &entries[b->n];
+    decoded *d = &b->entries[b->n];
+    if (b->n && bytes + e->len > LR__OUTBOX_MAX_RECORDS)
+      break;
+    bytes += e->len;
+    b->bad_kind = lr__entry_decode(e->data, e->len, &d->head, &d->recs,
+                                   &d->len, d->chain) != 0
+                      ? LR__APPLY_MISMATCH
+                  : list_dbs(&b->dbs, d->recs, d->len) != 0 ? LR_ECORRUPT
+                                                             : 0;
+    if ((b->bad = b->bad_kind != 0))
+      break;
+  }
+  return dbs_ready(&b->dbs);
+}
+
+/* The outcome of the damaged or malformed entry after batch b. */
+static int bad_entry(const batch *b, lr__buf *err) {
+  if (b->bad_kind == LR__APPLY_MISMATCH)
     return lr__buf_puts(err, "a log entry is damaged: its chain digest "
                         "does not match its bytes"), LR__APPLY_MISMATCH;
-  entry_dbs d = {0};
-  if (list_dbs(&d, recs, recs_len) != 0) {
-    dbs_free(&d);
-    return lr__errmsg_set(err, LR_ECORRUPT, "log entry %llu is malformed",
-                          head.seq);
+  return lr__errmsg_set(err, LR_ECORRUPT, "log entry %llu is malformed",
+                        b->entries[b->n].head.seq);
+}
+
+/* Applies b's entries in the open transaction until one does not apply:
+ * *applied and *stored count what did. Returns the outcome of the last
+ * entry looked at (*looked of them), or an error. */
+static int apply_all(MDB_txn *txn, batch *b, const lr__env *env,
+                     int *looked, int *applied, unsigned long long *stored,
+                     lr__buf *err) {
+  int rc = LR__APPLIED;
+  for (*looked = 0; *looked < b->n;) {
+    const decoded *d = &b->entries[(*looked)++];
+    b->dbs.stored = 0;
+    rc = apply_in(txn, &b->dbs, &d->head, d->recs, d->len, d->chain, env,
+                  err);
+    if (rc != LR__APPLIED && rc != LR__APPLY_SEEN)
+      break;
+    *applied += rc == LR__APPLIED;
+    *stored += b->dbs.stored;
+  }
+  return rc;
+}
+
+int lr__store_apply_entries(lr_store *store, const lr__apply_entry *entries,
+                            int n, int *taken, int *applied,
+                            unsigned long long *stored, lr__buf *err) {
+  batch b = {0};
+  *taken = *applied = 0;
+  *stored = 0;
+  if (n < 1 || take_batch(entries, n, &b) != 0) {
+    free(b.entries);
+    dbs_free(&b.dbs);
+    return lr__errmsg_set(err, n < 1 ? LR_EINVAL : LR_ENOMEM,
+                          n < 1 ? "no log entry to apply" : "out of memory");
   }
   lr__env *env;
   MDB_txn *txn;
-  int rc = lr__store_write_begin(store, (const char *const *)d.names, d.n,
-                                 d.dbis, &env, &txn, err);
-  if (rc == 0) {
-    rc = apply_in(txn, &d, &head, recs, recs_len, chain, env, err);
-    int mrc = rc == LR__APPLIED ? mdb_txn_commit(txn)
-                                : (mdb_txn_abort(txn), 0);
+  int rc = b.n ? lr__store_write_begin(store, (const char *const *)b.dbs.names,
+                                       b.dbs.n, b.dbs.dbis, &env, &txn, err)
+               : LR__APPLIED;
+  if (rc == 0 && b.n) {
+    rc = apply_all(txn, &b, env, taken, applied, stored, err);
+    int ok = rc >= 0 && *applied; /* the entries before one that stops */
+    int mrc = ok ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), 0);
     if (mrc)
       rc = lr__store_mdb_error(err, mrc, "cannot commit a log entry");
-    else if (rc == LR__APPLIED)
-      *stored = d.stored;
+    if (mrc || rc < 0) { /* nothing was committed */
+      *applied = 0;
+      *stored = 0;
+    }
     lr__env_release(env);
   }
-  dbs_free(&d);
+  if ((rc == LR__APPLIED || rc == LR__APPLY_SEEN) && b.bad) {
+    (*taken)++;
+    rc = bad_entry(&b, err);
+  }
+  free(b.entries);
+  dbs_free(&b.dbs);
   return rc;
+}
+
+int lr__store_apply_entry(lr_store *store, const void *data, size_t len,
+                          unsigned long long *stored, lr__buf *err) {
+  lr__apply_entry e = {data, len};
+  int taken, applied;
+  return lr__store_apply_entries(store, &e, 1, &taken, &applied, stored, err);
 }
 
 int lr__store_outbox_each(lr_store *store, unsigned long long after,
@@ -314,57 +422,113 @@ static void status_path(const lr_store *store, lr__buf *path) {
   lr__fs_join(path, store->root, "replica.status");
 }
 
+/* The status file. Its numbers are fixed-width and the error is padded
+ * to its longest, so every report has the same length and is written over
+ * the last one in place (one pwrite: no new file and rename each round,
+ * and a follower reports after every round); the last line holds the
+ * crc32c of the lines before it, so that a reader that catches a report
+ * half-written reads again. */
+#define STATUS_LINES                                                      \
+  "head %020llu\nlag_entries %020llu\nlag_ms %020lld\nupdated_ms %020lld\n" \
+  "bootstraps %020llu\napplied %020llu\napplied_rows %020llu\n"           \
+  "mismatches %020llu\nfailing_ms %020lld\nerror %-*s\n"
+#define STATUS_CHECK "check "
+#define STATUS_MAX (400 + LR_REPLICATION_ERROR_MAX)
+
 int lr__store_put_replica_status(lr_store *store, const lr__replica_status *st,
                                  lr__buf *err) {
-  lr__buf path, tmp;
+  char text[STATUS_MAX];
+  int n = snprintf(text, sizeof text, STATUS_LINES, st->head, st->lag_entries,
+                   st->lag_ms, st->updated_ms, st->bootstraps, st->applied,
+                   st->applied_rows, st->mismatches, st->failing_ms,
+                   LR_REPLICATION_ERROR_MAX - 1, st->error);
+  n += snprintf(text + n, sizeof text - (size_t)n, STATUS_CHECK "%08x\n",
+                (unsigned)lr__crc32c(text, (size_t)n));
+  lr__buf path;
   status_path(store, &path);
-  lr__buf_init(&tmp);
-  lr__buf_printf(&tmp, "%s.tmp", lr__buf_str(&path));
-  FILE *f = fopen(lr__buf_str(&tmp), "w");
-  int rc = 0;
-  if (!f || fprintf(f, "head %llu\nlag_entries %llu\nlag_ms %lld\n"
-                    "updated_ms %lld\nbootstraps %llu\napplied %llu\n"
-                    "applied_rows %llu\nmismatches %llu\n",
-                    st->head, st->lag_entries, st->lag_ms, st->updated_ms,
-                    st->bootstraps, st->applied, st->applied_rows,
-                    st->mismatches) < 0)
-    rc = LR_EIO;
-  if (f && fclose(f) != 0)
-    rc = LR_EIO;
-  if (rc == 0 && rename(lr__buf_str(&tmp), lr__buf_str(&path)) != 0)
+  int fd = open(lr__buf_str(&path), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  int rc = fd >= 0 && pwrite(fd, text, (size_t)n, 0) == n ? 0 : LR_EIO;
+  if (fd >= 0 && close(fd) != 0)
     rc = LR_EIO;
   if (rc)
     lr__errmsg_set(err, rc, "cannot write %s", lr__buf_str(&path));
   lr__buf_free(&path);
-  lr__buf_free(&tmp);
   return rc;
+}
+
+/* The error line of the status text `text` into st->error (the padding
+ * dropped). */
+static void read_error(const char *text, lr__replica_status *st) {
+  const char *at = strstr(text, "\nerror ");
+  st->error[0] = '\0';
+  if (!at)
+    return;
+  at += strlen("\nerror ");
+  size_t len = strcspn(at, "\n");
+  while (len && at[len - 1] == ' ')
+    len--;
+  if (len >= sizeof st->error)
+    len = sizeof st->error - 1;
+  memcpy(st->error, at, len);
+  st->error[len] = '\0';
+}
+
+/* Reads the status file once: 0, LR_ENOTFOUND, or LR_ECORRUPT (also a
+ * report caught half-written). */
+static int read_status(const char *path, lr__replica_status *st) {
+  char text[STATUS_MAX + 1];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return LR_ENOTFOUND;
+  ssize_t len = read(fd, text, sizeof text - 1);
+  close(fd);
+  text[len > 0 ? len : 0] = '\0';
+  int n = sscanf(text, "head %llu lag_entries %llu lag_ms %lld updated_ms "
+                 "%lld bootstraps %llu applied %llu applied_rows %llu "
+                 "mismatches %llu failing_ms %lld", &st->head,
+                 &st->lag_entries, &st->lag_ms, &st->updated_ms,
+                 &st->bootstraps, &st->applied, &st->applied_rows,
+                 &st->mismatches, &st->failing_ms);
+  read_error(text, st);
+  const char *check = strstr(text, "\n" STATUS_CHECK);
+  unsigned sum;
+  if (n != 9)
+    return LR_ECORRUPT;
+  if (!check) /* written whole and renamed into place by an older Larder */
+    return 0;
+  check++;
+  return sscanf(check, STATUS_CHECK "%8x", &sum) == 1 &&
+                 sum == lr__crc32c(text, (size_t)(check - text))
+             ? 0
+             : LR_ECORRUPT;
 }
 
 int lr__store_replica_status(lr_store *store, lr__replica_status *st) {
   lr__buf path;
   status_path(store, &path);
-  FILE *f = fopen(lr__buf_str(&path), "r");
+  int rc = LR_ECORRUPT;
+  for (int tries = 0; tries < 3 && rc == LR_ECORRUPT; tries++)
+    rc = read_status(lr__buf_str(&path), st); /* again: caught mid-write */
   lr__buf_free(&path);
-  if (!f)
-    return LR_ENOTFOUND;
-  int n = fscanf(f, "head %llu lag_entries %llu lag_ms %lld updated_ms %lld "
-                 "bootstraps %llu applied %llu applied_rows %llu mismatches "
-                 "%llu", &st->head, &st->lag_entries, &st->lag_ms,
-                 &st->updated_ms, &st->bootstraps, &st->applied,
-                 &st->applied_rows, &st->mismatches);
-  fclose(f);
-  return n == 8 ? 0 : LR_ECORRUPT;
+  return rc;
 }
 
 /* The meta record of the registry version a primary last logged. */
 #define REGISTRY_LOGGED "log:registry"
 
-int lr__store_log_registry(lr_store *store, lr__buf *err) {
+/* A write transaction on the outbox (dbis[0]) and the meta database
+ * (dbis[1]): what logging a change outside of a write of rows takes. */
+static int begin_logging(lr_store *store, MDB_dbi dbis[2], lr__env **env,
+                         MDB_txn **txn, lr__buf *err) {
   const char *names[] = {LR__OUTBOX_DB, LR__META_DB};
+  return lr__store_write_begin(store, names, 2, dbis, env, txn, err);
+}
+
+int lr__store_log_registry(lr_store *store, lr__buf *err) {
   MDB_dbi dbis[2];
   lr__env *env;
   MDB_txn *txn;
-  int rc = lr__store_write_begin(store, names, 2, dbis, &env, &txn, err);
+  int rc = begin_logging(store, dbis, &env, &txn, err);
   if (rc)
     return rc;
   uint8_t want[8];
@@ -388,11 +552,10 @@ int lr__store_log_registry(lr_store *store, lr__buf *err) {
 
 int lr__store_restart_epoch(lr_store *store, unsigned long long past,
                             lr__buf *err) {
-  const char *names[] = {LR__OUTBOX_DB, LR__META_DB};
   MDB_dbi dbis[2];
   lr__env *env;
   MDB_txn *txn;
-  int rc = lr__store_write_begin(store, names, 2, dbis, &env, &txn, err);
+  int rc = begin_logging(store, dbis, &env, &txn, err);
   if (rc)
     return rc;
   lr__logpos pos;

@@ -19,6 +19,12 @@ const lr__replication *lr__store_replication(const lr_store *store);
 /* The live generation's position (version.h). Returns 0 or LR_EIO. */
 int lr__store_logpos(lr_store *store, lr__logpos *pos, lr__buf *err);
 
+/* The id of the last transaction any process committed in the live
+ * generation, as a reader sees it: an empty read transaction and no
+ * system call, for a shipper that looks often whether anything was
+ * committed. */
+unsigned long long lr__store_last_txnid(lr_store *store);
+
 /* lr__store_apply_entry outcomes besides errors. */
 enum {
   LR__APPLIED = 0,
@@ -39,6 +45,28 @@ enum {
  * records do not parse), LR_EIO. */
 int lr__store_apply_entry(lr_store *store, const void *data, size_t len,
                           unsigned long long *stored, lr__buf *err);
+
+/* One log entry's bytes, as read. */
+typedef struct lr__apply_entry {
+  const void *data;
+  size_t len;
+} lr__apply_entry;
+
+/* Applies entries[0..n) in order, each as lr__store_apply_entry does, as
+ * many as fit in one write transaction (at most 8 MiB of entries
+ * together, what one entry may hold; at least one), committed once: each
+ * entry is checked against the position the entries before it wrote, and
+ * writes its own with its pairs. It stops at the first entry that neither
+ * applies nor was seen; the entries before it are committed. *taken gets
+ * how many entries were looked at (call again with the rest), *applied
+ * how many of them applied and *stored the pairs they stored. Returns the
+ * outcome of the last entry taken (LR__APPLIED or LR__APPLY_SEEN when
+ * every one applied or was seen), or an error: of the last entry taken
+ * (LR_ECORRUPT, malformed: the ones before it are committed), or of the
+ * transaction (nothing is committed; *applied and *stored are 0). */
+int lr__store_apply_entries(lr_store *store, const lr__apply_entry *entries,
+                            int n, int *taken, int *applied,
+                            unsigned long long *stored, lr__buf *err);
 
 /* Calls each(ctx, seq, entry, len) for the outbox entries after `after`,
  * in order, from one snapshot; stops at a nonzero return (returned).
@@ -77,9 +105,9 @@ int lr__store_restart_epoch(lr_store *store, unsigned long long past,
 int lr__store_lock_replicator(lr_store *store, int *fd, lr__buf *err);
 
 /* What a replica's follower last said of itself, in ONLINE/replica.status
- * (replaced each round): readers in other processes (the server's
- * /health and /metrics, `larder version`) learn the lag from it without
- * a connection to the log. */
+ * (rewritten in place each round, with a checksum): readers in other
+ * processes (the server's /health and /metrics, `larder version`) learn
+ * the lag from it without a connection to the log. */
 typedef struct lr__replica_status {
   unsigned long long head;      /* the log's last entry */
   unsigned long long lag_entries;
@@ -87,13 +115,18 @@ typedef struct lr__replica_status {
   long long updated_ms;         /* unix ms of the report */
   unsigned long long bootstraps, applied;
   unsigned long long applied_rows, mismatches; /* lr_replication_status */
+  long long failing_ms;         /* how long its rounds have failed; 0: the
+                                   last one succeeded */
+  char error[LR_REPLICATION_ERROR_MAX]; /* the last round's error, one
+                                   line, or "" */
 } lr__replica_status;
 
 /* Writes the status file. Returns 0 or LR_EIO. */
 int lr__store_put_replica_status(lr_store *store, const lr__replica_status *st,
                                  lr__buf *err);
 
-/* Reads it: 0, or LR_ENOTFOUND (no follower reported yet), LR_ECORRUPT. */
+/* Reads it (again when it was caught half-written): 0, or LR_ENOTFOUND
+ * (no follower reported yet), LR_ECORRUPT. */
 int lr__store_replica_status(lr_store *store, lr__replica_status *st);
 
 #endif

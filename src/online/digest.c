@@ -24,6 +24,19 @@ void lr__digest_pair(const void *key, size_t key_len, const void *row,
   lr__siphash_final(&s, hash);
 }
 
+/* The bucket hash's key: another one than the digest's, so that a key's
+ * bucket says nothing about the pair hashes summed into it. */
+static const uint8_t bucket_key[16] = "larder-bucket-v1";
+
+int lr__digest_bucket(const void *key, size_t key_len) {
+  lr__siphash s;
+  lr__siphash_init(&s, bucket_key);
+  lr__siphash_update(&s, key, key_len);
+  uint64_t hash[2];
+  lr__siphash_final(&s, hash);
+  return (int)(hash[0] & 0xff); /* the first byte of the output */
+}
+
 void lr__digest_add(lr__digest *d, const uint64_t hash[2]) {
   uint64_t lo = d->sum[0] + hash[0];
   d->sum[1] += hash[1] + (lo < hash[0]);

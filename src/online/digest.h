@@ -45,6 +45,14 @@ void lr__digest_forget(MDB_txn *txn, MDB_dbi meta, const char *db_name);
  * layout, a snapshot's data file). Returns an LMDB code. */
 int lr__digest_count(MDB_txn *txn, MDB_dbi dbi, lr__digest *d);
 
+/* A view's digest split over the key space: the bucket of a key is the
+ * first byte of its SipHash-2-4-128 under a fixed key of its own, so it
+ * depends on the encoded key alone (never on the row) and is the same in
+ * every store; keys spread evenly whatever their values. A view's digest
+ * is the sum of its buckets' (compare.c). */
+#define LR__DIGEST_BUCKETS 256
+int lr__digest_bucket(const void *key, size_t key_len);
+
 /* The digest as 32 hex digits (high half first) and a NUL. */
 void lr__digest_hex(const lr__digest *d, char hex[33]);
 

@@ -127,15 +127,21 @@ static int lock_file(const char *path, int op, int *fd) {
   return busy ? LR_EEXISTS : LR_EIO;
 }
 
-int lr__gen_lock(const char *root, int *fd, lr__buf *err) {
+/* flock `op` on ROOT/layout.lock (created if missing), as lock_file. */
+static int lock_layout(const char *root, int op, int *fd) {
   lr__buf path;
   lr__buf_init(&path);
   root_file(&path, root, "layout.lock");
-  int rc = lock_file(lr__buf_str(&path), LOCK_EX, fd);
-  if (rc && err)
-    lr__buf_printf(err, "cannot lock %s: %s", lr__buf_str(&path),
-                   strerror(errno));
+  int rc = lock_file(lr__buf_str(&path), op, fd);
   lr__buf_free(&path);
+  return rc;
+}
+
+int lr__gen_lock(const char *root, int *fd, lr__buf *err) {
+  int rc = lock_layout(root, LOCK_EX, fd);
+  if (rc && err)
+    lr__buf_printf(err, "cannot lock %s/layout.lock: %s", root,
+                   strerror(errno));
   return rc;
 }
 
@@ -147,15 +153,11 @@ void lr__gen_unlock(const char *root, int fd) {
 }
 
 void lr__gen_sweep(const char *root) {
-  lr__buf path;
-  lr__buf_init(&path);
-  root_file(&path, root, "layout.lock");
   int fd;
-  if (lock_file(lr__buf_str(&path), LOCK_SH | LOCK_NB, &fd) == 0) {
+  if (lock_layout(root, LOCK_SH | LOCK_NB, &fd) == 0) {
     lr__gen_collect(root);
     close(fd);
   }
-  lr__buf_free(&path);
 }
 
 /* The in-use file of generation `gen`. */
@@ -281,6 +283,20 @@ static unsigned long long gone_number(const char *name) {
   return gen_number(gen_name);
 }
 
+/* Removes ROOT/NAME when it is a deletion's leftover (gen-N.gone): nobody
+ * can hold one, since no open looks for it. Returns 1 when it was one. */
+static int remove_if_gone(const char *root, const char *name) {
+  unsigned long long n = gone_number(name);
+  if (!n)
+    return 0;
+  lr__buf gone;
+  lr__buf_init(&gone);
+  gone_dir(&gone, root, n);
+  remove_files(lr__buf_str(&gone), 0);
+  lr__buf_free(&gone);
+  return 1;
+}
+
 int lr__gen_collect(const char *root) {
   unsigned long long live;
   if (lr__gen_read_current(root, &live, NULL) != 0)
@@ -292,21 +308,16 @@ int lr__gen_collect(const char *root) {
   if (lr__fs_exists(lr__buf_str(&legacy)))
     deleted += collect_one(root, LR__GEN_LEGACY);
   lr__buf_free(&legacy);
-  lr__buf gone;
-  lr__buf_init(&gone);
   DIR *d = opendir(root);
   for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
     unsigned long long n = gen_number(e->d_name);
     if (n && n != live)
       deleted += collect_one(root, n);
-    if ((n = gone_number(e->d_name)) != 0) {
-      gone_dir(&gone, root, n);
-      remove_files(lr__buf_str(&gone), 0); /* nobody can hold it */
-    }
+    else if (!n)
+      remove_if_gone(root, e->d_name);
   }
   if (d)
     closedir(d);
-  lr__buf_free(&gone);
   return deleted;
 }
 
@@ -357,5 +368,164 @@ int lr__gen_open_layout(const char *root, unsigned long long *gen,
                    "newline", root);
   else if (rc)
     lr__buf_printf(err, "cannot read %s/CURRENT: %s", root, strerror(errno));
+  return rc;
+}
+
+/* ---- teardown ----------------------------------------------------------- */
+
+/* Takes flock(LOCK_EX | LOCK_NB) on `path` if the file is there (it is
+ * not created: a missing lock is held by nobody). Returns 0 with *fd (-1
+ * for a missing file), LR_EEXISTS when another open file holds it, or
+ * LR_EIO. */
+static int try_exclusive(const char *path, int *fd) {
+  *fd = open(path, O_RDWR | O_CLOEXEC);
+  if (*fd < 0)
+    return errno == ENOENT ? 0 : LR_EIO;
+  int r;
+  while ((r = flock(*fd, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
+    ;
+  if (r == 0)
+    return 0;
+  int busy = errno == EWOULDBLOCK;
+  close(*fd);
+  *fd = -1;
+  return busy ? LR_EEXISTS : LR_EIO;
+}
+
+/* The generations of `root` into `gens` (unsigned long longs): the legacy
+ * one when its data.mdb is there, and every gen-N folder. */
+static void list_generations(const char *root, lr__buf *gens) {
+  lr__buf path;
+  lr__buf_init(&path);
+  root_file(&path, root, "data.mdb");
+  unsigned long long gen = LR__GEN_LEGACY;
+  if (lr__fs_exists(lr__buf_str(&path)))
+    lr__buf_append(gens, &gen, sizeof gen);
+  lr__buf_free(&path);
+  DIR *d = opendir(root);
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+    if ((gen = gen_number(e->d_name)) != 0)
+      lr__buf_append(gens, &gen, sizeof gen);
+  if (d)
+    closedir(d);
+}
+
+/* try_exclusive on `path`, keeping the descriptor in `fds` (ints). */
+static int hold_one(const char *path, lr__buf *fds) {
+  int fd;
+  int rc = try_exclusive(path, &fd);
+  if (rc == 0 && fd >= 0) {
+    lr__buf_append(fds, &fd, sizeof fd);
+    if (lr__buf_failed(fds)) {
+      close(fd);
+      rc = LR_ENOMEM;
+    }
+  }
+  return rc;
+}
+
+/* Takes the replicator lock and the in-use lock of every generation in
+ * `gens`, keeping the descriptors in `fds`. */
+static int hold_everything(const char *root, const lr__buf *gens,
+                           lr__buf *fds, lr__buf *err) {
+  lr__buf path;
+  lr__buf_init(&path);
+  root_file(&path, root, "replicator.lock");
+  int rc = hold_one(lr__buf_str(&path), fds);
+  if (rc == LR_EEXISTS)
+    lr__buf_printf(err, "`larder replicate` runs on this repo (it holds "
+                   "%s): stop it first", lr__buf_str(&path));
+  for (size_t i = 0; rc == 0 && i < gens->len / sizeof(unsigned long long);
+       i++) {
+    unsigned long long gen;
+    memcpy(&gen, gens->data + i * sizeof gen, sizeof gen);
+    in_use_path(&path, root, gen);
+    rc = hold_one(lr__buf_str(&path), fds);
+    if (rc == LR_EEXISTS)
+      lr__buf_printf(err, "the online store at %s is open in another "
+                     "process (a `larder serve`, a `larder replicate`, or a "
+                     "command or program using it): stop it first, so that "
+                     "none goes on reading removed files", root);
+  }
+  if (rc == LR_EIO)
+    lr__buf_printf(err, "cannot lock %s: %s", lr__buf_str(&path),
+                   strerror(errno));
+  lr__buf_free(&path);
+  return rc;
+}
+
+/* The files of the folder itself: the pointer, the locks, the replica's
+ * status, and temporary copies of the replaced ones. */
+static int is_root_file(const char *name) {
+  static const char *const prefixes[] = {"CURRENT", "layout.lock",
+                                         "replicator.lock", "replica.status"};
+  for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+    if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+      return 1;
+  return 0;
+}
+
+/* Removes what lr__gen_teardown removes once everything is held: CURRENT
+ * first (a store without it is a new, empty one), the generations (and
+ * leftovers of deletions), the folder's files, the folder. Returns 1 when
+ * the folder stays. */
+static int remove_store(const char *root, const lr__buf *gens) {
+  lr__buf path;
+  lr__buf_init(&path);
+  root_file(&path, root, "CURRENT");
+  unlink(lr__buf_str(&path));
+  for (size_t i = 0; i < gens->len / sizeof(unsigned long long); i++) {
+    unsigned long long gen;
+    memcpy(&gen, gens->data + i * sizeof gen, sizeof gen);
+    remove_generation(root, gen);
+  }
+  DIR *d = opendir(root);
+  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+    if (remove_if_gone(root, e->d_name) || !is_root_file(e->d_name))
+      continue;
+    root_file(&path, root, e->d_name);
+    unlink(lr__buf_str(&path));
+  }
+  if (d)
+    closedir(d);
+  lr__buf_free(&path);
+  return rmdir(root) != 0;
+}
+
+int lr__gen_teardown(const char *root, int check_only, int *kept,
+                     lr__buf *err) {
+  *kept = 0;
+  if (!lr__fs_is_dir(root))
+    return LR_ENOTFOUND;
+  int layout;
+  int rc = lock_layout(root, LOCK_EX | LOCK_NB, &layout);
+  if (rc == LR_EEXISTS)
+    lr__buf_printf(err, "the online store at %s is being rebuilt by another "
+                   "process (`larder compact`, an upgrade or a snapshot "
+                   "install): try again once it is done", root);
+  else if (rc)
+    lr__buf_printf(err, "cannot lock %s/layout.lock: %s", root,
+                   strerror(errno));
+  if (rc)
+    return rc;
+  lr__buf gens, fds;
+  lr__buf_init(&gens);
+  lr__buf_init(&fds);
+  list_generations(root, &gens);
+  rc = hold_everything(root, &gens, &fds, err);
+  if (rc == 0 && !check_only)
+    *kept = remove_store(root, &gens);
+  for (size_t i = 0; i < fds.len / sizeof(int); i++) {
+    int fd;
+    memcpy(&fd, fds.data + i * sizeof fd, sizeof fd);
+    close(fd);
+  }
+  if (rc == 0 && !check_only)
+    close(layout); /* nothing is left to sweep (a sweep would make
+                      layout.lock again in a folder kept) */
+  else
+    lr__gen_unlock(root, layout);
+  lr__buf_free(&gens);
+  lr__buf_free(&fds);
   return rc;
 }

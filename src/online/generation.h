@@ -98,4 +98,16 @@ int lr__gen_hold(const char *root, unsigned long long gen, int *fd);
  * deleted. */
 int lr__gen_collect(const char *root);
 
+/* Removes the store folder `root` whole, unless a process uses it: under
+ * the layout lock (not waited for), with every generation's in-use file
+ * and the replicator lock taken exclusively (not waited for either), it
+ * removes CURRENT first, then each generation, then the folder's own
+ * files and the folder. With `check_only`, it takes and lets go of the
+ * locks and removes nothing. *kept is set when the folder stays (it holds
+ * files Larder did not write). Returns 0; LR_ENOTFOUND when there is no
+ * folder; LR_EEXISTS when a process has the store open, runs a
+ * replicator on it or is rebuilding it (named in `err`); LR_EIO. */
+int lr__gen_teardown(const char *root, int check_only, int *kept,
+                     lr__buf *err);
+
 #endif

@@ -27,12 +27,24 @@ typedef struct table {
   lr__arena arena; /* strings, arrays, names */
   int n_cols;
   const char **names;
-  uint8_t *types;  /* the dtype each column is parsed as */
-  lr__buf cells;   /* lr_value per cell, row-major */
+  uint8_t *types;   /* the dtype each column is parsed as */
+  uint8_t *ignored; /* 1 for a column the view does not have, skipped */
+  lr__buf cells;    /* lr_value per cell, row-major */
   size_t n_rows;
-  const char *path;
+  const char *path; /* the file as messages name it */
+  int by_row;       /* places are `FILE: row N`, not FILE:LINE */
+  int skip_extra;   /* LR_WRITE_IGNORE_EXTRA_COLUMNS */
+  int from_file;    /* a file (the flag applies), not a request's table */
   lr__buf *err;
 } table;
+
+/* Row or line `at` of the file in a message: FILE:LINE, or FILE: row N. */
+static void put_place(table *t, size_t at) {
+  if (t->by_row)
+    lr__buf_printf(t->err, "%s: row %zu", t->path, at);
+  else
+    lr__buf_printf(t->err, "%s:%zu", t->path, at);
+}
 
 static int column_type(const lr__online_view *ov, const char *name,
                        uint8_t *type) {
@@ -52,30 +64,57 @@ static int column_type(const lr__online_view *ov, const char *name,
   return 0;
 }
 
+/* Refuses the columns among `names` (n) that `extra` marks (one at
+ * least), all named, with the way past them; at line `line`, or for the
+ * whole file (0). */
+static int refuse_extra(table *t, const lr__online_view *ov,
+                        const char *const *names, const uint8_t *extra, int n,
+                        size_t line) {
+  int count = 0;
+  for (int c = 0; c < n; c++)
+    count += extra[c];
+  if (line)
+    put_place(t, line);
+  else
+    lr__buf_puts(t->err, t->path);
+  lr__buf_printf(t->err, ": unknown column%s ", count > 1 ? "s" : "");
+  for (int c = 0, listed = 0; c < n; c++)
+    if (extra[c])
+      lr__buf_printf(t->err, "%s'%s'", listed++ ? ", " : "", names[c]);
+  lr__buf_printf(t->err, " for view '%s' (columns are its join keys, "
+                 "event_timestamp, created_timestamp and its features)",
+                 ov->view->name);
+  if (t->from_file)
+    lr__buf_printf(t->err, ": remove %s from the file, or skip %s with "
+                   "--ignore-extra-columns (LR_WRITE_IGNORE_EXTRA_COLUMNS)",
+                   count > 1 ? "them" : "it", count > 1 ? "them" : "it");
+  return LR_EINVAL;
+}
+
 static int set_columns(table *t, const lr__online_view *ov, const char **names,
                        int n) {
   t->n_cols = n;
   t->names = lr__arena_array(&t->arena, (size_t)n + 1, sizeof *t->names);
   t->types = lr__arena_array(&t->arena, (size_t)n + 1, 1);
-  if (!t->names || !t->types)
+  t->ignored = lr__arena_array(&t->arena, (size_t)n + 1, 1);
+  if (!t->names || !t->types || !t->ignored)
     return LR_ENOMEM;
+  int extra = 0;
   for (int c = 0; c < n; c++) {
     t->names[c] = lr__arena_strdup(&t->arena, names[c]);
-    if (column_type(ov, names[c], &t->types[c]) != 0) {
-      lr__buf_printf(t->err, "%s: unknown column '%s' for view '%s' (columns "
-                     "are its join keys, event_timestamp, created_timestamp "
-                     "and its features)", t->path, names[c], ov->view->name);
-      return LR_EINVAL;
-    }
+    t->ignored[c] = column_type(ov, names[c], &t->types[c]) != 0;
+    extra += t->ignored[c];
   }
-  return 0;
+  return extra && !t->skip_extra
+             ? refuse_extra(t, ov, t->names, t->ignored, n, 0) : 0;
 }
 
-static int bad_value(table *t, size_t line, int col, const char *text,
+static int bad_value(table *t, size_t at, int col, const char *text,
                      uint8_t dt) {
   char s[32];
-  lr__buf_printf(t->err, "%s:%zu: column '%s': '%.60s' is not a valid %s",
-                 t->path, line, t->names[col], text, lr__dtype_name(dt, s));
+  put_place(t, at);
+  lr__buf_printf(t->err, ": column '%s': '%.60s' is not a valid %s",
+                 t->names[col], text, lr__dtype_name(dt, s));
   return LR_EINVAL;
 }
 
@@ -187,7 +226,7 @@ static int parse_array(lr__arena *arena, const lr__jnode *seq, uint8_t dt,
 /* Keys and event_timestamp must have a value in every row: checked here,
  * where the file's line is known, rather than by lr_write_rows. */
 static int check_required(table *t, const lr__online_view *ov,
-                          const lr_value *row, size_t line) {
+                          const lr_value *row, size_t at) {
   for (int c = 0; c < t->n_cols; c++) {
     if (row[c].type != LR_TYPE_NULL)
       continue;
@@ -195,9 +234,9 @@ static int check_required(table *t, const lr__online_view *ov,
     for (int k = 0; k < ov->n_keys && !required; k++)
       required = !strcmp(t->names[c], ov->key_names[k]);
     if (required) {
-      lr__buf_printf(t->err, "%s:%zu: column '%s' is empty; every row needs "
-                     "its keys and event_timestamp", t->path, line,
-                     t->names[c]);
+      put_place(t, at);
+      lr__buf_printf(t->err, ": column '%s' is empty; every row needs its "
+                     "keys and event_timestamp", t->names[c]);
       return LR_EINVAL;
     }
   }
@@ -294,9 +333,11 @@ static int read_csv(table *t, const lr__online_view *ov, const char *text) {
     int got = csv_record(&p, &scratch, offsets, MAX_COLUMNS, &line);
     if (got == 1 && scratch.data[0] == '\0')
       continue; /* a blank line */
+    size_t at = t->by_row ? t->n_rows + 1 : start;
     if (got != t->n_cols) {
-      lr__buf_printf(t->err, "%s:%zu: %d fields, but the header has %d",
-                     t->path, start, got < 0 ? 0 : got, t->n_cols);
+      put_place(t, at);
+      lr__buf_printf(t->err, ": %d fields, but the header has %d",
+                     got < 0 ? 0 : got, t->n_cols);
       rc = LR_EINVAL;
       break;
     }
@@ -304,31 +345,52 @@ static int read_csv(table *t, const lr__online_view *ov, const char *text) {
     if (!row)
       rc = LR_ENOMEM;
     for (int c = 0; rc == 0 && c < got; c++)
-      rc = csv_cell(t, scratch.data + offsets[c], start, c, row);
+      if (!t->ignored[c])
+        rc = csv_cell(t, scratch.data + offsets[c], at, c, row);
     if (rc == 0)
-      rc = check_required(t, ov, row, start);
+      rc = check_required(t, ov, row, at);
   }
   lr__buf_free(&scratch);
   return rc;
 }
 
-/* The column index of `name`, added (with its type) when new. */
-static int json_column(table *t, const lr__online_view *ov, const char *name,
-                       size_t line) {
+enum { SKIPPED = -2 };
+
+/* The column index of `name`, added (with its type) when new; SKIPPED for
+ * a key the view does not have (refused before, unless skipped); -1 past
+ * MAX_COLUMNS. */
+static int json_column(table *t, const lr__online_view *ov, const char *name) {
   for (int c = 0; c < t->n_cols; c++)
     if (!strcmp(t->names[c], name))
       return c;
+  uint8_t type;
+  if (column_type(ov, name, &type))
+    return SKIPPED;
   if (t->n_cols == MAX_COLUMNS)
     return -1;
-  uint8_t type;
-  if (column_type(ov, name, &type)) {
-    lr__buf_printf(t->err, "%s:%zu: unknown column '%s' for view '%s'",
-                   t->path, line, name, ov->view->name);
-    return -1;
-  }
   t->names[t->n_cols] = lr__arena_strdup(&t->arena, name);
   t->types[t->n_cols] = type;
   return t->n_cols++;
+}
+
+/* Refuses the keys of a JSON line that are not the view's columns (all of
+ * them named), unless they are to be skipped. */
+static int check_keys(table *t, const lr__online_view *ov,
+                      const lr__jnode *object, size_t line) {
+  if (t->skip_extra)
+    return 0;
+  uint8_t *extra = lr__arena_array(&t->arena, (size_t)object->n + 1, 1);
+  if (!extra)
+    return LR_ENOMEM;
+  int any = 0;
+  for (int i = 0; i < object->n; i++) {
+    uint8_t type;
+    extra[i] = column_type(ov, object->keys[i], &type) != 0;
+    any |= extra[i];
+  }
+  return any ? refuse_extra(t, ov, (const char *const *)object->keys, extra,
+                            object->n, line)
+             : 0;
 }
 
 int lr__json_to_value(lr__arena *arena, const lr__jnode *node, uint8_t dt,
@@ -382,17 +444,24 @@ static int json_line(table *t, const lr__online_view *ov, const char *text,
     rc = LR_EINVAL;
   }
   int old_cols = t->n_cols;
+  if (rc == 0)
+    rc = check_keys(t, ov, root, line);
   for (int i = 0; rc == 0 && i < root->n; i++)
-    if (json_column(t, ov, root->keys[i], line) < 0)
+    if (json_column(t, ov, root->keys[i]) == -1) {
+      put_place(t, line);
+      lr__buf_printf(t->err, ": more than %d columns", MAX_COLUMNS);
       rc = LR_EINVAL;
+    }
   if (rc == 0)
     rc = widen_rows(t, old_cols);
   lr_value *row = rc == 0 ? new_row(t) : NULL;
   if (rc == 0 && !row)
     rc = LR_ENOMEM;
-  for (int i = 0; rc == 0 && i < root->n; i++)
-    rc = json_value(t, root->items[i], line,
-                    json_column(t, ov, root->keys[i], line), row);
+  for (int i = 0; rc == 0 && i < root->n; i++) {
+    int c = json_column(t, ov, root->keys[i]);
+    if (c != SKIPPED)
+      rc = json_value(t, root->items[i], line, c, row);
+  }
   if (rc == 0)
     rc = check_required(t, ov, row, line);
   lr__buf_free(&why);
@@ -402,7 +471,8 @@ static int json_line(table *t, const lr__online_view *ov, const char *text,
 static int read_jsonl(table *t, const lr__online_view *ov, const char *text) {
   t->names = lr__arena_array(&t->arena, MAX_COLUMNS, sizeof *t->names);
   t->types = lr__arena_array(&t->arena, MAX_COLUMNS, 1);
-  if (!t->names || !t->types)
+  t->ignored = lr__arena_array(&t->arena, MAX_COLUMNS, 1); /* none */
+  if (!t->names || !t->types || !t->ignored)
     return LR_ENOMEM;
   size_t line = 0;
   int rc = 0;
@@ -416,22 +486,26 @@ static int read_jsonl(table *t, const lr__online_view *ov, const char *text) {
   return rc;
 }
 
-/* Hands the table to lr_write_rows as columns. */
+/* Hands the table to lr_write_rows as columns (the skipped ones left
+ * out). */
 static int write_table(lr_store *store, const char *view, table *t,
                        lr_write_stats *stats) {
   lr_column *cols = calloc((size_t)t->n_cols + 1, sizeof *cols);
   lr_value *values = calloc((size_t)t->n_cols * t->n_rows + 1,
                             sizeof *values);
-  int rc = cols && values ? 0 : LR_ENOMEM;
+  int rc = cols && values ? 0 : LR_ENOMEM, n = 0;
   const lr_value *rows = (const lr_value *)t->cells.data;
   for (int c = 0; rc == 0 && c < t->n_cols; c++) {
-    cols[c].name = t->names[c];
-    cols[c].values = values + (size_t)c * t->n_rows;
+    if (t->ignored[c])
+      continue;
+    cols[n].name = t->names[c];
+    cols[n].values = values + (size_t)n * t->n_rows;
     for (size_t r = 0; r < t->n_rows; r++)
-      values[(size_t)c * t->n_rows + r] = rows[r * (size_t)t->n_cols + (size_t)c];
+      values[(size_t)n * t->n_rows + r] = rows[r * (size_t)t->n_cols + (size_t)c];
+    n++;
   }
   if (rc == 0)
-    rc = lr_write_rows(store, view, cols, t->n_cols, t->n_rows, stats);
+    rc = lr_write_rows(store, view, cols, n, t->n_rows, stats);
   if (rc) { /* name the file in lr_write_rows' message */
     char *why = strdup(lr__buf_str(lr__store_err(store)));
     lr__errmsg_set(lr__store_err(store), rc, "%s: %s", t->path, why ? why : "");
@@ -443,13 +517,17 @@ static int write_table(lr_store *store, const char *view, table *t,
 }
 
 int lr__ingest_file(lr_store *store, const char *view, const char *path,
-                    lr_write_stats *stats) {
+                    const lr__ingest_opts *opts, lr_write_stats *stats) {
+  static const lr__ingest_opts plain = {NULL, 0, 0};
+  if (!opts)
+    opts = &plain;
+  const char *shown = opts->shown ? opts->shown : path;
   int csv = lr__fs_has_suffix(path, ".csv");
   int jsonl = lr__fs_has_suffix(path, ".jsonl") ||
               lr__fs_has_suffix(path, ".json");
   if (!csv && !jsonl)
     return lr__errmsg_set(lr__store_err(store), LR_EINVAL, "%s: unknown format: "
-                          "use .csv, .jsonl, .json or .parquet", path);
+                          "use .csv, .jsonl, .json or .parquet", shown);
   int rc;
   lr__online_view *ov = lr__writer_view(store, view, &rc);
   if (!ov)
@@ -459,7 +537,11 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
   rc = lr__fs_read_text(path, &text, &len, lr__store_err(store));
   if (rc)
     return rc;
-  table t = {.path = path, .err = lr__store_err(store)};
+  table t = {.path = shown,
+             .by_row = opts->by_row,
+             .skip_extra = (opts->flags & LR_WRITE_IGNORE_EXTRA_COLUMNS) != 0,
+             .from_file = 1,
+             .err = lr__store_err(store)};
   lr__arena_init(&t.arena);
   lr__buf_init(&t.cells);
   rc = csv ? read_csv(&t, ov, text) : read_jsonl(&t, ov, text);

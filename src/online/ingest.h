@@ -8,10 +8,20 @@
 #include "../util/json.h"
 #include "larder.h"
 
+/* How a file write names places and treats extra columns. */
+typedef struct lr__ingest_opts {
+  const char *shown; /* the file as messages name it (NULL: its path) */
+  int by_row;        /* the file converts one without lines (Parquet):
+                        messages say `FILE: row N`, N counted from 1 at the
+                        first data row, instead of FILE:LINE */
+  unsigned flags;    /* LR_WRITE_IGNORE_EXTRA_COLUMNS */
+} lr__ingest_opts;
+
 /* Writes the rows of a .csv, .jsonl or .json file into `view` as
- * lr_write_rows() does; the contract of lr_write_file() for those formats. */
+ * lr_write_rows() does; the contract of lr_write_file_flags() for those
+ * formats. `opts` may be NULL (the path, lines, extra columns refused). */
 int lr__ingest_file(lr_store *store, const char *view, const char *path,
-                    lr_write_stats *stats);
+                    const lr__ingest_opts *opts, lr_write_stats *stats);
 
 /* Parses decimal text as LR_TYPE_INT32 or LR_TYPE_INT64 into `out`
  * (range-checked, nothing after the digits). Returns 0 or -1. */

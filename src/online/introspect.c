@@ -5,8 +5,7 @@
  */
 #include "introspect.h"
 
-#include <stdio.h>
-
+#include "loads.h"
 #include "store.h"
 
 const lr__model *lr__store_model(const lr_store *store) {
@@ -25,17 +24,9 @@ int lr__store_health(lr_store *store) {
 
 int lr__store_materialized_end(lr_store *store, const lr__view *v,
                                long long *end_us) {
-  /* the record offline/materialize.c writes: start, end, at (µs) */
-  char key[256];
-  long long rec[3];
-  size_t len = 0;
-  snprintf(key, sizeof key, "materialized:%s@%u", v->name,
-           (unsigned)v->layout_epoch);
-  int rc = lr__store_meta_get(store, key, rec, sizeof rec, &len);
-  if (rc == 0 && len != sizeof rec)
-    rc = LR_EIO;
-  if (rc == 0)
-    *end_us = rec[1];
+  int64_t end = 0;
+  int rc = lr__loads_interval_end(store, v, &end);
+  *end_us = end;
   return rc;
 }
 

@@ -17,6 +17,7 @@
 #include "../util/fs.h"
 #include "digest.h"
 #include "apply.h"
+#include "loads.h"
 #include "version.h"
 
 /* The messages of store calls, one per thread: a store is shared by
@@ -124,13 +125,16 @@ static int is_stale(void *ctx, const char *name) {
   return 1;
 }
 
-/* A dropped view database's digest goes with it (a view added again
- * later starts from an empty one). */
+/* A dropped view database's digest and interval record go with it (a
+ * view added again later starts from an empty one, and a view taken
+ * offline and back online is loaded again from the start). */
 static void forget_digest(void *ctx, MDB_txn *txn, const char *name) {
   (void)ctx;
   MDB_dbi meta;
-  if (mdb_dbi_open(txn, LR__META_DB, 0, &meta) == 0)
+  if (mdb_dbi_open(txn, LR__META_DB, 0, &meta) == 0) {
     lr__digest_forget(txn, meta, name);
+    lr__loads_forget(txn, meta, name);
+  }
 }
 
 static int setup_views(lr_store *store) {
@@ -321,8 +325,7 @@ int lr__store_write_begin(lr_store *store, const char *const *names, int n,
   return LR_EIO;
 }
 
-int lr__store_meta_get(lr_store *store, const char *key, void *value,
-                       size_t cap, size_t *len) {
+int lr__store_meta_read(lr_store *store, const char *key, lr__buf *value) {
   lr__env *env = lr__store_env(store);
   MDB_dbi meta;
   MDB_txn *txn = NULL;
@@ -333,14 +336,16 @@ int lr__store_meta_get(lr_store *store, const char *key, void *value,
   if (mrc == 0)
     mrc = mdb_get(txn, meta, &k, &v);
   if (mrc == 0) {
-    *len = v.mv_size;
-    memcpy(value, v.mv_data, v.mv_size < cap ? v.mv_size : cap);
+    lr__buf_reset(value);
+    lr__buf_append(value, v.mv_data, v.mv_size);
   }
   if (txn)
     mdb_txn_abort(txn);
   lr__env_release(env);
   if (mrc == MDB_NOTFOUND)
     return LR_ENOTFOUND;
+  if (mrc == 0 && lr__buf_failed(value))
+    return LR_ENOMEM;
   return mrc ? lr__store_mdb_error(lr__store_err(store), mrc, "cannot read a record")
              : 0;
 }

@@ -151,11 +151,10 @@ int lr__store_rebuild(lr_store *store, unsigned long long *before,
  * with the message on the store. */
 int lr__store_count_digests(lr_store *store, lr__env *env);
 
-/* Reads the meta record `key` of the live generation into `value` (at
- * most `cap` bytes; *len gets its size). Returns 0, LR_ENOTFOUND (no such
- * record) or LR_EIO. */
-int lr__store_meta_get(lr_store *store, const char *key, void *value,
-                       size_t cap, size_t *len);
+/* Reads the meta record `key` of the live generation into `value`
+ * (replacing its content). Returns 0, LR_ENOTFOUND (no such record),
+ * LR_ENOMEM or LR_EIO (the message on the store). */
+int lr__store_meta_read(lr_store *store, const char *key, lr__buf *value);
 
 /* Converts an LMDB error into a status and message. */
 int lr__store_mdb_error(lr__buf *err, int mdb_rc, const char *doing);

@@ -11,79 +11,28 @@
 
 #include "../codec/row.h"
 #include "digest.h"
+#include "scan.h"
 #include "store.h"
-
-/* A read transaction on the live generation, with its meta database and
- * the databases of the store's views (opened before the transaction
- * begins, so that it sees them). */
-typedef struct snapshot {
-  lr__env *env;
-  MDB_txn *txn;
-  MDB_dbi meta;
-  int has_meta;
-  MDB_dbi *dbis;          /* per store view */
-  unsigned char *has_dbi; /* ... when its database exists */
-} snapshot;
-
-static void snapshot_end(snapshot *s) {
-  if (s->txn)
-    mdb_txn_abort(s->txn);
-  lr__env_release(s->env);
-  free(s->dbis);
-  free(s->has_dbi);
-  *s = (snapshot){0};
-}
-
-static int snapshot_begin(lr_store *store, snapshot *s) {
-  *s = (snapshot){.env = lr__store_env(store)};
-  s->dbis = calloc((size_t)store->n_views + 1, sizeof *s->dbis);
-  s->has_dbi = calloc((size_t)store->n_views + 1, 1);
-  if (!s->dbis || !s->has_dbi) {
-    snapshot_end(s);
-    return LR_ENOMEM;
-  }
-  s->has_meta = lr__env_dbi(s->env, LR__META_DB, 0, &s->meta);
-  for (int i = 0; i < store->n_views; i++)
-    s->has_dbi[i] = (unsigned char)(lr__view_is_stored(store->views[i].view) &&
-        lr__env_dbi(s->env, store->views[i].db_name, 0, &s->dbis[i]));
-  int mrc = mdb_txn_begin(lr__env_mdb(s->env), NULL, MDB_RDONLY, &s->txn);
-  if (mrc) {
-    s->txn = NULL;
-    snapshot_end(s);
-    return lr__store_mdb_error(lr__store_err(store), mrc, "cannot start a read");
-  }
-  return 0;
-}
 
 /* The start of a public call that hands back text: checks the arguments,
  * resets the thread's message and takes the snapshot. */
-static int call_begin(lr_store *store, char **text, snapshot *s) {
+static int call_begin(lr_store *store, char **text, lr__scan *s) {
   if (!store || !text)
     return LR_EINVAL;
   *text = NULL;
   lr__buf_reset(lr__store_err(store));
-  return snapshot_begin(store, s);
+  return lr__scan_begin(store, s, lr__store_err(store));
 }
 
 /* Its end: drops the snapshot and hands `out` over when all went well. */
-static int call_end(snapshot *s, lr__buf *out, int rc, char **text) {
-  snapshot_end(s);
+static int call_end(lr__scan *s, lr__buf *out, int rc, char **text) {
+  lr__scan_end(s);
   if (rc == 0 && lr__buf_failed(out))
     rc = LR_ENOMEM;
   if (rc == 0)
     *text = lr__buf_steal(out);
   lr__buf_free(out);
   return rc;
-}
-
-/* The digest recorded for `ov` (zeroes: none yet). */
-static int recorded(lr_store *store, snapshot *s, const lr__online_view *ov,
-                    lr__digest *d) {
-  memset(d, 0, sizeof *d);
-  int mrc = s->has_meta ? lr__digest_read(s->txn, s->meta, ov->db_name, d)
-                        : 0;
-  return mrc ? lr__store_mdb_error(lr__store_err(store), mrc, "cannot read a digest")
-             : 0;
 }
 
 /* Appends `"VIEW": {"rows": N, "digest": "HEX"}`. */
@@ -96,7 +45,7 @@ static void put_digest(lr__buf *out, const char *view, const lr__digest *d) {
 }
 
 int lr_store_digests(lr_store *store, char **json) {
-  snapshot s;
+  lr__scan s;
   int rc = call_begin(store, json, &s);
   if (rc)
     return rc;
@@ -106,7 +55,8 @@ int lr_store_digests(lr_store *store, char **json) {
   for (int i = 0, first = 1; rc == 0 && i < store->n_views; i++) {
     const lr__online_view *ov = &store->views[i];
     lr__digest d;
-    if (!lr__view_is_stored(ov->view) || (rc = recorded(store, &s, ov, &d)))
+    if (!lr__view_is_stored(ov->view) ||
+        (rc = lr__scan_recorded(store, &s, i, &d, lr__store_err(store))))
       continue;
     lr__buf_puts(&out, first ? "" : ", ");
     put_digest(&out, ov->view->name, &d);
@@ -116,40 +66,6 @@ int lr_store_digests(lr_store *store, char **json) {
   return call_end(&s, &out, rc, json);
 }
 
-/* Decodes stored key `k` into `parts` (16 of them; strings that needed
- * unescaping into `scratch`) under ov's key types. Returns how many parts,
- * or -1 when the bytes are no such key. */
-static int decode_key(const lr__online_view *ov, const MDB_val *k,
-                      lr__keypart *parts, uint8_t *scratch) {
-  int n = ov->n_keys < 16 ? ov->n_keys : 16;
-  for (int i = 0; i < n; i++)
-    parts[i].dtype = ov->key_types[i];
-  return lr__key_decode(k->mv_data, k->mv_size, parts, n, scratch) == 0 ? n
-                                                                        : -1;
-}
-
-/* The key as the user wrote it (`user_id=5, city="x"`), or its bytes in
- * hex when they do not decode. */
-static void describe_key(lr__buf *out, const lr__online_view *ov,
-                         const MDB_val *k) {
-  lr__keypart parts[16];
-  uint8_t scratch[LR__KEY_MAX];
-  int n = decode_key(ov, k, parts, scratch);
-  if (n < 0) {
-    lr__buf_puts(out, "0x");
-    for (size_t i = 0; i < k->mv_size; i++)
-      lr__buf_printf(out, "%02x", ((const uint8_t *)k->mv_data)[i]);
-    return;
-  }
-  for (int i = 0; i < n; i++) {
-    lr__buf_printf(out, "%s%s=", i ? ", " : "", ov->key_names[i]);
-    if (parts[i].dtype == LR__DT_INT32 || parts[i].dtype == LR__DT_INT64)
-      lr__buf_put_int(out, parts[i].i);
-    else
-      lr__buf_json_strn(out, parts[i].ptr, parts[i].len);
-  }
-}
-
 /* Checks one pair: its key decodes under the view's key types and its row
  * under the view's layout. */
 static int pair_ok(const lr__online_view *ov, const MDB_val *k,
@@ -157,7 +73,7 @@ static int pair_ok(const lr__online_view *ov, const MDB_val *k,
   lr__keypart parts[16];
   uint8_t scratch[LR__KEY_MAX];
   lr__row_header h;
-  if (decode_key(ov, k, parts, scratch) < 0)
+  if (lr__scan_decode_key(ov, k->mv_data, k->mv_size, parts, scratch) < 0)
     *why = "the key does not decode";
   else if (lr__row_decode(v->mv_data, v->mv_size, ov->view->slot_types,
                           ov->view->next_slot, &h, cells) != 0)
@@ -171,19 +87,17 @@ static int pair_ok(const lr__online_view *ov, const MDB_val *k,
 
 /* Walks the database of `ov`: every pair must decode, and their digest
  * must be the one recorded. */
-static int verify_view(lr_store *store, snapshot *s, int vi,
+static int verify_view(lr_store *store, lr__scan *s, int vi,
                        lr__buf *report) {
   const lr__online_view *ov = &store->views[vi];
   lr__digest want, got = {0, {0, 0}};
-  int rc = recorded(store, s, ov, &want);
+  int rc = lr__scan_recorded(store, s, vi, &want, lr__store_err(store));
   MDB_cursor *cur = NULL;
   lr__cell *cells = calloc((size_t)ov->view->next_slot + 1, sizeof *cells);
   if (rc == 0 && !cells)
     rc = LR_ENOMEM;
-  int mrc = rc || !s->has_dbi || !s->has_dbi[vi] ? 0
-                                   : mdb_cursor_open(s->txn, s->dbis[vi], &cur);
-  if (mrc)
-    rc = lr__store_mdb_error(lr__store_err(store), mrc, "cannot read a view");
+  if (rc == 0)
+    rc = lr__scan_cursor(s, vi, &cur, lr__store_err(store));
   if (rc == 0 && cur) {
     MDB_val k, v;
     for (int op = MDB_FIRST; rc == 0 && mdb_cursor_get(cur, &k, &v, op) == 0;
@@ -191,7 +105,7 @@ static int verify_view(lr_store *store, snapshot *s, int vi,
       const char *why;
       if (!pair_ok(ov, &k, &v, cells, &why)) {
         lr__buf_printf(lr__store_err(store), "view '%s', key ", ov->view->name);
-        describe_key(lr__store_err(store), ov, &k);
+        lr__scan_describe_key(lr__store_err(store), ov, k.mv_data, k.mv_size);
         lr__buf_printf(lr__store_err(store), ": %s; restore the store from a copy "
                        "or load the view again with materialize", why);
         rc = LR_ECORRUPT;
@@ -225,7 +139,7 @@ static int verify_view(lr_store *store, snapshot *s, int vi,
 }
 
 int lr_store_verify(lr_store *store, char **report) {
-  snapshot s;
+  lr__scan s;
   int rc = call_begin(store, report, &s);
   if (rc)
     return rc;

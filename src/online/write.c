@@ -82,6 +82,9 @@ struct lr__writer {
    * current run of equal keys, stored when another key comes. */
   int latest_only, in_order;
   held held;
+  /* lr__writer_replace_ties: a row put wins over a stored one with equal
+   * times, whatever their bytes. */
+  int replace_ties;
 };
 
 /* 1 when `key` sorts after the last key appended (appending stays on). */
@@ -127,6 +130,13 @@ static void pack_row(lr__writer *w, size_t r, int64_t *event,
                  &w->row);
 }
 
+/* Makes the transaction's log entry a SNAPSHOT: replicas take a
+ * snapshot rather than these pairs. */
+static void capture_overflow(capture *cap) {
+  cap->overflow = 1;
+  lr__buf_free(&cap->records);
+}
+
 /* Notes a pair stored, for the transaction's log entry. */
 static void capture_pair(capture *cap, const char *db_name, const uint8_t *key,
                          size_t key_len, const lr__buf *row) {
@@ -134,12 +144,29 @@ static void capture_pair(capture *cap, const char *db_name, const uint8_t *key,
   if (!cap->logged || cap->overflow)
     return;
   if (cap->records.len > LR__OUTBOX_MAX_RECORDS) {
-    cap->overflow = 1;
-    lr__buf_free(&cap->records);
+    capture_overflow(cap);
     return;
   }
   lr__entry_put_pair(&cap->records, &cap->group, db_name, key, key_len,
                      row->data, row->len);
+}
+
+/* 1 when the row put (event, created, row) must not replace the stored
+ * one: newer wins, and of equal times the greater bytes, unless the writer
+ * replaces ties. A tie replaced against that order makes the log entry a
+ * SNAPSHOT, since replicas apply pairs by the order and would keep theirs. */
+static int stored_wins(lr__writer *w, int64_t event, int64_t created,
+                       const lr__buf *row, const lr__row_header *h,
+                       const MDB_val *old) {
+  if (lr__row_newer_wins(event, created, row->data, row->len, h->event_us,
+                         h->created_us, old->mv_data, old->mv_size) >= 0)
+    return 0;
+  if (!w->replace_ties ||
+      lr__row_compare_times(event, created, h->event_us, h->created_us) != 0)
+    return 1;
+  if (w->cap->logged)
+    capture_overflow(w->cap);
+  return 0;
 }
 
 /* Stores packed row `row` under `key` unless the stored row is newer.
@@ -156,8 +183,7 @@ static int store_row(lr__writer *w, const uint8_t *key_bytes, size_t key_len,
     int mrc = mdb_cursor_get(w->cur, &found, &old, MDB_SET_KEY);
     lr__row_header h;
     if (mrc == 0 && lr__row_header_read(old.mv_data, old.mv_size, &h) == 0 &&
-        lr__row_newer_wins(event, created, row->data, row->len, h.event_us,
-                           h.created_us, old.mv_data, old.mv_size) < 0) {
+        stored_wins(w, event, created, row, &h, &old)) {
       stats->rows_skipped++;
       return 0;
     }
@@ -331,16 +357,6 @@ static int writer_new(lr_store *store, lr__online_view *ov, MDB_txn *txn,
   return 0;
 }
 
-/* 1 when `v` is an on-demand view stored on write that reads `source`. */
-static int derives_from(const lr__view *v, const lr__view *source) {
-  if (v->kind != LR__VIEW_ON_DEMAND || !v->write_to_online_store)
-    return 0;
-  for (int i = 0; i < v->n_sources; i++)
-    if (strcmp(v->sources[i], source->name) == 0)
-      return 1;
-  return 0;
-}
-
 /* Adds a derived writer for on-demand view `dv`, whose database is dbi. */
 static int add_derived(lr__writer *w, lr__online_view *dv, MDB_dbi dbi) {
   derived *d = &w->derived[w->n_derived];
@@ -373,7 +389,7 @@ static int write_databases(lr_store *store, const lr__online_view *ov,
   int n = 0;
   names[n++] = ov->db_name;
   for (int i = 0; i < store->n_views; i++)
-    if (derives_from(store->views[i].view, ov->view))
+    if (lr__view_derives_from(store->views[i].view, ov->view))
       names[n++] = store->views[i].db_name;
   if (store->repl.role == LR__ROLE_PRIMARY)
     names[n++] = LR__OUTBOX_DB;
@@ -390,7 +406,7 @@ static int attach_derived(lr__writer *w, const MDB_dbi *dbis) {
     return LR_ENOMEM;
   int rc = 0, next = 1;
   for (int i = 0; rc == 0 && i < store->n_views; i++)
-    if (derives_from(store->views[i].view, w->ov->view))
+    if (lr__view_derives_from(store->views[i].view, w->ov->view))
       rc = add_derived(w, &store->views[i], dbis[next++]);
   return rc;
 }
@@ -503,6 +519,17 @@ void lr__writer_latest_only(lr__writer *w, int in_order) {
   w->in_order = in_order;
   for (int d = 0; d < w->n_derived; d++)
     lr__writer_latest_only(w->derived[d].w, in_order);
+}
+
+void lr__writer_log_as_snapshot(lr__writer *w) {
+  w->cap->overflow = 1;
+  lr__buf_free(&w->cap->records);
+}
+
+void lr__writer_replace_ties(lr__writer *w) {
+  w->replace_ties = 1;
+  for (int d = 0; d < w->n_derived; d++)
+    lr__writer_replace_ties(w->derived[d].w);
 }
 
 int lr__writer_flush(lr__writer *w, lr_write_stats *stats) {

@@ -42,6 +42,21 @@ int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
  * LR__WRITER_UNORDERED. On-demand views stored on write follow. */
 void lr__writer_latest_only(lr__writer *w, int in_order);
 
+/* On a primary, logs the transaction's change as a SNAPSHOT entry
+ * whatever its size (no pairs are kept for it): a full materialization,
+ * which replicas then take from the snapshot the shipper publishes before
+ * appending the entry (docs/internals/replication.md). */
+void lr__writer_log_as_snapshot(lr__writer *w);
+
+/* Reload mode, for a materialization that loads a view's rows with other
+ * definitions than those it holds (a feature added, a column remapped): a
+ * row put replaces a stored row with equal times, whatever their bytes, so
+ * the new definition's row is the one kept; a newer stored row still
+ * wins. On a primary, a tie replaced so turns the transaction's log entry
+ * into a SNAPSHOT: replicas order equal-time rows by their bytes and would
+ * keep theirs. On-demand views stored on write follow. */
+void lr__writer_replace_ties(lr__writer *w);
+
 /* Stores the row held back in latest-only mode (counted in `stats`). */
 int lr__writer_flush(lr__writer *w, lr_write_stats *stats);
 

@@ -210,6 +210,34 @@ const lr__attr *lr__attrs_get(const lr__attrs *a, const char *key) {
   return NULL;
 }
 
+/* 1 when `key` is one of the NULL-terminated list `keys` (may be NULL). */
+static int listed(const char *const *keys, const char *key) {
+  for (const char *const *k = keys; k && *k; k++)
+    if (strcmp(*k, key) == 0)
+      return 1;
+  return 0;
+}
+
+int lr__attrs_diff(const lr__attrs *was, const lr__attrs *now,
+                   const char *const *skip, lr__attr_diff_fn each, void *ctx) {
+  const char *keys[2 * LR__ATTRS_MAX];
+  int n_keys = 0, changed = 0;
+  for (int i = 0; i < now->n; i++)
+    keys[n_keys++] = now->items[i].key;
+  for (int i = 0; i < was->n; i++)
+    if (!lr__attrs_get(now, was->items[i].key))
+      keys[n_keys++] = was->items[i].key;
+  for (int k = 0; k < n_keys; k++) {
+    const lr__attr *a = lr__attrs_get(was, keys[k]);
+    const lr__attr *b = lr__attrs_get(now, keys[k]);
+    if (listed(skip, keys[k]) || (a && b && strcmp(a->json, b->json) == 0))
+      continue;
+    each(ctx, keys[k], a, b);
+    changed++;
+  }
+  return changed;
+}
+
 void lr__attrs_json(const lr__attrs *a, lr__buf *out) {
   lr__buf_puts(out, "{\"kind\": ");
   lr__buf_json_str(out, a->kind);

@@ -39,6 +39,17 @@ const char *lr__attr_label(const char *key);
 /* The attribute `key`, or NULL. */
 const lr__attr *lr__attrs_get(const lr__attrs *a, const char *key);
 
+/* What lr__attrs_diff calls for an attribute that differs; `was` or `now`
+ * is NULL when the attribute is set on one side only. */
+typedef void (*lr__attr_diff_fn)(void *ctx, const char *key,
+                                 const lr__attr *was, const lr__attr *now);
+
+/* Calls `each` for every attribute whose JSON differs between `was` and
+ * `now`: the keys of `now` in order, then those only `was` has. Keys in
+ * `skip` (NULL-terminated, or NULL) are left out. Returns how many differ. */
+int lr__attrs_diff(const lr__attrs *was, const lr__attrs *now,
+                   const char *const *skip, lr__attr_diff_fn each, void *ctx);
+
 /* Writes the attributes as one JSON object (with "kind", "name" and
  * "defined_at"). */
 void lr__attrs_json(const lr__attrs *a, lr__buf *out);

@@ -68,12 +68,15 @@ static const char *const *table_columns(lr_kind kind) {
 
 enum { TABLE_MAX_COLUMNS = 8, CELL_MAX = 60 };
 
-/* Cell text: one line, cut to CELL_MAX characters. */
-static void cell_text(const lr__attrs *a, const char *key, lr__buf *out) {
+/* Cell text: one line, cut to CELL_MAX characters unless it is the last
+ * cell of its row (cutting keeps the next columns in view; the last one has
+ * none after it, and a list such as a service's features is read whole). */
+static void cell_text(const lr__attrs *a, const char *key, int last,
+                      lr__buf *out) {
   const lr__attr *at = key ? lr__attrs_get(a, key) : NULL;
   const char *s = key ? (at && at->text ? at->text : "-") : a->name;
   size_t n = strcspn(s, "\n");
-  if (n > CELL_MAX) {
+  if (n > CELL_MAX && !last) {
     lr__buf_append(out, s, CELL_MAX - 3);
     lr__buf_puts(out, "...");
   } else {
@@ -127,7 +130,7 @@ static void list_table(const lr__model *m, lr_kind kind, lr__buf *out) {
         if (c > 0 && !key) /* the feature count column of views */
           lr__buf_printf(&cell, "%d", m->views[i].n_features);
         else
-          cell_text(&a, key, &cell);
+          cell_text(&a, key, c + 1 == n_cols, &cell);
         if (pass == 0 && cell.len > width[c])
           width[c] = cell.len;
         if (pass == 1) {

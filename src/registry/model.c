@@ -69,6 +69,30 @@ const lr__view *lr__model_odfv_source(const lr__model *m,
   return NULL;
 }
 
+int lr__view_derives_from(const lr__view *v, const lr__view *source) {
+  if (v->kind != LR__VIEW_ON_DEMAND || !v->write_to_online_store)
+    return 0;
+  for (int i = 0; i < v->n_sources; i++)
+    if (strcmp(v->sources[i], source->name) == 0)
+      return 1;
+  return 0;
+}
+
+const lr__source *lr__model_data_source(const lr__model *m,
+                                        const lr__view *v) {
+  const lr__source *s = v->source ? lr__model_source(m, v->source) : NULL;
+  if (s && s->kind == LR__SOURCE_PUSH)
+    s = s->batch_source ? lr__model_source(m, s->batch_source) : NULL;
+  return s;
+}
+
+const char *lr__source_column(const lr__source *s, const char *name) {
+  for (int i = 0; i < s->n_field_mapping; i++)
+    if (strcmp(s->field_mapping[i].value, name) == 0)
+      return s->field_mapping[i].key;
+  return name;
+}
+
 int lr__view_is_stored(const lr__view *v) {
   return v->kind == LR__VIEW_BATCH ? v->online : v->write_to_online_store;
 }

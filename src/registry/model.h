@@ -202,6 +202,20 @@ int lr__model_view_keys(const lr__model *m, const lr__view *v,
 /* The (first) feature view an on-demand view reads, or NULL. */
 const lr__view *lr__model_odfv_source(const lr__model *m, const lr__view *v);
 
+/* 1 when `v` is an on-demand view stored on write that reads feature view
+ * `source`: writing rows of `source` computes and stores v's. */
+int lr__view_derives_from(const lr__view *v, const lr__view *source);
+
+/* The source a batch view's rows are read from offline: its own, or a
+ * push source's batch source. NULL when there is none. */
+const lr__source *lr__model_data_source(const lr__model *m,
+                                        const lr__view *v);
+
+/* The column of source `s` that feeds the output `name` (a feature or a
+ * join key): field_mapping maps source column -> name; an unmapped name
+ * reads the column of the same name. */
+const char *lr__source_column(const lr__source *s, const char *name);
+
 /* 1 when the view has rows in the online store: a batch view with
  * `online: true`, or an on-demand view stored on write. */
 int lr__view_is_stored(const lr__view *v);

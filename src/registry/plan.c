@@ -16,8 +16,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "../util/names.h"
 #include "attrs.h"
 #include "larder.h"
+#include "loaddef.h"
 
 typedef struct planner {
   const lr__model *old;
@@ -36,31 +38,19 @@ static const char *load_target(const planner *P, const lr__view *v) {
   return source ? source->name : v->name;
 }
 
+/* Writes one "key: old -> new" line of the plan (lr__attr_diff_fn). */
+static void print_attr_change(void *ctx, const char *key, const lr__attr *a,
+                              const lr__attr *b) {
+  planner *P = ctx;
+  lr__buf_printf(P->out, "      %s: %s -> %s\n", key,
+                 a ? a->text : "(unset)", b ? b->text : "(unset)");
+}
+
 /* Writes "key: old -> new" lines for attributes whose JSON differs; keys in
  * `skip` (NULL-terminated) are left out. Returns how many differ. */
 static int diff_attrs(planner *P, const lr__attrs *was, const lr__attrs *now,
                       const char *const *skip) {
-  int changed = 0;
-  const char *keys[2 * LR__ATTRS_MAX];
-  int n_keys = 0;
-  for (int i = 0; i < now->n; i++)
-    keys[n_keys++] = now->items[i].key;
-  for (int i = 0; i < was->n; i++)
-    if (!lr__attrs_get(now, was->items[i].key))
-      keys[n_keys++] = was->items[i].key;
-  for (int k = 0; k < n_keys; k++) {
-    int skipped = 0;
-    for (const char *const *s = skip; s && *s; s++)
-      skipped |= strcmp(*s, keys[k]) == 0;
-    const lr__attr *a = lr__attrs_get(was, keys[k]);
-    const lr__attr *b = lr__attrs_get(now, keys[k]);
-    if (skipped || (a && b && strcmp(a->json, b->json) == 0))
-      continue;
-    lr__buf_printf(P->out, "      %s: %s -> %s\n", keys[k],
-                   a ? a->text : "(unset)", b ? b->text : "(unset)");
-    changed++;
-  }
-  return changed;
+  return lr__attrs_diff(was, now, skip, print_attr_change, P);
 }
 
 /* Adds `view` to the list of views to (re)load, once. */
@@ -119,15 +109,12 @@ static void extend_slot_types(planner *P, const lr__view *was, lr__view *now) {
       now->slot_types[now->features[i].slot] = now->features[i].dtype;
 }
 
-enum { FEATURES_ADDED = 1, ROWS_DROPPED = 2 };
-
-/* Equal texts, NULL (absent) equal only to NULL. */
-static int same_text(const char *a, const char *b) {
-  return a == b || (a && b && strcmp(a, b) == 0);
-}
+/* What plan_features found: features to fill, rows dropped (forced), a
+ * change that needs force and did not get it (the apply is refused). */
+enum { FEATURES_ADDED = 1, ROWS_DROPPED = 2, REFUSED = 4 };
 
 /* Lists feature changes of a view and carries its slots over. Returns
- * FEATURES_ADDED and ROWS_DROPPED bits. */
+ * FEATURES_ADDED, ROWS_DROPPED and REFUSED bits. */
 static int plan_features(planner *P, const lr__view *was, lr__view *now) {
   int result = 0, retyped = 0, layout_full = 0;
   now->next_slot = was->next_slot;
@@ -156,7 +143,7 @@ static int plan_features(planner *P, const lr__view *was, lr__view *now) {
                      lr__dtype_name(old->dtype, s1),
                      lr__dtype_name(f->dtype, s2));
       retyped++;
-    } else if (!same_text(old->expr, f->expr)) {
+    } else if (!lr__text_same(old->expr, f->expr)) {
       lr__buf_printf(P->out, "      ~ feature %s: expr %s -> %s%s\n", f->name,
                      old->expr ? old->expr : "(none)",
                      f->expr ? f->expr : "(none)",
@@ -164,7 +151,7 @@ static int plan_features(planner *P, const lr__view *was, lr__view *now) {
                          ? "  stored values are recomputed when the source "
                            "view is materialized again" : "");
       result |= now->write_to_online_store ? FEATURES_ADDED : 0;
-    } else if (!same_text(old->description, f->description)) {
+    } else if (!lr__text_same(old->description, f->description)) {
       lr__buf_printf(P->out, "      ~ feature %s: description %s -> %s\n",
                      f->name, old->description ? old->description : "(none)",
                      f->description ? f->description : "(none)");
@@ -187,6 +174,8 @@ static int plan_features(planner *P, const lr__view *was, lr__view *now) {
       lr__buf_printf(P->out, "      ! forced: the online rows of %s will be "
                      "dropped\n", now->name);
       result |= ROWS_DROPPED;
+    } else {
+      result |= REFUSED;
     }
   }
   if (layout_full && !(result & ROWS_DROPPED)) {
@@ -207,6 +196,15 @@ static int attr_differs(const lr__attrs *a, const lr__attrs *b,
   return (x == NULL) != (y == NULL) || (x && strcmp(x->json, y->json) != 0);
 }
 
+/* 1 when a load of view `now` writes other rows than one of `was` did
+ * (loaddef.h): a changed field_mapping or source path counts, though the
+ * view's own attributes are the same. */
+static int loads_differ(const planner *P, const lr__view *was,
+                        const lr__view *now) {
+  return now->kind == LR__VIEW_BATCH &&
+         lr__loaddef_diff(P->old, was, P->next, now, NULL) > 0;
+}
+
 static void plan_view(planner *P, const lr__view *was, lr__view *now) {
   size_t mark = P->out->len;
   lr__buf_printf(P->out, "  ~ %s %s\n", lr__view_kind_name(now->kind),
@@ -221,13 +219,17 @@ static void plan_view(planner *P, const lr__view *was, lr__view *now) {
   lr__attrs_free(&a);
   lr__attrs_free(&b);
   int features = plan_features(P, was, now);
+  int reload = lr__view_is_stored(now) &&
+               ((features & (FEATURES_ADDED | ROWS_DROPPED)) ||
+                source_changed || !lr__view_is_stored(was) ||
+                (!(features & REFUSED) && loads_differ(P, was, now)));
   if (P->out->len == body) { /* nothing changed: take the heading back */
     P->out->len = mark;
     P->out->data[mark] = '\0';
-    return;
+  } else {
+    P->sum->changed++;
   }
-  P->sum->changed++;
-  if (lr__view_is_stored(now) && (features || source_changed))
+  if (reload)
     note_rematerialize(P, load_target(P, now));
 }
 
@@ -347,7 +349,7 @@ static void plan_config(planner *P) {
                                              settings[i].offset);
     const char *now = *(const char *const *)((const char *)&P->next->config +
                                              settings[i].offset);
-    if (!same_text(was, now))
+    if (!lr__text_same(was, now))
       lr__buf_printf(P->out, "      %s: %s -> %s\n", settings[i].name,
                      was ? was : "(unset)", now ? now : "(unset)");
   }

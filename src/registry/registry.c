@@ -29,17 +29,23 @@ void lr_registry_close(lr_registry *reg) {
   free(reg);
 }
 
-int lr__registry_load(const char *dir, lr__model *m, lr__buf *err) {
+int lr__registry_config(const char *dir, lr__model *m, lr__buf *err) {
   lr__diag diag;
   lr__diag_init(&diag);
-  lr__model config;
-  lr__model_init(&config);
-  int rc = lr__load_config(&config, dir, &diag);
+  int rc = lr__load_config(m, dir, &diag);
   if (rc == LR_ENOTFOUND)
     lr__buf_printf(err, "%s is not a feature repo (no feature_store.yaml)",
                    dir);
   else if (rc != 0)
     lr__diag_format(&diag, err);
+  lr__diag_free(&diag);
+  return rc;
+}
+
+int lr__registry_load(const char *dir, lr__model *m, lr__buf *err) {
+  lr__model config;
+  lr__model_init(&config);
+  int rc = lr__registry_config(dir, &config, err);
   if (rc == 0) {
     lr__buf path;
     lr__buf_init(&path);
@@ -48,7 +54,6 @@ int lr__registry_load(const char *dir, lr__model *m, lr__buf *err) {
     lr__buf_free(&path);
   }
   lr__model_free(&config);
-  lr__diag_free(&diag);
   return rc;
 }
 

@@ -1,16 +1,21 @@
 /*
  * repo.c - the lr_repo_* functions of the public API: a repo's definitions
  * loaded from YAML, planned against the applied registry and applied.
+ * lr_repo_plan and lr_repo_apply themselves are in online/reloads.c: after
+ * the plan made here they list what the online store's records of past
+ * loads make the next materialization reload, which this layer cannot
+ * read.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../util/fs.h"
+#include "../util/timefmt.h"
 #include "larder.h"
 #include "load.h"
 #include "plan.h"
 #include "regfile.h"
+#include "registry.h"
 #include "replication.h"
 
 struct lr_repo {
@@ -87,7 +92,7 @@ static void registry_path(const lr_repo *repo, lr__buf *path) {
  * ones counted from the clock (unlike any used before) put every view in a
  * new online database, so no row is read with the wrong layout. */
 static void start_new_layouts(lr__model *m) {
-  m->next_epoch = (uint32_t)time(NULL);
+  m->next_epoch = (uint32_t)(lr__time_now_us() / 1000000);
   for (int i = 0; i < m->n_views; i++)
     m->views[i].layout_epoch = m->next_epoch++;
 }
@@ -128,21 +133,10 @@ static int repo_plan(lr_repo *repo, unsigned flags, lr__model *old,
   return rc;
 }
 
-/* Hands the text to the caller through `out` (when given). */
-static int give_text(lr__buf *text, char **out, int rc) {
-  if (out) {
-    *out = lr__buf_steal(text);
-    if (!*out)
-      rc = LR_ENOMEM;
-  }
-  lr__buf_free(text);
-  return rc;
-}
-
 /* Writes the planned registry (the next version) atomically. */
 static int write_registry(lr_repo *repo, const lr__model *old, lr__buf *text) {
   repo->model.version = old->version + 1;
-  repo->model.applied_at = (int64_t)time(NULL);
+  repo->model.applied_at = lr__time_now_us() / 1000000;
   lr__buf path;
   lr__buf_init(&path);
   registry_path(repo, &path);
@@ -178,31 +172,22 @@ static int refuse_replica_apply(lr_repo *repo, const lr__model *old) {
   return rc;
 }
 
-/* Plan, then (apply) write unless nothing changed since a registry exists. */
-static int plan_or_apply(lr_repo *repo, unsigned flags, char **plan,
-                         int apply) {
-  if (!repo)
-    return LR_EINVAL;
+const lr__model *lr__repo_model(const lr_repo *repo) { return &repo->model; }
+
+const char *lr__repo_dir(const lr_repo *repo) { return repo->dir; }
+
+int lr__repo_plan_or_apply(lr_repo *repo, unsigned flags, int apply,
+                           lr__buf *text) {
   lr__buf_reset(&repo->errmsg);
   lr__model old;
   lr__model_init(&old);
-  lr__buf text;
-  lr__buf_init(&text);
   lr__plan_summary sum = {0}; /* read below even when planning failed */
-  int rc = repo_plan(repo, flags, &old, &text, &sum);
+  int rc = repo_plan(repo, flags, &old, text, &sum);
   int unchanged = !sum.created && !sum.changed && !sum.removed;
   if (rc == 0 && apply && !(unchanged && old.version > 0))
     rc = refuse_replica_apply(repo, &old);
   if (rc == 0 && apply && !(unchanged && old.version > 0))
-    rc = write_registry(repo, &old, &text);
+    rc = write_registry(repo, &old, text);
   lr__model_free(&old);
-  return give_text(&text, plan, rc);
-}
-
-int lr_repo_plan(lr_repo *repo, unsigned flags, char **plan) {
-  return plan_or_apply(repo, flags, plan, 0);
-}
-
-int lr_repo_apply(lr_repo *repo, unsigned flags, char **plan) {
-  return plan_or_apply(repo, flags, plan, 1);
+  return rc == 0 && lr__buf_failed(text) ? LR_ENOMEM : rc;
 }

@@ -22,11 +22,15 @@
 
 typedef struct lr__log lr__log;
 
-/* One entry as read: `data` is valid until the callback returns. */
+/* One entry as read. `more`: how many entries of the same answer follow
+ * it in this read; `data` stays valid until the callback has returned for
+ * the last of them (more 0), so a reader may keep the entries of one
+ * answer and apply them together. */
 typedef struct lr__log_entry {
   unsigned long long seq;
   const void *data;
   size_t len;
+  int more;
 } lr__log_entry;
 
 /* Connects to the log at `url` ("redis://HOST:PORT[/DB]") holding stream

@@ -153,26 +153,33 @@ static int connect_if_needed(redis_log *log, lr__buf *err) {
   return rc;
 }
 
-/* Runs a command with SIGPIPE blocked in this thread, taking back one it
- * raised: hiredis writes with write(2), and a write to a server that has
- * gone would otherwise end a process that does not ignore SIGPIPE. */
-static redisReply *command_without_sigpipe(redisContext *ctx, const char *fmt,
-                                           va_list ap) {
-  sigset_t pipe_only, saved, pending;
-  sigemptyset(&pipe_only);
-  sigaddset(&pipe_only, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_only, &saved);
+/* SIGPIPE blocked in this thread around the commands of one call, and
+ * one they raised taken back: hiredis writes with write(2), and a write
+ * to a server that has gone would otherwise end a process that does not
+ * ignore SIGPIPE. */
+typedef struct sigpipe_guard {
+  sigset_t pipe_only, saved;
+  int was_pending;
+} sigpipe_guard;
+
+static void sigpipe_block(sigpipe_guard *g) {
+  sigset_t pending;
+  sigemptyset(&g->pipe_only);
+  sigaddset(&g->pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &g->pipe_only, &g->saved);
   sigpending(&pending);
-  int was_pending = sigismember(&pending, SIGPIPE);
-  redisReply *r = redisvCommand(ctx, fmt, ap);
+  g->was_pending = sigismember(&pending, SIGPIPE);
+}
+
+static void sigpipe_restore(sigpipe_guard *g) {
+  sigset_t pending;
   sigpending(&pending);
-  if (!was_pending && sigismember(&pending, SIGPIPE)) {
+  if (!g->was_pending && sigismember(&pending, SIGPIPE)) {
     int saved_errno = errno;
-    sigtimedwait(&pipe_only, NULL, &(struct timespec){0});
+    sigtimedwait(&g->pipe_only, NULL, &(struct timespec){0});
     errno = saved_errno;
   }
-  pthread_sigmask(SIG_SETMASK, &saved, NULL);
-  return r;
+  pthread_sigmask(SIG_SETMASK, &g->saved, NULL);
 }
 
 /* The message of an error reply to command `cmd`; LR_EEXISTS (no message:
@@ -187,6 +194,21 @@ static int reply_error(redis_log *log, const char *cmd, const redisReply *r,
                           "feature_store.yaml", log->key, log->url);
   return lr__errmsg_set(err, LR_EIO, "the write log at %s refused %s on %s: "
                         "%s", log->url, cmd, log->key, r->str);
+}
+
+/* Checks reply `r` to command `cmd` (NULL: the connection failed, within
+ * timeout_ms). Returns 0, or the error with its message (the caller frees
+ * the reply either way). */
+static int check_reply(redis_log *log, const char *cmd, redisReply *r,
+                       long long timeout_ms, lr__buf *err) {
+  if (!r)
+    return lr__errmsg_set(err, log->ctx->err == REDIS_ERR_OOM ? LR_ENOMEM
+                          : LR_EIO, "lost the write log at %s during %s on "
+                          "%s: %s; check that redis-server runs there and "
+                          "answers within %lld ms (the next call connects "
+                          "again)", log->url, cmd, log->key,
+                          log->ctx->errstr, timeout_ms);
+  return r->type == REDIS_REPLY_ERROR ? reply_error(log, cmd, r, err) : 0;
 }
 
 /* Runs the command `fmt` (hiredis' format; it starts with the command's
@@ -205,26 +227,21 @@ static int run(redis_log *log, int wait_ms, redisReply **out, lr__buf *err,
     redisSetTimeout(log->ctx, timeval_of(timeout_ms));
   va_list ap;
   va_start(ap, fmt);
-  redisReply *r = command_without_sigpipe(log->ctx, fmt, ap);
+  sigpipe_guard guard;
+  sigpipe_block(&guard);
+  redisReply *r = redisvCommand(log->ctx, fmt, ap);
+  sigpipe_restore(&guard);
   va_end(ap);
   char cmd[16];
   snprintf(cmd, sizeof cmd, "%.*s", (int)strcspn(fmt, " "), fmt);
-  if (!r)
-    return lr__errmsg_set(err, log->ctx->err == REDIS_ERR_OOM ? LR_ENOMEM
-                          : LR_EIO, "lost the write log at %s during %s on "
-                          "%s: %s; check that redis-server runs there and "
-                          "answers within %lld ms (the next call connects "
-                          "again)", log->url, cmd, log->key,
-                          log->ctx->errstr, timeout_ms);
-  if (wait_ms)
+  if (r && wait_ms)
     redisSetTimeout(log->ctx, timeval_of(log->timeout_ms));
-  if (r->type == REDIS_REPLY_ERROR) {
-    rc = reply_error(log, cmd, r, err);
+  rc = check_reply(log, cmd, r, timeout_ms, err);
+  if (rc == 0)
+    *out = r;
+  else if (r)
     freeReplyObject(r);
-    return rc;
-  }
-  *out = r;
-  return 0;
+  return rc;
 }
 
 /* ---- entries --------------------------------------------------------- */
@@ -269,6 +286,16 @@ static int parse_entry(redis_log *log, const redisReply *r,
   return 0;
 }
 
+/* The one entry of an answer to XRANGE or XREVRANGE ... COUNT 1 into
+ * `out` (seq 0 when none), pointing into the reply. */
+static int first_entry(redis_log *log, const redisReply *r,
+                       lr__log_entry *out, lr__buf *err) {
+  *out = (lr__log_entry){0};
+  if (r->type != REDIS_REPLY_ARRAY)
+    return foreign_entry(log, "?", err);
+  return r->elements ? parse_entry(log, r->element[0], out, err) : 0;
+}
+
 /* Runs CMD KEY FROM TO COUNT 1 (CMD XRANGE or XREVRANGE) and reads the
  * one entry it answers into `out` (seq 0 when none), which points into
  * *reply (free it). */
@@ -279,12 +306,7 @@ static int range_one(redis_log *log, const char *cmd, const char *from,
   char fmt[32]; /* the name leads the format: messages quote it */
   snprintf(fmt, sizeof fmt, "%s %%s %%s %%s COUNT 1", cmd);
   int rc = run(log, 0, reply, err, fmt, log->key, from, to);
-  if (rc)
-    return rc;
-  if ((*reply)->type != REDIS_REPLY_ARRAY)
-    return foreign_entry(log, "?", err);
-  return (*reply)->elements ? parse_entry(log, (*reply)->element[0], out, err)
-                            : 0;
+  return rc ? rc : first_entry(log, *reply, out, err);
 }
 
 /* ---- the engine ------------------------------------------------------ */
@@ -343,22 +365,40 @@ static int redis_append(lr__log *base, unsigned long long seq,
   return rc;
 }
 
+/* The first and the last entry in one round trip: XRANGE and XREVRANGE
+ * pipelined (each round of a shipper and of a follower asks). */
 static int redis_bounds(lr__log *base, unsigned long long *first,
                         unsigned long long *last, lr__buf *err) {
   redis_log *log = (redis_log *)base;
-  redisReply *r;
-  lr__log_entry e;
+  static const char *const cmds[2] = {"XRANGE", "XREVRANGE"};
+  redisReply *r[2] = {NULL, NULL};
+  unsigned long long ends[2] = {0, 0};
   *first = *last = 0;
-  int rc = range_one(log, "XRANGE", "-", "+", &r, &e, err);
-  freeReplyObject(r);
+  int rc = connect_if_needed(log, err);
   if (rc)
     return rc;
-  unsigned long long oldest = e.seq;
-  rc = range_one(log, "XREVRANGE", "+", "-", &r, &e, err);
-  freeReplyObject(r);
-  if (!rc && oldest && e.seq) { /* else empty, or it changed in between */
-    *first = oldest;
-    *last = e.seq;
+  sigpipe_guard guard;
+  sigpipe_block(&guard);
+  if (redisAppendCommand(log->ctx, "XRANGE %s - + COUNT 1", log->key) ==
+          REDIS_OK &&
+      redisAppendCommand(log->ctx, "XREVRANGE %s + - COUNT 1", log->key) ==
+          REDIS_OK &&
+      redisGetReply(log->ctx, (void **)&r[0]) == REDIS_OK)
+    redisGetReply(log->ctx, (void **)&r[1]);
+  sigpipe_restore(&guard);
+  for (int i = 0; i < 2; i++) {
+    lr__log_entry e = {0};
+    if (!rc)
+      rc = check_reply(log, cmds[i], r[i], log->timeout_ms, err);
+    if (!rc)
+      rc = first_entry(log, r[i], &e, err);
+    ends[i] = e.seq;
+    if (r[i])
+      freeReplyObject(r[i]);
+  }
+  if (!rc && ends[0] && ends[1]) { /* else empty, or it changed between */
+    *first = ends[0];
+    *last = ends[1];
   }
   return rc;
 }
@@ -384,7 +424,7 @@ static int deliver(redis_log *log, const redisReply *entries,
                    int (*each)(void *ctx, const lr__log_entry *e), void *ctx,
                    lr__buf *err) {
   for (size_t i = 0; entries && i < entries->elements; i++) {
-    lr__log_entry e;
+    lr__log_entry e = {.more = (int)(entries->elements - 1 - i)};
     int rc = parse_entry(log, entries->element[i], &e, err);
     if (!rc)
       rc = each(ctx, &e);

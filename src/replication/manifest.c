@@ -292,11 +292,14 @@ int lr__manifest_read(const char *dir, const char *name, lr__manifest *out,
   lr__buf why;
   lr__buf_init(&why);
   int rc = lr__fs_read_text(R.path, &text, &len, &why);
-  if (rc) {
+  if (rc == LR_EIO) /* there, but not for this user (or a read error) */
+    lr__buf_printf(err, "%s; make %s/%s and its files readable by the user "
+                   "running larder", lr__buf_str(&why), dir, name);
+  else if (rc)
     lr__buf_printf(err, "%s; publish a new snapshot on the primary (`larder "
                    "publish`)", lr__buf_str(&why));
-    rc = rc == LR_ENOMEM ? rc : rc == LR_EIO ? LR_EIO : LR_ECORRUPT;
-  }
+  if (rc && rc != LR_ENOMEM && rc != LR_EIO)
+    rc = LR_ECORRUPT;
   lr__arena arena;
   lr__arena_init(&arena);
   lr__buf_reset(&why);

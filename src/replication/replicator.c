@@ -10,6 +10,7 @@
  * store's own transactions, so either side can be killed at any point and
  * started again.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 #include "../online/apply.h"
 #include "../online/introspect.h"
 #include "../util/fs.h"
+#include "../util/timefmt.h"
 #include "definitions.h"
 #include "log.h"
 #include "manifest.h"
@@ -30,12 +32,13 @@
 #define KEEP_SHIPPED 10000ull
 #define KEEP_SHIPPED_BYTES ((size_t)64 << 20)
 #define LOG_TIMEOUT_MS 2000
+#define READ_MAX 1000 /* entries one read of the log asks for */
 
 struct lr_replicator {
   char *repo;
   char *registry_path;
   lr_store *store;
-  lr__log *log;
+  lr__log *log;                 /* NULL until a round connects */
   int lock_fd;                  /* the replicator lock, or -1 */
   lr__buf err;
   unsigned long long head;      /* the log's last entry, as last seen */
@@ -44,6 +47,11 @@ struct lr_replicator {
   unsigned long long bootstraps;
   unsigned long long mismatches; /* chain digests or snapshots refused */
   long long behind_since_ms;    /* when a replica fell behind; 0: it is not */
+  long long failing_since_ms;   /* when rounds began to fail; 0: they do not */
+  char failed[LR_REPLICATION_ERROR_MAX]; /* the last round's error, or "" */
+  lr__snapshot_seen seen;       /* the newest snapshot, as last read */
+  lr__apply_entry batch[READ_MAX]; /* a follower's entries of one answer */
+  int batched;                  /* how many, until its last is in */
 };
 
 static long long now_ms(void) {
@@ -61,26 +69,19 @@ static int open_store(lr_replicator *r) {
   return rc;
 }
 
-/* Reads LATEST: 1 when a snapshot is published (its sequence number in
- * *seq), 0 when none is (or it cannot be read: publishing again mends
- * that). */
-static int newest_snapshot(lr_replicator *r, unsigned long long *seq) {
-  lr__manifest m = {0};
-  lr__buf ignored;
-  lr__buf_init(&ignored);
-  int found = lr__snapshot_latest(lr__store_replication(r->store)->snapshots,
-                                  &m, &ignored) == 0;
-  *seq = found ? m.seq : 0;
-  lr__buf_free(&ignored);
-  lr__manifest_free(&m);
-  return found;
+/* The newest snapshot (lr__snapshot_newest: 0 when none can be read,
+ * which publishing again mends). */
+static int newest_snapshot(lr_replicator *r, unsigned long long *seq,
+                           unsigned long long *epoch) {
+  return lr__snapshot_newest(lr__store_replication(r->store)->snapshots,
+                             &r->seen, seq, epoch);
 }
 
 /* The snapshot a SNAPSHOT entry or a log gap at `seq` needs: published
  * now unless one at `seq` or later is there. */
 static int ensure_snapshot(lr_replicator *r, unsigned long long seq) {
   unsigned long long newest;
-  if (newest_snapshot(r, &newest) && newest >= seq)
+  if (newest_snapshot(r, &newest, NULL) && newest >= seq)
     return 0;
   const lr__replication *repl = lr__store_replication(r->store);
   lr__manifest m = {0};
@@ -158,7 +159,7 @@ static int ship_one(void *ctx, unsigned long long seq, const void *entry,
  * newest one (trimmed past it, or lost). */
 static int keep_bootstrappable(lr_replicator *r, unsigned long long first) {
   unsigned long long newest;
-  if (newest_snapshot(r, &newest) && !(first && first > newest + 1))
+  if (newest_snapshot(r, &newest, NULL) && !(first && first > newest + 1))
     return 0;
   lr__logpos pos;
   int rc = lr__store_logpos(r->store, &pos, &r->err);
@@ -271,14 +272,14 @@ static int check_definitions(lr_replicator *r, const lr__manifest *m) {
 }
 
 /* Installs the newest snapshot when it is past `pos` (or of another
- * epoch); 0 when installed, 1 when there is none to take yet. */
+ * epoch); 0 when installed, 1 when the newest is not past it yet (the
+ * primary publishes one for the entries the log lost). No snapshot at
+ * all is LR_ENOTFOUND naming the folder: a primary that logged publishes
+ * one before its first entry, so the folder is the wrong one, or nothing
+ * was ever logged to follow. */
 static int bootstrap(lr_replicator *r, const lr__logpos *pos) {
   lr__manifest m = {0};
   int rc = lr__snapshot_latest(lr__store_replication(r->store)->snapshots, &m, &r->err);
-  if (rc == LR_ENOTFOUND) {
-    lr__buf_reset(&r->err);
-    return 1;
-  }
   if (rc == 0 && m.epoch == pos->epoch && m.seq <= pos->seq)
     rc = 1; /* nothing newer than what is here: wait for the primary */
   if (rc == 0 && pos->epoch == 0)
@@ -297,26 +298,55 @@ static int bootstrap(lr_replicator *r, const lr__logpos *pos) {
   return rc;
 }
 
-typedef struct follow_state {
-  lr_replicator *r;
-  int outcome;
-} follow_state;
-
-static int apply_one(void *ctx, const lr__log_entry *e) {
-  follow_state *f = ctx;
-  unsigned long long stored;
-  int rc = lr__store_apply_entry(f->r->store, e->data, e->len, &stored,
-                                 &f->r->err);
-  if (e->seq > f->r->head) /* it came after the bounds were read */
-    f->r->head = e->seq;
-  if (rc == LR__APPLIED) {
-    f->r->applied++;
-    f->r->applied_rows += stored;
+/* Applies the entries kept of the answer being read, in as few
+ * transactions as they fit. */
+static int apply_batch(lr_replicator *r) {
+  int rc = 0;
+  for (int at = 0; rc == 0 && at < r->batched;) {
+    int taken, applied;
+    unsigned long long stored;
+    rc = lr__store_apply_entries(r->store, r->batch + at, r->batched - at,
+                                 &taken, &applied, &stored, &r->err);
+    r->applied += (unsigned long long)applied;
+    r->applied_rows += stored;
+    at += taken;
+    if (rc == LR__APPLY_SEEN)
+      rc = 0;
   }
-  if (rc == LR__APPLY_SEEN)
-    rc = 0;
-  f->outcome = rc;
+  r->batched = 0;
   return rc;
+}
+
+/* lr__log_read callback: keeps each entry of an answer and applies them
+ * together once the last is in (one commit for the lot). */
+static int apply_one(void *ctx, const lr__log_entry *e) {
+  lr_replicator *r = ctx;
+  if (e->seq > r->head) /* it came after the bounds were read */
+    r->head = e->seq;
+  r->batch[r->batched++] = (lr__apply_entry){e->data, e->len};
+  return e->more > 0 && r->batched < READ_MAX ? 0 : apply_batch(r);
+}
+
+/* A log with no entries while the snapshot folder holds a snapshot of
+ * logged changes (an epoch, past entry 0): the primary logs to another
+ * stream than this replica reads, or the log lost its entries (the
+ * primary's shipper appends them again). Said at once, rather than
+ * waiting for entries that never come. */
+static int check_empty_log(lr_replicator *r) {
+  unsigned long long seq, epoch;
+  if (!newest_snapshot(r, &seq, &epoch) || !epoch || !seq)
+    return 0; /* nothing logged yet: the replica waits for entry 1 */
+  const lr__replication *repl = lr__store_replication(r->store);
+  return lr__errmsg_set(&r->err, LR_ENOTFOUND, "the write log %s has no "
+                        "entries in stream %s, but its primary has logged "
+                        "some (the newest snapshot in %s is at entry %llu): "
+                        "this replica reads another stream than its primary "
+                        "logs to; set `replication.stream` in %s/"
+                        "feature_store.yaml to the primary's "
+                        "`replication.stream` (if the stream is right, the "
+                        "log lost its entries: `larder replicate` on the "
+                        "primary appends them again)", repl->log,
+                        repl->stream, repl->snapshots, seq, r->repo);
 }
 
 /* One round on a replica: bootstraps when needed, else applies what the
@@ -327,6 +357,8 @@ static int follow(lr_replicator *r, int wait_ms) {
   int rc = lr__store_logpos(r->store, &pos, &r->err);
   if (rc == 0)
     rc = lr__log_bounds(r->log, &first, &last, &r->err);
+  if (rc == 0 && last == 0)
+    rc = check_empty_log(r);
   if (rc)
     return rc;
   r->head = last;
@@ -340,8 +372,9 @@ static int follow(lr_replicator *r, int wait_ms) {
       usleep((useconds_t)wait_ms * 1000u);
     return rc == 1 ? 0 : rc;
   }
-  follow_state f = {r, 0};
-  rc = lr__log_read(r->log, pos.seq, 1000, wait_ms, apply_one, &f, &r->err);
+  r->batched = 0;
+  rc = lr__log_read(r->log, pos.seq, READ_MAX, wait_ms, apply_one, r,
+                    &r->err);
   if (rc == LR__APPLY_MISMATCH)
     r->mismatches++;
   if (rc == LR__APPLY_BOOTSTRAP || rc == LR__APPLY_MISMATCH) {
@@ -375,42 +408,95 @@ int lr_replicator_open(const char *repo, lr_replicator **out) {
     lr__buf_init(&path);
     lr__fs_join(&path, repo, lr__store_model(r->store)->config.registry_path);
     r->registry_path = lr__buf_steal(&path);
-    rc = lr__log_open(repl->log, repl->stream,
-                      (unsigned long long)repl->log_retention, LOG_TIMEOUT_MS,
-                      &r->log, &r->err);
+    rc = r->registry_path ? 0 : LR_ENOMEM;
   }
   return rc;
 }
 
+/* Connects to the write log, at the first round (publishing needs none).
+ * A handle that lost its connection connects again by itself. */
+static int open_log(lr_replicator *r) {
+  if (r->log)
+    return 0;
+  const lr__replication *repl = lr__store_replication(r->store);
+  return lr__log_open(repl->log, repl->stream,
+                      (unsigned long long)repl->log_retention, LOG_TIMEOUT_MS,
+                      &r->log, &r->err);
+}
+
 /* Waits, on a primary that had nothing to ship, until the store moved
  * from version `at` (read before the round, so a change committed during
- * it is not waited for) or wait_ms pass; a look every 200 µs costs a stat
- * and a short read. */
+ * it is not waited for) or wait_ms pass. A look every 200 µs reads the
+ * last committed transaction's id (no system call); only when it moved
+ * (a commit, maybe the marker of a new generation) is the version read. */
 static void wait_for_change(lr_replicator *r, const lr_data_version *at,
                             int wait_ms) {
   lr_data_version now;
-  for (long long end = now_ms() + wait_ms; now_ms() < end; usleep(200))
+  unsigned long long seen = 0;
+  for (long long end = now_ms() + wait_ms; now_ms() < end; usleep(200)) {
+    unsigned long long txnid = lr__store_last_txnid(r->store);
+    if (txnid == seen)
+      continue;
+    seen = txnid;
     if (lr_store_version(r->store, &now) != 0 || now.seq != at->seq ||
         now.generation != at->generation)
       return;
+  }
 }
 
 /* Wall-clock ms: only for the status report's age, never for applying. */
-static long long unix_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+static long long unix_ms(void) { return lr__time_now_us() / 1000; }
+
+/* Notes how round `rc` ended: its message (one line) and since when
+ * rounds have been failing. */
+static void note_round(lr_replicator *r, int rc) {
+  if (!rc) {
+    r->failed[0] = '\0';
+    r->failing_since_ms = 0;
+    return;
+  }
+  snprintf(r->failed, sizeof r->failed, "%s",
+           r->err.len ? lr__buf_str(&r->err) : lr_strerror(rc));
+  for (char *c = r->failed; *c; c++)
+    *c = *c == '\n' ? ' ' : *c;
+  if (!r->failing_since_ms)
+    r->failing_since_ms = now_ms();
 }
 
 /* The status file, after each round (apply.h): what `larder version`,
- * /health and /metrics read. */
-static int report_status(lr_replicator *r) {
+ * /health and /metrics read. A failure to write it is the round's error
+ * unless the round failed already. */
+static int report_status(lr_replicator *r, int round_rc) {
+  note_round(r, round_rc);
   lr_replication_status st;
   int rc = lr_replicator_status(r, &st);
-  lr__replica_status out = {st.log_head,   st.lag_entries, st.lag_ms,
-                            unix_ms(),     st.bootstraps,  st.applied,
-                            st.applied_rows, st.mismatches};
-  return rc ? rc : lr__store_put_replica_status(r->store, &out, &r->err);
+  lr__replica_status out = {st.log_head,     st.lag_entries,
+                            st.lag_ms,       unix_ms(),
+                            st.bootstraps,   st.applied,
+                            st.applied_rows, st.mismatches,
+                            st.failing_ms,   {0}};
+  memcpy(out.error, st.error, sizeof out.error);
+  lr__buf ignored;
+  lr__buf_init(&ignored);
+  if (rc == 0)
+    rc = lr__store_put_replica_status(r->store, &out,
+                                      round_rc ? &ignored : &r->err);
+  lr__buf_free(&ignored);
+  return round_rc ? round_rc : rc;
+}
+
+/* One round of the role's: ship (a primary) or follow (a replica). */
+static int round_of_role(lr_replicator *r, int wait_ms) {
+  if (lr__store_replication(r->store)->role != LR__ROLE_PRIMARY)
+    return follow(r, wait_ms);
+  unsigned long long before = r->applied;
+  lr_data_version at;
+  int rc = lr_store_version(r->store, &at);
+  if (rc == 0)
+    rc = ship(r);
+  if (rc == 0 && r->applied == before && wait_ms)
+    wait_for_change(r, &at, wait_ms);
+  return rc;
 }
 
 int lr_replicator_step(lr_replicator *r, int wait_ms) {
@@ -421,23 +507,11 @@ int lr_replicator_step(lr_replicator *r, int wait_ms) {
   if (r->lock_fd < 0) /* the first round: one replicator per repo steps */
     rc = lr__store_lock_replicator(r->store, &r->lock_fd, &r->err);
   if (rc)
-    return rc;
-  if (lr__store_replication(r->store)->role == LR__ROLE_PRIMARY) {
-    unsigned long long before = r->applied;
-    lr_data_version at;
-    rc = lr_store_version(r->store, &at);
-    if (rc == 0)
-      rc = ship(r);
-    if (rc == 0)
-      rc = report_status(r);
-    if (rc == 0 && r->applied == before && wait_ms)
-      wait_for_change(r, &at, wait_ms);
-  } else {
-    rc = follow(r, wait_ms);
-    if (rc == 0)
-      rc = report_status(r);
-  }
-  return rc;
+    return rc; /* not this replicator's to report */
+  rc = open_log(r);
+  if (rc == 0)
+    rc = round_of_role(r, wait_ms);
+  return report_status(r, rc);
 }
 
 int lr_replicator_status(lr_replicator *r, lr_replication_status *st) {
@@ -462,6 +536,8 @@ int lr_replicator_status(lr_replicator *r, lr_replication_status *st) {
   st->bootstraps = r->bootstraps;
   st->mismatches = r->mismatches;
   st->reported_ms = 0;
+  st->failing_ms = r->failing_since_ms ? now - r->failing_since_ms : 0;
+  memcpy(st->error, r->failed, sizeof st->error);
   return 0;
 }
 
@@ -502,6 +578,8 @@ int lr_store_replication(lr_store *store, lr_replication_status *st) {
     st->bootstraps = rs.bootstraps;
     st->mismatches = rs.mismatches;
     st->reported_ms = unix_ms() - rs.updated_ms;
+    st->failing_ms = rs.failing_ms;
+    memcpy(st->error, rs.error, sizeof st->error);
   }
   return rc;
 }
@@ -514,7 +592,8 @@ int lr_replicator_publish(lr_replicator *r, char **name) {
     *name = NULL;
   if (lr__store_replication(r->store)->role != LR__ROLE_PRIMARY)
     return lr__errmsg_set(&r->err, LR_EREADONLY, "only a primary publishes "
-                          "snapshots; this repo is a replica");
+                          "snapshots, and %s/feature_store.yaml makes this "
+                          "repo a replica; publish on its primary", r->repo);
   lr__manifest m = {0};
   int rc = lr__snapshot_publish(r->store, r->registry_path,
                                 lr__store_replication(r->store)->snapshots,

@@ -19,13 +19,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../online/copy.h"
 #include "../registry/registry.h"
 #include "../util/fs.h"
 #include "../util/sha256.h"
+#include "../util/timefmt.h"
 #include "manifest.h"
 
 /* How every message about a snapshot a replica cannot use ends. */
@@ -339,12 +339,6 @@ static int seal(const char *tmp, const char *dir, lr__manifest *m,
   return rc;
 }
 
-static long long now_us(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_REALTIME, &t);
-  return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
 /* Builds the snapshot in a temporary folder of `dir` and renames it into
  * place, or takes the one at that version already there. */
 static int build(lr_store *store, const char *registry_path, const char *dir,
@@ -362,7 +356,7 @@ static int build(lr_store *store, const char *registry_path, const char *dir,
     lr__buf_free(&tmp);
     return rc;
   }
-  m->created_us = now_us();
+  m->created_us = lr__time_now_us();
   int rc = copy_data(store, lr__buf_str(&tmp), m, err);
   lr__buf final;
   lr__buf_init(&final);
@@ -425,6 +419,9 @@ int lr__snapshot_latest(const char *dir, lr__manifest *out, lr__buf *err) {
   else if (rc == LR_ENOTFOUND)
     lr__buf_printf(err, "no snapshot in %s yet (it has no LATEST); publish "
                    "one on the primary (`larder publish`)", dir);
+  else if (rc == LR_EIO)
+    lr__buf_printf(err, "%s; make %s and its files readable by the user "
+                   "running larder", lr__buf_str(&why), dir);
   else if (rc)
     lr__buf_puts(err, lr__buf_str(&why));
   else if (len < 2 || text[len - 1] != '\n' ||

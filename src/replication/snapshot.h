@@ -26,6 +26,7 @@
 #define LR_REPLICATION_SNAPSHOT_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "../online/copy.h"
 #include "../util/buf.h"
@@ -80,6 +81,26 @@ int lr__snapshot_publish(lr_store *store, const char *registry_path,
  * manifest of another format); LR_EIO; the message in `err` (emptied
  * first). */
 int lr__snapshot_latest(const char *dir, lr__manifest *out, lr__buf *err);
+
+/* The newest snapshot of a folder as lr__snapshot_newest last read it:
+ * LATEST and the MANIFEST it named as stat saw them, and its position.
+ * Zero it before the first call. */
+typedef struct lr__snapshot_seen {
+  int valid;
+  struct stat latest, manifest;
+  char name[64];
+  unsigned long long seq, epoch;
+} lr__snapshot_seen;
+
+/* The newest snapshot of `dir`: 1 and its sequence number in *seq (its
+ * epoch in *epoch unless NULL) when one is published, 0 when none is or
+ * it cannot be read. Reads LATEST and its MANIFEST (lr__snapshot_latest)
+ * only when either file changed since `seen` was filled (two stats: a
+ * publish replaces LATEST by a rename, so its inode changes); LATEST is
+ * looked at before it is read, so a publish in between shows at the next
+ * call. For a caller that asks often (a shipper, every round). */
+int lr__snapshot_newest(const char *dir, lr__snapshot_seen *seen,
+                        unsigned long long *seq, unsigned long long *epoch);
 
 /* Copies snapshot `m` of `dir` into the replica store `store` (opened
  * read-write): the data file into a generation folder reserved for it and

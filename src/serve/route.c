@@ -4,10 +4,10 @@
  * under the store's read lock; /health and /metrics.
  */
 #include <string.h>
-#include <time.h>
 
 #include "../online/apply.h"
 #include "../online/introspect.h"
+#include "../util/timefmt.h"
 #include "server.h"
 
 /* Compares in time that depends only on the lengths, not on where the
@@ -32,25 +32,35 @@ static int authorized(const lr__server *s, const char *auth) {
 
 /* On a replica, why it may not answer yet (into `why`; empty when it
  * may): no follower has reported, the last report is older than max_lag
- * (the follower stopped), or its lag is above max_lag. */
+ * (the follower stopped), its lag is above max_lag, or its rounds have
+ * been failing for longer (with the last round's error). Ages are this
+ * machine's clock against the follower's report, also on this machine:
+ * a clock off from the primary's changes neither. */
 static void replica_unready(lr__server *s, lr__buf *why) {
   const lr__replication *repl = lr__store_replication(s->store);
   if (repl->role != LR__ROLE_REPLICA)
     return;
   lr__replica_status st;
-  struct timespec now;
-  clock_gettime(CLOCK_REALTIME, &now);
-  long long now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-  if (lr__store_replica_status(s->store, &st) != 0)
+  long long now_ms = lr__time_now_us() / 1000;
+  if (lr__store_replica_status(s->store, &st) != 0) {
     lr__buf_puts(why, "no follower has reported yet: run `larder "
                  "replicate` on this replica");
-  else if (now_ms - st.updated_ms > repl->max_lag_ms)
+    return;
+  }
+  if (now_ms - st.updated_ms > repl->max_lag_ms)
     lr__buf_printf(why, "the follower last reported %lld ms ago (max_lag "
                    "%lld ms): is `larder replicate` running?",
                    now_ms - st.updated_ms, repl->max_lag_ms);
   else if (st.lag_ms > repl->max_lag_ms)
     lr__buf_printf(why, "%llu entries behind for %lld ms (max_lag %lld ms)",
                    st.lag_entries, st.lag_ms, repl->max_lag_ms);
+  else if (st.failing_ms > repl->max_lag_ms)
+    lr__buf_printf(why, "the follower's rounds have failed for %lld ms "
+                   "(max_lag %lld ms)", st.failing_ms, repl->max_lag_ms);
+  else
+    return;
+  if (st.error[0] && now_ms - st.updated_ms <= repl->max_lag_ms)
+    lr__buf_printf(why, ": %s", st.error);
 }
 
 static void health(lr__server *s, int *status, lr__buf *out) {

@@ -88,7 +88,7 @@ const char *lr__dtype_hint(void) {
 }
 
 /* Duration units in milliseconds, largest first (the order
- * lr__duration_format writes them in). A unit is read as the longest
+ * lr__duration_format writes them in, from days). A unit is read as the longest
  * spelling that fits, so `ms` is never taken for `m`. */
 static const struct {
   const char *unit;
@@ -156,7 +156,9 @@ void lr__duration_format(lr__buf *out, int64_t seconds) {
     lr__buf_puts(out, "0s");
     return;
   }
-  for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++) {
+  /* Days are the largest unit written: `7d` stays 7d (a ttl of weeks is
+   * rare, and `1w` for what was written `7d` reads as another value). */
+  for (size_t i = 1; i < sizeof duration_units / sizeof duration_units[0]; i++) {
     int64_t unit = duration_units[i].ms / 1000;
     if (unit && seconds >= unit) {
       lr__buf_printf(out, "%lld%s", (long long)(seconds / unit),

@@ -17,6 +17,10 @@ int lr__is_identifier(const char *s) {
   return 1;
 }
 
+int lr__text_same(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 int lr__edit_distance(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
   if (la > 64 || lb > 64)

@@ -11,6 +11,9 @@
  * expression and in `view__feature`. */
 int lr__is_identifier(const char *s);
 
+/* 1 when two optional texts are equal; NULL (absent) equals only NULL. */
+int lr__text_same(const char *a, const char *b);
+
 /* Edit distance between two strings (for suggestions). */
 int lr__edit_distance(const char *a, const char *b);
 

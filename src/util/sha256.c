@@ -2,10 +2,23 @@
  * sha256.c - SHA-256 as FIPS 180-4 section 6.2 specifies it: the message
  * is padded to a multiple of 512 bits (a 1 bit, zeros, the 64-bit length)
  * and each block is compressed into the eight-word state by 64 rounds.
+ *
+ * On x86-64 CPUs with the SHA extensions (SHA-NI: Intel since Goldmont and
+ * Ice Lake, AMD since Zen) the rounds run on those instructions instead,
+ * about ten times as fast: a replica hashes every byte of a snapshot it
+ * installs, and a primary every byte it publishes. Both ways give the same
+ * digest; the tests check each against NIST's vectors.
  */
 #include "sha256.h"
 
+#include <stdatomic.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HAVE_SHA_NI 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 /* Section 4.2.2: the first 32 bits of the fractional parts of the cube
  * roots of the first 64 primes. */
@@ -56,7 +69,7 @@ void lr__sha256_init(lr__sha256 *s) {
 }
 
 /* Section 6.2.2: one 512-bit block into the state. */
-static void compress(lr__sha256 *s, const uint8_t block[64]) {
+static void compress_portable(lr__sha256 *s, const uint8_t block[64]) {
   uint32_t w[64];
   for (int t = 0; t < 16; t++)
     w[t] = (uint32_t)block[4 * t] << 24 | (uint32_t)block[4 * t + 1] << 16 |
@@ -88,6 +101,91 @@ static void compress(lr__sha256 *s, const uint8_t block[64]) {
   s->h[7] += h;
 }
 
+#ifdef HAVE_SHA_NI
+/* The same, `n` blocks at a time, on the SHA extensions. The state is
+ * kept as the instructions take it: ABEF and CDGH. Each group of four
+ * rounds adds four words of the schedule to four constants; the schedule
+ * past the block's own 16 words is sha256msg1 (W[t-16] + s0(W[t-15])),
+ * plus W[t-7], then sha256msg2 (+ s1(W[t-2])). */
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+compress_sha_ni(lr__sha256 *s, const uint8_t *blocks, size_t n) {
+  const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll,
+                                       0x0405060700010203ll);
+  __m128i dcba = _mm_loadu_si128((const __m128i *)&s->h[0]);
+  __m128i hgfe = _mm_loadu_si128((const __m128i *)&s->h[4]);
+  __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+  __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+  for (; n > 0; n--, blocks += 64) {
+    __m128i abef_in = abef, cdgh_in = cdgh, w[4];
+#pragma GCC unroll 16 /* the schedule's words stay in registers */
+    for (int i = 0; i < 16; i++) {
+      __m128i *now = &w[i % 4];
+      if (i < 4)
+        *now = _mm_shuffle_epi8(
+            _mm_loadu_si128((const __m128i *)(blocks + 16 * i)), bswap);
+      else
+        *now = _mm_sha256msg2_epu32(
+            _mm_add_epi32(_mm_sha256msg1_epu32(*now, w[(i + 1) % 4]),
+                          _mm_alignr_epi8(w[(i + 3) % 4], w[(i + 2) % 4], 4)),
+            w[(i + 3) % 4]);
+      __m128i wk = _mm_add_epi32(*now,
+                                 _mm_loadu_si128((const __m128i *)&K[4 * i]));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+    }
+    abef = _mm_add_epi32(abef, abef_in);
+    cdgh = _mm_add_epi32(cdgh, cdgh_in);
+  }
+  __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  _mm_storeu_si128((__m128i *)&s->h[0], _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128((__m128i *)&s->h[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+
+/* Whether this CPU has the SHA extensions and the SSSE3 and SSE4.1 the
+ * code above also uses (CPUID leaves 1 and 7). */
+static int cpu_has_sha_ni(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) ||
+      !(c & bit_SSE4_1))
+    return 0;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#endif
+
+/* -1: not looked at yet; 0: the portable rounds; 1: the SHA extensions. */
+static atomic_int use_sha_ni = -1;
+
+int lr__sha256_use_hardware(int on) {
+#ifdef HAVE_SHA_NI
+  atomic_store_explicit(&use_sha_ni, on && cpu_has_sha_ni(),
+                        memory_order_relaxed);
+#else
+  (void)on;
+  atomic_store_explicit(&use_sha_ni, 0, memory_order_relaxed);
+#endif
+  return atomic_load_explicit(&use_sha_ni, memory_order_relaxed);
+}
+
+/* `n` blocks into the state, whichever way this CPU does it best. */
+static void compress(lr__sha256 *s, const uint8_t *blocks, size_t n) {
+  if (n == 0)
+    return;
+  int hw = atomic_load_explicit(&use_sha_ni, memory_order_relaxed);
+  if (hw < 0)
+    hw = lr__sha256_use_hardware(1);
+#ifdef HAVE_SHA_NI
+  if (hw) {
+    compress_sha_ni(s, blocks, n);
+    return;
+  }
+#endif
+  for (; n > 0; n--, blocks += 64)
+    compress_portable(s, blocks);
+}
+
 void lr__sha256_update(lr__sha256 *s, const void *data, size_t len) {
   const uint8_t *p = data;
   s->bytes += len;
@@ -99,11 +197,12 @@ void lr__sha256_update(lr__sha256 *s, const void *data, size_t len) {
     len -= take;
     if (s->fill < 64)
       return;
-    compress(s, s->block);
+    compress(s, s->block, 1);
     s->fill = 0;
   }
-  for (; len >= 64; p += 64, len -= 64) /* whole blocks straight from data */
-    compress(s, p);
+  compress(s, p, len / 64); /* whole blocks straight from data */
+  p += len / 64 * 64;
+  len %= 64;
   memcpy(s->block, p, len);
   s->fill = len;
 }
@@ -113,13 +212,13 @@ void lr__sha256_final(lr__sha256 *s, uint8_t out[32]) {
   s->block[s->fill++] = 0x80;
   if (s->fill > 56) {
     memset(s->block + s->fill, 0, 64 - s->fill);
-    compress(s, s->block);
+    compress(s, s->block, 1);
     s->fill = 0;
   }
   memset(s->block + s->fill, 0, 56 - s->fill);
   for (int i = 0; i < 8; i++)
     s->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-  compress(s, s->block);
+  compress(s, s->block, 1);
   for (int i = 0; i < 8; i++)
     for (int j = 0; j < 4; j++)
       out[4 * i + j] = (uint8_t)(s->h[i] >> (24 - 8 * j));

@@ -26,6 +26,13 @@ void lr__sha256_update(lr__sha256 *s, const void *data, size_t len);
  * it again to reuse it). */
 void lr__sha256_final(lr__sha256 *s, uint8_t out[32]);
 
+/* Whether the CPU's SHA instructions do the rounds: `on` 1 uses them from
+ * now on where the CPU has them (the default, decided at the first
+ * digest), 0 the portable code. Returns whether they are used now. For
+ * the tests, which check both ways against the same vectors; any thread,
+ * any time (a digest under way may mix them: both give the same state). */
+int lr__sha256_use_hardware(int on);
+
 /* `n` bytes as 2n lowercase hex digits and a NUL, the form digests take
  * in text (a SHA-256 in a manifest: n = 32; a log's chain digest: 16). */
 void lr__hex_encode(const void *data, size_t n, char *out);

@@ -194,8 +194,11 @@ int lr__time_parse_spec(const char *text, int64_t now_us, int64_t *us) {
   return -1;
 }
 
+long long lr__fault_clock_offset_us = 0;
+
 int64_t lr__time_now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 +
+         lr__fault_clock_offset_us;
 }

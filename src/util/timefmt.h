@@ -21,7 +21,17 @@ void lr__time_format(int64_t us, char *out);
  * refused (ambiguous on a command line). Returns 0 or -1. */
 int lr__time_parse_spec(const char *text, int64_t now_us, int64_t *us);
 
-/* The current time in microseconds since the epoch. */
+/* The current time in microseconds since the epoch: the library's one
+ * reading of the wall clock (a row's "now", a snapshot's created_us, a
+ * replica's report and its age, a new layout epoch), so that a test can
+ * move every one of them at once (lr__fault_clock_offset_us). Intervals
+ * are measured on CLOCK_MONOTONIC instead, which no clock change moves. */
 int64_t lr__time_now_us(void);
+
+/* Fault injection, for tests only (docs/internals/testing.md): added to
+ * every lr__time_now_us(), so a test process can run as on a machine
+ * whose clock is that far off (a replica 5 minutes ahead: +300000000). 0,
+ * the default, is off. A plain global: set it before any thread starts. */
+extern long long lr__fault_clock_offset_us;
 
 #endif

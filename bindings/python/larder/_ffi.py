@@ -14,7 +14,9 @@ from ctypes import (CFUNCTYPE, POINTER, Structure, Union, byref, c_char_p,
                     c_uint, c_ulonglong, c_void_p)
 
 LR_EINVAL = -1
+LR_EIO = -3
 LR_ETYPE = -11
+LR_EUNSUPPORTED = -13
 
 TYPE_NULL, TYPE_BOOL, TYPE_INT32, TYPE_INT64 = 0, 1, 2, 3
 TYPE_FLOAT32, TYPE_FLOAT64, TYPE_STRING, TYPE_BYTES = 4, 5, 6, 7
@@ -82,6 +84,7 @@ _PROTOTYPES = {
     "lr_err_name": (c_char_p, [c_int]),
     "lr_strerror": (c_char_p, [c_int]),
     "lr_status_name": (c_char_p, [c_int]),
+    "lr_type_name": (c_char_p, [c_int, c_char_p]),
     "lr_free": (None, [c_void_p]),
     "lr_parse_time": (c_int, [c_char_p, c_longlong, POINTER(c_longlong)]),
     "lr_store_open": (c_int, [c_char_p, c_uint, _OUT]),
@@ -153,3 +156,16 @@ def count_join_keys(req):
 def text(ptr):
     """A C string of Larder's as str ("" for NULL)."""
     return ptr.decode("utf-8", "replace") if ptr else ""
+
+
+def type_name(dtype):
+    """Larder's name of a value type: "float32", "array<int64>", ..."""
+    buf = ctypes.create_string_buffer(32)
+    return text(lib.lr_type_name(dtype, buf))
+
+
+SCALAR_TYPES = (TYPE_BOOL, TYPE_INT32, TYPE_INT64, TYPE_FLOAT32, TYPE_FLOAT64,
+                TYPE_STRING, TYPE_BYTES, TYPE_TIMESTAMP)
+# Every value type by its name, as definitions and `larder describe` spell it.
+TYPES = {type_name(t): t for t in
+         SCALAR_TYPES + tuple(TYPE_ARRAY | e for e in ARRAY_ELEMENTS)}

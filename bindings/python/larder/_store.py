@@ -11,11 +11,11 @@ import collections
 import ctypes
 import json
 import os
+import tempfile
 import threading
-from collections.abc import Mapping
 from ctypes import byref, c_char_p, c_int, c_ulonglong, c_void_p
 
-from . import _ffi
+from . import _definitions, _ffi, _rows, _training
 from ._errors import LarderError, check, invalid
 from ._values import from_c, timestamp, to_c
 
@@ -130,28 +130,17 @@ class OnlineResponse:
                 for name, column in zip(self._names, self._cells)}
 
 
-def _as_columns(rows, what):
-    """Rows given as a list of dicts or as a dict of equal-length columns,
-    as ({name: [values]}, number of rows)."""
-    if rows is None:
-        raise invalid(f"{what} is required: a list of dicts or a dict of columns")
-    if isinstance(rows, Mapping):
-        columns = {name: list(values) for name, values in rows.items()}
-        lengths = {len(values) for values in columns.values()}
-        if len(lengths) > 1:
-            raise invalid(f"the columns of {what} have different lengths")
-        return columns, lengths.pop() if lengths else 0
-    rows = list(rows)
-    names = dict.fromkeys(name for row in rows for name in row)
-    return {name: [row.get(name) for row in rows] for name in names}, len(rows)
-
-
 def _one_of(features, feature_service):
-    """Checks that exactly one of the two ways to name features is used."""
+    """The features as a list of references, or None for a service; checks
+    that exactly one of the two ways to name features is used."""
     if (features is None) == (feature_service is None):
         raise invalid("give features=[...] or feature_service=..., exactly one")
+    if feature_service is not None:
+        _rows.text(feature_service, "feature_service")
+        return None
     if isinstance(features, (str, bytes)):
         raise invalid("features is a list of 'view:feature' references")
+    return _rows.texts(features, "features")
 
 
 def _c_strings(texts):
@@ -182,17 +171,36 @@ def _feature_names(req, full_feature_names):
 
 def _key_values(req, columns, n):
     """The C keys of a lookup, row-major, and the buffers they point into.
-    A key column not given is null (an error for a join key)."""
+    Every key column must be given: join keys and request fields."""
     taken = [name for name, _ in req.keys]
     unknown = [name for name in columns if name not in taken]
     if unknown:
         raise invalid(f"entity_rows has {', '.join(unknown)}: the request takes "
                       f"{', '.join(taken)}")
+    _rows.require_keys(columns, n, taken, req.n_join_keys, "entity_rows")
     keys, keep = (_ffi.Value * max(n * len(taken), 1))(), []
     for k, (name, dtype) in enumerate(req.keys):
-        for e, value in enumerate(columns.get(name, [None] * n)):
+        for e, value in enumerate(columns.get(name, [])):
             to_c(value, dtype, keys[e * len(taken) + k], keep, name)
     return keys, keep
+
+
+def _entity_spec(entity_rows, shape, scratch):
+    """A training set's spec holding its entity rows (a file, or rows
+    written into the folder `scratch` and read by a query), and the types
+    known of their columns."""
+    if isinstance(entity_rows, (str, bytes, os.PathLike)):
+        return _ffi.HistoricalSpec(entities_file=_rows.path(entity_rows, "entity_rows")), \
+            shape.keys
+    columns, n = _rows.as_columns(entity_rows, "entity_rows",
+                                  "a path (.csv or .parquet), " + _rows.ROWS_TAKE)
+    if n == 0:  # no rows: an empty training set, of the same columns
+        for name in [*shape.keys, "event_timestamp"]:
+            columns.setdefault(name, [])
+    _rows.require_keys(columns, n, list(shape.keys), shape.n_join_keys, "entity_rows")
+    query, types = _training.entity_query(columns, n, shape,
+                                          os.path.join(scratch, "entities.csv"))
+    return _ffi.HistoricalSpec(entities_sql=query.encode()), types
 
 
 class Store:
@@ -208,8 +216,8 @@ class Store:
         self._offline_lock = threading.Lock()
         self._requests, self._schemas = {}, {}
         self._handle, self._registry, self._offline = c_void_p(), c_void_p(), c_void_p()
-        self.repo = os.fspath(repo)
-        flags = _ffi.STORE_READWRITE if writable else _ffi.STORE_READONLY
+        self.repo = os.fsdecode(_rows.path(repo, "repo"))
+        flags = _ffi.STORE_READWRITE if _rows.flag(writable, "writable") else _ffi.STORE_READONLY
         self._handle = _open_handle(
             lambda out: lib.lr_store_open(os.fsencode(self.repo), flags, out),
             lib.lr_store_errmsg, lib.lr_store_close)
@@ -241,7 +249,7 @@ class Store:
 
     def _prepare(self, features, feature_service):
         """The prepared request for these features, made once and kept."""
-        _one_of(features, feature_service)
+        features = _one_of(features, feature_service)
         key = (features is None, feature_service or tuple(features))
         req = self._requests.get(key)
         if req is None:
@@ -269,8 +277,8 @@ class Store:
         the request-data fields their on-demand views read. Features are
         `view:feature` references, or the features of feature_service."""
         req = self._prepare(features, feature_service)
-        names = _feature_names(req, full_feature_names)
-        columns, n = _as_columns(entity_rows, "entity_rows")
+        names = _feature_names(req, _rows.flag(full_feature_names, "full_feature_names"))
+        columns, n = _rows.as_columns(entity_rows, "entity_rows")
         keys, _keep = _key_values(req, columns, n)
         join_keys = {name: columns.get(name, [None] * n)
                      for name, _ in req.keys[:req.n_join_keys]}
@@ -285,22 +293,28 @@ class Store:
                 self._schemas[view] = self._read_schema(view)
         return self._schemas[view]
 
-    def _read_schema(self, view):
+    def _describe(self, name):
+        """The registry's objects named `name`, as `larder describe --json`
+        gives them; [] when there are none, or no registry. The caller
+        holds self._lock."""
         if not self._registry:
             try:
                 self._registry = _open_handle(
                     lambda out: lib.lr_registry_open(os.fsencode(self.repo), out),
                     lib.lr_registry_errmsg, lib.lr_registry_close)
             except LarderError:
-                return {}
+                return []
         text = c_void_p()
-        if lib.lr_registry_describe(self._registry, view.encode(), _ffi.FORMAT_JSON,
+        if lib.lr_registry_describe(self._registry, name.encode(), _ffi.FORMAT_JSON,
                                     byref(text)):
-            return {}
+            return []
         try:
-            objects = json.loads(ctypes.string_at(text.value))
+            return json.loads(ctypes.string_at(text.value))
         finally:
             lib.lr_free(text)
+
+    def _read_schema(self, view):
+        objects = self._describe(view)
         fv = next((o for o in objects if o["kind"] == "feature view"), None)
         out = c_void_p()
         refs = _c_strings([f"{view}:{f['name']}" for f in (fv or {}).get("features", [])])
@@ -327,8 +341,8 @@ class Store:
         online store in one transaction: every join key, event_timestamp
         (a datetime; naive is UTC), optionally created_timestamp, and every
         feature (None for null). Newer rows win. Needs writable=True."""
-        schema = self._schema(feature_view_name)
-        columns, n = _as_columns(rows, "rows")
+        schema = self._schema(_rows.text(feature_view_name, "feature_view_name"))
+        columns, n = _rows.as_columns(rows, "rows")
         keep, c_columns = [], (_ffi.Column * max(len(columns), 1))()
         for i, (name, values) in enumerate(columns.items()):
             array = (_ffi.Value * max(n, 1))()
@@ -343,22 +357,39 @@ class Store:
                                           len(columns), n, byref(stats)))
         return WriteStats(stats.rows_written, stats.rows_skipped)
 
-    def get_historical_features(self, entity_file, features=None,
+    def get_historical_features(self, entity_rows, features=None,
                                 feature_service=None, output=None,
-                                full_feature_names=False):
-        """Writes a point-in-time-correct training set to `output` (.parquet
-        or .csv): each row of entity_file (.parquet or .csv, with the join
-        keys and an event_timestamp) joined with the features as they were
-        at its time. Returns the number of rows written."""
-        _one_of(features, feature_service)
-        if output is None:
-            raise invalid("output= is required: a .parquet or .csv path")
-        refs = _c_strings(list(features)) if features is not None else None
-        spec = _ffi.HistoricalSpec(
-            entities_file=os.fsencode(entity_file), features=refs,
-            n_features=len(refs or []), full_feature_names=int(full_feature_names),
-            service=feature_service.encode() if feature_service is not None else None,
-            output=os.fsencode(output))
+                                full_feature_names=False, as_dataframe=None):
+        """A point-in-time-correct training set: each entity row (join keys,
+        an event_timestamp, request fields, any other columns) joined with
+        the features as they were at its time. entity_rows is a path (.csv
+        or .parquet), a list of dicts, a dict of columns or a pandas
+        DataFrame. Returns the training set as a pandas DataFrame when
+        pandas can be imported, else as {column: [values]} (as_dataframe
+        True or False chooses); with output= (.parquet or .csv) it is
+        written there instead, and the number of rows is returned."""
+        features = _one_of(features, feature_service)
+        full = _rows.flag(full_feature_names, "full_feature_names")
+        if as_dataframe is not None:
+            _rows.flag(as_dataframe, "as_dataframe")
+        with self._lock:
+            shape = _definitions.resolve(self._describe, features, feature_service, full)
+        with tempfile.TemporaryDirectory(prefix="larder-training-") as scratch:
+            spec, types = _entity_spec(entity_rows, shape, scratch)
+            spec.features = _c_strings(features) if features is not None else None
+            spec.n_features = len(features or [])
+            spec.service = feature_service.encode() if feature_service is not None else None
+            spec.full_feature_names = int(full)
+            target = os.path.join(scratch, "training.csv")
+            spec.output = _rows.path(output, "output") if output is not None else target.encode()
+            rows = self._build_training_set(spec)
+            if output is not None:
+                return rows
+            columns = _training.read_training_set(target, {**types, **shape.features})
+        return _training.as_table(columns, as_dataframe)
+
+    def _build_training_set(self, spec):
+        """lr_get_historical_features: the number of rows written."""
         rows = c_ulonglong()
         with self._offline_lock:
             self._open_offline()

@@ -2,14 +2,17 @@
 
 Going in, a value's Python type decides, refined by the type the column
 expects (so that 1 fills a float32 feature and 0.5 a float32 one, as they
-would in Feast); a value that fits no rule is passed as what it is, for
-liblarder to report the mismatch with the column's name (LR_ETYPE).
+would in Feast); a scalar that fits no rule is passed as what it is, for
+liblarder to report the mismatch with the column's name (LR_ETYPE). numpy
+values (what pandas hands out) count as the Python values they hold. A
+list's elements are checked here, each against the list's element type.
 Coming out, a present value becomes bool, int, float, str, bytes, an aware
 UTC datetime, or a list.
 """
 import ctypes
 import datetime
 import numbers
+import reprlib
 import time
 
 from . import _ffi
@@ -17,6 +20,34 @@ from ._errors import LarderError, invalid
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _FLOATS = (_ffi.TYPE_FLOAT32, _ffi.TYPE_FLOAT64)
+_INT_BITS = {_ffi.TYPE_INT32: 32, _ffi.TYPE_INT64: 64}
+
+
+def plain(value):
+    """numpy scalars and arrays as the Python values they hold."""
+    return value.tolist() if type(value).__module__ == "numpy" else value
+
+
+def fits(value, dtype):
+    """Whether a (plain, non-null) value can fill a column of scalar type
+    dtype: an int in range for an integer type, a number for a float one,
+    a str (a time as text, too) or a datetime for a timestamp."""
+    if isinstance(value, bool):
+        return dtype == _ffi.TYPE_BOOL
+    if dtype in _INT_BITS:
+        half = 2 ** (_INT_BITS[dtype] - 1)
+        return isinstance(value, numbers.Integral) and -half <= value < half
+    if dtype in _FLOATS:
+        return isinstance(value, numbers.Real)
+    if dtype == _ffi.TYPE_TIMESTAMP:
+        return isinstance(value, (datetime.datetime, str))
+    wanted = {_ffi.TYPE_STRING: str, _ffi.TYPE_BYTES: (bytes, bytearray, memoryview)}
+    return dtype in wanted and isinstance(value, wanted[dtype])
+
+
+def shown(value):
+    """A value as an error message shows it: its type and a short repr."""
+    return f"{type(value).__name__} {reprlib.repr(value)}"
 
 
 def micros(dt):
@@ -38,6 +69,7 @@ def to_c(value, dtype, out, keep, column):
     """Fills lr_value `out` from `value` for a column of type `dtype` (None
     when unknown). Buffers `out` points into are appended to `keep`, which
     the caller holds until the C call returns."""
+    value = plain(value)
     if value is None:
         out.type = _ffi.TYPE_NULL
     elif isinstance(value, bool):
@@ -59,8 +91,10 @@ def to_c(value, dtype, out, keep, column):
     elif isinstance(value, (list, tuple)):
         array_to_c(value, dtype, out, keep, column)
     else:
-        raise LarderError(_ffi.LR_ETYPE, f"column '{column}': cannot pass a "
-                          f"{type(value).__name__} value")
+        expected = _ffi.type_name(dtype) if dtype else "a bool, number, str, " \
+            "bytes, datetime or list"
+        raise LarderError(_ffi.LR_ETYPE, f"column '{column}' must be {expected}, "
+                          f"not {shown(value)}")
 
 
 def integer_to_c(value, dtype, out, column):
@@ -92,12 +126,18 @@ def _element_type(items, dtype):
 
 
 def array_to_c(items, dtype, out, keep, column):
-    """A list as a C array of the column's element type."""
+    """A list as a C array of the column's element type, every element
+    checked against it."""
+    items = [plain(x) for x in items]
     elem = _element_type(items, dtype)
     ctype = _ffi.ARRAY_ELEMENTS.get(elem)
     if ctype is None or any(x is None for x in items):
         raise LarderError(_ffi.LR_ETYPE, f"column '{column}': arrays hold "
                           "int32, int64, float32, float64 or string, never null")
+    bad = next((i for i, x in enumerate(items) if not fits(x, elem)), None)
+    if bad is not None:
+        raise LarderError(_ffi.LR_ETYPE, f"column '{column}': element {bad} of the "
+                          f"list must be {_ffi.type_name(elem)}, not {shown(items[bad])}")
     array = (ctype * len(items))()
     for i, x in enumerate(items):
         if elem == _ffi.TYPE_STRING:

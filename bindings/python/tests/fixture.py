@@ -72,3 +72,9 @@ class RepoTestCase(unittest.TestCase):
         self.assertIn(needle, caught.exception.message)
         self.assertTrue(str(caught.exception).startswith(name))
         return caught.exception
+
+    def assertLarderMessage(self, name, message, call, *args, **kwargs):
+        """call(*args, **kwargs) raises LarderError `name` with exactly
+        this message."""
+        error = self.assertLarderError(name, message, call, *args, **kwargs)
+        self.assertEqual(error.message, message)
