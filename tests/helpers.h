@@ -136,10 +136,9 @@ static inline void th_free_kept(void) {
   }
 }
 
-/* One int64 entity `user` (user_id) and one view `stats` of one int64
- * feature `a` over data/x.csv: the store the generation, snapshot and
- * replication suites write to. */
-#define TH_STATS_DEFS                                                          \
+/* One int64 entity `user` (user_id) and one file source `src`
+ * (data/x.csv), then the heading of the views, which follow. */
+#define TH_USER_SOURCE                                                         \
   "entities:\n"                                                                \
   "  - name: user\n"                                                           \
   "    join_keys: [user_id]\n"                                                 \
@@ -149,7 +148,12 @@ static inline void th_free_kept(void) {
   "    kind: file\n"                                                           \
   "    path: data/x.csv\n"                                                     \
   "    timestamp_field: event_timestamp\n"                                     \
-  "feature_views:\n"                                                           \
+  "feature_views:\n"
+
+/* TH_USER_SOURCE and one view `stats` of one int64 feature `a`: the store
+ * the generation, snapshot and replication suites write to. */
+#define TH_STATS_DEFS                                                          \
+  TH_USER_SOURCE                                                               \
   "  - name: stats\n"                                                          \
   "    entities: [user]\n"                                                     \
   "    source: src\n"                                                          \

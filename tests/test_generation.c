@@ -171,6 +171,19 @@ static void wait_number(const char *rel, long long want) {
   cr_assert_geq(read_number(rel), want, "%s stayed below %lld", rel, want);
 }
 
+/* Starts a writer child and a reader child (writer_child, reader_child)
+ * and waits until both are under way. */
+static void start_writer_and_reader(pid_t *writer, pid_t *rdr) {
+  *writer = th_fork_child();
+  if (*writer == 0)
+    writer_child();
+  *rdr = th_fork_child();
+  if (*rdr == 0)
+    reader_child();
+  wait_number("acked", 20);
+  wait_number("rounds", 3);
+}
+
 /* POSTs `body` to the server's `path`; returns the status, the answer in
  * `answer`. */
 static int post(int port, const char *path, const char *body, char *answer,
@@ -215,14 +228,8 @@ Test(generation, g001_compact_under_server_reader_and_writer,
   int out, port;
   pid_t server = th_serve(g_dir, NULL, &out, &port);
   th_track_child(server);
-  pid_t writer = th_fork_child();
-  if (writer == 0)
-    writer_child();
-  pid_t rdr = th_fork_child();
-  if (rdr == 0)
-    reader_child();
-  wait_number("acked", 20);
-  wait_number("rounds", 3);
+  pid_t writer, rdr;
+  start_writer_and_reader(&writer, &rdr);
   char *text;
   static const char *const none[] = {NULL};
   int rc = th_run_larder(g_dir, "compact", none, 30000, &text);
@@ -278,14 +285,15 @@ Test(generation, g001_compact_under_server_reader_and_writer,
   cr_assert_eq(n_generations(), 1, "the old generation outlived its readers");
 }
 
-/* A reader in another process keeps the old generation until it moves on:
- * its next lookup reads the new one, and its close deletes the old. */
-Test(generation, g002_old_generation_lives_until_its_last_reader) {
-  make_repo();
-  lr_store *s = open_store(LR_STORE_READWRITE);
-  cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));
-  int go[2], ready[2];
-  cr_assert_eq(pipe(go), 0);
+/* A child that reads the store's live generation and keeps it until told
+ * (a byte on *go). Then, when `moved_to` is not 0, it looks up once more:
+ * that lookup must read generation `moved_to`, with a = key + `delta`.
+ * Then it lets go and exits: 0 when every read was right. Returns once the
+ * child has read. */
+static pid_t holding_child(int *go, unsigned long long moved_to,
+                           long long delta) {
+  int to_child[2], ready[2];
+  cr_assert_eq(pipe(to_child), 0);
   cr_assert_eq(pipe(ready), 0);
   pid_t child = th_fork_child();
   if (child == 0) {
@@ -294,21 +302,52 @@ Test(generation, g002_old_generation_lives_until_its_last_reader) {
     char c;
     int ok = lr_store_open(g_dir, LR_STORE_READONLY, &cs) == 0 &&
              reader_open(&r, cs, 100) == 0 && reader_check(&r, 0, 100, 0);
-    ok = ok && write(ready[1], "r", 1) == 1 && read(go[0], &c, 1) == 1;
-    ok = ok && reader_check(&r, 0, 100, 5); /* written after the compact */
-    lr_data_version v;
-    lr_result_version(r.res, &v);
+    ok = ok && write(ready[1], "r", 1) == 1 && read(to_child[0], &c, 1) == 1;
+    if (moved_to) {
+      lr_data_version v;
+      ok = ok && reader_check(&r, 0, 100, delta);
+      ok = ok && lr_result_version(r.res, &v) == 0 && v.generation == moved_to;
+    }
     reader_close(&r);
-    lr_store_close(cs);
-    _exit(ok && v.generation == 2 ? 0 : 1);
+    lr_store_close(cs); /* the last reference: the child sweeps */
+    _exit(ok ? 0 : 1);
   }
   char c;
-  cr_assert_eq(read(ready[0], &c, 1), 1);
+  cr_assert_eq(read(ready[0], &c, 1), 1, "the holding child failed");
+  close(ready[0]);
+  close(ready[1]);
+  close(to_child[0]);
+  *go = to_child[1];
+  return child;
+}
+
+/* Compacts while a holding child (holding_child) reads: the child is now
+ * the last reader of the old generation, which stays meanwhile. */
+static void compact_under_child(lr_store *s) {
   cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s", lr_store_errmsg(s));
-  cr_assert_eq(n_generations(), 2, "gen-1 went while the child reads it");
+  cr_assert_eq(n_generations(), 2, "the old generation went while the child "
+               "reads it");
+}
+
+/* Lets a holding child go and waits until it has exited. */
+static void let_go(pid_t child, int go) {
+  cr_assert_eq(write(go, "g", 1), 1);
+  close(go);
+  cr_assert_eq(th_child_status(child, 10000), 0, "the child read wrong "
+               "values");
+}
+
+/* A reader in another process keeps the old generation until it moves on:
+ * its next lookup reads the new one, and its close deletes the old. */
+Test(generation, g002_old_generation_lives_until_its_last_reader) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));
+  int go;
+  pid_t child = holding_child(&go, 2, 5);
+  compact_under_child(s);
   cr_assert_eq(put_keys(s, 0, 100, 5), 0, "%s", lr_store_errmsg(s));
-  cr_assert_eq(write(go[1], "g", 1), 1);
-  cr_assert_eq(th_child_status(child, 10000), 0, "the child read wrong values");
+  let_go(child, go);
   cr_assert_eq(n_generations(), 1, "the child's close did not delete gen-1");
   lr_store_close(s);
 }
@@ -727,14 +766,8 @@ Test(generation, g010_two_compactions_at_once, .timeout = 90) {
   lr_store *s = open_store(LR_STORE_READWRITE);
   cr_assert_eq(put_keys(s, 0, 1000, 0), 0, "%s", lr_store_errmsg(s));
   lr_store_close(s);
-  pid_t writer = th_fork_child();
-  if (writer == 0)
-    writer_child();
-  pid_t rdr = th_fork_child();
-  if (rdr == 0)
-    reader_child();
-  wait_number("acked", 20);
-  wait_number("rounds", 3);
+  pid_t writer, rdr;
+  start_writer_and_reader(&writer, &rdr);
   static const char *const none[] = {NULL};
   int out[2];
   pid_t compact[2];
@@ -832,50 +865,6 @@ Test(generation, g011_opens_beside_compactions, .timeout = 90) {
   cr_assert_eq(n_generations(), 1, "an old generation outlived its readers");
 }
 
-/* A child that reads the store's live generation and keeps it until told
- * (a byte on *go), then lets go of it and exits: 0 when it read every
- * row. Returns once the child reads. */
-static pid_t holding_child(int *go) {
-  int to_child[2], ready[2];
-  cr_assert_eq(pipe(to_child), 0);
-  cr_assert_eq(pipe(ready), 0);
-  pid_t child = th_fork_child();
-  if (child == 0) {
-    lr_store *cs = NULL;
-    reader r;
-    char c;
-    int ok = lr_store_open(g_dir, LR_STORE_READONLY, &cs) == 0 &&
-             reader_open(&r, cs, 100) == 0 && reader_check(&r, 0, 100, 0);
-    ok = ok && write(ready[1], "r", 1) == 1 && read(to_child[0], &c, 1) == 1;
-    reader_close(&r);
-    lr_store_close(cs); /* the last reference: the child sweeps */
-    _exit(ok ? 0 : 1);
-  }
-  char c;
-  cr_assert_eq(read(ready[0], &c, 1), 1, "the holding child failed");
-  close(ready[0]);
-  close(ready[1]);
-  close(to_child[0]);
-  *go = to_child[1];
-  return child;
-}
-
-/* Compacts while a holding child (holding_child) reads: the child is now
- * the last reader of the old generation, which stays meanwhile. */
-static void compact_under_child(lr_store *s) {
-  cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s", lr_store_errmsg(s));
-  cr_assert_eq(n_generations(), 2, "the old generation went while the child "
-               "reads it");
-}
-
-/* Lets a holding child go and waits until it has exited. */
-static void let_go(pid_t child, int go) {
-  cr_assert_eq(write(go, "g", 1), 1);
-  close(go);
-  cr_assert_eq(th_child_status(child, 10000), 0, "the child read wrong "
-               "values");
-}
-
 /* The last reader of an old generation, in a child, lets go of it while
  * another process sweeps (this one holds layout.lock shared, as a sweep
  * does): the generation goes at once. Then while a change of the layout
@@ -893,7 +882,7 @@ Test(generation, g012_last_reader_out_beside_a_sweep_or_a_change) {
   char lock_path[4300];
   snprintf(lock_path, sizeof lock_path, "%s/layout.lock", root);
   int go;
-  pid_t child = holding_child(&go);
+  pid_t child = holding_child(&go, 0, 0);
   compact_under_child(s);
   int sweep = open(lock_path, O_RDWR | O_CLOEXEC);
   cr_assert_geq(sweep, 0, "%s: %s", lock_path, strerror(errno));
@@ -902,7 +891,7 @@ Test(generation, g012_last_reader_out_beside_a_sweep_or_a_change) {
   cr_assert_eq(n_generations(), 1, "gen-1 stayed: its last reader's sweep "
                "gave way to another sweep");
   close(sweep);
-  child = holding_child(&go);
+  child = holding_child(&go, 0, 0);
   compact_under_child(s);
   int change;
   cr_assert_eq(lr__gen_lock(root, &change, NULL), 0);

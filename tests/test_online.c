@@ -1038,28 +1038,23 @@ Test(online, o014_ttl_boundary) {
 
 /* ---- schema evolution ----------------------------------------------------- */
 
+/* The evolution repo's second view (after ev, whose schema the test
+ * gives). */
+#define EVO_OTHER                                                              \
+  "  - name: other\n"                                                          \
+  "    entities: [user]\n"                                                     \
+  "    source: src\n"                                                          \
+  "    schema:\n"                                                              \
+  "      - {name: o, dtype: int64}\n"
+
+/* The evolution repo's definitions: TH_USER_SOURCE, view ev with
+ * `schema`, EVO_OTHER (heap). */
 static char *evo_defs(const char *schema) {
-  static const char head[] =
-      "entities:\n"
-      "  - name: user\n"
-      "    join_keys: [user_id]\n"
-      "    value_type: int64\n"
-      "sources:\n"
-      "  - name: src\n"
-      "    kind: file\n"
-      "    path: data/x.csv\n"
-      "    timestamp_field: event_timestamp\n"
-      "feature_views:\n"
-      "  - name: ev\n"
-      "    entities: [user]\n"
-      "    source: src\n"
-      "    schema:\n";
-  static const char tail[] =
-      "  - name: other\n"
-      "    entities: [user]\n"
-      "    source: src\n"
-      "    schema:\n"
-      "      - {name: o, dtype: int64}\n";
+  static const char head[] = TH_USER_SOURCE "  - name: ev\n"
+                                            "    entities: [user]\n"
+                                            "    source: src\n"
+                                            "    schema:\n";
+  static const char tail[] = EVO_OTHER;
   size_t n = strlen(head) + strlen(schema) + strlen(tail) + 1;
   char *text = malloc(n);
   snprintf(text, n, "%s%s%s", head, schema, tail);
@@ -1081,22 +1076,7 @@ static char *make_evo_repo(const char *schema) {
 
 /* Defines only `other` of the evolution repo (ev removed). */
 static void write_only_other(const char *dir) {
-  th_write(dir, "defs.yaml",
-           "entities:\n"
-           "  - name: user\n"
-           "    join_keys: [user_id]\n"
-           "    value_type: int64\n"
-           "sources:\n"
-           "  - name: src\n"
-           "    kind: file\n"
-           "    path: data/x.csv\n"
-           "    timestamp_field: event_timestamp\n"
-           "feature_views:\n"
-           "  - name: other\n"
-           "    entities: [user]\n"
-           "    source: src\n"
-           "    schema:\n"
-           "      - {name: o, dtype: int64}\n");
+  th_write(dir, "defs.yaml", TH_USER_SOURCE EVO_OTHER);
 }
 
 #define EVO_AB                                                                 \

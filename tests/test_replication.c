@@ -67,28 +67,38 @@ Test(replication, rp002_replica_refuses_writes_naming_the_log) {
   lr_store_close(s);
 }
 
-/* A follower killed with -9 at random points of applying, and started
- * again each time, ends where the primary is. */
-Test(replication, rp003_follower_killed_while_applying_catches_up) {
+/* One side's `larder replicate` (the follower's when `follower_killed`,
+ * else the shipper's) killed with -9 at 10 random points drawn from
+ * `seed`, and started again each time, while a writer process writes on
+ * the primary; the other side runs throughout. Once the writer is done
+ * and the killed side runs again, the replica ends where the primary is:
+ * no change lost or applied twice. */
+static void converges_after_kills(int follower_killed, uint64_t seed) {
   int port;
   char *primary, *replica;
   pid_t redis = start_pair(&port, &primary, &replica);
-  pid_t shipper = start_replicate(primary);
+  const char *killed = follower_killed ? replica : primary;
+  pid_t steady = start_replicate(follower_killed ? primary : replica);
   pid_t writer = start_writer(primary, 0);
-  uint64_t rnd = 0x5eed0003u;
   for (int trial = 0; trial < 10; trial++) {
-    pid_t follower = start_replicate(replica);
-    usleep((useconds_t)(20000 + th_random(&rnd) % 80000));
-    kill(follower, SIGKILL);
-    th_reap(follower, 5000, NULL);
-    th_untrack_child(follower);
+    pid_t victim = start_replicate(killed);
+    usleep((useconds_t)(20000 + th_random(&seed) % 80000));
+    kill(victim, SIGKILL);
+    th_reap(victim, 5000, NULL);
+    th_untrack_child(victim);
   }
   cr_assert_eq(th_child_status(writer, 60000), 0, "the writer failed");
-  pid_t follower = start_replicate(replica);
+  pid_t again = start_replicate(killed);
   assert_converged(primary, &replica, 1);
-  stop_replicate(follower);
-  stop_replicate(shipper);
+  stop_replicate(again);
+  stop_replicate(steady);
   th_redis_stop(redis);
+}
+
+/* A follower killed with -9 at random points of applying, and started
+ * again each time, ends where the primary is. */
+Test(replication, rp003_follower_killed_while_applying_catches_up) {
+  converges_after_kills(1, 0x5eed0003u);
 }
 
 /* The stream trimmed past a stopped replica's position: it bootstraps
@@ -889,23 +899,5 @@ Test(replication, rp028_status_file_rewritten_in_place_reads_back) {
  * replica ends where the primary is (the shipper's state is the store's
  * outbox). */
 Test(replication, rp029_shipper_killed_while_shipping_catches_up) {
-  int port;
-  char *primary, *replica;
-  pid_t redis = start_pair(&port, &primary, &replica);
-  pid_t follower = start_replicate(replica);
-  pid_t writer = start_writer(primary, 0);
-  uint64_t rnd = 0x5eed0029u;
-  for (int trial = 0; trial < 10; trial++) {
-    pid_t shipper = start_replicate(primary);
-    usleep((useconds_t)(20000 + th_random(&rnd) % 80000));
-    kill(shipper, SIGKILL);
-    th_reap(shipper, 5000, NULL);
-    th_untrack_child(shipper);
-  }
-  cr_assert_eq(th_child_status(writer, 60000), 0, "the writer failed");
-  pid_t shipper = start_replicate(primary);
-  assert_converged(primary, &replica, 1);
-  stop_replicate(shipper);
-  stop_replicate(follower);
-  th_redis_stop(redis);
+  converges_after_kills(0, 0x5eed0029u);
 }

@@ -216,6 +216,29 @@ static void *prepare_thread(void *arg) {
   return NULL;
 }
 
+/* An empty shared state for `store` (NULL: the threads open their own). */
+static void shared_init(shared *sh, lr_store *store) {
+  memset(sh, 0, sizeof *sh);
+  sh->store = store;
+  pthread_mutex_init(&sh->problem_lock, NULL);
+}
+
+/* Opens the store of `dir` read-write; the test fails if it cannot. */
+static lr_store *open_rw(const char *dir) {
+  lr_store *store = NULL;
+  cr_assert_eq(lr_store_open(dir, LR_STORE_READWRITE, &store), 0, "%s",
+               lr_store_errmsg(store));
+  return store;
+}
+
+/* shared_init on `store`, with sh->req the request of stats:a and stats:s
+ * that lookup_thread reads through. */
+static void shared_for_lookups(shared *sh, lr_store *store) {
+  shared_init(sh, store);
+  static const char *const refs[] = {"stats:a", "stats:s"};
+  cr_assert_eq(lr_request_prepare(store, refs, 2, &sh->req), 0);
+}
+
 /* Writes the metrics text (which reads the store's meta) until the writer
  * is done. */
 static void *metrics_thread(void *arg) {
@@ -238,12 +261,7 @@ static void *metrics_thread(void *arg) {
 Test(threads, t001_prepare_write_metrics_and_lookups_at_once) {
   char *dir = make_repo();
   shared sh;
-  memset(&sh, 0, sizeof sh);
-  pthread_mutex_init(&sh.problem_lock, NULL);
-  cr_assert_eq(lr_store_open(dir, LR_STORE_READWRITE, &sh.store), 0, "%s",
-               lr_store_errmsg(sh.store));
-  static const char *const refs[] = {"stats:a", "stats:s"};
-  cr_assert_eq(lr_request_prepare(sh.store, refs, 2, &sh.req), 0);
+  shared_for_lookups(&sh, open_rw(dir));
   pthread_t t[LOOKUP_THREADS + 3];
   for (int i = 0; i < LOOKUP_THREADS; i++)
     cr_assert_eq(pthread_create(&t[i], NULL, lookup_thread, &sh), 0);
@@ -443,12 +461,6 @@ Test(threads, t003_server_under_concurrent_http_clients) {
 static void failed(shared *sh, const char *what, const char *why) {
   atomic_fetch_add(&sh->errors, 1);
   problem(sh, what, why);
-}
-
-static void shared_init(shared *sh, lr_store *store) {
-  memset(sh, 0, sizeof *sh);
-  sh->store = store;
-  pthread_mutex_init(&sh->problem_lock, NULL);
 }
 
 /* Fails on any failed call or torn row the threads counted. */
@@ -695,13 +707,9 @@ static void assert_sched_result(lr_store *store) {
 Test(threads, t005_rows_and_files_written_from_threads_newer_wins) {
   char *dir = make_repo();
   write_sched_files(dir);
-  lr_store *store = NULL;
-  cr_assert_eq(lr_store_open(dir, LR_STORE_READWRITE, &store), 0, "%s",
-               lr_store_errmsg(store));
+  lr_store *store = open_rw(dir);
   shared sh;
-  shared_init(&sh, store);
-  static const char *const refs[] = {"stats:a", "stats:s"};
-  cr_assert_eq(lr_request_prepare(store, refs, 2, &sh.req), 0);
+  shared_for_lookups(&sh, store);
   lr_data_version before, after;
   cr_assert_eq(lr_store_version(store, &before), 0);
   sched_writer sw[SCHED_WRITERS];
@@ -804,13 +812,9 @@ static void *checker_main(void *arg) {
 
 Test(threads, t006_version_digests_and_verify_beside_writes_and_lookups) {
   char *dir = make_repo();
-  lr_store *store = NULL;
-  cr_assert_eq(lr_store_open(dir, LR_STORE_READWRITE, &store), 0, "%s",
-               lr_store_errmsg(store));
+  lr_store *store = open_rw(dir);
   shared sh;
-  shared_init(&sh, store);
-  static const char *const refs[] = {"stats:a", "stats:s"};
-  cr_assert_eq(lr_request_prepare(store, refs, 2, &sh.req), 0);
+  shared_for_lookups(&sh, store);
   checker c[2] = {{&sh, NULL}, {&sh, NULL}};
   pthread_t t[4];
   cr_assert_eq(pthread_create(&t[0], NULL, grow_thread, &sh), 0);
@@ -893,9 +897,7 @@ static void *service_thread(void *arg) {
 
 Test(threads, t007_service_prepares_and_request_reads_from_threads) {
   char *dir = make_repo();
-  lr_store *store = NULL;
-  cr_assert_eq(lr_store_open(dir, LR_STORE_READWRITE, &store), 0, "%s",
-               lr_store_errmsg(store));
+  lr_store *store = open_rw(dir);
   lr_request *common = NULL;
   cr_assert_eq(lr_request_prepare_service(store, "nope", &common),
                LR_ENOTFOUND);
@@ -1212,9 +1214,33 @@ static void on_progress(void *ctx, const char *what, unsigned long long done,
   atomic_fetch_sub(&p->in_call, 1);
 }
 
-/* A join of 300,000 entity rows, long enough for several reports (the
- * first comes after 0.2 s): each from the library's thread, none at once
- * with another, none once the call has returned (watched for 0.6 s). */
+/* The join of `n` entity rows with progress reported into `seen`; the
+ * test fails if it fails. After it returns, waits 0.6 s, so that a report
+ * made after the call would be seen. */
+static void join_watched(lr_offline *off, const char *out, long long n,
+                         progress_seen *seen) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT range %% 200 AS user_id, TIMESTAMP "
+           "'2024-01-01 13:30:00' AS event_timestamp FROM range(%lld)", n);
+  static const char *const feats[] = {"stats:a", "stats:s"};
+  *seen = (progress_seen){.caller = pthread_self()};
+  lr_historical_spec spec = {
+      .entities_sql = sql, .features = feats, .n_features = 2,
+      .output = out, .progress = on_progress, .progress_ctx = seen};
+  unsigned long long rows = 0;
+  int rc = lr_get_historical_features(off, &spec, &rows);
+  atomic_store(&seen->returned, 1);
+  cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(off));
+  cr_assert_eq(rows, (unsigned long long)n);
+  usleep(600 * 1000);
+}
+
+/* Joins of 300,000 entity rows, twice as many each time until one lasts
+ * long enough for a report (the first comes after 0.2 s; how many rows
+ * that takes depends on the machine, so the size grows rather than the
+ * test assuming a speed; 9.6 million at most): every report from the
+ * library's thread, none at once with another, none once the call has
+ * returned. */
 Test(threads, t011_historical_progress_from_a_thread_of_its_own) {
   char *dir = make_repo();
   write_hourly_source(dir, 200, MAT_HOURS);
@@ -1222,28 +1248,22 @@ Test(threads, t011_historical_progress_from_a_thread_of_its_own) {
   cr_assert_eq(lr_offline_open(dir, &off), 0, "%s", lr_offline_errmsg(off));
   char out[4200];
   snprintf(out, sizeof out, "%s/train.parquet", dir);
-  static const char *const feats[] = {"stats:a", "stats:s"};
-  progress_seen seen = {.caller = pthread_self()};
-  lr_historical_spec spec = {
-      .entities_sql = "SELECT range % 200 AS user_id, TIMESTAMP "
-                      "'2024-01-01 13:30:00' AS event_timestamp "
-                      "FROM range(300000)",
-      .features = feats, .n_features = 2, .output = out,
-      .progress = on_progress, .progress_ctx = &seen};
-  unsigned long long rows = 0;
-  int rc = lr_get_historical_features(off, &spec, &rows);
-  atomic_store(&seen.returned, 1);
-  cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(off));
-  cr_assert_eq(rows, 300000);
-  usleep(600 * 1000);
-  cr_assert_gt(atomic_load(&seen.calls), 0, "no progress was reported");
-  cr_assert_eq(atomic_load(&seen.from_caller), 0,
-               "progress came from the calling thread");
-  cr_assert_eq(atomic_load(&seen.overlaps), 0, "two reports overlapped");
-  cr_assert_eq(atomic_load(&seen.after_return), 0,
-               "a report came after the call returned");
-  cr_assert_eq(atomic_load(&seen.odd), 0, "a report named something else, "
-               "or more rows done than its total");
+  progress_seen seen;
+  long long n = 300000;
+  for (;; n *= 2) {
+    join_watched(off, out, n, &seen);
+    cr_assert_eq(atomic_load(&seen.from_caller), 0,
+                 "progress came from the calling thread");
+    cr_assert_eq(atomic_load(&seen.overlaps), 0, "two reports overlapped");
+    cr_assert_eq(atomic_load(&seen.after_return), 0,
+                 "a report came after the call returned");
+    cr_assert_eq(atomic_load(&seen.odd), 0, "a report named something "
+                 "else, or more rows done than its total");
+    if (atomic_load(&seen.calls) > 0 || n >= 9600000)
+      break;
+  }
+  cr_assert_gt(atomic_load(&seen.calls), 0, "no progress was reported, "
+               "even for a join of %lld rows", n);
   lr_offline_close(off);
   th_rmrf(dir);
   current_dir = NULL;
@@ -1276,13 +1296,9 @@ Test(threads, t012_replication_status_beside_writes_and_lookups) {
                      "  role: primary\n"
                      "  log: redis://127.0.0.1:1/0\n"
                      "  snapshots: snapshots\n", defs);
-  lr_store *store = NULL;
-  cr_assert_eq(lr_store_open(dir, LR_STORE_READWRITE, &store), 0, "%s",
-               lr_store_errmsg(store));
+  lr_store *store = open_rw(dir);
   shared sh;
-  shared_init(&sh, store);
-  static const char *const refs[] = {"stats:a", "stats:s"};
-  cr_assert_eq(lr_request_prepare(store, refs, 2, &sh.req), 0);
+  shared_for_lookups(&sh, store);
   pthread_t t[4];
   cr_assert_eq(pthread_create(&t[0], NULL, write_thread, &sh), 0);
   cr_assert_eq(pthread_create(&t[1], NULL, lookup_thread, &sh), 0);
