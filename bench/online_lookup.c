@@ -40,9 +40,12 @@ static void die(const char *what, const char *msg) {
   bench_die(who, what, msg);
 }
 
-/* The definitions: the view, its service and the on-demand view. */
+/* The definitions: the view, its service and the on-demand view; and
+ * their source, the columns they read with no rows (the store is loaded
+ * by writes), so that `larder apply` of the repo or a copy passes the
+ * source check. */
 static void write_definitions(const char *dir) {
-  char defs[8192], path[4200];
+  char defs[8192], path[4200], header[512];
   int n = snprintf(defs, sizeof defs,
                    "entities:\n  - {name: user, join_keys: [user_id], "
                    "value_type: int64}\nsources:\n  - {name: stats, kind: "
@@ -60,6 +63,12 @@ static void write_definitions(const char *dir) {
            "      - {name: score, dtype: float64, expr: \"f00 * f01 + "
            "f02 / val_to_add\"}\nfeature_services:\n  - name: all_stats\n"
            "    features: [user_stats]\n");
+  int h = snprintf(header, sizeof header, "user_id,ts");
+  for (int f = 0; f < FEATURES; f++)
+    h += snprintf(header + h, sizeof header - (size_t)h, ",f%02d", f);
+  snprintf(header + h, sizeof header - (size_t)h, "\n");
+  snprintf(path, sizeof path, "%s/data/stats.csv", dir);
+  bench_write_text(path, header);
   snprintf(path, sizeof path, "%s/feature_store.yaml", dir);
   bench_write_text(path, "project: bench\n");
   snprintf(path, sizeof path, "%s/features.yaml", dir);
@@ -112,10 +121,7 @@ static void ensure_data(const char *dir, long long n) {
     write_definitions(dir);
     return;
   }
-  snprintf(cmd, sizeof cmd,
-           "rm -rf '%s' && mkdir -p '%s/data' && touch "
-           "'%s/data/stats.csv'",
-           dir, dir, dir);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s/data'", dir, dir);
   if (system(cmd) != 0)
     die("cannot create", dir);
   write_definitions(dir);

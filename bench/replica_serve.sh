@@ -38,7 +38,7 @@ cp -r "$src" "$primary"
 make_replica() {
   rm -rf "$replica"
   mkdir -p "$replica/data"
-  : >"$replica/data/stats.csv"
+  cp "$src/data/stats.csv" "$replica/data/" # the columns, no rows
   cp "$src/features.yaml" "$replica/"
   { echo "project: bench"; bench_replication replica; } \
     >"$replica/feature_store.yaml"

@@ -21,7 +21,7 @@ bench_redis
 make_repo() { # NAME ROLE
   local dir=$bench_tmp/$1
   mkdir -p "$dir/data"
-  : >"$dir/data/x.csv"
+  echo "user_id,event_timestamp,a" >"$dir/data/x.csv" # no rows: writes only
   { echo "project: bench"; bench_replication "$2"; } >"$dir/feature_store.yaml"
   cat >"$dir/defs.yaml" <<'YAML'
 entities:

@@ -211,6 +211,34 @@ int lr_repo_plan(lr_repo *repo, unsigned flags, char **plan);
 int lr_repo_apply(lr_repo *repo, unsigned flags, char **plan);
 
 /*
+ * lr_repo_check_sources - checks every file and sql source of the
+ * definitions against its data, as DuckDB describes it without reading the
+ * rows (a Parquet footer, a sample of a CSV file, a query bound but not
+ * run): a file source's path matches files DuckDB reads; the columns that
+ * timestamp_field, created_timestamp_column and field_mapping name exist,
+ * the first two holding times; and each feature view that reads the source
+ * (directly or through a push source) finds its join keys and features as
+ * columns (after field_mapping) of types that load as their dtypes
+ * (docs/repo-format.md lists them). `larder plan` and `larder apply` run
+ * it first; lr_repo_plan() and lr_repo_apply() read no source, so a host
+ * that cannot reach the data may still apply.
+ *
+ * Returns 0; LR_EDEFINITION when a source does not match (the message
+ * lists every problem as `file:line:col: message` with a hint line, as
+ * lr_repo_open() does: a missing column with the source's columns, a close
+ * name and the field_mapping that would read it; a type that does not
+ * load, with both types); the code lr_repo_open() returned when the repo
+ * did not load; LR_EUNSUPPORTED when libduckdb cannot be loaded;
+ * LR_EINVAL (a NULL repo); LR_ENOMEM.
+ *
+ * Threads: one call at a time on the handle (it sets the handle's
+ * message); it opens a DuckDB database of its own, shared with no one.
+ * Processes: reads the sources' metadata only, writes nothing and takes
+ * no lock; a source rewritten meanwhile is described as DuckDB finds it.
+ */
+int lr_repo_check_sources(lr_repo *repo);
+
+/*
  * lr_repo_init - creates a working example repo in `dir` (created if
  * missing; it must not already hold a feature_store.yaml): definitions like
  * Feast's quickstart and example data for a few hundred drivers over two
@@ -908,6 +936,19 @@ int lr_offline_open(const char *repo, lr_offline **out);
  * made the call.
  */
 const char *lr_offline_errmsg(const lr_offline *off);
+
+/*
+ * lr_offline_set_verbose - with `on`, a message about a query DuckDB could
+ * not run (lr_materialize, lr_get_historical_features) ends with DuckDB's
+ * own message ("DuckDB said: ...") and the query Larder built ("The query:
+ * ..."), for a bug report; without, messages name the file, row, column
+ * and fix in Larder's terms only (the default).
+ * Returns 0, or LR_EINVAL for a NULL handle.
+ *
+ * Threads: not while another call runs on the handle.
+ * Processes: affects this handle only.
+ */
+int lr_offline_set_verbose(lr_offline *off, int on);
 
 /*
  * lr_offline_close - closes the handle. NULL is allowed. Once, with no

@@ -68,6 +68,10 @@ static inline char *make_repo_at(const char *name, const char *role, int port,
            "  max_lag: 1s\n", role, port, stream,
            snapshots ? snapshots : snaps);
   th_apply_repo(dir, config, TH_STATS_DEFS);
+  /* `larder apply` checks the source: give it the columns the tests'
+   * definitions read (TH_STATS_DEFS, test_replication's DEFS_WITH_B),
+   * with no rows. */
+  th_write(dir, "data/x.csv", "user_id,event_timestamp,a,b\n");
   return dir;
 }
 

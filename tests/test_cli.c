@@ -197,3 +197,43 @@ Test(cli, cli003_materialize_progress_shows_the_known_total) {
   free(printed);
   th_rmrf(dir);
 }
+
+/* -v / --verbose, a global option: after an offline error, DuckDB's own
+ * message and the query Larder ran; without it, Larder's message alone
+ * (the e2e case e2e-100 shows that message whole). */
+Test(cli, cli004_verbose_shows_duckdbs_message_and_the_query) {
+  char *dir = th_tempdir();
+  th_write(dir, "data/stats.csv",
+           "user_id,ts,score\n1,2024-01-01T00:00:00Z,0.5\n");
+  th_apply_repo(dir, TH_CONFIG,
+           "entities:\n  - {name: user, join_keys: [user_id], value_type: "
+           "int64}\n"
+           "sources:\n  - {name: stats, kind: file, path: data/stats.csv, "
+           "timestamp_field: ts}\n"
+           "feature_views:\n  - name: s\n    entities: [user]\n"
+           "    source: stats\n    online: true\n    schema:\n"
+           "      - {name: score, dtype: float32}\n");
+  char *out;
+  th_write(dir, "data/stats.csv",
+           "user_id,ts,score\n1,2024-01-01T00:00:00Z,n/a\n");
+  const char *const interval[] = {"2023-01-01", "2025-01-01", NULL};
+  const char *const verbose[] = {"materialize", "2023-01-01", "2025-01-01",
+                                 NULL};
+  const char *message =
+      "larder: materialize: feature view 's': data/stats.csv: row 1: column "
+      "'score': 'n/a' is not a valid float32 (the type of feature 'score'): "
+      "fix the value, or leave the cell empty for a null\n";
+  cr_assert_eq(th_run_larder(dir, "materialize", interval, 20000, &out), 1);
+  cr_assert_str_eq(out, message);
+  free(out);
+  const char *forms[] = {"-v", "--verbose"};
+  for (int i = 0; i < 2; i++) {
+    cr_assert_eq(th_run_larder(dir, forms[i], verbose, 20000, &out), 1);
+    cr_assert(!strncmp(out, message, strlen(message) - 1), "%s", out);
+    const char *said = strstr(out, "\nDuckDB said: Conversion Error: ");
+    const char *query = strstr(out, "\nThe query: SELECT ");
+    cr_assert(said && query && said < query, "%s", out);
+    free(out);
+  }
+  th_rmrf(dir);
+}

@@ -457,3 +457,67 @@ Test(compare, cmp007_compare_beside_a_writer_process, .timeout = 120) {
   lr_store_close(a);
   lr_store_close(b);
 }
+
+/* Counts database `name` of env both ways: in one transaction on this
+ * thread, and split over two threads; the two must agree. */
+static void counts_agree(MDB_env *env, const char *name, uint64_t rows) {
+  MDB_txn *txn;
+  MDB_dbi dbi;
+  cr_assert_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+  cr_assert_eq(mdb_dbi_open(txn, name, 0, &dbi), 0);
+  lr__digest one = {0, {0, 0}}, split = {0, {0, 0}};
+  cr_assert_eq(lr__digest_count(txn, dbi, &one), 0);
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  cr_assert_eq(lr__digest_count_split(env, dbi, &split), 0);
+  cr_assert_eq(one.rows, rows, "%s", name);
+  cr_assert(lr__digest_equal(&one, &split), "%s: %llu rows one way, %llu "
+            "split", name, (unsigned long long)one.rows,
+            (unsigned long long)split.rows);
+  mdb_dbi_close(env, dbi);
+}
+
+/* lr__digest_count_split (the snapshot check's count) gives what one
+ * transaction's count gives: an empty database, one key, keys of every
+ * length from 0 bytes, keys alike in their first 20 bytes (a split that
+ * puts everything on one side), and 5,000 encoded int64 keys. */
+Test(compare, cmp008_a_split_count_is_the_whole_count) {
+  g_a = th_tempdir();
+  MDB_env *env;
+  cr_assert_eq(mdb_env_create(&env), 0);
+  cr_assert_eq(mdb_env_set_maxdbs(env, 8), 0);
+  cr_assert_eq(mdb_env_set_mapsize(env, 64 << 20), 0);
+  cr_assert_eq(mdb_env_open(env, g_a, 0, 0644), 0);
+  MDB_txn *txn;
+  cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+  const char *names[] = {"empty", "one", "lengths", "alike", "ints"};
+  MDB_dbi dbi[5];
+  for (int i = 0; i < 5; i++)
+    cr_assert_eq(mdb_dbi_open(txn, names[i], MDB_CREATE, &dbi[i]), 0);
+  MDB_val k = {3, "abc"}, v = {5, "value"};
+  cr_assert_eq(mdb_put(txn, dbi[1], &k, &v, 0), 0);
+  unsigned char bytes[40];
+  for (int len = 1; len <= 40; len++) {
+    for (int b = 0; b < len; b++)
+      bytes[b] = (unsigned char)(len * 37 + b * 11);
+    k = (MDB_val){(size_t)len, bytes};
+    cr_assert_eq(mdb_put(txn, dbi[2], &k, &v, 0), 0);
+  }
+  memset(bytes, 'p', 20);
+  for (int i = 0; i < 300; i++) {
+    bytes[20] = (unsigned char)(i >> 8), bytes[21] = (unsigned char)i;
+    k = (MDB_val){22, bytes};
+    cr_assert_eq(mdb_put(txn, dbi[3], &k, &v, 0), 0);
+  }
+  for (int64_t id = -2500; id < 2500; id++) {
+    uint8_t key[LR__KEY_MAX];
+    lr__keypart part = {.dtype = LR__DT_INT64, .i = id * 7919};
+    k = (MDB_val){lr__key_encode(&part, 1, key), key};
+    MDB_val row = {sizeof id, &id};
+    cr_assert_eq(mdb_put(txn, dbi[4], &k, &row, 0), 0);
+  }
+  cr_assert_eq(mdb_txn_commit(txn), 0);
+  uint64_t rows[] = {0, 1, 40, 300, 5000};
+  for (int i = 0; i < 5; i++)
+    counts_agree(env, names[i], rows[i]);
+  mdb_env_close(env);
+}

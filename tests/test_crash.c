@@ -250,7 +250,9 @@ static void prepare_compact(void) {
   SET_COMMAND("compact");
 }
 
-/* A feature added to the view and a new view, not applied yet. */
+/* A feature added to the view and a new view, not applied yet. The apply
+ * skips the source check: it only reads (the new feature has no column
+ * yet), and without it the kills land in the part that writes. */
 static void prepare_apply(void) {
   const char *trips = "      - {name: avg_daily_trips, dtype: int64, "
                       "description: trips a day}\n";
@@ -266,7 +268,7 @@ static void prepare_apply(void) {
                    "    schema:\n"
                    "      - {name: conv_rate, dtype: float32}\n"
                    "\non_demand_feature_views:");
-  SET_COMMAND("apply");
+  SET_COMMAND("apply", "--skip-source-check");
 }
 
 /* conv_rate read from the acc_rate column, applied: the next incremental

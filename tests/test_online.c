@@ -1906,7 +1906,7 @@ Test(online, o028_wrong_key_type_on_lookup) {
   cr_assert_eq(rc, LR_ETYPE);
   const char *msg = lr_result_errmsg(l.res);
   assert_msg(msg, "'user_id'");
-  assert_msg(msg, "entity 1");
+  assert_msg(msg, "entity 2");
   assert_msg(msg, "string");
   int count = -1;
   lr_result_count(l.res, &count);
@@ -2065,7 +2065,7 @@ Test(online, o032_write_wrong_value_type) {
   cr_assert_eq(lr_write_rows(s, "user_stats", t.cols, 5, 2, NULL), LR_ETYPE);
   const char *msg = lr_store_errmsg(s);
   assert_msg(msg, "'a'");
-  assert_msg(msg, "row 1");
+  assert_msg(msg, "row 2");
   assert_msg(msg, "string");
   assert_msg(msg, "int64");
   assert_unchanged(s);
@@ -2125,7 +2125,7 @@ Test(online, o033_write_null_event_timestamp) {
   t.ev[1] = vnull();
   cr_assert_eq(lr_write_rows(s, "user_stats", t.cols, 5, 2, NULL), LR_EINVAL);
   assert_msg(lr_store_errmsg(s), "'event_timestamp'");
-  assert_msg(lr_store_errmsg(s), "row 1");
+  assert_msg(lr_store_errmsg(s), "row 2");
   assert_unchanged(s);
   lr_store_close(s);
   repo_done(dir);
@@ -2139,7 +2139,7 @@ Test(online, o034_write_null_key) {
   t.uid[1] = vnull();
   int rc = lr_write_rows(s, "user_stats", t.cols, 5, 2, NULL);
   assert_msg(lr_store_errmsg(s), "'user_id'");
-  assert_msg(lr_store_errmsg(s), "row 1");
+  assert_msg(lr_store_errmsg(s), "row 2");
   assert_unchanged(s);
   cr_assert_eq(rc, LR_EINVAL, "a null key is LR_EINVAL (larder.h), got %s",
                lr_err_name(rc));
@@ -2155,7 +2155,7 @@ Test(online, o035_write_wrong_key_type) {
   t.uid[1] = vstr("2");
   cr_assert_eq(lr_write_rows(s, "user_stats", t.cols, 5, 2, NULL), LR_ETYPE);
   assert_msg(lr_store_errmsg(s), "'user_id'");
-  assert_msg(lr_store_errmsg(s), "row 1");
+  assert_msg(lr_store_errmsg(s), "row 2");
   assert_unchanged(s);
   /* an empty string key on its own cannot be stored */
   kv r[] = {{"item_id", vstr("")},
@@ -2944,53 +2944,53 @@ Test(ingest, i004_csv_unknown_column) {
   repo_done(dir);
 }
 
-Test(ingest, i005_csv_wrong_field_count_names_line) {
+Test(ingest, i005_csv_wrong_field_count_names_row) {
   char *dir;
   lr_store *s = store_with_one(&dir);
   ingest_fails(s, dir, "bad.csv",
                "user_id,event_timestamp,a,b,c\n"
                "1,2024-01-02T00:00:00Z,99,1,x\n"
                "2,2024-01-02T00:00:00Z,1,1\n",
-               LR_EINVAL, NEEDLES("bad.csv:3:", "4 fields", "5"));
-  /* a record spanning two lines before the bad one: the count is by line */
+               LR_EINVAL, NEEDLES("bad.csv: row 2:", "4 fields", "5"));
+  /* a record spanning two lines before the bad one: it is one row */
   ingest_fails(s, dir, "bad2.csv",
                "user_id,event_timestamp,a,b,c\n"
                "1,2024-01-02T00:00:00Z,99,1,\"two\nlines\"\n"
                "2,2024-01-02T00:00:00Z,1,1,x,extra\n",
-               LR_EINVAL, NEEDLES("bad2.csv:4:", "6 fields"));
+               LR_EINVAL, NEEDLES("bad2.csv: row 2:", "6 fields"));
   /* an unterminated quote */
   ingest_fails(s, dir, "bad3.csv",
                "user_id,event_timestamp,a,b,c\n"
                "1,2024-01-02T00:00:00Z,99,1,\"open\n",
-               LR_EINVAL, NEEDLES("bad3.csv:2"));
+               LR_EINVAL, NEEDLES("bad3.csv: row 1:"));
   lr_store_close(s);
   repo_done(dir);
 }
 
-Test(ingest, i006_csv_bad_values_name_file_line_column) {
+Test(ingest, i006_csv_bad_values_name_file_row_column) {
   char *dir;
   lr_store *s = store_with_one(&dir);
   ingest_fails(s, dir, "num.csv",
                "user_id,event_timestamp,a,b,c\n"
                "1,2024-01-02T00:00:00Z,99,1,x\n"
                "2,2024-01-02T00:00:00Z,12x,1,x\n",
-               LR_EINVAL, NEEDLES("num.csv:3:", "column 'a'", "'12x'"));
+               LR_EINVAL, NEEDLES("num.csv: row 2:", "column 'a'", "'12x'"));
   ingest_fails(s, dir, "flt.csv",
                "user_id,event_timestamp,a,b,c\n"
                "1,2024-01-02T00:00:00Z,99,1.2.3,x\n",
-               LR_EINVAL, NEEDLES("flt.csv:2:", "column 'b'", "float64"));
+               LR_EINVAL, NEEDLES("flt.csv: row 1:", "column 'b'", "float64"));
   ingest_fails(s, dir, "ts.csv",
                "user_id,event_timestamp,a,b,c\n"
                "1,2024-13-02T00:00:00Z,99,1,x\n",
-               LR_EINVAL, NEEDLES("ts.csv:2:", "column 'event_timestamp'"));
+               LR_EINVAL, NEEDLES("ts.csv: row 1:", "column 'event_timestamp'"));
   ingest_fails(s, dir, "key.csv",
                "user_id,event_timestamp,a,b,c\n"
                "one,2024-01-02T00:00:00Z,99,1,x\n",
-               LR_EINVAL, NEEDLES("key.csv:2:", "column 'user_id'"));
+               LR_EINVAL, NEEDLES("key.csv: row 1:", "column 'user_id'"));
   ingest_fails(s, dir, "big.csv",
                "user_id,event_timestamp,a,b,c\n"
                "1,2024-01-02T00:00:00Z,99999999999999999999,1,x\n",
-               LR_EINVAL, NEEDLES("big.csv:2:", "column 'a'"));
+               LR_EINVAL, NEEDLES("big.csv: row 1:", "column 'a'"));
   /* a missing column */
   ingest_fails(s, dir, "nocol.csv",
                "user_id,event_timestamp,a,c\n"
@@ -3025,7 +3025,7 @@ Test(ingest, i007_csv_bad_arrays_and_int32_range) {
     char *path = file_in(dir, "arr.csv", text);
     int rc = lr_write_file(s, "all_types", path, NULL);
     cr_assert_eq(rc, LR_EINVAL, "case %zu: %s", i, lr_err_name(rc));
-    assert_msg(lr_store_errmsg(s), "arr.csv:2:");
+    assert_msg(lr_store_errmsg(s), "arr.csv: row 1:");
     assert_msg(lr_store_errmsg(s), cases[i].needle);
     free(path);
   }
@@ -3047,24 +3047,24 @@ Test(ingest, i008_jsonl_errors) {
                "{\"user_id\": 1, \"event_timestamp\": \"2024-01-02T00:00:00Z\", "
                "\"a\": 99, \"b\": 1, \"c\": \"x\"}\n"
                "{\"user_id\": 2, \"event_timestamp\": \"2024-01-02T00:00:00Z\",\n",
-               LR_EINVAL, NEEDLES("bad.jsonl:2"));
+               LR_EINVAL, NEEDLES("bad.jsonl: row 2:"));
   ingest_fails(s, dir, "list.jsonl", "[1, 2, 3]\n", LR_EINVAL,
-               NEEDLES("list.jsonl:1", "JSON object"));
+               NEEDLES("list.jsonl: row 1:", "JSON object"));
   ingest_fails(s, dir, "unk.jsonl",
                "{\"user_id\": 1, \"event_timestamp\": \"2024-01-02T00:00:00Z\", "
                "\"a\": 99, \"b\": 1, \"c\": \"x\"}\n"
                "{\"user_id\": 2, \"zzz\": 1}\n",
-               LR_EINVAL, NEEDLES("unk.jsonl:2", "unknown column 'zzz'"));
+               LR_EINVAL, NEEDLES("unk.jsonl: row 2:", "unknown column 'zzz'"));
   ingest_fails(s, dir, "val.jsonl",
                "{\"user_id\": 1, \"event_timestamp\": \"2024-01-02T00:00:00Z\", "
                "\"a\": 99, \"b\": 1, \"c\": \"x\"}\n"
                "{\"user_id\": 2, \"event_timestamp\": \"2024-01-02T00:00:00Z\", "
                "\"a\": [1], \"b\": 1, \"c\": \"x\"}\n",
-               LR_EINVAL, NEEDLES("val.jsonl:2", "column 'a'"));
+               LR_EINVAL, NEEDLES("val.jsonl: row 2:", "column 'a'"));
   ingest_fails(s, dir, "num.jsonl",
                "{\"user_id\": 1, \"event_timestamp\": \"2024-01-02T00:00:00Z\", "
                "\"a\": \"ninety\", \"b\": 1, \"c\": \"x\"}\n",
-               LR_EINVAL, NEEDLES("num.jsonl:1", "column 'a'", "'ninety'"));
+               LR_EINVAL, NEEDLES("num.jsonl: row 1:", "column 'a'", "'ninety'"));
   lr_store_close(s);
   repo_done(dir);
 }
@@ -3137,24 +3137,24 @@ Test(ingest, i011_csv_null_event_time_or_key) {
                "user_id,event_timestamp,a,b,c\n"
                "1,2024-01-02T00:00:00Z,99,1,x\n"
                "2,,1,1,x\n",
-               LR_EINVAL, NEEDLES("noev.csv:3:", "event_timestamp"));
+               LR_EINVAL, NEEDLES("noev.csv: row 2:", "event_timestamp"));
   ingest_fails(s, dir, "nokey.csv",
                "user_id,event_timestamp,a,b,c\n"
                "1,2024-01-02T00:00:00Z,99,1,x\n"
                ",2024-01-02T00:00:00Z,1,1,x\n",
-               LR_EINVAL, NEEDLES("nokey.csv:3:", "user_id"));
+               LR_EINVAL, NEEDLES("nokey.csv: row 2:", "user_id"));
   /* JSON lines: a null key, a missing event_timestamp */
   ingest_fails(s, dir, "nokey.jsonl",
                "{\"user_id\": 1, \"event_timestamp\": \"2024-01-02T00:00:00Z\", "
                "\"a\": 99, \"b\": 1, \"c\": \"x\"}\n"
                "{\"user_id\": null, \"event_timestamp\": \"2024-01-02T00:00:00Z\", "
                "\"a\": 1, \"b\": 1, \"c\": \"x\"}\n",
-               LR_EINVAL, NEEDLES("nokey.jsonl:2", "user_id"));
+               LR_EINVAL, NEEDLES("nokey.jsonl: row 2:", "user_id"));
   ingest_fails(s, dir, "noev.jsonl",
                "{\"user_id\": 1, \"event_timestamp\": \"2024-01-02T00:00:00Z\", "
                "\"a\": 99, \"b\": 1, \"c\": \"x\"}\n"
                "{\"user_id\": 2, \"a\": 1, \"b\": 1, \"c\": \"x\"}\n",
-               LR_EINVAL, NEEDLES("noev.jsonl:2", "event_timestamp"));
+               LR_EINVAL, NEEDLES("noev.jsonl: row 2:", "event_timestamp"));
   lr_store_close(s);
   repo_done(dir);
 }

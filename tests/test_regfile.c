@@ -165,7 +165,7 @@ static void load_model(const char *dir, lr__model *m) {
   if (rc == 0)
     rc = lr__model_sort(m);
   if (rc == 0)
-    rc = lr__validate(m, dir, &diag);
+    rc = lr__validate(m, &diag);
   lr__buf msg;
   lr__buf_init(&msg);
   if (diag.count) /* (formatting an empty list is test_util's u035) */

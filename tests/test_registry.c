@@ -879,16 +879,6 @@ Test(registry, r015_error_join_key_types_disagree) {
       "entity 'driver' (features.yaml:2) declares it int64");
 }
 
-Test(registry, r016_error_file_source_matches_nothing) {
-  expect_definition_error(
-      "sources:\n"
-      "  - {name: src, kind: file, path: data/nope_*.parquet, "
-      "timestamp_field: ts}\n",
-      "features.yaml:2:35: the path 'data/nope_*.parquet' of source 'src' "
-      "matches no file",
-      "paths are relative to the repo folder");
-}
-
 Test(registry, r017_error_odfv_without_expr) {
   expect_definition_error(PREAMBLE
                           "feature_views:\n"
@@ -2382,6 +2372,55 @@ Test(registry, r071_changed_mapping_or_path_needs_materialization) {
               "0 to create, 1 to change, 0 to remove.\n"
               "Needs materialization: stats\n");
   th_rmrf(dir);
+}
+
+/* ---- tests: sources and field_mapping ----------------------------------- */
+
+Test(registry, r072_error_field_mapping_to_a_misspelt_feature) {
+  expect_definition_error(
+      "entities:\n"
+      "  - {name: driver, join_keys: [driver_id], value_type: int64}\n"
+      "sources:\n"
+      "  - name: src\n"
+      "    kind: file\n"
+      "    path: data/stats.csv\n"
+      "    timestamp_field: ts\n"
+      "    field_mapping: {trips: avg_trip, id: driver_id}\n"
+      "feature_views:\n"
+      "  - name: v\n"
+      "    entities: [driver]\n"
+      "    source: src\n"
+      "    schema:\n"
+      "      - {name: avg_trips, dtype: int64}\n",
+      "features.yaml:8:28: field_mapping of source 'src' maps column 'trips' "
+      "to 'avg_trip', which no feature view reading the source has as a "
+      "feature or join key",
+      "did you mean 'avg_trips'?");
+}
+
+/* An entry left from a removed feature (close to no other) does nothing
+ * and is no error: removing a feature is one edit. */
+Test(registry, r073_field_mapping_left_from_a_removed_feature_applies) {
+  th_rmrf(th_applied_repo(
+      "entities:\n"
+      "  - {name: driver, join_keys: [driver_id], value_type: int64}\n"
+      "sources:\n"
+      "  - {name: src, kind: file, path: data/stats.csv, "
+      "timestamp_field: ts, field_mapping: {trips: avg_daily_trips}}\n"
+      "feature_views:\n"
+      "  - name: v\n"
+      "    entities: [driver]\n"
+      "    source: src\n"
+      "    schema:\n"
+      "      - {name: conv_rate, dtype: float32}\n"));
+}
+
+/* A path is the source check's (test_offline.c x008): a repo whose data
+ * this host cannot reach still loads, plans and applies. */
+Test(registry, r074_a_path_that_matches_nothing_still_applies) {
+  th_rmrf(th_applied_repo("sources:\n"
+                          "  - {name: src, kind: file, path: "
+                          "data/nope_*.parquet, timestamp_field: ts}\n"));
 }
 
 /* ---- loads beside applies in other processes ----------------------------- */

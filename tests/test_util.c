@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdalign.h>
@@ -1017,7 +1018,7 @@ static void assert_float_text(double v, int single) {
 
 /* Random bit patterns (every exponent), decimal-looking values (what
  * features hold), integers, powers of ten and the edges of the fast path. */
-Test(util, u035_float_text_is_printf_shortest_round_trip) {
+Test(util, u056_float_text_is_printf_shortest_round_trip) {
   uint64_t state = 0x853c49e6748fea9bull;
   for (int i = 0; i < 300000; i++) {
     uint32_t bits = (uint32_t)th_random(&state);
@@ -1130,7 +1131,7 @@ static const lr__jnode *json(lr__arena *a, const char *text) {
   return n;
 }
 
-Test(util, u036_json_reads_every_kind) {
+Test(util, u057_json_reads_every_kind) {
   lr__arena a;
   lr__arena_init(&a);
   const lr__jnode *n = json(&a, " {\"a\": [1, -2.5e3, 0, true, false, null],"
@@ -1518,4 +1519,80 @@ Test(util, u053_hex_encode_and_strict_decode) {
                                     "009fa0fg", "", "009f a0f"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
     cr_assert_eq(lr__hex_decode(bad[i], back, 4), -1, "\"%s\"", bad[i]);
+}
+
+/* A rename that adds or drops a word (`f0` -> `f0_score`) is suggested
+ * like a typo; a short name inside a longer word is not. Lists show the
+ * first few names, then how many more. */
+Test(util, u055_closest_knows_added_words) {
+  const char *cols[] = {"user_id", "f0", "f1", "event_timestamp"};
+  cr_assert_str_eq(lr__closest("f0_score", cols, 4), "f0");
+  cr_assert_str_eq(lr__closest("id", cols, 4), "user_id");
+  cr_assert_str_eq(lr__closest("f2", cols, 4), "f0"); /* one edit */
+  cr_assert_null(lr__closest("score", cols, 4));
+  cr_assert_null(lr__closest("f0score", (const char *const[]){"f9"}, 1));
+  lr__buf b;
+  lr__buf_init(&b);
+  lr__list_names(&b, cols, 4, 2);
+  cr_assert_str_eq(lr__buf_str(&b), "user_id, f0 (and 2 more)");
+  lr__buf_free(&b);
+}
+
+/* Copies `len` pseudo-random bytes from a file in `from_dir` to one in
+ * `to_dir` with lr__fs_copy_range, the fault hook set to `budget` for the
+ * copy alone; returns its status (errno kept), and checks the copy's bytes
+ * when it succeeded. */
+static int copy_between(const char *from_dir, const char *to_dir, size_t len,
+                        long long budget) {
+  char from[256], to[256];
+  snprintf(from, sizeof from, "%s/larder-u058-from.%d", from_dir, getpid());
+  snprintf(to, sizeof to, "%s/larder-u058-to.%d", to_dir, getpid());
+  unsigned char *data = malloc(len + 1);
+  cr_assert_not_null(data);
+  uint32_t x = 2463534242u;
+  for (size_t i = 0; i < len; i++) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    data[i] = (unsigned char)x;
+  }
+  int in = open(from, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  int out = open(to, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  cr_assert(in >= 0 && out >= 0);
+  cr_assert_eq(lr__fs_write_all(in, data, len), 0);
+  lr__fault_enospc_after = budget;
+  int rc = lr__fs_copy_range(in, out, len);
+  int e = errno;
+  lr__fault_enospc_after = -1;
+  if (rc == 0) {
+    unsigned char *back = malloc(len + 1);
+    cr_assert_eq(pread(out, back, len, 0), (ssize_t)len);
+    cr_assert_eq(memcmp(back, data, len), 0, "the copy differs");
+    cr_assert_eq(lseek(in, 0, SEEK_CUR), (off_t)len, "in's offset moved");
+    cr_assert_eq(lseek(out, 0, SEEK_CUR), 0, "out's offset moved");
+    free(back);
+  }
+  close(in);
+  close(out);
+  unlink(from);
+  unlink(to);
+  free(data);
+  errno = e;
+  return rc;
+}
+
+/* Within one file system (copy_file_range) and from tmpfs to another
+ * (where the kernel may refuse that: the buffered way), the bytes arrive
+ * whole, past one call's 64 MiB; the fault hook fills the disk as
+ * lr__fs_write_all's writes do. */
+Test(util, u058_copy_range_copies_and_fails_like_a_full_disk) {
+  size_t big = (64u << 20) + 12345;
+  cr_assert_eq(copy_between("/tmp", "/tmp", big, -1), 0, "%s",
+               strerror(errno));
+  if (access("/dev/shm", W_OK) == 0)
+    cr_assert_eq(copy_between("/dev/shm", "/tmp", 3u << 20, -1), 0, "%s",
+                 strerror(errno));
+  cr_assert_eq(copy_between("/tmp", "/tmp", 0, -1), 0);
+  int rc = copy_between("/tmp", "/tmp", 1u << 20, 5000);
+  int e = errno;
+  cr_assert_eq(rc, -1);
+  cr_assert_eq(e, ENOSPC, "%s", strerror(e));
 }

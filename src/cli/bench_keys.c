@@ -183,19 +183,19 @@ static int map_header(bench_keys *k, char **cells, int n_cells) {
 
 /* Parses the FROM_FILE cells of one data row into row `r`. */
 static int parse_row(bench_keys *k, size_t r, char **cells, int n_cells,
-                     int n_header, int line_no) {
+                     int n_header) {
   if (n_cells < 0) {
     fprintf(stderr,
-            "larder: bench: %s:%d: a quoted cell is not closed, or "
+            "larder: bench: %s: row %zu: a quoted cell is not closed, or "
             "text follows its closing quote\n",
-            k->file, line_no);
+            k->file, r + 1);
     return CLI_FAILED;
   }
   if (n_cells != n_header) {
     fprintf(stderr,
-            "larder: bench: %s:%d: %d cell%s where the header has "
+            "larder: bench: %s: row %zu: %d cell%s where the header has "
             "%d\n",
-            k->file, line_no, n_cells, n_cells == 1 ? "" : "s", n_header);
+            k->file, r + 1, n_cells, n_cells == 1 ? "" : "s", n_header);
     return CLI_FAILED;
   }
   for (int c = 0; c < k->n_keys; c++) {
@@ -207,9 +207,9 @@ static int parse_row(bench_keys *k, size_t r, char **cells, int n_cells,
     if (cli_parse_value(cell, k->types[c], &k->rows[at])) {
       char type_name[32];
       fprintf(stderr,
-              "larder: bench: %s:%d: column '%s': '%s' is not a "
+              "larder: bench: %s: row %zu: column '%s': '%s' is not a "
               "valid %s\n",
-              k->file, line_no, k->names[c], cell,
+              k->file, r + 1, k->names[c], cell,
               lr_type_name(k->types[c], type_name));
       return CLI_FAILED;
     }
@@ -249,11 +249,11 @@ static int load_file(bench_keys *k) {
   k->row_text = calloc(cap * (size_t)k->n_keys, sizeof *k->row_text);
   if (!rc && (!k->rows || !k->row_text))
     rc = CLI_FAILED;
-  for (int line_no = 2; !rc && (line = next_line(&cursor)); line_no++) {
+  while (!rc && (line = next_line(&cursor))) {
     if (!*line)
       continue;
     int n = split_csv_line(line, cells, MAX_CELLS);
-    rc = parse_row(k, k->n_rows, cells, n, n_header, line_no);
+    rc = parse_row(k, k->n_rows, cells, n, n_header);
     k->n_rows++;
   }
   if (!rc && k->n_rows == 0) {

@@ -60,6 +60,8 @@ typedef struct cli_command {
  * parser read them from its table. */
 struct cli {
   const char *repo; /* -c REPO; "." by default */
+  int verbose;      /* -v, --verbose: DuckDB's words and the query after an
+                       offline error */
   const cli_command *command;
   const char *operand[CLI_MAX_OPERANDS];
   int given[CLI_MAX_OPTIONS];           /* times each option was given */

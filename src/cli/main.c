@@ -25,12 +25,15 @@ static const cli_command *const commands[] = {
 };
 
 /* The options before the command. */
-enum { GLOBAL_REPO, GLOBAL_HELP, GLOBAL_VERSION };
+enum { GLOBAL_REPO, GLOBAL_VERBOSE, GLOBAL_HELP, GLOBAL_VERSION };
 static const struct {
   const char *name, *also, *shown, *help;
 } global_options[] = {
     [GLOBAL_REPO] = {"-c", NULL, "-c REPO",
                      "the feature repo folder (default: .)"},
+    [GLOBAL_VERBOSE] = {"-v", "--verbose", "-v, --verbose",
+                        "after an error of the offline store, DuckDB's own "
+                        "message and the query Larder ran"},
     [GLOBAL_HELP] = {"-h", "--help", "-h, --help", "this text"},
     [GLOBAL_VERSION] = {"--version", NULL, "--version", "the version"},
 };
@@ -43,7 +46,7 @@ static int is_global(const char *arg, int k) {
 
 /* `larder --help`: the global options and every command's summary. */
 static void print_usage(void) {
-  printf("usage: larder [-c REPO] COMMAND [ARGS]\n"
+  printf("usage: larder [-c REPO] [-v] COMMAND [ARGS]\n"
          "\n"
          "Larder, a feature store: definitions in YAML, an offline store on\n"
          "DuckDB, an embedded online store on LMDB.\n"
@@ -129,6 +132,10 @@ int main(int argc, char **argv) {
     if (is_global(arg, GLOBAL_VERSION)) {
       printf("larder %s\n", lr_version());
       return CLI_OK;
+    }
+    if (is_global(arg, GLOBAL_VERBOSE)) {
+      c.verbose = 1;
+      continue;
     }
     if (is_global(arg, GLOBAL_REPO) && i + 1 < argc) {
       c.repo = argv[++i];

@@ -131,6 +131,8 @@ static int cmd_historical(cli *c) {
   unsigned long long rows = 0;
   int rc = lr_offline_open(c->repo, &off);
   if (rc == 0)
+    rc = lr_offline_set_verbose(off, c->verbose);
+  if (rc == 0)
     rc = lr_get_historical_features(off, &a->spec, &rows);
   progress_end(&p);
   int status = rc ? cli_fail("historical", rc, lr_offline_errmsg(off))
@@ -225,6 +227,8 @@ static int cmd_materialize(cli *c) {
     lr_offline *off = NULL;
     lr_materialize_stats st;
     int rc = lr_offline_open(c->repo, &off);
+    if (rc == 0)
+      rc = lr_offline_set_verbose(off, c->verbose);
     if (rc == 0)
       rc = lr_materialize(off, &a->spec, &st);
     progress_end(&p);

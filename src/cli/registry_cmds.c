@@ -37,19 +37,58 @@ const cli_command cli_init_command = {
     "historical`).",
     init_operands, CLI_COUNT(init_operands), NULL, 0, cmd_init};
 
-enum { PLAN_FORCE };
+enum { PLAN_FORCE, PLAN_SKIP_SOURCE_CHECK };
 
-/* plan and apply: load, then call `step` (lr_repo_plan or lr_repo_apply).
- * Only apply writes, so only its failures say that nothing was. */
+/* Prints the problems `message` lists (definitions that do not load, or
+ * sources that do not match them) and what became of command `name`: an
+ * apply (`apply` 1) wrote nothing; `then` adds how to go on. Returns
+ * CLI_FAILED. */
+static int report_problems(const char *name, int apply, const char *message,
+                           const char *what, const char *then) {
+  fflush(stdout);
+  fprintf(stderr, "%s\nlarder: %s: %s%s%s\n", message, name, what,
+          apply ? "; nothing was written" : "", then);
+  return CLI_FAILED;
+}
+
+/* Checks the sources against the definitions, unless `skip` (then says
+ * so). Returns 0, or CLI_FAILED after printing why. */
+static int check_sources(lr_repo *repo, const char *name, int apply,
+                         int skip) {
+  if (skip) {
+    printf("Sources not checked (--skip-source-check).\n");
+    return 0;
+  }
+  static const char then[] = " (`--skip-source-check` skips reading them, "
+                             "on a host that cannot reach them)";
+  int rc = lr_repo_check_sources(repo);
+  if (rc == LR_EDEFINITION)
+    return report_problems(name, apply, lr_repo_errmsg(repo),
+                           "the sources do not match the definitions", then);
+  if (rc == 0)
+    return 0;
+  fflush(stdout);
+  fprintf(stderr, "larder: %s: checking the sources: %s%s\n", name,
+          lr_repo_errmsg(repo), then);
+  return CLI_FAILED;
+}
+
+/* plan and apply: load, check the sources, then call `step` (lr_repo_plan
+ * or lr_repo_apply). Only apply writes, so only its failures say that
+ * nothing was. */
 static int plan_or_apply(cli *c, int (*step)(lr_repo *, unsigned, char **)) {
   const char *name = c->command->name;
   int apply = step == lr_repo_apply;
   lr_repo *repo = NULL;
   int rc = lr_repo_open(c->repo, &repo);
   if (rc == LR_EDEFINITION) {
-    fflush(stdout);
-    fprintf(stderr, "%s\nlarder: %s: the definitions have errors%s\n",
-            lr_repo_errmsg(repo), name, apply ? "; nothing was written" : "");
+    report_problems(name, apply, lr_repo_errmsg(repo),
+                    "the definitions have errors", "");
+    lr_repo_close(repo);
+    return CLI_FAILED;
+  }
+  if (rc == 0 &&
+      check_sources(repo, name, apply, c->given[PLAN_SKIP_SOURCE_CHECK])) {
     lr_repo_close(repo);
     return CLI_FAILED;
   }
@@ -78,15 +117,20 @@ static const cli_option plan_options[] = {
     [PLAN_FORCE] = {"--force", NULL,
                     "plan as `apply --force` would: say which stored online "
                     "rows the changes drop, rather than exit 1",
-                    0, 0}};
+                    0, 0},
+    [PLAN_SKIP_SOURCE_CHECK] = {"--skip-source-check", NULL,
+                                "plan without reading the sources, on a host "
+                                "that cannot reach them",
+                                0, 0}};
 
 const cli_command cli_plan_command = {
     "plan", "show what apply would change; writes nothing",
-    "Load and validate the definitions and print what `apply` would change, "
-    "writing nothing: objects created (+), changed (~) and removed (-), "
-    "features added, removed and retyped, and the views that need "
-    "materialization. Exits 1 on definition errors, and when a change needs "
-    "--force.",
+    "Load and validate the definitions, check the sources against them as "
+    "`apply` does, and print what `apply` would change, writing nothing: "
+    "objects created (+), changed (~) and removed (-), features added, "
+    "removed and retyped, and the views that need materialization. Exits 1 "
+    "on definition errors, on sources that do not match them, and when a "
+    "change needs --force.",
     NULL, 0, plan_options, CLI_COUNT(plan_options), cmd_plan};
 
 static const cli_option apply_options[] = {
@@ -94,13 +138,22 @@ static const cli_option apply_options[] = {
                     "accept changes that drop stored online rows (a retyped "
                     "feature, a changed entity key): materialize those views "
                     "again afterwards",
-                    0, 0}};
+                    0, 0},
+    [PLAN_SKIP_SOURCE_CHECK] = {"--skip-source-check", NULL,
+                                "write the registry without checking that the "
+                                "sources have the columns the definitions "
+                                "read, on a host that cannot reach them",
+                                0, 0}};
 
 const cli_command cli_apply_command = {
-    "apply", "validate the definitions and write the registry",
-    "Validate the definitions, print the plan and write the registry "
-    "atomically. Nothing is written when a definition has an error, or when "
-    "a change drops stored online rows and --force is not given.",
+    "apply", "check definitions and sources, write the registry",
+    "Validate the definitions, check that each file and sql source has the "
+    "columns the definitions read from it, in types that load as their "
+    "dtypes (DuckDB describes the source without reading its rows, "
+    "--skip-source-check skips that), print the plan and write the "
+    "registry atomically. Nothing is written when a definition has an "
+    "error, when a source does not match the definitions, or when a change "
+    "drops stored online rows and --force is not given.",
     NULL, 0, apply_options, CLI_COUNT(apply_options), cmd_apply};
 
 static const struct {

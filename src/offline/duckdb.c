@@ -201,15 +201,22 @@ void lr__duckdb_close(lr__duckdb *d) {
     api.close(&d->db);
 }
 
+int lr__duckdb_query(lr__duckdb *d, const char *sql, duckdb_result *result,
+                     lr__buf *err) {
+  if (api.query(d->con, sql, result) == DuckDBSuccess)
+    return 0;
+  const char *why = api.result_error(result);
+  lr__buf_puts(err, why ? why : "the query failed");
+  api.destroy_result(result);
+  return LR_EINVAL;
+}
+
 int lr__duckdb_run(lr__duckdb *d, const char *sql, int n_cols, lr__buf *rows,
                    lr__buf *err) {
   duckdb_result result;
-  if (api.query(d->con, sql, &result) != DuckDBSuccess) {
-    const char *why = api.result_error(&result);
-    lr__buf_puts(err, why ? why : "the query failed");
-    api.destroy_result(&result);
-    return LR_EINVAL;
-  }
+  int rc = lr__duckdb_query(d, sql, &result, err);
+  if (rc)
+    return rc;
   idx_t n = rows ? api.row_count(&result) : 0;
   for (idx_t r = 0; r < n; r++) {
     for (int c = 0; c < n_cols; c++) {

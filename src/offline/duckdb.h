@@ -85,6 +85,12 @@ const lr__duckdb_api *lr__duckdb_fns(void);
 int lr__duckdb_open(lr__duckdb *d, lr__buf *err);
 void lr__duckdb_close(lr__duckdb *d);
 
+/* Runs `sql` into `result`, which the caller reads and frees with the
+ * API's destroy_result. On failure writes DuckDB's message to `err`,
+ * leaves nothing to free and returns LR_EINVAL. */
+int lr__duckdb_query(lr__duckdb *d, const char *sql, duckdb_result *result,
+                     lr__buf *err);
+
 /* Runs `sql`; on failure writes DuckDB's message to `err` and returns
  * LR_EINVAL. With `rows` (may be NULL), each row's first `n_cols` columns
  * are appended to it as text, tab-separated, one row per line. */

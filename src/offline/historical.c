@@ -27,6 +27,7 @@
 #include "../util/fs.h"
 #include "../registry/odfv.h"
 #include "../util/names.h"
+#include "explain.h"
 #include "offline.h"
 
 enum { MAX_KEYS = 16 };
@@ -328,12 +329,11 @@ static int stage_view(lr_offline *off, const lr__view *v, int g,
     }
     lr__buf_puts(&sql, "__ts ORDER BY __created DESC NULLS LAST) = 1");
   }
-  lr__buf doing;
-  lr__buf_init(&doing);
-  lr__buf_printf(&doing, "reading the source of feature view '%s'", v->name);
-  if (rc == 0)
-    rc = lr__offline_run(off, lr__buf_str(&sql), lr__buf_str(&doing), 0, NULL);
-  lr__buf_free(&doing);
+  lr__buf why;
+  lr__buf_init(&why);
+  if (rc == 0 && lr__duckdb_run(&off->db, lr__buf_str(&sql), 0, NULL, &why))
+    rc = lr__explain_source(off, v, lr__buf_str(&why), lr__buf_str(&sql));
+  lr__buf_free(&why);
   lr__buf_free(&sql);
   return rc;
 }
@@ -447,8 +447,11 @@ static void stop_watch(progress_watch *w, int started) {
 }
 
 /* The views are read lazily, inside the join: when it fails, each view is
- * read on its own to find (and name) the one whose source is at fault. */
-static void blame_view(lr_offline *off, const plan *p) {
+ * read on its own to find (and name) the one whose source is at fault;
+ * when none is, a join key of the entity rows may hold a value of another
+ * type than its entity's. */
+static void blame_view(lr_offline *off, const lr_historical_spec *spec,
+                       const plan *p) {
   for (int g = 0; g < p->n_views; g++) {
     char sql[80];
     /* hash(): every value of every column is computed, casts included */
@@ -457,16 +460,16 @@ static void blame_view(lr_offline *off, const plan *p) {
     lr__buf_init(&why);
     lr__buf_init(&rows);
     int failed = lr__duckdb_run(&off->db, sql, 1, &rows, &why) != 0;
-    if (failed) {
-      lr__buf_reset(&off->errmsg);
-      lr__buf_printf(&off->errmsg, "reading the source of feature view "
-                     "'%s': %s", p->views[g]->name, lr__buf_str(&why));
-    }
+    if (failed)
+      lr__explain_source(off, p->views[g], lr__buf_str(&why), sql);
     lr__buf_free(&why);
     lr__buf_free(&rows);
     if (failed)
       return;
   }
+  lr__explain_entity_keys(off, p->views, p->n_views,
+                          spec->entities_file ? spec->entities_file
+                                              : "the entity rows' query");
 }
 
 static int write_output(lr_offline *off, const lr_historical_spec *spec,
@@ -497,7 +500,7 @@ static int write_output(lr_offline *off, const lr_historical_spec *spec,
                          NULL);
   stop_watch(&watch, watching);
   if (rc)
-    blame_view(off, p);
+    blame_view(off, spec, p);
   if (rc == 0 && rename(lr__buf_str(&tmp), spec->output) != 0) {
     lr__buf_printf(&off->errmsg, "cannot write %s: %s", spec->output,
                    strerror(errno));
@@ -519,8 +522,16 @@ static int stage_entities(lr_offline *off, const lr_historical_spec *spec,
   lr__buf_init(&ts);
   int rc = entity_source(off, spec, &from);
   lr__buf_printf(&sql, "DESCRIBE SELECT * FROM %s", lr__buf_str(&from));
+  lr__buf doing; /* a query of the user's is named: DuckDB's words are
+                    about it, and verbose mode alone shows Larder's own */
+  lr__buf_init(&doing);
+  if (spec->entities_sql)
+    lr__buf_printf(&doing, "running the entity rows' query `%s`",
+                   spec->entities_sql);
+  else
+    lr__buf_puts(&doing, "reading the entity rows");
   if (rc == 0)
-    rc = lr__offline_run(off, lr__buf_str(&sql), "reading the entity rows", 2,
+    rc = lr__offline_run(off, lr__buf_str(&sql), lr__buf_str(&doing), 2,
                          described);
   if (rc == 0)
     rc = timestamp_column(off, lr__buf_str(described), &ts);
@@ -540,9 +551,10 @@ static int stage_entities(lr_offline *off, const lr_historical_spec *spec,
     lr__sql_ident(&sql, lr__buf_str(&ts));
     lr__buf_printf(&sql, " AS TIMESTAMPTZ) AS __larder_ts FROM %s",
                    lr__buf_str(&from));
-    rc = lr__offline_run(off, lr__buf_str(&sql), "reading the entity rows", 0,
+    rc = lr__offline_run(off, lr__buf_str(&sql), lr__buf_str(&doing), 0,
                          NULL);
   }
+  lr__buf_free(&doing);
   lr__buf_free(&from);
   lr__buf_free(&sql);
   lr__buf_free(&ts);

@@ -25,6 +25,7 @@
 #include "../online/writer.h"
 #include "../util/dtype.h"
 #include "../util/timefmt.h"
+#include "explain.h"
 #include "feed.h"
 #include "offline.h"
 
@@ -178,19 +179,17 @@ static void report(load_state *ls, const lr__view *v, int last) {
                        last ? ls->read : ls->total);
 }
 
-/* LR_EINVAL with DuckDB's message about the failed query. */
+/* LR_EINVAL with why query `sql` failed (explain.h). */
 static int query_error(load_state *ls, const lr__view *v,
-                       duckdb_result *result) {
+                       duckdb_result *result, const char *sql) {
   const char *why = lr__duckdb_fns()->result_error(result);
-  lr__buf_printf(&ls->off->errmsg, "reading the source of feature view "
-                 "'%s': %s", v->name, why ? why : "unknown error");
-  return LR_EINVAL;
+  return lr__explain_source(ls->off, v, why ? why : "unknown error", sql);
 }
 
 /* Writes the chunks of a streaming result, fetched ahead by a feed
  * thread. A query that fails midway (a cast, a read error) ends the stream
  * early: its error is checked after the last chunk. */
-static int write_chunks(load_state *ls, const lr__view *v,
+static int write_chunks(load_state *ls, const lr__view *v, const char *sql,
                         duckdb_result *result, lr__writer *w) {
   chunk_columns cc;
   lr__feed feed;
@@ -213,7 +212,7 @@ static int write_chunks(load_state *ls, const lr__view *v,
     lr__feed_close(&feed);
   free_columns(&cc);
   if (rc == 0 && lr__duckdb_fns()->result_error(result))
-    rc = query_error(ls, v, result);
+    rc = query_error(ls, v, result, sql);
   return rc;
 }
 
@@ -225,14 +224,14 @@ static int stream_rows(load_state *ls, const lr__view *v, const char *sql,
   duckdb_prepared_statement stmt;
   duckdb_result result;
   if (api->prepare(off->db.con, sql, &stmt) != DuckDBSuccess) {
-    lr__buf_printf(&off->errmsg, "reading the source of feature view '%s': "
-                   "%s", v->name, api->prepare_error(stmt));
+    const char *why = api->prepare_error(stmt);
+    int rc = lr__explain_source(off, v, why ? why : "unknown error", sql);
     api->destroy_prepare(&stmt);
-    return LR_EINVAL;
+    return rc;
   }
   int rc = api->execute_prepared_streaming(stmt, &result) == DuckDBSuccess
-               ? write_chunks(ls, v, &result, w)
-               : query_error(ls, v, &result);
+               ? write_chunks(ls, v, sql, &result, w)
+               : query_error(ls, v, &result, sql);
   if (rc == 0)
     rc = lr__writer_flush(w, &ls->view);
   api->destroy_result(&result);

@@ -10,9 +10,17 @@
 
 #include "../registry/registry.h"
 #include "../util/dtype.h"
+#include "explain.h"
 
 const char *lr_offline_errmsg(const lr_offline *off) {
   return off ? lr__buf_str(&off->errmsg) : "no offline handle";
+}
+
+int lr_offline_set_verbose(lr_offline *off, int on) {
+  if (!off)
+    return LR_EINVAL;
+  off->verbose = on != 0;
+  return 0;
 }
 
 void lr_offline_close(lr_offline *off) {
@@ -26,9 +34,7 @@ void lr_offline_close(lr_offline *off) {
   free(off);
 }
 
-int lr_offline_open(const char *repo, lr_offline **out) {
-  if (!out)
-    return LR_EINVAL;
+int lr__offline_new(const char *repo, lr_offline **out) {
   lr_offline *off = calloc(1, sizeof *off);
   *out = off;
   if (!off)
@@ -41,7 +47,15 @@ int lr_offline_open(const char *repo, lr_offline **out) {
   if (!off->repo)
     return lr__errmsg_set(&off->errmsg, LR_ENOTFOUND, "%s is not a folder",
                           repo);
-  return lr__registry_load(off->repo, &off->reg, &off->errmsg);
+  return 0;
+}
+
+int lr_offline_open(const char *repo, lr_offline **out) {
+  if (!out)
+    return LR_EINVAL;
+  int rc = lr__offline_new(repo, out);
+  return rc ? rc : lr__registry_load((*out)->repo, &(*out)->reg,
+                                     &(*out)->errmsg);
 }
 
 int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
@@ -50,7 +64,7 @@ int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
   lr__buf_init(&why);
   int rc = lr__duckdb_run(&off->db, sql, n_cols, rows, &why);
   if (rc)
-    lr__buf_printf(&off->errmsg, "%s: %s", doing, lr__buf_str(&why));
+    lr__explain_query(off, doing, lr__buf_str(&why), sql);
   lr__buf_free(&why);
   return rc;
 }

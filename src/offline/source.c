@@ -25,21 +25,69 @@ int lr__source_is_parquet(const lr__source *s) {
          !lr__fs_has_suffix(s->path, ".csv.gz");
 }
 
-/* FROM clause of a file or sql source. */
-static int from_clause(lr_offline *off, const lr__source *s, lr__buf *sql) {
-  if (s->kind == LR__SOURCE_SQL) {
-    lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
-    return 0;
-  }
+void lr__source_path(const lr_offline *off, const lr__source *s,
+                     lr__buf *out) {
+  lr__fs_join(out, off->repo, s->path);
+}
+
+/* The table function that reads file source s, without its closing
+ * parenthesis: read_csv(PATH, ... or read_parquet(PATH. With `as_text`
+ * (the loads) a CSV file is read in a fixed dialect, every column as
+ * text: the view's casts convert it, so a value that does not convert
+ * fails as the same error wherever it is in the file, rather than as a
+ * type DuckDB guessed from the first rows. Without (the source check's
+ * DESCRIBE) DuckDB's guess is what is asked for. */
+static void read_call(const lr_offline *off, const lr__source *s,
+                      int as_text, lr__buf *sql) {
   lr__buf path;
   lr__buf_init(&path);
-  lr__fs_join(&path, off->repo, s->path);
+  lr__source_path(off, s, &path);
   int csv = !lr__source_is_parquet(s);
-  lr__buf_puts(sql, csv ? " FROM read_csv(" : " FROM read_parquet(");
+  lr__buf_puts(sql, csv ? "read_csv(" : "read_parquet(");
   lr__sql_literal(sql, lr__buf_str(&path));
-  lr__buf_puts(sql, csv ? ", header = true)" : ")");
+  if (csv)
+    lr__buf_puts(sql, ", header = true");
+  if (csv && as_text)
+    lr__buf_puts(sql, ", delim = ',', quote = '\"', escape = '\"', "
+                      "all_varchar = true");
   lr__buf_free(&path);
-  return 0;
+}
+
+/* The FROM clause of file or sql source s; see read_call for as_text. */
+static void from_clause(const lr_offline *off, const lr__source *s,
+                        int as_text, lr__buf *sql) {
+  if (s->kind == LR__SOURCE_SQL) {
+    lr__buf_printf(sql, " FROM (%s) AS __source", s->query);
+    return;
+  }
+  lr__buf_puts(sql, " FROM ");
+  read_call(off, s, as_text, sql);
+  lr__buf_puts(sql, ")");
+}
+
+void lr__source_from(const lr_offline *off, const lr__source *s,
+                     lr__buf *sql) {
+  from_clause(off, s, 0, sql);
+}
+
+void lr__source_from_located(const lr_offline *off, const lr__source *s,
+                             lr__buf *sql) {
+  if (s->kind == LR__SOURCE_SQL) {
+    lr__buf_printf(sql, " FROM (SELECT *, '' AS __larder_file, "
+                   "row_number() OVER () AS __larder_file_row FROM (%s)) "
+                   "AS __source", s->query);
+    return;
+  }
+  int parquet = lr__source_is_parquet(s);
+  lr__buf_puts(sql, " FROM (SELECT * EXCLUDE (filename");
+  lr__buf_puts(sql, parquet ? ", file_row_number" : "");
+  lr__buf_puts(sql, "), filename AS __larder_file, ");
+  lr__buf_puts(sql, parquet ? "file_row_number + 1"
+                            : "row_number() OVER (PARTITION BY filename)");
+  lr__buf_puts(sql, " AS __larder_file_row FROM ");
+  read_call(off, s, 1, sql);
+  lr__buf_puts(sql, parquet ? ", filename = true, file_row_number = true))"
+                            : ", filename = true))");
 }
 
 const lr__source *lr__offline_source(const lr_offline *off,
@@ -73,5 +121,6 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
     cast_column(sql, lr__source_column(s, v->features[f].name),
                 v->features[f].dtype, v->features[f].name);
   }
-  return from_clause(off, s, sql);
+  from_clause(off, s, 1, sql);
+  return 0;
 }

@@ -27,7 +27,7 @@ int lr_write_file_flags(lr_store *store, const char *view, const char *path,
   lr__buf_reset(lr__store_err(store));
   if (!path)
     return lr__errmsg_set(lr__store_err(store), LR_EINVAL, "no file given");
-  lr__ingest_opts opts = {path, 0, flags};
+  lr__ingest_opts opts = {path, flags};
   if (!lr__fs_has_suffix(path, ".parquet"))
     return lr__ingest_file(store, view, path, &opts, stats);
   if (access(path, R_OK) != 0) /* as the CSV path says it */
@@ -41,7 +41,6 @@ int lr_write_file_flags(lr_store *store, const char *view, const char *path,
                           "%s: cannot create a temporary file in /tmp to "
                           "read it through", path);
   close(fd);
-  opts.by_row = 1;
   int rc = lr__parquet_to_csv(path, csv, lr__store_err(store));
   if (rc == 0)
     rc = lr__ingest_file(store, view, csv, &opts, stats);

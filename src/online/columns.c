@@ -72,7 +72,8 @@ int lr__columns_map(lr_store *store, const lr__online_view *ov,
 }
 
 /* Checks the type of every value of column `col` against `want`. Row
- * times (`is_row_time`) must also be in the range a row holds. */
+ * times (`is_row_time`) must also be in the range a row holds. Messages
+ * number the rows from 1, as every message about rows does. */
 static int check_column(lr_store *store, const lr_column *col, uint8_t want,
                         size_t n_rows, int nullable, int is_row_time) {
   for (size_t r = 0; r < n_rows; r++) {
@@ -81,19 +82,19 @@ static int check_column(lr_store *store, const lr_column *col, uint8_t want,
       continue;
     if (have == LR_TYPE_NULL) {
       lr__buf_printf(lr__store_err(store), "row %zu: '%s' is null; it must have a "
-                     "value", r, col->name);
+                     "value", r + 1, col->name);
       return LR_EINVAL;
     }
     if (is_row_time && have == LR_TYPE_TIMESTAMP &&
         !lr__time_in_range(col->values[r].v.ts)) {
       lr__buf_printf(lr__store_err(store), "row %zu: column '%s' is further than "
-                     "the year 9999 from 1970", r, col->name);
+                     "the year 9999 from 1970", r + 1, col->name);
       return LR_EINVAL;
     }
     if (!type_fits(have, want)) {
       char s1[32], s2[32];
       lr__buf_printf(lr__store_err(store), "row %zu: column '%s' is %s, but the "
-                     "feature is %s", r, col->name, lr_type_name(have, s1),
+                     "feature is %s", r + 1, col->name, lr_type_name(have, s1),
                      lr__dtype_name(want, s2));
       return LR_ETYPE;
     }

@@ -128,8 +128,10 @@ static int read_version(MDB_env *env, unsigned long long folder_gen,
   return mrc;
 }
 
-/* View `v`'s recorded digest and, when `counted`, the one its rows give,
- * in a read transaction of its own (which closes the view's handle). */
+/* View `v`'s recorded digest and, when `counted`, the one its rows give
+ * (counted on two threads: a copy is a whole store, and a bootstrap waits
+ * for the count). The view's handle is closed after, as the copy's
+ * environment has room for one. */
 static int read_view(MDB_env *env, MDB_dbi meta, lr__view_digest *v,
                      lr__digest *counted) {
   MDB_txn *txn;
@@ -139,14 +141,19 @@ static int read_view(MDB_env *env, MDB_dbi meta, lr__view_digest *v,
   memset(&v->digest, 0, sizeof v->digest);
   if (meta)
     mrc = lr__digest_read(txn, meta, v->name, &v->digest);
-  MDB_dbi dbi;
+  MDB_dbi dbi = 0;
+  if (mrc == 0 && counted)
+    mrc = mdb_dbi_open(txn, v->name, 0, &dbi);
+  if (mrc) {
+    mdb_txn_abort(txn);
+    return mrc;
+  }
+  mrc = mdb_txn_commit(txn); /* keeps the view's handle open */
   if (mrc == 0 && counted) {
     memset(counted, 0, sizeof *counted);
-    mrc = mdb_dbi_open(txn, v->name, 0, &dbi);
-    if (mrc == 0)
-      mrc = lr__digest_count(txn, dbi, counted);
+    mrc = lr__digest_count_split(env, dbi, counted);
+    mdb_dbi_close(env, dbi);
   }
-  mdb_txn_abort(txn);
   return mrc;
 }
 

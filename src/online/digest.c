@@ -3,6 +3,7 @@
  */
 #include "digest.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,6 +126,104 @@ int lr__digest_count(MDB_txn *txn, MDB_dbi dbi, lr__digest *d) {
   }
   mdb_cursor_close(cur);
   return mrc == MDB_NOTFOUND ? 0 : mrc;
+}
+
+/* d += e: rows and sums (modulo 2^128). */
+static void digest_merge(lr__digest *d, const lr__digest *e) {
+  uint64_t lo = d->sum[0] + e->sum[0];
+  d->sum[1] += e->sum[1] + (lo < e->sum[0]);
+  d->sum[0] = lo;
+  d->rows += e->rows;
+}
+
+/* One half of a split count: the pairs from `from` (NULL: the first key)
+ * up to, not including, `to` (NULL: through the last), each thread in a
+ * read transaction of its own. */
+typedef struct count_half {
+  MDB_env *env;
+  MDB_dbi dbi;
+  const MDB_val *from, *to;
+  lr__digest d;
+  int mrc;
+} count_half;
+
+static void *count_range(void *arg) {
+  count_half *h = arg;
+  MDB_txn *txn;
+  MDB_cursor *cur = NULL;
+  h->mrc = mdb_txn_begin(h->env, NULL, MDB_RDONLY, &txn);
+  if (h->mrc)
+    return NULL;
+  h->mrc = mdb_cursor_open(txn, h->dbi, &cur);
+  MDB_val k = h->from ? *h->from : (MDB_val){0, NULL}, v;
+  int op = h->from ? MDB_SET_RANGE : MDB_FIRST;
+  while (h->mrc == 0 && (h->mrc = mdb_cursor_get(cur, &k, &v, op)) == 0 &&
+         (!h->to || mdb_cmp(txn, h->dbi, &k, h->to) < 0)) {
+    uint64_t hash[2];
+    lr__digest_pair(k.mv_data, k.mv_size, v.mv_data, v.mv_size, hash);
+    lr__digest_add(&h->d, hash);
+    op = MDB_NEXT;
+  }
+  if (h->mrc == 0 || h->mrc == MDB_NOTFOUND)
+    h->mrc = 0;
+  if (cur)
+    mdb_cursor_close(cur);
+  mdb_txn_abort(txn);
+  return NULL;
+}
+
+/* The first 16 bytes of `k`, zero-padded, as a big-endian number. */
+static unsigned __int128 key_prefix(const MDB_val *k) {
+  unsigned __int128 x = 0;
+  const unsigned char *p = k->mv_data;
+  for (size_t i = 0; i < 16; i++)
+    x = x << 8 | (i < k->mv_size ? p[i] : 0);
+  return x;
+}
+
+/* Into mid[16]: the key halfway between the database's first and last.
+ * Returns an LMDB code; MDB_NOTFOUND for an empty database. */
+static int middle_key(MDB_env *env, MDB_dbi dbi, unsigned char mid[16]) {
+  MDB_txn *txn;
+  MDB_cursor *cur;
+  int mrc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+  if (mrc)
+    return mrc;
+  MDB_val first, last, v;
+  mrc = mdb_cursor_open(txn, dbi, &cur);
+  if (mrc == 0) {
+    mrc = mdb_cursor_get(cur, &first, &v, MDB_FIRST);
+    unsigned __int128 a = mrc ? 0 : key_prefix(&first);
+    if (mrc == 0)
+      mrc = mdb_cursor_get(cur, &last, &v, MDB_LAST);
+    unsigned __int128 b = mrc ? 0 : key_prefix(&last);
+    unsigned __int128 m = a + (b - a) / 2;
+    for (int i = 15; i >= 0; i--, m >>= 8)
+      mid[i] = (unsigned char)m;
+    mdb_cursor_close(cur);
+  }
+  mdb_txn_abort(txn);
+  return mrc;
+}
+
+int lr__digest_count_split(MDB_env *env, MDB_dbi dbi, lr__digest *d) {
+  unsigned char mid[16];
+  int mrc = middle_key(env, dbi, mid);
+  if (mrc)
+    return mrc == MDB_NOTFOUND ? 0 : mrc;
+  MDB_val split = {sizeof mid, mid};
+  count_half low = {env, dbi, NULL, &split, {0, {0, 0}}, 0};
+  count_half high = {env, dbi, &split, NULL, {0, {0, 0}}, 0};
+  pthread_t other;
+  int threaded = pthread_create(&other, NULL, count_range, &high) == 0;
+  count_range(&low);
+  if (threaded)
+    pthread_join(other, NULL);
+  else
+    count_range(&high);
+  digest_merge(d, &low.d);
+  digest_merge(d, &high.d);
+  return low.mrc ? low.mrc : high.mrc;
 }
 
 void lr__digest_hex(const lr__digest *d, char hex[33]) {

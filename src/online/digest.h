@@ -45,6 +45,15 @@ void lr__digest_forget(MDB_txn *txn, MDB_dbi meta, const char *db_name);
  * layout, a snapshot's data file). Returns an LMDB code. */
 int lr__digest_count(MDB_txn *txn, MDB_dbi dbi, lr__digest *d);
 
+/* lr__digest_count over database `dbi` of `env` on two threads, each
+ * over about half of the key space (split at the midpoint of the first
+ * and last keys' leading 16 bytes) in a read transaction of its own; the
+ * sum does not depend on the order. `dbi` must stay open for `env` (opened
+ * in a transaction that committed), and no write transaction may run
+ * meanwhile in this process. Counts on one thread when a second cannot
+ * start. Returns an LMDB code (ENOMEM). */
+int lr__digest_count_split(MDB_env *env, MDB_dbi dbi, lr__digest *d);
+
 /* A view's digest split over the key space: the bucket of a key is the
  * first byte of its SipHash-2-4-128 under a fixed key of its own, so it
  * depends on the encoded key alone (never on the row) and is the same in

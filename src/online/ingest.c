@@ -5,8 +5,8 @@
  *
  * Each column's type comes from the view (join keys, event_timestamp and
  * created_timestamp as timestamps, features by their dtype), so the text is
- * parsed once, straight into typed values; errors name the file, line and
- * column.
+ * parsed once, straight into typed values; errors name the file, the row
+ * (1-based data rows, the header not counted) and the column.
  */
 #include <errno.h>
 #include <math.h>
@@ -32,18 +32,16 @@ typedef struct table {
   lr__buf cells;    /* lr_value per cell, row-major */
   size_t n_rows;
   const char *path; /* the file as messages name it */
-  int by_row;       /* places are `FILE: row N`, not FILE:LINE */
   int skip_extra;   /* LR_WRITE_IGNORE_EXTRA_COLUMNS */
   int from_file;    /* a file (the flag applies), not a request's table */
   lr__buf *err;
 } table;
 
-/* Row or line `at` of the file in a message: FILE:LINE, or FILE: row N. */
+/* Row `at` of the file in a message: `FILE: row N`, N counted from 1 at
+ * the first data row (the header is not a row), as every message about a
+ * row of data says it (docs/cli.md, "Rows in messages"). */
 static void put_place(table *t, size_t at) {
-  if (t->by_row)
-    lr__buf_printf(t->err, "%s: row %zu", t->path, at);
-  else
-    lr__buf_printf(t->err, "%s:%zu", t->path, at);
+  lr__buf_printf(t->err, "%s: row %zu", t->path, at);
 }
 
 static int column_type(const lr__online_view *ov, const char *name,
@@ -65,16 +63,16 @@ static int column_type(const lr__online_view *ov, const char *name,
 }
 
 /* Refuses the columns among `names` (n) that `extra` marks (one at
- * least), all named, with the way past them; at line `line`, or for the
+ * least), all named, with the way past them; at row `at`, or for the
  * whole file (0). */
 static int refuse_extra(table *t, const lr__online_view *ov,
                         const char *const *names, const uint8_t *extra, int n,
-                        size_t line) {
+                        size_t at) {
   int count = 0;
   for (int c = 0; c < n; c++)
     count += extra[c];
-  if (line)
-    put_place(t, line);
+  if (at)
+    put_place(t, at);
   else
     lr__buf_puts(t->err, t->path);
   lr__buf_printf(t->err, ": unknown column%s ", count > 1 ? "s" : "");
@@ -224,7 +222,7 @@ static int parse_array(lr__arena *arena, const lr__jnode *seq, uint8_t dt,
 }
 
 /* Keys and event_timestamp must have a value in every row: checked here,
- * where the file's line is known, rather than by lr_write_rows. */
+ * where the file's row is known, rather than by lr_write_rows. */
 static int check_required(table *t, const lr__online_view *ov,
                           const lr_value *row, size_t at) {
   for (int c = 0; c < t->n_cols; c++) {
@@ -254,13 +252,13 @@ static lr_value *new_row(table *t) {
 }
 
 /* A CSV cell's text into column `c` of `row`; empty is null. */
-static int csv_cell(table *t, const char *text, size_t line, int c,
+static int csv_cell(table *t, const char *text, size_t at, int c,
                     lr_value *row) {
   if (!*text)
     return 0;
   uint8_t dt = t->types[c];
   if (!LR__DT_IS_ARRAY(dt))
-    return parse_scalar(&t->arena, text, dt, &row[c]) ? bad_value(t, line, c, text, dt)
+    return parse_scalar(&t->arena, text, dt, &row[c]) ? bad_value(t, at, c, text, dt)
                                               : 0;
   lr__buf ignored;
   lr__buf_init(&ignored);
@@ -268,15 +266,14 @@ static int csv_cell(table *t, const char *text, size_t line, int c,
                                         &ignored);
   lr__buf_free(&ignored);
   return parse_array(&t->arena, list, dt, &row[c])
-             ? bad_value(t, line, c, text, dt) : 0;
+             ? bad_value(t, at, c, text, dt) : 0;
 }
 
 /* Splits one CSV record starting at *p (RFC 4180 quoting) into `fields`
- * (unquoted, NUL-terminated, in `scratch`). Advances *p past the record and
- * counts the lines it spans. Returns the number of fields, -1 on an
- * unterminated quote. */
+ * (unquoted, NUL-terminated, in `scratch`). Advances *p past the record.
+ * Returns the number of fields, -1 on an unterminated quote. */
 static int csv_record(const char **p, lr__buf *scratch, size_t *offsets,
-                      int max_fields, size_t *lines) {
+                      int max_fields) {
   lr__buf_reset(scratch);
   int n = 0;
   const char *s = *p;
@@ -292,8 +289,6 @@ static int csv_record(const char **p, lr__buf *scratch, size_t *offsets,
           s++;
         else if (*s == '"')
           break;
-        if (*s == '\n')
-          (*lines)++;
         lr__buf_putc(scratch, *s);
       }
       s++;
@@ -309,7 +304,6 @@ static int csv_record(const char **p, lr__buf *scratch, size_t *offsets,
     s++;
   if (*s == '\n')
     s++;
-  (*lines)++;
   *p = s;
   return n;
 }
@@ -318,22 +312,21 @@ enum { MAX_COLUMNS = 1024 };
 
 static int read_csv(table *t, const lr__online_view *ov, const char *text) {
   const char *p = text;
-  size_t line = 1, offsets[MAX_COLUMNS];
+  size_t offsets[MAX_COLUMNS];
   lr__buf scratch;
   lr__buf_init(&scratch);
-  int n = csv_record(&p, &scratch, offsets, MAX_COLUMNS, &line);
+  int n = csv_record(&p, &scratch, offsets, MAX_COLUMNS);
   const char *names[MAX_COLUMNS];
   for (int c = 0; c < n && c < MAX_COLUMNS; c++)
     names[c] = scratch.data + offsets[c];
   int rc = n < 1 || n > MAX_COLUMNS ? LR_EINVAL : set_columns(t, ov, names, n);
   if (n < 1 || n > MAX_COLUMNS)
-    lr__buf_printf(t->err, "%s:1: bad header row", t->path);
+    lr__buf_printf(t->err, "%s: bad header row", t->path);
   while (rc == 0 && *p) {
-    size_t start = line;
-    int got = csv_record(&p, &scratch, offsets, MAX_COLUMNS, &line);
+    int got = csv_record(&p, &scratch, offsets, MAX_COLUMNS);
     if (got == 1 && scratch.data[0] == '\0')
       continue; /* a blank line */
-    size_t at = t->by_row ? t->n_rows + 1 : start;
+    size_t at = t->n_rows + 1;
     if (got != t->n_cols) {
       put_place(t, at);
       lr__buf_printf(t->err, ": %d fields, but the header has %d",
@@ -376,7 +369,7 @@ static int json_column(table *t, const lr__online_view *ov, const char *name) {
 /* Refuses the keys of a JSON line that are not the view's columns (all of
  * them named), unless they are to be skipped. */
 static int check_keys(table *t, const lr__online_view *ov,
-                      const lr__jnode *object, size_t line) {
+                      const lr__jnode *object, size_t at) {
   if (t->skip_extra)
     return 0;
   uint8_t *extra = lr__arena_array(&t->arena, (size_t)object->n + 1, 1);
@@ -389,7 +382,7 @@ static int check_keys(table *t, const lr__online_view *ov,
     any |= extra[i];
   }
   return any ? refuse_extra(t, ov, (const char *const *)object->keys, extra,
-                            object->n, line)
+                            object->n, at)
              : 0;
 }
 
@@ -404,12 +397,12 @@ int lr__json_to_value(lr__arena *arena, const lr__jnode *node, uint8_t dt,
                              : !s || parse_scalar(arena, s, dt, out) ? -1 : 0;
 }
 
-static int json_value(table *t, const lr__jnode *node, size_t line, int c,
+static int json_value(table *t, const lr__jnode *node, size_t at, int c,
                       lr_value *row) {
   if (lr__json_to_value(&t->arena, node, t->types[c], &row[c]) == 0)
     return 0;
   const char *s = scalar_text(node);
-  return bad_value(t, line, c, s ? s : "(a list or object)", t->types[c]);
+  return bad_value(t, at, c, s ? s : "(a list or object)", t->types[c]);
 }
 
 /* Widens rows read before a new column appeared (they hold null there). */
@@ -433,22 +426,24 @@ static int widen_rows(table *t, int old_cols) {
 }
 
 static int json_line(table *t, const lr__online_view *ov, const char *text,
-                     size_t len, size_t line) {
+                     size_t len) {
+  size_t at = t->n_rows + 1; /* the row this line holds */
   lr__buf why;
   lr__buf_init(&why);
   const lr__jnode *root = lr__json_read(text, len, &t->arena, &why);
   int rc = 0;
   if (!root || root->kind != LR__J_OBJECT) {
-    lr__buf_printf(t->err, "%s:%zu: not a JSON object%s%s", t->path, line,
-                   why.len ? ": " : "", lr__buf_str(&why));
+    put_place(t, at);
+    lr__buf_printf(t->err, ": not a JSON object%s%s", why.len ? ": " : "",
+                   lr__buf_str(&why));
     rc = LR_EINVAL;
   }
   int old_cols = t->n_cols;
   if (rc == 0)
-    rc = check_keys(t, ov, root, line);
+    rc = check_keys(t, ov, root, at);
   for (int i = 0; rc == 0 && i < root->n; i++)
     if (json_column(t, ov, root->keys[i]) == -1) {
-      put_place(t, line);
+      put_place(t, at);
       lr__buf_printf(t->err, ": more than %d columns", MAX_COLUMNS);
       rc = LR_EINVAL;
     }
@@ -460,10 +455,10 @@ static int json_line(table *t, const lr__online_view *ov, const char *text,
   for (int i = 0; rc == 0 && i < root->n; i++) {
     int c = json_column(t, ov, root->keys[i]);
     if (c != SKIPPED)
-      rc = json_value(t, root->items[i], line, c, row);
+      rc = json_value(t, root->items[i], at, c, row);
   }
   if (rc == 0)
-    rc = check_required(t, ov, row, line);
+    rc = check_required(t, ov, row, at);
   lr__buf_free(&why);
   return rc;
 }
@@ -474,13 +469,11 @@ static int read_jsonl(table *t, const lr__online_view *ov, const char *text) {
   t->ignored = lr__arena_array(&t->arena, MAX_COLUMNS, 1); /* none */
   if (!t->names || !t->types || !t->ignored)
     return LR_ENOMEM;
-  size_t line = 0;
   int rc = 0;
   for (const char *p = text; rc == 0 && *p;) {
     size_t len = strcspn(p, "\n");
-    line++;
     if (strspn(p, " \t\r") < len)
-      rc = json_line(t, ov, p, len, line);
+      rc = json_line(t, ov, p, len);
     p += len + (p[len] == '\n');
   }
   return rc;
@@ -518,7 +511,7 @@ static int write_table(lr_store *store, const char *view, table *t,
 
 int lr__ingest_file(lr_store *store, const char *view, const char *path,
                     const lr__ingest_opts *opts, lr_write_stats *stats) {
-  static const lr__ingest_opts plain = {NULL, 0, 0};
+  static const lr__ingest_opts plain = {NULL, 0};
   if (!opts)
     opts = &plain;
   const char *shown = opts->shown ? opts->shown : path;
@@ -538,7 +531,6 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
   if (rc)
     return rc;
   table t = {.path = shown,
-             .by_row = opts->by_row,
              .skip_extra = (opts->flags & LR_WRITE_IGNORE_EXTRA_COLUMNS) != 0,
              .from_file = 1,
              .err = lr__store_err(store)};
@@ -555,7 +547,7 @@ int lr__ingest_file(lr_store *store, const char *view, const char *path,
 
 /* A column-major JSON table (Feast's `df`: {"col": [v, ...], ...}) into
  * `view`, as the server's write and push endpoints receive it. Rows are
- * numbered from 1 in messages ("df:3: column ..."). */
+ * numbered from 1 in messages ("df: row 3: column ..."). */
 int lr__ingest_json_df(lr_store *store, const char *view,
                        const lr__jnode *df, lr_write_stats *stats) {
   lr__buf_reset(lr__store_err(store));

@@ -11,9 +11,6 @@
 /* How a file write names places and treats extra columns. */
 typedef struct lr__ingest_opts {
   const char *shown; /* the file as messages name it (NULL: its path) */
-  int by_row;        /* the file converts one without lines (Parquet):
-                        messages say `FILE: row N`, N counted from 1 at the
-                        first data row, instead of FILE:LINE */
   unsigned flags;    /* LR_WRITE_IGNORE_EXTRA_COLUMNS */
 } lr__ingest_opts;
 

@@ -177,14 +177,14 @@ int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
     int ok = v->type == want ||
              (want == LR__DT_INT64 && v->type == LR_TYPE_INT32);
     if (v->type == LR_TYPE_NULL) {
-      lr__buf_printf(err, "%s %zu: key '%s' is null", what, index,
+      lr__buf_printf(err, "%s %zu: key '%s' is null", what, index + 1,
                      ov->key_names[k]);
       return LR_EINVAL;
     }
     if (!ok) {
       char s1[32], s2[32];
-      lr__buf_printf(err, "%s %zu: key '%s' must be %s, got %s", what, index,
-                     ov->key_names[k], lr__dtype_name(want, s1),
+      lr__buf_printf(err, "%s %zu: key '%s' must be %s, got %s", what,
+                     index + 1, ov->key_names[k], lr__dtype_name(want, s1),
                      lr_type_name(v->type, s2));
       return LR_ETYPE;
     }
@@ -199,7 +199,7 @@ int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
   if (*len)
     return 0;
   lr__buf_printf(err, "%s %zu: the key of view '%s' is empty or longer than "
-                 "%d bytes", what, index, ov->view->name, LR__KEY_MAX);
+                 "%d bytes", what, index + 1, ov->view->name, LR__KEY_MAX);
   return LR_EINVAL;
 }
 

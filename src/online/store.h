@@ -76,8 +76,9 @@ lr__online_view *lr__store_view(lr_store *store, const char *name);
 /* Encodes one entity key of `ov` from `values` (one per join key, ordered
  * as ov->key_names) into `key`, its length in *len. Returns 0, or after
  * writing why into `err`: LR_ETYPE (a wrong type), LR_EINVAL (a null, or a
- * key empty or too long). Messages name the row as `what index` ("row 3");
- * nothing is formatted unless something is wrong. */
+ * key empty or too long). Messages name the row as `what N` ("row 3"), N
+ * = index + 1: rows are numbered from 1 in every message; nothing is
+ * formatted unless something is wrong. */
 int lr__store_encode_key(const lr__online_view *ov, const lr_value *values,
                          uint8_t *key, size_t *len, lr__buf *err,
                          const char *what, size_t index);

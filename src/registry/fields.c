@@ -187,19 +187,23 @@ static void read_kv(loader *L, struct fy_node *value, const field_spec *f,
   void *it = NULL;
   struct fy_node_pair *pair;
   while ((pair = fy_node_mapping_iterate(value, &it))) {
-    const char *k = lr__fields_scalar(L, fy_node_pair_key(pair), f->key, owner);
-    const char *v =
-        lr__fields_scalar(L, fy_node_pair_value(pair), f->key, owner);
+    struct fy_node *key = fy_node_pair_key(pair);
+    struct fy_node *val = fy_node_pair_value(pair);
+    const char *k = lr__fields_scalar(L, key, f->key, owner);
+    const char *v = lr__fields_scalar(L, val, f->key, owner);
     if (k && v) {
-      (*out)[*count].key = lr__fields_str(L, k);
-      (*out)[(*count)++].value = lr__fields_str(L, v);
+      lr__kv *kv = &(*out)[(*count)++];
+      kv->key = lr__fields_str(L, k);
+      kv->value = lr__fields_str(L, v);
+      kv->key_loc = lr__fields_loc(L, key);
+      kv->value_loc = lr__fields_loc(L, val);
     }
   }
 }
 
 static const field_spec field_specs[] = {
     FIELD_AT(lr__field, "name", FK_STRING, name, name_loc, true),
-    FIELD(lr__field, "dtype", FK_DTYPE, dtype, true),
+    FIELD_AT(lr__field, "dtype", FK_DTYPE, dtype, dtype_loc, true),
     FIELD(lr__field, "description", FK_STRING, description, false),
     FIELD_KEY_AT(lr__field, "expr", FK_STRING, expr, expr_loc, false),
 };

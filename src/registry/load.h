@@ -17,8 +17,9 @@ int lr__load_config(lr__model *m, const char *repo_dir, lr__diag *diag);
  * Returns 0 or LR_EDEFINITION. */
 int lr__load_definitions(lr__model *m, const char *repo_dir, lr__diag *diag);
 
-/* Checks names, references and types across all definitions; `repo_dir`
- * resolves file-source paths. Returns 0 or LR_EDEFINITION. */
-int lr__validate(const lr__model *m, const char *repo_dir, lr__diag *diag);
+/* Checks names, references and types across all definitions (not the
+ * data: the offline layer's source check reads that). Returns 0 or
+ * LR_EDEFINITION. */
+int lr__validate(const lr__model *m, lr__diag *diag);
 
 #endif

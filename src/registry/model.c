@@ -86,11 +86,16 @@ const lr__source *lr__model_data_source(const lr__model *m,
   return s;
 }
 
-const char *lr__source_column(const lr__source *s, const char *name) {
+const lr__kv *lr__source_mapping(const lr__source *s, const char *name) {
   for (int i = 0; i < s->n_field_mapping; i++)
     if (strcmp(s->field_mapping[i].value, name) == 0)
-      return s->field_mapping[i].key;
-  return name;
+      return &s->field_mapping[i];
+  return NULL;
+}
+
+const char *lr__source_column(const lr__source *s, const char *name) {
+  const lr__kv *mapping = lr__source_mapping(s, name);
+  return mapping ? mapping->key : name;
 }
 
 int lr__view_is_stored(const lr__view *v) {

@@ -30,6 +30,8 @@
 typedef struct lr__kv {
   const char *key;
   const char *value;
+  lr__loc key_loc;   /* YAML loader only: where the key and the value were */
+  lr__loc value_loc; /* written (not kept in the registry file) */
 } lr__kv;
 
 typedef struct lr__entity {
@@ -63,6 +65,7 @@ typedef struct lr__field {
   uint16_t slot;    /* position in the online row layout (registry state) */
   lr__loc loc;
   lr__loc name_loc; /* YAML loader only: the name's value */
+  lr__loc dtype_loc; /* YAML loader only: the dtype's value */
   lr__loc expr_loc; /* YAML loader only: the `expr` key, when given */
   lr__loc expr_text_loc; /* YAML loader only: the expression's first
                             character (col 0: a block scalar) */
@@ -80,6 +83,9 @@ typedef struct lr__source {
   lr__loc path_loc;             /* where path / batch_source were written */
   lr__loc batch_source_loc;
   lr__loc name_loc;             /* YAML loader only, as the two above */
+  lr__loc query_loc;            /* YAML loader only: where the values of */
+  lr__loc timestamp_field_loc;  /* query, timestamp_field and */
+  lr__loc created_column_loc;   /* created_timestamp_column were written */
   lr__loc schema_loc;           /* request sources; YAML loader only */
   lr__kv *field_mapping;        /* source column -> feature name */
   int n_field_mapping;
@@ -210,6 +216,9 @@ int lr__view_derives_from(const lr__view *v, const lr__view *source);
  * push source's batch source. NULL when there is none. */
 const lr__source *lr__model_data_source(const lr__model *m,
                                         const lr__view *v);
+
+/* The field_mapping entry that maps a source column to `name`, or NULL. */
+const lr__kv *lr__source_mapping(const lr__source *s, const char *name);
 
 /* The column of source `s` that feeds the output `name` (a feature or a
  * join key): field_mapping maps source column -> name; an unmapped name

@@ -28,9 +28,16 @@ int lr__registry_image_version(const void *data, size_t len,
                                unsigned long long *version, lr__buf *err);
 
 /* The repo handle's definitions (planned: with the registry state that
- * lr__repo_plan_or_apply carried over), and its folder. */
+ * lr__repo_plan_or_apply carried over), its folder and its message (what
+ * the source check, offline/schema_check.c, reports into). */
 const lr__model *lr__repo_model(const lr_repo *repo);
 const char *lr__repo_dir(const lr_repo *repo);
+lr__buf *lr__repo_err(lr_repo *repo);
+
+/* Whether the repo's definitions loaded, after resetting its message: 0,
+ * or the error loading failed with (the message then says to fix that
+ * first). */
+int lr__repo_loaded(lr_repo *repo);
 
 /* Plans the repo's definitions against its applied registry into `text`
  * and, with `apply`, writes them: what lr_repo_plan / lr_repo_apply do

@@ -53,7 +53,7 @@ static int repo_load(lr_repo *repo, lr__diag *diag) {
   lr__load_definitions(&repo->model, repo->dir, diag);
   rc = lr__model_sort(&repo->model);
   if (rc == 0)
-    lr__validate(&repo->model, repo->dir, diag);
+    lr__validate(&repo->model, diag);
   if (diag->count) {
     lr__diag_format(diag, &repo->errmsg);
     rc = LR_EDEFINITION;
@@ -97,16 +97,26 @@ static void start_new_layouts(lr__model *m) {
     m->views[i].layout_epoch = m->next_epoch++;
 }
 
-/* Plans against the applied registry, which is loaded into `old`. */
-static int repo_plan(lr_repo *repo, unsigned flags, lr__model *old,
-                     lr__buf *text, lr__plan_summary *sum) {
+int lr__repo_loaded(lr_repo *repo) {
+  lr__buf_reset(&repo->errmsg);
   if (repo->status != 0)
     return lr__errmsg_set(&repo->errmsg, repo->status, "the repo did not load "
                           "(%s); fix that first", lr_strerror(repo->status));
+  return 0;
+}
+
+lr__buf *lr__repo_err(lr_repo *repo) { return &repo->errmsg; }
+
+/* Plans against the applied registry, which is loaded into `old`. */
+static int repo_plan(lr_repo *repo, unsigned flags, lr__model *old,
+                     lr__buf *text, lr__plan_summary *sum) {
+  int rc = lr__repo_loaded(repo);
+  if (rc)
+    return rc;
   lr__buf path;
   lr__buf_init(&path);
   registry_path(repo, &path);
-  int rc = lr__regfile_read(lr__buf_str(&path), old, &repo->errmsg);
+  rc = lr__regfile_read(lr__buf_str(&path), old, &repo->errmsg);
   lr__buf_free(&path);
   int unreadable = rc == LR_EVERSION || rc == LR_ECORRUPT;
   if (unreadable && !(flags & LR_APPLY_FORCE))

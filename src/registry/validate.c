@@ -1,18 +1,18 @@
 /*
  * validate.c - the checks that need every definition at once: names,
- * duplicates, references between objects, types that must agree, and file
- * sources that must match files.
+ * duplicates, references between objects and types that must agree. What
+ * needs the data (do a source's files and columns match the definitions?)
+ * is the offline layer's source check (src/offline/schema_check.c), which
+ * `apply` runs unless told the sources cannot be reached.
  *
  * It expects a model sorted by name (lr__model_sort), so that duplicates are
  * neighbours and references resolve by bisection. Every problem found is
  * added to the diagnostics; nothing stops at the first.
  */
-#include <glob.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/fs.h"
 #include "../util/names.h"
 #include "larder.h"
 #include "load.h"
@@ -20,7 +20,6 @@
 
 typedef struct checker {
   const lr__model *m;
-  const char *repo_dir;
   lr__diag *diag;
 } checker;
 
@@ -201,23 +200,6 @@ static void check_join_key_types(checker *C) {
 
 /* ---- sources ----------------------------------------------------------- */
 
-static void check_file_path(checker *C, const lr__source *s) {
-  lr__buf pattern;
-  lr__buf_init(&pattern);
-  lr__fs_join(&pattern, C->repo_dir, s->path);
-  glob_t g;
-  int rc = glob(lr__buf_str(&pattern), 0, NULL, &g);
-  if (rc == 0)
-    globfree(&g);
-  else
-    lr__diag_add(C->diag, s->path_loc,
-                 "paths are relative to the repo folder; check the name, or "
-                 "create the data first",
-                 "the path '%s' of source '%s' matches no file", s->path,
-                 s->name);
-  lr__buf_free(&pattern);
-}
-
 /* A field a kind of source does not use is a mistake worth naming. */
 static void check_unused(checker *C, const lr__source *s, const char *value,
                          const char *key) {
@@ -238,6 +220,70 @@ static void check_fields(checker *C, const lr__field *fields, int n,
                          const char *owner, lr__loc schema_loc,
                          int expr_wanted);
 
+/* The names the feature views reading source `s` offline give its
+ * columns (their join keys and features), for field_mapping's targets.
+ * Caller frees; *n gets the count. */
+static const char **names_read_from(checker *C, const lr__source *s, int *n) {
+  const lr__model *m = C->m;
+  int cap = 0;
+  for (int i = 0; i < m->n_views; i++)
+    cap += m->views[i].n_features +
+           lr__model_view_keys(m, &m->views[i], NULL, NULL, 0);
+  const char **names = calloc((size_t)cap + 1, sizeof *names);
+  uint8_t *types = calloc((size_t)cap + 1, 1); /* not needed, but written */
+  *n = 0;
+  if (!names || !types)
+    C->diag->oom = 1;
+  for (int i = 0; names && types && i < m->n_views; i++) {
+    const lr__view *v = &m->views[i];
+    if (v->kind != LR__VIEW_BATCH || lr__model_data_source(m, v) != s)
+      continue;
+    *n += lr__model_view_keys(m, v, names + *n, types + *n, cap - *n);
+    for (int f = 0; f < v->n_features; f++)
+      names[(*n)++] = v->features[f].name;
+  }
+  free(types);
+  return names;
+}
+
+/* 1 when an entry of `s`'s field_mapping maps a column to `name`. */
+static int is_mapped_to(const lr__source *s, const char *name) {
+  for (int i = 0; i < s->n_field_mapping; i++)
+    if (strcmp(s->field_mapping[i].value, name) == 0)
+      return 1;
+  return 0;
+}
+
+/* A field_mapping entry maps a source column to a feature or join key of a
+ * view reading the source. One naming neither, but close to one that no
+ * entry maps, is a typo: that feature then reads a column of its own name.
+ * One close to none is left from a removed feature and does nothing, so a
+ * removal needs no second edit. Sources no view reads yet are skipped. */
+static void check_mapping_targets(checker *C, const lr__source *s) {
+  if (s->n_field_mapping == 0)
+    return;
+  int n;
+  const char **names = names_read_from(C, s, &n);
+  for (int i = 0; names && n && i < s->n_field_mapping; i++) {
+    const lr__kv *kv = &s->field_mapping[i];
+    int found = 0;
+    for (int k = 0; k < n && !found; k++)
+      found = names[k] && strcmp(names[k], kv->value) == 0;
+    const char *close = found ? NULL : lr__closest(kv->value, names, n);
+    if (!close || is_mapped_to(s, close))
+      continue;
+    lr__buf hint;
+    lr__buf_init(&hint);
+    lr__buf_printf(&hint, "did you mean '%s'?", close);
+    lr__diag_add(C->diag, at_or(kv->value_loc, s->loc), lr__buf_str(&hint),
+                 "field_mapping of source '%s' maps column '%s' to '%s', "
+                 "which no feature view reading the source has as a feature "
+                 "or join key", s->name, kv->key, kv->value);
+    lr__buf_free(&hint);
+  }
+  free(names);
+}
+
 static void check_source(checker *C, const lr__source *s) {
   check_identifier(C, s->name, at_or(s->name_loc, s->loc), "source");
   switch (s->kind) {
@@ -247,8 +293,6 @@ static void check_source(checker *C, const lr__source *s) {
             "e.g. `timestamp_field: event_timestamp`");
     check_unused(C, s, s->query, "query");
     check_unused(C, s, s->batch_source, "batch_source");
-    if (s->path)
-      check_file_path(C, s);
     break;
   case LR__SOURCE_SQL:
     require(C, s, s->query, "query", "e.g. `query: SELECT * FROM ...`");
@@ -290,7 +334,10 @@ static void check_source(checker *C, const lr__source *s) {
   }
   }
   for (int i = 0; i < s->n_field_mapping; i++)
-    check_identifier(C, s->field_mapping[i].value, s->loc, "mapped feature");
+    check_identifier(C, s->field_mapping[i].value,
+                     at_or(s->field_mapping[i].value_loc, s->loc),
+                     "mapped feature");
+  check_mapping_targets(C, s);
 }
 
 /* ---- views ------------------------------------------------------------- */
@@ -565,8 +612,8 @@ static void check_service(checker *C, const lr__service *s) {
   lr__buf_free(&owner);
 }
 
-int lr__validate(const lr__model *m, const char *repo_dir, lr__diag *diag) {
-  checker C = {m, repo_dir, diag};
+int lr__validate(const lr__model *m, lr__diag *diag) {
+  checker C = {m, diag};
   int before = diag->count;
   check_config(&C);
   check_duplicates(&C, m->entities, m->n_entities, sizeof *m->entities,

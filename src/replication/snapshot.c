@@ -27,6 +27,7 @@
 #include "../util/sha256.h"
 #include "../util/timefmt.h"
 #include "manifest.h"
+#include "snapfile.h"
 
 /* How every message about a snapshot a replica cannot use ends. */
 #define KEEPS "the replica keeps serving what it had"
@@ -44,46 +45,6 @@ static void sha_hex(const void *data, size_t len, char hex[65]) {
   lr__sha256_update(&s, data, len);
   lr__sha256_final(&s, d);
   lr__hex_encode(d, sizeof d, hex);
-}
-
-/* Reads the file `from` through, hashing it into `sha` and counting its
- * bytes into *size, and copies it to the new file `to` (synced) unless
- * that is NULL. Returns 0, or LR_EIO with the cause in `why` (*full set
- * when the disk was full). */
-static int hash_copy(const char *from, const char *to, char sha[65],
-                     unsigned long long *size, int *full, lr__buf *why) {
-  enum { CHUNK = 1 << 20 };
-  char *chunk = malloc(CHUNK); /* first: errno is the opens' below */
-  int in = open(from, O_RDONLY | O_CLOEXEC);
-  int out = !to ? -1 : open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                            0644);
-  lr__sha256 s;
-  lr__sha256_init(&s);
-  *size = 0;
-  ssize_t n = in < 0 || !chunk ? -1 : 0;
-  int wrote = !to || out >= 0;
-  while (n >= 0 && wrote && (n = read(in, chunk, CHUNK)) > 0) {
-    lr__sha256_update(&s, chunk, (size_t)n);
-    *size += (unsigned long long)n;
-    wrote = !to || lr__fs_write_all(out, chunk, (size_t)n) == 0;
-  }
-  if (wrote && n == 0 && to && fsync(out) != 0)
-    wrote = 0;
-  int e = chunk ? errno : ENOMEM;
-  *full = !wrote && e == ENOSPC;
-  if (!wrote)
-    lr__buf_printf(why, "cannot write %s: %s", to, strerror(e));
-  else if (n < 0)
-    lr__buf_printf(why, "cannot read %s: %s", from, strerror(e));
-  uint8_t d[32];
-  lr__sha256_final(&s, d);
-  lr__hex_encode(d, sizeof d, sha);
-  if (in >= 0)
-    close(in);
-  if (out >= 0)
-    close(out);
-  free(chunk);
-  return wrote && n == 0 ? 0 : LR_EIO;
 }
 
 /* Checks a file's size and sha256 against its entry in the manifest of
@@ -242,9 +203,8 @@ static int copy_data(lr_store *store, const char *tmp, lr__manifest *m,
     rc = LR_ENOMEM;
   lr__buf why;
   lr__buf_init(&why);
-  int full;
-  if (rc == 0 && hash_copy(lr__buf_str(&path), NULL, m->files[0].sha256,
-                           &m->files[0].size, &full, &why) != 0)
+  if (rc == 0 && lr__snapfile_hash(lr__buf_str(&path), m->files[0].sha256,
+                                   &m->files[0].size, &why) != 0)
     rc = lr__errmsg_set(err, LR_EIO, "%s", lr__buf_str(&why));
   lr__buf_free(&why);
   lr__buf_free(&path);
@@ -500,7 +460,8 @@ static int copy_in(const char *snap, const lr__manifest *m,
   char sha[65];
   unsigned long long size;
   int full;
-  int rc = hash_copy(lr__buf_str(&from), in->path, sha, &size, &full, &why);
+  int rc = lr__snapfile_copy(lr__buf_str(&from), in->path, sha, &size, &full,
+                             &why);
   if (rc && full)
     lr__buf_printf(err, "snapshot %s: the disk is full (%s); free some space "
                    "on the replica and install again; " KEEPS, snap,

@@ -111,13 +111,16 @@ static size_t fault_allow(size_t len) {
   return (size_t)lr__fault_enospc_after;
 }
 
-int lr__fs_write_all(int fd, const void *buf, size_t len) {
-  const char *data = buf;
+/* Writes all `len` bytes to `fd`: at offset `at` (pwrite), or at its
+ * file offset when `at` is negative; retries short writes and EINTR, and
+ * lets the fault hook count them. Returns 0, or -1 with errno set. */
+static int write_fully(int fd, const char *data, size_t len, long long at) {
   while (len) {
     size_t allowed = fault_allow(len);
     if (!allowed)
       return -1;
-    ssize_t n = write(fd, data, allowed);
+    ssize_t n = at < 0 ? write(fd, data, allowed)
+                       : pwrite(fd, data, allowed, (off_t)at);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -127,6 +130,65 @@ int lr__fs_write_all(int fd, const void *buf, size_t len) {
       lr__fault_enospc_after -= n;
     data += n;
     len -= (size_t)n;
+    if (at >= 0)
+      at += n;
+  }
+  return 0;
+}
+
+int lr__fs_write_all(int fd, const void *buf, size_t len) {
+  return write_fully(fd, buf, len, -1);
+}
+
+/* lr__fs_copy_range through a buffer, from offset `at` on: for file
+ * systems without copy_file_range between the two files. */
+static int copy_by_buffer(int in, int out, unsigned long long at,
+                          unsigned long long len) {
+  enum { CHUNK = 1 << 20 };
+  char *chunk = malloc(CHUNK);
+  if (!chunk) {
+    errno = ENOMEM;
+    return -1;
+  }
+  int rc = 0;
+  while (rc == 0 && at < len) {
+    size_t want = len - at < CHUNK ? (size_t)(len - at) : CHUNK;
+    ssize_t n = pread(in, chunk, want, (off_t)at);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n == 0)
+      errno = EIO; /* the file is shorter than it was said to be */
+    if (n <= 0 || write_fully(out, chunk, (size_t)n, (long long)at) != 0)
+      rc = -1;
+    else
+      at += (unsigned long long)n;
+  }
+  free(chunk);
+  return rc;
+}
+
+int lr__fs_copy_range(int in, int out, unsigned long long len) {
+  enum { STEP = 1 << 26 }; /* 64 MiB a call: the fault hook counts them */
+  loff_t from = 0, to = 0;
+  while ((unsigned long long)from < len) {
+    size_t want = len - (unsigned long long)from < STEP
+                      ? (size_t)(len - (unsigned long long)from)
+                      : STEP;
+    size_t allowed = fault_allow(want);
+    if (!allowed)
+      return -1;
+    ssize_t n = copy_file_range(in, &from, out, &to, allowed, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+                  errno == EOPNOTSUPP))
+      return copy_by_buffer(in, out, (unsigned long long)from, len);
+    if (n == 0)
+      errno = EIO;
+    if (n <= 0)
+      return -1;
+    if (lr__fault_enospc_after >= 0)
+      lr__fault_enospc_after -= n;
   }
   return 0;
 }

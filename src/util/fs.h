@@ -49,8 +49,16 @@ int lr__fs_write_atomic(const char *path, const void *data, size_t len,
  * Returns 0, or -1 with errno set. */
 int lr__fs_write_all(int fd, const void *data, size_t len);
 
+/* Copies `len` bytes of `in`, from its start, to the start of `out`, in
+ * the kernel (copy_file_range: no copy through this process) or, where the
+ * file systems do not support that, through a buffer with
+ * lr__fs_write_all. Neither file's offset moves. Returns 0, or -1 with
+ * errno set (ENOSPC for a full disk, EIO for `in` shorter than `len`). */
+int lr__fs_copy_range(int in, int out, unsigned long long len);
+
 /* Fault injection, for tests only (docs/internals/testing.md): when it is
- * 0 or more, lr__fs_write_all (so every file this library writes itself,
+ * 0 or more, lr__fs_write_all and lr__fs_copy_range (so every file this
+ * library writes itself,
  * LMDB's own writes aside) may write that many more bytes, then fails with
  * ENOSPC as a full disk would. -1, the default, turns it off. A plain
  * global: set it in a test's own process, with no other thread writing. */

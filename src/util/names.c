@@ -49,35 +49,64 @@ int lr__edit_distance(const char *a, const char *b) {
 
 enum { SUGGEST_LIST_MAX = 8 };
 
-void lr__suggest(lr__buf *hint, const char *what, const char *name,
-                 const char *const *known, int n) {
-  const char *best = NULL;
-  int best_distance = 0, named = 0;
+/* 1 when `longer` is `shorter` with words added before or after it
+ * (`f0_score` for `f0`, `user_id` for `id`), ignoring case: a rename
+ * that adds a word is as likely a slip as a typo is. */
+static int adds_words(const char *shorter, const char *longer) {
+  size_t ls = strlen(shorter), ll = strlen(longer);
+  if (ls == 0 || ll <= ls + 1)
+    return 0;
+  return (!lr__ascii_ncasecmp(longer, shorter, ls) && longer[ls] == '_') ||
+         (!lr__ascii_casecmp(longer + ll - ls, shorter) &&
+          longer[ll - ls - 1] == '_');
+}
+
+const char *lr__closest(const char *name, const char *const *known, int n) {
+  const char *best = NULL, *worded = NULL;
+  int best_distance = 0;
   for (int i = 0; i < n; i++) {
     if (!known[i])
       continue; /* an object without a name, reported on its own */
-    named++;
     int d = lr__edit_distance(name, known[i]);
     if (!best || d < best_distance) {
       best = known[i];
       best_distance = d;
     }
+    if (!worded && (adds_words(name, known[i]) || adds_words(known[i], name)))
+      worded = known[i];
   }
-  size_t len = strlen(name);
-  int close_enough = best && best_distance <= (len < 6 ? 2 : 3);
-  if (close_enough) {
+  /* A few edits, but fewer than the name has characters: a short name is
+   * within two edits of every other short name. */
+  int len = (int)strlen(name);
+  if (best && best_distance <= (len < 6 ? 2 : 3) && best_distance < len)
+    return best;
+  return worded;
+}
+
+void lr__list_names(lr__buf *out, const char *const *known, int n, int max) {
+  int shown = 0, named = 0;
+  for (int i = 0; i < n; i++) {
+    if (!known[i])
+      continue;
+    if (named++ < max)
+      lr__buf_printf(out, "%s%s", shown++ ? ", " : "", known[i]);
+  }
+  if (named > max)
+    lr__buf_printf(out, " (and %d more)", named - max);
+}
+
+void lr__suggest(lr__buf *hint, const char *what, const char *name,
+                 const char *const *known, int n) {
+  const char *best = lr__closest(name, known, n);
+  int named = 0;
+  for (int i = 0; i < n; i++)
+    named += known[i] != NULL;
+  if (best)
     lr__buf_printf(hint, "did you mean '%s'?", best);
-    return;
-  }
-  if (named == 0) {
+  else if (named == 0)
     lr__buf_printf(hint, "no %s are defined", what);
-    return;
+  else {
+    lr__buf_printf(hint, "known %s: ", what);
+    lr__list_names(hint, known, n, SUGGEST_LIST_MAX);
   }
-  lr__buf_printf(hint, "known %s: ", what);
-  int shown = 0;
-  for (int i = 0; i < n && shown < SUGGEST_LIST_MAX; i++)
-    if (known[i])
-      lr__buf_printf(hint, "%s%s", shown++ ? ", " : "", known[i]);
-  if (named > SUGGEST_LIST_MAX)
-    lr__buf_printf(hint, " (and %d more)", named - SUGGEST_LIST_MAX);
 }

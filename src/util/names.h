@@ -17,6 +17,16 @@ int lr__text_same(const char *a, const char *b);
 /* Edit distance between two strings (for suggestions). */
 int lr__edit_distance(const char *a, const char *b);
 
+/* The name among `known` (n of them; NULL entries are left out) close
+ * enough to `name` to suggest: the nearest within a few edits (fewer than
+ * `name` has characters), else one that is `name` with a `_word` added or
+ * removed. NULL when none is. */
+const char *lr__closest(const char *name, const char *const *known, int n);
+
+/* Appends the names of `known` (NULL entries left out), comma-separated:
+ * the first `max`, then " (and N more)". */
+void lr__list_names(lr__buf *out, const char *const *known, int n, int max);
+
 /* Writes a hint for an unresolved `name` among `known` (n of them; NULL
  * entries, objects without a name, are left out): "did you mean 'x'?" when
  * one is close, else "known WHAT: a, b, c" (the first few), else "no WHAT
