@@ -3720,7 +3720,7 @@ Test(online, o052_readers_and_file_checks_never_wait_for_another_writer,
   cr_assert_eq(lr_store_verify(ro, &report), 0, "%s", lr_store_errmsg(ro));
   cr_assert_eq(lr_write_file(s, "user_stats", bad, NULL), LR_EINVAL);
   char want[4400];
-  snprintf(want, sizeof want, "%s:2: column 'a': 'eleven' is not a valid "
+  snprintf(want, sizeof want, "%s: row 1: column 'a': 'eleven' is not a valid "
            "int64", bad);
   cr_assert_str_eq(lr_store_errmsg(s), want);
   snprintf(want, sizeof want, "%s/missing.csv", dir);
