@@ -45,9 +45,9 @@ static long long g_last; /* the last hour of the example data (µs) */
 static uint64_t g_seed;
 static char g_arg[4][512];   /* the command's arguments, as text */
 static const char *g_cmd[8]; /* the command and its arguments */
-static char g_touch[512];    /* a row of an unsampled driver, always
-                                the same and in the template already:
-                                writing it again changes only the store's
+static char g_touch[512];    /* the touch row's file (write_touch_csv),
+                                in the template already: writing it
+                                again changes only the store's
                                 transaction id (not its rows, nor their
                                 digests) */
 
@@ -139,70 +139,17 @@ static void check_digests(const char *repo, const char *a, const char *b,
 
 /* ---- the fixture --------------------------------------------------------- */
 
-/* Runs `larder -c REPO ARGS...` (NULL-terminated) and fails unless it
- * succeeds. */
-static void larder_ok(const char *repo, const char *const *argv) {
-  char *out;
-  int rc = th_run_larder(repo, argv[0], argv + 1, RUN_MS, &out);
-  th_keep(out);
-  cr_assert_eq(rc, 0, "larder %s on %s exited %d: %s", argv[0], repo, rc, out);
-  th_release(out);
-}
-#define LARDER_OK(repo, ...)                                                   \
-  larder_ok(repo, (const char *const[]){__VA_ARGS__, NULL})
-
-/* An ISO 8601 UTC time from microseconds since the epoch. */
-static char *iso(long long us, char *buf) {
-  time_t s = (time_t)(us / 1000000);
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-/* The last hour of the example data: the time of its first latest row. */
-static long long last_hour(void) {
-  char *csv = th_read(g_tmpl, "data/driver_stats_latest.csv");
-  cr_assert_not_null(csv);
-  char text[32] = "";
-  const char *row = strchr(csv, '\n');
-  cr_assert(row && sscanf(row + 1, "%*[^,],%19[^,]", text) == 1, "%s", csv);
-  text[10] = 'T';
-  strcat(text, "Z");
-  free(csv);
-  long long us;
-  cr_assert_eq(lr_parse_time(text, 0, &us), 0, "%s", text);
-  return us;
-}
-
-/* The template: `larder init`, applied and loaded up to an hour before the
- * end of its data; the sampled keys; the seed. */
+/* The template (example_repo()), the touch row's file, the seed. */
 static void setup(void) {
   signal(SIGPIPE, SIG_IGN);
   g_dir = th_tempdir();
   snprintf(g_tmpl, sizeof g_tmpl, "%s/tmpl", g_dir);
   const char *seed = getenv("LARDER_CRASH_SEED");
   g_seed = seed && *seed ? strtoull(seed, NULL, 10) : 13;
-  uint64_t rng = g_seed * 2 + 1;
-  LARDER_OK(".", "init", g_tmpl);
-  LARDER_OK(g_tmpl, "apply");
-  g_last = last_hour();
-  char t[32];
-  LARDER_OK(g_tmpl, "materialize-incremental", iso(g_last - 3600000000LL, t));
+  g_last = example_repo(g_tmpl, g_seed);
   snprintf(g_touch, sizeof g_touch, "%s/touch.csv", g_dir);
-  th_write(g_dir, "touch.csv",
-           "driver_id,event_timestamp,conv_rate,acc_rate,avg_daily_trips\n"
-           "999999,2024-01-01T00:00:00Z,0.5,0.5,5\n");
+  write_touch_csv(g_touch);
   LARDER_OK(g_tmpl, "write", "driver_hourly_stats", g_touch);
-  for (int i = 0; i < SAMPLE; i++) {
-    int dup;
-    do {
-      g_keys[i] = 1001 + (long long)(th_random(&rng) % 300);
-      dup = 0;
-      for (int j = 0; j < i; j++)
-        dup |= g_keys[j] == g_keys[i];
-    } while (dup);
-  }
 }
 
 TestSuite(crash, .init = setup, .fini = teardown, .timeout = 180);
