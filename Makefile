@@ -143,9 +143,10 @@ $(TSAN)/liblarder.a: $(TSAN_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# tests/tsan_arena.c lets Criterion start under TSan (see the file).
+# tests/tsan_arena.c lets Criterion start under TSan, and
+# tests/tsan_suppressions.c names what TSan cannot judge (see the files).
 $(TSAN)/tests/%: tests/%.c $(wildcard tests/*.h) $(TSAN)/liblarder.a \
-  tests/tsan_arena.c
+  tests/tsan_arena.c tests/tsan_suppressions.c
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BASE_CFLAGS) $(TSAN_FLAGS) -Isrc -o $@ $< $(TEST_EXTRA) \
 	  $(TSAN)/liblarder.a $(LIBS) -lcriterion

@@ -26,8 +26,10 @@
  *    do not do: the calls of one handle are then one thread's at a time.
  *  - Any number of processes may open one store, read-only or read-write,
  *    at once. Writers (lr_write_rows, lr_write_file, lr_materialize, the
- *    server's writes) are serialized by the store's writer lock, across
- *    processes; readers never wait for them and never see half a write.
+ *    online side of lr_push, the server's writes) are serialized by the
+ *    store's writer lock, across processes; readers never wait for them
+ *    and never see half a write. Pushes to the offline store add whole
+ *    files, which readers see complete or not at all.
  *  - The online store is a series of generations (docs/internals/online.md):
  *    lr_store_compact builds a new one while every writer waits, and every
  *    open store, in any process, moves to it at its next lookup. No
@@ -1081,6 +1083,91 @@ typedef struct lr_materialize_stats {
  */
 int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
                    lr_materialize_stats *stats);
+
+/* Where a push goes (Feast's PushMode): the online store, the offline
+ * store, or both. */
+enum {
+  LR_PUSH_ONLINE = 1u << 0,
+  LR_PUSH_OFFLINE = 1u << 1,
+  LR_PUSH_ONLINE_AND_OFFLINE = LR_PUSH_ONLINE | LR_PUSH_OFFLINE
+};
+
+/* Counts from a push. */
+typedef struct lr_push_stats {
+  int views;                /* online views written */
+  size_t rows_written;      /* online, over those views */
+  size_t rows_skipped;      /* online: older than the stored row */
+  size_t offline_rows;      /* rows appended to the offline store (in one
+                               new file); 0 when it was not pushed to */
+} lr_push_stats;
+
+/*
+ * lr_push - pushes rows through push source `push_source` (Feast's push):
+ * `to` LR_PUSH_ONLINE writes them into every online feature view whose
+ * `source` is the push source, as lr_write_rows() writes (one transaction
+ * per view, newer wins); LR_PUSH_OFFLINE appends them to the push source's
+ * offline folder (its offline_path, by default data/pushed/PUSH_SOURCE/ in
+ * the repo) as one new Parquet file, which lr_get_historical_features()
+ * and lr_materialize() read together with the batch source for every view
+ * that reads the push source (no rows, no file); LR_PUSH_ONLINE_AND_OFFLINE
+ * does both.
+ * Columns: those of lr_write_rows() for every view the push source feeds
+ * (online or not), together: each view's join keys, `event_timestamp`,
+ * optionally `created_timestamp`, and its features. Offline, each is kept
+ * under the batch source's column (timestamp_field,
+ * created_timestamp_column, field_mapping) with the type the views
+ * declare; created_timestamp is kept only where the batch source has a
+ * created_timestamp_column.
+ *
+ * Every row is checked for every view before either side is written: a
+ * bad push writes nothing. Both: the offline file first, then the online
+ * views, so that what is served is in the training data. An offline
+ * failure writes nothing online; an online failure after the file was
+ * written returns its code, and the message says that the rows are in the
+ * offline store and which views were written. Pushing the same rows again
+ * is then safe: the offline copies are identical rows, which training sets
+ * and loads read as one, and online the newer-wins rule keeps one.
+ *
+ * The file is written by DuckDB (loaded on the first offline push) to a
+ * hidden temporary name in the folder, synced, and renamed to its
+ * `*.parquet` name (the folder synced too): readers see a whole file or
+ * none, and a process killed meanwhile leaves at most a temporary file,
+ * which readers ignore and the next offline push into the folder removes
+ * (of a process no longer running).
+ *
+ * stats: may be NULL.
+ * Returns 0; LR_ENOTFOUND (no push source of that name); LR_EINVAL (no
+ * feature view reads the push source: the message says which views read
+ * which sources and how to fix it; no online view for an online push; a
+ * bad `to`, column or value, named with its row counted from 1); LR_ETYPE;
+ * LR_EREADONLY (a replica: push on the primary); LR_EUNSUPPORTED (no
+ * libduckdb for an offline push); LR_EIO. The message is the handle's.
+ *
+ * Threads: one call at a time on the handle; online writes go through a
+ * read-write store handle of the call's own (sharing this process's
+ * environment). Processes: any number may push at once, into one folder
+ * too (each file has its own name); online writers queue on the store's
+ * writer lock, as lr_write_rows() does. Readers in other processes see a
+ * pushed file once it is renamed, at their next query.
+ */
+int lr_push(lr_offline *off, const char *push_source, unsigned to,
+            const lr_column *columns, int n_columns, size_t n_rows,
+            lr_push_stats *stats);
+
+/*
+ * lr_push_file - lr_push() of the rows of a file: `.csv`, `.jsonl`/`.json`
+ * or `.parquet`, read as lr_write_file() reads them (same formats, types
+ * and messages: `FILE: row N`, rows counted from 1 at the first data
+ * row).
+ * flags: 0 or LR_WRITE_IGNORE_EXTRA_COLUMNS (skip the file's columns that
+ * no view the push source feeds has; without it they are refused, and one
+ * that is a feature of a view reading another source says so).
+ * Returns as lr_push(), plus LR_ENOTFOUND for a missing file. Threads and
+ * processes: as lr_push(); the file is read and checked before anything is
+ * written.
+ */
+int lr_push_file(lr_offline *off, const char *push_source, unsigned to,
+                 const char *path, unsigned flags, lr_push_stats *stats);
 
 /* ------------------------------------------------------------------------ */
 /* The feature server (Feast's HTTP JSON API)                                */

@@ -1,12 +1,16 @@
 /*
- * crash_reader.h - how the crash suite (test_crash.c) sees an online store:
- * the state of the sampled keys as one text, read in one lookup, for the
- * reader child (reader_child.h) that stays attached to the store during a
- * trial and checks that every read it makes is the old or the new state,
- * never a mix and never an error.
+ * crash_reader.h - how the crash suite (test_crash.c), and the suites that
+ * change a store under other processes the same way (test_materialize.c),
+ * see an online store: the example repo they start from, and the state of
+ * its sampled keys as one text, read in one lookup, for the reader child
+ * (reader_child.h) that stays attached to the store meanwhile and checks
+ * that every read it makes is the old or the new state, never a mix and
+ * never an error.
  */
 #ifndef LR_TESTS_CRASH_READER_H
 #define LR_TESTS_CRASH_READER_H
+
+#include <time.h>
 
 #include "helpers.h"
 #include "larder.h"
@@ -20,6 +24,79 @@ enum {
 };
 
 static long long g_keys[SAMPLE]; /* the sampled driver ids */
+
+/* ---- the example repo --------------------------------------------------- */
+
+/* Runs `larder -c REPO ARGS...` (NULL-terminated) and fails unless it
+ * succeeds. */
+static void larder_ok(const char *repo, const char *const *argv) {
+  char *out;
+  int rc = th_run_larder(repo, argv[0], argv + 1, RUN_MS, &out);
+  th_keep(out);
+  cr_assert_eq(rc, 0, "larder %s on %s exited %d: %s", argv[0], repo, rc, out);
+  th_release(out);
+}
+#define LARDER_OK(repo, ...)                                                   \
+  larder_ok(repo, (const char *const[]){__VA_ARGS__, NULL})
+
+/* An ISO 8601 UTC time from microseconds since the epoch. */
+static char *iso(long long us, char *buf) {
+  time_t s = (time_t)(us / 1000000);
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+/* The last hour of the example data in `repo`: the time of its first
+ * latest row. */
+static long long last_hour(const char *repo) {
+  char *csv = th_read(repo, "data/driver_stats_latest.csv");
+  cr_assert_not_null(csv);
+  char text[32] = "";
+  const char *row = strchr(csv, '\n');
+  cr_assert(row && sscanf(row + 1, "%*[^,],%19[^,]", text) == 1, "%s", csv);
+  text[10] = 'T';
+  strcat(text, "Z");
+  free(csv);
+  long long us;
+  cr_assert_eq(lr_parse_time(text, 0, &us), 0, "%s", text);
+  return us;
+}
+
+/* `larder init` at `repo`, applied and loaded up to an hour before the end
+ * of its data (materialize-incremental); SAMPLE of its 300 drivers drawn
+ * into g_keys from `seed`. Returns the last hour of the data (µs). */
+static long long example_repo(const char *repo, uint64_t seed) {
+  LARDER_OK(".", "init", repo);
+  LARDER_OK(repo, "apply");
+  long long last = last_hour(repo);
+  char t[32];
+  LARDER_OK(repo, "materialize-incremental", iso(last - 3600000000LL, t));
+  uint64_t rng = seed * 2 + 1;
+  for (int i = 0; i < SAMPLE; i++) {
+    int dup;
+    do {
+      g_keys[i] = 1001 + (long long)(th_random(&rng) % 300);
+      dup = 0;
+      for (int j = 0; j < i; j++)
+        dup |= g_keys[j] == g_keys[i];
+    } while (dup);
+  }
+  return last;
+}
+
+/* Writes `path`: one driver_hourly_stats row of a driver outside the
+ * example's (999999), always the same: a write no sampled key sees. */
+static void write_touch_csv(const char *path) {
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "cannot write %s", path);
+  fputs("driver_id,event_timestamp,conv_rate,acc_rate,avg_daily_trips\n"
+        "999999,2024-01-01T00:00:00Z,0.5,0.5,5\n", f);
+  fclose(f);
+}
+
+/* ---- its state ----------------------------------------------------------- */
 
 /* The features read: the view's three, and what the changed definitions of
  * the apply case add (resolvable only once they are applied). */

@@ -136,10 +136,9 @@ static inline void th_free_kept(void) {
   }
 }
 
-/* One int64 entity `user` (user_id) and one view `stats` of one int64
- * feature `a` over data/x.csv: the store the generation, snapshot and
- * replication suites write to. */
-#define TH_STATS_DEFS                                                          \
+/* One int64 entity `user` (user_id) and one file source `src`
+ * (data/x.csv), then the heading of the views, which follow. */
+#define TH_USER_SOURCE                                                         \
   "entities:\n"                                                                \
   "  - name: user\n"                                                           \
   "    join_keys: [user_id]\n"                                                 \
@@ -149,7 +148,12 @@ static inline void th_free_kept(void) {
   "    kind: file\n"                                                           \
   "    path: data/x.csv\n"                                                     \
   "    timestamp_field: event_timestamp\n"                                     \
-  "feature_views:\n"                                                           \
+  "feature_views:\n"
+
+/* TH_USER_SOURCE and one view `stats` of one int64 feature `a`: the store
+ * the generation, snapshot and replication suites write to. */
+#define TH_STATS_DEFS                                                          \
+  TH_USER_SOURCE                                                               \
   "  - name: stats\n"                                                          \
   "    entities: [user]\n"                                                     \
   "    source: src\n"                                                          \
@@ -211,6 +215,50 @@ static inline uint64_t th_random(uint64_t *state) {
   *state ^= *state << 25;
   *state ^= *state >> 27;
   return *state * 2685821657736338717ull;
+}
+
+/* The writes of the newer-wins tests, run at once by `writers` threads
+ * (test_threads.c) or processes (test_online.c): round r of writer w
+ * writes value th_sched_value(w, r) to each key k in 0..keys-1 that
+ * th_sched_writes() picks, at th_sched_second(w, r) seconds after the
+ * test's base time. No two writes share an event time; the times grow
+ * with the rounds but are shuffled within each block of 8 writes, so
+ * writers that run at their own pace both store rows and have rows
+ * refused as older, and each key has one right end state whatever the
+ * interleaving: the value of its newest write (th_sched_expect). */
+typedef struct th_sched {
+  int writers, rounds, keys;
+} th_sched;
+
+static inline int th_sched_writes(int w, int r, int k) {
+  return (k * 3 + r + w) % 4 != 0;
+}
+
+/* The write's number (round-major), its place in its block of 8 shuffled
+ * (5 is prime to 8). */
+static inline long long th_sched_second(const th_sched *s, int w, int r) {
+  long long i = (long long)r * s->writers + w;
+  return i - i % 8 + i % 8 * 5 % 8;
+}
+
+static inline long long th_sched_value(int w, int r) {
+  return (long long)w * 1000 + r;
+}
+
+/* The newest write of key k among the first done[w] rounds of each writer
+ * w: its value, its second in *second; -1 when none wrote k. */
+static inline long long th_sched_expect(const th_sched *s, int k,
+                                        const int *done, long long *second) {
+  long long best = -1, value = -1;
+  for (int w = 0; w < s->writers; w++)
+    for (int r = 0; r < done[w]; r++)
+      if (th_sched_writes(w, r, k) && th_sched_second(s, w, r) > best) {
+        best = th_sched_second(s, w, r);
+        value = th_sched_value(w, r);
+      }
+  if (second)
+    *second = best;
+  return value;
 }
 
 #endif

@@ -407,21 +407,25 @@ static inline void th_redis_stop(pid_t pid) {
   th_untrack_child(pid);
 }
 
-/* GET `path` from a server on loopback port `port` (one request, the
- * connection closed after it): the status code, the body in `body` (at
- * most cap - 1 bytes, NUL-terminated); -1 when nothing answered in 5 s. */
-static inline int th_http_get(int port, const char *path, char *body,
-                              size_t cap) {
+/* Sends one request to a server on loopback port `port` (the connection
+ * closed after it): METHOD `path`, with `body` (NULL: none). Returns the
+ * status code, the answer's body in `answer` (at most cap - 1 bytes,
+ * NUL-terminated); -1 when nothing answered in 5 s. */
+static inline int th_http(int port, const char *method, const char *path,
+                          const char *body, char *answer, size_t cap) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET,
                           .sin_port = htons((uint16_t)port),
                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  char req[512], resp[16384];
-  snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: x\r\n"
-           "Connection: close\r\n\r\n", path);
+  size_t body_len = body ? strlen(body) : 0;
+  char head[512], resp[65536];
+  int head_len = snprintf(head, sizeof head, "%s %s HTTP/1.1\r\nHost: x\r\n"
+                          "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                          method, path, body_len);
   size_t n = 0;
   if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-      write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+      write(fd, head, (size_t)head_len) != head_len ||
+      (body_len && write(fd, body, body_len) != (ssize_t)body_len)) {
     if (fd >= 0)
       close(fd);
     return -1;
@@ -442,8 +446,20 @@ static inline int th_http_get(int port, const char *path, char *body,
   const char *sep = strstr(resp, "\r\n\r\n");
   if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1 || !sep)
     return -1;
-  snprintf(body, cap, "%s", sep + 4);
+  snprintf(answer, cap, "%s", sep + 4);
   return status;
+}
+
+/* GET `path` (th_http). */
+static inline int th_http_get(int port, const char *path, char *body,
+                              size_t cap) {
+  return th_http(port, "GET", path, NULL, body, cap);
+}
+
+/* POST `body` to `path` (th_http). */
+static inline int th_http_post(int port, const char *path, const char *body,
+                               char *answer, size_t cap) {
+  return th_http(port, "POST", path, body, answer, cap);
 }
 
 #endif

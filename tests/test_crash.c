@@ -1,7 +1,7 @@
 /*
  * test_crash.c - crash consistency (issue 13): `larder write`,
  * `materialize`, `materialize-incremental` (also reloading a view whose
- * definitions changed), `compact` and `apply` killed
+ * definitions changed), `compact`, `apply` and `push --to offline` killed
  * with SIGKILL at seeded random points while another process reads the
  * store. After each kill the store holds the old or the new state, by value
  * on sampled keys; the reader never saw anything else; running the command
@@ -16,11 +16,13 @@
  * (crash_state() in crash_reader.h, which also has the reader child):
  * which features resolve, then status, event time and value of each
  * feature of each sampled key; "old or new" means equal to one of the two
- * texts.
+ * texts. For the push (c008) the state is the training set of the sampled
+ * keys, which historical must be able to read after every kill.
  *
  * The seed is $LARDER_CRASH_SEED (default 13); failures name it and the
  * trial. See docs/internals/testing.md, "Crash consistency".
  */
+#include <dirent.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,9 +45,9 @@ static long long g_last; /* the last hour of the example data (µs) */
 static uint64_t g_seed;
 static char g_arg[4][512];   /* the command's arguments, as text */
 static const char *g_cmd[8]; /* the command and its arguments */
-static char g_touch[512];    /* a row of an unsampled driver, always
-                                the same and in the template already:
-                                writing it again changes only the store's
+static char g_touch[512];    /* the touch row's file (write_touch_csv),
+                                in the template already: writing it
+                                again changes only the store's
                                 transaction id (not its rows, nor their
                                 digests) */
 
@@ -137,70 +139,17 @@ static void check_digests(const char *repo, const char *a, const char *b,
 
 /* ---- the fixture --------------------------------------------------------- */
 
-/* Runs `larder -c REPO ARGS...` (NULL-terminated) and fails unless it
- * succeeds. */
-static void larder_ok(const char *repo, const char *const *argv) {
-  char *out;
-  int rc = th_run_larder(repo, argv[0], argv + 1, RUN_MS, &out);
-  th_keep(out);
-  cr_assert_eq(rc, 0, "larder %s on %s exited %d: %s", argv[0], repo, rc, out);
-  th_release(out);
-}
-#define LARDER_OK(repo, ...)                                                   \
-  larder_ok(repo, (const char *const[]){__VA_ARGS__, NULL})
-
-/* An ISO 8601 UTC time from microseconds since the epoch. */
-static char *iso(long long us, char *buf) {
-  time_t s = (time_t)(us / 1000000);
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-/* The last hour of the example data: the time of its first latest row. */
-static long long last_hour(void) {
-  char *csv = th_read(g_tmpl, "data/driver_stats_latest.csv");
-  cr_assert_not_null(csv);
-  char text[32] = "";
-  const char *row = strchr(csv, '\n');
-  cr_assert(row && sscanf(row + 1, "%*[^,],%19[^,]", text) == 1, "%s", csv);
-  text[10] = 'T';
-  strcat(text, "Z");
-  free(csv);
-  long long us;
-  cr_assert_eq(lr_parse_time(text, 0, &us), 0, "%s", text);
-  return us;
-}
-
-/* The template: `larder init`, applied and loaded up to an hour before the
- * end of its data; the sampled keys; the seed. */
+/* The template (example_repo()), the touch row's file, the seed. */
 static void setup(void) {
   signal(SIGPIPE, SIG_IGN);
   g_dir = th_tempdir();
   snprintf(g_tmpl, sizeof g_tmpl, "%s/tmpl", g_dir);
   const char *seed = getenv("LARDER_CRASH_SEED");
   g_seed = seed && *seed ? strtoull(seed, NULL, 10) : 13;
-  uint64_t rng = g_seed * 2 + 1;
-  LARDER_OK(".", "init", g_tmpl);
-  LARDER_OK(g_tmpl, "apply");
-  g_last = last_hour();
-  char t[32];
-  LARDER_OK(g_tmpl, "materialize-incremental", iso(g_last - 3600000000LL, t));
+  g_last = example_repo(g_tmpl, g_seed);
   snprintf(g_touch, sizeof g_touch, "%s/touch.csv", g_dir);
-  th_write(g_dir, "touch.csv",
-           "driver_id,event_timestamp,conv_rate,acc_rate,avg_daily_trips\n"
-           "999999,2024-01-01T00:00:00Z,0.5,0.5,5\n");
+  write_touch_csv(g_touch);
   LARDER_OK(g_tmpl, "write", "driver_hourly_stats", g_touch);
-  for (int i = 0; i < SAMPLE; i++) {
-    int dup;
-    do {
-      g_keys[i] = 1001 + (long long)(th_random(&rng) % 300);
-      dup = 0;
-      for (int j = 0; j < i; j++)
-        dup |= g_keys[j] == g_keys[i];
-    } while (dup);
-  }
 }
 
 TestSuite(crash, .init = setup, .fini = teardown, .timeout = 180);
@@ -241,9 +190,10 @@ static void set_command(const char *command, int n, const char *const *args) {
   set_command(command, sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *), \
               (const char *[]){__VA_ARGS__})
 
-/* Replaces the first `from` in the template's features.yaml by `to`. */
-static void edit_definitions(const char *from, const char *to) {
-  char *defs = th_read(g_tmpl, "features.yaml");
+/* Replaces the first `from` in REPO/features.yaml by `to`. */
+static void edit_definitions_of(const char *repo, const char *from,
+                                const char *to) {
+  char *defs = th_read(repo, "features.yaml");
   char *at = defs ? strstr(defs, from) : NULL;
   cr_assert_not_null(at, "features.yaml has no '%s'", from);
   lr__buf b;
@@ -251,9 +201,14 @@ static void edit_definitions(const char *from, const char *to) {
   lr__buf_append(&b, defs, (size_t)(at - defs));
   lr__buf_puts(&b, to);
   lr__buf_puts(&b, at + strlen(from));
-  th_write(g_tmpl, "features.yaml", lr__buf_str(&b));
+  th_write(repo, "features.yaml", lr__buf_str(&b));
   lr__buf_free(&b);
   free(defs);
+}
+
+/* Replaces the first `from` in the template's features.yaml by `to`. */
+static void edit_definitions(const char *from, const char *to) {
+  edit_definitions_of(g_tmpl, from, to);
 }
 
 /* ---- the cases ----------------------------------------------------------- */
@@ -347,11 +302,14 @@ typedef struct crash_run {
   int killed, finished, left_old, left_new, reads;
 } crash_run;
 
-static void copy_template(const char *to) {
+/* Replaces repo `to` by a copy of repo `from`. */
+static void copy_repo(const char *from, const char *to) {
   char cmd[1100];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", to, g_tmpl, to);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", to, from, to);
   cr_assert_eq(system(cmd), 0, "%s", cmd);
 }
+
+static void copy_template(const char *to) { copy_repo(g_tmpl, to); }
 
 static void remove_repo(const char *repo) { th_rmrf(strdup(repo)); }
 
@@ -537,6 +495,113 @@ Test(crash, c005_apply_killed_leaves_old_or_new_registry) {
 
 Test(crash, c007_reload_of_a_changed_view_killed_leaves_old_or_new_rows) {
   run_case(&(crash_case){"reload", prepare_reload, CHANGES_ROWS, 0});
+}
+
+/* ---- a push to the offline store killed ------------------------------------ */
+
+/* The training set of the sampled drivers at `at` (µs) in `repo`, as the
+ * text of its CSV: what historical reads of the offline store. It must
+ * be readable at every point: a partial Parquet file would fail it. */
+static char *training_state(const char *repo, long long at) {
+  char path[600], out[600], t[32];
+  snprintf(path, sizeof path, "%s/sampled.csv", g_dir);
+  snprintf(out, sizeof out, "%s/training.csv", g_dir);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fprintf(f, "driver_id,event_timestamp\n");
+  for (int i = 0; i < SAMPLE; i++)
+    fprintf(f, "%lld,%s\n", g_keys[i], iso(at, t));
+  fclose(f);
+  LARDER_OK(repo, "historical", "--entities", path, "--features",
+            "driver_hourly_stats:conv_rate,driver_hourly_stats:acc_rate,"
+            "driver_hourly_stats:avg_daily_trips",
+            "--output", out);
+  char *text = th_read(g_dir, "training.csv");
+  cr_assert_not_null(text);
+  return th_keep(text);
+}
+
+/* The names in REPO/data/pushed/driver_stats_push that end in `suffix`. */
+static int pushed_files(const char *repo, const char *suffix) {
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/data/pushed/driver_stats_push", repo);
+  DIR *d = opendir(dir);
+  int n = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d)))
+    n += strlen(e->d_name) > strlen(suffix) &&
+         !strcmp(e->d_name + strlen(e->d_name) - strlen(suffix), suffix);
+  if (d)
+    closedir(d);
+  return n;
+}
+
+/* `larder push --to offline` killed with SIGKILL at seeded random points:
+ * the offline store holds the pushed rows whole or not at all, and always
+ * reads (a training set of the sampled drivers is the old or the new one,
+ * never an error from a half-written file); the killed push leaves at
+ * most its temporary file, which the push run again removes as it
+ * appends the rows. The template's view reads the push source here. */
+Test(crash, c008_offline_push_killed_leaves_no_partial_file) {
+  char tmpl[512], repo[512], name[300];
+  snprintf(tmpl, sizeof tmpl, "%s/push_tmpl", g_dir);
+  snprintf(repo, sizeof repo, "%s/trial", g_dir);
+  copy_repo(g_tmpl, tmpl);
+  edit_definitions_of(tmpl, "    source: driver_stats_source\n    online:",
+                      "    source: driver_stats_push\n    online:");
+  LARDER_OK(tmpl, "apply");
+  SET_COMMAND("push", "driver_stats_push",
+              write_rows_csv("pushed.csv", WRITE_TS, WRITE_SALT), "--to",
+              "offline");
+  long long at = WRITE_TS + 1000000;
+  char *old = training_state(tmpl, at), *new_ = NULL;
+  long long dur = 0;
+  for (int i = 0; i < 3; i++) { /* the new state, and how long a push runs */
+    copy_repo(tmpl, repo);
+    long long t0 = th_now_ms();
+    larder_ok(repo, g_cmd);
+    dur = th_now_ms() - t0 > dur ? th_now_ms() - t0 : dur;
+    char *s = training_state(repo, at);
+    if (!new_)
+      new_ = s;
+    else
+      cr_assert_str_eq(s, new_, "two full pushes disagree");
+    if (s != new_)
+      th_release(s);
+  }
+  cr_assert_str_neq(old, new_, "the push changed no training row");
+  uint64_t rng = g_seed * 31 + 8;
+  int killed = 0, left_old = 0, left_tmp = 0;
+  for (int i = 0; i < TRIALS; i++) {
+    snprintf(name, sizeof name, "push, trial %d of seed %llu", i,
+             (unsigned long long)g_seed);
+    copy_repo(tmpl, repo);
+    long long delay = (long long)(th_random(&rng) % (uint64_t)(dur * 1250 + 1));
+    killed += run_and_kill(repo, delay, name);
+    left_tmp += pushed_files(repo, ".tmp");
+    cr_assert_leq(pushed_files(repo, ".tmp"), 1, "%s: temporary files", name);
+    cr_assert_leq(pushed_files(repo, ".parquet"), 1, "%s: files", name);
+    char *s = training_state(repo, at);
+    cr_assert(!strcmp(s, old) || !strcmp(s, new_),
+              "%s, killed at %lld us: the training set is neither the old "
+              "nor the new one:\n%s", name, delay, s);
+    left_old += !strcmp(s, old);
+    th_release(s);
+    larder_ok(repo, g_cmd); /* the same rows again: whole, and cleaned */
+    cr_assert_eq(pushed_files(repo, ".tmp"), 0, "%s: left after the re-run",
+                 name);
+    s = training_state(repo, at);
+    cr_assert_str_eq(s, new_, "%s: after the re-run", name);
+    th_release(s);
+  }
+  fprintf(stderr, "crash push: run %lld ms; %d trials: %d killed mid-run, "
+          "left old %d, a temporary file %d\n", dur, TRIALS, killed,
+          left_old, left_tmp);
+  cr_assert_gt(killed, 0, "push: no kill landed before the push ended");
+  th_release(old);
+  th_release(new_);
+  remove_repo(repo);
+  remove_repo(tmpl);
 }
 
 /* The harness itself: a write of the new rows of only half the drivers

@@ -2,10 +2,13 @@
  * test_generation.c - the online store's generations (src/online/
  * generation.c, env.c, compact.c), tested with the other processes they
  * promise things about: a server, a reader and a writer attached while
- * `larder compact` builds a new generation; a reader in a child that keeps
- * the old generation until it lets go; a store of the old layout upgraded
- * under a reader; the version every store and result reports; and a
- * teardown refused while another process reads the store.
+ * `larder compact` builds a new generation (g001), and two compactions at
+ * once (g010); a reader in a child that keeps the old generation until it
+ * lets go; a store of the old layout upgraded under a reader; the version
+ * every store and result reports; a teardown refused while another process
+ * reads the store (g008, g009); opens in other processes beside
+ * compactions (g011); and the last reader's generation deleted beside
+ * another sweep or a change of the layout (g012).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +20,7 @@
 #include "helpers.h"
 #include "larder.h"
 #include "meta_txn.h"
+#include "online/generation.h"
 #include "online/store.h"
 #include "online/version.h"
 #include "process.h"
@@ -167,6 +171,19 @@ static void wait_number(const char *rel, long long want) {
   cr_assert_geq(read_number(rel), want, "%s stayed below %lld", rel, want);
 }
 
+/* Starts a writer child and a reader child (writer_child, reader_child)
+ * and waits until both are under way. */
+static void start_writer_and_reader(pid_t *writer, pid_t *rdr) {
+  *writer = th_fork_child();
+  if (*writer == 0)
+    writer_child();
+  *rdr = th_fork_child();
+  if (*rdr == 0)
+    reader_child();
+  wait_number("acked", 20);
+  wait_number("rounds", 3);
+}
+
 /* POSTs `body` to the server's `path`; returns the status, the answer in
  * `answer`. */
 static int post(int port, const char *path, const char *body, char *answer,
@@ -211,14 +228,8 @@ Test(generation, g001_compact_under_server_reader_and_writer,
   int out, port;
   pid_t server = th_serve(g_dir, NULL, &out, &port);
   th_track_child(server);
-  pid_t writer = th_fork_child();
-  if (writer == 0)
-    writer_child();
-  pid_t rdr = th_fork_child();
-  if (rdr == 0)
-    reader_child();
-  wait_number("acked", 20);
-  wait_number("rounds", 3);
+  pid_t writer, rdr;
+  start_writer_and_reader(&writer, &rdr);
   char *text;
   static const char *const none[] = {NULL};
   int rc = th_run_larder(g_dir, "compact", none, 30000, &text);
@@ -274,14 +285,15 @@ Test(generation, g001_compact_under_server_reader_and_writer,
   cr_assert_eq(n_generations(), 1, "the old generation outlived its readers");
 }
 
-/* A reader in another process keeps the old generation until it moves on:
- * its next lookup reads the new one, and its close deletes the old. */
-Test(generation, g002_old_generation_lives_until_its_last_reader) {
-  make_repo();
-  lr_store *s = open_store(LR_STORE_READWRITE);
-  cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));
-  int go[2], ready[2];
-  cr_assert_eq(pipe(go), 0);
+/* A child that reads the store's live generation and keeps it until told
+ * (a byte on *go). Then, when `moved_to` is not 0, it looks up once more:
+ * that lookup must read generation `moved_to`, with a = key + `delta`.
+ * Then it lets go and exits: 0 when every read was right. Returns once the
+ * child has read. */
+static pid_t holding_child(int *go, unsigned long long moved_to,
+                           long long delta) {
+  int to_child[2], ready[2];
+  cr_assert_eq(pipe(to_child), 0);
   cr_assert_eq(pipe(ready), 0);
   pid_t child = th_fork_child();
   if (child == 0) {
@@ -290,21 +302,52 @@ Test(generation, g002_old_generation_lives_until_its_last_reader) {
     char c;
     int ok = lr_store_open(g_dir, LR_STORE_READONLY, &cs) == 0 &&
              reader_open(&r, cs, 100) == 0 && reader_check(&r, 0, 100, 0);
-    ok = ok && write(ready[1], "r", 1) == 1 && read(go[0], &c, 1) == 1;
-    ok = ok && reader_check(&r, 0, 100, 5); /* written after the compact */
-    lr_data_version v;
-    lr_result_version(r.res, &v);
+    ok = ok && write(ready[1], "r", 1) == 1 && read(to_child[0], &c, 1) == 1;
+    if (moved_to) {
+      lr_data_version v;
+      ok = ok && reader_check(&r, 0, 100, delta);
+      ok = ok && lr_result_version(r.res, &v) == 0 && v.generation == moved_to;
+    }
     reader_close(&r);
-    lr_store_close(cs);
-    _exit(ok && v.generation == 2 ? 0 : 1);
+    lr_store_close(cs); /* the last reference: the child sweeps */
+    _exit(ok ? 0 : 1);
   }
   char c;
-  cr_assert_eq(read(ready[0], &c, 1), 1);
+  cr_assert_eq(read(ready[0], &c, 1), 1, "the holding child failed");
+  close(ready[0]);
+  close(ready[1]);
+  close(to_child[0]);
+  *go = to_child[1];
+  return child;
+}
+
+/* Compacts while a holding child (holding_child) reads: the child is now
+ * the last reader of the old generation, which stays meanwhile. */
+static void compact_under_child(lr_store *s) {
   cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s", lr_store_errmsg(s));
-  cr_assert_eq(n_generations(), 2, "gen-1 went while the child reads it");
+  cr_assert_eq(n_generations(), 2, "the old generation went while the child "
+               "reads it");
+}
+
+/* Lets a holding child go and waits until it has exited. */
+static void let_go(pid_t child, int go) {
+  cr_assert_eq(write(go, "g", 1), 1);
+  close(go);
+  cr_assert_eq(th_child_status(child, 10000), 0, "the child read wrong "
+               "values");
+}
+
+/* A reader in another process keeps the old generation until it moves on:
+ * its next lookup reads the new one, and its close deletes the old. */
+Test(generation, g002_old_generation_lives_until_its_last_reader) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));
+  int go;
+  pid_t child = holding_child(&go, 2, 5);
+  compact_under_child(s);
   cr_assert_eq(put_keys(s, 0, 100, 5), 0, "%s", lr_store_errmsg(s));
-  cr_assert_eq(write(go[1], "g", 1), 1);
-  cr_assert_eq(th_child_status(child, 10000), 0, "the child read wrong values");
+  let_go(child, go);
   cr_assert_eq(n_generations(), 1, "the child's close did not delete gen-1");
   lr_store_close(s);
 }
@@ -708,4 +751,152 @@ Test(generation, g009_teardown_names_what_holds_the_store) {
   th_write(g_dir, "feature_store.yaml", "project: [\n");
   cr_assert_eq(teardown(0, text, sizeof text), LR_EDEFINITION, "%s", text);
   cr_assert(strstr(text, "feature_store.yaml:"), "%s", text);
+}
+
+/* ---- other processes beside compactions and sweeps ---------------------- */
+
+/* Two `larder compact` (lr_store_compact) at once in two processes, with a
+ * writer and a reader attached: one waits for the other (each makes a
+ * generation of its own: gen-3 is live after both), both succeed, the
+ * writer's writes go on into the newest generation and none is lost, the
+ * reader reads every row throughout, and the old generations go once
+ * nobody reads them. */
+Test(generation, g010_two_compactions_at_once, .timeout = 90) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 1000, 0), 0, "%s", lr_store_errmsg(s));
+  lr_store_close(s);
+  pid_t writer, rdr;
+  start_writer_and_reader(&writer, &rdr);
+  static const char *const none[] = {NULL};
+  int out[2];
+  pid_t compact[2];
+  for (int i = 0; i < 2; i++) {
+    compact[i] = th_spawn_larder(g_dir, "compact", 1, &out[i], none);
+    th_track_child(compact[i]);
+  }
+  for (int i = 0; i < 2; i++) {
+    char line[4096];
+    int n = th_read_line(out[i], line, sizeof line, 30000);
+    close(out[i]);
+    cr_assert_eq(th_child_status(compact[i], 30000), 0, "compact %d: %s", i,
+                 n >= 0 ? line : "(no output)");
+    cr_assert(n >= 0 && strstr(line, "Compacted the online store: "),
+              "compact %d: %s", i, n >= 0 ? line : "(no output)");
+  }
+  long long at_compact = read_number("acked");
+  wait_number("acked", at_compact + 20);
+  wait_number("rounds", read_number("rounds") + 3);
+  write_number("stop", 0);
+  cr_assert_eq(th_child_status(writer, 20000), 0, "the writer failed");
+  long long acked = read_number("acked");
+  write_number("stop", acked);
+  cr_assert_eq(th_child_status(rdr, 20000), 0,
+               "the reader saw a wrong answer (1), missed a write or stayed "
+               "on the old generation (3)");
+  s = open_store(LR_STORE_READONLY);
+  lr_data_version v;
+  cr_assert_eq(lr_store_version(s, &v), 0);
+  cr_assert_eq(v.generation, 3, "two compactions, generation %llu",
+               v.generation);
+  reader r;
+  cr_assert_eq(reader_open(&r, s, 1000), 0);
+  cr_assert(reader_check(&r, 0, 1000, 0));
+  cr_assert(reader_check(&r, 1000, (int)acked, 0), "an acknowledged write "
+            "is missing");
+  reader_close(&r);
+  char *report = NULL;
+  cr_assert_eq(lr_store_verify(s, &report), 0, "%s", lr_store_errmsg(s));
+  lr_free(report);
+  lr_store_close(s);
+  cr_assert_eq(n_generations(), 1, "an old generation outlived its readers");
+}
+
+/* An opener child: opens the store (read-write when `rw`), reads keys
+ * 0..99, closes, again and again until `stop` appears. Exit 0 when every
+ * open and read succeeded with the right values, else 1 + the step. */
+static void opener_child(int rw) {
+  long long rounds = 0;
+  while (read_number("stop") < 0) {
+    lr_store *s = NULL;
+    reader r;
+    if (lr_store_open(g_dir, rw ? LR_STORE_READWRITE : LR_STORE_READONLY,
+                      &s) != 0) {
+      fprintf(stderr, "opener: %s\n", lr_store_errmsg(s));
+      _exit(2);
+    }
+    if (reader_open(&r, s, 100) != 0)
+      _exit(3);
+    if (!reader_check(&r, 0, 100, 0))
+      _exit(4);
+    reader_close(&r);
+    lr_store_close(s);
+    write_number(rw ? "rw-opens" : "ro-opens", ++rounds);
+  }
+  _exit(0);
+}
+
+/* Opens, read-only and read-write, in other processes while this one
+ * compacts again and again: every open succeeds and reads every row
+ * (an open that read CURRENT just before it moved, and finds its
+ * generation deleted meanwhile, reads CURRENT again), and at the end one
+ * generation is left. */
+Test(generation, g011_opens_beside_compactions, .timeout = 90) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));
+  pid_t ro = th_fork_child();
+  if (ro == 0)
+    opener_child(0);
+  pid_t rw = th_fork_child();
+  if (rw == 0)
+    opener_child(1);
+  wait_number("ro-opens", 3);
+  wait_number("rw-opens", 3);
+  for (int i = 0; i < 30; i++)
+    cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s",
+                 lr_store_errmsg(s));
+  write_number("stop", 0);
+  cr_assert_eq(th_child_status(ro, 20000), 0, "a read-only open or read "
+               "failed");
+  cr_assert_eq(th_child_status(rw, 20000), 0, "a read-write open or read "
+               "failed");
+  lr_store_close(s);
+  cr_assert_eq(n_generations(), 1, "an old generation outlived its readers");
+}
+
+/* The last reader of an old generation, in a child, lets go of it while
+ * another process sweeps (this one holds layout.lock shared, as a sweep
+ * does): the generation goes at once. Then while a change of the layout
+ * is under way (this one holds the layout lock, as a compaction or a
+ * replica's copy does): it goes once the change lets go. Sweeps that took
+ * the lock exclusive without waiting gave way to each other, and a change
+ * that swept before it let go missed a reader that left after: either
+ * way nobody came after, and the generation stayed. */
+Test(generation, g012_last_reader_out_beside_a_sweep_or_a_change) {
+  make_repo();
+  lr_store *s = open_store(LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(s, 0, 100, 0), 0, "%s", lr_store_errmsg(s));
+  char root[4200];
+  snprintf(root, sizeof root, "%s/data/online", g_dir);
+  char lock_path[4300];
+  snprintf(lock_path, sizeof lock_path, "%s/layout.lock", root);
+  int go;
+  pid_t child = holding_child(&go, 0, 0);
+  compact_under_child(s);
+  int sweep = open(lock_path, O_RDWR | O_CLOEXEC);
+  cr_assert_geq(sweep, 0, "%s: %s", lock_path, strerror(errno));
+  cr_assert_eq(flock(sweep, LOCK_SH), 0);
+  let_go(child, go);
+  cr_assert_eq(n_generations(), 1, "gen-1 stayed: its last reader's sweep "
+               "gave way to another sweep");
+  close(sweep);
+  child = holding_child(&go, 0, 0);
+  compact_under_child(s);
+  int change;
+  cr_assert_eq(lr__gen_lock(root, &change, NULL), 0);
+  let_go(child, go);
+  lr__gen_unlock(root, change);
+  cr_assert_eq(n_generations(), 1, "gen-2 stayed after the change let go");
+  lr_store_close(s);
 }

@@ -14,6 +14,8 @@
  * (event_ts, created_ts) wins; none gives nulls. h033 checks it on random
  * data against a brute-force implementation written here.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <time.h>
@@ -21,6 +23,7 @@
 #include "helpers.h"
 #include "larder.h"
 #include "offline/duckdb.h"
+#include "process.h"
 
 /* ---- fixture ------------------------------------------------------------- */
 
@@ -1529,4 +1532,94 @@ Test(historical, h042_source_times_by_unit_and_place, .init = setup,
                    "'5/1/2024' is not a time: write ISO 8601 "
                    "(2026-12-05T08:39:54Z) or an epoch number with "
                    "timestamp_unit");
+}
+
+/* ---- the output, read by another process meanwhile ------------------------ */
+
+static void teardown_children(void) {
+  th_kill_children();
+  teardown();
+}
+
+/* The whole file at `path` (heap, NUL-terminated), or NULL; no assertion,
+ * for the reader child. */
+static char *slurp(const char *path) {
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return NULL;
+  lr__buf b;
+  lr__buf_init(&b);
+  char chunk[65536];
+  for (ssize_t n; (n = read(fd, chunk, sizeof chunk)) > 0;)
+    lr__buf_append(&b, chunk, (size_t)n);
+  close(fd);
+  return lr__buf_steal(&b);
+}
+
+/* The reader child: reads `path` again and again until `stop` is readable;
+ * each read must be `a` or `b` whole. Exit 0, 1 after another read, or 2
+ * when it read nothing at all. */
+static void output_reader_child(const char *path, const char *a,
+                                const char *b, int stop) {
+  struct pollfd p = {.fd = stop, .events = POLLIN};
+  int reads = 0;
+  while (poll(&p, 1, 0) == 0) {
+    char *text = slurp(path);
+    int ok = text && (!strcmp(text, a) || !strcmp(text, b));
+    free(text);
+    if (!ok)
+      _exit(1);
+    reads++;
+  }
+  _exit(reads ? 0 : 2);
+}
+
+/* The output is written beside its path and renamed over it: a process
+ * reading it while training sets are written over it again and again sees
+ * the old file or the whole new one, never a part, and no temporary file
+ * is left. */
+Test(historical, h036_other_processes_see_the_old_or_the_whole_new_output,
+     .init = setup, .fini = teardown_children) {
+  std_repo();
+  lr__buf e;
+  lr__buf_init(&e);
+  lr__buf_puts(&e, "user_id,event_timestamp\n");
+  for (int i = 0; i < 5000; i++)
+    lr__buf_printf(&e, "%d,2024-01-01 1%d:00:00\n", 1 + i % 3, i % 6);
+  th_write(g_work, "e.csv", lr__buf_str(&e));
+  lr__buf_free(&e);
+  static const char *const features[] = {"uv:score", "uv:score,uv:name"};
+  char *text[2];
+  for (int i = 0; i < 2; i++) {
+    cr_assert_eq(hist("e.csv", features[i], 0, "out.csv", NULL), 0, "%s",
+                 lr_offline_errmsg(g_off));
+    text[i] = th_keep(th_read(g_work, "out.csv"));
+  }
+  cr_assert_str_neq(text[0], text[1]);
+  int stop[2];
+  cr_assert_eq(pipe(stop), 0);
+  char path[1200];
+  snprintf(path, sizeof path, "%s/out.csv", g_work);
+  pid_t reader = th_fork_child();
+  if (reader == 0)
+    output_reader_child(path, text[0], text[1], stop[0]);
+  for (int round = 0; round < 4; round++)
+    cr_assert_eq(hist("e.csv", features[round % 2], 0, "out.csv", NULL), 0,
+                 "%s", lr_offline_errmsg(g_off));
+  cr_assert_eq(write(stop[1], "s", 1), 1);
+  int code = th_child_status(reader, 10000);
+  cr_assert_neq(code, 1, "the reader saw a part of an output");
+  cr_assert_eq(code, 0, "the reader read nothing or failed (exit %d)", code);
+  char *left = th_read(g_work, "out.csv");
+  cr_assert_str_eq(left, text[1]);
+  free(left);
+  char *listing = NULL;
+  DIR *d = opendir(g_work);
+  for (struct dirent *de; d && (de = readdir(d));)
+    if (strstr(de->d_name, ".tmp."))
+      listing = de->d_name;
+  cr_assert_null(listing, "a temporary file was left: %s", listing);
+  closedir(d);
+  th_release(text[0]);
+  th_release(text[1]);
 }

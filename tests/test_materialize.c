@@ -14,12 +14,16 @@
  * written newer-wins; one transaction per view, recording the interval;
  * incremental runs start at the view's last end, first time end - ttl or
  * everything when ttl is 0.
+ *
+ * m044 loads the example repo of `larder init` (crash_reader.h) with the
+ * CLI while a server, a reader child and a writer are attached to it.
  */
 #include <stdarg.h>
 #include <stdint.h>
 #include <sys/time.h>
 #include <time.h>
 
+#include "crash_reader.h"
 #include "helpers.h"
 #include "larder.h"
 #include "offline/duckdb.h"
@@ -1962,4 +1966,112 @@ Test(materialize, m052_epoch_times_by_the_sources_unit, .init = setup,
                    "are milliseconds, declare timestamp_unit: ms on source "
                    "'s'");
   ASSERT_MISSING("vs:val", 3);
+}
+
+/* ---- beside a server, a reader and a writer (other processes) ------------- */
+
+static char *g_side; /* m044's scratch folder: repo/, copy/, touch.csv */
+
+static void side_teardown(void) {
+  th_kill_children();
+  th_free_kept();
+  if (g_side)
+    th_rmrf(g_side);
+  g_side = NULL;
+}
+
+/* The server's answer for the sampled keys' driver_hourly_stats features
+ * (heap, kept): its results, from "results" on (the metadata names the
+ * version, which every commit moves). A status other than 200 fails. */
+static char *served_state(int port) {
+  lr__buf body;
+  lr__buf_init(&body);
+  lr__buf_puts(&body, "{\"features\": [");
+  for (int f = 0; f < N_BASE_REFS; f++)
+    lr__buf_printf(&body, "%s\"%s\"", f ? ", " : "", REFS[f]);
+  lr__buf_puts(&body, "], \"entities\": {\"driver_id\": [");
+  for (int i = 0; i < SAMPLE; i++)
+    lr__buf_printf(&body, "%s%lld", i ? ", " : "", g_keys[i]);
+  lr__buf_puts(&body, "]}}");
+  char answer[65536];
+  int status = th_http_post(port, "/get-online-features", lr__buf_str(&body),
+                            answer, sizeof answer);
+  lr__buf_free(&body);
+  cr_assert_eq(status, 200, "the server answered %d: %s", status,
+               status > 0 ? answer : "(nothing)");
+  const char *results = strstr(answer, "\"results\"");
+  cr_assert_not_null(results, "%s", answer);
+  return th_keep(strdup(results));
+}
+
+/* `larder materialize` of the last hour of the example repo while a
+ * server (`larder serve`) holds its store, a reader child reads it and
+ * `larder write` writes another driver: the server answers 200 throughout,
+ * with the old values or the new ones (one load is one transaction), and
+ * the new ones as soon as the load returns; the reader sees old, then new,
+ * never a mix nor an error; the write waits its turn and succeeds. */
+Test(materialize, m044_materialize_beside_a_server_a_reader_and_a_writer,
+     .fini = side_teardown, .timeout = 180) {
+  signal(SIGPIPE, SIG_IGN);
+  g_side = th_tempdir();
+  char repo[512], copy[600], touch[600], cmd[1400];
+  snprintf(repo, sizeof repo, "%s/repo", g_side);
+  snprintf(copy, sizeof copy, "%s/copy", g_side);
+  snprintf(touch, sizeof touch, "%s/touch.csv", g_side);
+  write_touch_csv(touch);
+  long long last = example_repo(repo, 34);
+  char start[32], end[32];
+  iso(last - 3600000000LL, start);
+  iso(last, end);
+  snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", repo, copy);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  LARDER_OK(copy, "materialize", start, end); /* what the load leaves */
+  lr__buf b;
+  lr__buf_init(&b);
+  cr_assert_eq(repo_state(repo, &b), 0, "%s", lr__buf_str(&b));
+  char *old = th_keep(lr__buf_steal(&b));
+  cr_assert_eq(repo_state(copy, &b), 0, "%s", lr__buf_str(&b));
+  char *new_ = th_keep(lr__buf_steal(&b));
+  cr_assert_str_neq(old, new_, "the load changes nothing");
+  int out, port;
+  static const char *const serve_args[] = {"--threads", "2", NULL};
+  pid_t server = th_serve(repo, serve_args, &out, &port);
+  th_track_child(server);
+  reader_spec spec = {repo, 0, old, new_, crash_state};
+  reader r = reader_start(&spec);
+  char *before = served_state(port), *moved = NULL;
+  const char *mat_args[] = {start, end, NULL};
+  const char *write_args[] = {"driver_hourly_stats", touch, NULL};
+  int mat_out, write_out;
+  pid_t mat = th_spawn_larder(repo, "materialize", 1, &mat_out, mat_args);
+  th_track_child(mat);
+  pid_t writer = th_spawn_larder(repo, "write", 1, &write_out, write_args);
+  th_track_child(writer);
+  int answers = 0, st = 0;
+  for (long long until = th_now_ms() + RUN_MS;
+       waitpid(mat, &st, WNOHANG) == 0 && th_now_ms() < until; answers++) {
+    char *now = served_state(port);
+    if (strcmp(now, before) && !moved) {
+      moved = now; /* the first new answer: every later one is the same */
+      continue;
+    }
+    if (strcmp(now, before))
+      cr_assert_str_eq(now, moved, "answer %d is neither old nor new",
+                       answers);
+    th_release(now); /* hundreds come: keep only the failing one */
+  }
+  th_untrack_child(mat);
+  close(mat_out);
+  cr_assert_eq(th_exit_code(st), 0, "larder materialize failed");
+  char *after = served_state(port);
+  cr_assert_str_neq(after, before, "the server did not see the load");
+  if (moved)
+    cr_assert_str_eq(moved, after, "the server's answers moved twice");
+  reader_stop(&r, "m044");
+  cr_assert_eq(th_child_status(writer, RUN_MS), 0, "larder write failed");
+  close(write_out);
+  kill(server, SIGTERM);
+  cr_assert_eq(th_child_status(server, 10000), 0, "the server did not stop");
+  close(out);
+  cr_assert_gt(answers, 0, "no answer came while the load ran");
 }

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -24,7 +25,10 @@
 
 #include "helpers.h"
 #include "larder.h"
+#include "online/env.h"
+#include "online/store.h"
 #include "online/writer.h"
+#include "process.h"
 #include "util/timefmt.h"
 
 /* ---- the fixture repo --------------------------------------------------- */
@@ -151,7 +155,9 @@ static void repo_done(char *dir) {
   th_rmrf(dir);
 }
 
+/* Also kills the child processes a failed assertion left running. */
 static void remove_leftover(void) {
+  th_kill_children();
   if (current_dir)
     repo_done(current_dir);
 }
@@ -1032,28 +1038,23 @@ Test(online, o014_ttl_boundary) {
 
 /* ---- schema evolution ----------------------------------------------------- */
 
+/* The evolution repo's second view (after ev, whose schema the test
+ * gives). */
+#define EVO_OTHER                                                              \
+  "  - name: other\n"                                                          \
+  "    entities: [user]\n"                                                     \
+  "    source: src\n"                                                          \
+  "    schema:\n"                                                              \
+  "      - {name: o, dtype: int64}\n"
+
+/* The evolution repo's definitions: TH_USER_SOURCE, view ev with
+ * `schema`, EVO_OTHER (heap). */
 static char *evo_defs(const char *schema) {
-  static const char head[] =
-      "entities:\n"
-      "  - name: user\n"
-      "    join_keys: [user_id]\n"
-      "    value_type: int64\n"
-      "sources:\n"
-      "  - name: src\n"
-      "    kind: file\n"
-      "    path: data/x.csv\n"
-      "    timestamp_field: event_timestamp\n"
-      "feature_views:\n"
-      "  - name: ev\n"
-      "    entities: [user]\n"
-      "    source: src\n"
-      "    schema:\n";
-  static const char tail[] =
-      "  - name: other\n"
-      "    entities: [user]\n"
-      "    source: src\n"
-      "    schema:\n"
-      "      - {name: o, dtype: int64}\n";
+  static const char head[] = TH_USER_SOURCE "  - name: ev\n"
+                                            "    entities: [user]\n"
+                                            "    source: src\n"
+                                            "    schema:\n";
+  static const char tail[] = EVO_OTHER;
   size_t n = strlen(head) + strlen(schema) + strlen(tail) + 1;
   char *text = malloc(n);
   snprintf(text, n, "%s%s%s", head, schema, tail);
@@ -1071,6 +1072,11 @@ static char *make_evo_repo(const char *schema) {
   char *dir = make_repo(text);
   free(text);
   return dir;
+}
+
+/* Defines only `other` of the evolution repo (ev removed). */
+static void write_only_other(const char *dir) {
+  th_write(dir, "defs.yaml", TH_USER_SOURCE EVO_OTHER);
 }
 
 #define EVO_AB                                                                 \
@@ -1251,23 +1257,7 @@ Test(online, o044_view_removed_then_redefined_starts_empty) {
              {"b", vstr("bee")}};
   cr_assert_eq(put_row(s, "ev", r1, 4, NULL), 0, "%s", lr_store_errmsg(s));
   lr_store_close(s);
-  /* remove ev (only `other` is left) */
-  th_write(dir, "defs.yaml",
-           "entities:\n"
-           "  - name: user\n"
-           "    join_keys: [user_id]\n"
-           "    value_type: int64\n"
-           "sources:\n"
-           "  - name: src\n"
-           "    kind: file\n"
-           "    path: data/x.csv\n"
-           "    timestamp_field: event_timestamp\n"
-           "feature_views:\n"
-           "  - name: other\n"
-           "    entities: [user]\n"
-           "    source: src\n"
-           "    schema:\n"
-           "      - {name: o, dtype: int64}\n");
+  write_only_other(dir); /* remove ev */
   apply_repo(dir, 0, 0);
   /* define ev again with the types swapped */
   write_evo(dir, "      - {name: a, dtype: string}\n"
@@ -3380,6 +3370,494 @@ Test(online, o049_threads_read_their_own_store_messages) {
   cr_assert_eq(b[0].rounds_ok, 2000);
   cr_assert_eq(b[1].rounds_ok, 2000);
   cr_assert_str_eq(lr_store_errmsg(s), "", "this thread failed nothing");
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+/* ---- other processes at once ---------------------------------------------- */
+
+enum { PW_WRITERS = 3, PW_ROUNDS = 40, PW_KEYS = 64 };
+
+static const th_sched pw_sched = {PW_WRITERS, PW_ROUNDS, PW_KEYS};
+
+/* Round r of writer w (th_sched) into user_stats: a = the value, b = a / 2,
+ * c = "v<a>", in one write. */
+static int put_sched_round(lr_store *s, int w, int r, lr_write_stats *st) {
+  lr_value uid[PW_KEYS], ev[PW_KEYS], a[PW_KEYS], b[PW_KEYS], c[PW_KEYS];
+  long long value = th_sched_value(w, r);
+  char text[32];
+  snprintf(text, sizeof text, "v%lld", value);
+  int n = 0;
+  for (int k = 0; k < PW_KEYS; k++)
+    if (th_sched_writes(w, r, k)) {
+      uid[n] = vi64(k);
+      ev[n] = vts(T0 + th_sched_second(&pw_sched, w, r) * SEC);
+      a[n] = vi64(value);
+      b[n] = vf64((double)value / 2);
+      c[n++] = vstr(text);
+    }
+  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ev}, {"a", a},
+                      {"b", b},         {"c", c}};
+  return lr_write_rows(s, "user_stats", cols, 5, (size_t)n, st);
+}
+
+/* A writer process: its rounds one write each, a byte on `acks` once each
+ * returned ('c' when it stored a row, 'a' when all were older). Exit 0,
+ * or 1 on a failed write. */
+static void sched_writer_child(const char *dir, int w, int acks) {
+  lr_store *s = NULL;
+  if (lr_store_open(dir, LR_STORE_READWRITE, &s) != 0)
+    _exit(1);
+  for (int r = 0; r < PW_ROUNDS; r++) {
+    lr_write_stats st;
+    if (put_sched_round(s, w, r, &st) != 0)
+      _exit(1);
+    if (write(acks, st.rows_written ? "c" : "a", 1) != 1)
+      _exit(1);
+  }
+  lr_store_close(s);
+  _exit(0);
+}
+
+/* Reads a writer's acknowledgements to their end: how many writes returned
+ * (*changed: how many of them stored a row). */
+static int read_acks(int fd, int *changed) {
+  int n = 0;
+  char buf[64];
+  for (ssize_t got; (got = read(fd, buf, sizeof buf)) > 0;)
+    for (ssize_t i = 0; i < got; i++) {
+      n++;
+      *changed += buf[i] == 'c';
+    }
+  close(fd);
+  return n;
+}
+
+/* Whether every key holds the newest write among the first done[w] rounds
+ * of each writer w. */
+static int holds_sched(lr_store *s, const int *done) {
+  static const char *const refs[] = {"user_stats:a"};
+  look l;
+  look_refs(&l, s, refs, 1, 1);
+  int same = 1;
+  for (int k = 0; k < PW_KEYS && same; k++) {
+    long long second, want = th_sched_expect(&pw_sched, k, done, &second);
+    lr_value key = vi64(k);
+    look_get(&l, &key, 1);
+    lr_value a = look_cell(&l, 0, 0);
+    same = want < 0 ? a.status == LR_STATUS_NOT_FOUND
+                    : a.status == LR_STATUS_PRESENT && a.v.i64 == want &&
+                          a.event_ts == T0 + second * SEC;
+  }
+  look_free(&l);
+  return same;
+}
+
+/* Three processes write overlapping keys at once, one of them killed with
+ * SIGKILL at a seeded random point: every acknowledged write is kept
+ * (newer wins per key, whichever process wrote it), the write under way at
+ * the kill is there whole or not at all, and a handle opened before the
+ * writers counts each of their changes in its version. */
+Test(online, o050_writer_processes_keep_every_acknowledged_write,
+     .timeout = 60) {
+  char *dir = make_repo(defs_main);
+  lr_store *s = open_store(dir, LR_STORE_READONLY);
+  lr_data_version before, after;
+  cr_assert_eq(lr_store_version(s, &before), 0);
+  int acks[PW_WRITERS];
+  pid_t pid[PW_WRITERS];
+  for (int w = 0; w < PW_WRITERS; w++) {
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid[w] = th_fork_child();
+    if (pid[w] == 0) {
+      close(fds[0]);
+      sched_writer_child(dir, w, fds[1]);
+    }
+    close(fds[1]);
+    acks[w] = fds[0];
+  }
+  /* the last one is killed at a random point after its first write */
+  int done[PW_WRITERS] = {0}, changed = 0;
+  struct pollfd first = {.fd = acks[PW_WRITERS - 1], .events = POLLIN};
+  cr_assert_eq(poll(&first, 1, 20000), 1, "the last writer wrote nothing");
+  char ack;
+  cr_assert_eq(read(first.fd, &ack, 1), 1);
+  done[PW_WRITERS - 1] = 1;
+  changed += ack == 'c';
+  uint64_t rng = 0x0050 ^ (uint64_t)getpid();
+  usleep((useconds_t)(th_random(&rng) % 60000));
+  kill(pid[PW_WRITERS - 1], SIGKILL);
+  for (int w = 0; w < PW_WRITERS; w++) {
+    int code = th_child_status(pid[w], 30000);
+    done[w] += read_acks(acks[w], &changed);
+    if (w < PW_WRITERS - 1)
+      cr_assert(code == 0 && done[w] == PW_ROUNDS, "writer %d: exit %d after "
+                "%d of %d writes", w, code, done[w], PW_ROUNDS);
+    else
+      cr_assert(code == 128 + SIGKILL || (code == 0 && done[w] == PW_ROUNDS),
+                "the killed writer: exit %d", code);
+  }
+  int killed_at = done[PW_WRITERS - 1];
+  int without = holds_sched(s, done);
+  done[PW_WRITERS - 1] += killed_at < PW_ROUNDS; /* the write under way */
+  int with = holds_sched(s, done);
+  cr_assert(without || with, "a key lost an acknowledged write, or the "
+            "write under way at the kill (round %d) is there in part",
+            killed_at);
+  cr_assert_eq(lr_store_version(s, &after), 0);
+  unsigned long long moved = after.seq - before.seq;
+  cr_assert(moved == (unsigned long long)changed + (with && !without) ||
+                (with && without && moved == (unsigned long long)changed + 1),
+            "%d acknowledged writes stored rows, the version moved by %llu",
+            changed, moved);
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+/* One row of `other`: o = `o` for user `user`. */
+static int put_other(lr_store *s, long long user, long long o) {
+  kv row[] = {{"user_id", vi64(user)},
+              {"event_timestamp", vts(T0 + o * SEC)},
+              {"o", vi64(o)}};
+  return put_row(s, "other", row, 3, NULL);
+}
+
+enum { OPEN_PROCS = 6 };
+
+/* An opener process: waits for the parent's byte on `go`, opens the store
+ * (read-write for even ids, which write user 100 + id in `other`), then
+ * within 10 s must read every even opener's row. Exit 0, or 1 + the step
+ * that failed. */
+static void opener_child(const char *dir, int id, int go) {
+  char c;
+  if (read(go, &c, 1) != 1)
+    _exit(1);
+  lr_store *s = NULL;
+  int rw = id % 2 == 0;
+  if (lr_store_open(dir, rw ? LR_STORE_READWRITE : LR_STORE_READONLY, &s))
+    _exit(2);
+  if (rw && put_other(s, 100 + id, id + 1) != 0)
+    _exit(3);
+  static const char *const refs[] = {"other:o"};
+  lr_request *req = NULL;
+  lr_result *res = NULL;
+  lr_value keys[OPEN_PROCS / 2];
+  for (int i = 0; i < OPEN_PROCS / 2; i++)
+    keys[i] = vi64(100 + 2 * i);
+  if (lr_request_prepare(s, refs, 1, &req) ||
+      lr_result_create(req, OPEN_PROCS / 2, &res))
+    _exit(4);
+  for (long long end = th_now_ms() + 10000;; usleep(2000)) {
+    if (lr_get_online_features(req, keys, OPEN_PROCS / 2, res))
+      _exit(5);
+    int all = 1;
+    for (int i = 0; i < OPEN_PROCS / 2; i++) {
+      lr_value v;
+      lr_result_cell(res, i, 0, &v);
+      all &= v.status == LR_STATUS_PRESENT && v.v.i64 == 2 * i + 1;
+    }
+    if (all)
+      break;
+    if (th_now_ms() > end)
+      _exit(6);
+  }
+  lr_result_free(res);
+  lr_request_free(req);
+  lr_store_close(s);
+  _exit(0);
+}
+
+/* Starts OPEN_PROCS openers, lets them all open at once, and fails unless
+ * each succeeds. */
+static void open_from_processes(const char *dir, const char *when) {
+  int go[2];
+  cr_assert_eq(pipe(go), 0);
+  pid_t pid[OPEN_PROCS];
+  for (int i = 0; i < OPEN_PROCS; i++) {
+    pid[i] = th_fork_child();
+    if (pid[i] == 0) {
+      close(go[1]);
+      opener_child(dir, i, go[0]);
+    }
+  }
+  close(go[0]);
+  cr_assert_eq(write(go[1], "gggggg", OPEN_PROCS), OPEN_PROCS);
+  close(go[1]);
+  for (int i = 0; i < OPEN_PROCS; i++) {
+    int code = th_child_status(pid[i], 20000);
+    cr_assert_eq(code, 0, "%s: opener %d (%s) failed at step %d", when, i,
+                 i % 2 ? "read-only" : "read-write", code - 1);
+  }
+}
+
+/* A writer process: `other` rows for users 1000, 1001, ... until `stop`
+ * is readable. Exit 0, or 1 on a failed open or write. */
+static void other_writer_child(const char *dir, int stop) {
+  lr_store *s = NULL;
+  if (lr_store_open(dir, LR_STORE_READWRITE, &s) != 0)
+    _exit(1);
+  struct pollfd p = {.fd = stop, .events = POLLIN};
+  for (int i = 0; i < 20000 && poll(&p, 1, 0) == 0; i++)
+    if (put_other(s, 1000 + i, 1) != 0)
+      _exit(1);
+  lr_store_close(s);
+  _exit(0);
+}
+
+/* Whether the live generation still holds a database of view `view`. */
+static int has_view_db(lr_store *s, const char *view) {
+  lr__env *env = lr__store_env(s);
+  MDB_txn *txn;
+  cr_assert_eq(mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn), 0);
+  int n = 0, found = 0;
+  char **names = lr__env_db_names(txn, &n);
+  for (int i = 0; i < n; i++) {
+    found |= !strncmp(names[i], view, strlen(view)) &&
+             names[i][strlen(view)] == '@';
+    free(names[i]);
+  }
+  free(names);
+  mdb_txn_abort(txn);
+  lr__env_release(env);
+  return found;
+}
+
+/* Six processes open one store at once, half read-only, half read-write:
+ * first a store with no generation yet (the opens make one, gen-1), then,
+ * after a view was removed and while another process writes, again (a
+ * read-write open frees the removed view's rows, a write that waits for
+ * the other writers). Every open and write succeeds and every process
+ * reads the others' rows. */
+Test(online, o051_store_open_from_processes_at_once, .timeout = 60) {
+  char *dir = make_evo_repo(EVO_AB);
+  open_from_processes(dir, "no generation yet");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/data/online/gen-2", dir);
+  cr_assert_neq(access(path, F_OK), 0, "the first opens made two generations");
+  char *current = th_read(dir, "data/online/CURRENT");
+  cr_assert_str_eq(current, "1\n");
+  free(current);
+  lr_store *s = open_store(dir, LR_STORE_READWRITE);
+  kv row[] = {{"user_id", vi64(1)},
+              {"event_timestamp", vts(T0)},
+              {"a", vi64(10)},
+              {"b", vstr("bee")}};
+  cr_assert_eq(put_row(s, "ev", row, 4, NULL), 0, "%s", lr_store_errmsg(s));
+  lr_store_close(s);
+  write_only_other(dir);
+  apply_repo(dir, 0, 0);
+  int stop[2];
+  cr_assert_eq(pipe(stop), 0);
+  pid_t writer = th_fork_child();
+  if (writer == 0)
+    other_writer_child(dir, stop[0]);
+  open_from_processes(dir, "a view removed, a writer writing");
+  cr_assert_eq(write(stop[1], "s", 1), 1);
+  cr_assert_eq(th_child_status(writer, 20000), 0, "the writer failed");
+  s = open_store(dir, LR_STORE_READONLY);
+  cr_assert(!has_view_db(s, "ev"), "the removed view's rows were kept");
+  cr_assert(has_view_db(s, "other"));
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+/* A process holding the store's writer lock: begins a write of user_stats
+ * (lr__writer_begin), says so on `ready`, and once `go` is readable writes
+ * user 500 (a = 5) and commits. Exit 0, or 1. */
+static void lock_holder_child(const char *dir, int ready, int go) {
+  lr_store *s = NULL;
+  lr__writer *w = NULL;
+  if (lr_store_open(dir, LR_STORE_READWRITE, &s) != 0 ||
+      lr__writer_begin(s, "user_stats", &w) != 0)
+    _exit(1);
+  char c;
+  if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 1)
+    _exit(1);
+  lr_value uid = vi64(500), ev = vts(T0), a = vi64(5), b = vf64(2.5),
+           str = vstr("v");
+  lr_column cols[] = {{"user_id", &uid}, {"event_timestamp", &ev},
+                      {"a", &a},         {"b", &b},
+                      {"c", &str}};
+  lr_write_stats st;
+  if (lr__writer_put(w, cols, 5, 1, &st) != 0 || lr__writer_commit(w) != 0)
+    _exit(1);
+  lr_store_close(s);
+  _exit(0);
+}
+
+/* While another process holds the writer lock (a write under way), the
+ * readers of this one do not wait: a lookup, a read-only open,
+ * lr_store_version, lr_store_digests and lr_store_verify all return; and
+ * lr_write_file refuses a bad, missing or misaddressed file at once (the
+ * file is read and checked before its write begins). Once the other write
+ * commits, it is seen. (A wait would hang the test: its timeout ends it.) */
+Test(online, o052_readers_and_file_checks_never_wait_for_another_writer,
+     .timeout = 30) {
+  char *dir = make_repo(defs_main);
+  lr_store *s = open_store(dir, LR_STORE_READWRITE);
+  must_put_stats(s, 1, T0, 10);
+  char *bad = file_in(dir, "bad.csv", "user_id,event_timestamp,a,b,c\n"
+                                      "2,2024-01-02T00:00:00Z,eleven,1,x\n");
+  char *good = file_in(dir, "good.csv", "user_id,event_timestamp,a,b,c\n"
+                                        "2,2024-01-02T00:00:00Z,11,1,x\n");
+  int ready[2], go[2];
+  cr_assert_eq(pipe(ready), 0);
+  cr_assert_eq(pipe(go), 0);
+  pid_t holder = th_fork_child();
+  if (holder == 0)
+    lock_holder_child(dir, ready[1], go[0]);
+  char c;
+  cr_assert_eq(read(ready[0], &c, 1), 1, "the lock holder did not start");
+  assert_a(s, 1, 10);
+  lr_store *ro = open_store(dir, LR_STORE_READONLY);
+  assert_a(ro, 1, 10);
+  lr_data_version v;
+  cr_assert_eq(lr_store_version(ro, &v), 0);
+  char *json = NULL, *report = NULL;
+  cr_assert_eq(lr_store_digests(ro, &json), 0, "%s", lr_store_errmsg(ro));
+  cr_assert(strstr(json, "\"user_stats\": {\"rows\": 1,"), "%s", json);
+  cr_assert_eq(lr_store_verify(ro, &report), 0, "%s", lr_store_errmsg(ro));
+  cr_assert_eq(lr_write_file(s, "user_stats", bad, NULL), LR_EINVAL);
+  char want[4400];
+  snprintf(want, sizeof want, "%s: row 1: column 'a': 'eleven' is not a valid "
+           "int64", bad);
+  cr_assert_str_eq(lr_store_errmsg(s), want);
+  snprintf(want, sizeof want, "%s/missing.csv", dir);
+  cr_assert_eq(lr_write_file(s, "user_stats", want, NULL), LR_ENOTFOUND);
+  cr_assert_eq(lr_write_file(s, "nope", good, NULL), LR_ENOTFOUND);
+  cr_assert_eq(write(go[1], "g", 1), 1);
+  cr_assert_eq(th_child_status(holder, 10000), 0, "the lock holder failed");
+  assert_a(ro, 500, 5);
+  cr_assert_eq(lr_write_file(s, "user_stats", good, NULL), 0, "%s",
+               lr_store_errmsg(s));
+  assert_a(ro, 2, 11);
+  lr_free(json);
+  lr_free(report);
+  free(bad);
+  free(good);
+  lr_store_close(ro);
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+/* The row count lr_store_verify reports for user_stats, or -1. */
+static long long verified_rows(lr_store *s) {
+  char *report = NULL;
+  if (lr_store_verify(s, &report) != 0)
+    return -1;
+  const char *at = strstr(report, "user_stats: ");
+  long long n = at ? atoll(at + strlen("user_stats: ")) : -1;
+  lr_free(report);
+  return n;
+}
+
+/* How many bytes are waiting in pipe `fd` now (read and counted). */
+static int drain_count(int fd) {
+  int n = 0;
+  char buf[256];
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+    ssize_t got = read(fd, buf, sizeof buf);
+    if (got <= 0)
+      break;
+    n += (int)got;
+  }
+  return n;
+}
+
+/* A writer process: user_stats rows of users 1000, 1001, ... one a write,
+ * a byte on `acks` after each, until `stop` is readable. */
+static void stats_writer_child(const char *dir, int acks, int stop) {
+  lr_store *s = NULL;
+  if (lr_store_open(dir, LR_STORE_READWRITE, &s) != 0)
+    _exit(1);
+  struct pollfd p = {.fd = stop, .events = POLLIN};
+  for (int i = 0; i < 20000 && poll(&p, 1, 0) == 0; i++)
+    if (put_stats(s, 1000 + i, T0, NO_CREATED, i, 0, "w", NULL) != 0 ||
+        write(acks, "a", 1) != 1)
+      _exit(1);
+  lr_store_close(s);
+  _exit(0);
+}
+
+/* A reader process: users 0..99 must read a = key, lookup after lookup,
+ * until `stop` is readable. */
+static void stats_reader_child(const char *dir, int stop) {
+  lr_store *s = NULL;
+  static const char *const refs[] = {"user_stats:a"};
+  lr_request *req = NULL;
+  lr_result *res = NULL;
+  if (lr_store_open(dir, LR_STORE_READONLY, &s) ||
+      lr_request_prepare(s, refs, 1, &req) || lr_result_create(req, 100, &res))
+    _exit(2);
+  lr_value keys[100];
+  for (int i = 0; i < 100; i++)
+    keys[i] = vi64(i);
+  struct pollfd p = {.fd = stop, .events = POLLIN};
+  while (poll(&p, 1, 0) == 0) {
+    if (lr_get_online_features(req, keys, 100, res))
+      _exit(1);
+    for (int i = 0; i < 100; i++) {
+      lr_value v;
+      lr_result_cell(res, i, 0, &v);
+      if (v.status != LR_STATUS_PRESENT || v.v.i64 != i)
+        _exit(1);
+    }
+  }
+  lr_result_free(res);
+  lr_request_free(req);
+  lr_store_close(s);
+  _exit(0);
+}
+
+/* lr_store_verify and lr_store_digests, again and again, while a writer
+ * and a reader run in other processes: each pass succeeds on one whole
+ * snapshot (rows never fewer than before), the writer's writes go on
+ * meanwhile (it is not held up: at least 20 land during the passes), and
+ * the end state holds every acknowledged row. */
+Test(online, o053_verify_and_digests_beside_writer_and_reader_processes,
+     .timeout = 60) {
+  char *dir = make_repo(defs_main);
+  lr_store *s = open_store(dir, LR_STORE_READWRITE);
+  for (int k = 0; k < 100; k++)
+    must_put_stats(s, k, T0, k);
+  int acks[2], stop[2];
+  cr_assert_eq(pipe(acks), 0);
+  cr_assert_eq(pipe(stop), 0);
+  pid_t writer = th_fork_child();
+  if (writer == 0)
+    stats_writer_child(dir, acks[1], stop[0]);
+  pid_t reader = th_fork_child();
+  if (reader == 0)
+    stats_reader_child(dir, stop[0]);
+  close(acks[1]);
+  int acked = 0, during = 0, passes = 0;
+  long long rows = 100;
+  for (long long end = th_now_ms() + 20000;
+       (during < 20 || passes < 10) && th_now_ms() < end; passes++) {
+    long long n = verified_rows(s);
+    cr_assert_geq(n, rows, "verify: %s (rows %lld, before %lld)",
+                  lr_store_errmsg(s), n, rows);
+    rows = n;
+    char *json = NULL;
+    cr_assert_eq(lr_store_digests(s, &json), 0, "%s", lr_store_errmsg(s));
+    const char *at = strstr(json, "\"user_stats\": {\"rows\": ");
+    cr_assert(at && atoll(at + 23) >= rows, "%s", json);
+    lr_free(json);
+    int got = drain_count(acks[0]);
+    acked += got;
+    during += passes > 0 ? got : 0;
+  }
+  cr_assert_geq(during, 20, "the writer was held up: %d writes in %d "
+                "passes", during, passes);
+  cr_assert_eq(write(stop[1], "ss", 2), 2);
+  cr_assert_eq(th_child_status(writer, 20000), 0, "the writer failed");
+  cr_assert_eq(th_child_status(reader, 20000), 0, "the reader saw a wrong "
+               "value or failed");
+  int changed = 0;
+  acked += read_acks(acks[0], &changed);
+  cr_assert_eq(verified_rows(s), 100 + acked, "%s", lr_store_errmsg(s));
   lr_store_close(s);
   repo_done(dir);
 }

@@ -55,6 +55,7 @@ static const char fixture_sources[] =
     "    kind: push\n"
     "    batch_source: stats_file\n"
     "    timestamp_unit: ns\n"
+    "    offline_path: data/pushes\n"
     "  - name: stats_latest\n"
     "    kind: file\n"
     "    path: data/*.csv\n"
@@ -298,6 +299,7 @@ static void same_model(const lr__model *a, const lr__model *b) {
     cr_assert_eq(x->time_unit, y->time_unit, "timestamp_unit of %s", x->name);
     cr_assert_eq(x->has_as_of, y->has_as_of, "as_of of %s", x->name);
     cr_assert_eq(x->as_of_us, y->as_of_us, "as_of of %s", x->name);
+    same_str(x->offline_path, y->offline_path, "offline_path");
     same_kvs(x->field_mapping, x->n_field_mapping, y->field_mapping,
              y->n_field_mapping, "field_mapping");
     same_fields(x->fields, x->n_fields, y->fields, y->n_fields,
@@ -467,6 +469,7 @@ Test(regfile, f001_round_trip_compares_every_field) {
   cr_assert_not_null(push);
   cr_assert_eq(push->kind, LR__SOURCE_PUSH);
   cr_assert_str_eq(push->batch_source, "stats_file");
+  cr_assert_str_eq(push->offline_path, "data/pushes");
   const lr__source *req = lr__model_source(&back, "vals");
   cr_assert_not_null(req);
   cr_assert_eq(req->kind, LR__SOURCE_REQUEST);

@@ -15,6 +15,7 @@
 #include "helpers.h"
 #include "larder.h"
 #include "offline/duckdb.h"
+#include "process.h"
 #include "registry/model.h"
 #include "registry/regfile.h"
 #include "registry/replication.h"
@@ -2420,4 +2421,160 @@ Test(registry, r074_a_path_that_matches_nothing_still_applies) {
   th_rmrf(th_applied_repo("sources:\n"
                           "  - {name: src, kind: file, path: "
                           "data/nope_*.parquet, timestamp_field: ts}\n"));
+}
+
+/* ---- loads beside applies in other processes ----------------------------- */
+
+static void kill_children(void) { th_kill_children(); }
+
+/* A repo handle on the base schema, plus `extra` (int64) when asked; the
+ * handle keeps the definitions it read (features.yaml is rewritten first). */
+static lr_repo *repo_on(const char *dir, int extra) {
+  lr__buf schema;
+  lr__buf_init(&schema);
+  lr__buf_puts(&schema, schema_base);
+  if (extra)
+    lr__buf_puts(&schema, "      - {name: extra, dtype: int64}\n");
+  write_defs(dir, lr__buf_str(&schema));
+  lr__buf_free(&schema);
+  lr_repo *repo = NULL;
+  cr_assert_eq(lr_repo_open(dir, &repo), 0, "%s", lr_repo_errmsg(repo));
+  return repo;
+}
+
+/* An applier process: applies `first`, `second`, `first`, ... `rounds`
+ * times in all. Exit 0, or 1 when an apply fails. */
+static void applier_child(lr_repo *first, lr_repo *second, int rounds) {
+  for (int i = 0; i < rounds; i++) {
+    char *plan = NULL;
+    if (lr_repo_apply(i % 2 ? second : first, 0, &plan) != 0)
+      _exit(1);
+    lr_free(plan);
+  }
+  _exit(0);
+}
+
+/* One round of loads while others apply: lr_registry_open (its version;
+ * whether driver_stats has `extra`, as *extra), lr_store_open,
+ * lr_offline_open and a plan all succeed on a whole registry. */
+static unsigned long long load_once(const char *dir, lr_repo *planner,
+                                    int *extra) {
+  lr_registry *reg = open_registry(dir);
+  unsigned long long v = 0;
+  cr_assert_eq(lr_registry_version(reg, &v), 0);
+  char *text = NULL;
+  cr_assert_eq(lr_registry_describe(reg, "driver_stats", 0, &text), 0, "%s",
+               lr_registry_errmsg(reg));
+  cr_assert(strstr(text, "conv_rate") && strstr(text, "trips"), "%s", text);
+  *extra = strstr(text, "extra") != NULL;
+  lr_free(text);
+  lr_registry_close(reg);
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(dir, LR_STORE_READONLY, &s), 0, "%s",
+               lr_store_errmsg(s));
+  static const char *const refs[] = {"driver_stats:extra"};
+  lr_request *req = NULL;
+  int rc = lr_request_prepare(s, refs, 1, &req);
+  cr_assert(rc == 0 || rc == LR_ENOTFOUND, "%s", lr_store_errmsg(s));
+  lr_request_free(req);
+  lr_store_close(s);
+  lr_offline *off = NULL;
+  cr_assert_eq(lr_offline_open(dir, &off), 0, "%s", lr_offline_errmsg(off));
+  lr_offline_close(off);
+  char *plan = NULL;
+  cr_assert_eq(lr_repo_plan(planner, 0, &plan), 0, "%s",
+               lr_repo_errmsg(planner));
+  lr_free(plan);
+  return v;
+}
+
+enum { APPLIES = 30 };
+
+/* While another process applies two definitions in turn (so odd versions
+ * are the base schema, even ones add `extra`), this one opens the
+ * registry, a store and an offline handle and plans, again and again:
+ * every load succeeds and is one whole registry (its version matches its
+ * content), versions never go back, and the last one is the last apply.
+ * A registry handle opened before keeps what it read. */
+Test(registry, r080_loads_beside_applies_in_another_process_are_whole,
+     .fini = kill_children, .timeout = 60) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  lr_registry *held = open_registry(dir);
+  lr_repo *with = repo_on(dir, 1), *base = repo_on(dir, 0);
+  pid_t applier = th_fork_child();
+  if (applier == 0)
+    applier_child(with, base, APPLIES);
+  unsigned long long last = 1;
+  int loads = 0, code = -2, st;
+  for (;; loads++) {
+    if (code == -2 && waitpid(applier, &st, WNOHANG) == applier) {
+      code = th_exit_code(st);
+      th_untrack_child(applier);
+    }
+    int extra = 0;
+    unsigned long long v = load_once(dir, base, &extra);
+    cr_assert_geq(v, last, "version %llu after %llu", v, last);
+    cr_assert_eq(extra, v % 2 == 0, "version %llu %s `extra`", v,
+                 extra ? "has" : "lacks");
+    last = v;
+    if (code != -2)
+      break;
+  }
+  cr_assert_eq(code, 0, "an apply failed");
+  cr_assert_eq(last, 1 + APPLIES, "the last load is version %llu", last);
+  cr_assert_gt(loads, 0);
+  unsigned long long v = 0;
+  char *text = NULL;
+  cr_assert_eq(lr_registry_version(held, &v), 0);
+  cr_assert_eq(v, 1, "a handle opened before the applies moved to %llu", v);
+  cr_assert_eq(lr_registry_describe(held, "driver_stats", 0, &text), 0);
+  cr_assert_null(strstr(text, "extra"), "%s", text);
+  lr_free(text);
+  lr_registry_close(held);
+  lr_repo_close(with);
+  lr_repo_close(base);
+  th_rmrf(dir);
+}
+
+/* Two processes apply two definitions in turn at once (nothing serializes
+ * them: the last rename wins) while this one loads: every apply and every
+ * load succeeds, and the registry left is one of the two, whole. */
+Test(registry, r081_two_applies_at_once_leave_one_whole_registry,
+     .fini = kill_children, .timeout = 60) {
+  char *dir = good_repo();
+  apply_ok(dir);
+  lr_repo *with = repo_on(dir, 1), *base = repo_on(dir, 0);
+  pid_t applier[2];
+  for (int i = 0; i < 2; i++) {
+    applier[i] = th_fork_child();
+    if (applier[i] == 0)
+      applier_child(i ? base : with, i ? with : base, APPLIES);
+  }
+  int running = 2, code[2] = {-2, -2};
+  while (running) {
+    for (int i = 0; i < 2; i++) {
+      int st;
+      if (code[i] == -2 && waitpid(applier[i], &st, WNOHANG) == applier[i]) {
+        code[i] = th_exit_code(st);
+        th_untrack_child(applier[i]);
+        running--;
+      }
+    }
+    int extra;
+    load_once(dir, base, &extra);
+  }
+  cr_assert(code[0] == 0 && code[1] == 0, "an apply failed (exit %d, %d)",
+            code[0], code[1]);
+  lr__model m;
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  const lr__view *v = lr__model_view(&m, "driver_stats");
+  cr_assert_not_null(v);
+  cr_assert(v->n_features == 3 || v->n_features == 4,
+            "driver_stats has %d features", v->n_features);
+  lr__model_free(&m);
+  lr_repo_close(with);
+  lr_repo_close(base);
+  th_rmrf(dir);
 }

@@ -52,13 +52,21 @@ Test(replication, rp001_primary_and_three_replicas_converge) {
   th_redis_stop(redis);
 }
 
+/* A new replica repo in g_tmp (its folder into *replica), its store
+ * opened read-write. */
+static lr_store *open_new_replica(char **replica) {
+  *replica = make_repo("replica", "replica", 1);
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(*replica, LR_STORE_READWRITE, &s), 0, "%s",
+               lr_store_errmsg(s));
+  return s;
+}
+
 /* A replica takes no writes, and says where they go. */
 Test(replication, rp002_replica_refuses_writes_naming_the_log) {
   g_tmp = th_tempdir();
-  char *replica = make_repo("replica", "replica", 1);
-  lr_store *s = NULL;
-  cr_assert_eq(lr_store_open(replica, LR_STORE_READWRITE, &s), 0, "%s",
-               lr_store_errmsg(s));
+  char *replica;
+  lr_store *s = open_new_replica(&replica);
   cr_assert_eq(put_rows(s, 1, 1, 1, T0), LR_EREADONLY);
   cr_assert_str_eq(lr_store_errmsg(s),
                    "this repo is a replica: it follows the write log "
@@ -67,28 +75,38 @@ Test(replication, rp002_replica_refuses_writes_naming_the_log) {
   lr_store_close(s);
 }
 
-/* A follower killed with -9 at random points of applying, and started
- * again each time, ends where the primary is. */
-Test(replication, rp003_follower_killed_while_applying_catches_up) {
+/* One side's `larder replicate` (the follower's when `follower_killed`,
+ * else the shipper's) killed with -9 at 10 random points drawn from
+ * `seed`, and started again each time, while a writer process writes on
+ * the primary; the other side runs throughout. Once the writer is done
+ * and the killed side runs again, the replica ends where the primary is:
+ * no change lost or applied twice. */
+static void converges_after_kills(int follower_killed, uint64_t seed) {
   int port;
   char *primary, *replica;
   pid_t redis = start_pair(&port, &primary, &replica);
-  pid_t shipper = start_replicate(primary);
+  const char *killed = follower_killed ? replica : primary;
+  pid_t steady = start_replicate(follower_killed ? primary : replica);
   pid_t writer = start_writer(primary, 0);
-  uint64_t rnd = 0x5eed0003u;
   for (int trial = 0; trial < 10; trial++) {
-    pid_t follower = start_replicate(replica);
-    usleep((useconds_t)(20000 + th_random(&rnd) % 80000));
-    kill(follower, SIGKILL);
-    th_reap(follower, 5000, NULL);
-    th_untrack_child(follower);
+    pid_t victim = start_replicate(killed);
+    usleep((useconds_t)(20000 + th_random(&seed) % 80000));
+    kill(victim, SIGKILL);
+    th_reap(victim, 5000, NULL);
+    th_untrack_child(victim);
   }
   cr_assert_eq(th_child_status(writer, 60000), 0, "the writer failed");
-  pid_t follower = start_replicate(replica);
+  pid_t again = start_replicate(killed);
   assert_converged(primary, &replica, 1);
-  stop_replicate(follower);
-  stop_replicate(shipper);
+  stop_replicate(again);
+  stop_replicate(steady);
   th_redis_stop(redis);
+}
+
+/* A follower killed with -9 at random points of applying, and started
+ * again each time, ends where the primary is. */
+Test(replication, rp003_follower_killed_while_applying_catches_up) {
+  converges_after_kills(1, 0x5eed0003u);
 }
 
 /* The stream trimmed past a stopped replica's position: it bootstraps
@@ -637,11 +655,53 @@ Test(replication, rp024_outbox_keeps_shipped_entries_by_count_and_bytes) {
   lr_store_close(s);
 }
 
-/* A reader child on `repo`: requests of 16 random keys until the file
- * `stop` exists (60 s at most); each answer must hold one value for
+/* The number in the file `path`, or -1 while it is not there. */
+static long long number_in(const char *path) {
+  FILE *f = fopen(path, "r");
+  long long n = -1;
+  if (f && fscanf(f, "%lld", &n) != 1)
+    n = -1;
+  if (f)
+    fclose(f);
+  return n;
+}
+
+/* One request of 16 random keys: each answer must hold one value for
  * every key (each write set them all), so a request that mixed two
- * versions shows two. Exit 0, or 1 and the first mix on stderr; 2 when it
- * never saw a value. */
+ * versions shows two; and none older than *seen, the newest before
+ * (every write's value is larger than the last). Exits the child on a
+ * failure: 1 a mix (on stderr), 4 a failed lookup, 5 an older answer. */
+static void mix_read(lr_request *req, lr_result *res, uint64_t *rnd,
+                     long long *seen) {
+  lr_value keys[16];
+  for (int i = 0; i < 16; i++)
+    keys[i] = (lr_value){.type = LR_TYPE_INT64,
+                         .v.i64 = (long long)(th_random(rnd) % KEYS)};
+  if (lr_get_online_features(req, keys, 16, res) != 0)
+    _exit(4);
+  lr_value first, v;
+  lr_result_cell(res, 0, 0, &first);
+  for (int i = 1; i < 16; i++) {
+    lr_result_cell(res, i, 0, &v);
+    if (v.status != first.status ||
+        (v.status == LR_STATUS_PRESENT && v.v.i64 != first.v.i64)) {
+      fprintf(stderr, "a request read %lld and %lld\n", first.v.i64,
+              v.v.i64);
+      _exit(1);
+    }
+  }
+  if (first.status != LR_STATUS_PRESENT)
+    return;
+  if (first.v.i64 < *seen)
+    _exit(5);
+  *seen = first.v.i64;
+}
+
+/* A reader child on `repo`: mix_read again and again until the file
+ * `stop` holds a generation (60 s at most), then once more, which must
+ * read that generation (a reader moves to a new generation at its next
+ * lookup). Exit 0; 1, 4 or 5 as mix_read; 2 when it never saw a value; 6
+ * when its last read was not on that generation. */
 static pid_t start_mix_reader(const char *repo, const char *stop) {
   pid_t pid = th_fork_child();
   if (pid)
@@ -655,35 +715,35 @@ static pid_t start_mix_reader(const char *repo, const char *stop) {
       lr_result_create(req, 16, &res))
     _exit(3);
   uint64_t rnd = (uint64_t)getpid();
-  int seen = 0;
+  long long seen = -1, want = -1;
   for (long long end = th_now_ms() + 60000;
-       th_now_ms() < end && access(stop, F_OK) != 0;) {
-    lr_value keys[16];
-    for (int i = 0; i < 16; i++)
-      keys[i] = (lr_value){.type = LR_TYPE_INT64,
-                           .v.i64 = (long long)(th_random(&rnd) % KEYS)};
-    if (lr_get_online_features(req, keys, 16, res) != 0)
-      _exit(4);
-    lr_value first, v;
-    lr_result_cell(res, 0, 0, &first);
-    for (int i = 1; i < 16; i++) {
-      lr_result_cell(res, i, 0, &v);
-      if (v.status != first.status ||
-          (v.status == LR_STATUS_PRESENT && v.v.i64 != first.v.i64)) {
-        fprintf(stderr, "a request read %lld and %lld\n", first.v.i64,
-                v.v.i64);
-        _exit(1);
-      }
-    }
-    seen |= first.status == LR_STATUS_PRESENT;
-  }
-  _exit(seen ? 0 : 2);
+       th_now_ms() < end && (want = number_in(stop)) < 0;)
+    mix_read(req, res, &rnd, &seen);
+  mix_read(req, res, &rnd, &seen);
+  lr_data_version read;
+  lr_result_version(res, &read);
+  _exit(seen < 0 ? 2 : (long long)read.generation != want ? 6 : 0);
+}
+
+/* Tells a mix reader to stop: `name` in g_tmp gets the generation its
+ * last read must be on, `repo`'s (written whole, then renamed). */
+static void stop_mix_reader(const char *name, const char *repo) {
+  char text[32], tmp[64], from[4096], to[4096];
+  snprintf(text, sizeof text, "%llu\n", version_of(repo).generation);
+  snprintf(tmp, sizeof tmp, "%s.tmp", name);
+  th_write(g_tmp, tmp, text);
+  snprintf(from, sizeof from, "%s/%s", g_tmp, tmp);
+  snprintf(to, sizeof to, "%s/%s", g_tmp, name);
+  cr_assert_eq(rename(from, to), 0, "%s: %s", to, strerror(errno));
 }
 
 /* Reads during generation swaps under load never mix two versions in one
- * request: every write sets all keys to one value, the primary compacts
- * among them (each compaction a new generation the replica swaps to), and
- * reader processes on the primary and the replica check every answer. */
+ * request nor go back to an older one: every write sets all keys to one
+ * value, larger each time, the primary compacts among them (each
+ * compaction a new generation the replica swaps to), and reader processes
+ * on the primary and the replica check every answer; once the replica has
+ * caught up, each reader's next lookup is on its store's newest
+ * generation. */
 Test(replication, rp025_reads_never_mix_versions_across_swaps) {
   int port;
   char *primary, *replica;
@@ -695,10 +755,11 @@ Test(replication, rp025_reads_never_mix_versions_across_swaps) {
   cr_assert_eq(put_rows(s, 0, KEYS, 1, T0), 0, "%s", lr_store_errmsg(s));
   lr_store_close(s);
   assert_converged(primary, &replica, 1);
-  char stop[4096];
-  snprintf(stop, sizeof stop, "%s/stop-readers", g_tmp);
-  pid_t readers[] = {start_mix_reader(primary, stop),
-                     start_mix_reader(replica, stop)};
+  char stop[2][4096];
+  snprintf(stop[0], sizeof stop[0], "%s/stop-primary", g_tmp);
+  snprintf(stop[1], sizeof stop[1], "%s/stop-replica", g_tmp);
+  pid_t readers[] = {start_mix_reader(primary, stop[0]),
+                     start_mix_reader(replica, stop[1])};
   for (int round = 0; round < 3; round++) {
     cr_assert_eq(lr_store_open(primary, LR_STORE_READWRITE, &s), 0);
     for (int i = 0; i < 20; i++)
@@ -712,10 +773,12 @@ Test(replication, rp025_reads_never_mix_versions_across_swaps) {
     free(out);
   }
   assert_converged(primary, &replica, 1); /* the swaps are all behind */
-  th_write(g_tmp, "stop-readers", "");
+  stop_mix_reader("stop-primary", primary);
+  stop_mix_reader("stop-replica", replica);
   for (int i = 0; i < 2; i++)
     cr_assert_eq(th_child_status(readers[i], 20000), 0,
-                 "the reader on the %s saw a mix, failed or read nothing",
+                 "the reader on the %s saw a mix or an older answer, failed, "
+                 "read nothing or stayed on an old generation",
                  i ? "replica" : "primary");
   cr_assert_geq(version_of(replica).generation, 4, "the replica swapped "
                 "generations fewer than 3 times");
@@ -804,10 +867,8 @@ Test(replication, rp027_batch_stops_at_a_damaged_entry_keeping_those_before) {
  * line) still reads. */
 Test(replication, rp028_status_file_rewritten_in_place_reads_back) {
   g_tmp = th_tempdir();
-  char *replica = make_repo("replica", "replica", 1);
-  lr_store *s = NULL;
-  cr_assert_eq(lr_store_open(replica, LR_STORE_READWRITE, &s), 0, "%s",
-               lr_store_errmsg(s));
+  char *replica;
+  lr_store *s = open_new_replica(&replica);
   lr__buf err;
   lr__buf_init(&err);
   lr__replica_status st = {7, 2, 30, 1704067200000LL, 1, 9, 90, 0, 0, ""}, got;
@@ -837,4 +898,12 @@ Test(replication, rp028_status_file_rewritten_in_place_reads_back) {
   cr_assert_str_eq(got.error, "");
   lr__buf_free(&err);
   lr_store_close(s);
+}
+
+/* A shipper killed with -9 at random points while a writer writes, and
+ * started again each time: no change is lost or shipped twice, and the
+ * replica ends where the primary is (the shipper's state is the store's
+ * outbox). */
+Test(replication, rp029_shipper_killed_while_shipping_catches_up) {
+  converges_after_kills(0, 0x5eed0029u);
 }

@@ -45,6 +45,7 @@
   "sources:\n"                                                                 \
   "  - {name: s, kind: file, path: data/x.csv, timestamp_field: ts}\n"         \
   "  - {name: user_push, kind: push, batch_source: s, timestamp_unit: ms}\n"  \
+  "  - {name: item_push, kind: push, batch_source: s}\n"                       \
   "feature_views:\n"                                                           \
   "  - name: user_stats\n"                                                     \
   "    entities: [user]\n"                                                     \
@@ -1486,7 +1487,7 @@ Test(server, s043_unknown_write_or_push_target_is_404_missing_name_400) {
   check_error("POST", "/push", "{\"df\": {}}", 400, "push_source_name");
   check_error("POST", "/push",
               "{\"push_source_name\": \"user_push\", \"df\": {}, "
-              "\"to\": \"offline\"}",
+              "\"to\": \"nowhere\"}",
               400, "to");
   check_alive("pushes to unknown sources");
   srv_stop();
@@ -2738,4 +2739,45 @@ Test(server, s068_min_version_header_waits_for_another_writer) {
                    "sequence number S\"}\n");
   hresp_free(&h);
   srv_stop();
+}
+
+static volatile sig_atomic_t g_usr2_taken; /* a server thread took SIGUSR2 */
+static void take_usr2(int sig) {
+  (void)sig;
+  g_usr2_taken = 1;
+}
+
+/* include/larder.h: the threads lr_server_start starts take the signal
+ * mask of the thread that calls it. With SIGUSR2 blocked in the caller
+ * (the only thread then) and a handler installed, a SIGUSR2 sent to the
+ * process while the server runs and answers is taken by no thread (the
+ * handler would run in one that had it unblocked): it stays pending until
+ * the caller takes it with sigwait. */
+Test(server, s069_server_threads_take_the_callers_signal_mask) {
+  sigset_t usr2, before;
+  sigemptyset(&usr2);
+  sigaddset(&usr2, SIGUSR2);
+  cr_assert_eq(pthread_sigmask(SIG_BLOCK, &usr2, &before), 0);
+  struct sigaction sa = {.sa_handler = take_usr2}, old_sa;
+  sigemptyset(&sa.sa_mask);
+  cr_assert_eq(sigaction(SIGUSR2, &sa, &old_sa), 0);
+  g_usr2_taken = 0;
+  lr_server *srv = api_start();
+  check_alive("a server started with SIGUSR2 blocked");
+  cr_assert_eq(kill(getpid(), SIGUSR2), 0);
+  for (int i = 0; i < 20 && !g_usr2_taken; i++) {
+    check_alive("after SIGUSR2"); /* its threads run meanwhile */
+    usleep(10000);
+  }
+  sigset_t pending;
+  cr_assert_eq(sigpending(&pending), 0);
+  cr_assert(!g_usr2_taken, "a server thread took SIGUSR2: it did not "
+            "inherit the caller's mask");
+  cr_assert(sigismember(&pending, SIGUSR2), "SIGUSR2 is not pending");
+  int sig = 0;
+  cr_assert_eq(sigwait(&usr2, &sig), 0);
+  cr_assert_eq(sig, SIGUSR2);
+  lr_server_close(srv);
+  sigaction(SIGUSR2, &old_sa, NULL);
+  pthread_sigmask(SIG_SETMASK, &before, NULL);
 }

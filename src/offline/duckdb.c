@@ -175,6 +175,15 @@ static void load_api(void) {
   RESOLVE(list_vector_set_size, "duckdb_list_vector_set_size");
   RESOLVE(vector_get_column_type, "duckdb_vector_get_column_type");
   RESOLVE(get_type_id, "duckdb_get_type_id");
+  RESOLVE(create_data_chunk, "duckdb_create_data_chunk");
+  RESOLVE(data_chunk_set_size, "duckdb_data_chunk_set_size");
+  RESOLVE(data_chunk_reset, "duckdb_data_chunk_reset");
+  RESOLVE(vector_size, "duckdb_vector_size");
+  RESOLVE(appender_create, "duckdb_appender_create");
+  RESOLVE(append_data_chunk, "duckdb_append_data_chunk");
+  RESOLVE(appender_error, "duckdb_appender_error");
+  RESOLVE(appender_close, "duckdb_appender_close");
+  RESOLVE(appender_destroy, "duckdb_appender_destroy");
 }
 
 const lr__duckdb_api *lr__duckdb_fns(void) { return &api; }

@@ -77,6 +77,17 @@ typedef struct lr__duckdb_api {
   /* a time function's argument of any type (timecol.c) */
   duckdb_logical_type (*vector_get_column_type)(duckdb_vector);
   duckdb_type (*get_type_id)(duckdb_logical_type);
+  /* data chunks and the appender: rows pushed to the offline store */
+  duckdb_data_chunk (*create_data_chunk)(duckdb_logical_type *, idx_t);
+  void (*data_chunk_set_size)(duckdb_data_chunk, idx_t);
+  void (*data_chunk_reset)(duckdb_data_chunk);
+  idx_t (*vector_size)(void);
+  duckdb_state (*appender_create)(duckdb_connection, const char *,
+                                  const char *, duckdb_appender *);
+  duckdb_state (*append_data_chunk)(duckdb_appender, duckdb_data_chunk);
+  const char *(*appender_error)(duckdb_appender);
+  duckdb_state (*appender_close)(duckdb_appender);
+  duckdb_state (*appender_destroy)(duckdb_appender *);
 } lr__duckdb_api;
 
 /* The function table (valid after a successful lr__duckdb_open). */
@@ -108,6 +119,18 @@ int lr__duckdb_run(lr__duckdb *d, const char *sql, int n_cols, lr__buf *rows,
  * is read as null; returns how many there were (0: every row as is). */
 idx_t lr__duck_read_column(duckdb_vector vec, uint8_t dt, idx_t from,
                            idx_t n, lr__buf *scratch, lr_value *out);
+
+/* Writes values[0..n) of dtype `dt` (each of that type, null, or for
+ * int64 and float64 the narrower int32 and float32, which widen) into
+ * rows [0, n) of a vector of DuckDB type lr__duck_logical_type(dt): the
+ * inverse of lr__duck_read_column. Strings and bytes are copied. Returns 0,
+ * or -1 when DuckDB cannot reserve a list's items. */
+int lr__duck_write_column(duckdb_vector vec, uint8_t dt, const lr_value *values,
+                          idx_t n);
+
+/* The DuckDB logical type of a dtype (a list for an array); the caller
+ * destroys it. */
+duckdb_logical_type lr__duck_logical_type(uint8_t dt);
 
 /* Appends `s` as a SQL string literal ('...', quotes doubled). */
 void lr__sql_literal(lr__buf *out, const char *s);

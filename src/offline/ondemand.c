@@ -41,30 +41,6 @@ static void free_udf(void *p) {
   free(u);
 }
 
-static duckdb_type duck_type(uint8_t base) {
-  switch (base) {
-  case LR__DT_BOOL: return DUCKDB_TYPE_BOOLEAN;
-  case LR__DT_INT32: return DUCKDB_TYPE_INTEGER;
-  case LR__DT_INT64: return DUCKDB_TYPE_BIGINT;
-  case LR__DT_FLOAT32: return DUCKDB_TYPE_FLOAT;
-  case LR__DT_FLOAT64: return DUCKDB_TYPE_DOUBLE;
-  case LR__DT_STRING: return DUCKDB_TYPE_VARCHAR;
-  case LR__DT_BYTES: return DUCKDB_TYPE_BLOB;
-  default: return DUCKDB_TYPE_TIMESTAMP_TZ;
-  }
-}
-
-/* The logical type of a dtype; the caller destroys it. */
-static duckdb_logical_type logical_type(uint8_t dt) {
-  const lr__duckdb_api *api = lr__duckdb_fns();
-  duckdb_logical_type t = api->create_logical_type(duck_type(LR__DT_BASE(dt)));
-  if (!LR__DT_IS_ARRAY(dt))
-    return t;
-  duckdb_logical_type list = api->create_list_type(t);
-  api->destroy_logical_type(&t);
-  return list;
-}
-
 /* ---- the function, as DuckDB calls it ---------------------------------- */
 
 /* Feeds the arguments and the row times of one chunk into `e`; `vals`
@@ -92,65 +68,13 @@ static void feed_chunk(const udf *u, lr__eval *e, duckdb_data_chunk input,
   lr__buf_free(&scratch);
 }
 
-/* Writes an array<float32> output: every row's items into the list's
- * child vector, reserved once for the chunk. */
-static int put_lists(const lr__eval *e, int k, idx_t n, duckdb_vector out,
-                     uint64_t *valid) {
-  const lr__duckdb_api *api = lr__duckdb_fns();
-  lr_value v;
-  idx_t total = 0;
-  for (idx_t r = 0; r < n; r++) {
-    lr__eval_get(e, k, (int)r, &v);
-    total += v.type == LR_TYPE_NULL ? 0 : v.v.array.n;
-  }
-  if (api->list_vector_reserve(out, total) != DuckDBSuccess)
-    return -1;
-  duckdb_list_entry *entries = api->vector_get_data(out);
-  float *items = api->vector_get_data(api->list_vector_get_child(out));
-  idx_t at = 0;
-  for (idx_t r = 0; r < n; r++) {
-    lr__eval_get(e, k, (int)r, &v);
-    entries[r] = (duckdb_list_entry){at, 0};
-    if (v.type == LR_TYPE_NULL) {
-      valid[r / 64] &= ~(1ull << (r % 64));
-      continue;
-    }
-    memcpy(items + at, v.v.array.data, v.v.array.n * sizeof(float));
-    entries[r].length = v.v.array.n;
-    at += v.v.array.n;
-  }
-  return api->list_vector_set_size(out, total) == DuckDBSuccess ? 0 : -1;
-}
-
-/* Writes output k of the run into DuckDB's result vector. */
+/* Writes output k of the run into DuckDB's result vector (`vals` holds
+ * n values). */
 static int put_output(const lr__eval *e, int k, uint8_t dt, idx_t n,
-                      duckdb_vector out) {
-  const lr__duckdb_api *api = lr__duckdb_fns();
-  api->vector_ensure_validity_writable(out);
-  uint64_t *valid = api->vector_get_validity(out);
-  if (LR__DT_IS_ARRAY(dt))
-    return put_lists(e, k, n, out, valid);
-  void *data = api->vector_get_data(out);
-  lr_value v;
-  for (idx_t r = 0; r < n; r++) {
-    lr__eval_get(e, k, (int)r, &v);
-    if (v.type == LR_TYPE_NULL) {
-      valid[r / 64] &= ~(1ull << (r % 64));
-      continue;
-    }
-    switch (dt) {
-    case LR__DT_BOOL: ((uint8_t *)data)[r] = (uint8_t)v.v.b; break;
-    case LR__DT_INT32: ((int32_t *)data)[r] = v.v.i32; break;
-    case LR__DT_FLOAT32: ((float *)data)[r] = v.v.f32; break;
-    case LR__DT_FLOAT64: ((double *)data)[r] = v.v.f64; break;
-    case LR__DT_STRING:
-      api->vector_assign_string_element_len(out, r, v.v.str.ptr,
-                                            v.v.str.len);
-      break;
-    default: ((int64_t *)data)[r] = v.v.i64; break; /* int64, timestamp */
-    }
-  }
-  return 0;
+                      lr_value *vals, duckdb_vector out) {
+  for (idx_t r = 0; r < n; r++)
+    lr__eval_get(e, k, (int)r, &vals[r]);
+  return lr__duck_write_column(out, dt, vals, n);
 }
 
 static void call_udf(duckdb_function_info info, duckdb_data_chunk input,
@@ -169,7 +93,7 @@ static void call_udf(duckdb_function_info info, duckdb_data_chunk input,
   }
   if (rc == 0)
     rc = put_output(e, u->output, u->odfv->view->features[u->output].dtype,
-                    n, output) ? LR_ENOMEM : 0;
+                    n, vals, output) ? LR_ENOMEM : 0;
   if (rc)
     api->scalar_function_set_error(info, "on-demand feature: out of memory");
   lr__eval_free(e);
@@ -196,13 +120,13 @@ static int register_udf(lr_offline *off, udf *u, const char *name) {
   duckdb_scalar_function fn = api->create_scalar_function();
   api->scalar_function_set_name(fn, name);
   for (int a = 0; a <= u->n_args; a++) {
-    duckdb_logical_type t = logical_type(
+    duckdb_logical_type t = lr__duck_logical_type(
         a < u->n_args ? u->odfv->inputs[u->args[a]].dtype : LR__DT_TIMESTAMP);
     api->scalar_function_add_parameter(fn, t);
     api->destroy_logical_type(&t);
   }
   duckdb_logical_type ret =
-      logical_type(u->odfv->view->features[u->output].dtype);
+      lr__duck_logical_type(u->odfv->view->features[u->output].dtype);
   api->scalar_function_set_return_type(fn, ret);
   api->destroy_logical_type(&ret);
   api->scalar_function_set_special_handling(fn); /* nulls reach us */

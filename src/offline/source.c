@@ -1,8 +1,11 @@
 /*
  * source.c - the SQL that reads a feature view's rows from its source:
  * a file (Parquet or CSV, globs allowed), a SQL query, or a push source's
- * batch source. Every name from the definitions is quoted as an
- * identifier, every path as a literal; paths resolve inside the repo.
+ * batch source together with the files pushed to the offline store
+ * through the push source (UNION ALL: the same reads over both, so a
+ * pushed row reads as a batch row does). Every name from the definitions
+ * is quoted as an identifier, every path as a literal; paths resolve
+ * inside the repo.
  *
  * Time columns (timestamp_field, created_timestamp_column, timestamp
  * features) are read by Larder's time parser (timecol.c), never by a cast:
@@ -18,6 +21,7 @@
 #include "../util/fs.h"
 #include "../util/timefmt.h"
 #include "offline.h"
+#include "pushed.h"
 
 /* The columns a file read adds: the file a row came from and its row. */
 #define FILE_COLUMN "__larder_file"
@@ -167,8 +171,22 @@ static void words_free(source_words *w) {
   lr__buf_free(&w->where);
 }
 
+/* Where a row read as a time comes from, for the messages: SQL
+ * expressions of its file and 1-based row, or NULL (a query's rows). */
+typedef struct row_place {
+  const char *file, *row;
+} row_place;
+
+/* The place of the rows of source s's own files (or query). */
+static row_place source_place(const lr__source *s) {
+  if (s->kind != LR__SOURCE_FILE)
+    return (row_place){NULL, NULL};
+  return (row_place){FILE_COLUMN, lr__source_is_parquet(s)
+                                      ? "file_row_number + 1" : ROW_COLUMN};
+}
+
 /* Appends `column` of source `s` read as a time, named `as`. */
-static int time_column(lr_offline *off, const lr__source *s,
+static int time_column(lr_offline *off, const lr__source *s, row_place at,
                        const char *column, const char *as, lr__buf *sql) {
   source_words w;
   words_init(&w, s);
@@ -178,12 +196,8 @@ static int time_column(lr_offline *off, const lr__source *s,
   lr__buf value;
   lr__buf_init(&value);
   lr__sql_ident(&value, column);
-  int file = s->kind == LR__SOURCE_FILE;
-  int rc = lr__time_column_call(
-      off, &how, lr__buf_str(&value), file ? FILE_COLUMN : NULL,
-      !file ? NULL
-      : lr__source_is_parquet(s) ? "file_row_number + 1" : ROW_COLUMN,
-      sql);
+  int rc = lr__time_column_call(off, &how, lr__buf_str(&value), at.file,
+                                at.row, sql);
   lr__buf_puts(sql, " AS ");
   lr__sql_ident(sql, as);
   lr__buf_free(&value);
@@ -219,6 +233,112 @@ const lr__source *lr__offline_source(const lr_offline *off,
   return lr__model_data_source(&off->reg, v);
 }
 
+/* The most join keys a view's reads name. */
+enum { MAX_KEYS = 16 };
+
+/* Appends the SELECT list (keys, __ts, __created, features, each read and
+ * renamed) that reads view v's rows from source s's columns, the rows
+ * coming from `at`. */
+static int select_list(lr_offline *off, const lr__view *v,
+                       const lr__source *s, row_place at, lr__buf *sql) {
+  const char *keys[MAX_KEYS];
+  uint8_t key_types[MAX_KEYS];
+  int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, MAX_KEYS);
+  lr__buf_puts(sql, "SELECT ");
+  for (int k = 0; k < n_keys; k++) {
+    cast_column(sql, lr__source_column(s, keys[k]), key_types[k], keys[k]);
+    lr__buf_puts(sql, ", ");
+  }
+  int rc = s->timestamp_field
+               ? time_column(off, s, at, s->timestamp_field, "__ts", sql)
+               : snapshot_time(off, s, sql);
+  lr__buf_puts(sql, ", ");
+  if (rc == 0 && s->created_column)
+    rc = time_column(off, s, at, s->created_column, "__created", sql);
+  else
+    lr__buf_puts(sql, "NULL::TIMESTAMPTZ AS \"__created\"");
+  for (int f = 0; rc == 0 && f < v->n_features; f++) {
+    const lr__field *field = &v->features[f];
+    lr__buf_puts(sql, ", ");
+    if (field->dtype == LR__DT_TIMESTAMP)
+      rc = time_column(off, s, at, lr__source_column(s, field->name),
+                       field->name, sql);
+    else
+      cast_column(sql, lr__source_column(s, field->name), field->dtype,
+                  field->name);
+  }
+  return rc;
+}
+
+/* Appends `NULL::TYPE AS "column"` of a column view v reads. */
+static void null_column(lr__buf *sql, const char *column, uint8_t dtype,
+                        int first) {
+  lr__buf_puts(sql, first ? "" : ", ");
+  lr__buf_puts(sql, "NULL::");
+  lr__sql_type(sql, dtype);
+  lr__buf_puts(sql, " AS ");
+  lr__sql_ident(sql, column);
+}
+
+/* The FROM of the files pushed to the offline store through push source
+ * p (folder `dir`) for view v, whose batch source is s: the files read by
+ * name, each row with its file and row, after an empty row set holding
+ * every column v reads, so that a file pushed before a feature was added
+ * reads it as null. */
+static void pushed_from(lr_offline *off, const lr__view *v,
+                        const lr__source *s, const char *dir, lr__buf *sql) {
+  const char *keys[MAX_KEYS];
+  uint8_t key_types[MAX_KEYS];
+  int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, MAX_KEYS);
+  lr__buf_puts(sql, " FROM (SELECT * FROM (SELECT ");
+  for (int k = 0; k < n_keys; k++)
+    null_column(sql, lr__source_column(s, keys[k]), key_types[k], k == 0);
+  null_column(sql, s->timestamp_field, LR__DT_TIMESTAMP, n_keys == 0);
+  if (s->created_column)
+    null_column(sql, s->created_column, LR__DT_TIMESTAMP, 0);
+  for (int f = 0; f < v->n_features; f++)
+    null_column(sql, lr__source_column(s, v->features[f].name),
+                v->features[f].dtype, 0);
+  lr__buf glob;
+  lr__buf_init(&glob);
+  lr__pushed_glob(dir, &glob);
+  lr__buf_puts(sql, " LIMIT 0) UNION ALL BY NAME SELECT * FROM read_parquet(");
+  lr__sql_literal(sql, lr__buf_str(&glob));
+  lr__buf_puts(sql, ", union_by_name = true, filename = '" FILE_COLUMN
+                    "', file_row_number = true)) AS __pushed");
+  lr__buf_free(&glob);
+}
+
+/* Appends the rows pushed to the offline store through push source
+ * `push` that view v reads with batch source s, if any file is there. */
+static int pushed_select(lr_offline *off, const lr__view *v,
+                         const lr__source *s, const lr__source *push,
+                         lr__buf *sql) {
+  lr__buf dir;
+  lr__buf_init(&dir);
+  lr__pushed_dir(off->repo, push, &dir);
+  int rc = 0;
+  if (!lr__pushed_any(lr__buf_str(&dir))) {
+    /* nothing pushed offline */
+  } else if (!s->timestamp_field) {
+    rc = lr__errmsg_set(&off->errmsg, LR_EINVAL,
+                        "feature view '%s' reads push source '%s', whose "
+                        "offline folder %s holds pushed files, but its batch "
+                        "source '%s' is a snapshot (no timestamp_field), "
+                        "whose rows take their time from their file: give "
+                        "'%s' a timestamp_field, or move the pushed files "
+                        "out of %s", v->name, push->name, lr__buf_str(&dir),
+                        s->name, s->name, lr__buf_str(&dir));
+  } else {
+    lr__buf_puts(sql, " UNION ALL ");
+    rc = select_list(off, v, s,
+                     (row_place){FILE_COLUMN, "file_row_number + 1"}, sql);
+    pushed_from(off, v, s, lr__buf_str(&dir), sql);
+  }
+  lr__buf_free(&dir);
+  return rc;
+}
+
 int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
   const lr__source *s = lr__offline_source(off, v);
   if (!s || (s->kind != LR__SOURCE_FILE && s->kind != LR__SOURCE_SQL)) {
@@ -226,35 +346,14 @@ int lr__source_select(lr_offline *off, const lr__view *v, lr__buf *sql) {
                    "source to read", v->name);
     return LR_EINVAL;
   }
-  const char *keys[16];
-  uint8_t key_types[16];
-  int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, 16);
-  lr__buf_puts(sql, "SELECT ");
-  for (int k = 0; k < n_keys; k++) {
-    cast_column(sql, lr__source_column(s, keys[k]), key_types[k], keys[k]);
-    lr__buf_puts(sql, ", ");
-  }
-  int rc = s->timestamp_field
-               ? time_column(off, s, s->timestamp_field, "__ts", sql)
-               : snapshot_time(off, s, sql);
-  lr__buf_puts(sql, ", ");
-  if (rc == 0 && s->created_column)
-    rc = time_column(off, s, s->created_column, "__created", sql);
-  else
-    lr__buf_puts(sql, "NULL::TIMESTAMPTZ AS \"__created\"");
-  for (int f = 0; rc == 0 && f < v->n_features; f++) {
-    const lr__field *field = &v->features[f];
-    lr__buf_puts(sql, ", ");
-    if (field->dtype == LR__DT_TIMESTAMP)
-      rc = time_column(off, s, lr__source_column(s, field->name), field->name,
-                       sql);
-    else
-      cast_column(sql, lr__source_column(s, field->name), field->dtype,
-                  field->name);
-  }
+  int rc = select_list(off, v, s, source_place(s), sql);
   if (s->kind == LR__SOURCE_SQL)
     from_clause(off, s, 1, sql);
   else
     file_from(off, s, v, sql);
+  const lr__source *push = v->source ? lr__model_source(&off->reg, v->source)
+                                     : NULL;
+  if (rc == 0 && push && push->kind == LR__SOURCE_PUSH)
+    rc = pushed_select(off, v, s, push, sql);
   return rc;
 }

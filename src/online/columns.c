@@ -31,10 +31,9 @@ static int type_fits(int have, uint8_t want) {
          (want == LR__DT_FLOAT64 && have == LR_TYPE_FLOAT32);
 }
 
-int lr__columns_map(lr_store *store, const lr__online_view *ov,
-                       const lr_column *cols, int n_cols, column_map *map) {
+int lr__columns_map(lr__buf *err, const lr__online_view *ov,
+                    const lr_column *cols, int n_cols, column_map *map) {
   const lr__view *v = ov->view;
-  lr__buf *err = lr__store_err(store);
   for (int k = 0; k < ov->n_keys; k++)
     map->key[k] = find_column(cols, n_cols, ov->key_names[k]);
   map->event = find_column(cols, n_cols, EVENT_COLUMN);
@@ -74,26 +73,26 @@ int lr__columns_map(lr_store *store, const lr__online_view *ov,
 /* Checks the type of every value of column `col` against `want`. Row
  * times (`is_row_time`) must also be in the range a row holds. Messages
  * number the rows from 1, as every message about rows does. */
-static int check_column(lr_store *store, const lr_column *col, uint8_t want,
+static int check_column(lr__buf *err, const lr_column *col, uint8_t want,
                         size_t n_rows, int nullable, int is_row_time) {
   for (size_t r = 0; r < n_rows; r++) {
     int have = col->values[r].type;
     if (have == LR_TYPE_NULL && nullable)
       continue;
     if (have == LR_TYPE_NULL) {
-      lr__buf_printf(lr__store_err(store), "row %zu: '%s' is null; it must have a "
+      lr__buf_printf(err, "row %zu: '%s' is null; it must have a "
                      "value", r + 1, col->name);
       return LR_EINVAL;
     }
     if (is_row_time && have == LR_TYPE_TIMESTAMP &&
         !lr__time_in_range(col->values[r].v.ts)) {
-      lr__buf_printf(lr__store_err(store), "row %zu: column '%s' is further than "
+      lr__buf_printf(err, "row %zu: column '%s' is further than "
                      "the year 9999 from 1970", r + 1, col->name);
       return LR_EINVAL;
     }
     if (!type_fits(have, want)) {
       char s1[32], s2[32];
-      lr__buf_printf(lr__store_err(store), "row %zu: column '%s' is %s, but the "
+      lr__buf_printf(err, "row %zu: column '%s' is %s, but the "
                      "feature is %s", r + 1, col->name, lr_type_name(have, s1),
                      lr__dtype_name(want, s2));
       return LR_ETYPE;
@@ -102,16 +101,16 @@ static int check_column(lr_store *store, const lr_column *col, uint8_t want,
   return 0;
 }
 
-int lr__columns_check(lr_store *store, const lr__online_view *ov,
-                       const lr_column *cols, const column_map *map,
-                       size_t n_rows) {
-  int rc = check_column(store, &cols[map->event], LR__DT_TIMESTAMP, n_rows,
+int lr__columns_check(lr__buf *err, const lr__online_view *ov,
+                      const lr_column *cols, const column_map *map,
+                      size_t n_rows) {
+  int rc = check_column(err, &cols[map->event], LR__DT_TIMESTAMP, n_rows,
                         0, 1);
   if (rc == 0 && map->created >= 0)
-    rc = check_column(store, &cols[map->created], LR__DT_TIMESTAMP, n_rows,
+    rc = check_column(err, &cols[map->created], LR__DT_TIMESTAMP, n_rows,
                       1, 1);
   for (int f = 0; rc == 0 && f < ov->view->n_features; f++)
-    rc = check_column(store, &cols[map->feature[f]],
+    rc = check_column(err, &cols[map->feature[f]],
                       ov->view->features[f].dtype, n_rows, 1, 0);
   return rc;
 }

@@ -26,15 +26,14 @@ typedef struct column_map {
 
 /* Finds the view's columns among `cols` into `map` (allocated by the
  * caller: a key per join key, a feature per feature). Returns 0, or
- * LR_EINVAL naming a missing or unknown column (the message is the
- * store's). */
-int lr__columns_map(lr_store *store, const lr__online_view *ov,
+ * LR_EINVAL naming a missing or unknown column in `err`. */
+int lr__columns_map(lr__buf *err, const lr__online_view *ov,
                     const lr_column *cols, int n_cols, column_map *map);
 
 /* Checks every value of the mapped columns against its type (and times
  * against the range a row holds) over n_rows rows. Returns 0, LR_EINVAL or
  * LR_ETYPE naming the row and column. */
-int lr__columns_check(lr_store *store, const lr__online_view *ov,
+int lr__columns_check(lr__buf *err, const lr__online_view *ov,
                       const lr_column *cols, const column_map *map,
                       size_t n_rows);
 

@@ -91,7 +91,7 @@ static int seal_generation(lr_store *store, const lr__env *src,
 int lr__store_replace(lr_store *store, lr__gen_build_fn build, void *ctx,
                       lr__buf *err) {
   int lock;
-  int rc = lr__gen_lock(store->root, 0, &lock, err);
+  int rc = lr__gen_lock(store->root, &lock, err);
   if (rc)
     return rc;
   rc = lr__store_refresh(store, err); /* on the live one */
@@ -119,9 +119,9 @@ int lr__store_replace(lr_store *store, lr__gen_build_fn build, void *ctx,
   lr__env_release(live);
   if (rc == 0)
     rc = lr__store_refresh(store, err) < 0 ? LR_EIO : 0;
-  lr__gen_collect(store->root); /* the old one if nobody reads it, or a
-                                   failed build's folder */
-  lr__gen_unlock(lock);
+  lr__gen_unlock(store->root, lock); /* and sweeps: the old one if nobody
+                                        reads it, or a failed build's
+                                        folder */
   return rc;
 }
 

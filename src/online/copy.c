@@ -200,7 +200,7 @@ int lr__incoming_begin(lr_store *store, lr__incoming *in, lr__buf *err) {
     return LR_EREADONLY;
   }
   int lock;
-  int rc = lr__gen_lock(store->root, 0, &lock, err);
+  int rc = lr__gen_lock(store->root, &lock, err);
   if (rc)
     return rc;
   in->gen = lr__gen_next(store->root); /* under the lock: nobody else's */
@@ -213,7 +213,7 @@ int lr__incoming_begin(lr_store *store, lr__incoming *in, lr__buf *err) {
                    strerror(errno));
     rc = LR_EIO;
   }
-  lr__gen_unlock(lock);
+  lr__gen_unlock(store->root, lock);
   lr__buf_puts(&dir, "/data.mdb");
   in->path = lr__buf_steal(&dir);
   return rc ? rc : in->path ? 0 : LR_ENOMEM;
@@ -391,12 +391,8 @@ int lr__incoming_install(lr_store *store, lr__incoming *in,
 void lr__incoming_end(lr_store *store, lr__incoming *in) {
   if (in->hold >= 0)
     close(in->hold);
-  int lock;
-  if (in->gen && !in->installed &&
-      lr__gen_lock(store->root, 0, &lock, NULL) == 0) {
-    lr__gen_collect(store->root); /* our folder, no longer held */
-    lr__gen_unlock(lock);
-  }
+  if (in->gen && !in->installed)
+    lr__gen_sweep(store->root); /* our folder, no longer held */
   free(in->path);
   *in = (lr__incoming){.hold = -1};
 }

@@ -315,18 +315,14 @@ void lr__env_retain(lr__env *env) {
 }
 
 /* After the last reference to a generation that is no longer live: delete
- * it (and any other unused one) unless somebody else reads it. Skipped when
- * another process holds the layout lock; the next one out does it. */
+ * it (and any other unused one) unless somebody else reads it (a sweep:
+ * it never waits, see lr__gen_sweep). */
 static void collect_after_close(const char *root, unsigned long long gen) {
   unsigned long long live;
   if (lr__gen_read_current(root, &live, NULL) != 0 || live == gen ||
       (gen != LR__GEN_LEGACY && live < gen))
     return;
-  int lock;
-  if (lr__gen_lock(root, 1, &lock, NULL) != 0)
-    return;
-  lr__gen_collect(root);
-  lr__gen_unlock(lock);
+  lr__gen_sweep(root);
 }
 
 void lr__env_release(lr__env *env) {

@@ -127,21 +127,37 @@ static int lock_file(const char *path, int op, int *fd) {
   return busy ? LR_EEXISTS : LR_EIO;
 }
 
-int lr__gen_lock(const char *root, int nowait, int *fd, lr__buf *err) {
+/* flock `op` on ROOT/layout.lock (created if missing), as lock_file. */
+static int lock_layout(const char *root, int op, int *fd) {
   lr__buf path;
   lr__buf_init(&path);
   root_file(&path, root, "layout.lock");
-  int rc = lock_file(lr__buf_str(&path), LOCK_EX | (nowait ? LOCK_NB : 0), fd);
-  if (rc && rc != LR_EEXISTS && err)
-    lr__buf_printf(err, "cannot lock %s: %s", lr__buf_str(&path),
-                   strerror(errno));
+  int rc = lock_file(lr__buf_str(&path), op, fd);
   lr__buf_free(&path);
   return rc;
 }
 
-void lr__gen_unlock(int fd) {
-  if (fd >= 0)
-    close(fd); /* releases the flock */
+int lr__gen_lock(const char *root, int *fd, lr__buf *err) {
+  int rc = lock_layout(root, LOCK_EX, fd);
+  if (rc && err)
+    lr__buf_printf(err, "cannot lock %s/layout.lock: %s", root,
+                   strerror(errno));
+  return rc;
+}
+
+void lr__gen_unlock(const char *root, int fd) {
+  if (fd < 0)
+    return;
+  close(fd); /* releases the flock */
+  lr__gen_sweep(root);
+}
+
+void lr__gen_sweep(const char *root) {
+  int fd;
+  if (lock_layout(root, LOCK_SH | LOCK_NB, &fd) == 0) {
+    lr__gen_collect(root);
+    close(fd);
+  }
 }
 
 /* The in-use file of generation `gen`. */
@@ -151,6 +167,24 @@ static void in_use_path(lr__buf *out, const char *root,
   lr__buf_puts(out, "/in-use");
 }
 
+/* Flocks the in-use file at `path` with `op`, then makes sure the file
+ * locked is still the one there. A deleter renames a generation's folder
+ * away (or, for generation 0, unlinks its in-use file) before it lets go
+ * of its LOCK_EX, so a lock that had to wait for one is on a generation
+ * deleted meanwhile: LR_ENOTFOUND then, as when the folder is gone. */
+static int lock_in_use(const char *path, int op, int *fd) {
+  int rc = lock_file(path, op, fd);
+  if (rc)
+    return rc;
+  struct stat held, there;
+  if (fstat(*fd, &held) == 0 && stat(path, &there) == 0 &&
+      held.st_dev == there.st_dev && held.st_ino == there.st_ino)
+    return 0;
+  close(*fd);
+  *fd = -1;
+  return LR_ENOTFOUND;
+}
+
 int lr__gen_hold(const char *root, unsigned long long gen, int *fd) {
   lr__buf path;
   lr__buf_init(&path);
@@ -158,45 +192,108 @@ int lr__gen_hold(const char *root, unsigned long long gen, int *fd) {
   int rc = lr__fs_is_dir(lr__buf_str(&path)) ? 0 : LR_ENOTFOUND;
   in_use_path(&path, root, gen);
   if (rc == 0)
-    rc = lock_file(lr__buf_str(&path), LOCK_SH, fd);
+    rc = lock_in_use(lr__buf_str(&path), LOCK_SH, fd);
   lr__buf_free(&path);
+  unsigned long long live;
+  if (rc == 0 && gen == LR__GEN_LEGACY &&
+      lr__gen_read_current(root, &live, NULL) != LR_ENOTFOUND) {
+    close(*fd); /* upgraded meanwhile: its files may be going (their */
+    *fd = -1;   /* in-use file made anew by the open) */
+    rc = LR_ENOTFOUND;
+  }
   return rc;
 }
 
-/* Removes generation `gen`'s files and folder (the legacy one: its files
- * only). */
-static void remove_generation(const char *root, unsigned long long gen) {
+/* Removes the files a generation's folder `dir` may hold, and the folder
+ * unless `keep_dir` (generation 0's folder is the store's). Missing files
+ * are fine: another sweep may be removing the same ones. */
+static void remove_files(const char *dir, int keep_dir) {
   static const char *const files[] = {"data.mdb", "lock.mdb",
                                       "data.mdb.build", "in-use"};
-  lr__buf dir, path;
-  lr__buf_init(&dir);
+  lr__buf path;
   lr__buf_init(&path);
-  lr__gen_dir(&dir, root, gen);
   for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
     lr__buf_reset(&path);
-    lr__buf_printf(&path, "%s/%s", lr__buf_str(&dir), files[i]);
+    lr__buf_printf(&path, "%s/%s", dir, files[i]);
     unlink(lr__buf_str(&path));
   }
-  if (gen != LR__GEN_LEGACY)
-    rmdir(lr__buf_str(&dir));
-  lr__buf_free(&dir);
+  if (!keep_dir)
+    rmdir(dir);
   lr__buf_free(&path);
 }
 
-/* Deletes generation `gen` when no process holds it. */
+/* The folder a deletion renames gen-N to ("gen-N.gone": not a generation's
+ * name, so nobody opens it again). */
+static void gone_dir(lr__buf *out, const char *root, unsigned long long gen) {
+  lr__gen_dir(out, root, gen);
+  lr__buf_puts(out, ".gone");
+}
+
+/* Removes generation `gen`, whose in-use file the caller holds LOCK_EX on.
+ * Its folder is first renamed away, in one step, so that an open which
+ * read CURRENT before it moved finds the folder gone rather than half
+ * empty; a leftover of a deletion that died midway is removed first.
+ * Generation 0's files go in place (lr__gen_hold checks CURRENT for it). */
+static void remove_generation(const char *root, unsigned long long gen) {
+  lr__buf dir, gone;
+  lr__buf_init(&dir);
+  lr__buf_init(&gone);
+  lr__gen_dir(&dir, root, gen);
+  gone_dir(&gone, root, gen);
+  if (gen == LR__GEN_LEGACY) {
+    remove_files(lr__buf_str(&dir), 1);
+  } else {
+    int moved = rename(lr__buf_str(&dir), lr__buf_str(&gone)) == 0;
+    if (!moved && (errno == EEXIST || errno == ENOTEMPTY)) {
+      remove_files(lr__buf_str(&gone), 0);
+      moved = rename(lr__buf_str(&dir), lr__buf_str(&gone)) == 0;
+    }
+    if (moved)
+      remove_files(lr__buf_str(&gone), 0);
+  }
+  lr__buf_free(&dir);
+  lr__buf_free(&gone);
+}
+
+/* Deletes generation `gen` when no process holds it; 1 when it did. */
 static int collect_one(const char *root, unsigned long long gen) {
   lr__buf path;
   lr__buf_init(&path);
   in_use_path(&path, root, gen);
-  int fd = -1;
-  int rc = lock_file(lr__buf_str(&path), LOCK_EX | LOCK_NB, &fd);
+  int fd = -1; /* a folder with no in-use file (a build that died before
+                  making one) gets one here */
+  int rc = lock_in_use(lr__buf_str(&path), LOCK_EX | LOCK_NB, &fd);
   lr__buf_free(&path);
-  if (rc == LR_EEXISTS)
-    return 0; /* somebody reads it */
-  remove_generation(root, gen); /* also a folder with no in-use file: a
-                                   build that died before making one */
-  if (fd >= 0)
-    close(fd);
+  if (rc)
+    return 0; /* somebody reads it, or another sweep deleted it */
+  remove_generation(root, gen);
+  close(fd);
+  return 1;
+}
+
+/* The number N of a folder named gen-N.gone (a deletion that died after
+ * renaming it), or 0. */
+static unsigned long long gone_number(const char *name) {
+  size_t len = strlen(name);
+  if (len <= 5 || strcmp(name + len - 5, ".gone") != 0 || len - 5 >= 32)
+    return 0;
+  char gen_name[32];
+  memcpy(gen_name, name, len - 5);
+  gen_name[len - 5] = '\0';
+  return gen_number(gen_name);
+}
+
+/* Removes ROOT/NAME when it is a deletion's leftover (gen-N.gone): nobody
+ * can hold one, since no open looks for it. Returns 1 when it was one. */
+static int remove_if_gone(const char *root, const char *name) {
+  unsigned long long n = gone_number(name);
+  if (!n)
+    return 0;
+  lr__buf gone;
+  lr__buf_init(&gone);
+  gone_dir(&gone, root, n);
+  remove_files(lr__buf_str(&gone), 0);
+  lr__buf_free(&gone);
   return 1;
 }
 
@@ -216,6 +313,8 @@ int lr__gen_collect(const char *root) {
     unsigned long long n = gen_number(e->d_name);
     if (n && n != live)
       deleted += collect_one(root, n);
+    else if (!n)
+      remove_if_gone(root, e->d_name);
   }
   if (d)
     closedir(d);
@@ -227,7 +326,7 @@ int lr__gen_collect(const char *root) {
 static int create_layout(const char *root, unsigned long long *gen,
                          lr__gen_stamp *stamp, lr__buf *err) {
   int lock;
-  int rc = lr__gen_lock(root, 0, &lock, err);
+  int rc = lr__gen_lock(root, &lock, err);
   if (rc)
     return rc;
   rc = lr__gen_read_current(root, gen, stamp); /* made meanwhile? */
@@ -250,7 +349,7 @@ static int create_layout(const char *root, unsigned long long *gen,
     }
     lr__buf_free(&path);
   }
-  lr__gen_unlock(lock);
+  lr__gen_unlock(root, lock);
   return rc;
 }
 
@@ -367,8 +466,9 @@ static int is_root_file(const char *name) {
 }
 
 /* Removes what lr__gen_teardown removes once everything is held: CURRENT
- * first (a store without it is a new, empty one), the generations, the
- * folder's files, the folder. Returns 1 when the folder stays. */
+ * first (a store without it is a new, empty one), the generations (and
+ * leftovers of deletions), the folder's files, the folder. Returns 1 when
+ * the folder stays. */
 static int remove_store(const char *root, const lr__buf *gens) {
   lr__buf path;
   lr__buf_init(&path);
@@ -381,7 +481,7 @@ static int remove_store(const char *root, const lr__buf *gens) {
   }
   DIR *d = opendir(root);
   for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
-    if (!is_root_file(e->d_name))
+    if (remove_if_gone(root, e->d_name) || !is_root_file(e->d_name))
       continue;
     root_file(&path, root, e->d_name);
     unlink(lr__buf_str(&path));
@@ -398,11 +498,14 @@ int lr__gen_teardown(const char *root, int check_only, int *kept,
   if (!lr__fs_is_dir(root))
     return LR_ENOTFOUND;
   int layout;
-  int rc = lr__gen_lock(root, 1, &layout, err);
+  int rc = lock_layout(root, LOCK_EX | LOCK_NB, &layout);
   if (rc == LR_EEXISTS)
     lr__buf_printf(err, "the online store at %s is being rebuilt by another "
                    "process (`larder compact`, an upgrade or a snapshot "
                    "install): try again once it is done", root);
+  else if (rc)
+    lr__buf_printf(err, "cannot lock %s/layout.lock: %s", root,
+                   strerror(errno));
   if (rc)
     return rc;
   lr__buf gens, fds;
@@ -417,7 +520,11 @@ int lr__gen_teardown(const char *root, int check_only, int *kept,
     memcpy(&fd, fds.data + i * sizeof fd, sizeof fd);
     close(fd);
   }
-  lr__gen_unlock(layout);
+  if (rc == 0 && !check_only)
+    close(layout); /* nothing is left to sweep (a sweep would make
+                      layout.lock again in a folder kept) */
+  else
+    lr__gen_unlock(root, layout);
   lr__buf_free(&gens);
   lr__buf_free(&fds);
   return rc;

@@ -5,12 +5,14 @@
  * other. See docs/internals/online.md, "Generations".
  *
  *   ONLINE/CURRENT        "N\n": the live generation, replaced atomically
- *   ONLINE/layout.lock    flock: held while a generation is built, a store
- *                         is upgraded or old generations are deleted
+ *   ONLINE/layout.lock    flock: held exclusive while a generation is
+ *                         built, a store is upgraded or CURRENT made,
+ *                         shared while old generations are deleted
  *   ONLINE/gen-N/data.mdb, lock.mdb   the environment
  *   ONLINE/gen-N/in-use   flock(LOCK_SH) by every process that has gen N
  *                         open; a generation is deleted only by whoever
  *                         gets LOCK_EX on it, i.e. when no process reads it
+ *   ONLINE/gen-N.gone/    a generation being deleted (renamed first)
  *
  * A store written before generations existed has data.mdb directly in
  * ONLINE: it is generation 0, read in place (its in-use file is
@@ -61,21 +63,39 @@ void lr__gen_dir(lr__buf *out, const char *root, unsigned long long gen);
 /* A number no generation of `root` has used: one more than the largest. */
 unsigned long long lr__gen_next(const char *root);
 
-/* Takes the layout lock (flock LOCK_EX on ROOT/layout.lock); with
- * `nowait`, returns LR_EEXISTS at once when another process holds it.
- * *fd receives the descriptor for lr__gen_unlock. Returns 0 or LR_EIO. */
-int lr__gen_lock(const char *root, int nowait, int *fd, lr__buf *err);
-void lr__gen_unlock(int fd);
+/* Takes the layout lock (flock LOCK_EX on ROOT/layout.lock), waiting for
+ * whoever holds it: a change of the layout (a generation built or
+ * installed, CURRENT created or moved) holds it. *fd receives the
+ * descriptor for lr__gen_unlock. Returns 0 or LR_EIO. */
+int lr__gen_lock(const char *root, int *fd, lr__buf *err);
+
+/* Releases the layout lock, then sweeps (lr__gen_sweep): a generation
+ * whose last reader stopped while the lock was held goes now. */
+void lr__gen_unlock(const char *root, int fd);
+
+/* Deletes the generations nobody reads (lr__gen_collect) unless a change
+ * of the layout is under way: under the layout lock taken shared, without
+ * waiting. Sweeps never wait and never stop one another, so of two
+ * processes that stop reading a generation at once, the later one's sweep
+ * finds it free; and one that finds a change under way leaves its
+ * generation to that change's own sweep (lr__gen_unlock), which comes
+ * after. Whoever stops reading a generation last, it goes. */
+void lr__gen_sweep(const char *root);
 
 /* Marks generation `gen` in use by this process: flock(LOCK_SH) on its
  * in-use file, held on *fd until closed. Returns 0, or LR_ENOTFOUND when
- * the generation is gone (deleted after CURRENT moved: read CURRENT again)
- * or LR_EIO. */
+ * the generation is gone or was being deleted (CURRENT moved after the
+ * caller read it: read CURRENT again), or LR_EIO. A hold taken is on a
+ * whole generation: never on one whose files a deletion has begun to
+ * remove. */
 int lr__gen_hold(const char *root, unsigned long long gen, int *fd);
 
 /* Deletes every generation of `root` that is not CURRENT and that no
- * process holds, leftovers of builds that never finished among them. The
- * caller holds the layout lock. Returns how many it deleted. */
+ * process holds, leftovers of builds and of deletions that never finished
+ * among them (a deletion renames gen-N to gen-N.gone first). The caller
+ * holds the layout lock (shared is enough: lr__gen_sweep); other sweeps
+ * may delete the same generations at the same time. Returns how many it
+ * deleted. */
 int lr__gen_collect(const char *root);
 
 /* Removes the store folder `root` whole, unless a process uses it: under

@@ -1,9 +1,11 @@
 /*
- * ingest.c - rows from CSV or JSON-lines files, converted to the view's
- * types and written with lr_write_rows (one transaction). lr_write_file
- * (offline/write_file.c) calls it, after turning Parquet into CSV.
+ * ingest.c - rows from CSV or JSON-lines files and from requests' tables,
+ * converted to the types of the columns they may have (a colset: a view's,
+ * or a push source's). Writes into a view (ingest_view.c) and pushes
+ * (push.c, offline/push.c) read their rows here; lr_write_file
+ * (offline/write_file.c) turns Parquet into CSV first.
  *
- * Each column's type comes from the view (join keys, event_timestamp and
+ * Each column's type comes from the colset (join keys, event_timestamp and
  * created_timestamp as timestamps, features by their dtype), so the text is
  * parsed once, straight into typed values; errors name the file, the row
  * (1-based data rows, the header not counted) and the column.
@@ -20,7 +22,6 @@
 #include "../util/textval.h"
 #include "../util/timefmt.h"
 #include "ingest.h"
-#include "writer.h"
 
 /* The table being read: column names and a growing list of row values. */
 typedef struct table {
@@ -34,9 +35,8 @@ typedef struct table {
   const char *path; /* the file as messages name it */
   int skip_extra;   /* LR_WRITE_IGNORE_EXTRA_COLUMNS */
   int from_file;    /* a file (the flag applies), not a request's table */
-  int unit;         /* of epoch numbers in time columns: the view's
-                       source's timestamp_unit */
-  const char *source; /* the view's source, where a unit is declared */
+  int unit;         /* of epoch numbers in time columns (the colset's) */
+  const char *unit_source; /* the source where that unit is declared */
   lr__buf *err;
 } table;
 
@@ -47,28 +47,27 @@ static void put_place(table *t, size_t at) {
   lr__buf_printf(t->err, "%s: row %zu", t->path, at);
 }
 
-static int column_type(const lr__online_view *ov, const char *name,
+/* The index of column `name` in the colset, or -1. */
+static int colset_find(const lr__colset *cs, const char *name) {
+  for (int c = 0; c < cs->n; c++)
+    if (!strcmp(cs->names[c], name))
+      return c;
+  return -1;
+}
+
+static int column_type(const lr__colset *cs, const char *name,
                        uint8_t *type) {
-  if (!strcmp(name, "event_timestamp") || !strcmp(name, "created_timestamp")) {
-    *type = LR__DT_TIMESTAMP;
-    return 0;
-  }
-  for (int k = 0; k < ov->n_keys; k++)
-    if (!strcmp(name, ov->key_names[k])) {
-      *type = ov->key_types[k];
-      return 0;
-    }
-  const lr__field *f = lr__view_feature(ov->view, name);
-  if (!f)
+  int c = colset_find(cs, name);
+  if (c < 0)
     return -1;
-  *type = f->dtype;
+  *type = cs->types[c];
   return 0;
 }
 
 /* Refuses the columns among `names` (n) that `extra` marks (one at
  * least), all named, with the way past them; at row `at`, or for the
  * whole file (0). */
-static int refuse_extra(table *t, const lr__online_view *ov,
+static int refuse_extra(table *t, const lr__colset *cs,
                         const char *const *names, const uint8_t *extra, int n,
                         size_t at) {
   int count = 0;
@@ -82,17 +81,18 @@ static int refuse_extra(table *t, const lr__online_view *ov,
   for (int c = 0, listed = 0; c < n; c++)
     if (extra[c])
       lr__buf_printf(t->err, "%s'%s'", listed++ ? ", " : "", names[c]);
-  lr__buf_printf(t->err, " for view '%s' (columns are its join keys, "
-                 "event_timestamp, created_timestamp and its features)",
-                 ov->view->name);
+  lr__buf_printf(t->err, " for %s (columns are %s)", cs->owner,
+                 cs->columns_are);
   if (t->from_file)
     lr__buf_printf(t->err, ": remove %s from the file, or skip %s with "
                    "--ignore-extra-columns (LR_WRITE_IGNORE_EXTRA_COLUMNS)",
                    count > 1 ? "them" : "it", count > 1 ? "them" : "it");
+  for (int c = 0, told = 0; c < n && cs->explain_unknown && !told; c++)
+    told = extra[c] && cs->explain_unknown(cs->explain_ctx, names[c], t->err);
   return LR_EINVAL;
 }
 
-static int set_columns(table *t, const lr__online_view *ov, const char **names,
+static int set_columns(table *t, const lr__colset *cs, const char **names,
                        int n) {
   t->n_cols = n;
   t->names = lr__arena_array(&t->arena, (size_t)n + 1, sizeof *t->names);
@@ -103,11 +103,11 @@ static int set_columns(table *t, const lr__online_view *ov, const char **names,
   int extra = 0;
   for (int c = 0; c < n; c++) {
     t->names[c] = lr__arena_strdup(&t->arena, names[c]);
-    t->ignored[c] = column_type(ov, names[c], &t->types[c]) != 0;
+    t->ignored[c] = column_type(cs, names[c], &t->types[c]) != 0;
     extra += t->ignored[c];
   }
   return extra && !t->skip_extra
-             ? refuse_extra(t, ov, t->names, t->ignored, n, 0) : 0;
+             ? refuse_extra(t, cs, t->names, t->ignored, n, 0) : 0;
 }
 
 static int bad_value(table *t, size_t at, int col, const char *text,
@@ -118,7 +118,7 @@ static int bad_value(table *t, size_t at, int col, const char *text,
   if (dt == LR__DT_TIMESTAMP) { /* why, in the words of every path */
     lr__buf where;
     lr__buf_init(&where);
-    lr__buf_printf(&where, " on source '%s'", t->source);
+    lr__buf_printf(&where, " on source '%s'", t->unit_source);
     lr__time_why(t->err, text, t->unit, "declare timestamp_unit: ",
                  lr__buf_str(&where));
     lr__buf_free(&where);
@@ -127,14 +127,6 @@ static int bad_value(table *t, size_t at, int col, const char *text,
                    lr__dtype_name(dt, s));
   }
   return LR_EINVAL;
-}
-
-/* The time unit of the view's source and its name into `t`. */
-static void set_time_unit(table *t, lr_store *store,
-                          const lr__online_view *ov) {
-  const lr__source *src = lr__model_source(&store->reg, ov->view->source);
-  t->unit = lr__source_time_unit(src);
-  t->source = ov->view->source;
 }
 
 int lr__parse_int_text(const char *s, int type, lr_value *out) {
@@ -245,15 +237,13 @@ static int parse_array(lr__arena *arena, const lr__jnode *seq, uint8_t dt,
 
 /* Keys and event_timestamp must have a value in every row: checked here,
  * where the file's row is known, rather than by lr_write_rows. */
-static int check_required(table *t, const lr__online_view *ov,
+static int check_required(table *t, const lr__colset *cs,
                           const lr_value *row, size_t at) {
   for (int c = 0; c < t->n_cols; c++) {
-    if (row[c].type != LR_TYPE_NULL)
+    if (row[c].type != LR_TYPE_NULL || t->ignored[c])
       continue;
-    int required = !strcmp(t->names[c], "event_timestamp");
-    for (int k = 0; k < ov->n_keys && !required; k++)
-      required = !strcmp(t->names[c], ov->key_names[k]);
-    if (required) {
+    int k = colset_find(cs, t->names[c]);
+    if (k >= 0 && cs->required[k]) {
       put_place(t, at);
       lr__buf_printf(t->err, ": column '%s' is empty; every row needs its "
                      "keys and event_timestamp", t->names[c]);
@@ -333,7 +323,7 @@ static int csv_record(const char **p, lr__buf *scratch, size_t *offsets,
 
 enum { MAX_COLUMNS = 1024 };
 
-static int read_csv(table *t, const lr__online_view *ov, const char *text) {
+static int read_csv(table *t, const lr__colset *cs, const char *text) {
   const char *p = text;
   size_t offsets[MAX_COLUMNS];
   lr__buf scratch;
@@ -342,7 +332,7 @@ static int read_csv(table *t, const lr__online_view *ov, const char *text) {
   const char *names[MAX_COLUMNS];
   for (int c = 0; c < n && c < MAX_COLUMNS; c++)
     names[c] = scratch.data + offsets[c];
-  int rc = n < 1 || n > MAX_COLUMNS ? LR_EINVAL : set_columns(t, ov, names, n);
+  int rc = n < 1 || n > MAX_COLUMNS ? LR_EINVAL : set_columns(t, cs, names, n);
   if (n < 1 || n > MAX_COLUMNS)
     lr__buf_printf(t->err, "%s: bad header row", t->path);
   while (rc == 0 && *p) {
@@ -364,7 +354,7 @@ static int read_csv(table *t, const lr__online_view *ov, const char *text) {
       if (!t->ignored[c])
         rc = csv_cell(t, scratch.data + offsets[c], at, c, row);
     if (rc == 0)
-      rc = check_required(t, ov, row, at);
+      rc = check_required(t, cs, row, at);
   }
   lr__buf_free(&scratch);
   return rc;
@@ -375,12 +365,12 @@ enum { SKIPPED = -2 };
 /* The column index of `name`, added (with its type) when new; SKIPPED for
  * a key the view does not have (refused before, unless skipped); -1 past
  * MAX_COLUMNS. */
-static int json_column(table *t, const lr__online_view *ov, const char *name) {
+static int json_column(table *t, const lr__colset *cs, const char *name) {
   for (int c = 0; c < t->n_cols; c++)
     if (!strcmp(t->names[c], name))
       return c;
   uint8_t type;
-  if (column_type(ov, name, &type))
+  if (column_type(cs, name, &type))
     return SKIPPED;
   if (t->n_cols == MAX_COLUMNS)
     return -1;
@@ -391,7 +381,7 @@ static int json_column(table *t, const lr__online_view *ov, const char *name) {
 
 /* Refuses the keys of a JSON line that are not the view's columns (all of
  * them named), unless they are to be skipped. */
-static int check_keys(table *t, const lr__online_view *ov,
+static int check_keys(table *t, const lr__colset *cs,
                       const lr__jnode *object, size_t at) {
   if (t->skip_extra)
     return 0;
@@ -401,10 +391,10 @@ static int check_keys(table *t, const lr__online_view *ov,
   int any = 0;
   for (int i = 0; i < object->n; i++) {
     uint8_t type;
-    extra[i] = column_type(ov, object->keys[i], &type) != 0;
+    extra[i] = column_type(cs, object->keys[i], &type) != 0;
     any |= extra[i];
   }
-  return any ? refuse_extra(t, ov, (const char *const *)object->keys, extra,
+  return any ? refuse_extra(t, cs, (const char *const *)object->keys, extra,
                             object->n, at)
              : 0;
 }
@@ -455,7 +445,7 @@ static int widen_rows(table *t, int old_cols) {
   return lr__buf_failed(&t->cells) ? LR_ENOMEM : 0;
 }
 
-static int json_line(table *t, const lr__online_view *ov, const char *text,
+static int json_line(table *t, const lr__colset *cs, const char *text,
                      size_t len) {
   size_t at = t->n_rows + 1; /* the row this line holds */
   lr__buf why;
@@ -470,9 +460,9 @@ static int json_line(table *t, const lr__online_view *ov, const char *text,
   }
   int old_cols = t->n_cols;
   if (rc == 0)
-    rc = check_keys(t, ov, root, at);
+    rc = check_keys(t, cs, root, at);
   for (int i = 0; rc == 0 && i < root->n; i++)
-    if (json_column(t, ov, root->keys[i]) == -1) {
+    if (json_column(t, cs, root->keys[i]) == -1) {
       put_place(t, at);
       lr__buf_printf(t->err, ": more than %d columns", MAX_COLUMNS);
       rc = LR_EINVAL;
@@ -483,17 +473,17 @@ static int json_line(table *t, const lr__online_view *ov, const char *text,
   if (rc == 0 && !row)
     rc = LR_ENOMEM;
   for (int i = 0; rc == 0 && i < root->n; i++) {
-    int c = json_column(t, ov, root->keys[i]);
+    int c = json_column(t, cs, root->keys[i]);
     if (c != SKIPPED)
       rc = json_value(t, root->items[i], at, c, row);
   }
   if (rc == 0)
-    rc = check_required(t, ov, row, at);
+    rc = check_required(t, cs, row, at);
   lr__buf_free(&why);
   return rc;
 }
 
-static int read_jsonl(table *t, const lr__online_view *ov, const char *text) {
+static int read_jsonl(table *t, const lr__colset *cs, const char *text) {
   t->names = lr__arena_array(&t->arena, MAX_COLUMNS, sizeof *t->names);
   t->types = lr__arena_array(&t->arena, MAX_COLUMNS, 1);
   t->ignored = lr__arena_array(&t->arena, MAX_COLUMNS, 1); /* none */
@@ -503,120 +493,130 @@ static int read_jsonl(table *t, const lr__online_view *ov, const char *text) {
   for (const char *p = text; rc == 0 && *p;) {
     size_t len = strcspn(p, "\n");
     if (strspn(p, " \t\r") < len)
-      rc = json_line(t, ov, p, len);
+      rc = json_line(t, cs, p, len);
     p += len + (p[len] == '\n');
   }
   return rc;
 }
 
-/* Hands the table to lr_write_rows as columns (the skipped ones left
- * out). */
-static int write_table(lr_store *store, const char *view, table *t,
-                       lr_write_stats *stats) {
-  lr_column *cols = calloc((size_t)t->n_cols + 1, sizeof *cols);
-  lr_value *values = calloc((size_t)t->n_cols * t->n_rows + 1,
-                            sizeof *values);
-  int rc = cols && values ? 0 : LR_ENOMEM, n = 0;
-  const lr_value *rows = (const lr_value *)t->cells.data;
-  for (int c = 0; rc == 0 && c < t->n_cols; c++) {
+/* Moves the table's cells into `rows` as columns (the skipped ones left
+ * out); the table's arena goes with them. */
+static int table_to_rows(table *t, lr__rows *rows) {
+  rows->arena = t->arena;
+  lr__arena_init(&t->arena);
+  rows->cols = calloc((size_t)t->n_cols + 1, sizeof *rows->cols);
+  rows->values = calloc((size_t)t->n_cols * t->n_rows + 1,
+                        sizeof *rows->values);
+  if (!rows->cols || !rows->values)
+    return LR_ENOMEM;
+  const lr_value *cells = (const lr_value *)t->cells.data;
+  rows->n_rows = t->n_rows;
+  for (int c = 0; c < t->n_cols; c++) {
     if (t->ignored[c])
       continue;
-    cols[n].name = t->names[c];
-    cols[n].values = values + (size_t)n * t->n_rows;
+    lr_value *column = rows->values + (size_t)rows->n_cols * t->n_rows;
+    rows->cols[rows->n_cols].name = t->names[c];
+    rows->cols[rows->n_cols++].values = column;
     for (size_t r = 0; r < t->n_rows; r++)
-      values[(size_t)n * t->n_rows + r] = rows[r * (size_t)t->n_cols + (size_t)c];
-    n++;
+      column[r] = cells[r * (size_t)t->n_cols + (size_t)c];
   }
-  if (rc == 0)
-    rc = lr_write_rows(store, view, cols, n, t->n_rows, stats);
-  if (rc) { /* name the file in lr_write_rows' message */
-    char *why = strdup(lr__buf_str(lr__store_err(store)));
-    lr__errmsg_set(lr__store_err(store), rc, "%s: %s", t->path, why ? why : "");
-    free(why);
-  }
-  free(cols);
-  free(values);
-  return rc;
+  return 0;
 }
 
-int lr__ingest_file(lr_store *store, const char *view, const char *path,
-                    const lr__ingest_opts *opts, lr_write_stats *stats) {
+void lr__rows_free(lr__rows *rows) {
+  lr__arena_free(&rows->arena);
+  free(rows->cols);
+  free(rows->values);
+  memset(rows, 0, sizeof *rows);
+}
+
+/* A table to read colset cs's rows into, messages going to `err`. */
+static void table_init(table *t, const lr__colset *cs, const char *shown,
+                       lr__buf *err) {
+  memset(t, 0, sizeof *t);
+  t->path = shown;
+  t->unit = cs->time_unit;
+  t->unit_source = cs->unit_source;
+  t->err = err;
+  lr__arena_init(&t->arena);
+  lr__buf_init(&t->cells);
+}
+
+static void table_free(table *t) {
+  lr__arena_free(&t->arena);
+  lr__buf_free(&t->cells);
+}
+
+static int is_jsonl(const char *path) {
+  return lr__fs_has_suffix(path, ".jsonl") || lr__fs_has_suffix(path, ".json");
+}
+
+static int unknown_format(lr__buf *err, const char *shown) {
+  return lr__errmsg_set(err, LR_EINVAL, "%s: unknown format: use .csv, "
+                        ".jsonl, .json or .parquet", shown);
+}
+
+int lr__ingest_read_file(const lr__colset *cs, const char *path,
+                         const lr__ingest_opts *opts, lr__rows *rows,
+                         lr__buf *err) {
   static const lr__ingest_opts plain = {NULL, 0};
   if (!opts)
     opts = &plain;
+  memset(rows, 0, sizeof *rows);
+  lr__arena_init(&rows->arena);
   const char *shown = opts->shown ? opts->shown : path;
   int csv = lr__fs_has_suffix(path, ".csv");
-  int jsonl = lr__fs_has_suffix(path, ".jsonl") ||
-              lr__fs_has_suffix(path, ".json");
-  if (!csv && !jsonl)
-    return lr__errmsg_set(lr__store_err(store), LR_EINVAL, "%s: unknown format: "
-                          "use .csv, .jsonl, .json or .parquet", shown);
-  int rc;
-  lr__online_view *ov = lr__writer_view(store, view, &rc);
-  if (!ov)
-    return rc;
+  if (!csv && !is_jsonl(path))
+    return unknown_format(err, shown);
   char *text;
   size_t len;
-  rc = lr__fs_read_text(path, &text, &len, lr__store_err(store));
+  int rc = lr__fs_read_text(path, &text, &len, err);
   if (rc)
     return rc;
-  table t = {.path = shown,
-             .skip_extra = (opts->flags & LR_WRITE_IGNORE_EXTRA_COLUMNS) != 0,
-             .from_file = 1,
-             .err = lr__store_err(store)};
-  set_time_unit(&t, store, ov);
-  lr__arena_init(&t.arena);
-  lr__buf_init(&t.cells);
-  rc = csv ? read_csv(&t, ov, text) : read_jsonl(&t, ov, text);
+  table t;
+  table_init(&t, cs, shown, err);
+  t.skip_extra = (opts->flags & LR_WRITE_IGNORE_EXTRA_COLUMNS) != 0;
+  t.from_file = 1;
+  rc = csv ? read_csv(&t, cs, text) : read_jsonl(&t, cs, text);
   if (rc == 0)
-    rc = write_table(store, view, &t, stats);
-  lr__arena_free(&t.arena);
-  lr__buf_free(&t.cells);
+    rc = table_to_rows(&t, rows);
+  table_free(&t);
   free(text);
   return rc;
 }
 
-/* A column-major JSON table (Feast's `df`: {"col": [v, ...], ...}) into
- * `view`, as the server's write and push endpoints receive it. Rows are
- * numbered from 1 in messages ("df: row 3: column ..."). */
-int lr__ingest_json_df(lr_store *store, const char *view,
-                       const lr__jnode *df, lr_write_stats *stats) {
-  lr__buf_reset(lr__store_err(store));
-  int rc;
-  lr__online_view *ov = lr__writer_view(store, view, &rc);
-  if (!ov)
-    return rc;
+int lr__ingest_read_df(const lr__colset *cs, const lr__jnode *df,
+                       lr__rows *rows, lr__buf *err) {
+  memset(rows, 0, sizeof *rows);
+  lr__arena_init(&rows->arena);
   if (!df || df->kind != LR__J_OBJECT)
-    return lr__errmsg_set(lr__store_err(store), LR_EINVAL, "'df' must be an object "
-                          "of columns: {\"column\": [values...]}");
-  table t = {.path = "df", .err = lr__store_err(store)};
-  set_time_unit(&t, store, ov);
-  lr__arena_init(&t.arena);
-  lr__buf_init(&t.cells);
-  int n = df->n, rows = -1;
+    return lr__errmsg_set(err, LR_EINVAL, "'df' must be an object of "
+                          "columns: {\"column\": [values...]}");
+  table t;
+  table_init(&t, cs, "df", err);
+  int rc = 0, n = df->n, n_rows = -1;
   for (int c = 0; rc == 0 && c < n; c++) {
     const lr__jnode *list = df->items[c];
     int len = list->kind == LR__J_ARRAY ? list->n : -1;
-    if (len < 0 || (rows >= 0 && len != rows)) {
-      rc = lr__errmsg_set(lr__store_err(store), LR_EINVAL, "column '%s' of 'df' "
-                          "must be a list as long as the others", df->keys[c]);
-    }
-    rows = len;
+    if (len < 0 || (n_rows >= 0 && len != n_rows))
+      rc = lr__errmsg_set(err, LR_EINVAL, "column '%s' of 'df' must be a "
+                          "list as long as the others", df->keys[c]);
+    n_rows = len;
   }
   if (rc == 0)
-    rc = set_columns(&t, ov, df->keys, n);
-  for (int r = 0; rc == 0 && r < rows; r++) {
+    rc = set_columns(&t, cs, df->keys, n);
+  for (int r = 0; rc == 0 && r < n_rows; r++) {
     lr_value *row = new_row(&t);
     if (!row)
       rc = LR_ENOMEM;
     for (int c = 0; rc == 0 && c < n; c++)
-      rc = json_value(&t, df->items[c]->items[r], (size_t)r + 1, c, row);
+      if (!t.ignored[c])
+        rc = json_value(&t, df->items[c]->items[r], (size_t)r + 1, c, row);
     if (rc == 0)
-      rc = check_required(&t, ov, row, (size_t)r + 1);
+      rc = check_required(&t, cs, row, (size_t)r + 1);
   }
   if (rc == 0)
-    rc = write_table(store, view, &t, stats);
-  lr__arena_free(&t.arena);
-  lr__buf_free(&t.cells);
+    rc = table_to_rows(&t, rows);
+  table_free(&t);
   return rc;
 }

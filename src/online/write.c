@@ -504,9 +504,10 @@ static int put_derived(lr__writer *w, const derived *d, size_t n) {
 int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
                    size_t n_rows, lr_write_stats *stats) {
   w->cols = cols;
-  int rc = lr__columns_map(w->store, w->ov, cols, n_cols, &w->map);
+  lr__buf *err = lr__store_err(w->store);
+  int rc = lr__columns_map(err, w->ov, cols, n_cols, &w->map);
   if (rc == 0)
-    rc = lr__columns_check(w->store, w->ov, cols, &w->map, n_rows);
+    rc = lr__columns_check(err, w->ov, cols, &w->map, n_rows);
   for (size_t r = 0; rc == 0 && r < n_rows; r++)
     rc = put_row(w, r, stats);
   for (int d = 0; rc == 0 && n_rows && d < w->n_derived; d++)

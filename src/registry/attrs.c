@@ -145,6 +145,13 @@ void lr__attrs_source(lr__attrs *a, const lr__source *s) {
   }
   add_kvs(a, "field_mapping", s->field_mapping, s->n_field_mapping);
   add_str(a, "batch_source", s->batch_source);
+  if (s->kind == LR__SOURCE_PUSH) { /* the folder pushes go to, default too */
+    lr__buf path;
+    lr__buf_init(&path);
+    lr__push_offline_path(s, &path);
+    add_str(a, "offline_path", lr__buf_str(&path));
+    lr__buf_free(&path);
+  }
   if (s->kind == LR__SOURCE_REQUEST)
     add_fields(a, "schema", s->fields, s->n_fields);
   add_str(a, "description", s->description);

@@ -93,6 +93,8 @@ static const field_spec source_specs[] = {
             false),
     FIELD_AT(lr__source, "batch_source", FK_STRING, batch_source,
              batch_source_loc, false),
+    FIELD_AT(lr__source, "offline_path", FK_STRING, offline_path,
+             offline_path_loc, false),
     FIELD(lr__source, "description", FK_STRING, description, false),
     FIELD_N(lr__source, "tags", FK_KV, tags, n_tags, false),
 };

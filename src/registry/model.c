@@ -90,6 +90,13 @@ int lr__source_time_unit(const lr__source *s) {
   return s && s->time_unit ? s->time_unit - 1 : 0; /* 0: LR__TIME_S */
 }
 
+void lr__push_offline_path(const lr__source *s, lr__buf *out) {
+  if (s->offline_path)
+    lr__buf_puts(out, s->offline_path);
+  else
+    lr__buf_printf(out, "data/pushed/%s", s->name);
+}
+
 const lr__kv *lr__source_mapping(const lr__source *s, const char *name) {
   for (int i = 0; i < s->n_field_mapping; i++)
     if (strcmp(s->field_mapping[i].value, name) == 0)

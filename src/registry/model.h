@@ -86,8 +86,12 @@ typedef struct lr__source {
   bool has_as_of;               /* file without timestamp_field: every row's */
   int64_t as_of_us;             /* event time is as_of (else the file's
                                    modification time) */
+  const char *offline_path;     /* push; optional: the folder its rows
+                                   pushed to the offline store go to
+                                   (lr__push_offline_path) */
   lr__loc path_loc;             /* where path / batch_source were written */
   lr__loc batch_source_loc;
+  lr__loc offline_path_loc;     /* YAML loader only */
   lr__loc name_loc;             /* YAML loader only, as the two above */
   lr__loc query_loc;            /* YAML loader only: where the values of */
   lr__loc timestamp_field_loc;  /* query, timestamp_field and */
@@ -224,6 +228,11 @@ int lr__view_derives_from(const lr__view *v, const lr__view *source);
  * push source's batch source. NULL when there is none. */
 const lr__source *lr__model_data_source(const lr__model *m,
                                         const lr__view *v);
+
+/* Appends the folder of push source `s` that its rows pushed to the
+ * offline store go to, as written (relative to the repo unless absolute):
+ * its offline_path, else data/pushed/NAME. */
+void lr__push_offline_path(const lr__source *s, lr__buf *out);
 
 /* The field_mapping entry that maps a source column to `name`, or NULL. */
 const lr__kv *lr__source_mapping(const lr__source *s, const char *name);

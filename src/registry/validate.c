@@ -9,10 +9,12 @@
  * neighbours and references resolve by bisection. Every problem found is
  * added to the diagnostics; nothing stops at the first.
  */
+#include <fnmatch.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/fs.h"
 #include "../util/names.h"
 #include "larder.h"
 #include "load.h"
@@ -209,6 +211,64 @@ static void check_unused(checker *C, const lr__source *s, const char *value,
                  lr__source_kind_name(s->kind), s->name);
 }
 
+/* 1 when a file `file` (a path inside folder `dir`) would be read by
+ * file source path `pattern`: DuckDB's globs, where `**` crosses folders
+ * and `*` does not, or a folder read whole. */
+static int path_reads(const char *pattern, const char *dir,
+                      const char *file) {
+  size_t n = strlen(pattern);
+  while (n > 1 && pattern[n - 1] == '/')
+    n--;
+  if (!strpbrk(pattern, "*?[") && strncmp(dir, pattern, n) == 0 &&
+      (dir[n] == '\0' || dir[n] == '/'))
+    return 1;
+  return fnmatch(pattern, file, strstr(pattern, "**") ? 0 : FNM_PATHNAME) ==
+         0;
+}
+
+/* The folder a push source's offline rows go to: a folder (no pattern,
+ * not a data file's name), not another push source's, and not read by
+ * its batch source already (the rows would be read twice). */
+static void check_offline_path(checker *C, const lr__source *s,
+                               const lr__source *batch) {
+  lr__buf dir, file;
+  lr__buf_init(&dir);
+  lr__buf_init(&file);
+  lr__push_offline_path(s, &dir);
+  const char *path = lr__buf_str(&dir);
+  lr__buf_printf(&file, "%s/x.parquet", path);
+  lr__loc at = at_or(s->offline_path_loc, s->loc);
+  if (strpbrk(path, "*?[") || lr__fs_has_suffix(path, ".parquet") ||
+      lr__fs_has_suffix(path, ".csv"))
+    lr__diag_add(C->diag, at, "name a folder, e.g. `offline_path: "
+                 "data/pushed/events`: each push adds one Parquet file to it",
+                 "offline_path '%s' of push source '%s' is not a folder",
+                 path, s->name);
+  else if (batch->kind == LR__SOURCE_FILE && batch->path &&
+           path_reads(batch->path, path, lr__buf_str(&file)))
+    lr__diag_add(C->diag, at, "set offline_path to a folder of its own, "
+                 "outside what the batch source reads",
+                 "offline_path '%s' of push source '%s' is read by its batch "
+                 "source '%s' (path '%s'): pushed rows would be read twice",
+                 path, s->name, batch->name, batch->path);
+  for (const lr__source *o = C->m->sources;
+       o < C->m->sources + C->m->n_sources; o++) {
+    lr__buf other;
+    lr__buf_init(&other);
+    if (o->kind == LR__SOURCE_PUSH && o != s && o->name && s->name &&
+        strcmp(o->name, s->name) < 0) {
+      lr__push_offline_path(o, &other);
+      if (strcmp(lr__buf_str(&other), path) == 0)
+        lr__diag_add(C->diag, at, "give each push source a folder of its own",
+                     "push sources '%s' and '%s' both push to '%s'", o->name,
+                     s->name, path);
+    }
+    lr__buf_free(&other);
+  }
+  lr__buf_free(&dir);
+  lr__buf_free(&file);
+}
+
 static void require(checker *C, const lr__source *s, const char *value,
                     const char *key, const char *example) {
   if (!value)
@@ -308,6 +368,7 @@ static void check_source(checker *C, const lr__source *s) {
                    "take their event time from one of them", s->name);
     check_unused(C, s, s->query, "query");
     check_unused(C, s, s->batch_source, "batch_source");
+    check_unused(C, s, s->offline_path, "offline_path");
     break;
   case LR__SOURCE_SQL:
     require(C, s, s->query, "query", "e.g. `query: SELECT * FROM ...`");
@@ -316,6 +377,7 @@ static void check_source(checker *C, const lr__source *s) {
     check_as_of_unused(C, s);
     check_unused(C, s, s->path, "path");
     check_unused(C, s, s->batch_source, "batch_source");
+    check_unused(C, s, s->offline_path, "offline_path");
     break;
   case LR__SOURCE_PUSH: {
     require(C, s, s->batch_source, "batch_source",
@@ -337,6 +399,8 @@ static void check_source(checker *C, const lr__source *s) {
       lr__diag_add(C->diag, s->batch_source_loc, "name a file or sql source",
                    "batch_source '%s' of push source '%s' is a %s source",
                    batch->name, s->name, lr__source_kind_name(batch->kind));
+    else
+      check_offline_path(C, s, batch);
     lr__buf_free(&owner);
     break;
   }

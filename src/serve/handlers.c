@@ -1,17 +1,21 @@
 /*
  * handlers.c - the endpoints that read or write the store, in Feast's JSON
- * shapes: /get-online-features, /write-to-online-store and /push.
+ * shapes: /get-online-features, /write-to-online-store and /push. A push
+ * to the offline store writes through DuckDB, loaded at the first one;
+ * lookups never load it.
  *
  * A request's features are resolved once and kept with a few idle results
  * (cache.c), so a busy server prepares nothing per request and allocates
  * little beyond the response.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../offline/pushed.h"
 #include "../online/ingest.h"
 #include "../online/introspect.h"
 #include "../online/result.h"
@@ -374,55 +378,136 @@ void lr__write_to_online_store(lr__server *s, const char *body, size_t len,
   lr__arena_free(&arena);
 }
 
+/* The sides of a push in the server: its store, and for an offline
+ * push its DuckDB session, opened on the first (under write_lock). 0, or
+ * the error answered. */
+static int push_sides(lr__server *s, unsigned to, lr__push_sides *sides,
+                      int *status, lr__buf *out) {
+  *sides = (lr__push_sides){s->push_repo, s->push_db, s->store};
+  if (!(to & LR_PUSH_OFFLINE) || s->push_db)
+    return 0;
+  lr__buf why;
+  lr__buf_init(&why);
+  s->push_repo = realpath(s->opt.repo, NULL);
+  s->push_db = calloc(1, sizeof *s->push_db);
+  int rc = !s->push_repo ? LR_EIO : !s->push_db ? LR_ENOMEM : 0;
+  if (rc == LR_EIO)
+    lr__buf_printf(&why, "cannot find the repo folder %s: %s", s->opt.repo,
+                   strerror(errno));
+  if (rc == 0)
+    rc = lr__duckdb_open(s->push_db, &why);
+  if (rc) {
+    free(s->push_db);
+    free(s->push_repo);
+    s->push_db = NULL;
+    s->push_repo = NULL;
+    lr__json_error(out, status, 500, lr_strerror(rc),
+                   why.len ? lr__buf_str(&why) : "out of memory");
+  }
+  lr__buf_free(&why);
+  *sides = (lr__push_sides){s->push_repo, s->push_db, s->store};
+  return rc;
+}
+
+/* The 200 of a push: the online views written, the rows appended to the
+ * offline store. */
+static void push_reply(lr__server *s, const lr__push_plan *p, unsigned to,
+                       const lr__push_outcome *o, int *status, lr__buf *out) {
+  *status = 200;
+  lr__buf_puts(out, "{");
+  if (to & LR_PUSH_ONLINE) {
+    lr__buf_puts(out, "\"written\": [");
+    for (int i = 0, n = 0; i < p->n_views; i++) {
+      if (!lr__push_view_online(p, i))
+        continue;
+      lr__buf_puts(out, n++ ? ", {\"view\": " : "{\"view\": ");
+      lr__buf_json_str(out, p->views[i].view->name);
+      lr__buf_printf(out, ", \"rows_written\": %zu, \"rows_skipped\": %zu}",
+                     o->per_view[i].rows_written, o->per_view[i].rows_skipped);
+      atomic_fetch_add_explicit(&s->metrics.rows_written,
+                                o->per_view[i].rows_written,
+                                memory_order_relaxed);
+    }
+    lr__buf_puts(out, "]");
+  }
+  if (to & LR_PUSH_OFFLINE) {
+    lr__buf_puts(out, to & LR_PUSH_ONLINE ? ", \"offline\": {\"push_source\": "
+                                          : "\"offline\": {\"push_source\": ");
+    lr__buf_json_str(out, p->source->name);
+    lr__buf_printf(out, ", \"rows_appended\": %zu}", o->offline_rows);
+  }
+  lr__buf_puts(out, "}\n");
+}
+
+/* Reads "to" (Feast's push modes; "online" when absent): 0 after a 400. */
+static unsigned push_to(const lr__jnode *root, int *status, lr__buf *out) {
+  const lr__jnode *to = lr__json_get(root, "to");
+  const char *text = to && to->kind == LR__J_STRING ? to->text : NULL;
+  if (!to || (text && !strcmp(text, "online")))
+    return LR_PUSH_ONLINE;
+  if (text && !strcmp(text, "offline"))
+    return LR_PUSH_OFFLINE;
+  if (text && !strcmp(text, "online_and_offline"))
+    return LR_PUSH_ONLINE_AND_OFFLINE;
+  lr__json_error(out, status, 400, "bad request",
+                 "'to' must be \"online\" (the default), \"offline\" or "
+                 "\"online_and_offline\"");
+  return 0;
+}
+
+/* The push of the body's df through plan p, `to` where it goes; under
+ * write_lock. */
+static void push_rows(lr__server *s, const lr__push_plan *p, unsigned to,
+                      const lr__jnode *df, int *status, lr__buf *out) {
+  lr__buf err;
+  lr__buf_init(&err);
+  lr__rows rows = {0};
+  lr__arena_init(&rows.arena);
+  lr__push_outcome o;
+  lr__buf_init(&o.file);
+  lr__push_sides sides;
+  int rc = lr__ingest_read_df(&p->cols, df, &rows, &err);
+  if (rc == 0)
+    rc = lr__push_check_read(p, &rows, "df", &err);
+  int answered = rc == 0 && push_sides(s, to, &sides, status, out) != 0;
+  if (rc == 0 && !answered)
+    rc = lr__push_run(&sides, p, to, rows.cols, rows.n_cols, rows.n_rows, &o,
+                      &err);
+  if (rc == 0 && !answered)
+    push_reply(s, p, to, &o, status, out);
+  else if (rc)
+    lr__json_error(out, status, rc == LR_EUNSUPPORTED ? 500 : http_status(rc),
+                   lr_strerror(rc), lr__buf_str(&err));
+  lr__rows_free(&rows);
+  lr__buf_free(&o.file);
+  lr__buf_free(&err);
+}
+
 void lr__push(lr__server *s, const char *body, size_t len, int *status,
               lr__buf *out) {
   lr__arena arena;
   lr__arena_init(&arena);
   const lr__jnode *root = parse_body(body, len, &arena, status, out);
-  if (!root) {
-    lr__arena_free(&arena);
-    return;
-  }
-  const char *source = string_field(root, "push_source_name");
-  const char *to = string_field(root, "to");
-  const lr__model *reg = lr__store_model(s->store);
-  const lr__source *src = source ? lr__model_source(reg, source) : NULL;
-  if (to && strcmp(to, "online") != 0 &&
-      strcmp(to, "online_and_offline") != 0) {
-    lr__json_error(out, status, 400, "bad request",
-                   "'to' must be \"online\" (the offline store is the "
-                   "source's files)");
-  } else if (!source) {
+  const char *source = root ? string_field(root, "push_source_name") : NULL;
+  unsigned to = root ? push_to(root, status, out) : 0;
+  if (to && !source)
     lr__json_error(out, status, 400, "bad request",
                    "'push_source_name' is missing");
-  } else if (!src || src->kind != LR__SOURCE_PUSH) {
-    lr__buf detail;
-    lr__buf_init(&detail);
-    lr__buf_printf(&detail, "no push source is named '%s'", source);
-    lr__json_error(out, status, 404, "not found", lr__buf_str(&detail));
-    lr__buf_free(&detail);
-  } else {
-    lr__buf written;
-    lr__buf_init(&written);
-    *status = 200;
-    int rc = 0, views = 0;
-    for (int i = 0; rc == 0 && i < reg->n_views; i++) {
-      const lr__view *v = &reg->views[i];
-      if (v->kind == LR__VIEW_BATCH && v->online && v->source &&
-          !strcmp(v->source, source)) {
-        rc = write_df(s, v->name, lr__json_get(root, "df"), status,
-                      &written);
-        views++;
-      }
-    }
-    if (rc == 0 && views)
-      lr__buf_printf(out, "{\"written\": [%s]}\n", lr__buf_str(&written));
-    else if (rc == 0)
-      lr__json_error(out, status, 404, "not found",
-                     "no online feature view reads that push source");
+  if (to && source) {
+    lr__buf err;
+    lr__buf_init(&err);
+    lr__push_plan plan;
+    pthread_mutex_lock(&s->write_lock);
+    int rc = lr__push_plan_init(&plan, lr__store_model(s->store), source, to,
+                                &err);
+    if (rc)
+      lr__json_error(out, status, http_status(rc), lr_strerror(rc),
+                     lr__buf_str(&err));
     else
-      lr__buf_puts(out, lr__buf_str(&written));
-    lr__buf_free(&written);
+      push_rows(s, &plan, to, lr__json_get(root, "df"), status, out);
+    pthread_mutex_unlock(&s->write_lock);
+    lr__push_plan_free(&plan);
+    lr__buf_free(&err);
   }
   lr__arena_free(&arena);
 }

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../offline/duckdb.h"
 #include "../online/introspect.h"
 #include "../util/fs.h"
 #include "../util/timefmt.h"
@@ -471,6 +472,10 @@ void lr__server_free(lr__server *srv) {
     return;
   lr__server_clear_cache(srv);
   lr_store_close(srv->store);
+  if (srv->push_db)
+    lr__duckdb_close(srv->push_db);
+  free(srv->push_db);
+  free(srv->push_repo);
   for (int i = 0; i < 2; i++)
     if (srv->stop_pipe[i] >= 0)
       close(srv->stop_pipe[i]);

@@ -72,7 +72,12 @@ struct lr_server {
   unsigned long long cache_clock;
   pthread_mutex_t cache_lock; /* also guards the store's message while a
                                  request is prepared */
-  pthread_mutex_t write_lock; /* one write at a time (and its message) */
+  pthread_mutex_t write_lock; /* one write at a time (and its message);
+                                 pushes hold it through both sides */
+  struct lr__duckdb *push_db; /* the DuckDB session offline pushes write
+                                 through, opened at the first one (under
+                                 write_lock); lookups never touch it */
+  char *push_repo;            /* the repo folder, absolute, with it */
   atomic_int idle_results;    /* pooled results, all requests together */
   char *registry_path;        /* watched for changes */
   struct timespec registry_mtime;

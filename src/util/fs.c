@@ -193,18 +193,28 @@ int lr__fs_copy_range(int in, int out, unsigned long long len) {
   return 0;
 }
 
+/* fsyncs the file or folder at `path`, opened with `flags`. */
+static int sync_path(const char *path, int flags) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0)
+    return -1;
+  int rc = fsync(fd);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
+}
+
 int lr__fs_sync_parent(const char *path) {
   char *copy = strdup(path);
   if (!copy)
     return -1;
-  int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+  int rc = sync_path(dirname(copy), O_DIRECTORY);
   free(copy);
-  if (fd < 0)
-    return -1;
-  int rc = fsync(fd);
-  close(fd);
   return rc;
 }
+
+int lr__fs_sync_file(const char *path) { return sync_path(path, 0); }
 
 int lr__fs_write_atomic(const char *path, const void *data, size_t len,
                         lr__buf *err) {

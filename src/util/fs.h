@@ -68,6 +68,11 @@ extern long long lr__fault_enospc_after;
  * there survives a crash. Returns 0, or -1 with errno set. */
 int lr__fs_sync_parent(const char *path);
 
+/* fsyncs the file at `path` (written by another, such as DuckDB), so that
+ * its bytes are on disk before it is renamed into place. Returns 0, or -1
+ * with errno set. */
+int lr__fs_sync_file(const char *path);
+
 /* Removes folder `dir` with the files in it (it holds no folders: a
  * snapshot, a build left behind). Returns 0 (also when `dir` is missing)
  * or -1 with errno set (what could not be removed stays). */

@@ -163,7 +163,7 @@ class HistoricalTest(RepoTestCase):
                                  "'yes'", self.store.get_historical_features, [row],
                                  feature_service="driver_activity_v2", as_dataframe="yes")
 
-    def test_py010_epoch_numbers_in_the_unit_given(self):
+    def test_py013_epoch_numbers_in_the_unit_given(self):
         """Integer event times are epoch times in timestamp_unit (seconds
         by default), read by liblarder's one time parser; the training set
         holds the times read."""
