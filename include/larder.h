@@ -982,6 +982,9 @@ typedef struct lr_historical_spec {
   const char *output;          /* .parquet or .csv, replaced if present */
   lr_progress_fn progress;     /* may be NULL */
   void *progress_ctx;
+  const char *timestamp_unit;  /* the unit of epoch numbers in the entity
+                                  rows' timestamp column: "s" (NULL: the
+                                  default), "ms", "us" or "ns" */
 } lr_historical_spec;
 
 /*
@@ -991,7 +994,11 @@ typedef struct lr_historical_spec {
  * the view's ttl when ttl > 0, both bounds inclusive), the one with the
  * greatest (event_ts, created_ts) gives the features; none gives nulls.
  * The row's timestamp is its `event_timestamp` column, or its only
- * timestamp column. Output: every entity column in input order, then the
+ * timestamp column. It is read as every time Larder reads is: a
+ * TIMESTAMP or DATE as it is; text as ISO 8601 (no zone: UTC); an integer
+ * as an epoch time in spec->timestamp_unit. Anything else (`12/05/2026`)
+ * is an error naming the row (1-based, the header not counted), never a
+ * guess; such a column comes out as the times read (TIMESTAMPTZ). Output: every entity column in input order, then the
  * features in request order, those of on-demand views last; exactly one
  * row per entity row, in input order, duplicates kept. On-demand features
  * are computed by the same compiled expressions as online, from the joined

@@ -294,10 +294,10 @@ Test(historical, h001_ttl_boundaries_are_inclusive, .init = setup,
   cr_assert_eq(n, 4);
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:00:00\",\"score\":200,\"name\":\"b200\"}\n"
-      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 10:00:00\",\"score\":200,\"name\":\"b200\"}\n"
-      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 10:00:01\",\"score\":null,\"name\":null}\n"
-      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 13:00:00\",\"score\":121,\"name\":null}\n");
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:00:00+00\",\"score\":200,\"name\":\"b200\"}\n"
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 10:00:00+00\",\"score\":200,\"name\":\"b200\"}\n"
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 10:00:01+00\",\"score\":null,\"name\":null}\n"
+      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 13:00:00+00\",\"score\":121,\"name\":null}\n");
   free(rows);
 }
 
@@ -352,9 +352,9 @@ Test(historical, h004_no_match_gives_nulls, .init = setup, .fini = teardown) {
   cr_assert_eq(n, 3);
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"user_id\":3,\"event_timestamp\":\"2024-01-01 12:00:00\",\"score\":null,\"name\":null}\n"
-      "{\"user_id\":1,\"event_timestamp\":\"2023-01-01 12:00:00\",\"score\":null,\"name\":null}\n"
-      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 10:00:00\",\"score\":100,\"name\":\"a100\"}\n");
+      "{\"user_id\":3,\"event_timestamp\":\"2024-01-01 12:00:00+00\",\"score\":null,\"name\":null}\n"
+      "{\"user_id\":1,\"event_timestamp\":\"2023-01-01 12:00:00+00\",\"score\":null,\"name\":null}\n"
+      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 10:00:00+00\",\"score\":100,\"name\":\"a100\"}\n");
   free(rows);
 }
 
@@ -418,8 +418,8 @@ Test(historical, h007_views_with_different_keys_in_one_request, .init = setup,
   free(cols);
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"merchant_id\":\"m1\",\"event_timestamp\":\"2024-01-01 12:00:00\",\"user_id\":1,\"label\":\"x\",\"rating\":4,\"score\":121,\"cnt\":11,\"name\":null}\n"
-      "{\"merchant_id\":\"m2\",\"event_timestamp\":\"2024-01-01 10:00:00\",\"user_id\":2,\"label\":\"y\",\"rating\":3,\"score\":200,\"cnt\":null,\"name\":\"b200\"}\n");
+      "{\"merchant_id\":\"m1\",\"event_timestamp\":\"2024-01-01 12:00:00+00\",\"user_id\":1,\"label\":\"x\",\"rating\":4,\"score\":121,\"cnt\":11,\"name\":null}\n"
+      "{\"merchant_id\":\"m2\",\"event_timestamp\":\"2024-01-01 10:00:00+00\",\"user_id\":2,\"label\":\"y\",\"rating\":3,\"score\":200,\"cnt\":null,\"name\":\"b200\"}\n");
   free(rows);
 }
 
@@ -685,8 +685,8 @@ Test(historical, h019_csv_output, .init = setup, .fini = teardown) {
   cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
   char *text = th_read(g_work, "out.csv");
   cr_assert_str_eq(text, "user_id,event_timestamp,uv__score,uv__name\n"
-                   "1,2024-01-01 11:00:00,111,a111\n"
-                   "3,2024-01-01 11:00:00,,\n");
+                   "1,2024-01-01 11:00:00+00,111,a111\n"
+                   "3,2024-01-01 11:00:00+00,,\n");
   free(text);
 }
 
@@ -750,7 +750,7 @@ Test(historical, h022_full_feature_names_and_request_order, .init = setup,
   free(cols);
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"user_id\":1,\"merchant_id\":\"m1\",\"event_timestamp\":\"2024-01-01 11:00:00\","
+      "{\"user_id\":1,\"merchant_id\":\"m1\",\"event_timestamp\":\"2024-01-01 11:00:00+00\","
       "\"uv__name\":\"a111\",\"mv__rating\":5,\"uv0__score\":111,\"uv__score\":111}\n");
   free(rows);
 }
@@ -790,8 +790,8 @@ Test(historical, h024_feature_service, .init = setup, .fini = teardown) {
   cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"event_timestamp\":\"2024-01-01 12:00:00\",\"merchant_id\":\"m1\",\"user_id\":1,\"rating\":4,\"name\":null,\"score\":121}\n"
-      "{\"event_timestamp\":\"2024-01-01 09:00:00\",\"merchant_id\":\"m2\",\"user_id\":2,\"rating\":3,\"name\":\"b200\",\"score\":200}\n");
+      "{\"event_timestamp\":\"2024-01-01 12:00:00+00\",\"merchant_id\":\"m1\",\"user_id\":1,\"rating\":4,\"name\":null,\"score\":121}\n"
+      "{\"event_timestamp\":\"2024-01-01 09:00:00+00\",\"merchant_id\":\"m2\",\"user_id\":2,\"rating\":3,\"name\":\"b200\",\"score\":200}\n");
   free(rows);
   spec.full_feature_names = 1;
   rc = lr_get_historical_features(g_off, &spec, NULL);
@@ -821,10 +821,10 @@ Test(historical, h025_on_demand_features, .init = setup, .fini = teardown) {
   cr_assert_eq(rc, 0, "%s", lr_offline_errmsg(g_off));
   char *rows = json_rows("out.parquet");
   cr_assert_str_eq(rows,
-      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 12:30:00\",\"bonus\":5,\"score\":121,\"plus\":126,\"tag\":null,\"age\":9000.0}\n"
-      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:30:00\",\"bonus\":null,\"score\":200,\"plus\":null,\"tag\":null,\"age\":-1800.0}\n"
-      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 16:00:00\",\"bonus\":1,\"score\":null,\"plus\":null,\"tag\":null,\"age\":21600.0}\n"
-      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:00:00\",\"bonus\":7,\"score\":200,\"plus\":207,\"tag\":\"b200/7\",\"age\":-3600.0}\n");
+      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 12:30:00+00\",\"bonus\":5,\"score\":121,\"plus\":126,\"tag\":null,\"age\":9000.0}\n"
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:30:00+00\",\"bonus\":null,\"score\":200,\"plus\":null,\"tag\":null,\"age\":-1800.0}\n"
+      "{\"user_id\":1,\"event_timestamp\":\"2024-01-01 16:00:00+00\",\"bonus\":1,\"score\":null,\"plus\":null,\"tag\":null,\"age\":21600.0}\n"
+      "{\"user_id\":2,\"event_timestamp\":\"2024-01-01 09:00:00+00\",\"bonus\":7,\"score\":200,\"plus\":207,\"tag\":\"b200/7\",\"age\":-3600.0}\n");
   free(rows);
   /* an on-demand feature alone still joins the view it reads */
   rc = hist("e.csv", "odfv:plus", 1, "out.parquet", NULL);
@@ -1362,6 +1362,176 @@ Test(historical, h035_nul_byte_in_entity_csv_and_own_messages, .init = setup,
                LR_ENOTFOUND);
   cr_assert_str_eq(lr_offline_errmsg(g_off),
                    "feature view 'uv' has no feature 'nope'");
+}
+
+/* ---- times: one parser for entity rows and sources --------------------- */
+
+/* A training set of `features` with the entity rows' unit `unit`. */
+static int hist_unit(const char *entities, const char *features,
+                     const char *unit) {
+  const char *refs[1] = {features};
+  lr_historical_spec spec = {0};
+  spec.entities_file = entities;
+  spec.features = refs;
+  spec.n_features = 1;
+  spec.output = "out.csv";
+  spec.timestamp_unit = unit;
+  return lr_get_historical_features(g_off, &spec, NULL);
+}
+
+/* A source of one user's score at 2024-06-01T12:00:00Z, given as `ts`. */
+static void time_repo(const char *source_yaml) {
+  char defs[2048];
+  snprintf(defs, sizeof defs,
+           "entities:\n"
+           "  - {name: user, join_keys: [user_id], value_type: int64}\n"
+           "sources:\n"
+           "%s"
+           "feature_views:\n"
+           "  - name: v\n"
+           "    entities: [user]\n"
+           "    source: src\n"
+           "    schema:\n"
+           "      - {name: score, dtype: float64}\n"
+           "      - {name: seen, dtype: timestamp}\n",
+           source_yaml);
+  apply(defs);
+}
+
+/* Every entity time form gives the same instant: ISO 8601 with and
+ * without zones, dates, and epoch numbers in the unit given (seconds by
+ * default); the row at 12:00 is found from 12:00 on, not before. */
+Test(historical, h040_entity_times_in_every_form, .init = setup,
+     .fini = teardown) {
+  th_write(g_repo, "data/s.csv", "user_id,ts,score,seen\n"
+                                 "1,2024-06-01T12:00:00Z,0.5,\n");
+  time_repo("  - {name: src, kind: file, path: data/s.csv, "
+            "timestamp_field: ts}\n");
+  static const struct {
+    const char *text, *unit;
+  } at_noon[] = {{"2024-06-01T12:00:00Z", NULL},
+                 {"2024-06-01 12:00:00", NULL},
+                 {"2024-06-01T14:00:00+02:00", NULL},
+                 {"2024-06-01T06:30:00-0530", NULL},
+                 {"2024-06-01T12:00:00.000001Z", NULL},
+                 {"1717243200", NULL},
+                 {"1717243200", "s"},
+                 {"1717243200000", "ms"},
+                 {"1717243200000000", "us"},
+                 {"1717243200000000000", "ns"}};
+  for (size_t i = 0; i < sizeof at_noon / sizeof at_noon[0]; i++) {
+    char text[256];
+    snprintf(text, sizeof text,
+             "user_id,event_timestamp\n1,%s\n1,2024-06-01\n", at_noon[i].text);
+    th_write(g_work, "e.csv", text);
+    int rc = hist_unit("e.csv", "v:score", at_noon[i].unit);
+    cr_assert_eq(rc, 0, "%s: %s", at_noon[i].text, lr_offline_errmsg(g_off));
+    char *rows = json_rows("out.csv");
+    cr_assert(!strncmp(rows, "{\"user_id\":1,\"event_timestamp\":\"2024-06-01 12:00:00",
+                       51) && strstr(rows, "\"score\":0.5}\n{\"user_id\":1,"
+                                         "\"event_timestamp\":\"2024-06-01 "
+                                         "00:00:00+00\",\"score\":null}\n"),
+              "%s: %s", at_noon[i].text, rows);
+    free(rows);
+  }
+}
+
+/* Entity rows in Parquet: integers by the unit, typed times as they are
+ * (and kept typed), text as ISO 8601; what is no time names its row. */
+Test(historical, h041_entity_parquet_times, .init = setup, .fini = teardown) {
+  th_write(g_repo, "data/s.csv", "user_id,ts,score,seen\n"
+                                 "1,2024-06-01T12:00:00Z,0.5,\n");
+  time_repo("  - {name: src, kind: file, path: data/s.csv, "
+            "timestamp_field: ts}\n");
+  q(0, "COPY (SELECT 1::BIGINT AS user_id, 1717243200000::BIGINT AS "
+       "event_timestamp UNION ALL SELECT 1, 1717200000000) TO '%s/ms.parquet'",
+    g_work);
+  cr_assert_eq(hist_unit("ms.parquet", "v:score", "ms"), 0, "%s",
+               lr_offline_errmsg(g_off));
+  char *rows = json_rows("out.csv");
+  cr_assert_str_eq(rows,
+      "{\"user_id\":1,\"event_timestamp\":\"2024-06-01 12:00:00+00\",\"score\":0.5}\n"
+      "{\"user_id\":1,\"event_timestamp\":\"2024-06-01 00:00:00+00\",\"score\":null}\n");
+  free(rows);
+  q(0, "COPY (SELECT 1::BIGINT AS user_id, TIMESTAMP_NS '2024-06-01 "
+       "12:00:00.5' AS event_timestamp) TO '%s/typed.parquet'", g_work);
+  const char *refs[1] = {"v:score"};
+  lr_historical_spec spec = {.entities_file = "typed.parquet",
+                             .features = refs, .n_features = 1,
+                             .output = "out.parquet"};
+  cr_assert_eq(lr_get_historical_features(g_off, &spec, NULL), 0, "%s",
+               lr_offline_errmsg(g_off));
+  char *cols = q(1, "SELECT string_agg(column_type, ',') FROM (DESCRIBE "
+                    "SELECT * FROM read_parquet('out.parquet'))");
+  cr_assert_str_eq(cols, "BIGINT,TIMESTAMP_NS,DOUBLE\n");
+  free(cols);
+  q(0, "COPY (SELECT 1::BIGINT AS user_id, '2024-06-01T12:00:00Z' AS "
+       "event_timestamp UNION ALL SELECT 1, '06/01/2024') TO "
+       "'%s/text.parquet'", g_work);
+  cr_assert_eq(hist_unit("text.parquet", "v:score", NULL), LR_EINVAL);
+  cr_assert_str_eq(lr_offline_errmsg(g_off),
+                   "text.parquet: row 2: column 'event_timestamp': "
+                   "'06/01/2024' is not a time: write ISO 8601 "
+                   "(2026-12-05T08:39:54Z) or an epoch number with "
+                   "timestamp_unit");
+  q(0, "COPY (SELECT 1::BIGINT AS user_id, 1.5::DOUBLE AS event_timestamp) "
+       "TO '%s/double.parquet'", g_work);
+  cr_assert_eq(hist_unit("double.parquet", "v:score", NULL), LR_EINVAL);
+  cr_assert_str_eq(lr_offline_errmsg(g_off),
+                   "double.parquet: row 1: column 'event_timestamp': the "
+                   "column's type is DOUBLE, which holds no time: store ISO "
+                   "8601 text, integer epoch numbers or a TIMESTAMP");
+  cr_assert_eq(hist_unit("ms.parquet", "v:score", "sec"), LR_EINVAL);
+  cr_assert_str_eq(lr_offline_errmsg(g_off),
+                   "'sec' is not a timestamp unit: give s, ms, us or ns (the "
+                   "unit of epoch numbers in the entity rows)");
+}
+
+/* Sources' times through the same parser: Parquet integers by the
+ * source's timestamp_unit (event and created times), a timestamp feature
+ * from text; a CSV glob's errors name the file and its own row. */
+Test(historical, h042_source_times_by_unit_and_place, .init = setup,
+     .fini = teardown) {
+  repo_parquet("data/s.parquet",
+               "SELECT 1::BIGINT AS user_id, 1717243200000::BIGINT AS ts, "
+               "1717243200000::BIGINT AS created, 0.5::DOUBLE AS score, "
+               "'2024-05-01 08:00:00' AS seen UNION ALL SELECT 1, "
+               "1717243200000, 1717243201000, 0.75, NULL");
+  time_repo("  - {name: src, kind: file, path: data/s.parquet, "
+            "timestamp_field: ts, created_timestamp_column: created, "
+            "timestamp_unit: ms}\n");
+  th_write(g_work, "e.csv", "user_id,event_timestamp\n"
+                            "1,2024-06-01T12:00:00Z\n");
+  cr_assert_eq(hist_unit("e.csv", "v:score", NULL), 0, "%s",
+               lr_offline_errmsg(g_off));
+  char *rows = json_rows("out.csv");
+  cr_assert_str_eq(rows, "{\"user_id\":1,\"event_timestamp\":\"2024-06-01 "
+                         "12:00:00+00\",\"score\":0.75}\n");
+  free(rows);
+  repo_parquet("data/s.parquet",
+               "SELECT 1::BIGINT AS user_id, 1717243200000::BIGINT AS ts, "
+               "1717243200000::BIGINT AS created, 0.5::DOUBLE AS score, "
+               "'2024-05-01 08:00:00' AS seen");
+  cr_assert_eq(hist_unit("e.csv", "v:seen", NULL), 0, "%s",
+               lr_offline_errmsg(g_off));
+  rows = json_rows("out.csv");
+  cr_assert_str_eq(rows, "{\"user_id\":1,\"event_timestamp\":\"2024-06-01 "
+                         "12:00:00+00\",\"seen\":\"2024-05-01 08:00:00+00\"}\n");
+  free(rows);
+
+  th_write(g_repo, "data/g/a.csv", "user_id,ts,score,seen\n"
+                                   "1,2024-06-01,0.5,\n2,2024-06-01,0.5,\n");
+  th_write(g_repo, "data/g/b.csv", "user_id,ts,score,seen\n"
+                                   "3,2024-06-01,0.5,\n"
+                                   "4,2024-06-01,0.5,5/1/2024\n");
+  time_repo("  - {name: src, kind: file, path: 'data/g/*.csv', "
+            "timestamp_field: ts}\n");
+  cr_assert_eq(hist_unit("e.csv", "v:seen", NULL), LR_EINVAL);
+  cr_assert_str_eq(lr_offline_errmsg(g_off),
+                   "data/g/b.csv: row 2: column 'seen' of source 'src': "
+                   "'5/1/2024' is not a time: write ISO 8601 "
+                   "(2026-12-05T08:39:54Z) or an epoch number with "
+                   "timestamp_unit");
 }
 
 /* ---- the output, read by another process meanwhile ------------------------ */

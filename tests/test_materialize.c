@@ -20,6 +20,7 @@
  */
 #include <stdarg.h>
 #include <stdint.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "crash_reader.h"
@@ -1870,6 +1871,101 @@ Test(materialize, m043_stored_on_demand_expression_changed_reloads,
                "reloading everything up to 2024-01-02T00:00:00Z\n");
   ASSERT_VAL("od:calc", 1, 15, "2024-01-01T10:00:00Z");
 #undef STORED_ODFV
+}
+
+/* ---- times: snapshot sources and epoch units --------------------------- */
+
+/* Sets repo file `rel`'s modification time to ISO time `iso`. */
+static void set_mtime(const char *rel, const char *iso) {
+  char path[2048];
+  snprintf(path, sizeof path, "%s/%s", g_repo, rel);
+  long long us = T(iso);
+  struct timeval tv[2] = {{us / 1000000, us % 1000000},
+                          {us / 1000000, us % 1000000}};
+  cr_assert_eq(utimes(path, tv), 0, "utimes %s", path);
+}
+
+/* A snapshot source (no timestamp_field) over a folder: each file's rows
+ * count from its own modification time, so an interval loads the files
+ * written in it, and an incremental run the files rewritten since. */
+Test(materialize, m050_snapshot_rows_count_from_their_files_mtime,
+     .init = setup, .fini = teardown) {
+  char dir[2048];
+  snprintf(dir, sizeof dir, "%s/data/snap", g_repo);
+  th_mkdirs(dir);
+  repo_parquet("data/snap/a.parquet",
+               "SELECT 1::BIGINT AS user_id, 10::BIGINT AS val");
+  repo_parquet("data/snap/b.parquet",
+               "SELECT 2::BIGINT AS user_id, 20::BIGINT AS val");
+  set_mtime("data/snap/a.parquet", "2024-06-01T00:00:00Z");
+  set_mtime("data/snap/b.parquet", "2024-06-03T00:00:00Z");
+  apply("entities:\n" USER "sources:\n"
+        "  - {name: snap, kind: file, path: 'data/snap/*.parquet'}\n"
+        "feature_views:\n" VIEW("v", "snap", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-05-01", "2024-06-02", NULL, &st));
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  ASSERT_VAL("v:val", 1, 10, "2024-06-01T00:00:00Z");
+  ASSERT_MISSING("v:val", 2);
+  MAT_OK(mat_inc("2024-06-04", NULL, &st));
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  ASSERT_VAL("v:val", 2, 20, "2024-06-03T00:00:00Z");
+  /* the batch job rewrites a.parquet: the next run loads the new value */
+  repo_parquet("data/snap/a.parquet",
+               "SELECT 1::BIGINT AS user_id, 11::BIGINT AS val");
+  set_mtime("data/snap/a.parquet", "2024-06-05T00:00:00Z");
+  MAT_OK(mat_inc("2024-06-06", NULL, &st));
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  ASSERT_VAL("v:val", 1, 11, "2024-06-05T00:00:00Z");
+}
+
+/* as_of gives every row of a snapshot one event time, whatever the file's
+ * modification time. */
+Test(materialize, m051_snapshot_as_of, .init = setup, .fini = teardown) {
+  th_write(g_repo, "data/snap.csv", "user_id,val\n1,10\n2,20\n");
+  apply("entities:\n" USER "sources:\n"
+        "  - {name: snap, kind: file, path: data/snap.csv, "
+        "as_of: \"2024-06-01T10:00:00+02:00\"}\n"
+        "feature_views:\n" VIEW("v", "snap", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-06-01T08:00:00Z", "2024-06-01T08:00:00Z", NULL, &st));
+  ASSERT_STATS(st, 1, 2, 2, 0);
+  ASSERT_VAL("v:val", 1, 10, "2024-06-01T08:00:00Z");
+  ASSERT_VAL("v:val", 2, 20, "2024-06-01T08:00:00Z");
+}
+
+/* Epoch numbers by the source's unit, in CSV text and Parquet integers;
+ * milliseconds where seconds are declared fail the load whole, with the
+ * unit to declare, and leave the online rows as they were. */
+Test(materialize, m052_epoch_times_by_the_sources_unit, .init = setup,
+     .fini = teardown) {
+  th_write(g_repo, "data/ms.csv", "user_id,ts,val\n1,1717243200000,10\n");
+  repo_parquet("data/ns.parquet",
+               "SELECT 2::BIGINT AS user_id, 1717243200000000123::BIGINT "
+               "AS ts, 20::BIGINT AS val");
+  repo_parquet("data/s.parquet",
+               "SELECT 3::BIGINT AS user_id, 1717243200::BIGINT AS ts, "
+               "30::BIGINT AS val UNION ALL SELECT 4, 1717243200000, 40");
+  apply("entities:\n" USER "sources:\n"
+        "  - {name: ms, kind: file, path: data/ms.csv, timestamp_field: ts, "
+        "timestamp_unit: ms}\n"
+        "  - {name: ns, kind: file, path: data/ns.parquet, timestamp_field: "
+        "ts, timestamp_unit: ns}\n"
+        "  - {name: s, kind: file, path: data/s.parquet, timestamp_field: "
+        "ts}\n"
+        "feature_views:\n" VIEW("vms", "ms", "0s", VAL)
+        VIEW("vns", "ns", "0s", VAL) VIEW("vs", "s", "0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat("2024-06-01", "2024-06-02", "vms,vns", &st));
+  ASSERT_VAL("vms:val", 1, 10, "2024-06-01T12:00:00Z");
+  ASSERT_VAL("vns:val", 2, 20, "2024-06-01T12:00:00Z");
+  cr_assert_eq(mat("2024-06-01", "2024-06-02", "vs", &st), LR_EINVAL);
+  cr_assert_str_eq(lr_offline_errmsg(g_off),
+                   "data/s.parquet: row 2: column 'ts' of source 's': "
+                   "1717243200000 as seconds is past the year 9999; if these "
+                   "are milliseconds, declare timestamp_unit: ms on source "
+                   "'s'");
+  ASSERT_MISSING("vs:val", 3);
 }
 
 /* ---- beside a server, a reader and a writer (other processes) ------------- */

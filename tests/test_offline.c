@@ -174,7 +174,9 @@ Test(offline, x005_the_type_table_accepts_what_loads_by_value) {
       {"bytes", "BLOB", 0, 1},             {"bytes", "VARCHAR", 0, 0},
       {"timestamp", "TIMESTAMP", 0, 1},    {"timestamp", "TIMESTAMP_NS", 0, 1},
       {"timestamp", "TIMESTAMP WITH TIME ZONE", 0, 1},
-      {"timestamp", "DATE", 0, 1},         {"timestamp", "BIGINT", 0, 0},
+      {"timestamp", "DATE", 0, 1},         {"timestamp", "BIGINT", 0, 1},
+      {"timestamp", "UINTEGER", 0, 1},     {"timestamp", "VARCHAR", 0, 1},
+      {"timestamp", "UUID", 0, 0},         {"timestamp", "DOUBLE", 0, 0},
       {"timestamp", "TIME", 0, 0},         {"timestamp", "VARCHAR", 1, 1},
       {"array<float32>", "FLOAT[]", 0, 1}, {"array<float32>", "FLOAT[3]", 0, 1},
       {"array<float32>", "DECIMAL(5,2)[]", 0, 1},
@@ -197,8 +199,9 @@ Test(offline, x005_the_type_table_accepts_what_loads_by_value) {
   } hints[] = {
       {"float32", "FLOAT, DOUBLE, DECIMAL or integer (TINYINT to UHUGEINT) "
                   "columns"},
-      {"timestamp", "TIMESTAMP (any precision), TIMESTAMP WITH TIME ZONE or "
-                    "DATE columns"},
+      {"timestamp", "TIMESTAMP (any precision), TIMESTAMP WITH TIME ZONE, "
+                    "DATE, integer (TINYINT to UHUGEINT) or VARCHAR (ISO 8601 "
+                    "text) columns"},
       {"bool", "BOOLEAN columns"},
       {"array<string>", "lists of VARCHAR, UUID or integer (TINYINT to "
                         "UHUGEINT) items"},
@@ -322,7 +325,7 @@ Test(offline, x007_a_type_that_does_not_load_names_both_types, .init = setup,
       "  - {name: user, join_keys: [user_id], value_type: int64}\n"
       "sources:\n"
       "  - name: s\n    kind: sql\n    timestamp_field: ts\n"
-      "    query: SELECT 'u1' AS user_id, 1::BIGINT AS ts, 1 AS b, 1.5 AS i,"
+      "    query: SELECT 'u1' AS user_id, 1.5::DOUBLE AS ts, 1 AS b, 1.5 AS i,"
       " 'x' AS f, [1] AS s, 'x' AS by, TIME '01:00' AS t, 1.5::FLOAT AS a\n"
       "feature_views:\n  - name: v\n    entities: [user]\n    source: s\n"
       "    schema:\n"
@@ -337,11 +340,13 @@ Test(offline, x007_a_type_that_does_not_load_names_both_types, .init = setup,
   cr_assert_eq(rc, LR_EDEFINITION, "%s", msg);
   cr_assert_str_eq(
       msg,
-      "f.yaml:6:22: timestamp_field 'ts' of source 's' is a BIGINT column; "
+      "f.yaml:6:22: timestamp_field 'ts' of source 's' is a DOUBLE column; "
       "it must hold times\n"
       "  hint: timestamp is read from TIMESTAMP (any precision), TIMESTAMP "
-      "WITH TIME ZONE or DATE columns; name a column of times, or convert "
-      "this one in a sql source (e.g. to_timestamp(col) for epoch seconds)\n"
+      "WITH TIME ZONE, DATE, integer (TINYINT to UHUGEINT) or VARCHAR (ISO "
+      "8601 text) columns; name a column of times, ISO 8601 text or epoch "
+      "numbers (in the source's timestamp_unit), or convert this one in a sql "
+      "source\n"
       "f.yaml:10:16: join key 'user_id' of entity 'user' (feature view 'v') "
       "is int64, but column 'user_id' of source 's' is VARCHAR\n"
       "  hint: int64 is read from integer (TINYINT to UHUGEINT) columns; "
@@ -373,8 +378,9 @@ Test(offline, x007_a_type_that_does_not_load_names_both_types, .init = setup,
       "f.yaml:18:26: feature 't' of feature view 'v' is timestamp, but "
       "column 't' of source 's' is TIME\n"
       "  hint: timestamp is read from TIMESTAMP (any precision), TIMESTAMP "
-      "WITH TIME ZONE or DATE columns; change the dtype, or convert the "
-      "column in a sql source (CAST(col AS ...))\n"
+      "WITH TIME ZONE, DATE, integer (TINYINT to UHUGEINT) or VARCHAR (ISO "
+      "8601 text) columns; change the dtype, or convert the column in a sql "
+      "source (CAST(col AS ...))\n"
       "f.yaml:19:26: feature 'a' of feature view 'v' is array<float32>, but "
       "column 'a' of source 's' is FLOAT\n"
       "  hint: array<float32> is read from lists of FLOAT, DOUBLE, DECIMAL "

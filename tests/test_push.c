@@ -723,3 +723,77 @@ Test(push, ps015_sql_batch_source_and_offline_only_view) {
                   "2,2024-01-01 12:00:00+00,20\n"
                   "2,2024-01-02 12:00:00+00,21\n");
 }
+
+/* Epoch numbers in a push are in the push source's timestamp_unit, on
+ * both sides: the offline file holds the time they mean, which training
+ * sets read through the batch source's own parser; a number that is no
+ * time in that unit names the file, its row and the unit to declare. */
+Test(push, ps016_epoch_numbers_in_the_push_sources_unit) {
+  apply_events(DEFS_SOURCES "  - {name: events_push, kind: push, "
+                            "batch_source: events, timestamp_unit: ms}\n"
+                            DEFS_VIEW);
+  th_write(g_work, "ms.csv",
+           "user_id,event_timestamp,clicks,label,emb\n"
+           "4,1704196800000,40,ms,\n");
+  lr_push_stats st;
+  PUSH_OK(lr_push_file(g_off, "events_push", LR_PUSH_ONLINE_AND_OFFLINE,
+                       "ms.csv", 0, &st));
+  cr_assert_eq(st.offline_rows, 1);
+  assert_training("user_id,event_timestamp\n"
+                  "4,2024-01-02T11:59:59Z\n"
+                  "4,2024-01-02T12:00:00Z\n",
+                  "activity:clicks",
+                  "user_id,event_timestamp,clicks\n"
+                  "4,2024-01-02 11:59:59+00,\n"
+                  "4,2024-01-02 12:00:00+00,40\n");
+  const long long ids[] = {4};
+  assert_online("activity:clicks,activity:label", ids, 1,
+                "user_id  clicks  label\n4        40      ms\n");
+  th_write(g_work, "s.csv",
+           "user_id,event_timestamp,clicks,label,emb\n"
+           "5,1704196800000000,50,us,\n");
+  ASSERT_ERR(LR_EINVAL,
+             lr_push_file(g_off, "events_push", LR_PUSH_OFFLINE, "s.csv", 0,
+                          NULL),
+             "s.csv: row 1: column 'event_timestamp': 1704196800000000 as "
+             "milliseconds is past the year 9999; if these are "
+             "microseconds, declare timestamp_unit: us on source "
+             "'events_push'");
+}
+
+/* A push source whose batch source is a snapshot (no timestamp_field)
+ * takes online pushes, and refuses offline ones: a snapshot's rows take
+ * their time from their file, and a pushed row's time would be lost. */
+Test(push, ps017_snapshot_batch_source_takes_no_offline_push) {
+  th_write(g_repo, "data/latest.csv", "user_id,n_clicks\n1,10\n");
+  apply("entities:\n"
+        "  - {name: user, join_keys: [user_id], value_type: int64}\n"
+        "sources:\n"
+        "  - {name: latest, kind: file, path: data/latest.csv, "
+        "field_mapping: {n_clicks: clicks}}\n"
+        "  - {name: latest_push, kind: push, batch_source: latest}\n"
+        "feature_views:\n"
+        "  - name: activity\n"
+        "    entities: [user]\n"
+        "    source: latest_push\n"
+        "    online: true\n"
+        "    schema: [{name: clicks, dtype: int64}]\n");
+  lr_value uid[] = {I64(2)}, ts[] = {TS("2024-01-02T00:00:00Z")};
+  lr_value clicks[] = {I64(21)};
+  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ts},
+                      {"clicks", clicks}};
+  ASSERT_ERR(LR_EINVAL,
+             lr_push(g_off, "latest_push", LR_PUSH_ONLINE_AND_OFFLINE, cols,
+                     3, 1, NULL),
+             "push source 'latest_push' cannot push to the offline store: "
+             "its batch source 'latest' is a snapshot (no timestamp_field), "
+             "whose rows take their time from their file; give 'latest' a "
+             "timestamp_field, or push with to: online");
+  char *names = listing("data/pushed/latest_push");
+  cr_assert_eq(count_suffix(names, ".parquet"), 0, "%s", names);
+  free(names);
+  const long long ids[] = {2};
+  assert_online("activity:clicks", ids, 1, "user_id  clicks\n2        <NOT_FOUND>\n");
+  PUSH_OK(lr_push(g_off, "latest_push", LR_PUSH_ONLINE, cols, 3, 1, NULL));
+  assert_online("activity:clicks", ids, 1, "user_id  clicks\n2        21\n");
+}

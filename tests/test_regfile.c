@@ -43,6 +43,7 @@ static const char fixture_sources[] =
     "    path: data/*.csv\n"
     "    timestamp_field: event_timestamp\n"
     "    created_timestamp_column: created\n"
+    "    timestamp_unit: ms\n"
     "    field_mapping: {trips: avg_daily_trips, conv: conv_rate}\n"
     "    description: hourly stats\n"
     "    tags: {pii: \"no\"}\n"
@@ -53,7 +54,12 @@ static const char fixture_sources[] =
     "  - name: stats_push\n"
     "    kind: push\n"
     "    batch_source: stats_file\n"
+    "    timestamp_unit: ns\n"
     "    offline_path: data/pushes\n"
+    "  - name: stats_latest\n"
+    "    kind: file\n"
+    "    path: data/*.csv\n"
+    "    as_of: 2024-06-01T10:00:00+02:00\n"
     "request_sources:\n"
     "  - name: vals\n"
     "    schema:\n"
@@ -290,6 +296,9 @@ static void same_model(const lr__model *a, const lr__model *b) {
     same_str(x->timestamp_field, y->timestamp_field, "timestamp_field");
     same_str(x->created_column, y->created_column, "created column");
     same_str(x->batch_source, y->batch_source, "batch_source");
+    cr_assert_eq(x->time_unit, y->time_unit, "timestamp_unit of %s", x->name);
+    cr_assert_eq(x->has_as_of, y->has_as_of, "as_of of %s", x->name);
+    cr_assert_eq(x->as_of_us, y->as_of_us, "as_of of %s", x->name);
     same_str(x->offline_path, y->offline_path, "offline_path");
     same_kvs(x->field_mapping, x->n_field_mapping, y->field_mapping,
              y->n_field_mapping, "field_mapping");
@@ -415,7 +424,7 @@ Test(regfile, f001_round_trip_compares_every_field) {
   cr_assert_eq(back.version, 7u);
   cr_assert_eq(back.applied_at, 1700000000);
   cr_assert_eq(back.n_entities, 2);
-  cr_assert_eq(back.n_sources, 4);
+  cr_assert_eq(back.n_sources, 5);
   cr_assert_eq(back.n_views, 4);
   cr_assert_eq(back.n_services, 1);
 
@@ -441,6 +450,14 @@ Test(regfile, f001_round_trip_compares_every_field) {
   cr_assert_eq(file->kind, LR__SOURCE_FILE);
   cr_assert_str_eq(file->path, "data/*.csv");
   cr_assert_str_eq(file->created_column, "created");
+  cr_assert_eq(lr__source_time_unit(file), 1); /* LR__TIME_MS */
+  const lr__source *latest = lr__model_source(&back, "stats_latest");
+  cr_assert_not_null(latest);
+  cr_assert_null(latest->timestamp_field);
+  cr_assert(latest->has_as_of);
+  cr_assert_eq(latest->as_of_us, 1717228800000000ll); /* 08:00Z */
+  cr_assert_eq(lr__source_time_unit(lr__model_source(&back, "stats_sql")),
+               0); /* none declared: seconds */
   cr_assert_eq(file->n_field_mapping, 2);
   cr_assert_str_eq(file->field_mapping[0].key, "trips");
   cr_assert_str_eq(file->field_mapping[0].value, "avg_daily_trips");

@@ -44,7 +44,7 @@
   "  - {name: item, join_keys: [item_id], value_type: string}\n"               \
   "sources:\n"                                                                 \
   "  - {name: s, kind: file, path: data/x.csv, timestamp_field: ts}\n"         \
-  "  - {name: user_push, kind: push, batch_source: s}\n"                       \
+  "  - {name: user_push, kind: push, batch_source: s, timestamp_unit: ms}\n"  \
   "  - {name: item_push, kind: push, batch_source: s}\n"                       \
   "feature_views:\n"                                                           \
   "  - name: user_stats\n"                                                     \

@@ -1538,6 +1538,141 @@ Test(util, u055_closest_knows_added_words) {
   lr__buf_free(&b);
 }
 
+/* The one time parser (lr__time_read) takes ISO 8601 with or without a
+ * zone (naive = UTC; `T` or a space; fractions; Z, +hh:mm, -hhmm, +hh) and
+ * dates; each is the instant it names. */
+Test(util, u060_time_read_accepts_iso_8601) {
+  static const struct {
+    const char *text;
+    int64_t us;
+  } ok[] = {
+      {"2024-01-01", 1704067200000000ll},
+      {"2024-01-01T10:00:00", 1704103200000000ll},
+      {"2024-01-01 10:00:00", 1704103200000000ll},
+      {"2024-01-01t10:00", 1704103200000000ll},
+      {"2024-01-01T10:00:00Z", 1704103200000000ll},
+      {"2024-01-01T10:00:00z", 1704103200000000ll},
+      {"2024-01-01T12:00:00+02:00", 1704103200000000ll},
+      {"2024-01-01T04:30:00-0530", 1704103200000000ll},
+      {"2024-01-01T12:00:00+02", 1704103200000000ll},
+      {"2024-01-01 10:00:00.5", 1704103200500000ll},
+      {"2024-01-01T10:00:00.123456Z", 1704103200123456ll},
+      {"2024-01-01T10:00:00.1234569Z", 1704103200123456ll}, /* to the us */
+      {"2024-02-29", 1709164800000000ll},
+      {"1969-12-31T23:59:59Z", -1000000ll},
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    int64_t us = 0;
+    cr_assert_eq(lr__time_read(ok[i].text, LR__TIME_MS, &us), 0, "%s",
+                 ok[i].text);
+    cr_assert_eq(us, ok[i].us, "%s: %lld", ok[i].text, (long long)us);
+  }
+}
+
+/* Anything else is refused, never guessed at: other date orders, days and
+ * months that do not exist, words, stray text, fractions of epochs. */
+Test(util, u061_time_read_refuses_what_it_cannot_read_for_sure) {
+  static const char *const bad[] = {
+      "12/05/2026 08:39:54", "12/05/2026", "05.12.2026", "2026-13-01",
+      "2026-00-10", "2026-02-29", "2026-04-31", "2024-01-01T24:00:00",
+      "2024-01-01T10:60", "2024-01-01T10", "2024-01-01T10:00:00+25:00",
+      "2024-01-01T10:00:00 UTC", "2024-01-01T10:00:00.", "yesterday", "now",
+      "", " 1704067200", "1704067200 ", "1.7e9", "1704067200.5", "+1704067200",
+      "-", "20240101", "99999999999999999999"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int64_t us = 42;
+    int rc = lr__time_read(bad[i], LR__TIME_S, &us);
+    if (!strcmp(bad[i], "20240101")) /* an epoch number: 1970-08-23 */
+      cr_assert_eq(rc, 0);
+    else
+      cr_assert_eq(rc, LR__TIME_NOT_A_TIME, "'%s': %d", bad[i], rc);
+  }
+}
+
+/* Integers are epoch times in the unit given: the same instant in each,
+ * rounded down to the microsecond; before 1900 or past 9999 in its unit
+ * an integer is out of range. */
+Test(util, u062_time_read_epoch_numbers_in_each_unit) {
+  static const struct {
+    const char *text;
+    int unit;
+    int rc;
+    int64_t us;
+  } cases[] = {
+      {"1704067200", LR__TIME_S, 0, 1704067200000000ll},
+      {"1704067200123", LR__TIME_MS, 0, 1704067200123000ll},
+      {"1704067200123456", LR__TIME_US, 0, 1704067200123456ll},
+      {"1704067200123456789", LR__TIME_NS, 0, 1704067200123456ll},
+      {"-1", LR__TIME_NS, 0, -1},       /* rounded down, not to zero */
+      {"-1500", LR__TIME_MS, 0, -1500000},
+      {"0", LR__TIME_S, 0, 0},
+      {"-2208988800", LR__TIME_S, 0, -2208988800000000ll}, /* 1900-01-01 */
+      {"-2208988801", LR__TIME_S, LR__TIME_OUT_OF_RANGE, 0},
+      {"253402300799", LR__TIME_S, 0, 253402300799000000ll}, /* 9999 */
+      {"253402300800", LR__TIME_S, LR__TIME_OUT_OF_RANGE, 0},
+      {"1733561994000", LR__TIME_S, LR__TIME_OUT_OF_RANGE, 0},
+      {"1733561994000", LR__TIME_MS, 0, 1733561994000000ll},
+      {"9223372036854775807", LR__TIME_MS, LR__TIME_OUT_OF_RANGE, 0},
+      {"-9223372036854775808", LR__TIME_NS, LR__TIME_OUT_OF_RANGE, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int64_t us = 0;
+    int rc = lr__time_read(cases[i].text, cases[i].unit, &us);
+    cr_assert_eq(rc, cases[i].rc, "%s in %s: %d", cases[i].text,
+                 lr__time_unit_name(cases[i].unit), rc);
+    if (rc == 0)
+      cr_assert_eq(us, cases[i].us, "%s: %lld", cases[i].text, (long long)us);
+  }
+  cr_assert_eq(lr__time_unit_parse("s"), LR__TIME_S);
+  cr_assert_eq(lr__time_unit_parse("ms"), LR__TIME_MS);
+  cr_assert_eq(lr__time_unit_parse("us"), LR__TIME_US);
+  cr_assert_eq(lr__time_unit_parse("ns"), LR__TIME_NS);
+  cr_assert_eq(lr__time_unit_parse("sec"), -1);
+  cr_assert_eq(lr__time_unit_parse(NULL), -1);
+  int64_t us;
+  cr_assert_eq(lr__time_parse("1704067200", &us), 0); /* seconds */
+  cr_assert_eq(us, 1704067200000000ll);
+  cr_assert_eq(lr__time_parse("1704067200000", &us), -1);
+}
+
+/* Why a value is refused, in the words every path prints: the fix for
+ * text, and for an integer out of range the unit that fits it. */
+Test(util, u063_time_why_names_the_fix_and_the_unit) {
+  static const struct {
+    const char *text;
+    int unit;
+    const char *why;
+  } cases[] = {
+      {"12/05/2026 08:39:54", LR__TIME_S,
+       "'12/05/2026 08:39:54' is not a time: write ISO 8601 "
+       "(2026-12-05T08:39:54Z) or an epoch number with timestamp_unit"},
+      {"1733561994000", LR__TIME_S,
+       "1733561994000 as seconds is past the year 9999; if these are "
+       "milliseconds, declare timestamp_unit: ms on source 'x'"},
+      {"1733561994000000", LR__TIME_S,
+       "1733561994000000 as seconds is past the year 9999; if these are "
+       "microseconds, declare timestamp_unit: us on source 'x'"},
+      {"1733561994000000000", LR__TIME_MS,
+       "1733561994000000000 as milliseconds is past the year 9999; if these "
+       "are nanoseconds, declare timestamp_unit: ns on source 'x'"},
+      {"-1733561994000", LR__TIME_S,
+       "-1733561994000 as seconds is before the year 1900; if these are "
+       "milliseconds, declare timestamp_unit: ms on source 'x'"},
+      {"-9223372036854775808", LR__TIME_MS,
+       "-9223372036854775808 as milliseconds is before the year 1900, and in "
+       "no finer unit (ms, us, ns) is it between 1900 and 9999: write ISO "
+       "8601 or an epoch time"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    lr__buf why;
+    lr__buf_init(&why);
+    lr__time_why(&why, cases[i].text, cases[i].unit,
+                 "declare timestamp_unit: ", " on source 'x'");
+    cr_assert_str_eq(lr__buf_str(&why), cases[i].why);
+    lr__buf_free(&why);
+  }
+}
+
 /* Copies `len` pseudo-random bytes from a file in `from_dir` to one in
  * `to_dir` with lr__fs_copy_range, the fault hook set to `budget` for the
  * copy alone; returns its status (errno kept), and checks the copy's bytes

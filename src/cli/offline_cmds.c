@@ -97,7 +97,8 @@ enum {
   HIST_FEATURES,
   HIST_SERVICE,
   HIST_FULL_NAMES,
-  HIST_OUTPUT
+  HIST_OUTPUT,
+  HIST_TIMESTAMP_UNIT
 };
 
 typedef struct historical_args {
@@ -112,6 +113,7 @@ static void historical_spec(const cli *c, historical_args *a) {
   a->spec.service = cli_value(c, HIST_SERVICE);
   a->spec.output = cli_value(c, HIST_OUTPUT);
   a->spec.full_feature_names = c->given[HIST_FULL_NAMES];
+  a->spec.timestamp_unit = cli_value(c, HIST_TIMESTAMP_UNIT);
   const char *features = cli_value(c, HIST_FEATURES);
   if (features && (a->features = strdup(features)) != NULL) {
     a->spec.n_features = cli_split_list(a->features, a->refs, MAX_ITEMS);
@@ -166,6 +168,11 @@ static const cli_option historical_options[] = {
                      "the training set to write: .parquet or .csv (replaced "
                      "if present)",
                      CLI_REQUIRED, 0},
+    [HIST_TIMESTAMP_UNIT] = {"--timestamp-unit", "UNIT",
+                             "the unit of epoch numbers in the entity rows' "
+                             "timestamp column: s (the default), ms, us or "
+                             "ns",
+                             0, 0},
 };
 
 const cli_command cli_historical_command = {

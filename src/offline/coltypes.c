@@ -11,9 +11,12 @@
  * TIMESTAMPTZ). The table accepts the pairs whose cast converts by value,
  * whatever the data: integers to any integer or float type, floats and
  * decimals to floats (a value out of range still fails the load, as a
- * value error), integers as their decimal text, dates as midnight UTC,
- * and lists of such items as arrays. So a source that passes the check
- * loads, barring values out of range.
+ * value error), integers as their decimal text, and lists of such items as
+ * arrays. So a source that passes the check loads, barring values out of
+ * range. Times are not cast but read by Larder's one time parser
+ * (timecol.c): typed times (dates as midnight UTC), ISO 8601 text and
+ * integers as epoch times in the source's timestamp_unit; text that is no
+ * time fails the load, naming its file and row.
  *
  * A CSV file is text, parsed at every load: DuckDB types a column from a
  * sample of its values, and calls it VARCHAR when the sample holds no
@@ -35,7 +38,8 @@ enum {
   FAM_BLOB = 1 << 3,
   FAM_TIME = 1 << 4,
   FAM_INT = 1 << 5,
-  N_FAMILIES = 6
+  FAM_TIME_TEXT = 1 << 6, /* VARCHAR, which the time parser reads */
+  N_FAMILIES = 7
 };
 
 /* Column types as DESCRIBE spells them (parameters such as DECIMAL's
@@ -52,7 +56,7 @@ static const struct {
     {"UBIGINT", FAM_INT},     {"UHUGEINT", FAM_INT},
     {"FLOAT", FAM_FLOAT},     {"DOUBLE", FAM_FLOAT},
     {"DECIMAL", FAM_FLOAT},
-    {"VARCHAR", FAM_TEXT},    {"UUID", FAM_TEXT},
+    {"VARCHAR", FAM_TEXT | FAM_TIME_TEXT}, {"UUID", FAM_TEXT},
     {"ENUM", FAM_TEXT},       {"JSON", FAM_TEXT},
     {"BLOB", FAM_BLOB},
     {"TIMESTAMP", FAM_TIME},  {"TIMESTAMP_S", FAM_TIME},
@@ -69,6 +73,7 @@ static const char *const family_names[N_FAMILIES][4] = {
     {"BLOB"},
     {"TIMESTAMP (any precision)", "TIMESTAMP WITH TIME ZONE", "DATE"},
     {"integer (TINYINT to UHUGEINT)"},
+    {"VARCHAR (ISO 8601 text)"},
 };
 
 /* The families a base dtype reads. */
@@ -81,7 +86,8 @@ static unsigned families_of(uint8_t base) {
   case LR__DT_FLOAT64: return FAM_FLOAT | FAM_INT;
   case LR__DT_STRING: return FAM_TEXT | FAM_INT;
   case LR__DT_BYTES: return FAM_BLOB;
-  case LR__DT_TIMESTAMP: return FAM_TIME;
+  case LR__DT_TIMESTAMP: /* read by the time parser (timecol.c) */
+    return FAM_TIME | FAM_INT | FAM_TIME_TEXT;
   }
   return 0;
 }

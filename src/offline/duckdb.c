@@ -173,6 +173,8 @@ static void load_api(void) {
           "duckdb_vector_assign_string_element_len");
   RESOLVE(list_vector_reserve, "duckdb_list_vector_reserve");
   RESOLVE(list_vector_set_size, "duckdb_list_vector_set_size");
+  RESOLVE(vector_get_column_type, "duckdb_vector_get_column_type");
+  RESOLVE(get_type_id, "duckdb_get_type_id");
   RESOLVE(create_data_chunk, "duckdb_create_data_chunk");
   RESOLVE(data_chunk_set_size, "duckdb_data_chunk_set_size");
   RESOLVE(data_chunk_reset, "duckdb_data_chunk_reset");

@@ -74,6 +74,9 @@ typedef struct lr__duckdb_api {
                                            idx_t);
   duckdb_state (*list_vector_reserve)(duckdb_vector, idx_t);
   duckdb_state (*list_vector_set_size)(duckdb_vector, idx_t);
+  /* a time function's argument of any type (timecol.c) */
+  duckdb_logical_type (*vector_get_column_type)(duckdb_vector);
+  duckdb_type (*get_type_id)(duckdb_logical_type);
   /* data chunks and the appender: rows pushed to the offline store */
   duckdb_data_chunk (*create_data_chunk)(duckdb_logical_type *, idx_t);
   void (*data_chunk_set_size)(duckdb_data_chunk, idx_t);

@@ -285,8 +285,8 @@ static int explain_conversion(lr_offline *off, const lr__view *v,
       const char *name = key ? keys[i] : v->features[i - n_keys].name;
       uint8_t dt = key ? key_types[i] : v->features[i - n_keys].dtype;
       const char *column = lr__source_column(s, name);
-      if (pass == 0 && !is_named(named, column))
-        continue;
+      if ((pass == 0 && !is_named(named, column)) || dt == LR__DT_TIMESTAMP)
+        continue; /* times are the time parser's to report (timecol.c) */
       if ((found = find_bad(off, s, column, dt, &bad)))
         put_bad(off, v, s, name, key, dt, &bad);
     }

@@ -214,87 +214,6 @@ static int check_names(lr_offline *off, const plan *p, int full,
   return 0;
 }
 
-/* The FROM text of the entity rows: a file (relative to the current
- * folder, as a user typed it) or a query. */
-static int entity_source(lr_offline *off, const lr_historical_spec *spec,
-                         lr__buf *sql) {
-  if ((spec->entities_file != NULL) == (spec->entities_sql != NULL))
-    return lr__errmsg_set(&off->errmsg, LR_EINVAL,
-                          "give the entity rows as a file or as a "
-                          "query (one of them)");
-  if (spec->entities_sql) {
-    lr__buf_printf(sql, "(%s)", spec->entities_sql);
-    return 0;
-  }
-  char *path = realpath(spec->entities_file, NULL);
-  if (!path)
-    return lr__errmsg_set(&off->errmsg, LR_ENOTFOUND,
-                          "cannot read the entity file %s",
-                          spec->entities_file);
-  int csv = lr__fs_has_suffix(path, ".csv");
-  /* DuckDB would read a NUL byte as part of a value */
-  int rc = csv ? lr__fs_check_text(spec->entities_file, &off->errmsg) : 0;
-  if (rc) {
-    free(path);
-    return rc;
-  }
-  lr__buf_puts(sql, csv ? "read_csv(" : "read_parquet(");
-  lr__sql_literal(sql, path);
-  lr__buf_puts(sql, csv ? ", header = true)" : ")");
-  free(path);
-  return 0;
-}
-
-/* Picks the entity timestamp column from DESCRIBE output (name TAB type
- * lines): `event_timestamp`, else the only TIMESTAMP-typed column. */
-static int timestamp_column(lr_offline *off, const char *described,
-                            lr__buf *name) {
-  int n_ts = 0;
-  lr__buf found;
-  lr__buf_init(&found);
-  for (const char *line = described; *line;) {
-    size_t len = strcspn(line, "\n");
-    const char *tab = memchr(line, '\t', len);
-    if (tab) {
-      size_t name_len = (size_t)(tab - line);
-      if (name_len == 15 && !strncmp(line, "event_timestamp", 15)) {
-        lr__buf_reset(name);
-        lr__buf_puts(name, "event_timestamp");
-        lr__buf_free(&found);
-        return 0;
-      }
-      if (!strncmp(tab + 1, "TIMESTAMP", 9) || !strncmp(tab + 1, "DATE", 4)) {
-        lr__buf_reset(name);
-        lr__buf_append(name, line, name_len);
-        n_ts++;
-      }
-      lr__buf_printf(&found, "%s%.*s (%.*s)", found.len ? ", " : "",
-                     (int)name_len, line, (int)(len - name_len - 1), tab + 1);
-    }
-    line += len + (line[len] == '\n');
-  }
-  int rc = 0;
-  if (n_ts != 1)
-    rc = lr__errmsg_set(&off->errmsg, LR_EINVAL,
-                        "the entity rows need an `event_timestamp` "
-                        "column or exactly one timestamp column; found: %s",
-                        found.len ? lr__buf_str(&found) : "no columns");
-  lr__buf_free(&found);
-  return rc;
-}
-
-/* 1 when `described` lists a column named `name`. */
-static int has_column(const char *described, const char *name) {
-  size_t n = strlen(name);
-  for (const char *line = described; *line;) {
-    size_t len = strcspn(line, "\n");
-    if (len > n && line[n] == '\t' && !strncmp(line, name, n))
-      return 1;
-    line += len + (line[len] == '\n');
-  }
-  return 0;
-}
-
 /* 1 when the view's source has a created-timestamp column. */
 static int source_has_created(lr_offline *off, const lr__view *v) {
   const lr__source *s = lr__offline_source(off, v);
@@ -308,7 +227,7 @@ static int stage_view(lr_offline *off, const lr__view *v, int g,
   uint8_t types[MAX_KEYS];
   int n_keys = lr__model_view_keys(&off->reg, v, keys, types, MAX_KEYS);
   for (int k = 0; k < n_keys; k++)
-    if (!has_column(described, keys[k]))
+    if (!lr__described_has(described, keys[k]))
       return lr__errmsg_set(&off->errmsg, LR_EINVAL,
                             "the entity rows have no column '%s', the "
                             "join key of feature view '%s'",
@@ -459,8 +378,9 @@ static void blame_view(lr_offline *off, const lr_historical_spec *spec,
     lr__buf why, rows;
     lr__buf_init(&why);
     lr__buf_init(&rows);
+    lr__offline_time_reset(off);
     int failed = lr__duckdb_run(&off->db, sql, 1, &rows, &why) != 0;
-    if (failed)
+    if (failed && !lr__offline_time_failed(off))
       lr__explain_source(off, p->views[g], lr__buf_str(&why), sql);
     lr__buf_free(&why);
     lr__buf_free(&rows);
@@ -499,7 +419,7 @@ static int write_output(lr_offline *off, const lr_historical_spec *spec,
     rc = lr__offline_run(off, lr__buf_str(&sql), "joining the features", 0,
                          NULL);
   stop_watch(&watch, watching);
-  if (rc)
+  if (rc && !lr__offline_time_failed(off)) /* a time names its place */
     blame_view(off, spec, p);
   if (rc == 0 && rename(lr__buf_str(&tmp), spec->output) != 0) {
     lr__buf_printf(&off->errmsg, "cannot write %s: %s", spec->output,
@@ -513,50 +433,33 @@ static int write_output(lr_offline *off, const lr_historical_spec *spec,
   return rc;
 }
 
-/* Steps 1 and the checks that need the entity columns. */
+/* Step 1 and the checks that need the entity columns (entities.c). */
 static int stage_entities(lr_offline *off, const lr_historical_spec *spec,
                           const plan *p, lr__buf *described) {
-  lr__buf from, sql, ts;
-  lr__buf_init(&from);
-  lr__buf_init(&sql);
+  lr__buf ts, doing; /* a query of the user's is named: DuckDB's words are
+                        about it, and verbose mode alone shows Larder's own */
   lr__buf_init(&ts);
-  int rc = entity_source(off, spec, &from);
-  lr__buf_printf(&sql, "DESCRIBE SELECT * FROM %s", lr__buf_str(&from));
-  lr__buf doing; /* a query of the user's is named: DuckDB's words are
-                    about it, and verbose mode alone shows Larder's own */
   lr__buf_init(&doing);
   if (spec->entities_sql)
     lr__buf_printf(&doing, "running the entity rows' query `%s`",
                    spec->entities_sql);
   else
     lr__buf_puts(&doing, "reading the entity rows");
-  if (rc == 0)
-    rc = lr__offline_run(off, lr__buf_str(&sql), lr__buf_str(&doing), 2,
-                         described);
-  if (rc == 0)
-    rc = timestamp_column(off, lr__buf_str(described), &ts);
+  int rc = lr__entities_describe(off, spec, lr__buf_str(&doing), described,
+                                 &ts);
   if (rc == 0)
     rc = check_names(off, p, spec->full_feature_names, lr__buf_str(described));
   for (int i = 0; rc == 0 && i < p->n_fields; i++)
-    if (!has_column(lr__buf_str(described), p->fields[i]))
+    if (!lr__described_has(lr__buf_str(described), p->fields[i]))
       rc =
           lr__errmsg_set(&off->errmsg, LR_EINVAL,
                          "the entity rows have no column '%s', a "
                          "request field that on-demand feature view '%s' reads",
                          p->fields[i], p->field_of[i]->name);
-  if (rc == 0) {
-    lr__buf_reset(&sql);
-    lr__buf_printf(&sql, "CREATE OR REPLACE TEMP TABLE __entities AS SELECT "
-                   "*, row_number() OVER () AS __larder_row, CAST(");
-    lr__sql_ident(&sql, lr__buf_str(&ts));
-    lr__buf_printf(&sql, " AS TIMESTAMPTZ) AS __larder_ts FROM %s",
-                   lr__buf_str(&from));
-    rc = lr__offline_run(off, lr__buf_str(&sql), lr__buf_str(&doing), 0,
-                         NULL);
-  }
+  if (rc == 0)
+    rc = lr__entities_stage(off, spec, lr__buf_str(&doing),
+                            lr__buf_str(described), lr__buf_str(&ts));
   lr__buf_free(&doing);
-  lr__buf_free(&from);
-  lr__buf_free(&sql);
   lr__buf_free(&ts);
   return rc;
 }

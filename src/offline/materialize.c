@@ -179,10 +179,13 @@ static void report(load_state *ls, const lr__view *v, int last) {
                        last ? ls->read : ls->total);
 }
 
-/* LR_EINVAL with why query `sql` failed (explain.h). */
+/* LR_EINVAL with the message of a time that could not be read (it names
+ * its file and row), else why query `sql` failed (explain.h). */
 static int query_error(load_state *ls, const lr__view *v,
                        duckdb_result *result, const char *sql) {
   const char *why = lr__duckdb_fns()->result_error(result);
+  if (lr__offline_time_failed(ls->off))
+    return LR_EINVAL;
   return lr__explain_source(ls->off, v, why ? why : "unknown error", sql);
 }
 
@@ -223,6 +226,7 @@ static int stream_rows(load_state *ls, const lr__view *v, const char *sql,
   lr_offline *off = ls->off;
   duckdb_prepared_statement stmt;
   duckdb_result result;
+  lr__offline_time_reset(off);
   if (api->prepare(off->db.con, sql, &stmt) != DuckDBSuccess) {
     const char *why = api->prepare_error(stmt);
     int rc = lr__explain_source(off, v, why ? why : "unknown error", sql);

@@ -30,6 +30,7 @@ void lr_offline_close(lr_offline *off) {
     lr__duckdb_close(&off->db);
   lr__model_free(&off->reg);
   lr__buf_free(&off->errmsg);
+  lr__buf_free(&off->time_failure.message);
   free(off->repo);
   free(off);
 }
@@ -41,6 +42,7 @@ int lr__offline_new(const char *repo, lr_offline **out) {
     return LR_ENOMEM;
   lr__model_init(&off->reg);
   lr__buf_init(&off->errmsg);
+  lr__buf_init(&off->time_failure.message);
   if (!repo)
     return lr__errmsg_set(&off->errmsg, LR_EINVAL, "no repo folder given");
   off->repo = realpath(repo, NULL);
@@ -62,8 +64,9 @@ int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
                     int n_cols, lr__buf *rows) {
   lr__buf why;
   lr__buf_init(&why);
+  lr__offline_time_reset(off);
   int rc = lr__duckdb_run(&off->db, sql, n_cols, rows, &why);
-  if (rc)
+  if (rc && !lr__offline_time_failed(off)) /* a time names its place */
     lr__explain_query(off, doing, lr__buf_str(&why), sql);
   lr__buf_free(&why);
   return rc;

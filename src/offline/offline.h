@@ -5,9 +5,18 @@
 #ifndef LR_OFFLINE_OFFLINE_H
 #define LR_OFFLINE_OFFLINE_H
 
+#include <stdatomic.h>
+
 #include "../registry/model.h"
 #include "duckdb.h"
 #include "larder.h"
+
+/* The first time value a query could not read (timecol.c): state 0
+ * none, 1 being written, 2 written; the message is whole from then on. */
+typedef struct lr__time_failure {
+  atomic_int state;
+  lr__buf message;
+} lr__time_failure;
 
 struct lr_offline {
   char *repo;      /* the repo folder, absolute */
@@ -17,6 +26,7 @@ struct lr_offline {
   int verbose; /* lr_offline_set_verbose: DuckDB's words and the query
                  follow each message about a failed query */
   lr__buf errmsg;
+  lr__time_failure time_failure;
 };
 
 /* A handle on the repo folder `repo` (made absolute) with no registry
@@ -84,6 +94,57 @@ typedef struct lr__ondemand_sql {
  * view does not compile: errmsg says why), LR_ENOMEM or LR_EIO. */
 int lr__ondemand_call(lr_offline *off, const lr__view *v, int k,
                       const lr__ondemand_sql *how, lr__buf *sql);
+
+/* The entity rows of a training set (entities.c). Describes them into
+ * `described` (name TAB type lines) and names their timestamp column in
+ * `ts` (`event_timestamp`, else the only timestamp column). Returns 0 or
+ * LR_EINVAL / LR_ENOTFOUND (the message says why); `doing` heads DuckDB's
+ * errors. */
+int lr__entities_describe(lr_offline *off, const lr_historical_spec *spec,
+                          const char *doing, lr__buf *described,
+                          lr__buf *ts);
+/* Creates the temp table __entities: the rows, __larder_row (1-based, in
+ * input order) and __larder_ts (column `ts` read by the time parser in
+ * spec->timestamp_unit; a text or number column is replaced by it). */
+int lr__entities_stage(lr_offline *off, const lr_historical_spec *spec,
+                       const char *doing, const char *described,
+                       const char *ts);
+/* 1 when `described` (as lr__entities_describe gives it) has column
+ * `name`. */
+int lr__described_has(const char *described, const char *name);
+
+/* How a time column is read and named in messages (timecol.c). */
+typedef struct lr__time_column {
+  const char *column;         /* its name */
+  const char *owner;          /* after it: " of source 's'", or "" */
+  const char *place;          /* where rows are when no file is given:
+                                 the entity file, "source 's' (its query)" */
+  int unit;                   /* of epoch numbers, LR__TIME_* */
+  const char *declare;        /* how to declare a unit, before its name:
+                                 "declare timestamp_unit: " */
+  const char *declared_where; /* after it: " on source 's'", or "" */
+} lr__time_column;
+
+/* Registers a function reading the time column `how` and appends its call
+ * on the SQL expressions `value` (the column), `file` (the file a row is
+ * from, VARCHAR) and `row` (its 1-based data row); file and row may be
+ * NULL (unknown). The call gives a TIMESTAMPTZ; a value that is no time
+ * fails the query with a message lr__offline_time_failed() gives. Returns
+ * 0, LR_ENOMEM or LR_EIO. */
+int lr__time_column_call(lr_offline *off, const lr__time_column *how,
+                         const char *value, const char *file,
+                         const char *row, lr__buf *sql);
+
+/* As lr__time_column_call, a call giving the modification time of the
+ * file named by the SQL expression `file` (a snapshot source's rows). */
+int lr__file_time_call(lr_offline *off, const lr__time_column *how,
+                       const char *file, lr__buf *sql);
+
+/* 1 when a time function failed since lr__offline_time_reset(): its
+ * message then replaces errmsg. 0 otherwise. */
+int lr__offline_time_failed(lr_offline *off);
+/* Forgets a failure, before a query runs. */
+void lr__offline_time_reset(lr_offline *off);
 
 /* 1 when a source column of DuckDB type `type` (as DESCRIBE spells it:
  * "DECIMAL(18,3)", "FLOAT[]") loads as `dtype` (see coltypes.c); with

@@ -225,9 +225,9 @@ static void check_time_column(checker *C, const lr__source *s,
                    "name the column that holds each row's time");
   } else if (!lr__column_type_fits(LR__DT_TIMESTAMP, sc->types[i],
                                    sc->text_file)) {
-    put_types_hint(&text, LR__DT_TIMESTAMP, "name a column of times, or "
-                   "convert this one in a sql source (e.g. to_timestamp(col) "
-                   "for epoch seconds)");
+    put_types_hint(&text, LR__DT_TIMESTAMP, "name a column of times, ISO "
+                   "8601 text or epoch numbers (in the source's "
+                   "timestamp_unit), or convert this one in a sql source");
     lr__diag_add(C->diag, at, lr__buf_str(&text),
                  "%s '%s' of source '%s' is a %s column; it must hold times",
                  key, column, s->name, sc->types[i]);

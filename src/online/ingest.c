@@ -35,6 +35,8 @@ typedef struct table {
   const char *path; /* the file as messages name it */
   int skip_extra;   /* LR_WRITE_IGNORE_EXTRA_COLUMNS */
   int from_file;    /* a file (the flag applies), not a request's table */
+  int unit;         /* of epoch numbers in time columns (the colset's) */
+  const char *unit_source; /* the source where that unit is declared */
   lr__buf *err;
 } table;
 
@@ -112,8 +114,18 @@ static int bad_value(table *t, size_t at, int col, const char *text,
                      uint8_t dt) {
   char s[32];
   put_place(t, at);
-  lr__buf_printf(t->err, ": column '%s': '%.60s' is not a valid %s",
-                 t->names[col], text, lr__dtype_name(dt, s));
+  lr__buf_printf(t->err, ": column '%s': ", t->names[col]);
+  if (dt == LR__DT_TIMESTAMP) { /* why, in the words of every path */
+    lr__buf where;
+    lr__buf_init(&where);
+    lr__buf_printf(&where, " on source '%s'", t->unit_source);
+    lr__time_why(t->err, text, t->unit, "declare timestamp_unit: ",
+                 lr__buf_str(&where));
+    lr__buf_free(&where);
+  } else {
+    lr__buf_printf(t->err, "'%.60s' is not a valid %s", text,
+                   lr__dtype_name(dt, s));
+  }
   return LR_EINVAL;
 }
 
@@ -132,8 +144,9 @@ int lr__parse_int_text(const char *s, int type, lr_value *out) {
   return 0;
 }
 
-/* Parses scalar text as a value of base type `dt`. Returns 0 or -1. */
-static int parse_scalar(lr__arena *arena, const char *s, uint8_t dt,
+/* Parses scalar text as a value of base type `dt` (epoch numbers of a
+ * timestamp in `unit`). Returns 0 or -1. */
+static int parse_scalar(lr__arena *arena, const char *s, uint8_t dt, int unit,
                         lr_value *out) {
   char *end = NULL;
   errno = 0;
@@ -163,7 +176,7 @@ static int parse_scalar(lr__arena *arena, const char *s, uint8_t dt,
   }
   case LR__DT_TIMESTAMP: {
     int64_t us;
-    if (lr__time_parse(s, &us))
+    if (lr__time_read(s, unit, &us))
       return -1;
     out->v.ts = us;
     return 0;
@@ -196,7 +209,7 @@ static const char *scalar_text(const lr__jnode *node) {
 
 /* A JSON list as an array value of dtype `dt`. */
 static int parse_array(lr__arena *arena, const lr__jnode *seq, uint8_t dt,
-                       lr_value *out) {
+                       int unit, lr_value *out) {
   if (!seq || seq->kind != LR__J_ARRAY)
     return -1;
   uint8_t base = LR__DT_BASE(dt);
@@ -209,7 +222,7 @@ static int parse_array(lr__arena *arena, const lr__jnode *seq, uint8_t dt,
   for (size_t k = 0; k < n; k++) {
     const char *s = scalar_text(seq->items[k]);
     lr_value elem;
-    if (!s || parse_scalar(arena, s, base, &elem))
+    if (!s || parse_scalar(arena, s, base, unit, &elem))
       return -1;
     if (base == LR__DT_STRING)
       memcpy(data + k * width, &elem.v.str, width);
@@ -257,14 +270,15 @@ static int csv_cell(table *t, const char *text, size_t at, int c,
     return 0;
   uint8_t dt = t->types[c];
   if (!LR__DT_IS_ARRAY(dt))
-    return parse_scalar(&t->arena, text, dt, &row[c]) ? bad_value(t, at, c, text, dt)
-                                              : 0;
+    return parse_scalar(&t->arena, text, dt, t->unit, &row[c])
+               ? bad_value(t, at, c, text, dt)
+               : 0;
   lr__buf ignored;
   lr__buf_init(&ignored);
   const lr__jnode *list = lr__json_read(text, strlen(text), &t->arena,
                                         &ignored);
   lr__buf_free(&ignored);
-  return parse_array(&t->arena, list, dt, &row[c])
+  return parse_array(&t->arena, list, dt, t->unit, &row[c])
              ? bad_value(t, at, c, text, dt) : 0;
 }
 
@@ -385,20 +399,27 @@ static int check_keys(table *t, const lr__colset *cs,
              : 0;
 }
 
-int lr__json_to_value(lr__arena *arena, const lr__jnode *node, uint8_t dt,
-                      lr_value *out) {
+/* lr__json_to_value with epoch numbers in `unit`. */
+static int json_to_value(lr__arena *arena, const lr__jnode *node, uint8_t dt,
+                         int unit, lr_value *out) {
   const char *s = scalar_text(node);
   if (!node || node->kind == LR__J_NULL) {
     out->type = LR_TYPE_NULL;
     return 0;
   }
-  return LR__DT_IS_ARRAY(dt) ? parse_array(arena, node, dt, out)
-                             : !s || parse_scalar(arena, s, dt, out) ? -1 : 0;
+  return LR__DT_IS_ARRAY(dt) ? parse_array(arena, node, dt, unit, out)
+         : !s || parse_scalar(arena, s, dt, unit, out) ? -1
+                                                        : 0;
+}
+
+int lr__json_to_value(lr__arena *arena, const lr__jnode *node, uint8_t dt,
+                      lr_value *out) {
+  return json_to_value(arena, node, dt, LR__TIME_S, out);
 }
 
 static int json_value(table *t, const lr__jnode *node, size_t at, int c,
                       lr_value *row) {
-  if (lr__json_to_value(&t->arena, node, t->types[c], &row[c]) == 0)
+  if (json_to_value(&t->arena, node, t->types[c], t->unit, &row[c]) == 0)
     return 0;
   const char *s = scalar_text(node);
   return bad_value(t, at, c, s ? s : "(a list or object)", t->types[c]);
@@ -509,10 +530,13 @@ void lr__rows_free(lr__rows *rows) {
   memset(rows, 0, sizeof *rows);
 }
 
-/* A table to read into, messages going to `err`. */
-static void table_init(table *t, const char *shown, lr__buf *err) {
+/* A table to read colset cs's rows into, messages going to `err`. */
+static void table_init(table *t, const lr__colset *cs, const char *shown,
+                       lr__buf *err) {
   memset(t, 0, sizeof *t);
   t->path = shown;
+  t->unit = cs->time_unit;
+  t->unit_source = cs->unit_source;
   t->err = err;
   lr__arena_init(&t->arena);
   lr__buf_init(&t->cells);
@@ -550,7 +574,7 @@ int lr__ingest_read_file(const lr__colset *cs, const char *path,
   if (rc)
     return rc;
   table t;
-  table_init(&t, shown, err);
+  table_init(&t, cs, shown, err);
   t.skip_extra = (opts->flags & LR_WRITE_IGNORE_EXTRA_COLUMNS) != 0;
   t.from_file = 1;
   rc = csv ? read_csv(&t, cs, text) : read_jsonl(&t, cs, text);
@@ -569,7 +593,7 @@ int lr__ingest_read_df(const lr__colset *cs, const lr__jnode *df,
     return lr__errmsg_set(err, LR_EINVAL, "'df' must be an object of "
                           "columns: {\"column\": [values...]}");
   table t;
-  table_init(&t, "df", err);
+  table_init(&t, cs, "df", err);
   int rc = 0, n = df->n, n_rows = -1;
   for (int c = 0; rc == 0 && c < n; c++) {
     const lr__jnode *list = df->items[c];

@@ -24,6 +24,8 @@ typedef struct lr__colset {
   const char **names;
   uint8_t *types;
   uint8_t *required; /* 1: join keys and event_timestamp */
+  int time_unit;     /* of epoch numbers in time columns, LR__TIME_* */
+  const char *unit_source; /* the source declaring it, for messages */
   const char *owner; /* for messages: "view 'v'", "push source 'p'" */
   const char *columns_are; /* for messages, after "columns are ": "its
                               join keys, event_timestamp, ..." */
@@ -34,11 +36,14 @@ typedef struct lr__colset {
   const void *explain_ctx;
 } lr__colset;
 
-/* The columns of a write into online view `ov`: its join keys,
- * event_timestamp, created_timestamp and its features (arrays in
- * `arena`). Returns 0 or LR_ENOMEM. */
+/* The columns of a write into online view `ov` of model `m`: its join
+ * keys, event_timestamp, created_timestamp and its features (arrays in
+ * `arena`), epoch numbers in the timestamp_unit of the view's source.
+ * Returns 0 or LR_ENOMEM. */
 struct lr__online_view;
+struct lr__model;
 int lr__colset_of_view(lr__colset *cs, lr__arena *arena,
+                       const struct lr__model *m,
                        const struct lr__online_view *ov);
 
 /* Rows read from a file or a request's table, column by column: every

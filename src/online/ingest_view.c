@@ -11,7 +11,7 @@
 #include "store.h"
 #include "writer.h"
 
-int lr__colset_of_view(lr__colset *cs, lr__arena *arena,
+int lr__colset_of_view(lr__colset *cs, lr__arena *arena, const lr__model *m,
                        const lr__online_view *ov) {
   int n = ov->n_keys + 2 + ov->view->n_features;
   cs->names = lr__arena_array(arena, (size_t)n, sizeof *cs->names);
@@ -25,6 +25,8 @@ int lr__colset_of_view(lr__colset *cs, lr__arena *arena,
   cs->columns_are = "its join keys, event_timestamp, created_timestamp and "
                     "its features";
   cs->explain_unknown = NULL;
+  cs->time_unit = lr__source_time_unit(lr__model_source(m, ov->view->source));
+  cs->unit_source = ov->view->source;
   if (!cs->names || !cs->types || !cs->required || !cs->owner)
     return LR_ENOMEM;
   cs->n = 0;
@@ -63,7 +65,7 @@ static int write_into_view(lr_store *store, const char *view,
   lr__colset cs;
   lr__rows rows = {0};
   lr__arena_init(&rows.arena);
-  rc = lr__colset_of_view(&cs, &arena, ov);
+  rc = lr__colset_of_view(&cs, &arena, lr__store_model(store), ov);
   if (rc == 0)
     rc = read(&cs, input, &rows, lr__store_err(store));
   int read_ok = rc == 0;

@@ -210,6 +210,14 @@ int lr__push_plan_init(lr__push_plan *p, const lr__model *m, const char *name,
     return no_view_reads(p, err);
   if (rc == 0 && (to & LR_PUSH_ONLINE) && !online)
     return no_online_view(p, err);
+  if (rc == 0 && (to & LR_PUSH_OFFLINE) && p->batch &&
+      !p->batch->timestamp_field)
+    return lr__errmsg_set(err, LR_EINVAL, "push source '%s' cannot push to "
+                          "the offline store: its batch source '%s' is a "
+                          "snapshot (no timestamp_field), whose rows take "
+                          "their time from their file; give '%s' a "
+                          "timestamp_field, or push with to: online",
+                          name, p->batch->name, p->batch->name);
   if (rc == 0)
     rc = collect_columns(p);
   lr__buf owner;
@@ -225,6 +233,8 @@ int lr__push_plan_init(lr__push_plan *p, const lr__model *m, const char *name,
   lr__buf_free(&owner);
   p->cols.explain_unknown = explain_unknown;
   p->cols.explain_ctx = p;
+  p->cols.time_unit = lr__source_time_unit(p->source);
+  p->cols.unit_source = p->source->name;
   if (rc == 0 && (!p->cols.owner || !p->cols.columns_are))
     rc = LR_ENOMEM;
   return rc == LR_ENOMEM ? lr__errmsg_set(err, rc, "out of memory") : rc;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/timefmt.h"
+
 /* Adds an attribute from two finished buffers (taking their content). */
 static void add(lr__attrs *a, const char *key, lr__buf *json, lr__buf *text) {
   if (a->n == LR__ATTRS_MAX) {
@@ -134,6 +136,13 @@ void lr__attrs_source(lr__attrs *a, const lr__source *s) {
   add_str(a, "query", s->query);
   add_str(a, "timestamp_field", s->timestamp_field);
   add_str(a, "created_timestamp_column", s->created_column);
+  if (s->time_unit)
+    add_str(a, "timestamp_unit", lr__time_unit_name(s->time_unit - 1));
+  if (s->has_as_of) {
+    char as_of[40];
+    lr__time_format(s->as_of_us, as_of);
+    add_str(a, "as_of", as_of);
+  }
   add_kvs(a, "field_mapping", s->field_mapping, s->n_field_mapping);
   add_str(a, "batch_source", s->batch_source);
   if (s->kind == LR__SOURCE_PUSH) { /* the folder pushes go to, default too */

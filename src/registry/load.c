@@ -17,6 +17,7 @@
 
 #include "../util/fs.h"
 #include "../util/names.h"
+#include "../util/timefmt.h"
 #include "larder.h"
 #include "fields.h"
 #include "yaml.h"
@@ -41,6 +42,42 @@ static void read_source_kind(loader *L, struct fy_node *value, void *obj,
     ((lr__source *)obj)->kind = (lr__source_kind)(LR__SOURCE_FILE + i);
 }
 
+/* timestamp_unit: the unit of the epoch numbers in the source's time
+ * columns (s, ms, us or ns). */
+static void read_time_unit(loader *L, struct fy_node *value, void *obj,
+                           const char *owner) {
+  static const char *const names[] = {"s", "ms", "us", "ns"};
+  lr__source *s = obj;
+  s->time_unit_loc = lr__fields_loc(L, value);
+  int u = lr__fields_choice(L, value, "timestamp_unit", owner,
+                            "timestamp_unit", "units", names, 4);
+  if (u >= 0)
+    s->time_unit = (uint8_t)(u + 1);
+}
+
+/* as_of: the event time of every row of a snapshot source, ISO 8601 (an
+ * epoch number would need a unit: it is refused). */
+static void read_as_of(loader *L, struct fy_node *value, void *obj,
+                       const char *owner) {
+  lr__source *s = obj;
+  s->as_of_loc = lr__fields_loc(L, value);
+  const char *text = lr__fields_scalar(L, value, "as_of", owner);
+  int64_t us;
+  if (!text)
+    return;
+  const char *digits = text + (*text == '-');
+  if (lr__time_read(text, LR__TIME_S, &us) != 0 ||
+      strspn(digits, "0123456789") == strlen(digits)) {
+    lr__diag_add(L->diag, s->as_of_loc,
+                 "write an ISO 8601 time, e.g. `as_of: 2024-01-01T00:00:00Z` "
+                 "(no zone: UTC)",
+                 "as_of of %s is not a time: '%s'", owner, text);
+    return;
+  }
+  s->has_as_of = true;
+  s->as_of_us = us;
+}
+
 static const field_spec source_specs[] = {
     FIELD_AT(lr__source, "name", FK_STRING, name, name_loc, true),
     FIELD_FN("kind", read_source_kind, true),
@@ -50,6 +87,8 @@ static const field_spec source_specs[] = {
              timestamp_field_loc, false),
     FIELD_AT(lr__source, "created_timestamp_column", FK_STRING, created_column,
              created_column_loc, false),
+    FIELD_FN("timestamp_unit", read_time_unit, false),
+    FIELD_FN("as_of", read_as_of, false),
     FIELD_N(lr__source, "field_mapping", FK_KV, field_mapping, n_field_mapping,
             false),
     FIELD_AT(lr__source, "batch_source", FK_STRING, batch_source,

@@ -86,6 +86,10 @@ const lr__source *lr__model_data_source(const lr__model *m,
   return s;
 }
 
+int lr__source_time_unit(const lr__source *s) {
+  return s && s->time_unit ? s->time_unit - 1 : 0; /* 0: LR__TIME_S */
+}
+
 void lr__push_offline_path(const lr__source *s, lr__buf *out) {
   if (s->offline_path)
     lr__buf_puts(out, s->offline_path);

@@ -80,6 +80,12 @@ typedef struct lr__source {
   const char *timestamp_field;  /* file, sql */
   const char *created_column;   /* file, sql; optional */
   const char *batch_source;     /* push */
+  uint8_t time_unit;            /* file, sql, push: the unit of epoch
+                                   numbers, LR__TIME_S..NS plus 1; 0 when
+                                   not declared (seconds) */
+  bool has_as_of;               /* file without timestamp_field: every row's */
+  int64_t as_of_us;             /* event time is as_of (else the file's
+                                   modification time) */
   const char *offline_path;     /* push; optional: the folder its rows
                                    pushed to the offline store go to
                                    (lr__push_offline_path) */
@@ -90,6 +96,8 @@ typedef struct lr__source {
   lr__loc query_loc;            /* YAML loader only: where the values of */
   lr__loc timestamp_field_loc;  /* query, timestamp_field and */
   lr__loc created_column_loc;   /* created_timestamp_column were written */
+  lr__loc time_unit_loc;        /* YAML loader only: where timestamp_unit */
+  lr__loc as_of_loc;            /* and as_of were written */
   lr__loc schema_loc;           /* request sources; YAML loader only */
   lr__kv *field_mapping;        /* source column -> feature name */
   int n_field_mapping;
@@ -233,6 +241,10 @@ const lr__kv *lr__source_mapping(const lr__source *s, const char *name);
  * join key): field_mapping maps source column -> name; an unmapped name
  * reads the column of the same name. */
 const char *lr__source_column(const lr__source *s, const char *name);
+
+/* The unit of the epoch numbers in source s's time columns (LR__TIME_S..
+ * NS of util/timefmt.h): as declared, else seconds (s may be NULL). */
+int lr__source_time_unit(const lr__source *s);
 
 /* 1 when the view has rows in the online store: a batch view with
  * `online: true`, or an on-demand view stored on write. */

@@ -167,6 +167,10 @@ static void rio_source(rio *r, void *p) {
   rio_str(r, &s->timestamp_field);
   rio_str(r, &s->created_column);
   rio_str(r, &s->batch_source);
+  rio_u8(r, &s->time_unit);
+  r->truncated |= s->time_unit > 4; /* no writer writes another */
+  rio_bool(r, &s->has_as_of);
+  rio_i64(r, &s->as_of_us);
   rio_str(r, &s->offline_path);
   rio_kvs(r, &s->field_mapping, &s->n_field_mapping);
   rio_array(r, (void **)&s->fields, &s->n_fields, sizeof *s->fields, rio_field);

@@ -276,6 +276,15 @@ static void require(checker *C, const lr__source *s, const char *value,
                  lr__source_kind_name(s->kind), s->name, key);
 }
 
+/* as_of belongs to file sources read as snapshots. */
+static void check_as_of_unused(checker *C, const lr__source *s) {
+  if (s->has_as_of)
+    lr__diag_add(C->diag, at_or(s->as_of_loc, s->loc),
+                 "as_of is for file sources without timestamp_field; remove "
+                 "it", "'as_of' is not used by %s source '%s'",
+                 lr__source_kind_name(s->kind), s->name);
+}
+
 static void check_fields(checker *C, const lr__field *fields, int n,
                          const char *owner, lr__loc schema_loc,
                          int expr_wanted);
@@ -348,9 +357,15 @@ static void check_source(checker *C, const lr__source *s) {
   check_identifier(C, s->name, at_or(s->name_loc, s->loc), "source");
   switch (s->kind) {
   case LR__SOURCE_FILE:
+    /* without timestamp_field, a snapshot: rows count from the file's
+     * modification time, or as_of */
     require(C, s, s->path, "path", "e.g. `path: data/stats.parquet`");
-    require(C, s, s->timestamp_field, "timestamp_field",
-            "e.g. `timestamp_field: event_timestamp`");
+    if (s->has_as_of && s->timestamp_field)
+      lr__diag_add(C->diag, at_or(s->as_of_loc, s->loc),
+                   "remove as_of, or timestamp_field to read the file as a "
+                   "snapshot of that time",
+                   "source '%s' has both timestamp_field and as_of: rows "
+                   "take their event time from one of them", s->name);
     check_unused(C, s, s->query, "query");
     check_unused(C, s, s->batch_source, "batch_source");
     check_unused(C, s, s->offline_path, "offline_path");
@@ -359,6 +374,7 @@ static void check_source(checker *C, const lr__source *s) {
     require(C, s, s->query, "query", "e.g. `query: SELECT * FROM ...`");
     require(C, s, s->timestamp_field, "timestamp_field",
             "e.g. `timestamp_field: event_timestamp`");
+    check_as_of_unused(C, s);
     check_unused(C, s, s->path, "path");
     check_unused(C, s, s->batch_source, "batch_source");
     check_unused(C, s, s->offline_path, "offline_path");
@@ -368,6 +384,7 @@ static void check_source(checker *C, const lr__source *s) {
             "name the file or sql source its rows are read from offline");
     check_unused(C, s, s->path, "path");
     check_unused(C, s, s->query, "query");
+    check_as_of_unused(C, s);
     if (!s->batch_source)
       break;
     const lr__source *batch = lr__model_source(C->m, s->batch_source);

@@ -3,6 +3,7 @@
  */
 #include "timefmt.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,53 @@ static int digits(const char **p, int n, int *out) {
   return 0;
 }
 
-static int parse_epoch_seconds(const char *text, int64_t *us) {
-  char *end;
-  long long s = strtoll(text, &end, 10);
-  if (*end || end == text || s > 9223372036854LL || s < -9223372036854LL)
+/* Seconds from the epoch to 1900-01-01 and to the last second of 9999:
+ * the range an epoch number must land in, in its unit, to be taken. */
+#define FIRST_SECOND (-2208988800LL)
+#define LAST_SECOND 253402300799LL
+
+static const struct {
+  const char *name, *word;
+  int64_t per_second; /* units in a second */
+} units[] = {{"s", "seconds", 1},
+             {"ms", "milliseconds", 1000},
+             {"us", "microseconds", 1000000},
+             {"ns", "nanoseconds", 1000000000}};
+
+int lr__time_unit_parse(const char *name) {
+  for (int u = 0; name && u < LR__N_TIME_UNITS; u++)
+    if (!strcmp(name, units[u].name))
+      return u;
+  return -1;
+}
+
+const char *lr__time_unit_name(int unit) { return units[unit].name; }
+
+/* Floor division: whole seconds of n units, rounded down. */
+static int64_t floor_div(int64_t n, int64_t d) {
+  return n / d - (n % d != 0 && (n < 0) != (d < 0));
+}
+
+int lr__time_from_epoch(int64_t n, int unit, int64_t *us) {
+  int64_t per = units[unit].per_second;
+  int64_t secs = floor_div(n, per);
+  if (secs < FIRST_SECOND || secs > LAST_SECOND)
+    return LR__TIME_OUT_OF_RANGE;
+  *us = per <= 1000000 ? n * (1000000 / per) : floor_div(n, per / 1000000);
+  return 0;
+}
+
+/* An integer, sign and digits only, into *n; -1 when `text` is not one or
+ * does not fit 64 bits. */
+static int parse_integer(const char *text, int64_t *n) {
+  const char *digits = text + (*text == '-');
+  if (!*digits || strspn(digits, "0123456789") != strlen(digits))
     return -1;
-  *us = (int64_t)s * 1000000;
+  errno = 0;
+  long long v = strtoll(text, NULL, 10);
+  if (errno)
+    return -1;
+  *n = v;
   return 0;
 }
 
@@ -63,10 +105,11 @@ static int parse_offset(const char *p, int64_t *seconds) {
   return 0;
 }
 
-int lr__time_parse(const char *text, int64_t *us) {
+/* ISO 8601 text: a date, maybe a time (T or a space), maybe an offset. */
+static int parse_iso(const char *text, int64_t *us) {
   const char *p = text;
   if (strlen(p) < 10 || p[4] != '-')
-    return parse_epoch_seconds(text, us);
+    return -1;
   int y, mo, d, h = 0, mi = 0, s = 0;
   long frac_us = 0;
   if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
@@ -104,6 +147,48 @@ int lr__time_parse(const char *text, int64_t *us) {
                  (int64_t)h * 3600 + (int64_t)mi * 60 + s - offset;
   *us = secs * 1000000 + frac_us;
   return 0;
+}
+
+int lr__time_read(const char *text, int unit, int64_t *us) {
+  int64_t n;
+  if (parse_integer(text, &n) == 0)
+    return lr__time_from_epoch(n, unit, us);
+  return parse_iso(text, us) == 0 ? 0 : LR__TIME_NOT_A_TIME;
+}
+
+int lr__time_parse(const char *text, int64_t *us) {
+  return lr__time_read(text, LR__TIME_S, us) == 0 ? 0 : -1;
+}
+
+/* The unit finer than `unit` that puts n between 1900 and 9999, or -1. */
+static int unit_that_fits(int64_t n, int unit) {
+  int64_t us;
+  for (int u = unit + 1; u < LR__N_TIME_UNITS; u++)
+    if (lr__time_from_epoch(n, u, &us) == 0)
+      return u;
+  return -1;
+}
+
+void lr__time_why(lr__buf *out, const char *text, int unit,
+                  const char *declare, const char *declared_where) {
+  int64_t n, us;
+  if (parse_integer(text, &n) != 0) {
+    lr__buf_printf(out, "'%.60s' is not a time: write ISO 8601 "
+                   "(2026-12-05T08:39:54Z) or an epoch number with "
+                   "timestamp_unit", text);
+    return;
+  }
+  int before = lr__time_from_epoch(n, unit, &us) == LR__TIME_OUT_OF_RANGE &&
+               floor_div(n, units[unit].per_second) < FIRST_SECOND;
+  lr__buf_printf(out, "%s as %s is %s", text, units[unit].word,
+                 before ? "before the year 1900" : "past the year 9999");
+  int fits = unit_that_fits(n, unit);
+  if (fits < 0)
+    lr__buf_puts(out, ", and in no finer unit (ms, us, ns) is it between "
+                      "1900 and 9999: write ISO 8601 or an epoch time");
+  else
+    lr__buf_printf(out, "; if these are %s, %s%s%s", units[fits].word,
+                   declare, units[fits].name, declared_where);
 }
 
 /* y-m-d of the day `days` after 1970-01-01 (Hinnant's civil_from_days):

@@ -90,6 +90,16 @@ run_case() {
         : >"$top/out"
         rc=0
       fi
+    elif [ "${words[0]}" = "!touch" ]; then
+      # sets a repo file's modification time (a snapshot source's rows
+      # count from it): !touch TIME RELPATH
+      if [ ${#words[@]} -ne 3 ]; then
+        echo "run.sh: bad !touch line (usage: !touch TIME RELPATH)" >"$top/out"
+        rc=1
+      else
+        touch -d "${words[1]}" "$work/repo/${words[2]}" >"$top/out" 2>&1
+        rc=$?
+      fi
     elif [ "${words[0]}" = "!cat" ]; then
       # prints a file the commands wrote (relative to the scratch folder)
       cat "$work/${words[1]}" >"$top/out" 2>&1

@@ -70,7 +70,7 @@ class HistoricalSpec(Structure):
                 ("features", POINTER(c_char_p)), ("n_features", c_int),
                 ("service", c_char_p), ("full_feature_names", c_int),
                 ("output", c_char_p), ("progress", PROGRESS),
-                ("progress_ctx", c_void_p)]
+                ("progress_ctx", c_void_p), ("timestamp_unit", c_char_p)]
 
 
 # The element type of each array type's C array.

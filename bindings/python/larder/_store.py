@@ -17,7 +17,7 @@ from ctypes import byref, c_char_p, c_int, c_ulonglong, c_void_p
 
 from . import _definitions, _ffi, _rows, _training
 from ._errors import LarderError, check, invalid
-from ._values import from_c, timestamp, to_c
+from ._values import from_c, shown, timestamp, to_c
 
 lib = _ffi.lib
 
@@ -185,6 +185,17 @@ def _key_values(req, columns, n):
     return keys, keep
 
 
+def _time_unit(unit):
+    """timestamp_unit as C takes it (None: seconds); liblarder checks the
+    name."""
+    if unit is None:
+        return None
+    if not isinstance(unit, str):
+        raise invalid(f"timestamp_unit must be 's', 'ms', 'us' or 'ns', not "
+                      f"{shown(unit)}")
+    return unit.encode()
+
+
 def _entity_spec(entity_rows, shape, scratch):
     """A training set's spec holding its entity rows (a file, or rows
     written into the folder `scratch` and read by a query), and the types
@@ -200,6 +211,9 @@ def _entity_spec(entity_rows, shape, scratch):
     _rows.require_keys(columns, n, list(shape.keys), shape.n_join_keys, "entity_rows")
     query, types = _training.entity_query(columns, n, shape,
                                           os.path.join(scratch, "entities.csv"))
+    if types.get("event_timestamp") == _ffi.TYPE_INT64:
+        # epoch numbers: liblarder gives back the times it read
+        types = {**types, "event_timestamp": _ffi.TYPE_TIMESTAMP}
     return _ffi.HistoricalSpec(entities_sql=query.encode()), types
 
 
@@ -359,7 +373,8 @@ class Store:
 
     def get_historical_features(self, entity_rows, features=None,
                                 feature_service=None, output=None,
-                                full_feature_names=False, as_dataframe=None):
+                                full_feature_names=False, as_dataframe=None,
+                                timestamp_unit=None):
         """A point-in-time-correct training set: each entity row (join keys,
         an event_timestamp, request fields, any other columns) joined with
         the features as they were at its time. entity_rows is a path (.csv
@@ -367,7 +382,9 @@ class Store:
         DataFrame. Returns the training set as a pandas DataFrame when
         pandas can be imported, else as {column: [values]} (as_dataframe
         True or False chooses); with output= (.parquet or .csv) it is
-        written there instead, and the number of rows is returned."""
+        written there instead, and the number of rows is returned.
+        Integer event timestamps are epoch times in timestamp_unit: "s"
+        (None: the default), "ms", "us" or "ns"."""
         features = _one_of(features, feature_service)
         full = _rows.flag(full_feature_names, "full_feature_names")
         if as_dataframe is not None:
@@ -380,6 +397,7 @@ class Store:
             spec.n_features = len(features or [])
             spec.service = feature_service.encode() if feature_service is not None else None
             spec.full_feature_names = int(full)
+            spec.timestamp_unit = _time_unit(timestamp_unit)
             target = os.path.join(scratch, "training.csv")
             spec.output = _rows.path(output, "output") if output is not None else target.encode()
             rows = self._build_training_set(spec)

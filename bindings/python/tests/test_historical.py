@@ -163,6 +163,31 @@ class HistoricalTest(RepoTestCase):
                                  "'yes'", self.store.get_historical_features, [row],
                                  feature_service="driver_activity_v2", as_dataframe="yes")
 
+    def test_py013_epoch_numbers_in_the_unit_given(self):
+        """Integer event times are epoch times in timestamp_unit (seconds
+        by default), read by liblarder's one time parser; the training set
+        holds the times read."""
+        seconds = [int(t.timestamp()) for t in TIMES]
+        for unit, scale in (("ms", 1000), ("us", 10 ** 6), ("ns", 10 ** 9)):
+            with self.subTest(unit):
+                rows = {"driver_id": EXPECTED["driver_id"],
+                        "event_timestamp": [s * scale for s in seconds]}
+                self.assertEqual(self.table(rows, timestamp_unit=unit), EXPECTED)
+        rows = {"driver_id": EXPECTED["driver_id"], "event_timestamp": seconds}
+        self.assertEqual(self.table(rows), EXPECTED)
+        millis = {"driver_id": [1001], "event_timestamp": [seconds[0] * 1000]}
+        self.assertLarderMessage(
+            "LR_EINVAL", "the entity rows' query: row 1: column 'event_timestamp': 1704106800000 "
+            "as seconds is past the year 9999; if these are milliseconds, use "
+            "--timestamp-unit ms", self.table, millis)
+        self.assertLarderMessage(
+            "LR_EINVAL", "'hours' is not a timestamp unit: give s, ms, us or ns (the "
+            "unit of epoch numbers in the entity rows)", self.table, millis,
+            timestamp_unit="hours")
+        self.assertLarderMessage(
+            "LR_EINVAL", "timestamp_unit must be 's', 'ms', 'us' or 'ns', not int 1000",
+            self.table, millis, timestamp_unit=1000)
+
     def test_py007_without_pandas_a_dict_of_columns(self):
         with mock.patch.dict(sys.modules, {"pandas": None}):
             got = self.store.get_historical_features(self.entities,
