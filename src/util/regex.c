@@ -183,7 +183,7 @@ void lr__regex_free(lr__regex *re) {
 
 /* Whether code point `cp` is in a class (binary search of its ranges). */
 static int in_class(const lr__regex *re, uint32_t cls, uint32_t cp) {
-  const uint32_t *r = re->ranges + 2 * re->classes[cls].first;
+  const uint32_t *r = re->ranges + re->classes[cls].first;
   size_t lo = 0, hi = re->classes[cls].n;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;

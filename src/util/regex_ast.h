@@ -32,9 +32,12 @@ typedef struct lr__rx_node {
   int child, next;
   size_t size; /* instructions it compiles to (at most the cap + 1) */
   int reps;    /* the product of the {m,n} counts nested in it, >= 1 */
+  /* the code point index of a ^ (a $) that must stay at the node's start
+   * (end) for the node to keep its meaning, -1 when none */
+  int bol_at, eol_at;
 } lr__rx_node;
 
-/* A class: ranges[first .. first + n) of the tree's range pool, each a
+/* A class: n ranges from ranges[first] on (the pool of the tree), each a
  * pair lo, hi (inclusive), sorted and disjoint. */
 typedef struct lr__rx_class {
   size_t first, n;

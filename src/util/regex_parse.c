@@ -91,7 +91,8 @@ static int new_node(parser *p, uint8_t kind, uint32_t cp) {
   }
   lr__rx_node *node = &t->nodes[t->n_nodes];
   *node = (lr__rx_node){.kind = kind, .cp = cp, .child = -1, .next = -1,
-                        .size = kind != LR__RX_EMPTY, .reps = 1};
+                        .size = kind != LR__RX_EMPTY, .reps = 1,
+                        .bol_at = -1, .eol_at = -1};
   return t->n_nodes++;
 }
 
@@ -399,9 +400,12 @@ static int parse_atom(parser *p, int *out) {
     return fail(p, p->at, "%c has nothing before it to repeat; write \\%c "
                 "for a literal %c", (char)c, (char)c, (char)c);
   }
-  p->at++;
-  *out = new_node(p, simple, c);
-  return *out < 0 ? LR_ENOMEM : 0;
+  int at = p->at++;
+  if ((*out = new_node(p, simple, c)) < 0)
+    return LR_ENOMEM;
+  p->t->nodes[*out].bol_at = simple == LR__RX_BOL ? at : -1;
+  p->t->nodes[*out].eol_at = simple == LR__RX_EOL ? at : -1;
+  return 0;
 }
 
 /* A count of a repetition at p->at: its digits, saturated past the
@@ -459,11 +463,16 @@ static int parse_quantifier(parser *p, int *atom) {
   } else {
     return 0;
   }
-  uint8_t kind = p->t->nodes[*atom].kind;
-  if (kind == LR__RX_BOL || kind == LR__RX_EOL)
+  const lr__rx_node *child = &p->t->nodes[*atom];
+  if (child->kind == LR__RX_BOL || child->kind == LR__RX_EOL)
     return fail(p, at, "%c has nothing before it to repeat (^ and $ match "
                 "no character); write \\%c for a literal %c", (char)c,
                 (char)c, (char)c);
+  if (child->bol_at >= 0 || child->eol_at >= 0)
+    return fail(p, child->bol_at >= 0 ? child->bol_at : child->eol_at,
+                "an anchor inside a repeated group; write ^ and $ outside "
+                "the repetition, at the start or end of the pattern or of an "
+                "alternative");
   if (peek(p, 0) == '?')
     p->at++; /* lazy: the same verdict as greedy */
   c = peek(p, 0);
@@ -473,7 +482,8 @@ static int parse_quantifier(parser *p, int *atom) {
   int rep = new_node(p, LR__RX_REPEAT, 0);
   if (rep < 0)
     return LR_ENOMEM;
-  lr__rx_node *node = &p->t->nodes[rep], *child = &p->t->nodes[*atom];
+  lr__rx_node *node = &p->t->nodes[rep];
+  child = &p->t->nodes[*atom];
   node->min = min;
   node->max = max;
   node->child = *atom;
@@ -489,6 +499,24 @@ static int parse_quantifier(parser *p, int *atom) {
   return check_size(p, rep, at);
 }
 
+/* Refuses an anchor that is not at the edge of its branch: DuckDB reads
+ * a constant pattern such as a$b or a^ as if the anchor were not there
+ * (RE2 itself finds no match), so the subset keeps ^ first and $ last.
+ * `prev` is the atom before `atom` in the branch, -1 when it is first. */
+static int check_anchors(parser *p, int prev, int atom) {
+  if (prev < 0)
+    return 0;
+  if (p->t->nodes[atom].bol_at >= 0)
+    return fail(p, p->t->nodes[atom].bol_at, "^ may stand only at the "
+                "start of the pattern or of an alternative (DuckDB misreads "
+                "it elsewhere); move it there, or write \\^ for a literal ^");
+  if (p->t->nodes[prev].eol_at >= 0)
+    return fail(p, p->t->nodes[prev].eol_at, "$ may stand only at the end "
+                "of the pattern or of an alternative (DuckDB misreads it "
+                "elsewhere); move it there, or write \\$ for a literal $");
+  return 0;
+}
+
 /* A sequence of quantified atoms, up to | or ) or the end. */
 static int parse_cat(parser *p, int *out) {
   int cat = new_node(p, LR__RX_CAT, 0), tail = -1, count = 0;
@@ -499,8 +527,12 @@ static int parse_cat(parser *p, int *out) {
     int at = p->at, atom, rc;
     if ((rc = parse_atom(p, &atom)) || (rc = parse_quantifier(p, &atom)))
       return rc;
+    if ((rc = check_anchors(p, count ? tail : -1, atom)))
+      return rc;
     adopt(p->t, cat, &tail, atom);
     lr__rx_node *node = &p->t->nodes[cat];
+    node->bol_at = count ? node->bol_at : p->t->nodes[atom].bol_at;
+    node->eol_at = p->t->nodes[atom].eol_at;
     node->size = clamp(node->size + p->t->nodes[atom].size);
     if ((rc = check_size(p, cat, at)))
       return rc;
@@ -525,12 +557,18 @@ static int parse_alt(parser *p, int *out) {
     return LR_ENOMEM;
   adopt(p->t, alt, &tail, first);
   p->t->nodes[alt].size = p->t->nodes[first].size;
+  p->t->nodes[alt].bol_at = p->t->nodes[first].bol_at;
+  p->t->nodes[alt].eol_at = p->t->nodes[first].eol_at;
   while (peek(p, 0) == '|') {
     int bar = p->at++, branch;
     if ((rc = parse_cat(p, &branch)))
       return rc;
     adopt(p->t, alt, &tail, branch);
     lr__rx_node *node = &p->t->nodes[alt];
+    if (node->bol_at < 0)
+      node->bol_at = p->t->nodes[branch].bol_at;
+    if (node->eol_at < 0)
+      node->eol_at = p->t->nodes[branch].eol_at;
     node->size = clamp(node->size + p->t->nodes[branch].size + 2);
     if ((rc = check_size(p, alt, bar)))
       return rc;
