@@ -150,8 +150,9 @@ int lr__regex_compile(const char *pattern, lr__regex **out, lr__buf *err) {
   int rc = lr__rx_parse(pattern, &tree, err);
   lr__regex *re = NULL;
   inst *prog = NULL;
+  size_t size = rc ? 0 : tree.nodes[tree.root].size + 1; /* + the match */
   if (!rc && (!(re = calloc(1, sizeof *re)) ||
-              !(prog = malloc((tree.nodes[tree.root].size + 1) * sizeof *prog))))
+              !(prog = malloc(size * sizeof *prog))))
     rc = LR_ENOMEM;
   if (rc == LR_ENOMEM)
     lr__buf_puts(err, "out of memory compiling a regular expression");

@@ -2,7 +2,7 @@
  * regex_ast.h - what the pattern parser (regex_parse.c) hands the
  * compiler (regex.c): the pattern as a tree of nodes, and the character
  * classes it names as sorted lists of code-point ranges. Internal to the
- * two files.
+ * three files (regex_class.c reads escapes and classes).
  */
 #ifndef LR_UTIL_REGEX_AST_H
 #define LR_UTIL_REGEX_AST_H
@@ -51,6 +51,31 @@ typedef struct lr__rx_tree {
   uint32_t *ranges; /* lo, hi pairs */
   size_t n_ranges, cap_ranges;
 } lr__rx_tree;
+
+/* The parser's state (regex_parse.c; regex_class.c reads escapes and
+ * classes with it). */
+typedef struct lr__rx_parser {
+  const char *pattern; /* as given, for messages */
+  uint32_t *cps;       /* its code points */
+  int n, at;           /* how many; the index of the next one */
+  int depth;           /* groups open */
+  lr__rx_tree *t;
+  lr__buf *err;
+} lr__rx_parser;
+
+/* Refuses the pattern at code point `index` (0-based): "pattern 'P':
+ * character N: " and the formatted reason. Returns LR_EINVAL. */
+int lr__rx_fail(lr__rx_parser *p, int index, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The code point `ahead` places past the next one, -1 past the end. */
+long lr__rx_peek(const lr__rx_parser *p, int ahead);
+/* A new node of `kind` with no children; -1 when out of memory. */
+int lr__rx_new_node(lr__rx_parser *p, uint8_t kind, uint32_t cp);
+/* A class, [...] or [^...], at p->at (regex_class.c). */
+int lr__rx_parse_class(lr__rx_parser *p, int *out);
+/* An escape outside a class at p->at: a literal, or \d \w \s and their
+ * negations as a class node (regex_class.c). */
+int lr__rx_parse_escape_atom(lr__rx_parser *p, int *out);
 
 /* Parses `pattern` into `tree` (zeroed by the caller). Returns 0, or
  * LR_EINVAL with the message in `err`, or LR_ENOMEM; either way the
