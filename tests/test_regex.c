@@ -112,10 +112,12 @@ Test(regex, re004_a_code_point_is_one_character) {
 
 Test(regex, re005_counted_repetition) {
   static const rx_case cases[] = {
-      {"^a{3}$", "aaa", 1},     {"^a{3}$", "aa", 0},      {"^a{2,}$", "aaaaa", 1},
-      {"^a{2,}$", "a", 0},      {"^a{0,2}$", "", 1},      {"^a{0,2}$", "aaa", 0},
-      {"^a{0}$", "", 1},        {"^(ab){2}$", "abab", 1}, {"^(?:ab|c){1,3}$", "abcab", 1},
-      {"^(?:ab|c){1,3}$", "abcabc", 0}, {"^a{2}?$", "aa", 1},
+      {"^a{3}$", "aaa", 1},       {"^a{3}$", "aa", 0},
+      {"^a{2,}$", "aaaaa", 1},    {"^a{2,}$", "a", 0},
+      {"^a{0,2}$", "", 1},        {"^a{0,2}$", "aaa", 0},
+      {"^a{0}$", "", 1},          {"^(ab){2}$", "abab", 1},
+      {"^(?:ab|c){1,3}$", "abcab", 1}, {"^(?:ab|c){1,3}$", "abcabc", 0},
+      {"^a{2}?$", "aa", 1},
       {"^[A-Z0-9]{5,8}$", "AB123", 1},  {"^[A-Z0-9]{5,8}$", "AB1234567", 0},
   };
   check_cases(cases, N_OF(cases));
@@ -152,8 +154,9 @@ Test(regex, re006_a_byte_that_is_not_utf8_is_one_character_of_its_own) {
   lr__buf err;
   lr__buf_init(&err);
   cr_assert_eq(lr__duckdb_open(&db, &err), 0, "%s", lr__buf_str(&err));
-  cr_expect_eq(lr__duckdb_run(&db, "SELECT regexp_matches(decode('\\xFF'::BLOB),"
-                              " '.')", 0, NULL, &err), LR_EINVAL);
+  cr_expect_eq(lr__duckdb_run(&db, "SELECT regexp_matches("
+                              "decode('\\xFF'::BLOB), '.')", 0, NULL, &err),
+               LR_EINVAL);
   cr_expect(strstr(lr__buf_str(&err), "invalid UTF8"), "%s", lr__buf_str(&err));
   lr__duckdb_close(&db);
   lr__buf_free(&err);
@@ -361,8 +364,9 @@ static const rx_diff diff_table[] = {
     {"[abc]", {"a", "d", "xxc", ""}},
     {"^[^a-z]+$", {"ABC", "aBC", "123", "\xc3\xa9", "\n"}},
     {"[\xc3\xa0-\xc3\xbf]", {"\xc3\xa9", "e", "\xc3\xbf", "\xc4\x81"}},
-    {"^[\xce\xb1-\xcf\x89]+$", {"\xce\xb1\xce\xb2\xce\xb3",
-                                "\xce\xb1\xce\xb2\xce\xb3" "a", "\xce\xa9", ""}},
+    {"^[\xce\xb1-\xcf\x89]+$",
+     {"\xce\xb1\xce\xb2\xce\xb3", "\xce\xb1\xce\xb2\xce\xb3" "a",
+      "\xce\xa9", ""}},
     {"[\xe2\x82\xac$\xc2\xa3]", {"\xe2\x82\xac", "$", "\xc2\xa3", "\xc2\xa5"}},
     {"^[A-Z0-9]{5,8}$", {"ABC12", "ABCD", "ABCDEFGHI", "ABC123", "abc12",
                          "ABCDEFGH"}},
@@ -430,6 +434,17 @@ static const rx_diff diff_table[] = {
     {"\\$\\d+", {"$100", "100"}},
     {"^\\D{2}\\W\\S$", {"ab-c", "a1-c", "ab c", "ab- "}},
     {"^(?:[01]\\d|2[0-3]):[0-5]\\d$", {"23:59", "24:00", "09:05", "9:05"}},
+    /* shapes DuckDB turns into contains, prefix, suffix or equality */
+    {"^(abc)$", {"abc", "abcd", "xabc"}},
+    {"(?:ab)c$", {"abc", "abcd", "xabc"}},
+    {"^a(?:b)", {"abc", "xab"}},
+    {"^\\$", {"$", "a$"}},
+    {"a\\^", {"a^", "a"}},
+    {"^[a]b$", {"ab", "aab"}},
+    {"^a{2}b$", {"aab", "ab", "aaab"}},
+    {"a{2}$", {"baa", "aab"}},
+    {"^\xc3\xa9t\xc3\xa9$",
+     {"\xc3\xa9t\xc3\xa9", "ete", "\xc3\xa9t\xc3\xa9s"}},
 };
 
 /* Runs every (pattern, text) pair of the table through DuckDB's
