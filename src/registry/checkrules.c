@@ -193,10 +193,10 @@ static void report_expr(void *arg, int output, int pos, const char *message,
   static const char typed[] = "the expression is ";
   const char *declared = strstr(message, " but the feature is declared");
   if (strncmp(message, typed, sizeof typed - 1) == 0 && declared) {
-    int n = (int)(declared - message);
+    const char *type = message + sizeof typed - 1;
     lr__diag_add(R->diag, at, "compare it, e.g. `acc_rate <= 1`",
-                 "the expression of %s must be bool: %.*s", R->owner, n,
-                 message);
+                 "the expression of %s is %.*s; a check's expression must be "
+                 "bool", R->owner, (int)(declared - type), type);
     return;
   }
   lr__diag_add(R->diag, at, *hint ? hint : NULL,

@@ -389,17 +389,17 @@ static void finish_check(loader *L, lr__check *c, int index,
   const char *hint;
   if (!is_feature_rule(c->kind) && c->feature)
     lr__diag_add(L->diag, c->feature_loc, "remove it",
-                 "'feature' is not used by %s, a %s check",
-                 lr__buf_str(&owner), kind);
+                 "'feature' is not used by the %s %s", kind,
+                 lr__buf_str(&owner));
   if (!is_feature_rule(c->kind) && c->mostly_loc.line)
     lr__diag_add(L->diag, c->mostly_loc,
                  "mostly is for not_null, between, in and matches; remove it",
-                 "'mostly' is not used by %s, a %s check",
-                 lr__buf_str(&owner), kind);
+                 "'mostly' is not used by the %s %s", kind,
+                 lr__buf_str(&owner));
   if (!on_fail_allowed(c->kind, c->on_fail, &hint))
     lr__diag_add(L->diag, c->on_fail_loc, hint,
-                 "on_fail '%s' does not apply to %s, a %s check",
-                 lr__on_fail_name(c->on_fail), lr__buf_str(&owner), kind);
+                 "on_fail '%s' does not apply to the %s %s",
+                 lr__on_fail_name(c->on_fail), kind, lr__buf_str(&owner));
   lr__buf_free(&owner);
 }
 
@@ -444,8 +444,16 @@ void lr__checks_read(loader *L, struct fy_node *value, void *obj,
     lr__check *c = &v->checks[v->n_checks];
     c->on_fail = LR__ON_FAIL_WARN;
     c->mostly = 1;
-    lr__fields_object(L, item, "check", owner, check_specs,
+    /* an unnamed rule is told by its place: "check 3 of feature view" */
+    lr__buf what;
+    lr__buf_init(&what);
+    lr__buf_puts(&what, "check");
+    if (!fy_node_is_mapping(item) ||
+        !fy_node_mapping_lookup_by_string(item, "name", 4))
+      lr__buf_printf(&what, " %d", v->n_checks + 1);
+    lr__fields_object(L, item, lr__buf_str(&what), owner, check_specs,
                       N_SPECS(check_specs), c, &c->loc);
+    lr__buf_free(&what);
     if (L->diag->count == errors)
       finish_check(L, c, v->n_checks, owner);
     v->n_checks++;

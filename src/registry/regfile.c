@@ -172,6 +172,7 @@ static void rio_check(rio *r, void *p) {
   rio_strs(r, &c->columns, &c->n_columns);
   rio_i64(r, &c->freshness_seconds);
   rio_f64(r, &c->mostly);
+  r->truncated |= !(c->mostly >= 0 && c->mostly <= 1); /* NaN too */
   rio_loc(r, &c->loc);
 }
 
@@ -228,6 +229,8 @@ static void rio_view(rio *r, void *p) {
             rio_check);
   rio_bool(r, &v->has_max_failed);
   rio_f64(r, &v->max_failed);
+  r->truncated |= !(v->max_failed >= 0 && v->max_failed <= 1) ||
+                  (!v->has_max_failed && v->max_failed != 0);
   rio_u16(r, &v->next_slot);
   rio_blob(r, (void **)&v->slot_types, v->next_slot);
   rio_u32(r, &v->layout_epoch);
