@@ -1012,3 +1012,45 @@ Test(regfile, f014_non_canonical_bool_or_string_is_corrupt) {
   lr__buf_free(&on);
   lr__buf_free(&off);
 }
+
+/* A rule's values outside what the loader accepts (an unknown kind or
+ * on_fail, mostly or max_failed out of 0..1 or NaN, a max_failed without
+ * its flag, a null value with text) are damage: the encoder writes them
+ * as given, the decoder refuses them, so a decoded model is always one
+ * the encoder could have written from definitions. */
+Test(regfile, f015_check_fields_out_of_range_are_corrupt) {
+  static const char *const what[] = {
+      "kind 0",         "kind 9",          "on_fail 0",     "on_fail 5",
+      "mostly 1.5",     "mostly NaN",      "max_failed -1", "max_failed 0.5 unset",
+      "null with text", "value type 9"};
+  for (int k = 0; k < (int)(sizeof what / sizeof *what); k++) {
+    lr__model m;
+    lr__model_init(&m);
+    build_fixture_model(&m);
+    lr__view *v = (lr__view *)lr__model_view(&m, "driver_stats");
+    cr_assert_not_null(v);
+    lr__check *c = &v->checks[0]; /* conv_rate_between [0, null] */
+    switch (k) {
+    case 0: c->kind = 0; break;
+    case 1: c->kind = 9; break;
+    case 2: c->on_fail = 0; break;
+    case 3: c->on_fail = 5; break;
+    case 4: c->mostly = 1.5; break;
+    case 5: c->mostly = __builtin_nan(""); break;
+    case 6: v->max_failed = -1; break;
+    case 7: v->has_max_failed = false; v->max_failed = 0.5; break;
+    case 8: c->values[1].text = "x"; break;
+    case 9: c->values[0].type = 9; break;
+    }
+    lr__buf img, err;
+    encode(&m, &img);
+    lr__model_free(&m);
+    lr__buf_init(&err);
+    cr_assert_eq(decode_rc(img.data, img.len, &err), LR_ECORRUPT, "%s",
+                 what[k]);
+    cr_assert_str_eq(lr__buf_str(&err),
+                     "the registry file's content is inconsistent");
+    lr__buf_free(&err);
+    lr__buf_free(&img);
+  }
+}
