@@ -31,11 +31,13 @@ typedef struct rule_ctx {
 
 /* ---- values against a feature's type ------------------------------------ */
 
+/* 1 for the dtypes `between` tests. */
 static int is_number_dtype(uint8_t dt) {
   return dt == LR__DT_INT32 || dt == LR__DT_INT64 || dt == LR__DT_FLOAT32 ||
          dt == LR__DT_FLOAT64;
 }
 
+/* 1 for a value written as a number. */
 static int is_number_value(uint8_t type) {
   return type == LR__VALUE_INT || type == LR__VALUE_FLOAT;
 }
@@ -106,6 +108,7 @@ static void report_feature_type(rule_ctx *R, const lr__field *f,
                lr__dtype_name(f->dtype, scratch));
 }
 
+/* between: a number feature, bounds of its type, low <= high. */
 static void check_between(rule_ctx *R, const lr__field *f) {
   const lr__check *c = R->c;
   if (!is_number_dtype(f->dtype)) {
@@ -135,6 +138,7 @@ static int value_class(uint8_t type) {
   return is_number_value(type) ? LR__VALUE_FLOAT : type;
 }
 
+/* in: a bool, number or string feature, values of one type, its own. */
 static void check_in(rule_ctx *R, const lr__field *f) {
   const lr__check *c = R->c;
   uint8_t dt = f->dtype;
@@ -167,6 +171,7 @@ static void check_in(rule_ctx *R, const lr__field *f) {
     }
 }
 
+/* matches: a string feature. */
 static void check_matches(rule_ctx *R, const lr__field *f) {
   if (f->dtype != LR__DT_STRING) {
     report_feature_type(R, f, "a string",
@@ -248,6 +253,7 @@ static const char **row_columns(const lr__model *m, const lr__view *v,
   return names;
 }
 
+/* unique: columns the view's rows have, each once. */
 static void check_unique(rule_ctx *R) {
   const lr__check *c = R->c;
   int n;
@@ -284,6 +290,7 @@ static void check_unique(rule_ctx *R) {
 
 /* ---- a rule and a view -------------------------------------------------- */
 
+/* One rule against its view: its name, then what its kind needs. */
 static void check_rule(rule_ctx *R) {
   const lr__check *c = R->c;
   lr__validate_identifier(R->diag, c->name,
@@ -318,6 +325,7 @@ static void check_rule(rule_ctx *R) {
     check_matches(R, f);
 }
 
+/* (checks.h) */
 void lr__checks_validate(const lr__model *m, const lr__view *v,
                          const char *owner, lr__diag *diag) {
   for (int i = 0; i < v->n_checks; i++) {
@@ -435,6 +443,7 @@ static void render(const lr__check *c, lr__buf *json, lr__buf *text) {
   lr__buf_putc(json, '}');
 }
 
+/* (checks.h) */
 void lr__check_json(const lr__check *c, lr__buf *out) {
   lr__buf text;
   lr__buf_init(&text);
@@ -442,6 +451,7 @@ void lr__check_json(const lr__check *c, lr__buf *out) {
   lr__buf_free(&text);
 }
 
+/* (checks.h) */
 void lr__check_text(const lr__check *c, lr__buf *out) {
   lr__buf json;
   lr__buf_init(&json);

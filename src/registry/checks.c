@@ -108,10 +108,12 @@ enum { N_KINDS = sizeof kind_names / sizeof kind_names[0] };
 
 static const char *const on_fail_names[] = {"warn", "drop", "null", "reject"};
 
+/* (checks.h) */
 const char *lr__check_kind_name(int kind) {
   return kind >= 1 && kind <= N_KINDS ? kind_names[kind - 1] : NULL;
 }
 
+/* (checks.h) */
 const char *lr__on_fail_name(int on_fail) {
   return on_fail >= 1 && on_fail <= 4 ? on_fail_names[on_fail - 1] : NULL;
 }
@@ -131,6 +133,7 @@ static int set_kind(loader *L, struct fy_node *value, lr__check *c, int kind,
   return 0;
 }
 
+/* not_null: true (false would test nothing). */
 static void read_not_null(loader *L, struct fy_node *value, void *obj,
                           const char *owner) {
   const char *s = lr__fields_scalar(L, value, "not_null", owner);
@@ -142,6 +145,8 @@ static void read_not_null(loader *L, struct fy_node *value, void *obj,
                  "'not_null' of %s must be true, found '%s'", owner, s);
 }
 
+/* between: [low, high], null for an open side; the types are checked
+ * against the feature at validation. */
 static void read_between(loader *L, struct fy_node *value, void *obj,
                          const char *owner) {
   lr__check *c = obj;
@@ -160,6 +165,7 @@ static void read_between(loader *L, struct fy_node *value, void *obj,
                  "'between' of %s has no bound", owner);
 }
 
+/* in: the values allowed, at least one, no null. */
 static void read_in(loader *L, struct fy_node *value, void *obj,
                     const char *owner) {
   lr__check *c = obj;
@@ -178,6 +184,7 @@ static void read_in(loader *L, struct fy_node *value, void *obj,
                    "'in' of %s lists null", owner);
 }
 
+/* matches: a non-empty pattern (compiled at validation, checkrules.c). */
 static void read_matches(loader *L, struct fy_node *value, void *obj,
                          const char *owner) {
   lr__check *c = obj;
@@ -188,6 +195,7 @@ static void read_matches(loader *L, struct fy_node *value, void *obj,
   c->text_loc = lr__fields_text_loc(L, value);
 }
 
+/* expr: an expression, compiled at validation (checkrules.c). */
 static void read_expr(loader *L, struct fy_node *value, void *obj,
                       const char *owner) {
   lr__check *c = obj;
@@ -198,6 +206,7 @@ static void read_expr(loader *L, struct fy_node *value, void *obj,
   c->text_loc = lr__fields_text_loc(L, value);
 }
 
+/* row_count: [min, max] rows of a batch, whole numbers or null. */
 static void read_row_count(loader *L, struct fy_node *value, void *obj,
                            const char *owner) {
   lr__check *c = obj;
@@ -234,6 +243,7 @@ static void read_row_count(loader *L, struct fy_node *value, void *obj,
                  owner, lo->text, hi->text);
 }
 
+/* unique: the columns that identify a row, at least one. */
 static void read_unique(loader *L, struct fy_node *value, void *obj,
                         const char *owner) {
   static const field_spec spec = FIELD_N_AT(lr__check, "unique", FK_STRINGS,
@@ -250,6 +260,7 @@ static void read_unique(loader *L, struct fy_node *value, void *obj,
                  "'unique' of %s lists no columns", owner);
 }
 
+/* freshness: the age the newest row may reach, a duration above 0. */
 static void read_freshness(loader *L, struct fy_node *value, void *obj,
                            const char *owner) {
   lr__check *c = obj;
@@ -282,6 +293,7 @@ static double read_share(loader *L, struct fy_node *value, const char *key,
   return share;
 }
 
+/* mostly: the share of non-null rows that must pass. */
 static void read_mostly(loader *L, struct fy_node *value, void *obj,
                         const char *owner) {
   lr__check *c = obj;
@@ -293,6 +305,7 @@ static void read_mostly(loader *L, struct fy_node *value, void *obj,
     c->mostly = share;
 }
 
+/* on_fail: warn, drop, null or reject (per kind: finish_check). */
 static void read_on_fail(loader *L, struct fy_node *value, void *obj,
                          const char *owner) {
   lr__check *c = obj;
@@ -320,6 +333,7 @@ static const field_spec check_specs[] = {
 
 /* ---- a rule as a whole -------------------------------------------------- */
 
+/* 1 for the kinds that test one feature of each row. */
 static int is_feature_rule(int kind) {
   return kind >= LR__CHECK_NOT_NULL && kind <= LR__CHECK_MATCHES;
 }
@@ -423,6 +437,8 @@ static void check_names_unique(loader *L, const lr__view *v,
     }
 }
 
+/* (checks.h) Each entry is read on its own; names are compared once all
+ * are read. */
 void lr__checks_read(loader *L, struct fy_node *value, void *obj,
                      const char *owner) {
   lr__view *v = obj;
@@ -461,6 +477,7 @@ void lr__checks_read(loader *L, struct fy_node *value, void *obj,
   check_names_unique(L, v, owner);
 }
 
+/* (checks.h) */
 void lr__checks_read_max_failed(loader *L, struct fy_node *value, void *obj,
                                 const char *owner) {
   lr__view *v = obj;

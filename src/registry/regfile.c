@@ -145,8 +145,10 @@ static void rio_field(rio *r, void *p) {
   rio_loc(r, &f->loc);
 }
 
+/* A double as its 8 bytes: every value reads back bit for bit. */
 static void rio_f64(rio *r, double *v) { rio_bytes(r, v, 8); }
 
+/* A value of a rule: its type, then its text (none for null). */
 static void rio_check_value(rio *r, void *p) {
   lr__check_value *cv = p;
   rio_u8(r, &cv->type);
@@ -156,6 +158,7 @@ static void rio_check_value(rio *r, void *p) {
                   (cv->type == LR__VALUE_NULL) != (cv->text == NULL);
 }
 
+/* One rule of a view's checks (format 6). */
 static void rio_check(rio *r, void *p) {
   lr__check *c = p;
   rio_str(r, &c->name);
