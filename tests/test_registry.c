@@ -2846,7 +2846,7 @@ Test(registry, r088_error_in_mixed_other_type_empty_or_null) {
               "add a not_null rule to refuse them");
 }
 
-Test(registry, r089_error_matches_on_a_number_or_empty) {
+Test(registry, r089_error_matches_on_a_number_empty_or_a_bad_pattern) {
   check_error("      - {feature: rate, matches: 'x'}\n",
               "features.yaml:16:35: 'matches' of check 'rate_matches' of "
               "feature view 'v' needs a string feature; 'rate' is float32",
@@ -2855,6 +2855,12 @@ Test(registry, r089_error_matches_on_a_number_or_empty) {
               "features.yaml:16:35: 'matches' of check 1 of feature view 'v' "
               "must be a non-empty value, found an empty value",
               "give it a value");
+  check_error("      - {feature: city, matches: '^(a)\\1$'}\n",
+              "features.yaml:16:35: 'matches' of check 'city_matches' of "
+              "feature view 'v': pattern '^(a)\\1$': character 5: "
+              "backreferences are not supported (RE2 refuses them too)",
+              "the syntax matches accepts is in docs/repo-format.md, "
+              "\"Regular expressions\"");
 }
 
 Test(registry, r090_error_mostly_and_max_failed_out_of_range) {

@@ -16,6 +16,7 @@
 #include "../transform/expr.h"
 #include "../util/clocale.h"
 #include "../util/names.h"
+#include "../util/regex.h"
 #include "../util/textval.h"
 #include "larder.h"
 #include "load.h"
@@ -179,10 +180,22 @@ static void check_matches(rule_ctx *R, const lr__field *f) {
                         "between");
     return;
   }
-  /* REGEX16: the one place where `matches` patterns will be compiled
-   * (lr__regex_compile of src/util/regex.h, once branch regex16 lands),
-   * reporting a bad pattern at R->c->text_loc. Until then the loader only
-   * requires a non-empty pattern. */
+  /* compiled here so that a pattern the C paths cannot run, or DuckDB
+   * would read otherwise, is refused before anything is written */
+  lr__regex *re = NULL;
+  lr__buf why;
+  lr__buf_init(&why);
+  int rc = lr__regex_compile(R->c->text, &re, &why);
+  if (rc == LR_EINVAL)
+    lr__diag_add(R->diag, R->c->text_loc.line ? R->c->text_loc : R->c->loc,
+                 "the syntax matches accepts is in docs/repo-format.md, "
+                 "\"Regular expressions\"",
+                 "'matches' of %s: %s", R->owner, lr__buf_str(&why));
+  else if (rc)
+    lr__diag_add(R->diag, R->c->loc, NULL,
+                 "'matches' of %s: out of memory", R->owner);
+  lr__regex_free(re);
+  lr__buf_free(&why);
 }
 
 /* ---- expressions -------------------------------------------------------- */
