@@ -1873,6 +1873,36 @@ Test(materialize, m043_stored_on_demand_expression_changed_reloads,
 #undef STORED_ODFV
 }
 
+/* A view's checks and max_failed are not part of what a load records:
+ * adding, changing or removing them reloads nothing (issue 16). */
+Test(materialize, m053_changed_checks_reload_nothing, .init = setup,
+     .fini = teardown) {
+  rows_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', NULL, 5), "
+               "(2, '2024-01-03 10:00:00', NULL, 7)");
+#define CHECKED(rules) MV("0s", VAL) "    checks:\n" rules
+  apply(MV("0s", VAL));
+  lr_materialize_stats st;
+  MAT_OK(mat_inc("2024-01-02", NULL, &st));
+  ASSERT_STATS(st, 1, 1, 1, 0);
+  apply(CHECKED("      - {feature: val, between: [0, 10]}\n"
+                "      - {row_count: [1, null], on_fail: reject}\n"
+                "    max_failed: 0.5\n"));
+  MAT_OK(mat_inc("2024-01-02", NULL, &st));
+  ASSERT_NOTES("");
+  ASSERT_STATS(st, 1, 0, 0, 0);
+  apply(CHECKED("      - {feature: val, between: [0, 6], on_fail: drop}\n"));
+  MAT_OK(mat_inc("2024-01-04", NULL, &st));
+  ASSERT_NOTES("");
+  ASSERT_STATS(st, 1, 1, 1, 0); /* user 2's row, newly in range */
+  apply(MV("0s", VAL));
+  MAT_OK(mat_inc("2024-01-04", NULL, &st));
+  ASSERT_NOTES("");
+  ASSERT_STATS(st, 1, 0, 0, 0);
+  ASSERT_VAL("mv:val", 1, 5, "2024-01-01T10:00:00Z");
+  ASSERT_VAL("mv:val", 2, 7, "2024-01-03T10:00:00Z");
+#undef CHECKED
+}
+
 /* ---- times: snapshot sources and epoch units --------------------------- */
 
 /* Sets repo file `rel`'s modification time to ISO time `iso`. */

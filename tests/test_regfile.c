@@ -125,6 +125,16 @@ static const char fixture_views_v2[] =
     "      - {name: new_feat, dtype: int32}\n"
     "    description: driver stats\n"
     "    tags: {team: drivers, tier: \"1\"}\n"
+    "    checks:\n"
+    "      - {feature: conv_rate, between: [0, null], mostly: 0.9,\n"
+    "         on_fail: drop}\n"
+    "      - {feature: label, in: [a, 'b'], on_fail: \"null\"}\n"
+    "      - {feature: label, matches: '^x'}\n"
+    "      - {name: sane, expr: \"conv_rate <= 1\", on_fail: reject}\n"
+    "      - {row_count: [1, 10]}\n"
+    "      - {unique: [driver_id, event_timestamp], on_fail: reject}\n"
+    "      - {freshness: 90m}\n"
+    "    max_failed: 0.25\n"
     "  - name: pushed\n"
     "    entities: [driver]\n"
     "    ttl: 0s\n"
@@ -264,6 +274,30 @@ static void same_fields(const lr__field *a, int na, const lr__field *b, int nb,
   }
 }
 
+static void same_checks(const lr__view *x, const lr__view *y) {
+  cr_assert_eq(x->n_checks, y->n_checks, "checks of %s", x->name);
+  cr_assert_eq(x->has_max_failed, y->has_max_failed);
+  cr_assert_eq(x->max_failed, y->max_failed, "max_failed of %s", x->name);
+  for (int i = 0; i < x->n_checks; i++) {
+    const lr__check *c = &x->checks[i], *d = &y->checks[i];
+    same_str(c->name, d->name, "check name");
+    cr_assert_eq(c->kind, d->kind, "kind of check %s", c->name);
+    cr_assert_eq(c->on_fail, d->on_fail, "on_fail of check %s", c->name);
+    same_str(c->feature, d->feature, "check feature");
+    same_str(c->text, d->text, "check text");
+    cr_assert_eq(c->n_values, d->n_values, "values of check %s", c->name);
+    for (int k = 0; k < c->n_values; k++) {
+      cr_assert_eq(c->values[k].type, d->values[k].type);
+      same_str(c->values[k].text, d->values[k].text, "check value");
+    }
+    same_strs(c->columns, c->n_columns, d->columns, d->n_columns,
+              "check columns");
+    cr_assert_eq(c->freshness_seconds, d->freshness_seconds);
+    cr_assert_eq(c->mostly, d->mostly, "mostly of check %s", c->name);
+    same_loc(c->loc, d->loc, "check loc");
+  }
+}
+
 static void same_model(const lr__model *a, const lr__model *b) {
   same_str(a->config.project, b->config.project, "project");
   same_str(a->config.registry_path, b->config.registry_path, "registry");
@@ -325,6 +359,7 @@ static void same_model(const lr__model *a, const lr__model *b) {
     same_fields(x->features, x->n_features, y->features, y->n_features,
                 "features");
     same_kvs(x->tags, x->n_tags, y->tags, y->n_tags, "view tags");
+    same_checks(x, y);
     cr_assert_eq(x->next_slot, y->next_slot, "next_slot of %s", x->name);
     for (int k = 0; k < x->next_slot; k++)
       cr_assert_eq(x->slot_types[k], y->slot_types[k],
@@ -427,6 +462,27 @@ Test(regfile, f001_round_trip_compares_every_field) {
   cr_assert_eq(back.n_sources, 5);
   cr_assert_eq(back.n_views, 4);
   cr_assert_eq(back.n_services, 1);
+
+  const lr__view *checked = lr__model_view(&back, "driver_stats");
+  cr_assert_not_null(checked);
+  cr_assert_eq(checked->n_checks, 7);
+  cr_assert(checked->has_max_failed);
+  cr_assert_eq(checked->max_failed, 0.25);
+  const lr__check *first = &checked->checks[0];
+  cr_assert_str_eq(first->name, "conv_rate_between");
+  cr_assert_eq(first->kind, LR__CHECK_BETWEEN);
+  cr_assert_eq(first->on_fail, LR__ON_FAIL_DROP);
+  cr_assert_eq(first->mostly, 0.9);
+  cr_assert_eq(first->n_values, 2);
+  cr_assert_eq(first->values[1].type, LR__VALUE_NULL);
+  cr_assert_eq(checked->checks[1].values[1].type, LR__VALUE_STRING);
+  cr_assert_eq(checked->checks[1].on_fail, LR__ON_FAIL_NULL);
+  cr_assert_str_eq(checked->checks[2].text, "^x");
+  cr_assert_str_eq(checked->checks[3].text, "conv_rate <= 1");
+  cr_assert_str_eq(checked->checks[4].values[1].text, "10");
+  cr_assert_eq(checked->checks[5].n_columns, 2);
+  cr_assert_eq(checked->checks[6].freshness_seconds, 5400);
+  cr_assert_str_eq(first->loc.file, "views.yaml");
 
   const lr__entity *driver = lr__model_entity(&back, "driver");
   cr_assert_not_null(driver);
@@ -955,4 +1011,46 @@ Test(regfile, f014_non_canonical_bool_or_string_is_corrupt) {
   lr__buf_free(&err);
   lr__buf_free(&on);
   lr__buf_free(&off);
+}
+
+/* A rule's values outside what the loader accepts (an unknown kind or
+ * on_fail, mostly or max_failed out of 0..1 or NaN, a max_failed without
+ * its flag, a null value with text) are damage: the encoder writes them
+ * as given, the decoder refuses them, so a decoded model is always one
+ * the encoder could have written from definitions. */
+Test(regfile, f015_check_fields_out_of_range_are_corrupt) {
+  static const char *const what[] = {
+      "kind 0",         "kind 9",          "on_fail 0",     "on_fail 5",
+      "mostly 1.5",     "mostly NaN",      "max_failed -1", "max_failed 0.5 unset",
+      "null with text", "value type 9"};
+  for (int k = 0; k < (int)(sizeof what / sizeof *what); k++) {
+    lr__model m;
+    lr__model_init(&m);
+    build_fixture_model(&m);
+    lr__view *v = (lr__view *)lr__model_view(&m, "driver_stats");
+    cr_assert_not_null(v);
+    lr__check *c = &v->checks[0]; /* conv_rate_between [0, null] */
+    switch (k) {
+    case 0: c->kind = 0; break;
+    case 1: c->kind = 9; break;
+    case 2: c->on_fail = 0; break;
+    case 3: c->on_fail = 5; break;
+    case 4: c->mostly = 1.5; break;
+    case 5: c->mostly = __builtin_nan(""); break;
+    case 6: v->max_failed = -1; break;
+    case 7: v->has_max_failed = false; v->max_failed = 0.5; break;
+    case 8: c->values[1].text = "x"; break;
+    case 9: c->values[0].type = 9; break;
+    }
+    lr__buf img, err;
+    encode(&m, &img);
+    lr__model_free(&m);
+    lr__buf_init(&err);
+    cr_assert_eq(decode_rc(img.data, img.len, &err), LR_ECORRUPT, "%s",
+                 what[k]);
+    cr_assert_str_eq(lr__buf_str(&err),
+                     "the registry file's content is inconsistent");
+    lr__buf_free(&err);
+    lr__buf_free(&img);
+  }
 }

@@ -2578,3 +2578,445 @@ Test(registry, r081_two_applies_at_once_leave_one_whole_registry,
   lr_repo_close(base);
   th_rmrf(dir);
 }
+
+/* ---- tests: checks on a feature view (issue 16) ------------------------- */
+
+/* View v over src with a feature of each kind a rule tests (lines 5-14),
+ * `checks:` on line 15; the rules start on line 16. */
+#define CHECKED_VIEW                                                           \
+  PREAMBLE                                                                     \
+  "feature_views:\n"                                                           \
+  "  - name: v\n"                                                              \
+  "    entities: [driver]\n"                                                   \
+  "    source: src\n"                                                          \
+  "    schema:\n"                                                              \
+  "      - {name: rate, dtype: float32}\n"                                     \
+  "      - {name: trips, dtype: int32}\n"                                      \
+  "      - {name: city, dtype: string}\n"                                      \
+  "      - {name: ok, dtype: bool}\n"                                          \
+  "      - {name: emb, dtype: array<float32>}\n"                               \
+  "    checks:\n"
+
+/* The rule text of every kind, with on_fail, mostly and names. */
+static const char every_rule[] =
+    "      - {feature: rate, not_null: true, on_fail: drop}\n"
+    "      - {feature: rate, between: [0, 1.5], on_fail: \"null\"}\n"
+    "      - {feature: trips, between: [null, 100]}\n"
+    "      - {feature: city, in: [sf, la, '1'], mostly: 0.99}\n"
+    "      - {feature: ok, in: [true]}\n"
+    "      - {feature: city, matches: '^[a-z]+$', name: city_word}\n"
+    "      - {name: sane, expr: \"rate <= 1 and trips > 0\", on_fail: reject}\n"
+    "      - {row_count: [1000, null]}\n"
+    "      - {unique: [driver_id, event_timestamp], on_fail: reject}\n"
+    "      - {freshness: 2h}\n"
+    "    max_failed: 0.05\n";
+
+/* A repo with CHECKED_VIEW and `rules`, applied. */
+static char *checked_repo(const char *rules) {
+  char text[4096];
+  snprintf(text, sizeof text, "%s%s", CHECKED_VIEW, rules);
+  return th_applied_repo(text);
+}
+
+Test(registry, r082_checks_of_every_kind_apply_and_are_kept) {
+  char *dir = checked_repo(every_rule);
+  lr__model m;
+  lr__model_init(&m);
+  decode_registry(dir, &m);
+  const lr__view *v = lr__model_view(&m, "v");
+  cr_assert_not_null(v);
+  cr_assert_eq(v->n_checks, 10);
+  cr_assert(v->has_max_failed);
+  cr_assert_float_eq(v->max_failed, 0.05, 1e-12);
+  static const struct {
+    const char *name;
+    int kind, on_fail;
+    const char *feature;
+  } want[] = {
+      {"rate_not_null", LR__CHECK_NOT_NULL, LR__ON_FAIL_DROP, "rate"},
+      {"rate_between", LR__CHECK_BETWEEN, LR__ON_FAIL_NULL, "rate"},
+      {"trips_between", LR__CHECK_BETWEEN, LR__ON_FAIL_WARN, "trips"},
+      {"city_in", LR__CHECK_IN, LR__ON_FAIL_WARN, "city"},
+      {"ok_in", LR__CHECK_IN, LR__ON_FAIL_WARN, "ok"},
+      {"city_word", LR__CHECK_MATCHES, LR__ON_FAIL_WARN, "city"},
+      {"sane", LR__CHECK_EXPR, LR__ON_FAIL_REJECT, NULL},
+      {"row_count", LR__CHECK_ROW_COUNT, LR__ON_FAIL_WARN, NULL},
+      {"unique_driver_id_event_timestamp", LR__CHECK_UNIQUE,
+       LR__ON_FAIL_REJECT, NULL},
+      {"freshness", LR__CHECK_FRESHNESS, LR__ON_FAIL_WARN, NULL},
+  };
+  for (int i = 0; i < 10; i++) {
+    const lr__check *c = &v->checks[i];
+    cr_assert_str_eq(c->name, want[i].name);
+    cr_assert_eq(c->kind, want[i].kind, "kind of %s", c->name);
+    cr_assert_eq(c->on_fail, want[i].on_fail, "on_fail of %s", c->name);
+    if (want[i].feature)
+      cr_assert_str_eq(c->feature, want[i].feature);
+    else
+      cr_assert_null(c->feature, "feature of %s", c->name);
+  }
+  const lr__check *between = &v->checks[2], *in = &v->checks[3];
+  cr_assert_eq(between->n_values, 2);
+  cr_assert_eq(between->values[0].type, LR__VALUE_NULL);
+  cr_assert_null(between->values[0].text);
+  cr_assert_eq(between->values[1].type, LR__VALUE_INT);
+  cr_assert_str_eq(between->values[1].text, "100");
+  cr_assert_eq(in->n_values, 3);
+  cr_assert_eq(in->values[2].type, LR__VALUE_STRING);
+  cr_assert_str_eq(in->values[2].text, "1");
+  cr_assert_float_eq(in->mostly, 0.99, 1e-12);
+  cr_assert_float_eq(v->checks[0].mostly, 1.0, 1e-12);
+  cr_assert_str_eq(v->checks[5].text, "^[a-z]+$");
+  cr_assert_str_eq(v->checks[6].text, "rate <= 1 and trips > 0");
+  cr_assert_eq(v->checks[8].n_columns, 2);
+  cr_assert_str_eq(v->checks[8].columns[1], "event_timestamp");
+  cr_assert_eq(v->checks[9].freshness_seconds, 7200);
+  cr_assert_eq(v->checks[0].loc.line, 16);
+  lr__model_free(&m);
+
+  char *text = describe(dir, "v", 0);
+  const char *want_text =
+      "  checks: \n"
+      "    rate_not_null            not_null on rate  on_fail: drop\n"
+      "    rate_between             between [0, 1.5] on rate  on_fail: null\n"
+      "    trips_between            between [null, 100] on trips  on_fail: "
+      "warn\n"
+      "    city_in                  in ['sf', 'la', '1'] on city  mostly: "
+      "0.99  on_fail: warn\n"
+      "    ok_in                    in [true] on ok  on_fail: warn\n"
+      "    city_word                matches ^[a-z]+$ on city  on_fail: warn\n"
+      "    sane                     expr rate <= 1 and trips > 0  on_fail: "
+      "reject\n"
+      "    row_count                row_count [1000, null]  on_fail: warn\n"
+      "    unique_driver_id_event_timestamp unique driver_id, "
+      "event_timestamp  on_fail: reject\n"
+      "    freshness                freshness 2h  on_fail: warn\n"
+      "  max_failed: 0.05\n";
+  cr_assert(strstr(text, want_text), "describe lacks the checks:\n%s", text);
+  lr_free(text);
+  char *json = list_kind(dir, LR_KIND_FEATURE_VIEW, LR_FORMAT_JSON);
+  const char *want_json =
+      "\"checks\": [{\"name\": \"rate_not_null\", \"feature\": \"rate\", "
+      "\"not_null\": true, \"mostly\": 1, \"on_fail\": \"drop\"}, "
+      "{\"name\": \"rate_between\", \"feature\": \"rate\", \"between\": [0, "
+      "1.5], \"mostly\": 1, \"on_fail\": \"null\"}, {\"name\": "
+      "\"trips_between\", \"feature\": \"trips\", \"between\": [null, 100], "
+      "\"mostly\": 1, \"on_fail\": \"warn\"}, {\"name\": \"city_in\", "
+      "\"feature\": \"city\", \"in\": [\"sf\", \"la\", \"1\"], \"mostly\": "
+      "0.99, \"on_fail\": \"warn\"}, {\"name\": \"ok_in\", \"feature\": "
+      "\"ok\", \"in\": [true], \"mostly\": 1, \"on_fail\": \"warn\"}, "
+      "{\"name\": \"city_word\", \"feature\": \"city\", \"matches\": "
+      "\"^[a-z]+$\", \"mostly\": 1, \"on_fail\": \"warn\"}, {\"name\": "
+      "\"sane\", \"expr\": \"rate <= 1 and trips > 0\", \"on_fail\": "
+      "\"reject\"}, {\"name\": \"row_count\", \"row_count\": [1000, null], "
+      "\"on_fail\": \"warn\"}, {\"name\": "
+      "\"unique_driver_id_event_timestamp\", \"unique\": [\"driver_id\", "
+      "\"event_timestamp\"], \"on_fail\": \"reject\"}, {\"name\": "
+      "\"freshness\", \"freshness\": \"2h\", \"on_fail\": \"warn\"}], "
+      "\"max_failed\": 0.05, ";
+  cr_assert(strstr(json, want_json), "ls --json lacks the checks:\n%s", json);
+  lr_free(json);
+  th_rmrf(dir);
+}
+
+/* A view without checks shows none: describe is as before. */
+Test(registry, r083_a_view_without_checks_shows_none) {
+  char *dir = checked_repo("      []\n");
+  char *text = describe(dir, "v", 0);
+  cr_assert_null(strstr(text, "checks"), "%s", text);
+  cr_assert_null(strstr(text, "max_failed"), "%s", text);
+  lr_free(text);
+  th_rmrf(dir);
+}
+
+/* A check added, changed and removed is a change of the view, listed by
+ * name; it needs no materialization (a rule judges rows as they load). */
+Test(registry, r084_plan_lists_checks_added_changed_removed) {
+  char *dir = checked_repo("      - {feature: rate, between: [0, 1]}\n"
+                           "      - {feature: city, not_null: true}\n");
+  char text[4096];
+  snprintf(text, sizeof text, "%s%s", CHECKED_VIEW,
+           "      - {feature: rate, between: [0, 2], on_fail: drop}\n"
+           "      - {freshness: 1d}\n"
+           "    max_failed: 0.1\n");
+  th_write(dir, "defs.yaml", text);
+  assert_plan(dir, 1,
+              "Plan for project 't' (registry version 1):\n"
+              "  ~ feature view v\n"
+              "      max_failed: (unset) -> 0.1\n"
+              "      ~ check rate_between             between [0, 1] on rate"
+              "  on_fail: warn\n"
+              "          -> rate_between             between [0, 2] on rate"
+              "  on_fail: drop\n"
+              "      + check freshness                freshness 1d  on_fail: "
+              "warn\n"
+              "      - check city_not_null\n"
+              "0 to create, 1 to change, 0 to remove.\n"
+              "Applied: registry version 2 written to data/registry.db.\n");
+  assert_plan(dir, 0,
+              "Plan for project 't' (registry version 2):\n"
+              "  no changes: the registry matches the definitions\n");
+  th_rmrf(dir);
+}
+
+/* CHECKED_VIEW with `rules` from line 16 fails with `want_line` and a
+ * hint holding `want_hint`. */
+static void check_error(const char *rules, const char *want_line,
+                        const char *want_hint) {
+  char text[4096];
+  snprintf(text, sizeof text, "%s%s", CHECKED_VIEW, rules);
+  expect_definition_error(text, want_line, want_hint);
+}
+
+Test(registry, r085_error_check_unknown_feature) {
+  check_error("      - {feature: rat, not_null: true}\n",
+              "features.yaml:16:19: view 'v' has no feature 'rat' (in check "
+              "'rat_not_null' of feature view 'v')",
+              "did you mean 'rate'?");
+}
+
+Test(registry, r086_error_between_on_a_string_bool_or_array) {
+  check_error("      - {feature: city, between: [0, 1]}\n",
+              "features.yaml:16:35: 'between' of check 'city_between' of "
+              "feature view 'v' needs a number feature; 'city' is string",
+              "test others with in or matches");
+  check_error("      - {feature: ok, between: [0, 1]}\n",
+              "features.yaml:16:33: 'between' of check 'ok_between' of "
+              "feature view 'v' needs a number feature; 'ok' is bool",
+              "between tests int32, int64, float32 and float64 features");
+  check_error("      - {feature: emb, between: [0, 1]}\n",
+              "features.yaml:16:34: 'between' of check 'emb_between' of "
+              "feature view 'v' needs a single-valued feature; 'emb' is "
+              "array<float32>",
+              "only not_null tests array features");
+}
+
+Test(registry, r087_error_between_bounds_of_another_type_or_reversed) {
+  check_error("      - {feature: rate, between: [low, 1]}\n",
+              "features.yaml:16:35: value 'low' in 'between' of check "
+              "'rate_between' of feature view 'v' is a string, not a value "
+              "of feature 'rate' (float32)",
+              "feature 'rate' is float32: give a value of that type");
+  check_error("      - {feature: trips, between: [0.5, null]}\n",
+              "features.yaml:16:36: value '0.5' in 'between' of check "
+              "'trips_between' of feature view 'v' is a number, not a value "
+              "of feature 'trips' (int32)",
+              "feature 'trips' is int32: give a value of that type");
+  check_error("      - {feature: trips, between: [0, 3000000000]}\n",
+              "features.yaml:16:39: value '3000000000' in 'between' of check "
+              "'trips_between' of feature view 'v' is a whole number, not a "
+              "value of feature 'trips' (int32)",
+              "feature 'trips' is int32: give a value in its range");
+  check_error("      - {feature: rate, between: [1, 0.5]}\n",
+              "features.yaml:16:35: 'between' of check 'rate_between' of "
+              "feature view 'v' has its low bound 1 above its high bound 0.5",
+              "swap them");
+  check_error("      - {feature: rate, between: [null, null]}\n",
+              "features.yaml:16:35: 'between' of check 1 of feature view 'v' "
+              "has no bound",
+              "give at least one bound");
+  check_error("      - {feature: rate, between: [0]}\n",
+              "features.yaml:16:35: 'between' of check 1 of feature view 'v' "
+              "must be [low, high], found 1 values",
+              "null leaves a side open");
+}
+
+Test(registry, r088_error_in_mixed_other_type_empty_or_null) {
+  check_error("      - {feature: city, in: [sf, 1]}\n",
+              "features.yaml:16:34: 'in' of check 'city_in' of feature view "
+              "'v' mixes types: 'sf' is a string, '1' a whole number",
+              "list values of one type: feature 'city' is string");
+  check_error("      - {feature: city, in: [1, 2]}\n",
+              "features.yaml:16:30: value '1' in 'in' of check 'city_in' of "
+              "feature view 'v' is a whole number, not a value of feature "
+              "'city' (string)",
+              "quote it to make it a string: '1'");
+  check_error("      - {feature: ok, in: [yes]}\n",
+              "features.yaml:16:28: value 'yes' in 'in' of check 'ok_in' of "
+              "feature view 'v' is a string, not a value of feature 'ok' "
+              "(bool)",
+              "feature 'ok' is bool: give a value of that type");
+  check_error("      - {feature: city, in: []}\n",
+              "features.yaml:16:29: 'in' of check 1 of feature view 'v' "
+              "lists no values",
+              "list the values allowed");
+  check_error("      - {feature: city, in: [sf, null]}\n",
+              "features.yaml:16:34: 'in' of check 1 of feature view 'v' "
+              "lists null",
+              "add a not_null rule to refuse them");
+}
+
+Test(registry, r089_error_matches_on_a_number_empty_or_a_bad_pattern) {
+  check_error("      - {feature: rate, matches: 'x'}\n",
+              "features.yaml:16:35: 'matches' of check 'rate_matches' of "
+              "feature view 'v' needs a string feature; 'rate' is float32",
+              "test numbers with between");
+  check_error("      - {feature: city, matches: ''}\n",
+              "features.yaml:16:35: 'matches' of check 1 of feature view 'v' "
+              "must be a non-empty value, found an empty value",
+              "give it a value");
+  check_error("      - {feature: city, matches: '^(a)\\1$'}\n",
+              "features.yaml:16:35: 'matches' of check 'city_matches' of "
+              "feature view 'v': pattern '^(a)\\1$': character 5: "
+              "backreferences are not supported (RE2 refuses them too)",
+              "the syntax matches accepts is in docs/repo-format.md, "
+              "\"Regular expressions\"");
+}
+
+Test(registry, r090_error_mostly_and_max_failed_out_of_range) {
+  check_error("      - {feature: city, not_null: true, mostly: 1.5}\n",
+              "features.yaml:16:49: 'mostly' of check 1 of feature view 'v' "
+              "must be a number from 0 to 1, found '1.5'",
+              "e.g. `mostly: 0.99`");
+  check_error("      - {feature: city, not_null: true, mostly: all}\n",
+              "features.yaml:16:49: 'mostly' of check 1 of feature view 'v' "
+              "must be a number from 0 to 1, found 'all'",
+              "e.g. `mostly: 0.99`");
+  check_error("      - {row_count: [1, null], mostly: 0.5}\n",
+              "features.yaml:16:40: 'mostly' is not used by the row_count "
+              "check 'row_count' of feature view 'v'",
+              "mostly is for not_null, between, in and matches");
+  check_error("      - {freshness: 1h}\n"
+              "    max_failed: -0.1\n",
+              "features.yaml:17:17: 'max_failed' of feature view 'v' must be "
+              "a number from 0 to 1, found '-0.1'",
+              "e.g. `max_failed: 0.05`");
+}
+
+Test(registry, r091_error_on_fail_unknown_or_not_for_the_kind) {
+  check_error("      - {feature: city, not_null: true, on_fail: dorp}\n",
+              "features.yaml:16:50: unknown on_fail 'dorp' in check 1 of "
+              "feature view 'v'",
+              "did you mean 'drop'?");
+  check_error("      - {row_count: [1, null], on_fail: drop}\n",
+              "features.yaml:16:41: on_fail 'drop' does not apply to the "
+              "row_count check 'row_count' of feature view 'v'",
+              "it tests the whole batch, not rows: use warn or reject");
+  check_error("      - {unique: [driver_id], on_fail: \"null\"}\n",
+              "features.yaml:16:41: on_fail 'null' does not apply to the "
+              "unique check 'unique_driver_id' of feature view 'v'",
+              "use warn or reject");
+  check_error("      - {freshness: 1h, on_fail: drop}\n",
+              "features.yaml:16:34: on_fail 'drop' does not apply to the "
+              "freshness check 'freshness' of feature view 'v'",
+              "use warn or reject");
+  check_error("      - {feature: city, not_null: true, on_fail: \"null\"}\n",
+              "features.yaml:16:51: on_fail 'null' does not apply to the "
+              "not_null check 'city_not_null' of feature view 'v'",
+              "the value is null already: use warn, drop or reject");
+  check_error("      - {name: e, expr: \"ok\", on_fail: \"null\"}\n",
+              "features.yaml:16:41: on_fail 'null' does not apply to the "
+              "expr check 'e' of feature view 'v'",
+              "it tests no one feature to set to null");
+}
+
+Test(registry, r092_error_unknown_key_two_kinds_no_kind_no_feature) {
+  check_error("      - {feature: city, not_null: true, mostyl: 0.9}\n",
+              "features.yaml:16:41: unknown field 'mostyl' in check 1 of "
+              "feature view 'v'",
+              "did you mean 'mostly'?");
+  check_error("      - {feature: city, in: [sf], matches: x}\n",
+              "features.yaml:16:44: check 1 of feature view 'v' has two "
+              "kinds, 'in' and 'matches'",
+              "write one rule per entry of 'checks'");
+  check_error("      - {feature: city, mostly: 0.5}\n",
+              "features.yaml:16:10: check 1 of feature view 'v' has no rule",
+              "give it one of not_null, between, in, matches, expr, "
+              "row_count, unique, freshness");
+  check_error("      - {in: [sf]}\n",
+              "features.yaml:16:10: the in check 1 of feature view 'v' has no "
+              "'feature'",
+              "name the feature it tests, e.g. `feature: conv_rate`");
+  check_error("      - {freshness: 1h, feature: city}\n",
+              "features.yaml:16:34: 'feature' is not used by the freshness "
+              "check 'freshness' of feature view 'v'",
+              "remove it");
+  check_error("      - {feature: city, not_null: false}\n",
+              "features.yaml:16:35: 'not_null' of check 1 of feature view 'v' "
+              "must be true, found 'false'",
+              "write `not_null: true`, or remove the rule");
+}
+
+Test(registry, r093_error_check_names_twice_or_not_identifiers) {
+  check_error("      - {feature: city, in: [sf]}\n"
+              "      - {feature: city, in: [la]}\n",
+              "features.yaml:17:10: two checks of feature view 'v' are named "
+              "'city_in'",
+              "the first is at features.yaml:16:10; give one a `name:`");
+  check_error("      - {name: a, feature: city, in: [sf]}\n"
+              "      - {name: a, freshness: 1h}\n",
+              "features.yaml:17:16: two checks of feature view 'v' are named "
+              "'a'",
+              "the first is at features.yaml:16:10; give one a `name:`");
+  check_error("      - {name: 'two words', freshness: 1h}\n",
+              "features.yaml:16:17: check name 'two words' is not a valid "
+              "identifier",
+              "use letters, digits and underscores");
+}
+
+Test(registry, r094_error_bad_freshness_and_row_count) {
+  check_error("      - {freshness: 2x}\n",
+              "features.yaml:16:21: bad freshness '2x' in check 1 of feature "
+              "view 'v'",
+              "e.g. `2h` or `1d`");
+  check_error("      - {freshness: 0s}\n",
+              "features.yaml:16:21: bad freshness '0s' in check 1 of feature "
+              "view 'v'",
+              "write the age the newest row may reach");
+  check_error("      - {row_count: [10, 1]}\n",
+              "features.yaml:16:22: 'row_count' of check 1 of feature view "
+              "'v' has its minimum 10 above its maximum 1",
+              "swap them");
+  check_error("      - {row_count: [-1, 1]}\n",
+              "features.yaml:16:22: 'row_count' of check 1 of feature view "
+              "'v' must be whole numbers of rows or null, found '-1'",
+              "write a number of rows");
+}
+
+Test(registry, r095_error_check_expression_bad_or_not_bool) {
+  check_error("      - {name: e, expr: \"rate <=\"}\n",
+              "features.yaml:16:33: in the expression of check 'e' of "
+              "feature view 'v': expected a value but found the end of the "
+              "expression",
+              "write a number, a name, a call or '(' here");
+  check_error("      - {name: e, expr: \"rate + 1\"}\n",
+              "features.yaml:16:30: the expression of check 'e' of feature "
+              "view 'v' is float; a check's expression must be bool",
+              "compare it, e.g. `acc_rate <= 1`");
+  check_error("      - {name: e, expr: \"rte > 1\"}\n",
+              "features.yaml:16:26: in the expression of check 'e' of "
+              "feature view 'v': unknown name 'rte'",
+              "did you mean 'rate'?");
+}
+
+Test(registry, r096_error_unique_unknown_or_repeated_column) {
+  check_error("      - {unique: [driver, event_timestamp]}\n",
+              "features.yaml:16:19: unknown column 'driver' in 'unique' of "
+              "check 'unique_driver_event_timestamp' of feature view 'v'",
+              "did you mean 'driver_id'?");
+  check_error("      - {unique: [city, city]}\n",
+              "features.yaml:16:25: 'unique' of check 'unique_city_city' of "
+              "feature view 'v' lists column 'city' twice",
+              "list each column once");
+  check_error("      - {unique: []}\n",
+              "features.yaml:16:18: 'unique' of check 1 of feature view 'v' "
+              "lists no columns",
+              "list the columns that identify a row");
+}
+
+/* Checks belong to feature views: an on-demand view has none. */
+Test(registry, r097_error_checks_on_an_on_demand_view) {
+  expect_definition_error(
+      PREAMBLE
+      "feature_views:\n"
+      "  - {name: v, entities: [driver], source: src,\n"
+      "     schema: [{name: rate, dtype: float32}]}\n"
+      "on_demand_feature_views:\n"
+      "  - name: o\n"
+      "    sources: [v]\n"
+      "    schema: [{name: r2, dtype: float64, expr: \"rate * 2\"}]\n"
+      "    checks: [{feature: r2, not_null: true}]\n",
+      "features.yaml:12:5: unknown field 'checks' in on-demand feature view "
+      "'o'",
+      "known fields");
+}

@@ -203,11 +203,10 @@ static int find_bad(lr_offline *off, const lr__source *s, const char *column,
   lr__source_from_located(off, s, &sql);
   lr__buf_puts(&sql, " WHERE ");
   lr__sql_ident(&sql, column);
-  lr__buf_puts(&sql, " IS NOT NULL AND TRY_CAST(");
-  lr__sql_ident(&sql, column);
-  lr__buf_puts(&sql, " AS ");
-  lr__sql_type(&sql, dt);
-  lr__buf_puts(&sql, ") IS NULL LIMIT 1");
+  lr__buf_puts(&sql, " IS NOT NULL AND ");
+  lr__sql_cast_column(&sql, column, dt, !lr__source_is_parquet(s) &&
+                                            s->kind == LR__SOURCE_FILE, 1);
+  lr__buf_puts(&sql, " IS NULL LIMIT 1");
   int found = 0;
   if (lr__duckdb_run(&off->db, "SELECT current_setting('threads')", 1, &threads,
                      &why) == 0 &&

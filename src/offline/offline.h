@@ -158,4 +158,13 @@ void lr__column_types_read(lr__buf *out, uint8_t dtype);
 /* The DuckDB type of a dtype, e.g. "FLOAT", "BIGINT[]". */
 void lr__sql_type(lr__buf *out, uint8_t dtype);
 
+/* Appends the cast of source column `column` to dtype as a load reads it,
+ * a TRY_CAST (NULL where the value does not convert) with `as_try`. From
+ * `text` (the cells of a CSV source, read as text) an int32 or int64 is
+ * read only from an integer, optionally signed and surrounded by spaces:
+ * DuckDB's own cast would round '4.5' to 5, a value `larder write`
+ * refuses; anything else fails as a value that does not convert. */
+void lr__sql_cast_column(lr__buf *sql, const char *column, uint8_t dtype,
+                         int text, int as_try);
+
 #endif

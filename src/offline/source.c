@@ -27,13 +27,41 @@
 #define FILE_COLUMN "__larder_file"
 #define ROW_COLUMN "__larder_row"
 
-static void cast_column(lr__buf *sql, const char *column, uint8_t dtype,
-                        const char *as) {
-  lr__buf_puts(sql, "CAST(");
+/* Appends CAST or TRY_CAST of `column` to dtype. */
+static void plain_cast(lr__buf *sql, const char *column, uint8_t dtype,
+                       int as_try) {
+  lr__buf_puts(sql, as_try ? "TRY_CAST(" : "CAST(");
   lr__sql_ident(sql, column);
   lr__buf_puts(sql, " AS ");
   lr__sql_type(sql, dtype);
-  lr__buf_puts(sql, ") AS ");
+  lr__buf_puts(sql, ")");
+}
+
+void lr__sql_cast_column(lr__buf *sql, const char *column, uint8_t dtype,
+                         int text, int as_try) {
+  if (!text || (dtype != LR__DT_INT32 && dtype != LR__DT_INT64)) {
+    plain_cast(sql, column, dtype, as_try);
+    return;
+  }
+  lr__buf_puts(sql, "CASE WHEN regexp_full_match(");
+  lr__sql_ident(sql, column);
+  lr__buf_puts(sql, ", '\\s*[+-]?[0-9]+\\s*') THEN ");
+  plain_cast(sql, column, dtype, as_try);
+  if (!as_try) { /* fails as a value that does not convert does */
+    lr__buf_puts(sql, " ELSE CAST(");
+    lr__sql_ident(sql, column);
+    lr__buf_puts(sql, " || ' is not an integer' AS ");
+    lr__sql_type(sql, dtype);
+    lr__buf_puts(sql, ")");
+  }
+  lr__buf_puts(sql, " END");
+}
+
+/* Appends `column` cast to dtype (see lr__sql_cast_column), named `as`. */
+static void cast_column(lr__buf *sql, const char *column, uint8_t dtype,
+                        int text, const char *as) {
+  lr__sql_cast_column(sql, column, dtype, text, 0);
+  lr__buf_puts(sql, " AS ");
   lr__sql_ident(sql, as);
 }
 
@@ -171,18 +199,21 @@ static void words_free(source_words *w) {
   lr__buf_free(&w->where);
 }
 
-/* Where a row read as a time comes from, for the messages: SQL
- * expressions of its file and 1-based row, or NULL (a query's rows). */
+/* Where rows come from: SQL expressions of a row's file and 1-based row
+ * for the messages, or NULL (a query's rows); and whether their cells are
+ * text (a CSV file, read as text) or typed. */
 typedef struct row_place {
   const char *file, *row;
+  int text;
 } row_place;
 
 /* The place of the rows of source s's own files (or query). */
 static row_place source_place(const lr__source *s) {
   if (s->kind != LR__SOURCE_FILE)
-    return (row_place){NULL, NULL};
-  return (row_place){FILE_COLUMN, lr__source_is_parquet(s)
-                                      ? "file_row_number + 1" : ROW_COLUMN};
+    return (row_place){NULL, NULL, 0};
+  int parquet = lr__source_is_parquet(s);
+  return (row_place){FILE_COLUMN, parquet ? "file_row_number + 1" : ROW_COLUMN,
+                     !parquet};
 }
 
 /* Appends `column` of source `s` read as a time, named `as`. */
@@ -246,7 +277,8 @@ static int select_list(lr_offline *off, const lr__view *v,
   int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, MAX_KEYS);
   lr__buf_puts(sql, "SELECT ");
   for (int k = 0; k < n_keys; k++) {
-    cast_column(sql, lr__source_column(s, keys[k]), key_types[k], keys[k]);
+    cast_column(sql, lr__source_column(s, keys[k]), key_types[k], at.text,
+                keys[k]);
     lr__buf_puts(sql, ", ");
   }
   int rc = s->timestamp_field
@@ -265,7 +297,7 @@ static int select_list(lr_offline *off, const lr__view *v,
                        field->name, sql);
     else
       cast_column(sql, lr__source_column(s, field->name), field->dtype,
-                  field->name);
+                  at.text, field->name);
   }
   return rc;
 }
@@ -332,7 +364,7 @@ static int pushed_select(lr_offline *off, const lr__view *v,
   } else {
     lr__buf_puts(sql, " UNION ALL ");
     rc = select_list(off, v, s,
-                     (row_place){FILE_COLUMN, "file_row_number + 1"}, sql);
+                     (row_place){FILE_COLUMN, "file_row_number + 1", 0}, sql);
     pushed_from(off, v, s, lr__buf_str(&dir), sql);
   }
   lr__buf_free(&dir);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/textval.h"
 #include "../util/timefmt.h"
+#include "checks.h"
 
 /* Adds an attribute from two finished buffers (taking their content). */
 static void add(lr__attrs *a, const char *key, lr__buf *json, lr__buf *text) {
@@ -158,6 +160,33 @@ void lr__attrs_source(lr__attrs *a, const lr__source *s) {
   add_kvs(a, "tags", s->tags, s->n_tags);
 }
 
+/* A view's rules: JSON objects per rule; the text is one line per rule. */
+static void add_checks(lr__attrs *a, const lr__view *v) {
+  if (v->n_checks == 0)
+    return;
+  lr__buf json, text;
+  lr__buf_init(&json);
+  lr__buf_init(&text);
+  lr__buf_putc(&json, '[');
+  for (int i = 0; i < v->n_checks; i++) {
+    lr__buf_puts(&json, i ? ", " : "");
+    lr__check_json(&v->checks[i], &json);
+    lr__buf_puts(&text, "\n    ");
+    lr__check_text(&v->checks[i], &text);
+  }
+  lr__buf_putc(&json, ']');
+  add(a, "checks", &json, &text);
+}
+
+static void add_share(lr__attrs *a, const char *key, double share) {
+  lr__buf json, text;
+  lr__buf_init(&json);
+  lr__buf_init(&text);
+  lr__put_float64(&json, share, 1);
+  lr__put_float64(&text, share, 0);
+  add(a, key, &json, &text);
+}
+
 void lr__attrs_view(lr__attrs *a, const lr__view *v) {
   start(a, lr__view_kind_name(v->kind), v->name, v->loc);
   if (v->kind == LR__VIEW_BATCH) {
@@ -174,6 +203,9 @@ void lr__attrs_view(lr__attrs *a, const lr__view *v) {
     add_bool(a, "write_to_online_store", v->write_to_online_store);
   }
   add_fields(a, "features", v->features, v->n_features);
+  add_checks(a, v);
+  if (v->has_max_failed)
+    add_share(a, "max_failed", v->max_failed);
   add_str(a, "description", v->description);
   add_kvs(a, "tags", v->tags, v->n_tags);
 }

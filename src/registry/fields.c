@@ -208,13 +208,12 @@ static const field_spec field_specs[] = {
     FIELD_KEY_AT(lr__field, "expr", FK_STRING, expr, expr_loc, false),
 };
 
-/* Where the first character of a field's `expr` text is, so errors inside
- * an expression point at their line and column: libfyaml marks a plain or
+/* Where the first character of a scalar's text is, so errors inside an
+ * expression point at their line and column: libfyaml marks a plain or
  * quoted scalar at its first character (inside the quotes). A block
  * (`|`, `>`) is marked at the start of its first content line, before the
  * indentation its text no longer holds: column 0, only lines are known. */
-static lr__loc expr_text_loc(loader *L, struct fy_node *item) {
-  struct fy_node *value = fy_node_mapping_lookup_by_string(item, "expr", 4);
+lr__loc lr__fields_text_loc(loader *L, struct fy_node *value) {
   lr__loc loc = lr__fields_loc(L, value);
   enum fy_node_style style = fy_node_get_style(value);
   if (style == FYNS_LITERAL || style == FYNS_FOLDED)
@@ -244,7 +243,8 @@ static void read_fields(loader *L, struct fy_node *value, const field_spec *f,
     lr__fields_object(L, item, "field", owner, field_specs,
                       N_SPECS(field_specs), field, &field->loc);
     if (field->expr)
-      field->expr_text_loc = expr_text_loc(L, item);
+      field->expr_text_loc = lr__fields_text_loc(
+          L, fy_node_mapping_lookup_by_string(item, "expr", 4));
   }
 }
 

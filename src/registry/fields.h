@@ -81,6 +81,11 @@ void lr__fields_object(loader *L, struct fy_node *node, const char *what,
 /* The place of `node` in the file being read. */
 lr__loc lr__fields_loc(loader *L, struct fy_node *node);
 
+/* Where the first character of the scalar `value`'s text is: its own
+ * position for a plain or quoted scalar, column 0 (only the line is known)
+ * for a block (`|`, `>`). */
+lr__loc lr__fields_text_loc(loader *L, struct fy_node *value);
+
 /* A copy of `s` in the model's arena. */
 char *lr__fields_str(loader *L, const char *s);
 

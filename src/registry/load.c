@@ -19,6 +19,7 @@
 #include "../util/names.h"
 #include "../util/timefmt.h"
 #include "larder.h"
+#include "checks.h"
 #include "fields.h"
 #include "yaml.h"
 
@@ -118,6 +119,8 @@ static const field_spec view_specs[] = {
                schema_loc, true),
     FIELD(lr__view, "description", FK_STRING, description, false),
     FIELD_N(lr__view, "tags", FK_KV, tags, n_tags, false),
+    FIELD_FN("checks", lr__checks_read, false),
+    FIELD_FN("max_failed", lr__checks_read_max_failed, false),
 };
 
 static const field_spec odfv_specs[] = {

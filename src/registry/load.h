@@ -22,4 +22,15 @@ int lr__load_definitions(lr__model *m, const char *repo_dir, lr__diag *diag);
  * LR_EDEFINITION. */
 int lr__validate(const lr__model *m, lr__diag *diag);
 
+/* Reports `name` unless it is an identifier of at most LR__NAME_MAX bytes;
+ * `what` names it in the message ("feature", "check"). */
+void lr__validate_identifier(lr__diag *diag, const char *name, lr__loc loc,
+                             const char *what);
+
+/* Reports that view `v` has no feature `fname` (named at `at`, in `owner`:
+ * "feature service 's'"), suggesting the closest of its features. */
+void lr__validate_unknown_feature(lr__diag *diag, lr__loc at,
+                                  const lr__view *v, const char *fname,
+                                  const char *owner);
+
 #endif

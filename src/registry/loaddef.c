@@ -40,7 +40,15 @@ static int build_slice(const lr__model *m, const lr__view *v, lr__model *s) {
     s->sources[s->n_sources++] = *own;
   if (data && data != own)
     s->sources[s->n_sources++] = *data;
-  s->views[s->n_views++] = *v;
+  /* Checks judge rows as a load reads them: a changed rule applies from
+   * the next load on and does not redo the loads made before, so a load
+   * does not record the rules (nor max_failed). */
+  lr__view *own_view = &s->views[s->n_views++];
+  *own_view = *v;
+  own_view->checks = NULL;
+  own_view->n_checks = 0;
+  own_view->has_max_failed = false;
+  own_view->max_failed = 0;
   for (int i = 0; i < m->n_views; i++)
     if (lr__view_derives_from(&m->views[i], v))
       s->views[s->n_views++] = m->views[i];

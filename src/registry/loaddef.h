@@ -37,7 +37,8 @@ int lr__loaddef_decode(const void *data, size_t len, lr__model *slice,
  * layout epoch); and the same for each on-demand view stored from the
  * view's rows (added, dropped, a feature added, retyped or with another
  * expression). A removed feature, a description, tags and the ttl (which
- * lookups apply) change no row, so they are not differences.
+ * lookups apply) change no row, so they are not differences; nor are the
+ * view's checks and max_failed, which apply from the next load on.
  *
  * Each difference is appended to `why` (may be NULL) as a short phrase
  * ("feature f1 added"), separated by ", ". Returns how many there are.

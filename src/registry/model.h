@@ -108,6 +108,71 @@ typedef struct lr__source {
   lr__loc loc;
 } lr__source;
 
+/* The kinds of data quality rule a feature view's `checks` list holds
+ * (docs/repo-format.md, "checks"). The first four test one feature of each
+ * row, expr a whole row, the last three the batch. */
+typedef enum {
+  LR__CHECK_NOT_NULL = 1,
+  LR__CHECK_BETWEEN,
+  LR__CHECK_IN,
+  LR__CHECK_MATCHES,
+  LR__CHECK_EXPR,
+  LR__CHECK_ROW_COUNT,
+  LR__CHECK_UNIQUE,
+  LR__CHECK_FRESHNESS
+} lr__check_kind;
+
+/* What a failing rule does to the rows it fails. */
+typedef enum {
+  LR__ON_FAIL_WARN = 1, /* written, counted */
+  LR__ON_FAIL_DROP,     /* not written */
+  LR__ON_FAIL_NULL,     /* the feature stored null */
+  LR__ON_FAIL_REJECT    /* the whole batch fails */
+} lr__on_fail;
+
+/* The type of a value written in a rule, as YAML wrote it: a quoted
+ * scalar is a string, a plain one a number, a bool or null by its text. */
+typedef enum {
+  LR__VALUE_NULL = 1,
+  LR__VALUE_BOOL,
+  LR__VALUE_INT,
+  LR__VALUE_FLOAT,
+  LR__VALUE_STRING
+} lr__value_type;
+
+typedef struct lr__check_value {
+  const char *text; /* as written; NULL for null */
+  uint8_t type;     /* an lr__value_type */
+  lr__loc loc;      /* YAML loader only */
+} lr__check_value;
+
+/* One rule of a feature view's `checks`. */
+typedef struct lr__check {
+  const char *name;        /* as given, or derived (checks.h) */
+  uint8_t kind;            /* an lr__check_kind */
+  uint8_t on_fail;         /* an lr__on_fail */
+  const char *feature;     /* not_null, between, in, matches */
+  const char *text;        /* matches: the pattern; expr: the expression */
+  lr__check_value *values; /* between, row_count: [low, high] (null: no
+                              bound); in: the values allowed */
+  int n_values;
+  const char **columns;    /* unique: the columns that identify a row */
+  int n_columns;
+  int64_t freshness_seconds; /* freshness */
+  double mostly;           /* feature rules: the share of non-null rows
+                              that must pass; 1 when not given */
+  lr__loc loc;
+  /* Where values were written, for messages; set by the YAML loader only
+   * (not kept in the registry file). */
+  lr__loc name_loc;
+  lr__loc feature_loc;
+  lr__loc kind_loc;        /* the kind's value (the first kind given) */
+  lr__loc on_fail_loc;
+  lr__loc mostly_loc;
+  lr__loc text_loc;        /* expr: its first character (col 0: a block) */
+  lr__loc *column_locs;
+} lr__check;
+
 typedef enum {
   LR__VIEW_BATCH = 1, /* fed from a source, keyed by entities */
   LR__VIEW_ON_DEMAND  /* computed from other views and request data */
@@ -136,6 +201,12 @@ typedef struct lr__view {
   int n_features;
   lr__kv *tags;
   int n_tags;
+  lr__check *checks;     /* batch: data quality rules, in file order */
+  int n_checks;
+  bool has_max_failed;   /* batch: max_failed given */
+  double max_failed;     /* the share of failing rows above which a batch
+                            is refused whole */
+  lr__loc max_failed_loc; /* YAML loader only */
   /* Registry state, kept across applies: the online row layout. */
   uint16_t next_slot;    /* the slot a newly added feature gets */
   uint8_t *slot_types;   /* next_slot dtypes: every slot ever used, removed

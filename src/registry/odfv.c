@@ -14,17 +14,14 @@ typedef struct report_ctx {
   int reported;
 } report_ctx;
 
-/* Where byte `pos` of field f's expression is in its file: its line, and
- * its column when the expression's first column is known (col 0: a block
- * scalar, whose indentation is not in its text). A folded block (`>`)
- * joins lines, so its later lines are approximate. */
-static lr__loc expr_position(const lr__field *f, int pos) {
-  lr__loc at = f->expr_text_loc.line ? f->expr_text_loc : f->loc;
+lr__loc lr__expr_loc(const char *expr, lr__loc text_loc, lr__loc fallback,
+                     int pos) {
+  lr__loc at = text_loc.line ? text_loc : fallback;
   int line_start = 0;
-  while (pos > 0 && (f->expr[pos - 1] == '\n' || f->expr[pos - 1] == ' '))
+  while (pos > 0 && (expr[pos - 1] == '\n' || expr[pos - 1] == ' '))
     pos--; /* an error at the end: on the last line, not after it */
-  for (int i = 0; i < pos && f->expr[i]; i++)
-    if (f->expr[i] == '\n') {
+  for (int i = 0; i < pos && expr[i]; i++)
+    if (expr[i] == '\n') {
       at.line++;
       line_start = i + 1;
     }
@@ -39,7 +36,7 @@ static void report(void *arg, int output, int pos, const char *message,
   report_ctx *rc = arg;
   const lr__field *f = &rc->v->features[output];
   if (rc->diag) {
-    lr__loc at = expr_position(f, pos);
+    lr__loc at = lr__expr_loc(f->expr, f->expr_text_loc, f->loc, pos);
     lr__diag_add(rc->diag, at, *hint ? hint : NULL,
                  "in the expression of feature '%s' of on-demand feature "
                  "view '%s': %s", f->name, rc->v->name, message);

@@ -34,4 +34,12 @@ int lr__odfv_compile(const lr__model *m, const lr__view *v, lr__diag *diag,
                      lr__buf *errmsg, lr__odfv **out);
 void lr__odfv_free(lr__odfv *o);
 
+/* Where byte `pos` of expression `expr` is in its file, its first
+ * character being at `text_loc` (or, when that is unknown, at `fallback`):
+ * its line, and its column when the first column is known (col 0: a block
+ * scalar, whose indentation is not in its text). A folded block (`>`)
+ * joins lines, so its later lines are approximate. */
+lr__loc lr__expr_loc(const char *expr, lr__loc text_loc, lr__loc fallback,
+                     int pos);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "../util/names.h"
 #include "attrs.h"
+#include "checks.h"
 #include "larder.h"
 #include "loaddef.h"
 
@@ -205,6 +206,45 @@ static int loads_differ(const planner *P, const lr__view *was,
          lr__loaddef_diff(P->old, was, P->next, now, NULL) > 0;
 }
 
+/* The rule named `name` of view v, or NULL. */
+static const lr__check *view_check(const lr__view *v, const char *name) {
+  for (int i = 0; i < v->n_checks; i++)
+    if (v->checks[i].name && strcmp(v->checks[i].name, name) == 0)
+      return &v->checks[i];
+  return NULL;
+}
+
+/* Lists the rules added, changed (by name) and removed. A rule judges
+ * rows as they are loaded: changing one asks for no reload. */
+static void plan_checks(planner *P, const lr__view *was, const lr__view *now) {
+  for (int i = 0; i < now->n_checks; i++) {
+    const lr__check *c = &now->checks[i];
+    const lr__check *old = view_check(was, c->name);
+    lr__buf j1, j2;
+    lr__buf_init(&j1);
+    lr__buf_init(&j2);
+    lr__check_json(c, &j2);
+    if (old)
+      lr__check_json(old, &j1);
+    if (!old) {
+      lr__buf_puts(P->out, "      + check ");
+      lr__check_text(c, P->out);
+      lr__buf_puts(P->out, "\n");
+    } else if (strcmp(lr__buf_str(&j1), lr__buf_str(&j2)) != 0) {
+      lr__buf_puts(P->out, "      ~ check ");
+      lr__check_text(old, P->out);
+      lr__buf_puts(P->out, "\n          -> ");
+      lr__check_text(c, P->out);
+      lr__buf_puts(P->out, "\n");
+    }
+    lr__buf_free(&j1);
+    lr__buf_free(&j2);
+  }
+  for (int i = 0; i < was->n_checks; i++)
+    if (!view_check(now, was->checks[i].name))
+      lr__buf_printf(P->out, "      - check %s\n", was->checks[i].name);
+}
+
 static void plan_view(planner *P, const lr__view *was, lr__view *now) {
   size_t mark = P->out->len;
   lr__buf_printf(P->out, "  ~ %s %s\n", lr__view_kind_name(now->kind),
@@ -213,8 +253,9 @@ static void plan_view(planner *P, const lr__view *was, lr__view *now) {
   lr__attrs a, b;
   lr__attrs_view(&a, was);
   lr__attrs_view(&b, now);
-  static const char *const skip[] = {"features", NULL};
+  static const char *const skip[] = {"features", "checks", NULL};
   diff_attrs(P, &a, &b, skip);
+  plan_checks(P, was, now);
   int source_changed = attr_differs(&a, &b, "source");
   lr__attrs_free(&a);
   lr__attrs_free(&b);

@@ -145,6 +145,40 @@ static void rio_field(rio *r, void *p) {
   rio_loc(r, &f->loc);
 }
 
+/* A double as its 8 bytes: every value reads back bit for bit. */
+static void rio_f64(rio *r, double *v) { rio_bytes(r, v, 8); }
+
+/* A value of a rule: its type, then its text (none for null). */
+static void rio_check_value(rio *r, void *p) {
+  lr__check_value *cv = p;
+  rio_u8(r, &cv->type);
+  rio_str(r, &cv->text);
+  /* null has no text, every other value has one */
+  r->truncated |= cv->type < LR__VALUE_NULL || cv->type > LR__VALUE_STRING ||
+                  (cv->type == LR__VALUE_NULL) != (cv->text == NULL);
+}
+
+/* One rule of a view's checks (format 6). */
+static void rio_check(rio *r, void *p) {
+  lr__check *c = p;
+  rio_str(r, &c->name);
+  rio_u8(r, &c->kind);
+  rio_u8(r, &c->on_fail);
+  r->truncated |= c->kind < LR__CHECK_NOT_NULL ||
+                  c->kind > LR__CHECK_FRESHNESS ||
+                  c->on_fail < LR__ON_FAIL_WARN ||
+                  c->on_fail > LR__ON_FAIL_REJECT || !c->name;
+  rio_str(r, &c->feature);
+  rio_str(r, &c->text);
+  rio_array(r, (void **)&c->values, &c->n_values, sizeof *c->values,
+            rio_check_value);
+  rio_strs(r, &c->columns, &c->n_columns);
+  rio_i64(r, &c->freshness_seconds);
+  rio_f64(r, &c->mostly);
+  r->truncated |= !(c->mostly >= 0 && c->mostly <= 1); /* NaN too */
+  rio_loc(r, &c->loc);
+}
+
 static void rio_entity(rio *r, void *p) {
   lr__entity *e = p;
   rio_str(r, &e->name);
@@ -194,6 +228,12 @@ static void rio_view(rio *r, void *p) {
   rio_array(r, (void **)&v->features, &v->n_features, sizeof *v->features,
             rio_field);
   rio_kvs(r, &v->tags, &v->n_tags);
+  rio_array(r, (void **)&v->checks, &v->n_checks, sizeof *v->checks,
+            rio_check);
+  rio_bool(r, &v->has_max_failed);
+  rio_f64(r, &v->max_failed);
+  r->truncated |= !(v->max_failed >= 0 && v->max_failed <= 1) ||
+                  (!v->has_max_failed && v->max_failed != 0);
   rio_u16(r, &v->next_slot);
   rio_blob(r, (void **)&v->slot_types, v->next_slot);
   rio_u32(r, &v->layout_epoch);

@@ -15,7 +15,7 @@
 
 #include "model.h"
 
-#define LR__REGFILE_FORMAT 5
+#define LR__REGFILE_FORMAT 6
 
 /* Serializes `m` into `out`. Returns 0 or LR_ENOMEM. */
 int lr__regfile_encode(const lr__model *m, lr__buf *out);

@@ -17,6 +17,7 @@
 #include "../util/fs.h"
 #include "../util/names.h"
 #include "larder.h"
+#include "checks.h"
 #include "load.h"
 #include "odfv.h"
 
@@ -42,18 +43,23 @@ static void add_hint_note(lr__buf *hint, const lr__loc *first) {
 
 /* Names are identifiers of at most LR__NAME_MAX bytes; a longer one is
  * shown by its start (the whole would bury the message). */
-static void check_identifier(checker *C, const char *name, lr__loc loc,
+void lr__validate_identifier(lr__diag *diag, const char *name, lr__loc loc,
                              const char *what) {
   if (name && !lr__is_identifier(name))
-    lr__diag_add(C->diag, loc,
+    lr__diag_add(diag, loc,
                  "use letters, digits and underscores, starting with a letter "
                  "or underscore",
                  "%s name '%s' is not a valid identifier", what, name);
   else if (name && strlen(name) > LR__NAME_MAX)
-    lr__diag_add(C->diag, loc,
+    lr__diag_add(diag, loc,
                  "shorten it to at most " LR__NAME_MAX_TEXT " characters",
                  "%s name '%.40s...' is %zu characters long; names are at "
                  "most %d", what, name, strlen(name), LR__NAME_MAX);
+}
+
+static void check_identifier(checker *C, const char *name, lr__loc loc,
+                             const char *what) {
+  lr__validate_identifier(C->diag, name, loc, what);
 }
 
 /* Reports neighbours with equal names in a sorted list. Objects start with
@@ -499,6 +505,7 @@ static void check_batch_view(checker *C, const lr__view *v, const char *owner) {
   }
   check_fields(C, v->features, v->n_features, owner,
                at_or(v->schema_loc, v->loc), 0);
+  lr__checks_validate(m, v, owner, C->diag);
 }
 
 /* An on-demand view's input that is neither a feature view nor a request
@@ -626,16 +633,17 @@ static void check_collision(checker *C, served *seen, int *n_seen,
   seen[(*n_seen)++] = *cur;
 }
 
-/* A feature a service names that its view does not have. */
-static void report_unknown_feature(checker *C, lr__loc at, const lr__view *v,
-                                   const char *fname, const char *owner) {
+/* A feature that view v does not have (a service's, a check's). */
+void lr__validate_unknown_feature(lr__diag *diag, lr__loc at,
+                                  const lr__view *v, const char *fname,
+                                  const char *owner) {
   const char **names = calloc((size_t)v->n_features + 1, sizeof *names);
   for (int j = 0; names && j < v->n_features; j++)
     names[j] = v->features[j].name;
   lr__buf hint;
   lr__buf_init(&hint);
   lr__suggest(&hint, "features", fname, names, names ? v->n_features : 0);
-  lr__diag_add(C->diag, at, lr__buf_str(&hint),
+  lr__diag_add(diag, at, lr__buf_str(&hint),
                "view '%s' has no feature '%s' (in %s)", v->name, fname, owner);
   lr__buf_free(&hint);
   free(names);
@@ -682,7 +690,8 @@ static void check_service(checker *C, const lr__service *s) {
         continue;
       lr__loc at = item_feature_loc(item, k);
       if (item->n_features && !lr__view_feature(v, fname)) {
-        report_unknown_feature(C, at, v, fname, lr__buf_str(&owner));
+        lr__validate_unknown_feature(C->diag, at, v, fname,
+                                     lr__buf_str(&owner));
         continue;
       }
       served cur = {fname, v->name, at};

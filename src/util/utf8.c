@@ -1,6 +1,6 @@
 /*
- * utf8.c - the UTF-8 check (see utf8.h), after RFC 3629's table of
- * well-formed byte sequences.
+ * utf8.c - the UTF-8 check and decoder (see utf8.h), after RFC 3629's
+ * table of well-formed byte sequences.
  */
 #include "utf8.h"
 
@@ -35,4 +35,19 @@ size_t lr__utf8_valid_len(const char *s, size_t len) {
     at += n;
   }
   return at;
+}
+
+uint32_t lr__utf8_decode(const char *s, size_t len, size_t *width) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t n = sequence_len(p, len);
+  *width = n ? n : 1;
+  if (!n)
+    return LR__UTF8_BAD;
+  if (n == 1)
+    return p[0];
+  /* the lead byte keeps 7 - n bits, each continuation byte 6 */
+  uint32_t cp = p[0] & (0x7Fu >> n);
+  for (size_t k = 1; k < n; k++)
+    cp = cp << 6 | (p[k] & 0x3Fu);
+  return cp;
 }
