@@ -13,6 +13,7 @@ packages=(liblmdb-dev lmdb-utils libfyaml-dev libhiredis-dev redis-server
           libcriterion-dev pkg-config libmicrohttpd-dev gcc make
           locales   # localedef: the decimal-comma locale of test i015
           python3-pandas  # the Python binding's DataFrame tests (optional in use)
+          prometheus  # prometheus and promtool: the monitoring suite (test_monitoring)
           clang libfuzzer-14-dev libclang-rt-14-dev)  # fuzzing, TSan
 
 duckdb_version=1.4.4

@@ -25,7 +25,9 @@
 
 #include "helpers.h"
 #include "larder.h"
+#include "meta_txn.h"
 #include "online/env.h"
+#include "online/freshness.h"
 #include "online/store.h"
 #include "online/writer.h"
 #include "process.h"
@@ -3858,6 +3860,124 @@ Test(online, o053_verify_and_digests_beside_writer_and_reader_processes,
   int changed = 0;
   acked += read_acks(acks[0], &changed);
   cr_assert_eq(verified_rows(s), 100 + acked, "%s", lr_store_errmsg(s));
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+/* ---- freshness records ---------------------------------------------------- */
+
+/* View `view`'s freshness record in `s` (online/freshness.h). */
+static lr__freshness freshness_of(lr_store *s, const char *view) {
+  lr__freshness f;
+  int rc = lr__store_freshness(s, view, &f);
+  cr_assert_eq(rc, 0, "freshness of %s: %s", view, lr_store_errmsg(s));
+  return f;
+}
+
+/* Asserts that `f` holds no time of the sources but `except` (-1: none). */
+static void only_source(const lr__freshness *f, int except) {
+  for (int src = 0; src < LR__FRESH_SOURCES; src++)
+    if (src != except)
+      cr_assert_eq(f->last_write_us[src], LR__FRESH_NONE, "source %s has a "
+                   "time: %lld", lr__fresh_source_name(src),
+                   (long long)f->last_write_us[src]);
+}
+
+/* A write records, in its transaction, the newest event time of the rows
+ * put (also when newer-wins keeps a stored row) and its wall-clock time
+ * under `write`; a view never written has no record, and a failed write
+ * changes none. */
+Test(online, o054_freshness_newest_event_and_last_write) {
+  char *dir = make_repo(defs_main);
+  lr_store *s = open_store(dir, LR_STORE_READWRITE);
+  lr__freshness f = freshness_of(s, "user_stats");
+  cr_assert_eq(f.max_event_us, LR__FRESH_NONE);
+  only_source(&f, -1);
+  long long before = lr__time_now_us();
+  must_put_stats(s, 1, T0 + 5 * SEC, 1);
+  must_put_stats(s, 2, T0 + 2 * SEC, 2);
+  must_put_stats(s, 1, T0, 3); /* older: the stored row wins */
+  long long after = lr__time_now_us();
+  f = freshness_of(s, "user_stats");
+  cr_assert_eq(f.max_event_us, T0 + 5 * SEC);
+  cr_assert(f.last_write_us[LR__FRESH_WRITE] >= before &&
+                f.last_write_us[LR__FRESH_WRITE] <= after,
+            "write time %lld outside [%lld, %lld]",
+            (long long)f.last_write_us[LR__FRESH_WRITE], before, after);
+  only_source(&f, LR__FRESH_WRITE);
+  lr__freshness other = freshness_of(s, "user_more");
+  cr_assert_eq(other.max_event_us, LR__FRESH_NONE, "never written");
+  only_source(&other, -1);
+  lr_value uid = vi64(9), ev = vts(T0 + 9 * SEC), bad = vstr("x");
+  lr_column cols[] = {{"user_id", &uid}, {"event_timestamp", &ev},
+                      {"a", &bad}};
+  cr_assert_neq(lr_write_rows(s, "user_stats", cols, 3, 1, NULL), 0);
+  lr__freshness same = freshness_of(s, "user_stats");
+  cr_assert_eq(memcmp(&same, &f, sizeof f), 0, "a failed write moved it");
+  must_put_stats(s, 3, T0 + 7 * SEC, 4);
+  cr_assert_eq(freshness_of(s, "user_stats").max_event_us, T0 + 7 * SEC);
+  lr_store_close(s);
+  repo_done(dir);
+}
+
+/* Two stores holding the same rows, their freshness records different:
+ * same digests, identical to compare (also counted in full), and verify
+ * passes. The records take no part in either. */
+Test(online, o055_freshness_outside_digests_compare_and_verify) {
+  char *a_dir = make_repo(defs_main);
+  char *b_dir = make_repo(defs_main); /* the one the fini removes */
+  lr_store *a = open_store(a_dir, LR_STORE_READWRITE);
+  lr_store *b = open_store(b_dir, LR_STORE_READWRITE);
+  must_put_stats(a, 1, T0, 1);
+  must_put_stats(b, 1, T0, 1);
+  th_meta_txn m = th_meta_begin(b);
+  cr_assert_eq(lr__fresh_note(m.txn, m.meta, lr__store_view(b, "user_stats")
+                                  ->db_name, T0 + 99 * SEC, LR__FRESH_PUSH,
+                              12345), 0);
+  th_meta_commit(&m);
+  lr__freshness fa = freshness_of(a, "user_stats"),
+                fb = freshness_of(b, "user_stats");
+  cr_assert(fa.max_event_us == T0 && fb.max_event_us == T0 + 99 * SEC &&
+            fb.last_write_us[LR__FRESH_PUSH] == 12345 &&
+            fa.last_write_us[LR__FRESH_PUSH] == LR__FRESH_NONE);
+  char *da = NULL, *db = NULL;
+  cr_assert_eq(lr_store_digests(a, &da), 0);
+  cr_assert_eq(lr_store_digests(b, &db), 0);
+  cr_assert_str_eq(da, db);
+  for (unsigned flags = 0; flags <= LR_COMPARE_FULL; flags += LR_COMPARE_FULL) {
+    int identical = 0;
+    char *report = NULL;
+    cr_assert_eq(lr_store_compare(a, b, flags, &identical, &report), 0, "%s",
+                 lr_store_errmsg(a));
+    cr_assert_eq(identical, 1, "%s", report);
+    lr_free(report);
+  }
+  char *report = NULL;
+  cr_assert_eq(lr_store_verify(b, &report), 0, "%s", lr_store_errmsg(b));
+  lr_free(report);
+  lr_free(da);
+  lr_free(db);
+  lr_store_close(a);
+  lr_store_close(b);
+  th_rmrf(a_dir);
+  repo_done(b_dir);
+}
+
+/* A compaction copies the meta database: the records come through it
+ * unchanged, and the next write goes on from them. */
+Test(online, o056_compact_carries_freshness) {
+  char *dir = make_repo(defs_main);
+  lr_store *s = open_store(dir, LR_STORE_READWRITE);
+  write_many(s, 500, T0 + 3 * SEC, 0);
+  lr__freshness f = freshness_of(s, "user_stats");
+  cr_assert_eq(f.max_event_us, T0 + 3 * SEC);
+  cr_assert_eq(lr_store_compact(s, NULL, NULL), 0, "%s", lr_store_errmsg(s));
+  lr__freshness g = freshness_of(s, "user_stats");
+  cr_assert_eq(memcmp(&f, &g, sizeof f), 0, "compaction changed the record");
+  lr_store_close(s);
+  s = open_store(dir, LR_STORE_READONLY);
+  g = freshness_of(s, "user_stats");
+  cr_assert_eq(memcmp(&f, &g, sizeof f), 0, "reopened: another record");
   lr_store_close(s);
   repo_done(dir);
 }

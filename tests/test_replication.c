@@ -8,6 +8,7 @@
  * snapshots, a killed materialization) are in test_replication_faults.c.
  */
 #include "online/apply.h"
+#include "online/freshness.h"
 #include "replication_fixture.h"
 
 enum { N_REPLICAS = 3, N_WRITERS = 4 };
@@ -906,4 +907,51 @@ Test(replication, rp028_status_file_rewritten_in_place_reads_back) {
  * outbox). */
 Test(replication, rp029_shipper_killed_while_shipping_catches_up) {
   converges_after_kills(0, 0x5eed0029u);
+}
+
+/* A follower applying log entries notes `replicate` in the replica's
+ * freshness records, in the apply's transaction, with the newest event
+ * time of the pairs applied (the primary's); the primary's wall-clock
+ * times stay its own, and the two stores still compare identical at one
+ * version. */
+Test(replication, rp030_apply_notes_replicate_freshness) {
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
+  run_exits(primary, "replicate", ONCE, 0, 20000);
+  run_exits(replica, "replicate", ONCE, 0, 20000);
+  put_rows_in(primary, 0, 10, 5, T0 + 7000000);
+  put_rows_in(primary, 3, 2, 6, T0 + 1000000); /* older: lost to newer */
+  run_exits(primary, "replicate", ONCE, 0, 20000);
+  run_exits(replica, "replicate", ONCE, 0, 20000);
+  lr_data_version want = version_of(primary);
+  wait_version(replica, want);
+  lr_store *p = NULL, *r = NULL;
+  cr_assert_eq(lr_store_open(primary, LR_STORE_READONLY, &p), 0);
+  cr_assert_eq(lr_store_open(replica, LR_STORE_READONLY, &r), 0);
+  lr__freshness fp, fr;
+  cr_assert_eq(lr__store_freshness(p, "stats", &fp), 0, "%s",
+               lr_store_errmsg(p));
+  cr_assert_eq(lr__store_freshness(r, "stats", &fr), 0, "%s",
+               lr_store_errmsg(r));
+  cr_assert(fp.max_event_us == T0 + 7000000 && fr.max_event_us ==
+            fp.max_event_us, "newest events: primary %lld, replica %lld",
+            (long long)fp.max_event_us, (long long)fr.max_event_us);
+  cr_assert(fp.last_write_us[LR__FRESH_WRITE] != LR__FRESH_NONE &&
+            fp.last_write_us[LR__FRESH_REPLICATE] == LR__FRESH_NONE);
+  cr_assert(fr.last_write_us[LR__FRESH_REPLICATE] >=
+                fp.last_write_us[LR__FRESH_WRITE] &&
+            fr.last_write_us[LR__FRESH_WRITE] == LR__FRESH_NONE,
+            "replica: write %lld, replicate %lld",
+            (long long)fr.last_write_us[LR__FRESH_WRITE],
+            (long long)fr.last_write_us[LR__FRESH_REPLICATE]);
+  int identical = 0;
+  char *report = NULL;
+  cr_assert_eq(lr_store_compare(r, p, LR_COMPARE_FULL, &identical, &report),
+               0, "%s", lr_store_errmsg(r));
+  cr_assert_eq(identical, 1, "%s", report);
+  lr_free(report);
+  lr_store_close(p);
+  lr_store_close(r);
+  th_redis_stop(redis);
 }

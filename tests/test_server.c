@@ -32,6 +32,7 @@
 #include "helpers.h"
 #include "process.h"
 #include "larder.h"
+#include "online/freshness.h"
 #include "util/buf.h"
 
 /* ------------------------------------------------------------------------ */
@@ -2780,4 +2781,239 @@ Test(server, s069_server_threads_take_the_callers_signal_mask) {
   lr_server_close(srv);
   sigaction(SIGUSR2, &old_sa, NULL);
   pthread_sigmask(SIG_SETMASK, &before, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Freshness and served-feature series (docs/monitoring.md)                  */
+/* ------------------------------------------------------------------------ */
+
+/* 1 when `line` is a whole line of the Prometheus text `text`. */
+static int has_line(const char *text, const char *line) {
+  size_t n = strlen(line);
+  for (const char *at = text; (at = strstr(at, line)) != NULL; at++)
+    if ((at == text || at[-1] == '\n') && (at[n] == '\n' || !at[n]))
+      return 1;
+  return 0;
+}
+
+/* 1 when a line of `text` starts with `prefix`. */
+static int has_series(const char *text, const char *prefix) {
+  for (const char *at = text; (at = strstr(at, prefix)) != NULL; at++)
+    if (at == text || at[-1] == '\n')
+      return 1;
+  return 0;
+}
+
+/* The wall-clock time, in microseconds since the epoch. */
+static long long wall_us(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return t.tv_sec * 1000000LL + t.tv_nsec / 1000;
+}
+
+/* `us` microseconds as decimal seconds, no trailing zeros, into buf. */
+static const char *secs(long long us, char *buf, size_t cap) {
+  snprintf(buf, cap, "%lld.%06lld", us / 1000000, us % 1000000);
+  char *end = buf + strlen(buf) - 1;
+  while (*end == '0')
+    *end-- = '\0';
+  if (*end == '.')
+    *end = '\0';
+  return buf;
+}
+
+/* The freshness record of `view` in the test's store, read beside the
+ * server (online/freshness.h). */
+static lr__freshness record_of(const char *view) {
+  lr_store *s = NULL;
+  cr_assert_eq(lr_store_open(g_repo, LR_STORE_READONLY, &s), 0, "%s",
+               lr_store_errmsg(s));
+  lr__freshness f;
+  cr_assert_eq(lr__store_freshness(s, view, &f), 0, "%s", lr_store_errmsg(s));
+  lr_store_close(s);
+  return f;
+}
+
+/* Asserts /metrics' freshness lines of `view`: its newest event time
+ * `max_event` (seconds, as written), and a last-write line for exactly the
+ * sources its record holds, each equal to the record and within
+ * [after_us, now]. */
+static void assert_fresh(const char *m, const char *view,
+                         const char *max_event, long long after_us) {
+  char want[512], num[64];
+  snprintf(want, sizeof want, "larder_view_max_event_timestamp_seconds{view="
+           "\"%s\"} %s", view, max_event);
+  cr_assert(has_line(m, want), "no line %s in:\n%s", want, m);
+  lr__freshness f = record_of(view);
+  int lines = 0;
+  for (int src = 0; src < LR__FRESH_SOURCES; src++) {
+    snprintf(want, sizeof want, "larder_view_last_write_timestamp_seconds{"
+             "view=\"%s\",source=\"%s\"} ", view, lr__fresh_source_name(src));
+    if (f.last_write_us[src] == LR__FRESH_NONE) {
+      cr_assert(!has_series(m, want), "%s in:\n%s", want, m);
+      continue;
+    }
+    cr_assert(f.last_write_us[src] >= after_us &&
+              f.last_write_us[src] <= wall_us(),
+              "%s %lld is not of this write", want,
+              (long long)f.last_write_us[src]);
+    lines++;
+    size_t n = strlen(want);
+    snprintf(want + n, sizeof want - n, "%s",
+             secs(f.last_write_us[src], num, sizeof num));
+    cr_assert(has_line(m, want), "no line %s in:\n%s", want, m);
+  }
+  cr_assert_eq(lines, 1, "%s: %d sources", view, lines);
+}
+
+/* Asserts `view` has no freshness line at all (never written). */
+static void assert_never_written(const char *m, const char *view) {
+  char prefix[256];
+  snprintf(prefix, sizeof prefix, "larder_view_max_event_timestamp_seconds{"
+           "view=\"%s\"}", view);
+  cr_assert(!has_series(m, prefix), "%s in:\n%s", prefix, m);
+  snprintf(prefix, sizeof prefix, "larder_view_last_write_timestamp_seconds{"
+           "view=\"%s\",", view);
+  cr_assert(!has_series(m, prefix), "%s in:\n%s", prefix, m);
+}
+
+Test(server, s070_freshness_after_a_write_never_written_views_absent) {
+  long long t0 = wall_us() - 60 * 1000000LL; /* setup wrote */
+  srv_start("--threads", "2");
+  char *m = metrics_text();
+  static const char *const families[] = {
+      "larder_view_max_event_timestamp_seconds gauge",
+      "larder_view_last_write_timestamp_seconds gauge",
+      "larder_features_served_total counter"};
+  for (int i = 0; i < 3; i++) {
+    char type[128], help[128];
+    snprintf(type, sizeof type, "# TYPE %s", families[i]);
+    snprintf(help, sizeof help, "# HELP %.*s ",
+             (int)(strchr(families[i], ' ') - families[i]), families[i]);
+    cr_assert(has_line(m, type) && strstr(m, help), "%s", m);
+  }
+  assert_fresh(m, "user_stats", "1704189600.5", t0); /* 10:00:00.5 */
+  assert_fresh(m, "item_stats", "1704189600", t0);
+  assert_fresh(m, "user_recent", "4102444800", t0); /* 2100: newest kept */
+  assert_never_written(m, "user_pushed");
+  assert_never_written(m, "user_odfv");
+  th_release(m);
+  long long before = wall_us();
+  hresp r = call("POST", "/write-to-online-store",
+                 "{\"feature_view_name\": \"user_stats\", \"df\": {\"user_id\":"
+                 " [7], \"event_timestamp\": [\"2024-08-01T00:00:00Z\"], "
+                 "\"score\": [0.5], \"clicks\": [1], \"label\": [null], "
+                 "\"blob\": [null], \"emb\": [null], \"seen\": [null]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  hresp_free(&r);
+  m = metrics_text();
+  assert_fresh(m, "user_stats", "1722470400", before);
+  assert_never_written(m, "user_pushed");
+  th_release(m);
+  srv_stop();
+}
+
+Test(server, s071_freshness_after_a_push) {
+  srv_start("--threads", "2");
+  long long before = wall_us();
+  hresp r = call("POST", "/push",
+                 "{\"push_source_name\": \"user_push\", \"df\": {\"user_id\": "
+                 "[1, 2], \"event_timestamp\": [\"2024-05-01T08:00:00Z\", "
+                 "\"2024-05-01T07:00:00Z\"], \"last_action\": [\"click\", "
+                 "null], \"action_count\": [3, 4]}, \"to\": \"online\"}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  hresp_free(&r);
+  char *m = metrics_text();
+  assert_fresh(m, "user_pushed", "1714550400", before);
+  char want[256];
+  snprintf(want, sizeof want, "larder_view_last_write_timestamp_seconds{view="
+           "\"user_pushed\",source=\"push\"} ");
+  cr_assert(has_series(m, want), "%s", m);
+  th_release(m);
+  srv_stop();
+}
+
+Test(server, s072_freshness_after_a_materialize_while_serving) {
+  th_write(g_repo, "data/x.csv",
+           "user_id,ts,last_action,action_count\n"
+           "1,2024-06-01T00:00:00Z,buy,2\n"
+           "2,2024-06-02T12:00:00Z,view,1\n"
+           "2,2024-06-01T12:00:00Z,old,9\n");
+  srv_start("--threads", "2");
+  char *m = metrics_text();
+  assert_never_written(m, "user_pushed");
+  th_release(m);
+  long long before = wall_us();
+  char *out = NULL;
+  const char *const args[] = {"2024-01-01T00:00:00Z", "2024-12-31T00:00:00Z",
+                              "--views", "user_pushed", NULL};
+  cr_assert_eq(th_run_larder(g_repo, "materialize", args, 60000, &out), 0,
+               "%s", out);
+  free(out);
+  m = metrics_text();
+  assert_fresh(m, "user_pushed", "1717329600", before); /* 06-02 12:00 */
+  cr_assert(has_series(m, "larder_view_last_write_timestamp_seconds{view="
+                          "\"user_pushed\",source=\"materialize\"} "), "%s", m);
+  th_release(m);
+  srv_stop();
+}
+
+/* Asserts the four served lines of `view`: PRESENT, NOT_FOUND,
+ * OUTSIDE_MAX_AGE, NULL_VALUE counts. */
+static void assert_served(const char *m, const char *view, int present,
+                          int not_found, int outside, int null_value) {
+  const char *names[] = {"PRESENT", "NOT_FOUND", "OUTSIDE_MAX_AGE",
+                         "NULL_VALUE"};
+  int counts[] = {present, not_found, outside, null_value};
+  for (int i = 0; i < 4; i++) {
+    char want[256];
+    snprintf(want, sizeof want, "larder_features_served_total{view=\"%s\","
+             "status=\"%s\"} %d", view, names[i], counts[i]);
+    cr_assert(has_line(m, want), "no line %s in:\n%s", want, m);
+  }
+}
+
+/* Per view and status, every feature value of every entity served; the
+ * counts live through a registry reload, which adds the new view's. */
+Test(server, s073_features_served_by_view_and_status_survive_a_reload) {
+  srv_start("--threads", "2");
+  char *m = metrics_text();
+  assert_served(m, "user_stats", 0, 0, 0, 0);
+  assert_served(m, "user_recent", 0, 0, 0, 0);
+  th_release(m);
+  hresp r = get_online("{\"features\": [\"user_stats:score\", "
+                       "\"user_stats:clicks\", \"user_recent:recent_clicks\"],"
+                       " \"entities\": {\"user_id\": [1, 2, 3]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  hresp_free(&r);
+  r = get_online("{\"features\": [\"item_stats:title\"], \"entities\": "
+                 "{\"item_id\": [\"apple\", \"pear\", \"fig\"]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  hresp_free(&r);
+  m = metrics_text();
+  /* user 1 present, 2 null, 3 absent, for score and clicks; recent_clicks:
+   * 1 from 2000 (ttl 1d), 2 from 2100, 3 absent */
+  assert_served(m, "user_stats", 2, 2, 0, 2);
+  assert_served(m, "user_recent", 1, 1, 1, 0);
+  assert_served(m, "item_stats", 1, 1, 0, 1);
+  assert_served(m, "user_pushed", 0, 0, 0, 0);
+  cr_assert(!has_series(m, "larder_features_served_total{view=\"user_new\""));
+  th_release(m);
+  apply_defs(DEFS_HEAD "  - name: user_new\n    entities: [user]\n"
+             "    source: s\n    schema:\n      - {name: z, dtype: int64}\n"
+             DEFS_TAIL);
+  usleep(1200 * 1000);
+  r = call("GET", "/health", NULL);
+  cr_assert_str_eq(jtext(r.body, "/registry_version"), "2", "%s", r.body);
+  hresp_free(&r);
+  r = get_online("{\"features\": [\"user_new:z\", \"user_stats:score\"], "
+                 "\"entities\": {\"user_id\": [1]}}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  hresp_free(&r);
+  m = metrics_text();
+  assert_served(m, "user_stats", 3, 2, 0, 2);
+  assert_served(m, "user_recent", 1, 1, 1, 0);
+  assert_served(m, "user_new", 0, 1, 0, 0);
+  th_release(m);
+  srv_stop();
 }

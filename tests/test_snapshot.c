@@ -16,6 +16,7 @@
 #include "helpers.h"
 #include "larder.h"
 #include "online/copy.h"
+#include "online/freshness.h"
 #include "online/store.h"
 #include "process.h"
 #include "replication/manifest.h"
@@ -1035,6 +1036,34 @@ Test(snapshot, p011_publish_while_a_writer_process_writes, .timeout = 60) {
   cr_assert_eq(install_latest(r, &err), 0, "install: %s", lr__buf_str(&err));
   cr_assert(rows_are(r, 0, 200, 0, NULL));
   lr__buf_free(&err);
+  lr_store_close(r);
+  lr_store_close(p);
+}
+
+/* The freshness records (online/freshness.h) travel in the snapshot's copy
+ * of the meta database: the replica installs the primary's, byte for
+ * byte, before it applies anything of its own. */
+Test(snapshot, p012_freshness_records_travel_with_the_snapshot) {
+  make_repos();
+  lr_store *p = open_store(g_primary, LR_STORE_READWRITE);
+  cr_assert_eq(put_keys(p, 0, 20, 0), 0, "%s", lr_store_errmsg(p));
+  lr__freshness want;
+  cr_assert_eq(lr__store_freshness(p, "stats", &want), 0);
+  cr_assert(want.max_event_us == T0 &&
+            want.last_write_us[LR__FRESH_WRITE] != LR__FRESH_NONE);
+  lr__manifest m;
+  publish(p, 3, &m);
+  lr__manifest_free(&m);
+  lr_store *r = open_store(g_replica, LR_STORE_READWRITE);
+  lr__freshness got;
+  cr_assert_eq(lr__store_freshness(r, "stats", &got), 0);
+  cr_assert_eq(got.max_event_us, LR__FRESH_NONE, "nothing installed yet");
+  lr__buf err;
+  lr__buf_init(&err);
+  cr_assert_eq(install_latest(r, &err), 0, "install: %s", lr__buf_str(&err));
+  lr__buf_free(&err);
+  cr_assert_eq(lr__store_freshness(r, "stats", &got), 0);
+  cr_assert_eq(memcmp(&got, &want, sizeof got), 0, "another record");
   lr_store_close(r);
   lr_store_close(p);
 }

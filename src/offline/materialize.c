@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../codec/row.h"
+#include "../online/freshness.h"
 #include "../online/loads.h"
 #include "../online/store.h"
 #include "../online/writer.h"
@@ -274,6 +275,8 @@ static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
     if (rc)
       lr__buf_puts(&ls->off->errmsg, lr_store_errmsg(store));
   }
+  if (rc == 0)
+    lr__writer_source(*w, LR__FRESH_MATERIALIZE);
   if (rc == 0 && !ls->spec->incremental) /* replicas take it from a snapshot */
     lr__writer_log_as_snapshot(*w);
   int one = rc == 0 && order == AS_STORED &&

@@ -19,13 +19,14 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "../codec/crc32c.h"
 #include "../codec/entry.h"
 #include "../codec/row.h"
 #include "../util/be64.h"
 #include "../util/fs.h"
+#include "../util/timefmt.h"
 #include "apply.h"
 #include "digest.h"
+#include "freshness.h"
 #include "outbox.h"
 #include "store.h"
 
@@ -69,6 +70,8 @@ typedef struct entry_dbs {
   int n;
   MDB_dbi *dbis;
   lr__digest *delta;
+  int64_t *max_event; /* the newest event time of the entry's pairs, per
+                         database (freshness.h) */
   unsigned long long stored; /* pairs put (the others lost to newer rows) */
 } entry_dbs;
 
@@ -79,6 +82,7 @@ static void dbs_free(entry_dbs *d) {
   free(d->names);
   free(d->dbis);
   free(d->delta);
+  free(d->max_event);
 }
 
 /* The index of the current group's database in d (added when new). */
@@ -118,7 +122,10 @@ static int dbs_ready(entry_dbs *d) {
   d->names[d->n++] = (char *)LR__META_DB;
   d->dbis = calloc((size_t)d->n, sizeof *d->dbis);
   d->delta = calloc((size_t)d->n, sizeof *d->delta);
-  return d->dbis && d->delta ? 0 : -1;
+  d->max_event = malloc((size_t)d->n * sizeof *d->max_event);
+  for (int i = 0; d->max_event && i < d->n; i++)
+    d->max_event[i] = LR__FRESH_NONE;
+  return d->dbis && d->delta && d->max_event ? 0 : -1;
 }
 
 /* Stores one pair unless the stored row wins; keeps d's digest delta. */
@@ -128,6 +135,8 @@ static int put_pair(MDB_txn *txn, entry_dbs *d, int i, const void *key,
   lr__row_header hn, ho;
   if (lr__row_header_read(row, rlen, &hn) != 0)
     return MDB_CORRUPTED;
+  if (hn.event_us > d->max_event[i]) /* every pair, whichever is kept */
+    d->max_event[i] = hn.event_us;
   int mrc = mdb_get(txn, d->dbis[i], &k, &old);
   if (mrc && mrc != MDB_NOTFOUND)
     return mrc;
@@ -148,8 +157,8 @@ static int put_pair(MDB_txn *txn, entry_dbs *d, int i, const void *key,
   return 0;
 }
 
-/* Puts every pair of the records and the digests' changes (d's deltas
- * start from zero again for the next entry). */
+/* Puts every pair of the records, the digests' changes and the freshness
+ * records' (d's deltas start from zero again for the next entry). */
 static int put_records(MDB_txn *txn, entry_dbs *d, const uint8_t *recs,
                        size_t len) {
   lr__entry_iter it = {recs, recs + len, NULL, 0};
@@ -158,8 +167,15 @@ static int put_records(MDB_txn *txn, entry_dbs *d, const uint8_t *recs,
   int mrc = 0;
   while (!mrc && lr__entry_next(&it, &key, &klen, &row, &rlen) == 1)
     mrc = put_pair(txn, d, db_index(d, &it), key, klen, row, rlen);
-  for (int i = 0; !mrc && i < d->n - 1; i++)
-    mrc = lr__digest_apply(txn, d->dbis[d->n - 1], d->names[i], &d->delta[i]);
+  int64_t now_us = lr__time_now_us();
+  for (int i = 0; !mrc && i < d->n - 1; i++) {
+    MDB_dbi meta = d->dbis[d->n - 1];
+    mrc = lr__digest_apply(txn, meta, d->names[i], &d->delta[i]);
+    if (!mrc && d->max_event[i] != LR__FRESH_NONE)
+      mrc = lr__fresh_note(txn, meta, d->names[i], d->max_event[i],
+                           LR__FRESH_REPLICATE, now_us);
+    d->max_event[i] = LR__FRESH_NONE;
+  }
   memset(d->delta, 0, (size_t)d->n * sizeof *d->delta);
   return mrc;
 }
@@ -414,103 +430,6 @@ int lr__store_outbox_prune(lr_store *store, unsigned long long shipped,
   }
   lr__env_release(env);
   return mrc ? lr__store_mdb_error(err, mrc, "cannot prune the outbox") : 0;
-}
-
-/* ONLINE/replica.status, into `path`. */
-static void status_path(const lr_store *store, lr__buf *path) {
-  lr__buf_init(path);
-  lr__fs_join(path, store->root, "replica.status");
-}
-
-/* The status file. Its numbers are fixed-width and the error is padded
- * to its longest, so every report has the same length and is written over
- * the last one in place (one pwrite: no new file and rename each round,
- * and a follower reports after every round); the last line holds the
- * crc32c of the lines before it, so that a reader that catches a report
- * half-written reads again. */
-#define STATUS_LINES                                                      \
-  "head %020llu\nlag_entries %020llu\nlag_ms %020lld\nupdated_ms %020lld\n" \
-  "bootstraps %020llu\napplied %020llu\napplied_rows %020llu\n"           \
-  "mismatches %020llu\nfailing_ms %020lld\nerror %-*s\n"
-#define STATUS_CHECK "check "
-#define STATUS_MAX (400 + LR_REPLICATION_ERROR_MAX)
-
-int lr__store_put_replica_status(lr_store *store, const lr__replica_status *st,
-                                 lr__buf *err) {
-  char text[STATUS_MAX];
-  int n = snprintf(text, sizeof text, STATUS_LINES, st->head, st->lag_entries,
-                   st->lag_ms, st->updated_ms, st->bootstraps, st->applied,
-                   st->applied_rows, st->mismatches, st->failing_ms,
-                   LR_REPLICATION_ERROR_MAX - 1, st->error);
-  n += snprintf(text + n, sizeof text - (size_t)n, STATUS_CHECK "%08x\n",
-                (unsigned)lr__crc32c(text, (size_t)n));
-  lr__buf path;
-  status_path(store, &path);
-  int fd = open(lr__buf_str(&path), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  int rc = fd >= 0 && pwrite(fd, text, (size_t)n, 0) == n ? 0 : LR_EIO;
-  if (fd >= 0 && close(fd) != 0)
-    rc = LR_EIO;
-  if (rc)
-    lr__errmsg_set(err, rc, "cannot write %s", lr__buf_str(&path));
-  lr__buf_free(&path);
-  return rc;
-}
-
-/* The error line of the status text `text` into st->error (the padding
- * dropped). */
-static void read_error(const char *text, lr__replica_status *st) {
-  const char *at = strstr(text, "\nerror ");
-  st->error[0] = '\0';
-  if (!at)
-    return;
-  at += strlen("\nerror ");
-  size_t len = strcspn(at, "\n");
-  while (len && at[len - 1] == ' ')
-    len--;
-  if (len >= sizeof st->error)
-    len = sizeof st->error - 1;
-  memcpy(st->error, at, len);
-  st->error[len] = '\0';
-}
-
-/* Reads the status file once: 0, LR_ENOTFOUND, or LR_ECORRUPT (also a
- * report caught half-written). */
-static int read_status(const char *path, lr__replica_status *st) {
-  char text[STATUS_MAX + 1];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return LR_ENOTFOUND;
-  ssize_t len = read(fd, text, sizeof text - 1);
-  close(fd);
-  text[len > 0 ? len : 0] = '\0';
-  int n = sscanf(text, "head %llu lag_entries %llu lag_ms %lld updated_ms "
-                 "%lld bootstraps %llu applied %llu applied_rows %llu "
-                 "mismatches %llu failing_ms %lld", &st->head,
-                 &st->lag_entries, &st->lag_ms, &st->updated_ms,
-                 &st->bootstraps, &st->applied, &st->applied_rows,
-                 &st->mismatches, &st->failing_ms);
-  read_error(text, st);
-  const char *check = strstr(text, "\n" STATUS_CHECK);
-  unsigned sum;
-  if (n != 9)
-    return LR_ECORRUPT;
-  if (!check) /* written whole and renamed into place by an older Larder */
-    return 0;
-  check++;
-  return sscanf(check, STATUS_CHECK "%8x", &sum) == 1 &&
-                 sum == lr__crc32c(text, (size_t)(check - text))
-             ? 0
-             : LR_ECORRUPT;
-}
-
-int lr__store_replica_status(lr_store *store, lr__replica_status *st) {
-  lr__buf path;
-  status_path(store, &path);
-  int rc = LR_ECORRUPT;
-  for (int tries = 0; tries < 3 && rc == LR_ECORRUPT; tries++)
-    rc = read_status(lr__buf_str(&path), st); /* again: caught mid-write */
-  lr__buf_free(&path);
-  return rc;
 }
 
 /* The meta record of the registry version a primary last logged. */

@@ -16,6 +16,8 @@
 
 #include "../util/names.h"
 #include "columns.h"
+#include "freshness.h"
+#include "writer.h"
 
 /* The views named in a message, at most. */
 enum { LISTED_VIEWS = 8 };
@@ -352,8 +354,8 @@ int lr__push_online(lr_store *store, const lr__push_plan *p,
     if (!lr__push_view_online(p, i))
       continue;
     int n = view_columns(&p->views[i], cols, n_cols, mine);
-    rc = lr_write_rows(store, p->views[i].view->name, mine, n, n_rows,
-                       &per_view[i]);
+    rc = lr__write_rows_by(store, p->views[i].view->name, LR__FRESH_PUSH,
+                           mine, n, n_rows, &per_view[i]);
     *written += rc == 0;
   }
   free(mine);

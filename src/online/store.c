@@ -16,6 +16,7 @@
 #include "../registry/registry.h"
 #include "../util/fs.h"
 #include "digest.h"
+#include "freshness.h"
 #include "apply.h"
 #include "loads.h"
 #include "version.h"
@@ -125,15 +126,17 @@ static int is_stale(void *ctx, const char *name) {
   return 1;
 }
 
-/* A dropped view database's digest and interval record go with it (a
- * view added again later starts from an empty one, and a view taken
- * offline and back online is loaded again from the start). */
-static void forget_digest(void *ctx, MDB_txn *txn, const char *name) {
+/* A dropped view database's digest, interval and freshness records go
+ * with it (a view added again later starts from an empty one, never
+ * written, and a view taken offline and back online is loaded again from
+ * the start). */
+static void forget_records(void *ctx, MDB_txn *txn, const char *name) {
   (void)ctx;
   MDB_dbi meta;
   if (mdb_dbi_open(txn, LR__META_DB, 0, &meta) == 0) {
     lr__digest_forget(txn, meta, name);
     lr__loads_forget(txn, meta, name);
+    lr__fresh_forget(txn, meta, name);
   }
 }
 
@@ -353,7 +356,7 @@ int lr__store_meta_read(lr_store *store, const char *key, lr__buf *value) {
 /* Frees the databases of removed views and of dropped layouts. */
 static int drop_stale(lr_store *store) {
   lr__env *env = lr__store_env(store);
-  int mrc = lr__env_drop_dbs(env, is_stale, forget_digest, store);
+  int mrc = lr__env_drop_dbs(env, is_stale, forget_records, store);
   lr__env_release(env);
   return mrc ? lr__store_mdb_error(lr__store_err(store), mrc, "cannot drop old rows")
              : 0;

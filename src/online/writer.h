@@ -57,6 +57,11 @@ void lr__writer_log_as_snapshot(lr__writer *w);
  * keep theirs. On-demand views stored on write follow. */
 void lr__writer_replace_ties(lr__writer *w);
 
+/* The write path the freshness records name (freshness.h's
+ * lr__fresh_source; LR__FRESH_WRITE unless set), for w and the on-demand
+ * views stored on write that follow it. */
+void lr__writer_source(lr__writer *w, int source);
+
 /* Stores the row held back in latest-only mode (counted in `stats`). */
 int lr__writer_flush(lr__writer *w, lr_write_stats *stats);
 
@@ -64,8 +69,17 @@ int lr__writer_flush(lr__writer *w, lr_write_stats *stats);
 int lr__writer_put_meta(lr__writer *w, const char *key, const void *value,
                         size_t len);
 
-/* Commits (and frees) the writer; abort frees it and writes nothing. */
+/* Commits (and frees) the writer; abort frees it and writes nothing. A
+ * commit of a writer given rows notes, in the same transaction, the newest
+ * event time put and the wall-clock time of the write by its path in the
+ * view's freshness record (freshness.h). */
 int lr__writer_commit(lr__writer *w);
 void lr__writer_abort(lr__writer *w);
+
+/* lr_write_rows, with the freshness records naming path `source` (push.c
+ * writes with LR__FRESH_PUSH). */
+int lr__write_rows_by(lr_store *store, const char *view, int source,
+                      const lr_column *columns, int n_columns, size_t n_rows,
+                      lr_write_stats *stats);
 
 #endif

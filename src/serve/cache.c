@@ -65,6 +65,7 @@ static void free_entry(lr__server *s, lr__cached_request *c) {
   atomic_fetch_sub(&s->idle_results, c->n_idle);
   lr_request_free(c->req);
   pthread_mutex_destroy(&c->lock);
+  free(c->served_view);
   free(c->key);
   free(c);
 }
@@ -74,6 +75,25 @@ void lr__server_clear_cache(lr__server *s) {
     free_entry(s, s->cache[i]);
   s->n_cache = 0;
   atomic_store(&s->metrics.cached_requests, 0);
+}
+
+/* Which view counters (metrics.h) c's features count under; none when
+ * out of memory. The server's lock is held for reading: the counters do
+ * not move. */
+static void served_views(lr__server *s, lr__cached_request *c) {
+  int n_keys;
+  if (lr_request_shape(c->req, &n_keys, &c->n_features) != 0 ||
+      !(c->served_view = calloc((size_t)c->n_features + 1, sizeof(int)))) {
+    c->n_features = 0;
+    return;
+  }
+  for (int f = 0; f < c->n_features; f++) {
+    const char *view, *name;
+    int type;
+    c->served_view[f] =
+        lr_request_feature(c->req, f, &view, &name, &type) == 0
+            ? lr__metrics_view_index(&s->metrics, view) : -1;
+  }
 }
 
 /* Takes the least recently used entry out of the full cache (cache_lock
@@ -103,6 +123,7 @@ static lr__cached_request *add_entry(lr__server *s, lr__buf *key,
   c->key = lr__buf_steal(key);
   c->req = req;
   pthread_mutex_init(&c->lock, NULL);
+  served_views(s, c);
   if (!c->key) {
     c->evicted = 1;
     return c;

@@ -203,6 +203,8 @@ static void lookup_and_reply(lr__server *s, lr__cached_request *c,
     *status = 200;
     atomic_fetch_add_explicit(&s->metrics.entities, (unsigned long long)n,
                               memory_order_relaxed);
+    lr__metrics_count_served(&s->metrics, c->served_view, c->n_features,
+                             res);
   } else {
     lr__json_error(out, status, http_status(rc), lr_strerror(rc),
                    res ? lr_result_errmsg(res) : "out of memory");

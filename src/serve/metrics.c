@@ -237,6 +237,7 @@ void lr__metrics_write(lr__metrics *m, lr_store *store, lr__buf *out) {
                  atomic_load(&m->entities), atomic_load(&m->rows_written),
                  (lr__time_now_us() - m->started_us) / 1000000);
   write_holdings(m, out);
+  lr__metrics_write_views(m, store, out);
   if (store) {
     write_store(store, out);
     write_replication(store, out);

@@ -217,6 +217,9 @@ void lr__server_maybe_reload(lr__server *s) {
   if (lr_store_open(s->opt.repo, LR_STORE_READWRITE, &s->store) != 0) {
     lr_store_close(s->store); /* 503 until a registry opens again */
     s->store = NULL;
+  } else {
+    lr__metrics_add_views(&s->metrics, s->store); /* new views: counted
+                                                     unless out of memory */
   }
   s->registry_mtime = mtime;
   pthread_rwlock_unlock(&s->lock);
@@ -363,6 +366,10 @@ static int open_store(lr__server *s) {
     lr__buf_puts(&s->errmsg, lr_store_errmsg(s->store));
     return rc;
   }
+  if (lr__metrics_add_views(&s->metrics, s->store) != 0) {
+    lr__buf_puts(&s->errmsg, "out of memory");
+    return LR_ENOMEM;
+  }
   lr__buf path;
   lr__buf_init(&path);
   lr__fs_join(&path, s->opt.repo,
@@ -481,6 +488,7 @@ void lr__server_free(lr__server *srv) {
       close(srv->stop_pipe[i]);
   free(srv->token);
   free(srv->registry_path);
+  lr__metrics_free(&srv->metrics);
   pthread_rwlock_destroy(&srv->lock);
   pthread_mutex_destroy(&srv->cache_lock);
   pthread_mutex_destroy(&srv->write_lock);

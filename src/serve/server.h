@@ -41,6 +41,9 @@ typedef struct lr__cached_request {
                            the service (request_key) */
   size_t key_len;
   lr_request *req;
+  int n_features;       /* the request's features ... */
+  int *served_view;     /* ... each one's view counters in the metrics
+                           (-1: none), for larder_features_served_total */
   pthread_mutex_t lock; /* guards the idle results */
   lr_result *idle[LR__POOL_PER_REQUEST];
   int idle_capacity[LR__POOL_PER_REQUEST]; /* entities each holds */

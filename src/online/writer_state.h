@@ -1,0 +1,84 @@
+/*
+ * writer_state.h - the insides of a writer (writer.h), shared by the
+ * files that make one: write.c packs and stores rows, writer.c begins,
+ * commits and aborts the transaction. Nothing else sees them.
+ */
+#ifndef LR_ONLINE_WRITER_STATE_H
+#define LR_ONLINE_WRITER_STATE_H
+
+#include "../codec/row.h"
+#include "../registry/odfv.h"
+#include "columns.h"
+#include "digest.h"
+#include "writer.h"
+
+/* A packed row held back in latest-only mode. */
+typedef struct held {
+  int has;
+  uint8_t key[LR__KEY_MAX];
+  size_t key_len;
+  int64_t event, created;
+  lr__buf row;
+} held;
+
+/* What a transaction on a primary changed, for its log entry (outbox.h):
+ * every pair stored, by every writer of the transaction, in order; past
+ * LR__OUTBOX_MAX_RECORDS the entry becomes a SNAPSHOT instead. */
+typedef struct capture {
+  int logged;         /* a primary: the change goes to the outbox */
+  int overflow;       /* too much for one entry */
+  size_t changes;     /* pairs stored (any store) */
+  MDB_dbi outbox;
+  lr__buf records;
+  const char *group;  /* the database of the last record's pairs */
+} capture;
+
+/* An on-demand view stored on write: computed from the rows written to its
+ * source view and put, in the same transaction, into its own database. */
+typedef struct derived {
+  lr__writer *w;       /* writes the on-demand view's rows (shares the txn) */
+  lr__odfv *odfv;
+  int *input_feature;  /* per program input: the source view's feature */
+} derived;
+
+struct lr__writer {
+  lr_store *store;
+  lr__online_view *ov;
+  lr__env *env;       /* the generation written (top writer: a reference) */
+  MDB_dbi meta_dbi;   /* LR__META_DB in env */
+  lr__digest digest;  /* what this transaction changed of the view's
+                         digest: applied at commit */
+  MDB_txn *txn;       /* derived writers share their parent's */
+  MDB_cursor *cur;    /* on the view's database; closed before txn ends */
+  capture *cap;       /* the transaction's (derived writers: their
+                         parent's) */
+  capture own_cap;
+  derived *derived;
+  int n_derived;
+  lr__cell *cells;   /* next_slot cells */
+  int *slot_feature; /* per slot: the feature index, or -1 (removed) */
+  lr__buf payload, row;
+  lr_value *key_values;
+  /* the columns of the put under way */
+  const lr_column *cols;
+  column_map map;
+  /* While the database was empty when the write began and keys arrive in
+   * increasing order, rows are appended (MDB_APPEND: no search, full
+   * pages) and no stored row can compete. */
+  int appending;
+  uint8_t last_key[LR__KEY_MAX];
+  size_t last_len;
+  /* Latest-only mode (lr__writer_latest_only): the newest row of the
+   * current run of equal keys, stored when another key comes. */
+  int latest_only, in_order;
+  held held;
+  /* lr__writer_replace_ties: a row put wins over a stored one with equal
+   * times, whatever their bytes. */
+  int replace_ties;
+  /* The freshness record (freshness.h): the path writing, and the newest
+   * event time of the rows put (LR__FRESH_NONE: none put yet). */
+  int source;
+  int64_t max_event;
+};
+
+#endif
