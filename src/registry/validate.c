@@ -9,26 +9,21 @@
  * neighbours and references resolve by bisection. Every problem found is
  * added to the diagnostics; nothing stops at the first.
  */
-#include <fnmatch.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/fs.h"
 #include "../util/names.h"
 #include "larder.h"
 #include "checks.h"
 #include "load.h"
 #include "odfv.h"
+#include "validate.h"
 
-typedef struct checker {
-  const lr__model *m;
-  lr__diag *diag;
-} checker;
 
 /* Where a value was written when the YAML loader kept it, else `fallback`
  * (its object's position; a model read from the registry has no others). */
-static lr__loc at_or(lr__loc loc, lr__loc fallback) {
+lr__loc lr__at_or(lr__loc loc, lr__loc fallback) {
   return loc.line ? loc : fallback;
 }
 
@@ -57,14 +52,14 @@ void lr__validate_identifier(lr__diag *diag, const char *name, lr__loc loc,
                  "most %d", what, name, strlen(name), LR__NAME_MAX);
 }
 
-static void check_identifier(checker *C, const char *name, lr__loc loc,
+static void check_identifier(lr__checker *C, const char *name, lr__loc loc,
                              const char *what) {
   lr__validate_identifier(C->diag, name, loc, what);
 }
 
 /* Reports neighbours with equal names in a sorted list. Objects start with
  * their name; `loc_offset` finds their location. */
-static void check_duplicates(checker *C, const void *items, int n, size_t size,
+static void check_duplicates(lr__checker *C, const void *items, int n, size_t size,
                              size_t loc_offset, const char *what) {
   for (int i = 1; i < n; i++) {
     const char *prev = (const char *)items + (size_t)(i - 1) * size;
@@ -116,7 +111,7 @@ static void put_plural(lr__buf *out, const char *what) {
 }
 
 /* A reference to a `what` named `name` that none of `items` has. */
-static void report_unknown(checker *C, lr__loc loc, const char *what,
+void lr__report_unknown(lr__checker *C, lr__loc loc, const char *what,
                            const char *name, const void *items, int n,
                            size_t size, const char *owner) {
   int n_names;
@@ -139,24 +134,24 @@ static void report_unknown(checker *C, lr__loc loc, const char *what,
 
 /* The settings Larder can honour: a valid project name, LMDB online and
  * DuckDB offline. Each error points at the value (1:1 when unknown). */
-static void check_config(checker *C) {
+static void check_config(lr__checker *C) {
   const lr__config *c = &C->m->config;
   lr__loc start = {"feature_store.yaml", 1, 1};
-  check_identifier(C, c->project, at_or(c->project_loc, start), "project");
+  check_identifier(C, c->project, lr__at_or(c->project_loc, start), "project");
   if (c->online_type && strcmp(c->online_type, "lmdb") != 0)
-    lr__diag_add(C->diag, at_or(c->online_type_loc, start),
+    lr__diag_add(C->diag, lr__at_or(c->online_type_loc, start),
                  "Larder's online store is `type: lmdb`",
                  "unsupported online_store type '%s'", c->online_type);
   if (c->offline_type && strcmp(c->offline_type, "duckdb") != 0)
-    lr__diag_add(C->diag, at_or(c->offline_type_loc, start),
+    lr__diag_add(C->diag, lr__at_or(c->offline_type_loc, start),
                  "Larder's offline store is `type: duckdb`",
                  "unsupported offline_store type '%s'", c->offline_type);
 }
 
 /* ---- entities ---------------------------------------------------------- */
 
-static void check_entity(checker *C, const lr__entity *e) {
-  check_identifier(C, e->name, at_or(e->name_loc, e->loc), "entity");
+static void check_entity(lr__checker *C, const lr__entity *e) {
+  check_identifier(C, e->name, lr__at_or(e->name_loc, e->loc), "entity");
   if (e->join_keys && e->n_join_keys == 0)
     lr__diag_add(C->diag, e->loc, "list at least one column, e.g. "
                  "`join_keys: [driver_id]`",
@@ -172,7 +167,7 @@ static void check_entity(checker *C, const lr__entity *e) {
 }
 
 /* Two entities may share a join key column only if they agree on its type. */
-static void check_join_key_types(checker *C) {
+static void check_join_key_types(lr__checker *C) {
   const lr__model *m = C->m;
   for (int a = 0; a < m->n_entities; a++) {
     for (int b = a + 1; b < m->n_entities; b++) {
@@ -194,7 +189,7 @@ static void check_join_key_types(checker *C) {
           lr__buf_printf(&hint, "entity '%s' (%s:%d) declares it %s; give both "
                          "the same value_type", ea->name, ea->loc.file,
                          ea->loc.line, lr__dtype_name(ea->value_type, sa));
-          lr__diag_add(C->diag, at_or(eb->value_type_loc, eb->loc),
+          lr__diag_add(C->diag, lr__at_or(eb->value_type_loc, eb->loc),
                        lr__buf_str(&hint),
                        "join key '%s' of entity '%s' is %s, but another entity "
                        "uses it with another type", eb->join_keys[j], eb->name,
@@ -206,233 +201,12 @@ static void check_join_key_types(checker *C) {
   }
 }
 
-/* ---- sources ----------------------------------------------------------- */
-
-/* A field a kind of source does not use is a mistake worth naming. */
-static void check_unused(checker *C, const lr__source *s, const char *value,
-                         const char *key) {
-  if (value)
-    lr__diag_add(C->diag, s->loc, "remove it, or change the source's kind",
-                 "'%s' is not used by %s source '%s'", key,
-                 lr__source_kind_name(s->kind), s->name);
-}
-
-/* 1 when a file `file` (a path inside folder `dir`) would be read by
- * file source path `pattern`: DuckDB's globs, where `**` crosses folders
- * and `*` does not, or a folder read whole. */
-static int path_reads(const char *pattern, const char *dir,
-                      const char *file) {
-  size_t n = strlen(pattern);
-  while (n > 1 && pattern[n - 1] == '/')
-    n--;
-  if (!strpbrk(pattern, "*?[") && strncmp(dir, pattern, n) == 0 &&
-      (dir[n] == '\0' || dir[n] == '/'))
-    return 1;
-  return fnmatch(pattern, file, strstr(pattern, "**") ? 0 : FNM_PATHNAME) ==
-         0;
-}
-
-/* The folder a push source's offline rows go to: a folder (no pattern,
- * not a data file's name), not another push source's, and not read by
- * its batch source already (the rows would be read twice). */
-static void check_offline_path(checker *C, const lr__source *s,
-                               const lr__source *batch) {
-  lr__buf dir, file;
-  lr__buf_init(&dir);
-  lr__buf_init(&file);
-  lr__push_offline_path(s, &dir);
-  const char *path = lr__buf_str(&dir);
-  lr__buf_printf(&file, "%s/x.parquet", path);
-  lr__loc at = at_or(s->offline_path_loc, s->loc);
-  if (strpbrk(path, "*?[") || lr__fs_has_suffix(path, ".parquet") ||
-      lr__fs_has_suffix(path, ".csv"))
-    lr__diag_add(C->diag, at, "name a folder, e.g. `offline_path: "
-                 "data/pushed/events`: each push adds one Parquet file to it",
-                 "offline_path '%s' of push source '%s' is not a folder",
-                 path, s->name);
-  else if (batch->kind == LR__SOURCE_FILE && batch->path &&
-           path_reads(batch->path, path, lr__buf_str(&file)))
-    lr__diag_add(C->diag, at, "set offline_path to a folder of its own, "
-                 "outside what the batch source reads",
-                 "offline_path '%s' of push source '%s' is read by its batch "
-                 "source '%s' (path '%s'): pushed rows would be read twice",
-                 path, s->name, batch->name, batch->path);
-  for (const lr__source *o = C->m->sources;
-       o < C->m->sources + C->m->n_sources; o++) {
-    lr__buf other;
-    lr__buf_init(&other);
-    if (o->kind == LR__SOURCE_PUSH && o != s && o->name && s->name &&
-        strcmp(o->name, s->name) < 0) {
-      lr__push_offline_path(o, &other);
-      if (strcmp(lr__buf_str(&other), path) == 0)
-        lr__diag_add(C->diag, at, "give each push source a folder of its own",
-                     "push sources '%s' and '%s' both push to '%s'", o->name,
-                     s->name, path);
-    }
-    lr__buf_free(&other);
-  }
-  lr__buf_free(&dir);
-  lr__buf_free(&file);
-}
-
-static void require(checker *C, const lr__source *s, const char *value,
-                    const char *key, const char *example) {
-  if (!value)
-    lr__diag_add(C->diag, s->loc, example, "%s source '%s' needs '%s'",
-                 lr__source_kind_name(s->kind), s->name, key);
-}
-
-/* as_of belongs to file sources read as snapshots. */
-static void check_as_of_unused(checker *C, const lr__source *s) {
-  if (s->has_as_of)
-    lr__diag_add(C->diag, at_or(s->as_of_loc, s->loc),
-                 "as_of is for file sources without timestamp_field; remove "
-                 "it", "'as_of' is not used by %s source '%s'",
-                 lr__source_kind_name(s->kind), s->name);
-}
-
-static void check_fields(checker *C, const lr__field *fields, int n,
-                         const char *owner, lr__loc schema_loc,
-                         int expr_wanted);
-
-/* The names the feature views reading source `s` offline give its
- * columns (their join keys and features), for field_mapping's targets.
- * Caller frees; *n gets the count. */
-static const char **names_read_from(checker *C, const lr__source *s, int *n) {
-  const lr__model *m = C->m;
-  int cap = 0;
-  for (int i = 0; i < m->n_views; i++)
-    cap += m->views[i].n_features +
-           lr__model_view_keys(m, &m->views[i], NULL, NULL, 0);
-  const char **names = calloc((size_t)cap + 1, sizeof *names);
-  uint8_t *types = calloc((size_t)cap + 1, 1); /* not needed, but written */
-  *n = 0;
-  if (!names || !types)
-    C->diag->oom = 1;
-  for (int i = 0; names && types && i < m->n_views; i++) {
-    const lr__view *v = &m->views[i];
-    if (v->kind != LR__VIEW_BATCH || lr__model_data_source(m, v) != s)
-      continue;
-    *n += lr__model_view_keys(m, v, names + *n, types + *n, cap - *n);
-    for (int f = 0; f < v->n_features; f++)
-      names[(*n)++] = v->features[f].name;
-  }
-  free(types);
-  return names;
-}
-
-/* 1 when an entry of `s`'s field_mapping maps a column to `name`. */
-static int is_mapped_to(const lr__source *s, const char *name) {
-  for (int i = 0; i < s->n_field_mapping; i++)
-    if (strcmp(s->field_mapping[i].value, name) == 0)
-      return 1;
-  return 0;
-}
-
-/* A field_mapping entry maps a source column to a feature or join key of a
- * view reading the source. One naming neither, but close to one that no
- * entry maps, is a typo: that feature then reads a column of its own name.
- * One close to none is left from a removed feature and does nothing, so a
- * removal needs no second edit. Sources no view reads yet are skipped. */
-static void check_mapping_targets(checker *C, const lr__source *s) {
-  if (s->n_field_mapping == 0)
-    return;
-  int n;
-  const char **names = names_read_from(C, s, &n);
-  for (int i = 0; names && n && i < s->n_field_mapping; i++) {
-    const lr__kv *kv = &s->field_mapping[i];
-    int found = 0;
-    for (int k = 0; k < n && !found; k++)
-      found = names[k] && strcmp(names[k], kv->value) == 0;
-    const char *close = found ? NULL : lr__closest(kv->value, names, n);
-    if (!close || is_mapped_to(s, close))
-      continue;
-    lr__buf hint;
-    lr__buf_init(&hint);
-    lr__buf_printf(&hint, "did you mean '%s'?", close);
-    lr__diag_add(C->diag, at_or(kv->value_loc, s->loc), lr__buf_str(&hint),
-                 "field_mapping of source '%s' maps column '%s' to '%s', "
-                 "which no feature view reading the source has as a feature "
-                 "or join key", s->name, kv->key, kv->value);
-    lr__buf_free(&hint);
-  }
-  free(names);
-}
-
-static void check_source(checker *C, const lr__source *s) {
-  check_identifier(C, s->name, at_or(s->name_loc, s->loc), "source");
-  switch (s->kind) {
-  case LR__SOURCE_FILE:
-    /* without timestamp_field, a snapshot: rows count from the file's
-     * modification time, or as_of */
-    require(C, s, s->path, "path", "e.g. `path: data/stats.parquet`");
-    if (s->has_as_of && s->timestamp_field)
-      lr__diag_add(C->diag, at_or(s->as_of_loc, s->loc),
-                   "remove as_of, or timestamp_field to read the file as a "
-                   "snapshot of that time",
-                   "source '%s' has both timestamp_field and as_of: rows "
-                   "take their event time from one of them", s->name);
-    check_unused(C, s, s->query, "query");
-    check_unused(C, s, s->batch_source, "batch_source");
-    check_unused(C, s, s->offline_path, "offline_path");
-    break;
-  case LR__SOURCE_SQL:
-    require(C, s, s->query, "query", "e.g. `query: SELECT * FROM ...`");
-    require(C, s, s->timestamp_field, "timestamp_field",
-            "e.g. `timestamp_field: event_timestamp`");
-    check_as_of_unused(C, s);
-    check_unused(C, s, s->path, "path");
-    check_unused(C, s, s->batch_source, "batch_source");
-    check_unused(C, s, s->offline_path, "offline_path");
-    break;
-  case LR__SOURCE_PUSH: {
-    require(C, s, s->batch_source, "batch_source",
-            "name the file or sql source its rows are read from offline");
-    check_unused(C, s, s->path, "path");
-    check_unused(C, s, s->query, "query");
-    check_as_of_unused(C, s);
-    if (!s->batch_source)
-      break;
-    const lr__source *batch = lr__model_source(C->m, s->batch_source);
-    lr__buf owner;
-    lr__buf_init(&owner);
-    lr__buf_printf(&owner, "push source '%s'", s->name);
-    if (!batch)
-      report_unknown(C, s->batch_source_loc, "source", s->batch_source,
-                     C->m->sources, C->m->n_sources, sizeof *C->m->sources,
-                     lr__buf_str(&owner));
-    else if (batch->kind != LR__SOURCE_FILE && batch->kind != LR__SOURCE_SQL)
-      lr__diag_add(C->diag, s->batch_source_loc, "name a file or sql source",
-                   "batch_source '%s' of push source '%s' is a %s source",
-                   batch->name, s->name, lr__source_kind_name(batch->kind));
-    else
-      check_offline_path(C, s, batch);
-    lr__buf_free(&owner);
-    break;
-  }
-  case LR__SOURCE_REQUEST: {
-    lr__buf owner;
-    lr__buf_init(&owner);
-    lr__buf_printf(&owner, "request source '%s'", s->name);
-    check_fields(C, s->fields, s->n_fields, lr__buf_str(&owner),
-                 at_or(s->schema_loc, s->loc), -1);
-    lr__buf_free(&owner);
-    break;
-  }
-  }
-  for (int i = 0; i < s->n_field_mapping; i++)
-    check_identifier(C, s->field_mapping[i].value,
-                     at_or(s->field_mapping[i].value_loc, s->loc),
-                     "mapped feature");
-  check_mapping_targets(C, s);
-}
-
 /* ---- views ------------------------------------------------------------- */
 
 /* Checks names, duplicates and `expr`: expr_wanted 1 = required (on-demand
  * views), 0 = not allowed (batch views), -1 = not allowed (request fields).
  * `schema_loc` is where the list of fields was written. */
-static void check_fields(checker *C, const lr__field *fields, int n,
+void lr__validate_fields(lr__checker *C, const lr__field *fields, int n,
                          const char *owner, lr__loc schema_loc,
                          int expr_wanted) {
   if (n == 0 && fields)
@@ -443,7 +217,7 @@ static void check_fields(checker *C, const lr__field *fields, int n,
     const lr__field *f = &fields[i];
     if (!f->name)
       continue;
-    check_identifier(C, f->name, at_or(f->name_loc, f->loc), "feature");
+    check_identifier(C, f->name, lr__at_or(f->name_loc, f->loc), "feature");
     for (int j = 0; j < i; j++) {
       if (fields[j].name && strcmp(fields[j].name, f->name) == 0) {
         lr__buf hint;
@@ -460,13 +234,13 @@ static void check_fields(checker *C, const lr__field *fields, int n,
                    "give it an expression, e.g. `expr: \"conv_rate + val\"`",
                    "feature '%s' of %s has no 'expr'", f->name, owner);
     if (expr_wanted != 1 && f->expr)
-      lr__diag_add(C->diag, at_or(f->expr_loc, f->loc),
+      lr__diag_add(C->diag, lr__at_or(f->expr_loc, f->loc),
                    "only on_demand_feature_views compute features with expr",
                    "feature '%s' of %s has an 'expr'", f->name, owner);
   }
 }
 
-static void check_batch_view(checker *C, const lr__view *v, const char *owner) {
+static void check_batch_view(lr__checker *C, const lr__view *v, const char *owner) {
   const lr__model *m = C->m;
   if (v->entities && v->n_entities == 0)
     lr__diag_add(C->diag, v->loc, "e.g. `entities: [driver]`",
@@ -475,7 +249,7 @@ static void check_batch_view(checker *C, const lr__view *v, const char *owner) {
     const lr__entity *e = lr__model_entity(m, v->entities[i]);
     lr__loc at = v->entity_locs ? v->entity_locs[i] : v->loc;
     if (!e) {
-      report_unknown(C, at, "entity", v->entities[i], m->entities,
+      lr__report_unknown(C, at, "entity", v->entities[i], m->entities,
                      m->n_entities, sizeof *m->entities, owner);
       continue;
     }
@@ -486,7 +260,7 @@ static void check_batch_view(checker *C, const lr__view *v, const char *owner) {
     for (int k = 0; k < e->n_join_keys; k++) {
       const lr__field *clash = lr__view_feature(v, e->join_keys[k]);
       if (clash)
-        lr__diag_add(C->diag, at_or(clash->name_loc, clash->loc),
+        lr__diag_add(C->diag, lr__at_or(clash->name_loc, clash->loc),
                      "rename the feature: join keys come from the entity",
                      "feature '%s' of %s has the name of a join key of "
                      "entity '%s'", clash->name, owner, e->name);
@@ -495,7 +269,7 @@ static void check_batch_view(checker *C, const lr__view *v, const char *owner) {
   if (v->source) {
     const lr__source *s = lr__model_source(m, v->source);
     if (!s)
-      report_unknown(C, v->source_loc, "source", v->source, m->sources,
+      lr__report_unknown(C, v->source_loc, "source", v->source, m->sources,
                      m->n_sources, sizeof *m->sources, owner);
     else if (s->kind == LR__SOURCE_REQUEST)
       lr__diag_add(C->diag, v->source_loc,
@@ -503,14 +277,14 @@ static void check_batch_view(checker *C, const lr__view *v, const char *owner) {
                    "file, sql or push source",
                    "%s reads request source '%s'", owner, s->name);
   }
-  check_fields(C, v->features, v->n_features, owner,
-               at_or(v->schema_loc, v->loc), 0);
+  lr__validate_fields(C, v->features, v->n_features, owner,
+               lr__at_or(v->schema_loc, v->loc), 0);
   lr__checks_validate(m, v, owner, C->diag);
 }
 
 /* An on-demand view's input that is neither a feature view nor a request
  * source; the hint lists both kinds. */
-static void report_unknown_input(checker *C, lr__loc at, const char *name,
+static void report_unknown_input(lr__checker *C, lr__loc at, const char *name,
                                  const char *owner) {
   const lr__model *m = C->m;
   const char **names = calloc((size_t)(m->n_views + m->n_sources) + 1,
@@ -534,7 +308,7 @@ static void report_unknown_input(checker *C, lr__loc at, const char *name,
 
 /* A view stored on write is computed when rows of its source view are
  * written, so it reads one feature view and no request data. */
-static void check_stored_odfv(checker *C, const lr__view *v,
+static void check_stored_odfv(lr__checker *C, const lr__view *v,
                               const char *owner) {
   int views = 0;
   for (int i = 0; i < v->n_sources; i++) {
@@ -555,14 +329,14 @@ static void check_stored_odfv(checker *C, const lr__view *v,
 }
 
 /* Compiles the expressions: names, types and syntax, with positions. */
-static void compile_odfv(checker *C, const lr__view *v) {
+static void compile_odfv(lr__checker *C, const lr__view *v) {
   lr__odfv *compiled = NULL;
   if (lr__odfv_compile(C->m, v, C->diag, NULL, &compiled) == LR_ENOMEM)
     C->diag->oom = 1;
   lr__odfv_free(compiled);
 }
 
-static void check_odfv(checker *C, const lr__view *v, const char *owner) {
+static void check_odfv(lr__checker *C, const lr__view *v, const char *owner) {
   const lr__model *m = C->m;
   int errors_before = C->diag->count;
   if (v->sources && v->n_sources == 0)
@@ -580,8 +354,8 @@ static void check_odfv(checker *C, const lr__view *v, const char *owner) {
     else if (!input && !(req && req->kind == LR__SOURCE_REQUEST))
       report_unknown_input(C, at, name, owner);
   }
-  check_fields(C, v->features, v->n_features, owner,
-               at_or(v->schema_loc, v->loc), 1);
+  lr__validate_fields(C, v->features, v->n_features, owner,
+               lr__at_or(v->schema_loc, v->loc), 1);
   if (v->write_to_online_store)
     check_stored_odfv(C, v, owner);
   int all_exprs = 1; /* a missing or empty one was reported already */
@@ -591,12 +365,12 @@ static void check_odfv(checker *C, const lr__view *v, const char *owner) {
     compile_odfv(C, v);
 }
 
-static void check_view(checker *C, const lr__view *v) {
+static void check_view(lr__checker *C, const lr__view *v) {
   lr__buf owner;
   lr__buf_init(&owner);
   lr__buf_printf(&owner, "%s '%s'", lr__view_kind_name(v->kind),
                  v->name ? v->name : "?");
-  check_identifier(C, v->name, at_or(v->name_loc, v->loc),
+  check_identifier(C, v->name, lr__at_or(v->name_loc, v->loc),
                    lr__view_kind_name(v->kind));
   if (v->kind == LR__VIEW_BATCH)
     check_batch_view(C, v, lr__buf_str(&owner));
@@ -614,7 +388,7 @@ typedef struct served {
   lr__loc loc;
 } served;
 
-static void check_collision(checker *C, served *seen, int *n_seen,
+static void check_collision(lr__checker *C, served *seen, int *n_seen,
                             const served *cur, const char *service) {
   for (int i = 0; i < *n_seen; i++) {
     if (strcmp(seen[i].feature, cur->feature) != 0)
@@ -656,9 +430,9 @@ static lr__loc item_feature_loc(const lr__service_item *item, int k) {
                                                 : item->loc;
 }
 
-static void check_service(checker *C, const lr__service *s) {
+static void check_service(lr__checker *C, const lr__service *s) {
   const lr__model *m = C->m;
-  check_identifier(C, s->name, at_or(s->name_loc, s->loc), "feature service");
+  check_identifier(C, s->name, lr__at_or(s->name_loc, s->loc), "feature service");
   lr__buf owner;
   lr__buf_init(&owner);
   lr__buf_printf(&owner, "feature service '%s'", s->name ? s->name : "?");
@@ -679,7 +453,7 @@ static void check_service(checker *C, const lr__service *s) {
       continue;
     const lr__view *v = lr__model_view(m, item->view);
     if (!v) {
-      report_unknown(C, item->loc, "feature view", item->view, m->views,
+      lr__report_unknown(C, item->loc, "feature view", item->view, m->views,
                      m->n_views, sizeof *m->views, lr__buf_str(&owner));
       continue;
     }
@@ -703,7 +477,7 @@ static void check_service(checker *C, const lr__service *s) {
 }
 
 int lr__validate(const lr__model *m, lr__diag *diag) {
-  checker C = {m, diag};
+  lr__checker C = {m, diag};
   int before = diag->count;
   check_config(&C);
   check_duplicates(&C, m->entities, m->n_entities, sizeof *m->entities,
@@ -722,7 +496,7 @@ int lr__validate(const lr__model *m, lr__diag *diag) {
   check_join_key_types(&C);
   for (int i = 0; i < m->n_sources; i++)
     if (m->sources[i].name)
-      check_source(&C, &m->sources[i]);
+      lr__validate_source(&C, &m->sources[i]);
   for (int i = 0; i < m->n_views; i++)
     if (m->views[i].name)
       check_view(&C, &m->views[i]);
