@@ -3017,3 +3017,29 @@ Test(server, s073_features_served_by_view_and_status_survive_a_reload) {
   th_release(m);
   srv_stop();
 }
+
+/* A view's freshness check gives its expected freshness, in seconds; a
+ * view without one has no line. The line appears with the registry that
+ * adds the check, read by the running server. */
+Test(server, s074_expected_freshness_from_the_freshness_check) {
+  srv_start("--threads", "2");
+  char *m = metrics_text();
+  cr_assert(has_series(m, "# TYPE larder_view_expected_freshness_seconds "
+                          "gauge\n"), "%s", m);
+  cr_assert(!has_series(m, "larder_view_expected_freshness_seconds{"), "%s",
+            m);
+  th_release(m);
+  apply_defs(DEFS_HEAD "    checks:\n      - {freshness: 2h}\n"
+             "      - {freshness: 30m, name: tight}\n" DEFS_TAIL);
+  usleep(1200 * 1000);
+  hresp r = call("GET", "/health", NULL);
+  cr_assert_str_eq(jtext(r.body, "/registry_version"), "2", "%s", r.body);
+  hresp_free(&r);
+  m = metrics_text();
+  cr_assert(has_series(m, "larder_view_expected_freshness_seconds{view="
+                          "\"user_stats\"} 1800\n"), "%s", m);
+  cr_assert(!has_series(m, "larder_view_expected_freshness_seconds{view="
+                           "\"user_recent\"}"), "%s", m);
+  th_release(m);
+  srv_stop();
+}

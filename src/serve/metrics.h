@@ -71,7 +71,8 @@ void lr__metrics_count_served(lr__metrics *m, const int *view_index,
 void lr__metrics_free(lr__metrics *m);
 
 /* Appends the per-view series (metrics_views.c): the served counts, and
- * with `store` each view's freshness. */
+ * with `store` each view's freshness and the freshness its checks
+ * expect. */
 void lr__metrics_write_views(lr__metrics *m, lr_store *store, lr__buf *out);
 
 /* Appends the metrics text; `store` (may be NULL) adds the registry version,

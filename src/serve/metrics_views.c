@@ -1,7 +1,8 @@
 /*
  * metrics_views.c - the per-view series of /metrics (metrics.h): feature
  * values served by view and status, counted lock-free by the lookups, and
- * each view's freshness as its store records it (online/freshness.h).
+ * each view's freshness as its store records it (online/freshness.h)
+ * and as its freshness check expects it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,8 +136,32 @@ static void write_freshness(lr_store *store, lr__buf *out) {
   free(f);
 }
 
+/* The freshness a view's `freshness` checks expect, the strictest when
+ * it has several: the alert rules compare the newest event time with it.
+ * A view without one has no line. */
+static void write_expected(lr_store *store, lr__buf *out) {
+  const lr__model *reg = lr__store_model(store);
+  lr__buf_puts(out, "# HELP larder_view_expected_freshness_seconds How old "
+                    "a view's newest event may be, from its freshness "
+                    "check.\n"
+                    "# TYPE larder_view_expected_freshness_seconds gauge\n");
+  for (int i = 0; i < reg->n_views; i++) {
+    const lr__view *v = &reg->views[i];
+    int64_t expected = -1;
+    for (int c = 0; c < v->n_checks; c++)
+      if (v->checks[c].kind == LR__CHECK_FRESHNESS &&
+          (expected < 0 || v->checks[c].freshness_seconds < expected))
+        expected = v->checks[c].freshness_seconds;
+    if (expected >= 0)
+      lr__buf_printf(out, "larder_view_expected_freshness_seconds{view="
+                     "\"%s\"} %lld\n", v->name, (long long)expected);
+  }
+}
+
 void lr__metrics_write_views(lr__metrics *m, lr_store *store, lr__buf *out) {
   write_served(m, out);
-  if (store)
+  if (store) {
     write_freshness(store, out);
+    write_expected(store, out);
+  }
 }
