@@ -53,6 +53,15 @@ static int historical_of(const char *entities) {
 static const char *const one_entity =
     "user_id,event_timestamp\n1,2024-02-01T00:00:00Z\n";
 
+/* Fails unless both materialize and a training set of view s refuse the
+ * source with the whole message `want`. */
+static void assert_loads_refuse(const char *want) {
+  cr_assert_eq(materialize_2024(), LR_EINVAL);
+  cr_assert_str_eq(lr_offline_errmsg(g_off), want);
+  cr_assert_eq(historical_of(one_entity), LR_EINVAL);
+  cr_assert_str_eq(lr_offline_errmsg(g_off), want);
+}
+
 Test(explain, ex001_a_value_that_does_not_convert_names_file_row_column,
      .init = setup, .fini = teardown) {
   th_write(g_repo, "data/stats.csv",
@@ -64,10 +73,7 @@ Test(explain, ex001_a_value_that_does_not_convert_names_file_row_column,
       "'score': 'n/a' is not a valid float32 (the type of feature "
       "'score'): fix the value, or leave the cell empty for "
       "a null";
-  cr_assert_eq(materialize_2024(), LR_EINVAL);
-  cr_assert_str_eq(lr_offline_errmsg(g_off), want);
-  cr_assert_eq(historical_of(one_entity), LR_EINVAL);
-  cr_assert_str_eq(lr_offline_errmsg(g_off), want);
+  assert_loads_refuse(want);
 }
 
 Test(explain, ex002_a_join_key_in_the_source_that_does_not_convert,
@@ -144,10 +150,7 @@ Test(explain, ex005_a_source_whose_file_is_gone, .init = setup,
   const char *want = "feature view 's': source 'stats' reads data/stats.csv, "
                      "and no file matches it: put the data back there, or "
                      "point the source's path at it and run `larder apply`";
-  cr_assert_eq(materialize_2024(), LR_EINVAL);
-  cr_assert_str_eq(lr_offline_errmsg(g_off), want);
-  cr_assert_eq(historical_of(one_entity), LR_EINVAL);
-  cr_assert_str_eq(lr_offline_errmsg(g_off), want);
+  assert_loads_refuse(want);
 }
 
 /* Past DuckDB's sample of the first rows it reads the file as a table,
@@ -250,11 +253,12 @@ Test(explain, ex009_verbose_adds_duckdbs_message_and_the_query, .init = setup,
  * spaces around the digits are allowed, as `write` allows them. */
 Test(explain, ex010_a_decimal_in_an_integer_csv_column_is_no_integer,
      .init = setup, .fini = teardown) {
+  static const char signed_rows[] = "user_id,ts,score,n\n"
+                                    "1,2024-01-01T00:00:00Z,0.5,+7\n"
+                                    "2,2024-01-01T00:00:00Z,0.5, -3 \n";
   lr__buf csv;
   lr__buf_init(&csv);
-  lr__buf_puts(&csv, "user_id,ts,score,n\n"
-                     "1,2024-01-01T00:00:00Z,0.5,+7\n"
-                     "2,2024-01-01T00:00:00Z,0.5, -3 \n");
+  lr__buf_puts(&csv, signed_rows);
   for (int i = 3; i <= 300000; i++)
     lr__buf_printf(&csv, "%d,2024-01-01T00:00:00Z,0.5,%s\n", i,
                    i == 287654 ? "4.5" : "3");
@@ -264,14 +268,9 @@ Test(explain, ex010_a_decimal_in_an_integer_csv_column_is_no_integer,
       "feature view 's': data/stats.csv: row 287654: column 'n': '4.5' is "
       "not a valid int64 (the type of feature 'n'): fix the value, or leave "
       "the cell empty for a null";
-  cr_assert_eq(materialize_2024(), LR_EINVAL);
-  cr_assert_str_eq(lr_offline_errmsg(g_off), want);
-  cr_assert_eq(historical_of(one_entity), LR_EINVAL);
-  cr_assert_str_eq(lr_offline_errmsg(g_off), want);
+  assert_loads_refuse(want);
   lr__buf_reset(&csv);
-  lr__buf_puts(&csv, "user_id,ts,score,n\n"
-                     "1,2024-01-01T00:00:00Z,0.5,+7\n"
-                     "2,2024-01-01T00:00:00Z,0.5, -3 \n");
+  lr__buf_puts(&csv, signed_rows);
   th_write(g_repo, "data/stats.csv", lr__buf_str(&csv));
   lr__buf_free(&csv);
   cr_assert_eq(historical_of("user_id,event_timestamp\n"

@@ -123,6 +123,16 @@ static int push_one(long long user, long long clicks, const char *extra,
   return lr_push(g_off, "events_push", LR_PUSH_OFFLINE, cols, 6, 1, NULL);
 }
 
+/* Pushes one row through `source` going `to`: user 2, 21 clicks, on
+ * 2024-01-02 (for views of one feature, clicks); lr_push's status. */
+static int push_clicks_of_user_2(const char *source, unsigned to) {
+  lr_value uid[] = {I64(2)}, ts[] = {TS("2024-01-02T00:00:00Z")};
+  lr_value clicks[] = {I64(21)};
+  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ts},
+                      {"clicks", clicks}};
+  return lr_push(g_off, source, to, cols, 3, 1, NULL);
+}
+
 #define PUSH_OK(call)                                                        \
   do {                                                                       \
     int rc_ = (call);                                                        \
@@ -710,11 +720,7 @@ Test(push, ps015_sql_batch_source_and_offline_only_view) {
         "    entities: [user]\n"
         "    source: sql_push\n"
         "    schema: [{name: clicks, dtype: int64}]\n");
-  lr_value uid[] = {I64(2)}, ts[] = {TS("2024-01-02T00:00:00Z")};
-  lr_value clicks[] = {I64(21)};
-  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ts},
-                      {"clicks", clicks}};
-  PUSH_OK(lr_push(g_off, "sql_push", LR_PUSH_OFFLINE, cols, 3, 1, NULL));
+  PUSH_OK(push_clicks_of_user_2("sql_push", LR_PUSH_OFFLINE));
   assert_training("user_id,event_timestamp\n"
                   "2,2024-01-01T12:00:00Z\n"
                   "2,2024-01-02T12:00:00Z\n",
@@ -778,13 +784,8 @@ Test(push, ps017_snapshot_batch_source_takes_no_offline_push) {
         "    source: latest_push\n"
         "    online: true\n"
         "    schema: [{name: clicks, dtype: int64}]\n");
-  lr_value uid[] = {I64(2)}, ts[] = {TS("2024-01-02T00:00:00Z")};
-  lr_value clicks[] = {I64(21)};
-  lr_column cols[] = {{"user_id", uid}, {"event_timestamp", ts},
-                      {"clicks", clicks}};
   ASSERT_ERR(LR_EINVAL,
-             lr_push(g_off, "latest_push", LR_PUSH_ONLINE_AND_OFFLINE, cols,
-                     3, 1, NULL),
+             push_clicks_of_user_2("latest_push", LR_PUSH_ONLINE_AND_OFFLINE),
              "push source 'latest_push' cannot push to the offline store: "
              "its batch source 'latest' is a snapshot (no timestamp_field), "
              "whose rows take their time from their file; give 'latest' a "
@@ -794,6 +795,6 @@ Test(push, ps017_snapshot_batch_source_takes_no_offline_push) {
   free(names);
   const long long ids[] = {2};
   assert_online("activity:clicks", ids, 1, "user_id  clicks\n2        <NOT_FOUND>\n");
-  PUSH_OK(lr_push(g_off, "latest_push", LR_PUSH_ONLINE, cols, 3, 1, NULL));
+  PUSH_OK(push_clicks_of_user_2("latest_push", LR_PUSH_ONLINE));
   assert_online("activity:clicks", ids, 1, "user_id  clicks\n2        21\n");
 }

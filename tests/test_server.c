@@ -1935,6 +1935,23 @@ Test(server, s052_a_write_by_another_process_is_seen_without_restart) {
   srv_stop();
 }
 
+/* Applies `defs` beside the running server and waits (bounded) until its
+ * /health serves registry version `version`: the server reads a new
+ * registry at its next check of the file, about once a second. */
+static void apply_and_await_registry(const char *defs, const char *version) {
+  apply_defs(defs);
+  const char *served = "";
+  for (long long end = th_now_ms() + 10000; th_now_ms() < end;
+       usleep(100 * 1000)) {
+    hresp r = call("GET", "/health", NULL);
+    served = jtext(r.body, "/registry_version");
+    hresp_free(&r);
+    if (!strcmp(served, version))
+      break;
+  }
+  cr_assert_str_eq(served, version, "the server kept its registry");
+}
+
 Test(server, s053_a_new_registry_is_picked_up_while_serving) {
   srv_start("--threads", "2");
   check_alive("start");
@@ -1942,8 +1959,8 @@ Test(server, s053_a_new_registry_is_picked_up_while_serving) {
               "{\"features\": [\"user_stats:extra\"], "
               "\"entities\": {\"user_id\": [1]}}",
               404, "extra");
-  apply_defs(DEFS_HEAD "      - {name: extra, dtype: int64}\n" DEFS_TAIL);
-  usleep(1200 * 1000);
+  apply_and_await_registry(DEFS_HEAD "      - {name: extra, dtype: int64}\n"
+                           DEFS_TAIL, "2");
   check("POST", "/get-online-features",
         "{\"features\": [\"user_stats:score\", \"user_stats:extra\"], "
         "\"entities\": {\"user_id\": [1]}}",
@@ -2999,13 +3016,9 @@ Test(server, s073_features_served_by_view_and_status_survive_a_reload) {
   assert_served(m, "user_pushed", 0, 0, 0, 0);
   cr_assert(!has_series(m, "larder_features_served_total{view=\"user_new\""));
   th_release(m);
-  apply_defs(DEFS_HEAD "  - name: user_new\n    entities: [user]\n"
-             "    source: s\n    schema:\n      - {name: z, dtype: int64}\n"
-             DEFS_TAIL);
-  usleep(1200 * 1000);
-  r = call("GET", "/health", NULL);
-  cr_assert_str_eq(jtext(r.body, "/registry_version"), "2", "%s", r.body);
-  hresp_free(&r);
+  apply_and_await_registry(DEFS_HEAD "  - name: user_new\n    entities: "
+                           "[user]\n    source: s\n    schema:\n      - "
+                           "{name: z, dtype: int64}\n" DEFS_TAIL, "2");
   r = get_online("{\"features\": [\"user_new:z\", \"user_stats:score\"], "
                  "\"entities\": {\"user_id\": [1]}}");
   cr_assert_eq(r.status, 200, "%s", r.body);
@@ -3029,12 +3042,9 @@ Test(server, s074_expected_freshness_from_the_freshness_check) {
   cr_assert(!has_series(m, "larder_view_expected_freshness_seconds{"), "%s",
             m);
   th_release(m);
-  apply_defs(DEFS_HEAD "    checks:\n      - {freshness: 2h}\n"
-             "      - {freshness: 30m, name: tight}\n" DEFS_TAIL);
-  usleep(1200 * 1000);
-  hresp r = call("GET", "/health", NULL);
-  cr_assert_str_eq(jtext(r.body, "/registry_version"), "2", "%s", r.body);
-  hresp_free(&r);
+  apply_and_await_registry(DEFS_HEAD "    checks:\n      - {freshness: 2h}\n"
+                           "      - {freshness: 30m, name: tight}\n" DEFS_TAIL,
+                           "2");
   m = metrics_text();
   cr_assert(has_series(m, "larder_view_expected_freshness_seconds{view="
                           "\"user_stats\"} 1800\n"), "%s", m);
