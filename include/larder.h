@@ -84,7 +84,8 @@ extern "C" {
   X(NOREGISTRY, -10, "no registry: run `larder apply` first")              \
   X(TYPE, -11, "a value has the wrong type")                                   \
   X(READONLY, -12, "the store was opened read-only")                           \
-  X(UNSUPPORTED, -13, "not supported yet")
+  X(UNSUPPORTED, -13, "not supported yet")                                     \
+  X(CHECK, -14, "a data quality check refused the rows")
 
 /* Status codes. 0 is success; every error is negative. */
 typedef enum {
@@ -709,13 +710,45 @@ typedef struct lr_column {
  * into the new generation. A committed write is durable (synced) when the
  * call returns. A failure's message is the calling thread's own.
  *
+ * Checks: when the view has `checks` (docs/repo-format.md), they run over
+ * the rows before newer-wins: a `drop` rule's failing rows are not
+ * stored (rows_written does not count them) and are copied first to a
+ * Parquet file in the quarantine folder beside the online store
+ * (data/quarantine/VIEW/ by default; a file that cannot be written fails
+ * the write); a `null` rule stores that feature null; `warn` only counts;
+ * a failing `reject` rule, or more failing rows than `max_failed`, refuses
+ * the whole write with LR_ECHECK. lr_store_check_report() gives what the
+ * checks found.
+ *
  * Returns 0; LR_EREADONLY; LR_ENOTFOUND (unknown view); LR_EINVAL (a missing
  * or unknown column, a null key or timestamp, or `view` is an on-demand
  * view; the message names it and the row, counted from 0); LR_ETYPE (a value
- * of the wrong type); LR_EIO. On failure nothing is written.
+ * of the wrong type); LR_ECHECK (the view's checks refused the rows: the
+ * message names each failing rule with its counts); LR_EIO. On failure
+ * nothing is written.
  */
 int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
                   int n_columns, size_t n_rows, lr_write_stats *stats);
+
+/*
+ * lr_store_check_report - what the view's checks found in the calling
+ * thread's last write on `store` (lr_write_rows, lr_write_file, a push to
+ * the online store), committed or refused: the rows checked, failed,
+ * dropped and set null, the quarantine file, and per rule the rows
+ * checked and failing, whether it passed and up to 5 sample keys with
+ * the value tested. flags: 0 for lines of text, LR_FORMAT_JSON for one
+ * JSON object ({"view", "rows", "rows_failed", "rows_dropped",
+ * "rows_nulled", "rejected", "quarantine", "checks": [{"name", "kind",
+ * "feature", "on_fail", "rows_checked", "rows_failed", "share_failed",
+ * "passed", "detail", "samples": [{"key": {...}, "value": ...}]}]}).
+ *
+ * report: receives a malloc'd NUL-terminated string the caller frees with
+ *         free(), or NULL when that write ran no checks (its view has
+ *         none, or it failed before they ran).
+ * Threads and processes: each thread has its own last write; any thread
+ * may ask at any time. Returns 0; LR_EINVAL (NULL arguments); LR_ENOMEM.
+ */
+int lr_store_check_report(lr_store *store, unsigned flags, char **report);
 
 /*
  * lr_write_file - writes the rows of a file into `view` as lr_write_rows()

@@ -359,6 +359,20 @@ static int read_past(load_state *ls, lr_store *store, const lr__view *v,
   return rc;
 }
 
+/* Tells the caller (spec->note) what the view's checks found when a rule
+ * failed: the load's report (quality/checkrun.h), refused or not. */
+static void note_checks(load_state *ls, lr_store *store) {
+  const lr__buf *report = lr__store_report(store, 0);
+  if (!ls->spec->note || !report->len || !strstr(report->data, "  FAIL "))
+    return;
+  char *text = strndup(report->data, report->len);
+  if (text && text[0] && text[strlen(text) - 1] == '\n')
+    text[strlen(text) - 1] = '\0';
+  if (text)
+    ls->spec->note(ls->spec->note_ctx, text);
+  free(text);
+}
+
 /* Loads view `v`: as stored, else (keys out of order) again by key; then
  * the records of the load; one transaction. */
 static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
@@ -389,6 +403,7 @@ static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
     rc = lr__writer_commit(w);
     if (rc)
       lr__buf_puts(&ls->off->errmsg, lr_store_errmsg(store));
+    note_checks(ls, store);
   } else if (w) {
     lr__writer_abort(w);
   }
