@@ -15,24 +15,17 @@ static MDB_val record_key(const char *view, char *buf, size_t cap) {
   return (MDB_val){(size_t)n < cap ? (size_t)n : cap - 1, buf};
 }
 
-/* The counts a record holds. */
-typedef struct counts {
-  unsigned long long rejected, quarantined;
-  int n_rules;
-  struct rule_counts {
-    char name[128];
-    unsigned long long passed, failed;
-  } rules[64];
-} counts;
+typedef lr__checkstats counts;
 
 /* Reads a record's text (unknown lines are skipped). */
 static void parse(const char *text, size_t len, counts *c) {
   memset(c, 0, sizeof *c);
+  c->present = len > 0;
   char *copy = strndup(text, len);
   char *save = NULL;
   for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
        line = strtok_r(NULL, "\n", &save)) {
-    struct rule_counts *r = &c->rules[c->n_rules];
+    struct lr__rule_counts *r = &c->rules[c->n_rules];
     if (sscanf(line, "batches_rejected %llu", &c->rejected) == 1 ||
         sscanf(line, "rows_quarantined %llu", &c->quarantined) == 1)
       continue;
@@ -128,9 +121,14 @@ int lr__checkstats_note_refused(lr_store *store, const char *view,
   return mrc ? LR_EIO : 0;
 }
 
-int lr__store_checkstats(lr_store *store, const char *view, lr__buf *out) {
+int lr__store_checkstats(lr_store *store, const char *view,
+                         lr__checkstats *out) {
   char buf[600];
   MDB_val k = record_key(view, buf, sizeof buf);
-  int rc = lr__store_meta_read(store, k.mv_data, out);
+  lr__buf text;
+  lr__buf_init(&text);
+  int rc = lr__store_meta_read(store, k.mv_data, &text);
+  parse(rc == 0 ? text.data : "", rc == 0 ? text.len : 0, out);
+  lr__buf_free(&text);
   return rc == LR_ENOTFOUND ? 0 : rc;
 }

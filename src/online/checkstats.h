@@ -30,7 +30,20 @@ int lr__checkstats_note(MDB_txn *txn, MDB_dbi meta, const char *view,
 int lr__checkstats_note_refused(lr_store *store, const char *view,
                                 const lr__checkrun *cr);
 
-/* The record of `view` as text (empty when none). Returns 0 or a status. */
-int lr__store_checkstats(lr_store *store, const char *view, lr__buf *out);
+/* A record's counts. */
+typedef struct lr__checkstats {
+  int present; /* 0: the view's checks never ran on this store */
+  unsigned long long rejected, quarantined;
+  int n_rules;
+  struct lr__rule_counts {
+    char name[128];
+    unsigned long long passed, failed;
+  } rules[64];
+} lr__checkstats;
+
+/* The record of `view` in the live generation. Returns 0 or a status with
+ * the message on the store. Any thread that may use `store`. */
+int lr__store_checkstats(lr_store *store, const char *view,
+                         lr__checkstats *out);
 
 #endif

@@ -75,6 +75,10 @@ void lr__metrics_free(lr__metrics *m);
  * expect. */
 void lr__metrics_write_views(lr__metrics *m, lr_store *store, lr__buf *out);
 
+/* Appends what each view's checks did, as the store records it
+ * (metrics_checks.c). */
+void lr__metrics_write_checks(lr_store *store, lr__buf *out);
+
 /* Appends the metrics text; `store` (may be NULL) adds the registry version,
  * its age and each view's last materialization. */
 void lr__metrics_write(lr__metrics *m, lr_store *store, lr__buf *out);
