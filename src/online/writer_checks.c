@@ -62,11 +62,11 @@ static int quarantine(lr__writer *w, unsigned long long *rows) {
   if (rc == 0)
     lr__checkrun_quarantined(w->checks, lr__buf_str(&file));
   else
-    lr__errmsg_set(lr__store_err(w->store), rc, "feature view '%s': %llu "
-                   "rows failed a drop check and must be copied to the "
+    lr__errmsg_set(lr__store_err(w->store), rc, "feature view '%s': %zu "
+                   "row%s failed a drop check and must be copied to the "
                    "quarantine before the others are written, but: %s; "
-                   "nothing was written", w->ov->view->name,
-                   (unsigned long long)n, lr__buf_str(&why));
+                   "nothing was written", w->ov->view->name, n,
+                   n == 1 ? "" : "s", lr__buf_str(&why));
   lr__buf_free(&dir);
   lr__buf_free(&file);
   lr__buf_free(&why);
