@@ -742,8 +742,8 @@ int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
  * "feature", "on_fail", "rows_checked", "rows_failed", "share_failed",
  * "passed", "detail", "samples": [{"key": {...}, "value": ...}]}]}).
  *
- * report: receives a malloc'd NUL-terminated string the caller frees with
- *         free(), or NULL when that write ran no checks (its view has
+ * report: receives a NUL-terminated string the caller frees with
+ *         lr_free(), or NULL when that write ran no checks (its view has
  *         none, or it failed before they ran).
  * Threads and processes: each thread has its own last write; any thread
  * may ask at any time. Returns 0; LR_EINVAL (NULL arguments); LR_ENOMEM.
@@ -1018,7 +1018,23 @@ typedef struct lr_historical_spec {
   const char *timestamp_unit;  /* the unit of epoch numbers in the entity
                                   rows' timestamp column: "s" (NULL: the
                                   default), "ms", "us" or "ns" */
+  int checks;                  /* the joined views' checks: LR_CHECKS_FAIL
+                                  (0, the default), _WARN or _OFF */
+  void (*note)(void *ctx, const char *text); /* LR_CHECKS_WARN's reports;
+                                                may be NULL */
+  void *note_ctx;
 } lr_historical_spec;
+
+/* What lr_get_historical_features does with the joined views' checks,
+ * run over the source rows the training set reads from (each view's rows
+ * from the earliest entity time minus its ttl, or from the start when
+ * ttl is 0, to the latest entity time): a training set is never filtered
+ * by them. */
+enum {
+  LR_CHECKS_FAIL = 0, /* a rule that does not pass fails the call */
+  LR_CHECKS_WARN = 1, /* the reports go to spec->note; the set is written */
+  LR_CHECKS_OFF = 2   /* not run */
+};
 
 /*
  * lr_get_historical_features - writes a point-in-time-correct training set.
@@ -1041,7 +1057,9 @@ typedef struct lr_historical_spec {
  * rows: may be NULL; receives the number of rows written.
  * Returns 0; LR_EINVAL (a bad spec, a missing key, timestamp or request
  * column, a name collision, a source DuckDB cannot read; the message names
- * it); LR_ENOTFOUND (unknown view, feature or service); LR_EUNSUPPORTED (no
+ * it); LR_ENOTFOUND (unknown view, feature or service); LR_ECHECK (with
+ * LR_CHECKS_FAIL, a joined view's check did not pass: the message names
+ * the view and has its report; nothing is written); LR_EUNSUPPORTED (no
  * libduckdb); LR_EIO.
  *
  * Threads: one call at a time on the handle.
@@ -1116,6 +1134,32 @@ typedef struct lr_materialize_stats {
  */
 int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
                    lr_materialize_stats *stats);
+
+/* How many sample keys lr_check_view reports per rule. */
+#define LR_CHECK_SAMPLES 20
+
+/*
+ * lr_check_view - runs the checks of feature view `view` over its source
+ * rows with start_us <= event time <= end_us (LLONG_MIN and LLONG_MAX for
+ * no bound), writing nothing: what a materialization of those rows would
+ * find, by the same code. Per rule: the rows checked, failing, the share,
+ * whether it passed (`mostly` applied; freshness against the current
+ * time), up to LR_CHECK_SAMPLES sample keys and values; the rows a load
+ * would drop and set null. flags: 0 for lines of text, LR_FORMAT_JSON for
+ * the object lr_store_check_report() describes.
+ *
+ * report: receives a NUL-terminated string (free with lr_free()).
+ * rules_failed: may be NULL; receives the number of rules that did not
+ *               pass (0: every rule passed).
+ * Threads and processes: one call at a time per handle; the source files
+ * are only read, so writers and servers elsewhere go on.
+ * Returns 0 (whatever the rules found); LR_ENOTFOUND (no such view);
+ * LR_EINVAL (an on-demand view, a view without checks, start after end,
+ * a source that cannot be read: the message says which); LR_ENOMEM.
+ */
+int lr_check_view(lr_offline *off, const char *view, long long start_us,
+                  long long end_us, unsigned flags, char **report,
+                  int *rules_failed);
 
 /* Where a push goes (Feast's PushMode): the online store, the offline
  * store, or both. */

@@ -224,7 +224,7 @@ static void print_check_report(lr_store *store) {
   if (lr_store_check_report(store, 0, &report) == 0 && report &&
       strstr(report, "  FAIL "))
     fputs(report, stdout);
-  free(report);
+  lr_free(report);
 }
 
 static int cmd_write(cli *c) {

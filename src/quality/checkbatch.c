@@ -223,7 +223,8 @@ void lr__checkrun_key_hash(lr__checkrun *cr, const lr_column *cols,
  * (the buffer moves as it grows): offset + 1, so that 0 stays NULL. */
 static const void *put_bytes(lr__buf *b, const void *data, size_t len) {
   size_t at = b->len;
-  lr__buf_grow_append(b, data, len);
+  if (len)
+    lr__buf_grow_append(b, data, len);
   return (const void *)(uintptr_t)(at + 1);
 }
 
@@ -291,7 +292,7 @@ static int grow_dropped(lr__checkrun *cr) {
       cr->drop_rules = rules;
     return LR_ENOMEM;
   }
-  for (int c = 0; c < cr->drop_ncols; c++)
+  for (int c = 0; cr->drop_values && c < cr->drop_ncols; c++)
     memcpy(values + (size_t)c * cap, cr->drop_values + (size_t)c * cr->drop_cap,
            cr->drop_cap * sizeof *values);
   free(cr->drop_values);

@@ -126,8 +126,8 @@ static int rule_passes(lr__checkrun *cr, rule_run *rr, int64_t now_us) {
   case LR__CHECK_ROW_COUNT: return row_count_passes(cr, rr);
   case LR__CHECK_FRESHNESS: return freshness_passes(cr, rr, now_us);
   case LR__CHECK_UNIQUE:
-    lr__buf_printf(&rr->detail, "%llu rows repeat an earlier row",
-                   rr->failed);
+    lr__buf_printf(&rr->detail, "%llu %s an earlier row", rr->failed,
+                   rr->failed == 1 ? "row repeats" : "rows repeat");
     return rr->failed == 0;
   default: return row_rule_passes(rr);
   }
@@ -287,8 +287,12 @@ static void totals_text(const lr__checkrun *cr, lr__buf *out) {
     lr__buf_printf(out, "  entities whose newest row was dropped: %llu kept "
                    "an older passing row, %llu had none\n",
                    cr->newest_failed_older_kept, cr->newest_failed_none_kept);
-  if (cr->quarantine)
-    lr__buf_printf(out, "  dropped rows copied to %s\n", cr->quarantine);
+  if (cr->quarantine) { /* the folder: the file's name is in the JSON */
+    const char *slash = strrchr(cr->quarantine, '/');
+    int len = slash ? (int)(slash - cr->quarantine) : 0;
+    lr__buf_printf(out, "  dropped rows copied to a new file in %.*s/\n", len,
+                   cr->quarantine);
+  }
 }
 
 void lr__checkrun_report(const lr__checkrun *cr, unsigned flags, int samples,

@@ -162,6 +162,10 @@ void lr__checkrun_grouped(lr__checkrun *cr) {
   cr->grouped = 1;
 }
 
+void lr__checkrun_report_only(lr__checkrun *cr) {
+  cr->report_only = 1;
+}
+
 /* The index of column `name` among cols, or -1. */
 static int find_col(const lr_column *cols, int n_cols, const char *name) {
   for (int c = 0; name && c < n_cols; c++)
@@ -407,8 +411,12 @@ static int decide_rows(lr__checkrun *cr, const lr_column *cols, int n_cols,
     cr->fate[r] = fate;
     *changed |= fate != ROW_STORED;
     int rc = lr__checkrun_unique_row(cr, cols, r);
-    if (rc == 0 && fate == ROW_DROPPED)
+    if (rc == 0 && fate == ROW_DROPPED && !cr->report_only)
       rc = lr__checkrun_keep_dropped(cr, cols, n_cols, r);
+    if (cr->report_only) { /* what a load would do */
+      cr->dropped += fate == ROW_DROPPED;
+      cr->nulled += fate == ROW_NULLED;
+    }
     if (rc)
       return rc;
     if (cr->grouped)
@@ -441,7 +449,7 @@ int lr__checkrun_rows(lr__checkrun *cr, const lr_column *cols, int n_cols,
   int rc = test_rows(cr, cols, n);
   if (rc == 0)
     rc = decide_rows(cr, cols, n_cols, n, &changed);
-  if (rc || !changed)
+  if (rc || !changed || cr->report_only)
     return rc;
   rc = reserve_kept(cr, cols, n_cols, n);
   size_t at = 0;

@@ -39,6 +39,11 @@ void lr__checkrun_free(lr__checkrun *cr);
  * newest row failed (an older passing one stored, or none). */
 void lr__checkrun_grouped(lr__checkrun *cr);
 
+/* Report-only mode, for a run that writes nothing (`larder check`): no
+ * row is copied, for the quarantine or for the rows to store (*kept is
+ * always the input). */
+void lr__checkrun_report_only(lr__checkrun *cr);
+
 /* Runs the rules over rows [0, n) of `cols` (named as a write's columns:
  * the join keys, event_timestamp, created_timestamp, features). *kept and
  * *n_kept get the rows to store: `cols` itself when no rule dropped a row

@@ -87,6 +87,7 @@ struct lr__checkrun {
   int64_t max_event;
   int any_event;
   int grouped;
+  int report_only;
   group_times group;
   unsigned long long newest_failed_older_kept, newest_failed_none_kept;
   hash_set unique;

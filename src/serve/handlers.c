@@ -373,7 +373,7 @@ static int write_df(lr__server *s, const char *view, const lr__jnode *df,
   else if (rc == 0)
     lr__buf_printf(out, "%s%s}", checks ? ", \"checks\": " : "",
                    checks ? checks : "");
-  free(checks);
+  lr_free(checks);
   return rc;
 }
 
