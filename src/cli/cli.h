@@ -76,7 +76,7 @@ extern const cli_command cli_init_command, cli_plan_command,
     cli_version_command, cli_verify_command, cli_replicate_command,
     cli_publish_command, cli_historical_command, cli_materialize_command,
     cli_materialize_incremental_command, cli_serve_command,
-    cli_bench_command, cli_teardown_command;
+    cli_bench_command, cli_teardown_command, cli_skew_command;
 
 /* Reads `argv` (argc words after the command's name) by c->command's
  * table into c. Returns 0; CLI_USAGE after printing what is wrong; or -1
@@ -105,6 +105,11 @@ int cli_split_list(char *text, const char **items, int max);
  * (strings, bytes) the text itself, pointed to. Returns 0, or -1 when the
  * text is not such a value or the type is an array. */
 int cli_parse_value(const char *text, int type, lr_value *out);
+
+/* Reads the value `text` of option `flag` as a whole number in [min,
+ * max] into *out. Returns 0, or CLI_USAGE after printing what is wrong. */
+int cli_parse_count(const char *flag, const char *text, long long min,
+                    long long max, long long *out);
 
 /* The command usage errors are about (NULL: the command line as a whole),
  * for their prefix and their pointer to the command's --help. */

@@ -47,4 +47,8 @@ struct lr_result {
 int lr__result_json(const lr_result *res, const lr_value *keys,
                     unsigned flags, lr__buf *out);
 
+/* Appends one present value `v` (of v->type) as JSON (json = 1: strings
+ * quoted, bytes base64, NaN as "NaN") or as the text table writes it. */
+void lr__value_put(lr__buf *out, const lr_value *v, int json);
+
 #endif
