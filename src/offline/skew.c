@@ -42,7 +42,7 @@ typedef struct skew_run {
   lr__sample entities; /* the union, read online */
   struct judging {      /* the offline side, judged as its chunks come */
     lr__skew_tally tally;
-    unsigned char *seen; /* per entity: an offline row came */
+    size_t next;         /* the first entity not judged yet */
     lr_value *row;       /* one row's features */
     lr__buf scratch;     /* the array<string> items of that row */
   } judging;
@@ -342,7 +342,8 @@ static int latest_sql(skew_run *r, lr__buf *sql) {
   lr__buf_puts(sql, " WHERE ");
   as_of_now(r, "s.__ts", sql);
   lr__buf_puts(sql, " QUALIFY row_number() OVER (PARTITION BY k.__i ORDER "
-                    "BY s.__ts DESC, s.__created DESC NULLS LAST) = 1");
+                    "BY s.__ts DESC, s.__created DESC NULLS LAST) = 1 "
+                    "ORDER BY k.__i");
   return rc;
 }
 
@@ -364,7 +365,15 @@ static int read_features(skew_run *r, judging *j, duckdb_data_chunk chunk,
   return lr__buf_failed(&j->scratch) ? LR_ENOMEM : 0;
 }
 
-/* A chunk of latest rows, each judged against its entity's online row. */
+/* Judges the entities before `e` not judged yet: none came offline. */
+static void judge_missing_until(skew_run *r, size_t e) {
+  for (; r->judging.next < e; r->judging.next++)
+    lr__skew_judge(&r->judging.tally, r->judging.next, NULL, 0);
+}
+
+/* A chunk of latest rows, in entity order, each judged against its
+ * entity's online row (and those skipped before it as missing offline),
+ * so that the examples come in key order. */
 static int judge_chunk(skew_run *r, duckdb_data_chunk chunk, idx_t rows) {
   const lr__duckdb_api *api = lr__duckdb_fns();
   judging *j = &r->judging;
@@ -376,27 +385,26 @@ static int judge_chunk(skew_run *r, duckdb_data_chunk chunk, idx_t rows) {
     lr__duck_read_column(api->data_chunk_get_vector(chunk, 1),
                          LR__DT_TIMESTAMP, i, 1, NULL, &at[1]);
     size_t e = (size_t)at[0].v.i64;
-    rc = e < r->entities.n_rows && !j->seen[e] ? read_features(r, j, chunk, i)
-                                                : LR_EIO;
+    rc = e < r->entities.n_rows && e >= j->next
+             ? read_features(r, j, chunk, i) : LR_EIO;
     if (rc == LR_EIO)
       lr__buf_printf(&r->off->errmsg, "the offline query gave entity %zu "
                      "twice or out of range", e + 1);
     if (rc == 0) {
-      j->seen[e] = 1;
+      judge_missing_until(r, e);
       lr__skew_judge(&j->tally, e, j->row, at[1].v.ts);
+      j->next = e + 1;
     }
   }
   return rc;
 }
 
-/* Judges every entity: those with an offline row as the query gives
- * them, then the others as missing offline. */
+/* Judges every entity, in key order: against its offline row as the
+ * query gives it, else as missing offline. */
 static int judge_all(skew_run *r) {
   judging *j = &r->judging;
-  size_t n = r->entities.n_rows;
-  j->seen = calloc(n + 1, 1);
   j->row = calloc((size_t)r->view->n_features + 1, sizeof *j->row);
-  int rc = j->seen && j->row ? stage_entities(r) : LR_ENOMEM;
+  int rc = j->row ? stage_entities(r) : LR_ENOMEM;
   lr__buf sql;
   lr__buf_init(&sql);
   if (rc == 0)
@@ -405,9 +413,8 @@ static int judge_all(skew_run *r) {
     rc = lr__buf_failed(&sql) ? LR_ENOMEM
                               : each_chunk(r, lr__buf_str(&sql), judge_chunk);
   lr__buf_free(&sql);
-  for (size_t e = 0; rc == 0 && e < n; e++)
-    if (!j->seen[e])
-      lr__skew_judge(&j->tally, e, NULL, 0);
+  if (rc == 0)
+    judge_missing_until(r, r->entities.n_rows);
   return rc;
 }
 
@@ -417,7 +424,6 @@ static void run_free(skew_run *r) {
   lr__arena_free(&r->arena);
   lr__buf_free(&r->now_sql);
   lr__skew_tally_free(&r->judging.tally);
-  free(r->judging.seen);
   free(r->judging.row);
   lr__buf_free(&r->judging.scratch);
   lr_store_close(r->store);
