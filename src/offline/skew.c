@@ -419,11 +419,11 @@ static int judge_all(skew_run *r) {
 }
 
 static void run_free(skew_run *r) {
+  lr__skew_tally_free(&r->judging.tally); /* before the sample it reads */
   lr__sample_free(&r->online);
   lr__sample_free(&r->entities);
   lr__arena_free(&r->arena);
   lr__buf_free(&r->now_sql);
-  lr__skew_tally_free(&r->judging.tally);
   free(r->judging.row);
   lr__buf_free(&r->judging.scratch);
   lr_store_close(r->store);
