@@ -34,18 +34,8 @@ TestSuite(skew, .init = setup, .fini = fini, .timeout = 120);
 
 /* ---- the repo ------------------------------------------------------------ */
 
-#define ENTITIES                                                             \
-  "entities:\n"                                                              \
-  "  - {name: user, join_keys: [user_id], value_type: int64}\n"
-
 #define SOURCES                                                              \
-  "sources:\n"                                                               \
-  "  - name: events\n"                                                       \
-  "    kind: file\n"                                                         \
-  "    path: data/events.csv\n"                                              \
-  "    timestamp_field: ts\n"                                                \
-  "    created_timestamp_column: created\n"                                  \
-  "  - {name: events_push, kind: push, batch_source: events}\n"
+  TH_EVENTS_SOURCE "  - {name: events_push, kind: push, batch_source: events}\n"
 
 #define STATS_SCHEMA                                                         \
   "    schema:\n"                                                            \
@@ -60,7 +50,7 @@ TestSuite(skew, .init = setup, .fini = fini, .timeout = 120);
 /* The view `stats` with ttl `ttl`, an offline-only view and an on-demand
  * view reading stats. */
 #define DEFS_TTL(ttl)                                                        \
-  ENTITIES SOURCES                                                           \
+  SOURCES                                                                    \
   "request_sources:\n"                                                       \
   "  - name: req\n    schema:\n      - {name: bonus, dtype: int64}\n"        \
   "feature_views:\n"                                                         \

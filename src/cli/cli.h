@@ -121,5 +121,10 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "larder: WHAT: MESSAGE" for a failed call to stderr; returns
  * CLI_FAILED. */
 int cli_fail(const char *what, int status, const char *message);
+/* Ends a command whose call handed back a report: prints it to stdout
+ * when `status` is 0, else the failure (cli_fail); frees the report
+ * either way. Returns CLI_OK or CLI_FAILED. */
+int cli_print_report(const char *what, int status, const char *message,
+                     char *report);
 
 #endif

@@ -90,6 +90,16 @@ int cli_fail(const char *what, int status, const char *message) {
   return CLI_FAILED;
 }
 
+int cli_print_report(const char *what, int status, const char *message,
+                     char *report) {
+  if (status)
+    cli_fail(what, status, message);
+  else
+    fputs(report, stdout);
+  lr_free(report);
+  return status ? CLI_FAILED : CLI_OK;
+}
+
 static const cli_command *find_command(const char *name) {
   for (int k = 0; k < CLI_COUNT(commands); k++)
     if (!strcmp(name, commands[k]->name))

@@ -51,10 +51,7 @@ static int cmd_skew(cli *c) {
   if (rc == 0)
     rc = lr_skew(off, &spec, c->given[SKEW_JSON] ? LR_FORMAT_JSON : 0,
                  &report);
-  status = rc ? cli_fail("skew", rc, lr_offline_errmsg(off)) : CLI_OK;
-  if (rc == 0)
-    fputs(report, stdout);
-  lr_free(report);
+  status = cli_print_report("skew", rc, lr_offline_errmsg(off), report);
   lr_offline_close(off);
   return status;
 }

@@ -171,29 +171,22 @@ static void put_key(lr__buf *out, const lr__sample *s, size_t e, int json) {
   lr__buf_puts(out, json ? "}" : "");
 }
 
-/* Keeps entity e as an example of `kind` for feature f. */
+/* Keeps entity e as an example of `kind` for feature f: a line of text,
+ * or a JSON object after a comma when it is not the first. */
 static void add_example(lr__skew_tally *t, int f, int kind, size_t e,
                         side on, side off) {
   lr__skew_feature *sf = &t->features[f];
   lr__buf *out = &sf->examples;
-  if (t->json) {
-    lr__buf_printf(out, "%s{\"kind\": \"%s\", \"key\": ",
-                   sf->n_examples ? ", " : "", kind_json[kind]);
-    put_key(out, t->online, e, 1);
-    lr__buf_puts(out, ", ");
-    put_side_json(out, "online", on);
-    lr__buf_puts(out, ", ");
-    put_side_json(out, "offline", off);
-    lr__buf_putc(out, '}');
-  } else {
-    lr__buf_printf(out, "  %s: ", kind_text[kind]);
-    put_key(out, t->online, e, 0);
-    lr__buf_puts(out, ": ");
-    put_side_text(out, "online", on);
-    lr__buf_puts(out, "; ");
-    put_side_text(out, "offline", off);
-    lr__buf_putc(out, '\n');
-  }
+  int json = t->json;
+  lr__buf_puts(out, json && sf->n_examples ? ", " : "");
+  lr__buf_printf(out, json ? "{\"kind\": \"%s\", \"key\": " : "  %s: ",
+                 (json ? kind_json : kind_text)[kind]);
+  put_key(out, t->online, e, json);
+  lr__buf_puts(out, json ? ", " : ": ");
+  (json ? put_side_json : put_side_text)(out, "online", on);
+  lr__buf_puts(out, json ? ", " : "; ");
+  (json ? put_side_json : put_side_text)(out, "offline", off);
+  lr__buf_puts(out, json ? "}" : "\n");
   sf->n_examples++;
 }
 

@@ -217,7 +217,8 @@ static void format_table(const lr_result *res, const lr_value *keys,
         else if (r < 0)
           put_feature_name(&text, &req->features[c - nj], flags);
         else if (c < nj)
-          lr__value_put(&text, &keys[(size_t)r * (size_t)req->n_keys + (size_t)c], 0);
+          lr__value_put(&text,
+                        &keys[(size_t)r * (size_t)req->n_keys + (size_t)c], 0);
         else
           table_cell(&text, cell(res, r, c - nj));
         if (pass == 0 && text.len > width[c])

@@ -10,6 +10,7 @@
 #include "../codec/row.h"
 #include "../codec/varint.h"
 #include "../util/dtype.h"
+#include "result.h"
 #include "sample.h"
 #include "scan.h"
 #include "store.h"
@@ -138,19 +139,13 @@ static int take_cell(lr__arena *a, uint8_t dt, const lr__cell *c,
                             : copy_bytes(a, c->ptr, c->len);
     return out->v.array.data ? 0 : -1;
   }
-  switch (dt) {
-  case LR__DT_BOOL: out->v.b = c->v.b; break;
-  case LR__DT_INT32: out->v.i32 = c->v.i32; break;
-  case LR__DT_FLOAT32: out->v.f32 = c->v.f32; break;
-  case LR__DT_FLOAT64: out->v.f64 = c->v.f64; break;
-  case LR__DT_STRING:
-  case LR__DT_BYTES:
-    out->v.str.ptr = copy_bytes(a, c->ptr, c->len);
-    out->v.str.len = c->len;
-    return out->v.str.ptr ? 0 : -1;
-  default: out->v.i64 = c->v.i64; break; /* int64, timestamp */
+  if (dt != LR__DT_STRING && dt != LR__DT_BYTES) {
+    lr__cell_fixed_value(dt, c, out);
+    return 0;
   }
-  return 0;
+  out->v.str.ptr = copy_bytes(a, c->ptr, c->len);
+  out->v.str.len = c->len;
+  return out->v.str.ptr ? 0 : -1;
 }
 
 /* Appends the message about a pair of view `ov` that does not decode. */
