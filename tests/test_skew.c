@@ -609,11 +609,13 @@ Test(skew, sk014_errors_whole) {
                "no feature view 'nope' in the registry of %s: `larder ls "
                "feature-views` lists the views");
   assert_fails("boosted", 0, LR_EINVAL,
-               "'boosted' is an on-demand feature view: its features are "
-               "computed from other views, with no source rows of their own "
-               "to compare; run skew on the feature views it reads: stats");
+               "on-demand feature view 'boosted' (f.yaml:35:5): its features "
+               "are computed from other views, with no source rows of their "
+               "own to compare; run skew on the feature views it reads: "
+               "stats");
   assert_fails("archive", 0, LR_EINVAL,
-               "feature view 'archive' is offline only (online: false): "
+               "feature view 'archive' (f.yaml:28:5) is offline only "
+               "(online: false): "
                "nothing is served to compare with its source; set `online: "
                "true`, apply and materialize it first");
   assert_fails("stats", 0, LR_ENOTFOUND,

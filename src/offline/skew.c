@@ -59,6 +59,12 @@ static void put_read_views(const lr_offline *off, const lr__view *v,
       lr__buf_printf(out, "%s%s", n++ ? ", " : "", v->sources[i]);
 }
 
+/* Where view v is defined, " (FILE:LINE:COL)", or "" when not known. */
+static void put_where(const lr__view *v, lr__buf *out) {
+  if (v->loc.file)
+    lr__buf_printf(out, " (%s:%d:%d)", v->loc.file, v->loc.line, v->loc.col);
+}
+
 /* The batch view `name`, kept online; else the message. */
 static int check_view(lr_offline *off, const char *name, const lr__view **v) {
   *v = lr__model_view(&off->reg, name);
@@ -66,23 +72,24 @@ static int check_view(lr_offline *off, const char *name, const lr__view **v) {
     return lr__errmsg_set(&off->errmsg, LR_ENOTFOUND, "no feature view '%s' "
                           "in the registry of %s: `larder ls feature-views` "
                           "lists the views", name, off->repo);
-  if ((*v)->kind == LR__VIEW_ON_DEMAND) {
-    lr__buf views;
-    lr__buf_init(&views);
-    put_read_views(off, *v, &views);
-    lr__errmsg_set(&off->errmsg, LR_EINVAL, "'%s' is an on-demand feature "
-                   "view: its features are computed from other views, with "
-                   "no source rows of their own to compare; run skew on the "
-                   "feature views it reads: %s", name, lr__buf_str(&views));
-    lr__buf_free(&views);
-    return LR_EINVAL;
+  int on_demand = (*v)->kind == LR__VIEW_ON_DEMAND;
+  if (!on_demand && (*v)->online)
+    return 0;
+  lr__buf *err = &off->errmsg;
+  lr__buf_printf(err, "%s '%s'", on_demand ? "on-demand feature view"
+                                           : "feature view", name);
+  put_where(*v, err);
+  if (on_demand) {
+    lr__buf_puts(err, ": its features are computed from other views, with "
+                      "no source rows of their own to compare; run skew on "
+                      "the feature views it reads: ");
+    put_read_views(off, *v, err);
+  } else {
+    lr__buf_puts(err, " is offline only (online: false): nothing is served "
+                      "to compare with its source; set `online: true`, "
+                      "apply and materialize it first");
   }
-  if (!(*v)->online)
-    return lr__errmsg_set(&off->errmsg, LR_EINVAL, "feature view '%s' is "
-                          "offline only (online: false): nothing is served "
-                          "to compare with its source; set `online: true`, "
-                          "apply and materialize it first", name);
-  return 0;
+  return LR_EINVAL;
 }
 
 /* Opens the store read-only on the registry the handle has. */
