@@ -1246,6 +1246,64 @@ int lr_push(lr_offline *off, const char *push_source, unsigned to,
 int lr_push_file(lr_offline *off, const char *push_source, unsigned to,
                  const char *path, unsigned flags, lr_push_stats *stats);
 
+/* What to compare for training/serving skew. */
+typedef struct lr_skew_spec {
+  const char *view;        /* a batch feature view kept online */
+  int sample;              /* entities to sample, 1 to 100000 (0: 1000):
+                              half from each side, see below */
+  unsigned long long seed; /* the draws (any value): the same seed over
+                              the same rows samples the same entities */
+} lr_skew_spec;
+
+/*
+ * lr_skew - training/serving skew of one feature view: for a sample of its
+ * entities, the row the online store serves against the latest row its
+ * offline source gives as of now, feature by feature.
+ *
+ * Sampling: spec->sample - spec->sample / 2 rows drawn uniformly from the
+ * view's online rows (a reservoir over one pass; a view with fewer rows
+ * gives all of them), and spec->sample / 2 distinct keys of the source
+ * that have a row as of now (the first by a hash of the key and the
+ * seed); their union is compared, so both "missing online" and "missing
+ * offline" can appear. Offline, an entity's row is the one with the
+ * greatest (event_ts, created_ts) among its source rows (pushed offline
+ * rows included) with event_ts <= now and, when the view has a ttl,
+ * event_ts >= now - ttl: the row a training set joins at now and a
+ * materialization up to now stores. Online, a row older than the ttl is
+ * withheld, as lookups withhold it. Per feature each entity counts as:
+ * equal; different (a null against a value included); missing online (no
+ * row, withheld, or stored before the feature was added); missing offline;
+ * missing both. Equality is exact, with floats equal when their bits are
+ * equal or both are NaN: each side's value has the view's type already (a
+ * float32 feature's source value is cast to float32 as a load casts it),
+ * so a value that went through a load unchanged is equal. Up to 3
+ * examples per feature and kind of disagreement (key, both values and
+ * their event times).
+ *
+ * flags: 0 for text, LR_FORMAT_JSON for one JSON object (docs/cli.md,
+ * `larder skew`).
+ * report: receives the report; the caller frees it with lr_free().
+ * Returns 0; LR_ENOTFOUND (an unknown view; a view with no rows in the
+ * online store); LR_EINVAL (an on-demand or offline-only view, a sample
+ * out of range, a source that cannot be read, a registry applied since
+ * the handle was opened); LR_ECORRUPT (a stored row that does not
+ * decode); LR_EUNSUPPORTED (no libduckdb); LR_ENOMEM; LR_EIO. The message
+ * names the view and says how to fix it.
+ *
+ * Threads: one call at a time on the handle. It opens a read-only store
+ * handle of its own (sharing this process's environment).
+ * Processes: writers in any process (writes, pushes, materializations,
+ * compaction, a server) go on meanwhile; none waits for it. The online
+ * sample is one read snapshot and the compared online rows another, each
+ * whole; the offline query reads the source files as they are when it
+ * runs. With a writer at work the figures describe a moment between the
+ * start and the end of the call: an entity written meanwhile may count as
+ * different, or missing on one side, although both sides agree after the
+ * write (docs/internals/skew.md).
+ */
+int lr_skew(lr_offline *off, const lr_skew_spec *spec, unsigned flags,
+            char **report);
+
 /* ------------------------------------------------------------------------ */
 /* The feature server (Feast's HTTP JSON API)                                */
 /* ------------------------------------------------------------------------ */

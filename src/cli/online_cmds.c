@@ -427,10 +427,7 @@ static int cmd_verify(cli *c) {
   int rc = lr_store_open(c->repo, LR_STORE_READONLY, &store);
   if (rc == 0)
     rc = lr_store_verify(store, &report);
-  status = rc ? cli_fail("verify", rc, lr_store_errmsg(store)) : CLI_OK;
-  if (rc == 0)
-    fputs(report, stdout);
-  lr_free(report);
+  status = cli_print_report("verify", rc, lr_store_errmsg(store), report);
   lr_store_close(store);
   return status;
 }
