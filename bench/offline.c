@@ -2,7 +2,7 @@
  * offline.c - materialization throughput, and point-in-time retrieval
  * against a hand-written DuckDB ASOF join on the same data.
  *
- *   offline DATA_DIR N_SOURCE_ROWS N_ENTITY_ROWS [materialize]
+ *   offline DATA_DIR N_SOURCE_ROWS N_ENTITY_ROWS [materialize | checks]
  *
  * Generates (once, seeded, with DuckDB) a repo with two Parquet sources of
  * N_SOURCE_ROWS rows and 20 float32 features: `latest`, one row for each
@@ -19,13 +19,29 @@
  * this Larder opens its registry. Prints report rows (common.h):
  * `materialize` (larder, rows/s; params store=full for the second load)
  * and `historical` (larder and duckdb_asof, entity rows/s), each with the
- * run's seconds. With `materialize`, only the two loads run.
+ * run's seconds. With `materialize`, only the two loads run. With
+ * `checks`, only the checks' costs (issue 16): `materialize_checks`, view
+ * `checked` (the same 20 features with five checks) against `stats`, each
+ * into an empty store, and `write_checks`, lr_write_rows of 100k rows
+ * into each; the median of three alternated runs per side.
  */
 #include "common.h"
 #include "larder.h"
 #include "offline/duckdb.h"
 
 static double now_s(void) { return bench_now_ns() / 1e9; }
+
+/* The five checks of view `checked` (the same features as `stats`), which
+ * every generated row passes: what is measured is the checking. */
+#define CHECKS_YAML                                                          \
+  "      - {feature: f00, not_null: true, on_fail: drop}\n"                 \
+  "      - {feature: f01, between: [0, 1], on_fail: reject}\n"              \
+  "      - {feature: f02, between: [0, null], on_fail: \"null\"}\n"         \
+  "      - {name: sum_small, expr: \"f03 + f04 <= 2\"}\n"                   \
+  "      - {unique: [user_id, event_timestamp]}\n"
+
+/* Runs of each side in the checks' comparisons, alternated. */
+enum { CHECK_RUNS = 3 };
 
 static void die(const char *what, const char *msg) {
   bench_die("offline", what, msg);
@@ -59,6 +75,14 @@ static void make_repo(const char *dir, long long n_source,
   for (int f = 0; f < 20; f++)
     n += snprintf(defs + n, sizeof defs - (size_t)n,
                   "      - {name: f%02d, dtype: float32}\n", f);
+  n += snprintf(defs + n, sizeof defs - (size_t)n,
+                "  - name: checked\n    entities: [user]\n    source: latest\n"
+                "    schema:\n");
+  for (int f = 0; f < 20; f++)
+    n += snprintf(defs + n, sizeof defs - (size_t)n,
+                  "      - {name: f%02d, dtype: float32}\n", f);
+  n += snprintf(defs + n, sizeof defs - (size_t)n, "    checks:\n%s",
+                CHECKS_YAML);
   static const char *ttls[] = {"0s", "2d", "7d"};
   for (int v = 0; v < 3; v++)
     n += snprintf(defs + n, sizeof defs - (size_t)n,
@@ -152,6 +176,121 @@ static void bench_materialize(const char *dir) {
   materialize_once(dir, " store=full");
 }
 
+/* Removes the repo's online store (and quarantine): the next load or
+ * write starts empty. */
+static void empty_store(const char *dir) {
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s/data/online' '%s/data/quarantine'",
+           dir, dir);
+  if (system(cmd) != 0)
+    die("cannot empty", cmd);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The seconds of materializing `view` over everything into an empty
+ * store; *rows gets the rows read. */
+static double materialize_view(const char *dir, const char *view,
+                               unsigned long long *rows) {
+  empty_store(dir);
+  lr_offline *off;
+  if (lr_offline_open(dir, &off))
+    die("open", lr_offline_errmsg(off));
+  const char *views[] = {view};
+  lr_materialize_spec spec = {.start_us = 0, .end_us = 4102444800000000LL,
+                              .views = views, .n_views = 1};
+  lr_materialize_stats st;
+  double t0 = now_s();
+  if (lr_materialize(off, &spec, &st))
+    die("materialize", lr_offline_errmsg(off));
+  double secs = now_s() - t0;
+  *rows = st.rows_read;
+  lr_offline_close(off);
+  return secs;
+}
+
+/* Reports the median of `runs` per side: `stats` (no checks) and
+ * `checked` (five), as rows/s of `rows`. */
+static void report_sides(const char *scenario, double runs[2][CHECK_RUNS],
+                         unsigned long long rows) {
+  static const char *sides[] = {"checks=0", "checks=5"};
+  for (int c = 0; c < 2; c++) {
+    qsort(runs[c], CHECK_RUNS, sizeof runs[c][0], cmp_double);
+    double med = runs[c][CHECK_RUNS / 2];
+    char params[64];
+    snprintf(params, sizeof params, "rows=%llu %s", rows, sides[c]);
+    bench_figure(scenario, "larder", params, (double)rows / med, "rows/s",
+                 med);
+  }
+}
+
+/* materialize with five checks against none, into an empty store,
+ * alternated CHECK_RUNS times: the issue's goal is <= 10% more time. */
+static void bench_checks_materialize(const char *dir) {
+  double runs[2][CHECK_RUNS];
+  unsigned long long rows = 0;
+  for (int r = 0; r < CHECK_RUNS; r++)
+    for (int c = 0; c < 2; c++)
+      runs[c][r] = materialize_view(dir, c ? "checked" : "stats", &rows);
+  report_sides("materialize_checks", runs, rows);
+}
+
+enum { WRITE_ROWS = 100000 };
+
+/* The seconds of one lr_write_rows of `cols` into `view` of an empty
+ * store. */
+static double write_view(const char *dir, const char *view,
+                         const lr_column *cols, int n_cols) {
+  empty_store(dir);
+  lr_store *st;
+  if (lr_store_open(dir, LR_STORE_READWRITE, &st))
+    die("open store", lr_store_errmsg(st));
+  double t0 = now_s();
+  if (lr_write_rows(st, view, cols, n_cols, WRITE_ROWS, NULL))
+    die("write", lr_store_errmsg(st));
+  double secs = now_s() - t0;
+  lr_store_close(st);
+  return secs;
+}
+
+/* lr_write_rows of 100k rows of 20 float32 features with the five checks
+ * against none, alternated (goal: <= 10% more time). */
+static void bench_checks_write(const char *dir) {
+  enum { N_COLS = 22 };
+  lr_value *values = calloc((size_t)N_COLS * WRITE_ROWS, sizeof *values);
+  lr_column cols[N_COLS];
+  char names[20][8];
+  if (!values)
+    die("write", "out of memory");
+  for (int c = 0; c < N_COLS; c++) {
+    cols[c].values = values + (size_t)c * WRITE_ROWS;
+    if (c >= 2) {
+      snprintf(names[c - 2], sizeof names[c - 2], "f%02d", c - 2);
+      cols[c].name = names[c - 2];
+    }
+  }
+  cols[0].name = "user_id";
+  cols[1].name = "event_timestamp";
+  for (size_t r = 0; r < WRITE_ROWS; r++) {
+    values[r] = (lr_value){.type = LR_TYPE_INT64, .v.i64 = (long long)r};
+    values[WRITE_ROWS + r] = (lr_value){.type = LR_TYPE_TIMESTAMP,
+                                        .v.ts = 1704067200000000LL};
+    for (int f = 0; f < 20; f++)
+      values[(size_t)(2 + f) * WRITE_ROWS + r] = (lr_value){
+          .type = LR_TYPE_FLOAT32,
+          .v.f32 = (float)((r * 31 + (size_t)f * 7) % 1000) / 1000.0f};
+  }
+  double runs[2][CHECK_RUNS];
+  for (int r = 0; r < CHECK_RUNS; r++)
+    for (int c = 0; c < 2; c++)
+      runs[c][r] = write_view(dir, c ? "checked" : "stats", cols, N_COLS);
+  report_sides("write_checks", runs, WRITE_ROWS);
+  free(values);
+}
+
 /* The row of one training-set run. */
 static void historical_row(const char *system, unsigned long long rows,
                            double secs) {
@@ -226,12 +365,17 @@ int main(int argc, char **argv) {
   long long n_source = atoll(argv[2]), n_entities = atoll(argv[3]);
   char stamp[4200], want[64];
   snprintf(stamp, sizeof stamp, "%s/generated", dir);
-  snprintf(want, sizeof want, "%lld %lld", n_source, n_entities);
+  snprintf(want, sizeof want, "%lld %lld checks", n_source, n_entities);
   if (!data_usable(dir, stamp, want)) {
     make_repo(dir, n_source, n_entities);
     char line[80];
     snprintf(line, sizeof line, "%s\n", want);
     bench_write_text(stamp, line);
+  }
+  if (argc > 4 && strcmp(argv[4], "checks") == 0) {
+    bench_checks_materialize(dir);
+    bench_checks_write(dir);
+    return 0;
   }
   bench_materialize(dir);
   if (argc > 4 && strcmp(argv[4], "materialize") == 0)

@@ -106,6 +106,17 @@ SCENARIOS = [
      "Parquet source to an empty online store, 20 float32 features per "
      "entity; one run (max = its seconds).",
      []),
+    ("materialize_checks", "Materialization with five checks against none",
+     "View `checked` (the `stats` rows, with not_null, two between, an expr "
+     "and unique over the key and time, which every row passes) against "
+     "`stats`, each into an empty store; the median of 3 alternated runs "
+     "(max = its seconds). Goal: checks=5 takes at most 10% more time.",
+     []),
+    ("write_checks", "lr_write_rows of 100k rows with five checks against none",
+     "The same two views, one lr_write_rows of 100,000 rows of 20 float32 "
+     "features into an empty store; the median of 3 alternated runs. Goal: at "
+     "most 10% more time.",
+     []),
     ("historical", "Training set against a hand-written ASOF join",
      "A point-in-time training set over 3 views (ttl 0, 2d, 7d) against the "
      "same three ASOF joins written by hand in DuckDB; one run each "

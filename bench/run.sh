@@ -26,6 +26,8 @@
 #   materialize,     Parquet to the online store; a training set against the
 #   historical       same ASOF joins written by hand in DuckDB
 #                    (bench/offline.c)
+#   materialize_checks, write_checks  a view with five checks against the
+#                    same view without (bench/offline.c checks)
 #
 # Sizes: 10M entities in process, 1M over HTTP, 10M source rows and 1M
 # entity rows offline; --quick: 1M, 1M, 1M and 100k, shorter runs (under
@@ -79,6 +81,9 @@ busy_before=$(busy_pct)
   step "materialization and training sets"
   timeout 1200 "$build/bench/offline" "bench/data/offline_$offline_n" \
     "$offline_n" "$entity_rows"
+  step "checks: materialize with five against none, write 100k rows"
+  timeout 1200 "$build/bench/offline" "bench/data/offline_$offline_n" \
+    "$offline_n" "$entity_rows" checks
   # last: its cold runs drop the page cache, which the others' data is in
   step "replica of $lookup_n entities: bootstrap against cp, lookups"
   timeout 1200 bench/replica_serve.sh "$build" "$lookup_n" "$((runs * 5))"

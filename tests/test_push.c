@@ -790,3 +790,32 @@ Test(push, ps017_snapshot_batch_source_takes_no_offline_push) {
   PUSH_OK(push_clicks_of_user_2("latest_push", LR_PUSH_ONLINE));
   assert_online("activity:clicks", ids, 1, "user_id  clicks\n2        21\n");
 }
+
+/* Checks on a pushed view (issue 16): a drop rule keeps the failing row
+ * out online; a reject rule refuses the push whole, before the offline
+ * file is written, so neither side gets the rows. */
+Test(push, ps018_checks_on_a_push) {
+#define CHECKED_ACTIVITY(on_fail)                                            \
+  DEFS "    checks:\n      - {feature: clicks, between: [0, 20], on_fail: "  \
+  on_fail "}\n"
+  apply_events(CHECKED_ACTIVITY("drop"));
+  push_two_counted(LR_PUSH_ONLINE, (lr_push_stats){1, 1, 0, 0});
+  const long long ids[] = {1, 3};
+  assert_online("activity:clicks", ids, 2,
+                "user_id  clicks\n1        11\n3        <NOT_FOUND>\n");
+  apply(CHECKED_ACTIVITY("reject"));
+  lr_push_stats st;
+  int rc = push_two(LR_PUSH_ONLINE_AND_OFFLINE, &st);
+  cr_assert_eq(rc, LR_ECHECK, "%s: %s", lr_err_name(rc),
+               lr_offline_errmsg(g_off));
+  cr_assert_str_eq(lr_offline_errmsg(g_off),
+                   "feature view 'activity': the checks refused the batch, "
+                   "so nothing was written: check 'clicks_between' (between "
+                   "on clicks, on_fail: reject): 1 of 2 rows failed (50%); "
+                   "fix the rows, or the checks in the view's definition "
+                   "(`larder check activity` runs them over the source)");
+  cr_assert_str_eq(listing("data/pushed/events_push"), "");
+  assert_online("activity:clicks", ids, 2,
+                "user_id  clicks\n1        11\n3        <NOT_FOUND>\n");
+#undef CHECKED_ACTIVITY
+}

@@ -71,6 +71,9 @@ int lr__push_run(const lr__push_sides *sides, const lr__push_plan *p,
   out->offline_rows = 0;
   memset(out->per_view, 0, sizeof out->per_view);
   int rc = to & LR_PUSH_OFFLINE ? refuse_replica(sides->repo, err) : 0;
+  if (rc == 0 && (to & LR_PUSH_ONLINE) &&
+      (rc = lr__push_precheck(sides->store, p, cols, n_cols, n_rows)) != 0)
+    lr__buf_puts(err, lr_store_errmsg(sides->store));
   if (rc == 0 && (to & LR_PUSH_OFFLINE) && n_rows) { /* no empty files */
     rc = lr__pushed_append(sides->db, sides->repo, p, cols, n_cols, n_rows,
                            &out->file, err);

@@ -11,10 +11,14 @@
  */
 #include "push.h"
 
+#include "../quality/checkrun.h"
+#include "../util/timefmt.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/names.h"
+#include "checkstats.h"
 #include "columns.h"
 #include "freshness.h"
 #include "writer.h"
@@ -340,6 +344,41 @@ int lr__push_check(const lr__push_plan *p, const lr_column *cols, int n_cols,
     rc = check_view(&p->views[i], cols, n_cols, n_rows, mine, err);
   free(mine);
   return rc;
+}
+
+/* Runs view i's checks over the push's rows, writing nothing: LR_ECHECK
+ * with the reason on the store when they would refuse it. */
+static int precheck_view(lr_store *store, const lr__push_plan *p, int i,
+                         const lr_column *cols, int n, size_t n_rows) {
+  lr__checkrun *cr = NULL;
+  lr__buf *err = lr__store_err(store);
+  int rc = lr__checkrun_open(&store->reg, p->views[i].view, &cr, err);
+  if (rc || !cr)
+    return rc;
+  lr__checkrun_report_only(cr);
+  const lr_column *kept;
+  size_t n_kept;
+  rc = lr__checkrun_rows(cr, cols, n, n_rows, &kept, &n_kept);
+  if (rc == 0)
+    rc = lr__checkrun_finish(cr, lr__time_now_us(), err);
+  if (rc == LR_ECHECK) /* counted as a refused batch of the view */
+    lr__checkstats_note_refused(store, p->views[i].view->name, cr);
+  lr__checkrun_free(cr);
+  return rc;
+}
+
+int lr__push_precheck(lr_store *store, const lr__push_plan *p,
+                      const lr_column *cols, int n_cols, size_t n_rows) {
+  lr_column *mine = calloc((size_t)n_cols + 1, sizeof *mine);
+  int rc = mine ? 0 : LR_ENOMEM;
+  for (int i = 0; rc == 0 && i < p->n_views; i++)
+    if (lr__push_view_online(p, i))
+      rc = precheck_view(store, p, i, mine,
+                         view_columns(&p->views[i], cols, n_cols, mine),
+                         n_rows);
+  free(mine);
+  return rc == LR_ENOMEM ? lr__errmsg_set(lr__store_err(store), rc,
+                                          "out of memory") : rc;
 }
 
 int lr__push_online(lr_store *store, const lr__push_plan *p,

@@ -59,6 +59,14 @@ const char *lr__push_offline_column(const lr__push_plan *p, int c);
 int lr__push_check(const lr__push_plan *p, const lr_column *cols, int n_cols,
                    size_t n_rows, lr__buf *err);
 
+/* Before anything of a push is written: runs the checks of each online
+ * view of plan p over the rows (writing nothing), so that rows the checks
+ * would refuse for one view reach neither the offline store nor any other
+ * view. Returns 0, or LR_ECHECK (or LR_ENOMEM) with the reason on the
+ * store. */
+int lr__push_precheck(lr_store *store, const lr__push_plan *p,
+                      const lr_column *cols, int n_cols, size_t n_rows);
+
 /* Writes checked rows into each online view of the plan, one transaction
  * per view, in the plan's order; per_view[i] gets view i's counts (zero
  * for an offline-only view) and *written how many views were written.
