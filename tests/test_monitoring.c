@@ -277,7 +277,8 @@ Test(monitoring, mon003_alert_rules_load_and_evaluate) {
   pid_t prom = start_prometheus(s.http, &port);
   static const char *const names[] = {
       "LarderViewStale", "LarderViewOlderThanItsFreshnessCheck",
-      "LarderViewNotWritten", "LarderReplicaLagging"};
+      "LarderViewNotWritten", "LarderReplicaLagging",
+      "LarderViewNeverWritten", "LarderChecksRefusedABatch"};
   const int n_names = (int)(sizeof names / sizeof names[0]);
   lr__arena arena;
   lr__arena_init(&arena);
