@@ -4,10 +4,12 @@
  * quarantine, the row hashes of `unique`, the newest times of each entity
  * by fate (grouped mode), and the verdict at the end.
  *
- * unique compares 128-bit SipHash values of the rows' columns (ints as
- * int64, floats as float64, so a column written as int32 once and int64
- * another time still compares): two different rows collide with odds
- * about n^2 / 2^129, below 1e-25 at ten million rows. When its columns
+ * unique compares 128-bit SipHash values of the rows' columns, encoded
+ * as bytes first (ints as int64, floats as float64, so a column written
+ * as int32 once and int64 another time still compares; one hash call per
+ * row): two different rows collide with odds about n^2 / 2^129, below
+ * 1e-25 at ten million rows. Entity groups compare the key's encoding
+ * itself, not a hash. When its columns
  * hold every join key and the rows come grouped by entity, two equal rows
  * can only be in one entity's group, so only that group's hashes are
  * kept: a materialization of any size holds a few.
@@ -32,11 +34,12 @@ static size_t elem_size(int type) {
   }
 }
 
-/* Feeds value x, typed, into s. */
-static void hash_value(lr__siphash *s, const lr_value *x) {
+/* Appends value x, typed, as bytes that two values share only when they
+ * are equal (ints as int64, floats as float64, lengths before bytes). */
+static void encode_value(lr__buf *b, const lr_value *x) {
   int type = x->type;
-  long long i;
-  double d;
+  long long i = 0;
+  double d = 0;
   switch (type) {
   case LR_TYPE_INT32: i = x->v.i32; type = LR_TYPE_INT64; break;
   case LR_TYPE_INT64: i = x->v.i64; break;
@@ -46,37 +49,50 @@ static void hash_value(lr__siphash *s, const lr_value *x) {
   case LR_TYPE_FLOAT64: d = x->v.f64; break;
   default: break;
   }
-  lr__siphash_update(s, &type, sizeof type);
-  if (type == LR_TYPE_FLOAT64)
-    lr__siphash_update(s, &d, sizeof d);
-  else if (type == LR_TYPE_STRING || type == LR_TYPE_BYTES) {
-    lr__siphash_update(s, &x->v.str.len, sizeof x->v.str.len);
-    lr__siphash_update(s, x->v.str.ptr, x->v.str.len);
+  lr__buf_grow_append(b, &type, sizeof type);
+  if (type == LR_TYPE_FLOAT64) {
+    lr__buf_grow_append(b, &d, sizeof d);
+  } else if (type == LR_TYPE_STRING || type == LR_TYPE_BYTES) {
+    lr__buf_grow_append(b, &x->v.str.len, sizeof x->v.str.len);
+    if (x->v.str.len)
+      lr__buf_grow_append(b, x->v.str.ptr, x->v.str.len);
   } else if (type == (LR_TYPE_ARRAY | LR_TYPE_STRING)) {
     const lr_str *items = x->v.array.data;
-    lr__siphash_update(s, &x->v.array.n, sizeof x->v.array.n);
+    lr__buf_grow_append(b, &x->v.array.n, sizeof x->v.array.n);
     for (size_t k = 0; k < x->v.array.n; k++) {
-      lr__siphash_update(s, &items[k].len, sizeof items[k].len);
-      lr__siphash_update(s, items[k].ptr, items[k].len);
+      lr__buf_grow_append(b, &items[k].len, sizeof items[k].len);
+      if (items[k].len)
+        lr__buf_grow_append(b, items[k].ptr, items[k].len);
     }
   } else if (type & LR_TYPE_ARRAY) {
-    lr__siphash_update(s, &x->v.array.n, sizeof x->v.array.n);
-    lr__siphash_update(s, x->v.array.data, x->v.array.n * elem_size(type));
+    lr__buf_grow_append(b, &x->v.array.n, sizeof x->v.array.n);
+    if (x->v.array.n)
+      lr__buf_grow_append(b, x->v.array.data, x->v.array.n * elem_size(type));
   } else if (type != LR_TYPE_NULL) {
-    lr__siphash_update(s, &i, sizeof i);
+    lr__buf_grow_append(b, &i, sizeof i);
   }
 }
 
-/* The hash of row r's columns `col` (n of them; -1: a column not
- * written, hashed as null). */
-static void hash_row(const lr_column *cols, const int *col, int n, size_t r,
-                     uint64_t out[2]) {
+/* Row r's columns `col` (n of them; -1: a column not written, as null)
+ * encoded into b (reset first). */
+static void encode_row(const lr_column *cols, const int *col, int n, size_t r,
+                       lr__buf *b) {
   static const lr_value null_value = {LR_TYPE_NULL, 0, 0, {0}};
-  lr__siphash s;
-  lr__siphash_init(&s, hash_key);
+  lr__buf_reset(b);
   for (int i = 0; i < n; i++)
-    hash_value(&s, col[i] >= 0 ? &cols[col[i]].values[r] : &null_value);
-  lr__siphash_final(&s, out);
+    encode_value(b, col[i] >= 0 ? &cols[col[i]].values[r] : &null_value);
+}
+
+/* 1 when two encodings are the same bytes. */
+static int same_bytes(const lr__buf *a, const lr__buf *b) {
+  return a->len == b->len && (a->len == 0 || !memcmp(a->data, b->data, a->len));
+}
+
+/* Copies encoding `from` into `to`. */
+static void copy_bytes(lr__buf *to, const lr__buf *from) {
+  lr__buf_reset(to);
+  if (from->len)
+    lr__buf_grow_append(to, from->data, from->len);
 }
 
 /* ---- the set of unique's hashes ------------------------------------------ */
@@ -85,8 +101,12 @@ static void hash_row(const lr_column *cols, const int *col, int n, size_t r,
  * memory. */
 static int set_add(hash_set *hs, const uint64_t h[2]);
 
-static int set_grow(hash_set *hs) {
-  hash_set bigger = {NULL, hs->cap ? hs->cap * 2 : 64, 0, hs->has_zero};
+/* Doubles the set (or gives it room for `rows` more, when larger). */
+static int set_grow(hash_set *hs, size_t rows) {
+  size_t cap = hs->cap ? hs->cap * 2 : 64;
+  while (cap < 2 * (hs->used + rows))
+    cap *= 2;
+  hash_set bigger = {NULL, cap, 0, hs->has_zero};
   bigger.slots = calloc(bigger.cap * 2, sizeof *bigger.slots);
   if (!bigger.slots)
     return -1;
@@ -104,7 +124,7 @@ static int set_add(hash_set *hs, const uint64_t h[2]) {
     hs->has_zero = 1;
     return had;
   }
-  if ((hs->used + 1) * 2 > hs->cap && set_grow(hs))
+  if ((hs->used + 1) * 2 > hs->cap && set_grow(hs, 1))
     return -1;
   size_t mask = hs->cap - 1, i = (size_t)h[0] & mask;
   while (hs->slots[2 * i] | hs->slots[2 * i + 1]) {
@@ -146,14 +166,21 @@ int lr__checkrun_unique_row(lr__checkrun *cr, const lr_column *cols,
   rule_run *rr = &cr->rules[cr->unique_rule];
   if (cr->unique_per_group < 0)
     cr->unique_per_group = unique_has_keys(cr);
-  if (cr->grouped && cr->unique_per_group) {
-    if (!cr->group.has_key || memcmp(cr->unique_key, cr->row_key,
-                                     sizeof cr->row_key) != 0)
-      set_clear(&cr->unique);
-    memcpy(cr->unique_key, cr->row_key, sizeof cr->row_key);
+  int global = !cr->grouped || !cr->unique_per_group;
+  if (global && r == 0 && (cr->unique.used + cr->batch_n) * 2 > cr->unique.cap &&
+      set_grow(&cr->unique, cr->batch_n)) /* room for the batch at once */
+    return LR_ENOMEM;
+  if (cr->grouped && cr->unique_per_group &&
+      !same_bytes(&cr->unique_entity, &cr->row_key)) {
+    set_clear(&cr->unique);
+    copy_bytes(&cr->unique_entity, &cr->row_key);
   }
   uint64_t h[2];
-  hash_row(cols, cr->unique_col, rr->c->n_columns, r, h);
+  encode_row(cols, cr->unique_col, rr->c->n_columns, r, &cr->scratch);
+  lr__siphash s;
+  lr__siphash_init(&s, hash_key);
+  lr__siphash_update(&s, cr->scratch.data, cr->scratch.len);
+  lr__siphash_final(&s, h);
   rr->checked++;
   int seen = set_add(&cr->unique, h);
   if (seen < 0)
@@ -186,11 +213,11 @@ void lr__checkrun_group_end(lr__checkrun *cr) {
 void lr__checkrun_group_row(lr__checkrun *cr, const lr_column *cols,
                             size_t r, int dropped) {
   group_times *g = &cr->group;
-  if (!g->has_key || memcmp(g->key_hash, cr->row_key, sizeof g->key_hash)) {
+  if (!g->has_key || !same_bytes(&cr->group_key, &cr->row_key)) {
     lr__checkrun_group_end(cr);
     memset(g, 0, sizeof *g);
     g->has_key = 1;
-    memcpy(g->key_hash, cr->row_key, sizeof g->key_hash);
+    copy_bytes(&cr->group_key, &cr->row_key);
   }
   int64_t ev = cr->event_col >= 0 ? cols[cr->event_col].values[r].v.ts : 0;
   const lr_value *cv = cr->created_col >= 0
@@ -212,9 +239,9 @@ void lr__checkrun_group_row(lr__checkrun *cr, const lr_column *cols,
   }
 }
 
-void lr__checkrun_key_hash(lr__checkrun *cr, const lr_column *cols,
-                           size_t r) {
-  hash_row(cols, cr->key_col, cr->n_keys, r, cr->row_key);
+void lr__checkrun_key_bytes(lr__checkrun *cr, const lr_column *cols,
+                            size_t r) {
+  encode_row(cols, cr->key_col, cr->n_keys, r, &cr->row_key);
 }
 
 /* ---- the dropped rows ------------------------------------------------------ */
@@ -375,4 +402,8 @@ void lr__checkrun_batch_free(lr__checkrun *cr) {
   free(cr->drop_cols);
   free(cr->quarantine);
   lr__buf_free(&cr->drop_bytes);
+  lr__buf_free(&cr->row_key);
+  lr__buf_free(&cr->group_key);
+  lr__buf_free(&cr->unique_entity);
+  lr__buf_free(&cr->scratch);
 }

@@ -114,6 +114,10 @@ int lr__checkrun_open(const lr__model *m, const lr__view *v,
   cr->max_event = INT64_MIN;
   lr__buf_init(&cr->drop_bytes);
   lr__buf_init(&cr->verdict);
+  lr__buf_init(&cr->row_key);
+  lr__buf_init(&cr->group_key);
+  lr__buf_init(&cr->unique_entity);
+  lr__buf_init(&cr->scratch);
   uint8_t key_types[LR__CHECK_MAX_KEYS];
   cr->n_keys = lr__model_view_keys(m, v, cr->key_names, key_types,
                                    LR__CHECK_MAX_KEYS);
@@ -263,44 +267,47 @@ static void test_feature(rule_run *rr, const lr_column *cols, size_t n,
   }
 }
 
-/* Runs an expr rule's program over the batch: fail[r] when false. */
-static int test_expr(rule_run *rr, const lr_column *cols, size_t n,
-                     uint8_t *fail) {
-  if (rr->eval && rr->eval_cap < n) {
-    lr__eval_free(rr->eval);
-    rr->eval = NULL;
-  }
-  if (!rr->eval) {
-    if (lr__eval_create(rr->prog, (int)n, &rr->eval))
-      return LR_ENOMEM;
-    rr->eval_cap = n;
-  }
+/* The rows an expression runs over at once: its scratch columns (one per
+ * input the program has, the view's every feature) stay small and in
+ * the cache, whatever the size of the write. */
+enum { EXPR_ROWS = 1024 };
+
+/* Runs an expr rule's program over rows [from, from + n) of the batch
+ * (n <= EXPR_ROWS): fail[r] when false. */
+static void test_expr_rows(rule_run *rr, const lr_column *cols, size_t from,
+                           size_t n, const int64_t *now, uint8_t *fail) {
   static const lr_value null_value = {LR_TYPE_NULL, 0, 0, {0}};
   for (int i = 0; i < rr->n_inputs; i++)
     if (lr__prog_uses_input(rr->prog, i))
       for (size_t r = 0; r < n; r++)
         lr__eval_set(rr->eval, i, (int)r,
                      rr->input_col[i] >= 0
-                         ? &cols[rr->input_col[i]].values[r] : &null_value);
-  int64_t now = lr__time_now_us();
-  int64_t *at = NULL;
-  if (lr__prog_uses_now(rr->prog)) {
-    at = malloc(n * sizeof *at);
-    if (!at)
-      return LR_ENOMEM;
-    for (size_t r = 0; r < n; r++)
-      at[r] = now;
-  }
-  lr__eval_run(rr->eval, (int)n, at);
-  free(at);
+                         ? &cols[rr->input_col[i]].values[from + r]
+                         : &null_value);
+  lr__eval_run(rr->eval, (int)n, now);
   for (size_t r = 0; r < n; r++) {
     lr_value out;
     lr__eval_get(rr->eval, 0, (int)r, &out);
     if (out.type == LR_TYPE_NULL)
       continue;
     rr->checked++;
-    fail[r] = out.v.b == 0;
+    fail[from + r] = out.v.b == 0;
   }
+}
+
+/* Runs an expr rule's program over the batch, EXPR_ROWS at a time. */
+static int test_expr(rule_run *rr, const lr_column *cols, size_t n,
+                     uint8_t *fail) {
+  if (!rr->eval && lr__eval_create(rr->prog, EXPR_ROWS, &rr->eval))
+    return LR_ENOMEM;
+  int64_t now[EXPR_ROWS];
+  int64_t at = lr__time_now_us();
+  int uses_now = lr__prog_uses_now(rr->prog);
+  for (size_t r = 0; uses_now && r < EXPR_ROWS; r++)
+    now[r] = at;
+  for (size_t from = 0; from < n; from += EXPR_ROWS)
+    test_expr_rows(rr, cols, from, n - from < EXPR_ROWS ? n - from : EXPR_ROWS,
+                   uses_now ? now : NULL, fail);
   return 0;
 }
 
@@ -406,7 +413,7 @@ static int decide_rows(lr__checkrun *cr, const lr_column *cols, int n_cols,
       cr->any_event = 1;
     }
     if (cr->grouped)
-      lr__checkrun_key_hash(cr, cols, r);
+      lr__checkrun_key_bytes(cr, cols, r);
     uint8_t fate = row_fate(cr, cols, r, n);
     cr->fate[r] = fate;
     *changed |= fate != ROW_STORED;

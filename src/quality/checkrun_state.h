@@ -34,8 +34,7 @@ typedef struct rule_run {
   int n_values;
   lr__regex *re;      /* matches */
   lr__prog *prog;     /* expr: over the view's features, to bool */
-  lr__eval *eval;
-  size_t eval_cap;    /* the rows eval was made for */
+  lr__eval *eval;     /* for EXPR_ROWS rows (checkrun.c) */
   int *input_col;     /* expr: per program input, its column in the batch */
   int *input_feature; /* expr: per program input, its feature */
   int n_inputs;
@@ -57,7 +56,6 @@ typedef struct hash_set {
 /* The newest times of one entity's rows, by their fate (grouped mode). */
 typedef struct group_times {
   int has_key;
-  uint64_t key_hash[2];
   int any_kept, any_dropped;
   int64_t kept_event, kept_created, dropped_event, dropped_created;
 } group_times;
@@ -77,7 +75,9 @@ struct lr__checkrun {
   uint8_t *fate;     /* per batch row: stored, nulled or dropped */
   size_t fate_cap;
   size_t batch_n;    /* the rows of the batch under way */
-  uint64_t row_key[2]; /* grouped: the entity key's hash of the row */
+  lr__buf row_key;    /* grouped: the row's entity key, encoded */
+  lr__buf group_key;  /* the key of the group under way */
+  lr__buf scratch;    /* a row's unique columns, encoded */
   lr_column *kept_cols;
   lr_value *kept_values;
   size_t kept_cap;
@@ -94,7 +94,7 @@ struct lr__checkrun {
   int unique_rule;          /* the unique rule's index, or -1 */
   int unique_per_group;     /* its columns hold every join key */
   int *unique_col;          /* its columns in the batch under way */
-  uint64_t unique_key[2];   /* the entity its set holds (per group) */
+  lr__buf unique_entity;    /* the entity its set holds (per group) */
   /* The dropped rows, copied: columns named as the first batch's */
   int drop_ncols;
   const char **drop_names;
@@ -116,8 +116,9 @@ void lr__checkrun_group_row(lr__checkrun *cr, const lr_column *cols,
 int lr__checkrun_unique_row(lr__checkrun *cr, const lr_column *cols,
                             size_t r);
 void lr__checkrun_group_end(lr__checkrun *cr);
-/* Grouped mode: row r's entity key hash into cr->row_key, first. */
-void lr__checkrun_key_hash(lr__checkrun *cr, const lr_column *cols, size_t r);
+/* Grouped mode: row r's entity key, encoded, into cr->row_key, first. */
+void lr__checkrun_key_bytes(lr__checkrun *cr, const lr_column *cols,
+                            size_t r);
 void lr__checkrun_batch_free(lr__checkrun *cr);
 
 /* checkreport.c: a sample of rule k failing at row r (its keys and the
