@@ -7,6 +7,7 @@
 
 #include "../codec/row.h"
 #include "../util/dtype.h"
+#include "../util/valuetext.h"
 #include "../transform/expr.h"
 #include "request.h"
 
@@ -62,8 +63,5 @@ static inline void lr__cell_fixed_value(uint8_t dt, const lr__cell *c,
   }
 }
 
-/* Appends one present value `v` (of v->type) as JSON (json = 1: strings
- * quoted, bytes base64, NaN as "NaN") or as the text table writes it. */
-void lr__value_put(lr__buf *out, const lr_value *v, int json);
 
 #endif

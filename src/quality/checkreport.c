@@ -14,38 +14,10 @@
 
 #include "../registry/checks.h"
 #include "../util/dtype.h"
+#include "../util/valuetext.h"
 #include "../util/textval.h"
 #include "../util/timefmt.h"
 #include "checkrun_state.h"
-
-void lr__checkrun_put_value(lr__buf *out, const lr_value *v, int json) {
-  char ts[40];
-  switch (v->type) {
-  case LR_TYPE_NULL: lr__buf_puts(out, "null"); break;
-  case LR_TYPE_BOOL: lr__buf_puts(out, v->v.b ? "true" : "false"); break;
-  case LR_TYPE_INT32: lr__buf_put_int(out, v->v.i32); break;
-  case LR_TYPE_INT64: lr__buf_put_int(out, v->v.i64); break;
-  case LR_TYPE_FLOAT32: lr__put_float32(out, v->v.f32, json); break;
-  case LR_TYPE_FLOAT64: lr__put_float64(out, v->v.f64, json); break;
-  case LR_TYPE_TIMESTAMP:
-    lr__time_format(v->v.ts, ts);
-    lr__buf_printf(out, json ? "\"%s\"" : "%s", ts);
-    break;
-  case LR_TYPE_STRING:
-    if (json) {
-      lr__buf_json_strn(out, v->v.str.ptr, v->v.str.len);
-    } else {
-      lr__buf_putc(out, '\'');
-      lr__buf_grow_append(out, v->v.str.ptr, v->v.str.len);
-      lr__buf_putc(out, '\'');
-    }
-    break;
-  default:
-    lr__buf_printf(out, json ? "\"%zu items\"" : "(%zu items)",
-                   (v->type & LR_TYPE_ARRAY) ? v->v.array.n : v->v.str.len);
-    break;
-  }
-}
 
 void lr__checkrun_sample(lr__checkrun *cr, rule_run *rr, const lr_column *cols,
                          size_t r) {
@@ -62,16 +34,19 @@ void lr__checkrun_sample(lr__checkrun *cr, rule_run *rr, const lr_column *cols,
     lr__buf_puts(json, k ? ", " : "");
     lr__buf_json_str(json, cr->key_names[k]);
     lr__buf_puts(json, ": ");
-    lr__checkrun_put_value(json, kv, 1);
+    lr__value_put(json, kv, 1);
     lr__buf_printf(text, "%s%s=", k ? " " : "", cr->key_names[k]);
-    lr__checkrun_put_value(text, kv, 0);
+    lr__value_put(text, kv, 0);
   }
   lr__buf_putc(json, '}');
   if (rr->col >= 0) {
     lr__buf_puts(json, ", \"value\": ");
-    lr__checkrun_put_value(json, &cols[rr->col].values[r], 1);
-    lr__buf_printf(text, ": %s = ", rr->c->feature);
-    lr__checkrun_put_value(text, &cols[rr->col].values[r], 0);
+    lr__value_put(json, &cols[rr->col].values[r], 1);
+    const lr_value *tested = &cols[rr->col].values[r];
+    int quoted = tested->type == LR_TYPE_STRING; /* '' shows an empty one */
+    lr__buf_printf(text, ": %s = %s", rr->c->feature, quoted ? "'" : "");
+    lr__value_put(text, tested, 0);
+    lr__buf_puts(text, quoted ? "'" : "");
   }
   lr__buf_putc(json, '}');
   lr__buf_putc(text, '\n');

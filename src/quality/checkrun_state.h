@@ -125,7 +125,5 @@ void lr__checkrun_batch_free(lr__checkrun *cr);
  * value tested). */
 void lr__checkrun_sample(lr__checkrun *cr, rule_run *rr, const lr_column *cols,
                          size_t r);
-/* A value as JSON or as text. */
-void lr__checkrun_put_value(lr__buf *out, const lr_value *v, int json);
 
 #endif
