@@ -75,7 +75,8 @@ extern const cli_command cli_init_command, cli_plan_command,
     cli_get_command, cli_write_command, cli_push_command, cli_compact_command,
     cli_version_command, cli_verify_command, cli_replicate_command,
     cli_publish_command, cli_historical_command, cli_materialize_command,
-    cli_materialize_incremental_command, cli_serve_command,
+    cli_materialize_incremental_command, cli_stats_command,
+    cli_drift_command, cli_serve_command,
     cli_bench_command, cli_teardown_command;
 
 /* Reads `argv` (argc words after the command's name) by c->command's

@@ -21,6 +21,7 @@ static const cli_command *const commands[] = {
     &cli_replicate_command,   &cli_publish_command,
     &cli_historical_command,  &cli_materialize_command,
     &cli_materialize_incremental_command,
+    &cli_stats_command,       &cli_drift_command,
     &cli_serve_command,       &cli_bench_command,
     &cli_teardown_command,
 };
