@@ -1,12 +1,19 @@
 /*
- * drift_run.c - a drift run written as JSON or text (drift_run.h).
+ * drift_run.c - a drift run written as JSON or text, and the latest saved
+ * score of each feature and method read back for /metrics (drift_run.h).
  */
+#include <dirent.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../util/arena.h"
+#include "../util/fs.h"
+#include "../util/json.h"
 #include "../util/textval.h"
 #include "../util/timefmt.h"
 #include "drift_run.h"
+#include "profile.h"
 
 /* Appends a score: shortest round-trip; JSON writes +Inf as "Infinity". */
 static void put_score(lr__buf *out, int has, double v, int json) {
@@ -79,4 +86,134 @@ void lr__drift_run_text(const lr__drift_run *run, lr__buf *out) {
       lr__buf_printf(out, ", %d bins", s->bins);
     lr__buf_puts(out, strcmp(s->status, "skipped") ? ")\n" : "\n");
   }
+}
+
+/* ---- saved runs, for /metrics --------------------------------------- */
+
+/* The newest score seen of a feature and method. */
+typedef struct latest {
+  char *feature, *method;
+  long long saved_at_us;
+  int has_score;
+  double score;
+} latest;
+
+typedef struct latest_set {
+  latest *items;
+  int n, cap;
+} latest_set;
+
+/* The entry of (feature, method) in `set`, added when missing. */
+static latest *entry_of(latest_set *set, const char *feature,
+                        const char *method) {
+  for (int i = 0; i < set->n; i++)
+    if (!strcmp(set->items[i].feature, feature) &&
+        !strcmp(set->items[i].method, method))
+      return &set->items[i];
+  if (set->n == set->cap) {
+    int cap = set->cap ? set->cap * 2 : 16;
+    latest *grown = realloc(set->items, (size_t)cap * sizeof *grown);
+    if (!grown)
+      return NULL;
+    set->items = grown;
+    set->cap = cap;
+  }
+  latest *e = &set->items[set->n];
+  *e = (latest){strdup(feature), strdup(method), -1, 0, 0};
+  if (!e->feature || !e->method) {
+    free(e->feature);
+    free(e->method);
+    return NULL;
+  }
+  set->n++;
+  return e;
+}
+
+/* A score of a saved run: a number, "Infinity", or none (null). */
+static int score_of(const lr__jnode *n, double *score) {
+  if (n && n->kind == LR__J_NUMBER) {
+    *score = strtod(n->text, NULL);
+    return 1;
+  }
+  if (n && n->kind == LR__J_STRING && !strcmp(n->text, "Infinity")) {
+    *score = INFINITY;
+    return 1;
+  }
+  return 0;
+}
+
+/* Takes the scores of one saved run (JSON `text`) into `set`. */
+static int take_run(latest_set *set, const char *text, size_t len) {
+  lr__arena arena;
+  lr__arena_init(&arena);
+  lr__buf err;
+  lr__buf_init(&err);
+  const lr__jnode *root = lr__json_read(text, len, &arena, &err);
+  const lr__jnode *method = lr__json_get(root, "method");
+  const lr__jnode *at = lr__json_get(root, "saved_at_us");
+  const lr__jnode *features = lr__json_get(root, "features");
+  int rc = 0;
+  if (method && method->kind == LR__J_STRING && at &&
+      at->kind == LR__J_NUMBER && features && features->kind == LR__J_ARRAY) {
+    long long saved_at = strtoll(at->text, NULL, 10);
+    for (int i = 0; rc == 0 && i < features->n; i++) {
+      const lr__jnode *name = lr__json_get(features->items[i], "feature");
+      if (!name || name->kind != LR__J_STRING)
+        continue;
+      latest *e = entry_of(set, name->text, method->text);
+      if (!e) {
+        rc = LR_ENOMEM;
+      } else if (saved_at > e->saved_at_us) {
+        e->saved_at_us = saved_at;
+        e->has_score = score_of(lr__json_get(features->items[i], "score"),
+                                &e->score);
+      }
+    }
+  }
+  lr__buf_free(&err);
+  lr__arena_free(&arena);
+  return rc;
+}
+
+/* Reads every saved run in folder `dir` into `set`. */
+static int take_runs(latest_set *set, const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return 0; /* no run saved */
+  int rc = 0;
+  for (struct dirent *e; rc == 0 && (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.' || !lr__fs_has_suffix(e->d_name, ".json"))
+      continue;
+    lr__buf path, err;
+    lr__buf_init(&path);
+    lr__buf_init(&err);
+    lr__fs_join(&path, dir, e->d_name);
+    char *text = NULL;
+    size_t len = 0;
+    if (lr__fs_read_file(lr__buf_str(&path), &text, &len, &err) == 0)
+      rc = take_run(set, text, len);
+    free(text);
+    lr__buf_free(&path);
+    lr__buf_free(&err);
+  }
+  closedir(d);
+  return rc;
+}
+
+int lr__drift_saved_scores(const char *repo, const char *view,
+                           lr__drift_score_fn fn, void *ctx) {
+  lr__buf dir;
+  lr__buf_init(&dir);
+  lr__quality_path(repo, "drift", view, NULL, &dir);
+  latest_set set = {NULL, 0, 0};
+  int rc = take_runs(&set, lr__buf_str(&dir));
+  for (int i = 0; i < set.n; i++) {
+    if (rc == 0 && set.items[i].has_score)
+      fn(ctx, set.items[i].feature, set.items[i].method, set.items[i].score);
+    free(set.items[i].feature);
+    free(set.items[i].method);
+  }
+  free(set.items);
+  lr__buf_free(&dir);
+  return rc;
 }

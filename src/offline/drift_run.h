@@ -40,4 +40,17 @@ void lr__drift_run_json(const lr__drift_run *run, const char *name,
 /* Appends the run as a text table. */
 void lr__drift_run_text(const lr__drift_run *run, lr__buf *out);
 
+/* A feature's score in its latest saved run of a method. */
+typedef void (*lr__drift_score_fn)(void *ctx, const char *feature,
+                                   const char *method, double score);
+
+/* Calls fn, in no particular order, once per feature and method of view
+ * `view` that a run saved in REPO/data/drift/VIEW/ scored: with the score
+ * of the run saved last (saved_at_us) among those naming that method. A
+ * feature whose latest run has no score (insufficient, skipped) gets no
+ * call; unreadable files are passed over. Reads only the files (no
+ * DuckDB): the server calls it on each scrape. Returns 0 or LR_ENOMEM. */
+int lr__drift_saved_scores(const char *repo, const char *view,
+                           lr__drift_score_fn fn, void *ctx);
+
 #endif
