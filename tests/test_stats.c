@@ -191,7 +191,7 @@ Test(stats, st002_strings_exact_distinct_and_top_10) {
   const lr__jnode *top = lr__json_get(c, "top");
   cr_assert_eq(top->n, 10);
   for (int k = 0; k < 10; k++) { /* c00 12 times, c01 11, ... */
-    char want[8];
+    char want[16];
     snprintf(want, sizeof want, "c%02d", k);
     cr_assert_str_eq(text(top->items[k], "value"), want);
     cr_assert_eq(num(top->items[k], "count"), 12 - k);
