@@ -255,6 +255,27 @@ Test(stats, st004_window_lengths_and_times) {
                    "ends before it starts: give the earlier time first");
 }
 
+/* Read as stored, the stddev comes from the sum of squares; far from 0 or
+ * constant, each such feature is read again with DuckDB's stddev_samp. */
+Test(stats, st016_stddev_far_from_zero_and_of_constants) {
+  apply(DEFS);
+  fixture_parquet("data/s.parquet",
+                  "SELECT i AS user_id, TIMESTAMPTZ '2024-01-01 00:00:00+00' "
+                  "+ to_minutes(i) AS ts, 1e9 + i AS x, 7::BIGINT AS n, 'a' "
+                  "AS city, true AS ok, [1.0, 2.0]::FLOAT[] AS emb, "
+                  "NULL::TIMESTAMPTZ AS seen FROM range(10) t(i)");
+  const lr__jnode *r = stats_of(ALL, 0, NULL);
+  const lr__jnode *x = feature(r, "x"); /* 1e9 + 0 .. 9 */
+  cr_assert_float_eq(num(x, "mean"), 1e9 + 4.5, 1e-6);
+  cr_assert_float_eq(num(x, "stddev"), sqrt(82.5 / 9), 1e-9);
+  cr_assert_eq(num(feature(r, "n"), "stddev"), 0);
+  cr_assert_eq(num(feature(r, "n"), "min"), 7);
+  const lr__jnode *emb = feature(r, "emb");
+  cr_assert_eq(num(emb, "stddev"), 0);
+  cr_assert_eq(num(emb, "mean"), 2);
+  cr_assert_eq(num(emb, "p50"), 2);
+}
+
 /* ---- drift ----------------------------------------------------------- */
 
 /* lr_drift of view v as JSON. */

@@ -15,12 +15,15 @@
 #include "drift_run.h"
 #include "profile.h"
 
-/* Appends a score: shortest round-trip; JSON writes +Inf as "Infinity". */
+/* Appends a score: in JSON shortest round-trip (+Inf as "Infinity"), in
+ * text to 4 significant digits. */
 static void put_score(lr__buf *out, int has, double v, int json) {
   if (!has)
     lr__buf_puts(out, json ? "null" : "-");
+  else if (json)
+    lr__put_float64(out, v, 1);
   else
-    lr__put_float64(out, v, json);
+    lr__buf_printf(out, "%.4g", v);
 }
 
 void lr__drift_run_json(const lr__drift_run *run, const char *name,
@@ -77,7 +80,7 @@ void lr__drift_run_text(const lr__drift_run *run, lr__buf *out) {
     }
     if (s->has_p_value) {
       lr__buf_puts(out, ", p ");
-      lr__put_float64(out, s->p_value, 0);
+      put_score(out, 1, s->p_value, 0);
     }
     if (strcmp(s->status, "skipped") != 0)
       lr__buf_printf(out, " (%llu reference values, %llu current", s->n,

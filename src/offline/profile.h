@@ -27,8 +27,12 @@ enum {
   LR__PCT = 101,          /* the percentiles kept: 0, 1, ..., 100 */
   LR__TOP_SHOWN = 10,     /* the most frequent values a report shows */
   LR__CATEGORIES = 100,   /* those a profile keeps, its categorical bins */
-  LR__MAX_EDGES = 9       /* the deciles: numeric bins are edges + 1 */
+  LR__MAX_EDGES = 9,      /* the deciles: numeric bins are edges + 1 */
+  LR__N_SHOWN = 7         /* the percentiles a report shows */
 };
+
+/* Those percentiles: p01 p05 p25 p50 p75 p95 p99. */
+extern const int lr__pct_shown[LR__N_SHOWN];
 
 /* A value and how many rows hold it. */
 typedef struct lr__category {
@@ -102,6 +106,12 @@ int lr__sample_file(lr_offline *off, const lr__view *v, const char *path,
 int lr__profile_compute(lr_offline *off, const lr__view *v,
                         const lr__sample *s, int exact, int make_bins,
                         const lr__profile *bins_of, lr__profile *p);
+
+/* Appends statistic v of a feature of dtype `dtype`: a float32 feature's
+ * value that is a float32 as the shortest float32 text (0.1, not
+ * 0.10000000149011612), others shortest round-trip as doubles; JSON
+ * writes NaN as "NaN", text as "-". */
+void lr__profile_put_stat(lr__buf *out, double v, uint8_t dtype, int json);
 
 /* Appends p as JSON (the saved profile's format, docs/repo-format.md). */
 void lr__profile_json(const lr__profile *p, lr__buf *out);

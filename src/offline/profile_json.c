@@ -19,13 +19,22 @@
 static const char *const kind_names[] = {"", "number", "category", "length",
                                          "time"};
 
-/* The percentiles a report shows, of the 101 kept. */
-static const int shown_pct[] = {1, 5, 25, 50, 75, 95, 99};
+const int lr__pct_shown[LR__N_SHOWN] = {1, 5, 25, 50, 75, 95, 99};
 
-/* Appends `, "key": value` for a double (NaN as the string "NaN"). */
-static void put_num(lr__buf *out, const char *key, double v) {
+void lr__profile_put_stat(lr__buf *out, double v, uint8_t dtype, int json) {
+  if (isnan(v) && !json)
+    lr__buf_putc(out, '-');
+  else if (dtype == LR__DT_FLOAT32 && (double)(float)v == v)
+    lr__put_float32(out, (float)v, json);
+  else
+    lr__put_float64(out, v, json);
+}
+
+/* Appends `, "key": value` for a statistic of f. */
+static void put_num(lr__buf *out, const char *key, double v,
+                    const lr__fprofile *f) {
   lr__buf_printf(out, ", \"%s\": ", key);
-  lr__put_float64(out, v, 1);
+  lr__profile_put_stat(out, v, f->dtype, 1);
 }
 
 static void put_text(lr__buf *out, const char *key, const char *text) {
@@ -54,14 +63,14 @@ static void put_moments(lr__buf *out, const lr__fprofile *f) {
                       "\"stddev\": null");
     return;
   }
-  put_num(out, "min", f->min);
-  put_num(out, "max", f->max);
-  put_num(out, "mean", f->mean);
-  put_num(out, "stddev", f->stddev);
-  for (int i = 0; i < (int)(sizeof shown_pct / sizeof *shown_pct); i++) {
+  put_num(out, "min", f->min, f);
+  put_num(out, "max", f->max, f);
+  put_num(out, "mean", f->mean, f);
+  put_num(out, "stddev", f->stddev, f);
+  for (int i = 0; i < LR__N_SHOWN; i++) {
     char key[8];
-    snprintf(key, sizeof key, "p%02d", shown_pct[i]);
-    put_num(out, key, f->pct[shown_pct[i]]);
+    snprintf(key, sizeof key, "p%02d", lr__pct_shown[i]);
+    put_num(out, key, f->pct[lr__pct_shown[i]], f);
   }
 }
 

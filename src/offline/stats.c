@@ -11,14 +11,6 @@
 #include "../util/textval.h"
 #include "profile.h"
 
-/* Appends a number of a report: shortest round-trip, "-" for none. */
-static void put_value(lr__buf *out, double v) {
-  if (isnan(v))
-    lr__buf_putc(out, '-');
-  else
-    lr__put_float64(out, v, 0);
-}
-
 /* The text lines of number or length feature f's statistics. */
 static void text_moments(lr__buf *out, const lr__fprofile *f) {
   if (!f->has_moments) {
@@ -30,13 +22,12 @@ static void text_moments(lr__buf *out, const lr__fprofile *f) {
   lr__buf_puts(out, "   ");
   for (int i = 0; i < 4; i++) {
     lr__buf_printf(out, " %s ", names[i]);
-    put_value(out, values[i]);
+    lr__profile_put_stat(out, values[i], f->dtype, 0);
   }
-  static const int shown[] = {1, 5, 25, 50, 75, 95, 99};
   lr__buf_puts(out, "\n   ");
-  for (int i = 0; i < 7; i++) {
-    lr__buf_printf(out, " p%02d ", shown[i]);
-    put_value(out, f->pct[shown[i]]);
+  for (int i = 0; i < LR__N_SHOWN; i++) {
+    lr__buf_printf(out, " p%02d ", lr__pct_shown[i]);
+    lr__profile_put_stat(out, f->pct[lr__pct_shown[i]], f->dtype, 0);
   }
   lr__buf_putc(out, '\n');
 }
