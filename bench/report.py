@@ -106,6 +106,11 @@ SCENARIOS = [
      "Parquet source to an empty online store, 20 float32 features per "
      "entity; one run (max = its seconds).",
      []),
+    ("stats", "Statistics of a view",
+     "`lr_stats` (`larder stats`) of the 10M-row `stats` view, 20 float32 "
+     "features: counts, moments and percentiles from a 65,536-value "
+     "reservoir; one run (max = its seconds; goal <= 2 s).",
+     []),
     ("historical", "Training set against a hand-written ASOF join",
      "A point-in-time training set over 3 views (ttl 0, 2d, 7d) against the "
      "same three ASOF joins written by hand in DuckDB; one run each "
