@@ -1208,9 +1208,12 @@ typedef struct lr_stats_spec {
  * sketch) and the 10 most frequent values with their counts; arrays and
  * bytes the same numbers over their lengths; timestamps min and max.
  * Quantiles come from a reservoir sample of 65,536 values per feature
- * (exact up to that many values, random beyond), or with LR_STATS_EXACT
- * from every value. Two DuckDB queries (one when the view has no string
- * or bool feature), three with spec->save (the bin counts of the profile).
+ * (exact order statistics up to that many values, a random sample's
+ * beyond), or with LR_STATS_EXACT from every value (interpolated). DuckDB
+ * queries: one aggregate over every feature as stored, a second over the
+ * finite values of those holding NaN or an infinity (or whose variance the
+ * first cannot give precisely), one for the strings and bools, and with
+ * spec->save one for the bin counts (docs/internals/stats.md).
  *
  * A saved profile (spec->save) keeps, beside the statistics, the bins
  * lr_drift() compares against: the reference deciles of each number

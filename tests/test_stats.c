@@ -543,6 +543,11 @@ Test(stats, st014_errors_say_what_where_and_how_to_fix) {
               "--current 2025-01-01T00:00:00Z..2025-02-01T00:00:00Z: pick a "
               "range that holds rows (`larder stats v` shows its event-time "
               "range)");
+  drift_fails((lr_drift_spec){.view = "v", .reference_file = "nope.parquet",
+                              .current = CUR},
+              LR_ENOTFOUND, "cannot read the training file nope.parquet "
+              "(relative to the current folder): give a .parquet or .csv "
+              "file that `larder historical` wrote");
   drift_fails((lr_drift_spec){.view = "v", .reference = REF, .current = CUR,
                               .method = "chi2"},
               LR_EINVAL, "unknown drift method 'chi2': use psi, js, "
