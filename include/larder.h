@@ -84,7 +84,8 @@ extern "C" {
   X(NOREGISTRY, -10, "no registry: run `larder apply` first")              \
   X(TYPE, -11, "a value has the wrong type")                                   \
   X(READONLY, -12, "the store was opened read-only")                           \
-  X(UNSUPPORTED, -13, "not supported yet")
+  X(UNSUPPORTED, -13, "not supported yet")                                     \
+  X(CHECK, -14, "a data quality check refused the rows")
 
 /* Status codes. 0 is success; every error is negative. */
 typedef enum {
@@ -709,13 +710,45 @@ typedef struct lr_column {
  * into the new generation. A committed write is durable (synced) when the
  * call returns. A failure's message is the calling thread's own.
  *
+ * Checks: when the view has `checks` (docs/repo-format.md), they run over
+ * the rows before newer-wins: a `drop` rule's failing rows are not
+ * stored (rows_written does not count them) and are copied first to a
+ * Parquet file in the quarantine folder beside the online store
+ * (data/quarantine/VIEW/ by default; a file that cannot be written fails
+ * the write); a `null` rule stores that feature null; `warn` only counts;
+ * a failing `reject` rule, or more failing rows than `max_failed`, refuses
+ * the whole write with LR_ECHECK. lr_store_check_report() gives what the
+ * checks found.
+ *
  * Returns 0; LR_EREADONLY; LR_ENOTFOUND (unknown view); LR_EINVAL (a missing
  * or unknown column, a null key or timestamp, or `view` is an on-demand
  * view; the message names it and the row, counted from 0); LR_ETYPE (a value
- * of the wrong type); LR_EIO. On failure nothing is written.
+ * of the wrong type); LR_ECHECK (the view's checks refused the rows: the
+ * message names each failing rule with its counts); LR_EIO. On failure
+ * nothing is written.
  */
 int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
                   int n_columns, size_t n_rows, lr_write_stats *stats);
+
+/*
+ * lr_store_check_report - what the view's checks found in the calling
+ * thread's last write on `store` (lr_write_rows, lr_write_file, a push to
+ * the online store), committed or refused: the rows checked, failed,
+ * dropped and set null, the quarantine file, and per rule the rows
+ * checked and failing, whether it passed and up to 5 sample keys with
+ * the value tested. flags: 0 for lines of text, LR_FORMAT_JSON for one
+ * JSON object ({"view", "rows", "rows_failed", "rows_dropped",
+ * "rows_nulled", "rejected", "quarantine", "checks": [{"name", "kind",
+ * "feature", "on_fail", "rows_checked", "rows_failed", "share_failed",
+ * "passed", "detail", "samples": [{"key": {...}, "value": ...}]}]}).
+ *
+ * report: receives a NUL-terminated string the caller frees with
+ *         lr_free(), or NULL when that write ran no checks (its view has
+ *         none, or it failed before they ran).
+ * Threads and processes: each thread has its own last write; any thread
+ * may ask at any time. Returns 0; LR_EINVAL (NULL arguments); LR_ENOMEM.
+ */
+int lr_store_check_report(lr_store *store, unsigned flags, char **report);
 
 /*
  * lr_write_file - writes the rows of a file into `view` as lr_write_rows()
@@ -985,7 +1018,23 @@ typedef struct lr_historical_spec {
   const char *timestamp_unit;  /* the unit of epoch numbers in the entity
                                   rows' timestamp column: "s" (NULL: the
                                   default), "ms", "us" or "ns" */
+  int checks;                  /* the joined views' checks: LR_CHECKS_FAIL
+                                  (0, the default), _WARN or _OFF */
+  void (*note)(void *ctx, const char *text); /* LR_CHECKS_WARN's reports;
+                                                may be NULL */
+  void *note_ctx;
 } lr_historical_spec;
+
+/* What lr_get_historical_features does with the joined views' checks,
+ * run over the source rows the training set reads from (each view's rows
+ * from the earliest entity time minus its ttl, or from the start when
+ * ttl is 0, to the latest entity time): a training set is never filtered
+ * by them. */
+enum {
+  LR_CHECKS_FAIL = 0, /* a rule that does not pass fails the call */
+  LR_CHECKS_WARN = 1, /* the reports go to spec->note; the set is written */
+  LR_CHECKS_OFF = 2   /* not run */
+};
 
 /*
  * lr_get_historical_features - writes a point-in-time-correct training set.
@@ -1008,7 +1057,9 @@ typedef struct lr_historical_spec {
  * rows: may be NULL; receives the number of rows written.
  * Returns 0; LR_EINVAL (a bad spec, a missing key, timestamp or request
  * column, a name collision, a source DuckDB cannot read; the message names
- * it); LR_ENOTFOUND (unknown view, feature or service); LR_EUNSUPPORTED (no
+ * it); LR_ENOTFOUND (unknown view, feature or service); LR_ECHECK (with
+ * LR_CHECKS_FAIL, a joined view's check did not pass: the message names
+ * the view and has its report; nothing is written); LR_EUNSUPPORTED (no
  * libduckdb); LR_EIO.
  *
  * Threads: one call at a time on the handle.
@@ -1083,6 +1134,32 @@ typedef struct lr_materialize_stats {
  */
 int lr_materialize(lr_offline *off, const lr_materialize_spec *spec,
                    lr_materialize_stats *stats);
+
+/* How many sample keys lr_check_view reports per rule. */
+#define LR_CHECK_SAMPLES 20
+
+/*
+ * lr_check_view - runs the checks of feature view `view` over its source
+ * rows with start_us <= event time <= end_us (LLONG_MIN and LLONG_MAX for
+ * no bound), writing nothing: what a materialization of those rows would
+ * find, by the same code. Per rule: the rows checked, failing, the share,
+ * whether it passed (`mostly` applied; freshness against the current
+ * time), up to LR_CHECK_SAMPLES sample keys and values; the rows a load
+ * would drop and set null. flags: 0 for lines of text, LR_FORMAT_JSON for
+ * the object lr_store_check_report() describes.
+ *
+ * report: receives a NUL-terminated string (free with lr_free()).
+ * rules_failed: may be NULL; receives the number of rules that did not
+ *               pass (0: every rule passed).
+ * Threads and processes: one call at a time per handle; the source files
+ * are only read, so writers and servers elsewhere go on.
+ * Returns 0 (whatever the rules found); LR_ENOTFOUND (no such view);
+ * LR_EINVAL (an on-demand view, a view without checks, start after end,
+ * a source that cannot be read: the message says which); LR_ENOMEM.
+ */
+int lr_check_view(lr_offline *off, const char *view, long long start_us,
+                  long long end_us, unsigned flags, char **report,
+                  int *rules_failed);
 
 /* Where a push goes (Feast's PushMode): the online store, the offline
  * store, or both. */
@@ -1168,6 +1245,64 @@ int lr_push(lr_offline *off, const char *push_source, unsigned to,
  */
 int lr_push_file(lr_offline *off, const char *push_source, unsigned to,
                  const char *path, unsigned flags, lr_push_stats *stats);
+
+/* What to compare for training/serving skew. */
+typedef struct lr_skew_spec {
+  const char *view;        /* a batch feature view kept online */
+  int sample;              /* entities to sample, 1 to 100000 (0: 1000):
+                              half from each side, see below */
+  unsigned long long seed; /* the draws (any value): the same seed over
+                              the same rows samples the same entities */
+} lr_skew_spec;
+
+/*
+ * lr_skew - training/serving skew of one feature view: for a sample of its
+ * entities, the row the online store serves against the latest row its
+ * offline source gives as of now, feature by feature.
+ *
+ * Sampling: spec->sample - spec->sample / 2 rows drawn uniformly from the
+ * view's online rows (a reservoir over one pass; a view with fewer rows
+ * gives all of them), and spec->sample / 2 distinct keys of the source
+ * that have a row as of now (the first by a hash of the key and the
+ * seed); their union is compared, so both "missing online" and "missing
+ * offline" can appear. Offline, an entity's row is the one with the
+ * greatest (event_ts, created_ts) among its source rows (pushed offline
+ * rows included) with event_ts <= now and, when the view has a ttl,
+ * event_ts >= now - ttl: the row a training set joins at now and a
+ * materialization up to now stores. Online, a row older than the ttl is
+ * withheld, as lookups withhold it. Per feature each entity counts as:
+ * equal; different (a null against a value included); missing online (no
+ * row, withheld, or stored before the feature was added); missing offline;
+ * missing both. Equality is exact, with floats equal when their bits are
+ * equal or both are NaN: each side's value has the view's type already (a
+ * float32 feature's source value is cast to float32 as a load casts it),
+ * so a value that went through a load unchanged is equal. Up to 3
+ * examples per feature and kind of disagreement (key, both values and
+ * their event times).
+ *
+ * flags: 0 for text, LR_FORMAT_JSON for one JSON object (docs/cli.md,
+ * `larder skew`).
+ * report: receives the report; the caller frees it with lr_free().
+ * Returns 0; LR_ENOTFOUND (an unknown view; a view with no rows in the
+ * online store); LR_EINVAL (an on-demand or offline-only view, a sample
+ * out of range, a source that cannot be read, a registry applied since
+ * the handle was opened); LR_ECORRUPT (a stored row that does not
+ * decode); LR_EUNSUPPORTED (no libduckdb); LR_ENOMEM; LR_EIO. The message
+ * names the view and says how to fix it.
+ *
+ * Threads: one call at a time on the handle. It opens a read-only store
+ * handle of its own (sharing this process's environment).
+ * Processes: writers in any process (writes, pushes, materializations,
+ * compaction, a server) go on meanwhile; none waits for it. The online
+ * sample is one read snapshot and the compared online rows another, each
+ * whole; the offline query reads the source files as they are when it
+ * runs. With a writer at work the figures describe a moment between the
+ * start and the end of the call: an entity written meanwhile may count as
+ * different, or missing on one side, although both sides agree after the
+ * write (docs/internals/skew.md).
+ */
+int lr_skew(lr_offline *off, const lr_skew_spec *spec, unsigned flags,
+            char **report);
 
 /* ------------------------------------------------------------------------ */
 /* Statistics and drift of a feature view's offline rows (DuckDB)            */

@@ -150,6 +150,20 @@ static inline void th_free_kept(void) {
   "    timestamp_field: event_timestamp\n"                                     \
   "feature_views:\n"
 
+/* The int64 entity `user` (user_id) and the CSV source `events`
+ * (data/events.csv: event times in `ts`, created times in `created`):
+ * the start of the definitions of the push and skew suites, which may add
+ * to the source (field_mapping) or list more sources after it. */
+#define TH_EVENTS_SOURCE                                                       \
+  "entities:\n"                                                                \
+  "  - {name: user, join_keys: [user_id], value_type: int64}\n"                \
+  "sources:\n"                                                                 \
+  "  - name: events\n"                                                         \
+  "    kind: file\n"                                                           \
+  "    path: data/events.csv\n"                                                \
+  "    timestamp_field: ts\n"                                                  \
+  "    created_timestamp_column: created\n"
+
 /* TH_USER_SOURCE and one view `stats` of one int64 feature `a`: the store
  * the generation, snapshot and replication suites write to. */
 #define TH_STATS_DEFS                                                          \

@@ -339,8 +339,26 @@ static int check_expr(const char *expr, const char *text) {
   return names;
 }
 
-/* Every query of every panel of the Grafana dashboard names only series
- * that a served replica's /metrics exposes. */
+/* The /metrics of a served repo whose view `stats` has checks, written
+ * once (a failing row dropped): the check series, which a writing
+ * process's store records and a replica's does not have. */
+static void checked_metrics(char *text, size_t cap) {
+  char *dir = th_applied_repo(TH_STATS_DEFS "    checks:\n"
+                              "      - {feature: a, between: [0, 2], on_fail: "
+                              "drop}\n");
+  lr_store *st = NULL;
+  cr_assert_eq(lr_store_open(dir, LR_STORE_READWRITE, &st), 0);
+  cr_assert_eq(th_put_stats(st, 0, 5, 0, EVENT_US), 0, "%s",
+               lr_store_errmsg(st));
+  lr_store_close(st);
+  int out, http;
+  pid_t server = th_serve(dir, NULL, &out, &http);
+  th_track_child(server);
+  cr_assert_eq(th_http_get(http, "/metrics", text, cap), 200);
+  stop_serve(server, out);
+  th_rmrf(dir);
+}
+
 /* Saves a drift run of feature a of `stats` in `repo` as `larder drift
  * --save` writes it (offline/drift_run.h), for larder_drift_score. */
 static void save_drift_run(const char *repo) {
@@ -354,12 +372,17 @@ static void save_drift_run(const char *repo) {
   lr__buf_free(&json);
 }
 
+/* Every query of every panel of the Grafana dashboard names only series
+ * that a fleet's /metrics exposes: a served replica's (with a saved drift
+ * run), and a writing repo's with checks. */
 Test(monitoring, mon004_dashboard_queries_name_exposed_series) {
   served s = serve_replica();
   look_up(&s);
   save_drift_run(s.replica);
-  static char text[65536];
-  cr_assert_eq(th_http_get(s.http, "/metrics", text, sizeof text), 200);
+  static char text[131072];
+  cr_assert_eq(th_http_get(s.http, "/metrics", text, sizeof text / 2), 200);
+  size_t used = strlen(text);
+  checked_metrics(text + used, sizeof text - used);
   size_t len = 0;
   FILE *f = fopen(DASHBOARD, "r");
   cr_assert(f, "no %s (run from the repo root)", DASHBOARD);

@@ -26,15 +26,7 @@ TestSuite(push, .init = setup, .fini = teardown, .timeout = 120);
 /* ---- the repo ------------------------------------------------------------ */
 
 #define DEFS_SOURCES                                                         \
-  "entities:\n"                                                              \
-  "  - {name: user, join_keys: [user_id], value_type: int64}\n"              \
-  "sources:\n"                                                               \
-  "  - name: events\n"                                                       \
-  "    kind: file\n"                                                         \
-  "    path: data/events.csv\n"                                              \
-  "    timestamp_field: ts\n"                                                \
-  "    created_timestamp_column: created\n"                                  \
-  "    field_mapping: {n_clicks: clicks}\n"
+  TH_EVENTS_SOURCE "    field_mapping: {n_clicks: clicks}\n"
 
 #define DEFS_VIEW                                                            \
   "feature_views:\n"                                                         \

@@ -3053,3 +3053,92 @@ Test(server, s074_expected_freshness_from_the_freshness_check) {
   th_release(m);
   srv_stop();
 }
+
+/* A /write-to-online-store body of `n` user_stats rows (users 100...),
+ * clicks = row number except row `bad`, whose clicks are 1000. */
+static char *rows_with_one_bad(int n, int bad) {
+  lr__buf b;
+  lr__buf_init(&b);
+  lr__buf_puts(&b, "{\"feature_view_name\": \"user_stats\", \"df\": {");
+  static const char *const cols[] = {"user_id", "event_timestamp", "score",
+                                     "clicks", "label", "blob", "emb",
+                                     "seen"};
+  for (int c = 0; c < 8; c++) {
+    lr__buf_printf(&b, "%s\"%s\": [", c ? ", " : "", cols[c]);
+    for (int i = 0; i < n; i++) {
+      lr__buf_puts(&b, i ? ", " : "");
+      if (c == 0)
+        lr__buf_printf(&b, "%d", 100 + i);
+      else if (c == 1)
+        lr__buf_puts(&b, "\"2024-09-01T00:00:00Z\"");
+      else if (c == 2)
+        lr__buf_puts(&b, "0.5");
+      else if (c == 3)
+        lr__buf_printf(&b, "%d", i == bad ? 1000 : i % 100);
+      else
+        lr__buf_puts(&b, "null");
+    }
+    lr__buf_puts(&b, "]");
+  }
+  lr__buf_puts(&b, "}}");
+  return th_keep(lr__buf_steal(&b));
+}
+
+#define CLICKS_CHECK(on_fail)                                                \
+  DEFS_HEAD "    checks:\n      - {feature: clicks, between: [0, 100], "    \
+  "on_fail: " on_fail "}\n" DEFS_TAIL
+
+/* One bad row in 1,000 over HTTP: under drop a 200 that counts it (999
+ * written, the row quarantined, its key in the samples); under reject a
+ * 422 with the message and the counts, nothing written; /metrics counts
+ * both. */
+Test(server, s075_one_bad_row_in_a_thousand_drop_then_reject) {
+  srv_start("--threads", "2");
+  apply_and_await_registry(CLICKS_CHECK("drop"), "2");
+  char *body = rows_with_one_bad(1000, 500);
+  hresp r = call("POST", "/write-to-online-store", body);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert(strstr(r.body, "{\"written\": [{\"view\": \"user_stats\", "
+                   "\"rows_written\": 999, \"rows_skipped\": 0, \"checks\": "
+                   "{\"view\": \"user_stats\", \"rows\": 1000, "
+                   "\"rows_failed\": 1, \"rows_dropped\": 1, \"rows_nulled\": "
+                   "0, \"rejected\": false, \"quarantine\": \""), "%s",
+            r.body);
+  cr_assert(strstr(r.body, "\"checks\": [{\"name\": \"clicks_between\", "
+                   "\"kind\": \"between\", \"feature\": \"clicks\", "
+                   "\"on_fail\": \"drop\", \"rows_checked\": 1000, "
+                   "\"rows_failed\": 1, \"share_failed\": 0.001, \"passed\": "
+                   "false, \"samples\": [{\"key\": {\"user_id\": 600}, "
+                   "\"value\": 1000}]}]}}]}"), "%s", r.body);
+  hresp_free(&r);
+  apply_and_await_registry(CLICKS_CHECK("reject"), "3");
+  body = rows_with_one_bad(1000, 7);
+  r = call("POST", "/write-to-online-store", body);
+  cr_assert_eq(r.status, 422, "%s", r.body);
+  cr_assert(strstr(r.body, "{\"error\": \"a data quality check refused the "
+                   "rows\", \"detail\": \"df: feature view 'user_stats': the "
+                   "checks refused the batch, so nothing was written: check "
+                   "'clicks_between' (between on clicks, on_fail: reject): 1 "
+                   "of 1000 rows failed (0.1%); fix the rows, or the checks "
+                   "in the view's definition (`larder check user_stats` runs "
+                   "them over the source)\", \"checks\": {\"view\": "
+                   "\"user_stats\", \"rows\": 1000, \"rows_failed\": 1, "
+                   "\"rows_dropped\": 0, \"rows_nulled\": 0, \"rejected\": "
+                   "true, \"quarantine\": null, "), "%s", r.body);
+  hresp_free(&r);
+  char *m = metrics_text();
+  cr_assert(has_series(m, "larder_batches_rejected_total{view=\"user_stats\"}"
+                          " 1\n"), "%s", m);
+  cr_assert(has_series(m, "larder_rows_quarantined_total{view=\"user_stats\"}"
+                          " 1\n"), "%s", m);
+  cr_assert(has_series(m, "larder_check_rows_total{view=\"user_stats\","
+                          "rule=\"clicks_between\",outcome=\"failed\"} 2\n"),
+            "%s", m);
+  cr_assert(has_series(m, "larder_check_rows_total{view=\"user_stats\","
+                          "rule=\"clicks_between\",outcome=\"passed\"} "
+                          "1998\n"), "%s", m);
+  cr_assert(!has_series(m, "larder_batches_rejected_total{view=\"item_stats\""),
+            "%s", m);
+  th_release(m);
+  srv_stop();
+}

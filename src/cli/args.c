@@ -29,6 +29,14 @@ static int parse_integer(const char *text, long long min, long long max,
   return 0;
 }
 
+int cli_parse_count(const char *flag, const char *text, long long min,
+                    long long max, long long *out) {
+  if (parse_integer(text, min, max, out))
+    return cli_usage_error("%s: '%s' is not a whole number from %lld to %lld",
+                           flag, text, min, max);
+  return 0;
+}
+
 /* A number, the whole text. */
 static int parse_number(const char *text, double *out) {
   char *end;

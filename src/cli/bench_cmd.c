@@ -55,18 +55,6 @@ typedef struct bench_args {
 
 /* ---- the command line --------------------------------------------------- */
 
-/* Reads a whole number in [min, max]. */
-static int parse_count(const char *flag, const char *text, long long min,
-                       long long max, long long *out) {
-  char *end;
-  long long v = strtoll(text, &end, 10);
-  if (end == text || *end || v < min || v > max)
-    return cli_usage_error("%s: '%s' is not a whole number from %lld to %lld",
-                           flag, text, min, max);
-  *out = v;
-  return 0;
-}
-
 /* Reads a duration: a number with a unit (ms, s, m, h; seconds if none). */
 static int parse_duration(const char *flag, const char *text, double min,
                           double *out) {
@@ -153,17 +141,17 @@ static int take_number(bench_args *a, flag_id id, const char *value) {
   int rc = 0;
   switch (id) {
   case F_RANDOM:
-    return parse_count("--random", value, 1, most, &a->keys.random_n);
+    return cli_parse_count("--random", value, 1, most, &a->keys.random_n);
   case F_BATCH:
-    rc = parse_count("--batch", value, 1, MAX_BATCH, &n);
+    rc = cli_parse_count("--batch", value, 1, MAX_BATCH, &n);
     a->batch = (int)n;
     return rc;
   case F_THREADS:
-    rc = parse_count("--threads", value, 1, MAX_THREADS, &n);
+    rc = cli_parse_count("--threads", value, 1, MAX_THREADS, &n);
     a->threads = (int)n;
     return rc;
   case F_SEED:
-    rc = parse_count("--seed", value, 0, most, &n);
+    rc = cli_parse_count("--seed", value, 0, most, &n);
     a->seed = (unsigned long long)n;
     return rc;
   case F_DURATION:

@@ -75,9 +75,10 @@ extern const cli_command cli_init_command, cli_plan_command,
     cli_get_command, cli_write_command, cli_push_command, cli_compact_command,
     cli_version_command, cli_verify_command, cli_replicate_command,
     cli_publish_command, cli_historical_command, cli_materialize_command,
+    cli_check_command,
     cli_materialize_incremental_command, cli_stats_command,
     cli_drift_command, cli_serve_command,
-    cli_bench_command, cli_teardown_command;
+    cli_bench_command, cli_teardown_command, cli_skew_command;
 
 /* Reads `argv` (argc words after the command's name) by c->command's
  * table into c. Returns 0; CLI_USAGE after printing what is wrong; or -1
@@ -107,6 +108,11 @@ int cli_split_list(char *text, const char **items, int max);
  * text is not such a value or the type is an array. */
 int cli_parse_value(const char *text, int type, lr_value *out);
 
+/* Reads the value `text` of option `flag` as a whole number in [min,
+ * max] into *out. Returns 0, or CLI_USAGE after printing what is wrong. */
+int cli_parse_count(const char *flag, const char *text, long long min,
+                    long long max, long long *out);
+
 /* The command usage errors are about (NULL: the command line as a whole),
  * for their prefix and their pointer to the command's --help. */
 void cli_set_topic(const char *command);
@@ -117,5 +123,10 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "larder: WHAT: MESSAGE" for a failed call to stderr; returns
  * CLI_FAILED. */
 int cli_fail(const char *what, int status, const char *message);
+/* Ends a command whose call handed back a report: prints it to stdout
+ * when `status` is 0, else the failure (cli_fail); frees the report
+ * either way. Returns CLI_OK or CLI_FAILED. */
+int cli_print_report(const char *what, int status, const char *message,
+                     char *report);
 
 #endif

@@ -21,6 +21,8 @@ static const cli_command *const commands[] = {
     &cli_replicate_command,   &cli_publish_command,
     &cli_historical_command,  &cli_materialize_command,
     &cli_materialize_incremental_command,
+    &cli_check_command,
+    &cli_skew_command,
     &cli_stats_command,       &cli_drift_command,
     &cli_serve_command,       &cli_bench_command,
     &cli_teardown_command,
@@ -88,6 +90,16 @@ int cli_fail(const char *what, int status, const char *message) {
   fprintf(stderr, "larder: %s: %s\n", what,
           message && *message ? message : lr_strerror(status));
   return CLI_FAILED;
+}
+
+int cli_print_report(const char *what, int status, const char *message,
+                     char *report) {
+  if (status)
+    cli_fail(what, status, message);
+  else
+    fputs(report, stdout);
+  lr_free(report);
+  return status ? CLI_FAILED : CLI_OK;
 }
 
 static const cli_command *find_command(const char *name) {

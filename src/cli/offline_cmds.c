@@ -98,7 +98,8 @@ enum {
   HIST_SERVICE,
   HIST_FULL_NAMES,
   HIST_OUTPUT,
-  HIST_TIMESTAMP_UNIT
+  HIST_TIMESTAMP_UNIT,
+  HIST_CHECKS
 };
 
 typedef struct historical_args {
@@ -106,6 +107,20 @@ typedef struct historical_args {
   char *features;
   const char *refs[MAX_ITEMS];
 } historical_args;
+
+/* --checks fail|warn|off into spec->checks; CLI_USAGE for another. */
+static int historical_checks(const cli *c, lr_historical_spec *spec) {
+  static const char *const modes[] = {"fail", "warn", "off"};
+  const char *mode = cli_value(c, HIST_CHECKS);
+  for (int i = 0; mode && i < 3; i++)
+    if (!strcmp(mode, modes[i])) {
+      spec->checks = i; /* LR_CHECKS_FAIL, _WARN, _OFF */
+      return 0;
+    }
+  return mode ? cli_usage_error("--checks is fail, warn or off, not '%s'",
+                                mode)
+              : 0;
+}
 
 static void historical_spec(const cli *c, historical_args *a) {
   a->spec.entities_file = cli_value(c, HIST_ENTITIES);
@@ -121,11 +136,27 @@ static void historical_spec(const cli *c, historical_args *a) {
   }
 }
 
+/* A note of a materialization (a view reloaded, and why; what its checks
+ * found) or of a training set's checks, on stdout before the summary
+ * line. */
+static void print_note(void *ctx, const char *text) {
+  (void)ctx;
+  printf("%s\n", text);
+  fflush(stdout);
+}
+
 static int cmd_historical(cli *c) {
   historical_args *a = calloc(1, sizeof *a);
   if (!a)
     return CLI_FAILED;
   historical_spec(c, a);
+  int usage = historical_checks(c, &a->spec);
+  if (usage) {
+    free(a->features);
+    free(a);
+    return usage;
+  }
+  a->spec.note = print_note;
   progress p;
   a->spec.progress = progress_on_terminal(&p, &a->spec.progress_ctx,
                                          "rows processed");
@@ -173,6 +204,12 @@ static const cli_option historical_options[] = {
                              "timestamp column: s (the default), ms, us or "
                              "ns",
                              0, 0},
+    [HIST_CHECKS] = {"--checks", "MODE",
+                     "the joined views' checks over the rows the set reads: "
+                     "fail (the default: a rule that does not pass stops "
+                     "it), warn (report and write) or off; rows are never "
+                     "filtered",
+                     0, 0},
 };
 
 const cli_command cli_historical_command = {
@@ -210,14 +247,6 @@ static int materialize_spec(const cli *c, materialize_args *a) {
     a->spec.views = a->names;
   }
   return 0;
-}
-
-/* A note of the materialization (a view reloaded, and why), on stdout
- * before the summary line. */
-static void print_note(void *ctx, const char *text) {
-  (void)ctx;
-  printf("%s\n", text);
-  fflush(stdout);
 }
 
 static int cmd_materialize(cli *c) {

@@ -217,6 +217,16 @@ const cli_command cli_get_command = {
 
 enum { WRITE_IGNORE_EXTRA };
 
+/* What the view's checks found in the write, on stdout, when a rule
+ * failed (lr_store_check_report). */
+static void print_check_report(lr_store *store) {
+  char *report = NULL;
+  if (lr_store_check_report(store, 0, &report) == 0 && report &&
+      strstr(report, "  FAIL "))
+    fputs(report, stdout);
+  lr_free(report);
+}
+
 static int cmd_write(cli *c) {
   const char *view = c->operand[0], *file = c->operand[1];
   unsigned flags = c->given[WRITE_IGNORE_EXTRA]
@@ -226,6 +236,9 @@ static int cmd_write(cli *c) {
   int rc = lr_store_open(c->repo, LR_STORE_READWRITE, &store);
   if (rc == 0)
     rc = lr_write_file_flags(store, view, file, flags, &stats);
+  if (store)
+    print_check_report(store);
+  fflush(stdout);
   int status = rc ? cli_fail("write", rc, lr_store_errmsg(store)) : CLI_OK;
   if (rc == 0)
     printf("Wrote %zu row%s to %s (%zu older than the stored rows were "
@@ -414,10 +427,7 @@ static int cmd_verify(cli *c) {
   int rc = lr_store_open(c->repo, LR_STORE_READONLY, &store);
   if (rc == 0)
     rc = lr_store_verify(store, &report);
-  status = rc ? cli_fail("verify", rc, lr_store_errmsg(store)) : CLI_OK;
-  if (rc == 0)
-    fputs(report, stdout);
-  lr_free(report);
+  status = cli_print_report("verify", rc, lr_store_errmsg(store), report);
   lr_store_close(store);
   return status;
 }

@@ -41,21 +41,25 @@ static int read_range(const char *text, const char *what, lr_window *w) {
                           : status;
 }
 
-/* Prints the report of a call that made one, or its failure. */
-static int print_report(cli *c, lr_offline *off, int rc, char *report) {
-  int status = rc ? cli_fail(c->command->name, rc, lr_offline_errmsg(off))
-                  : CLI_OK;
+/* Runs lr_stats(stats) or lr_drift(drift) on the repo, with --exact and
+ * --json (options `exact` and `json` of c's command) as flags, and prints
+ * the report or the failure. */
+static int run_report(cli *c, int exact, int json, const lr_stats_spec *stats,
+                      const lr_drift_spec *drift) {
+  unsigned flags = (c->given[exact] ? LR_STATS_EXACT : 0) |
+                   (c->given[json] ? LR_FORMAT_JSON : 0);
+  lr_offline *off = NULL;
+  char *report = NULL;
+  int rc = lr_offline_open(c->repo, &off);
   if (rc == 0)
-    fputs(report, stdout);
-  lr_free(report);
+    rc = lr_offline_set_verbose(off, c->verbose);
+  if (rc == 0)
+    rc = stats ? lr_stats(off, stats, flags, &report)
+               : lr_drift(off, drift, flags, &report);
+  int status = cli_print_report(c->command->name, rc, lr_offline_errmsg(off),
+                                report);
   lr_offline_close(off);
   return status;
-}
-
-/* Opens the repo for offline work, verbose as asked. */
-static int open_offline(cli *c, lr_offline **off) {
-  int rc = lr_offline_open(c->repo, off);
-  return rc ? rc : lr_offline_set_verbose(*off, c->verbose);
 }
 
 enum { STATS_START, STATS_END, STATS_SAVE, STATS_EXACT, STATS_JSON };
@@ -68,16 +72,9 @@ static int cmd_stats(cli *c) {
   if (status == CLI_OK)
     status = read_bound(cli_value(c, STATS_END), "--end",
                         &spec.window.has_end, &spec.window.end_us);
-  if (status != CLI_OK)
-    return status;
-  unsigned flags = (c->given[STATS_EXACT] ? LR_STATS_EXACT : 0) |
-                   (c->given[STATS_JSON] ? LR_FORMAT_JSON : 0);
-  lr_offline *off = NULL;
-  char *report = NULL;
-  int rc = open_offline(c, &off);
-  if (rc == 0)
-    rc = lr_stats(off, &spec, flags, &report);
-  return print_report(c, off, rc, report);
+  return status != CLI_OK ? status
+                          : run_report(c, STATS_EXACT, STATS_JSON, &spec,
+                                       NULL);
 }
 
 static const cli_operand view_operand[] = {
@@ -143,16 +140,9 @@ static int cmd_drift(cli *c) {
   if (status == CLI_OK)
     status = read_range(cli_value(c, DRIFT_CURRENT), "--current",
                         &spec.current);
-  if (status != CLI_OK)
-    return status;
-  unsigned flags = (c->given[DRIFT_EXACT] ? LR_STATS_EXACT : 0) |
-                   (c->given[DRIFT_JSON] ? LR_FORMAT_JSON : 0);
-  lr_offline *off = NULL;
-  char *report = NULL;
-  int rc = open_offline(c, &off);
-  if (rc == 0)
-    rc = lr_drift(off, &spec, flags, &report);
-  return print_report(c, off, rc, report);
+  return status != CLI_OK ? status
+                          : run_report(c, DRIFT_EXACT, DRIFT_JSON, NULL,
+                                       &spec);
 }
 
 static const cli_option drift_options[] = {

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/arena.h"
 #include "../util/fs.h"
 #include "../util/json.h"
 #include "../util/textval.h"
@@ -101,35 +100,33 @@ typedef struct latest {
   double score;
 } latest;
 
+/* The entries seen: an array of `latest` in a growing buffer. */
 typedef struct latest_set {
-  latest *items;
-  int n, cap;
+  lr__buf entries;
 } latest_set;
+
+static latest *entries(const latest_set *set, int *n) {
+  *n = (int)(set->entries.len / sizeof(latest));
+  return (latest *)(void *)set->entries.data;
+}
 
 /* The entry of (feature, method) in `set`, added when missing. */
 static latest *entry_of(latest_set *set, const char *feature,
                         const char *method) {
-  for (int i = 0; i < set->n; i++)
-    if (!strcmp(set->items[i].feature, feature) &&
-        !strcmp(set->items[i].method, method))
-      return &set->items[i];
-  if (set->n == set->cap) {
-    int cap = set->cap ? set->cap * 2 : 16;
-    latest *grown = realloc(set->items, (size_t)cap * sizeof *grown);
-    if (!grown)
-      return NULL;
-    set->items = grown;
-    set->cap = cap;
-  }
-  latest *e = &set->items[set->n];
-  *e = (latest){strdup(feature), strdup(method), -1, 0, 0};
-  if (!e->feature || !e->method) {
-    free(e->feature);
-    free(e->method);
+  int n;
+  latest *all = entries(set, &n);
+  for (int i = 0; i < n; i++)
+    if (!strcmp(all[i].feature, feature) && !strcmp(all[i].method, method))
+      return &all[i];
+  latest e = {strdup(feature), strdup(method), -1, 0, 0};
+  if (e.feature && e.method)
+    lr__buf_append(&set->entries, &e, sizeof e);
+  if (!e.feature || !e.method || lr__buf_failed(&set->entries)) {
+    free(e.feature);
+    free(e.method);
     return NULL;
   }
-  set->n++;
-  return e;
+  return &entries(set, &n)[n - 1];
 }
 
 /* A score of a saved run: a number, "Infinity", or none (null). */
@@ -147,11 +144,9 @@ static int score_of(const lr__jnode *n, double *score) {
 
 /* Takes the scores of one saved run (JSON `text`) into `set`. */
 static int take_run(latest_set *set, const char *text, size_t len) {
-  lr__arena arena;
-  lr__arena_init(&arena);
-  lr__buf err;
-  lr__buf_init(&err);
-  const lr__jnode *root = lr__json_read(text, len, &arena, &err);
+  lr__json_doc doc;
+  lr__json_doc_read(&doc, text, len);
+  const lr__jnode *root = doc.root;
   const lr__jnode *method = lr__json_get(root, "method");
   const lr__jnode *at = lr__json_get(root, "saved_at_us");
   const lr__jnode *features = lr__json_get(root, "features");
@@ -173,8 +168,7 @@ static int take_run(latest_set *set, const char *text, size_t len) {
       }
     }
   }
-  lr__buf_free(&err);
-  lr__arena_free(&arena);
+  lr__json_doc_free(&doc);
   return rc;
 }
 
@@ -208,15 +202,18 @@ int lr__drift_saved_scores(const char *repo, const char *view,
   lr__buf dir;
   lr__buf_init(&dir);
   lr__quality_path(repo, "drift", view, NULL, &dir);
-  latest_set set = {NULL, 0, 0};
+  latest_set set;
+  lr__buf_init(&set.entries);
   int rc = take_runs(&set, lr__buf_str(&dir));
-  for (int i = 0; i < set.n; i++) {
-    if (rc == 0 && set.items[i].has_score)
-      fn(ctx, set.items[i].feature, set.items[i].method, set.items[i].score);
-    free(set.items[i].feature);
-    free(set.items[i].method);
+  int n;
+  latest *all = entries(&set, &n);
+  for (int i = 0; i < n; i++) {
+    if (rc == 0 && all[i].has_score)
+      fn(ctx, all[i].feature, all[i].method, all[i].score);
+    free(all[i].feature);
+    free(all[i].method);
   }
-  free(set.items);
+  lr__buf_free(&set.entries);
   lr__buf_free(&dir);
   return rc;
 }

@@ -24,10 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../codec/row.h"
 #include "../util/fs.h"
 #include "../registry/odfv.h"
 #include "../util/names.h"
 #include "explain.h"
+#include "check.h"
 #include "offline.h"
 
 enum { MAX_KEYS = 16 };
@@ -475,6 +477,56 @@ static int count_rows(lr_offline *off, unsigned long long *rows) {
   return rc;
 }
 
+/* The earliest and latest entity times, in microseconds. */
+static int entity_times(lr_offline *off, int64_t *first, int64_t *last) {
+  lr__buf row;
+  lr__buf_init(&row);
+  int rc = lr__offline_run(off, "SELECT coalesce(epoch_us(min(__larder_ts)), "
+                           "0), coalesce(epoch_us(max(__larder_ts)), 0) FROM "
+                           "__entities", "reading the entity times", 2, &row);
+  long long a = 0, b = 0;
+  if (rc == 0 && sscanf(lr__buf_str(&row), "%lld\t%lld", &a, &b) != 2)
+    rc = lr__errmsg_set(&off->errmsg, LR_EINVAL, "cannot read the entity "
+                        "times");
+  *first = a;
+  *last = b;
+  lr__buf_free(&row);
+  return rc;
+}
+
+/* Runs the checks of each joined view over the rows the training set
+ * reads from (larder.h, LR_CHECKS_*): a failing rule fails the call or,
+ * with LR_CHECKS_WARN, is reported through spec->note. */
+static int run_checks(lr_offline *off, const lr_historical_spec *spec,
+                      const plan *p) {
+  int64_t first, last;
+  int rc = spec->checks == LR_CHECKS_OFF ? 1 : entity_times(off, &first,
+                                                              &last);
+  for (int g = 0; rc == 0 && g < p->n_views; g++) {
+    const lr__view *v = p->views[g];
+    int64_t start = v->ttl_seconds > 0 ? first - v->ttl_seconds * 1000000
+                                       : LR__TIME_MIN_US;
+    lr__buf report;
+    lr__buf_init(&report);
+    int failed = 0;
+    rc = lr__check_window(off, v, start, last, 0, 5, &report, &failed);
+    if (report.len && report.data[report.len - 1] == '\n')
+      report.data[--report.len] = '\0';
+    if (rc == 0 && failed && spec->checks == LR_CHECKS_FAIL)
+      rc = lr__errmsg_set(&off->errmsg, LR_ECHECK, "feature view '%s': %d "
+                          "check%s did not pass over the rows this training "
+                          "set reads (see below); fix the data, or run with "
+                          "--checks warn to write the set anyway (its rows "
+                          "are never filtered by checks)\n%s", v->name,
+                          failed, failed == 1 ? "" : "s",
+                          lr__buf_str(&report));
+    else if (rc == 0 && failed && spec->note)
+      spec->note(spec->note_ctx, lr__buf_str(&report));
+    lr__buf_free(&report);
+  }
+  return rc == 1 ? 0 : rc;
+}
+
 int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,
                                unsigned long long *rows) {
   if (!off || !spec)
@@ -492,6 +544,8 @@ int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,
     rc = lr__offline_session(off);
   if (rc == 0)
     rc = stage_entities(off, spec, &p, &described);
+  if (rc == 0)
+    rc = run_checks(off, spec, &p);
   for (int g = 0; rc == 0 && g < p.n_views; g++)
     rc = stage_view(off, p.views[g], g, lr__buf_str(&described));
   if (rc == 0)

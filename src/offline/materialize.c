@@ -27,136 +27,21 @@
 #include "../util/dtype.h"
 #include "../util/timefmt.h"
 #include "explain.h"
+#include "chunkcols.h"
 #include "feed.h"
 #include "offline.h"
 
-/* Chunks are converted and written BATCH rows at a time, so that a
- * batch's values (a column of lr_values each) stay in the CPU's cache
- * between their conversion and their packing. */
-enum { MAX_KEYS = 16, BATCH = 256 };
-
-/* One chunk converted for the writer: a column per key, the two times and
- * each feature; values point into the chunk (strings) or into `scratch`
- * (tables of array<string> items). */
-typedef struct chunk_columns {
-  int n_cols;
-  lr_column *cols;
-  lr_value *values; /* n_cols x rows */
-  uint8_t *types;   /* the dtype each column is read as */
-  lr__buf scratch;
-} chunk_columns;
-
-/* Converts rows [from, from + n) of a chunk into cc's columns. Returns 0
- * or LR_EINVAL (a null item inside a list, which arrays cannot hold). */
-static int convert_rows(lr_offline *off, duckdb_data_chunk chunk,
-                        chunk_columns *cc, idx_t from, idx_t n) {
-  const lr__duckdb_api *api = lr__duckdb_fns();
-  lr__buf_reset(&cc->scratch);
-  for (int c = 0; c < cc->n_cols; c++) {
-    duckdb_vector vec = api->data_chunk_get_vector(chunk, (idx_t)c);
-    lr_value *col = cc->values + (size_t)c * n;
-    cc->cols[c].values = col;
-    if (lr__duck_read_column(vec, cc->types[c], from, n, &cc->scratch, col)) {
-      lr__buf_printf(&off->errmsg, "column '%s' holds a list with a null "
-                     "item; arrays cannot hold nulls", cc->cols[c].name);
-      return LR_EINVAL;
-    }
-  }
-  /* string tables: offsets (+1, so 0 stays NULL) into scratch -> pointers */
-  for (int c = 0; c < cc->n_cols; c++)
-    if (cc->types[c] == (LR__DT_ARRAY | LR__DT_STRING))
-      for (idx_t r = 0; r < n; r++) {
-        lr_value *v = &cc->values[(size_t)c * n + r];
-        if (v->type != LR_TYPE_NULL)
-          v->v.array.data = cc->scratch.data + (uintptr_t)v->v.array.data - 1;
-      }
-  return lr__buf_failed(&cc->scratch) ? LR_ENOMEM : 0;
-}
-
 /* Converts and writes a chunk, BATCH rows at a time. */
 static int put_chunk(lr_offline *off, duckdb_data_chunk chunk,
-                     chunk_columns *cc, lr__writer *w, lr_write_stats *ws) {
+                     lr__chunk_columns *cc, lr__writer *w, lr_write_stats *ws) {
   idx_t rows = lr__duckdb_fns()->data_chunk_get_size(chunk);
   int rc = 0;
-  for (idx_t from = 0; rc == 0 && from < rows; from += BATCH) {
-    idx_t n = rows - from < BATCH ? rows - from : BATCH;
-    rc = convert_rows(off, chunk, cc, from, n);
+  for (idx_t from = 0; rc == 0 && from < rows; from += LR__CHUNK_BATCH) {
+    idx_t n = rows - from < LR__CHUNK_BATCH ? rows - from : LR__CHUNK_BATCH;
+    rc = lr__chunk_columns_read(off, chunk, cc, from, n);
     if (rc == 0)
       rc = lr__writer_put(w, cc->cols, cc->n_cols, n, ws);
   }
-  return rc;
-}
-
-/* Column names and read types: keys, event_timestamp, created_timestamp,
- * features — the order of the SELECT. */
-static int setup_columns(const lr_offline *off, const lr__view *v,
-                         chunk_columns *cc) {
-  const char *keys[MAX_KEYS];
-  uint8_t key_types[MAX_KEYS];
-  int n_keys = lr__model_view_keys(&off->reg, v, keys, key_types, MAX_KEYS);
-  cc->n_cols = n_keys + 2 + v->n_features;
-  cc->cols = calloc((size_t)cc->n_cols, sizeof *cc->cols);
-  cc->types = calloc((size_t)cc->n_cols, 1);
-  cc->values = calloc((size_t)cc->n_cols * BATCH, sizeof *cc->values);
-  lr__buf_init(&cc->scratch);
-  if (!cc->cols || !cc->types || !cc->values)
-    return LR_ENOMEM;
-  for (int k = 0; k < n_keys; k++) {
-    cc->cols[k].name = keys[k];
-    cc->types[k] = key_types[k];
-  }
-  cc->cols[n_keys].name = "event_timestamp";
-  cc->cols[n_keys + 1].name = "created_timestamp";
-  cc->types[n_keys] = cc->types[n_keys + 1] = LR__DT_TIMESTAMP;
-  for (int f = 0; f < v->n_features; f++) {
-    cc->cols[n_keys + 2 + f].name = v->features[f].name;
-    cc->types[n_keys + 2 + f] = v->features[f].dtype;
-  }
-  return 0;
-}
-
-static void free_columns(chunk_columns *cc) {
-  free(cc->cols);
-  free(cc->types);
-  free(cc->values);
-  lr__buf_free(&cc->scratch);
-}
-
-/* The window of the load, as a SQL condition on __ts. */
-static void window_sql(lr__buf *sql, int64_t start, int64_t end) {
-  char ts[40];
-  lr__buf_puts(sql, " WHERE ");
-  if (start > LR__TIME_MIN_US) {
-    lr__time_format(start, ts);
-    lr__buf_printf(sql, "__ts >= '%s'::TIMESTAMPTZ AND ", ts);
-  }
-  lr__time_format(end, ts);
-  lr__buf_printf(sql, "__ts <= '%s'::TIMESTAMPTZ", ts);
-}
-
-/* How a pass reads the source: as stored, or sorted by key. */
-enum read_order { AS_STORED, BY_KEY };
-
-/* The source rows of view `v` in the window, in `order`; `count_sql`
- * counts them. */
-static int load_sql(lr_offline *off, const lr__view *v, int64_t start,
-                    int64_t end, enum read_order order, lr__buf *sql,
-                    lr__buf *count_sql) {
-  lr__buf source;
-  lr__buf_init(&source);
-  int rc = lr__source_select(off, v, &source);
-  const char *keys[MAX_KEYS];
-  uint8_t types[MAX_KEYS];
-  int n_keys = lr__model_view_keys(&off->reg, v, keys, types, MAX_KEYS);
-  lr__buf_printf(sql, "SELECT * FROM (%s)", lr__buf_str(&source));
-  window_sql(sql, start, end);
-  for (int k = 0; order == BY_KEY && k < n_keys; k++) {
-    lr__buf_puts(sql, k ? ", " : " ORDER BY ");
-    lr__sql_ident(sql, keys[k]);
-  }
-  lr__buf_printf(count_sql, "SELECT count(*) FROM (%s)", lr__buf_str(&source));
-  window_sql(count_sql, start, end);
-  lr__buf_free(&source);
   return rc;
 }
 
@@ -195,9 +80,9 @@ static int query_error(load_state *ls, const lr__view *v,
  * early: its error is checked after the last chunk. */
 static int write_chunks(load_state *ls, const lr__view *v, const char *sql,
                         duckdb_result *result, lr__writer *w) {
-  chunk_columns cc;
+  lr__chunk_columns cc;
   lr__feed feed;
-  int rc = setup_columns(ls->off, v, &cc);
+  int rc = lr__chunk_columns_setup(&ls->off->reg, v, &cc);
   int fed = rc == 0 && lr__feed_open(&feed, result) == 0;
   if (rc == 0 && !fed) {
     lr__buf_puts(&ls->off->errmsg, "cannot start a thread");
@@ -214,7 +99,7 @@ static int write_chunks(load_state *ls, const lr__view *v, const char *sql,
   }
   if (fed)
     lr__feed_close(&feed);
-  free_columns(&cc);
+  lr__chunk_columns_free(&cc);
   if (rc == 0 && lr__duckdb_fns()->result_error(result))
     rc = query_error(ls, v, result, sql);
   return rc;
@@ -253,6 +138,9 @@ static int one_thread(lr_offline *off, int on) {
                          "setting DuckDB's threads", 0, NULL);
 }
 
+/* How a pass reads the source: as stored, or sorted by key. */
+enum read_order { AS_STORED, BY_KEY };
+
 /* One pass over the source in `order` into a new writer (*w, aborted by
  * the caller on failure). */
 static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
@@ -263,8 +151,8 @@ static int load_pass(load_state *ls, lr_store *store, const lr__view *v,
   lr__buf_init(&count);
   memset(&ls->view, 0, sizeof ls->view);
   ls->read = 0;
-  int rc = load_sql(ls->off, v, start, ls->spec->end_us, order, &sql,
-                    &count_sql);
+  int rc = lr__view_rows_sql(ls->off, v, start, ls->spec->end_us, order == BY_KEY, &sql,
+                            &count_sql);
   if (rc == 0 && ls->spec->progress && order == AS_STORED)
     rc = lr__offline_run(ls->off, lr__buf_str(&count_sql),
                          "counting the source rows", 1, &count);
@@ -359,6 +247,20 @@ static int read_past(load_state *ls, lr_store *store, const lr__view *v,
   return rc;
 }
 
+/* Tells the caller (spec->note) what the view's checks found when a rule
+ * failed: the load's report (quality/checkrun.h), refused or not. */
+static void note_checks(load_state *ls, lr_store *store) {
+  const lr__buf *report = lr__store_report(store, 0);
+  if (!ls->spec->note || !report->len || !strstr(report->data, "  FAIL "))
+    return;
+  char *text = strndup(report->data, report->len);
+  if (text && text[0] && text[strlen(text) - 1] == '\n')
+    text[strlen(text) - 1] = '\0';
+  if (text)
+    ls->spec->note(ls->spec->note_ctx, text);
+  free(text);
+}
+
 /* Loads view `v`: as stored, else (keys out of order) again by key; then
  * the records of the load; one transaction. */
 static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
@@ -389,6 +291,7 @@ static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
     rc = lr__writer_commit(w);
     if (rc)
       lr__buf_puts(&ls->off->errmsg, lr_store_errmsg(store));
+    note_checks(ls, store);
   } else if (w) {
     lr__writer_abort(w);
   }

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/arena.h"
 #include "../util/dtype.h"
 #include "../util/json.h"
 #include "../util/textval.h"
@@ -233,11 +232,9 @@ static int read_feature(const lr__jnode *n, lr__fprofile *f) {
 int lr__profile_parse(const char *text, size_t len, const char *path,
                       lr__buf *errmsg, lr__profile *p) {
   memset(p, 0, sizeof *p);
-  lr__arena arena;
-  lr__arena_init(&arena);
-  lr__buf why;
-  lr__buf_init(&why);
-  const lr__jnode *root = lr__json_read(text, len, &arena, &why);
+  lr__json_doc doc;
+  lr__json_doc_read(&doc, text, len);
+  const lr__jnode *root = doc.root;
   const lr__jnode *features = lr__json_get(root, "features");
   int rc = features && features->kind == LR__J_ARRAY ? 0 : -1;
   if (rc == 0) {
@@ -251,8 +248,7 @@ int lr__profile_parse(const char *text, size_t len, const char *path,
   if (rc)
     lr__errmsg_set(errmsg, LR_ECORRUPT, "%s is not a profile that `larder "
                    "stats --save` wrote%s%s: save the profile again",
-                   path, why.len ? ": " : "", lr__buf_str(&why));
-  lr__buf_free(&why);
-  lr__arena_free(&arena);
+                   path, doc.why.len ? ": " : "", lr__buf_str(&doc.why));
+  lr__json_doc_free(&doc);
   return rc ? LR_ECORRUPT : 0;
 }

@@ -225,6 +225,16 @@ static int read_again(const lr__fprofile *f) {
          !(f->stddev * f->stddev > 1e-4 * f->mean * f->mean);
 }
 
+/* Runs query `sql` (freed) over sample s of view v into `res`. */
+static int query_sample(lr_offline *off, const lr__view *v,
+                        const lr__sample *s, lr__buf *sql,
+                        duckdb_result *res) {
+  int rc = lr__offline_query(off, s->of_view ? v : NULL, lr__buf_str(sql),
+                             "profiling the training file", res);
+  lr__buf_free(sql);
+  return rc;
+}
+
 /* Runs query 1 in `pass` (FINITE: over the features again[k] names) and
  * reads their statistics into p. */
 static int run_pass(lr_offline *off, const lr__view *v, const lr__sample *s,
@@ -234,9 +244,7 @@ static int run_pass(lr_offline *off, const lr__view *v, const lr__sample *s,
   lr__buf_init(&sql);
   aggregate_sql(v, lr__buf_str(&s->rows), exact, pass, again, &sql);
   duckdb_result res;
-  int rc = lr__offline_query(off, s->of_view ? v : NULL, lr__buf_str(&sql),
-                             "profiling the training file", &res);
-  lr__buf_free(&sql);
+  int rc = query_sample(off, v, s, &sql, &res);
   if (rc)
     return rc;
   if (pass == AS_STORED) {
@@ -306,9 +314,7 @@ static int run_categories(lr_offline *off, const lr__view *v,
     return 0;
   }
   duckdb_result res;
-  int rc = lr__offline_query(off, s->of_view ? v : NULL, lr__buf_str(&sql),
-                             "profiling the training file", &res);
-  lr__buf_free(&sql);
+  int rc = query_sample(off, v, s, &sql, &res);
   if (rc)
     return rc;
   idx_t n = lr__duckdb_fns()->row_count(&res);
@@ -425,9 +431,7 @@ static int run_bins(lr_offline *off, const lr__view *v, const lr__sample *s,
   }
   lr__buf_puts(&sql, " FROM __rows");
   duckdb_result res;
-  int rc = lr__offline_query(off, s->of_view ? v : NULL, lr__buf_str(&sql),
-                             "counting the training file in bins", &res);
-  lr__buf_free(&sql);
+  int rc = query_sample(off, v, s, &sql, &res);
   if (rc)
     return rc;
   idx_t col = 1;

@@ -11,8 +11,8 @@
 #include "request.h"
 #include "result.h"
 
-/* One value as JSON (json=1) or as text for the table. */
-static void put_value(lr__buf *out, const lr_value *v, int json) {
+/* One value as JSON (json=1) or as text for the table (result.h). */
+void lr__value_put(lr__buf *out, const lr_value *v, int json) {
   char ts[40];
   if (v->type & LR__DT_ARRAY) {
     lr__buf_putc(out, '[');
@@ -26,7 +26,7 @@ static void put_value(lr__buf *out, const lr_value *v, int json) {
       case LR__DT_STRING: elem.v.str = ((const lr_str *)base)[k]; break;
       default: memcpy(&elem.v.i64, base + 8 * k, 8); break; /* int64, f64 */
       }
-      put_value(out, &elem, 1);
+      lr__value_put(out, &elem, 1);
     }
     lr__buf_putc(out, ']');
     return;
@@ -125,7 +125,7 @@ static void put_key_column(const lr_request *req, const lr_value *keys,
   lr__buf_puts(out, k ? ", {\"values\": [" : "{\"values\": [");
   for (int r = 0; r < n; r++) {
     lr__buf_puts(out, r ? ", " : "");
-    put_value(out, &keys[(size_t)r * (size_t)req->n_keys + (size_t)k], 1);
+    lr__value_put(out, &keys[(size_t)r * (size_t)req->n_keys + (size_t)k], 1);
   }
   lr__buf_puts(out, "], \"statuses\": [");
   put_repeated(out, "\"PRESENT\"", n);
@@ -143,7 +143,7 @@ static void put_feature_column(const lr_result *res, int f, int first,
     const lr_value *v = cell(res, r, f);
     lr__buf_puts(out, r ? ", " : "");
     if (v->status == LR_STATUS_PRESENT)
-      put_value(out, v, 1);
+      lr__value_put(out, v, 1);
     else
       lr__buf_puts(out, "null");
   }
@@ -192,7 +192,7 @@ int lr__result_json(const lr_result *res, const lr_value *keys,
 /* The text of one table cell: a value, or its status in angle brackets. */
 static void table_cell(lr__buf *out, const lr_value *v) {
   if (v->status == LR_STATUS_PRESENT || v->status == 0)
-    put_value(out, v, 0);
+    lr__value_put(out, v, 0);
   else
     lr__buf_printf(out, "<%s>", lr_status_name(v->status));
 }
@@ -217,7 +217,8 @@ static void format_table(const lr_result *res, const lr_value *keys,
         else if (r < 0)
           put_feature_name(&text, &req->features[c - nj], flags);
         else if (c < nj)
-          put_value(&text, &keys[(size_t)r * (size_t)req->n_keys + (size_t)c], 0);
+          lr__value_put(&text,
+                        &keys[(size_t)r * (size_t)req->n_keys + (size_t)c], 0);
         else
           table_cell(&text, cell(res, r, c - nj));
         if (pass == 0 && text.len > width[c])

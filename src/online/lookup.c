@@ -267,18 +267,12 @@ static void take_value(lr_result *res, uint8_t dt, const lr__cell *c,
     out->v.array.n = c->count;
     return;
   }
-  switch (dt) {
-  case LR__DT_BOOL: out->v.b = c->v.b; break;
-  case LR__DT_INT32: out->v.i32 = c->v.i32; break;
-  case LR__DT_FLOAT32: out->v.f32 = c->v.f32; break;
-  case LR__DT_FLOAT64: out->v.f64 = c->v.f64; break;
-  case LR__DT_STRING:
-  case LR__DT_BYTES:
-    out->v.str.ptr = (const char *)(uintptr_t)copy_data(res, c->ptr, c->len);
-    out->v.str.len = c->len;
-    break;
-  default: out->v.i64 = c->v.i64; break; /* int64, timestamp */
+  if (dt != LR__DT_STRING && dt != LR__DT_BYTES) {
+    lr__cell_fixed_value(dt, c, out);
+    return;
   }
+  out->v.str.ptr = (const char *)(uintptr_t)copy_data(res, c->ptr, c->len);
+  out->v.str.len = c->len;
 }
 
 /* Sets the group's features of entity `row` to one status. */

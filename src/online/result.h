@@ -6,6 +6,7 @@
 #define LR_ONLINE_RESULT_H
 
 #include "../codec/row.h"
+#include "../util/dtype.h"
 #include "../transform/expr.h"
 #include "request.h"
 
@@ -46,5 +47,23 @@ struct lr_result {
  * its reply. `keys` as for lr_result_format. Returns 0 or LR_ENOMEM. */
 int lr__result_json(const lr_result *res, const lr_value *keys,
                     unsigned flags, lr__buf *out);
+
+/* Sets the value of a decoded cell of fixed-width dtype `dt` (bool,
+ * int32, int64, float32, float64, timestamp) into `out`: what a lookup
+ * and a sample (sample.c) give for such a cell. */
+static inline void lr__cell_fixed_value(uint8_t dt, const lr__cell *c,
+                                        lr_value *out) {
+  switch (dt) {
+  case LR__DT_BOOL: out->v.b = c->v.b; break;
+  case LR__DT_INT32: out->v.i32 = c->v.i32; break;
+  case LR__DT_FLOAT32: out->v.f32 = c->v.f32; break;
+  case LR__DT_FLOAT64: out->v.f64 = c->v.f64; break;
+  default: out->v.i64 = c->v.i64; break; /* int64, timestamp */
+  }
+}
+
+/* Appends one present value `v` (of v->type) as JSON (json = 1: strings
+ * quoted, bytes base64, NaN as "NaN") or as the text table writes it. */
+void lr__value_put(lr__buf *out, const lr_value *v, int json);
 
 #endif

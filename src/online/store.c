@@ -28,6 +28,7 @@
 typedef struct thread_err {
   const lr_store *store;
   lr__buf buf;
+  lr__buf report[2]; /* the last write's check report: text, JSON */
 } thread_err;
 
 static pthread_key_t err_key;
@@ -36,6 +37,8 @@ static pthread_once_t err_once = PTHREAD_ONCE_INIT;
 static void free_thread_err(void *p) {
   thread_err *t = p;
   lr__buf_free(&t->buf);
+  lr__buf_free(&t->report[0]);
+  lr__buf_free(&t->report[1]);
   free(t);
 }
 
@@ -48,6 +51,8 @@ static thread_err *this_thread_err(int create) {
   thread_err *t = pthread_getspecific(err_key);
   if (!t && create && (t = calloc(1, sizeof *t)) != NULL) {
     lr__buf_init(&t->buf);
+    lr__buf_init(&t->report[0]);
+    lr__buf_init(&t->report[1]);
     if (pthread_setspecific(err_key, t) != 0) {
       free(t);
       t = NULL;
@@ -62,9 +67,31 @@ lr__buf *lr__store_err(lr_store *store) {
     return &store->errmsg; /* out of memory: shared, as a last resort */
   if (t->store != store) {
     lr__buf_reset(&t->buf);
+    lr__buf_reset(&t->report[0]);
+    lr__buf_reset(&t->report[1]);
     t->store = store;
   }
   return &t->buf;
+}
+
+lr__buf *lr__store_report(lr_store *store, int json) {
+  static lr__buf none; /* out of memory: a report nobody reads */
+  if (!this_thread_err(1))
+    return &none;
+  lr__store_err(store); /* tags the thread's buffers with this store */
+  return &this_thread_err(0)->report[json != 0];
+}
+
+int lr_store_check_report(lr_store *store, unsigned flags, char **report) {
+  if (report)
+    *report = NULL;
+  if (!store || !report)
+    return LR_EINVAL;
+  const lr__buf *r = lr__store_report(store, (flags & LR_FORMAT_JSON) != 0);
+  if (!r->len)
+    return 0;
+  *report = strndup(r->data, r->len);
+  return *report ? 0 : LR_ENOMEM;
 }
 
 const char *lr_store_errmsg(const lr_store *store) {

@@ -70,6 +70,11 @@ struct lr_store {
   lr__buf errmsg; /* only if a thread's own message cannot be allocated */
 };
 
+/* The calling thread's report of the checks of its last write on store
+ * (`json`: the JSON one, else the text one); empty when that write ran no
+ * checks. The writer fills both (online/writer_checks.c). */
+lr__buf *lr__store_report(lr_store *store, int json);
+
 /* The online view named `name`, or NULL. */
 lr__online_view *lr__store_view(lr_store *store, const char *name);
 

@@ -250,10 +250,13 @@ static int put_derived(lr__writer *w, const derived *d, size_t n) {
 int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
                    size_t n_rows, lr_write_stats *stats) {
   w->cols = cols;
+  w->n_cols = n_cols;
   lr__buf *err = lr__store_err(w->store);
   int rc = lr__columns_map(err, w->ov, cols, n_cols, &w->map);
   if (rc == 0)
     rc = lr__columns_check(err, w->ov, cols, &w->map, n_rows);
+  if (rc == 0) /* the kept rows' columns are named and ordered as cols */
+    rc = lr__writer_checks_rows(w, &w->cols, &n_rows);
   for (size_t r = 0; rc == 0 && r < n_rows; r++)
     rc = put_row(w, r, stats);
   for (int d = 0; rc == 0 && n_rows && d < w->n_derived; d++)
@@ -264,6 +267,7 @@ int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
 void lr__writer_latest_only(lr__writer *w, int in_order) {
   w->latest_only = 1;
   w->in_order = in_order;
+  lr__writer_checks_grouped(w);
   for (int d = 0; d < w->n_derived; d++)
     lr__writer_latest_only(w->derived[d].w, in_order);
 }

@@ -53,6 +53,7 @@ static void writer_free(lr__writer *w) {
     free(w->derived[d].input_feature);
   }
   free(w->derived);
+  lr__checkrun_free(w->checks);
   free(w->map.key);
   free(w->map.feature);
   free(w->cells);
@@ -179,6 +180,8 @@ static int begin_on(lr_store *store, lr__online_view *ov, const char **names,
       w->cap->outbox = dbis[n - 2];
     rc = attach_derived(w, dbis);
   }
+  if (rc == 0)
+    rc = lr__writer_checks_open(w);
   if (rc) {
     writer_free(w);
     mdb_txn_abort(txn);
@@ -240,6 +243,14 @@ static int apply_records(lr__writer *w, int64_t now_us) {
 
 int lr__writer_commit(lr__writer *w) {
   close_cursors(w);
+  int rc = lr__writer_checks_commit(w);
+  if (rc) {
+    mdb_txn_abort(w->txn);
+    lr__writer_checks_refused(w, rc);
+    lr__env_release(w->env);
+    writer_free(w);
+    return rc;
+  }
   int mrc = apply_records(w, lr__time_now_us());
   capture *cap = w->cap;
   if (!mrc && cap->changes)
@@ -252,8 +263,8 @@ int lr__writer_commit(lr__writer *w) {
     mdb_txn_abort(w->txn);
   else
     mrc = mdb_txn_commit(w->txn);
-  int rc = mrc ? lr__store_mdb_error(lr__store_err(w->store), mrc, "cannot commit")
-               : 0;
+  rc = mrc ? lr__store_mdb_error(lr__store_err(w->store), mrc, "cannot commit")
+           : 0;
   lr__env_release(w->env);
   writer_free(w);
   return rc;

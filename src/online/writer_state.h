@@ -7,6 +7,7 @@
 #define LR_ONLINE_WRITER_STATE_H
 
 #include "../codec/row.h"
+#include "../quality/checkrun.h"
 #include "../registry/odfv.h"
 #include "columns.h"
 #include "digest.h"
@@ -79,6 +80,21 @@ struct lr__writer {
    * event time of the rows put (LR__FRESH_NONE: none put yet). */
   int source;
   int64_t max_event;
+  /* The view's checks (writer_checks.c); NULL: none, or a derived
+   * writer. n_cols: the columns of the put under way. */
+  lr__checkrun *checks;
+  int n_cols;
 };
+
+/* writer_checks.c: the view's checks, opened with the top writer, run
+ * over each put's rows (*cols and *n_rows become those to store), given
+ * their verdict before the commit (LR_ECHECK: refused), and a refusal
+ * counted once the transaction is aborted. */
+int lr__writer_checks_open(lr__writer *w);
+int lr__writer_checks_rows(lr__writer *w, const lr_column **cols,
+                           size_t *n_rows);
+void lr__writer_checks_grouped(lr__writer *w);
+int lr__writer_checks_commit(lr__writer *w);
+void lr__writer_checks_refused(lr__writer *w, int rc);
 
 #endif

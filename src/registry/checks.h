@@ -3,8 +3,7 @@
  * `max_failed:`, docs/repo-format.md): read from YAML (checks.c), checked
  * against the view at apply and shown by describe and plan (checkrules.c).
  *
- * This slice defines the rules; running them on the write paths is not
- * built yet.
+ * Running them over the rows of a write is quality/checkrun.h's.
  */
 #ifndef LR_REGISTRY_CHECKS_H
 #define LR_REGISTRY_CHECKS_H

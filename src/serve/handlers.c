@@ -40,6 +40,7 @@ static int http_status(int rc) {
   case LR_EINVAL:
   case LR_ETYPE:
   case LR_EUNSUPPORTED: return 400;
+  case LR_ECHECK: return 422;
   default: return 500;
   }
 }
@@ -336,26 +337,44 @@ void lr__get_online_features(lr__server *s, const char *body, size_t len,
 
 /* ---- /write-to-online-store and /push ---------------------------------- */
 
+/* Adds member `name` (JSON text `json`) to the error object that
+ * lr__json_error wrote into `out`. */
+static void error_member(lr__buf *out, const char *name, const char *json) {
+  static const char end[] = "}\n";
+  if (out->len < 2 || memcmp(out->data + out->len - 2, end, 2) != 0)
+    return;
+  out->len -= 2;
+  lr__buf_printf(out, ", \"%s\": %s%s", name, json, end);
+}
+
 /* Writes one df. Writes are serialized (LMDB has one writer at a time
  * anyway), which also keeps the store's message to this request. */
 static int write_df(lr__server *s, const char *view, const lr__jnode *df,
                     int *status, lr__buf *out) {
   lr_write_stats st = {0, 0};
+  char *checks = NULL;
   pthread_mutex_lock(&s->write_lock);
   int rc = lr__ingest_json_df(s->store, view, df, &st);
+  lr_store_check_report(s->store, LR_FORMAT_JSON, &checks);
   if (rc)
     lr__json_error(out, status, http_status(rc), lr_strerror(rc),
                    lr_store_errmsg(s->store));
   pthread_mutex_unlock(&s->write_lock);
-  if (rc)
-    return rc;
-  atomic_fetch_add_explicit(&s->metrics.rows_written, st.rows_written,
-                            memory_order_relaxed);
-  lr__buf_printf(out, "%s{\"view\": ", out->len ? ", " : "");
-  lr__buf_json_str(out, view);
-  lr__buf_printf(out, ", \"rows_written\": %zu, \"rows_skipped\": %zu}",
-                 st.rows_written, st.rows_skipped);
-  return 0;
+  if (rc == 0) {
+    atomic_fetch_add_explicit(&s->metrics.rows_written, st.rows_written,
+                              memory_order_relaxed);
+    lr__buf_printf(out, "%s{\"view\": ", out->len ? ", " : "");
+    lr__buf_json_str(out, view);
+    lr__buf_printf(out, ", \"rows_written\": %zu, \"rows_skipped\": %zu",
+                   st.rows_written, st.rows_skipped);
+  }
+  if (rc && checks)
+    error_member(out, "checks", checks);
+  else if (rc == 0)
+    lr__buf_printf(out, "%s%s}", checks ? ", \"checks\": " : "",
+                   checks ? checks : "");
+  lr_free(checks);
+  return rc;
 }
 
 void lr__write_to_online_store(lr__server *s, const char *body, size_t len,

@@ -75,6 +75,10 @@ void lr__metrics_free(lr__metrics *m);
  * expect. */
 void lr__metrics_write_views(lr__metrics *m, lr_store *store, lr__buf *out);
 
+/* Appends what each view's checks did, as the store records it
+ * (metrics_checks.c). */
+void lr__metrics_write_checks(lr_store *store, lr__buf *out);
+
 /* Appends larder_drift_score of the runs saved in repo `repo` for the
  * views of `store`'s registry (metrics_drift.c). */
 void lr__metrics_write_drift(const char *repo, lr_store *store, lr__buf *out);

@@ -163,5 +163,6 @@ void lr__metrics_write_views(lr__metrics *m, lr_store *store, lr__buf *out) {
   if (store) {
     write_freshness(store, out);
     write_expected(store, out);
+    lr__metrics_write_checks(store, out);
   }
 }

@@ -1,0 +1,378 @@
+/*
+ * checkbatch.c - what a check runner keeps across the batches of one
+ * transaction (checkrun.h): copies of the dropped rows for the
+ * quarantine, the row hashes of `unique`, the newest times of each entity
+ * by fate (grouped mode), and the verdict at the end.
+ *
+ * unique compares 128-bit SipHash values of the rows' columns (ints as
+ * int64, floats as float64, so a column written as int32 once and int64
+ * another time still compares): two different rows collide with odds
+ * about n^2 / 2^129, below 1e-25 at ten million rows. When its columns
+ * hold every join key and the rows come grouped by entity, two equal rows
+ * can only be in one entity's group, so only that group's hashes are
+ * kept: a materialization of any size holds a few.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/siphash.h"
+#include "checkrun_state.h"
+
+/* ---- hashing rows ------------------------------------------------------ */
+
+static const uint8_t hash_key[16] = "larder-unique-01";
+
+/* The size of one item of an array of lr_type `type`. */
+static size_t elem_size(int type) {
+  switch (type & ~LR_TYPE_ARRAY) {
+  case LR_TYPE_INT32: case LR_TYPE_FLOAT32: return 4;
+  case LR_TYPE_STRING: case LR_TYPE_BYTES: return sizeof(lr_str);
+  case LR_TYPE_BOOL: return sizeof(int);
+  default: return 8;
+  }
+}
+
+/* Feeds value x, typed, into s. */
+static void hash_value(lr__siphash *s, const lr_value *x) {
+  int type = x->type;
+  long long i;
+  double d;
+  switch (type) {
+  case LR_TYPE_INT32: i = x->v.i32; type = LR_TYPE_INT64; break;
+  case LR_TYPE_INT64: i = x->v.i64; break;
+  case LR_TYPE_TIMESTAMP: i = x->v.ts; break;
+  case LR_TYPE_BOOL: i = x->v.b != 0; break;
+  case LR_TYPE_FLOAT32: d = x->v.f32; type = LR_TYPE_FLOAT64; break;
+  case LR_TYPE_FLOAT64: d = x->v.f64; break;
+  default: break;
+  }
+  lr__siphash_update(s, &type, sizeof type);
+  if (type == LR_TYPE_FLOAT64)
+    lr__siphash_update(s, &d, sizeof d);
+  else if (type == LR_TYPE_STRING || type == LR_TYPE_BYTES) {
+    lr__siphash_update(s, &x->v.str.len, sizeof x->v.str.len);
+    lr__siphash_update(s, x->v.str.ptr, x->v.str.len);
+  } else if (type == (LR_TYPE_ARRAY | LR_TYPE_STRING)) {
+    const lr_str *items = x->v.array.data;
+    lr__siphash_update(s, &x->v.array.n, sizeof x->v.array.n);
+    for (size_t k = 0; k < x->v.array.n; k++) {
+      lr__siphash_update(s, &items[k].len, sizeof items[k].len);
+      lr__siphash_update(s, items[k].ptr, items[k].len);
+    }
+  } else if (type & LR_TYPE_ARRAY) {
+    lr__siphash_update(s, &x->v.array.n, sizeof x->v.array.n);
+    lr__siphash_update(s, x->v.array.data, x->v.array.n * elem_size(type));
+  } else if (type != LR_TYPE_NULL) {
+    lr__siphash_update(s, &i, sizeof i);
+  }
+}
+
+/* The hash of row r's columns `col` (n of them; -1: a column not
+ * written, hashed as null). */
+static void hash_row(const lr_column *cols, const int *col, int n, size_t r,
+                     uint64_t out[2]) {
+  static const lr_value null_value = {LR_TYPE_NULL, 0, 0, {0}};
+  lr__siphash s;
+  lr__siphash_init(&s, hash_key);
+  for (int i = 0; i < n; i++)
+    hash_value(&s, col[i] >= 0 ? &cols[col[i]].values[r] : &null_value);
+  lr__siphash_final(&s, out);
+}
+
+/* ---- the set of unique's hashes ------------------------------------------ */
+
+/* Adds h; returns 1 when it was there already, 0 when added, -1 out of
+ * memory. */
+static int set_add(hash_set *hs, const uint64_t h[2]);
+
+static int set_grow(hash_set *hs) {
+  hash_set bigger = {NULL, hs->cap ? hs->cap * 2 : 64, 0, hs->has_zero};
+  bigger.slots = calloc(bigger.cap * 2, sizeof *bigger.slots);
+  if (!bigger.slots)
+    return -1;
+  for (size_t i = 0; i < hs->cap; i++)
+    if (hs->slots[2 * i] | hs->slots[2 * i + 1])
+      set_add(&bigger, &hs->slots[2 * i]);
+  free(hs->slots);
+  *hs = bigger;
+  return 0;
+}
+
+static int set_add(hash_set *hs, const uint64_t h[2]) {
+  if (!(h[0] | h[1])) {
+    int had = hs->has_zero;
+    hs->has_zero = 1;
+    return had;
+  }
+  if ((hs->used + 1) * 2 > hs->cap && set_grow(hs))
+    return -1;
+  size_t mask = hs->cap - 1, i = (size_t)h[0] & mask;
+  while (hs->slots[2 * i] | hs->slots[2 * i + 1]) {
+    if (hs->slots[2 * i] == h[0] && hs->slots[2 * i + 1] == h[1])
+      return 1;
+    i = (i + 1) & mask;
+  }
+  hs->slots[2 * i] = h[0];
+  hs->slots[2 * i + 1] = h[1];
+  hs->used++;
+  return 0;
+}
+
+static void set_clear(hash_set *hs) {
+  if (hs->used)
+    memset(hs->slots, 0, hs->cap * 2 * sizeof *hs->slots);
+  hs->used = 0;
+  hs->has_zero = 0;
+}
+
+/* 1 when unique's columns hold every join key of the view. */
+static int unique_has_keys(const lr__checkrun *cr) {
+  const lr__check *c = cr->rules[cr->unique_rule].c;
+  for (int k = 0; k < cr->n_keys; k++) {
+    int found = 0;
+    for (int i = 0; i < c->n_columns && !found; i++)
+      found = strcmp(c->columns[i], cr->key_names[k]) == 0;
+    if (!found)
+      return 0;
+  }
+  return 1;
+}
+
+
+int lr__checkrun_unique_row(lr__checkrun *cr, const lr_column *cols,
+                            size_t r) {
+  if (cr->unique_rule < 0)
+    return 0;
+  rule_run *rr = &cr->rules[cr->unique_rule];
+  if (cr->unique_per_group < 0)
+    cr->unique_per_group = unique_has_keys(cr);
+  if (cr->grouped && cr->unique_per_group) {
+    if (!cr->group.has_key || memcmp(cr->unique_key, cr->row_key,
+                                     sizeof cr->row_key) != 0)
+      set_clear(&cr->unique);
+    memcpy(cr->unique_key, cr->row_key, sizeof cr->row_key);
+  }
+  uint64_t h[2];
+  hash_row(cols, cr->unique_col, rr->c->n_columns, r, h);
+  rr->checked++;
+  int seen = set_add(&cr->unique, h);
+  if (seen < 0)
+    return LR_ENOMEM;
+  if (seen) {
+    rr->failed++;
+    lr__checkrun_sample(cr, rr, cols, r);
+  }
+  return 0;
+}
+
+/* ---- entity groups (grouped mode) ---------------------------------------- */
+
+/* 1 when (e1, c1) is newer than (e2, c2). */
+static int newer(int64_t e1, int64_t c1, int64_t e2, int64_t c2) {
+  return e1 > e2 || (e1 == e2 && c1 > c2);
+}
+
+void lr__checkrun_group_end(lr__checkrun *cr) {
+  group_times *g = &cr->group;
+  if (!g->has_key || !g->any_dropped)
+    return;
+  if (!g->any_kept)
+    cr->newest_failed_none_kept++;
+  else if (newer(g->dropped_event, g->dropped_created, g->kept_event,
+                 g->kept_created))
+    cr->newest_failed_older_kept++;
+}
+
+void lr__checkrun_group_row(lr__checkrun *cr, const lr_column *cols,
+                            size_t r, int dropped) {
+  group_times *g = &cr->group;
+  if (!g->has_key || memcmp(g->key_hash, cr->row_key, sizeof g->key_hash)) {
+    lr__checkrun_group_end(cr);
+    memset(g, 0, sizeof *g);
+    g->has_key = 1;
+    memcpy(g->key_hash, cr->row_key, sizeof g->key_hash);
+  }
+  int64_t ev = cr->event_col >= 0 ? cols[cr->event_col].values[r].v.ts : 0;
+  const lr_value *cv = cr->created_col >= 0
+                           ? &cols[cr->created_col].values[r] : NULL;
+  int64_t cr_ts = cv && cv->type != LR_TYPE_NULL ? cv->v.ts : INT64_MIN;
+  if (dropped) {
+    if (!g->any_dropped || newer(ev, cr_ts, g->dropped_event,
+                                 g->dropped_created)) {
+      g->dropped_event = ev;
+      g->dropped_created = cr_ts;
+    }
+    g->any_dropped = 1;
+  } else {
+    if (!g->any_kept || newer(ev, cr_ts, g->kept_event, g->kept_created)) {
+      g->kept_event = ev;
+      g->kept_created = cr_ts;
+    }
+    g->any_kept = 1;
+  }
+}
+
+void lr__checkrun_key_hash(lr__checkrun *cr, const lr_column *cols,
+                           size_t r) {
+  hash_row(cols, cr->key_col, cr->n_keys, r, cr->row_key);
+}
+
+/* ---- the dropped rows ------------------------------------------------------ */
+
+/* Offsets into drop_bytes stand in for pointers until the copy is read
+ * (the buffer moves as it grows): offset + 1, so that 0 stays NULL. */
+static const void *put_bytes(lr__buf *b, const void *data, size_t len) {
+  size_t at = b->len;
+  if (len)
+    lr__buf_grow_append(b, data, len);
+  return (const void *)(uintptr_t)(at + 1);
+}
+
+static const void *at_offset(const lr__buf *b, const void *off) {
+  return off ? b->data + (uintptr_t)off - 1 : NULL;
+}
+
+/* Copies value x's strings and arrays into drop_bytes (as offsets). */
+static lr_value copy_value(lr__buf *b, const lr_value *x) {
+  lr_value out = *x;
+  if (x->type == LR_TYPE_STRING || x->type == LR_TYPE_BYTES) {
+    out.v.str.ptr = put_bytes(b, x->v.str.ptr, x->v.str.len);
+  } else if (x->type == (LR_TYPE_ARRAY | LR_TYPE_STRING)) {
+    const lr_str *items = x->v.array.data;
+    lr_str *copy = malloc((x->v.array.n + 1) * sizeof *copy);
+    for (size_t i = 0; copy && i < x->v.array.n; i++)
+      copy[i] = (lr_str){put_bytes(b, items[i].ptr, items[i].len),
+                         items[i].len};
+    out.v.array.data = copy ? put_bytes(b, copy, x->v.array.n * sizeof *copy)
+                            : NULL;
+    if (!copy)
+      b->failed = 1;
+    free(copy);
+  } else if (x->type & LR_TYPE_ARRAY) {
+    out.v.array.data = put_bytes(b, x->v.array.data,
+                                 x->v.array.n * elem_size(x->type));
+  }
+  return out;
+}
+
+/* Turns a copied value's offsets into pointers. */
+static void fix_value(const lr__buf *b, lr_value *x) {
+  if (x->type == LR_TYPE_STRING || x->type == LR_TYPE_BYTES) {
+    x->v.str.ptr = at_offset(b, x->v.str.ptr);
+  } else if (x->type & LR_TYPE_ARRAY) {
+    x->v.array.data = at_offset(b, x->v.array.data);
+    if (x->type == (LR_TYPE_ARRAY | LR_TYPE_STRING)) {
+      lr_str *items = (lr_str *)x->v.array.data;
+      for (size_t i = 0; i < x->v.array.n; i++)
+        items[i].ptr = at_offset(b, items[i].ptr);
+    }
+  }
+}
+
+/* The columns of the copy: those of the first batch with a dropped row. */
+static int start_dropped(lr__checkrun *cr, const lr_column *cols,
+                         int n_cols) {
+  cr->drop_names = calloc((size_t)n_cols + 1, sizeof *cr->drop_names);
+  if (!cr->drop_names)
+    return LR_ENOMEM;
+  for (int c = 0; c < n_cols; c++)
+    cr->drop_names[c] = cols[c].name;
+  cr->drop_ncols = n_cols;
+  return 0;
+}
+
+/* Room for one more dropped row. */
+static int grow_dropped(lr__checkrun *cr) {
+  size_t cap = cr->drop_cap ? cr->drop_cap * 2 : 64;
+  lr_value *values = calloc((size_t)cr->drop_ncols * cap + 1, sizeof *values);
+  lr_value *rules = realloc(cr->drop_rules, cap * sizeof *rules);
+  if (!values || !rules) {
+    free(values);
+    if (rules)
+      cr->drop_rules = rules;
+    return LR_ENOMEM;
+  }
+  for (int c = 0; cr->drop_values && c < cr->drop_ncols; c++)
+    memcpy(values + (size_t)c * cap, cr->drop_values + (size_t)c * cr->drop_cap,
+           cr->drop_cap * sizeof *values);
+  free(cr->drop_values);
+  cr->drop_values = values;
+  cr->drop_rules = rules;
+  cr->drop_cap = cap;
+  return 0;
+}
+
+int lr__checkrun_keep_dropped(lr__checkrun *cr, const lr_column *cols,
+                              int n_cols, size_t r) {
+  if (!cr->drop_names && start_dropped(cr, cols, n_cols))
+    return LR_ENOMEM;
+  if (cr->dropped == cr->drop_cap && grow_dropped(cr))
+    return LR_ENOMEM;
+  size_t at = cr->dropped++;
+  for (int c = 0; c < cr->drop_ncols; c++) {
+    int from = -1;
+    for (int k = 0; k < n_cols && from < 0; k++)
+      if (cols[k].name && strcmp(cols[k].name, cr->drop_names[c]) == 0)
+        from = k;
+    lr_value none = {LR_TYPE_NULL, 0, 0, {0}};
+    cr->drop_values[(size_t)c * cr->drop_cap + at] =
+        from >= 0 ? copy_value(&cr->drop_bytes, &cols[from].values[r]) : none;
+  }
+  lr__buf names;
+  lr__buf_init(&names);
+  for (int k = 0; k < cr->n_rules; k++)
+    if (cr->fail[(size_t)k * cr->batch_n + r])
+      lr__buf_printf(&names, "%s%s", names.len ? "," : "",
+                     cr->rules[k].c->name);
+  lr_value rules = {LR_TYPE_STRING, 0, 0, {0}};
+  rules.v.str.len = names.len;
+  rules.v.str.ptr = put_bytes(&cr->drop_bytes, lr__buf_str(&names), names.len);
+  cr->drop_rules[at] = rules;
+  int failed = lr__buf_failed(&names) || lr__buf_failed(&cr->drop_bytes);
+  lr__buf_free(&names);
+  return failed ? LR_ENOMEM : 0;
+}
+
+size_t lr__checkrun_dropped(const lr__checkrun *cr_const,
+                            const lr_column **cols, int *n_cols,
+                            const lr_value **rules) {
+  lr__checkrun *cr = (lr__checkrun *)cr_const;
+  *cols = NULL;
+  *n_cols = 0;
+  *rules = NULL;
+  if (!cr->dropped)
+    return 0;
+  if (!cr->drop_cols) {
+    cr->drop_cols = calloc((size_t)cr->drop_ncols + 1, sizeof *cr->drop_cols);
+    if (!cr->drop_cols)
+      return 0;
+    for (int c = 0; c < cr->drop_ncols; c++) {
+      cr->drop_cols[c].name = cr->drop_names[c];
+      cr->drop_cols[c].values = cr->drop_values + (size_t)c * cr->drop_cap;
+      for (size_t r = 0; r < cr->dropped; r++)
+        fix_value(&cr->drop_bytes, &cr->drop_values[(size_t)c * cr->drop_cap + r]);
+    }
+    for (size_t r = 0; r < cr->dropped; r++)
+      fix_value(&cr->drop_bytes, &cr->drop_rules[r]);
+  }
+  *cols = cr->drop_cols;
+  *n_cols = cr->drop_ncols;
+  *rules = cr->drop_rules;
+  return cr->dropped;
+}
+
+void lr__checkrun_quarantined(lr__checkrun *cr, const char *file) {
+  free(cr->quarantine);
+  cr->quarantine = file ? strdup(file) : NULL;
+}
+
+void lr__checkrun_batch_free(lr__checkrun *cr) {
+  free(cr->unique.slots);
+  free(cr->unique_col);
+  free(cr->drop_names);
+  free(cr->drop_values);
+  free(cr->drop_rules);
+  free(cr->drop_cols);
+  free(cr->quarantine);
+  lr__buf_free(&cr->drop_bytes);
+}
