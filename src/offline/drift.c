@@ -29,7 +29,7 @@ typedef struct drift {
   const lr__view *view;
   enum method method;
   int exact;
-  lr__sample ref_rows, cur_rows; /* ref_rows empty for a saved profile */
+  lr__stats_sample ref_rows, cur_rows; /* ref_rows empty for a saved profile */
   lr__profile ref, cur;
   lr__drift_score *scores; /* one per feature of the view */
 } drift;
@@ -82,10 +82,10 @@ static int reference(drift *d) {
   if (spec->reference_profile)
     return load_profile(d);
   int rc = spec->reference_file
-               ? lr__sample_file(d->off, d->view, spec->reference_file,
-                                 &d->ref_rows)
-               : lr__sample_window(d->off, d->view, &spec->reference,
-                                   &d->ref_rows);
+               ? lr__stats_sample_file(d->off, d->view, spec->reference_file,
+                                       &d->ref_rows)
+               : lr__stats_sample_window(d->off, d->view, &spec->reference,
+                                         &d->ref_rows);
   return rc ? rc : lr__profile_compute(d->off, d->view, &d->ref_rows,
                                        d->exact, 1, NULL, &d->ref);
 }
@@ -106,8 +106,8 @@ static void put_window(lr__buf *out, const lr_window *w) {
 
 /* The current window's profile, in the reference's bins. */
 static int current(drift *d) {
-  int rc = lr__sample_window(d->off, d->view, &d->spec->current,
-                             &d->cur_rows);
+  int rc = lr__stats_sample_window(d->off, d->view, &d->spec->current,
+                                   &d->cur_rows);
   if (rc == 0)
     rc = lr__profile_compute(d->off, d->view, &d->cur_rows, d->exact, 0,
                              &d->ref, &d->cur);
@@ -184,7 +184,7 @@ static void score_wasserstein(const lr__fprofile *r, const lr__fprofile *c,
 
 /* Reads feature k of sample `s` (its finite and infinite values, sorted)
  * into *values. */
-static int sorted_values(drift *d, const lr__sample *s, int k,
+static int sorted_values(drift *d, const lr__stats_sample *s, int k,
                          double **values, size_t *n) {
   lr__buf sql;
   lr__buf_init(&sql);

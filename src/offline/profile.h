@@ -3,7 +3,7 @@
  * of a view's rows (its statistics and its bins), computed by DuckDB
  * (profile_query.c), written and read as JSON (profile_json.c), and the
  * rows a sample is: the view's source rows in a window, or a training
- * file's columns (sample.c).
+ * file's columns (stats_sample.c).
  *
  * A sample's rows are a SQL relation with the columns "__ts" (TIMESTAMPTZ, NULL
  * when unknown) and "__r0" .. "__rN-1", feature k of the view as read.
@@ -81,22 +81,22 @@ lr__profile_kind lr__profile_kind_of(uint8_t dtype);
 
 /* A sample: its relation, and whether it reads the view's source (whose
  * failures are explained as such) or a training file. */
-typedef struct lr__sample {
+typedef struct lr__stats_sample {
   lr__buf rows;
   int of_view;
-} lr__sample;
+} lr__stats_sample;
 
 /* Sets s to view v's source rows with event times in window `w`. Returns 0
  * or LR_EINVAL (errmsg says why). Free s->rows whatever it returns. */
-int lr__sample_window(lr_offline *off, const lr__view *v, const lr_window *w,
-                      lr__sample *s);
+int lr__stats_sample_window(lr_offline *off, const lr__view *v,
+                            const lr_window *w, lr__stats_sample *s);
 
 /* Sets s to the rows of training file `path` (relative to the current
  * folder) as a sample of view v: a feature's column is named as the
  * feature or VIEW__FEATURE, the timestamp `event_timestamp` when there.
  * Returns 0, LR_ENOTFOUND (no file) or LR_EINVAL (a column missing). */
-int lr__sample_file(lr_offline *off, const lr__view *v, const char *path,
-                    lr__sample *s);
+int lr__stats_sample_file(lr_offline *off, const lr__view *v,
+                          const char *path, lr__stats_sample *s);
 
 /* Profiles sample `s` of view v into p (exact: exact quantiles).
  * With `bins_of` (a profile of the same view with bins) counts the
@@ -104,7 +104,7 @@ int lr__sample_file(lr_offline *off, const lr__view *v, const char *path,
  * of the sample itself (its deciles and categories) and counts it in them.
  * Returns 0 or the query's error (errmsg says why). */
 int lr__profile_compute(lr_offline *off, const lr__view *v,
-                        const lr__sample *s, int exact, int make_bins,
+                        const lr__stats_sample *s, int exact, int make_bins,
                         const lr__profile *bins_of, lr__profile *p);
 
 /* Appends statistic v of a feature of dtype `dtype`: a float32 feature's

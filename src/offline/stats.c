@@ -79,10 +79,10 @@ int lr_stats(lr_offline *off, const lr_stats_spec *spec, unsigned flags,
   int rc = lr__quality_view(off, spec->view, &v);
   if (rc == 0 && spec->save)
     rc = lr__quality_name_check(&off->errmsg, "profile", spec->save);
-  lr__sample s;
+  lr__stats_sample s;
   lr__buf_init(&s.rows);
   if (rc == 0)
-    rc = lr__sample_window(off, v, &spec->window, &s);
+    rc = lr__stats_sample_window(off, v, &spec->window, &s);
   lr__profile p = {0};
   if (rc == 0)
     rc = lr__profile_compute(off, v, &s, (flags & LR_STATS_EXACT) != 0,

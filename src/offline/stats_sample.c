@@ -1,5 +1,5 @@
 /*
- * sample.c - the rows lr_stats and lr_drift profile (profile.h): a view's
+ * stats_sample.c - the rows lr_stats and lr_drift profile (profile.h): a view's
  * source rows in a window of event times, or the columns of a training
  * file; and the files they save in the repo (data/profiles/, data/drift/).
  */
@@ -44,8 +44,8 @@ static int window_condition(lr_offline *off, const lr_window *w,
   return 0;
 }
 
-int lr__sample_window(lr_offline *off, const lr__view *v, const lr_window *w,
-                      lr__sample *s) {
+int lr__stats_sample_window(lr_offline *off, const lr__view *v,
+                            const lr_window *w, lr__stats_sample *s) {
   lr__buf *sql = &s->rows;
   lr__buf_init(sql);
   s->of_view = 1;
@@ -107,8 +107,8 @@ static int file_column(lr_offline *off, const lr__view *v, int f,
   return rc;
 }
 
-int lr__sample_file(lr_offline *off, const lr__view *v, const char *path,
-                    lr__sample *s) {
+int lr__stats_sample_file(lr_offline *off, const lr__view *v,
+                          const char *path, lr__stats_sample *s) {
   lr__buf *sql = &s->rows;
   lr__buf_init(sql);
   s->of_view = 0;
