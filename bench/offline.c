@@ -2,7 +2,7 @@
  * offline.c - materialization throughput, and point-in-time retrieval
  * against a hand-written DuckDB ASOF join on the same data.
  *
- *   offline DATA_DIR N_SOURCE_ROWS N_ENTITY_ROWS [materialize | checks]
+ *   offline DATA_DIR N_SOURCE_ROWS N_ENTITY_ROWS [materialize|stats|checks]
  *
  * Generates (once, seeded, with DuckDB) a repo with two Parquet sources of
  * N_SOURCE_ROWS rows and 20 float32 features: `latest`, one row for each
@@ -12,17 +12,20 @@
  *   - materialize: `stats` (N_SOURCE_ROWS entities, 20 features) into an
  *     empty online store (removed first), then again into the full store
  *     (every row compared with the stored one: newer wins);
+ *   - stats: `lr_stats` of `stats` (N_SOURCE_ROWS rows, 20 float32
+ *     features), quantiles from the default reservoir sample;
  *   - historical: N_ENTITY_ROWS entity rows x views a, b, c, against the
  *     same three ASOF joins written by hand in DuckDB (no dedup of equal
  *     event times, no ttl: the least work giving the same answer here).
  * The data is reused while DATA_DIR/generated names the same sizes and
  * this Larder opens its registry. Prints report rows (common.h):
- * `materialize` (larder, rows/s; params store=full for the second load)
- * and `historical` (larder and duckdb_asof, entity rows/s), each with the
- * run's seconds. With `materialize`, only the two loads run. With
- * `checks`, only the checks' costs (issue 16): `materialize_checks`, view
- * `checked` (the same 20 features with five checks) against `stats`, each
- * into an empty store, and `write_checks`, lr_write_rows of 100k rows
+ * `materialize` (larder, rows/s; params store=full for the second load),
+ * `stats` (larder, source rows/s) and `historical` (larder and
+ * duckdb_asof, entity rows/s), each with the run's seconds. With
+ * `materialize`, only the two loads run; with `stats`, only the profile.
+ * With `checks`, only the checks' costs (issue 16): `materialize_checks`,
+ * view `checked` (the same 20 features with five checks) against `stats`,
+ * each into an empty store, and `write_checks`, lr_write_rows of 100k rows
  * into each; the median of three alternated runs per side.
  */
 #include "common.h"
@@ -291,6 +294,27 @@ static void bench_checks_write(const char *dir) {
   free(values);
 }
 
+/* Profiles `stats`: every row, 20 float32 features (issue 16's goal: 10M
+ * rows in 2 s). */
+static void bench_stats(const char *dir) {
+  lr_offline *off;
+  if (lr_offline_open(dir, &off))
+    die("open", lr_offline_errmsg(off));
+  lr_stats_spec spec = {.view = "stats"};
+  char *report = NULL;
+  double t0 = now_s();
+  if (lr_stats(off, &spec, 0, &report))
+    die("stats", lr_offline_errmsg(off));
+  double secs = now_s() - t0;
+  unsigned long long rows = strtoull(strchr(report, ' ') + 1, NULL, 10);
+  char params[64];
+  snprintf(params, sizeof params, "rows=%llu features=20", rows);
+  bench_figure("stats", "larder", params, (double)rows / secs, "rows/s",
+               secs);
+  lr_free(report);
+  lr_offline_close(off);
+}
+
 /* The row of one training-set run. */
 static void historical_row(const char *system, unsigned long long rows,
                            double secs) {
@@ -372,14 +396,20 @@ int main(int argc, char **argv) {
     snprintf(line, sizeof line, "%s\n", want);
     bench_write_text(stamp, line);
   }
-  if (argc > 4 && strcmp(argv[4], "checks") == 0) {
+  const char *only = argc > 4 ? argv[4] : "";
+  if (strcmp(only, "checks") == 0) {
     bench_checks_materialize(dir);
     bench_checks_write(dir);
     return 0;
   }
-  bench_materialize(dir);
-  if (argc > 4 && strcmp(argv[4], "materialize") == 0)
+  if (strcmp(only, "stats") == 0) {
+    bench_stats(dir);
     return 0;
+  }
+  bench_materialize(dir);
+  if (strcmp(only, "materialize") == 0)
+    return 0;
+  bench_stats(dir);
   bench_historical(dir);
   bench_hand_written(dir, (unsigned long long)n_entities);
   return 0;

@@ -117,6 +117,11 @@ SCENARIOS = [
      "features into an empty store; the median of 3 alternated runs. Goal: at "
      "most 10% more time.",
      []),
+    ("stats", "Statistics of a view",
+     "`lr_stats` (`larder stats`) of the 10M-row `stats` view, 20 float32 "
+     "features: counts, moments and percentiles from a 65,536-value "
+     "reservoir; one run (max = its seconds; goal <= 2 s).",
+     []),
     ("historical", "Training set against a hand-written ASOF join",
      "A point-in-time training set over 3 views (ttl 0, 2d, 7d) against the "
      "same three ASOF joins written by hand in DuckDB; one run each "

@@ -23,7 +23,8 @@
 #                    snapshot, the bootstrap against cp of the same files
 #                    (warm and, as root, cold), lookups on the replica idle
 #                    and while it applies 100k rows/s (bench/replica_serve.sh)
-#   materialize,     Parquet to the online store; a training set against the
+#   materialize,     Parquet to the online store; `lr_stats` of the view; a
+#   stats,           training set against the
 #   historical       same ASOF joins written by hand in DuckDB
 #                    (bench/offline.c)
 #   materialize_checks, write_checks  a view with five checks against the

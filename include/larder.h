@@ -1305,6 +1305,129 @@ int lr_skew(lr_offline *off, const lr_skew_spec *spec, unsigned flags,
             char **report);
 
 /* ------------------------------------------------------------------------ */
+/* Statistics and drift of a feature view's offline rows (DuckDB)            */
+/* ------------------------------------------------------------------------ */
+
+/* An interval of event times, both bounds inclusive; a bound not given
+ * (has_start or has_end 0) is open. */
+typedef struct lr_window {
+  int has_start;
+  long long start_us;
+  int has_end;
+  long long end_us;
+} lr_window;
+
+/* Flags of lr_stats() and lr_drift(), beside LR_FORMAT_JSON. */
+enum {
+  LR_STATS_EXACT = 1u << 3 /* exact quantiles (quantile_cont: a sort per
+                              feature) instead of a 65,536-value reservoir
+                              sample's */
+};
+
+/* What lr_stats() profiles. */
+typedef struct lr_stats_spec {
+  const char *view;  /* a feature view with a file or sql source */
+  lr_window window;  /* its source rows with event times in it */
+  const char *save;  /* NULL, or the name to save the profile under:
+                        REPO/data/profiles/VIEW/NAME.json, replaced */
+} lr_stats_spec;
+
+/*
+ * lr_stats - profiles a feature view's source rows (as materialize reads
+ * them: field_mapping, casts, pushed offline files) in spec->window: the
+ * row count and the event-time range; per feature the values counted,
+ * nulls, and by type: numbers (int32, int64, float32, float64) NaN, +Inf
+ * and -Inf counts, then min, max, mean, sample stddev and the percentiles
+ * p01 p05 p25 p50 p75 p95 p99 over the finite values; strings and bools
+ * the exact distinct count (count of groups, never an approximate
+ * sketch) and the 10 most frequent values with their counts; arrays and
+ * bytes the same numbers over their lengths; timestamps min and max.
+ * Quantiles come from a reservoir sample of 65,536 values per feature
+ * (exact order statistics up to that many values, a random sample's
+ * beyond), or with LR_STATS_EXACT from every value (interpolated). DuckDB
+ * queries: one aggregate over every feature as stored, a second over the
+ * finite values of those holding NaN or an infinity (or whose variance the
+ * first cannot give precisely), one for the strings and bools, and with
+ * spec->save one for the bin counts (docs/internals/stats.md).
+ *
+ * A saved profile (spec->save) keeps, beside the statistics, the bins
+ * lr_drift() compares against: the reference deciles of each number
+ * feature (with the count in each bin) and the 100 most frequent values
+ * of each string or bool feature (the rest counted as "other"), and nulls.
+ * docs/repo-format.md describes the file.
+ *
+ * flags: LR_FORMAT_JSON (one object, as the saved file holds it) or 0 (a
+ *   text table); LR_STATS_EXACT.
+ * report: receives the text; caller frees with lr_free().
+ * Returns 0; LR_ENOTFOUND (no such view); LR_EINVAL (an on-demand view,
+ * no file or sql source, a source DuckDB cannot read, a bad window or
+ * name; the message says which); LR_EUNSUPPORTED (no libduckdb); LR_EIO
+ * (the profile could not be written).
+ * Threads: one call at a time on the handle.
+ * Processes: reads the offline sources only. A saved profile is written
+ * beside its place and renamed over it: readers in other processes see
+ * the old file or the new one whole.
+ */
+int lr_stats(lr_offline *off, const lr_stats_spec *spec, unsigned flags,
+             char **report);
+
+/* What lr_drift() compares: a reference (exactly one of a saved profile,
+ * a training file, or a window of the view's rows) with a current window. */
+typedef struct lr_drift_spec {
+  const char *view;
+  const char *reference_profile; /* a profile saved by lr_stats(), or */
+  const char *reference_file;    /* a training set (.parquet or .csv,
+                                    relative to the current folder) with a
+                                    column per feature, named FEATURE or
+                                    VIEW__FEATURE, or */
+  lr_window reference;           /* the view's rows in this window (used
+                                    when both names are NULL) */
+  lr_window current;             /* the view's rows compared */
+  const char *method;            /* "psi" (NULL), "js", "wasserstein" or
+                                    "ks" */
+  const char *save;              /* NULL, or the name to save the scores
+                                    under: REPO/data/drift/VIEW/NAME.json,
+                                    which the server exports on /metrics */
+} lr_drift_spec;
+
+/*
+ * lr_drift - scores, per feature, how far the current rows' distribution
+ * is from the reference's (docs/internals/stats.md has the exact rules):
+ *  - psi (the default): the population stability index over the
+ *    reference's bins: a number feature's deciles, a string or bool
+ *    feature's 100 most frequent values plus "other", and null (NaN with
+ *    the nulls); an empty bin counts as a share of 1e-4;
+ *  - js: the Jensen-Shannon divergence (base 2, 0 to 1) over the same bins;
+ *  - wasserstein: the 1-Wasserstein distance between the two samples'
+ *    percentile curves, divided by the reference's stddev (numbers only);
+ *  - ks: the two-sample Kolmogorov-Smirnov statistic and its p-value
+ *    (numbers only), for at most 5,000 values a side, read whole; not
+ *    against a saved profile.
+ * Each feature gets a status: "ok", "warn" (score >= 0.1; ks: p < 0.05),
+ * "alert" (>= 0.25; ks: p < 0.01), "insufficient" (psi and js: fewer rows
+ * than the bins need, (bins - 1)(1/n + 1/m) > 0.05, bins counted where
+ * either side has rows; an empty reference is insufficient) or "skipped"
+ * (a type the method does not compare: timestamps, arrays, bytes; strings
+ * and bools for wasserstein and ks).
+ *
+ * flags: LR_FORMAT_JSON (one object, as a saved run holds it) or 0 (a
+ *   table); LR_STATS_EXACT (quantiles of a reference or current window
+ *   computed exactly, as in lr_stats).
+ * report: receives the text; caller frees with lr_free().
+ * Returns 0; LR_ENOTFOUND (no such view, no saved profile of that name,
+ * no training file); LR_EINVAL (no current rows, a method no feature of
+ * the view can be compared by, ks over more than 5,000 values or against
+ * a profile, a training file without a feature's column, a bad window,
+ * method or name); LR_EUNSUPPORTED; LR_EIO.
+ * Threads: one call at a time on the handle.
+ * Processes: reads the offline sources and the saved profile; a saved run
+ * is written beside its place and renamed over it (a server scraping it
+ * meanwhile reads the old run or the new one).
+ */
+int lr_drift(lr_offline *off, const lr_drift_spec *spec, unsigned flags,
+             char **report);
+
+/* ------------------------------------------------------------------------ */
 /* The feature server (Feast's HTTP JSON API)                                */
 /* ------------------------------------------------------------------------ */
 

@@ -7,19 +7,12 @@
 #ifndef LR_TESTS_MATERIALIZE_FIXTURE_H
 #define LR_TESTS_MATERIALIZE_FIXTURE_H
 
-/* Runs SQL on the helper DuckDB. */
+/* Runs SQL on the helper DuckDB (offline_fixture.h). */
 static void q(const char *fmt, ...) {
-  lr__buf sql, err;
-  lr__buf_init(&sql);
-  lr__buf_init(&err);
   va_list ap;
   va_start(ap, fmt);
-  lr__buf_vprintf(&sql, fmt, ap);
+  fixture_vsql(fmt, ap);
   va_end(ap);
-  int rc = lr__duckdb_run(db(), lr__buf_str(&sql), 0, NULL, &err);
-  cr_assert_eq(rc, 0, "%s\n-- %s", lr__buf_str(&err), lr__buf_str(&sql));
-  lr__buf_free(&sql);
-  lr__buf_free(&err);
 }
 
 /* Writes the rows of `select` to repo/<rel> as Parquet (replacing it). */

@@ -8,6 +8,8 @@
 #ifndef LR_TESTS_OFFLINE_FIXTURE_H
 #define LR_TESTS_OFFLINE_FIXTURE_H
 
+#include <stdarg.h>
+
 #include "helpers.h"
 #include "larder.h"
 #include "offline/duckdb.h"
@@ -52,6 +54,33 @@ static lr__duckdb *db(void) {
     lr__buf_free(&err);
   }
   return &g_db;
+}
+
+/* Runs SQL (printf-style, its arguments in `ap`) on the helper DuckDB;
+ * asserts it ran. */
+static inline void fixture_vsql(const char *fmt, va_list ap) {
+  lr__buf sql, err;
+  lr__buf_init(&sql);
+  lr__buf_init(&err);
+  lr__buf_vprintf(&sql, fmt, ap);
+  int rc = lr__duckdb_run(db(), lr__buf_str(&sql), 0, NULL, &err);
+  cr_assert_eq(rc, 0, "%s\n-- %s", lr__buf_str(&err), lr__buf_str(&sql));
+  lr__buf_free(&sql);
+  lr__buf_free(&err);
+}
+
+/* fixture_vsql of the arguments. */
+static inline __attribute__((format(printf, 1, 2))) void
+fixture_sql(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fixture_vsql(fmt, ap);
+  va_end(ap);
+}
+
+/* Writes the rows of `select` to repo/<rel> as Parquet (replacing it). */
+static inline void fixture_parquet(const char *rel, const char *select) {
+  fixture_sql("COPY (%s) TO '%s/%s' (FORMAT PARQUET)", select, g_repo, rel);
 }
 
 /* Writes feature_store.yaml and the definitions, applies them with

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <math.h>
 
+#include "offline/drift_run.h"
 #include "online/freshness.h"
 #include "replication_fixture.h"
 #include "util/arena.h"
@@ -359,12 +360,26 @@ static void checked_metrics(char *text, size_t cap) {
   th_rmrf(dir);
 }
 
+/* Saves a drift run of feature a of `stats` in `repo` as `larder drift
+ * --save` writes it (offline/drift_run.h), for larder_drift_score. */
+static void save_drift_run(const char *repo) {
+  lr__drift_score score = {"a", "ok", 1, 0.02, 0, 0, 10, 1000, 1000};
+  lr__drift_run run = {"stats", "psi", "profile base", "..", 0.1, 0.25, 0,
+                       &score, 1, 1};
+  lr__buf json;
+  lr__buf_init(&json);
+  lr__drift_run_json(&run, "daily", &json);
+  th_write(repo, "data/drift/stats/daily.json", lr__buf_str(&json));
+  lr__buf_free(&json);
+}
+
 /* Every query of every panel of the Grafana dashboard names only series
- * that a fleet's /metrics exposes: a served replica's, and a writing
- * repo's with checks. */
+ * that a fleet's /metrics exposes: a served replica's (with a saved drift
+ * run), and a writing repo's with checks. */
 Test(monitoring, mon004_dashboard_queries_name_exposed_series) {
   served s = serve_replica();
   look_up(&s);
+  save_drift_run(s.replica);
   static char text[131072];
   cr_assert_eq(th_http_get(s.http, "/metrics", text, sizeof text / 2), 200);
   size_t used = strlen(text);

@@ -72,6 +72,22 @@ int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
   return rc;
 }
 
+int lr__offline_query(lr_offline *off, const lr__view *v, const char *sql,
+                      const char *doing, duckdb_result *result) {
+  lr__buf why;
+  lr__buf_init(&why);
+  lr__offline_time_reset(off);
+  int rc = lr__duckdb_query(&off->db, sql, result, &why);
+  if (rc && !lr__offline_time_failed(off)) { /* a time names its place */
+    if (v)
+      lr__explain_source(off, v, lr__buf_str(&why), sql);
+    else
+      lr__explain_query(off, doing, lr__buf_str(&why), sql);
+  }
+  lr__buf_free(&why);
+  return rc;
+}
+
 int lr__offline_session(lr_offline *off) {
   if (off->db_open)
     return 0;

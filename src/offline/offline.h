@@ -45,6 +45,12 @@ int lr__offline_session(lr_offline *off);
 int lr__offline_run(lr_offline *off, const char *sql, const char *doing,
                     int n_cols, lr__buf *rows);
 
+/* Runs `sql` into `result` (the caller destroys it); on failure leaves
+ * nothing to free and errmsg says why: as a failed read of view v's
+ * source (explain.h), or with v NULL after `doing`. */
+int lr__offline_query(lr_offline *off, const lr__view *v, const char *sql,
+                      const char *doing, duckdb_result *result);
+
 /* The source a view's rows are read from offline: its own, or a push
  * source's batch source. NULL when there is none. */
 const lr__source *lr__offline_source(const lr_offline *off,

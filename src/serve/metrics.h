@@ -79,6 +79,10 @@ void lr__metrics_write_views(lr__metrics *m, lr_store *store, lr__buf *out);
  * (metrics_checks.c). */
 void lr__metrics_write_checks(lr_store *store, lr__buf *out);
 
+/* Appends larder_drift_score of the runs saved in repo `repo` for the
+ * views of `store`'s registry (metrics_drift.c). */
+void lr__metrics_write_drift(const char *repo, lr_store *store, lr__buf *out);
+
 /* Appends the metrics text; `store` (may be NULL) adds the registry version,
  * its age and each view's last materialization. */
 void lr__metrics_write(lr__metrics *m, lr_store *store, lr__buf *out);

@@ -142,6 +142,7 @@ void lr__server_handle(lr__server *s, const char *method, const char *path,
     pthread_mutex_lock(&s->write_lock); /* meta reads use the store's
                                            message buffer */
     lr__metrics_write(&s->metrics, s->store, out);
+    lr__metrics_write_drift(s->opt.repo, s->store, out);
     pthread_mutex_unlock(&s->write_lock);
   }
   if (!r->versioned) /* after a write: the version that includes it */

@@ -329,3 +329,14 @@ const lr__jnode *lr__json_get(const lr__jnode *obj, const char *key) {
       return obj->items[i];
   return NULL;
 }
+
+void lr__json_doc_read(lr__json_doc *doc, const char *text, size_t len) {
+  lr__arena_init(&doc->arena);
+  lr__buf_init(&doc->why);
+  doc->root = lr__json_read(text, len, &doc->arena, &doc->why);
+}
+
+void lr__json_doc_free(lr__json_doc *doc) {
+  lr__arena_free(&doc->arena);
+  lr__buf_free(&doc->why);
+}

@@ -48,4 +48,15 @@ lr__jnode *lr__json_read(const char *text, size_t len, lr__arena *arena,
 /* The value of `key` in an object, or NULL (also when obj is not one). */
 const lr__jnode *lr__json_get(const lr__jnode *obj, const char *key);
 
+/* A JSON text read whole with its own arena: `root` (NULL when it is not
+ * JSON, `why` then saying where), for readers of a file. */
+typedef struct lr__json_doc {
+  lr__arena arena;
+  lr__buf why;
+  const lr__jnode *root;
+} lr__json_doc;
+
+void lr__json_doc_read(lr__json_doc *doc, const char *text, size_t len);
+void lr__json_doc_free(lr__json_doc *doc);
+
 #endif
