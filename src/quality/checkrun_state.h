@@ -91,6 +91,8 @@ struct lr__checkrun {
   group_times group;
   unsigned long long newest_failed_older_kept, newest_failed_none_kept;
   hash_set unique;
+  uint64_t *hashes;         /* outside groups: the batch's row hashes */
+  size_t hashes_cap;
   int unique_rule;          /* the unique rule's index, or -1 */
   int unique_per_group;     /* its columns hold every join key */
   int *unique_col;          /* its columns in the batch under way */
