@@ -1382,7 +1382,13 @@ typedef struct lr_drift_spec {
                                     VIEW__FEATURE, or */
   lr_window reference;           /* the view's rows in this window (used
                                     when both names are NULL) */
-  lr_window current;             /* the view's rows compared */
+  lr_window current;             /* the view's rows compared, or */
+  int current_online;            /* 1: a sample of the rows the online
+                                    store holds (as stored: the ttl is not
+                                    applied), instead of `current` */
+  size_t online_sample;          /* with current_online: at most this many
+                                    rows, drawn uniformly (0: 100000) */
+  unsigned long long seed;       /* the online sample's draws */
   const char *method;            /* "psi" (NULL), "js", "wasserstein" or
                                     "ks" */
   const char *save;              /* NULL, or the name to save the scores
@@ -1420,7 +1426,9 @@ typedef struct lr_drift_spec {
  * a profile, a training file without a feature's column, a bad window,
  * method or name); LR_EUNSUPPORTED; LR_EIO.
  * Threads: one call at a time on the handle.
- * Processes: reads the offline sources and the saved profile; a saved run
+ * Processes: reads the offline sources and the saved profile (and, with
+ * current_online, the online store in one read snapshot, beside writers
+ * in any process); a saved run
  * is written beside its place and renamed over it (a server scraping it
  * meanwhile reads the old run or the new one).
  */

@@ -137,9 +137,10 @@ static int cmd_drift(cli *c) {
                         .method = cli_value(c, DRIFT_METHOD),
                         .save = cli_value(c, DRIFT_SAVE)};
   int status = read_reference(cli_value(c, DRIFT_REFERENCE), &spec);
-  if (status == CLI_OK)
-    status = read_range(cli_value(c, DRIFT_CURRENT), "--current",
-                        &spec.current);
+  const char *current = cli_value(c, DRIFT_CURRENT);
+  spec.current_online = current && strcmp(current, "online") == 0;
+  if (status == CLI_OK && !spec.current_online)
+    status = read_range(current, "--current", &spec.current);
   return status != CLI_OK ? status
                           : run_report(c, DRIFT_EXACT, DRIFT_JSON, NULL,
                                        &spec);
@@ -152,8 +153,11 @@ static const cli_option drift_options[] = {
                          "a range, or a training set (.parquet or .csv) as "
                          "`larder historical` writes it",
                          CLI_REQUIRED, 0},
-    [DRIFT_CURRENT] = {"--current", "START..END",
-                       "the view's rows compared (event times, inclusive)",
+    [DRIFT_CURRENT] = {"--current", "START..END|online",
+                       "the view's rows compared (event times, inclusive), "
+                       "or `online`: a uniform sample of 100,000 of the rows "
+                       "the online store holds (as stored: the ttl is not "
+                       "applied)",
                        CLI_REQUIRED, 0},
     [DRIFT_METHOD] = {"--method", "psi|js|wasserstein|ks",
                       "the score: population stability index (default), "

@@ -106,8 +106,15 @@ static void put_window(lr__buf *out, const lr_window *w) {
 
 /* The current window's profile, in the reference's bins. */
 static int current(drift *d) {
-  int rc = lr__stats_sample_window(d->off, d->view, &d->spec->current,
-                                   &d->cur_rows);
+  const lr_drift_spec *spec = d->spec;
+  int rc = spec->current_online
+               ? lr__stats_sample_online(d->off, d->view,
+                                         spec->online_sample
+                                             ? spec->online_sample
+                                             : 100000,
+                                         spec->seed, &d->cur_rows)
+               : lr__stats_sample_window(d->off, d->view, &spec->current,
+                                         &d->cur_rows);
   if (rc == 0)
     rc = lr__profile_compute(d->off, d->view, &d->cur_rows, d->exact, 0,
                              &d->ref, &d->cur);
@@ -308,7 +315,10 @@ static void describe(const drift *d, lr__drift_run *run, lr__buf *ref,
     lr__buf_printf(ref, "file %s", d->spec->reference_file);
   else
     put_window(ref, &d->spec->reference);
-  put_window(cur, &d->spec->current);
+  if (d->spec->current_online)
+    lr__buf_puts(cur, "online");
+  else
+    put_window(cur, &d->spec->current);
   int ks = d->method == KS;
   *run = (lr__drift_run){d->view->name, method_names[d->method],
                          lr__buf_str(ref), lr__buf_str(cur),

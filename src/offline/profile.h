@@ -91,6 +91,14 @@ typedef struct lr__stats_sample {
 int lr__stats_sample_window(lr_offline *off, const lr__view *v,
                             const lr_window *w, lr__stats_sample *s);
 
+/* Sets s to a uniform sample of up to max_rows rows that view v holds in
+ * the online store (stats_online.c), drawn by `seed`. Returns 0,
+ * LR_ENOTFOUND, LR_EINVAL (no rows online) or another status, errmsg
+ * saying why. */
+int lr__stats_sample_online(lr_offline *off, const lr__view *v,
+                            size_t max_rows, unsigned long long seed,
+                            lr__stats_sample *s);
+
 /* Sets s to the rows of training file `path` (relative to the current
  * folder) as a sample of view v: a feature's column is named as the
  * feature or VIEW__FEATURE, the timestamp `event_timestamp` when there.

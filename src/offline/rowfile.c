@@ -114,6 +114,19 @@ static int append_rows(lr__duckdb *db, const char *table,
   return rc;
 }
 
+int lr__rowfile_stage(lr__duckdb *db, const char *table,
+                      const lr__rowfile_col *cols, int n_cols, size_t n_rows,
+                      lr__buf *err) {
+  lr__buf sql;
+  lr__buf_init(&sql);
+  create_sql(table, cols, n_cols, &sql);
+  int rc = lr__duckdb_run(db, lr__buf_str(&sql), 0, NULL, err);
+  if (rc == 0)
+    rc = append_rows(db, table, cols, n_cols, n_rows, err);
+  lr__buf_free(&sql);
+  return rc;
+}
+
 /* The file's temporary and final names in `dir`. */
 static void file_names(const char *dir, const char *prefix, lr__buf *tmp,
                        lr__buf *final) {
@@ -175,10 +188,8 @@ int lr__rowfile_write(lr__duckdb *db, const char *dir, const char *prefix,
   lr__buf_init(&final);
   lr__buf_printf(&table, "__larder_%s", prefix);
   lr__rowfile_clean(dir, prefix);
-  create_sql(lr__buf_str(&table), cols, n_cols, &sql);
-  int rc = lr__duckdb_run(db, lr__buf_str(&sql), 0, NULL, &why);
-  if (rc == 0)
-    rc = append_rows(db, lr__buf_str(&table), cols, n_cols, n_rows, &why);
+  int rc = lr__rowfile_stage(db, lr__buf_str(&table), cols, n_cols, n_rows,
+                             &why);
   if (rc == LR_EINVAL)
     lr__buf_printf(err, "cannot stage %s %s: %s", what, dir,
                    lr__buf_str(&why));

@@ -31,6 +31,13 @@ int lr__rowfile_write(lr__duckdb *db, const char *dir, const char *prefix,
                       const char *what, const lr__rowfile_col *cols,
                       int n_cols, size_t n_rows, lr__buf *file, lr__buf *err);
 
+/* Makes (or replaces) table `table` of session `db` with `cols` and puts
+ * their n_rows rows into it through DuckDB's appender. Returns 0, LR_EINVAL
+ * (DuckDB's words in `err`) or LR_ENOMEM. */
+int lr__rowfile_stage(lr__duckdb *db, const char *table,
+                      const lr__rowfile_col *cols, int n_cols, size_t n_rows,
+                      lr__buf *err);
+
 /* Removes the temporary files `.PREFIX-PID-N.tmp` in `dir` of processes
  * no longer running on this machine (a kill -9 mid-write leaves one).
  * Returns how many. */
