@@ -340,21 +340,30 @@ static int check_expr(const char *expr, const char *text) {
   return names;
 }
 
-/* The /metrics of a served repo whose view `stats` has checks, written
- * once (a failing row dropped): the check series, which a writing
- * process's store records and a replica's does not have. */
-static void checked_metrics(char *text, size_t cap) {
-  char *dir = th_applied_repo(TH_STATS_DEFS "    checks:\n"
-                              "      - {feature: a, between: [0, 2], on_fail: "
-                              "drop}\n");
+/* A served repo whose view `stats` has checks (a drop rule and a
+ * freshness check), written once (two failing rows dropped): the check
+ * series, which a writing process's store records and a replica's does
+ * not have. *dir gets the repo (the caller removes it). */
+static pid_t serve_checked(char **dir, int *out, int *http) {
+  *dir = th_applied_repo(TH_STATS_DEFS "    checks:\n"
+                         "      - {feature: a, between: [0, 2], on_fail: "
+                         "drop}\n"
+                         "      - {freshness: 2h}\n");
   lr_store *st = NULL;
-  cr_assert_eq(lr_store_open(dir, LR_STORE_READWRITE, &st), 0);
+  cr_assert_eq(lr_store_open(*dir, LR_STORE_READWRITE, &st), 0);
   cr_assert_eq(th_put_stats(st, 0, 5, 0, EVENT_US), 0, "%s",
                lr_store_errmsg(st));
   lr_store_close(st);
-  int out, http;
-  pid_t server = th_serve(dir, NULL, &out, &http);
+  pid_t server = th_serve(*dir, NULL, out, http);
   th_track_child(server);
+  return server;
+}
+
+/* serve_checked's /metrics into text. */
+static void checked_metrics(char *text, size_t cap) {
+  char *dir;
+  int out, http;
+  pid_t server = serve_checked(&dir, &out, &http);
   cr_assert_eq(th_http_get(http, "/metrics", text, cap), 200);
   stop_serve(server, out);
   th_rmrf(dir);
@@ -413,4 +422,35 @@ Test(monitoring, mon004_dashboard_queries_name_exposed_series) {
   lr__buf_free(&err);
   lr__arena_free(&arena);
   stop_served(&s);
+}
+
+/* Prometheus scrapes a writing repo with checks and a saved drift run, and
+ * its HTTP API answers the quality series with the store's counts: rows
+ * that passed and failed the drop rule, the rows quarantined, no batch
+ * refused, the freshness the check expects and the drift score. */
+Test(monitoring, mon005_prometheus_scrapes_check_and_drift_series) {
+  g_tmp = th_tempdir();
+  char *dir;
+  int out, http, port;
+  pid_t server = serve_checked(&dir, &out, &http);
+  save_drift_run(dir);
+  pid_t prom = start_prometheus(http, &port);
+  lr__arena arena;
+  lr__arena_init(&arena);
+  poll_sample(port, "larder_check_rows_total{view=\"stats\",rule="
+              "\"a_between\",outcome=\"failed\"}", "2", &arena);
+  poll_sample(port, "larder_check_rows_total{view=\"stats\",rule="
+              "\"a_between\",outcome=\"passed\"}", "3", &arena);
+  poll_sample(port, "larder_rows_quarantined_total{view=\"stats\"}", "2",
+              &arena);
+  poll_sample(port, "larder_batches_rejected_total{view=\"stats\"}", "0",
+              &arena);
+  poll_sample(port, "larder_view_expected_freshness_seconds{view=\"stats\"}",
+              "7200", &arena);
+  poll_sample(port, "larder_drift_score{view=\"stats\",feature=\"a\","
+              "method=\"psi\"}", "0.02", &arena);
+  lr__arena_free(&arena);
+  stop_prometheus(prom);
+  stop_serve(server, out);
+  th_rmrf(dir);
 }
