@@ -77,7 +77,8 @@ static int append_rows(lr__duckdb *db, const char *table,
                        const lr__rowfile_col *cols, int n_cols, size_t n_rows,
                        lr__buf *err) {
   const lr__duckdb_api *api = lr__duckdb_fns();
-  duckdb_logical_type *types = calloc((size_t)n_cols + 1, sizeof *types);
+  duckdb_logical_type *types =
+      calloc((size_t)n_cols + 1, sizeof(duckdb_logical_type));
   if (!types)
     return LR_ENOMEM;
   for (int i = 0; i < n_cols; i++)

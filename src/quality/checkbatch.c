@@ -212,9 +212,10 @@ int lr__checkrun_unique_row(lr__checkrun *cr, const lr_column *cols,
     if (r == 0 && hash_batch(cr, cols))
       return LR_ENOMEM;
     h = &cr->hashes[2 * r];
-    if (r + PREFETCH_AHEAD < cr->batch_n)
-      __builtin_prefetch(&cr->unique.slots[2 * ((size_t)h[2 * PREFETCH_AHEAD] &
-                                               (cr->unique.cap - 1))]);
+    if (r + PREFETCH_AHEAD < cr->batch_n) {
+      size_t ahead = (size_t)h[(size_t)2 * PREFETCH_AHEAD];
+      __builtin_prefetch(&cr->unique.slots[2 * (ahead & (cr->unique.cap - 1))]);
+    }
   }
   rr->checked++;
   int seen = set_add(&cr->unique, h);
@@ -374,7 +375,8 @@ int lr__checkrun_keep_dropped(lr__checkrun *cr, const lr_column *cols,
   for (int c = 0; c < cr->drop_ncols; c++) {
     int from = -1;
     for (int k = 0; k < n_cols && from < 0; k++)
-      if (cols[k].name && strcmp(cols[k].name, cr->drop_names[c]) == 0)
+      if (cols[k].name && cr->drop_names[c] &&
+          strcmp(cols[k].name, cr->drop_names[c]) == 0)
         from = k;
     lr_value none = {LR_TYPE_NULL, 0, 0, {0}};
     cr->drop_values[(size_t)c * cr->drop_cap + at] =

@@ -140,7 +140,7 @@ int lr__checkrun_open(const lr__model *m, const lr__view *v,
 void lr__checkrun_free(lr__checkrun *cr) {
   if (!cr)
     return;
-  for (int k = 0; k < cr->n_rules; k++) {
+  for (int k = 0; cr->rules && k < cr->n_rules; k++) {
     rule_run *rr = &cr->rules[k];
     free(rr->values);
     lr__regex_free(rr->re);
