@@ -343,12 +343,17 @@ static int check_expr(const char *expr, const char *text) {
 /* A served repo whose view `stats` has checks (a drop rule and a
  * freshness check), written once (two failing rows dropped): the check
  * series, which a writing process's store records and a replica's does
- * not have. *dir gets the repo (the caller removes it). */
+ * not have; and a view `never` with a freshness check, never written.
+ * *dir gets the repo (the caller removes it). */
 static pid_t serve_checked(char **dir, int *out, int *http) {
   *dir = th_applied_repo(TH_STATS_DEFS "    checks:\n"
                          "      - {feature: a, between: [0, 2], on_fail: "
                          "drop}\n"
-                         "      - {freshness: 2h}\n");
+                         "      - {freshness: 2h}\n"
+                         "  - name: never\n    entities: [user]\n"
+                         "    source: src\n    schema:\n"
+                         "      - {name: b, dtype: int64}\n"
+                         "    checks:\n      - {freshness: 1h}\n");
   lr_store *st = NULL;
   cr_assert_eq(lr_store_open(*dir, LR_STORE_READWRITE, &st), 0);
   cr_assert_eq(th_put_stats(st, 0, 5, 0, EVENT_US), 0, "%s",
@@ -427,7 +432,8 @@ Test(monitoring, mon004_dashboard_queries_name_exposed_series) {
 /* Prometheus scrapes a writing repo with checks and a saved drift run, and
  * its HTTP API answers the quality series with the store's counts: rows
  * that passed and failed the drop rule, the rows quarantined, no batch
- * refused, the freshness the check expects and the drift score. */
+ * refused, the freshness the check expects and the drift score; a view
+ * with a freshness check that was never written has its alert pending. */
 Test(monitoring, mon005_prometheus_scrapes_check_and_drift_series) {
   g_tmp = th_tempdir();
   char *dir;
@@ -449,6 +455,15 @@ Test(monitoring, mon005_prometheus_scrapes_check_and_drift_series) {
               "7200", &arena);
   poll_sample(port, "larder_drift_score{view=\"stats\",feature=\"a\","
               "method=\"psi\"}", "0.02", &arena);
+  /* a view never written: its expected freshness, no newest event, and
+   * the alert for it pending (it fires after 10 minutes) */
+  poll_sample(port, "larder_view_expected_freshness_seconds{view=\"never\"}",
+              "3600", &arena);
+  const lr__jnode *alert = poll_sample(
+      port, "ALERTS{alertname=\"LarderViewNeverWritten\",view=\"never\"}",
+      "1", &arena);
+  cr_assert_str_eq(field(lr__json_get(alert, "metric"), "alertstate"),
+                   "pending");
   lr__arena_free(&arena);
   stop_prometheus(prom);
   stop_serve(server, out);

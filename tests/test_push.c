@@ -791,18 +791,28 @@ Test(push, ps017_snapshot_batch_source_takes_no_offline_push) {
   assert_online("activity:clicks", ids, 1, "user_id  clicks\n2        21\n");
 }
 
-/* Checks on a pushed view (issue 16): a drop rule keeps the failing row
- * out online; a reject rule refuses the push whole, before the offline
- * file is written, so neither side gets the rows. */
+/* Checks on a pushed view (issue 16), the same two rows pushed under
+ * each on_fail (equal times: each push replaces the rows it writes):
+ * drop keeps the failing row out online, "null" stores its feature null,
+ * warn stores and counts it; reject refuses the push whole, before the
+ * offline file is written, so neither side gets the rows. */
 Test(push, ps018_checks_on_a_push) {
 #define CHECKED_ACTIVITY(on_fail)                                            \
   DEFS "    checks:\n      - {feature: clicks, between: [0, 20], on_fail: "  \
   on_fail "}\n"
+  const long long ids[] = {1, 3};
   apply_events(CHECKED_ACTIVITY("drop"));
   push_two_counted(LR_PUSH_ONLINE, (lr_push_stats){1, 1, 0, 0});
-  const long long ids[] = {1, 3};
   assert_online("activity:clicks", ids, 2,
                 "user_id  clicks\n1        11\n3        <NOT_FOUND>\n");
+  apply(CHECKED_ACTIVITY("\"null\""));
+  push_two_counted(LR_PUSH_ONLINE, (lr_push_stats){1, 2, 0, 0});
+  assert_online("activity:clicks", ids, 2,
+                "user_id  clicks\n1        11\n3        <NULL_VALUE>\n");
+  apply(CHECKED_ACTIVITY("warn"));
+  push_two_counted(LR_PUSH_ONLINE, (lr_push_stats){1, 2, 0, 0});
+  assert_online("activity:clicks", ids, 2,
+                "user_id  clicks\n1        11\n3        30\n");
   apply(CHECKED_ACTIVITY("reject"));
   lr_push_stats st;
   int rc = push_two(LR_PUSH_ONLINE_AND_OFFLINE, &st);
@@ -816,6 +826,6 @@ Test(push, ps018_checks_on_a_push) {
                    "(`larder check activity` runs them over the source)");
   cr_assert_str_eq(listing("data/pushed/events_push"), "");
   assert_online("activity:clicks", ids, 2,
-                "user_id  clicks\n1        11\n3        <NOT_FOUND>\n");
+                "user_id  clicks\n1        11\n3        30\n");
 #undef CHECKED_ACTIVITY
 }
