@@ -349,12 +349,14 @@ static char *last_report(lr_store *s) {
   return th_keep(report);
 }
 
-/* unique over a column that is not the key, on a write (rows in any
- * order: every row's hash is kept); freshness passes a time in the
- * future and says so, and fails a stale batch. */
+/* unique over a column that is not the key, and a second unique over
+ * three columns, on a write (rows in any order: every row's hash is
+ * kept); freshness passes a time in the future and says so, and fails a
+ * stale batch. */
 Test(quality, q010_unique_and_freshness_on_a_write, .init = setup,
      .fini = teardown) {
   apply(CHECKED_VIEW("      - {unique: [val]}\n"
+                     "      - {unique: [user_id, val, event_timestamp]}\n"
                      "      - {freshness: 2h}\n"));
   lr_store *s = NULL;
   cr_assert_eq(lr_store_open(g_repo, LR_STORE_READWRITE, &s), 0);
@@ -367,6 +369,17 @@ Test(quality, q010_unique_and_freshness_on_a_write, .init = setup,
   cr_assert(strstr(r, "  ok   freshness: newest event time "), "%s", r);
   cr_assert(strstr(r, ", in the future by 2h59m") ||
             strstr(r, ", in the future by 3h"), "%s", r);
+  cr_assert(strstr(r, "  ok   unique_user_id_val_event_timestamp: 0 rows "
+                   "repeat an earlier row, on_fail: warn\n"), "%s", r);
+  /* the same row twice: both rules (three columns are hashed, one is
+   * compared as it is) see the repeat */
+  long long twice[] = {5, 5}, nines[] = {9, 9};
+  cr_assert_eq(write_vals(s, twice, nines, 2, future), 0);
+  r = last_report(s);
+  cr_assert(strstr(r, "  FAIL unique_val: 1 row repeats an earlier row, "
+                   "on_fail: warn\n    user_id=5\n"), "%s", r);
+  cr_assert(strstr(r, "  FAIL unique_user_id_val_event_timestamp: 1 row "
+                   "repeats an earlier row, on_fail: warn\n"), "%s", r);
   cr_assert_eq(write_vals(s, users, vals, 1, T("2024-01-01T00:00:00Z")), 0);
   r = last_report(s);
   cr_assert(strstr(r, "  FAIL freshness: newest event time "

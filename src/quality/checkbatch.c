@@ -1,18 +1,19 @@
 /*
  * checkbatch.c - what a check runner keeps across the batches of one
  * transaction (checkrun.h): copies of the dropped rows for the
- * quarantine, the row hashes of `unique`, the newest times of each entity
- * by fate (grouped mode), and the verdict at the end.
+ * quarantine, the rows each `unique` rule has seen, and the newest times
+ * of each entity by fate (grouped mode). The verdict is checkreport.c's.
  *
- * unique compares 128-bit SipHash values of the rows' columns, encoded
- * as bytes first (ints as int64, floats as float64, so a column written
- * as int32 once and int64 another time still compares; one hash call per
- * row): two different rows collide with odds about n^2 / 2^129, below
- * 1e-25 at ten million rows. Entity groups compare the key's encoding
- * itself, not a hash. When its columns
- * hold every join key and the rows come grouped by entity, two equal rows
- * can only be in one entity's group, so only that group's hashes are
- * kept: a materialization of any size holds a few.
+ * unique compares 128 bits per row: for one or two scalar columns (the
+ * usual key and event_timestamp) the values themselves, exactly; else a
+ * SipHash of the columns encoded as bytes (ints as int64, floats as
+ * float64, so a column written as int32 once and int64 another time still
+ * compares; one hash call per row), where two different rows collide with
+ * odds about n^2 / 2^129, below 1e-25 at ten million rows. When a rule's
+ * columns hold every join key and the rows come grouped by entity, two
+ * equal rows can only be in one entity's group, so only that group's
+ * rows are kept: a materialization of any size holds a few. Entity groups
+ * are told apart by the key's encoding itself, not a hash.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,16 @@ static void copy_bytes(lr__buf *to, const lr__buf *from) {
 
 /* ---- the set of unique's hashes ------------------------------------------ */
 
+/* Where h's probing starts: its halves mixed (a row's own values, as
+ * exact_row gives them, can be a run like 1, 2, 3). */
+static size_t slot_of(const uint64_t h[2]) {
+  uint64_t x = h[0] ^ (h[1] * 0x9e3779b97f4a7c15ull);
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return (size_t)x;
+}
+
 /* Adds h; returns 1 when it was there already, 0 when added, -1 out of
  * memory. */
 static int set_add(hash_set *hs, const uint64_t h[2]);
@@ -126,7 +137,7 @@ static int set_add(hash_set *hs, const uint64_t h[2]) {
   }
   if ((hs->used + 1) * 2 > hs->cap && set_grow(hs, 1))
     return -1;
-  size_t mask = hs->cap - 1, i = (size_t)h[0] & mask;
+  size_t mask = hs->cap - 1, i = slot_of(h) & mask;
   while (hs->slots[2 * i] | hs->slots[2 * i + 1]) {
     if (hs->slots[2 * i] == h[0] && hs->slots[2 * i + 1] == h[1])
       return 1;
@@ -145,9 +156,8 @@ static void set_clear(hash_set *hs) {
   hs->has_zero = 0;
 }
 
-/* 1 when unique's columns hold every join key of the view. */
-static int unique_has_keys(const lr__checkrun *cr) {
-  const lr__check *c = cr->rules[cr->unique_rule].c;
+/* 1 when rule c's columns hold every join key of the view. */
+static int unique_has_keys(const lr__checkrun *cr, const lr__check *c) {
   for (int k = 0; k < cr->n_keys; k++) {
     int found = 0;
     for (int i = 0; i < c->n_columns && !found; i++)
@@ -160,10 +170,44 @@ static int unique_has_keys(const lr__checkrun *cr) {
 
 
 /* The 128-bit hash of row r's unique columns into h. */
-static void hash_unique(lr__checkrun *cr, const lr_column *cols, size_t r,
-                        uint64_t h[2]) {
-  const lr__check *c = cr->rules[cr->unique_rule].c;
-  encode_row(cols, cr->unique_col, c->n_columns, r, &cr->scratch);
+/* A scalar value's 64 bits as unique compares it (ints as int64, floats
+ * as float64); 0 when x is null, a string, bytes or an array. */
+static int scalar_bits(const lr_value *x, uint64_t *bits) {
+  double d;
+  switch (x->type) {
+  case LR_TYPE_INT32: *bits = (uint64_t)(int64_t)x->v.i32; return 1;
+  case LR_TYPE_INT64: *bits = (uint64_t)x->v.i64; return 1;
+  case LR_TYPE_TIMESTAMP: *bits = (uint64_t)x->v.ts; return 1;
+  case LR_TYPE_BOOL: *bits = x->v.b != 0; return 1;
+  case LR_TYPE_FLOAT32: d = x->v.f32; break;
+  case LR_TYPE_FLOAT64: d = x->v.f64; break;
+  default: return 0;
+  }
+  memcpy(bits, &d, sizeof *bits);
+  return 1;
+}
+
+/* One or two scalar columns (a key and event_timestamp, the usual
+ * unique) are their own 128 bits: equal only when the values are, so no
+ * hashing and no collision; 0 when the row has other values. A column's
+ * type is the view's, so two rows' bits compare like for like. */
+static int exact_row(const lr_column *cols, const int *col, int n, size_t r,
+                     uint64_t h[2]) {
+  h[1] = 0;
+  if (n > 2)
+    return 0;
+  for (int i = 0; i < n; i++)
+    if (col[i] < 0 || !scalar_bits(&cols[col[i]].values[r], &h[i]))
+      return 0;
+  return 1;
+}
+
+static void hash_unique(lr__checkrun *cr, const rule_run *rr,
+                        const lr_column *cols, size_t r, uint64_t h[2]) {
+  int n = rr->c->n_columns;
+  if (exact_row(cols, rr->u->col, n, r, h))
+    return;
+  encode_row(cols, rr->u->col, n, r, &cr->scratch);
   lr__siphash s;
   lr__siphash_init(&s, hash_key);
   lr__siphash_update(&s, cr->scratch.data, cr->scratch.len);
@@ -177,48 +221,48 @@ enum { PREFETCH_AHEAD = 8 };
 
 /* Outside an entity group: every row's hash of the batch, computed at its
  * first row, and the set grown to hold them all. */
-static int hash_batch(lr__checkrun *cr, const lr_column *cols) {
+static int hash_batch(lr__checkrun *cr, rule_run *rr, const lr_column *cols) {
+  unique_run *u = rr->u;
   size_t n = cr->batch_n;
-  if ((cr->unique.used + n) * 2 > cr->unique.cap && set_grow(&cr->unique, n))
+  if ((u->set.used + n) * 2 > u->set.cap && set_grow(&u->set, n))
     return LR_ENOMEM;
-  if (n > cr->hashes_cap) {
-    free(cr->hashes);
-    cr->hashes = malloc(2 * n * sizeof *cr->hashes);
-    cr->hashes_cap = cr->hashes ? n : 0;
-    if (!cr->hashes)
+  if (n > u->hashes_cap) {
+    free(u->hashes);
+    u->hashes = malloc(2 * n * sizeof *u->hashes);
+    u->hashes_cap = u->hashes ? n : 0;
+    if (!u->hashes)
       return LR_ENOMEM;
   }
   for (size_t r = 0; r < n; r++)
-    hash_unique(cr, cols, r, &cr->hashes[2 * r]);
+    hash_unique(cr, rr, cols, r, &u->hashes[2 * r]);
   return 0;
 }
 
-int lr__checkrun_unique_row(lr__checkrun *cr, const lr_column *cols,
-                            size_t r) {
-  if (cr->unique_rule < 0)
-    return 0;
-  rule_run *rr = &cr->rules[cr->unique_rule];
-  if (cr->unique_per_group < 0)
-    cr->unique_per_group = unique_has_keys(cr);
+/* Row r against unique rule rr: a repeat of an earlier row is a failure. */
+static int unique_rule_row(lr__checkrun *cr, rule_run *rr,
+                           const lr_column *cols, size_t r) {
+  unique_run *u = rr->u;
+  if (u->per_group < 0)
+    u->per_group = unique_has_keys(cr, rr->c);
   uint64_t one[2];
   const uint64_t *h = one;
-  if (cr->grouped && cr->unique_per_group) {
-    if (!same_bytes(&cr->unique_entity, &cr->row_key)) {
-      set_clear(&cr->unique);
-      copy_bytes(&cr->unique_entity, &cr->row_key);
+  if (cr->grouped && u->per_group) {
+    if (!same_bytes(&u->entity, &cr->row_key)) {
+      set_clear(&u->set);
+      copy_bytes(&u->entity, &cr->row_key);
     }
-    hash_unique(cr, cols, r, one);
+    hash_unique(cr, rr, cols, r, one);
   } else {
-    if (r == 0 && hash_batch(cr, cols))
+    if (r == 0 && hash_batch(cr, rr, cols))
       return LR_ENOMEM;
-    h = &cr->hashes[2 * r];
+    h = &u->hashes[2 * r];
     if (r + PREFETCH_AHEAD < cr->batch_n) {
-      size_t ahead = (size_t)h[(size_t)2 * PREFETCH_AHEAD];
-      __builtin_prefetch(&cr->unique.slots[2 * (ahead & (cr->unique.cap - 1))]);
+      size_t ahead = slot_of(&h[(size_t)2 * PREFETCH_AHEAD]);
+      __builtin_prefetch(&u->set.slots[2 * (ahead & (u->set.cap - 1))]);
     }
   }
   rr->checked++;
-  int seen = set_add(&cr->unique, h);
+  int seen = set_add(&u->set, h);
   if (seen < 0)
     return LR_ENOMEM;
   if (seen) {
@@ -226,6 +270,36 @@ int lr__checkrun_unique_row(lr__checkrun *cr, const lr_column *cols,
     lr__checkrun_sample(cr, rr, cols, r);
   }
   return 0;
+}
+
+int lr__checkrun_unique_row(lr__checkrun *cr, const lr_column *cols,
+                            size_t r) {
+  int rc = 0;
+  for (int k = 0; rc == 0 && k < cr->n_rules; k++)
+    if (cr->rules[k].u)
+      rc = unique_rule_row(cr, &cr->rules[k], cols, r);
+  return rc;
+}
+
+int lr__unique_open(rule_run *rr) {
+  rr->u = calloc(1, sizeof *rr->u);
+  if (rr->u) {
+    rr->u->per_group = -1;
+    rr->u->col = calloc((size_t)rr->c->n_columns + 1, sizeof(int));
+    lr__buf_init(&rr->u->entity);
+  }
+  return rr->u && rr->u->col ? 0 : LR_ENOMEM;
+}
+
+void lr__unique_free(rule_run *rr) {
+  if (!rr->u)
+    return;
+  free(rr->u->set.slots);
+  free(rr->u->hashes);
+  free(rr->u->col);
+  lr__buf_free(&rr->u->entity);
+  free(rr->u);
+  rr->u = NULL;
 }
 
 /* ---- entity groups (grouped mode) ---------------------------------------- */
@@ -431,9 +505,7 @@ void lr__checkrun_quarantined(lr__checkrun *cr, const char *file) {
 }
 
 void lr__checkrun_batch_free(lr__checkrun *cr) {
-  free(cr->unique.slots);
-  free(cr->hashes);
-  free(cr->unique_col);
+
   free(cr->drop_names);
   free(cr->drop_values);
   free(cr->drop_rules);
@@ -442,6 +514,5 @@ void lr__checkrun_batch_free(lr__checkrun *cr) {
   lr__buf_free(&cr->drop_bytes);
   lr__buf_free(&cr->row_key);
   lr__buf_free(&cr->group_key);
-  lr__buf_free(&cr->unique_entity);
   lr__buf_free(&cr->scratch);
 }

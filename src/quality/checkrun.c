@@ -109,14 +109,11 @@ int lr__checkrun_open(const lr__model *m, const lr__view *v,
     return LR_ENOMEM;
   cr->m = m;
   cr->v = v;
-  cr->unique_rule = -1;
-  cr->unique_per_group = -1;
   cr->max_event = INT64_MIN;
   lr__buf_init(&cr->drop_bytes);
   lr__buf_init(&cr->verdict);
   lr__buf_init(&cr->row_key);
   lr__buf_init(&cr->group_key);
-  lr__buf_init(&cr->unique_entity);
   lr__buf_init(&cr->scratch);
   uint8_t key_types[LR__CHECK_MAX_KEYS];
   cr->n_keys = lr__model_view_keys(m, v, cr->key_names, key_types,
@@ -126,8 +123,8 @@ int lr__checkrun_open(const lr__model *m, const lr__view *v,
   for (int k = 0; rc == 0 && k < v->n_checks; k++) {
     rc = compile_rule(v, &v->checks[k], &cr->rules[k], err);
     cr->n_rules = k + 1;
-    if (v->checks[k].kind == LR__CHECK_UNIQUE)
-      cr->unique_rule = k;
+    if (rc == 0 && v->checks[k].kind == LR__CHECK_UNIQUE)
+      rc = lr__unique_open(&cr->rules[k]);
   }
   if (rc) {
     lr__checkrun_free(cr);
@@ -151,6 +148,7 @@ void lr__checkrun_free(lr__checkrun *cr) {
     lr__buf_free(&rr->detail);
     lr__buf_free(&rr->samples);
     lr__buf_free(&rr->samples_text);
+    lr__unique_free(rr);
   }
   free(cr->rules);
   free(cr->fail);
@@ -192,11 +190,10 @@ static void map_columns(lr__checkrun *cr, const lr_column *cols, int n_cols) {
       rr->input_col[i] = find_col(cols, n_cols,
                                   cr->v->features[rr->input_feature[i]].name);
   }
-  if (cr->unique_rule >= 0) {
-    const lr__check *c = cr->rules[cr->unique_rule].c;
-    for (int i = 0; i < c->n_columns; i++)
-      cr->unique_col[i] = find_col(cols, n_cols, c->columns[i]);
-  }
+  for (int k = 0; k < cr->n_rules; k++)
+    for (int i = 0; cr->rules[k].u && i < cr->rules[k].c->n_columns; i++)
+      cr->rules[k].u->col[i] = find_col(cols, n_cols,
+                                        cr->rules[k].c->columns[i]);
 }
 
 /* A number value as a long double (exact for int64 and double); 0 when
@@ -437,12 +434,6 @@ int lr__checkrun_rows(lr__checkrun *cr, const lr_column *cols, int n_cols,
                       size_t n, const lr_column **kept, size_t *n_kept) {
   *kept = cols;
   *n_kept = n;
-  if (cr->unique_rule >= 0 && !cr->unique_col) {
-    cr->unique_col = calloc((size_t)cr->rules[cr->unique_rule].c->n_columns,
-                            sizeof(int));
-    if (!cr->unique_col)
-      return LR_ENOMEM;
-  }
   if (n > cr->fate_cap) {
     free(cr->fate);
     cr->fate = malloc(n);

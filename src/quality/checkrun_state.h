@@ -24,6 +24,23 @@ typedef struct rule_value {
   size_t len;
 } rule_value;
 
+/* 128-bit hashes of rows, for unique: an open-addressing set. */
+typedef struct hash_set {
+  uint64_t *slots; /* pairs; (0, 0) is empty */
+  size_t cap, used;
+  int has_zero;    /* the hash (0, 0) itself was added */
+} hash_set;
+
+/* What a unique rule keeps across the batches (checkbatch.c). */
+typedef struct unique_run {
+  hash_set set;
+  int per_group;      /* its columns hold every join key (-1: not known) */
+  int *col;           /* its columns in the batch under way */
+  uint64_t *hashes;   /* outside groups: the batch's row hashes */
+  size_t hashes_cap;
+  lr__buf entity;     /* in a group: the entity the set holds */
+} unique_run;
+
 /* One rule, compiled, and its counts over the transaction. */
 typedef struct rule_run {
   const lr__check *c;
@@ -38,6 +55,7 @@ typedef struct rule_run {
   int *input_col;     /* expr: per program input, its column in the batch */
   int *input_feature; /* expr: per program input, its feature */
   int n_inputs;
+  unique_run *u;      /* unique */
   unsigned long long checked, failed;
   int passed;         /* after finish */
   lr__buf detail;     /* batch rules: what was measured ("1200 rows") */
@@ -46,12 +64,6 @@ typedef struct rule_run {
   lr__buf samples_text; /* one "  key: value" line each */
 } rule_run;
 
-/* 128-bit hashes of rows, for unique: an open-addressing set. */
-typedef struct hash_set {
-  uint64_t *slots; /* pairs; (0, 0) is empty */
-  size_t cap, used;
-  int has_zero;    /* the hash (0, 0) itself was added */
-} hash_set;
 
 /* The newest times of one entity's rows, by their fate (grouped mode). */
 typedef struct group_times {
@@ -90,13 +102,6 @@ struct lr__checkrun {
   int report_only;
   group_times group;
   unsigned long long newest_failed_older_kept, newest_failed_none_kept;
-  hash_set unique;
-  uint64_t *hashes;         /* outside groups: the batch's row hashes */
-  size_t hashes_cap;
-  int unique_rule;          /* the unique rule's index, or -1 */
-  int unique_per_group;     /* its columns hold every join key */
-  int *unique_col;          /* its columns in the batch under way */
-  lr__buf unique_entity;    /* the entity its set holds (per group) */
   /* The dropped rows, copied: columns named as the first batch's */
   int drop_ncols;
   const char **drop_names;
@@ -117,6 +122,9 @@ void lr__checkrun_group_row(lr__checkrun *cr, const lr_column *cols,
                             size_t r, int dropped);
 int lr__checkrun_unique_row(lr__checkrun *cr, const lr_column *cols,
                             size_t r);
+/* A unique rule's state, made with the runner and freed with it. */
+int lr__unique_open(rule_run *rr);
+void lr__unique_free(rule_run *rr);
 void lr__checkrun_group_end(lr__checkrun *cr);
 /* Grouped mode: row r's entity key, encoded, into cr->row_key, first. */
 void lr__checkrun_key_bytes(lr__checkrun *cr, const lr_column *cols,
