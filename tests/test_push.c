@@ -824,7 +824,9 @@ Test(push, ps018_checks_on_a_push) {
                    "on clicks, on_fail: reject): 1 of 2 rows failed (50%); "
                    "fix the rows, or the checks in the view's definition "
                    "(`larder check activity` runs them over the source)");
-  cr_assert_str_eq(listing("data/pushed/events_push"), "");
+  char *names = listing("data/pushed/events_push");
+  cr_assert_str_eq(names, "");
+  free(names);
   assert_online("activity:clicks", ids, 2,
                 "user_id  clicks\n1        11\n3        30\n");
 #undef CHECKED_ACTIVITY
