@@ -3142,3 +3142,60 @@ Test(server, s075_one_bad_row_in_a_thousand_drop_then_reject) {
   th_release(m);
   srv_stop();
 }
+
+/* The definitions with `insert` after the first line of `defs` holding
+ * `anchor` (kept). */
+static const char *defs_with(const char *defs, const char *anchor,
+                             const char *insert) {
+  const char *at = strstr(defs, anchor);
+  cr_assert(at, "no '%s' in the definitions", anchor);
+  at = strchr(at, '\n') + 1;
+  lr__buf b;
+  lr__buf_init(&b);
+  lr__buf_printf(&b, "%.*s%s%s", (int)(at - defs), defs, insert, at);
+  return th_keep(lr__buf_steal(&b));
+}
+
+#define PUSH_TWO_ACTIONS                                                     \
+  "{\"push_source_name\": \"user_push\", \"df\": {\"user_id\": [1, 2], "     \
+  "\"event_timestamp\": [\"2024-05-01T08:00:00Z\", "                         \
+  "\"2024-05-01T08:00:00Z\"], \"last_action\": [\"click\", \"buy\"], "       \
+  "\"action_count\": [3, 40]}, \"to\": \"online\"}"
+
+/* A push over HTTP into a view with checks: the 200 carries each view's
+ * check report under "checks" (the dropped row counted); under reject a
+ * 422 with the message, nothing written. */
+Test(server, s076_push_answer_carries_the_checks) {
+  srv_start("--threads", "2");
+  static const char anchor[] = "{name: action_count, dtype: int64}";
+  apply_and_await_registry(
+      defs_with(DEFS_HEAD DEFS_TAIL, anchor,
+                "    checks:\n      - {feature: action_count, between: [0, "
+                "10], on_fail: drop}\n"), "2");
+  hresp r = call("POST", "/push", PUSH_TWO_ACTIONS);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert(strstr(r.body, "{\"written\": [{\"view\": \"user_pushed\", "
+                   "\"rows_written\": 1, \"rows_skipped\": 0}], \"checks\": "
+                   "{\"user_pushed\": {\"view\": \"user_pushed\", \"rows\": 2, "
+                   "\"rows_failed\": 1, \"rows_dropped\": 1, \"rows_nulled\": "
+                   "0, \"rejected\": false, \"quarantine\": \""), "%s",
+            r.body);
+  cr_assert(strstr(r.body, "\"samples\": [{\"key\": {\"user_id\": 2}, "
+                   "\"value\": 40}]}]}}}"), "%s", r.body);
+  hresp_free(&r);
+  apply_and_await_registry(
+      defs_with(DEFS_HEAD DEFS_TAIL, anchor,
+                "    checks:\n      - {feature: action_count, between: [0, "
+                "10], on_fail: reject}\n"), "3");
+  r = call("POST", "/push", PUSH_TWO_ACTIONS);
+  cr_assert_eq(r.status, 422, "%s", r.body);
+  cr_assert_str_eq(r.body, "{\"error\": \"a data quality check refused the "
+                   "rows\", \"detail\": \"feature view 'user_pushed': the "
+                   "checks refused the batch, so nothing was written: check "
+                   "'action_count_between' (between on action_count, "
+                   "on_fail: reject): 1 of 2 rows failed (50%); fix the rows, "
+                   "or the checks in the view's definition (`larder check "
+                   "user_pushed` runs them over the source)\"}\n");
+  hresp_free(&r);
+  srv_stop();
+}

@@ -81,7 +81,7 @@ int lr__push_run(const lr__push_sides *sides, const lr__push_plan *p,
   }
   if (rc == 0 && (to & LR_PUSH_ONLINE)) {
     rc = lr__push_online(sides->store, p, cols, n_cols, n_rows, out->per_view,
-                         &out->online_views);
+                         &out->online_views, &out->checks);
     if (rc) {
       char *why = strdup(lr_store_errmsg(sides->store));
       online_failed(p, out, why ? why : "out of memory", err);
@@ -152,6 +152,7 @@ static int call_begin(push_call *c, lr_offline *off, const char *source,
   c->stats = stats ? stats : &ignored;
   *c->stats = (lr_push_stats){0, 0, 0, 0};
   lr__buf_init(&c->out.file);
+  lr__buf_init(&c->out.checks);
   lr__arena_init(&c->plan.arena);
   if (!off)
     return LR_EINVAL;
@@ -178,6 +179,7 @@ static int call_run(push_call *c, int rc, const lr_column *cols, int n_cols,
   lr_store_close(store);
   lr__push_plan_free(&c->plan);
   lr__buf_free(&c->out.file);
+  lr__buf_free(&c->out.checks);
   return rc;
 }
 

@@ -55,6 +55,9 @@ typedef struct lr__push_outcome {
   int online_views;    /* online views written */
   size_t offline_rows; /* rows in the offline file (0: none written) */
   lr__buf file;        /* its path (initialized by the caller) */
+  lr__buf checks;      /* per view whose checks ran: `"VIEW": REPORT`
+                          members (lr__push_online; initialized by the
+                          caller) */
 } lr__push_outcome;
 
 /* lr__push_check of rows read from `shown` (a file, or "df"), its

@@ -383,7 +383,7 @@ int lr__push_precheck(lr_store *store, const lr__push_plan *p,
 
 int lr__push_online(lr_store *store, const lr__push_plan *p,
                     const lr_column *cols, int n_cols, size_t n_rows,
-                    lr_write_stats *per_view, int *written) {
+                    lr_write_stats *per_view, int *written, lr__buf *checks) {
   lr_column *mine = calloc((size_t)n_cols + 1, sizeof *mine);
   int rc = mine ? 0 : LR_ENOMEM;
   *written = 0;
@@ -396,6 +396,13 @@ int lr__push_online(lr_store *store, const lr__push_plan *p,
     rc = lr__write_rows_by(store, p->views[i].view->name, LR__FRESH_PUSH,
                            mine, n, n_rows, &per_view[i]);
     *written += rc == 0;
+    const lr__buf *report = lr__store_report(store, 1);
+    if (rc == 0 && checks && report->len) {
+      lr__buf_puts(checks, checks->len ? ", " : "");
+      lr__buf_json_str(checks, p->views[i].view->name);
+      lr__buf_puts(checks, ": ");
+      lr__buf_grow_append(checks, report->data, report->len);
+    }
   }
   free(mine);
   return rc == LR_ENOMEM && !mine

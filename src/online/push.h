@@ -70,10 +70,12 @@ int lr__push_precheck(lr_store *store, const lr__push_plan *p,
 /* Writes checked rows into each online view of the plan, one transaction
  * per view, in the plan's order; per_view[i] gets view i's counts (zero
  * for an offline-only view) and *written how many views were written.
+ * `checks` (may be NULL) gets, for each view whose checks ran, a JSON
+ * member `"VIEW": REPORT` (lr_store_check_report's), comma separated.
  * Stops at the first failure (the message is the store's) and returns
  * its code. */
 int lr__push_online(lr_store *store, const lr__push_plan *p,
                     const lr_column *cols, int n_cols, size_t n_rows,
-                    lr_write_stats *per_view, int *written);
+                    lr_write_stats *per_view, int *written, lr__buf *checks);
 
 #endif

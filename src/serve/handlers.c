@@ -457,6 +457,9 @@ static void push_reply(lr__server *s, const lr__push_plan *p, unsigned to,
     lr__buf_json_str(out, p->source->name);
     lr__buf_printf(out, ", \"rows_appended\": %zu}", o->offline_rows);
   }
+  if (o->checks.len) /* per view whose checks ran: what they found */
+    lr__buf_printf(out, ", \"checks\": {%.*s}", (int)o->checks.len,
+                   o->checks.data);
   lr__buf_puts(out, "}\n");
 }
 
@@ -486,6 +489,7 @@ static void push_rows(lr__server *s, const lr__push_plan *p, unsigned to,
   lr__arena_init(&rows.arena);
   lr__push_outcome o;
   lr__buf_init(&o.file);
+  lr__buf_init(&o.checks);
   lr__push_sides sides;
   int rc = lr__ingest_read_df(&p->cols, df, &rows, &err);
   if (rc == 0)
@@ -501,6 +505,7 @@ static void push_rows(lr__server *s, const lr__push_plan *p, unsigned to,
                    lr_strerror(rc), lr__buf_str(&err));
   lr__rows_free(&rows);
   lr__buf_free(&o.file);
+  lr__buf_free(&o.checks);
   lr__buf_free(&err);
 }
 
