@@ -64,6 +64,17 @@ static int refuse_replica(const char *repo, lr__buf *err) {
   return rc;
 }
 
+/* Whether the online views' checks must run before anything is written:
+ * when the push writes another side or view first. A push into one
+ * online view alone has its writer's verdict, which writes nothing when
+ * it refuses. */
+static int needs_precheck(const lr__push_plan *p, unsigned to) {
+  int online = 0;
+  for (int i = 0; i < p->n_views; i++)
+    online += lr__push_view_online(p, i);
+  return (to & LR_PUSH_ONLINE) && ((to & LR_PUSH_OFFLINE) || online > 1);
+}
+
 int lr__push_run(const lr__push_sides *sides, const lr__push_plan *p,
                  unsigned to, const lr_column *cols, int n_cols,
                  size_t n_rows, lr__push_outcome *out, lr__buf *err) {
@@ -71,7 +82,7 @@ int lr__push_run(const lr__push_sides *sides, const lr__push_plan *p,
   out->offline_rows = 0;
   memset(out->per_view, 0, sizeof out->per_view);
   int rc = to & LR_PUSH_OFFLINE ? refuse_replica(sides->repo, err) : 0;
-  if (rc == 0 && (to & LR_PUSH_ONLINE) &&
+  if (rc == 0 && needs_precheck(p, to) &&
       (rc = lr__push_precheck(sides->store, p, cols, n_cols, n_rows)) != 0)
     lr__buf_puts(err, lr_store_errmsg(sides->store));
   if (rc == 0 && (to & LR_PUSH_OFFLINE) && n_rows) { /* no empty files */

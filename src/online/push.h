@@ -59,10 +59,11 @@ const char *lr__push_offline_column(const lr__push_plan *p, int c);
 int lr__push_check(const lr__push_plan *p, const lr_column *cols, int n_cols,
                    size_t n_rows, lr__buf *err);
 
-/* Before anything of a push is written: runs the checks of each online
- * view of plan p over the rows (writing nothing), so that rows the checks
- * would refuse for one view reach neither the offline store nor any other
- * view. Returns 0, or LR_ECHECK (or LR_ENOMEM) with the reason on the
+/* Before anything of a push to several places is written (the offline
+ * store and online views, or several views): runs the checks of each
+ * online view of plan p over the rows (writing nothing), so that rows the
+ * checks would refuse for one view reach neither the offline store nor
+ * any other view. Returns 0, or LR_ECHECK (or LR_ENOMEM) with the reason on the
  * store. */
 int lr__push_precheck(lr_store *store, const lr__push_plan *p,
                       const lr_column *cols, int n_cols, size_t n_rows);
