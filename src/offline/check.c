@@ -12,7 +12,6 @@
  * counts the entities whose newest row fails); otherwise as stored.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "../codec/row.h"
 #include "../quality/checkrun.h"
@@ -20,26 +19,6 @@
 #include "check.h"
 #include "chunkcols.h"
 #include "explain.h"
-
-/* 1 when v has a unique rule whose columns hold every join key. */
-static int unique_over_keys(const lr__model *m, const lr__view *v) {
-  const char *keys[16];
-  uint8_t types[16];
-  int n_keys = lr__model_view_keys(m, v, keys, types, 16);
-  for (int c = 0; c < v->n_checks; c++) {
-    const lr__check *rule = &v->checks[c];
-    int all = rule->kind == LR__CHECK_UNIQUE;
-    for (int k = 0; all && k < n_keys; k++) {
-      int found = 0;
-      for (int i = 0; i < rule->n_columns && !found; i++)
-        found = strcmp(rule->columns[i], keys[k]) == 0;
-      all = found;
-    }
-    if (all)
-      return 1;
-  }
-  return 0;
-}
 
 /* Streams the rows of `sql` through runner cr. */
 static int run_rows(lr_offline *off, const lr__view *v, const char *sql,
@@ -85,7 +64,7 @@ int lr__check_window(lr_offline *off, const lr__view *v, int64_t start,
   if (rc || !cr)
     return rc;
   lr__checkrun_report_only(cr);
-  int by_key = unique_over_keys(&off->reg, v);
+  int by_key = lr__checkrun_wants_grouped(cr);
   if (by_key)
     lr__checkrun_grouped(cr);
   lr__buf sql, count_sql, ignored;

@@ -499,9 +499,10 @@ static int entity_times(lr_offline *off, int64_t *first, int64_t *last) {
  * with LR_CHECKS_WARN, is reported through spec->note. */
 static int run_checks(lr_offline *off, const lr_historical_spec *spec,
                       const plan *p) {
+  if (spec->checks == LR_CHECKS_OFF)
+    return 0;
   int64_t first, last;
-  int rc = spec->checks == LR_CHECKS_OFF ? 1 : entity_times(off, &first,
-                                                              &last);
+  int rc = entity_times(off, &first, &last);
   for (int g = 0; rc == 0 && g < p->n_views; g++) {
     const lr__view *v = p->views[g];
     int64_t start = v->ttl_seconds > 0 ? first - v->ttl_seconds * 1000000
@@ -524,7 +525,7 @@ static int run_checks(lr_offline *off, const lr_historical_spec *spec,
       spec->note(spec->note_ctx, lr__buf_str(&report));
     lr__buf_free(&report);
   }
-  return rc == 1 ? 0 : rc;
+  return rc;
 }
 
 int lr_get_historical_features(lr_offline *off, const lr_historical_spec *spec,

@@ -12,7 +12,6 @@
  * still with its writer.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "../quality/quarantine.h"
 #include "../util/timefmt.h"
@@ -100,12 +99,4 @@ int lr__writer_checks_commit(lr__writer *w) {
 void lr__writer_checks_refused(lr__writer *w, int rc) {
   if (w->checks && rc == LR_ECHECK)
     lr__checkstats_note_refused(w->store, w->ov->view->name, w->checks);
-}
-
-int lr__writer_checks_totals(const lr__writer *w, lr__check_totals *t) {
-  memset(t, 0, sizeof *t);
-  if (!w->checks)
-    return 0;
-  lr__checkrun_totals(w->checks, t);
-  return 1;
 }

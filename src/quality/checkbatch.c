@@ -168,8 +168,13 @@ static int unique_has_keys(const lr__checkrun *cr, const lr__check *c) {
   return 1;
 }
 
+int lr__checkrun_wants_grouped(const lr__checkrun *cr) {
+  for (int k = 0; k < cr->n_rules; k++)
+    if (cr->rules[k].u && cr->rules[k].u->per_group)
+      return 1;
+  return 0;
+}
 
-/* The 128-bit hash of row r's unique columns into h. */
 /* A scalar value's 64 bits as unique compares it (ints as int64, floats
  * as float64); 0 when x is null, a string, bytes or an array. */
 static int scalar_bits(const lr_value *x, uint64_t *bits) {
@@ -242,8 +247,6 @@ static int hash_batch(lr__checkrun *cr, rule_run *rr, const lr_column *cols) {
 static int unique_rule_row(lr__checkrun *cr, rule_run *rr,
                            const lr_column *cols, size_t r) {
   unique_run *u = rr->u;
-  if (u->per_group < 0)
-    u->per_group = unique_has_keys(cr, rr->c);
   uint64_t one[2];
   const uint64_t *h = one;
   if (cr->grouped && u->per_group) {
@@ -281,10 +284,10 @@ int lr__checkrun_unique_row(lr__checkrun *cr, const lr_column *cols,
   return rc;
 }
 
-int lr__unique_open(rule_run *rr) {
+int lr__unique_open(const lr__checkrun *cr, rule_run *rr) {
   rr->u = calloc(1, sizeof *rr->u);
   if (rr->u) {
-    rr->u->per_group = -1;
+    rr->u->per_group = unique_has_keys(cr, rr->c);
     rr->u->col = calloc((size_t)rr->c->n_columns + 1, sizeof(int));
     lr__buf_init(&rr->u->entity);
   }

@@ -160,14 +160,6 @@ int lr__checkrun_finish(lr__checkrun *cr, int64_t now_us, lr__buf *err) {
 
 /* ---- counts and the report ----------------------------------------------- */
 
-void lr__checkrun_totals(const lr__checkrun *cr, lr__check_totals *t) {
-  t->rows = cr->rows;
-  t->dropped = cr->dropped;
-  t->nulled = cr->nulled;
-  t->failed_any = cr->failed_any;
-  t->rejected = cr->rejected;
-}
-
 int lr__checkrun_rules(const lr__checkrun *cr) {
   return cr->n_rules;
 }

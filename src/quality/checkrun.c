@@ -124,7 +124,7 @@ int lr__checkrun_open(const lr__model *m, const lr__view *v,
     rc = compile_rule(v, &v->checks[k], &cr->rules[k], err);
     cr->n_rules = k + 1;
     if (rc == 0 && v->checks[k].kind == LR__CHECK_UNIQUE)
-      rc = lr__unique_open(&cr->rules[k]);
+      rc = lr__unique_open(cr, &cr->rules[k]);
   }
   if (rc) {
     lr__checkrun_free(cr);

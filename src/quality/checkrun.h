@@ -39,6 +39,11 @@ void lr__checkrun_free(lr__checkrun *cr);
  * newest row failed (an older passing one stored, or none). */
 void lr__checkrun_grouped(lr__checkrun *cr);
 
+/* 1 when a unique rule's columns hold every join key: rows read grouped
+ * by entity (lr__checkrun_grouped) then let it keep one entity's rows at
+ * a time, whatever the number of rows. */
+int lr__checkrun_wants_grouped(const lr__checkrun *cr);
+
 /* Report-only mode, for a run that writes nothing (`larder check`): no
  * row is copied, for the quarantine or for the rows to store (*kept is
  * always the input). */
@@ -67,13 +72,6 @@ size_t lr__checkrun_dropped(const lr__checkrun *cr, const lr_column **cols,
 
 /* Notes where the dropped rows were copied, for the report. */
 void lr__checkrun_quarantined(lr__checkrun *cr, const char *file);
-
-/* Rows seen, and rows each outcome took (for metrics and stats). */
-typedef struct lr__check_totals {
-  unsigned long long rows, dropped, nulled, failed_any;
-  int rejected;
-} lr__check_totals;
-void lr__checkrun_totals(const lr__checkrun *cr, lr__check_totals *t);
 
 /* The report after lr__checkrun_finish: per rule the rows checked, the
  * failing count and share, whether it passed, up to `samples` sample keys

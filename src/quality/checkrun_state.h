@@ -34,7 +34,7 @@ typedef struct hash_set {
 /* What a unique rule keeps across the batches (checkbatch.c). */
 typedef struct unique_run {
   hash_set set;
-  int per_group;      /* its columns hold every join key (-1: not known) */
+  int per_group;      /* its columns hold every join key */
   int *col;           /* its columns in the batch under way */
   uint64_t *hashes;   /* outside groups: the batch's row hashes */
   size_t hashes_cap;
@@ -123,7 +123,7 @@ void lr__checkrun_group_row(lr__checkrun *cr, const lr_column *cols,
 int lr__checkrun_unique_row(lr__checkrun *cr, const lr_column *cols,
                             size_t r);
 /* A unique rule's state, made with the runner and freed with it. */
-int lr__unique_open(rule_run *rr);
+int lr__unique_open(const lr__checkrun *cr, rule_run *rr);
 void lr__unique_free(rule_run *rr);
 void lr__checkrun_group_end(lr__checkrun *cr);
 /* Grouped mode: row r's entity key, encoded, into cr->row_key, first. */
