@@ -198,7 +198,7 @@ static int scalar_bits(const lr_value *x, uint64_t *bits) {
  * type is the view's, so two rows' bits compare like for like. */
 static int exact_row(const lr_column *cols, const int *col, int n, size_t r,
                      uint64_t h[2]) {
-  h[1] = 0;
+  h[0] = h[1] = 0;
   if (n > 2)
     return 0;
   for (int i = 0; i < n; i++)
