@@ -9,6 +9,7 @@
  * Rows come as Parquet from the helper DuckDB (materialize_fixture.h);
  * what a load stored is read back through lr_get_online_features.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -417,4 +418,53 @@ Test(quality, q011_matches_on_a_write, .init = setup, .fini = teardown) {
                    "on_fail: drop\n    user_id=2: plate = '12-e'\n    "
                    "user_id=3: plate = '1-é'\n"), "%s", r);
   lr_store_close(s);
+}
+
+/* ---- lr_check_view -------------------------------------------------------- */
+
+/* Each refusal of lr_check_view, whole: an unknown view, an on-demand
+ * view, a view without checks, a start after the end. */
+Test(quality, q012_check_view_errors, .init = setup, .fini = teardown) {
+  apply("entities:\n" USER "sources:\n" FILE_SRC("s", "m.parquet")
+        "request_sources:\n  - name: req\n    schema:\n"
+        "      - {name: k, dtype: int64}\n"
+        "feature_views:\n" VIEW("mv", "s", "0s", VAL)
+        "    checks:\n      - {feature: val, not_null: true}\n"
+        VIEW("plain", "s", "0s", VAL)
+        "on_demand_feature_views:\n  - name: od\n    sources: [mv, req]\n"
+        "    schema:\n      - {name: x, dtype: int64, expr: \"val + k\"}\n");
+  rows_parquet("data/m.parquet", "(1, '2024-01-01 10:00:00', NULL, 5)");
+  static const struct {
+    const char *view;
+    long long start, end;
+    int rc;
+    const char *message;
+  } cases[] = {
+      {"nope", LLONG_MIN, LLONG_MAX, LR_ENOTFOUND,
+       "unknown feature view 'nope' (`larder ls feature-views` lists them)"},
+      {"od", LLONG_MIN, LLONG_MAX, LR_EINVAL,
+       "'od' is an on-demand view: checks belong to the feature views it "
+       "reads"},
+      {"plain", LLONG_MIN, LLONG_MAX, LR_EINVAL,
+       "feature view 'plain' has no checks: add a `checks:` list to its "
+       "definition (docs/repo-format.md, \"checks\") and run `larder "
+       "apply`"},
+      {"mv", 2, 1, LR_EINVAL, "the start of the interval is after its end"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *report = NULL;
+    int rc = lr_check_view(g_off, cases[i].view, cases[i].start,
+                           cases[i].end, 0, &report, NULL);
+    cr_assert_eq(rc, cases[i].rc, "%s: %s", cases[i].view, lr_err_name(rc));
+    cr_assert_str_eq(lr_offline_errmsg(g_off), cases[i].message);
+    cr_assert_null(report);
+  }
+  char *report = NULL;
+  int failed = -1;
+  cr_assert_eq(lr_check_view(g_off, "mv", LLONG_MIN, LLONG_MAX, 0, &report,
+                             &failed), 0, "%s", lr_offline_errmsg(g_off));
+  cr_assert_eq(failed, 0);
+  cr_assert(strstr(report, "  ok   val_not_null: 0 of 1 rows failed (0%)"),
+            "%s", report);
+  lr_free(report);
 }
