@@ -20,6 +20,7 @@
 #include "../online/introspect.h"
 #include "../online/result.h"
 #include "../util/json.h"
+#include "../util/timefmt.h"
 #include "cache.h"
 
 void lr__json_error(lr__buf *out, int *status, int code, const char *error,
@@ -248,21 +249,24 @@ static const char *min_version(const lr__jnode *root, const char *header,
   return NULL;
 }
 
-/* Waits (MIN_VERSION_WAIT_MS at most) until the store holds change `seq`;
- * 0, or 503 answered. */
+/* Waits (MIN_VERSION_WAIT_MS at most, from the request's first call)
+ * until the store holds change `seq`; 0, or -1 with 503 answered, or -1
+ * with r->status LR__STATUS_PARKED for a parkable request still within
+ * its wait (server.h). */
 static int wait_for_version(lr__server *s, unsigned long long seq,
                             lr__reply *r) {
   lr_data_version v = {0, 0};
-  struct timespec t0, now;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  if (!r->wait_until_us)
+    r->wait_until_us = lr__time_now_us() + MIN_VERSION_WAIT_MS * 1000LL;
   for (;;) {
     if (lr_store_version(s->store, &v) == 0 && v.seq >= seq)
       return 0;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ms = (now.tv_sec - t0.tv_sec) * 1000LL +
-                   (now.tv_nsec - t0.tv_nsec) / 1000000;
-    if (ms >= MIN_VERSION_WAIT_MS)
+    if (lr__time_now_us() >= r->wait_until_us)
       break;
+    if (r->parkable) {
+      r->status = LR__STATUS_PARKED;
+      return -1;
+    }
     usleep(1000);
   }
   lr__buf detail;

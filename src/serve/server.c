@@ -9,15 +9,12 @@
  * (`larder serve`: SIGTERM and SIGINT, src/cli/serve_cmd.c).
  * libmicrohttpd was measured against h2o on this handler (bench/README.md).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,172 +22,11 @@
 #include "../online/introspect.h"
 #include "../util/fs.h"
 #include "../util/timefmt.h"
+#include "frontend.h"
 #include "server.h"
-
-/* One request's body, gathered across upload calls. */
-typedef struct upload {
-  lr__buf body;
-  int too_large;
-  long long started_us;
-} upload;
 
 /* How often the ticker wakes, and how often it clears stale readers. */
 enum { TICK_MS = 200, STALE_CHECK_US = 1000000 };
-
-/* ---- libmicrohttpd glue ------------------------------------------------ */
-
-static enum MHD_Result reply(struct MHD_Connection *conn, lr__reply *r) {
-  size_t len = r->body.len;
-  char *data = lr__buf_steal(&r->body);
-  struct MHD_Response *resp = MHD_create_response_from_buffer(
-      len, data ? data : (char *)"", data ? MHD_RESPMEM_MUST_FREE
-                                          : MHD_RESPMEM_PERSISTENT);
-  if (!resp) {
-    free(data);
-    return MHD_NO;
-  }
-  MHD_add_response_header(resp, "Content-Type", r->content_type);
-  if (r->allow)
-    MHD_add_response_header(resp, "Allow", r->allow);
-  if (r->status == 401)
-    MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
-  if (r->versioned) {
-    char version[48];
-    snprintf(version, sizeof version, "%llu.%llu", r->version.generation,
-             r->version.seq);
-    MHD_add_response_header(resp, "Larder-Version", version);
-  }
-  enum MHD_Result queued = MHD_queue_response(conn, (unsigned)r->status, resp);
-  MHD_destroy_response(resp);
-  return queued;
-}
-
-/* The 413 of a body over opt.max_body_bytes. */
-static void too_large(lr__server *s, lr__reply *r) {
-  lr__buf detail;
-  lr__buf_init(&detail);
-  lr__buf_printf(&detail, "the body is larger than this server takes (%zu "
-                 "bytes)", s->opt.max_body_bytes);
-  lr__json_error(&r->body, &r->status, 413, "body too large",
-                 lr__buf_str(&detail));
-  lr__buf_free(&detail);
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
-                                  const char *url, const char *method,
-                                  const char *version, const char *data,
-                                  size_t *data_size, void **con_cls) {
-  (void)version;
-  lr__server *s = cls;
-  upload *up = *con_cls;
-  if (!up) { /* the headers: start gathering the body */
-    up = calloc(1, sizeof *up);
-    if (!up)
-      return MHD_NO;
-    lr__buf_init(&up->body);
-    up->started_us = lr__time_now_us();
-    *con_cls = up;
-    atomic_fetch_add(&s->in_flight, 1);
-    return MHD_YES;
-  }
-  if (*data_size) {
-    if (up->body.len + *data_size > s->opt.max_body_bytes)
-      up->too_large = 1;
-    else
-      lr__buf_append(&up->body, data, *data_size);
-    *data_size = 0;
-    return MHD_YES;
-  }
-  lr__reply r = {.status = 500, .content_type = "application/json"};
-  lr__buf_init(&r.body);
-  r.min_version = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                              "Larder-Min-Version");
-  if (up->too_large)
-    too_large(s, &r);
-  else
-    lr__server_handle(s, method, url,
-                      MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                  "Authorization"),
-                      lr__buf_str(&up->body), up->body.len, &r);
-  lr__metrics_record(&s->metrics, lr__endpoint_of(url), r.status,
-                     lr__time_now_us() - up->started_us);
-  return reply(conn, &r);
-}
-
-/* After each request: frees its upload and starts the connection's clock
- * for the next one. */
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **con_cls, enum MHD_RequestTerminationCode why) {
-  (void)why;
-  lr__server *s = cls;
-  upload *up = *con_cls;
-  if (up) {
-    lr__buf_free(&up->body);
-    free(up);
-    atomic_fetch_sub(&s->in_flight, 1);
-  }
-  *con_cls = NULL;
-  const union MHD_ConnectionInfo *info =
-      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-  lr__conn *c = info ? info->socket_context : NULL;
-  if (c)
-    atomic_store(&c->since_us, lr__time_now_us());
-}
-
-/* ---- the bound on a request's whole time -------------------------------- */
-
-/* libmicrohttpd's timeout counts silence only: a client trickling a byte a
- * second would hold a connection (and a thread's attention) for ever. So
- * every connection is listed with the time its current request window
- * opened (at connect, and when an answer completes); the ticker shuts down
- * the socket of any window open longer than opt.timeout_seconds, and
- * libmicrohttpd then closes it. The list's lock is held across the
- * shutdown, and libmicrohttpd reports a close before it closes the
- * descriptor, so a descriptor reused by a new connection is never hit. */
-static void on_connection(void *cls, struct MHD_Connection *conn,
-                          void **socket_context,
-                          enum MHD_ConnectionNotificationCode code) {
-  lr__server *s = cls;
-  lr__conn *c = *socket_context;
-  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    c = info ? calloc(1, sizeof *c) : NULL;
-    if (!c)
-      return; /* not bounded, but served */
-    c->fd = info->connect_fd;
-    atomic_store(&c->since_us, lr__time_now_us());
-    pthread_mutex_lock(&s->conns_lock);
-    c->next = s->conns;
-    if (s->conns)
-      s->conns->prev = c;
-    s->conns = c;
-    pthread_mutex_unlock(&s->conns_lock);
-    *socket_context = c;
-  } else if (c) {
-    pthread_mutex_lock(&s->conns_lock);
-    if (c->prev)
-      c->prev->next = c->next;
-    else
-      s->conns = c->next;
-    if (c->next)
-      c->next->prev = c->prev;
-    pthread_mutex_unlock(&s->conns_lock);
-    free(c);
-    *socket_context = NULL;
-  }
-}
-
-static void close_slow_connections(lr__server *s) {
-  long long limit = lr__time_now_us() - s->opt.timeout_seconds * 1000000LL;
-  pthread_mutex_lock(&s->conns_lock);
-  for (lr__conn *c = s->conns; c; c = c->next)
-    if (!c->shut && atomic_load(&c->since_us) < limit) {
-      shutdown(c->fd, SHUT_RDWR);
-      c->shut = 1;
-    }
-  pthread_mutex_unlock(&s->conns_lock);
-}
 
 /* ---- registry reloads and stale readers --------------------------------- */
 
@@ -240,30 +76,6 @@ static void clear_stale_readers(lr__server *s) {
 
 /* ---- the ticker and the drain ------------------------------------------- */
 
-/* How long a stop waits at most for requests under way. */
-enum { DRAIN_MAX_SECONDS = 5 };
-
-/* Stops accepting connections, then waits (up to opt.timeout_seconds, at
- * most DRAIN_MAX_SECONDS: a stalled client must not hold a stop up) until
- * the requests under way are answered, then stops (closing idle
- * keep-alive connections). */
-static void drain(lr__server *s) {
-  struct MHD_Daemon *d = s->daemon;
-  int seconds = s->opt.timeout_seconds < DRAIN_MAX_SECONDS
-                    ? s->opt.timeout_seconds : DRAIN_MAX_SECONDS;
-  MHD_socket listener = MHD_quiesce_daemon(d);
-  if (listener != MHD_INVALID_SOCKET)
-    close(listener);
-  for (int waited_ms = 0; waited_ms < seconds * 1000; waited_ms += 20) {
-    if (atomic_load(&s->in_flight) == 0)
-      break;
-    struct timespec pause = {0, 20L * 1000 * 1000};
-    nanosleep(&pause, NULL);
-  }
-  MHD_stop_daemon(d);
-  s->daemon = NULL;
-}
-
 /* The ticker: every TICK_MS, closes slow connections and looks for a new
  * registry; every second, clears stale readers; on a byte in the stop
  * pipe, drains and returns. */
@@ -274,7 +86,7 @@ static void *tick_main(void *arg) {
     struct pollfd p = {.fd = s->stop_pipe[0], .events = POLLIN};
     if (poll(&p, 1, TICK_MS) > 0)
       break;
-    close_slow_connections(s);
+    lr__frontend_close_slow(s);
     lr__server_maybe_reload(s);
     long long now = lr__time_now_us();
     if (now - last_stale_check >= STALE_CHECK_US) {
@@ -282,7 +94,7 @@ static void *tick_main(void *arg) {
       clear_stale_readers(s);
     }
   }
-  drain(s);
+  lr__frontend_drain(s);
   return NULL;
 }
 
@@ -322,40 +134,6 @@ static void apply_defaults(lr_server_options *o) {
     o->max_entities = 10000;
   if (o->timeout_seconds <= 0)
     o->timeout_seconds = 30;
-}
-
-static int start_daemon(lr__server *s) {
-  struct sockaddr_in addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((uint16_t)s->opt.port);
-  if (inet_pton(AF_INET, s->opt.host, &addr.sin_addr) != 1) {
-    lr__buf_printf(&s->errmsg, "the host '%s' is not an IPv4 address (such "
-                   "as 127.0.0.1, or 0.0.0.0 for every interface)",
-                   s->opt.host);
-    return LR_EINVAL;
-  }
-  /* poll(), not epoll: libmicrohttpd 0.9.75 can abort in
-   * MHD_quiesce_daemon ("Failed to remove listen FD from epoll set") when a
-   * pool of epoll threads is stopped, which a drain does. */
-  s->daemon = MHD_start_daemon(
-      MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-      (uint16_t)s->opt.port, NULL, NULL, on_request, s,
-      MHD_OPTION_SOCK_ADDR, &addr,
-      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opt.threads,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->opt.timeout_seconds,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-      MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-      MHD_OPTION_CONNECTION_LIMIT, 10000u, MHD_OPTION_END);
-  if (!s->daemon) {
-    lr__buf_printf(&s->errmsg, "cannot listen on %s:%d (%s)", s->opt.host,
-                   s->opt.port, strerror(errno));
-    return LR_EIO;
-  }
-  const union MHD_DaemonInfo *info =
-      MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-  s->port = info ? info->port : s->opt.port;
-  return 0;
 }
 
 /* Opens the store, notes the registry file to watch, makes the stop pipe
@@ -425,11 +203,10 @@ int lr_server_start(const lr_server_options *opt, lr_server **out) {
   if (!rc)
     rc = make_stop_pipe(s);
   if (!rc)
-    rc = start_daemon(s);
+    rc = lr__frontend_start(s);
   if (!rc && (errno = pthread_create(&s->ticker, NULL, tick_main, s)) != 0) {
     lr__buf_printf(&s->errmsg, "cannot start a thread: %s", strerror(errno));
-    MHD_stop_daemon(s->daemon);
-    s->daemon = NULL;
+    lr__frontend_stop(s);
     rc = LR_EIO;
   }
   if (s)

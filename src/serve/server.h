@@ -87,7 +87,7 @@ struct lr_server {
   atomic_int in_flight;       /* requests begun and not yet answered */
   lr__metrics metrics;
   /* lifecycle (server.c) */
-  void *daemon;               /* the struct MHD_Daemon */
+  struct lr__frontend *front; /* the event loops (frontend.c) */
   int port;
   int stop_pipe[2];           /* lr_server_stop writes a byte */
   pthread_t ticker;
@@ -108,7 +108,18 @@ typedef struct lr__reply {
   int versioned;           /* version is set */
   const char *min_version; /* in: the request's Larder-Min-Version header,
                               or NULL (lr__get_online_features) */
+  /* A min_version the store has not reached yet: a caller that cannot
+   * park the request has the handler sleep until the store reaches it or
+   * the wait ends; one that sets `parkable` (an event loop, which must not
+   * sleep) gets status LR__STATUS_PARKED instead and calls again later
+   * with the same reply. wait_until_us: when the wait ends (0: not
+   * begun). */
+  int parkable;
+  long long wait_until_us;
 } lr__reply;
+
+/* lr__reply.status of a request parked until its min_version (not HTTP). */
+#define LR__STATUS_PARKED 1
 
 /* Makes the server's state for `opt` (defaults filled in, the token read,
  * the store opened read-write), without listening: lr_server_start listens
