@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "larder.h"
@@ -19,6 +20,17 @@ static void announce(const lr_server_options *o, int port) {
   fflush(stdout);
 }
 
+/* Raises the soft limit on open files to the hard one: each connection
+ * is a descriptor, and the usual soft limit (1024) would refuse clients
+ * long before the server's own limit (10,000 a loop). */
+static void allow_many_connections(void) {
+  struct rlimit lim;
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
 /* Runs the server until SIGTERM or SIGINT. Returns 0 or a status. */
 static int serve_until_signalled(const lr_server_options *o) {
   sigset_t stop, old;
@@ -27,6 +39,7 @@ static int serve_until_signalled(const lr_server_options *o) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, &old);
   lr_server *srv;
+  allow_many_connections();
   int rc = lr_server_start(o, &srv);
   if (rc) {
     cli_fail("serve", rc, lr_server_errmsg(srv));
