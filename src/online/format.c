@@ -49,16 +49,12 @@ static void put_repeated(lr__buf *out, const char *item, int n) {
   }
 }
 
-/* Feast's metadata (the names of the columns), and the version the
- * lookup read ("larder_version": "G.S", as the Larder-Version header),
- * so that an answer carries its version wherever it is kept. */
-static void put_metadata(const lr_result *res, unsigned flags,
-                         lr__buf *out) {
-  const lr_request *req = res->req;
+/* The metadata's column names (join keys, then features, named as
+ * `flags` asks) and the start of the results: the same for every answer
+ * to one request, so made once (lr__request_json_template). */
+static void put_names(const lr_request *req, unsigned flags, lr__buf *out) {
   int nj = req->n_join_keys; /* request fields are not echoed */
-  lr__buf_printf(out, "{\"metadata\": {\"larder_version\": \"%llu.%llu\", "
-                 "\"feature_names\": [", res->version.generation,
-                 res->version.seq);
+  lr__buf_puts(out, "\", \"feature_names\": [");
   for (int k = 0; k < nj; k++) {
     lr__buf_puts(out, k ? ", " : "");
     lr__buf_json_str(out, req->key_names[k]);
@@ -69,6 +65,39 @@ static void put_metadata(const lr_result *res, unsigned flags,
     lr__buf_putc(out, '"');
   }
   lr__buf_puts(out, "]}, \"results\": [");
+}
+
+int lr__request_json_template(lr_request *req) {
+  for (int full = 0; full < 2; full++) {
+    lr__buf text;
+    lr__buf_init(&text);
+    put_names(req, full ? LR_FULL_FEATURE_NAMES : 0, &text);
+    char *copy = lr__buf_failed(&text)
+                     ? NULL
+                     : lr__arena_alloc(&req->arena, text.len + 1);
+    if (copy)
+      memcpy(copy, lr__buf_str(&text), text.len + 1);
+    req->json_names[full] = copy;
+    req->json_names_len[full] = text.len;
+    lr__buf_free(&text);
+    if (!copy)
+      return LR_ENOMEM;
+  }
+  return 0;
+}
+
+/* Feast's metadata, with the version the lookup read ("larder_version":
+ * "G.S", as the Larder-Version header) so that an answer carries its
+ * version wherever it is kept, then the start of the results. */
+static void put_metadata(const lr_result *res, unsigned flags,
+                         lr__buf *out) {
+  int full = (flags & LR_FULL_FEATURE_NAMES) != 0;
+  lr__buf_puts(out, "{\"metadata\": {\"larder_version\": \"");
+  lr__buf_put_int(out, (long long)res->version.generation);
+  lr__buf_putc(out, '.');
+  lr__buf_put_int(out, (long long)res->version.seq);
+  lr__buf_append(out, res->req->json_names[full],
+                 res->req->json_names_len[full]);
 }
 
 /* A join key's column: its values, PRESENT, and the epoch, as Feast's

@@ -251,6 +251,8 @@ static int build(lr_store *store, const resolved *feats, int n,
   req->n_features = req->n_cells;
   if (rc == 0)
     rc = wire_inputs(req, max);
+  if (rc == 0)
+    rc = lr__request_json_template(req);
   if (rc) {
     lr_request_free(req);
     return rc;

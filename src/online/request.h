@@ -56,6 +56,15 @@ struct lr_request {
   int n_groups;
   lr__req_group *groups;
   uint32_t max_slots; /* the largest row layout among the groups */
+  /* The JSON answer's constant part, made once when the request is
+   * prepared: what follows the version in the metadata (the column names,
+   * then the start of the results), without and with
+   * LR_FULL_FEATURE_NAMES (format.c). */
+  const char *json_names[2];
+  size_t json_names_len[2];
 };
+
+/* Makes req->json_names (format.c). Returns 0 or LR_ENOMEM. */
+int lr__request_json_template(lr_request *req);
 
 #endif
