@@ -118,8 +118,12 @@ static int read_unicode(reader *R, char *out, size_t *len) {
  * the unescaped text (never longer than the escaped one) in the arena. */
 static const char *read_string(reader *R, size_t *out_len) {
   size_t start = R->at, end = start;
-  while (end < R->len && R->text[end] != '"')
-    end += R->text[end] == '\\' ? 2 : 1;
+  int plain = 1; /* no escape, no control character: copied whole */
+  while (end < R->len && R->text[end] != '"') {
+    unsigned char c = (unsigned char)R->text[end];
+    plain &= c >= 0x20 && c != '\\';
+    end += c == '\\' ? 2 : 1;
+  }
   if (end >= R->len) {
     R->at = R->len;
     return fail(R, "a string without its closing quote"), NULL;
@@ -128,6 +132,11 @@ static const char *read_string(reader *R, size_t *out_len) {
   if (!out)
     return fail(R, "out of memory"), NULL;
   size_t len = 0;
+  if (plain) {
+    len = end - start;
+    memcpy(out, R->text + start, len);
+    R->at = end;
+  }
   while (R->at < end) {
     unsigned char c = (unsigned char)R->text[R->at];
     if (c < 0x20)
