@@ -37,6 +37,7 @@ static size_t http_request_cap(int batch) {
   return 256 + sizeof body_head + sizeof body_tail + 21 * (size_t)batch;
 }
 
+/* Writes the POST of lookup.lua's body for `ids` (see loadgen.h). */
 static size_t http_write_request(char *out, const long long *ids, int batch,
                                  int port) {
   char keys[LG_MAX_BATCH * 21];
@@ -133,6 +134,8 @@ static void check_body(const char *p, const char *end, const long long *ids,
     v->error = 1; /* more columns than asked */
 }
 
+/* Reads one answer: its head by http_parse_head, then its body by
+ * Content-Length (see loadgen.h). */
 static long http_read_answer(const char *in, size_t len, const long long *ids,
                              int batch, lg_verdict *v) {
   http_head head;

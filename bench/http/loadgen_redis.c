@@ -29,6 +29,7 @@
 
 enum { FIELDS = LG_FEATURES + 1, KEY_LEN = 35 + 5 };
 
+/* Rotates x left by r bits. */
 static uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
 
 /* MurmurHash3_x86_32, seed 0: what Python's mmh3.hash(s, signed=False)
@@ -67,6 +68,7 @@ uint32_t lg_mmh3_32(const void *key, size_t len) {
   return h1;
 }
 
+/* Writes `v` little-endian at p. */
 static void put_u32le(unsigned char *p, uint32_t v) {
   for (int i = 0; i < 4; i++)
     p[i] = (unsigned char)(v >> (8 * i));
@@ -91,6 +93,7 @@ static unsigned char field_names[FIELDS][16];
 static size_t field_lens[FIELDS];
 static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
 
+/* Fills the field names (once, by need_fields). */
 static void make_fields(void) {
   for (int f = 0; f < LG_FEATURES; f++) {
     char ref[32];
@@ -102,8 +105,10 @@ static void make_fields(void) {
   field_lens[LG_FEATURES] = 14;
 }
 
+/* Makes the field names if no one has yet. */
 static void need_fields(void) { pthread_once(&fields_once, make_fields); }
 
+/* Prints bulk string `p` (`len` bytes) in Redis' protocol. */
 static void put_bulk(FILE *out, const void *p, size_t len) {
   fprintf(out, "$%zu\r\n", len);
   fwrite(p, 1, len, out);
@@ -179,6 +184,8 @@ static char *put_bulk_mem(char *out, const void *p, size_t len) {
   return out + len + 2;
 }
 
+/* Writes BATCH pipelined HMGETs of the 20 features and _ts (see
+ * loadgen.h). */
 static size_t redis_write_request(char *out, const long long *ids, int batch,
                                   int port) {
   (void)port;
@@ -256,6 +263,7 @@ static int read_reply(const char **p, const char *end, long long id,
   return 0;
 }
 
+/* Reads the BATCH replies of one request (see loadgen.h). */
 static long redis_read_answer(const char *in, size_t len,
                               const long long *ids, int batch,
                               lg_verdict *v) {

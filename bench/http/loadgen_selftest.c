@@ -18,23 +18,26 @@
 
 static int failures;
 
+/* Prints the outcome of one check and counts a failure. */
 static void check(int ok, const char *what) {
   printf("%s %s\n", ok ? "ok  " : "FAIL", what);
   failures += !ok;
 }
 
-/* Appends `len` bytes to the answer being made (NUL after them). */
+/* An answer being made, NUL after its bytes. */
 typedef struct text {
   char buf[1 << 16];
   size_t len;
 } text;
 
+/* Appends `len` bytes at `p` to `t`. */
 static void add(text *t, const void *p, size_t len) {
   memcpy(t->buf + t->len, p, len);
   t->len += len;
   t->buf[t->len] = '\0';
 }
 
+/* Appends printf-formatted text to `t`. */
 static void addf(text *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void addf(text *t, const char *fmt, ...) {
@@ -126,6 +129,8 @@ static int needs_more_at_every_split(const lg_protocol *p, const text *t,
   return 1;
 }
 
+/* The HTTP reader: right answers whole, split and two in a row; wrong
+ * ones. */
 static void test_http(void) {
   static const long long ids[] = {5, 999999, 40, 1000000};
   static text a, b;
@@ -166,6 +171,7 @@ static void test_http(void) {
         "http: fewer entities than asked is an error");
 }
 
+/* The HTTP request: lookup.lua's POST, framed by its Content-Length. */
 static void test_http_request(void) {
   static const long long ids[] = {17, 4};
   char out[4096];
@@ -184,6 +190,7 @@ static void test_http_request(void) {
         "http: the request is lookup.lua's POST, framed by Content-Length");
 }
 
+/* The RESP reader, like the HTTP one, and Feast's field hash. */
 static void test_redis(void) {
   static const long long ids[] = {3, 77, 12};
   static text a, b;
@@ -217,12 +224,14 @@ static void test_redis(void) {
   check(h == 613153351u, "redis: mmh3(hello) = 613153351, Feast's field hash");
 }
 
+/* qsort's order of nanosecond values. */
 static int by_value(const void *a, const void *b) {
   unsigned long long x = *(const unsigned long long *)a,
                      y = *(const unsigned long long *)b;
   return (x > y) - (x < y);
 }
 
+/* The histogram's quantiles against the exact ones, merged and exact. */
 static void test_histogram(void) {
   enum { N = 200000 };
   static unsigned long long values[N];
@@ -256,6 +265,7 @@ static void test_histogram(void) {
         "histogram: exact below 128 ns");
 }
 
+/* Runs every check (see loadgen.h). */
 int lg_selftest(void) {
   test_http();
   test_http_request();
