@@ -53,7 +53,7 @@ TSAN_LIB_OBJ := $(LIB_SRC:%.c=$(TSAN)/obj/%.o)
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/larder $(BUILD)/liblarder.a \
 	  $(BUILD)/liblarder.so $(BUILD)/larder.pc $(BUILD)/larder-uninstalled.pc \
-	  $(BUILD)/examples/lookup
+	  $(BUILD)/examples/lookup $(BUILD)/bench/loadgen
 
 deps:
 	@scripts/deps.sh
@@ -215,6 +215,17 @@ quickstart: all
 	  --features driver_hourly_stats:conv_rate,driver_hourly_stats:avg_daily_trips,transformed_conv_rate:conv_rate_plus_val1 \
 	  --output $(QUICKSTART)/training.csv
 	cat $(QUICKSTART)/training.csv
+
+# The load generator of bench/server.sh, for the feature server and Redis
+# alike (bench/http/loadgen.c; `loadgen selftest` checks it). The other
+# benchmark programs are built by the scripts that run them.
+LOADGEN_SRC := $(wildcard bench/http/loadgen*.c) src/cli/latency.c \
+  src/cli/http_client.c
+$(BUILD)/bench/loadgen: $(LOADGEN_SRC) bench/http/loadgen.h bench/common.h \
+  src/cli/latency.h src/cli/http_client.h src/cli/xorshift.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -Isrc -o $@ $(LOADGEN_SRC) \
+	  -lpthread -lm
 
 # The benchmark suite (bench/README.md): QUICK=1 for a short run.
 bench: all

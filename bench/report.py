@@ -42,21 +42,31 @@ SCENARIOS = [
      "one HMGET to the running Redis.",
      [("larder_get", "redis_cli")]),
     ("http_lookup", "Feature server against Redis",
-     "`larder serve` (2 threads) loaded by wrk with POST "
-     "/get-online-features, against Redis 7 in Feast's layout (HMGET per "
-     "entity, as Feast's online_read); closed loop, one request outstanding "
-     "per connection, client and servers on the same 2 cores. `http_floor` "
-     "is the ceiling: a server that only receives each request and sends a "
-     "canned answer as long as Larder's (bench/http/floor_server.c), under "
-     "the same wrk load.",
-     [("larder_serve", "redis"), ("larder_h2o", "redis"),
-      ("http_floor", "redis"), ("larder_serve", "http_floor")]),
+     "`larder serve` (2 threads) against Redis 7 in Feast's layout, both "
+     "loaded by the same client, bench/http/loadgen.c (POST "
+     "/get-online-features to the one, an HMGET per entity to the other, "
+     "as Feast's online_read; every answer checked): `larder_serve_loadgen` "
+     "and `redis`. Closed loop, one request outstanding per connection, "
+     "client and servers on the same 2 cores. `larder_serve` is the same "
+     "server under wrk (bench/http/lookup.lua), the cross-check; "
+     "`http_floor` is the ceiling: a server that only receives each request "
+     "and sends a canned answer as long as Larder's "
+     "(bench/http/floor_server.c), under the same wrk load.",
+     [("larder_serve_loadgen", "redis"),
+      ("larder_serve_loadgen", "larder_serve"),
+      ("larder_serve", "http_floor"), ("larder_h2o", "http_floor")]),
+    ("http_lookup_open", "Feature server against Redis, open loop",
+     "The same client at a fixed rate, half of what Redis answered at 1 "
+     "entity and 32 connections: each connection on its own schedule, "
+     "latency from each request's intended send time, so that a request "
+     "held back behind a slow answer counts its wait (as wrk2).",
+     [("larder_serve_loadgen", "redis")]),
     ("http_server_cpu", "Server CPU time per request",
      "User + system CPU time of the server process over the run, divided by "
      "the requests answered: the figure least disturbed by other work on "
      "the machine.",
-     [("larder_serve", "redis"), ("larder_h2o", "redis"),
-      ("larder_serve", "http_floor")]),
+     [("larder_serve_loadgen", "redis"), ("larder_serve", "redis"),
+      ("larder_h2o", "redis"), ("larder_serve", "http_floor")]),
     ("store_size", "Bytes per entity",
      "The online store's data file (compacted) against the raw bytes (20 x "
      "4 + an 8-byte key) and Redis' `used_memory` above an empty server.",

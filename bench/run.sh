@@ -9,7 +9,9 @@
 #                    (the floor) against Larder; service against refs;
 #                    on-demand against plain features (bench/online_lookup.c)
 #   http_lookup      the feature server against Redis in Feast's layout, at
-#                    1, 8 and 32 connections; the cold start of one lookup
+#                    1, 8 and 32 connections, closed loop and (1 entity) open
+#                    loop at a fixed rate, by one client for both
+#                    (bench/http/loadgen.c); the cold start of one lookup
 #                    from a fresh process (larder get against redis-cli);
 #                    the HTTP floor (a server that only answers) as ceiling;
 #                    bytes per entity of each store (bench/server.sh)

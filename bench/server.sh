@@ -8,14 +8,21 @@
 # bench/data/online_1000000 (made when missing or unreadable by this
 # Larder); Redis (started here on a free loopback port, nothing saved) is
 # loaded on each run with the same values in Feast's Redis layout
-# (bench/http/redis_load.c: `redis-cli --pipe`, ~15 s).
+# (`loadgen redis-gen`, bench/http/loadgen_redis.c: `redis-cli --pipe`,
+# ~15 s).
 #
-# HTTP: `larder serve --threads 2` loaded by wrk (bench/http/lookup.lua:
-# POST /get-online-features, 20 feature refs, keys drawn afresh per
-# request over the 1M entities), Redis by redis_load (the HMGETs Feast's
-# online_read sends, every reply checked); 1 entity at 1, 8 and 32
-# connections, 10 and 100 entities at 32; a warm-up (2 s; 1 s with
-# --quick), then 10 s (2 s). Client and servers share this machine's cores.
+# HTTP: `larder serve --threads 2` and Redis loaded by the same client,
+# bench/http/loadgen.c (built by the Makefile; POST /get-online-features of
+# lookup.lua's body to the one, the HMGETs Feast's online_read sends to the
+# other, keys drawn afresh per request over the 1M entities, every answer
+# checked): closed loop at 1 entity and 1, 8 and 32 connections, 10 and 100
+# entities at 32 (http_lookup); then open loop at half the rate Redis
+# answered at 1 entity and 32 connections, latency from each request's
+# intended send time (http_lookup_open). wrk (bench/http/lookup.lua) loads
+# Larder too, as a cross-check (system larder_serve; loadgen's rows are
+# larder_serve_loadgen and redis). Each run has a warm-up run before it
+# (2 s; 1 s with --quick), then lasts 10 s (2 s). Client and servers share
+# this machine's cores.
 # The floor (bench/http/floor_server.c: recv, then one send of a canned
 # answer as long as Larder's) takes the same wrk load: the most any server
 # could answer here.
@@ -69,8 +76,9 @@ grep -q 'lr__reply' src/serve/server.h && reply=-DLR_BENCH_REPLY
 bench_cc "$build" online_lookup bench/online_lookup.c $libs
 bench_cc "$build" spawn_time bench/spawn_time.c
 bench_cc "$build" floor_server bench/http/floor_server.c -lpthread
-bench_cc "$build" redis_load bench/http/redis_load.c -lhiredis -lpthread || {
-  echo "server.sh: cannot build redis_load (apt-get install libhiredis-dev)" >&2
+make --no-print-directory -s BUILD="${build%/}" "${build%/}/bench/loadgen"
+"$bin/loadgen" selftest >"$bench_tmp/selftest.txt" || {
+  cat "$bench_tmp/selftest.txt" >&2
   exit 1
 }
 [ $handler = 1 ] && bench_cc "$build" handler_loop bench/http/handler_loop.c \
@@ -110,7 +118,7 @@ used_memory() {
   redis-cli -p "$redis_port" info memory | tr -d '\r' | sed -n 's/^used_memory://p'
 }
 redis_empty=$(used_memory)
-"$bin/redis_load" gen "$n" | redis-cli -p "$redis_port" --pipe >"$bench_tmp/pipe.txt"
+"$bin/loadgen" redis-gen "$n" | redis-cli -p "$redis_port" --pipe >"$bench_tmp/pipe.txt"
 grep -q 'errors: 0' "$bench_tmp/pipe.txt" || { cat "$bench_tmp/pipe.txt" >&2; exit 1; }
 redis_full=$(used_memory)
 
@@ -118,13 +126,13 @@ redis_full=$(used_memory)
 # value KEY LINE: the number after KEY= in a `NAME key=value ...` line.
 value() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 
-# row SYSTEM BATCH CONNECTIONS LINE TICKS: the HTTP rows of one run, and the
+# row SCENARIO SYSTEM PARAMS LINE TICKS: the HTTP rows of one run, and the
 # server's CPU time per request (its ticks over the run), the figure least
 # disturbed by other work on the machine.
 row() {
-  local system=$1 params="entities=$2 connections=$3" line=$4 ticks=$5 req
+  local scenario=$1 system=$2 params=$3 line=$4 ticks=$5 req
   req=$(value requests "$line")
-  echo "csv:http_lookup,$system,$params,$(value rps "$line"),$(value p50_us "$line"),$(value p90_us "$line"),$(value p99_us "$line"),$(value p999_us "$line"),$(value max_us "$line"),requests/s; us"
+  echo "csv:$scenario,$system,$params,$(value rps "$line"),$(value p50_us "$line"),$(value p90_us "$line"),$(value p99_us "$line"),$(value p999_us "$line"),$(value max_us "$line"),requests/s; us"
   echo "csv:http_server_cpu,$system,$params,$(python3 -c "print(f'{$ticks * 1e6 / $(getconf CLK_TCK) / max(1, $req):.1f}')"),,,,,,us/request; -"
 }
 
@@ -140,19 +148,29 @@ http_case() { # SYSTEM PID PORT BATCH CONNECTIONS
     echo "server.sh: $system failed requests: $line" >&2
     exit 1
   fi
-  row "$system" "$batch" "$c" "$line" $(( $(cpu_ticks "$pid") - c0 ))
+  row http_lookup "$system" "entities=$batch connections=$c" "$line" \
+    $(( $(cpu_ticks "$pid") - c0 ))
 }
 
-redis_case() { # BATCH CONNECTIONS
-  local batch=$1 c=$2 t=$cthreads line c0
+# loadgen_case SYSTEM PROTOCOL PID PORT BATCH CONNECTIONS [RATE]: a run of
+# bench/http/loadgen.c (http or redis), closed loop or open at RATE
+# requests/s; its line in $lg_line. The warm-up is a separate short run, so
+# that the CPU count is the run's.
+loadgen_case() {
+  local system=$1 proto=$2 pid=$3 port=$4 batch=$5 c=$6 rate=${7:-0}
+  local t=$cthreads scenario=http_lookup params="entities=$5 connections=$6" c0
   [ "$c" -lt "$t" ] && t=$c
-  # the warm-up is a separate short run, so that the CPU count is the run's
-  timeout $((warm + 30)) "$bin/redis_load" run "$redis_port" "$n" "$batch" "$c" \
+  [ "$rate" != 0 ] && scenario=http_lookup_open params="$params rate=$rate"
+  timeout $((warm + 30)) "$bin/loadgen" "$proto" "$port" "$n" "$batch" "$c" \
     "$t" "$warm" 0 >/dev/null
-  c0=$(cpu_ticks "$redis_pid")
-  line=$(timeout $((secs + 30)) "$bin/redis_load" run "$redis_port" "$n" \
-    "$batch" "$c" "$t" "$secs" 0)
-  row redis "$batch" "$c" "$line" $(( $(cpu_ticks "$redis_pid") - c0 ))
+  c0=$(cpu_ticks "$pid")
+  lg_line=$(timeout $((secs + 30)) "$bin/loadgen" "$proto" "$port" "$n" \
+    "$batch" "$c" "$t" "$secs" 0 "$rate") && [ "$(value misses "$lg_line")" = 0 ] || {
+    echo "server.sh: $system failed requests: $lg_line" >&2
+    exit 1
+  }
+  echo "# $system $lg_line"
+  row "$scenario" "$system" "$params" "$lg_line" $(( $(cpu_ticks "$pid") - c0 ))
 }
 
 # answer_bytes BATCH: the length of Larder's answer body for BATCH
@@ -189,12 +207,20 @@ for cs in "1 1" "1 8" "1 32" "10 32" "100 32"; do
   http_case larder_serve "$mhd_pid" "$mhd_port" "$batch" "$c"
   floor_case "$batch" "$c"
   [ $h2o = 1 ] && http_case larder_h2o "$h2o_pid" "$h2o_port" "$batch" "$c"
-  redis_case "$batch" "$c"
+  loadgen_case larder_serve_loadgen http "$mhd_pid" "$mhd_port" "$batch" "$c"
+  loadgen_case redis redis "$redis_pid" "$redis_port" "$batch" "$c"
+  [ "$cs" = "1 32" ] && redis_saturation=$(value rps "$lg_line")
 done
+
+# Open loop at half of Redis's saturation (1 entity, 32 connections):
+# what each server's latency is at a load both can carry.
+rate=$((redis_saturation / 2))
+loadgen_case larder_serve_loadgen http "$mhd_pid" "$mhd_port" 1 32 "$rate"
+loadgen_case redis redis "$redis_pid" "$redis_port" 1 32 "$rate"
 
 "$bin/spawn_time" cold_start larder_get "entities=1 features=20" "$cold_runs" \
   -- "$build/larder" -c "$data" get --service all_stats --entity user_id=42
-"$bin/redis_load" command 42 >"$bench_tmp/hmget.txt"
+"$bin/loadgen" redis-command 42 >"$bench_tmp/hmget.txt"
 "$bin/spawn_time" cold_start redis_cli "entities=1 features=20" "$cold_runs" \
   --stdin "$bench_tmp/hmget.txt" -- redis-cli -p "$redis_port"
 
