@@ -530,3 +530,37 @@ Test(redis, rd010_a_silent_server_times_out) {
   cr_assert_eq(run(&b), 0, "%s", lr__buf_str(&g_err));
   th_redis_down(&g_server);
 }
+
+/* A cluster whose nodes want a password, opened with a wrong one: no node
+ * gives its map, and the message says what each answered. */
+Test(redis, rd011_a_wrong_password_on_a_cluster_is_refused_whole) {
+  th_cluster_up(&g_cluster, NULL);
+  for (int k = 0; k < TH_MASTERS; k++)
+    must(g_cluster.port[k], "CONFIG SET requirepass %s", "secret");
+  char addr[TH_MASTERS][32];
+  const char *seeds[TH_MASTERS];
+  for (int k = 0; k < TH_MASTERS; k++) {
+    snprintf(addr[k], sizeof addr[k], "127.0.0.1:%d", g_cluster.port[k]);
+    seeds[k] = addr[k];
+  }
+  lr__redis_options o = {.seeds = seeds, .n_seeds = 2, .cluster = 1,
+                         .conn = {.connect_timeout_ms = 1000,
+                                  .command_timeout_ms = 1000,
+                                  .password = "wrong"}};
+  cr_assert_eq(lr__redis_cluster_open(&o, &g_client, &g_err), LR_EIO);
+  char want[512];
+  snprintf(want, sizeof want, "no node of the cluster gave its slot map "
+           "(CLUSTER SLOTS): %s refused the password: WRONGPASS invalid "
+           "username-password pair or user is disabled.; %s refused the "
+           "password: WRONGPASS invalid username-password pair or user is "
+           "disabled.", addr[0], addr[1]);
+  cr_assert_str_eq(lr__buf_str(&g_err), want);
+  o.conn.password = "secret";
+  cr_assert_eq(lr__redis_cluster_open(&o, &g_client, &g_err), 0, "%s",
+               lr__buf_str(&g_err));
+  static cmds b;
+  add_set_get(&b, "pw", 100, "v");
+  cr_assert_eq(run(&b), 0, "%s", lr__buf_str(&g_err));
+  assert_answers(&b, "with the password");
+  th_cluster_down(&g_cluster);
+}
