@@ -67,8 +67,6 @@ const char *lr__redis_address_problem(lr__redis_address_error e) {
     return "has a bad host (letters, digits, '.', '-', '_')";
   case LR__REDIS_ADDRESS_BAD_PORT:
     return "has a bad port (1 to 65535)";
-  case LR__REDIS_ADDRESS_NOMEM:
-    return "could not be read: out of memory";
   default:
     return "";
   }

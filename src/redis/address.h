@@ -32,7 +32,8 @@ lr__redis_address_error lr__redis_parse_hostport(const char *text,
                                                  char **host, int *port);
 
 /* What is wrong, for a message: "names no host", "has a bad host
- * (letters, digits, '.', '-', '_')", "has a bad port (1 to 65535)". */
+ * (letters, digits, '.', '-', '_')", "has a bad port (1 to 65535)" ("" for
+ * the others: the caller reports LR__REDIS_ADDRESS_NOMEM itself). */
 const char *lr__redis_address_problem(lr__redis_address_error e);
 
 #endif
