@@ -26,7 +26,7 @@ DUCKDB_CFLAGS := $(if $(DUCKDB_BUNDLED),\
   -I$(DUCKDB_DIR)/include -DLR_DUCKDB_PATH='"$(DUCKDB_LIB)"')
 
 LIB_SRC := $(wildcard src/util/*.c src/transform/*.c src/registry/*.c src/codec/*.c \
-  src/quality/*.c src/online/*.c src/replication/*.c \
+  src/quality/*.c src/online/*.c src/redis/*.c src/replication/*.c \
   src/offline/*.c src/serve/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)

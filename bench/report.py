@@ -71,6 +71,18 @@ SCENARIOS = [
      "The online store's data file (compacted) against the raw bytes (20 x "
      "4 + an 8-byte key) and Redis' `used_memory` above an empty server.",
      [("larder", "raw"), ("larder", "redis")]),
+    ("redis_layout", "Redis layouts: bytes per entity",
+     "`used_memory` above an empty redis-server per entity, 1M entities x "
+     "20 float32 features, loaded with `redis-cli --pipe` "
+     "(bench/redis_layout.sh): Larder's 92-byte packed rows as one string "
+     "per entity (`_ttl`: with an expiry on each key), or in hashes of ~F "
+     "entities (`buckets_F`, field = the 8-byte encoded key) with "
+     "hash-max-listpack-value 128 and -entries above the largest bucket "
+     "(`_defaults`: Redis' 64 and 128); Feast's layout and the raw 88 "
+     "bytes beside them (issue 17).",
+     [("larder_rows", "feast"), ("larder_buckets_100", "feast"),
+      ("larder_buckets_100_defaults", "feast"),
+      ("larder_buckets_100", "raw")]),
     ("replication_visible", "Push -> visible on every replica",
      "A primary and 3 replicas on this machine, `larder replicate` for "
      "each, the log on a local `redis-server`: one-row writes, one at a "

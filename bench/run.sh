@@ -15,6 +15,10 @@
 #                    from a fresh process (larder get against redis-cli);
 #                    the HTTP floor (a server that only answers) as ceiling;
 #                    bytes per entity of each store (bench/server.sh)
+#   redis_layout     used_memory per entity of Larder's packed rows on
+#                    Redis, one string each or bucketed into hashes, with
+#                    Redis' defaults and raised listpack limits, beside
+#                    Feast's layout (bench/redis_layout.sh)
 #   compact_under_server  `larder compact` while the server answers lookups:
 #                    its duration, and the lookups' latency meanwhile against
 #                    the same load alone (bench/compact_serve.sh)
@@ -77,6 +81,8 @@ busy_before=$(busy_pct)
     "$lookup_n" "$runs"
   step "HTTP server and Redis, cold start, store sizes"
   timeout 900 bench/server.sh "$build" $mode
+  step "Redis layouts: used_memory per entity, 1M entities"
+  timeout 900 bench/redis_layout.sh "$build" 1000000
   step "compaction under the server, $lookup_n entities"
   timeout 600 bench/compact_serve.sh "$build" "$lookup_n"
   step "replication: push -> visible on 3 replicas, apply rate"

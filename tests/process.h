@@ -340,10 +340,19 @@ static inline pid_t th_redis_pid_on(int port) {
 }
 
 /* Starts `redis-server` on 127.0.0.1:port without persistence, its output
- * to /dev/null; tracked (th_track_child), and it dies with the test. */
-static inline pid_t th_spawn_redis(int port) {
+ * to /dev/null, with `extra` (NULL-terminated, or NULL) after the test's
+ * own options (`--dir`, `--maxmemory`, the cluster's: redis_fixture.h);
+ * tracked (th_track_child), and it dies with the test. */
+static inline pid_t th_spawn_redis_with(int port, const char *const *extra) {
   char port_text[16];
   snprintf(port_text, sizeof port_text, "%d", port);
+  const char *argv[48] = {"redis-server", "--port", port_text, "--bind",
+                          "127.0.0.1", "--save", "", "--appendonly", "no",
+                          "--loglevel", "warning"};
+  int n = 11;
+  for (int i = 0; extra && extra[i] && n < 47; i++)
+    argv[n++] = extra[i];
+  argv[n] = NULL;
   fflush(NULL);
   pid_t pid = fork();
   cr_assert_geq(pid, 0, "fork failed");
@@ -352,9 +361,7 @@ static inline pid_t th_spawn_redis(int port) {
     int null = open("/dev/null", O_WRONLY);
     dup2(null, 1);
     dup2(null, 2);
-    execlp("redis-server", "redis-server", "--port", port_text, "--bind",
-           "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel",
-           "warning", (char *)NULL);
+    execvp(argv[0], (char *const *)argv);
     _exit(127);
   }
   th_track_child(pid);
@@ -375,15 +382,16 @@ static inline int th_redis_ready(pid_t pid, int port, int *wstatus) {
   return 1;
 }
 
-/* Starts a redis-server of the test's own and waits until it answers.
- * *port 0: on a free loopback port (set in *port; another one is tried
- * when that one was taken meanwhile); otherwise on that port (a restart on
- * the same address). Returns its pid, tracked: stop it with
- * th_redis_stop(), or the suite's teardown (th_kill_children) does. */
-static inline pid_t th_redis_start(int *port) {
+/* Starts a redis-server of the test's own, with `extra` as
+ * th_spawn_redis_with takes it, and waits until it answers. *port 0: on a
+ * free loopback port (set in *port; another one is tried when that one was
+ * taken meanwhile); otherwise on that port (a restart on the same
+ * address). Returns its pid, tracked: stop it with th_redis_stop(), or the
+ * suite's teardown (th_kill_children) does. */
+static inline pid_t th_redis_start_with(int *port, const char *const *extra) {
   for (int attempt = 0; attempt < 5; attempt++) {
     int at = *port ? *port : th_free_port();
-    pid_t pid = th_spawn_redis(at);
+    pid_t pid = th_spawn_redis_with(at, extra);
     int st = 0;
     if (th_redis_ready(pid, at, &st)) {
       *port = at;
@@ -397,6 +405,11 @@ static inline pid_t th_redis_start(int *port) {
   }
   cr_assert_fail("redis-server found no free port in 5 attempts");
   return -1;
+}
+
+/* th_redis_start_with no extra options. */
+static inline pid_t th_redis_start(int *port) {
+  return th_redis_start_with(port, NULL);
 }
 
 /* Stops redis-server `pid` at once (SIGKILL: it keeps nothing anyway) and

@@ -13,14 +13,14 @@
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
+#include "../redis/address.h"
+#include "../redis/node.h"
+#include "../redis/sigpipe.h"
 #include "larder.h"
 #include "log_engine.h"
 
@@ -41,59 +41,28 @@ typedef struct redis_log {
 
 /* ---- the URL --------------------------------------------------------- */
 
-/* Reads the decimal number at *p (up to `max`) and moves *p past it.
- * Returns 0 when there is none or it is larger. */
-static int parse_number(const char **p, long long max, long long *out) {
-  if (**p < '0' || **p > '9')
-    return 0;
-  long long n = 0;
-  for (; **p >= '0' && **p <= '9'; (*p)++) {
-    n = n * 10 + (**p - '0');
-    if (n > max)
-      return 0;
-  }
-  *out = n;
-  return 1;
-}
-
-static int is_host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
-}
-
-/* Parses the "HOST" of "HOST[:PORT][/DB]" and moves *p past it. */
-static int parse_host(redis_log *log, const lr__log_options *opt,
-                      const char **p, lr__buf *err) {
-  size_t host_len = strcspn(*p, ":/");
-  if (host_len == 0)
-    return lr__log_bad_url(err, opt->url, "names no host", URL_FORM);
-  for (size_t i = 0; i < host_len; i++)
-    if (!is_host_char((*p)[i]))
-      return lr__log_bad_url(err, opt->url, "has a bad host (letters, "
-                             "digits, '.', '-', '_')", URL_FORM);
-  log->host = strndup(*p, host_len);
-  *p += host_len;
-  return log->host ? 0 : lr__errmsg_set(err, LR_ENOMEM, "out of memory");
-}
-
 /* Parses "HOST[:PORT][/DB]" (port 6379 and DB 0 by default) into the
  * handle; LR_EINVAL with the URL's message otherwise. */
 static int parse_address(redis_log *log, const lr__log_options *opt,
                          lr__buf *err) {
   const char *p = opt->address;
-  int rc = parse_host(log, opt, &p, err);
-  if (rc)
-    return rc;
+  lr__redis_address_error e = lr__redis_parse_host(&p, ":/", &log->host);
+  if (e == LR__REDIS_ADDRESS_NOMEM)
+    return lr__errmsg_set(err, LR_ENOMEM, "out of memory");
+  if (e)
+    return lr__log_bad_url(err, opt->url, lr__redis_address_problem(e),
+                           URL_FORM);
   long long port = 6379, db = 0;
   if (*p == ':') {
     p++;
-    if (!parse_number(&p, 65535, &port) || port == 0 || (*p && *p != '/'))
-      return lr__log_bad_url(err, opt->url, "has a bad port (1 to 65535)",
-                             URL_FORM);
+    if (!lr__redis_parse_number(&p, 65535, &port) || port == 0 ||
+        (*p && *p != '/'))
+      return lr__log_bad_url(err, opt->url, lr__redis_address_problem(
+                             LR__REDIS_ADDRESS_BAD_PORT), URL_FORM);
   }
   if (*p == '/') {
     p++;
-    if (!parse_number(&p, INT_MAX, &db) || *p)
+    if (!lr__redis_parse_number(&p, INT_MAX, &db) || *p)
       return lr__log_bad_url(err, opt->url, "has a bad database (a number "
                              "from 0)", URL_FORM);
   }
@@ -103,10 +72,6 @@ static int parse_address(redis_log *log, const lr__log_options *opt,
 }
 
 /* ---- the connection -------------------------------------------------- */
-
-static struct timeval timeval_of(long long ms) {
-  return (struct timeval){.tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000};
-}
 
 /* Drops the connection after an error, so the next call makes a new one. */
 static void disconnect(redis_log *log) {
@@ -136,12 +101,12 @@ static int connect_if_needed(redis_log *log, lr__buf *err) {
     return 0;
   disconnect(log);
   log->ctx = redisConnectWithTimeout(log->host, log->port,
-                                     timeval_of(log->timeout_ms));
+                                     lr__redis_timeval(log->timeout_ms));
   if (!log->ctx)
     return lr__errmsg_set(err, LR_ENOMEM, "out of memory");
   int rc = 0;
   if (log->ctx->err ||
-      redisSetTimeout(log->ctx, timeval_of(log->timeout_ms)) != REDIS_OK)
+      redisSetTimeout(log->ctx, lr__redis_timeval(log->timeout_ms)) != REDIS_OK)
     rc = lr__errmsg_set(err, LR_EIO, "cannot reach the write log at %s: "
                         "%s; start redis-server there or fix "
                         "`replication.log` in feature_store.yaml",
@@ -151,35 +116,6 @@ static int connect_if_needed(redis_log *log, lr__buf *err) {
   if (rc)
     disconnect(log);
   return rc;
-}
-
-/* SIGPIPE blocked in this thread around the commands of one call, and
- * one they raised taken back: hiredis writes with write(2), and a write
- * to a server that has gone would otherwise end a process that does not
- * ignore SIGPIPE. */
-typedef struct sigpipe_guard {
-  sigset_t pipe_only, saved;
-  int was_pending;
-} sigpipe_guard;
-
-static void sigpipe_block(sigpipe_guard *g) {
-  sigset_t pending;
-  sigemptyset(&g->pipe_only);
-  sigaddset(&g->pipe_only, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &g->pipe_only, &g->saved);
-  sigpending(&pending);
-  g->was_pending = sigismember(&pending, SIGPIPE);
-}
-
-static void sigpipe_restore(sigpipe_guard *g) {
-  sigset_t pending;
-  sigpending(&pending);
-  if (!g->was_pending && sigismember(&pending, SIGPIPE)) {
-    int saved_errno = errno;
-    sigtimedwait(&g->pipe_only, NULL, &(struct timespec){0});
-    errno = saved_errno;
-  }
-  pthread_sigmask(SIG_SETMASK, &g->saved, NULL);
 }
 
 /* The message of an error reply to command `cmd`; LR_EEXISTS (no message:
@@ -224,18 +160,18 @@ static int run(redis_log *log, int wait_ms, redisReply **out, lr__buf *err,
     return rc;
   long long timeout_ms = (long long)log->timeout_ms + wait_ms;
   if (wait_ms)
-    redisSetTimeout(log->ctx, timeval_of(timeout_ms));
+    redisSetTimeout(log->ctx, lr__redis_timeval(timeout_ms));
   va_list ap;
   va_start(ap, fmt);
-  sigpipe_guard guard;
-  sigpipe_block(&guard);
+  lr__redis_sigpipe guard;
+  lr__redis_sigpipe_block(&guard);
   redisReply *r = redisvCommand(log->ctx, fmt, ap);
-  sigpipe_restore(&guard);
+  lr__redis_sigpipe_restore(&guard);
   va_end(ap);
   char cmd[16];
   snprintf(cmd, sizeof cmd, "%.*s", (int)strcspn(fmt, " "), fmt);
   if (r && wait_ms)
-    redisSetTimeout(log->ctx, timeval_of(log->timeout_ms));
+    redisSetTimeout(log->ctx, lr__redis_timeval(log->timeout_ms));
   rc = check_reply(log, cmd, r, timeout_ms, err);
   if (rc == 0)
     *out = r;
@@ -377,15 +313,15 @@ static int redis_bounds(lr__log *base, unsigned long long *first,
   int rc = connect_if_needed(log, err);
   if (rc)
     return rc;
-  sigpipe_guard guard;
-  sigpipe_block(&guard);
+  lr__redis_sigpipe guard;
+  lr__redis_sigpipe_block(&guard);
   if (redisAppendCommand(log->ctx, "XRANGE %s - + COUNT 1", log->key) ==
           REDIS_OK &&
       redisAppendCommand(log->ctx, "XREVRANGE %s + - COUNT 1", log->key) ==
           REDIS_OK &&
       redisGetReply(log->ctx, (void **)&r[0]) == REDIS_OK)
     redisGetReply(log->ctx, (void **)&r[1]);
-  sigpipe_restore(&guard);
+  lr__redis_sigpipe_restore(&guard);
   for (int i = 0; i < 2; i++) {
     lr__log_entry e = {0};
     if (!rc)
