@@ -54,13 +54,15 @@ SCENARIOS = [
      "(bench/http/floor_server.c), under the same wrk load.",
      [("larder_serve_loadgen", "redis"),
       ("larder_serve_loadgen", "larder_serve"),
-      ("larder_serve", "http_floor"), ("larder_h2o", "http_floor")]),
+      ("larder_serve", "http_floor"), ("larder_h2o", "http_floor"),
+      ("larder_h2o_loadgen", "larder_serve_loadgen")]),
     ("http_lookup_open", "Feature server against Redis, open loop",
      "The same client at a fixed rate, half of what Redis answered at 1 "
      "entity and 32 connections: each connection on its own schedule, "
      "latency from each request's intended send time, so that a request "
      "held back behind a slow answer counts its wait (as wrk2).",
-     [("larder_serve_loadgen", "redis")]),
+     [("larder_serve_loadgen", "redis"),
+      ("larder_h2o_loadgen", "larder_serve_loadgen")]),
     ("http_server_cpu", "Server CPU time per request",
      "User + system CPU time of the server process over the run, divided by "
      "the requests answered: the figure least disturbed by other work on "

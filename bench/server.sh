@@ -208,6 +208,8 @@ for cs in "1 1" "1 8" "1 32" "10 32" "100 32"; do
   floor_case "$batch" "$c"
   [ $h2o = 1 ] && http_case larder_h2o "$h2o_pid" "$h2o_port" "$batch" "$c"
   loadgen_case larder_serve_loadgen http "$mhd_pid" "$mhd_port" "$batch" "$c"
+  [ $h2o = 1 ] && loadgen_case larder_h2o_loadgen http "$h2o_pid" "$h2o_port" \
+    "$batch" "$c"
   loadgen_case redis redis "$redis_pid" "$redis_port" "$batch" "$c"
   [ "$cs" = "1 32" ] && redis_saturation=$(value rps "$lg_line")
 done
@@ -216,6 +218,8 @@ done
 # what each server's latency is at a load both can carry.
 rate=$((redis_saturation / 2))
 loadgen_case larder_serve_loadgen http "$mhd_pid" "$mhd_port" 1 32 "$rate"
+[ $h2o = 1 ] && loadgen_case larder_h2o_loadgen http "$h2o_pid" "$h2o_port" 1 \
+  32 "$rate"
 loadgen_case redis redis "$redis_pid" "$redis_port" 1 32 "$rate"
 
 "$bin/spawn_time" cold_start larder_get "entities=1 features=20" "$cold_runs" \

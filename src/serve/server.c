@@ -1,13 +1,12 @@
 /*
- * server.c - the feature server's life: libmicrohttpd (a pool of poll()
- * threads, one per core by default, keep-alive) in front of the handlers
- * (route.c); body limits; a bound on each request's whole time; a ticker
+ * server.c - the feature server's life: the HTTP front end (frontend.c:
+ * one event loop per thread, one thread per core by default) in front of
+ * the handlers (route.c); a ticker
  * thread that reloads the registry, frees the reader slots of dead
  * processes and, once lr_server_stop writes to its pipe, drains and stops.
  *
  * The library owns no signals: the program decides what stops the server
  * (`larder serve`: SIGTERM and SIGINT, src/cli/serve_cmd.c).
- * libmicrohttpd was measured against h2o on this handler (bench/README.md).
  */
 #include <errno.h>
 #include <fcntl.h>
