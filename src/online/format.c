@@ -60,7 +60,7 @@ static void put_names(const lr_request *req, unsigned flags, lr__buf *out) {
     lr__buf_json_str(out, req->key_names[k]);
   }
   for (int f = 0; f < req->n_features; f++) {
-    lr__buf_puts(out, nj + f ? ", \"" : "\"");
+    lr__buf_puts(out, (nj + f) ? ", \"" : "\"");
     put_feature_name(out, &req->features[f], flags);
     lr__buf_putc(out, '"');
   }

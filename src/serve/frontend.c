@@ -408,7 +408,7 @@ static int start_loop(lr__server *s, int fd, int port) {
 static int make_front(lr__server *s) {
   lr__frontend *fe = s->front = calloc(1, sizeof *fe);
   if (fe)
-    fe->loops = calloc((size_t)s->opt.threads, sizeof *fe->loops);
+    fe->loops = calloc((size_t)s->opt.threads, sizeof(struct MHD_Daemon *));
   if (!fe || !fe->loops) {
     lr__buf_puts(&s->errmsg, "out of memory");
     return LR_ENOMEM;
