@@ -151,6 +151,14 @@ $(TSAN)/tests/%: tests/%.c $(wildcard tests/*.h) $(TSAN)/liblarder.a \
 	$(CLANG) $(BASE_CFLAGS) $(TSAN_FLAGS) -Isrc -o $@ $< $(TEST_EXTRA) \
 	  $(TSAN)/liblarder.a $(LIBS) -lcriterion
 
+# The CLI under TSan: `larder serve` runs as the frontend suite's server
+# (tests/run.sh), so its event loops, the resumer of parked requests and
+# the ticker are checked for races in a real process.
+$(TSAN)/larder: $(CLI_SRC) $(TSAN)/liblarder.a tests/tsan_suppressions.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BASE_CFLAGS) $(TSAN_FLAGS) -o $@ $(CLI_SRC) \
+	  tests/tsan_suppressions.c $(TSAN)/liblarder.a $(LIBS)
+
 # The libFuzzer harnesses (tests/fuzz/NAME.c, corpora in
 # tests/fuzz/corpus/NAME/), with ASan and UBSan, against a library built
 # with the fuzzer's coverage instrumentation.
@@ -182,7 +190,7 @@ fuzz: deps
 
 test: all
 	@$(MAKE) --no-print-directory $(TESTS) $(ASAN_TESTS) \
-	  $(TSAN)/tests/test_threads $(FUZZERS)
+	  $(TSAN)/tests/test_threads $(TSAN)/larder $(FUZZERS)
 	@tests/run.sh $(BUILD) $(ASAN) $(TSAN) $(FUZZ)
 
 # The byte-flip probe of data.mdb that Debian's LMDB does not survive

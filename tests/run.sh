@@ -7,7 +7,7 @@
 # and installed into a scratch prefix (tests/install.sh), then the Criterion
 # suites again as built with -fsanitize=address,undefined in ASAN_BUILD/tests,
 # the thread suite as built with -fsanitize=thread in TSAN_BUILD/tests (a
-# race fails its test), and the fuzz harnesses of FUZZ_BUILD over their
+# race fails its test), the frontend suite against TSAN_BUILD/larder, and the fuzz harnesses of FUZZ_BUILD over their
 # corpora, a few seconds each (tests/fuzz/run.sh).
 set -u
 build=${1:-build}
@@ -85,6 +85,10 @@ if [ -n "$tsan" ]; then
   for t in "$tsan"/tests/test_*; do
     [ -x "$t" ] && run_criterion "$t" "tsan $(basename "$t")"
   done
+  # The frontend suite against `larder serve` built with TSan: a race
+  # aborts the server, whose exit status the suite asserts.
+  [ -x "$tsan/larder" ] && LARDER_BIN="$tsan/larder" \
+    run_criterion "$build/tests/test_frontend" "tsan larder serve (test_frontend)"
 fi
 [ -n "$fuzz" ] && run_summarized fuzz "$root/tests/fuzz/run.sh" test "$fuzz" 3
 

@@ -5,7 +5,9 @@
  * 100-continue, a request cut into one-byte segments, 2,000 connections
  * at once, trickling clients beside served ones, a request parked on a
  * loop while the loop serves others, and a second server on a port in
- * use. `larder serve` runs as a child process (tests/server_fixture.h).
+ * use. `larder serve` runs as a child process (tests/server_fixture.h);
+ * `make test` runs the suite twice, the second time against the CLI built
+ * with ThreadSanitizer (tests/run.sh), where a race aborts the server.
  */
 #include <sys/resource.h>
 
