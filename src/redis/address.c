@@ -3,6 +3,7 @@
  */
 #include "address.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,31 @@ lr__redis_address_error lr__redis_parse_hostport(const char *text,
   return e;
 }
 
+lr__redis_address_error lr__redis_parse_server(const char *text, char **host,
+                                               int *port, int *db) {
+  const char *p = text;
+  *host = NULL;
+  lr__redis_address_error e = lr__redis_parse_host(&p, ":/", host);
+  long long n = 6379, d = 0;
+  if (!e && *p == ':') {
+    p++;
+    if (!lr__redis_parse_number(&p, 65535, &n) || n == 0 || (*p && *p != '/'))
+      e = LR__REDIS_ADDRESS_BAD_PORT;
+  }
+  if (!e && *p == '/') {
+    p++;
+    if (!lr__redis_parse_number(&p, INT_MAX, &d) || *p)
+      e = LR__REDIS_ADDRESS_BAD_DB;
+  }
+  if (e) {
+    free(*host);
+    *host = NULL;
+  }
+  *port = (int)n;
+  *db = (int)d;
+  return e;
+}
+
 const char *lr__redis_address_problem(lr__redis_address_error e) {
   switch (e) {
   case LR__REDIS_ADDRESS_NO_HOST:
@@ -67,6 +93,8 @@ const char *lr__redis_address_problem(lr__redis_address_error e) {
     return "has a bad host (letters, digits, '.', '-', '_')";
   case LR__REDIS_ADDRESS_BAD_PORT:
     return "has a bad port (1 to 65535)";
+  case LR__REDIS_ADDRESS_BAD_DB:
+    return "has a bad database (a number from 0)";
   default:
     return "";
   }

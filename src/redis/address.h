@@ -13,6 +13,7 @@ typedef enum lr__redis_address_error {
   LR__REDIS_ADDRESS_NO_HOST,
   LR__REDIS_ADDRESS_BAD_HOST,
   LR__REDIS_ADDRESS_BAD_PORT,
+  LR__REDIS_ADDRESS_BAD_DB,
   LR__REDIS_ADDRESS_NOMEM
 } lr__redis_address_error;
 
@@ -31,8 +32,14 @@ lr__redis_address_error lr__redis_parse_hostport(const char *text,
                                                  int default_port,
                                                  char **host, int *port);
 
+/* Reads "HOST[:PORT][/DB]", all of `text` (what follows "redis://"; port
+ * 6379 and database 0 when none) into *host (heap), *port and *db. */
+lr__redis_address_error lr__redis_parse_server(const char *text, char **host,
+                                               int *port, int *db);
+
 /* What is wrong, for a message: "names no host", "has a bad host
- * (letters, digits, '.', '-', '_')", "has a bad port (1 to 65535)" ("" for
+ * (letters, digits, '.', '-', '_')", "has a bad port (1 to 65535)", "has a bad database (a number from 0)"
+ * ("" for
  * the others: the caller reports LR__REDIS_ADDRESS_NOMEM itself). */
 const char *lr__redis_address_problem(lr__redis_address_error e);
 

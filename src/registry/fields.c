@@ -9,6 +9,8 @@
  */
 #include "fields.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -356,4 +358,53 @@ void lr__fields_object(loader *L, struct fy_node *node, const char *what,
                    "%s has no '%s'", lr__buf_str(&owner), specs[i].key);
   }
   lr__buf_free(&owner);
+}
+
+void lr__fields_count(loader *L, struct fy_node *value, const char *owner,
+                      const lr__count_rule *rule, long long *out) {
+  const char *s = lr__fields_scalar(L, value, rule->key, owner);
+  if (!s)
+    return;
+  char *end = (char *)s;
+  errno = 0;
+  long long n = lr__is_digit((unsigned char)*s) ? strtoll(s, &end, 10) : 0;
+  int whole = end != s && !*end;
+  if (whole && errno != ERANGE && n >= rule->min && n <= rule->max) {
+    *out = n;
+    return;
+  }
+  lr__buf range, hint;
+  lr__buf_init(&range);
+  lr__buf_init(&hint);
+  if (rule->max == LLONG_MAX)
+    lr__buf_printf(&range, "of at least %lld", rule->min);
+  else
+    lr__buf_printf(&range, "from %lld to %lld", rule->min, rule->max);
+  lr__buf_printf(&hint, "write e.g. `%s: %lld` (the default)", rule->key,
+                 rule->example);
+  lr__diag_add(L->diag, lr__fields_loc(L, value), lr__buf_str(&hint),
+               "'%s' of %s must be a whole number %s, found '%s'", rule->key,
+               owner, lr__buf_str(&range), s);
+  lr__buf_free(&range);
+  lr__buf_free(&hint);
+}
+
+void lr__fields_duration(loader *L, struct fy_node *value, const char *key,
+                         const char *owner, const char *example,
+                         long long *ms) {
+  const char *s = lr__fields_scalar(L, value, key, owner);
+  int64_t parsed;
+  if (s && lr__duration_parse_ms(s, &parsed) == 0 && parsed > 0) {
+    *ms = parsed;
+    return;
+  }
+  if (!s)
+    return;
+  lr__buf hint;
+  lr__buf_init(&hint);
+  lr__buf_printf(&hint, "write a duration above 0: a number and a unit (ms, "
+                 "s, m, h), e.g. %s", example);
+  lr__diag_add(L->diag, lr__fields_loc(L, value), lr__buf_str(&hint),
+               "bad %s '%s' in %s", key, s, owner);
+  lr__buf_free(&hint);
 }

@@ -103,6 +103,25 @@ int lr__fields_choice(loader *L, struct fy_node *value, const char *key,
                       const char *owner, const char *what, const char *plural,
                       const char *const *choices, int n);
 
+/* A whole-number setting: its key, bounds, and the example its hint
+ * gives (the default). */
+typedef struct lr__count_rule {
+  const char *key;
+  long long min, max, example;
+} lr__count_rule;
+
+/* Reads a whole number within rule's bounds into *out, or reports why not
+ * ("'KEY' of OWNER must be a whole number from MIN to MAX, found 'x'"). */
+void lr__fields_count(loader *L, struct fy_node *value, const char *owner,
+                      const lr__count_rule *rule, long long *out);
+
+/* Reads a duration above 0 (a number and a unit: ms, s, m, h, d, w) into
+ * *ms, or reports why not ("bad KEY 'x' in OWNER"; the hint ends with
+ * `example`, e.g. "`500ms` or `5s`"). */
+void lr__fields_duration(loader *L, struct fy_node *value, const char *key,
+                         const char *owner, const char *example,
+                         long long *ms);
+
 /* Reads an FK_STRINGS value (a list, or a lone scalar as a list of one). */
 void lr__fields_strings(loader *L, struct fy_node *value, const field_spec *f,
                         void *obj, const char *owner);

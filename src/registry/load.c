@@ -336,6 +336,15 @@ static void read_definitions(loader *L, struct fy_node *root) {
 
 /* ---- feature_store.yaml ------------------------------------------------ */
 
+/* Keys this reader accepts and leaves alone: Feast's that mean nothing here
+ * (`provider: local`, the key serialization), so that a Feast
+ * feature_store.yaml loads; and `replication`, which replication.c reads
+ * on its own (it is no part of the registry). */
+static void read_ignored(loader *L, struct fy_node *value, void *obj,
+                         const char *owner) {
+  (void)L, (void)value, (void)obj, (void)owner;
+}
+
 static void read_online_store(loader *L, struct fy_node *value, void *obj,
                               const char *owner) {
   (void)owner;
@@ -343,6 +352,18 @@ static void read_online_store(loader *L, struct fy_node *value, void *obj,
       FIELD_AT(lr__config, "type", FK_STRING, online_type, online_type_loc,
                false),
       FIELD(lr__config, "path", FK_STRING, online_path, false),
+      /* a redis store's, read by online_redis.c when it opens */
+      FIELD_FN("url", read_ignored, false),
+      FIELD_FN("cluster", read_ignored, false),
+      FIELD_FN("user", read_ignored, false),
+      FIELD_FN("password", read_ignored, false),
+      FIELD_FN("password_env", read_ignored, false),
+      FIELD_FN("tls", read_ignored, false),
+      FIELD_FN("connect_timeout", read_ignored, false),
+      FIELD_FN("timeout", read_ignored, false),
+      FIELD_FN("key_prefix", read_ignored, false),
+      FIELD_FN("buckets", read_ignored, false),
+      FIELD_FN("expire_margin", read_ignored, false),
   };
   lr__loc loc;
   lr__fields_object(L, value, "online_store", NULL, specs, N_SPECS(specs), obj,
@@ -359,15 +380,6 @@ static void read_offline_store(loader *L, struct fy_node *value, void *obj,
   lr__loc loc;
   lr__fields_object(L, value, "offline_store", NULL, specs, N_SPECS(specs), obj,
                     &loc);
-}
-
-/* Keys this reader accepts and leaves alone: Feast's that mean nothing here
- * (`provider: local`, the key serialization), so that a Feast
- * feature_store.yaml loads; and `replication`, which replication.c reads
- * on its own (it is no part of the registry). */
-static void read_ignored(loader *L, struct fy_node *value, void *obj,
-                         const char *owner) {
-  (void)L, (void)value, (void)obj, (void)owner;
 }
 
 static const field_spec config_specs[] = {

@@ -91,66 +91,22 @@ static void read_log(loader *L, struct fy_node *value, void *obj,
 
 static void read_max_lag(loader *L, struct fy_node *value, void *obj,
                          const char *owner) {
-  const char *s = lr__fields_scalar(L, value, "max_lag", owner);
-  int64_t ms;
-  if (s && lr__duration_parse_ms(s, &ms) == 0 && ms > 0)
-    ((block *)obj)->max_lag_ms = ms;
-  else if (s)
-    lr__diag_add(L->diag, lr__fields_loc(L, value),
-                 "write a duration above 0: a number and a unit (ms, s, m, "
-                 "h), e.g. `500ms`, `5s` or `2m`",
-                 "bad max_lag '%s' in %s", s, owner);
-}
-
-/* A whole-number field: its key, bounds, and the example its hint gives. */
-typedef struct count_rule {
-  const char *key;
-  long long min, max, example;
-} count_rule;
-
-/* Reads a whole number within rule's bounds into *out, or reports why
- * not. */
-static void read_count(loader *L, struct fy_node *value, const char *owner,
-                       const count_rule *rule, long long *out) {
-  const char *s = lr__fields_scalar(L, value, rule->key, owner);
-  if (!s)
-    return;
-  char *end = (char *)s;
-  errno = 0;
-  long long n = lr__is_digit((unsigned char)*s) ? strtoll(s, &end, 10) : 0;
-  int whole = end != s && !*end;
-  if (whole && errno != ERANGE && n >= rule->min && n <= rule->max) {
-    *out = n;
-    return;
-  }
-  lr__buf range, hint;
-  lr__buf_init(&range);
-  lr__buf_init(&hint);
-  if (rule->max == LLONG_MAX)
-    lr__buf_printf(&range, "of at least %lld", rule->min);
-  else
-    lr__buf_printf(&range, "from %lld to %lld", rule->min, rule->max);
-  lr__buf_printf(&hint, "write e.g. `%s: %lld` (the default)", rule->key,
-                 rule->example);
-  lr__diag_add(L->diag, lr__fields_loc(L, value), lr__buf_str(&hint),
-               "'%s' of %s must be a whole number %s, found '%s'", rule->key,
-               owner, lr__buf_str(&range), s);
-  lr__buf_free(&range);
-  lr__buf_free(&hint);
+  lr__fields_duration(L, value, "max_lag", owner, "`500ms`, `5s` or `2m`",
+                      &((block *)obj)->max_lag_ms);
 }
 
 static void read_keep_snapshots(loader *L, struct fy_node *value, void *obj,
                                 const char *owner) {
-  static const count_rule rule = {"keep_snapshots", 1, INT_MAX,
-                                  DEFAULT_KEEP_SNAPSHOTS};
-  read_count(L, value, owner, &rule, &((block *)obj)->keep_snapshots);
+  static const lr__count_rule rule = {"keep_snapshots", 1, INT_MAX,
+                                      DEFAULT_KEEP_SNAPSHOTS};
+  lr__fields_count(L, value, owner, &rule, &((block *)obj)->keep_snapshots);
 }
 
 static void read_log_retention(loader *L, struct fy_node *value, void *obj,
                                const char *owner) {
-  static const count_rule rule = {"log_retention", MIN_LOG_RETENTION,
-                                  LLONG_MAX, DEFAULT_LOG_RETENTION};
-  read_count(L, value, owner, &rule, &((block *)obj)->log_retention);
+  static const lr__count_rule rule = {"log_retention", MIN_LOG_RETENTION,
+                                      LLONG_MAX, DEFAULT_LOG_RETENTION};
+  lr__fields_count(L, value, owner, &rule, &((block *)obj)->log_retention);
 }
 
 static const field_spec block_specs[] = {

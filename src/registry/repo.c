@@ -16,6 +16,7 @@
 #include "plan.h"
 #include "regfile.h"
 #include "registry.h"
+#include "online_redis.h"
 #include "replication.h"
 
 struct lr_repo {
@@ -38,6 +39,14 @@ void lr_repo_close(lr_repo *repo) {
   free(repo);
 }
 
+/* Reads a redis online_store block for its problems alone (the store
+ * reads it again when it opens). */
+static void check_online_redis(const lr_repo *repo, lr__diag *diag) {
+  lr__online_redis settings;
+  lr__online_redis_load(repo->dir, &settings, diag);
+  lr__online_redis_free(&settings);
+}
+
 /* Loads config and definitions, then validates; fills `diag`. */
 static int repo_load(lr_repo *repo, lr__diag *diag) {
   if (!lr__fs_is_dir(repo->dir))
@@ -54,6 +63,8 @@ static int repo_load(lr_repo *repo, lr__diag *diag) {
   rc = lr__model_sort(&repo->model);
   if (rc == 0)
     lr__validate(&repo->model, diag);
+  if (rc == 0 && lr__online_is_redis(repo->model.config.online_type))
+    check_online_redis(repo, diag);
   if (diag->count) {
     lr__diag_format(diag, &repo->errmsg);
     rc = LR_EDEFINITION;

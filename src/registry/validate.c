@@ -132,15 +132,17 @@ void lr__report_unknown(lr__checker *C, lr__loc loc, const char *what,
 
 /* ---- feature_store.yaml ------------------------------------------------ */
 
-/* The settings Larder can honour: a valid project name, LMDB online and
- * DuckDB offline. Each error points at the value (1:1 when unknown). */
+/* The settings Larder can honour: a valid project name, LMDB or Redis
+ * online and DuckDB offline. Each error points at the value (1:1 when unknown). */
 static void check_config(lr__checker *C) {
   const lr__config *c = &C->m->config;
   lr__loc start = {"feature_store.yaml", 1, 1};
   check_identifier(C, c->project, lr__at_or(c->project_loc, start), "project");
-  if (c->online_type && strcmp(c->online_type, "lmdb") != 0)
+  if (c->online_type && strcmp(c->online_type, "lmdb") != 0 &&
+      strcmp(c->online_type, "redis") != 0)
     lr__diag_add(C->diag, lr__at_or(c->online_type_loc, start),
-                 "Larder's online store is `type: lmdb`",
+                 "Larder's online store is `type: lmdb` (a folder on this "
+                 "host) or `type: redis` (a shared Redis or Redis Cluster)",
                  "unsupported online_store type '%s'", c->online_type);
   if (c->offline_type && strcmp(c->offline_type, "duckdb") != 0)
     lr__diag_add(C->diag, lr__at_or(c->offline_type_loc, start),

@@ -45,30 +45,13 @@ typedef struct redis_log {
  * handle; LR_EINVAL with the URL's message otherwise. */
 static int parse_address(redis_log *log, const lr__log_options *opt,
                          lr__buf *err) {
-  const char *p = opt->address;
-  lr__redis_address_error e = lr__redis_parse_host(&p, ":/", &log->host);
+  lr__redis_address_error e = lr__redis_parse_server(opt->address, &log->host,
+                                                     &log->port, &log->db);
   if (e == LR__REDIS_ADDRESS_NOMEM)
     return lr__errmsg_set(err, LR_ENOMEM, "out of memory");
-  if (e)
-    return lr__log_bad_url(err, opt->url, lr__redis_address_problem(e),
-                           URL_FORM);
-  long long port = 6379, db = 0;
-  if (*p == ':') {
-    p++;
-    if (!lr__redis_parse_number(&p, 65535, &port) || port == 0 ||
-        (*p && *p != '/'))
-      return lr__log_bad_url(err, opt->url, lr__redis_address_problem(
-                             LR__REDIS_ADDRESS_BAD_PORT), URL_FORM);
-  }
-  if (*p == '/') {
-    p++;
-    if (!lr__redis_parse_number(&p, INT_MAX, &db) || *p)
-      return lr__log_bad_url(err, opt->url, "has a bad database (a number "
-                             "from 0)", URL_FORM);
-  }
-  log->port = (int)port;
-  log->db = (int)db;
-  return 0;
+  return e ? lr__log_bad_url(err, opt->url, lr__redis_address_problem(e),
+                             URL_FORM)
+           : 0;
 }
 
 /* ---- the connection -------------------------------------------------- */
