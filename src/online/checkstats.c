@@ -66,30 +66,41 @@ static void render(const counts *c, lr__buf *out) {
                    c->rules[i].passed, c->rules[i].failed);
 }
 
+void lr__checkstats_key(const char *view, char *buf, size_t cap) {
+  record_key(view, buf, cap);
+}
+
+int lr__checkstats_update(const char *old, size_t old_len,
+                          const lr__checkrun *cr,
+                          unsigned long long quarantined, int refused,
+                          lr__buf *out) {
+  counts *c = malloc(sizeof *c);
+  if (!c)
+    return LR_ENOMEM;
+  parse(old ? old : "", old ? old_len : 0, c);
+  add(c, cr);
+  c->rejected += (unsigned long long)refused;
+  c->quarantined += quarantined;
+  render(c, out);
+  free(c);
+  return lr__buf_failed(out) ? LR_ENOMEM : 0;
+}
+
 /* Adds to the record in txn; `refused` counts one more refused batch. */
 static int note(MDB_txn *txn, MDB_dbi meta, const char *view,
                 const lr__checkrun *cr, unsigned long long quarantined,
                 int refused) {
   char buf[600];
   MDB_val k = record_key(view, buf, sizeof buf), v;
-  counts *c = malloc(sizeof *c);
-  if (!c)
-    return ENOMEM;
   int mrc = mdb_get(txn, meta, &k, &v);
-  if (mrc && mrc != MDB_NOTFOUND) {
-    free(c);
+  if (mrc && mrc != MDB_NOTFOUND)
     return mrc;
-  }
-  parse(mrc ? "" : v.mv_data, mrc ? 0 : v.mv_size, c);
-  add(c, cr);
-  c->rejected += (unsigned long long)refused;
-  c->quarantined += quarantined;
   lr__buf text;
   lr__buf_init(&text);
-  render(c, &text);
-  free(c);
+  int rc = lr__checkstats_update(mrc ? NULL : v.mv_data, mrc ? 0 : v.mv_size,
+                                 cr, quarantined, refused, &text);
   v = (MDB_val){text.len, text.data};
-  mrc = lr__buf_failed(&text) ? ENOMEM : mdb_put(txn, meta, &k, &v, 0);
+  mrc = rc ? ENOMEM : mdb_put(txn, meta, &k, &v, 0);
   lr__buf_free(&text);
   return mrc;
 }

@@ -22,6 +22,18 @@
 
 /* In write transaction txn: adds what runner cr counted to view's record;
  * `quarantined` rows were copied out. Returns an LMDB code. */
+/* The record's key of view `view` ("checks:VIEW") into buf. */
+void lr__checkstats_key(const char *view, char *buf, size_t cap);
+
+/* The record `old` (old_len bytes of text; NULL: none) with runner cr's
+ * counts, `quarantined` rows and `refused` more refused batches added,
+ * rendered into `out`: what the notes below store. A Redis store changes
+ * its records with it. Returns 0 or LR_ENOMEM. */
+int lr__checkstats_update(const char *old, size_t old_len,
+                          const lr__checkrun *cr,
+                          unsigned long long quarantined, int refused,
+                          lr__buf *out);
+
 int lr__checkstats_note(MDB_txn *txn, MDB_dbi meta, const char *view,
                         const lr__checkrun *cr, unsigned long long quarantined);
 

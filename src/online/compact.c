@@ -168,6 +168,8 @@ int lr_store_compact(lr_store *store, unsigned long long *before,
   if (!store)
     return LR_EINVAL;
   lr__buf_reset(lr__store_err(store));
+  if (lr__store_need_lmdb(store, "compact", lr__store_err(store)))
+    return LR_EUNSUPPORTED; /* Redis frees its memory itself */
   if (!store->writable) {
     lr__buf_puts(lr__store_err(store), "compact needs the store open read-write");
     return LR_EREADONLY;

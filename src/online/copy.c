@@ -50,7 +50,10 @@ int lr__copy_env(lr__env *src, const char *path, lr__buf *err) {
 
 int lr__copy_live(lr_store *store, const char *path, unsigned long long *gen,
                   lr__buf *err) {
-  int rc = lr__store_refresh(store, err);
+  int rc = lr__store_need_lmdb(store, "a copy of the store", err);
+  if (rc)
+    return rc;
+  rc = lr__store_refresh(store, err);
   if (rc < 0)
     return rc;
   lr__env *env = lr__store_env(store);
@@ -194,6 +197,8 @@ int lr__copy_read(const char *path, unsigned long long folder_gen,
 
 int lr__incoming_begin(lr_store *store, lr__incoming *in, lr__buf *err) {
   *in = (lr__incoming){.hold = -1};
+  if (lr__store_need_lmdb(store, "installing a copy", err))
+    return LR_EUNSUPPORTED;
   if (!store->writable) {
     lr__buf_printf(err, "the online store at %s is open read-only: open it "
                    "read-write to install a copy into it", store->root);

@@ -18,6 +18,7 @@ const char *lr__fresh_source_name(int source) {
 
 /* The record's size: the newest event time and one time per source. */
 #define RECORD_WORDS (1 + LR__FRESH_SOURCES)
+_Static_assert(RECORD_WORDS * 8 == LR__FRESH_RECORD, "the record's size");
 
 /* The record's key: "fresh:" and the database's name. */
 static MDB_val record_key(const char *db_name, char *buf, size_t cap) {
@@ -56,21 +57,33 @@ static void set_none(lr__freshness *f) {
     f->last_write_us[s] = LR__FRESH_NONE;
 }
 
-int lr__fresh_note(MDB_txn *txn, MDB_dbi meta, const char *db_name,
-                   int64_t max_event_us, int source, int64_t now_us) {
-  char buf[600];
-  MDB_val k = record_key(db_name, buf, sizeof buf), v;
+void lr__fresh_key(const char *db_name, char *buf, size_t cap) {
+  record_key(db_name, buf, cap);
+}
+
+void lr__fresh_update(const void *old, size_t old_len, int64_t max_event_us,
+                      int source, int64_t now_us,
+                      uint8_t out[LR__FRESH_RECORD]) {
   lr__freshness f;
-  int mrc = mdb_get(txn, meta, &k, &v);
-  if (mrc && mrc != MDB_NOTFOUND)
-    return mrc;
-  if (mrc || decode(&v, &f) != 0)
+  MDB_val v = {old_len, (void *)old};
+  if (!old || decode(&v, &f) != 0)
     set_none(&f); /* none yet, or of an unknown size: started again */
   if (max_event_us > f.max_event_us)
     f.max_event_us = max_event_us;
   f.last_write_us[source] = now_us;
-  uint8_t rec[RECORD_WORDS * 8];
-  encode(&f, rec);
+  encode(&f, out);
+}
+
+int lr__fresh_note(MDB_txn *txn, MDB_dbi meta, const char *db_name,
+                   int64_t max_event_us, int source, int64_t now_us) {
+  char buf[600];
+  MDB_val k = record_key(db_name, buf, sizeof buf), v;
+  int mrc = mdb_get(txn, meta, &k, &v);
+  if (mrc && mrc != MDB_NOTFOUND)
+    return mrc;
+  uint8_t rec[LR__FRESH_RECORD];
+  lr__fresh_update(mrc ? NULL : v.mv_data, mrc ? 0 : v.mv_size, max_event_us,
+                   source, now_us, rec);
   v = (MDB_val){sizeof rec, rec};
   return mdb_put(txn, meta, &k, &v, 0);
 }

@@ -43,6 +43,20 @@ typedef struct lr__freshness {
 /* The label of a source in /metrics and the docs: "materialize", ... */
 const char *lr__fresh_source_name(int source);
 
+/* The record's size in bytes. */
+#define LR__FRESH_RECORD 40
+
+/* The record's key of database `db_name` ("fresh:VIEW@EPOCH") into buf. */
+void lr__fresh_key(const char *db_name, char *buf, size_t cap);
+
+/* The record `old` (old_len bytes; NULL: none) becomes, in `out`, what
+ * lr__fresh_note would store: the newest event time grown to
+ * max_event_us, source's write time set to now_us. A Redis store changes
+ * its records with it. */
+void lr__fresh_update(const void *old, size_t old_len, int64_t max_event_us,
+                      int source, int64_t now_us,
+                      uint8_t out[LR__FRESH_RECORD]);
+
 /* In write transaction `txn`: records that rows whose newest event time is
  * `max_event_us` were put into database `db_name` by `source` at wall-clock
  * time `now_us` (the newest event time only grows). Returns an LMDB code. */

@@ -6,6 +6,7 @@
 #include "introspect.h"
 
 #include "loads.h"
+#include "rstore.h"
 #include "store.h"
 
 const lr__model *lr__store_model(const lr_store *store) {
@@ -13,6 +14,13 @@ const lr__model *lr__store_model(const lr_store *store) {
 }
 
 int lr__store_health(lr_store *store) {
+  if (store->redis) {
+    lr__buf ignored;
+    lr__buf_init(&ignored);
+    int rc = lr__rstore_ping(store->redis, &ignored);
+    lr__buf_free(&ignored);
+    return rc;
+  }
   lr__env *env = lr__store_env(store);
   MDB_txn *txn;
   int mrc = mdb_txn_begin(lr__env_mdb(env), NULL, MDB_RDONLY, &txn);
@@ -32,6 +40,10 @@ int lr__store_materialized_end(lr_store *store, const lr__view *v,
 
 int lr__store_clear_stale_readers(lr_store *store, int *cleared) {
   int dead = 0;
+  if (cleared)
+    *cleared = 0;
+  if (store->redis)
+    return 0; /* no reader table: Redis keeps no readers' slots */
   lr__env *env = lr__store_env(store);
   int mrc = mdb_reader_check(lr__env_mdb(env), &dead);
   lr__env_release(env);

@@ -96,6 +96,7 @@ void lr_result_free(lr_result *res) {
   if (res->txn)
     mdb_txn_abort(res->txn);
   lr__env_release(res->env);
+  lr__rlookup_free(res->redis);
   free(res->dbis);
   free(res->dbi_ok);
   free(res->cells);
@@ -276,7 +277,7 @@ static void take_value(lr_result *res, uint8_t dt, const lr__cell *c,
 }
 
 /* Sets the group's features of entity `row` to one status. */
-static void set_group_status(lr_result *res, const lr__req_group *g, int row,
+void lr__result_set_status(lr_result *res, const lr__req_group *g, int row,
                              int status, int64_t event_ts) {
   const lr_request *req = res->req;
   for (int j = 0; j < g->n_features; j++) {
@@ -289,13 +290,12 @@ static void set_group_status(lr_result *res, const lr__req_group *g, int row,
   }
 }
 
-/* Decodes a stored row into the group's features of entity `row`. */
-static int fill_from_row(lr_result *res, const lr__req_group *g, int row,
-                         const MDB_val *data, int64_t now) {
+int lr__result_fill(lr_result *res, const lr__req_group *g, int row,
+                    const void *data, size_t len, int64_t now) {
   const lr_request *req = res->req;
   const lr__view *v = g->ov->view;
   lr__row_header h;
-  if (lr__row_decode(data->mv_data, data->mv_size, v->slot_types, v->next_slot,
+  if (lr__row_decode(data, len, v->slot_types, v->next_slot,
                      &h, res->scratch) != 0) {
     lr__buf_printf(&res->errmsg, "a stored row of view '%s' is damaged (or "
                    "was written under a newer registry: reopen the store)",
@@ -303,7 +303,7 @@ static int fill_from_row(lr_result *res, const lr__req_group *g, int row,
     return LR_ECORRUPT;
   }
   if (g->ttl_us > 0 && now - h.event_us > g->ttl_us) {
-    set_group_status(res, g, row, LR_STATUS_OUTSIDE_MAX_AGE, h.event_us);
+    lr__result_set_status(res, g, row, LR_STATUS_OUTSIDE_MAX_AGE, h.event_us);
     return 0;
   }
   for (int j = 0; j < g->n_features; j++) {
@@ -335,8 +335,7 @@ static void copy_group(lr_result *res, const lr__req_group *g, int from,
         res->cells[(size_t)from * nf + (size_t)g->features[j]];
 }
 
-/* Encodes the keys of every entity for group `g`. */
-static int encode_keys(lr_result *res, const lr__req_group *g,
+int lr__result_encode_keys(lr_result *res, const lr__req_group *g,
                        const lr_value *keys, int n) {
   const lr_request *req = res->req;
   for (int r = 0; r < n; r++) {
@@ -396,7 +395,7 @@ static MDB_cursor *group_cursor(lr_result *res, int gi, int *rc) {
 static int lookup_group(lr_result *res, int gi, const lr_value *keys, int n,
                         int64_t now) {
   const lr__req_group *g = &res->req->groups[gi];
-  int rc = encode_keys(res, g, keys, n);
+  int rc = lr__result_encode_keys(res, g, keys, n);
   if (rc)
     return rc;
   int *order = res->first;
@@ -416,11 +415,11 @@ static int lookup_group(lr_result *res, int gi, const lr_value *keys, int n,
     int mrc = cur ? mdb_cursor_get(cur, &key, &data, MDB_SET_KEY)
                   : MDB_NOTFOUND;
     if (mrc == MDB_NOTFOUND)
-      set_group_status(res, g, r, LR_STATUS_NOT_FOUND, 0);
+      lr__result_set_status(res, g, r, LR_STATUS_NOT_FOUND, 0);
     else if (mrc)
       rc = lr__store_mdb_error(&res->errmsg, mrc, "cannot read a row");
     else
-      rc = fill_from_row(res, g, r, &data, now);
+      rc = lr__result_fill(res, g, r, data.mv_data, data.mv_size, now);
   }
   return rc;
 }
@@ -531,12 +530,17 @@ int lr_get_online_features(const lr_request *req, const lr_value *keys,
   lr__buf_reset(&res->data);
   lr__buf_reset(&res->string_tables);
   res->n_entities = 0;
-  int rc = begin_read(res);
   int64_t now = lr__time_now_us();
-  for (int g = 0; rc == 0 && g < req->n_groups; g++)
-    rc = lookup_group(res, g, keys, n_entities, now);
-  if (res->txn)
-    mdb_txn_reset(res->txn);
+  int rc = 0;
+  if (req->store->redis) {
+    rc = lr__lookup_redis(res, keys, n_entities, now);
+  } else {
+    rc = begin_read(res);
+    for (int g = 0; rc == 0 && g < req->n_groups; g++)
+      rc = lookup_group(res, g, keys, n_entities, now);
+    if (res->txn)
+      mdb_txn_reset(res->txn);
+  }
   if (rc == 0 && (lr__buf_failed(&res->data) ||
                   lr__buf_failed(&res->string_tables))) {
     lr__buf_free(&res->data);

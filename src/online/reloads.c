@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "../codec/row.h"
+#include "../registry/online_redis.h"
 #include "../registry/registry.h"
 #include "../util/fs.h"
 #include "../util/timefmt.h"
@@ -65,7 +66,8 @@ static void append_reloads(lr_repo *repo, lr__buf *text) {
   lr__buf root;
   lr__buf_init(&root);
   lr__fs_join(&root, lr__repo_dir(repo), m->config.online_path);
-  int exists = lr__fs_is_dir(lr__buf_str(&root));
+  int exists = lr__fs_is_dir(lr__buf_str(&root)) ||
+               lr__online_is_redis(m->config.online_type);
   lr__buf_free(&root);
   if (!exists)
     return;

@@ -40,8 +40,28 @@ struct lr_result {
   lr__eval **evals;     /* one per on-demand view of the request */
   int64_t *now;         /* per entity: the lookup's time, for now() */
   int64_t *newest;      /* per entity: its inputs' newest event time */
+  struct lr__rlookup *redis; /* a Redis store's lookups (lookup_redis.c) */
   lr__buf errmsg;
 };
+
+/* lookup.c, for the lookups of both stores. Encodes the keys of every
+ * entity for group `g` into res->keys / res->key_len. */
+int lr__result_encode_keys(lr_result *res, const lr__req_group *g,
+                           const lr_value *keys, int n);
+/* Sets the group's features of entity `row` to one status. */
+void lr__result_set_status(lr_result *res, const lr__req_group *g, int row,
+                           int status, int64_t event_ts);
+/* Decodes a stored row (len bytes) into the group's features of entity
+ * `row`, as of time `now` (a row older than the ttl: OUTSIDE_MAX_AGE). */
+int lr__result_fill(lr_result *res, const lr__req_group *g, int row,
+                    const void *data, size_t len, int64_t now);
+
+/* lookup_redis.c: the lookup of n entities on a Redis store, one
+ * pipelined batch for every group and the version; and its state's
+ * release (NULL: nothing). */
+int lr__lookup_redis(lr_result *res, const lr_value *keys, int n,
+                     int64_t now);
+void lr__rlookup_free(struct lr__rlookup *rl);
 
 /* Appends the result as Feast's JSON response (what lr_result_format
  * gives with LR_FORMAT_JSON) to `out`: the server writes it straight into

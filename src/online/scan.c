@@ -51,7 +51,11 @@ static int begin_once(lr_store *store, lr__scan *s, lr__buf *err) {
 
 int lr__scan_begin(lr_store *store, lr__scan *s, lr__buf *err) {
   *s = (lr__scan){0};
-  int rc = lr__store_refresh(store, err);
+  int rc = lr__store_need_lmdb(store, "reading every stored row (digests, "
+                               "compare, samples, skew)", err);
+  if (rc)
+    return rc;
+  rc = lr__store_refresh(store, err);
   if (rc < 0)
     return rc;
   for (int attempt = 0; attempt < 3; attempt++) {

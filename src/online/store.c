@@ -19,6 +19,7 @@
 #include "freshness.h"
 #include "apply.h"
 #include "loads.h"
+#include "rstore.h"
 #include "version.h"
 
 /* The messages of store calls, one per thread: a store is shared by
@@ -292,6 +293,8 @@ void lr__store_checked(lr_store *store, unsigned long long txnid) {
 }
 
 int lr__store_refresh(lr_store *store, lr__buf *err) {
+  if (store->redis)
+    return 0; /* one shared store: no generations to move between */
   pthread_mutex_lock(&store->move_lock);
   int rc = 0;
   lr__env *old = atomic_load(&store->env);
@@ -328,6 +331,9 @@ int lr__store_write_begin(lr_store *store, const char *const *names, int n,
                           MDB_dbi *dbis, lr__env **out, MDB_txn **txn,
                           lr__buf *err) {
   *out = NULL;
+  int need = lr__store_need_lmdb(store, "an LMDB write transaction", err);
+  if (need)
+    return need;
   for (int i = 0; i < GEN_RETRIES; i++) {
     lr__gen_stamp stamp;
     lr__env *env = env_and_stamp(store, &stamp);
@@ -356,6 +362,9 @@ int lr__store_write_begin(lr_store *store, const char *const *names, int n,
 }
 
 int lr__store_meta_read(lr_store *store, const char *key, lr__buf *value) {
+  if (store->redis)
+    return lr__rstore_meta_read(store->redis, key, value,
+                                lr__store_err(store));
   lr__env *env = lr__store_env(store);
   MDB_dbi meta;
   MDB_txn *txn = NULL;
@@ -418,6 +427,43 @@ static int open_online(lr_store *store, const char *repo, unsigned flags) {
   return rc;
 }
 
+int lr__store_need_lmdb(const lr_store *store, const char *what,
+                        lr__buf *err) {
+  if (!store->redis)
+    return 0;
+  return lr__errmsg_set(err, LR_EUNSUPPORTED, "%s needs an online store of "
+                        "type lmdb: this repo's is on Redis (%s), which "
+                        "every server shares", what,
+                        lr__rstore_where(store->redis));
+}
+
+/* Opens the Redis store the repo's online_store block names. Replication
+ * ships LMDB generations: a Redis store is shared already. */
+static int open_redis(lr_store *store, const char *repo, unsigned flags) {
+  if (store->repl.role != LR__ROLE_NONE)
+    return lr__errmsg_set(lr__store_err(store), LR_EUNSUPPORTED,
+                          "feature_store.yaml has a replication block and "
+                          "an online store of type redis: replication ships "
+                          "LMDB stores to each host, a Redis store is shared "
+                          "by every server already; drop one of the two");
+  lr__buf root;
+  lr__buf_init(&root);
+  lr__fs_join(&root, repo, store->reg.config.online_path);
+  store->root = lr__buf_steal(&root); /* the quarantine's folder */
+  store->writable = (flags & LR_STORE_READWRITE) != 0;
+  lr__online_redis cfg;
+  lr__diag diag;
+  lr__diag_init(&diag);
+  int rc = store->root ? lr__online_redis_load(repo, &cfg, &diag) : LR_ENOMEM;
+  if (rc == LR_EDEFINITION)
+    lr__diag_format(&diag, lr__store_err(store));
+  lr__diag_free(&diag);
+  if (rc == 0)
+    rc = lr__rstore_open(&cfg, &store->redis, lr__store_err(store));
+  lr__online_redis_free(&cfg);
+  return rc;
+}
+
 /* Reads the repo's replication block: a primary logs every change, a
  * replica takes writes only from its log. */
 static int load_replication(lr_store *store, const char *repo) {
@@ -451,7 +497,9 @@ int lr_store_open(const char *repo, unsigned flags, lr_store **out) {
   if (rc == 0)
     rc = setup_views(store);
   if (rc == 0)
-    rc = open_online(store, repo, flags);
+    rc = lr__online_is_redis(store->reg.config.online_type)
+             ? open_redis(store, repo, flags)
+             : open_online(store, repo, flags);
   return rc;
 }
 
@@ -459,6 +507,7 @@ void lr_store_close(lr_store *store) {
   if (!store)
     return;
   lr__env_release(atomic_load(&store->env));
+  lr__rstore_close(store->redis);
   free(store->root);
   free(store->views);
   pthread_mutex_destroy(&store->move_lock);
@@ -474,6 +523,14 @@ int lr_store_version(lr_store *store, lr_data_version *version) {
     return LR_EINVAL;
   lr__buf ignored; /* shared handles get no message from this call */
   lr__buf_init(&ignored);
+  if (store->redis) {
+    unsigned long long seq;
+    int rrc = lr__rstore_seq(store->redis, &seq, &ignored);
+    lr__buf_free(&ignored);
+    if (rrc == 0)
+      *version = (lr_data_version){LR__RSTORE_GENERATION, seq};
+    return rrc;
+  }
   lr__logpos pos;
   int rc = lr__store_refresh(store, &ignored);
   if (rc >= 0)

@@ -64,11 +64,18 @@ struct lr_store {
   atomic_llong next_check_ms; /* when lookups next look at CURRENT */
   int writable;
   lr__replication repl;      /* feature_store.yaml's replication block */
+  struct lr__rstore *redis; /* a store on Redis (rstore.h): then there is
+                               no LMDB environment (env stays NULL) */
   lr__online_view *views; /* one per registry view (on-demand views too,
                              with no database yet) */
   int n_views;
   lr__buf errmsg; /* only if a thread's own message cannot be allocated */
 };
+
+/* 0 when the store keeps its rows in LMDB; on a Redis store, LR_UNSUPPORTED
+ * after writing into `err` that `what` ("compact") needs an LMDB store. */
+int lr__store_need_lmdb(const lr_store *store, const char *what,
+                        lr__buf *err);
 
 /* The calling thread's report of the checks of its last write on store
  * (`json`: the JSON one, else the text one); empty when that write ran no

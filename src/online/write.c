@@ -107,6 +107,11 @@ static int stored_wins(lr__writer *w, int64_t event, int64_t created,
 static int store_row(lr__writer *w, const uint8_t *key_bytes, size_t key_len,
                      const lr__buf *row, int64_t event, int64_t created,
                      lr_write_stats *stats) {
+  if (w->rw) { /* sent at the end of the put, newer wins on the server */
+    lr__rwrite_add(w->rw, key_bytes, key_len, row->data, row->len, event);
+    (void)created, (void)stats;
+    return 0;
+  }
   MDB_val key = {key_len, (void *)key_bytes}, found = key, old;
   MDB_val data = {row->len, row->data};
   unsigned flags = MDB_APPEND;
@@ -261,6 +266,10 @@ int lr__writer_put(lr__writer *w, const lr_column *cols, int n_cols,
     rc = put_row(w, r, stats);
   for (int d = 0; rc == 0 && n_rows && d < w->n_derived; d++)
     rc = put_derived(w, &w->derived[d], n_rows);
+  if (rc == 0 && w->rw && w->hold)
+    w->sink = stats;
+  else if (rc == 0 && w->rw)
+    rc = lr__writer_send_redis(w, stats);
   return rc;
 }
 
@@ -279,12 +288,18 @@ void lr__writer_log_as_snapshot(lr__writer *w) {
 
 void lr__writer_replace_ties(lr__writer *w) {
   w->replace_ties = 1;
+  if (w->rw)
+    lr__rwrite_replace_ties(w->rw, 1);
   for (int d = 0; d < w->n_derived; d++)
     lr__writer_replace_ties(w->derived[d].w);
 }
 
 int lr__writer_flush(lr__writer *w, lr_write_stats *stats) {
   int rc = flush_held(w, stats);
+  if (rc == 0 && w->rw && w->hold)
+    w->sink = stats;
+  else if (rc == 0 && w->rw)
+    rc = lr__writer_send_redis(w, stats);
   lr_write_stats ignored = {0, 0};
   for (int d = 0; rc == 0 && d < w->n_derived; d++)
     rc = lr__writer_flush(w->derived[d].w, &ignored);

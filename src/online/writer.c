@@ -44,11 +44,11 @@ lr__online_view *lr__writer_view(lr_store *store, const char *view,
   return *rc ? NULL : ov;
 }
 
-static void writer_free(lr__writer *w) {
+void lr__writer_free(lr__writer *w) {
   if (!w)
     return; /* a derived writer that failed to start */
   for (int d = 0; d < w->n_derived; d++) {
-    writer_free(w->derived[d].w);
+    lr__writer_free(w->derived[d].w);
     lr__odfv_free(w->derived[d].odfv);
     free(w->derived[d].input_feature);
   }
@@ -63,6 +63,8 @@ static void writer_free(lr__writer *w) {
   lr__buf_free(&w->row);
   lr__buf_free(&w->held.row);
   lr__buf_free(&w->own_cap.records);
+  lr__rwrite_free(w->rw);
+  lr__buf_free(&w->meta_puts);
   free(w);
 }
 
@@ -87,18 +89,29 @@ static int writer_new(lr_store *store, lr__online_view *ov, MDB_txn *txn,
   w->map.feature = calloc((size_t)v->n_features + 1, sizeof(int));
   if (!w->cells || !w->slot_feature || !w->key_values || !w->map.key ||
       !w->map.feature) {
-    writer_free(w);
+    lr__writer_free(w);
     return LR_ENOMEM;
   }
   for (uint32_t s = 0; s < v->next_slot; s++)
     w->slot_feature[s] = -1;
   for (int f = 0; f < v->n_features; f++)
     w->slot_feature[v->features[f].slot] = f;
+  lr__buf_init(&w->meta_puts);
+  if (store->redis) {
+    w->rw = lr__rwrite_new(store->redis, ov->db_name,
+                           (long long)v->ttl_seconds * 1000, 0);
+    if (!w->rw) {
+      lr__writer_free(w);
+      return LR_ENOMEM;
+    }
+    *out = w;
+    return 0;
+  }
   MDB_stat st;
   w->appending = mdb_stat(txn, dbi, &st) == 0 && st.ms_entries == 0;
   int mrc = mdb_cursor_open(txn, dbi, &w->cur);
   if (mrc) {
-    writer_free(w);
+    lr__writer_free(w);
     return lr__store_mdb_error(lr__store_err(store), mrc, "cannot open a cursor");
   }
   *out = w;
@@ -114,6 +127,7 @@ static int add_derived(lr__writer *w, lr__online_view *dv, MDB_dbi dbi) {
     rc = writer_new(w->store, dv, w->txn, dbi, &d->w);
   if (rc == 0) {
     d->w->meta_dbi = w->meta_dbi;
+    d->w->client = w->client;
     d->w->cap = w->cap;
     d->w->source = w->source;
   }
@@ -156,8 +170,33 @@ static int attach_derived(lr__writer *w, const MDB_dbi *dbis) {
   int rc = 0, next = 1;
   for (int i = 0; rc == 0 && i < store->n_views; i++)
     if (lr__view_derives_from(store->views[i].view, w->ov->view))
-      rc = add_derived(w, &store->views[i], dbis[next++]);
+      rc = add_derived(w, &store->views[i], dbis ? dbis[next++] : 0);
   return rc;
+}
+
+/* Makes the writer of `ov` on a Redis store, with a client of its own. */
+static int begin_redis(lr_store *store, lr__online_view *ov,
+                       lr__writer **out) {
+  lr__redis_cluster *c = lr__rstore_take(store->redis, lr__store_err(store));
+  if (!c)
+    return LR_EIO;
+  lr__writer *w = NULL;
+  int rc = writer_new(store, ov, NULL, 0, &w);
+  if (rc == 0) {
+    w->client = c;
+    rc = attach_derived(w, NULL);
+  }
+  if (rc == 0)
+    rc = lr__writer_checks_open(w);
+  if (rc == 0 && w->checks && lr__checkrun_may_refuse(w->checks))
+    lr__writer_hold_redis(w);
+  if (rc) {
+    lr__writer_free(w);
+    lr__rstore_give(store->redis, c);
+    return rc;
+  }
+  *out = w;
+  return 0;
 }
 
 /* Begins the transaction and makes the writer of `ov` in it. */
@@ -183,7 +222,7 @@ static int begin_on(lr_store *store, lr__online_view *ov, const char **names,
   if (rc == 0)
     rc = lr__writer_checks_open(w);
   if (rc) {
-    writer_free(w);
+    lr__writer_free(w);
     mdb_txn_abort(txn);
     lr__env_release(env);
     return rc;
@@ -199,6 +238,8 @@ int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
   lr__online_view *ov = lr__writer_view(store, view, &rc);
   if (!ov)
     return rc ? rc : LR_EINVAL;
+  if (store->redis)
+    return begin_redis(store, ov, out);
   const char **names = calloc((size_t)store->n_views + 3, sizeof *names);
   MDB_dbi *dbis = calloc((size_t)store->n_views + 3, sizeof *dbis);
   rc = names && dbis ? begin_on(store, ov, names, dbis, out) : LR_ENOMEM;
@@ -209,6 +250,10 @@ int lr__writer_begin(lr_store *store, const char *view, lr__writer **out) {
 
 int lr__writer_put_meta(lr__writer *w, const char *key, const void *value,
                         size_t len) {
+  if (w->store->redis) {
+    lr__rstore_meta_put(&w->meta_puts, key, value, len);
+    return lr__buf_failed(&w->meta_puts) ? LR_ENOMEM : 0;
+  }
   MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)value};
   int mrc = mdb_put(w->txn, w->meta_dbi, &k, &v, 0);
   return mrc ? lr__store_mdb_error(lr__store_err(w->store), mrc,
@@ -242,13 +287,15 @@ static int apply_records(lr__writer *w, int64_t now_us) {
 }
 
 int lr__writer_commit(lr__writer *w) {
+  if (w->store->redis)
+    return lr__writer_commit_redis(w);
   close_cursors(w);
   int rc = lr__writer_checks_commit(w);
   if (rc) {
     mdb_txn_abort(w->txn);
     lr__writer_checks_refused(w, rc);
     lr__env_release(w->env);
-    writer_free(w);
+    lr__writer_free(w);
     return rc;
   }
   int mrc = apply_records(w, lr__time_now_us());
@@ -266,17 +313,22 @@ int lr__writer_commit(lr__writer *w) {
   rc = mrc ? lr__store_mdb_error(lr__store_err(w->store), mrc, "cannot commit")
            : 0;
   lr__env_release(w->env);
-  writer_free(w);
+  lr__writer_free(w);
   return rc;
 }
 
 void lr__writer_abort(lr__writer *w) {
   if (!w)
     return;
+  if (w->store->redis) {
+    lr__rstore_give(w->store->redis, w->client);
+    lr__writer_free(w);
+    return;
+  }
   close_cursors(w);
   mdb_txn_abort(w->txn);
   lr__env_release(w->env);
-  writer_free(w);
+  lr__writer_free(w);
 }
 
 void lr__writer_source(lr__writer *w, int source) {
@@ -313,7 +365,7 @@ int lr__write_rows_by(lr_store *store, const char *view, int source,
     rc = lr__writer_commit(w);
   else
     lr__writer_abort(w); /* NULL when begin failed */
-  if (rc)
+  if (rc && !store->redis) /* Redis: the rows stored stay counted */
     memset(stats, 0, sizeof *stats);
   return rc;
 }

@@ -87,7 +87,9 @@ int lr__writer_checks_commit(lr__writer *w) {
                                lr__store_err(w->store));
   if (rc == 0)
     rc = quarantine(w, &quarantined);
-  if (rc == 0 && lr__checkstats_note(w->txn, w->meta_dbi, w->ov->view->name,
+  if (rc == 0 && w->rw)
+    w->quarantined = quarantined; /* noted with the commit's records */
+  else if (rc == 0 && lr__checkstats_note(w->txn, w->meta_dbi, w->ov->view->name,
                                      w->checks, quarantined))
     rc = lr__errmsg_set(lr__store_err(w->store), LR_EIO, "cannot record "
                         "what the checks of view '%s' did",

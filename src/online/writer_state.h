@@ -11,6 +11,7 @@
 #include "../registry/odfv.h"
 #include "columns.h"
 #include "digest.h"
+#include "rstore_write.h"
 #include "writer.h"
 
 /* A packed row held back in latest-only mode. */
@@ -84,7 +85,25 @@ struct lr__writer {
    * writer. n_cols: the columns of the put under way. */
   lr__checkrun *checks;
   int n_cols;
+  /* A Redis store (rstore.h): no transaction, cursor or databases; the
+   * rows go out at the end of each put, the records at the commit. */
+  lr__rwrite *rw;            /* the rows on their way */
+  lr__redis_cluster *client; /* the top writer's (derived writers share it) */
+  int stored_any;            /* a row was stored: the version moves */
+  int hold;                  /* checks may refuse the batch: the rows wait
+                                for the commit's verdict */
+  lr_write_stats *sink;      /* held rows: the last put's stats, which
+                                the commit counts them into */
+  lr__buf meta_puts;         /* lr__writer_put_meta's, set at the commit */
+  unsigned long long quarantined; /* rows the checks quarantined */
 };
+
+/* writer_redis.c: a writer's rows sent (counted into `stats`), and its
+ * commit on a Redis store: the records and the version changed at once. */
+int lr__writer_send_redis(lr__writer *w, lr_write_stats *stats);
+int lr__writer_commit_redis(lr__writer *w);
+/* Makes w and its derived writers hold their rows until the commit. */
+void lr__writer_hold_redis(lr__writer *w);
 
 /* writer_checks.c: the view's checks, opened with the top writer, run
  * over each put's rows (*cols and *n_rows become those to store), given
@@ -95,6 +114,8 @@ int lr__writer_checks_rows(lr__writer *w, const lr_column **cols,
                            size_t *n_rows);
 void lr__writer_checks_grouped(lr__writer *w);
 int lr__writer_checks_commit(lr__writer *w);
+/* writer.c: frees a writer and the writers derived from it. */
+void lr__writer_free(lr__writer *w);
 void lr__writer_checks_refused(lr__writer *w, int rc);
 
 #endif

@@ -125,6 +125,13 @@ static void describe_failure(const rule_run *rr, lr__buf *out) {
                                      (double)rr->checked : 0.0);
 }
 
+int lr__checkrun_may_refuse(const lr__checkrun *cr) {
+  int refuse = cr->v->has_max_failed;
+  for (int k = 0; !refuse && k < cr->n_rules; k++)
+    refuse = cr->rules[k].c->on_fail == LR__ON_FAIL_REJECT;
+  return refuse;
+}
+
 int lr__checkrun_finish(lr__checkrun *cr, int64_t now_us, lr__buf *err) {
   if (cr->grouped)
     lr__checkrun_group_end(cr);

@@ -82,6 +82,11 @@ void lr__checkrun_report(const lr__checkrun *cr, unsigned flags, int samples,
 
 /* Rule k's name and its counts, for metrics (k < lr__checkrun_rules). */
 int lr__checkrun_rules(const lr__checkrun *cr);
+
+/* 1 when the finish may refuse the batch: a rule with on_fail: reject, or
+ * the view's max_failed. A store that cannot take rows back (Redis) then
+ * holds them until the verdict. */
+int lr__checkrun_may_refuse(const lr__checkrun *cr);
 void lr__checkrun_rule_counts(const lr__checkrun *cr, int k, const char **name,
                               unsigned long long *checked,
                               unsigned long long *failed, int *passed);

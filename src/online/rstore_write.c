@@ -1,0 +1,336 @@
+/*
+ * rstore_write.c - rows sent to a Redis store through the write script
+ * (see rstore_write.h and rstore_script.c).
+ *
+ * Every added row's bytes go into one buffer (bucket key, field, row, the
+ * expiry as text) and are pointed at only when the batch is sent, since
+ * the buffer moves while it grows. A flush orders the rows by slot (on a
+ * standalone server all rows are one group), cuts each group into calls
+ * of at most CALL_ROWS rows (a script blocks its server while it runs:
+ * 512 rows take about a millisecond), and sends every call in one batch of
+ * the cluster client. A call refused with NOSCRIPT (a server restarted or
+ * failed over since the script was loaded) loads the script on that node
+ * and is sent again, once.
+ */
+#include "rstore_write.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../redis/slot.h"
+#include "larder.h"
+
+#define CALL_ROWS 512
+
+/* One row: offsets into the batch's bytes. */
+typedef struct wrow {
+  size_t bucket, bucket_len, field, field_len, row, row_len, exp, exp_len;
+  unsigned slot;
+} wrow;
+
+struct lr__rwrite {
+  lr__rstore *rs;
+  char *db_name;
+  long long ttl_ms;
+  int replace_ties;
+  lr__buf bytes;
+  wrow *rows;
+  size_t n, cap;
+};
+
+lr__rwrite *lr__rwrite_new(lr__rstore *rs, const char *db_name,
+                           long long ttl_ms, int replace_ties) {
+  lr__rwrite *b = calloc(1, sizeof *b);
+  if (!b)
+    return NULL;
+  b->rs = rs;
+  b->db_name = strdup(db_name);
+  b->ttl_ms = ttl_ms;
+  b->replace_ties = replace_ties;
+  lr__buf_init(&b->bytes);
+  if (!b->db_name) {
+    free(b);
+    return NULL;
+  }
+  return b;
+}
+
+void lr__rwrite_free(lr__rwrite *b) {
+  if (!b)
+    return;
+  lr__buf_free(&b->bytes);
+  free(b->rows);
+  free(b->db_name);
+  free(b);
+}
+
+void lr__rwrite_replace_ties(lr__rwrite *b, int on) { b->replace_ties = on; }
+
+size_t lr__rwrite_pending(const lr__rwrite *b) { return b->n; }
+
+/* When the bucket of a row of event time event_us may expire, in ms: its
+ * ttl and the margin after the event; 0 (never) without a ttl. */
+static long long expire_at(const lr__rwrite *b, int64_t event_us) {
+  if (b->ttl_ms <= 0)
+    return 0;
+  long long at = event_us / 1000 + b->ttl_ms + lr__rstore_margin_ms(b->rs);
+  return at > 0 ? at : 1;
+}
+
+void lr__rwrite_add(lr__rwrite *b, const uint8_t *key, size_t key_len,
+                    const void *row, size_t len, int64_t event_us) {
+  if (b->n == b->cap) {
+    size_t cap = b->cap ? 2 * b->cap : 256;
+    wrow *rows = realloc(b->rows, cap * sizeof *rows);
+    if (!rows) {
+      b->bytes.failed = 1; /* the flush reports it */
+      return;
+    }
+    b->rows = rows;
+    b->cap = cap;
+  }
+  wrow *w = &b->rows[b->n++];
+  w->bucket = b->bytes.len;
+  lr__rstore_bucket_key(b->rs, b->db_name, key, key_len, &b->bytes);
+  w->bucket_len = b->bytes.len - w->bucket;
+  w->slot = lr__redis_key_slot(b->bytes.data + w->bucket, w->bucket_len);
+  w->field = b->bytes.len;
+  lr__buf_append(&b->bytes, key, key_len);
+  w->field_len = key_len;
+  w->row = b->bytes.len;
+  lr__buf_append(&b->bytes, row, len);
+  w->row_len = len;
+  w->exp = b->bytes.len;
+  lr__buf_printf(&b->bytes, "%lld", expire_at(b, event_us));
+  w->exp_len = b->bytes.len - w->exp;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+/* One call of the script: rows order[first .. first + n). */
+typedef struct call {
+  size_t first, n;
+  size_t argv_at, argc;
+} call;
+
+/* The state of one flush. */
+typedef struct sending {
+  lr__rwrite *b;
+  size_t *order; /* row indexes by slot */
+  call *calls;
+  size_t n_calls;
+  const char **argv;
+  size_t *argvlen;
+  lr__redis_command *cmds;
+  lr__redis_answer *answers;
+  char *text; /* "N", the ties flag and the key indexes, as text */
+  size_t *key_index; /* per row: its bucket's place in its call's KEYS */
+} sending;
+
+static int by_slot(const void *x, const void *y, void *ctx) {
+  const wrow *rows = ctx;
+  const wrow *a = &rows[*(const size_t *)x], *b = &rows[*(const size_t *)y];
+  if (a->slot != b->slot)
+    return a->slot < b->slot ? -1 : 1;
+  return *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+}
+
+/* Cuts the ordered rows into calls: one slot each, CALL_ROWS at most. */
+static void plan_calls(sending *s) {
+  const lr__rwrite *b = s->b;
+  for (size_t i = 0; i < b->n;) {
+    size_t j = i + 1;
+    while (j < b->n && j - i < CALL_ROWS &&
+           b->rows[s->order[j]].slot == b->rows[s->order[i]].slot)
+      j++;
+    s->calls[s->n_calls++] = (call){.first = i, .n = j - i};
+    i = j;
+  }
+}
+
+/* Points argv at one argument. */
+static void arg(sending *s, size_t *at, const char *p, size_t len) {
+  s->argv[*at] = p;
+  s->argvlen[*at] = len;
+  (*at)++;
+}
+
+/* The argv of call `c`: EVALSHA SHA NUMKEYS KEYS... N TIES then 4 per row.
+ * A row whose bucket came earlier in the call reuses its KEYS index. */
+static void build_call(sending *s, call *c, size_t *at, char **text) {
+  const lr__rwrite *b = s->b;
+  const char *base = b->bytes.data;
+  c->argv_at = *at;
+  arg(s, at, "EVALSHA", 7);
+  const char *sha = lr__rstore_script_sha(b->rs);
+  arg(s, at, sha, strlen(sha));
+  size_t numkeys_at = (*at)++, n_keys = 0;
+  for (size_t i = 0; i < c->n; i++) {
+    const wrow *w = &b->rows[s->order[c->first + i]];
+    size_t k = 0;
+    while (k < n_keys && (s->argvlen[numkeys_at + 1 + k] != w->bucket_len ||
+                          memcmp(s->argv[numkeys_at + 1 + k],
+                                 base + w->bucket, w->bucket_len) != 0))
+      k++;
+    if (k == n_keys) {
+      arg(s, at, base + w->bucket, w->bucket_len);
+      n_keys++;
+    }
+    s->key_index[c->first + i] = k + 1;
+  }
+  int len = sprintf(*text, "%zu", n_keys);
+  s->argv[numkeys_at] = *text;
+  s->argvlen[numkeys_at] = (size_t)len;
+  *text += len + 1;
+  len = sprintf(*text, "%zu", c->n);
+  arg(s, at, *text, (size_t)len);
+  *text += len + 1;
+  arg(s, at, b->replace_ties ? "1" : "0", 1);
+  for (size_t i = 0; i < c->n; i++) {
+    const wrow *w = &b->rows[s->order[c->first + i]];
+    len = sprintf(*text, "%zu", s->key_index[c->first + i]);
+    arg(s, at, *text, (size_t)len);
+    *text += len + 1;
+    arg(s, at, base + w->field, w->field_len);
+    arg(s, at, base + w->row, w->row_len);
+    arg(s, at, base + w->exp, w->exp_len);
+  }
+  c->argc = *at - c->argv_at;
+  lr__redis_command *cmd = &s->cmds[c - s->calls];
+  const wrow *first = &b->rows[s->order[c->first]];
+  *cmd = (lr__redis_command){(int)c->argc, s->argv + c->argv_at,
+                             s->argvlen + c->argv_at, base + first->bucket,
+                             first->bucket_len};
+}
+
+/* Allocates what a flush of b needs. */
+static int sending_init(sending *s, lr__rwrite *b) {
+  *s = (sending){.b = b};
+  /* per call 5 (EVALSHA SHA NUMKEYS N TIES), per row a key and 4 */
+  size_t n = b->n, max_args = 10 * n + 8;
+  s->order = malloc(n * sizeof *s->order);
+  s->calls = calloc(n, sizeof *s->calls);
+  s->argv = malloc(max_args * sizeof *s->argv);
+  s->argvlen = malloc(max_args * sizeof *s->argvlen);
+  s->cmds = calloc(n, sizeof *s->cmds);
+  s->answers = calloc(n, sizeof *s->answers);
+  s->text = malloc(n * 3 * 24 + 64);
+  s->key_index = malloc(n * sizeof *s->key_index);
+  if (!s->order || !s->calls || !s->argv || !s->argvlen || !s->cmds ||
+      !s->answers || !s->text || !s->key_index)
+    return LR_ENOMEM;
+  for (size_t i = 0; i < n; i++)
+    s->order[i] = i;
+  qsort_r(s->order, n, sizeof *s->order, by_slot, b->rows);
+  plan_calls(s);
+  size_t at = 0;
+  char *text = s->text;
+  for (size_t c = 0; c < s->n_calls; c++)
+    build_call(s, &s->calls[c], &at, &text);
+  return 0;
+}
+
+static void sending_free(sending *s) {
+  if (s->answers)
+    lr__redis_answers_clear(s->answers, s->n_calls);
+  free(s->order);
+  free(s->calls);
+  free(s->argv);
+  free(s->argvlen);
+  free(s->cmds);
+  free(s->answers);
+  free(s->text);
+  free(s->key_index);
+}
+
+/* 1 when call c failed for want of the script on its node. */
+static int no_script(const sending *s, size_t c) {
+  return s->answers[c].error && strstr(s->answers[c].error, "NOSCRIPT");
+}
+
+/* Loads the script on the nodes of the calls that lacked it and sends
+ * those calls again. */
+static void retry_no_script(sending *s, lr__redis_cluster *cl) {
+  const char *load[3] = {"SCRIPT", "LOAD", lr__rstore_script_text()};
+  for (size_t c = 0; c < s->n_calls; c++) {
+    if (!no_script(s, c))
+      continue;
+    lr__redis_command cmd = {3, load, NULL, s->cmds[c].key,
+                             s->cmds[c].key_len};
+    lr__redis_answer a = {0};
+    lr__buf ignored;
+    lr__buf_init(&ignored);
+    int loaded = lr__redis_cluster_batch(cl, &cmd, 1, &a, &ignored) == 0;
+    lr__redis_answers_clear(&a, 1);
+    if (loaded) {
+      lr__redis_answers_clear(&s->answers[c], 1);
+      lr__redis_cluster_batch(cl, &s->cmds[c], 1, &s->answers[c], &ignored);
+    }
+    lr__buf_free(&ignored);
+  }
+}
+
+/* Counts the verdicts of the calls that answered; the first failure's
+ * message goes to `err`. Returns how many calls failed. */
+static size_t count_verdicts(const sending *s, lr__rwrite_counts *counts,
+                             lr__buf *err) {
+  size_t failed = 0;
+  for (size_t c = 0; c < s->n_calls; c++) {
+    const lr__redis_answer *a = &s->answers[c];
+    const redisReply *r = a->reply;
+    if (!r || r->type != REDIS_REPLY_STRING || r->len != s->calls[c].n) {
+      if (!failed++)
+        lr__buf_printf(err, "%s", a->error ? a->error
+                                           : "the write script gave a reply "
+                                             "of another shape");
+      continue;
+    }
+    for (size_t i = 0; i < r->len; i++) {
+      if (r->str[i] == '0')
+        counts->skipped++;
+      else
+        counts->stored++;
+      counts->changed += r->str[i] == '1';
+    }
+  }
+  return failed;
+}
+
+int lr__rwrite_flush(lr__rwrite *b, lr__redis_cluster *cl,
+                     lr__rwrite_counts *counts, lr__buf *err) {
+  *counts = (lr__rwrite_counts){0, 0, 0};
+  if (b->n == 0)
+    return 0;
+  if (lr__buf_failed(&b->bytes))
+    return lr__errmsg_set(err, LR_ENOMEM, "out of memory gathering rows");
+  sending s;
+  int rc = sending_init(&s, b);
+  lr__buf ignored;
+  lr__buf_init(&ignored);
+  if (rc == 0) {
+    lr__redis_cluster_batch(cl, s.cmds, s.n_calls, s.answers, &ignored);
+    retry_no_script(&s, cl);
+  }
+  lr__buf_free(&ignored);
+  size_t n_rows = b->n;
+  if (rc == 0) {
+    lr__buf why;
+    lr__buf_init(&why);
+    size_t failed = count_verdicts(&s, counts, &why);
+    if (failed)
+      rc = lr__errmsg_set(err, LR_EIO, "%llu of %zu rows were stored into "
+                          "%s (%zu of %zu calls failed; newer wins, so "
+                          "writing the rows again is safe): %s",
+                          counts->stored + counts->skipped, n_rows,
+                          lr__rstore_where(b->rs), failed, s.n_calls,
+                          lr__buf_str(&why));
+    lr__buf_free(&why);
+  } else {
+    lr__errmsg_set(err, rc, "out of memory sending rows");
+  }
+  sending_free(&s);
+  b->n = 0;
+  lr__buf_reset(&b->bytes);
+  return rc;
+}
