@@ -30,6 +30,7 @@
 
 #include "helpers.h"
 #include "process.h"
+#include "redis_fixture.h"
 #include "larder.h"
 #include "online/freshness.h"
 #include "util/buf.h"
@@ -201,14 +202,33 @@ static void apply_defs(const char *defs) {
   lr_repo_close(repo);
 }
 
-static void setup(void) {
+/* The repo with the fixture's definitions and rows, its online store as
+ * `config` (feature_store.yaml) says. */
+static void setup_with(const char *config) {
   signal(SIGPIPE, SIG_IGN);
   g_repo = th_tempdir();
   g_pid = -1;
-  th_write(g_repo, "feature_store.yaml", "project: t\n");
+  th_write(g_repo, "feature_store.yaml", config);
   th_write(g_repo, "data/x.csv", "");
   apply_defs(DEFS_HEAD DEFS_TAIL);
   write_fixture_rows();
+}
+
+static void setup(void) { setup_with("project: t\n"); }
+
+/* The same repo with its online store on a redis-server of its own
+ * (redis_fixture.h), stopped by teardown_redis. Buckets expire 100 years
+ * after a row's ttl, so user_recent's row from 2000 is still there to be
+ * OUTSIDE_MAX_AGE, as on LMDB (s902 tests the expiry itself). */
+static th_redis g_redis;
+
+static void setup_redis(void) {
+  th_redis_up(&g_redis, NULL);
+  char config[256];
+  snprintf(config, sizeof config, "project: t\nonline_store: {type: redis, "
+           "url: \"redis://127.0.0.1:%d/0\", expire_margin: 36500d}\n",
+           g_redis.port);
+  setup_with(config);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -273,6 +293,11 @@ static void teardown(void) {
   if (g_repo)
     th_rmrf(g_repo);
   g_repo = NULL;
+}
+
+static void teardown_redis(void) {
+  teardown();
+  th_redis_down(&g_redis);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -1,0 +1,281 @@
+/*
+ * test_rstore.c - the online store on Redis (src/online/rstore*.c), on a
+ * real redis-server of each test's own (tests/redis_fixture.h, stopped
+ * by pid), through the public API and the keys Redis then holds: the
+ * layout (buckets, fields, the meta hash), newer wins on the server, the
+ * buckets' expiry, a batch the checks refuse writing nothing, the calls
+ * that need an LMDB store, a script the server lost, and two `larder
+ * serve` on one Redis agreeing. The server's data-driven cases run on a
+ * Redis store too (test_server.c, s901); the failure modes (a cluster
+ * resharding, Redis killed, OOM, a wrong password) are
+ * test_rstore_faults.c's.
+ */
+#include "server_fixture.h"
+
+TestSuite(rstore, .init = setup_redis, .fini = teardown_redis,
+          .timeout = 60);
+
+/* The reply of `command` on the test's server (freed by the caller). */
+static redisReply *rcmd(const char *command) {
+  redisReply *r = th_redis_command(g_redis.port, command);
+  cr_assert(r, "no answer to %s", command);
+  return r;
+}
+
+static long long rint_of(const char *command) {
+  redisReply *r = rcmd(command);
+  cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "%s: type %d", command, r->type);
+  long long v = r->integer;
+  freeReplyObject(r);
+  return v;
+}
+
+/* Reads user `id`'s feature `feature` of view `view` through the API. */
+static lr_value read_one(const char *view_feature, long long id, int *status,
+                         lr_data_version *version) {
+  lr_store *store;
+  cr_assert_eq(lr_store_open(g_repo, LR_STORE_READONLY, &store), 0, "%s",
+               lr_store_errmsg(store));
+  const char *features[] = {view_feature};
+  lr_request *req;
+  cr_assert_eq(lr_request_prepare(store, features, 1, &req), 0, "%s",
+               lr_store_errmsg(store));
+  lr_result *res;
+  cr_assert_eq(lr_result_create(req, 1, &res), 0);
+  lr_value key = v_i64(id);
+  cr_assert_eq(lr_get_online_features(req, &key, 1, res), 0, "%s",
+               lr_result_errmsg(res));
+  lr_value v;
+  cr_assert_eq(lr_result_cell(res, 0, 0, &v), 0);
+  *status = v.status;
+  if (version)
+    lr_result_version(res, version);
+  lr_value copy = v;
+  if (v.status == LR_STATUS_PRESENT && v.type == LR_TYPE_STRING)
+    copy.v.str.ptr = th_keep(strndup(v.v.str.ptr, v.v.str.len));
+  lr_result_free(res);
+  lr_request_free(req);
+  lr_store_close(store);
+  return copy;
+}
+
+/* One row of user_recent: user `id`, event time `at`, recent_clicks. */
+static lr_write_stats write_recent(long long id, const char *at,
+                                   long long clicks) {
+  const char *cols[] = {"user_id", "event_timestamp", "recent_clicks"};
+  lr_value row[] = {v_i64(id), v_ts(at), v_i64(clicks)};
+  lr_write_stats stats;
+  write_rows("user_recent", cols, 3, row, 1, &stats);
+  return stats;
+}
+
+/* The fixture's rows are in buckets of the documented names: a hash per
+ * bucket, its field the encoded key, its value the packed row; the meta
+ * hash holds the version counter and the freshness records. */
+Test(rstore, rs001_rows_are_bucketed_into_hashes_under_the_prefix) {
+  redisReply *keys = rcmd("KEYS larder:t:*");
+  cr_assert_eq(keys->type, REDIS_REPLY_ARRAY);
+  int user_stats = 0, meta = 0;
+  for (size_t i = 0; i < keys->elements; i++) {
+    const char *k = keys->element[i]->str;
+    user_stats += strncmp(k, "larder:t:user_stats@", 20) == 0;
+    meta += strcmp(k, "larder:t:meta") == 0;
+  }
+  freeReplyObject(keys);
+  cr_assert_eq(user_stats, 2, "users 1 and 2: two buckets of 2^20");
+  cr_assert_eq(meta, 1);
+  redisReply *seq = rcmd("HGET larder:t:meta seq");
+  cr_assert_str_eq(seq->str, "3", "three writes (users, items, recent)");
+  freeReplyObject(seq);
+  redisReply *fields = rcmd("HKEYS larder:t:meta");
+  int fresh = 0;
+  for (size_t i = 0; i < fields->elements; i++)
+    fresh += strncmp(fields->element[i]->str, "fresh:user_stats@", 17) == 0;
+  freeReplyObject(fields);
+  cr_assert_eq(fresh, 1, "user_stats' freshness record");
+  redisReply *enc = rcmd("OBJECT ENCODING larder:t:meta");
+  cr_assert_str_eq(enc->str, "listpack");
+  freeReplyObject(enc);
+}
+
+/* Newer wins on the server: an older row is skipped and counted so, an
+ * equal one stored again changes nothing and moves no version, a newer
+ * one replaces; every answer carries the counter as its version. */
+Test(rstore, rs002_newer_wins_on_the_server_and_the_version_counts_changes) {
+  lr_write_stats st = write_recent(5, "2100-01-02T00:00:00Z", 50);
+  cr_assert_eq(st.rows_written, 1);
+  st = write_recent(5, "2100-01-01T00:00:00Z", 40);
+  cr_assert_eq(st.rows_written, 0);
+  cr_assert_eq(st.rows_skipped, 1, "older than the stored row");
+  int status;
+  lr_data_version ver;
+  lr_value v = read_one("user_recent:recent_clicks", 5, &status, &ver);
+  cr_assert_eq(status, LR_STATUS_PRESENT);
+  cr_assert_eq(v.v.i64, 50);
+  cr_assert_eq(ver.generation, 1);
+  cr_assert_eq(ver.seq, 4, "the skipped row moved no version");
+  st = write_recent(5, "2100-01-02T00:00:00Z", 50);
+  cr_assert_eq(st.rows_written, 1, "the very row: written, as on LMDB");
+  read_one("user_recent:recent_clicks", 5, &status, &ver);
+  cr_assert_eq(ver.seq, 4, "nothing changed: the same version");
+  write_recent(5, "2100-01-03T00:00:00Z", 60);
+  v = read_one("user_recent:recent_clicks", 5, &status, &ver);
+  cr_assert_eq(v.v.i64, 60);
+  cr_assert_eq(ver.seq, 5);
+}
+
+/* A bucket of a view with a ttl expires the margin after its newest
+ * row's ttl (here 100 years: setup_redis); a view without one never. */
+Test(rstore, rs003_buckets_expire_ttl_plus_margin_after_their_newest_row) {
+  write_recent(7, "2100-01-01T00:00:00Z", 1);
+  write_recent(7, "2099-01-01T00:00:00Z", 2); /* older: no change */
+  redisReply *keys = rcmd("KEYS larder:t:user_recent@*");
+  long long want = ts_of("2100-01-01T00:00:00Z") / 1000 + 86400000LL +
+                   36500LL * 86400000LL;
+  int found = 0;
+  long long seen[8] = {0};
+  for (size_t i = 0; i < keys->elements; i++) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "PEXPIRETIME %s", keys->element[i]->str);
+    long long at = rint_of(cmd);
+    seen[i % 8] = at;
+    found += at == want;
+    cr_assert_gt(at, 0, "%s has no expiry", keys->element[i]->str);
+  }
+  freeReplyObject(keys);
+  cr_assert_eq(found, 2, "the buckets of users 7 and 2 (the fixture's, "
+               "also newest at 2100-01-01) expire at %lld (seen %lld, %lld, "
+               "%lld)", want, seen[0], seen[1], seen[2]);
+  keys = rcmd("KEYS larder:t:user_stats@*");
+  for (size_t i = 0; i < keys->elements; i++) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "PTTL %s", keys->element[i]->str);
+    cr_assert_eq(rint_of(cmd), -1, "user_stats has no ttl");
+  }
+  freeReplyObject(keys);
+}
+
+/* Rows the checks may refuse wait for the verdict: a refused batch
+ * leaves no row in Redis (Redis cannot take rows back), and the refusal
+ * is counted in the meta hash. */
+Test(rstore, rs004_a_batch_the_checks_refuse_writes_nothing) {
+  apply_defs(DEFS_HEAD
+             "    checks:\n"
+             "      - {feature: clicks, between: [0, 100], on_fail: reject}\n"
+             DEFS_TAIL);
+  lr_store *store;
+  cr_assert_eq(lr_store_open(g_repo, LR_STORE_READWRITE, &store), 0, "%s",
+               lr_store_errmsg(store));
+  lr_value ids[] = {v_i64(20), v_i64(21)};
+  lr_value times[] = {v_ts("2024-01-03T00:00:00Z"),
+                      v_ts("2024-01-03T00:00:00Z")};
+  lr_value clicks[] = {v_i64(1), v_i64(1000)};
+  lr_value nulls[] = {v_null(), v_null()};
+  lr_column cols[] = {{"user_id", ids},   {"event_timestamp", times},
+                      {"clicks", clicks}, {"score", nulls},
+                      {"label", nulls},   {"blob", nulls},
+                      {"emb", nulls},     {"seen", nulls}};
+  lr_write_stats st;
+  int rc = lr_write_rows(store, "user_stats", cols, 8, 2, &st);
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", lr_store_errmsg(store));
+  lr_store_close(store);
+  cr_assert_eq(rc, LR_ECHECK, "%s", msg);
+  cr_assert_str_eq(msg, "feature view 'user_stats': the checks refused the "
+                   "batch, so nothing was written: check 'clicks_between' "
+                   "(between on clicks, on_fail: reject): 1 of 2 rows failed "
+                   "(50%); fix the rows, or the checks in the view's "
+                   "definition (`larder check user_stats` runs them over "
+                   "the source)");
+  int status;
+  read_one("user_stats:clicks", 20, &status, NULL);
+  cr_assert_eq(status, LR_STATUS_NOT_FOUND, "the passing row waited too");
+  redisReply *rec = rcmd("HGET larder:t:meta checks:user_stats");
+  cr_assert_eq(rec->type, REDIS_REPLY_STRING);
+  cr_assert(strstr(rec->str, "batches_rejected 1\n"), "%s", rec->str);
+  freeReplyObject(rec);
+}
+
+/* What only an LMDB store does says so, naming the store. */
+Test(rstore, rs005_lmdb_only_calls_name_the_redis_store) {
+  lr_store *store;
+  cr_assert_eq(lr_store_open(g_repo, LR_STORE_READWRITE, &store), 0, "%s",
+               lr_store_errmsg(store));
+  cr_assert_eq(lr_store_compact(store, NULL, NULL), LR_EUNSUPPORTED);
+  char want[256];
+  snprintf(want, sizeof want, "compact needs an online store of type lmdb: "
+           "this repo's is on Redis (redis://127.0.0.1:%d/0), which every "
+           "server shares", g_redis.port);
+  cr_assert_str_eq(lr_store_errmsg(store), want);
+  char *json = NULL;
+  cr_assert_eq(lr_store_digests(store, &json), LR_EUNSUPPORTED);
+  cr_assert(strstr(lr_store_errmsg(store), "reading every stored row "
+                   "(digests, compare, samples, skew) needs an online store "
+                   "of type lmdb"), "%s", lr_store_errmsg(store));
+  lr_store_close(store);
+  char config[256];
+  snprintf(config, sizeof config, "project: t\nonline_store: {type: redis, "
+           "url: \"redis://127.0.0.1:%d/0\"}\nreplication: {role: primary, "
+           "log: \"redis://127.0.0.1:%d/1\", snapshots: snaps}\n",
+           g_redis.port, g_redis.port);
+  th_write(g_repo, "feature_store.yaml", config);
+  cr_assert_eq(lr_store_open(g_repo, LR_STORE_READONLY, &store),
+               LR_EUNSUPPORTED);
+  cr_assert_str_eq(lr_store_errmsg(store), "feature_store.yaml has a "
+                   "replication block and an online store of type redis: "
+                   "replication ships LMDB stores to each host, a Redis "
+                   "store is shared by every server already; drop one of "
+                   "the two");
+  lr_store_close(store);
+}
+
+/* A server that lost its scripts (SCRIPT FLUSH: a restart, a failover)
+ * gets the write script again at the first NOSCRIPT. */
+Test(rstore, rs006_a_lost_script_is_loaded_again) {
+  lr_store *store;
+  cr_assert_eq(lr_store_open(g_repo, LR_STORE_READWRITE, &store), 0, "%s",
+               lr_store_errmsg(store));
+  freeReplyObject(rcmd("SCRIPT FLUSH"));
+  lr_value row[] = {v_i64(9), v_ts("2100-01-05T00:00:00Z"), v_i64(90)};
+  lr_column cols[] = {{"user_id", &row[0]}, {"event_timestamp", &row[1]},
+                      {"recent_clicks", &row[2]}};
+  lr_write_stats st;
+  int rc = lr_write_rows(store, "user_recent", cols, 3, 1, &st);
+  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
+  cr_assert_eq(st.rows_written, 1);
+  lr_store_close(store);
+  int status;
+  cr_assert_eq(read_one("user_recent:recent_clicks", 9, &status, NULL).v.i64,
+               90);
+}
+
+/* Two servers on one Redis serve one store: a write through one is read
+ * through the other, with the same version. */
+Test(rstore, rs007_two_servers_on_one_redis_agree) {
+  srv_start("--threads", "2");
+  pid_t first = g_pid;
+  int first_port = g_port, first_out = g_out;
+  srv_start("--threads", "2");
+  int second_port = g_port;
+  g_port = first_port;
+  hresp w = call("POST", "/write-to-online-store",
+                 "{\"feature_view_name\": \"user_recent\", \"df\": "
+                 "{\"user_id\": [11], \"event_timestamp\": "
+                 "[\"2100-01-01T00:00:00Z\"], \"recent_clicks\": [111]}}");
+  cr_assert_eq(w.status, 200, "%s", w.body);
+  hresp_free(&w);
+  const char *get = "{\"features\": [\"user_recent:recent_clicks\"], "
+                    "\"entities\": {\"user_id\": [11]}}";
+  hresp a = call("POST", "/get-online-features", get);
+  g_port = second_port;
+  hresp b = call("POST", "/get-online-features", get);
+  cr_assert_eq(a.status, 200, "%s", a.body);
+  cr_assert_str_eq(a.body, b.body, "the two servers answer alike");
+  cr_assert(strstr(b.body, "[111]"), "%s", b.body);
+  hresp_free(&a);
+  hresp_free(&b);
+  srv_stop();
+  g_pid = first;
+  g_out = first_out;
+  srv_stop();
+}
