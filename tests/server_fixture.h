@@ -206,6 +206,8 @@ static void apply_defs(const char *defs) {
  * `config` (feature_store.yaml) says. */
 static void setup_with(const char *config) {
   signal(SIGPIPE, SIG_IGN);
+  if (g_repo) /* a test's .init after its suite's: this repo replaces it */
+    th_rmrf(g_repo);
   g_repo = th_tempdir();
   g_pid = -1;
   th_write(g_repo, "feature_store.yaml", config);
