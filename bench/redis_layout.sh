@@ -14,7 +14,7 @@
 #                      (above the 92-byte row), so every hash is a listpack
 #   larder_buckets_100_defaults  the same with Redis' defaults (128 entries,
 #                      64 bytes: the rows do not fit, the hashes are tables)
-#   feast              Feast's layout (bench/http/redis_load.c `gen`)
+#   feast              Feast's layout (`loadgen redis-gen`, bench/http/loadgen_redis.c)
 #
 # Prints report rows `csv:redis_layout,SYSTEM,entities=N features=20,BYTES,
 # ...` (bytes of used_memory above the empty server, per entity) and a note
@@ -29,7 +29,7 @@ source "$root/bench/lib.sh"
 bench_traps
 read -r -a libs <<<"$(larder_libs "$build")"
 bench_cc "$build" redis_layout bench/redis_layout.c "${libs[@]}"
-bench_cc "$build" redis_load bench/http/redis_load.c -lhiredis -lpthread
+make --no-print-directory -s BUILD="${build%/}" "${build%/}/bench/loadgen"
 bin=$build/bench
 
 # used_memory of the server on $port.
@@ -94,4 +94,4 @@ measure larder_buckets_50 "hash-max-listpack-entries 128 hash-max-listpack-value
   "$bin/redis_layout" buckets "$n" 50
 measure larder_buckets_200 "hash-max-listpack-entries 512 hash-max-listpack-value 128" \
   "$bin/redis_layout" buckets "$n" 200
-measure feast defaults "$bin/redis_load" gen "$n"
+measure feast defaults "$bin/loadgen" redis-gen "$n"

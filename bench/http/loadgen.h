@@ -20,6 +20,16 @@ static inline float lg_feature_value(long long id, int f) {
   return (float)((id * 31 + f) % 1000) / 1000.0f;
 }
 
+/* Feast's Redis key of an entity: 35 bytes and the project's 5. */
+enum { LG_FEAST_KEY_LEN = 40, LG_FEAST_HMGET_ARGS = 1 + LG_FEATURES + 1 };
+
+/* The arguments of the HMGET Feast's online store sends for entity `id`
+ * (after "HMGET": the key, written into `key`, then the 20 features'
+ * fields and "_ts:user_stats"), into args/lens (LG_FEAST_HMGET_ARGS
+ * each). Returns how many. */
+int lg_feast_hmget(long long id, unsigned char key[LG_FEAST_KEY_LEN],
+                   const unsigned char **args, size_t *lens);
+
 /* What one answer said. */
 typedef struct lg_verdict {
   int error;  /* 1: a wrong answer (status, shape, keys or values) */

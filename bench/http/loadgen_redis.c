@@ -27,7 +27,7 @@
 
 #include "loadgen.h"
 
-enum { FIELDS = LG_FEATURES + 1, KEY_LEN = 35 + 5 };
+enum { FIELDS = LG_FEATURES + 1, KEY_LEN = LG_FEAST_KEY_LEN };
 
 /* Rotates x left by r bits. */
 static uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
@@ -147,18 +147,26 @@ int lg_redis_gen(long long n) {
   return fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* Prints one HMGET of entity `id` (its 20 features and _ts) in the syntax
- * redis-cli reads from stdin: each argument quoted, bytes as \xHH. */
-int lg_redis_command(long long id) {
+int lg_feast_hmget(long long id, unsigned char key[LG_FEAST_KEY_LEN],
+                   const unsigned char **args, size_t *lens) {
   need_fields();
-  unsigned char key[KEY_LEN];
   entity_key(id, key);
-  const unsigned char *args[1 + FIELDS] = {key};
-  size_t lens[1 + FIELDS] = {KEY_LEN};
+  args[0] = key;
+  lens[0] = KEY_LEN;
   for (int f = 0; f < FIELDS; f++) {
     args[1 + f] = field_names[f];
     lens[1 + f] = field_lens[f];
   }
+  return 1 + FIELDS;
+}
+
+/* Prints one HMGET of entity `id` (its 20 features and _ts) in the syntax
+ * redis-cli reads from stdin: each argument quoted, bytes as \xHH. */
+int lg_redis_command(long long id) {
+  unsigned char key[KEY_LEN];
+  const unsigned char *args[1 + FIELDS];
+  size_t lens[1 + FIELDS];
+  lg_feast_hmget(id, key, args, lens);
   fputs("HMGET", stdout);
   for (int a = 0; a < 1 + FIELDS; a++) {
     fputs(" \"", stdout);

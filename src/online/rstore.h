@@ -65,6 +65,10 @@ void lr__rstore_bucket_key(const lr__rstore *rs, const char *db_name,
 /* The meta hash's key (PREFIX "meta"). */
 const char *lr__rstore_meta_key(const lr__rstore *rs);
 
+/* 1 when the store is a Redis Cluster (a script's keys must then share a
+ * slot), 0 for a standalone server. */
+int lr__rstore_is_cluster(const lr__rstore *rs);
+
 /* The expire margin, in milliseconds. */
 long long lr__rstore_margin_ms(const lr__rstore *rs);
 

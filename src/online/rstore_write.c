@@ -94,7 +94,9 @@ void lr__rwrite_add(lr__rwrite *b, const uint8_t *key, size_t key_len,
   w->bucket = b->bytes.len;
   lr__rstore_bucket_key(b->rs, b->db_name, key, key_len, &b->bytes);
   w->bucket_len = b->bytes.len - w->bucket;
-  w->slot = lr__redis_key_slot(b->bytes.data + w->bucket, w->bucket_len);
+  w->slot = lr__rstore_is_cluster(b->rs)
+                ? lr__redis_key_slot(b->bytes.data + w->bucket, w->bucket_len)
+                : 0; /* a standalone server: any keys in one call */
   w->field = b->bytes.len;
   lr__buf_append(&b->bytes, key, key_len);
   w->field_len = key_len;
