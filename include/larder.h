@@ -1483,6 +1483,10 @@ typedef struct lr_server_options {
                               connections are closed; default 30 */
   const char *token_file;  /* NULL, or a file holding the bearer token
                               every request must carry */
+  int ui;                  /* 1: also serve the web UI under /ui
+                              (docs/ui.md); read-only */
+  int read_only;           /* 1: refuse the endpoints that write
+                              (/write-to-online-store, /push) with 403 */
 } lr_server_options;
 
 /*
