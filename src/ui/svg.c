@@ -11,14 +11,16 @@
 #include "html.h"
 
 /* The plot's margins inside the image. */
-enum { PAD_LEFT = 48, PAD_RIGHT = 12, PAD_TOP = 12, PAD_BOTTOM = 28 };
+enum { PAD_LEFT = 64, PAD_RIGHT = 12, PAD_TOP = 12, PAD_BOTTOM = 28 };
 
 /* The series' colours, in order (then again). */
 static const char *const palette[] = {"#0b5cad", "#b35900", "#1a7f37",
                                       "#8250df", "#cf222e", "#4d5660"};
 
-/* Opens the image: its accessible name and the plot's frame. */
-static void open_chart(lr__buf *out, const char *title, int height) {
+/* Opens the image of `height`: its accessible name and the frame of the
+ * plot, which ends PAD_BOTTOM above `plot_bottom`. */
+static void open_chart(lr__buf *out, const char *title, int height,
+                       int plot_bottom) {
   lr__buf_printf(out, "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/"
                  "svg\" viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" "
                  "role=\"img\" aria-label=\"", LR__SVG_WIDTH, height,
@@ -29,7 +31,7 @@ static void open_chart(lr__buf *out, const char *title, int height) {
   lr__buf_printf(out, "</title><rect x=\"%d\" y=\"%d\" width=\"%d\" "
                  "height=\"%d\" fill=\"#ffffff\" stroke=\"#6e7781\"/>",
                  PAD_LEFT, PAD_TOP, LR__SVG_WIDTH - PAD_LEFT - PAD_RIGHT,
-                 height - PAD_TOP - PAD_BOTTOM);
+                 plot_bottom - PAD_TOP - PAD_BOTTOM);
 }
 
 /* A text at (x, y), escaped; anchor "start", "middle" or "end". */
@@ -41,18 +43,19 @@ static void text_at(lr__buf *out, double x, double y, const char *anchor,
   lr__buf_puts(out, "</text>");
 }
 
-/* The y axis' top value, written left of the plot. */
-static void y_label(lr__buf *out, double top) {
+/* The y axis' top and bottom values, written left of the plot. */
+static void y_label(lr__buf *out, double top, double bottom) {
   char text[32];
-  snprintf(text, sizeof text, "%.4g", top);
+  snprintf(text, sizeof text, "%.3g", top);
   text_at(out, PAD_LEFT - 4, PAD_TOP + 10, "end", text);
-  text_at(out, PAD_LEFT - 4, LR__SVG_HEIGHT - PAD_BOTTOM, "end", "0");
+  snprintf(text, sizeof text, "%.3g", bottom);
+  text_at(out, PAD_LEFT - 4, LR__SVG_HEIGHT - PAD_BOTTOM, "end", text);
 }
 
 void lr__svg_bars(lr__buf *out, const char *title, const char *const *labels,
                   const double *values, int n, const char *axis_low,
                   const char *axis_high) {
-  open_chart(out, title, LR__SVG_HEIGHT);
+  open_chart(out, title, LR__SVG_HEIGHT, LR__SVG_HEIGHT);
   double top = 0;
   for (int i = 0; i < n; i++)
     if (values[i] > top)
@@ -65,7 +68,7 @@ void lr__svg_bars(lr__buf *out, const char *title, const char *const *labels,
     lr__buf_puts(out, "</svg>");
     return;
   }
-  y_label(out, top);
+  y_label(out, top, 0);
   double bw = plot_w / n;
   for (int i = 0; i < n; i++) {
     double h = values[i] > 0 ? values[i] / top * plot_h : 0;
@@ -111,7 +114,7 @@ void lr__svg_lines(lr__buf *out, const char *title, const lr__svg_series *s,
                    int n_series, const char *x_low, const char *x_high) {
   int legend = 16 * n_series;
   int height = LR__SVG_HEIGHT + legend;
-  open_chart(out, title, height);
+  open_chart(out, title, height, height - legend);
   double plot_w = LR__SVG_WIDTH - PAD_LEFT - PAD_RIGHT;
   double plot_h = height - legend - PAD_TOP - PAD_BOTTOM;
   double x0 = 0, x1 = 0, y0, y1;
@@ -121,7 +124,7 @@ void lr__svg_lines(lr__buf *out, const char *title, const lr__svg_series *s,
     lr__buf_puts(out, "</svg>");
     return;
   }
-  y_label(out, y1);
+  y_label(out, y1, y0);
   double xs = x1 > x0 ? plot_w / (x1 - x0) : 0;
   for (int k = 0; k < n_series; k++) {
     const char *colour = palette[k % (sizeof palette / sizeof *palette)];
