@@ -3,9 +3,10 @@
  * path, its last materialization, rows and digest (the store's records),
  * what its checks did (per rule), the statistics of its newest saved
  * profile with a histogram per feature, and the drift scores of every
- * saved run over time. Profiles and runs are the files `larder stats
- * --save` and `larder drift --save` wrote: read here, never computed (the
- * server never runs DuckDB).
+ * saved run over time, and the newest saved skew run. Profiles and runs
+ * are the files `larder stats --save`, `larder drift --save` and `larder
+ * skew --save` wrote: read here, never computed (the server never runs
+ * DuckDB).
  */
 #include <dirent.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 #include "../online/introspect.h"
 #include "../registry/checks.h"
 #include "../util/fs.h"
+#include "../util/json.h"
 #include "../util/timefmt.h"
 #include "form.h"
 #include "page.h"
@@ -119,12 +121,14 @@ static void checks(lr__ui_page *p, const lr__view *v) {
                       "store yet.</p>\n");
 }
 
-/* The name of the newest profile saved for `view` (by the files'
- * modification times) into `name`; 0 when there is none. */
-static int newest_profile(const char *repo, const char *view, lr__buf *name) {
+/* The name of the newest file of `kind` ("profiles", "skew") saved for
+ * `view` (by the files' modification times) into `name`; 0 when there is
+ * none. */
+static int newest_saved(const char *repo, const char *kind, const char *view,
+                        lr__buf *name) {
   lr__buf dir;
   lr__buf_init(&dir);
-  lr__quality_path(repo, "profiles", view, NULL, &dir);
+  lr__quality_path(repo, kind, view, NULL, &dir);
   DIR *d = opendir(lr__buf_str(&dir));
   struct timespec best = {0, 0};
   int found = 0;
@@ -246,7 +250,7 @@ static void statistics(lr__ui_page *p, const lr__view *v) {
   size_t len = 0;
   lr__profile prof;
   memset(&prof, 0, sizeof prof);
-  int ok = given || newest_profile(p->s->opt.repo, v->name, &name);
+  int ok = given || newest_saved(p->s->opt.repo, "profiles", v->name, &name);
   if (ok) {
     lr__quality_path(p->s->opt.repo, "profiles", v->name, lr__buf_str(&name),
                      &path);
@@ -411,6 +415,83 @@ static void drift(lr__ui_page *p, const lr__view *v) {
   free(l.items);
 }
 
+/* One count of a feature in the skew report, with its share. */
+static void skew_cell(lr__buf *out, const lr__jnode *f, const char *kind) {
+  const lr__jnode *n = lr__json_get(f, kind);
+  const lr__jnode *share = lr__json_get(lr__json_get(f, "shares"), kind);
+  lr__buf_puts(out, "<td class=\"num\">");
+  lr__html_text(out, n && n->kind == LR__J_NUMBER ? n->text : "-");
+  if (share && share->kind == LR__J_NUMBER)
+    lr__buf_printf(out, " (%.1f%%)", 100 * strtod(share->text, NULL));
+  lr__buf_puts(out, "</td>");
+}
+
+/* The newest saved skew run (`larder skew VIEW --save NAME`). */
+static void skew(lr__ui_page *p, const lr__view *v) {
+  static const char *const kinds[] = {"equal", "different", "missing_online",
+                                      "missing_offline", "missing_both"};
+  lr__buf *out = p->out;
+  if (v->kind != LR__VIEW_BATCH)
+    return;
+  lr__buf_puts(out, "<h2>Skew</h2>\n");
+  lr__buf name, path, err;
+  lr__buf_init(&name);
+  lr__buf_init(&path);
+  lr__buf_init(&err);
+  char *text = NULL;
+  size_t len = 0;
+  lr__json_doc doc = {0};
+  int ok = newest_saved(p->s->opt.repo, "skew", v->name, &name);
+  if (ok) {
+    lr__quality_path(p->s->opt.repo, "skew", v->name, lr__buf_str(&name),
+                     &path);
+    ok = lr__fs_read_file(lr__buf_str(&path), &text, &len, &err) == 0;
+  }
+  if (ok)
+    lr__json_doc_read(&doc, text, len);
+  const lr__jnode *features = lr__json_get(doc.root, "features");
+  if (!ok || !features || features->kind != LR__J_ARRAY) {
+    lr__buf_puts(out, "<p>No saved skew run: run <code>larder skew ");
+    lr__html_text(out, v->name);
+    lr__buf_puts(out, " --save NAME</code>.</p>\n");
+  } else {
+    const lr__jnode *as_of = lr__json_get(doc.root, "as_of");
+    const lr__jnode *n = lr__json_get(doc.root, "entities");
+    const lr__jnode *version = lr__json_get(doc.root, "online_version");
+    lr__buf_puts(out, "<p>Run <code>");
+    lr__html_text(out, lr__buf_str(&name));
+    lr__buf_puts(out, "</code> as of ");
+    lr__html_text(out, as_of ? as_of->text : "?");
+    lr__buf_puts(out, ": ");
+    lr__html_text(out, n ? n->text : "?");
+    lr__buf_puts(out, " entities, the online store at version ");
+    lr__html_text(out, version ? version->text : "?");
+    lr__buf_puts(out, ".</p>\n<table id=\"skew\"><thead><tr><th scope=\"col\""
+                      ">Feature</th><th scope=\"col\">Equal</th><th scope=\""
+                      "col\">Different</th><th scope=\"col\">Missing online"
+                      "</th><th scope=\"col\">Missing offline</th><th scope="
+                      "\"col\">Missing both</th></tr></thead><tbody>\n");
+    for (int f = 0; f < features->n; f++) {
+      const lr__jnode *fname = lr__json_get(features->items[f], "name");
+      lr__buf_puts(out, "<tr>");
+      lr__html_elem(out, "td", fname ? fname->text : "?");
+      for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+        skew_cell(out, features->items[f], kinds[k]);
+      lr__buf_puts(out, "</tr>\n");
+    }
+    lr__buf_puts(out, "</tbody></table>\n<details><summary>The report as "
+                      "JSON (with its examples)</summary><pre>");
+    lr__html_textn(out, text, len);
+    lr__buf_puts(out, "</pre></details>\n");
+  }
+  if (text)
+    lr__json_doc_free(&doc);
+  free(text);
+  lr__buf_free(&name);
+  lr__buf_free(&path);
+  lr__buf_free(&err);
+}
+
 void lr__ui_view(lr__ui_page *p) {
   const lr__view *v = lr__model_view(p->m, p->rest);
   if (!v) {
@@ -428,5 +509,6 @@ void lr__ui_view(lr__ui_page *p) {
   checks(p, v);
   statistics(p, v);
   drift(p, v);
+  skew(p, v);
   lr__html_end(p->out);
 }
