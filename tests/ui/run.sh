@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The web UI's browser suite (ui001...): makes the example repo (`larder
-# init`, apply, materialize-incremental, stats --save, drift --save), with
+# init`, apply, materialize-incremental, stats --save, drift --save twice,
+# skew --save), with
 # a `<script>` in a description, starts `larder serve --ui --token-file`
 # and `larder ui` on loopback ports the system picks, and drives Debian's
 # Chromium through chromium-driver and python3-selenium (ui_test.py).
@@ -53,7 +54,8 @@ setup() {
   "$larder" -c "$repo" drift driver_hourly_stats --reference base \
     --current -2d..now --save d1 &&
   "$larder" -c "$repo" drift driver_hourly_stats --reference base \
-    --current -1d..now --save d2
+    --current -1d..now --save d2 &&
+  "$larder" -c "$repo" skew driver_hourly_stats --save last
 }
 if ! setup >"$top/setup.log" 2>&1; then
   cat "$top/setup.log"

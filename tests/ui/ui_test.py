@@ -191,6 +191,12 @@ def ui003_histogram(driver, args):
                                  "circle")
     expect(len(drift) == 2 * len(FEATURES),
            f"drift points: {len(drift)}, not two runs of 3 features")
+    skew = {}
+    for row in driver.find_elements(by("CSS_SELECTOR"), "#skew tbody tr"):
+        cells = [c.text for c in row.find_elements(by("TAG_NAME"), "td")]
+        skew[cells[0]] = cells[1]
+    expect(skew == {f: "300 (100.0%)" for f in FEATURES},
+           f"the skew run's equal counts: {skew}")
 
 
 def ui004_lookup(driver, args):
@@ -305,8 +311,9 @@ def main():
                   lambda: ui001_no_console_errors(driver, args))
             check("ui002", "the overview lists every view with a freshness "
                   "status", lambda: ui002_overview_views(driver, args))
-            check("ui003", "a view page shows a histogram per feature and "
-                  "the drift runs", lambda: ui003_histogram(driver, args))
+            check("ui003", "a view page shows a histogram per feature, the "
+                  "drift runs and the skew run",
+                  lambda: ui003_histogram(driver, args))
             check("ui004", "the lookup form returns driver 1001's values",
                   lambda: ui004_lookup(driver, args))
             check("ui005", "the search finds a feature by its description",
