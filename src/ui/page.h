@@ -33,6 +33,18 @@ void lr__ui_object(lr__ui_page *p);
 void lr__ui_view(lr__ui_page *p);
 void lr__ui_lookup(lr__ui_page *p);
 
+/* The parts of a view's page that read saved files (view_stats.c): the
+ * newest profile's statistics and histograms (?profile=NAME picks
+ * another), and the drift scores of every saved run. */
+void lr__ui_view_statistics(lr__ui_page *p, const lr__view *v);
+void lr__ui_view_drift(lr__ui_page *p, const lr__view *v);
+
+/* The name of the newest file of `kind` ("profiles", "skew") saved for
+ * `view` under REPO/data/KIND/VIEW/ (by modification time) into `name`;
+ * 0 when there is none. */
+int lr__ui_newest_saved(const char *repo, const char *kind, const char *view,
+                        lr__buf *name);
+
 /* A whole page of one message (escaped) with `status`. */
 void lr__ui_message_page(lr__ui_page *p, int status, const char *title,
                          const char *message);

@@ -46,9 +46,9 @@ static void text_at(lr__buf *out, double x, double y, const char *anchor,
 /* The y axis' top and bottom values, written left of the plot. */
 static void y_label(lr__buf *out, double top, double bottom) {
   char text[32];
-  snprintf(text, sizeof text, "%.3g", top);
+  snprintf(text, sizeof text, "%.4g", top);
   text_at(out, PAD_LEFT - 4, PAD_TOP + 10, "end", text);
-  snprintf(text, sizeof text, "%.3g", bottom);
+  snprintf(text, sizeof text, "%.4g", bottom);
   text_at(out, PAD_LEFT - 4, LR__SVG_HEIGHT - PAD_BOTTOM, "end", text);
 }
 

@@ -1,20 +1,15 @@
 /*
  * view.c - /ui/view/NAME: a view's data. Its freshness and last writes by
- * path, its last materialization, rows and digest (the store's records),
- * what its checks did (per rule), the statistics of its newest saved
- * profile with a histogram per feature, and the drift scores of every
- * saved run over time, and the newest saved skew run. Profiles and runs
- * are the files `larder stats --save`, `larder drift --save` and `larder
- * skew --save` wrote: read here, never computed (the server never runs
- * DuckDB).
+ * path, its last materialization (the store's record) and the history of
+ * its loads (data/materializations/), what its checks did per rule (the
+ * store's counts), then the saved statistics and drift runs
+ * (view_stats.c) and the newest saved skew run. Every file is one another
+ * command wrote (`materialize`, `stats --save`, `drift --save`, `skew
+ * --save`): read here, never computed (the server never runs DuckDB).
  */
-#include <dirent.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "../offline/drift_run.h"
 #include "../offline/profile.h"
 #include "../online/checkstats.h"
 #include "../online/introspect.h"
@@ -22,12 +17,7 @@
 #include "../util/fs.h"
 #include "../util/json.h"
 #include "../util/timefmt.h"
-#include "form.h"
 #include "page.h"
-#include "svg.h"
-
-/* Bins of a number feature's histogram. */
-enum { HIST_BINS = 24 };
 
 /* Freshness, last writes by path, the last materialization. */
 static void freshness(lr__ui_page *p, const lr__view *v) {
@@ -54,7 +44,68 @@ static void freshness(lr__ui_page *p, const lr__view *v) {
   lr__buf_puts(out, "</dl>\n");
 }
 
-/* The last materialization (the store keeps the last interval only). */
+/* One field of a history entry, as text (a number's, a string's). */
+static void entry_cell(lr__buf *out, const lr__jnode *e, const char *key,
+                       int num) {
+  const lr__jnode *v = lr__json_get(e, key);
+  lr__buf_puts(out, num ? "<td class=\"num\">" : "<td>");
+  lr__html_text(out, !v ? "-" : v->kind == LR__J_NULL ? "the beginning"
+                                                       : v->text);
+  lr__buf_puts(out, "</td>");
+}
+
+/* The view's loads as `materialize` recorded them
+ * (data/materializations/VIEW/history.json), newest first. */
+static void history(lr__ui_page *p, const lr__view *v) {
+  lr__buf *out = p->out;
+  lr__buf path, err;
+  lr__buf_init(&path);
+  lr__buf_init(&err);
+  lr__quality_path(p->s->opt.repo, "materializations", v->name, "history",
+                   &path);
+  char *text = NULL;
+  size_t len = 0;
+  lr__json_doc doc = {0};
+  int ok = lr__fs_exists(lr__buf_str(&path)) &&
+           lr__fs_read_file(lr__buf_str(&path), &text, &len, &err) == 0;
+  if (ok)
+    lr__json_doc_read(&doc, text, len);
+  const lr__jnode *loads = lr__json_get(doc.root, "loads");
+  if (!loads || loads->kind != LR__J_ARRAY || !loads->n) {
+    lr__buf_puts(out, "<p class=\"muted\">No load is recorded in "
+                      "data/materializations/.</p>\n");
+  } else {
+    static const struct {
+      const char *key, *label;
+      int num;
+    } cols[] = {{"ran_at", "Ran at", 0}, {"start", "From", 0},
+                {"end", "To", 0}, {"incremental", "Incremental", 0},
+                {"rows_written", "Rows written", 1},
+                {"rows_skipped", "Rows skipped (older)", 1},
+                {"rows_quarantined", "Rows dropped to quarantine", 1},
+                {"batches_refused", "Batches refused", 1},
+                {"duration_ms", "Duration (ms)", 1}};
+    lr__buf_puts(out, "<table id=\"history\"><caption class=\"muted\">The "
+                      "last loads, newest first.</caption><thead><tr>");
+    for (size_t c = 0; c < sizeof cols / sizeof *cols; c++)
+      lr__buf_printf(out, "<th scope=\"col\">%s</th>", cols[c].label);
+    lr__buf_puts(out, "</tr></thead><tbody>\n");
+    for (int i = loads->n - 1; i >= 0 && i >= loads->n - 20; i--) {
+      lr__buf_puts(out, "<tr>");
+      for (size_t c = 0; c < sizeof cols / sizeof *cols; c++)
+        entry_cell(out, loads->items[i], cols[c].key, cols[c].num);
+      lr__buf_puts(out, "</tr>\n");
+    }
+    lr__buf_puts(out, "</tbody></table>\n");
+  }
+  if (ok)
+    lr__json_doc_free(&doc);
+  free(text);
+  lr__buf_free(&path);
+  lr__buf_free(&err);
+}
+
+/* The last materialization as the store records it, and the history. */
 static void materialization(lr__ui_page *p, const lr__view *v) {
   lr__buf *out = p->out;
   if (v->kind != LR__VIEW_BATCH)
@@ -62,14 +113,14 @@ static void materialization(lr__ui_page *p, const lr__view *v) {
   lr__buf_puts(out, "<h2>Materialization</h2>\n");
   long long end_us;
   if (lr__store_materialized_end(p->store, v, &end_us) != 0) {
-    lr__buf_puts(out, "<p>Never materialized: run <code>larder "
-                      "materialize-incremental now</code>.</p>\n");
-    return;
+    lr__buf_puts(out, "<p>Never materialized into this store: run <code>"
+                      "larder materialize-incremental now</code>.</p>\n");
+  } else {
+    lr__buf_puts(out, "<p>The store's last load ended at ");
+    lr__html_time(out, end_us);
+    lr__buf_puts(out, "; the next incremental load starts there.</p>\n");
   }
-  lr__buf_puts(out, "<p>The last load's interval ended at ");
-  lr__html_time(out, end_us);
-  lr__buf_puts(out, "; the next incremental load starts there. The store "
-                    "records the last interval only.</p>\n");
+  history(p, v);
 }
 
 /* What the view's checks did: per rule the rows passed and failed, the
@@ -121,300 +172,6 @@ static void checks(lr__ui_page *p, const lr__view *v) {
                       "store yet.</p>\n");
 }
 
-/* The name of the newest file of `kind` ("profiles", "skew") saved for
- * `view` (by the files' modification times) into `name`; 0 when there is
- * none. */
-static int newest_saved(const char *repo, const char *kind, const char *view,
-                        lr__buf *name) {
-  lr__buf dir;
-  lr__buf_init(&dir);
-  lr__quality_path(repo, kind, view, NULL, &dir);
-  DIR *d = opendir(lr__buf_str(&dir));
-  struct timespec best = {0, 0};
-  int found = 0;
-  for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
-    struct stat st;
-    lr__buf path;
-    lr__buf_init(&path);
-    lr__fs_join(&path, lr__buf_str(&dir), e->d_name);
-    if (e->d_name[0] != '.' && lr__fs_has_suffix(e->d_name, ".json") &&
-        stat(lr__buf_str(&path), &st) == 0 &&
-        (!found || st.st_mtim.tv_sec > best.tv_sec ||
-         (st.st_mtim.tv_sec == best.tv_sec &&
-          st.st_mtim.tv_nsec > best.tv_nsec))) {
-      best = st.st_mtim;
-      found = 1;
-      lr__buf_reset(name);
-      lr__buf_append(name, e->d_name, strlen(e->d_name) - 5);
-    }
-    lr__buf_free(&path);
-  }
-  if (d)
-    closedir(d);
-  lr__buf_free(&dir);
-  return found;
-}
-
-/* A number feature's histogram, from its percentiles. */
-static void number_histogram(lr__buf *out, const lr__fprofile *f) {
-  double edges[HIST_BINS + 1], counts[HIST_BINS];
-  double finite = (double)(f->count - f->nan - f->pos_inf - f->neg_inf);
-  int n = lr__svg_histogram_from_pct(f->pct, finite, HIST_BINS, edges,
-                                     counts);
-  char *labels[HIST_BINS];
-  for (int i = 0; i < n; i++) {
-    lr__buf l;
-    lr__buf_init(&l);
-    lr__buf_printf(&l, "%.6g .. %.6g: about %.0f values", edges[i],
-                   edges[i + 1], counts[i]);
-    labels[i] = lr__buf_steal(&l);
-  }
-  char low[32], high[32];
-  snprintf(low, sizeof low, "%.6g", edges[0]);
-  snprintf(high, sizeof high, "%.6g", edges[n]);
-  lr__buf title;
-  lr__buf_init(&title);
-  lr__buf_printf(&title, "Histogram of %s", f->name);
-  lr__svg_bars(out, lr__buf_str(&title), (const char *const *)labels, counts,
-               n, low, high);
-  lr__buf_free(&title);
-  for (int i = 0; i < n; i++)
-    free(labels[i]);
-}
-
-/* A category feature's bars: its most frequent values. */
-static void category_bars(lr__buf *out, const lr__fprofile *f) {
-  int n = f->n_categories < LR__TOP_SHOWN ? f->n_categories : LR__TOP_SHOWN;
-  double counts[LR__TOP_SHOWN];
-  char *labels[LR__TOP_SHOWN];
-  for (int i = 0; i < n; i++) {
-    counts[i] = (double)f->categories[i].count;
-    lr__buf l;
-    lr__buf_init(&l);
-    lr__buf_printf(&l, "%s: %llu", f->categories[i].value,
-                   f->categories[i].count);
-    labels[i] = lr__buf_steal(&l);
-  }
-  lr__buf title;
-  lr__buf_init(&title);
-  lr__buf_printf(&title, "Most frequent values of %s", f->name);
-  lr__svg_bars(out, lr__buf_str(&title), (const char *const *)labels, counts,
-               n, NULL, NULL);
-  lr__buf_free(&title);
-  for (int i = 0; i < n; i++)
-    free(labels[i]);
-}
-
-/* One feature of the profile: its statistics and chart. */
-static void feature_stats(lr__buf *out, const lr__fprofile *f) {
-  char dtype[64];
-  lr__buf_puts(out, "<section class=\"feature\"><h3>");
-  lr__html_text(out, f->name);
-  lr__buf_printf(out, " <span class=\"muted\">%s</span></h3>\n<p>%llu "
-                 "values, %llu nulls", lr_type_name(f->dtype, dtype),
-                 f->count, f->nulls);
-  if (f->kind == LR__PK_CATEGORY)
-    lr__buf_printf(out, ", %llu distinct", f->distinct);
-  if (f->has_moments) {
-    lr__buf_puts(out, "; min ");
-    lr__profile_put_stat(out, f->min, f->dtype, 0);
-    lr__buf_puts(out, ", max ");
-    lr__profile_put_stat(out, f->max, f->dtype, 0);
-    lr__buf_puts(out, ", mean ");
-    lr__profile_put_stat(out, f->mean, LR_TYPE_FLOAT64, 0);
-    lr__buf_puts(out, ", median ");
-    lr__profile_put_stat(out, f->pct[50], f->dtype, 0);
-  }
-  lr__buf_puts(out, "</p>\n");
-  if (f->has_moments && (f->kind == LR__PK_NUMBER ||
-                         f->kind == LR__PK_LENGTH))
-    number_histogram(out, f);
-  else if (f->kind == LR__PK_CATEGORY && f->n_categories)
-    category_bars(out, f);
-  lr__buf_puts(out, "</section>\n");
-}
-
-/* The statistics of a saved profile: ?profile=NAME, else the newest. */
-static void statistics(lr__ui_page *p, const lr__view *v) {
-  lr__buf *out = p->out;
-  if (v->kind != LR__VIEW_BATCH)
-    return;
-  lr__buf_puts(out, "<h2>Statistics</h2>\n");
-  lr__buf name, err, path;
-  lr__buf_init(&name);
-  lr__buf_init(&err);
-  lr__buf_init(&path);
-  int given = lr__form_get(p->query, "profile", &name) &&
-              lr__quality_name_check(&err, "profile", lr__buf_str(&name)) == 0;
-  char *text = NULL;
-  size_t len = 0;
-  lr__profile prof;
-  memset(&prof, 0, sizeof prof);
-  int ok = given || newest_saved(p->s->opt.repo, "profiles", v->name, &name);
-  if (ok) {
-    lr__quality_path(p->s->opt.repo, "profiles", v->name, lr__buf_str(&name),
-                     &path);
-    ok = lr__fs_read_file(lr__buf_str(&path), &text, &len, &err) == 0 &&
-         lr__profile_parse(text, len, lr__buf_str(&path), &err, &prof) == 0;
-  }
-  if (!ok) {
-    lr__buf_puts(out, "<p>No saved profile: run <code>larder stats ");
-    lr__html_text(out, v->name);
-    lr__buf_puts(out, " --save NAME</code>.</p>\n");
-  } else {
-    lr__buf_puts(out, "<p>Profile <code>");
-    lr__html_text(out, lr__buf_str(&name));
-    lr__buf_printf(out, "</code>: %llu rows. The histograms spread each "
-                   "percentile's share of the values evenly between its "
-                   "neighbours.</p>\n", prof.rows);
-    for (int k = 0; k < prof.n_features; k++)
-      feature_stats(out, &prof.features[k]);
-  }
-  lr__profile_free(&prof);
-  free(text);
-  lr__buf_free(&name);
-  lr__buf_free(&err);
-  lr__buf_free(&path);
-}
-
-/* One feature's score in a saved run, copied. */
-typedef struct score_point {
-  char *method, *feature, *status, *run;
-  long long at_us;
-  int has_score;
-  double score;
-} score_point;
-
-typedef struct score_list {
-  score_point *items;
-  int n, cap, failed;
-} score_list;
-
-static int take_score(void *ctx, const lr__drift_saved *s) {
-  score_list *l = ctx;
-  if (l->n == l->cap) {
-    int cap = l->cap ? l->cap * 2 : 32;
-    score_point *grown = realloc(l->items, (size_t)cap * sizeof *grown);
-    if (!grown)
-      return l->failed = LR_ENOMEM;
-    l->items = grown;
-    l->cap = cap;
-  }
-  score_point *pt = &l->items[l->n];
-  *pt = (score_point){strdup(s->method), strdup(s->feature),
-                      strdup(s->status), strdup(s->name), s->saved_at_us,
-                      s->has_score, s->score};
-  if (pt->method && pt->feature && pt->status && pt->run) {
-    l->n++;
-    return 0;
-  }
-  free(pt->method);
-  free(pt->feature);
-  free(pt->status);
-  free(pt->run);
-  return l->failed = LR_ENOMEM;
-}
-
-static int by_time(const void *a, const void *b) {
-  const score_point *x = a, *y = b;
-  return (x->at_us > y->at_us) - (x->at_us < y->at_us);
-}
-
-/* The chart of one method's scores: a line per feature. */
-static void method_chart(lr__buf *out, const lr__view *v,
-                         const score_list *l, const char *method) {
-  lr__svg_series *series = calloc((size_t)v->n_features + 1, sizeof *series);
-  double *xs = calloc((size_t)l->n + 1, sizeof *xs);
-  double *ys = calloc((size_t)l->n + 1, sizeof *ys);
-  int n_series = 0, used = 0;
-  long long first = LLONG_MAX, last = LLONG_MIN;
-  for (int f = 0; series && xs && ys && f < v->n_features; f++) {
-    lr__svg_series *s = &series[n_series];
-    s->name = v->features[f].name;
-    s->x = xs + used;
-    s->y = ys + used;
-    for (int i = 0; i < l->n; i++) {
-      const score_point *pt = &l->items[i];
-      if (!pt->has_score || strcmp(pt->method, method) ||
-          strcmp(pt->feature, s->name))
-        continue;
-      xs[used + s->n] = (double)pt->at_us;
-      ys[used + s->n] = pt->score;
-      s->n++;
-      first = pt->at_us < first ? pt->at_us : first;
-      last = pt->at_us > last ? pt->at_us : last;
-    }
-    used += s->n;
-    n_series += s->n > 0;
-  }
-  char low[48] = "", high[48] = "";
-  if (n_series) {
-    lr__time_format(first, low);
-    lr__time_format(last, high);
-  }
-  lr__buf title;
-  lr__buf_init(&title);
-  lr__buf_printf(&title, "Drift scores (%s) over time", method);
-  lr__svg_lines(out, lr__buf_str(&title), series, n_series, low, high);
-  lr__buf_free(&title);
-  free(series);
-  free(xs);
-  free(ys);
-}
-
-/* The drift scores of every saved run: a chart per method, then the
- * runs' scores, newest first. */
-static void drift(lr__ui_page *p, const lr__view *v) {
-  lr__buf *out = p->out;
-  if (v->kind != LR__VIEW_BATCH)
-    return;
-  lr__buf_puts(out, "<h2>Drift</h2>\n");
-  score_list l = {0};
-  lr__drift_saved_each(p->s->opt.repo, v->name, take_score, &l);
-  if (!l.n) {
-    lr__buf_puts(out, "<p>No saved drift run: run <code>larder drift ");
-    lr__html_text(out, v->name);
-    lr__buf_puts(out, " --reference ... --current ... --save NAME</code>."
-                      "</p>\n");
-  } else {
-    qsort(l.items, (size_t)l.n, sizeof *l.items, by_time);
-    for (int i = 0; i < l.n; i++) {
-      int seen = 0;
-      for (int j = 0; j < i; j++)
-        seen |= !strcmp(l.items[j].method, l.items[i].method);
-      if (!seen)
-        method_chart(out, v, &l, l.items[i].method);
-    }
-    lr__buf_puts(out, "<table id=\"drift\"><thead><tr><th scope=\"col\">Saved"
-                      "</th><th scope=\"col\">Run</th><th scope=\"col\">Method"
-                      "</th><th scope=\"col\">Feature</th><th scope=\"col\">"
-                      "Status</th><th scope=\"col\">Score</th></tr></thead>"
-                      "<tbody>\n");
-    for (int i = l.n - 1; i >= 0 && i >= l.n - 60; i--) {
-      score_point *pt = &l.items[i];
-      lr__buf_puts(out, "<tr><td>");
-      lr__html_time(out, pt->at_us);
-      lr__buf_puts(out, "</td>");
-      lr__html_elem(out, "td", pt->run);
-      lr__html_elem(out, "td", pt->method);
-      lr__html_elem(out, "td", pt->feature);
-      lr__html_elem(out, "td", pt->status);
-      if (pt->has_score)
-        lr__buf_printf(out, "<td class=\"num\">%.6g</td></tr>\n", pt->score);
-      else
-        lr__buf_puts(out, "<td class=\"num\">-</td></tr>\n");
-    }
-    lr__buf_puts(out, "</tbody></table>\n");
-  }
-  for (int i = 0; i < l.n; i++) {
-    free(l.items[i].method);
-    free(l.items[i].feature);
-    free(l.items[i].status);
-    free(l.items[i].run);
-  }
-  free(l.items);
-}
-
 /* One count of a feature in the skew report, with its share. */
 static void skew_cell(lr__buf *out, const lr__jnode *f, const char *kind) {
   const lr__jnode *n = lr__json_get(f, kind);
@@ -441,7 +198,7 @@ static void skew(lr__ui_page *p, const lr__view *v) {
   char *text = NULL;
   size_t len = 0;
   lr__json_doc doc = {0};
-  int ok = newest_saved(p->s->opt.repo, "skew", v->name, &name);
+  int ok = lr__ui_newest_saved(p->s->opt.repo, "skew", v->name, &name);
   if (ok) {
     lr__quality_path(p->s->opt.repo, "skew", v->name, lr__buf_str(&name),
                      &path);
@@ -507,8 +264,8 @@ void lr__ui_view(lr__ui_page *p) {
   freshness(p, v);
   materialization(p, v);
   checks(p, v);
-  statistics(p, v);
-  drift(p, v);
+  lr__ui_view_statistics(p, v);
+  lr__ui_view_drift(p, v);
   skew(p, v);
   lr__html_end(p->out);
 }

@@ -2,7 +2,7 @@
 # The web UI's browser suite (ui001...): makes the example repo (`larder
 # init`, apply, materialize-incremental, stats --save, drift --save twice,
 # skew --save), with
-# a `<script>` in a description, starts `larder serve --ui --token-file`
+# two checks on its view and a `<script>` in a description, starts `larder serve --ui --token-file`
 # and `larder ui` on loopback ports the system picks, and drives Debian's
 # Chromium through chromium-driver and python3-selenium (ui_test.py).
 #
@@ -48,6 +48,10 @@ setup() {
   sed -i 's|description: A driver of the ride-hailing fleet|description: "A driver <script>document.title = '"'"'pwned'"'"'</script> of the fleet"|' \
     "$repo/features.yaml" &&
   grep -q '<script>' "$repo/features.yaml" &&
+  # Checks, so the view page has results per rule.
+  sed -i 's|^    tags: {team: driver_performance}$|&\n    checks:\n      - {feature: conv_rate, between: [0, 0.9], on_fail: warn}\n      - {freshness: 2d}|' \
+    "$repo/features.yaml" &&
+  grep -q 'freshness: 2d' "$repo/features.yaml" &&
   "$larder" -c "$repo" apply &&
   "$larder" -c "$repo" materialize-incremental now &&
   "$larder" -c "$repo" stats driver_hourly_stats --save base &&

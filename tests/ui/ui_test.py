@@ -268,6 +268,25 @@ def ui006_script_as_text(driver, args):
         expect(len(scripts) == 1, f"{path}: {len(scripts)} script elements")
 
 
+def ui011_history_and_checks(driver, args):
+    driver.get(args.base + "/ui/view/driver_hourly_stats")
+    rows = driver.find_elements(by("CSS_SELECTOR"), "#history tbody tr")
+    expect(len(rows) == 1, f"{len(rows)} loads listed, not 1")
+    cells = [c.text for c in rows[0].find_elements(by("TAG_NAME"), "td")]
+    expect(cells[3] == "true" and cells[4] == "300" and cells[6] == "0",
+           f"the load: {cells}")
+    checks = {}
+    for row in driver.find_elements(by("CSS_SELECTOR"), "#checks tbody tr"):
+        cells = [c.text for c in row.find_elements(by("TAG_NAME"), "td")]
+        checks[cells[0]] = cells[2:]
+    expect(len(checks) == 2, f"rules: {checks}")
+    between = [v for k, v in checks.items() if "between" in k]
+    expect(between and int(between[0][0]) + int(between[0][1]) > 0 and
+           int(between[0][1]) > 0, f"the between rule's counts: {checks}")
+    text = driver.find_element(by("CSS_SELECTOR"), "p.freshness").text
+    expect("expected within 2d (freshness check)" in text, f"'{text}'")
+
+
 def ui010_keyboard_and_labels(driver, args):
     from selenium.webdriver.common.keys import Keys
     for path in ("/ui/lookup", "/ui/objects"):
@@ -320,6 +339,9 @@ def main():
                   lambda: ui005_search(driver, args))
             check("ui006", "a <script> in a description renders as text",
                   lambda: ui006_script_as_text(driver, args))
+            check("ui011", "a view page lists its loads and its checks' "
+                  "results per rule",
+                  lambda: ui011_history_and_checks(driver, args))
             check("ui010", "keyboard: a skip link first; every input "
                   "labelled", lambda: ui010_keyboard_and_labels(driver, args))
         finally:
