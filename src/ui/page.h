@@ -39,11 +39,12 @@ void lr__ui_lookup(lr__ui_page *p);
 void lr__ui_view_statistics(lr__ui_page *p, const lr__view *v);
 void lr__ui_view_drift(lr__ui_page *p, const lr__view *v);
 
-/* The name of the newest file of `kind` ("profiles", "skew") saved for
- * `view` under REPO/data/KIND/VIEW/ (by modification time) into `name`;
- * 0 when there is none. */
-int lr__ui_newest_saved(const char *repo, const char *kind, const char *view,
-                        lr__buf *name);
+/* Reads REPO/data/KIND/VIEW/NAME.json (kind "profiles", "skew",
+ * "materializations"): NAME `name` when it is set, else the newest file
+ * there (by modification time), its name put into `name`. *text gets the
+ * file (free it), *len its length. Returns 1 when read, else 0. */
+int lr__ui_read_saved(const char *repo, const char *kind, const char *view,
+                      lr__buf *name, char **text, size_t *len);
 
 /* A whole page of one message (escaped) with `status`. */
 void lr__ui_message_page(lr__ui_page *p, int status, const char *title,

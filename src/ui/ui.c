@@ -161,7 +161,7 @@ void lr__ui_handle(lr__server *s, const char *method, const char *path,
   r->page = 1;
   r->content_type = "text/html; charset=utf-8";
   int is_login = !strcmp(path, "/ui/login");
-  if (strcmp(method, "GET") && !(is_login && !strcmp(method, "POST"))) {
+  if (strcmp(method, "GET") != 0 && !(is_login && !strcmp(method, "POST"))) {
     r->status = 405;
     r->allow = is_login ? "GET, POST" : "GET";
     r->content_type = "text/plain; charset=utf-8";

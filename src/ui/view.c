@@ -10,11 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../offline/profile.h"
 #include "../online/checkstats.h"
 #include "../online/introspect.h"
 #include "../registry/checks.h"
-#include "../util/fs.h"
 #include "../util/json.h"
 #include "../util/timefmt.h"
 #include "page.h"
@@ -58,16 +56,14 @@ static void entry_cell(lr__buf *out, const lr__jnode *e, const char *key,
  * (data/materializations/VIEW/history.json), newest first. */
 static void history(lr__ui_page *p, const lr__view *v) {
   lr__buf *out = p->out;
-  lr__buf path, err;
-  lr__buf_init(&path);
-  lr__buf_init(&err);
-  lr__quality_path(p->s->opt.repo, "materializations", v->name, "history",
-                   &path);
-  char *text = NULL;
-  size_t len = 0;
+  lr__buf name;
+  lr__buf_init(&name);
+  lr__buf_puts(&name, "history");
+  char *text;
+  size_t len;
   lr__json_doc doc = {0};
-  int ok = lr__fs_exists(lr__buf_str(&path)) &&
-           lr__fs_read_file(lr__buf_str(&path), &text, &len, &err) == 0;
+  int ok = lr__ui_read_saved(p->s->opt.repo, "materializations", v->name,
+                             &name, &text, &len);
   if (ok)
     lr__json_doc_read(&doc, text, len);
   const lr__jnode *loads = lr__json_get(doc.root, "loads");
@@ -101,8 +97,7 @@ static void history(lr__ui_page *p, const lr__view *v) {
   if (ok)
     lr__json_doc_free(&doc);
   free(text);
-  lr__buf_free(&path);
-  lr__buf_free(&err);
+  lr__buf_free(&name);
 }
 
 /* The last materialization as the store records it, and the history. */
@@ -152,7 +147,7 @@ static void checks(lr__ui_page *p, const lr__view *v) {
     lr__buf_puts(out, "</code></td>");
     int k = 0;
     while (cs.present && k < cs.n_rules &&
-           strcmp(cs.rules[k].name, v->checks[c].name))
+           strcmp(cs.rules[k].name, v->checks[c].name) != 0)
       k++;
     if (cs.present && k < cs.n_rules)
       lr__buf_printf(out, "<td class=\"num\">%llu</td><td class=\"num\">"
@@ -191,19 +186,13 @@ static void skew(lr__ui_page *p, const lr__view *v) {
   if (v->kind != LR__VIEW_BATCH)
     return;
   lr__buf_puts(out, "<h2>Skew</h2>\n");
-  lr__buf name, path, err;
+  lr__buf name;
   lr__buf_init(&name);
-  lr__buf_init(&path);
-  lr__buf_init(&err);
-  char *text = NULL;
-  size_t len = 0;
+  char *text;
+  size_t len;
   lr__json_doc doc = {0};
-  int ok = lr__ui_newest_saved(p->s->opt.repo, "skew", v->name, &name);
-  if (ok) {
-    lr__quality_path(p->s->opt.repo, "skew", v->name, lr__buf_str(&name),
-                     &path);
-    ok = lr__fs_read_file(lr__buf_str(&path), &text, &len, &err) == 0;
-  }
+  int ok = lr__ui_read_saved(p->s->opt.repo, "skew", v->name, &name, &text,
+                             &len);
   if (ok)
     lr__json_doc_read(&doc, text, len);
   const lr__jnode *features = lr__json_get(doc.root, "features");
@@ -241,12 +230,10 @@ static void skew(lr__ui_page *p, const lr__view *v) {
     lr__html_textn(out, text, len);
     lr__buf_puts(out, "</pre></details>\n");
   }
-  if (text)
+  if (ok)
     lr__json_doc_free(&doc);
   free(text);
   lr__buf_free(&name);
-  lr__buf_free(&path);
-  lr__buf_free(&err);
 }
 
 void lr__ui_view(lr__ui_page *p) {

@@ -22,11 +22,10 @@
 /* Bins of a number feature's histogram. */
 enum { HIST_BINS = 24 };
 
-/* The name of the newest file of `kind` ("profiles", "skew") saved for
- * `view` (by the files' modification times) into `name`; 0 when there is
- * none. */
-int lr__ui_newest_saved(const char *repo, const char *kind, const char *view,
-                        lr__buf *name) {
+/* The name of the newest file of `kind` saved for `view` (by the files'
+ * modification times) into `name`; 0 when there is none. */
+static int newest_saved(const char *repo, const char *kind,
+                        const char *view, lr__buf *name) {
   lr__buf dir;
   lr__buf_init(&dir);
   lr__quality_path(repo, kind, view, NULL, &dir);
@@ -56,6 +55,38 @@ int lr__ui_newest_saved(const char *repo, const char *kind, const char *view,
   return found;
 }
 
+int lr__ui_read_saved(const char *repo, const char *kind, const char *view,
+                      lr__buf *name, char **text, size_t *len) {
+  *text = NULL;
+  *len = 0;
+  if (!name->len && !newest_saved(repo, kind, view, name))
+    return 0;
+  lr__buf path, err;
+  lr__buf_init(&path);
+  lr__buf_init(&err);
+  lr__quality_path(repo, kind, view, lr__buf_str(name), &path);
+  int ok = lr__fs_exists(lr__buf_str(&path)) &&
+           lr__fs_read_file(lr__buf_str(&path), text, len, &err) == 0;
+  lr__buf_free(&path);
+  lr__buf_free(&err);
+  return ok;
+}
+
+/* Draws the bars of feature `feature` ("WHAT FEATURE" their title) and
+ * frees their labels. */
+static void draw_bars(lr__buf *out, const char *what, const char *feature,
+                      char **labels, const double *counts, int n,
+                      const char *low, const char *high) {
+  lr__buf title;
+  lr__buf_init(&title);
+  lr__buf_printf(&title, "%s %s", what, feature);
+  lr__svg_bars(out, lr__buf_str(&title), (const char *const *)labels, counts,
+               n, low, high);
+  lr__buf_free(&title);
+  for (int i = 0; i < n; i++)
+    free(labels[i]);
+}
+
 /* A number feature's histogram, from its percentiles. */
 static void number_histogram(lr__buf *out, const lr__fprofile *f) {
   double edges[HIST_BINS + 1], counts[HIST_BINS];
@@ -73,14 +104,7 @@ static void number_histogram(lr__buf *out, const lr__fprofile *f) {
   char low[32], high[32];
   snprintf(low, sizeof low, "%.6g", edges[0]);
   snprintf(high, sizeof high, "%.6g", edges[n]);
-  lr__buf title;
-  lr__buf_init(&title);
-  lr__buf_printf(&title, "Histogram of %s", f->name);
-  lr__svg_bars(out, lr__buf_str(&title), (const char *const *)labels, counts,
-               n, low, high);
-  lr__buf_free(&title);
-  for (int i = 0; i < n; i++)
-    free(labels[i]);
+  draw_bars(out, "Histogram of", f->name, labels, counts, n, low, high);
 }
 
 /* A category feature's bars: its most frequent values. */
@@ -96,14 +120,8 @@ static void category_bars(lr__buf *out, const lr__fprofile *f) {
                    f->categories[i].count);
     labels[i] = lr__buf_steal(&l);
   }
-  lr__buf title;
-  lr__buf_init(&title);
-  lr__buf_printf(&title, "Most frequent values of %s", f->name);
-  lr__svg_bars(out, lr__buf_str(&title), (const char *const *)labels, counts,
-               n, NULL, NULL);
-  lr__buf_free(&title);
-  for (int i = 0; i < n; i++)
-    free(labels[i]);
+  draw_bars(out, "Most frequent values of", f->name, labels, counts, n, NULL,
+            NULL);
 }
 
 /* One feature of the profile: its statistics and chart. */
@@ -141,23 +159,20 @@ void lr__ui_view_statistics(lr__ui_page *p, const lr__view *v) {
   if (v->kind != LR__VIEW_BATCH)
     return;
   lr__buf_puts(out, "<h2>Statistics</h2>\n");
-  lr__buf name, err, path;
+  lr__buf name, err;
   lr__buf_init(&name);
   lr__buf_init(&err);
-  lr__buf_init(&path);
   int given = lr__form_get(p->query, "profile", &name) &&
               lr__quality_name_check(&err, "profile", lr__buf_str(&name)) == 0;
+  if (!given)
+    lr__buf_reset(&name);
   char *text = NULL;
   size_t len = 0;
   lr__profile prof;
   memset(&prof, 0, sizeof prof);
-  int ok = given || lr__ui_newest_saved(p->s->opt.repo, "profiles", v->name, &name);
-  if (ok) {
-    lr__quality_path(p->s->opt.repo, "profiles", v->name, lr__buf_str(&name),
-                     &path);
-    ok = lr__fs_read_file(lr__buf_str(&path), &text, &len, &err) == 0 &&
-         lr__profile_parse(text, len, lr__buf_str(&path), &err, &prof) == 0;
-  }
+  int ok = lr__ui_read_saved(p->s->opt.repo, "profiles", v->name, &name,
+                             &text, &len) &&
+           lr__profile_parse(text, len, lr__buf_str(&name), &err, &prof) == 0;
   if (!ok) {
     lr__buf_puts(out, "<p>No saved profile: run <code>larder stats ");
     lr__html_text(out, v->name);
@@ -175,7 +190,6 @@ void lr__ui_view_statistics(lr__ui_page *p, const lr__view *v) {
   free(text);
   lr__buf_free(&name);
   lr__buf_free(&err);
-  lr__buf_free(&path);
 }
 
 /* One feature's score in a saved run, copied. */
@@ -236,8 +250,8 @@ static void method_chart(lr__buf *out, const lr__view *v,
     s->y = ys + used;
     for (int i = 0; i < l->n; i++) {
       const score_point *pt = &l->items[i];
-      if (!pt->has_score || strcmp(pt->method, method) ||
-          strcmp(pt->feature, s->name))
+      if (!pt->has_score || strcmp(pt->method, method) != 0 ||
+          strcmp(pt->feature, s->name) != 0)
         continue;
       xs[used + s->n] = (double)pt->at_us;
       ys[used + s->n] = pt->score;
