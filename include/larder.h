@@ -297,6 +297,13 @@ enum {
  * store meanwhile fails, or finds a new, empty store once the teardown is
  * done (a command started then may so leave a store folder behind: run
  * the teardown again).
+ *
+ * A store on Redis (online_store type redis) is removed key by key: every
+ * key under its key_prefix, on every master (SCAN, UNLINK); the report
+ * says how many. Redis cannot say who else uses it, so nothing is locked:
+ * stop every writer first (keys written during the teardown may stay).
+ * Redis down or refusing fails it with LR_EIO naming the server, and the
+ * registry stays; a failure part way leaves some keys: run it again.
  */
 int lr_repo_teardown(const char *dir, unsigned flags, char **report,
                      char **errmsg);

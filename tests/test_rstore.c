@@ -279,3 +279,106 @@ Test(rstore, rs007_two_servers_on_one_redis_agree) {
   g_out = first_out;
   srv_stop();
 }
+
+/* How many keys of server `port` match `pattern`. */
+static size_t keys_matching(int port, const char *pattern) {
+  char command[128];
+  snprintf(command, sizeof command, "KEYS %s", pattern);
+  redisReply *r = th_redis_command(port, command);
+  cr_assert(r && r->type == REDIS_REPLY_ARRAY, "no answer to %s", command);
+  size_t n = r->elements;
+  freeReplyObject(r);
+  return n;
+}
+
+/* A teardown removes every key under the store's prefix, and only those
+ * (a key of another project, or one that only starts alike, stays);
+ * checking first counts them and removes nothing. */
+Test(rstore, rs008_a_teardown_removes_the_keys_under_the_prefix) {
+  freeReplyObject(rcmd("SET larder:other:k 1"));
+  freeReplyObject(rcmd("SET larder:t 1"));
+  size_t ours = keys_matching(g_redis.port, "larder:t:*");
+  cr_assert_geq(ours, 4, "buckets of three views and the meta hash");
+  char *report = NULL, *err = NULL;
+  cr_assert_eq(lr_repo_teardown(g_repo, LR_TEARDOWN_CHECK, &report, &err), 0,
+               "%s", err);
+  char want[512];
+  snprintf(want, sizeof want, "Would remove the online store on "
+           "redis://127.0.0.1:%d/0: %zu keys under 'larder:t:'.\nStop every "
+           "writer of the store first: keys written during the teardown may "
+           "stay.\nWould remove the registry data/registry.db.\n",
+           g_redis.port, ours);
+  cr_assert_str_eq(report, want);
+  lr_free(report);
+  cr_assert_eq(keys_matching(g_redis.port, "larder:t:*"), ours);
+  cr_assert_eq(lr_repo_teardown(g_repo, 0, &report, &err), 0, "%s", err);
+  snprintf(want, sizeof want, "Removed the online store on "
+           "redis://127.0.0.1:%d/0: %zu keys under 'larder:t:'.\nRemoved the "
+           "registry data/registry.db.\n", g_redis.port, ours);
+  cr_assert_str_eq(report, want);
+  lr_free(report);
+  cr_assert_eq(keys_matching(g_redis.port, "larder:t:*"), 0);
+  cr_assert_eq(keys_matching(g_redis.port, "larder:other:*"), 1);
+  cr_assert_eq(keys_matching(g_redis.port, "larder:t"), 1);
+  cr_assert_eq(lr_repo_teardown(g_repo, 0, &report, &err), 0, "%s", err);
+  cr_assert_str_eq(report, "", "nothing left to remove");
+  lr_free(report);
+}
+
+/* Redis down: the teardown fails naming the server, and removes nothing
+ * (the registry stays, since rows without it could not be read). */
+Test(rstore, rs009_a_teardown_with_redis_down_removes_nothing) {
+  int port = g_redis.port;
+  th_redis_down(&g_redis);
+  char *report = NULL, *err = NULL;
+  cr_assert_eq(lr_repo_teardown(g_repo, 0, &report, &err), LR_EIO);
+  char want[256];
+  snprintf(want, sizeof want, "cannot connect to 127.0.0.1:%d: Connection "
+           "refused (the online store in feature_store.yaml: "
+           "redis://127.0.0.1:%d/0); nothing was removed", port, port);
+  cr_assert_str_eq(err, want);
+  lr_free(err);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/data/registry.db", g_repo);
+  cr_assert_eq(access(path, F_OK), 0, "the registry stays");
+}
+
+static th_cluster g_cluster;
+
+static void setup_cluster(void) {
+  th_cluster_up(&g_cluster, NULL);
+  char config[512];
+  snprintf(config, sizeof config, "project: t\nonline_store: {type: redis, "
+           "cluster: [\"redis://127.0.0.1:%d\"], buckets: 64}\n",
+           g_cluster.port[1]);
+  setup_with(config);
+}
+
+static void teardown_cluster(void) {
+  teardown();
+  th_cluster_down(&g_cluster);
+}
+
+/* On a cluster, the keys are on every master and a teardown removes them
+ * from each. */
+Test(rstore, rs010_a_teardown_removes_the_keys_from_every_master,
+     .init = setup_cluster, .fini = teardown_cluster) {
+  for (long long id = 100; id < 400; id++)
+    write_recent(id, "2100-01-01T00:00:00Z", id);
+  size_t before = 0;
+  for (int i = 0; i < TH_MASTERS; i++) {
+    size_t n = keys_matching(g_cluster.port[i], "larder:t:*");
+    cr_assert_gt(n, 0, "node %d holds some of the store", i);
+    before += n;
+  }
+  char *report = NULL, *err = NULL;
+  cr_assert_eq(lr_repo_teardown(g_repo, 0, &report, &err), 0, "%s", err);
+  char want[512];
+  snprintf(want, sizeof want, "Removed the online store on the Redis "
+           "Cluster at 127.0.0.1:%d: %zu keys under 'larder:t:'.\nRemoved "
+           "the registry data/registry.db.\n", g_cluster.port[1], before);
+  cr_assert_str_eq(report, want);
+  lr_free(report);
+  for (int i = 0; i < TH_MASTERS; i++)
+    cr_assert_eq(keys_matching(g_cluster.port[i], "larder:t:*"), 0);
+}
