@@ -321,7 +321,7 @@ int lr__online_redis_load(const char *repo_dir, lr__online_redis *out,
 void lr__online_redis_free(lr__online_redis *r) {
   if (!r)
     return;
-  for (int i = 0; i < r->n_seeds; i++)
+  for (int i = 0; r->seeds && i < r->n_seeds; i++)
     free(r->seeds[i]);
   free(r->seeds);
   free(r->user);
