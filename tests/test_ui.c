@@ -3,7 +3,8 @@
  * form and cookie codecs, the SVG charts and the histogram from
  * percentiles, and the UI's handler as the server calls it (the token and
  * its cookie, the login, escaping of what YAML says, the read-only
- * server). The pages in a real browser: tests/ui/ (ui001-ui010).
+ * server, the lookup's request). The pages in a real browser: tests/ui/
+ * (ui001-ui011).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -148,6 +149,8 @@ Test(ui, ui105_svg_lines) {
   "    description: \"a <script>alert(1)</script> user\"\n"                   \
   "sources:\n"                                                                \
   "  - {name: s, kind: file, path: data/x.csv, timestamp_field: ts}\n"        \
+  "request_sources:\n"                                                        \
+  "  - {name: req, schema: [{name: val, dtype: int64}]}\n"                    \
   "feature_views:\n"                                                          \
   "  - name: stats\n"                                                         \
   "    entities: [user]\n"                                                    \
@@ -292,6 +295,43 @@ Test(ui, ui108_ui_off_and_read_only) {
   lr__reply_release(&r);
   ask(s, "GET", "/health", NULL, NULL, NULL, NULL, &r);
   cr_assert_eq(r.status, 200, "%s", lr__buf_str(&r.body));
+  lr__reply_release(&r);
+  lr__server_free(s);
+  th_rmrf(dir);
+}
+
+Test(ui, ui109_lookup_builds_the_request) {
+  char *dir;
+  lr__server *s = ui_server(&dir, NULL, 1, 0);
+  lr__reply r;
+  ask(s, "GET", "/ui/lookup", NULL, NULL,
+      "features=stats%3Aclicks&key.user_id=1%2C+2&field.val=5", NULL, &r);
+  const char *html = lr__buf_str(&r.body);
+  cr_assert_eq(r.status, 200);
+  cr_assert(strstr(html, "<pre id=\"request\">{&quot;features&quot;: "
+                         "[&quot;stats:clicks&quot;], &quot;entities&quot;: "
+                         "{&quot;user_id&quot;: [1, 2], &quot;val&quot;: "
+                         "[5, 5]}}</pre>"), "%s", html);
+  cr_assert(strstr(html, "<span class=\"status green\">HTTP 200</span>"),
+            "%s", html);
+  cr_assert_eq(count_of(html, "<td>PRESENT</td>"), 2, "the key of two "
+               "entities: %s", html);
+  cr_assert_eq(count_of(html, "<td>NOT_FOUND</td>"), 2, "the feature of two "
+               "entities (an empty store): %s", html);
+  cr_assert(strstr(html, "<input type=\"checkbox\" name=\"features\" "
+                         "value=\"stats:clicks\" checked>"), "%s", html);
+  lr__reply_release(&r);
+  ask(s, "GET", "/ui/lookup", NULL, NULL,
+      "features=stats%3Aclicks&key.user_id=%22x%3Cy", NULL, &r);
+  html = lr__buf_str(&r.body);
+  cr_assert(strstr(html, "&quot;user_id&quot;: [&quot;\\&quot;x&lt;y&quot;]"),
+            "a string for an int64 key is sent as one, escaped: %s", html);
+  cr_assert(strstr(html, "<span class=\"status red\">HTTP 400</span>"),
+            "%s", html);
+  lr__reply_release(&r);
+  ask(s, "GET", "/ui/lookup", NULL, NULL, "", NULL, &r);
+  cr_assert_null(strstr(lr__buf_str(&r.body), "id=\"request\""),
+                 "no lookup without features");
   lr__reply_release(&r);
   lr__server_free(s);
   th_rmrf(dir);

@@ -1,7 +1,8 @@
 /*
  * lookup.c - /ui/lookup: a form to look features up, and its answer. One
  * picks a service or features, fills in entity keys and request fields
- * (several entities: values separated by commas), and the page shows the
+ * (several entities: values separated by commas; a single value stands
+ * for every entity), and the page shows the
  * values, statuses and event times as /get-online-features returns them,
  * with the JSON request and a curl line for it. The form is a GET: the
  * server builds the request and answers it through the API's own handler
@@ -40,30 +41,42 @@ static void put_value(lr__buf *out, const char *text, size_t len,
   lr__buf_free(&v);
 }
 
-/* Appends "NAME": [values] for the comma-separated `text`; returns the
- * number of values (0: nothing appended). */
+/* The number of comma-separated values in `text` (0 when empty), at
+ * most MAX_ENTITIES. */
+static int values_in(const char *text) {
+  int n = *text ? 1 : 0;
+  for (const char *p = text; *p && n < MAX_ENTITIES; p++)
+    n += *p == ',';
+  return n;
+}
+
+/* Appends "NAME": [values] for the comma-separated `text`; a single value
+ * is repeated for each of `n_entities`. Returns the number of values (0:
+ * nothing appended). */
 static int put_column(lr__buf *out, const char *name, const char *text,
-                      uint8_t dtype, int first) {
-  int n = 0;
-  for (const char *p = text; *p && n < MAX_ENTITIES;) {
+                      uint8_t dtype, int first, int n_entities) {
+  int n = values_in(text), repeat = n == 1 && n_entities > 1;
+  if (!n)
+    return 0;
+  lr__buf_puts(out, first ? "" : ", ");
+  lr__buf_json_str(out, name);
+  lr__buf_puts(out, ": [");
+  const char *p = text;
+  for (int i = 0; i < (repeat ? n_entities : n); i++) {
+    if (repeat)
+      p = text;
     const char *comma = strchr(p, ',');
     size_t len = comma ? (size_t)(comma - p) : strlen(p);
-    while (len && (*p == ' ' || *p == '\t'))
-      p++, len--;
-    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+    const char *v = p;
+    while (len && (*v == ' ' || *v == '\t'))
+      v++, len--;
+    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
       len--;
-    if (!n) {
-      lr__buf_puts(out, first ? "" : ", ");
-      lr__buf_json_str(out, name);
-      lr__buf_puts(out, ": [");
-    }
-    lr__buf_puts(out, n ? ", " : "");
-    put_value(out, p, len, dtype);
-    n++;
+    lr__buf_puts(out, i ? ", " : "");
+    put_value(out, v, len, dtype);
     p = comma ? comma + 1 : p + strlen(p);
   }
-  if (n)
-    lr__buf_puts(out, "]");
+  lr__buf_puts(out, "]");
   return n;
 }
 
@@ -91,11 +104,12 @@ static void each_column(const lr__model *m, column_fn fn, void *ctx) {
          m->sources[i].name, 0);
 }
 
-/* Building the request body from the form. */
+/* Building the request body from the form: each filled box's column
+ * (a first pass counts the entities: the most values a box holds). */
 typedef struct body_ctx {
   const char *query;
-  lr__buf *out;
-  int n;
+  lr__buf *out; /* NULL: counting */
+  int n, n_entities;
 } body_ctx;
 
 static void body_column(void *ctx, const char *name, uint8_t dtype,
@@ -106,8 +120,14 @@ static void body_column(void *ctx, const char *name, uint8_t dtype,
   lr__buf_init(&arg);
   lr__buf_init(&value);
   lr__buf_printf(&arg, "%s%s", is_key ? "key." : "field.", name);
-  if (lr__form_get(b->query, lr__buf_str(&arg), &value) && value.len)
-    b->n += put_column(b->out, name, lr__buf_str(&value), dtype, !b->n) > 0;
+  if (lr__form_get(b->query, lr__buf_str(&arg), &value) && value.len) {
+    int n = values_in(lr__buf_str(&value));
+    if (!b->out)
+      b->n_entities = n > b->n_entities ? n : b->n_entities;
+    else
+      b->n += put_column(b->out, name, lr__buf_str(&value), dtype, !b->n,
+                         b->n_entities) > 0;
+  }
   lr__buf_free(&arg);
   lr__buf_free(&value);
 }
@@ -132,7 +152,9 @@ static int request_body(const lr__ui_page *p, lr__buf *body) {
     lr__buf_puts(body, "]");
   }
   lr__buf_puts(body, ", \"entities\": {");
-  body_ctx b = {p->query, body, 0};
+  body_ctx b = {p->query, NULL, 0, 0};
+  each_column(p->m, body_column, &b);
+  b.out = body;
   each_column(p->m, body_column, &b);
   lr__buf_puts(body, "}}");
   int asked = service.len || n_features;
@@ -225,7 +247,8 @@ static void lookup_form(lr__ui_page *p) {
       lr__buf_free(&ref);
     }
   lr__buf_puts(out, "</fieldset>\n<fieldset><legend>Entity keys (several "
-                    "entities: values separated by commas)</legend>\n");
+                    "entities: values separated by commas; one value "
+                    "stands for all)</legend>\n");
   form_ctx fc = {p->query, out, 1};
   each_column(p->m, form_column, &fc);
   lr__buf_puts(out, "</fieldset>\n<fieldset><legend>Request fields (for "
