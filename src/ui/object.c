@@ -129,22 +129,49 @@ static void services_using(lr__ui_page *p, const char *view) {
   lr__buf_puts(out, n ? "</ul>\n" : "<li class=\"muted\">none</li></ul>\n");
 }
 
-/* The views that use entity or source `name` (by_entity: as an entity). */
+/* 1 when view v uses entity or source `name` (by_entity: as an entity;
+ * else as its source, or an on-demand view's). */
+static int view_uses(const lr__view *v, const char *name, int by_entity) {
+  int uses = !by_entity && v->source && !strcmp(v->source, name);
+  for (int k = 0; by_entity && k < v->n_entities; k++)
+    uses |= !strcmp(v->entities[k], name);
+  for (int k = 0; !by_entity && k < v->n_sources; k++)
+    uses |= !strcmp(v->sources[k], name);
+  return uses;
+}
+
+/* The views that use entity or source (or, for an on-demand view, view)
+ * `name`. */
 static void views_using(lr__ui_page *p, const char *name, int by_entity) {
   lr__buf *out = p->out;
   int n = 0;
   lr__buf_puts(out, "<h2>Feature views using it</h2>\n<ul>");
-  for (int i = 0; i < p->m->n_views; i++) {
-    const lr__view *v = &p->m->views[i];
+  for (int i = 0; i < p->m->n_views; i++)
+    if (view_uses(&p->m->views[i], name, by_entity)) {
+      lr__buf_puts(out, "<li>");
+      lr__ui_object_link(out, "view", p->m->views[i].name);
+      lr__buf_puts(out, "</li>");
+      n++;
+    }
+  lr__buf_puts(out, n ? "</ul>\n" : "<li class=\"muted\">none</li></ul>\n");
+}
+
+/* The services that list a view using entity or source `name`. */
+static void services_via_views(lr__ui_page *p, const char *name,
+                               int by_entity) {
+  lr__buf *out = p->out;
+  int n = 0;
+  lr__buf_puts(out, "<h2>Feature services using it</h2>\n<ul>");
+  for (int i = 0; i < p->m->n_services; i++) {
+    const lr__service *s = &p->m->services[i];
     int uses = 0;
-    for (int k = 0; by_entity && k < v->n_entities; k++)
-      uses |= !strcmp(v->entities[k], name);
-    uses |= !by_entity && v->source && !strcmp(v->source, name);
-    for (int k = 0; !by_entity && k < v->n_sources; k++)
-      uses |= !strcmp(v->sources[k], name);
+    for (int k = 0; !uses && k < s->n_items; k++) {
+      const lr__view *v = lr__model_view(p->m, s->items[k].view);
+      uses = v && view_uses(v, name, by_entity);
+    }
     if (uses) {
       lr__buf_puts(out, "<li>");
-      lr__ui_object_link(out, "view", v->name);
+      lr__ui_object_link(out, "service", s->name);
       lr__buf_puts(out, "</li>");
       n++;
     }
@@ -191,8 +218,7 @@ static void view_parts(lr__ui_page *p, const lr__view *v) {
     }
     lr__buf_puts(out, "</ul>\n");
   }
-  if (odfv)
-    views_using(p, v->name, 0);
+  views_using(p, v->name, 0); /* the on-demand views reading it */
   services_using(p, v->name);
 }
 
@@ -234,11 +260,11 @@ void lr__ui_object(lr__ui_page *p) {
   lr__html_begin(p->out, lr__buf_str(&title), LR__NAV_OBJECTS);
   lr__buf_free(&title);
   common(p, &o);
-  if (e)
-    views_using(p, e->name, 1);
-  else if (src)
-    views_using(p, src->name, 0);
-  else if (v)
+  if (e || src) {
+    views_using(p, o.name, e != NULL);
+    services_via_views(p, o.name, e != NULL);
+  } else if (v) {
     view_parts(p, v);
+  }
   lr__html_end(p->out);
 }
