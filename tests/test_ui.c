@@ -12,6 +12,7 @@
 
 #include "helpers.h"
 #include "larder.h"
+#include "replication_fixture.h"
 #include "serve/server.h"
 #include "ui/form.h"
 #include "ui/html.h"
@@ -20,6 +21,7 @@
 #include "util/buf.h"
 
 TestSuite(ui);
+TestSuite(ui_replica, .fini = repl_cleanup, .timeout = 120);
 
 /* The number of times `needle` occurs in `hay`. */
 static int count_of(const char *hay, const char *needle) {
@@ -335,4 +337,56 @@ Test(ui, ui109_lookup_builds_the_request) {
   lr__reply_release(&r);
   lr__server_free(s);
   th_rmrf(dir);
+}
+
+/* The overview of a server on repo `dir` (no token), into `out`. */
+static void overview_of(const char *dir, lr__buf *out) {
+  lr_server_options opt = {.repo = dir, .ui = 1};
+  lr__buf err;
+  lr__buf_init(&err);
+  lr__server *s = NULL;
+  cr_assert_eq(lr__server_create(&opt, &s, &err), 0, "%s", lr__buf_str(&err));
+  lr__reply r;
+  ask(s, "GET", "/ui/", NULL, NULL, "", NULL, &r);
+  cr_assert_eq(r.status, 200, "%s", lr__buf_str(&r.body));
+  lr__buf_puts(out, lr__buf_str(&r.body));
+  lr__reply_release(&r);
+  lr__server_free(s);
+  lr__buf_free(&err);
+}
+
+Test(ui_replica, ui110_a_replica_shows_its_lag_and_the_primary_version) {
+  int port;
+  char *primary, *replica;
+  pid_t redis = start_pair(&port, &primary, &replica);
+  run_exits(primary, "replicate", ONCE, 0, 20000);
+  run_exits(replica, "replicate", ONCE, 0, 20000);
+  put_rows_in(primary, 0, 5, 7, T0);
+  run_exits(primary, "replicate", ONCE, 0, 20000);
+  run_exits(replica, "replicate", ONCE, 0, 20000);
+  lr_data_version v = version_of(replica);
+  lr__buf html, want;
+  lr__buf_init(&html);
+  lr__buf_init(&want);
+  overview_of(replica, &html);
+  const char *page = lr__buf_str(&html);
+  cr_assert(strstr(page, "<p>This store is a <strong>replica</strong>: "
+                         "<span class=\"status green\">in step</span></p>"),
+            "%s", page);
+  lr__buf_printf(&want, "<dt>Primary's version</dt><dd>change %llu (the "
+                 "log's last entry)</dd>\n<dt>Lag</dt><dd>0 entries, ",
+                 v.seq);
+  cr_assert(strstr(page, lr__buf_str(&want)), "want %s in %s",
+            lr__buf_str(&want), page);
+  lr__buf_reset(&want);
+  lr__buf_printf(&want, "<code>%llu.%llu</code>", v.generation, v.seq);
+  cr_assert(strstr(page, lr__buf_str(&want)), "the replica's version: %s",
+            page);
+  lr__buf_reset(&html);
+  overview_of(primary, &html);
+  cr_assert(strstr(lr__buf_str(&html), "This store is a <strong>primary"
+                                       "</strong>"), "%s", lr__buf_str(&html));
+  lr__buf_free(&html);
+  lr__buf_free(&want);
+  th_redis_stop(redis);
 }
