@@ -96,10 +96,13 @@ def ui009_larder_ui_read_only(args):
 
 # ---- in Chromium -----------------------------------------------------------
 
-def start_browser():
+def start_browser(script=True):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     opts = webdriver.ChromeOptions()
+    if not script:
+        opts.add_experimental_option("prefs", {
+            "profile.managed_default_content_settings.javascript": 2})
     opts.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
                  "--disable-dev-shm-usage", "--window-size=1280,900",
@@ -287,6 +290,40 @@ def ui011_history_and_checks(driver, args):
     expect("expected within 2d (freshness check)" in text, f"'{text}'")
 
 
+def ui012_without_script(args):
+    driver = start_browser(script=False)
+    try:
+        login(driver, args)
+        driver.get(args.base + "/ui/objects")
+        driver.find_element(by("ID"), "q").send_keys("fleet")
+        shown = [li for li in driver.find_elements(
+            by("CSS_SELECTOR"), "ul.objects li") if li.is_displayed()]
+        expect(len(shown) > 1, "script runs: the list was filtered as typed")
+        driver.get(args.base + "/ui/objects")
+        box = driver.find_element(by("ID"), "q")
+        box.send_keys("trips a day")
+        box.submit()
+        items = [li.text for li in driver.find_elements(
+            by("CSS_SELECTOR"), "ul.objects li")]
+        expect(len(items) == 1 and "avg_daily_trips" in items[0],
+               f"the search without script: {items}")
+        driver.get(args.base + "/ui/lookup")
+        driver.find_element(
+            by("CSS_SELECTOR"),
+            "input[name=features][value='driver_hourly_stats:conv_rate']"
+        ).click()
+        driver.find_element(by("ID"), "key.driver_id").send_keys("1001")
+        driver.find_element(by("CSS_SELECTOR"), "#lookup button").click()
+        rows = driver.find_elements(by("CSS_SELECTOR"), "#answer tbody tr")
+        expect(len(rows) == 2 and "PRESENT" in rows[1].text,
+               f"the lookup without script: {[r.text for r in rows]}")
+        driver.get(args.base + "/ui/view/driver_hourly_stats")
+        expect(driver.find_elements(by("CSS_SELECTOR"), "svg rect.bar"),
+               "no chart without script")
+    finally:
+        driver.quit()
+
+
 def ui010_keyboard_and_labels(driver, args):
     from selenium.webdriver.common.keys import Keys
     for path in ("/ui/lookup", "/ui/objects"):
@@ -346,6 +383,8 @@ def main():
                   "labelled", lambda: ui010_keyboard_and_labels(driver, args))
         finally:
             driver.quit()
+        check("ui012", "with script turned off, search, lookup and charts "
+              "work", lambda: ui012_without_script(args))
     print(f"ui: {results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
 
