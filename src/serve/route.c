@@ -29,7 +29,7 @@ int lr__server_token_ok(const lr__server *s, const char *given,
   return !s->token || same_secret(given, len, s->token, s->token_len);
 }
 
-static int authorized(const lr__server *s, const char *auth) {
+int lr__server_authorized(const lr__server *s, const char *auth) {
   if (!s->token)
     return 1;
   static const char prefix[] = "Bearer ";
@@ -143,7 +143,7 @@ void lr__server_handle(lr__server *s, const char *method, const char *path,
     lr__ui_handle(s, method, path, auth, body, len, r);
     return;
   }
-  if (!authorized(s, auth)) {
+  if (!lr__server_authorized(s, auth)) {
     lr__json_error(out, status, 401, "unauthorized",
                    "send the header `Authorization: Bearer <token>`");
     return;

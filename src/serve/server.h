@@ -135,6 +135,10 @@ void lr__reply_release(lr__reply *r);
  * that depends only on the lengths; 1 when the server has no token. */
 int lr__server_token_ok(const lr__server *s, const char *given, size_t len);
 
+/* 1 when `auth` (an Authorization header, or NULL) is "Bearer <the
+ * server's token>"; 1 when the server has no token. */
+int lr__server_authorized(const lr__server *s, const char *auth);
+
 /* lr__reply.status of a request parked until its min_version (not HTTP). */
 #define LR__STATUS_PARKED 1
 

@@ -278,7 +278,7 @@ static void request_shown(lr__ui_page *p, const lr__buf *body) {
                  p->s->port ? p->s->port : p->s->opt.port);
   if (p->s->token) {
     lr__buf_puts(&curl, " -H \"Authorization: Bearer $(cat ");
-    lr__buf_puts(&curl, p->s->opt.token_file);
+    shell_quote(&curl, p->s->opt.token_file);
     lr__buf_puts(&curl, ")\"");
   }
   lr__buf_puts(&curl, " -d ");

@@ -23,12 +23,7 @@ int lr__ui_path(const char *path) {
  * the API takes it) or the cookie. */
 static int has_token(const lr__server *s, const char *auth,
                      const char *cookie) {
-  if (!s->token)
-    return 1;
-  static const char prefix[] = "Bearer ";
-  if (auth && !strncmp(auth, prefix, sizeof prefix - 1) &&
-      lr__server_token_ok(s, auth + sizeof prefix - 1,
-                          strlen(auth + sizeof prefix - 1)))
+  if (lr__server_authorized(s, auth))
     return 1;
   lr__buf given;
   lr__buf_init(&given);
