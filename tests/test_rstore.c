@@ -399,9 +399,9 @@ static const char *cli_out(const char *repo, const char *command,
 
 /* The same commands on the example repo (`larder init`, its view reading
  * the push source) with its store on LMDB and on Redis print the same,
- * byte for byte: apply, materialize,
- * get (a service with on-demand features), write, push, version and the
- * lookups' values after them. `bench` runs on both. */
+ * byte for byte: apply, materialize, get (a service with on-demand
+ * features), write, push, version and the lookups' values after them.
+ * `bench` runs on both. */
 Test(rstore, rs011_the_cli_prints_the_same_on_redis_as_on_lmdb) {
   char *lmdb = th_tempdir();
   char *redis = th_tempdir();
@@ -540,8 +540,8 @@ static const char *evolve(const char *repo) {
 
 /* The same case on both stores: composite keys with a string part, arrays
  * and nulls, an older row skipped, a feature added (old rows read it as
- * null, new rows have it) and one retyped with --force (the old rows are
- * gone). The two transcripts are the same, byte for byte. */
+ * NOT_FOUND, new rows have it) and one retyped with --force (the old rows
+ * are gone). The two transcripts are the same, byte for byte. */
 Test(rstore, rs012_keys_arrays_and_schema_changes_alike_on_both_stores) {
   char *lmdb = th_tempdir();
   char *redis = th_tempdir();
