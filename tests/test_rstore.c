@@ -1,13 +1,15 @@
 /*
  * test_rstore.c - the online store on Redis (src/online/rstore*.c), on a
  * real redis-server of each test's own (tests/redis_fixture.h, stopped
- * by pid), through the public API and the keys Redis then holds: the
- * layout (buckets, fields, the meta hash), newer wins on the server, the
- * buckets' expiry, a batch the checks refuse writing nothing, the calls
- * that need an LMDB store, a script the server lost, and two `larder
- * serve` on one Redis agreeing. The server's data-driven cases run on a
- * Redis store too (test_server.c, s901); the failure modes (a cluster
- * resharding, Redis killed, OOM, a wrong password) are
+ * by pid), through the public API, the CLI and the keys Redis then holds:
+ * the layout (buckets, fields, the meta hash), newer wins on the server,
+ * the buckets' expiry, a batch the checks refuse writing nothing, the
+ * calls that need an LMDB store, a script the server lost, two `larder
+ * serve` on one Redis agreeing, teardown (standalone, Redis down, a
+ * cluster), the CLI and a schema's changes printing the same as on LMDB,
+ * and the keys of dropped views removed. The server's data-driven cases
+ * run on a Redis store too (test_server.c, s901); the failure modes (a
+ * cluster resharding, Redis killed, OOM, a wrong password) are
  * test_rstore_faults.c's.
  */
 #include "server_fixture.h"
