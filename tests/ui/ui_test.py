@@ -124,6 +124,20 @@ def by(kind):
     return getattr(By, kind)
 
 
+def navigate_by(driver, action):
+    """Runs action (a click or a submit that loads another page) and waits
+    until that page has replaced this one and loaded: reading the page
+    right after the click could read the old one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = driver.find_element(by("TAG_NAME"), "html")
+    action()
+    wait = WebDriverWait(driver, 10)
+    wait.until(expected_conditions.staleness_of(old))
+    wait.until(lambda d: d.execute_script(
+        "return document.readyState") == "complete")
+
+
 def screenshot(driver, args, name):
     height = driver.execute_script(
         "return document.documentElement.scrollHeight")
@@ -138,7 +152,8 @@ def login(driver, args):
     screenshot(driver, args, "login")
     driver.get_log("browser")  # the 401 itself is logged: not a page error
     driver.find_element(by("ID"), "token").send_keys(args.token)
-    driver.find_element(by("CSS_SELECTOR"), "button[type=submit]").click()
+    navigate_by(driver, driver.find_element(
+        by("CSS_SELECTOR"), "button[type=submit]").click)
     expect(driver.current_url.rstrip("/").endswith("/ui"),
            f"after the login: {driver.current_url}")
 
@@ -209,7 +224,8 @@ def ui004_lookup(driver, args):
             by("CSS_SELECTOR"),
             f"input[name=features][value='driver_hourly_stats:{f}']").click()
     driver.find_element(by("ID"), "key.driver_id").send_keys("1001")
-    driver.find_element(by("CSS_SELECTOR"), "#lookup button").click()
+    navigate_by(driver, driver.find_element(
+        by("CSS_SELECTOR"), "#lookup button").click)
     rows = driver.find_elements(by("CSS_SELECTOR"), "#answer tbody tr")
     shown = {}
     for row in rows:
@@ -243,7 +259,7 @@ def ui005_search(driver, args):
     driver.get(args.base + "/ui/objects")
     box = driver.find_element(by("ID"), "q")
     box.send_keys("trips a day")
-    box.submit()
+    navigate_by(driver, box.submit)
     matches = driver.find_element(by("ID"), "matches").text
     items = [li.text for li in driver.find_elements(
         by("CSS_SELECTOR"), "ul.objects li")]
@@ -302,7 +318,7 @@ def ui012_without_script(args):
         driver.get(args.base + "/ui/objects")
         box = driver.find_element(by("ID"), "q")
         box.send_keys("trips a day")
-        box.submit()
+        navigate_by(driver, box.submit)
         items = [li.text for li in driver.find_elements(
             by("CSS_SELECTOR"), "ul.objects li")]
         expect(len(items) == 1 and "avg_daily_trips" in items[0],
@@ -313,7 +329,8 @@ def ui012_without_script(args):
             "input[name=features][value='driver_hourly_stats:conv_rate']"
         ).click()
         driver.find_element(by("ID"), "key.driver_id").send_keys("1001")
-        driver.find_element(by("CSS_SELECTOR"), "#lookup button").click()
+        navigate_by(driver, driver.find_element(
+            by("CSS_SELECTOR"), "#lookup button").click)
         rows = driver.find_elements(by("CSS_SELECTOR"), "#answer tbody tr")
         expect(len(rows) == 2 and "PRESENT" in rows[1].text,
                f"the lookup without script: {[r.text for r in rows]}")
