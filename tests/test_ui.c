@@ -160,11 +160,12 @@ Test(ui, ui105_svg_lines) {
   "    schema:\n"                                                             \
   "      - {name: clicks, dtype: int64, description: clicks a day}\n"
 
-/* A server (not listening) on a fresh repo; `token` NULL for none. */
-static lr__server *ui_server(char **dir, const char *token, int ui,
-                             int read_only) {
+/* A server (not listening) on a fresh repo of `defs`; `token` NULL for
+ * none. */
+static lr__server *ui_server_of(const char *defs, char **dir,
+                                const char *token, int ui, int read_only) {
   *dir = th_tempdir();
-  th_apply_repo(*dir, TH_CONFIG, UI_DEFS);
+  th_apply_repo(*dir, TH_CONFIG, defs);
   lr__buf path, err;
   lr__buf_init(&path);
   lr__buf_init(&err);
@@ -178,6 +179,12 @@ static lr__server *ui_server(char **dir, const char *token, int ui,
   lr__buf_free(&path);
   lr__buf_free(&err);
   return s;
+}
+
+/* The same on UI_DEFS. */
+static lr__server *ui_server(char **dir, const char *token, int ui,
+                             int read_only) {
+  return ui_server_of(UI_DEFS, dir, token, ui, read_only);
 }
 
 /* One request through the server's handler; free with lr__reply_release. */
@@ -226,6 +233,16 @@ Test(ui, ui106_token_cookie_and_login) {
       "token=tok%3Ben&next=%2F%2Fevil.example%2F", &r);
   cr_assert_str_eq(r.location, "/ui/", "another site is never a next");
   lr__reply_release(&r);
+  const char *climbs[] = {"next=%2Fui%2F..%2F..%2F%2Fevil.example",
+                          "next=%2Fui%2F%2E%2E%2Fhealth",
+                          "next=%2Fui%2F.%2Fobjects"};
+  for (size_t i = 0; i < sizeof climbs / sizeof *climbs; i++) {
+    char form[128];
+    snprintf(form, sizeof form, "token=tok%%3Ben&%s", climbs[i]);
+    ask(s, "POST", "/ui/login", NULL, NULL, NULL, form, &r);
+    cr_assert_str_eq(r.location, "/ui/", "a dot segment: %s", climbs[i]);
+    lr__reply_release(&r);
+  }
   ask(s, "POST", "/ui/login", NULL, NULL, NULL, "token=wrong", &r);
   cr_assert_eq(r.status, 401);
   cr_assert_null(r.set_cookie);
@@ -237,7 +254,14 @@ Test(ui, ui106_token_cookie_and_login) {
   lr__reply_release(&r);
   ask(s, "POST", "/ui/", "Bearer tok;en", NULL, "", "x", &r);
   cr_assert_eq(r.status, 405);
-  cr_assert_str_eq(r.allow, "GET");
+  cr_assert_str_eq(r.allow, "GET, HEAD");
+  lr__reply_release(&r);
+  ask(s, "HEAD", "/ui/", "Bearer tok;en", NULL, "", NULL, &r);
+  cr_assert_eq(r.status, 200, "HEAD is answered as GET (the server drops "
+               "the body)");
+  lr__reply_release(&r);
+  ask(s, "HEAD", "/ui/", NULL, NULL, "", NULL, &r);
+  cr_assert_eq(r.status, 401);
   lr__reply_release(&r);
   lr__server_free(s);
   th_rmrf(dir);
@@ -389,4 +413,60 @@ Test(ui_replica, ui110_a_replica_shows_its_lag_and_the_primary_version) {
   lr__buf_free(&html);
   lr__buf_free(&want);
   th_redis_stop(redis);
+}
+
+/* An object page shows that object only, though another kind has its
+ * name; its YAML, once the file changed since the apply, is said to be
+ * stale rather than shown from the wrong line; an offline-only view is
+ * called so, with no advice to materialize it. */
+Test(ui, ui111_same_names_stale_yaml_and_offline_views) {
+  char *dir;
+  lr__server *s = ui_server_of(
+      UI_DEFS "  - name: archive\n"
+              "    entities: [user]\n"
+              "    source: s\n"
+              "    online: false\n"
+              "    schema:\n"
+              "      - {name: total, dtype: int64}\n"
+              "  - name: user\n"
+              "    entities: [user]\n"
+              "    source: s\n"
+              "    schema:\n"
+              "      - {name: score, dtype: float64}\n",
+      &dir, NULL, 1, 0);
+  lr__reply r;
+  ask(s, "GET", "/ui/object/entity/user", NULL, NULL, "", NULL, &r);
+  const char *html = lr__buf_str(&r.body);
+  cr_assert_eq(r.status, 200);
+  cr_assert(strstr(html, "<pre class=\"definition\">entity user"), "%s",
+            html);
+  cr_assert_null(strstr(html, "feature view user"), "only the entity: %s",
+                 html);
+  cr_assert(strstr(html, "- name: user\n    join_keys: [user_id]"), "%s",
+            html);
+  lr__reply_release(&r);
+  ask(s, "GET", "/ui/", NULL, NULL, "", NULL, &r);
+  cr_assert(strstr(lr__buf_str(&r.body), "offline only"), "%s",
+            lr__buf_str(&r.body));
+  lr__reply_release(&r);
+  ask(s, "GET", "/ui/view/archive", NULL, NULL, "", NULL, &r);
+  html = lr__buf_str(&r.body);
+  cr_assert(strstr(html, "The view is offline only"), "%s", html);
+  cr_assert_null(strstr(html, "materialize-incremental"), "%s", html);
+  lr__reply_release(&r);
+  char *defs = th_read(dir, "defs.yaml");
+  lr__buf moved;
+  lr__buf_init(&moved);
+  lr__buf_printf(&moved, "# a comment\n# and another\n%s", defs);
+  free(defs);
+  th_write(dir, "defs.yaml", lr__buf_str(&moved));
+  lr__buf_free(&moved);
+  ask(s, "GET", "/ui/object/entity/user", NULL, NULL, "", NULL, &r);
+  html = lr__buf_str(&r.body);
+  cr_assert(strstr(html, "(the file has changed since the registry was "
+                   "applied: this line no longer defines it; `larder plan` "
+                   "shows what changed)"), "%s", html);
+  lr__reply_release(&r);
+  lr__server_free(s);
+  th_rmrf(dir);
 }

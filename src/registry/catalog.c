@@ -192,11 +192,19 @@ static const char **all_names(const lr__model *m, int *n) {
 
 int lr__catalog_describe(const lr__model *m, const char *name, unsigned flags,
                          lr__buf *out, lr__buf *err) {
+  return lr__catalog_describe_kind(m, 0, name, flags, out, err);
+}
+
+int lr__catalog_describe_kind(const lr__model *m, lr_kind only,
+                              const char *name, unsigned flags, lr__buf *out,
+                              lr__buf *err) {
   int found = 0;
   int json = (flags & LR_FORMAT_JSON) != 0;
   if (json)
     lr__buf_putc(out, '[');
   for (size_t k = 0; k < sizeof all_kinds / sizeof all_kinds[0]; k++) {
+    if (only && all_kinds[k] != only)
+      continue;
     lr__attrs a;
     int skip;
     for (int i = 0; object_attrs(m, all_kinds[k], i, &a, &skip); i++) {

@@ -18,4 +18,9 @@ int lr__catalog_list(const lr__model *m, lr_kind kind, unsigned flags,
 int lr__catalog_describe(const lr__model *m, const char *name, unsigned flags,
                          lr__buf *out, lr__buf *err);
 
+/* The same for the objects of one kind only (`only`; 0: every kind). */
+int lr__catalog_describe_kind(const lr__model *m, lr_kind only,
+                              const char *name, unsigned flags, lr__buf *out,
+                              lr__buf *err);
+
 #endif

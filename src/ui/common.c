@@ -10,7 +10,8 @@ void lr__ui_judge_freshness(const lr__model *m, const lr__view *v,
                             lr__ui_fresh *out) {
   *out = (lr__ui_fresh){"grey", "not stored", -1, -1, NULL};
   if (!lr__view_is_stored(v)) {
-    out->label = "computed at lookup";
+    out->label = v->kind == LR__VIEW_BATCH ? "offline only"
+                                           : "computed at lookup";
     return;
   }
   out->expected_s = lr__view_expected_freshness(v);

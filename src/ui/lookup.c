@@ -17,7 +17,6 @@
 #include "page.h"
 
 /* The most features a lookup lists and entities it takes from the form. */
-enum { MAX_FEATURES = 256, MAX_ENTITIES = 100 };
 
 /* Appends one value typed into the form as JSON of `dtype`: numbers and
  * bools as they are when they read as one (else as a string, which the
@@ -41,11 +40,11 @@ static void put_value(lr__buf *out, const char *text, size_t len,
   lr__buf_free(&v);
 }
 
-/* The number of comma-separated values in `text` (0 when empty), at
- * most MAX_ENTITIES. */
+/* The number of comma-separated values in `text` (0 when empty). All go
+ * to the API, whose --max-entities refuses too many, saying so. */
 static int values_in(const char *text) {
   int n = *text ? 1 : 0;
-  for (const char *p = text; *p && n < MAX_ENTITIES; p++)
+  for (const char *p = text; *p; p++)
     n += *p == ',';
   return n;
 }
@@ -143,8 +142,7 @@ static int request_body(const lr__ui_page *p, lr__buf *body) {
     lr__buf_json_str(body, lr__buf_str(&service));
   } else {
     lr__buf_puts(body, "{\"features\": [");
-    for (int k = 0; k < MAX_FEATURES &&
-                    lr__form_get_nth(p->query, "features", k, &feature);
+    for (int k = 0; lr__form_get_nth(p->query, "features", k, &feature);
          k++) {
       lr__buf_puts(body, n_features++ ? ", " : "");
       lr__buf_json_str(body, lr__buf_str(&feature));

@@ -14,6 +14,7 @@
 
 /* The object page's parts shared by every kind. */
 typedef struct object {
+  lr_kind kind_id;
   const char *kind, *name, *description;
   const lr__kv *tags;
   int n_tags;
@@ -28,10 +29,13 @@ static int indent_of(const char *s, const char *end) {
   return n;
 }
 
-/* Appends the YAML of the object defined at `loc`: its first line, then
- * the lines indented at least as far as its first key (blank lines within
- * it kept), at most 200. 0, or -1 when the file cannot be read. */
-static int yaml_excerpt(const char *repo, const lr__loc *loc, lr__buf *out) {
+/* Appends the YAML of the object `name` defined at `loc`: its first line,
+ * then the lines indented at least as far as its first key (blank lines
+ * within it kept), at most 200. 0; -1 when the file cannot be read; -2
+ * when the line no longer names the object (the file was edited since the
+ * registry was applied). */
+static int yaml_excerpt(const char *repo, const lr__loc *loc,
+                        const char *name, lr__buf *out) {
   if (!loc->file || loc->line < 1 || strstr(loc->file, ".."))
     return -1;
   lr__buf path, err;
@@ -49,6 +53,12 @@ static int yaml_excerpt(const char *repo, const lr__loc *loc, lr__buf *out) {
   for (int line = 1; line < loc->line && p < end; line++) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     p = nl ? nl + 1 : end;
+  }
+  const char *first_nl = memchr(p, '\n', (size_t)(end - p));
+  size_t first_len = (size_t)((first_nl ? first_nl : end) - p);
+  if (!memmem(p, first_len, name, strlen(name))) {
+    free(text);
+    return -2;
   }
   int want = loc->col > 1 ? loc->col - 1 : 0, shown = 0;
   size_t kept = 0; /* the excerpt's length up to its last non-blank line */
@@ -88,7 +98,8 @@ static void common(lr__ui_page *p, const object *o) {
   lr__buf text, err;
   lr__buf_init(&text);
   lr__buf_init(&err);
-  if (lr__catalog_describe(p->m, o->name, 0, &text, &err) == 0) {
+  if (lr__catalog_describe_kind(p->m, o->kind_id, o->name, 0, &text, &err) ==
+      0) {
     lr__buf_puts(out, "<h2>Definition</h2>\n<pre class=\"definition\">");
     lr__html_text(out, lr__buf_str(&text));
     lr__buf_puts(out, "</pre>\n");
@@ -101,8 +112,13 @@ static void common(lr__ui_page *p, const object *o) {
     lr__html_text(out, o->loc.file);
     lr__buf_printf(out, ":%d</code> (the file as it is now)</p>\n<pre "
                    "class=\"yaml\">", o->loc.line);
-    if (yaml_excerpt(p->s->opt.repo, &o->loc, out) != 0)
+    int shown = yaml_excerpt(p->s->opt.repo, &o->loc, o->name, out);
+    if (shown == -1)
       lr__buf_puts(out, "(the file cannot be read)");
+    else if (shown == -2)
+      lr__buf_puts(out, "(the file has changed since the registry was "
+                        "applied: this line no longer defines it; `larder "
+                        "plan` shows what changed)");
     lr__buf_puts(out, "</pre>\n");
   } else {
     lr__buf_puts(out, "<p class=\"muted\">Where it was defined is not "
@@ -233,21 +249,23 @@ void lr__ui_object(lr__ui_page *p) {
   object o = {0};
   if (kind_len == 6 && !strncmp(p->rest, "entity", 6) &&
       (e = lr__model_entity(p->m, name)))
-    o = (object){"entity", e->name, e->description, e->tags, e->n_tags,
-                 e->loc};
+    o = (object){LR_KIND_ENTITY, "entity", e->name, e->description, e->tags,
+                 e->n_tags, e->loc};
   else if (kind_len == 6 && !strncmp(p->rest, "source", 6) &&
            (src = lr__model_source(p->m, name)))
-    o = (object){"source", src->name, src->description, src->tags,
-                 src->n_tags, src->loc};
+    o = (object){LR_KIND_SOURCE, "source", src->name, src->description,
+                 src->tags, src->n_tags, src->loc};
   else if (kind_len == 4 && !strncmp(p->rest, "view", 4) &&
            (v = lr__model_view(p->m, name)))
-    o = (object){v->kind == LR__VIEW_BATCH ? "feature view"
+    o = (object){v->kind == LR__VIEW_BATCH ? LR_KIND_FEATURE_VIEW
+                                           : LR_KIND_ON_DEMAND_VIEW,
+                 v->kind == LR__VIEW_BATCH ? "feature view"
                                            : "on-demand feature view",
                  v->name, v->description, v->tags, v->n_tags, v->loc};
   else if (kind_len == 7 && !strncmp(p->rest, "service", 7) &&
            (svc = lr__model_service(p->m, name)))
-    o = (object){"feature service", svc->name, svc->description, svc->tags,
-                 svc->n_tags, svc->loc};
+    o = (object){LR_KIND_FEATURE_SERVICE, "feature service", svc->name,
+                 svc->description, svc->tags, svc->n_tags, svc->loc};
   if (!o.name) {
     lr__ui_message_page(p, 404, "Not found",
                         "No such object in the applied registry: see the "

@@ -34,9 +34,13 @@ static int has_token(const lr__server *s, const char *auth,
 }
 
 /* Where a login goes back to: `next` when it is a page of the UI (a
- * path under /ui, never another site), else the overview. */
+ * path under /ui, never another site, with no dot segment that would
+ * climb out of it), else the overview. */
 static const char *safe_next(const char *next) {
-  return lr__ui_path(next) && !strpbrk(next, "\\\r\n") ? next : "/ui/";
+  return lr__ui_path(next) && !strpbrk(next, "\\\r\n") &&
+                 !strstr(next, "/.") && !strcasestr(next, "%2e")
+             ? next
+             : "/ui/";
 }
 
 /* The login page, answering 401: a form that posts the token. */
@@ -156,9 +160,11 @@ void lr__ui_handle(lr__server *s, const char *method, const char *path,
   r->page = 1;
   r->content_type = "text/html; charset=utf-8";
   int is_login = !strcmp(path, "/ui/login");
+  if (!strcmp(method, "HEAD")) /* as GET: the server sends no body */
+    method = "GET";
   if (strcmp(method, "GET") != 0 && !(is_login && !strcmp(method, "POST"))) {
     r->status = 405;
-    r->allow = is_login ? "GET, POST" : "GET";
+    r->allow = is_login ? "GET, HEAD, POST" : "GET, HEAD";
     r->content_type = "text/plain; charset=utf-8";
     lr__buf_puts(&r->body, "method not allowed: the UI only reads\n");
     return;

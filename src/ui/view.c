@@ -107,7 +107,11 @@ static void materialization(lr__ui_page *p, const lr__view *v) {
     return;
   lr__buf_puts(out, "<h2>Materialization</h2>\n");
   long long end_us;
-  if (lr__store_materialized_end(p->store, v, &end_us) != 0) {
+  if (!v->online) {
+    lr__buf_puts(out, "<p>The view is offline only (<code>online: false"
+                      "</code>): training sets read it, nothing is "
+                      "materialized.</p>\n");
+  } else if (lr__store_materialized_end(p->store, v, &end_us) != 0) {
     lr__buf_puts(out, "<p>Never materialized into this store: run <code>"
                       "larder materialize-incremental now</code>.</p>\n");
   } else {

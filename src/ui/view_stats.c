@@ -162,8 +162,15 @@ void lr__ui_view_statistics(lr__ui_page *p, const lr__view *v) {
   lr__buf name, err;
   lr__buf_init(&name);
   lr__buf_init(&err);
-  int given = lr__form_get(p->query, "profile", &name) &&
+  int asked = lr__form_get(p->query, "profile", &name);
+  int given = asked &&
               lr__quality_name_check(&err, "profile", lr__buf_str(&name)) == 0;
+  if (asked && !given) {
+    lr__buf_puts(out, "<p class=\"error\" role=\"alert\">Not a profile "
+                      "name: ");
+    lr__html_text(out, lr__buf_str(&err));
+    lr__buf_puts(out, ". The newest profile is shown.</p>\n");
+  }
   if (!given)
     lr__buf_reset(&name);
   char *text = NULL;
@@ -173,7 +180,11 @@ void lr__ui_view_statistics(lr__ui_page *p, const lr__view *v) {
   int ok = lr__ui_read_saved(p->s->opt.repo, "profiles", v->name, &name,
                              &text, &len) &&
            lr__profile_parse(text, len, lr__buf_str(&name), &err, &prof) == 0;
-  if (!ok) {
+  if (!ok && given) {
+    lr__buf_puts(out, "<p>No saved profile named <code>");
+    lr__html_text(out, lr__buf_str(&name));
+    lr__buf_puts(out, "</code>: <a href=\"?\">the newest profile</a>.</p>\n");
+  } else if (!ok) {
     lr__buf_puts(out, "<p>No saved profile: run <code>larder stats ");
     lr__html_text(out, v->name);
     lr__buf_puts(out, " --save NAME</code>.</p>\n");
