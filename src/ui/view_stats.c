@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "../offline/drift_run.h"
-#include "../offline/profile.h"
+#include "../offline/profile_data.h"
 #include "../util/fs.h"
 #include "../util/timefmt.h"
 #include "form.h"
