@@ -470,3 +470,45 @@ Test(ui, ui111_same_names_stale_yaml_and_offline_views) {
   lr__server_free(s);
   th_rmrf(dir);
 }
+
+/* A string feature's most frequent values are charted and listed in a
+ * table too (a bar's value is otherwise only its tooltip), escaped. */
+Test(ui, ui112_category_values_in_words) {
+  char *dir;
+  lr__server *s = ui_server_of(
+      "entities:\n"
+      "  - {name: user, join_keys: [user_id], value_type: int64}\n"
+      "sources:\n"
+      "  - {name: s, kind: file, path: data/x.csv, timestamp_field: ts}\n"
+      "feature_views:\n"
+      "  - name: colours\n"
+      "    entities: [user]\n"
+      "    source: s\n"
+      "    schema:\n"
+      "      - {name: colour, dtype: string}\n",
+      &dir, NULL, 1, 0);
+  th_write(dir, "data/x.csv", "user_id,ts,colour\n1,2024-01-01T00:00:00Z,red\n"
+           "2,2024-01-01T00:00:00Z,red\n3,2024-01-01T00:00:00Z,<b>blue</b>\n");
+  lr_offline *off;
+  cr_assert_eq(lr_offline_open(dir, &off), 0, "%s", lr_offline_errmsg(off));
+  lr_stats_spec spec = {.view = "colours", .save = "base"};
+  char *report = NULL;
+  cr_assert_eq(lr_stats(off, &spec, 0, &report), 0, "%s",
+               lr_offline_errmsg(off));
+  lr_free(report);
+  lr_offline_close(off);
+  lr__reply r;
+  ask(s, "GET", "/ui/view/colours", NULL, NULL, "", NULL, &r);
+  const char *html = lr__buf_str(&r.body);
+  cr_assert_eq(r.status, 200);
+  cr_assert(strstr(html, "<caption>Most frequent values of colour</caption>"),
+            "%s", html);
+  cr_assert(strstr(html, "<tr><td>red</td><td class=\"num\">2</td></tr>"),
+            "%s", html);
+  cr_assert(strstr(html, "<tr><td>&lt;b&gt;blue&lt;/b&gt;</td><td "
+                   "class=\"num\">1</td></tr>"), "%s", html);
+  cr_assert_null(strstr(html, "<b>blue"), "%s", html);
+  lr__reply_release(&r);
+  lr__server_free(s);
+  th_rmrf(dir);
+}

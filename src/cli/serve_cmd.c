@@ -164,6 +164,7 @@ static const cli_option ui_options[] = {
                        0, 0},
 };
 
+/* `larder ui`: the UI and the read API only, on 127.0.0.1. */
 static int cmd_ui(cli *c) {
   lr_server_options o = {.repo = c->repo,
                          .host = "127.0.0.1",

@@ -24,6 +24,7 @@ void lr__ui_url_encode(lr__buf *out, const char *s) {
   }
 }
 
+/* The value of hex digit c, or -1 when it is none. */
 static int hex_digit(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';

@@ -209,6 +209,8 @@ static int checked(const char *query, const char *ref) {
   return found;
 }
 
+/* The lookup form: a service or features to check, then a box per
+ * entity key and request field, filled from the query. */
 static void lookup_form(lr__ui_page *p) {
   lr__buf *out = p->out;
   lr__buf service;

@@ -71,6 +71,7 @@ static int put_item(lr__buf *out, const char *q, const item *it) {
   return shown;
 }
 
+/* What a source is, in the words of the objects page. */
 static const char *source_kind(const lr__source *s) {
   switch (s->kind) {
   case LR__SOURCE_FILE: return "file source";

@@ -122,6 +122,19 @@ static void category_bars(lr__buf *out, const lr__fprofile *f) {
   }
   draw_bars(out, "Most frequent values of", f->name, labels, counts, n, NULL,
             NULL);
+  /* the values in words too: a bar's name is only its tooltip */
+  lr__buf_puts(out, "<table class=\"categories\"><caption>Most frequent "
+                    "values of ");
+  lr__html_text(out, f->name);
+  lr__buf_puts(out, "</caption><thead><tr><th scope=\"col\">Value</th><th "
+                    "scope=\"col\">Rows</th></tr></thead><tbody>\n");
+  for (int i = 0; i < n; i++) {
+    lr__buf_puts(out, "<tr><td>");
+    lr__html_text(out, f->categories[i].value);
+    lr__buf_printf(out, "</td><td class=\"num\">%llu</td></tr>\n",
+                   f->categories[i].count);
+  }
+  lr__buf_puts(out, "</tbody></table>\n");
 }
 
 /* One feature of the profile: its statistics and chart. */
@@ -216,6 +229,8 @@ typedef struct score_list {
   int n, cap, failed;
 } score_list;
 
+/* lr__drift_saved_each's callback: keeps one saved score in the list
+ * (ctx); LR_ENOMEM stops the walk. */
 static int take_score(void *ctx, const lr__drift_saved *s) {
   score_list *l = ctx;
   if (l->n == l->cap) {
@@ -241,6 +256,7 @@ static int take_score(void *ctx, const lr__drift_saved *s) {
   return l->failed = LR_ENOMEM;
 }
 
+/* Scores by the time their run was saved, oldest first. */
 static int by_time(const void *a, const void *b) {
   const score_point *x = a, *y = b;
   return (x->at_us > y->at_us) - (x->at_us < y->at_us);
