@@ -36,6 +36,14 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  # chromedriver of a browser suite killed before driver.quit(): its
+  # browser (a child of its) first, then itself, by pid
+  if [ -f "$top/driver.pids" ]; then
+    while read -r pid; do
+      pkill -KILL -P "$pid" 2>/dev/null
+      kill -KILL "$pid" 2>/dev/null
+    done <"$top/driver.pids"
+  fi
   rm -rf "$top"
 }
 trap cleanup EXIT
@@ -91,7 +99,7 @@ start ui ui || { echo "ui: larder ui did not start"; echo "ui: 0 passed, 1 faile
 ui_port=$port
 
 mkdir -p "$build/ui-screenshots"
-timeout 300 "$python" "$here/ui_test.py" --base "http://127.0.0.1:$serve_port" \
+LARDER_UI_PIDS=$top/driver.pids timeout 300 "$python" "$here/ui_test.py" --base "http://127.0.0.1:$serve_port" \
   --ui-base "http://127.0.0.1:$ui_port" --token-file "$top/token" \
   --screenshots "$build/ui-screenshots" --larder "$larder" --repo "$repo"
 rc=$?

@@ -8,6 +8,7 @@ then skipped with the reason (counted neither way).
 """
 import argparse
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -115,6 +116,12 @@ def start_browser(script=True):
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"),
                               options=opts)
+    # run.sh stops chromedriver and its browser by these pids if this
+    # program is killed before driver.quit()
+    pid_file = os.environ.get("LARDER_UI_PIDS")
+    if pid_file:
+        with open(pid_file, "a", encoding="utf-8") as f:
+            f.write(f"{driver.service.process.pid}\n")
     driver.set_page_load_timeout(20)
     return driver
 
