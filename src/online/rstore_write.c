@@ -9,8 +9,8 @@
  * of at most CALL_ROWS rows (a script blocks its server while it runs:
  * 512 rows take about a millisecond), and sends every call in one batch of
  * the cluster client. A call refused with NOSCRIPT (a server restarted or
- * failed over since the script was loaded) loads the script on that node
- * and is sent again, once.
+ * failed over since the script was loaded, a node new to the cluster) is
+ * sent again, once, as EVAL of the script's text, which caches it there.
  */
 #include "rstore_write.h"
 
@@ -251,26 +251,47 @@ static int no_script(const sending *s, size_t c) {
   return s->answers[c].error && strstr(s->answers[c].error, "NOSCRIPT");
 }
 
-/* Loads the script on the nodes of the calls that lacked it and sends
- * those calls again. */
+/* Sends the calls refused with NOSCRIPT again, in one batch, as EVAL of
+ * the script's text: EVAL runs on whichever node the call reaches (the
+ * node an ASK names during a resharding too, which SCRIPT LOAD routed by
+ * the key would miss) and leaves the script cached there. */
 static void retry_no_script(sending *s, lr__redis_cluster *cl) {
-  const char *load[3] = {"SCRIPT", "LOAD", lr__rstore_script_text()};
+  size_t n = 0;
+  for (size_t c = 0; c < s->n_calls; c++)
+    n += (size_t)no_script(s, c);
+  size_t *which = n ? malloc(n * sizeof *which) : NULL;
+  lr__redis_command *cmds = n ? malloc(n * sizeof *cmds) : NULL;
+  lr__redis_answer *answers = n ? calloc(n, sizeof *answers) : NULL;
+  if (!which || !cmds || !answers) { /* none, or out of memory: as they are */
+    free(which);
+    free(cmds);
+    free(answers);
+    return;
+  }
+  const char *text = lr__rstore_script_text();
+  n = 0;
   for (size_t c = 0; c < s->n_calls; c++) {
     if (!no_script(s, c))
       continue;
-    lr__redis_command cmd = {3, load, NULL, s->cmds[c].key,
-                             s->cmds[c].key_len};
-    lr__redis_answer a = {0};
-    lr__buf ignored;
-    lr__buf_init(&ignored);
-    int loaded = lr__redis_cluster_batch(cl, &cmd, 1, &a, &ignored) == 0;
-    lr__redis_answers_clear(&a, 1);
-    if (loaded) {
-      lr__redis_answers_clear(&s->answers[c], 1);
-      lr__redis_cluster_batch(cl, &s->cmds[c], 1, &s->answers[c], &ignored);
-    }
-    lr__buf_free(&ignored);
+    size_t at = s->calls[c].argv_at; /* EVALSHA SHA ... becomes EVAL TEXT */
+    s->argv[at] = "EVAL";
+    s->argvlen[at] = 4;
+    s->argv[at + 1] = text;
+    s->argvlen[at + 1] = strlen(text);
+    which[n] = c;
+    cmds[n++] = s->cmds[c];
   }
+  lr__buf ignored;
+  lr__buf_init(&ignored);
+  lr__redis_cluster_batch(cl, cmds, n, answers, &ignored);
+  lr__buf_free(&ignored);
+  for (size_t i = 0; i < n; i++) {
+    lr__redis_answers_clear(&s->answers[which[i]], 1);
+    s->answers[which[i]] = answers[i];
+  }
+  free(which);
+  free(cmds);
+  free(answers);
 }
 
 /* Counts the verdicts of the calls that answered; the first failure's

@@ -1,0 +1,408 @@
+/*
+ * test_rstore_faults.c - the online store on Redis when Redis fails, on
+ * real redis-server processes of each test's own (tests/redis_fixture.h:
+ * loopback, bounded waits, every server stopped by its pid), through the
+ * public API: a 3-master cluster resharding while a second process
+ * writes and a third reads, Redis killed with SIGKILL in the middle of a
+ * batch and restarted, maxmemory reached, a wrong or missing password,
+ * Redis down or silent at open, and two processes writing the same
+ * entities out of order. Each failure's message is asserted whole.
+ */
+#include <pthread.h>
+
+#include "server_fixture.h"
+
+static th_cluster g_cluster;
+
+static void teardown_faults(void) {
+  th_kill_children();
+  teardown_redis();
+  th_cluster_down(&g_cluster);
+}
+
+TestSuite(rfault, .fini = teardown_faults, .timeout = 120);
+
+/* The rows these tests write: user_recent (ttl 1d) of users 1 .. n, in
+ * 2100 (inside the ttl), recent_clicks = value_of(round, id). */
+#define BASE_TIME "2100-01-01T00:00:00Z"
+
+static long long value_of(long long round, long long id) {
+  return round * 1000000 + id;
+}
+
+/* Writes round `round` of users first .. first + n - 1 (event time BASE_TIME
+ * + round seconds) on `store`; returns the status, *stats filled. */
+static int write_round(lr_store *store, long long first, size_t n,
+                       long long round, lr_write_stats *stats) {
+  lr_value *cells = calloc(3 * n, sizeof *cells);
+  cr_assert_not_null(cells);
+  long long at = ts_of(BASE_TIME) + round * 1000000;
+  for (size_t i = 0; i < n; i++) {
+    long long id = first + (long long)i;
+    cells[i] = v_i64(id);
+    cells[n + i] = (lr_value){.type = LR_TYPE_TIMESTAMP, .v.ts = at};
+    cells[2 * n + i] = v_i64(value_of(round, id));
+  }
+  lr_column cols[] = {{"user_id", cells},
+                      {"event_timestamp", cells + n},
+                      {"recent_clicks", cells + 2 * n}};
+  int rc = lr_write_rows(store, "user_recent", cols, 3, n, stats);
+  free(cells);
+  return rc;
+}
+
+/* Opens the test's repo's store (asserting it opens). */
+static lr_store *open_store(unsigned flags) {
+  lr_store *store;
+  int rc = lr_store_open(g_repo, flags, &store);
+  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
+  return store;
+}
+
+/* Reads recent_clicks of users first .. first + n - 1 through the API,
+ * in lookups of 500: values[i] (-1 when not PRESENT). Returns 0, or the
+ * failing call's status with its message in `msg`. Asserts nothing, so a
+ * child may call it. */
+static int read_users(lr_store *store, long long first, size_t n,
+                      long long *values, char *msg, size_t cap) {
+  const char *features[] = {"user_recent:recent_clicks"};
+  lr_request *req = NULL;
+  lr_result *res = NULL;
+  int rc = lr_request_prepare(store, features, 1, &req);
+  if (rc)
+    snprintf(msg, cap, "%s", lr_store_errmsg(store));
+  else if ((rc = lr_result_create(req, 500, &res)) != 0)
+    snprintf(msg, cap, "lr_result_create: %d", rc);
+  lr_value keys[500];
+  for (size_t at = 0; rc == 0 && at < n; at += 500) {
+    int k = n - at < 500 ? (int)(n - at) : 500;
+    for (int i = 0; i < k; i++)
+      keys[i] = v_i64(first + (long long)at + i);
+    rc = lr_get_online_features(req, keys, k, res);
+    if (rc)
+      snprintf(msg, cap, "%s", lr_result_errmsg(res));
+    for (int i = 0; rc == 0 && i < k; i++) {
+      lr_value v;
+      rc = lr_result_cell(res, i, 0, &v);
+      values[at + (size_t)i] = v.status == LR_STATUS_PRESENT ? v.v.i64 : -1;
+    }
+  }
+  lr_result_free(res);
+  lr_request_free(req);
+  return rc;
+}
+
+/* Asserts that users first .. first + n - 1 all read value_of(round, id). */
+static void assert_round(long long first, size_t n, long long round,
+                         const char *when) {
+  lr_store *store = open_store(LR_STORE_READONLY);
+  long long *got = calloc(n, sizeof *got);
+  char msg[1024] = "";
+  int rc = read_users(store, first, n, got, msg, sizeof msg);
+  lr_store_close(store);
+  th_keep(got);
+  cr_assert_eq(rc, 0, "%s: %s", when, msg);
+  for (size_t i = 0; i < n; i++)
+    cr_assert_eq(got[i], value_of(round, first + (long long)i),
+                 "%s: user %lld reads %lld, not %lld", when,
+                 first + (long long)i, got[i],
+                 value_of(round, first + (long long)i));
+}
+
+/* The repo's feature_store.yaml with `store` as its online_store block. */
+static void set_store_config(const char *store) {
+  char config[1024];
+  snprintf(config, sizeof config, "project: t\nonline_store: %s\n", store);
+  th_write(g_repo, "feature_store.yaml", config);
+}
+
+/* The message of lr_store_open on the test's repo, which must fail with
+ * `want_rc`. */
+static const char *open_error(int want_rc) {
+  lr_store *store;
+  int rc = lr_store_open(g_repo, LR_STORE_READONLY, &store);
+  const char *msg = th_keep(strdup(lr_store_errmsg(store)));
+  lr_store_close(store);
+  cr_assert_eq(rc, want_rc, "%s", msg);
+  return msg;
+}
+
+/* ---- rf004: passwords --------------------------------------------------- */
+
+Test(rfault, rf004_a_wrong_or_missing_password_fails_the_open_clearly,
+     .init = setup_redis) {
+  th_redis_must(g_redis.port, "CONFIG SET requirepass %s", "secret");
+  char block[256];
+  snprintf(block, sizeof block, "{type: redis, url: \"redis://127.0.0.1:%d/0\""
+           ", password: wrong}", g_redis.port);
+  set_store_config(block);
+  fprintf(stderr, "wrong: [%s]\n", open_error(LR_EIO));
+  setenv("RF_PASSWORD", "wrong too", 1);
+  snprintf(block, sizeof block, "{type: redis, url: \"redis://127.0.0.1:%d/0\""
+           ", password_env: RF_PASSWORD}", g_redis.port);
+  set_store_config(block);
+  fprintf(stderr, "wrong env: [%s]\n", open_error(LR_EIO));
+  snprintf(block, sizeof block, "{type: redis, url: \"redis://127.0.0.1:%d/0\""
+           "}", g_redis.port);
+  set_store_config(block);
+  fprintf(stderr, "none: [%s]\n", open_error(LR_EIO));
+  setenv("RF_PASSWORD", "secret", 1);
+  snprintf(block, sizeof block, "{type: redis, url: \"redis://127.0.0.1:%d/0\""
+           ", password_env: RF_PASSWORD, expire_margin: 36500d}",
+           g_redis.port);
+  set_store_config(block);
+  lr_store_close(open_store(LR_STORE_READONLY));
+}
+
+/* ---- rf005: Redis down, Redis silent ------------------------------------ */
+
+Test(rfault, rf005_redis_down_or_silent_at_open_names_address_and_timeout,
+     .init = setup_redis) {
+  int port = g_redis.port;
+  th_redis_down(&g_redis);
+  fprintf(stderr, "down: [%s]\n", open_error(LR_EIO));
+  th_redis_up(&g_redis, NULL);
+  char block[256];
+  snprintf(block, sizeof block, "{type: redis, url: \"redis://127.0.0.1:%d/0\""
+           ", timeout: 300ms}", g_redis.port);
+  set_store_config(block);
+  kill(g_redis.pid, SIGSTOP);
+  long long start = th_now_ms();
+  fprintf(stderr, "silent: [%s]\n", open_error(LR_EIO));
+  fprintf(stderr, "took %lld\n", th_now_ms() - start);
+  kill(g_redis.pid, SIGCONT);
+  (void)port;
+}
+
+/* ---- rf003: maxmemory ---------------------------------------------------- */
+
+Test(rfault, rf003_maxmemory_fails_the_write_naming_oom_and_the_count,
+     .init = setup_redis) {
+  redisReply *r = th_redis_command(g_redis.port, "INFO memory");
+  cr_assert(r && r->type == REDIS_REPLY_STRING);
+  long long used = atoll(strstr(r->str, "used_memory:") + 12);
+  freeReplyObject(r);
+  char limit[32];
+  snprintf(limit, sizeof limit, "%lld", used + 1024 * 1024);
+  th_redis_must(g_redis.port, "CONFIG SET maxmemory %s", limit);
+  lr_store *store = open_store(LR_STORE_READWRITE);
+  lr_write_stats st;
+  size_t n = 40000;
+  int rc = write_round(store, 1000, n, 1, &st);
+  fprintf(stderr, "oom rc %d: [%s] written %zu skipped %zu\n", rc,
+          lr_store_errmsg(store), st.rows_written, st.rows_skipped);
+  lr_store_close(store);
+}
+
+/* ---- processes beside the test ------------------------------------------ */
+
+/* A child process of the test and the pipe it reports on, one line per
+ * step ("3" when it finished round 3; "fail ..." when it failed). */
+typedef struct worker {
+  pid_t pid;
+  int out;
+  int lines;        /* lines read so far */
+  char last[2048];  /* the last one */
+} worker;
+
+/* Reads what `w` reported so far (without waiting). */
+static void drain(worker *w) {
+  char buf[4096];
+  static __thread char line[2048];
+  static __thread size_t len;
+  struct pollfd p = {.fd = w->out, .events = POLLIN};
+  while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+    ssize_t k = read(w->out, buf, sizeof buf);
+    if (k <= 0)
+      break;
+    for (ssize_t i = 0; i < k; i++) {
+      if (buf[i] == '\n') {
+        line[len] = '\0';
+        snprintf(w->last, sizeof w->last, "%s", line);
+        w->lines++;
+        len = 0;
+      } else if (len + 1 < sizeof line) {
+        line[len++] = buf[i];
+      }
+    }
+  }
+}
+
+/* 1 when the parent closed the stop pipe (the child is to end). */
+static int told_to_stop(int stop) {
+  struct pollfd p = {.fd = stop, .events = POLLIN};
+  return poll(&p, 1, 0) == 1;
+}
+
+/* Starts `body(out, stop[0], arg)` in a child, which exits with its
+ * return value; the parent closes stop[1] to tell it to end. */
+static worker start_worker(int (*body)(int, int, long long),
+                           const int stop[2], long long arg) {
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  worker w = {.out = fds[0]};
+  w.pid = th_fork_child();
+  if (w.pid == 0) {
+    close(fds[0]);
+    close(stop[1]);
+    _exit(body(fds[1], stop[0], arg));
+  }
+  close(fds[1]);
+  return w;
+}
+
+/* Waits (60 s at most) for `w` to end; returns its exit code, having read
+ * all it reported. */
+static int end_worker(worker *w) {
+  int code = th_child_status(w->pid, 60000);
+  drain(w);
+  close(w->out);
+  return code;
+}
+
+/* ---- rf001: resharding --------------------------------------------------- */
+
+enum { MIG_FIRST = 1000, MIG_USERS = 2000 };
+
+/* The writer of rf001: rounds 2, 3, ... of every user until told to stop;
+ * reports each round it finished. */
+static int mig_writer(int out, int stop, long long unused) {
+  (void)unused;
+  lr_store *store;
+  if (lr_store_open(g_repo, LR_STORE_READWRITE, &store)) {
+    dprintf(out, "fail open: %s\n", lr_store_errmsg(store));
+    return 1;
+  }
+  for (long long round = 2; !told_to_stop(stop); round++) {
+    lr_write_stats st;
+    if (write_round(store, MIG_FIRST, MIG_USERS, round, &st) ||
+        st.rows_written != MIG_USERS) {
+      dprintf(out, "fail round %lld: %zu written: %s\n", round,
+              st.rows_written, lr_store_errmsg(store));
+      return 1;
+    }
+    dprintf(out, "%lld\n", round);
+  }
+  lr_store_close(store);
+  return 0;
+}
+
+/* The reader of rf001: reads every user again and again until told to
+ * stop; each must be PRESENT, hold its own id, and never go back to an
+ * older round. Reports each pass. */
+static int mig_reader(int out, int stop, long long unused) {
+  (void)unused;
+  lr_store *store;
+  if (lr_store_open(g_repo, LR_STORE_READONLY, &store)) {
+    dprintf(out, "fail open: %s\n", lr_store_errmsg(store));
+    return 1;
+  }
+  static long long seen[MIG_USERS], got[MIG_USERS];
+  char msg[1024];
+  for (int pass = 1; !told_to_stop(stop); pass++) {
+    if (read_users(store, MIG_FIRST, MIG_USERS, got, msg, sizeof msg)) {
+      dprintf(out, "fail pass %d: %s\n", pass, msg);
+      return 1;
+    }
+    for (int i = 0; i < MIG_USERS; i++) {
+      long long id = MIG_FIRST + i;
+      if (got[i] < 0 || got[i] % 1000000 != id || got[i] < seen[i]) {
+        dprintf(out, "fail pass %d: user %lld read %lld after %lld\n", pass,
+                id, got[i], seen[i]);
+        return 1;
+      }
+      seen[i] = got[i];
+    }
+    dprintf(out, "%d\n", pass);
+  }
+  lr_store_close(store);
+  return 0;
+}
+
+/* The repo on g_cluster (started here), `buckets` buckets a view. */
+static void setup_cluster(int buckets) {
+  th_cluster_up(&g_cluster, NULL);
+  char config[512];
+  snprintf(config, sizeof config, "project: t\nonline_store: {type: redis, "
+           "cluster: [\"redis://127.0.0.1:%d\", \"redis://127.0.0.1:%d\"], "
+           "buckets: %d, expire_margin: 36500d}\n", g_cluster.port[0],
+           g_cluster.port[1], buckets);
+  setup_with(config);
+}
+
+/* The slots of node `node` that hold a key of user_recent. */
+static int recent_slots(int node, unsigned *slots, int cap) {
+  redisReply *keys = th_redis_direct(g_cluster.port[node], "KEYS %s",
+                                     "larder:t:user_recent@*");
+  cr_assert(keys && keys->type == REDIS_REPLY_ARRAY);
+  int n = 0;
+  for (size_t i = 0; i < keys->elements && n < cap; i++) {
+    redisReply *s = th_redis_direct(g_cluster.port[node],
+                                    "CLUSTER KEYSLOT %s",
+                                    keys->element[i]->str);
+    cr_assert(s && s->type == REDIS_REPLY_INTEGER);
+    int dup = 0;
+    for (int k = 0; k < n; k++)
+      dup |= slots[k] == (unsigned)s->integer;
+    if (!dup)
+      slots[n++] = (unsigned)s->integer;
+    freeReplyObject(s);
+  }
+  freeReplyObject(keys);
+  return n;
+}
+
+/* Every slot of node 0 holding user_recent's buckets moves to node 1,
+ * one after the other (IMPORTING, MIGRATING, each key MIGRATEd, 100 ms
+ * with the slot half moved, SETSLOT NODE), while a second process writes
+ * every user round after round and a third reads them all pass after
+ * pass. Node 1 starts without the write script (SCRIPT FLUSH: a node
+ * added to the cluster has none). Every write and every lookup during
+ * the migration succeeds, no user ever reads an older round than it read
+ * before, and afterwards every user reads the writer's last round. */
+Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
+  setup_cluster(64);
+  lr_store *store = open_store(LR_STORE_READWRITE);
+  lr_write_stats st;
+  cr_assert_eq(write_round(store, MIG_FIRST, MIG_USERS, 1, &st), 0, "%s",
+               lr_store_errmsg(store));
+  lr_store_close(store);
+  unsigned slots[64];
+  int n_slots = recent_slots(0, slots, 64);
+  cr_assert_gt(n_slots, 5, "node 0 holds %d of the 64 buckets", n_slots);
+  int stop[2];
+  cr_assert_eq(pipe(stop), 0);
+  worker writer = start_worker(mig_writer, stop, 0);
+  worker reader = start_worker(mig_reader, stop, 0);
+  close(stop[0]);
+  for (long long end = th_now_ms() + 20000;
+       writer.lines < 1 || reader.lines < 1; drain(&writer), drain(&reader))
+    cr_assert_lt(th_now_ms(), end, "no round within 20 s: %s / %s",
+                 writer.last, reader.last);
+  int rounds_before = writer.lines, passes_before = reader.lines;
+  char to_id[64];
+  th_redis_node_id(g_cluster.port[1], to_id, sizeof to_id);
+  for (int i = 0; i < n_slots; i++) {
+    th_cluster_begin_migration(&g_cluster, slots[i], 0, 1);
+    freeReplyObject(th_redis_direct(g_cluster.port[1], "SCRIPT FLUSH", NULL));
+    int step = th_cluster_end_migration(&g_cluster, slots[i], 0, 1, to_id,
+                                        100000);
+    cr_assert_eq(step, 0, "slot %u: the migration failed at step %d",
+                 slots[i], step);
+    drain(&writer);
+    drain(&reader);
+  }
+  int rounds = writer.lines - rounds_before;
+  int passes = reader.lines - passes_before;
+  close(stop[1]);
+  int wcode = end_worker(&writer), rcode = end_worker(&reader);
+  cr_assert_eq(wcode, 0, "the writer: %s", writer.last);
+  cr_assert_eq(rcode, 0, "the reader: %s", reader.last);
+  cr_assert_gt(rounds, 0, "no write ran during the migration");
+  cr_assert_gt(passes, 0, "no lookup ran during the migration");
+  fprintf(stderr, "rf001: %d slots moved; %d rounds written and %d passes "
+          "read during the migration\n", n_slots, rounds, passes);
+  cr_assert_eq(recent_slots(0, slots, 64), 0, "node 0 still holds buckets");
+  assert_round(MIG_FIRST, MIG_USERS, atoll(writer.last),
+               "after the migration");
+}
