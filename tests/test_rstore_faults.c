@@ -406,3 +406,138 @@ Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
   assert_round(MIG_FIRST, MIG_USERS, atoll(writer.last),
                "after the migration");
 }
+
+/* ---- rf006: out of order, from two processes ------------------------------ */
+
+enum { OOO_FIRST = 5000, OOO_USERS = 1000, OOO_ROUNDS = 20 };
+
+/* A writer of rf006: the rounds of parity `parity` (1: 19, 17, ... 1; 2:
+ * 20, 18, ... 2), newest first, so every later round is older than the
+ * stored rows. The even writer's first round is the newest of all: each of
+ * its later rounds must then be skipped whole. */
+static int ooo_writer(int out, int stop, long long parity) {
+  (void)stop;
+  lr_store *store;
+  if (lr_store_open(g_repo, LR_STORE_READWRITE, &store)) {
+    dprintf(out, "fail open: %s\n", lr_store_errmsg(store));
+    return 1;
+  }
+  for (long long round = OOO_ROUNDS - 2 + parity; round >= 1; round -= 2) {
+    lr_write_stats st;
+    if (write_round(store, OOO_FIRST, OOO_USERS, round, &st)) {
+      dprintf(out, "fail round %lld: %s\n", round, lr_store_errmsg(store));
+      return 1;
+    }
+    if (st.rows_written + st.rows_skipped != OOO_USERS ||
+        (parity == 2 && round < OOO_ROUNDS && st.rows_skipped != OOO_USERS)) {
+      dprintf(out, "fail round %lld: %zu written, %zu skipped\n", round,
+              st.rows_written, st.rows_skipped);
+      return 1;
+    }
+    dprintf(out, "%lld\n", round);
+  }
+  lr_store_close(store);
+  return 0;
+}
+
+/* Runs the two writers of rf006 at once on the test's repo; then every
+ * user reads the newest round (20). */
+static void two_writers_out_of_order(const char *where) {
+  int stop[2];
+  cr_assert_eq(pipe(stop), 0);
+  worker odd = start_worker(ooo_writer, stop, 1);
+  worker even = start_worker(ooo_writer, stop, 2);
+  close(stop[0]);
+  int odd_code = end_worker(&odd), even_code = end_worker(&even);
+  close(stop[1]);
+  cr_assert_eq(odd_code, 0, "%s, the odd rounds' writer: %s", where,
+               odd.last);
+  cr_assert_eq(even_code, 0, "%s, the even rounds' writer: %s", where,
+               even.last);
+  cr_assert_eq(odd.lines, OOO_ROUNDS / 2);
+  cr_assert_eq(even.lines, OOO_ROUNDS / 2);
+  assert_round(OOO_FIRST, OOO_USERS, OOO_ROUNDS, where);
+}
+
+/* Two processes write the same 1,000 users at once, each its rounds
+ * newest first (older rows arriving after newer ones, from either
+ * process): on a standalone server and on a 3-master cluster, every user
+ * reads the newest row, and the newest writer's later rounds are all
+ * skipped. */
+Test(rfault, rf006_two_processes_writing_out_of_order_the_newest_row_wins,
+     .init = setup_redis) {
+  two_writers_out_of_order("standalone");
+  setup_cluster(1048576);
+  two_writers_out_of_order("cluster");
+}
+
+/* ---- rf002: Redis killed in the middle of a batch ------------------------- */
+
+enum { KILL_BATCH = 2000, KILL_BATCHES = 100 };
+
+/* Polls the test's server until it holds `keys` keys, then kills it
+ * (SIGKILL, by its pid; the test reaps it). */
+static void *kill_at(void *arg) {
+  long long keys = *(const long long *)arg;
+  redisContext *c = redisConnectWithTimeout(
+      "127.0.0.1", g_redis.port, (struct timeval){.tv_sec = 2});
+  for (long long end = th_now_ms() + 30000; c && !c->err &&
+                                            th_now_ms() < end;) {
+    redisReply *r = redisCommand(c, "DBSIZE");
+    long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    if (n < 0 || n >= keys)
+      break;
+  }
+  redisFree(c);
+  kill(g_redis.pid, SIGKILL);
+  return NULL;
+}
+
+static const char *const aof[] = {"--appendonly", "yes", "--appendfsync",
+                                  "always", NULL};
+
+static void setup_redis_aof(void) { setup_redis_with(aof); }
+
+/* Redis (appendonly, appendfsync always) killed with SIGKILL while one
+ * process writes batch after batch of 2,000 users: the batch under way
+ * fails naming the server and what failed, and says how many of its rows
+ * were stored; after a restart on the same files every row of the
+ * batches reported written, and the failed batch's rows it counted, read
+ * back; writing the failed batch again succeeds, and then every row is
+ * there. */
+Test(rfault, rf002_redis_killed_mid_batch_and_restarted_keeps_what_it_reported,
+     .init = setup_redis_aof) {
+  lr_store *store = open_store(LR_STORE_READWRITE);
+  long long keys = 10 * KILL_BATCH;
+  pthread_t killer;
+  cr_assert_eq(pthread_create(&killer, NULL, kill_at, &keys), 0);
+  int done = 0, rc = 0;
+  lr_write_stats st = {0, 0};
+  for (; done < KILL_BATCHES; done++)
+    if ((rc = write_round(store, 1 + (long long)done * KILL_BATCH,
+                          KILL_BATCH, 1, &st)) != 0)
+      break;
+  pthread_join(killer, NULL);
+  char msg[2048];
+  snprintf(msg, sizeof msg, "%s", lr_store_errmsg(store));
+  lr_store_close(store);
+  waitpid(g_redis.pid, NULL, 0);
+  th_untrack_child(g_redis.pid);
+  cr_assert_eq(rc, LR_EIO, "batch %d of %d: %d %s", done, KILL_BATCHES, rc,
+               msg);
+  fprintf(stderr, "rf002: batch %d: %zu written [%s]\n", done,
+          st.rows_written, msg);
+  g_redis.pid = th_redis_start_with(&g_redis.port, (const char *const[]){
+      "--dir", g_redis.dir, "--appendonly", "yes", "--appendfsync", "always",
+      NULL});
+  { redisReply *dbg = th_redis_command(g_redis.port, "INFO persistence"); fprintf(stderr, "DBG %s\n", dbg ? dbg->str : "none"); freeReplyObject(dbg); }
+  size_t kept = (size_t)done * KILL_BATCH + st.rows_written;
+  assert_round(1, kept, 1, "after the restart");
+  store = open_store(LR_STORE_READWRITE);
+  rc = write_round(store, 1 + (long long)done * KILL_BATCH, KILL_BATCH, 1,
+                   &st);
+  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
+  lr_store_close(store);
+  assert_round(1, (size_t)(done + 1) * KILL_BATCH, 1, "written again");
+}

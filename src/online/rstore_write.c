@@ -341,13 +341,15 @@ int lr__rwrite_flush(lr__rwrite *b, lr__redis_cluster *cl,
     lr__buf why;
     lr__buf_init(&why);
     size_t failed = count_verdicts(&s, counts, &why);
-    if (failed)
+    unsigned long long done = counts->stored + counts->skipped;
+    if (failed) {
+      lr__rstore_explain(b->rs, 1, &why);
       rc = lr__errmsg_set(err, LR_EIO, "%llu of %zu rows were stored into "
-                          "%s (%zu of %zu calls failed; newer wins, so "
-                          "writing the rows again is safe): %s",
-                          counts->stored + counts->skipped, n_rows,
-                          lr__rstore_where(b->rs), failed, s.n_calls,
+                          "%s (the other %llu may or may not be): %s", done,
+                          n_rows, lr__rstore_where(b->rs),
+                          (unsigned long long)n_rows - done,
                           lr__buf_str(&why));
+    }
     lr__buf_free(&why);
   } else {
     lr__errmsg_set(err, rc, "out of memory sending rows");
