@@ -725,7 +725,10 @@ typedef struct lr_column {
  * view; the message names it and the row, counted from 0); LR_ETYPE (a value
  * of the wrong type); LR_ECHECK (the view's checks refused the rows: the
  * message names each failing rule with its counts); LR_EIO. On failure
- * nothing is written.
+ * nothing is written, but for an LR_EIO of an online store on Redis,
+ * which has no transaction across its calls: `stats` then counts the
+ * rows stored all the same and the message says how many and why the
+ * others may not be; newer wins, so writing the rows again is safe.
  */
 int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
                   int n_columns, size_t n_rows, lr_write_stats *stats);
