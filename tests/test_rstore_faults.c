@@ -14,10 +14,12 @@
 
 static th_cluster g_cluster;
 
+/* Stops the servers (each by its pid), then any child a failed
+ * assertion left running. */
 static void teardown_faults(void) {
-  th_kill_children();
   teardown_redis();
   th_cluster_down(&g_cluster);
+  th_kill_children();
 }
 
 TestSuite(rfault, .fini = teardown_faults, .timeout = 120);
@@ -107,6 +109,7 @@ static void assert_round(long long first, size_t n, long long round,
                  "%s: user %lld reads %lld, not %lld", when,
                  first + (long long)i, got[i],
                  value_of(round, first + (long long)i));
+  th_release(got);
 }
 
 /* The repo's feature_store.yaml with `store` as its online_store block. */
@@ -302,13 +305,15 @@ typedef struct worker {
   int out;
   int lines;        /* lines read so far */
   char last[2048];  /* the last one */
+  char line[2048];  /* the one coming */
+  size_t len;
 } worker;
 
 /* Reads what `w` reported so far (without waiting). */
 static void drain(worker *w) {
   char buf[4096];
-  static __thread char line[2048];
-  static __thread size_t len;
+  char *line = w->line;
+  size_t len = w->len;
   struct pollfd p = {.fd = w->out, .events = POLLIN};
   while (poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
     ssize_t k = read(w->out, buf, sizeof buf);
@@ -320,11 +325,12 @@ static void drain(worker *w) {
         snprintf(w->last, sizeof w->last, "%s", line);
         w->lines++;
         len = 0;
-      } else if (len + 1 < sizeof line) {
+      } else if (len + 1 < sizeof w->line) {
         line[len++] = buf[i];
       }
     }
   }
+  w->len = len;
 }
 
 /* 1 when the parent closed the stop pipe (the child is to end). */
@@ -475,9 +481,11 @@ Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
   worker reader = start_worker(mig_reader, stop, 0);
   close(stop[0]);
   for (long long end = th_now_ms() + 20000;
-       writer.lines < 1 || reader.lines < 1; drain(&writer), drain(&reader))
+       writer.lines < 1 || reader.lines < 1; drain(&writer), drain(&reader)) {
     cr_assert_lt(th_now_ms(), end, "no round within 20 s: %s / %s",
                  writer.last, reader.last);
+    usleep(2000);
+  }
   int rounds_before = writer.lines, passes_before = reader.lines;
   char to_id[64];
   th_redis_node_id(g_cluster.port[1], to_id, sizeof to_id);
