@@ -206,7 +206,9 @@ Test(rfault, rf003_maxmemory_fails_the_write_naming_oom_and_the_count,
 /* A server that wants a password: the wrong one in feature_store.yaml
  * (with a user too), a wrong one from password_env, and none at all each
  * fail the open with the server, what it answered and the field to fix;
- * the right one from password_env opens. */
+ * the right one from password_env opens. A cluster whose nodes want one,
+ * opened with a wrong one: the first seed's refusal explained, the
+ * other's as it is; the right one opens. */
 Test(rfault, rf004_a_wrong_or_missing_password_fails_the_open_clearly,
      .init = setup_redis) {
   th_redis_must(g_redis.port, "CONFIG SET requirepass %s", "secret");
@@ -244,12 +246,33 @@ Test(rfault, rf004_a_wrong_or_missing_password_fails_the_open_clearly,
   lr_store_close(store);
   cr_assert_eq(got[0], 9, "the fixture's user 2");
   unsetenv("RF_PASSWORD");
+
+  th_cluster_up(&g_cluster, NULL);
+  for (int k = 0; k < TH_MASTERS; k++)
+    th_redis_must(g_cluster.port[k], "CONFIG SET requirepass %s", "secret");
+  char block[512];
+  snprintf(block, sizeof block, "{type: redis, cluster: [\"redis://127.0.0.1:"
+           "%d\", \"redis://127.0.0.1:%d\"], password: wrong}",
+           g_cluster.port[0], g_cluster.port[1]);
+  set_store_config(block);
+  snprintf(want, sizeof want, "no seed of the cluster gave its slot map: "
+           "Redis at 127.0.0.1:%d refused the password (WRONGPASS invalid "
+           "username-password pair or user is disabled.): fix the online "
+           "store's password in feature_store.yaml (the other seeds: "
+           "127.0.0.1:%d refused the password: WRONGPASS invalid "
+           "username-password pair or user is disabled.)", g_cluster.port[0],
+           g_cluster.port[1]);
+  cr_assert_str_eq(open_error(LR_EIO), want);
+  snprintf(block, sizeof block, "{type: redis, cluster: [\"redis://127.0.0.1:"
+           "%d\"], password: secret}", g_cluster.port[2]);
+  set_store_config(block);
+  lr_store_close(open_store(LR_STORE_READONLY));
 }
 
 /* ---- rf005: Redis down, Redis silent ------------------------------------ */
 
 /* Nothing listening at the url: the open names the address and the
- * setting. A server stopped (SIGSTOP) with a timeout of 300 ms: the open,
+ * setting (and `larder get` prints the same). A server stopped (SIGSTOP) with a timeout of 300 ms: the open,
  * a lookup on a store opened before and a write each fail naming the
  * server and the timeout setting; after SIGCONT writes and lookups
  * work. */
@@ -262,6 +285,15 @@ Test(rfault, rf005_redis_down_or_silent_names_address_and_timeout,
            "(Connection refused): start redis-server there, or fix the "
            "online store's url in feature_store.yaml", port);
   cr_assert_str_eq(open_error(LR_EIO), want);
+  char *out = NULL;
+  int code = th_run_larder(g_repo, "get", (const char *const[]){
+      "--features", "user_recent:recent_clicks", "--entity", "user_id=2",
+      NULL}, 30000, &out);
+  th_keep(out);
+  char cli[1100];
+  snprintf(cli, sizeof cli, "larder: get: %s\n", want);
+  cr_assert_eq(code, 1, "%s", out);
+  cr_assert_str_eq(out, cli, "`larder get` says the same");
 
   th_redis_up(&g_redis, NULL);
   set_server_config(g_redis.port, ", timeout: 300ms");

@@ -12,8 +12,9 @@
  * NAME during WHAT: REASON", "NAME did not answer WHAT within N ms", "NAME
  * refused the password: REPLY", "NAME refused COMMAND: REPLY" (the reply
  * starting with Redis' error code), each maybe after a batch's "K of N
- * commands failed; the first, command I: ". Any other message is kept as
- * it is.
+ * commands failed; the first, command I: ", and a cluster's seeds' "no
+ * node of the cluster gave its slot map (CLUSTER SLOTS): FAILURE; ...".
+ * Any other message is kept as it is.
  */
 #include <stdio.h>
 #include <string.h>
@@ -71,9 +72,33 @@ static int say_refusal(const lr__online_redis *cfg, const char *name,
   return 0;
 }
 
+static int say(const lr__online_redis *cfg, const char *msg, lr__buf *out);
+
+/* A cluster's seeds all failed to give the slot map ("no node of the
+ * cluster gave its slot map (CLUSTER SLOTS): FAILURE; FAILURE..."): the
+ * first seed's failure explained, the others' as they are. */
+static int say_seeds(const lr__online_redis *cfg, const char *failures,
+                     lr__buf *out) {
+  lr__buf first;
+  lr__buf_init(&first);
+  const char *rest = strstr(failures, "; ");
+  lr__buf_append(&first, failures,
+                 rest ? (size_t)(rest - failures) : strlen(failures));
+  lr__buf_puts(out, "no seed of the cluster gave its slot map: ");
+  int fixed = say(cfg, lr__buf_str(&first), out);
+  if (rest)
+    lr__buf_printf(out, " (the other seeds: %s)", rest + 2);
+  lr__buf_free(&first);
+  return fixed;
+}
+
 /* Appends the explanation of `msg` (a message of src/redis) to `out`;
  * returns 1 when there is a fix, 0 when `msg` went as it is. */
 static int say(const lr__online_redis *cfg, const char *msg, lr__buf *out) {
+  static const char seeds[] = "no node of the cluster gave its slot map "
+                              "(CLUSTER SLOTS): ";
+  if (!strncmp(msg, seeds, sizeof seeds - 1))
+    return say_seeds(cfg, msg + sizeof seeds - 1, out);
   const char *to, *end;
   if (!strncmp(msg, "cannot connect to ", 18) &&
       (end = strstr(to = msg + 18, ": "))) {
