@@ -13,11 +13,13 @@
 #                documents (hash-max-listpack-entries 256,
 #                hash-max-listpack-value 128) and with Redis' defaults;
 #                Feast's layout of the same users (`loadgen redis-gen`)
-#   materialize  N_MATERIALIZE users into buckets of ~100 (rows/s)
+#   materialize  N_MATERIALIZE users into buckets of ~100 (rows/s), into
+#                one server and into a 3-master cluster on this machine
 #   lookup       lr_get_online_features of 1, 10 and 100 random users on
 #                the N_MEMORY store, and the same lookups of Feast's layout
-#                with one pipelined batch of HMGETs through Larder's Redis
-#                client (bench/redis_store.c)
+#                loaded into the same server, with one pipelined batch of
+#                HMGETs through Larder's Redis client, the two alternating
+#                (bench/redis_store.c)
 #
 # Prints report rows (bench/common.h): redis_store_memory (bytes/entity),
 # redis_materialize (rows/s), redis_lookup (lookups/s and latency).
@@ -75,6 +77,12 @@ memory_row() {
   echo "# redis_store_memory $1: used_memory=$full empty=$3 keys=$keys"
 }
 
+# load_feast: Feast's layout of the N_MEMORY users into the server.
+load_feast() {
+  "$bin/loadgen" redis-gen "$n_mem" | redis-cli -p "$port" --pipe >"$bench_tmp/pipe.txt"
+  grep -q 'errors: 0' "$bench_tmp/pipe.txt" || { cat "$bench_tmp/pipe.txt" >&2; exit 1; }
+}
+
 mem_source=$(source_of "$n_mem")
 for settings in listpack defaults; do
   if [ $settings = listpack ]; then start_server $listpack; else start_server; fi
@@ -82,17 +90,18 @@ for settings in listpack defaults; do
   "$bin/redis_store" materialize "$bench_tmp/repo_$settings" "$mem_source" \
     "$port" $((n_mem / 100))
   memory_row "larder_$settings" "$n_mem" "$empty"
-  [ $settings = listpack ] && "$bin/redis_store" lookup \
-    "$bench_tmp/repo_$settings" "$n_mem" "$runs"
+  if [ $settings = listpack ]; then
+    load_feast
+    "$bin/redis_store" lookup "$bench_tmp/repo_$settings" "$port" "$n_mem" \
+      "$runs"
+  fi
   stop_server
 done
 
 start_server
 empty=$(used_memory)
-"$bin/loadgen" redis-gen "$n_mem" | redis-cli -p "$port" --pipe >"$bench_tmp/pipe.txt"
-grep -q 'errors: 0' "$bench_tmp/pipe.txt" || { cat "$bench_tmp/pipe.txt" >&2; exit 1; }
+load_feast
 memory_row feast_layout "$n_mem" "$empty"
-"$bin/redis_store" feast "$port" "$n_mem" "$runs"
 stop_server
 
 mat_source=$(source_of "$n_mat")
@@ -101,3 +110,30 @@ start_server $listpack
   $((n_mat / 100))
 echo "# redis_materialize: used_memory=$(used_memory) keys=$(redis-cli -p "$port" dbsize)"
 stop_server
+
+# start_cluster: three masters (no replicas) on fresh ports, joined by
+# `redis-cli --cluster create`; their ports in $ports (comma-separated).
+start_cluster() {
+  local addrs=() list=() p i
+  for i in 1 2 3; do
+    p=$(free_port)
+    mkdir -p "$bench_tmp/node-$p"
+    # shellcheck disable=SC2086
+    bench_start "$bench_tmp/redis-$p.log" redis-server --port "$p" \
+      --bind 127.0.0.1 --save '' --appendonly no --dir "$bench_tmp/node-$p" \
+      --cluster-enabled yes --cluster-port "$(free_port)" $listpack
+    wait_until redis-cli -p "$p" ping
+    addrs+=("127.0.0.1:$p")
+    list+=("$p")
+  done
+  redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 \
+    --cluster-yes >"$bench_tmp/create.txt"
+  for p in "${list[@]}"; do
+    wait_until sh -c "redis-cli -p $p cluster info | grep -q cluster_state:ok"
+  done
+  ports=$(IFS=,; echo "${list[*]}")
+}
+
+start_cluster
+"$bin/redis_store" materialize "$bench_tmp/repo_cluster" "$mat_source" \
+  "$ports" $((n_mat / 100))

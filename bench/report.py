@@ -85,6 +85,27 @@ SCENARIOS = [
      [("larder_rows", "feast"), ("larder_buckets_100", "feast"),
       ("larder_buckets_100_defaults", "feast"),
       ("larder_buckets_100", "raw")]),
+    ("redis_store_memory", "Redis online store: bytes per entity",
+     "Larder's online store on Redis (`online_store: {type: redis}`), 1M "
+     "users x 20 float32 materialized from Parquet into buckets of ~100, "
+     "`used_memory` above an empty server per entity, with "
+     "hash-max-listpack-entries 256 and -value 128 (`larder_listpack`) and "
+     "with Redis' defaults; Feast's layout of the same users beside them "
+     "(bench/redis_store.sh). Goal: at most 1.5x the raw 88 bytes.",
+     [("larder_listpack", "feast_layout"),
+      ("larder_defaults", "feast_layout")]),
+    ("redis_materialize", "Materialize into Redis",
+     "`lr_materialize` of all users from Parquet into an empty Redis store "
+     "(buckets of ~100): one server (`masters=1`) or a 3-master cluster, "
+     "all on this machine's 2 cores with the client; one run (max = its "
+     "seconds). Goal: 500k rows/s.",
+     []),
+    ("redis_lookup", "Lookups on Redis against Feast's layout",
+     "`lr_get_online_features` of 1, 10 and 100 random users x 20 features "
+     "on the Redis store, against an HMGET per user of Feast's layout in "
+     "the same server through the same client code, one pipelined batch "
+     "per lookup; the two alternate in rounds of 100.",
+     [("larder", "feast_layout")]),
     ("replication_visible", "Push -> visible on every replica",
      "A primary and 3 replicas on this machine, `larder replicate` for "
      "each, the log on a local `redis-server`: one-row writes, one at a "

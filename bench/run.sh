@@ -19,6 +19,9 @@
 #                    Redis, one string each or bucketed into hashes, with
 #                    Redis' defaults and raised listpack limits, beside
 #                    Feast's layout (bench/redis_layout.sh)
+#   redis_store_*,   the online store on Redis: used_memory per entity,
+#   redis_*          materialize into one server and a 3-master cluster,
+#                    lookups beside Feast's layout (bench/redis_store.sh)
 #   compact_under_server  `larder compact` while the server answers lookups:
 #                    its duration, and the lookups' latency meanwhile against
 #                    the same load alone (bench/compact_serve.sh)
@@ -83,6 +86,9 @@ busy_before=$(busy_pct)
   timeout 900 bench/server.sh "$build" $mode
   step "Redis layouts: used_memory per entity, 1M entities"
   timeout 900 bench/redis_layout.sh "$build" 1000000
+  step "Redis online store: memory, materialize $offline_n, lookups"
+  timeout 1500 bench/redis_store.sh "$build" 1000000 "$offline_n" \
+    "$((runs / 20))"
   step "compaction under the server, $lookup_n entities"
   timeout 600 bench/compact_serve.sh "$build" "$lookup_n"
   step "replication: push -> visible on 3 replicas, apply rate"

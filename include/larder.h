@@ -297,6 +297,13 @@ enum {
  * store meanwhile fails, or finds a new, empty store once the teardown is
  * done (a command started then may so leave a store folder behind: run
  * the teardown again).
+ *
+ * A store on Redis (online_store type redis) is removed key by key: every
+ * key under its key_prefix, on every master (SCAN, UNLINK); the report
+ * says how many. Redis cannot say who else uses it, so nothing is locked:
+ * stop every writer first (keys written during the teardown may stay).
+ * Redis down or refusing fails it with LR_EIO naming the server, and the
+ * registry stays; a failure part way leaves some keys: run it again.
  */
 int lr_repo_teardown(const char *dir, unsigned flags, char **report,
                      char **errmsg);
@@ -462,7 +469,34 @@ typedef struct lr_value {
 /* The online store: in-process reads and writes                             */
 /* ------------------------------------------------------------------------ */
 
-/* A repo's registry and online store (an LMDB environment), opened. */
+/*
+ * A repo's registry and online store, opened: an LMDB environment on this
+ * host (online_store type lmdb, the default), or a Redis server or Redis
+ * Cluster that many hosts share (type redis). Every call below works on
+ * both, with the same rows, statuses and values; where the Redis store
+ * differs, its call says so. What holds on Redis, for every call:
+ *
+ *  - Writes: each row is stored newer-wins atomically on the server (a
+ *    script compares its times with the stored row's), so writers in any
+ *    number of processes and hosts never lose a newer row, whatever the
+ *    order their rows arrive in. There is no transaction across rows: a
+ *    write's rows are visible as each put sends them, not at its commit,
+ *    and a write that fails part way has stored some of its rows (the
+ *    message says how many; writing them again is safe). A view whose
+ *    checks may refuse the batch (reject, max_failed) holds its rows until
+ *    the verdict, so a refused batch writes nothing.
+ *  - Versions: (1, N), N counting the writes that changed a row. A lookup
+ *    reads N in the same round trip as its rows; Redis has no snapshot
+ *    across keys, so a lookup during a write may see some of its rows and
+ *    not others (each row whole), and the version says "at least these
+ *    writes".
+ *  - Failures (Redis down, a timeout, OOM at maxmemory, a wrong password,
+ *    a cluster resharding past the redirections) are LR_EIO with a message
+ *    naming the server and the setting to change.
+ *  - The calls that read a whole LMDB store or its files (compact,
+ *    digests, verify, compare, samples, copy, publish and replication)
+ *    answer LR_EUNSUPPORTED, naming the Redis store.
+ */
 typedef struct lr_store lr_store;
 
 enum {
@@ -492,6 +526,12 @@ enum {
  * elsewhere is seen by a new open). A read-write open writes (the rows of
  * removed views; the upgrade of a store of the old layout) and so waits
  * for the writers of every process.
+ *
+ * On Redis the open connects (a cluster: reads its slot map) and loads the
+ * write script, so Redis down or a wrong password fails it with LR_EIO;
+ * the handle keeps a pool of connections, one per thread at a time, and
+ * opens no file of the store (any number of hosts may open it). A repo
+ * with both a Redis store and a replication block is LR_EUNSUPPORTED.
  */
 int lr_store_open(const char *repo, unsigned flags, lr_store **out);
 
@@ -725,10 +765,8 @@ typedef struct lr_column {
  * view; the message names it and the row, counted from 0); LR_ETYPE (a value
  * of the wrong type); LR_ECHECK (the view's checks refused the rows: the
  * message names each failing rule with its counts); LR_EIO. On failure
- * nothing is written, but for an LR_EIO of an online store on Redis,
- * which has no transaction across its calls: `stats` then counts the
- * rows stored all the same and the message says how many and why the
- * others may not be; newer wins, so writing the rows again is safe.
+ * nothing is written (on Redis, see above: an LR_EIO may leave rows
+ * stored, and `stats` counts them).
  */
 int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
                   int n_columns, size_t n_rows, lr_write_stats *stats);

@@ -279,3 +279,194 @@ Test(rstore, rs007_two_servers_on_one_redis_agree) {
   g_out = first_out;
   srv_stop();
 }
+
+/* How many keys of server `port` match `pattern`. */
+static size_t keys_matching(int port, const char *pattern) {
+  char command[128];
+  snprintf(command, sizeof command, "KEYS %s", pattern);
+  redisReply *r = th_redis_command(port, command);
+  cr_assert(r && r->type == REDIS_REPLY_ARRAY, "no answer to %s", command);
+  size_t n = r->elements;
+  freeReplyObject(r);
+  return n;
+}
+
+/* A teardown removes every key under the store's prefix, and only those
+ * (a key of another project, or one that only starts alike, stays);
+ * checking first counts them and removes nothing. */
+Test(rstore, rs008_a_teardown_removes_the_keys_under_the_prefix) {
+  freeReplyObject(rcmd("SET larder:other:k 1"));
+  freeReplyObject(rcmd("SET larder:t 1"));
+  size_t ours = keys_matching(g_redis.port, "larder:t:*");
+  cr_assert_geq(ours, 4, "buckets of three views and the meta hash");
+  char *report = NULL, *err = NULL;
+  cr_assert_eq(lr_repo_teardown(g_repo, LR_TEARDOWN_CHECK, &report, &err), 0,
+               "%s", err);
+  char want[512];
+  snprintf(want, sizeof want, "Would remove the online store on "
+           "redis://127.0.0.1:%d/0: %zu keys under 'larder:t:'.\nStop every "
+           "writer of the store first: keys written during the teardown may "
+           "stay.\nWould remove the registry data/registry.db.\n",
+           g_redis.port, ours);
+  cr_assert_str_eq(report, want);
+  lr_free(report);
+  cr_assert_eq(keys_matching(g_redis.port, "larder:t:*"), ours);
+  cr_assert_eq(lr_repo_teardown(g_repo, 0, &report, &err), 0, "%s", err);
+  snprintf(want, sizeof want, "Removed the online store on "
+           "redis://127.0.0.1:%d/0: %zu keys under 'larder:t:'.\nRemoved the "
+           "registry data/registry.db.\n", g_redis.port, ours);
+  cr_assert_str_eq(report, want);
+  lr_free(report);
+  cr_assert_eq(keys_matching(g_redis.port, "larder:t:*"), 0);
+  cr_assert_eq(keys_matching(g_redis.port, "larder:other:*"), 1);
+  cr_assert_eq(keys_matching(g_redis.port, "larder:t"), 1);
+  cr_assert_eq(lr_repo_teardown(g_repo, 0, &report, &err), 0, "%s", err);
+  cr_assert_str_eq(report, "", "nothing left to remove");
+  lr_free(report);
+}
+
+/* Redis down: the teardown fails naming the server, and removes nothing
+ * (the registry stays, since rows without it could not be read). */
+Test(rstore, rs009_a_teardown_with_redis_down_removes_nothing) {
+  int port = g_redis.port;
+  th_redis_down(&g_redis);
+  char *report = NULL, *err = NULL;
+  cr_assert_eq(lr_repo_teardown(g_repo, 0, &report, &err), LR_EIO);
+  char want[256];
+  snprintf(want, sizeof want, "cannot connect to Redis at 127.0.0.1:%d "
+           "(Connection refused): start redis-server there, or fix the "
+           "online store's url in feature_store.yaml; nothing was removed",
+           port);
+  cr_assert_str_eq(err, want);
+  lr_free(err);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/data/registry.db", g_repo);
+  cr_assert_eq(access(path, F_OK), 0, "the registry stays");
+}
+
+static th_cluster g_cluster;
+
+static void setup_cluster(void) {
+  th_cluster_up(&g_cluster, NULL);
+  char config[512];
+  snprintf(config, sizeof config, "project: t\nonline_store: {type: redis, "
+           "cluster: [\"redis://127.0.0.1:%d\"], buckets: 64}\n",
+           g_cluster.port[1]);
+  setup_with(config);
+}
+
+static void teardown_cluster(void) {
+  teardown();
+  th_cluster_down(&g_cluster);
+}
+
+/* On a cluster, the keys are on every master and a teardown removes them
+ * from each. */
+Test(rstore, rs010_a_teardown_removes_the_keys_from_every_master,
+     .init = setup_cluster, .fini = teardown_cluster) {
+  for (long long id = 100; id < 400; id++)
+    write_recent(id, "2100-01-01T00:00:00Z", id);
+  size_t before = 0;
+  for (int i = 0; i < TH_MASTERS; i++) {
+    size_t n = keys_matching(g_cluster.port[i], "larder:t:*");
+    cr_assert_gt(n, 0, "node %d holds some of the store", i);
+    before += n;
+  }
+  char *report = NULL, *err = NULL;
+  cr_assert_eq(lr_repo_teardown(g_repo, 0, &report, &err), 0, "%s", err);
+  char want[512];
+  snprintf(want, sizeof want, "Removed the online store on the Redis "
+           "Cluster at 127.0.0.1:%d: %zu keys under 'larder:t:'.\nRemoved "
+           "the registry data/registry.db.\n", g_cluster.port[1], before);
+  cr_assert_str_eq(report, want);
+  lr_free(report);
+  for (int i = 0; i < TH_MASTERS; i++)
+    cr_assert_eq(keys_matching(g_cluster.port[i], "larder:t:*"), 0);
+}
+
+/* Runs `larder -c repo COMMAND ARGS...` (within 60 s); its exit code goes
+ * first into the output it returns (kept until the test ends), so that a
+ * difference of either shows. */
+static const char *cli_out(const char *repo, const char *command,
+                           const char *const *args) {
+  char *out = NULL;
+  int code = th_run_larder(repo, command, args, 60000, &out);
+  lr__buf text;
+  lr__buf_init(&text);
+  lr__buf_printf(&text, "[exit %d] %s", code, out ? out : "");
+  free(out);
+  return th_keep(lr__buf_steal(&text));
+}
+
+/* The same commands on the example repo (`larder init`, its view reading
+ * the push source) with its store on LMDB and on Redis print the same,
+ * byte for byte: apply, materialize,
+ * get (a service with on-demand features), write, push, version and the
+ * lookups' values after them. `bench` runs on both. */
+Test(rstore, rs011_the_cli_prints_the_same_on_redis_as_on_lmdb) {
+  char *lmdb = th_tempdir();
+  char *redis = th_tempdir();
+  char cmd[4400];
+  snprintf(cmd, sizeof cmd, "%s init %s/r >/dev/null && sed -i 's/^    "
+           "source: driver_stats_source/    source: driver_stats_push/' "
+           "%s/r/features.yaml && cp -r %s/r %s/r", th_larder_bin(), lmdb,
+           lmdb, lmdb, redis);
+  cr_assert_eq(system(cmd), 0, "%s", cmd);
+  char repo[2][1100], config[256];
+  snprintf(repo[0], sizeof repo[0], "%s/r", lmdb);
+  snprintf(repo[1], sizeof repo[1], "%s/r", redis);
+  snprintf(config, sizeof config, "project: driver_ranking\nregistry: "
+           "data/registry.db\nonline_store: {type: redis, url: "
+           "\"redis://127.0.0.1:%d/2\"}\noffline_store: {type: duckdb}\n",
+           g_redis.port);
+  th_write(repo[1], "feature_store.yaml", config);
+  static const char rows[] = "driver_id,event_timestamp,conv_rate,acc_rate,"
+                             "avg_daily_trips\n1001,2099-01-01T00:00:00Z,0.5,"
+                             "0.25,7\n1001,2001-01-01T00:00:00Z,0.9,0.9,9\n";
+  th_write(lmdb, "rows.csv", rows);
+  th_write(redis, "rows.csv", rows);
+  static const char *const get[] = {
+      "--service", "driver_activity_v1", "--entity", "driver_id=1001",
+      "--entity", "driver_id=1005", "--entity", "driver_id=99",
+      "--request", "val_to_add=1", "--request", "val_to_add_2=10", "--json",
+      NULL};
+  const char *outs[2][8];
+  const char *base[2] = {lmdb, redis};
+  static const char *const none[] = {NULL};
+  for (int r = 0; r < 2; r++) {
+    char file[1200];
+    snprintf(file, sizeof file, "%s/rows.csv", base[r]);
+    const char *const materialize[] = {"2000-01-01T00:00:00Z",
+                                       "2100-01-01T00:00:00Z", NULL};
+    const char *const write[] = {"driver_hourly_stats", file, NULL};
+    const char *const push[] = {"driver_stats_push", file, "--to", "online",
+                                NULL};
+      outs[r][0] = cli_out(repo[r], "apply", none);
+    outs[r][1] = cli_out(repo[r], "materialize", materialize);
+    outs[r][2] = cli_out(repo[r], "get", get);
+    outs[r][3] = cli_out(repo[r], "write", write);
+    outs[r][4] = cli_out(repo[r], "push", push);
+    outs[r][5] = cli_out(repo[r], "get", get);
+    outs[r][6] = cli_out(repo[r], "version", none);
+    const char *const bench[] = {"--service", "driver_activity_v1",
+                                 "--random", "20", "--request",
+                                 "val_to_add=1", "--request",
+                                 "val_to_add_2=10", "--duration", "200ms",
+                                 "--warmup", "50ms", NULL};
+    outs[r][7] = cli_out(repo[r], "bench", bench);
+  }
+  for (int i = 0; i < 8; i++)
+    cr_assert(!strncmp(outs[1][i], "[exit 0] ", 9), "command %d: %s", i,
+              outs[1][i]);
+  for (int i = 0; i < 7; i++)
+    cr_assert_str_eq(outs[1][i], outs[0][i], "command %d differs", i);
+  cr_assert(strstr(outs[0][1], "300 rows read, 300 written"), "%s",
+            outs[0][1]);
+  cr_assert(strstr(outs[0][3], "Wrote 1 row to driver_hourly_stats (1 older "
+                   "than the stored rows were skipped)"), "%s", outs[0][3]);
+  cr_assert(strstr(outs[0][2], "PRESENT"), "%s", outs[0][2]);
+  cr_assert(strstr(outs[0][5], "0.5"), "the written row: %s", outs[0][5]);
+  cr_assert(!strncmp(outs[1][7], "[exit 0] ", 9), "%s", outs[1][7]);
+  th_rmrf(lmdb);
+  th_rmrf(redis);
+}

@@ -213,30 +213,32 @@ Test(rfault, rf004_a_wrong_or_missing_password_fails_the_open_clearly,
      .init = setup_redis) {
   th_redis_must(g_redis.port, "CONFIG SET requirepass %s", "secret");
   int port = g_redis.port;
-  char want[512];
-  set_server_config(port, ", password: wrong");
-  snprintf(want, sizeof want, "Redis at 127.0.0.1:%d refused the password "
-           "(WRONGPASS invalid username-password pair or user is disabled.)"
-           ": fix the online store's password in feature_store.yaml", port);
-  cr_assert_str_eq(open_error(LR_EIO), want);
+#define WRONGPASS                                                              \
+  "refused the password (WRONGPASS invalid username-password pair or user "   \
+  "is disabled.): "
+  static const struct {
+    const char *fields, *answer; /* the answer after "Redis at HOST:PORT " */
+  } cases[] = {
+      {", password: wrong",
+       WRONGPASS "fix the online store's password in feature_store.yaml"},
+      {", password_env: RF_PASSWORD",
+       WRONGPASS "fix the password in $RF_PASSWORD (the online store's "
+                 "password_env in feature_store.yaml)"},
+      {", user: larder, password: wrong",
+       WRONGPASS "fix the online store's user and password in "
+                 "feature_store.yaml"},
+      {"", "wants a password (NOAUTH Authentication required.): set the "
+           "online store's password, or password_env, in feature_store.yaml"},
+  };
+#undef WRONGPASS
   setenv("RF_PASSWORD", "wrong too", 1);
-  set_server_config(port, ", password_env: RF_PASSWORD");
-  snprintf(want, sizeof want, "Redis at 127.0.0.1:%d refused the password "
-           "(WRONGPASS invalid username-password pair or user is disabled.)"
-           ": fix the password in $RF_PASSWORD (the online store's "
-           "password_env in feature_store.yaml)", port);
-  cr_assert_str_eq(open_error(LR_EIO), want);
-  set_server_config(port, ", user: larder, password: wrong");
-  snprintf(want, sizeof want, "Redis at 127.0.0.1:%d refused the password "
-           "(WRONGPASS invalid username-password pair or user is disabled.)"
-           ": fix the online store's user and password in "
-           "feature_store.yaml", port);
-  cr_assert_str_eq(open_error(LR_EIO), want);
-  set_server_config(port, "");
-  snprintf(want, sizeof want, "Redis at 127.0.0.1:%d wants a password "
-           "(NOAUTH Authentication required.): set the online store's "
-           "password, or password_env, in feature_store.yaml", port);
-  cr_assert_str_eq(open_error(LR_EIO), want);
+  char want[512];
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    set_server_config(port, cases[k].fields);
+    snprintf(want, sizeof want, "Redis at 127.0.0.1:%d %s", port,
+             cases[k].answer);
+    cr_assert_str_eq(open_error(LR_EIO), want, "with %s", cases[k].fields);
+  }
   setenv("RF_PASSWORD", "secret", 1);
   set_server_config(port, ", password_env: RF_PASSWORD");
   lr_store *store = open_store(LR_STORE_READONLY);

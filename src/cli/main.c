@@ -53,7 +53,7 @@ static void print_usage(void) {
   printf("usage: larder [-c REPO] [-v] COMMAND [ARGS]\n"
          "\n"
          "Larder, a feature store: definitions in YAML, an offline store on\n"
-         "DuckDB, an embedded online store on LMDB.\n"
+         "DuckDB, an online store embedded on LMDB or shared on Redis.\n"
          "\n"
          "Options:\n");
   for (int k = 0; k < CLI_COUNT(global_options); k++)

@@ -168,6 +168,10 @@ void lr__rstore_bucket_key(const lr__rstore *rs, const char *db_name,
 
 const char *lr__rstore_meta_key(const lr__rstore *rs) { return rs->meta_key; }
 
+const char *lr__rstore_prefix(const lr__rstore *rs) {
+  return rs->cfg.key_prefix;
+}
+
 int lr__rstore_is_cluster(const lr__rstore *rs) { return rs->cfg.cluster; }
 
 long long lr__rstore_margin_ms(const lr__rstore *rs) {

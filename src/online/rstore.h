@@ -65,6 +65,9 @@ void lr__rstore_bucket_key(const lr__rstore *rs, const char *db_name,
 /* The meta hash's key (PREFIX "meta"). */
 const char *lr__rstore_meta_key(const lr__rstore *rs);
 
+/* The prefix of every key of the store (`key_prefix`). */
+const char *lr__rstore_prefix(const lr__rstore *rs);
+
 /* 1 when the store is a Redis Cluster (a script's keys must then share a
  * slot), 0 for a standalone server. */
 int lr__rstore_is_cluster(const lr__rstore *rs);
@@ -104,6 +107,14 @@ int lr__rstore_seq(lr__rstore *rs, unsigned long long *seq, lr__buf *err);
 
 /* PINGs the server of the meta hash (the health check). Thread-safe. */
 int lr__rstore_ping(lr__rstore *rs, lr__buf *err);
+
+/* Removes every key under the store's prefix on every master (SCAN MATCH,
+ * UNLINK), or with `check` only counts them; *n_keys gets the count. Keys
+ * written meanwhile may stay: call it with no writer running. Returns 0,
+ * or LR_EIO / LR_ENOMEM with the message in `err` (some keys may be gone
+ * then: running it again removes the rest). */
+int lr__rstore_teardown(lr__rstore *rs, int check, unsigned long long *n_keys,
+                        lr__buf *err);
 
 /* A change of meta records: given the records `fields` hold now (`old`,
  * an HMGET reply: one string or nil each), appends the records to set to

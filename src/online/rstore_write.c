@@ -130,12 +130,23 @@ typedef struct sending {
   size_t *key_index; /* per row: its bucket's place in its call's KEYS */
 } sending;
 
+/* Rows by slot, then by bucket (so that a call names each of its buckets
+ * once, found by looking at the last one only), then in the order they
+ * were added (so that of two rows with the very same times, the later one
+ * is stored, as on LMDB). */
 static int by_slot(const void *x, const void *y, void *ctx) {
-  const wrow *rows = ctx;
-  const wrow *a = &rows[*(const size_t *)x], *b = &rows[*(const size_t *)y];
-  if (a->slot != b->slot)
-    return a->slot < b->slot ? -1 : 1;
-  return *(const size_t *)x < *(const size_t *)y ? -1 : 1;
+  const lr__rwrite *b = ctx;
+  size_t i = *(const size_t *)x, j = *(const size_t *)y;
+  const wrow *p = &b->rows[i], *q = &b->rows[j];
+  if (p->slot != q->slot)
+    return p->slot < q->slot ? -1 : 1;
+  if (p->bucket_len != q->bucket_len)
+    return p->bucket_len < q->bucket_len ? -1 : 1;
+  int c = memcmp(b->bytes.data + p->bucket, b->bytes.data + q->bucket,
+                 p->bucket_len);
+  if (c)
+    return c;
+  return i < j ? -1 : 1;
 }
 
 /* Cuts the ordered rows into calls: one slot each, CALL_ROWS at most. */
@@ -159,7 +170,8 @@ static void arg(sending *s, size_t *at, const char *p, size_t len) {
 }
 
 /* The argv of call `c`: EVALSHA SHA NUMKEYS KEYS... N TIES then 4 per row.
- * A row whose bucket came earlier in the call reuses its KEYS index. */
+ * A row of the bucket before it (rows come by bucket) reuses its KEYS
+ * index. */
 static void build_call(sending *s, call *c, size_t *at, char **text) {
   const lr__rwrite *b = s->b;
   const char *base = b->bytes.data;
@@ -170,12 +182,11 @@ static void build_call(sending *s, call *c, size_t *at, char **text) {
   size_t numkeys_at = (*at)++, n_keys = 0;
   for (size_t i = 0; i < c->n; i++) {
     const wrow *w = &b->rows[s->order[c->first + i]];
-    size_t k = 0;
-    while (k < n_keys && (s->argvlen[numkeys_at + 1 + k] != w->bucket_len ||
-                          memcmp(s->argv[numkeys_at + 1 + k],
-                                 base + w->bucket, w->bucket_len) != 0))
-      k++;
-    if (k == n_keys) {
+    size_t k = n_keys ? n_keys - 1 : 0;
+    if (n_keys == 0 || s->argvlen[numkeys_at + 1 + k] != w->bucket_len ||
+        memcmp(s->argv[numkeys_at + 1 + k], base + w->bucket,
+               w->bucket_len) != 0) {
+      k = n_keys;
       arg(s, at, base + w->bucket, w->bucket_len);
       n_keys++;
     }
@@ -224,7 +235,7 @@ static int sending_init(sending *s, lr__rwrite *b) {
     return LR_ENOMEM;
   for (size_t i = 0; i < n; i++)
     s->order[i] = i;
-  qsort_r(s->order, n, sizeof *s->order, by_slot, b->rows);
+  qsort_r(s->order, n, sizeof *s->order, by_slot, b);
   plan_calls(s);
   size_t at = 0;
   char *text = s->text;

@@ -14,11 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../registry/online_redis.h"
 #include "../registry/registry.h"
 #include "../registry/replication.h"
 #include "../util/fs.h"
 #include "generation.h"
 #include "larder.h"
+#include "rstore.h"
 
 /* The repo's two paths, as written in feature_store.yaml and resolved. */
 typedef struct repo_paths {
@@ -66,10 +68,42 @@ static void replication_note(const char *dir, lr__buf *report) {
   lr__diag_free(&diag);
 }
 
+/* Removes a Redis store's keys (or, checking, counts them), and lists
+ * them in `report`. Redis down, or a wrong password, fails the teardown
+ * before the registry goes. */
+static int teardown_redis(const char *dir, int check, lr__buf *report,
+                          lr__buf *err) {
+  lr__online_redis cfg;
+  lr__diag diag;
+  lr__diag_init(&diag);
+  int rc = lr__online_redis_load(dir, &cfg, &diag);
+  if (rc == LR_EDEFINITION)
+    lr__diag_format(&diag, err);
+  lr__diag_free(&diag);
+  lr__rstore *rs = NULL;
+  if (rc == 0)
+    rc = lr__rstore_open(&cfg, &rs, err);
+  unsigned long long n_keys = 0;
+  if (rc == 0)
+    rc = lr__rstore_teardown(rs, check, &n_keys, err);
+  if (rc == 0 && n_keys)
+    lr__buf_printf(report, "%s the online store on %s: %llu keys under "
+                   "'%s'.\n", check ? "Would remove" : "Removed",
+                   lr__rstore_where(rs), n_keys, lr__rstore_prefix(rs));
+  if (rc == 0 && n_keys && check)
+    lr__buf_puts(report, "Stop every writer of the store first: keys "
+                         "written during the teardown may stay.\n");
+  lr__rstore_close(rs);
+  lr__online_redis_free(&cfg);
+  return rc;
+}
+
 /* Removes the online store (or, checking, makes sure it could), and lists
  * it in `report`. */
-static int teardown_store(const repo_paths *p, int check, lr__buf *report,
-                          lr__buf *err) {
+static int teardown_store(const repo_paths *p, const char *dir, int check,
+                          lr__buf *report, lr__buf *err) {
+  if (lr__online_is_redis(p->config.config.online_type))
+    return teardown_redis(dir, check, report, err);
   int kept;
   int rc = lr__gen_teardown(lr__buf_str(&p->online), check, &kept, err);
   if (rc == LR_ENOTFOUND)
@@ -106,7 +140,7 @@ static int teardown(const char *dir, int check, lr__buf *report,
   repo_paths p;
   int rc = read_paths(dir, &p, err);
   if (rc == 0)
-    rc = teardown_store(&p, check, report, err);
+    rc = teardown_store(&p, dir, check, report, err);
   if (rc == 0)
     rc = teardown_registry(&p, check, report, err);
   if (rc && rc != LR_ENOTFOUND && rc != LR_EDEFINITION)

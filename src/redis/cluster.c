@@ -459,3 +459,27 @@ int lr__redis_cluster_batch(lr__redis_cluster *c,
   free(b.next);
   return rc ? lr__errmsg_set(err, rc, "out of memory") : summary(&b, err);
 }
+
+/* ---- commands of no key --------------------------------------------- */
+
+size_t lr__redis_cluster_masters(lr__redis_cluster *c, int *out,
+                                 size_t cap) {
+  refresh_map(c);
+  size_t n = 0;
+  for (size_t node = 0; node < c->map.n_nodes; node++) {
+    int serves = 0;
+    for (int slot = 0; slot < LR__REDIS_SLOTS && !serves; slot++)
+      serves = c->map.owner[slot] == (int)node;
+    if (serves && n < cap)
+      out[n] = (int)node;
+    n += serves;
+  }
+  return n;
+}
+
+int lr__redis_cluster_call_on(lr__redis_cluster *c, int node, int argc,
+                              const char **argv, const size_t *argvlen,
+                              redisReply **out, lr__buf *err) {
+  return lr__redis_node_call(c->map.nodes[node], &c->conn, argc, argv,
+                             argvlen, out, err);
+}

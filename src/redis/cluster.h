@@ -80,6 +80,21 @@ void lr__redis_answers_clear(lr__redis_answer *answers, size_t n);
 const char *lr__redis_cluster_node_of(const lr__redis_cluster *c,
                                       const void *key, size_t key_len);
 
+/* The nodes that serve a slot (a cluster's masters, or the one
+ * standalone server), by the map as it is (reloaded first when stale):
+ * their indexes into out[] (at most `cap` of them), the count returned.
+ * For commands of no key, such as SCAN, that each master must run. */
+size_t lr__redis_cluster_masters(lr__redis_cluster *c, int *out,
+                                 size_t cap);
+
+/* Runs one command on node `node` (an index lr__redis_cluster_masters
+ * gave), connecting first when needed: 0 and the reply in *out (free it
+ * with freeReplyObject), or LR_EIO with the node's message (an error
+ * reply is one). No redirection is followed. */
+int lr__redis_cluster_call_on(lr__redis_cluster *c, int node, int argc,
+                              const char **argv, const size_t *argvlen,
+                              redisReply **out, lr__buf *err);
+
 /* How many MOVED and ASK redirections the handle's batches met. */
 void lr__redis_cluster_redirects(const lr__redis_cluster *c,
                                  unsigned long long *moved,

@@ -21,6 +21,7 @@
 #include "larder.h"
 #include "checks.h"
 #include "fields.h"
+#include "online_redis.h"
 #include "yaml.h"
 
 /* ---- object kinds ------------------------------------------------------ */
@@ -368,6 +369,7 @@ static void read_online_store(loader *L, struct fy_node *value, void *obj,
   lr__loc loc;
   lr__fields_object(L, value, "online_store", NULL, specs, N_SPECS(specs), obj,
                     &loc);
+  lr__online_fields_check(L, value, ((lr__config *)obj)->online_type);
 }
 
 static void read_offline_store(loader *L, struct fy_node *value, void *obj,

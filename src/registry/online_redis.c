@@ -49,6 +49,41 @@ int lr__online_is_redis(const char *online_type) {
   return online_type && strcmp(online_type, "redis") == 0;
 }
 
+/* Reports each field of `block` that belongs to the other type of store:
+ * a `url` under `type: lmdb` (or no type) would leave the store on this
+ * host unnoticed, a `path` under `type: redis` would be ignored. Other
+ * types are validate.c's to refuse. */
+void lr__online_fields_check(loader *L, struct fy_node *block,
+                             const char *type) {
+  int lmdb = !type || strcmp(type, "lmdb") == 0;
+  if (!lmdb && !lr__online_is_redis(type))
+    return;
+  void *it = NULL;
+  struct fy_node_pair *pair;
+  while (fy_node_is_mapping(block) &&
+         (pair = fy_node_mapping_iterate(block, &it))) {
+    struct fy_node *key_node = fy_node_pair_key(pair);
+    const char *key = lr__yaml_scalar(key_node);
+    if (!key || strcmp(key, "type") == 0)
+      continue;
+    int is_path = strcmp(key, "path") == 0;
+    if (lmdb && !is_path) {
+      lr__buf hint;
+      lr__buf_init(&hint);
+      lr__buf_printf(&hint, "set `type: redis` to keep the store on Redis, "
+                     "or drop '%s'", key);
+      lr__diag_add(L->diag, lr__fields_loc(L, key_node), lr__buf_str(&hint),
+                   "online_store has '%s', a setting of a Redis store, but "
+                   "its type is lmdb", key);
+      lr__buf_free(&hint);
+    } else if (!lmdb && is_path)
+      lr__diag_add(L->diag, lr__fields_loc(L, key_node),
+                   "drop 'path': a Redis store lives on its servers (`url` "
+                   "or `cluster`)", "online_store has 'path', a setting of "
+                   "an LMDB store, but its type is redis");
+  }
+}
+
 /* Parses one redis://HOST[:PORT][/DB] at `value` into *out, or reports
  * why not; `key` names the field. Returns 0 or -1. */
 static int read_server(loader *L, struct fy_node *value, const char *key,
@@ -287,7 +322,7 @@ int lr__online_redis_load(const char *repo_dir, lr__online_redis *out,
 void lr__online_redis_free(lr__online_redis *r) {
   if (!r)
     return;
-  for (int i = 0; i < r->n_seeds; i++)
+  for (int i = 0; r->seeds && i < r->n_seeds; i++)
     free(r->seeds[i]);
   free(r->seeds);
   free(r->user);

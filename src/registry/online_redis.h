@@ -46,6 +46,14 @@ typedef struct lr__online_redis {
  * config as lr__load_config read it). */
 int lr__online_is_redis(const char *online_type);
 
+/* Reports (into L's diagnostics) each field of the online_store mapping
+ * `block` that belongs to the other type of store than `type` (NULL:
+ * lmdb, the default): a redis field under lmdb, `path` under redis. */
+struct loader;
+struct fy_node;
+void lr__online_fields_check(struct loader *L, struct fy_node *block,
+                             const char *type);
+
 /* Reads the redis online_store block of REPO_DIR/feature_store.yaml into
  * `out` (zeroed, then defaults). Problems add file:line:col diagnostics to
  * `diag` and return LR_EDEFINITION (a password_env whose variable is not

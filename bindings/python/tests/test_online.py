@@ -3,7 +3,7 @@ every value type, string keys, services and full feature names."""
 import datetime
 import unittest
 
-from fixture import HOUR, STATS, UTC, RepoTestCase
+from fixture import HOUR, STATS, UTC, RedisRepoTestCase, RepoTestCase
 
 
 class OnlineTest(RepoTestCase):
@@ -78,3 +78,7 @@ class OnlineTest(RepoTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RedisOnlineTest(RedisRepoTestCase, OnlineTest):
+    """Every test above, the store on Redis: the binding works unchanged."""

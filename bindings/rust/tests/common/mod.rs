@@ -22,15 +22,7 @@ pub struct Repo {
 impl Repo {
     pub fn new() -> Repo {
         let repo = Repo::unapplied();
-        let status = Command::new(larder_bin())
-            .args(["-c".as_ref(), repo.dir.as_os_str(), "apply".as_ref()])
-            .output()
-            .expect("cannot run the larder CLI");
-        assert!(
-            status.status.success(),
-            "apply failed: {}",
-            String::from_utf8_lossy(&status.stderr)
-        );
+        repo.apply();
         repo
     }
 
@@ -42,6 +34,99 @@ impl Repo {
         let _ = fs::remove_dir_all(&dir);
         copy_dir(&manifest_dir().join("../testdata/repo"), &dir);
         Repo { dir }
+    }
+}
+
+impl Repo {
+    /// The same copy with its online store on the Redis server at `port`,
+    /// applied. Buckets expire 100 years after a row's ttl, so driver
+    /// 1003's stale row stays to be OUTSIDE_MAX_AGE, as on LMDB.
+    pub fn on_redis(port: u16) -> Repo {
+        let repo = Repo::unapplied();
+        let config = repo.dir.join("feature_store.yaml");
+        let text = fs::read_to_string(&config).unwrap().replace(
+            "online_store: {type: lmdb, path: data/online}",
+            &format!(
+                "online_store: {{type: redis, url: \"redis://127.0.0.1:{port}/0\", expire_margin: 36500d}}"
+            ),
+        );
+        fs::write(&config, text).unwrap();
+        repo.apply();
+        repo
+    }
+
+    fn apply(&self) {
+        let status = Command::new(larder_bin())
+            .args(["-c".as_ref(), self.dir.as_os_str(), "apply".as_ref()])
+            .output()
+            .expect("cannot run the larder CLI");
+        assert!(
+            status.status.success(),
+            "apply failed: {}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+}
+
+/// A redis-server of the test's own on a free loopback port, stopped by
+/// its pid when dropped.
+pub struct RedisServer {
+    pub port: u16,
+    child: std::process::Child,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    /// Starts one and waits (10 s at most) until it answers PING; None
+    /// where redis-server is not installed.
+    pub fn start() -> Option<RedisServer> {
+        use std::io::{Read, Write};
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("larder-rs-redis-{}-{port}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = RedisServer { port, child, dir };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+                let mut pong = [0u8; 5];
+                if c.write_all(b"PING\r\n").is_ok() && c.read_exact(&mut pong).is_ok() && &pong == b"+PONG" {
+                    return Some(server);
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server on port {port} did not answer PING"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
