@@ -74,7 +74,8 @@ static int copy_settings(lr__rstore *rs, const lr__online_redis *cfg) {
 }
 
 /* Loads the write script on the node of the meta key and keeps its SHA1
- * (a cluster's other nodes load it when they first answer NOSCRIPT). */
+ * (a cluster's other nodes get it from their first call refused NOSCRIPT,
+ * which is sent again as EVAL: rstore_write.c). */
 static int load_script(lr__rstore *rs, lr__redis_cluster *c, lr__buf *err) {
   const char *argv[3] = {"SCRIPT", "LOAD", lr__rstore_script_text()};
   lr__redis_command cmd = {3, argv, NULL, rs->meta_key, strlen(rs->meta_key)};
@@ -99,12 +100,14 @@ int lr__rstore_open(const lr__online_redis *cfg, lr__rstore **out,
   pthread_mutex_init(&rs->lock, NULL);
   int rc = copy_settings(rs, cfg);
   lr__redis_cluster *c = rc ? NULL : lr__rstore_take(rs, err);
-  if (rc == 0 && !c)
-    rc = LR_EIO;
-  if (c && (rc = load_script(rs, c, err)) == LR_EIO)
-    lr__rstore_explain(rs, 0, err);
-  if (c)
+  if (c) {
+    rc = load_script(rs, c, err);
+    if (rc == LR_EIO)
+      lr__rstore_explain(rs, 0, err);
     lr__rstore_give(rs, c);
+  } else if (rc == 0) {
+    rc = LR_EIO; /* the take said why */
+  }
   if (rc) {
     lr__rstore_close(rs);
     return rc;

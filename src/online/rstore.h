@@ -75,8 +75,9 @@ int lr__rstore_is_cluster(const lr__rstore *rs);
 /* The expire margin, in milliseconds. */
 long long lr__rstore_margin_ms(const lr__rstore *rs);
 
-/* The SHA1 of the write script (for EVALSHA), and its text (to load it
- * again after a NOSCRIPT: a server restarted, or failed over). */
+/* The SHA1 of the write script (for EVALSHA), and its text (for EVAL
+ * after a NOSCRIPT: a server restarted or failed over, a node new to the
+ * cluster). */
 const char *lr__rstore_script_sha(const lr__rstore *rs);
 const char *lr__rstore_script_text(void);
 
