@@ -491,14 +491,28 @@ static int recent_slots(int node, unsigned *slots, int cap) {
   return n;
 }
 
+/* A counter of node `node`'s INFO `section`: the number after `field`
+ * ("errorstat_ASK:count="), 0 when absent. */
+static long long server_count(int node, const char *section,
+                              const char *field) {
+  redisReply *r = th_redis_direct(g_cluster.port[node], "INFO %s", section);
+  cr_assert(r && r->type == REDIS_REPLY_STRING, "INFO %s", section);
+  const char *at = strstr(r->str, field);
+  long long n = at ? atoll(at + strlen(field)) : 0;
+  freeReplyObject(r);
+  return n;
+}
+
 /* Every slot of node 0 holding user_recent's buckets moves to node 1,
  * one after the other (IMPORTING, MIGRATING, each key MIGRATEd, 100 ms
  * with the slot half moved, SETSLOT NODE), while a second process writes
  * every user round after round and a third reads them all pass after
- * pass. Node 1 starts without the write script (SCRIPT FLUSH: a node
+ * pass. Node 1's scripts are flushed as each slot starts moving (a node
  * added to the cluster has none). Every write and every lookup during
  * the migration succeeds, no user ever reads an older round than it read
- * before, and afterwards every user reads the writer's last round. */
+ * before, and afterwards every user reads the writer's last round; the
+ * servers' counters show the clients met MOVED and ASK (node 0's
+ * errorstats), followed ASK (node 1's ASKING calls), and met NOSCRIPT. */
 Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
   setup_cluster(64);
   lr_store *store = open_store(LR_STORE_READWRITE);
@@ -541,8 +555,19 @@ Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
   cr_assert_eq(rcode, 0, "the reader: %s", reader.last);
   cr_assert_gt(rounds, 0, "no write ran during the migration");
   cr_assert_gt(passes, 0, "no lookup ran during the migration");
+  long long moved = server_count(0, "errorstats", "errorstat_MOVED:count=");
+  long long asked = server_count(0, "errorstats", "errorstat_ASK:count=");
+  long long asking = server_count(1, "commandstats", "cmdstat_asking:calls=");
+  long long noscript = server_count(1, "errorstats",
+                                    "errorstat_NOSCRIPT:count=");
   fprintf(stderr, "rf001: %d slots moved; %d rounds written and %d passes "
-          "read during the migration\n", n_slots, rounds, passes);
+          "read during the migration; node 0 answered %lld MOVED and %lld "
+          "ASK, node 1 %lld ASKING and %lld NOSCRIPT\n", n_slots, rounds,
+          passes, moved, asked, asking, noscript);
+  cr_assert_gt(moved, 0, "the clients met MOVED");
+  cr_assert_gt(asked, 0, "the clients met ASK");
+  cr_assert_gt(asking, 0, "and followed it");
+  cr_assert_gt(noscript, 0, "node 1 lacked the script after a flush");
   cr_assert_eq(recent_slots(0, slots, 64), 0, "node 0 still holds buckets");
   assert_round(MIG_FIRST, MIG_USERS, atoll(writer.last),
                "after the migration");
@@ -661,24 +686,19 @@ static int killed_message(const char *msg, size_t stored, int port) {
   return 0;
 }
 
-/* Redis (appendonly, appendfsync always) killed with SIGKILL while one
- * writer writes batch after batch of 10,000 users, in the middle of the
- * sixth: that batch fails naming the server and what failed, counting
- * the rows it stored; after a restart on the same files every row of the
- * batches reported written, and as many of the failed batch's as it
- * counted, read back; writing the failed batch again succeeds, and then
- * every row is there. */
-Test(rfault, rf002_redis_killed_mid_batch_and_restarted_keeps_what_it_reported,
-     .init = setup_redis_aof) {
+/* Writes batch after batch of KILL_BATCH users (round 1) while a thread
+ * kills the server in the middle of the sixth; asserts that write's
+ * whole message and reaps the server. Returns how many batches were
+ * written before it; *stats has the failed one's counts. */
+static int write_until_killed(lr_write_stats *stats) {
   lr_store *store = open_store(LR_STORE_READWRITE);
   long long keys = 5 * KILL_BATCH + KILL_BATCH / 2;
   pthread_t killer;
   cr_assert_eq(pthread_create(&killer, NULL, kill_at, &keys), 0);
   int done = 0, rc = 0;
-  lr_write_stats st = {0, 0};
   for (; done < KILL_BATCHES; done++)
     if ((rc = write_round(store, 1 + (long long)done * KILL_BATCH,
-                          KILL_BATCH, 1, &st)) != 0)
+                          KILL_BATCH, 1, stats)) != 0)
       break;
   pthread_join(killer, NULL);
   char msg[2048];
@@ -688,12 +708,28 @@ Test(rfault, rf002_redis_killed_mid_batch_and_restarted_keeps_what_it_reported,
   th_untrack_child(g_redis.pid);
   cr_assert_eq(rc, LR_EIO, "batch %d of %d: %d %s", done, KILL_BATCHES, rc,
                msg);
-  cr_assert(killed_message(msg, st.rows_written, g_redis.port),
-            "batch %d, %zu rows counted: %s", done, st.rows_written, msg);
-  cr_assert_lt(st.rows_written, KILL_BATCH, "the kill came mid-batch");
+  cr_assert(killed_message(msg, stats->rows_written, g_redis.port),
+            "batch %d, %zu rows counted: %s", done, stats->rows_written, msg);
+  cr_assert_lt(stats->rows_written, KILL_BATCH, "the kill came mid-batch");
   fprintf(stderr, "rf002: killed in batch %d, %zu of its rows stored\n",
-          done, st.rows_written);
+          done, stats->rows_written);
+  return done;
+}
 
+/* Redis (appendonly, appendfsync always) killed with SIGKILL while one
+ * writer writes batch after batch of 10,000 users, in the middle of the
+ * sixth: that batch fails naming the server and what failed, counting
+ * the rows it stored; after a restart on the same files every row of the
+ * batches reported written, and as many of the failed batch's as it
+ * counted, read back; writing the failed batch again succeeds, and then
+ * every row is there. The same on a server without persistence: the
+ * same message; restarted empty, the store opens and the batch written
+ * again is stored whole (the batches before it are gone). */
+Test(rfault, rf002_redis_killed_mid_batch_and_restarted_keeps_what_it_reported,
+     .init = setup_redis_aof) {
+  lr_write_stats st = {0, 0};
+  int done = write_until_killed(&st);
+  lr_store *store;
   g_redis.pid = th_redis_start_with(&g_redis.port, (const char *const[]){
       "--dir", g_redis.dir, "--appendonly", "yes", "--appendfsync", "always",
       NULL});
@@ -711,9 +747,27 @@ Test(rfault, rf002_redis_killed_mid_batch_and_restarted_keeps_what_it_reported,
   cr_assert_geq(present, st.rows_written, "the failed batch counted %zu "
                 "rows stored; %zu read back", st.rows_written, present);
   store = open_store(LR_STORE_READWRITE);
-  rc = write_round(store, first, KILL_BATCH, 1, &st);
+  int rc = write_round(store, first, KILL_BATCH, 1, &st);
   cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
   lr_store_close(store);
   assert_round(1, (size_t)(done + 1) * KILL_BATCH, 1, "written again");
+
+  th_redis_down(&g_redis);
+  th_redis_up(&g_redis, NULL);
+  set_server_config(g_redis.port, "");
+  done = write_until_killed(&st);
+  g_redis.pid = th_redis_start_with(&g_redis.port, (const char *const[]){
+      "--dir", g_redis.dir, NULL});
+  first = 1 + (long long)done * KILL_BATCH;
+  store = open_store(LR_STORE_READWRITE);
+  rc = write_round(store, first, KILL_BATCH, 1, &st);
+  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
+  lr_store_close(store);
+  cr_assert_eq(st.rows_written, KILL_BATCH, "an empty server: all new");
+  assert_round(first, KILL_BATCH, 1, "without persistence, written again");
+  store = open_store(LR_STORE_READONLY);
+  cr_assert_eq(read_users(store, 1, 1, got, why, sizeof why), 0, "%s", why);
+  lr_store_close(store);
+  cr_assert_eq(got[0], -1, "the batches before are gone with the server");
 }
 
