@@ -771,3 +771,99 @@ Test(rfault, rf002_redis_killed_mid_batch_and_restarted_keeps_what_it_reported,
   cr_assert_eq(got[0], -1, "the batches before are gone with the server");
 }
 
+
+/* ---- rf007: a slot of several buckets moved key by key ------------------ */
+
+enum { MANY_FIRST = 100000, MANY_USERS = 30000 };
+
+/* The writer of rf007: mig_writer's rounds over MANY_USERS users. */
+static int many_writer(int out, int stop, long long unused) {
+  (void)unused;
+  lr_store *store;
+  if (lr_store_open(g_repo, LR_STORE_READWRITE, &store)) {
+    dprintf(out, "fail open: %s\n", lr_store_errmsg(store));
+    return 1;
+  }
+  for (long long round = 2; !told_to_stop(stop); round++) {
+    lr_write_stats st;
+    if (write_round(store, MANY_FIRST, MANY_USERS, round, &st) ||
+        st.rows_written != MANY_USERS) {
+      dprintf(out, "fail round %lld: %zu written: %s\n", round,
+              st.rows_written, lr_store_errmsg(store));
+      return 1;
+    }
+    dprintf(out, "%lld\n", round);
+  }
+  lr_store_close(store);
+  return 0;
+}
+
+/* The slot of node 0 holding the most buckets of user_recent; *keys gets
+ * how many. */
+static unsigned fullest_slot(int *keys) {
+  redisReply *all = th_redis_direct(g_cluster.port[0], "KEYS %s",
+                                    "larder:t:user_recent@*");
+  cr_assert(all && all->type == REDIS_REPLY_ARRAY);
+  static int count[16384];
+  memset(count, 0, sizeof count);
+  unsigned best = 0;
+  for (size_t i = 0; i < all->elements; i++) {
+    redisReply *s = th_redis_direct(g_cluster.port[0], "CLUSTER KEYSLOT %s",
+                                    all->element[i]->str);
+    cr_assert(s && s->type == REDIS_REPLY_INTEGER);
+    if (++count[s->integer] > count[best])
+      best = (unsigned)s->integer;
+    freeReplyObject(s);
+  }
+  freeReplyObject(all);
+  *keys = count[best];
+  return best;
+}
+
+/* 30,000 users in 2^20 buckets: a slot holds several buckets, so a call
+ * of the write script names several keys. The slot of node 0 with the
+ * most moves to node 1 one key every 300 ms while a second process writes
+ * every user round after round: a call of that slot is answered TRYAGAIN
+ * (some of its keys moved, some not) for longer than the client retries,
+ * and its rows are sent again one bucket a call. Every write succeeds,
+ * node 0 answered TRYAGAIN, and every user reads the last round. */
+Test(rfault, rf007_a_slot_of_many_buckets_moved_slowly_fails_no_write) {
+  setup_cluster(1048576);
+  lr_store *store = open_store(LR_STORE_READWRITE);
+  lr_write_stats st;
+  cr_assert_eq(write_round(store, MANY_FIRST, MANY_USERS, 1, &st), 0, "%s",
+               lr_store_errmsg(store));
+  lr_store_close(store);
+  int keys;
+  unsigned slot = fullest_slot(&keys);
+  cr_assert_geq(keys, 4, "slot %u holds %d buckets", slot, keys);
+  int stop[2];
+  cr_assert_eq(pipe(stop), 0);
+  worker writer = start_worker(many_writer, stop, 0);
+  close(stop[0]);
+  for (long long end = th_now_ms() + 20000; writer.lines < 1;
+       drain(&writer)) {
+    cr_assert_lt(th_now_ms(), end, "no round within 20 s: %s", writer.last);
+    usleep(2000);
+  }
+  int before = writer.lines;
+  char to_id[64];
+  th_redis_node_id(g_cluster.port[1], to_id, sizeof to_id);
+  th_cluster_begin_migration(&g_cluster, slot, 0, 1);
+  int step = th_cluster_end_migration(&g_cluster, slot, 0, 1, to_id, 300000);
+  cr_assert_eq(step, 0, "slot %u: the migration failed at step %d", slot,
+               step);
+  drain(&writer);
+  int rounds = writer.lines - before;
+  close(stop[1]);
+  cr_assert_eq(end_worker(&writer), 0, "the writer: %s", writer.last);
+  cr_assert_gt(rounds, 0, "no write ran during the migration");
+  long long tryagain = server_count(0, "errorstats",
+                                    "errorstat_TRYAGAIN:count=");
+  fprintf(stderr, "rf007: slot %u of %d buckets moved; %d rounds written "
+          "meanwhile; node 0 answered %lld TRYAGAIN\n", slot, keys, rounds,
+          tryagain);
+  cr_assert_gt(tryagain, 0, "no call met the slot half moved");
+  assert_round(MANY_FIRST, MANY_USERS, atoll(writer.last),
+               "after the migration");
+}
