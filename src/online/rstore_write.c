@@ -13,8 +13,8 @@
  * sent again, once, as EVAL of the script's text, which caches it there.
  * A call of several buckets whose slot is being migrated (some of its
  * keys moved, some not) is answered TRYAGAIN for as long as the slot
- * moves, past the client's retries: its rows are sent again one bucket a
- * call, which the source answers or redirects with ASK.
+ * moves, past the client's rounds: its rows are sent again one bucket a
+ * call, which the source answers or redirects with ASK once.
  */
 #include "rstore_write.h"
 
@@ -337,14 +337,17 @@ static void send_calls(sending *s, lr__redis_cluster *cl) {
 }
 
 /* Sends again, one bucket a call, the rows of the calls of several
- * buckets that a slot being migrated kept answering TRYAGAIN (some of
- * their keys moved already, some not; a call of one key is answered,
- * or redirected with ASK, instead), in `again`. Returns 0 or LR_ENOMEM. */
+ * buckets that a slot being migrated kept redirecting past the client's
+ * rounds (TRYAGAIN from either node while some of their keys have moved
+ * and some not, ASK from the source once none is left there; a call of
+ * one key is answered by the source or, after one ASK, by the target),
+ * in `again`. Returns 0 or LR_ENOMEM. */
 static int split_tryagain(sending *s, sending *again, lr__redis_cluster *cl) {
   size_t n = 0;
   for (size_t c = 0; c < s->n_calls; c++) {
     const char *e = s->answers[c].error;
-    s->calls[c].split = e && strstr(e, "TRYAGAIN") && s->calls[c].n_keys > 1;
+    s->calls[c].split = e && strstr(e, " was still redirected after ") &&
+                        s->calls[c].n_keys > 1;
     n += s->calls[c].split ? s->calls[c].n : 0;
   }
   *again = (sending){.b = s->b};
