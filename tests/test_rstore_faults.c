@@ -3,7 +3,8 @@
  * real redis-server processes of each test's own (tests/redis_fixture.h:
  * loopback, bounded waits, every server stopped by its pid), through the
  * public API: a 3-master cluster resharding while a second process
- * writes and a third reads, Redis killed with SIGKILL in the middle of a
+ * writes and a third reads (and a slot of many buckets moving slowly
+ * under a writer), Redis killed with SIGKILL in the middle of a
  * batch and restarted, maxmemory reached, a wrong or missing password,
  * Redis down or silent at open, and two processes writing the same
  * entities out of order. Each failure's message is asserted whole.
