@@ -35,8 +35,9 @@ static const char *first_failure(const char *msg) {
   return colon ? colon + 2 : msg;
 }
 
-/* The fix for a server refusing `reply` (its error code first); NULL when
- * there is none to give. Appends "Redis at NAME ..." to `out`. */
+/* Appends "Redis at NAME ..." and the fix for NAME refusing `what` with
+ * `reply` (its error code first) to `out`; returns 0, appending nothing,
+ * when there is no fix to give. */
 static int say_refusal(const lr__online_redis *cfg, const char *name,
                        int name_len, const char *what, const char *reply,
                        lr__buf *out) {

@@ -115,8 +115,8 @@ void lr__rwrite_add(lr__rwrite *b, const uint8_t *key, size_t key_len,
 /* ---- sending ------------------------------------------------------------ */
 
 /* One call of the script: rows order[first .. first + n), of n_keys
- * buckets; `split`: sent again bucket by bucket (after TRYAGAIN), so its
- * own answer does not count. */
+ * buckets; `split`: sent again bucket by bucket (its redirections ran
+ * out), so its own answer does not count. */
 typedef struct call {
   size_t first, n, n_keys;
   size_t argv_at, argc;
