@@ -140,197 +140,6 @@ static void set_server_config(int port, const char *extra) {
   set_store_config(block);
 }
 
-/* ---- rf003: maxmemory ---------------------------------------------------- */
-
-enum { OOM_FIRST = 1000, OOM_USERS = 40000 };
-
-/* A server 1 MB short of its maxmemory (noeviction, Redis' default):
- * a write of 40,000 users stores some of its calls and fails on OOM; the
- * message names OOM, maxmemory and the fix, and counts the rows stored,
- * which are exactly as many as read back, each with its value (not the
- * first ones only: a later call may fit again once the server has freed
- * its input buffer); reads still work; with maxmemory raised the same
- * write succeeds and every row reads. */
-Test(rfault, rf003_maxmemory_fails_the_write_naming_oom_and_the_count,
-     .init = setup_redis) {
-  redisReply *r = th_redis_command(g_redis.port, "INFO memory");
-  cr_assert(r && r->type == REDIS_REPLY_STRING);
-  long long used = atoll(strstr(r->str, "used_memory:") + 12);
-  freeReplyObject(r);
-  char limit[32];
-  snprintf(limit, sizeof limit, "%lld", used + 1024 * 1024);
-  th_redis_must(g_redis.port, "CONFIG SET maxmemory %s", limit);
-  lr_store *store = open_store(LR_STORE_READWRITE);
-  lr_write_stats st;
-  int rc = write_round(store, OOM_FIRST, OOM_USERS, 1, &st);
-  char msg[1024];
-  snprintf(msg, sizeof msg, "%s", lr_store_errmsg(store));
-  lr_store_close(store);
-  cr_assert_eq(rc, LR_EIO, "%s", msg);
-  size_t stored = st.rows_written;
-  cr_assert(stored > 0 && stored < OOM_USERS, "%zu stored: %s", stored, msg);
-  cr_assert_eq(st.rows_skipped, 0);
-  char want[1024];
-  snprintf(want, sizeof want, "%zu of %d rows were stored into redis://"
-           "127.0.0.1:%d/0 (the other %zu may or may not be): Redis at "
-           "127.0.0.1:%d refused the write: its maxmemory is reached (OOM); "
-           "raise maxmemory or free memory, then write again: newer wins, "
-           "so rewriting is safe", stored, OOM_USERS, g_redis.port,
-           OOM_USERS - stored, g_redis.port);
-  cr_assert_str_eq(msg, want);
-  store = open_store(LR_STORE_READONLY);
-  static long long got[OOM_USERS];
-  char why[1024] = "";
-  cr_assert_eq(read_users(store, OOM_FIRST, OOM_USERS, got, why, sizeof why),
-               0, "%s", why);
-  lr_store_close(store);
-  size_t present = 0;
-  for (size_t i = 0; i < OOM_USERS; i++) {
-    long long id = OOM_FIRST + (long long)i;
-    cr_assert(got[i] == -1 || got[i] == value_of(1, id),
-              "user %lld reads %lld", id, got[i]);
-    present += got[i] >= 0;
-  }
-  cr_assert_eq(present, stored, "an OOM call stores none of its rows: %zu "
-               "read back, %zu counted", present, stored);
-  th_redis_must(g_redis.port, "CONFIG SET maxmemory %s", "0");
-  store = open_store(LR_STORE_READWRITE);
-  rc = write_round(store, OOM_FIRST, OOM_USERS, 1, &st);
-  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
-  lr_store_close(store);
-  cr_assert_eq(st.rows_written, OOM_USERS, "the stored rows again too");
-  assert_round(OOM_FIRST, OOM_USERS, 1, "written again");
-}
-
-/* ---- rf004: passwords --------------------------------------------------- */
-
-/* A server that wants a password: the wrong one in feature_store.yaml
- * (with a user too), a wrong one from password_env, and none at all each
- * fail the open with the server, what it answered and the field to fix;
- * the right one from password_env opens. A cluster whose nodes want one,
- * opened with a wrong one: the first seed's refusal explained, the
- * other's as it is; the right one opens. */
-Test(rfault, rf004_a_wrong_or_missing_password_fails_the_open_clearly,
-     .init = setup_redis) {
-  th_redis_must(g_redis.port, "CONFIG SET requirepass %s", "secret");
-  int port = g_redis.port;
-#define WRONGPASS                                                              \
-  "refused the password (WRONGPASS invalid username-password pair or user "   \
-  "is disabled.): "
-  static const struct {
-    const char *fields, *answer; /* the answer after "Redis at HOST:PORT " */
-  } cases[] = {
-      {", password: wrong",
-       WRONGPASS "fix the online store's password in feature_store.yaml"},
-      {", password_env: RF_PASSWORD",
-       WRONGPASS "fix the password in $RF_PASSWORD (the online store's "
-                 "password_env in feature_store.yaml)"},
-      {", user: larder, password: wrong",
-       WRONGPASS "fix the online store's user and password in "
-                 "feature_store.yaml"},
-      {"", "wants a password (NOAUTH Authentication required.): set the "
-           "online store's password, or password_env, in feature_store.yaml"},
-  };
-#undef WRONGPASS
-  setenv("RF_PASSWORD", "wrong too", 1);
-  char want[512];
-  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-    set_server_config(port, cases[k].fields);
-    snprintf(want, sizeof want, "Redis at 127.0.0.1:%d %s", port,
-             cases[k].answer);
-    cr_assert_str_eq(open_error(LR_EIO), want, "with %s", cases[k].fields);
-  }
-  setenv("RF_PASSWORD", "secret", 1);
-  set_server_config(port, ", password_env: RF_PASSWORD");
-  lr_store *store = open_store(LR_STORE_READONLY);
-  long long got[1];
-  char msg[512] = "";
-  cr_assert_eq(read_users(store, 2, 1, got, msg, sizeof msg), 0, "%s", msg);
-  lr_store_close(store);
-  cr_assert_eq(got[0], 9, "the fixture's user 2");
-  unsetenv("RF_PASSWORD");
-
-  th_cluster_up(&g_cluster, NULL);
-  for (int k = 0; k < TH_MASTERS; k++)
-    th_redis_must(g_cluster.port[k], "CONFIG SET requirepass %s", "secret");
-  char block[512];
-  snprintf(block, sizeof block, "{type: redis, cluster: [\"redis://127.0.0.1:"
-           "%d\", \"redis://127.0.0.1:%d\"], password: wrong}",
-           g_cluster.port[0], g_cluster.port[1]);
-  set_store_config(block);
-  snprintf(want, sizeof want, "no seed of the cluster gave its slot map: "
-           "Redis at 127.0.0.1:%d refused the password (WRONGPASS invalid "
-           "username-password pair or user is disabled.): fix the online "
-           "store's password in feature_store.yaml (the other seeds: "
-           "127.0.0.1:%d refused the password: WRONGPASS invalid "
-           "username-password pair or user is disabled.)", g_cluster.port[0],
-           g_cluster.port[1]);
-  cr_assert_str_eq(open_error(LR_EIO), want);
-  snprintf(block, sizeof block, "{type: redis, cluster: [\"redis://127.0.0.1:"
-           "%d\"], password: secret}", g_cluster.port[2]);
-  set_store_config(block);
-  lr_store_close(open_store(LR_STORE_READONLY));
-}
-
-/* ---- rf005: Redis down, Redis silent ------------------------------------ */
-
-/* Nothing listening at the url: the open names the address and the
- * setting (and `larder get` prints the same). A server stopped (SIGSTOP) with a timeout of 300 ms: the open,
- * a lookup on a store opened before and a write each fail naming the
- * server and the timeout setting; after SIGCONT writes and lookups
- * work. */
-Test(rfault, rf005_redis_down_or_silent_names_address_and_timeout,
-     .init = setup_redis) {
-  int port = g_redis.port;
-  th_redis_down(&g_redis);
-  char want[1024];
-  snprintf(want, sizeof want, "cannot connect to Redis at 127.0.0.1:%d "
-           "(Connection refused): start redis-server there, or fix the "
-           "online store's url in feature_store.yaml", port);
-  cr_assert_str_eq(open_error(LR_EIO), want);
-  char *out = NULL;
-  int code = th_run_larder(g_repo, "get", (const char *const[]){
-      "--features", "user_recent:recent_clicks", "--entity", "user_id=2",
-      NULL}, 30000, &out);
-  th_keep(out);
-  char cli[1100];
-  snprintf(cli, sizeof cli, "larder: get: %s\n", want);
-  cr_assert_eq(code, 1, "%s", out);
-  cr_assert_str_eq(out, cli, "`larder get` says the same");
-
-  th_redis_up(&g_redis, NULL);
-  set_server_config(g_redis.port, ", timeout: 300ms");
-  lr_store *store = open_store(LR_STORE_READWRITE);
-  kill(g_redis.pid, SIGSTOP);
-  char silent[512];
-  snprintf(silent, sizeof silent, "Redis at 127.0.0.1:%d did not answer "
-           "within 300 ms (the online store's timeout in "
-           "feature_store.yaml): it is stopped or overloaded; if it is only "
-           "slow, raise the timeout", g_redis.port);
-  const char *at_open = open_error(LR_EIO);
-  long long got[1];
-  char msg[1024] = "";
-  int rc = read_users(store, 2, 1, got, msg, sizeof msg);
-  lr_write_stats st;
-  int wrc = write_round(store, 7, 1, 1, &st);
-  char wmsg[1024];
-  snprintf(wmsg, sizeof wmsg, "%s", lr_store_errmsg(store));
-  kill(g_redis.pid, SIGCONT);
-  cr_assert_str_eq(at_open, silent);
-  cr_assert_eq(rc, LR_EIO, "%s", msg);
-  cr_assert_str_eq(msg, silent);
-  cr_assert_eq(wrc, LR_EIO, "%s", wmsg);
-  snprintf(want, sizeof want, "0 of 1 rows were stored into redis://"
-           "127.0.0.1:%d/0 (the other 1 may or may not be): %s, then write "
-           "again: newer wins, so rewriting is safe", g_redis.port, silent);
-  cr_assert_str_eq(wmsg, want);
-  cr_assert_eq(write_round(store, 7, 1, 1, &st), 0, "%s",
-               lr_store_errmsg(store));
-  cr_assert_eq(read_users(store, 7, 1, got, msg, sizeof msg), 0, "%s", msg);
-  cr_assert_eq(got[0], value_of(1, 7));
-  lr_store_close(store);
-}
-
 /* ---- processes beside the test ------------------------------------------ */
 
 /* A child process of the test and the pipe it reports on, one line per
@@ -574,71 +383,7 @@ Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
                "after the migration");
 }
 
-/* ---- rf006: out of order, from two processes ------------------------------ */
-
-enum { OOO_FIRST = 5000, OOO_USERS = 1000, OOO_ROUNDS = 20 };
-
-/* A writer of rf006: the rounds of parity `parity` (1: 19, 17, ... 1; 2:
- * 20, 18, ... 2), newest first, so every later round is older than the
- * stored rows. The even writer's first round is the newest of all: each of
- * its later rounds must then be skipped whole. */
-static int ooo_writer(int out, int stop, long long parity) {
-  (void)stop;
-  lr_store *store;
-  if (lr_store_open(g_repo, LR_STORE_READWRITE, &store)) {
-    dprintf(out, "fail open: %s\n", lr_store_errmsg(store));
-    return 1;
-  }
-  for (long long round = OOO_ROUNDS - 2 + parity; round >= 1; round -= 2) {
-    lr_write_stats st;
-    if (write_round(store, OOO_FIRST, OOO_USERS, round, &st)) {
-      dprintf(out, "fail round %lld: %s\n", round, lr_store_errmsg(store));
-      return 1;
-    }
-    if (st.rows_written + st.rows_skipped != OOO_USERS ||
-        (parity == 2 && round < OOO_ROUNDS && st.rows_skipped != OOO_USERS)) {
-      dprintf(out, "fail round %lld: %zu written, %zu skipped\n", round,
-              st.rows_written, st.rows_skipped);
-      return 1;
-    }
-    dprintf(out, "%lld\n", round);
-  }
-  lr_store_close(store);
-  return 0;
-}
-
-/* Runs the two writers of rf006 at once on the test's repo; then every
- * user reads the newest round (20). */
-static void two_writers_out_of_order(const char *where) {
-  int stop[2];
-  cr_assert_eq(pipe(stop), 0);
-  worker odd = start_worker(ooo_writer, stop, 1);
-  worker even = start_worker(ooo_writer, stop, 2);
-  close(stop[0]);
-  int odd_code = end_worker(&odd), even_code = end_worker(&even);
-  close(stop[1]);
-  cr_assert_eq(odd_code, 0, "%s, the odd rounds' writer: %s", where,
-               odd.last);
-  cr_assert_eq(even_code, 0, "%s, the even rounds' writer: %s", where,
-               even.last);
-  cr_assert_eq(odd.lines, OOO_ROUNDS / 2);
-  cr_assert_eq(even.lines, OOO_ROUNDS / 2);
-  assert_round(OOO_FIRST, OOO_USERS, OOO_ROUNDS, where);
-}
-
-/* Two processes write the same 1,000 users at once, each its rounds
- * newest first (older rows arriving after newer ones, from either
- * process): on a standalone server and on a 3-master cluster, every user
- * reads the newest row, and the newest writer's later rounds are all
- * skipped. */
-Test(rfault, rf006_two_processes_writing_out_of_order_the_newest_row_wins,
-     .init = setup_redis) {
-  two_writers_out_of_order("standalone");
-  setup_cluster(1048576);
-  two_writers_out_of_order("cluster");
-}
-
-/* ---- rf002: Redis killed in the middle of a batch ------------------------- */
+/* ---- rf002: Redis killed in the middle of a batch ----------------------- */
 
 enum { KILL_BATCH = 10000, KILL_BATCHES = 20 };
 
@@ -772,6 +517,261 @@ Test(rfault, rf002_redis_killed_mid_batch_and_restarted_keeps_what_it_reported,
   cr_assert_eq(got[0], -1, "the batches before are gone with the server");
 }
 
+
+/* ---- rf003: maxmemory ---------------------------------------------------- */
+
+enum { OOM_FIRST = 1000, OOM_USERS = 40000 };
+
+/* A server 1 MB short of its maxmemory (noeviction, Redis' default):
+ * a write of 40,000 users stores some of its calls and fails on OOM; the
+ * message names OOM, maxmemory and the fix, and counts the rows stored,
+ * which are exactly as many as read back, each with its value (not the
+ * first ones only: a later call may fit again once the server has freed
+ * its input buffer); reads still work; with maxmemory raised the same
+ * write succeeds and every row reads. */
+Test(rfault, rf003_maxmemory_fails_the_write_naming_oom_and_the_count,
+     .init = setup_redis) {
+  redisReply *r = th_redis_command(g_redis.port, "INFO memory");
+  cr_assert(r && r->type == REDIS_REPLY_STRING);
+  long long used = atoll(strstr(r->str, "used_memory:") + 12);
+  freeReplyObject(r);
+  char limit[32];
+  snprintf(limit, sizeof limit, "%lld", used + 1024 * 1024);
+  th_redis_must(g_redis.port, "CONFIG SET maxmemory %s", limit);
+  lr_store *store = open_store(LR_STORE_READWRITE);
+  lr_write_stats st;
+  int rc = write_round(store, OOM_FIRST, OOM_USERS, 1, &st);
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", lr_store_errmsg(store));
+  lr_store_close(store);
+  cr_assert_eq(rc, LR_EIO, "%s", msg);
+  size_t stored = st.rows_written;
+  cr_assert(stored > 0 && stored < OOM_USERS, "%zu stored: %s", stored, msg);
+  cr_assert_eq(st.rows_skipped, 0);
+  char want[1024];
+  snprintf(want, sizeof want, "%zu of %d rows were stored into redis://"
+           "127.0.0.1:%d/0 (the other %zu may or may not be): Redis at "
+           "127.0.0.1:%d refused the write: its maxmemory is reached (OOM); "
+           "raise maxmemory or free memory, then write again: newer wins, "
+           "so rewriting is safe", stored, OOM_USERS, g_redis.port,
+           OOM_USERS - stored, g_redis.port);
+  cr_assert_str_eq(msg, want);
+  store = open_store(LR_STORE_READONLY);
+  static long long got[OOM_USERS];
+  char why[1024] = "";
+  cr_assert_eq(read_users(store, OOM_FIRST, OOM_USERS, got, why, sizeof why),
+               0, "%s", why);
+  lr_store_close(store);
+  size_t present = 0;
+  for (size_t i = 0; i < OOM_USERS; i++) {
+    long long id = OOM_FIRST + (long long)i;
+    cr_assert(got[i] == -1 || got[i] == value_of(1, id),
+              "user %lld reads %lld", id, got[i]);
+    present += got[i] >= 0;
+  }
+  cr_assert_eq(present, stored, "an OOM call stores none of its rows: %zu "
+               "read back, %zu counted", present, stored);
+  th_redis_must(g_redis.port, "CONFIG SET maxmemory %s", "0");
+  store = open_store(LR_STORE_READWRITE);
+  rc = write_round(store, OOM_FIRST, OOM_USERS, 1, &st);
+  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
+  lr_store_close(store);
+  cr_assert_eq(st.rows_written, OOM_USERS, "the stored rows again too");
+  assert_round(OOM_FIRST, OOM_USERS, 1, "written again");
+}
+
+/* ---- rf004: passwords --------------------------------------------------- */
+
+/* A server that wants a password: the wrong one in feature_store.yaml
+ * (with a user too), a wrong one from password_env, and none at all each
+ * fail the open with the server, what it answered and the field to fix;
+ * the right one from password_env opens. A cluster whose nodes want one,
+ * opened with a wrong one: the first seed's refusal explained, the
+ * other's as it is; the right one opens. */
+Test(rfault, rf004_a_wrong_or_missing_password_fails_the_open_clearly,
+     .init = setup_redis) {
+  th_redis_must(g_redis.port, "CONFIG SET requirepass %s", "secret");
+  int port = g_redis.port;
+#define WRONGPASS                                                              \
+  "refused the password (WRONGPASS invalid username-password pair or user "   \
+  "is disabled.): "
+  static const struct {
+    const char *fields, *answer; /* the answer after "Redis at HOST:PORT " */
+  } cases[] = {
+      {", password: wrong",
+       WRONGPASS "fix the online store's password in feature_store.yaml"},
+      {", password_env: RF_PASSWORD",
+       WRONGPASS "fix the password in $RF_PASSWORD (the online store's "
+                 "password_env in feature_store.yaml)"},
+      {", user: larder, password: wrong",
+       WRONGPASS "fix the online store's user and password in "
+                 "feature_store.yaml"},
+      {"", "wants a password (NOAUTH Authentication required.): set the "
+           "online store's password, or password_env, in feature_store.yaml"},
+  };
+#undef WRONGPASS
+  setenv("RF_PASSWORD", "wrong too", 1);
+  char want[512];
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    set_server_config(port, cases[k].fields);
+    snprintf(want, sizeof want, "Redis at 127.0.0.1:%d %s", port,
+             cases[k].answer);
+    cr_assert_str_eq(open_error(LR_EIO), want, "with %s", cases[k].fields);
+  }
+  setenv("RF_PASSWORD", "secret", 1);
+  set_server_config(port, ", password_env: RF_PASSWORD");
+  lr_store *store = open_store(LR_STORE_READONLY);
+  long long got[1];
+  char msg[512] = "";
+  cr_assert_eq(read_users(store, 2, 1, got, msg, sizeof msg), 0, "%s", msg);
+  lr_store_close(store);
+  cr_assert_eq(got[0], 9, "the fixture's user 2");
+  unsetenv("RF_PASSWORD");
+
+  th_cluster_up(&g_cluster, NULL);
+  for (int k = 0; k < TH_MASTERS; k++)
+    th_redis_must(g_cluster.port[k], "CONFIG SET requirepass %s", "secret");
+  char block[512];
+  snprintf(block, sizeof block, "{type: redis, cluster: [\"redis://127.0.0.1:"
+           "%d\", \"redis://127.0.0.1:%d\"], password: wrong}",
+           g_cluster.port[0], g_cluster.port[1]);
+  set_store_config(block);
+  snprintf(want, sizeof want, "no seed of the cluster gave its slot map: "
+           "Redis at 127.0.0.1:%d refused the password (WRONGPASS invalid "
+           "username-password pair or user is disabled.): fix the online "
+           "store's password in feature_store.yaml (the other seeds: "
+           "127.0.0.1:%d refused the password: WRONGPASS invalid "
+           "username-password pair or user is disabled.)", g_cluster.port[0],
+           g_cluster.port[1]);
+  cr_assert_str_eq(open_error(LR_EIO), want);
+  snprintf(block, sizeof block, "{type: redis, cluster: [\"redis://127.0.0.1:"
+           "%d\"], password: secret}", g_cluster.port[2]);
+  set_store_config(block);
+  lr_store_close(open_store(LR_STORE_READONLY));
+}
+
+/* ---- rf005: Redis down, Redis silent ------------------------------------ */
+
+/* Nothing listening at the url: the open names the address and the
+ * setting (and `larder get` prints the same). A server stopped (SIGSTOP)
+ * with a timeout of 300 ms: the open, a lookup on a store opened before
+ * and a write each fail naming the server and the timeout setting; after
+ * SIGCONT writes and lookups work. */
+Test(rfault, rf005_redis_down_or_silent_names_address_and_timeout,
+     .init = setup_redis) {
+  int port = g_redis.port;
+  th_redis_down(&g_redis);
+  char want[1024];
+  snprintf(want, sizeof want, "cannot connect to Redis at 127.0.0.1:%d "
+           "(Connection refused): start redis-server there, or fix the "
+           "online store's url in feature_store.yaml", port);
+  cr_assert_str_eq(open_error(LR_EIO), want);
+  char *out = NULL;
+  int code = th_run_larder(g_repo, "get", (const char *const[]){
+      "--features", "user_recent:recent_clicks", "--entity", "user_id=2",
+      NULL}, 30000, &out);
+  th_keep(out);
+  char cli[1100];
+  snprintf(cli, sizeof cli, "larder: get: %s\n", want);
+  cr_assert_eq(code, 1, "%s", out);
+  cr_assert_str_eq(out, cli, "`larder get` says the same");
+
+  th_redis_up(&g_redis, NULL);
+  set_server_config(g_redis.port, ", timeout: 300ms");
+  lr_store *store = open_store(LR_STORE_READWRITE);
+  kill(g_redis.pid, SIGSTOP);
+  char silent[512];
+  snprintf(silent, sizeof silent, "Redis at 127.0.0.1:%d did not answer "
+           "within 300 ms (the online store's timeout in "
+           "feature_store.yaml): it is stopped or overloaded; if it is only "
+           "slow, raise the timeout", g_redis.port);
+  const char *at_open = open_error(LR_EIO);
+  long long got[1];
+  char msg[1024] = "";
+  int rc = read_users(store, 2, 1, got, msg, sizeof msg);
+  lr_write_stats st;
+  int wrc = write_round(store, 7, 1, 1, &st);
+  char wmsg[1024];
+  snprintf(wmsg, sizeof wmsg, "%s", lr_store_errmsg(store));
+  kill(g_redis.pid, SIGCONT);
+  cr_assert_str_eq(at_open, silent);
+  cr_assert_eq(rc, LR_EIO, "%s", msg);
+  cr_assert_str_eq(msg, silent);
+  cr_assert_eq(wrc, LR_EIO, "%s", wmsg);
+  snprintf(want, sizeof want, "0 of 1 rows were stored into redis://"
+           "127.0.0.1:%d/0 (the other 1 may or may not be): %s, then write "
+           "again: newer wins, so rewriting is safe", g_redis.port, silent);
+  cr_assert_str_eq(wmsg, want);
+  cr_assert_eq(write_round(store, 7, 1, 1, &st), 0, "%s",
+               lr_store_errmsg(store));
+  cr_assert_eq(read_users(store, 7, 1, got, msg, sizeof msg), 0, "%s", msg);
+  cr_assert_eq(got[0], value_of(1, 7));
+  lr_store_close(store);
+}
+
+/* ---- rf006: out of order, from two processes ---------------------------- */
+
+enum { OOO_FIRST = 5000, OOO_USERS = 1000, OOO_ROUNDS = 20 };
+
+/* A writer of rf006: the rounds of parity `parity` (1: 19, 17, ... 1; 2:
+ * 20, 18, ... 2), newest first, so every later round is older than the
+ * stored rows. The even writer's first round is the newest of all: each of
+ * its later rounds must then be skipped whole. */
+static int ooo_writer(int out, int stop, long long parity) {
+  (void)stop;
+  lr_store *store;
+  if (lr_store_open(g_repo, LR_STORE_READWRITE, &store)) {
+    dprintf(out, "fail open: %s\n", lr_store_errmsg(store));
+    return 1;
+  }
+  for (long long round = OOO_ROUNDS - 2 + parity; round >= 1; round -= 2) {
+    lr_write_stats st;
+    if (write_round(store, OOO_FIRST, OOO_USERS, round, &st)) {
+      dprintf(out, "fail round %lld: %s\n", round, lr_store_errmsg(store));
+      return 1;
+    }
+    if (st.rows_written + st.rows_skipped != OOO_USERS ||
+        (parity == 2 && round < OOO_ROUNDS && st.rows_skipped != OOO_USERS)) {
+      dprintf(out, "fail round %lld: %zu written, %zu skipped\n", round,
+              st.rows_written, st.rows_skipped);
+      return 1;
+    }
+    dprintf(out, "%lld\n", round);
+  }
+  lr_store_close(store);
+  return 0;
+}
+
+/* Runs the two writers of rf006 at once on the test's repo; then every
+ * user reads the newest round (20). */
+static void two_writers_out_of_order(const char *where) {
+  int stop[2];
+  cr_assert_eq(pipe(stop), 0);
+  worker odd = start_worker(ooo_writer, stop, 1);
+  worker even = start_worker(ooo_writer, stop, 2);
+  close(stop[0]);
+  int odd_code = end_worker(&odd), even_code = end_worker(&even);
+  close(stop[1]);
+  cr_assert_eq(odd_code, 0, "%s, the odd rounds' writer: %s", where,
+               odd.last);
+  cr_assert_eq(even_code, 0, "%s, the even rounds' writer: %s", where,
+               even.last);
+  cr_assert_eq(odd.lines, OOO_ROUNDS / 2);
+  cr_assert_eq(even.lines, OOO_ROUNDS / 2);
+  assert_round(OOO_FIRST, OOO_USERS, OOO_ROUNDS, where);
+}
+
+/* Two processes write the same 1,000 users at once, each its rounds
+ * newest first (older rows arriving after newer ones, from either
+ * process): on a standalone server and on a 3-master cluster, every user
+ * reads the newest row, and the newest writer's later rounds are all
+ * skipped. */
+Test(rfault, rf006_two_processes_writing_out_of_order_the_newest_row_wins,
+     .init = setup_redis) {
+  two_writers_out_of_order("standalone");
+  setup_cluster(1048576);
+  two_writers_out_of_order("cluster");
+}
 
 /* ---- rf007: a slot of several buckets moved key by key ------------------ */
 
