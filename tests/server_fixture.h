@@ -191,16 +191,19 @@ static void write_fixture_rows(void) {
   write_rows("user_recent", recent_cols, 3, recent, 2, NULL);
 }
 
-static void apply_defs(const char *defs) {
+/* Applies `defs` as the repo's defs.yaml, with lr_repo_apply's `flags`. */
+static void apply_defs_with(const char *defs, unsigned flags) {
   th_write(g_repo, "defs.yaml", defs);
   lr_repo *repo;
   cr_assert_eq(lr_repo_open(g_repo, &repo), 0, "%s", lr_repo_errmsg(repo));
   char *plan = NULL;
-  int rc = lr_repo_apply(repo, 0, &plan);
+  int rc = lr_repo_apply(repo, flags, &plan);
   lr_free(plan);
   cr_assert_eq(rc, 0, "%s", lr_repo_errmsg(repo));
   lr_repo_close(repo);
 }
+
+static void apply_defs(const char *defs) { apply_defs_with(defs, 0); }
 
 /* The repo with the fixture's definitions and rows, its online store as
  * `config` (feature_store.yaml) says. */

@@ -1,13 +1,15 @@
 /*
  * test_rstore.c - the online store on Redis (src/online/rstore*.c), on a
  * real redis-server of each test's own (tests/redis_fixture.h, stopped
- * by pid), through the public API and the keys Redis then holds: the
- * layout (buckets, fields, the meta hash), newer wins on the server, the
- * buckets' expiry, a batch the checks refuse writing nothing, the calls
- * that need an LMDB store, a script the server lost, and two `larder
- * serve` on one Redis agreeing. The server's data-driven cases run on a
- * Redis store too (test_server.c, s901); the failure modes (a cluster
- * resharding, Redis killed, OOM, a wrong password) are
+ * by pid), through the public API, the CLI and the keys Redis then holds:
+ * the layout (buckets, fields, the meta hash), newer wins on the server,
+ * the buckets' expiry, a batch the checks refuse writing nothing, the
+ * calls that need an LMDB store, a script the server lost, two `larder
+ * serve` on one Redis agreeing, teardown (standalone, Redis down, a
+ * cluster), the CLI and a schema's changes printing the same as on LMDB,
+ * and the keys of dropped views removed. The server's data-driven cases
+ * run on a Redis store too (test_server.c, s901); the failure modes (a
+ * cluster resharding, Redis killed, OOM, a wrong password) are
  * test_rstore_faults.c's.
  */
 #include "server_fixture.h"
@@ -400,9 +402,9 @@ static const char *cli_out(const char *repo, const char *command,
 
 /* The same commands on the example repo (`larder init`, its view reading
  * the push source) with its store on LMDB and on Redis print the same,
- * byte for byte: apply, materialize,
- * get (a service with on-demand features), write, push, version and the
- * lookups' values after them. `bench` runs on both. */
+ * byte for byte: apply, materialize, get (a service with on-demand
+ * features), write, push, version and the lookups' values after them.
+ * `bench` runs on both. */
 Test(rstore, rs011_the_cli_prints_the_same_on_redis_as_on_lmdb) {
   char *lmdb = th_tempdir();
   char *redis = th_tempdir();
@@ -469,4 +471,146 @@ Test(rstore, rs011_the_cli_prints_the_same_on_redis_as_on_lmdb) {
   cr_assert(!strncmp(outs[1][7], "[exit 0] ", 9), "%s", outs[1][7]);
   th_rmrf(lmdb);
   th_rmrf(redis);
+}
+
+/* The definitions of rs012's repo, version `v`: a view keyed by a user and
+ * an item (a composite key, one string part), a float and an array; v2
+ * adds a feature, v3 retypes one (a new layout: its old rows are gone). */
+static void evolving_defs(const char *repo, int v) {
+  char text[1024];
+  snprintf(text, sizeof text,
+           "entities:\n"
+           "  - {name: user, join_keys: [user_id], value_type: int64}\n"
+           "  - {name: item, join_keys: [item_id], value_type: string}\n"
+           "sources:\n"
+           "  - {name: s, kind: file, path: data/x.csv, timestamp_field: ts}\n"
+           "feature_views:\n"
+           "  - name: pair\n"
+           "    entities: [user, item]\n"
+           "    source: s\n"
+           "    ttl: 36500d\n"
+           "    schema:\n"
+           "      - {name: score, dtype: %s}\n"
+           "      - {name: tags, dtype: array<string>}\n%s",
+           v == 3 ? "float64" : "float32",
+           v >= 2 ? "      - {name: n, dtype: int64}\n" : "");
+  th_write(repo, "defs.yaml", text);
+}
+
+/* rs012's commands on `repo`, their outputs one after the other. */
+static const char *evolve(const char *repo) {
+  static const char *const none[] = {NULL};
+  static const char *const force[] = {"--force", NULL};
+  char file[1100];
+  snprintf(file, sizeof file, "%s/rows.jsonl", repo);
+  const char *const write[] = {"pair", file, NULL};
+  static const char *const get1[] = {
+      "--features", "pair:score,pair:tags", "--entity",
+      "user_id=1,item_id=a", "--entity", "user_id=1,item_id=b", "--entity",
+      "user_id=2,item_id=a", NULL};
+  static const char *const get2[] = {
+      "--features", "pair:score,pair:tags,pair:n", "--entity",
+      "user_id=1,item_id=a", "--entity", "user_id=2,item_id=a", NULL};
+  lr__buf out;
+  lr__buf_init(&out);
+  th_write(repo, "data/x.csv", "user_id,item_id,ts,score,tags,n\n");
+  evolving_defs(repo, 1);
+  lr__buf_puts(&out, cli_out(repo, "apply", none));
+  th_write(repo, "rows.jsonl",
+           "{\"user_id\": 1, \"item_id\": \"a\", \"event_timestamp\": "
+           "\"2024-01-01T00:00:00Z\", \"score\": 0.5, \"tags\": [\"x\", "
+           "\"y\"]}\n{\"user_id\": 1, \"item_id\": \"b\", \"event_timestamp\": "
+           "\"2024-01-01T00:00:00Z\", \"score\": null, \"tags\": []}\n"
+           "{\"user_id\": 1, \"item_id\": \"a\", \"event_timestamp\": "
+           "\"2023-01-01T00:00:00Z\", \"score\": 9, \"tags\": [\"old\"]}\n");
+  lr__buf_puts(&out, cli_out(repo, "write", write));
+  lr__buf_puts(&out, cli_out(repo, "get", get1));
+  evolving_defs(repo, 2);
+  lr__buf_puts(&out, cli_out(repo, "apply", none));
+  lr__buf_puts(&out, cli_out(repo, "get", get2));
+  th_write(repo, "rows.jsonl",
+           "{\"user_id\": 2, \"item_id\": \"a\", \"event_timestamp\": "
+           "\"2024-01-02T00:00:00Z\", \"score\": 1.25, \"tags\": [\"z\"], "
+           "\"n\": 7}\n");
+  lr__buf_puts(&out, cli_out(repo, "write", write));
+  lr__buf_puts(&out, cli_out(repo, "get", get2));
+  evolving_defs(repo, 3);
+  lr__buf_puts(&out, cli_out(repo, "apply", none));
+  lr__buf_puts(&out, cli_out(repo, "apply", force));
+  lr__buf_puts(&out, cli_out(repo, "get", get2));
+  return th_keep(lr__buf_steal(&out));
+}
+
+/* The same case on both stores: composite keys with a string part, arrays
+ * and nulls, an older row skipped, a feature added (old rows read it as
+ * NOT_FOUND, new rows have it) and one retyped with --force (the old rows
+ * are gone). The two transcripts are the same, byte for byte. */
+Test(rstore, rs012_keys_arrays_and_schema_changes_alike_on_both_stores) {
+  char *lmdb = th_tempdir();
+  char *redis = th_tempdir();
+  char config[256];
+  snprintf(config, sizeof config, "project: t\nonline_store: {type: redis, "
+           "url: \"redis://127.0.0.1:%d/1\"}\n", g_redis.port);
+  th_write(lmdb, "feature_store.yaml", "project: t\n");
+  th_write(redis, "feature_store.yaml", config);
+  const char *on_lmdb = evolve(lmdb);
+  const char *on_redis = evolve(redis);
+  cr_assert_str_eq(on_redis, on_lmdb);
+  cr_assert(strstr(on_lmdb, "Wrote 2 rows to pair (1 older than the stored "
+                   "rows were skipped)"), "%s", on_lmdb);
+  cr_assert(strstr(on_lmdb, "[\"x\", \"y\"]") || strstr(on_lmdb, "[x, y]"),
+            "%s", on_lmdb);
+  cr_assert(strstr(on_lmdb, "<NOT_FOUND>"), "%s", on_lmdb);
+  th_rmrf(lmdb);
+  th_rmrf(redis);
+}
+
+/* How many fields of the meta hash end in ":NAME". */
+static int meta_records_of(const char *name) {
+  redisReply *r = rcmd("HKEYS larder:t:meta");
+  int n = 0;
+  size_t len = strlen(name);
+  for (size_t i = 0; i < r->elements; i++) {
+    const redisReply *f = r->element[i];
+    n += f->len > len && f->str[f->len - len - 1] == ':' &&
+         !strcmp(f->str + f->len - len, name);
+  }
+  freeReplyObject(r);
+  return n;
+}
+
+/* A read-write open removes the buckets and records of a view the
+ * registry no longer has, and of a layout `apply --force` dropped, as the
+ * LMDB store drops their databases; the other views keep theirs. (The
+ * fixture's views have epochs by name: item_stats@0 ... user_stats@4.) */
+Test(rstore, rs013_a_read_write_open_removes_the_keys_of_dropped_views) {
+  cr_assert_gt(keys_matching(g_redis.port, "larder:t:item_stats@*"), 0);
+  cr_assert_eq(meta_records_of("item_stats@0"), 2, "db: and fresh:");
+  cr_assert_gt(keys_matching(g_redis.port, "larder:t:user_recent@3:*"), 0);
+  size_t users = keys_matching(g_redis.port, "larder:t:user_stats@4:*");
+  cr_assert_gt(users, 0);
+  apply_defs_with(DEFS_HEAD "  - name: user_recent\n"
+                  "    entities: [user]\n"
+                  "    source: s\n"
+                  "    ttl: 1d\n"
+                  "    schema:\n"
+                  "      - {name: recent_clicks, dtype: float64}\n",
+                  LR_APPLY_FORCE);
+  lr_store *store;
+  cr_assert_eq(lr_store_open(g_repo, LR_STORE_READONLY, &store), 0, "%s",
+               lr_store_errmsg(store));
+  lr_store_close(store);
+  cr_assert_gt(keys_matching(g_redis.port, "larder:t:item_stats@*"), 0,
+               "a read-only open removes nothing");
+  cr_assert_eq(lr_store_open(g_repo, LR_STORE_READWRITE, &store), 0, "%s",
+               lr_store_errmsg(store));
+  lr_store_close(store);
+  cr_assert_eq(keys_matching(g_redis.port, "larder:t:item_stats@*"), 0);
+  cr_assert_eq(meta_records_of("item_stats@0"), 0);
+  cr_assert_eq(keys_matching(g_redis.port, "larder:t:user_recent@3:*"), 0,
+               "the retyped view's old layout");
+  cr_assert_eq(meta_records_of("user_recent@3"), 0);
+  cr_assert_eq(keys_matching(g_redis.port, "larder:t:user_stats@4:*"), users,
+               "the views kept keep their rows");
+  cr_assert_eq(meta_records_of("user_stats@4"), 2);
 }

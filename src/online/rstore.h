@@ -34,6 +34,10 @@
 
 typedef struct lr__rstore lr__rstore;
 
+/* The meta field "db:VIEW@EPOCH" marks a view database written to, so
+ * that lr__rstore_sweep finds the ones the registry no longer uses. */
+#define LR__RSTORE_DB_FIELD "db:"
+
 /* The meta hash's counter of committed writes (the version's seq). */
 #define LR__RSTORE_SEQ "seq"
 /* A Redis store has one generation, forever: its versions are (1, seq). */
@@ -116,6 +120,15 @@ int lr__rstore_ping(lr__rstore *rs, lr__buf *err);
  * then: running it again removes the rest). */
 int lr__rstore_teardown(lr__rstore *rs, int check, unsigned long long *n_keys,
                         lr__buf *err);
+
+/* Removes the buckets and the meta records (fields ending ":NAME") of
+ * every view database NAME marked written (LR__RSTORE_DB_FIELD) for which
+ * is_stale(ctx, NAME) says 1; *n_swept gets their count. For a read-write
+ * open: the LMDB store drops such databases then too. Keys a writer of
+ * the old registry writes meanwhile may stay (the next sweep takes them).
+ * Returns 0, or LR_EIO / LR_ENOMEM with the message in `err`. */
+int lr__rstore_sweep(lr__rstore *rs, int (*is_stale)(void *ctx, const char *),
+                     void *ctx, int *n_swept, lr__buf *err);
 
 /* A change of meta records: given the records `fields` hold now (`old`,
  * an HMGET reply: one string or nil each), appends the records to set to

@@ -437,8 +437,10 @@ int lr__store_need_lmdb(const lr_store *store, const char *what,
                         lr__rstore_where(store->redis));
 }
 
-/* Opens the Redis store the repo's online_store block names. Replication
- * ships LMDB generations: a Redis store is shared already. */
+/* Opens the Redis store the repo's online_store block names; a read-write
+ * open sweeps the keys of view databases the registry no longer uses, as
+ * drop_stale does on LMDB. Replication ships LMDB generations: a Redis
+ * store is shared already. */
 static int open_redis(lr_store *store, const char *repo, unsigned flags) {
   if (store->repl.role != LR__ROLE_NONE)
     return lr__errmsg_set(lr__store_err(store), LR_EUNSUPPORTED,
@@ -461,6 +463,10 @@ static int open_redis(lr_store *store, const char *repo, unsigned flags) {
   if (rc == 0)
     rc = lr__rstore_open(&cfg, &store->redis, lr__store_err(store));
   lr__online_redis_free(&cfg);
+  int swept;
+  if (rc == 0 && store->writable)
+    rc = lr__rstore_sweep(store->redis, is_stale, store, &swept,
+                          lr__store_err(store));
   return rc;
 }
 

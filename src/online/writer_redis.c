@@ -11,6 +11,7 @@
  * they were, so an incremental materialization runs its interval again
  * (newer wins: the same rows again change nothing).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../util/timefmt.h"
@@ -89,6 +90,18 @@ static void put_fresh(const lr__writer *w, const redisReply *old, int *i,
     put_fresh(w->derived[d].w, old, i, f, now_us, puts);
 }
 
+/* Marks the databases w and its derived writers wrote as written
+ * (LR__RSTORE_DB_FIELD): the sweep of a later read-write open removes
+ * them once the registry no longer uses them. */
+static void put_dbs(const lr__writer *w, lr__buf *puts) {
+  char field[600];
+  snprintf(field, sizeof field, LR__RSTORE_DB_FIELD "%s", w->ov->db_name);
+  if (w->stored_any)
+    lr__rstore_meta_put(puts, field, "", 0);
+  for (int d = 0; d < w->n_derived; d++)
+    put_dbs(w->derived[d].w, puts);
+}
+
 /* The records a commit (or a refused batch) sets, from the old ones. */
 static int change_records(void *ctx, const redisReply *old, lr__buf *puts) {
   commit_ctx *c = ctx;
@@ -115,8 +128,10 @@ static int change_records(void *ctx, const redisReply *old, lr__buf *puts) {
     if (rc)
       return rc;
   }
-  if (!c->refused)
+  if (!c->refused) {
     lr__buf_append(puts, w->meta_puts.data, w->meta_puts.len);
+    put_dbs(w, puts);
+  }
   return 0;
 }
 
