@@ -62,6 +62,17 @@ static lr_store *open_store(unsigned flags) {
   return store;
 }
 
+/* write_round on a store of its own, which must succeed; returns its
+ * counts. */
+static lr_write_stats write_ok(long long first, size_t n, long long round) {
+  lr_store *store = open_store(LR_STORE_READWRITE);
+  lr_write_stats st;
+  int rc = write_round(store, first, n, round, &st);
+  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
+  lr_store_close(store);
+  return st;
+}
+
 /* Reads recent_clicks of users first .. first + n - 1 through the API,
  * in lookups of 500: values[i] (-1 when not PRESENT). Returns 0, or the
  * failing call's status with its message in `msg`. Asserts nothing, so a
@@ -183,6 +194,17 @@ static int told_to_stop(int stop) {
   return poll(&p, 1, 0) == 1;
 }
 
+/* A worker's store (NULL, the failure reported on `out`, when it cannot
+ * be opened). */
+static lr_store *worker_open(int out, unsigned flags) {
+  lr_store *store;
+  if (lr_store_open(g_repo, flags, &store) == 0)
+    return store;
+  dprintf(out, "fail open: %s\n", lr_store_errmsg(store));
+  lr_store_close(store);
+  return NULL;
+}
+
 /* Starts `body(out, stop[0], arg)` in a child, which exits with its
  * return value; the parent closes stop[1] to tell it to end. */
 static worker start_worker(int (*body)(int, int, long long),
@@ -213,19 +235,17 @@ static int end_worker(worker *w) {
 
 enum { MIG_FIRST = 1000, MIG_USERS = 2000 };
 
-/* The writer of rf001: rounds 2, 3, ... of every user until told to stop;
- * reports each round it finished. */
-static int mig_writer(int out, int stop, long long unused) {
-  (void)unused;
-  lr_store *store;
-  if (lr_store_open(g_repo, LR_STORE_READWRITE, &store)) {
-    dprintf(out, "fail open: %s\n", lr_store_errmsg(store));
+/* The writer beside rf001 and rf007: rounds 2, 3, ... of users
+ * MIG_FIRST .. MIG_FIRST + users - 1 until told to stop, each of which
+ * must store every row; reports each round it finished. */
+static int rounds_writer(int out, int stop, long long users) {
+  lr_store *store = worker_open(out, LR_STORE_READWRITE);
+  if (!store)
     return 1;
-  }
   for (long long round = 2; !told_to_stop(stop); round++) {
     lr_write_stats st;
-    if (write_round(store, MIG_FIRST, MIG_USERS, round, &st) ||
-        st.rows_written != MIG_USERS) {
+    if (write_round(store, MIG_FIRST, (size_t)users, round, &st) ||
+        st.rows_written != (size_t)users) {
       dprintf(out, "fail round %lld: %zu written: %s\n", round,
               st.rows_written, lr_store_errmsg(store));
       return 1;
@@ -241,11 +261,9 @@ static int mig_writer(int out, int stop, long long unused) {
  * older round. Reports each pass. */
 static int mig_reader(int out, int stop, long long unused) {
   (void)unused;
-  lr_store *store;
-  if (lr_store_open(g_repo, LR_STORE_READONLY, &store)) {
-    dprintf(out, "fail open: %s\n", lr_store_errmsg(store));
+  lr_store *store = worker_open(out, LR_STORE_READONLY);
+  if (!store)
     return 1;
-  }
   static long long seen[MIG_USERS], got[MIG_USERS];
   char msg[1024];
   for (int pass = 1; !told_to_stop(stop); pass++) {
@@ -279,26 +297,49 @@ static void setup_cluster(int buckets) {
   setup_with(config);
 }
 
-/* The slots of node `node` that hold a key of user_recent. */
-static int recent_slots(int node, unsigned *slots, int cap) {
+/* How many buckets of user_recent node `node` holds in each slot. */
+static void buckets_by_slot(int node, int count[16384]) {
   redisReply *keys = th_redis_direct(g_cluster.port[node], "KEYS %s",
                                      "larder:t:user_recent@*");
   cr_assert(keys && keys->type == REDIS_REPLY_ARRAY);
-  int n = 0;
-  for (size_t i = 0; i < keys->elements && n < cap; i++) {
+  memset(count, 0, 16384 * sizeof *count);
+  for (size_t i = 0; i < keys->elements; i++) {
     redisReply *s = th_redis_direct(g_cluster.port[node],
                                     "CLUSTER KEYSLOT %s",
                                     keys->element[i]->str);
     cr_assert(s && s->type == REDIS_REPLY_INTEGER);
-    int dup = 0;
-    for (int k = 0; k < n; k++)
-      dup |= slots[k] == (unsigned)s->integer;
-    if (!dup)
-      slots[n++] = (unsigned)s->integer;
+    count[s->integer]++;
     freeReplyObject(s);
   }
   freeReplyObject(keys);
+}
+
+/* The slots of node `node` that hold a bucket of user_recent (`cap` at
+ * most); returns how many. */
+static int recent_slots(int node, unsigned *slots, int cap) {
+  static int count[16384];
+  buckets_by_slot(node, count);
+  int n = 0;
+  for (unsigned k = 0; k < 16384 && n < cap; k++)
+    if (count[k])
+      slots[n++] = k;
   return n;
+}
+
+/* Waits (20 s at most) until each of the `n` workers reported a line. */
+static void wait_started(worker *w, int n) {
+  for (long long end = th_now_ms() + 20000;;) {
+    int started = 0;
+    for (int i = 0; i < n; i++) {
+      drain(&w[i]);
+      started += w[i].lines > 0;
+    }
+    if (started == n)
+      return;
+    cr_assert_lt(th_now_ms(), end, "a worker reported nothing within 20 s: "
+                 "%s", w[0].last);
+    usleep(2000);
+  }
 }
 
 /* A counter of node `node`'s INFO `section`: the number after `field`
@@ -325,26 +366,18 @@ static long long server_count(int node, const char *section,
  * errorstats), followed ASK (node 1's ASKING calls), and met NOSCRIPT. */
 Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
   setup_cluster(64);
-  lr_store *store = open_store(LR_STORE_READWRITE);
-  lr_write_stats st;
-  cr_assert_eq(write_round(store, MIG_FIRST, MIG_USERS, 1, &st), 0, "%s",
-               lr_store_errmsg(store));
-  lr_store_close(store);
+  write_ok(MIG_FIRST, MIG_USERS, 1);
   unsigned slots[64];
   int n_slots = recent_slots(0, slots, 64);
   cr_assert_gt(n_slots, 5, "node 0 holds %d of the 64 buckets", n_slots);
   int stop[2];
   cr_assert_eq(pipe(stop), 0);
-  worker writer = start_worker(mig_writer, stop, 0);
-  worker reader = start_worker(mig_reader, stop, 0);
+  worker w[2] = {start_worker(rounds_writer, stop, MIG_USERS),
+                 start_worker(mig_reader, stop, 0)};
+  worker *writer = &w[0], *reader = &w[1];
   close(stop[0]);
-  for (long long end = th_now_ms() + 20000;
-       writer.lines < 1 || reader.lines < 1; drain(&writer), drain(&reader)) {
-    cr_assert_lt(th_now_ms(), end, "no round within 20 s: %s / %s",
-                 writer.last, reader.last);
-    usleep(2000);
-  }
-  int rounds_before = writer.lines, passes_before = reader.lines;
+  wait_started(w, 2);
+  int rounds_before = writer->lines, passes_before = reader->lines;
   char to_id[64];
   th_redis_node_id(g_cluster.port[1], to_id, sizeof to_id);
   for (int i = 0; i < n_slots; i++) {
@@ -354,15 +387,15 @@ Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
                                         100000);
     cr_assert_eq(step, 0, "slot %u: the migration failed at step %d",
                  slots[i], step);
-    drain(&writer);
-    drain(&reader);
+    drain(writer);
+    drain(reader);
   }
-  int rounds = writer.lines - rounds_before;
-  int passes = reader.lines - passes_before;
+  int rounds = writer->lines - rounds_before;
+  int passes = reader->lines - passes_before;
   close(stop[1]);
-  int wcode = end_worker(&writer), rcode = end_worker(&reader);
-  cr_assert_eq(wcode, 0, "the writer: %s", writer.last);
-  cr_assert_eq(rcode, 0, "the reader: %s", reader.last);
+  int wcode = end_worker(writer), rcode = end_worker(reader);
+  cr_assert_eq(wcode, 0, "the writer: %s", writer->last);
+  cr_assert_eq(rcode, 0, "the reader: %s", reader->last);
   cr_assert_gt(rounds, 0, "no write ran during the migration");
   cr_assert_gt(passes, 0, "no lookup ran during the migration");
   long long moved = server_count(0, "errorstats", "errorstat_MOVED:count=");
@@ -379,7 +412,7 @@ Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
   cr_assert_gt(asking, 0, "and followed it");
   cr_assert_gt(noscript, 0, "node 1 lacked the script after a flush");
   cr_assert_eq(recent_slots(0, slots, 64), 0, "node 0 still holds buckets");
-  assert_round(MIG_FIRST, MIG_USERS, atoll(writer.last),
+  assert_round(MIG_FIRST, MIG_USERS, atoll(writer->last),
                "after the migration");
 }
 
@@ -492,10 +525,7 @@ Test(rfault, rf002_redis_killed_mid_batch_and_restarted_keeps_what_it_reported,
     present += got[i] == value_of(1, first + (long long)i);
   cr_assert_geq(present, st.rows_written, "the failed batch counted %zu "
                 "rows stored; %zu read back", st.rows_written, present);
-  store = open_store(LR_STORE_READWRITE);
-  int rc = write_round(store, first, KILL_BATCH, 1, &st);
-  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
-  lr_store_close(store);
+  st = write_ok(first, KILL_BATCH, 1);
   assert_round(1, (size_t)(done + 1) * KILL_BATCH, 1, "written again");
 
   th_redis_down(&g_redis);
@@ -505,10 +535,7 @@ Test(rfault, rf002_redis_killed_mid_batch_and_restarted_keeps_what_it_reported,
   g_redis.pid = th_redis_start_with(&g_redis.port, (const char *const[]){
       "--dir", g_redis.dir, NULL});
   first = 1 + (long long)done * KILL_BATCH;
-  store = open_store(LR_STORE_READWRITE);
-  rc = write_round(store, first, KILL_BATCH, 1, &st);
-  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
-  lr_store_close(store);
+  st = write_ok(first, KILL_BATCH, 1);
   cr_assert_eq(st.rows_written, KILL_BATCH, "an empty server: all new");
   assert_round(first, KILL_BATCH, 1, "without persistence, written again");
   store = open_store(LR_STORE_READONLY);
@@ -572,10 +599,7 @@ Test(rfault, rf003_maxmemory_fails_the_write_naming_oom_and_the_count,
   cr_assert_eq(present, stored, "an OOM call stores none of its rows: %zu "
                "read back, %zu counted", present, stored);
   th_redis_must(g_redis.port, "CONFIG SET maxmemory %s", "0");
-  store = open_store(LR_STORE_READWRITE);
-  rc = write_round(store, OOM_FIRST, OOM_USERS, 1, &st);
-  cr_assert_eq(rc, 0, "%s", lr_store_errmsg(store));
-  lr_store_close(store);
+  st = write_ok(OOM_FIRST, OOM_USERS, 1);
   cr_assert_eq(st.rows_written, OOM_USERS, "the stored rows again too");
   assert_round(OOM_FIRST, OOM_USERS, 1, "written again");
 }
@@ -719,11 +743,9 @@ enum { OOO_FIRST = 5000, OOO_USERS = 1000, OOO_ROUNDS = 20 };
  * its later rounds must then be skipped whole. */
 static int ooo_writer(int out, int stop, long long parity) {
   (void)stop;
-  lr_store *store;
-  if (lr_store_open(g_repo, LR_STORE_READWRITE, &store)) {
-    dprintf(out, "fail open: %s\n", lr_store_errmsg(store));
+  lr_store *store = worker_open(out, LR_STORE_READWRITE);
+  if (!store)
     return 1;
-  }
   for (long long round = OOO_ROUNDS - 2 + parity; round >= 1; round -= 2) {
     lr_write_stats st;
     if (write_round(store, OOO_FIRST, OOO_USERS, round, &st)) {
@@ -775,48 +797,17 @@ Test(rfault, rf006_two_processes_writing_out_of_order_the_newest_row_wins,
 
 /* ---- rf007: a slot of several buckets moved key by key ------------------ */
 
-enum { MANY_FIRST = 100000, MANY_USERS = 30000 };
-
-/* The writer of rf007: mig_writer's rounds over MANY_USERS users. */
-static int many_writer(int out, int stop, long long unused) {
-  (void)unused;
-  lr_store *store;
-  if (lr_store_open(g_repo, LR_STORE_READWRITE, &store)) {
-    dprintf(out, "fail open: %s\n", lr_store_errmsg(store));
-    return 1;
-  }
-  for (long long round = 2; !told_to_stop(stop); round++) {
-    lr_write_stats st;
-    if (write_round(store, MANY_FIRST, MANY_USERS, round, &st) ||
-        st.rows_written != MANY_USERS) {
-      dprintf(out, "fail round %lld: %zu written: %s\n", round,
-              st.rows_written, lr_store_errmsg(store));
-      return 1;
-    }
-    dprintf(out, "%lld\n", round);
-  }
-  lr_store_close(store);
-  return 0;
-}
+enum { MANY_USERS = 30000 };
 
 /* The slot of node 0 holding the most buckets of user_recent; *keys gets
  * how many. */
 static unsigned fullest_slot(int *keys) {
-  redisReply *all = th_redis_direct(g_cluster.port[0], "KEYS %s",
-                                    "larder:t:user_recent@*");
-  cr_assert(all && all->type == REDIS_REPLY_ARRAY);
   static int count[16384];
-  memset(count, 0, sizeof count);
+  buckets_by_slot(0, count);
   unsigned best = 0;
-  for (size_t i = 0; i < all->elements; i++) {
-    redisReply *s = th_redis_direct(g_cluster.port[0], "CLUSTER KEYSLOT %s",
-                                    all->element[i]->str);
-    cr_assert(s && s->type == REDIS_REPLY_INTEGER);
-    if (++count[s->integer] > count[best])
-      best = (unsigned)s->integer;
-    freeReplyObject(s);
-  }
-  freeReplyObject(all);
+  for (unsigned k = 1; k < 16384; k++)
+    if (count[k] > count[best])
+      best = k;
   *keys = count[best];
   return best;
 }
@@ -830,23 +821,15 @@ static unsigned fullest_slot(int *keys) {
  * node 0 answered TRYAGAIN, and every user reads the last round. */
 Test(rfault, rf007_a_slot_of_many_buckets_moved_slowly_fails_no_write) {
   setup_cluster(1048576);
-  lr_store *store = open_store(LR_STORE_READWRITE);
-  lr_write_stats st;
-  cr_assert_eq(write_round(store, MANY_FIRST, MANY_USERS, 1, &st), 0, "%s",
-               lr_store_errmsg(store));
-  lr_store_close(store);
+  write_ok(MIG_FIRST, MANY_USERS, 1);
   int keys;
   unsigned slot = fullest_slot(&keys);
   cr_assert_geq(keys, 4, "slot %u holds %d buckets", slot, keys);
   int stop[2];
   cr_assert_eq(pipe(stop), 0);
-  worker writer = start_worker(many_writer, stop, 0);
+  worker writer = start_worker(rounds_writer, stop, MANY_USERS);
   close(stop[0]);
-  for (long long end = th_now_ms() + 20000; writer.lines < 1;
-       drain(&writer)) {
-    cr_assert_lt(th_now_ms(), end, "no round within 20 s: %s", writer.last);
-    usleep(2000);
-  }
+  wait_started(&writer, 1);
   int before = writer.lines;
   char to_id[64];
   th_redis_node_id(g_cluster.port[1], to_id, sizeof to_id);
@@ -865,6 +848,6 @@ Test(rfault, rf007_a_slot_of_many_buckets_moved_slowly_fails_no_write) {
           "meanwhile; node 0 answered %lld TRYAGAIN\n", slot, keys, rounds,
           tryagain);
   cr_assert_gt(tryagain, 0, "no call met the slot half moved");
-  assert_round(MANY_FIRST, MANY_USERS, atoll(writer.last),
+  assert_round(MIG_FIRST, MANY_USERS, atoll(writer.last),
                "after the migration");
 }
