@@ -229,10 +229,14 @@ static inline void th_cluster_begin_migration(const th_cluster *c,
  * child): moves the slot's keys from node `from` to node `to` (whose
  * cluster id is `to_id`) one MIGRATE at a time, `pause_us` after each (so
  * that batches meet the slot half moved), then gives the slot to `to` on
- * every node. Returns 0, or the step that failed (2 to 5). */
+ * every node, in the nodes' order, `gap_us` apart (a node told before
+ * the target answers MOVED to it, and the target, still importing, MOVED
+ * back, until it is told too). Returns 0, or the step that failed (2 to
+ * 5). */
 static inline int th_cluster_end_migration(const th_cluster *c, unsigned slot,
                                            int from, int to,
-                                           const char *to_id, int pause_us) {
+                                           const char *to_id, int pause_us,
+                                           int gap_us) {
   redisContext *src = redisConnect("127.0.0.1", c->port[from]);
   if (!src || src->err)
     return 2;
@@ -266,6 +270,8 @@ static inline int th_cluster_end_migration(const th_cluster *c, unsigned slot,
     redisFree(n);
     if (failed)
       return 5;
+    if (k + 1 < TH_MASTERS)
+      usleep((useconds_t)gap_us);
   }
   return 0;
 }

@@ -243,7 +243,7 @@ Test(redis, rd004_a_slot_migrated_while_batches_run_loses_nothing) {
 
   pid_t child = th_fork_child(); /* the migration's second half */
   if (child == 0)
-    _exit(th_cluster_end_migration(&g_cluster, slot, a, t, t_id, 3000));
+    _exit(th_cluster_end_migration(&g_cluster, slot, a, t, t_id, 3000, 0));
   int batches = 0, st = 0;
   for (long long end = th_now_ms() + 60000; !th_wait_exit(child, 0, &st);
        batches++) {

@@ -356,14 +356,16 @@ static long long server_count(int node, const char *section,
 
 /* Every slot of node 0 holding user_recent's buckets moves to node 1,
  * one after the other (IMPORTING, MIGRATING, each key MIGRATEd, 100 ms
- * with the slot half moved, SETSLOT NODE), while a second process writes
+ * with the slot half moved, SETSLOT NODE on node 0 50 ms before node 1,
+ * which meanwhile send each other MOVED), while a second process writes
  * every user round after round and a third reads them all pass after
  * pass. Node 1's scripts are flushed as each slot starts moving (a node
  * added to the cluster has none). Every write and every lookup during
  * the migration succeeds, no user ever reads an older round than it read
  * before, and afterwards every user reads the writer's last round; the
  * servers' counters show the clients met MOVED and ASK (node 0's
- * errorstats), followed ASK (node 1's ASKING calls), and met NOSCRIPT. */
+ * errorstats), followed ASK (node 1's ASKING calls), were MOVED back by
+ * node 1 and met NOSCRIPT. */
 Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
   setup_cluster(64);
   write_ok(MIG_FIRST, MIG_USERS, 1);
@@ -384,7 +386,7 @@ Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
     th_cluster_begin_migration(&g_cluster, slots[i], 0, 1);
     freeReplyObject(th_redis_direct(g_cluster.port[1], "SCRIPT FLUSH", NULL));
     int step = th_cluster_end_migration(&g_cluster, slots[i], 0, 1, to_id,
-                                        100000);
+                                        100000, 50000);
     cr_assert_eq(step, 0, "slot %u: the migration failed at step %d",
                  slots[i], step);
     drain(writer);
@@ -400,14 +402,16 @@ Test(rfault, rf001_a_slot_migrated_while_writes_and_reads_run_loses_nothing) {
   cr_assert_gt(passes, 0, "no lookup ran during the migration");
   long long moved = server_count(0, "errorstats", "errorstat_MOVED:count=");
   long long asked = server_count(0, "errorstats", "errorstat_ASK:count=");
+  long long back = server_count(1, "errorstats", "errorstat_MOVED:count=");
   long long asking = server_count(1, "commandstats", "cmdstat_asking:calls=");
   long long noscript = server_count(1, "errorstats",
                                     "errorstat_NOSCRIPT:count=");
   fprintf(stderr, "rf001: %d slots moved; %d rounds written and %d passes "
           "read during the migration; node 0 answered %lld MOVED and %lld "
-          "ASK, node 1 %lld ASKING and %lld NOSCRIPT\n", n_slots, rounds,
-          passes, moved, asked, asking, noscript);
+          "ASK, node 1 %lld ASKING, %lld MOVED back and %lld NOSCRIPT\n",
+          n_slots, rounds, passes, moved, asked, asking, back, noscript);
   cr_assert_gt(moved, 0, "the clients met MOVED");
+  cr_assert_gt(back, 0, "and MOVED back, between the two SETSLOT NODE");
   cr_assert_gt(asked, 0, "the clients met ASK");
   cr_assert_gt(asking, 0, "and followed it");
   cr_assert_gt(noscript, 0, "node 1 lacked the script after a flush");
@@ -834,7 +838,8 @@ Test(rfault, rf007_a_slot_of_many_buckets_moved_slowly_fails_no_write) {
   char to_id[64];
   th_redis_node_id(g_cluster.port[1], to_id, sizeof to_id);
   th_cluster_begin_migration(&g_cluster, slot, 0, 1);
-  int step = th_cluster_end_migration(&g_cluster, slot, 0, 1, to_id, 300000);
+  int step = th_cluster_end_migration(&g_cluster, slot, 0, 1, to_id, 300000,
+                                      0);
   cr_assert_eq(step, 0, "slot %u: the migration failed at step %d", slot,
                step);
   drain(&writer);
