@@ -27,7 +27,7 @@ DUCKDB_CFLAGS := $(if $(DUCKDB_BUNDLED),\
 
 LIB_SRC := $(wildcard src/util/*.c src/transform/*.c src/registry/*.c src/codec/*.c \
   src/quality/*.c src/online/*.c src/redis/*.c src/replication/*.c \
-  src/offline/*.c src/serve/*.c)
+  src/offline/*.c src/serve/*.c src/ui/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 HEADERS := include/larder.h $(wildcard src/*/*.h)

@@ -1294,6 +1294,9 @@ typedef struct lr_skew_spec {
                               half from each side, see below */
   unsigned long long seed; /* the draws (any value): the same seed over
                               the same rows samples the same entities */
+  const char *save;        /* NULL, or the name to save the report under,
+                              as JSON: data/skew/VIEW/NAME.json (the web
+                              UI shows the newest; docs/repo-format.md) */
 } lr_skew_spec;
 
 /*
@@ -1322,7 +1325,8 @@ typedef struct lr_skew_spec {
  * their event times).
  *
  * flags: 0 for text, LR_FORMAT_JSON for one JSON object (docs/cli.md,
- * `larder skew`).
+ * `larder skew`). With spec->save the JSON report is also written to
+ * data/skew/VIEW/NAME.json (replaced atomically), whatever flags ask.
  * report: receives the report; the caller frees it with lr_free().
  * Returns 0; LR_ENOTFOUND (an unknown view; a view with no rows in the
  * online store); LR_EINVAL (an on-demand or offline-only view, a sample
@@ -1524,6 +1528,10 @@ typedef struct lr_server_options {
                               connections are closed; default 30 */
   const char *token_file;  /* NULL, or a file holding the bearer token
                               every request must carry */
+  int ui;                  /* 1: also serve the web UI under /ui
+                              (docs/ui.md); read-only */
+  int read_only;           /* 1: refuse the endpoints that write
+                              (/write-to-online-store, /push) with 403 */
 } lr_server_options;
 
 /*

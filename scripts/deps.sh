@@ -14,6 +14,7 @@ packages=(liblmdb-dev lmdb-utils libfyaml-dev libhiredis-dev redis-server
           locales   # localedef: the decimal-comma locale of test i015
           python3-pandas  # the Python binding's DataFrame tests (optional in use)
           prometheus  # prometheus and promtool: the monitoring suite (test_monitoring)
+          chromium chromium-driver python3-selenium  # the web UI's browser suite (tests/ui)
           clang libfuzzer-14-dev libclang-rt-14-dev)  # fuzzing, TSan
 
 duckdb_version=1.4.4

@@ -3,8 +3,10 @@
 #   tests/run.sh BUILD ASAN_BUILD [TSAN_BUILD [FUZZ_BUILD]]
 # The Criterion suites in BUILD/tests, the data-driven end-to-end cases
 # against BUILD/larder, the Python and Rust bindings (bindings/run_tests.sh),
-# the exports of BUILD/liblarder.so (tests/exports.sh), BUILD used uninstalled
-# and installed into a scratch prefix (tests/install.sh), then the Criterion
+# the web UI in Chromium (tests/ui/run.sh; screenshots to
+# BUILD/ui-screenshots/), the exports of BUILD/liblarder.so
+# (tests/exports.sh), BUILD used uninstalled and installed into a scratch
+# prefix (tests/install.sh), then the Criterion
 # suites again as built with -fsanitize=address,undefined in ASAN_BUILD/tests,
 # the thread suite as built with -fsanitize=thread in TSAN_BUILD/tests (a
 # race fails its test), the frontend suite against TSAN_BUILD/larder, and the fuzz harnesses of FUZZ_BUILD over their
@@ -66,6 +68,7 @@ run_summarized() {
 }
 
 run_summarized e2e "$root/tests/e2e/run.sh" "$build/larder"
+run_summarized ui "$root/tests/ui/run.sh" "$build"
 run_summarized bindings "$root/bindings/run_tests.sh" "$build"
 run_summarized exports "$root/tests/exports.sh" "$build"
 run_summarized install "$root/tests/install.sh" "$build"

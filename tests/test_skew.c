@@ -4,7 +4,8 @@
  * that reached only the online store (different values, a new key); an
  * entity only offline; floats, strings, arrays, nulls and the equality
  * rule; the ttl on both sides; reproducible sampling; the sampler alone;
- * the errors, whole; skew while a writer in another process writes.
+ * the errors, whole; skew while a writer in another process writes; a
+ * saved run (the JSON report, whatever the report's mode).
  *
  * Each test has a fresh repo (offline_fixture.h): a CSV batch source
  * `events` behind push source `events_push`, read by the online view
@@ -105,7 +106,7 @@ static void materialize(const char *start, const char *end) {
 /* lr_skew of `view`; the report (kept until the test ends). */
 static char *skew_of(const char *view, int sample, unsigned long long seed,
                      unsigned flags) {
-  lr_skew_spec spec = {view, sample, seed};
+  lr_skew_spec spec = {view, sample, seed, NULL};
   char *report = NULL;
   int rc = lr_skew(g_off, &spec, flags, &report);
   cr_assert_eq(rc, 0, "%s: %s", lr_err_name(rc), lr_offline_errmsg(g_off));
@@ -266,6 +267,34 @@ Test(skew, sk003_push_online_only_new_values_and_a_new_key) {
   assert_has(json, "\"entities\": 5, \"sampled_online\": 5, "
                    "\"sampled_offline\": 4, \"online_version\": \"1.3\", "
                    "\"online_rows\": 5, \"offline_rows\": 4, ");
+}
+
+Test(skew, sk017_a_saved_run_is_the_json_report) {
+  apply_events(defs, events);
+  materialize("2023-01-01T00:00:00Z", "2024-02-01T00:00:00Z");
+  put_row(1, 1, "2024-01-05T00:00:00Z", I64(11), STR("one"), F32(0.1f),
+          F64(0.1));
+  lr_skew_spec spec = {"stats", 0, 1, "run1"};
+  char *text = NULL;
+  int rc = lr_skew(g_off, &spec, 0, &text);
+  cr_assert_eq(rc, 0, "%s: %s", lr_err_name(rc), lr_offline_errmsg(g_off));
+  th_keep(text);
+  assert_has(text, "clicks (int64): equal 3 (75.0%), different 1 (25.0%)");
+  char *saved = th_keep(th_read(g_repo, "data/skew/stats/run1.json"));
+  const char *json = skew_json(); /* the same seed: the same entities */
+  char *a = strstr(saved, "\"as_of\""), *b = strstr(json, "\"as_of\"");
+  cr_assert(a && b, "%s", saved);
+  cr_assert_str_eq(strstr(a, ", \"seed\""), strstr(b, ", \"seed\""),
+                   "the saved run of a text report is the JSON report, "
+                   "examples included");
+  assert_has(saved, "{\"kind\": \"different\", \"key\": {\"user_id\": "
+                    "1}, ");
+  spec.save = "../x";
+  rc = lr_skew(g_off, &spec, 0, &text);
+  cr_assert_eq(rc, LR_EINVAL);
+  cr_assert_str_eq(lr_offline_errmsg(g_off),
+                   "'../x' is not a skew run name: start with a letter or "
+                   "digit, then letters, digits, '_', '-' or '.'");
 }
 
 Test(skew, sk004_the_same_push_offline_too_removes_the_skew) {
@@ -593,7 +622,7 @@ Test(skew, sk016_string_and_int32_keys_any_bytes) {
 /* lr_skew of `view` fails with `want` and message `msg` (%s: the repo). */
 static void assert_fails(const char *view, int sample, int want,
                          const char *msg) {
-  lr_skew_spec spec = {view, sample, 0};
+  lr_skew_spec spec = {view, sample, 0, NULL};
   char *report = (char *)"unset";
   int rc = lr_skew(g_off, &spec, 0, &report);
   cr_assert_eq(rc, want, "%s: %s", lr_err_name(rc), lr_offline_errmsg(g_off));

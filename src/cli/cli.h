@@ -77,7 +77,7 @@ extern const cli_command cli_init_command, cli_plan_command,
     cli_publish_command, cli_historical_command, cli_materialize_command,
     cli_check_command,
     cli_materialize_incremental_command, cli_stats_command,
-    cli_drift_command, cli_serve_command,
+    cli_drift_command, cli_serve_command, cli_ui_command,
     cli_bench_command, cli_teardown_command, cli_skew_command;
 
 /* Reads `argv` (argc words after the command's name) by c->command's

@@ -24,7 +24,8 @@ static const cli_command *const commands[] = {
     &cli_check_command,
     &cli_skew_command,
     &cli_stats_command,       &cli_drift_command,
-    &cli_serve_command,       &cli_bench_command,
+    &cli_serve_command,       &cli_ui_command,
+    &cli_bench_command,
     &cli_teardown_command,
 };
 

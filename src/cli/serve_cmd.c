@@ -17,6 +17,9 @@
 static void announce(const lr_server_options *o, int port) {
   printf("Serving %s on http://%s:%d (stop with Ctrl-C or SIGTERM)\n", o->repo,
          o->host ? o->host : "127.0.0.1", port);
+  if (o->ui)
+    printf("Web UI on http://%s:%d/ui/%s\n", o->host ? o->host : "127.0.0.1",
+           port, o->read_only ? " (read-only: no writes, no pushes)" : "");
   fflush(stdout);
 }
 
@@ -63,7 +66,8 @@ enum {
   SERVE_TOKEN_FILE,
   SERVE_MAX_BODY,
   SERVE_MAX_ENTITIES,
-  SERVE_TIMEOUT
+  SERVE_TIMEOUT,
+  SERVE_UI
 };
 
 static const cli_option serve_options[] = {
@@ -93,11 +97,16 @@ static const cli_option serve_options[] = {
                        "the previous answer until its answer is sent "
                        "(default 30)",
                        0, 0},
+    [SERVE_UI] = {"--ui", NULL,
+                  "also serve the web UI under /ui (read-only; "
+                  "docs/ui.md)",
+                  0, 0},
 };
 
-/* Option k's value as an integer >= min into *out (kept when absent). */
-static int int_option(const cli *c, int k, long long min, long long max,
-                      long long *out) {
+/* Option k's value (of table `opts`) as an integer from min to max into
+ * *out (kept when absent). */
+static int int_option(const cli *c, const cli_option *opts, int k,
+                      long long min, long long max, long long *out) {
   const char *text = cli_value(c, k);
   if (!text)
     return 0;
@@ -105,7 +114,7 @@ static int int_option(const cli *c, int k, long long min, long long max,
   long long v = strtoll(text, &end, 10);
   if (*end || end == text || v < min || v > max)
     return cli_usage_error("%s: '%s' is not a number from %lld to %lld",
-                           serve_options[k].name, text, min, max);
+                           opts[k].name, text, min, max);
   *out = v;
   return 0;
 }
@@ -113,17 +122,18 @@ static int int_option(const cli *c, int k, long long min, long long max,
 static int cmd_serve(cli *c) {
   lr_server_options o = {.repo = c->repo,
                          .host = cli_value(c, SERVE_HOST),
-                         .token_file = cli_value(c, SERVE_TOKEN_FILE)};
+                         .token_file = cli_value(c, SERVE_TOKEN_FILE),
+                         .ui = c->given[SERVE_UI]};
   long long port = 6566, threads = 0, body = 0, entities = 0, timeout = 0;
-  int rc = int_option(c, SERVE_PORT, 0, 65535, &port);
+  int rc = int_option(c, serve_options, SERVE_PORT, 0, 65535, &port);
   if (rc == 0)
-    rc = int_option(c, SERVE_THREADS, 1, 4096, &threads);
+    rc = int_option(c, serve_options, SERVE_THREADS, 1, 4096, &threads);
   if (rc == 0)
-    rc = int_option(c, SERVE_MAX_BODY, 1, 1LL << 40, &body);
+    rc = int_option(c, serve_options, SERVE_MAX_BODY, 1, 1LL << 40, &body);
   if (rc == 0)
-    rc = int_option(c, SERVE_MAX_ENTITIES, 1, 1 << 30, &entities);
+    rc = int_option(c, serve_options, SERVE_MAX_ENTITIES, 1, 1 << 30, &entities);
   if (rc == 0)
-    rc = int_option(c, SERVE_TIMEOUT, 1, 1 << 30, &timeout);
+    rc = int_option(c, serve_options, SERVE_TIMEOUT, 1, 1 << 30, &timeout);
   if (rc)
     return rc;
   o.port = (int)port;
@@ -138,5 +148,40 @@ const cli_command cli_serve_command = {
     "serve", "serve Feast's HTTP JSON API",
     "Serve Feast's HTTP JSON API (get-online-features, push, "
     "write-to-online-store, health, metrics) on the repo's online store "
-    "until SIGTERM or Ctrl-C; see docs/server.md.",
+    "until SIGTERM or Ctrl-C; see docs/server.md. With --ui, also the web "
+    "UI under /ui (docs/ui.md).",
     NULL, 0, serve_options, CLI_COUNT(serve_options), cmd_serve};
+
+enum { UI_PORT, UI_TOKEN_FILE };
+
+static const cli_option ui_options[] = {
+    [UI_PORT] = {"--port", "N",
+                 "the port (default 8888; 0: one the system picks, printed)",
+                 0, 0},
+    [UI_TOKEN_FILE] = {"--token-file", "FILE",
+                       "a file holding the token the UI asks for once (and "
+                       "every API request must carry)",
+                       0, 0},
+};
+
+static int cmd_ui(cli *c) {
+  lr_server_options o = {.repo = c->repo,
+                         .host = "127.0.0.1",
+                         .token_file = cli_value(c, UI_TOKEN_FILE),
+                         .ui = 1,
+                         .read_only = 1};
+  long long port = 8888;
+  int rc = int_option(c, ui_options, UI_PORT, 0, 65535, &port);
+  if (rc)
+    return rc;
+  o.port = (int)port;
+  return serve_until_signalled(&o) ? CLI_FAILED : CLI_OK;
+}
+
+const cli_command cli_ui_command = {
+    "ui", "serve the web UI and the read API on localhost",
+    "Serve the web UI (overview, objects, each view's data, lookups; "
+    "docs/ui.md) and the read API (get-online-features, health, metrics) "
+    "on 127.0.0.1 until SIGTERM or Ctrl-C. Nothing is written: "
+    "/write-to-online-store and /push answer 403.",
+    NULL, 0, ui_options, CLI_COUNT(ui_options), cmd_ui};

@@ -1,8 +1,10 @@
 /*
- * skew_cmd.c - `larder skew VIEW [--sample N] [--seed S] [--json]`:
+ * skew_cmd.c - `larder skew VIEW [--sample N] [--seed S] [--json]
+ * [--save NAME]`:
  * training/serving skew of a feature view (lr_skew), printed as text or
  * JSON. Without --seed a seed is drawn from the clock; the report names
- * it, so that a run can be repeated with `--seed`.
+ * it, so that a run can be repeated with `--seed`. --save NAME also
+ * writes the JSON report to data/skew/VIEW/NAME.json, for the web UI.
  */
 #include <stdio.h>
 #include <time.h>
@@ -11,7 +13,7 @@
 #include "cli.h"
 #include "larder.h"
 
-enum { SKEW_SAMPLE, SKEW_SEED, SKEW_JSON };
+enum { SKEW_SAMPLE, SKEW_SEED, SKEW_JSON, SKEW_SAVE };
 
 /* A seed for a run not given one: the clock's nanoseconds and the pid. */
 static unsigned long long drawn_seed(void) {
@@ -39,7 +41,8 @@ static int read_skew_args(const cli *c, lr_skew_spec *spec) {
 }
 
 static int cmd_skew(cli *c) {
-  lr_skew_spec spec = {.view = c->operand[0]};
+  lr_skew_spec spec = {.view = c->operand[0],
+                       .save = cli_value(c, SKEW_SAVE)};
   int status = read_skew_args(c, &spec);
   if (status != CLI_OK)
     return status;
@@ -68,7 +71,10 @@ static const cli_option skew_options[] = {
                    "the draws (default: from the clock; the report names the "
                    "seed used): the same seed over the same rows compares the "
                    "same entities", 0, 0},
-    [SKEW_JSON] = {"--json", NULL, "print one JSON object", 0, 0}};
+    [SKEW_JSON] = {"--json", NULL, "print one JSON object", 0, 0},
+    [SKEW_SAVE] = {"--save", "NAME",
+                   "also write the report as JSON to data/skew/VIEW/NAME.json "
+                   "(the web UI shows the newest)", 0, 0}};
 
 const cli_command cli_skew_command = {
     "skew", "compare served features with the offline latest rows",

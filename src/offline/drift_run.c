@@ -90,7 +90,7 @@ void lr__drift_run_text(const lr__drift_run *run, lr__buf *out) {
   }
 }
 
-/* ---- saved runs, for /metrics --------------------------------------- */
+/* ---- saved runs, for /metrics and the UI ---------------------------- */
 
 /* The newest score seen of a feature and method. */
 typedef struct latest {
@@ -142,8 +142,10 @@ static int score_of(const lr__jnode *n, double *score) {
   return 0;
 }
 
-/* Takes the scores of one saved run (JSON `text`) into `set`. */
-static int take_run(latest_set *set, const char *text, size_t len) {
+/* Calls fn for each feature of one saved run (JSON `text`); a file that
+ * is not a saved run is passed over. */
+static int each_of_run(const char *text, size_t len, lr__drift_saved_fn fn,
+                       void *ctx) {
   lr__json_doc doc;
   lr__json_doc_read(&doc, text, len);
   const lr__jnode *root = doc.root;
@@ -153,58 +155,73 @@ static int take_run(latest_set *set, const char *text, size_t len) {
   int rc = 0;
   if (method && method->kind == LR__J_STRING && at &&
       at->kind == LR__J_NUMBER && features && features->kind == LR__J_ARRAY) {
-    long long saved_at = strtoll(at->text, NULL, 10);
+    lr__drift_saved s = {.method = method->text,
+                         .saved_at_us = strtoll(at->text, NULL, 10)};
+    const lr__jnode *name = lr__json_get(root, "name");
+    s.name = name && name->kind == LR__J_STRING ? name->text : "";
     for (int i = 0; rc == 0 && i < features->n; i++) {
-      const lr__jnode *name = lr__json_get(features->items[i], "feature");
-      if (!name || name->kind != LR__J_STRING)
+      const lr__jnode *f = lr__json_get(features->items[i], "feature");
+      const lr__jnode *st = lr__json_get(features->items[i], "status");
+      if (!f || f->kind != LR__J_STRING)
         continue;
-      latest *e = entry_of(set, name->text, method->text);
-      if (!e) {
-        rc = LR_ENOMEM;
-      } else if (saved_at > e->saved_at_us) {
-        e->saved_at_us = saved_at;
-        e->has_score = score_of(lr__json_get(features->items[i], "score"),
-                                &e->score);
-      }
+      s.feature = f->text;
+      s.status = st && st->kind == LR__J_STRING ? st->text : "";
+      s.has_score = score_of(lr__json_get(features->items[i], "score"),
+                             &s.score);
+      rc = fn(ctx, &s);
     }
   }
   lr__json_doc_free(&doc);
   return rc;
 }
 
-/* Reads every saved run in folder `dir` into `set`. */
-static int take_runs(latest_set *set, const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d)
-    return 0; /* no run saved */
+int lr__drift_saved_each(const char *repo, const char *view,
+                         lr__drift_saved_fn fn, void *ctx) {
+  lr__buf dir;
+  lr__buf_init(&dir);
+  lr__quality_path(repo, "drift", view, NULL, &dir);
+  DIR *d = opendir(lr__buf_str(&dir));
   int rc = 0;
-  for (struct dirent *e; rc == 0 && (e = readdir(d)) != NULL;) {
+  for (struct dirent *e; d && rc == 0 && (e = readdir(d)) != NULL;) {
     if (e->d_name[0] == '.' || !lr__fs_has_suffix(e->d_name, ".json"))
       continue;
     lr__buf path, err;
     lr__buf_init(&path);
     lr__buf_init(&err);
-    lr__fs_join(&path, dir, e->d_name);
+    lr__fs_join(&path, lr__buf_str(&dir), e->d_name);
     char *text = NULL;
     size_t len = 0;
     if (lr__fs_read_file(lr__buf_str(&path), &text, &len, &err) == 0)
-      rc = take_run(set, text, len);
+      rc = each_of_run(text, len, fn, ctx);
     free(text);
     lr__buf_free(&path);
     lr__buf_free(&err);
   }
-  closedir(d);
+  if (d)
+    closedir(d); /* none: no run saved */
+  lr__buf_free(&dir);
   return rc;
+}
+
+/* Keeps, in the latest_set `ctx`, the newest score of each feature and
+ * method. */
+static int keep_latest(void *ctx, const lr__drift_saved *s) {
+  latest *e = entry_of(ctx, s->feature, s->method);
+  if (!e)
+    return LR_ENOMEM;
+  if (s->saved_at_us > e->saved_at_us) {
+    e->saved_at_us = s->saved_at_us;
+    e->has_score = s->has_score;
+    e->score = s->score;
+  }
+  return 0;
 }
 
 int lr__drift_saved_scores(const char *repo, const char *view,
                            lr__drift_score_fn fn, void *ctx) {
-  lr__buf dir;
-  lr__buf_init(&dir);
-  lr__quality_path(repo, "drift", view, NULL, &dir);
   latest_set set;
   lr__buf_init(&set.entries);
-  int rc = take_runs(&set, lr__buf_str(&dir));
+  int rc = lr__drift_saved_each(repo, view, keep_latest, &set);
   int n;
   latest *all = entries(&set, &n);
   for (int i = 0; i < n; i++) {
@@ -214,6 +231,5 @@ int lr__drift_saved_scores(const char *repo, const char *view,
     free(all[i].method);
   }
   lr__buf_free(&set.entries);
-  lr__buf_free(&dir);
   return rc;
 }

@@ -40,6 +40,24 @@ void lr__drift_run_json(const lr__drift_run *run, const char *name,
 /* Appends the run as a text table. */
 void lr__drift_run_text(const lr__drift_run *run, lr__buf *out);
 
+/* One feature's result in a saved run, as the file holds it. */
+typedef struct lr__drift_saved {
+  const char *name, *method, *feature, *status;
+  long long saved_at_us;
+  int has_score;
+  double score;
+} lr__drift_saved;
+
+/* Called per feature of each saved run; a nonzero return stops the walk. */
+typedef int (*lr__drift_saved_fn)(void *ctx, const lr__drift_saved *s);
+
+/* Calls fn for every feature of every run saved in REPO/data/drift/VIEW/,
+ * runs in no particular order; unreadable files and files that are not
+ * runs are passed over. Reads only the files (no DuckDB). Returns 0, or
+ * fn's nonzero return. */
+int lr__drift_saved_each(const char *repo, const char *view,
+                         lr__drift_saved_fn fn, void *ctx);
+
 /* A feature's score in its latest saved run of a method. */
 typedef void (*lr__drift_score_fn)(void *ctx, const char *feature,
                                    const char *method, double score);

@@ -13,13 +13,15 @@
  * transaction, committed together with the records of the interval it
  * loaded, which incremental runs start from, and of the definitions it
  * loaded with (online/loads.h): an incremental run reloads a view whose
- * definitions changed since.
+ * definitions changed since. Each committed load is then added to the
+ * view's history file (matlog.h), which the web UI lists.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../codec/row.h"
+#include "../online/checkstats.h"
 #include "../online/freshness.h"
 #include "../online/loads.h"
 #include "../online/store.h"
@@ -29,6 +31,7 @@
 #include "explain.h"
 #include "chunkcols.h"
 #include "feed.h"
+#include "matlog.h"
 #include "offline.h"
 
 /* Converts and writes a chunk, BATCH rows at a time. */
@@ -261,8 +264,44 @@ static void note_checks(load_state *ls, lr_store *store) {
   free(text);
 }
 
+/* What view v's checks recorded in the store so far (zeroes: none). */
+static void checks_so_far(lr_store *store, const lr__view *v,
+                          unsigned long long *quarantined,
+                          unsigned long long *refused) {
+  lr__checkstats cs;
+  *quarantined = *refused = 0;
+  if (v->n_checks && lr__store_checkstats(store, v->name, &cs) == 0 &&
+      cs.present) {
+    *quarantined = cs.quarantined;
+    *refused = cs.rejected;
+  }
+}
+
+/* Adds the committed load of v to its history (matlog.h); a history that
+ * cannot be written is told (spec->note), the load stands. `e` holds the
+ * checks' counts before the load. */
+static void record_load(load_state *ls, lr_store *store, const lr__view *v,
+                        lr__matlog_entry *e) {
+  unsigned long long quarantined, refused;
+  checks_so_far(store, v, &quarantined, &refused);
+  e->rows_quarantined = quarantined - e->rows_quarantined;
+  e->batches_refused = refused - e->batches_refused;
+  e->duration_us = lr__time_now_us() - e->ran_at_us;
+  e->rows_written = ls->view.rows_written;
+  e->rows_skipped = ls->view.rows_skipped;
+  if (lr__matlog_append(ls->off, v->name, e) == 0 || !ls->spec->note)
+    return;
+  lr__buf text;
+  lr__buf_init(&text);
+  lr__buf_printf(&text, "%s: loaded, but its history was not recorded: %s",
+                 v->name, lr__buf_str(&ls->off->errmsg));
+  ls->spec->note(ls->spec->note_ctx, lr__buf_str(&text));
+  lr__buf_free(&text);
+  lr__buf_reset(&ls->off->errmsg);
+}
+
 /* Loads view `v`: as stored, else (keys out of order) again by key; then
- * the records of the load; one transaction. */
+ * the records of the load; one transaction; then its history. */
 static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
   const lr_materialize_spec *spec = ls->spec;
   lr__loads past;
@@ -270,6 +309,10 @@ static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
   lr__buf_init(&r.why);
   int rc = read_past(ls, store, v, &past, &r);
   int64_t start = load_start(spec, v, &past, &r);
+  lr__matlog_entry entry = {.start_us = start, .end_us = spec->end_us,
+                            .ran_at_us = lr__time_now_us(),
+                            .incremental = spec->incremental};
+  checks_so_far(store, v, &entry.rows_quarantined, &entry.batches_refused);
   if (rc == 0)
     note_reload(ls, v, &r, lr__loads_covers(&past, &r, v, start, spec->end_us),
                 start);
@@ -296,6 +339,7 @@ static int load_view(load_state *ls, lr_store *store, const lr__view *v) {
     lr__writer_abort(w);
   }
   if (rc == 0) {
+    record_load(ls, store, v, &entry);
     report(ls, v, 1);
     ls->stats->views++;
     ls->stats->rows_read += ls->view.rows_written + ls->view.rows_skipped;

@@ -21,6 +21,7 @@
 #include "../util/timefmt.h"
 #include "explain.h"
 #include "offline.h"
+#include "profile.h"
 #include "skew.h"
 
 enum { MAX_KEYS = 16, DEFAULT_SAMPLE = 1000, MAX_SAMPLE = 100000 };
@@ -458,6 +459,20 @@ static int sample_size(lr_offline *off, const lr_skew_spec *spec,
   return 0;
 }
 
+/* Writes the run's JSON report to data/skew/VIEW/NAME.json (the UI
+ * shows the newest). Returns 0, LR_ENOMEM or LR_EIO. */
+static int save_run(lr_offline *off, const lr__view *v,
+                    const lr__skew_tally *t, const char *name) {
+  lr__buf json;
+  lr__buf_init(&json);
+  lr__skew_report_json(t, &json);
+  int rc = lr__buf_failed(&json)
+               ? LR_ENOMEM
+               : lr__quality_save(off, "skew", v->name, name, &json);
+  lr__buf_free(&json);
+  return rc;
+}
+
 int lr_skew(lr_offline *off, const lr_skew_spec *spec, unsigned flags,
             char **report) {
   if (report)
@@ -468,6 +483,8 @@ int lr_skew(lr_offline *off, const lr_skew_spec *spec, unsigned flags,
   const lr__view *v;
   size_t n;
   int rc = sample_size(off, spec, &n);
+  if (rc == 0 && spec->save)
+    rc = lr__quality_name_check(&off->errmsg, "skew run", spec->save);
   if (rc == 0)
     rc = check_view(off, spec->view, &v);
   if (rc)
@@ -491,6 +508,7 @@ int lr_skew(lr_offline *off, const lr_skew_spec *spec, unsigned flags,
     t->now_us = r.now_us;
     t->ttl_us = v->ttl_seconds * 1000000;
     t->seed = spec->seed;
+    t->keep_json = spec->save != NULL;
     t->sampled_online = r.online.n_rows;
     t->sampled_offline = r.n_offline;
     rc = judge_all(&r);
@@ -499,6 +517,8 @@ int lr_skew(lr_offline *off, const lr_skew_spec *spec, unsigned flags,
   lr__buf_init(&out);
   if (rc == 0)
     lr__skew_report(&r.judging.tally, &out);
+  if (rc == 0 && spec->save)
+    rc = save_run(off, v, &r.judging.tally, spec->save);
   if (rc == 0 && lr__buf_failed(&out))
     rc = LR_ENOMEM;
   if (rc == LR_ENOMEM && !off->errmsg.len)

@@ -30,10 +30,13 @@ typedef struct lr__skew_feature {
   unsigned long long count[LR__SKEW_KINDS];
   int n_examples;
   lr__buf examples; /* formatted as the report's mode asks, in order */
+  lr__buf examples_json; /* also as JSON, for a saved run of a text
+                            report (keep_json) */
 } lr__skew_feature;
 
 typedef struct lr__skew_tally {
   int json;                 /* the report's mode: LR_FORMAT_JSON given */
+  int keep_json;            /* the run is saved: keep JSON examples too */
   const lr__sample *online; /* the entities, with their online rows */
   int64_t now_us;           /* the time both sides are judged at */
   int64_t ttl_us;           /* the view's ttl; 0: none */
@@ -63,5 +66,9 @@ int lr__skew_values_equal(const lr_value *a, const lr_value *b);
 
 /* Appends the report (text, or JSON) to `out`. */
 void lr__skew_report(const lr__skew_tally *t, lr__buf *out);
+
+/* Appends the report as JSON whatever its mode (a saved run, which a text
+ * report's tally keeps JSON examples for with keep_json). */
+void lr__skew_report_json(const lr__skew_tally *t, lr__buf *out);
 
 #endif

@@ -28,14 +28,18 @@ int lr__skew_tally_init(lr__skew_tally *t, const lr__sample *online,
   t->features = calloc((size_t)online->n_features + 1, sizeof *t->features);
   if (!t->features)
     return LR_ENOMEM;
-  for (int f = 0; f < online->n_features; f++)
+  for (int f = 0; f < online->n_features; f++) {
     lr__buf_init(&t->features[f].examples);
+    lr__buf_init(&t->features[f].examples_json);
+  }
   return 0;
 }
 
 void lr__skew_tally_free(lr__skew_tally *t) {
-  for (int f = 0; t->features && f < t->online->n_features; f++)
+  for (int f = 0; t->features && f < t->online->n_features; f++) {
     lr__buf_free(&t->features[f].examples);
+    lr__buf_free(&t->features[f].examples_json);
+  }
   free(t->features);
   t->features = NULL;
 }
@@ -171,22 +175,30 @@ static void put_key(lr__buf *out, const lr__sample *s, size_t e, int json) {
   lr__buf_puts(out, json ? "}" : "");
 }
 
-/* Keeps entity e as an example of `kind` for feature f: a line of text,
- * or a JSON object after a comma when it is not the first. */
-static void add_example(lr__skew_tally *t, int f, int kind, size_t e,
-                        side on, side off) {
-  lr__skew_feature *sf = &t->features[f];
-  lr__buf *out = &sf->examples;
-  int json = t->json;
-  lr__buf_puts(out, json && sf->n_examples ? ", " : "");
+/* Appends entity e as an example of `kind` to `out`: a line of text, or
+ * a JSON object after a comma when it is not the first (`first`). */
+static void put_example(lr__buf *out, int json, int first, int kind,
+                        const lr__sample *s, size_t e, side on, side off) {
+  lr__buf_puts(out, json && !first ? ", " : "");
   lr__buf_printf(out, json ? "{\"kind\": \"%s\", \"key\": " : "  %s: ",
                  (json ? kind_json : kind_text)[kind]);
-  put_key(out, t->online, e, json);
+  put_key(out, s, e, json);
   lr__buf_puts(out, json ? ", " : ": ");
   (json ? put_side_json : put_side_text)(out, "online", on);
   lr__buf_puts(out, json ? ", " : "; ");
   (json ? put_side_json : put_side_text)(out, "offline", off);
   lr__buf_puts(out, json ? "}" : "\n");
+}
+
+/* Keeps entity e as an example of `kind` for feature f, in the report's
+ * mode (and as JSON too for a saved text report). */
+static void add_example(lr__skew_tally *t, int f, int kind, size_t e,
+                        side on, side off) {
+  lr__skew_feature *sf = &t->features[f];
+  int first = sf->n_examples == 0;
+  put_example(&sf->examples, t->json, first, kind, t->online, e, on, off);
+  if (t->keep_json && !t->json)
+    put_example(&sf->examples_json, 1, first, kind, t->online, e, on, off);
   sf->n_examples++;
 }
 
@@ -280,11 +292,18 @@ static void report_json(const lr__skew_tally *t, const char *as_of,
       lr__buf_printf(out, "%s\"%s\": ", k ? ", " : "", kind_json[k]);
       lr__put_float64(out, share(t, sf->count[k]), 1);
     }
+    const lr__buf *ex = t->json ? &sf->examples : &sf->examples_json;
     lr__buf_puts(out, "}, \"examples\": [");
-    lr__buf_append(out, sf->examples.data, sf->examples.len);
+    lr__buf_append(out, ex->data, ex->len);
     lr__buf_puts(out, "]}");
   }
   lr__buf_puts(out, "]}\n");
+}
+
+void lr__skew_report_json(const lr__skew_tally *t, lr__buf *out) {
+  char as_of[40];
+  lr__time_format(t->now_us, as_of);
+  report_json(t, as_of, out);
 }
 
 void lr__skew_report(const lr__skew_tally *t, lr__buf *out) {

@@ -113,6 +113,15 @@ int lr__view_is_stored(const lr__view *v) {
   return v->kind == LR__VIEW_BATCH ? v->online : v->write_to_online_store;
 }
 
+int64_t lr__view_expected_freshness(const lr__view *v) {
+  int64_t expected = -1;
+  for (int c = 0; c < v->n_checks; c++)
+    if (v->checks[c].kind == LR__CHECK_FRESHNESS &&
+        (expected < 0 || v->checks[c].freshness_seconds < expected))
+      expected = v->checks[c].freshness_seconds;
+  return expected;
+}
+
 int64_t lr__model_view_ttl(const lr__model *m, const lr__view *v) {
   if (v->kind == LR__VIEW_ON_DEMAND)
     v = lr__model_odfv_source(m, v);

@@ -321,6 +321,10 @@ int lr__source_time_unit(const lr__source *s);
  * `online: true`, or an on-demand view stored on write. */
 int lr__view_is_stored(const lr__view *v);
 
+/* How old a view's newest event may be, in seconds, from its `freshness`
+ * checks (the strictest when it has several); -1 when it has none. */
+int64_t lr__view_expected_freshness(const lr__view *v);
+
 /* The ttl of a view's rows in seconds (0: no limit). An on-demand view
  * stored on write keys and ages as the feature view it reads, and
  * lr__model_view_keys() gives that view's keys for it too. */

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../ui/ui.h"
 #include "../util/timefmt.h"
 #include "frontend.h"
 
@@ -116,13 +117,24 @@ static enum MHD_Result reply(struct MHD_Connection *conn, lr__reply *r) {
                                           : MHD_RESPMEM_PERSISTENT);
   if (!resp) {
     free(data);
+    lr__reply_release(r);
     return MHD_NO;
   }
   MHD_add_response_header(resp, "Content-Type", r->content_type);
   if (r->allow)
     MHD_add_response_header(resp, "Allow", r->allow);
-  if (r->status == 401)
+  if (r->status == 401 && !r->page)
     MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+  if (r->set_cookie)
+    MHD_add_response_header(resp, "Set-Cookie", r->set_cookie);
+  if (r->location)
+    MHD_add_response_header(resp, "Location", r->location);
+  if (r->page) {
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Content-Security-Policy", LR__UI_CSP);
+  }
   if (r->versioned) {
     char version[48];
     snprintf(version, sizeof version, "%llu.%llu", r->version.generation,
@@ -131,7 +143,32 @@ static enum MHD_Result reply(struct MHD_Connection *conn, lr__reply *r) {
   }
   enum MHD_Result queued = MHD_queue_response(conn, (unsigned)r->status, resp);
   MHD_destroy_response(resp);
+  lr__reply_release(r);
   return queued;
+}
+
+/* Appends one query argument to the lr__buf `cls`, percent-encoded. */
+static enum MHD_Result add_argument(void *cls, enum MHD_ValueKind kind,
+                                    const char *key, const char *value) {
+  (void)kind;
+  lr__buf *q = cls;
+  if (q->len)
+    lr__buf_putc(q, '&');
+  lr__ui_url_encode(q, key);
+  if (value) {
+    lr__buf_putc(q, '=');
+    lr__ui_url_encode(q, value);
+  }
+  return MHD_YES;
+}
+
+/* A request of the web UI: its Cookie header and query string into r
+ * (the query built into `query`, which must outlive the call). */
+static void ui_inputs(struct MHD_Connection *conn, lr__buf *query,
+                      lr__reply *r) {
+  r->cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");
+  MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_argument, query);
+  r->query = lr__buf_str(query);
 }
 
 /* The 413 of a body over opt.max_body_bytes. */
@@ -175,6 +212,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   lr__buf_init(&r.body);
   r.min_version = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                               "Larder-Min-Version");
+  lr__buf query;
+  lr__buf_init(&query);
+  if (s->opt.ui && lr__ui_path(url))
+    ui_inputs(conn, &query, &r);
   if (up->too_large)
     too_large(s, &r);
   else
@@ -182,9 +223,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                   "Authorization"),
                       lr__buf_str(&up->body), up->body.len, &r);
+  lr__buf_free(&query);
   if (r.status == LR__STATUS_PARKED) {
     up->wait_until_us = r.wait_until_us;
-    lr__buf_free(&r.body);
+    lr__reply_release(&r);
     park(s->front, conn, up);
     return MHD_YES;
   }

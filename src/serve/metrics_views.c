@@ -147,11 +147,7 @@ static void write_expected(lr_store *store, lr__buf *out) {
                     "# TYPE larder_view_expected_freshness_seconds gauge\n");
   for (int i = 0; i < reg->n_views; i++) {
     const lr__view *v = &reg->views[i];
-    int64_t expected = -1;
-    for (int c = 0; c < v->n_checks; c++)
-      if (v->checks[c].kind == LR__CHECK_FRESHNESS &&
-          (expected < 0 || v->checks[c].freshness_seconds < expected))
-        expected = v->checks[c].freshness_seconds;
+    int64_t expected = lr__view_expected_freshness(v);
     if (expected >= 0)
       lr__buf_printf(out, "larder_view_expected_freshness_seconds{view="
                      "\"%s\"} %lld\n", v->name, (long long)expected);

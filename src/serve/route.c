@@ -1,12 +1,16 @@
 /*
  * route.c - one request, whatever front end received it: the bearer-token
  * check (in constant time), the endpoint and method, then the handlers
- * under the store's read lock; /health and /metrics.
+ * under the store's read lock; /health and /metrics. With opt.ui, the
+ * paths under /ui go to the web UI (src/ui/ui.h), which checks the token
+ * itself (a header or its cookie).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "../online/apply.h"
 #include "../online/introspect.h"
+#include "../ui/ui.h"
 #include "../util/timefmt.h"
 #include "server.h"
 
@@ -20,14 +24,26 @@ static int same_secret(const char *a, size_t a_len, const char *b,
   return diff == 0;
 }
 
-static int authorized(const lr__server *s, const char *auth) {
+int lr__server_token_ok(const lr__server *s, const char *given,
+                        size_t len) {
+  return !s->token || same_secret(given, len, s->token, s->token_len);
+}
+
+int lr__server_authorized(const lr__server *s, const char *auth) {
   if (!s->token)
     return 1;
   static const char prefix[] = "Bearer ";
   if (!auth || strncmp(auth, prefix, sizeof prefix - 1) != 0)
     return 0;
   const char *given = auth + sizeof prefix - 1;
-  return same_secret(given, strlen(given), s->token, s->token_len);
+  return lr__server_token_ok(s, given, strlen(given));
+}
+
+void lr__reply_release(lr__reply *r) {
+  lr__buf_free(&r->body);
+  free(r->set_cookie);
+  free(r->location);
+  r->set_cookie = r->location = NULL;
 }
 
 /* On a replica, why it may not answer yet (into `why`; empty when it
@@ -105,19 +121,35 @@ static int route_error(lr__endpoint ep, const char *method, lr__reply *r) {
   return 0;
 }
 
+/* A read-only server's refusal of the endpoints that write; 0 when the
+ * request may go on. */
+static int read_only_error(const lr__server *s, lr__endpoint ep,
+                           lr__reply *r) {
+  if (!s->opt.read_only || (ep != LR__EP_WRITE && ep != LR__EP_PUSH))
+    return 0;
+  lr__json_error(&r->body, &r->status, 403, "read-only",
+                 "this server serves the read API only (larder ui): write "
+                 "through `larder serve`");
+  return -1;
+}
+
 void lr__server_handle(lr__server *s, const char *method, const char *path,
                        const char *auth, const char *body, size_t len,
                        lr__reply *r) {
   int *status = &r->status;
   lr__buf *out = &r->body;
   r->content_type = "application/json";
-  if (!authorized(s, auth)) {
+  if (s->opt.ui && lr__ui_path(path)) {
+    lr__ui_handle(s, method, path, auth, body, len, r);
+    return;
+  }
+  if (!lr__server_authorized(s, auth)) {
     lr__json_error(out, status, 401, "unauthorized",
                    "send the header `Authorization: Bearer <token>`");
     return;
   }
   lr__endpoint ep = lr__endpoint_of(path);
-  int refused = route_error(ep, method, r);
+  int refused = route_error(ep, method, r) || read_only_error(s, ep, r);
   pthread_rwlock_rdlock(&s->lock);
   if (refused && s->store)
     r->versioned = lr_store_version(s->store, &r->version) == 0;

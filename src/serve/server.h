@@ -116,7 +116,28 @@ typedef struct lr__reply {
    * begun). */
   int parkable;
   long long wait_until_us;
+  /* The web UI's (src/ui/ui.h). In: the request's Cookie header and its
+   * query string (k=v&..., percent-encoded), or NULL. Out: a Set-Cookie
+   * and a Location header (malloc'd, NULL when none: lr__reply_release
+   * frees them), and `page`: an HTML page or a UI resource, sent with the
+   * UI's security headers (no caching, a strict Content-Security-Policy). */
+  const char *cookie;
+  const char *query;
+  char *set_cookie;
+  char *location;
+  int page;
 } lr__reply;
+
+/* Frees what a reply holds: its body, set_cookie and location. */
+void lr__reply_release(lr__reply *r);
+
+/* 1 when `given` (len bytes) is the server's token, compared in time
+ * that depends only on the lengths; 1 when the server has no token. */
+int lr__server_token_ok(const lr__server *s, const char *given, size_t len);
+
+/* 1 when `auth` (an Authorization header, or NULL) is "Bearer <the
+ * server's token>"; 1 when the server has no token. */
+int lr__server_authorized(const lr__server *s, const char *auth);
 
 /* lr__reply.status of a request parked until its min_version (not HTTP). */
 #define LR__STATUS_PARKED 1
