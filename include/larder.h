@@ -765,7 +765,8 @@ typedef struct lr_column {
  * view; the message names it and the row, counted from 0); LR_ETYPE (a value
  * of the wrong type); LR_ECHECK (the view's checks refused the rows: the
  * message names each failing rule with its counts); LR_EIO. On failure
- * nothing is written.
+ * nothing is written (on Redis, see above: an LR_EIO may leave rows
+ * stored, and `stats` counts them).
  */
 int lr_write_rows(lr_store *store, const char *view, const lr_column *columns,
                   int n_columns, size_t n_rows, lr_write_stats *stats);

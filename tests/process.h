@@ -368,11 +368,25 @@ static inline pid_t th_spawn_redis_with(int port, const char *const *extra) {
   return pid;
 }
 
-/* Waits up to 5 s for redis-server `pid` to answer on `port`. Returns 1,
- * or 0 when it exited first (*wstatus: how). */
+/* 1 when the redis-server on 127.0.0.1:port has loaded its data (INFO
+ * persistence says loading:0): until then it answers most commands with
+ * LOADING. */
+static inline int th_redis_loaded(int port) {
+  redisContext *c = redisConnectWithTimeout(
+      "127.0.0.1", port, (struct timeval){.tv_usec = 200000});
+  redisReply *r = c && !c->err ? redisCommand(c, "INFO persistence") : NULL;
+  int loaded = r && r->type == REDIS_REPLY_STRING &&
+               strstr(r->str, "\r\nloading:0\r\n");
+  freeReplyObject(r);
+  redisFree(c);
+  return loaded;
+}
+
+/* Waits up to 5 s for redis-server `pid` to answer on `port`, its data
+ * loaded. Returns 1, or 0 when it exited first (*wstatus: how). */
 static inline int th_redis_ready(pid_t pid, int port, int *wstatus) {
   long long end = th_now_ms() + 5000;
-  while (th_redis_pid_on(port) != pid) {
+  while (th_redis_pid_on(port) != pid || !th_redis_loaded(port)) {
     if (waitpid(pid, wstatus, WNOHANG) == pid)
       return 0;
     cr_assert(th_now_ms() < end, "redis-server did not answer on port %d "

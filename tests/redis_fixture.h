@@ -181,6 +181,101 @@ static inline void th_cluster_up(th_cluster *c, const char *const *extra) {
   th_cluster_wait_ok(c, 15000);
 }
 
+/* The reply of one command (`fmt` with at most one %s, `arg`) on
+ * 127.0.0.1:port (free it; NULL: no answer within 2 s). */
+static inline redisReply *th_redis_direct(int port, const char *fmt,
+                                          const char *arg) {
+  redisContext *c = redisConnectWithTimeout(
+      "127.0.0.1", port, (struct timeval){.tv_sec = 2});
+  cr_assert(c && !c->err, "cannot connect to %d", port);
+  redisSetTimeout(c, (struct timeval){.tv_sec = 2});
+  redisReply *r = redisCommand(c, fmt, arg);
+  redisFree(c);
+  return r;
+}
+
+/* Runs `fmt` (one %s argument) on 127.0.0.1:port, which must not answer
+ * an error. */
+static inline void th_redis_must(int port, const char *fmt, const char *arg) {
+  redisReply *r = th_redis_direct(port, fmt, arg);
+  cr_assert(r && r->type != REDIS_REPLY_ERROR, "%s on %d: %s", fmt, port,
+            r ? r->str : "no answer");
+  freeReplyObject(r);
+}
+
+/* A node's cluster id (CLUSTER MYID). */
+static inline void th_redis_node_id(int port, char *id, size_t cap) {
+  redisReply *r = th_redis_direct(port, "CLUSTER MYID", NULL);
+  cr_assert(r && r->type == REDIS_REPLY_STRING, "CLUSTER MYID on %d", port);
+  snprintf(id, cap, "%s", r->str);
+  freeReplyObject(r);
+}
+
+/* A slot's migration's first half: node `to` IMPORTING it from node
+ * `from`, then `from` MIGRATING it to `to`. */
+static inline void th_cluster_begin_migration(const th_cluster *c,
+                                              unsigned slot, int from,
+                                              int to) {
+  char from_id[64], to_id[64], cmd[160];
+  th_redis_node_id(c->port[from], from_id, sizeof from_id);
+  th_redis_node_id(c->port[to], to_id, sizeof to_id);
+  snprintf(cmd, sizeof cmd, "CLUSTER SETSLOT %u IMPORTING %%s", slot);
+  th_redis_must(c->port[to], cmd, from_id);
+  snprintf(cmd, sizeof cmd, "CLUSTER SETSLOT %u MIGRATING %%s", slot);
+  th_redis_must(c->port[from], cmd, to_id);
+}
+
+/* A slot's migration's second half, without assertions (it may run in a
+ * child): moves the slot's keys from node `from` to node `to` (whose
+ * cluster id is `to_id`) one MIGRATE at a time, `pause_us` after each (so
+ * that batches meet the slot half moved), then gives the slot to `to` on
+ * every node, in the nodes' order, `gap_us` apart (a node told before
+ * the target answers MOVED to it, and the target, still importing, MOVED
+ * back, until it is told too). Returns 0, or the step that failed (2 to
+ * 5). */
+static inline int th_cluster_end_migration(const th_cluster *c, unsigned slot,
+                                           int from, int to,
+                                           const char *to_id, int pause_us,
+                                           int gap_us) {
+  redisContext *src = redisConnect("127.0.0.1", c->port[from]);
+  if (!src || src->err)
+    return 2;
+  for (;;) {
+    redisReply *keys = redisCommand(src, "CLUSTER GETKEYSINSLOT %u 5", slot);
+    if (!keys || keys->type != REDIS_REPLY_ARRAY)
+      return 3;
+    size_t n = keys->elements;
+    for (size_t i = 0; i < n; i++) {
+      redisReply *r = redisCommand(src, "MIGRATE 127.0.0.1 %d %b 0 5000",
+                                   c->port[to], keys->element[i]->str,
+                                   keys->element[i]->len);
+      if (!r || r->type == REDIS_REPLY_ERROR)
+        return 4;
+      freeReplyObject(r);
+      usleep((useconds_t)pause_us);
+    }
+    freeReplyObject(keys);
+    if (n == 0)
+      break;
+  }
+  redisFree(src);
+  for (int k = 0; k < TH_MASTERS; k++) {
+    redisContext *n = redisConnect("127.0.0.1", c->port[k]);
+    redisReply *r = n && !n->err
+                        ? redisCommand(n, "CLUSTER SETSLOT %u NODE %s", slot,
+                                       to_id)
+                        : NULL;
+    int failed = !r || r->type == REDIS_REPLY_ERROR;
+    freeReplyObject(r);
+    redisFree(n);
+    if (failed)
+      return 5;
+    if (k + 1 < TH_MASTERS)
+      usleep((useconds_t)gap_us);
+  }
+  return 0;
+}
+
 /* Stops node i by its pid (if it still runs). */
 static inline void th_cluster_node_down(th_cluster *c, int i) {
   if (c->pid[i] > 0)

@@ -222,19 +222,23 @@ static void setup_with(const char *config) {
 static void setup(void) { setup_with("project: t\n"); }
 
 /* The same repo with its online store on a redis-server of its own
- * (redis_fixture.h), stopped by teardown_redis. Buckets expire 100 years
+ * (redis_fixture.h, started with `extra` options: NULL-terminated, or
+ * NULL), stopped by teardown_redis. Buckets expire 100 years
  * after a row's ttl, so user_recent's row from 2000 is still there to be
  * OUTSIDE_MAX_AGE, as on LMDB (s902 tests the expiry itself). */
 static th_redis g_redis;
 
-static void setup_redis(void) {
-  th_redis_up(&g_redis, NULL);
+static void setup_redis_with(const char *const *extra) {
+  th_redis_up(&g_redis, extra);
   char config[256];
   snprintf(config, sizeof config, "project: t\nonline_store: {type: redis, "
            "url: \"redis://127.0.0.1:%d/0\", expire_margin: 36500d}\n",
            g_redis.port);
   setup_with(config);
 }
+
+/* setup_redis_with a server of Redis' defaults (no persistence). */
+static void setup_redis(void) { setup_redis_with(NULL); }
 
 /* ------------------------------------------------------------------------ */
 /* The server process                                                        */

@@ -173,16 +173,6 @@ static void add_set_get(cmds *b, const char *prefix, int n,
   }
 }
 
-/* The reply of one command on 127.0.0.1:port (NULL: no answer). */
-static redisReply *direct(int port, const char *fmt, const char *arg) {
-  redisContext *c = redisConnectWithTimeout(
-      "127.0.0.1", port, (struct timeval){.tv_sec = 2});
-  cr_assert(c && !c->err, "cannot connect to %d", port);
-  redisReply *r = redisCommand(c, fmt, arg);
-  redisFree(c);
-  return r;
-}
-
 /* Each key of a batch lives on the node the client routed it to (a GET
  * there answers, where another node would answer MOVED), and every node
  * holds some. */
@@ -200,7 +190,8 @@ Test(redis, rd003_batches_route_each_key_to_its_slots_master) {
     cr_assert_not_null(name);
     int node = th_cluster_node_of(&g_cluster, atoi(strchr(name, ':') + 1));
     cr_assert_geq(node, 0, "%s is no node of the cluster", name);
-    redisReply *r = direct(g_cluster.port[node], "GET %s", b.argv[i][1]);
+    redisReply *r =
+        th_redis_direct(g_cluster.port[node], "GET %s", b.argv[i][1]);
     cr_assert(r && r->type == REDIS_REPLY_STRING &&
               !strcmp(r->str, b.argv[i][2]), "%s on %s: %s", b.argv[i][1],
               name, r ? r->str : "no answer");
@@ -213,66 +204,6 @@ Test(redis, rd003_batches_route_each_key_to_its_slots_master) {
   lr__redis_cluster_redirects(g_client, &moved, &asked);
   cr_assert_eq(moved + asked, 0, "the map was right: no redirection");
   th_cluster_down(&g_cluster);
-}
-
-/* A node's cluster id (CLUSTER MYID). */
-static void node_id(int port, char *id, size_t cap) {
-  redisReply *r = direct(port, "CLUSTER MYID", NULL);
-  cr_assert(r && r->type == REDIS_REPLY_STRING, "CLUSTER MYID on %d", port);
-  snprintf(id, cap, "%s", r->str);
-  freeReplyObject(r);
-}
-
-/* Runs `fmt` (one %s argument) on 127.0.0.1:port, which must not answer
- * an error. */
-static void must(int port, const char *fmt, const char *arg) {
-  redisReply *r = direct(port, fmt, arg);
-  cr_assert(r && r->type != REDIS_REPLY_ERROR, "%s on %d: %s", fmt, port,
-            r ? r->str : "no answer");
-  freeReplyObject(r);
-}
-
-/* The migration's second half, in a child: moves the slot's keys from
- * port `from` to port `to` one MIGRATE at a time (a pause after each, so
- * the parent's batches meet the slot half moved), then gives the slot to
- * the target on every node. Exits 0 when every step worked. */
-static pid_t start_migration(unsigned slot, int from, int to,
-                             const char *to_id) {
-  pid_t pid = th_fork_child();
-  if (pid)
-    return pid;
-  redisContext *src = redisConnect("127.0.0.1", from);
-  if (!src || src->err)
-    _exit(2);
-  for (;;) {
-    redisReply *keys = redisCommand(src, "CLUSTER GETKEYSINSLOT %u 5", slot);
-    if (!keys || keys->type != REDIS_REPLY_ARRAY)
-      _exit(3);
-    size_t n = keys->elements;
-    for (size_t i = 0; i < n; i++) {
-      redisReply *r = redisCommand(src, "MIGRATE 127.0.0.1 %d %s 0 5000",
-                                   to, keys->element[i]->str);
-      if (!r || r->type == REDIS_REPLY_ERROR)
-        _exit(4);
-      freeReplyObject(r);
-      usleep(3000);
-    }
-    freeReplyObject(keys);
-    if (n == 0)
-      break;
-  }
-  redisFree(src);
-  for (int k = 0; k < TH_MASTERS; k++) {
-    redisContext *c = redisConnect("127.0.0.1", g_cluster.port[k]);
-    redisReply *r = c && !c->err
-                        ? redisCommand(c, "CLUSTER SETSLOT %u NODE %s", slot,
-                                       to_id) : NULL;
-    if (!r || r->type == REDIS_REPLY_ERROR)
-      _exit(5);
-    freeReplyObject(r);
-    redisFree(c);
-  }
-  _exit(0);
 }
 
 /* Slot S of the keys "{mig}:I" moves from its master A to another, B:
@@ -291,13 +222,9 @@ Test(redis, rd004_a_slot_migrated_while_batches_run_loses_nothing) {
   const char *owner = lr__redis_cluster_node_of(g_client, "{mig}", 5);
   int a = th_cluster_node_of(&g_cluster, atoi(strchr(owner, ':') + 1));
   int t = (a + 1) % TH_MASTERS;
-  char a_id[64], t_id[64], cmd[160];
-  node_id(g_cluster.port[a], a_id, sizeof a_id);
-  node_id(g_cluster.port[t], t_id, sizeof t_id);
-  snprintf(cmd, sizeof cmd, "CLUSTER SETSLOT %u IMPORTING %%s", slot);
-  must(g_cluster.port[t], cmd, a_id);
-  snprintf(cmd, sizeof cmd, "CLUSTER SETSLOT %u MIGRATING %%s", slot);
-  must(g_cluster.port[a], cmd, t_id);
+  char t_id[64];
+  th_redis_node_id(g_cluster.port[t], t_id, sizeof t_id);
+  th_cluster_begin_migration(&g_cluster, slot, a, t);
 
   b.n = 0;
   add(&b, "SET", "{mig}:new", "asked");
@@ -314,8 +241,9 @@ Test(redis, rd004_a_slot_migrated_while_batches_run_loses_nothing) {
   freeReplyObject(r);
   redisFree(on_t);
 
-  pid_t child = start_migration(slot, g_cluster.port[a], g_cluster.port[t],
-                                t_id);
+  pid_t child = th_fork_child(); /* the migration's second half */
+  if (child == 0)
+    _exit(th_cluster_end_migration(&g_cluster, slot, a, t, t_id, 3000, 0));
   int batches = 0, st = 0;
   for (long long end = th_now_ms() + 60000; !th_wait_exit(child, 0, &st);
        batches++) {
@@ -425,7 +353,7 @@ Test(redis, rd006_a_node_killed_between_batches_is_named) {
  * the fixture's readiness check asks without one). */
 static void start_with_password(void) {
   th_redis_up(&g_server, NULL);
-  must(g_server.port, "CONFIG SET requirepass %s", "secret");
+  th_redis_must(g_server.port, "CONFIG SET requirepass %s", "secret");
 }
 
 /* A wrong password fails the open with the server's refusal. */
@@ -536,7 +464,7 @@ Test(redis, rd010_a_silent_server_times_out) {
 Test(redis, rd011_a_wrong_password_on_a_cluster_is_refused_whole) {
   th_cluster_up(&g_cluster, NULL);
   for (int k = 0; k < TH_MASTERS; k++)
-    must(g_cluster.port[k], "CONFIG SET requirepass %s", "secret");
+    th_redis_must(g_cluster.port[k], "CONFIG SET requirepass %s", "secret");
   char addr[TH_MASTERS][32];
   const char *seeds[TH_MASTERS];
   for (int k = 0; k < TH_MASTERS; k++) {

@@ -117,6 +117,8 @@ static int send(lr_result *res, struct lr__rlookup *rl, size_t n) {
   int rc = lr__redis_cluster_batch(c, rl->cmds, n + 1, rl->answers,
                                    &res->errmsg);
   lr__rstore_give(rs, c);
+  if (rc == LR_EIO)
+    lr__rstore_explain(rs, 0, &res->errmsg);
   return rc;
 }
 

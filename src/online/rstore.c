@@ -50,6 +50,7 @@ static int copy_settings(lr__rstore *rs, const lr__online_redis *cfg) {
       c->n_seeds++;
   c->user = cfg->user ? strdup(cfg->user) : NULL;
   c->password = cfg->password ? strdup(cfg->password) : NULL;
+  c->password_env = cfg->password_env ? strdup(cfg->password_env) : NULL;
   c->key_prefix = strdup(cfg->key_prefix);
   lr__buf key;
   lr__buf_init(&key);
@@ -66,13 +67,15 @@ static int copy_settings(lr__rstore *rs, const lr__online_redis *cfg) {
                .password = c->password,
                .db = c->db}};
   int ok = c->n_seeds == cfg->n_seeds && (!cfg->user || c->user) &&
-           (!cfg->password || c->password) && c->key_prefix &&
+           (!cfg->password || c->password) &&
+           (!cfg->password_env || c->password_env) && c->key_prefix &&
            rs->meta_key && rs->where;
   return ok ? 0 : LR_ENOMEM;
 }
 
 /* Loads the write script on the node of the meta key and keeps its SHA1
- * (a cluster's other nodes load it when they first answer NOSCRIPT). */
+ * (a cluster's other nodes get it from their first call refused NOSCRIPT,
+ * which is sent again as EVAL: rstore_write.c). */
 static int load_script(lr__rstore *rs, lr__redis_cluster *c, lr__buf *err) {
   const char *argv[3] = {"SCRIPT", "LOAD", lr__rstore_script_text()};
   lr__redis_command cmd = {3, argv, NULL, rs->meta_key, strlen(rs->meta_key)};
@@ -97,16 +100,15 @@ int lr__rstore_open(const lr__online_redis *cfg, lr__rstore **out,
   pthread_mutex_init(&rs->lock, NULL);
   int rc = copy_settings(rs, cfg);
   lr__redis_cluster *c = rc ? NULL : lr__rstore_take(rs, err);
-  if (rc == 0 && !c)
-    rc = LR_EIO;
-  if (c)
+  if (c) {
     rc = load_script(rs, c, err);
-  if (c)
-    lr__rstore_give(rs, c);
-  if (rc) {
     if (rc == LR_EIO)
-      lr__buf_printf(err, " (the online store in feature_store.yaml: %s)",
-                     rs->where ? rs->where : "?");
+      lr__rstore_explain(rs, 0, err);
+    lr__rstore_give(rs, c);
+  } else if (rc == 0) {
+    rc = LR_EIO; /* the take said why */
+  }
+  if (rc) {
     lr__rstore_close(rs);
     return rc;
   }
@@ -132,8 +134,10 @@ lr__redis_cluster *lr__rstore_take(lr__rstore *rs, lr__buf *err) {
   if (rs->n_pool)
     c = rs->pool[--rs->n_pool];
   pthread_mutex_unlock(&rs->lock);
-  if (!c && lr__redis_cluster_open(&rs->opt, &c, err) != 0)
+  if (!c && lr__redis_cluster_open(&rs->opt, &c, err) != 0) {
+    lr__rstore_explain(rs, 0, err);
     c = NULL;
+  }
   return c;
 }
 
@@ -181,6 +185,10 @@ const char *lr__rstore_script_sha(const lr__rstore *rs) { return rs->sha; }
 
 const char *lr__rstore_where(const lr__rstore *rs) { return rs->where; }
 
+const lr__online_redis *lr__rstore_settings(const lr__rstore *rs) {
+  return &rs->cfg;
+}
+
 /* Runs one command on the meta key's node with a pooled client; the
  * answer is the caller's to clear. */
 static int meta_call(lr__rstore *rs, int argc, const char **argv,
@@ -192,6 +200,8 @@ static int meta_call(lr__rstore *rs, int argc, const char **argv,
                            strlen(rs->meta_key)};
   int rc = lr__redis_cluster_batch(c, &cmd, 1, a, err);
   lr__rstore_give(rs, c);
+  if (rc == LR_EIO)
+    lr__rstore_explain(rs, 0, err);
   return rc;
 }
 

@@ -79,10 +79,23 @@ int lr__rstore_is_cluster(const lr__rstore *rs);
 /* The expire margin, in milliseconds. */
 long long lr__rstore_margin_ms(const lr__rstore *rs);
 
-/* The SHA1 of the write script (for EVALSHA), and its text (to load it
- * again after a NOSCRIPT: a server restarted, or failed over). */
+/* The SHA1 of the write script (for EVALSHA), and its text (for EVAL
+ * after a NOSCRIPT: a server restarted or failed over, a node new to the
+ * cluster). */
 const char *lr__rstore_script_sha(const lr__rstore *rs);
 const char *lr__rstore_script_text(void);
+
+/* The store's settings (feature_store.yaml's online_store block). */
+const lr__online_redis *lr__rstore_settings(const lr__rstore *rs);
+
+/* Replaces `msg`, a failure of the Redis layer (src/redis: "cannot
+ * connect to HOST:PORT: ...", "HOST:PORT refused EVALSHA: OOM ...", maybe
+ * after a batch's "K of N commands failed; the first, command I: "), with
+ * what it means for the store and the fix ("Redis at HOST:PORT refused
+ * the write: its maxmemory is reached (OOM); raise maxmemory or free
+ * memory"); `writing`: the failure ended a write, so the message adds
+ * that writing again is safe (newer wins). rstore_error.c. */
+void lr__rstore_explain(const lr__rstore *rs, int writing, lr__buf *msg);
 
 /* Where the store is, for messages: "redis://HOST:PORT/DB" or "the Redis
  * Cluster at HOST:PORT, ...". */

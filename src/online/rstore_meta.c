@@ -132,6 +132,8 @@ int lr__rstore_meta_change(lr__rstore *rs, lr__redis_cluster *c,
     if (rc == 0)
       rc = exec_once(rs, c, &puts, bump_seq, err);
     lr__buf_free(&puts);
+    if (rc == LR_EIO)
+      lr__rstore_explain(rs, 1, err);
     if (rc != 1)
       return rc;
   }

@@ -9,8 +9,12 @@
  * of at most CALL_ROWS rows (a script blocks its server while it runs:
  * 512 rows take about a millisecond), and sends every call in one batch of
  * the cluster client. A call refused with NOSCRIPT (a server restarted or
- * failed over since the script was loaded) loads the script on that node
- * and is sent again, once.
+ * failed over since the script was loaded, a node new to the cluster) is
+ * sent again, once, as EVAL of the script's text, which caches it there.
+ * A call of several buckets whose slot is being migrated (some of its
+ * keys moved, some not) is answered TRYAGAIN for as long as the slot
+ * moves, past the client's rounds: its rows are sent again one bucket a
+ * call, which the source answers or redirects with ASK once.
  */
 #include "rstore_write.h"
 
@@ -110,10 +114,13 @@ void lr__rwrite_add(lr__rwrite *b, const uint8_t *key, size_t key_len,
 
 /* ---- sending ------------------------------------------------------------ */
 
-/* One call of the script: rows order[first .. first + n). */
+/* One call of the script: rows order[first .. first + n), of n_keys
+ * buckets; `split`: sent again bucket by bucket (its redirections ran
+ * out), so its own answer does not count. */
 typedef struct call {
-  size_t first, n;
+  size_t first, n, n_keys;
   size_t argv_at, argc;
+  int split;
 } call;
 
 /* The state of one flush. */
@@ -149,13 +156,23 @@ static int by_slot(const void *x, const void *y, void *ctx) {
   return i < j ? -1 : 1;
 }
 
-/* Cuts the ordered rows into calls: one slot each, CALL_ROWS at most. */
-static void plan_calls(sending *s) {
+/* 1 when rows x and y (indexes into b->rows) share a bucket. */
+static int same_bucket(const lr__rwrite *b, size_t x, size_t y) {
+  const wrow *p = &b->rows[x], *q = &b->rows[y];
+  return p->bucket_len == q->bucket_len &&
+         !memcmp(b->bytes.data + p->bucket, b->bytes.data + q->bucket,
+                 p->bucket_len);
+}
+
+/* Cuts the n ordered rows into calls: one slot each (`per_bucket`: one
+ * bucket each), CALL_ROWS at most. */
+static void plan_calls(sending *s, size_t n, int per_bucket) {
   const lr__rwrite *b = s->b;
-  for (size_t i = 0; i < b->n;) {
+  for (size_t i = 0; i < n;) {
     size_t j = i + 1;
-    while (j < b->n && j - i < CALL_ROWS &&
-           b->rows[s->order[j]].slot == b->rows[s->order[i]].slot)
+    while (j < n && j - i < CALL_ROWS &&
+           b->rows[s->order[j]].slot == b->rows[s->order[i]].slot &&
+           (!per_bucket || same_bucket(b, s->order[j], s->order[i])))
       j++;
     s->calls[s->n_calls++] = (call){.first = i, .n = j - i};
     i = j;
@@ -192,6 +209,7 @@ static void build_call(sending *s, call *c, size_t *at, char **text) {
     }
     s->key_index[c->first + i] = k + 1;
   }
+  c->n_keys = n_keys;
   int len = sprintf(*text, "%zu", n_keys);
   s->argv[numkeys_at] = *text;
   s->argvlen[numkeys_at] = (size_t)len;
@@ -217,11 +235,14 @@ static void build_call(sending *s, call *c, size_t *at, char **text) {
                              first->bucket_len};
 }
 
-/* Allocates what a flush of b needs. */
-static int sending_init(sending *s, lr__rwrite *b) {
+/* Allocates and builds the calls of `n` of b's rows: `rows` (indexes into
+ * b->rows, by slot and bucket, as by_slot orders them), one bucket a call
+ * when `per_bucket`; or, `rows` NULL, of all of them, one slot a call. */
+static int sending_init(sending *s, lr__rwrite *b, const size_t *rows,
+                        size_t n, int per_bucket) {
   *s = (sending){.b = b};
   /* per call 5 (EVALSHA SHA NUMKEYS N TIES), per row a key and 4 */
-  size_t n = b->n, max_args = 10 * n + 8;
+  size_t max_args = 10 * n + 8;
   s->order = malloc(n * sizeof *s->order);
   s->calls = calloc(n, sizeof *s->calls);
   s->argv = malloc(max_args * sizeof *s->argv);
@@ -234,9 +255,10 @@ static int sending_init(sending *s, lr__rwrite *b) {
       !s->answers || !s->text || !s->key_index)
     return LR_ENOMEM;
   for (size_t i = 0; i < n; i++)
-    s->order[i] = i;
-  qsort_r(s->order, n, sizeof *s->order, by_slot, b);
-  plan_calls(s);
+    s->order[i] = rows ? rows[i] : i;
+  if (!rows)
+    qsort_r(s->order, n, sizeof *s->order, by_slot, b);
+  plan_calls(s, n, per_bucket);
   size_t at = 0;
   char *text = s->text;
   for (size_t c = 0; c < s->n_calls; c++)
@@ -262,38 +284,102 @@ static int no_script(const sending *s, size_t c) {
   return s->answers[c].error && strstr(s->answers[c].error, "NOSCRIPT");
 }
 
-/* Loads the script on the nodes of the calls that lacked it and sends
- * those calls again. */
+/* Sends the calls refused with NOSCRIPT again, in one batch, as EVAL of
+ * the script's text: EVAL runs on whichever node the call reaches (the
+ * node an ASK names during a resharding too, which SCRIPT LOAD routed by
+ * the key would miss) and leaves the script cached there. */
 static void retry_no_script(sending *s, lr__redis_cluster *cl) {
-  const char *load[3] = {"SCRIPT", "LOAD", lr__rstore_script_text()};
+  size_t n = 0;
+  for (size_t c = 0; c < s->n_calls; c++)
+    n += (size_t)no_script(s, c);
+  size_t *which = n ? malloc(n * sizeof *which) : NULL;
+  lr__redis_command *cmds = n ? malloc(n * sizeof *cmds) : NULL;
+  lr__redis_answer *answers = n ? calloc(n, sizeof *answers) : NULL;
+  if (!which || !cmds || !answers) { /* none, or out of memory: as they are */
+    free(which);
+    free(cmds);
+    free(answers);
+    return;
+  }
+  const char *text = lr__rstore_script_text();
+  n = 0;
   for (size_t c = 0; c < s->n_calls; c++) {
     if (!no_script(s, c))
       continue;
-    lr__redis_command cmd = {3, load, NULL, s->cmds[c].key,
-                             s->cmds[c].key_len};
-    lr__redis_answer a = {0};
-    lr__buf ignored;
-    lr__buf_init(&ignored);
-    int loaded = lr__redis_cluster_batch(cl, &cmd, 1, &a, &ignored) == 0;
-    lr__redis_answers_clear(&a, 1);
-    if (loaded) {
-      lr__redis_answers_clear(&s->answers[c], 1);
-      lr__redis_cluster_batch(cl, &s->cmds[c], 1, &s->answers[c], &ignored);
-    }
-    lr__buf_free(&ignored);
+    size_t at = s->calls[c].argv_at; /* EVALSHA SHA ... becomes EVAL TEXT */
+    s->argv[at] = "EVAL";
+    s->argvlen[at] = 4;
+    s->argv[at + 1] = text;
+    s->argvlen[at + 1] = strlen(text);
+    which[n] = c;
+    cmds[n++] = s->cmds[c];
   }
+  lr__buf ignored;
+  lr__buf_init(&ignored);
+  lr__redis_cluster_batch(cl, cmds, n, answers, &ignored);
+  lr__buf_free(&ignored);
+  for (size_t i = 0; i < n; i++) {
+    lr__redis_answers_clear(&s->answers[which[i]], 1);
+    s->answers[which[i]] = answers[i];
+  }
+  free(which);
+  free(cmds);
+  free(answers);
 }
 
-/* Counts the verdicts of the calls that answered; the first failure's
- * message goes to `err`. Returns how many calls failed. */
+/* Sends the calls and those refused NOSCRIPT again. */
+static void send_calls(sending *s, lr__redis_cluster *cl) {
+  lr__buf ignored;
+  lr__buf_init(&ignored);
+  lr__redis_cluster_batch(cl, s->cmds, s->n_calls, s->answers, &ignored);
+  lr__buf_free(&ignored);
+  retry_no_script(s, cl);
+}
+
+/* Sends again, one bucket a call, the rows of the calls of several
+ * buckets that a slot being migrated kept redirecting past the client's
+ * rounds (TRYAGAIN from either node while some of their keys have moved
+ * and some not, ASK from the source once none is left there; a call of
+ * one key is answered by the source or, after one ASK, by the target),
+ * in `again`. Returns 0 or LR_ENOMEM. */
+static int split_tryagain(sending *s, sending *again, lr__redis_cluster *cl) {
+  size_t n = 0;
+  for (size_t c = 0; c < s->n_calls; c++) {
+    const char *e = s->answers[c].error;
+    s->calls[c].split = e && strstr(e, " was still redirected after ") &&
+                        s->calls[c].n_keys > 1;
+    n += s->calls[c].split ? s->calls[c].n : 0;
+  }
+  *again = (sending){.b = s->b};
+  if (n == 0)
+    return 0;
+  size_t *rows = malloc(n * sizeof *rows);
+  if (!rows)
+    return LR_ENOMEM;
+  n = 0;
+  for (size_t c = 0; c < s->n_calls; c++)
+    for (size_t i = 0; s->calls[c].split && i < s->calls[c].n; i++)
+      rows[n++] = s->order[s->calls[c].first + i];
+  int rc = sending_init(again, s->b, rows, n, 1);
+  free(rows);
+  if (rc == 0)
+    send_calls(again, cl);
+  return rc;
+}
+
+/* Counts the verdicts of the calls that answered (not those sent again
+ * split); the first failure's message goes to `err` unless it has one.
+ * Returns how many calls failed. */
 static size_t count_verdicts(const sending *s, lr__rwrite_counts *counts,
                              lr__buf *err) {
   size_t failed = 0;
   for (size_t c = 0; c < s->n_calls; c++) {
     const lr__redis_answer *a = &s->answers[c];
     const redisReply *r = a->reply;
+    if (s->calls[c].split)
+      continue;
     if (!r || r->type != REDIS_REPLY_STRING || r->len != s->calls[c].n) {
-      if (!failed++)
+      if (!failed++ && err->len == 0)
         lr__buf_printf(err, "%s", a->error ? a->error
                                            : "the write script gave a reply "
                                              "of another shape");
@@ -317,32 +403,33 @@ int lr__rwrite_flush(lr__rwrite *b, lr__redis_cluster *cl,
     return 0;
   if (lr__buf_failed(&b->bytes))
     return lr__errmsg_set(err, LR_ENOMEM, "out of memory gathering rows");
-  sending s;
-  int rc = sending_init(&s, b);
-  lr__buf ignored;
-  lr__buf_init(&ignored);
+  sending s, again = {0};
+  int rc = sending_init(&s, b, NULL, b->n, 0);
   if (rc == 0) {
-    lr__redis_cluster_batch(cl, s.cmds, s.n_calls, s.answers, &ignored);
-    retry_no_script(&s, cl);
+    send_calls(&s, cl);
+    rc = split_tryagain(&s, &again, cl);
   }
-  lr__buf_free(&ignored);
   size_t n_rows = b->n;
   if (rc == 0) {
     lr__buf why;
     lr__buf_init(&why);
     size_t failed = count_verdicts(&s, counts, &why);
-    if (failed)
+    failed += count_verdicts(&again, counts, &why);
+    unsigned long long done = counts->stored + counts->skipped;
+    if (failed) {
+      lr__rstore_explain(b->rs, 1, &why);
       rc = lr__errmsg_set(err, LR_EIO, "%llu of %zu rows were stored into "
-                          "%s (%zu of %zu calls failed; newer wins, so "
-                          "writing the rows again is safe): %s",
-                          counts->stored + counts->skipped, n_rows,
-                          lr__rstore_where(b->rs), failed, s.n_calls,
+                          "%s (the other %llu may or may not be): %s", done,
+                          n_rows, lr__rstore_where(b->rs),
+                          (unsigned long long)n_rows - done,
                           lr__buf_str(&why));
+    }
     lr__buf_free(&why);
   } else {
     lr__errmsg_set(err, rc, "out of memory sending rows");
   }
   sending_free(&s);
+  sending_free(&again);
   b->n = 0;
   lr__buf_reset(&b->bytes);
   return rc;

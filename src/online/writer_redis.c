@@ -163,6 +163,18 @@ static int change_for(lr__writer *w, int refused) {
                                 lr__store_err(w->store));
 }
 
+/* Says, before the failure in the store's message, that the rows were
+ * stored and only their records were not. */
+static void records_failed(lr_store *store) {
+  lr__buf *err = lr__store_err(store), why;
+  lr__buf_init(&why);
+  lr__buf_puts(&why, lr__buf_str(err));
+  lr__errmsg_set(err, LR_EIO, "the rows were stored into %s, but not the "
+                 "write's records (the views' freshness, the version): %s",
+                 lr__rstore_where(store->redis), lr__buf_str(&why));
+  lr__buf_free(&why);
+}
+
 int lr__writer_commit_redis(lr__writer *w) {
   lr_store *store = w->store;
   int rc = lr__writer_checks_commit(w);
@@ -170,8 +182,8 @@ int lr__writer_commit_redis(lr__writer *w) {
     rc = send_held(w);
   if (rc == LR_ECHECK)
     change_for(w, 1);
-  else if (rc == 0)
-    rc = change_for(w, 0);
+  else if (rc == 0 && (rc = change_for(w, 0)) == LR_EIO)
+    records_failed(store);
   lr__rstore_give(store->redis, w->client);
   lr__writer_free(w);
   return rc;

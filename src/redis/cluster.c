@@ -33,7 +33,7 @@ struct lr__redis_cluster {
 
 /* A command still to run: where it goes in this round, whether ASKING
  * goes first, and the last redirection it met (for the message when the
- * rounds run out). */
+ * rounds run out, and to pause when it is MOVED again). */
 typedef struct pending {
   size_t cmd;
   int node;
@@ -52,7 +52,7 @@ typedef struct batch {
   int first_rc;
   pending *todo, *next; /* this round's commands; the next round's */
   size_t n_todo, n_next;
-  int pause; /* a TRYAGAIN: wait a little before the next round */
+  int pause; /* a TRYAGAIN, a second MOVED: wait before the next round */
 } batch;
 
 /* ---- the handle ------------------------------------------------------ */
@@ -217,6 +217,10 @@ static void on_error_reply(batch *b, const pending *p, lr__redis_node *from,
     c->map.owner[slot] = (int16_t)node;
     c->map_stale = 1;
     c->moved++;
+    /* MOVED again: while a slot changes hands the nodes can disagree for
+     * a moment (the source given the slot's new owner before the target
+     * knows it), and without a pause the rounds would run out at once */
+    b->pause |= !strncmp(p->redirect, "MOVED ", 6);
     retry(b, p, node, 0, r->str);
   } else if (c->cluster && !strncmp(r->str, "ASK ", 4) &&
              read_redirect(c, r->str + 4, from, &slot, &node)) {

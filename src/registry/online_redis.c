@@ -271,6 +271,7 @@ static int copy_out(const block *b, const char *project,
   out->user = b->user ? strdup(b->user) : NULL;
   const char *pw = b->password_env ? getenv(b->password_env) : b->password;
   out->password = pw ? strdup(pw) : NULL;
+  out->password_env = b->password_env ? strdup(b->password_env) : NULL;
   out->connect_timeout_ms = (int)b->connect_timeout_ms;
   out->timeout_ms = (int)b->timeout_ms;
   lr__buf prefix;
@@ -283,7 +284,7 @@ static int copy_out(const block *b, const char *project,
   out->buckets = b->buckets;
   out->expire_margin_ms = b->margin_ms;
   if (out->n_seeds == n && (!b->user || out->user) && (!pw || out->password) &&
-      out->key_prefix)
+      (!b->password_env || out->password_env) && out->key_prefix)
     return 0;
   lr__online_redis_free(out);
   return LR_ENOMEM;
@@ -326,6 +327,7 @@ void lr__online_redis_free(lr__online_redis *r) {
   free(r->seeds);
   free(r->user);
   free(r->password);
+  free(r->password_env);
   free(r->key_prefix);
   memset(r, 0, sizeof *r);
 }

@@ -34,6 +34,7 @@ typedef struct lr__online_redis {
   int db;             /* the url's /DB (standalone only), default 0 */
   char *user;         /* NULL: the default user */
   char *password;     /* NULL: no AUTH */
+  char *password_env; /* the variable it came from; NULL: `password` */
   int connect_timeout_ms; /* default 1000 */
   int timeout_ms;         /* default 500 */
   char *key_prefix;       /* default "larder:" PROJECT ":" */
