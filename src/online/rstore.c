@@ -116,6 +116,21 @@ int lr__rstore_open(const lr__online_redis *cfg, lr__rstore **out,
   return 0;
 }
 
+int lr__rstore_open_repo(const char *repo, lr__rstore **out, lr__buf *err) {
+  *out = NULL;
+  lr__online_redis cfg;
+  lr__diag diag;
+  lr__diag_init(&diag);
+  int rc = lr__online_redis_load(repo, &cfg, &diag);
+  if (rc == LR_EDEFINITION)
+    lr__diag_format(&diag, err);
+  lr__diag_free(&diag);
+  if (rc == 0)
+    rc = lr__rstore_open(&cfg, out, err);
+  lr__online_redis_free(&cfg);
+  return rc;
+}
+
 void lr__rstore_close(lr__rstore *rs) {
   if (!rs)
     return;
@@ -189,6 +204,14 @@ const lr__online_redis *lr__rstore_settings(const lr__rstore *rs) {
   return &rs->cfg;
 }
 
+int lr__rstore_meta_command(lr__rstore *rs, lr__redis_cluster *c, int argc,
+                            const char **argv, lr__redis_answer *a,
+                            lr__buf *err) {
+  lr__redis_command cmd = {argc, argv, NULL, rs->meta_key,
+                           strlen(rs->meta_key)};
+  return lr__redis_cluster_batch(c, &cmd, 1, a, err);
+}
+
 /* Runs one command on the meta key's node with a pooled client; the
  * answer is the caller's to clear. */
 static int meta_call(lr__rstore *rs, int argc, const char **argv,
@@ -196,9 +219,7 @@ static int meta_call(lr__rstore *rs, int argc, const char **argv,
   lr__redis_cluster *c = lr__rstore_take(rs, err);
   if (!c)
     return LR_EIO;
-  lr__redis_command cmd = {argc, argv, NULL, rs->meta_key,
-                           strlen(rs->meta_key)};
-  int rc = lr__redis_cluster_batch(c, &cmd, 1, a, err);
+  int rc = lr__rstore_meta_command(rs, c, argc, argv, a, err);
   lr__rstore_give(rs, c);
   if (rc == LR_EIO)
     lr__rstore_explain(rs, 0, err);

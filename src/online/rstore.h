@@ -50,6 +50,11 @@ typedef struct lr__rstore lr__rstore;
 int lr__rstore_open(const lr__online_redis *cfg, lr__rstore **out,
                     lr__buf *err);
 
+/* lr__rstore_open of the online_store block of the repo at `repo` (read
+ * with lr__online_redis_load: its problems, file:line:col, in `err`, with
+ * LR_EDEFINITION). */
+int lr__rstore_open_repo(const char *repo, lr__rstore **out, lr__buf *err);
+
 /* Closes every pooled client and frees the store (NULL: nothing). No
  * client may be out. */
 void lr__rstore_close(lr__rstore *rs);
@@ -101,6 +106,13 @@ void lr__rstore_explain(const lr__rstore *rs, int writing, lr__buf *msg);
  * Cluster at HOST:PORT, ...". */
 const char *lr__rstore_where(const lr__rstore *rs);
 
+/* Runs one command (argv form) on the meta hash's node with client `c`
+ * (the caller's thread's); a->reply or a->error is the caller's to clear
+ * (lr__redis_answers_clear). Returns as lr__redis_cluster_batch. */
+int lr__rstore_meta_command(lr__rstore *rs, lr__redis_cluster *c, int argc,
+                            const char **argv, lr__redis_answer *a,
+                            lr__buf *err);
+
 /* Reads meta record `field` into `value` (replacing its content). Returns
  * 0, LR_ENOTFOUND (no such record), or LR_EIO / LR_ENOMEM with the
  * message in `err`. Thread-safe. */
@@ -123,12 +135,12 @@ int lr__rstore_teardown(lr__rstore *rs, int check, unsigned long long *n_keys,
 
 /* Removes the buckets and the meta records (fields ending ":NAME") of
  * every view database NAME marked written (LR__RSTORE_DB_FIELD) for which
- * is_stale(ctx, NAME) says 1; *n_swept gets their count. For a read-write
+ * is_stale(ctx, NAME) says 1. For a read-write
  * open: the LMDB store drops such databases then too. Keys a writer of
  * the old registry writes meanwhile may stay (the next sweep takes them).
  * Returns 0, or LR_EIO / LR_ENOMEM with the message in `err`. */
 int lr__rstore_sweep(lr__rstore *rs, int (*is_stale)(void *ctx, const char *),
-                     void *ctx, int *n_swept, lr__buf *err);
+                     void *ctx, lr__buf *err);
 
 /* A change of meta records: given the records `fields` hold now (`old`,
  * an HMGET reply: one string or nil each), appends the records to set to

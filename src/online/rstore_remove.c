@@ -19,7 +19,10 @@
 #include "larder.h"
 #include "rstore.h"
 
-enum { MAX_MASTERS = 1024, PAGE = 1000 };
+enum { MAX_MASTERS = 1024 };
+
+/* Keys a SCAN call looks at (its COUNT): a page of UNLINKs at most. */
+#define PAGE "1000"
 
 /* The SCAN MATCH pattern of every key under `prefix`: its glob characters
  * escaped, then '*'. */
@@ -68,7 +71,7 @@ static int teardown_node(lr__redis_cluster *c, int node, const char *pattern,
                          lr__buf *err) {
   char cursor[32] = "0";
   do {
-    const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"};
+    const char *argv[] = {"SCAN", cursor, "MATCH", pattern, "COUNT", PAGE};
     redisReply *r = NULL;
     int rc = lr__redis_cluster_call_on(c, node, 6, argv, NULL, &r, err);
     if (rc)
@@ -103,10 +106,15 @@ static int remove_prefixed(lr__rstore *rs, lr__redis_cluster *c,
   lr__buf pattern;
   lr__buf_init(&pattern);
   prefix_pattern(prefix, &pattern);
-  int rc = n ? 0 : lr__errmsg_set(err, LR_EIO, "no node of %s serves a "
-                                  "slot: the cluster is down",
-                                  lr__rstore_where(rs));
-  for (size_t i = 0; rc == 0 && i < n && i < MAX_MASTERS; i++)
+  int rc = 0;
+  if (n == 0)
+    rc = lr__errmsg_set(err, LR_EIO, "no node of %s serves a slot: the "
+                        "cluster is down", lr__rstore_where(rs));
+  else if (n > MAX_MASTERS)
+    rc = lr__errmsg_set(err, LR_EUNSUPPORTED, "%s has %zu masters; keys are "
+                        "removed from at most %d", lr__rstore_where(rs), n,
+                        MAX_MASTERS);
+  for (size_t i = 0; rc == 0 && i < n; i++)
     rc = teardown_node(c, masters[i], lr__buf_str(&pattern), check, n_keys,
                        err);
   lr__buf_free(&pattern);
@@ -124,14 +132,12 @@ int lr__rstore_teardown(lr__rstore *rs, int check, unsigned long long *n_keys,
   return rc;
 }
 
-/* One command on the meta hash's node: its reply in *out (the caller
- * frees it with freeReplyObject). */
+/* One command on the meta hash's node with client c: its reply in *out
+ * (the caller frees it with freeReplyObject). */
 static int meta_command(lr__rstore *rs, lr__redis_cluster *c, int argc,
                         const char **argv, redisReply **out, lr__buf *err) {
-  const char *meta = lr__rstore_meta_key(rs);
-  lr__redis_command cmd = {argc, argv, NULL, meta, strlen(meta)};
   lr__redis_answer a = {0};
-  int rc = lr__redis_cluster_batch(c, &cmd, 1, &a, err);
+  int rc = lr__rstore_meta_command(rs, c, argc, argv, &a, err);
   *out = a.reply;
   a.reply = NULL;
   lr__redis_answers_clear(&a, 1);
@@ -169,8 +175,8 @@ static int sweep_one(lr__rstore *rs, lr__redis_cluster *c, const char *name,
 }
 
 int lr__rstore_sweep(lr__rstore *rs, int (*is_stale)(void *ctx, const char *),
-                     void *ctx, int *n_swept, lr__buf *err) {
-  *n_swept = 0;
+                     void *ctx, lr__buf *err) {
+  const size_t mark = sizeof LR__RSTORE_DB_FIELD - 1;
   lr__redis_cluster *c = lr__rstore_take(rs, err);
   if (!c)
     return LR_EIO;
@@ -182,14 +188,13 @@ int lr__rstore_sweep(lr__rstore *rs, int (*is_stale)(void *ctx, const char *),
                         "with no list", lr__rstore_where(rs));
   for (size_t i = 0; rc == 0 && i < fields->elements; i++) {
     const redisReply *f = fields->element[i];
-    if (f->type != REDIS_REPLY_STRING || f->len <= 3 ||
-        strncmp(f->str, LR__RSTORE_DB_FIELD, 3) != 0 ||
-        !is_stale(ctx, f->str + 3))
+    if (f->type != REDIS_REPLY_STRING || f->len <= mark ||
+        strncmp(f->str, LR__RSTORE_DB_FIELD, mark) != 0 ||
+        !is_stale(ctx, f->str + mark))
       continue;
-    char *name = strndup(f->str + 3, f->len - 3);
+    char *name = strndup(f->str + mark, f->len - mark);
     rc = name ? sweep_one(rs, c, name, fields, err)
               : lr__errmsg_set(err, LR_ENOMEM, "out of memory");
-    *n_swept += rc == 0;
     free(name);
   }
   freeReplyObject(fields);

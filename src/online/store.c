@@ -453,19 +453,11 @@ static int open_redis(lr_store *store, const char *repo, unsigned flags) {
   lr__fs_join(&root, repo, store->reg.config.online_path);
   store->root = lr__buf_steal(&root); /* the quarantine's folder */
   store->writable = (flags & LR_STORE_READWRITE) != 0;
-  lr__online_redis cfg;
-  lr__diag diag;
-  lr__diag_init(&diag);
-  int rc = store->root ? lr__online_redis_load(repo, &cfg, &diag) : LR_ENOMEM;
-  if (rc == LR_EDEFINITION)
-    lr__diag_format(&diag, lr__store_err(store));
-  lr__diag_free(&diag);
-  if (rc == 0)
-    rc = lr__rstore_open(&cfg, &store->redis, lr__store_err(store));
-  lr__online_redis_free(&cfg);
-  int swept;
+  int rc = store->root ? lr__rstore_open_repo(repo, &store->redis,
+                                              lr__store_err(store))
+                       : LR_ENOMEM;
   if (rc == 0 && store->writable)
-    rc = lr__rstore_sweep(store->redis, is_stale, store, &swept,
+    rc = lr__rstore_sweep(store->redis, is_stale, store,
                           lr__store_err(store));
   return rc;
 }

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../registry/online_redis.h"
 #include "../registry/registry.h"
 #include "../registry/replication.h"
 #include "../util/fs.h"
@@ -73,16 +72,8 @@ static void replication_note(const char *dir, lr__buf *report) {
  * before the registry goes. */
 static int teardown_redis(const char *dir, int check, lr__buf *report,
                           lr__buf *err) {
-  lr__online_redis cfg;
-  lr__diag diag;
-  lr__diag_init(&diag);
-  int rc = lr__online_redis_load(dir, &cfg, &diag);
-  if (rc == LR_EDEFINITION)
-    lr__diag_format(&diag, err);
-  lr__diag_free(&diag);
-  lr__rstore *rs = NULL;
-  if (rc == 0)
-    rc = lr__rstore_open(&cfg, &rs, err);
+  lr__rstore *rs;
+  int rc = lr__rstore_open_repo(dir, &rs, err);
   unsigned long long n_keys = 0;
   if (rc == 0)
     rc = lr__rstore_teardown(rs, check, &n_keys, err);
@@ -94,7 +85,6 @@ static int teardown_redis(const char *dir, int check, lr__buf *report,
     lr__buf_puts(report, "Stop every writer of the store first: keys "
                          "written during the teardown may stay.\n");
   lr__rstore_close(rs);
-  lr__online_redis_free(&cfg);
   return rc;
 }
 
